@@ -1,0 +1,44 @@
+// `vm conformance DIR`: runs every vector file (XX.json.gz or XX.R.json.gz) in DIR, prints
+// per-file passed/failed/excluded, and ends with one JSON line of totals.
+
+import fs from "node:fs";
+import path from "node:path";
+import zlib from "node:zlib";
+import { ConformanceRunner, validateVectors, type Metadata } from "@x86vm/core/conformance";
+
+export interface ConformanceTotals { passed: number; failed: number; excluded: number }
+
+export function readVectorFile(file: string): unknown {
+  const raw = fs.readFileSync(file);
+  const text = file.endsWith(".gz") ? zlib.gunzipSync(raw).toString("utf8") : raw.toString("utf8");
+  return JSON.parse(text);
+}
+
+export function runConformance(dir: string, opts: { verbose?: boolean; only?: string; out?: (line: string) => void } = {}): ConformanceTotals {
+  const out = opts.out ?? ((l: string) => console.log(l));
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`not a directory: ${dir}`);
+  let meta: Metadata | undefined;
+  const metaFile = path.join(dir, "metadata.json");
+  if (fs.existsSync(metaFile)) meta = JSON.parse(fs.readFileSync(metaFile, "utf8")) as Metadata;
+  const files = fs.readdirSync(dir).filter((f) => /^[0-9A-Fa-f]{2}(\.[0-7])?\.json(\.gz)?$/.test(f)).sort();
+  if (files.length === 0) throw new Error(`no vector files (XX.json.gz) in ${dir}`);
+  const runner = new ConformanceRunner();
+  const totals: ConformanceTotals = { passed: 0, failed: 0, excluded: 0 };
+  for (const f of files) {
+    if (opts.only && !f.startsWith(opts.only)) continue;
+    let vectors;
+    try {
+      vectors = validateVectors(readVectorFile(path.join(dir, f)), f);
+    } catch (e) {
+      out(`${f.padEnd(14)} malformed: ${(e as Error).message}`);
+      totals.failed++;
+      continue;
+    }
+    const r = runner.runFile(f, vectors, meta);
+    totals.passed += r.passed; totals.failed += r.failed; totals.excluded += r.excluded;
+    out(`${f.padEnd(14)} passed ${String(r.passed).padStart(4)}  failed ${String(r.failed).padStart(4)}  excluded ${String(r.excluded).padStart(4)}`);
+    if (opts.verbose) for (const fail of r.failures) out(`    ${fail}`);
+  }
+  out(JSON.stringify(totals));
+  return totals;
+}

@@ -1,0 +1,30 @@
+// `vm`: the headless runner. Commands: conformance, bench, boot (later: resume, images).
+
+import { runConformance } from "./commands/conformance.ts";
+
+function usage(): never {
+  console.error(`usage: vm <command> [options]
+  conformance DIR [--verbose] [--only XX]   run CPU conformance vectors in DIR
+  bench cpu                                  CPU-bound real-mode benchmark`);
+  process.exit(2);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case "conformance": {
+      const dir = rest.find((a) => !a.startsWith("--"));
+      if (!dir) usage();
+      const onlyIdx = rest.indexOf("--only");
+      const totals = runConformance(dir, { verbose: rest.includes("--verbose"), only: onlyIdx >= 0 ? rest[onlyIdx + 1] : undefined });
+      return totals.failed === 0 ? 0 : 1;
+    }
+    default:
+      usage();
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (e: Error) => {
+  console.error(`vm: ${e.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,401 @@
+// Memory access as the CPU sees it: segment checks, linear-to-physical translation through a
+// TLB, instruction fetch, ModRM/SIB effective addresses, and the stack.
+//
+// The TLB holds, per 4 KiB linear page, (physical page XOR linear page) for pages that are
+// plain RAM, or -1. A hit costs one typed-array load: physical = linear ^ entry. Reads and writes
+// have separate tables so that ROM, pages not yet dirty, and (later) pages holding compiled code
+// can be readable fast but written through the slow path. Misses, MMIO and page-crossing
+// accesses take the slow path, which walks the page tables when paging is on.
+
+import { FAULT } from "./fault.ts";
+import { CpuState } from "./state.ts";
+import { CS, DS, EBP, EBX, EDI, EIP, ESI, ESP, SS, START_EIP, V_GP, V_SS } from "./regs.ts";
+import type { PhysicalMemory } from "../memory/physical-memory.ts";
+
+const TLB_ENTRIES = 1 << 20;
+/** Beyond this many filled entries a flush clears the whole table instead of the list. */
+const TLB_LIST_MAX = 4096;
+
+const BX = EBX << 1, SI = ESI << 1, DI = EDI << 1, BP = EBP << 1, SP = ESP << 1;
+
+export class CpuAccess extends CpuState {
+  readonly mem: PhysicalMemory;
+  readonly ram: Uint8Array;
+  readonly tlbR = new Int32Array(TLB_ENTRIES).fill(-1);
+  readonly tlbW = new Int32Array(TLB_ENTRIES).fill(-1);
+  private readonly tlbList = new Int32Array(TLB_LIST_MAX);
+  private tlbCount = 0;
+  private tlbOverflow = false;
+
+  /** Linear page (aligned) whose bytes the fetcher may read directly, or 1 when none. */
+  fetchPage = 1;
+  fetchXor = 0;
+
+  /** Operand-size dispatch base (0 for 16-bit, 512 for 32-bit) and address size of the current instruction. */
+  osizeBase = 0;
+  asize32 = false;
+  /** Defaults from the code segment's D bit. */
+  defOsizeBase = 0;
+  defAsize32 = false;
+  /** Stack width from SS's B bit. */
+  ss32 = false;
+  /** Segments used for DS-default and SS-default addressing; a segment prefix sets both. */
+  dsSeg = DS;
+  ssSeg = SS;
+  /** Segment chosen by the last effective-address computation. */
+  eaSeg = DS;
+
+  /** Exception raised by the current instruction: vector, error code (or -1 for none). */
+  faultVec = 0;
+  faultCode = -1;
+
+  constructor(mem: PhysicalMemory) {
+    super();
+    this.mem = mem;
+    this.ram = mem.ram;
+    mem.onMapChange = () => this.flushTlb();
+  }
+
+  // ---- faults
+
+  /** Raises exception vec (error code, or -1 for none) in the guest. Never returns. */
+  fault(vec: number, code = -1): never {
+    this.faultVec = vec;
+    this.faultCode = code;
+    throw FAULT;
+  }
+
+  // ---- TLB
+
+  flushTlb(): void {
+    if (this.tlbOverflow) {
+      this.tlbR.fill(-1);
+      this.tlbW.fill(-1);
+    } else {
+      const list = this.tlbList;
+      for (let i = 0; i < this.tlbCount; i++) { this.tlbR[list[i]] = -1; this.tlbW[list[i]] = -1; }
+    }
+    this.tlbCount = 0;
+    this.tlbOverflow = false;
+    this.fetchPage = 1;
+  }
+
+  /** Physical address for a linear one. Paging is added by the protected-mode layer. */
+  translate(lin: number, _write: boolean): number {
+    return lin & this.mem.a20Mask;
+  }
+
+  /** Fills the TLB for lin if its page is directly accessible; returns the entry or -1. */
+  private fill(lin: number, write: boolean): number {
+    const phys = this.translate(lin, write);
+    const ppn = phys >>> 12;
+    const lpn = lin >>> 12;
+    const e = (phys ^ lin) & ~0xfff;
+    const kind = this.mem.pageMap[ppn];
+    if (kind !== 1 && kind !== 2) return -1;
+    if (this.tlbR[lpn] === -1 && this.tlbW[lpn] === -1) {
+      if (this.tlbCount < TLB_LIST_MAX) this.tlbList[this.tlbCount++] = lpn;
+      else this.tlbOverflow = true;
+    }
+    this.tlbR[lpn] = e;
+    if (kind === 1) this.tlbW[lpn] = e;
+    return write && kind !== 1 ? -1 : e;
+  }
+
+  // ---- linear-address memory access
+
+  rd8(lin: number): number {
+    const e = this.tlbR[lin >>> 12];
+    if (e !== -1) return this.ram[lin ^ e];
+    return this.rd8Slow(lin);
+  }
+  rd16(lin: number): number {
+    const e = this.tlbR[lin >>> 12];
+    if (e !== -1 && (lin & 0xfff) !== 0xfff) {
+      const p = lin ^ e;
+      return this.ram[p] | (this.ram[p + 1] << 8);
+    }
+    return this.rd16Slow(lin);
+  }
+  rd32(lin: number): number {
+    const e = this.tlbR[lin >>> 12];
+    if (e !== -1 && (lin & 0xfff) <= 0xffc) {
+      const p = lin ^ e, r = this.ram;
+      return r[p] | (r[p + 1] << 8) | (r[p + 2] << 16) | (r[p + 3] << 24);
+    }
+    return this.rd32Slow(lin);
+  }
+  wr8(lin: number, v: number): void {
+    const e = this.tlbW[lin >>> 12];
+    if (e !== -1) { this.ram[lin ^ e] = v; return; }
+    this.wr8Slow(lin, v);
+  }
+  wr16(lin: number, v: number): void {
+    const e = this.tlbW[lin >>> 12];
+    if (e !== -1 && (lin & 0xfff) !== 0xfff) {
+      const p = lin ^ e;
+      this.ram[p] = v; this.ram[p + 1] = v >> 8;
+      return;
+    }
+    this.wr16Slow(lin, v);
+  }
+  wr32(lin: number, v: number): void {
+    const e = this.tlbW[lin >>> 12];
+    if (e !== -1 && (lin & 0xfff) <= 0xffc) {
+      const p = lin ^ e, r = this.ram;
+      r[p] = v; r[p + 1] = v >> 8; r[p + 2] = v >> 16; r[p + 3] = v >> 24;
+      return;
+    }
+    this.wr32Slow(lin, v);
+  }
+
+  private rd8Slow(lin: number): number {
+    const e = this.fill(lin, false);
+    if (e !== -1) return this.ram[lin ^ e];
+    return this.mem.read8(this.translate(lin, false));
+  }
+  private rd16Slow(lin: number): number {
+    if ((lin & 0xfff) === 0xfff) return this.rd8(lin) | (this.rd8(lin + 1) << 8);
+    const e = this.fill(lin, false);
+    if (e !== -1) { const p = lin ^ e; return this.ram[p] | (this.ram[p + 1] << 8); }
+    return this.mem.read16(this.translate(lin, false));
+  }
+  private rd32Slow(lin: number): number {
+    if ((lin & 0xfff) > 0xffc) {
+      return this.rd8(lin) | (this.rd8(lin + 1) << 8) | (this.rd8(lin + 2) << 16) | (this.rd8(lin + 3) << 24);
+    }
+    const e = this.fill(lin, false);
+    if (e !== -1) return this.rd32(lin);
+    return this.mem.read32(this.translate(lin, false));
+  }
+  private wr8Slow(lin: number, v: number): void {
+    const e = this.fill(lin, true);
+    if (e !== -1) { this.ram[lin ^ e] = v; return; }
+    this.mem.write8(this.translate(lin, true), v);
+  }
+  private wr16Slow(lin: number, v: number): void {
+    if ((lin & 0xfff) === 0xfff) {
+      // Check both pages before writing either, so a fault leaves memory untouched.
+      this.translate(lin, true); this.translate(lin + 1, true);
+      this.wr8(lin, v); this.wr8(lin + 1, v >> 8);
+      return;
+    }
+    const e = this.fill(lin, true);
+    if (e !== -1) { this.wr16(lin, v); return; }
+    this.mem.write16(this.translate(lin, true), v);
+  }
+  private wr32Slow(lin: number, v: number): void {
+    if ((lin & 0xfff) > 0xffc) {
+      this.translate(lin, true); this.translate(lin + 3, true);
+      this.wr8(lin, v); this.wr8(lin + 1, v >> 8); this.wr8(lin + 2, v >> 16); this.wr8(lin + 3, v >> 24);
+      return;
+    }
+    const e = this.fill(lin, true);
+    if (e !== -1) { this.wr32(lin, v); return; }
+    this.mem.write32(this.translate(lin, true), v);
+  }
+
+  // ---- segment checks
+
+  /**
+   * Linear address of [off, off+len) in segment s for reading. The fast bound covers the
+   * common case; anything else goes to the full check, which may raise #GP or #SS.
+   */
+  segR(s: number, off: number, len: number): number {
+    if ((off >>> 0) + len > this.segLimR[s]) this.segCheck(s, off, len, false);
+    return (this.segBase[s] + off) | 0;
+  }
+  segW(s: number, off: number, len: number): number {
+    if ((off >>> 0) + len > this.segLimW[s]) this.segCheck(s, off, len, true);
+    return (this.segBase[s] + off) | 0;
+  }
+
+  /** Full segment check: returns if the access is allowed, raises the fault otherwise. */
+  segCheck(s: number, off: number, len: number, _write: boolean): void {
+    const o = off >>> 0, lim = this.segLimit[s] >>> 0;
+    if (o + len - 1 <= lim) return;
+    this.fault(s === SS ? V_SS : V_GP, this.isProtected() ? 0 : -1);
+  }
+
+  isProtected(): boolean { return (this.cr[0] & 1) !== 0; }
+  override code16(): boolean { return this.defOsizeBase === 0; }
+
+  // ---- instruction fetch
+
+  fetch8(): number {
+    const eip = this.r32[EIP];
+    const lin = (this.segBase[CS] + eip) | 0;
+    if ((lin & ~0xfff) === this.fetchPage) {
+      this.r32[EIP] = eip + 1;
+      return this.ram[lin ^ this.fetchXor];
+    }
+    return this.fetch8Slow();
+  }
+  /** Fetches a byte and sign-extends it. */
+  fetch8s(): number { return (this.fetch8() << 24) >> 24; }
+  fetch16(): number {
+    const eip = this.r32[EIP];
+    const lin = (this.segBase[CS] + eip) | 0;
+    if ((lin & ~0xfff) === this.fetchPage && (lin & 0xfff) !== 0xfff) {
+      this.r32[EIP] = eip + 2;
+      const p = lin ^ this.fetchXor;
+      return this.ram[p] | (this.ram[p + 1] << 8);
+    }
+    const lo = this.fetch8();
+    return lo | (this.fetch8() << 8);
+  }
+  fetch32(): number {
+    const eip = this.r32[EIP];
+    const lin = (this.segBase[CS] + eip) | 0;
+    if ((lin & ~0xfff) === this.fetchPage && (lin & 0xfff) <= 0xffc) {
+      this.r32[EIP] = eip + 4;
+      const p = lin ^ this.fetchXor, r = this.ram;
+      return r[p] | (r[p + 1] << 8) | (r[p + 2] << 16) | (r[p + 3] << 24);
+    }
+    const lo = this.fetch16();
+    return lo | (this.fetch16() << 16);
+  }
+
+  private fetch8Slow(): number {
+    let eip = this.r32[EIP];
+    // 16-bit code: IP arithmetic wraps at 64 KiB.
+    if (this.defOsizeBase === 0 && (eip & ~0xffff) !== 0) {
+      eip &= 0xffff;
+      if (this.r32[START_EIP] === this.r32[EIP]) this.r32[START_EIP] = eip;
+      this.r32[EIP] = eip;
+    }
+    const lim = this.segLimit[CS] >>> 0;
+    if ((eip >>> 0) > lim) this.fault(V_GP, this.isProtected() ? 0 : -1);
+    const lin = (this.segBase[CS] + eip) | 0;
+    const phys = this.translate(lin, false);
+    let b: number;
+    if (this.mem.isDirectRead(phys >>> 12)) {
+      const page = lin & ~0xfff;
+      // Cache the page only if every offset in it is within the code segment's limit.
+      const firstEip = (page - this.segBase[CS]) >>> 0;
+      if (firstEip <= lim && ((firstEip + 0xfff) >>> 0) <= lim && firstEip + 0xfff <= 0xffffffff) {
+        this.fetchPage = page;
+        this.fetchXor = (phys ^ lin) & ~0xfff;
+      }
+      b = this.ram[phys];
+    } else {
+      b = this.mem.read8(phys);
+    }
+    this.r32[EIP] = eip + 1;
+    return b;
+  }
+
+  // ---- effective addresses (SDM Vol. 2 §2.1.5, tables 2-1 to 2-3)
+
+  /** Offset of a 16-bit ModRM memory operand; sets eaSeg. Reads any displacement. */
+  ea16(m: number): number {
+    const r = this.r16;
+    const mod = m >> 6;
+    let off: number;
+    if (mod === 0) {
+      if ((m & 7) === 6) { this.eaSeg = this.dsSeg; return this.fetch16(); }
+      off = 0;
+    } else if (mod === 1) off = this.fetch8s();
+    else off = this.fetch16();
+    switch (m & 7) {
+      case 0: this.eaSeg = this.dsSeg; return (off + r[BX] + r[SI]) & 0xffff;
+      case 1: this.eaSeg = this.dsSeg; return (off + r[BX] + r[DI]) & 0xffff;
+      case 2: this.eaSeg = this.ssSeg; return (off + r[BP] + r[SI]) & 0xffff;
+      case 3: this.eaSeg = this.ssSeg; return (off + r[BP] + r[DI]) & 0xffff;
+      case 4: this.eaSeg = this.dsSeg; return (off + r[SI]) & 0xffff;
+      case 5: this.eaSeg = this.dsSeg; return (off + r[DI]) & 0xffff;
+      case 6: this.eaSeg = this.ssSeg; return (off + r[BP]) & 0xffff;
+      default: this.eaSeg = this.dsSeg; return (off + r[BX]) & 0xffff;
+    }
+  }
+
+  /** Offset of a 32-bit ModRM memory operand (with SIB); sets eaSeg. */
+  ea32(m: number): number {
+    const r = this.r32;
+    const mod = m >> 6, rm = m & 7;
+    let off: number;
+    let seg = this.dsSeg;
+    if (rm === 4) {
+      const sib = this.fetch8();
+      const base = sib & 7, idx = (sib >> 3) & 7;
+      off = idx === 4 ? 0 : r[idx] << (sib >> 6);
+      if (base === 5 && mod === 0) off += this.fetch32();
+      else {
+        off += r[base];
+        if (base === 4 || base === 5) seg = this.ssSeg;
+      }
+    } else if (rm === 5 && mod === 0) {
+      this.eaSeg = seg;
+      return this.fetch32();
+    } else {
+      off = r[rm];
+      if (rm === 5) seg = this.ssSeg;
+    }
+    if (mod === 1) off += this.fetch8s();
+    else if (mod === 2) off += this.fetch32();
+    this.eaSeg = seg;
+    return off | 0;
+  }
+
+  /** Offset of a ModRM memory operand in the current address size. */
+  eaOff(m: number): number { return this.asize32 ? this.ea32(m) : this.ea16(m); }
+  /** Linear address of a ModRM memory operand of len bytes to be read. */
+  eaR(m: number, len: number): number {
+    const off = this.asize32 ? this.ea32(m) : this.ea16(m);
+    return this.segR(this.eaSeg, off, len);
+  }
+  /** Linear address of a ModRM memory operand of len bytes to be written (or read and written). */
+  eaW(m: number, len: number): number {
+    const off = this.asize32 ? this.ea32(m) : this.ea16(m);
+    return this.segW(this.eaSeg, off, len);
+  }
+
+  // ---- stack
+
+  /** Current stack pointer in the stack's width. */
+  sp(): number { return this.ss32 ? this.r32[ESP] : this.r16[SP]; }
+  /** Stack pointer moved by delta bytes, wrapped to the stack's width. */
+  spAdd(delta: number): number { return this.ss32 ? (this.r32[ESP] + delta) | 0 : (this.r16[SP] + delta) & 0xffff; }
+  setSp(v: number): void { if (this.ss32) this.r32[ESP] = v; else this.r16[SP] = v; }
+
+  push16(v: number): void {
+    const sp = this.spAdd(-2);
+    this.wr16(this.segW(SS, sp, 2), v);
+    this.setSp(sp);
+  }
+  push32(v: number): void {
+    const sp = this.spAdd(-4);
+    this.wr32(this.segW(SS, sp, 4), v);
+    this.setSp(sp);
+  }
+  pop16(): number {
+    const sp = this.sp();
+    const v = this.rd16(this.segR(SS, sp, 2));
+    this.setSp(this.spAdd(2));
+    return v;
+  }
+  pop32(): number {
+    const sp = this.sp();
+    const v = this.rd32(this.segR(SS, sp, 4));
+    this.setSp(this.spAdd(4));
+    return v;
+  }
+  /** Reads the stack at SP+offset without moving SP. */
+  peek16(offset: number): number {
+    const sp = this.ss32 ? (this.r32[ESP] + offset) | 0 : (this.r16[SP] + offset) & 0xffff;
+    return this.rd16(this.segR(SS, sp, 2));
+  }
+  peek32(offset: number): number {
+    const sp = this.ss32 ? (this.r32[ESP] + offset) | 0 : (this.r16[SP] + offset) & 0xffff;
+    return this.rd32(this.segR(SS, sp, 4));
+  }
+  /** Writes the stack at SP+offset (offset usually negative) without moving SP. */
+  poke16(offset: number, v: number): void {
+    const sp = this.ss32 ? (this.r32[ESP] + offset) | 0 : (this.r16[SP] + offset) & 0xffff;
+    this.wr16(this.segW(SS, sp, 2), v);
+  }
+  poke32(offset: number, v: number): void {
+    const sp = this.ss32 ? (this.r32[ESP] + offset) | 0 : (this.r16[SP] + offset) & 0xffff;
+    this.wr32(this.segW(SS, sp, 4), v);
+  }
+}

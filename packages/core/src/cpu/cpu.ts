@@ -1,0 +1,401 @@
+// The CPU: run loop, instruction boundaries (interrupts, single-step traps, interrupt
+// shadows), exception delivery, segment loading and EFLAGS writes. Instruction semantics live
+// in ops/*.ts as handlers (c: Cpu) => void, dispatched through the table built in
+// exec-table.ts from the opcode table.
+//
+// A handler raises a guest exception by calling c.fault(), which throws one preallocated object;
+// the run loop catches it, rewinds EIP to the instruction's first byte and delivers the
+// exception. Handlers therefore change architectural state only after their last check.
+
+import { CpuAccess } from "./access.ts";
+import { FAULT, EmulatorError } from "./fault.ts";
+import {
+  AC, CR0_ET, CR0_PE, CS, DF, DS, DT_GDT_LIMIT, DT_IDT_BASE, DT_IDT_LIMIT, EIP, ES, EV_INTR,
+  EV_NMI, EV_SHADOW_SS, EV_SHADOW_STI, EV_STOP, EV_TF, EV_TRAP, FLAGS_FIXED1, FS, GS, ID, IF,
+  IOPL, NT, RF, SS, START_EIP, STATUS_FLAGS, TF, V_DB, V_DF, V_GP, V_NMI, VM,
+} from "./regs.ts";
+import { EXEC_TABLE, type Handler } from "./exec-table.ts";
+import type { PhysicalMemory } from "../memory/physical-memory.ts";
+import type { Dispatcher } from "../dispatch/dispatcher.ts";
+
+/** CPU model reported in EDX at reset and by CPUID: family 6 (P6), model 1, stepping 9. */
+export const CPU_SIGNATURE = 0x0619;
+
+/** Which EFLAGS bits exist on this CPU. */
+const FLAGS_IMPLEMENTED = STATUS_FLAGS | TF | IF | DF | IOPL | NT | RF | VM | AC | ID;
+
+export class Cpu extends CpuAccess {
+  readonly io: Dispatcher;
+  readonly ops: Handler[] = EXEC_TABLE;
+  events = 0;
+  halted = false;
+  /** Set when the CPU stopped for good (triple fault); the machine must reset it. */
+  shutdownReason: string | null = null;
+  /** Acknowledges the pending external interrupt and returns its vector (the PIC's INTA cycle). */
+  intAck: () => number = () => 0x08;
+  /** REP prefix of the current instruction: 0, 0xF2 or 0xF3. */
+  rep = 0;
+  /** Total instructions executed since reset (a double: exact up to 2^53). */
+  instret = 0;
+  /** Nesting of exception deliveries, for double and triple faults. */
+  private delivering = 0;
+
+  constructor(mem: PhysicalMemory, io: Dispatcher) {
+    super(mem);
+    this.io = io;
+    mem.onMmio = (write) => io.mmio(write);
+    this.reset();
+  }
+
+  /** Power-on state (SDM Vol. 3 §9.1.1, table 9-1). */
+  reset(): void {
+    this.r32.fill(0);
+    this.r32[2] = CPU_SIGNATURE; // EDX
+    this.flags = FLAGS_FIXED1;
+    this.lazy = 0;
+    this.cr.fill(0);
+    this.cr[0] = CR0_ET | 0x60000000;
+    this.dr.fill(0);
+    this.dr[6] = 0xffff0ff0 | 0;
+    this.dr[7] = 0x400;
+    this.dt.fill(0);
+    this.dt[DT_GDT_LIMIT] = 0xffff;
+    this.dt[DT_IDT_LIMIT] = 0xffff;
+    for (let s = 0; s < 6; s++) this.setSegReal(s, 0, 0xffff, 0x93);
+    this.setSegReal(CS, 0xf000, 0xffff, 0x9b);
+    this.segBase[CS] = 0xffff0000 | 0;
+    this.r32[EIP] = 0xfff0;
+    this.cpl = 0;
+    this.modeChanged();
+    this.events &= EV_INTR;
+    this.halted = false;
+    this.shutdownReason = null;
+    this.rep = 0;
+    this.delivering = 0;
+    this.flushTlb();
+  }
+
+  // ---- the run loop
+
+  /**
+   * Executes up to budget instructions. Returns the number executed; fewer when the CPU halts,
+   * shuts down or is asked to stop.
+   */
+  run(budget: number): number {
+    if (this.shutdownReason !== null) return 0;
+    if (this.halted && !this.wakeFromHalt()) return 0;
+    const ops = this.ops, r32 = this.r32;
+    let n = 0;
+    while (n < budget) {
+      try {
+        while (n < budget) {
+          if (this.events !== 0 && this.boundary()) { this.instret += n; return n; }
+          r32[START_EIP] = r32[EIP];
+          ops[this.fetch8() | this.osizeBase](this);
+          n++;
+        }
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        n++;
+        this.deliverFault();
+        if (this.shutdownReason !== null) break;
+      }
+    }
+    this.instret += n;
+    return n;
+  }
+
+  /** Asks the run loop to return at the next instruction boundary. */
+  requestStop(): void { this.events |= EV_STOP; }
+
+  /** The interrupt controller's INTR output. */
+  setIntr(level: boolean): void {
+    if (level) this.events |= EV_INTR; else this.events &= ~EV_INTR;
+  }
+
+  /** True when a maskable interrupt would be taken now. */
+  private intrDeliverable(): boolean {
+    return (this.events & EV_INTR) !== 0 && (this.flags & IF) !== 0;
+  }
+
+  private wakeFromHalt(): boolean {
+    if (this.intrDeliverable() || (this.events & EV_NMI) !== 0) {
+      this.halted = false;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Work due at an instruction boundary. Returns true when the run loop must return.
+   * Order (SDM Vol. 3 §6.9): the previous instruction's single-step trap, then NMI, then INTR.
+   */
+  private boundary(): boolean {
+    const ev = this.events;
+    if (ev & EV_STOP) {
+      this.events &= ~EV_STOP;
+      return true;
+    }
+    if (ev & EV_SHADOW_SS) {
+      // MOV SS / POP SS: the next instruction runs before any interrupt or trap.
+      this.events &= ~(EV_SHADOW_SS | EV_SHADOW_STI);
+      this.armTrap();
+      return false;
+    }
+    try {
+      if (ev & EV_TRAP) {
+        this.events &= ~EV_TRAP;
+        this.dr[6] |= 0x4000; // BS
+        this.r32[START_EIP] = this.r32[EIP];
+        this.interrupt(V_DB, false, this.r32[EIP], -1);
+      }
+      if (this.events & EV_SHADOW_STI) {
+        this.events &= ~EV_SHADOW_STI;
+      } else if (this.events & EV_NMI) {
+        this.events &= ~EV_NMI;
+        this.r32[START_EIP] = this.r32[EIP];
+        this.interrupt(V_NMI, false, this.r32[EIP], -1);
+      } else if (this.intrDeliverable()) {
+        const vec = this.intAck();
+        this.io.interrupt();
+        this.r32[START_EIP] = this.r32[EIP];
+        this.interrupt(vec & 0xff, false, this.r32[EIP], -1);
+      }
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      this.deliverFault();
+      if (this.shutdownReason !== null) return true;
+    }
+    this.armTrap();
+    return false;
+  }
+
+  /** If TF is set at the start of an instruction, a debug trap follows it. */
+  private armTrap(): void {
+    if (this.flags & TF) this.events |= EV_TRAP | EV_TF;
+    else this.events &= ~EV_TF;
+  }
+
+  // ---- exceptions and interrupts
+
+  /** Delivers the exception recorded by fault(): EIP back to the instruction's first byte. */
+  private deliverFault(): void {
+    this.clearPrefixes();
+    this.io.exception();
+    const vec = this.faultVec, code = this.faultCode;
+    this.r32[EIP] = this.r32[START_EIP];
+    if (this.delivering > 0) {
+      // A fault while delivering an exception: double fault, or shutdown after that.
+      if (this.delivering > 1 || vec === V_DF) { this.shutdown(`triple fault (vector ${vec} while delivering a double fault)`); return; }
+      this.delivering++;
+    } else {
+      this.delivering = 1;
+    }
+    try {
+      const v = this.delivering > 1 ? V_DF : vec;
+      this.interrupt(v, false, this.r32[EIP], this.delivering > 1 ? 0 : code);
+      this.delivering = 0;
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      this.deliverFault();
+    }
+  }
+
+  private shutdown(reason: string): void {
+    this.shutdownReason = reason;
+    this.events |= EV_STOP;
+    this.io.shutdown(reason);
+  }
+
+  /**
+   * Transfers control through interrupt vector vec. soft: raised by INT n/INT3/INTO (privilege
+   * checks differ in protected mode). retEip: the EIP pushed. code: error code or -1.
+   */
+  interrupt(vec: number, soft: boolean, retEip: number, code: number): void {
+    if (this.cr[0] & CR0_PE) {
+      throw new EmulatorError(`protected-mode interrupt ${vec} is not implemented yet`);
+    }
+    void soft; void code;
+    this.interruptReal(vec, retEip);
+  }
+
+  /** Real-mode interrupt: push FLAGS, CS, IP; clear IF, TF, AC; jump through the IVT. */
+  private interruptReal(vec: number, retEip: number): void {
+    const base = this.dt[DT_IDT_BASE];
+    if (vec * 4 + 3 > (this.dt[DT_IDT_LIMIT] >>> 0)) this.fault(V_GP, -1);
+    const entry = (base + vec * 4) | 0;
+    const ip = this.rd16(entry);
+    const cs = this.rd16(entry + 2);
+    const flags = this.getFlags();
+    // Write the three words before moving SP, so a stack fault leaves SP as it was.
+    this.poke16(-2, flags);
+    this.poke16(-4, this.sreg[CS]);
+    this.poke16(-6, retEip);
+    this.setSp(this.spAdd(-6));
+    this.flags &= ~(IF | TF | AC | RF);
+    this.events &= ~(EV_TF | EV_TRAP);
+    this.loadSegReal(CS, cs);
+    this.r32[EIP] = ip;
+  }
+
+  // ---- segments
+
+  /** Loads a segment register from a selector in the current mode (MOV/POP/LxS/far transfers). */
+  loadSeg(s: number, sel: number): void {
+    if ((this.cr[0] & CR0_PE) === 0 || (this.flags & VM) !== 0) {
+      this.loadSegReal(s, sel);
+      if (s === SS) this.events |= EV_SHADOW_SS;
+      return;
+    }
+    throw new EmulatorError("protected-mode segment loads are not implemented yet");
+  }
+
+  /** Real and virtual-8086 mode: base = selector * 16; the cached limit and attributes stay. */
+  loadSegReal(s: number, sel: number): void {
+    sel &= 0xffff;
+    this.sreg[s] = sel;
+    this.segBase[s] = sel << 4;
+    if (this.flags & VM) {
+      this.segLimit[s] = 0xffff;
+      this.updateSegBounds(s);
+    }
+    if (s === CS) this.fetchPage = 1;
+  }
+
+  /** Sets a segment register and its whole cache as real mode does at reset. */
+  setSegReal(s: number, sel: number, limit: number, access: number): void {
+    this.sreg[s] = sel;
+    this.segBase[s] = sel << 4;
+    this.segLimit[s] = limit;
+    this.segAttr[s] = access;
+    this.updateSegBounds(s);
+    if (s === CS) this.fetchPage = 1;
+  }
+
+  /** Recomputes the fast-path bounds of segment s from its cache (see CpuState.segLimR). */
+  updateSegBounds(s: number): void {
+    const attr = this.segAttr[s];
+    const lim = (this.segLimit[s] >>> 0) + 1;
+    const isCode = (attr & 0x08) !== 0;
+    const expandDown = !isCode && (attr & 0x04) !== 0;
+    const protectedMode = (this.cr[0] & CR0_PE) !== 0 && (this.flags & VM) === 0;
+    if (!protectedMode) {
+      this.segLimR[s] = lim;
+      this.segLimW[s] = lim;
+      return;
+    }
+    const usable = (attr & 0x80) !== 0;
+    const readable = !isCode || (attr & 0x02) !== 0;
+    const writable = !isCode && (attr & 0x02) !== 0;
+    this.segLimR[s] = usable && readable && !expandDown ? lim : 0;
+    this.segLimW[s] = usable && writable && !expandDown ? lim : 0;
+  }
+
+  /** Re-derives mode-dependent defaults (operand/address size, stack width) from CS and SS. */
+  modeChanged(): void {
+    const big = (this.cr[0] & CR0_PE) !== 0 && (this.flags & VM) === 0 && (this.segAttr[CS] & 0x4000) !== 0;
+    this.defOsizeBase = big ? 512 : 0;
+    this.defAsize32 = big;
+    this.ss32 = (this.cr[0] & CR0_PE) !== 0 && (this.flags & VM) === 0 && (this.segAttr[SS] & 0x4000) !== 0;
+    this.clearPrefixes();
+    for (let s = 0; s < 6; s++) this.updateSegBounds(s);
+    this.fetchPage = 1;
+  }
+
+  /** Resets the prefix state to the code segment's defaults. */
+  clearPrefixes(): void {
+    this.osizeBase = this.defOsizeBase;
+    this.asize32 = this.defAsize32;
+    this.dsSeg = DS;
+    this.ssSeg = SS;
+    this.rep = 0;
+  }
+
+  // ---- EFLAGS
+
+  /**
+   * Writes EFLAGS from POPF/IRET and friends. mask: the bits the instruction may change in
+   * the current mode (IOPL/IF/VM rules are the caller's).
+   */
+  writeFlags(value: number, mask: number): void {
+    this.materialize();
+    mask &= FLAGS_IMPLEMENTED;
+    this.flags = ((this.flags & ~mask) | (value & mask)) | FLAGS_FIXED1;
+    if (this.flags & TF) this.events |= EV_TF;
+  }
+
+  /** Sets IF as STI does; the interrupt shadow applies when IF goes from 0 to 1. */
+  sti(): void {
+    if ((this.flags & IF) === 0) {
+      this.flags |= IF;
+      this.events |= EV_SHADOW_STI;
+    }
+  }
+
+  /** HLT: stop until an interrupt arrives. */
+  halt(): void {
+    this.io.hlt();
+    this.halted = true;
+    this.events |= EV_STOP;
+  }
+
+  // ---- services the handlers use
+
+  /** INT n. */
+  softInt(vec: number): void {
+    if ((this.flags & VM) && ((this.flags & IOPL) >> 12) < 3) this.fault(V_GP, 0);
+    this.interrupt(vec, true, this.r32[EIP], -1);
+  }
+
+  /**
+   * Permission for port I/O of len bytes at port: always in real mode; in protected mode when
+   * CPL <= IOPL, else (and always in virtual-8086 mode) by the TSS I/O permission bitmap.
+   */
+  checkIo(port: number, len: number): void {
+    if ((this.cr[0] & CR0_PE) === 0) return;
+    if ((this.flags & VM) === 0 && this.cpl <= ((this.flags & IOPL) >> 12)) return;
+    void port; void len;
+    this.fault(V_GP, 0);
+  }
+
+  /** Time-stamp counter. The machine replaces this with its clock; the default counts instructions. */
+  tsc: () => number = () => this.instret;
+
+  /** RDMSR: false means #GP. */
+  readMsr(index: number, out: Int32Array): boolean {
+    if (index === 0x10) { const t = this.tsc(); out[0] = t % 4294967296; out[1] = Math.floor(t / 4294967296); return true; }
+    return this.io.rdmsr(index, out);
+  }
+  writeMsr(index: number, lo: number, hi: number): boolean {
+    return this.io.wrmsr(index, lo, hi);
+  }
+
+  /** MOV to CR0/CR2/CR3/CR4. */
+  writeCr(n: number, value: number): void {
+    const old = this.cr[n];
+    if (n === 0) {
+      value |= CR0_ET;
+      if ((value & 0x80000000) && !(value & CR0_PE)) this.fault(V_GP, 0);
+    }
+    this.cr[n] = value;
+    this.io.crWrite(n, value);
+    if (n === 0 && ((old ^ value) & (CR0_PE | 0x80000000 | 0x10000)) !== 0) { this.modeChanged(); this.flushTlb(); }
+    if (n === 3 || (n === 4 && old !== value)) this.flushTlb();
+  }
+
+  /** INVLPG: drop one translation (the whole TLB, until paging keeps finer records). */
+  invlpg(): void { this.flushTlb(); }
+
+  // ---- diagnostics
+
+  /** A one-line register summary for error messages and the debugger. */
+  describe(): string {
+    const h = (v: number, w = 8) => (v >>> 0).toString(16).padStart(w, "0");
+    const r = this.r32;
+    return `eax=${h(r[0])} ebx=${h(r[3])} ecx=${h(r[1])} edx=${h(r[2])} esi=${h(r[6])} edi=${h(r[7])} ` +
+      `ebp=${h(r[5])} esp=${h(r[4])} cs:eip=${h(this.sreg[CS], 4)}:${h(r[EIP])} ss=${h(this.sreg[SS], 4)} ` +
+      `ds=${h(this.sreg[DS], 4)} es=${h(this.sreg[ES], 4)} fs=${h(this.sreg[FS], 4)} gs=${h(this.sreg[GS], 4)} ` +
+      `flags=${h(this.getFlags())}`;
+  }
+}
+

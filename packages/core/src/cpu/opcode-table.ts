@@ -1,0 +1,572 @@
+// The opcode table: the one source of truth for instruction decoding (lengths), dispatch
+// (which handler runs each opcode) and disassembly (STYLE.md 6, 7).
+//
+// One line per opcode, or per ModRM reg value of a group ("80/3"). Columns:
+//   opcode     "8B", "0F AF" (two-byte), "80/3" (group 80, reg field 3)
+//   mnemonic   "cbw|cwde" gives the 16- and 32-bit operand-size names
+//   operands   Intel operand letters (SDM Vol. 2 appendix A.2), comma separated, "-" for none:
+//                E  ModRM r/m operand        G  ModRM reg field (general register)
+//                M  ModRM memory only        R  ModRM r/m as register only
+//                S  segment register (reg)   C/D control/debug register (reg)
+//                I  immediate  J  relative jump target  A  far pointer  O  moffs (address-size offset)
+//                Z  register in the opcode's low three bits
+//                X  DS:eSI string source     Y  ES:eDI string destination
+//              followed by a size: b byte, w word, d dword, v 16/32 by operand size,
+//              bs byte sign-extended to operand size, p far pointer (16:16 or 16:32),
+//              a/q memory pairs; fixed registers and "1" are written as themselves.
+//   attrs      L lockable; P prefix; pm #UD outside protected mode; a=N the CPU that
+//              introduced it (86 186 286 386 486 586 686); u=... flags the SDM leaves
+//              undefined (o s z a p c); "-" for none
+//   handler    the handler's name, when not mnemonic+operands (groups share one handler)
+//
+// Handler names follow the operand letters (addEbGb, movGvEv); the handler table in
+// exec-table.ts maps each name to a function, or a pair for 16- and 32-bit operand size.
+
+export const OPCODE_TABLE = `
+00     add        Eb,Gb     L
+01     add        Ev,Gv     L
+02     add        Gb,Eb     -
+03     add        Gv,Ev     -
+04     add        AL,Ib     -
+05     add        eAX,Iv    -
+06     push       ES        -                pushSeg
+07     pop        ES        -                popSeg
+08     or         Eb,Gb     L
+09     or         Ev,Gv     L
+0A     or         Gb,Eb     -
+0B     or         Gv,Ev     -
+0C     or         AL,Ib     -
+0D     or         eAX,Iv    -
+0E     push       CS        -                pushSeg
+0F     (0f)       -         P                twoByte
+10     adc        Eb,Gb     L
+11     adc        Ev,Gv     L
+12     adc        Gb,Eb     -
+13     adc        Gv,Ev     -
+14     adc        AL,Ib     -
+15     adc        eAX,Iv    -
+16     push       SS        -                pushSeg
+17     pop        SS        -                popSeg
+18     sbb        Eb,Gb     L
+19     sbb        Ev,Gv     L
+1A     sbb        Gb,Eb     -
+1B     sbb        Gv,Ev     -
+1C     sbb        AL,Ib     -
+1D     sbb        eAX,Iv    -
+1E     push       DS        -                pushSeg
+1F     pop        DS        -                popSeg
+20     and        Eb,Gb     L
+21     and        Ev,Gv     L
+22     and        Gb,Eb     -
+23     and        Gv,Ev     -
+24     and        AL,Ib     -
+25     and        eAX,Iv    -
+26     es         -         P                prefixSeg
+27     daa        -         u=o
+28     sub        Eb,Gb     L
+29     sub        Ev,Gv     L
+2A     sub        Gb,Eb     -
+2B     sub        Gv,Ev     -
+2C     sub        AL,Ib     -
+2D     sub        eAX,Iv    -
+2E     cs         -         P                prefixSeg
+2F     das        -         u=o
+30     xor        Eb,Gb     L
+31     xor        Ev,Gv     L
+32     xor        Gb,Eb     -
+33     xor        Gv,Ev     -
+34     xor        AL,Ib     -
+35     xor        eAX,Iv    -
+36     ss         -         P                prefixSeg
+37     aaa        -         u=oszp
+38     cmp        Eb,Gb     -
+39     cmp        Ev,Gv     -
+3A     cmp        Gb,Eb     -
+3B     cmp        Gv,Ev     -
+3C     cmp        AL,Ib     -
+3D     cmp        eAX,Iv    -
+3E     ds         -         P                prefixSeg
+3F     aas        -         u=oszp
+40     inc        Zv        -
+41     inc        Zv        -
+42     inc        Zv        -
+43     inc        Zv        -
+44     inc        Zv        -
+45     inc        Zv        -
+46     inc        Zv        -
+47     inc        Zv        -
+48     dec        Zv        -
+49     dec        Zv        -
+4A     dec        Zv        -
+4B     dec        Zv        -
+4C     dec        Zv        -
+4D     dec        Zv        -
+4E     dec        Zv        -
+4F     dec        Zv        -
+50     push       Zv        -
+51     push       Zv        -
+52     push       Zv        -
+53     push       Zv        -
+54     push       Zv        -
+55     push       Zv        -
+56     push       Zv        -
+57     push       Zv        -
+58     pop        Zv        -
+59     pop        Zv        -
+5A     pop        Zv        -
+5B     pop        Zv        -
+5C     pop        Zv        -
+5D     pop        Zv        -
+5E     pop        Zv        -
+5F     pop        Zv        -
+60     pusha|pushad -       a=186            pusha
+61     popa|popad -         a=186            popa
+62     bound      Gv,Ma     a=186
+63     arpl       Ew,Gw     pm,a=286
+64     fs         -         P,a=386          prefixSeg
+65     gs         -         P,a=386          prefixSeg
+66     (o16/o32)  -         P,a=386          prefixOsize
+67     (a16/a32)  -         P,a=386          prefixAsize
+68     push       Iv        a=186
+69     imul       Gv,Ev,Iv  a=186,u=szap
+6A     push       Ibs       a=186
+6B     imul       Gv,Ev,Ibs a=186,u=szap
+6C     insb       Yb,DX     a=186            ins
+6D     insw|insd  Yv,DX     a=186            ins
+6E     outsb      DX,Xb     a=186            outs
+6F     outsw|outsd DX,Xv    a=186            outs
+70     jo         Jb        -                jccJb
+71     jno        Jb        -                jccJb
+72     jb         Jb        -                jccJb
+73     jae        Jb        -                jccJb
+74     je         Jb        -                jccJb
+75     jne        Jb        -                jccJb
+76     jbe        Jb        -                jccJb
+77     ja         Jb        -                jccJb
+78     js         Jb        -                jccJb
+79     jns        Jb        -                jccJb
+7A     jp         Jb        -                jccJb
+7B     jnp        Jb        -                jccJb
+7C     jl         Jb        -                jccJb
+7D     jge        Jb        -                jccJb
+7E     jle        Jb        -                jccJb
+7F     jg         Jb        -                jccJb
+80/0   add        Eb,Ib     L                grp1EbIb
+80/1   or         Eb,Ib     L                grp1EbIb
+80/2   adc        Eb,Ib     L                grp1EbIb
+80/3   sbb        Eb,Ib     L                grp1EbIb
+80/4   and        Eb,Ib     L                grp1EbIb
+80/5   sub        Eb,Ib     L                grp1EbIb
+80/6   xor        Eb,Ib     L                grp1EbIb
+80/7   cmp        Eb,Ib     -                grp1EbIb
+81/0   add        Ev,Iv     L                grp1EvIv
+81/1   or         Ev,Iv     L                grp1EvIv
+81/2   adc        Ev,Iv     L                grp1EvIv
+81/3   sbb        Ev,Iv     L                grp1EvIv
+81/4   and        Ev,Iv     L                grp1EvIv
+81/5   sub        Ev,Iv     L                grp1EvIv
+81/6   xor        Ev,Iv     L                grp1EvIv
+81/7   cmp        Ev,Iv     -                grp1EvIv
+82/0   add        Eb,Ib     L                grp1EbIb
+82/1   or         Eb,Ib     L                grp1EbIb
+82/2   adc        Eb,Ib     L                grp1EbIb
+82/3   sbb        Eb,Ib     L                grp1EbIb
+82/4   and        Eb,Ib     L                grp1EbIb
+82/5   sub        Eb,Ib     L                grp1EbIb
+82/6   xor        Eb,Ib     L                grp1EbIb
+82/7   cmp        Eb,Ib     -                grp1EbIb
+83/0   add        Ev,Ibs    L                grp1EvIbs
+83/1   or         Ev,Ibs    L                grp1EvIbs
+83/2   adc        Ev,Ibs    L                grp1EvIbs
+83/3   sbb        Ev,Ibs    L                grp1EvIbs
+83/4   and        Ev,Ibs    L                grp1EvIbs
+83/5   sub        Ev,Ibs    L                grp1EvIbs
+83/6   xor        Ev,Ibs    L                grp1EvIbs
+83/7   cmp        Ev,Ibs    -                grp1EvIbs
+84     test       Eb,Gb     -
+85     test       Ev,Gv     -
+86     xchg       Eb,Gb     L
+87     xchg       Ev,Gv     L
+88     mov        Eb,Gb     -
+89     mov        Ev,Gv     -
+8A     mov        Gb,Eb     -
+8B     mov        Gv,Ev     -
+8C     mov        Ew,Sw     -
+8D     lea        Gv,M      -
+8E     mov        Sw,Ew     -
+8F/0   pop        Ev        -
+90     nop        -         -
+91     xchg       Zv,eAX    -
+92     xchg       Zv,eAX    -
+93     xchg       Zv,eAX    -
+94     xchg       Zv,eAX    -
+95     xchg       Zv,eAX    -
+96     xchg       Zv,eAX    -
+97     xchg       Zv,eAX    -
+98     cbw|cwde   -         -                cbw
+99     cwd|cdq    -         -                cwd
+9A     call       Ap        -                callAp
+9B     wait       -         -
+9C     pushf|pushfd -       -                pushf
+9D     popf|popfd -         -                popf
+9E     sahf       -         -
+9F     lahf       -         -
+A0     mov        AL,Ob     -
+A1     mov        eAX,Ov    -
+A2     mov        Ob,AL     -
+A3     mov        Ov,eAX    -
+A4     movsb      Yb,Xb     -                movs
+A5     movsw|movsd Yv,Xv    -                movs
+A6     cmpsb      Xb,Yb     -                cmps
+A7     cmpsw|cmpsd Xv,Yv    -                cmps
+A8     test       AL,Ib     -
+A9     test       eAX,Iv    -
+AA     stosb      Yb,AL     -                stos
+AB     stosw|stosd Yv,eAX   -                stos
+AC     lodsb      AL,Xb     -                lods
+AD     lodsw|lodsd eAX,Xv   -                lods
+AE     scasb      AL,Yb     -                scas
+AF     scasw|scasd eAX,Yv   -                scas
+B0     mov        Zb,Ib     -
+B1     mov        Zb,Ib     -
+B2     mov        Zb,Ib     -
+B3     mov        Zb,Ib     -
+B4     mov        Zb,Ib     -
+B5     mov        Zb,Ib     -
+B6     mov        Zb,Ib     -
+B7     mov        Zb,Ib     -
+B8     mov        Zv,Iv     -
+B9     mov        Zv,Iv     -
+BA     mov        Zv,Iv     -
+BB     mov        Zv,Iv     -
+BC     mov        Zv,Iv     -
+BD     mov        Zv,Iv     -
+BE     mov        Zv,Iv     -
+BF     mov        Zv,Iv     -
+C0/0   rol        Eb,Ib     a=186,u=o        grp2EbIb
+C0/1   ror        Eb,Ib     a=186,u=o        grp2EbIb
+C0/2   rcl        Eb,Ib     a=186,u=o        grp2EbIb
+C0/3   rcr        Eb,Ib     a=186,u=o        grp2EbIb
+C0/4   shl        Eb,Ib     a=186,u=oa       grp2EbIb
+C0/5   shr        Eb,Ib     a=186,u=oa       grp2EbIb
+C0/6   sal        Eb,Ib     a=186,u=oa       grp2EbIb
+C0/7   sar        Eb,Ib     a=186,u=oa       grp2EbIb
+C1/0   rol        Ev,Ib     a=186,u=o        grp2EvIb
+C1/1   ror        Ev,Ib     a=186,u=o        grp2EvIb
+C1/2   rcl        Ev,Ib     a=186,u=o        grp2EvIb
+C1/3   rcr        Ev,Ib     a=186,u=o        grp2EvIb
+C1/4   shl        Ev,Ib     a=186,u=oa       grp2EvIb
+C1/5   shr        Ev,Ib     a=186,u=oa       grp2EvIb
+C1/6   sal        Ev,Ib     a=186,u=oa       grp2EvIb
+C1/7   sar        Ev,Ib     a=186,u=oa       grp2EvIb
+C2     ret        Iw        -                retIw
+C3     ret        -         -                ret
+C4     les        Gv,Mp     -                lesGvMp
+C5     lds        Gv,Mp     -                ldsGvMp
+C6/0   mov        Eb,Ib     -
+C7/0   mov        Ev,Iv     -
+C8     enter      Iw,Ib     a=186
+C9     leave      -         a=186
+CA     retf       Iw        -                retfIw
+CB     retf       -         -                retf
+CC     int3       -         -
+CD     int        Ib        -
+CE     into       -         -
+CF     iret|iretd -         -                iret
+D0/0   rol        Eb,1      -                grp2Eb1
+D0/1   ror        Eb,1      -                grp2Eb1
+D0/2   rcl        Eb,1      -                grp2Eb1
+D0/3   rcr        Eb,1      -                grp2Eb1
+D0/4   shl        Eb,1      u=a              grp2Eb1
+D0/5   shr        Eb,1      u=a              grp2Eb1
+D0/6   sal        Eb,1      u=a              grp2Eb1
+D0/7   sar        Eb,1      u=a              grp2Eb1
+D1/0   rol        Ev,1      -                grp2Ev1
+D1/1   ror        Ev,1      -                grp2Ev1
+D1/2   rcl        Ev,1      -                grp2Ev1
+D1/3   rcr        Ev,1      -                grp2Ev1
+D1/4   shl        Ev,1      u=a              grp2Ev1
+D1/5   shr        Ev,1      u=a              grp2Ev1
+D1/6   sal        Ev,1      u=a              grp2Ev1
+D1/7   sar        Ev,1      u=a              grp2Ev1
+D2/0   rol        Eb,CL     u=o              grp2EbCL
+D2/1   ror        Eb,CL     u=o              grp2EbCL
+D2/2   rcl        Eb,CL     u=o              grp2EbCL
+D2/3   rcr        Eb,CL     u=o              grp2EbCL
+D2/4   shl        Eb,CL     u=oa             grp2EbCL
+D2/5   shr        Eb,CL     u=oa             grp2EbCL
+D2/6   sal        Eb,CL     u=oa             grp2EbCL
+D2/7   sar        Eb,CL     u=oa             grp2EbCL
+D3/0   rol        Ev,CL     u=o              grp2EvCL
+D3/1   ror        Ev,CL     u=o              grp2EvCL
+D3/2   rcl        Ev,CL     u=o              grp2EvCL
+D3/3   rcr        Ev,CL     u=o              grp2EvCL
+D3/4   shl        Ev,CL     u=oa             grp2EvCL
+D3/5   shr        Ev,CL     u=oa             grp2EvCL
+D3/6   sal        Ev,CL     u=oa             grp2EvCL
+D3/7   sar        Ev,CL     u=oa             grp2EvCL
+D4     aam        Ib        u=oac
+D5     aad        Ib        u=oac
+D6     salc       -         -
+D7     xlat       -         -
+D8     (esc)      Ex        -                esc
+D9     (esc)      Ex        -                esc
+DA     (esc)      Ex        -                esc
+DB     (esc)      Ex        -                esc
+DC     (esc)      Ex        -                esc
+DD     (esc)      Ex        -                esc
+DE     (esc)      Ex        -                esc
+DF     (esc)      Ex        -                esc
+E0     loopne     Jb        -                loop
+E1     loope      Jb        -                loop
+E2     loop       Jb        -                loop
+E3     jcxz|jecxz Jb        -                jcxz
+E4     in         AL,Ib     -                inIb
+E5     in         eAX,Ib    -                inIb
+E6     out        Ib,AL     -                outIb
+E7     out        Ib,eAX    -                outIb
+E8     call       Jv        -
+E9     jmp        Jv        -
+EA     jmp        Ap        -                jmpAp
+EB     jmp        Jb        -
+EC     in         AL,DX     -                inDX
+ED     in         eAX,DX    -                inDX
+EE     out        DX,AL     -                outDX
+EF     out        DX,eAX    -                outDX
+F0     lock       -         P                prefixLock
+F1     int1       -         a=386
+F2     repne      -         P                prefixRep
+F3     rep        -         P                prefixRep
+F4     hlt        -         -
+F5     cmc        -         -
+F6/0   test       Eb,Ib     -                grp3Eb
+F6/1   test       Eb,Ib     -                grp3Eb
+F6/2   not        Eb        L                grp3Eb
+F6/3   neg        Eb        L                grp3Eb
+F6/4   mul        Eb        u=szap           grp3Eb
+F6/5   imul       Eb        u=szap           grp3Eb
+F6/6   div        Eb        u=oszapc         grp3Eb
+F6/7   idiv       Eb        u=oszapc         grp3Eb
+F7/0   test       Ev,Iv     -                grp3Ev
+F7/1   test       Ev,Iv     -                grp3Ev
+F7/2   not        Ev        L                grp3Ev
+F7/3   neg        Ev        L                grp3Ev
+F7/4   mul        Ev        u=szap           grp3Ev
+F7/5   imul       Ev        u=szap           grp3Ev
+F7/6   div        Ev        u=oszapc         grp3Ev
+F7/7   idiv       Ev        u=oszapc         grp3Ev
+F8     clc        -         -
+F9     stc        -         -
+FA     cli        -         -
+FB     sti        -         -
+FC     cld        -         -
+FD     std        -         -
+FE/0   inc        Eb        L                grp4Eb
+FE/1   dec        Eb        L                grp4Eb
+FF/0   inc        Ev        L                grp5Ev
+FF/1   dec        Ev        L                grp5Ev
+FF/2   call       Ev        -                grp5Ev
+FF/3   callf      Mp        -                grp5Ev
+FF/4   jmp        Ev        -                grp5Ev
+FF/5   jmpf       Mp        -                grp5Ev
+FF/6   push       Ev        -                grp5Ev
+0F 00/0 sldt      Ew        pm,a=286         grp6
+0F 00/1 str       Ew        pm,a=286         grp6
+0F 00/2 lldt      Ew        pm,a=286         grp6
+0F 00/3 ltr       Ew        pm,a=286         grp6
+0F 00/4 verr      Ew        pm,a=286         grp6
+0F 00/5 verw      Ew        pm,a=286         grp6
+0F 01/0 sgdt      M         a=286            grp7
+0F 01/1 sidt      M         a=286            grp7
+0F 01/2 lgdt      M         a=286            grp7
+0F 01/3 lidt      M         a=286            grp7
+0F 01/4 smsw      Ew        a=286            grp7
+0F 01/6 lmsw      Ew        a=286            grp7
+0F 01/7 invlpg    M         a=486            grp7
+0F 02  lar        Gv,Ew     pm,a=286
+0F 03  lsl        Gv,Ew     pm,a=286
+0F 06  clts       -         a=286
+0F 08  invd       -         a=486
+0F 09  wbinvd     -         a=486
+0F 0B  ud2        -         a=686
+0F 18  nop        Ev        a=686            hintNop
+0F 19  nop        Ev        a=686            hintNop
+0F 1A  nop        Ev        a=686            hintNop
+0F 1B  nop        Ev        a=686            hintNop
+0F 1C  nop        Ev        a=686            hintNop
+0F 1D  nop        Ev        a=686            hintNop
+0F 1E  nop        Ev        a=686            hintNop
+0F 1F  nop        Ev        a=686            hintNop
+0F 20  mov        Rd,Cd     a=386            movRdCd
+0F 21  mov        Rd,Dd     a=386            movRdDd
+0F 22  mov        Cd,Rd     a=386            movCdRd
+0F 23  mov        Dd,Rd     a=386            movDdRd
+0F 30  wrmsr      -         a=586
+0F 31  rdtsc      -         a=586
+0F 32  rdmsr      -         a=586
+0F 40  cmovo      Gv,Ev     a=686            cmovGvEv
+0F 41  cmovno     Gv,Ev     a=686            cmovGvEv
+0F 42  cmovb      Gv,Ev     a=686            cmovGvEv
+0F 43  cmovae     Gv,Ev     a=686            cmovGvEv
+0F 44  cmove      Gv,Ev     a=686            cmovGvEv
+0F 45  cmovne     Gv,Ev     a=686            cmovGvEv
+0F 46  cmovbe     Gv,Ev     a=686            cmovGvEv
+0F 47  cmova      Gv,Ev     a=686            cmovGvEv
+0F 48  cmovs      Gv,Ev     a=686            cmovGvEv
+0F 49  cmovns     Gv,Ev     a=686            cmovGvEv
+0F 4A  cmovp      Gv,Ev     a=686            cmovGvEv
+0F 4B  cmovnp     Gv,Ev     a=686            cmovGvEv
+0F 4C  cmovl      Gv,Ev     a=686            cmovGvEv
+0F 4D  cmovge     Gv,Ev     a=686            cmovGvEv
+0F 4E  cmovle     Gv,Ev     a=686            cmovGvEv
+0F 4F  cmovg      Gv,Ev     a=686            cmovGvEv
+0F 80  jo         Jv        a=386            jccJv
+0F 81  jno        Jv        a=386            jccJv
+0F 82  jb         Jv        a=386            jccJv
+0F 83  jae        Jv        a=386            jccJv
+0F 84  je         Jv        a=386            jccJv
+0F 85  jne        Jv        a=386            jccJv
+0F 86  jbe        Jv        a=386            jccJv
+0F 87  ja         Jv        a=386            jccJv
+0F 88  js         Jv        a=386            jccJv
+0F 89  jns        Jv        a=386            jccJv
+0F 8A  jp         Jv        a=386            jccJv
+0F 8B  jnp        Jv        a=386            jccJv
+0F 8C  jl         Jv        a=386            jccJv
+0F 8D  jge        Jv        a=386            jccJv
+0F 8E  jle        Jv        a=386            jccJv
+0F 8F  jg         Jv        a=386            jccJv
+0F 90  seto      Eb        a=386            setccEb
+0F 91  setno     Eb        a=386            setccEb
+0F 92  setb      Eb        a=386            setccEb
+0F 93  setae     Eb        a=386            setccEb
+0F 94  sete      Eb        a=386            setccEb
+0F 95  setne     Eb        a=386            setccEb
+0F 96  setbe     Eb        a=386            setccEb
+0F 97  seta      Eb        a=386            setccEb
+0F 98  sets      Eb        a=386            setccEb
+0F 99  setns     Eb        a=386            setccEb
+0F 9A  setp      Eb        a=386            setccEb
+0F 9B  setnp     Eb        a=386            setccEb
+0F 9C  setl      Eb        a=386            setccEb
+0F 9D  setge     Eb        a=386            setccEb
+0F 9E  setle     Eb        a=386            setccEb
+0F 9F  setg      Eb        a=386            setccEb
+0F A0  push       FS        a=386            pushSeg
+0F A1  pop        FS        a=386            popSeg
+0F A2  cpuid      -         a=586
+0F A3  bt         Ev,Gv     a=386,u=oszap
+0F A4  shld       Ev,Gv,Ib  a=386,u=oa       shldEvGvIb
+0F A5  shld       Ev,Gv,CL  a=386,u=oa       shldEvGvCL
+0F A8  push       GS        a=386            pushSeg
+0F A9  pop        GS        a=386            popSeg
+0F AB  bts        Ev,Gv     L,a=386,u=oszap
+0F AC  shrd       Ev,Gv,Ib  a=386,u=oa       shrdEvGvIb
+0F AD  shrd       Ev,Gv,CL  a=386,u=oa       shrdEvGvCL
+0F AF  imul       Gv,Ev     a=386,u=szap
+0F B0  cmpxchg    Eb,Gb     L,a=486
+0F B1  cmpxchg    Ev,Gv     L,a=486
+0F B2  lss        Gv,Mp     a=386            lssGvMp
+0F B3  btr        Ev,Gv     L,a=386,u=oszap
+0F B4  lfs        Gv,Mp     a=386            lfsGvMp
+0F B5  lgs        Gv,Mp     a=386            lgsGvMp
+0F B6  movzx      Gv,Eb     a=386
+0F B7  movzx      Gv,Ew     a=386
+0F BA/4 bt        Ev,Ib     a=386,u=oszap    grp8EvIb
+0F BA/5 bts       Ev,Ib     L,a=386,u=oszap  grp8EvIb
+0F BA/6 btr       Ev,Ib     L,a=386,u=oszap  grp8EvIb
+0F BA/7 btc       Ev,Ib     L,a=386,u=oszap  grp8EvIb
+0F BB  btc        Ev,Gv     L,a=386,u=oszap
+0F BC  bsf        Gv,Ev     a=386,u=oscap
+0F BD  bsr        Gv,Ev     a=386,u=oscap
+0F BE  movsx      Gv,Eb     a=386
+0F BF  movsx      Gv,Ew     a=386
+0F C0  xadd       Eb,Gb     L,a=486
+0F C1  xadd       Ev,Gv     L,a=486
+0F C7/1 cmpxchg8b Mq        L,a=586          cmpxchg8bMq
+0F C8  bswap      Zd        a=486
+0F C9  bswap      Zd        a=486
+0F CA  bswap      Zd        a=486
+0F CB  bswap      Zd        a=486
+0F CC  bswap      Zd        a=486
+0F CD  bswap      Zd        a=486
+0F CE  bswap      Zd        a=486
+0F CF  bswap      Zd        a=486
+0F FF  (biostrap) Ib        -                biosTrapIb
+`;
+
+export interface OpcodeEntry {
+  /** Dispatch index: the opcode byte, or 256 + second byte for 0F xx. */
+  index: number;
+  /** ModRM reg field for group entries, or -1. */
+  reg: number;
+  mnemonic16: string;
+  mnemonic32: string;
+  operands: string[];
+  lockable: boolean;
+  prefix: boolean;
+  protectedOnly: boolean;
+  arch: number;
+  /** EFLAGS bits the SDM leaves undefined after this instruction. */
+  undefinedFlags: number;
+  handler: string;
+  hasModrm: boolean;
+}
+
+const FLAG_LETTERS: Record<string, number> = { o: 0x800, s: 0x80, z: 0x40, a: 0x10, p: 0x4, c: 0x1 };
+const MODRM_OPERAND = /^[EGMRSCD]/;
+
+function parseTable(text: string): OpcodeEntry[] {
+  const entries: OpcodeEntry[] = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const cols = line.split(/\s+/);
+    let opcodeText = cols.shift()!;
+    if (opcodeText === "0F" && /^[0-9A-F]{2}(\/[0-7])?$/.test(cols[0])) opcodeText += " " + cols.shift()!;
+    const [mnemonic, operandText, attrText = "-", handlerName] = cols;
+    const [opPart, regPart] = opcodeText.split("/");
+    const bytes = opPart.trim().split(" ").map((b) => parseInt(b, 16));
+    const index = bytes.length === 2 ? 256 + bytes[1] : bytes[0];
+    const operands = operandText === "-" ? [] : operandText.split(",");
+    const attrs = attrText === "-" ? [] : attrText.split(",");
+    const [m16, m32 = m16] = mnemonic.split("|");
+    let undefinedFlags = 0, arch = 86;
+    for (const a of attrs) {
+      if (a.startsWith("u=")) for (const ch of a.slice(2)) undefinedFlags |= FLAG_LETTERS[ch];
+      if (a.startsWith("a=")) arch = Number(a.slice(2));
+    }
+    entries.push({
+      index,
+      reg: regPart === undefined ? -1 : Number(regPart),
+      mnemonic16: m16,
+      mnemonic32: m32,
+      operands,
+      lockable: attrs.includes("L"),
+      prefix: attrs.includes("P"),
+      protectedOnly: attrs.includes("pm"),
+      arch,
+      undefinedFlags,
+      handler: handlerName ?? m16 + operands.join(""),
+      hasModrm: regPart !== undefined || operands.some((o) => MODRM_OPERAND.test(o)),
+    });
+  }
+  return entries;
+}
+
+export const OPCODES: readonly OpcodeEntry[] = parseTable(OPCODE_TABLE);
+
+/** Entries by dispatch index; groups hold one entry per defined reg value. */
+export const OPCODES_BY_INDEX: readonly (readonly OpcodeEntry[])[] = (() => {
+  const byIndex: OpcodeEntry[][] = Array.from({ length: 512 }, () => []);
+  for (const e of OPCODES) byIndex[e.index].push(e);
+  return byIndex;
+})();
+
+/** The entry for an opcode index and ModRM reg field, or undefined when undefined. */
+export function lookupOpcode(index: number, reg: number): OpcodeEntry | undefined {
+  const list = OPCODES_BY_INDEX[index];
+  if (list.length === 0) return undefined;
+  if (list[0].reg < 0) return list[0];
+  return list.find((e) => e.reg === reg);
+}

@@ -1,0 +1,249 @@
+// Control transfer: JMP, CALL, RET (near and far), Jcc, LOOP/JCXZ, INT/INTO/INT3/INT1, IRET,
+// ENTER/LEAVE, BOUND. Targets are checked against the CS limit before anything is pushed,
+// so a faulting transfer leaves the stack as it was.
+
+import type { Cpu } from "../cpu.ts";
+import { AC, CR0_PE, CS, DF, EBP, ECX, EIP, ID, IF, IOPL, NT, RF, STATUS_FLAGS, SZ16, TF, V_BP, V_BR, V_DB, V_GP, V_OF, V_UD, VM } from "../regs.ts";
+import { inc, dec } from "./alu.ts";
+import { push } from "./data.ts";
+import { fetchImm, getReg, pair, perOpcode, rd, setReg, sizeBytes, wr, type Handler, type HandlerMap } from "./operands.ts";
+
+/** Near jump within CS: target masked to the operand size and checked against the limit. */
+export function jumpNear(c: Cpu, sz: number, target: number): void {
+  if (sz === SZ16) target &= 0xffff;
+  if ((target >>> 0) > (c.segLimit[CS] >>> 0)) c.fault(V_GP, c.isProtected() ? 0 : -1);
+  c.r32[EIP] = target;
+}
+
+/** Far transfer in real or virtual-8086 mode. */
+export function jumpFarReal(c: Cpu, sel: number, off: number): void {
+  if ((off >>> 0) > (c.segLimit[CS] >>> 0)) c.fault(V_GP, -1);
+  c.loadSegReal(CS, sel);
+  c.r32[EIP] = off;
+}
+
+function realOrV86(c: Cpu): boolean {
+  return (c.cr[0] & CR0_PE) === 0 || (c.flags & VM) !== 0;
+}
+
+function protectedFar(): never {
+  throw new Error("protected-mode far transfers are not implemented yet");
+}
+
+const jccJb = perOpcode((index, sz) => {
+  const cc = index & 15;
+  return (c) => {
+    const d = c.fetch8s();
+    if (c.cond(cc)) jumpNear(c, sz, c.r32[EIP] + d);
+  };
+});
+const jccJv = perOpcode((index, sz) => {
+  const cc = index & 15;
+  return (c) => {
+    const d = sz === SZ16 ? c.fetch16() : c.fetch32();
+    if (c.cond(cc)) jumpNear(c, sz, c.r32[EIP] + d);
+  };
+});
+
+const jmpJb = pair((sz) => (c) => { const d = c.fetch8s(); jumpNear(c, sz, c.r32[EIP] + d); });
+const jmpJv = pair((sz) => (c) => { const d = fetchImm(c, sz); jumpNear(c, sz, c.r32[EIP] + d); });
+
+const callJv = pair((sz) => (c) => {
+  const d = fetchImm(c, sz);
+  const ret = c.r32[EIP];
+  const target = sz === SZ16 ? (ret + d) & 0xffff : (ret + d) | 0;
+  if ((target >>> 0) > (c.segLimit[CS] >>> 0)) c.fault(V_GP, c.isProtected() ? 0 : -1);
+  push(c, sz, ret);
+  c.r32[EIP] = target;
+});
+
+const ret = pair((sz) => (c) => {
+  const target = sz === SZ16 ? c.peek16(0) : c.peek32(0);
+  jumpNear(c, sz, target);
+  c.setSp(c.spAdd(sizeBytes(sz)));
+});
+const retIw = pair((sz) => (c) => {
+  const n = c.fetch16();
+  const target = sz === SZ16 ? c.peek16(0) : c.peek32(0);
+  jumpNear(c, sz, target);
+  c.setSp(c.spAdd(sizeBytes(sz) + n));
+});
+
+function farReturn(c: Cpu, sz: number, extra: number): void {
+  if (!realOrV86(c)) protectedFar();
+  const b = sizeBytes(sz);
+  const off = sz === SZ16 ? c.peek16(0) : c.peek32(0);
+  const sel = c.peek16(b);
+  jumpFarReal(c, sel, off);
+  c.setSp(c.spAdd(2 * b + extra));
+}
+const retf = pair((sz) => (c) => farReturn(c, sz, 0));
+const retfIw = pair((sz) => (c) => { const n = c.fetch16(); farReturn(c, sz, n); });
+
+/** Far call in real mode: push CS then IP, written before SP moves. */
+function callFarReal(c: Cpu, sz: number, sel: number, off: number): void {
+  if ((off >>> 0) > (c.segLimit[CS] >>> 0)) c.fault(V_GP, -1);
+  const b = sizeBytes(sz);
+  if (sz === SZ16) { c.poke16(-2, c.sreg[CS]); c.poke16(-4, c.r32[EIP]); }
+  else { c.poke32(-4, c.sreg[CS]); c.poke32(-8, c.r32[EIP]); }
+  c.setSp(c.spAdd(-2 * b));
+  c.loadSegReal(CS, sel);
+  c.r32[EIP] = off;
+}
+
+const callAp = pair((sz) => (c) => {
+  const off = fetchImm(c, sz);
+  const sel = c.fetch16();
+  if (!realOrV86(c)) protectedFar();
+  callFarReal(c, sz, sel, off);
+});
+const jmpAp = pair((sz) => (c) => {
+  const off = fetchImm(c, sz);
+  const sel = c.fetch16();
+  if (!realOrV86(c)) protectedFar();
+  jumpFarReal(c, sel, off);
+});
+
+/** Group 5 (FF): INC DEC CALL CALLF JMP JMPF PUSH on Ev. */
+const grp5Ev = pair((sz) => {
+  const bytes = sizeBytes(sz);
+  return (c) => {
+    const m = c.fetch8();
+    const op = (m >> 3) & 7;
+    switch (op) {
+      case 0: case 1: {
+        if (m >= 0xc0) {
+          const a = getReg(c, sz, m & 7);
+          setReg(c, sz, m & 7, op === 0 ? inc(c, sz, a) : dec(c, sz, a));
+        } else {
+          const lin = c.eaW(m, bytes);
+          const a = rd(c, sz, lin);
+          wr(c, sz, lin, op === 0 ? inc(c, sz, a) : dec(c, sz, a));
+        }
+        return;
+      }
+      case 2: {
+        const target = m >= 0xc0 ? getReg(c, sz, m & 7) : rd(c, sz, c.eaR(m, bytes));
+        const retEip = c.r32[EIP];
+        jumpNear(c, sz, target);
+        try { push(c, sz, retEip); } catch (e) { c.r32[EIP] = retEip; throw e; }
+        return;
+      }
+      case 4: {
+        const target = m >= 0xc0 ? getReg(c, sz, m & 7) : rd(c, sz, c.eaR(m, bytes));
+        jumpNear(c, sz, target);
+        return;
+      }
+      case 3: case 5: {
+        if (m >= 0xc0) c.fault(V_UD);
+        const lin = c.eaR(m, bytes + 2);
+        const off = rd(c, sz, lin);
+        const sel = c.rd16((lin + bytes) | 0);
+        if (!realOrV86(c)) protectedFar();
+        if (op === 3) callFarReal(c, sz, sel, off); else jumpFarReal(c, sel, off);
+        return;
+      }
+      case 6: {
+        const v = m >= 0xc0 ? getReg(c, sz, m & 7) : rd(c, sz, c.eaR(m, bytes));
+        push(c, sz, v);
+        return;
+      }
+      default: c.fault(V_UD);
+    }
+  };
+});
+
+/** LOOP/LOOPE/LOOPNE (E2, E1, E0): the count register follows the address size. */
+const loop = perOpcode((index, sz) => {
+  const kind = index & 3; // 0 loopne, 1 loope, 2 loop
+  return (c) => {
+    const d = c.fetch8s();
+    let count: number;
+    if (c.asize32) { count = (c.r32[ECX] - 1) | 0; c.r32[ECX] = count; }
+    else { count = (c.r16[ECX << 1] - 1) & 0xffff; c.r16[ECX << 1] = count; }
+    if (count === 0) return;
+    if (kind === 1 && !c.zf()) return;
+    if (kind === 0 && c.zf()) return;
+    jumpNear(c, sz, c.r32[EIP] + d);
+  };
+});
+const jcxz = pair((sz) => (c) => {
+  const d = c.fetch8s();
+  const count = c.asize32 ? c.r32[ECX] : c.r16[ECX << 1];
+  if (count === 0) jumpNear(c, sz, c.r32[EIP] + d);
+});
+
+// ---- software interrupts
+
+const int3: Handler = (c) => c.interrupt(V_BP, true, c.r32[EIP], -1);
+const intIb: Handler = (c) => { const v = c.fetch8(); c.softInt(v); };
+const into: Handler = (c) => { if (c.of()) c.interrupt(V_OF, true, c.r32[EIP], -1); };
+const int1: Handler = (c) => c.interrupt(V_DB, true, c.r32[EIP], -1);
+
+/** IRET in real mode: pop IP, CS, FLAGS. */
+const iret = pair((sz) => (c) => {
+  if (!realOrV86(c)) protectedFar();
+  const b = sizeBytes(sz);
+  const off = sz === SZ16 ? c.peek16(0) : c.peek32(0);
+  const sel = c.peek16(b);
+  const fl = sz === SZ16 ? c.peek16(2 * b) : c.peek32(2 * b);
+  jumpFarReal(c, sel, off);
+  c.setSp(c.spAdd(3 * b));
+  const mask = sz === SZ16 ? 0xffff : STATUS_FLAGS | TF | IF | DF | IOPL | NT | AC | ID | RF;
+  c.writeFlags(fl, mask);
+});
+
+const enterIwIb = pair((sz) => (c) => {
+  const size = c.fetch16();
+  const level = c.fetch8() & 31;
+  const b = sizeBytes(sz);
+  const bp = c.ss32 ? c.r32[EBP] : c.r16[EBP << 1];
+  // Compute every stack write first (restartable), then commit.
+  let offset = -b;
+  if (sz === SZ16) c.poke16(offset, bp); else c.poke32(offset, bp);
+  const frame = c.spAdd(-b);
+  if (level > 0) {
+    let p = bp;
+    for (let i = 1; i < level; i++) {
+      p = c.ss32 ? (p - b) | 0 : (p - b) & 0xffff;
+      const v = sz === SZ16 ? c.rd16(c.segR(2, p, 2)) : c.rd32(c.segR(2, p, 4));
+      offset -= b;
+      if (sz === SZ16) c.poke16(offset, v); else c.poke32(offset, v);
+    }
+    offset -= b;
+    if (sz === SZ16) c.poke16(offset, frame); else c.poke32(offset, frame);
+  }
+  const newSp = c.spAdd(offset - size);
+  // The final stack pointer must be valid too (SDM: #SS if it would be outside the limit).
+  if (size > 0) c.segW(2, newSp, 1);
+  if (c.ss32) c.r32[EBP] = frame; else c.r16[EBP << 1] = frame;
+  c.setSp(newSp);
+});
+
+const leave = pair((sz) => (c) => {
+  const bp = c.ss32 ? c.r32[EBP] : c.r16[EBP << 1];
+  const v = sz === SZ16 ? c.rd16(c.segR(2, bp, 2)) : c.rd32(c.segR(2, bp, 4));
+  c.setSp(c.ss32 ? (bp + sizeBytes(sz)) | 0 : (bp + sizeBytes(sz)) & 0xffff);
+  setReg(c, sz, EBP, v);
+});
+
+const boundGvMa = pair((sz) => (c) => {
+  const m = c.fetch8();
+  if (m >= 0xc0) c.fault(V_UD);
+  const b = sizeBytes(sz);
+  const lin = c.eaR(m, 2 * b);
+  let lo: number, hi: number, v: number;
+  if (sz === SZ16) {
+    lo = (c.rd16(lin) << 16) >> 16; hi = (c.rd16((lin + 2) | 0) << 16) >> 16;
+    v = (c.r16[((m >> 3) & 7) << 1] << 16) >> 16;
+  } else {
+    lo = c.rd32(lin); hi = c.rd32((lin + 4) | 0); v = c.r32[(m >> 3) & 7];
+  }
+  if (v < lo || v > hi) c.fault(V_BR);
+});
+
+export const controlHandlers: HandlerMap = {
+  jccJb, jccJv, jmpJb, jmpJv, callJv, ret, retIw, retf, retfIw, callAp, jmpAp, grp5Ev,
+  loop, jcxz, int3, intIb, into, int1, iret, enterIwIb, leave, boundGvMa,
+};
+

@@ -1,0 +1,52 @@
+// Prefixes and the two-byte escape. A prefix handler records its effect, dispatches the
+// next byte, and restores the defaults once that instruction is done (faults restore them
+// in the run loop), so instructions without prefixes pay nothing for them.
+
+import type { Cpu } from "../cpu.ts";
+import { EIP, START_EIP, V_GP, V_UD } from "../regs.ts";
+import { lockable, hasModrmAt } from "../exec-table-info.ts";
+import { perOpcode, type Handler, type HandlerMap } from "./operands.ts";
+
+/** The longest instruction the processor accepts (SDM Vol. 2 §2.3.11). */
+const MAX_LENGTH = 15;
+
+function next(c: Cpu): void {
+  if (((c.r32[EIP] - c.r32[START_EIP]) >>> 0) >= MAX_LENGTH - 1) c.fault(V_GP, c.isProtected() ? 0 : -1);
+  c.ops[c.fetch8() | c.osizeBase](c);
+  c.clearPrefixes();
+}
+
+const twoByte: Handler = (c) => {
+  c.ops[(256 + c.fetch8()) | c.osizeBase](c);
+};
+
+/** 26 ES, 2E CS, 36 SS, 3E DS, 64 FS, 65 GS */
+const prefixSeg = perOpcode((index) => {
+  const s = index < 0x40 ? (index >> 3) & 3 : index - 0x60;
+  return (c) => { c.dsSeg = s; c.ssSeg = s; next(c); };
+});
+
+const prefixOsize: Handler = (c) => { c.osizeBase = c.defOsizeBase ^ 512; next(c); };
+const prefixAsize: Handler = (c) => { c.asize32 = !c.defAsize32; next(c); };
+const prefixRep = perOpcode((index) => (c) => { c.rep = index; next(c); });
+
+/**
+ * LOCK: the following instruction must be lockable and have a memory destination, or the
+ * processor raises #UD. The check looks ahead over further prefixes without consuming bytes.
+ */
+const prefixLock: Handler = (c) => {
+  const eip = c.r32[EIP];
+  let op = c.fetch8();
+  while (op === 0x26 || op === 0x2e || op === 0x36 || op === 0x3e || op === 0x64 || op === 0x65 ||
+         op === 0x66 || op === 0x67 || op === 0xf0 || op === 0xf2 || op === 0xf3) op = c.fetch8();
+  let index = op;
+  if (op === 0x0f) index = 256 + c.fetch8();
+  const m = hasModrmAt(index) ? c.fetch8() : 0xc0;
+  c.r32[EIP] = eip;
+  if (m >= 0xc0 || !lockable(index, (m >> 3) & 7)) c.fault(V_UD);
+  next(c);
+};
+
+export const prefixHandlers: HandlerMap = {
+  twoByte, prefixSeg, prefixOsize, prefixAsize, prefixRep, prefixLock,
+};

@@ -1,0 +1,11 @@
+// @x86vm/core: CPU, memory, dispatcher, machine, clock, snapshot format and firmware.
+// Uses ES libraries only (no DOM, no Node APIs): the same code runs in a Worker, Node and tests.
+
+export { Cpu } from "./cpu/cpu.ts";
+export * from "./cpu/regs.ts";
+export { EmulatorError } from "./cpu/fault.ts";
+export { OPCODES, OPCODE_TABLE, lookupOpcode, type OpcodeEntry } from "./cpu/opcode-table.ts";
+export { PhysicalMemory, MemoryConfigError, type MmioHandler } from "./memory/physical-memory.ts";
+export { Dispatcher, type ExitHandlers } from "./dispatch/dispatcher.ts";
+export { IoBus, IoWiringError, type IoSurface, type PortRange } from "./dispatch/io-bus.ts";
+export * from "./dispatch/exits.ts";

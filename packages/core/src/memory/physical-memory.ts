@@ -1,0 +1,192 @@
+// Physical address space of one machine: guest RAM (a SharedArrayBuffer the caller supplies),
+// read-only ROM windows, MMIO windows owned by devices, and the A20 gate.
+//
+// The space is described page by page (4 KiB) in one Uint16Array, so the CPU's TLB can ask
+// "is this page plain RAM?" in one load and keep a direct pointer for it. Everything that is
+// not plain RAM goes through the slow accessors here. Unmapped reads return all ones, as an
+// undriven bus does on a PC.
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+
+/** Page kinds in the page map. Values from MMIO_BASE up name an MMIO window. */
+export const PAGE_UNMAPPED = 0;
+export const PAGE_RAM = 1;
+/** ROM whose bytes are held in the RAM array at the same address: fast reads, writes dropped. */
+export const PAGE_ROM = 2;
+/** ROM held in a separate buffer (e.g. the BIOS alias at the top of 4 GiB): slow reads. */
+export const PAGE_ROM_FAR = 3;
+export const PAGE_MMIO_BASE = 4;
+
+/** A device's memory-mapped window. Offsets are relative to the window's base. */
+export interface MmioHandler {
+  read8(offset: number): number;
+  write8(offset: number, value: number): void;
+  /** Optional wide accessors; without them a wide access is split into bytes. */
+  read16?(offset: number): number;
+  write16?(offset: number, value: number): void;
+  read32?(offset: number): number;
+  write32?(offset: number, value: number): void;
+}
+
+interface MmioWindow { base: number; size: number; name: string; handler: MmioHandler }
+interface FarRom { base: number; bytes: Uint8Array }
+
+export class MemoryConfigError extends Error {}
+
+export class PhysicalMemory {
+  readonly ram: Uint8Array;
+  readonly ramSize: number;
+  /** One entry per 4 KiB page of the 32-bit physical space. */
+  readonly pageMap = new Uint16Array(1 << (32 - PAGE_SHIFT));
+  private readonly mmio: MmioWindow[] = [];
+  private readonly farRoms: FarRom[] = [];
+  /** AND mask applied to every physical address: bit 20 cleared while the A20 gate is closed. */
+  a20Mask = -1;
+  /** Called whenever the page map or the A20 gate changes, so the CPU can flush its TLB. */
+  onMapChange: () => void = () => {};
+  /** Called on every MMIO access, so the dispatcher can count it as an exit. */
+  onMmio: (write: boolean) => void = () => {};
+
+  constructor(ram: SharedArrayBuffer | ArrayBuffer) {
+    if (ram.byteLength % PAGE_SIZE !== 0 || ram.byteLength === 0) {
+      throw new MemoryConfigError(`guest RAM must be a non-zero multiple of 4 KiB, got ${ram.byteLength} bytes`);
+    }
+    this.ram = new Uint8Array(ram);
+    this.ramSize = ram.byteLength;
+    this.pageMap.fill(PAGE_RAM, 0, this.ramSize >>> PAGE_SHIFT);
+  }
+
+  get a20Enabled(): boolean { return this.a20Mask === -1; }
+  setA20(enabled: boolean): void {
+    const mask = enabled ? -1 : ~(1 << 20);
+    if (mask !== this.a20Mask) { this.a20Mask = mask; this.onMapChange(); }
+  }
+
+  /** Marks [base, base+size) as ROM backed by the RAM array (contents copied in). */
+  mapRom(base: number, bytes: Uint8Array): void {
+    this.checkWindow(base, bytes.length, "ROM");
+    if (base + bytes.length <= this.ramSize) {
+      this.ram.set(bytes, base);
+      this.pageMap.fill(PAGE_ROM, base >>> PAGE_SHIFT, (base + bytes.length) >>> PAGE_SHIFT);
+    } else {
+      this.farRoms.push({ base: base >>> 0, bytes });
+      this.pageMap.fill(PAGE_ROM_FAR, base >>> PAGE_SHIFT, ((base >>> 0) + bytes.length) / PAGE_SIZE);
+    }
+    this.onMapChange();
+  }
+
+  /** Gives [base, base+size) to a device. Overlapping another window is a wiring error. */
+  mapMmio(base: number, size: number, name: string, handler: MmioHandler): void {
+    this.checkWindow(base, size, name);
+    const first = (base >>> 0) / PAGE_SIZE, end = ((base >>> 0) + size) / PAGE_SIZE;
+    for (let p = first; p < end; p++) {
+      if (this.pageMap[p] >= PAGE_MMIO_BASE) {
+        const other = this.mmio[this.pageMap[p] - PAGE_MMIO_BASE];
+        throw new MemoryConfigError(`MMIO window ${name} overlaps ${other.name} at 0x${(p * PAGE_SIZE).toString(16)}`);
+      }
+    }
+    this.mmio.push({ base: base >>> 0, size, name, handler });
+    this.pageMap.fill(PAGE_MMIO_BASE + this.mmio.length - 1, first, end);
+    this.onMapChange();
+  }
+
+  private checkWindow(base: number, size: number, name: string): void {
+    if ((base & (PAGE_SIZE - 1)) !== 0 || (size & (PAGE_SIZE - 1)) !== 0 || size <= 0) {
+      throw new MemoryConfigError(`${name} window must be page aligned and sized: base 0x${(base >>> 0).toString(16)}, size 0x${size.toString(16)}`);
+    }
+  }
+
+  /** True when physical page number ppn is ordinary RAM (fast reads and writes). */
+  isRam(ppn: number): boolean { return this.pageMap[ppn] === PAGE_RAM; }
+  /** True when reads of page ppn can be served from the RAM array directly. */
+  isDirectRead(ppn: number): boolean { const k = this.pageMap[ppn]; return k === PAGE_RAM || k === PAGE_ROM; }
+
+  read8(addr: number): number {
+    addr &= this.a20Mask;
+    const kind = this.pageMap[addr >>> PAGE_SHIFT];
+    if (kind === PAGE_RAM || kind === PAGE_ROM) return this.ram[addr];
+    if (kind >= PAGE_MMIO_BASE) {
+      const w = this.mmio[kind - PAGE_MMIO_BASE];
+      this.onMmio(false);
+      return w.handler.read8((addr >>> 0) - w.base) & 0xff;
+    }
+    if (kind === PAGE_ROM_FAR) return this.farRead(addr);
+    return 0xff;
+  }
+
+  write8(addr: number, value: number): void {
+    addr &= this.a20Mask;
+    const kind = this.pageMap[addr >>> PAGE_SHIFT];
+    if (kind === PAGE_RAM) { this.ram[addr] = value; return; }
+    if (kind >= PAGE_MMIO_BASE) {
+      const w = this.mmio[kind - PAGE_MMIO_BASE];
+      this.onMmio(true);
+      w.handler.write8((addr >>> 0) - w.base, value & 0xff);
+    }
+  }
+
+  /** 16-bit read; split into bytes unless the whole access lands in one RAM or MMIO page. */
+  read16(addr: number): number {
+    addr &= this.a20Mask;
+    if ((addr & 0xfff) !== 0xfff) {
+      const kind = this.pageMap[addr >>> PAGE_SHIFT];
+      if (kind === PAGE_RAM || kind === PAGE_ROM) return this.ram[addr] | (this.ram[addr + 1] << 8);
+      if (kind >= PAGE_MMIO_BASE) {
+        const w = this.mmio[kind - PAGE_MMIO_BASE];
+        if (w.handler.read16) { this.onMmio(false); return w.handler.read16((addr >>> 0) - w.base) & 0xffff; }
+      }
+    }
+    return this.read8(addr) | (this.read8(addr + 1) << 8);
+  }
+
+  read32(addr: number): number {
+    addr &= this.a20Mask;
+    if ((addr & 0xfff) <= 0xffc) {
+      const kind = this.pageMap[addr >>> PAGE_SHIFT];
+      if (kind === PAGE_RAM || kind === PAGE_ROM) {
+        const r = this.ram;
+        return r[addr] | (r[addr + 1] << 8) | (r[addr + 2] << 16) | (r[addr + 3] << 24);
+      }
+      if (kind >= PAGE_MMIO_BASE) {
+        const w = this.mmio[kind - PAGE_MMIO_BASE];
+        if (w.handler.read32) { this.onMmio(false); return w.handler.read32((addr >>> 0) - w.base) | 0; }
+      }
+    }
+    return this.read16(addr) | (this.read16(addr + 2) << 16);
+  }
+
+  write16(addr: number, value: number): void {
+    addr &= this.a20Mask;
+    if ((addr & 0xfff) !== 0xfff) {
+      const kind = this.pageMap[addr >>> PAGE_SHIFT];
+      if (kind >= PAGE_MMIO_BASE) {
+        const w = this.mmio[kind - PAGE_MMIO_BASE];
+        if (w.handler.write16) { this.onMmio(true); w.handler.write16((addr >>> 0) - w.base, value & 0xffff); return; }
+      }
+    }
+    this.write8(addr, value);
+    this.write8(addr + 1, value >> 8);
+  }
+
+  write32(addr: number, value: number): void {
+    addr &= this.a20Mask;
+    if ((addr & 0xfff) <= 0xffc) {
+      const kind = this.pageMap[addr >>> PAGE_SHIFT];
+      if (kind >= PAGE_MMIO_BASE) {
+        const w = this.mmio[kind - PAGE_MMIO_BASE];
+        if (w.handler.write32) { this.onMmio(true); w.handler.write32((addr >>> 0) - w.base, value | 0); return; }
+      }
+    }
+    this.write16(addr, value);
+    this.write16(addr + 2, value >>> 16);
+  }
+
+  private farRead(addr: number): number {
+    const a = addr >>> 0;
+    for (const rom of this.farRoms) {
+      if (a >= rom.base && a < rom.base + rom.bytes.length) return rom.bytes[a - rom.base];
+    }
+    return 0xff;
+  }
+}

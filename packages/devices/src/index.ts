@@ -1,0 +1,2 @@
+// @x86vm/devices: PC chipset and peripherals, one file per chip. No DOM, no Node APIs.
+export {};
