@@ -9,3 +9,9 @@ export { PhysicalMemory, MemoryConfigError, type MmioHandler } from "./memory/ph
 export { Dispatcher, type ExitHandlers } from "./dispatch/dispatcher.ts";
 export { IoBus, IoWiringError, type IoSurface, type PortRange } from "./dispatch/io-bus.ts";
 export * from "./dispatch/exits.ts";
+export { MachineClock, NS_PER_SECOND, type ClockMode, type TimeSource } from "./time/clock.ts";
+export {
+  StateError, StateReader, cloneState, loadStateInto, saveStateOf,
+  type SavedState, type StateRecord, type StateValue, type Stateful,
+} from "./snapshot/state.ts";
+export { CowDisk, MemoryDisk, DiskRangeError, SECTOR_SIZE, type DiskImage } from "./storage/disk.ts";
