@@ -1,6 +1,8 @@
 // `vm`: the headless runner. Commands: conformance, bench, boot (later: resume, images).
 
 import { runConformance } from "./commands/conformance.ts";
+import { runCpuBench } from "./bench/cpu.ts";
+import { runMicro } from "./bench/micro.ts";
 
 function usage(): never {
   console.error(`usage: vm <command> [options]
@@ -18,6 +20,13 @@ async function main(argv: string[]): Promise<number> {
       const onlyIdx = rest.indexOf("--only");
       const totals = runConformance(dir, { verbose: rest.includes("--verbose"), only: onlyIdx >= 0 ? rest[onlyIdx + 1] : undefined });
       return totals.failed === 0 ? 0 : 1;
+    }
+    case "bench": {
+      if (rest[0] === "micro") { for (const l of runMicro()) console.log(l); return 0; }
+      if (rest[0] !== "cpu") usage();
+      const runs = rest.includes("--runs") ? Number(rest[rest.indexOf("--runs") + 1]) : 5;
+      console.log(JSON.stringify(runCpuBench(runs)));
+      return 0;
     }
     default:
       usage();

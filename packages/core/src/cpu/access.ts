@@ -9,7 +9,7 @@
 
 import { FAULT } from "./fault.ts";
 import { CpuState } from "./state.ts";
-import { CS, DS, EBP, EBX, EDI, EIP, ESI, ESP, SS, START_EIP, V_GP, V_SS } from "./regs.ts";
+import { CS, DS, EBP, EBX, EDI, ESI, ESP, SS, START_EIP, V_GP, V_SS } from "./regs.ts";
 import type { PhysicalMemory } from "../memory/physical-memory.ts";
 
 const TLB_ENTRIES = 1 << 20;
@@ -26,10 +26,6 @@ export class CpuAccess extends CpuState {
   private readonly tlbList = new Int32Array(TLB_LIST_MAX);
   private tlbCount = 0;
   private tlbOverflow = false;
-
-  /** Linear page (aligned) whose bytes the fetcher may read directly, or 1 when none. */
-  fetchPage = 1;
-  fetchXor = 0;
 
   /** Operand-size dispatch base (0 for 16-bit, 512 for 32-bit) and address size of the current instruction. */
   osizeBase = 0;
@@ -77,7 +73,7 @@ export class CpuAccess extends CpuState {
     }
     this.tlbCount = 0;
     this.tlbOverflow = false;
-    this.fetchPage = 1;
+    this.invalidateFetch();
   }
 
   /** Physical address for a linear one. Paging is added by the protected-mode layer. */
@@ -221,68 +217,86 @@ export class CpuAccess extends CpuState {
   override code16(): boolean { return this.defOsizeBase === 0; }
 
   // ---- instruction fetch
+  //
+  // The fetcher reads code through a window: `pip` is the physical address of the next
+  // instruction byte and every byte in [pipStart, pipEnd) belongs to the current code page and
+  // lies within the CS limit, so a fetch is one compare and one load. EIP is not stored: it is
+  // pip - pipDelta (pipDelta in an Int32Array, as it spans the whole 32-bit range). Anything
+  // that invalidates the window (CS load, TLB flush, jump outside it) keeps EIP derivable by
+  // leaving an empty window with pip = 0 and pipDelta = -EIP.
+
+  pip = 0;
+  pipStart = 1;
+  pipEnd = 0;
+  readonly pipDelta = new Int32Array(1);
+
+  /** The architectural EIP of the next instruction byte. */
+  override getEip(): number { return (this.pip - this.pipDelta[0]) | 0; }
+
+  /** Sets EIP (jumps); stays in the window when the target is in it. */
+  override setEip(v: number): void {
+    const p = v + this.pipDelta[0];
+    if (p >= this.pipStart && p < this.pipEnd) { this.pip = p; return; }
+    this.pip = 0; this.pipStart = 1; this.pipEnd = 0; this.pipDelta[0] = -v;
+  }
+
+  /** Drops the fetch window (CS changed, translations changed); EIP is kept. */
+  invalidateFetch(): void {
+    this.setEipOutside(this.getEip());
+  }
+  private setEipOutside(v: number): void {
+    this.pip = 0; this.pipStart = 1; this.pipEnd = 0; this.pipDelta[0] = -v;
+  }
 
   fetch8(): number {
-    const eip = this.r32[EIP];
-    const lin = (this.segBase[CS] + eip) | 0;
-    if ((lin & ~0xfff) === this.fetchPage) {
-      this.r32[EIP] = eip + 1;
-      return this.ram[lin ^ this.fetchXor];
-    }
+    const p = this.pip;
+    if (p < this.pipEnd) { this.pip = p + 1; return this.ram[p]; }
     return this.fetch8Slow();
   }
   /** Fetches a byte and sign-extends it. */
   fetch8s(): number { return (this.fetch8() << 24) >> 24; }
   fetch16(): number {
-    const eip = this.r32[EIP];
-    const lin = (this.segBase[CS] + eip) | 0;
-    if ((lin & ~0xfff) === this.fetchPage && (lin & 0xfff) !== 0xfff) {
-      this.r32[EIP] = eip + 2;
-      const p = lin ^ this.fetchXor;
-      return this.ram[p] | (this.ram[p + 1] << 8);
-    }
+    const p = this.pip;
+    if (p + 1 < this.pipEnd) { this.pip = p + 2; return this.ram[p] | (this.ram[p + 1] << 8); }
     const lo = this.fetch8();
     return lo | (this.fetch8() << 8);
   }
   fetch32(): number {
-    const eip = this.r32[EIP];
-    const lin = (this.segBase[CS] + eip) | 0;
-    if ((lin & ~0xfff) === this.fetchPage && (lin & 0xfff) <= 0xffc) {
-      this.r32[EIP] = eip + 4;
-      const p = lin ^ this.fetchXor, r = this.ram;
+    const p = this.pip;
+    if (p + 3 < this.pipEnd) {
+      this.pip = p + 4;
+      const r = this.ram;
       return r[p] | (r[p + 1] << 8) | (r[p + 2] << 16) | (r[p + 3] << 24);
     }
     const lo = this.fetch16();
     return lo | (this.fetch16() << 16);
   }
 
+  /** Outside the window: check the limit, translate, open a new window or read slowly. */
   private fetch8Slow(): number {
-    let eip = this.r32[EIP];
+    let eip = this.getEip();
     // 16-bit code: IP arithmetic wraps at 64 KiB.
     if (this.defOsizeBase === 0 && (eip & ~0xffff) !== 0) {
-      eip &= 0xffff;
-      if (this.r32[START_EIP] === this.r32[EIP]) this.r32[START_EIP] = eip;
-      this.r32[EIP] = eip;
+      const wrapped = eip & 0xffff;
+      if (this.r32[START_EIP] === eip) this.r32[START_EIP] = wrapped;
+      eip = wrapped;
     }
     const lim = this.segLimit[CS] >>> 0;
-    if ((eip >>> 0) > lim) this.fault(V_GP, this.isProtected() ? 0 : -1);
+    if ((eip >>> 0) > lim) { this.setEipOutside(eip); this.fault(V_GP, this.isProtected() ? 0 : -1); }
     const lin = (this.segBase[CS] + eip) | 0;
     const phys = this.translate(lin, false);
-    let b: number;
-    if (this.mem.isDirectRead(phys >>> 12)) {
-      const page = lin & ~0xfff;
-      // Cache the page only if every offset in it is within the code segment's limit.
-      const firstEip = (page - this.segBase[CS]) >>> 0;
-      if (firstEip <= lim && ((firstEip + 0xfff) >>> 0) <= lim && firstEip + 0xfff <= 0xffffffff) {
-        this.fetchPage = page;
-        this.fetchXor = (phys ^ lin) & ~0xfff;
-      }
-      b = this.ram[phys];
-    } else {
-      b = this.mem.read8(phys);
+    if (!this.mem.isDirectRead(phys >>> 12)) {
+      this.setEipOutside(eip + 1);
+      return this.mem.read8(phys);
     }
-    this.r32[EIP] = eip + 1;
-    return b;
+    // The window: this page, no further than the CS limit, no lower than offset 0.
+    const before = Math.min(lin & 0xfff, eip >>> 0);
+    const after = Math.min(0xfff - (lin & 0xfff), lim - (eip >>> 0));
+    this.pipStart = phys - before;
+    this.pipEnd = phys + after + 1;
+    this.pipDelta[0] = (phys - eip) | 0;
+    this.pip = phys + 1;
+    return this.ram[phys];
   }
 
   // ---- effective addresses (SDM Vol. 2 §2.1.5, tables 2-1 to 2-3)

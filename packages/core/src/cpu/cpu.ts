@@ -15,6 +15,7 @@ import {
   IOPL, NT, RF, SS, START_EIP, STATUS_FLAGS, TF, V_DB, V_DF, V_GP, V_NMI, VM,
 } from "./regs.ts";
 import { EXEC_TABLE, type Handler } from "./exec-table.ts";
+import { runLoop } from "./hot.generated.ts";
 import type { PhysicalMemory } from "../memory/physical-memory.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
 
@@ -64,7 +65,7 @@ export class Cpu extends CpuAccess {
     for (let s = 0; s < 6; s++) this.setSegReal(s, 0, 0xffff, 0x93);
     this.setSegReal(CS, 0xf000, 0xffff, 0x9b);
     this.segBase[CS] = 0xffff0000 | 0;
-    this.r32[EIP] = 0xfff0;
+    this.setEip(0xfff0);
     this.cpl = 0;
     this.modeChanged();
     this.events &= EV_INTR;
@@ -84,23 +85,7 @@ export class Cpu extends CpuAccess {
   run(budget: number): number {
     if (this.shutdownReason !== null) return 0;
     if (this.halted && !this.wakeFromHalt()) return 0;
-    const ops = this.ops, r32 = this.r32;
-    let n = 0;
-    while (n < budget) {
-      try {
-        while (n < budget) {
-          if (this.events !== 0 && this.boundary()) { this.instret += n; return n; }
-          r32[START_EIP] = r32[EIP];
-          ops[this.fetch8() | this.osizeBase](this);
-          n++;
-        }
-      } catch (e) {
-        if (e !== FAULT) throw e;
-        n++;
-        this.deliverFault();
-        if (this.shutdownReason !== null) break;
-      }
-    }
+    const n = runLoop(this, budget);
     this.instret += n;
     return n;
   }
@@ -130,7 +115,7 @@ export class Cpu extends CpuAccess {
    * Work due at an instruction boundary. Returns true when the run loop must return.
    * Order (SDM Vol. 3 §6.9): the previous instruction's single-step trap, then NMI, then INTR.
    */
-  private boundary(): boolean {
+  boundary(): boolean {
     const ev = this.events;
     if (ev & EV_STOP) {
       this.events &= ~EV_STOP;
@@ -146,20 +131,20 @@ export class Cpu extends CpuAccess {
       if (ev & EV_TRAP) {
         this.events &= ~EV_TRAP;
         this.dr[6] |= 0x4000; // BS
-        this.r32[START_EIP] = this.r32[EIP];
-        this.interrupt(V_DB, false, this.r32[EIP], -1);
+        this.r32[START_EIP] = this.getEip();
+        this.interrupt(V_DB, false, this.getEip(), -1);
       }
       if (this.events & EV_SHADOW_STI) {
         this.events &= ~EV_SHADOW_STI;
       } else if (this.events & EV_NMI) {
         this.events &= ~EV_NMI;
-        this.r32[START_EIP] = this.r32[EIP];
-        this.interrupt(V_NMI, false, this.r32[EIP], -1);
+        this.r32[START_EIP] = this.getEip();
+        this.interrupt(V_NMI, false, this.getEip(), -1);
       } else if (this.intrDeliverable()) {
         const vec = this.intAck();
         this.io.interrupt();
-        this.r32[START_EIP] = this.r32[EIP];
-        this.interrupt(vec & 0xff, false, this.r32[EIP], -1);
+        this.r32[START_EIP] = this.getEip();
+        this.interrupt(vec & 0xff, false, this.getEip(), -1);
       }
     } catch (e) {
       if (e !== FAULT) throw e;
@@ -179,11 +164,11 @@ export class Cpu extends CpuAccess {
   // ---- exceptions and interrupts
 
   /** Delivers the exception recorded by fault(): EIP back to the instruction's first byte. */
-  private deliverFault(): void {
+  deliverFault(): void {
     this.clearPrefixes();
     this.io.exception();
     const vec = this.faultVec, code = this.faultCode;
-    this.r32[EIP] = this.r32[START_EIP];
+    this.setEip(this.r32[START_EIP]);
     if (this.delivering > 0) {
       // A fault while delivering an exception: double fault, or shutdown after that.
       if (this.delivering > 1 || vec === V_DF) { this.shutdown(`triple fault (vector ${vec} while delivering a double fault)`); return; }
@@ -193,7 +178,7 @@ export class Cpu extends CpuAccess {
     }
     try {
       const v = this.delivering > 1 ? V_DF : vec;
-      this.interrupt(v, false, this.r32[EIP], this.delivering > 1 ? 0 : code);
+      this.interrupt(v, false, this.getEip(), this.delivering > 1 ? 0 : code);
       this.delivering = 0;
     } catch (e) {
       if (e !== FAULT) throw e;
@@ -235,7 +220,7 @@ export class Cpu extends CpuAccess {
     this.flags &= ~(IF | TF | AC | RF);
     this.events &= ~(EV_TF | EV_TRAP);
     this.loadSegReal(CS, cs);
-    this.r32[EIP] = ip;
+    this.setEip(ip);
   }
 
   // ---- segments
@@ -259,7 +244,7 @@ export class Cpu extends CpuAccess {
       this.segLimit[s] = 0xffff;
       this.updateSegBounds(s);
     }
-    if (s === CS) this.fetchPage = 1;
+    if (s === CS) this.invalidateFetch();
   }
 
   /** Sets a segment register and its whole cache as real mode does at reset. */
@@ -269,7 +254,7 @@ export class Cpu extends CpuAccess {
     this.segLimit[s] = limit;
     this.segAttr[s] = access;
     this.updateSegBounds(s);
-    if (s === CS) this.fetchPage = 1;
+    if (s === CS) this.invalidateFetch();
   }
 
   /** Recomputes the fast-path bounds of segment s from its cache (see CpuState.segLimR). */
@@ -299,7 +284,7 @@ export class Cpu extends CpuAccess {
     this.ss32 = (this.cr[0] & CR0_PE) !== 0 && (this.flags & VM) === 0 && (this.segAttr[SS] & 0x4000) !== 0;
     this.clearPrefixes();
     for (let s = 0; s < 6; s++) this.updateSegBounds(s);
-    this.fetchPage = 1;
+    this.invalidateFetch();
   }
 
   /** Resets the prefix state to the code segment's defaults. */
@@ -344,7 +329,7 @@ export class Cpu extends CpuAccess {
   /** INT n. */
   softInt(vec: number): void {
     if ((this.flags & VM) && ((this.flags & IOPL) >> 12) < 3) this.fault(V_GP, 0);
-    this.interrupt(vec, true, this.r32[EIP], -1);
+    this.interrupt(vec, true, this.getEip(), -1);
   }
 
   /**

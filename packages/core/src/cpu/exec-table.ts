@@ -4,7 +4,7 @@
 
 import type { Cpu } from "./cpu.ts";
 import { OPCODES_BY_INDEX, type OpcodeEntry } from "./opcode-table.ts";
-import { CR0_PE, EIP, SZ16, SZ32, V_UD, VM } from "./regs.ts";
+import { CR0_PE, SZ16, SZ32, V_UD, VM } from "./regs.ts";
 import type { Handler, HandlerMap } from "./ops/operands.ts";
 import { aluHandlers } from "./ops/alu.ts";
 import { bcdHandlers } from "./ops/bcd.ts";
@@ -16,6 +16,7 @@ import { prefixHandlers } from "./ops/prefix.ts";
 import { shiftHandlers } from "./ops/shift.ts";
 import { stringHandlers } from "./ops/string.ts";
 import { systemHandlers } from "./ops/system.ts";
+import { HOT_HANDLERS } from "./hot.generated.ts";
 
 export type { Handler };
 
@@ -24,11 +25,15 @@ export const HANDLERS: HandlerMap = {
   ...muldivHandlers, ...prefixHandlers, ...shiftHandlers, ...stringHandlers, ...systemHandlers,
 };
 
+/** The generic handlers, before the specialised ones from hot.generated.ts replace some. */
+export const GENERIC_HANDLERS: HandlerMap = { ...HANDLERS };
+Object.assign(HANDLERS, HOT_HANDLERS);
+
 const undefinedOpcode: Handler = (c) => c.fault(V_UD);
 
 /** The 16- and 32-bit handlers for a name at a dispatch index. */
-function resolve(name: string, index: number): [Handler, Handler] {
-  const spec = HANDLERS[name];
+function resolve(handlers: HandlerMap, name: string, index: number): [Handler, Handler] {
+  const spec = handlers[name];
   if (spec === undefined) throw new Error(`opcode table names handler '${name}', which does not exist`);
   if (typeof spec === "function") return [spec, spec];
   if ("perOpcode" in spec) return [spec.perOpcode(index, SZ16), spec.perOpcode(index, SZ32)];
@@ -43,8 +48,8 @@ function protectedOnly(h: Handler): Handler {
   };
 }
 
-function entryHandlers(e: OpcodeEntry, index: number): [Handler, Handler] {
-  const pair = resolve(e.handler, index);
+function entryHandlers(handlers: HandlerMap, e: OpcodeEntry, index: number): [Handler, Handler] {
+  const pair = resolve(handlers, e.handler, index);
   return e.protectedOnly ? [protectedOnly(pair[0]), protectedOnly(pair[1])] : pair;
 }
 
@@ -52,18 +57,19 @@ function entryHandlers(e: OpcodeEntry, index: number): [Handler, Handler] {
 function groupDispatch(subs: Handler[]): Handler {
   return (c: Cpu) => {
     const m = c.fetch8();
-    c.r32[EIP] = c.r32[EIP] - 1;
+    c.pip--; // the byte was fetched from the window, so stepping back stays in it
     subs[(m >> 3) & 7](c);
   };
 }
 
-function build(): Handler[] {
+/** Builds a dispatch table from a handler registry. */
+export function buildTable(handlers: HandlerMap): Handler[] {
   const table: Handler[] = new Array(1024).fill(undefinedOpcode);
   for (let index = 0; index < 512; index++) {
     const entries = OPCODES_BY_INDEX[index];
     if (entries.length === 0) continue;
     if (entries[0].reg < 0) {
-      [table[index], table[index | 512]] = entryHandlers(entries[0], index);
+      [table[index], table[index | 512]] = entryHandlers(handlers, entries[0], index);
       continue;
     }
     // A group: one shared handler when all eight reg values name the same one without
@@ -72,12 +78,12 @@ function build(): Handler[] {
     const shared = entries.length === 8 && names.size === 1 && !entries.some((e) => e.protectedOnly);
     const partial = names.size === 1 && !entries.some((e) => e.protectedOnly);
     if (shared || partial && entries.length < 8 && sharedChecksReg(entries[0].handler)) {
-      [table[index], table[index | 512]] = resolve(entries[0].handler, index);
+      [table[index], table[index | 512]] = resolve(handlers, entries[0].handler, index);
       continue;
     }
     for (const size of [0, 1]) {
       const subs: Handler[] = new Array(8).fill(undefinedOpcode);
-      for (const e of entries) subs[e.reg] = entryHandlers(e, index)[size];
+      for (const e of entries) subs[e.reg] = entryHandlers(handlers, e, index)[size];
       table[index | (size * 512)] = groupDispatch(subs);
     }
   }
@@ -92,4 +98,4 @@ function sharedChecksReg(name: string): boolean {
   return name === "grp4Eb" || name === "grp5Ev" || name === "grp7" || name === "grp8EvIb" || name === "movEbIb" || name === "movEvIv" || name === "popEv";
 }
 
-export const EXEC_TABLE: Handler[] = build();
+export const EXEC_TABLE: Handler[] = buildTable(HANDLERS);

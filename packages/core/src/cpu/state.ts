@@ -24,7 +24,7 @@ for (let i = 0; i < 256; i++) {
 }
 
 export class CpuState {
-  /** GPRs as EAX..EDI then EIP (index 8). */
+  /** GPRs EAX..EDI; index 9 holds the EIP of the current instruction's first byte. */
   readonly regBuf = new ArrayBuffer(64);
   readonly r32 = new Int32Array(this.regBuf);
   readonly r16 = new Uint16Array(this.regBuf);
@@ -62,10 +62,12 @@ export class CpuState {
   // ---- register access helpers (used off the hot path; handlers index the views directly)
 
   /** EIP as software sees it (16-bit code wraps IP at 64 KiB). */
-  get eip(): number { return this.code16() ? this.r32[8] & 0xffff : this.r32[8] >>> 0; }
-  /** True when the code segment runs 16-bit code (overridden by the access layer). */
+  get eip(): number { return this.code16() ? this.getEip() & 0xffff : this.getEip() >>> 0; }
+  set eip(v: number) { this.setEip(v); }
+  /** Overridden by the access layer, which keeps EIP as a physical fetch pointer. */
   code16(): boolean { return true; }
-  set eip(v: number) { this.r32[8] = v; }
+  getEip(): number { return 0; }
+  setEip(_v: number): void {}
   reg8(r: number): number { return this.r8[((r & 3) << 2) | ((r >> 2) & 1)]; }
   setReg8(r: number, v: number): void { this.r8[((r & 3) << 2) | ((r >> 2) & 1)] = v; }
   reg16(r: number): number { return this.r16[r << 1]; }

@@ -36,73 +36,64 @@ export function alu(c: Cpu, op: number, sz: number, a: number, b: number): numbe
   }
 }
 
+// The forms are plain functions of (cpu, operation, size) so that the run loop can call them
+// with constants for its hot opcodes (and V8 specialise them); the dispatch table binds the
+// same functions for every other path.
+
 /** E op= G */
-function aluEG(op: number, sz: number): Handler {
-  const len = sizeBytes(sz);
-  return (c) => {
-    const m = c.fetch8();
-    const b = getReg(c, sz, (m >> 3) & 7);
-    if (m >= 0xc0) {
-      const r = alu(c, op, sz, getReg(c, sz, m & 7), b);
-      if (op !== ALU_CMP) setReg(c, sz, m & 7, r);
-    } else if (op === ALU_CMP) {
-      alu(c, op, sz, rd(c, sz, c.eaR(m, len)), b);
-    } else {
-      const lin = c.eaW(m, len);
-      wr(c, sz, lin, alu(c, op, sz, rd(c, sz, lin), b));
-    }
-  };
+export function aluEG(c: Cpu, op: number, sz: number): void {
+  const m = c.fetch8();
+  const b = getReg(c, sz, (m >> 3) & 7);
+  if (m >= 0xc0) {
+    const r = alu(c, op, sz, getReg(c, sz, m & 7), b);
+    if (op !== ALU_CMP) setReg(c, sz, m & 7, r);
+  } else if (op === ALU_CMP) {
+    alu(c, op, sz, rd(c, sz, c.eaR(m, sizeBytes(sz))), b);
+  } else {
+    const lin = c.eaW(m, sizeBytes(sz));
+    wr(c, sz, lin, alu(c, op, sz, rd(c, sz, lin), b));
+  }
 }
 
 /** G op= E */
-function aluGE(op: number, sz: number): Handler {
-  const len = sizeBytes(sz);
-  return (c) => {
-    const m = c.fetch8();
-    const g = (m >> 3) & 7;
-    const b = m >= 0xc0 ? getReg(c, sz, m & 7) : rd(c, sz, c.eaR(m, len));
-    const r = alu(c, op, sz, getReg(c, sz, g), b);
-    if (op !== ALU_CMP) setReg(c, sz, g, r);
-  };
+export function aluGE(c: Cpu, op: number, sz: number): void {
+  const m = c.fetch8();
+  const g = (m >> 3) & 7;
+  const b = m >= 0xc0 ? getReg(c, sz, m & 7) : rd(c, sz, c.eaR(m, sizeBytes(sz)));
+  const r = alu(c, op, sz, getReg(c, sz, g), b);
+  if (op !== ALU_CMP) setReg(c, sz, g, r);
 }
 
 /** AL/eAX op= immediate */
-function aluAI(op: number, sz: number): Handler {
-  return (c) => {
-    const b = fetchImm(c, sz);
-    const r = alu(c, op, sz, getReg(c, sz, EAX), b);
-    if (op !== ALU_CMP) setReg(c, sz, EAX, r);
-  };
+export function aluAI(c: Cpu, op: number, sz: number): void {
+  const b = fetchImm(c, sz);
+  const r = alu(c, op, sz, getReg(c, sz, EAX), b);
+  if (op !== ALU_CMP) setReg(c, sz, EAX, r);
 }
 
-/** Group 1 (80-83): E op= immediate; the reg field picks the operation. */
-function grp1(sz: number, immSz: number): Handler {
-  const len = sizeBytes(sz), mask = sizeMask(sz);
-  return (c) => {
-    const m = c.fetch8();
-    const op = (m >> 3) & 7;
-    if (m >= 0xc0) {
-      const b = immSz === SZ8 && sz !== SZ8 ? c.fetch8s() & mask : fetchImm(c, immSz);
-      const r = alu(c, op, sz, getReg(c, sz, m & 7), b);
-      if (op !== ALU_CMP) setReg(c, sz, m & 7, r);
-    } else {
-      const lin = op === ALU_CMP ? c.eaR(m, len) : c.eaW(m, len);
-      const b = immSz === SZ8 && sz !== SZ8 ? c.fetch8s() & mask : fetchImm(c, immSz);
-      const r = alu(c, op, sz, rd(c, sz, lin), b);
-      if (op !== ALU_CMP) wr(c, sz, lin, r);
-    }
-  };
+/** Group 1 (80-83): E op= immediate; the reg field picks the operation. immSz SZ8 with sz > SZ8 is 83 (sign-extended byte). */
+export function grp1(c: Cpu, sz: number, immSz: number): void {
+  const m = c.fetch8();
+  const op = (m >> 3) & 7;
+  if (m >= 0xc0) {
+    const b = immSz === SZ8 && sz !== SZ8 ? c.fetch8s() & sizeMask(sz) : fetchImm(c, immSz);
+    const r = alu(c, op, sz, getReg(c, sz, m & 7), b);
+    if (op !== ALU_CMP) setReg(c, sz, m & 7, r);
+  } else {
+    const lin = op === ALU_CMP ? c.eaR(m, sizeBytes(sz)) : c.eaW(m, sizeBytes(sz));
+    const b = immSz === SZ8 && sz !== SZ8 ? c.fetch8s() & sizeMask(sz) : fetchImm(c, immSz);
+    const r = alu(c, op, sz, rd(c, sz, lin), b);
+    if (op !== ALU_CMP) wr(c, sz, lin, r);
+  }
 }
 
-function testEG(sz: number): Handler {
-  return (c) => {
-    const m = c.fetch8();
-    const a = m >= 0xc0 ? getReg(c, sz, m & 7) : rd(c, sz, c.eaR(m, sizeBytes(sz)));
-    c.setLogic(sz, a & getReg(c, sz, (m >> 3) & 7));
-  };
+export function testEG(c: Cpu, sz: number): void {
+  const m = c.fetch8();
+  const a = m >= 0xc0 ? getReg(c, sz, m & 7) : rd(c, sz, c.eaR(m, sizeBytes(sz)));
+  c.setLogic(sz, a & getReg(c, sz, (m >> 3) & 7));
 }
-function testAI(sz: number): Handler {
-  return (c) => { c.setLogic(sz, getReg(c, sz, EAX) & fetchImm(c, sz)); };
+export function testAI(c: Cpu, sz: number): void {
+  c.setLogic(sz, getReg(c, sz, EAX) & fetchImm(c, sz));
 }
 
 export function inc(c: Cpu, sz: number, a: number): number {
@@ -121,16 +112,14 @@ export function neg(c: Cpu, sz: number, a: number): number {
   return r;
 }
 
-function incDecZ(isDec: boolean) {
-  return perOpcode((index, sz) => (c) => {
-    const reg = index & 7;
-    const a = getReg(c, sz, reg);
-    setReg(c, sz, reg, isDec ? dec(c, sz, a) : inc(c, sz, a));
-  });
+/** INC/DEC of the register in the opcode (40-4F). */
+export function incDecZ(c: Cpu, reg: number, sz: number, isDec: boolean): void {
+  const a = getReg(c, sz, reg);
+  setReg(c, sz, reg, isDec ? dec(c, sz, a) : inc(c, sz, a));
 }
 
 /** Group 4 (FE): INC/DEC Eb. */
-const grp4Eb: Handler = (c) => {
+export const grp4Eb: Handler = (c) => {
   const m = c.fetch8();
   const op = (m >> 3) & 7;
   if (op > 1) c.fault(V_UD);
@@ -206,28 +195,28 @@ const cmpxchg8bMq: Handler = (c) => {
 const NAMES = ["add", "or", "adc", "sbb", "and", "sub", "xor", "cmp"];
 
 export const aluHandlers: HandlerMap = {
-  grp1EbIb: grp1(SZ8, SZ8),
-  grp1EvIv: [grp1(SZ16, SZ16), grp1(SZ32, SZ32)],
-  grp1EvIbs: [grp1(SZ16, SZ8), grp1(SZ32, SZ8)],
-  testEbGb: testEG(SZ8),
-  testEvGv: pair(testEG),
-  testALIb: testAI(SZ8),
-  testeAXIv: pair(testAI),
+  grp1EbIb: (c) => grp1(c, SZ8, SZ8),
+  grp1EvIv: [(c) => grp1(c, SZ16, SZ16), (c) => grp1(c, SZ32, SZ32)],
+  grp1EvIbs: [(c) => grp1(c, SZ16, SZ8), (c) => grp1(c, SZ32, SZ8)],
+  testEbGb: (c) => testEG(c, SZ8),
+  testEvGv: pair((sz) => (c) => testEG(c, sz)),
+  testALIb: (c) => testAI(c, SZ8),
+  testeAXIv: pair((sz) => (c) => testAI(c, sz)),
   grp4Eb,
   xaddEbGb: xaddEG(SZ8),
   xaddEvGv: pair(xaddEG),
   cmpxchgEbGb: cmpxchgEG(SZ8),
   cmpxchgEvGv: pair(cmpxchgEG),
   cmpxchg8bMq,
-  incZv: incDecZ(false),
-  decZv: incDecZ(true),
+  incZv: perOpcode((index, sz) => (c) => incDecZ(c, index & 7, sz, false)),
+  decZv: perOpcode((index, sz) => (c) => incDecZ(c, index & 7, sz, true)),
 };
 NAMES.forEach((name, op) => {
-  aluHandlers[`${name}EbGb`] = aluEG(op, SZ8);
-  aluHandlers[`${name}EvGv`] = pair((sz) => aluEG(op, sz));
-  aluHandlers[`${name}GbEb`] = aluGE(op, SZ8);
-  aluHandlers[`${name}GvEv`] = pair((sz) => aluGE(op, sz));
-  aluHandlers[`${name}ALIb`] = aluAI(op, SZ8);
-  aluHandlers[`${name}eAXIv`] = pair((sz) => aluAI(op, sz));
+  aluHandlers[`${name}EbGb`] = (c) => aluEG(c, op, SZ8);
+  aluHandlers[`${name}EvGv`] = pair((sz) => (c) => aluEG(c, op, sz));
+  aluHandlers[`${name}GbEb`] = (c) => aluGE(c, op, SZ8);
+  aluHandlers[`${name}GvEv`] = pair((sz) => (c) => aluGE(c, op, sz));
+  aluHandlers[`${name}ALIb`] = (c) => aluAI(c, op, SZ8);
+  aluHandlers[`${name}eAXIv`] = pair((sz) => (c) => aluAI(c, op, sz));
 });
 

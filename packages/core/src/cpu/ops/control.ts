@@ -3,7 +3,7 @@
 // so a faulting transfer leaves the stack as it was.
 
 import type { Cpu } from "../cpu.ts";
-import { AC, CR0_PE, CS, DF, EBP, ECX, EIP, ID, IF, IOPL, NT, RF, STATUS_FLAGS, SZ16, TF, V_BP, V_BR, V_DB, V_GP, V_OF, V_UD, VM } from "../regs.ts";
+import { AC, CR0_PE, CS, DF, EBP, ECX, ID, IF, IOPL, NT, RF, STATUS_FLAGS, SZ16, TF, V_BP, V_BR, V_DB, V_GP, V_OF, V_UD, VM } from "../regs.ts";
 import { inc, dec } from "./alu.ts";
 import { push } from "./data.ts";
 import { fetchImm, getReg, pair, perOpcode, rd, setReg, sizeBytes, wr, type Handler, type HandlerMap } from "./operands.ts";
@@ -12,14 +12,14 @@ import { fetchImm, getReg, pair, perOpcode, rd, setReg, sizeBytes, wr, type Hand
 export function jumpNear(c: Cpu, sz: number, target: number): void {
   if (sz === SZ16) target &= 0xffff;
   if ((target >>> 0) > (c.segLimit[CS] >>> 0)) c.fault(V_GP, c.isProtected() ? 0 : -1);
-  c.r32[EIP] = target;
+  c.setEip(target);
 }
 
 /** Far transfer in real or virtual-8086 mode. */
 export function jumpFarReal(c: Cpu, sel: number, off: number): void {
   if ((off >>> 0) > (c.segLimit[CS] >>> 0)) c.fault(V_GP, -1);
   c.loadSegReal(CS, sel);
-  c.r32[EIP] = off;
+  c.setEip(off);
 }
 
 function realOrV86(c: Cpu): boolean {
@@ -30,38 +30,34 @@ function protectedFar(): never {
   throw new Error("protected-mode far transfers are not implemented yet");
 }
 
-const jccJb = perOpcode((index, sz) => {
-  const cc = index & 15;
-  return (c) => {
-    const d = c.fetch8s();
-    if (c.cond(cc)) jumpNear(c, sz, c.r32[EIP] + d);
-  };
-});
-const jccJv = perOpcode((index, sz) => {
-  const cc = index & 15;
-  return (c) => {
-    const d = sz === SZ16 ? c.fetch16() : c.fetch32();
-    if (c.cond(cc)) jumpNear(c, sz, c.r32[EIP] + d);
-  };
-});
+// Hot forms are plain functions the run loop calls directly with constant arguments.
 
-const jmpJb = pair((sz) => (c) => { const d = c.fetch8s(); jumpNear(c, sz, c.r32[EIP] + d); });
-const jmpJv = pair((sz) => (c) => { const d = fetchImm(c, sz); jumpNear(c, sz, c.r32[EIP] + d); });
+/** Jcc rel8 (cc = low nibble of the opcode). */
+export function jccJb(c: Cpu, cc: number, sz: number): void {
+  const d = c.fetch8s();
+  if (c.cond(cc)) jumpNear(c, sz, c.getEip() + d);
+}
+export function jccJv(c: Cpu, cc: number, sz: number): void {
+  const d = sz === SZ16 ? c.fetch16() : c.fetch32();
+  if (c.cond(cc)) jumpNear(c, sz, c.getEip() + d);
+}
+export function jmpJb(c: Cpu, sz: number): void { const d = c.fetch8s(); jumpNear(c, sz, c.getEip() + d); }
+export function jmpJv(c: Cpu, sz: number): void { const d = fetchImm(c, sz); jumpNear(c, sz, c.getEip() + d); }
 
-const callJv = pair((sz) => (c) => {
+export function callJv(c: Cpu, sz: number): void {
   const d = fetchImm(c, sz);
-  const ret = c.r32[EIP];
+  const ret = c.getEip();
   const target = sz === SZ16 ? (ret + d) & 0xffff : (ret + d) | 0;
   if ((target >>> 0) > (c.segLimit[CS] >>> 0)) c.fault(V_GP, c.isProtected() ? 0 : -1);
   push(c, sz, ret);
-  c.r32[EIP] = target;
-});
+  c.setEip(target);
+}
 
-const ret = pair((sz) => (c) => {
+export function retNear(c: Cpu, sz: number): void {
   const target = sz === SZ16 ? c.peek16(0) : c.peek32(0);
   jumpNear(c, sz, target);
   c.setSp(c.spAdd(sizeBytes(sz)));
-});
+}
 const retIw = pair((sz) => (c) => {
   const n = c.fetch16();
   const target = sz === SZ16 ? c.peek16(0) : c.peek32(0);
@@ -84,11 +80,11 @@ const retfIw = pair((sz) => (c) => { const n = c.fetch16(); farReturn(c, sz, n);
 function callFarReal(c: Cpu, sz: number, sel: number, off: number): void {
   if ((off >>> 0) > (c.segLimit[CS] >>> 0)) c.fault(V_GP, -1);
   const b = sizeBytes(sz);
-  if (sz === SZ16) { c.poke16(-2, c.sreg[CS]); c.poke16(-4, c.r32[EIP]); }
-  else { c.poke32(-4, c.sreg[CS]); c.poke32(-8, c.r32[EIP]); }
+  if (sz === SZ16) { c.poke16(-2, c.sreg[CS]); c.poke16(-4, c.getEip()); }
+  else { c.poke32(-4, c.sreg[CS]); c.poke32(-8, c.getEip()); }
   c.setSp(c.spAdd(-2 * b));
   c.loadSegReal(CS, sel);
-  c.r32[EIP] = off;
+  c.setEip(off);
 }
 
 const callAp = pair((sz) => (c) => {
@@ -105,9 +101,9 @@ const jmpAp = pair((sz) => (c) => {
 });
 
 /** Group 5 (FF): INC DEC CALL CALLF JMP JMPF PUSH on Ev. */
-const grp5Ev = pair((sz) => {
+export function grp5(c: Cpu, sz: number): void {
   const bytes = sizeBytes(sz);
-  return (c) => {
+  {
     const m = c.fetch8();
     const op = (m >> 3) & 7;
     switch (op) {
@@ -124,9 +120,9 @@ const grp5Ev = pair((sz) => {
       }
       case 2: {
         const target = m >= 0xc0 ? getReg(c, sz, m & 7) : rd(c, sz, c.eaR(m, bytes));
-        const retEip = c.r32[EIP];
+        const retEip = c.getEip();
         jumpNear(c, sz, target);
-        try { push(c, sz, retEip); } catch (e) { c.r32[EIP] = retEip; throw e; }
+        try { push(c, sz, retEip); } catch (e) { c.setEip(retEip); throw e; }
         return;
       }
       case 4: {
@@ -150,35 +146,32 @@ const grp5Ev = pair((sz) => {
       }
       default: c.fault(V_UD);
     }
-  };
-});
+  }
+}
 
-/** LOOP/LOOPE/LOOPNE (E2, E1, E0): the count register follows the address size. */
-const loop = perOpcode((index, sz) => {
-  const kind = index & 3; // 0 loopne, 1 loope, 2 loop
-  return (c) => {
-    const d = c.fetch8s();
-    let count: number;
-    if (c.asize32) { count = (c.r32[ECX] - 1) | 0; c.r32[ECX] = count; }
-    else { count = (c.r16[ECX << 1] - 1) & 0xffff; c.r16[ECX << 1] = count; }
-    if (count === 0) return;
-    if (kind === 1 && !c.zf()) return;
-    if (kind === 0 && c.zf()) return;
-    jumpNear(c, sz, c.r32[EIP] + d);
-  };
-});
+/** LOOP/LOOPE/LOOPNE (kind 2, 1, 0 = E2, E1, E0): the count register follows the address size. */
+export function loop(c: Cpu, kind: number, sz: number): void {
+  const d = c.fetch8s();
+  let count: number;
+  if (c.asize32) { count = (c.r32[ECX] - 1) | 0; c.r32[ECX] = count; }
+  else { count = (c.r16[ECX << 1] - 1) & 0xffff; c.r16[ECX << 1] = count; }
+  if (count === 0) return;
+  if (kind === 1 && !c.zf()) return;
+  if (kind === 0 && c.zf()) return;
+  jumpNear(c, sz, c.getEip() + d);
+}
 const jcxz = pair((sz) => (c) => {
   const d = c.fetch8s();
   const count = c.asize32 ? c.r32[ECX] : c.r16[ECX << 1];
-  if (count === 0) jumpNear(c, sz, c.r32[EIP] + d);
+  if (count === 0) jumpNear(c, sz, c.getEip() + d);
 });
 
 // ---- software interrupts
 
-const int3: Handler = (c) => c.interrupt(V_BP, true, c.r32[EIP], -1);
+const int3: Handler = (c) => c.interrupt(V_BP, true, c.getEip(), -1);
 const intIb: Handler = (c) => { const v = c.fetch8(); c.softInt(v); };
-const into: Handler = (c) => { if (c.of()) c.interrupt(V_OF, true, c.r32[EIP], -1); };
-const int1: Handler = (c) => c.interrupt(V_DB, true, c.r32[EIP], -1);
+const into: Handler = (c) => { if (c.of()) c.interrupt(V_OF, true, c.getEip(), -1); };
+const int1: Handler = (c) => c.interrupt(V_DB, true, c.getEip(), -1);
 
 /** IRET in real mode: pop IP, CS, FLAGS. */
 const iret = pair((sz) => (c) => {
@@ -243,7 +236,14 @@ const boundGvMa = pair((sz) => (c) => {
 });
 
 export const controlHandlers: HandlerMap = {
-  jccJb, jccJv, jmpJb, jmpJv, callJv, ret, retIw, retf, retfIw, callAp, jmpAp, grp5Ev,
-  loop, jcxz, int3, intIb, into, int1, iret, enterIwIb, leave, boundGvMa,
+  jccJb: perOpcode((index, sz) => (c) => jccJb(c, index & 15, sz)),
+  jccJv: perOpcode((index, sz) => (c) => jccJv(c, index & 15, sz)),
+  jmpJb: pair((sz) => (c) => jmpJb(c, sz)),
+  jmpJv: pair((sz) => (c) => jmpJv(c, sz)),
+  callJv: pair((sz) => (c) => callJv(c, sz)),
+  ret: pair((sz) => (c) => retNear(c, sz)),
+  retIw, retf, retfIw, callAp, jmpAp, grp5Ev: pair((sz) => (c) => grp5(c, sz)),
+  loop: perOpcode((index, sz) => (c) => loop(c, index & 3, sz)),
+  jcxz, int3, intIb, into, int1, iret, enterIwIb, leave, boundGvMa,
 };
 

@@ -4,34 +4,34 @@
 import type { Cpu } from "../cpu.ts";
 import { CS, EAX, EBX, EDX, ESP, SS, SZ16, SZ8, V_UD, SF, ZF, AF, PF, CF } from "../regs.ts";
 import {
-  fetchImm, getReg, pair, perOpcode, r8i, rd, readE, setReg, sizeBytes, wr, writeE, type Handler, type HandlerMap,
+  fetchImm, getReg, pair, perOpcode, rd, readE, setReg, sizeBytes, wr, writeE, type Handler, type HandlerMap,
 } from "./operands.ts";
 
-function movEG(sz: number): Handler {
-  return (c) => {
-    const m = c.fetch8();
-    const v = getReg(c, sz, (m >> 3) & 7);
-    if (m >= 0xc0) setReg(c, sz, m & 7, v);
-    else wr(c, sz, c.eaW(m, sizeBytes(sz)), v);
-  };
+// Hot forms are plain functions of (cpu, size[, register]) that the run loop calls directly.
+
+export function movEG(c: Cpu, sz: number): void {
+  const m = c.fetch8();
+  const v = getReg(c, sz, (m >> 3) & 7);
+  if (m >= 0xc0) setReg(c, sz, m & 7, v);
+  else wr(c, sz, c.eaW(m, sizeBytes(sz)), v);
 }
-function movGE(sz: number): Handler {
-  return (c) => {
-    const m = c.fetch8();
-    const v = m >= 0xc0 ? getReg(c, sz, m & 7) : rd(c, sz, c.eaR(m, sizeBytes(sz)));
-    setReg(c, sz, (m >> 3) & 7, v);
-  };
+export function movGE(c: Cpu, sz: number): void {
+  const m = c.fetch8();
+  const v = m >= 0xc0 ? getReg(c, sz, m & 7) : rd(c, sz, c.eaR(m, sizeBytes(sz)));
+  setReg(c, sz, (m >> 3) & 7, v);
 }
-function movEI(sz: number): Handler {
-  return (c) => {
-    const m = c.fetch8();
-    if (((m >> 3) & 7) !== 0) c.fault(V_UD);
-    if (m >= 0xc0) setReg(c, sz, m & 7, fetchImm(c, sz));
-    else {
-      const lin = c.eaW(m, sizeBytes(sz));
-      wr(c, sz, lin, fetchImm(c, sz));
-    }
-  };
+export function movEI(c: Cpu, sz: number): void {
+  const m = c.fetch8();
+  if (((m >> 3) & 7) !== 0) c.fault(V_UD);
+  if (m >= 0xc0) setReg(c, sz, m & 7, fetchImm(c, sz));
+  else {
+    const lin = c.eaW(m, sizeBytes(sz));
+    wr(c, sz, lin, fetchImm(c, sz));
+  }
+}
+/** MOV r, imm (B0-BF). */
+export function movZI(c: Cpu, reg: number, sz: number): void {
+  setReg(c, sz, reg, fetchImm(c, sz));
 }
 
 /** moffs: an address-size offset in the instruction, DS-relative unless overridden. */
@@ -59,11 +59,12 @@ const movSwEw: Handler = (c) => {
   c.loadSeg(s, readE(c, SZ16, m));
 };
 
-const leaGvM = pair((sz) => (c) => {
+export function lea(c: Cpu, sz: number): void {
   const m = c.fetch8();
   if (m >= 0xc0) c.fault(V_UD);
   setReg(c, sz, (m >> 3) & 7, c.eaOff(m));
-});
+}
+const leaGvM = pair((sz) => (c) => lea(c, sz));
 
 function xchgEG(sz: number): Handler {
   return (c) => {
@@ -98,8 +99,10 @@ export function pop(c: Cpu, sz: number): number {
   return sz === SZ16 ? c.pop16() : c.pop32();
 }
 
-const pushZv = perOpcode((index, sz) => (c) => push(c, sz, getReg(c, sz, index & 7)));
-const popZv = perOpcode((index, sz) => (c) => setReg(c, sz, index & 7, pop(c, sz)));
+export function pushZ(c: Cpu, reg: number, sz: number): void { push(c, sz, getReg(c, sz, reg)); }
+export function popZ(c: Cpu, reg: number, sz: number): void { setReg(c, sz, reg, pop(c, sz)); }
+const pushZv = perOpcode((index, sz) => (c) => pushZ(c, index & 7, sz));
+const popZv = perOpcode((index, sz) => (c) => popZ(c, index & 7, sz));
 const pushIv = pair((sz) => (c) => push(c, sz, fetchImm(c, sz)));
 const pushIbs = pair((sz) => (c) => push(c, sz, c.fetch8s()));
 
@@ -233,13 +236,13 @@ const setccEb = perOpcode((index) => {
 const nop: Handler = () => {};
 
 export const dataHandlers: HandlerMap = {
-  movEbGb: movEG(SZ8), movEvGv: pair(movEG),
-  movGbEb: movGE(SZ8), movGvEv: pair(movGE),
-  movEbIb: movEI(SZ8), movEvIv: pair(movEI),
+  movEbGb: (c) => movEG(c, SZ8), movEvGv: pair((sz) => (c) => movEG(c, sz)),
+  movGbEb: (c) => movGE(c, SZ8), movGvEv: pair((sz) => (c) => movGE(c, sz)),
+  movEbIb: (c) => movEI(c, SZ8), movEvIv: pair((sz) => (c) => movEI(c, sz)),
   movALOb: movAO(SZ8), moveAXOv: pair(movAO),
   movObAL: movOA(SZ8), movOveAX: pair(movOA),
-  movZbIb: perOpcode((index) => (c) => { c.r8[r8i(index & 7)] = c.fetch8(); }),
-  movZvIv: perOpcode((index, sz) => (c) => setReg(c, sz, index & 7, fetchImm(c, sz))),
+  movZbIb: perOpcode((index) => (c) => movZI(c, index & 7, SZ8)),
+  movZvIv: perOpcode((index, sz) => (c) => movZI(c, index & 7, sz)),
   movEwSw, movSwEw, leaGvM,
   xchgEbGb: xchgEG(SZ8), xchgEvGv: pair(xchgEG), xchgZveAX,
   pushZv, popZv, pushIv, pushIbs, popEv, pushSeg, popSeg, pusha, popa,

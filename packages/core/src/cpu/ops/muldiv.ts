@@ -158,9 +158,10 @@ function idiv(c: Cpu, sz: number, d: number): void {
   c.materialize();
 }
 
-function grp3(sz: number): Handler {
+/** Group 3 (F6/F7): TEST NOT NEG MUL IMUL DIV IDIV. */
+export function grp3(c: Cpu, sz: number): void {
   const len = sizeBytes(sz), mask = sizeMask(sz);
-  return (c) => {
+  {
     const m = c.fetch8();
     const op = (m >> 3) & 7;
     const isReg = m >= 0xc0;
@@ -184,7 +185,7 @@ function grp3(sz: number): Handler {
       case 6: div(c, sz, v); break;
       default: idiv(c, sz, v); break;
     }
-  };
+  }
 }
 
 function imulGvEvI(immByte: boolean): (sz: number) => Handler {
@@ -206,8 +207,8 @@ function imulGvEv(sz: number): Handler {
 }
 
 export const muldivHandlers: HandlerMap = {
-  grp3Eb: grp3(SZ8),
-  grp3Ev: pair(grp3),
+  grp3Eb: (c) => grp3(c, SZ8),
+  grp3Ev: pair((sz) => (c) => grp3(c, sz)),
   imulGvEvIv: pair(imulGvEvI(false)),
   imulGvEvIbs: pair(imulGvEvI(true)),
   imulGvEv: pair(imulGvEv),

@@ -78,10 +78,10 @@ export function shiftOp(c: Cpu, op: number, sz: number, v: number, count: number
   }
 }
 
-/** count: 0 = one, 1 = CL, 2 = immediate byte. */
-function grp2(sz: number, countKind: number): Handler {
+/** Group 2; countKind: 0 = one (D0/D1), 1 = CL (D2/D3), 2 = immediate byte (C0/C1). */
+export function grp2(c: Cpu, sz: number, countKind: number): void {
   const len = sizeBytes(sz);
-  return (c) => {
+  {
     const m = c.fetch8();
     const op = (m >> 3) & 7;
     if (m >= 0xc0) {
@@ -93,7 +93,7 @@ function grp2(sz: number, countKind: number): Handler {
       const v = rd(c, sz, lin);
       if (n !== 0) wr(c, sz, lin, shiftOp(c, op, sz, v, n));
     }
-  };
+  }
 }
 
 /** SHLD/SHRD dest, src, count. */
@@ -135,9 +135,9 @@ function shxd(left: boolean, byCL: boolean): (sz: number) => Handler {
 }
 
 export const shiftHandlers: HandlerMap = {
-  grp2Eb1: grp2(SZ8, 0), grp2Ev1: pair((sz) => grp2(sz, 0)),
-  grp2EbCL: grp2(SZ8, 1), grp2EvCL: pair((sz) => grp2(sz, 1)),
-  grp2EbIb: grp2(SZ8, 2), grp2EvIb: pair((sz) => grp2(sz, 2)),
+  grp2Eb1: (c) => grp2(c, SZ8, 0), grp2Ev1: pair((sz) => (c) => grp2(c, sz, 0)),
+  grp2EbCL: (c) => grp2(c, SZ8, 1), grp2EvCL: pair((sz) => (c) => grp2(c, sz, 1)),
+  grp2EbIb: (c) => grp2(c, SZ8, 2), grp2EvIb: pair((sz) => (c) => grp2(c, sz, 2)),
   shldEvGvIb: pair(shxd(true, false)), shldEvGvCL: pair(shxd(true, true)),
   shrdEvGvIb: pair(shxd(false, false)), shrdEvGvCL: pair(shxd(false, true)),
 };

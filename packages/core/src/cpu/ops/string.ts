@@ -5,7 +5,7 @@
 // resumes where it stopped, as on the processor (SDM Vol. 2, REP).
 
 import type { Cpu } from "../cpu.ts";
-import { DF, EAX, ECX, EDI, EDX, EIP, ES, ESI, START_EIP, SZ16, SZ8 } from "../regs.ts";
+import { DF, EAX, ECX, EDI, EDX, ES, ESI, START_EIP, SZ16, SZ8 } from "../regs.ts";
 import { alu, ALU_CMP } from "./alu.ts";
 import { getReg, rd, setReg, sizeBytes, wr, type Handler, type HandlerMap } from "./operands.ts";
 
@@ -30,7 +30,7 @@ function decCount(c: Cpu): number {
 }
 /** After an iteration with more to do: true when the instruction must yield and restart. */
 function mustYield(c: Cpu, iter: number): boolean {
-  if (c.events !== 0 || iter >= REP_CHUNK) { c.r32[EIP] = c.r32[START_EIP]; return true; }
+  if (c.events !== 0 || iter >= REP_CHUNK) { c.setEip(c.r32[START_EIP]); return true; }
   return false;
 }
 

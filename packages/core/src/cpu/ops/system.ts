@@ -199,7 +199,7 @@ const pmOnly: Handler = (c) => {
  */
 const biosTrapIb: Handler = (c) => {
   const service = c.fetch8();
-  const lin = (c.segBase[1] + c.r32[8]) >>> 0;
+  const lin = (c.segBase[1] + c.getEip()) >>> 0;
   const inRom = lin >= 0xf0000 && lin < 0x100000;
   if (!inRom || ((c.cr[0] & CR0_PE) && !(c.flags & VM)) || !c.io.bios(service)) {
     c.fault(V_UD);
