@@ -292,7 +292,9 @@ export const SWITCH_INDICES: readonly number[] = [${sortedCases.map(([i]) => "0x
 
 /**
  * The interpreter loop: up to budget instructions; returns how many ran. Returns early when
- * an instruction boundary asks to stop (HLT, shutdown, stop request).
+ * an instruction boundary asks to stop (HLT, shutdown, stop request). Before any instruction
+ * that may exit to a device (all of them go through the table), the count so far is published
+ * in c.sliceN so the machine clock can tell the time mid-slice.
  */
 export function runLoop(c: Cpu, budget: number): number {
   const ops = c.ops, r32 = c.r32, pipDelta = c.pipDelta;
@@ -305,7 +307,7 @@ export function runLoop(c: Cpu, budget: number): number {
         const op = c.fetch8() | c.osizeBase;
         switch (op) {
 ${switchText}
-        default: ops[op](c);
+        default: c.sliceN = n; ops[op](c);
         }
         n++;
       }
@@ -328,6 +330,7 @@ export function runLoopTable(c: Cpu, budget: number): number {
       while (n < budget) {
         if (c.events !== 0 && c.boundary()) return n;
         r32[START_EIP] = c.pip - pipDelta[0];
+        c.sliceN = n;
         ops[c.fetch8() | c.osizeBase](c);
         n++;
       }

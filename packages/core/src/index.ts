@@ -15,3 +15,4 @@ export {
   type SavedState, type StateRecord, type StateValue, type Stateful,
 } from "./snapshot/state.ts";
 export { CowDisk, MemoryDisk, DiskRangeError, SECTOR_SIZE, type DiskImage } from "./storage/disk.ts";
+export { Machine, type MachineOptions, type RunResult, type TimedDevice } from "./machine/machine.ts";

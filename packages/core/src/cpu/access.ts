@@ -272,6 +272,19 @@ export class CpuAccess extends CpuState {
     return lo | (this.fetch16() << 16);
   }
 
+  /**
+   * A code byte at CS:eip read without side effects (for look-ahead decoding): -1 when it is
+   * beyond the CS limit or its page cannot be read now.
+   */
+  peekCode(eip: number): number {
+    if ((eip >>> 0) > (this.segLimit[CS] >>> 0)) return -1;
+    try {
+      return this.mem.read8(this.translate((this.segBase[CS] + eip) | 0, false));
+    } catch {
+      return -1;
+    }
+  }
+
   /** Outside the window: check the limit, translate, open a new window or read slowly. */
   private fetch8Slow(): number {
     let eip = this.getEip();

@@ -36,8 +36,10 @@ export class Cpu extends CpuAccess {
   intAck: () => number = () => 0x08;
   /** REP prefix of the current instruction: 0, 0xF2 or 0xF3. */
   rep = 0;
-  /** Total instructions executed since reset (a double: exact up to 2^53). */
+  /** Instructions executed before the current run() call (a double: exact up to 2^53). */
   instret = 0;
+  /** Instructions executed so far in the current run() call, as last published by the loop. */
+  sliceN = 0;
   /** Nesting of exception deliveries, for double and triple faults. */
   private delivering = 0;
 
@@ -85,8 +87,10 @@ export class Cpu extends CpuAccess {
   run(budget: number): number {
     if (this.shutdownReason !== null) return 0;
     if (this.halted && !this.wakeFromHalt()) return 0;
+    this.sliceN = 0;
     const n = runLoop(this, budget);
     this.instret += n;
+    this.sliceN = 0;
     return n;
   }
 
@@ -343,8 +347,11 @@ export class Cpu extends CpuAccess {
     this.fault(V_GP, 0);
   }
 
+  /** Instructions retired so far, including the current slice (for clocks and the TSC). */
+  retired(): number { return this.instret + this.sliceN; }
+
   /** Time-stamp counter. The machine replaces this with its clock; the default counts instructions. */
-  tsc: () => number = () => this.instret;
+  tsc: () => number = () => this.retired();
 
   /** RDMSR: false means #GP. */
   readMsr(index: number, out: Int32Array): boolean {

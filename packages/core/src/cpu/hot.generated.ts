@@ -1474,7 +1474,9 @@ export const SWITCH_INDICES: readonly number[] = [0x0, 0x1, 0x2, 0x3, 0x4, 0x5, 
 
 /**
  * The interpreter loop: up to budget instructions; returns how many ran. Returns early when
- * an instruction boundary asks to stop (HLT, shutdown, stop request).
+ * an instruction boundary asks to stop (HLT, shutdown, stop request). Before any instruction
+ * that may exit to a device (all of them go through the table), the count so far is published
+ * in c.sliceN so the machine clock can tell the time mid-slice.
  */
 export function runLoop(c: Cpu, budget: number): number {
   const ops = c.ops, r32 = c.r32, pipDelta = c.pipDelta;
@@ -1768,7 +1770,7 @@ export function runLoop(c: Cpu, budget: number): number {
         case 0x2f6: grp3(c, SZ8); break;
         case 0x2f7: grp3(c, SZ32); break;
         case 0x2ff: grp5(c, SZ32); break;
-        default: ops[op](c);
+        default: c.sliceN = n; ops[op](c);
         }
         n++;
       }
@@ -1791,6 +1793,7 @@ export function runLoopTable(c: Cpu, budget: number): number {
       while (n < budget) {
         if (c.events !== 0 && c.boundary()) return n;
         r32[START_EIP] = c.pip - pipDelta[0];
+        c.sliceN = n;
         ops[c.fetch8() | c.osizeBase](c);
         n++;
       }

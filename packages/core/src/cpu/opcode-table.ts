@@ -514,7 +514,7 @@ export interface OpcodeEntry {
 }
 
 const FLAG_LETTERS: Record<string, number> = { o: 0x800, s: 0x80, z: 0x40, a: 0x10, p: 0x4, c: 0x1 };
-const MODRM_OPERAND = /^[EGMRSCD]/;
+const MODRM_OPERAND = /^[EGMRSCD][a-z]*$/;
 
 function parseTable(text: string): OpcodeEntry[] {
   const entries: OpcodeEntry[] = [];

@@ -5,18 +5,23 @@
 import type { Cpu } from "../cpu.ts";
 import { DS, SS, START_EIP, V_GP, V_UD } from "../regs.ts";
 import { lockable, hasModrmAt } from "../exec-table-info.ts";
+import { decode, type ByteSource } from "../decoder.ts";
 import { perOpcode, type Handler, type HandlerMap } from "./operands.ts";
 
-/** The longest instruction the processor accepts (SDM Vol. 2 §2.3.11). */
-const MAX_LENGTH = 15;
-
-/** Runs the rest of the instruction after a prefix. Each prefix undoes only its own effect. */
+/**
+ * Runs the rest of the instruction after a prefix. Each prefix undoes only its own effect.
+ * Without prefixes no instruction exceeds 12 bytes, so only after the third prefix can the
+ * 15-byte limit be reached; from there the whole instruction is decoded before it runs.
+ */
 function next(c: Cpu): void {
-  if (c.getEip() - c.r32[START_EIP] >= MAX_LENGTH - 1) tooLong(c);
+  if (c.getEip() - c.r32[START_EIP] >= 3) checkLength(c);
   c.ops[c.fetch8() | c.osizeBase](c);
 }
-function tooLong(c: Cpu): never {
-  return c.fault(V_GP, c.isProtected() ? 0 : -1);
+
+function checkLength(c: Cpu): void {
+  const start = c.r32[START_EIP];
+  const code: ByteSource = { byte: (offset) => c.peekCode(start + offset) };
+  if (decode(code, 0, c.defOsizeBase ? 32 : 16).tooLong) c.fault(V_GP, c.isProtected() ? 0 : -1);
 }
 
 const twoByte: Handler = (c) => {
