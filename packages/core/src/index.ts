@@ -16,3 +16,4 @@ export {
 } from "./snapshot/state.ts";
 export { CowDisk, MemoryDisk, DiskRangeError, SECTOR_SIZE, type DiskImage } from "./storage/disk.ts";
 export { Machine, type MachineOptions, type RunResult, type TimedDevice } from "./machine/machine.ts";
+export { DiskFormatError, FLOPPY_FORMATS, floppyGeometry, hardDiskGeometry, type ChsGeometry, type FloppyGeometry } from "./storage/geometry.ts";

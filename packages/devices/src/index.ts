@@ -1,2 +1,17 @@
 // @x86vm/devices: PC chipset and peripherals, one file per chip. No DOM, no Node APIs.
 export { IrqPin, type IrqLine } from "./irq.ts";
+export * from "./pic8259.ts";
+export * from "./pit8254.ts";
+export * from "./port61.ts";
+export * from "./rtc146818.ts";
+export * from "./i8042.ts";
+export * from "./ps2-keyboard.ts";
+export * from "./ps2-mouse.ts";
+export * from "./dma8237.ts";
+export * from "./fdc82077.ts";
+export { Vga, type DisplaySize, type TextScreen } from "./vga/vga.ts";
+export { VgaMemory } from "./vga/memory.ts";
+export * from "./vga/modes.ts";
+export { CP437_TO_UNICODE } from "./vga/cp437.ts";
+export { FONT_8X16 } from "./vga/font8x16.ts";
+export { FONT_8X8 } from "./vga/font8x8.ts";

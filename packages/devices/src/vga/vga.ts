@@ -1,0 +1,400 @@
+// The VGA adapter (IBM VGA technical reference; FreeVGA register pages): Miscellaneous Output,
+// Input Status 0/1, sequencer, CRT controller, graphics controller, attribute controller, DAC,
+// 256 KiB of planar video memory, and the views the screen front ends draw from.
+//
+// Key design choices:
+//  - Registers are stored raw, as the guest wrote them (so reads return them and snapshots
+//    are simple); the memory data path gets a decoded copy on every change (memory.ts), and
+//    the renderer decodes the display registers once per frame (render.ts).
+//  - Display timing is a pure function of machine time (60 Hz frames of 525 lines at
+//    31.5 kHz): retrace and display-enable status, cursor blink and character blink are
+//    derived from clock.now() when asked, so the adapter needs no timers and no deadlines.
+//  - Ports are handled by standard number (0x3B0-0x3DF); the CRTC and Input Status 1 answer
+//    at 0x3Bx or 0x3Dx as the Misc Output I/O address select bit says, and the other block is
+//    not decoded (reads all ones), as on the IBM VGA.
+
+import { StateError, StateReader, type IoSurface, type StateRecord, type Stateful, type TimeSource } from "@x86vm/core";
+import { VgaMemory } from "./memory.ts";
+import { displayGeometry, renderFrame, readTextScreen, type DisplaySize, type TextScreen } from "./render.ts";
+import {
+  ATTR_COLOR_SELECT, ATTR_COUNT, ATTR_INDEX_MASK, ATTR_MODE, ATTR_OVERSCAN, ATTR_PALETTE_MASK, ATTR_PAS, ATTR_PEL_PAN,
+  ATTR_PLANE_ENABLE, ACTIVE_LINE_FRACTION, ACTIVE_LINES, CHAR_BLINK_FRAMES, CRTC_COUNT, CRTC_INDEX_MASK,
+  CRTC_OVERFLOW, CRTC_V_RETRACE_END, CURSOR_BLINK_FRAMES, DAC_ENTRIES, DAC_STATE_READ, DAC_STATE_WRITE,
+  FRAME_NS, GC_COUNT, GC_INDEX_MASK, LINE_NS, MISC_IOAS, OVERFLOW_LC8, PORT_ATTR_DATA_READ, PORT_ATTR_INDEX,
+  PORT_CRTC_DATA, PORT_CRTC_DATA_MONO, PORT_CRTC_INDEX, PORT_CRTC_INDEX_MONO, PORT_DAC_DATA,
+  PORT_DAC_PEL_MASK, PORT_DAC_READ_INDEX, PORT_DAC_WRITE_INDEX, PORT_FEATURE_READ, PORT_GC_DATA,
+  PORT_GC_INDEX, PORT_MISC_READ, PORT_MISC_WRITE, PORT_SEQ_DATA, PORT_SEQ_INDEX, PORT_STATUS1,
+  PORT_STATUS1_MONO, SEQ_COUNT, SEQ_INDEX_MASK, STATUS1_DISPLAY_DISABLED, STATUS1_VRETRACE, VGA_PORT_BASE,
+  VRAM_SIZE, VRE_PROTECT, VRETRACE_FIRST_LINE, VRETRACE_LINES,
+} from "./vga-regs.ts";
+
+/** Port blocks the adapter decodes, as (first standard port, count). 0x3BC-0x3BF is left free
+ *  for the parallel port that PCs put there. */
+const PORT_BLOCKS: readonly [number, number][] = [[0x3b0, 12], [0x3c0, 16], [0x3d0, 16]];
+
+/** Writable bits of each attribute controller register (palette entries are 6 bits wide). */
+const ATTR_WRITE_MASK = new Uint8Array(ATTR_COUNT).fill(ATTR_PALETTE_MASK);
+ATTR_WRITE_MASK[ATTR_MODE] = 0xff;
+ATTR_WRITE_MASK[ATTR_OVERSCAN] = 0xff;
+ATTR_WRITE_MASK[ATTR_PLANE_ENABLE] = 0x3f;
+ATTR_WRITE_MASK[ATTR_PEL_PAN] = 0x0f;
+ATTR_WRITE_MASK[ATTR_COLOR_SELECT] = 0x0f;
+
+export class Vga implements Stateful {
+  readonly stateName = "vga";
+  readonly stateVersion = 1;
+  readonly stateMinVersion = 1;
+
+  /** Video memory as the machine maps it at A0000 (128 KiB window; offsets from A0000). */
+  readonly memory = new VgaMemory();
+
+  // Registers, as the guest wrote them. Read by the renderer; written only through ports.
+  misc = 0;
+  featureControl = 0;
+  seqIndex = 0;
+  readonly seq = new Uint8Array(SEQ_COUNT);
+  crtcIndex = 0;
+  readonly crtc = new Uint8Array(CRTC_COUNT);
+  gcIndex = 0;
+  readonly gc = new Uint8Array(GC_COUNT);
+  /** Attribute address register: index in bits 4-0, palette address source in bit 5. */
+  attrAddress = 0;
+  /** Attribute flip-flop: false = the next 0x3C0 write is an address, true = data. */
+  attrDataNext = false;
+  readonly attr = new Uint8Array(ATTR_COUNT);
+  /** DAC palette: 256 entries of red, green, blue, 6 bits each. */
+  readonly dac = new Uint8Array(DAC_ENTRIES * 3);
+  pelMask = 0xff;
+  dacReadIndex = 0;
+  dacWriteIndex = 0;
+  /** Which of the three colour components the next 0x3C9 access is (0 red, 1 green, 2 blue). */
+  dacComponent = 0;
+  /** True after a write to the read index (0x3C7), false after one to the write index. */
+  dacReading = false;
+  /** Components of a DAC entry being written, stored together on the third write. */
+  readonly dacLatch = new Uint8Array(3);
+
+  /** Counts register writes that may change the picture (viewers compare displayStamp()). */
+  private regWrites = 0;
+
+  constructor(private readonly clock: TimeSource) {
+    this.reset();
+  }
+
+  /** Power-on state: all registers clear (CPU access to video memory off), memory cleared. */
+  reset(): void {
+    this.misc = 0;
+    this.featureControl = 0;
+    this.seqIndex = this.crtcIndex = this.gcIndex = this.attrAddress = 0;
+    this.seq.fill(0);
+    this.crtc.fill(0);
+    this.gc.fill(0);
+    this.attr.fill(0);
+    this.attrDataNext = false;
+    this.dac.fill(0);
+    this.pelMask = 0xff;
+    this.dacReadIndex = this.dacWriteIndex = this.dacComponent = 0;
+    this.dacReading = false;
+    this.dacLatch.fill(0);
+    this.memory.vram.fill(0);
+    this.memory.latch = 0;
+    this.changed();
+  }
+
+  /** The adapter's ports (0x3B0-0x3BB, 0x3C0-0x3DF), placed at `base` instead of 0x3B0 if asked. */
+  ioSurface(base = VGA_PORT_BASE, name = "vga"): IoSurface {
+    return {
+      name,
+      ports: PORT_BLOCKS.map(([first, count]) => ({
+        base: base + (first - VGA_PORT_BASE),
+        count,
+        read8: (off: number) => this.portRead(first + off),
+        write8: (off: number, v: number) => this.portWrite(first + off, v),
+      })),
+    };
+  }
+
+  /** Nothing runs on its own: status and blink are computed from the clock when read. */
+  advance(_now: number): void {}
+  nextDeadline(): number { return Infinity; }
+
+  // ---- Ports ----
+
+  /** Reads a register port by its standard number (0x3B0-0x3DF). */
+  portRead(port: number): number {
+    switch (port) {
+      case PORT_CRTC_INDEX: case PORT_CRTC_INDEX_MONO:
+        return this.crtcDecoded(port) ? this.crtcIndex : 0xff;
+      case PORT_CRTC_DATA: case PORT_CRTC_DATA_MONO:
+        if (!this.crtcDecoded(port)) return 0xff;
+        return this.crtcIndex < CRTC_COUNT ? this.crtc[this.crtcIndex] : 0xff;
+      case PORT_STATUS1: case PORT_STATUS1_MONO:
+        return this.crtcDecoded(port) ? this.readStatus1() : 0xff;
+      case PORT_ATTR_INDEX: return this.attrAddress;
+      case PORT_ATTR_DATA_READ: {
+        const i = this.attrAddress & ATTR_INDEX_MASK;
+        return i < ATTR_COUNT ? this.attr[i] : 0;
+      }
+      // Input Status 0: no switch sense, no pending retrace interrupt.
+      case PORT_MISC_WRITE: return 0x00;
+      case PORT_SEQ_INDEX: return this.seqIndex;
+      case PORT_SEQ_DATA: return this.seqIndex < SEQ_COUNT ? this.seq[this.seqIndex] : 0xff;
+      case PORT_DAC_PEL_MASK: return this.pelMask;
+      case PORT_DAC_READ_INDEX: return this.dacReading ? DAC_STATE_READ : DAC_STATE_WRITE;
+      case PORT_DAC_WRITE_INDEX: return this.dacWriteIndex;
+      case PORT_DAC_DATA: return this.readDacData();
+      case PORT_FEATURE_READ: return this.featureControl;
+      case PORT_MISC_READ: return this.misc;
+      case PORT_GC_INDEX: return this.gcIndex;
+      case PORT_GC_DATA: return this.gcIndex < GC_COUNT ? this.gc[this.gcIndex] : 0xff;
+      default: return 0xff;
+    }
+  }
+
+  /** Writes a register port by its standard number (0x3B0-0x3DF). */
+  portWrite(port: number, value: number): void {
+    value &= 0xff;
+    switch (port) {
+      case PORT_CRTC_INDEX: case PORT_CRTC_INDEX_MONO:
+        if (this.crtcDecoded(port)) this.crtcIndex = value & CRTC_INDEX_MASK;
+        return;
+      case PORT_CRTC_DATA: case PORT_CRTC_DATA_MONO:
+        if (this.crtcDecoded(port)) this.writeCrtc(value);
+        return;
+      case PORT_STATUS1: case PORT_STATUS1_MONO:
+        if (this.crtcDecoded(port)) this.featureControl = value;
+        return;
+      // Many VGA-compatible chips accept attribute writes at 0x3C1 too, which makes a 16-bit
+      // OUT to 0x3C0 (index in AL, data in AH) work; the IBM VGA documents 0x3C1 as read-only.
+      case PORT_ATTR_INDEX: case PORT_ATTR_DATA_READ: this.writeAttr(value); return;
+      case PORT_MISC_WRITE:
+        this.misc = value;
+        this.changed();
+        return;
+      case PORT_SEQ_INDEX: this.seqIndex = value & SEQ_INDEX_MASK; return;
+      case PORT_SEQ_DATA:
+        if (this.seqIndex < SEQ_COUNT) { this.seq[this.seqIndex] = value; this.changed(); }
+        return;
+      case PORT_DAC_PEL_MASK: this.pelMask = value; this.regWrites++; return;
+      case PORT_DAC_READ_INDEX:
+        this.dacReadIndex = value;
+        this.dacComponent = 0;
+        this.dacReading = true;
+        return;
+      case PORT_DAC_WRITE_INDEX:
+        this.dacWriteIndex = value;
+        this.dacComponent = 0;
+        this.dacReading = false;
+        return;
+      case PORT_DAC_DATA: this.writeDacData(value); return;
+      case PORT_GC_INDEX: this.gcIndex = value & GC_INDEX_MASK; return;
+      case PORT_GC_DATA:
+        if (this.gcIndex < GC_COUNT) { this.gc[this.gcIndex] = value; this.changed(); }
+        return;
+    }
+  }
+
+  /** The CRTC and Input Status 1 answer only at the block Misc Output bit 0 selects. */
+  private crtcDecoded(port: number): boolean {
+    const colour = (this.misc & MISC_IOAS) !== 0;
+    return (port >= 0x3d0) === colour;
+  }
+
+  private writeCrtc(value: number): void {
+    const i = this.crtcIndex;
+    if (i >= CRTC_COUNT) return;
+    // VGA reference, CRTC register 11h bit 7: while set, registers 0-7 ignore writes, except
+    // the line compare bit 8 in the overflow register.
+    if (i <= CRTC_OVERFLOW && (this.crtc[CRTC_V_RETRACE_END] & VRE_PROTECT) !== 0) {
+      if (i !== CRTC_OVERFLOW) return;
+      value = (this.crtc[i] & ~OVERFLOW_LC8) | (value & OVERFLOW_LC8);
+    }
+    this.crtc[i] = value;
+    this.regWrites++;
+  }
+
+  private writeAttr(value: number): void {
+    if (!this.attrDataNext) {
+      this.attrAddress = value & (ATTR_INDEX_MASK | ATTR_PAS);
+      this.regWrites++;
+    } else {
+      const i = this.attrAddress & ATTR_INDEX_MASK;
+      if (i < ATTR_COUNT) { this.attr[i] = value & ATTR_WRITE_MASK[i]; this.regWrites++; }
+    }
+    this.attrDataNext = !this.attrDataNext;
+  }
+
+  private readDacData(): number {
+    const v = this.dac[this.dacReadIndex * 3 + this.dacComponent];
+    if (++this.dacComponent === 3) {
+      this.dacComponent = 0;
+      this.dacReadIndex = (this.dacReadIndex + 1) & 0xff;
+    }
+    return v;
+  }
+
+  private writeDacData(value: number): void {
+    // Components are 6 bits; the entry changes only when all three have been written.
+    this.dacLatch[this.dacComponent] = value & 0x3f;
+    if (++this.dacComponent === 3) {
+      this.dac.set(this.dacLatch, this.dacWriteIndex * 3);
+      this.dacComponent = 0;
+      this.dacWriteIndex = (this.dacWriteIndex + 1) & 0xff;
+      this.regWrites++;
+    }
+  }
+
+  /** A register the memory path depends on changed. */
+  private changed(): void {
+    this.regWrites++;
+    this.configureMemory();
+  }
+
+  private configureMemory(): void {
+    this.memory.configure(this.seq, this.gc, this.misc);
+  }
+
+  // ---- Timing ----
+
+  private readStatus1(): number {
+    // Reading Input Status 1 resets the attribute controller flip-flop to "address".
+    this.attrDataNext = false;
+    const t = this.clock.now() % FRAME_NS;
+    const line = Math.floor(t / LINE_NS);
+    let v = 0;
+    if (line >= VRETRACE_FIRST_LINE && line < VRETRACE_FIRST_LINE + VRETRACE_LINES) v |= STATUS1_VRETRACE;
+    if (line >= ACTIVE_LINES || t - line * LINE_NS >= ACTIVE_LINE_FRACTION * LINE_NS) v |= STATUS1_DISPLAY_DISABLED;
+    return v;
+  }
+
+  /** Frames shown since power-on (60 per second of machine time). */
+  frameNumber(): number {
+    return Math.floor(this.clock.now() / FRAME_NS);
+  }
+
+  /** Blink phases at the current time: the cursor and blinking characters are shown when true. */
+  blinkPhase(): { cursorOn: boolean; charsOn: boolean } {
+    const f = this.frameNumber();
+    return {
+      cursorOn: f % CURSOR_BLINK_FRAMES < CURSOR_BLINK_FRAMES / 2,
+      charsOn: f % CHAR_BLINK_FRAMES < CHAR_BLINK_FRAMES / 2,
+    };
+  }
+
+  // ---- Views for screen front ends ----
+
+  /** Pixel size of what render() draws for the current mode. */
+  displaySize(): DisplaySize {
+    const g = displayGeometry(this);
+    return { width: g.width, height: g.height };
+  }
+
+  /**
+   * Draws the current picture into `target`, RGBA bytes in memory order (a canvas ImageData's
+   * data, or a Uint32Array over such bytes), at least width*height pixels of displaySize().
+   */
+  render(target: Uint8ClampedArray | Uint8Array | Uint32Array): DisplaySize {
+    return renderFrame(this, target);
+  }
+
+  /** The text screen when the adapter shows a text mode, else null. */
+  textScreen(): TextScreen | null {
+    return readTextScreen(this);
+  }
+
+  /** The text screen's rows with trailing blanks removed ([] in a graphics mode). */
+  textRows(): string[] {
+    const s = this.textScreen();
+    return s ? s.chars.map((r) => r.replace(/[\s\u00a0]+$/u, "")) : [];
+  }
+
+  /**
+   * A number that changes whenever what render() would draw may have changed: video memory
+   * and register writes, and the blink phases in text modes. Viewers redraw when it differs.
+   */
+  displayStamp(): number {
+    const writes = this.memory.writes + this.regWrites;
+    if (displayGeometry(this).graphics) return writes * 4;
+    const { cursorOn, charsOn } = this.blinkPhase();
+    return writes * 4 + (cursorOn ? 1 : 0) + (charsOn ? 2 : 0);
+  }
+
+  // ---- Snapshot ----
+
+  saveState(): StateRecord {
+    return {
+      misc: this.misc,
+      featureControl: this.featureControl,
+      seqIndex: this.seqIndex,
+      seq: Array.from(this.seq),
+      crtcIndex: this.crtcIndex,
+      crtc: Array.from(this.crtc),
+      gcIndex: this.gcIndex,
+      gc: Array.from(this.gc),
+      attrAddress: this.attrAddress,
+      attrDataNext: this.attrDataNext,
+      attr: Array.from(this.attr),
+      dac: this.dac.slice(),
+      pelMask: this.pelMask,
+      dacReadIndex: this.dacReadIndex,
+      dacWriteIndex: this.dacWriteIndex,
+      dacComponent: this.dacComponent,
+      dacReading: this.dacReading,
+      dacLatch: Array.from(this.dacLatch),
+      latch: this.memory.latch >>> 0,
+      vram: this.memory.vram.slice(),
+    };
+  }
+
+  loadState(fields: StateRecord, _version: number): void {
+    const r = new StateReader(fields, this.stateName);
+    const misc = r.int("misc", 0, 0xff);
+    const featureControl = r.int("featureControl", 0, 0xff);
+    const seqIndex = r.int("seqIndex", 0, SEQ_INDEX_MASK);
+    const seq = r.ints("seq", SEQ_COUNT, 0, 0xff);
+    const crtcIndex = r.int("crtcIndex", 0, CRTC_INDEX_MASK);
+    const crtc = r.ints("crtc", CRTC_COUNT, 0, 0xff);
+    const gcIndex = r.int("gcIndex", 0, GC_INDEX_MASK);
+    const gc = r.ints("gc", GC_COUNT, 0, 0xff);
+    const attrAddress = r.int("attrAddress", 0, ATTR_INDEX_MASK | ATTR_PAS);
+    const attrDataNext = r.bool("attrDataNext");
+    const attr = r.ints("attr", ATTR_COUNT, 0, 0xff);
+    attr.forEach((v, i) => {
+      if ((v & ~ATTR_WRITE_MASK[i]) !== 0) throw new StateError(`vga: attribute register ${i} holds 0x${v.toString(16)}, beyond its bits`);
+    });
+    const dac = r.bytes("dac", DAC_ENTRIES * 3);
+    if (dac.some((c) => c > 0x3f)) throw new StateError("vga: field 'dac' holds a component above 63");
+    const pelMask = r.int("pelMask", 0, 0xff);
+    const dacReadIndex = r.int("dacReadIndex", 0, 0xff);
+    const dacWriteIndex = r.int("dacWriteIndex", 0, 0xff);
+    const dacComponent = r.int("dacComponent", 0, 2);
+    const dacReading = r.bool("dacReading");
+    const dacLatch = r.ints("dacLatch", 3, 0, 0x3f);
+    const latch = r.int("latch", 0, 0xffffffff);
+    const vram = r.bytes("vram", VRAM_SIZE);
+
+    this.misc = misc;
+    this.featureControl = featureControl;
+    this.seqIndex = seqIndex;
+    this.seq.set(seq);
+    this.crtcIndex = crtcIndex;
+    this.crtc.set(crtc);
+    this.gcIndex = gcIndex;
+    this.gc.set(gc);
+    this.attrAddress = attrAddress;
+    this.attrDataNext = attrDataNext;
+    this.attr.set(attr);
+    this.dac.set(dac);
+    this.pelMask = pelMask;
+    this.dacReadIndex = dacReadIndex;
+    this.dacWriteIndex = dacWriteIndex;
+    this.dacComponent = dacComponent;
+    this.dacReading = dacReading;
+    this.dacLatch.set(dacLatch);
+    this.memory.latch = latch | 0;
+    this.memory.vram.set(vram);
+    this.changed();
+  }
+}
+
+export type { DisplaySize, TextScreen };
