@@ -10,7 +10,7 @@
 bits 16
 org 0x1000
 
-PASSES equ 24
+PASSES equ 200
 
 start:
     cli

@@ -6,10 +6,10 @@ import { CPU_BENCH_IMAGE, CPU_BENCH_LOAD } from "./cpu-bench-image.ts";
 
 export interface CpuBenchRun { instructions: number; wall_ms: number; checksum: number }
 
-export function runCpuBenchOnce(): CpuBenchRun {
+export function runCpuBenchOnce(image: Uint8Array = CPU_BENCH_IMAGE): CpuBenchRun {
   const mem = new PhysicalMemory(new SharedArrayBuffer(1 << 20));
   const cpu = new Cpu(mem, new Dispatcher());
-  mem.ram.set(CPU_BENCH_IMAGE, CPU_BENCH_LOAD);
+  mem.ram.set(image, CPU_BENCH_LOAD);
   cpu.setSegReal(CS, 0, 0xffff, 0x9b);
   cpu.eip = CPU_BENCH_LOAD;
   const t0 = performance.now();

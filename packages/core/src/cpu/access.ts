@@ -191,6 +191,10 @@ export class CpuAccess extends CpuState {
     this.mem.write32(this.translate(lin, true), v);
   }
 
+  /** Accesses to descriptor tables and the TSS (always with supervisor rights). */
+  rdSys32(lin: number): number { return this.rd32(lin); }
+  wrSys8(lin: number, v: number): void { this.wr8(lin, v); }
+
   // ---- segment checks
 
   /**

@@ -8,7 +8,7 @@
 // exception. Handlers therefore change architectural state only after their last check.
 
 import { CpuAccess } from "./access.ts";
-import { FAULT, EmulatorError } from "./fault.ts";
+import { FAULT } from "./fault.ts";
 import {
   AC, CR0_ET, CR0_PE, CS, DF, DS, DT_GDT_LIMIT, DT_IDT_BASE, DT_IDT_LIMIT, EIP, ES, EV_INTR,
   EV_NMI, EV_SHADOW_SS, EV_SHADOW_STI, EV_STOP, EV_TF, EV_TRAP, FLAGS_FIXED1, FS, GS, ID, IF,
@@ -16,6 +16,7 @@ import {
 } from "./regs.ts";
 import { EXEC_TABLE, type Handler } from "./exec-table.ts";
 import { runLoop } from "./hot.generated.ts";
+import { interruptProtected, loadSegProtected } from "./protected.ts";
 import type { PhysicalMemory } from "../memory/physical-memory.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
 
@@ -201,11 +202,8 @@ export class Cpu extends CpuAccess {
    * checks differ in protected mode). retEip: the EIP pushed. code: error code or -1.
    */
   interrupt(vec: number, soft: boolean, retEip: number, code: number): void {
-    if (this.cr[0] & CR0_PE) {
-      throw new EmulatorError(`protected-mode interrupt ${vec} is not implemented yet`);
-    }
-    void soft; void code;
-    this.interruptReal(vec, retEip);
+    if (this.cr[0] & CR0_PE) interruptProtected(this, vec, soft, retEip, code);
+    else this.interruptReal(vec, retEip);
   }
 
   /** Real-mode interrupt: push FLAGS, CS, IP; clear IF, TF, AC; jump through the IVT. */
@@ -231,12 +229,9 @@ export class Cpu extends CpuAccess {
 
   /** Loads a segment register from a selector in the current mode (MOV/POP/LxS/far transfers). */
   loadSeg(s: number, sel: number): void {
-    if ((this.cr[0] & CR0_PE) === 0 || (this.flags & VM) !== 0) {
-      this.loadSegReal(s, sel);
-      if (s === SS) this.events |= EV_SHADOW_SS;
-      return;
-    }
-    throw new EmulatorError("protected-mode segment loads are not implemented yet");
+    if ((this.cr[0] & CR0_PE) === 0 || (this.flags & VM) !== 0) this.loadSegReal(s, sel);
+    else loadSegProtected(this, s, sel);
+    if (s === SS) this.events |= EV_SHADOW_SS;
   }
 
   /** Real and virtual-8086 mode: base = selector * 16; the cached limit and attributes stay. */
@@ -379,6 +374,9 @@ export class Cpu extends CpuAccess {
   invlpg(): void { this.flushTlb(); }
 
   // ---- diagnostics
+
+  /** Changes the current privilege level (CS.RPL after a far transfer). */
+  setCpl(cpl: number): void { this.cpl = cpl; }
 
   /** A one-line register summary for error messages and the debugger. */
   describe(): string {

@@ -190,10 +190,16 @@ export class CpuState {
     if (this.lazy !== 0) { this.flags = this.getFlags(); this.lazy = 0; }
   }
 
-  /** Sets or clears one flag bit, keeping the others (lazy ones included) as they are. */
+  /** Sets or clears status or control flag bits, keeping the others (lazy ones included) as they are. */
   setFlag(bit: number, on: boolean | number): void {
-    if (this.lazy & bit) this.materialize();
+    this.lazy &= ~bit;
     if (on) this.flags |= bit; else this.flags &= ~bit;
+  }
+
+  /** Sets CF and OF explicitly (shifts, rotates, multiplies); other lazy flags stay lazy. */
+  setCfOf(cf: number, of: number): void {
+    this.lazy &= ~(CF | OF);
+    this.flags = (this.flags & ~(CF | OF)) | (cf & 1) | ((of & 1) << 11);
   }
 }
 

@@ -66,12 +66,13 @@ export class PhysicalMemory {
   /** Marks [base, base+size) as ROM backed by the RAM array (contents copied in). */
   mapRom(base: number, bytes: Uint8Array): void {
     this.checkWindow(base, bytes.length, "ROM");
+    base >>>= 0;
     if (base + bytes.length <= this.ramSize) {
       this.ram.set(bytes, base);
       this.pageMap.fill(PAGE_ROM, base >>> PAGE_SHIFT, (base + bytes.length) >>> PAGE_SHIFT);
     } else {
-      this.farRoms.push({ base: base >>> 0, bytes });
-      this.pageMap.fill(PAGE_ROM_FAR, base >>> PAGE_SHIFT, ((base >>> 0) + bytes.length) / PAGE_SIZE);
+      this.farRoms.push({ base, bytes });
+      this.pageMap.fill(PAGE_ROM_FAR, base / PAGE_SIZE, (base + bytes.length) / PAGE_SIZE);
     }
     this.onMapChange();
   }

@@ -8,8 +8,8 @@ import type { Handler, HandlerMap } from "./operands.ts";
 
 /** Sets AF and CF, and SZP lazily from AL. */
 function adjustFlags(c: Cpu, af: boolean, cf: boolean): void {
-  c.materialize();
-  c.flags = (c.flags & ~(AF | CF)) | (af ? AF : 0) | (cf ? CF : 0);
+  c.setFlag(AF, af);
+  c.setFlag(CF, cf);
   c.setResultSZP(SZ8, c.r8[0]);
 }
 

@@ -5,6 +5,7 @@
 import type { Cpu } from "../cpu.ts";
 import { AC, CR0_PE, CS, DF, EBP, ECX, ID, IF, IOPL, NT, RF, STATUS_FLAGS, SZ16, TF, V_BP, V_BR, V_DB, V_GP, V_OF, V_UD, VM } from "../regs.ts";
 import { inc, dec } from "./alu.ts";
+import { farCallProtected, farJumpProtected, farReturnProtected, iretProtected } from "../protected.ts";
 import { push } from "./data.ts";
 import { fetchImm, getReg, pair, perOpcode, rd, setReg, sizeBytes, wr, type Handler, type HandlerMap } from "./operands.ts";
 
@@ -26,9 +27,6 @@ function realOrV86(c: Cpu): boolean {
   return (c.cr[0] & CR0_PE) === 0 || (c.flags & VM) !== 0;
 }
 
-function protectedFar(): never {
-  throw new Error("protected-mode far transfers are not implemented yet");
-}
 
 // Hot forms are plain functions the run loop calls directly with constant arguments.
 
@@ -66,7 +64,7 @@ const retIw = pair((sz) => (c) => {
 });
 
 function farReturn(c: Cpu, sz: number, extra: number): void {
-  if (!realOrV86(c)) protectedFar();
+  if (!realOrV86(c)) { farReturnProtected(c, sz !== SZ16, extra); return; }
   const b = sizeBytes(sz);
   const off = sz === SZ16 ? c.peek16(0) : c.peek32(0);
   const sel = c.peek16(b);
@@ -90,14 +88,14 @@ function callFarReal(c: Cpu, sz: number, sel: number, off: number): void {
 const callAp = pair((sz) => (c) => {
   const off = fetchImm(c, sz);
   const sel = c.fetch16();
-  if (!realOrV86(c)) protectedFar();
-  callFarReal(c, sz, sel, off);
+  if (!realOrV86(c)) farCallProtected(c, sel, off, sz !== SZ16);
+  else callFarReal(c, sz, sel, off);
 });
 const jmpAp = pair((sz) => (c) => {
   const off = fetchImm(c, sz);
   const sel = c.fetch16();
-  if (!realOrV86(c)) protectedFar();
-  jumpFarReal(c, sel, off);
+  if (!realOrV86(c)) farJumpProtected(c, sel, off);
+  else jumpFarReal(c, sel, off);
 });
 
 /** Group 5 (FF): INC DEC CALL CALLF JMP JMPF PUSH on Ev. */
@@ -135,8 +133,10 @@ export function grp5(c: Cpu, sz: number): void {
         const lin = c.eaR(m, bytes + 2);
         const off = rd(c, sz, lin);
         const sel = c.rd16((lin + bytes) | 0);
-        if (!realOrV86(c)) protectedFar();
-        if (op === 3) callFarReal(c, sz, sel, off); else jumpFarReal(c, sel, off);
+        if (!realOrV86(c)) {
+          if (op === 3) farCallProtected(c, sel, off, sz !== SZ16); else farJumpProtected(c, sel, off);
+        } else if (op === 3) callFarReal(c, sz, sel, off);
+        else jumpFarReal(c, sel, off);
         return;
       }
       case 6: {
@@ -175,14 +175,18 @@ const int1: Handler = (c) => c.interrupt(V_DB, true, c.getEip(), -1);
 
 /** IRET in real mode: pop IP, CS, FLAGS. */
 const iret = pair((sz) => (c) => {
-  if (!realOrV86(c)) protectedFar();
+  if (c.cr[0] & CR0_PE) {
+    if (!(c.flags & VM)) { iretProtected(c, sz !== SZ16); return; }
+    if (((c.flags & IOPL) >> 12) < 3) c.fault(V_GP, 0); // IRET in virtual-8086 mode is IOPL-sensitive
+  }
   const b = sizeBytes(sz);
   const off = sz === SZ16 ? c.peek16(0) : c.peek32(0);
   const sel = c.peek16(b);
   const fl = sz === SZ16 ? c.peek16(2 * b) : c.peek32(2 * b);
   jumpFarReal(c, sel, off);
   c.setSp(c.spAdd(3 * b));
-  const mask = sz === SZ16 ? 0xffff : STATUS_FLAGS | TF | IF | DF | IOPL | NT | AC | ID | RF;
+  let mask = sz === SZ16 ? 0xffff : STATUS_FLAGS | TF | IF | DF | IOPL | NT | AC | ID | RF;
+  if (c.flags & VM) mask &= ~IOPL;
   c.writeFlags(fl, mask);
 });
 

@@ -177,7 +177,7 @@ const cwd = pair((sz) => sz === SZ16
 const lahf: Handler = (c) => { c.r8[1] = c.getFlags() & 0xff; };
 const sahf: Handler = (c) => {
   const mask = SF | ZF | AF | PF | CF;
-  c.materialize();
+  c.lazy &= ~mask; // OF stays as it is, lazy or not
   c.flags = (c.flags & ~mask) | (c.r8[1] & mask);
 };
 

@@ -4,7 +4,7 @@
 // (here: taken from the low half of the result, as P6 processors do).
 
 import type { Cpu } from "../cpu.ts";
-import { AF, CF, EAX, EDX, OF, SZ16, SZ32, SZ8, V_DE } from "../regs.ts";
+import { AF, EAX, EDX, SZ16, SZ32, SZ8, V_DE } from "../regs.ts";
 import { neg } from "./alu.ts";
 import { fetchImm, getReg, pair, rd, setReg, sizeBytes, sizeMask, wr, type Handler, type HandlerMap } from "./operands.ts";
 
@@ -31,8 +31,8 @@ function mulS32(a: number, b: number): void {
 
 /** Sets CF=OF=overflow and the undefined flags from the low result. */
 function mulFlags(c: Cpu, sz: number, low: number, overflow: boolean): void {
-  c.materialize();
-  c.flags = (c.flags & ~(CF | OF | AF)) | (overflow ? CF | OF : 0);
+  c.setCfOf(overflow ? 1 : 0, overflow ? 1 : 0);
+  c.setFlag(AF, false);
   c.setResultSZP(sz, low);
 }
 
@@ -107,7 +107,6 @@ function div(c: Cpu, sz: number, d: number): void {
     c.r32[EAX] = wide[0];
     c.r32[EDX] = wide[1];
   }
-  c.materialize();
 }
 
 /** (hi:lo) / d with hi < d: quotient in wide[0], remainder in wide[1]. */
@@ -155,7 +154,6 @@ function idiv(c: Cpu, sz: number, d: number): void {
     c.r32[EAX] = q;
     c.r32[EDX] = r;
   }
-  c.materialize();
 }
 
 /** Group 3 (F6/F7): TEST NOT NEG MUL IMUL DIV IDIV. */

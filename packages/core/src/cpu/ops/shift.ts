@@ -4,15 +4,14 @@
 // (undefined there) it is the OF of the last one-bit step, as the 80286 computes it.
 
 import type { Cpu } from "../cpu.ts";
-import { CF, ECX, OF, SZ16, SZ8 } from "../regs.ts";
+import { ECX, SZ16, SZ8 } from "../regs.ts";
 import { getReg, pair, rd, setReg, sizeBytes, sizeMask, wr, type Handler, type HandlerMap } from "./operands.ts";
 
 function bitsOf(sz: number): number { return sz === SZ8 ? 8 : sz === SZ16 ? 16 : 32; }
 
 /** Writes CF and OF explicitly (other status flags untouched). */
 function setCO(c: Cpu, cf: number, of: number): void {
-  c.materialize();
-  c.flags = (c.flags & ~(CF | OF)) | (cf & 1) | ((of & 1) << 11);
+  c.setCfOf(cf, of);
 }
 
 /** Applies shift/rotate op (the ModRM reg field) to v by count (already masked to 5 bits, non-zero). */
