@@ -3,11 +3,17 @@
 import { runConformance } from "./commands/conformance.ts";
 import { runCpuBench } from "./bench/cpu.ts";
 import { runMicro } from "./bench/micro.ts";
+import { runBootBench } from "./bench/boot.ts";
+import { bootCommand } from "./commands/boot.ts";
 
 function usage(): never {
   console.error(`usage: vm <command> [options]
+  boot [--fda IMG] [--hda IMG] [--mem MiB] [--clock deterministic|realtime]
+       [--until TEXT] [--type KEYS] ... [--timeout S] [--screen] [--stats]
+                                             boot a PC and run a script of waits and keystrokes
   conformance DIR [--verbose] [--only XX]   run CPU conformance vectors in DIR
-  bench cpu                                  CPU-bound real-mode benchmark`);
+  bench cpu [--runs N]                       CPU-bound real-mode benchmark (MIPS)
+  bench boot freedos [--runs N]              boot time to the prompt, beside the v86 anchor`);
   process.exit(2);
 }
 
@@ -21,8 +27,15 @@ async function main(argv: string[]): Promise<number> {
       const totals = runConformance(dir, { verbose: rest.includes("--verbose"), only: onlyIdx >= 0 ? rest[onlyIdx + 1] : undefined });
       return totals.failed === 0 ? 0 : 1;
     }
+    case "boot":
+      return bootCommand(rest);
     case "bench": {
       if (rest[0] === "micro") { for (const l of runMicro()) console.log(l); return 0; }
+      if (rest[0] === "boot") {
+        const runs = rest.includes("--runs") ? Number(rest[rest.indexOf("--runs") + 1]) : 5;
+        await runBootBench(rest[1] ?? "freedos", runs, (l) => console.log(l));
+        return 0;
+      }
       if (rest[0] !== "cpu") usage();
       const runs = rest.includes("--runs") ? Number(rest[rest.indexOf("--runs") + 1]) : 5;
       console.log(JSON.stringify(runCpuBench(runs)));

@@ -17,3 +17,4 @@ export {
 export { CowDisk, MemoryDisk, DiskRangeError, SECTOR_SIZE, type DiskImage } from "./storage/disk.ts";
 export { Machine, type MachineOptions, type RunResult, type TimedDevice } from "./machine/machine.ts";
 export { DiskFormatError, FLOPPY_FORMATS, floppyGeometry, hardDiskGeometry, type ChsGeometry, type FloppyGeometry } from "./storage/geometry.ts";
+export { Bios, type BiosPlatform } from "./firmware/bios/bios.ts";

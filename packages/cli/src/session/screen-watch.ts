@@ -1,0 +1,35 @@
+// Waits for text to appear on the guest's text screen after a mark: the end of the previous
+// match (or the top of the screen at the start). The screen at the mark is remembered; later
+// screens are aligned with it to find how far the text scrolled, so only text after the mark
+// counts. `--type "type T.TXT\r" --until hello` is therefore not satisfied by an older "hello"
+// already on the screen, and two waits in a row match two successive occurrences.
+
+export interface ScreenMark { rows: string[]; row: number; col: number }
+
+export const START_MARK: ScreenMark = { rows: [], row: 0, col: 0 };
+
+/** How many rows the screen scrolled since the mark: the rows above the mark must still match. */
+function scrolledBy(mark: ScreenMark, rows: string[]): number {
+  for (let k = 0; k <= mark.row; k++) {
+    let ok = true;
+    for (let i = 0; i + k < mark.row && ok; i++) ok = rows[i] === mark.rows[i + k];
+    if (ok) return k;
+  }
+  return mark.row + 1;
+}
+
+/**
+ * Looks for `text` after the mark in the current screen. Returns the mark just past the match
+ * (for the next wait), or null when the text has not appeared yet.
+ */
+export function findAfter(mark: ScreenMark, rows: string[], text: string): ScreenMark | null {
+  const k = scrolledBy(mark, rows);
+  const startRow = mark.row - k;
+  const [row0, col0] = startRow < 0 ? [0, 0] : [startRow, mark.col];
+  for (let r = row0; r < rows.length; r++) {
+    const from = r === row0 ? col0 : 0;
+    const at = rows[r].indexOf(text, from);
+    if (at >= 0) return { rows: [...rows], row: r, col: at + text.length };
+  }
+  return null;
+}

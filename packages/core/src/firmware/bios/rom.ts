@@ -1,0 +1,138 @@
+// The system ROM image at F0000-FFFFF. Interrupt vectors point at small stubs here; a stub
+// executes the trap 0F FF ib, which the dispatcher hands to the BIOS service ib written in
+// TypeScript, and then returns with IRET. Services that must wait (a key, a delay) use a stub
+// that halts with interrupts enabled and retries until the service says it is done. Timer and
+// keyboard interrupt stubs call INT 1Ch and INT 15h/4Fh and acknowledge the PIC in x86 code, so
+// guests that hook and chain those vectors see what they expect.
+
+/** Service numbers (the trap's immediate byte). Interrupt services use their vector. */
+export const SVC_POST = 0xf0;
+export const SVC_TIMER_TICK = 0x08;
+export const SVC_KEYBOARD_IRQ = 0x09;
+export const SVC_RTC_IRQ = 0x70;
+export const SVC_FLOPPY_IRQ = 0x0e;
+
+/** Fixed addresses inside the ROM segment (F000:xxxx), as on the IBM PC/AT where software expects them. */
+export const ROM_SEGMENT = 0xf000;
+export const ROM_BASE = 0xf0000;
+export const ROM_SIZE = 0x10000;
+export const POST_ENTRY = 0xe05b;
+export const CONFIG_TABLE = 0xe6f5;
+export const FONT_8X8 = 0xfa6e;       // first 128 characters of the 8x8 font (INT 1Fh covers the rest)
+export const FONT_8X8_HIGH = 0x9000;  // characters 128-255 of the 8x8 font (INT 1Fh)
+export const FONT_8X16 = 0x8000;
+export const FONT_8X14 = 0x7000;
+export const DISKETTE_PARAMS = 0xefc7; // INT 1Eh table
+export const VIDEO_PARAMS = 0xf0a4;    // INT 1Dh (CGA parameters; unused by VGA software)
+export const DUMMY_IRET = 0xff53;
+
+/** Where each interrupt vector points (offset in the ROM segment). Filled by buildRom. */
+export interface RomLayout {
+  image: Uint8Array;
+  vectors: Map<number, number>;
+}
+
+/** The standard IVT services: vector -> kind of stub. */
+type Stub = "simple" | "blocking" | "timer" | "keyboard" | "eoi-master" | "eoi-slave" | "rtc" | "floppy" | "halt";
+
+const STUBS: [number, Stub][] = [
+  [0x08, "timer"], [0x09, "keyboard"], [0x0e, "floppy"],
+  [0x10, "simple"], [0x11, "simple"], [0x12, "simple"], [0x13, "simple"], [0x14, "simple"],
+  [0x15, "blocking"], [0x16, "blocking"], [0x17, "simple"], [0x18, "halt"], [0x19, "simple"],
+  [0x1a, "simple"], [0x70, "rtc"],
+];
+
+class Assembler {
+  readonly image = new Uint8Array(ROM_SIZE).fill(0xff);
+  pos = 0xe100;
+  at(offset: number): this { this.pos = offset; return this; }
+  emit(...bytes: number[]): this {
+    for (const b of bytes) this.image[this.pos++] = b & 0xff;
+    return this;
+  }
+  trap(service: number): this { return this.emit(0x0f, 0xff, service); }
+  word(v: number): this { return this.emit(v & 0xff, v >> 8); }
+}
+
+export function buildRom(fonts: { f8x8: Uint8Array; f8x14: Uint8Array; f8x16: Uint8Array }): RomLayout {
+  const a = new Assembler();
+  const vectors = new Map<number, number>();
+
+  // Reset vector: far jump to POST; then the BIOS date and the model byte (FCh = PC/AT).
+  a.at(0xfff0).emit(0xea).word(POST_ENTRY).word(ROM_SEGMENT);
+  a.at(0xfff5).emit(..."11/26/26".split("").map((ch) => ch.charCodeAt(0)));
+  a.at(0xfffe).emit(0xfc);
+
+  // POST: the trap initialises everything, then INT 19h boots.
+  a.at(POST_ENTRY).trap(SVC_POST).emit(0xcd, 0x19).emit(0xfa, 0xf4, 0xeb, 0xfd); // cli; hlt; jmp $-1
+
+  a.at(DUMMY_IRET).emit(0xcf);
+
+  a.at(0xe100);
+  for (const [vec, kind] of STUBS) {
+    vectors.set(vec, a.pos);
+    switch (kind) {
+      case "simple":
+        a.trap(vec).emit(0xcf);
+        break;
+      case "blocking": {
+        // again: trap; jnc done; sti; hlt; jmp again; done: iret
+        const again = a.pos;
+        a.trap(vec).emit(0x73, 0x04, 0xfb, 0xf4, 0xeb, (again - (a.pos + 2)) & 0xff).emit(0xcf);
+        // (the jmp's displacement is computed relative to its own end)
+        a.image[a.pos - 2] = (again - (a.pos - 1)) & 0xff;
+        break;
+      }
+      case "timer":
+        // trap 08; int 1Ch; push ax; mov al,20h; out 20h,al; pop ax; iret
+        a.trap(SVC_TIMER_TICK).emit(0xcd, 0x1c, 0x50, 0xb0, 0x20, 0xe6, 0x20, 0x58, 0xcf);
+        break;
+      case "keyboard": {
+        // push ax; in al,60h; mov ah,4Fh; stc; int 15h; jnc eoi; trap 09; eoi: mov al,20h; out 20h,al; pop ax; iret
+        a.emit(0x50, 0xe4, 0x60, 0xb4, 0x4f, 0xf9, 0xcd, 0x15, 0x73, 0x03).trap(SVC_KEYBOARD_IRQ)
+          .emit(0xb0, 0x20, 0xe6, 0x20, 0x58, 0xcf);
+        break;
+      }
+      case "floppy":
+        // trap 0E (sets the BDA interrupt flag); EOI to the master PIC
+        a.trap(SVC_FLOPPY_IRQ).emit(0x50, 0xb0, 0x20, 0xe6, 0x20, 0x58, 0xcf);
+        break;
+      case "rtc":
+        // trap 70 (reads register C, runs pending waits); EOI to slave and master
+        a.trap(SVC_RTC_IRQ).emit(0x50, 0xb0, 0x20, 0xe6, 0xa0, 0xe6, 0x20, 0x58, 0xcf);
+        break;
+      case "halt":
+        // INT 18h: the service prints a message; then stop.
+        a.trap(vec).emit(0xfa, 0xf4, 0xeb, 0xfd);
+        break;
+      default:
+        break;
+    }
+  }
+  // Default handlers for hardware interrupts nobody claimed: acknowledge and return.
+  const eoiMaster = a.pos;
+  a.emit(0x50, 0xb0, 0x20, 0xe6, 0x20, 0x58, 0xcf);
+  const eoiSlave = a.pos;
+  a.emit(0x50, 0xb0, 0x20, 0xe6, 0xa0, 0xe6, 0x20, 0x58, 0xcf);
+  for (const v of [0x0a, 0x0b, 0x0c, 0x0d, 0x0f]) vectors.set(v, eoiMaster);
+  for (const v of [0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77]) vectors.set(v, eoiSlave);
+  // INT 1Ch (user timer hook) and INT 4Ah (user RTC alarm) do nothing by default.
+  vectors.set(0x1c, DUMMY_IRET);
+  vectors.set(0x4a, DUMMY_IRET);
+
+  // Fonts: 8x8 (low half at its traditional address, high half via INT 1Fh), 8x14, 8x16.
+  a.image.set(fonts.f8x8.subarray(0, 128 * 8), FONT_8X8);
+  a.image.set(fonts.f8x8.subarray(128 * 8, 256 * 8), FONT_8X8_HIGH);
+  a.image.set(fonts.f8x14.subarray(0, 256 * 14), FONT_8X14);
+  a.image.set(fonts.f8x16.subarray(0, 256 * 16), FONT_8X16);
+
+  // INT 15h/C0h system configuration table: length 8, model FCh, submodel 1, revision 0,
+  // features: second PIC, RTC, INT 15h/4Fh keyboard intercept, extended BIOS data area.
+  a.at(CONFIG_TABLE).word(8).emit(0xfc, 0x01, 0x00, 0x74, 0x00, 0x00, 0x00, 0x00);
+
+  // INT 1Eh diskette parameter table (1.44 MB values): specify bytes, motor off delay, 512-byte
+  // sectors, 18 sectors per track, gap, data length, format gap, filler, head settle, motor start.
+  a.at(DISKETTE_PARAMS).emit(0xaf, 0x02, 0x25, 0x02, 0x12, 0x1b, 0xff, 0x6c, 0xf6, 0x0f, 0x08);
+
+  return { image: a.image, vectors };
+}

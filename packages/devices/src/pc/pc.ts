@@ -1,0 +1,174 @@
+// The PC board: which chips a PC/AT-compatible machine has, at which ports, on which IRQs,
+// and the built-in BIOS on top. Chips come from this package, the CPU, machine loop and
+// firmware from @x86vm/core; this file only connects them (STYLE.md 1).
+//
+//   ports 00-0F, C0-DF, 81-8F  8237 DMA pair and page registers
+//   20-21, A0-A1, 4D0-4D1      8259A pair (INTR to the CPU), ELCR
+//   40-43, 61                  8254 PIT (OUT0 -> IRQ0), system control port B (speaker, gate 2)
+//   60, 64                     8042 keyboard controller (IRQ1, IRQ12), PS/2 keyboard and mouse
+//   70-71                      MC146818 RTC/CMOS (IRQ8)
+//   80, 92                     POST code, system control port A (fast A20, reset)
+//   3B0-3DF, A0000-BFFFF       VGA
+//   3F0-3F7                    82077AA floppy controller (IRQ6, DMA 2)
+
+import {
+  Bios, CowDisk, Machine, floppyGeometry, type ClockMode, type DiskImage, type RunResult,
+} from "@x86vm/core";
+import { Dma8237, PC_DMA1_BASE, PC_DMA2_BASE, PC_DMA_PAGE_BASE } from "../dma8237.ts";
+import { Fdc82077, PC_FDC_BASE } from "../fdc82077.ts";
+import { I8042 } from "../i8042.ts";
+import { Pic8259Pair } from "../pic8259.ts";
+import { Pit8254 } from "../pit8254.ts";
+import { SystemControlPortB } from "../port61.ts";
+import { PostCodePort, SystemControlPortA } from "../port92.ts";
+import { Ps2Keyboard } from "../ps2-keyboard.ts";
+import { Ps2Mouse } from "../ps2-mouse.ts";
+import { Rtc146818 } from "../rtc146818.ts";
+import { FONT_8X16 } from "../vga/font8x16.ts";
+import { FONT_8X8 } from "../vga/font8x8.ts";
+import { programMode, VGA_MODES } from "../vga/modes.ts";
+import { Vga } from "../vga/vga.ts";
+
+export interface PcOptions {
+  /** Guest RAM: a buffer the host allocated, or a size in MiB (default 32). */
+  ram?: SharedArrayBuffer | ArrayBuffer;
+  memoryMiB?: number;
+  clock?: ClockMode;
+  /** Monotonic host milliseconds (realtime clock). */
+  hostMs?: () => number;
+  /** Wall-clock time (Unix ms, UTC) of machine time zero for the RTC. Default: 2026-01-01 00:00 UTC. */
+  startTimeMs?: number;
+  /** Disk images; the machine wraps each in a copy-on-write overlay, so guest writes never reach them. */
+  fda?: DiskImage | null;
+  fdb?: DiskImage | null;
+  hda?: DiskImage | null;
+  hdb?: DiskImage | null;
+  bootOrder?: readonly ("floppy" | "hdd")[];
+}
+
+/** 8x14 font for INT 10h/11h: the 8x16 glyphs without their top and bottom rows. */
+function font8x14(f16: Uint8Array): Uint8Array {
+  const out = new Uint8Array(256 * 14);
+  for (let c = 0; c < 256; c++) out.set(f16.subarray(c * 16 + 1, c * 16 + 15), c * 14);
+  return out;
+}
+
+export const DEFAULT_START_TIME_MS = Date.UTC(2026, 0, 1, 0, 0, 0);
+
+export class PcMachine {
+  readonly machine: Machine;
+  readonly pic: Pic8259Pair;
+  readonly pit: Pit8254;
+  readonly port61: SystemControlPortB;
+  readonly port92: SystemControlPortA;
+  readonly post = new PostCodePort();
+  readonly rtc: Rtc146818;
+  readonly keyboard: Ps2Keyboard;
+  readonly mouse: Ps2Mouse;
+  readonly kbc: I8042;
+  readonly dma: Dma8237;
+  readonly fdc: Fdc82077;
+  readonly vga: Vga;
+  readonly bios: Bios;
+  readonly floppies: (CowDisk | null)[] = [null, null];
+  readonly hardDisks: (CowDisk | null)[] = [null, null];
+
+  constructor(opts: PcOptions = {}) {
+    const ram = opts.ram ?? (opts.memoryMiB ?? 32) * 1024 * 1024;
+    const m = this.machine = new Machine({ ram, clock: opts.clock ?? "deterministic", hostMs: opts.hostMs });
+    const { cpu, mem, io, clock } = m;
+    if (mem.ramSize < 1024 * 1024) throw new RangeError("a PC needs at least 1 MiB of RAM");
+
+    this.pic = new Pic8259Pair((level) => cpu.setIntr(level));
+    cpu.intAck = () => this.pic.acknowledge();
+    this.pit = new Pit8254(clock, this.pic.irqLine(0));
+    this.port61 = new SystemControlPortB(clock, this.pit);
+    this.rtc = new Rtc146818(clock, this.pic.irqLine(8), opts.startTimeMs ?? DEFAULT_START_TIME_MS);
+    this.keyboard = new Ps2Keyboard(clock);
+    this.mouse = new Ps2Mouse();
+    const a20 = { setA20: (on: boolean) => mem.setA20(on), a20: () => mem.a20Enabled, resetCpu: () => this.reset() };
+    this.kbc = new I8042({
+      clock, keyboard: this.keyboard, mouse: this.mouse,
+      kbdIrq: this.pic.irqLine(1), auxIrq: this.pic.irqLine(12),
+      setA20: a20.setA20, resetCpu: a20.resetCpu,
+    });
+    this.port92 = new SystemControlPortA(a20);
+    this.dma = new Dma8237(mem);
+    this.fdc = new Fdc82077(clock, this.pic.irqLine(6), this.dma.channel(2));
+    this.vga = new Vga(clock);
+
+    const bus = io.io;
+    bus.attach(this.dma.ioSurface(PC_DMA1_BASE, PC_DMA2_BASE, PC_DMA_PAGE_BASE));
+    bus.attach(this.pic.ioSurface(0x20, 0xa0, 0x4d0));
+    bus.attach(this.pit.ioSurface(0x40));
+    bus.attach(this.port61.ioSurface(0x61));
+    bus.attach(this.kbc.ioSurface(0x60, 0x64));
+    bus.attach(this.rtc.ioSurface(0x70));
+    bus.attach(this.post.ioSurface(0x80));
+    bus.attach(this.port92.ioSurface(0x92));
+    bus.attach(this.vga.ioSurface(0x3b0));
+    bus.attach(this.fdc.ioSurface(PC_FDC_BASE));
+    mem.mapMmio(0xa0000, 0x20000, "vga", this.vga.memory);
+    for (const d of [this.pit, this.rtc, this.kbc, this.fdc]) m.addTimed(d);
+
+    if (opts.fda) this.insertFloppy(0, opts.fda);
+    if (opts.fdb) this.insertFloppy(1, opts.fdb);
+    if (opts.hda) this.hardDisks[0] = new CowDisk(opts.hda);
+    if (opts.hdb) this.hardDisks[1] = new CowDisk(opts.hdb);
+
+    const floppyTypes = this.floppies.map((f) => (f ? floppyGeometry(f.size).driveType : 0));
+    this.rtc.fillPcDefaults({
+      baseMemoryKiB: 640,
+      extendedMemoryKiB: Math.max(0, (mem.ramSize >> 10) - 1024),
+      floppyTypes: [floppyTypes[0] || 4, floppyTypes[1]] as [number, number],
+    });
+
+    this.bios = new Bios({
+      cpu, mem, io, clock,
+      floppy: (d) => this.floppies[d] ?? null,
+      hardDisk: (i) => this.hardDisks[i] ?? null,
+      setVideoMode: (mode, clear = true) => {
+        if (!VGA_MODES.has(mode)) return false;
+        programMode(this.vga, mode, { clear });
+        return true;
+      },
+      fonts: { f8x8: FONT_8X8, f8x14: font8x14(FONT_8X16), f8x16: FONT_8X16 },
+      reset: () => this.reset(),
+      bootOrder: opts.bootOrder,
+    });
+    this.bios.install();
+    // The top of the 4 GiB space aliases the BIOS ROM: the CPU starts at FFFFFFF0h.
+    mem.mapRom(0xffff0000 | 0, this.bios.rom.image);
+  }
+
+  /** Puts a floppy image in drive 0 or 1 (behind a copy-on-write overlay). */
+  insertFloppy(drive: number, image: DiskImage): void {
+    const disk = new CowDisk(image);
+    floppyGeometry(disk.size); // refuses non-standard sizes with a clear message
+    this.floppies[drive] = disk;
+    this.fdc.insert(drive, disk);
+    this.bios?.disk.mediaChanged(drive);
+  }
+
+  ejectFloppy(drive: number): void {
+    this.floppies[drive] = null;
+    this.fdc.eject(drive);
+    this.bios.disk.mediaChanged(drive);
+  }
+
+  /** CPU reset (power-on values; the BIOS's POST sets the chips up again). */
+  reset(): void {
+    this.machine.cpu.reset();
+    this.kbc.reset();
+  }
+
+  /** Runs for ns of machine time (or until shutdown, or an idle wait in realtime mode). */
+  run(ns: number): RunResult {
+    return this.machine.run(this.machine.clock.now() + ns);
+  }
+
+  /** The text screen as rows (trailing blanks trimmed), or null in graphics modes. */
+  textRows(): string[] | null {
+    return this.vga.textScreen() ? this.vga.textRows() : null;
+  }
+}
