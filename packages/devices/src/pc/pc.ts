@@ -12,7 +12,7 @@
 //   3F0-3F7                    82077AA floppy controller (IRQ6, DMA 2)
 
 import {
-  Bios, CowDisk, Machine, floppyGeometry, type ClockMode, type DiskImage, type RunResult,
+  Bios, CowDisk, Machine, floppyGeometry, type ClockMode, type DiskImage, type RunResult, type Stateful,
 } from "@x86vm/core";
 import { Dma8237, PC_DMA1_BASE, PC_DMA2_BASE, PC_DMA_PAGE_BASE } from "../dma8237.ts";
 import { Fdc82077, PC_FDC_BASE } from "../fdc82077.ts";
@@ -139,6 +139,14 @@ export class PcMachine {
     this.bios.install();
     // The top of the 4 GiB space aliases the BIOS ROM: the CPU starts at FFFFFFF0h.
     mem.mapRom(0xffff0000 | 0, this.bios.rom.image);
+  }
+
+  /**
+   * Every chip with snapshot state, in a fixed order (the snapshot format names each by its
+   * schema name; the CPU, RAM, clock and disk overlays are saved separately).
+   */
+  statefulDevices(): Stateful[] {
+    return [this.pic, this.pit, this.port61, this.port92, this.post, this.rtc, this.keyboard, this.mouse, this.kbc, this.dma, this.fdc, this.vga];
   }
 
   /** Puts a floppy image in drive 0 or 1 (behind a copy-on-write overlay). */
