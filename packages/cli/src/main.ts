@@ -1,19 +1,26 @@
-// `vm`: the headless runner. Commands: conformance, bench, boot (later: resume, images).
+// `vm`: the headless runner. Commands: conformance, bench, boot, resume (later: images).
 
 import { runConformance } from "./commands/conformance.ts";
 import { runCpuBench } from "./bench/cpu.ts";
 import { runMicro } from "./bench/micro.ts";
 import { runBootBench } from "./bench/boot.ts";
 import { bootCommand } from "./commands/boot.ts";
+import { resumeCommand } from "./commands/resume.ts";
+import { runSnapshotBench } from "./bench/snapshot.ts";
 
 function usage(): never {
   console.error(`usage: vm <command> [options]
   boot [--fda IMG] [--hda IMG] [--mem MiB] [--clock deterministic|realtime]
        [--until TEXT] [--type KEYS] ... [--timeout S] [--screen] [--stats]
                                              boot a PC and run a script of waits and keystrokes
+       [--save-snapshot FILE]                save a snapshot when the script completes
+  resume FILE [--fda IMG] [--hda IMG] ... [--clock MODE] [--until TEXT] [--type KEYS] ...
+       [--timeout S] [--screen] [--stats] [--save-snapshot FILE]
+                                             restore a snapshot and go on with a script
   conformance DIR [--verbose] [--only XX]   run CPU conformance vectors in DIR
   bench cpu [--runs N]                       CPU-bound real-mode benchmark (MIPS)
-  bench boot freedos [--runs N]              boot time to the prompt, beside the v86 anchor`);
+  bench boot freedos [--runs N]              boot time to the prompt, beside the v86 anchor
+  bench snapshot [freedos] [--runs N]        snapshot size, save and restore time at the prompt`);
   process.exit(2);
 }
 
@@ -29,7 +36,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case "boot":
       return bootCommand(rest);
+    case "resume":
+      return resumeCommand(rest);
     case "bench": {
+      if (rest[0] === "snapshot") { await runSnapshotBench(rest.slice(1), (l) => console.log(l)); return 0; }
       if (rest[0] === "micro") { for (const l of runMicro()) console.log(l); return 0; }
       if (rest[0] === "boot") {
         const runs = rest.includes("--runs") ? Number(rest[rest.indexOf("--runs") + 1]) : 5;

@@ -18,6 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { OPCODES, OPCODES_BY_INDEX, lookupOpcode } from "../src/cpu/opcode-table.ts";
+import { x87Undefined } from "../src/cpu/fpu/ops.ts";
 
 const OBJDUMP = process.env.OBJDUMP ?? "i686-linux-gnu-objdump";
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -122,6 +123,7 @@ function encode(mode, prefixes, index, reg, f) {
     bytes.push((f.mod << 6) | (reg << 3) | f.rm);
     if (!regOnly) bytes.push(...f.tail);
     if (e !== undefined && f.mod === 3 && e.operands.some((o) => o[0] === "M")) ud = true;
+    if (e !== undefined && e.handler === "esc" && x87Undefined(index, (f.mod << 6) | (reg << 3) | f.rm)) ud = true;
   }
   if (e !== undefined) bytes.push(...operandTail(e, osize, asize));
   if (prefixes.includes(0xf0)) {

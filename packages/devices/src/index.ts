@@ -1,5 +1,5 @@
 // @x86vm/devices: PC chipset and peripherals, one file per chip. No DOM, no Node APIs.
-export { IrqPin, type IrqLine } from "./irq.ts";
+export { IrqOr, IrqPin, type IrqLine } from "./irq.ts";
 export * from "./pic8259.ts";
 export * from "./pit8254.ts";
 export * from "./port61.ts";
@@ -16,4 +16,9 @@ export { CP437_TO_UNICODE } from "./vga/cp437.ts";
 export { FONT_8X16 } from "./vga/font8x16.ts";
 export { FONT_8X8 } from "./vga/font8x8.ts";
 export { SystemControlPortA, PostCodePort } from "./port92.ts";
-export { PcMachine, DEFAULT_START_TIME_MS, type PcOptions } from "./pc/pc.ts";
+export { PcMachine, COM_PORTS, DEFAULT_START_TIME_MS, type PcOptions } from "./pc/pc.ts";
+export * from "./uart16550.ts";
+export {
+  PC_BOARD, restoreSnapshot, saveSnapshot,
+  type ImageResolver, type PcImageSlot, type RestoreSnapshotOptions, type SaveSnapshotOptions,
+} from "./pc/snapshot.ts";

@@ -20,3 +20,20 @@ export class IrqPin implements IrqLine {
   }
   set(level: boolean): void { if (level) this.raise(); else this.lower(); }
 }
+
+/**
+ * Several devices on one interrupt input (COM1 and COM3 on IRQ4, say): the output is high
+ * while any input is high. Each device gets its own input line.
+ */
+export class IrqOr {
+  private levels = 0;
+  private count = 0;
+  constructor(private readonly out: IrqLine) {}
+  input(): IrqLine {
+    const bit = 1 << this.count++;
+    return {
+      raise: () => { const was = this.levels; this.levels |= bit; if (!was) this.out.raise(); },
+      lower: () => { const was = this.levels; this.levels &= ~bit; if (was && !this.levels) this.out.lower(); },
+    };
+  }
+}

@@ -1,39 +1,56 @@
 // `vm boot`: builds a PC from image files and runs a script of --until/--type steps.
 //
 //   vm boot [--fda IMG] [--fdb IMG] [--hda IMG] [--hdb IMG] [--mem MiB]
+//           [--kernel BZIMAGE [--initrd FILE] [--append CMDLINE]] [--serial]
 //           [--clock deterministic|realtime] [--until TEXT] [--type KEYS] ... [--timeout S]
-//           [--screen] [--stats]
+//           [--screen] [--stats] [--trace-faults] [--save-snapshot FILE]
+//
+// --until waits for TEXT on the text screen or in COM1's output, after the previous match.
+// --serial copies COM1 to stdout and stdin to COM1, and sends --type keys to COM1.
 //
 // Images are read from files and wrapped in copy-on-write overlays: the files are never
 // written. Exit status: 0 when the script completes, 1 on timeout or guest failure (with a
 // one-line message), 2 on bad arguments or unusable images.
 
 import fs from "node:fs";
-import { MemoryDisk, floppyGeometry, hardDiskGeometry, EXIT_NAMES, type ClockMode } from "@x86vm/core";
+import { MemoryDisk, floppyGeometry, hardDiskGeometry, parseLinuxHeader, EXIT_NAMES, type ClockMode, type LinuxBoot } from "@x86vm/core";
 import { PcMachine } from "@x86vm/devices";
 import { Session, SessionError, type Step } from "../session/session.ts";
 import { decodeKeys } from "../session/typist.ts";
+import { saveSnapshotFile } from "./resume.ts";
 
 export class UsageError extends Error {}
 
 export interface BootArgs {
   fda?: string; fdb?: string; hda?: string; hdb?: string;
+  kernel?: string; initrd?: string; append: string;
   memMiB: number;
   clock: ClockMode;
   steps: Step[];
   timeoutS: number;
   screen: boolean;
   stats: boolean;
+  /** Print every guest exception to stderr (diagnostics). */
+  traceFaults: boolean;
+  /** COM1 to stdout and stdin to COM1; --type goes to COM1. */
+  serial: boolean;
+  /** Sample CS:EIP at every run slice and print the most frequent (diagnostics). */
+  profile: boolean;
+  /** Save a snapshot here when the script completes (`vm resume` continues from it). */
+  saveSnapshot?: string;
 }
 
-const VALUE_FLAGS = new Set(["--fda", "--fdb", "--hda", "--hdb", "--cdrom", "--mem", "--clock", "--until", "--type", "--timeout", "--kernel", "--initrd", "--append"]);
+const VALUE_FLAGS = new Set(["--fda", "--fdb", "--hda", "--hdb", "--cdrom", "--mem", "--clock", "--until", "--type", "--timeout", "--kernel", "--initrd", "--append", "--save-snapshot"]);
 
 export function parseBootArgs(argv: string[]): BootArgs {
-  const a: BootArgs = { memMiB: 32, clock: "deterministic", steps: [], timeoutS: 60, screen: false, stats: false };
+  const a: BootArgs = { memMiB: 32, clock: "deterministic", steps: [], timeoutS: 60, screen: false, stats: false, append: "", traceFaults: false, serial: false, profile: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === "--screen") { a.screen = true; continue; }
     if (flag === "--stats") { a.stats = true; continue; }
+    if (flag === "--trace-faults") { a.traceFaults = true; continue; }
+    if (flag === "--serial") { a.serial = true; continue; }
+    if (flag === "--profile-eip") { a.profile = true; continue; }
     if (!VALUE_FLAGS.has(flag)) throw new UsageError(`unknown argument ${JSON.stringify(flag)}`);
     const v = argv[++i];
     if (v === undefined) throw new UsageError(`${flag} needs a value`);
@@ -60,11 +77,16 @@ export function parseBootArgs(argv: string[]): BootArgs {
         a.timeoutS = n;
         break;
       }
-      case "--cdrom": case "--kernel": case "--initrd": case "--append":
-        throw new UsageError(`${flag} is not supported yet: it arrives with the IDE controller and the Linux loader`);
+      case "--kernel": a.kernel = v; break;
+      case "--initrd": a.initrd = v; break;
+      case "--append": a.append = v; break;
+      case "--save-snapshot": a.saveSnapshot = v; break;
+      case "--cdrom":
+        throw new UsageError(`${flag} is not supported yet: it arrives with the IDE controller`);
     }
   }
-  if (!a.fda && !a.fdb && !a.hda && !a.hdb) throw new UsageError("nothing to boot: give --fda or --hda");
+  if (!a.fda && !a.fdb && !a.hda && !a.hdb && !a.kernel) throw new UsageError("nothing to boot: give --fda, --hda or --kernel");
+  if (a.initrd && !a.kernel) throw new UsageError("--initrd needs --kernel");
   return a;
 }
 
@@ -85,9 +107,24 @@ export function readImage(path: string, kind: "floppy" | "hdd"): MemoryDisk {
   return image;
 }
 
+function readFile(path: string, what: string): Uint8Array {
+  try {
+    const b = fs.readFileSync(path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 export function buildPc(args: BootArgs): PcMachine {
   const realtime = args.clock === "realtime";
+  let linux: LinuxBoot | null = null;
+  if (args.kernel) {
+    linux = { kernel: readFile(args.kernel, "kernel"), initrd: args.initrd ? readFile(args.initrd, "initrd") : null, cmdline: args.append };
+    try { parseLinuxHeader(linux.kernel); } catch (e) { throw new UsageError(`${args.kernel}: ${(e as Error).message}`); }
+  }
   return new PcMachine({
+    linux,
     memoryMiB: args.memMiB,
     clock: args.clock,
     hostMs: realtime ? () => performance.now() : undefined,
@@ -109,11 +146,38 @@ export async function bootCommand(argv: string[]): Promise<number> {
     if (e instanceof UsageError) { console.error(`vm boot: ${e.message}`); return 2; }
     throw e;
   }
+  if (args.traceFaults) {
+    const cpu = pc.machine.cpu;
+    cpu.onFault = (vec, code) => console.error(`fault ${vec} code=${code.toString(16)} cr2=${(cpu.cr[2] >>> 0).toString(16)} ${cpu.describe()}`);
+  }
   const session = new Session(pc);
+  if (args.serial) {
+    session.onSerial = (byte) => process.stdout.write(Buffer.of(byte));
+    if (!process.stdin.isTTY) process.stdin.on("data", (d: Buffer) => session.sendSerial(d));
+    else {
+      process.stdin.setRawMode(true);
+      process.stdin.on("data", (d: Buffer) => {
+        if (d.length === 1 && d[0] === 0x1d) process.exit(0); // Ctrl+] leaves
+        session.sendSerial(d);
+      });
+    }
+  }
+  const samples = new Map<number, number>();
+  if (args.profile) {
+    const cpu = pc.machine.cpu;
+    const run = cpu.run.bind(cpu);
+    cpu.run = (budget: number) => {
+      const n = run(Math.min(budget, 20_000));
+      const eip = (cpu.segBase[1] + cpu.getEip()) >>> 0;
+      samples.set(eip, (samples.get(eip) ?? 0) + 1);
+      return n;
+    };
+  }
   const t0 = performance.now();
   let code = 0;
   try {
     await session.run(args.steps, {
+      serialInput: args.serial,
       timeoutS: args.timeoutS,
       nowMs: () => performance.now(),
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
@@ -123,9 +187,22 @@ export async function bootCommand(argv: string[]): Promise<number> {
     console.error(`vm boot: ${e.message}`);
     code = 1;
   }
+  if (args.serial) process.stdin.pause();
+  if (args.saveSnapshot) {
+    if (code === 0) {
+      const n = await saveSnapshotFile(pc, args.saveSnapshot, { fda: args.fda, fdb: args.fdb, hda: args.hda, hdb: args.hdb, kernel: args.kernel, initrd: args.initrd });
+      console.error(`vm boot: saved ${args.saveSnapshot} (${n} bytes)`);
+    } else {
+      console.error(`vm boot: no snapshot saved: the script did not complete`);
+    }
+  }
   if (args.screen) {
     const rows = pc.textRows();
     console.log(rows ? rows.join("\n").replace(/\n+$/, "") : "(graphics mode)");
+  }
+  if (args.profile) {
+    const top = [...samples.entries()].sort((x, y) => y[1] - x[1]).slice(0, 40);
+    for (const [eip, n] of top) console.error(`${eip.toString(16).padStart(8, "0")} ${n}`);
   }
   if (args.stats) {
     const m = pc.machine;

@@ -10,6 +10,8 @@ export type Step = { kind: "until"; text: string } | { kind: "type"; keys: strin
 export class SessionError extends Error {}
 
 export interface SessionOptions {
+  /** Keys of --type go to COM1 instead of the keyboard (the guest's console is on the serial port). */
+  serialInput?: boolean;
   /** Wall-clock limit for the whole script, in seconds. */
   timeoutS: number;
   /** Machine time run between checks, in ns (default 20 ms). */
@@ -24,17 +26,47 @@ export class Session {
   readonly typist: Typist;
   /** Where the last wait matched: later waits look only after it. */
   private mark: ScreenMark = START_MARK;
-  constructor(readonly pc: PcMachine) { this.typist = new Typist(pc); }
+  /** Everything the guest sent to COM1 (bytes as Latin-1 characters), and where the last wait matched in it. */
+  serial = "";
+  private serialMark = 0;
+  /** Bytes waiting to go to COM1's receiver. */
+  private serialIn: number[] = [];
+  /** Also called with each byte the guest sends to COM1. */
+  onSerial: ((byte: number) => void) | null = null;
+
+  constructor(readonly pc: PcMachine) {
+    this.typist = new Typist(pc);
+    pc.uarts[0].onTransmit = (byte) => {
+      this.serial += String.fromCharCode(byte);
+      this.onSerial?.(byte);
+    };
+  }
+
+  /** Queues bytes for COM1's receiver (fed as fast as the guest reads them). */
+  sendSerial(bytes: ArrayLike<number>): void { for (let i = 0; i < bytes.length; i++) this.serialIn.push(bytes[i]); }
+
+  /** Looks for the text after the last match on the screen or on COM1; advances the mark. */
+  private found(text: string): boolean {
+    const at = this.serial.indexOf(text, this.serialMark);
+    if (at >= 0) { this.serialMark = at + text.length; return true; }
+    if (!this.pc.textRows()) return false;
+    const f = findAfter(this.mark, this.pc.vga.textRows(), text);
+    if (f) { this.mark = f; return true; }
+    return false;
+  }
 
   /** Runs the steps; throws SessionError with a one-line reason on timeout or guest failure. */
   async run(steps: readonly Step[], opts: SessionOptions): Promise<void> {
     const deadline = opts.nowMs() + opts.timeoutS * 1000;
     const chunk = opts.chunkNs ?? 20e6;
     for (const step of steps) {
-      if (step.kind === "type") { this.typist.type(step.keys); continue; }
+      if (step.kind === "type") {
+        if (opts.serialInput) this.sendSerial(Array.from(step.keys, (ch) => ch.charCodeAt(0) & 0xff));
+        else this.typist.type(step.keys);
+        continue;
+      }
       for (;;) {
-        const found = this.pc.textRows() ? findAfter(this.mark, this.pc.vga.textRows(), step.text) : null;
-        if (found) { this.mark = found; break; }
+        if (this.found(step.text)) break;
         if (opts.nowMs() > deadline) {
           throw new SessionError(`timeout after ${opts.timeoutS} s waiting for ${JSON.stringify(step.text)}`);
         }
@@ -42,7 +74,7 @@ export class Session {
       }
     }
     // Let typing that follows the last wait finish.
-    while (this.typist.busy) {
+    while (this.typist.busy || this.serialIn.length > 0) {
       if (opts.nowMs() > deadline) throw new SessionError(`timeout after ${opts.timeoutS} s while typing`);
       await this.advance(chunk, opts);
     }
@@ -51,6 +83,10 @@ export class Session {
   /** Runs the machine for about `ns` of machine time, feeding keys. */
   async advance(ns: number, opts: SessionOptions): Promise<void> {
     this.typist.pump();
+    if (this.serialIn.length > 0) {
+      const n = Math.min(this.serialIn.length, this.pc.uarts[0].rxFree());
+      if (n > 0) this.pc.uarts[0].receive(this.serialIn.splice(0, n));
+    }
     const r = this.pc.run(ns);
     if (r.kind === "shutdown") throw new SessionError(`guest stopped: ${r.reason}`);
     if (r.kind === "halted-forever") throw new SessionError("guest halted with interrupts disabled");

@@ -9,7 +9,8 @@
 
 import { FAULT } from "./fault.ts";
 import { CpuState } from "./state.ts";
-import { CS, DS, EBP, EBX, EDI, ESI, ESP, SS, START_EIP, V_GP, V_SS } from "./regs.ts";
+import { CR0_PG, CS, DS, EBP, EBX, EDI, ESI, ESP, SS, START_EIP, V_GP, V_SS } from "./regs.ts";
+import { walk, walkResult } from "./paging.ts";
 import type { PhysicalMemory } from "../memory/physical-memory.ts";
 
 const TLB_ENTRIES = 1 << 20;
@@ -21,8 +22,13 @@ const BX = EBX << 1, SI = ESI << 1, DI = EDI << 1, BP = EBP << 1, SP = ESP << 1;
 export class CpuAccess extends CpuState {
   readonly mem: PhysicalMemory;
   readonly ram: Uint8Array;
-  readonly tlbR = new Int32Array(TLB_ENTRIES).fill(-1);
-  readonly tlbW = new Int32Array(TLB_ENTRIES).fill(-1);
+  /** TLBs for supervisor and user accesses; tlbR/tlbW point at the pair for the current CPL. */
+  private readonly tlbRS = new Int32Array(TLB_ENTRIES).fill(-1);
+  private readonly tlbWS = new Int32Array(TLB_ENTRIES).fill(-1);
+  private readonly tlbRU = new Int32Array(TLB_ENTRIES).fill(-1);
+  private readonly tlbWU = new Int32Array(TLB_ENTRIES).fill(-1);
+  tlbR = this.tlbRS;
+  tlbW = this.tlbWS;
   private readonly tlbList = new Int32Array(TLB_LIST_MAX);
   private tlbCount = 0;
   private tlbOverflow = false;
@@ -65,19 +71,40 @@ export class CpuAccess extends CpuState {
 
   flushTlb(): void {
     if (this.tlbOverflow) {
-      this.tlbR.fill(-1);
-      this.tlbW.fill(-1);
+      this.tlbRS.fill(-1); this.tlbWS.fill(-1); this.tlbRU.fill(-1); this.tlbWU.fill(-1);
     } else {
       const list = this.tlbList;
-      for (let i = 0; i < this.tlbCount; i++) { this.tlbR[list[i]] = -1; this.tlbW[list[i]] = -1; }
+      for (let i = 0; i < this.tlbCount; i++) {
+        const p = list[i];
+        this.tlbRS[p] = -1; this.tlbWS[p] = -1; this.tlbRU[p] = -1; this.tlbWU[p] = -1;
+      }
     }
     this.tlbCount = 0;
     this.tlbOverflow = false;
     this.invalidateFetch();
   }
 
-  /** Physical address for a linear one. Paging is added by the protected-mode layer. */
-  translate(lin: number, _write: boolean): number {
+  /** Drops the translation of one linear page (INVLPG). */
+  flushTlbPage(lin: number): void {
+    const p = lin >>> 12;
+    this.tlbRS[p] = -1; this.tlbWS[p] = -1; this.tlbRU[p] = -1; this.tlbWU[p] = -1;
+    this.invalidateFetch();
+  }
+
+  /** Selects the TLB pair for a privilege level (CPL 3 uses the user pair). */
+  selectTlb(cpl: number): void {
+    if (cpl === 3) { this.tlbR = this.tlbRU; this.tlbW = this.tlbWU; }
+    else { this.tlbR = this.tlbRS; this.tlbW = this.tlbWS; }
+  }
+
+  /**
+   * Physical address for a linear one, walking the page tables when CR0.PG is set. user: the
+   * access is made with user rights (CPL 3). After it, walkResult.writable tells whether a
+   * write may be cached in the TLB.
+   */
+  translate(lin: number, write: boolean, user = this.cpl === 3): number {
+    if (this.cr[0] & CR0_PG) return walk(this, lin, write, user);
+    walkResult.writable = true;
     return lin & this.mem.a20Mask;
   }
 
@@ -94,8 +121,9 @@ export class CpuAccess extends CpuState {
       else this.tlbOverflow = true;
     }
     this.tlbR[lpn] = e;
-    if (kind === 1) this.tlbW[lpn] = e;
-    return write && kind !== 1 ? -1 : e;
+    const writable = kind === 1 && walkResult.writable;
+    if (writable) this.tlbW[lpn] = e;
+    return write && !writable ? -1 : e;
   }
 
   // ---- linear-address memory access
@@ -191,9 +219,19 @@ export class CpuAccess extends CpuState {
     this.mem.write32(this.translate(lin, true), v);
   }
 
-  /** Accesses to descriptor tables and the TSS (always with supervisor rights). */
-  rdSys32(lin: number): number { return this.rd32(lin); }
-  wrSys8(lin: number, v: number): void { this.wr8(lin, v); }
+  /** Accesses to descriptor tables and the TSS: always with supervisor rights, whatever the CPL. */
+  rdSys32(lin: number): number {
+    if (this.cpl !== 3) return this.rd32(lin);
+    if ((lin & 0xfff) > 0xffc) return this.rdSys16(lin) | (this.rdSys16(lin + 2) << 16);
+    return this.mem.read32(this.translate(lin, false, false));
+  }
+  private rdSys16(lin: number): number {
+    return this.mem.read8(this.translate(lin, false, false)) | (this.mem.read8(this.translate(lin + 1, false, false)) << 8);
+  }
+  wrSys8(lin: number, v: number): void {
+    if (this.cpl !== 3) { this.wr8(lin, v); return; }
+    this.mem.write8(this.translate(lin, true, false), v);
+  }
 
   // ---- segment checks
 

@@ -10,18 +10,23 @@
 import { CpuAccess } from "./access.ts";
 import { FAULT } from "./fault.ts";
 import {
-  AC, CR0_ET, CR0_PE, CS, DF, DS, DT_GDT_LIMIT, DT_IDT_BASE, DT_IDT_LIMIT, EIP, ES, EV_INTR,
+  AC, CR0_ET, CR0_PE, CS, DF, DS, DT_GDT_LIMIT, DT_IDT_BASE, DT_IDT_LIMIT, DT_TR_ATTR, DT_TR_BASE,
+  DT_TR_LIMIT, ES, EV_INTR,
   EV_NMI, EV_SHADOW_SS, EV_SHADOW_STI, EV_STOP, EV_TF, EV_TRAP, FLAGS_FIXED1, FS, GS, ID, IF,
   IOPL, NT, RF, SS, START_EIP, STATUS_FLAGS, TF, V_DB, V_DF, V_GP, V_NMI, VM,
 } from "./regs.ts";
 import { EXEC_TABLE, type Handler } from "./exec-table.ts";
 import { runLoop } from "./hot.generated.ts";
 import { interruptProtected, loadSegProtected } from "./protected.ts";
+import { Fpu } from "./fpu/fpu.ts";
+import { CPU_SIGNATURE, FEAT_CMOV, FEAT_CX8, FEAT_FPU, FEAT_MSR, FEAT_PGE, FEAT_PSE, FEAT_SEP, FEAT_TSC, cpuidLeaf, type CpuidModel } from "./cpuid.ts";
+
+/** MSR numbers this CPU implements itself (SDM Vol. 4). */
+export const MSR_TSC = 0x10, MSR_PLATFORM_ID = 0x17, MSR_BIOS_SIGN = 0x8b;
+export const MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176;
 import type { PhysicalMemory } from "../memory/physical-memory.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
 
-/** CPU model reported in EDX at reset and by CPUID: family 6 (P6), model 1, stepping 9. */
-export const CPU_SIGNATURE = 0x0619;
 
 /** Which EFLAGS bits exist on this CPU. */
 const FLAGS_IMPLEMENTED = STATUS_FLAGS | TF | IF | DF | IOPL | NT | RF | VM | AC | ID;
@@ -29,6 +34,8 @@ const FLAGS_IMPLEMENTED = STATUS_FLAGS | TF | IF | DF | IOPL | NT | RF | VM | AC
 export class Cpu extends CpuAccess {
   readonly io: Dispatcher;
   readonly ops: Handler[] = EXEC_TABLE;
+  /** The x87 FPU (fpu/fpu.ts); reset with the CPU. */
+  readonly fpu = new Fpu(this);
   events = 0;
   halted = false;
   /** Set when the CPU stopped for good (triple fault); the machine must reset it. */
@@ -41,13 +48,25 @@ export class Cpu extends CpuAccess {
   instret = 0;
   /** Instructions executed so far in the current run() call, as last published by the loop. */
   sliceN = 0;
+  /** Diagnostics: called for every exception before it is delivered (debuggers, tracing). */
+  onFault: ((vec: number, code: number) => void) | null = null;
   /** Nesting of exception deliveries, for double and triple faults. */
   private delivering = 0;
+
+  /** What CPUID reports: the features this CPU implements (FCMOV/FCOMI come with FPU + CMOV). */
+  readonly cpuidModel: CpuidModel = {
+    features: FEAT_FPU | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV,
+  };
+  /** SYSENTER_CS, SYSENTER_ESP, SYSENTER_EIP. */
+  readonly sysenter = new Int32Array(3);
+  /** TSC = tsc() + tscOffset (WRMSR to the TSC moves the offset). */
+  private tscOffset = 0;
 
   constructor(mem: PhysicalMemory, io: Dispatcher) {
     super(mem);
     this.io = io;
     mem.onMmio = (write) => io.mmio(write);
+    if (!io.handlers.cpuid) io.handlers.cpuid = (leaf, _sub, out) => cpuidLeaf(this.cpuidModel, leaf, out);
     this.reset();
   }
 
@@ -69,13 +88,14 @@ export class Cpu extends CpuAccess {
     this.setSegReal(CS, 0xf000, 0xffff, 0x9b);
     this.segBase[CS] = 0xffff0000 | 0;
     this.setEip(0xfff0);
-    this.cpl = 0;
+    this.setCpl(0);
     this.modeChanged();
     this.events &= EV_INTR;
     this.halted = false;
     this.shutdownReason = null;
     this.rep = 0;
     this.delivering = 0;
+    this.fpu.reset();
     this.flushTlb();
   }
 
@@ -174,6 +194,7 @@ export class Cpu extends CpuAccess {
     this.io.exception();
     const vec = this.faultVec, code = this.faultCode;
     this.setEip(this.r32[START_EIP]);
+    this.onFault?.(vec, code);
     if (this.delivering > 0) {
       // A fault while delivering an exception: double fault, or shutdown after that.
       if (this.delivering > 1 || vec === V_DF) { this.shutdown(`triple fault (vector ${vec} while delivering a double fault)`); return; }
@@ -338,8 +359,15 @@ export class Cpu extends CpuAccess {
   checkIo(port: number, len: number): void {
     if ((this.cr[0] & CR0_PE) === 0) return;
     if ((this.flags & VM) === 0 && this.cpl <= ((this.flags & IOPL) >> 12)) return;
-    void port; void len;
-    this.fault(V_GP, 0);
+    // The I/O permission bitmap of a 32-bit TSS: every bit of the accessed ports must be clear.
+    const type = this.dt[DT_TR_ATTR] & 15;
+    const base = this.dt[DT_TR_BASE], limit = this.dt[DT_TR_LIMIT] >>> 0;
+    if ((type !== 9 && type !== 11) || limit < 0x67) this.fault(V_GP, 0);
+    const map = this.rdSys32((base + 0x64) | 0) >>> 16;
+    const at = map + (port >>> 3);
+    if (at + 1 > limit) this.fault(V_GP, 0);
+    const bits = this.rdSys32((base + at) | 0) >>> (port & 7);
+    if (bits & ((1 << len) - 1)) this.fault(V_GP, 0);
   }
 
   /** Instructions retired so far, including the current slice (for clocks and the TSC). */
@@ -348,13 +376,30 @@ export class Cpu extends CpuAccess {
   /** Time-stamp counter. The machine replaces this with its clock; the default counts instructions. */
   tsc: () => number = () => this.retired();
 
+  /** The time-stamp counter as a double (exact to 2^53). */
+  readTsc(): number { return this.tsc() + this.tscOffset; }
+
   /** RDMSR: false means #GP. */
   readMsr(index: number, out: Int32Array): boolean {
-    if (index === 0x10) { const t = this.tsc(); out[0] = t % 4294967296; out[1] = Math.floor(t / 4294967296); return true; }
-    return this.io.rdmsr(index, out);
+    switch (index >>> 0) {
+      case MSR_TSC: { const t = this.readTsc(); out[0] = t % 4294967296; out[1] = Math.floor(t / 4294967296); return true; }
+      case MSR_SYSENTER_CS: out[0] = this.sysenter[0]; out[1] = 0; return true;
+      case MSR_SYSENTER_ESP: out[0] = this.sysenter[1]; out[1] = 0; return true;
+      case MSR_SYSENTER_EIP: out[0] = this.sysenter[2]; out[1] = 0; return true;
+      case MSR_BIOS_SIGN: out[0] = 0; out[1] = 0; return true; // microcode revision: none loaded
+      case MSR_PLATFORM_ID: out[0] = 0; out[1] = 0; return true;
+      default: return this.io.rdmsr(index, out);
+    }
   }
   writeMsr(index: number, lo: number, hi: number): boolean {
-    return this.io.wrmsr(index, lo, hi);
+    switch (index >>> 0) {
+      case MSR_TSC: this.tscOffset = ((hi >>> 0) * 4294967296 + (lo >>> 0)) - this.tsc(); return true;
+      case MSR_SYSENTER_CS: this.sysenter[0] = lo & 0xffff; return true;
+      case MSR_SYSENTER_ESP: this.sysenter[1] = lo; return true;
+      case MSR_SYSENTER_EIP: this.sysenter[2] = lo; return true;
+      case MSR_BIOS_SIGN: return true; // written before CPUID to latch the microcode revision
+      default: return this.io.wrmsr(index, lo, hi);
+    }
   }
 
   /** MOV to CR0/CR2/CR3/CR4. */
@@ -367,23 +412,26 @@ export class Cpu extends CpuAccess {
     this.cr[n] = value;
     this.io.crWrite(n, value);
     if (n === 0 && ((old ^ value) & (CR0_PE | 0x80000000 | 0x10000)) !== 0) { this.modeChanged(); this.flushTlb(); }
+    // Global pages could survive a CR3 load; this TLB drops everything, which is correct and simple.
     if (n === 3 || (n === 4 && old !== value)) this.flushTlb();
   }
 
-  /** INVLPG: drop one translation (the whole TLB, until paging keeps finer records). */
-  invlpg(): void { this.flushTlb(); }
+  /** INVLPG: drop the translation of one linear page. */
+  invlpg(lin: number): void { this.flushTlbPage(lin); }
 
   // ---- diagnostics
 
   /** Changes the current privilege level (CS.RPL after a far transfer). */
-  setCpl(cpl: number): void { this.cpl = cpl; }
+  setCpl(cpl: number): void {
+    if (cpl !== this.cpl) { this.cpl = cpl; this.selectTlb(cpl); }
+  }
 
   /** A one-line register summary for error messages and the debugger. */
   describe(): string {
     const h = (v: number, w = 8) => (v >>> 0).toString(16).padStart(w, "0");
     const r = this.r32;
     return `eax=${h(r[0])} ebx=${h(r[3])} ecx=${h(r[1])} edx=${h(r[2])} esi=${h(r[6])} edi=${h(r[7])} ` +
-      `ebp=${h(r[5])} esp=${h(r[4])} cs:eip=${h(this.sreg[CS], 4)}:${h(r[EIP])} ss=${h(this.sreg[SS], 4)} ` +
+      `ebp=${h(r[5])} esp=${h(r[4])} cs:eip=${h(this.sreg[CS], 4)}:${h(this.getEip())} ss=${h(this.sreg[SS], 4)} ` +
       `ds=${h(this.sreg[DS], 4)} es=${h(this.sreg[ES], 4)} fs=${h(this.sreg[FS], 4)} gs=${h(this.sreg[GS], 4)} ` +
       `flags=${h(this.getFlags())}`;
   }

@@ -16,6 +16,7 @@
 //     selector (2), Ob/Ov (moffs) two or four by address size;
 //   - at most 15 bytes (SDM Vol. 2 §2.3.11): a longer instruction raises #GP.
 
+import { x87Undefined } from "./fpu/ops.ts";
 import { lockable } from "./exec-table-info.ts";
 import { lookupOpcode, OPCODES_BY_INDEX, type OpcodeEntry } from "./opcode-table.ts";
 import { CS, DS, ES, FS, GS, SS } from "./regs.ts";
@@ -36,6 +37,7 @@ export const MAX_INSTRUCTION_LENGTH = 15;
 /** Why a decoded instruction raises #UD regardless of mode. */
 export type UdReason =
   | "opcode"        // no table entry for the opcode, or for this reg value of a group
+  | "x87"           // a reserved encoding of an x87 escape (D8-DF), per fpu/ops.ts
   | "register-form" // an M operand (memory only) encoded with mod 11
   | "lock"          // LOCK on an instruction that is not lockable or has no memory destination
   | "segment"       // MOV with a segment register number > 5, or MOV to CS
@@ -286,4 +288,5 @@ function checkOperandRules(d: DecodedInstruction, e: OpcodeEntry): void {
     if (d.reg > 5 || (ops[0] === "Sw" && d.reg === CS)) { d.ud = true; d.udReason = "segment"; }
   }
   if (ops.includes("Cd") && (d.reg === 1 || d.reg > 4)) { d.ud = true; d.udReason = "control-register"; }
+  if (e.handler === "esc" && x87Undefined(e.index, d.modrm)) { d.ud = true; d.udReason = "x87"; }
 }

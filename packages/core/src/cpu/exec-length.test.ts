@@ -98,6 +98,7 @@ function leftOut(e: OpcodeEntry): string | null {
   if (e.index === 0x1ff) return "BIOS trap: #UD outside the ROM";
   if (e.index === 0x10b) return "UD2";
   if (e.index === 0x130 || e.index === 0x132) return "RDMSR/WRMSR: #GP for MSRs nobody handles";
+  if (e.index === 0x134 || e.index === 0x135) return "SYSENTER/SYSEXIT: control transfers, #GP in real mode";
   return null;
 }
 

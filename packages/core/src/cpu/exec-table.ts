@@ -16,6 +16,8 @@ import { prefixHandlers } from "./ops/prefix.ts";
 import { shiftHandlers } from "./ops/shift.ts";
 import { stringHandlers } from "./ops/string.ts";
 import { systemHandlers } from "./ops/system.ts";
+import { descriptorHandlers } from "./ops/descriptor.ts";
+import { fpuHandlers } from "./fpu/ops.ts";
 import { HOT_HANDLERS } from "./hot.generated.ts";
 
 export type { Handler };
@@ -23,6 +25,7 @@ export type { Handler };
 export const HANDLERS: HandlerMap = {
   ...aluHandlers, ...bcdHandlers, ...bitHandlers, ...controlHandlers, ...dataHandlers,
   ...muldivHandlers, ...prefixHandlers, ...shiftHandlers, ...stringHandlers, ...systemHandlers,
+  ...descriptorHandlers, ...fpuHandlers, // fpuHandlers replaces system.ts's esc and wait
 };
 
 /** The generic handlers, before the specialised ones from hot.generated.ts replace some. */

@@ -404,6 +404,8 @@ FF/6   push       Ev        -                grp5Ev
 0F 30  wrmsr      -         a=586
 0F 31  rdtsc      -         a=586
 0F 32  rdmsr      -         a=586
+0F 34  sysenter   -         a=686
+0F 35  sysexit    -         a=686
 0F 40  cmovo      Gv,Ev     a=686            cmovGvEv
 0F 41  cmovno     Gv,Ev     a=686            cmovGvEv
 0F 42  cmovb      Gv,Ev     a=686            cmovGvEv

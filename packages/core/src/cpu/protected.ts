@@ -327,6 +327,8 @@ export function interruptProtected(c: Cpu, vec: number, soft: boolean, retEip: n
     const { ss, esp } = tssStack(c, dpl);
     if (v86 && dpl !== 0) c.fault(V_GP, (sel & 0xfffc) + ext);
     loadStackForLevel(c, ss, dpl);
+    // The pushes to the inner stack are made at the new privilege level.
+    c.setCpl(dpl);
     c.modeChanged();
     c.r32[ESP] = esp;
     if (!c.ss32) c.r32[ESP] &= 0xffff;

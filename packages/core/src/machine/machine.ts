@@ -54,6 +54,9 @@ export class Machine {
       hostMs: opts.hostMs,
       nsPerInstruction: opts.nsPerInstruction,
     });
+    // The time-stamp counter follows machine time: one tick per nanosecond (a 1 GHz TSC), so
+    // it agrees with the PIT and RTC in both clock modes.
+    this.cpu.tsc = () => this.clock.now();
   }
 
   addTimed(dev: TimedDevice): void { this.timed.push(dev); }

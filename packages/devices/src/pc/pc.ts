@@ -10,9 +10,16 @@
 //   80, 92                     POST code, system control port A (fast A20, reset)
 //   3B0-3DF, A0000-BFFFF       VGA
 //   3F0-3F7                    82077AA floppy controller (IRQ6, DMA 2)
+//   3F8, 2F8, 3E8, 2E8         16550A UARTs COM1-COM4 (IRQ4, IRQ3, IRQ4, IRQ3)
+//   CF8-CFF                    PCI configuration mechanism #1: i440FX host bridge (00.0),
+//                              PIIX3 ISA bridge (01.0) and IDE (01.1)
+//   1F0-1F7/3F6, 170-177/376   IDE channels (IRQ14, IRQ15): hard disks, ATAPI CD-ROM;
+//                              C000-C00F bus-master DMA
+//   F0                         x87 error latch (FERR# -> IRQ13; writing F0h clears it, IGNNE#)
 
 import {
-  Bios, CowDisk, Machine, floppyGeometry, type ClockMode, type DiskImage, type RunResult, type Stateful,
+  Bios, CowDisk, Machine, floppyGeometry, parseLinuxHeader, type ClockMode, type DiskImage, type LinuxBoot,
+  type RunResult, type Stateful,
 } from "@x86vm/core";
 import { Dma8237, PC_DMA1_BASE, PC_DMA2_BASE, PC_DMA_PAGE_BASE } from "../dma8237.ts";
 import { Fdc82077, PC_FDC_BASE } from "../fdc82077.ts";
@@ -28,6 +35,21 @@ import { FONT_8X16 } from "../vga/font8x16.ts";
 import { FONT_8X8 } from "../vga/font8x8.ts";
 import { programMode, VGA_MODES } from "../vga/modes.ts";
 import { Vga } from "../vga/vga.ts";
+import { Uart16550 } from "../uart16550.ts";
+import { IrqOr } from "../irq.ts";
+import { PciBus } from "../pci/pci-bus.ts";
+import { I440fx } from "../pci/i440fx.ts";
+import { Piix3Ide, Piix3Isa } from "../pci/piix3.ts";
+import { IdeChannel, PC_IDE_PRIMARY_CMD, PC_IDE_PRIMARY_CTRL, PC_IDE_SECONDARY_CMD, PC_IDE_SECONDARY_CTRL } from "../ide/ide-channel.ts";
+import { IdeBusMaster } from "../ide/bus-master.ts";
+import { AtaDisk } from "../ide/ata-disk.ts";
+import { AtapiCdrom } from "../ide/atapi-cdrom.ts";
+
+/** I/O base of the PIIX IDE bus-master registers (PCI BAR4, set as a BIOS's POST would). */
+export const IDE_BUS_MASTER_BASE = 0xc000;
+
+/** COM1-COM4: base port and IRQ. */
+export const COM_PORTS: readonly [number, number][] = [[0x3f8, 4], [0x2f8, 3], [0x3e8, 4], [0x2e8, 3]];
 
 export interface PcOptions {
   /** Guest RAM: a buffer the host allocated, or a size in MiB (default 32). */
@@ -43,7 +65,11 @@ export interface PcOptions {
   fdb?: DiskImage | null;
   hda?: DiskImage | null;
   hdb?: DiskImage | null;
+  /** A CD image (2048-byte sectors) in the ATAPI drive on the secondary IDE channel. */
+  cdrom?: DiskImage | null;
   bootOrder?: readonly ("floppy" | "hdd")[];
+  /** Boot this Linux kernel (bzImage, initrd, command line) instead of a disk. */
+  linux?: LinuxBoot | null;
 }
 
 /** 8x14 font for INT 10h/11h: the 8x16 glyphs without their top and bottom rows. */
@@ -69,9 +95,22 @@ export class PcMachine {
   readonly dma: Dma8237;
   readonly fdc: Fdc82077;
   readonly vga: Vga;
+  /** COM1-COM4. The host attaches to a UART's onTransmit and receive(). */
+  readonly uarts: Uart16550[];
+  readonly pci: PciBus;
+  readonly pciHost: I440fx;
+  readonly pciIsa: Piix3Isa;
+  readonly pciIde: Piix3Ide;
+  /** Primary and secondary IDE channels. */
+  readonly ide: [IdeChannel, IdeChannel];
+  readonly ideBusMaster: IdeBusMaster;
+  readonly cdromDrive: AtapiCdrom;
   readonly bios: Bios;
   readonly floppies: (CowDisk | null)[] = [null, null];
   readonly hardDisks: (CowDisk | null)[] = [null, null];
+  cdrom: DiskImage | null = null;
+  /** The ATA devices on the primary channel (for hard disks 0 and 1). */
+  readonly ataDisks: (AtaDisk | null)[] = [null, null];
 
   constructor(opts: PcOptions = {}) {
     const ram = opts.ram ?? (opts.memoryMiB ?? 32) * 1024 * 1024;
@@ -96,6 +135,25 @@ export class PcMachine {
     this.dma = new Dma8237(mem);
     this.fdc = new Fdc82077(clock, this.pic.irqLine(6), this.dma.channel(2));
     this.vga = new Vga(clock);
+    this.pci = new PciBus();
+    this.pciHost = new I440fx();
+    this.pciIsa = new Piix3Isa({ isaIrq: (n) => (n === 2 ? null : this.pic.irqLine(n)), onReset: () => this.reset() });
+    this.pciIde = new Piix3Ide({ busMaster: true });
+    this.pci.add(0, 0, this.pciHost);
+    this.pci.add(1, 0, this.pciIsa);
+    this.pci.add(1, 1, this.pciIde);
+    this.pciIde.firmwareInit(IDE_BUS_MASTER_BASE);
+    this.ide = [new IdeChannel(this.pic.irqLine(14)), new IdeChannel(this.pic.irqLine(15))];
+    this.ideBusMaster = new IdeBusMaster(mem, this.ide, {
+      decodes: () => this.pciIde.busMasterBase() === IDE_BUS_MASTER_BASE,
+      canMaster: () => this.pciIde.busMasterEnabled,
+    });
+    this.cdromDrive = new AtapiCdrom();
+    this.ide[1].attach(0, this.cdromDrive);
+    // FERR# sets the IRQ13 latch; an OUT to port F0h clears it and asserts IGNNE#.
+    cpu.fpu.ferrLine = (level) => { if (level) this.pic.setIrq(13, true); };
+    const irq3 = new IrqOr(this.pic.irqLine(3)), irq4 = new IrqOr(this.pic.irqLine(4));
+    this.uarts = COM_PORTS.map(([, irq]) => new Uart16550(clock, (irq === 4 ? irq4 : irq3).input(), { irqGatedByOut2: true }));
 
     const bus = io.io;
     bus.attach(this.dma.ioSurface(PC_DMA1_BASE, PC_DMA2_BASE, PC_DMA_PAGE_BASE));
@@ -108,13 +166,21 @@ export class PcMachine {
     bus.attach(this.port92.ioSurface(0x92));
     bus.attach(this.vga.ioSurface(0x3b0));
     bus.attach(this.fdc.ioSurface(PC_FDC_BASE));
+    this.uarts.forEach((u, i) => bus.attach(u.ioSurface(COM_PORTS[i][0], `com${i + 1}`)));
+    bus.attach(this.pci.ioSurface(0xcf8, this.pciIsa.resetControl));
+    bus.attach(this.ide[0].ioSurface(PC_IDE_PRIMARY_CMD, PC_IDE_PRIMARY_CTRL));
+    bus.attach(this.ide[1].ioSurface(PC_IDE_SECONDARY_CMD, PC_IDE_SECONDARY_CTRL));
+    bus.attach(this.ideBusMaster.ioSurface(IDE_BUS_MASTER_BASE));
+    bus.attach({ name: "fpu-error", ports: [{ base: 0xf0, count: 1, write8: () => { this.pic.setIrq(13, false); cpu.fpu.setIgnne(true); } }] });
     mem.mapMmio(0xa0000, 0x20000, "vga", this.vga.memory);
-    for (const d of [this.pit, this.rtc, this.kbc, this.fdc]) m.addTimed(d);
+    for (const d of [this.pit, this.rtc, this.kbc, this.fdc, ...this.uarts]) m.addTimed(d);
 
     if (opts.fda) this.insertFloppy(0, opts.fda);
     if (opts.fdb) this.insertFloppy(1, opts.fdb);
     if (opts.hda) this.hardDisks[0] = new CowDisk(opts.hda);
     if (opts.hdb) this.hardDisks[1] = new CowDisk(opts.hdb);
+    this.hardDisks.forEach((d, unit) => { if (d) this.ide[0].attach(unit, this.ataDisks[unit] = new AtaDisk(d)); });
+    if (opts.cdrom) this.insertCdrom(opts.cdrom);
 
     const floppyTypes = this.floppies.map((f) => (f ? floppyGeometry(f.size).driveType : 0));
     this.rtc.fillPcDefaults({
@@ -123,6 +189,7 @@ export class PcMachine {
       floppyTypes: [floppyTypes[0] || 4, floppyTypes[1]] as [number, number],
     });
 
+    if (opts.linux) parseLinuxHeader(opts.linux.kernel); // a bad image is refused before anything runs
     this.bios = new Bios({
       cpu, mem, io, clock,
       floppy: (d) => this.floppies[d] ?? null,
@@ -135,6 +202,8 @@ export class PcMachine {
       fonts: { f8x8: FONT_8X8, f8x14: font8x14(FONT_8X16), f8x16: FONT_8X16 },
       reset: () => this.reset(),
       bootOrder: opts.bootOrder,
+      linux: opts.linux ?? null,
+      comPorts: COM_PORTS.map(([port]) => port),
     });
     this.bios.install();
     // The top of the 4 GiB space aliases the BIOS ROM: the CPU starts at FFFFFFF0h.
@@ -146,7 +215,22 @@ export class PcMachine {
    * schema name; the CPU, RAM, clock and disk overlays are saved separately).
    */
   statefulDevices(): Stateful[] {
-    return [this.pic, this.pit, this.port61, this.port92, this.post, this.rtc, this.keyboard, this.mouse, this.kbc, this.dma, this.fdc, this.vga];
+    return this.namedDevices().map(([, d]) => d);
+  }
+
+  /** The stateful chips with a name unique on this board (schema names repeat: four UARTs). */
+  namedDevices(): [string, Stateful][] {
+    const out: [string, Stateful][] = [
+      ["pic", this.pic], ["pit", this.pit], ["port61", this.port61], ["port92", this.port92], ["post", this.post],
+      ["rtc", this.rtc], ["keyboard", this.keyboard], ["mouse", this.mouse], ["kbc", this.kbc], ["dma", this.dma],
+      ["fdc", this.fdc], ["vga", this.vga],
+    ];
+    this.uarts.forEach((u, i) => out.push([`com${i + 1}`, u]));
+    out.push(["pci", this.pci], ["pci-host", this.pciHost], ["pci-isa", this.pciIsa], ["pci-ide", this.pciIde]);
+    out.push(["ide0", this.ide[0]], ["ide1", this.ide[1]], ["ide-bus-master", this.ideBusMaster]);
+    this.ataDisks.forEach((d, i) => { if (d) out.push([`hd${i}`, d]); });
+    out.push(["cdrom", this.cdromDrive]);
+    return out;
   }
 
   /** Puts a floppy image in drive 0 or 1 (behind a copy-on-write overlay). */
@@ -156,6 +240,17 @@ export class PcMachine {
     this.floppies[drive] = disk;
     this.fdc.insert(drive, disk);
     this.bios?.disk.mediaChanged(drive);
+  }
+
+  /** Puts a CD image in the ATAPI drive (the guest sees a media change). */
+  insertCdrom(image: DiskImage): void {
+    this.cdrom = image;
+    this.cdromDrive.insert(image);
+  }
+
+  ejectCdrom(): void {
+    this.cdrom = null;
+    this.cdromDrive.eject(true);
   }
 
   ejectFloppy(drive: number): void {

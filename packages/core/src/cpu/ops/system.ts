@@ -97,7 +97,7 @@ const cpuid: Handler = (c) => {
 
 const rdtsc: Handler = (c) => {
   if ((c.cr[4] & 4) && c.cpl !== 0 && (c.cr[0] & CR0_PE)) c.fault(V_GP, 0); // CR4.TSD
-  const t = c.tsc();
+  const t = c.readTsc();
   c.r32[EAX] = t % 4294967296;
   c.r32[EDX] = Math.floor(t / 4294967296);
 };
@@ -171,7 +171,7 @@ const grp7 = pair((sz) => (c) => {
     return;
   }
   if (m >= 0xc0 || op === 5) c.fault(V_UD);
-  if (op === 7) { requireCpl0(c); c.eaOff(m); c.invlpg(); return; }
+  if (op === 7) { requireCpl0(c); const off = c.eaOff(m); c.invlpg((c.segBase[c.eaSeg] + off) | 0); return; }
   const lin = op < 2 ? c.eaW(m, 6) : c.eaR(m, 6);
   const baseIdx = op === 0 || op === 2 ? DT_GDT_BASE : DT_IDT_BASE;
   const limIdx = op === 0 || op === 2 ? DT_GDT_LIMIT : DT_IDT_LIMIT;
@@ -187,11 +187,6 @@ const grp7 = pair((sz) => (c) => {
     c.dt[baseIdx] = base;
   }
 });
-
-/** Group 6 (SLDT STR LLDT LTR VERR VERW) and ARPL/LAR/LSL: protected mode only. */
-const pmOnly: Handler = (c) => {
-  throw new Error(`protected-mode instruction at ${c.describe()} is not implemented yet`);
-};
 
 /**
  * The firmware's trap (0F FF ib): runs BIOS service ib in TypeScript. It only exists inside
@@ -211,7 +206,6 @@ export const systemHandlers: HandlerMap = {
   inIb, outIb, inDX, outDX, wait, esc,
   cpuid, rdtsc, rdmsr, wrmsr, movRdCd, movCdRd, movRdDd, movDdRd,
   clts, invd, wbinvd, ud2, hintNop, grp7,
-  grp6: pmOnly, larGvEw: pair(() => pmOnly), lslGvEw: pair(() => pmOnly), arplEwGw: pmOnly,
   biosTrapIb,
 };
 

@@ -12,6 +12,7 @@ import type { Dispatcher } from "../../dispatch/dispatcher.ts";
 import type { PhysicalMemory } from "../../memory/physical-memory.ts";
 import type { DiskImage } from "../../storage/disk.ts";
 import type { TimeSource } from "../../time/clock.ts";
+import type { LinuxBoot } from "../linux-loader.ts";
 import * as B from "./bda.ts";
 import { buildRom, ROM_BASE, ROM_SEGMENT, SVC_FLOPPY_IRQ, SVC_KEYBOARD_IRQ, SVC_POST, SVC_RTC_IRQ, SVC_TIMER_TICK, type RomLayout } from "./rom.ts";
 import { DiskServices } from "./disk.ts";
@@ -36,6 +37,10 @@ export interface BiosPlatform {
   reset(): void;
   /** Boot order: "floppy" then "hdd" by default. */
   bootOrder?: readonly ("floppy" | "hdd")[];
+  /** Base ports of the serial ports present (COM1 first), for the BDA and the equipment word. */
+  comPorts?: readonly number[];
+  /** A Linux kernel to start instead of a boot sector (as qemu -kernel). */
+  linux?: LinuxBoot | null;
 }
 
 export class Bios {

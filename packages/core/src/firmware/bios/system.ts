@@ -7,6 +7,7 @@ import { CS, DS, ES, SS } from "../../cpu/regs.ts";
 import type { Bios } from "./bios.ts";
 import * as B from "./bda.ts";
 import { CONFIG_TABLE, ROM_SEGMENT } from "./rom.ts";
+import { loadLinux } from "../linux-loader.ts";
 
 const SMAP = 0x534d4150;
 const E820_RAM = 1, E820_RESERVED = 2;
@@ -41,8 +42,11 @@ export class SystemServices {
     // Timer ticks since midnight from the RTC.
     const h = bcd(b.cmos(0x04)), m = bcd(b.cmos(0x02)), s = bcd(b.cmos(0x00));
     b.wd(B.BDA_TICKS, Math.floor(((h * 3600 + m * 60 + s) * B.TICKS_PER_DAY) / 86400));
-    // Equipment word: 80x25 colour video; floppy bits are set by the disk services.
-    b.ww(B.BDA_EQUIPMENT, (b.rw(B.BDA_EQUIPMENT) & ~0x30) | 0x20);
+    // Serial ports in the BDA; equipment word: their count, 80x25 colour video (the disk
+    // services set the floppy bits).
+    const com = (b.platform.comPorts ?? []).slice(0, 4);
+    com.forEach((port, i) => b.ww(B.BDA_COM_PORTS + 2 * i, port));
+    b.ww(B.BDA_EQUIPMENT, (b.rw(B.BDA_EQUIPMENT) & ~0xe30) | 0x20 | (com.length << 9));
   }
 
   /** INT 08h: count the tick; at midnight wrap and set the rollover flag. */
@@ -71,6 +75,16 @@ export class SystemServices {
   /** INT 19h: load the first sector of the first bootable drive at 0000:7C00 and jump there. */
   int19(): void {
     const b = this.bios, cpu = b.cpu;
+    if (b.platform.linux) {
+      const e = loadLinux({ ramSize: b.mem.ramSize, write: (addr, bytes) => b.copyToGuest(addr, bytes) }, b.platform.linux);
+      for (const s of [DS, ES, 4, 5]) cpu.loadSegReal(s, e.ds);
+      cpu.loadSegReal(SS, e.ss);
+      cpu.r16[8] = e.sp;
+      cpu.setFlag(0x200, false);
+      cpu.loadSegReal(CS, e.cs);
+      cpu.setEip(e.ip);
+      return;
+    }
     const order = b.platform.bootOrder ?? ["floppy", "hdd"];
     const sector = new Uint8Array(512);
     for (const kind of order) {

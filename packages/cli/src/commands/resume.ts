@@ -1,0 +1,210 @@
+// `vm resume`: restores a snapshot saved by `vm boot --save-snapshot` (or `vm resume
+// --save-snapshot`) in a new machine and runs a script of --until/--type steps on it.
+//
+//   vm resume FILE [--fda IMG] [--fdb IMG] [--hda IMG] [--hdb IMG] [--kernel F] [--initrd F]
+//            [--clock deterministic|realtime] [--until TEXT] [--type KEYS] ... [--timeout S]
+//            [--screen] [--stats] [--save-snapshot FILE]
+//
+// The snapshot names its base images by SHA-256. Each is looked for, in order: the file given
+// again with --fda/--hda/...; the path recorded when it was saved (relative to the snapshot
+// file, then as written); any file of the right size next to the snapshot. A file is used only
+// if its SHA-256 matches. Waits look only at what appears after the resume point: the screen
+// from the cursor on, and COM1 output sent after it.
+//
+// Exit status as `vm boot`: 0 when the script completes, 1 on timeout or guest failure, 2 on
+// bad arguments, a snapshot that is refused, or images that cannot be found.
+
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { EXIT_NAMES, MemoryDisk, SnapshotError, type ClockMode } from "@x86vm/core";
+import { restoreSnapshot, saveSnapshot, type PcImageSlot, type PcMachine } from "@x86vm/devices";
+import { Session, SessionError, type Step } from "../session/session.ts";
+import type { ScreenMark } from "../session/screen-watch.ts";
+import { decodeKeys } from "../session/typist.ts";
+import { UsageError } from "./boot.ts";
+
+const SLOTS = ["fda", "fdb", "hda", "hdb", "kernel", "initrd"] as const;
+/** What the CLI accepts: as large as `vm boot --mem` allows. */
+const LIMITS = { maxBytes: 2 ** 31, maxMemoryBytes: 3072 * 2 ** 20, maxImageBytes: 64 * 2 ** 30 };
+
+export interface ResumeArgs {
+  file: string;
+  images: Partial<Record<PcImageSlot, string>>;
+  clock?: ClockMode;
+  steps: Step[];
+  timeoutS: number;
+  screen: boolean;
+  stats: boolean;
+  saveSnapshot?: string;
+}
+
+export function parseResumeArgs(argv: string[]): ResumeArgs {
+  const a: ResumeArgs = { file: "", images: {}, steps: [], timeoutS: 60, screen: false, stats: false };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === "--screen") { a.screen = true; continue; }
+    if (flag === "--stats") { a.stats = true; continue; }
+    if (!flag.startsWith("--")) {
+      if (a.file) throw new UsageError(`unexpected argument ${JSON.stringify(flag)}: one snapshot file only`);
+      a.file = flag;
+      continue;
+    }
+    const v = argv[++i];
+    if (v === undefined) throw new UsageError(`${flag} needs a value`);
+    const slot = flag.slice(2);
+    if ((SLOTS as readonly string[]).includes(slot)) { a.images[slot as PcImageSlot] = v; continue; }
+    switch (flag) {
+      case "--clock":
+        if (v !== "deterministic" && v !== "realtime") throw new UsageError(`--clock must be deterministic or realtime, got ${JSON.stringify(v)}`);
+        a.clock = v;
+        break;
+      case "--until": a.steps.push({ kind: "until", text: v }); break;
+      case "--type": a.steps.push({ kind: "type", keys: decodeKeys(v) }); break;
+      case "--timeout": {
+        const n = Number(v);
+        if (!(n > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${JSON.stringify(v)}`);
+        a.timeoutS = n;
+        break;
+      }
+      case "--save-snapshot": a.saveSnapshot = v; break;
+      default: throw new UsageError(`unknown argument ${JSON.stringify(flag)}`);
+    }
+  }
+  if (!a.file) throw new UsageError("no snapshot file given");
+  return a;
+}
+
+function sha256File(bytes: Uint8Array): string {
+  return crypto.createHash("sha256").update(bytes).digest("hex");
+}
+
+function readBytes(file: string): Uint8Array | null {
+  try {
+    const b = fs.readFileSync(file);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Finds base images for a snapshot at `snapshotFile`: the files given for each slot, else the
+ * recorded hint, else a file of the same size and SHA-256 beside the snapshot. Records the
+ * file used for each slot in `found`.
+ */
+export function imageFinder(snapshotFile: string, given: Partial<Record<PcImageSlot, string>>, found = new Map<string, string>()) {
+  const dir = path.dirname(path.resolve(snapshotFile));
+  return (sha256: string, size: number, hint: string | null, slot: string): MemoryDisk | null => {
+    const explicit = given[slot as PcImageSlot];
+    if (explicit) {
+      const bytes = readBytes(explicit);
+      if (!bytes) throw new UsageError(`cannot read image ${explicit} for ${slot}`);
+      found.set(slot, explicit);
+      return new MemoryDisk(bytes, true); // restoreSnapshot checks size and hash, and says which differs
+    }
+    const candidates: string[] = [];
+    if (hint && !/^[a-z][a-z0-9+.-]*:\/\//i.test(hint)) candidates.push(path.resolve(dir, hint), path.resolve(hint));
+    try {
+      for (const name of fs.readdirSync(dir).sort()) candidates.push(path.join(dir, name));
+    } catch { /* no directory listing: hints only */ }
+    const tried = new Set<string>();
+    for (const file of candidates) {
+      if (tried.has(file)) continue;
+      tried.add(file);
+      try {
+        const st = fs.statSync(file);
+        if (!st.isFile() || st.size !== size) continue;
+      } catch {
+        continue;
+      }
+      const bytes = readBytes(file);
+      if (bytes && sha256File(bytes) === sha256) { found.set(slot, file); return new MemoryDisk(bytes, true); }
+    }
+    return null;
+  };
+}
+
+/** Where each image of a machine came from, as hints relative to the snapshot's directory. */
+export function imageHints(snapshotFile: string, images: Partial<Record<PcImageSlot, string | undefined>>): Partial<Record<PcImageSlot, string>> {
+  const dir = path.dirname(path.resolve(snapshotFile));
+  const out: Partial<Record<PcImageSlot, string>> = {};
+  for (const slot of SLOTS) {
+    const p = images[slot];
+    if (p) out[slot] = path.relative(dir, path.resolve(p)) || path.basename(p);
+  }
+  return out;
+}
+
+/** Saves a snapshot of pc to file (written whole, then renamed into place). Returns its size. */
+export async function saveSnapshotFile(pc: PcMachine, file: string, images: Partial<Record<PcImageSlot, string | undefined>>): Promise<number> {
+  const bytes = await saveSnapshot(pc, { hints: imageHints(file, images), createdMs: Date.now() });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, bytes);
+  fs.renameSync(tmp, file);
+  return bytes.length;
+}
+
+/** The screen position waits start from on a resumed machine: the cursor. */
+function cursorMark(pc: PcMachine): ScreenMark | null {
+  const s = pc.vga.textScreen();
+  if (!s) return null;
+  return { rows: pc.vga.textRows(), row: s.cursor.row, col: s.cursor.col };
+}
+
+export async function resumeCommand(argv: string[]): Promise<number> {
+  let args: ResumeArgs;
+  let pc: PcMachine;
+  const found = new Map<string, string>();
+  try {
+    args = parseResumeArgs(argv);
+    const bytes = readBytes(args.file);
+    if (!bytes) throw new UsageError(`cannot read snapshot ${args.file}`);
+    pc = await restoreSnapshot(bytes, {
+      ...LIMITS,
+      images: imageFinder(args.file, args.images, found),
+      clock: args.clock,
+      hostMs: () => performance.now(),
+    });
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof SnapshotError) { console.error(`vm resume: ${e.message}`); return 2; }
+    throw e;
+  }
+  const session = new Session(pc);
+  // Waits start at the cursor, not the top of the screen: text already shown before the
+  // snapshot does not satisfy them. (Session keeps its mark private; it starts at the top.)
+  const mark = cursorMark(pc);
+  const s = session as unknown as { mark?: ScreenMark };
+  if (mark && "mark" in s) s.mark = mark;
+  const t0 = performance.now();
+  const instret0 = pc.machine.cpu.instret;
+  let code = 0;
+  try {
+    await session.run(args.steps, {
+      timeoutS: args.timeoutS,
+      nowMs: () => performance.now(),
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    });
+  } catch (e) {
+    if (!(e instanceof SessionError)) throw e;
+    console.error(`vm resume: ${e.message}`);
+    code = 1;
+  }
+  if (code === 0 && args.saveSnapshot) {
+    const n = await saveSnapshotFile(pc, args.saveSnapshot, Object.fromEntries(found));
+    console.error(`vm resume: saved ${args.saveSnapshot} (${n} bytes)`);
+  }
+  if (args.screen) {
+    const rows = pc.textRows();
+    console.log(rows ? rows.join("\n").replace(/\n+$/, "") : "(graphics mode)");
+  }
+  if (args.stats) {
+    const m = pc.machine;
+    const exits = Object.fromEntries(EXIT_NAMES.map((n, i) => [n, m.io.counts[i]]).filter(([, v]) => v));
+    console.log(JSON.stringify({
+      instructions: m.cpu.instret, instructions_since_resume: m.cpu.instret - instret0,
+      wall_ms: Math.round(performance.now() - t0), machine_ms: Math.round(m.clock.now() / 1e6), exits,
+    }));
+  }
+  return code;
+}

@@ -1,0 +1,202 @@
+// PC snapshots: every chip and the CPU round-trip (the restored machine saves the same state,
+// byte for byte), snapshots taken in the middle of the FreeDOS boot (floppy transfers, timers,
+// keyboard setup in flight) continue exactly as the original machine does, and a snapshot
+// that does not fit (image missing or different, unknown device, bad device state) is refused
+// with a SnapshotError.
+import fs from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  CpuStateAdapter, MemoryDisk, cpuStatefuls, SnapshotError, readSnapshotManifest, type DiskImage,
+} from "@x86vm/core";
+import { PcMachine } from "./pc.ts";
+import { restoreSnapshot, saveSnapshot } from "./snapshot.ts";
+import { rebuildSnapshot } from "./snapshot-testing.ts";
+
+const FREEDOS = path.resolve(__dirname, "../../../../../shared/guests/freedos722.img");
+
+function freedosDisk(): MemoryDisk {
+  const b = fs.readFileSync(FREEDOS);
+  return new MemoryDisk(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), true);
+}
+
+const screen = (pc: PcMachine) => (pc.textRows() ?? []).join("\n");
+
+function runToPrompt(pc: PcMachine): void {
+  for (let i = 0; i < 3000 && !screen(pc).includes("A:\\>"); i++) pc.run(10e6);
+  expect(screen(pc)).toContain("A:\\>");
+}
+
+/** Everything a snapshot holds, for comparison. */
+function stateOf(pc: PcMachine) {
+  return {
+    devices: pc.statefulDevices().map((d) => ({ name: d.stateName, state: d.saveState() })),
+    cpu: new CpuStateAdapter(pc.machine.cpu).saveState(),
+    now: pc.machine.clock.now(),
+    a20: pc.machine.mem.a20Enabled,
+    overlays: [...pc.floppies, ...pc.hardDisks].map((d) => (d ? [...d.overlay.entries()].sort((x, y) => x[0] - y[0]) : null)),
+  };
+}
+
+/** Two machines hold the same state: their snapshots are identical (details on failure). */
+async function expectSameMachine(a: PcMachine, b: PcMachine): Promise<void> {
+  const [x, y] = [await saveSnapshot(a), await saveSnapshot(b)];
+  if (Buffer.compare(x, y) === 0) return;
+  const sa = stateOf(a), sb = stateOf(b);
+  expect(sa.cpu).toEqual(sb.cpu);
+  for (let i = 0; i < sa.devices.length; i++) expect(sa.devices[i], sa.devices[i].name).toEqual(sb.devices[i]);
+  expect(sa.now).toBe(sb.now);
+  expect(Buffer.compare(a.machine.mem.ram, b.machine.mem.ram), "RAM").toBe(0);
+  expect(sa.overlays).toEqual(sb.overlays);
+  expect.unreachable("snapshots differ");
+}
+
+describe("PC snapshots", () => {
+  let disk: MemoryDisk;
+  let atPrompt: PcMachine;
+  let snap: Uint8Array;
+  const images = (img: DiskImage) => () => img;
+
+  beforeAll(async () => {
+    disk = freedosDisk();
+    atPrompt = new PcMachine({ memoryMiB: 32, clock: "deterministic", fda: disk });
+    runToPrompt(atPrompt);
+    snap = await saveSnapshot(atPrompt, { hints: { fda: "freedos722.img" } });
+  });
+
+  it("round-trip every chip, the CPU, RAM, the overlay and the clock (FreeDOS at A:\\>)", async () => {
+    const pc = await restoreSnapshot(snap, { images: images(disk) });
+    const a = stateOf(atPrompt), b = stateOf(pc);
+    for (let i = 0; i < a.devices.length; i++) expect(b.devices[i], a.devices[i].name).toEqual(a.devices[i]);
+    expect(b.cpu).toEqual(a.cpu);
+    expect(b.now).toBe(a.now);
+    expect(b.a20).toBe(a.a20);
+    expect(b.overlays).toEqual(a.overlays);
+    expect(Buffer.compare(pc.machine.mem.ram, atPrompt.machine.mem.ram)).toBe(0);
+    expect(screen(pc)).toBe(screen(atPrompt));
+    // The restored machine saves the same snapshot, byte for byte.
+    expect(Buffer.compare(await saveSnapshot(pc, { hints: { fda: "freedos722.img" } }), snap)).toBe(0);
+    const m = await readSnapshotManifest(snap);
+    // Every chip is in the snapshot once, the CPU last; several instances of a schema have their own ids.
+    const ids = atPrompt.namedDevices().map(([id]) => id);
+    const cpuIds = cpuStatefuls(atPrompt.machine.cpu).map((x) => x.stateName); // the CPU, and its FPU when it has one
+    expect(cpuIds[0]).toBe("cpu-i686");
+    expect(m.devices.map((d) => d.id).sort()).toEqual([...ids, ...cpuIds].sort());
+    expect(m.devices.slice(-cpuIds.length - 1).map((d) => d.id)).toEqual(["pic", ...cpuIds]);
+    expect(m.images).toEqual([expect.objectContaining({ slot: "fda", size: 737280, hint: "freedos722.img", embedded: null })]);
+  });
+
+  it("continues exactly like the original from snapshots taken during the boot", async () => {
+    // The reference runs from power-on to a fixed machine time after the prompt.
+    const reference = new PcMachine({ memoryMiB: 32, clock: "deterministic", fda: disk });
+    runToPrompt(reference);
+    const promptNs = reference.machine.clock.now();
+    const end = promptNs + 20e6;
+    reference.machine.run(end);
+    // Snapshot points spread over the boot (BIOS, boot sector, kernel and shell loading from
+    // the floppy) and one at the prompt.
+    const pc = new PcMachine({ memoryMiB: 32, clock: "deterministic", fda: disk });
+    for (const t of [0.5e6, 5e6, 0.3 * promptNs, 0.6 * promptNs, 0.9 * promptNs, promptNs + 1e6]) {
+      pc.machine.run(t);
+      const resumed = await restoreSnapshot(await saveSnapshot(pc), { images: images(disk) });
+      await expectSameMachine(resumed, pc);
+      resumed.machine.run(end);
+      expect(resumed.machine.cpu.instret, `snapshot at ${t / 1e6} ms`).toBe(reference.machine.cpu.instret);
+      await expectSameMachine(resumed, reference);
+      expect(screen(resumed)).toContain("A:\\>");
+    }
+  });
+
+  it("round-trips a machine that never ran, and one with a written floppy and A20 off", async () => {
+    const fresh = new PcMachine({ memoryMiB: 2, clock: "deterministic", fda: disk, bootOrder: ["hdd", "floppy"] });
+    const pc = await restoreSnapshot(await saveSnapshot(fresh), { images: images(disk) });
+    await expectSameMachine(pc, fresh);
+    expect(pc.bios.platform.bootOrder).toEqual(["hdd", "floppy"]);
+    fresh.floppies[0]!.write(512 * 100, new Uint8Array(512).fill(0xee));
+    fresh.machine.mem.setA20(false);
+    const again = await restoreSnapshot(await saveSnapshot(fresh), { images: images(disk) });
+    await expectSameMachine(again, fresh);
+    expect(again.machine.mem.a20Enabled).toBe(false);
+  });
+
+  it("finds images by hash, embeds them when asked, and overrides the clock mode", async () => {
+    const seen: [string, number, string | null, string][] = [];
+    await restoreSnapshot(snap, { images: (sha, size, hint, slot) => { seen.push([sha, size, hint, slot]); return disk; } });
+    expect(seen).toEqual([[expect.stringMatching(/^[0-9a-f]{64}$/), 737280, "freedos722.img", "fda"]]);
+    const embedded = await saveSnapshot(atPrompt, { embedImages: true });
+    const pc = await restoreSnapshot(embedded, { clock: "realtime", hostMs: () => 5 });
+    expect(pc.machine.clock.mode).toBe("realtime");
+    expect(screen(pc)).toBe(screen(atPrompt));
+    expect(embedded.length).toBeGreaterThan(snap.length);
+  });
+
+  it("refuses missing, different and wrongly sized images", async () => {
+    const cases: [DiskImage | null, RegExp][] = [
+      [null, /image for fda is not available \(SHA-256 [0-9a-f]{64}, 737280 bytes, was freedos722\.img\)/],
+      [new MemoryDisk(new Uint8Array(737280), true), /image for fda has SHA-256 [0-9a-f]{64}, the snapshot needs/],
+      [new MemoryDisk(new Uint8Array(1474560), true), /image for fda has 1474560 bytes, the snapshot needs 737280/],
+    ];
+    for (const [img, msg] of cases) await expect(restoreSnapshot(snap, { images: () => img })).rejects.toThrow(msg);
+    await expect(restoreSnapshot(snap, { images: () => { throw new Error("network down"); } })).rejects.toThrow(/looking up the image for fda failed: network down/);
+    await expect(restoreSnapshot(snap)).rejects.toBeInstanceOf(SnapshotError);
+  });
+
+  it("refuses unknown devices, device states failing validation and RAM larger than the manifest says", async () => {
+    const rebuild = (edit: Parameters<typeof rebuildSnapshot>[1]) => rebuildSnapshot(snap, edit);
+    const cases: [Uint8Array, RegExp][] = [
+      [await rebuild((s) => { s.manifest.devices[1].id = "sb16"; }), /snapshot has state for 'sb16', which this machine does not have/],
+      [await rebuild((s) => { s.manifest.devices[1].name = "sb16"; }), /snapshot has 'sb16' state for 'port61', which is a 'port61'/],
+      [await rebuild((s) => {
+        const i = s.manifest.devices.findIndex((x) => x.id === "cpu-i686");
+        s.manifest.devices.splice(i, 1); s.records.splice(i, 1);
+      }), /snapshot has no state for 'cpu-i686'/],
+      [await rebuild((s) => { s.record("pit").counters = []; }), /device state refused \(pit\): i8254: field 'counters' must be an array of 3 records/],
+      [await rebuild((s) => { s.record("vga").vram = new Uint8Array(5); }), /device state refused \(vga\): vga: field 'vram' has 5 bytes/],
+      [await rebuild((s) => { s.record("cpu-i686").cpl = 9; }), /device state refused \(cpu-i686\): cpu-i686: field 'cpl' is 9/],
+      [await rebuild((s) => { s.ramPages = new Uint8Array(s.ramPages.length + 4096); }), /RAM pages\) declares 344064 bytes|RAM pages: expands to more than/],
+      [await rebuild((s) => { s.manifest.machine.memoryBytes = 64 << 20; }), /RAM page map has|ram.pages/],
+      [await rebuild((s) => { s.manifest.board = "amiga"; }), /snapshot is of a 'amiga' machine, not a PC/],
+      [await rebuild((s) => { s.manifest.images[0].slot = "cdrom"; }), /image slot 'cdrom' a PC does not have/],
+      [await rebuild((s) => { s.manifest.machine.options.bootOrder = ["net"]; }), /bootOrder/],
+    ];
+    for (const [bytes, msg] of cases) await expect(restoreSnapshot(bytes, { images: images(disk) })).rejects.toThrow(msg);
+    // The unmodified rebuild restores: the edits above are what is refused.
+    const same = await rebuild(() => {});
+    await expectSameMachine(await restoreSnapshot(same, { images: images(disk) }), atPrompt);
+  });
+
+  it("builds machines whose RAM is zero outside ROM pages (what a restore into fresh RAM relies on)", () => {
+    const pc = new PcMachine({ memoryMiB: 4, clock: "deterministic", fda: disk });
+    const { ram, pageMap } = pc.machine.mem;
+    for (let p = 0; p < ram.length / 4096; p++) {
+      if (pageMap[p] !== 1) continue; // PAGE_RAM
+      const page = ram.subarray(p * 4096, (p + 1) * 4096);
+      expect(page.some((b) => b !== 0), `page ${p}`).toBe(false);
+    }
+  });
+
+  it("keeps a Linux kernel, initrd and command line by hash, for the machine's next reboot", async () => {
+    const kernel = new Uint8Array(0x3000);
+    kernel[0x1f1] = 4; kernel[0x1fe] = 0x55; kernel[0x1ff] = 0xaa;
+    kernel.set([0x48, 0x64, 0x72, 0x53], 0x202); // "HdrS"
+    kernel[0x206] = 0x0c; kernel[0x207] = 0x02; // protocol 2.12
+    kernel[0x211] = 1; // loaded high
+    const initrd = new Uint8Array(5000).fill(3);
+    const pc = new PcMachine({ memoryMiB: 8, clock: "deterministic", linux: { kernel, initrd, cmdline: "console=ttyS0" } });
+    const snap = await saveSnapshot(pc, { hints: { kernel: "bzImage", initrd: "initrd.img" } });
+    const m = await readSnapshotManifest(snap);
+    expect(m.images.map((i) => [i.slot, i.size, i.hint, i.overlay])).toEqual([["kernel", 0x3000, "bzImage", null], ["initrd", 5000, "initrd.img", null]]);
+    const files: Record<string, Uint8Array> = { kernel, initrd };
+    const back = await restoreSnapshot(snap, { images: (_sha, _size, _hint, slot) => new MemoryDisk(files[slot], true) });
+    expect(back.bios.platform.linux).toEqual({ kernel, initrd, cmdline: "console=ttyS0" });
+    await expect(restoreSnapshot(snap, { images: (_s, _z, _h, slot) => (slot === "kernel" ? new MemoryDisk(kernel, true) : null) }))
+      .rejects.toThrow(/image for initrd is not available/);
+  });
+
+  it("refuses a realtime restore without a host clock and a RAM buffer of the wrong size", async () => {
+    await expect(restoreSnapshot(snap, { images: images(disk), clock: "realtime" })).rejects.toThrow(/needs the hostMs option/);
+    await expect(restoreSnapshot(snap, { images: images(disk), ram: new ArrayBuffer(1 << 20) })).rejects.toThrow(/RAM buffer given has 1048576 bytes/);
+    const pc = await restoreSnapshot(snap, { images: images(disk), ram: new SharedArrayBuffer(32 << 20) });
+    expect(screen(pc)).toBe(screen(atPrompt));
+  });
+});

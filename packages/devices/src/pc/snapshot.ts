@@ -1,0 +1,165 @@
+// Snapshots of the PC (docs/snapshot-format.md): which state records, disks and options make
+// up a PcMachine, and how to build a fresh one from a snapshot. The format itself, and all
+// checking, is @x86vm/core's (packages/core/src/snapshot).
+//
+// Restore order: the snapshot is checked and its small sections decoded first; then the
+// images are found and verified by SHA-256; only then is a new PcMachine built and loaded.
+// The caller's machines are never touched, and every failure is a SnapshotError.
+
+import {
+  MemoryDisk, SnapshotError, applySnapshot, cpuStatefuls, decodeSnapshot, encodeSnapshot, stateEntries, verifyImage,
+  type ClockMode, type CowDisk, type DiskImage, type ImageRef, type JsonValue, type SnapshotDiskInput,
+  type SnapshotLimits, type StateEntry, type Stateful,
+} from "@x86vm/core";
+import { PcMachine } from "./pc.ts";
+
+export const PC_BOARD = "pc";
+
+/** Drives and boot files a PC snapshot may reference. */
+export type PcImageSlot = "fda" | "fdb" | "hda" | "hdb" | "kernel" | "initrd";
+const DRIVE_SLOTS = ["fda", "fdb", "hda", "hdb"] as const;
+
+export interface SaveSnapshotOptions {
+  /** Where each image can be found again (a path or URL), recorded in the manifest. */
+  hints?: Partial<Record<PcImageSlot, string>>;
+  /** Embed the base images themselves (all, or the slots listed); by default they are referenced by hash only. */
+  embedImages?: boolean | readonly PcImageSlot[];
+  /** Recorded in the manifest only. */
+  createdMs?: number;
+  note?: string;
+}
+
+/**
+ * Finds a base image by its SHA-256 and size (hint: where it was when saved; slot: the drive).
+ * Return null when it is not available; the image is verified before use.
+ */
+export type ImageResolver = (sha256: string, size: number, hint: string | null, slot: string) =>
+  DiskImage | null | Promise<DiskImage | null>;
+
+export interface RestoreSnapshotOptions extends SnapshotLimits {
+  images?: ImageResolver;
+  /** Clock mode of the restored machine (default: the snapshot's). */
+  clock?: ClockMode;
+  /** Host milliseconds for a realtime clock (performance.now). */
+  hostMs?: () => number;
+  /** Guest RAM buffer the host allocated; must have the snapshot's RAM size. */
+  ram?: SharedArrayBuffer | ArrayBuffer;
+}
+
+/** The machine's drives and boot files with their base images. */
+function pcDisks(pc: PcMachine): { slot: PcImageSlot; base: DiskImage; overlay: Map<number, Uint8Array> | null }[] {
+  const out: { slot: PcImageSlot; base: DiskImage; overlay: Map<number, Uint8Array> | null }[] = [];
+  const drives: (CowDisk | null)[] = [pc.floppies[0], pc.floppies[1], pc.hardDisks[0], pc.hardDisks[1]];
+  drives.forEach((d, i) => { if (d) out.push({ slot: DRIVE_SLOTS[i], base: d.base, overlay: d.overlay }); });
+  const linux = pc.bios.platform.linux;
+  if (linux) {
+    out.push({ slot: "kernel", base: new MemoryDisk(linux.kernel, true), overlay: null });
+    if (linux.initrd) out.push({ slot: "initrd", base: new MemoryDisk(linux.initrd, true), overlay: null });
+  }
+  return out;
+}
+
+/**
+ * State records in load order: the chips, then the interrupt controller (so the edges other
+ * chips raise while loading land on the fresh controller and are then replaced by the saved
+ * one), then the CPU and its FPU (whose INTR and event bits are the saved ones).
+ */
+function loadOrder(pc: PcMachine): StateEntry[] {
+  const named = pc.namedDevices();
+  const ids = new Map<Stateful, string>(named.map(([id, d]) => [d, id]));
+  const chips = named.map(([, d]) => d).filter((d) => d !== pc.pic);
+  return stateEntries([...chips, pc.pic, ...cpuStatefuls(pc.machine.cpu)], ids);
+}
+
+/** Saves the machine. Its state is captured when this is called; the machine may run on at once. */
+export async function saveSnapshot(pc: PcMachine, opts: SaveSnapshotOptions = {}): Promise<Uint8Array> {
+  const embed = (slot: PcImageSlot) => opts.embedImages === true || (Array.isArray(opts.embedImages) && opts.embedImages.includes(slot));
+  const disks: SnapshotDiskInput[] = pcDisks(pc).map((d) => ({ ...d, hint: opts.hints?.[d.slot] ?? null, embed: embed(d.slot) }));
+  const platform = pc.bios.platform;
+  const options: { [key: string]: JsonValue } = {
+    bootOrder: platform.bootOrder ? [...platform.bootOrder] : null,
+    cmdline: platform.linux ? platform.linux.cmdline : null,
+  };
+  return encodeSnapshot({
+    board: PC_BOARD, machine: pc.machine, states: loadOrder(pc), disks, options,
+    meta: { createdMs: opts.createdMs, note: opts.note },
+  });
+}
+
+async function resolveImage(ref: ImageRef, embedded: Uint8Array | null, resolver: ImageResolver | undefined): Promise<DiskImage> {
+  if (embedded) return new MemoryDisk(embedded, true);
+  let img: DiskImage | null = null;
+  if (resolver) {
+    try {
+      img = await resolver(ref.sha256, ref.size, ref.hint, ref.slot);
+    } catch (e) {
+      throw new SnapshotError(`looking up the image for ${ref.slot} failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  if (!img) {
+    throw new SnapshotError(`the image for ${ref.slot} is not available (SHA-256 ${ref.sha256}, ${ref.size} bytes${ref.hint ? `, was ${ref.hint}` : ""})`);
+  }
+  await verifyImage(ref, img);
+  return img;
+}
+
+function allBytes(img: DiskImage): Uint8Array {
+  const out = new Uint8Array(img.size);
+  img.read(0, out);
+  return out;
+}
+
+/** Builds a new PcMachine from a snapshot. Throws SnapshotError; nothing else is changed. */
+export async function restoreSnapshot(bytes: Uint8Array | ArrayBuffer, opts: RestoreSnapshotOptions = {}): Promise<PcMachine> {
+  const d = await decodeSnapshot(bytes, opts);
+  const { manifest } = d;
+  if (manifest.board !== PC_BOARD) throw new SnapshotError(`snapshot is of a '${manifest.board}' machine, not a PC`);
+  const o = manifest.machine.options;
+  const bootOrder = o.bootOrder ?? null;
+  if (bootOrder !== null && (!Array.isArray(bootOrder) || bootOrder.length > 2 || bootOrder.some((b) => b !== "floppy" && b !== "hdd"))) {
+    throw new SnapshotError("snapshot manifest: machine.options.bootOrder is not a list of floppy/hdd");
+  }
+  const cmdline = o.cmdline ?? null;
+  if (cmdline !== null && (typeof cmdline !== "string" || cmdline.length > 65536)) throw new SnapshotError("snapshot manifest: machine.options.cmdline is not a string");
+  const known = new Set<string>(["fda", "fdb", "hda", "hdb", "kernel", "initrd"]);
+  for (const ref of manifest.images) {
+    if (!known.has(ref.slot)) throw new SnapshotError(`snapshot names an image slot '${ref.slot}' a PC does not have`);
+    if ((ref.slot === "kernel" || ref.slot === "initrd") && ref.overlay) throw new SnapshotError(`snapshot has an overlay for ${ref.slot}, which is never written`);
+    if (DRIVE_SLOTS.includes(ref.slot as typeof DRIVE_SLOTS[number]) && !ref.overlay) throw new SnapshotError(`snapshot has no overlay for drive ${ref.slot}`);
+  }
+  const slots = new Set(manifest.images.map((r) => r.slot));
+  if (slots.has("initrd") && !slots.has("kernel")) throw new SnapshotError("snapshot has an initrd but no kernel");
+  if (slots.has("kernel") !== (cmdline !== null)) throw new SnapshotError("snapshot manifest: a kernel and its command line go together");
+  const mode = opts.clock ?? manifest.machine.clock.mode;
+  if (mode === "realtime" && !opts.hostMs) throw new SnapshotError("restoring with a realtime clock needs the hostMs option");
+  if (opts.ram && opts.ram.byteLength !== manifest.machine.memoryBytes) {
+    throw new SnapshotError(`the RAM buffer given has ${opts.ram.byteLength} bytes, the snapshot needs ${manifest.machine.memoryBytes}`);
+  }
+
+  const images = new Map<string, DiskImage>();
+  for (const ref of manifest.images) images.set(ref.slot, await resolveImage(ref, await d.embeddedImage(ref.slot), opts.images));
+
+  let pc: PcMachine;
+  try {
+    const kernel = images.get("kernel"), initrd = images.get("initrd");
+    pc = new PcMachine({
+      ram: opts.ram ?? new ArrayBuffer(manifest.machine.memoryBytes),
+      clock: mode,
+      hostMs: opts.hostMs,
+      fda: images.get("fda") ?? null,
+      fdb: images.get("fdb") ?? null,
+      hda: images.get("hda") ?? null,
+      hdb: images.get("hdb") ?? null,
+      bootOrder: bootOrder ? (bootOrder as ("floppy" | "hdd")[]) : undefined,
+      linux: kernel ? { kernel: allBytes(kernel), initrd: initrd ? allBytes(initrd) : null, cmdline: cmdline as string } : null,
+    });
+  } catch (e) {
+    if (e instanceof SnapshotError) throw e;
+    throw new SnapshotError(`cannot build the machine the snapshot describes: ${(e as Error).message}`, { cause: e });
+  }
+  const overlays = new Map<string, Map<number, Uint8Array>>();
+  const drives: (CowDisk | null)[] = [pc.floppies[0], pc.floppies[1], pc.hardDisks[0], pc.hardDisks[1]];
+  drives.forEach((disk, i) => { if (disk) overlays.set(DRIVE_SLOTS[i], disk.overlay); });
+  await applySnapshot(d, { machine: pc.machine, states: loadOrder(pc), overlays, freshRam: !opts.ram });
+  return pc;
+}
