@@ -32,3 +32,11 @@ export { CpuStateAdapter, cpuStatefuls } from "./snapshot/cpu-state.ts";
 export { compress as compressBytes, decompress as decompressBytes, sha256Hex, utf8Encode, type Codec } from "./snapshot/host.ts";
 export { repackSnapshot, unpackSnapshot, type UnpackedSection, type UnpackedSnapshot } from "./snapshot/tools.ts";
 export { decodeStateSection, encodeStateSection } from "./snapshot/codec.ts";
+
+/** What this build can do, for shells that offer features conditionally. */
+export const FEATURES = {
+  /** Boot a bzImage with the Linux boot protocol (PcOptions.linux). */
+  linuxBoot: true,
+  /** An ATAPI CD-ROM drive (PcOptions.cdrom) the BIOS can boot from (El Torito). */
+  cdrom: false,
+} as const;

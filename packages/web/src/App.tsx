@@ -1,12 +1,31 @@
-// The shell's first page: it only states whether the page is cross-origin isolated, which
-// guest RAM in SharedArrayBuffers requires. VM panels arrive with the worker protocol.
-export function App() {
+// The shell: host resources, the new-VM form with the guest catalog, and one panel per VM.
+import { HostPanel } from "./ui/HostPanel.tsx";
+import { NewVmForm } from "./ui/NewVmForm.tsx";
+import { VmPanel } from "./ui/VmPanel.tsx";
+import { useManager } from "./ui/hooks.ts";
+import type { VmManager } from "./host/vm-host.ts";
+
+export function App({ manager }: { manager: VmManager }) {
+  useManager(manager);
   const isolated = globalThis.crossOriginIsolated === true;
   return (
-    <main style={{ fontFamily: "system-ui, sans-serif", padding: "1rem" }}>
-      <h1>x86vm</h1>
-      <p>A PC emulator and virtual machine monitor that runs in the browser.</p>
-      <p data-testid="isolation">{isolated ? "cross-origin isolated" : "not cross-origin isolated"}</p>
+    <main>
+      <header className="top">
+        <h1>x86vm</h1>
+        <span className="tagline">PC virtual machines in your browser</span>
+        <span data-testid="isolation" className={isolated ? "ok" : "bad"}>{isolated ? "cross-origin isolated" : "not cross-origin isolated"}</span>
+      </header>
+      {!isolated && (
+        <p className="vm-error" role="alert">
+          This page is not cross-origin isolated, so it cannot share memory with its VM workers. Serve it with
+          the Cross-Origin-Opener-Policy and Cross-Origin-Embedder-Policy headers (<code>pnpm start</code> or <code>pnpm dev</code> do).
+        </p>
+      )}
+      <HostPanel manager={manager} />
+      <NewVmForm manager={manager} />
+      <div className="vms" data-testid="vms">
+        {manager.vms.map((vm) => <VmPanel key={vm.id} vm={vm} />)}
+      </div>
     </main>
   );
 }

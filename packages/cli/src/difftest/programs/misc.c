@@ -161,7 +161,11 @@ static void seg_case(void) {
   __asm__ volatile("pushl %%ds\n\tpopl %%es\n\tmovw %%es, %w0" : "=r"(r) : "0"(0));
   g_mem[1] = 0;
   __asm__ volatile("movw %%ds, %0\n\tmovw %0, %%es" : "=m"(*(uint16_t *)&g_mem[1]));
-  out_str("segs"); out_sep(); out_x32(ds); out_x32(es); out_x32(ss); out_x32(cs); out_x32(r); out_x32(g_mem[1]); out_nl();
+  /* The selector values themselves belong to the operating system (a 64-bit host kernel gives
+   * its 32-bit programs other selectors than a 32-bit Linux does), so each is printed relative
+   * to DS (and CS as its low two bits, the RPL); the upper halves show what the moves wrote. */
+  uint32_t sel = ds & 0xffff;
+  out_str("segs"); out_sep(); out_x32(ds ^ sel); out_x32(es ^ sel); out_x32(ss ^ sel); out_x32(cs & 3); out_x32(r ^ sel); out_x32(g_mem[1] ^ sel); out_nl();
 }
 
 static void pushpop_case(uint32_t v) {

@@ -1,0 +1,126 @@
+// Shared helpers for the browser tests: opening the shell, creating VMs through its form,
+// reading a VM back through the page API (window.x86vm, packages/web/src/host/page-api.ts),
+// and tiny boot floppies built here so no image file is needed.
+import { expect, type Locator, type Page } from "@playwright/test";
+import type { PageApi } from "../packages/web/src/host/page-api.ts";
+
+declare global {
+  interface Window { x86vm: PageApi }
+}
+
+const FLOPPY_144 = 1474560;
+
+/** A 1.44 MB floppy whose boot sector is `code` (placed at 7C00h, signature added). */
+function floppy(code: string): Buffer {
+  const img = Buffer.alloc(FLOPPY_144);
+  Buffer.from(code, "hex").copy(img);
+  img[510] = 0x55;
+  img[511] = 0xaa;
+  return img;
+}
+
+/**
+ * Prints "x86vm CPU spin test" with INT 10h, then loops forever on inc ax / add bx, ax: a
+ * guest that always wants the CPU, for share and pause tests.
+ *   xor ax,ax / mov ds,ax / mov si,msg / mov ah,0Eh / mov bx,7
+ *   next: lodsb / test al,al / jz spin / int 10h / jmp next
+ *   spin: inc ax / add bx,ax / jmp spin
+ */
+export const SPIN_FLOPPY = floppy(
+  "31c08ed8be1a7cb40ebb0700ac84c07404cd10ebf74001c3ebfb" + Buffer.from("x86vm CPU spin test\0").toString("hex"),
+);
+export const SPIN_TEXT = "x86vm CPU spin test";
+
+/**
+ * Writes "x86vm serial test" to COM1, then echoes what COM1 receives, letters in upper case
+ * (so the echo is visibly the guest's):
+ *   xor ax,ax / mov ds,ax / mov si,msg / mov dx,3F8h
+ *   next: lodsb / test al,al / jz echo / out dx,al / jmp next
+ *   echo: mov dx,3FDh / poll: in al,dx / test al,1 / jz poll / mov dx,3F8h / in al,dx
+ *         cmp al,'a' / jb send / cmp al,'z' / ja send / sub al,32 / send: out dx,al / jmp echo
+ */
+export const SERIAL_FLOPPY = floppy(
+  "31c08ed8be2b7cbaf803ac84c07403eeebf8bafd03eca80174fbbaf803ec3c6172063c7a77022c20eeebe7" +
+  Buffer.from("x86vm serial test\r\n\0").toString("hex"),
+);
+export const SERIAL_TEXT = "x86vm serial test";
+
+/**
+ * Triple faults: loads an empty IDT, enters protected mode and executes INT3; the #GP that
+ * follows cannot be delivered either, then the double fault cannot: the CPU shuts down.
+ *   cli / xor ax,ax / mov ds,ax / lidt [idtr] / mov eax,cr0 / or al,1 / mov cr0,eax / int3 / hlt
+ *   idtr: dw 0 / dd 0
+ */
+export const TRIPLE_FAULT_FLOPPY = floppy("fa31c08ed80f011e147c0f20c00c010f22c0ccf4000000000000");
+
+export async function openShell(page: Page): Promise<void> {
+  page.on("pageerror", (e) => console.log(`[page error] ${e.message}`));
+  await page.goto("/");
+  await expect(page.getByTestId("isolation")).toHaveText("cross-origin isolated");
+}
+
+export function panel(page: Page, name: string): Locator {
+  return page.getByRole("region", { name, exact: true });
+}
+
+async function fillCommon(page: Page, name: string, memoryMiB?: number, share?: number): Promise<void> {
+  await page.getByTestId("new-name").fill(name);
+  if (memoryMiB !== undefined) await page.getByTestId("new-memory").fill(String(memoryMiB));
+  if (share !== undefined) await page.getByTestId("new-share").fill(String(share));
+}
+
+/** Creates a VM from the server's catalog through the form; waits for its panel. */
+export async function createFromCatalog(page: Page, guest: string, name: string, memoryMiB?: number): Promise<Locator> {
+  await page.getByTestId("guest").selectOption(guest);
+  await fillCommon(page, name, memoryMiB);
+  await page.getByTestId("create").click();
+  const p = panel(page, name);
+  await expect(p).toBeVisible();
+  return p;
+}
+
+/** Creates a VM from an image "opened from the user's disk" (the form's file input). */
+export async function createFromFile(
+  page: Page, name: string, file: { name: string; buffer: Buffer }, opts: { memoryMiB?: number; share?: number } = {},
+): Promise<Locator> {
+  await page.getByTestId("guest").selectOption("own");
+  await page.getByTestId("own-image").setInputFiles({ name: file.name, mimeType: "application/octet-stream", buffer: file.buffer });
+  await fillCommon(page, name, opts.memoryMiB ?? 8, opts.share);
+  await page.getByTestId("create").click();
+  const p = panel(page, name);
+  await expect(p).toBeVisible();
+  return p;
+}
+
+export async function screenText(page: Page, name: string): Promise<string> {
+  return page.evaluate(async (n) => (await window.x86vm.vm(n)?.screenText()) ?? "", name);
+}
+
+/** Waits until `text` is on the VM's text screen. */
+export async function waitForScreen(page: Page, name: string, text: string, timeoutMs = 60_000): Promise<void> {
+  await expect.poll(() => screenText(page, name), { timeout: timeoutMs, intervals: [50, 100, 250] }).toContain(text);
+}
+
+export async function instructions(page: Page, name: string): Promise<number> {
+  return page.evaluate((n) => window.x86vm.vm(n)!.stats().instructions, name);
+}
+
+/** Guest MIPS measured in the page over `ms` of host time, from the live counters. */
+export async function measureMips(page: Page, name: string, ms: number): Promise<number> {
+  return page.evaluate(async ([n, d]) => {
+    const vm = window.x86vm.vm(n)!;
+    const i0 = vm.stats().instructions, t0 = performance.now();
+    await new Promise((r) => setTimeout(r, d));
+    return (vm.stats().instructions - i0) / (performance.now() - t0) / 1000;
+  }, [name, ms] as const);
+}
+
+/** How many pixels of the VM's canvas are not black (the screen shows something). */
+export async function litPixels(p: Locator): Promise<number> {
+  return p.getByTestId("screen").evaluate((c: HTMLCanvasElement) => {
+    const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] | d[i + 1] | d[i + 2]) n++;
+    return n;
+  });
+}

@@ -1,0 +1,151 @@
+// Serves the guest catalog and its images, for every server of the page (Vite dev and preview
+// through a plugin, and the production server of `pnpm start`).
+//
+// Images live in one local folder that `vm images` fills: $X86VM_GUESTS if set, else
+// $XDG_CACHE_HOME/x86-guests (~/.cache/x86-guests). Until that command exists, the FreeDOS
+// floppy is also found in ../shared/guests/ beside the repository, and the Linux guest in
+// <folder>/linux-686/{bzImage,initrd.gz} as ../shared/guests/build-linux-guest.sh writes it.
+// The catalog is worked out again on every request, so images that appear later are listed
+// without a restart.
+//
+//   GET /guests/catalog.json        the Catalog (src/shared/catalog.ts)
+//   GET /guests/<id>/<file>         one image file
+//
+// Every response carries the cross-origin isolation headers and CORP same-origin.
+
+import fs from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import os from "node:os";
+import path from "node:path";
+import type { Catalog, CatalogEntry } from "../src/shared/catalog.ts";
+import type { MediaRole } from "../src/shared/protocol.ts";
+
+export const ISOLATION_HEADERS: Readonly<Record<string, string>> = {
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Embedder-Policy": "require-corp",
+  "Cross-Origin-Resource-Policy": "same-origin",
+};
+
+/** The folder guest images are read from. */
+export function guestsDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.X86VM_GUESTS) return path.resolve(env.X86VM_GUESTS);
+  const cache = env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
+  return path.join(cache, "x86-guests");
+}
+
+interface GuestFileDef { role: MediaRole; name: string; candidates: string[]; hint: string }
+interface GuestDef {
+  id: string; title: string; description: string; memoryMiB: number; cmdline?: string; ready?: string;
+  files: GuestFileDef[];
+}
+
+export function guestDefs(repoRoot: string, dir: string): GuestDef[] {
+  const linux = path.join(dir, "linux-686");
+  const build = "build it with ../shared/guests/build-linux-guest.sh (or vm images)";
+  return [
+    {
+      id: "freedos",
+      title: "FreeDOS (720 KiB boot floppy)",
+      description: "FreeDOS with FreeCOM, a few tools, demos and games. Boots to A:\\> in about a second.",
+      memoryMiB: 32,
+      ready: "A:\\>",
+      files: [{
+        role: "fda", name: "freedos722.img",
+        candidates: [path.join(dir, "freedos722.img"), path.resolve(repoRoot, "../shared/guests/freedos722.img")],
+        hint: `freedos722.img is not in ${dir}`,
+      }],
+    },
+    {
+      id: "linux",
+      title: "Linux 6.1 (Debian 686 kernel, busybox initrd)",
+      description: "The reference Linux guest: kernel and initrd booted directly; its shell is on COM1.",
+      memoryMiB: 128,
+      cmdline: "console=ttyS0",
+      ready: "# ",
+      files: [
+        { role: "kernel", name: "bzImage", candidates: [path.join(linux, "bzImage")], hint: `${path.join(linux, "bzImage")} is missing: ${build}` },
+        { role: "initrd", name: "initrd.gz", candidates: [path.join(linux, "initrd.gz")], hint: `${path.join(linux, "initrd.gz")} is missing: ${build}` },
+      ],
+    },
+  ];
+}
+
+function statFile(p: string): fs.Stats | null {
+  try {
+    const s = fs.statSync(p);
+    return s.isFile() ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface ResolvedCatalog {
+  catalog: Catalog;
+  /** URL path -> file on disk. */
+  files: Map<string, string>;
+}
+
+export function resolveCatalog(repoRoot: string, dir = guestsDir()): ResolvedCatalog {
+  const files = new Map<string, string>();
+  const entries: CatalogEntry[] = guestDefs(repoRoot, dir).map((g) => {
+    const missing: string[] = [];
+    const out: CatalogEntry["files"] = [];
+    for (const f of g.files) {
+      const found = f.candidates.map((p) => ({ p, s: statFile(p) })).find((x) => x.s);
+      if (!found) { missing.push(f.hint); continue; }
+      const url = `/guests/${g.id}/${encodeURIComponent(f.name)}`;
+      files.set(url, found.p);
+      out.push({ role: f.role, name: f.name, url, bytes: found.s!.size });
+    }
+    return {
+      id: g.id, title: g.title, description: g.description, available: missing.length === 0, missing,
+      files: out, memoryMiB: g.memoryMiB, cmdline: g.cmdline, ready: g.ready,
+    };
+  });
+  return { catalog: { guestsDir: dir, entries }, files };
+}
+
+export function setIsolationHeaders(res: ServerResponse): void {
+  for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
+}
+
+type Next = (err?: unknown) => void;
+
+/** Connect-style middleware for /guests/ (Vite's servers and the production server). */
+export function guestMiddleware(repoRoot: string): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
+  return (req, res, next) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (!url.pathname.startsWith("/guests/")) { next(); return; }
+    setIsolationHeaders(res);
+    res.setHeader("Cache-Control", "no-cache");
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.statusCode = 405;
+      res.setHeader("Allow", "GET, HEAD");
+      res.end();
+      return;
+    }
+    const { catalog, files } = resolveCatalog(repoRoot);
+    if (url.pathname === "/guests/catalog.json") {
+      const body = JSON.stringify(catalog);
+      res.setHeader("Content-Type", "application/json; charset=utf-8");
+      res.setHeader("Content-Length", Buffer.byteLength(body));
+      res.end(req.method === "HEAD" ? undefined : body);
+      return;
+    }
+    const file = files.get(url.pathname);
+    const st = file ? statFile(file) : null;
+    if (!file || !st) {
+      res.statusCode = 404;
+      res.setHeader("Content-Type", "text/plain; charset=utf-8");
+      res.end(`no guest image at ${url.pathname}\n`);
+      return;
+    }
+    res.setHeader("Content-Type", "application/octet-stream");
+    res.setHeader("Content-Length", st.size);
+    res.setHeader("Last-Modified", st.mtime.toUTCString());
+    if (req.method === "HEAD") { res.end(); return; }
+    const stream = fs.createReadStream(file);
+    stream.on("error", (e) => { res.destroy(e); });
+    stream.pipe(res);
+  };
+}

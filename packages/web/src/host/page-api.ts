@@ -1,0 +1,177 @@
+// window.x86vm: the page's scripting API, for tests (Playwright) and the browser console.
+//
+//   x86vm.vms                      the VMs, in creation order (a fresh array each time)
+//   x86vm.vm(idOrName)             one VM
+//   x86vm.create(opts)             creates a VM: { guest: "freedos" } from the catalog, or
+//                                  { media: [{ role: "fda", name, bytes }] }; plus name,
+//                                  memoryMiB (default 32), cpuShare (default 100). Rejects
+//                                  with the allocator's message when it does not fit.
+//   x86vm.catalog()                the server's guest catalog
+//   x86vm.budget()                 { budgetBytes, usedBytes, freeBytes, totalShare }
+//   x86vm.setBudgetMiB(n)
+//   x86vm.features                 { linuxLoader, linuxBoot, cdrom }: what this build can boot
+//   x86vm.isolated                 crossOriginIsolated
+//
+// A VM (PageVm):
+//   id, name, state(), error(), screenText() -> Promise<string | null> (null in graphics modes),
+//   stats() -> { instructions, guestMs, busyMs, runMs, mips, timeRatio, cpuPercent, cpuShare,
+//                memoryBytes, exits, exitsPerSecond } (rates over the last second),
+//   pause(), resume(), reset(), destroy(), setCpuShare(percent), resizeMemory(mib), memoryMiB(), typeText(text),
+//   pressKey(code), releaseKey(code), ctrlAltDel(), serialText(), sendSerial(text)
+
+import { EXIT_NAMES } from "@x86vm/core";
+import type { Catalog } from "../shared/catalog.ts";
+import { FEATURES, type Features } from "../shared/features.ts";
+import type { MediaFile, MediaRole } from "../shared/protocol.ts";
+import { totalOf } from "./allocator.ts";
+import { fetchCatalog, fetchGuestMedia } from "./catalog.ts";
+import type { VmHandle, VmManager, VmStatus } from "./vm-host.ts";
+
+export interface PageVmStats {
+  instructions: number;
+  guestMs: number;
+  busyMs: number;
+  runMs: number;
+  mips: number;
+  timeRatio: number;
+  cpuPercent: number;
+  cpuShare: number;
+  memoryBytes: number;
+  exits: Record<string, number>;
+  exitsPerSecond: Record<string, number>;
+}
+
+export interface PageVm {
+  readonly id: string;
+  readonly name: string;
+  state(): VmStatus;
+  error(): string | null;
+  screenText(): Promise<string | null>;
+  stats(): PageVmStats;
+  pause(): Promise<void>;
+  resume(): void;
+  reset(): Promise<void>;
+  destroy(): Promise<void>;
+  setCpuShare(percent: number): number;
+  /** Another amount of RAM (MiB): restarts the VM; rejects with the allocator's message if it does not fit. */
+  resizeMemory(mib: number): Promise<void>;
+  memoryMiB(): number;
+  typeText(text: string): Promise<number>;
+  pressKey(code: string): boolean;
+  releaseKey(code: string): boolean;
+  ctrlAltDel(): Promise<void>;
+  serialText(): string;
+  sendSerial(text: string): void;
+}
+
+export interface CreateOptions {
+  guest?: string;
+  media?: { role: MediaRole; name: string; bytes: ArrayBuffer | Uint8Array | number[] }[];
+  name?: string;
+  memoryMiB?: number;
+  cpuShare?: number;
+}
+
+export interface PageApi {
+  readonly version: 1;
+  readonly vms: PageVm[];
+  vm(idOrName: string): PageVm | undefined;
+  create(opts: CreateOptions): Promise<PageVm>;
+  catalog(): Promise<Catalog>;
+  budget(): { budgetBytes: number; usedBytes: number; freeBytes: number; totalShare: number };
+  setBudgetMiB(mib: number): void;
+  readonly features: Features;
+  readonly isolated: boolean;
+}
+
+function named(values: ArrayLike<number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  EXIT_NAMES.forEach((n, i) => { out[n] = values[i]; });
+  return out;
+}
+
+function toBuffer(b: ArrayBuffer | Uint8Array | number[]): ArrayBuffer {
+  if (b instanceof ArrayBuffer) return b;
+  const u = b instanceof Uint8Array ? b : Uint8Array.from(b);
+  return u.slice().buffer;
+}
+
+const views = new WeakMap<VmHandle, PageVm>();
+
+function pageVm(vm: VmHandle): PageVm {
+  let v = views.get(vm);
+  if (v) return v;
+  v = {
+    id: vm.id,
+    name: vm.name,
+    state: () => vm.status,
+    error: () => vm.error,
+    screenText: () => vm.screenText(),
+    stats: () => {
+      const c = vm.counters(), r = vm.rates;
+      return {
+        instructions: c.instret, guestMs: c.guestNs / 1e6, busyMs: c.busyMs, runMs: c.runMs,
+        mips: r.mips, timeRatio: r.timeRatio, cpuPercent: r.cpuPercent, cpuShare: vm.cpuShare,
+        memoryBytes: totalOf(vm.held) + (vm.details?.overlayBytes ?? 0),
+        exits: named(c.exits), exitsPerSecond: named(r.exitsPerSecond),
+      };
+    },
+    pause: () => vm.pause(),
+    resume: () => vm.resume(),
+    reset: () => vm.reset(),
+    destroy: () => vm.destroy(),
+    setCpuShare: (p) => vm.setCpuShare(p),
+    resizeMemory: (mib) => vm.resizeMemory(mib),
+    memoryMiB: () => vm.memoryMiB,
+    typeText: (t) => vm.typeText(t),
+    pressKey: (c) => vm.keyDown(c),
+    releaseKey: (c) => vm.keyUp(c),
+    ctrlAltDel: () => vm.ctrlAltDel(),
+    serialText: () => vm.serialLog,
+    sendSerial: (t) => vm.sendSerial(t),
+  };
+  views.set(vm, v);
+  return v;
+}
+
+export function createPageApi(manager: VmManager): PageApi {
+  return {
+    version: 1,
+    get vms() { return manager.vms.map(pageVm); },
+    vm: (key) => {
+      const vm = manager.vms.find((v) => v.id === key || v.name === key);
+      return vm ? pageVm(vm) : undefined;
+    },
+    async create(opts) {
+      let media: MediaFile[];
+      let guest: string;
+      let memoryMiB = opts.memoryMiB;
+      let cmdline: string | undefined;
+      if (opts.guest) {
+        const entry = (await fetchCatalog()).entries.find((e) => e.id === opts.guest);
+        if (!entry) throw new Error(`no guest ${JSON.stringify(opts.guest)} in the catalog`);
+        media = await fetchGuestMedia(entry);
+        guest = entry.title;
+        memoryMiB ??= entry.memoryMiB;
+        cmdline = entry.cmdline;
+      } else if (opts.media?.length) {
+        media = opts.media.map((m) => ({ role: m.role, name: m.name, bytes: toBuffer(m.bytes) }));
+        guest = media.map((m) => m.name).join(" + ");
+      } else {
+        throw new Error("give a catalog guest or media");
+      }
+      const vm = await manager.create({
+        name: opts.name ?? "", guest, memoryMiB: memoryMiB ?? 32, cpuShare: opts.cpuShare ?? 100, media, cmdline,
+      });
+      return pageVm(vm);
+    },
+    catalog: () => fetchCatalog(),
+    budget: () => {
+      const a = manager.allocator;
+      return { budgetBytes: a.budget, usedBytes: a.used, freeBytes: a.free, totalShare: a.totalShare };
+    },
+    setBudgetMiB: (mib) => manager.setBudget(mib * 1024 * 1024),
+    features: FEATURES,
+    isolated: globalThis.crossOriginIsolated === true,
+  };
+}

@@ -1,0 +1,433 @@
+// The page side of the VMs: the VmManager creates each VM's buffers (after the host allocator
+// agreed), starts its worker, and keeps the list the UI and the page API show. A VmHandle is
+// one VM: its shared buffers, its worker's comlink proxy, and what the page knows about it.
+//
+// A VM that fails (bad image, emulator error, triple fault, a crashed worker) keeps its panel
+// with the error; nothing it does reaches the other VMs or the shell.
+
+import * as Comlink from "comlink";
+import { CONTROL_BYTES, ControlBlock, type VmStateName } from "../shared/control.ts";
+import { SharedFramebuffer } from "../shared/framebuffer.ts";
+import {
+  createInputRing, IN_KEY_DOWN, IN_KEY_UP, IN_MOUSE_BUTTONS, IN_MOUSE_MOVE, IN_RELEASE_ALL, IN_SERIAL, INPUT_RECORD_INTS,
+  INPUT_RING_CAPACITY, keyForChar, keyIndex,
+} from "../shared/input.ts";
+import type { MediaFile, MediaRole, VmDetails, VmEvent, VmWorkerApi } from "../shared/protocol.ts";
+import { ByteRing, RecordRing } from "../shared/rings.ts";
+import { AllocationRefused, formatBytes, HostAllocator, MiB, totalOf, type MemoryParts } from "./allocator.ts";
+import { ratesBetween, readCounters, ZERO_RATES, type Counters, type Rates } from "./rates.ts";
+
+export const SERIAL_RING_BYTES = 64 * 1024;
+/** Serial output the page keeps per VM (for the console and serialText()). */
+const SERIAL_LOG_LIMIT = 256 * 1024;
+const SAMPLE_MS = 1000;
+const SERIAL_POLL_MS = 30;
+/** A worker that does not answer a control call within this long is stopped by force. */
+const CALL_TIMEOUT_MS = 5000;
+
+/** Bytes of the shared buffers every VM has besides its RAM. */
+export const VM_BUFFER_BYTES =
+  SharedFramebuffer.bytesFor() + RecordRing.bytesFor(INPUT_RING_CAPACITY, INPUT_RECORD_INTS) + ByteRing.bytesFor(SERIAL_RING_BYTES) + CONTROL_BYTES;
+
+export interface VmRequest {
+  name: string;
+  /** What it boots, for the panel ("FreeDOS 7.22 floppy", "my.img"). */
+  guest: string;
+  memoryMiB: number;
+  cpuShare: number;
+  media: MediaFile[];
+  cmdline?: string;
+}
+
+export type VmStatus = "starting" | VmStateName | "destroyed";
+
+function timeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what}: the VM's worker did not answer within ${ms / 1000} s`)), ms);
+    p.then((v) => { clearTimeout(t); resolve(v); }, (e: unknown) => { clearTimeout(t); reject(e instanceof Error ? e : new Error(String(e))); });
+  });
+}
+
+/** Guest RAM a PC can have here: 1 MiB to 3 GiB, whole MiB. */
+function checkMemoryMiB(mib: number): void {
+  if (!Number.isInteger(mib) || mib < 1 || mib > 3072) {
+    throw new AllocationRefused(`memory must be a whole number of MiB from 1 to 3072, got ${mib}`);
+  }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class VmHandle {
+  status: VmStatus = "starting";
+  error: string | null = null;
+  notices: string[] = [];
+  details: VmDetails | null = null;
+  rates: Rates = ZERO_RATES;
+  serialLog = "";
+  /** Bumped on every change the UI shows. */
+  version = 0;
+
+  readonly control: ControlBlock;
+  readonly fb: SharedFramebuffer;
+  readonly input: RecordRing;
+  readonly serialOut: ByteRing;
+  private worker: Worker | null;
+  private remote: Comlink.Remote<VmWorkerApi> | null;
+  private readonly listeners = new Set<() => void>();
+  private readonly serialListeners = new Set<(bytes: Uint8Array) => void>();
+  private lastSample: { at: number; c: Counters } | null;
+  private detailsPending = false;
+
+  constructor(
+    readonly id: string,
+    readonly request: VmRequest,
+    private ramBuffer: SharedArrayBuffer,
+    private readonly manager: VmManager,
+  ) {
+    this.control = ControlBlock.create(request.cpuShare);
+    this.fb = SharedFramebuffer.create();
+    this.input = createInputRing();
+    this.serialOut = ByteRing.create(SERIAL_RING_BYTES);
+    this.worker = new Worker(new URL("../worker/vm-worker.ts", import.meta.url), { type: "module", name: `x86vm ${request.name}` });
+    this.worker.addEventListener("error", (e) => this.fail(`the VM's worker crashed: ${e.message || "script error"}`));
+    this.worker.addEventListener("messageerror", () => this.fail("the VM's worker sent a message the page could not read"));
+    this.remote = Comlink.wrap<VmWorkerApi>(this.worker);
+    // The first rates cover the time since creation (the counters start at zero).
+    this.lastSample = { at: performance.now(), c: this.counters() };
+  }
+
+  get name(): string { return this.request.name; }
+  /** Guest RAM in MiB. */
+  get memoryMiB(): number { return this.ramBuffer.byteLength / MiB; }
+  get cpuShare(): number { return this.control.share; }
+  get paused(): boolean { return this.control.pauseRequested; }
+  get alive(): boolean { return this.status !== "destroyed"; }
+
+  /** Memory this VM holds in the host budget. */
+  get held(): MemoryParts { return this.manager.allocator.holding(this.id) ?? { ram: 0, buffers: 0, media: 0 }; }
+
+  counters(): Counters { return readCounters(this.control.f64); }
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Receives serial output as it arrives (the console). */
+  onSerial(fn: (bytes: Uint8Array) => void): () => void {
+    this.serialListeners.add(fn);
+    return () => this.serialListeners.delete(fn);
+  }
+
+  changed(): void {
+    this.version++;
+    for (const l of this.listeners) l();
+    this.manager.changed();
+  }
+
+  // ---- Life cycle ----
+
+  async boot(): Promise<void> {
+    const remote = this.remote!;
+    const r = this.request;
+    const setup = {
+      id: this.id, name: r.name, ram: this.ramBuffer, control: this.control.buffer, framebuffer: this.fb.buffer,
+      input: this.input.buffer, serialOut: this.serialOut.buffer, media: r.media, cmdline: r.cmdline,
+      startTimeMs: Date.now(),
+    };
+    try {
+      await timeout(
+        remote.create(Comlink.transfer(setup, r.media.map((m) => m.bytes)), Comlink.proxy((e: VmEvent) => this.onEvent(e))),
+        30_000, "create",
+      );
+      await remote.start();
+      if (this.status === "starting") this.status = "booting";
+    } catch (e) {
+      this.fail(messageOf(e));
+    }
+    this.changed();
+    void this.refreshDetails();
+  }
+
+  private onEvent(e: VmEvent): void {
+    if (!this.alive) return;
+    switch (e.kind) {
+      case "failed": this.fail(e.message); return;
+      case "state": if (this.status !== "failed" || e.state !== "failed") this.status = e.state; break;
+      case "notice": this.notices = [...this.notices.slice(-4), e.message]; break;
+    }
+    if (e.kind === "state" && e.state !== "failed") this.error = null;
+    this.changed();
+  }
+
+  /** Marks the VM failed; the first message stands (a crash is followed by a timeout). */
+  fail(message: string): void {
+    if (!this.alive) return;
+    this.status = "failed";
+    this.error ??= message;
+    this.changed();
+  }
+
+  /** Stops using the CPU; resolves once the worker has parked. */
+  async pause(): Promise<void> {
+    this.control.pauseRequested = true;
+    this.changed();
+    if (this.remote && this.status !== "failed") await timeout(this.remote.pause(), CALL_TIMEOUT_MS, "pause");
+  }
+
+  resume(): void {
+    this.control.pauseRequested = false;
+    this.changed();
+  }
+
+  setCpuShare(percent: number): number {
+    const p = this.manager.allocator.setShare(this.id, percent);
+    this.control.share = p;
+    this.changed();
+    return p;
+  }
+
+  /** Power cycle: a fresh machine with the same memory and media. */
+  async reset(): Promise<void> {
+    if (!this.remote) return;
+    this.error = null;
+    this.lastSample = null;
+    await timeout(this.remote.reset(), CALL_TIMEOUT_MS, "reset");
+    this.changed();
+  }
+
+  /**
+   * Gives the VM another amount of RAM and restarts it. Refused (AllocationRefused, nothing
+   * changed) when the growth does not fit the budget or the browser cannot allocate it.
+   */
+  async resizeMemory(mib: number): Promise<void> {
+    if (!this.remote) throw new Error("the VM is gone");
+    checkMemoryMiB(mib);
+    const old = this.held.ram;
+    this.manager.allocator.resize(this.id, { ram: mib * MiB });
+    let ram: SharedArrayBuffer;
+    try {
+      ram = new SharedArrayBuffer(mib * MiB);
+    } catch (e) {
+      this.manager.allocator.resize(this.id, { ram: old });
+      throw new AllocationRefused(`the browser could not allocate ${formatBytes(mib * MiB)} for "${this.name}": ${messageOf(e)}`);
+    }
+    this.ramBuffer = ram;
+    this.error = null;
+    await timeout(this.remote.resize(ram), CALL_TIMEOUT_MS, "resize");
+    this.changed();
+  }
+
+  async insertMedia(file: MediaFile): Promise<void> {
+    if (!this.remote) throw new Error("the VM is gone");
+    const current = this.details?.media.find((m) => m.role === file.role)?.bytes ?? 0;
+    const held = this.held;
+    this.manager.allocator.resize(this.id, { media: Math.max(0, held.media - current) + file.bytes.byteLength });
+    try {
+      await timeout(this.remote.insertMedia(Comlink.transfer(file, [file.bytes])), CALL_TIMEOUT_MS, "insert");
+    } catch (e) {
+      this.manager.allocator.resize(this.id, { media: held.media });
+      throw e;
+    }
+    await this.refreshDetails();
+    this.changed();
+  }
+
+  async ejectMedia(role: MediaRole): Promise<void> {
+    if (!this.remote) return;
+    const had = this.details?.media.find((m) => m.role === role)?.bytes ?? 0;
+    await timeout(this.remote.ejectMedia(role), CALL_TIMEOUT_MS, "eject");
+    this.manager.allocator.resize(this.id, { media: Math.max(0, this.held.media - had) });
+    await this.refreshDetails();
+    this.changed();
+  }
+
+  /** Stops the VM and its worker and gives its memory back. */
+  async destroy(): Promise<void> {
+    if (!this.alive) return;
+    const remote = this.remote, worker = this.worker;
+    this.status = "destroyed";
+    this.remote = null;
+    this.worker = null;
+    try {
+      if (remote) await timeout(remote.destroy(), 2000, "destroy");
+    } catch {
+      // A worker that does not answer is terminated all the same.
+    }
+    remote?.[Comlink.releaseProxy]();
+    worker?.terminate();
+    this.manager.forget(this);
+  }
+
+  async screenText(): Promise<string | null> {
+    if (!this.remote) return null;
+    return timeout(this.remote.screenText(), CALL_TIMEOUT_MS, "screenText");
+  }
+
+  async refreshDetails(): Promise<VmDetails | null> {
+    if (!this.remote || this.detailsPending) return this.details;
+    this.detailsPending = true;
+    try {
+      this.details = await timeout(this.remote.details(), CALL_TIMEOUT_MS, "details");
+      this.changed();
+    } catch {
+      // Busy or gone: keep the last details.
+    } finally {
+      this.detailsPending = false;
+    }
+    return this.details;
+  }
+
+  // ---- Input (shared ring) ----
+
+  private send(kind: number, a = 0, b = 0, c = 0): boolean {
+    // A paused VM takes no input: keys pressed meanwhile would all arrive at once on resume.
+    if (!this.alive || (this.paused && kind !== IN_RELEASE_ALL)) return false;
+    const ok = this.input.push([kind, a, b, c]);
+    this.control.ring();
+    return ok;
+  }
+
+  /** Presses a key by KeyboardEvent.code; false for a key the PC keyboard does not have. */
+  keyDown(code: string): boolean {
+    const i = keyIndex(code);
+    return i >= 0 && this.send(IN_KEY_DOWN, i);
+  }
+
+  keyUp(code: string): boolean {
+    const i = keyIndex(code);
+    return i >= 0 && this.send(IN_KEY_UP, i);
+  }
+
+  releaseKeys(): void { this.send(IN_RELEASE_ALL); }
+
+  mouseMove(dx: number, dy: number, wheel = 0): void { this.send(IN_MOUSE_MOVE, dx, dy, wheel); }
+  mouseButtons(mask: number): void { this.send(IN_MOUSE_BUTTONS, mask); }
+
+  /** Presses and releases Ctrl+Alt+Del. */
+  async ctrlAltDel(): Promise<void> {
+    for (const c of ["ControlLeft", "AltLeft", "Delete"]) this.keyDown(c);
+    await new Promise((r) => setTimeout(r, 100));
+    for (const c of ["Delete", "AltLeft", "ControlLeft"]) this.keyUp(c);
+  }
+
+  /** Types text on a US keyboard, a key every `delayMs`. Characters without a key are skipped. */
+  async typeText(text: string, delayMs = 25): Promise<number> {
+    let skipped = 0;
+    for (const ch of text.replace(/\r\n/g, "\r")) {
+      const k = keyForChar(ch);
+      if (!k) { skipped++; continue; }
+      if (k.shift) this.keyDown("ShiftLeft");
+      this.keyDown(k.code);
+      this.keyUp(k.code);
+      if (k.shift) this.keyUp("ShiftLeft");
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+    return skipped;
+  }
+
+  /** Sends text to COM1's receiver (the console's keystrokes). */
+  sendSerial(data: string | Uint8Array): void {
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    for (const b of bytes) this.send(IN_SERIAL, b);
+  }
+
+  // ---- Periodic work (the manager calls these) ----
+
+  pollSerial(): void {
+    if (this.serialOut.size === 0) return;
+    const bytes = this.serialOut.read();
+    let s = "";
+    for (const b of bytes) s += String.fromCharCode(b);
+    this.serialLog = (this.serialLog + s).slice(-SERIAL_LOG_LIMIT);
+    for (const l of this.serialListeners) l(bytes);
+  }
+
+  sample(now: number): void {
+    const c = this.counters();
+    if (this.lastSample) this.rates = ratesBetween(this.lastSample.c, c, now - this.lastSample.at);
+    this.lastSample = { at: now, c };
+    const s = this.control.stateName;
+    if (this.status !== "failed" && this.status !== "starting" && s !== this.status && s !== "failed") this.status = s;
+    this.changed();
+    void this.refreshDetails();
+  }
+}
+
+export class VmManager {
+  readonly allocator: HostAllocator;
+  readonly vms: VmHandle[] = [];
+  version = 0;
+  private seq = 0;
+  private readonly listeners = new Set<() => void>();
+  private timers: ReturnType<typeof setInterval>[] = [];
+
+  constructor(budgetBytes: number) {
+    this.allocator = new HostAllocator(budgetBytes);
+  }
+
+  /** Starts the periodic sampling and serial polling. */
+  startTimers(): void {
+    if (this.timers.length) return;
+    this.timers.push(setInterval(() => { const now = performance.now(); for (const vm of this.vms) vm.sample(now); }, SAMPLE_MS));
+    this.timers.push(setInterval(() => { for (const vm of this.vms) vm.pollSerial(); }, SERIAL_POLL_MS));
+  }
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  changed(): void {
+    this.version++;
+    for (const l of this.listeners) l();
+  }
+
+  setBudget(bytes: number): void {
+    this.allocator.setBudget(bytes);
+    this.changed();
+  }
+
+  /**
+   * Creates and boots a VM. Throws AllocationRefused, with nothing created, when it does not
+   * fit the budget or the browser cannot allocate its memory. A VM that then fails to boot
+   * (bad image) stays in the list with its error.
+   */
+  async create(req: VmRequest): Promise<VmHandle> {
+    const name = req.name.trim() || `VM ${this.seq + 1}`;
+    checkMemoryMiB(req.memoryMiB);
+    const id = `vm${++this.seq}`;
+    const parts: MemoryParts = {
+      ram: req.memoryMiB * MiB,
+      buffers: VM_BUFFER_BYTES,
+      media: req.media.reduce((n, m) => n + m.bytes.byteLength, 0),
+    };
+    this.allocator.reserve(id, `"${name}"`, parts, req.cpuShare);
+    let vm: VmHandle;
+    try {
+      const ram = new SharedArrayBuffer(parts.ram);
+      vm = new VmHandle(id, { ...req, name }, ram, this);
+    } catch (e) {
+      this.allocator.release(id);
+      throw new AllocationRefused(`the browser could not allocate ${formatBytes(totalOf(parts))} for "${name}": ${messageOf(e)}`);
+    }
+    this.vms.push(vm);
+    this.changed();
+    await vm.boot();
+    return vm;
+  }
+
+  /** Called by a VmHandle once it is destroyed. */
+  forget(vm: VmHandle): void {
+    const i = this.vms.indexOf(vm);
+    if (i >= 0) this.vms.splice(i, 1);
+    this.allocator.release(vm.id);
+    this.changed();
+  }
+
+  byId(id: string): VmHandle | undefined {
+    return this.vms.find((v) => v.id === id);
+  }
+}

@@ -1,0 +1,163 @@
+// The guest catalog and the "new VM" form: a guest from the server's catalog, or the user's
+// own image (floppy, hard disk, CD, or a Linux kernel with an initrd) opened from disk.
+import { useEffect, useState } from "react";
+import { AllocationRefused } from "../host/allocator.ts";
+import { fetchCatalog, fetchGuestMedia, guessImageKind, readUserFile, type OwnImageKind } from "../host/catalog.ts";
+import type { VmManager } from "../host/vm-host.ts";
+import type { Catalog } from "../shared/catalog.ts";
+import { FEATURES } from "../shared/features.ts";
+import type { MediaFile } from "../shared/protocol.ts";
+
+const OWN = "own";
+const KIND_LABELS: Record<OwnImageKind, string> = {
+  floppy: "floppy image (A:)", hdd: "hard disk image", cdrom: "CD image (.iso)", linux: "Linux kernel + initrd",
+};
+
+export function NewVmForm({ manager }: { manager: VmManager }) {
+  const [catalog, setCatalog] = useState<Catalog | null>(null);
+  const [catalogError, setCatalogError] = useState<string | null>(null);
+  const [choice, setChoice] = useState<string>("");
+  const [kind, setKind] = useState<OwnImageKind>("floppy");
+  const [image, setImage] = useState<File | null>(null);
+  const [initrd, setInitrd] = useState<File | null>(null);
+  const [cmdline, setCmdline] = useState("console=ttyS0");
+  const [memory, setMemory] = useState("32");
+  const [share, setShare] = useState("100");
+  const [name, setName] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    fetchCatalog().then((c) => {
+      setCatalog(c);
+      const first = c.entries.find((e) => e.available);
+      setChoice((cur) => cur || (first ? first.id : OWN));
+      if (first) setMemory(String(first.memoryMiB));
+    }, (e: unknown) => {
+      setCatalogError(e instanceof Error ? e.message : String(e));
+      setChoice((cur) => cur || OWN);
+    });
+  }, []);
+
+  const entry = catalog?.entries.find((e) => e.id === choice);
+
+  const pick = (id: string) => {
+    setChoice(id);
+    setError(null);
+    const e = catalog?.entries.find((x) => x.id === id);
+    if (e) setMemory(String(e.memoryMiB));
+  };
+
+  const onImage = (f: File | null) => {
+    setImage(f);
+    if (f) setKind(guessImageKind(f.name, f.size));
+  };
+
+  const create = async () => {
+    setError(null);
+    setBusy(true);
+    try {
+      let media: MediaFile[];
+      let guest: string;
+      let cmd: string | undefined;
+      if (choice === OWN) {
+        if (!image) throw new Error(kind === "linux" ? "choose a kernel file" : "choose an image file");
+        guest = image.name;
+        if (kind === "linux") {
+          media = [await readUserFile(image, "kernel")];
+          if (initrd) { media.push(await readUserFile(initrd, "initrd")); guest += ` + ${initrd.name}`; }
+          cmd = cmdline;
+        } else {
+          media = [await readUserFile(image, kind === "floppy" ? "fda" : kind === "hdd" ? "hda" : "cdrom")];
+        }
+      } else {
+        if (!entry) throw new Error("choose a guest");
+        media = await fetchGuestMedia(entry);
+        guest = entry.title;
+        cmd = entry.cmdline;
+      }
+      await manager.create({ name, guest, memoryMiB: Number(memory), cpuShare: Number(share), media, cmdline: cmd });
+      // Clear the name for the next VM, unless the user already typed another one meanwhile.
+      setName((cur) => (cur === name ? "" : cur));
+    } catch (e) {
+      setError(e instanceof AllocationRefused ? `Refused: ${e.message}` : e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="new-vm" aria-label="New VM">
+      <h2>New VM</h2>
+      <form onSubmit={(e) => { e.preventDefault(); void create(); }}>
+        <label>
+          Guest
+          <select value={choice} onChange={(e) => pick(e.currentTarget.value)} data-testid="guest">
+            {catalog?.entries.map((e) => (
+              <option key={e.id} value={e.id} disabled={!e.available}>
+                {e.title}{e.available ? "" : " (not on this server)"}
+              </option>
+            ))}
+            <option value={OWN}>Your own image…</option>
+          </select>
+        </label>
+        {entry && <p className="hint">{entry.description}</p>}
+        {entry && !entry.available && <p className="hint">Missing: {entry.missing.join("; ")}</p>}
+        {entry?.files.some((f) => f.role === "kernel") && !FEATURES.linuxLoader && (
+          <p className="hint">This build has no Linux loader yet: the VM will show the error.</p>
+        )}
+        {entry?.files.some((f) => f.role === "kernel") && FEATURES.linuxLoader && !FEATURES.linuxBoot && (
+          <p className="hint">Linux support is still being finished in this build: the guest may not reach its shell yet.</p>
+        )}
+        {catalogError && <p className="hint">{catalogError}</p>}
+        {catalog && catalog.entries.some((e) => !e.available) && (
+          <p className="hint">Guest images are read from <code>{catalog.guestsDir}</code> on the server.</p>
+        )}
+
+        {choice === OWN && (
+          <fieldset>
+            <label>
+              {kind === "linux" ? "Kernel" : "Image"}
+              <input type="file" data-testid="own-image" onChange={(e) => onImage(e.currentTarget.files?.[0] ?? null)} />
+            </label>
+            <label>
+              Kind
+              <select value={kind} onChange={(e) => setKind(e.currentTarget.value as OwnImageKind)} data-testid="own-kind">
+                {(Object.keys(KIND_LABELS) as OwnImageKind[]).map((k) => <option key={k} value={k}>{KIND_LABELS[k]}</option>)}
+              </select>
+            </label>
+            {kind === "linux" && (
+              <>
+                <label>
+                  Initrd
+                  <input type="file" data-testid="own-initrd" onChange={(e) => setInitrd(e.currentTarget.files?.[0] ?? null)} />
+                </label>
+                <label>
+                  Command line
+                  <input type="text" value={cmdline} onChange={(e) => setCmdline(e.currentTarget.value)} />
+                </label>
+              </>
+            )}
+          </fieldset>
+        )}
+
+        <div className="row">
+          <label>
+            Memory
+            <input type="number" min={1} max={3072} value={memory} onChange={(e) => setMemory(e.currentTarget.value)} data-testid="new-memory" /> MiB
+          </label>
+          <label>
+            CPU share
+            <input type="number" min={1} max={100} value={share} onChange={(e) => setShare(e.currentTarget.value)} data-testid="new-share" /> %
+          </label>
+          <label>
+            Name
+            <input type="text" value={name} placeholder={`VM ${manager.vms.length + 1}`} onChange={(e) => setName(e.currentTarget.value)} data-testid="new-name" />
+          </label>
+          <button type="submit" disabled={busy || !crossOriginIsolated} data-testid="create">{busy ? "Creating…" : "Create"}</button>
+        </div>
+        {error && <p className="create-error" role="alert" data-testid="create-error">{error}</p>}
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,137 @@
+// The VM loop without a browser: the runner driven the way the worker entry drives it, with
+// the same shared buffers the page makes, on tiny boot floppies built here.
+import { afterEach, describe, expect, it } from "vitest";
+import { CNT_BUSY_MS, CNT_INSTRET, ControlBlock, VM_STATE_PAUSED } from "../shared/control.ts";
+import { SharedFramebuffer } from "../shared/framebuffer.ts";
+import { createInputRing } from "../shared/input.ts";
+import type { MediaFile, VmEvent, VmSetup } from "../shared/protocol.ts";
+import { ByteRing } from "../shared/rings.ts";
+import { VmRunner } from "./runner.ts";
+
+function floppy(code: string, size = 1474560): ArrayBuffer {
+  const img = new Uint8Array(size);
+  for (let i = 0; i < code.length / 2; i++) img[i] = parseInt(code.slice(i * 2, i * 2 + 2), 16);
+  img[510] = 0x55;
+  img[511] = 0xaa;
+  return img.buffer;
+}
+// See e2e/helpers.ts for the source of these two boot sectors.
+const SPIN = "31c08ed8be1a7cb40ebb0700ac84c07404cd10ebf74001c3ebfb" + [..."spin\0"].map((c) => c.charCodeAt(0).toString(16).padStart(2, "0")).join("");
+const TRIPLE_FAULT = "fa31c08ed80f011e147c0f20c00c010f22c0ccf4000000000000";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Vm { runner: VmRunner; ctl: ControlBlock; fb: SharedFramebuffer; events: VmEvent[] }
+
+const live: VmRunner[] = [];
+afterEach(async () => { for (const r of live.splice(0)) await r.destroy(); });
+
+function prepare(media: MediaFile[], share = 100): Vm & { setup: VmSetup } {
+  const ctl = ControlBlock.create(share);
+  const fb = SharedFramebuffer.create();
+  const setup: VmSetup = {
+    id: "t", name: "t", ram: new SharedArrayBuffer(4 << 20), control: ctl.buffer, framebuffer: fb.buffer,
+    input: createInputRing().buffer, serialOut: ByteRing.create(1024).buffer, media, startTimeMs: 0,
+  };
+  const runner = new VmRunner();
+  live.push(runner);
+  return { runner, ctl, fb, events: [], setup };
+}
+
+async function make(media: MediaFile[], share = 100): Promise<Vm> {
+  const vm = prepare(media, share);
+  await vm.runner.create(vm.setup, (e) => vm.events.push(e));
+  return vm;
+}
+
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await sleep(10);
+  }
+}
+
+describe("VmRunner", () => {
+  it("runs a guest, publishes its screen, pauses without running, and resumes", async () => {
+    const vm = await make([{ role: "fda", name: "spin.img", bytes: floppy(SPIN) }]);
+    vm.runner.start();
+    await until(() => vm.runner.screenText()?.includes("spin") === true);
+    await until(() => vm.fb.frames > 0);
+    expect(vm.fb.size()).toEqual({ width: 720, height: 400 });
+    expect(vm.ctl.f64[CNT_INSTRET]).toBeGreaterThan(0);
+
+    vm.ctl.pauseRequested = true;
+    await vm.runner.pause();
+    expect(vm.ctl.state).toBe(VM_STATE_PAUSED);
+    const i0 = vm.ctl.f64[CNT_INSTRET];
+    await sleep(200);
+    expect(vm.ctl.f64[CNT_INSTRET]).toBe(i0);
+    expect(vm.runner.details().state).toBe("paused");
+
+    vm.runner.resume();
+    await until(() => vm.ctl.f64[CNT_INSTRET] > i0);
+    expect(vm.events.some((e) => e.kind === "state" && e.state === "running")).toBe(true);
+  });
+
+  it("keeps a capped VM's CPU use near its share", async () => {
+    const vm = await make([{ role: "fda", name: "spin.img", bytes: floppy(SPIN) }], 25);
+    vm.runner.start();
+    await sleep(200);
+    const b0 = vm.ctl.f64[CNT_BUSY_MS], t0 = performance.now();
+    await sleep(1000);
+    const use = (vm.ctl.f64[CNT_BUSY_MS] - b0) / (performance.now() - t0);
+    expect(use).toBeGreaterThan(0.1);
+    expect(use).toBeLessThan(0.4);
+  });
+
+  it("reports a triple fault as a failure, and reset power-cycles the machine", async () => {
+    const vm = await make([{ role: "fda", name: "tf.img", bytes: floppy(TRIPLE_FAULT) }]);
+    vm.runner.start();
+    await until(() => vm.events.some((e) => e.kind === "failed"));
+    const failed = vm.events.find((e) => e.kind === "failed") as { message: string };
+    expect(failed.message).toMatch(/the guest stopped the machine: triple fault/);
+    expect(vm.runner.details()).toMatchObject({ state: "failed", error: failed.message });
+    await vm.runner.reset();
+    await until(() => vm.events.filter((e) => e.kind === "failed").length === 2);
+  });
+
+  it("refuses a bad image with a message that names it, and an unsupported kernel", async () => {
+    await expect(make([{ role: "fda", name: "short.img", bytes: new ArrayBuffer(1000) }]))
+      .rejects.toThrow(/short\.img cannot be the floppy A:: a floppy image of 1000 bytes is not a standard format/);
+    await expect(make([])).rejects.toThrow(/nothing to boot/);
+    await expect(make([{ role: "kernel", name: "bzImage", bytes: new ArrayBuffer(4096) }]))
+      .rejects.toThrow(/bzImage/);
+  });
+
+  it("boots a VM whose image was bad once a good one is inserted and it is reset", async () => {
+    const vm = prepare([{ role: "fda", name: "short.img", bytes: new ArrayBuffer(1000) }]);
+    await expect(vm.runner.create(vm.setup, (e) => vm.events.push(e))).rejects.toThrow(/short\.img/);
+    expect(vm.runner.details()).toMatchObject({ state: "failed", machine: false });
+    await vm.runner.insertMedia({ role: "fda", name: "spin.img", bytes: floppy(SPIN) });
+    await vm.runner.reset();
+    await until(() => vm.runner.screenText()?.includes("spin") === true);
+    expect(vm.runner.details()).toMatchObject({ state: "running", error: null, machine: true });
+  });
+
+  it("inserts and ejects floppies, refusing a bad one without touching the machine", async () => {
+    const vm = await make([{ role: "fda", name: "spin.img", bytes: floppy(SPIN) }]);
+    vm.runner.start();
+    await vm.runner.insertMedia({ role: "fdb", name: "b.img", bytes: floppy("", 737280) });
+    expect(vm.runner.details().media.map((m) => m.name)).toEqual(["spin.img", "b.img"]);
+    await expect(vm.runner.insertMedia({ role: "fdb", name: "odd.img", bytes: new ArrayBuffer(12345) })).rejects.toThrow(/odd\.img/);
+    await vm.runner.ejectMedia("fdb");
+    expect(vm.runner.details().media.map((m) => m.name)).toEqual(["spin.img"]);
+  });
+
+  it("stops for good on destroy", async () => {
+    const vm = await make([{ role: "fda", name: "spin.img", bytes: floppy(SPIN) }]);
+    vm.runner.start();
+    await sleep(50);
+    await vm.runner.destroy();
+    const i = vm.ctl.f64[CNT_INSTRET];
+    await sleep(100);
+    expect(vm.ctl.f64[CNT_INSTRET]).toBe(i);
+    expect(vm.runner.details().state).toBe("stopped");
+  });
+});

@@ -1,0 +1,411 @@
+// One VM's life inside its worker: builds the PC, runs it in time slices, and talks to the page
+// through the shared buffers (control block, framebuffer, input and serial rings).
+//
+// The loop, one turn at a time:
+//   - paused, failed or stopped: wait on the doorbell with no timeout (no CPU use at all);
+//   - owing sleep for its CPU share: sleep it off (the doorbell cuts a sleep short);
+//   - otherwise drain input, run SLICE_NS of machine time, publish counters and, at most
+//     60 times a second and only when the picture changed, a frame; then sleep if the guest
+//     is idle (HLT until a timer), else give queued messages a turn.
+// A VM capped at S percent that ran B ms owes B * (100 - S) / S ms of sleep; idle sleep pays
+// the debt too, so an idle guest is never put to sleep twice.
+//
+// The machine runs on the realtime clock; the host time it sees stops while the VM is paused,
+// so a paused guest does not find its timers hours late when it resumes.
+
+import { EXIT_COUNT, type RunResult } from "@x86vm/core";
+import type { PcMachine } from "@x86vm/devices";
+import {
+  CNT_BUSY_MS, CNT_EXITS, CNT_GUEST_NS, CNT_INSTRET, CNT_RUN_MS, CNT_UPDATED_AT, CTL_DOORBELL, ControlBlock,
+  VM_STATE_BOOTING, VM_STATE_FAILED, VM_STATE_NAMES, VM_STATE_PAUSED, VM_STATE_RUNNING, VM_STATE_STOPPED,
+} from "../shared/control.ts";
+import { SharedFramebuffer } from "../shared/framebuffer.ts";
+import {
+  IN_KEY_DOWN, IN_KEY_UP, IN_MOUSE_BUTTONS, IN_MOUSE_MOVE, IN_RELEASE_ALL, IN_SERIAL, INPUT_RECORD_INTS, KEY_CODES,
+} from "../shared/input.ts";
+import type { MediaFile, MediaRole, VmDetails, VmEvent, VmSetup } from "../shared/protocol.ts";
+import { ByteRing, RecordRing } from "../shared/rings.ts";
+import { buildMachine, diskFor, MediaError } from "./machine-factory.ts";
+import { findCom1, type SerialPort } from "./serial-hook.ts";
+import { parkOn, sleepOn, yieldToEvents } from "./wait.ts";
+
+/** Machine time run between looks at the control block and the input ring. */
+export const SLICE_NS = 10e6;
+const FRAME_INTERVAL_MS = 1000 / 60;
+/** Longest single sleep: frames (cursor blink) and counters stay fresh while idle. */
+const MAX_SLEEP_MS = 50;
+/** Sleep owed is capped, so a share raised from 1% takes effect within a second. */
+const MAX_DEBT_MS = 1000;
+/** Serial bytes held for a receiver that is full. */
+const SERIAL_IN_LIMIT = 4096;
+
+function describe(e: unknown): string {
+  if (e instanceof Error) return e.message || e.name;
+  return String(e);
+}
+
+export class VmRunner {
+  private setup: VmSetup | null = null;
+  private pc: PcMachine | null = null;
+  private ctl!: ControlBlock;
+  private fb!: SharedFramebuffer;
+  private input!: RecordRing;
+  private serialOut!: ByteRing;
+  private serial: SerialPort | null = null;
+  private readonly serialIn: number[] = [];
+  private onEvent: (e: VmEvent) => void = () => {};
+  private media: MediaFile[] = [];
+
+  private loopDone: Promise<void> | null = null;
+  private destroyed = false;
+  private error: string | null = null;
+  /** Why the guest stopped on its own (HLT with interrupts off), or null. */
+  private stopped: string | null = null;
+  private readonly parkWaiters: (() => void)[] = [];
+  /** True while the loop is not running the machine (parked, failed, stopped, ended). */
+  private parked = true;
+
+  // Host time as the VM sees it: wall time less the time spent paused.
+  private readonly bornAt = performance.now();
+  private pausedTotalMs = 0;
+  private pausedAt = -1;
+
+  private debtMs = 0;
+  private busyMs = 0;
+  /** Counters of machines before the last reset, so the page's counters never go back. */
+  private baseInstret = 0;
+  private baseGuestNs = 0;
+  private readonly baseExits = new Float64Array(EXIT_COUNT);
+
+  private lastFrameAt = -Infinity;
+  private lastStamp = NaN;
+  private lastWidth = 0;
+  private lastHeight = 0;
+  private textMode = true;
+  private warnedSize = false;
+  private readonly rec = new Int32Array(INPUT_RECORD_INTS);
+
+  /** Host ms since the VM was created, not counting pauses. */
+  readonly runClock = (): number => {
+    const now = performance.now();
+    return now - this.bornAt - this.pausedTotalMs - (this.pausedAt >= 0 ? now - this.pausedAt : 0);
+  };
+
+  // ---- Control (called through comlink) ----
+
+  async create(setup: VmSetup, onEvent: (e: VmEvent) => void): Promise<void> {
+    if (this.setup) throw new Error("this worker already has a VM");
+    this.setup = setup;
+    this.onEvent = onEvent;
+    this.ctl = new ControlBlock(setup.control);
+    this.fb = new SharedFramebuffer(setup.framebuffer);
+    this.input = new RecordRing(setup.input, INPUT_RECORD_INTS);
+    this.serialOut = new ByteRing(setup.serialOut);
+    this.media = [...setup.media];
+    this.ctl.state = VM_STATE_BOOTING;
+    try {
+      this.powerOn();
+    } catch (e) {
+      const msg = e instanceof MediaError ? e.message : `cannot build the machine: ${describe(e)}`;
+      this.fail(msg);
+      throw new Error(msg);
+    }
+  }
+
+  start(): void {
+    if (!this.setup) throw new Error("create the VM first");
+    this.loopDone ??= this.loop();
+  }
+
+  async pause(): Promise<void> {
+    if (!this.setup) return;
+    this.ctl.pauseRequested = true;
+    if (this.parked) return;
+    await new Promise<void>((resolve) => this.parkWaiters.push(resolve));
+  }
+
+  resume(): void {
+    if (this.setup) this.ctl.pauseRequested = false;
+  }
+
+  async reset(): Promise<void> {
+    if (!this.setup || this.destroyed) return;
+    this.account();
+    this.error = null;
+    this.stopped = null;
+    try {
+      this.powerOn();
+      this.setState(VM_STATE_BOOTING);
+      this.publishFrame(true);
+    } catch (e) {
+      this.fail(e instanceof MediaError ? e.message : `cannot build the machine: ${describe(e)}`);
+    }
+    this.loopDone ??= this.loop(); // a VM whose first power-on failed has no loop yet
+    this.ctl.ring();
+  }
+
+  async resize(ram: SharedArrayBuffer): Promise<void> {
+    if (!this.setup || this.destroyed) return;
+    this.setup = { ...this.setup, ram };
+    await this.reset();
+  }
+
+  async destroy(): Promise<void> {
+    this.destroyed = true;
+    if (!this.setup) return;
+    this.ctl.ring();
+    await this.loopDone;
+    this.pc = null;
+    this.ctl.state = VM_STATE_STOPPED;
+  }
+
+  async insertMedia(file: MediaFile): Promise<void> {
+    const disk = diskFor(file); // refuses a bad image before anything changes
+    this.media = this.media.filter((m) => m.role !== file.role);
+    this.media.push(file);
+    const pc = this.pc;
+    if (pc && (file.role === "fda" || file.role === "fdb")) {
+      pc.insertFloppy(file.role === "fda" ? 0 : 1, disk);
+      this.onEvent({ kind: "notice", message: `${file.name} inserted in floppy ${file.role === "fda" ? "A:" : "B:"}` });
+    } else {
+      this.onEvent({ kind: "notice", message: `${file.name} will be attached at the next reset` });
+    }
+  }
+
+  async ejectMedia(role: MediaRole): Promise<void> {
+    const had = this.media.find((m) => m.role === role);
+    this.media = this.media.filter((m) => m.role !== role);
+    const pc = this.pc;
+    if (pc && (role === "fda" || role === "fdb")) pc.ejectFloppy(role === "fda" ? 0 : 1);
+    if (had) this.onEvent({ kind: "notice", message: `${had.name} ejected` });
+  }
+
+  details(): VmDetails {
+    const pc = this.pc;
+    let overlayBytes = 0;
+    if (pc) for (const d of [...pc.floppies, ...pc.hardDisks]) if (d) overlayBytes += d.overlay.size * 512;
+    const size = pc ? pc.vga.displaySize() : { width: 0, height: 0 };
+    return {
+      state: this.setup ? this.ctl.stateName : "booting",
+      error: this.error ?? this.stopped,
+      machine: pc !== null,
+      display: { ...size, text: pc ? pc.vga.textScreen() !== null : false },
+      overlayBytes,
+      mediaBytes: this.media.reduce((n, m) => n + m.bytes.byteLength, 0),
+      unsupportedBios: pc ? Object.fromEntries(pc.bios.unsupported) : {},
+      serial: this.serial !== null,
+      media: this.media.map((m) => ({ role: m.role, name: m.name, bytes: m.bytes.byteLength })),
+    };
+  }
+
+  screenText(): string | null {
+    const rows = this.pc?.textRows();
+    return rows ? rows.join("\n") : null;
+  }
+
+  // ---- The machine ----
+
+  private powerOn(): void {
+    const setup = this.setup!;
+    new Uint8Array(setup.ram).fill(0);
+    this.pc = buildMachine({
+      ram: setup.ram, media: this.media, cmdline: setup.cmdline, startTimeMs: setup.startTimeMs, hostMs: this.runClock,
+    });
+    this.serial = findCom1(this.pc);
+    this.serial?.setSink((b) => { this.serialOut.writeByte(b); });
+    this.lastStamp = NaN;
+    this.debtMs = 0;
+  }
+
+  /** Adds the current machine's counters to the base before it is replaced. */
+  private account(): void {
+    const pc = this.pc;
+    if (!pc) return;
+    this.baseInstret += pc.machine.cpu.instret;
+    this.baseGuestNs += pc.machine.clock.now();
+    const c = pc.machine.io.counts;
+    for (let i = 0; i < EXIT_COUNT; i++) this.baseExits[i] += c[i];
+    this.pc = null;
+  }
+
+  private setState(s: number): void {
+    if (this.ctl.state === s) return;
+    this.ctl.state = s;
+    this.onEvent({ kind: "state", state: VM_STATE_NAMES[s] });
+  }
+
+  private fail(message: string): void {
+    this.error = message;
+    this.ctl.state = VM_STATE_FAILED;
+    this.onEvent({ kind: "failed", message });
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.destroyed) {
+      this.ctl.beat();
+      try {
+        await this.turn();
+      } catch (e) {
+        // Anything the machine throws outside pc.run (drawing the screen, a device callback)
+        // stops this VM like an emulator error inside it would.
+        this.fail(`emulator error: ${describe(e)}`);
+      }
+    }
+    this.park();
+  }
+
+  /** One turn of the loop (see the top of the file). */
+  private async turn(): Promise<void> {
+    const ctl = this.ctl;
+    if (this.pc === null || this.error !== null || this.stopped !== null) {
+      this.park();
+      await this.waitWhile(() => this.pc === null || this.error !== null || this.stopped !== null);
+      return;
+    }
+    if (ctl.pauseRequested) { await this.parkPaused(); return; }
+    if (this.debtMs >= 1) {
+      this.debtMs -= await this.sleep(Math.min(this.debtMs, MAX_SLEEP_MS), ctl.doorbell);
+      this.publishFrame(false);
+      return;
+    }
+    this.parked = false;
+    await this.slice(this.pc);
+  }
+
+  /** One time slice of the running machine, then a sleep or a turn for messages. */
+  private async slice(pc: PcMachine): Promise<void> {
+    const ctl = this.ctl;
+    this.setState(VM_STATE_RUNNING);
+    const seen = ctl.doorbell;
+    this.drainInput(pc);
+    const t0 = performance.now();
+    let r: RunResult;
+    try {
+      r = pc.run(SLICE_NS);
+    } catch (e) {
+      this.updateCounters(pc);
+      this.publishFrame(true);
+      this.fail(`emulator error: ${describe(e)}`);
+      return;
+    }
+    const t1 = performance.now();
+    const busy = t1 - t0;
+    this.busyMs += busy;
+    this.updateCounters(pc);
+    this.publishFrame(false, t1);
+    if (r.kind === "shutdown") {
+      this.publishFrame(true);
+      this.fail(`the guest stopped the machine: ${r.reason}`);
+      return;
+    }
+    if (r.kind === "halted-forever") {
+      this.publishFrame(true);
+      this.stopped = "the guest halted with interrupts disabled; nothing can wake it (reset to start again)";
+      this.setState(VM_STATE_STOPPED);
+      this.onEvent({ kind: "notice", message: this.stopped });
+      return;
+    }
+    const share = ctl.share;
+    if (share < 100) this.debtMs = Math.min(MAX_DEBT_MS, this.debtMs + (busy * (100 - share)) / share);
+    if (r.kind === "idle") {
+      const waitMs = Math.min((r.untilNs - pc.machine.clock.now()) / 1e6, MAX_SLEEP_MS);
+      if (waitMs > 0.25) {
+        this.debtMs = Math.max(0, this.debtMs - (await this.sleep(waitMs, seen)));
+        return;
+      }
+    }
+    await yieldToEvents();
+  }
+
+  /** Sleeps up to `ms`, less if the doorbell rings (or rang since `seen`). Returns ms slept. */
+  private async sleep(ms: number, seen: number): Promise<number> {
+    const t0 = performance.now();
+    await sleepOn(this.ctl.i32, CTL_DOORBELL, seen, ms);
+    return performance.now() - t0;
+  }
+
+  /** Waits on the doorbell, without a timeout, for as long as `cond` holds. */
+  private async waitWhile(cond: () => boolean): Promise<void> {
+    for (;;) {
+      const seen = this.ctl.doorbell;
+      if (this.destroyed || !cond()) return;
+      await parkOn(this.ctl.i32, CTL_DOORBELL, seen, Infinity);
+    }
+  }
+
+  private async parkPaused(): Promise<void> {
+    this.pausedAt = performance.now();
+    if (this.pc) this.updateCounters(this.pc);
+    this.publishFrame(true);
+    this.setState(VM_STATE_PAUSED);
+    this.park();
+    if (this.pc) this.pc.keyboard.releaseAll();
+    await this.waitWhile(() => this.ctl.pauseRequested && this.pc !== null && this.error === null);
+    this.pausedTotalMs += performance.now() - this.pausedAt;
+    this.pausedAt = -1;
+    this.debtMs = 0;
+  }
+
+  /** The machine is not running: answer every pause() waiting for that. */
+  private park(): void {
+    this.parked = true;
+    for (const r of this.parkWaiters.splice(0)) r();
+  }
+
+  // ---- Shared buffers ----
+
+  private drainInput(pc: PcMachine): void {
+    const rec = this.rec;
+    while (this.input.pop(rec)) {
+      switch (rec[0]) {
+        case IN_KEY_DOWN: { const c = KEY_CODES[rec[1]]; if (c) pc.keyboard.pressKey(c); break; }
+        case IN_KEY_UP: { const c = KEY_CODES[rec[1]]; if (c) pc.keyboard.releaseKey(c); break; }
+        case IN_RELEASE_ALL: pc.keyboard.releaseAll(); break;
+        case IN_MOUSE_MOVE: pc.mouse.move(rec[1], rec[2], rec[3]); break;
+        case IN_MOUSE_BUTTONS: pc.mouse.setButtons(rec[1]); break;
+        case IN_SERIAL: if (this.serial && this.serialIn.length < SERIAL_IN_LIMIT) this.serialIn.push(rec[1] & 0xff); break;
+      }
+    }
+    if (this.serial && this.serialIn.length > 0) {
+      const n = this.serial.send(this.serialIn);
+      if (n > 0) this.serialIn.splice(0, n);
+    }
+  }
+
+  private updateCounters(pc: PcMachine): void {
+    const f = this.ctl.f64, m = pc.machine;
+    f[CNT_INSTRET] = this.baseInstret + m.cpu.instret;
+    f[CNT_GUEST_NS] = this.baseGuestNs + m.clock.now();
+    f[CNT_BUSY_MS] = this.busyMs;
+    f[CNT_RUN_MS] = this.runClock();
+    f[CNT_UPDATED_AT] = performance.timeOrigin + performance.now();
+    const c = m.io.counts;
+    for (let i = 0; i < EXIT_COUNT; i++) f[CNT_EXITS + i] = this.baseExits[i] + c[i];
+  }
+
+  /** Draws the VGA picture into the shared framebuffer if it changed (or `force`). */
+  private publishFrame(force: boolean, now = performance.now()): void {
+    const pc = this.pc;
+    if (!pc) return;
+    if (!force && now - this.lastFrameAt < FRAME_INTERVAL_MS) return;
+    const vga = pc.vga;
+    const stamp = vga.displayStamp();
+    const { width, height } = vga.displaySize();
+    const resized = width !== this.lastWidth || height !== this.lastHeight;
+    if (stamp === this.lastStamp && !resized) return;
+    this.lastFrameAt = now;
+    this.lastStamp = stamp;
+    if (resized) {
+      this.lastWidth = width;
+      this.lastHeight = height;
+      this.textMode = vga.textScreen() !== null;
+    }
+    if (!this.fb.fits(width, height)) {
+      if (!this.warnedSize) this.onEvent({ kind: "notice", message: `the guest's ${width}x${height} picture is larger than the screen buffer` });
+      this.warnedSize = true;
+      return;
+    }
+    vga.render(this.fb.beginWrite(width, height));
+    this.fb.endWrite(this.textMode);
+  }
+}

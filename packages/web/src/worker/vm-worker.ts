@@ -1,0 +1,22 @@
+// Entry point of a VM worker: one VM per worker, driven by the shell through comlink.
+import * as Comlink from "comlink";
+import type { VmWorkerApi } from "../shared/protocol.ts";
+import { VmRunner } from "./runner.ts";
+
+const runner = new VmRunner();
+
+const api: VmWorkerApi = {
+  create: (setup, onEvent) => runner.create(setup, onEvent),
+  start: () => runner.start(),
+  pause: () => runner.pause(),
+  resume: () => runner.resume(),
+  reset: () => runner.reset(),
+  resize: (ram) => runner.resize(ram),
+  destroy: () => runner.destroy(),
+  insertMedia: (file) => runner.insertMedia(file),
+  ejectMedia: (role) => runner.ejectMedia(role),
+  details: () => runner.details(),
+  screenText: () => runner.screenText(),
+};
+
+Comlink.expose(api);
