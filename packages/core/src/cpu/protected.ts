@@ -7,7 +7,7 @@
 // any register or stack changes, so a fault leaves the instruction restartable.
 
 import type { Cpu } from "./cpu.ts";
-import { EmulatorError } from "./fault.ts";
+import { taskSwitch, TASK_CALL, TASK_INT, TASK_IRET, TASK_JMP } from "./task.ts";
 import {
   AC, CS, DS, DT_GDT_BASE, DT_GDT_LIMIT, DT_LDT_BASE, DT_LDT_LIMIT, DT_TR_ATTR, DT_TR_BASE,
   DT_TR_LIMIT, ES, FS, GS, IF, IOPL, NT, RF, SS, TF, V_GP, V_NP, V_SS, V_TS, VIF, VIP, VM, ESP,
@@ -147,7 +147,25 @@ export function farJumpProtected(c: Cpu, sel: number, off: number): void {
     enterCode(c, target, gateOff, c.cpl, addr);
     return;
   }
-  throw new EmulatorError(`far JMP to system descriptor type ${type} (task switch) is not implemented yet`);
+  if (type === SYS_TASK) { taskSwitch(c, gateSelector(c, sel, acc), TASK_JMP, c.getEip(), -1); return; }
+  if (type === SYS_TSS16_AVAIL || type === SYS_TSS32_AVAIL || type === SYS_TSS16_BUSY || type === SYS_TSS32_BUSY) {
+    checkTaskTarget(c, sel, acc);
+    taskSwitch(c, sel, TASK_JMP, c.getEip(), -1);
+    return;
+  }
+  c.fault(V_GP, sel & 0xfffc);
+}
+
+/** A TSS reached directly by JMP/CALL: DPL >= max(CPL, RPL), present. */
+function checkTaskTarget(c: Cpu, sel: number, acc: number): void {
+  if (((acc >> 5) & 3) < Math.max(c.cpl, sel & 3)) c.fault(V_GP, sel & 0xfffc);
+  if (!(acc & ACC_P)) c.fault(V_NP, sel & 0xfffc);
+}
+
+/** The TSS selector of a task gate (in `desc`), after the gate's privilege and presence checks. */
+function gateSelector(c: Cpu, sel: number, acc: number): number {
+  checkTaskTarget(c, sel, acc);
+  return (desc[0] >>> 16) & 0xffff;
 }
 
 /** Far CALL in protected mode to a code segment or through a call gate at the same privilege. */
@@ -158,9 +176,14 @@ export function farCallProtected(c: Cpu, sel: number, off: number, sz32: boolean
   let target = sel, targetOff = off, tAddr = addr, push32 = sz32;
   if (!(acc & ACC_S)) {
     const type = acc & 15;
-    if (type !== SYS_CALL16 && type !== SYS_CALL32) {
-      throw new EmulatorError(`far CALL to system descriptor type ${type} (task switch) is not implemented yet`);
+    if (type === SYS_TASK) { taskSwitch(c, gateSelector(c, sel, acc), TASK_CALL, c.getEip(), -1); return; }
+    if (type === SYS_TSS16_AVAIL || type === SYS_TSS32_AVAIL || type === SYS_TSS16_BUSY || type === SYS_TSS32_BUSY) {
+      checkTaskTarget(c, sel, acc);
+      taskSwitch(c, sel, TASK_CALL, c.getEip(), -1);
+      return;
     }
+    if (type !== SYS_CALL16 && type !== SYS_CALL32) c.fault(V_GP, sel & 0xfffc);
+    const params = desc[1] & 0x1f;
     const dpl = (acc >> 5) & 3;
     if (dpl < c.cpl || dpl < (sel & 3)) c.fault(V_GP, sel & 0xfffc);
     if (!(acc & ACC_P)) c.fault(V_NP, sel & 0xfffc);
@@ -173,7 +196,8 @@ export function farCallProtected(c: Cpu, sel: number, off: number, sz32: boolean
     if ((tacc & (ACC_S | ACC_CODE)) !== (ACC_S | ACC_CODE) || tdpl > c.cpl) c.fault(V_GP, target & 0xfffc);
     if (!(tacc & ACC_P)) c.fault(V_NP, target & 0xfffc);
     if (!(tacc & ACC_DC) && tdpl < c.cpl) {
-      throw new EmulatorError("far CALL through a call gate to an inner privilege level is not implemented yet");
+      callGateInner(c, target, targetOff, tAddr, tdpl, push32, params);
+      return;
     }
   } else {
     checkCodeTarget(c, sel);
@@ -184,6 +208,36 @@ export function farCallProtected(c: Cpu, sel: number, off: number, sz32: boolean
   if (push32) { c.poke32(-4, c.sreg[CS]); c.poke32(-8, retEip); c.setSp(c.spAdd(-8)); }
   else { c.poke16(-2, c.sreg[CS]); c.poke16(-4, retEip); c.setSp(c.spAdd(-4)); }
   enterCode(c, target, targetOff, c.cpl, tAddr);
+}
+
+/**
+ * CALL through a call gate to a more privileged, non-conforming code segment: the stack
+ * switches to the one the TSS gives for the new level, the caller's SS:ESP and `params`
+ * parameters are copied there, then CS:EIP (SDM Vol. 3 §5.8.5).
+ */
+function callGateInner(c: Cpu, target: number, off: number, tAddr: number, dpl: number, gate32: boolean, params: number): void {
+  const cs = { lo: desc[0], hi: desc[1] };
+  const limit = descLimit(cs.lo, cs.hi) >>> 0;
+  if ((off >>> 0) > limit) c.fault(V_GP, 0);
+  const oldSs = c.sreg[SS], oldEsp = c.r32[ESP], oldSs32 = c.ss32, oldSsBase = c.segBase[SS];
+  const w = gate32 ? 4 : 2;
+  const copied: number[] = [];
+  for (let i = 0; i < params; i++) {
+    const at = oldSs32 ? (oldEsp + i * w) | 0 : (oldEsp + i * w) & 0xffff;
+    copied.push(gate32 ? c.rdSys32((oldSsBase + at) | 0) : c.rdSys32((oldSsBase + at) | 0) & 0xffff);
+  }
+  const retCs = c.sreg[CS], retEip = c.getEip();
+  const { ss, esp } = tssStack(c, dpl);
+  loadStackForLevel(c, ss, dpl);
+  c.setCpl(dpl);
+  c.modeChanged();
+  c.r32[ESP] = c.ss32 ? esp : esp & 0xffff;
+  const push = (v: number) => { if (gate32) c.push32(v); else c.push16(v); };
+  push(oldSs); push(oldEsp);
+  for (let i = params - 1; i >= 0; i--) push(copied[i]);
+  push(retCs); push(retEip);
+  desc[0] = cs.lo; desc[1] = cs.hi;
+  enterCode(c, target, off, dpl, tAddr);
 }
 
 /** Far RET (with extra bytes to release) in protected mode, to the same or an outer level. */
@@ -236,7 +290,11 @@ function clearOuterDataSegments(c: Cpu): void {
 
 /** IRET in protected mode: same level, outer level, or back to virtual-8086 mode. */
 export function iretProtected(c: Cpu, sz32: boolean): void {
-  if (c.flags & NT) throw new EmulatorError("IRET with NT set (task return) is not implemented yet");
+  if (c.flags & NT) {
+    // Return from a nested task to the one in the back link.
+    taskSwitch(c, c.rdSys32(c.dt[DT_TR_BASE]) & 0xffff, TASK_IRET, c.getEip(), -1);
+    return;
+  }
   const b = sz32 ? 4 : 2;
   const off = sz32 ? c.peek32(0) : c.peek16(0);
   const sel = c.peek16(b);
@@ -302,7 +360,12 @@ export function interruptProtected(c: Cpu, vec: number, soft: boolean, retEip: n
   const gLo = c.rdSys32((idtBase + vec * 8) | 0), gHi = c.rdSys32((idtBase + vec * 8 + 4) | 0);
   const gAcc = (gHi >> 8) & 0xff, gType = gAcc & 0x1f, gDpl = (gAcc >> 5) & 3;
   if (gType !== SYS_INT32 && gType !== SYS_TRAP32 && gType !== SYS_INT16 && gType !== SYS_TRAP16) {
-    if (gType === SYS_TASK) throw new EmulatorError(`interrupt ${vec} through a task gate is not implemented yet`);
+    if (gType === SYS_TASK) {
+      if (soft && gDpl < c.cpl) c.fault(V_GP, vec * 8 + 2);
+      if (!(gAcc & ACC_P)) c.fault(V_NP, vec * 8 + 2 + ext);
+      taskSwitch(c, (gLo >>> 16) & 0xffff, TASK_INT, retEip, code);
+      return;
+    }
     c.fault(V_GP, vec * 8 + 2 + ext);
   }
   if (soft && gDpl < c.cpl) c.fault(V_GP, vec * 8 + 2);

@@ -1,0 +1,220 @@
+// Protected mode and paging: segment loads and their faults, far transfers through call gates
+// with a privilege change, interrupts from ring 3, hardware task switches (JMP to a TSS, CALL
+// through a task gate and IRET back, an exception through a task gate), and page faults with
+// their error codes, accessed/dirty bits, write protection and 4 MiB pages.
+import { describe, expect, it } from "vitest";
+import { Cpu } from "./cpu.ts";
+import { CR0_PE, CR0_PG, CR0_TS, CR0_WP, CS, DS, DT_GDT_BASE, DT_GDT_LIMIT, DT_IDT_BASE, DT_IDT_LIMIT, DT_TR_SEL, ES, NT, SS } from "./regs.ts";
+import { Dispatcher } from "../dispatch/dispatcher.ts";
+import { PhysicalMemory } from "../memory/physical-memory.ts";
+
+const GDT = 0x1000, IDT = 0x2000, TSS_A = 0x3000, TSS_B = 0x3100, CODE = 0x10000, PD = 0x20000, PT = 0x21000;
+
+/** A descriptor: base, limit (bytes, or pages when g), access byte, flags (D/B 0x4, G 0x8). */
+function desc(base: number, limit: number, access: number, flags = 0x4): [number, number] {
+  const lo = ((base & 0xffff) << 16) | (limit & 0xffff);
+  const hi = (base & 0xff000000) | ((flags & 0xf) << 20) | (limit & 0xf0000) | (access << 8) | ((base >> 16) & 0xff);
+  return [lo | 0, hi | 0];
+}
+function gate(sel: number, off: number, type: number, dpl: number, params = 0): [number, number] {
+  return [((sel & 0xffff) << 16) | (off & 0xffff), (off & 0xffff0000) | 0x8000 | (dpl << 13) | (type << 8) | params];
+}
+
+class Rig {
+  mem = new PhysicalMemory(new ArrayBuffer(4 << 20));
+  io = new Dispatcher();
+  cpu = new Cpu(this.mem, this.io);
+  faults: number[] = [];
+  constructor() {
+    this.cpu.onFault = (v) => this.faults.push(v);
+    // GDT: null, code0 08, data0 10, code3 1b, data3 23, TSS A 28, TSS B 30, task gate 38, call gate 40
+    this.setGdt(1, desc(0, 0xfffff, 0x9a, 0xc));
+    this.setGdt(2, desc(0, 0xfffff, 0x92, 0xc));
+    this.setGdt(3, desc(0, 0xfffff, 0xfa, 0xc));
+    this.setGdt(4, desc(0, 0xfffff, 0xf2, 0xc));
+    this.setGdt(5, desc(TSS_A, 0x67, 0x89, 0));
+    this.setGdt(6, desc(TSS_B, 0x67, 0x89, 0));
+    const c = this.cpu;
+    c.dt[DT_GDT_BASE] = GDT; c.dt[DT_GDT_LIMIT] = 16 * 8 - 1;
+    c.dt[DT_IDT_BASE] = IDT; c.dt[DT_IDT_LIMIT] = 256 * 8 - 1;
+    c.writeCr(0, c.cr[0] | CR0_PE);
+    c.loadSeg(DS, 0x10); c.loadSeg(ES, 0x10); c.loadSeg(SS, 0x10);
+    this.farJumpTo(0x08, CODE);
+    c.r32[4] = 0x9000;
+    // TR = TSS A, ring 0 stack at 0x8000 for interrupts from ring 3.
+    this.w32(TSS_A + 4, 0x8000); this.w32(TSS_A + 8, 0x10);
+    this.run([0x66, 0xb8, 0x28, 0x00, 0x0f, 0x00, 0xd8]); // mov ax,28h; ltr ax
+  }
+  setGdt(i: number, d: [number, number]): void { this.w32(GDT + i * 8, d[0]); this.w32(GDT + i * 8 + 4, d[1]); }
+  setIdt(v: number, d: [number, number]): void { this.w32(IDT + v * 8, d[0]); this.w32(IDT + v * 8 + 4, d[1]); }
+  w32(a: number, v: number): void { this.mem.write32(a, v); }
+  r32(a: number): number { return this.mem.read32(a); }
+  farJumpTo(sel: number, off: number): void {
+    this.mem.ram.set([0x66, 0xea, off & 0xff, (off >> 8) & 0xff, (off >> 16) & 0xff, off >>> 24, sel, 0], 0x500); // jmp far (o32) from 16-bit code
+    const c = this.cpu;
+    c.setSegReal(CS, 0, 0xffff, 0x9b);
+    c.eip = 0x500;
+    c.run(1);
+  }
+  /** Places code at CODE (or `at`) and runs until HLT. */
+  run(code: number[], at = CODE, max = 100): void {
+    this.mem.ram.set([...code, 0xf4], at);
+    this.cpu.setEip(at);
+    this.cpu.halted = false;
+    for (let i = 0; i < max && !this.cpu.halted; i++) this.cpu.run(1);
+  }
+}
+
+describe("segments and privilege", () => {
+  it("loads segment registers through the GDT and faults on bad selectors", () => {
+    const r = new Rig();
+    r.setGdt(7, desc(0x5000, 0xff, 0x12)); // not present
+    r.run([0x66, 0xb8, 0x38, 0x00, 0x8e, 0xd8]); // mov ax,38h; mov ds,ax
+    expect(r.faults).toContain(11); // #NP
+    const r2 = new Rig();
+    r2.run([0x31, 0xc0, 0x8e, 0xd0]); // xor eax,eax; mov ss,ax
+    expect(r2.faults).toContain(13);
+    const r3 = new Rig();
+    r3.setGdt(7, desc(0x5000, 0xff, 0x92, 0x4));
+    r3.run([0x66, 0xb8, 0x38, 0x00, 0x8e, 0xd8, 0x8b, 0x05, 0x00, 0x01, 0x00, 0x00]); // mov ds,38h; mov eax,[100h] (beyond the limit)
+    expect(r3.faults).toContain(13);
+    expect(r3.cpu.segBase[DS]).toBe(0x5000);
+  });
+
+  it("calls ring 0 from ring 3 through a call gate with parameters, and returns", () => {
+    const r = new Rig();
+    r.setGdt(8, gate(0x08, 0x11000, 12, 3, 2)); // 32-bit call gate, DPL 3, 2 dword parameters
+    // ring 0 target: mov eax,[esp+8]; add eax,[esp+12]; retf 8
+    r.mem.ram.set([0x8b, 0x44, 0x24, 0x08, 0x03, 0x44, 0x24, 0x0c, 0xca, 0x08, 0x00], 0x11000);
+    // ring 3 at 0x12000: push 5; push 7; call 40h:0; (result in eax); jmp $
+    r.mem.ram.set([0x6a, 0x05, 0x6a, 0x07, 0x9a, 0, 0, 0, 0, 0x40, 0x00, 0xeb, 0xfe], 0x12000);
+    // drop to ring 3 with IRETD: push ss, esp, eflags, cs, eip
+    r.run([0x6a, 0x23, 0x68, 0x00, 0x70, 0x00, 0x00, 0x9c, 0x6a, 0x1b, 0x68, 0x00, 0x20, 0x01, 0x00, 0xcf], CODE, 40);
+    expect(r.cpu.r32[0]).toBe(12);
+    expect(r.cpu.cpl).toBe(3);
+    expect(r.cpu.r32[4]).toBe(0x7000); // RETF 8 released the parameters on the caller's stack too
+    expect(r.faults).toEqual([]);
+  });
+
+  it("takes an interrupt from ring 3 on the TSS's ring 0 stack and IRETs back", () => {
+    const r = new Rig();
+    r.setIdt(0x80, gate(0x08, 0x11000, 14, 3)); // interrupt gate, DPL 3
+    r.mem.ram.set([0x8b, 0xdc, 0x40, 0xcf], 0x11000); // mov ebx,esp; inc eax; iretd
+    r.mem.ram.set([0x31, 0xc0, 0xcd, 0x80, 0xeb, 0xfe], 0x12000); // xor eax,eax; int 80h; jmp $
+    r.run([0x6a, 0x23, 0x68, 0x00, 0x70, 0x00, 0x00, 0x9c, 0x6a, 0x1b, 0x68, 0x00, 0x20, 0x01, 0x00, 0xcf], CODE, 20);
+    expect(r.cpu.r32[0]).toBe(1);
+    expect(r.cpu.r32[3]).toBe(0x8000 - 20); // SS, ESP, EFLAGS, CS, EIP on the ring 0 stack
+    expect(r.r32(0x8000 - 4)).toBe(0x23);
+    expect(r.r32(0x8000 - 8)).toBe(0x7000);
+    expect(r.cpu.cpl).toBe(3);
+  });
+});
+
+describe("hardware task switches", () => {
+  it("JMP to a TSS saves the old task and loads the new one", () => {
+    const r = new Rig();
+    // TSS B: EIP 0x13000, EFLAGS 2, EAX 0x1234, ESP 0x6000, segments
+    r.w32(TSS_B + 0x20, 0x13000); r.w32(TSS_B + 0x24, 2); r.w32(TSS_B + 0x28, 0x1234); r.w32(TSS_B + 0x38, 0x6000);
+    for (const [off, sel] of [[0x48, 0x10], [0x4c, 0x08], [0x50, 0x10], [0x54, 0x10], [0x58, 0x10], [0x5c, 0x10]]) r.w32(TSS_B + off, sel);
+    r.mem.ram.set([0xf4], 0x13000);
+    r.run([0xb9, 0x77, 0, 0, 0, 0xea, 0, 0, 0, 0, 0x30, 0x00]); // mov ecx,77h; jmp 30h:0
+    expect(r.cpu.getEip()).toBe(0x13001);
+    expect(r.cpu.r32[0]).toBe(0x1234);
+    expect(r.cpu.r32[4]).toBe(0x6000);
+    expect(r.cpu.dt[DT_TR_SEL]).toBe(0x30);
+    expect(r.cpu.cr[0] & CR0_TS).toBe(CR0_TS);
+    expect(r.r32(TSS_A + 0x2c)).toBe(0x77); // the old task's ECX was saved
+    expect((r.r32(GDT + 5 * 8 + 4) >> 8) & 15).toBe(9); // old TSS no longer busy (JMP)
+    expect((r.r32(GDT + 6 * 8 + 4) >> 8) & 15).toBe(11); // new TSS busy
+  });
+
+  it("CALL through a task gate nests the task; IRET returns to the caller", () => {
+    const r = new Rig();
+    r.setGdt(7, gate(0x30, 0, 5, 0)); // task gate to TSS B
+    r.w32(TSS_B + 0x20, 0x13000); r.w32(TSS_B + 0x24, 2); r.w32(TSS_B + 0x38, 0x6000);
+    for (const [off, sel] of [[0x48, 0x10], [0x4c, 0x08], [0x50, 0x10], [0x54, 0x10], [0x58, 0x10], [0x5c, 0x10]]) r.w32(TSS_B + off, sel);
+    r.mem.ram.set([0xbb, 0x99, 0, 0, 0, 0xcf], 0x13000); // mov ebx,99h; iret (NT set: back to the caller)
+    r.run([0x31, 0xc0, 0xbb, 0x11, 0, 0, 0, 0x9a, 0, 0, 0, 0, 0x38, 0x00, 0x40]); // xor eax,eax; mov ebx,11h; call 38h:0; inc eax
+    expect(r.r32(TSS_B + 0x34)).toBe(0x99); // task B's EBX, saved when it returned
+    expect(r.cpu.r32[3]).toBe(0x11);        // task A's own EBX, restored
+    expect(r.cpu.r32[0]).toBe(1);
+    expect(r.cpu.dt[DT_TR_SEL]).toBe(0x28);
+    expect(r.cpu.getFlags() & NT).toBe(0);
+    expect(r.mem.read16(TSS_B)).toBe(0x28); // back link
+  });
+
+  it("delivers an exception through a task gate with its error code", () => {
+    const r = new Rig();
+    r.setIdt(13, gate(0x30, 0, 5, 0)); // #GP -> task B
+    r.w32(TSS_B + 0x20, 0x13000); r.w32(TSS_B + 0x24, 2); r.w32(TSS_B + 0x38, 0x6000);
+    for (const [off, sel] of [[0x48, 0x10], [0x4c, 0x08], [0x50, 0x10], [0x54, 0x10], [0x58, 0x10], [0x5c, 0x10]]) r.w32(TSS_B + off, sel);
+    r.mem.ram.set([0xf4], 0x13000);
+    r.run([0x66, 0xb8, 0x03, 0x01, 0x8e, 0xd8]); // mov ax,103h; mov ds,ax (beyond the GDT: #GP(100h))
+    expect(r.cpu.dt[DT_TR_SEL]).toBe(0x30);
+    expect(r.r32(0x6000 - 4)).toBe(0x100); // error code on the new task's stack
+    expect(r.r32(TSS_A + 0x20)).toBe(CODE + 4); // the faulting instruction's EIP saved
+  });
+});
+
+describe("paging", () => {
+  function paged(): Rig {
+    const r = new Rig();
+    // Identity-map the first 4 MiB with 4 KiB pages, user+writable; page 0x400 read-only, 0x401 supervisor-only.
+    r.w32(PD, PT | 7);
+    for (let i = 0; i < 1024; i++) r.w32(PT + i * 4, (i << 12) | 7);
+    r.w32(PT + 0x400 * 4 % 4096, 0); // no-op guard for the index arithmetic below
+    r.w32(PT + 0x100 * 4, (0x100 << 12) | 5); // 0x100000: user, read-only
+    r.w32(PT + 0x101 * 4, (0x101 << 12) | 3); // 0x101000: supervisor, writable
+    r.w32(PT + 0x102 * 4, 0);                  // 0x102000: not present
+    r.cpu.writeCr(3, PD);
+    r.cpu.writeCr(0, r.cpu.cr[0] | CR0_PG);
+    r.setIdt(14, gate(0x08, 0x11000, 14, 0));
+    r.mem.ram.set([0x8b, 0x1c, 0x24, 0xf4], 0x11000); // #PF handler: mov ebx,[esp] (error code); hlt
+    return r;
+  }
+
+  it("raises #PF with CR2 and the error code, and sets accessed and dirty bits", () => {
+    const r = paged();
+    r.run([0xa1, 0x00, 0x20, 0x10, 0x00]); // mov eax,[102000h]: not present
+    expect(r.faults).toEqual([14]);
+    expect(r.cpu.cr[2]).toBe(0x102000);
+    expect(r.cpu.r32[3]).toBe(0); // not present, read, supervisor
+    const r2 = paged();
+    r2.run([0xc7, 0x05, 0x00, 0x50, 0x00, 0x00, 0x11, 0, 0, 0]); // mov dword [5000h],11h
+    expect(r2.r32(PT + 5 * 4) & 0x60).toBe(0x60); // accessed and dirty
+    expect(r2.r32(PD) & 0x20).toBe(0x20);
+    // Supervisor writes to a read-only page succeed without CR0.WP, fault with it.
+    const r3 = paged();
+    r3.run([0xc7, 0x05, 0x00, 0x00, 0x10, 0x00, 0x22, 0, 0, 0]);
+    expect(r3.faults).toEqual([]);
+    r3.cpu.writeCr(0, r3.cpu.cr[0] | CR0_WP);
+    r3.run([0xc7, 0x05, 0x00, 0x00, 0x10, 0x00, 0x33, 0, 0, 0]);
+    expect(r3.faults).toEqual([14]);
+    expect(r3.cpu.r32[3]).toBe(3); // present, write, supervisor
+    expect(r3.mem.read32(0x100000)).toBe(0x22);
+  });
+
+  it("checks user access to supervisor pages from ring 3 (error code U/S)", () => {
+    const r = paged();
+    r.mem.ram.set([0x6a, 0x23, 0x1f, 0xa1, 0x00, 0x10, 0x10, 0x00], 0x12000); // push 23h; pop ds; mov eax,[101000h]
+    r.run([0x6a, 0x23, 0x68, 0x00, 0x70, 0x00, 0x00, 0x9c, 0x6a, 0x1b, 0x68, 0x00, 0x20, 0x01, 0x00, 0xcf], CODE, 20);
+    expect(r.cpu.r32[3]).toBe(5); // present | user (read)
+    expect(r.cpu.cr[2]).toBe(0x101000);
+  });
+
+  it("maps 4 MiB pages with CR4.PSE and drops a translation with INVLPG", () => {
+    const r = new Rig();
+    r.w32(PD, 0x87);                       // 0-4 MiB: 4 MiB page, user, writable
+    r.w32(PD + 4, 0x87);                   // 4-8 MiB -> the same first 4 MiB
+    r.cpu.writeCr(4, 0x10);
+    r.cpu.writeCr(3, PD);
+    r.cpu.writeCr(0, r.cpu.cr[0] | CR0_PG);
+    r.mem.write32(0x5000, 0xabcd);
+    r.run([0xa1, 0x00, 0x50, 0x40, 0x00]); // mov eax,[405000h]
+    expect(r.cpu.r32[0]).toBe(0xabcd);
+    r.w32(PD + 4, 0);                      // unmap; the TLB still has it until INVLPG
+    r.run([0xa1, 0x00, 0x50, 0x40, 0x00, 0x0f, 0x01, 0x3d, 0x00, 0x50, 0x40, 0x00, 0xa1, 0x00, 0x50, 0x40, 0x00]);
+    expect(r.faults).toContain(14);
+    expect(r.cpu.cr[2]).toBe(0x405000);
+  });
+});
