@@ -151,6 +151,7 @@ export async function bootCommand(argv: string[]): Promise<number> {
     cpu.onFault = (vec, code) => console.error(`fault ${vec} code=${code.toString(16)} cr2=${(cpu.cr[2] >>> 0).toString(16)} ${cpu.describe()}`);
   }
   const session = new Session(pc);
+  session.onReset = (reason) => console.error(`vm boot: the guest triple-faulted (${reason}); the machine was reset`);
   if (args.serial) {
     session.onSerial = (byte) => process.stdout.write(Buffer.of(byte));
     if (!process.stdin.isTTY) process.stdin.on("data", (d: Buffer) => session.sendSerial(d));

@@ -31,6 +31,8 @@ export class Session {
   private serialMark = 0;
   /** Bytes waiting to go to COM1's receiver. */
   private serialIn: number[] = [];
+  /** Called when a triple fault reset the machine (the session goes on). */
+  onReset: ((reason: string) => void) | null = null;
   /** Also called with each byte the guest sends to COM1. */
   onSerial: ((byte: number) => void) | null = null;
 
@@ -89,6 +91,11 @@ export class Session {
     }
     const r = this.pc.run(ns);
     if (r.kind === "shutdown") throw new SessionError(`guest stopped: ${r.reason}`);
+    if (r.kind === "reset") {
+      this.onReset?.(r.reason);
+      // A guest that resets over and over would never get anywhere.
+      if (this.pc.tripleFaults >= 20) throw new SessionError(`the guest triple-faulted ${this.pc.tripleFaults} times (last: ${r.reason})`);
+    }
     if (r.kind === "halted-forever") throw new SessionError("guest halted with interrupts disabled");
     if (r.kind === "idle" && opts.sleep) {
       const waitMs = Math.max(0, (r.untilNs - this.pc.machine.clock.now()) / 1e6);

@@ -31,7 +31,8 @@ export type RunResult =
   | { kind: "ran" }                         // the time slice ended
   | { kind: "idle"; untilNs: number }       // halted until a device deadline (realtime mode)
   | { kind: "halted-forever" }              // HLT with interrupts off and nothing pending
-  | { kind: "shutdown"; reason: string };   // triple fault or similar
+  | { kind: "shutdown"; reason: string }    // triple fault or similar: the CPU stopped
+  | { kind: "reset"; reason: string };      // the board reset the CPU after a shutdown
 
 /** Longest CPU slice between device catch-ups, in instructions. */
 const MAX_SLICE = 200_000;

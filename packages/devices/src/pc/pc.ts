@@ -68,6 +68,12 @@ export interface PcOptions {
   /** A CD image (2048-byte sectors) in the ATAPI drive on the secondary IDE channel. */
   cdrom?: DiskImage | null;
   bootOrder?: readonly ("floppy" | "hdd")[];
+  /**
+   * What a triple fault does: "reset" (the default, as on a PC: the chipset resets the CPU,
+   * the BIOS starts again; run() reports it) or "stop" (run() returns the shutdown and the
+   * machine stays stopped, for hosts that show it as a failure).
+   */
+  tripleFault?: "reset" | "stop";
   /** Boot this Linux kernel (bzImage, initrd, command line) instead of a disk. */
   linux?: LinuxBoot | null;
 }
@@ -109,12 +115,17 @@ export class PcMachine {
   readonly floppies: (CowDisk | null)[] = [null, null];
   readonly hardDisks: (CowDisk | null)[] = [null, null];
   cdrom: DiskImage | null = null;
+  /** Triple faults so far, and the last one's description. */
+  tripleFaults = 0;
+  lastShutdown: string | null = null;
+  private readonly tripleFaultAction: "reset" | "stop";
   /** The ATA devices on the primary channel (for hard disks 0 and 1). */
   readonly ataDisks: (AtaDisk | null)[] = [null, null];
 
   constructor(opts: PcOptions = {}) {
     const ram = opts.ram ?? (opts.memoryMiB ?? 32) * 1024 * 1024;
     const m = this.machine = new Machine({ ram, clock: opts.clock ?? "deterministic", hostMs: opts.hostMs });
+    this.tripleFaultAction = opts.tripleFault ?? "reset";
     const { cpu, mem, io, clock } = m;
     if (mem.ramSize < 1024 * 1024) throw new RangeError("a PC needs at least 1 MiB of RAM");
 
@@ -265,9 +276,19 @@ export class PcMachine {
     this.kbc.reset();
   }
 
-  /** Runs for ns of machine time (or until shutdown, or an idle wait in realtime mode). */
+  /**
+   * Runs for ns of machine time (or until an idle wait in realtime mode). A triple fault
+   * resets the machine and returns { kind: "reset" } (or, with tripleFault: "stop", returns
+   * the shutdown and stays stopped).
+   */
   run(ns: number): RunResult {
-    return this.machine.run(this.machine.clock.now() + ns);
+    const r = this.machine.run(this.machine.clock.now() + ns);
+    if (r.kind !== "shutdown") return r;
+    this.tripleFaults++;
+    this.lastShutdown = r.reason;
+    if (this.tripleFaultAction === "stop") return r;
+    this.reset();
+    return { kind: "reset", reason: r.reason };
   }
 
   /** The text screen as rows (trailing blanks trimmed), or null in graphics modes. */

@@ -90,7 +90,7 @@ export function buildMachine(input: MachineInput): PcMachine {
   if (!fda && !fdb && !hda && !hdb && !cd && !kernel) throw new MediaError("nothing to boot: give a floppy, hard disk or CD image, or a kernel");
   if (opts.hda && !opts.fda) opts.bootOrder = ["hdd", "floppy"];
   try {
-    return new PcMachine(opts);
+    return new PcMachine({ ...opts, tripleFault: "stop" }); // the panel shows a triple fault as the VM's failure
   } catch (e) {
     // The board checks the kernel's header before anything runs: say which file it refused.
     if (kernel) throw new MediaError(`${kernel.name} cannot be booted: ${e instanceof Error ? e.message : String(e)}`);
