@@ -1,12 +1,12 @@
 // The x87 data formats (SDM Vol. 1 §4.2, §4.8, §8.2): 80-bit double extended-precision reals,
-// single and double reals, 16/32/64-bit integers and 18-digit packed BCD, and conversions
-// between them and the host double that holds each register's value.
+// single and double reals, 16/32/64-bit integers and 18-digit packed BCD: classification, the
+// exact conversions of memory formats into 80-bit images, integer and BCD helpers, and the
+// nearest host double of an image (for tools and tests; arithmetic never goes through it).
 //
 // An 80-bit "image" is three int32 numbers: se (sign in bit 15, biased exponent in bits 0-14),
-// mhi and mlo (the 64-bit significand with its explicit integer bit J in bit 31 of mhi). Images
-// are exact; conversions to a double round to nearest and report the rounding error's sign in
-// R.sgn (round.ts), from which any other rounding is derived. 64-bit integers travel as two
-// unsigned 32-bit halves in plain numbers, never BigInt.
+// mhi and mlo (the 64-bit significand with its explicit integer bit J in bit 31 of mhi). 64-bit
+// integers travel as two unsigned 32-bit halves in plain numbers, never BigInt. Rounding into
+// the memory formats is ext.ts's.
 
 import { R, ldexp, pow2 } from "./round.ts";
 

@@ -35,17 +35,17 @@ describe("reset and FNINIT", () => {
     expect(r.f.cw).toBe(0x037f);
     expect(r.f.getSw()).toBe(0);
     expect(r.f.tagWord()).toBe(0xffff);
-    expect(Array.from(r.f.val)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(Array.from(r.f.img)).toEqual(new Array(24).fill(0));
     r.exec("d9e8 d9eb"); // fld1; fldpi
     r.cpu.reset();
     expect(r.f.top).toBe(0);
     expect(r.f.tagWord()).toBe(0xffff);
-    expect(r.f.val[7]).toBe(0);
+    expect(r.f.value(7)).toBe(0);
   });
   it("FNINIT empties the registers but keeps their contents", () => {
     const r = new Rig().exec("d9e8 dbe3"); // fld1; fninit
     expect(r.f.tag[7]).toBe(TAG_EMPTY);
-    expect(r.f.val[7]).toBe(1);
+    expect(r.f.value(7)).toBe(1);
   });
 });
 
@@ -82,10 +82,9 @@ describe("environment layouts", () => {
     const r = highRig();
     r.setF32(0x13000, 0.5);
     runAt(r, SAVE_REAL);
-    // 16-bit image: environment, then ST(0) = pi + 0.5 and ST(1) = 1. (The x87 would hold
-    // e90fdaa22168c235: the register holds the double nearest to pi, plus 0.5.)
+    // 16-bit image: environment, then ST(0) = pi + 0.5 (exact: FLDPI's 64-bit pi plus 0.5) and ST(1) = 1.
     expect(words(r, 0x13100, 3)).toEqual([0x037f, 0x3000, 0x0fff]);
-    expect(r.getF80(0x13100 + 14)).toBe("4000:e90fdaa22168c000");
+    expect(r.getF80(0x13100 + 14)).toBe("4000:e90fdaa22168c235");
     expect(r.getF80(0x13100 + 24)).toBe("3fff:8000000000000000");
     // The second image was taken after FNINIT and one FLD1.
     expect(dwords(r, 0x13200, 3)).toEqual([0xffff037f, 0xffff3800, 0xffff3fff]);

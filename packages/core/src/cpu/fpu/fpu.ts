@@ -3,37 +3,23 @@
 // (#MF, or FERR# for the PC's IRQ13 in MS-DOS compatibility mode), and the environment and
 // save-area layouts of FSTENV/FLDENV/FSAVE/FRSTOR.
 //
-// Key design choice: registers hold host doubles, not 80-bit numbers. A double has a 53-bit
-// significand (the x87 has 64) and an 11-bit exponent (range about 2^-1074 .. 2^1024, the x87
-// has 15 bits: 2^-16445 .. 2^16384). Consequences, stated plainly:
-//  * Arithmetic rounds to 53 bits even under PC=extended: results differ from a real x87 in
-//    the last 11 bits whenever the exact result needs more than 53, and long computations
-//    accumulate double-precision error. Under PC=double or PC=single (what Windows and
-//    Direct3D select) single operations give exactly the x87's result, except below.
-//  * The register range is the double range. A result beyond it overflows (OE, masked response
-//    infinity) where the x87 would keep a finite extended number; results below 2^-1022 lose
-//    precision as double denormals and flag UE (masked: when inexact) where the x87 would keep
-//    them normal. Values in 2^-1074 .. 2^-1022 are denormal doubles but normal x87 numbers, so
-//    they are tagged valid and never raise the denormal-operand exception.
-//  * Rounding control, precision control, PE and C1 are exact for + - * / and sqrt (round.ts
-//    derives them from the exact error of each operation); unmasked overflow/underflow store
-//    the masked response instead of the x87's exponent-wrapped result.
-//  * Mitigation: each register also keeps an exact 80-bit image whenever its value came from
-//    memory or a constant and cannot be held exactly by a double (64-bit significands from
-//    FLD m80/FILD m64/FBLD, NaN payloads, denormals, unsupported encodings, values beyond the
-//    double range). Moves (FLD/FST ST(i), FXCH, FCHS, FABS, FSAVE/FRSTOR, FLD/FSTP m80,
-//    FILD/FISTP m64, FCMOV) carry the image, so copies, 64-bit integer moves, and save/restore
-//    are bit-exact; arithmetic uses the image's rounded double value.
-//  * Denormal-operand (DE) detection is approximate: it fires for denormal single/double
-//    memory operands and for registers holding denormal 80-bit images, never otherwise.
+// Key design choice: each register holds its exact 80-bit contents (sign and 15-bit exponent,
+// and the 64-bit significand as two 32-bit words), whatever they encode: normals, denormals,
+// pseudo-denormals, infinities, NaN payloads and the unsupported encodings. Arithmetic works on
+// those bits exactly (ext.ts: 64-bit significands, the full exponent range, one rounding per
+// instruction under precision and rounding control, PE/UE/OE/C1 as the chip sets them, and the
+// exponent-wrapped results of unmasked overflow and underflow), so results agree bit for bit
+// with the hardware. The transcendental instructions are the exception: they are computed in
+// double-double precision and rounded once, which reproduces the chip's results except where
+// its own approximation (documented as less than one unit in the last place) rounds the other
+// way (transcendental.ts).
 
 import type { Cpu } from "../cpu.ts";
 import { CR0_NE, CR0_PE, CS, START_EIP, V_MF, VM } from "../regs.ts";
 import { StateError, StateReader, type StateRecord, type Stateful } from "../../snapshot/state.ts";
 import {
-  CLS_INF, CLS_NORMAL, CLS_ZERO, INDEF_HI, INDEF_LO, INDEF_SE, classify, doubleFromImg, imgFromDouble,
+  CLS_NORMAL, CLS_ZERO, INDEF_HI, INDEF_LO, INDEF_SE, classify, doubleFromImg, imgFromDouble,
 } from "./f80.ts";
-import { R } from "./round.ts";
 
 // ---- status word (SDM Vol. 1 §8.1.3)
 export const SW_IE = 0x0001, SW_DE = 0x0002, SW_ZE = 0x0004, SW_OE = 0x0008, SW_UE = 0x0010;
@@ -66,13 +52,13 @@ export class Fpu implements Stateful {
   readonly stateVersion = 1;
   readonly stateMinVersion = 1;
 
-  /** Register values by physical register R0..R7 (ST(i) is R[(top + i) & 7]). */
-  readonly val = new Float64Array(8);
+  /**
+   * The registers R0..R7 (ST(i) is R[(top + i) & 7]) as 80-bit images, three int32 each: se
+   * (sign in bit 15, biased exponent in bits 0-14), then the significand's high and low words.
+   */
+  readonly img = new Int32Array(24);
   /** Tag per physical register. */
   readonly tag = new Uint8Array(8);
-  /** Exact 80-bit images (se, mhi, mlo per register), valid where `exact` is 1. */
-  readonly img = new Int32Array(24);
-  readonly exact = new Uint8Array(8);
   /** TOP: the physical register that is ST(0). */
   top = 0;
   /** Status word except TOP, which `top` holds. */
@@ -121,9 +107,7 @@ export class Fpu implements Stateful {
    * the built-in BIOS has no POST: so the state software finds is FNINIT's, registers +0.
    */
   reset(): void {
-    this.val.fill(0);
     this.img.fill(0);
-    this.exact.fill(0);
     this.ignne = false;
     this.frozen = false;
     this.init();
@@ -247,63 +231,47 @@ export class Fpu implements Stateful {
   st(i: number): number { return (this.top + i) & 7; }
   isEmpty(p: number): boolean { return this.tag[p] === TAG_EMPTY; }
 
-  /** Stores a double result (never NaN: NaNs go through setImg). */
-  setVal(p: number, v: number): void {
-    this.val[p] = v;
-    this.exact[p] = 0;
-    this.tag[p] = v === 0 ? TAG_ZERO : v - v === 0 ? TAG_VALID : TAG_SPECIAL;
-  }
-
-  /**
-   * Stores an 80-bit image. When a double holds it exactly the register keeps just the
-   * double; otherwise it keeps the image and, for arithmetic, the nearest double.
-   */
+  /** Stores an 80-bit image; the tag follows from its class. */
   setImg(p: number, se: number, mhi: number, mlo: number): void {
-    const cls = classify(se, mhi, mlo);
-    const v = doubleFromImg(se, mhi, mlo);
-    this.val[p] = v;
-    this.tag[p] = tagOfClass(cls);
-    if ((cls === CLS_NORMAL || cls === CLS_ZERO || cls === CLS_INF) && R.sgn === 0 && (cls === CLS_INF || v - v === 0)) {
-      this.exact[p] = 0;
-    } else {
-      const i = p * 3;
-      this.img[i] = se & 0xffff; this.img[i + 1] = mhi; this.img[i + 2] = mlo;
-      this.exact[p] = 1;
-    }
+    const i = p * 3;
+    this.img[i] = se & 0xffff; this.img[i + 1] = mhi; this.img[i + 2] = mlo;
+    this.tag[p] = tagOfClass(classify(se, mhi, mlo));
   }
   setIndefinite(p: number): void { this.setImg(p, INDEF_SE, INDEF_HI, INDEF_LO); }
+  /** Stores the exact value of a double (not a NaN). */
+  setDouble(p: number, v: number): void {
+    imgFromDouble(v, this.scratch, 0);
+    this.setImg(p, this.scratch[0], this.scratch[1], this.scratch[2]);
+  }
+  /** Register p's value rounded to the nearest double (NaN for NaNs and unsupported encodings). */
+  value(p: number): number {
+    const i = p * 3;
+    return doubleFromImg(this.img[i], this.img[i + 1], this.img[i + 2]);
+  }
 
-  /** Copies register src to register dst, image included. */
+  /** Copies register src to register dst. */
   copy(dst: number, src: number): void {
-    this.val[dst] = this.val[src];
     this.tag[dst] = this.tag[src];
-    this.exact[dst] = this.exact[src];
     const d = dst * 3, s = src * 3;
     this.img[d] = this.img[s]; this.img[d + 1] = this.img[s + 1]; this.img[d + 2] = this.img[s + 2];
   }
 
-  /** The exact image of register p into out[o..o+2]. */
+  /** The image of register p into out[o..o+2]. */
   imgOf(p: number, out: Int32Array, o: number): void {
-    if (this.exact[p]) {
-      const i = p * 3;
-      out[o] = this.img[i]; out[o + 1] = this.img[i + 1]; out[o + 2] = this.img[i + 2];
-    } else {
-      imgFromDouble(this.val[p], out, o);
-    }
+    const i = p * 3;
+    out[o] = this.img[i]; out[o + 1] = this.img[i + 1]; out[o + 2] = this.img[i + 2];
   }
 
-  /** True when register p holds a denormal 80-bit number (the only register denormals here). */
+  /** True when register p holds a denormal or pseudo-denormal. */
   isDenormal(p: number): boolean {
-    if (!this.exact[p]) return false;
     const i = p * 3;
     return (this.img[i] & 0x7fff) === 0 && (this.img[i + 1] | this.img[i + 2]) !== 0;
   }
 
   /** Class of register p's contents (ignoring its tag). */
   classOf(p: number): number {
-    if (this.exact[p]) { const i = p * 3; return classify(this.img[i], this.img[i + 1], this.img[i + 2]); }
-    const v = this.val[p];
-    return v === 0 ? CLS_ZERO : v - v === 0 ? CLS_NORMAL : CLS_INF;
+    const i = p * 3;
+    return classify(this.img[i], this.img[i + 1], this.img[i + 2]);
   }
 
   /** Decrements TOP (the caller has checked for overflow and fills the new ST(0)). */

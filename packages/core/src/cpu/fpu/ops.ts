@@ -16,18 +16,14 @@ import {
   CMP_NOCC, CMP_NOPOP, CMP_UN, OP_ADD, OP_DIV, OP_DIVR, OP_MUL, OP_SUB, OP_SUBR, arith, compare, fsqrt,
 } from "./arith.ts";
 import {
-  CLS_DENORMAL, CLS_NORMAL, CLS_QNAN, CLS_SNAN, CLS_UNSUPPORTED, CLS_ZERO, F80_BIAS,
-  INDEF_HI, INDEF_LO, INDEF_SE, J_BIT, QUIET_BIT, REM_ZERO, SHR, bcdToU64, classify, doubleFromImg,
-  f32Bits, f32BitsOfNaN, f32FromBits, f64Bits, f64BitsOfNaN, f64FromBits, imgFromF32Bits,
-  imgFromF64Bits, imgFromU64, roundsAway, shr, u64ToBcd,
+  CLS_DENORMAL, CLS_INF, CLS_NORMAL, CLS_QNAN, CLS_SNAN, CLS_UNSUPPORTED, CLS_ZERO, F80_BIAS,
+  INDEF_HI, INDEF_LO, INDEF_SE, J_BIT, QUIET_BIT, REM_HALF, REM_HIGH, REM_LOW, REM_ZERO, SHR, bcdToU64, classify,
+  f32BitsOfNaN, f64BitsOfNaN, imgFromF32Bits, imgFromF64Bits, imgFromU64, roundsAway, shr, u64ToBcd,
 } from "./f80.ts";
-import {
-  CW_OM, CW_UM, Fpu, SW_B, SW_DE, SW_ES, SW_IE, SW_OE, SW_PE, SW_SF, SW_UE, TAG_EMPTY, EXC_MASK,
-} from "./fpu.ts";
-import { R, RC_DOWN, RC_NEAREST, RC_UP, roundCoarse, roundDouble, roundInt } from "./round.ts";
-import {
-  f2xm1, fpatan, fprem, fptanSincos, frndint, fscale, fsinCos, fxtract, fyl2x,
-} from "./transcendental.ts";
+import { Fpu, SW_B, SW_C1, SW_DE, SW_ES, SW_IE, SW_PE, SW_SF, TAG_EMPTY, TAG_VALID, EXC_MASK, tagOfClass } from "./fpu.ts";
+import { FMT_DOUBLE, FMT_SINGLE, MEMBITS, RC_DOWN, RC_NEAREST, RC_UP, TWO31, TWO32, passA, roundToMem, unpack } from "./ext.ts";
+import { fprem, frndint, fscale, fxtract } from "./rem-scale.ts";
+import { f2xm1, fpatan, fptanSincos, fsinCos, fyl2x } from "./transcendental.ts";
 
 type FpuOp = (c: Cpu, f: Fpu, m: number) => void;
 
@@ -42,9 +38,6 @@ const MEM_FLAGS = new Uint8Array(64);
 const scratch = new Int32Array(3);
 const bits2 = new Int32Array(2);
 const bcd = new Uint8Array(10);
-
-const MIN_NORMAL = 2.2250738585072014e-308;
-const FLT_MAX = 3.4028234663852886e38, FLT_MIN = 1.1754943508222875e-38;
 
 // ---- the escape handler
 
@@ -85,25 +78,27 @@ const wait: Handler = (c) => {
 
 // ---- memory operands
 
-/** Reads a single real; NaNs are staged in f.memImg (the value returned is then NaN). */
-function readReal32(c: Cpu, f: Fpu, lin: number): number {
+/** Reads a single real into f.memImg (exact), noting whether it is denormal. */
+function readReal32(c: Cpu, f: Fpu, lin: number): void {
   const b = c.rd32(lin);
-  const exp = b & 0x7f800000, frac = b & 0x7fffff;
-  f.memDenormal = exp === 0 && frac !== 0;
-  if (exp === 0x7f800000 && frac !== 0) { imgFromF32Bits(b, f.memImg, 0); return NaN; }
-  return f32FromBits(b);
+  f.memDenormal = (b & 0x7f800000) === 0 && (b & 0x7fffff) !== 0;
+  imgFromF32Bits(b, f.memImg, 0);
 }
-function readReal64(c: Cpu, f: Fpu, lin: number): number {
+function readReal64(c: Cpu, f: Fpu, lin: number): void {
   const lo = c.rd32(lin), hi = c.rd32((lin + 4) | 0);
-  const exp = hi & 0x7ff00000, frac = (hi & 0xfffff) | lo;
-  f.memDenormal = exp === 0 && frac !== 0;
-  if (exp === 0x7ff00000 && frac !== 0) { imgFromF64Bits(lo, hi, f.memImg, 0); return NaN; }
-  return f64FromBits(lo, hi);
+  f.memDenormal = (hi & 0x7ff00000) === 0 && ((hi & 0xfffff) | lo) !== 0;
+  imgFromF64Bits(lo, hi, f.memImg, 0);
 }
-function readInt32(c: Cpu, f: Fpu, lin: number): number { f.memDenormal = false; return c.rd32(lin) | 0; }
-function readInt16(c: Cpu, f: Fpu, lin: number): number { f.memDenormal = false; return (c.rd16(lin) << 16) >> 16; }
+/** The image of a 32-bit signed integer. */
+function imgFromInt(v: number, out: Int32Array): void {
+  if (v === 0) { out[0] = 0; out[1] = 0; out[2] = 0; return; }
+  const a = v < 0 ? -v : v, n = Math.clz32(a);
+  out[0] = (v < 0 ? 0x8000 : 0) | (F80_BIAS + 31 - n); out[1] = a << n; out[2] = 0;
+}
+function readInt32(c: Cpu, f: Fpu, lin: number): void { f.memDenormal = false; imgFromInt(c.rd32(lin) | 0, f.memImg); }
+function readInt16(c: Cpu, f: Fpu, lin: number): void { f.memDenormal = false; imgFromInt((c.rd16(lin) << 16) >> 16, f.memImg); }
 
-type Reader = (c: Cpu, f: Fpu, lin: number) => number;
+type Reader = (c: Cpu, f: Fpu, lin: number) => void;
 /** Memory operand formats of D8 (m32 real), DA (m32 int), DC (m64 real), DE (m16 int). */
 const READERS: readonly Reader[] = [readReal32, readInt32, readReal64, readInt16];
 const READ_LEN = [4, 4, 8, 2];
@@ -114,10 +109,10 @@ function memArith(op: number, kind: number): FpuOp {
   return (c, f, m) => {
     const lin = c.eaR(m, len);
     f.noteData(lin);
-    const b = read(c, f, lin);
+    read(c, f, lin);
     const p = f.top;
     if (f.tag[p] === TAG_EMPTY) { if (f.stackUnderflow()) f.setIndefinite(p); return; }
-    arith(f, op, p, -1, b);
+    arith(f, op, p, -1);
   };
 }
 
@@ -127,9 +122,9 @@ function memCompare(pop: boolean, kind: number): FpuOp {
   return (c, f, m) => {
     const lin = c.eaR(m, len);
     f.noteData(lin);
-    const b = read(c, f, lin);
+    read(c, f, lin);
     const p = f.top;
-    const r = f.tag[p] === TAG_EMPTY ? (f.stackUnderflow() ? CMP_UN : CMP_UN | CMP_NOPOP) : compare(f, p, -1, b, false);
+    const r = f.tag[p] === TAG_EMPTY ? (f.stackUnderflow() ? CMP_UN : CMP_UN | CMP_NOPOP) : compare(f, p, -1, false);
     if ((r & CMP_NOCC) === 0) f.setC320(r);
     if (pop && (r & CMP_NOPOP) === 0) f.pop();
   };
@@ -148,33 +143,37 @@ function pushBlocked(f: Fpu): boolean {
 }
 
 /**
- * FLD of a single or double real from memory: an SNaN is invalid (pushed quiet when masked);
- * a denormal raises DE and is loaded even when DE is unmasked (measured on hardware).
+ * FLD of a single or double real from memory (staged in f.memImg): an SNaN is invalid (pushed
+ * quiet when masked); a denormal raises DE and is loaded even when DE is unmasked (measured on
+ * hardware), normalized as the extended format allows.
  */
-function loadReal(f: Fpu, v: number): void {
-  if (v !== v) {
-    const cls = classify(f.memImg[0], f.memImg[1], f.memImg[2]);
-    if (cls === CLS_SNAN && f.raise(SW_IE)) return;
-    f.setImg(f.push(), f.memImg[0], f.memImg[1] | QUIET_BIT, f.memImg[2]);
+function loadReal(f: Fpu): void {
+  const m = f.memImg;
+  const cls = classify(m[0], m[1], m[2]);
+  if (cls === CLS_SNAN) {
+    if (f.raise(SW_IE)) return;
+    f.setImg(f.push(), m[0], m[1] | QUIET_BIT, m[2]);
     return;
   }
   if (f.memDenormal) f.raise(SW_DE);
-  f.setVal(f.push(), v);
+  const p = f.push(), i = p * 3;
+  f.img[i] = m[0]; f.img[i + 1] = m[1]; f.img[i + 2] = m[2];
+  f.tag[p] = tagOfClass(cls);
 }
 
 const fldM32: FpuOp = (c, f, m) => {
   const lin = c.eaR(m, 4);
   f.noteData(lin);
-  const v = readReal32(c, f, lin);
+  readReal32(c, f, lin);
   if (pushBlocked(f)) return;
-  loadReal(f, v);
+  loadReal(f);
 };
 const fldM64: FpuOp = (c, f, m) => {
   const lin = c.eaR(m, 8);
   f.noteData(lin);
-  const v = readReal64(c, f, lin);
+  readReal64(c, f, lin);
   if (pushBlocked(f)) return;
-  loadReal(f, v);
+  loadReal(f);
 };
 /** FLD m80: loaded as it is, SNaNs and unsupported encodings included, without exceptions. */
 const fldM80: FpuOp = (c, f, m) => {
@@ -189,23 +188,24 @@ const fildM16: FpuOp = (c, f, m) => {
   f.noteData(lin);
   const v = (c.rd16(lin) << 16) >> 16;
   if (pushBlocked(f)) return;
-  f.setVal(f.push(), v);
+  imgFromInt(v, scratch);
+  f.setImg(f.push(), scratch[0], scratch[1], scratch[2]);
 };
 const fildM32: FpuOp = (c, f, m) => {
   const lin = c.eaR(m, 4);
   f.noteData(lin);
   const v = c.rd32(lin) | 0;
   if (pushBlocked(f)) return;
-  f.setVal(f.push(), v);
+  imgFromInt(v, scratch);
+  f.setImg(f.push(), scratch[0], scratch[1], scratch[2]);
 };
-/** FILD m64: exact (through the 80-bit image when beyond 53 bits). */
+/** FILD m64: exact. */
 const fildM64: FpuOp = (c, f, m) => {
   const lin = c.eaR(m, 8);
   f.noteData(lin);
   const lo = c.rd32(lin) >>> 0, hi = c.rd32((lin + 4) | 0);
   if (pushBlocked(f)) return;
   const p = f.push();
-  if (hi >= -0x200000 && hi < 0x200000) { f.setVal(p, hi * 4294967296 + lo); return; }
   const neg = hi < 0;
   let mlo = lo, mhi = hi >>> 0;
   if (neg) { mlo = (~lo + 1) >>> 0; mhi = (~hi + (mlo === 0 ? 1 : 0)) >>> 0; }
@@ -226,52 +226,14 @@ const fbld: FpuOp = (c, f, m) => {
 // ---- stores
 
 /**
- * The value of register p as a round-to-nearest double with R.sgn, for stores. From the image
- * when the register holds one (so FST rounds the full 64-bit significand by RC).
- */
-function storeSource(f: Fpu, p: number): number {
-  if (!f.exact[p]) { R.sgn = 0; return f.val[p]; }
-  f.imgOf(p, scratch, 0);
-  return doubleFromImg(scratch[0], scratch[1], scratch[2]);
-}
-
-/**
- * Tiny and inexact results of a store to a single or double real. Returns false when the
- * store must not happen: an unmasked underflow leaves memory and TOP unchanged (measured).
- */
-function storeUnderflow(f: Fpu, r: number, minNormal: number): boolean {
-  const tiny = r !== 0 ? Math.abs(r) < minNormal : R.inexact;
-  if (tiny) {
-    if ((f.cw & CW_UM) === 0) { f.raise(SW_UE); return false; }
-    if (R.inexact) f.raise(SW_UE | SW_PE);
-  } else if (R.inexact) f.raise(SW_PE);
-  f.setC1(R.up);
-  return true;
-}
-
-/**
- * Overflow of a store: masked, infinity or the format's largest number by RC (SDM Vol. 1
- * table 4-10) with OE and PE; unmasked, OE alone and no store. Returns the value or NaN.
- */
-function storeOverflow(f: Fpu, neg: boolean, max: number): number {
-  if ((f.cw & CW_OM) === 0) { f.raise(SW_OE); return NaN; }
-  f.raise(SW_OE | SW_PE);
-  const rc = f.rc;
-  const toInf = rc === RC_NEAREST || (rc === RC_UP && !neg) || (rc === RC_DOWN && neg);
-  f.setC1(toInf);
-  const v = toInf ? Infinity : max;
-  return neg ? -v : v;
-}
-
-/**
  * Classifies ST(0) for a store: 0 = a number to convert; 1 = stop (unmasked exception);
  * 2 = store the format's indefinite; 3 = store the NaN in `scratch` (quieted).
  */
 function storeSpecial(f: Fpu, p: number): number {
   if (f.tag[p] === TAG_EMPTY) return f.stackUnderflow() ? 2 : 1;
-  if (f.val[p] === f.val[p]) return 0;
   f.imgOf(p, scratch, 0);
   const cls = classify(scratch[0], scratch[1], scratch[2]);
+  if (cls < CLS_QNAN) return 0;
   if (cls === CLS_QNAN) return 3;
   if (!f.invalid()) return 1;
   if (cls === CLS_UNSUPPORTED) return 2;
@@ -279,31 +241,75 @@ function storeSpecial(f: Fpu, p: number): number {
   return 3;
 }
 
+/**
+ * Rounds the number in `scratch` (register contents, not a NaN) to a single or double real
+ * into MEMBITS. Infinities and zeros convert exactly; anything else is rounded by RC with
+ * PE, UE, OE and C1 (ext.ts). False when an unmasked overflow or underflow stops the store.
+ */
+function convertForStore(f: Fpu, fmt: number): boolean {
+  const se = scratch[0], cls = classify(se, scratch[1], scratch[2]);
+  const sign = (se & 0x8000) << 16;
+  if (cls === CLS_INF || cls === CLS_ZERO) {
+    const mag = cls === CLS_ZERO ? 0 : fmt === FMT_SINGLE ? 0x7f800000 : 0x7ff00000;
+    if (fmt === FMT_SINGLE) MEMBITS[0] = sign | mag; else { MEMBITS[1] = sign | mag; MEMBITS[0] = 0; }
+    return true;
+  }
+  unpack(se, scratch[1], scratch[2], 0);
+  passA();
+  return roundToMem(f, fmt, f.rc);
+}
+
+/**
+ * The common store: a normal register whose exponent lies in the single's or double's normal
+ * range, short of the top exponent (so rounding by RC, which may carry into the exponent,
+ * cannot overflow or leave the range). Writes the format's bits into MEMBITS with PE and C1;
+ * false for everything else, which convertForStore handles.
+ */
+function storeFast(f: Fpu, p: number, single: boolean): boolean {
+  const i = p * 3, se = f.img[i];
+  const exp = se & 0x7fff;
+  const bias = single ? 127 : 1023;
+  if (f.tag[p] !== TAG_VALID || exp < F80_BIAS - bias + 1 || exp >= F80_BIAS + bias) return false;
+  let hi = f.img[i + 1] >>> 0, lo = f.img[i + 2] >>> 0, e = exp - F80_BIAS + bias;
+  const neg = (se & 0x8000) !== 0;
+  const low = single ? (hi & 0xff) + (lo !== 0 ? 0.5 : 0) : lo & 0x7ff, half = single ? 0x80 : 0x400;
+  let up = false;
+  if (low !== 0) {
+    const rc = f.rc;
+    const odd = single ? (hi & 0x100) !== 0 : (lo & 0x800) !== 0;
+    up = rc === RC_NEAREST ? low > half || (low === half && odd) : rc === RC_DOWN ? neg : rc === RC_UP ? !neg : false;
+    if (single) { hi -= hi & 0xff; if (up) hi += 0x100; } else {
+      lo -= low;
+      if (up) { lo += 0x800; if (lo >= TWO32) { lo -= TWO32; hi += 1; } }
+    }
+    if (hi >= TWO32) { hi = TWO31; e += 1; }
+    f.raise(SW_PE);
+  }
+  if (up) f.sw |= SW_C1; else f.sw &= ~SW_C1;
+  const sign = neg ? 0x80000000 : 0;
+  if (single) MEMBITS[0] = sign | (e << 23) | ((hi >>> 8) & 0x7fffff);
+  else { MEMBITS[1] = sign | (e << 20) | ((hi >>> 11) & 0xfffff); MEMBITS[0] = (hi << 21) | (lo >>> 11); }
+  return true;
+}
+
 /** FST/FSTP m32. Returns true when the instruction completed (and may pop). */
 function storeReal32(c: Cpu, f: Fpu, lin: number): boolean {
   const p = f.top;
+  if (storeFast(f, p, true)) { c.wr32(lin, MEMBITS[0]); return true; }
   f.setC1(false);
   const s = storeSpecial(f, p);
   if (s === 1) return false;
   if (s === 2) { c.wr32(lin, 0xffc00000 | 0); return true; }
   if (s === 3) { c.wr32(lin, f32BitsOfNaN(scratch[0], scratch[1])); return true; }
-  const hi = storeSource(f, p);
-  let r: number;
-  if (hi - hi !== 0 && !f.exact[p]) r = hi; // a true infinity
-  else {
-    r = hi - hi !== 0 ? hi : roundCoarse(hi, R.sgn, 24, -149, f.rc);
-    if (r - r !== 0 || Math.abs(r) > FLT_MAX) {
-      r = storeOverflow(f, hi < 0, FLT_MAX);
-      if (r !== r) return false;
-    } else if (!storeUnderflow(f, r, FLT_MIN)) return false;
-  }
-  c.wr32(lin, f32Bits(r));
+  if (!convertForStore(f, FMT_SINGLE)) return false;
+  c.wr32(lin, MEMBITS[0]);
   return true;
 }
 
-/** FST/FSTP m64. Double-backed registers store exactly; images round by RC. */
+/** FST/FSTP m64. */
 function storeReal64(c: Cpu, f: Fpu, lin: number): boolean {
   const p = f.top;
+  if (storeFast(f, p, false)) { c.wr32(lin, MEMBITS[0]); c.wr32((lin + 4) | 0, MEMBITS[1]); return true; }
   f.setC1(false);
   const s = storeSpecial(f, p);
   if (s === 1) return false;
@@ -313,17 +319,8 @@ function storeReal64(c: Cpu, f: Fpu, lin: number): boolean {
     c.wr32(lin, bits2[0]); c.wr32((lin + 4) | 0, bits2[1]);
     return true;
   }
-  let r = storeSource(f, p);
-  if (f.exact[p]) {
-    const hi = r;
-    if (hi - hi === 0) r = roundDouble(hi, R.sgn, f.rc);
-    if (r - r !== 0) {
-      r = storeOverflow(f, hi < 0, Number.MAX_VALUE);
-      if (r !== r) return false;
-    } else if (!storeUnderflow(f, r, MIN_NORMAL)) return false;
-  }
-  f64Bits(r, bits2);
-  c.wr32(lin, bits2[0]); c.wr32((lin + 4) | 0, bits2[1]);
+  if (!convertForStore(f, FMT_DOUBLE)) return false;
+  c.wr32(lin, MEMBITS[0]); c.wr32((lin + 4) | 0, MEMBITS[1]);
   return true;
 }
 
@@ -339,33 +336,35 @@ function storeReal80(c: Cpu, f: Fpu, lin: number): boolean {
   return true;
 }
 
-/** Integer rounding of register p by RC into INT (neg, hi, lo magnitude); false for NaN/infinity. */
-const INT = { neg: false, hi: 0, lo: 0 };
+/** Integer rounding of register p by RC into INT (neg, hi, lo magnitude, inexact, up); false for NaN/infinity. */
+const INT = { neg: false, hi: 0, lo: 0, inexact: false, up: false };
 function toInteger(f: Fpu, p: number): boolean {
-  const rc = f.rc;
-  if (f.exact[p]) {
-    f.imgOf(p, scratch, 0);
-    const cls = classify(scratch[0], scratch[1], scratch[2]);
-    if (cls !== CLS_NORMAL && cls !== CLS_DENORMAL && cls !== CLS_ZERO) return false;
-    const exp = scratch[0] & 0x7fff;
-    INT.neg = (scratch[0] & 0x8000) !== 0;
-    const k = F80_BIAS + 63 - (exp === 0 ? 1 : exp);
-    if (k < 0) { INT.hi = 4294967296; INT.lo = 0; R.inexact = false; R.up = false; return true; } // >= 2^64
-    shr(scratch[1], scratch[2], k);
-    let hi = SHR.qhi, lo = SHR.qlo;
-    R.inexact = SHR.cls !== REM_ZERO;
-    R.up = roundsAway(INT.neg, (lo & 1) !== 0, SHR.cls, rc);
-    if (R.up) { lo += 1; if (lo === 4294967296) { lo = 0; hi += 1; } }
-    INT.hi = hi; INT.lo = lo;
+  const i = p * 3, se = f.img[i], e = (se & 0x7fff) - F80_BIAS;
+  if (f.tag[p] === TAG_VALID && e >= -1 && e <= 30) {
+    // |x| < 2^31: the integer part is in the high word; the rest decides the rounding.
+    const hi = f.img[i + 1] >>> 0, lo = f.img[i + 2], sh = 31 - e; // 1..32
+    const q = sh === 32 ? 0 : hi >>> sh;
+    const rem = sh === 32 ? hi : (hi & ((1 << sh) - 1)) >>> 0, half = 2 ** (sh - 1);
+    const cls = rem === 0 && lo === 0 ? REM_ZERO : rem < half ? REM_LOW : rem === half && lo === 0 ? REM_HALF : REM_HIGH;
+    INT.neg = (se & 0x8000) !== 0;
+    INT.inexact = cls !== REM_ZERO;
+    INT.up = roundsAway(INT.neg, (q & 1) !== 0, cls, f.rc);
+    INT.hi = 0; INT.lo = INT.up ? q + 1 : q;
     return true;
   }
-  const v = f.val[p];
-  if (v - v !== 0) return false;
-  const r = roundInt(v, rc);
-  INT.neg = r < 0 || Object.is(r, -0);
-  const a = Math.abs(r);
-  INT.hi = Math.floor(a / 4294967296);
-  INT.lo = a - INT.hi * 4294967296;
+  f.imgOf(p, scratch, 0);
+  const cls = classify(scratch[0], scratch[1], scratch[2]);
+  if (cls !== CLS_NORMAL && cls !== CLS_DENORMAL && cls !== CLS_ZERO) return false;
+  const exp = scratch[0] & 0x7fff;
+  INT.neg = (scratch[0] & 0x8000) !== 0;
+  const k = F80_BIAS + 63 - (exp === 0 ? 1 : exp);
+  if (k < 0) { INT.hi = 4294967296; INT.lo = 0; INT.inexact = false; INT.up = false; return true; } // >= 2^64
+  shr(scratch[1], scratch[2], k);
+  let hi = SHR.qhi, lo = SHR.qlo;
+  INT.inexact = SHR.cls !== REM_ZERO;
+  INT.up = roundsAway(INT.neg, (lo & 1) !== 0, SHR.cls, f.rc);
+  if (INT.up) { lo += 1; if (lo === 4294967296) { lo = 0; hi += 1; } }
+  INT.hi = hi; INT.lo = lo;
   return true;
 }
 
@@ -396,8 +395,8 @@ function storeInt(c: Cpu, f: Fpu, lin: number, bytes: number): boolean {
   }
   let lo = INT.lo | 0, hi = INT.hi | 0;
   if (INT.neg) { lo = (~lo + 1) | 0; hi = (~hi + (lo === 0 ? 1 : 0)) | 0; }
-  if (R.inexact) f.raise(SW_PE);
-  f.setC1(R.up);
+  if (INT.inexact) f.raise(SW_PE);
+  f.setC1(INT.up);
   if (bytes === 2) c.wr16(lin, lo);
   else if (bytes === 4) c.wr32(lin, lo);
   else { c.wr32(lin, lo); c.wr32((lin + 4) | 0, hi); }
@@ -426,8 +425,8 @@ const fbstp: FpuOp = (c, f, m) => {
     u64ToBcd(INT.hi, INT.lo, bcd);
     bcd[9] = INT.neg ? 0x80 : 0;
     for (let i = 0; i < 10; i++) c.wr8((lin + i) | 0, bcd[i]);
-    if (R.inexact) f.raise(SW_PE);
-    f.setC1(R.up);
+    if (INT.inexact) f.raise(SW_PE);
+    f.setC1(INT.up);
   }
   f.pop();
 };
@@ -474,7 +473,7 @@ function regArith(op: number, toSti: boolean, pop: boolean): FpuOp {
       if (f.stackUnderflow()) { f.setIndefinite(dst); if (pop) f.pop(); }
       return;
     }
-    if (arith(f, op, dst, src, f.val[src]) && pop) f.pop();
+    if (arith(f, op, dst, src) && pop) f.pop();
   };
 }
 
@@ -484,7 +483,7 @@ function regCompare(pops: number, quiet: boolean, eflags: boolean): FpuOp {
     const p0 = f.top, pi = f.st(m & 7);
     const r = f.tag[p0] === TAG_EMPTY || f.tag[pi] === TAG_EMPTY
       ? (f.stackUnderflow() ? CMP_UN : CMP_UN | CMP_NOPOP)
-      : compare(f, p0, pi, f.val[pi], quiet);
+      : compare(f, p0, pi, quiet);
     if ((r & CMP_NOCC) !== 0) return;
     if (eflags) {
       c.setFlag(ZF, (r & 4) !== 0);
@@ -530,9 +529,7 @@ const fxch: FpuOp = (_c, f, m) => {
 };
 function swap(f: Fpu, a: number, b: number): void {
   if (a === b) return;
-  const v = f.val[a]; f.val[a] = f.val[b]; f.val[b] = v;
   const t = f.tag[a]; f.tag[a] = f.tag[b]; f.tag[b] = t;
-  const x = f.exact[a]; f.exact[a] = f.exact[b]; f.exact[b] = x;
   for (let k = 0; k < 3; k++) { const w = f.img[a * 3 + k]; f.img[a * 3 + k] = f.img[b * 3 + k]; f.img[b * 3 + k] = w; }
 }
 
@@ -563,18 +560,16 @@ function signOp(abs: boolean): FpuOp {
     const p = f.top;
     if (f.tag[p] === TAG_EMPTY) { if (f.stackUnderflow()) f.setIndefinite(p); return; }
     f.setC1(false);
-    if (f.exact[p]) {
-      const se = f.img[p * 3];
-      f.img[p * 3] = abs ? se & 0x7fff : se ^ 0x8000;
-    }
-    f.val[p] = abs ? Math.abs(f.val[p]) : -f.val[p];
+    const se = f.img[p * 3];
+    f.img[p * 3] = abs ? se & 0x7fff : se ^ 0x8000;
   };
 }
 
 const ftst: FpuOp = (_c, f) => {
   const p = f.top;
   f.memDenormal = false;
-  const r = f.tag[p] === TAG_EMPTY ? (f.stackUnderflow(), CMP_UN) : compare(f, p, -2, 0, false);
+  f.memImg[0] = 0; f.memImg[1] = 0; f.memImg[2] = 0; // +0
+  const r = f.tag[p] === TAG_EMPTY ? (f.stackUnderflow(), CMP_UN) : compare(f, p, -1, false);
   if ((r & CMP_NOCC) === 0) f.setC320(r);
 };
 
@@ -582,7 +577,7 @@ const ftst: FpuOp = (_c, f) => {
 const FXAM_CODE = [2 /* normal */, 4 /* zero */, 6 /* denormal */, 3 /* infinity */, 1, 1 /* NaN */, 0 /* unsupported */];
 const fxam: FpuOp = (_c, f) => {
   const p = f.top;
-  const neg = f.exact[p] ? (f.img[p * 3] & 0x8000) !== 0 : f.val[p] < 0 || Object.is(f.val[p], -0);
+  const neg = (f.img[p * 3] & 0x8000) !== 0;
   f.setC1(neg);
   f.setC320(f.tag[p] === TAG_EMPTY ? 5 : FXAM_CODE[f.classOf(p)]);
 };
@@ -657,7 +652,7 @@ setReg(1, 0xf0, 0xf0, (_c, f) => f2xm1(f));
 setReg(1, 0xf1, 0xf1, (_c, f) => fyl2x(f, false));
 setReg(1, 0xf2, 0xf2, (_c, f) => fptanSincos(f, false));
 setReg(1, 0xf3, 0xf3, (_c, f) => fpatan(f));
-setReg(1, 0xf4, 0xf4, (_c, f) => fxtract(f, scratch));
+setReg(1, 0xf4, 0xf4, (_c, f) => fxtract(f));
 setReg(1, 0xf5, 0xf5, (_c, f) => fprem(f, true));
 setReg(1, 0xf6, 0xf6, fdecstp);
 setReg(1, 0xf7, 0xf7, fincstp);
@@ -665,7 +660,7 @@ setReg(1, 0xf8, 0xf8, (_c, f) => fprem(f, false));
 setReg(1, 0xf9, 0xf9, (_c, f) => fyl2x(f, true));
 setReg(1, 0xfa, 0xfa, fsqrtOp);
 setReg(1, 0xfb, 0xfb, (_c, f) => fptanSincos(f, true));
-setReg(1, 0xfc, 0xfc, (_c, f) => frndint(f, scratch));
+setReg(1, 0xfc, 0xfc, (_c, f) => frndint(f));
 setReg(1, 0xfd, 0xfd, (_c, f) => fscale(f));
 setReg(1, 0xfe, 0xfe, (_c, f) => fsinCos(f, 0));
 setReg(1, 0xff, 0xff, (_c, f) => fsinCos(f, 1));

@@ -80,7 +80,7 @@ export class Rig {
   hits(vec: number): number { return this.mem.read16(HITS + vec * 2); }
 
   /** ST(i) as a double. */
-  st(i: number): number { return this.f.val[this.f.st(i)]; }
+  st(i: number): number { return this.f.value(this.f.st(i)); }
   sw(): number { return this.f.getSw(); }
 
   // ---- memory helpers (physical = linear here)
