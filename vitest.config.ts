@@ -3,7 +3,8 @@ import { defineConfig } from "vitest/config";
 // Unit, device, conformance and boot tests run in Node; the Playwright specs in e2e/ are separate.
 export default defineConfig({
   test: {
-    include: ["packages/*/src/**/*.test.ts"],
+    // (packages/web/server: the production server's snapshot store, in Node.)
+    include: ["packages/*/src/**/*.test.ts", "packages/web/server/**/*.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",

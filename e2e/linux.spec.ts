@@ -1,9 +1,11 @@
-// The reference Linux guest (kernel + initrd from the catalog, console on COM1).
+// The reference Linux guest (kernel + initrd from the catalog, console on COM1); a snapshot of
+// its running shell resumes in a second VM.
 //
 // The server must have the guest's files (~/.cache/x86-guests/linux-686, built by
 // ../shared/guests/build-linux-guest.sh, which .ci/run runs); without them the test fails.
+import fs from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
-import { createFromCatalog, openShell } from "./helpers.ts";
+import { createFromCatalog, openShell, panel } from "./helpers.ts";
 
 async function linuxState(page: Page): Promise<{ files: boolean; loader: boolean; boots: boolean }> {
   return page.evaluate(async () => {
@@ -28,4 +30,29 @@ test("Linux boots to its shell on COM1", async ({ page }, info) => {
   await expect.poll(serial, { timeout: 30_000 }).toMatch(/Linux i[3-6]86/);
   await expect(vm.getByTestId("serial")).toBeVisible();
   await page.screenshot({ path: info.outputPath("linux.png"), fullPage: true });
+
+  // A snapshot of the running shell (realtime clock), downloaded and opened again: the copy's
+  // shell takes a command, and the original runs on.
+  await vm.getByTestId("snapshot").click();
+  await expect(vm.getByTestId("snapshot-status")).toBeVisible({ timeout: 60_000 });
+  const saved = await vm.getByTestId("snapshot-status").innerText();
+  const [dl] = await Promise.all([page.waitForEvent("download"), vm.getByTestId("download-snapshot").click()]);
+  const bytes = fs.readFileSync(await dl.path());
+  const t0 = Date.now();
+  await page.getByTestId("open-snapshot").setInputFiles({ name: dl.suggestedFilename(), mimeType: "application/octet-stream", buffer: bytes });
+  await expect(page.getByTestId("snapshot-open-status")).toContainText('as "linux (2)"', { timeout: 120_000 });
+  const opened = (await page.getByTestId("snapshot-open-status").innerText()).replace(/^.* in /, "");
+  const line = `Linux at the shell in Chromium (128 MiB): ${saved.replace(/^Snapshot \S+( [AP]M)?: /, "")}, ${bytes.length} bytes; ` +
+    `resumed in ${opened} in the page (${Date.now() - t0} ms with Playwright handing the file over)`;
+  console.log(line);
+  info.annotations.push({ type: "linux-snapshot", description: line });
+  const copy = () => page.evaluate(() => window.x86vm.vm("linux (2)")!.serialText());
+  await page.evaluate(() => window.x86vm.vm("linux (2)")!.sendSerial("echo $((6*7))\n"));
+  await expect.poll(copy, { timeout: 60_000 }).toMatch(/\n42\r?\n/);
+  // (xterm draws only while the terminal is in view.)
+  await panel(page, "linux (2)").getByTestId("serial").scrollIntoViewIfNeeded();
+  await expect(panel(page, "linux (2)").getByTestId("serial").locator(".xterm-rows")).toContainText("42");
+  await page.evaluate(() => window.x86vm.vm("linux")!.sendSerial("echo still $((1+1))\n"));
+  await expect.poll(serial, { timeout: 30_000 }).toContain("still 2");
+  await page.screenshot({ path: info.outputPath("linux-snapshot.png"), fullPage: true });
 });

@@ -1,9 +1,13 @@
 // Playwright: the browser tests boot guests in Debian's Chromium (/usr/bin/chromium; browser
 // downloads are not possible here). The server is the production one (`pnpm start`: build,
-// then serve with the isolation headers and the guest images) on its own port.
+// then serve with the isolation headers, the guest images and the snapshot store) on its own
+// port, with its snapshot store in a folder of its own (E2E_SNAPSHOTS, which the specs read).
+import os from "node:os";
+import path from "node:path";
 import { defineConfig } from "@playwright/test";
 
 const PORT = Number(process.env.E2E_PORT ?? 4191);
+process.env.E2E_SNAPSHOTS ??= path.join(os.tmpdir(), "x86vm-e2e-snapshots");
 
 export default defineConfig({
   testDir: ".",
@@ -33,7 +37,7 @@ export default defineConfig({
   webServer: {
     command: "pnpm start",
     cwd: "..",
-    env: { PORT: String(PORT), HOST: "127.0.0.1" },
+    env: { PORT: String(PORT), HOST: "127.0.0.1", X86VM_SNAPSHOTS: process.env.E2E_SNAPSHOTS },
     url: `http://127.0.0.1:${PORT}/`,
     reuseExistingServer: !process.env.CI,
     timeout: 120_000,

@@ -6,13 +6,15 @@
 // floppy is also found in ../shared/guests/ beside the repository, and the Linux guest in
 // <folder>/linux-686/{bzImage,initrd.gz} as ../shared/guests/build-linux-guest.sh writes it.
 // The catalog is worked out again on every request, so images that appear later are listed
-// without a restart.
+// without a restart. Each file is listed with its SHA-256 (hashed once per size and mtime), by
+// which a page finds the base images a snapshot names.
 //
 //   GET /guests/catalog.json        the Catalog (src/shared/catalog.ts)
 //   GET /guests/<id>/<file>         one image file
 //
 // Every response carries the cross-origin isolation headers and CORP same-origin.
 
+import crypto from "node:crypto";
 import fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import os from "node:os";
@@ -79,6 +81,17 @@ function statFile(p: string): fs.Stats | null {
   }
 }
 
+/** SHA-256 of image files, by path; recomputed when a file's size or time changes. */
+const hashes = new Map<string, { size: number; mtimeMs: number; sha256: string }>();
+
+function fileSha256(p: string, st: fs.Stats): string {
+  const c = hashes.get(p);
+  if (c && c.size === st.size && c.mtimeMs === st.mtimeMs) return c.sha256;
+  const sha256 = crypto.createHash("sha256").update(fs.readFileSync(p)).digest("hex");
+  hashes.set(p, { size: st.size, mtimeMs: st.mtimeMs, sha256 });
+  return sha256;
+}
+
 export interface ResolvedCatalog {
   catalog: Catalog;
   /** URL path -> file on disk. */
@@ -95,7 +108,7 @@ export function resolveCatalog(repoRoot: string, dir = guestsDir()): ResolvedCat
       if (!found) { missing.push(f.hint); continue; }
       const url = `/guests/${g.id}/${encodeURIComponent(f.name)}`;
       files.set(url, found.p);
-      out.push({ role: f.role, name: f.name, url, bytes: found.s!.size });
+      out.push({ role: f.role, name: f.name, url, bytes: found.s!.size, sha256: fileSha256(found.p, found.s!) });
     }
     return {
       id: g.id, title: g.title, description: g.description, available: missing.length === 0, missing,

@@ -1,7 +1,9 @@
 // `pnpm start`: builds the web app for production (Vite) and serves it, in one process, with
-// the headers cross-origin isolation needs and the guest images (guests.ts).
+// the headers cross-origin isolation needs, the guest images (guests.ts) and the snapshot store
+// behind share links (snapshot-store.ts).
 //
-//   PORT (default 4173), HOST (default 127.0.0.1), X86VM_GUESTS (guest image folder)
+//   PORT (default 4173), HOST (default 127.0.0.1), X86VM_GUESTS (guest image folder),
+//   X86VM_SNAPSHOTS (snapshot folder), X86VM_SNAPSHOT_MAX_BYTES (largest snapshot stored)
 //   --no-build   serve the existing dist/web without building it again
 
 import fs from "node:fs";
@@ -9,6 +11,7 @@ import http from "node:http";
 import path from "node:path";
 import url from "node:url";
 import { guestMiddleware, setIsolationHeaders } from "./guests.ts";
+import { snapshotMiddleware, SnapshotStore, snapshotStoreOptions } from "./snapshot-store.ts";
 
 const root = path.resolve(path.dirname(url.fileURLToPath(import.meta.url)), "../../..");
 const dist = path.join(root, "dist/web");
@@ -88,18 +91,27 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const guests = guestMiddleware(root);
+  let store: SnapshotStore;
+  try {
+    store = new SnapshotStore(snapshotStoreOptions());
+  } catch (e) {
+    console.error(`x86vm: cannot open the snapshot store: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  }
+  const snapshots = snapshotMiddleware(store, (line) => console.log(`x86vm: ${line}`));
   const server = http.createServer((req, res) => {
     setIsolationHeaders(res);
+    const fail = (err: unknown) => { if (err) { res.statusCode = 500; res.end(); return true; } return false; };
     guests(req, res, (err) => {
-      if (err) { res.statusCode = 500; res.end(); return; }
-      serveStatic(req, res);
+      if (fail(err)) return;
+      snapshots(req, res, (err2) => { if (!fail(err2)) serveStatic(req, res); });
     });
   });
   const port = Number(process.env.PORT ?? 4173);
   const host = process.env.HOST ?? "127.0.0.1";
   server.on("error", (e) => { console.error(`x86vm: cannot serve on ${host}:${port}: ${e.message}`); process.exit(1); });
   server.listen(port, host, () => {
-    console.log(`x86vm: serving http://${host === "0.0.0.0" ? "localhost" : host}:${port}/ (dist/web, guest images from /guests/)`);
+    console.log(`x86vm: serving http://${host === "0.0.0.0" ? "localhost" : host}:${port}/ (dist/web, guest images from /guests/, snapshots in ${store.dir})`);
   });
   const stop = () => server.close(() => process.exit(0));
   process.on("SIGINT", stop);

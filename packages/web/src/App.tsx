@@ -1,11 +1,14 @@
-// The shell: host resources, the new-VM form with the guest catalog, and one panel per VM.
+// The shell: host resources, the new-VM form with the guest catalog, opening snapshots and
+// share links, and one panel per VM.
 import { HostPanel } from "./ui/HostPanel.tsx";
 import { NewVmForm } from "./ui/NewVmForm.tsx";
+import { SnapshotPanel } from "./ui/SnapshotPanel.tsx";
 import { VmPanel } from "./ui/VmPanel.tsx";
 import { useManager } from "./ui/hooks.ts";
+import type { SnapshotOpener } from "./host/snapshots.ts";
 import type { VmManager } from "./host/vm-host.ts";
 
-export function App({ manager }: { manager: VmManager }) {
+export function App({ manager, opener }: { manager: VmManager; opener: SnapshotOpener }) {
   useManager(manager);
   const isolated = globalThis.crossOriginIsolated === true;
   return (
@@ -23,6 +26,7 @@ export function App({ manager }: { manager: VmManager }) {
       )}
       <HostPanel manager={manager} />
       <NewVmForm manager={manager} />
+      <SnapshotPanel opener={opener} />
       <div className="vms" data-testid="vms">
         {manager.vms.map((vm) => <VmPanel key={vm.id} vm={vm} />)}
       </div>

@@ -3,7 +3,10 @@
 //
 //   vm resume FILE [--fda IMG] [--fdb IMG] [--hda IMG] [--hdb IMG] [--kernel F] [--initrd F]
 //            [--clock deterministic|realtime] [--until TEXT] [--type KEYS] ... [--timeout S]
-//            [--screen] [--stats] [--save-snapshot FILE]
+//            [--serial] [--screen] [--stats] [--save-snapshot FILE]
+//
+// --serial, as for `vm boot`: COM1's output from the resume point on goes to stdout, stdin
+// to COM1, and --type keys to COM1 (a Linux guest's shell on ttyS0).
 //
 // The snapshot names its base images by SHA-256. Each is looked for, in order: the file given
 // again with --fda/--hda/...; the path recorded when it was saved (relative to the snapshot
@@ -36,15 +39,18 @@ export interface ResumeArgs {
   timeoutS: number;
   screen: boolean;
   stats: boolean;
+  /** COM1 to stdout, stdin and --type to COM1. */
+  serial: boolean;
   saveSnapshot?: string;
 }
 
 export function parseResumeArgs(argv: string[]): ResumeArgs {
-  const a: ResumeArgs = { file: "", images: {}, steps: [], timeoutS: 60, screen: false, stats: false };
+  const a: ResumeArgs = { file: "", images: {}, steps: [], timeoutS: 60, screen: false, stats: false, serial: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === "--screen") { a.screen = true; continue; }
     if (flag === "--stats") { a.stats = true; continue; }
+    if (flag === "--serial") { a.serial = true; continue; }
     if (!flag.startsWith("--")) {
       if (a.file) throw new UsageError(`unexpected argument ${JSON.stringify(flag)}: one snapshot file only`);
       a.file = flag;
@@ -176,11 +182,23 @@ export async function resumeCommand(argv: string[]): Promise<number> {
   const mark = cursorMark(pc);
   const s = session as unknown as { mark?: ScreenMark };
   if (mark && "mark" in s) s.mark = mark;
+  if (args.serial) {
+    session.onSerial = (byte) => process.stdout.write(Buffer.of(byte));
+    if (!process.stdin.isTTY) process.stdin.on("data", (d: Buffer) => session.sendSerial(d));
+    else {
+      process.stdin.setRawMode(true);
+      process.stdin.on("data", (d: Buffer) => {
+        if (d.length === 1 && d[0] === 0x1d) process.exit(0); // Ctrl+] leaves
+        session.sendSerial(d);
+      });
+    }
+  }
   const t0 = performance.now();
   const instret0 = pc.machine.cpu.instret;
   let code = 0;
   try {
     await session.run(args.steps, {
+      serialInput: args.serial,
       timeoutS: args.timeoutS,
       nowMs: () => performance.now(),
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
@@ -190,6 +208,7 @@ export async function resumeCommand(argv: string[]): Promise<number> {
     console.error(`vm resume: ${e.message}`);
     code = 1;
   }
+  if (args.serial) process.stdin.pause();
   if (code === 0 && args.saveSnapshot) {
     const n = await saveSnapshotFile(pc, args.saveSnapshot, Object.fromEntries(found));
     console.error(`vm resume: saved ${args.saveSnapshot} (${n} bytes)`);

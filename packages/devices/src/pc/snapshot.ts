@@ -71,6 +71,31 @@ function loadOrder(pc: PcMachine): StateEntry[] {
   return stateEntries([...chips, pc.pic, ...cpuStatefuls(pc.machine.cpu)], ids);
 }
 
+/**
+ * Runs `f` with the CPU's time-stamp source held at one whole value, taken at its first reading.
+ * The CPU record stores the TSC less the machine clock, and both saving and loading it read the
+ * clock twice: on a realtime clock (fractional, moving nanoseconds) the two readings differ, and
+ * the record would hold a fraction that loading refuses ("tscOffset must be an integer"). The
+ * value is taken lazily so that, when loading, it is read after the saved time is restored.
+ */
+function withTscHeld<T>(pc: PcMachine, f: () => T): T {
+  const cpu = pc.machine.cpu;
+  const source = cpu.tsc;
+  let held: number | null = null;
+  cpu.tsc = () => (held ??= Math.floor(source()));
+  const release = () => { cpu.tsc = source; };
+  let out: T;
+  try {
+    out = f();
+  } catch (e) {
+    release();
+    throw e;
+  }
+  if (out instanceof Promise) return out.finally(release) as T;
+  release();
+  return out;
+}
+
 /** Saves the machine. Its state is captured when this is called; the machine may run on at once. */
 export async function saveSnapshot(pc: PcMachine, opts: SaveSnapshotOptions = {}): Promise<Uint8Array> {
   const embed = (slot: PcImageSlot) => opts.embedImages === true || (Array.isArray(opts.embedImages) && opts.embedImages.includes(slot));
@@ -80,10 +105,15 @@ export async function saveSnapshot(pc: PcMachine, opts: SaveSnapshotOptions = {}
     bootOrder: platform.bootOrder ? [...platform.bootOrder] : null,
     cmdline: platform.linux ? platform.linux.cmdline : null,
   };
-  return encodeSnapshot({
-    board: PC_BOARD, machine: pc.machine, states: loadOrder(pc), disks, options,
-    meta: { createdMs: opts.createdMs, note: opts.note },
+  // encodeSnapshot captures the state before its first await: the TSC is held just for that.
+  let encoding!: Promise<Uint8Array>;
+  withTscHeld(pc, () => {
+    encoding = encodeSnapshot({
+      board: PC_BOARD, machine: pc.machine, states: loadOrder(pc), disks, options,
+      meta: { createdMs: opts.createdMs, note: opts.note },
+    });
   });
+  return encoding;
 }
 
 async function resolveImage(ref: ImageRef, embedded: Uint8Array | null, resolver: ImageResolver | undefined): Promise<DiskImage> {
@@ -160,6 +190,6 @@ export async function restoreSnapshot(bytes: Uint8Array | ArrayBuffer, opts: Res
   const overlays = new Map<string, Map<number, Uint8Array>>();
   const drives: (CowDisk | null)[] = [pc.floppies[0], pc.floppies[1], pc.hardDisks[0], pc.hardDisks[1]];
   drives.forEach((disk, i) => { if (disk) overlays.set(DRIVE_SLOTS[i], disk.overlay); });
-  await applySnapshot(d, { machine: pc.machine, states: loadOrder(pc), overlays, freshRam: !opts.ram });
+  await withTscHeld(pc, () => applySnapshot(d, { machine: pc.machine, states: loadOrder(pc), overlays, freshRam: !opts.ram }));
   return pc;
 }

@@ -105,6 +105,12 @@ export class HostAllocator {
   /** Reserves memory for a new VM; throws AllocationRefused (and reserves nothing) if it does not fit. */
   reserve(id: string, label: string, parts: MemoryParts, sharePercent = 100): void {
     if (this.vms.has(id)) throw new Error(`VM ${id} already holds memory`);
+    this.check(label, parts);
+    this.vms.set(id, { label, parts: { ...parts }, share: checkShare(sharePercent) });
+  }
+
+  /** Throws AllocationRefused, as reserve() would, if a new VM of `parts` does not fit now. */
+  check(label: string, parts: MemoryParts): void {
     for (const v of Object.values(parts)) {
       if (!Number.isFinite(v) || v < 0) throw new AllocationRefused(`invalid memory request for ${label}`);
     }
@@ -116,7 +122,6 @@ export class HostAllocator {
         "Give it less memory, destroy a VM, or raise the budget.",
       );
     }
-    this.vms.set(id, { label, parts: { ...parts }, share: checkShare(sharePercent) });
   }
 
   /**

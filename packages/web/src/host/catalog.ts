@@ -16,7 +16,7 @@ export async function fetchGuestMedia(entry: CatalogEntry): Promise<MediaFile[]>
   return Promise.all(entry.files.map(async (f) => {
     const res = await fetch(f.url);
     if (!res.ok) throw new Error(`cannot download ${f.name}: ${res.status} ${res.statusText}`);
-    return { role: f.role, name: f.name, bytes: await res.arrayBuffer() };
+    return { role: f.role, name: f.name, bytes: await res.arrayBuffer(), url: f.url };
   }));
 }
 

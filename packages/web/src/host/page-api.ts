@@ -11,13 +11,20 @@
 //   x86vm.setBudgetMiB(n)
 //   x86vm.features                 { linuxLoader, linuxBoot, cdrom }: what this build can boot
 //   x86vm.isolated                 crossOriginIsolated
+//   x86vm.openSnapshot(bytes, { label?, images? })
+//                                  resumes a snapshot in a new VM (images: the user's own base
+//                                  images it references, { name, bytes }); rejects with the
+//                                  one-line refusal the Snapshots panel shows
+//   x86vm.openShared(id)           the same for a snapshot in the server's store (a share link)
 //
 // A VM (PageVm):
 //   id, name, state(), error(), screenText() -> Promise<string | null> (null in graphics modes),
 //   stats() -> { instructions, guestMs, busyMs, runMs, mips, timeRatio, cpuPercent, cpuShare,
 //                memoryBytes, exits, exitsPerSecond } (rates over the last second),
 //   pause(), resume(), reset(), destroy(), setCpuShare(percent), resizeMemory(mib), memoryMiB(), typeText(text),
-//   pressKey(code), releaseKey(code), ctrlAltDel(), serialText(), sendSerial(text)
+//   pressKey(code), releaseKey(code), ctrlAltDel(), serialText(), sendSerial(text),
+//   snapshot({ includeImages }) -> Promise<Uint8Array> (also held for the panel's Download),
+//   share({ includeImages }) -> Promise<{ id, url, needs }> (needs: the user's images the link lacks)
 
 import { EXIT_NAMES } from "@x86vm/core";
 import type { Catalog } from "../shared/catalog.ts";
@@ -25,6 +32,7 @@ import { FEATURES, type Features } from "../shared/features.ts";
 import type { MediaFile, MediaRole } from "../shared/protocol.ts";
 import { totalOf } from "./allocator.ts";
 import { fetchCatalog, fetchGuestMedia } from "./catalog.ts";
+import { ImagesNeeded, type SnapshotOpener } from "./snapshots.ts";
 import type { VmHandle, VmManager, VmStatus } from "./vm-host.ts";
 
 export interface PageVmStats {
@@ -62,7 +70,11 @@ export interface PageVm {
   ctrlAltDel(): Promise<void>;
   serialText(): string;
   sendSerial(text: string): void;
+  snapshot(opts?: { includeImages?: boolean }): Promise<Uint8Array>;
+  share(opts?: { includeImages?: boolean }): Promise<{ id: string; url: string; needs: string[] }>;
 }
+
+type Bytes = ArrayBuffer | Uint8Array | number[];
 
 export interface CreateOptions {
   guest?: string;
@@ -82,6 +94,8 @@ export interface PageApi {
   setBudgetMiB(mib: number): void;
   readonly features: Features;
   readonly isolated: boolean;
+  openSnapshot(bytes: Bytes, opts?: { label?: string; images?: { name: string; bytes: Bytes }[] }): Promise<PageVm>;
+  openShared(id: string): Promise<PageVm>;
 }
 
 function named(values: ArrayLike<number>): Record<string, number> {
@@ -129,12 +143,17 @@ function pageVm(vm: VmHandle): PageVm {
     ctrlAltDel: () => vm.ctrlAltDel(),
     serialText: () => vm.serialLog,
     sendSerial: (t) => vm.sendSerial(t),
+    snapshot: async (o) => new Uint8Array((await vm.takeSnapshot(o?.includeImages ?? false)).bytes.slice(0)),
+    share: async (o) => {
+      const r = await vm.share(o?.includeImages ?? false);
+      return { id: r.id, url: r.url, needs: r.needs.map((n) => n.name) };
+    },
   };
   views.set(vm, v);
   return v;
 }
 
-export function createPageApi(manager: VmManager): PageApi {
+export function createPageApi(manager: VmManager, opener: SnapshotOpener): PageApi {
   return {
     version: 1,
     get vms() { return manager.vms.map(pageVm); },
@@ -173,5 +192,25 @@ export function createPageApi(manager: VmManager): PageApi {
     setBudgetMiB: (mib) => manager.setBudget(mib * 1024 * 1024),
     features: FEATURES,
     isolated: globalThis.crossOriginIsolated === true,
+    async openSnapshot(bytes, opts) {
+      const b = new Uint8Array(toBuffer(bytes));
+      let need: unknown;
+      try {
+        return pageVm(await opener.openBytes(b, opts?.label ?? "the snapshot"));
+      } catch (e) {
+        if (!(e instanceof ImagesNeeded)) throw e;
+        need = e;
+      }
+      for (const img of opts?.images ?? []) {
+        try {
+          return pageVm(await opener.provide({ name: img.name, bytes: toBuffer(img.bytes) }));
+        } catch (e) {
+          if (!(e instanceof ImagesNeeded)) throw e;
+          need = e;
+        }
+      }
+      throw need;
+    },
+    openShared: async (id) => pageVm(await opener.openLink(id)),
   };
 }

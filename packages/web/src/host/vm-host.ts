@@ -3,8 +3,11 @@
 // one VM: its shared buffers, its worker's comlink proxy, and what the page knows about it.
 //
 // A VM that fails (bad image, emulator error, triple fault, a crashed worker) keeps its panel
-// with the error; nothing it does reaches the other VMs or the shell.
+// with the error; nothing it does reaches the other VMs or the shell. A VM resumed from a
+// snapshot (restore) joins the list only once its worker has restored it: a snapshot refused
+// there takes its VM and worker away and leaves no panel.
 
+import type { SnapshotManifest } from "@x86vm/core";
 import * as Comlink from "comlink";
 import { CONTROL_BYTES, ControlBlock, type VmStateName } from "../shared/control.ts";
 import { SharedFramebuffer } from "../shared/framebuffer.ts";
@@ -12,10 +15,12 @@ import {
   createInputRing, IN_KEY_DOWN, IN_KEY_UP, IN_MOUSE_BUTTONS, IN_MOUSE_MOVE, IN_RELEASE_ALL, IN_SERIAL, INPUT_RECORD_INTS,
   INPUT_RING_CAPACITY, keyForChar, keyIndex,
 } from "../shared/input.ts";
-import type { MediaFile, MediaRole, VmDetails, VmEvent, VmWorkerApi } from "../shared/protocol.ts";
+import type { MediaFile, MediaRole, SnapshotImage, VmDetails, VmEvent, VmSetup, VmWorkerApi } from "../shared/protocol.ts";
 import { ByteRing, RecordRing } from "../shared/rings.ts";
 import { AllocationRefused, formatBytes, HostAllocator, MiB, totalOf, type MemoryParts } from "./allocator.ts";
 import { ratesBetween, readCounters, ZERO_RATES, type Counters, type Rates } from "./rates.ts";
+import { SnapshotRefused, uploadSnapshot, type SnapshotPlan } from "./snapshot-plan.ts";
+import { shareUrl } from "./snapshots.ts";
 
 export const SERIAL_RING_BYTES = 64 * 1024;
 /** Serial output the page keeps per VM (for the console and serialText()). */
@@ -24,6 +29,8 @@ const SAMPLE_MS = 1000;
 const SERIAL_POLL_MS = 30;
 /** A worker that does not answer a control call within this long is stopped by force. */
 const CALL_TIMEOUT_MS = 5000;
+/** Saving or restoring a snapshot of a large machine takes longer than a control call. */
+const SNAPSHOT_TIMEOUT_MS = 120_000;
 
 /** Bytes of the shared buffers every VM has besides its RAM. */
 export const VM_BUFFER_BYTES =
@@ -40,6 +47,26 @@ export interface VmRequest {
 }
 
 export type VmStatus = "starting" | VmStateName | "destroyed";
+
+/** A snapshot the page holds for a VM (the last one taken). */
+export interface HeldSnapshot {
+  bytes: ArrayBuffer;
+  /** Wall-clock time it was taken (Unix ms). */
+  takenAt: number;
+  saveMs: number;
+  images: SnapshotImage[];
+  /** Taken with the user's own images embedded. */
+  embedUserImages: boolean;
+  /** Its id once shared. */
+  sharedId: string | null;
+}
+
+export interface ShareResult {
+  id: string;
+  url: string;
+  /** The user's own images the link does not carry: a recipient must open them. */
+  needs: SnapshotImage[];
+}
 
 function timeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -66,6 +93,8 @@ export class VmHandle {
   details: VmDetails | null = null;
   rates: Rates = ZERO_RATES;
   serialLog = "";
+  /** The last snapshot taken, held for Download and Share. */
+  snapshot: HeldSnapshot | null = null;
   /** Bumped on every change the UI shows. */
   version = 0;
 
@@ -129,17 +158,21 @@ export class VmHandle {
 
   // ---- Life cycle ----
 
-  async boot(): Promise<void> {
-    const remote = this.remote!;
+  private setupFor(snapshot?: ArrayBuffer): VmSetup {
     const r = this.request;
-    const setup = {
+    return {
       id: this.id, name: r.name, ram: this.ramBuffer, control: this.control.buffer, framebuffer: this.fb.buffer,
       input: this.input.buffer, serialOut: this.serialOut.buffer, media: r.media, cmdline: r.cmdline,
-      startTimeMs: Date.now(),
+      startTimeMs: Date.now(), snapshot,
     };
+  }
+
+  async boot(): Promise<void> {
+    const remote = this.remote!;
+    const setup = this.setupFor();
     try {
       await timeout(
-        remote.create(Comlink.transfer(setup, r.media.map((m) => m.bytes)), Comlink.proxy((e: VmEvent) => this.onEvent(e))),
+        remote.create(Comlink.transfer(setup, setup.media.map((m) => m.bytes)), Comlink.proxy((e: VmEvent) => this.onEvent(e))),
         30_000, "create",
       );
       await remote.start();
@@ -149,6 +182,51 @@ export class VmHandle {
     }
     this.changed();
     void this.refreshDetails();
+  }
+
+  /**
+   * Resumes a snapshot in this VM's new worker. Rejects with the worker's one-line reason when
+   * the snapshot is refused (the caller then destroys this VM).
+   */
+  async restore(snapshot: ArrayBuffer): Promise<void> {
+    const remote = this.remote!;
+    const setup = this.setupFor(snapshot);
+    await timeout(
+      remote.create(Comlink.transfer(setup, [...setup.media.map((m) => m.bytes), snapshot]), Comlink.proxy((e: VmEvent) => this.onEvent(e))),
+      SNAPSHOT_TIMEOUT_MS, "restore",
+    );
+    this.error = null;
+    // The counters start at the saved machine's: rates count from here, not from zero.
+    this.lastSample = { at: performance.now(), c: this.counters() };
+    await remote.start();
+    if (this.status === "starting") this.status = "booting";
+    this.changed();
+    void this.refreshDetails();
+  }
+
+  // ---- Snapshots ----
+
+  /** Takes a snapshot (the worker captures the state between two slices; the VM runs on). */
+  async takeSnapshot(embedUserImages: boolean): Promise<HeldSnapshot> {
+    if (!this.remote) throw new Error("the VM is gone");
+    if (this.status === "failed") throw new Error("a failed VM cannot be snapshotted");
+    const r = await timeout(this.remote.snapshot({ embedUserImages, note: this.name }), SNAPSHOT_TIMEOUT_MS, "snapshot");
+    this.snapshot = { bytes: r.bytes, takenAt: Date.now(), saveMs: r.saveMs, images: r.images, embedUserImages, sharedId: null };
+    this.changed();
+    return this.snapshot;
+  }
+
+  /**
+   * Stores the last snapshot on the server (taking one first when there is none, or when it
+   * was taken with the other image setting) and returns its share link.
+   */
+  async share(embedUserImages: boolean): Promise<ShareResult> {
+    let held = this.snapshot;
+    if (!held || held.embedUserImages !== embedUserImages) held = await this.takeSnapshot(embedUserImages);
+    const id = held.sharedId ?? await uploadSnapshot(held.bytes);
+    held.sharedId = id;
+    this.changed();
+    return { id, url: shareUrl(id), needs: held.images.filter((i) => !i.embedded && !i.url) };
   }
 
   private onEvent(e: VmEvent): void {
@@ -395,6 +473,63 @@ export class VmManager {
    * fit the budget or the browser cannot allocate its memory. A VM that then fails to boot
    * (bad image) stays in the list with its error.
    */
+  /**
+   * Throws AllocationRefused when a VM for this snapshot (its RAM, the buffers, its images) does
+   * not fit the budget now, before any image is downloaded.
+   */
+  checkRestoreFits(m: SnapshotManifest, label: string, imageBytes: number): void {
+    if (m.machine.memoryBytes > 3072 * MiB) throw new AllocationRefused(`the snapshot asks for ${formatBytes(m.machine.memoryBytes)} of RAM; a VM here has at most 3 GiB`);
+    this.allocator.check(`the snapshot ${label}`, { ram: m.machine.memoryBytes, buffers: VM_BUFFER_BYTES, media: imageBytes });
+  }
+
+  /**
+   * Resumes a checked snapshot (snapshots.ts) in a new VM. Throws SnapshotRefused, with no VM
+   * left behind, when the budget or the worker refuses it.
+   */
+  async restore(plan: SnapshotPlan, cpuShare = 100): Promise<VmHandle> {
+    const m = plan.manifest;
+    const media = [...plan.found.values()];
+    const id = `vm${++this.seq}`;
+    const name = this.freeName(m.meta.note?.trim().slice(0, 40) || "snapshot");
+    const parts: MemoryParts = {
+      ram: m.machine.memoryBytes,
+      buffers: VM_BUFFER_BYTES,
+      media: media.reduce((n, f) => n + f.bytes.byteLength, 0) + plan.embeddedBytes,
+    };
+    try {
+      this.allocator.reserve(id, `"${name}" (${plan.label})`, parts, cpuShare);
+    } catch (e) {
+      throw new SnapshotRefused(`Cannot open ${plan.label}: ${messageOf(e)}`);
+    }
+    let vm: VmHandle;
+    try {
+      const ram = new SharedArrayBuffer(parts.ram);
+      const cmdline = typeof m.machine.options.cmdline === "string" ? m.machine.options.cmdline : undefined;
+      vm = new VmHandle(id, { name, guest: `resumed from ${plan.label}`, memoryMiB: parts.ram / MiB, cpuShare, media, cmdline }, ram, this);
+    } catch (e) {
+      this.allocator.release(id);
+      throw new SnapshotRefused(`Cannot open ${plan.label}: the browser could not allocate ${formatBytes(totalOf(parts))}: ${messageOf(e)}`);
+    }
+    const b = plan.bytes;
+    const bytes = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer ? b.buffer : b.slice().buffer;
+    try {
+      await vm.restore(bytes);
+    } catch (e) {
+      await vm.destroy();
+      throw new SnapshotRefused(`Cannot open ${plan.label}: ${messageOf(e)}`);
+    }
+    this.vms.push(vm);
+    this.changed();
+    return vm;
+  }
+
+  /** `base`, or `base (2)`, `base (3)`... whichever no VM has. */
+  private freeName(base: string): string {
+    const taken = new Set(this.vms.map((v) => v.name));
+    if (!taken.has(base)) return base;
+    for (let i = 2; ; i++) if (!taken.has(`${base} (${i})`)) return `${base} (${i})`;
+  }
+
   async create(req: VmRequest): Promise<VmHandle> {
     const name = req.name.trim() || `VM ${this.seq + 1}`;
     checkMemoryMiB(req.memoryMiB);

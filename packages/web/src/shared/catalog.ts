@@ -9,6 +9,8 @@ export interface CatalogFile {
   /** Same-origin URL of the file. */
   url: string;
   bytes: number;
+  /** SHA-256 of the file (64 lowercase hex digits): how snapshots name their base images. */
+  sha256: string;
 }
 
 export interface CatalogEntry {

@@ -17,6 +17,12 @@ export interface MediaFile {
   /** The file name, for messages. */
   name: string;
   bytes: ArrayBuffer;
+  /**
+   * Where this server serves the file (a catalog image), or absent for the user's own file.
+   * Snapshots record it as the image's hint; images without it are the ones a recipient must
+   * open themselves unless they are embedded.
+   */
+  url?: string;
 }
 
 export interface VmSetup {
@@ -35,6 +41,37 @@ export interface VmSetup {
   cmdline?: string;
   /** Wall-clock time the guest's RTC starts from (Unix ms). */
   startTimeMs: number;
+  /**
+   * A snapshot to resume instead of booting: `media` then holds the base images it references
+   * (by slot as role; embedded ones come from the snapshot), and `ram` has its RAM size.
+   */
+  snapshot?: ArrayBuffer;
+}
+
+export interface SnapshotRequest {
+  /** Embed the user's own images (those without a url) in the snapshot. */
+  embedUserImages: boolean;
+  /** Recorded in the snapshot (the VM's name). */
+  note?: string;
+}
+
+/** A base image as a snapshot names it. */
+export interface SnapshotImage {
+  slot: string;
+  name: string;
+  bytes: number;
+  sha256: string;
+  /** Inside the snapshot. */
+  embedded: boolean;
+  /** A catalog image of this server (its url is the hint). */
+  url: string | null;
+}
+
+export interface SnapshotResult {
+  bytes: ArrayBuffer;
+  /** Host ms from the request to the finished snapshot (capture, compression, hashing). */
+  saveMs: number;
+  images: SnapshotImage[];
 }
 
 /** What the worker reports on request (live counters are in the control block instead). */
@@ -52,8 +89,10 @@ export interface VmDetails {
   unsupportedBios: Record<string, number>;
   /** Whether the machine has a serial port wired to the console ring. */
   serial: boolean;
-  /** Media currently in the machine, by role. */
-  media: { role: MediaRole; name: string; bytes: number }[];
+  /** Media the VM has (in the machine, or waiting for the next reset), by role; url for catalog images. */
+  media: { role: MediaRole; name: string; bytes: number; url: string | null }[];
+  /** The VM was resumed from a snapshot (until its next reset). */
+  restored: boolean;
 }
 
 export type VmEvent =
@@ -63,7 +102,10 @@ export type VmEvent =
 
 /** The API a VM worker exposes through comlink. */
 export interface VmWorkerApi {
-  /** Builds the machine; throws (and reports "failed") on a bad image or configuration. */
+  /**
+   * Builds the machine, or resumes setup.snapshot; throws (and reports "failed") on a bad image,
+   * configuration or snapshot.
+   */
   create(setup: VmSetup, onEvent: (e: VmEvent) => void): Promise<void>;
   /** Starts the time-slice loop. */
   start(): void;
@@ -82,4 +124,9 @@ export interface VmWorkerApi {
   details(): VmDetails;
   /** The text screen as lines (trailing blanks trimmed), or null in a graphics mode. */
   screenText(): string | null;
+  /**
+   * Saves the machine's state (docs/snapshot-format.md). The state is captured between two time
+   * slices, with pending input delivered first; the VM runs on while it is compressed.
+   */
+  snapshot(req: SnapshotRequest): Promise<SnapshotResult>;
 }

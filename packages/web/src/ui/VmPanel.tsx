@@ -1,5 +1,5 @@
-// One VM: toolbar (pause/resume, reset, Ctrl+Alt+Del, CPU share, media, destroy), screen,
-// error, live stats and the COM1 console.
+// One VM: toolbar (pause/resume, reset, Ctrl+Alt+Del, CPU share, media, destroy), snapshot
+// controls, screen, error, live stats and the COM1 console.
 import { EXIT_NAMES } from "@x86vm/core";
 import { useRef, useState } from "react";
 import { formatBytes, totalOf } from "../host/allocator.ts";
@@ -9,6 +9,7 @@ import type { MediaRole } from "../shared/protocol.ts";
 import { useVm } from "./hooks.ts";
 import { captureMouse, Screen } from "./Screen.tsx";
 import { SerialConsole } from "./SerialConsole.tsx";
+import { VmSnapshotBar } from "./VmSnapshotBar.tsx";
 
 function fmt(n: number, digits = 1): string {
   return Number.isFinite(n) ? n.toFixed(digits) : "-";
@@ -101,6 +102,7 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
         )}
         <button className="danger" onClick={act(() => vm.destroy())} data-testid="destroy">{failed ? "Close" : "Destroy"}</button>
       </div>
+      <VmSnapshotBar vm={vm} />
 
       <Screen vm={vm} />
 

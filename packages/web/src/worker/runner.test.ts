@@ -1,6 +1,7 @@
 // The VM loop without a browser: the runner driven the way the worker entry drives it, with
 // the same shared buffers the page makes, on tiny boot floppies built here.
 import { afterEach, describe, expect, it } from "vitest";
+import { decodeSnapshot, readSnapshotManifest } from "@x86vm/core";
 import { CNT_BUSY_MS, CNT_INSTRET, ControlBlock, VM_STATE_PAUSED } from "../shared/control.ts";
 import { SharedFramebuffer } from "../shared/framebuffer.ts";
 import { createInputRing } from "../shared/input.ts";
@@ -122,6 +123,79 @@ describe("VmRunner", () => {
     await expect(vm.runner.insertMedia({ role: "fdb", name: "odd.img", bytes: new ArrayBuffer(12345) })).rejects.toThrow(/odd\.img/);
     await vm.runner.ejectMedia("fdb");
     expect(vm.runner.details().media.map((m) => m.name)).toEqual(["spin.img"]);
+  });
+
+  it("snapshots a running VM and resumes it in a new runner: same screen, same registers, it runs on", async () => {
+    const spin = floppy(SPIN);
+    const vm = await make([{ role: "fda", name: "spin.img", bytes: spin.slice(0), url: "/guests/x/spin.img" }]);
+    vm.runner.start();
+    await until(() => vm.runner.screenText()?.includes("spin") === true);
+    const snap = await vm.runner.snapshot({ embedUserImages: true, note: "t" });
+    expect(snap.images).toEqual([expect.objectContaining({ slot: "fda", name: "spin.img", embedded: false, url: "/guests/x/spin.img", bytes: 1474560 })]);
+    expect(snap.bytes.byteLength).toBeGreaterThan(1000);
+    const manifest = await readSnapshotManifest(new Uint8Array(snap.bytes));
+    expect(manifest.images[0].hint).toBe("/guests/x/spin.img");
+    expect(manifest.meta.note).toBe("t");
+
+    const copy = prepare([{ role: "fda", name: "spin.img", bytes: spin.slice(0) }]);
+    copy.setup.snapshot = snap.bytes.slice(0);
+    await copy.runner.create(copy.setup, (e) => copy.events.push(e));
+    expect(copy.runner.details()).toMatchObject({ restored: true, machine: true, media: [{ role: "fda", name: "spin.img" }] });
+    expect(copy.runner.screenText()).toBe(vm.runner.screenText());
+    // The registers are the saved ones: saving the restored machine again gives the same state.
+    const again = await copy.runner.snapshot({ embedUserImages: false });
+    const [a, b] = [await decodeSnapshot(new Uint8Array(snap.bytes)), await decodeSnapshot(new Uint8Array(again.bytes))];
+    expect(b.states.find((x) => x.id === "cpu-i686")).toEqual(a.states.find((x) => x.id === "cpu-i686"));
+    const i0 = copy.ctl.f64[CNT_INSTRET];
+    copy.runner.start();
+    await until(() => copy.ctl.f64[CNT_INSTRET] > i0 + 1e5);
+    expect(copy.fb.frames).toBeGreaterThan(0);
+    // A snapshot of the resumed VM, taken while it runs, resumes too.
+    const third = prepare([{ role: "fda", name: "spin.img", bytes: spin.slice(0) }]);
+    third.setup.snapshot = (await copy.runner.snapshot({ embedUserImages: false })).bytes;
+    await third.runner.create(third.setup, () => {});
+    expect(third.runner.screenText()).toBe(vm.runner.screenText());
+    // A reset boots the same images from scratch.
+    await copy.runner.reset();
+    expect(copy.runner.details()).toMatchObject({ restored: false });
+  });
+
+  it("embeds the user's own images on request, and resumes such a snapshot without them", async () => {
+    const vm = await make([{ role: "fda", name: "mine.img", bytes: floppy(SPIN) }]);
+    vm.runner.start();
+    await until(() => vm.runner.screenText()?.includes("spin") === true);
+    const snap = await vm.runner.snapshot({ embedUserImages: true });
+    expect(snap.images).toEqual([expect.objectContaining({ slot: "fda", name: "mine.img", embedded: true, url: null })]);
+    const copy = prepare([]);
+    copy.setup.snapshot = snap.bytes;
+    await copy.runner.create(copy.setup, (e) => copy.events.push(e));
+    expect(copy.runner.details().media).toEqual([{ role: "fda", name: "mine.img", bytes: 1474560, url: null }]);
+    expect(copy.runner.screenText()).toBe(vm.runner.screenText());
+  });
+
+  it("refuses a corrupt snapshot, or one whose image is missing or different, with a one-line message", async () => {
+    const vm = await make([{ role: "fda", name: "spin.img", bytes: floppy(SPIN) }]);
+    vm.runner.start();
+    await until(() => vm.runner.screenText()?.includes("spin") === true);
+    const snap = new Uint8Array((await vm.runner.snapshot({ embedUserImages: false })).bytes);
+    const corrupt = snap.slice();
+    corrupt[corrupt.length - 100] ^= 0xff;
+    const cases: [Uint8Array, MediaFile[], RegExp][] = [
+      [corrupt, [{ role: "fda", name: "spin.img", bytes: floppy(SPIN) }], /checksum mismatch/],
+      [snap.slice(0, 5000), [{ role: "fda", name: "spin.img", bytes: floppy(SPIN) }], /truncated/],
+      [snap, [], /the image for fda is not available/],
+      [snap, [{ role: "fda", name: "other.img", bytes: floppy(TRIPLE_FAULT) }], /image for fda has SHA-256 [0-9a-f]{64}, the snapshot needs/],
+    ];
+    for (const [bytes, media, re] of cases) {
+      const r = prepare(media);
+      r.setup.snapshot = bytes.slice().buffer;
+      await expect(r.runner.create(r.setup, (e) => r.events.push(e))).rejects.toThrow(re);
+      expect(r.runner.details()).toMatchObject({ state: "failed", machine: false });
+      expect(r.events.find((e) => e.kind === "failed")).toMatchObject({ message: expect.stringMatching(re) });
+    }
+    // The VM the snapshot came from runs on.
+    const i0 = vm.ctl.f64[CNT_INSTRET];
+    await until(() => vm.ctl.f64[CNT_INSTRET] > i0);
   });
 
   it("stops for good on destroy", async () => {

@@ -12,9 +12,16 @@
 //
 // The machine runs on the realtime clock; the host time it sees stops while the VM is paused,
 // so a paused guest does not find its timers hours late when it resumes.
+//
+// Snapshots: comlink calls are handled only between time slices (the loop awaits a sleep or a
+// yield), so a snapshot request finds the machine at an instruction boundary and not running:
+// the state is captured there, synchronously, after the input the page queued before the
+// request is delivered; the loop then runs on while the snapshot is compressed and hashed. A VM
+// created with setup.snapshot resumes it (restoreSnapshot checks everything before a machine
+// exists) on the realtime clock, from the machine time it was saved at.
 
-import { EXIT_COUNT, type RunResult } from "@x86vm/core";
-import type { PcMachine } from "@x86vm/devices";
+import { EXIT_COUNT, MemoryDisk, SnapshotError, type DiskImage, type RunResult, type SnapshotManifest } from "@x86vm/core";
+import { restoreSnapshot, saveSnapshot, type PcImageSlot, type PcMachine } from "@x86vm/devices";
 import {
   CNT_BUSY_MS, CNT_EXITS, CNT_GUEST_NS, CNT_INSTRET, CNT_RUN_MS, CNT_UPDATED_AT, CTL_DOORBELL, ControlBlock,
   VM_STATE_BOOTING, VM_STATE_FAILED, VM_STATE_NAMES, VM_STATE_PAUSED, VM_STATE_RUNNING, VM_STATE_STOPPED,
@@ -23,8 +30,9 @@ import { SharedFramebuffer } from "../shared/framebuffer.ts";
 import {
   IN_KEY_DOWN, IN_KEY_UP, IN_MOUSE_BUTTONS, IN_MOUSE_MOVE, IN_RELEASE_ALL, IN_SERIAL, INPUT_RECORD_INTS, KEY_CODES,
 } from "../shared/input.ts";
-import type { MediaFile, MediaRole, VmDetails, VmEvent, VmSetup } from "../shared/protocol.ts";
+import type { MediaFile, MediaRole, SnapshotRequest, SnapshotResult, VmDetails, VmEvent, VmSetup } from "../shared/protocol.ts";
 import { ByteRing, RecordRing } from "../shared/rings.ts";
+import { SNAPSHOT_LIMITS, SNAPSHOT_SLOTS } from "../shared/snapshot-limits.ts";
 import { buildMachine, diskFor, MediaError } from "./machine-factory.ts";
 import { findCom1, type SerialPort } from "./serial-hook.ts";
 import { parkOn, sleepOn, yieldToEvents } from "./wait.ts";
@@ -44,6 +52,40 @@ function describe(e: unknown): string {
   return String(e);
 }
 
+/** The bytes of a base image, without a copy where the image is already in memory. */
+function imageBuffer(img: DiskImage): ArrayBuffer {
+  const b = img instanceof MemoryDisk ? img.bytes : null;
+  if (b && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer) return b.buffer;
+  const out = new Uint8Array(img.size);
+  img.read(0, out);
+  return out.buffer;
+}
+
+/** A base image of the restored machine, by snapshot slot. */
+function machineImage(pc: PcMachine, slot: string): ArrayBuffer | null {
+  const drive = ({ fda: pc.floppies[0], fdb: pc.floppies[1], hda: pc.hardDisks[0], hdb: pc.hardDisks[1] } as Record<string, { base: DiskImage } | null | undefined>)[slot];
+  if (drive) return imageBuffer(drive.base);
+  const linux = pc.bios.platform.linux;
+  const file = slot === "kernel" ? linux?.kernel : slot === "initrd" ? linux?.initrd : null;
+  return file ? imageBuffer(new MemoryDisk(file, true)) : null;
+}
+
+/**
+ * The manifest of a snapshot already checked: one this worker just saved, or one
+ * restoreSnapshot just accepted (readSnapshotManifest would hash the whole file once more).
+ */
+function checkedManifest(bytes: Uint8Array): SnapshotManifest {
+  const length = new DataView(bytes.buffer, bytes.byteOffset, 32).getUint32(16, true);
+  return JSON.parse(new TextDecoder().decode(bytes.subarray(32, 32 + length))) as SnapshotManifest;
+}
+
+/** The last part of a hint (a path or URL), for naming an image. */
+function baseName(hint: string | null): string | null {
+  if (!hint) return null;
+  const n = hint.split(/[\\/]/).pop();
+  return n ? n.slice(0, 120) : null;
+}
+
 export class VmRunner {
   private setup: VmSetup | null = null;
   private pc: PcMachine | null = null;
@@ -55,6 +97,10 @@ export class VmRunner {
   private readonly serialIn: number[] = [];
   private onEvent: (e: VmEvent) => void = () => {};
   private media: MediaFile[] = [];
+  /** The media in the machine now (this.media may hold a disk waiting for the next reset). */
+  private machineMedia: MediaFile[] = [];
+  /** The machine was resumed from a snapshot (until the next reset). */
+  private restored = false;
 
   private loopDone: Promise<void> | null = null;
   private destroyed = false;
@@ -91,6 +137,23 @@ export class VmRunner {
     return now - this.bornAt - this.pausedTotalMs - (this.pausedAt >= 0 ? now - this.pausedAt : 0);
   };
 
+  /**
+   * Runs `f` with the VM's host time stopped (as while paused), unless it is stopped already.
+   * Saving and restoring read the machine clock many times (the clock itself, each device's
+   * deadlines, the CPU's TSC): with the clock held, every reading is of the same instant, and
+   * a restore's own duration is not time the guest sees pass.
+   */
+  private async withClockHeld<T>(f: () => Promise<T>): Promise<T> {
+    if (this.pausedAt >= 0) return f();
+    this.pausedAt = performance.now();
+    try {
+      return await f();
+    } finally {
+      this.pausedTotalMs += performance.now() - this.pausedAt;
+      this.pausedAt = -1;
+    }
+  }
+
   // ---- Control (called through comlink) ----
 
   async create(setup: VmSetup, onEvent: (e: VmEvent) => void): Promise<void> {
@@ -103,6 +166,10 @@ export class VmRunner {
     this.serialOut = new ByteRing(setup.serialOut);
     this.media = [...setup.media];
     this.ctl.state = VM_STATE_BOOTING;
+    if (setup.snapshot) {
+      await this.restore(setup, setup.snapshot);
+      return;
+    }
     try {
       this.powerOn();
     } catch (e) {
@@ -166,6 +233,7 @@ export class VmRunner {
     const pc = this.pc;
     if (pc && (file.role === "fda" || file.role === "fdb")) {
       pc.insertFloppy(file.role === "fda" ? 0 : 1, disk);
+      this.machineMedia = [...this.machineMedia.filter((m) => m.role !== file.role), file];
       this.onEvent({ kind: "notice", message: `${file.name} inserted in floppy ${file.role === "fda" ? "A:" : "B:"}` });
     } else {
       this.onEvent({ kind: "notice", message: `${file.name} will be attached at the next reset` });
@@ -176,7 +244,10 @@ export class VmRunner {
     const had = this.media.find((m) => m.role === role);
     this.media = this.media.filter((m) => m.role !== role);
     const pc = this.pc;
-    if (pc && (role === "fda" || role === "fdb")) pc.ejectFloppy(role === "fda" ? 0 : 1);
+    if (pc && (role === "fda" || role === "fdb")) {
+      pc.ejectFloppy(role === "fda" ? 0 : 1);
+      this.machineMedia = this.machineMedia.filter((m) => m.role !== role);
+    }
     if (had) this.onEvent({ kind: "notice", message: `${had.name} ejected` });
   }
 
@@ -194,7 +265,8 @@ export class VmRunner {
       mediaBytes: this.media.reduce((n, m) => n + m.bytes.byteLength, 0),
       unsupportedBios: pc ? Object.fromEntries(pc.bios.unsupported) : {},
       serial: this.serial !== null,
-      media: this.media.map((m) => ({ role: m.role, name: m.name, bytes: m.bytes.byteLength })),
+      media: this.media.map((m) => ({ role: m.role, name: m.name, bytes: m.bytes.byteLength, url: m.url ?? null })),
+      restored: this.restored,
     };
   }
 
@@ -203,7 +275,84 @@ export class VmRunner {
     return rows ? rows.join("\n") : null;
   }
 
+  async snapshot(req: SnapshotRequest): Promise<SnapshotResult> {
+    const pc = this.pc;
+    if (!pc || this.destroyed) throw new Error("this VM has no machine to snapshot");
+    if (this.error !== null) throw new Error(`a failed VM cannot be snapshotted (${this.error})`);
+    const t0 = performance.now();
+    this.drainInput(pc);
+    const hints: Partial<Record<PcImageSlot, string>> = {};
+    const embed: PcImageSlot[] = [];
+    for (const m of this.machineMedia) {
+      if (!SNAPSHOT_SLOTS.includes(m.role)) continue;
+      const slot = m.role as PcImageSlot;
+      hints[slot] = m.url ?? m.name;
+      if (!m.url && req.embedUserImages) embed.push(slot);
+    }
+    // saveSnapshot captures the whole state before its first await: the machine may run on.
+    let saving!: Promise<Uint8Array>;
+    await this.withClockHeld(async () => {
+      saving = saveSnapshot(pc, { hints, embedImages: embed, createdMs: Date.now(), note: req.note?.slice(0, 200) });
+    });
+    const bytes = await saving;
+    const manifest = checkedManifest(bytes);
+    const images = manifest.images.map((ref) => {
+      const m = this.machineMedia.find((x) => x.role === ref.slot);
+      return {
+        slot: ref.slot, name: m?.name ?? baseName(ref.hint) ?? ref.slot, bytes: ref.size, sha256: ref.sha256,
+        embedded: ref.embedded !== null, url: m?.url ?? null,
+      };
+    });
+    const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+      ? bytes.buffer : bytes.slice().buffer;
+    return { bytes: buffer, saveMs: performance.now() - t0, images };
+  }
+
   // ---- The machine ----
+
+  /** Builds the machine from a snapshot (create with setup.snapshot). */
+  private async restore(setup: VmSetup, snapshot: ArrayBuffer): Promise<void> {
+    const given = new Map(setup.media.map((m) => [m.role as string, m]));
+    const bytes = new Uint8Array(snapshot);
+    let pc: PcMachine;
+    try {
+      pc = await this.withClockHeld(() => restoreSnapshot(bytes, {
+        ...SNAPSHOT_LIMITS,
+        // restoreSnapshot checks each image's size and SHA-256 against the snapshot.
+        images: (_sha, _size, _hint, slot) => {
+          const f = given.get(slot);
+          return f ? new MemoryDisk(new Uint8Array(f.bytes), true) : null;
+        },
+        clock: "realtime",
+        hostMs: this.runClock,
+        ram: setup.ram,
+      }));
+    } catch (e) {
+      const msg = e instanceof SnapshotError ? e.message : `cannot resume the snapshot: ${describe(e)}`;
+      this.fail(msg);
+      throw new Error(msg);
+    }
+    // What a reset boots again: the images the snapshot names (given, or embedded in it).
+    const manifest = checkedManifest(bytes);
+    const media: MediaFile[] = [];
+    for (const ref of manifest.images) {
+      const g = given.get(ref.slot);
+      if (g) { media.push(g); continue; }
+      const b = machineImage(pc, ref.slot);
+      if (b) media.push({ role: ref.slot as MediaRole, name: baseName(ref.hint) ?? ref.slot, bytes: b });
+    }
+    this.media = media;
+    this.machineMedia = [...media];
+    this.setup = { ...setup, snapshot: undefined, media: [], cmdline: pc.bios.platform.linux?.cmdline ?? setup.cmdline };
+    this.restored = true;
+    this.pc = pc;
+    this.serial = findCom1(pc);
+    this.serial?.setSink((b) => { this.serialOut.writeByte(b); });
+    this.lastStamp = NaN;
+    this.debtMs = 0;
+    this.updateCounters(pc);
+    this.publishFrame(true);
+  }
 
   private powerOn(): void {
     const setup = this.setup!;
@@ -211,6 +360,8 @@ export class VmRunner {
     this.pc = buildMachine({
       ram: setup.ram, media: this.media, cmdline: setup.cmdline, startTimeMs: setup.startTimeMs, hostMs: this.runClock,
     });
+    this.machineMedia = [...this.media];
+    this.restored = false;
     this.serial = findCom1(this.pc);
     this.serial?.setSink((b) => { this.serialOut.writeByte(b); });
     this.lastStamp = NaN;

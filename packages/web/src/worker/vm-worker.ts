@@ -17,6 +17,10 @@ const api: VmWorkerApi = {
   ejectMedia: (role) => runner.ejectMedia(role),
   details: () => runner.details(),
   screenText: () => runner.screenText(),
+  snapshot: async (req) => {
+    const r = await runner.snapshot(req);
+    return Comlink.transfer(r, [r.bytes]);
+  },
 };
 
 Comlink.expose(api);
