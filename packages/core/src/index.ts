@@ -38,5 +38,5 @@ export const FEATURES = {
   /** Boot a bzImage with the Linux boot protocol (PcOptions.linux). */
   linuxBoot: true,
   /** An ATAPI CD-ROM drive (PcOptions.cdrom) the BIOS can boot from (El Torito). */
-  cdrom: false,
+  cdrom: true,
 } as const;

@@ -18,7 +18,7 @@
 //   F0                         x87 error latch (FERR# -> IRQ13; writing F0h clears it, IGNNE#)
 
 import {
-  Bios, CowDisk, Machine, floppyGeometry, parseLinuxHeader, type ClockMode, type DiskImage, type LinuxBoot,
+  Bios, CowDisk, Machine, floppyGeometry, parseLinuxHeader, type BiosPlatform, type ClockMode, type DiskImage, type LinuxBoot,
   type RunResult, type Stateful,
 } from "@x86vm/core";
 import { Dma8237, PC_DMA1_BASE, PC_DMA2_BASE, PC_DMA_PAGE_BASE } from "../dma8237.ts";
@@ -67,7 +67,8 @@ export interface PcOptions {
   hdb?: DiskImage | null;
   /** A CD image (2048-byte sectors) in the ATAPI drive on the secondary IDE channel. */
   cdrom?: DiskImage | null;
-  bootOrder?: readonly ("floppy" | "hdd")[];
+  /** Devices INT 19h tries in turn (default floppy, CD-ROM, hard disk). */
+  bootOrder?: BiosPlatform["bootOrder"];
   /**
    * What a triple fault does: "reset" (the default, as on a PC: the chipset resets the CPU,
    * the BIOS starts again; run() reports it) or "stop" (run() returns the shutdown and the
@@ -205,6 +206,11 @@ export class PcMachine {
       cpu, mem, io, clock,
       floppy: (d) => this.floppies[d] ?? null,
       hardDisk: (i) => this.hardDisks[i] ?? null,
+      cdrom: () => this.cdrom,
+      pciConfig: {
+        read: (bus, dev, fn, off, size) => this.pci.configRead(bus, dev, fn, off, size),
+        write: (bus, dev, fn, off, size, value) => this.pci.configWrite(bus, dev, fn, off, size, value),
+      },
       setVideoMode: (mode, clear = true) => {
         if (!VGA_MODES.has(mode)) return false;
         programMode(this.vga, mode, { clear });

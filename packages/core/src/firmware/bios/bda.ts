@@ -53,3 +53,18 @@ export const TICKS_PER_DAY = 0x1800b0;
 /** Extended BIOS Data Area: the top 1 KiB of conventional memory. */
 export const EBDA_SEGMENT = 0x9fc0;
 export const EBDA_SIZE_KIB = 1;
+
+// The BIOS's own working state lives in the EBDA, as a real BIOS keeps it in its data areas:
+// it is then part of guest RAM, so a snapshot carries it and a restored machine continues
+// exactly. Offsets from the EBDA segment (which 40:0E names).
+export const EBDA_KBD_IDLE_POLLS = 0x100;  // word: empty INT 16h polls in the current streak
+export const EBDA_KBD_IDLE_FLAGS = 0x102;  // byte: bit 0 streak has halted, bit 1 next poll is the retry
+export const EBDA_KBD_LAST_POLL = 0x104;   // dword: instruction count (low 32 bits) at the last empty poll
+export const EBDA_WAIT_UNTIL = 0x108;      // 2 dwords: machine ns at which the INT 15h/86h wait ends
+export const EBDA_WAIT_FLAGS = 0x110;      // byte: bit 0 waiting, bit 1 the wait turned the RTC periodic interrupt on
+export const EBDA_CD_FLAGS = 0x120;        // byte: bit 0 booted from CD, bit 1 floppy emulation active
+export const EBDA_CD_MEDIA = 0x121;        // byte: boot media type of the catalog entry
+export const EBDA_CD_DRIVE = 0x122;        // byte: drive number of the boot (E0h, or 00h when emulating)
+export const EBDA_CD_LOAD_RBA = 0x124;     // dword: CD sector of the boot image
+export const EBDA_CD_LOAD_SEGMENT = 0x128; // word
+export const EBDA_CD_SECTOR_COUNT = 0x12a; // word: 512-byte sectors loaded

@@ -20,6 +20,16 @@ import { KeyboardServices } from "./keyboard.ts";
 import { SystemServices } from "./system.ts";
 import { VideoServices } from "./video.ts";
 
+/** Devices INT 19h can boot from. */
+export type BootDevice = "floppy" | "cdrom" | "hdd";
+
+/** PCI configuration space access (configuration mechanism #1 behind it), for the PCI BIOS. */
+export interface PciConfigAccess {
+  /** Reads size (1, 2, 4) bytes at offset of bus:device.function; all ones where nothing answers. */
+  read(bus: number, device: number, fn: number, offset: number, size: number): number;
+  write(bus: number, device: number, fn: number, offset: number, size: number, value: number): void;
+}
+
 /** The board as the BIOS sees it. */
 export interface BiosPlatform {
   readonly cpu: Cpu;
@@ -35,8 +45,12 @@ export interface BiosPlatform {
   readonly fonts: { f8x8: Uint8Array; f8x14: Uint8Array; f8x16: Uint8Array };
   /** Ctrl+Alt+Del and INT 19h failures: restart the machine. */
   reset(): void;
-  /** Boot order: "floppy" then "hdd" by default. */
-  bootOrder?: readonly ("floppy" | "hdd")[];
+  /** The disc in the CD-ROM drive (2048-byte sectors), or null; absent on boards without one. */
+  cdrom?(): DiskImage | null;
+  /** Boot order: floppy, CD-ROM, hard disk by default (devices without media are skipped). */
+  bootOrder?: readonly BootDevice[];
+  /** The PCI bus's configuration space, for the INT 1Ah PCI BIOS; absent on boards without PCI. */
+  pciConfig?: PciConfigAccess;
   /** Base ports of the serial ports present (COM1 first), for the BDA and the equipment word. */
   comPorts?: readonly number[];
   /** A Linux kernel to start instead of a boot sector (as qemu -kernel). */
@@ -72,6 +86,8 @@ export class Bios {
 
   /** Runs service `svc`; false means there is no such service (the CPU raises #UD). */
   service(svc: number): boolean {
+    // Output and disk I/O mean the guest is working, not idling at a keyboard poll.
+    if (svc === 0x10 || svc === 0x13 || svc === 0x14 || svc === 0x17) this.keyboard.busy();
     switch (svc) {
       case SVC_POST: this.post(); return true;
       case SVC_TIMER_TICK: this.system.timerTick(); return true;
@@ -140,8 +156,10 @@ export class Bios {
   /** Copies bytes into guest physical memory (RAM directly, anything else byte by byte). */
   copyToGuest(addr: number, src: Uint8Array): void {
     const mem = this.mem;
-    if (this.isRamRange(addr, src.length)) mem.ram.set(src, addr & mem.a20Mask);
-    else for (let i = 0; i < src.length; i++) mem.write8(addr + i, src[i]);
+    if (this.isRamRange(addr, src.length)) {
+      mem.noteWrite(addr & mem.a20Mask, src.length);
+      mem.ram.set(src, addr & mem.a20Mask);
+    } else for (let i = 0; i < src.length; i++) mem.write8(addr + i, src[i]);
   }
   copyFromGuest(addr: number, dst: Uint8Array): void {
     const mem = this.mem;
@@ -155,6 +173,9 @@ export class Bios {
     for (let p = a >>> 12; p <= (a + len - 1) >>> 12; p++) if (!mem.isRam(p)) return false;
     return true;
   }
+
+  /** Physical address of a byte of the EBDA (wherever 40:0Eh says it is now). */
+  ebda(offset: number): number { return ((this.rw(B.BDA_EBDA_SEGMENT) || B.EBDA_SEGMENT) << 4) + offset; }
 
   /** Physical address of seg:off in real mode. */
   lin(seg: number, off: number): number { return ((seg << 4) + (off & 0xffff)) & this.mem.a20Mask; }
@@ -173,6 +194,8 @@ export class Bios {
     const cpu = this.cpu;
     return (cpu.segBase[SS] + ((cpu.r16[8] + 4) & 0xffff)) | 0;
   }
+  /** The caller's FLAGS, as the stub's IRET will restore them. */
+  returnFlags(): number { return this.mem.read16(this.flagsImage()); }
   /** Sets or clears a flag in the caller's FLAGS (returned by IRET). */
   setReturnFlag(bit: number, on: boolean): void {
     const a = this.flagsImage();
@@ -188,11 +211,14 @@ export class Bios {
   retryLater(): void { this.cpu.setFlag(CF, true); }
   done(): void { this.cpu.setFlag(CF, false); }
 
-  /** An unimplemented function: counted, then CF=1 and AH=86h as the spec demands. */
-  unsupportedCall(int: number): void {
+  /**
+   * An unimplemented function: counted, then CF=1 and AH=86h ("function not supported", as
+   * INT 15h defines it), or the status a service family uses for that (PCI BIOS: 81h).
+   */
+  unsupportedCall(int: number, status = 0x86): void {
     const key = `INT ${int.toString(16).padStart(2, "0")}h AX=${this.ax.toString(16).padStart(4, "0")}`;
     this.unsupported.set(key, (this.unsupported.get(key) ?? 0) + 1);
-    this.fail(0x86);
+    this.fail(status);
   }
 
   /** Prints text at the cursor through the teletype service (BIOS messages). */

@@ -2,7 +2,20 @@
 // turned into shift states and (scan code, character) pairs in the BDA's 16-entry buffer) and
 // the INT 16h services that read that buffer. The tables follow the IBM PC/AT enhanced
 // keyboard BIOS: normal, Shift, Ctrl and Alt columns per key.
+//
+// Idle: programs that wait for a key by polling INT 16h AH=01h/11h in a tight loop (a DOS
+// prompt does) would keep the CPU busy forever. After IDLE_POLLS empty polls in a row, each
+// within IDLE_POLL_GAP instructions of the one before and with no video, disk, serial or
+// printer service called in between, one poll halts until the next interrupt (a timer tick or
+// the key itself) before it answers; while that streak lasts, every IDLE_POLLS_IDLING-th poll
+// halts again. The long first count spares short delay loops that poll a fixed number of
+// times (the FreeDOS kernel has one of about 600 polls at boot). DOS also polls the keyboard
+// for Ctrl+C after every character it writes: those polls are separated by INT 10h output and
+// never halt, so output stays immediate. A program that polls once per frame of a game loop is
+// not slowed either: its polls are too far apart to count. A caller with interrupts disabled is
+// never halted. The streak's state lives in the EBDA, so snapshots carry it.
 
+import { IF } from "../../cpu/regs.ts";
 import type { Bios } from "./bios.ts";
 import * as B from "./bda.ts";
 
@@ -10,9 +23,21 @@ import * as B from "./bda.ts";
 const RSHIFT = 0x01, LSHIFT = 0x02, CTRL = 0x04, ALT = 0x08;
 const SCROLL_ON = 0x10, NUM_ON = 0x20, CAPS_ON = 0x40, INSERT_ON = 0x80;
 // BDA 418h keys held
-const LCTRL_DOWN = 0x01, LALT_DOWN = 0x02, SCROLL_DOWN = 0x10, NUM_DOWN = 0x20, CAPS_DOWN = 0x40, INSERT_DOWN = 0x80;
+const LCTRL_DOWN = 0x01, LALT_DOWN = 0x02, SYSREQ_DOWN = 0x04, SCROLL_DOWN = 0x10, NUM_DOWN = 0x20, CAPS_DOWN = 0x40, INSERT_DOWN = 0x80;
 // BDA 496h
 const E1_SEEN = 0x01, E0_SEEN = 0x02, RCTRL_DOWN = 0x04, RALT_DOWN = 0x08, KBD_101 = 0x10;
+
+/** Empty polls in a row (each soon after the last) before one of them halts... */
+export const IDLE_POLLS = 1000;
+/** ...and after that, while the polls go on the same way, between halts. */
+export const IDLE_POLLS_IDLING = 32;
+/** Polls further apart than this many instructions are not a tight polling loop. */
+export const IDLE_POLL_GAP = 2000;
+
+/** Keypad make codes and the digit each gives for Alt+keypad character entry. */
+const KEYPAD_DIGIT: Readonly<Record<number, number>> = {
+  0x47: 7, 0x48: 8, 0x49: 9, 0x4b: 4, 0x4c: 5, 0x4d: 6, 0x4f: 1, 0x50: 2, 0x51: 3, 0x52: 0,
+};
 
 /**
  * Per make code 01h-58h: [normal, shift, ctrl, alt] as (scan << 8) | char; 0 = no key.
@@ -75,6 +100,9 @@ const GRAY: Record<number, [number, number, number]> = {
   0x53: [0x53e0, 0x93e0, 0xa300], 0x1c: [0xe00d, 0xe00a, 0xa600], 0x35: [0xe02f, 0x9500, 0xa400],
 };
 
+/** EBDA_KBD_IDLE_FLAGS bits. */
+const IDLE_STREAK_HALTED = 0x01, IDLE_RETRY = 0x02;
+
 export class KeyboardServices {
   constructor(private readonly bios: Bios) {}
 
@@ -122,6 +150,12 @@ export class KeyboardServices {
       const bit = isCtrl ? CTRL : ALT;
       f1 = held ? f1 | bit : f1 & ~bit;
       b.wb(B.BDA_KBD_FLAGS1, f1); b.wb(B.BDA_KBD_FLAGS2, f2); b.wb(B.BDA_KBD_FLAGS3, f3);
+      if (!isCtrl) {
+        // Alt+keypad digits: releasing Alt enters the character whose code they spelt.
+        const code = b.rb(B.BDA_KBD_ALT_NUMPAD);
+        b.wb(B.BDA_KBD_ALT_NUMPAD, 0);
+        if (brk && !held && code !== 0) this.enqueue(code);
+      }
       return;
     }
     // Lock keys toggle on make; the "held" bits stop auto-repeat from toggling again.
@@ -144,7 +178,14 @@ export class KeyboardServices {
       b.platform.reset();
       return;
     }
-    if (make === 0x52 && !(f1 & (CTRL | ALT))) {
+    if ((f1 & ALT) && !(f1 & CTRL) && !e0 && KEYPAD_DIGIT[make] !== undefined) {
+      b.wb(B.BDA_KBD_ALT_NUMPAD, (b.rb(B.BDA_KBD_ALT_NUMPAD) * 10 + KEYPAD_DIGIT[make]) & 0xff);
+      return;
+    }
+    // Insert toggles its state when the key is Ins: the gray key, or keypad 0 while Num Lock
+    // and Shift together make it a cursor key.
+    const shifted = (f1 & (LSHIFT | RSHIFT)) !== 0;
+    if (make === 0x52 && !(f1 & (CTRL | ALT)) && (e0 || ((f1 & NUM_ON) !== 0) === shifted)) {
       if (!(f2 & INSERT_DOWN)) b.wb(B.BDA_KBD_FLAGS1, f1 ^ INSERT_ON);
       b.wb(B.BDA_KBD_FLAGS2, f2 | INSERT_DOWN);
     }
@@ -192,6 +233,40 @@ export class KeyboardServices {
     b.ww(B.BDA_KBD_HEAD, head);
   }
 
+  /**
+   * Called for an empty poll: true when this poll should halt until the next interrupt first
+   * (the stub halts and calls again; that retry answers without halting).
+   */
+  private idleHalt(): boolean {
+    const b = this.bios;
+    // A caller with interrupts off (an interrupt handler) is not waiting for one: never halt it.
+    if (!(b.returnFlags() & IF)) return false;
+    const now = b.cpu.retired() | 0;
+    const at = b.ebda(B.EBDA_KBD_IDLE_POLLS), flagsAt = b.ebda(B.EBDA_KBD_IDLE_FLAGS), lastAt = b.ebda(B.EBDA_KBD_LAST_POLL);
+    let flags = b.rb(flagsAt);
+    const gap = (now - b.rd(lastAt)) >>> 0;
+    b.wd(lastAt, now);
+    if (flags & IDLE_RETRY) { b.wb(flagsAt, flags & ~IDLE_RETRY); return false; } // the streak goes on
+    let polls = b.rw(at);
+    if (gap > IDLE_POLL_GAP) { polls = 0; flags = 0; }
+    polls++;
+    if (polls < (flags & IDLE_STREAK_HALTED ? IDLE_POLLS_IDLING : IDLE_POLLS)) {
+      b.ww(at, polls);
+      b.wb(flagsAt, flags);
+      return false;
+    }
+    b.ww(at, 0);
+    b.wb(flagsAt, IDLE_STREAK_HALTED | IDLE_RETRY);
+    return true;
+  }
+
+  /** The guest did other work (output, disk I/O, a key read): the polling streak ends. */
+  busy(): void {
+    const b = this.bios;
+    b.ww(b.ebda(B.EBDA_KBD_IDLE_POLLS), 0);
+    b.wb(b.ebda(B.EBDA_KBD_IDLE_FLAGS), 0);
+  }
+
   private sendLeds(): void {
     const b = this.bios;
     const f1 = b.rb(B.BDA_KBD_FLAGS1);
@@ -232,9 +307,15 @@ export class KeyboardServices {
       case 0x01: case 0x11: { // key available?
         for (;;) {
           const v = this.peek();
-          if (v < 0) { b.setZF(true); b.done(); return; }
+          if (v < 0) {
+            if (this.idleHalt()) { b.retryLater(); return; }
+            b.setZF(true);
+            b.done();
+            return;
+          }
           const r = ah === 0x01 ? this.compatible(v) : v;
           if (r < 0) { this.dequeue(); continue; }
+          this.busy();
           cpu.r16[0] = r;
           b.setZF(false);
           b.done();
@@ -243,9 +324,11 @@ export class KeyboardServices {
       }
       case 0x02: cpu.r8[0] = b.rb(B.BDA_KBD_FLAGS1); b.done(); return;
       case 0x12: {
+        // AH: left Ctrl, left Alt, right Ctrl, right Alt, Scroll/Num/Caps Lock held, SysReq held.
         const f2 = b.rb(B.BDA_KBD_FLAGS2), f3 = b.rb(B.BDA_KBD_FLAGS3);
         cpu.r8[0] = b.rb(B.BDA_KBD_FLAGS1);
-        cpu.r8[1] = (f2 & (LCTRL_DOWN | LALT_DOWN)) | ((f3 & RCTRL_DOWN) ? 0x04 : 0) | ((f3 & RALT_DOWN) ? 0x08 : 0) | (f2 & 0xf0);
+        cpu.r8[1] = (f2 & (LCTRL_DOWN | LALT_DOWN)) | ((f3 & RCTRL_DOWN) ? 0x04 : 0) | ((f3 & RALT_DOWN) ? 0x08 : 0) |
+          (f2 & (SCROLL_DOWN | NUM_DOWN | CAPS_DOWN)) | ((f2 & SYSREQ_DOWN) ? 0x80 : 0);
         b.done();
         return;
       }

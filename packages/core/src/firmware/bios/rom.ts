@@ -127,8 +127,9 @@ export function buildRom(fonts: { f8x8: Uint8Array; f8x14: Uint8Array; f8x16: Ui
   a.image.set(fonts.f8x16.subarray(0, 256 * 16), FONT_8X16);
 
   // INT 15h/C0h system configuration table: length 8, model FCh, submodel 1, revision 0,
-  // features: second PIC, RTC, INT 15h/4Fh keyboard intercept, extended BIOS data area.
-  a.at(CONFIG_TABLE).word(8).emit(0xfc, 0x01, 0x00, 0x74, 0x00, 0x00, 0x00, 0x00);
+  // feature byte 1: second PIC, RTC, INT 15h/4Fh keyboard intercept, extended BIOS data area;
+  // feature byte 2: INT 16h/09h (keyboard functionality) supported.
+  a.at(CONFIG_TABLE).word(8).emit(0xfc, 0x01, 0x00, 0x74, 0x40, 0x00, 0x00, 0x00);
 
   // INT 1Eh diskette parameter table (1.44 MB values): specify bytes, motor off delay, 512-byte
   // sectors, 18 sectors per track, gap, data length, format gap, filler, head settle, motor start.

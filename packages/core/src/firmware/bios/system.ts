@@ -1,13 +1,24 @@
 // System services: the timer tick (INT 08h's work), RTC interrupt, INT 11h/12h data, INT 15h
 // (memory map E820/E801/88h, A20, block move, waits, configuration table, keyboard intercept),
-// INT 1Ah (tick count and RTC time/date), INT 14h/17h (no serial or parallel ports yet),
-// INT 18h/19h (boot), and the POST work for the PIC, PIT and RTC.
+// INT 1Ah (tick count and RTC time/date; the PCI BIOS is in pci.ts), INT 14h/17h (no serial or
+// parallel port services yet), INT 18h/19h (boot: floppy, El Torito CD, hard disk, or a Linux
+// kernel), and the POST work for the PIC, PIT and RTC.
 
 import { CS, DS, ES, SS } from "../../cpu/regs.ts";
 import type { Bios } from "./bios.ts";
 import * as B from "./bda.ts";
 import { CONFIG_TABLE, ROM_SEGMENT } from "./rom.ts";
 import { loadLinux } from "../linux-loader.ts";
+import type { BootDevice } from "./bios.ts";
+import { jumpToBoot } from "./disk.ts";
+import { PciBiosServices } from "./pci.ts";
+
+/** Floppy first, then a bootable CD, then the first hard disk (absent devices are skipped). */
+const DEFAULT_BOOT_ORDER: readonly BootDevice[] = ["floppy", "cdrom", "hdd"];
+/** MC146818 register B bits and the register A rate select for 1024 Hz. */
+const RTC_B_PIE = 0x40, RTC_B_DSE = 0x01, RTC_RATE_1024HZ = 0x06;
+/** EBDA_WAIT_FLAGS bits. */
+const WAIT_ACTIVE = 0x01, WAIT_OWNS_PIE = 0x02;
 
 const SMAP = 0x534d4150;
 const E820_RAM = 1, E820_RESERVED = 2;
@@ -16,10 +27,11 @@ function bcd(v: number): number { return ((v >> 4) * 10) + (v & 15); }
 function toBcd(v: number): number { return ((Math.floor(v / 10) % 10) << 4) | (v % 10); }
 
 export class SystemServices {
-  /** Machine time at which an INT 15h/86h wait ends, or -1. */
-  private waitUntil = -1;
+  private readonly pci: PciBiosServices;
 
-  constructor(private readonly bios: Bios) {}
+  constructor(private readonly bios: Bios) {
+    this.pci = new PciBiosServices(bios);
+  }
 
   post(): void {
     const b = this.bios;
@@ -85,9 +97,15 @@ export class SystemServices {
       cpu.setEip(e.ip);
       return;
     }
-    const order = b.platform.bootOrder ?? ["floppy", "hdd"];
+    const order = b.platform.bootOrder ?? DEFAULT_BOOT_ORDER;
     const sector = new Uint8Array(512);
     for (const kind of order) {
+      if (kind === "cdrom") {
+        const r = b.disk.bootCdrom();
+        if (r.kind === "booted") return;
+        if (r.kind === "failed") b.print(`Boot from CD-ROM failed: ${r.reason}\r\n`);
+        continue;
+      }
       const dl = kind === "floppy" ? 0x00 : 0x80;
       const image = kind === "floppy" ? b.platform.floppy(0) : b.platform.hardDisk(0);
       if (!image || image.size < 512) continue;
@@ -95,13 +113,7 @@ export class SystemServices {
       // Hard disks must carry the boot signature; old floppies often do not.
       if (kind === "hdd" && (sector[510] !== 0x55 || sector[511] !== 0xaa)) continue;
       b.copyToGuest(0x7c00, sector);
-      cpu.loadSegReal(SS, 0);
-      cpu.r16[8] = 0x7c00;
-      cpu.loadSegReal(DS, 0);
-      cpu.loadSegReal(ES, 0);
-      cpu.r32[2] = dl; // EDX: DL = boot drive
-      cpu.loadSegReal(CS, 0);
-      cpu.setEip(0x7c00);
+      jumpToBoot(b, 0, 0x7c00, dl);
       return;
     }
     // Nothing to boot: continue at the INT 18h stub, which reports it and halts.
@@ -112,6 +124,7 @@ export class SystemServices {
   int1a(): void {
     const b = this.bios, cpu = b.cpu;
     switch (b.ah) {
+      case 0xb1: this.pci.int1a(); return;
       case 0x00: { // tick count; AL = midnight flag (cleared on read)
         const t = b.rd(B.BDA_TICKS) >>> 0;
         cpu.r16[2] = t >>> 16; cpu.r16[4] = t & 0xffff;
@@ -126,8 +139,9 @@ export class SystemServices {
         cpu.r8[8] = b.cmos(0x0b) & 1;
         b.ok();
         return;
-      case 0x03:
+      case 0x03: // set RTC time; DL bit 0 = daylight saving (register B's DSE)
         this.rtcSet([[0x04, cpu.r8[5]], [0x02, cpu.r8[4]], [0x00, cpu.r8[9]]]);
+        b.setCmos(0x0b, (b.cmos(0x0b) & ~RTC_B_DSE) | (cpu.r8[8] & 1));
         b.ok();
         return;
       case 0x04: // RTC date: CH century, CL year, DH month, DL day (BCD)
@@ -171,15 +185,7 @@ export class SystemServices {
         if (ax === 0x2403) { cpu.r16[6] = 0x0003; cpu.r8[1] = 0; b.ok(); return; } // keyboard controller and port 92h
         break;
       }
-      case 0x86: { // wait CX:DX microseconds
-        const now = b.platform.clock.now();
-        if (this.waitUntil < 0) this.waitUntil = now + ((cpu.r16[2] << 16) | cpu.r16[4]) * 1000;
-        if (now < this.waitUntil) { b.retryLater(); return; }
-        this.waitUntil = -1;
-        cpu.r8[1] = 0;
-        b.ok();
-        return;
-      }
+      case 0x86: this.wait(); return;
       case 0x87: this.moveBlock(); return;
       case 0x88: { // extended memory in KiB (1 MiB up to 64 MiB)
         cpu.r16[0] = Math.min(0xfc00, Math.max(0, (b.mem.ramSize >> 10) - 1024));
@@ -207,6 +213,39 @@ export class SystemServices {
         break;
     }
     b.unsupportedCall(0x15);
+  }
+
+  /**
+   * INT 15h/86h: wait CX:DX microseconds. The stub halts between calls; the RTC's periodic
+   * interrupt (1024 Hz, turned on for the wait as the AT BIOS does) wakes it, so the wait ends
+   * within about a millisecond of its time, not at the next 55 ms timer tick.
+   */
+  private wait(): void {
+    const b = this.bios, cpu = b.cpu;
+    const now = b.platform.clock.now();
+    const flagsAt = b.ebda(B.EBDA_WAIT_FLAGS), untilAt = b.ebda(B.EBDA_WAIT_UNTIL);
+    let flags = b.rb(flagsAt);
+    if (!(flags & WAIT_ACTIVE)) {
+      const us = ((cpu.r16[2] << 16) | cpu.r16[4]) >>> 0;
+      const until = Math.floor(now + us * 1000);
+      b.wd(untilAt, until % 4294967296);
+      b.wd(untilAt + 4, Math.floor(until / 4294967296));
+      flags = WAIT_ACTIVE;
+      const regB = b.cmos(0x0b);
+      if ((regB & RTC_B_PIE) === 0) {
+        flags |= WAIT_OWNS_PIE;
+        const regA = b.cmos(0x0a);
+        if ((regA & 0x0f) === 0) b.setCmos(0x0a, (regA & 0xf0) | RTC_RATE_1024HZ);
+        b.setCmos(0x0b, regB | RTC_B_PIE);
+      }
+      b.wb(flagsAt, flags);
+    }
+    const until = (b.rd(untilAt) >>> 0) + (b.rd(untilAt + 4) >>> 0) * 4294967296;
+    if (now < until) { b.retryLater(); return; }
+    if (flags & WAIT_OWNS_PIE) b.setCmos(0x0b, b.cmos(0x0b) & ~RTC_B_PIE);
+    b.wb(flagsAt, 0);
+    cpu.r8[1] = 0;
+    b.ok();
   }
 
   /** The memory map: conventional RAM, the EBDA and ROM area, RAM above 1 MiB. */

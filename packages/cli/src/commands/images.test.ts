@@ -1,0 +1,99 @@
+// `vm images`: the initramfs it writes (newc cpio, gzip) read back entry by entry, the argument
+// and folder rules, the kernel package name taken from apt-cache's answer, and the clear error
+// when apt-get is missing. (The download itself needs Debian's archive: run `pnpm images`.)
+
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import zlib from "node:zlib";
+import { describe, expect, it, vi } from "vitest";
+import { INIT_SCRIPT, buildInitramfs, cpioNewc, defaultGuestsDir, imagesCommand, kernelPackage, parseImagesArgs } from "./images.ts";
+
+interface Entry { name: string; mode: number; data: Buffer; rdevMajor: number; rdevMinor: number }
+
+/** Reads a newc archive as the kernel's initramfs unpacker does. */
+function readNewc(buf: Buffer): Entry[] {
+  const out: Entry[] = [];
+  let at = 0;
+  const align = () => { at = (at + 3) & ~3; };
+  for (;;) {
+    expect(buf.toString("ascii", at, at + 6)).toBe("070701");
+    const f = (i: number) => parseInt(buf.toString("ascii", at + 6 + i * 8, at + 14 + i * 8), 16);
+    const mode = f(1), size = f(6), rdevMajor = f(9), rdevMinor = f(10), nameSize = f(11);
+    at += 110;
+    const name = buf.toString("utf8", at, at + nameSize - 1);
+    expect(buf[at + nameSize - 1]).toBe(0);
+    at += nameSize;
+    align();
+    const data = buf.subarray(at, at + size);
+    at += size;
+    align();
+    if (name === "TRAILER!!!") break;
+    out.push({ name, mode, data, rdevMajor, rdevMinor });
+  }
+  expect(at).toBe(buf.length);
+  return out;
+}
+
+describe("the initramfs", () => {
+  it("is a gzip-compressed newc archive with busybox, /init, the mount points and /dev/console", () => {
+    const busybox = Buffer.from("\x7fELF fake busybox of odd length");
+    const entries = readNewc(zlib.gunzipSync(buildInitramfs(busybox)));
+    const byName = new Map(entries.map((e) => [e.name, e]));
+    for (const d of [".", "bin", "dev", "proc", "sys", "tmp"]) expect(byName.get(d)!.mode & 0o170000).toBe(0o040000);
+    const bb = byName.get("bin/busybox")!;
+    expect(bb.data.equals(busybox)).toBe(true);
+    expect(bb.mode).toBe(0o100755);
+    const init = byName.get("init")!;
+    expect(init.data.toString()).toBe(INIT_SCRIPT);
+    expect(init.mode & 0o111).toBe(0o111);
+    expect(INIT_SCRIPT).toMatch(/^#!\/bin\/busybox sh\n/);
+    expect(INIT_SCRIPT).toContain('echo "BOOT-OK $(cat /proc/uptime)"');
+    const console = byName.get("dev/console")!;
+    expect(console.mode & 0o170000).toBe(0o020000);
+    expect([console.rdevMajor, console.rdevMinor]).toEqual([5, 1]);
+  });
+
+  it("pads every header and body to four bytes", () => {
+    const archive = Buffer.from(cpioNewc([{ path: "a", kind: "file", data: Buffer.from("xyz") }, { path: "/b/", kind: "dir" }]));
+    expect(archive.length % 4).toBe(0);
+    const e = readNewc(archive);
+    expect(e.map((x) => x.name)).toEqual(["a", "b/"]);
+    expect(e[0].data.toString()).toBe("xyz");
+  });
+});
+
+describe("vm images arguments", () => {
+  it("takes the folder from --out, else X86VM_GUESTS, else the XDG cache", () => {
+    expect(parseImagesArgs(["--out", "/tmp/g"]).out).toBe("/tmp/g");
+    expect(parseImagesArgs([], { X86VM_GUESTS: "/srv/g" }).out).toBe("/srv/g");
+    expect(defaultGuestsDir({ XDG_CACHE_HOME: "/c" })).toBe("/c/x86-guests");
+    expect(defaultGuestsDir({})).toBe(path.join(os.homedir(), ".cache", "x86-guests"));
+    expect(parseImagesArgs(["--force"], {}).force).toBe(true);
+    expect(() => parseImagesArgs(["--bogus"])).toThrow(/unknown argument/);
+    expect(() => parseImagesArgs(["--out"])).toThrow(/needs a folder/);
+  });
+
+  it("finds the kernel package in apt-cache depends output", () => {
+    const out = "linux-image-686\n  Depends: linux-image-6.1.0-50-686 (= 6.1.158-1)\n  Recommends: firmware-linux\n";
+    expect(kernelPackage(out)).toBe("linux-image-6.1.0-50-686");
+    expect(() => kernelPackage("linux-image-686\n")).toThrow(/could not resolve/);
+  });
+
+  it("says clearly that apt-get is needed when it is missing", async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "x86vm-images-test-"));
+    const errors: string[] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((m: string) => { errors.push(m); });
+    const savedPath = process.env.PATH;
+    process.env.PATH = out; // a folder without apt-get
+    try {
+      expect(await imagesCommand(["--out", out])).toBe(2);
+    } finally {
+      process.env.PATH = savedPath;
+      spy.mockRestore();
+    }
+    expect(errors.join("\n")).toMatch(/apt-get is not available: .*Debian/);
+    expect(fs.existsSync(path.join(out, "linux-686", "bzImage"))).toBe(false);
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+});

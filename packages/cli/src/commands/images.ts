@@ -1,0 +1,231 @@
+// `vm images [--out DIR] [--force]`: makes the guest images the web server's catalog offers and
+// the boot tests use, in the folder the server reads (packages/web/server/guests.ts):
+//
+//   DIR/linux-686/bzImage     Debian's linux-image-686 kernel (i386 package)
+//   DIR/linux-686/initrd.gz   a gzip-compressed newc cpio: busybox-static (i386) and an /init
+//                             that mounts proc, sys and dev, prints "BOOT-OK <uptime>" and
+//                             starts a shell (boot with console=ttyS0 for it on COM1)
+//   DIR/linux-686/VERSION     the kernel package it came from
+//   DIR/freedos722.img        the FreeDOS floppy, copied from ../shared/guests if it is there
+//
+// DIR is --out, else $X86VM_GUESTS, else $XDG_CACHE_HOME/x86-guests (~/.cache/x86-guests).
+// The packages come from Debian's archive through apt-get, with package lists for the i386
+// architecture kept in a private temporary folder (the host's apt state is not touched); dpkg
+// unpacks them. The initramfs is written here (cpio newc + gzip), so no cpio tool is needed.
+// An existing Linux guest is kept unless --force. At the end every file is listed with its
+// size and SHA-256.
+
+import { execFileSync } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import zlib from "node:zlib";
+import { UsageError } from "./boot.ts";
+
+export interface ImagesArgs { out: string; force: boolean }
+
+export function defaultGuestsDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.X86VM_GUESTS) return path.resolve(env.X86VM_GUESTS);
+  return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "x86-guests");
+}
+
+export function parseImagesArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ImagesArgs {
+  const a: ImagesArgs = { out: defaultGuestsDir(env), force: false };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--force") { a.force = true; continue; }
+    if (argv[i] !== "--out") throw new UsageError(`unknown argument ${JSON.stringify(argv[i])}`);
+    const v = argv[++i];
+    if (!v) throw new UsageError("--out needs a folder");
+    a.out = path.resolve(v);
+  }
+  return a;
+}
+
+// ---- the initramfs archive
+
+/** A file, folder or device node for the archive (paths relative, without a leading slash). */
+export type CpioEntry =
+  | { path: string; kind: "dir"; mode?: number }
+  | { path: string; kind: "file"; data: Uint8Array; mode?: number }
+  | { path: string; kind: "chardev"; major: number; minor: number; mode?: number };
+
+const S_IFDIR = 0o040000, S_IFREG = 0o100000, S_IFCHR = 0o020000;
+const NEWC_MAGIC = "070701";
+
+/** A cpio archive in the "new ASCII" (newc) format the kernel unpacks as an initramfs. */
+export function cpioNewc(entries: readonly CpioEntry[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  const push = (b: Uint8Array) => { parts.push(b); size += b.length; };
+  const pad = () => { if (size % 4) push(new Uint8Array(4 - (size % 4))); };
+  const hex = (v: number) => (v >>> 0).toString(16).padStart(8, "0");
+  const record = (name: string, mode: number, data: Uint8Array, ino: number, rdev: [number, number] = [0, 0], nlink = 1) => {
+    const nameBytes = Buffer.from(`${name}\0`, "utf8");
+    const fields = [ino, mode, 0, 0, nlink, 0, data.length, 0, 0, rdev[0], rdev[1], nameBytes.length, 0];
+    push(Buffer.from(NEWC_MAGIC + fields.map(hex).join(""), "ascii"));
+    push(nameBytes);
+    pad();
+    push(data);
+    pad();
+  };
+  entries.forEach((e, i) => {
+    const name = e.path.replace(/^\/+/, "") || ".";
+    if (e.kind === "dir") record(name, S_IFDIR | (e.mode ?? 0o755), new Uint8Array(0), i + 1, [0, 0], 2);
+    else if (e.kind === "file") record(name, S_IFREG | (e.mode ?? 0o644), e.data, i + 1);
+    else record(name, S_IFCHR | (e.mode ?? 0o600), new Uint8Array(0), i + 1, [e.major, e.minor]);
+  });
+  record("TRAILER!!!", 0, new Uint8Array(0), 0, [0, 0], 1);
+  return Buffer.concat(parts, size);
+}
+
+/** The guest's /init: a busybox shell script. */
+export const INIT_SCRIPT = `#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+echo "BOOT-OK $(cat /proc/uptime)"
+exec setsid cttyhack sh -l
+`;
+
+/** The initramfs: busybox, /init, the mount points and a console node. */
+export function buildInitramfs(busybox: Uint8Array): Uint8Array {
+  const dirs = ["bin", "dev", "etc", "proc", "root", "sbin", "sys", "tmp"];
+  const entries: CpioEntry[] = [
+    { path: ".", kind: "dir" },
+    ...dirs.map((d): CpioEntry => ({ path: d, kind: "dir", mode: d === "tmp" ? 0o1777 : 0o755 })),
+    { path: "bin/busybox", kind: "file", data: busybox, mode: 0o755 },
+    { path: "dev/console", kind: "chardev", major: 5, minor: 1 },
+    { path: "init", kind: "file", data: Buffer.from(INIT_SCRIPT, "utf8"), mode: 0o755 },
+  ];
+  return zlib.gzipSync(cpioNewc(entries), { level: 9 });
+}
+
+// ---- Debian packages
+
+function hasCommand(cmd: string): boolean {
+  return (process.env.PATH ?? "").split(path.delimiter).some((d) => {
+    try { fs.accessSync(path.join(d, cmd), fs.constants.X_OK); return true; } catch { return false; }
+  });
+}
+
+/** Runs a command; its error output's last lines make the message when it fails. */
+function run(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
+  try {
+    return execFileSync(cmd, args, { cwd: opts.cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    const detail = (err.stderr ?? "").trim().split("\n").filter((l) => l.startsWith("E:")).slice(-2).join(" / ") ||
+      (err.stderr ?? "").trim().split("\n").slice(-2).join(" / ") || err.message;
+    const shown = args.filter((x, i) => x !== "-o" && args[i - 1] !== "-o");
+    throw new Error(`${cmd} ${shown.join(" ")} failed: ${detail}`);
+  }
+}
+
+/** Options that give apt private i386 package lists and cache under `work`. */
+function aptOptions(work: string): string[] {
+  const o = [
+    "APT::Architecture=i386", "APT::Architectures=i386",
+    `Dir::State::Lists=${path.join(work, "lists")}`, `Dir::Cache=${path.join(work, "cache")}`,
+  ];
+  // As root, apt downloads as the _apt user, who cannot write the private folders.
+  if (process.getuid?.() === 0) o.push("APT::Sandbox::User=root");
+  return o.flatMap((x) => ["-o", x]);
+}
+
+/** The versioned kernel package linux-image-686 depends on (linux-image-6.1.0-NN-686). */
+export function kernelPackage(dependsOutput: string): string {
+  const m = /Depends:\s*(linux-image-[0-9][^\s<>]*)/.exec(dependsOutput);
+  if (!m) throw new Error("apt-cache could not resolve linux-image-686 to a kernel package");
+  return m[1];
+}
+
+function buildLinux(dest: string, log: (line: string) => void): void {
+  for (const cmd of ["apt-get", "apt-cache", "dpkg"]) {
+    if (!hasCommand(cmd)) {
+      throw new UsageError(`${cmd} is not available: the Linux guest is built from Debian's i386 packages, which needs a Debian or Ubuntu host with apt-get and dpkg`);
+    }
+  }
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "x86vm-images-"));
+  try {
+    fs.mkdirSync(path.join(work, "lists", "partial"), { recursive: true });
+    fs.mkdirSync(path.join(work, "cache", "archives", "partial"), { recursive: true });
+    fs.mkdirSync(path.join(work, "debs"));
+    const o = aptOptions(work);
+    log("reading Debian's package lists for i386 (private copy)...");
+    try {
+      run("apt-get", [...o, "update"]);
+    } catch (e) {
+      // One index failing (a mirror in the middle of a sync) need not matter: the main
+      // archive's list is enough, and apt-cache says so below if it is missing.
+      log(`warning: ${(e as Error).message}`);
+    }
+    const kpkg = kernelPackage(run("apt-cache", [...o, "depends", "linux-image-686"]));
+    log(`downloading ${kpkg} and busybox-static (i386)...`);
+    run("apt-get", [...o, "download", kpkg, "busybox-static"], { cwd: path.join(work, "debs") });
+    const debs = fs.readdirSync(path.join(work, "debs"));
+    const kdeb = debs.find((f) => f.startsWith("linux-image-"));
+    const bdeb = debs.find((f) => f.startsWith("busybox-static"));
+    if (!kdeb || !bdeb) throw new Error(`apt-get download did not fetch both packages (got ${debs.join(", ") || "nothing"})`);
+    run("dpkg", ["-x", path.join(work, "debs", kdeb), path.join(work, "k")]);
+    run("dpkg", ["-x", path.join(work, "debs", bdeb), path.join(work, "bb")]);
+    const vmlinuz = fs.readdirSync(path.join(work, "k", "boot")).find((f) => f.startsWith("vmlinuz-"));
+    if (!vmlinuz) throw new Error(`${kdeb} has no /boot/vmlinuz-*`);
+    const busybox = fs.readFileSync(path.join(work, "bb", "bin", "busybox"));
+    fs.mkdirSync(dest, { recursive: true });
+    // Write beside, then rename: a half-written guest never looks complete.
+    const put = (name: string, data: Uint8Array | string) => {
+      fs.writeFileSync(path.join(dest, `${name}.tmp`), data);
+      fs.renameSync(path.join(dest, `${name}.tmp`), path.join(dest, name));
+    };
+    put("initrd.gz", buildInitramfs(busybox));
+    put("VERSION", `${kdeb}\n`);
+    put("bzImage", fs.readFileSync(path.join(work, "k", "boot", vmlinuz)));
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The repository's root (where ../shared sits beside it): up from the working folder. */
+function repoRoot(): string {
+  for (let d = process.cwd(); ; d = path.dirname(d)) {
+    try {
+      if (JSON.parse(fs.readFileSync(path.join(d, "package.json"), "utf8")).name === "x86vm") return d;
+    } catch { /* not here */ }
+    if (path.dirname(d) === d) return process.cwd();
+  }
+}
+
+function sha256(file: string): string {
+  return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+}
+
+export async function imagesCommand(argv: string[]): Promise<number> {
+  const log = (line: string) => console.error(`vm images: ${line}`);
+  try {
+    const args = parseImagesArgs(argv);
+    fs.mkdirSync(args.out, { recursive: true });
+    const made: string[] = [];
+    const linux = path.join(args.out, "linux-686");
+    const have = ["bzImage", "initrd.gz"].every((f) => (fs.statSync(path.join(linux, f), { throwIfNoEntry: false })?.size ?? 0) > 0);
+    if (have && !args.force) log(`${linux} is already there (--force builds it again)`);
+    else buildLinux(linux, log);
+    made.push(path.join(linux, "bzImage"), path.join(linux, "initrd.gz"));
+    const freedos = path.resolve(repoRoot(), "../shared/guests/freedos722.img");
+    if (fs.existsSync(freedos)) {
+      const to = path.join(args.out, "freedos722.img");
+      if (path.resolve(freedos) !== path.resolve(to)) fs.copyFileSync(freedos, to);
+      made.push(to);
+    } else {
+      log(`no FreeDOS floppy at ${freedos}: skipped`);
+    }
+    console.log(`${"file".padEnd(48)} ${"bytes".padStart(10)}  sha256`);
+    for (const f of made) console.log(`${path.relative(args.out, f).padEnd(48)} ${String(fs.statSync(f).size).padStart(10)}  ${sha256(f)}`);
+    console.log(`(in ${args.out})`);
+    return 0;
+  } catch (e) {
+    console.error(`vm images: ${(e as Error).message}`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+}
