@@ -268,13 +268,14 @@ import { perOpcode, type Handler, type HandlerMap } from "./ops/operands.ts";
 import { grp2 } from "./ops/shift.ts";
 import { grp3 } from "./ops/muldiv.ts";
 import { grp5, loop } from "./ops/control.ts";
+import { JIT_MASK, JIT_THRESHOLD } from "./jit/params.ts";
 
 /** Near jump to an already size-masked target, checked against the CS limit. */
-function jumpTo(c: Cpu, target: number): void {
+export function jumpTo(c: Cpu, target: number): void {
   checkTarget(c, target);
   c.setEip(target);
 }
-function checkTarget(c: Cpu, target: number): void {
+export function checkTarget(c: Cpu, target: number): void {
   if ((target >>> 0) > (c.segLimit[CS] >>> 0)) c.fault(V_GP, c.isProtected() ? 0 : -1);
 }
 
@@ -295,14 +296,41 @@ export const SWITCH_INDICES: readonly number[] = [${sortedCases.map(([i]) => "0x
  * an instruction boundary asks to stop (HLT, shutdown, stop request). Before any instruction
  * that may exit to a device (all of them go through the table), the count so far is published
  * in c.sliceN so the machine clock can tell the time mid-slice.
+ *
+ * In 32-bit code with no event pending, each boundary first looks for a compiled block at the
+ * fetch pointer (jit/jit.ts): a block runs when it lies in the fetch window and fits the budget;
+ * a miss heats the address and compiles it once hot. A fault inside a block is charged with the
+ * instructions it ran before the faulting one: those of earlier iterations of a looping block
+ * (c.jitDone) and those before the fault's START_EIP in this one (jit/compile.ts).
  */
 export function runLoop(c: Cpu, budget: number): number {
-  const ops = c.ops, r32 = c.r32, pipDelta = c.pipDelta;
+  const ops = c.ops, r32 = c.r32, pipDelta = c.pipDelta, jit = c.jit, blocks = jit.blocks, heat = jit.heat;
   let n = 0;
   while (n < budget) {
     try {
       while (n < budget) {
         if (c.events !== 0 && c.boundary()) return n;
+        if (c.jitActive && c.events === 0) {
+          const pip = c.pip;
+          if (pip < c.pipEnd) {
+            const slot = pip & JIT_MASK;
+            const b = blocks[slot];
+            if (b !== null && b.pip === pip) {
+              if (pip + b.bytes <= c.pipEnd && b.count <= budget - n) {
+                c.jitBlock = b;
+                c.jitEip0 = (pip - pipDelta[0]) | 0;
+                c.jitDone = 0;
+                n += b.fn(c, n, budget - n);
+                c.jitBlock = null;
+                continue;
+              }
+            } else if (++heat[slot] >= JIT_THRESHOLD) {
+              heat[slot] = 0;
+              jit.compile(slot, pip);
+              continue;
+            }
+          }
+        }
         r32[START_EIP] = c.pip - pipDelta[0];
         const op = c.fetch8() | c.osizeBase;
         switch (op) {
@@ -313,6 +341,11 @@ ${switchText}
       }
     } catch (e) {
       if (e !== FAULT) throw e;
+      const b = c.jitBlock;
+      if (b !== null) {
+        n += c.jitDone + b.before((r32[START_EIP] - c.jitEip0) | 0);
+        c.jitBlock = null;
+      }
       n++;
       c.deliverFault();
       if (c.shutdownReason !== null) break;

@@ -1,9 +1,9 @@
 // `vm boot`: builds a PC from image files and runs a script of --until/--type steps.
 //
-//   vm boot [--fda IMG] [--fdb IMG] [--hda IMG] [--hdb IMG] [--mem MiB]
+//   vm boot [--fda IMG] [--fdb IMG] [--hda IMG] [--hdb IMG] [--cdrom ISO] [--mem MiB]
 //           [--kernel BZIMAGE [--initrd FILE] [--append CMDLINE]] [--serial]
 //           [--clock deterministic|realtime] [--until TEXT] [--type KEYS] ... [--timeout S]
-//           [--screen] [--stats] [--trace-faults] [--save-snapshot FILE]
+//           [--screen] [--stats] [--trace-faults] [--no-jit] [--save-snapshot FILE]
 //
 // --until waits for TEXT on the text screen or in COM1's output, after the previous match.
 // --serial copies COM1 to stdout and stdin to COM1, and sends --type keys to COM1.
@@ -21,8 +21,13 @@ import { saveSnapshotFile } from "./resume.ts";
 
 export class UsageError extends Error {}
 
+/** ISO 9660 logical block size. */
+const CD_SECTOR_SIZE = 2048;
+
 export interface BootArgs {
   fda?: string; fdb?: string; hda?: string; hdb?: string;
+  /** A CD image (ISO 9660, 2048-byte sectors) in the ATAPI drive; the BIOS boots it (El Torito). */
+  cdrom?: string;
   kernel?: string; initrd?: string; append: string;
   memMiB: number;
   clock: ClockMode;
@@ -32,6 +37,8 @@ export interface BootArgs {
   stats: boolean;
   /** Print every guest exception to stderr (diagnostics). */
   traceFaults: boolean;
+  /** Interpret every instruction (no compiled blocks): for comparisons and diagnostics. */
+  noJit?: boolean;
   /** COM1 to stdout and stdin to COM1; --type goes to COM1. */
   serial: boolean;
   /** Sample CS:EIP at every run slice and print the most frequent (diagnostics). */
@@ -49,6 +56,7 @@ export function parseBootArgs(argv: string[]): BootArgs {
     if (flag === "--screen") { a.screen = true; continue; }
     if (flag === "--stats") { a.stats = true; continue; }
     if (flag === "--trace-faults") { a.traceFaults = true; continue; }
+    if (flag === "--no-jit") { a.noJit = true; continue; }
     if (flag === "--serial") { a.serial = true; continue; }
     if (flag === "--profile-eip") { a.profile = true; continue; }
     if (!VALUE_FLAGS.has(flag)) throw new UsageError(`unknown argument ${JSON.stringify(flag)}`);
@@ -81,17 +89,18 @@ export function parseBootArgs(argv: string[]): BootArgs {
       case "--initrd": a.initrd = v; break;
       case "--append": a.append = v; break;
       case "--save-snapshot": a.saveSnapshot = v; break;
-      case "--cdrom":
-        throw new UsageError(`${flag} is not supported yet: it arrives with the IDE controller`);
+      case "--cdrom": a.cdrom = v; break;
     }
   }
-  if (!a.fda && !a.fdb && !a.hda && !a.hdb && !a.kernel) throw new UsageError("nothing to boot: give --fda, --hda or --kernel");
+  if (!a.fda && !a.fdb && !a.hda && !a.hdb && !a.cdrom && !a.kernel) throw new UsageError("nothing to boot: give --fda, --hda, --cdrom or --kernel");
   if (a.initrd && !a.kernel) throw new UsageError("--initrd needs --kernel");
+  // The snapshot manifest names floppy, hard disk and kernel images only: a CD would be lost.
+  if (a.cdrom && a.saveSnapshot) throw new UsageError("--save-snapshot cannot record a --cdrom image yet");
   return a;
 }
 
 /** Reads an image file for a drive, refusing missing, unreadable or wrongly sized ones. */
-export function readImage(path: string, kind: "floppy" | "hdd"): MemoryDisk {
+export function readImage(path: string, kind: "floppy" | "hdd" | "cdrom"): MemoryDisk {
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(path);
@@ -100,7 +109,11 @@ export function readImage(path: string, kind: "floppy" | "hdd"): MemoryDisk {
   }
   const image = new MemoryDisk(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), true);
   try {
-    if (kind === "floppy") floppyGeometry(image.size); else hardDiskGeometry(image.size);
+    if (kind === "floppy") floppyGeometry(image.size);
+    else if (kind === "hdd") hardDiskGeometry(image.size);
+    else if (image.size === 0 || image.size % CD_SECTOR_SIZE !== 0) {
+      throw new Error(`a CD image must be a non-zero multiple of ${CD_SECTOR_SIZE} bytes, got ${image.size}`);
+    }
   } catch (e) {
     throw new UsageError(`${path}: ${(e as Error).message}`);
   }
@@ -133,6 +146,7 @@ export function buildPc(args: BootArgs): PcMachine {
     fdb: args.fdb ? readImage(args.fdb, "floppy") : null,
     hda: args.hda ? readImage(args.hda, "hdd") : null,
     hdb: args.hdb ? readImage(args.hdb, "hdd") : null,
+    cdrom: args.cdrom ? readImage(args.cdrom, "cdrom") : null,
   });
 }
 
@@ -146,6 +160,7 @@ export async function bootCommand(argv: string[]): Promise<number> {
     if (e instanceof UsageError) { console.error(`vm boot: ${e.message}`); return 2; }
     throw e;
   }
+  if (args.noJit) pc.machine.cpu.setJitEnabled(false);
   if (args.traceFaults) {
     const cpu = pc.machine.cpu;
     cpu.onFault = (vec, code) => console.error(`fault ${vec} code=${code.toString(16)} cr2=${(cpu.cr[2] >>> 0).toString(16)} ${cpu.describe()}`);
@@ -209,7 +224,7 @@ export async function bootCommand(argv: string[]): Promise<number> {
     const m = pc.machine;
     const ms = performance.now() - t0;
     const exits = Object.fromEntries(EXIT_NAMES.map((n, i) => [n, m.io.counts[i]]).filter(([, v]) => v));
-    console.log(JSON.stringify({ instructions: m.cpu.instret, wall_ms: Math.round(ms), machine_ms: Math.round(m.clock.now() / 1e6), exits, unsupported_bios: Object.fromEntries(pc.bios.unsupported) }));
+    console.log(JSON.stringify({ instructions: m.cpu.instret, wall_ms: Math.round(ms), machine_ms: Math.round(m.clock.now() / 1e6), exits, jit: m.cpu.jit.stats, unsupported_bios: Object.fromEntries(pc.bios.unsupported) }));
   }
   return code;
 }

@@ -50,17 +50,26 @@ function compilerVersion(): string {
 export function buildProgram(name: string): string {
   const src = path.join(PROGRAMS_DIR, `${name}.c`);
   if (!fs.existsSync(src)) throw new Error(`no difftest program ${name} (${src})`);
+  return buildC(src, name, CFLAGS);
+}
+
+/**
+ * Builds the C file src (with the headers beside it) as cache entry `name`, unless a build of
+ * the same inputs is cached; returns the binary's path.
+ */
+export function buildC(src: string, name: string, flags: readonly string[]): string {
+  const dir = path.dirname(src);
   const h = crypto.createHash("sha256");
-  h.update(compilerVersion()).update("\0").update(CFLAGS.join(" ")).update("\0").update(fs.readFileSync(src));
-  for (const f of fs.readdirSync(PROGRAMS_DIR).filter((f) => f.endsWith(".h")).sort()) {
-    h.update("\0").update(f).update("\0").update(fs.readFileSync(path.join(PROGRAMS_DIR, f)));
+  h.update(compilerVersion()).update("\0").update(flags.join(" ")).update("\0").update(fs.readFileSync(src));
+  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".h")).sort()) {
+    h.update("\0").update(f).update("\0").update(fs.readFileSync(path.join(dir, f)));
   }
   const out = path.join(CACHE_DIR, `${name}-${h.digest("hex").slice(0, 12)}`);
   if (fs.existsSync(out)) return out;
   fs.mkdirSync(CACHE_DIR, { recursive: true });
   const tmp = `${out}.tmp${process.pid}`;
   try {
-    execFileSync(CC, [...CFLAGS, "-o", tmp, src], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    execFileSync(CC, [...flags, "-o", tmp, src], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
     throw new Error(`building ${name} failed:\n${err.stderr || err.message}`);

@@ -16,6 +16,8 @@ export interface UserModeOptions {
   exePath?: string;
   /** Stop with an error after this many instructions (default 4e9). */
   maxInstructions?: number;
+  /** Compile hot blocks (default true); false interprets every instruction. */
+  jit?: boolean;
 }
 
 export interface UserModeResult {
@@ -29,6 +31,8 @@ export interface UserModeResult {
   error: string | null;
   /** System calls answered with -ENOSYS because they are not emulated: "nr (name) xcount". */
   unknownSyscalls: string[];
+  /** Blocks compiled, and how many of their instructions were specialised. */
+  jit: { compiled: number; instructions: number; specialised: number; invalidations: number };
 }
 
 /** Where a static-PIE (ET_DYN) executable is placed; non-PIE executables load where linked. */
@@ -49,6 +53,7 @@ export function runUserMode(image: Uint8Array, opts: UserModeOptions = {}): User
   sys.setBrk((end + 0xfff) & ~0xfff);
   const esp = buildStack(m, elf, bias, opts.argv ?? [exePath], opts.env ?? [], exePath);
   m.enterUserMode((elf.entry + bias) >>> 0, esp);
+  if (opts.jit === false) m.cpu.setJitEnabled(false);
 
   const max = opts.maxInstructions ?? 4e9;
   const cpu = m.cpu;
@@ -78,6 +83,7 @@ export function runUserMode(image: Uint8Array, opts: UserModeOptions = {}): User
     instructions: cpu.instret,
     error,
     unknownSyscalls,
+    jit: { ...cpu.jit.stats },
   };
 }
 

@@ -68,6 +68,13 @@ export class LinuxSyscalls {
     return ptr >>> 0 === ptr && len >= 0 && ptr + len <= RAM_BYTES && ptr >= 0x1000;
   }
 
+  /** Checks a buffer the call will write, and tells the memory so (compiled code there is dropped). */
+  private dest(ptr: number, len: number): boolean {
+    if (!this.ok(ptr, len)) return false;
+    this.machine.mem.noteWrite(ptr, len);
+    return true;
+  }
+
   private cString(ptr: number, max = 4096): string | null {
     if (!this.ok(ptr, 1)) return null;
     let end = ptr;
@@ -101,7 +108,7 @@ export class LinuxSyscalls {
       case 6: return a[0] <= 2 ? 0 : -EBADF; // close
       case 19: case 140: return a[0] <= 2 ? -ESPIPE : -EBADF; // lseek, _llseek
       case 13: // time
-        if (a[0] !== 0) { if (!this.ok(a[0], 4)) return -EFAULT; this.dv.setUint32(a[0], FAKE_EPOCH, true); }
+        if (a[0] !== 0) { if (!this.dest(a[0], 4)) return -EFAULT; this.dv.setUint32(a[0], FAKE_EPOCH, true); }
         return FAKE_EPOCH;
       case 20: case 224: return TID; // getpid, gettid
       case 33: return -ENOENT; // access
@@ -117,7 +124,7 @@ export class LinuxSyscalls {
       case 45: return this.brk(a[0]);
       case 54: return a[0] <= 2 ? -ENOTTY : -EBADF; // ioctl: TCGETS and friends; no terminal
       case 78: // gettimeofday
-        if (a[0] !== 0) { if (!this.ok(a[0], 8)) return -EFAULT; this.dv.setUint32(a[0], FAKE_EPOCH, true); this.dv.setUint32(a[0] + 4, 0, true); }
+        if (a[0] !== 0) { if (!this.dest(a[0], 8)) return -EFAULT; this.dv.setUint32(a[0], FAKE_EPOCH, true); this.dv.setUint32(a[0] + 4, 0, true); }
         return 0;
       case 85: return this.readlink(a[0], a[1], a[2]);
       case 90: { // old mmap: one pointer to six arguments
@@ -176,7 +183,7 @@ export class LinuxSyscalls {
   private brk(addr: number): number {
     if (addr === 0 || addr < this.brkStart || addr > MMAP_BASE) return this.brkCur;
     // Memory handed out again after a shrink must read as zero, as fresh pages do.
-    if (addr > this.brkCur) this.ram.fill(0, this.brkCur, addr);
+    if (addr > this.brkCur) { this.machine.mem.noteWrite(this.brkCur, addr - this.brkCur); this.ram.fill(0, this.brkCur, addr); }
     this.brkCur = addr;
     return addr;
   }
@@ -196,6 +203,7 @@ export class LinuxSyscalls {
       at = this.mmapNext;
       this.mmapNext += size;
     }
+    this.machine.mem.noteWrite(at, size);
     this.ram.fill(0, at, at + size);
     return at;
   }
@@ -206,13 +214,13 @@ export class LinuxSyscalls {
     if (p !== "/proc/self/exe") return -ENOENT;
     const bytes = new TextEncoder().encode(this.exePath);
     const n = Math.min(bytes.length, size);
-    if (!this.ok(buf, n)) return -EFAULT;
+    if (!this.dest(buf, n)) return -EFAULT;
     this.ram.set(bytes.subarray(0, n), buf);
     return n;
   }
 
   private uname(buf: number): number {
-    if (!this.ok(buf, 6 * 65)) return -EFAULT;
+    if (!this.dest(buf, 6 * 65)) return -EFAULT;
     const fields = ["Linux", "x86vm", "6.1.0", "#1 SMP x86vm user mode", "i686", "(none)"];
     this.ram.fill(0, buf, buf + 6 * 65);
     fields.forEach((f, i) => this.ram.set(new TextEncoder().encode(f), buf + i * 65));
@@ -221,7 +229,7 @@ export class LinuxSyscalls {
 
   private rlimit(ptr: number): number {
     if (ptr === 0) return 0;
-    if (!this.ok(ptr, 8)) return -EFAULT;
+    if (!this.dest(ptr, 8)) return -EFAULT;
     // Every limit reported as 8 MiB soft (what glibc asks for: RLIMIT_STACK), unlimited hard.
     this.dv.setUint32(ptr, 8 << 20, true);
     this.dv.setUint32(ptr + 4, 0xffffffff, true);
@@ -231,7 +239,7 @@ export class LinuxSyscalls {
   /** struct stat64 (i386, 96 bytes) for the standard streams: a pipe. */
   private fstat64(fd: number, buf: number): number {
     if (fd > 2) return -EBADF;
-    if (!this.ok(buf, 96)) return -EFAULT;
+    if (!this.dest(buf, 96)) return -EFAULT;
     const dv = this.dv;
     this.ram.fill(0, buf, buf + 96);
     dv.setUint32(buf + 16, 0o010600, true); // st_mode: S_IFIFO | 0600
@@ -246,7 +254,7 @@ export class LinuxSyscalls {
     const AT_EMPTY_PATH = 0x1000;
     if (!(flags & AT_EMPTY_PATH)) return -ENOENT;
     if ((fd | 0) < 0 || fd > 2) return -EBADF;
-    if (!this.ok(buf, 256)) return -EFAULT;
+    if (!this.dest(buf, 256)) return -EFAULT;
     const dv = this.dv;
     this.ram.fill(0, buf, buf + 256);
     dv.setUint32(buf, 0x7ff, true); // stx_mask: STATX_BASIC_STATS
@@ -262,7 +270,7 @@ export class LinuxSyscalls {
    * arch/x86/kernel/tls.c (fill_ldt) builds it, and writes the chosen entry number back.
    */
   private setThreadArea(ptr: number): number {
-    if (!this.ok(ptr, 16)) return -EFAULT;
+    if (!this.dest(ptr, 16)) return -EFAULT;
     const dv = this.dv;
     let entry = dv.getInt32(ptr, true);
     const base = dv.getUint32(ptr + 4, true), limit = dv.getUint32(ptr + 8, true), bits = dv.getUint32(ptr + 12, true);
@@ -290,7 +298,7 @@ export class LinuxSyscalls {
   }
 
   private clockGettime(ptr: number, time64: boolean): number {
-    if (!this.ok(ptr, time64 ? 16 : 8)) return -EFAULT;
+    if (!this.dest(ptr, time64 ? 16 : 8)) return -EFAULT;
     const dv = this.dv;
     if (time64) {
       dv.setUint32(ptr, FAKE_EPOCH, true); dv.setUint32(ptr + 4, 0, true);
@@ -303,7 +311,7 @@ export class LinuxSyscalls {
 
   /** getrandom: deterministic bytes (xorshift32), so runs are reproducible. */
   private getrandom(buf: number, len: number): number {
-    if (!this.ok(buf, len)) return -EFAULT;
+    if (!this.dest(buf, len)) return -EFAULT;
     for (let i = 0; i < len; i++) {
       let x = this.random;
       x ^= x << 13; x ^= x >>> 17; x ^= x << 5;

@@ -3,8 +3,8 @@
 //
 // The TLB holds, per 4 KiB linear page, (physical page XOR linear page) for pages that are
 // plain RAM, or -1. A hit costs one typed-array load: physical = linear ^ entry. Reads and writes
-// have separate tables so that ROM, pages not yet dirty, and (later) pages holding compiled code
-// can be readable fast but written through the slow path. Misses, MMIO and page-crossing
+// have separate tables so that ROM and pages holding compiled code (jit/) can be readable fast
+// but written through the slow path. Misses, MMIO and page-crossing
 // accesses take the slow path, which walks the page tables when paging is on.
 
 import { FAULT } from "./fault.ts";
@@ -22,6 +22,11 @@ const BX = EBX << 1, SI = ESI << 1, DI = EDI << 1, BP = EBP << 1, SP = ESP << 1;
 export class CpuAccess extends CpuState {
   readonly mem: PhysicalMemory;
   readonly ram: Uint8Array;
+  /**
+   * The same RAM as 32-bit words, for aligned accesses (one load instead of four). Typed arrays
+   * use the host's byte order; every host this runs on is little-endian, like the guest.
+   */
+  readonly ram32: Int32Array;
   /** TLBs for supervisor and user accesses; tlbR/tlbW point at the pair for the current CPL. */
   private readonly tlbRS = new Int32Array(TLB_ENTRIES).fill(-1);
   private readonly tlbWS = new Int32Array(TLB_ENTRIES).fill(-1);
@@ -55,6 +60,7 @@ export class CpuAccess extends CpuState {
     super();
     this.mem = mem;
     this.ram = mem.ram;
+    this.ram32 = new Int32Array(mem.ram.buffer, mem.ram.byteOffset, mem.ram.length >>> 2);
     mem.onMapChange = () => this.flushTlb();
   }
 
@@ -121,9 +127,30 @@ export class CpuAccess extends CpuState {
       else this.tlbOverflow = true;
     }
     this.tlbR[lpn] = e;
-    const writable = kind === 1 && walkResult.writable;
+    let writable = kind === 1 && walkResult.writable;
+    // Pages holding compiled code are written through the slow path; the first write drops the code.
+    if (writable && this.mem.codePages[ppn] !== 0) {
+      if (write) this.mem.onCodeWrite(ppn);
+      else writable = false;
+    }
     if (writable) this.tlbW[lpn] = e;
     return write && !writable ? -1 : e;
+  }
+
+  /**
+   * Physical page ppn now holds compiled code: drop every write translation that points at it,
+   * so that writes to it take the slow path (see fill).
+   */
+  protectCodePage(ppn: number): void {
+    if (this.tlbOverflow) { this.flushTlb(); return; }
+    const list = this.tlbList;
+    for (let i = 0; i < this.tlbCount; i++) {
+      const lpn = list[i];
+      for (const t of [this.tlbWS, this.tlbWU]) {
+        const e = t[lpn];
+        if (e !== -1 && (((lpn << 12) ^ e) >>> 12) === ppn) t[lpn] = -1;
+      }
+    }
   }
 
   // ---- linear-address memory access
@@ -144,7 +171,9 @@ export class CpuAccess extends CpuState {
   rd32(lin: number): number {
     const e = this.tlbR[lin >>> 12];
     if (e !== -1 && (lin & 0xfff) <= 0xffc) {
-      const p = lin ^ e, r = this.ram;
+      const p = lin ^ e;
+      if ((p & 3) === 0) return this.ram32[p >>> 2];
+      const r = this.ram;
       return r[p] | (r[p + 1] << 8) | (r[p + 2] << 16) | (r[p + 3] << 24);
     }
     return this.rd32Slow(lin);
@@ -166,7 +195,9 @@ export class CpuAccess extends CpuState {
   wr32(lin: number, v: number): void {
     const e = this.tlbW[lin >>> 12];
     if (e !== -1 && (lin & 0xfff) <= 0xffc) {
-      const p = lin ^ e, r = this.ram;
+      const p = lin ^ e;
+      if ((p & 3) === 0) { this.ram32[p >>> 2] = v; return; }
+      const r = this.ram;
       r[p] = v; r[p + 1] = v >> 8; r[p + 2] = v >> 16; r[p + 3] = v >> 24;
       return;
     }

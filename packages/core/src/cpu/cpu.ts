@@ -19,6 +19,7 @@ import { EXEC_TABLE, type Handler } from "./exec-table.ts";
 import { runLoop } from "./hot.generated.ts";
 import { interruptProtected, loadSegProtected } from "./protected.ts";
 import { Fpu } from "./fpu/fpu.ts";
+import { Jit, type Block } from "./jit/jit.ts";
 import { CPU_SIGNATURE, FEAT_CMOV, FEAT_CX8, FEAT_FPU, FEAT_MSR, FEAT_PGE, FEAT_PSE, FEAT_SEP, FEAT_TSC, cpuidLeaf, type CpuidModel } from "./cpuid.ts";
 
 /** MSR numbers this CPU implements itself (SDM Vol. 4). */
@@ -53,6 +54,17 @@ export class Cpu extends CpuAccess {
   /** Nesting of exception deliveries, for double and triple faults. */
   private delivering = 0;
 
+  /** Compiled blocks of 32-bit code (jit/). */
+  readonly jit: Jit;
+  private jitEnabled = true;
+  /** The run loop looks for compiled blocks: JIT enabled and 32-bit code. */
+  jitActive = false;
+  /** The block running now, and the EIP of its first instruction (for faults inside it). */
+  jitBlock: Block | null = null;
+  jitEip0 = 0;
+  /** Instructions retired by earlier iterations of the running block, if it loops. */
+  jitDone = 0;
+
   /** What CPUID reports: the features this CPU implements (FCMOV/FCOMI come with FPU + CMOV). */
   readonly cpuidModel: CpuidModel = {
     features: FEAT_FPU | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV,
@@ -65,6 +77,7 @@ export class Cpu extends CpuAccess {
   constructor(mem: PhysicalMemory, io: Dispatcher) {
     super(mem);
     this.io = io;
+    this.jit = new Jit(this);
     mem.onMmio = (write) => io.mmio(write);
     if (!io.handlers.cpuid) io.handlers.cpuid = (leaf, _sub, out) => cpuidLeaf(this.cpuidModel, leaf, out);
     this.reset();
@@ -97,6 +110,15 @@ export class Cpu extends CpuAccess {
     this.delivering = 0;
     this.fpu.reset();
     this.flushTlb();
+    this.jit.flush();
+    this.jitBlock = null;
+  }
+
+  /** Turns block compilation on or off (off: every instruction is interpreted). */
+  setJitEnabled(on: boolean): void {
+    this.jitEnabled = on;
+    if (!on) this.jit.flush();
+    this.modeChanged();
   }
 
   // ---- the run loop
@@ -301,6 +323,7 @@ export class Cpu extends CpuAccess {
     const big = (this.cr[0] & CR0_PE) !== 0 && (this.flags & VM) === 0 && (this.segAttr[CS] & 0x4000) !== 0;
     this.defOsizeBase = big ? 512 : 0;
     this.defAsize32 = big;
+    this.jitActive = big && this.jitEnabled;
     this.ss32 = (this.cr[0] & CR0_PE) !== 0 && (this.flags & VM) === 0 && (this.segAttr[SS] & 0x4000) !== 0;
     this.clearPrefixes();
     for (let s = 0; s < 6; s++) this.updateSegBounds(s);

@@ -47,6 +47,13 @@ export class PhysicalMemory {
   onMapChange: () => void = () => {};
   /** Called on every MMIO access, so the dispatcher can count it as an exit. */
   onMmio: (write: boolean) => void = () => {};
+  /**
+   * One byte per RAM page: non-zero while the CPU holds code compiled from the page. A write
+   * to such a page (through any path: the CPU's slow path, a device, the firmware) calls
+   * onCodeWrite first, which drops the compiled code.
+   */
+  readonly codePages: Uint8Array;
+  onCodeWrite: (ppn: number) => void = () => {};
 
   constructor(ram: SharedArrayBuffer | ArrayBuffer) {
     if (ram.byteLength % PAGE_SIZE !== 0 || ram.byteLength === 0) {
@@ -54,6 +61,7 @@ export class PhysicalMemory {
     }
     this.ram = new Uint8Array(ram);
     this.ramSize = ram.byteLength;
+    this.codePages = new Uint8Array(this.ramSize >>> PAGE_SHIFT);
     this.pageMap.fill(PAGE_RAM, 0, this.ramSize >>> PAGE_SHIFT);
   }
 
@@ -98,6 +106,15 @@ export class PhysicalMemory {
     }
   }
 
+  /**
+   * Tells the memory that [addr, addr+len) of RAM was written behind the CPU's back (a device,
+   * the firmware, a loader writing the RAM array directly), so compiled code from it is dropped.
+   */
+  noteWrite(addr: number, len: number): void {
+    const first = (addr >>> 0) >>> PAGE_SHIFT, end = Math.min(this.codePages.length, ((addr >>> 0) + len + PAGE_SIZE - 1) >>> PAGE_SHIFT);
+    for (let p = first; p < end; p++) if (this.codePages[p] !== 0) this.onCodeWrite(p);
+  }
+
   /** True when physical page number ppn is ordinary RAM (fast reads and writes). */
   isRam(ppn: number): boolean { return this.pageMap[ppn] === PAGE_RAM; }
   /** True when reads of page ppn can be served from the RAM array directly. */
@@ -119,7 +136,11 @@ export class PhysicalMemory {
   write8(addr: number, value: number): void {
     addr &= this.a20Mask;
     const kind = this.pageMap[addr >>> PAGE_SHIFT];
-    if (kind === PAGE_RAM) { this.ram[addr] = value; return; }
+    if (kind === PAGE_RAM) {
+      if (this.codePages[addr >>> PAGE_SHIFT] !== 0) this.onCodeWrite(addr >>> PAGE_SHIFT);
+      this.ram[addr] = value;
+      return;
+    }
     if (kind >= PAGE_MMIO_BASE) {
       const w = this.mmio[kind - PAGE_MMIO_BASE];
       this.onMmio(true);

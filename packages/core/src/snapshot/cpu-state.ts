@@ -107,6 +107,7 @@ export class CpuStateAdapter implements Stateful {
     c.setCpl(cpl);
     c.modeChanged();  // operand/address defaults, stack width, fast segment bounds, fetch window
     c.flushTlb();
+    c.jit.flush(); // RAM is being replaced: no compiled code survives a restore
     c.setEip(eip);
     c.events = events;
     c.halted = halted;

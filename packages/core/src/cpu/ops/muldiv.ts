@@ -36,7 +36,8 @@ function mulFlags(c: Cpu, sz: number, low: number, overflow: boolean): void {
   c.setResultSZP(sz, low);
 }
 
-function mul(c: Cpu, sz: number, src: number): void {
+/** MUL: the accumulator times src into (E)DX:(E)AX, or AX for bytes. */
+export function mul(c: Cpu, sz: number, src: number): void {
   if (sz === SZ8) {
     const r = c.r8[0] * src;
     c.r16[0] = r;
@@ -54,7 +55,8 @@ function mul(c: Cpu, sz: number, src: number): void {
   }
 }
 
-function imul1(c: Cpu, sz: number, src: number): void {
+/** One-operand IMUL: the signed product of the accumulator and src. */
+export function imul1(c: Cpu, sz: number, src: number): void {
   if (sz === SZ8) {
     const r = ((c.r8[0] << 24) >> 24) * ((src << 24) >> 24);
     c.r16[0] = r;

@@ -1,0 +1,124 @@
+// The JIT: compiles hot basic blocks of 32-bit code to JavaScript functions (compile.ts) and
+// keeps them in a direct-mapped cache indexed by the physical address of their first byte.
+//
+// The run loop (hot.generated.ts) looks a block up at each instruction boundary while the CPU
+// runs 32-bit code with no event pending. A miss counts the address's heat; at JIT_THRESHOLD
+// the block is compiled. A hit runs the block when it lies inside the current fetch window
+// (same page, within the CS limit) and fits the instruction budget, so slices end exactly where
+// the interpreter would end them.
+//
+// Self-modifying code and code pages reused for data: a page that holds compiled code is
+// marked in PhysicalMemory.codePages and loses its write translations; the first write to it
+// through any path drops the page's blocks (invalidatePage). A page that keeps being written
+// after its code was compiled is left to the interpreter.
+
+import type { Cpu } from "../cpu.ts";
+import { shiftOp } from "../ops/shift.ts";
+import { imul1, imul2, mul } from "../ops/muldiv.ts";
+import { neg } from "../ops/alu.ts";
+import { checkTarget, jumpTo } from "../hot.generated.ts";
+import { compileBlock } from "./compile.ts";
+import { JIT_SLOTS } from "./params.ts";
+
+/** Invalidations after which a page's code is no longer compiled. */
+const MAX_PAGE_INVALIDATIONS = 32;
+
+/** Runs a block; n: instructions retired so far in the slice, left: how many more the slice allows. */
+export type BlockFn = (c: Cpu, n: number, left: number) => number;
+
+/** What compiled code may call besides the CPU's own methods. */
+const HELPERS = { shiftOp, imul1, imul2, mul, neg, checkTarget, jumpTo };
+
+export class Block {
+  constructor(
+    readonly pip: number,
+    readonly count: number,
+    /** Bytes of code; a block that cannot run has a length no window holds. */
+    readonly bytes: number,
+    readonly fn: BlockFn,
+    private readonly offsets: Int32Array,
+  ) {}
+
+  /** Instructions of this block that start before byte offset off (those retired before a fault there). */
+  before(off: number): number {
+    let i = 0;
+    while (i < this.count && this.offsets[i] < off) i++;
+    return i;
+  }
+}
+
+const NEVER = 0x7fffffff;
+const noBlock: BlockFn = () => 0;
+
+export interface JitStats { compiled: number; specialised: number; instructions: number; invalidations: number }
+
+export class Jit {
+  readonly blocks: (Block | null)[] = new Array<Block | null>(JIT_SLOTS).fill(null);
+  readonly heat = new Uint16Array(JIT_SLOTS);
+  /** Cache slots that hold (or held) blocks of each physical page. */
+  private readonly pageSlots = new Map<number, number[]>();
+  private readonly invalidations: Uint8Array;
+  readonly stats: JitStats = { compiled: 0, specialised: 0, instructions: 0, invalidations: 0 };
+
+  constructor(private readonly cpu: Cpu) {
+    this.invalidations = new Uint8Array(cpu.mem.codePages.length);
+    cpu.mem.onCodeWrite = (ppn) => this.invalidatePage(ppn);
+  }
+
+  /** Compiles the block at physical address pip (inside the current fetch window) into slot. */
+  compile(slot: number, pip: number): void {
+    const c = this.cpu;
+    const ppn = pip >>> 12;
+    let block: Block;
+    const compiled = ppn < this.invalidations.length && this.invalidations[ppn] < MAX_PAGE_INVALIDATIONS
+      ? compileBlock(c.ram, pip, c.pipEnd) : null;
+    if (compiled === null) {
+      block = new Block(pip, 0, NEVER, noBlock, new Int32Array(0));
+    } else {
+      const fn = new Function("H", compiled.source)(HELPERS) as BlockFn;
+      block = new Block(pip, compiled.count, compiled.bytes, fn, compiled.offsets);
+      this.stats.compiled++;
+      this.stats.specialised += compiled.specialised;
+      this.stats.instructions += compiled.count;
+    }
+    this.blocks[slot] = block;
+    let slots = this.pageSlots.get(ppn);
+    if (slots === undefined) { slots = []; this.pageSlots.set(ppn, slots); }
+    slots.push(slot);
+    if (ppn < c.mem.codePages.length && c.mem.codePages[ppn] === 0) {
+      c.mem.codePages[ppn] = 1;
+      c.protectCodePage(ppn);
+    }
+  }
+
+  /** Drops every block compiled from physical page ppn (it is being written). */
+  invalidatePage(ppn: number): void {
+    const slots = this.pageSlots.get(ppn);
+    if (slots !== undefined) {
+      for (const s of slots) {
+        const b = this.blocks[s];
+        if (b !== null && b.pip >>> 12 === ppn) this.blocks[s] = null;
+      }
+      this.pageSlots.delete(ppn);
+    }
+    this.cpu.mem.codePages[ppn] = 0;
+    if (this.invalidations[ppn] < 255) this.invalidations[ppn]++;
+    this.stats.invalidations++;
+  }
+
+  /** Drops all compiled code (reset, snapshot restore, RAM replaced wholesale). */
+  flush(): void {
+    this.blocks.fill(null);
+    this.heat.fill(0);
+    this.pageSlots.clear();
+    this.invalidations.fill(0);
+    this.cpu.mem.codePages.fill(0);
+  }
+
+  /** Blocks currently cached. */
+  count(): number {
+    let n = 0;
+    for (const b of this.blocks) if (b !== null && b.count > 0) n++;
+    return n;
+  }
+}
