@@ -1,10 +1,11 @@
 // Protected mode and paging: segment loads and their faults, far transfers through call gates
 // with a privilege change, interrupts from ring 3, hardware task switches (JMP to a TSS, CALL
-// through a task gate and IRET back, an exception through a task gate), and page faults with
-// their error codes, accessed/dirty bits, write protection and 4 MiB pages.
+// through a task gate and IRET back, an exception through a task gate), virtual-8086 mode
+// (entered by IRET, IOPL-sensitive instructions, the TSS I/O permission bitmap), and page
+// faults with their error codes, accessed/dirty bits, write protection and 4 MiB pages.
 import { describe, expect, it } from "vitest";
 import { Cpu } from "./cpu.ts";
-import { CR0_PE, CR0_PG, CR0_TS, CR0_WP, CS, DS, DT_GDT_BASE, DT_GDT_LIMIT, DT_IDT_BASE, DT_IDT_LIMIT, DT_TR_SEL, ES, NT, SS } from "./regs.ts";
+import { CR0_PE, CR0_PG, CR0_TS, CR0_WP, CS, DS, DT_GDT_BASE, DT_GDT_LIMIT, DT_IDT_BASE, DT_IDT_LIMIT, DT_TR_SEL, ES, GS, IF, NT, SS, VM } from "./regs.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { PhysicalMemory } from "../memory/physical-memory.ts";
 
@@ -107,6 +108,69 @@ describe("segments and privilege", () => {
     expect(r.r32(0x8000 - 4)).toBe(0x23);
     expect(r.r32(0x8000 - 8)).toBe(0x7000);
     expect(r.cpu.cpl).toBe(3);
+  });
+});
+
+/** push imm32 */
+const push = (v: number) => [0x68, v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >>> 24];
+/** Ring 0 code that IRETs to virtual-8086 mode at cs:ip with eflags: stack 1200h:0100h, DS 1111h, ES 2222h, FS = GS = 0. */
+const iretToV86 = (cs: number, ip: number, eflags: number) =>
+  [...push(0), ...push(0), ...push(0x1111), ...push(0x2222), ...push(0x1200), ...push(0x100), ...push(eflags), ...push(cs), ...push(ip), 0xcf]; // GS FS DS ES SS ESP EFLAGS CS EIP
+const V86_CODE = 0x12000; // 1200h:0000h
+
+describe("virtual-8086 mode", () => {
+  /** A rig whose #GP handler (ring 0, at 11000h) halts; V86 code at 1200h:0000h. */
+  function v86Rig(code: number[]): Rig {
+    const r = new Rig();
+    r.setIdt(13, gate(0x08, 0x11000, 14, 0));
+    r.mem.ram.set([0xf4], 0x11000);
+    r.mem.ram.set(code, V86_CODE);
+    return r;
+  }
+
+  it("IRET enters it; CLI with IOPL < 3 faults to ring 0 with the whole V86 frame", () => {
+    const r = v86Rig([0xb8, 0x34, 0x12, 0x8c, 0xcb, 0x8c, 0xd9, 0xfa, 0xeb, 0xfe]); // mov ax,1234h; mov bx,cs; mov cx,ds; cli; jmp $
+    r.run(iretToV86(0x1200, 0, 0x20202), CODE, 20); // VM, IF, IOPL 0
+    expect(r.cpu.r16[0]).toBe(0x1234);
+    expect(r.cpu.r16[3 * 2]).toBe(0x1200); // BX = CS as a real-mode segment
+    expect(r.cpu.r16[1 * 2]).toBe(0x1111); // CX = DS from the IRET frame
+    expect(r.faults).toEqual([13]);
+    expect(r.cpu.flags & VM).toBe(0);
+    expect(r.cpu.cpl).toBe(0);
+    // Error code, EIP, CS, EFLAGS, ESP, SS, ES, DS, FS, GS on the TSS's ring 0 stack.
+    expect(r.cpu.r32[4]).toBe(0x8000 - 40);
+    const frame = Array.from({ length: 10 }, (_, i) => r.r32(0x8000 - 40 + 4 * i) >>> 0);
+    expect(frame).toEqual([0, 7, 0x1200, 0x20202, 0x100, 0x1200, 0x2222, 0x1111, 0, 0]);
+    expect(r.cpu.sreg[DS]).toBe(0); // data segments are nulled on the way to ring 0
+    expect(r.cpu.sreg[GS]).toBe(0);
+  });
+
+  it("with IOPL 3, CLI and PUSHF run in V86 mode; INT n goes through the IDT", () => {
+    // cli; pushf; pop dx; int 21h
+    const r = v86Rig([0xfa, 0x9c, 0x5a, 0xcd, 0x21, 0xeb, 0xfe]);
+    r.setIdt(0x21, gate(0x08, 0x11000, 14, 3));
+    r.run(iretToV86(0x1200, 0, 0x23202), CODE, 20); // VM, IF, IOPL 3
+    expect(r.faults).toEqual([]);
+    expect(r.cpu.r16[2 * 2] & IF).toBe(0); // DX: FLAGS after CLI
+    expect((r.cpu.r16[2 * 2] >> 12) & 3).toBe(3);
+    expect(r.cpu.cpl).toBe(0); // in the INT 21h handler, at ring 0
+    expect(r.r32(0x8000 - 36) >>> 0).toBe(5); // EIP after INT 21h (no error code)
+    expect(r.r32(0x8000 - 28) & VM).toBe(VM);
+  });
+
+  it("port I/O consults the TSS I/O permission bitmap whatever IOPL is", () => {
+    // A TSS with its bitmap at offset 68h for ports 0-FFh, where only port 81h is denied.
+    const TSS_C = 0x3200, MAP = 0x68;
+    const r = v86Rig([0xe4, 0x80, 0xb1, 0x01, 0xe4, 0x81, 0xb1, 0x02, 0xeb, 0xfe]); // in al,80h; mov cl,1; in al,81h; mov cl,2
+    r.setGdt(7, desc(TSS_C, MAP + 32, 0x89, 0));
+    r.w32(TSS_C + 4, 0x8000); r.w32(TSS_C + 8, 0x10);
+    r.w32(TSS_C + 0x64, MAP << 16);
+    r.mem.ram.fill(0, TSS_C + MAP, TSS_C + MAP + 33);
+    r.mem.ram[TSS_C + MAP + (0x81 >> 3)] = 1 << (0x81 & 7);
+    r.run([0x66, 0xb8, 0x38, 0x00, 0x0f, 0x00, 0xd8, ...iretToV86(0x1200, 0, 0x23202)], CODE, 20); // ltr 38h; IOPL 3
+    expect(r.cpu.r8[1 * 4]).toBe(1); // CL: the first IN ran
+    expect(r.faults).toEqual([13]);
+    expect(r.r32(0x8000 - 36) >>> 0).toBe(4); // the faulting IN's EIP
   });
 });
 
