@@ -8,6 +8,7 @@ import { bootCommand } from "./commands/boot.ts";
 import { resumeCommand } from "./commands/resume.ts";
 import { imagesCommand } from "./commands/images.ts";
 import { runSnapshotBench } from "./bench/snapshot.ts";
+import { installZlibCodec } from "./zlib-codec.ts";
 
 function usage(): never {
   console.error(`usage: vm <command> [options]
@@ -31,6 +32,7 @@ function usage(): never {
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  installZlibCodec();
   switch (cmd) {
     case "conformance": {
       const dir = rest.find((a) => !a.startsWith("--"));

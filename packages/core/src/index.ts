@@ -29,7 +29,9 @@ export {
   FORMAT_VERSION, SNAPSHOT_MAGIC, readContainer, resealContainer, writeContainer, type Container, type PreparedSection, type SectionEntry,
 } from "./snapshot/container.ts";
 export { CpuStateAdapter, cpuStatefuls } from "./snapshot/cpu-state.ts";
-export { compress as compressBytes, decompress as decompressBytes, sha256Hex, utf8Encode, type Codec } from "./snapshot/host.ts";
+export {
+  compress as compressBytes, decompress as decompressBytes, installDeflateCodec, sha256Hex, utf8Encode, type Codec, type DeflateCodec,
+} from "./snapshot/host.ts";
 export { repackSnapshot, unpackSnapshot, type UnpackedSection, type UnpackedSnapshot } from "./snapshot/tools.ts";
 export { decodeStateSection, encodeStateSection } from "./snapshot/codec.ts";
 
