@@ -150,6 +150,20 @@ export function buildPc(args: BootArgs): PcMachine {
   });
 }
 
+/** COM1 to stdout, stdin to COM1 (raw on a terminal, where Ctrl+] leaves). */
+export function connectSerialConsole(session: Session): void {
+  session.onSerial = (byte) => process.stdout.write(Buffer.of(byte));
+  if (!process.stdin.isTTY) {
+    process.stdin.on("data", (d: Buffer) => session.sendSerial(d));
+    return;
+  }
+  process.stdin.setRawMode(true);
+  process.stdin.on("data", (d: Buffer) => {
+    if (d.length === 1 && d[0] === 0x1d) process.exit(0); // Ctrl+] leaves
+    session.sendSerial(d);
+  });
+}
+
 export async function bootCommand(argv: string[]): Promise<number> {
   let args: BootArgs;
   let pc: PcMachine;
@@ -167,17 +181,7 @@ export async function bootCommand(argv: string[]): Promise<number> {
   }
   const session = new Session(pc);
   session.onReset = (reason) => console.error(`vm boot: the guest triple-faulted (${reason}); the machine was reset`);
-  if (args.serial) {
-    session.onSerial = (byte) => process.stdout.write(Buffer.of(byte));
-    if (!process.stdin.isTTY) process.stdin.on("data", (d: Buffer) => session.sendSerial(d));
-    else {
-      process.stdin.setRawMode(true);
-      process.stdin.on("data", (d: Buffer) => {
-        if (d.length === 1 && d[0] === 0x1d) process.exit(0); // Ctrl+] leaves
-        session.sendSerial(d);
-      });
-    }
-  }
+  if (args.serial) connectSerialConsole(session);
   const samples = new Map<number, number>();
   if (args.profile) {
     const cpu = pc.machine.cpu;

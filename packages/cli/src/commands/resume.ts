@@ -25,7 +25,7 @@ import { restoreSnapshot, saveSnapshot, type PcImageSlot, type PcMachine } from 
 import { Session, SessionError, type Step } from "../session/session.ts";
 import type { ScreenMark } from "../session/screen-watch.ts";
 import { decodeKeys } from "../session/typist.ts";
-import { UsageError } from "./boot.ts";
+import { connectSerialConsole, UsageError } from "./boot.ts";
 
 const SLOTS = ["fda", "fdb", "hda", "hdb", "kernel", "initrd"] as const;
 /** What the CLI accepts: as large as `vm boot --mem` allows. */
@@ -182,17 +182,7 @@ export async function resumeCommand(argv: string[]): Promise<number> {
   const mark = cursorMark(pc);
   const s = session as unknown as { mark?: ScreenMark };
   if (mark && "mark" in s) s.mark = mark;
-  if (args.serial) {
-    session.onSerial = (byte) => process.stdout.write(Buffer.of(byte));
-    if (!process.stdin.isTTY) process.stdin.on("data", (d: Buffer) => session.sendSerial(d));
-    else {
-      process.stdin.setRawMode(true);
-      process.stdin.on("data", (d: Buffer) => {
-        if (d.length === 1 && d[0] === 0x1d) process.exit(0); // Ctrl+] leaves
-        session.sendSerial(d);
-      });
-    }
-  }
+  if (args.serial) connectSerialConsole(session);
   const t0 = performance.now();
   const instret0 = pc.machine.cpu.instret;
   let code = 0;

@@ -278,8 +278,8 @@ export function normalAddMul(mul: boolean, negY: number, xa: Int32Array, xi: num
 const RW = new Float64Array(3);
 
 const SPLIT = 134217729; // 2^27 + 1
-/** Exact error of the double product a * b = p (Dekker; no overflow or underflow here). */
-function prodErr(a: number, b: number, p: number): number {
+/** Exact error of the double product a * b = p (Dekker; the caller rules out overflow and underflow). */
+export function prodErr(a: number, b: number, p: number): number {
   let t = SPLIT * a;
   const ah = t - (t - a), al = a - ah;
   t = SPLIT * b;

@@ -23,22 +23,12 @@ import type { Fpu } from "./fpu.ts";
 import { PC_EXTENDED, SW_C1, SW_C2, SW_PE, SW_ZE } from "./fpu.ts";
 import { denormalStop, invalidResult, nanResult1, nanResult2, needPushPair, needSt0, needSt01 } from "./arith.ts";
 import { CLS_INF, CLS_QNAN, CLS_ZERO } from "./f80.ts";
-import { RC_NEAREST, TWO31, TWO32, U, X, addCore, mulCore, passA, roundToReg, unpack } from "./ext.ts";
+import { RC_NEAREST, TWO31, TWO32, U, X, addCore, mulCore, passA, prodErr, roundToReg, unpack } from "./ext.ts";
 
 // ---- double-double arithmetic: a value is hi + lo with |lo| at most half a unit of hi.
 // Each function returns hi and leaves lo in DD[0].
 
 const DD = new Float64Array(1);
-const SPLIT = 134217729; // 2^27 + 1
-
-/** Exact error of the double product a * b = p (Dekker). */
-function prodErr(a: number, b: number, p: number): number {
-  let t = SPLIT * a;
-  const ah = t - (t - a), al = a - ah;
-  t = SPLIT * b;
-  const bh = t - (t - b), bl = b - bh;
-  return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
-}
 function ddAdd(ah: number, al: number, bh: number, bl: number): number {
   const s = ah + bh, v = s - ah, e = (ah - (s - v)) + (bh - v);
   const t = al + bl, w = t - al, g = (al - (t - w)) + (bl - w);
