@@ -96,13 +96,19 @@ export function bundleUserMode(): Promise<string> {
 }
 
 /** The emulator: the flat-machine user-mode runner (usermode/main.ts) in a child process. */
+/**
+ * Runs of a block before the JIT compiles it, in difftests: far below the default, so that
+ * nearly every loop of a test program runs as compiled code and is checked against the host.
+ */
+export const DIFFTEST_JIT_THRESHOLD = 40;
+
 export class UserModeRunner implements ProgramRunner {
   readonly name = "emulator";
   constructor(private readonly timeoutMs = 600_000, private readonly maxInstructions = 3e9) {}
 
   async run(programPath: string): Promise<RunOutput> {
     const bundle = await bundleUserMode();
-    const r = await spawnCollect(process.execPath, [bundle, "--max-instructions", String(this.maxInstructions), programPath], this.timeoutMs);
+    const r = await spawnCollect(process.execPath, [bundle, "--max-instructions", String(this.maxInstructions), "--jit-threshold", String(DIFFTEST_JIT_THRESHOLD), programPath], this.timeoutMs);
     const notes: string[] = [];
     let status: { exitCode: number | null; error: string | null; unknownSyscalls: string[]; instructions: number; ms: number } | null = null;
     const other: string[] = [];

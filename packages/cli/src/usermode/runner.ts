@@ -18,6 +18,8 @@ export interface UserModeOptions {
   maxInstructions?: number;
   /** Compile hot blocks (default true); false interprets every instruction. */
   jit?: boolean;
+  /** Runs of a block before it is compiled (default: the JIT's own, jit/params.ts). */
+  jitThreshold?: number;
 }
 
 export interface UserModeResult {
@@ -54,6 +56,7 @@ export function runUserMode(image: Uint8Array, opts: UserModeOptions = {}): User
   const esp = buildStack(m, elf, bias, opts.argv ?? [exePath], opts.env ?? [], exePath);
   m.enterUserMode((elf.entry + bias) >>> 0, esp);
   if (opts.jit === false) m.cpu.setJitEnabled(false);
+  if (opts.jitThreshold !== undefined) m.cpu.jit.threshold = opts.jitThreshold;
 
   const max = opts.maxInstructions ?? 4e9;
   const cpu = m.cpu;

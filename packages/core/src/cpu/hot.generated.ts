@@ -12,7 +12,7 @@ import { perOpcode, type Handler, type HandlerMap } from "./ops/operands.ts";
 import { grp2 } from "./ops/shift.ts";
 import { grp3 } from "./ops/muldiv.ts";
 import { grp5, loop } from "./ops/control.ts";
-import { JIT_MASK, JIT_THRESHOLD } from "./jit/params.ts";
+import { JIT_MASK } from "./jit/params.ts";
 
 /** Near jump to an already size-masked target, checked against the CS limit. */
 export function jumpTo(c: Cpu, target: number): void {
@@ -1481,12 +1481,12 @@ export const SWITCH_INDICES: readonly number[] = [0x0, 0x1, 0x2, 0x3, 0x4, 0x5, 
  *
  * In 32-bit code with no event pending, each boundary first looks for a compiled block at the
  * fetch pointer (jit/jit.ts): a block runs when it lies in the fetch window and fits the budget;
- * a miss heats the address and compiles it once hot. A fault inside a block is charged with the
+ * a miss heats the address and compiles it once hot (jit.threshold). A fault inside a block is charged with the
  * instructions it ran before the faulting one: those of earlier iterations of a looping block
  * (c.jitDone) and those before the fault's START_EIP in this one (jit/compile.ts).
  */
 export function runLoop(c: Cpu, budget: number): number {
-  const ops = c.ops, r32 = c.r32, pipDelta = c.pipDelta, jit = c.jit, blocks = jit.blocks, heat = jit.heat;
+  const ops = c.ops, r32 = c.r32, pipDelta = c.pipDelta, jit = c.jit, blocks = jit.blocks, heat = jit.heat, threshold = jit.threshold;
   let n = 0;
   while (n < budget) {
     try {
@@ -1506,7 +1506,7 @@ export function runLoop(c: Cpu, budget: number): number {
                 c.jitBlock = null;
                 continue;
               }
-            } else if (++heat[slot] >= JIT_THRESHOLD) {
+            } else if (++heat[slot] >= threshold) {
               heat[slot] = 0;
               jit.compile(slot, pip);
               continue;

@@ -18,6 +18,9 @@ function desc(base: number, limit: number, access: number, flags: number): [numb
   return [lo | 0, hi | 0];
 }
 
+/** Compile after a few runs (the default waits for tens of thousands), so short programs exercise compiled blocks. */
+const TEST_THRESHOLD = 40;
+
 /** A CPU in flat 32-bit protected mode (data segment limit 1 MiB), code at CODE. */
 function machine(jit: boolean, code: number[]): Cpu {
   const mem = new PhysicalMemory(new ArrayBuffer(MEM));
@@ -38,6 +41,7 @@ function machine(jit: boolean, code: number[]): Cpu {
   cpu.events = 0; // the MOV SS shadow of the setup
   cpu.r32[4] = STACK;
   cpu.setJitEnabled(jit);
+  cpu.jit.threshold = TEST_THRESHOLD;
   mem.ram.set(code, CODE);
   return cpu;
 }

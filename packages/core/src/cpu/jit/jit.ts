@@ -2,7 +2,7 @@
 // keeps them in a direct-mapped cache indexed by the physical address of their first byte.
 //
 // The run loop (hot.generated.ts) looks a block up at each instruction boundary while the CPU
-// runs 32-bit code with no event pending. A miss counts the address's heat; at JIT_THRESHOLD
+// runs 32-bit code with no event pending. A miss counts the address's heat; at `threshold`
 // the block is compiled. A hit runs the block when it lies inside the current fetch window
 // (same page, within the CS limit) and fits the instruction budget, so slices end exactly where
 // the interpreter would end them.
@@ -18,7 +18,7 @@ import { imul1, imul2, mul } from "../ops/muldiv.ts";
 import { neg } from "../ops/alu.ts";
 import { checkTarget, jumpTo } from "../hot.generated.ts";
 import { compileBlock } from "./compile.ts";
-import { JIT_SLOTS } from "./params.ts";
+import { JIT_SLOTS, JIT_THRESHOLD } from "./params.ts";
 
 /** Invalidations after which a page's code is no longer compiled. */
 const MAX_PAGE_INVALIDATIONS = 32;
@@ -54,7 +54,9 @@ export interface JitStats { compiled: number; specialised: number; instructions:
 
 export class Jit {
   readonly blocks: (Block | null)[] = new Array<Block | null>(JIT_SLOTS).fill(null);
-  readonly heat = new Uint16Array(JIT_SLOTS);
+  readonly heat = new Uint32Array(JIT_SLOTS);
+  /** Heat at which a block is compiled (params.ts); tests lower it. Read when a slice starts. */
+  threshold = JIT_THRESHOLD;
   /** Cache slots that hold (or held) blocks of each physical page. */
   private readonly pageSlots = new Map<number, number[]>();
   private readonly invalidations: Uint8Array;
