@@ -14,8 +14,12 @@ function guests(): Plugin {
   const mw = guestMiddleware(root);
   return {
     name: "x86vm-guests",
-    configureServer(server) { server.middlewares.use(mw); },
-    configurePreviewServer(server) { server.middlewares.use(mw); },
+    configureServer(server) {
+      server.middlewares.use(mw);
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use(mw);
+    },
   };
 }
 

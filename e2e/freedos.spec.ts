@@ -28,7 +28,9 @@ test("FreeDOS boots to A:\\>, runs dir typed on the keyboard, and the screen rea
   await page.keyboard.press("Enter");
   await waitForScreen(page, "dos", "\nHello, World");
   await page.keyboard.press("F3");
-  await expect.poll(async () => (await screenText(page, "dos")).trimEnd().split("\n").pop()).toBe("A:\\>echo Hello, World");
+  await expect
+    .poll(async () => (await screenText(page, "dos")).trimEnd().split("\n").pop())
+    .toBe("A:\\>echo Hello, World");
 
   // Keys on the focused screen are the guest's: the browser's default action is prevented.
   const prevented = await dos.getByTestId("screen").evaluate((c) => {

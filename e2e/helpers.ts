@@ -5,7 +5,9 @@ import { expect, type Locator, type Page } from "@playwright/test";
 import type { PageApi } from "../packages/web/src/host/page-api.ts";
 
 declare global {
-  interface Window { x86vm: PageApi }
+  interface Window {
+    x86vm: PageApi;
+  }
 }
 
 const FLOPPY_144 = 1474560;
@@ -41,7 +43,7 @@ export const SPIN_TEXT = "x86vm CPU spin test";
  */
 export const SERIAL_FLOPPY = floppy(
   "31c08ed8be2b7cbaf803ac84c07403eeebf8bafd03eca80174fbbaf803ec3c6172063c7a77022c20eeebe7" +
-  Buffer.from("x86vm serial test\r\n\0").toString("hex"),
+    Buffer.from("x86vm serial test\r\n\0").toString("hex"),
 );
 export const SERIAL_TEXT = "x86vm serial test";
 
@@ -81,10 +83,15 @@ export async function createFromCatalog(page: Page, guest: string, name: string,
 
 /** Creates a VM from an image "opened from the user's disk" (the form's file input). */
 export async function createFromFile(
-  page: Page, name: string, file: { name: string; buffer: Buffer }, opts: { memoryMiB?: number; share?: number } = {},
+  page: Page,
+  name: string,
+  file: { name: string; buffer: Buffer },
+  opts: { memoryMiB?: number; share?: number } = {},
 ): Promise<Locator> {
   await page.getByTestId("guest").selectOption("own");
-  await page.getByTestId("own-image").setInputFiles({ name: file.name, mimeType: "application/octet-stream", buffer: file.buffer });
+  await page
+    .getByTestId("own-image")
+    .setInputFiles({ name: file.name, mimeType: "application/octet-stream", buffer: file.buffer });
   await fillCommon(page, name, opts.memoryMiB ?? 8, opts.share);
   await page.getByTestId("create").click();
   const p = panel(page, name);
@@ -107,12 +114,16 @@ export async function instructions(page: Page, name: string): Promise<number> {
 
 /** Guest MIPS measured in the page over `ms` of host time, from the live counters. */
 export async function measureMips(page: Page, name: string, ms: number): Promise<number> {
-  return page.evaluate(async ([n, d]) => {
-    const vm = window.x86vm.vm(n)!;
-    const i0 = vm.stats().instructions, t0 = performance.now();
-    await new Promise((r) => setTimeout(r, d));
-    return (vm.stats().instructions - i0) / (performance.now() - t0) / 1000;
-  }, [name, ms] as const);
+  return page.evaluate(
+    async ([n, d]) => {
+      const vm = window.x86vm.vm(n)!;
+      const i0 = vm.stats().instructions,
+        t0 = performance.now();
+      await new Promise((r) => setTimeout(r, d));
+      return (vm.stats().instructions - i0) / (performance.now() - t0) / 1000;
+    },
+    [name, ms] as const,
+  );
 }
 
 /** How many pixels of the VM's canvas are not black (the screen shows something). */

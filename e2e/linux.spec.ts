@@ -39,10 +39,13 @@ test("Linux boots to its shell on COM1", async ({ page }, info) => {
   const [dl] = await Promise.all([page.waitForEvent("download"), vm.getByTestId("download-snapshot").click()]);
   const bytes = fs.readFileSync(await dl.path());
   const t0 = Date.now();
-  await page.getByTestId("open-snapshot").setInputFiles({ name: dl.suggestedFilename(), mimeType: "application/octet-stream", buffer: bytes });
+  await page
+    .getByTestId("open-snapshot")
+    .setInputFiles({ name: dl.suggestedFilename(), mimeType: "application/octet-stream", buffer: bytes });
   await expect(page.getByTestId("snapshot-open-status")).toContainText('as "linux (2)"', { timeout: 120_000 });
   const opened = (await page.getByTestId("snapshot-open-status").innerText()).replace(/^.* in /, "");
-  const line = `Linux at the shell in Chromium (128 MiB): ${saved.replace(/^Snapshot \S+( [AP]M)?: /, "")}, ${bytes.length} bytes; ` +
+  const line =
+    `Linux at the shell in Chromium (128 MiB): ${saved.replace(/^Snapshot \S+( [AP]M)?: /, "")}, ${bytes.length} bytes; ` +
     `resumed in ${opened} in the page (${Date.now() - t0} ms with Playwright handing the file over)`;
   console.log(line);
   info.annotations.push({ type: "linux-snapshot", description: line });
@@ -68,7 +71,8 @@ test("Linux boot time in Chromium, median of 3", async ({ page }, info) => {
       // The init prints BOOT-OK, then busybox's prompt "# " (followed by a cursor-position
       // query): match it in the stream.
       while (!/BOOT-OK[\s\S]*# /.test(vm.serialText())) {
-        if (performance.now() - t0 > 280_000) throw new Error(`no shell prompt after 280 s:\n${vm.serialText().slice(-400)}`);
+        if (performance.now() - t0 > 280_000)
+          throw new Error(`no shell prompt after 280 s:\n${vm.serialText().slice(-400)}`);
         await new Promise((r) => setTimeout(r, 20));
       }
       const t = performance.now() - t0;

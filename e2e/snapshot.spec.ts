@@ -8,7 +8,17 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect, test, type Browser, type Locator, type Page } from "@playwright/test";
 import {
-  createFromCatalog, createFromFile, instructions, openShell, panel, screenText, SERIAL_FLOPPY, SERIAL_TEXT, SPIN_FLOPPY, SPIN_TEXT, waitForScreen,
+  createFromCatalog,
+  createFromFile,
+  instructions,
+  openShell,
+  panel,
+  screenText,
+  SERIAL_FLOPPY,
+  SERIAL_TEXT,
+  SPIN_FLOPPY,
+  SPIN_TEXT,
+  waitForScreen,
 } from "./helpers.ts";
 
 const SNAPSHOT_LINK = /^http:\/\/127\.0\.0\.1:\d+\/\?snapshot=[0-9a-f]{64}$/;
@@ -46,7 +56,11 @@ async function openPage(browser: Browser, url = "/"): Promise<Page> {
 /** Recomputes the trailing SHA-256, so what is tested is the check behind the checksum. */
 function reseal(b: Buffer): Buffer {
   const out = Buffer.from(b);
-  crypto.createHash("sha256").update(out.subarray(0, out.length - 32)).digest().copy(out, out.length - 32);
+  crypto
+    .createHash("sha256")
+    .update(out.subarray(0, out.length - 32))
+    .digest()
+    .copy(out, out.length - 32);
   return out;
 }
 
@@ -61,7 +75,10 @@ function editManifest(b: Buffer, from: string, to: string): Buffer {
   return reseal(out);
 }
 
-test("a share link resumes FreeDOS in another browser context: same screen, and typing goes on", async ({ page, browser }, info) => {
+test("a share link resumes FreeDOS in another browser context: same screen, and typing goes on", async ({
+  page,
+  browser,
+}, info) => {
   await openShell(page);
   const dos = await dosWithText(page, "dos", "echo shared");
   const before = await screenText(page, "dos");
@@ -74,12 +91,17 @@ test("a share link resumes FreeDOS in another browser context: same screen, and 
   const url = await link.inputValue();
   await expect(dos.getByTestId("share-needs")).toHaveCount(0); // the catalog floppy is on the server
   expect(await screenText(page, "dos")).toBe(before);
-  info.annotations.push({ type: "share", description: `${url} (${await dos.getByTestId("snapshot-status").innerText()})` });
+  info.annotations.push({
+    type: "share",
+    description: `${url} (${await dos.getByTestId("snapshot-status").innerText()})`,
+  });
   await page.screenshot({ path: info.outputPath("share-sender.png") });
 
   // The recipient: a new browser context (no shared storage), the same server.
   const other = await openPage(browser, url);
-  await expect(other.getByTestId("snapshot-open-status")).toContainText(/Resumed share link [0-9a-f]{12}… as "dos"/, { timeout: 60_000 });
+  await expect(other.getByTestId("snapshot-open-status")).toContainText(/Resumed share link [0-9a-f]{12}… as "dos"/, {
+    timeout: 60_000,
+  });
   const resumed = panel(other, "dos");
   await expect(resumed).toBeVisible();
   await expect(resumed.getByTestId("vm-state")).toHaveText("running");
@@ -109,10 +131,15 @@ test("Download, then Open snapshot: a second VM resumes with the same screen", a
   const file = await download(page, dos);
   expect(file.name).toMatch(/^dos-\d{4}-\d\d-\d\d-\d{6}\.x86snap$/);
   expect(file.bytes.subarray(0, 8).toString("latin1")).toBe("\x89X86SNAP");
-  info.annotations.push({ type: "snapshot-size", description: `FreeDOS at A:\\> (32 MiB): ${file.bytes.length} bytes` });
+  info.annotations.push({
+    type: "snapshot-size",
+    description: `FreeDOS at A:\\> (32 MiB): ${file.bytes.length} bytes`,
+  });
 
   const usedBefore = await page.evaluate(() => window.x86vm.budget().usedBytes);
-  await page.getByTestId("open-snapshot").setInputFiles({ name: file.name, mimeType: "application/octet-stream", buffer: file.bytes });
+  await page
+    .getByTestId("open-snapshot")
+    .setInputFiles({ name: file.name, mimeType: "application/octet-stream", buffer: file.bytes });
   await expect(page.getByTestId("snapshot-open-status")).toContainText(`Resumed ${file.name} as "dos (2)"`);
   const copy = panel(page, "dos (2)");
   await expect(copy).toBeVisible();
@@ -132,8 +159,12 @@ test("a resumed VM's COM1 console shows what its guest sends", async ({ page }, 
   const com = await createFromFile(page, "com", { name: "serial.img", buffer: SERIAL_FLOPPY });
   await expect.poll(() => page.evaluate(() => window.x86vm.vm("com")!.serialText())).toContain(SERIAL_TEXT);
   const file = await download(page, com);
-  await page.getByTestId("open-snapshot").setInputFiles({ name: file.name, mimeType: "application/octet-stream", buffer: file.bytes });
-  await page.getByTestId("need-fda").setInputFiles({ name: "serial.img", mimeType: "application/octet-stream", buffer: SERIAL_FLOPPY });
+  await page
+    .getByTestId("open-snapshot")
+    .setInputFiles({ name: file.name, mimeType: "application/octet-stream", buffer: file.bytes });
+  await page
+    .getByTestId("need-fda")
+    .setInputFiles({ name: "serial.img", mimeType: "application/octet-stream", buffer: SERIAL_FLOPPY });
   const copy = panel(page, "com (2)");
   await expect(copy).toBeVisible();
   await expect(copy.getByTestId("serial")).toBeVisible();
@@ -145,7 +176,10 @@ test("a resumed VM's COM1 console shows what its guest sends", async ({ page }, 
   await copy.screenshot({ path: info.outputPath("resumed-console.png") });
 });
 
-test("the user's own images: the link names the image to open, or carries it with 'include my images'", async ({ page, browser }, info) => {
+test("the user's own images: the link names the image to open, or carries it with 'include my images'", async ({
+  page,
+  browser,
+}, info) => {
   await openShell(page);
   const spin = await createFromFile(page, "spin", { name: "spin.img", buffer: SPIN_FLOPPY });
   await waitForScreen(page, "spin", SPIN_TEXT);
@@ -161,10 +195,14 @@ test("the user's own images: the link names the image to open, or carries it wit
   await expect(other.getByTestId("snapshot-needs")).toContainText("it was the sender's own image");
   await other.screenshot({ path: info.outputPath("needs-image.png") });
   // Another file is refused, and the snapshot still waits.
-  await other.getByTestId("need-fda").setInputFiles({ name: "wrong.img", mimeType: "application/octet-stream", buffer: Buffer.alloc(1474560) });
+  await other
+    .getByTestId("need-fda")
+    .setInputFiles({ name: "wrong.img", mimeType: "application/octet-stream", buffer: Buffer.alloc(1474560) });
   await expect(other.getByTestId("snapshot-error")).toContainText("wrong.img has SHA-256");
   await expect(other.getByTestId("snapshot-error")).toContainText("it is not the image the snapshot needs");
-  await other.getByTestId("need-fda").setInputFiles({ name: "my-copy.img", mimeType: "application/octet-stream", buffer: SPIN_FLOPPY });
+  await other
+    .getByTestId("need-fda")
+    .setInputFiles({ name: "my-copy.img", mimeType: "application/octet-stream", buffer: SPIN_FLOPPY });
   await expect(status).toContainText('as "spin"');
   await expect(other.getByTestId("snapshot-error")).toHaveCount(0);
   expect(await screenText(other, "spin")).toContain(SPIN_TEXT);
@@ -185,7 +223,10 @@ test("the user's own images: the link names the image to open, or carries it wit
   await third.context().close();
 });
 
-test("truncated, corrupt, wrong-version, hostile, hash-mismatched and oversized snapshots are refused with one line; nothing else is touched", async ({ page, browser }, info) => {
+test("truncated, corrupt, wrong-version, hostile, hash-mismatched and oversized snapshots are refused with one line; nothing else is touched", async ({
+  page,
+  browser,
+}, info) => {
   await openShell(page);
   const dos = await createFromCatalog(page, "freedos", "dos");
   await waitForScreen(page, "dos", "A:\\>");
@@ -204,12 +245,22 @@ test("truncated, corrupt, wrong-version, hostile, hash-mismatched and oversized 
     ["truncated.x86snap", good.subarray(0, good.length >> 1), /is truncated/],
     ["corrupt.x86snap", flipped, /checksum mismatch: the file is corrupt or was altered/],
     ["version.x86snap", version, /format version 2 is not supported \(this build reads version 1\)/],
-    ["not-a-snapshot.x86snap", Buffer.from("MZ this is an executable, or a photo, not a snapshot ".repeat(20)), /not an x86vm snapshot \(bad magic\)/],
-    ["hostile-ram.x86snap", editManifest(good, '"memoryBytes":33554432', '"memoryBytes":33554433'), /not a whole number of 4 KiB pages/],
+    [
+      "not-a-snapshot.x86snap",
+      Buffer.from("MZ this is an executable, or a photo, not a snapshot ".repeat(20)),
+      /not an x86vm snapshot \(bad magic\)/,
+    ],
+    [
+      "hostile-ram.x86snap",
+      editManifest(good, '"memoryBytes":33554432', '"memoryBytes":33554433'),
+      /not a whole number of 4 KiB pages/,
+    ],
     ["hostile-state.x86snap", reseal(garbled), /device state section|compressed data is corrupt|expands to/],
   ];
   for (const [name, bytes, re] of cases) {
-    await page.getByTestId("open-snapshot").setInputFiles({ name, mimeType: "application/octet-stream", buffer: bytes });
+    await page
+      .getByTestId("open-snapshot")
+      .setInputFiles({ name, mimeType: "application/octet-stream", buffer: bytes });
     const err = page.getByTestId("snapshot-error");
     await expect(err).toContainText(`Cannot open ${name}: `);
     await expect(err).toContainText(re);
@@ -225,18 +276,36 @@ test("truncated, corrupt, wrong-version, hostile, hash-mismatched and oversized 
   const otherSha = "0123456789abcdef".repeat(4);
   const manifest = good.subarray(32, 32 + m).toString("utf8");
   const sha = /"sha256":"([0-9a-f]{64})"/.exec(manifest)![1];
-  await page.getByTestId("open-snapshot").setInputFiles({ name: "mismatch.x86snap", mimeType: "application/octet-stream", buffer: editManifest(good, sha, otherSha) });
-  await expect(page.getByTestId("snapshot-open-status")).toContainText("mismatch.x86snap needs an image this page does not have: freedos722.img (floppy A:");
-  await expect(page.getByTestId("snapshot-needs")).toContainText("the server's /guests/freedos/freedos722.img is another image");
-  const floppy = await page.evaluate(async () => Array.from(new Uint8Array(await (await fetch("/guests/freedos/freedos722.img")).arrayBuffer())));
-  await page.getByTestId("need-fda").setInputFiles({ name: "freedos722.img", mimeType: "application/octet-stream", buffer: Buffer.from(floppy) });
-  await expect(page.getByTestId("snapshot-error")).toContainText(`freedos722.img has SHA-256 ${sha.slice(0, 12)}…: it is not the image the snapshot needs`);
+  await page
+    .getByTestId("open-snapshot")
+    .setInputFiles({
+      name: "mismatch.x86snap",
+      mimeType: "application/octet-stream",
+      buffer: editManifest(good, sha, otherSha),
+    });
+  await expect(page.getByTestId("snapshot-open-status")).toContainText(
+    "mismatch.x86snap needs an image this page does not have: freedos722.img (floppy A:",
+  );
+  await expect(page.getByTestId("snapshot-needs")).toContainText(
+    "the server's /guests/freedos/freedos722.img is another image",
+  );
+  const floppy = await page.evaluate(async () =>
+    Array.from(new Uint8Array(await (await fetch("/guests/freedos/freedos722.img")).arrayBuffer())),
+  );
+  await page
+    .getByTestId("need-fda")
+    .setInputFiles({ name: "freedos722.img", mimeType: "application/octet-stream", buffer: Buffer.from(floppy) });
+  await expect(page.getByTestId("snapshot-error")).toContainText(
+    `freedos722.img has SHA-256 ${sha.slice(0, 12)}…: it is not the image the snapshot needs`,
+  );
   await page.getByTestId("snapshot-cancel").click();
   await expect(page.getByTestId("snapshot-needs")).toHaveCount(0);
 
   // Share links: not an id, an id the store does not have, bytes that do not hash to their id.
   const link = await openPage(browser, "/?snapshot=..%2F..%2Fetc%2Fpasswd");
-  await expect(link.getByTestId("snapshot-error")).toContainText('Cannot open the share link: "../../etc/passwd" is not a snapshot id');
+  await expect(link.getByTestId("snapshot-error")).toContainText(
+    'Cannot open the share link: "../../etc/passwd" is not a snapshot id',
+  );
   await link.goto(`/?snapshot=${"0".repeat(64)}`);
   await expect(link.getByTestId("snapshot-error")).toContainText(`this server has no snapshot ${"0".repeat(64)}`);
   const store = process.env.E2E_SNAPSHOTS!;
@@ -254,8 +323,12 @@ test("truncated, corrupt, wrong-version, hostile, hash-mismatched and oversized 
   await link.goto("/");
   await link.getByTestId("budget").fill("16");
   await link.getByTestId("budget").press("Enter");
-  await link.getByTestId("open-snapshot").setInputFiles({ name: "dos.x86snap", mimeType: "application/octet-stream", buffer: good });
-  await expect(link.getByTestId("snapshot-error")).toContainText("Cannot open dos.x86snap: Not enough memory in the host budget");
+  await link
+    .getByTestId("open-snapshot")
+    .setInputFiles({ name: "dos.x86snap", mimeType: "application/octet-stream", buffer: good });
+  await expect(link.getByTestId("snapshot-error")).toContainText(
+    "Cannot open dos.x86snap: Not enough memory in the host budget",
+  );
   expect(await link.evaluate(() => window.x86vm.vms.length)).toBe(0);
   await link.screenshot({ path: info.outputPath("refused-budget.png") });
   await link.context().close();
@@ -270,7 +343,9 @@ test("truncated, corrupt, wrong-version, hostile, hash-mismatched and oversized 
   await waitForScreen(page, "dos", "\nstill here");
 
   // And a good snapshot opens after all that.
-  await page.getByTestId("open-snapshot").setInputFiles({ name: "good.x86snap", mimeType: "application/octet-stream", buffer: good });
+  await page
+    .getByTestId("open-snapshot")
+    .setInputFiles({ name: "good.x86snap", mimeType: "application/octet-stream", buffer: good });
   await expect(page.getByTestId("snapshot-open-status")).toContainText('Resumed good.x86snap as "dos (2)"');
   await expect(page.getByTestId("snapshot-error")).toHaveCount(0);
 });

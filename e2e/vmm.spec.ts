@@ -2,11 +2,21 @@
 // memory budget, and failures that stay inside their own panel.
 import { expect, test } from "@playwright/test";
 import {
-  createFromCatalog, createFromFile, instructions, measureMips, openShell, panel, SPIN_FLOPPY, SPIN_TEXT,
-  TRIPLE_FAULT_FLOPPY, waitForScreen,
+  createFromCatalog,
+  createFromFile,
+  instructions,
+  measureMips,
+  openShell,
+  panel,
+  SPIN_FLOPPY,
+  SPIN_TEXT,
+  TRIPLE_FAULT_FLOPPY,
+  waitForScreen,
 } from "./helpers.ts";
 
-test("two VMs: pausing one stops its instructions while the other's grow; destroying one leaves the other running", async ({ page }, info) => {
+test("two VMs: pausing one stops its instructions while the other's grow; destroying one leaves the other running", async ({
+  page,
+}, info) => {
   await openShell(page);
   const a = await createFromFile(page, "a", { name: "spin.img", buffer: SPIN_FLOPPY });
   const b = await createFromFile(page, "b", { name: "spin.img", buffer: SPIN_FLOPPY });
@@ -15,9 +25,11 @@ test("two VMs: pausing one stops its instructions while the other's grow; destro
 
   await a.getByRole("button", { name: "Pause" }).click();
   await expect(a.getByTestId("vm-state")).toHaveText("paused");
-  const a1 = await instructions(page, "a"), b1 = await instructions(page, "b");
+  const a1 = await instructions(page, "a"),
+    b1 = await instructions(page, "b");
   await page.waitForTimeout(1500);
-  const a2 = await instructions(page, "a"), b2 = await instructions(page, "b");
+  const a2 = await instructions(page, "a"),
+    b2 = await instructions(page, "b");
   expect(a2).toBe(a1);
   expect(b2 - b1).toBeGreaterThan(5e6);
 
@@ -49,7 +61,7 @@ test("a 25% CPU share lowers the VM's MIPS to about a quarter", async ({ page },
   const busy0 = await page.evaluate(() => window.x86vm.vm("spin")!.stats().busyMs);
   const t0 = Date.now();
   const quarter = await measureMips(page, "spin", 3000);
-  const cpu = (await page.evaluate(() => window.x86vm.vm("spin")!.stats().busyMs) - busy0) / (Date.now() - t0);
+  const cpu = ((await page.evaluate(() => window.x86vm.vm("spin")!.stats().busyMs)) - busy0) / (Date.now() - t0);
   const ratio = quarter / full;
   const line = `spin loop: ${full.toFixed(1)} MIPS at 100%, ${quarter.toFixed(1)} MIPS at 25% (ratio ${ratio.toFixed(2)}, CPU use ${(cpu * 100).toFixed(0)}%)`;
   console.log(line);
@@ -99,7 +111,9 @@ test("a VM beyond the memory budget is refused with a message and nothing is cre
   // Growing it past the budget is refused too, and the VM runs on with what it had.
   await fits.getByTestId("vm-memory").fill("300");
   await fits.getByTestId("vm-resize").click();
-  await expect(fits.getByTestId("vm-action-error")).toContainText("Not enough memory in the host budget for \"fits\" to grow by 268 MiB");
+  await expect(fits.getByTestId("vm-action-error")).toContainText(
+    'Not enough memory in the host budget for "fits" to grow by 268 MiB',
+  );
   expect(await page.evaluate(() => window.x86vm.vm("fits")!.memoryMiB())).toBe(32);
   const i = await instructions(page, "fits");
   await expect.poll(() => instructions(page, "fits")).toBeGreaterThan(i);
@@ -113,7 +127,9 @@ test("a VM beyond the memory budget is refused with a message and nothing is cre
   expect(await page.evaluate(() => window.x86vm.budget().usedBytes)).toBeGreaterThan(64 * 1024 * 1024);
 });
 
-test("four VMs at once; failing VMs show their error in their own panel while the others run on", async ({ page }, info) => {
+test("four VMs at once; failing VMs show their error in their own panel while the others run on", async ({
+  page,
+}, info) => {
   await openShell(page);
   await createFromCatalog(page, "freedos", "dos-1");
   await createFromCatalog(page, "freedos", "dos-2");

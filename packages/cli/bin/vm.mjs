@@ -27,8 +27,14 @@ const stale = !fs.existsSync(out) || Math.max(...sources.map(newestSource)) > fs
 if (stale) {
   const { build } = await import("esbuild");
   await build({
-    entryPoints: [entry], outfile: out, bundle: true, platform: "node", format: "esm",
-    target: "node20", sourcemap: "linked", logLevel: "warning",
+    entryPoints: [entry],
+    outfile: out,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    sourcemap: "linked",
+    logLevel: "warning",
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
 }

@@ -38,7 +38,10 @@ async function main(argv: string[]): Promise<number> {
       const dir = rest.find((a) => !a.startsWith("--"));
       if (!dir) usage();
       const onlyIdx = rest.indexOf("--only");
-      const totals = runConformance(dir, { verbose: rest.includes("--verbose"), only: onlyIdx >= 0 ? rest[onlyIdx + 1] : undefined });
+      const totals = runConformance(dir, {
+        verbose: rest.includes("--verbose"),
+        only: onlyIdx >= 0 ? rest[onlyIdx + 1] : undefined,
+      });
       return totals.failed === 0 ? 0 : 1;
     }
     case "boot":
@@ -48,8 +51,14 @@ async function main(argv: string[]): Promise<number> {
     case "images":
       return imagesCommand(rest);
     case "bench": {
-      if (rest[0] === "snapshot") { await runSnapshotBench(rest.slice(1), (l) => console.log(l)); return 0; }
-      if (rest[0] === "micro") { for (const l of runMicro()) console.log(l); return 0; }
+      if (rest[0] === "snapshot") {
+        await runSnapshotBench(rest.slice(1), (l) => console.log(l));
+        return 0;
+      }
+      if (rest[0] === "micro") {
+        for (const l of runMicro()) console.log(l);
+        return 0;
+      }
       if (rest[0] === "boot") {
         const runs = rest.includes("--runs") ? Number(rest[rest.indexOf("--runs") + 1]) : rest[1] === "linux" ? 3 : 5;
         await runBootBench(rest[1] ?? "freedos", runs, (l) => console.log(l));
@@ -71,7 +80,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (e: Error) => {
-  console.error(`vm: ${e.message}`);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    console.error(`vm: ${e.message}`);
+    process.exit(1);
+  },
+);

@@ -5,7 +5,15 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { compressBytes, decompressBytes, installDeflateCodec, MemoryDisk, resealContainer, SnapshotError, StateError } from "@x86vm/core";
+import {
+  compressBytes,
+  decompressBytes,
+  installDeflateCodec,
+  MemoryDisk,
+  resealContainer,
+  SnapshotError,
+  StateError,
+} from "@x86vm/core";
 import { PcMachine, restoreSnapshot, saveSnapshot } from "@x86vm/devices";
 import { zlibCodec } from "./zlib-codec.ts";
 
@@ -28,10 +36,18 @@ describe("the zlib deflate codec", () => {
   it("refuses corrupt, truncated and overlong data with a SnapshotError", async () => {
     installDeflateCodec(zlibCodec);
     const packed = await compressBytes(data, "deflate-raw");
-    await expect(decompressBytes(packed, "deflate-raw", data.length - 1, "RAM")).rejects.toThrow(/RAM: expands to more than the 199999 bytes/);
-    await expect(decompressBytes(packed, "deflate-raw", data.length + 1, "RAM")).rejects.toThrow(/RAM: expands to 200000 bytes, expected 200001/);
-    await expect(decompressBytes(packed.subarray(0, packed.length >> 1), "deflate-raw", data.length, "RAM")).rejects.toThrow(SnapshotError);
-    await expect(decompressBytes(new Uint8Array([0xff, 0xff, 0xff, 0xff]), "deflate-raw", 10, "RAM")).rejects.toThrow(/RAM: compressed data is corrupt/);
+    await expect(decompressBytes(packed, "deflate-raw", data.length - 1, "RAM")).rejects.toThrow(
+      /RAM: expands to more than the 199999 bytes/,
+    );
+    await expect(decompressBytes(packed, "deflate-raw", data.length + 1, "RAM")).rejects.toThrow(
+      /RAM: expands to 200000 bytes, expected 200001/,
+    );
+    await expect(
+      decompressBytes(packed.subarray(0, packed.length >> 1), "deflate-raw", data.length, "RAM"),
+    ).rejects.toThrow(SnapshotError);
+    await expect(decompressBytes(new Uint8Array([0xff, 0xff, 0xff, 0xff]), "deflate-raw", 10, "RAM")).rejects.toThrow(
+      /RAM: compressed data is corrupt/,
+    );
   });
 
   it("restores or refuses (SnapshotError) a FreeDOS snapshot with its payload mutated 300 times", async () => {
@@ -43,8 +59,12 @@ describe("the zlib deflate codec", () => {
     const base = await saveSnapshot(pc);
     const mlen = new DataView(base.buffer, base.byteOffset).getUint32(16, true);
     let seed = 0x2026;
-    const rand = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % n; };
-    let refused = 0, restored = 0;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    let refused = 0,
+      restored = 0;
     for (let i = 0; i < 300; i++) {
       const m = base.slice();
       for (let k = 1 + rand(4); k > 0; k--) m[32 + mlen + rand(m.length - 64 - mlen)] ^= 1 << rand(8);
@@ -53,7 +73,8 @@ describe("the zlib deflate codec", () => {
         await restoreSnapshot(m, { images: () => disk });
         restored++;
       } catch (e) {
-        if (!(e instanceof SnapshotError) || (e.cause !== undefined && !(e.cause instanceof StateError))) throw new Error(`case ${i}: ${String(e)}`, { cause: e });
+        if (!(e instanceof SnapshotError) || (e.cause !== undefined && !(e.cause instanceof StateError)))
+          throw new Error(`case ${i}: ${String(e)}`, { cause: e });
         refused++;
       }
     }

@@ -18,4 +18,6 @@ export const zlibCodec: DeflateCodec = {
   },
 };
 
-export function installZlibCodec(): void { installDeflateCodec(zlibCodec); }
+export function installZlibCodec(): void {
+  installDeflateCodec(zlibCodec);
+}

@@ -60,7 +60,9 @@ function le(v, n) {
  * A ModRM memory/register form for an address size: mod, rm, and the SIB/displacement bytes
  * that follow the ModRM byte.
  */
-function form(mod, rm, tail, name) { return { mod, rm, tail, name }; }
+function form(mod, rm, tail, name) {
+  return { mod, rm, tail, name };
+}
 const FORMS16 = [
   form(3, 1, [], "reg"),
   form(0, 0, [], "[bx+si]"),
@@ -90,18 +92,26 @@ function regFieldFor(e) {
 function operandTail(e, osize, asize) {
   const out = [];
   let k = 0;
-  const fill = (n) => { for (let i = 0; i < n; i++) out.push(0x11 * (++k & 7) || 0x77); };
+  const fill = (n) => {
+    for (let i = 0; i < n; i++) out.push(0x11 * (++k & 7) || 0x77);
+  };
   for (const op of e.operands) {
     if (/^(AL|CL|DX|eAX|[CDEFGS]S|1)$/.test(op)) continue;
-    const kind = op[0], size = op.slice(1);
+    const kind = op[0],
+      size = op.slice(1);
     if (kind === "O") fill(asize / 8);
     else if (kind === "I" || kind === "J") fill(size === "v" ? osize / 8 : size === "w" ? 2 : size === "d" ? 4 : 1);
-    else if (kind === "A") { fill(osize / 8); fill(2); }
+    else if (kind === "A") {
+      fill(osize / 8);
+      fill(2);
+    }
   }
   return out;
 }
 
-function opcodeBytes(index) { return index < 256 ? [index] : [0x0f, index - 256]; }
+function opcodeBytes(index) {
+  return index < 256 ? [index] : [0x0f, index - 256];
+}
 function takesModrm(index) {
   const list = OPCODES_BY_INDEX[index];
   // Not the table's hasModrm flag: it also matches fixed registers such as DX and DS.
@@ -143,7 +153,10 @@ function add(c, why) {
   if (seen.has(key)) return;
   seen.add(key);
   const out = leftOutCase(c);
-  if (out !== null) { leftOutCounts[out] = (leftOutCounts[out] ?? 0) + 1; return; }
+  if (out !== null) {
+    leftOutCounts[out] = (leftOutCounts[out] ?? 0) + 1;
+    return;
+  }
   cases.push({ ...c, why });
 }
 
@@ -168,7 +181,10 @@ for (const mode of [16, 32]) {
   }
 
   // 2. every ModRM form of both address sizes (8B: mov Gv,Ev; 81/0: disp then imm; C6/0: Ib)
-  for (const [prefixes, asize] of [[[], mode], [[0x67], other]]) {
+  for (const [prefixes, asize] of [
+    [[], mode],
+    [[0x67], other],
+  ]) {
     for (const index of [0x8b, 0x81, 0xc6, 0x69]) {
       for (let mod = 0; mod < 4; mod++) {
         for (let rm = 0; rm < 8; rm++) {
@@ -181,7 +197,7 @@ for (const mode of [16, 32]) {
             } else {
               if (rm === 4) tail.push(0x4a); // [edx+ecx*2]
               if (mod === 1) tail.push(0x7f);
-              else if (mod === 2 || (rm === 5)) tail.push(0x01, 0xef, 0xcd, 0xab);
+              else if (mod === 2 || rm === 5) tail.push(0x01, 0xef, 0xcd, 0xab);
             }
           }
           add(encode(mode, prefixes, index, reg, form(mod, rm, tail, "sweep")), "modrm");
@@ -208,10 +224,14 @@ for (const mode of [16, 32]) {
 
   // 3. prefixes: segments, 66, 67, REP/REPNE, LOCK, and several together
   const SEGS = [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65];
-  const mem = formsFor(mode)[3], memOther = formsFor(other)[2];
+  const mem = formsFor(mode)[3],
+    memOther = formsFor(other)[2];
   const PREFIX_OPCODES = [0x00, 0x01, 0x8b, 0x81, 0x83, 0xc7, 0xf7, 0xff, 0x1af, 0x1ba, 0x1b1, 0x1c7];
   for (const index of PREFIX_OPCODES) {
-    const reg = OPCODES_BY_INDEX[index][0].reg >= 0 ? OPCODES_BY_INDEX[index].find((x) => x.lockable)?.reg ?? OPCODES_BY_INDEX[index][0].reg : 1;
+    const reg =
+      OPCODES_BY_INDEX[index][0].reg >= 0
+        ? (OPCODES_BY_INDEX[index].find((x) => x.lockable)?.reg ?? OPCODES_BY_INDEX[index][0].reg)
+        : 1;
     for (const s of SEGS) add(encode(mode, [s], index, reg, mem), "prefix seg");
     add(encode(mode, [0xf0], index, reg, mem), "prefix lock");
     add(encode(mode, [0xf0], index, reg, formsFor(mode)[0]), "prefix lock reg");
@@ -229,24 +249,46 @@ for (const mode of [16, 32]) {
     }
     for (const s of SEGS) add(encode(mode, [s], index, 0, null), "prefix seg");
   }
-  for (const s of SEGS) for (const index of [0xa0, 0xa1, 0xa2, 0xa3, 0xd7]) {
-    add(encode(mode, [s], index, 0, null), "prefix seg moffs");
-    add(encode(mode, [s, 0x67], index, 0, null), "prefix seg moffs 67");
-  }
+  for (const s of SEGS)
+    for (const index of [0xa0, 0xa1, 0xa2, 0xa3, 0xd7]) {
+      add(encode(mode, [s], index, 0, null), "prefix seg moffs");
+      add(encode(mode, [s, 0x67], index, 0, null), "prefix seg moffs 67");
+    }
 
   // 4. immediates of each kind with both operand sizes; moffs with 67; far pointers with 66
-  for (const index of [0x05, 0x68, 0x6a, 0x69, 0x6b, 0xa0, 0xa1, 0xa2, 0xa3, 0x9a, 0xea, 0xc2, 0xca, 0xc8,
-    0xe8, 0xe9, 0xeb, 0x70, 0x180, 0x18f, 0xe3, 0xe0, 0xcd, 0xd4, 0xd5, 0xe4, 0xe5, 0xb8, 0xb0, 0x1a4, 0x1ac]) {
+  for (const index of [
+    0x05, 0x68, 0x6a, 0x69, 0x6b, 0xa0, 0xa1, 0xa2, 0xa3, 0x9a, 0xea, 0xc2, 0xca, 0xc8, 0xe8, 0xe9, 0xeb, 0x70, 0x180,
+    0x18f, 0xe3, 0xe0, 0xcd, 0xd4, 0xd5, 0xe4, 0xe5, 0xb8, 0xb0, 0x1a4, 0x1ac,
+  ]) {
     for (const p of [[], [0x66], [0x67], [0x66, 0x67], [0x67, 0x66]]) {
       add(encode(mode, p, index, 2, takesModrm(index) ? formsFor(p.includes(0x67) ? other : mode)[3] : null), "imm");
     }
   }
 
   // negative immediates and backward jumps (sign extension of Ibs, Jb, Jv)
-  const RAW = ["83c092", "830092", "6683c092", "6a92", "666a92", "6bc092", "666bc092", "eb92", "7092", "e292", "e392",
-    "c0c092", "b092", "0492", "cd92", "c8fffe92", "6683c0ff"];
-  const RAW_BY_MODE = { 16: ["e800ff", "e900ff", "0f8000ff", "66e800ffffff", "66e9f0ffffff", "660f80f0ffffff"],
-    32: ["e800ffffff", "e9f0ffffff", "0f80f0ffffff", "66e800ff", "66e9f0ff", "660f80f0ff"] };
+  const RAW = [
+    "83c092",
+    "830092",
+    "6683c092",
+    "6a92",
+    "666a92",
+    "6bc092",
+    "666bc092",
+    "eb92",
+    "7092",
+    "e292",
+    "e392",
+    "c0c092",
+    "b092",
+    "0492",
+    "cd92",
+    "c8fffe92",
+    "6683c0ff",
+  ];
+  const RAW_BY_MODE = {
+    16: ["e800ff", "e900ff", "0f8000ff", "66e800ffffff", "66e9f0ffffff", "660f80f0ffffff"],
+    32: ["e800ffffff", "e9f0ffffff", "0f80f0ffffff", "66e800ff", "66e9f0ff", "660f80f0ff"],
+  };
   for (const h of [...RAW, ...RAW_BY_MODE[mode]]) {
     add({ mode, bytes: h.match(/../g).map((x) => parseInt(x, 16)), ud: false }, "negative");
   }
@@ -286,7 +328,10 @@ function runObjdump(mode, chunk) {
   const file = path.join(dir, "code.bin");
   fs.writeFileSync(file, buf);
   const opts = mode === 16 ? "intel,addr16,data16" : "intel";
-  const text = execFileSync(OBJDUMP, ["-D", "-b", "binary", "-m", "i386", "-M", opts, file], { encoding: "utf8", maxBuffer: 1 << 28 });
+  const text = execFileSync(OBJDUMP, ["-D", "-b", "binary", "-m", "i386", "-M", opts, file], {
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+  });
   fs.rmSync(dir, { recursive: true });
   // "   1a:\t00 04 24             \tadd    BYTE PTR [esp],al"; long encodings continue on
   // lines that carry bytes but no text.
@@ -296,7 +341,10 @@ function runObjdump(mode, chunk) {
     const m = /^\s*([0-9a-f]+):\t([0-9a-f ]+?)\s*(?:\t(.*))?$/.exec(line);
     if (!m) continue;
     const nbytes = m[2].trim().split(/\s+/).length;
-    if (m[3] === undefined && cur !== null) { cur.length += nbytes; continue; }
+    if (m[3] === undefined && cur !== null) {
+      cur.length += nbytes;
+      continue;
+    }
     cur = { addr: parseInt(m[1], 16), length: nbytes, text: (m[3] ?? "").trim().replace(/\s+/g, " ") };
     insns.set(cur.addr, cur);
   }
@@ -316,7 +364,9 @@ for (const mode of [16, 32]) {
 // ---- the data file
 
 const lines = [];
-let compared = 0, udLengthAgrees = 0, udLeftOut = 0;
+let compared = 0,
+  udLengthAgrees = 0,
+  udLeftOut = 0;
 const mismatches = [];
 for (const r of results) {
   // When objdump reads further than the generated bytes, the NOP padding it read is kept.
@@ -326,11 +376,13 @@ for (const r of results) {
   if (r.ud) {
     // #UD here: only the #UD flag is checked, and the length when objdump counts the bytes the
     // same way (ModRM, SIB, displacement and immediates as the SDM lays them out).
-    if (agrees) udLengthAgrees++; else udLeftOut++;
+    if (agrees) udLengthAgrees++;
+    else udLeftOut++;
     lines.push(`ud ${r.mode} ${hex} ${agrees ? r.objLength : "-"} ${r.addr.toString(16)} ${r.objText}`);
     continue;
   }
-  if (!agrees) mismatches.push(`${r.mode} ${hex} generated ${r.bytes.length} objdump ${r.objLength}: ${r.objText} (${r.why})`);
+  if (!agrees)
+    mismatches.push(`${r.mode} ${hex} generated ${r.bytes.length} objdump ${r.objLength}: ${r.objText} (${r.why})`);
   compared++;
   lines.push(`ok ${r.mode} ${hex} ${r.objLength} ${r.addr.toString(16)} ${r.objText}`);
 }
@@ -354,7 +406,9 @@ const banner = [
 ];
 fs.mkdirSync(path.dirname(OUT), { recursive: true });
 fs.writeFileSync(OUT, [...banner, ...lines].join("\n") + "\n");
-console.log(`wrote ${path.relative(process.cwd(), OUT)}: ${results.length} cases, ${compared} defined, ${udLengthAgrees + udLeftOut} #UD (${udLeftOut} without length)`);
+console.log(
+  `wrote ${path.relative(process.cwd(), OUT)}: ${results.length} cases, ${compared} defined, ${udLengthAgrees + udLeftOut} #UD (${udLeftOut} without length)`,
+);
 if (mismatches.length > 0) {
   console.log(`${mismatches.length} defined encodings where objdump's length differs from the generated one:`);
   for (const m of mismatches) console.log("  " + m);

@@ -11,26 +11,68 @@ export { IoBus, IoWiringError, type IoSurface, type PortRange } from "./dispatch
 export * from "./dispatch/exits.ts";
 export { MachineClock, NS_PER_SECOND, type ClockMode, type TimeSource } from "./time/clock.ts";
 export {
-  StateError, StateReader, cloneState, loadStateInto, saveStateOf,
-  type SavedState, type StateRecord, type StateValue, type Stateful,
+  StateError,
+  StateReader,
+  cloneState,
+  loadStateInto,
+  saveStateOf,
+  type SavedState,
+  type StateRecord,
+  type StateValue,
+  type Stateful,
 } from "./snapshot/state.ts";
 export { CowDisk, MemoryDisk, DiskRangeError, SECTOR_SIZE, type DiskImage } from "./storage/disk.ts";
 export { Machine, type MachineOptions, type RunResult, type TimedDevice } from "./machine/machine.ts";
-export { DiskFormatError, FLOPPY_FORMATS, floppyGeometry, hardDiskGeometry, type ChsGeometry, type FloppyGeometry } from "./storage/geometry.ts";
+export {
+  DiskFormatError,
+  FLOPPY_FORMATS,
+  floppyGeometry,
+  hardDiskGeometry,
+  type ChsGeometry,
+  type FloppyGeometry,
+} from "./storage/geometry.ts";
 export { Bios, type BiosPlatform } from "./firmware/bios/bios.ts";
 export { LinuxImageError, loadLinux, parseLinuxHeader, type LinuxBoot } from "./firmware/linux-loader.ts";
 export { SnapshotError } from "./snapshot/error.ts";
 export {
-  SNAPSHOT_FORMAT, DEFAULT_LIMITS, applySnapshot, decodeSnapshot, encodeSnapshot, readSnapshotManifest, stateEntries, verifyImage,
-  type ClockInfo, type StateEntry, type DecodedSnapshot, type ImageRef, type JsonValue, type MachineSnapshotInput, type SnapshotDiskInput,
-  type SnapshotLimits, type SnapshotManifest, type SnapshotTarget,
+  SNAPSHOT_FORMAT,
+  DEFAULT_LIMITS,
+  applySnapshot,
+  decodeSnapshot,
+  encodeSnapshot,
+  readSnapshotManifest,
+  stateEntries,
+  verifyImage,
+  type ClockInfo,
+  type StateEntry,
+  type DecodedSnapshot,
+  type ImageRef,
+  type JsonValue,
+  type MachineSnapshotInput,
+  type SnapshotDiskInput,
+  type SnapshotLimits,
+  type SnapshotManifest,
+  type SnapshotTarget,
 } from "./snapshot/snapshot.ts";
 export {
-  FORMAT_VERSION, SNAPSHOT_MAGIC, readContainer, resealContainer, writeContainer, type Container, type PreparedSection, type SectionEntry,
+  FORMAT_VERSION,
+  SNAPSHOT_MAGIC,
+  readContainer,
+  resealContainer,
+  writeContainer,
+  type Container,
+  type PreparedSection,
+  type SectionEntry,
 } from "./snapshot/container.ts";
 export { CpuStateAdapter, cpuStatefuls } from "./snapshot/cpu-state.ts";
 export {
-  compress as compressBytes, decompress as decompressBytes, installDeflateCodec, sha256Hex, utf8Encode, type Codec, type DeflateCodec,
+  compress as compressBytes,
+  decompress as decompressBytes,
+  installDeflateCodec,
+  sha256Hex,
+  utf8Encode,
+  type Codec,
+  type DeflateCodec,
 } from "./snapshot/host.ts";
 export { repackSnapshot, unpackSnapshot, type UnpackedSection, type UnpackedSnapshot } from "./snapshot/tools.ts";
 export { decodeStateSection, encodeStateSection } from "./snapshot/codec.ts";

@@ -2,19 +2,42 @@ import { describe, it, expect } from "vitest";
 import { StateError, cloneState } from "@x86vm/core";
 import { DeviceHarness } from "./testing/harness.ts";
 import {
-  Dma8237, PC_DMA1_BASE, PC_DMA2_BASE, PC_DMA_PAGE_BASE,
-  DMA_MODE_SINGLE, DMA_TYPE_WRITE, DMA_TYPE_READ, DMA_TYPE_VERIFY, DMA_MODE_AUTOINIT, DMA_MODE_DECREMENT, DMA_MODE_CASCADE,
+  Dma8237,
+  PC_DMA1_BASE,
+  PC_DMA2_BASE,
+  PC_DMA_PAGE_BASE,
+  DMA_MODE_SINGLE,
+  DMA_TYPE_WRITE,
+  DMA_TYPE_READ,
+  DMA_TYPE_VERIFY,
+  DMA_MODE_AUTOINIT,
+  DMA_MODE_DECREMENT,
+  DMA_MODE_CASCADE,
 } from "./dma8237.ts";
 
 /** 16 MiB of fake guest memory (ISA DMA reaches 24 address bits). */
 class FakeMemory {
   readonly bytes = new Uint8Array(1 << 24);
-  read8(addr: number): number { return this.bytes[addr & 0xffffff]; }
-  write8(addr: number, v: number): void { this.bytes[addr & 0xffffff] = v; }
+  read8(addr: number): number {
+    return this.bytes[addr & 0xffffff];
+  }
+  write8(addr: number, v: number): void {
+    this.bytes[addr & 0xffffff] = v;
+  }
 }
 
 // DMA1 ports, and DMA2 ports (register n at 0xC0 + 2n).
-const D1 = { mask: 0x0a, mode: 0x0b, ff: 0x0c, status: 0x08, command: 0x08, request: 0x09, master: 0x0d, clearMask: 0x0e, allMask: 0x0f };
+const D1 = {
+  mask: 0x0a,
+  mode: 0x0b,
+  ff: 0x0c,
+  status: 0x08,
+  command: 0x08,
+  request: 0x09,
+  master: 0x0d,
+  clearMask: 0x0e,
+  allMask: 0x0f,
+};
 const D2 = { mask: 0xd4, mode: 0xd6, ff: 0xd8, status: 0xd0, allMask: 0xde };
 const PAGE = [0x87, 0x83, 0x81, 0x82, 0x8f, 0x8b, 0x89, 0x8a];
 
@@ -229,13 +252,29 @@ describe("8237A DMA", () => {
       expect(() => dma.loadState(s, 1)).toThrow(StateError);
       expect(dma.saveState()).toEqual(before);
     };
-    bad((s) => { s.channels[2].currentAddress = 0x10000; });
-    bad((s) => { s.channels[7].mode = "x"; });
-    bad((s) => { s.channels[1].mode = 0x47; });
-    bad((s) => { s.controllers[1].mask = 16; });
-    bad((s) => { s.controllers = [s.controllers[0]]; });
-    bad((s) => { s.pageRegisters = new Uint8Array(8); });
-    bad((s) => { s.controllers[0].flipFlop = 1; });
-    bad((s) => { delete s.channels; });
+    bad((s) => {
+      s.channels[2].currentAddress = 0x10000;
+    });
+    bad((s) => {
+      s.channels[7].mode = "x";
+    });
+    bad((s) => {
+      s.channels[1].mode = 0x47;
+    });
+    bad((s) => {
+      s.controllers[1].mask = 16;
+    });
+    bad((s) => {
+      s.controllers = [s.controllers[0]];
+    });
+    bad((s) => {
+      s.pageRegisters = new Uint8Array(8);
+    });
+    bad((s) => {
+      s.controllers[0].flipFlop = 1;
+    });
+    bad((s) => {
+      delete s.channels;
+    });
   });
 });

@@ -81,9 +81,16 @@ export const DMA_PAGE_OFFSET: readonly number[] = [0x7, 0x3, 0x1, 0x2, 0xf, 0xb,
 const CHANNELS = 8;
 
 class BoundChannel implements DmaChannel {
-  constructor(private readonly dma: Dma8237, private readonly n: number) {}
-  transfer(buf: Uint8Array, offset: number, length: number): number { return this.dma.transfer(this.n, buf, offset, length); }
-  get terminalCount(): boolean { return this.dma.terminalCount; }
+  constructor(
+    private readonly dma: Dma8237,
+    private readonly n: number,
+  ) {}
+  transfer(buf: Uint8Array, offset: number, length: number): number {
+    return this.dma.transfer(this.n, buf, offset, length);
+  }
+  get terminalCount(): boolean {
+    return this.dma.terminalCount;
+  }
 }
 
 export class Dma8237 implements Stateful {
@@ -126,11 +133,14 @@ export class Dma8237 implements Stateful {
   }
 
   /** Whether the last transfer() on any channel reached terminal count. */
-  get terminalCount(): boolean { return this.lastTc; }
+  get terminalCount(): boolean {
+    return this.lastTc;
+  }
 
   /** A device's DREQ line, shown in the status register's request bits. */
   setDreq(channel: number, active: boolean): void {
-    const c = channel >> 2, bit = 1 << (channel & 3);
+    const c = channel >> 2,
+      bit = 1 << (channel & 3);
     this.dreq[c] = active ? this.dreq[c] | bit : this.dreq[c] & ~bit;
   }
 
@@ -141,9 +151,21 @@ export class Dma8237 implements Stateful {
       ports: [
         { base: dma1Base, count: 16, read8: (o) => this.readReg(0, o), write8: (o, v) => this.writeReg(0, o, v) },
         // The AT connects DMA2's A0-A3 to SA1-SA4, so odd ports alias the even register below.
-        { base: dma2Base, count: 32, read8: (o) => this.readReg(1, o >> 1), write8: (o, v) => this.writeReg(1, o >> 1, v) },
+        {
+          base: dma2Base,
+          count: 32,
+          read8: (o) => this.readReg(1, o >> 1),
+          write8: (o, v) => this.writeReg(1, o >> 1, v),
+        },
         // Offsets 4-6, 8 and 0xC-0xE are unused page registers that still hold what is written.
-        { base: pageBase + 1, count: 15, read8: (o) => this.pages[o + 1], write8: (o, v) => { this.pages[o + 1] = v; } },
+        {
+          base: pageBase + 1,
+          count: 15,
+          read8: (o) => this.pages[o + 1],
+          write8: (o, v) => {
+            this.pages[o + 1] = v;
+          },
+        },
       ],
     };
   }
@@ -164,9 +186,12 @@ export class Dma8237 implements Stateful {
     const step = (mode & DMA_MODE_DECREMENT) !== 0 ? -1 : 1;
     // 8-bit: page gives A23-A16 and the address A15-A0. 16-bit: page bits 7-1 give A23-A17 and the
     // word address A16-A1; page bit 0 is not used (AT technical reference, DMA channels).
-    const high = wide ? (this.pages[DMA_PAGE_OFFSET[channel]] & 0xfe) << 16 : this.pages[DMA_PAGE_OFFSET[channel]] << 16;
+    const high = wide
+      ? (this.pages[DMA_PAGE_OFFSET[channel]] & 0xfe) << 16
+      : this.pages[DMA_PAGE_OFFSET[channel]] << 16;
     const shift = wide ? 1 : 0;
-    let addr = this.curAddr[channel], count = this.curCount[channel];
+    let addr = this.curAddr[channel],
+      count = this.curCount[channel];
     const end = Math.min(length, buf.length - offset);
     let moved = 0;
     while (moved + unit <= end) {
@@ -199,7 +224,8 @@ export class Dma8237 implements Stateful {
 
   /** The count went from 0 to 0xFFFF (8237A datasheet, "Transfer Count" and "Autoinitialize"). */
   private terminalCountReached(channel: number): void {
-    const c = channel >> 2, bit = 1 << (channel & 3);
+    const c = channel >> 2,
+      bit = 1 << (channel & 3);
     this.lastTc = true;
     this.tcStatus[c] |= bit;
     this.request[c] &= ~bit;
@@ -236,8 +262,10 @@ export class Dma8237 implements Stateful {
         this.tcStatus[c] = 0;
         return v;
       }
-      case DMA_REG_TEMPORARY: return this.temporary[c];
-      default: return 0xff; // write-only registers
+      case DMA_REG_TEMPORARY:
+        return this.temporary[c];
+      default:
+        return 0xff; // write-only registers
     }
   }
 
@@ -255,26 +283,50 @@ export class Dma8237 implements Stateful {
     }
     const bit = 1 << (v & 3);
     switch (reg) {
-      case DMA_REG_COMMAND: this.command[c] = v; break;
-      case DMA_REG_REQUEST: this.request[c] = (v & DMA_REQ_SET) !== 0 ? this.request[c] | bit : this.request[c] & ~bit; break;
-      case DMA_REG_SINGLE_MASK: this.mask[c] = (v & DMA_MASK_SET) !== 0 ? this.mask[c] | bit : this.mask[c] & ~bit; break;
-      case DMA_REG_MODE: this.mode[c * 4 + (v & DMA_MODE_CHANNEL)] = v & ~DMA_MODE_CHANNEL; break;
-      case DMA_REG_CLEAR_FLIPFLOP: this.flipFlop[c] = 0; break;
-      case DMA_REG_MASTER_CLEAR: this.masterClear(c); break;
-      case DMA_REG_CLEAR_MASK: this.mask[c] = 0; break;
-      case DMA_REG_ALL_MASK: this.mask[c] = v & 0x0f; break;
+      case DMA_REG_COMMAND:
+        this.command[c] = v;
+        break;
+      case DMA_REG_REQUEST:
+        this.request[c] = (v & DMA_REQ_SET) !== 0 ? this.request[c] | bit : this.request[c] & ~bit;
+        break;
+      case DMA_REG_SINGLE_MASK:
+        this.mask[c] = (v & DMA_MASK_SET) !== 0 ? this.mask[c] | bit : this.mask[c] & ~bit;
+        break;
+      case DMA_REG_MODE:
+        this.mode[c * 4 + (v & DMA_MODE_CHANNEL)] = v & ~DMA_MODE_CHANNEL;
+        break;
+      case DMA_REG_CLEAR_FLIPFLOP:
+        this.flipFlop[c] = 0;
+        break;
+      case DMA_REG_MASTER_CLEAR:
+        this.masterClear(c);
+        break;
+      case DMA_REG_CLEAR_MASK:
+        this.mask[c] = 0;
+        break;
+      case DMA_REG_ALL_MASK:
+        this.mask[c] = v & 0x0f;
+        break;
     }
   }
 
   saveState(): StateRecord {
     return {
       controllers: [0, 1].map((c) => ({
-        command: this.command[c], tcStatus: this.tcStatus[c], request: this.request[c], dreq: this.dreq[c],
-        mask: this.mask[c], flipFlop: this.flipFlop[c] === 1, temporary: this.temporary[c],
+        command: this.command[c],
+        tcStatus: this.tcStatus[c],
+        request: this.request[c],
+        dreq: this.dreq[c],
+        mask: this.mask[c],
+        flipFlop: this.flipFlop[c] === 1,
+        temporary: this.temporary[c],
       })),
       channels: Array.from({ length: CHANNELS }, (_, ch) => ({
-        baseAddress: this.baseAddr[ch], baseCount: this.baseCount[ch],
-        currentAddress: this.curAddr[ch], currentCount: this.curCount[ch], mode: this.mode[ch],
+        baseAddress: this.baseAddr[ch],
+        baseCount: this.baseCount[ch],
+        currentAddress: this.curAddr[ch],
+        currentCount: this.curCount[ch],
+        mode: this.mode[ch],
       })),
       pageRegisters: this.pages.slice(),
     };
@@ -283,25 +335,42 @@ export class Dma8237 implements Stateful {
   loadState(fields: StateRecord, _version: number): void {
     const r = new StateReader(fields, this.stateName);
     const ctl = r.records("controllers", 2).map((c) => ({
-      command: c.int("command", 0, 0xff), tcStatus: c.int("tcStatus", 0, 0x0f), request: c.int("request", 0, 0x0f),
-      dreq: c.int("dreq", 0, 0x0f), mask: c.int("mask", 0, 0x0f), flipFlop: c.bool("flipFlop"), temporary: c.int("temporary", 0, 0xff),
+      command: c.int("command", 0, 0xff),
+      tcStatus: c.int("tcStatus", 0, 0x0f),
+      request: c.int("request", 0, 0x0f),
+      dreq: c.int("dreq", 0, 0x0f),
+      mask: c.int("mask", 0, 0x0f),
+      flipFlop: c.bool("flipFlop"),
+      temporary: c.int("temporary", 0, 0xff),
     }));
     const chs = r.records("channels", CHANNELS).map((c) => {
       const mode = c.int("mode", 0, 0xff);
-      if ((mode & DMA_MODE_CHANNEL) !== 0) throw new StateError(`${this.stateName}: channel mode ${mode} has channel bits set`);
+      if ((mode & DMA_MODE_CHANNEL) !== 0)
+        throw new StateError(`${this.stateName}: channel mode ${mode} has channel bits set`);
       return {
-        baseAddress: c.int("baseAddress", 0, 0xffff), baseCount: c.int("baseCount", 0, 0xffff),
-        currentAddress: c.int("currentAddress", 0, 0xffff), currentCount: c.int("currentCount", 0, 0xffff), mode,
+        baseAddress: c.int("baseAddress", 0, 0xffff),
+        baseCount: c.int("baseCount", 0, 0xffff),
+        currentAddress: c.int("currentAddress", 0, 0xffff),
+        currentCount: c.int("currentCount", 0, 0xffff),
+        mode,
       };
     });
     const pages = r.bytes("pageRegisters", 16);
     ctl.forEach((c, i) => {
-      this.command[i] = c.command; this.tcStatus[i] = c.tcStatus; this.request[i] = c.request; this.dreq[i] = c.dreq;
-      this.mask[i] = c.mask; this.flipFlop[i] = c.flipFlop ? 1 : 0; this.temporary[i] = c.temporary;
+      this.command[i] = c.command;
+      this.tcStatus[i] = c.tcStatus;
+      this.request[i] = c.request;
+      this.dreq[i] = c.dreq;
+      this.mask[i] = c.mask;
+      this.flipFlop[i] = c.flipFlop ? 1 : 0;
+      this.temporary[i] = c.temporary;
     });
     chs.forEach((c, i) => {
-      this.baseAddr[i] = c.baseAddress; this.baseCount[i] = c.baseCount;
-      this.curAddr[i] = c.currentAddress; this.curCount[i] = c.currentCount; this.mode[i] = c.mode;
+      this.baseAddr[i] = c.baseAddress;
+      this.baseCount[i] = c.baseCount;
+      this.curAddr[i] = c.currentAddress;
+      this.curCount[i] = c.currentCount;
+      this.mode[i] = c.mode;
     });
     this.pages.set(pages);
     this.lastTc = false;

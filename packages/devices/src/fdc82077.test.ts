@@ -4,18 +4,30 @@ import { DeviceHarness } from "./testing/harness.ts";
 import { Dma8237, PC_DMA1_BASE, PC_DMA2_BASE, PC_DMA_PAGE_BASE } from "./dma8237.ts";
 import { Fdc82077, PC_FDC_BASE, type Fdc82077Options } from "./fdc82077.ts";
 
-const DOR = PC_FDC_BASE + 2, MSR = PC_FDC_BASE + 4, DSR = MSR, FIFO = PC_FDC_BASE + 5, DIR = PC_FDC_BASE + 7, CCR = DIR;
-const SIZE_1440K = 1474560, SIZE_720K = 737280;
+const DOR = PC_FDC_BASE + 2,
+  MSR = PC_FDC_BASE + 4,
+  DSR = MSR,
+  FIFO = PC_FDC_BASE + 5,
+  DIR = PC_FDC_BASE + 7,
+  CCR = DIR;
+const SIZE_1440K = 1474560,
+  SIZE_720K = 737280;
 
 class FakeMemory {
   readonly bytes = new Uint8Array(1 << 24);
-  read8(addr: number): number { return this.bytes[addr & 0xffffff]; }
-  write8(addr: number, v: number): void { this.bytes[addr & 0xffffff] = v; }
+  read8(addr: number): number {
+    return this.bytes[addr & 0xffffff];
+  }
+  write8(addr: number, v: number): void {
+    this.bytes[addr & 0xffffff] = v;
+  }
 }
 
 /** Byte i of sector `lba`: distinct for every sector and offset. */
 const sectorByte = (lba: number, i: number) => (lba * 31 + i * 7 + (lba >> 3)) & 0xff;
-function sectorBytes(lba: number): Uint8Array { return Uint8Array.from({ length: 512 }, (_, i) => sectorByte(lba, i)); }
+function sectorBytes(lba: number): Uint8Array {
+  return Uint8Array.from({ length: 512 }, (_, i) => sectorByte(lba, i));
+}
 function image(size: number): Uint8Array {
   const b = new Uint8Array(size);
   for (let lba = 0; lba < size / 512; lba++) b.set(sectorBytes(lba), lba * 512);
@@ -184,13 +196,16 @@ describe("82077AA floppy controller", () => {
     dma2(h, 0x46, 0x20000, 3 * 512 - 1);
     cmd(h, 0x66, 0x00, 4, 0, 1, 2, 18, 0x1b, 0xff); // no MT
     expect(results(h)).toEqual([0x00, 0, 0, 4, 0, 4, 2]);
-    for (let i = 0; i < 3; i++) expect(mem.bytes.subarray(0x20000 + i * 512, 0x20200 + i * 512)).toEqual(sectorBytes(lba1440(4, 0, 1 + i)));
+    for (let i = 0; i < 3; i++)
+      expect(mem.bytes.subarray(0x20000 + i * 512, 0x20200 + i * 512)).toEqual(sectorBytes(lba1440(4, 0, 1 + i)));
 
     dma2(h, 0x46, 0x30000, 4 * 512 - 1);
     cmd(h, 0xe6, 0x00, 4, 0, 17, 2, 18, 0x1b, 0xff); // MT: 17, 18 on side 0, then 1, 2 on side 1
     expect(results(h)).toEqual([0x04, 0, 0, 4, 1, 3, 2]);
     const want = [lba1440(4, 0, 17), lba1440(4, 0, 18), lba1440(4, 1, 1), lba1440(4, 1, 2)];
-    want.forEach((lba, i) => expect(mem.bytes.subarray(0x30000 + i * 512, 0x30200 + i * 512)).toEqual(sectorBytes(lba)));
+    want.forEach((lba, i) =>
+      expect(mem.bytes.subarray(0x30000 + i * 512, 0x30200 + i * 512)).toEqual(sectorBytes(lba)),
+    );
 
     // TC exactly at EOT of side 1 with MT: C+1, H complemented, R=1.
     dma2(h, 0x46, 0x30000, 512 - 1);
@@ -402,7 +417,10 @@ describe("82077AA floppy controller", () => {
     expect(fdc.nextDeadline()).toBe(5000);
     h.clockStep(5000);
     expect(irq.level).toBe(true);
-    for (let d = 0; d < 4; d++) { cmd(h, 0x08); results(h); }
+    for (let d = 0; d < 4; d++) {
+      cmd(h, 0x08);
+      results(h);
+    }
     cmd(h, 0x0f, 0x00, 3);
     expect(h.inb(MSR)).toBe(0x81);
     expect(irq.level).toBe(false);
@@ -469,23 +487,62 @@ describe("82077AA floppy controller", () => {
       expect(() => fdc.loadState(s, 1)).toThrow(StateError);
       expect(fdc.saveState()).toEqual(before);
     };
-    bad((s) => { s.dor = 256; });
-    bad((s) => { s.dataRate = "fast"; });
-    bad((s) => { s.phase = 7; });
-    bad((s) => { s.phase = 3; s.resultLength = 0; });
-    bad((s) => { s.resultPos = 5; s.resultLength = 2; });
-    bad((s) => { s.eventKind = 2; });
-    bad((s) => { s.eventAt = -5; });
-    bad((s) => { s.phase = 2; });
-    bad((s) => { s.command = new Uint8Array(3); });
-    bad((s) => { s.drives = s.drives.slice(0, 2); });
-    bad((s) => { s.drives[0].cylinder = 300; });
-    bad((s) => { s.drives[1].sectorPointer = 0; });
-    bad((s) => { s.exec.head = 2; });
-    bad((s) => { s.buffer = new Uint8Array(10); });
-    bad((s) => { s.commandLength = 2; s.commandNeeded = 9; s.command[0] = 0x1f; });
+    bad((s) => {
+      s.dor = 256;
+    });
+    bad((s) => {
+      s.dataRate = "fast";
+    });
+    bad((s) => {
+      s.phase = 7;
+    });
+    bad((s) => {
+      s.phase = 3;
+      s.resultLength = 0;
+    });
+    bad((s) => {
+      s.resultPos = 5;
+      s.resultLength = 2;
+    });
+    bad((s) => {
+      s.eventKind = 2;
+    });
+    bad((s) => {
+      s.eventAt = -5;
+    });
+    bad((s) => {
+      s.phase = 2;
+    });
+    bad((s) => {
+      s.command = new Uint8Array(3);
+    });
+    bad((s) => {
+      s.drives = s.drives.slice(0, 2);
+    });
+    bad((s) => {
+      s.drives[0].cylinder = 300;
+    });
+    bad((s) => {
+      s.drives[1].sectorPointer = 0;
+    });
+    bad((s) => {
+      s.exec.head = 2;
+    });
+    bad((s) => {
+      s.buffer = new Uint8Array(10);
+    });
+    bad((s) => {
+      s.commandLength = 2;
+      s.commandNeeded = 9;
+      s.command[0] = 0x1f;
+    });
     // A saved non-DMA transfer on a drive whose media the machine has not inserted again.
-    bad((s) => { s.phase = 2; s.eventKind = 0; s.eventAt = -1; s.exec = { ...s.exec, kind: 1, drive: 1, pos: 0, length: 512 }; });
+    bad((s) => {
+      s.phase = 2;
+      s.eventKind = 0;
+      s.eventAt = -1;
+      s.exec = { ...s.exec, kind: 1, drive: 1, pos: 0, length: 512 };
+    });
     expect(() => env.fdc.loadState(cloneState(before), 1)).not.toThrow();
   });
 });

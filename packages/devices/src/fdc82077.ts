@@ -12,7 +12,18 @@
 // default of 0 they complete at the end of the port write that started them, never in the middle
 // of a command byte sequence.
 
-import { StateError, StateReader, SECTOR_SIZE, floppyGeometry, type FloppyGeometry, type DiskImage, type IoSurface, type StateRecord, type Stateful, type TimeSource } from "@x86vm/core";
+import {
+  StateError,
+  StateReader,
+  SECTOR_SIZE,
+  floppyGeometry,
+  type FloppyGeometry,
+  type DiskImage,
+  type IoSurface,
+  type StateRecord,
+  type Stateful,
+  type TimeSource,
+} from "@x86vm/core";
 import type { IrqLine } from "./irq.ts";
 import type { DmaChannel } from "./dma8237.ts";
 
@@ -118,7 +129,8 @@ const CONF_FIFOTHR = 0x0f;
 /** Data rates (bit per RATE_* code) a format reads at. */
 function ratesOf(g: FloppyGeometry): number {
   let bits = 0;
-  for (const kbps of g.rateKbps) bits |= 1 << (kbps === 500 ? RATE_500K : kbps === 300 ? RATE_300K : kbps === 250 ? RATE_250K : RATE_1M);
+  for (const kbps of g.rateKbps)
+    bits |= 1 << (kbps === 500 ? RATE_500K : kbps === 300 ? RATE_300K : kbps === 250 ? RATE_250K : RATE_1M);
   return bits;
 }
 
@@ -314,7 +326,9 @@ export class Fdc82077 implements Stateful {
   }
 
   /** The media in a drive, or null. */
-  media(drive: number): DiskImage | null { return this.presentDrive(drive).media; }
+  media(drive: number): DiskImage | null {
+    return this.presentDrive(drive).media;
+  }
 
   /** Ports at base+2 (DOR), +4 (MSR/DSR), +5 (FIFO), +7 (DIR/CCR). */
   ioSurface(base: number, name = "fdc82077"): IoSurface {
@@ -323,7 +337,8 @@ export class Fdc82077 implements Stateful {
       ports: [
         { base: base + FDC_DOR, count: 1, read8: () => this.readDor(), write8: (_o, v) => this.writeDor(v) },
         {
-          base: base + FDC_MSR, count: 2,
+          base: base + FDC_MSR,
+          count: 2,
           read8: (o) => (o === 0 ? this.readMsr() : this.readFifo()),
           write8: (o, v) => (o === 0 ? this.writeDsr(v) : this.writeFifo(v)),
         },
@@ -332,7 +347,9 @@ export class Fdc82077 implements Stateful {
     };
   }
 
-  advance(now: number): void { this.catchUp(now); }
+  advance(now: number): void {
+    this.catchUp(now);
+  }
 
   nextDeadline(): number {
     let t = this.eventAt;
@@ -350,8 +367,13 @@ export class Fdc82077 implements Stateful {
 
   private catchUp(now: number): void {
     for (;;) {
-      let at = this.eventAt, which = -1;
-      for (let i = 0; i < MAX_DRIVES; i++) if (this.drives[i].seekAt < at) { at = this.drives[i].seekAt; which = i; }
+      let at = this.eventAt,
+        which = -1;
+      for (let i = 0; i < MAX_DRIVES; i++)
+        if (this.drives[i].seekAt < at) {
+          at = this.drives[i].seekAt;
+          which = i;
+        }
       if (at > now) return;
       if (which >= 0) this.completeSeek(which);
       else this.fireEvent();
@@ -380,9 +402,14 @@ export class Fdc82077 implements Stateful {
 
   // ---- registers ----
 
-  private get inReset(): boolean { return (this.dor & DOR_NRESET) === 0; }
+  private get inReset(): boolean {
+    return (this.dor & DOR_NRESET) === 0;
+  }
 
-  private readDor(): number { this.catchUp(this.clock.now()); return this.dor; }
+  private readDor(): number {
+    this.catchUp(this.clock.now());
+    return this.dor;
+  }
 
   private writeDor(v: number): void {
     this.catchUp(this.clock.now());
@@ -426,10 +453,14 @@ export class Fdc82077 implements Stateful {
     let v = 0;
     for (let i = 0; i < MAX_DRIVES; i++) if (this.drives[i].busy) v |= 1 << i;
     switch (this.phase) {
-      case PHASE_COMMAND: return v | MSR_RQM | (this.commandLength > 0 ? MSR_CMD_BUSY : 0);
-      case PHASE_EXEC_WAIT: return v | MSR_CMD_BUSY;
-      case PHASE_EXEC_PIO: return v | MSR_RQM | MSR_NON_DMA | MSR_CMD_BUSY | (this.xToHost ? MSR_DIO : 0);
-      default: return v | MSR_RQM | MSR_DIO | MSR_CMD_BUSY;
+      case PHASE_COMMAND:
+        return v | MSR_RQM | (this.commandLength > 0 ? MSR_CMD_BUSY : 0);
+      case PHASE_EXEC_WAIT:
+        return v | MSR_CMD_BUSY;
+      case PHASE_EXEC_PIO:
+        return v | MSR_RQM | MSR_NON_DMA | MSR_CMD_BUSY | (this.xToHost ? MSR_DIO : 0);
+      default:
+        return v | MSR_RQM | MSR_DIO | MSR_CMD_BUSY;
     }
   }
 
@@ -458,7 +489,10 @@ export class Fdc82077 implements Stateful {
     if (this.phase === PHASE_COMMAND) {
       if (this.commandLength === 0) {
         this.commandNeeded = COMMAND_LENGTH[v];
-        if (this.commandNeeded === 0) { this.setResult1(ST0_IC_INVALID); return; }
+        if (this.commandNeeded === 0) {
+          this.setResult1(ST0_IC_INVALID);
+          return;
+        }
       }
       this.command[this.commandLength++] = v;
       if (this.commandLength === this.commandNeeded) {
@@ -476,14 +510,21 @@ export class Fdc82077 implements Stateful {
 
   // ---- interrupt, phases, reset ----
 
-  private setInt(): void { this.intPending = true; this.updateIrq(); }
-  private clearInt(): void { this.intPending = false; this.updateIrq(); }
+  private setInt(): void {
+    this.intPending = true;
+    this.updateIrq();
+  }
+  private clearInt(): void {
+    this.intPending = false;
+    this.updateIrq();
+  }
 
   private updateIrq(): void {
     const level = this.intPending && (this.dor & DOR_DMA_GATE) !== 0;
     if (level === this.irqLevel) return;
     this.irqLevel = level;
-    if (level) this.irq.raise(); else this.irq.lower();
+    if (level) this.irq.raise();
+    else this.irq.lower();
   }
 
   private toCommandPhase(): void {
@@ -531,7 +572,8 @@ export class Fdc82077 implements Stateful {
 
   private startCommand(): void {
     const c = this.command;
-    const drive = c[1] & 3, head = (c[1] >> 2) & 1;
+    const drive = c[1] & 3,
+      head = (c[1] >> 2) & 1;
     switch (c[0] & 0x1f) {
       case CMD_SPECIFY:
         this.specifySrtHut = c[1];
@@ -604,7 +646,11 @@ export class Fdc82077 implements Stateful {
     r[5] = this.specifyHltNd;
     r[6] = this.lastEot;
     r[7] = (this.locked ? 0x80 : 0) | this.perpendicular;
-    r[8] = (this.eis ? CONF_EIS : 0) | (this.fifoDisabled ? CONF_EFIFO_OFF : 0) | (this.pollDisabled ? CONF_POLL_OFF : 0) | this.fifoThreshold;
+    r[8] =
+      (this.eis ? CONF_EIS : 0) |
+      (this.fifoDisabled ? CONF_EFIFO_OFF : 0) |
+      (this.pollDisabled ? CONF_POLL_OFF : 0) |
+      this.fifoThreshold;
     r[9] = this.pretrack;
     this.resultLength = 10;
     this.resultPos = 0;
@@ -685,8 +731,14 @@ export class Fdc82077 implements Stateful {
     this.xMultiTrack = false;
     this.xCount = 0;
     this.xLimit = 0;
-    if (op === CMD_READ_ID) { this.readId(); return; }
-    if (op === CMD_FORMAT_TRACK) { this.startFormat(); return; }
+    if (op === CMD_READ_ID) {
+      this.readId();
+      return;
+    }
+    if (op === CMD_FORMAT_TRACK) {
+      this.startFormat();
+      return;
+    }
 
     this.xKind = op === CMD_WRITE_DATA ? X_WRITE : op === CMD_VERIFY ? X_VERIFY : X_READ;
     this.xC = c[2];
@@ -703,7 +755,10 @@ export class Fdc82077 implements Stateful {
     }
     if (op === CMD_VERIFY && (c[1] & 0x80) !== 0) this.xLimit = c[8]; // EC = 1: DTL holds the sector count
     const err = this.checkMedia(this.xKind === X_WRITE);
-    if (err !== 0) { this.finish(err >> 8, err & 0xff, 0); return; }
+    if (err !== 0) {
+      this.finish(err >> 8, err & 0xff, 0);
+      return;
+    }
     // Implied seek (CONFIGURE EIS): the head moves to C before the sector search.
     if (this.eis) this.moveHead(this.drives[this.xDrive], this.xC);
     this.pump();
@@ -718,7 +773,8 @@ export class Fdc82077 implements Stateful {
     if (!d.present || !d.media || !d.geometry) return (ST0_IC_ABNORMAL | ST0_NOT_READY) << 8;
     // FM encoding or the wrong data rate: the controller never finds an address mark.
     if ((this.command[0] & CMD_MFM) === 0) return (ST0_IC_ABNORMAL << 8) | ST1_MISSING_AM;
-    if (this.checkDataRate && ((ratesOf(d.geometry) >> this.dataRate) & 1) === 0) return (ST0_IC_ABNORMAL << 8) | ST1_MISSING_AM;
+    if (this.checkDataRate && ((ratesOf(d.geometry) >> this.dataRate) & 1) === 0)
+      return (ST0_IC_ABNORMAL << 8) | ST1_MISSING_AM;
     if (write && d.media.readOnly) return (ST0_IC_ABNORMAL << 8) | ST1_NOT_WRITABLE;
     return 0;
   }
@@ -739,7 +795,8 @@ export class Fdc82077 implements Stateful {
     const d = this.drives[this.xDrive];
     if (!this.trackExists(d)) return ST1_MISSING_AM;
     if (this.xC !== d.cylinder) return ST1_NO_DATA | ((this.xC === 0xff ? ST2_BAD_CYLINDER : ST2_WRONG_CYLINDER) << 8);
-    if (this.xH !== this.xHead || this.xN !== 2 || this.xR < 1 || this.xR > d.geometry!.sectorsPerTrack) return ST1_NO_DATA;
+    if (this.xH !== this.xHead || this.xN !== 2 || this.xR < 1 || this.xR > d.geometry!.sectorsPerTrack)
+      return ST1_NO_DATA;
     return 0;
   }
 
@@ -748,14 +805,23 @@ export class Fdc82077 implements Stateful {
     const d = this.drives[this.xDrive];
     for (;;) {
       const err = this.locate();
-      if (err !== 0) { this.finish(ST0_IC_ABNORMAL, err & 0xff, err >> 8); return; }
+      if (err !== 0) {
+        this.finish(ST0_IC_ABNORMAL, err & 0xff, err >> 8);
+        return;
+      }
       if (this.xKind !== X_WRITE) d.media!.read(this.sectorOffset(d, this.xR), this.buffer);
       let tc = false;
       if (this.xKind !== X_VERIFY) {
-        if (this.nonDma) { this.waitHost(SECTOR_SIZE, this.xKind === X_READ); return; }
+        if (this.nonDma) {
+          this.waitHost(SECTOR_SIZE, this.xKind === X_READ);
+          return;
+        }
         const moved = this.dmaMove(SECTOR_SIZE);
         tc = this.dmaTc;
-        if (moved < SECTOR_SIZE && !tc) { this.finish(ST0_IC_ABNORMAL, ST1_OVERRUN, 0); return; }
+        if (moved < SECTOR_SIZE && !tc) {
+          this.finish(ST0_IC_ABNORMAL, ST1_OVERRUN, 0);
+          return;
+        }
         // TC in mid-sector: the rest of a written sector is filled with zeros.
         if (this.xKind === X_WRITE) this.buffer.fill(0, moved);
       }
@@ -763,7 +829,9 @@ export class Fdc82077 implements Stateful {
     }
   }
 
-  private get nonDma(): boolean { return (this.specifyHltNd & 1) !== 0; }
+  private get nonDma(): boolean {
+    return (this.specifyHltNd & 1) !== 0;
+  }
 
   /** Moves through DMA; DRQ is tri-stated when the DOR's DMA gate is off, so nothing moves. */
   private dmaMove(length: number): number {
@@ -818,7 +886,10 @@ export class Fdc82077 implements Stateful {
       }
     }
     this.xCount++;
-    if (tc || (this.xLimit > 0 && this.xCount >= this.xLimit)) { this.finish(ST0_IC_NORMAL, 0, 0); return false; }
+    if (tc || (this.xLimit > 0 && this.xCount >= this.xLimit)) {
+      this.finish(ST0_IC_NORMAL, 0, 0);
+      return false;
+    }
     // Without TC the controller runs off the end of the cylinder: that is reported as an error.
     if (cylinderEnd) {
       if (this.xKind === X_VERIFY && this.xLimit === 0) this.finish(ST0_IC_NORMAL, 0, 0);
@@ -851,8 +922,14 @@ export class Fdc82077 implements Stateful {
     this.xR = d.sectorPointer;
     this.xN = 2;
     const err = this.checkMedia(false);
-    if (err !== 0) { this.finish(err >> 8, err & 0xff, 0); return; }
-    if (!this.trackExists(d)) { this.finish(ST0_IC_ABNORMAL, ST1_MISSING_AM, 0); return; }
+    if (err !== 0) {
+      this.finish(err >> 8, err & 0xff, 0);
+      return;
+    }
+    if (!this.trackExists(d)) {
+      this.finish(ST0_IC_ABNORMAL, ST1_MISSING_AM, 0);
+      return;
+    }
     const spt = d.geometry!.sectorsPerTrack;
     if (this.xR > spt) this.xR = 1;
     d.sectorPointer = (this.xR % spt) + 1;
@@ -871,8 +948,14 @@ export class Fdc82077 implements Stateful {
     this.xH = this.xHead;
     this.xR = 0;
     const err = this.checkMedia(true);
-    if (err !== 0) { this.finish(err >> 8, err & 0xff, 0); return; }
-    if (this.xLimit === 0) { this.finish(ST0_IC_NORMAL, 0, 0); return; }
+    if (err !== 0) {
+      this.finish(err >> 8, err & 0xff, 0);
+      return;
+    }
+    if (this.xLimit === 0) {
+      this.finish(ST0_IC_NORMAL, 0, 0);
+      return;
+    }
     this.fillBuffer.fill(this.xFill);
     this.formatPump();
   }
@@ -880,10 +963,16 @@ export class Fdc82077 implements Stateful {
   /** FORMAT TRACK takes a 4-byte ID (C, H, R, N) per sector from the host. */
   private formatPump(): void {
     for (;;) {
-      if (this.nonDma) { this.waitHost(4, false); return; }
+      if (this.nonDma) {
+        this.waitHost(4, false);
+        return;
+      }
       const moved = this.dmaMove(4);
       const tc = this.dmaTc;
-      if (moved < 4) { this.finish(ST0_IC_ABNORMAL, ST1_OVERRUN, 0); return; }
+      if (moved < 4) {
+        this.finish(ST0_IC_ABNORMAL, ST1_OVERRUN, 0);
+        return;
+      }
       if (!this.formatSectorDone(tc)) return;
     }
   }
@@ -899,12 +988,22 @@ export class Fdc82077 implements Stateful {
     this.xH = b[1];
     this.xR = b[2];
     this.xN = b[3];
-    if (this.trackExists(d) && b[0] === d.cylinder && b[1] === this.xHead && b[3] === 2 && this.command[2] === 2 &&
-        b[2] >= 1 && b[2] <= d.geometry!.sectorsPerTrack) {
+    if (
+      this.trackExists(d) &&
+      b[0] === d.cylinder &&
+      b[1] === this.xHead &&
+      b[3] === 2 &&
+      this.command[2] === 2 &&
+      b[2] >= 1 &&
+      b[2] <= d.geometry!.sectorsPerTrack
+    ) {
       d.media!.write(this.sectorOffset(d, b[2]), this.fillBuffer);
     }
     this.xCount++;
-    if (tc || this.xCount >= this.xLimit) { this.finish(ST0_IC_NORMAL, 0, 0); return false; }
+    if (tc || this.xCount >= this.xLimit) {
+      this.finish(ST0_IC_NORMAL, 0, 0);
+      return false;
+    }
     return true;
   }
 
@@ -937,15 +1036,34 @@ export class Fdc82077 implements Stateful {
       eventKind: this.eventKind,
       eventAt: this.eventAt === Infinity ? -1 : this.eventAt,
       exec: {
-        kind: this.xKind, drive: this.xDrive, head: this.xHead, c: this.xC, h: this.xH, r: this.xR, n: this.xN,
-        eot: this.xEot, multiTrack: this.xMultiTrack, count: this.xCount, limit: this.xLimit, fill: this.xFill,
-        pos: this.xPos, length: this.xLength, toHost: this.xToHost,
+        kind: this.xKind,
+        drive: this.xDrive,
+        head: this.xHead,
+        c: this.xC,
+        h: this.xH,
+        r: this.xR,
+        n: this.xN,
+        eot: this.xEot,
+        multiTrack: this.xMultiTrack,
+        count: this.xCount,
+        limit: this.xLimit,
+        fill: this.xFill,
+        pos: this.xPos,
+        length: this.xLength,
+        toHost: this.xToHost,
       },
       buffer: this.buffer.slice(),
       drives: this.drives.map((d) => ({
-        cylinder: d.cylinder, sectorPointer: d.sectorPointer, changed: d.changed, busy: d.busy,
-        sensePending: d.sensePending, senseSt0: d.senseSt0, seekAt: d.seekAt === Infinity ? -1 : d.seekAt,
-        seekTarget: d.seekTarget, seekHead: d.seekHead, seekRecalibrate: d.seekRecalibrate,
+        cylinder: d.cylinder,
+        sectorPointer: d.sectorPointer,
+        changed: d.changed,
+        busy: d.busy,
+        sensePending: d.sensePending,
+        senseSt0: d.senseSt0,
+        seekAt: d.seekAt === Infinity ? -1 : d.seekAt,
+        seekTarget: d.seekTarget,
+        seekHead: d.seekHead,
+        seekRecalibrate: d.seekRecalibrate,
       })),
     };
   }
@@ -956,72 +1074,139 @@ export class Fdc82077 implements Stateful {
    */
   loadState(fields: StateRecord, _version: number): void {
     const r = new StateReader(fields, this.stateName);
-    const fail = (msg: string): never => { throw new StateError(`${this.stateName}: ${msg}`); };
+    const fail = (msg: string): never => {
+      throw new StateError(`${this.stateName}: ${msg}`);
+    };
     const time = (rd: StateReader, field: string): number => {
       const v = rd.num(field);
       if (v !== -1 && v < 0) fail(`field '${field}' is ${v}, neither -1 nor a time`);
       return v === -1 ? Infinity : v;
     };
     const s = {
-      dor: r.int("dor", 0, 0xff), dataRate: r.int("dataRate", 0, 3), precomp: r.int("precomp", 0, 7),
-      specifySrtHut: r.int("specifySrtHut", 0, 0xff), specifyHltNd: r.int("specifyHltNd", 0, 0xff),
-      eis: r.bool("impliedSeek"), fifoDisabled: r.bool("fifoDisabled"), pollDisabled: r.bool("pollDisabled"),
-      fifoThreshold: r.int("fifoThreshold", 0, 15), pretrack: r.int("pretrack", 0, 0xff), locked: r.bool("locked"),
-      perpendicular: r.int("perpendicular", 0, 0x3f), lastEot: r.int("lastEot", 0, 0xff),
+      dor: r.int("dor", 0, 0xff),
+      dataRate: r.int("dataRate", 0, 3),
+      precomp: r.int("precomp", 0, 7),
+      specifySrtHut: r.int("specifySrtHut", 0, 0xff),
+      specifyHltNd: r.int("specifyHltNd", 0, 0xff),
+      eis: r.bool("impliedSeek"),
+      fifoDisabled: r.bool("fifoDisabled"),
+      pollDisabled: r.bool("pollDisabled"),
+      fifoThreshold: r.int("fifoThreshold", 0, 15),
+      pretrack: r.int("pretrack", 0, 0xff),
+      locked: r.bool("locked"),
+      perpendicular: r.int("perpendicular", 0, 0x3f),
+      lastEot: r.int("lastEot", 0, 0xff),
       phase: r.int("phase", PHASE_COMMAND, PHASE_RESULT),
-      command: r.bytes("command", COMMAND_MAX), commandLength: r.int("commandLength", 0, COMMAND_MAX - 1),
+      command: r.bytes("command", COMMAND_MAX),
+      commandLength: r.int("commandLength", 0, COMMAND_MAX - 1),
       commandNeeded: r.int("commandNeeded", 0, COMMAND_MAX),
-      result: r.bytes("result", RESULT_MAX), resultLength: r.int("resultLength", 0, RESULT_MAX),
+      result: r.bytes("result", RESULT_MAX),
+      resultLength: r.int("resultLength", 0, RESULT_MAX),
       resultPos: r.int("resultPos", 0, RESULT_MAX),
-      intPending: r.bool("intPending"), resetSense: r.int("resetSense", 0, 4),
-      eventKind: r.int("eventKind", EV_NONE, EV_EXECUTE), eventAt: time(r, "eventAt"),
+      intPending: r.bool("intPending"),
+      resetSense: r.int("resetSense", 0, 4),
+      eventKind: r.int("eventKind", EV_NONE, EV_EXECUTE),
+      eventAt: time(r, "eventAt"),
       buffer: r.bytes("buffer", SECTOR_SIZE),
     };
     const x = r.record("exec");
     const ex = {
-      kind: x.int("kind", X_NONE, X_FORMAT), drive: x.int("drive", 0, 3), head: x.int("head", 0, 1),
-      c: x.int("c", 0, 0xff), h: x.int("h", 0, 0xff), r: x.int("r", 0, 0xff), n: x.int("n", 0, 0xff),
-      eot: x.int("eot", 0, 0xff), multiTrack: x.bool("multiTrack"), count: x.int("count", 0, 0xff),
-      limit: x.int("limit", 0, 0xff), fill: x.int("fill", 0, 0xff), pos: x.int("pos", 0, SECTOR_SIZE),
-      length: x.int("length", 0, SECTOR_SIZE), toHost: x.bool("toHost"),
+      kind: x.int("kind", X_NONE, X_FORMAT),
+      drive: x.int("drive", 0, 3),
+      head: x.int("head", 0, 1),
+      c: x.int("c", 0, 0xff),
+      h: x.int("h", 0, 0xff),
+      r: x.int("r", 0, 0xff),
+      n: x.int("n", 0, 0xff),
+      eot: x.int("eot", 0, 0xff),
+      multiTrack: x.bool("multiTrack"),
+      count: x.int("count", 0, 0xff),
+      limit: x.int("limit", 0, 0xff),
+      fill: x.int("fill", 0, 0xff),
+      pos: x.int("pos", 0, SECTOR_SIZE),
+      length: x.int("length", 0, SECTOR_SIZE),
+      toHost: x.bool("toHost"),
     };
     const drives = r.records("drives", MAX_DRIVES).map((d) => ({
-      cylinder: d.int("cylinder", 0, 0xff), sectorPointer: d.int("sectorPointer", 1, 0xff), changed: d.bool("changed"),
-      busy: d.bool("busy"), sensePending: d.bool("sensePending"), senseSt0: d.int("senseSt0", 0, 0xff),
-      seekAt: time(d, "seekAt"), seekTarget: d.int("seekTarget", 0, 0xff), seekHead: d.int("seekHead", 0, 1),
+      cylinder: d.int("cylinder", 0, 0xff),
+      sectorPointer: d.int("sectorPointer", 1, 0xff),
+      changed: d.bool("changed"),
+      busy: d.bool("busy"),
+      sensePending: d.bool("sensePending"),
+      senseSt0: d.int("senseSt0", 0, 0xff),
+      seekAt: time(d, "seekAt"),
+      seekTarget: d.int("seekTarget", 0, 0xff),
+      seekHead: d.int("seekHead", 0, 1),
       seekRecalibrate: d.bool("seekRecalibrate"),
     }));
     // Cross-field consistency, so a loaded controller can always make progress.
     if (s.resultPos > s.resultLength) fail("resultPos is past resultLength");
     if (s.phase === PHASE_RESULT && s.resultPos >= s.resultLength) fail("result phase without result bytes");
-    if (s.commandLength > 0 && (s.commandNeeded <= s.commandLength || COMMAND_LENGTH[s.command[0]] !== s.commandNeeded)) fail("partial command is inconsistent");
+    if (s.commandLength > 0 && (s.commandNeeded <= s.commandLength || COMMAND_LENGTH[s.command[0]] !== s.commandNeeded))
+      fail("partial command is inconsistent");
     if ((s.eventKind === EV_NONE) !== (s.eventAt === Infinity)) fail("eventKind and eventAt disagree");
-    if ((s.phase === PHASE_EXEC_WAIT) !== (s.eventKind === EV_EXECUTE)) fail("execution phase and pending execution disagree");
+    if ((s.phase === PHASE_EXEC_WAIT) !== (s.eventKind === EV_EXECUTE))
+      fail("execution phase and pending execution disagree");
     if (s.eventKind === EV_RESET && s.phase !== PHASE_COMMAND) fail("reset pending outside the command phase");
     if ((s.phase === PHASE_EXEC_PIO) !== (ex.kind !== X_NONE)) fail("execution state outside a non-DMA transfer");
-    if (s.phase === PHASE_EXEC_PIO && (ex.kind === X_VERIFY || ex.pos >= ex.length)) fail("non-DMA transfer state is inconsistent");
-    if (ex.kind !== X_NONE && !this.drives[ex.drive].media) fail(`non-DMA transfer on drive ${ex.drive}, which has no media inserted`);
+    if (s.phase === PHASE_EXEC_PIO && (ex.kind === X_VERIFY || ex.pos >= ex.length))
+      fail("non-DMA transfer state is inconsistent");
+    if (ex.kind !== X_NONE && !this.drives[ex.drive].media)
+      fail(`non-DMA transfer on drive ${ex.drive}, which has no media inserted`);
 
-    this.dor = s.dor; this.dataRate = s.dataRate; this.precomp = s.precomp;
-    this.specifySrtHut = s.specifySrtHut; this.specifyHltNd = s.specifyHltNd;
-    this.eis = s.eis; this.fifoDisabled = s.fifoDisabled; this.pollDisabled = s.pollDisabled;
-    this.fifoThreshold = s.fifoThreshold; this.pretrack = s.pretrack; this.locked = s.locked;
-    this.perpendicular = s.perpendicular; this.lastEot = s.lastEot;
+    this.dor = s.dor;
+    this.dataRate = s.dataRate;
+    this.precomp = s.precomp;
+    this.specifySrtHut = s.specifySrtHut;
+    this.specifyHltNd = s.specifyHltNd;
+    this.eis = s.eis;
+    this.fifoDisabled = s.fifoDisabled;
+    this.pollDisabled = s.pollDisabled;
+    this.fifoThreshold = s.fifoThreshold;
+    this.pretrack = s.pretrack;
+    this.locked = s.locked;
+    this.perpendicular = s.perpendicular;
+    this.lastEot = s.lastEot;
     this.phase = s.phase;
-    this.command.set(s.command); this.commandLength = s.commandLength; this.commandNeeded = s.commandNeeded;
-    this.result.set(s.result); this.resultLength = s.resultLength; this.resultPos = s.resultPos;
-    this.intPending = s.intPending; this.resetSense = s.resetSense;
-    this.eventKind = s.eventKind; this.eventAt = s.eventAt;
+    this.command.set(s.command);
+    this.commandLength = s.commandLength;
+    this.commandNeeded = s.commandNeeded;
+    this.result.set(s.result);
+    this.resultLength = s.resultLength;
+    this.resultPos = s.resultPos;
+    this.intPending = s.intPending;
+    this.resetSense = s.resetSense;
+    this.eventKind = s.eventKind;
+    this.eventAt = s.eventAt;
     this.buffer.set(s.buffer);
-    this.xKind = ex.kind; this.xDrive = ex.drive; this.xHead = ex.head; this.xC = ex.c; this.xH = ex.h;
-    this.xR = ex.r; this.xN = ex.n; this.xEot = ex.eot; this.xMultiTrack = ex.multiTrack; this.xCount = ex.count;
-    this.xLimit = ex.limit; this.xFill = ex.fill; this.xPos = ex.pos; this.xLength = ex.length; this.xToHost = ex.toHost;
+    this.xKind = ex.kind;
+    this.xDrive = ex.drive;
+    this.xHead = ex.head;
+    this.xC = ex.c;
+    this.xH = ex.h;
+    this.xR = ex.r;
+    this.xN = ex.n;
+    this.xEot = ex.eot;
+    this.xMultiTrack = ex.multiTrack;
+    this.xCount = ex.count;
+    this.xLimit = ex.limit;
+    this.xFill = ex.fill;
+    this.xPos = ex.pos;
+    this.xLength = ex.length;
+    this.xToHost = ex.toHost;
     this.fillBuffer.fill(this.xFill);
     drives.forEach((v, i) => {
       const d = this.drives[i];
-      d.cylinder = v.cylinder; d.sectorPointer = v.sectorPointer; d.changed = v.changed; d.busy = v.busy;
-      d.sensePending = v.sensePending; d.senseSt0 = v.senseSt0; d.seekAt = v.seekAt; d.seekTarget = v.seekTarget;
-      d.seekHead = v.seekHead; d.seekRecalibrate = v.seekRecalibrate;
+      d.cylinder = v.cylinder;
+      d.sectorPointer = v.sectorPointer;
+      d.changed = v.changed;
+      d.busy = v.busy;
+      d.sensePending = v.sensePending;
+      d.senseSt0 = v.senseSt0;
+      d.seekAt = v.seekAt;
+      d.seekTarget = v.seekTarget;
+      d.seekHead = v.seekHead;
+      d.seekRecalibrate = v.seekRecalibrate;
     });
     this.updateIrq();
   }

@@ -2,9 +2,25 @@ import { describe, it, expect } from "vitest";
 import { StateError, cloneState } from "@x86vm/core";
 import { DeviceHarness } from "./testing/harness.ts";
 import {
-  I8042, STATUS_OBF, STATUS_SYS, STATUS_CMD, STATUS_NOT_INHIBITED, STATUS_AUX_OBF, STATUS_TIMEOUT,
-  CMDBYTE_AFTER_POST, CMDBYTE_KBD_INT, CMDBYTE_AUX_INT, CMDBYTE_SYS, CMDBYTE_KBD_DISABLE, CMDBYTE_AUX_DISABLE,
-  CMDBYTE_TRANSLATE, OUTPORT_A20, OUTPORT_RESET, OUTPORT_KBD_OBF, OUTPORT_AUX_OBF, SET2_TO_SET1,
+  I8042,
+  STATUS_OBF,
+  STATUS_SYS,
+  STATUS_CMD,
+  STATUS_NOT_INHIBITED,
+  STATUS_AUX_OBF,
+  STATUS_TIMEOUT,
+  CMDBYTE_AFTER_POST,
+  CMDBYTE_KBD_INT,
+  CMDBYTE_AUX_INT,
+  CMDBYTE_SYS,
+  CMDBYTE_KBD_DISABLE,
+  CMDBYTE_AUX_DISABLE,
+  CMDBYTE_TRANSLATE,
+  OUTPORT_A20,
+  OUTPORT_RESET,
+  OUTPORT_KBD_OBF,
+  OUTPORT_AUX_OBF,
+  SET2_TO_SET1,
 } from "./i8042.ts";
 import { Ps2Keyboard, PS2_KEYS } from "./ps2-keyboard.ts";
 import { Ps2Mouse } from "./ps2-mouse.ts";
@@ -21,8 +37,17 @@ function setup(opts: { mouse?: boolean } = {}) {
   const a20: boolean[] = [];
   let resets = 0;
   const kbc = new I8042({
-    clock: h.clock, keyboard, mouse, kbdIrq, auxIrq,
-    setA20: (on) => { a20.push(on); }, resetCpu: () => { resets++; },
+    clock: h.clock,
+    keyboard,
+    mouse,
+    kbdIrq,
+    auxIrq,
+    setA20: (on) => {
+      a20.push(on);
+    },
+    resetCpu: () => {
+      resets++;
+    },
   });
   h.attach(kbc.ioSurface(DATA, CMD), kbc);
   const status = () => h.inb(CMD);
@@ -33,8 +58,25 @@ function setup(opts: { mouse?: boolean } = {}) {
     while (status() & STATUS_OBF) out.push(h.inb(DATA));
     return out;
   };
-  const commandByte = () => { command(0x20); return h.inb(DATA); };
-  return { h, kbdIrq, auxIrq, keyboard, mouse, kbc, a20, resets: () => resets, status, command, write, drain, commandByte };
+  const commandByte = () => {
+    command(0x20);
+    return h.inb(DATA);
+  };
+  return {
+    h,
+    kbdIrq,
+    auxIrq,
+    keyboard,
+    mouse,
+    kbc,
+    a20,
+    resets: () => resets,
+    status,
+    command,
+    write,
+    drain,
+    commandByte,
+  };
 }
 
 describe("8042 controller", () => {
@@ -376,7 +418,11 @@ describe("8042 state", () => {
       { ...good, pending: [0x200] },
       { ...good, pending: new Array(17).fill(0) },
       { ...good, outputPort: 0x00 },
-      (() => { const r = { ...good }; delete r.xlatBreak; return r; })(),
+      (() => {
+        const r = { ...good };
+        delete r.xlatBreak;
+        return r;
+      })(),
     ];
     for (const s of bad) expect(() => kbc.loadState(s, 1)).toThrow(StateError);
     expect(kbc.saveState()).toEqual(good);

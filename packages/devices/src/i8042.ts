@@ -84,7 +84,8 @@ export const OUTPORT_AUX_OBF = 0x20;
 export const OUTPORT_KBD_CLOCK = 0x40;
 export const OUTPORT_KBD_DATA = 0x80;
 /** All lines idle high, A20 enabled, no interrupt pending. */
-export const OUTPORT_DEFAULT = OUTPORT_RESET | OUTPORT_A20 | OUTPORT_AUX_DATA | OUTPORT_AUX_CLOCK | OUTPORT_KBD_CLOCK | OUTPORT_KBD_DATA;
+export const OUTPORT_DEFAULT =
+  OUTPORT_RESET | OUTPORT_A20 | OUTPORT_AUX_DATA | OUTPORT_AUX_CLOCK | OUTPORT_KBD_CLOCK | OUTPORT_KBD_DATA;
 
 /** Input port: keyboard not inhibited (bit 7), no manufacturing jumper (bit 5). */
 export const INPUT_PORT = 0xa0;
@@ -196,8 +197,12 @@ export class I8042 implements Stateful {
     this.fill();
   }
 
-  get commandByte(): number { return this.ram[0]; }
-  get a20Enabled(): boolean { return (this.outputPort & OUTPORT_A20) !== 0; }
+  get commandByte(): number {
+    return this.ram[0];
+  }
+  get a20Enabled(): boolean {
+    return (this.outputPort & OUTPORT_A20) !== 0;
+  }
 
   /** Data port (0x60 on a PC) and status/command port (0x64). */
   ioSurface(dataPort: number, commandPort: number, name = "i8042"): IoSurface {
@@ -223,12 +228,14 @@ export class I8042 implements Stateful {
 
   readStatus(): number {
     this.advance(this.clock.now());
-    return (this.outFull ? STATUS_OBF : 0)
-      | (this.sysFlag ? STATUS_SYS : 0)
-      | (this.lastWasCommand ? STATUS_CMD : 0)
-      | STATUS_NOT_INHIBITED
-      | (this.outFull && this.outAux ? STATUS_AUX_OBF : 0)
-      | (this.timeout ? STATUS_TIMEOUT : 0);
+    return (
+      (this.outFull ? STATUS_OBF : 0) |
+      (this.sysFlag ? STATUS_SYS : 0) |
+      (this.lastWasCommand ? STATUS_CMD : 0) |
+      STATUS_NOT_INHIBITED |
+      (this.outFull && this.outAux ? STATUS_AUX_OBF : 0) |
+      (this.timeout ? STATUS_TIMEOUT : 0)
+    );
   }
 
   readData(): number {
@@ -253,10 +260,18 @@ export class I8042 implements Stateful {
       return;
     }
     switch (cmd) {
-      case CMD_WRITE_OUTPUT: this.writeOutputPort(v); return;
-      case CMD_WRITE_KBD_BUFFER: this.reply(v); return;
-      case CMD_WRITE_AUX_BUFFER: this.reply(v | FROM_AUX); return;
-      case CMD_WRITE_AUX: this.sendToAux(v); return;
+      case CMD_WRITE_OUTPUT:
+        this.writeOutputPort(v);
+        return;
+      case CMD_WRITE_KBD_BUFFER:
+        this.reply(v);
+        return;
+      case CMD_WRITE_AUX_BUFFER:
+        this.reply(v | FROM_AUX);
+        return;
+      case CMD_WRITE_AUX:
+        this.sendToAux(v);
+        return;
     }
     // A plain data byte goes to the keyboard; sending to it enables its interface.
     this.timeout = false;
@@ -268,26 +283,61 @@ export class I8042 implements Stateful {
     this.advance(this.clock.now());
     this.lastWasCommand = true;
     this.expecting = 0;
-    if (v >= CMD_READ_RAM && v < CMD_READ_RAM + RAM_SIZE) { this.reply(this.ram[v - CMD_READ_RAM]); return; }
-    if ((v >= CMD_WRITE_RAM && v < CMD_WRITE_RAM + RAM_SIZE)
-      || v === CMD_WRITE_OUTPUT || v === CMD_WRITE_KBD_BUFFER || v === CMD_WRITE_AUX_BUFFER || v === CMD_WRITE_AUX) {
+    if (v >= CMD_READ_RAM && v < CMD_READ_RAM + RAM_SIZE) {
+      this.reply(this.ram[v - CMD_READ_RAM]);
+      return;
+    }
+    if (
+      (v >= CMD_WRITE_RAM && v < CMD_WRITE_RAM + RAM_SIZE) ||
+      v === CMD_WRITE_OUTPUT ||
+      v === CMD_WRITE_KBD_BUFFER ||
+      v === CMD_WRITE_AUX_BUFFER ||
+      v === CMD_WRITE_AUX
+    ) {
       this.expecting = v;
       return;
     }
-    if (v >= CMD_PULSE_BASE) { this.pulseOutput(~v & 0x0f); return; }
+    if (v >= CMD_PULSE_BASE) {
+      this.pulseOutput(~v & 0x0f);
+      return;
+    }
     switch (v) {
-      case CMD_DISABLE_AUX: this.setCommandByte(this.ram[0] | CMDBYTE_AUX_DISABLE); break;
-      case CMD_ENABLE_AUX: this.setCommandByte(this.ram[0] & ~CMDBYTE_AUX_DISABLE); break;
-      case CMD_TEST_AUX: this.reply(INTERFACE_TEST_OK); break;
-      case CMD_SELF_TEST: this.sysFlag = true; this.reply(SELF_TEST_OK); break;
-      case CMD_TEST_KBD: this.reply(INTERFACE_TEST_OK); break;
-      case CMD_DISABLE_KBD: this.setCommandByte(this.ram[0] | CMDBYTE_KBD_DISABLE); break;
-      case CMD_ENABLE_KBD: this.setCommandByte(this.ram[0] & ~CMDBYTE_KBD_DISABLE); break;
-      case CMD_READ_INPUT: this.reply(INPUT_PORT); break;
-      case CMD_READ_OUTPUT: this.reply(this.readOutputPort()); break;
-      case CMD_A20_OFF: this.writeOutputPort(this.outputPort & ~OUTPORT_A20); break;
-      case CMD_A20_ON: this.writeOutputPort(this.outputPort | OUTPORT_A20); break;
-      default: break; // unknown or unmodelled commands (diagnostic dumps, password, ...) do nothing
+      case CMD_DISABLE_AUX:
+        this.setCommandByte(this.ram[0] | CMDBYTE_AUX_DISABLE);
+        break;
+      case CMD_ENABLE_AUX:
+        this.setCommandByte(this.ram[0] & ~CMDBYTE_AUX_DISABLE);
+        break;
+      case CMD_TEST_AUX:
+        this.reply(INTERFACE_TEST_OK);
+        break;
+      case CMD_SELF_TEST:
+        this.sysFlag = true;
+        this.reply(SELF_TEST_OK);
+        break;
+      case CMD_TEST_KBD:
+        this.reply(INTERFACE_TEST_OK);
+        break;
+      case CMD_DISABLE_KBD:
+        this.setCommandByte(this.ram[0] | CMDBYTE_KBD_DISABLE);
+        break;
+      case CMD_ENABLE_KBD:
+        this.setCommandByte(this.ram[0] & ~CMDBYTE_KBD_DISABLE);
+        break;
+      case CMD_READ_INPUT:
+        this.reply(INPUT_PORT);
+        break;
+      case CMD_READ_OUTPUT:
+        this.reply(this.readOutputPort());
+        break;
+      case CMD_A20_OFF:
+        this.writeOutputPort(this.outputPort & ~OUTPORT_A20);
+        break;
+      case CMD_A20_ON:
+        this.writeOutputPort(this.outputPort | OUTPORT_A20);
+        break;
+      default:
+        break; // unknown or unmodelled commands (diagnostic dumps, password, ...) do nothing
     }
   }
 
@@ -352,7 +402,10 @@ export class I8042 implements Stateful {
     if (!(this.ram[0] & CMDBYTE_KBD_DISABLE)) {
       while (this.keyboard.hasData()) {
         const b = this.translate(this.keyboard.takeByte());
-        if (b >= 0) { this.load(b, false); return; }
+        if (b >= 0) {
+          this.load(b, false);
+          return;
+        }
       }
     }
     if (this.mouse && !(this.ram[0] & CMDBYTE_AUX_DISABLE) && this.mouse.hasData()) {
@@ -363,9 +416,15 @@ export class I8042 implements Stateful {
   /** Set 2 -> set 1 translation; returns -1 for a break prefix that the controller absorbs. */
   private translate(b: number): number {
     if (!(this.ram[0] & CMDBYTE_TRANSLATE)) return b;
-    if (b === SET2_BREAK_PREFIX) { this.xlatBreak = true; return -1; }
+    if (b === SET2_BREAK_PREFIX) {
+      this.xlatBreak = true;
+      return -1;
+    }
     let t = SET2_TO_SET1[b];
-    if (this.xlatBreak) { t |= 0x80; this.xlatBreak = false; }
+    if (this.xlatBreak) {
+      t |= 0x80;
+      this.xlatBreak = false;
+    }
     return t;
   }
 
@@ -379,8 +438,16 @@ export class I8042 implements Stateful {
   private updateIrq(): void {
     const kbd = this.outFull && !this.outAux && (this.ram[0] & CMDBYTE_KBD_INT) !== 0;
     const aux = this.outFull && this.outAux && (this.ram[0] & CMDBYTE_AUX_INT) !== 0;
-    if (kbd !== this.kbdLevel) { this.kbdLevel = kbd; if (kbd) this.kbdIrq.raise(); else this.kbdIrq.lower(); }
-    if (aux !== this.auxLevel) { this.auxLevel = aux; if (aux) this.auxIrq.raise(); else this.auxIrq.lower(); }
+    if (kbd !== this.kbdLevel) {
+      this.kbdLevel = kbd;
+      if (kbd) this.kbdIrq.raise();
+      else this.kbdIrq.lower();
+    }
+    if (aux !== this.auxLevel) {
+      this.auxLevel = aux;
+      if (aux) this.auxIrq.raise();
+      else this.auxIrq.lower();
+    }
   }
 
   // ---- Snapshot ----
@@ -413,13 +480,23 @@ export class I8042 implements Stateful {
     const outAux = r.bool("outAux");
     const expecting = r.int("expecting", 0, 0xff);
     const pendingRaw = fields.pending;
-    if (!Array.isArray(pendingRaw) || pendingRaw.length > MAX_PENDING) throw new StateError(`${this.stateName}: field 'pending' must be an array of at most ${MAX_PENDING} entries`);
+    if (!Array.isArray(pendingRaw) || pendingRaw.length > MAX_PENDING)
+      throw new StateError(`${this.stateName}: field 'pending' must be an array of at most ${MAX_PENDING} entries`);
     const pending = r.ints("pending", pendingRaw.length, 0, 0x1ff);
     const xlatBreak = r.bool("xlatBreak");
-    const expectsData = expecting === 0 || (expecting >= CMD_WRITE_RAM && expecting < CMD_WRITE_RAM + RAM_SIZE)
-      || expecting === CMD_WRITE_OUTPUT || expecting === CMD_WRITE_KBD_BUFFER || expecting === CMD_WRITE_AUX_BUFFER || expecting === CMD_WRITE_AUX;
-    if (!expectsData) throw new StateError(`${this.stateName}: field 'expecting' holds 0x${expecting.toString(16)}, not a command that takes data`);
-    if (!(outputPort & OUTPORT_RESET)) throw new StateError(`${this.stateName}: field 'outputPort' has the CPU held in reset`);
+    const expectsData =
+      expecting === 0 ||
+      (expecting >= CMD_WRITE_RAM && expecting < CMD_WRITE_RAM + RAM_SIZE) ||
+      expecting === CMD_WRITE_OUTPUT ||
+      expecting === CMD_WRITE_KBD_BUFFER ||
+      expecting === CMD_WRITE_AUX_BUFFER ||
+      expecting === CMD_WRITE_AUX;
+    if (!expectsData)
+      throw new StateError(
+        `${this.stateName}: field 'expecting' holds 0x${expecting.toString(16)}, not a command that takes data`,
+      );
+    if (!(outputPort & OUTPORT_RESET))
+      throw new StateError(`${this.stateName}: field 'outputPort' has the CPU held in reset`);
 
     this.ram.set(ram);
     this.outputPort = outputPort;

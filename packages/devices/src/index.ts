@@ -19,6 +19,11 @@ export { SystemControlPortA, PostCodePort } from "./port92.ts";
 export { PcMachine, COM_PORTS, DEFAULT_START_TIME_MS, type PcOptions } from "./pc/pc.ts";
 export * from "./uart16550.ts";
 export {
-  PC_BOARD, restoreSnapshot, saveSnapshot,
-  type ImageResolver, type PcImageSlot, type RestoreSnapshotOptions, type SaveSnapshotOptions,
+  PC_BOARD,
+  restoreSnapshot,
+  saveSnapshot,
+  type ImageResolver,
+  type PcImageSlot,
+  type RestoreSnapshotOptions,
+  type SaveSnapshotOptions,
 } from "./pc/snapshot.ts";

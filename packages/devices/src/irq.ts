@@ -13,12 +13,22 @@ export class IrqPin implements IrqLine {
   rises = 0;
   constructor(private readonly onChange: (level: boolean) => void = () => {}) {}
   raise(): void {
-    if (!this.level) { this.level = true; this.rises++; this.onChange(true); }
+    if (!this.level) {
+      this.level = true;
+      this.rises++;
+      this.onChange(true);
+    }
   }
   lower(): void {
-    if (this.level) { this.level = false; this.onChange(false); }
+    if (this.level) {
+      this.level = false;
+      this.onChange(false);
+    }
   }
-  set(level: boolean): void { if (level) this.raise(); else this.lower(); }
+  set(level: boolean): void {
+    if (level) this.raise();
+    else this.lower();
+  }
 }
 
 /**
@@ -32,8 +42,16 @@ export class IrqOr {
   input(): IrqLine {
     const bit = 1 << this.count++;
     return {
-      raise: () => { const was = this.levels; this.levels |= bit; if (!was) this.out.raise(); },
-      lower: () => { const was = this.levels; this.levels &= ~bit; if (was && !this.levels) this.out.lower(); },
+      raise: () => {
+        const was = this.levels;
+        this.levels |= bit;
+        if (!was) this.out.raise();
+      },
+      lower: () => {
+        const was = this.levels;
+        this.levels &= ~bit;
+        if (was && !this.levels) this.out.lower();
+      },
     };
   }
 }

@@ -2,15 +2,29 @@ import { describe, it, expect } from "vitest";
 import { StateError, cloneState, type StateRecord } from "@x86vm/core";
 import { DeviceHarness } from "./testing/harness.ts";
 import {
-  Pic8259Pair, OCW2_NONSPECIFIC_EOI, OCW2_SPECIFIC_EOI, OCW2_ROTATE_NONSPECIFIC_EOI,
-  OCW2_ROTATE_SPECIFIC_EOI, OCW2_SET_PRIORITY, OCW2_ROTATE_AEOI_SET, OCW2_ROTATE_AEOI_CLEAR,
+  Pic8259Pair,
+  OCW2_NONSPECIFIC_EOI,
+  OCW2_SPECIFIC_EOI,
+  OCW2_ROTATE_NONSPECIFIC_EOI,
+  OCW2_ROTATE_SPECIFIC_EOI,
+  OCW2_SET_PRIORITY,
+  OCW2_ROTATE_AEOI_SET,
+  OCW2_ROTATE_AEOI_CLEAR,
 } from "./pic8259.ts";
 
 // The PC/AT wiring, chosen by the test as the machine would.
-const MASTER_CMD = 0x20, MASTER_DATA = 0x21, SLAVE_CMD = 0xa0, SLAVE_DATA = 0xa1;
-const ELCR1 = 0x4d0, ELCR2 = 0x4d1;
+const MASTER_CMD = 0x20,
+  MASTER_DATA = 0x21,
+  SLAVE_CMD = 0xa0,
+  SLAVE_DATA = 0xa1;
+const ELCR1 = 0x4d0,
+  ELCR2 = 0x4d1;
 // OCW3 forms.
-const READ_IRR = 0x0a, READ_ISR = 0x0b, POLL = 0x0c, SMM_ON = 0x68, SMM_OFF = 0x48;
+const READ_IRR = 0x0a,
+  READ_ISR = 0x0b,
+  POLL = 0x0c,
+  SMM_ON = 0x68,
+  SMM_OFF = 0x48;
 
 function setup(opts: { icw1?: number; icw4?: number; masterIcw4?: number } = {}) {
   const h = new DeviceHarness();
@@ -22,9 +36,16 @@ function setup(opts: { icw1?: number; icw4?: number; masterIcw4?: number } = {})
 
 /** The initialization a PC BIOS does: vectors 08h and 70h, slave on IR2, 8086 mode. */
 function biosInit(h: DeviceHarness, opts: { icw1?: number; icw4?: number; masterIcw4?: number } = {}) {
-  const icw1 = opts.icw1 ?? 0x11, icw4 = opts.icw4 ?? 0x01;
-  h.outb(MASTER_CMD, icw1); h.outb(MASTER_DATA, 0x08); h.outb(MASTER_DATA, 0x04); h.outb(MASTER_DATA, opts.masterIcw4 ?? icw4);
-  h.outb(SLAVE_CMD, icw1); h.outb(SLAVE_DATA, 0x70); h.outb(SLAVE_DATA, 0x02); h.outb(SLAVE_DATA, icw4);
+  const icw1 = opts.icw1 ?? 0x11,
+    icw4 = opts.icw4 ?? 0x01;
+  h.outb(MASTER_CMD, icw1);
+  h.outb(MASTER_DATA, 0x08);
+  h.outb(MASTER_DATA, 0x04);
+  h.outb(MASTER_DATA, opts.masterIcw4 ?? icw4);
+  h.outb(SLAVE_CMD, icw1);
+  h.outb(SLAVE_DATA, 0x70);
+  h.outb(SLAVE_DATA, 0x02);
+  h.outb(SLAVE_DATA, icw4);
 }
 
 function ready(opts: { icw1?: number; icw4?: number; masterIcw4?: number } = {}) {
@@ -76,7 +97,9 @@ describe("8259A pair: initialization", () => {
 
   it("ICW2 keeps only T7-T3", () => {
     const { h, pic } = setup();
-    h.outb(MASTER_CMD, 0x13); h.outb(MASTER_DATA, 0x2f); h.outb(MASTER_DATA, 0x01);
+    h.outb(MASTER_CMD, 0x13);
+    h.outb(MASTER_DATA, 0x2f);
+    h.outb(MASTER_DATA, 0x01);
     pic.irqLine(1).raise();
     expect(pic.acknowledge()).toBe(0x29);
   });
@@ -182,13 +205,17 @@ describe("8259A pair: EOI and rotation", () => {
     expect(intr.level).toBe(true); // nothing in service holds IR5 back
     expect(pic.acknowledge()).toBe(0x0d);
     h.outb(MASTER_CMD, OCW2_ROTATE_AEOI_SET);
-    pic.irqLine(3).lower(); pic.irqLine(3).raise();
+    pic.irqLine(3).lower();
+    pic.irqLine(3).raise();
     expect(pic.acknowledge()).toBe(0x0b); // 3 becomes the lowest
-    pic.irqLine(3).lower(); pic.irqLine(3).raise();
-    pic.irqLine(5).lower(); pic.irqLine(5).raise();
+    pic.irqLine(3).lower();
+    pic.irqLine(3).raise();
+    pic.irqLine(5).lower();
+    pic.irqLine(5).raise();
     expect(pic.acknowledge()).toBe(0x0d); // 5 outranks 3 now
     h.outb(MASTER_CMD, OCW2_ROTATE_AEOI_CLEAR);
-    pic.irqLine(5).lower(); pic.irqLine(5).raise();
+    pic.irqLine(5).lower();
+    pic.irqLine(5).raise();
     expect(pic.acknowledge()).toBe(0x0b); // 6 7 0 1 2 3 4 5 after the last rotation: 3 first
     expect(pic.acknowledge()).toBe(0x0d); // and no rotation any more: 5 still after 3
   });
@@ -256,8 +283,14 @@ describe("8259A pair: cascade", () => {
 
   it("no slave answers a cascade address other than its ID", () => {
     const { h, pic } = setup();
-    h.outb(MASTER_CMD, 0x11); h.outb(MASTER_DATA, 0x08); h.outb(MASTER_DATA, 0x04); h.outb(MASTER_DATA, 0x01);
-    h.outb(SLAVE_CMD, 0x11); h.outb(SLAVE_DATA, 0x70); h.outb(SLAVE_DATA, 0x05); h.outb(SLAVE_DATA, 0x01);
+    h.outb(MASTER_CMD, 0x11);
+    h.outb(MASTER_DATA, 0x08);
+    h.outb(MASTER_DATA, 0x04);
+    h.outb(MASTER_DATA, 0x01);
+    h.outb(SLAVE_CMD, 0x11);
+    h.outb(SLAVE_DATA, 0x70);
+    h.outb(SLAVE_DATA, 0x05);
+    h.outb(SLAVE_DATA, 0x01);
     pic.irqLine(9).raise();
     expect(pic.acknowledge()).toBe(0xff);
   });
@@ -344,7 +377,8 @@ describe("8259A pair: poll and special mask mode", () => {
     // Back to normal: IR1 in service holds back lower levels again.
     h.outb(MASTER_CMD, SMM_OFF);
     h.outb(MASTER_DATA, 0x00);
-    pic.irqLine(5).lower(); pic.irqLine(5).raise();
+    pic.irqLine(5).lower();
+    pic.irqLine(5).raise();
     expect(intr.level).toBe(false);
   });
 });
@@ -496,17 +530,39 @@ describe("8259A pair: state", () => {
     a.pic.irqLine(6).raise();
     const good = a.pic.saveState();
     const before = cloneState(good);
-    const corrupt = (f: (s: any) => void): StateRecord => { const s = cloneState(good) as any; f(s); return s; };
+    const corrupt = (f: (s: any) => void): StateRecord => {
+      const s = cloneState(good) as any;
+      f(s);
+      return s;
+    };
     const bad: StateRecord[] = [
-      corrupt((s) => { s.master.irr = 256; }),
-      corrupt((s) => { s.master.imr = "0"; }),
-      corrupt((s) => { s.slave.lowestPriority = 8; }),
-      corrupt((s) => { s.slave.vectorBase = 0x71; }),
-      corrupt((s) => { s.master.elcr = 0x01; }),
-      corrupt((s) => { s.slave.initStep = 1; }),
-      corrupt((s) => { s.master.autoEoi = 1; }),
-      corrupt((s) => { delete s.slave.specialMask; }),
-      corrupt((s) => { s.slave = [1, 2, 3]; }),
+      corrupt((s) => {
+        s.master.irr = 256;
+      }),
+      corrupt((s) => {
+        s.master.imr = "0";
+      }),
+      corrupt((s) => {
+        s.slave.lowestPriority = 8;
+      }),
+      corrupt((s) => {
+        s.slave.vectorBase = 0x71;
+      }),
+      corrupt((s) => {
+        s.master.elcr = 0x01;
+      }),
+      corrupt((s) => {
+        s.slave.initStep = 1;
+      }),
+      corrupt((s) => {
+        s.master.autoEoi = 1;
+      }),
+      corrupt((s) => {
+        delete s.slave.specialMask;
+      }),
+      corrupt((s) => {
+        s.slave = [1, 2, 3];
+      }),
     ];
     for (const s of bad) expect(() => a.pic.loadState(s, 1)).toThrow(StateError);
     expect(() => a.pic.loadState(cloneState(good), 2)).toThrow(StateError);

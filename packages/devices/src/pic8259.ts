@@ -110,17 +110,31 @@ export class Pic8259 {
    * every input masked, so nothing is delivered through a vector the firmware has not set.
    */
   reset(): void {
-    this.irr = 0; this.isr = 0; this.imr = 0xff; this.lines = 0; this.elcr = 0;
-    this.lowest = 7; this.initStep = STEP_READY;
-    this.icw4Needed = false; this.single = false; this.levelTriggered = false;
-    this.vectorBase = 0; this.icw3 = 7;
+    this.irr = 0;
+    this.isr = 0;
+    this.imr = 0xff;
+    this.lines = 0;
+    this.elcr = 0;
+    this.lowest = 7;
+    this.initStep = STEP_READY;
+    this.icw4Needed = false;
+    this.single = false;
+    this.levelTriggered = false;
+    this.vectorBase = 0;
+    this.icw3 = 7;
     this.clearIcw4();
-    this.rotateInAutoEoi = false; this.readIsr = false; this.pollPending = false; this.specialMask = false;
+    this.rotateInAutoEoi = false;
+    this.readIsr = false;
+    this.pollPending = false;
+    this.specialMask = false;
   }
 
   private clearIcw4(): void {
-    this.x86Mode = false; this.autoEoi = false; this.masterMode = false;
-    this.buffered = false; this.specialFullyNested = false;
+    this.x86Mode = false;
+    this.autoEoi = false;
+    this.masterMode = false;
+    this.buffered = false;
+    this.specialFullyNested = false;
   }
 
   /** Inputs currently in level mode: all with ICW1 LTIM, else those the ELCR selects. */
@@ -149,7 +163,7 @@ export class Pic8259 {
       this.lines &= ~bit;
       // A withdrawn request is lost (spurious IR7 if acknowledged), except on the master's
       // cascade input in edge mode, which stays latched (see the module comment).
-      if (!(this.cascadeInputs() & bit) || (this.levelMask() & bit)) this.irr &= ~bit;
+      if (!(this.cascadeInputs() & bit) || this.levelMask() & bit) this.irr &= ~bit;
     }
   }
 
@@ -168,7 +182,7 @@ export class Pic8259 {
       const ir = (this.lowest + i) & 7;
       const bit = 1 << ir;
       if (blocking & bit) {
-        return this.specialFullyNested && (req & bit & this.cascadeInputs()) ? ir : -1;
+        return this.specialFullyNested && req & bit & this.cascadeInputs() ? ir : -1;
       }
       if (req & bit) return ir;
     }
@@ -250,24 +264,43 @@ export class Pic8259 {
     this.imr = 0; // b)
     this.lowest = 7; // c)
     this.icw3 = 7; // d) slave mode address 7
-    this.specialMask = false; this.readIsr = false; // e)
+    this.specialMask = false;
+    this.readIsr = false; // e)
     if (!this.icw4Needed) this.clearIcw4(); // f)
     // Not listed by the datasheet; cleared so a re-initialised chip starts clean.
-    this.isr = 0; this.pollPending = false; this.rotateInAutoEoi = false;
+    this.isr = 0;
+    this.pollPending = false;
+    this.rotateInAutoEoi = false;
     this.initStep = STEP_ICW2;
   }
 
   private ocw2(v: number): void {
     const level = v & OCW2_LEVEL_MASK;
     switch (v & OCW2_COMMAND_MASK) {
-      case OCW2_NONSPECIFIC_EOI: this.nonSpecificEoi(false); break;
-      case OCW2_ROTATE_NONSPECIFIC_EOI: this.nonSpecificEoi(true); break;
-      case OCW2_SPECIFIC_EOI: this.isr &= ~(1 << level); break;
-      case OCW2_ROTATE_SPECIFIC_EOI: this.isr &= ~(1 << level); this.lowest = level; break;
-      case OCW2_SET_PRIORITY: this.lowest = level; break;
-      case OCW2_ROTATE_AEOI_SET: this.rotateInAutoEoi = true; break;
-      case OCW2_ROTATE_AEOI_CLEAR: this.rotateInAutoEoi = false; break;
-      default: break; // OCW2_NOP
+      case OCW2_NONSPECIFIC_EOI:
+        this.nonSpecificEoi(false);
+        break;
+      case OCW2_ROTATE_NONSPECIFIC_EOI:
+        this.nonSpecificEoi(true);
+        break;
+      case OCW2_SPECIFIC_EOI:
+        this.isr &= ~(1 << level);
+        break;
+      case OCW2_ROTATE_SPECIFIC_EOI:
+        this.isr &= ~(1 << level);
+        this.lowest = level;
+        break;
+      case OCW2_SET_PRIORITY:
+        this.lowest = level;
+        break;
+      case OCW2_ROTATE_AEOI_SET:
+        this.rotateInAutoEoi = true;
+        break;
+      case OCW2_ROTATE_AEOI_CLEAR:
+        this.rotateInAutoEoi = false;
+        break;
+      default:
+        break; // OCW2_NOP
     }
   }
 
@@ -301,21 +334,39 @@ export class Pic8259 {
 
   saveState(): StateRecord {
     return {
-      irr: this.irr, isr: this.isr, imr: this.imr, lines: this.lines, elcr: this.elcr,
-      lowestPriority: this.lowest, initStep: this.initStep, icw4Needed: this.icw4Needed,
-      single: this.single, levelTriggered: this.levelTriggered, vectorBase: this.vectorBase,
-      icw3: this.icw3, x86Mode: this.x86Mode, autoEoi: this.autoEoi, masterMode: this.masterMode,
-      buffered: this.buffered, specialFullyNested: this.specialFullyNested,
-      rotateInAutoEoi: this.rotateInAutoEoi, readIsr: this.readIsr, pollPending: this.pollPending,
+      irr: this.irr,
+      isr: this.isr,
+      imr: this.imr,
+      lines: this.lines,
+      elcr: this.elcr,
+      lowestPriority: this.lowest,
+      initStep: this.initStep,
+      icw4Needed: this.icw4Needed,
+      single: this.single,
+      levelTriggered: this.levelTriggered,
+      vectorBase: this.vectorBase,
+      icw3: this.icw3,
+      x86Mode: this.x86Mode,
+      autoEoi: this.autoEoi,
+      masterMode: this.masterMode,
+      buffered: this.buffered,
+      specialFullyNested: this.specialFullyNested,
+      rotateInAutoEoi: this.rotateInAutoEoi,
+      readIsr: this.readIsr,
+      pollPending: this.pollPending,
       specialMask: this.specialMask,
     };
   }
 
   /** Validates a saved chip record; returns a function that applies it. Throws StateError. */
   static parse(r: StateReader, label: string, elcrWritable: number): (chip: Pic8259) => void {
-    const irr = r.int("irr", 0, 0xff), isr = r.int("isr", 0, 0xff), imr = r.int("imr", 0, 0xff);
-    const lines = r.int("lines", 0, 0xff), elcr = r.int("elcr", 0, 0xff);
-    if (elcr & ~elcrWritable) throw new StateError(`${label}: field 'elcr' sets reserved bits (0x${elcr.toString(16)})`);
+    const irr = r.int("irr", 0, 0xff),
+      isr = r.int("isr", 0, 0xff),
+      imr = r.int("imr", 0, 0xff);
+    const lines = r.int("lines", 0, 0xff),
+      elcr = r.int("elcr", 0, 0xff);
+    if (elcr & ~elcrWritable)
+      throw new StateError(`${label}: field 'elcr' sets reserved bits (0x${elcr.toString(16)})`);
     const lowest = r.int("lowestPriority", 0, 7);
     const initStep = r.int("initStep", 0, 4);
     if (initStep === 1) throw new StateError(`${label}: field 'initStep' is 1, not a valid step`);
@@ -323,15 +374,29 @@ export class Pic8259 {
     if (vectorBase & 7) throw new StateError(`${label}: field 'vectorBase' must be a multiple of 8`);
     const icw3 = r.int("icw3", 0, 0xff);
     const flags = {
-      icw4Needed: r.bool("icw4Needed"), single: r.bool("single"), levelTriggered: r.bool("levelTriggered"),
-      x86Mode: r.bool("x86Mode"), autoEoi: r.bool("autoEoi"), masterMode: r.bool("masterMode"),
-      buffered: r.bool("buffered"), specialFullyNested: r.bool("specialFullyNested"),
-      rotateInAutoEoi: r.bool("rotateInAutoEoi"), readIsr: r.bool("readIsr"),
-      pollPending: r.bool("pollPending"), specialMask: r.bool("specialMask"),
+      icw4Needed: r.bool("icw4Needed"),
+      single: r.bool("single"),
+      levelTriggered: r.bool("levelTriggered"),
+      x86Mode: r.bool("x86Mode"),
+      autoEoi: r.bool("autoEoi"),
+      masterMode: r.bool("masterMode"),
+      buffered: r.bool("buffered"),
+      specialFullyNested: r.bool("specialFullyNested"),
+      rotateInAutoEoi: r.bool("rotateInAutoEoi"),
+      readIsr: r.bool("readIsr"),
+      pollPending: r.bool("pollPending"),
+      specialMask: r.bool("specialMask"),
     };
     return (chip) => {
-      chip.irr = irr; chip.isr = isr; chip.imr = imr; chip.lines = lines; chip.elcr = elcr;
-      chip.lowest = lowest; chip.initStep = initStep; chip.vectorBase = vectorBase; chip.icw3 = icw3;
+      chip.irr = irr;
+      chip.isr = isr;
+      chip.imr = imr;
+      chip.lines = lines;
+      chip.elcr = elcr;
+      chip.lowest = lowest;
+      chip.initStep = initStep;
+      chip.vectorBase = vectorBase;
+      chip.icw3 = icw3;
       Object.assign(chip, flags);
     };
   }
@@ -423,8 +488,18 @@ export class Pic8259Pair implements Stateful {
    */
   ioSurface(masterBase: number, slaveBase: number, elcrBase?: number, name = "i8259-pair"): IoSurface {
     const ports: IoSurface["ports"] = [
-      { base: masterBase, count: 2, read8: (o) => this.readChip(this.master, o), write8: (o, v) => this.writeChip(this.master, o, v) },
-      { base: slaveBase, count: 2, read8: (o) => this.readChip(this.slave, o), write8: (o, v) => this.writeChip(this.slave, o, v) },
+      {
+        base: masterBase,
+        count: 2,
+        read8: (o) => this.readChip(this.master, o),
+        write8: (o, v) => this.writeChip(this.master, o, v),
+      },
+      {
+        base: slaveBase,
+        count: 2,
+        read8: (o) => this.readChip(this.slave, o),
+        write8: (o, v) => this.writeChip(this.slave, o, v),
+      },
     ];
     if (elcrBase !== undefined) {
       ports.push({ base: elcrBase, count: 2, read8: (o) => this.readElcr(o), write8: (o, v) => this.writeElcr(o, v) });
@@ -465,7 +540,8 @@ export class Pic8259Pair implements Stateful {
 
   /** Power-on state of both chips (input levels are kept: they belong to the devices). */
   reset(): void {
-    const ml = this.master.lines & ~(1 << CASCADE_IR), sl = this.slave.lines;
+    const ml = this.master.lines & ~(1 << CASCADE_IR),
+      sl = this.slave.lines;
     this.master.reset();
     this.slave.reset();
     this.master.lines = ml;

@@ -5,10 +5,13 @@ import { Pit8254, PIT_HZ, pitTickTime, pitTicksAt } from "./pit8254.ts";
 
 // The PC wiring, chosen by the test as the machine would.
 const BASE = 0x40;
-const CH0 = 0x40, CH2 = 0x42, CTRL = 0x43;
+const CH0 = 0x40,
+  CH2 = 0x42,
+  CTRL = 0x43;
 // Control words: counter << 6 | rw << 4 | mode << 1 | bcd.
 const cw = (counter: number, mode: number, rw = 3, bcd = 0) => (counter << 6) | (rw << 4) | (mode << 1) | bcd;
-const STATUS_OUT = 0x80, STATUS_NULL = 0x40;
+const STATUS_OUT = 0x80,
+  STATUS_NULL = 0x40;
 
 function setup(startNs = 0) {
   const h = new DeviceHarness();
@@ -22,7 +25,10 @@ function setup(startNs = 0) {
     expect(t).toBeGreaterThanOrEqual(h.clock.t);
     h.clockStep(t - h.clock.t);
   };
-  const write16 = (port: number, v: number) => { h.outb(port, v & 0xff); h.outb(port, v >> 8); };
+  const write16 = (port: number, v: number) => {
+    h.outb(port, v & 0xff);
+    h.outb(port, v >> 8);
+  };
   /** Latches and reads a counter's count (in LSB-then-MSB mode). */
   const count = (counter: number) => {
     h.outb(CTRL, counter << 6);
@@ -80,7 +86,8 @@ describe("8254: modes", () => {
   it("mode 0: writing the first byte of a new count stops counting and drops OUT", () => {
     const { h, irq, goto, count } = setup();
     h.outb(CTRL, cw(0, 0));
-    h.outb(CH0, 5); h.outb(CH0, 0);
+    h.outb(CH0, 5);
+    h.outb(CH0, 0);
     goto(10);
     expect(irq.level).toBe(true);
     h.outb(CH0, 20);
@@ -129,8 +136,13 @@ describe("8254: modes", () => {
     h.outb(CTRL, cw(0, 2));
     expect(irq.rises).toBe(1); // a control word sets OUT high in mode 2
     write16(CH0, 4);
-    const outs: boolean[] = [], counts: number[] = [];
-    for (let k = 1; k <= 9; k++) { goto(k); outs.push(out(0)); counts.push(count(0)); }
+    const outs: boolean[] = [],
+      counts: number[] = [];
+    for (let k = 1; k <= 9; k++) {
+      goto(k);
+      outs.push(out(0));
+      counts.push(count(0));
+    }
     expect(counts).toEqual([4, 3, 2, 1, 4, 3, 2, 1, 4]);
     expect(outs).toEqual([true, true, true, false, true, true, true, false, true]);
     expect(irq.rises).toBe(3);
@@ -160,8 +172,13 @@ describe("8254: modes", () => {
     const { h, goto, write16, count, out } = setup();
     h.outb(CTRL, cw(2, 3));
     write16(CH2, 6);
-    const outs: boolean[] = [], counts: number[] = [];
-    for (let k = 1; k <= 7; k++) { goto(k); outs.push(out(2)); counts.push(count(2)); }
+    const outs: boolean[] = [],
+      counts: number[] = [];
+    for (let k = 1; k <= 7; k++) {
+      goto(k);
+      outs.push(out(2));
+      counts.push(count(2));
+    }
     expect(counts).toEqual([6, 4, 2, 6, 4, 2, 6]);
     expect(outs).toEqual([true, true, true, false, false, false, true]);
   });
@@ -171,7 +188,10 @@ describe("8254: modes", () => {
     h.outb(CTRL, cw(2, 3));
     write16(CH2, 5);
     const outs: boolean[] = [];
-    for (let k = 1; k <= 11; k++) { goto(k); outs.push(out(2)); }
+    for (let k = 1; k <= 11; k++) {
+      goto(k);
+      outs.push(out(2));
+    }
     expect(outs).toEqual([true, true, true, false, false, true, true, true, false, false, true]);
   });
 
@@ -291,7 +311,8 @@ describe("8254: counting and access", () => {
     write16(CH0, 300);
     h.outb(CTRL, 0xc2); // read-back: count and status of counter 0
     expect(h.inb(CH0)).toBe(STATUS_OUT | STATUS_NULL | 0x34); // not loaded yet: null count
-    h.inb(CH0); h.inb(CH0); // the count latched with it (undefined before the load)
+    h.inb(CH0);
+    h.inb(CH0); // the count latched with it (undefined before the load)
     goto(5);
     h.outb(CTRL, 0xc2);
     expect(h.inb(CH0)).toBe(STATUS_OUT | 0x34);
@@ -457,7 +478,8 @@ describe("8254: state", () => {
     b.pit.loadState(saved, 1);
     expect(b.pit.saveState()).toEqual(a.pit.saveState());
     expect(b.irq.level).toBe(a.irq.level);
-    const risesA = a.irq.rises, risesB = b.irq.rises;
+    const risesA = a.irq.rises,
+      risesB = b.irq.rises;
     const trace = (s: typeof a) => {
       const base = s.irq.rises;
       const r: number[] = [s.h.inb(CH2), s.h.inb(CH2)]; // the latched count
@@ -468,7 +490,8 @@ describe("8254: state", () => {
       }
       return r;
     };
-    const ta = trace(a), tb = trace(b);
+    const ta = trace(a),
+      tb = trace(b);
     expect(tb).toEqual(ta);
     expect(a.irq.rises - risesA).toBeGreaterThan(3);
     expect(b.irq.rises - risesB).toBe(a.irq.rises - risesA);
@@ -478,17 +501,39 @@ describe("8254: state", () => {
     const a = busy();
     const good = a.pit.saveState();
     const before = cloneState(good);
-    const corrupt = (f: (s: any) => void): StateRecord => { const s = cloneState(good) as any; f(s); return s; };
+    const corrupt = (f: (s: any) => void): StateRecord => {
+      const s = cloneState(good) as any;
+      f(s);
+      return s;
+    };
     const bad: StateRecord[] = [
-      corrupt((s) => { s.counters[0].control = 0x04; }), // no read/write mode
-      corrupt((s) => { s.counters[0].n = 0; }), // loaded with no count
-      corrupt((s) => { s.counters[1].n = 20000; }), // above the BCD modulus
-      corrupt((s) => { s.counters[2].lastTick = "3500"; }),
-      corrupt((s) => { s.counters[0].pendingTick = 5; }), // a load in the past
-      corrupt((s) => { s.counters[1].latchedCount = 0x10000; }),
-      corrupt((s) => { s.counters.pop(); }),
-      corrupt((s) => { s.out0 = null; }),
-      corrupt((s) => { s.counters[2].gate = 1; }),
+      corrupt((s) => {
+        s.counters[0].control = 0x04;
+      }), // no read/write mode
+      corrupt((s) => {
+        s.counters[0].n = 0;
+      }), // loaded with no count
+      corrupt((s) => {
+        s.counters[1].n = 20000;
+      }), // above the BCD modulus
+      corrupt((s) => {
+        s.counters[2].lastTick = "3500";
+      }),
+      corrupt((s) => {
+        s.counters[0].pendingTick = 5;
+      }), // a load in the past
+      corrupt((s) => {
+        s.counters[1].latchedCount = 0x10000;
+      }),
+      corrupt((s) => {
+        s.counters.pop();
+      }),
+      corrupt((s) => {
+        s.out0 = null;
+      }),
+      corrupt((s) => {
+        s.counters[2].gate = 1;
+      }),
     ];
     for (const s of bad) expect(() => a.pit.loadState(s, 1)).toThrow(StateError);
     expect(() => a.pit.loadState(cloneState(good), 2)).toThrow(StateError);

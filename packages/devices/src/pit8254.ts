@@ -12,7 +12,13 @@
 // `nextDeadline()` tells the machine when the next one is due.
 
 import {
-  NS_PER_SECOND, StateError, StateReader, type IoSurface, type StateRecord, type Stateful, type TimeSource,
+  NS_PER_SECOND,
+  StateError,
+  StateReader,
+  type IoSurface,
+  type StateRecord,
+  type Stateful,
+  type TimeSource,
 } from "@x86vm/core";
 import type { IrqLine } from "./irq.ts";
 
@@ -70,7 +76,12 @@ const NONE = -1;
 const MAX_TICK = Number.MAX_SAFE_INTEGER;
 
 function toBcd(v: number): number {
-  return (v % 10) | ((Math.floor(v / 10) % 10) << 4) | ((Math.floor(v / 100) % 10) << 8) | ((Math.floor(v / 1000) % 10) << 12);
+  return (
+    (v % 10) |
+    ((Math.floor(v / 10) % 10) << 4) |
+    ((Math.floor(v / 100) % 10) << 8) |
+    ((Math.floor(v / 1000) % 10) << 12)
+  );
 }
 
 /** BCD digits to a value; digits above 9 are not valid BCD and count as their binary value. */
@@ -118,10 +129,18 @@ class PitCounter {
   pendingStart = 0;
   lastTick = 0;
 
-  private rw(): number { return (this.control >> CW_RW_SHIFT) & 3; }
-  private bcd(): boolean { return (this.control & CW_BCD) !== 0; }
-  modulus(): number { return this.bcd() ? 10000 : 0x10000; }
-  private isPeriodic(): boolean { return this.mode === 2 || this.mode === 3; }
+  private rw(): number {
+    return (this.control >> CW_RW_SHIFT) & 3;
+  }
+  private bcd(): boolean {
+    return (this.control & CW_BCD) !== 0;
+  }
+  modulus(): number {
+    return this.bcd() ? 10000 : 0x10000;
+  }
+  private isPeriodic(): boolean {
+    return this.mode === 2 || this.mode === 3;
+  }
 
   // --- waveform, closed form in the ticks elapsed since the load
 
@@ -130,7 +149,8 @@ class PitCounter {
   }
 
   private ceForElapsed(e: number): number {
-    const n = this.n, m = this.modulus();
+    const n = this.n,
+      m = this.modulus();
     switch (this.mode) {
       case 2:
         return (n - (e % n)) % m;
@@ -150,11 +170,16 @@ class PitCounter {
   private outForElapsed(e: number): boolean {
     const n = this.n;
     switch (this.mode) {
-      case 0: case 1: return e >= n;
+      case 0:
+      case 1:
+        return e >= n;
       // Counts of 1 are illegal in modes 2 and 3 (datasheet, minimum counts); we keep OUT high.
-      case 2: return n < 2 || e % n !== n - 1;
-      case 3: return n < 2 || e % n < ((n + 1) >> 1);
-      default: return e !== n; // 4, 5: one clock low when the count reaches zero
+      case 2:
+        return n < 2 || e % n !== n - 1;
+      case 3:
+        return n < 2 || e % n < (n + 1) >> 1;
+      default:
+        return e !== n; // 4, 5: one clock low when the count reaches zero
     }
   }
 
@@ -174,8 +199,14 @@ class PitCounter {
     const n = this.n;
     let t: number;
     switch (this.mode) {
-      case 0: case 1: t = this.start + n; break;
-      case 4: case 5: t = this.start + n + 1; break;
+      case 0:
+      case 1:
+        t = this.start + n;
+        break;
+      case 4:
+      case 5:
+        t = this.start + n + 1;
+        break;
       default: {
         if (n < 2) return Infinity;
         const j = Math.max(1, Math.floor((after - this.start) / n) + 1);
@@ -242,8 +273,12 @@ class PitCounter {
 
   writeCount(v: number, tick: number): void {
     switch (this.rw()) {
-      case RW_LSB: this.countWritten(v, tick); return;
-      case RW_MSB: this.countWritten(v << 8, tick); return;
+      case RW_LSB:
+        this.countWritten(v, tick);
+        return;
+      case RW_MSB:
+        this.countWritten(v << 8, tick);
+        return;
       default:
         if (!this.writeMsbNext) {
           this.lsb = v;
@@ -278,8 +313,10 @@ class PitCounter {
       case 4:
         this.schedule(tick + 1, n, tick + 1); // takes effect on the next CLK pulse, OUT untouched
         break;
-      case 2: case 3:
-        if (this.pendingTick !== NONE && (!this.loaded || this.paused)) this.pendingN = n; // a next-clock load is due
+      case 2:
+      case 3:
+        if (this.pendingTick !== NONE && (!this.loaded || this.paused))
+          this.pendingN = n; // a next-clock load is due
         else if (!this.loaded) this.schedule(tick + 1, n, tick + 1);
         else if (!this.paused) this.scheduleAtCycleEnd(n, tick);
         // paused: the next GATE rising edge loads the new count
@@ -316,13 +353,18 @@ class PitCounter {
     if (level === this.gate) return;
     this.gate = level;
     switch (this.mode) {
-      case 1: case 5:
+      case 1:
+      case 5:
         // A rising edge triggers: the CE is loaded on the next CLK pulse (datasheet, Modes 1 and 5).
         if (level && this.cr > 0) this.schedule(tick + 1, this.cr, tick + 1);
         break;
-      case 2: case 3:
+      case 2:
+      case 3:
         if (!level) {
-          if (this.loaded && !this.paused) { this.pausedElapsed = tick - this.start; this.paused = true; }
+          if (this.loaded && !this.paused) {
+            this.pausedElapsed = tick - this.start;
+            this.paused = true;
+          }
           if (this.loaded) this.pendingTick = NONE;
         } else if (this.cr > 0) {
           this.schedule(tick + 1, this.cr, tick + 1); // a rising edge reloads the count: synchronization
@@ -330,8 +372,13 @@ class PitCounter {
         break;
       default: // 0, 4: GATE low suspends counting, high resumes it
         if (!this.loaded) break;
-        if (!level) { this.pausedElapsed = tick - this.start; this.paused = true; }
-        else if (this.paused) { this.start = tick - this.pausedElapsed; this.paused = false; }
+        if (!level) {
+          this.pausedElapsed = tick - this.start;
+          this.paused = true;
+        } else if (this.paused) {
+          this.start = tick - this.pausedElapsed;
+          this.paused = false;
+        }
     }
   }
 
@@ -353,7 +400,8 @@ class PitCounter {
 
   latchStatus(tick: number): void {
     if (this.latchedStatus !== NONE) return;
-    this.latchedStatus = (this.outAt(tick) ? STATUS_OUTPUT : 0) | (this.nullCount ? STATUS_NULL_COUNT : 0) | this.control;
+    this.latchedStatus =
+      (this.outAt(tick) ? STATUS_OUTPUT : 0) | (this.nullCount ? STATUS_NULL_COUNT : 0) | this.control;
   }
 
   read(tick: number): number {
@@ -366,9 +414,15 @@ class PitCounter {
     const v = latched ? this.latchedCount : this.rawCount(tick);
     let msb: boolean;
     switch (this.rw()) {
-      case RW_LSB: msb = false; break;
-      case RW_MSB: msb = true; break;
-      default: msb = this.readMsbNext; this.readMsbNext = !msb;
+      case RW_LSB:
+        msb = false;
+        break;
+      case RW_MSB:
+        msb = true;
+        break;
+      default:
+        msb = this.readMsbNext;
+        this.readMsbNext = !msb;
     }
     // A latched count stays until read completely (datasheet, "Counter Latch Command").
     if (latched && (msb || this.rw() === RW_LSB)) this.latchedCount = NONE;
@@ -379,11 +433,24 @@ class PitCounter {
 
   save(): StateRecord {
     return {
-      control: this.control, cr: this.cr, lsb: this.lsb, writeMsbNext: this.writeMsbNext,
-      readMsbNext: this.readMsbNext, latchedCount: this.latchedCount, latchedStatus: this.latchedStatus,
-      nullCount: this.nullCount, gate: this.gate, loaded: this.loaded, idleCe: this.idleCe, n: this.n,
-      start: this.start, paused: this.paused, pausedElapsed: this.pausedElapsed,
-      pendingTick: this.pendingTick, pendingN: this.pendingN, pendingStart: this.pendingStart,
+      control: this.control,
+      cr: this.cr,
+      lsb: this.lsb,
+      writeMsbNext: this.writeMsbNext,
+      readMsbNext: this.readMsbNext,
+      latchedCount: this.latchedCount,
+      latchedStatus: this.latchedStatus,
+      nullCount: this.nullCount,
+      gate: this.gate,
+      loaded: this.loaded,
+      idleCe: this.idleCe,
+      n: this.n,
+      start: this.start,
+      paused: this.paused,
+      pausedElapsed: this.pausedElapsed,
+      pendingTick: this.pendingTick,
+      pendingN: this.pendingN,
+      pendingStart: this.pendingStart,
       lastTick: this.lastTick,
     };
   }
@@ -391,12 +458,16 @@ class PitCounter {
   /** Validates a saved counter; returns a function that applies it. Throws StateError. */
   static parse(r: StateReader, label: string): (c: PitCounter) => void {
     const control = r.int("control", 0, STATUS_PROGRAM_MASK);
-    if (((control >> CW_RW_SHIFT) & 3) === RW_LATCH) throw new StateError(`${label}: field 'control' has no read/write mode`);
+    if (((control >> CW_RW_SHIFT) & 3) === RW_LATCH)
+      throw new StateError(`${label}: field 'control' has no read/write mode`);
     const modulus = control & CW_BCD ? 10000 : 0x10000;
     const loaded = r.bool("loaded");
     const pendingTick = r.int("pendingTick", NONE, MAX_TICK);
     const f = {
-      control, mode: modeOf(control), loaded, pendingTick,
+      control,
+      mode: modeOf(control),
+      loaded,
+      pendingTick,
       cr: r.int("cr", 0, modulus),
       lsb: r.int("lsb", 0, 0xff),
       writeMsbNext: r.bool("writeMsbNext"),
@@ -418,7 +489,9 @@ class PitCounter {
     if (pendingTick !== NONE && (f.pendingN > modulus || pendingTick <= f.lastTick)) {
       throw new StateError(`${label}: pending load (tick ${pendingTick}, count ${f.pendingN}) is inconsistent`);
     }
-    return (c) => { Object.assign(c, f); };
+    return (c) => {
+      Object.assign(c, f);
+    };
   }
 }
 
@@ -432,14 +505,20 @@ export class Pit8254 implements Stateful {
   /** The level last driven on the counter 0 line. */
   private irqLevel = false;
 
-  constructor(private readonly clock: TimeSource, private readonly out0: IrqLine) {
+  constructor(
+    private readonly clock: TimeSource,
+    private readonly out0: IrqLine,
+  ) {
     const tick = pitTicksAt(clock.now());
     for (const c of this.counters) c.lastTick = tick;
   }
 
   /** The four ports: counters 0-2 at base+0..2, the control word at base+3. */
   ioSurface(base: number, name = "i8254"): IoSurface {
-    return { name, ports: [{ base, count: 4, read8: (o) => this.readPort(o), write8: (o, v) => this.writePort(o, v) }] };
+    return {
+      name,
+      ports: [{ base, count: 4, read8: (o) => this.readPort(o), write8: (o, v) => this.writePort(o, v) }],
+    };
   }
 
   /**
@@ -497,7 +576,8 @@ export class Pit8254 implements Stateful {
     const level = this.counters[0].outAt(this.counters[0].lastTick);
     if (level === this.irqLevel) return;
     this.irqLevel = level;
-    if (level) this.out0.raise(); else this.out0.lower();
+    if (level) this.out0.raise();
+    else this.out0.lower();
   }
 
   private readPort(offset: number): number {
@@ -548,7 +628,8 @@ export class Pit8254 implements Stateful {
     // Bring the line to the saved level if this instance last drove it otherwise.
     if (out0 !== this.irqLevel) {
       this.irqLevel = out0;
-      if (out0) this.out0.raise(); else this.out0.lower();
+      if (out0) this.out0.raise();
+      else this.out0.lower();
     }
   }
 }

@@ -3,11 +3,18 @@ import { StateError, cloneState, type StateRecord } from "@x86vm/core";
 import { DeviceHarness } from "./testing/harness.ts";
 import { Pit8254, PIT_HZ, pitTickTime } from "./pit8254.ts";
 import {
-  SystemControlPortB, PORTB_TIMER2_GATE, PORTB_SPEAKER_DATA, PORTB_REFRESH_TOGGLE, PORTB_TIMER2_OUT,
+  SystemControlPortB,
+  PORTB_TIMER2_GATE,
+  PORTB_SPEAKER_DATA,
+  PORTB_REFRESH_TOGGLE,
+  PORTB_TIMER2_OUT,
   REFRESH_TOGGLE_NS,
 } from "./port61.ts";
 
-const PIT_BASE = 0x40, CH2 = 0x42, CTRL = 0x43, PORTB = 0x61;
+const PIT_BASE = 0x40,
+  CH2 = 0x42,
+  CTRL = 0x43,
+  PORTB = 0x61;
 
 function setup(startNs = 0) {
   const h = new DeviceHarness();
@@ -45,7 +52,10 @@ describe("port 61h", () => {
     program2(3, 8);
     h.outb(PORTB, PORTB_TIMER2_GATE); // reload at tick 1: high 1-4, low 5-8
     const seen: number[] = [];
-    for (let k = 1; k <= 9; k++) { goto(k); seen.push((h.inb(PORTB) & PORTB_TIMER2_OUT) >> 5); }
+    for (let k = 1; k <= 9; k++) {
+      goto(k);
+      seen.push((h.inb(PORTB) & PORTB_TIMER2_OUT) >> 5);
+    }
     expect(seen).toEqual([1, 1, 1, 1, 0, 0, 0, 0, 1]);
   });
 
@@ -69,7 +79,8 @@ describe("port 61h", () => {
     h.clockStep(15_000);
     expect(bit()).toBe(0);
     // Over one millisecond, as a BIOS delay loop counts them: 66 toggles.
-    let toggles = 0, last = bit();
+    let toggles = 0,
+      last = bit();
     const t0 = h.clock.t;
     while (h.clock.t < t0 + 1e6) {
       h.clockStep(1000);

@@ -8,7 +8,13 @@
 // work. Bits 2/3 (parity and I/O channel check enables) are stored; the error bits 6/7 read 0.
 
 import {
-  NS_PER_SECOND, StateError, StateReader, type IoSurface, type StateRecord, type Stateful, type TimeSource,
+  NS_PER_SECOND,
+  StateError,
+  StateReader,
+  type IoSurface,
+  type StateRecord,
+  type Stateful,
+  type TimeSource,
 } from "@x86vm/core";
 import { PIT_HZ } from "./pit8254.ts";
 
@@ -43,7 +49,10 @@ export class SystemControlPortB implements Stateful {
   private control = 0;
 
   /** Drives the timer's counter 2 gate low, as after reset (bit 0 clear). */
-  constructor(private readonly clock: TimeSource, private readonly timer: SpeakerTimer) {
+  constructor(
+    private readonly clock: TimeSource,
+    private readonly timer: SpeakerTimer,
+  ) {
     timer.setGate(SPEAKER_COUNTER, false);
   }
 
@@ -53,9 +62,11 @@ export class SystemControlPortB implements Stateful {
 
   read(): number {
     const refresh = Math.floor(this.clock.now() / REFRESH_TOGGLE_NS) & 1;
-    return this.control
-      | (refresh ? PORTB_REFRESH_TOGGLE : 0)
-      | (this.timer.outLevel(SPEAKER_COUNTER) ? PORTB_TIMER2_OUT : 0);
+    return (
+      this.control |
+      (refresh ? PORTB_REFRESH_TOGGLE : 0) |
+      (this.timer.outLevel(SPEAKER_COUNTER) ? PORTB_TIMER2_OUT : 0)
+    );
   }
 
   write(v: number): void {
@@ -70,7 +81,8 @@ export class SystemControlPortB implements Stateful {
 
   /** The tone the speaker plays, in Hz, or 0 when it is silent or not driven by a square/rate wave. */
   speakerFrequency(): number {
-    if ((this.control & (PORTB_SPEAKER_DATA | PORTB_TIMER2_GATE)) !== (PORTB_SPEAKER_DATA | PORTB_TIMER2_GATE)) return 0;
+    if ((this.control & (PORTB_SPEAKER_DATA | PORTB_TIMER2_GATE)) !== (PORTB_SPEAKER_DATA | PORTB_TIMER2_GATE))
+      return 0;
     return this.timer.frequencyHz(SPEAKER_COUNTER);
   }
 

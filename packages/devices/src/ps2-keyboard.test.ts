@@ -2,7 +2,14 @@ import { describe, it, expect } from "vitest";
 import { StateError, cloneState } from "@x86vm/core";
 import { DeviceHarness } from "./testing/harness.ts";
 import { I8042, STATUS_OBF, CMDBYTE_KBD_INT, CMDBYTE_SYS } from "./i8042.ts";
-import { Ps2Keyboard, PS2_KEYS, LED_CAPS_LOCK, LED_NUM_LOCK, LED_SCROLL_LOCK, TYPEMATIC_DEFAULT } from "./ps2-keyboard.ts";
+import {
+  Ps2Keyboard,
+  PS2_KEYS,
+  LED_CAPS_LOCK,
+  LED_NUM_LOCK,
+  LED_SCROLL_LOCK,
+  TYPEMATIC_DEFAULT,
+} from "./ps2-keyboard.ts";
 
 const DATA = 0x60;
 const CMD = 0x64;
@@ -15,17 +22,27 @@ function setup(opts: { raw?: boolean } = {}) {
   const ledCalls: number[] = [];
   const keyboard = new Ps2Keyboard(h.clock, { onLeds: (l) => ledCalls.push(l) });
   const kbc = new I8042({
-    clock: h.clock, keyboard, mouse: null, kbdIrq: irq1, auxIrq: h.irq("irq12"),
-    setA20: () => {}, resetCpu: () => {},
+    clock: h.clock,
+    keyboard,
+    mouse: null,
+    kbdIrq: irq1,
+    auxIrq: h.irq("irq12"),
+    setA20: () => {},
+    resetCpu: () => {},
   });
   h.attach(kbc.ioSurface(DATA, CMD), kbc);
-  const send = (...bytes: number[]) => { for (const b of bytes) h.outb(DATA, b); };
+  const send = (...bytes: number[]) => {
+    for (const b of bytes) h.outb(DATA, b);
+  };
   const drain = () => {
     const out: number[] = [];
     while (h.inb(CMD) & STATUS_OBF) out.push(h.inb(DATA));
     return out;
   };
-  if (opts.raw) { h.outb(CMD, 0x60); h.outb(DATA, CMDBYTE_KBD_INT | CMDBYTE_SYS); }
+  if (opts.raw) {
+    h.outb(CMD, 0x60);
+    h.outb(DATA, CMDBYTE_KBD_INT | CMDBYTE_SYS);
+  }
   return { h, irq1, keyboard, kbc, send, drain, ledCalls };
 }
 
@@ -144,7 +161,11 @@ describe("PS/2 keyboard keys", () => {
 
   it("sends set 2 make/break codes, with E0 for extended keys", () => {
     const { keyboard, drain } = setup({ raw: true });
-    const seq = (code: string) => { keyboard.pressKey(code); keyboard.releaseKey(code); return hex(drain()); };
+    const seq = (code: string) => {
+      keyboard.pressKey(code);
+      keyboard.releaseKey(code);
+      return hex(drain());
+    };
     expect(seq("KeyA")).toBe("1c f0 1c");
     expect(seq("Enter")).toBe("5a f0 5a");
     expect(seq("NumpadEnter")).toBe("e0 5a e0 f0 5a");
@@ -170,12 +191,14 @@ describe("PS/2 keyboard keys", () => {
   it("types text with Shift on a US layout", () => {
     const { keyboard, drain } = setup({ raw: true });
     expect(keyboard.typeText("Hi!\r\n")).toBe(0);
-    expect(hex(drain())).toBe([
-      "12 33 f0 33 f0 12", // H
-      "43 f0 43", // i
-      "12 16 f0 16 f0 12", // !
-      "5a f0 5a", // a single Enter for \r\n
-    ].join(" "));
+    expect(hex(drain())).toBe(
+      [
+        "12 33 f0 33 f0 12", // H
+        "43 f0 43", // i
+        "12 16 f0 16 f0 12", // !
+        "5a f0 5a", // a single Enter for \r\n
+      ].join(" "),
+    );
     expect(keyboard.typeText("a\u00e9b")).toBe(1);
     expect(drain()).toEqual([0x1c, 0xf0, 0x1c, 0x32, 0xf0, 0x32]);
   });
@@ -203,7 +226,10 @@ describe("PS/2 keyboard typematic", () => {
     const period = (11 * 2 * 1e9) / 240;
     expect(kbc.nextDeadline()).toBeCloseTo(500 * MS + period, 3);
     let repeats = 0;
-    for (let t = 0; t < 1000; t++) { h.clockStep(MS); repeats += drain().length; }
+    for (let t = 0; t < 1000; t++) {
+      h.clockStep(MS);
+      repeats += drain().length;
+    }
     expect(repeats).toBe(10); // 1 s / 91.67 ms
     keyboard.releaseKey("KeyJ");
     expect(drain()).toEqual([0xa4]);
@@ -221,7 +247,7 @@ describe("PS/2 keyboard typematic", () => {
     expect(kbc.nextDeadline()).toBe(250 * MS);
     h.clockStep(250 * MS);
     expect(drain()).toEqual([0xe0, 0x4b]);
-    h.clockStep(1000 * MS / 30);
+    h.clockStep((1000 * MS) / 30);
     expect(drain()).toEqual([0xe0, 0x4b]);
   });
 

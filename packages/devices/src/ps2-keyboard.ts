@@ -66,36 +66,108 @@ function k(code: string, set1: number, set2: number): Ps2Key {
 /** Every key position except Pause and PrintScreen, whose sequences are special. */
 export const PS2_KEYS: readonly Ps2Key[] = [
   k("Escape", 0x01, 0x76),
-  k("Digit1", 0x02, 0x16), k("Digit2", 0x03, 0x1e), k("Digit3", 0x04, 0x26), k("Digit4", 0x05, 0x25),
-  k("Digit5", 0x06, 0x2e), k("Digit6", 0x07, 0x36), k("Digit7", 0x08, 0x3d), k("Digit8", 0x09, 0x3e),
-  k("Digit9", 0x0a, 0x46), k("Digit0", 0x0b, 0x45), k("Minus", 0x0c, 0x4e), k("Equal", 0x0d, 0x55),
-  k("Backspace", 0x0e, 0x66), k("Tab", 0x0f, 0x0d),
-  k("KeyQ", 0x10, 0x15), k("KeyW", 0x11, 0x1d), k("KeyE", 0x12, 0x24), k("KeyR", 0x13, 0x2d),
-  k("KeyT", 0x14, 0x2c), k("KeyY", 0x15, 0x35), k("KeyU", 0x16, 0x3c), k("KeyI", 0x17, 0x43),
-  k("KeyO", 0x18, 0x44), k("KeyP", 0x19, 0x4d), k("BracketLeft", 0x1a, 0x54), k("BracketRight", 0x1b, 0x5b),
-  k("Enter", 0x1c, 0x5a), k("ControlLeft", 0x1d, 0x14),
-  k("KeyA", 0x1e, 0x1c), k("KeyS", 0x1f, 0x1b), k("KeyD", 0x20, 0x23), k("KeyF", 0x21, 0x2b),
-  k("KeyG", 0x22, 0x34), k("KeyH", 0x23, 0x33), k("KeyJ", 0x24, 0x3b), k("KeyK", 0x25, 0x42),
-  k("KeyL", 0x26, 0x4b), k("Semicolon", 0x27, 0x4c), k("Quote", 0x28, 0x52), k("Backquote", 0x29, 0x0e),
-  k("ShiftLeft", 0x2a, 0x12), k("Backslash", 0x2b, 0x5d),
-  k("KeyZ", 0x2c, 0x1a), k("KeyX", 0x2d, 0x22), k("KeyC", 0x2e, 0x21), k("KeyV", 0x2f, 0x2a),
-  k("KeyB", 0x30, 0x32), k("KeyN", 0x31, 0x31), k("KeyM", 0x32, 0x3a), k("Comma", 0x33, 0x41),
-  k("Period", 0x34, 0x49), k("Slash", 0x35, 0x4a), k("ShiftRight", 0x36, 0x59),
-  k("NumpadMultiply", 0x37, 0x7c), k("AltLeft", 0x38, 0x11), k("Space", 0x39, 0x29), k("CapsLock", 0x3a, 0x58),
-  k("F1", 0x3b, 0x05), k("F2", 0x3c, 0x06), k("F3", 0x3d, 0x04), k("F4", 0x3e, 0x0c), k("F5", 0x3f, 0x03),
-  k("F6", 0x40, 0x0b), k("F7", 0x41, 0x83), k("F8", 0x42, 0x0a), k("F9", 0x43, 0x01), k("F10", 0x44, 0x09),
-  k("NumLock", 0x45, 0x77), k("ScrollLock", 0x46, 0x7e),
-  k("Numpad7", 0x47, 0x6c), k("Numpad8", 0x48, 0x75), k("Numpad9", 0x49, 0x7d), k("NumpadSubtract", 0x4a, 0x7b),
-  k("Numpad4", 0x4b, 0x6b), k("Numpad5", 0x4c, 0x73), k("Numpad6", 0x4d, 0x74), k("NumpadAdd", 0x4e, 0x79),
-  k("Numpad1", 0x4f, 0x69), k("Numpad2", 0x50, 0x72), k("Numpad3", 0x51, 0x7a), k("Numpad0", 0x52, 0x70),
-  k("NumpadDecimal", 0x53, 0x71), k("IntlBackslash", 0x56, 0x61), k("F11", 0x57, 0x78), k("F12", 0x58, 0x07),
+  k("Digit1", 0x02, 0x16),
+  k("Digit2", 0x03, 0x1e),
+  k("Digit3", 0x04, 0x26),
+  k("Digit4", 0x05, 0x25),
+  k("Digit5", 0x06, 0x2e),
+  k("Digit6", 0x07, 0x36),
+  k("Digit7", 0x08, 0x3d),
+  k("Digit8", 0x09, 0x3e),
+  k("Digit9", 0x0a, 0x46),
+  k("Digit0", 0x0b, 0x45),
+  k("Minus", 0x0c, 0x4e),
+  k("Equal", 0x0d, 0x55),
+  k("Backspace", 0x0e, 0x66),
+  k("Tab", 0x0f, 0x0d),
+  k("KeyQ", 0x10, 0x15),
+  k("KeyW", 0x11, 0x1d),
+  k("KeyE", 0x12, 0x24),
+  k("KeyR", 0x13, 0x2d),
+  k("KeyT", 0x14, 0x2c),
+  k("KeyY", 0x15, 0x35),
+  k("KeyU", 0x16, 0x3c),
+  k("KeyI", 0x17, 0x43),
+  k("KeyO", 0x18, 0x44),
+  k("KeyP", 0x19, 0x4d),
+  k("BracketLeft", 0x1a, 0x54),
+  k("BracketRight", 0x1b, 0x5b),
+  k("Enter", 0x1c, 0x5a),
+  k("ControlLeft", 0x1d, 0x14),
+  k("KeyA", 0x1e, 0x1c),
+  k("KeyS", 0x1f, 0x1b),
+  k("KeyD", 0x20, 0x23),
+  k("KeyF", 0x21, 0x2b),
+  k("KeyG", 0x22, 0x34),
+  k("KeyH", 0x23, 0x33),
+  k("KeyJ", 0x24, 0x3b),
+  k("KeyK", 0x25, 0x42),
+  k("KeyL", 0x26, 0x4b),
+  k("Semicolon", 0x27, 0x4c),
+  k("Quote", 0x28, 0x52),
+  k("Backquote", 0x29, 0x0e),
+  k("ShiftLeft", 0x2a, 0x12),
+  k("Backslash", 0x2b, 0x5d),
+  k("KeyZ", 0x2c, 0x1a),
+  k("KeyX", 0x2d, 0x22),
+  k("KeyC", 0x2e, 0x21),
+  k("KeyV", 0x2f, 0x2a),
+  k("KeyB", 0x30, 0x32),
+  k("KeyN", 0x31, 0x31),
+  k("KeyM", 0x32, 0x3a),
+  k("Comma", 0x33, 0x41),
+  k("Period", 0x34, 0x49),
+  k("Slash", 0x35, 0x4a),
+  k("ShiftRight", 0x36, 0x59),
+  k("NumpadMultiply", 0x37, 0x7c),
+  k("AltLeft", 0x38, 0x11),
+  k("Space", 0x39, 0x29),
+  k("CapsLock", 0x3a, 0x58),
+  k("F1", 0x3b, 0x05),
+  k("F2", 0x3c, 0x06),
+  k("F3", 0x3d, 0x04),
+  k("F4", 0x3e, 0x0c),
+  k("F5", 0x3f, 0x03),
+  k("F6", 0x40, 0x0b),
+  k("F7", 0x41, 0x83),
+  k("F8", 0x42, 0x0a),
+  k("F9", 0x43, 0x01),
+  k("F10", 0x44, 0x09),
+  k("NumLock", 0x45, 0x77),
+  k("ScrollLock", 0x46, 0x7e),
+  k("Numpad7", 0x47, 0x6c),
+  k("Numpad8", 0x48, 0x75),
+  k("Numpad9", 0x49, 0x7d),
+  k("NumpadSubtract", 0x4a, 0x7b),
+  k("Numpad4", 0x4b, 0x6b),
+  k("Numpad5", 0x4c, 0x73),
+  k("Numpad6", 0x4d, 0x74),
+  k("NumpadAdd", 0x4e, 0x79),
+  k("Numpad1", 0x4f, 0x69),
+  k("Numpad2", 0x50, 0x72),
+  k("Numpad3", 0x51, 0x7a),
+  k("Numpad0", 0x52, 0x70),
+  k("NumpadDecimal", 0x53, 0x71),
+  k("IntlBackslash", 0x56, 0x61),
+  k("F11", 0x57, 0x78),
+  k("F12", 0x58, 0x07),
   // E0-prefixed keys: the gray cursor block, right-hand modifiers, keypad Enter and /, Windows keys.
-  k("NumpadEnter", EXT | 0x1c, EXT | 0x5a), k("ControlRight", EXT | 0x1d, EXT | 0x14),
-  k("NumpadDivide", EXT | 0x35, EXT | 0x4a), k("AltRight", EXT | 0x38, EXT | 0x11),
-  k("Home", EXT | 0x47, EXT | 0x6c), k("ArrowUp", EXT | 0x48, EXT | 0x75), k("PageUp", EXT | 0x49, EXT | 0x7d),
-  k("ArrowLeft", EXT | 0x4b, EXT | 0x6b), k("ArrowRight", EXT | 0x4d, EXT | 0x74), k("End", EXT | 0x4f, EXT | 0x69),
-  k("ArrowDown", EXT | 0x50, EXT | 0x72), k("PageDown", EXT | 0x51, EXT | 0x7a), k("Insert", EXT | 0x52, EXT | 0x70),
-  k("Delete", EXT | 0x53, EXT | 0x71), k("MetaLeft", EXT | 0x5b, EXT | 0x1f), k("MetaRight", EXT | 0x5c, EXT | 0x27),
+  k("NumpadEnter", EXT | 0x1c, EXT | 0x5a),
+  k("ControlRight", EXT | 0x1d, EXT | 0x14),
+  k("NumpadDivide", EXT | 0x35, EXT | 0x4a),
+  k("AltRight", EXT | 0x38, EXT | 0x11),
+  k("Home", EXT | 0x47, EXT | 0x6c),
+  k("ArrowUp", EXT | 0x48, EXT | 0x75),
+  k("PageUp", EXT | 0x49, EXT | 0x7d),
+  k("ArrowLeft", EXT | 0x4b, EXT | 0x6b),
+  k("ArrowRight", EXT | 0x4d, EXT | 0x74),
+  k("End", EXT | 0x4f, EXT | 0x69),
+  k("ArrowDown", EXT | 0x50, EXT | 0x72),
+  k("PageDown", EXT | 0x51, EXT | 0x7a),
+  k("Insert", EXT | 0x52, EXT | 0x70),
+  k("Delete", EXT | 0x53, EXT | 0x71),
+  k("MetaLeft", EXT | 0x5b, EXT | 0x1f),
+  k("MetaRight", EXT | 0x5c, EXT | 0x27),
   k("ContextMenu", EXT | 0x5d, EXT | 0x2f),
 ];
 
@@ -103,10 +175,19 @@ export const PS2_KEYS: readonly Ps2Key[] = [
 const ALIASES: Record<string, string> = { OSLeft: "MetaLeft", OSRight: "MetaRight" };
 
 // Special sequences (PS/2 TR, scan code tables, "Print Screen" and "Pause" notes).
-const PRINT_SCREEN_MAKE = [[PREFIX_E0, 0x2a, PREFIX_E0, 0x37], [PREFIX_E0, 0x12, PREFIX_E0, 0x7c]];
-const PRINT_SCREEN_BREAK = [[PREFIX_E0, 0xb7, PREFIX_E0, 0xaa], [PREFIX_E0, BREAK_SET2, 0x7c, PREFIX_E0, BREAK_SET2, 0x12]];
+const PRINT_SCREEN_MAKE = [
+  [PREFIX_E0, 0x2a, PREFIX_E0, 0x37],
+  [PREFIX_E0, 0x12, PREFIX_E0, 0x7c],
+];
+const PRINT_SCREEN_BREAK = [
+  [PREFIX_E0, 0xb7, PREFIX_E0, 0xaa],
+  [PREFIX_E0, BREAK_SET2, 0x7c, PREFIX_E0, BREAK_SET2, 0x12],
+];
 /** Pause sends its make and break together on press, nothing on release, and never repeats. */
-const PAUSE_MAKE = [[PREFIX_E1, 0x1d, 0x45, PREFIX_E1, 0x9d, 0xc5], [PREFIX_E1, 0x14, 0x77, PREFIX_E1, BREAK_SET2, 0x14, BREAK_SET2, 0x77]];
+const PAUSE_MAKE = [
+  [PREFIX_E1, 0x1d, 0x45, PREFIX_E1, 0x9d, 0xc5],
+  [PREFIX_E1, 0x14, 0x77, PREFIX_E1, BREAK_SET2, 0x14, BREAK_SET2, 0x77],
+];
 
 const KEY_BY_CODE = new Map<string, Ps2Key>(PS2_KEYS.map((key) => [key.code, key]));
 
@@ -128,9 +209,17 @@ const US_CHARS = ((): Map<string, [string, boolean]> => {
     m.set(digitsShifted[d], [`Digit${d}`, true]);
   }
   const pairs: [string, string, string][] = [
-    ["`", "~", "Backquote"], ["-", "_", "Minus"], ["=", "+", "Equal"], ["[", "{", "BracketLeft"],
-    ["]", "}", "BracketRight"], ["\\", "|", "Backslash"], [";", ":", "Semicolon"], ["'", "\"", "Quote"],
-    [",", "<", "Comma"], [".", ">", "Period"], ["/", "?", "Slash"],
+    ["`", "~", "Backquote"],
+    ["-", "_", "Minus"],
+    ["=", "+", "Equal"],
+    ["[", "{", "BracketLeft"],
+    ["]", "}", "BracketRight"],
+    ["\\", "|", "Backslash"],
+    [";", ":", "Semicolon"],
+    ["'", '"', "Quote"],
+    [",", "<", "Comma"],
+    [".", ">", "Period"],
+    ["/", "?", "Slash"],
   ];
   for (const [plain, shifted, code] of pairs) {
     m.set(plain, [code, false]);
@@ -181,23 +270,38 @@ export class Ps2Keyboard implements Ps2Device, Stateful {
   private repeatAt = Infinity;
   private lastNs = 0;
 
-  constructor(private readonly clock: TimeSource, private readonly opts: Ps2KeyboardOptions = {}) {
+  constructor(
+    private readonly clock: TimeSource,
+    private readonly opts: Ps2KeyboardOptions = {},
+  ) {
     this.lastNs = clock.now();
   }
 
   // ---- State for the host ----
 
-  get leds(): number { return this.ledBits; }
-  get scanCodeSet(): number { return this.scanSet; }
-  get enabled(): boolean { return this.scanning; }
+  get leds(): number {
+    return this.ledBits;
+  }
+  get scanCodeSet(): number {
+    return this.scanSet;
+  }
+  get enabled(): boolean {
+    return this.scanning;
+  }
   /** The typematic rate/delay byte last programmed with F3. */
-  get typematicByte(): number { return this.typematic; }
+  get typematicByte(): number {
+    return this.typematic;
+  }
 
   // ---- Ps2Device ----
 
-  connect(notify: () => void): void { this.notify = notify; }
+  connect(notify: () => void): void {
+    this.notify = notify;
+  }
 
-  hasData(): boolean { return this.queue.length > 0; }
+  hasData(): boolean {
+    return this.queue.length > 0;
+  }
 
   takeByte(): number {
     const b = this.queue.shift() ?? 0;
@@ -207,7 +311,10 @@ export class Ps2Keyboard implements Ps2Device, Stateful {
 
   receive(byte: number): void {
     this.advance(this.clock.now());
-    if (this.awaiting !== 0 && this.takeArgument(byte)) { this.notify(); return; }
+    if (this.awaiting !== 0 && this.takeArgument(byte)) {
+      this.notify();
+      return;
+    }
     this.command(byte);
     this.notify();
   }
@@ -231,8 +338,16 @@ export class Ps2Keyboard implements Ps2Device, Stateful {
       return true;
     }
     // F0: 0 asks for the current set; 1 and 2 select a set. Set 3 is not offered.
-    if (byte === 0) { this.reply(KBD_ACK); this.reply(this.scanSet); return true; }
-    if (byte === 1 || byte === 2) { this.scanSet = byte; this.reply(KBD_ACK); return true; }
+    if (byte === 0) {
+      this.reply(KBD_ACK);
+      this.reply(this.scanSet);
+      return true;
+    }
+    if (byte === 1 || byte === 2) {
+      this.scanSet = byte;
+      this.reply(KBD_ACK);
+      return true;
+    }
     this.reply(KBD_RESEND);
     return true;
   }
@@ -273,7 +388,13 @@ export class Ps2Keyboard implements Ps2Device, Stateful {
         this.scanning = true;
         this.reply(KBD_ACK);
         break;
-      case 0xf7: case 0xf8: case 0xf9: case 0xfa: case 0xfb: case 0xfc: case 0xfd:
+      case 0xf7:
+      case 0xf8:
+      case 0xf9:
+      case 0xfa:
+      case 0xfb:
+      case 0xfc:
+      case 0xfd:
         // Set 3 key-type commands: acknowledged, no effect in sets 1 and 2.
         this.reply(KBD_ACK);
         break;
@@ -365,7 +486,10 @@ export class Ps2Keyboard implements Ps2Device, Stateful {
     const i = this.held.indexOf(code);
     if (i < 0) return false;
     this.held.splice(i, 1);
-    if (this.repeatKey === code) { this.repeatKey = ""; this.repeatAt = Infinity; }
+    if (this.repeatKey === code) {
+      this.repeatKey = "";
+      this.repeatAt = Infinity;
+    }
     if (!this.scanning) return true;
     this.emit(code, false);
     this.notify();
@@ -388,7 +512,10 @@ export class Ps2Keyboard implements Ps2Device, Stateful {
       const ch = text[i];
       if (ch === "\n" && i > 0 && text[i - 1] === "\r") continue;
       const entry = US_CHARS.get(ch);
-      if (!entry) { skipped++; continue; }
+      if (!entry) {
+        skipped++;
+        continue;
+      }
       const [code, shift] = entry;
       const shiftHeld = this.held.includes("ShiftLeft") || this.held.includes("ShiftRight");
       if (shift && !shiftHeld) this.pressKey("ShiftLeft");
@@ -402,14 +529,23 @@ export class Ps2Keyboard implements Ps2Device, Stateful {
   /** Queues the make or break sequence of a key in the current scan code set. */
   private emit(code: string, make: boolean): void {
     const s = this.scanSet === 1 ? 0 : 1;
-    if (code === "PrintScreen") { this.queueKeyBytes(make ? PRINT_SCREEN_MAKE[s] : PRINT_SCREEN_BREAK[s]); return; }
-    if (code === "Pause") { if (make) this.queueKeyBytes(PAUSE_MAKE[s]); return; }
+    if (code === "PrintScreen") {
+      this.queueKeyBytes(make ? PRINT_SCREEN_MAKE[s] : PRINT_SCREEN_BREAK[s]);
+      return;
+    }
+    if (code === "Pause") {
+      if (make) this.queueKeyBytes(PAUSE_MAKE[s]);
+      return;
+    }
     const key = KEY_BY_CODE.get(code)!;
     const c = s === 0 ? key.set1 : key.set2;
     const bytes: number[] = [];
     if (c & EXT) bytes.push(PREFIX_E0);
     if (s === 0) bytes.push(make ? c & 0xff : (c & 0xff) | 0x80);
-    else { if (!make) bytes.push(BREAK_SET2); bytes.push(c & 0xff); }
+    else {
+      if (!make) bytes.push(BREAK_SET2);
+      bytes.push(c & 0xff);
+    }
     this.queueKeyBytes(bytes);
   }
 
@@ -451,19 +587,29 @@ export class Ps2Keyboard implements Ps2Device, Stateful {
     const awaiting = r.int("awaiting", 0, 0xff);
     const lastSent = r.int("lastSent", 0, 0xff);
     const heldRaw = fields.held;
-    if (!Array.isArray(heldRaw) || heldRaw.length > PS2_KEYS.length + 2) throw new StateError(`${this.stateName}: field 'held' must be an array of key codes`);
+    if (!Array.isArray(heldRaw) || heldRaw.length > PS2_KEYS.length + 2)
+      throw new StateError(`${this.stateName}: field 'held' must be an array of key codes`);
     const held: string[] = [];
     for (const c of heldRaw) {
-      if (typeof c !== "string" || !isKnownCode(c) || held.includes(c)) throw new StateError(`${this.stateName}: field 'held' holds a bad key code ${String(c)}`);
+      if (typeof c !== "string" || !isKnownCode(c) || held.includes(c))
+        throw new StateError(`${this.stateName}: field 'held' holds a bad key code ${String(c)}`);
       held.push(c);
     }
     const repeatKey = r.str("repeatKey", 64);
     const repeatAtRaw = r.num("repeatAt");
     const lastNs = r.num("lastNs");
-    if (awaiting !== 0 && awaiting !== KBD_CMD_SET_LEDS && awaiting !== KBD_CMD_TYPEMATIC && awaiting !== KBD_CMD_SCAN_SET) {
-      throw new StateError(`${this.stateName}: field 'awaiting' holds 0x${awaiting.toString(16)}, not a command with an argument`);
+    if (
+      awaiting !== 0 &&
+      awaiting !== KBD_CMD_SET_LEDS &&
+      awaiting !== KBD_CMD_TYPEMATIC &&
+      awaiting !== KBD_CMD_SCAN_SET
+    ) {
+      throw new StateError(
+        `${this.stateName}: field 'awaiting' holds 0x${awaiting.toString(16)}, not a command with an argument`,
+      );
     }
-    if (repeatKey !== "" && (!held.includes(repeatKey) || repeatKey === "Pause")) throw new StateError(`${this.stateName}: field 'repeatKey' is not a held key`);
+    if (repeatKey !== "" && (!held.includes(repeatKey) || repeatKey === "Pause"))
+      throw new StateError(`${this.stateName}: field 'repeatKey' is not a held key`);
     if ((repeatKey === "") !== (repeatAtRaw === -1) || (repeatAtRaw !== -1 && repeatAtRaw < 0)) {
       throw new StateError(`${this.stateName}: fields 'repeatKey' and 'repeatAt' disagree`);
     }

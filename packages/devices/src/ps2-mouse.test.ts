@@ -1,12 +1,34 @@
 import { describe, it, expect } from "vitest";
 import { StateError, cloneState } from "@x86vm/core";
 import { DeviceHarness } from "./testing/harness.ts";
-import { I8042, STATUS_OBF, STATUS_AUX_OBF, CMDBYTE_KBD_INT, CMDBYTE_AUX_INT, CMDBYTE_SYS, CMDBYTE_TRANSLATE } from "./i8042.ts";
+import {
+  I8042,
+  STATUS_OBF,
+  STATUS_AUX_OBF,
+  CMDBYTE_KBD_INT,
+  CMDBYTE_AUX_INT,
+  CMDBYTE_SYS,
+  CMDBYTE_TRANSLATE,
+} from "./i8042.ts";
 import { Ps2Keyboard } from "./ps2-keyboard.ts";
 import {
-  Ps2Mouse, BUTTON_LEFT, BUTTON_RIGHT, BUTTON_MIDDLE, PACKET_ALWAYS_ONE, PACKET_LEFT, PACKET_RIGHT, PACKET_MIDDLE,
-  PACKET_X_SIGN, PACKET_Y_SIGN, PACKET_X_OVERFLOW, PACKET_Y_OVERFLOW, STATUS_LEFT, STATUS_SCALING_2_1,
-  STATUS_ENABLED, STATUS_REMOTE, MOUSE_ID_WHEEL,
+  Ps2Mouse,
+  BUTTON_LEFT,
+  BUTTON_RIGHT,
+  BUTTON_MIDDLE,
+  PACKET_ALWAYS_ONE,
+  PACKET_LEFT,
+  PACKET_RIGHT,
+  PACKET_MIDDLE,
+  PACKET_X_SIGN,
+  PACKET_Y_SIGN,
+  PACKET_X_OVERFLOW,
+  PACKET_Y_OVERFLOW,
+  STATUS_LEFT,
+  STATUS_SCALING_2_1,
+  STATUS_ENABLED,
+  STATUS_REMOTE,
+  MOUSE_ID_WHEEL,
 } from "./ps2-mouse.ts";
 
 const DATA = 0x60;
@@ -18,14 +40,24 @@ function setup() {
   const irq12 = h.irq("irq12");
   const mouse = new Ps2Mouse();
   const kbc = new I8042({
-    clock: h.clock, keyboard: new Ps2Keyboard(h.clock), mouse, kbdIrq: h.irq("irq1"), auxIrq: irq12,
-    setA20: () => {}, resetCpu: () => {},
+    clock: h.clock,
+    keyboard: new Ps2Keyboard(h.clock),
+    mouse,
+    kbdIrq: h.irq("irq1"),
+    auxIrq: irq12,
+    setA20: () => {},
+    resetCpu: () => {},
   });
   h.attach(kbc.ioSurface(DATA, CMD), kbc);
   h.outb(CMD, 0x60);
   h.outb(DATA, CMDBYTE_KBD_INT | CMDBYTE_AUX_INT | CMDBYTE_SYS | CMDBYTE_TRANSLATE);
   /** Sends bytes to the mouse (each through D4). */
-  const send = (...bytes: number[]) => { for (const b of bytes) { h.outb(CMD, 0xd4); h.outb(DATA, b); } };
+  const send = (...bytes: number[]) => {
+    for (const b of bytes) {
+      h.outb(CMD, 0xd4);
+      h.outb(DATA, b);
+    }
+  };
   /** Reads what is waiting; every byte must be tagged as aux data. */
   const drain = () => {
     const out: number[] = [];
@@ -35,7 +67,10 @@ function setup() {
     }
     return out;
   };
-  const enable = () => { send(0xf4); expect(drain()).toEqual([0xfa]); };
+  const enable = () => {
+    send(0xf4);
+    expect(drain()).toEqual([0xfa]);
+  };
   return { h, irq12, mouse, kbc, send, drain, enable };
 }
 
@@ -148,9 +183,15 @@ describe("PS/2 mouse packets", () => {
     mouse.setButtons(0);
     mouse.setButtons(BUTTON_RIGHT | BUTTON_MIDDLE);
     expect(drain()).toEqual([
-      PACKET_ALWAYS_ONE | PACKET_LEFT, 0, 0,
-      PACKET_ALWAYS_ONE, 0, 0,
-      PACKET_ALWAYS_ONE | PACKET_RIGHT | PACKET_MIDDLE, 0, 0,
+      PACKET_ALWAYS_ONE | PACKET_LEFT,
+      0,
+      0,
+      PACKET_ALWAYS_ONE,
+      0,
+      0,
+      PACKET_ALWAYS_ONE | PACKET_RIGHT | PACKET_MIDDLE,
+      0,
+      0,
     ]);
   });
 
@@ -230,7 +271,17 @@ describe("PS/2 mouse state", () => {
     }
     const seq = a.drain();
     expect(b.drain()).toEqual(seq);
-    expect(seq).toEqual([0xfa, PACKET_ALWAYS_ONE | PACKET_MIDDLE | PACKET_Y_SIGN, 2, 0xfe, 0xff, PACKET_ALWAYS_ONE, 0, 0, 0]);
+    expect(seq).toEqual([
+      0xfa,
+      PACKET_ALWAYS_ONE | PACKET_MIDDLE | PACKET_Y_SIGN,
+      2,
+      0xfe,
+      0xff,
+      PACKET_ALWAYS_ONE,
+      0,
+      0,
+      0,
+    ]);
     for (const x of [a, b]) x.send(0xe9);
     expect(b.drain()).toEqual([0xfa, STATUS_ENABLED, 1, 60]);
   });

@@ -109,12 +109,18 @@ export class Ps2Mouse implements Ps2Device, Stateful {
   /** Something changed since the last packet. */
   private dirty = false;
 
-  get deviceId(): number { return this.id; }
-  get streaming(): boolean { return this.reporting && !this.remote; }
+  get deviceId(): number {
+    return this.id;
+  }
+  get streaming(): boolean {
+    return this.reporting && !this.remote;
+  }
 
   // ---- Ps2Device ----
 
-  connect(notify: () => void): void { this.notify = notify; }
+  connect(notify: () => void): void {
+    this.notify = notify;
+  }
 
   hasData(): boolean {
     return this.replies.length > 0 || this.packets.length > 0 || (this.dirty && this.streaming);
@@ -160,8 +166,14 @@ export class Ps2Mouse implements Ps2Device, Stateful {
     // to earlier commands stay.
     if (byte !== MOUSE_CMD_RESEND) this.packets = [];
     switch (byte) {
-      case MOUSE_CMD_SCALING_1_1: this.scaling21 = false; this.ack(); break;
-      case MOUSE_CMD_SCALING_2_1: this.scaling21 = true; this.ack(); break;
+      case MOUSE_CMD_SCALING_1_1:
+        this.scaling21 = false;
+        this.ack();
+        break;
+      case MOUSE_CMD_SCALING_2_1:
+        this.scaling21 = true;
+        this.ack();
+        break;
       case MOUSE_CMD_SET_RESOLUTION:
       case MOUSE_CMD_SAMPLE_RATE:
         this.awaiting = byte;
@@ -169,28 +181,62 @@ export class Ps2Mouse implements Ps2Device, Stateful {
         break;
       case MOUSE_CMD_STATUS:
         this.ack();
-        this.reply((this.remote ? STATUS_REMOTE : 0) | (this.reporting ? STATUS_ENABLED : 0)
-          | (this.scaling21 ? STATUS_SCALING_2_1 : 0) | (this.buttons & BUTTON_LEFT ? STATUS_LEFT : 0)
-          | (this.buttons & BUTTON_MIDDLE ? STATUS_MIDDLE : 0) | (this.buttons & BUTTON_RIGHT ? STATUS_RIGHT : 0));
+        this.reply(
+          (this.remote ? STATUS_REMOTE : 0) |
+            (this.reporting ? STATUS_ENABLED : 0) |
+            (this.scaling21 ? STATUS_SCALING_2_1 : 0) |
+            (this.buttons & BUTTON_LEFT ? STATUS_LEFT : 0) |
+            (this.buttons & BUTTON_MIDDLE ? STATUS_MIDDLE : 0) |
+            (this.buttons & BUTTON_RIGHT ? STATUS_RIGHT : 0),
+        );
         this.reply(this.resolution);
         this.reply(this.sampleRate);
         break;
-      case MOUSE_CMD_STREAM_MODE: this.remote = false; this.clearCounters(); this.ack(); break;
+      case MOUSE_CMD_STREAM_MODE:
+        this.remote = false;
+        this.clearCounters();
+        this.ack();
+        break;
       case MOUSE_CMD_READ_DATA:
         this.ack();
         this.queuePacket(this.replies);
         break;
-      case MOUSE_CMD_RESET_WRAP: this.wrap = false; this.clearCounters(); this.ack(); break;
-      case MOUSE_CMD_WRAP: this.wrap = true; this.clearCounters(); this.ack(); break;
-      case MOUSE_CMD_REMOTE_MODE: this.remote = true; this.clearCounters(); this.ack(); break;
+      case MOUSE_CMD_RESET_WRAP:
+        this.wrap = false;
+        this.clearCounters();
+        this.ack();
+        break;
+      case MOUSE_CMD_WRAP:
+        this.wrap = true;
+        this.clearCounters();
+        this.ack();
+        break;
+      case MOUSE_CMD_REMOTE_MODE:
+        this.remote = true;
+        this.clearCounters();
+        this.ack();
+        break;
       case MOUSE_CMD_GET_ID:
         this.ack();
         this.reply(this.id);
         break;
-      case MOUSE_CMD_ENABLE: this.reporting = true; this.clearCounters(); this.ack(); break;
-      case MOUSE_CMD_DISABLE: this.reporting = false; this.clearCounters(); this.ack(); break;
-      case MOUSE_CMD_DEFAULTS: this.loadDefaults(); this.ack(); break;
-      case MOUSE_CMD_RESEND: this.reply(this.lastSent); break;
+      case MOUSE_CMD_ENABLE:
+        this.reporting = true;
+        this.clearCounters();
+        this.ack();
+        break;
+      case MOUSE_CMD_DISABLE:
+        this.reporting = false;
+        this.clearCounters();
+        this.ack();
+        break;
+      case MOUSE_CMD_DEFAULTS:
+        this.loadDefaults();
+        this.ack();
+        break;
+      case MOUSE_CMD_RESEND:
+        this.reply(this.lastSent);
+        break;
       case MOUSE_CMD_RESET:
         // The self-test answer follows at once instead of after ~500 ms; the wheel is off again.
         this.loadDefaults();
@@ -223,7 +269,9 @@ export class Ps2Mouse implements Ps2Device, Stateful {
     this.dirty = false;
   }
 
-  private ack(): void { this.reply(MOUSE_ACK); }
+  private ack(): void {
+    this.reply(MOUSE_ACK);
+  }
 
   private reply(b: number): void {
     if (this.replies.length < QUEUE_LIMIT) this.replies.push(b & 0xff);
@@ -233,11 +281,20 @@ export class Ps2Mouse implements Ps2Device, Stateful {
   private queuePacket(queue: number[]): void {
     let x = this.dx;
     let y = this.dy;
-    if (this.scaling21 && this.streaming) { x = scale21(x); y = scale21(y); }
+    if (this.scaling21 && this.streaming) {
+      x = scale21(x);
+      y = scale21(y);
+    }
     let b0 = PACKET_ALWAYS_ONE | (this.buttons & (PACKET_LEFT | PACKET_RIGHT | PACKET_MIDDLE));
     // Counts are 9-bit two's complement (sign in byte 0); beyond that the overflow bit is set.
-    if (x > 255 || x < -256) { b0 |= PACKET_X_OVERFLOW; x = x > 0 ? 255 : -256; }
-    if (y > 255 || y < -256) { b0 |= PACKET_Y_OVERFLOW; y = y > 0 ? 255 : -256; }
+    if (x > 255 || x < -256) {
+      b0 |= PACKET_X_OVERFLOW;
+      x = x > 0 ? 255 : -256;
+    }
+    if (y > 255 || y < -256) {
+      b0 |= PACKET_Y_OVERFLOW;
+      y = y > 0 ? 255 : -256;
+    }
     if (x < 0) b0 |= PACKET_X_SIGN;
     if (y < 0) b0 |= PACKET_Y_SIGN;
     if (queue.length + 4 > QUEUE_LIMIT) return; // the guest is not reading: keep the counters
@@ -307,7 +364,8 @@ export class Ps2Mouse implements Ps2Device, Stateful {
     const resolution = r.int("resolution", 0, 3);
     const id = r.int("id", 0, 0xff);
     const ratesRaw = fields.rates;
-    if (!Array.isArray(ratesRaw) || ratesRaw.length > 3) throw new StateError(`${this.stateName}: field 'rates' must be an array of at most 3 rates`);
+    if (!Array.isArray(ratesRaw) || ratesRaw.length > 3)
+      throw new StateError(`${this.stateName}: field 'rates' must be an array of at most 3 rates`);
     const rates = r.ints("rates", ratesRaw.length, 0, 0xff);
     const awaiting = r.int("awaiting", 0, 0xff);
     const lastSent = r.int("lastSent", 0, 0xff);
@@ -316,9 +374,12 @@ export class Ps2Mouse implements Ps2Device, Stateful {
     const dy = r.int("dy", -COUNTER_LIMIT, COUNTER_LIMIT);
     const dz = r.int("dz", -COUNTER_LIMIT, COUNTER_LIMIT);
     const dirty = r.bool("dirty");
-    if (id !== MOUSE_ID_STANDARD && id !== MOUSE_ID_WHEEL) throw new StateError(`${this.stateName}: field 'id' holds ${id}, not a device ID this mouse has`);
+    if (id !== MOUSE_ID_STANDARD && id !== MOUSE_ID_WHEEL)
+      throw new StateError(`${this.stateName}: field 'id' holds ${id}, not a device ID this mouse has`);
     if (awaiting !== 0 && awaiting !== MOUSE_CMD_SAMPLE_RATE && awaiting !== MOUSE_CMD_SET_RESOLUTION) {
-      throw new StateError(`${this.stateName}: field 'awaiting' holds 0x${awaiting.toString(16)}, not a command with an argument`);
+      throw new StateError(
+        `${this.stateName}: field 'awaiting' holds 0x${awaiting.toString(16)}, not a command with an argument`,
+      );
     }
 
     this.replies = Array.from(replies);

@@ -2,14 +2,52 @@ import { describe, it, expect } from "vitest";
 import { StateError, cloneState } from "@x86vm/core";
 import { DeviceHarness } from "./testing/harness.ts";
 import {
-  Rtc146818, RTC_SECONDS, RTC_SECONDS_ALARM, RTC_MINUTES, RTC_MINUTES_ALARM, RTC_HOURS, RTC_HOURS_ALARM,
-  RTC_DAY_OF_WEEK, RTC_DAY_OF_MONTH, RTC_MONTH, RTC_YEAR, RTC_REG_A, RTC_REG_B, RTC_REG_C, RTC_REG_D,
-  REG_A_UIP, REG_B_SET, REG_B_PIE, REG_B_AIE, REG_B_UIE, REG_B_DM, REG_B_24H,
-  REG_C_IRQF, REG_C_PF, REG_C_AF, REG_C_UF, REG_D_VRT, UIP_LEAD_NS,
-  CMOS_FLOPPY_TYPES, CMOS_HARD_DISK_TYPES, CMOS_EQUIPMENT, CMOS_BASE_MEM_LO, CMOS_BASE_MEM_HI,
-  CMOS_EXT_MEM_LO, CMOS_EXT_MEM_HI, CMOS_EXT_MEM2_LO, CMOS_EXT_MEM2_HI, CMOS_MEM_ABOVE_16M_LO,
-  CMOS_MEM_ABOVE_16M_HI, CMOS_CENTURY, CMOS_CHECKSUM_HI, CMOS_CHECKSUM_LO, CMOS_HD0_EXT_TYPE, CMOS_HD0_PARAMS,
-  FLOPPY_1440K, FLOPPY_1200K,
+  Rtc146818,
+  RTC_SECONDS,
+  RTC_SECONDS_ALARM,
+  RTC_MINUTES,
+  RTC_MINUTES_ALARM,
+  RTC_HOURS,
+  RTC_HOURS_ALARM,
+  RTC_DAY_OF_WEEK,
+  RTC_DAY_OF_MONTH,
+  RTC_MONTH,
+  RTC_YEAR,
+  RTC_REG_A,
+  RTC_REG_B,
+  RTC_REG_C,
+  RTC_REG_D,
+  REG_A_UIP,
+  REG_B_SET,
+  REG_B_PIE,
+  REG_B_AIE,
+  REG_B_UIE,
+  REG_B_DM,
+  REG_B_24H,
+  REG_C_IRQF,
+  REG_C_PF,
+  REG_C_AF,
+  REG_C_UF,
+  REG_D_VRT,
+  UIP_LEAD_NS,
+  CMOS_FLOPPY_TYPES,
+  CMOS_HARD_DISK_TYPES,
+  CMOS_EQUIPMENT,
+  CMOS_BASE_MEM_LO,
+  CMOS_BASE_MEM_HI,
+  CMOS_EXT_MEM_LO,
+  CMOS_EXT_MEM_HI,
+  CMOS_EXT_MEM2_LO,
+  CMOS_EXT_MEM2_HI,
+  CMOS_MEM_ABOVE_16M_LO,
+  CMOS_MEM_ABOVE_16M_HI,
+  CMOS_CENTURY,
+  CMOS_CHECKSUM_HI,
+  CMOS_CHECKSUM_LO,
+  CMOS_HD0_EXT_TYPE,
+  CMOS_HD0_PARAMS,
+  FLOPPY_1440K,
+  FLOPPY_1200K,
 } from "./rtc146818.ts";
 
 const INDEX = 0x70;
@@ -33,8 +71,14 @@ function setup(startMs: number) {
   const pin = h.irq("irq8");
   const rtc = new Rtc146818(h.clock, pin, startMs);
   h.attach(rtc.ioSurface(INDEX), rtc);
-  const read = (i: number) => { h.outb(INDEX, i); return h.inb(DATA); };
-  const write = (i: number, v: number) => { h.outb(INDEX, i); h.outb(DATA, v); };
+  const read = (i: number) => {
+    h.outb(INDEX, i);
+    return h.inb(DATA);
+  };
+  const write = (i: number, v: number) => {
+    h.outb(INDEX, i);
+    h.outb(DATA, v);
+  };
   const time = () => [RTC_YEAR, RTC_MONTH, RTC_DAY_OF_MONTH, RTC_HOURS, RTC_MINUTES, RTC_SECONDS].map(read);
   return { h, pin, rtc, read, write, time };
 }
@@ -115,7 +159,9 @@ describe("MC146818 time of day", () => {
   });
 });
 
-function SECONDS_TO_NS(s: number): number { return s * SECOND; }
+function SECONDS_TO_NS(s: number): number {
+  return s * SECOND;
+}
 
 describe("MC146818 SET bit and divider", () => {
   it("freezes the time while SET and keeps the written time", () => {
@@ -279,7 +325,10 @@ describe("MC146818 interrupts", () => {
     let alarms = 0;
     for (let s = 0; s < 180; s++) {
       h.clockStep(SECOND);
-      if (pin.level) { alarms++; expect(read(RTC_REG_C) & REG_C_AF).toBe(REG_C_AF); }
+      if (pin.level) {
+        alarms++;
+        expect(read(RTC_REG_C) & REG_C_AF).toBe(REG_C_AF);
+      }
     }
     expect(alarms).toBe(3); // 07:30:30, 07:31:30, 07:32:30
     // All don't care: an alarm every second.
@@ -415,8 +464,19 @@ describe("MC146818 state", () => {
       { ...good, chainRef: Infinity },
       { ...good, nmiMasked: 1 },
       { ...good, index: 128 },
-      { ...good, ram: (() => { const r = (good.ram as Uint8Array).slice(); r[RTC_REG_C] = 0x80; return r; })() },
-      (() => { const r = { ...good }; delete r.lastNs; return r; })(),
+      {
+        ...good,
+        ram: (() => {
+          const r = (good.ram as Uint8Array).slice();
+          r[RTC_REG_C] = 0x80;
+          return r;
+        })(),
+      },
+      (() => {
+        const r = { ...good };
+        delete r.lastNs;
+        return r;
+      })(),
     ];
     for (const b of bad) expect(() => rtc.loadState(b, 1)).toThrow(StateError);
     expect(time()).toEqual(before);

@@ -151,7 +151,7 @@ function chipDaysInMonth(month: number, year: number): number {
 }
 
 function toBcd(v: number): number {
-  return (((v / 10) | 0) % 10) << 4 | (v % 10);
+  return ((((v / 10) | 0) % 10) << 4) | (v % 10);
 }
 
 function fromBcd(v: number): number {
@@ -159,12 +159,23 @@ function fromBcd(v: number): number {
 }
 
 /** Breaks a Unix time (whole seconds, UTC) into calendar fields. */
-function civilFromUnix(seconds: number): { year: number; month: number; day: number; dow: number; hour: number; minute: number; second: number } {
+function civilFromUnix(seconds: number): {
+  year: number;
+  month: number;
+  day: number;
+  dow: number;
+  hour: number;
+  minute: number;
+  second: number;
+} {
   let days = Math.floor(seconds / SECONDS_PER_DAY);
   const secOfDay = seconds - days * SECONDS_PER_DAY;
   const dow = (((days + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday; 0 = Sunday
   let year = 1970;
-  while (days < 0) { year--; days += isLeapYear(year) ? 366 : 365; }
+  while (days < 0) {
+    year--;
+    days += isLeapYear(year) ? 366 : 365;
+  }
   for (;;) {
     const len = isLeapYear(year) ? 366 : 365;
     if (days < len) break;
@@ -179,8 +190,13 @@ function civilFromUnix(seconds: number): { year: number; month: number; day: num
     month++;
   }
   return {
-    year, month, day: days + 1, dow,
-    hour: Math.floor(secOfDay / 3600), minute: Math.floor(secOfDay / 60) % 60, second: secOfDay % 60,
+    year,
+    month,
+    day: days + 1,
+    dow,
+    hour: Math.floor(secOfDay / 3600),
+    minute: Math.floor(secOfDay / 60) % 60,
+    second: secOfDay % 60,
   };
 }
 
@@ -211,7 +227,11 @@ export class Rtc146818 implements Stateful {
   /** Century of the start time, for fillPcDefaults. */
   private readonly startCentury: number;
 
-  constructor(private readonly clock: TimeSource, private readonly irq: IrqLine, startTimeMs: number) {
+  constructor(
+    private readonly clock: TimeSource,
+    private readonly irq: IrqLine,
+    startTimeMs: number,
+  ) {
     if (!Number.isFinite(startTimeMs)) throw new RangeError("rtc: start time must be a finite number of milliseconds");
     const now = clock.now();
     const wallMs = startTimeMs + now / 1e6;
@@ -236,21 +256,27 @@ export class Rtc146818 implements Stateful {
   }
 
   /** NMI mask bit of the last index write (bit 7 of port 0x70 on a PC). */
-  get nmiMasked(): boolean { return this.nmi; }
+  get nmiMasked(): boolean {
+    return this.nmi;
+  }
 
   /** Index port at `base`, data port at `base + 1`. */
   ioSurface(base: number, name = "rtc"): IoSurface {
     return {
       name,
-      ports: [{
-        base,
-        count: 2,
-        read8: (off) => (off === 0 ? 0xff : this.readRegister(this.index, true)),
-        write8: (off, v) => {
-          if (off === 0) { this.index = v & 0x7f; this.nmi = (v & 0x80) !== 0; }
-          else this.writeRegister(this.index, v);
+      ports: [
+        {
+          base,
+          count: 2,
+          read8: (off) => (off === 0 ? 0xff : this.readRegister(this.index, true)),
+          write8: (off, v) => {
+            if (off === 0) {
+              this.index = v & 0x7f;
+              this.nmi = (v & 0x80) !== 0;
+            } else this.writeRegister(this.index, v);
+          },
         },
-      }],
+      ],
     };
   }
 
@@ -266,13 +292,15 @@ export class Rtc146818 implements Stateful {
     const last = this.lastNs;
     this.lastNs = now;
     if (!this.running()) return;
-    const ticks = Math.floor((now - this.chainRef) / NS_PER_SECOND) - Math.floor((last - this.chainRef) / NS_PER_SECOND);
+    const ticks =
+      Math.floor((now - this.chainRef) / NS_PER_SECOND) - Math.floor((last - this.chainRef) / NS_PER_SECOND);
     // SET stops the update cycles; the divider chain, and with it the periodic flag, keeps running.
     if (ticks > 0 && !(this.ram[RTC_REG_B] & REG_B_SET)) this.runUpdates(ticks);
     const rs = this.ram[RTC_REG_A] & REG_A_RS_MASK;
     if (rs !== 0) {
       const p = periodicPeriodNs(rs);
-      if (Math.floor((now - this.chainRef) / p) > Math.floor((last - this.chainRef) / p)) this.ram[RTC_REG_C] |= REG_C_PF;
+      if (Math.floor((now - this.chainRef) / p) > Math.floor((last - this.chainRef) / p))
+        this.ram[RTC_REG_C] |= REG_C_PF;
     }
     this.updateIrq();
   }
@@ -297,7 +325,9 @@ export class Rtc146818 implements Stateful {
     return this.chainRef + (Math.floor((this.lastNs - this.chainRef) / NS_PER_SECOND) + 1) * NS_PER_SECOND;
   }
 
-  private catchUp(): void { this.advance(this.clock.now()); }
+  private catchUp(): void {
+    this.advance(this.clock.now());
+  }
 
   /** Runs `n` update cycles: the time moves on n seconds, UF is set, AF if the alarm matched. */
   private runUpdates(n: number): void {
@@ -345,9 +375,11 @@ export class Rtc146818 implements Stateful {
   }
 
   private alarmMatches(): boolean {
-    return this.alarmByteMatches(this.ram[RTC_SECONDS_ALARM], this.encode(this.second))
-      && this.alarmByteMatches(this.ram[RTC_MINUTES_ALARM], this.encode(this.minute))
-      && this.alarmByteMatches(this.ram[RTC_HOURS_ALARM], this.encodeHour(this.hour));
+    return (
+      this.alarmByteMatches(this.ram[RTC_SECONDS_ALARM], this.encode(this.second)) &&
+      this.alarmByteMatches(this.ram[RTC_MINUTES_ALARM], this.encode(this.minute)) &&
+      this.alarmByteMatches(this.ram[RTC_HOURS_ALARM], this.encodeHour(this.hour))
+    );
   }
 
   private alarmByteMatches(alarm: number, current: number): boolean {
@@ -356,11 +388,17 @@ export class Rtc146818 implements Stateful {
 
   // ---- Data formats ----
 
-  private binary(): boolean { return (this.ram[RTC_REG_B] & REG_B_DM) !== 0; }
+  private binary(): boolean {
+    return (this.ram[RTC_REG_B] & REG_B_DM) !== 0;
+  }
 
-  private encode(v: number): number { return this.binary() ? v & 0xff : toBcd(v); }
+  private encode(v: number): number {
+    return this.binary() ? v & 0xff : toBcd(v);
+  }
 
-  private decode(v: number): number { return this.binary() ? v : fromBcd(v); }
+  private decode(v: number): number {
+    return this.binary() ? v : fromBcd(v);
+  }
 
   private encodeHour(h: number): number {
     if (this.ram[RTC_REG_B] & REG_B_24H) return this.encode(h);
@@ -372,7 +410,7 @@ export class Rtc146818 implements Stateful {
     if (this.ram[RTC_REG_B] & REG_B_24H) return this.decode(v);
     let h = this.decode(v & 0x7f);
     if (h === 12) h = 0;
-    return (v & HOUR_PM) ? h + 12 : h;
+    return v & HOUR_PM ? h + 12 : h;
   }
 
   // ---- Register access ----
@@ -381,14 +419,22 @@ export class Rtc146818 implements Stateful {
   private readRegister(index: number, sideEffects: boolean): number {
     this.catchUp();
     switch (index) {
-      case RTC_SECONDS: return this.encode(this.second);
-      case RTC_MINUTES: return this.encode(this.minute);
-      case RTC_HOURS: return this.encodeHour(this.hour);
-      case RTC_DAY_OF_WEEK: return this.encode(this.dayOfWeek);
-      case RTC_DAY_OF_MONTH: return this.encode(this.dayOfMonth);
-      case RTC_MONTH: return this.encode(this.month);
-      case RTC_YEAR: return this.encode(this.year);
-      case RTC_REG_A: return this.ram[RTC_REG_A] | (this.updateInProgress() ? REG_A_UIP : 0);
+      case RTC_SECONDS:
+        return this.encode(this.second);
+      case RTC_MINUTES:
+        return this.encode(this.minute);
+      case RTC_HOURS:
+        return this.encodeHour(this.hour);
+      case RTC_DAY_OF_WEEK:
+        return this.encode(this.dayOfWeek);
+      case RTC_DAY_OF_MONTH:
+        return this.encode(this.dayOfMonth);
+      case RTC_MONTH:
+        return this.encode(this.month);
+      case RTC_YEAR:
+        return this.encode(this.year);
+      case RTC_REG_A:
+        return this.ram[RTC_REG_A] | (this.updateInProgress() ? REG_A_UIP : 0);
       case RTC_REG_C: {
         const v = this.ram[RTC_REG_C] | (this.irqLevel ? REG_C_IRQF : 0);
         if (sideEffects) {
@@ -398,8 +444,10 @@ export class Rtc146818 implements Stateful {
         }
         return v;
       }
-      case RTC_REG_D: return REG_D_VRT; // the battery is always good
-      default: return this.ram[index];
+      case RTC_REG_D:
+        return REG_D_VRT; // the battery is always good
+      default:
+        return this.ram[index];
     }
   }
 
@@ -411,14 +459,30 @@ export class Rtc146818 implements Stateful {
   private writeRegister(index: number, v: number): void {
     this.catchUp();
     switch (index) {
-      case RTC_SECONDS: this.second = this.decode(v); break;
-      case RTC_MINUTES: this.minute = this.decode(v); break;
-      case RTC_HOURS: this.hour = this.decodeHour(v); break;
-      case RTC_DAY_OF_WEEK: this.dayOfWeek = this.decode(v); break;
-      case RTC_DAY_OF_MONTH: this.dayOfMonth = this.decode(v); break;
-      case RTC_MONTH: this.month = this.decode(v); break;
-      case RTC_YEAR: this.year = this.decode(v); break;
-      case RTC_REG_A: this.writeRegA(v); break;
+      case RTC_SECONDS:
+        this.second = this.decode(v);
+        break;
+      case RTC_MINUTES:
+        this.minute = this.decode(v);
+        break;
+      case RTC_HOURS:
+        this.hour = this.decodeHour(v);
+        break;
+      case RTC_DAY_OF_WEEK:
+        this.dayOfWeek = this.decode(v);
+        break;
+      case RTC_DAY_OF_MONTH:
+        this.dayOfMonth = this.decode(v);
+        break;
+      case RTC_MONTH:
+        this.month = this.decode(v);
+        break;
+      case RTC_YEAR:
+        this.year = this.decode(v);
+        break;
+      case RTC_REG_A:
+        this.writeRegA(v);
+        break;
       case RTC_REG_B:
         // Setting SET ends any update and clears UIE (datasheet, register B: SET and UIE).
         if (v & REG_B_SET) v &= ~REG_B_UIE;
@@ -428,7 +492,8 @@ export class Rtc146818 implements Stateful {
       case RTC_REG_C:
       case RTC_REG_D:
         break; // read-only
-      default: this.ram[index] = v;
+      default:
+        this.ram[index] = v;
     }
   }
 
@@ -444,12 +509,14 @@ export class Rtc146818 implements Stateful {
   private updateIrq(): void {
     const c = this.ram[RTC_REG_C];
     const b = this.ram[RTC_REG_B];
-    const level = ((c & REG_C_PF) !== 0 && (b & REG_B_PIE) !== 0)
-      || ((c & REG_C_AF) !== 0 && (b & REG_B_AIE) !== 0)
-      || ((c & REG_C_UF) !== 0 && (b & REG_B_UIE) !== 0);
+    const level =
+      ((c & REG_C_PF) !== 0 && (b & REG_B_PIE) !== 0) ||
+      ((c & REG_C_AF) !== 0 && (b & REG_B_AIE) !== 0) ||
+      ((c & REG_C_UF) !== 0 && (b & REG_B_UIE) !== 0);
     if (level === this.irqLevel) return;
     this.irqLevel = level;
-    if (level) this.irq.raise(); else this.irq.lower();
+    if (level) this.irq.raise();
+    else this.irq.lower();
   }
 
   // ---- Host helpers (machine setup and the built-in BIOS) ----
@@ -484,7 +551,8 @@ export class Rtc146818 implements Stateful {
   /** Writes the standard PC/AT configuration bytes and a matching checksum. */
   fillPcDefaults(cfg: PcCmosConfig): void {
     const floppies = cfg.floppyTypes ?? [FLOPPY_1440K, FLOPPY_NONE];
-    for (const t of floppies) if (!Number.isInteger(t) || t < 0 || t > 15) throw new RangeError(`rtc: bad floppy type ${t}`);
+    for (const t of floppies)
+      if (!Number.isInteger(t) || t < 0 || t > 15) throw new RangeError(`rtc: bad floppy type ${t}`);
     const ram = this.ram;
     ram[CMOS_DIAGNOSTIC] = 0;
     ram[CMOS_SHUTDOWN] = 0;
@@ -505,9 +573,9 @@ export class Rtc146818 implements Stateful {
     ram[CMOS_HARD_DISK_TYPES] = diskTypes;
 
     const nFloppies = (floppies[0] ? 1 : 0) + (floppies[1] ? 1 : 0);
-    const equipment = cfg.equipment ?? (
-      (nFloppies > 0 ? 0x01 | ((nFloppies - 1) << 6) : 0) | 0x02 /* FPU present */ | 0x00 /* EGA/VGA */
-    );
+    const equipment =
+      cfg.equipment ??
+      (nFloppies > 0 ? 0x01 | ((nFloppies - 1) << 6) : 0) | 0x02 /* FPU present */ | 0x00 /* EGA/VGA */;
     ram[CMOS_EQUIPMENT] = equipment & 0xff;
 
     const base = Math.max(0, Math.min(0xffff, Math.floor(cfg.baseMemoryKiB)));
@@ -540,7 +608,8 @@ export class Rtc146818 implements Stateful {
   }
 
   private checkIndex(index: number): void {
-    if (!Number.isInteger(index) || index < 0 || index >= CMOS_SIZE) throw new RangeError(`rtc: CMOS index ${index} out of range`);
+    if (!Number.isInteger(index) || index < 0 || index >= CMOS_SIZE)
+      throw new RangeError(`rtc: CMOS index ${index} out of range`);
   }
 
   // ---- Snapshot ----
@@ -577,8 +646,10 @@ export class Rtc146818 implements Stateful {
     const year = r.int("year", 0, 255);
     const chainRef = r.num("chainRef");
     const lastNs = r.num("lastNs");
-    if (ram[RTC_REG_C] & ~(REG_C_PF | REG_C_AF | REG_C_UF)) throw new StateError(`${this.stateName}: field 'ram' has bad register C flags`);
-    if (ram[RTC_REG_A] & REG_A_UIP) throw new StateError(`${this.stateName}: field 'ram' has the read-only UIP bit stored`);
+    if (ram[RTC_REG_C] & ~(REG_C_PF | REG_C_AF | REG_C_UF))
+      throw new StateError(`${this.stateName}: field 'ram' has bad register C flags`);
+    if (ram[RTC_REG_A] & REG_A_UIP)
+      throw new StateError(`${this.stateName}: field 'ram' has the read-only UIP bit stored`);
 
     this.ram.set(ram);
     this.index = index;

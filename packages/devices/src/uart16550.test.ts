@@ -2,12 +2,54 @@ import { describe, it, expect } from "vitest";
 import { StateError, cloneState } from "@x86vm/core";
 import { DeviceHarness } from "./testing/harness.ts";
 import {
-  Uart16550, type Uart16550Options,
-  UART_RBR, UART_THR, UART_DLL, UART_DLM, UART_IER, UART_IIR, UART_FCR, UART_LCR, UART_MCR, UART_LSR, UART_MSR, UART_SCR,
-  IER_RDA, IER_THRE, IER_RLS, IER_MSI, IIR_NO_INT, IIR_RLS, IIR_RDA, IIR_TIMEOUT, IIR_THRE, IIR_MSI, IIR_FIFO_ENABLED,
-  FCR_ENABLE, FCR_CLEAR_RX, FCR_CLEAR_TX, LCR_DLAB, MCR_DTR, MCR_RTS, MCR_OUT1, MCR_OUT2, MCR_LOOP,
-  LSR_DR, LSR_OE, LSR_BI, LSR_THRE, LSR_TEMT, LSR_RX_FIFO_ERROR,
-  MSR_DCTS, MSR_DDSR, MSR_TERI, MSR_DDCD, MSR_CTS, MSR_DSR, MSR_RI, MSR_DCD,
+  Uart16550,
+  type Uart16550Options,
+  UART_RBR,
+  UART_THR,
+  UART_DLL,
+  UART_DLM,
+  UART_IER,
+  UART_IIR,
+  UART_FCR,
+  UART_LCR,
+  UART_MCR,
+  UART_LSR,
+  UART_MSR,
+  UART_SCR,
+  IER_RDA,
+  IER_THRE,
+  IER_RLS,
+  IER_MSI,
+  IIR_NO_INT,
+  IIR_RLS,
+  IIR_RDA,
+  IIR_TIMEOUT,
+  IIR_THRE,
+  IIR_MSI,
+  IIR_FIFO_ENABLED,
+  FCR_ENABLE,
+  FCR_CLEAR_RX,
+  FCR_CLEAR_TX,
+  LCR_DLAB,
+  MCR_DTR,
+  MCR_RTS,
+  MCR_OUT1,
+  MCR_OUT2,
+  MCR_LOOP,
+  LSR_DR,
+  LSR_OE,
+  LSR_BI,
+  LSR_THRE,
+  LSR_TEMT,
+  LSR_RX_FIFO_ERROR,
+  MSR_DCTS,
+  MSR_DDSR,
+  MSR_TERI,
+  MSR_DDCD,
+  MSR_CTS,
+  MSR_DSR,
+  MSR_RI,
+  MSR_DCD,
 } from "./uart16550.ts";
 
 const BASE = 0x3f8;
@@ -211,7 +253,12 @@ describe("16550A UART", () => {
   });
 
   it("honours each FIFO trigger level", () => {
-    for (const [bits, level] of [[0x00, 1], [0x40, 4], [0x80, 8], [0xc0, 14]]) {
+    for (const [bits, level] of [
+      [0x00, 1],
+      [0x40, 4],
+      [0x80, 8],
+      [0xc0, 14],
+    ]) {
       const { inb, outb, irq, uart } = setup();
       outb(UART_FCR, FCR_ENABLE | bits);
       outb(UART_IER, IER_RDA);
@@ -366,7 +413,12 @@ describe("16550A UART", () => {
     }
     expect(b.sent).toEqual(a.sent.slice(sentBefore));
     expect(a.sent).toEqual([0x41, 0x42, 0x43]);
-    const drain = (e: Env) => { const out: number[] = [e.inb(UART_IIR)]; while (e.inb(UART_LSR) & LSR_DR) out.push(e.inb(UART_RBR)); out.push(e.inb(UART_SCR)); return out; };
+    const drain = (e: Env) => {
+      const out: number[] = [e.inb(UART_IIR)];
+      while (e.inb(UART_LSR) & LSR_DR) out.push(e.inb(UART_RBR));
+      out.push(e.inb(UART_SCR));
+      return out;
+    };
     expect(drain(b)).toEqual(drain(a));
     expect(b.uart.saveState()).toEqual(a.uart.saveState());
   });
@@ -378,9 +430,17 @@ describe("16550A UART", () => {
     const good = cloneState(uart.saveState());
     const bad = (patch: Record<string, unknown>) => ({ ...cloneState(good), ...patch }) as typeof good;
     const cases = [
-      bad({ ier: 0x10 }), bad({ divisor: 0x10000 }), bad({ rxCount: 17 }), bad({ rxCount: 2 }), // FIFO off: one slot
-      bad({ rxFifo: new Uint8Array(15) }), bad({ tsrFull: true }), bad({ txCount: 1 }),
-      bad({ modemInputs: 0x01 }), bad({ timeoutAt: -5 }), bad({ lcr: "3" }), bad({ mcr: 0x20 }),
+      bad({ ier: 0x10 }),
+      bad({ divisor: 0x10000 }),
+      bad({ rxCount: 17 }),
+      bad({ rxCount: 2 }), // FIFO off: one slot
+      bad({ rxFifo: new Uint8Array(15) }),
+      bad({ tsrFull: true }),
+      bad({ txCount: 1 }),
+      bad({ modemInputs: 0x01 }),
+      bad({ timeoutAt: -5 }),
+      bad({ lcr: "3" }),
+      bad({ mcr: 0x20 }),
       bad({ timeoutPending: true, timeoutAt: 100 }),
     ];
     for (const c of cases) expect(() => uart.loadState(c, 1)).toThrow(StateError);
@@ -391,8 +451,20 @@ describe("16550A UART", () => {
 
 describe("16550A constants", () => {
   it("keep the datasheet's register layout", () => {
-    expect([UART_RBR, UART_THR, UART_DLL, UART_IER, UART_DLM, UART_IIR, UART_FCR, UART_LCR, UART_MCR, UART_LSR, UART_MSR, UART_SCR])
-      .toEqual([0, 0, 0, 1, 1, 2, 2, 3, 4, 5, 6, 7]);
+    expect([
+      UART_RBR,
+      UART_THR,
+      UART_DLL,
+      UART_IER,
+      UART_DLM,
+      UART_IIR,
+      UART_FCR,
+      UART_LCR,
+      UART_MCR,
+      UART_LSR,
+      UART_MSR,
+      UART_SCR,
+    ]).toEqual([0, 0, 0, 1, 1, 2, 2, 3, 4, 5, 6, 7]);
     expect([MSR_DCTS, MSR_DDSR, MSR_TERI, MSR_DDCD]).toEqual([1, 2, 4, 8]);
   });
 });

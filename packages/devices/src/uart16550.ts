@@ -181,13 +181,18 @@ export class Uart16550 implements Stateful {
   private timeoutAt = Infinity;
   private irqLevel = false;
 
-  constructor(private readonly clock: TimeSource, private readonly irq: IrqLine, options: Uart16550Options = {}) {
+  constructor(
+    private readonly clock: TimeSource,
+    private readonly irq: IrqLine,
+    options: Uart16550Options = {},
+  ) {
     this.onTransmit = options.onTransmit ?? null;
     const drain = options.txDrainNs ?? 0;
-    if (drain !== "baud" && !(Number.isFinite(drain) && drain >= 0)) throw new RangeError(`txDrainNs must be "baud" or a time >= 0, not ${drain}`);
+    if (drain !== "baud" && !(Number.isFinite(drain) && drain >= 0))
+      throw new RangeError(`txDrainNs must be "baud" or a time >= 0, not ${drain}`);
     this.txDrain = drain;
     this.gated = options.irqGatedByOut2 ?? false;
-    this.modemInputs = (options.modemInputs ?? (MSR_CTS | MSR_DSR | MSR_DCD)) & MSR_INPUTS;
+    this.modemInputs = (options.modemInputs ?? MSR_CTS | MSR_DSR | MSR_DCD) & MSR_INPUTS;
     this.inputsSeen = this.modemInputs;
   }
 
@@ -203,12 +208,25 @@ export class Uart16550 implements Stateful {
    * shift registers emptied, LSR to THRE|TEMT. The divisor and the scratch register keep their values.
    */
   reset(): void {
-    this.ier = 0; this.lcr = 0; this.mcr = 0;
-    this.fifoEnabled = false; this.rxTrigger = 0; this.dmaMode = false;
-    this.rxHead = 0; this.rxCount = 0; this.rxBreak.fill(0);
-    this.txHead = 0; this.txCount = 0; this.tsrFull = false; this.tsrDoneAt = Infinity;
-    this.overrun = false; this.msrDeltas = 0; this.inputsSeen = this.modemInputs;
-    this.thriPending = false; this.timeoutPending = false; this.timeoutAt = Infinity;
+    this.ier = 0;
+    this.lcr = 0;
+    this.mcr = 0;
+    this.fifoEnabled = false;
+    this.rxTrigger = 0;
+    this.dmaMode = false;
+    this.rxHead = 0;
+    this.rxCount = 0;
+    this.rxBreak.fill(0);
+    this.txHead = 0;
+    this.txCount = 0;
+    this.tsrFull = false;
+    this.tsrDoneAt = Infinity;
+    this.overrun = false;
+    this.msrDeltas = 0;
+    this.inputsSeen = this.modemInputs;
+    this.thriPending = false;
+    this.timeoutPending = false;
+    this.timeoutAt = Infinity;
     this.updateIrq();
   }
 
@@ -254,22 +272,39 @@ export class Uart16550 implements Stateful {
   setModemInputs(lines: ModemInputs): void {
     this.catchUp(this.clock.now());
     let v = this.modemInputs;
-    const set = (on: boolean | undefined, bit: number) => { if (on !== undefined) v = on ? v | bit : v & ~bit; };
-    set(lines.cts, MSR_CTS); set(lines.dsr, MSR_DSR); set(lines.ri, MSR_RI); set(lines.dcd, MSR_DCD);
+    const set = (on: boolean | undefined, bit: number) => {
+      if (on !== undefined) v = on ? v | bit : v & ~bit;
+    };
+    set(lines.cts, MSR_CTS);
+    set(lines.dsr, MSR_DSR);
+    set(lines.ri, MSR_RI);
+    set(lines.dcd, MSR_DCD);
     this.modemInputs = v;
     this.refreshModemInputs();
     this.updateIrq();
   }
 
   /** The INTRPT output (any enabled interrupt pending). */
-  get interrupt(): boolean { return this.iirId() !== IIR_NO_INT; }
+  get interrupt(): boolean {
+    return this.iirId() !== IIR_NO_INT;
+  }
   /** Output pins, true when asserted; all inactive in loopback mode. */
-  get out2(): boolean { return (this.mcr & (MCR_OUT2 | MCR_LOOP)) === MCR_OUT2; }
-  get out1(): boolean { return (this.mcr & (MCR_OUT1 | MCR_LOOP)) === MCR_OUT1; }
-  get dtr(): boolean { return (this.mcr & (MCR_DTR | MCR_LOOP)) === MCR_DTR; }
-  get rts(): boolean { return (this.mcr & (MCR_RTS | MCR_LOOP)) === MCR_RTS; }
+  get out2(): boolean {
+    return (this.mcr & (MCR_OUT2 | MCR_LOOP)) === MCR_OUT2;
+  }
+  get out1(): boolean {
+    return (this.mcr & (MCR_OUT1 | MCR_LOOP)) === MCR_OUT1;
+  }
+  get dtr(): boolean {
+    return (this.mcr & (MCR_DTR | MCR_LOOP)) === MCR_DTR;
+  }
+  get rts(): boolean {
+    return (this.mcr & (MCR_RTS | MCR_LOOP)) === MCR_RTS;
+  }
   /** The programmed baud rate (input clock / 16 / divisor). */
-  get baud(): number { return UART_CLOCK_HZ / 16 / this.divisorValue(); }
+  get baud(): number {
+    return UART_CLOCK_HZ / 16 / this.divisorValue();
+  }
 
   // ---- registers ----
 
@@ -277,14 +312,31 @@ export class Uart16550 implements Stateful {
     this.catchUp(this.clock.now());
     let v: number;
     switch (offset) {
-      case UART_RBR: v = this.lcr & LCR_DLAB ? this.divisor & 0xff : this.readRbr(); break;
-      case UART_IER: v = this.lcr & LCR_DLAB ? this.divisor >> 8 : this.ier; break;
-      case UART_IIR: v = this.readIir(); break;
-      case UART_LCR: v = this.lcr; break;
-      case UART_MCR: v = this.mcr; break;
-      case UART_LSR: v = this.readLsr(); break;
-      case UART_MSR: v = this.inputsSeen | this.msrDeltas; this.msrDeltas = 0; break;
-      default: v = this.scr; break;
+      case UART_RBR:
+        v = this.lcr & LCR_DLAB ? this.divisor & 0xff : this.readRbr();
+        break;
+      case UART_IER:
+        v = this.lcr & LCR_DLAB ? this.divisor >> 8 : this.ier;
+        break;
+      case UART_IIR:
+        v = this.readIir();
+        break;
+      case UART_LCR:
+        v = this.lcr;
+        break;
+      case UART_MCR:
+        v = this.mcr;
+        break;
+      case UART_LSR:
+        v = this.readLsr();
+        break;
+      case UART_MSR:
+        v = this.inputsSeen | this.msrDeltas;
+        this.msrDeltas = 0;
+        break;
+      default:
+        v = this.scr;
+        break;
     }
     this.updateIrq();
     return v;
@@ -301,12 +353,23 @@ export class Uart16550 implements Stateful {
         if (this.lcr & LCR_DLAB) this.divisor = (this.divisor & 0xff) | (v << 8);
         else this.writeIer(v);
         break;
-      case UART_FCR: this.writeFcr(v); break;
-      case UART_LCR: this.lcr = v; break;
-      case UART_MCR: this.mcr = v & MCR_MASK; this.refreshModemInputs(); break;
-      case UART_LSR: break; // the LSR is meant for reading only (datasheet, "Line Status Register")
-      case UART_MSR: break;
-      default: this.scr = v; break;
+      case UART_FCR:
+        this.writeFcr(v);
+        break;
+      case UART_LCR:
+        this.lcr = v;
+        break;
+      case UART_MCR:
+        this.mcr = v & MCR_MASK;
+        this.refreshModemInputs();
+        break;
+      case UART_LSR:
+        break; // the LSR is meant for reading only (datasheet, "Line Status Register")
+      case UART_MSR:
+        break;
+      default:
+        this.scr = v;
+        break;
     }
     this.updateIrq();
   }
@@ -361,7 +424,7 @@ export class Uart16550 implements Stateful {
     this.ier = v & IER_MASK;
     // Enabling the THRE interrupt while the THR is empty interrupts at once: software (Linux's
     // 8250 driver among others) relies on this to start transmission.
-    if ((this.ier & IER_THRE) && !(was & IER_THRE) && this.txCount === 0) this.thriPending = true;
+    if (this.ier & IER_THRE && !(was & IER_THRE) && this.txCount === 0) this.thriPending = true;
   }
 
   /**
@@ -384,13 +447,17 @@ export class Uart16550 implements Stateful {
   }
 
   private clearRx(): void {
-    this.rxHead = 0; this.rxCount = 0; this.rxBreak.fill(0);
-    this.timeoutPending = false; this.timeoutAt = Infinity;
+    this.rxHead = 0;
+    this.rxCount = 0;
+    this.rxBreak.fill(0);
+    this.timeoutPending = false;
+    this.timeoutAt = Infinity;
   }
 
   private clearTx(): void {
     if (this.txCount > 0) this.thriPending = true; // the THR has just become empty
-    this.txHead = 0; this.txCount = 0;
+    this.txHead = 0;
+    this.txCount = 0;
   }
 
   // ---- interrupt logic ----
@@ -398,13 +465,13 @@ export class Uart16550 implements Stateful {
   /** The highest-priority enabled interrupt's IIR bits 0-3 (datasheet, interrupt control functions table). */
   private iirId(): number {
     const ier = this.ier;
-    if ((ier & IER_RLS) && this.rxErrors() !== 0) return IIR_RLS;
+    if (ier & IER_RLS && this.rxErrors() !== 0) return IIR_RLS;
     if (ier & IER_RDA) {
       if (this.rxCount > 0 && (!this.fifoEnabled || this.rxCount >= RX_TRIGGER_LEVELS[this.rxTrigger])) return IIR_RDA;
       if (this.timeoutPending && this.fifoEnabled) return IIR_TIMEOUT;
     }
-    if ((ier & IER_THRE) && this.thriPending) return IIR_THRE;
-    if ((ier & IER_MSI) && this.msrDeltas !== 0) return IIR_MSI;
+    if (ier & IER_THRE && this.thriPending) return IIR_THRE;
+    if (ier & IER_MSI && this.msrDeltas !== 0) return IIR_MSI;
     return IIR_NO_INT;
   }
 
@@ -434,7 +501,12 @@ export class Uart16550 implements Stateful {
   private effectiveInputs(): number {
     const m = this.mcr;
     if (!(m & MCR_LOOP)) return this.modemInputs;
-    return (m & MCR_RTS ? MSR_CTS : 0) | (m & MCR_DTR ? MSR_DSR : 0) | (m & MCR_OUT1 ? MSR_RI : 0) | (m & MCR_OUT2 ? MSR_DCD : 0);
+    return (
+      (m & MCR_RTS ? MSR_CTS : 0) |
+      (m & MCR_DTR ? MSR_DSR : 0) |
+      (m & MCR_OUT1 ? MSR_RI : 0) |
+      (m & MCR_OUT2 ? MSR_DCD : 0)
+    );
   }
 
   private refreshModemInputs(): void {
@@ -444,7 +516,7 @@ export class Uart16550 implements Stateful {
     if (changed & MSR_DSR) this.msrDeltas |= MSR_DDSR;
     if (changed & MSR_DCD) this.msrDeltas |= MSR_DDCD;
     // TERI flags only the trailing edge of RI (its input going inactive).
-    if ((changed & MSR_RI) && !(now & MSR_RI)) this.msrDeltas |= MSR_TERI;
+    if (changed & MSR_RI && !(now & MSR_RI)) this.msrDeltas |= MSR_TERI;
     this.inputsSeen = now;
   }
 
@@ -466,8 +538,12 @@ export class Uart16550 implements Stateful {
     return this.txDrain === "baud" ? this.charNs() : this.txDrain;
   }
 
-  private rxCapacity(): number { return this.fifoEnabled ? UART_FIFO_SIZE : 1; }
-  private txCapacity(): number { return this.fifoEnabled ? UART_FIFO_SIZE : 1; }
+  private rxCapacity(): number {
+    return this.fifoEnabled ? UART_FIFO_SIZE : 1;
+  }
+  private txCapacity(): number {
+    return this.fifoEnabled ? UART_FIFO_SIZE : 1;
+  }
 
   /** Moves the next THR/FIFO byte into the shift register at time t. */
   private loadTsr(t: number): void {
@@ -499,7 +575,8 @@ export class Uart16550 implements Stateful {
   }
 
   private emit(byte: number, t: number): void {
-    if (this.mcr & MCR_LOOP) this.rxPush(byte, 0, t); // the shift register feeds the receiver
+    if (this.mcr & MCR_LOOP)
+      this.rxPush(byte, 0, t); // the shift register feeds the receiver
     else this.onTransmit?.(byte);
   }
 
@@ -515,7 +592,10 @@ export class Uart16550 implements Stateful {
       this.overrun = true;
       stored = 0;
       // 16450 mode: the new character replaces the unread one. FIFO mode: it is lost.
-      if (!this.fifoEnabled) { this.rx[this.rxHead] = byte; this.rxBreak[this.rxHead] = brk; }
+      if (!this.fifoEnabled) {
+        this.rx[this.rxHead] = byte;
+        this.rxBreak[this.rxHead] = brk;
+      }
     }
     // A received character restarts the timeout timer unless a timeout is already indicated.
     if (this.fifoEnabled && !this.timeoutPending) this.timeoutAt = t + TIMEOUT_CHARS * this.charNs();
@@ -526,13 +606,30 @@ export class Uart16550 implements Stateful {
 
   saveState(): StateRecord {
     return {
-      rxFifo: this.rx.slice(), rxBreak: this.rxBreak.slice(), rxHead: this.rxHead, rxCount: this.rxCount,
-      txFifo: this.tx.slice(), txHead: this.txHead, txCount: this.txCount,
-      tsr: this.tsr, tsrFull: this.tsrFull, tsrDoneAt: this.tsrDoneAt === Infinity ? -1 : this.tsrDoneAt,
-      ier: this.ier, lcr: this.lcr, mcr: this.mcr, scr: this.scr, divisor: this.divisor,
-      fifoEnabled: this.fifoEnabled, rxTrigger: this.rxTrigger, dmaMode: this.dmaMode,
-      overrun: this.overrun, msrDeltas: this.msrDeltas, modemInputs: this.modemInputs, inputsSeen: this.inputsSeen,
-      thriPending: this.thriPending, timeoutPending: this.timeoutPending,
+      rxFifo: this.rx.slice(),
+      rxBreak: this.rxBreak.slice(),
+      rxHead: this.rxHead,
+      rxCount: this.rxCount,
+      txFifo: this.tx.slice(),
+      txHead: this.txHead,
+      txCount: this.txCount,
+      tsr: this.tsr,
+      tsrFull: this.tsrFull,
+      tsrDoneAt: this.tsrDoneAt === Infinity ? -1 : this.tsrDoneAt,
+      ier: this.ier,
+      lcr: this.lcr,
+      mcr: this.mcr,
+      scr: this.scr,
+      divisor: this.divisor,
+      fifoEnabled: this.fifoEnabled,
+      rxTrigger: this.rxTrigger,
+      dmaMode: this.dmaMode,
+      overrun: this.overrun,
+      msrDeltas: this.msrDeltas,
+      modemInputs: this.modemInputs,
+      inputsSeen: this.inputsSeen,
+      thriPending: this.thriPending,
+      timeoutPending: this.timeoutPending,
       timeoutAt: this.timeoutAt === Infinity ? -1 : this.timeoutAt,
     };
   }
@@ -542,25 +639,43 @@ export class Uart16550 implements Stateful {
       throw new StateError(`${this.stateName}: state version ${version} is not supported`);
     }
     const r = new StateReader(fields, this.stateName);
-    const fail = (msg: string): never => { throw new StateError(`${this.stateName}: ${msg}`); };
+    const fail = (msg: string): never => {
+      throw new StateError(`${this.stateName}: ${msg}`);
+    };
     const time = (field: string): number => {
       const v = r.num(field);
       if (v !== -1 && v < 0) fail(`field '${field}' is ${v}, neither -1 nor a time`);
       return v === -1 ? Infinity : v;
     };
     const s = {
-      rx: r.bytes("rxFifo", UART_FIFO_SIZE), rxBreak: r.bytes("rxBreak", UART_FIFO_SIZE),
-      rxHead: r.int("rxHead", 0, FIFO_MASK), rxCount: r.int("rxCount", 0, UART_FIFO_SIZE),
-      tx: r.bytes("txFifo", UART_FIFO_SIZE), txHead: r.int("txHead", 0, FIFO_MASK), txCount: r.int("txCount", 0, UART_FIFO_SIZE),
-      tsr: r.int("tsr", 0, 0xff), tsrFull: r.bool("tsrFull"), tsrDoneAt: time("tsrDoneAt"),
-      ier: r.int("ier", 0, IER_MASK), lcr: r.int("lcr", 0, 0xff), mcr: r.int("mcr", 0, MCR_MASK),
-      scr: r.int("scr", 0, 0xff), divisor: r.int("divisor", 0, 0xffff),
-      fifoEnabled: r.bool("fifoEnabled"), rxTrigger: r.int("rxTrigger", 0, 3), dmaMode: r.bool("dmaMode"),
-      overrun: r.bool("overrun"), msrDeltas: r.int("msrDeltas", 0, MSR_DELTAS),
-      modemInputs: r.int("modemInputs", 0, 0xff), inputsSeen: r.int("inputsSeen", 0, 0xff),
-      thriPending: r.bool("thriPending"), timeoutPending: r.bool("timeoutPending"), timeoutAt: time("timeoutAt"),
+      rx: r.bytes("rxFifo", UART_FIFO_SIZE),
+      rxBreak: r.bytes("rxBreak", UART_FIFO_SIZE),
+      rxHead: r.int("rxHead", 0, FIFO_MASK),
+      rxCount: r.int("rxCount", 0, UART_FIFO_SIZE),
+      tx: r.bytes("txFifo", UART_FIFO_SIZE),
+      txHead: r.int("txHead", 0, FIFO_MASK),
+      txCount: r.int("txCount", 0, UART_FIFO_SIZE),
+      tsr: r.int("tsr", 0, 0xff),
+      tsrFull: r.bool("tsrFull"),
+      tsrDoneAt: time("tsrDoneAt"),
+      ier: r.int("ier", 0, IER_MASK),
+      lcr: r.int("lcr", 0, 0xff),
+      mcr: r.int("mcr", 0, MCR_MASK),
+      scr: r.int("scr", 0, 0xff),
+      divisor: r.int("divisor", 0, 0xffff),
+      fifoEnabled: r.bool("fifoEnabled"),
+      rxTrigger: r.int("rxTrigger", 0, 3),
+      dmaMode: r.bool("dmaMode"),
+      overrun: r.bool("overrun"),
+      msrDeltas: r.int("msrDeltas", 0, MSR_DELTAS),
+      modemInputs: r.int("modemInputs", 0, 0xff),
+      inputsSeen: r.int("inputsSeen", 0, 0xff),
+      thriPending: r.bool("thriPending"),
+      timeoutPending: r.bool("timeoutPending"),
+      timeoutAt: time("timeoutAt"),
     };
-    for (let i = 0; i < UART_FIFO_SIZE; i++) if (s.rxBreak[i] > 1) fail("field 'rxBreak' holds values other than 0 and 1");
+    for (let i = 0; i < UART_FIFO_SIZE; i++)
+      if (s.rxBreak[i] > 1) fail("field 'rxBreak' holds values other than 0 and 1");
     if (s.modemInputs & ~MSR_INPUTS) fail("field 'modemInputs' sets bits outside MSR bits 4-7");
     if (s.inputsSeen & ~MSR_INPUTS) fail("field 'inputsSeen' sets bits outside MSR bits 4-7");
     const cap = s.fifoEnabled ? UART_FIFO_SIZE : 1;
@@ -569,13 +684,31 @@ export class Uart16550 implements Stateful {
     if (s.txCount > 0 && !s.tsrFull) fail("characters wait in the transmit FIFO while the shift register is idle");
     if (s.timeoutPending && s.timeoutAt !== Infinity) fail("a timeout is both pending and scheduled");
 
-    this.rx.set(s.rx); this.rxBreak.set(s.rxBreak); this.rxHead = s.rxHead; this.rxCount = s.rxCount;
-    this.tx.set(s.tx); this.txHead = s.txHead; this.txCount = s.txCount;
-    this.tsr = s.tsr; this.tsrFull = s.tsrFull; this.tsrDoneAt = s.tsrDoneAt;
-    this.ier = s.ier; this.lcr = s.lcr; this.mcr = s.mcr; this.scr = s.scr; this.divisor = s.divisor;
-    this.fifoEnabled = s.fifoEnabled; this.rxTrigger = s.rxTrigger; this.dmaMode = s.dmaMode;
-    this.overrun = s.overrun; this.msrDeltas = s.msrDeltas; this.modemInputs = s.modemInputs; this.inputsSeen = s.inputsSeen;
-    this.thriPending = s.thriPending; this.timeoutPending = s.timeoutPending; this.timeoutAt = s.timeoutAt;
+    this.rx.set(s.rx);
+    this.rxBreak.set(s.rxBreak);
+    this.rxHead = s.rxHead;
+    this.rxCount = s.rxCount;
+    this.tx.set(s.tx);
+    this.txHead = s.txHead;
+    this.txCount = s.txCount;
+    this.tsr = s.tsr;
+    this.tsrFull = s.tsrFull;
+    this.tsrDoneAt = s.tsrDoneAt;
+    this.ier = s.ier;
+    this.lcr = s.lcr;
+    this.mcr = s.mcr;
+    this.scr = s.scr;
+    this.divisor = s.divisor;
+    this.fifoEnabled = s.fifoEnabled;
+    this.rxTrigger = s.rxTrigger;
+    this.dmaMode = s.dmaMode;
+    this.overrun = s.overrun;
+    this.msrDeltas = s.msrDeltas;
+    this.modemInputs = s.modemInputs;
+    this.inputsSeen = s.inputsSeen;
+    this.thriPending = s.thriPending;
+    this.timeoutPending = s.timeoutPending;
+    this.timeoutAt = s.timeoutAt;
     this.updateIrq();
   }
 }

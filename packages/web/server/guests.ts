@@ -35,9 +35,19 @@ export function guestsDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(cache, "x86-guests");
 }
 
-interface GuestFileDef { role: MediaRole; name: string; candidates: string[]; hint: string }
+interface GuestFileDef {
+  role: MediaRole;
+  name: string;
+  candidates: string[];
+  hint: string;
+}
 interface GuestDef {
-  id: string; title: string; description: string; memoryMiB: number; cmdline?: string; ready?: string;
+  id: string;
+  title: string;
+  description: string;
+  memoryMiB: number;
+  cmdline?: string;
+  ready?: string;
   files: GuestFileDef[];
 }
 
@@ -51,11 +61,14 @@ export function guestDefs(repoRoot: string, dir: string): GuestDef[] {
       description: "FreeDOS with FreeCOM, a few tools, demos and games. Boots to A:\\> in about a second.",
       memoryMiB: 32,
       ready: "A:\\>",
-      files: [{
-        role: "fda", name: "freedos722.img",
-        candidates: [path.join(dir, "freedos722.img"), path.resolve(repoRoot, "../shared/guests/freedos722.img")],
-        hint: `freedos722.img is not in ${dir}`,
-      }],
+      files: [
+        {
+          role: "fda",
+          name: "freedos722.img",
+          candidates: [path.join(dir, "freedos722.img"), path.resolve(repoRoot, "../shared/guests/freedos722.img")],
+          hint: `freedos722.img is not in ${dir}`,
+        },
+      ],
     },
     {
       id: "linux",
@@ -65,8 +78,18 @@ export function guestDefs(repoRoot: string, dir: string): GuestDef[] {
       cmdline: "console=ttyS0",
       ready: "# ",
       files: [
-        { role: "kernel", name: "bzImage", candidates: [path.join(linux, "bzImage")], hint: `${path.join(linux, "bzImage")} is missing: ${build}` },
-        { role: "initrd", name: "initrd.gz", candidates: [path.join(linux, "initrd.gz")], hint: `${path.join(linux, "initrd.gz")} is missing: ${build}` },
+        {
+          role: "kernel",
+          name: "bzImage",
+          candidates: [path.join(linux, "bzImage")],
+          hint: `${path.join(linux, "bzImage")} is missing: ${build}`,
+        },
+        {
+          role: "initrd",
+          name: "initrd.gz",
+          candidates: [path.join(linux, "initrd.gz")],
+          hint: `${path.join(linux, "initrd.gz")} is missing: ${build}`,
+        },
       ],
     },
   ];
@@ -105,14 +128,24 @@ export function resolveCatalog(repoRoot: string, dir = guestsDir()): ResolvedCat
     const out: CatalogEntry["files"] = [];
     for (const f of g.files) {
       const found = f.candidates.map((p) => ({ p, s: statFile(p) })).find((x) => x.s);
-      if (!found) { missing.push(f.hint); continue; }
+      if (!found) {
+        missing.push(f.hint);
+        continue;
+      }
       const url = `/guests/${g.id}/${encodeURIComponent(f.name)}`;
       files.set(url, found.p);
       out.push({ role: f.role, name: f.name, url, bytes: found.s!.size, sha256: fileSha256(found.p, found.s!) });
     }
     return {
-      id: g.id, title: g.title, description: g.description, available: missing.length === 0, missing,
-      files: out, memoryMiB: g.memoryMiB, cmdline: g.cmdline, ready: g.ready,
+      id: g.id,
+      title: g.title,
+      description: g.description,
+      available: missing.length === 0,
+      missing,
+      files: out,
+      memoryMiB: g.memoryMiB,
+      cmdline: g.cmdline,
+      ready: g.ready,
     };
   });
   return { catalog: { guestsDir: dir, entries }, files };
@@ -128,7 +161,10 @@ type Next = (err?: unknown) => void;
 export function guestMiddleware(repoRoot: string): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
   return (req, res, next) => {
     const url = new URL(req.url ?? "/", "http://localhost");
-    if (!url.pathname.startsWith("/guests/")) { next(); return; }
+    if (!url.pathname.startsWith("/guests/")) {
+      next();
+      return;
+    }
     setIsolationHeaders(res);
     res.setHeader("Cache-Control", "no-cache");
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -156,9 +192,14 @@ export function guestMiddleware(repoRoot: string): (req: IncomingMessage, res: S
     res.setHeader("Content-Type", "application/octet-stream");
     res.setHeader("Content-Length", st.size);
     res.setHeader("Last-Modified", st.mtime.toUTCString());
-    if (req.method === "HEAD") { res.end(); return; }
+    if (req.method === "HEAD") {
+      res.end();
+      return;
+    }
     const stream = fs.createReadStream(file);
-    stream.on("error", (e) => { res.destroy(e); });
+    stream.on("error", (e) => {
+      res.destroy(e);
+    });
     stream.pipe(res);
   };
 }

@@ -35,9 +35,17 @@ function sendFile(req: http.IncomingMessage, res: http.ServerResponse, file: str
   res.setHeader("Content-Type", MIME[path.extname(file)] ?? "application/octet-stream");
   res.setHeader("Content-Length", st.size);
   // Hashed build outputs never change; the page itself must always be fresh.
-  res.setHeader("Cache-Control", file.startsWith(path.join(dist, "assets") + path.sep) ? "public, max-age=31536000, immutable" : "no-cache");
-  if (req.method === "HEAD") { res.end(); return; }
-  fs.createReadStream(file).on("error", (e) => res.destroy(e)).pipe(res);
+  res.setHeader(
+    "Cache-Control",
+    file.startsWith(path.join(dist, "assets") + path.sep) ? "public, max-age=31536000, immutable" : "no-cache",
+  );
+  if (req.method === "HEAD") {
+    res.end();
+    return;
+  }
+  fs.createReadStream(file)
+    .on("error", (e) => res.destroy(e))
+    .pipe(res);
 }
 
 function statFile(p: string): fs.Stats | null {
@@ -71,11 +79,17 @@ function serveStatic(req: http.IncomingMessage, res: http.ServerResponse): void 
     return;
   }
   const st = statFile(file) ?? statFile(path.join(file, "index.html"));
-  if (st) { sendFile(req, res, statFile(file) ? file : path.join(file, "index.html"), st); return; }
+  if (st) {
+    sendFile(req, res, statFile(file) ? file : path.join(file, "index.html"), st);
+    return;
+  }
   // A path without an extension is a page of the app: the app routes it.
   const index = path.join(dist, "index.html");
   const ist = statFile(index);
-  if (!path.extname(pathname) && ist) { sendFile(req, res, index, ist); return; }
+  if (!path.extname(pathname) && ist) {
+    sendFile(req, res, index, ist);
+    return;
+  }
   res.statusCode = 404;
   res.setHeader("Content-Type", "text/plain; charset=utf-8");
   res.end("not found\n");
@@ -101,17 +115,31 @@ async function main(): Promise<void> {
   const snapshots = snapshotMiddleware(store, (line) => console.log(`x86vm: ${line}`));
   const server = http.createServer((req, res) => {
     setIsolationHeaders(res);
-    const fail = (err: unknown) => { if (err) { res.statusCode = 500; res.end(); return true; } return false; };
+    const fail = (err: unknown) => {
+      if (err) {
+        res.statusCode = 500;
+        res.end();
+        return true;
+      }
+      return false;
+    };
     guests(req, res, (err) => {
       if (fail(err)) return;
-      snapshots(req, res, (err2) => { if (!fail(err2)) serveStatic(req, res); });
+      snapshots(req, res, (err2) => {
+        if (!fail(err2)) serveStatic(req, res);
+      });
     });
   });
   const port = Number(process.env.PORT ?? 4173);
   const host = process.env.HOST ?? "127.0.0.1";
-  server.on("error", (e) => { console.error(`x86vm: cannot serve on ${host}:${port}: ${e.message}`); process.exit(1); });
+  server.on("error", (e) => {
+    console.error(`x86vm: cannot serve on ${host}:${port}: ${e.message}`);
+    process.exit(1);
+  });
   server.listen(port, host, () => {
-    console.log(`x86vm: serving http://${host === "0.0.0.0" ? "localhost" : host}:${port}/ (dist/web, guest images from /guests/, snapshots in ${store.dir})`);
+    console.log(
+      `x86vm: serving http://${host === "0.0.0.0" ? "localhost" : host}:${port}/ (dist/web, guest images from /guests/, snapshots in ${store.dir})`,
+    );
   });
   const stop = () => server.close(() => process.exit(0));
   process.on("SIGINT", stop);

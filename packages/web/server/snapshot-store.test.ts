@@ -10,14 +10,21 @@ import path from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MemoryDisk } from "@x86vm/core";
 import { PcMachine, saveSnapshot } from "@x86vm/devices";
-import { snapshotMiddleware, SnapshotStore, snapshotStoreOptions, type SnapshotStoreOptions } from "./snapshot-store.ts";
+import {
+  snapshotMiddleware,
+  SnapshotStore,
+  snapshotStoreOptions,
+  type SnapshotStoreOptions,
+} from "./snapshot-store.ts";
 
 /** A real snapshot: a 1 MiB PC that ran a boot sector printing a line. */
 async function makeSnapshot(): Promise<Uint8Array> {
   const img = new Uint8Array(1474560);
   // xor ax,ax / mov ds,ax / mov si,msg / mov ah,0Eh / mov bx,7 / next: lodsb / test al,al / jz $ / int 10h / jmp next
   const code = "31c08ed8be1a7cb40ebb0700ac84c07404cd10ebf7ebfe" + Buffer.from("store test\0").toString("hex");
-  Buffer.from(code, "hex").forEach((b, i) => { img[i] = b; });
+  Buffer.from(code, "hex").forEach((b, i) => {
+    img[i] = b;
+  });
   img[510] = 0x55;
   img[511] = 0xaa;
   const pc = new PcMachine({ memoryMiB: 1, clock: "deterministic", fda: new MemoryDisk(img, true) });
@@ -27,13 +34,20 @@ async function makeSnapshot(): Promise<Uint8Array> {
 
 const sha256 = (b: Uint8Array) => crypto.createHash("sha256").update(b).digest("hex");
 
-interface Reply { status: number; headers: http.IncomingHttpHeaders; body: Buffer; json: () => Record<string, unknown> }
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  json: () => Record<string, unknown>;
+}
 
 let snap: Uint8Array;
 const servers: http.Server[] = [];
 const dirs: string[] = [];
 
-beforeAll(async () => { snap = await makeSnapshot(); });
+beforeAll(async () => {
+  snap = await makeSnapshot();
+});
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
@@ -45,28 +59,59 @@ function tempDir(): string {
   return d;
 }
 
-async function serve(opts: Partial<SnapshotStoreOptions> = {}): Promise<{ store: SnapshotStore; request: (method: string, p: string, body?: Uint8Array | Uint8Array[], headers?: http.OutgoingHttpHeaders) => Promise<Reply> }> {
+async function serve(
+  opts: Partial<SnapshotStoreOptions> = {},
+): Promise<{
+  store: SnapshotStore;
+  request: (
+    method: string,
+    p: string,
+    body?: Uint8Array | Uint8Array[],
+    headers?: http.OutgoingHttpHeaders,
+  ) => Promise<Reply>;
+}> {
   const store = new SnapshotStore({ dir: path.join(tempDir(), "snapshots"), maxBytes: 64 << 20, ...opts });
   const mw = snapshotMiddleware(store);
-  const server = http.createServer((req, res) => mw(req, res, () => { res.statusCode = 404; res.end("static"); }));
+  const server = http.createServer((req, res) =>
+    mw(req, res, () => {
+      res.statusCode = 404;
+      res.end("static");
+    }),
+  );
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as AddressInfo).port;
-  const request = (method: string, p: string, body?: Uint8Array | Uint8Array[], headers: http.OutgoingHttpHeaders = {}) =>
+  const request = (
+    method: string,
+    p: string,
+    body?: Uint8Array | Uint8Array[],
+    headers: http.OutgoingHttpHeaders = {},
+  ) =>
     new Promise<Reply>((resolve, reject) => {
       // A list of chunks goes out chunked (no Content-Length).
       const chunked = Array.isArray(body);
-      const req = http.request({
-        host: "127.0.0.1", port, method, path: p,
-        headers: body && !chunked ? { "Content-Length": body.length, ...headers } : headers,
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const buf = Buffer.concat(chunks);
-          resolve({ status: res.statusCode!, headers: res.headers, body: buf, json: () => JSON.parse(buf.toString()) as Record<string, unknown> });
-        });
-      });
+      const req = http.request(
+        {
+          host: "127.0.0.1",
+          port,
+          method,
+          path: p,
+          headers: body && !chunked ? { "Content-Length": body.length, ...headers } : headers,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            const buf = Buffer.concat(chunks);
+            resolve({
+              status: res.statusCode!,
+              headers: res.headers,
+              body: buf,
+              json: () => JSON.parse(buf.toString()) as Record<string, unknown>,
+            });
+          });
+        },
+      );
       req.on("error", reject);
       if (chunked) for (const c of body) req.write(c);
       else if (body) req.write(body);
@@ -131,8 +176,15 @@ describe("snapshot store", () => {
     const { store, request } = await serve();
     const outside = path.join(path.dirname(store.dir), "secret.x86snap");
     fs.writeFileSync(outside, snap);
-    for (const p of ["/snapshots/..%2fsecret", "/snapshots/..%2F..%2Fsecret.x86snap", "/snapshots/%2e%2e/secret", "/snapshots/../secret.x86snap",
-      "/snapshots/a/../../secret", "/snapshots/%00", `/snapshots/${sha256(snap)}%00`]) {
+    for (const p of [
+      "/snapshots/..%2fsecret",
+      "/snapshots/..%2F..%2Fsecret.x86snap",
+      "/snapshots/%2e%2e/secret",
+      "/snapshots/../secret.x86snap",
+      "/snapshots/a/../../secret",
+      "/snapshots/%00",
+      `/snapshots/${sha256(snap)}%00`,
+    ]) {
       const r = await request("GET", p);
       expect([400, 404], p).toContain(r.status);
       expect(Buffer.compare(r.body, snap), p).not.toBe(0);
@@ -141,7 +193,10 @@ describe("snapshot store", () => {
     expect((await request("PUT", `/snapshots/${sha256(snap)}`, snap)).status).toBe(405);
     expect((await request("DELETE", `/snapshots/${sha256(snap)}`)).status).toBe(405);
     expect((await request("PUT", "/snapshots", snap)).status).toBe(405);
-    const r = await request("POST", "/snapshots?name=../../evil", snap, { "X-File-Name": "../../evil", "Content-Disposition": "attachment; filename=\"../evil\"" });
+    const r = await request("POST", "/snapshots?name=../../evil", snap, {
+      "X-File-Name": "../../evil",
+      "Content-Disposition": 'attachment; filename="../evil"',
+    });
     expect(r.status).toBe(201);
     expect(files(store)).toEqual([`${sha256(snap)}.x86snap`]);
     expect(fs.readdirSync(path.dirname(store.dir)).sort()).toEqual(["secret.x86snap", "snapshots"]);
@@ -216,9 +271,15 @@ describe("snapshot store", () => {
 
   it("takes its folder and size limit from the environment", () => {
     const home = os.homedir();
-    expect(snapshotStoreOptions({})).toEqual({ dir: path.join(home, ".cache", "x86vm", "snapshots"), maxBytes: 256 << 20 });
+    expect(snapshotStoreOptions({})).toEqual({
+      dir: path.join(home, ".cache", "x86vm", "snapshots"),
+      maxBytes: 256 << 20,
+    });
     expect(snapshotStoreOptions({ XDG_CACHE_HOME: "/c" })).toEqual({ dir: "/c/x86vm/snapshots", maxBytes: 256 << 20 });
-    expect(snapshotStoreOptions({ X86VM_SNAPSHOTS: "/s", X86VM_SNAPSHOT_MAX_BYTES: "1048576" })).toEqual({ dir: "/s", maxBytes: 1 << 20 });
+    expect(snapshotStoreOptions({ X86VM_SNAPSHOTS: "/s", X86VM_SNAPSHOT_MAX_BYTES: "1048576" })).toEqual({
+      dir: "/s",
+      maxBytes: 1 << 20,
+    });
     expect(() => snapshotStoreOptions({ X86VM_SNAPSHOT_MAX_BYTES: "lots" })).toThrow(/X86VM_SNAPSHOT_MAX_BYTES/);
   });
 });

@@ -50,7 +50,9 @@ export function snapshotStoreOptions(env: NodeJS.ProcessEnv = process.env): Snap
   if (env.X86VM_SNAPSHOT_MAX_BYTES) {
     maxBytes = Number(env.X86VM_SNAPSHOT_MAX_BYTES);
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1024) {
-      throw new Error(`X86VM_SNAPSHOT_MAX_BYTES must be a whole number of bytes (at least 1024), got ${JSON.stringify(env.X86VM_SNAPSHOT_MAX_BYTES)}`);
+      throw new Error(
+        `X86VM_SNAPSHOT_MAX_BYTES must be a whole number of bytes (at least 1024), got ${JSON.stringify(env.X86VM_SNAPSHOT_MAX_BYTES)}`,
+      );
     }
   }
   return { dir, maxBytes };
@@ -58,7 +60,12 @@ export function snapshotStoreOptions(env: NodeJS.ProcessEnv = process.env): Snap
 
 /** A refusal with its HTTP status. */
 export class StoreError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export function isSnapshotId(id: string): boolean {
@@ -94,7 +101,10 @@ export class SnapshotStore {
   }
 
   tooLarge(bytes: number): StoreError {
-    return new StoreError(413, `the snapshot is ${formatBytes(bytes)}, more than the ${formatBytes(this.maxBytes)} this server stores`);
+    return new StoreError(
+      413,
+      `the snapshot is ${formatBytes(bytes)}, more than the ${formatBytes(this.maxBytes)} this server stores`,
+    );
   }
 
   /**
@@ -112,7 +122,10 @@ export class SnapshotStore {
     const id = crypto.createHash("sha256").update(bytes).digest("hex");
     const final = this.fileOf(id);
     if (fs.existsSync(final)) return { id, created: false };
-    const tmp = path.join(this.dir, `${TMP_PREFIX}${id.slice(0, 16)}-${process.pid}-${crypto.randomBytes(6).toString("hex")}`);
+    const tmp = path.join(
+      this.dir,
+      `${TMP_PREFIX}${id.slice(0, 16)}-${process.pid}-${crypto.randomBytes(6).toString("hex")}`,
+    );
     try {
       const fh = await fs.promises.open(tmp, "wx", 0o644);
       try {
@@ -146,7 +159,10 @@ export class SnapshotStore {
 function readBody(req: IncomingMessage, max: number, tooLarge: (n: number) => StoreError): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > max) { reject(tooLarge(declared)); return; }
+    if (Number.isFinite(declared) && declared > max) {
+      reject(tooLarge(declared));
+      return;
+    }
     const chunks: Buffer[] = [];
     let total = 0;
     let done = false;
@@ -167,9 +183,19 @@ function readBody(req: IncomingMessage, max: number, tooLarge: (n: number) => St
       const buf = Buffer.concat(chunks, total);
       resolve(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
     });
-    req.on("error", (e) => { if (!done) { done = true; reject(e); } });
+    req.on("error", (e) => {
+      if (!done) {
+        done = true;
+        reject(e);
+      }
+    });
     // A client that goes away mid-upload: nothing to answer, nothing kept.
-    req.on("close", () => { if (!done) { done = true; reject(new StoreError(400, "the upload was cut short")); } });
+    req.on("close", () => {
+      if (!done) {
+        done = true;
+        reject(new StoreError(400, "the upload was cut short"));
+      }
+    });
   });
 }
 
@@ -185,11 +211,16 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 type Next = (err?: unknown) => void;
 
 /** Connect-style middleware for /snapshots (the production server; see the header). */
-export function snapshotMiddleware(store: SnapshotStore, log: (line: string) => void = () => {}):
-  (req: IncomingMessage, res: ServerResponse, next: Next) => void {
+export function snapshotMiddleware(
+  store: SnapshotStore,
+  log: (line: string) => void = () => {},
+): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
   return (req, res, next) => {
     const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (pathname !== "/snapshots" && !pathname.startsWith("/snapshots/")) { next(); return; }
+    if (pathname !== "/snapshots" && !pathname.startsWith("/snapshots/")) {
+      next();
+      return;
+    }
     setIsolationHeaders(res);
     void handle(store, req, res, pathname, log).catch((e: unknown) => {
       log(`snapshot store: ${e instanceof Error ? e.message : String(e)}`);
@@ -199,7 +230,13 @@ export function snapshotMiddleware(store: SnapshotStore, log: (line: string) => 
   };
 }
 
-async function handle(store: SnapshotStore, req: IncomingMessage, res: ServerResponse, pathname: string, log: (line: string) => void): Promise<void> {
+async function handle(
+  store: SnapshotStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  pathname: string,
+  log: (line: string) => void,
+): Promise<void> {
   const method = req.method ?? "GET";
   if (pathname === "/snapshots" || pathname === "/snapshots/") {
     if (method === "POST") {
@@ -223,7 +260,10 @@ async function handle(store: SnapshotStore, req: IncomingMessage, res: ServerRes
       }
       return;
     }
-    if (method === "GET" || method === "HEAD") { sendJson(res, 200, { maxBytes: store.maxBytes }); return; }
+    if (method === "GET" || method === "HEAD") {
+      sendJson(res, 200, { maxBytes: store.maxBytes });
+      return;
+    }
     res.setHeader("Allow", "GET, HEAD, POST");
     sendJson(res, 405, { error: `${method} is not allowed on /snapshots` });
     return;
@@ -242,13 +282,21 @@ async function handle(store: SnapshotStore, req: IncomingMessage, res: ServerRes
     sendJson(res, e.status, { error: e.message });
     return;
   }
-  if (!found) { sendJson(res, 404, { error: `no snapshot ${id} on this server` }); return; }
+  if (!found) {
+    sendJson(res, 404, { error: `no snapshot ${id} on this server` });
+    return;
+  }
   res.statusCode = 200;
   res.setHeader("Content-Type", "application/octet-stream");
   res.setHeader("Content-Length", found.size);
   // Content-addressed: the bytes behind an id never change.
   res.setHeader("Cache-Control", "public, max-age=31536000, immutable");
   res.setHeader("ETag", `"${id}"`);
-  if (method === "HEAD") { res.end(); return; }
-  fs.createReadStream(found.file).on("error", (e) => res.destroy(e)).pipe(res);
+  if (method === "HEAD") {
+    res.end();
+    return;
+  }
+  fs.createReadStream(found.file)
+    .on("error", (e) => res.destroy(e))
+    .pipe(res);
 }

@@ -16,19 +16,24 @@ export function App({ manager, opener }: { manager: VmManager; opener: SnapshotO
       <header className="top">
         <h1>x86vm</h1>
         <span className="tagline">PC virtual machines in your browser</span>
-        <span data-testid="isolation" className={isolated ? "ok" : "bad"}>{isolated ? "cross-origin isolated" : "not cross-origin isolated"}</span>
+        <span data-testid="isolation" className={isolated ? "ok" : "bad"}>
+          {isolated ? "cross-origin isolated" : "not cross-origin isolated"}
+        </span>
       </header>
       {!isolated && (
         <p className="vm-error" role="alert">
-          This page is not cross-origin isolated, so it cannot share memory with its VM workers. Serve it with
-          the Cross-Origin-Opener-Policy and Cross-Origin-Embedder-Policy headers (<code>pnpm start</code> or <code>pnpm dev</code> do).
+          This page is not cross-origin isolated, so it cannot share memory with its VM workers. Serve it with the
+          Cross-Origin-Opener-Policy and Cross-Origin-Embedder-Policy headers (<code>pnpm start</code> or{" "}
+          <code>pnpm dev</code> do).
         </p>
       )}
       <HostPanel manager={manager} />
       <NewVmForm manager={manager} />
       <SnapshotPanel opener={opener} />
       <div className="vms" data-testid="vms">
-        {manager.vms.map((vm) => <VmPanel key={vm.id} vm={vm} />)}
+        {manager.vms.map((vm) => (
+          <VmPanel key={vm.id} vm={vm} />
+        ))}
       </div>
     </main>
   );

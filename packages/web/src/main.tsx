@@ -11,7 +11,9 @@ import { VmManager } from "./host/vm-host.ts";
 import "./styles.css";
 
 declare global {
-  interface Window { x86vm: PageApi }
+  interface Window {
+    x86vm: PageApi;
+  }
 }
 
 const deviceMemory = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
@@ -27,4 +29,7 @@ createRoot(document.getElementById("root")!).render(
 );
 
 const linked = new URLSearchParams(location.search).get("snapshot");
-if (linked !== null && crossOriginIsolated) opener.openLink(linked).catch(() => { /* shown in the Snapshots panel */ });
+if (linked !== null && crossOriginIsolated)
+  opener.openLink(linked).catch(() => {
+    /* shown in the Snapshots panel */
+  });

@@ -18,7 +18,15 @@ import { readImage } from "../commands/boot.ts";
 import { Session } from "../session/session.ts";
 import { median } from "./cpu.ts";
 
-export interface BootBenchResult { workload: string; engine: string; clock: string; runs: number; wall_ms: number; instructions: number; mips: number }
+export interface BootBenchResult {
+  workload: string;
+  engine: string;
+  clock: string;
+  runs: number;
+  wall_ms: number;
+  instructions: number;
+  mips: number;
+}
 
 function sharedDir(): string {
   const dir = path.resolve(process.cwd(), "../shared");
@@ -29,7 +37,13 @@ function sharedDir(): string {
 /** One FreeDOS boot to A:\> on the realtime clock. */
 export async function bootFreedosOnce(image: string): Promise<{ wall_ms: number; instructions: number }> {
   const t0 = performance.now();
-  const pc = new PcMachine({ memoryMiB: 32, clock: "realtime", hostMs: () => performance.now(), startTimeMs: Date.now(), fda: readImage(image, "floppy") });
+  const pc = new PcMachine({
+    memoryMiB: 32,
+    clock: "realtime",
+    hostMs: () => performance.now(),
+    startTimeMs: Date.now(),
+    fda: readImage(image, "floppy"),
+  });
   for (;;) {
     const r = pc.run(1e6); // 1 ms of machine time between screen checks
     if (r.kind === "shutdown" || r.kind === "halted-forever") throw new Error(`FreeDOS did not boot: ${r.kind}`);
@@ -47,17 +61,32 @@ export function linuxGuestDir(): string {
 }
 
 /** One Linux boot to BOOT-OK and the shell's "# " on COM1, on the realtime clock. */
-export async function bootLinuxOnce(kernelFile: string, initrdFile: string): Promise<{ wall_ms: number; instructions: number }> {
-  const kernel = new Uint8Array(fs.readFileSync(kernelFile)), initrd = new Uint8Array(fs.readFileSync(initrdFile));
+export async function bootLinuxOnce(
+  kernelFile: string,
+  initrdFile: string,
+): Promise<{ wall_ms: number; instructions: number }> {
+  const kernel = new Uint8Array(fs.readFileSync(kernelFile)),
+    initrd = new Uint8Array(fs.readFileSync(initrdFile));
   const t0 = performance.now();
   const pc = new PcMachine({
-    memoryMiB: 128, clock: "realtime", hostMs: () => performance.now(), startTimeMs: Date.now(),
+    memoryMiB: 128,
+    clock: "realtime",
+    hostMs: () => performance.now(),
+    startTimeMs: Date.now(),
     linux: { kernel, initrd, cmdline: "console=ttyS0" },
   });
   const session = new Session(pc);
-  await session.run([{ kind: "until", text: "BOOT-OK" }, { kind: "until", text: "# " }], {
-    timeoutS: 600, nowMs: () => performance.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-  });
+  await session.run(
+    [
+      { kind: "until", text: "BOOT-OK" },
+      { kind: "until", text: "# " },
+    ],
+    {
+      timeoutS: 600,
+      nowMs: () => performance.now(),
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    },
+  );
   return { wall_ms: performance.now() - t0, instructions: pc.machine.cpu.instret };
 }
 
@@ -70,9 +99,12 @@ export async function runBootBench(workload: string, runs: number, out: (line: s
     once = () => bootFreedosOnce(image);
     anchorArgs = ["freedos"];
   } else if (workload === "linux") {
-    const dir = linuxGuestDir(), kernel = path.join(dir, "bzImage"), initrd = path.join(dir, "initrd.gz");
+    const dir = linuxGuestDir(),
+      kernel = path.join(dir, "bzImage"),
+      initrd = path.join(dir, "initrd.gz");
     for (const f of [kernel, initrd]) {
-      if (!fs.existsSync(f)) throw new Error(`${f} not found: build the guest with ../shared/guests/build-linux-guest.sh`);
+      if (!fs.existsSync(f))
+        throw new Error(`${f} not found: build the guest with ../shared/guests/build-linux-guest.sh`);
     }
     once = () => bootLinuxOnce(kernel, initrd);
     anchorArgs = ["linux", "--kernel", kernel, "--initrd", initrd];
@@ -81,20 +113,37 @@ export async function runBootBench(workload: string, runs: number, out: (line: s
   }
   const ours: { wall_ms: number; instructions: number }[] = [];
   for (let i = 0; i < runs; i++) ours.push(await once());
-  const wall = median(ours.map((r) => r.wall_ms)), instr = median(ours.map((r) => r.instructions));
+  const wall = median(ours.map((r) => r.wall_ms)),
+    instr = median(ours.map((r) => r.instructions));
   const mine: BootBenchResult = {
-    workload, engine: "x86vm", clock: "realtime", runs, wall_ms: Math.round(wall), instructions: instr,
+    workload,
+    engine: "x86vm",
+    clock: "realtime",
+    runs,
+    wall_ms: Math.round(wall),
+    instructions: instr,
     mips: Math.round((instr / wall / 1000) * 10) / 10,
   };
   out(JSON.stringify(mine));
   const anchor: { wall_ms: number; instructions: number }[] = [];
   let last: Record<string, unknown> = {};
   for (let i = 0; i < runs; i++) {
-    const line = execFileSync("node", [path.join(shared, "bench", "v86-anchor.mjs"), ...anchorArgs], { encoding: "utf8" }).trim().split("\n").pop()!;
+    const line = execFileSync("node", [path.join(shared, "bench", "v86-anchor.mjs"), ...anchorArgs], {
+      encoding: "utf8",
+    })
+      .trim()
+      .split("\n")
+      .pop()!;
     last = JSON.parse(line);
     anchor.push({ wall_ms: Number(last.wall_ms), instructions: Number(last.instructions) });
   }
   const v86Wall = median(anchor.map((r) => r.wall_ms));
   out(JSON.stringify({ ...last, runs, wall_ms: v86Wall, instructions: median(anchor.map((r) => r.instructions)) }));
-  out(JSON.stringify({ workload, ratio_wall: Math.round((wall / v86Wall) * 1000) / 1000, note: "x86vm wall time over v86's, medians of the same run" }));
+  out(
+    JSON.stringify({
+      workload,
+      ratio_wall: Math.round((wall / v86Wall) * 1000) / 1000,
+      note: "x86vm wall time over v86's, medians of the same run",
+    }),
+  );
 }

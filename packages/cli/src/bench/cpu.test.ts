@@ -21,10 +21,12 @@ function model(passes: number): number {
 
     let ax = 0x1234;
     for (let di = 0; di < 0x10000; di += 2) {
-      buf[di] = ax & 0xff; buf[di + 1] = ax >> 8;
+      buf[di] = ax & 0xff;
+      buf[di + 1] = ax >> 8;
       ax = rol16(ax, 3) ^ di;
     }
-    let s1 = 0, s2 = 0;
+    let s1 = 0,
+      s2 = 0;
     for (let si = 0; si < 0x10000; si += 2) {
       const t = s1 + w(si);
       s1 = (t & 0xffff) + (t > 0xffff ? 1 : 0);
@@ -43,12 +45,13 @@ function model(passes: number): number {
     let eax = 12345n;
     for (let i = 0; i < 20000; i++) {
       const prod = eax * 0x10001n;
-      const hi = prod >> 32n, lo = prod & 0xffffffffn;
+      const hi = prod >> 32n,
+        lo = prod & 0xffffffffn;
       let q = lo / 7919n;
       const r = lo % 7919n;
       q = (q + hi) & 0xffffffffn;
       q = (q * 31n) & 0xffffffffn;
-      eax = (((q + r) & 0xffffffffn) & 0xffffffn) + 1n;
+      eax = ((q + r) & 0xffffffffn & 0xffffffn) + 1n;
     }
     checksum = (checksum + Number(eax)) >>> 0;
   }

@@ -10,7 +10,11 @@ import { CPU_BENCH_IMAGE, CPU_BENCH_LOAD } from "./cpu-bench-image.ts";
 import { buildC } from "../difftest/build.ts";
 import { runUserMode } from "../usermode/runner.ts";
 
-export interface CpuBenchRun { instructions: number; wall_ms: number; checksum: number }
+export interface CpuBenchRun {
+  instructions: number;
+  wall_ms: number;
+  checksum: number;
+}
 
 export function runCpuBenchOnce(image: Uint8Array = CPU_BENCH_IMAGE): CpuBenchRun {
   const mem = new PhysicalMemory(new SharedArrayBuffer(1 << 20));
@@ -33,7 +37,13 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-export function runCpuBench(runs = 5): { workload: string; instructions: number; wall_ms: number; mips: number; checksum: string } {
+export function runCpuBench(runs = 5): {
+  workload: string;
+  instructions: number;
+  wall_ms: number;
+  mips: number;
+  checksum: string;
+} {
   const results: CpuBenchRun[] = [];
   for (let i = 0; i < runs; i++) results.push(runCpuBenchOnce());
   const wall = median(results.map((r) => r.wall_ms));
@@ -61,27 +71,49 @@ export function runCpu32Bench(runs = 5): object[] {
   // From the project root (the runner is bundled elsewhere, so not relative to this module).
   const src = path.resolve("packages/cli/src/bench/cpu32.c");
   if (!fs.existsSync(src)) throw new Error(`${src} not found: run from the project root`);
-  const bin = buildC(src, "bench-cpu32", ["-static", "-fno-pie", "-no-pie", "-O2", "-march=i686", "-mfpmath=387", "-mno-sse", "-Wall", "-Wextra", "-Werror"]);
+  const bin = buildC(src, "bench-cpu32", [
+    "-static",
+    "-fno-pie",
+    "-no-pie",
+    "-O2",
+    "-march=i686",
+    "-mfpmath=387",
+    "-mno-sse",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+  ]);
   const expected = execFileSync(bin, { encoding: "utf8" });
   const image = new Uint8Array(fs.readFileSync(bin));
   const lines: object[] = [];
   for (const jit of [true, false]) {
-    const walls: number[] = [], cpus: number[] = [];
+    const walls: number[] = [],
+      cpus: number[] = [];
     let instructions = 0;
     for (let i = 0; i < runs; i++) {
-      const t0 = performance.now(), u0 = process.cpuUsage().user;
+      const t0 = performance.now(),
+        u0 = process.cpuUsage().user;
       const r = runUserMode(image, { jit });
       walls.push(performance.now() - t0);
       cpus.push((process.cpuUsage().user - u0) / 1000);
       const out = Buffer.from(r.stdout).toString();
-      if (r.error || out !== expected) throw new Error(`cpu32 ${jit ? "with" : "without"} the JIT: ${r.error ?? `printed ${JSON.stringify(out)}, the host ${JSON.stringify(expected)}`}`);
+      if (r.error || out !== expected)
+        throw new Error(
+          `cpu32 ${jit ? "with" : "without"} the JIT: ${r.error ?? `printed ${JSON.stringify(out)}, the host ${JSON.stringify(expected)}`}`,
+        );
       instructions = r.instructions;
     }
-    const wall = median(walls), cpu = median(cpus);
+    const wall = median(walls),
+      cpu = median(cpus);
     lines.push({
-      workload: "user32 mpi+sieve+crc+sort+hash", engine: jit ? "jit" : "interpreter", instructions,
-      wall_ms: Math.round(wall), mips: Math.round((instructions / wall / 1000) * 10) / 10,
-      cpu_ms: Math.round(cpu), mips_cpu: Math.round((instructions / cpu / 1000) * 10) / 10, runs,
+      workload: "user32 mpi+sieve+crc+sort+hash",
+      engine: jit ? "jit" : "interpreter",
+      instructions,
+      wall_ms: Math.round(wall),
+      mips: Math.round((instructions / wall / 1000) * 10) / 10,
+      cpu_ms: Math.round(cpu),
+      mips_cpu: Math.round((instructions / cpu / 1000) * 10) / 10,
+      runs,
     });
   }
   return lines;

@@ -29,16 +29,32 @@ export function runMicro(iterations = 2_000_000): string[] {
     const cpu = new Cpu(mem, new Dispatcher());
     const n = iterations;
     // mov ecx, n; body; dec ecx; jnz body; hlt
-    const code = [0x66, 0xb9, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24, ...body, 0x66, 0x49, 0x75, (-(body.length + 4)) & 0xff, 0xf4];
+    const code = [
+      0x66,
+      0xb9,
+      n & 0xff,
+      (n >> 8) & 0xff,
+      (n >> 16) & 0xff,
+      n >>> 24,
+      ...body,
+      0x66,
+      0x49,
+      0x75,
+      -(body.length + 4) & 0xff,
+      0xf4,
+    ];
     mem.ram.set(code, 0x1000);
     cpu.setSegReal(CS, 0, 0xffff, 0x9b);
     cpu.eip = 0x1000;
-    cpu.r16[6 << 1] = 0x2000; cpu.r16[3 << 1] = 0x3000; // SI, BX
+    cpu.r16[6 << 1] = 0x2000;
+    cpu.r16[3 << 1] = 0x3000; // SI, BX
     const t0 = performance.now();
     let count = 0;
     while (!cpu.halted) count += cpu.run(1e7);
     const ms = performance.now() - t0;
-    lines.push(`${name.padEnd(20)} ${(count / ms / 1000).toFixed(1).padStart(6)} MIPS ${((ms * 1e6) / count).toFixed(1).padStart(5)} ns/instr`);
+    lines.push(
+      `${name.padEnd(20)} ${(count / ms / 1000).toFixed(1).padStart(6)} MIPS ${((ms * 1e6) / count).toFixed(1).padStart(5)} ns/instr`,
+    );
   }
   return lines;
 }

@@ -40,7 +40,8 @@ function linuxFiles(): { kernel: string; initrd: string } {
   const dir = linuxGuestDir();
   const files = { kernel: path.join(dir, "bzImage"), initrd: path.join(dir, "initrd.gz") };
   for (const f of Object.values(files)) {
-    if (!fs.existsSync(f)) throw new Error(`${f} not found: build the guest with ../shared/guests/build-linux-guest.sh`);
+    if (!fs.existsSync(f))
+      throw new Error(`${f} not found: build the guest with ../shared/guests/build-linux-guest.sh`);
   }
   return files;
 }
@@ -49,13 +50,26 @@ function linuxFiles(): { kernel: string; initrd: string } {
 export async function bootLinuxToShell(timeoutS = 900): Promise<{ pc: PcMachine; session: Session }> {
   const f = linuxFiles();
   const pc = new PcMachine({
-    memoryMiB: 128, clock: "deterministic",
-    linux: { kernel: new Uint8Array(fs.readFileSync(f.kernel)), initrd: new Uint8Array(fs.readFileSync(f.initrd)), cmdline: "console=ttyS0" },
+    memoryMiB: 128,
+    clock: "deterministic",
+    linux: {
+      kernel: new Uint8Array(fs.readFileSync(f.kernel)),
+      initrd: new Uint8Array(fs.readFileSync(f.initrd)),
+      cmdline: "console=ttyS0",
+    },
   });
   const session = new Session(pc);
-  await session.run([{ kind: "until", text: "BOOT-OK" }, { kind: "until", text: "# " }], {
-    timeoutS, serialInput: true, nowMs: () => performance.now(),
-  });
+  await session.run(
+    [
+      { kind: "until", text: "BOOT-OK" },
+      { kind: "until", text: "# " },
+    ],
+    {
+      timeoutS,
+      serialInput: true,
+      nowMs: () => performance.now(),
+    },
+  );
   // Busybox asks the terminal where the cursor is after the prompt (ESC [6n) and waits a while
   // for the answer: let it give up, so the shell is idle in read() when the snapshot is taken.
   await session.advance(500e6, { timeoutS, nowMs: () => performance.now() });
@@ -68,11 +82,16 @@ export const WORKLOADS: SnapshotWorkload[] = [
     memoryMiB: 32,
     prompt: "A:\\> on the screen",
     boot: async (shared) => {
-      const pc = new PcMachine({ memoryMiB: 32, clock: "deterministic", fda: readImage(path.join(shared, "guests", "freedos722.img"), "floppy") });
+      const pc = new PcMachine({
+        memoryMiB: 32,
+        clock: "deterministic",
+        fda: readImage(path.join(shared, "guests", "freedos722.img"), "floppy"),
+      });
       const at = () => (pc.textRows() ?? []).some((r) => r.includes("A:\\>"));
       for (let i = 0; i < 100_000 && !at(); i++) {
         const r = pc.run(10e6);
-        if (r.kind === "shutdown" || r.kind === "halted-forever") throw new Error(`freedos did not reach its prompt: ${r.kind}`);
+        if (r.kind === "shutdown" || r.kind === "halted-forever")
+          throw new Error(`freedos did not reach its prompt: ${r.kind}`);
       }
       if (!at()) throw new Error("freedos did not reach A:\\>");
       return pc;
@@ -81,7 +100,7 @@ export const WORKLOADS: SnapshotWorkload[] = [
   {
     name: "linux",
     memoryMiB: 128,
-    prompt: "\"# \" on COM1",
+    prompt: '"# " on COM1',
     boot: async () => (await bootLinuxToShell()).pc,
     v86: () => {
       const f = linuxFiles();
@@ -90,7 +109,13 @@ export const WORKLOADS: SnapshotWorkload[] = [
   },
 ];
 
-export interface V86State { anchor: string; state_bytes: number; save_ms: number; restore_ms: number; wall_ms: number }
+export interface V86State {
+  anchor: string;
+  state_bytes: number;
+  save_ms: number;
+  restore_ms: number;
+  wall_ms: number;
+}
 
 export interface SnapshotBenchResult {
   workload: string;
@@ -137,7 +162,11 @@ export function measureV86(args: string[]): V86State | { error: string } {
   // The CLI runs as a bundle (node_modules/.cache): find the script in the source tree then.
   const file = fs.existsSync(script) ? script : path.resolve(process.cwd(), "packages/cli/src/bench/v86-state.mjs");
   try {
-    const out = execFileSync(process.execPath, [file, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 600_000 });
+    const out = execFileSync(process.execPath, [file, ...args], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 600_000,
+    });
     const line = out.trim().split("\n").pop() ?? "";
     return JSON.parse(line) as V86State;
   } catch (e) {
@@ -146,7 +175,11 @@ export function measureV86(args: string[]): V86State | { error: string } {
   }
 }
 
-export async function benchSnapshot(w: SnapshotWorkload, runs: number, opts: { shared?: string; v86?: boolean } = {}): Promise<SnapshotBenchResult> {
+export async function benchSnapshot(
+  w: SnapshotWorkload,
+  runs: number,
+  opts: { shared?: string; v86?: boolean } = {},
+): Promise<SnapshotBenchResult> {
   const shared = opts.shared ?? sharedDir();
   const t0 = performance.now();
   const pc = await w.boot(shared);
@@ -155,7 +188,8 @@ export async function benchSnapshot(w: SnapshotWorkload, runs: number, opts: { s
   const find = (_sha: string, _size: number, _hint: string | null, slot: string) => images.get(slot) ?? null;
   const screen = (m: PcMachine) => (m.textRows() ?? []).join("\n");
   let bytes: Uint8Array = new Uint8Array(0);
-  const save: number[] = [], restore: number[] = [];
+  const save: number[] = [],
+    restore: number[] = [];
   let first = 0;
   for (let i = 0; i < runs + 1; i++) {
     let t = performance.now();
@@ -166,7 +200,8 @@ export async function benchSnapshot(w: SnapshotWorkload, runs: number, opts: { s
     const ms = performance.now() - t;
     if (i === 0) {
       first = ms;
-      if (Buffer.compare(await saveSnapshot(resumed), bytes) !== 0) throw new Error(`${w.name}: the restored machine saves a different snapshot`);
+      if (Buffer.compare(await saveSnapshot(resumed), bytes) !== 0)
+        throw new Error(`${w.name}: the restored machine saves a different snapshot`);
     } else {
       restore.push(ms);
     }
@@ -174,8 +209,16 @@ export async function benchSnapshot(w: SnapshotWorkload, runs: number, opts: { s
   }
   const m = await readSnapshotManifest(bytes);
   const result: SnapshotBenchResult = {
-    workload: w.name, memory_mib: w.memoryMiB, prompt: w.prompt, runs, bytes: bytes.length, ram_nonzero_pages: m.ram.nonZeroPages,
-    save_ms: round(median(save)), restore_ms: round(median(restore)), restore_first_ms: round(first), goal_restore_ms: 300,
+    workload: w.name,
+    memory_mib: w.memoryMiB,
+    prompt: w.prompt,
+    runs,
+    bytes: bytes.length,
+    ram_nonzero_pages: m.ram.nonZeroPages,
+    save_ms: round(median(save)),
+    restore_ms: round(median(restore)),
+    restore_first_ms: round(first),
+    goal_restore_ms: 300,
     boot_wall_ms: Math.round(bootMs),
   };
   if (w.v86 && opts.v86 !== false) {
@@ -191,10 +234,12 @@ export async function runSnapshotBench(args: string[], out: (line: string) => vo
   const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 5;
   if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs must be a positive whole number");
   const names = args.filter((a, i) => !a.startsWith("--") && (runsAt < 0 || i !== runsAt + 1));
-  const chosen = names.length ? names.map((n) => {
-    const w = WORKLOADS.find((x) => x.name === n);
-    if (!w) throw new Error(`unknown workload ${JSON.stringify(n)} (${WORKLOADS.map((x) => x.name).join(", ")})`);
-    return w;
-  }) : WORKLOADS;
+  const chosen = names.length
+    ? names.map((n) => {
+        const w = WORKLOADS.find((x) => x.name === n);
+        if (!w) throw new Error(`unknown workload ${JSON.stringify(n)} (${WORKLOADS.map((x) => x.name).join(", ")})`);
+        return w;
+      })
+    : WORKLOADS;
   for (const w of chosen) out(JSON.stringify(await benchSnapshot(w, runs, { v86: !args.includes("--no-v86") })));
 }

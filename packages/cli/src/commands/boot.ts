@@ -13,7 +13,15 @@
 // one-line message), 2 on bad arguments or unusable images.
 
 import fs from "node:fs";
-import { MemoryDisk, floppyGeometry, hardDiskGeometry, parseLinuxHeader, EXIT_NAMES, type ClockMode, type LinuxBoot } from "@x86vm/core";
+import {
+  MemoryDisk,
+  floppyGeometry,
+  hardDiskGeometry,
+  parseLinuxHeader,
+  EXIT_NAMES,
+  type ClockMode,
+  type LinuxBoot,
+} from "@x86vm/core";
 import { PcMachine } from "@x86vm/devices";
 import { Session, SessionError, type Step } from "../session/session.ts";
 import { decodeKeys } from "../session/typist.ts";
@@ -25,10 +33,15 @@ export class UsageError extends Error {}
 const CD_SECTOR_SIZE = 2048;
 
 export interface BootArgs {
-  fda?: string; fdb?: string; hda?: string; hdb?: string;
+  fda?: string;
+  fdb?: string;
+  hda?: string;
+  hdb?: string;
   /** A CD image (ISO 9660, 2048-byte sectors) in the ATAPI drive; the BIOS boots it (El Torito). */
   cdrom?: string;
-  kernel?: string; initrd?: string; append: string;
+  kernel?: string;
+  initrd?: string;
+  append: string;
   memMiB: number;
   clock: ClockMode;
   steps: Step[];
@@ -47,52 +60,121 @@ export interface BootArgs {
   saveSnapshot?: string;
 }
 
-const VALUE_FLAGS = new Set(["--fda", "--fdb", "--hda", "--hdb", "--cdrom", "--mem", "--clock", "--until", "--type", "--timeout", "--kernel", "--initrd", "--append", "--save-snapshot"]);
+const VALUE_FLAGS = new Set([
+  "--fda",
+  "--fdb",
+  "--hda",
+  "--hdb",
+  "--cdrom",
+  "--mem",
+  "--clock",
+  "--until",
+  "--type",
+  "--timeout",
+  "--kernel",
+  "--initrd",
+  "--append",
+  "--save-snapshot",
+]);
 
 export function parseBootArgs(argv: string[]): BootArgs {
-  const a: BootArgs = { memMiB: 32, clock: "deterministic", steps: [], timeoutS: 60, screen: false, stats: false, append: "", traceFaults: false, serial: false, profile: false };
+  const a: BootArgs = {
+    memMiB: 32,
+    clock: "deterministic",
+    steps: [],
+    timeoutS: 60,
+    screen: false,
+    stats: false,
+    append: "",
+    traceFaults: false,
+    serial: false,
+    profile: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
-    if (flag === "--screen") { a.screen = true; continue; }
-    if (flag === "--stats") { a.stats = true; continue; }
-    if (flag === "--trace-faults") { a.traceFaults = true; continue; }
-    if (flag === "--no-jit") { a.noJit = true; continue; }
-    if (flag === "--serial") { a.serial = true; continue; }
-    if (flag === "--profile-eip") { a.profile = true; continue; }
+    if (flag === "--screen") {
+      a.screen = true;
+      continue;
+    }
+    if (flag === "--stats") {
+      a.stats = true;
+      continue;
+    }
+    if (flag === "--trace-faults") {
+      a.traceFaults = true;
+      continue;
+    }
+    if (flag === "--no-jit") {
+      a.noJit = true;
+      continue;
+    }
+    if (flag === "--serial") {
+      a.serial = true;
+      continue;
+    }
+    if (flag === "--profile-eip") {
+      a.profile = true;
+      continue;
+    }
     if (!VALUE_FLAGS.has(flag)) throw new UsageError(`unknown argument ${JSON.stringify(flag)}`);
     const v = argv[++i];
     if (v === undefined) throw new UsageError(`${flag} needs a value`);
     switch (flag) {
-      case "--fda": a.fda = v; break;
-      case "--fdb": a.fdb = v; break;
-      case "--hda": a.hda = v; break;
-      case "--hdb": a.hdb = v; break;
+      case "--fda":
+        a.fda = v;
+        break;
+      case "--fdb":
+        a.fdb = v;
+        break;
+      case "--hda":
+        a.hda = v;
+        break;
+      case "--hdb":
+        a.hdb = v;
+        break;
       case "--mem": {
         const n = Number(v);
-        if (!Number.isInteger(n) || n < 1 || n > 3072) throw new UsageError(`--mem must be a whole number of MiB from 1 to 3072, got ${JSON.stringify(v)}`);
+        if (!Number.isInteger(n) || n < 1 || n > 3072)
+          throw new UsageError(`--mem must be a whole number of MiB from 1 to 3072, got ${JSON.stringify(v)}`);
         a.memMiB = n;
         break;
       }
       case "--clock":
-        if (v !== "deterministic" && v !== "realtime") throw new UsageError(`--clock must be deterministic or realtime, got ${JSON.stringify(v)}`);
+        if (v !== "deterministic" && v !== "realtime")
+          throw new UsageError(`--clock must be deterministic or realtime, got ${JSON.stringify(v)}`);
         a.clock = v;
         break;
-      case "--until": a.steps.push({ kind: "until", text: v }); break;
-      case "--type": a.steps.push({ kind: "type", keys: decodeKeys(v) }); break;
+      case "--until":
+        a.steps.push({ kind: "until", text: v });
+        break;
+      case "--type":
+        a.steps.push({ kind: "type", keys: decodeKeys(v) });
+        break;
       case "--timeout": {
         const n = Number(v);
         if (!(n > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${JSON.stringify(v)}`);
         a.timeoutS = n;
         break;
       }
-      case "--kernel": a.kernel = v; break;
-      case "--initrd": a.initrd = v; break;
-      case "--append": a.append = v; break;
-      case "--save-snapshot": a.saveSnapshot = v; break;
-      case "--cdrom": a.cdrom = v; break;
+      case "--kernel":
+        a.kernel = v;
+        break;
+      case "--initrd":
+        a.initrd = v;
+        break;
+      case "--append":
+        a.append = v;
+        break;
+      case "--save-snapshot":
+        a.saveSnapshot = v;
+        break;
+      case "--cdrom":
+        a.cdrom = v;
+        break;
     }
   }
-  if (!a.fda && !a.fdb && !a.hda && !a.hdb && !a.cdrom && !a.kernel) throw new UsageError("nothing to boot: give --fda, --hda, --cdrom or --kernel");
+  if (!a.fda && !a.fdb && !a.hda && !a.hdb && !a.cdrom && !a.kernel)
+    throw new UsageError("nothing to boot: give --fda, --hda, --cdrom or --kernel");
   if (a.initrd && !a.kernel) throw new UsageError("--initrd needs --kernel");
   // The snapshot manifest names floppy, hard disk and kernel images only: a CD would be lost.
   if (a.cdrom && a.saveSnapshot) throw new UsageError("--save-snapshot cannot record a --cdrom image yet");
@@ -133,8 +215,16 @@ export function buildPc(args: BootArgs): PcMachine {
   const realtime = args.clock === "realtime";
   let linux: LinuxBoot | null = null;
   if (args.kernel) {
-    linux = { kernel: readFile(args.kernel, "kernel"), initrd: args.initrd ? readFile(args.initrd, "initrd") : null, cmdline: args.append };
-    try { parseLinuxHeader(linux.kernel); } catch (e) { throw new UsageError(`${args.kernel}: ${(e as Error).message}`); }
+    linux = {
+      kernel: readFile(args.kernel, "kernel"),
+      initrd: args.initrd ? readFile(args.initrd, "initrd") : null,
+      cmdline: args.append,
+    };
+    try {
+      parseLinuxHeader(linux.kernel);
+    } catch (e) {
+      throw new UsageError(`${args.kernel}: ${(e as Error).message}`);
+    }
   }
   return new PcMachine({
     linux,
@@ -171,13 +261,17 @@ export async function bootCommand(argv: string[]): Promise<number> {
     args = parseBootArgs(argv);
     pc = buildPc(args);
   } catch (e) {
-    if (e instanceof UsageError) { console.error(`vm boot: ${e.message}`); return 2; }
+    if (e instanceof UsageError) {
+      console.error(`vm boot: ${e.message}`);
+      return 2;
+    }
     throw e;
   }
   if (args.noJit) pc.machine.cpu.setJitEnabled(false);
   if (args.traceFaults) {
     const cpu = pc.machine.cpu;
-    cpu.onFault = (vec, code) => console.error(`fault ${vec} code=${code.toString(16)} cr2=${(cpu.cr[2] >>> 0).toString(16)} ${cpu.describe()}`);
+    cpu.onFault = (vec, code) =>
+      console.error(`fault ${vec} code=${code.toString(16)} cr2=${(cpu.cr[2] >>> 0).toString(16)} ${cpu.describe()}`);
   }
   const session = new Session(pc);
   session.onReset = (reason) => console.error(`vm boot: the guest triple-faulted (${reason}); the machine was reset`);
@@ -210,7 +304,14 @@ export async function bootCommand(argv: string[]): Promise<number> {
   if (args.serial) process.stdin.pause();
   if (args.saveSnapshot) {
     if (code === 0) {
-      const n = await saveSnapshotFile(pc, args.saveSnapshot, { fda: args.fda, fdb: args.fdb, hda: args.hda, hdb: args.hdb, kernel: args.kernel, initrd: args.initrd });
+      const n = await saveSnapshotFile(pc, args.saveSnapshot, {
+        fda: args.fda,
+        fdb: args.fdb,
+        hda: args.hda,
+        hdb: args.hdb,
+        kernel: args.kernel,
+        initrd: args.initrd,
+      });
       console.error(`vm boot: saved ${args.saveSnapshot} (${n} bytes)`);
     } else {
       console.error(`vm boot: no snapshot saved: the script did not complete`);
@@ -228,7 +329,16 @@ export async function bootCommand(argv: string[]): Promise<number> {
     const m = pc.machine;
     const ms = performance.now() - t0;
     const exits = Object.fromEntries(EXIT_NAMES.map((n, i) => [n, m.io.counts[i]]).filter(([, v]) => v));
-    console.log(JSON.stringify({ instructions: m.cpu.instret, wall_ms: Math.round(ms), machine_ms: Math.round(m.clock.now() / 1e6), exits, jit: m.cpu.jit.stats, unsupported_bios: Object.fromEntries(pc.bios.unsupported) }));
+    console.log(
+      JSON.stringify({
+        instructions: m.cpu.instret,
+        wall_ms: Math.round(ms),
+        machine_ms: Math.round(m.clock.now() / 1e6),
+        exits,
+        jit: m.cpu.jit.stats,
+        unsupported_bios: Object.fromEntries(pc.bios.unsupported),
+      }),
+    );
   }
   return code;
 }

@@ -19,7 +19,10 @@ describe("80286 real-mode hardware vectors", () => {
       const m = /^(\S+)\s+passed\s+(\d+)\s+failed\s+(\d+)/.exec(line);
       if (!m) continue;
       const [passed, failed] = [Number(m[2]), Number(m[3])];
-      expect({ file: m[1], ok: passed + failed === 0 || passed / (passed + failed) >= 0.98 }).toEqual({ file: m[1], ok: true });
+      expect({ file: m[1], ok: passed + failed === 0 || passed / (passed + failed) >= 0.98 }).toEqual({
+        file: m[1],
+        ok: true,
+      });
     }
     expect(JSON.parse(lines[lines.length - 1])).toEqual(totals);
   });

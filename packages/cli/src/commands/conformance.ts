@@ -6,7 +6,11 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { ConformanceRunner, validateVectors, type Metadata } from "@x86vm/core/conformance";
 
-export interface ConformanceTotals { passed: number; failed: number; excluded: number }
+export interface ConformanceTotals {
+  passed: number;
+  failed: number;
+  excluded: number;
+}
 
 export function readVectorFile(file: string): unknown {
   const raw = fs.readFileSync(file);
@@ -14,13 +18,19 @@ export function readVectorFile(file: string): unknown {
   return JSON.parse(text);
 }
 
-export function runConformance(dir: string, opts: { verbose?: boolean; only?: string; out?: (line: string) => void } = {}): ConformanceTotals {
+export function runConformance(
+  dir: string,
+  opts: { verbose?: boolean; only?: string; out?: (line: string) => void } = {},
+): ConformanceTotals {
   const out = opts.out ?? ((l: string) => console.log(l));
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`not a directory: ${dir}`);
   let meta: Metadata | undefined;
   const metaFile = path.join(dir, "metadata.json");
   if (fs.existsSync(metaFile)) meta = JSON.parse(fs.readFileSync(metaFile, "utf8")) as Metadata;
-  const files = fs.readdirSync(dir).filter((f) => /^[0-9A-Fa-f]{2}(\.[0-7])?\.json(\.gz)?$/.test(f)).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => /^[0-9A-Fa-f]{2}(\.[0-7])?\.json(\.gz)?$/.test(f))
+    .sort();
   if (files.length === 0) throw new Error(`no vector files (XX.json.gz) in ${dir}`);
   const runner = new ConformanceRunner();
   const totals: ConformanceTotals = { passed: 0, failed: 0, excluded: 0 };
@@ -35,8 +45,12 @@ export function runConformance(dir: string, opts: { verbose?: boolean; only?: st
       continue;
     }
     const r = runner.runFile(f, vectors, meta);
-    totals.passed += r.passed; totals.failed += r.failed; totals.excluded += r.excluded;
-    out(`${f.padEnd(14)} passed ${String(r.passed).padStart(4)}  failed ${String(r.failed).padStart(4)}  excluded ${String(r.excluded).padStart(4)}`);
+    totals.passed += r.passed;
+    totals.failed += r.failed;
+    totals.excluded += r.excluded;
+    out(
+      `${f.padEnd(14)} passed ${String(r.passed).padStart(4)}  failed ${String(r.failed).padStart(4)}  excluded ${String(r.excluded).padStart(4)}`,
+    );
     if (opts.verbose) for (const fail of r.failures) out(`    ${fail}`);
   }
   out(JSON.stringify(totals));

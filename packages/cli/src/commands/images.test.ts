@@ -7,19 +7,39 @@ import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { describe, expect, it, vi } from "vitest";
-import { INIT_SCRIPT, buildInitramfs, cpioNewc, defaultGuestsDir, imagesCommand, kernelPackage, parseImagesArgs } from "./images.ts";
+import {
+  INIT_SCRIPT,
+  buildInitramfs,
+  cpioNewc,
+  defaultGuestsDir,
+  imagesCommand,
+  kernelPackage,
+  parseImagesArgs,
+} from "./images.ts";
 
-interface Entry { name: string; mode: number; data: Buffer; rdevMajor: number; rdevMinor: number }
+interface Entry {
+  name: string;
+  mode: number;
+  data: Buffer;
+  rdevMajor: number;
+  rdevMinor: number;
+}
 
 /** Reads a newc archive as the kernel's initramfs unpacker does. */
 function readNewc(buf: Buffer): Entry[] {
   const out: Entry[] = [];
   let at = 0;
-  const align = () => { at = (at + 3) & ~3; };
+  const align = () => {
+    at = (at + 3) & ~3;
+  };
   for (;;) {
     expect(buf.toString("ascii", at, at + 6)).toBe("070701");
     const f = (i: number) => parseInt(buf.toString("ascii", at + 6 + i * 8, at + 14 + i * 8), 16);
-    const mode = f(1), size = f(6), rdevMajor = f(9), rdevMinor = f(10), nameSize = f(11);
+    const mode = f(1),
+      size = f(6),
+      rdevMajor = f(9),
+      rdevMinor = f(10),
+      nameSize = f(11);
     at += 110;
     const name = buf.toString("utf8", at, at + nameSize - 1);
     expect(buf[at + nameSize - 1]).toBe(0);
@@ -55,7 +75,12 @@ describe("the initramfs", () => {
   });
 
   it("pads every header and body to four bytes", () => {
-    const archive = Buffer.from(cpioNewc([{ path: "a", kind: "file", data: Buffer.from("xyz") }, { path: "/b/", kind: "dir" }]));
+    const archive = Buffer.from(
+      cpioNewc([
+        { path: "a", kind: "file", data: Buffer.from("xyz") },
+        { path: "/b/", kind: "dir" },
+      ]),
+    );
     expect(archive.length % 4).toBe(0);
     const e = readNewc(archive);
     expect(e.map((x) => x.name)).toEqual(["a", "b/"]);
@@ -83,7 +108,9 @@ describe("vm images arguments", () => {
   it("says clearly that apt-get is needed when it is missing", async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "x86vm-images-test-"));
     const errors: string[] = [];
-    const spy = vi.spyOn(console, "error").mockImplementation((m: string) => { errors.push(m); });
+    const spy = vi.spyOn(console, "error").mockImplementation((m: string) => {
+      errors.push(m);
+    });
     const savedPath = process.env.PATH;
     process.env.PATH = out; // a folder without apt-get
     try {

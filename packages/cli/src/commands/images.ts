@@ -23,7 +23,10 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { UsageError } from "./boot.ts";
 
-export interface ImagesArgs { out: string; force: boolean }
+export interface ImagesArgs {
+  out: string;
+  force: boolean;
+}
 
 export function defaultGuestsDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.X86VM_GUESTS) return path.resolve(env.X86VM_GUESTS);
@@ -33,7 +36,10 @@ export function defaultGuestsDir(env: NodeJS.ProcessEnv = process.env): string {
 export function parseImagesArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ImagesArgs {
   const a: ImagesArgs = { out: defaultGuestsDir(env), force: false };
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--force") { a.force = true; continue; }
+    if (argv[i] === "--force") {
+      a.force = true;
+      continue;
+    }
     if (argv[i] !== "--out") throw new UsageError(`unknown argument ${JSON.stringify(argv[i])}`);
     const v = argv[++i];
     if (!v) throw new UsageError("--out needs a folder");
@@ -50,17 +56,31 @@ export type CpioEntry =
   | { path: string; kind: "file"; data: Uint8Array; mode?: number }
   | { path: string; kind: "chardev"; major: number; minor: number; mode?: number };
 
-const S_IFDIR = 0o040000, S_IFREG = 0o100000, S_IFCHR = 0o020000;
+const S_IFDIR = 0o040000,
+  S_IFREG = 0o100000,
+  S_IFCHR = 0o020000;
 const NEWC_MAGIC = "070701";
 
 /** A cpio archive in the "new ASCII" (newc) format the kernel unpacks as an initramfs. */
 export function cpioNewc(entries: readonly CpioEntry[]): Uint8Array {
   const parts: Uint8Array[] = [];
   let size = 0;
-  const push = (b: Uint8Array) => { parts.push(b); size += b.length; };
-  const pad = () => { if (size % 4) push(new Uint8Array(4 - (size % 4))); };
+  const push = (b: Uint8Array) => {
+    parts.push(b);
+    size += b.length;
+  };
+  const pad = () => {
+    if (size % 4) push(new Uint8Array(4 - (size % 4)));
+  };
   const hex = (v: number) => (v >>> 0).toString(16).padStart(8, "0");
-  const record = (name: string, mode: number, data: Uint8Array, ino: number, rdev: [number, number] = [0, 0], nlink = 1) => {
+  const record = (
+    name: string,
+    mode: number,
+    data: Uint8Array,
+    ino: number,
+    rdev: [number, number] = [0, 0],
+    nlink = 1,
+  ) => {
     const nameBytes = Buffer.from(`${name}\0`, "utf8");
     const fields = [ino, mode, 0, 0, nlink, 0, data.length, 0, 0, rdev[0], rdev[1], nameBytes.length, 0];
     push(Buffer.from(NEWC_MAGIC + fields.map(hex).join(""), "ascii"));
@@ -106,18 +126,35 @@ export function buildInitramfs(busybox: Uint8Array): Uint8Array {
 
 function hasCommand(cmd: string): boolean {
   return (process.env.PATH ?? "").split(path.delimiter).some((d) => {
-    try { fs.accessSync(path.join(d, cmd), fs.constants.X_OK); return true; } catch { return false; }
+    try {
+      fs.accessSync(path.join(d, cmd), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
   });
 }
 
 /** Runs a command; its error output's last lines make the message when it fails. */
 function run(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
   try {
-    return execFileSync(cmd, args, { cwd: opts.cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+    return execFileSync(cmd, args, {
+      cwd: opts.cwd,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      maxBuffer: 64 << 20,
+    });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    const detail = (err.stderr ?? "").trim().split("\n").filter((l) => l.startsWith("E:")).slice(-2).join(" / ") ||
-      (err.stderr ?? "").trim().split("\n").slice(-2).join(" / ") || err.message;
+    const detail =
+      (err.stderr ?? "")
+        .trim()
+        .split("\n")
+        .filter((l) => l.startsWith("E:"))
+        .slice(-2)
+        .join(" / ") ||
+      (err.stderr ?? "").trim().split("\n").slice(-2).join(" / ") ||
+      err.message;
     const shown = args.filter((x, i) => x !== "-o" && args[i - 1] !== "-o");
     throw new Error(`${cmd} ${shown.join(" ")} failed: ${detail}`);
   }
@@ -126,8 +163,10 @@ function run(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
 /** Options that give apt private i386 package lists and cache under `work`. */
 function aptOptions(work: string): string[] {
   const o = [
-    "APT::Architecture=i386", "APT::Architectures=i386",
-    `Dir::State::Lists=${path.join(work, "lists")}`, `Dir::Cache=${path.join(work, "cache")}`,
+    "APT::Architecture=i386",
+    "APT::Architectures=i386",
+    `Dir::State::Lists=${path.join(work, "lists")}`,
+    `Dir::Cache=${path.join(work, "cache")}`,
   ];
   // As root, apt downloads as the _apt user, who cannot write the private folders.
   if (process.getuid?.() === 0) o.push("APT::Sandbox::User=root");
@@ -144,7 +183,9 @@ export function kernelPackage(dependsOutput: string): string {
 function buildLinux(dest: string, log: (line: string) => void): void {
   for (const cmd of ["apt-get", "apt-cache", "dpkg"]) {
     if (!hasCommand(cmd)) {
-      throw new UsageError(`${cmd} is not available: the Linux guest is built from Debian's i386 packages, which needs a Debian or Ubuntu host with apt-get and dpkg`);
+      throw new UsageError(
+        `${cmd} is not available: the Linux guest is built from Debian's i386 packages, which needs a Debian or Ubuntu host with apt-get and dpkg`,
+      );
     }
   }
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "x86vm-images-"));
@@ -167,7 +208,8 @@ function buildLinux(dest: string, log: (line: string) => void): void {
     const debs = fs.readdirSync(path.join(work, "debs"));
     const kdeb = debs.find((f) => f.startsWith("linux-image-"));
     const bdeb = debs.find((f) => f.startsWith("busybox-static"));
-    if (!kdeb || !bdeb) throw new Error(`apt-get download did not fetch both packages (got ${debs.join(", ") || "nothing"})`);
+    if (!kdeb || !bdeb)
+      throw new Error(`apt-get download did not fetch both packages (got ${debs.join(", ") || "nothing"})`);
     run("dpkg", ["-x", path.join(work, "debs", kdeb), path.join(work, "k")]);
     run("dpkg", ["-x", path.join(work, "debs", bdeb), path.join(work, "bb")]);
     const vmlinuz = fs.readdirSync(path.join(work, "k", "boot")).find((f) => f.startsWith("vmlinuz-"));
@@ -192,7 +234,9 @@ function repoRoot(): string {
   for (let d = process.cwd(); ; d = path.dirname(d)) {
     try {
       if (JSON.parse(fs.readFileSync(path.join(d, "package.json"), "utf8")).name === "x86vm") return d;
-    } catch { /* not here */ }
+    } catch {
+      /* not here */
+    }
     if (path.dirname(d) === d) return process.cwd();
   }
 }
@@ -208,7 +252,9 @@ export async function imagesCommand(argv: string[]): Promise<number> {
     fs.mkdirSync(args.out, { recursive: true });
     const made: string[] = [];
     const linux = path.join(args.out, "linux-686");
-    const have = ["bzImage", "initrd.gz"].every((f) => (fs.statSync(path.join(linux, f), { throwIfNoEntry: false })?.size ?? 0) > 0);
+    const have = ["bzImage", "initrd.gz"].every(
+      (f) => (fs.statSync(path.join(linux, f), { throwIfNoEntry: false })?.size ?? 0) > 0,
+    );
     if (have && !args.force) log(`${linux} is already there (--force builds it again)`);
     else buildLinux(linux, log);
     made.push(path.join(linux, "bzImage"), path.join(linux, "initrd.gz"));
@@ -221,7 +267,8 @@ export async function imagesCommand(argv: string[]): Promise<number> {
       log(`no FreeDOS floppy at ${freedos}: skipped`);
     }
     console.log(`${"file".padEnd(48)} ${"bytes".padStart(10)}  sha256`);
-    for (const f of made) console.log(`${path.relative(args.out, f).padEnd(48)} ${String(fs.statSync(f).size).padStart(10)}  ${sha256(f)}`);
+    for (const f of made)
+      console.log(`${path.relative(args.out, f).padEnd(48)} ${String(fs.statSync(f).size).padStart(10)}  ${sha256(f)}`);
     console.log(`(in ${args.out})`);
     return 0;
   } catch (e) {

@@ -17,7 +17,8 @@ import { saveSnapshotFile } from "./resume.ts";
 
 const ROOT = path.resolve(__dirname, "../../../..");
 const GUEST = linuxGuestDir();
-const KERNEL = path.join(GUEST, "bzImage"), INITRD = path.join(GUEST, "initrd.gz");
+const KERNEL = path.join(GUEST, "bzImage"),
+  INITRD = path.join(GUEST, "initrd.gz");
 
 let original: PcMachine;
 let snap: Uint8Array;
@@ -26,17 +27,29 @@ let bootSerial: string;
 /** Images read from the files again: nothing shared with the original machine. */
 function freshImages(): (sha: string, size: number, hint: string | null, slot: string) => MemoryDisk | null {
   const files: Record<string, string> = { kernel: KERNEL, initrd: INITRD };
-  return (_sha, _size, _hint, slot) => (files[slot] ? new MemoryDisk(new Uint8Array(fs.readFileSync(files[slot])), true) : null);
+  return (_sha, _size, _hint, slot) =>
+    files[slot] ? new MemoryDisk(new Uint8Array(fs.readFileSync(files[slot])), true) : null;
 }
 
 /** Types a command on COM1 and returns what the shell printed up to its next prompt. */
 async function shell(pc: PcMachine, session: Session, command: string): Promise<string> {
   const before = session.serial.length;
-  await session.run([{ kind: "type", keys: `${command}\n` }, { kind: "until", text: "# " }], {
-    timeoutS: 120, serialInput: true, nowMs: () => performance.now(),
-  });
+  await session.run(
+    [
+      { kind: "type", keys: `${command}\n` },
+      { kind: "until", text: "# " },
+    ],
+    {
+      timeoutS: 120,
+      serialInput: true,
+      nowMs: () => performance.now(),
+    },
+  );
   const out = session.serial.slice(before).replace(/\r/g, "");
-  return out.slice(out.indexOf("\n") + 1, out.lastIndexOf("# ")).replace(/\/ $/, "").trimEnd();
+  return out
+    .slice(out.indexOf("\n") + 1, out.lastIndexOf("# "))
+    .replace(/\/ $/, "")
+    .trimEnd();
 }
 
 beforeAll(async () => {
@@ -54,7 +67,8 @@ describe("Linux snapshots", () => {
     expect(m.machine.memoryBytes).toBe(128 << 20);
     expect(m.machine.options.cmdline).toBe("console=ttyS0");
     expect(m.images.map((i) => [i.slot, i.size, i.embedded])).toEqual([
-      ["kernel", fs.statSync(KERNEL).size, null], ["initrd", fs.statSync(INITRD).size, null],
+      ["kernel", fs.statSync(KERNEL).size, null],
+      ["initrd", fs.statSync(INITRD).size, null],
     ]);
     console.log(`Linux at "# " (128 MiB): snapshot ${snap.length} bytes, ${m.ram.nonZeroPages} non-zero pages`);
   });
@@ -72,8 +86,11 @@ describe("Linux snapshots", () => {
 
   it("runs the original and the resumed machine the same way, instruction for instruction", async () => {
     const resumed = await restoreSnapshot(snap, { images: freshImages() });
-    const a = new Session(original), b = new Session(resumed);
-    expect(await shell(original, a, "echo $((6*7)); cat /proc/uptime")).toBe(await shell(resumed, b, "echo $((6*7)); cat /proc/uptime"));
+    const a = new Session(original),
+      b = new Session(resumed);
+    expect(await shell(original, a, "echo $((6*7)); cat /proc/uptime")).toBe(
+      await shell(resumed, b, "echo $((6*7)); cat /proc/uptime"),
+    );
     expect(resumed.machine.cpu.instret).toBe(original.machine.cpu.instret);
     expect(Buffer.compare(await saveSnapshot(resumed), await saveSnapshot(original))).toBe(0);
   }, 300_000);
@@ -84,9 +101,24 @@ describe("Linux snapshots", () => {
     // A fresh copy of the snapshot with hints to the guest files (relative to the file).
     const pc = await restoreSnapshot(snap, { images: freshImages() });
     await saveSnapshotFile(pc, file, { kernel: KERNEL, initrd: INITRD });
-    const r = spawnSync(process.execPath, [
-      path.join(ROOT, "packages/cli/bin/vm.mjs"), "resume", file, "--serial", "--type", "echo $((6*7))\\n", "--until", "42", "--until", "# ", "--timeout", "120",
-    ], { cwd: ROOT, encoding: "utf8", timeout: 300_000 });
+    const r = spawnSync(
+      process.execPath,
+      [
+        path.join(ROOT, "packages/cli/bin/vm.mjs"),
+        "resume",
+        file,
+        "--serial",
+        "--type",
+        "echo $((6*7))\\n",
+        "--until",
+        "42",
+        "--until",
+        "# ",
+        "--timeout",
+        "120",
+      ],
+      { cwd: ROOT, encoding: "utf8", timeout: 300_000 },
+    );
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout.replace(/\r/g, "")).toMatch(/echo \$\(\(6\*7\)\)\n42\n/);

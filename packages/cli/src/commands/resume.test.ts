@@ -34,14 +34,23 @@ describe("FreeDOS snapshots", () => {
   let image: MemoryDisk;
   let original: PcMachine;
   let snap: Uint8Array;
-  const finish: Step[] = [{ kind: "type", keys: "lo\r" }, { kind: "until", text: "hello" }, { kind: "until", text: "A:\\>" }];
+  const finish: Step[] = [
+    { kind: "type", keys: "lo\r" },
+    { kind: "until", text: "hello" },
+    { kind: "until", text: "A:\\>" },
+  ];
 
   beforeAll(async () => {
     image = disk();
     original = new PcMachine({ memoryMiB: 32, clock: "deterministic", fda: image });
-    await new Session(original).run([
-      { kind: "until", text: "A:\\>" }, { kind: "type", keys: "echo hel" }, { kind: "until", text: "echo hel" },
-    ], opts);
+    await new Session(original).run(
+      [
+        { kind: "until", text: "A:\\>" },
+        { kind: "type", keys: "echo hel" },
+        { kind: "until", text: "echo hel" },
+      ],
+      opts,
+    );
     snap = await saveSnapshot(original);
   });
 
@@ -70,13 +79,33 @@ describe("FreeDOS snapshots", () => {
 describe("vm boot --save-snapshot and vm resume", () => {
   let dir: string;
   let cwd = ROOT;
-  const vm = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "packages/cli/bin/vm.mjs"), ...args], { cwd, encoding: "utf8", timeout: 180_000 });
+  const vm = (...args: string[]) =>
+    spawnSync(process.execPath, [path.join(ROOT, "packages/cli/bin/vm.mjs"), ...args], {
+      cwd,
+      encoding: "utf8",
+      timeout: 180_000,
+    });
 
-  beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), "x86vm-resume-")); });
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "x86vm-resume-"));
+  });
 
   it("resumes in a fresh process: same screen, typing continues, exit codes as vm boot", () => {
     const file = path.join(dir, "dos.snap");
-    const boot = vm("boot", "--fda", FREEDOS, "--until", "A:\\>", "--type", "echo hel", "--until", "echo hel", "--save-snapshot", file, "--screen");
+    const boot = vm(
+      "boot",
+      "--fda",
+      FREEDOS,
+      "--until",
+      "A:\\>",
+      "--type",
+      "echo hel",
+      "--until",
+      "echo hel",
+      "--save-snapshot",
+      file,
+      "--screen",
+    );
     expect(boot.stderr).toMatch(/vm boot: saved .*dos\.snap \(\d+ bytes\)/);
     expect(boot.status).toBe(0);
     const bootScreen = boot.stdout.trimEnd();
@@ -98,11 +127,22 @@ describe("vm boot --save-snapshot and vm resume", () => {
     cwd = other;
     const missing = vm("resume", path.join(other, "dos.snap"), "--screen");
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/^vm resume: the image for fda is not available \(SHA-256 [0-9a-f]{64}, 737280 bytes, was .*freedos722\.img\)\n$/);
+    expect(missing.stderr).toMatch(
+      /^vm resume: the image for fda is not available \(SHA-256 [0-9a-f]{64}, 737280 bytes, was .*freedos722\.img\)\n$/,
+    );
     const given = vm("resume", path.join(other, "dos.snap"), "--fda", FREEDOS, "--screen");
     expect(given.status).toBe(0);
     fs.copyFileSync(FREEDOS, path.join(other, "renamed.img"));
-    const beside = vm("resume", path.join(other, "dos.snap"), "--type", "lo\\r", "--until", "A:\\>", "--save-snapshot", path.join(other, "later.snap"));
+    const beside = vm(
+      "resume",
+      path.join(other, "dos.snap"),
+      "--type",
+      "lo\\r",
+      "--until",
+      "A:\\>",
+      "--save-snapshot",
+      path.join(other, "later.snap"),
+    );
     expect(beside.status).toBe(0);
     const later = vm("resume", path.join(other, "later.snap"), "--screen");
     expect(later.stdout.trimEnd()).toMatch(/A:\\>echo hello\nhello\n\nA:\\>$/);

@@ -48,9 +48,18 @@ export function parseResumeArgs(argv: string[]): ResumeArgs {
   const a: ResumeArgs = { file: "", images: {}, steps: [], timeoutS: 60, screen: false, stats: false, serial: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
-    if (flag === "--screen") { a.screen = true; continue; }
-    if (flag === "--stats") { a.stats = true; continue; }
-    if (flag === "--serial") { a.serial = true; continue; }
+    if (flag === "--screen") {
+      a.screen = true;
+      continue;
+    }
+    if (flag === "--stats") {
+      a.stats = true;
+      continue;
+    }
+    if (flag === "--serial") {
+      a.serial = true;
+      continue;
+    }
     if (!flag.startsWith("--")) {
       if (a.file) throw new UsageError(`unexpected argument ${JSON.stringify(flag)}: one snapshot file only`);
       a.file = flag;
@@ -59,22 +68,33 @@ export function parseResumeArgs(argv: string[]): ResumeArgs {
     const v = argv[++i];
     if (v === undefined) throw new UsageError(`${flag} needs a value`);
     const slot = flag.slice(2);
-    if ((SLOTS as readonly string[]).includes(slot)) { a.images[slot as PcImageSlot] = v; continue; }
+    if ((SLOTS as readonly string[]).includes(slot)) {
+      a.images[slot as PcImageSlot] = v;
+      continue;
+    }
     switch (flag) {
       case "--clock":
-        if (v !== "deterministic" && v !== "realtime") throw new UsageError(`--clock must be deterministic or realtime, got ${JSON.stringify(v)}`);
+        if (v !== "deterministic" && v !== "realtime")
+          throw new UsageError(`--clock must be deterministic or realtime, got ${JSON.stringify(v)}`);
         a.clock = v;
         break;
-      case "--until": a.steps.push({ kind: "until", text: v }); break;
-      case "--type": a.steps.push({ kind: "type", keys: decodeKeys(v) }); break;
+      case "--until":
+        a.steps.push({ kind: "until", text: v });
+        break;
+      case "--type":
+        a.steps.push({ kind: "type", keys: decodeKeys(v) });
+        break;
       case "--timeout": {
         const n = Number(v);
         if (!(n > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${JSON.stringify(v)}`);
         a.timeoutS = n;
         break;
       }
-      case "--save-snapshot": a.saveSnapshot = v; break;
-      default: throw new UsageError(`unknown argument ${JSON.stringify(flag)}`);
+      case "--save-snapshot":
+        a.saveSnapshot = v;
+        break;
+      default:
+        throw new UsageError(`unknown argument ${JSON.stringify(flag)}`);
     }
   }
   if (!a.file) throw new UsageError("no snapshot file given");
@@ -99,7 +119,11 @@ function readBytes(file: string): Uint8Array | null {
  * recorded hint, else a file of the same size and SHA-256 beside the snapshot. Records the
  * file used for each slot in `found`.
  */
-export function imageFinder(snapshotFile: string, given: Partial<Record<PcImageSlot, string>>, found = new Map<string, string>()) {
+export function imageFinder(
+  snapshotFile: string,
+  given: Partial<Record<PcImageSlot, string>>,
+  found = new Map<string, string>(),
+) {
   const dir = path.dirname(path.resolve(snapshotFile));
   return (sha256: string, size: number, hint: string | null, slot: string): MemoryDisk | null => {
     const explicit = given[slot as PcImageSlot];
@@ -113,7 +137,9 @@ export function imageFinder(snapshotFile: string, given: Partial<Record<PcImageS
     if (hint && !/^[a-z][a-z0-9+.-]*:\/\//i.test(hint)) candidates.push(path.resolve(dir, hint), path.resolve(hint));
     try {
       for (const name of fs.readdirSync(dir).sort()) candidates.push(path.join(dir, name));
-    } catch { /* no directory listing: hints only */ }
+    } catch {
+      /* no directory listing: hints only */
+    }
     const tried = new Set<string>();
     for (const file of candidates) {
       if (tried.has(file)) continue;
@@ -125,14 +151,20 @@ export function imageFinder(snapshotFile: string, given: Partial<Record<PcImageS
         continue;
       }
       const bytes = readBytes(file);
-      if (bytes && sha256File(bytes) === sha256) { found.set(slot, file); return new MemoryDisk(bytes, true); }
+      if (bytes && sha256File(bytes) === sha256) {
+        found.set(slot, file);
+        return new MemoryDisk(bytes, true);
+      }
     }
     return null;
   };
 }
 
 /** Where each image of a machine came from, as hints relative to the snapshot's directory. */
-export function imageHints(snapshotFile: string, images: Partial<Record<PcImageSlot, string | undefined>>): Partial<Record<PcImageSlot, string>> {
+export function imageHints(
+  snapshotFile: string,
+  images: Partial<Record<PcImageSlot, string | undefined>>,
+): Partial<Record<PcImageSlot, string>> {
   const dir = path.dirname(path.resolve(snapshotFile));
   const out: Partial<Record<PcImageSlot, string>> = {};
   for (const slot of SLOTS) {
@@ -143,7 +175,11 @@ export function imageHints(snapshotFile: string, images: Partial<Record<PcImageS
 }
 
 /** Saves a snapshot of pc to file (written whole, then renamed into place). Returns its size. */
-export async function saveSnapshotFile(pc: PcMachine, file: string, images: Partial<Record<PcImageSlot, string | undefined>>): Promise<number> {
+export async function saveSnapshotFile(
+  pc: PcMachine,
+  file: string,
+  images: Partial<Record<PcImageSlot, string | undefined>>,
+): Promise<number> {
   const bytes = await saveSnapshot(pc, { hints: imageHints(file, images), createdMs: Date.now() });
   const tmp = `${file}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, bytes);
@@ -173,7 +209,10 @@ export async function resumeCommand(argv: string[]): Promise<number> {
       hostMs: () => performance.now(),
     });
   } catch (e) {
-    if (e instanceof UsageError || e instanceof SnapshotError) { console.error(`vm resume: ${e.message}`); return 2; }
+    if (e instanceof UsageError || e instanceof SnapshotError) {
+      console.error(`vm resume: ${e.message}`);
+      return 2;
+    }
     throw e;
   }
   const session = new Session(pc);
@@ -210,10 +249,15 @@ export async function resumeCommand(argv: string[]): Promise<number> {
   if (args.stats) {
     const m = pc.machine;
     const exits = Object.fromEntries(EXIT_NAMES.map((n, i) => [n, m.io.counts[i]]).filter(([, v]) => v));
-    console.log(JSON.stringify({
-      instructions: m.cpu.instret, instructions_since_resume: m.cpu.instret - instret0,
-      wall_ms: Math.round(performance.now() - t0), machine_ms: Math.round(m.clock.now() / 1e6), exits,
-    }));
+    console.log(
+      JSON.stringify({
+        instructions: m.cpu.instret,
+        instructions_since_resume: m.cpu.instret - instret0,
+        wall_ms: Math.round(performance.now() - t0),
+        machine_ms: Math.round(m.clock.now() / 1e6),
+        exits,
+      }),
+    );
   }
   return code;
 }

@@ -23,15 +23,27 @@ export const CC = "i686-linux-gnu-gcc";
  * every global through it), i686 with x87 arithmetic and no SSE, as the issue asks.
  */
 export const CFLAGS = [
-  "-static", "-fno-pie", "-no-pie", "-O1", "-march=i686", "-mfpmath=387", "-mno-sse",
-  "-Wall", "-Wextra", "-Werror",
+  "-static",
+  "-fno-pie",
+  "-no-pie",
+  "-O1",
+  "-march=i686",
+  "-mfpmath=387",
+  "-mno-sse",
+  "-Wall",
+  "-Wextra",
+  "-Werror",
 ];
 
 export class ToolchainError extends Error {}
 
 /** The program names (file names without .c), sorted. */
 export function programNames(): string[] {
-  return fs.readdirSync(PROGRAMS_DIR).filter((f) => f.endsWith(".c")).map((f) => f.slice(0, -2)).sort();
+  return fs
+    .readdirSync(PROGRAMS_DIR)
+    .filter((f) => f.endsWith(".c"))
+    .map((f) => f.slice(0, -2))
+    .sort();
 }
 
 let compilerId: string | null = null;
@@ -40,7 +52,9 @@ function compilerVersion(): string {
     try {
       compilerId = execFileSync(CC, ["--version"], { encoding: "utf8" }).split("\n")[0];
     } catch (e) {
-      throw new ToolchainError(`${CC} is not available (${(e as Error).message.split("\n")[0]}); install Debian's gcc-i686-linux-gnu`);
+      throw new ToolchainError(
+        `${CC} is not available (${(e as Error).message.split("\n")[0]}); install Debian's gcc-i686-linux-gnu`,
+      );
     }
   }
   return compilerId;
@@ -61,8 +75,14 @@ export function buildC(src: string, name: string, flags: readonly string[]): str
   const dir = path.dirname(src);
   const h = crypto.createHash("sha256");
   h.update(compilerVersion()).update("\0").update(flags.join(" ")).update("\0").update(fs.readFileSync(src));
-  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".h")).sort()) {
-    h.update("\0").update(f).update("\0").update(fs.readFileSync(path.join(dir, f)));
+  for (const f of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".h"))
+    .sort()) {
+    h.update("\0")
+      .update(f)
+      .update("\0")
+      .update(fs.readFileSync(path.join(dir, f)));
   }
   const out = path.join(CACHE_DIR, `${name}-${h.digest("hex").slice(0, 12)}`);
   if (fs.existsSync(out)) return out;
@@ -77,7 +97,8 @@ export function buildC(src: string, name: string, flags: readonly string[]): str
   fs.renameSync(tmp, out);
   // Older builds of the same program are stale now.
   for (const f of fs.readdirSync(CACHE_DIR)) {
-    if (f !== path.basename(out) && new RegExp(`^${name}-[0-9a-f]{12}$`).test(f)) fs.rmSync(path.join(CACHE_DIR, f), { force: true });
+    if (f !== path.basename(out) && new RegExp(`^${name}-[0-9a-f]{12}$`).test(f))
+      fs.rmSync(path.join(CACHE_DIR, f), { force: true });
   }
   return out;
 }

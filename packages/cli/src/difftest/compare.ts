@@ -27,7 +27,8 @@ function splitLines(s: string): string[] {
 }
 
 export function compareOutputs(expected: string, actual: string, keep = 12): Comparison {
-  const e = splitLines(expected), a = splitLines(actual);
+  const e = splitLines(expected),
+    a = splitLines(actual);
   const n = Math.max(e.length, a.length);
   const first: LineDiff[] = [];
   const byName = new Map<string, number>();
@@ -47,7 +48,12 @@ export function formatComparison(c: Comparison, labels = { expected: "native", a
   const out: string[] = [`${c.differing} of ${c.lines} lines differ`];
   if (c.differing === 0) return out[0];
   const names = [...c.byName].sort((x, y) => y[1] - x[1]);
-  out.push(`by instruction: ${names.slice(0, 15).map(([k, v]) => `${k} ${v}`).join(", ")}${names.length > 15 ? `, ... (${names.length} kinds)` : ""}`);
+  out.push(
+    `by instruction: ${names
+      .slice(0, 15)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}${names.length > 15 ? `, ... (${names.length} kinds)` : ""}`,
+  );
   const w = Math.max(labels.expected.length, labels.actual.length);
   for (const d of c.first) {
     const [caseText, want] = splitCase(d.expected);

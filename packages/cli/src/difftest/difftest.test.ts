@@ -26,7 +26,10 @@ const TIMEOUT = 900_000;
 const reference: ProgramRunner = new NativeRunner();
 const emulator: ProgramRunner = new UserModeRunner();
 
-interface Pair { native: RunOutput; emulated: RunOutput }
+interface Pair {
+  native: RunOutput;
+  emulated: RunOutput;
+}
 let buildError: Error | null = null;
 const pending = new Map<string, Promise<Pair>>();
 
@@ -34,13 +37,20 @@ const pending = new Map<string, Promise<Pair>>();
 function limiter(limit: number): <T>(job: () => Promise<T>) => Promise<T> {
   let active = 0;
   const queue: (() => void)[] = [];
-  return <T>(job: () => Promise<T>) => new Promise<T>((resolve, reject) => {
-    const start = () => {
-      active++;
-      job().then(resolve, reject).finally(() => { active--; queue.shift()?.(); });
-    };
-    if (active < limit) start(); else queue.push(start);
-  });
+  return <T>(job: () => Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      const start = () => {
+        active++;
+        job()
+          .then(resolve, reject)
+          .finally(() => {
+            active--;
+            queue.shift()?.();
+          });
+      };
+      if (active < limit) start();
+      else queue.push(start);
+    });
 }
 
 beforeAll(() => {
@@ -55,7 +65,10 @@ beforeAll(() => {
   for (const name of [...INTEGER, ...X87_EXACT, ...X87_EXTENDED]) {
     const bin = bins.get(name);
     if (!bin) continue;
-    pending.set(name, limit(async () => ({ native: await reference.run(bin), emulated: await emulator.run(bin) })));
+    pending.set(
+      name,
+      limit(async () => ({ native: await reference.run(bin), emulated: await emulator.run(bin) })),
+    );
   }
 }, TIMEOUT);
 
@@ -75,8 +88,10 @@ async function expectSameOutput(name: string, why = ""): Promise<void> {
   console.log(`${name}: ${cmp.lines} lines, ${cmp.differing} differ${notes ? ";" : ""} ${emulated.notes.join("; ")}`);
   if (emulated.error) {
     const matched = cmp.first.length ? cmp.first[0].line - 1 : cmp.lines;
-    throw new Error(`${name} did not finish in the emulator: ${emulated.error}\n` +
-      `(the first ${matched} of ${cmp.lines} lines matched before that)${notes}\n${formatComparison(cmp)}`);
+    throw new Error(
+      `${name} did not finish in the emulator: ${emulated.error}\n` +
+        `(the first ${matched} of ${cmp.lines} lines matched before that)${notes}\n${formatComparison(cmp)}`,
+    );
   }
   expect(cmp.lines, `${name} printed nothing natively`).toBeGreaterThan(0);
   if (cmp.differing > 0) throw new Error(`${name}: ${why}${formatComparison(cmp)}${notes}`);
@@ -95,15 +110,21 @@ const EXTENDED_LIMIT: Record<string, number> = { x87_transcendental: 1_100 };
 
 describe("difftest: x87 transcendentals (differing lines bounded)", () => {
   for (const name of X87_EXTENDED) {
-    it(name, async () => {
-      const { native, emulated } = await outcome(name);
-      if (native.error) throw new Error(`${name} failed natively: ${native.error}`);
-      if (emulated.error) throw new Error(`${name} did not finish in the emulator: ${emulated.error}`);
-      const cmp = compareOutputs(native.stdout, emulated.stdout);
-      console.log(`${name}: ${cmp.lines} lines, ${cmp.differing} differ (limit ${EXTENDED_LIMIT[name]}): last-bit differences from the chip's approximations`);
-      expect(cmp.lines).toBeGreaterThan(10_000);
-      expect(cmp.differing, formatComparison(cmp)).toBeLessThanOrEqual(EXTENDED_LIMIT[name]);
-    }, TIMEOUT);
+    it(
+      name,
+      async () => {
+        const { native, emulated } = await outcome(name);
+        if (native.error) throw new Error(`${name} failed natively: ${native.error}`);
+        if (emulated.error) throw new Error(`${name} did not finish in the emulator: ${emulated.error}`);
+        const cmp = compareOutputs(native.stdout, emulated.stdout);
+        console.log(
+          `${name}: ${cmp.lines} lines, ${cmp.differing} differ (limit ${EXTENDED_LIMIT[name]}): last-bit differences from the chip's approximations`,
+        );
+        expect(cmp.lines).toBeGreaterThan(10_000);
+        expect(cmp.differing, formatComparison(cmp)).toBeLessThanOrEqual(EXTENDED_LIMIT[name]);
+      },
+      TIMEOUT,
+    );
   }
 });
 

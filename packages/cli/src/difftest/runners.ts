@@ -28,20 +28,39 @@ export interface ProgramRunner {
   run(programPath: string): Promise<RunOutput>;
 }
 
-interface Spawned { stdout: string; stderr: string; code: number | null; signal: NodeJS.Signals | null; timedOut: boolean }
+interface Spawned {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+}
 
 function spawnCollect(cmd: string, args: string[], timeoutMs: number): Promise<Spawned> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: {}, stdio: ["ignore", "pipe", "pipe"] });
-    const out: Buffer[] = [], err: Buffer[] = [];
+    const out: Buffer[] = [],
+      err: Buffer[] = [];
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, timeoutMs);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
     child.stdout.on("data", (b: Buffer) => out.push(b));
     child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.on("error", (e) => { clearTimeout(timer); reject(e); });
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      resolve({ stdout: Buffer.concat(out).toString("latin1"), stderr: Buffer.concat(err).toString("utf8"), code, signal, timedOut });
+      resolve({
+        stdout: Buffer.concat(out).toString("latin1"),
+        stderr: Buffer.concat(err).toString("utf8"),
+        code,
+        signal,
+        timedOut,
+      });
     });
   });
 }
@@ -85,8 +104,14 @@ export function bundleUserMode(): Promise<string> {
     if (stale) {
       const { build } = await import("esbuild");
       await build({
-        entryPoints: [USERMODE_ENTRY], outfile: BUNDLE, bundle: true, platform: "node", format: "esm",
-        target: "node20", sourcemap: "linked", logLevel: "warning",
+        entryPoints: [USERMODE_ENTRY],
+        outfile: BUNDLE,
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        target: "node20",
+        sourcemap: "linked",
+        logLevel: "warning",
         banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
       });
     }
@@ -104,24 +129,46 @@ export const DIFFTEST_JIT_THRESHOLD = 40;
 
 export class UserModeRunner implements ProgramRunner {
   readonly name = "emulator";
-  constructor(private readonly timeoutMs = 600_000, private readonly maxInstructions = 3e9) {}
+  constructor(
+    private readonly timeoutMs = 600_000,
+    private readonly maxInstructions = 3e9,
+  ) {}
 
   async run(programPath: string): Promise<RunOutput> {
     const bundle = await bundleUserMode();
-    const r = await spawnCollect(process.execPath, [bundle, "--max-instructions", String(this.maxInstructions), "--jit-threshold", String(DIFFTEST_JIT_THRESHOLD), programPath], this.timeoutMs);
+    const r = await spawnCollect(
+      process.execPath,
+      [
+        bundle,
+        "--max-instructions",
+        String(this.maxInstructions),
+        "--jit-threshold",
+        String(DIFFTEST_JIT_THRESHOLD),
+        programPath,
+      ],
+      this.timeoutMs,
+    );
     const notes: string[] = [];
-    let status: { exitCode: number | null; error: string | null; unknownSyscalls: string[]; instructions: number; ms: number } | null = null;
+    let status: {
+      exitCode: number | null;
+      error: string | null;
+      unknownSyscalls: string[];
+      instructions: number;
+      ms: number;
+    } | null = null;
     const other: string[] = [];
     for (const line of r.stderr.split("\n")) {
       if (line.startsWith("usermode-status: ")) status = JSON.parse(line.slice(17));
       else if (line && !line.startsWith("usermode: ")) other.push(line);
     }
     if (other.length) notes.push(`guest stderr: ${other.join(" | ")}`);
-    if (status?.unknownSyscalls.length) notes.push(`unknown system calls (answered -ENOSYS): ${status.unknownSyscalls.join(", ")}`);
+    if (status?.unknownSyscalls.length)
+      notes.push(`unknown system calls (answered -ENOSYS): ${status.unknownSyscalls.join(", ")}`);
     if (status) notes.push(`${(status.instructions / 1e6).toFixed(1)} M instructions in ${status.ms} ms`);
     let error: string | null = null;
     if (r.timedOut) error = `timed out after ${this.timeoutMs} ms`;
-    else if (status === null) error = `runner crashed (exit ${r.code ?? r.signal}): ${r.stderr.trim().split("\n").slice(-5).join(" | ")}`;
+    else if (status === null)
+      error = `runner crashed (exit ${r.code ?? r.signal}): ${r.stderr.trim().split("\n").slice(-5).join(" | ")}`;
     else if (status.error) error = status.error;
     else if (status.exitCode !== 0) error = `exit status ${status.exitCode}`;
     return { stdout: r.stdout, exitCode: status?.exitCode ?? null, error, notes };

@@ -23,7 +23,8 @@ function sha256(file: string): string {
 /** A 1.44 MB FAT12 floppy holding MEM.COM, built with nasm and mtools. */
 function buildToolsFloppy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "x86vm-tools-"));
-  const com = path.join(dir, "MEM.COM"), img = path.join(dir, "tools.img");
+  const com = path.join(dir, "MEM.COM"),
+    img = path.join(dir, "tools.img");
   execFileSync("nasm", ["-f", "bin", "-o", com, path.join(__dirname, "testdata", "mem.asm")]);
   execFileSync("mformat", ["-C", "-f", "1440", "-i", img, "::"]);
   execFileSync("mcopy", ["-i", img, com, "::MEM.COM"]);
@@ -42,31 +43,47 @@ function screen(pc: PcMachine): string {
 
 describe("FreeDOS from its floppy", () => {
   let tools = "";
-  beforeAll(() => { tools = buildToolsFloppy(); });
+  beforeAll(() => {
+    tools = buildToolsFloppy();
+  });
 
   it("boots to A:\\> and runs ver, dir, mem, echo and type; the image file is unchanged", async () => {
     const before = sha256(FREEDOS);
-    const pc = await boot([
-      { kind: "until", text: "A:\\>" },
-      { kind: "type", keys: "ver /r\r" }, { kind: "until", text: "A:\\>" },
-    ], tools);
+    const pc = await boot(
+      [
+        { kind: "until", text: "A:\\>" },
+        { kind: "type", keys: "ver /r\r" },
+        { kind: "until", text: "A:\\>" },
+      ],
+      tools,
+    );
     expect(screen(pc)).toMatch(/FreeDOS kernel version \d+\.\d+\.\d+/);
     const s = new Session(pc);
     const run = (steps: Step[]) => s.run(steps, { timeoutS: 90, nowMs: () => performance.now() });
 
-    await run([{ kind: "type", keys: "dir\r" }, { kind: "until", text: "bytes free" }]);
+    await run([
+      { kind: "type", keys: "dir\r" },
+      { kind: "until", text: "bytes free" },
+    ]);
     expect(screen(pc)).toMatch(/COMMAND\s+COM\s+66,090/);
     expect(screen(pc)).toMatch(/\d+ file\(s\)/);
 
-    await run([{ kind: "type", keys: "B:MEM\r" }, { kind: "until", text: "Largest free block" }, { kind: "until", text: "A:\\>" }]);
+    await run([
+      { kind: "type", keys: "B:MEM\r" },
+      { kind: "until", text: "Largest free block" },
+      { kind: "until", text: "A:\\>" },
+    ]);
     expect(screen(pc)).toMatch(/Conventional memory: 639 KiB/);
     const free = Number(/Largest free block: (\d+) KiB/.exec(screen(pc))?.[1]);
     expect(free).toBeGreaterThan(400);
     expect(free).toBeLessThan(639);
 
     await run([
-      { kind: "type", keys: "echo hello> T.TXT\r" }, { kind: "until", text: "A:\\>" },
-      { kind: "type", keys: "type T.TXT\r" }, { kind: "until", text: "hello" }, { kind: "until", text: "A:\\>" },
+      { kind: "type", keys: "echo hello> T.TXT\r" },
+      { kind: "until", text: "A:\\>" },
+      { kind: "type", keys: "type T.TXT\r" },
+      { kind: "until", text: "hello" },
+      { kind: "until", text: "A:\\>" },
     ]);
     const rows = pc.textRows()!;
     const typed = rows.findIndex((r) => r.includes("A:\\>type T.TXT"));
@@ -78,7 +95,11 @@ describe("FreeDOS from its floppy", () => {
   });
 
   it("boots the same way twice in deterministic mode: same instruction count, same screen", async () => {
-    const steps: Step[] = [{ kind: "until", text: "A:\\>" }, { kind: "type", keys: "dir\r" }, { kind: "until", text: "bytes free" }];
+    const steps: Step[] = [
+      { kind: "until", text: "A:\\>" },
+      { kind: "type", keys: "dir\r" },
+      { kind: "until", text: "bytes free" },
+    ];
     const a = await boot(steps);
     const b = await boot(steps);
     expect(a.machine.cpu.instret).toBe(b.machine.cpu.instret);

@@ -15,7 +15,21 @@ import { buildAll } from "../difftest/build.ts";
 import { cpioNewc, cpioRead, type CpioEntry } from "../difftest/initramfs.ts";
 
 const GUEST = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "x86-guests", "linux-686");
-const EXACT = ["int_arith", "muldiv", "shift", "bitops", "bcd", "string", "cond", "atomic", "misc", "x87_arith", "x87_compare", "x87_convert", "x87_ext"];
+const EXACT = [
+  "int_arith",
+  "muldiv",
+  "shift",
+  "bitops",
+  "bcd",
+  "string",
+  "cond",
+  "atomic",
+  "misc",
+  "x87_arith",
+  "x87_compare",
+  "x87_convert",
+  "x87_ext",
+];
 /** The transcendentals differ from the chip in the last bit of some results (see difftest.test.ts): bounded. */
 const EXTENDED: Record<string, number> = { x87_transcendental: 1_100 };
 
@@ -25,9 +39,17 @@ let busybox: Uint8Array;
 
 async function shell(command: string, timeoutS = 300): Promise<string> {
   const before = session.serial.length;
-  await session.run([{ kind: "type", keys: `${command}\n` }, { kind: "until", text: "# " }], {
-    timeoutS, serialInput: true, nowMs: () => performance.now(),
-  });
+  await session.run(
+    [
+      { kind: "type", keys: `${command}\n` },
+      { kind: "until", text: "# " },
+    ],
+    {
+      timeoutS,
+      serialInput: true,
+      nowMs: () => performance.now(),
+    },
+  );
   // The command's output: after the echoed command line, before the next prompt.
   const out = session.serial.slice(before);
   const start = out.indexOf("\n");
@@ -45,15 +67,26 @@ beforeAll(async () => {
   for (const name of [...EXACT, ...Object.keys(EXTENDED)]) {
     const bin = bins.get(name)!;
     files.push({ path: `difftest/${name}`, data: new Uint8Array(fs.readFileSync(bin)) });
-    files.push({ path: `difftest/${name}.out`, data: new Uint8Array(execFileSync(bin, { maxBuffer: 1 << 26 })), mode: 0o100644 });
+    files.push({
+      path: `difftest/${name}.out`,
+      data: new Uint8Array(execFileSync(bin, { maxBuffer: 1 << 26 })),
+      mode: 0o100644,
+    });
   }
   const extra = cpioNewc(files);
   const combined = new Uint8Array(initrd.length + 3 + extra.length);
   combined.set(initrd);
   combined.set(extra, (initrd.length + 3) & ~3); // archives start 4-byte aligned
-  pc = new PcMachine({ memoryMiB: 192, clock: "deterministic", linux: { kernel, initrd: combined, cmdline: "console=ttyS0" } });
+  pc = new PcMachine({
+    memoryMiB: 192,
+    clock: "deterministic",
+    linux: { kernel, initrd: combined, cmdline: "console=ttyS0" },
+  });
   session = new Session(pc);
-  const steps: Step[] = [{ kind: "until", text: "BOOT-OK" }, { kind: "until", text: "# " }];
+  const steps: Step[] = [
+    { kind: "until", text: "BOOT-OK" },
+    { kind: "until", text: "# " },
+  ];
   await session.run(steps, { timeoutS: 600, serialInput: true, nowMs: () => performance.now() });
 }, 700_000);
 
@@ -86,13 +119,19 @@ describe("the reference Linux guest", () => {
 
   for (const name of EXACT) {
     it(`difftest ${name}: the guest's output equals the host CPU's`, async () => {
-      const out = await shell(`/difftest/${name} > /tmp/o; cmp /tmp/o /difftest/${name}.out && echo SAME; rm /tmp/o`, 600);
+      const out = await shell(
+        `/difftest/${name} > /tmp/o; cmp /tmp/o /difftest/${name}.out && echo SAME; rm /tmp/o`,
+        600,
+      );
       expect(out).toContain("SAME");
     }, 600_000);
   }
   for (const [name, limit] of Object.entries(EXTENDED)) {
     it(`difftest ${name}: differing lines within the bound set for the transcendentals`, async () => {
-      const out = await shell(`/difftest/${name} > /tmp/o; echo LINES $(wc -l < /tmp/o) DIFFER $(diff /tmp/o /difftest/${name}.out | grep -c '^-[^-]'); rm /tmp/o`, 600);
+      const out = await shell(
+        `/difftest/${name} > /tmp/o; echo LINES $(wc -l < /tmp/o) DIFFER $(diff /tmp/o /difftest/${name}.out | grep -c '^-[^-]'); rm /tmp/o`,
+        600,
+      );
       const m = /LINES (\d+) DIFFER (\d+)/.exec(out);
       expect(m, out).not.toBeNull();
       console.log(`${name} in the Linux guest: ${m![1]} lines, ${m![2]} differ (limit ${limit})`);

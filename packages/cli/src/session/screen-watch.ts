@@ -4,7 +4,11 @@
 // counts. `--type "type T.TXT\r" --until hello` is therefore not satisfied by an older "hello"
 // already on the screen, and two waits in a row match two successive occurrences.
 
-export interface ScreenMark { rows: string[]; row: number; col: number }
+export interface ScreenMark {
+  rows: string[];
+  row: number;
+  col: number;
+}
 
 export const START_MARK: ScreenMark = { rows: [], row: 0, col: 0 };
 

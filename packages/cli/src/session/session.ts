@@ -45,15 +45,23 @@ export class Session {
   }
 
   /** Queues bytes for COM1's receiver (fed as fast as the guest reads them). */
-  sendSerial(bytes: ArrayLike<number>): void { for (let i = 0; i < bytes.length; i++) this.serialIn.push(bytes[i]); }
+  sendSerial(bytes: ArrayLike<number>): void {
+    for (let i = 0; i < bytes.length; i++) this.serialIn.push(bytes[i]);
+  }
 
   /** Looks for the text after the last match on the screen or on COM1; advances the mark. */
   private found(text: string): boolean {
     const at = this.serial.indexOf(text, this.serialMark);
-    if (at >= 0) { this.serialMark = at + text.length; return true; }
+    if (at >= 0) {
+      this.serialMark = at + text.length;
+      return true;
+    }
     if (!this.pc.textRows()) return false;
     const f = findAfter(this.mark, this.pc.vga.textRows(), text);
-    if (f) { this.mark = f; return true; }
+    if (f) {
+      this.mark = f;
+      return true;
+    }
     return false;
   }
 
@@ -94,7 +102,8 @@ export class Session {
     if (r.kind === "reset") {
       this.onReset?.(r.reason);
       // A guest that resets over and over would never get anywhere.
-      if (this.pc.tripleFaults >= 20) throw new SessionError(`the guest triple-faulted ${this.pc.tripleFaults} times (last: ${r.reason})`);
+      if (this.pc.tripleFaults >= 20)
+        throw new SessionError(`the guest triple-faulted ${this.pc.tripleFaults} times (last: ${r.reason})`);
     }
     if (r.kind === "halted-forever") throw new SessionError("guest halted with interrupts disabled");
     if (r.kind === "idle" && opts.sleep) {

@@ -4,7 +4,8 @@
 
 import type { PcMachine } from "@x86vm/devices";
 
-const BDA_KBD_HEAD = 0x41a, BDA_KBD_TAIL = 0x41c;
+const BDA_KBD_HEAD = 0x41a,
+  BDA_KBD_TAIL = 0x41c;
 
 export class Typist {
   private pending: string[] = [];
@@ -14,7 +15,9 @@ export class Typist {
     for (const ch of text.replace(/\r\n/g, "\r")) this.pending.push(ch);
   }
 
-  get busy(): boolean { return this.pending.length > 0; }
+  get busy(): boolean {
+    return this.pending.length > 0;
+  }
 
   /** Presses the next key if the guest is ready for it. */
   pump(): void {
@@ -30,12 +33,19 @@ export class Typist {
 export function decodeKeys(keys: string): string {
   return keys.replace(/\\(x[0-9a-fA-F]{2}|.)/g, (_m, e: string) => {
     switch (e[0]) {
-      case "r": case "n": return "\r";
-      case "t": return "\t";
-      case "e": return "\x1b";
-      case "b": return "\b";
-      case "x": return String.fromCharCode(parseInt(e.slice(1), 16));
-      default: return e;
+      case "r":
+      case "n":
+        return "\r";
+      case "t":
+        return "\t";
+      case "e":
+        return "\x1b";
+      case "b":
+        return "\b";
+      case "x":
+        return String.fromCharCode(parseInt(e.slice(1), 16));
+      default:
+        return e;
     }
   });
 }

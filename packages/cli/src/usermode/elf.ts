@@ -2,10 +2,16 @@
 // "Program header" chapters): just what a loader needs — the entry point, the program headers
 // and the file bytes behind each PT_LOAD segment. Section headers and symbols are not read.
 
-export const ET_EXEC = 2, ET_DYN = 3;
+export const ET_EXEC = 2,
+  ET_DYN = 3;
 export const EM_386 = 3;
-export const PT_LOAD = 1, PT_INTERP = 3, PT_PHDR = 6, PT_TLS = 7;
-export const PF_X = 1, PF_W = 2, PF_R = 4;
+export const PT_LOAD = 1,
+  PT_INTERP = 3,
+  PT_PHDR = 6,
+  PT_TLS = 7;
+export const PF_X = 1,
+  PF_W = 2,
+  PF_R = 4;
 
 export interface ProgramHeader {
   type: number;
@@ -46,7 +52,8 @@ export function parseElf32(bytes: Uint8Array): Elf32 {
   const phoff = dv.getUint32(28, true);
   const phentsize = dv.getUint16(42, true);
   const phnum = dv.getUint16(44, true);
-  if (phentsize < 32 || phoff + phentsize * phnum > bytes.length) throw new ElfFormatError("program header table lies outside the file");
+  if (phentsize < 32 || phoff + phentsize * phnum > bytes.length)
+    throw new ElfFormatError("program header table lies outside the file");
   const phdrs: ProgramHeader[] = [];
   for (let i = 0; i < phnum; i++) {
     const o = phoff + i * phentsize;
@@ -65,7 +72,9 @@ export function parseElf32(bytes: Uint8Array): Elf32 {
     phdrs.push(ph);
   }
   if (phdrs.some((p) => p.type === PT_INTERP)) {
-    throw new ElfFormatError("dynamically linked executable (PT_INTERP): only static executables can run without a kernel");
+    throw new ElfFormatError(
+      "dynamically linked executable (PT_INTERP): only static executables can run without a kernel",
+    );
   }
   return { type, entry, phoff, phentsize, phnum, phdrs, bytes };
 }

@@ -25,7 +25,8 @@
 import { CR0_ET, CR0_MP, CR0_NE, CR0_PE, CS, Cpu, DS, Dispatcher, ES, FS, GS, PhysicalMemory, SS } from "@x86vm/core";
 
 export const RAM_BYTES = 256 << 20;
-export const GDT_BASE = 0x1000, GDT_ENTRIES = 16;
+export const GDT_BASE = 0x1000,
+  GDT_ENTRIES = 16;
 export const IDT_BASE = 0x2000;
 export const TSS_BASE = 0x3000;
 export const STUB_BASE = 0x4000;
@@ -35,12 +36,17 @@ export const STACK_TOP = 0x0ffff000;
 export const STACK_LIMIT = 0x0f000000;
 
 /** Selectors as Linux (x86-64 kernel, 32-bit task) has them; the kernel pair is ours. */
-export const SEL_KERNEL_CS = 0x10, SEL_KERNEL_DS = 0x18, SEL_USER_CS = 0x23, SEL_USER_DS = 0x2b;
+export const SEL_KERNEL_CS = 0x10,
+  SEL_KERNEL_DS = 0x18,
+  SEL_USER_CS = 0x23,
+  SEL_USER_DS = 0x2b;
 export const SEL_TSS = 0x40;
-export const GDT_TLS_MIN = 12, GDT_TLS_ENTRIES = 3;
+export const GDT_TLS_MIN = 12,
+  GDT_TLS_ENTRIES = 3;
 
 /** Ports of the two traps (see the header). */
-export const PORT_SYSCALL = 0xe0, PORT_EXCEPTION = 0xe1;
+export const PORT_SYSCALL = 0xe0,
+  PORT_EXCEPTION = 0xe1;
 
 /** Where the INT 80h stub lies, and where the exception stub of vector v lies (8 bytes each). */
 export const SYSCALL_STUB = STUB_BASE;
@@ -50,10 +56,21 @@ const excStub = (v: number) => EXC_STUBS + v * 8;
 /** Exceptions that push an error code (SDM Vol. 3 §6.13, table 6-1). */
 const HAS_ERROR_CODE = new Set([8, 10, 11, 12, 13, 14, 17]);
 export const EXCEPTION_NAMES: Record<number, string> = {
-  0: "#DE divide error", 1: "#DB debug", 3: "#BP breakpoint", 4: "#OF overflow", 5: "#BR bound",
-  6: "#UD invalid opcode", 7: "#NM device not available", 8: "#DF double fault", 10: "#TS invalid TSS",
-  11: "#NP segment not present", 12: "#SS stack fault", 13: "#GP general protection", 14: "#PF page fault",
-  16: "#MF x87 floating-point error", 17: "#AC alignment check",
+  0: "#DE divide error",
+  1: "#DB debug",
+  3: "#BP breakpoint",
+  4: "#OF overflow",
+  5: "#BR bound",
+  6: "#UD invalid opcode",
+  7: "#NM device not available",
+  8: "#DF double fault",
+  10: "#TS invalid TSS",
+  11: "#NP segment not present",
+  12: "#SS stack fault",
+  13: "#GP general protection",
+  14: "#PF page fault",
+  16: "#MF x87 floating-point error",
+  17: "#AC alignment check",
 };
 
 /** A guest exception that reached one of the exception stubs. */
@@ -75,7 +92,8 @@ export interface GuestException {
  */
 export function descriptor(base: number, limit: number, access: number, flags: number): [number, number] {
   const lo = ((base & 0xffff) << 16) | (limit & 0xffff);
-  const hi = (base & 0xff000000) | ((flags & 0xf) << 20) | (limit & 0xf0000) | ((access & 0xff) << 8) | ((base >>> 16) & 0xff);
+  const hi =
+    (base & 0xff000000) | ((flags & 0xf) << 20) | (limit & 0xf0000) | ((access & 0xff) << 8) | ((base >>> 16) & 0xff);
   return [lo | 0, hi | 0];
 }
 
@@ -91,17 +109,26 @@ export class FlatMachine {
   constructor(syscall: (cpu: Cpu) => void) {
     this.io.io.attach({
       name: "usermode-traps",
-      ports: [{
-        base: PORT_SYSCALL, count: 2,
-        write8: (off) => { if (off === 0) syscall(this.cpu); else this.recordException(); },
-      }],
+      ports: [
+        {
+          base: PORT_SYSCALL,
+          count: 2,
+          write8: (off) => {
+            if (off === 0) syscall(this.cpu);
+            else this.recordException();
+          },
+        },
+      ],
     });
     this.buildTables();
   }
 
   private buildTables(): void {
     const dv = this.dv;
-    const gdt = (i: number, d: [number, number]) => { dv.setInt32(GDT_BASE + i * 8, d[0], true); dv.setInt32(GDT_BASE + i * 8 + 4, d[1], true); };
+    const gdt = (i: number, d: [number, number]) => {
+      dv.setInt32(GDT_BASE + i * 8, d[0], true);
+      dv.setInt32(GDT_BASE + i * 8 + 4, d[1], true);
+    };
     // Flat 4 GiB segments: G=1, D=1; access P | DPL | S | type (code 0xA execute/read, data 0x2 read/write) | accessed.
     gdt(SEL_KERNEL_CS >> 3, descriptor(0, 0xfffff, 0x9b, 0xc));
     gdt(SEL_KERNEL_DS >> 3, descriptor(0, 0xfffff, 0x93, 0xc));
@@ -145,9 +172,14 @@ export class FlatMachine {
   enterUserMode(eip: number, esp: number): void {
     const c = this.cpu;
     c.reset();
-    c.dt[0] = GDT_BASE; c.dt[1] = GDT_ENTRIES * 8 - 1;
-    c.dt[2] = IDT_BASE; c.dt[3] = 256 * 8 - 1;
-    c.dt[8] = SEL_TSS; c.dt[9] = TSS_BASE; c.dt[10] = 0x67; c.dt[11] = 0x8b;
+    c.dt[0] = GDT_BASE;
+    c.dt[1] = GDT_ENTRIES * 8 - 1;
+    c.dt[2] = IDT_BASE;
+    c.dt[3] = 256 * 8 - 1;
+    c.dt[8] = SEL_TSS;
+    c.dt[9] = TSS_BASE;
+    c.dt[10] = 0x67;
+    c.dt[11] = 0x8b;
     c.cr[0] = CR0_PE | CR0_MP | CR0_ET | CR0_NE;
     c.r32.fill(0);
     // Loads through the CPU's own protected-mode path, so the descriptors are checked as a
@@ -166,13 +198,20 @@ export class FlatMachine {
 
   /** Called from the exception stub: the ring-0 stack holds EAX, [error code,] EIP, CS, EFLAGS. */
   private recordException(): void {
-    const c = this.cpu, dv = this.dv;
+    const c = this.cpu,
+      dv = this.dv;
     const vector = c.r8[0];
     let sp = c.r32[4] >>> 0;
-    const eax = dv.getUint32(sp, true); sp += 4;
+    const eax = dv.getUint32(sp, true);
+    sp += 4;
     let errorCode: number | null = null;
-    if (HAS_ERROR_CODE.has(vector)) { errorCode = dv.getUint32(sp, true); sp += 4; }
-    const eip = dv.getUint32(sp, true), cs = dv.getUint32(sp + 4, true) & 0xffff, eflags = dv.getUint32(sp + 8, true);
+    if (HAS_ERROR_CODE.has(vector)) {
+      errorCode = dv.getUint32(sp, true);
+      sp += 4;
+    }
+    const eip = dv.getUint32(sp, true),
+      cs = dv.getUint32(sp + 4, true) & 0xffff,
+      eflags = dv.getUint32(sp + 8, true);
     const userEsp = (cs & 3) === 3 ? dv.getUint32(sp + 12, true) : sp + 12;
     const bytes: number[] = [];
     for (let i = 0; i < 16 && eip + i < RAM_BYTES; i++) bytes.push(this.ram[eip + i]);
@@ -189,6 +228,8 @@ export function describeException(e: GuestException): string {
   const name = EXCEPTION_NAMES[e.vector] ?? `vector ${e.vector}`;
   const code = e.errorCode === null ? "" : ` error code 0x${e.errorCode.toString(16)}`;
   const bytes = e.bytes.map((b) => b.toString(16).padStart(2, "0")).join(" ");
-  return `guest exception ${name}${code} at ${e.cs.toString(16)}:${e.eip.toString(16).padStart(8, "0")} ` +
-    `(bytes ${bytes}) eflags=${e.eflags.toString(16)} ${e.regs}`;
+  return (
+    `guest exception ${name}${code} at ${e.cs.toString(16)}:${e.eip.toString(16).padStart(8, "0")} ` +
+    `(bytes ${bytes}) eflags=${e.eflags.toString(16)} ${e.regs}`
+  );
 }

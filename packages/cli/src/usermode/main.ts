@@ -24,15 +24,28 @@ function main(argv: string[]): number {
   }
   const exe = path.resolve(rest[0]);
   const t0 = performance.now();
-  const r = runUserMode(new Uint8Array(fs.readFileSync(exe)), { argv: [rest[0], ...rest.slice(1)], exePath: exe, maxInstructions: max, jitThreshold });
+  const r = runUserMode(new Uint8Array(fs.readFileSync(exe)), {
+    argv: [rest[0], ...rest.slice(1)],
+    exePath: exe,
+    maxInstructions: max,
+    jitThreshold,
+  });
   const ms = performance.now() - t0;
   fs.writeSync(1, r.stdout);
   fs.writeSync(2, r.stderr);
-  if (r.unknownSyscalls.length) process.stderr.write(`usermode: unknown system calls (answered -ENOSYS): ${r.unknownSyscalls.join(", ")}\n`);
+  if (r.unknownSyscalls.length)
+    process.stderr.write(`usermode: unknown system calls (answered -ENOSYS): ${r.unknownSyscalls.join(", ")}\n`);
   if (r.error) process.stderr.write(`usermode: ${r.error}\n`);
-  const status = { exitCode: r.exitCode, signal: r.signal, error: r.error, unknownSyscalls: r.unknownSyscalls, instructions: r.instructions, ms: Math.round(ms) };
+  const status = {
+    exitCode: r.exitCode,
+    signal: r.signal,
+    error: r.error,
+    unknownSyscalls: r.unknownSyscalls,
+    instructions: r.instructions,
+    ms: Math.round(ms),
+  };
   process.stderr.write(`usermode-status: ${JSON.stringify(status)}\n`);
-  return r.error ? 125 : r.exitCode ?? 125;
+  return r.error ? 125 : (r.exitCode ?? 125);
 }
 
 process.exitCode = main(process.argv.slice(2));

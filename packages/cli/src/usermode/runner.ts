@@ -40,8 +40,25 @@ export interface UserModeResult {
 /** Where a static-PIE (ET_DYN) executable is placed; non-PIE executables load where linked. */
 const PIE_BIAS = 0x08000000;
 const AT = {
-  NULL: 0, PHDR: 3, PHENT: 4, PHNUM: 5, PAGESZ: 6, BASE: 7, FLAGS: 8, ENTRY: 9, UID: 11, EUID: 12,
-  GID: 13, EGID: 14, PLATFORM: 15, HWCAP: 16, CLKTCK: 17, SECURE: 23, RANDOM: 25, HWCAP2: 26, EXECFN: 31,
+  NULL: 0,
+  PHDR: 3,
+  PHENT: 4,
+  PHNUM: 5,
+  PAGESZ: 6,
+  BASE: 7,
+  FLAGS: 8,
+  ENTRY: 9,
+  UID: 11,
+  EUID: 12,
+  GID: 13,
+  EGID: 14,
+  PLATFORM: 15,
+  HWCAP: 16,
+  CLKTCK: 17,
+  SECURE: 23,
+  RANDOM: 25,
+  HWCAP2: 26,
+  EXECFN: 31,
 } as const;
 
 export function runUserMode(image: Uint8Array, opts: UserModeOptions = {}): UserModeResult {
@@ -71,10 +88,19 @@ export function runUserMode(image: Uint8Array, opts: UserModeOptions = {}): User
       error = `${what}: ${(e as Error).message} (${cpu.describe()})`;
       break;
     }
-    if (cpu.shutdownReason !== null) { error = `CPU shutdown: ${cpu.shutdownReason} (${cpu.describe()})`; break; }
-    if (n === 0 && ++idle > 3) { error = `CPU stopped making progress (halted=${cpu.halted}) (${cpu.describe()})`; break; }
+    if (cpu.shutdownReason !== null) {
+      error = `CPU shutdown: ${cpu.shutdownReason} (${cpu.describe()})`;
+      break;
+    }
+    if (n === 0 && ++idle > 3) {
+      error = `CPU stopped making progress (halted=${cpu.halted}) (${cpu.describe()})`;
+      break;
+    }
     if (n > 0) idle = 0;
-    if (cpu.instret > max) { error = `instruction limit ${max} reached (${cpu.describe()})`; break; }
+    if (cpu.instret > max) {
+      error = `instruction limit ${max} reached (${cpu.describe()})`;
+      break;
+    }
   }
   if (m.exception !== null) error = describeException(m.exception);
   const unknownSyscalls = [...sys.state.unknown].map(([nr, n]) => `${nr} (${SYSCALL_NAMES[nr] ?? "?"}) x${n}`);
@@ -97,7 +123,9 @@ function loadSegments(m: FlatMachine, elf: Elf32, bias: number): number {
     if (ph.type !== PT_LOAD) continue;
     const at = ph.vaddr + bias;
     if (at < 0x100000 || at + ph.memsz > MMAP_BASE) {
-      throw new EmulatorError(`PT_LOAD at 0x${at.toString(16)}+0x${ph.memsz.toString(16)} lies outside the program area [0x100000, 0x${MMAP_BASE.toString(16)})`);
+      throw new EmulatorError(
+        `PT_LOAD at 0x${at.toString(16)}+0x${ph.memsz.toString(16)} lies outside the program area [0x100000, 0x${MMAP_BASE.toString(16)})`,
+      );
     }
     m.ram.set(elf.bytes.subarray(ph.offset, ph.offset + ph.filesz), at);
     end = Math.max(end, at + ph.memsz);
@@ -116,7 +144,8 @@ function phdrAddress(elf: Elf32, bias: number): number {
 
 /** Builds argc/argv/envp/auxv and their strings below STACK_TOP; returns the initial ESP. */
 function buildStack(m: FlatMachine, elf: Elf32, bias: number, argv: string[], env: string[], exePath: string): number {
-  const ram = m.ram, dv = m.dv;
+  const ram = m.ram,
+    dv = m.dv;
   let sp = STACK_TOP;
   const enc = new TextEncoder();
   const pushString = (s: string): number => {
@@ -134,11 +163,25 @@ function buildStack(m: FlatMachine, elf: Elf32, bias: number, argv: string[], en
   const random = sp;
   for (let i = 0; i < 16; i++) ram[random + i] = (i * 37 + 11) & 0xff;
   const aux: [number, number][] = [
-    [AT.HWCAP, m.hwcap()], [AT.PAGESZ, 4096], [AT.CLKTCK, 100],
-    [AT.PHDR, phdrAddress(elf, bias)], [AT.PHENT, elf.phentsize], [AT.PHNUM, elf.phnum],
-    [AT.BASE, 0], [AT.FLAGS, 0], [AT.ENTRY, elf.entry + bias],
-    [AT.UID, 0], [AT.EUID, 0], [AT.GID, 0], [AT.EGID, 0], [AT.SECURE, 0],
-    [AT.RANDOM, random], [AT.HWCAP2, 0], [AT.EXECFN, execfn], [AT.PLATFORM, platform], [AT.NULL, 0],
+    [AT.HWCAP, m.hwcap()],
+    [AT.PAGESZ, 4096],
+    [AT.CLKTCK, 100],
+    [AT.PHDR, phdrAddress(elf, bias)],
+    [AT.PHENT, elf.phentsize],
+    [AT.PHNUM, elf.phnum],
+    [AT.BASE, 0],
+    [AT.FLAGS, 0],
+    [AT.ENTRY, elf.entry + bias],
+    [AT.UID, 0],
+    [AT.EUID, 0],
+    [AT.GID, 0],
+    [AT.EGID, 0],
+    [AT.SECURE, 0],
+    [AT.RANDOM, random],
+    [AT.HWCAP2, 0],
+    [AT.EXECFN, execfn],
+    [AT.PLATFORM, platform],
+    [AT.NULL, 0],
   ];
   const words = [argv.length, ...argvPtrs, 0, ...envPtrs, 0, ...aux.flat()];
   sp = (sp - words.length * 4) & ~15;
@@ -149,6 +192,9 @@ function buildStack(m: FlatMachine, elf: Elf32, bias: number, argv: string[], en
 function concat(chunks: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
-  for (const c of chunks) { out.set(c, at); at += c.length; }
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
   return out;
 }

@@ -17,14 +17,24 @@ function elf(code: number[], { bss = 0, interp = false } = {}): Uint8Array {
   const bytes = new Uint8Array(codeOff + code.length);
   const dv = new DataView(bytes.buffer);
   bytes.set([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1], 0);
-  dv.setUint16(16, 2, true); dv.setUint16(18, 3, true); dv.setUint32(20, 1, true);
-  dv.setUint32(24, BASE + codeOff, true); dv.setUint32(28, 52, true);
-  dv.setUint16(40, 52, true); dv.setUint16(42, 32, true); dv.setUint16(44, phnum, true);
+  dv.setUint16(16, 2, true);
+  dv.setUint16(18, 3, true);
+  dv.setUint32(20, 1, true);
+  dv.setUint32(24, BASE + codeOff, true);
+  dv.setUint32(28, 52, true);
+  dv.setUint16(40, 52, true);
+  dv.setUint16(42, 32, true);
+  dv.setUint16(44, phnum, true);
   const ph = (i: number, type: number, off: number, filesz: number, memsz: number) => {
     const o = 52 + 32 * i;
-    dv.setUint32(o, type, true); dv.setUint32(o + 4, off, true); dv.setUint32(o + 8, BASE + off, true);
-    dv.setUint32(o + 12, BASE + off, true); dv.setUint32(o + 16, filesz, true); dv.setUint32(o + 20, memsz, true);
-    dv.setUint32(o + 24, 7, true); dv.setUint32(o + 28, 0x1000, true);
+    dv.setUint32(o, type, true);
+    dv.setUint32(o + 4, off, true);
+    dv.setUint32(o + 8, BASE + off, true);
+    dv.setUint32(o + 12, BASE + off, true);
+    dv.setUint32(o + 16, filesz, true);
+    dv.setUint32(o + 20, memsz, true);
+    dv.setUint32(o + 24, 7, true);
+    dv.setUint32(o + 28, 0x1000, true);
   };
   ph(0, 1, 0, bytes.length, bytes.length + bss);
   if (interp) ph(1, 3, 0, 1, 1);
@@ -68,15 +78,49 @@ describe("user-mode runner", () => {
 
   it("installs a TLS descriptor with set_thread_area that GS can use", () => {
     const code = [
-      0x83, 0xec, 0x10, // sub esp, 16
-      0xc7, 0x04, 0x24, ...le32(-1), // entry_number = -1
-      0xc7, 0x44, 0x24, 0x04, ...le32(ENTRY + 68), // base_addr
-      0xc7, 0x44, 0x24, 0x08, ...le32(0xfffff), // limit
-      0xc7, 0x44, 0x24, 0x0c, ...le32(0x51), // seg_32bit, limit_in_pages, useable
-      0x89, 0xe3, ...movEax(243), ...INT80, // set_thread_area(esp)
-      0x8b, 0x04, 0x24, 0xc1, 0xe0, 0x03, 0x83, 0xc8, 0x03, 0x8e, 0xe8, // gs = entry << 3 | 3
-      0x65, 0x8b, 0x1d, ...le32(0), // mov ebx, gs:[0]
-      ...movEax(1), ...INT80,
+      0x83,
+      0xec,
+      0x10, // sub esp, 16
+      0xc7,
+      0x04,
+      0x24,
+      ...le32(-1), // entry_number = -1
+      0xc7,
+      0x44,
+      0x24,
+      0x04,
+      ...le32(ENTRY + 68), // base_addr
+      0xc7,
+      0x44,
+      0x24,
+      0x08,
+      ...le32(0xfffff), // limit
+      0xc7,
+      0x44,
+      0x24,
+      0x0c,
+      ...le32(0x51), // seg_32bit, limit_in_pages, useable
+      0x89,
+      0xe3,
+      ...movEax(243),
+      ...INT80, // set_thread_area(esp)
+      0x8b,
+      0x04,
+      0x24,
+      0xc1,
+      0xe0,
+      0x03,
+      0x83,
+      0xc8,
+      0x03,
+      0x8e,
+      0xe8, // gs = entry << 3 | 3
+      0x65,
+      0x8b,
+      0x1d,
+      ...le32(0), // mov ebx, gs:[0]
+      ...movEax(1),
+      ...INT80,
     ];
     expect(code.length).toBe(68);
     const r = runUserMode(elf([...code, 0x37, 0, 0, 0]));
@@ -95,9 +139,29 @@ describe("user-mode runner", () => {
   it("grows the program break from the end of the image", () => {
     // brk(0) -> end; brk(end + 0x2000) -> end + 0x2000; exit(new - old == 0x2000 ? 7 : 1)
     const code = [
-      ...movEax(45), 0x31, 0xdb, ...INT80, 0x89, 0xc6, // esi = brk(0)
-      0x8d, 0x9e, ...le32(0x2000), ...movEax(45), ...INT80, // brk(esi + 0x2000)
-      0x29, 0xf0, 0x3d, ...le32(0x2000), 0x75, 0x07, ...movEbx(7), 0xeb, 0x05, ...movEbx(1), ...movEax(1), ...INT80,
+      ...movEax(45),
+      0x31,
+      0xdb,
+      ...INT80,
+      0x89,
+      0xc6, // esi = brk(0)
+      0x8d,
+      0x9e,
+      ...le32(0x2000),
+      ...movEax(45),
+      ...INT80, // brk(esi + 0x2000)
+      0x29,
+      0xf0,
+      0x3d,
+      ...le32(0x2000),
+      0x75,
+      0x07,
+      ...movEbx(7),
+      0xeb,
+      0x05,
+      ...movEbx(1),
+      ...movEax(1),
+      ...INT80,
     ];
     const r = runUserMode(elf(code, { bss: 0x3000 }));
     expect(r.error).toBeNull();

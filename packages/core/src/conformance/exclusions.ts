@@ -31,9 +31,9 @@ function badLock(v: Vector): boolean {
 
 /** Instructions whose implicit operands are on the stack (SS-relative). */
 const STACK_OPS = new Set([
-  0x06, 0x07, 0x0e, 0x16, 0x17, 0x1e, 0x1f, 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57,
-  0x58, 0x59, 0x5a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f, 0x60, 0x61, 0x68, 0x6a, 0x8f, 0x9a, 0x9c,
-  0x9d, 0xc2, 0xc3, 0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf, 0xe8, 0xff,
+  0x06, 0x07, 0x0e, 0x16, 0x17, 0x1e, 0x1f, 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x5b,
+  0x5c, 0x5d, 0x5e, 0x5f, 0x60, 0x61, 0x68, 0x6a, 0x8f, 0x9a, 0x9c, 0x9d, 0xc2, 0xc3, 0xc8, 0xc9, 0xca, 0xcb, 0xcc,
+  0xcd, 0xce, 0xcf, 0xe8, 0xff,
 ]);
 
 /** True when the instruction makes an SS-relative memory access (stack or SS-based operand). */
@@ -46,7 +46,8 @@ function accessesStack(v: Vector): boolean {
   const m = v.bytes[at + 1];
   if (m >= 0xc0) return false;
   if (segPrefix !== undefined) return segPrefix === 0x36;
-  const rm = m & 7, mod = m >> 6;
+  const rm = m & 7,
+    mod = m >> 6;
   return rm === 2 || rm === 3 || (rm === 6 && mod !== 0);
 }
 
@@ -76,11 +77,13 @@ export const EXCLUSIONS: readonly Exclusion[] = [
     applies: (op) => /^D[89A-F]$/.test(op),
   },
   {
-    reason: "LOCK on a non-lockable instruction or a register destination: ignored by the 80286, #UD on the 386 and later",
+    reason:
+      "LOCK on a non-lockable instruction or a register destination: ignored by the 80286, #UD on the 386 and later",
     applies: (_op, _reg, v) => badLock(v),
   },
   {
-    reason: "instruction longer than 10 bytes (repeated prefixes): #GP on the 80286, accepted up to 15 bytes by the 386 and later",
+    reason:
+      "instruction longer than 10 bytes (repeated prefixes): #GP on the 80286, accepted up to 15 bytes by the 386 and later",
     applies: (_op, _reg, v) => v.bytes.length - 1 > 10,
   },
   {

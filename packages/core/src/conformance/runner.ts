@@ -35,7 +35,10 @@ const SEG: Partial<Record<RegName, number>> = { es: ES, cs: CS, ss: SS, ds: DS }
 
 /** The file's opcode key ("F6.7.json.gz" -> opcode F6, reg 7). */
 export function fileKey(file: string): { opcode: string; reg: string | undefined } {
-  const base = file.replace(/\.json(\.gz)?$/, "").split("/").pop()!;
+  const base = file
+    .replace(/\.json(\.gz)?$/, "")
+    .split("/")
+    .pop()!;
   const [opcode, reg] = base.split(".");
   return { opcode: opcode.toUpperCase(), reg };
 }
@@ -72,7 +75,10 @@ export class ConformanceRunner {
       if (problem === null) result.passed++;
       else {
         result.failed++;
-        if (result.failures.length < maxFailures) result.failures.push(`#${v.idx} ${v.name} [${v.bytes.map((b) => b.toString(16).padStart(2, "0")).join(" ")}]: ${problem}`);
+        if (result.failures.length < maxFailures)
+          result.failures.push(
+            `#${v.idx} ${v.name} [${v.bytes.map((b) => b.toString(16).padStart(2, "0")).join(" ")}]: ${problem}`,
+          );
       }
     }
     return result;
@@ -86,7 +92,8 @@ export class ConformanceRunner {
     mem.setA20(true);
     const init = v.initial.regs;
     for (const [name, idx] of Object.entries(GPR)) cpu.r16[idx! << 1] = init[name as RegName];
-    for (const [name, s] of Object.entries(SEG)) cpu.setSegReal(s!, init[name as RegName], 0xffff, s === CS ? 0x9b : 0x93);
+    for (const [name, s] of Object.entries(SEG))
+      cpu.setSegReal(s!, init[name as RegName], 0xffff, s === CS ? 0x9b : 0x93);
     cpu.eip = init.ip;
     cpu.dt[DT_IDT_LIMIT] = 0x3ff;
     cpu.writeFlags(init.flags, 0xffff);
@@ -113,7 +120,10 @@ export class ConformanceRunner {
       else if (GPR[name] !== undefined) got = cpu.r16[GPR[name]! << 1];
       else got = cpu.sreg[SEG[name]!];
       let want = fin[name];
-      if (name === "flags") { got &= flagsMask; want &= flagsMask; }
+      if (name === "flags") {
+        got &= flagsMask;
+        want &= flagsMask;
+      }
       if (got !== want) problems.push(`${name}=${hex(got)} want ${hex(want)}`);
     }
     // A FLAGS image pushed by PUSHF or by an interrupt is compared under the same mask.
@@ -121,9 +131,16 @@ export class ConformanceRunner {
     if (v.exception) pushedFlags = fin.ss * 16 + fin.sp + 4;
     else if (v.bytes[v.bytes.length - 2] === 0x9c) pushedFlags = fin.ss * 16 + fin.sp;
     for (const [addr, want] of v.final.ram) {
-      let got = ram[addr], w = want;
-      if (addr === pushedFlags) { got &= flagsMask & 0xff; w &= flagsMask & 0xff; }
-      if (addr === pushedFlags + 1) { got &= flagsMask >> 8; w &= flagsMask >> 8; }
+      let got = ram[addr],
+        w = want;
+      if (addr === pushedFlags) {
+        got &= flagsMask & 0xff;
+        w &= flagsMask & 0xff;
+      }
+      if (addr === pushedFlags + 1) {
+        got &= flagsMask >> 8;
+        w &= flagsMask >> 8;
+      }
       if (got !== w) problems.push(`[${hex(addr)}]=${hex(got)} want ${hex(w)}`);
     }
     // Clear what the test wrote so the next one starts from zeroed memory.
@@ -133,4 +150,6 @@ export class ConformanceRunner {
   }
 }
 
-function hex(v: number): string { return "0x" + (v >>> 0).toString(16); }
+function hex(v: number): string {
+  return "0x" + (v >>> 0).toString(16);
+}

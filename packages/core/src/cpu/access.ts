@@ -17,7 +17,11 @@ const TLB_ENTRIES = 1 << 20;
 /** Beyond this many filled entries a flush clears the whole table instead of the list. */
 const TLB_LIST_MAX = 4096;
 
-const BX = EBX << 1, SI = ESI << 1, DI = EDI << 1, BP = EBP << 1, SP = ESP << 1;
+const BX = EBX << 1,
+  SI = ESI << 1,
+  DI = EDI << 1,
+  BP = EBP << 1,
+  SP = ESP << 1;
 
 export class CpuAccess extends CpuState {
   readonly mem: PhysicalMemory;
@@ -77,12 +81,18 @@ export class CpuAccess extends CpuState {
 
   flushTlb(): void {
     if (this.tlbOverflow) {
-      this.tlbRS.fill(-1); this.tlbWS.fill(-1); this.tlbRU.fill(-1); this.tlbWU.fill(-1);
+      this.tlbRS.fill(-1);
+      this.tlbWS.fill(-1);
+      this.tlbRU.fill(-1);
+      this.tlbWU.fill(-1);
     } else {
       const list = this.tlbList;
       for (let i = 0; i < this.tlbCount; i++) {
         const p = list[i];
-        this.tlbRS[p] = -1; this.tlbWS[p] = -1; this.tlbRU[p] = -1; this.tlbWU[p] = -1;
+        this.tlbRS[p] = -1;
+        this.tlbWS[p] = -1;
+        this.tlbRU[p] = -1;
+        this.tlbWU[p] = -1;
       }
     }
     this.tlbCount = 0;
@@ -93,14 +103,22 @@ export class CpuAccess extends CpuState {
   /** Drops the translation of one linear page (INVLPG). */
   flushTlbPage(lin: number): void {
     const p = lin >>> 12;
-    this.tlbRS[p] = -1; this.tlbWS[p] = -1; this.tlbRU[p] = -1; this.tlbWU[p] = -1;
+    this.tlbRS[p] = -1;
+    this.tlbWS[p] = -1;
+    this.tlbRU[p] = -1;
+    this.tlbWU[p] = -1;
     this.invalidateFetch();
   }
 
   /** Selects the TLB pair for a privilege level (CPL 3 uses the user pair). */
   selectTlb(cpl: number): void {
-    if (cpl === 3) { this.tlbR = this.tlbRU; this.tlbW = this.tlbWU; }
-    else { this.tlbR = this.tlbRS; this.tlbW = this.tlbWS; }
+    if (cpl === 3) {
+      this.tlbR = this.tlbRU;
+      this.tlbW = this.tlbWU;
+    } else {
+      this.tlbR = this.tlbRS;
+      this.tlbW = this.tlbWS;
+    }
   }
 
   /**
@@ -142,13 +160,16 @@ export class CpuAccess extends CpuState {
    * so that writes to it take the slow path (see fill).
    */
   protectCodePage(ppn: number): void {
-    if (this.tlbOverflow) { this.flushTlb(); return; }
+    if (this.tlbOverflow) {
+      this.flushTlb();
+      return;
+    }
     const list = this.tlbList;
     for (let i = 0; i < this.tlbCount; i++) {
       const lpn = list[i];
       for (const t of [this.tlbWS, this.tlbWU]) {
         const e = t[lpn];
-        if (e !== -1 && (((lpn << 12) ^ e) >>> 12) === ppn) t[lpn] = -1;
+        if (e !== -1 && ((lpn << 12) ^ e) >>> 12 === ppn) t[lpn] = -1;
       }
     }
   }
@@ -180,14 +201,18 @@ export class CpuAccess extends CpuState {
   }
   wr8(lin: number, v: number): void {
     const e = this.tlbW[lin >>> 12];
-    if (e !== -1) { this.ram[lin ^ e] = v; return; }
+    if (e !== -1) {
+      this.ram[lin ^ e] = v;
+      return;
+    }
     this.wr8Slow(lin, v);
   }
   wr16(lin: number, v: number): void {
     const e = this.tlbW[lin >>> 12];
     if (e !== -1 && (lin & 0xfff) !== 0xfff) {
       const p = lin ^ e;
-      this.ram[p] = v; this.ram[p + 1] = v >> 8;
+      this.ram[p] = v;
+      this.ram[p + 1] = v >> 8;
       return;
     }
     this.wr16Slow(lin, v);
@@ -196,9 +221,15 @@ export class CpuAccess extends CpuState {
     const e = this.tlbW[lin >>> 12];
     if (e !== -1 && (lin & 0xfff) <= 0xffc) {
       const p = lin ^ e;
-      if ((p & 3) === 0) { this.ram32[p >>> 2] = v; return; }
+      if ((p & 3) === 0) {
+        this.ram32[p >>> 2] = v;
+        return;
+      }
       const r = this.ram;
-      r[p] = v; r[p + 1] = v >> 8; r[p + 2] = v >> 16; r[p + 3] = v >> 24;
+      r[p] = v;
+      r[p + 1] = v >> 8;
+      r[p + 2] = v >> 16;
+      r[p + 3] = v >> 24;
       return;
     }
     this.wr32Slow(lin, v);
@@ -212,7 +243,10 @@ export class CpuAccess extends CpuState {
   private rd16Slow(lin: number): number {
     if ((lin & 0xfff) === 0xfff) return this.rd8(lin) | (this.rd8(lin + 1) << 8);
     const e = this.fill(lin, false);
-    if (e !== -1) { const p = lin ^ e; return this.ram[p] | (this.ram[p + 1] << 8); }
+    if (e !== -1) {
+      const p = lin ^ e;
+      return this.ram[p] | (this.ram[p + 1] << 8);
+    }
     return this.mem.read16(this.translate(lin, false));
   }
   private rd32Slow(lin: number): number {
@@ -225,28 +259,43 @@ export class CpuAccess extends CpuState {
   }
   private wr8Slow(lin: number, v: number): void {
     const e = this.fill(lin, true);
-    if (e !== -1) { this.ram[lin ^ e] = v; return; }
+    if (e !== -1) {
+      this.ram[lin ^ e] = v;
+      return;
+    }
     this.mem.write8(this.translate(lin, true), v);
   }
   private wr16Slow(lin: number, v: number): void {
     if ((lin & 0xfff) === 0xfff) {
       // Check both pages before writing either, so a fault leaves memory untouched.
-      this.translate(lin, true); this.translate(lin + 1, true);
-      this.wr8(lin, v); this.wr8(lin + 1, v >> 8);
+      this.translate(lin, true);
+      this.translate(lin + 1, true);
+      this.wr8(lin, v);
+      this.wr8(lin + 1, v >> 8);
       return;
     }
     const e = this.fill(lin, true);
-    if (e !== -1) { this.wr16(lin, v); return; }
+    if (e !== -1) {
+      this.wr16(lin, v);
+      return;
+    }
     this.mem.write16(this.translate(lin, true), v);
   }
   private wr32Slow(lin: number, v: number): void {
     if ((lin & 0xfff) > 0xffc) {
-      this.translate(lin, true); this.translate(lin + 3, true);
-      this.wr8(lin, v); this.wr8(lin + 1, v >> 8); this.wr8(lin + 2, v >> 16); this.wr8(lin + 3, v >> 24);
+      this.translate(lin, true);
+      this.translate(lin + 3, true);
+      this.wr8(lin, v);
+      this.wr8(lin + 1, v >> 8);
+      this.wr8(lin + 2, v >> 16);
+      this.wr8(lin + 3, v >> 24);
       return;
     }
     const e = this.fill(lin, true);
-    if (e !== -1) { this.wr32(lin, v); return; }
+    if (e !== -1) {
+      this.wr32(lin, v);
+      return;
+    }
     this.mem.write32(this.translate(lin, true), v);
   }
 
@@ -257,10 +306,15 @@ export class CpuAccess extends CpuState {
     return this.mem.read32(this.translate(lin, false, false));
   }
   private rdSys16(lin: number): number {
-    return this.mem.read8(this.translate(lin, false, false)) | (this.mem.read8(this.translate(lin + 1, false, false)) << 8);
+    return (
+      this.mem.read8(this.translate(lin, false, false)) | (this.mem.read8(this.translate(lin + 1, false, false)) << 8)
+    );
   }
   wrSys8(lin: number, v: number): void {
-    if (this.cpl !== 3) { this.wr8(lin, v); return; }
+    if (this.cpl !== 3) {
+      this.wr8(lin, v);
+      return;
+    }
     this.mem.write8(this.translate(lin, true, false), v);
   }
 
@@ -281,13 +335,18 @@ export class CpuAccess extends CpuState {
 
   /** Full segment check: returns if the access is allowed, raises the fault otherwise. */
   segCheck(s: number, off: number, len: number, _write: boolean): void {
-    const o = off >>> 0, lim = this.segLimit[s] >>> 0;
+    const o = off >>> 0,
+      lim = this.segLimit[s] >>> 0;
     if (o + len - 1 <= lim) return;
     this.fault(s === SS ? V_SS : V_GP, this.isProtected() ? 0 : -1);
   }
 
-  isProtected(): boolean { return (this.cr[0] & 1) !== 0; }
-  override code16(): boolean { return this.defOsizeBase === 0; }
+  isProtected(): boolean {
+    return (this.cr[0] & 1) !== 0;
+  }
+  override code16(): boolean {
+    return this.defOsizeBase === 0;
+  }
 
   // ---- instruction fetch
   //
@@ -304,13 +363,21 @@ export class CpuAccess extends CpuState {
   readonly pipDelta = new Int32Array(1);
 
   /** The architectural EIP of the next instruction byte. */
-  override getEip(): number { return (this.pip - this.pipDelta[0]) | 0; }
+  override getEip(): number {
+    return (this.pip - this.pipDelta[0]) | 0;
+  }
 
   /** Sets EIP (jumps); stays in the window when the target is in it. */
   override setEip(v: number): void {
     const p = v + this.pipDelta[0];
-    if (p >= this.pipStart && p < this.pipEnd) { this.pip = p; return; }
-    this.pip = 0; this.pipStart = 1; this.pipEnd = 0; this.pipDelta[0] = -v;
+    if (p >= this.pipStart && p < this.pipEnd) {
+      this.pip = p;
+      return;
+    }
+    this.pip = 0;
+    this.pipStart = 1;
+    this.pipEnd = 0;
+    this.pipDelta[0] = -v;
   }
 
   /** Drops the fetch window (CS changed, translations changed); EIP is kept. */
@@ -318,19 +385,30 @@ export class CpuAccess extends CpuState {
     this.setEipOutside(this.getEip());
   }
   private setEipOutside(v: number): void {
-    this.pip = 0; this.pipStart = 1; this.pipEnd = 0; this.pipDelta[0] = -v;
+    this.pip = 0;
+    this.pipStart = 1;
+    this.pipEnd = 0;
+    this.pipDelta[0] = -v;
   }
 
   fetch8(): number {
     const p = this.pip;
-    if (p < this.pipEnd) { this.pip = p + 1; return this.ram[p]; }
+    if (p < this.pipEnd) {
+      this.pip = p + 1;
+      return this.ram[p];
+    }
     return this.fetch8Slow();
   }
   /** Fetches a byte and sign-extends it. */
-  fetch8s(): number { return (this.fetch8() << 24) >> 24; }
+  fetch8s(): number {
+    return (this.fetch8() << 24) >> 24;
+  }
   fetch16(): number {
     const p = this.pip;
-    if (p + 1 < this.pipEnd) { this.pip = p + 2; return this.ram[p] | (this.ram[p + 1] << 8); }
+    if (p + 1 < this.pipEnd) {
+      this.pip = p + 2;
+      return this.ram[p] | (this.ram[p + 1] << 8);
+    }
     const lo = this.fetch8();
     return lo | (this.fetch8() << 8);
   }
@@ -350,7 +428,7 @@ export class CpuAccess extends CpuState {
    * beyond the CS limit or its page cannot be read now.
    */
   peekCode(eip: number): number {
-    if ((eip >>> 0) > (this.segLimit[CS] >>> 0)) return -1;
+    if (eip >>> 0 > this.segLimit[CS] >>> 0) return -1;
     try {
       return this.mem.read8(this.translate((this.segBase[CS] + eip) | 0, false));
     } catch {
@@ -368,7 +446,10 @@ export class CpuAccess extends CpuState {
       eip = wrapped;
     }
     const lim = this.segLimit[CS] >>> 0;
-    if ((eip >>> 0) > lim) { this.setEipOutside(eip); this.fault(V_GP, this.isProtected() ? 0 : -1); }
+    if (eip >>> 0 > lim) {
+      this.setEipOutside(eip);
+      this.fault(V_GP, this.isProtected() ? 0 : -1);
+    }
     const lin = (this.segBase[CS] + eip) | 0;
     const phys = this.translate(lin, false);
     if (!this.mem.isDirectRead(phys >>> 12)) {
@@ -393,31 +474,52 @@ export class CpuAccess extends CpuState {
     const mod = m >> 6;
     let off: number;
     if (mod === 0) {
-      if ((m & 7) === 6) { this.eaSeg = this.dsSeg; return this.fetch16(); }
+      if ((m & 7) === 6) {
+        this.eaSeg = this.dsSeg;
+        return this.fetch16();
+      }
       off = 0;
     } else if (mod === 1) off = this.fetch8s();
     else off = this.fetch16();
     switch (m & 7) {
-      case 0: this.eaSeg = this.dsSeg; return (off + r[BX] + r[SI]) & 0xffff;
-      case 1: this.eaSeg = this.dsSeg; return (off + r[BX] + r[DI]) & 0xffff;
-      case 2: this.eaSeg = this.ssSeg; return (off + r[BP] + r[SI]) & 0xffff;
-      case 3: this.eaSeg = this.ssSeg; return (off + r[BP] + r[DI]) & 0xffff;
-      case 4: this.eaSeg = this.dsSeg; return (off + r[SI]) & 0xffff;
-      case 5: this.eaSeg = this.dsSeg; return (off + r[DI]) & 0xffff;
-      case 6: this.eaSeg = this.ssSeg; return (off + r[BP]) & 0xffff;
-      default: this.eaSeg = this.dsSeg; return (off + r[BX]) & 0xffff;
+      case 0:
+        this.eaSeg = this.dsSeg;
+        return (off + r[BX] + r[SI]) & 0xffff;
+      case 1:
+        this.eaSeg = this.dsSeg;
+        return (off + r[BX] + r[DI]) & 0xffff;
+      case 2:
+        this.eaSeg = this.ssSeg;
+        return (off + r[BP] + r[SI]) & 0xffff;
+      case 3:
+        this.eaSeg = this.ssSeg;
+        return (off + r[BP] + r[DI]) & 0xffff;
+      case 4:
+        this.eaSeg = this.dsSeg;
+        return (off + r[SI]) & 0xffff;
+      case 5:
+        this.eaSeg = this.dsSeg;
+        return (off + r[DI]) & 0xffff;
+      case 6:
+        this.eaSeg = this.ssSeg;
+        return (off + r[BP]) & 0xffff;
+      default:
+        this.eaSeg = this.dsSeg;
+        return (off + r[BX]) & 0xffff;
     }
   }
 
   /** Offset of a 32-bit ModRM memory operand (with SIB); sets eaSeg. */
   ea32(m: number): number {
     const r = this.r32;
-    const mod = m >> 6, rm = m & 7;
+    const mod = m >> 6,
+      rm = m & 7;
     let off: number;
     let seg = this.dsSeg;
     if (rm === 4) {
       const sib = this.fetch8();
-      const base = sib & 7, idx = (sib >> 3) & 7;
+      const base = sib & 7,
+        idx = (sib >> 3) & 7;
       off = idx === 4 ? 0 : r[idx] << (sib >> 6);
       if (base === 5 && mod === 0) off += this.fetch32();
       else {
@@ -438,7 +540,9 @@ export class CpuAccess extends CpuState {
   }
 
   /** Offset of a ModRM memory operand in the current address size. */
-  eaOff(m: number): number { return this.asize32 ? this.ea32(m) : this.ea16(m); }
+  eaOff(m: number): number {
+    return this.asize32 ? this.ea32(m) : this.ea16(m);
+  }
   /** Linear address of a ModRM memory operand of len bytes to be read. */
   eaR(m: number, len: number): number {
     const off = this.asize32 ? this.ea32(m) : this.ea16(m);
@@ -453,10 +557,17 @@ export class CpuAccess extends CpuState {
   // ---- stack
 
   /** Current stack pointer in the stack's width. */
-  sp(): number { return this.ss32 ? this.r32[ESP] : this.r16[SP]; }
+  sp(): number {
+    return this.ss32 ? this.r32[ESP] : this.r16[SP];
+  }
   /** Stack pointer moved by delta bytes, wrapped to the stack's width. */
-  spAdd(delta: number): number { return this.ss32 ? (this.r32[ESP] + delta) | 0 : (this.r16[SP] + delta) & 0xffff; }
-  setSp(v: number): void { if (this.ss32) this.r32[ESP] = v; else this.r16[SP] = v; }
+  spAdd(delta: number): number {
+    return this.ss32 ? (this.r32[ESP] + delta) | 0 : (this.r16[SP] + delta) & 0xffff;
+  }
+  setSp(v: number): void {
+    if (this.ss32) this.r32[ESP] = v;
+    else this.r16[SP] = v;
+  }
 
   push16(v: number): void {
     const sp = this.spAdd(-2);

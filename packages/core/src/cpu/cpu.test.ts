@@ -15,7 +15,10 @@ function makeCpu(code: number[]): Cpu {
   for (let v = 0; v < 256; v++) {
     const h = 0x2000 + v * 8;
     mem.ram.set([0xff, 0x06, (0x600 + v * 2) & 0xff, (0x600 + v * 2) >> 8, 0xcf], h); // inc word [addr]; iret
-    mem.ram[v * 4] = h & 0xff; mem.ram[v * 4 + 1] = h >> 8; mem.ram[v * 4 + 2] = 0; mem.ram[v * 4 + 3] = 0;
+    mem.ram[v * 4] = h & 0xff;
+    mem.ram[v * 4 + 1] = h >> 8;
+    mem.ram[v * 4 + 2] = 0;
+    mem.ram[v * 4 + 3] = 0;
   }
   mem.ram.set(code, CODE);
   for (const s of [DS, ES, SS]) cpu.setSegReal(s, 0, 0xffff, 0x93);
@@ -29,7 +32,10 @@ const hits = (cpu: Cpu, vec: number) => cpu.mem.read16(0x600 + vec * 2);
 describe("instruction boundaries", () => {
   it("takes a pending external interrupt between instructions when IF=1", () => {
     const cpu = makeCpu([0xfb, 0x90, 0x90, 0x90, 0xf4]); // sti; nop; nop; nop; hlt
-    cpu.intAck = () => { cpu.setIntr(false); return 0x20; }; // the PIC drops INTR on acknowledge
+    cpu.intAck = () => {
+      cpu.setIntr(false);
+      return 0x20;
+    }; // the PIC drops INTR on acknowledge
     cpu.run(1); // sti
     cpu.setIntr(true);
     cpu.run(1); // the shadow: nop runs first
@@ -95,7 +101,9 @@ describe("REP string instructions", () => {
     // rep movsb from 3000h to 4000h, 10000 bytes; then hlt
     const cpu = makeCpu([0xf3, 0xa4, 0xf4]);
     for (let i = 0; i < 10000; i++) cpu.mem.ram[0x3000 + i] = (i * 7) & 0xff;
-    cpu.r16[6 << 1] = 0x3000; cpu.r16[7 << 1] = 0x4000; cpu.r16[1 << 1] = 10000;
+    cpu.r16[6 << 1] = 0x3000;
+    cpu.r16[7 << 1] = 0x4000;
+    cpu.r16[1 << 1] = 10000;
     cpu.writeFlags(IF, IF);
     cpu.intAck = () => 0x23;
     cpu.run(1); // the first chunk of iterations
@@ -114,7 +122,13 @@ describe("REP string instructions", () => {
 
 describe("guest exceptions", () => {
   it("raises #UD in the guest for an undefined opcode, never a host exception", () => {
-    for (const bytes of [[0x0f, 0x0b], [0x0f, 0xff, 0x10], [0x8f, 0xc8], [0xfe, 0xf8], [0x0f, 0x37]]) {
+    for (const bytes of [
+      [0x0f, 0x0b],
+      [0x0f, 0xff, 0x10],
+      [0x8f, 0xc8],
+      [0xfe, 0xf8],
+      [0x0f, 0x37],
+    ]) {
       const cpu = makeCpu([...bytes, 0xf4]);
       expect(() => cpu.run(3)).not.toThrow();
       expect(hits(cpu, 6)).toBeGreaterThanOrEqual(1);

@@ -10,24 +10,72 @@
 import { CpuAccess } from "./access.ts";
 import { FAULT } from "./fault.ts";
 import {
-  AC, CR0_ET, CR0_PE, CS, DF, DS, DT_GDT_LIMIT, DT_IDT_BASE, DT_IDT_LIMIT, DT_TR_ATTR, DT_TR_BASE,
-  DT_TR_LIMIT, ES, EV_INTR,
-  EV_NMI, EV_SHADOW_SS, EV_SHADOW_STI, EV_STOP, EV_TF, EV_TRAP, FLAGS_FIXED1, FS, GS, ID, IF,
-  IOPL, NT, RF, SS, START_EIP, STATUS_FLAGS, TF, V_DB, V_DF, V_GP, V_NMI, VM,
+  AC,
+  CR0_ET,
+  CR0_PE,
+  CS,
+  DF,
+  DS,
+  DT_GDT_LIMIT,
+  DT_IDT_BASE,
+  DT_IDT_LIMIT,
+  DT_TR_ATTR,
+  DT_TR_BASE,
+  DT_TR_LIMIT,
+  ES,
+  EV_INTR,
+  EV_NMI,
+  EV_SHADOW_SS,
+  EV_SHADOW_STI,
+  EV_STOP,
+  EV_TF,
+  EV_TRAP,
+  FLAGS_FIXED1,
+  FS,
+  GS,
+  ID,
+  IF,
+  IOPL,
+  NT,
+  RF,
+  SS,
+  START_EIP,
+  STATUS_FLAGS,
+  TF,
+  V_DB,
+  V_DF,
+  V_GP,
+  V_NMI,
+  VM,
 } from "./regs.ts";
 import { EXEC_TABLE, type Handler } from "./exec-table.ts";
 import { runLoop } from "./hot.generated.ts";
 import { interruptProtected, loadSegProtected } from "./protected.ts";
 import { Fpu } from "./fpu/fpu.ts";
 import { Jit, type Block } from "./jit/jit.ts";
-import { CPU_SIGNATURE, FEAT_CMOV, FEAT_CX8, FEAT_FPU, FEAT_MSR, FEAT_PGE, FEAT_PSE, FEAT_SEP, FEAT_TSC, cpuidLeaf, type CpuidModel } from "./cpuid.ts";
+import {
+  CPU_SIGNATURE,
+  FEAT_CMOV,
+  FEAT_CX8,
+  FEAT_FPU,
+  FEAT_MSR,
+  FEAT_PGE,
+  FEAT_PSE,
+  FEAT_SEP,
+  FEAT_TSC,
+  cpuidLeaf,
+  type CpuidModel,
+} from "./cpuid.ts";
 
 /** MSR numbers this CPU implements itself (SDM Vol. 4). */
-export const MSR_TSC = 0x10, MSR_PLATFORM_ID = 0x17, MSR_BIOS_SIGN = 0x8b;
-export const MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176;
+export const MSR_TSC = 0x10,
+  MSR_PLATFORM_ID = 0x17,
+  MSR_BIOS_SIGN = 0x8b;
+export const MSR_SYSENTER_CS = 0x174,
+  MSR_SYSENTER_ESP = 0x175,
+  MSR_SYSENTER_EIP = 0x176;
 import type { PhysicalMemory } from "../memory/physical-memory.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
-
 
 /** Which EFLAGS bits exist on this CPU. */
 const FLAGS_IMPLEMENTED = STATUS_FLAGS | TF | IF | DF | IOPL | NT | RF | VM | AC | ID;
@@ -138,11 +186,14 @@ export class Cpu extends CpuAccess {
   }
 
   /** Asks the run loop to return at the next instruction boundary. */
-  requestStop(): void { this.events |= EV_STOP; }
+  requestStop(): void {
+    this.events |= EV_STOP;
+  }
 
   /** The interrupt controller's INTR output. */
   setIntr(level: boolean): void {
-    if (level) this.events |= EV_INTR; else this.events &= ~EV_INTR;
+    if (level) this.events |= EV_INTR;
+    else this.events &= ~EV_INTR;
   }
 
   /** True when a maskable interrupt would be taken now. */
@@ -214,12 +265,16 @@ export class Cpu extends CpuAccess {
   deliverFault(): void {
     this.clearPrefixes();
     this.io.exception();
-    const vec = this.faultVec, code = this.faultCode;
+    const vec = this.faultVec,
+      code = this.faultCode;
     this.setEip(this.r32[START_EIP]);
     this.onFault?.(vec, code);
     if (this.delivering > 0) {
       // A fault while delivering an exception: double fault, or shutdown after that.
-      if (this.delivering > 1 || vec === V_DF) { this.shutdown(`triple fault (vector ${vec} while delivering a double fault)`); return; }
+      if (this.delivering > 1 || vec === V_DF) {
+        this.shutdown(`triple fault (vector ${vec} while delivering a double fault)`);
+        return;
+      }
       this.delivering++;
     } else {
       this.delivering = 1;
@@ -252,7 +307,7 @@ export class Cpu extends CpuAccess {
   /** Real-mode interrupt: push FLAGS, CS, IP; clear IF, TF, AC; jump through the IVT. */
   private interruptReal(vec: number, retEip: number): void {
     const base = this.dt[DT_IDT_BASE];
-    if (vec * 4 + 3 > (this.dt[DT_IDT_LIMIT] >>> 0)) this.fault(V_GP, -1);
+    if (vec * 4 + 3 > this.dt[DT_IDT_LIMIT] >>> 0) this.fault(V_GP, -1);
     const entry = (base + vec * 4) | 0;
     const ip = this.rd16(entry);
     const cs = this.rd16(entry + 2);
@@ -348,7 +403,7 @@ export class Cpu extends CpuAccess {
   writeFlags(value: number, mask: number): void {
     this.materialize();
     mask &= FLAGS_IMPLEMENTED;
-    this.flags = ((this.flags & ~mask) | (value & mask)) | FLAGS_FIXED1;
+    this.flags = (this.flags & ~mask) | (value & mask) | FLAGS_FIXED1;
     if (this.flags & TF) this.events |= EV_TF;
   }
 
@@ -371,7 +426,7 @@ export class Cpu extends CpuAccess {
 
   /** INT n. */
   softInt(vec: number): void {
-    if ((this.flags & VM) && ((this.flags & IOPL) >> 12) < 3) this.fault(V_GP, 0);
+    if (this.flags & VM && (this.flags & IOPL) >> 12 < 3) this.fault(V_GP, 0);
     this.interrupt(vec, true, this.getEip(), -1);
   }
 
@@ -381,10 +436,11 @@ export class Cpu extends CpuAccess {
    */
   checkIo(port: number, len: number): void {
     if ((this.cr[0] & CR0_PE) === 0) return;
-    if ((this.flags & VM) === 0 && this.cpl <= ((this.flags & IOPL) >> 12)) return;
+    if ((this.flags & VM) === 0 && this.cpl <= (this.flags & IOPL) >> 12) return;
     // The I/O permission bitmap of a 32-bit TSS: every bit of the accessed ports must be clear.
     const type = this.dt[DT_TR_ATTR] & 15;
-    const base = this.dt[DT_TR_BASE], limit = this.dt[DT_TR_LIMIT] >>> 0;
+    const base = this.dt[DT_TR_BASE],
+      limit = this.dt[DT_TR_LIMIT] >>> 0;
     if ((type !== 9 && type !== 11) || limit < 0x67) this.fault(V_GP, 0);
     const map = this.rdSys32((base + 0x64) | 0) >>> 16;
     const at = map + (port >>> 3);
@@ -394,34 +450,69 @@ export class Cpu extends CpuAccess {
   }
 
   /** Instructions retired so far, including the current slice (for clocks and the TSC). */
-  retired(): number { return this.instret + this.sliceN; }
+  retired(): number {
+    return this.instret + this.sliceN;
+  }
 
   /** Time-stamp counter. The machine replaces this with its clock; the default counts instructions. */
   tsc: () => number = () => this.retired();
 
   /** The time-stamp counter as a double (exact to 2^53). */
-  readTsc(): number { return this.tsc() + this.tscOffset; }
+  readTsc(): number {
+    return this.tsc() + this.tscOffset;
+  }
 
   /** RDMSR: false means #GP. */
   readMsr(index: number, out: Int32Array): boolean {
     switch (index >>> 0) {
-      case MSR_TSC: { const t = this.readTsc(); out[0] = t % 4294967296; out[1] = Math.floor(t / 4294967296); return true; }
-      case MSR_SYSENTER_CS: out[0] = this.sysenter[0]; out[1] = 0; return true;
-      case MSR_SYSENTER_ESP: out[0] = this.sysenter[1]; out[1] = 0; return true;
-      case MSR_SYSENTER_EIP: out[0] = this.sysenter[2]; out[1] = 0; return true;
-      case MSR_BIOS_SIGN: out[0] = 0; out[1] = 0; return true; // microcode revision: none loaded
-      case MSR_PLATFORM_ID: out[0] = 0; out[1] = 0; return true;
-      default: return this.io.rdmsr(index, out);
+      case MSR_TSC: {
+        const t = this.readTsc();
+        out[0] = t % 4294967296;
+        out[1] = Math.floor(t / 4294967296);
+        return true;
+      }
+      case MSR_SYSENTER_CS:
+        out[0] = this.sysenter[0];
+        out[1] = 0;
+        return true;
+      case MSR_SYSENTER_ESP:
+        out[0] = this.sysenter[1];
+        out[1] = 0;
+        return true;
+      case MSR_SYSENTER_EIP:
+        out[0] = this.sysenter[2];
+        out[1] = 0;
+        return true;
+      case MSR_BIOS_SIGN:
+        out[0] = 0;
+        out[1] = 0;
+        return true; // microcode revision: none loaded
+      case MSR_PLATFORM_ID:
+        out[0] = 0;
+        out[1] = 0;
+        return true;
+      default:
+        return this.io.rdmsr(index, out);
     }
   }
   writeMsr(index: number, lo: number, hi: number): boolean {
     switch (index >>> 0) {
-      case MSR_TSC: this.tscOffset = ((hi >>> 0) * 4294967296 + (lo >>> 0)) - this.tsc(); return true;
-      case MSR_SYSENTER_CS: this.sysenter[0] = lo & 0xffff; return true;
-      case MSR_SYSENTER_ESP: this.sysenter[1] = lo; return true;
-      case MSR_SYSENTER_EIP: this.sysenter[2] = lo; return true;
-      case MSR_BIOS_SIGN: return true; // written before CPUID to latch the microcode revision
-      default: return this.io.wrmsr(index, lo, hi);
+      case MSR_TSC:
+        this.tscOffset = (hi >>> 0) * 4294967296 + (lo >>> 0) - this.tsc();
+        return true;
+      case MSR_SYSENTER_CS:
+        this.sysenter[0] = lo & 0xffff;
+        return true;
+      case MSR_SYSENTER_ESP:
+        this.sysenter[1] = lo;
+        return true;
+      case MSR_SYSENTER_EIP:
+        this.sysenter[2] = lo;
+        return true;
+      case MSR_BIOS_SIGN:
+        return true; // written before CPUID to latch the microcode revision
+      default:
+        return this.io.wrmsr(index, lo, hi);
     }
   }
 
@@ -430,33 +521,42 @@ export class Cpu extends CpuAccess {
     const old = this.cr[n];
     if (n === 0) {
       value |= CR0_ET;
-      if ((value & 0x80000000) && !(value & CR0_PE)) this.fault(V_GP, 0);
+      if (value & 0x80000000 && !(value & CR0_PE)) this.fault(V_GP, 0);
     }
     this.cr[n] = value;
     this.io.crWrite(n, value);
-    if (n === 0 && ((old ^ value) & (CR0_PE | 0x80000000 | 0x10000)) !== 0) { this.modeChanged(); this.flushTlb(); }
+    if (n === 0 && ((old ^ value) & (CR0_PE | 0x80000000 | 0x10000)) !== 0) {
+      this.modeChanged();
+      this.flushTlb();
+    }
     // Global pages could survive a CR3 load; this TLB drops everything, which is correct and simple.
     if (n === 3 || (n === 4 && old !== value)) this.flushTlb();
   }
 
   /** INVLPG: drop the translation of one linear page. */
-  invlpg(lin: number): void { this.flushTlbPage(lin); }
+  invlpg(lin: number): void {
+    this.flushTlbPage(lin);
+  }
 
   // ---- diagnostics
 
   /** Changes the current privilege level (CS.RPL after a far transfer). */
   setCpl(cpl: number): void {
-    if (cpl !== this.cpl) { this.cpl = cpl; this.selectTlb(cpl); }
+    if (cpl !== this.cpl) {
+      this.cpl = cpl;
+      this.selectTlb(cpl);
+    }
   }
 
   /** A one-line register summary for error messages and the debugger. */
   describe(): string {
     const h = (v: number, w = 8) => (v >>> 0).toString(16).padStart(w, "0");
     const r = this.r32;
-    return `eax=${h(r[0])} ebx=${h(r[3])} ecx=${h(r[1])} edx=${h(r[2])} esi=${h(r[6])} edi=${h(r[7])} ` +
+    return (
+      `eax=${h(r[0])} ebx=${h(r[3])} ecx=${h(r[1])} edx=${h(r[2])} esi=${h(r[6])} edi=${h(r[7])} ` +
       `ebp=${h(r[5])} esp=${h(r[4])} cs:eip=${h(this.sreg[CS], 4)}:${h(this.getEip())} ss=${h(this.sreg[SS], 4)} ` +
       `ds=${h(this.sreg[DS], 4)} es=${h(this.sreg[ES], 4)} fs=${h(this.sreg[FS], 4)} gs=${h(this.sreg[GS], 4)} ` +
-      `flags=${h(this.getFlags())}`;
+      `flags=${h(this.getFlags())}`
+    );
   }
 }
-

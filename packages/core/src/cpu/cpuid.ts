@@ -2,8 +2,15 @@
 // the emulator implements. The machine's dispatcher may override it; this is the default model.
 
 /** EDX feature bits of leaf 1 (SDM Vol. 2, CPUID, table 3-11). */
-export const FEAT_FPU = 1 << 0, FEAT_DE = 1 << 2, FEAT_PSE = 1 << 3, FEAT_TSC = 1 << 4, FEAT_MSR = 1 << 5;
-export const FEAT_CX8 = 1 << 8, FEAT_SEP = 1 << 11, FEAT_PGE = 1 << 13, FEAT_CMOV = 1 << 15;
+export const FEAT_FPU = 1 << 0,
+  FEAT_DE = 1 << 2,
+  FEAT_PSE = 1 << 3,
+  FEAT_TSC = 1 << 4,
+  FEAT_MSR = 1 << 5;
+export const FEAT_CX8 = 1 << 8,
+  FEAT_SEP = 1 << 11,
+  FEAT_PGE = 1 << 13,
+  FEAT_CMOV = 1 << 15;
 export const FEAT_FXSR = 1 << 24;
 
 /** Family 6, model 1, stepping 9: the Pentium Pro's signature. */

@@ -9,7 +9,15 @@ import { arraySource, decode, isPrefixByte, MAX_INSTRUCTION_LENGTH, type Decoded
 import { OPCODES, OPCODES_BY_INDEX } from "./opcode-table.ts";
 import { CS, ES } from "./regs.ts";
 
-interface Case { tag: "ok" | "ud"; mode: 16 | 32; hex: string; bytes: number[]; length: number | null; address: number; text: string }
+interface Case {
+  tag: "ok" | "ud";
+  mode: 16 | 32;
+  hex: string;
+  bytes: number[];
+  length: number | null;
+  address: number;
+  text: string;
+}
 
 function loadCorpus(): Case[] {
   const file = path.join(__dirname, "testdata", "decoder-tests.txt");
@@ -18,9 +26,13 @@ function loadCorpus(): Case[] {
     if (line === "" || line.startsWith("#")) continue;
     const [tag, mode, hex, length, address, ...text] = line.split(" ");
     cases.push({
-      tag: tag as Case["tag"], mode: Number(mode) as 16 | 32, hex,
+      tag: tag as Case["tag"],
+      mode: Number(mode) as 16 | 32,
+      hex,
       bytes: hex.match(/../g)!.map((b) => parseInt(b, 16)),
-      length: length === "-" ? null : Number(length), address: parseInt(address, 16), text: text.join(" "),
+      length: length === "-" ? null : Number(length),
+      address: parseInt(address, 16),
+      text: text.join(" "),
     });
   }
   return cases;
@@ -29,7 +41,10 @@ function loadCorpus(): Case[] {
 const corpus = loadCorpus();
 
 function dec(hex: string, mode: 16 | 32 = 16): DecodedInstruction {
-  const bytes = hex.replace(/\s+/g, "").match(/../g)!.map((b) => parseInt(b, 16));
+  const bytes = hex
+    .replace(/\s+/g, "")
+    .match(/../g)!
+    .map((b) => parseInt(b, 16));
   return decode(arraySource(bytes), 0, mode);
 }
 
@@ -45,7 +60,9 @@ describe("decoder against the objdump corpus", () => {
       if (c.tag !== "ok") continue;
       const d = decode(arraySource(c.bytes), 0, c.mode);
       if (d.length !== c.length || d.ud || d.tooLong || d.truncated) {
-        failures.push(`${c.mode} ${c.hex}: length ${d.length} want ${c.length}${d.ud ? ` ud(${d.udReason})` : ""}${d.truncated ? " truncated" : ""} [${c.text}]`);
+        failures.push(
+          `${c.mode} ${c.hex}: length ${d.length} want ${c.length}${d.ud ? ` ud(${d.udReason})` : ""}${d.truncated ? " truncated" : ""} [${c.text}]`,
+        );
       }
     }
     expect(failures).toEqual([]);
@@ -77,7 +94,9 @@ describe("decoder against the objdump corpus", () => {
     const missing: string[] = [];
     for (const e of OPCODES) {
       if (e.prefix || e.index === 0x1ff) continue; // 0F FF: hand-written below
-      for (const mode of [16, 32]) if (!seen.has(`${mode} ${e.index} ${e.reg}`)) missing.push(`${mode} ${e.index.toString(16)}/${e.reg} ${e.mnemonic16}`);
+      for (const mode of [16, 32])
+        if (!seen.has(`${mode} ${e.index} ${e.reg}`))
+          missing.push(`${mode} ${e.index.toString(16)}/${e.reg} ${e.mnemonic16}`);
     }
     expect(missing).toEqual([]);
   });
@@ -95,7 +114,8 @@ describe("decoder against the objdump corpus", () => {
         for (let mod = 0; mod < 3; mod++) {
           for (let rm = 0; rm < 8; rm++) {
             if (asize === 32 && rm === 4) {
-              for (let base = 0; base < 8; base++) expect(forms).toContain(`a${asize} code${mode} mod${mod} rm4 base${base}`);
+              for (let base = 0; base < 8; base++)
+                expect(forms).toContain(`a${asize} code${mode} mod${mod} rm4 base${base}`);
             } else {
               expect(forms).toContain(`a${asize} code${mode} mod${mod} rm${rm}`);
             }
@@ -109,7 +129,21 @@ describe("decoder against the objdump corpus", () => {
 describe("decoder fields", () => {
   it("splits ModRM, SIB and a disp32", () => {
     const d = dec("8b 94 88 78 56 34 12", 32);
-    expect(d).toMatchObject({ length: 7, opcode: 0x8b, modrm: 0x94, mod: 2, reg: 2, rm: 4, sib: 0x88, scale: 2, index: 1, base: 0, disp: 0x12345678, dispSize: 4, mnemonic: "mov" });
+    expect(d).toMatchObject({
+      length: 7,
+      opcode: 0x8b,
+      modrm: 0x94,
+      mod: 2,
+      reg: 2,
+      rm: 4,
+      sib: 0x88,
+      scale: 2,
+      index: 1,
+      base: 0,
+      disp: 0x12345678,
+      dispSize: 4,
+      mnemonic: "mov",
+    });
   });
 
   it("reads 16-bit forms: disp8 sign-extended, mod 00 rm 110 a disp16", () => {
@@ -119,13 +153,25 @@ describe("decoder fields", () => {
   });
 
   it("reads 32-bit forms: base 101 with mod 00 is disp32, with mod 01 disp8", () => {
-    expect(dec("8b 04 25 44 33 22 11", 32)).toMatchObject({ length: 7, base: 5, index: 4, disp: 0x11223344, dispSize: 4 });
+    expect(dec("8b 04 25 44 33 22 11", 32)).toMatchObject({
+      length: 7,
+      base: 5,
+      index: 4,
+      disp: 0x11223344,
+      dispSize: 4,
+    });
     expect(dec("8b 44 25 f0", 32)).toMatchObject({ length: 4, base: 5, disp: -0x10, dispSize: 1 });
     expect(dec("8b 05 44 33 22 11", 32)).toMatchObject({ length: 6, sib: -1, disp: 0x11223344 });
   });
 
   it("switches operand and address size with 66 and 67", () => {
-    expect(dec("66 67 8b 04 25 44 33 22 11")).toMatchObject({ length: 9, operandSize: 32, addressSize: 32, operandSizePrefix: true, addressSizePrefix: true });
+    expect(dec("66 67 8b 04 25 44 33 22 11")).toMatchObject({
+      length: 9,
+      operandSize: 32,
+      addressSize: 32,
+      operandSizePrefix: true,
+      addressSizePrefix: true,
+    });
     expect(dec("66 67 8b 06 34 12", 32)).toMatchObject({ length: 6, operandSize: 16, addressSize: 16 });
     expect(dec("98").mnemonic).toBe("cbw");
     expect(dec("66 98").mnemonic).toBe("cwde");
@@ -192,7 +238,11 @@ describe("decoder limits and #UD", () => {
     expect(dec("26".repeat(15) + "90")).toMatchObject({ length: MAX_INSTRUCTION_LENGTH, tooLong: true, opcode: -1 });
     // Few prefixes, long operands: 11 + 81 84 24 disp32 imm32 = 22 bytes.
     expect(dec("26".repeat(11) + "81 84 24 11 22 33 44 55 66 77 88", 32)).toMatchObject({ length: 22, tooLong: true });
-    expect(dec("66 67 26 f0 81 84 24 11 22 33 44 55 66 77 88")).toMatchObject({ length: 15, tooLong: false, ud: false });
+    expect(dec("66 67 26 f0 81 84 24 11 22 33 44 55 66 77 88")).toMatchObject({
+      length: 15,
+      tooLong: false,
+      ud: false,
+    });
   });
 
   it("says when the bytes run out", () => {
@@ -225,7 +275,9 @@ describe("decoder limits and #UD", () => {
   it("flags every opcode the table does not define", () => {
     for (let index = 0; index < 512; index++) {
       if (OPCODES_BY_INDEX[index].length > 0) continue;
-      const d = dec(index < 256 ? index.toString(16).padStart(2, "0") : "0f" + (index - 256).toString(16).padStart(2, "0"));
+      const d = dec(
+        index < 256 ? index.toString(16).padStart(2, "0") : "0f" + (index - 256).toString(16).padStart(2, "0"),
+      );
       expect({ index, ud: d.ud, reason: d.udReason }).toEqual({ index, ud: true, reason: "opcode" });
     }
   });

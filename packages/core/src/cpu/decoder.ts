@@ -28,7 +28,12 @@ export interface ByteSource {
 
 /** A ByteSource over an array; offsets outside it read as -1. */
 export function arraySource(bytes: ArrayLike<number>, base = 0): ByteSource {
-  return { byte: (offset) => { const i = offset - base; return i >= 0 && i < bytes.length ? bytes[i] & 0xff : -1; } };
+  return {
+    byte: (offset) => {
+      const i = offset - base;
+      return i >= 0 && i < bytes.length ? bytes[i] & 0xff : -1;
+    },
+  };
 }
 
 /** The longest instruction the processor accepts (SDM Vol. 2 §2.3.11). */
@@ -36,11 +41,11 @@ export const MAX_INSTRUCTION_LENGTH = 15;
 
 /** Why a decoded instruction raises #UD regardless of mode. */
 export type UdReason =
-  | "opcode"        // no table entry for the opcode, or for this reg value of a group
-  | "x87"           // a reserved encoding of an x87 escape (D8-DF), per fpu/ops.ts
+  | "opcode" // no table entry for the opcode, or for this reg value of a group
+  | "x87" // a reserved encoding of an x87 escape (D8-DF), per fpu/ops.ts
   | "register-form" // an M operand (memory only) encoded with mod 11
-  | "lock"          // LOCK on an instruction that is not lockable or has no memory destination
-  | "segment"       // MOV with a segment register number > 5, or MOV to CS
+  | "lock" // LOCK on an instruction that is not lockable or has no memory destination
+  | "segment" // MOV with a segment register number > 5, or MOV to CS
   | "control-register"; // MOV to/from CR1, CR5, CR6 or CR7
 
 export interface DecodedInstruction {
@@ -127,18 +132,38 @@ const layouts = new Map<OpcodeEntry, Layout>();
 function layoutOf(e: OpcodeEntry): Layout {
   let l = layouts.get(e);
   if (l !== undefined) return l;
-  l = { modrm: e.reg >= 0 || e.operands.some((op) => MODRM_OPERAND.test(op)), memOnly: false, regOnly: false, moffs: false, imms: [] };
+  l = {
+    modrm: e.reg >= 0 || e.operands.some((op) => MODRM_OPERAND.test(op)),
+    memOnly: false,
+    regOnly: false,
+    moffs: false,
+    imms: [],
+  };
   for (const op of e.operands) {
-    const kind = op[0], size = op.slice(1);
+    const kind = op[0],
+      size = op.slice(1);
     if (FIXED_OPERAND.test(op)) continue;
     switch (kind) {
-      case "M": l.memOnly = true; break;
-      case "R": l.regOnly = true; break;
-      case "O": l.moffs = true; break;
-      case "I": l.imms.push(size); break;
-      case "J": l.imms.push("j" + size); break;
-      case "A": l.imms.push("p"); break;
-      default: break;
+      case "M":
+        l.memOnly = true;
+        break;
+      case "R":
+        l.regOnly = true;
+        break;
+      case "O":
+        l.moffs = true;
+        break;
+      case "I":
+        l.imms.push(size);
+        break;
+      case "J":
+        l.imms.push("j" + size);
+        break;
+      case "A":
+        l.imms.push("p");
+        break;
+      default:
+        break;
     }
   }
   layouts.set(e, l);
@@ -146,7 +171,14 @@ function layoutOf(e: OpcodeEntry): Layout {
 }
 
 /** Prefix bytes and what they do (SDM Vol. 2 §2.1.1). Checked against the table's P flags by the tests. */
-export const PREFIX_SEGMENT: Readonly<Record<number, number>> = { 0x26: ES, 0x2e: CS, 0x36: SS, 0x3e: DS, 0x64: FS, 0x65: GS };
+export const PREFIX_SEGMENT: Readonly<Record<number, number>> = {
+  0x26: ES,
+  0x2e: CS,
+  0x36: SS,
+  0x3e: DS,
+  0x64: FS,
+  0x65: GS,
+};
 export function isPrefixByte(b: number): boolean {
   return PREFIX_SEGMENT[b] !== undefined || b === 0x66 || b === 0x67 || b === 0xf0 || b === 0xf2 || b === 0xf3;
 }
@@ -163,17 +195,46 @@ function isGroup(index: number): boolean {
  */
 export function decode(src: ByteSource, offset: number, defaultSize: 16 | 32): DecodedInstruction {
   const d: DecodedInstruction = {
-    offset, length: 0, prefixBytes: [], segment: -1, operandSizePrefix: false, addressSizePrefix: false,
-    rep: 0, lock: false, opcode: -1, entry: undefined, operandSize: defaultSize, addressSize: defaultSize,
-    modrm: -1, mod: 0, reg: 0, rm: 0, sib: -1, scale: 0, index: 0, base: 0, disp: 0, dispSize: 0,
-    imm: 0, immSize: 0, imm2: 0, imm2Size: 0, mnemonic: "", ud: false, udReason: null,
-    tooLong: false, truncated: false,
+    offset,
+    length: 0,
+    prefixBytes: [],
+    segment: -1,
+    operandSizePrefix: false,
+    addressSizePrefix: false,
+    rep: 0,
+    lock: false,
+    opcode: -1,
+    entry: undefined,
+    operandSize: defaultSize,
+    addressSize: defaultSize,
+    modrm: -1,
+    mod: 0,
+    reg: 0,
+    rm: 0,
+    sib: -1,
+    scale: 0,
+    index: 0,
+    base: 0,
+    disp: 0,
+    dispSize: 0,
+    imm: 0,
+    immSize: 0,
+    imm2: 0,
+    imm2Size: 0,
+    mnemonic: "",
+    ud: false,
+    udReason: null,
+    tooLong: false,
+    truncated: false,
   };
   let pos = 0;
   const next = (): number => {
     const b = src.byte(offset + pos);
     pos++;
-    if (!(b >= 0)) { d.truncated = true; return 0; }
+    if (!(b >= 0)) {
+      d.truncated = true;
+      return 0;
+    }
     return b & 0xff;
   };
   /** Little-endian value of n bytes, zero-extended. */
@@ -188,7 +249,10 @@ export function decode(src: ByteSource, offset: number, defaultSize: 16 | 32): D
     return d;
   };
   const undefinedAs = (reason: UdReason): void => {
-    if (!d.ud) { d.ud = true; d.udReason = reason; }
+    if (!d.ud) {
+      d.ud = true;
+      d.udReason = reason;
+    }
   };
 
   // Prefixes. A run of prefixes that reaches the length limit is #GP before any opcode is read.
@@ -201,12 +265,17 @@ export function decode(src: ByteSource, offset: number, defaultSize: 16 | 32): D
     else if (b === 0x67) d.addressSizePrefix = true;
     else if (b === 0xf0) d.lock = true;
     else d.rep = b;
-    if (pos >= MAX_INSTRUCTION_LENGTH) { d.tooLong = true; d.length = pos; return d; }
+    if (pos >= MAX_INSTRUCTION_LENGTH) {
+      d.tooLong = true;
+      d.length = pos;
+      return d;
+    }
     b = next();
   }
   if (d.operandSizePrefix) d.operandSize = defaultSize === 16 ? 32 : 16;
   if (d.addressSizePrefix) d.addressSize = defaultSize === 16 ? 32 : 16;
-  const o32 = d.operandSize === 32, a32 = d.addressSize === 32;
+  const o32 = d.operandSize === 32,
+    a32 = d.addressSize === 32;
 
   let index = b;
   if (b === 0x0f) index = 256 + next();
@@ -240,11 +309,21 @@ export function decode(src: ByteSource, offset: number, defaultSize: 16 | 32): D
           d.index = (sib >> 3) & 7;
           d.base = base = sib & 7;
         }
-        if (d.mod === 1) { d.disp = (next() << 24) >> 24; d.dispSize = 1; }
-        else if (d.mod === 2 || base === 5) { d.disp = nextN(4) | 0; d.dispSize = 4; }
+        if (d.mod === 1) {
+          d.disp = (next() << 24) >> 24;
+          d.dispSize = 1;
+        } else if (d.mod === 2 || base === 5) {
+          d.disp = nextN(4) | 0;
+          d.dispSize = 4;
+        }
       } else {
-        if (d.mod === 1) { d.disp = (next() << 24) >> 24; d.dispSize = 1; }
-        else if (d.mod === 2 || d.rm === 6) { d.disp = (nextN(2) << 16) >> 16; d.dispSize = 2; }
+        if (d.mod === 1) {
+          d.disp = (next() << 24) >> 24;
+          d.dispSize = 1;
+        } else if (d.mod === 2 || d.rm === 6) {
+          d.disp = (nextN(2) << 16) >> 16;
+          d.dispSize = 2;
+        }
       }
     } else if (layout !== null && layout.memOnly) {
       undefinedAs("register-form");
@@ -252,26 +331,54 @@ export function decode(src: ByteSource, offset: number, defaultSize: 16 | 32): D
   }
 
   if (layout !== null && entry !== undefined) {
-    if (layout.moffs) { d.dispSize = a32 ? 4 : 2; d.disp = nextN(d.dispSize); }
+    if (layout.moffs) {
+      d.dispSize = a32 ? 4 : 2;
+      d.disp = nextN(d.dispSize);
+    }
     for (const kind of layout.imms) {
       let size: number, value: number;
       switch (kind) {
-        case "b": size = 1; value = next(); break;
-        case "bs": case "jb": size = 1; value = (next() << 24) >> 24; break;
-        case "w": size = 2; value = nextN(2); break;
-        case "d": size = 4; value = nextN(4); break;
-        case "v": size = o32 ? 4 : 2; value = nextN(size); break;
-        case "jv": size = o32 ? 4 : 2; value = o32 ? nextN(4) | 0 : (nextN(2) << 16) >> 16; break;
+        case "b":
+          size = 1;
+          value = next();
+          break;
+        case "bs":
+        case "jb":
+          size = 1;
+          value = (next() << 24) >> 24;
+          break;
+        case "w":
+          size = 2;
+          value = nextN(2);
+          break;
+        case "d":
+          size = 4;
+          value = nextN(4);
+          break;
+        case "v":
+          size = o32 ? 4 : 2;
+          value = nextN(size);
+          break;
+        case "jv":
+          size = o32 ? 4 : 2;
+          value = o32 ? nextN(4) | 0 : (nextN(2) << 16) >> 16;
+          break;
         case "p":
           d.immSize = o32 ? 4 : 2;
           d.imm = nextN(d.immSize);
           d.imm2Size = 2;
           d.imm2 = nextN(2);
           continue;
-        default: throw new Error(`decoder: immediate kind '${kind}' in the opcode table is not known`);
+        default:
+          throw new Error(`decoder: immediate kind '${kind}' in the opcode table is not known`);
       }
-      if (d.immSize === 0) { d.imm = value; d.immSize = size; }
-      else { d.imm2 = value; d.imm2Size = size; }
+      if (d.immSize === 0) {
+        d.imm = value;
+        d.immSize = size;
+      } else {
+        d.imm2 = value;
+        d.imm2Size = size;
+      }
     }
     d.mnemonic = o32 ? entry.mnemonic32 : entry.mnemonic16;
     checkOperandRules(d, entry);
@@ -285,8 +392,17 @@ function checkOperandRules(d: DecodedInstruction, e: OpcodeEntry): void {
   const ops = e.operands;
   if (ops.includes("Sw")) {
     // MOV Sw,Ew / MOV Ew,Sw: segment registers 6 and 7 do not exist; MOV to CS is #UD.
-    if (d.reg > 5 || (ops[0] === "Sw" && d.reg === CS)) { d.ud = true; d.udReason = "segment"; }
+    if (d.reg > 5 || (ops[0] === "Sw" && d.reg === CS)) {
+      d.ud = true;
+      d.udReason = "segment";
+    }
   }
-  if (ops.includes("Cd") && (d.reg === 1 || d.reg > 4)) { d.ud = true; d.udReason = "control-register"; }
-  if (e.handler === "esc" && x87Undefined(e.index, d.modrm)) { d.ud = true; d.udReason = "x87"; }
+  if (ops.includes("Cd") && (d.reg === 1 || d.reg > 4)) {
+    d.ud = true;
+    d.udReason = "control-register";
+  }
+  if (e.handler === "esc" && x87Undefined(e.index, d.modrm)) {
+    d.ud = true;
+    d.udReason = "x87";
+  }
 }

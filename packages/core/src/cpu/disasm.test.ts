@@ -9,7 +9,13 @@ import { describe, expect, it } from "vitest";
 import { arraySource, type DecodedInstruction } from "./decoder.ts";
 import { disassemble, disassembleBytes } from "./disasm.ts";
 
-interface Case { mode: 16 | 32; hex: string; bytes: number[]; address: number; text: string }
+interface Case {
+  mode: 16 | 32;
+  hex: string;
+  bytes: number[];
+  address: number;
+  text: string;
+}
 
 function loadDefined(): Case[] {
   const file = path.join(__dirname, "testdata", "decoder-tests.txt");
@@ -17,7 +23,13 @@ function loadDefined(): Case[] {
   for (const line of fs.readFileSync(file, "utf8").split("\n")) {
     if (!line.startsWith("ok ")) continue;
     const [, mode, hex, , address, ...text] = line.split(" ");
-    cases.push({ mode: Number(mode) as 16 | 32, hex, bytes: hex.match(/../g)!.map((b) => parseInt(b, 16)), address: parseInt(address, 16), text: text.join(" ") });
+    cases.push({
+      mode: Number(mode) as 16 | 32,
+      hex,
+      bytes: hex.match(/../g)!.map((b) => parseInt(b, 16)),
+      address: parseInt(address, 16),
+      text: text.join(" "),
+    });
   }
   return cases;
 }
@@ -26,14 +38,23 @@ const normalise = (s: string): string => s.toLowerCase().replace(/\s+/g, " ").tr
 
 /** Where this disassembler prints something other than objdump 2.40, on purpose. */
 const KNOWN_DIFFERENCES: { why: string; applies: (d: DecodedInstruction) => boolean }[] = [
-  { why: "0F 1A/0F 1B: objdump decodes MPX (bndldx, bndmov...); this CPU has hint NOPs there", applies: (d) => d.opcode === 0x11a || d.opcode === 0x11b },
+  {
+    why: "0F 1A/0F 1B: objdump decodes MPX (bndldx, bndmov...); this CPU has hint NOPs there",
+    applies: (d) => d.opcode === 0x11a || d.opcode === 0x11b,
+  },
   { why: "D6: objdump prints (bad); the CPU implements SALC", applies: (d) => d.opcode === 0xd6 },
-  { why: "DB E0/E1/E4: objdump adds '(8087 only)'/'(287 only)' to FENI, FDISI, FSETPM", applies: (d) => d.opcode === 0xdb && d.mod === 3 && d.reg === 4 },
+  {
+    why: "DB E0/E1/E4: objdump adds '(8087 only)'/'(287 only)' to FENI, FDISI, FSETPM",
+    applies: (d) => d.opcode === 0xdb && d.mod === 3 && d.reg === 4,
+  },
   {
     why: "BSWAP: the table says Zd (SDM: a 16-bit result is undefined), objdump treats it as Zv (16-bit register, 0x66 counted as used)",
     applies: (d) => d.opcode >= 0x1c8 && d.opcode <= 0x1cf && (d.operandSize === 16 || d.operandSizePrefix),
   },
-  { why: "66 0F 09: objdump prints (bad) (it reserves the prefix for WBNOINVD); the prefix is ignored here", applies: (d) => d.opcode === 0x109 && d.operandSizePrefix },
+  {
+    why: "66 0F 09: objdump prints (bad) (it reserves the prefix for WBNOINVD); the prefix is ignored here",
+    applies: (d) => d.opcode === 0x109 && d.operandSizePrefix,
+  },
 ];
 
 describe("disassembler against objdump", () => {
@@ -45,13 +66,18 @@ describe("disassembler against objdump", () => {
     const known = new Map<string, number>();
     for (const c of cases) {
       const { insn, text } = disassemble(arraySource(c.bytes), 0, c.mode, c.address);
-      if (normalise(text) === normalise(c.text)) { same++; continue; }
+      if (normalise(text) === normalise(c.text)) {
+        same++;
+        continue;
+      }
       const k = KNOWN_DIFFERENCES.find((x) => x.applies(insn));
       if (k) known.set(k.why, (known.get(k.why) ?? 0) + 1);
       else unexpected.push(`${c.mode} ${c.hex} @${c.address.toString(16)}: got "${text}" want "${c.text}"`);
     }
     const rate = same / cases.length;
-    console.log(`disassembly matches objdump for ${same} of ${cases.length} instructions (${(rate * 100).toFixed(2)}%); known differences: ${JSON.stringify(Object.fromEntries(known))}`);
+    console.log(
+      `disassembly matches objdump for ${same} of ${cases.length} instructions (${(rate * 100).toFixed(2)}%); known differences: ${JSON.stringify(Object.fromEntries(known))}`,
+    );
     expect(unexpected).toEqual([]);
     expect(rate).toBeGreaterThan(0.99);
   });
@@ -59,7 +85,10 @@ describe("disassembler against objdump", () => {
 
 describe("disassembler details", () => {
   const text = (hex: string, mode: 16 | 32 = 16, address = 0): string => {
-    const bytes = hex.replace(/\s+/g, "").match(/../g)!.map((b) => parseInt(b, 16));
+    const bytes = hex
+      .replace(/\s+/g, "")
+      .match(/../g)!
+      .map((b) => parseInt(b, 16));
     return disassemble(arraySource(bytes), 0, mode, address).text;
   };
 

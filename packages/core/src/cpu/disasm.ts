@@ -48,8 +48,27 @@ const MEM16_BASES = ["bx+si", "bx+di", "bp+si", "bp+di", "si", "di", "bp", "bx"]
 const STRING_OPS = new Set([0x6c, 0x6d, 0x6e, 0x6f, 0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf]);
 /** Instructions objdump suffixes with w/d when a 0x66 prefix changes their operand size. */
 const SIZE_SUFFIXED = new Set([
-  0x06, 0x07, 0x0e, 0x16, 0x17, 0x1e, 0x1f, 0x1a0, 0x1a1, 0x1a8, 0x1a9, // push/pop sreg
-  0x68, 0x6a, 0xc2, 0xc3, 0xca, 0xcb, 0xc8, 0xc9, 0xe8, 0xe9,            // push imm, ret, enter, leave, call/jmp rel
+  0x06,
+  0x07,
+  0x0e,
+  0x16,
+  0x17,
+  0x1e,
+  0x1f,
+  0x1a0,
+  0x1a1,
+  0x1a8,
+  0x1a9, // push/pop sreg
+  0x68,
+  0x6a,
+  0xc2,
+  0xc3,
+  0xca,
+  0xcb,
+  0xc8,
+  0xc9,
+  0xe8,
+  0xe9, // push imm, ret, enter, leave, call/jmp rel
 ]);
 /** Instructions with a 16/32 name pair that objdump writes as the base name plus w/d after 0x66. */
 const BASE_PLUS_SUFFIX = new Set([0x60, 0x61, 0x9c, 0x9d, 0xcf]);
@@ -73,17 +92,39 @@ const X87_MEM: readonly (readonly string[])[] = [
  */
 const X87_REG: readonly (readonly (string | readonly string[])[])[] = [
   ["fadd st,i", "fmul st,i", "fcom i", "fcomp i", "fsub st,i", "fsubr st,i", "fdiv st,i", "fdivr st,i"],
-  ["fld i", "fxch i", ["fnop", "", "", "", "", "", "", ""], "",
+  [
+    "fld i",
+    "fxch i",
+    ["fnop", "", "", "", "", "", "", ""],
+    "",
     ["fchs", "fabs", "", "", "ftst", "fxam", "", ""],
     ["fld1", "fldl2t", "fldl2e", "fldpi", "fldlg2", "fldln2", "fldz", ""],
     ["f2xm1", "fyl2x", "fptan", "fpatan", "fxtract", "fprem1", "fdecstp", "fincstp"],
-    ["fprem", "fyl2xp1", "fsqrt", "fsincos", "frndint", "fscale", "fsin", "fcos"]],
+    ["fprem", "fyl2xp1", "fsqrt", "fsincos", "frndint", "fscale", "fsin", "fcos"],
+  ],
   ["fcmovb st,i", "fcmove st,i", "fcmovbe st,i", "fcmovu st,i", "", ["", "fucompp", "", "", "", "", "", ""], "", ""],
-  ["fcmovnb st,i", "fcmovne st,i", "fcmovnbe st,i", "fcmovnu st,i",
-    ["fneni", "fndisi", "fnclex", "fninit", "fnsetpm", "frstpm", "", ""], "fucomi st,i", "fcomi st,i", ""],
+  [
+    "fcmovnb st,i",
+    "fcmovne st,i",
+    "fcmovnbe st,i",
+    "fcmovnu st,i",
+    ["fneni", "fndisi", "fnclex", "fninit", "fnsetpm", "frstpm", "", ""],
+    "fucomi st,i",
+    "fcomi st,i",
+    "",
+  ],
   ["fadd i,st", "fmul i,st", "", "", "fsubr i,st", "fsub i,st", "fdivr i,st", "fdiv i,st"],
   ["ffree i", "", "fst i", "fstp i", "fucom i", "fucomp i", "", ""],
-  ["faddp i,st", "fmulp i,st", "", ["", "fcompp", "", "", "", "", "", ""], "fsubrp i,st", "fsubp i,st", "fdivrp i,st", "fdivp i,st"],
+  [
+    "faddp i,st",
+    "fmulp i,st",
+    "",
+    ["", "fcompp", "", "", "", "", "", ""],
+    "fsubrp i,st",
+    "fsubp i,st",
+    "fdivrp i,st",
+    "fdivp i,st",
+  ],
   ["ffreep i", "", "", "", ["fnstsw ax", "", "", "", "", "", "", ""], "fucomip st,i", "fcomip st,i", ""],
 ];
 
@@ -91,7 +132,7 @@ const X87_REG: readonly (readonly (string | readonly string[])[])[] = [
 
 /** Formats one decoded instruction. address: where it is, for jump targets. */
 export function formatInstruction(d: DecodedInstruction, address: number): string {
-  if (d.opcode < 0 || d.truncated && d.entry === undefined) return "(bad)";
+  if (d.opcode < 0 || (d.truncated && d.entry === undefined)) return "(bad)";
   const f = new Formatter(d, address);
   return f.format();
 }
@@ -137,22 +178,28 @@ class Formatter {
   private prefixName(p: number): string {
     const d = this.d;
     switch (p) {
-      case 0xf0: return "lock";
-      case 0xf2: return "repnz";
+      case 0xf0:
+        return "lock";
+      case 0xf2:
+        return "repnz";
       case 0xf3: {
         if (d.opcode === 0x90) return "";
         const k = d.opcode & ~1;
         return STRING_OPS.has(d.opcode) && k !== 0xa6 && k !== 0xae ? "rep" : "repz";
       }
-      case 0x66: return this.osUsed ? "" : d.operandSize === 32 ? "data32" : "data16";
-      case 0x67: return this.asUsed ? "" : d.addressSize === 32 ? "addr32" : "addr16";
-      default: return this.segUsed ? "" : SEG_NAMES[segOfPrefix(p)];
+      case 0x66:
+        return this.osUsed ? "" : d.operandSize === 32 ? "data32" : "data16";
+      case 0x67:
+        return this.asUsed ? "" : d.addressSize === 32 ? "addr32" : "addr16";
+      default:
+        return this.segUsed ? "" : SEG_NAMES[segOfPrefix(p)];
     }
   }
 
   /** Whole instructions objdump writes differently from their table row, or null for the rest. */
   private special(): string | null {
-    const d = this.d, idx = d.opcode;
+    const d = this.d,
+      idx = d.opcode;
     if (idx === 0x90 && d.operandSizePrefix && d.rep !== 0xf3) {
       this.osUsed = true;
       return "xchg " + (this.o32 ? "eax,eax" : "ax,ax");
@@ -170,7 +217,9 @@ class Formatter {
   }
 
   private mnemonic(): string {
-    const d = this.d, e = d.entry!, idx = d.opcode;
+    const d = this.d,
+      e = d.entry!,
+      idx = d.opcode;
     let m = this.o32 ? e.mnemonic32 : e.mnemonic16;
     if (e.mnemonic16 !== e.mnemonic32 && idx !== 0xe3) this.osUsed = true;
     if (SIZE_SUFFIXED.has(idx)) {
@@ -190,51 +239,79 @@ class Formatter {
     else if (m === "sal") m = "shl";
     else if (m === "callf") m = "call";
     else if (m === "jmpf") m = "jmp";
-    else if (idx === 0x101 && d.reg < 4) { m += this.o32 ? "d" : "w"; this.osUsed = true; }
-    else if (m.startsWith("(")) m = m.slice(1, -1);
+    else if (idx === 0x101 && d.reg < 4) {
+      m += this.o32 ? "d" : "w";
+      this.osUsed = true;
+    } else if (m.startsWith("(")) m = m.slice(1, -1);
     return m;
   }
 
   private operand(op: string): string {
     const d = this.d;
     switch (op) {
-      case "AL": return "al";
-      case "CL": return "cl";
-      case "DX": return "dx";
-      case "1": return "1";
-      case "eAX": this.osUsed = true; return this.o32 ? "eax" : "ax";
-      case "ES": case "CS": case "SS": case "DS": case "FS": case "GS": return op.toLowerCase();
-      default: break;
+      case "AL":
+        return "al";
+      case "CL":
+        return "cl";
+      case "DX":
+        return "dx";
+      case "1":
+        return "1";
+      case "eAX":
+        this.osUsed = true;
+        return this.o32 ? "eax" : "ax";
+      case "ES":
+      case "CS":
+      case "SS":
+      case "DS":
+      case "FS":
+      case "GS":
+        return op.toLowerCase();
+      default:
+        break;
     }
-    const kind = op[0], size = op.slice(1);
+    const kind = op[0],
+      size = op.slice(1);
     switch (kind) {
-      case "E": case "M": case "R":
+      case "E":
+      case "M":
+      case "R":
         if (d.mod === 3 || kind === "R") return this.reg(size === "" ? "v" : this.regSizeOfE(size), d.rm);
         return this.memory(this.ptrSize(size));
-      case "G": return this.reg(size, d.reg);
-      case "Z": return this.reg(size, d.opcode & 7);
-      case "S": return SEG_NAMES[d.reg] ?? `sreg${d.reg}`;
-      case "C": return `cr${d.reg}`;
-      case "D": return `dr${d.reg}`;
-      case "I": return this.immediate(size);
+      case "G":
+        return this.reg(size, d.reg);
+      case "Z":
+        return this.reg(size, d.opcode & 7);
+      case "S":
+        return SEG_NAMES[d.reg] ?? `sreg${d.reg}`;
+      case "C":
+        return `cr${d.reg}`;
+      case "D":
+        return `dr${d.reg}`;
+      case "I":
+        return this.immediate(size);
       case "J": {
         if (size === "v") this.osUsed = true;
         const next = this.address + d.length + d.imm;
         return hex(this.o32 ? next : next & 0xffff);
       }
-      case "A": this.osUsed = true; return `${hex(d.imm2)}:${hex(d.imm)}`;
+      case "A":
+        this.osUsed = true;
+        return `${hex(d.imm2)}:${hex(d.imm)}`;
       case "O": {
         // objdump leaves the address size of a moffs unmarked, so a 0x67 shows as a word.
         if (size === "v") this.osUsed = true;
         return this.segment(true) + hex(d.disp);
       }
-      case "X": case "Y": {
+      case "X":
+      case "Y": {
         this.asUsed = true;
-        const base = kind === "X" ? (this.a32 ? "esi" : "si") : (this.a32 ? "edi" : "di");
+        const base = kind === "X" ? (this.a32 ? "esi" : "si") : this.a32 ? "edi" : "di";
         const seg = kind === "X" ? this.segment(true) : "es:";
         return `${this.ptrSize(size)} ${seg}[${base}]`;
       }
-      default: return op;
+      default:
+        return op;
     }
   }
 
@@ -254,29 +331,52 @@ class Formatter {
    */
   private regSizeOfE(size: string): string {
     if (size !== "w") return size;
-    const idx = this.d.opcode, reg = this.d.reg;
-    if (idx === 0x8c || idx === 0x8e || idx === 0x102 || idx === 0x103 || (idx === 0x100 && reg < 2) || (idx === 0x101 && reg === 4)) return "v";
+    const idx = this.d.opcode,
+      reg = this.d.reg;
+    if (
+      idx === 0x8c ||
+      idx === 0x8e ||
+      idx === 0x102 ||
+      idx === 0x103 ||
+      (idx === 0x100 && reg < 2) ||
+      (idx === 0x101 && reg === 4)
+    )
+      return "v";
     return "w";
   }
 
   /** "byte ptr" etc. for a memory operand of size letter sz ("" for M without a size). */
   private ptrSize(sz: string): string {
     switch (sz) {
-      case "b": return "byte ptr";
-      case "w": return "word ptr";
-      case "d": return "dword ptr";
-      case "q": return "qword ptr";
-      case "v": this.osUsed = true; return this.o32 ? "dword ptr" : "word ptr";
-      case "p": this.osUsed = true; return this.o32 ? "fword ptr" : "dword ptr";
-      case "a": this.osUsed = true; return this.o32 ? "qword ptr" : "dword ptr";
-      default: return this.d.opcode === 0x101 && this.d.reg === 7 ? "byte ptr" : "";
+      case "b":
+        return "byte ptr";
+      case "w":
+        return "word ptr";
+      case "d":
+        return "dword ptr";
+      case "q":
+        return "qword ptr";
+      case "v":
+        this.osUsed = true;
+        return this.o32 ? "dword ptr" : "word ptr";
+      case "p":
+        this.osUsed = true;
+        return this.o32 ? "fword ptr" : "dword ptr";
+      case "a":
+        this.osUsed = true;
+        return this.o32 ? "qword ptr" : "dword ptr";
+      default:
+        return this.d.opcode === 0x101 && this.d.reg === 7 ? "byte ptr" : "";
     }
   }
 
   /** The segment part of a memory operand: the override, or "ds:" where objdump shows it. */
   private segment(showDefault: boolean): string {
     const d = this.d;
-    if (d.segment >= 0) { this.segUsed = true; return SEG_NAMES[d.segment] + ":"; }
+    if (d.segment >= 0) {
+      this.segUsed = true;
+      return SEG_NAMES[d.segment] + ":";
+    }
     return showDefault ? "ds:" : "";
   }
 
@@ -291,7 +391,9 @@ class Formatter {
       if (d.mod === 0 && d.rm === 6) expr = this.segment(true) + hex(d.disp & 0xffff);
       else expr = this.segment(false) + "[" + MEM16_BASES[d.rm] + (d.dispSize > 0 ? signedHex(d.disp) : "") + "]";
     } else {
-      let base = -1, index = -1, scale = 0;
+      let base = -1,
+        index = -1,
+        scale = 0;
       if (d.sib >= 0) {
         if (!(d.base === 5 && d.mod === 0)) base = d.base;
         // No index: objdump still writes the SIB's scale as eiz unless the base is ESP, scale 1.
@@ -324,12 +426,14 @@ class Formatter {
   }
 
   private x87(): string {
-    const d = this.d, esc = d.opcode - 0xd8;
+    const d = this.d,
+      esc = d.opcode - 0xd8;
     if (d.mod !== 3) {
       const spec = X87_MEM[esc][d.reg];
       if (spec === "") return "(bad) " + this.memory("");
       const [name, sz] = spec.split(" ");
-      const ptr = sz === "d" ? "dword ptr" : sz === "q" ? "qword ptr" : sz === "w" ? "word ptr" : sz === "t" ? "tbyte ptr" : "";
+      const ptr =
+        sz === "d" ? "dword ptr" : sz === "q" ? "qword ptr" : sz === "w" ? "word ptr" : sz === "t" ? "tbyte ptr" : "";
       return name + " " + this.memory(ptr);
     }
     const row = X87_REG[esc][d.reg];

@@ -18,7 +18,9 @@ import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { EXIT_EXCEPTION } from "../dispatch/exits.ts";
 import { PhysicalMemory } from "../memory/physical-memory.ts";
 
-const CODE_SEG = 0x1000, DATA_SEG = 0x2000, STACK_SEG = 0x3000;
+const CODE_SEG = 0x1000,
+  DATA_SEG = 0x2000,
+  STACK_SEG = 0x3000;
 /** Code sits high in its segment, clear of the operands that CS-overridden forms address. */
 const START_IP = 0xf000;
 const hex = (bytes: readonly number[]): string => bytes.map((b) => b.toString(16).padStart(2, "0")).join(" ");
@@ -47,8 +49,14 @@ class Rig {
     // Small register values keep every effective address (also [eax+ecx*4+disp32]) in range;
     // CL = 1 and memory full of 0x02 keep DIV/IDIV and shifts ordinary.
     const r = cpu.r32;
-    r[EAX] = 0x10; r[ECX] = 0x101; r[EDX] = 0; r[EBX] = 0x100;
-    r[ESP] = 0x8000; r[EBP] = 0x200; r[ESI] = 0x300; r[EDI] = 0x400;
+    r[EAX] = 0x10;
+    r[ECX] = 0x101;
+    r[EDX] = 0;
+    r[EBX] = 0x100;
+    r[ESP] = 0x8000;
+    r[EBP] = 0x200;
+    r[ESI] = 0x300;
+    r[EDI] = 0x400;
     ram.fill(0x02, CODE_SEG * 16, STACK_SEG * 16 + 0x10000);
     const code = CODE_SEG * 16 + START_IP;
     ram.fill(0x90, code, code + 32);
@@ -67,23 +75,27 @@ class Rig {
 }
 
 /** A ModRM form: mod, rm and the SIB/displacement bytes, all addressing inside the segment. */
-interface Form { mod: number; rm: number; tail: number[] }
+interface Form {
+  mod: number;
+  rm: number;
+  tail: number[];
+}
 const FORMS16: Form[] = [
   { mod: 3, rm: 1, tail: [] },
-  { mod: 0, rm: 0, tail: [] },                 // [bx+si]
-  { mod: 0, rm: 6, tail: [0x20, 0x01] },       // [0x120]
-  { mod: 1, rm: 7, tail: [0x10] },             // [bx+0x10]
-  { mod: 2, rm: 2, tail: [0x20, 0x01] },       // [bp+si+0x120]
+  { mod: 0, rm: 0, tail: [] }, // [bx+si]
+  { mod: 0, rm: 6, tail: [0x20, 0x01] }, // [0x120]
+  { mod: 1, rm: 7, tail: [0x10] }, // [bx+0x10]
+  { mod: 2, rm: 2, tail: [0x20, 0x01] }, // [bp+si+0x120]
 ];
 const FORMS32: Form[] = [
   { mod: 3, rm: 1, tail: [] },
-  { mod: 0, rm: 0, tail: [] },                                  // [eax]
-  { mod: 0, rm: 5, tail: [0x20, 0x01, 0, 0] },                  // [0x120]
-  { mod: 1, rm: 3, tail: [0x10] },                              // [ebx+0x10]
-  { mod: 2, rm: 4, tail: [0x88, 0x20, 0x01, 0, 0] },            // [eax+ecx*4+0x120]
-  { mod: 0, rm: 4, tail: [0x4d, 0x20, 0x01, 0, 0] },            // [ecx*2+0x120] (SIB base 101)
-  { mod: 0, rm: 4, tail: [0x24] },                              // [esp]
-  { mod: 1, rm: 4, tail: [0x65, 0x10] },                        // [ebp+0x10] (SIB index 100: none)
+  { mod: 0, rm: 0, tail: [] }, // [eax]
+  { mod: 0, rm: 5, tail: [0x20, 0x01, 0, 0] }, // [0x120]
+  { mod: 1, rm: 3, tail: [0x10] }, // [ebx+0x10]
+  { mod: 2, rm: 4, tail: [0x88, 0x20, 0x01, 0, 0] }, // [eax+ecx*4+0x120]
+  { mod: 0, rm: 4, tail: [0x4d, 0x20, 0x01, 0, 0] }, // [ecx*2+0x120] (SIB base 101)
+  { mod: 0, rm: 4, tail: [0x24] }, // [esp]
+  { mod: 1, rm: 4, tail: [0x65, 0x10] }, // [ebp+0x10] (SIB index 100: none)
 ];
 /** Bytes after the ModRM part: immediates read as 0x0101 / 0x00000101 / 0x01, moffs as 0x0101. */
 const PAD = [0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90];
@@ -112,7 +124,12 @@ function regFieldFor(e: OpcodeEntry): number {
 const takesModrm = (e: OpcodeEntry): boolean => e.reg >= 0 || e.operands.some((o) => /^[EGMRSCD][a-z]*$/.test(o));
 const isString = (e: OpcodeEntry): boolean => e.operands.some((o) => o[0] === "X" || o[0] === "Y");
 
-interface Case { bytes: number[]; length: number; setup?: (cpu: Cpu) => void; what: string }
+interface Case {
+  bytes: number[];
+  length: number;
+  setup?: (cpu: Cpu) => void;
+  what: string;
+}
 
 function buildCases(): Case[] {
   const cases: Case[] = [];
@@ -130,19 +147,30 @@ function buildCases(): Case[] {
     if (leftOut(e) !== null) continue;
     const opcode = e.index < 256 ? [e.index] : [0x0f, e.index - 256];
     // BOUND's register must lie within the bounds read from memory (0x0202 / 0x02020202).
-    const setup = e.index === 0x62 ? (cpu: Cpu) => { cpu.r32[EDX] = 0x02020202; } : undefined;
+    const setup =
+      e.index === 0x62
+        ? (cpu: Cpu) => {
+            cpu.r32[EDX] = 0x02020202;
+          }
+        : undefined;
     const prefixSets = [[], [0x66], [0x67], [0x66, 0x67], [0x26], [0x2e, 0x66, 0x67], [0x64, 0x67]];
     if (e.lockable) prefixSets.push([0xf0], [0xf0, 0x66, 0x67]);
     for (const prefixes of prefixSets) {
       const forms = prefixes.includes(0x67) ? FORMS32 : FORMS16;
-      if (!takesModrm(e)) { add([...prefixes, ...opcode, ...PAD], e, setup); continue; }
-      for (const f of forms) add([...prefixes, ...opcode, (f.mod << 6) | (regFieldFor(e) << 3) | f.rm, ...f.tail, ...PAD], e, setup);
+      if (!takesModrm(e)) {
+        add([...prefixes, ...opcode, ...PAD], e, setup);
+        continue;
+      }
+      for (const f of forms)
+        add([...prefixes, ...opcode, (f.mod << 6) | (regFieldFor(e) << 3) | f.rm, ...f.tail, ...PAD], e, setup);
     }
     // REP/REPNE with a zero count: the instruction completes at once.
     if (isString(e)) {
       for (const rep of [0xf2, 0xf3]) {
         for (const prefixes of [[rep], [rep, 0x66], [0x67, rep], [0x26, rep, 0x66, 0x67]]) {
-          add([...prefixes, ...opcode, ...PAD], e, (cpu) => { cpu.r32[ECX] = 0; });
+          add([...prefixes, ...opcode, ...PAD], e, (cpu) => {
+            cpu.r32[ECX] = 0;
+          });
         }
       }
     }
@@ -165,7 +193,9 @@ describe("interpreter advances EIP by the decoder's length", () => {
   it("covers the table (every non-control-transfer entry, 66/67/segment/LOCK/REP prefixes)", () => {
     expect(cases.length).toBeGreaterThan(2000);
     const covered = new Set(cases.map((c) => c.what));
-    const missing = OPCODES.filter((e) => leftOut(e) === null && !covered.has(`${e.mnemonic16} ${e.operands.join(",")}`));
+    const missing = OPCODES.filter(
+      (e) => leftOut(e) === null && !covered.has(`${e.mnemonic16} ${e.operands.join(",")}`),
+    );
     expect(missing.map((e) => `${e.index.toString(16)}/${e.reg} ${e.mnemonic16}`)).toEqual([]);
   });
 
@@ -176,7 +206,8 @@ describe("interpreter advances EIP by the decoder's length", () => {
       if (known.has(hex(c.bytes))) continue;
       const result = rig.run(c.bytes, c.setup);
       if ("problem" in result) failures.push(`${hex(c.bytes)} (${c.what}): ${result.problem}`);
-      else if (result.advanced !== c.length) failures.push(`${hex(c.bytes)} (${c.what}): EIP +${result.advanced}, decoder length ${c.length}`);
+      else if (result.advanced !== c.length)
+        failures.push(`${hex(c.bytes)} (${c.what}): EIP +${result.advanced}, decoder length ${c.length}`);
     }
     console.log(`exec-length: ${cases.length} instructions executed, ${failures.length} with a wrong length`);
     expect(failures).toEqual([]);
@@ -189,7 +220,8 @@ describe("interpreter advances EIP by the decoder's length", () => {
     for (const c of transfers) {
       const result = rig.run(c.bytes, c.setup);
       if ("problem" in result) failures.push(`${hex(c.bytes)} (${c.what}): ${result.problem}`);
-      else if (result.advanced !== c.length) failures.push(`${hex(c.bytes)} (${c.what}): EIP +${result.advanced}, decoder length ${c.length}`);
+      else if (result.advanced !== c.length)
+        failures.push(`${hex(c.bytes)} (${c.what}): EIP +${result.advanced}, decoder length ${c.length}`);
     }
     console.log(`exec-length: ${transfers.length} control transfers executed, ${failures.length} with a wrong length`);
     expect(failures).toEqual([]);
@@ -231,25 +263,37 @@ function buildTransferCases(): Case[] {
       } else if (e.operands[0] === "Ap") {
         const len = prefixes.length + 1 + (o32 ? 4 : 2) + 2;
         const off = START_IP + len;
-        put([...prefixes, ...opcode, off & 0xff, off >> 8, ...(o32 ? [0, 0] : []), CODE_SEG & 0xff, CODE_SEG >> 8], what);
+        put(
+          [...prefixes, ...opcode, off & 0xff, off >> 8, ...(o32 ? [0, 0] : []), CODE_SEG & 0xff, CODE_SEG >> 8],
+          what,
+        );
       } else if ([0xc2, 0xc3, 0xca, 0xcb, 0xcf].includes(e.index)) {
         // The stack holds IP (and CS, FLAGS) of the next instruction.
         put([...prefixes, ...opcode, 0x04, 0x00, 0x90], what, (cpu, length) => {
-          const w = o32 ? 4 : 2, base = STACK_SEG * 16 + 0x8000;
+          const w = o32 ? 4 : 2,
+            base = STACK_SEG * 16 + 0x8000;
           const words = [next(length), CODE_SEG, 0x0002];
-          words.forEach((v, i) => { for (let k = 0; k < w; k++) cpu.mem.ram[base + i * w + k] = k < 4 ? (v >>> (8 * k)) & 0xff : 0; });
+          words.forEach((v, i) => {
+            for (let k = 0; k < w; k++) cpu.mem.ram[base + i * w + k] = k < 4 ? (v >>> (8 * k)) & 0xff : 0;
+          });
         });
       } else if ([0xcc, 0xcd, 0xce, 0xf1].includes(e.index)) {
         // The vector points at the next instruction (INTO with OF set).
         const vec = e.index === 0xcc ? 3 : e.index === 0xce ? 4 : e.index === 0xf1 ? 1 : 0x21;
         put([...prefixes, ...opcode, 0x21, 0x90], what, (cpu, length) => {
-          const ram = cpu.mem.ram, ip = next(length);
-          ram[vec * 4] = ip & 0xff; ram[vec * 4 + 1] = ip >> 8; ram[vec * 4 + 2] = CODE_SEG & 0xff; ram[vec * 4 + 3] = CODE_SEG >> 8;
+          const ram = cpu.mem.ram,
+            ip = next(length);
+          ram[vec * 4] = ip & 0xff;
+          ram[vec * 4 + 1] = ip >> 8;
+          ram[vec * 4 + 2] = CODE_SEG & 0xff;
+          ram[vec * 4 + 3] = CODE_SEG >> 8;
           if (e.index === 0xce) cpu.writeFlags(0x0802, 0xffff);
         });
       } else if (e.index === 0xff && (e.reg === 2 || e.reg === 4)) {
         // CALL/JMP through a register (CX/ECX) holding the next instruction's offset.
-        put([...prefixes, ...opcode, 0xc1 | (e.reg << 3), 0x90], what, (cpu, length) => { cpu.r32[ECX] = next(length); });
+        put([...prefixes, ...opcode, 0xc1 | (e.reg << 3), 0x90], what, (cpu, length) => {
+          cpu.r32[ECX] = next(length);
+        });
       }
     }
   }

@@ -12,6 +12,10 @@ for (const e of OPCODES) {
 for (let i = 0; i < 512; i++) if (OPCODES_BY_INDEX[i].some((e) => e.reg >= 0)) HAS_MODRM[i] = 1;
 
 /** True when the instruction at dispatch index (with ModRM reg field) accepts LOCK. */
-export function lockable(index: number, reg: number): boolean { return LOCKABLE[index * 8 + reg] === 1; }
+export function lockable(index: number, reg: number): boolean {
+  return LOCKABLE[index * 8 + reg] === 1;
+}
 /** True when the opcode at dispatch index is followed by a ModRM byte. */
-export function hasModrmAt(index: number): boolean { return HAS_MODRM[index] === 1; }
+export function hasModrmAt(index: number): boolean {
+  return HAS_MODRM[index] === 1;
+}

@@ -23,9 +23,18 @@ import { HOT_HANDLERS } from "./hot.generated.ts";
 export type { Handler };
 
 export const HANDLERS: HandlerMap = {
-  ...aluHandlers, ...bcdHandlers, ...bitHandlers, ...controlHandlers, ...dataHandlers,
-  ...muldivHandlers, ...prefixHandlers, ...shiftHandlers, ...stringHandlers, ...systemHandlers,
-  ...descriptorHandlers, ...fpuHandlers, // fpuHandlers replaces system.ts's esc and wait
+  ...aluHandlers,
+  ...bcdHandlers,
+  ...bitHandlers,
+  ...controlHandlers,
+  ...dataHandlers,
+  ...muldivHandlers,
+  ...prefixHandlers,
+  ...shiftHandlers,
+  ...stringHandlers,
+  ...systemHandlers,
+  ...descriptorHandlers,
+  ...fpuHandlers, // fpuHandlers replaces system.ts's esc and wait
 };
 
 /** The generic handlers, before the specialised ones from hot.generated.ts replace some. */
@@ -80,7 +89,7 @@ export function buildTable(handlers: HandlerMap): Handler[] {
     const names = new Set(entries.map((e) => e.handler));
     const shared = entries.length === 8 && names.size === 1 && !entries.some((e) => e.protectedOnly);
     const partial = names.size === 1 && !entries.some((e) => e.protectedOnly);
-    if (shared || partial && entries.length < 8 && sharedChecksReg(entries[0].handler)) {
+    if (shared || (partial && entries.length < 8 && sharedChecksReg(entries[0].handler))) {
       [table[index], table[index | 512]] = resolve(handlers, entries[0].handler, index);
       continue;
     }
@@ -98,7 +107,15 @@ export function buildTable(handlers: HandlerMap): Handler[] {
  * so they can be installed directly even though the table lists only some reg values.
  */
 function sharedChecksReg(name: string): boolean {
-  return name === "grp4Eb" || name === "grp5Ev" || name === "grp7" || name === "grp8EvIb" || name === "movEbIb" || name === "movEvIv" || name === "popEv";
+  return (
+    name === "grp4Eb" ||
+    name === "grp5Ev" ||
+    name === "grp7" ||
+    name === "grp8EvIb" ||
+    name === "movEbIb" ||
+    name === "movEvIv" ||
+    name === "popEv"
+  );
 }
 
 export const EXEC_TABLE: Handler[] = buildTable(HANDLERS);

@@ -17,7 +17,12 @@ const CODE = 0x30000;
 /** xorshift32: reproducible random numbers. */
 function rng(seed: number): () => number {
   let x = seed | 0 || 1;
-  return () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return x >>> 0; };
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
 }
 
 function makeCpu(): Cpu {
@@ -32,12 +37,18 @@ function setup(c: Cpu, rand: () => number, bytes: number[], big: boolean): void 
   for (let i = 0; i < 0x2000; i++) c.mem.ram[0x10000 + i] = rand() & 0xff; // data and stack area
   for (let r = 0; r < 8; r++) c.r32[r] = rand();
   // Keep memory operands inside the data area: small base/index registers.
-  c.r32[3] = rand() & 0xff; c.r32[5] = rand() & 0xff; c.r32[6] = rand() & 0xff; c.r32[7] = rand() & 0xff;
+  c.r32[3] = rand() & 0xff;
+  c.r32[5] = rand() & 0xff;
+  c.r32[6] = rand() & 0xff;
+  c.r32[7] = rand() & 0xff;
   c.r32[4] = 0x1000 + (rand() & 0x7fe);
   for (const s of [DS, ES, SS]) c.setSegReal(s, 0x1000, 0xffff, 0x93);
   c.setSegReal(CS, CODE >> 4, big ? -1 : 0xffff, 0x9b);
   c.writeFlags(rand(), 0x8d5);
-  if (big) { c.defOsizeBase = 512; c.defAsize32 = false; }
+  if (big) {
+    c.defOsizeBase = 512;
+    c.defAsize32 = false;
+  }
   c.clearPrefixes();
   c.mem.ram.set(bytes, CODE + 0x100);
   c.eip = 0x100;
@@ -45,14 +56,18 @@ function setup(c: Cpu, rand: () => number, bytes: number[], big: boolean): void 
 
 function state(c: Cpu): string {
   return JSON.stringify({
-    regs: Array.from(c.r32.subarray(0, 8)), eip: c.getEip(), flags: c.getFlags(),
-    mem: Array.from(c.mem.ram.subarray(0x10000, 0x12000)).join(","), halted: c.halted,
+    regs: Array.from(c.r32.subarray(0, 8)),
+    eip: c.getEip(),
+    flags: c.getFlags(),
+    mem: Array.from(c.mem.ram.subarray(0x10000, 0x12000)).join(","),
+    halted: c.halted,
   });
 }
 
 describe("specialised hot handlers agree with the generic handlers", () => {
   it("for every switch opcode, 16- and 32-bit, on random states", () => {
-    const a = makeCpu(), b = makeCpu();
+    const a = makeCpu(),
+      b = makeCpu();
     (b as { ops: unknown }).ops = GENERIC;
     const rand = rng(12345);
     let compared = 0;
@@ -68,7 +83,11 @@ describe("specialised hot handlers agree with the generic handlers", () => {
         setup(b, rng(seed), bytes, big);
         runLoop(a, 1);
         runLoopTable(b, 1);
-        expect({ index: index.toString(16), bytes, s: state(a) }).toEqual({ index: index.toString(16), bytes, s: state(b) });
+        expect({ index: index.toString(16), bytes, s: state(a) }).toEqual({
+          index: index.toString(16),
+          bytes,
+          s: state(b),
+        });
         compared++;
       }
     }

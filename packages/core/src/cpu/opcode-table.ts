@@ -528,12 +528,16 @@ function parseTable(text: string): OpcodeEntry[] {
     if (opcodeText === "0F" && /^[0-9A-F]{2}(\/[0-7])?$/.test(cols[0])) opcodeText += " " + cols.shift()!;
     const [mnemonic, operandText, attrText = "-", handlerName] = cols;
     const [opPart, regPart] = opcodeText.split("/");
-    const bytes = opPart.trim().split(" ").map((b) => parseInt(b, 16));
+    const bytes = opPart
+      .trim()
+      .split(" ")
+      .map((b) => parseInt(b, 16));
     const index = bytes.length === 2 ? 256 + bytes[1] : bytes[0];
     const operands = operandText === "-" ? [] : operandText.split(",");
     const attrs = attrText === "-" ? [] : attrText.split(",");
     const [m16, m32 = m16] = mnemonic.split("|");
-    let undefinedFlags = 0, arch = 86;
+    let undefinedFlags = 0,
+      arch = 86;
     for (const a of attrs) {
       if (a.startsWith("u=")) for (const ch of a.slice(2)) undefinedFlags |= FLAG_LETTERS[ch];
       if (a.startsWith("a=")) arch = Number(a.slice(2));

@@ -7,9 +7,15 @@
 import type { CpuAccess } from "./access.ts";
 import { CR0_WP, V_PF } from "./regs.ts";
 
-export const PTE_P = 0x001, PTE_RW = 0x002, PTE_US = 0x004, PTE_A = 0x020, PTE_D = 0x040;
-export const PDE_PS = 0x080, PTE_G = 0x100;
-export const CR4_PSE = 0x10, CR4_PGE = 0x80;
+export const PTE_P = 0x001,
+  PTE_RW = 0x002,
+  PTE_US = 0x004,
+  PTE_A = 0x020,
+  PTE_D = 0x040;
+export const PDE_PS = 0x080,
+  PTE_G = 0x100;
+export const CR4_PSE = 0x10,
+  CR4_PGE = 0x80;
 
 /** The result of a walk besides the physical address (reused, not allocated per walk). */
 export const walkResult = {
@@ -30,10 +36,13 @@ export function walk(c: CpuAccess, lin: number, write: boolean, user: boolean): 
   let pde = mem.read32(pdeAddr);
   if (!(pde & PTE_P)) pageFault(c, lin, write, user, 0);
   const wp = (c.cr[0] & CR0_WP) !== 0;
-  if ((pde & PDE_PS) && (c.cr[4] & CR4_PSE)) {
+  if (pde & PDE_PS && c.cr[4] & CR4_PSE) {
     checkRights(c, lin, write, user, pde, wp);
     const want = PTE_A | (write ? PTE_D : 0);
-    if ((pde & want) !== want) { pde |= want; mem.write32(pdeAddr, pde); }
+    if ((pde & want) !== want) {
+      pde |= want;
+      mem.write32(pdeAddr, pde);
+    }
     walkResult.writable = (pde & PTE_D) !== 0 && canWrite(pde, user, wp);
     walkResult.global = (pde & PTE_G) !== 0 && (c.cr[4] & CR4_PGE) !== 0;
     return ((pde & 0xffc00000) | (lin & 0x3fffff)) & a20;
@@ -46,7 +55,10 @@ export function walk(c: CpuAccess, lin: number, write: boolean, user: boolean): 
   checkRights(c, lin, write, user, combined, wp);
   if (!(pde & PTE_A)) mem.write32(pdeAddr, pde | PTE_A);
   const want = PTE_A | (write ? PTE_D : 0);
-  if ((pte & want) !== want) { pte |= want; mem.write32(pteAddr, pte); }
+  if ((pte & want) !== want) {
+    pte |= want;
+    mem.write32(pteAddr, pte);
+  }
   walkResult.writable = (pte & PTE_D) !== 0 && canWrite(combined, user, wp);
   walkResult.global = (pte & PTE_G) !== 0 && (c.cr[4] & CR4_PGE) !== 0;
   return ((pte & ~0xfff) | (lin & 0xfff)) & a20;

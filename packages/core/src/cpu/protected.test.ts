@@ -5,11 +5,35 @@
 // faults with their error codes, accessed/dirty bits, write protection and 4 MiB pages.
 import { describe, expect, it } from "vitest";
 import { Cpu } from "./cpu.ts";
-import { CR0_PE, CR0_PG, CR0_TS, CR0_WP, CS, DS, DT_GDT_BASE, DT_GDT_LIMIT, DT_IDT_BASE, DT_IDT_LIMIT, DT_TR_SEL, ES, GS, IF, NT, SS, VM } from "./regs.ts";
+import {
+  CR0_PE,
+  CR0_PG,
+  CR0_TS,
+  CR0_WP,
+  CS,
+  DS,
+  DT_GDT_BASE,
+  DT_GDT_LIMIT,
+  DT_IDT_BASE,
+  DT_IDT_LIMIT,
+  DT_TR_SEL,
+  ES,
+  GS,
+  IF,
+  NT,
+  SS,
+  VM,
+} from "./regs.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { PhysicalMemory } from "../memory/physical-memory.ts";
 
-const GDT = 0x1000, IDT = 0x2000, TSS_A = 0x3000, TSS_B = 0x3100, CODE = 0x10000, PD = 0x20000, PT = 0x21000;
+const GDT = 0x1000,
+  IDT = 0x2000,
+  TSS_A = 0x3000,
+  TSS_B = 0x3100,
+  CODE = 0x10000,
+  PD = 0x20000,
+  PT = 0x21000;
 
 /** A descriptor: base, limit (bytes, or pages when g), access byte, flags (D/B 0x4, G 0x8). */
 function desc(base: number, limit: number, access: number, flags = 0x4): [number, number] {
@@ -36,20 +60,35 @@ class Rig {
     this.setGdt(5, desc(TSS_A, 0x67, 0x89, 0));
     this.setGdt(6, desc(TSS_B, 0x67, 0x89, 0));
     const c = this.cpu;
-    c.dt[DT_GDT_BASE] = GDT; c.dt[DT_GDT_LIMIT] = 16 * 8 - 1;
-    c.dt[DT_IDT_BASE] = IDT; c.dt[DT_IDT_LIMIT] = 256 * 8 - 1;
+    c.dt[DT_GDT_BASE] = GDT;
+    c.dt[DT_GDT_LIMIT] = 16 * 8 - 1;
+    c.dt[DT_IDT_BASE] = IDT;
+    c.dt[DT_IDT_LIMIT] = 256 * 8 - 1;
     c.writeCr(0, c.cr[0] | CR0_PE);
-    c.loadSeg(DS, 0x10); c.loadSeg(ES, 0x10); c.loadSeg(SS, 0x10);
+    c.loadSeg(DS, 0x10);
+    c.loadSeg(ES, 0x10);
+    c.loadSeg(SS, 0x10);
     this.farJumpTo(0x08, CODE);
     c.r32[4] = 0x9000;
     // TR = TSS A, ring 0 stack at 0x8000 for interrupts from ring 3.
-    this.w32(TSS_A + 4, 0x8000); this.w32(TSS_A + 8, 0x10);
+    this.w32(TSS_A + 4, 0x8000);
+    this.w32(TSS_A + 8, 0x10);
     this.run([0x66, 0xb8, 0x28, 0x00, 0x0f, 0x00, 0xd8]); // mov ax,28h; ltr ax
   }
-  setGdt(i: number, d: [number, number]): void { this.w32(GDT + i * 8, d[0]); this.w32(GDT + i * 8 + 4, d[1]); }
-  setIdt(v: number, d: [number, number]): void { this.w32(IDT + v * 8, d[0]); this.w32(IDT + v * 8 + 4, d[1]); }
-  w32(a: number, v: number): void { this.mem.write32(a, v); }
-  r32(a: number): number { return this.mem.read32(a); }
+  setGdt(i: number, d: [number, number]): void {
+    this.w32(GDT + i * 8, d[0]);
+    this.w32(GDT + i * 8 + 4, d[1]);
+  }
+  setIdt(v: number, d: [number, number]): void {
+    this.w32(IDT + v * 8, d[0]);
+    this.w32(IDT + v * 8 + 4, d[1]);
+  }
+  w32(a: number, v: number): void {
+    this.mem.write32(a, v);
+  }
+  r32(a: number): number {
+    return this.mem.read32(a);
+  }
   farJumpTo(sel: number, off: number): void {
     this.mem.ram.set([0x66, 0xea, off & 0xff, (off >> 8) & 0xff, (off >> 16) & 0xff, off >>> 24, sel, 0], 0x500); // jmp far (o32) from 16-bit code
     const c = this.cpu;
@@ -114,8 +153,18 @@ describe("segments and privilege", () => {
 /** push imm32 */
 const push = (v: number) => [0x68, v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >>> 24];
 /** Ring 0 code that IRETs to virtual-8086 mode at cs:ip with eflags: stack 1200h:0100h, DS 1111h, ES 2222h, FS = GS = 0. */
-const iretToV86 = (cs: number, ip: number, eflags: number) =>
-  [...push(0), ...push(0), ...push(0x1111), ...push(0x2222), ...push(0x1200), ...push(0x100), ...push(eflags), ...push(cs), ...push(ip), 0xcf]; // GS FS DS ES SS ESP EFLAGS CS EIP
+const iretToV86 = (cs: number, ip: number, eflags: number) => [
+  ...push(0),
+  ...push(0),
+  ...push(0x1111),
+  ...push(0x2222),
+  ...push(0x1200),
+  ...push(0x100),
+  ...push(eflags),
+  ...push(cs),
+  ...push(ip),
+  0xcf,
+]; // GS FS DS ES SS ESP EFLAGS CS EIP
 const V86_CODE = 0x12000; // 1200h:0000h
 
 describe("virtual-8086 mode", () => {
@@ -160,10 +209,12 @@ describe("virtual-8086 mode", () => {
 
   it("port I/O consults the TSS I/O permission bitmap whatever IOPL is", () => {
     // A TSS with its bitmap at offset 68h for ports 0-FFh, where only port 81h is denied.
-    const TSS_C = 0x3200, MAP = 0x68;
+    const TSS_C = 0x3200,
+      MAP = 0x68;
     const r = v86Rig([0xe4, 0x80, 0xb1, 0x01, 0xe4, 0x81, 0xb1, 0x02, 0xeb, 0xfe]); // in al,80h; mov cl,1; in al,81h; mov cl,2
     r.setGdt(7, desc(TSS_C, MAP + 32, 0x89, 0));
-    r.w32(TSS_C + 4, 0x8000); r.w32(TSS_C + 8, 0x10);
+    r.w32(TSS_C + 4, 0x8000);
+    r.w32(TSS_C + 8, 0x10);
     r.w32(TSS_C + 0x64, MAP << 16);
     r.mem.ram.fill(0, TSS_C + MAP, TSS_C + MAP + 33);
     r.mem.ram[TSS_C + MAP + (0x81 >> 3)] = 1 << (0x81 & 7);
@@ -178,8 +229,19 @@ describe("hardware task switches", () => {
   it("JMP to a TSS saves the old task and loads the new one", () => {
     const r = new Rig();
     // TSS B: EIP 0x13000, EFLAGS 2, EAX 0x1234, ESP 0x6000, segments
-    r.w32(TSS_B + 0x20, 0x13000); r.w32(TSS_B + 0x24, 2); r.w32(TSS_B + 0x28, 0x1234); r.w32(TSS_B + 0x38, 0x6000);
-    for (const [off, sel] of [[0x48, 0x10], [0x4c, 0x08], [0x50, 0x10], [0x54, 0x10], [0x58, 0x10], [0x5c, 0x10]]) r.w32(TSS_B + off, sel);
+    r.w32(TSS_B + 0x20, 0x13000);
+    r.w32(TSS_B + 0x24, 2);
+    r.w32(TSS_B + 0x28, 0x1234);
+    r.w32(TSS_B + 0x38, 0x6000);
+    for (const [off, sel] of [
+      [0x48, 0x10],
+      [0x4c, 0x08],
+      [0x50, 0x10],
+      [0x54, 0x10],
+      [0x58, 0x10],
+      [0x5c, 0x10],
+    ])
+      r.w32(TSS_B + off, sel);
     r.mem.ram.set([0xf4], 0x13000);
     r.run([0xb9, 0x77, 0, 0, 0, 0xea, 0, 0, 0, 0, 0x30, 0x00]); // mov ecx,77h; jmp 30h:0
     expect(r.cpu.getEip()).toBe(0x13001);
@@ -195,12 +257,22 @@ describe("hardware task switches", () => {
   it("CALL through a task gate nests the task; IRET returns to the caller", () => {
     const r = new Rig();
     r.setGdt(7, gate(0x30, 0, 5, 0)); // task gate to TSS B
-    r.w32(TSS_B + 0x20, 0x13000); r.w32(TSS_B + 0x24, 2); r.w32(TSS_B + 0x38, 0x6000);
-    for (const [off, sel] of [[0x48, 0x10], [0x4c, 0x08], [0x50, 0x10], [0x54, 0x10], [0x58, 0x10], [0x5c, 0x10]]) r.w32(TSS_B + off, sel);
+    r.w32(TSS_B + 0x20, 0x13000);
+    r.w32(TSS_B + 0x24, 2);
+    r.w32(TSS_B + 0x38, 0x6000);
+    for (const [off, sel] of [
+      [0x48, 0x10],
+      [0x4c, 0x08],
+      [0x50, 0x10],
+      [0x54, 0x10],
+      [0x58, 0x10],
+      [0x5c, 0x10],
+    ])
+      r.w32(TSS_B + off, sel);
     r.mem.ram.set([0xbb, 0x99, 0, 0, 0, 0xcf], 0x13000); // mov ebx,99h; iret (NT set: back to the caller)
     r.run([0x31, 0xc0, 0xbb, 0x11, 0, 0, 0, 0x9a, 0, 0, 0, 0, 0x38, 0x00, 0x40]); // xor eax,eax; mov ebx,11h; call 38h:0; inc eax
     expect(r.r32(TSS_B + 0x34)).toBe(0x99); // task B's EBX, saved when it returned
-    expect(r.cpu.r32[3]).toBe(0x11);        // task A's own EBX, restored
+    expect(r.cpu.r32[3]).toBe(0x11); // task A's own EBX, restored
     expect(r.cpu.r32[0]).toBe(1);
     expect(r.cpu.dt[DT_TR_SEL]).toBe(0x28);
     expect(r.cpu.getFlags() & NT).toBe(0);
@@ -210,8 +282,18 @@ describe("hardware task switches", () => {
   it("delivers an exception through a task gate with its error code", () => {
     const r = new Rig();
     r.setIdt(13, gate(0x30, 0, 5, 0)); // #GP -> task B
-    r.w32(TSS_B + 0x20, 0x13000); r.w32(TSS_B + 0x24, 2); r.w32(TSS_B + 0x38, 0x6000);
-    for (const [off, sel] of [[0x48, 0x10], [0x4c, 0x08], [0x50, 0x10], [0x54, 0x10], [0x58, 0x10], [0x5c, 0x10]]) r.w32(TSS_B + off, sel);
+    r.w32(TSS_B + 0x20, 0x13000);
+    r.w32(TSS_B + 0x24, 2);
+    r.w32(TSS_B + 0x38, 0x6000);
+    for (const [off, sel] of [
+      [0x48, 0x10],
+      [0x4c, 0x08],
+      [0x50, 0x10],
+      [0x54, 0x10],
+      [0x58, 0x10],
+      [0x5c, 0x10],
+    ])
+      r.w32(TSS_B + off, sel);
     r.mem.ram.set([0xf4], 0x13000);
     r.run([0x66, 0xb8, 0x03, 0x01, 0x8e, 0xd8]); // mov ax,103h; mov ds,ax (beyond the GDT: #GP(100h))
     expect(r.cpu.dt[DT_TR_SEL]).toBe(0x30);
@@ -226,10 +308,10 @@ describe("paging", () => {
     // Identity-map the first 4 MiB with 4 KiB pages, user+writable; page 0x400 read-only, 0x401 supervisor-only.
     r.w32(PD, PT | 7);
     for (let i = 0; i < 1024; i++) r.w32(PT + i * 4, (i << 12) | 7);
-    r.w32(PT + 0x400 * 4 % 4096, 0); // no-op guard for the index arithmetic below
+    r.w32(PT + ((0x400 * 4) % 4096), 0); // no-op guard for the index arithmetic below
     r.w32(PT + 0x100 * 4, (0x100 << 12) | 5); // 0x100000: user, read-only
     r.w32(PT + 0x101 * 4, (0x101 << 12) | 3); // 0x101000: supervisor, writable
-    r.w32(PT + 0x102 * 4, 0);                  // 0x102000: not present
+    r.w32(PT + 0x102 * 4, 0); // 0x102000: not present
     r.cpu.writeCr(3, PD);
     r.cpu.writeCr(0, r.cpu.cr[0] | CR0_PG);
     r.setIdt(14, gate(0x08, 0x11000, 14, 0));
@@ -268,15 +350,15 @@ describe("paging", () => {
 
   it("maps 4 MiB pages with CR4.PSE and drops a translation with INVLPG", () => {
     const r = new Rig();
-    r.w32(PD, 0x87);                       // 0-4 MiB: 4 MiB page, user, writable
-    r.w32(PD + 4, 0x87);                   // 4-8 MiB -> the same first 4 MiB
+    r.w32(PD, 0x87); // 0-4 MiB: 4 MiB page, user, writable
+    r.w32(PD + 4, 0x87); // 4-8 MiB -> the same first 4 MiB
     r.cpu.writeCr(4, 0x10);
     r.cpu.writeCr(3, PD);
     r.cpu.writeCr(0, r.cpu.cr[0] | CR0_PG);
     r.mem.write32(0x5000, 0xabcd);
     r.run([0xa1, 0x00, 0x50, 0x40, 0x00]); // mov eax,[405000h]
     expect(r.cpu.r32[0]).toBe(0xabcd);
-    r.w32(PD + 4, 0);                      // unmap; the TLB still has it until INVLPG
+    r.w32(PD + 4, 0); // unmap; the TLB still has it until INVLPG
     r.run([0xa1, 0x00, 0x50, 0x40, 0x00, 0x0f, 0x01, 0x3d, 0x00, 0x50, 0x40, 0x00, 0xa1, 0x00, 0x50, 0x40, 0x00]);
     expect(r.faults).toContain(14);
     expect(r.cpu.cr[2]).toBe(0x405000);

@@ -9,30 +9,73 @@
 import type { Cpu } from "./cpu.ts";
 import { taskSwitch, TASK_CALL, TASK_INT, TASK_IRET, TASK_JMP } from "./task.ts";
 import {
-  AC, CS, DS, DT_GDT_BASE, DT_GDT_LIMIT, DT_LDT_BASE, DT_LDT_LIMIT, DT_TR_ATTR, DT_TR_BASE,
-  DT_TR_LIMIT, ES, FS, GS, IF, IOPL, NT, RF, SS, TF, V_GP, V_NP, V_SS, V_TS, VIF, VIP, VM, ESP,
-  STATUS_FLAGS, DF, ID,
+  AC,
+  CS,
+  DS,
+  DT_GDT_BASE,
+  DT_GDT_LIMIT,
+  DT_LDT_BASE,
+  DT_LDT_LIMIT,
+  DT_TR_ATTR,
+  DT_TR_BASE,
+  DT_TR_LIMIT,
+  ES,
+  FS,
+  GS,
+  IF,
+  IOPL,
+  NT,
+  RF,
+  SS,
+  TF,
+  V_GP,
+  V_NP,
+  V_SS,
+  V_TS,
+  VIF,
+  VIP,
+  VM,
+  ESP,
+  STATUS_FLAGS,
+  DF,
+  ID,
 } from "./regs.ts";
 
 // Access byte bits
-export const ACC_ACCESSED = 0x01, ACC_RW = 0x02, ACC_DC = 0x04, ACC_CODE = 0x08, ACC_S = 0x10, ACC_P = 0x80;
+export const ACC_ACCESSED = 0x01,
+  ACC_RW = 0x02,
+  ACC_DC = 0x04,
+  ACC_CODE = 0x08,
+  ACC_S = 0x10,
+  ACC_P = 0x80;
 // System descriptor types (S = 0)
-export const SYS_TSS16_AVAIL = 1, SYS_LDT = 2, SYS_TSS16_BUSY = 3, SYS_CALL16 = 4, SYS_TASK = 5;
-export const SYS_INT16 = 6, SYS_TRAP16 = 7, SYS_TSS32_AVAIL = 9, SYS_TSS32_BUSY = 11, SYS_CALL32 = 12;
-export const SYS_INT32 = 14, SYS_TRAP32 = 15;
+export const SYS_TSS16_AVAIL = 1,
+  SYS_LDT = 2,
+  SYS_TSS16_BUSY = 3,
+  SYS_CALL16 = 4,
+  SYS_TASK = 5;
+export const SYS_INT16 = 6,
+  SYS_TRAP16 = 7,
+  SYS_TSS32_AVAIL = 9,
+  SYS_TSS32_BUSY = 11,
+  SYS_CALL32 = 12;
+export const SYS_INT32 = 14,
+  SYS_TRAP32 = 15;
 
 /** Scratch for the descriptor being examined: [lo, hi]. */
 const desc = new Int32Array(2);
 
 export function descBase(lo: number, hi: number): number {
-  return ((lo >>> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000)) | 0;
+  return (lo >>> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000) | 0;
 }
 export function descLimit(lo: number, hi: number): number {
   const raw = (lo & 0xffff) | (hi & 0xf0000);
-  return hi & 0x800000 ? ((raw << 12) | 0xfff) : raw;
+  return hi & 0x800000 ? (raw << 12) | 0xfff : raw;
 }
 /** Access byte and flags nibble as CpuState.segAttr keeps them. */
-export function descAttr(hi: number): number { return (hi >> 8) & 0xf0ff; }
+export function descAttr(hi: number): number {
+  return (hi >> 8) & 0xf0ff;
+}
 
 /**
  * Reads the descriptor for selector sel into `desc`; returns its linear address.
@@ -77,21 +120,28 @@ function setNull(c: Cpu, s: number, sel: number): void {
 
 /** MOV/POP/LxS to a segment register in protected mode (SDM Vol. 2, MOV; Vol. 3 §5.10.4). */
 export function loadSegProtected(c: Cpu, s: number, sel: number): void {
-  const rpl = sel & 3, cpl = c.cpl;
+  const rpl = sel & 3,
+    cpl = c.cpl;
   if (s === SS) {
     if ((sel & 0xfffc) === 0) c.fault(V_GP, 0);
     const addr = readDescriptor(c, sel, V_GP);
-    const acc = (desc[1] >> 8) & 0xff, dpl = (acc >> 5) & 3;
-    if (rpl !== cpl || dpl !== cpl || (acc & (ACC_S | ACC_CODE | ACC_RW)) !== (ACC_S | ACC_RW)) c.fault(V_GP, sel & 0xfffc);
+    const acc = (desc[1] >> 8) & 0xff,
+      dpl = (acc >> 5) & 3;
+    if (rpl !== cpl || dpl !== cpl || (acc & (ACC_S | ACC_CODE | ACC_RW)) !== (ACC_S | ACC_RW))
+      c.fault(V_GP, sel & 0xfffc);
     if (!(acc & ACC_P)) c.fault(V_SS, sel & 0xfffc);
     markAccessed(c, addr);
     setCache(c, SS, sel);
     c.modeChanged();
     return;
   }
-  if ((sel & 0xfffc) === 0) { setNull(c, s, sel); return; }
+  if ((sel & 0xfffc) === 0) {
+    setNull(c, s, sel);
+    return;
+  }
   const addr = readDescriptor(c, sel, V_GP);
-  const acc = (desc[1] >> 8) & 0xff, dpl = (acc >> 5) & 3;
+  const acc = (desc[1] >> 8) & 0xff,
+    dpl = (acc >> 5) & 3;
   const isCode = (acc & ACC_CODE) !== 0;
   if (!(acc & ACC_S) || (isCode && !(acc & ACC_RW))) c.fault(V_GP, sel & 0xfffc);
   // Data and non-conforming code: DPL must be at least max(CPL, RPL).
@@ -103,17 +153,20 @@ export function loadSegProtected(c: Cpu, s: number, sel: number): void {
 
 /** Checks a code segment descriptor in `desc` as a far JMP/CALL target at privilege cpl. */
 function checkCodeTarget(c: Cpu, sel: number): void {
-  const acc = (desc[1] >> 8) & 0xff, dpl = (acc >> 5) & 3, rpl = sel & 3;
+  const acc = (desc[1] >> 8) & 0xff,
+    dpl = (acc >> 5) & 3,
+    rpl = sel & 3;
   if ((acc & (ACC_S | ACC_CODE)) !== (ACC_S | ACC_CODE)) c.fault(V_GP, sel & 0xfffc);
-  if (acc & ACC_DC) { if (dpl > c.cpl) c.fault(V_GP, sel & 0xfffc); }
-  else if (rpl > c.cpl || dpl !== c.cpl) c.fault(V_GP, sel & 0xfffc);
+  if (acc & ACC_DC) {
+    if (dpl > c.cpl) c.fault(V_GP, sel & 0xfffc);
+  } else if (rpl > c.cpl || dpl !== c.cpl) c.fault(V_GP, sel & 0xfffc);
   if (!(acc & ACC_P)) c.fault(V_NP, sel & 0xfffc);
 }
 
 /** Loads CS from `desc` (already checked) at privilege level cpl and jumps to off. */
 function enterCode(c: Cpu, sel: number, off: number, cpl: number, addr: number): void {
   const limit = descLimit(desc[0], desc[1]) >>> 0;
-  if ((off >>> 0) > limit) c.fault(V_GP, 0);
+  if (off >>> 0 > limit) c.fault(V_GP, 0);
   markAccessed(c, addr);
   setCache(c, CS, (sel & 0xfffc) | cpl);
   c.setCpl(cpl);
@@ -137,17 +190,21 @@ export function farJumpProtected(c: Cpu, sel: number, off: number): void {
     if (dpl < c.cpl || dpl < (sel & 3)) c.fault(V_GP, sel & 0xfffc);
     if (!(acc & ACC_P)) c.fault(V_NP, sel & 0xfffc);
     const target = (desc[0] >>> 16) & 0xffff;
-    const gateOff = type === SYS_CALL32 ? ((desc[0] & 0xffff) | (desc[1] & 0xffff0000)) : desc[0] & 0xffff;
+    const gateOff = type === SYS_CALL32 ? (desc[0] & 0xffff) | (desc[1] & 0xffff0000) : desc[0] & 0xffff;
     if ((target & 0xfffc) === 0) c.fault(V_GP, 0);
     addr = readDescriptor(c, target, V_GP);
-    const tacc = (desc[1] >> 8) & 0xff, tdpl = (tacc >> 5) & 3;
+    const tacc = (desc[1] >> 8) & 0xff,
+      tdpl = (tacc >> 5) & 3;
     if ((tacc & (ACC_S | ACC_CODE)) !== (ACC_S | ACC_CODE)) c.fault(V_GP, target & 0xfffc);
     if (tacc & ACC_DC ? tdpl > c.cpl : tdpl !== c.cpl) c.fault(V_GP, target & 0xfffc);
     if (!(tacc & ACC_P)) c.fault(V_NP, target & 0xfffc);
     enterCode(c, target, gateOff, c.cpl, addr);
     return;
   }
-  if (type === SYS_TASK) { taskSwitch(c, gateSelector(c, sel, acc), TASK_JMP, c.getEip(), -1); return; }
+  if (type === SYS_TASK) {
+    taskSwitch(c, gateSelector(c, sel, acc), TASK_JMP, c.getEip(), -1);
+    return;
+  }
   if (type === SYS_TSS16_AVAIL || type === SYS_TSS32_AVAIL || type === SYS_TSS16_BUSY || type === SYS_TSS32_BUSY) {
     checkTaskTarget(c, sel, acc);
     taskSwitch(c, sel, TASK_JMP, c.getEip(), -1);
@@ -173,10 +230,16 @@ export function farCallProtected(c: Cpu, sel: number, off: number, sz32: boolean
   if ((sel & 0xfffc) === 0) c.fault(V_GP, 0);
   const addr = readDescriptor(c, sel, V_GP);
   const acc = (desc[1] >> 8) & 0xff;
-  let target = sel, targetOff = off, tAddr = addr, push32 = sz32;
+  let target = sel,
+    targetOff = off,
+    tAddr = addr,
+    push32 = sz32;
   if (!(acc & ACC_S)) {
     const type = acc & 15;
-    if (type === SYS_TASK) { taskSwitch(c, gateSelector(c, sel, acc), TASK_CALL, c.getEip(), -1); return; }
+    if (type === SYS_TASK) {
+      taskSwitch(c, gateSelector(c, sel, acc), TASK_CALL, c.getEip(), -1);
+      return;
+    }
     if (type === SYS_TSS16_AVAIL || type === SYS_TSS32_AVAIL || type === SYS_TSS16_BUSY || type === SYS_TSS32_BUSY) {
       checkTaskTarget(c, sel, acc);
       taskSwitch(c, sel, TASK_CALL, c.getEip(), -1);
@@ -188,11 +251,12 @@ export function farCallProtected(c: Cpu, sel: number, off: number, sz32: boolean
     if (dpl < c.cpl || dpl < (sel & 3)) c.fault(V_GP, sel & 0xfffc);
     if (!(acc & ACC_P)) c.fault(V_NP, sel & 0xfffc);
     target = (desc[0] >>> 16) & 0xffff;
-    targetOff = type === SYS_CALL32 ? ((desc[0] & 0xffff) | (desc[1] & 0xffff0000)) : desc[0] & 0xffff;
+    targetOff = type === SYS_CALL32 ? (desc[0] & 0xffff) | (desc[1] & 0xffff0000) : desc[0] & 0xffff;
     push32 = type === SYS_CALL32;
     if ((target & 0xfffc) === 0) c.fault(V_GP, 0);
     tAddr = readDescriptor(c, target, V_GP);
-    const tacc = (desc[1] >> 8) & 0xff, tdpl = (tacc >> 5) & 3;
+    const tacc = (desc[1] >> 8) & 0xff,
+      tdpl = (tacc >> 5) & 3;
     if ((tacc & (ACC_S | ACC_CODE)) !== (ACC_S | ACC_CODE) || tdpl > c.cpl) c.fault(V_GP, target & 0xfffc);
     if (!(tacc & ACC_P)) c.fault(V_NP, target & 0xfffc);
     if (!(tacc & ACC_DC) && tdpl < c.cpl) {
@@ -203,10 +267,17 @@ export function farCallProtected(c: Cpu, sel: number, off: number, sz32: boolean
     checkCodeTarget(c, sel);
   }
   const limit = descLimit(desc[0], desc[1]) >>> 0;
-  if ((targetOff >>> 0) > limit) c.fault(V_GP, 0);
+  if (targetOff >>> 0 > limit) c.fault(V_GP, 0);
   const retEip = c.getEip();
-  if (push32) { c.poke32(-4, c.sreg[CS]); c.poke32(-8, retEip); c.setSp(c.spAdd(-8)); }
-  else { c.poke16(-2, c.sreg[CS]); c.poke16(-4, retEip); c.setSp(c.spAdd(-4)); }
+  if (push32) {
+    c.poke32(-4, c.sreg[CS]);
+    c.poke32(-8, retEip);
+    c.setSp(c.spAdd(-8));
+  } else {
+    c.poke16(-2, c.sreg[CS]);
+    c.poke16(-4, retEip);
+    c.setSp(c.spAdd(-4));
+  }
   enterCode(c, target, targetOff, c.cpl, tAddr);
 }
 
@@ -215,28 +286,46 @@ export function farCallProtected(c: Cpu, sel: number, off: number, sz32: boolean
  * switches to the one the TSS gives for the new level, the caller's SS:ESP and `params`
  * parameters are copied there, then CS:EIP (SDM Vol. 3 §5.8.5).
  */
-function callGateInner(c: Cpu, target: number, off: number, tAddr: number, dpl: number, gate32: boolean, params: number): void {
+function callGateInner(
+  c: Cpu,
+  target: number,
+  off: number,
+  tAddr: number,
+  dpl: number,
+  gate32: boolean,
+  params: number,
+): void {
   const cs = { lo: desc[0], hi: desc[1] };
   const limit = descLimit(cs.lo, cs.hi) >>> 0;
-  if ((off >>> 0) > limit) c.fault(V_GP, 0);
-  const oldSs = c.sreg[SS], oldEsp = c.r32[ESP], oldSs32 = c.ss32, oldSsBase = c.segBase[SS];
+  if (off >>> 0 > limit) c.fault(V_GP, 0);
+  const oldSs = c.sreg[SS],
+    oldEsp = c.r32[ESP],
+    oldSs32 = c.ss32,
+    oldSsBase = c.segBase[SS];
   const w = gate32 ? 4 : 2;
   const copied: number[] = [];
   for (let i = 0; i < params; i++) {
     const at = oldSs32 ? (oldEsp + i * w) | 0 : (oldEsp + i * w) & 0xffff;
     copied.push(gate32 ? c.rdSys32((oldSsBase + at) | 0) : c.rdSys32((oldSsBase + at) | 0) & 0xffff);
   }
-  const retCs = c.sreg[CS], retEip = c.getEip();
+  const retCs = c.sreg[CS],
+    retEip = c.getEip();
   const { ss, esp } = tssStack(c, dpl);
   loadStackForLevel(c, ss, dpl);
   c.setCpl(dpl);
   c.modeChanged();
   c.r32[ESP] = c.ss32 ? esp : esp & 0xffff;
-  const push = (v: number) => { if (gate32) c.push32(v); else c.push16(v); };
-  push(oldSs); push(oldEsp);
+  const push = (v: number) => {
+    if (gate32) c.push32(v);
+    else c.push16(v);
+  };
+  push(oldSs);
+  push(oldEsp);
   for (let i = params - 1; i >= 0; i--) push(copied[i]);
-  push(retCs); push(retEip);
-  desc[0] = cs.lo; desc[1] = cs.hi;
+  push(retCs);
+  push(retEip);
+  desc[0] = cs.lo;
+  desc[1] = cs.hi;
   enterCode(c, target, off, dpl, tAddr);
 }
 
@@ -247,7 +336,9 @@ export function farReturnProtected(c: Cpu, sz32: boolean, extra: number): void {
   const sel = c.peek16(b);
   if ((sel & 0xfffc) === 0) c.fault(V_GP, 0);
   const addr = readDescriptor(c, sel, V_GP);
-  const acc = (desc[1] >> 8) & 0xff, dpl = (acc >> 5) & 3, rpl = sel & 3;
+  const acc = (desc[1] >> 8) & 0xff,
+    dpl = (acc >> 5) & 3,
+    rpl = sel & 3;
   if ((acc & (ACC_S | ACC_CODE)) !== (ACC_S | ACC_CODE) || rpl < c.cpl) c.fault(V_GP, sel & 0xfffc);
   if (acc & ACC_DC ? dpl > rpl : dpl !== rpl) c.fault(V_GP, sel & 0xfffc);
   if (!(acc & ACC_P)) c.fault(V_NP, sel & 0xfffc);
@@ -261,9 +352,11 @@ export function farReturnProtected(c: Cpu, sz32: boolean, extra: number): void {
   const newSs = c.peek16(3 * b + extra);
   const cs = { lo: desc[0], hi: desc[1] };
   loadStackForLevel(c, newSs, rpl);
-  desc[0] = cs.lo; desc[1] = cs.hi;
+  desc[0] = cs.lo;
+  desc[1] = cs.hi;
   enterCode(c, sel, off, rpl, addr);
-  if (c.ss32) c.r32[ESP] = (newEsp + extra) | 0; else c.r16[ESP << 1] = (newEsp + extra) & 0xffff;
+  if (c.ss32) c.r32[ESP] = (newEsp + extra) | 0;
+  else c.r16[ESP << 1] = (newEsp + extra) & 0xffff;
   clearOuterDataSegments(c);
 }
 
@@ -271,8 +364,10 @@ export function farReturnProtected(c: Cpu, sz32: boolean, extra: number): void {
 function loadStackForLevel(c: Cpu, sel: number, level: number): void {
   if ((sel & 0xfffc) === 0) c.fault(V_GP, 0);
   const addr = readDescriptor(c, sel, V_GP);
-  const acc = (desc[1] >> 8) & 0xff, dpl = (acc >> 5) & 3;
-  if ((sel & 3) !== level || dpl !== level || (acc & (ACC_S | ACC_CODE | ACC_RW)) !== (ACC_S | ACC_RW)) c.fault(V_GP, sel & 0xfffc);
+  const acc = (desc[1] >> 8) & 0xff,
+    dpl = (acc >> 5) & 3;
+  if ((sel & 3) !== level || dpl !== level || (acc & (ACC_S | ACC_CODE | ACC_RW)) !== (ACC_S | ACC_RW))
+    c.fault(V_GP, sel & 0xfffc);
   if (!(acc & ACC_P)) c.fault(V_SS, sel & 0xfffc);
   markAccessed(c, addr);
   setCache(c, SS, sel);
@@ -283,7 +378,7 @@ function clearOuterDataSegments(c: Cpu): void {
   for (const s of [ES, DS, FS, GS]) {
     const attr = c.segAttr[s];
     const isConformingCode = (attr & (ACC_CODE | ACC_DC)) === (ACC_CODE | ACC_DC);
-    if ((attr & ACC_S) && !isConformingCode && ((attr >> 5) & 3) < c.cpl) setNull(c, s, 0);
+    if (attr & ACC_S && !isConformingCode && ((attr >> 5) & 3) < c.cpl) setNull(c, s, 0);
   }
   c.modeChanged();
 }
@@ -299,10 +394,15 @@ export function iretProtected(c: Cpu, sz32: boolean): void {
   const off = sz32 ? c.peek32(0) : c.peek16(0);
   const sel = c.peek16(b);
   const fl = sz32 ? c.peek32(2 * b) : c.peek16(2 * b);
-  if (sz32 && (fl & VM) && c.cpl === 0) { iretToV86(c, off, sel, fl); return; }
+  if (sz32 && fl & VM && c.cpl === 0) {
+    iretToV86(c, off, sel, fl);
+    return;
+  }
   if ((sel & 0xfffc) === 0) c.fault(V_GP, 0);
   const addr = readDescriptor(c, sel, V_GP);
-  const acc = (desc[1] >> 8) & 0xff, dpl = (acc >> 5) & 3, rpl = sel & 3;
+  const acc = (desc[1] >> 8) & 0xff,
+    dpl = (acc >> 5) & 3,
+    rpl = sel & 3;
   if ((acc & (ACC_S | ACC_CODE)) !== (ACC_S | ACC_CODE) || rpl < c.cpl) c.fault(V_GP, sel & 0xfffc);
   if (acc & ACC_DC ? dpl > rpl : dpl !== rpl) c.fault(V_GP, sel & 0xfffc);
   if (!(acc & ACC_P)) c.fault(V_NP, sel & 0xfffc);
@@ -319,10 +419,12 @@ export function iretProtected(c: Cpu, sz32: boolean): void {
   const newSs = c.peek16(4 * b);
   const cs = { lo: desc[0], hi: desc[1] };
   loadStackForLevel(c, newSs, rpl);
-  desc[0] = cs.lo; desc[1] = cs.hi;
+  desc[0] = cs.lo;
+  desc[1] = cs.hi;
   enterCode(c, sel, off, rpl, addr);
   c.writeFlags(fl, mask);
-  if (c.ss32) c.r32[ESP] = newEsp; else c.r16[ESP << 1] = newEsp;
+  if (c.ss32) c.r32[ESP] = newEsp;
+  else c.r16[ESP << 1] = newEsp;
   clearOuterDataSegments(c);
 }
 
@@ -331,17 +433,28 @@ function flagsMaskFor(c: Cpu, cpl: number, sz32: boolean): number {
   let mask = STATUS_FLAGS | TF | DF | NT | RF;
   if (sz32) mask |= AC | ID;
   if (cpl === 0) mask |= IOPL | IF | (sz32 ? VIF | VIP : 0);
-  else if (cpl <= ((c.flags & IOPL) >> 12)) mask |= IF;
+  else if (cpl <= (c.flags & IOPL) >> 12) mask |= IF;
   if (!sz32) mask &= 0xffff;
   return mask;
 }
 
 function iretToV86(c: Cpu, off: number, sel: number, fl: number): void {
-  const esp = c.peek32(12), ss = c.peek16(16);
-  const es = c.peek16(20), ds = c.peek16(24), fs = c.peek16(28), gs = c.peek16(32);
+  const esp = c.peek32(12),
+    ss = c.peek16(16);
+  const es = c.peek16(20),
+    ds = c.peek16(24),
+    fs = c.peek16(28),
+    gs = c.peek16(32);
   c.writeFlags(fl, 0x3f7fd5 | VM);
   c.setCpl(3);
-  for (const [s, v] of [[CS, sel], [SS, ss], [ES, es], [DS, ds], [FS, fs], [GS, gs]] as const) {
+  for (const [s, v] of [
+    [CS, sel],
+    [SS, ss],
+    [ES, es],
+    [DS, ds],
+    [FS, fs],
+    [GS, gs],
+  ] as const) {
     c.setSegReal(s, v, 0xffff, s === CS ? 0xfb : 0xf3);
   }
   c.modeChanged();
@@ -354,11 +467,15 @@ function iretToV86(c: Cpu, off: number, sel: number, fl: number): void {
  * gate DPL must allow the caller. code: error code to push, or -1.
  */
 export function interruptProtected(c: Cpu, vec: number, soft: boolean, retEip: number, code: number): void {
-  const idtBase = c.dt[2], idtLimit = c.dt[3] >>> 0;
+  const idtBase = c.dt[2],
+    idtLimit = c.dt[3] >>> 0;
   const ext = soft ? 0 : 1;
   if (vec * 8 + 7 > idtLimit) c.fault(V_GP, vec * 8 + 2 + ext);
-  const gLo = c.rdSys32((idtBase + vec * 8) | 0), gHi = c.rdSys32((idtBase + vec * 8 + 4) | 0);
-  const gAcc = (gHi >> 8) & 0xff, gType = gAcc & 0x1f, gDpl = (gAcc >> 5) & 3;
+  const gLo = c.rdSys32((idtBase + vec * 8) | 0),
+    gHi = c.rdSys32((idtBase + vec * 8 + 4) | 0);
+  const gAcc = (gHi >> 8) & 0xff,
+    gType = gAcc & 0x1f,
+    gDpl = (gAcc >> 5) & 3;
   if (gType !== SYS_INT32 && gType !== SYS_TRAP32 && gType !== SYS_INT16 && gType !== SYS_TRAP16) {
     if (gType === SYS_TASK) {
       if (soft && gDpl < c.cpl) c.fault(V_GP, vec * 8 + 2);
@@ -372,18 +489,24 @@ export function interruptProtected(c: Cpu, vec: number, soft: boolean, retEip: n
   if (!(gAcc & ACC_P)) c.fault(V_NP, vec * 8 + 2 + ext);
   const gate32 = (gType & 8) !== 0;
   const sel = (gLo >>> 16) & 0xffff;
-  const off = gate32 ? ((gLo & 0xffff) | (gHi & 0xffff0000)) : gLo & 0xffff;
+  const off = gate32 ? (gLo & 0xffff) | (gHi & 0xffff0000) : gLo & 0xffff;
   if ((sel & 0xfffc) === 0) c.fault(V_GP, ext);
   const addr = readDescriptor(c, sel, V_GP);
-  const acc = (desc[1] >> 8) & 0xff, dpl = (acc >> 5) & 3;
+  const acc = (desc[1] >> 8) & 0xff,
+    dpl = (acc >> 5) & 3;
   if ((acc & (ACC_S | ACC_CODE)) !== (ACC_S | ACC_CODE) || dpl > c.cpl) c.fault(V_GP, (sel & 0xfffc) + ext);
   if (!(acc & ACC_P)) c.fault(V_NP, (sel & 0xfffc) + ext);
   const v86 = (c.flags & VM) !== 0;
   const oldFlags = c.getFlags();
-  const oldCs = c.sreg[CS], oldSs = c.sreg[SS], oldEsp = c.r32[ESP];
+  const oldCs = c.sreg[CS],
+    oldSs = c.sreg[SS],
+    oldEsp = c.r32[ESP];
   const csDesc = { lo: desc[0], hi: desc[1] };
   const w = gate32 ? 4 : 2;
-  const push = (v: number) => { if (gate32) c.push32(v); else c.push16(v); };
+  const push = (v: number) => {
+    if (gate32) c.push32(v);
+    else c.push16(v);
+  };
 
   if (!(acc & ACC_DC) && dpl < c.cpl) {
     // Inner privilege: the new stack comes from the TSS.
@@ -396,10 +519,14 @@ export function interruptProtected(c: Cpu, vec: number, soft: boolean, retEip: n
     c.r32[ESP] = esp;
     if (!c.ss32) c.r32[ESP] &= 0xffff;
     if (v86) {
-      push(c.sreg[GS]); push(c.sreg[FS]); push(c.sreg[DS]); push(c.sreg[ES]);
+      push(c.sreg[GS]);
+      push(c.sreg[FS]);
+      push(c.sreg[DS]);
+      push(c.sreg[ES]);
       for (const s of [GS, FS, DS, ES]) setNull(c, s, 0);
     }
-    push(oldSs); push(oldEsp);
+    push(oldSs);
+    push(oldEsp);
   } else if (v86) {
     c.fault(V_GP, (sel & 0xfffc) + ext);
   }
@@ -408,7 +535,8 @@ export function interruptProtected(c: Cpu, vec: number, soft: boolean, retEip: n
   push(retEip);
   if (code >= 0) push(code);
   void w;
-  desc[0] = csDesc.lo; desc[1] = csDesc.hi;
+  desc[0] = csDesc.lo;
+  desc[1] = csDesc.hi;
   c.flags &= ~(TF | NT | RF | VM);
   if (gType === SYS_INT32 || gType === SYS_INT16) c.flags &= ~IF;
   enterCode(c, sel, off, acc & ACC_DC ? c.cpl : dpl, addr);
@@ -416,7 +544,8 @@ export function interruptProtected(c: Cpu, vec: number, soft: boolean, retEip: n
 
 /** The SS:ESP for privilege level `level` from the current TSS. */
 function tssStack(c: Cpu, level: number): { ss: number; esp: number } {
-  const base = c.dt[DT_TR_BASE], limit = c.dt[DT_TR_LIMIT] >>> 0;
+  const base = c.dt[DT_TR_BASE],
+    limit = c.dt[DT_TR_LIMIT] >>> 0;
   const type = c.dt[DT_TR_ATTR] & 15;
   if (type === SYS_TSS32_BUSY || type === SYS_TSS32_AVAIL) {
     const at = 4 + level * 8;
@@ -432,12 +561,16 @@ function tssStack(c: Cpu, level: number): { ss: number; esp: number } {
 export function loadSystemSegment(c: Cpu, sel: number, wantTss: boolean): void {
   if ((sel & 0xfffc) === 0) {
     if (wantTss) c.fault(V_GP, 0);
-    c.dt[4] = sel; c.dt[5] = 0; c.dt[6] = 0; c.dt[7] = 0;
+    c.dt[4] = sel;
+    c.dt[5] = 0;
+    c.dt[6] = 0;
+    c.dt[7] = 0;
     return;
   }
   if (sel & 4) c.fault(V_GP, sel & 0xfffc);
   const addr = readDescriptor(c, sel, V_GP);
-  const acc = (desc[1] >> 8) & 0xff, type = acc & 0x1f;
+  const acc = (desc[1] >> 8) & 0xff,
+    type = acc & 0x1f;
   const ok = wantTss ? type === SYS_TSS16_AVAIL || type === SYS_TSS32_AVAIL : type === SYS_LDT;
   if (!ok) c.fault(V_GP, sel & 0xfffc);
   if (!(acc & ACC_P)) c.fault(V_NP, sel & 0xfffc);

@@ -6,15 +6,23 @@
 // something reads them (Jcc, PUSHF, ADC, ...). `lazy` is the mask of status flags that must be
 // derived from `lf`; the other bits of EFLAGS are held in `flags`.
 
-import {
-  AF, CF, CS, FLAGS_FIXED1, OF, PF, SF, SZ16, SZ32, SZ8, STATUS_FLAGS, ZF,
-} from "./regs.ts";
+import { AF, CF, CS, FLAGS_FIXED1, OF, PF, SF, SZ16, SZ32, SZ8, STATUS_FLAGS, ZF } from "./regs.ts";
 
 /** Lazy-flag operation kinds. */
-export const LF_ADD = 0, LF_ADC = 1, LF_SUB = 2, LF_SBB = 3, LF_LOGIC = 4;
-export const LF_INC = 5, LF_DEC = 6, LF_NEG = 7;
+export const LF_ADD = 0,
+  LF_ADC = 1,
+  LF_SUB = 2,
+  LF_SBB = 3,
+  LF_LOGIC = 4;
+export const LF_INC = 5,
+  LF_DEC = 6,
+  LF_NEG = 7;
 /** Indices into `lf`. */
-export const LF_A = 0, LF_B = 1, LF_RES = 2, LF_KIND = 3, LF_SZ = 4;
+export const LF_A = 0,
+  LF_B = 1,
+  LF_RES = 2,
+  LF_KIND = 3,
+  LF_SZ = 4;
 
 const PARITY = new Uint8Array(256);
 for (let i = 0; i < 256; i++) {
@@ -62,24 +70,46 @@ export class CpuState {
   // ---- register access helpers (used off the hot path; handlers index the views directly)
 
   /** EIP as software sees it (16-bit code wraps IP at 64 KiB). */
-  get eip(): number { return this.code16() ? this.getEip() & 0xffff : this.getEip() >>> 0; }
-  set eip(v: number) { this.setEip(v); }
+  get eip(): number {
+    return this.code16() ? this.getEip() & 0xffff : this.getEip() >>> 0;
+  }
+  set eip(v: number) {
+    this.setEip(v);
+  }
   /** Overridden by the access layer, which keeps EIP as a physical fetch pointer. */
-  code16(): boolean { return true; }
-  getEip(): number { return 0; }
+  code16(): boolean {
+    return true;
+  }
+  getEip(): number {
+    return 0;
+  }
   setEip(_v: number): void {}
-  reg8(r: number): number { return this.r8[((r & 3) << 2) | ((r >> 2) & 1)]; }
-  setReg8(r: number, v: number): void { this.r8[((r & 3) << 2) | ((r >> 2) & 1)] = v; }
-  reg16(r: number): number { return this.r16[r << 1]; }
-  setReg16(r: number, v: number): void { this.r16[r << 1] = v; }
-  get cs(): number { return this.sreg[CS]; }
+  reg8(r: number): number {
+    return this.r8[((r & 3) << 2) | ((r >> 2) & 1)];
+  }
+  setReg8(r: number, v: number): void {
+    this.r8[((r & 3) << 2) | ((r >> 2) & 1)] = v;
+  }
+  reg16(r: number): number {
+    return this.r16[r << 1];
+  }
+  setReg16(r: number, v: number): void {
+    this.r16[r << 1] = v;
+  }
+  get cs(): number {
+    return this.sreg[CS];
+  }
 
   // ---- lazy flags
 
   /** Records an arithmetic result; all six status flags become lazy. */
   setLazy(kind: number, sz: number, a: number, b: number, res: number): void {
     const lf = this.lf;
-    lf[LF_A] = a; lf[LF_B] = b; lf[LF_RES] = res; lf[LF_KIND] = kind; lf[LF_SZ] = sz;
+    lf[LF_A] = a;
+    lf[LF_B] = b;
+    lf[LF_RES] = res;
+    lf[LF_KIND] = kind;
+    lf[LF_SZ] = sz;
     this.lazy = STATUS_FLAGS;
   }
 
@@ -87,14 +117,20 @@ export class CpuState {
   setLazyKeepCF(kind: number, sz: number, a: number, res: number): void {
     if (this.lazy & CF) this.flags = (this.flags & ~CF) | this.lazyCF();
     const lf = this.lf;
-    lf[LF_A] = a; lf[LF_B] = 1; lf[LF_RES] = res; lf[LF_KIND] = kind; lf[LF_SZ] = sz;
+    lf[LF_A] = a;
+    lf[LF_B] = 1;
+    lf[LF_RES] = res;
+    lf[LF_KIND] = kind;
+    lf[LF_SZ] = sz;
     this.lazy = STATUS_FLAGS & ~CF;
   }
 
   /** Result of a logical operation: CF=OF=0, AF=0, ZF/SF/PF from the result. */
   setLogic(sz: number, res: number): void {
     const lf = this.lf;
-    lf[LF_RES] = res; lf[LF_KIND] = LF_LOGIC; lf[LF_SZ] = sz;
+    lf[LF_RES] = res;
+    lf[LF_KIND] = LF_LOGIC;
+    lf[LF_SZ] = sz;
     this.lazy = STATUS_FLAGS;
   }
 
@@ -104,35 +140,52 @@ export class CpuState {
    */
   setResultSZP(sz: number, res: number): void {
     const lf = this.lf;
-    lf[LF_RES] = res; lf[LF_KIND] = LF_LOGIC; lf[LF_SZ] = sz;
+    lf[LF_RES] = res;
+    lf[LF_KIND] = LF_LOGIC;
+    lf[LF_SZ] = sz;
     this.lazy = ZF | SF | PF;
   }
 
   private lazyCF(): number {
     const lf = this.lf;
-    const a = lf[LF_A], b = lf[LF_B], res = lf[LF_RES];
+    const a = lf[LF_A],
+      b = lf[LF_B],
+      res = lf[LF_RES];
     switch (lf[LF_KIND]) {
-      case LF_ADD: return (res >>> 0) < (a >>> 0) ? 1 : 0;
-      case LF_ADC: return (res >>> 0) <= (a >>> 0) ? 1 : 0;
-      case LF_SUB: return (a >>> 0) < (b >>> 0) ? 1 : 0;
-      case LF_SBB: return (a >>> 0) <= (b >>> 0) ? 1 : 0;
-      case LF_NEG: return res !== 0 ? 1 : 0;
-      default: return 0;
+      case LF_ADD:
+        return res >>> 0 < a >>> 0 ? 1 : 0;
+      case LF_ADC:
+        return res >>> 0 <= a >>> 0 ? 1 : 0;
+      case LF_SUB:
+        return a >>> 0 < b >>> 0 ? 1 : 0;
+      case LF_SBB:
+        return a >>> 0 <= b >>> 0 ? 1 : 0;
+      case LF_NEG:
+        return res !== 0 ? 1 : 0;
+      default:
+        return 0;
     }
   }
 
   private lazyOF(): number {
     const lf = this.lf;
-    const a = lf[LF_A], b = lf[LF_B], res = lf[LF_RES];
+    const a = lf[LF_A],
+      b = lf[LF_B],
+      res = lf[LF_RES];
     const sh = lf[LF_SZ] === SZ8 ? 7 : lf[LF_SZ] === SZ16 ? 15 : 31;
     switch (lf[LF_KIND]) {
-      case LF_ADD: case LF_ADC: case LF_INC:
+      case LF_ADD:
+      case LF_ADC:
+      case LF_INC:
         return (((a ^ res) & (b ^ res)) >>> sh) & 1;
-      case LF_SUB: case LF_SBB: case LF_DEC:
+      case LF_SUB:
+      case LF_SBB:
+      case LF_DEC:
         return (((a ^ b) & (a ^ res)) >>> sh) & 1;
       case LF_NEG:
-        return (((b & res)) >>> sh) & 1;
-      default: return 0;
+        return ((b & res) >>> sh) & 1;
+      default:
+        return 0;
     }
   }
 
@@ -148,25 +201,53 @@ export class CpuState {
     return (lf[LF_RES] >>> (sz === SZ8 ? 7 : sz === SZ16 ? 15 : 31)) & 1;
   }
 
-  cf(): number { return this.lazy & CF ? this.lazyCF() : this.flags & CF; }
-  zf(): number { return this.lazy & ZF ? (this.lf[LF_RES] === 0 ? 1 : 0) : (this.flags >> 6) & 1; }
-  sf(): number { return this.lazy & SF ? this.signBit() : (this.flags >> 7) & 1; }
-  of(): number { return this.lazy & OF ? this.lazyOF() : (this.flags >> 11) & 1; }
-  pf(): number { return this.lazy & PF ? PARITY[this.lf[LF_RES] & 0xff] : (this.flags >> 2) & 1; }
-  af(): number { return this.lazy & AF ? this.lazyAF() : (this.flags >> 4) & 1; }
+  cf(): number {
+    return this.lazy & CF ? this.lazyCF() : this.flags & CF;
+  }
+  zf(): number {
+    return this.lazy & ZF ? (this.lf[LF_RES] === 0 ? 1 : 0) : (this.flags >> 6) & 1;
+  }
+  sf(): number {
+    return this.lazy & SF ? this.signBit() : (this.flags >> 7) & 1;
+  }
+  of(): number {
+    return this.lazy & OF ? this.lazyOF() : (this.flags >> 11) & 1;
+  }
+  pf(): number {
+    return this.lazy & PF ? PARITY[this.lf[LF_RES] & 0xff] : (this.flags >> 2) & 1;
+  }
+  af(): number {
+    return this.lazy & AF ? this.lazyAF() : (this.flags >> 4) & 1;
+  }
 
   /** Evaluates condition code cc (0..15, the low nibble of Jcc/SETcc/CMOVcc). */
   cond(cc: number): boolean {
     let r: boolean;
     switch (cc >> 1) {
-      case 0: r = this.of() !== 0; break;
-      case 1: r = this.cf() !== 0; break;
-      case 2: r = this.zf() !== 0; break;
-      case 3: r = (this.cf() | this.zf()) !== 0; break;
-      case 4: r = this.sf() !== 0; break;
-      case 5: r = this.pf() !== 0; break;
-      case 6: r = this.sf() !== this.of(); break;
-      default: r = this.zf() !== 0 || this.sf() !== this.of(); break;
+      case 0:
+        r = this.of() !== 0;
+        break;
+      case 1:
+        r = this.cf() !== 0;
+        break;
+      case 2:
+        r = this.zf() !== 0;
+        break;
+      case 3:
+        r = (this.cf() | this.zf()) !== 0;
+        break;
+      case 4:
+        r = this.sf() !== 0;
+        break;
+      case 5:
+        r = this.pf() !== 0;
+        break;
+      case 6:
+        r = this.sf() !== this.of();
+        break;
+      default:
+        r = this.zf() !== 0 || this.sf() !== this.of();
+        break;
     }
     return (cc & 1) !== 0 ? !r : r;
   }
@@ -187,13 +268,17 @@ export class CpuState {
 
   /** Makes every status flag concrete in `flags` (before changing some of them by hand). */
   materialize(): void {
-    if (this.lazy !== 0) { this.flags = this.getFlags(); this.lazy = 0; }
+    if (this.lazy !== 0) {
+      this.flags = this.getFlags();
+      this.lazy = 0;
+    }
   }
 
   /** Sets or clears status or control flag bits, keeping the others (lazy ones included) as they are. */
   setFlag(bit: number, on: boolean | number): void {
     this.lazy &= ~bit;
-    if (on) this.flags |= bit; else this.flags &= ~bit;
+    if (on) this.flags |= bit;
+    else this.flags &= ~bit;
   }
 
   /** Sets CF and OF explicitly (shifts, rotates, multiplies); other lazy flags stay lazy. */

@@ -8,18 +8,42 @@
 import type { Cpu } from "./cpu.ts";
 import { descAttr, descBase, descLimit, loadSegProtected, loadSystemSegment } from "./protected.ts";
 import {
-  CR0_PG, CR0_TS, CS, DS, DT_GDT_BASE, DT_GDT_LIMIT, DT_TR_ATTR, DT_TR_BASE, DT_TR_LIMIT, DT_TR_SEL,
-  ES, ESP, FS, GS, NT, SS, V_GP, V_NP, V_TS, VM,
+  CR0_PG,
+  CR0_TS,
+  CS,
+  DS,
+  DT_GDT_BASE,
+  DT_GDT_LIMIT,
+  DT_TR_ATTR,
+  DT_TR_BASE,
+  DT_TR_LIMIT,
+  DT_TR_SEL,
+  ES,
+  ESP,
+  FS,
+  GS,
+  NT,
+  SS,
+  V_GP,
+  V_NP,
+  V_TS,
+  VM,
 } from "./regs.ts";
 
-export const TASK_JMP = 0, TASK_CALL = 1, TASK_IRET = 2, TASK_INT = 3;
+export const TASK_JMP = 0,
+  TASK_CALL = 1,
+  TASK_IRET = 2,
+  TASK_INT = 3;
 
-const TSS16_AVAIL = 1, TSS16_BUSY = 3, TSS32_AVAIL = 9, TSS32_BUSY = 11;
+const TSS16_AVAIL = 1,
+  TSS16_BUSY = 3,
+  TSS32_AVAIL = 9,
+  TSS32_BUSY = 11;
 
 /** Reads a GDT descriptor for a TSS selector: [lo, hi, linear address of the descriptor]. */
 function gdtEntry(c: Cpu, sel: number): [number, number, number] {
   if (sel & 4) c.fault(V_TS, sel & 0xfffc);
-  if ((sel | 7) > (c.dt[DT_GDT_LIMIT] >>> 0)) c.fault(V_TS, sel & 0xfffc);
+  if ((sel | 7) > c.dt[DT_GDT_LIMIT] >>> 0) c.fault(V_TS, sel & 0xfffc);
   const addr = (c.dt[DT_GDT_BASE] + (sel & ~7)) | 0;
   return [c.rdSys32(addr), c.rdSys32((addr + 4) | 0), addr];
 }
@@ -29,9 +53,17 @@ function setBusy(c: Cpu, addr: number, hi: number, busy: boolean): void {
   c.wrSys8((addr + 5) | 0, busy ? type | 2 : type & ~2);
 }
 
-function w16(c: Cpu, lin: number, v: number): void { c.wrSys8(lin, v); c.wrSys8((lin + 1) | 0, v >> 8); }
-function w32(c: Cpu, lin: number, v: number): void { w16(c, lin, v); w16(c, (lin + 2) | 0, v >>> 16); }
-function r16(c: Cpu, lin: number): number { return c.rdSys32(lin) & 0xffff; }
+function w16(c: Cpu, lin: number, v: number): void {
+  c.wrSys8(lin, v);
+  c.wrSys8((lin + 1) | 0, v >> 8);
+}
+function w32(c: Cpu, lin: number, v: number): void {
+  w16(c, lin, v);
+  w16(c, (lin + 2) | 0, v >>> 16);
+}
+function r16(c: Cpu, lin: number): number {
+  return c.rdSys32(lin) & 0xffff;
+}
 
 /**
  * Switches to the task whose TSS selector is `sel`. eip: the outgoing task's resume address.
@@ -45,12 +77,14 @@ export function taskSwitch(c: Cpu, sel: number, kind: number, eip: number, code:
   if (![TSS16_AVAIL, TSS16_BUSY, TSS32_AVAIL, TSS32_BUSY].includes(type)) c.fault(V_GP, sel & 0xfffc);
   if (kind === TASK_IRET ? !busy : busy) c.fault(kind === TASK_IRET ? V_TS : V_GP, sel & 0xfffc);
   if (!(hi & 0x8000)) c.fault(V_NP, sel & 0xfffc);
-  const newBase = descBase(lo, hi), newLimit = descLimit(lo, hi) >>> 0;
+  const newBase = descBase(lo, hi),
+    newLimit = descLimit(lo, hi) >>> 0;
   if (newLimit < (is32 ? 0x67 : 0x2b)) c.fault(V_TS, sel & 0xfffc);
 
   // Save the outgoing task.
-  const oldBase = c.dt[DT_TR_BASE], oldSel = c.dt[DT_TR_SEL];
-  const old32 = ((c.dt[DT_TR_ATTR] & 15) & 8) !== 0;
+  const oldBase = c.dt[DT_TR_BASE],
+    oldSel = c.dt[DT_TR_SEL];
+  const old32 = (c.dt[DT_TR_ATTR] & 15 & 8) !== 0;
   let flags = c.getFlags();
   if (kind === TASK_IRET) flags &= ~NT;
   const r = c.r32;
@@ -71,8 +105,12 @@ export function taskSwitch(c: Cpu, sel: number, kind: number, eip: number, code:
   }
 
   // Read the incoming task's state before changing anything else.
-  let nEip: number, nFlags: number, nCr3 = 0, nLdt: number;
-  const regs = new Int32Array(8), segs = new Uint16Array(6);
+  let nEip: number,
+    nFlags: number,
+    nCr3 = 0,
+    nLdt: number;
+  const regs = new Int32Array(8),
+    segs = new Uint16Array(6);
   if (is32) {
     nCr3 = c.rdSys32((newBase + 0x1c) | 0);
     nEip = c.rdSys32((newBase + 0x20) | 0);
@@ -100,7 +138,10 @@ export function taskSwitch(c: Cpu, sel: number, kind: number, eip: number, code:
   c.dt[DT_TR_LIMIT] = newLimit;
   c.dt[DT_TR_ATTR] = descAttr(hi) | 2;
   c.cr[0] |= CR0_TS;
-  if (is32 && (c.cr[0] & CR0_PG) && nCr3 !== c.cr[3]) { c.cr[3] = nCr3; c.flushTlb(); }
+  if (is32 && c.cr[0] & CR0_PG && nCr3 !== c.cr[3]) {
+    c.cr[3] = nCr3;
+    c.flushTlb();
+  }
 
   // Registers, flags, LDT, then the segments at the new privilege level.
   for (let i = 0; i < 8; i++) r[i] = is32 ? regs[i] : (r[i] & ~0xffff) | regs[i];
@@ -116,7 +157,10 @@ export function taskSwitch(c: Cpu, sel: number, kind: number, eip: number, code:
   }
   c.modeChanged();
   c.setEip(nEip);
-  if (code >= 0) { if (is32) c.push32(code); else c.push16(code); }
+  if (code >= 0) {
+    if (is32) c.push32(code);
+    else c.push16(code);
+  }
   void ESP;
 }
 
@@ -128,7 +172,8 @@ function loadCodeForTask(c: Cpu, sel: number): void {
   const limit = (ldt ? c.dt[6] : c.dt[DT_GDT_LIMIT]) >>> 0;
   if ((sel | 7) > limit) c.fault(V_TS, sel & 0xfffc);
   const a = (base + (sel & ~7)) | 0;
-  const lo = c.rdSys32(a), hi = c.rdSys32((a + 4) | 0);
+  const lo = c.rdSys32(a),
+    hi = c.rdSys32((a + 4) | 0);
   const acc = (hi >> 8) & 0xff;
   if ((acc & 0x18) !== 0x18) c.fault(V_TS, sel & 0xfffc);
   if (!(acc & 0x80)) c.fault(V_NP, sel & 0xfffc);

@@ -10,7 +10,19 @@ describe("port I/O routing", () => {
   it("routes to the claiming device, splits wide accesses, answers all ones when unclaimed", () => {
     const d = new Dispatcher();
     const regs = new Uint8Array(4);
-    d.io.attach({ name: "dev", ports: [{ base: 0x100, count: 4, read8: (o) => regs[o], write8: (o, v) => { regs[o] = v; } }] });
+    d.io.attach({
+      name: "dev",
+      ports: [
+        {
+          base: 0x100,
+          count: 4,
+          read8: (o) => regs[o],
+          write8: (o, v) => {
+            regs[o] = v;
+          },
+        },
+      ],
+    });
     d.out16(0x100, 0x1234);
     expect([regs[0], regs[1]]).toEqual([0x34, 0x12]);
     d.out32(0x100, 0xaabbccdd | 0);
@@ -49,7 +61,12 @@ describe("physical memory", () => {
     const d = new Dispatcher();
     mem.onMmio = (w) => d.mmio(w);
     const win = new Uint8Array(0x1000);
-    mem.mapMmio(0xa0000, 0x1000, "w", { read8: (o) => win[o], write8: (o, v) => { win[o] = v; } });
+    mem.mapMmio(0xa0000, 0x1000, "w", {
+      read8: (o) => win[o],
+      write8: (o, v) => {
+        win[o] = v;
+      },
+    });
     expect(() => mem.mapMmio(0xa0000, 0x2000, "x", { read8: () => 0, write8: () => {} })).toThrow(MemoryConfigError);
     mem.write16(0xa0010, 0x5aa5);
     expect(win[0x10]).toBe(0xa5);

@@ -5,9 +5,22 @@
 
 import { IoBus } from "./io-bus.ts";
 import {
-  EXIT_BIOS, EXIT_COUNT, EXIT_CPUID, EXIT_CR_WRITE, EXIT_EXCEPTION, EXIT_HLT, EXIT_INTERRUPT,
-  EXIT_IO_IN, EXIT_IO_OUT, EXIT_MMIO_READ, EXIT_MMIO_WRITE, EXIT_MSR_READ, EXIT_MSR_WRITE,
-  EXIT_NAMES, EXIT_SHUTDOWN, type ExitName,
+  EXIT_BIOS,
+  EXIT_COUNT,
+  EXIT_CPUID,
+  EXIT_CR_WRITE,
+  EXIT_EXCEPTION,
+  EXIT_HLT,
+  EXIT_INTERRUPT,
+  EXIT_IO_IN,
+  EXIT_IO_OUT,
+  EXIT_MMIO_READ,
+  EXIT_MMIO_WRITE,
+  EXIT_MSR_READ,
+  EXIT_MSR_WRITE,
+  EXIT_NAMES,
+  EXIT_SHUTDOWN,
+  type ExitName,
 } from "./exits.ts";
 
 /** Handlers for the exits that are not port or memory accesses. All are optional. */
@@ -32,17 +45,43 @@ export class Dispatcher {
   readonly counts = new Float64Array(EXIT_COUNT);
   handlers: ExitHandlers = {};
 
-  in8(port: number): number { this.counts[EXIT_IO_IN]++; return this.io.in8(port); }
-  in16(port: number): number { this.counts[EXIT_IO_IN]++; return this.io.in16(port); }
-  in32(port: number): number { this.counts[EXIT_IO_IN]++; return this.io.in32(port); }
-  out8(port: number, v: number): void { this.counts[EXIT_IO_OUT]++; this.io.out8(port, v); }
-  out16(port: number, v: number): void { this.counts[EXIT_IO_OUT]++; this.io.out16(port, v); }
-  out32(port: number, v: number): void { this.counts[EXIT_IO_OUT]++; this.io.out32(port, v); }
+  in8(port: number): number {
+    this.counts[EXIT_IO_IN]++;
+    return this.io.in8(port);
+  }
+  in16(port: number): number {
+    this.counts[EXIT_IO_IN]++;
+    return this.io.in16(port);
+  }
+  in32(port: number): number {
+    this.counts[EXIT_IO_IN]++;
+    return this.io.in32(port);
+  }
+  out8(port: number, v: number): void {
+    this.counts[EXIT_IO_OUT]++;
+    this.io.out8(port, v);
+  }
+  out16(port: number, v: number): void {
+    this.counts[EXIT_IO_OUT]++;
+    this.io.out16(port, v);
+  }
+  out32(port: number, v: number): void {
+    this.counts[EXIT_IO_OUT]++;
+    this.io.out32(port, v);
+  }
 
-  mmio(write: boolean): void { this.counts[write ? EXIT_MMIO_WRITE : EXIT_MMIO_READ]++; }
-  hlt(): void { this.counts[EXIT_HLT]++; }
-  interrupt(): void { this.counts[EXIT_INTERRUPT]++; }
-  exception(): void { this.counts[EXIT_EXCEPTION]++; }
+  mmio(write: boolean): void {
+    this.counts[write ? EXIT_MMIO_WRITE : EXIT_MMIO_READ]++;
+  }
+  hlt(): void {
+    this.counts[EXIT_HLT]++;
+  }
+  interrupt(): void {
+    this.counts[EXIT_INTERRUPT]++;
+  }
+  exception(): void {
+    this.counts[EXIT_EXCEPTION]++;
+  }
 
   cpuid(leaf: number, subleaf: number, out: Int32Array): void {
     this.counts[EXIT_CPUID]++;
@@ -73,7 +112,9 @@ export class Dispatcher {
   /** Exit counts by name, for statistics. */
   stats(): Record<ExitName, number> {
     const out = {} as Record<ExitName, number>;
-    EXIT_NAMES.forEach((name, i) => { out[name] = this.counts[i]; });
+    EXIT_NAMES.forEach((name, i) => {
+      out[name] = this.counts[i];
+    });
     return out;
   }
 }

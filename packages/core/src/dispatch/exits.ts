@@ -17,7 +17,18 @@ export const EXIT_EXCEPTION = 12;
 export const EXIT_COUNT = 13;
 
 export const EXIT_NAMES = [
-  "io_in", "io_out", "mmio_read", "mmio_write", "hlt", "cpuid", "msr_read", "msr_write",
-  "cr_write", "bios", "shutdown", "interrupt", "exception",
+  "io_in",
+  "io_out",
+  "mmio_read",
+  "mmio_write",
+  "hlt",
+  "cpuid",
+  "msr_read",
+  "msr_write",
+  "cr_write",
+  "bios",
+  "shutdown",
+  "interrupt",
+  "exception",
 ] as const;
 export type ExitName = (typeof EXIT_NAMES)[number];

@@ -97,7 +97,10 @@ export class IoBus {
     const o = this.owner[port];
     if (o !== 0) {
       const r = this.ranges[o - 1].range;
-      if (r.write16 && port + 1 < r.base + r.count) { r.write16(port - r.base, value & 0xffff); return; }
+      if (r.write16 && port + 1 < r.base + r.count) {
+        r.write16(port - r.base, value & 0xffff);
+        return;
+      }
     }
     this.out8(port, value);
     this.out8(port + 1, value >> 8);
@@ -108,7 +111,10 @@ export class IoBus {
     const o = this.owner[port];
     if (o !== 0) {
       const r = this.ranges[o - 1].range;
-      if (r.write32 && port + 3 < r.base + r.count) { r.write32(port - r.base, value | 0); return; }
+      if (r.write32 && port + 3 < r.base + r.count) {
+        r.write32(port - r.base, value | 0);
+        return;
+      }
     }
     this.out16(port, value);
     this.out16(port + 2, value >>> 16);

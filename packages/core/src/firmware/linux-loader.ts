@@ -15,7 +15,7 @@ export interface LinuxBoot {
 /** Where things go (physical addresses). */
 const SETUP_SEG = 0x1000;
 const SETUP_BASE = SETUP_SEG << 4;
-const HEAP_END = 0xde00;            // offset from SETUP_BASE; the stack sits above it
+const HEAP_END = 0xde00; // offset from SETUP_BASE; the stack sits above it
 const CMDLINE_ADDR = SETUP_BASE + 0xe000;
 const KERNEL_ADDR = 0x100000;
 
@@ -36,11 +36,14 @@ export function parseLinuxHeader(kernel: Uint8Array): LinuxHeader {
     throw new LinuxImageError("not a bzImage: no 'HdrS' setup header at offset 202h");
   }
   const protocol = le16(kernel, 0x206);
-  if (protocol < 0x202) throw new LinuxImageError(`boot protocol ${protocol >> 8}.${protocol & 0xff} is too old (2.02 or later needed)`);
-  if (!(kernel[0x211] & 1)) throw new LinuxImageError("the kernel is not loaded high (zImage): only bzImage is supported");
+  if (protocol < 0x202)
+    throw new LinuxImageError(`boot protocol ${protocol >> 8}.${protocol & 0xff} is too old (2.02 or later needed)`);
+  if (!(kernel[0x211] & 1))
+    throw new LinuxImageError("the kernel is not loaded high (zImage): only bzImage is supported");
   const setupSects = kernel[0x1f1] || 4;
   const setupBytes = (setupSects + 1) * 512;
-  if (setupBytes >= kernel.length) throw new LinuxImageError("the bzImage is truncated: no protected-mode part after the setup code");
+  if (setupBytes >= kernel.length)
+    throw new LinuxImageError("the bzImage is truncated: no protected-mode part after the setup code");
   return {
     protocol,
     setupBytes,
@@ -56,28 +59,39 @@ export interface LoaderMemory {
 }
 
 /** Register state to enter the setup code with. */
-export interface LinuxEntry { cs: number; ip: number; ds: number; ss: number; sp: number }
+export interface LinuxEntry {
+  cs: number;
+  ip: number;
+  ds: number;
+  ss: number;
+  sp: number;
+}
 
 /** Copies kernel, initrd and command line into memory and fills the setup header. */
 export function loadLinux(mem: LoaderMemory, boot: LinuxBoot): LinuxEntry {
   const k = boot.kernel;
   const h = parseLinuxHeader(k);
   const cmdline = ascii(boot.cmdline);
-  if (cmdline.length > Math.min(h.cmdlineMax, 0x7ff)) throw new LinuxImageError(`the kernel command line is longer than ${Math.min(h.cmdlineMax, 0x7ff)} bytes`);
+  if (cmdline.length > Math.min(h.cmdlineMax, 0x7ff))
+    throw new LinuxImageError(`the kernel command line is longer than ${Math.min(h.cmdlineMax, 0x7ff)} bytes`);
   const kernelBytes = k.length - h.setupBytes;
-  if (KERNEL_ADDR + kernelBytes > mem.ramSize) throw new LinuxImageError(`${mem.ramSize >> 20} MiB of RAM cannot hold a ${kernelBytes >> 20} MiB kernel`);
+  if (KERNEL_ADDR + kernelBytes > mem.ramSize)
+    throw new LinuxImageError(`${mem.ramSize >> 20} MiB of RAM cannot hold a ${kernelBytes >> 20} MiB kernel`);
 
   const setup = k.slice(0, h.setupBytes);
-  setup[0x210] = 0xff;                  // type_of_loader: undefined
-  setup[0x211] |= 0x80;                 // loadflags: CAN_USE_HEAP
-  setup[0x1fa] = 0xff; setup[0x1fb] = 0xff; // vid_mode: normal
+  setup[0x210] = 0xff; // type_of_loader: undefined
+  setup[0x211] |= 0x80; // loadflags: CAN_USE_HEAP
+  setup[0x1fa] = 0xff;
+  setup[0x1fb] = 0xff; // vid_mode: normal
   put16(setup, 0x224, HEAP_END);
   put32(setup, 0x228, CMDLINE_ADDR);
   if (boot.initrd && boot.initrd.length > 0) {
     const limit = Math.min(h.initrdAddrMax + 1, mem.ramSize);
     const addr = Math.floor((limit - boot.initrd.length) / 4096) * 4096;
     if (addr < KERNEL_ADDR + kernelBytes) {
-      throw new LinuxImageError(`the initrd (${boot.initrd.length} bytes) does not fit in ${mem.ramSize >> 20} MiB of RAM beside the kernel`);
+      throw new LinuxImageError(
+        `the initrd (${boot.initrd.length} bytes) does not fit in ${mem.ramSize >> 20} MiB of RAM beside the kernel`,
+      );
     }
     mem.write(addr, boot.initrd);
     put32(setup, 0x218, addr);
@@ -96,11 +110,20 @@ function ascii(s: string): Uint8Array {
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) {
     const ch = s.charCodeAt(i);
-    if (ch > 0x7e || ch < 0x20) throw new LinuxImageError(`the kernel command line must be printable ASCII (character ${i} is U+${ch.toString(16).padStart(4, "0")})`);
+    if (ch > 0x7e || ch < 0x20)
+      throw new LinuxImageError(
+        `the kernel command line must be printable ASCII (character ${i} is U+${ch.toString(16).padStart(4, "0")})`,
+      );
     out[i] = ch;
   }
   return out;
 }
 
-function put16(b: Uint8Array, o: number, v: number): void { b[o] = v; b[o + 1] = v >> 8; }
-function put32(b: Uint8Array, o: number, v: number): void { put16(b, o, v); put16(b, o + 2, v >>> 16); }
+function put16(b: Uint8Array, o: number, v: number): void {
+  b[o] = v;
+  b[o + 1] = v >> 8;
+}
+function put32(b: Uint8Array, o: number, v: number): void {
+  put16(b, o, v);
+  put16(b, o + 2, v >>> 16);
+}

@@ -28,11 +28,11 @@ export interface MachineOptions {
 }
 
 export type RunResult =
-  | { kind: "ran" }                         // the time slice ended
-  | { kind: "idle"; untilNs: number }       // halted until a device deadline (realtime mode)
-  | { kind: "halted-forever" }              // HLT with interrupts off and nothing pending
-  | { kind: "shutdown"; reason: string }    // triple fault or similar: the CPU stopped
-  | { kind: "reset"; reason: string };      // the board reset the CPU after a shutdown
+  | { kind: "ran" } // the time slice ended
+  | { kind: "idle"; untilNs: number } // halted until a device deadline (realtime mode)
+  | { kind: "halted-forever" } // HLT with interrupts off and nothing pending
+  | { kind: "shutdown"; reason: string } // triple fault or similar: the CPU stopped
+  | { kind: "reset"; reason: string }; // the board reset the CPU after a shutdown
 
 /** Longest CPU slice between device catch-ups, in instructions. */
 const MAX_SLICE = 200_000;
@@ -60,7 +60,9 @@ export class Machine {
     this.cpu.tsc = () => this.clock.now();
   }
 
-  addTimed(dev: TimedDevice): void { this.timed.push(dev); }
+  addTimed(dev: TimedDevice): void {
+    this.timed.push(dev);
+  }
 
   /** The earliest device deadline. */
   nextDeadline(): number {
@@ -80,7 +82,8 @@ export class Machine {
    * it halts and must wait for the host. Returns what stopped it.
    */
   run(untilNs: number, shouldStop: () => boolean = () => false): RunResult {
-    const cpu = this.cpu, clock = this.clock;
+    const cpu = this.cpu,
+      clock = this.clock;
     const nsPer = clock.nsPerInstruction;
     while (clock.now() < untilNs) {
       if (cpu.shutdownReason !== null) return { kind: "shutdown", reason: cpu.shutdownReason };

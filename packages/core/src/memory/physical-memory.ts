@@ -29,8 +29,16 @@ export interface MmioHandler {
   write32?(offset: number, value: number): void;
 }
 
-interface MmioWindow { base: number; size: number; name: string; handler: MmioHandler }
-interface FarRom { base: number; bytes: Uint8Array }
+interface MmioWindow {
+  base: number;
+  size: number;
+  name: string;
+  handler: MmioHandler;
+}
+interface FarRom {
+  base: number;
+  bytes: Uint8Array;
+}
 
 export class MemoryConfigError extends Error {}
 
@@ -65,10 +73,15 @@ export class PhysicalMemory {
     this.pageMap.fill(PAGE_RAM, 0, this.ramSize >>> PAGE_SHIFT);
   }
 
-  get a20Enabled(): boolean { return this.a20Mask === -1; }
+  get a20Enabled(): boolean {
+    return this.a20Mask === -1;
+  }
   setA20(enabled: boolean): void {
     const mask = enabled ? -1 : ~(1 << 20);
-    if (mask !== this.a20Mask) { this.a20Mask = mask; this.onMapChange(); }
+    if (mask !== this.a20Mask) {
+      this.a20Mask = mask;
+      this.onMapChange();
+    }
   }
 
   /** Marks [base, base+size) as ROM backed by the RAM array (contents copied in). */
@@ -88,7 +101,8 @@ export class PhysicalMemory {
   /** Gives [base, base+size) to a device. Overlapping another window is a wiring error. */
   mapMmio(base: number, size: number, name: string, handler: MmioHandler): void {
     this.checkWindow(base, size, name);
-    const first = (base >>> 0) / PAGE_SIZE, end = ((base >>> 0) + size) / PAGE_SIZE;
+    const first = (base >>> 0) / PAGE_SIZE,
+      end = ((base >>> 0) + size) / PAGE_SIZE;
     for (let p = first; p < end; p++) {
       if (this.pageMap[p] >= PAGE_MMIO_BASE) {
         const other = this.mmio[this.pageMap[p] - PAGE_MMIO_BASE];
@@ -102,7 +116,9 @@ export class PhysicalMemory {
 
   private checkWindow(base: number, size: number, name: string): void {
     if ((base & (PAGE_SIZE - 1)) !== 0 || (size & (PAGE_SIZE - 1)) !== 0 || size <= 0) {
-      throw new MemoryConfigError(`${name} window must be page aligned and sized: base 0x${(base >>> 0).toString(16)}, size 0x${size.toString(16)}`);
+      throw new MemoryConfigError(
+        `${name} window must be page aligned and sized: base 0x${(base >>> 0).toString(16)}, size 0x${size.toString(16)}`,
+      );
     }
   }
 
@@ -111,14 +127,20 @@ export class PhysicalMemory {
    * the firmware, a loader writing the RAM array directly), so compiled code from it is dropped.
    */
   noteWrite(addr: number, len: number): void {
-    const first = (addr >>> 0) >>> PAGE_SHIFT, end = Math.min(this.codePages.length, ((addr >>> 0) + len + PAGE_SIZE - 1) >>> PAGE_SHIFT);
+    const first = (addr >>> 0) >>> PAGE_SHIFT,
+      end = Math.min(this.codePages.length, ((addr >>> 0) + len + PAGE_SIZE - 1) >>> PAGE_SHIFT);
     for (let p = first; p < end; p++) if (this.codePages[p] !== 0) this.onCodeWrite(p);
   }
 
   /** True when physical page number ppn is ordinary RAM (fast reads and writes). */
-  isRam(ppn: number): boolean { return this.pageMap[ppn] === PAGE_RAM; }
+  isRam(ppn: number): boolean {
+    return this.pageMap[ppn] === PAGE_RAM;
+  }
   /** True when reads of page ppn can be served from the RAM array directly. */
-  isDirectRead(ppn: number): boolean { const k = this.pageMap[ppn]; return k === PAGE_RAM || k === PAGE_ROM; }
+  isDirectRead(ppn: number): boolean {
+    const k = this.pageMap[ppn];
+    return k === PAGE_RAM || k === PAGE_ROM;
+  }
 
   read8(addr: number): number {
     addr &= this.a20Mask;
@@ -156,7 +178,10 @@ export class PhysicalMemory {
       if (kind === PAGE_RAM || kind === PAGE_ROM) return this.ram[addr] | (this.ram[addr + 1] << 8);
       if (kind >= PAGE_MMIO_BASE) {
         const w = this.mmio[kind - PAGE_MMIO_BASE];
-        if (w.handler.read16) { this.onMmio(false); return w.handler.read16((addr >>> 0) - w.base) & 0xffff; }
+        if (w.handler.read16) {
+          this.onMmio(false);
+          return w.handler.read16((addr >>> 0) - w.base) & 0xffff;
+        }
       }
     }
     return this.read8(addr) | (this.read8(addr + 1) << 8);
@@ -172,7 +197,10 @@ export class PhysicalMemory {
       }
       if (kind >= PAGE_MMIO_BASE) {
         const w = this.mmio[kind - PAGE_MMIO_BASE];
-        if (w.handler.read32) { this.onMmio(false); return w.handler.read32((addr >>> 0) - w.base) | 0; }
+        if (w.handler.read32) {
+          this.onMmio(false);
+          return w.handler.read32((addr >>> 0) - w.base) | 0;
+        }
       }
     }
     return this.read16(addr) | (this.read16(addr + 2) << 16);
@@ -184,7 +212,11 @@ export class PhysicalMemory {
       const kind = this.pageMap[addr >>> PAGE_SHIFT];
       if (kind >= PAGE_MMIO_BASE) {
         const w = this.mmio[kind - PAGE_MMIO_BASE];
-        if (w.handler.write16) { this.onMmio(true); w.handler.write16((addr >>> 0) - w.base, value & 0xffff); return; }
+        if (w.handler.write16) {
+          this.onMmio(true);
+          w.handler.write16((addr >>> 0) - w.base, value & 0xffff);
+          return;
+        }
       }
     }
     this.write8(addr, value);
@@ -197,7 +229,11 @@ export class PhysicalMemory {
       const kind = this.pageMap[addr >>> PAGE_SHIFT];
       if (kind >= PAGE_MMIO_BASE) {
         const w = this.mmio[kind - PAGE_MMIO_BASE];
-        if (w.handler.write32) { this.onMmio(true); w.handler.write32((addr >>> 0) - w.base, value | 0); return; }
+        if (w.handler.write32) {
+          this.onMmio(true);
+          w.handler.write32((addr >>> 0) - w.base, value | 0);
+          return;
+        }
       }
     }
     this.write16(addr, value);

@@ -28,7 +28,8 @@ export function encodeStateSection(records: readonly StateRecord[], names: reado
     if (depth > MAX_STATE_DEPTH) throw new SnapshotError(`${path}: state nests deeper than ${MAX_STATE_DEPTH} levels`);
     if (v === null || typeof v === "boolean" || typeof v === "string") return v;
     if (typeof v === "number") {
-      if (!Number.isFinite(v)) throw new SnapshotError(`${path}: ${v} is not a finite number (state fields must be JSON numbers)`);
+      if (!Number.isFinite(v))
+        throw new SnapshotError(`${path}: ${v} is not a finite number (state fields must be JSON numbers)`);
       return v;
     }
     if (v instanceof Uint8Array) {
@@ -46,7 +47,9 @@ export function encodeStateSection(records: readonly StateRecord[], names: reado
       }
       return out;
     }
-    throw new SnapshotError(`${path}: a ${typeof v === "object" ? "typed array other than Uint8Array" : typeof v} cannot be saved`);
+    throw new SnapshotError(
+      `${path}: a ${typeof v === "object" ? "typed array other than Uint8Array" : typeof v} cannot be saved`,
+    );
   };
   const json = utf8Encode(JSON.stringify(records.map((r, i) => enc(r, names[i] ?? `record ${i}`, 0))));
   const head = new Uint8Array(4);
@@ -62,7 +65,8 @@ export function encodeStateSection(records: readonly StateRecord[], names: reado
 export function decodeStateSection(raw: Uint8Array, count: number, what = "device state section"): StateRecord[] {
   if (raw.length < 4) throw new SnapshotError(`${what}: too short (${raw.length} bytes)`);
   const jsonLength = new DataView(raw.buffer, raw.byteOffset, raw.byteLength).getUint32(0, true);
-  if (jsonLength > raw.length - 4) throw new SnapshotError(`${what}: JSON length ${jsonLength} runs past the section's ${raw.length} bytes`);
+  if (jsonLength > raw.length - 4)
+    throw new SnapshotError(`${what}: JSON length ${jsonLength} runs past the section's ${raw.length} bytes`);
   const text = utf8Decode(raw.subarray(4, 4 + jsonLength), `${what}: JSON text`);
   const blob = raw.subarray(4 + jsonLength);
   let parsed: unknown;
@@ -72,10 +76,13 @@ export function decodeStateSection(raw: Uint8Array, count: number, what = "devic
     throw new SnapshotError(`${what}: JSON text is malformed`);
   }
   if (!Array.isArray(parsed) || parsed.length !== count) {
-    throw new SnapshotError(`${what}: holds ${Array.isArray(parsed) ? parsed.length : "no array of"} records, the manifest lists ${count}`);
+    throw new SnapshotError(
+      `${what}: holds ${Array.isArray(parsed) ? parsed.length : "no array of"} records, the manifest lists ${count}`,
+    );
   }
   const dec = (v: unknown, path: string, depth: number): StateValue => {
-    if (depth > MAX_STATE_DEPTH) throw new SnapshotError(`${what}: ${path} nests deeper than ${MAX_STATE_DEPTH} levels`);
+    if (depth > MAX_STATE_DEPTH)
+      throw new SnapshotError(`${what}: ${path} nests deeper than ${MAX_STATE_DEPTH} levels`);
     if (v === null || typeof v === "boolean" || typeof v === "string") return v;
     if (typeof v === "number") {
       if (!Number.isFinite(v)) throw new SnapshotError(`${what}: ${path} is not a finite number`);
@@ -87,17 +94,26 @@ export function decodeStateSection(raw: Uint8Array, count: number, what = "devic
     const keys = Object.keys(o);
     if (Object.prototype.hasOwnProperty.call(o, BYTES_KEY)) {
       const ref = o[BYTES_KEY];
-      if (keys.length !== 1 || !Array.isArray(ref) || ref.length !== 2) throw new SnapshotError(`${what}: ${path} is a malformed byte block reference`);
+      if (keys.length !== 1 || !Array.isArray(ref) || ref.length !== 2)
+        throw new SnapshotError(`${what}: ${path} is a malformed byte block reference`);
       const [off, len] = ref as unknown[];
-      if (!Number.isSafeInteger(off) || !Number.isSafeInteger(len) || (off as number) < 0 || (len as number) < 0 ||
-          (off as number) + (len as number) > blob.length) {
-        throw new SnapshotError(`${what}: ${path} refers to bytes outside the section's ${blob.length}-byte binary area`);
+      if (
+        !Number.isSafeInteger(off) ||
+        !Number.isSafeInteger(len) ||
+        (off as number) < 0 ||
+        (len as number) < 0 ||
+        (off as number) + (len as number) > blob.length
+      ) {
+        throw new SnapshotError(
+          `${what}: ${path} refers to bytes outside the section's ${blob.length}-byte binary area`,
+        );
       }
       return blob.slice(off as number, (off as number) + (len as number));
     }
     const out: StateRecord = {};
     for (const k of keys) {
-      if (k.startsWith("$") && !k.startsWith("$$")) throw new SnapshotError(`${what}: ${path} has an unknown marker key ${JSON.stringify(k.slice(0, 40))}`);
+      if (k.startsWith("$") && !k.startsWith("$$"))
+        throw new SnapshotError(`${what}: ${path} has an unknown marker key ${JSON.stringify(k.slice(0, 40))}`);
       const key = k.startsWith("$") ? k.slice(1) : k;
       if (key === "__proto__") throw new SnapshotError(`${what}: ${path} has a field named __proto__`);
       out[key] = dec(o[k], `${path}.${key}`, depth + 1);
@@ -105,7 +121,8 @@ export function decodeStateSection(raw: Uint8Array, count: number, what = "devic
     return out;
   };
   return parsed.map((rec, i) => {
-    if (typeof rec !== "object" || rec === null || Array.isArray(rec)) throw new SnapshotError(`${what}: record ${i} is not a record`);
+    if (typeof rec !== "object" || rec === null || Array.isArray(rec))
+      throw new SnapshotError(`${what}: record ${i} is not a record`);
     return dec(rec, `record ${i}`, 0) as StateRecord;
   });
 }

@@ -67,11 +67,15 @@ export function sectionTable(sections: readonly PreparedSection[]): SectionEntry
 }
 
 /** Writes the container. `manifest` must not have a "sections" key: the table is added here. */
-export async function writeContainer(manifest: Record<string, unknown>, sections: readonly PreparedSection[]): Promise<Uint8Array> {
+export async function writeContainer(
+  manifest: Record<string, unknown>,
+  sections: readonly PreparedSection[],
+): Promise<Uint8Array> {
   const table = sectionTable(sections);
   const offset = table.reduce((n, e) => n + e.length, 0);
   const json = utf8Encode(JSON.stringify({ ...manifest, sections: table }));
-  if (json.length > MAX_MANIFEST_BYTES) throw new SnapshotError(`manifest is ${json.length} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
+  if (json.length > MAX_MANIFEST_BYTES)
+    throw new SnapshotError(`manifest is ${json.length} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
   const header = new Uint8Array(HEADER_SIZE);
   header.set(SNAPSHOT_MAGIC, 0);
   const dv = new DataView(header.buffer);
@@ -102,25 +106,37 @@ const KIND_RE = /^[a-z][a-z0-9-]{0,31}$/;
  */
 export async function readContainer(bytes: Uint8Array, maxBytes: number): Promise<Container> {
   if (!(bytes instanceof Uint8Array)) throw new SnapshotError("snapshot must be given as a Uint8Array");
-  if (bytes.length > maxBytes) throw new SnapshotError(`snapshot is ${bytes.length} bytes, over the ${maxBytes}-byte limit`);
-  if (bytes.length < HEADER_SIZE + TRAILER_SIZE) throw new SnapshotError(`snapshot is truncated: ${bytes.length} bytes, less than a header and checksum`);
+  if (bytes.length > maxBytes)
+    throw new SnapshotError(`snapshot is ${bytes.length} bytes, over the ${maxBytes}-byte limit`);
+  if (bytes.length < HEADER_SIZE + TRAILER_SIZE)
+    throw new SnapshotError(`snapshot is truncated: ${bytes.length} bytes, less than a header and checksum`);
   for (let i = 0; i < SNAPSHOT_MAGIC.length; i++) {
     if (bytes[i] !== SNAPSHOT_MAGIC[i]) throw new SnapshotError("not an x86vm snapshot (bad magic)");
   }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, HEADER_SIZE);
   const version = dv.getUint32(8, true);
-  if (version !== FORMAT_VERSION) throw new SnapshotError(`snapshot format version ${version} is not supported (this build reads version ${FORMAT_VERSION})`);
-  if (dv.getUint32(12, true) !== 0 || dv.getUint32(20, true) !== 0) throw new SnapshotError("snapshot header has unknown flags set");
+  if (version !== FORMAT_VERSION)
+    throw new SnapshotError(
+      `snapshot format version ${version} is not supported (this build reads version ${FORMAT_VERSION})`,
+    );
+  if (dv.getUint32(12, true) !== 0 || dv.getUint32(20, true) !== 0)
+    throw new SnapshotError("snapshot header has unknown flags set");
   const manifestLength = dv.getUint32(16, true);
   const payloadLength = dv.getUint32(24, true) + dv.getUint32(28, true) * 0x100000000;
-  if (manifestLength === 0 || manifestLength > MAX_MANIFEST_BYTES) throw new SnapshotError(`snapshot manifest length ${manifestLength} is outside 1..${MAX_MANIFEST_BYTES}`);
+  if (manifestLength === 0 || manifestLength > MAX_MANIFEST_BYTES)
+    throw new SnapshotError(`snapshot manifest length ${manifestLength} is outside 1..${MAX_MANIFEST_BYTES}`);
   const expected = HEADER_SIZE + manifestLength + payloadLength + TRAILER_SIZE;
-  if (expected > bytes.length) throw new SnapshotError(`snapshot is truncated: its header describes ${expected} bytes, ${bytes.length} are present`);
-  if (expected < bytes.length) throw new SnapshotError(`snapshot has ${bytes.length - expected} bytes beyond the end its header describes`);
+  if (expected > bytes.length)
+    throw new SnapshotError(
+      `snapshot is truncated: its header describes ${expected} bytes, ${bytes.length} are present`,
+    );
+  if (expected < bytes.length)
+    throw new SnapshotError(`snapshot has ${bytes.length - expected} bytes beyond the end its header describes`);
   const end = bytes.length - TRAILER_SIZE;
   const digest = await sha256(bytes.subarray(0, end));
   for (let i = 0; i < TRAILER_SIZE; i++) {
-    if (digest[i] !== bytes[end + i]) throw new SnapshotError("snapshot checksum mismatch: the file is corrupt or was altered");
+    if (digest[i] !== bytes[end + i])
+      throw new SnapshotError("snapshot checksum mismatch: the file is corrupt or was altered");
   }
   const text = utf8Decode(bytes.subarray(HEADER_SIZE, HEADER_SIZE + manifestLength), "snapshot manifest");
   let manifest: unknown;
@@ -129,7 +145,8 @@ export async function readContainer(bytes: Uint8Array, maxBytes: number): Promis
   } catch {
     throw new SnapshotError("snapshot manifest is not valid JSON");
   }
-  if (typeof manifest !== "object" || manifest === null || Array.isArray(manifest)) throw new SnapshotError("snapshot manifest is not a JSON object");
+  if (typeof manifest !== "object" || manifest === null || Array.isArray(manifest))
+    throw new SnapshotError("snapshot manifest is not a JSON object");
   const m = manifest as Record<string, unknown>;
   const sections = checkSectionTable(m.sections, payloadLength);
   const payloadStart = HEADER_SIZE + manifestLength;
@@ -145,25 +162,43 @@ export async function readContainer(bytes: Uint8Array, maxBytes: number): Promis
 
 function checkSectionTable(raw: unknown, payloadLength: number): SectionEntry[] {
   if (!Array.isArray(raw)) throw new SnapshotError("snapshot manifest has no section table");
-  if (raw.length > MAX_SECTIONS) throw new SnapshotError(`snapshot has ${raw.length} sections, more than ${MAX_SECTIONS}`);
+  if (raw.length > MAX_SECTIONS)
+    throw new SnapshotError(`snapshot has ${raw.length} sections, more than ${MAX_SECTIONS}`);
   let next = 0;
   const out = raw.map((e: unknown, i): SectionEntry => {
-    const bad = (what: string): never => { throw new SnapshotError(`snapshot section ${i}: ${what}`); };
+    const bad = (what: string): never => {
+      throw new SnapshotError(`snapshot section ${i}: ${what}`);
+    };
     if (typeof e !== "object" || e === null || Array.isArray(e)) bad("entry is not an object");
     const o = e as Record<string, unknown>;
     const { kind, offset, length, codec, rawLength } = o;
     if (typeof kind !== "string" || !KIND_RE.test(kind)) bad("has no valid kind");
     if (!CODECS.includes(codec as Codec)) bad(`codec ${JSON.stringify(String(codec).slice(0, 20))} is not known`);
-    for (const [name, v] of [["offset", offset], ["length", length], ["rawLength", rawLength]] as const) {
+    for (const [name, v] of [
+      ["offset", offset],
+      ["length", length],
+      ["rawLength", rawLength],
+    ] as const) {
       if (!Number.isSafeInteger(v) || (v as number) < 0) bad(`${name} is not a non-negative integer`);
     }
     if (offset !== next) bad(`starts at ${offset as number}, expected ${next} (sections are back to back)`);
     if ((offset as number) + (length as number) > payloadLength) bad(`runs past the end of the payload`);
-    if (codec === "none" && rawLength !== length) bad(`is stored uncompressed but declares ${rawLength as number} bytes raw, ${length as number} stored`);
-    if (codec !== "none" && (rawLength as number) > (length as number) * MAX_DEFLATE_RATIO + 1024) bad(`claims ${rawLength as number} raw bytes from ${length as number} compressed, beyond what deflate can expand`);
+    if (codec === "none" && rawLength !== length)
+      bad(`is stored uncompressed but declares ${rawLength as number} bytes raw, ${length as number} stored`);
+    if (codec !== "none" && (rawLength as number) > (length as number) * MAX_DEFLATE_RATIO + 1024)
+      bad(
+        `claims ${rawLength as number} raw bytes from ${length as number} compressed, beyond what deflate can expand`,
+      );
     next = (offset as number) + (length as number);
-    return { kind: kind as string, offset: offset as number, length: length as number, codec: codec as Codec, rawLength: rawLength as number };
+    return {
+      kind: kind as string,
+      offset: offset as number,
+      length: length as number,
+      codec: codec as Codec,
+      rawLength: rawLength as number,
+    };
   });
-  if (next !== payloadLength) throw new SnapshotError(`snapshot sections cover ${next} bytes, the payload has ${payloadLength}`);
+  if (next !== payloadLength)
+    throw new SnapshotError(`snapshot sections cover ${next} bytes, the payload has ${payloadLength}`);
   return out;
 }

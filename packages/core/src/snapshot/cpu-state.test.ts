@@ -37,8 +37,16 @@ function protectedMode(code: number[]): Cpu {
   const cpu = makeCpu();
   cpu.mem.ram.set(code, CODE);
   cpu.cr[0] |= 1;
-  for (const s of [DS, ES, SS]) { cpu.sreg[s] = 0x10; cpu.segBase[s] = 0; cpu.segLimit[s] = -1; cpu.segAttr[s] = 0xc093; }
-  cpu.sreg[CS] = 0x08; cpu.segBase[CS] = 0; cpu.segLimit[CS] = -1; cpu.segAttr[CS] = 0xc09b;
+  for (const s of [DS, ES, SS]) {
+    cpu.sreg[s] = 0x10;
+    cpu.segBase[s] = 0;
+    cpu.segLimit[s] = -1;
+    cpu.segAttr[s] = 0xc093;
+  }
+  cpu.sreg[CS] = 0x08;
+  cpu.segBase[CS] = 0;
+  cpu.segLimit[CS] = -1;
+  cpu.segAttr[CS] = 0xc09b;
   cpu.modeChanged();
   cpu.setEip(CODE);
   cpu.r32[4] = 0x9000;
@@ -89,7 +97,8 @@ describe("CPU state record", () => {
     expect(b.events).toBe(a.events);
     expect(b.readTsc()).toBe(a.readTsc());
     expect(b.sysenter[0]).toBe(0x10);
-    a.run(5); b.run(5);
+    a.run(5);
+    b.run(5);
     expect(b.halted).toBe(true);
     expect(a.halted).toBe(true);
     expect(b.getFlags() & IF).toBe(IF);
@@ -118,7 +127,10 @@ describe("CPU state record", () => {
       [{ shutdownReason: 7 }, /shutdownReason/],
     ];
     for (const [patch, msg] of bad) {
-      expect(() => new CpuStateAdapter(target).loadState({ ...good, ...patch } as StateRecord, 1), JSON.stringify(patch)).toThrow(StateError);
+      expect(
+        () => new CpuStateAdapter(target).loadState({ ...good, ...patch } as StateRecord, 1),
+        JSON.stringify(patch),
+      ).toThrow(StateError);
       expect(() => new CpuStateAdapter(target).loadState({ ...good, ...patch } as StateRecord, 1)).toThrow(StateError);
       expect(() => new CpuStateAdapter(target).loadState({ ...good, ...patch } as StateRecord, 1)).toThrow(msg);
       expect(new CpuStateAdapter(target).saveState()).toEqual(before);

@@ -14,14 +14,14 @@
 // Stateful), is saved as a separate record: see cpuStatefuls().
 
 import type { Cpu } from "../cpu/cpu.ts";
-import {
-  AC, AF, CF, DF, FLAGS_FIXED1, ID, IF, IOPL, NT, OF, PF, RF, SF, TF, VIF, VIP, VM, ZF,
-} from "../cpu/regs.ts";
+import { AC, AF, CF, DF, FLAGS_FIXED1, ID, IF, IOPL, NT, OF, PF, RF, SF, TF, VIF, VIP, VM, ZF } from "../cpu/regs.ts";
 import { StateError, StateReader, type StateRecord, type Stateful } from "./state.ts";
 
 /** EFLAGS bits a saved image may hold. */
-const FLAGS_SAVED = CF | PF | AF | ZF | SF | TF | IF | DF | OF | IOPL | NT | RF | VM | AC | VIF | VIP | ID | FLAGS_FIXED1;
-const I32_MIN = -0x80000000, I32_MAX = 0x7fffffff;
+const FLAGS_SAVED =
+  CF | PF | AF | ZF | SF | TF | IF | DF | OF | IOPL | NT | RF | VM | AC | VIF | VIP | ID | FLAGS_FIXED1;
+const I32_MIN = -0x80000000,
+  I32_MAX = 0x7fffffff;
 /** Event bits the CPU defines (EV_* in regs.ts). */
 const EVENTS_MASK = 0x7f;
 const MSR_TSC = 0x10;
@@ -64,8 +64,10 @@ export class CpuStateAdapter implements Stateful {
    * machine clock first.
    */
   loadState(fields: StateRecord, version: number): void {
-    const c = this.cpu, name = this.stateName;
-    if (version < this.stateMinVersion || version > this.stateVersion) throw new StateError(`${name}: state version ${version} is not supported`);
+    const c = this.cpu,
+      name = this.stateName;
+    if (version < this.stateMinVersion || version > this.stateVersion)
+      throw new StateError(`${name}: state version ${version} is not supported`);
     const r = new StateReader(fields, name);
     const regs = r.ints("regs", c.r32.length, I32_MIN, I32_MAX);
     const eip = r.int("eip", I32_MIN, I32_MAX);
@@ -78,20 +80,23 @@ export class CpuStateAdapter implements Stateful {
     const dt = r.ints("dt", c.dt.length, I32_MIN, I32_MAX);
     const sysenter = r.ints("sysenter", c.sysenter.length, I32_MIN, I32_MAX);
     const flags = r.int("flags", 0, FLAGS_SAVED);
-    if ((flags & ~FLAGS_SAVED) !== 0 || (flags & FLAGS_FIXED1) === 0) throw new StateError(`${name}: field 'flags' holds 0x${flags.toString(16)}, not an EFLAGS image`);
+    if ((flags & ~FLAGS_SAVED) !== 0 || (flags & FLAGS_FIXED1) === 0)
+      throw new StateError(`${name}: field 'flags' holds 0x${flags.toString(16)}, not an EFLAGS image`);
     const cpl = r.int("cpl", 0, 3);
     const events = r.int("events", 0, EVENTS_MASK);
     const halted = r.bool("halted");
     const shutdownReason = fields.shutdownReason === null ? null : r.str("shutdownReason", 200);
     const instret = r.int("instret", 0, Number.MAX_SAFE_INTEGER);
     const tscOffset = r.int("tscOffset", -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-    if ((cr[0] & 0x80000001) === (0x80000000 | 0)) throw new StateError(`${name}: field 'cr' has paging on with protection off`);
+    if ((cr[0] & 0x80000001) === (0x80000000 | 0))
+      throw new StateError(`${name}: field 'cr' has paging on with protection off`);
     // The TSC after load must be a value WRMSR could have written: 0 .. 2^64.
     const prevInstret = c.instret;
     c.instret = instret;
     const tsc = c.tsc() + tscOffset;
     c.instret = prevInstret;
-    if (!(tsc >= 0 && tsc < TWO_32 * TWO_32)) throw new StateError(`${name}: field 'tscOffset' puts the TSC at ${tsc}, outside 0..2^64`);
+    if (!(tsc >= 0 && tsc < TWO_32 * TWO_32))
+      throw new StateError(`${name}: field 'tscOffset' puts the TSC at ${tsc}, outside 0..2^64`);
 
     c.r32.set(regs);
     c.sreg.set(sreg);
@@ -105,7 +110,7 @@ export class CpuStateAdapter implements Stateful {
     c.flags = flags;
     c.lazy = 0;
     c.setCpl(cpl);
-    c.modeChanged();  // operand/address defaults, stack width, fast segment bounds, fetch window
+    c.modeChanged(); // operand/address defaults, stack width, fast segment bounds, fetch window
     c.flushTlb();
     c.jit.flush(); // RAM is being replaced: no compiled code survives a restore
     c.setEip(eip);
@@ -121,8 +126,13 @@ export class CpuStateAdapter implements Stateful {
 function isStateful(x: unknown): x is Stateful {
   if (typeof x !== "object" || x === null) return false;
   const s = x as Partial<Stateful>;
-  return typeof s.stateName === "string" && typeof s.stateVersion === "number" && typeof s.stateMinVersion === "number" &&
-    typeof s.saveState === "function" && typeof s.loadState === "function";
+  return (
+    typeof s.stateName === "string" &&
+    typeof s.stateVersion === "number" &&
+    typeof s.stateMinVersion === "number" &&
+    typeof s.saveState === "function" &&
+    typeof s.loadState === "function"
+  );
 }
 
 /** The CPU's state records: the CPU itself, then its FPU when it has one with a state schema. */

@@ -2,7 +2,14 @@
 // RAM with zero pages elided, disk overlays, and bounded decompression.
 import { describe, expect, it } from "vitest";
 import { decodeStateSection, encodeStateSection, MAX_STATE_DEPTH } from "./codec.ts";
-import { FORMAT_VERSION, HEADER_SIZE, readContainer, resealContainer, writeContainer, type PreparedSection } from "./container.ts";
+import {
+  FORMAT_VERSION,
+  HEADER_SIZE,
+  readContainer,
+  resealContainer,
+  writeContainer,
+  type PreparedSection,
+} from "./container.ts";
 import { SnapshotError } from "./error.ts";
 import { compress, decompress, utf8Encode } from "./host.ts";
 import { decodeOverlay, encodeOverlay } from "./overlay.ts";
@@ -60,44 +67,149 @@ describe("container", () => {
   it("refuses bad magic, other versions, flags, truncation, trailing bytes, size limit and checksum mismatch", async () => {
     const good = await sample();
     const edit = async (f: (b: Uint8Array) => void, reseal = true) => {
-      const b = good.slice(); f(b); if (reseal) await resealContainer(b); return b;
+      const b = good.slice();
+      f(b);
+      if (reseal) await resealContainer(b);
+      return b;
     };
-    await refused(readContainer(await edit((b) => { b[1] = 0x59; }), 1 << 20), /bad magic/);
-    await refused(readContainer(await edit((b) => { b[8] = FORMAT_VERSION + 1; }), 1 << 20), /format version 2 is not supported/);
-    await refused(readContainer(await edit((b) => { b[12] = 1; }), 1 << 20), /unknown flags/);
+    await refused(
+      readContainer(
+        await edit((b) => {
+          b[1] = 0x59;
+        }),
+        1 << 20,
+      ),
+      /bad magic/,
+    );
+    await refused(
+      readContainer(
+        await edit((b) => {
+          b[8] = FORMAT_VERSION + 1;
+        }),
+        1 << 20,
+      ),
+      /format version 2 is not supported/,
+    );
+    await refused(
+      readContainer(
+        await edit((b) => {
+          b[12] = 1;
+        }),
+        1 << 20,
+      ),
+      /unknown flags/,
+    );
     await refused(readContainer(good.subarray(0, good.length - 1), 1 << 20), /truncated/);
     await refused(readContainer(good.subarray(0, 40), 1 << 20), /truncated/);
     await refused(readContainer(new Uint8Array([...good, 0]), 1 << 20), /beyond the end/);
     await refused(readContainer(good, 100), /over the 100-byte limit/);
-    await refused(readContainer(await edit((b) => { b[b.length - 40] ^= 1; }, false), 1 << 20), /checksum mismatch/);
-    await refused(readContainer(await edit((b) => { new DataView(b.buffer).setUint32(16, 0xffffffff, true); }), 1 << 20), /manifest length/);
-    await refused(readContainer(await edit((b) => { new DataView(b.buffer).setUint32(28, 0xffffffff, true); }), 1 << 20), /truncated/);
+    await refused(
+      readContainer(
+        await edit((b) => {
+          b[b.length - 40] ^= 1;
+        }, false),
+        1 << 20,
+      ),
+      /checksum mismatch/,
+    );
+    await refused(
+      readContainer(
+        await edit((b) => {
+          new DataView(b.buffer).setUint32(16, 0xffffffff, true);
+        }),
+        1 << 20,
+      ),
+      /manifest length/,
+    );
+    await refused(
+      readContainer(
+        await edit((b) => {
+          new DataView(b.buffer).setUint32(28, 0xffffffff, true);
+        }),
+        1 << 20,
+      ),
+      /truncated/,
+    );
   });
 
   it("refuses section tables that lie", async () => {
     const good = await sample();
     type S = { kind: string; offset: number; length: number; codec: string; rawLength: number }[];
     const cases: [(s: S) => void, RegExp][] = [
-      [(s) => { s[1].offset += 1; }, /back to back/],
-      [(s) => { s[1].length += 1; }, /runs past the end|cover/],
-      [(s) => { s[1].length -= 1; }, /cover/],
-      [(s) => { s[0].rawLength = 3; }, /uncompressed but declares/],
-      [(s) => { s[1].rawLength = 1e12; }, /beyond what deflate can expand/],
-      [(s) => { s[1].codec = "lzma"; }, /codec "lzma" is not known/],
-      [(s) => { s[1].kind = "../etc"; }, /no valid kind/],
-      [(s) => { s[1].offset = -1; }, /non-negative integer/],
-      [(s) => { s.pop(); }, /cover/],
+      [
+        (s) => {
+          s[1].offset += 1;
+        },
+        /back to back/,
+      ],
+      [
+        (s) => {
+          s[1].length += 1;
+        },
+        /runs past the end|cover/,
+      ],
+      [
+        (s) => {
+          s[1].length -= 1;
+        },
+        /cover/,
+      ],
+      [
+        (s) => {
+          s[0].rawLength = 3;
+        },
+        /uncompressed but declares/,
+      ],
+      [
+        (s) => {
+          s[1].rawLength = 1e12;
+        },
+        /beyond what deflate can expand/,
+      ],
+      [
+        (s) => {
+          s[1].codec = "lzma";
+        },
+        /codec "lzma" is not known/,
+      ],
+      [
+        (s) => {
+          s[1].kind = "../etc";
+        },
+        /no valid kind/,
+      ],
+      [
+        (s) => {
+          s[1].offset = -1;
+        },
+        /non-negative integer/,
+      ],
+      [
+        (s) => {
+          s.pop();
+        },
+        /cover/,
+      ],
     ];
     for (const [edit, msg] of cases) {
       await refused(readContainer(await withManifest(good, (m) => edit(m.sections as S)), 1 << 20), msg);
     }
-    await refused(readContainer(await withManifest(good, (m) => { m.sections = "x"; }), 1 << 20), /no section table/);
+    await refused(
+      readContainer(
+        await withManifest(good, (m) => {
+          m.sections = "x";
+        }),
+        1 << 20,
+      ),
+      /no section table/,
+    );
   });
 
   it("refuses a manifest that is not JSON or not UTF-8", async () => {
     const good = await sample();
     const b = good.slice();
-    b[HEADER_SIZE] = 0x7b; b[HEADER_SIZE + 1] = 0xff;
+    b[HEADER_SIZE] = 0x7b;
+    b[HEADER_SIZE + 1] = 0xff;
     await resealContainer(b);
     await refused(readContainer(b, 1 << 20), /not valid UTF-8/);
     const c = good.slice();
@@ -114,7 +226,9 @@ describe("bounded decompression", () => {
     expect(z.length).toBeLessThan(1000);
     await refused(decompress(z, "deflate-raw", 5000, "bomb"), /bomb: expands to more than the 5000 bytes/);
     await refused(decompress(z, "deflate-raw", 200000, "short"), /short: expands to 100000 bytes, expected 200000/);
-    const bad = z.slice(); bad[0] ^= 0xff; bad[3] ^= 0x55;
+    const bad = z.slice();
+    bad[0] ^= 0xff;
+    bad[3] ^= 0x55;
     await refused(decompress(bad, "deflate-raw", 100000, "junk"), /junk: /);
     await refused(decompress(new Uint8Array([1, 2, 3]), "none", 4, "plain"), /holds 3 bytes, expected 4/);
   });
@@ -122,7 +236,16 @@ describe("bounded decompression", () => {
 
 describe("state record encoding", () => {
   const recs: StateRecord[] = [
-    { a: 1, b: -2.5, c: true, d: null, e: "text", f: new Uint8Array([1, 2, 3]), g: [1, [2, new Uint8Array(0)]], h: { i: new Uint8Array(300).fill(9) } },
+    {
+      a: 1,
+      b: -2.5,
+      c: true,
+      d: null,
+      e: "text",
+      f: new Uint8Array([1, 2, 3]),
+      g: [1, [2, new Uint8Array(0)]],
+      h: { i: new Uint8Array(300).fill(9) },
+    },
     { $weird: 1, $bytes: "not a block", $$x: [new Uint8Array([4])] },
     {},
   ];
@@ -136,7 +259,9 @@ describe("state record encoding", () => {
 
   it("refuses non-finite numbers, other typed arrays and __proto__ when saving", () => {
     expect(() => encodeStateSection([{ t: Infinity }], ["dev"])).toThrow(/dev\.t: Infinity is not a finite number/);
-    expect(() => encodeStateSection([{ t: new Int32Array(2) as unknown as Uint8Array }], ["dev"])).toThrow(/typed array/);
+    expect(() => encodeStateSection([{ t: new Int32Array(2) as unknown as Uint8Array }], ["dev"])).toThrow(
+      /typed array/,
+    );
     expect(() => encodeStateSection([JSON.parse('{"__proto__": 1}')], ["dev"])).toThrow(/__proto__/);
   });
 
@@ -144,7 +269,8 @@ describe("state record encoding", () => {
     const j = utf8Encode(json);
     const out = new Uint8Array(4 + j.length + blob.length);
     new DataView(out.buffer).setUint32(0, j.length, true);
-    out.set(j, 4); out.set(blob, 4 + j.length);
+    out.set(j, 4);
+    out.set(blob, 4 + j.length);
     return out;
   };
 
@@ -176,7 +302,9 @@ describe("state record encoding", () => {
 describe("guest RAM", () => {
   it("keeps only non-zero pages and restores exactly, zeroing what the target had", async () => {
     const ram = new Uint8Array(64 * RAM_PAGE_SIZE);
-    ram[5] = 1; ram[3 * RAM_PAGE_SIZE + 4095] = 2; ram.fill(0xab, 40 * RAM_PAGE_SIZE, 42 * RAM_PAGE_SIZE);
+    ram[5] = 1;
+    ram[3 * RAM_PAGE_SIZE + 4095] = 2;
+    ram.fill(0xab, 40 * RAM_PAGE_SIZE, 42 * RAM_PAGE_SIZE);
     const cap = captureRam(ram);
     expect(cap.nonZeroPages).toBe(4);
     expect(cap.data.length).toBe(4 * RAM_PAGE_SIZE);
@@ -195,13 +323,19 @@ describe("guest RAM", () => {
     expect(() => checkRamMap(new Uint8Array([0x80]), 7, 1)).toThrow(/beyond the 7 pages/);
     const list = checkRamMap(map, 16, 2);
     const tooMuch = await compress(new Uint8Array(3 * RAM_PAGE_SIZE), "deflate-raw");
-    await refused(restoreRam(new Uint8Array(16 * RAM_PAGE_SIZE), list, tooMuch, "deflate-raw"), /more than the 8192 bytes/);
+    await refused(
+      restoreRam(new Uint8Array(16 * RAM_PAGE_SIZE), list, tooMuch, "deflate-raw"),
+      /more than the 8192 bytes/,
+    );
   });
 });
 
 describe("disk overlays", () => {
   it("round-trips written sectors and refuses bad sector lists", () => {
-    const ov = new Map<number, Uint8Array>([[7, new Uint8Array(512).fill(7)], [2, new Uint8Array(512).fill(2)]]);
+    const ov = new Map<number, Uint8Array>([
+      [7, new Uint8Array(512).fill(7)],
+      [2, new Uint8Array(512).fill(2)],
+    ]);
     const raw = encodeOverlay(ov);
     const back = decodeOverlay(raw, 2, 8 * 512, "ov");
     expect([...back.keys()]).toEqual([2, 7]);

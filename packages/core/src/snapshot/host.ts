@@ -70,7 +70,9 @@ export interface DeflateCodec {
 let installed: DeflateCodec | null = null;
 
 /** Installs (or, with null, removes) a synchronous deflate codec for all snapshot work. */
-export function installDeflateCodec(codec: DeflateCodec | null): void { installed = codec; }
+export function installDeflateCodec(codec: DeflateCodec | null): void {
+  installed = codec;
+}
 
 /** Compresses bytes with `codec` ("none" returns them as they are). */
 export async function compress(input: Uint8Array, codec: Codec): Promise<Uint8Array> {
@@ -83,7 +85,10 @@ export async function compress(input: Uint8Array, codec: Codec): Promise<Uint8Ar
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    if (value) { chunks.push(value); total += value.length; }
+    if (value) {
+      chunks.push(value);
+      total += value.length;
+    }
   }
   return concat(chunks, total);
 }
@@ -93,10 +98,16 @@ export async function compress(input: Uint8Array, codec: Codec): Promise<Uint8Ar
  * `sink` in order (chunks are only valid during the call). Throws SnapshotError naming `what`
  * when the data is corrupt, too short or too long; stops reading as soon as it is too long.
  */
-export async function decompressTo(input: Uint8Array, codec: Codec, expected: number, what: string,
-  sink: (chunk: Uint8Array, offset: number) => void): Promise<void> {
+export async function decompressTo(
+  input: Uint8Array,
+  codec: Codec,
+  expected: number,
+  what: string,
+  sink: (chunk: Uint8Array, offset: number) => void,
+): Promise<void> {
   if (codec === "none") {
-    if (input.length !== expected) throw new SnapshotError(`${what}: holds ${input.length} bytes, expected ${expected}`);
+    if (input.length !== expected)
+      throw new SnapshotError(`${what}: holds ${input.length} bytes, expected ${expected}`);
     sink(input, 0);
     return;
   }
@@ -107,8 +118,10 @@ export async function decompressTo(input: Uint8Array, codec: Codec, expected: nu
     } catch {
       throw new SnapshotError(`${what}: compressed data is corrupt`);
     }
-    if (out === "too-long") throw new SnapshotError(`${what}: expands to more than the ${expected} bytes its entry declares`);
-    if (out.length !== expected) throw new SnapshotError(`${what}: expands to ${out.length} bytes, expected ${expected}`);
+    if (out === "too-long")
+      throw new SnapshotError(`${what}: expands to more than the ${expected} bytes its entry declares`);
+    if (out.length !== expected)
+      throw new SnapshotError(`${what}: expands to ${out.length} bytes, expected ${expected}`);
     sink(out, 0);
     return;
   }
@@ -192,6 +205,9 @@ export function utf8Decode(b: Uint8Array, what: string): string {
 export function concat(chunks: readonly Uint8Array[], total = chunks.reduce((n, c) => n + c.length, 0)): Uint8Array {
   const out = new Uint8Array(total);
   let at = 0;
-  for (const c of chunks) { out.set(c, at); at += c.length; }
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
   return out;
 }

@@ -24,16 +24,20 @@ export function encodeOverlay(overlay: ReadonlyMap<number, Uint8Array>): Uint8Ar
 }
 
 /** Raw size of an overlay section holding n sectors. */
-export function overlayLength(n: number): number { return 4 + n * (4 + SECTOR_SIZE); }
+export function overlayLength(n: number): number {
+  return 4 + n * (4 + SECTOR_SIZE);
+}
 
 /**
  * Decodes an overlay section for a disk of diskSize bytes, expecting `count` sectors. Every
  * sector number must lie on the disk and appear once.
  */
 export function decodeOverlay(raw: Uint8Array, count: number, diskSize: number, what: string): Map<number, Uint8Array> {
-  if (raw.length !== overlayLength(count)) throw new SnapshotError(`${what}: ${raw.length} bytes, ${overlayLength(count)} expected for ${count} sectors`);
+  if (raw.length !== overlayLength(count))
+    throw new SnapshotError(`${what}: ${raw.length} bytes, ${overlayLength(count)} expected for ${count} sectors`);
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  if (dv.getUint32(0, true) !== count) throw new SnapshotError(`${what}: holds ${dv.getUint32(0, true)} sectors, the manifest declares ${count}`);
+  if (dv.getUint32(0, true) !== count)
+    throw new SnapshotError(`${what}: holds ${dv.getUint32(0, true)} sectors, the manifest declares ${count}`);
   const diskSectors = Math.ceil(diskSize / SECTOR_SIZE);
   const out = new Map<number, Uint8Array>();
   let prev = -1;

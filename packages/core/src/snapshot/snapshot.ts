@@ -156,10 +156,15 @@ export async function encodeSnapshot(input: MachineSnapshotInput): Promise<Uint8
   }
   const stateRaw = encodeStateSection(records, ids);
   const ram = captureRam(machine.mem.ram);
-  const overlays = input.disks.map((d) => (d.overlay ? { raw: encodeOverlay(d.overlay), sectors: d.overlay.size } : null));
+  const overlays = input.disks.map((d) =>
+    d.overlay ? { raw: encodeOverlay(d.overlay), sectors: d.overlay.size } : null,
+  );
   const clock: ClockInfo = {
-    mode: machine.clock.mode, nsPerInstruction: machine.clock.nsPerInstruction,
-    nowNs: machine.clock.now(), idleNs: machine.clock.offset, instructions: cpu.instret,
+    mode: machine.clock.mode,
+    nsPerInstruction: machine.clock.nsPerInstruction,
+    nowNs: machine.clock.now(),
+    idleNs: machine.clock.offset,
+    instructions: cpu.instret,
   };
   const a20 = machine.mem.a20Enabled;
 
@@ -199,8 +204,10 @@ export async function encodeSnapshot(input: MachineSnapshotInput): Promise<Uint8
   // hints, notes and options within their rules), whatever the size limits of the reader.
   const m = manifest as unknown as Record<string, unknown>;
   const table = sectionTable(sections);
-  checkManifest({ manifest: { ...m, sections: table }, sections: table, stored: (j) => sections[j].data },
-    { maxBytes: Infinity, maxMemoryBytes: Infinity, maxImageBytes: Infinity });
+  checkManifest(
+    { manifest: { ...m, sections: table }, sections: table, stored: (j) => sections[j].data },
+    { maxBytes: Infinity, maxMemoryBytes: Infinity, maxImageBytes: Infinity },
+  );
   return writeContainer(m, sections);
 }
 
@@ -228,13 +235,21 @@ async function imageSha256(img: DiskImage, bytes?: Uint8Array): Promise<string> 
 
 /** Path-aware checks of manifest values; each failure is a SnapshotError. */
 class Check {
-  constructor(private readonly o: Record<string, unknown>, private readonly path: string) {}
+  constructor(
+    private readonly o: Record<string, unknown>,
+    private readonly path: string,
+  ) {}
   static object(v: unknown, path: string): Check {
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new SnapshotError(`snapshot manifest: ${path} is not an object`);
+    if (typeof v !== "object" || v === null || Array.isArray(v))
+      throw new SnapshotError(`snapshot manifest: ${path} is not an object`);
     return new Check(v as Record<string, unknown>, path);
   }
-  private fail(key: string, what: string): never { throw new SnapshotError(`snapshot manifest: ${this.path}.${key} ${what}`); }
-  raw(key: string): unknown { return this.o[key]; }
+  private fail(key: string, what: string): never {
+    throw new SnapshotError(`snapshot manifest: ${this.path}.${key} ${what}`);
+  }
+  raw(key: string): unknown {
+    return this.o[key];
+  }
   int(key: string, min: number, max: number): number {
     const v = this.o[key];
     if (typeof v !== "number" || !Number.isSafeInteger(v)) this.fail(key, "is not an integer");
@@ -243,7 +258,8 @@ class Check {
   }
   num(key: string, min: number, max: number): number {
     const v = this.o[key];
-    if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) this.fail(key, `is not a number in ${min}..${max}`);
+    if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max)
+      this.fail(key, `is not a number in ${min}..${max}`);
     return v;
   }
   bool(key: string): boolean {
@@ -256,9 +272,15 @@ class Check {
     if (typeof v !== "string" || v.length > maxLength || (re && !re.test(v))) this.fail(key, "is not a valid string");
     return v;
   }
-  nullableStr(key: string, maxLength: number): string | null { return this.o[key] === null ? null : this.str(key, maxLength); }
-  nullableInt(key: string, min: number, max: number): number | null { return this.o[key] === null ? null : this.int(key, min, max); }
-  object(key: string): Check { return Check.object(this.o[key], `${this.path}.${key}`); }
+  nullableStr(key: string, maxLength: number): string | null {
+    return this.o[key] === null ? null : this.str(key, maxLength);
+  }
+  nullableInt(key: string, min: number, max: number): number | null {
+    return this.o[key] === null ? null : this.int(key, min, max);
+  }
+  object(key: string): Check {
+    return Check.object(this.o[key], `${this.path}.${key}`);
+  }
   array(key: string, maxLength: number): unknown[] {
     const v = this.o[key];
     if (!Array.isArray(v) || v.length > maxLength) this.fail(key, `is not an array of at most ${maxLength} entries`);
@@ -289,17 +311,25 @@ const SHA_RE = /^[0-9a-f]{64}$/;
 /** Checks the manifest's fields and their agreement with the section table. */
 function checkManifest(c: Container, limits: Required<SnapshotLimits>): SnapshotManifest {
   const m = Check.object(c.manifest, "manifest");
-  if (m.raw("format") !== SNAPSHOT_FORMAT) throw new SnapshotError(`snapshot manifest: format is not ${JSON.stringify(SNAPSHOT_FORMAT)}`);
+  if (m.raw("format") !== SNAPSHOT_FORMAT)
+    throw new SnapshotError(`snapshot manifest: format is not ${JSON.stringify(SNAPSHOT_FORMAT)}`);
   const board = m.str("board", 32, NAME_RE);
 
   const mc = m.object("machine");
   const memoryBytes = mc.int("memoryBytes", RAM_PAGE_SIZE, Number.MAX_SAFE_INTEGER);
-  if (memoryBytes % RAM_PAGE_SIZE !== 0) throw new SnapshotError(`snapshot manifest: machine.memoryBytes ${memoryBytes} is not a whole number of 4 KiB pages`);
-  if (memoryBytes > limits.maxMemoryBytes) throw new SnapshotError(`snapshot asks for ${memoryBytes} bytes of RAM, over the ${limits.maxMemoryBytes}-byte limit`);
+  if (memoryBytes % RAM_PAGE_SIZE !== 0)
+    throw new SnapshotError(
+      `snapshot manifest: machine.memoryBytes ${memoryBytes} is not a whole number of 4 KiB pages`,
+    );
+  if (memoryBytes > limits.maxMemoryBytes)
+    throw new SnapshotError(
+      `snapshot asks for ${memoryBytes} bytes of RAM, over the ${limits.maxMemoryBytes}-byte limit`,
+    );
   const a20 = mc.bool("a20");
   const ck = mc.object("clock");
   const mode = ck.raw("mode");
-  if (mode !== "deterministic" && mode !== "realtime") throw new SnapshotError("snapshot manifest: machine.clock.mode is neither deterministic nor realtime");
+  if (mode !== "deterministic" && mode !== "realtime")
+    throw new SnapshotError("snapshot manifest: machine.clock.mode is neither deterministic nor realtime");
   const clock: ClockInfo = {
     mode,
     nsPerInstruction: ck.num("nsPerInstruction", 1e-3, 1e6),
@@ -311,35 +341,48 @@ function checkManifest(c: Container, limits: Required<SnapshotLimits>): Snapshot
     throw new SnapshotError("snapshot manifest: machine.clock fields disagree (time is not instructions x ns + idle)");
   }
   const options = checkJson(mc.raw("options"), "machine.options");
-  if (typeof options !== "object" || options === null || Array.isArray(options)) throw new SnapshotError("snapshot manifest: machine.options is not an object");
+  if (typeof options !== "object" || options === null || Array.isArray(options))
+    throw new SnapshotError("snapshot manifest: machine.options is not an object");
 
   const used = new Set<number>();
   const section = (index: unknown, kind: string, path: string): number => {
     if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= c.sections.length) {
       throw new SnapshotError(`snapshot manifest: ${path} does not name a section`);
     }
-    if (c.sections[index].kind !== kind) throw new SnapshotError(`snapshot manifest: ${path} names a '${c.sections[index].kind}' section, not '${kind}'`);
+    if (c.sections[index].kind !== kind)
+      throw new SnapshotError(`snapshot manifest: ${path} names a '${c.sections[index].kind}' section, not '${kind}'`);
     if (used.has(index)) throw new SnapshotError(`snapshot manifest: section ${index} is used twice`);
     used.add(index);
     return index;
   };
   const rawLengthIs = (index: number, n: number, what: string): void => {
-    if (c.sections[index].rawLength !== n) throw new SnapshotError(`snapshot section ${index} (${what}) declares ${c.sections[index].rawLength} bytes, ${n} expected`);
+    if (c.sections[index].rawLength !== n)
+      throw new SnapshotError(
+        `snapshot section ${index} (${what}) declares ${c.sections[index].rawLength} bytes, ${n} expected`,
+      );
   };
 
   const devices = m.array("devices", MAX_DEVICES).map((d, i) => {
     const dc = Check.object(d, `devices[${i}]`);
     return { id: dc.str("id", 64, NAME_RE), name: dc.str("name", 64, NAME_RE), version: dc.int("version", 0, 0xffff) };
   });
-  if (new Set(devices.map((d) => d.id)).size !== devices.length) throw new SnapshotError("snapshot manifest: a device is listed twice");
+  if (new Set(devices.map((d) => d.id)).size !== devices.length)
+    throw new SnapshotError("snapshot manifest: a device is listed twice");
   const states = section(m.raw("states"), "states", "states");
-  if (c.sections[states].rawLength > MAX_STATE_SECTION) throw new SnapshotError(`snapshot device state section is over ${MAX_STATE_SECTION} bytes`);
+  if (c.sections[states].rawLength > MAX_STATE_SECTION)
+    throw new SnapshotError(`snapshot device state section is over ${MAX_STATE_SECTION} bytes`);
 
   const rc = m.object("ram");
   const pages = rc.int("pages", 1, memoryBytes / RAM_PAGE_SIZE);
-  if (pages * RAM_PAGE_SIZE !== memoryBytes) throw new SnapshotError(`snapshot manifest: ram.pages ${pages} does not match ${memoryBytes} bytes of RAM`);
+  if (pages * RAM_PAGE_SIZE !== memoryBytes)
+    throw new SnapshotError(`snapshot manifest: ram.pages ${pages} does not match ${memoryBytes} bytes of RAM`);
   const nonZeroPages = rc.int("nonZeroPages", 0, pages);
-  const ram = { map: section(rc.raw("map"), "ram-map", "ram.map"), pages, nonZeroPages, data: section(rc.raw("data"), "ram-pages", "ram.data") };
+  const ram = {
+    map: section(rc.raw("map"), "ram-map", "ram.map"),
+    pages,
+    nonZeroPages,
+    data: section(rc.raw("data"), "ram-pages", "ram.data"),
+  };
   rawLengthIs(ram.map, Math.ceil(pages / 8), "RAM page map");
   rawLengthIs(ram.data, nonZeroPages * RAM_PAGE_SIZE, "RAM pages");
 
@@ -363,15 +406,25 @@ function checkManifest(c: Container, limits: Required<SnapshotLimits>): Snapshot
     }
     return ref;
   });
-  if (new Set(images.map((x) => x.slot)).size !== images.length) throw new SnapshotError("snapshot manifest: an image slot is listed twice");
-  if (used.size !== c.sections.length) throw new SnapshotError(`snapshot has ${c.sections.length - used.size} section(s) the manifest does not use`);
+  if (new Set(images.map((x) => x.slot)).size !== images.length)
+    throw new SnapshotError("snapshot manifest: an image slot is listed twice");
+  if (used.size !== c.sections.length)
+    throw new SnapshotError(`snapshot has ${c.sections.length - used.size} section(s) the manifest does not use`);
 
   const mt = m.object("meta");
-  const meta = { createdMs: mt.raw("createdMs") === null ? null : mt.num("createdMs", -8.64e15, 8.64e15), note: mt.nullableStr("note", 1000) };
+  const meta = {
+    createdMs: mt.raw("createdMs") === null ? null : mt.num("createdMs", -8.64e15, 8.64e15),
+    note: mt.nullableStr("note", 1000),
+  };
   return {
-    format: SNAPSHOT_FORMAT, board,
+    format: SNAPSHOT_FORMAT,
+    board,
     machine: { memoryBytes, a20, clock, options: options as { [key: string]: JsonValue } },
-    devices, states, ram, images, meta,
+    devices,
+    states,
+    ram,
+    images,
+    meta,
   };
 }
 
@@ -388,7 +441,10 @@ function limitsOf(l: SnapshotLimits | undefined): Required<SnapshotLimits> {
 }
 
 /** Checks the container and manifest only (nothing is decompressed): what a page needs to fetch the images. */
-export async function readSnapshotManifest(bytes: Uint8Array | ArrayBuffer, limits?: SnapshotLimits): Promise<SnapshotManifest> {
+export async function readSnapshotManifest(
+  bytes: Uint8Array | ArrayBuffer,
+  limits?: SnapshotLimits,
+): Promise<SnapshotManifest> {
   const l = limitsOf(limits);
   return checkManifest(await readContainer(asBytes(bytes), l.maxBytes), l);
 }
@@ -418,11 +474,15 @@ export interface DecodedSnapshot {
  * Checks a snapshot and decodes its small sections (device states, RAM page map, overlays)
  * without touching any machine. Throws SnapshotError.
  */
-export async function decodeSnapshot(bytes: Uint8Array | ArrayBuffer, limits?: SnapshotLimits): Promise<DecodedSnapshot> {
+export async function decodeSnapshot(
+  bytes: Uint8Array | ArrayBuffer,
+  limits?: SnapshotLimits,
+): Promise<DecodedSnapshot> {
   const l = limitsOf(limits);
   const c = await readContainer(asBytes(bytes), l.maxBytes);
   const manifest = checkManifest(c, l);
-  const section = (i: number, what: string) => decompress(c.stored(i), c.sections[i].codec, c.sections[i].rawLength, what);
+  const section = (i: number, what: string) =>
+    decompress(c.stored(i), c.sections[i].codec, c.sections[i].rawLength, what);
 
   const records = decodeStateSection(await section(manifest.states, "device state section"), manifest.devices.length);
   const states = manifest.devices.map((d, i) => ({ id: d.id, name: d.name, version: d.version, fields: records[i] }));
@@ -443,11 +503,15 @@ export async function decodeSnapshot(bytes: Uint8Array | ArrayBuffer, limits?: S
       if (!img || img.embedded === null) return null;
       const bytes = await section(img.embedded, `embedded image ${slot}`);
       const h = await sha256Hex(bytes);
-      if (h !== img.sha256) throw new SnapshotError(`embedded image ${slot} has SHA-256 ${h}, the manifest says ${img.sha256}`);
+      if (h !== img.sha256)
+        throw new SnapshotError(`embedded image ${slot} has SHA-256 ${h}, the manifest says ${img.sha256}`);
       return bytes;
     },
     restoreRam: async (ram, knownZero) => {
-      if (ram.length !== manifest.machine.memoryBytes) throw new SnapshotError(`target RAM is ${ram.length} bytes, the snapshot holds ${manifest.machine.memoryBytes}`);
+      if (ram.length !== manifest.machine.memoryBytes)
+        throw new SnapshotError(
+          `target RAM is ${ram.length} bytes, the snapshot holds ${manifest.machine.memoryBytes}`,
+        );
       await restoreRam(ram, pageList, c.stored(manifest.ram.data), c.sections[manifest.ram.data].codec, knownZero);
     },
   };
@@ -455,8 +519,10 @@ export async function decodeSnapshot(bytes: Uint8Array | ArrayBuffer, limits?: S
 
 /** Checks that an image the caller found is the one the snapshot names (size and SHA-256). */
 export async function verifyImage(ref: ImageRef, img: DiskImage): Promise<void> {
-  if (typeof img !== "object" || img === null || typeof img.read !== "function") throw new SnapshotError(`image for ${ref.slot} is not a disk image`);
-  if (img.size !== ref.size) throw new SnapshotError(`image for ${ref.slot} has ${img.size} bytes, the snapshot needs ${ref.size}`);
+  if (typeof img !== "object" || img === null || typeof img.read !== "function")
+    throw new SnapshotError(`image for ${ref.slot} is not a disk image`);
+  if (img.size !== ref.size)
+    throw new SnapshotError(`image for ${ref.slot} has ${img.size} bytes, the snapshot needs ${ref.size}`);
   let h: string;
   try {
     h = await imageSha256(img);
@@ -464,7 +530,8 @@ export async function verifyImage(ref: ImageRef, img: DiskImage): Promise<void> 
     if (e instanceof SnapshotError) throw e;
     throw new SnapshotError(`image for ${ref.slot} cannot be read: ${(e as Error).message}`, { cause: e });
   }
-  if (h !== ref.sha256) throw new SnapshotError(`image for ${ref.slot} has SHA-256 ${h}, the snapshot needs ${ref.sha256}`);
+  if (h !== ref.sha256)
+    throw new SnapshotError(`image for ${ref.slot} has SHA-256 ${h}, the snapshot needs ${ref.sha256}`);
 }
 
 // ---- applying to a fresh machine
@@ -492,23 +559,34 @@ export interface SnapshotTarget {
 export async function applySnapshot(d: DecodedSnapshot, t: SnapshotTarget): Promise<void> {
   const { manifest } = d;
   const { machine } = t;
-  if (machine.mem.ramSize !== manifest.machine.memoryBytes) throw new SnapshotError(`machine has ${machine.mem.ramSize} bytes of RAM, the snapshot ${manifest.machine.memoryBytes}`);
+  if (machine.mem.ramSize !== manifest.machine.memoryBytes)
+    throw new SnapshotError(
+      `machine has ${machine.mem.ramSize} bytes of RAM, the snapshot ${manifest.machine.memoryBytes}`,
+    );
   // Every record must find its device, and every device its record, with a version it reads.
   const byId = new Map(d.states.map((s) => [s.id, s]));
   const targetIds = new Set(t.states.map((s) => s.id));
-  for (const s of d.states) if (!targetIds.has(s.id)) throw new SnapshotError(`snapshot has state for '${s.id}', which this machine does not have`);
+  for (const s of d.states)
+    if (!targetIds.has(s.id))
+      throw new SnapshotError(`snapshot has state for '${s.id}', which this machine does not have`);
   for (const { id, device } of t.states) {
     const s = byId.get(id);
     if (!s) throw new SnapshotError(`snapshot has no state for '${id}'`);
-    if (s.name !== device.stateName) throw new SnapshotError(`snapshot has '${s.name}' state for '${id}', which is a '${device.stateName}'`);
+    if (s.name !== device.stateName)
+      throw new SnapshotError(`snapshot has '${s.name}' state for '${id}', which is a '${device.stateName}'`);
     if (s.version < device.stateMinVersion || s.version > device.stateVersion) {
-      throw new SnapshotError(`'${id}' state version ${s.version} is not supported (this build reads ${device.stateMinVersion}..${device.stateVersion})`);
+      throw new SnapshotError(
+        `'${id}' state version ${s.version} is not supported (this build reads ${device.stateMinVersion}..${device.stateVersion})`,
+      );
     }
   }
-  for (const slot of d.overlays.keys()) if (!t.overlays.has(slot)) throw new SnapshotError(`snapshot has an overlay for ${slot}, which this machine has no disk for`);
+  for (const slot of d.overlays.keys())
+    if (!t.overlays.has(slot))
+      throw new SnapshotError(`snapshot has an overlay for ${slot}, which this machine has no disk for`);
 
   // Time first, so devices that look at the clock while loading see the saved time.
-  const ck = manifest.machine.clock, clock = machine.clock;
+  const ck = manifest.machine.clock,
+    clock = machine.clock;
   machine.cpu.instret = ck.instructions;
   if (clock.mode === "deterministic") {
     const sameRate = ck.mode === "deterministic" && ck.nsPerInstruction === clock.nsPerInstruction;
@@ -527,10 +605,14 @@ export async function applySnapshot(d: DecodedSnapshot, t: SnapshotTarget): Prom
       device.loadState(s.fields, s.version);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      throw new SnapshotError(e instanceof StateError ? `device state refused (${id}): ${msg}` : `loading '${id}' failed: ${msg}`, { cause: e });
+      throw new SnapshotError(
+        e instanceof StateError ? `device state refused (${id}): ${msg}` : `loading '${id}' failed: ${msg}`,
+        { cause: e },
+      );
     }
   }
-  if (machine.cpu.instret !== ck.instructions) throw new SnapshotError("CPU state and clock disagree on the instruction count");
+  if (machine.cpu.instret !== ck.instructions)
+    throw new SnapshotError("CPU state and clock disagree on the instruction count");
   const pageMap = machine.mem.pageMap;
   await d.restoreRam(machine.mem.ram, t.freshRam ? (p) => pageMap[p] === PAGE_RAM : undefined);
   machine.mem.setA20(manifest.machine.a20);

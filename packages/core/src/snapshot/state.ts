@@ -37,7 +37,9 @@ export function saveStateOf(dev: Stateful): SavedState {
 export function loadStateInto(dev: Stateful, saved: SavedState): void {
   if (saved.name !== dev.stateName) throw new StateError(`state for '${saved.name}' given to '${dev.stateName}'`);
   if (!Number.isInteger(saved.version) || saved.version < dev.stateMinVersion || saved.version > dev.stateVersion) {
-    throw new StateError(`${dev.stateName}: state version ${saved.version} is not supported (accepts ${dev.stateMinVersion}..${dev.stateVersion})`);
+    throw new StateError(
+      `${dev.stateName}: state version ${saved.version} is not supported (accepts ${dev.stateMinVersion}..${dev.stateVersion})`,
+    );
   }
   dev.loadState(saved.fields, saved.version);
 }
@@ -47,7 +49,10 @@ export function loadStateInto(dev: Stateful, saved: SavedState): void {
  * schema and field when the value is missing or out of range.
  */
 export class StateReader {
-  constructor(private readonly rec: StateRecord, private readonly schema: string) {
+  constructor(
+    private readonly rec: StateRecord,
+    private readonly schema: string,
+  ) {
     if (typeof rec !== "object" || rec === null || Array.isArray(rec) || rec instanceof Uint8Array) {
       throw new StateError(`${schema}: state is not a record`);
     }
@@ -57,7 +62,9 @@ export class StateReader {
     throw new StateError(`${this.schema}: field '${field}' ${what}`);
   }
 
-  has(field: string): boolean { return Object.prototype.hasOwnProperty.call(this.rec, field); }
+  has(field: string): boolean {
+    return Object.prototype.hasOwnProperty.call(this.rec, field);
+  }
 
   /** An integer in [min, max]. */
   int(field: string, min: number, max: number): number {
@@ -86,20 +93,24 @@ export class StateReader {
   bytes(field: string, length: number, maxLength = 1 << 30): Uint8Array {
     const v = this.rec[field];
     if (!(v instanceof Uint8Array)) this.fail(field, "must be a byte block");
-    if (length >= 0 ? v.length !== length : v.length > maxLength) this.fail(field, `has ${v.length} bytes, expected ${length >= 0 ? length : `at most ${maxLength}`}`);
+    if (length >= 0 ? v.length !== length : v.length > maxLength)
+      this.fail(field, `has ${v.length} bytes, expected ${length >= 0 ? length : `at most ${maxLength}`}`);
     return v;
   }
   /** An array of integers in [min, max] of exactly `length` entries. */
   ints(field: string, length: number, min: number, max: number): number[] {
     const v = this.rec[field];
     if (!Array.isArray(v) || v.length !== length) this.fail(field, `must be an array of ${length} integers`);
-    for (const x of v) if (typeof x !== "number" || !Number.isInteger(x) || x < min || x > max) this.fail(field, `holds ${String(x)}, outside ${min}..${max}`);
+    for (const x of v)
+      if (typeof x !== "number" || !Number.isInteger(x) || x < min || x > max)
+        this.fail(field, `holds ${String(x)}, outside ${min}..${max}`);
     return v as number[];
   }
   /** A nested record, read with its own reader. */
   record(field: string): StateReader {
     const v = this.rec[field];
-    if (typeof v !== "object" || v === null || Array.isArray(v) || v instanceof Uint8Array) this.fail(field, "must be a record");
+    if (typeof v !== "object" || v === null || Array.isArray(v) || v instanceof Uint8Array)
+      this.fail(field, "must be a record");
     return new StateReader(v, `${this.schema}.${field}`);
   }
   /** An array of nested records of exactly `length` entries. */
@@ -107,7 +118,8 @@ export class StateReader {
     const v = this.rec[field];
     if (!Array.isArray(v) || v.length !== length) this.fail(field, `must be an array of ${length} records`);
     return v.map((x, i) => {
-      if (typeof x !== "object" || x === null || Array.isArray(x) || x instanceof Uint8Array) this.fail(`${field}[${i}]`, "must be a record");
+      if (typeof x !== "object" || x === null || Array.isArray(x) || x instanceof Uint8Array)
+        this.fail(`${field}[${i}]`, "must be a record");
       return new StateReader(x, `${this.schema}.${field}[${i}]`);
     });
   }

@@ -25,7 +25,11 @@ export async function unpackSnapshot(bytes: Uint8Array, maxBytes = DEFAULT_LIMIT
   const sections: UnpackedSection[] = [];
   for (let i = 0; i < c.sections.length; i++) {
     const s = c.sections[i];
-    sections.push({ kind: s.kind, codec: s.codec, raw: await decompress(c.stored(i), s.codec, s.rawLength, `section ${i}`) });
+    sections.push({
+      kind: s.kind,
+      codec: s.codec,
+      raw: await decompress(c.stored(i), s.codec, s.rawLength, `section ${i}`),
+    });
   }
   const { sections: _table, ...manifest } = c.manifest;
   return { manifest, sections };
@@ -34,6 +38,7 @@ export async function unpackSnapshot(bytes: Uint8Array, maxBytes = DEFAULT_LIMIT
 /** Compresses the sections again and writes a container with a fresh table and checksum. */
 export async function repackSnapshot(u: UnpackedSnapshot): Promise<Uint8Array> {
   const prepared: PreparedSection[] = [];
-  for (const s of u.sections) prepared.push({ kind: s.kind, codec: s.codec, rawLength: s.raw.length, data: await compress(s.raw, s.codec) });
+  for (const s of u.sections)
+    prepared.push({ kind: s.kind, codec: s.codec, rawLength: s.raw.length, data: await compress(s.raw, s.codec) });
   return writeContainer(u.manifest, prepared);
 }

@@ -24,8 +24,15 @@ function checkRange(disk: DiskImage, offset: number, length: number): void {
 /** A disk whose bytes are all in memory (a base image, or a blank disk). */
 export class MemoryDisk implements DiskImage {
   readonly readOnly: boolean;
-  constructor(readonly bytes: Uint8Array, readOnly = false) { this.readOnly = readOnly; }
-  get size(): number { return this.bytes.length; }
+  constructor(
+    readonly bytes: Uint8Array,
+    readOnly = false,
+  ) {
+    this.readOnly = readOnly;
+  }
+  get size(): number {
+    return this.bytes.length;
+  }
   read(offset: number, dst: Uint8Array): void {
     checkRange(this, offset, dst.length);
     dst.set(this.bytes.subarray(offset, offset + dst.length));
@@ -41,15 +48,21 @@ export class MemoryDisk implements DiskImage {
 export class CowDisk implements DiskImage {
   /** Written sectors by sector number. */
   readonly overlay = new Map<number, Uint8Array>();
-  constructor(readonly base: DiskImage, readonly readOnly = false) {}
-  get size(): number { return this.base.size; }
+  constructor(
+    readonly base: DiskImage,
+    readonly readOnly = false,
+  ) {}
+  get size(): number {
+    return this.base.size;
+  }
 
   read(offset: number, dst: Uint8Array): void {
     checkRange(this, offset, dst.length);
     let done = 0;
     while (done < dst.length) {
       const pos = offset + done;
-      const sector = Math.floor(pos / SECTOR_SIZE), within = pos % SECTOR_SIZE;
+      const sector = Math.floor(pos / SECTOR_SIZE),
+        within = pos % SECTOR_SIZE;
       const n = Math.min(SECTOR_SIZE - within, dst.length - done);
       const s = this.overlay.get(sector);
       if (s) dst.set(s.subarray(within, within + n), done);
@@ -64,7 +77,8 @@ export class CowDisk implements DiskImage {
     let done = 0;
     while (done < src.length) {
       const pos = offset + done;
-      const sector = Math.floor(pos / SECTOR_SIZE), within = pos % SECTOR_SIZE;
+      const sector = Math.floor(pos / SECTOR_SIZE),
+        within = pos % SECTOR_SIZE;
       const n = Math.min(SECTOR_SIZE - within, src.length - done);
       let s = this.overlay.get(sector);
       if (!s) {

@@ -33,7 +33,9 @@ export const FLOPPY_FORMATS: readonly FloppyGeometry[] = [
 export function floppyGeometry(size: number): FloppyGeometry {
   const g = FLOPPY_FORMATS.find((f) => f.size === size);
   if (!g) {
-    throw new DiskFormatError(`a floppy image of ${size} bytes is not a standard format (expected one of ${FLOPPY_FORMATS.map((f) => `${f.name} = ${f.size}`).join(", ")} bytes)`);
+    throw new DiskFormatError(
+      `a floppy image of ${size} bytes is not a standard format (expected one of ${FLOPPY_FORMATS.map((f) => `${f.name} = ${f.size}`).join(", ")} bytes)`,
+    );
   }
   return g;
 }

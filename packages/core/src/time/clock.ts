@@ -28,12 +28,7 @@ export class MachineClock implements TimeSource {
   private idleNs = 0;
   private hostStartMs = 0;
 
-  constructor(opts: {
-    mode: ClockMode;
-    instructions: () => number;
-    hostMs?: () => number;
-    nsPerInstruction?: number;
-  }) {
+  constructor(opts: { mode: ClockMode; instructions: () => number; hostMs?: () => number; nsPerInstruction?: number }) {
     this.mode = opts.mode;
     this.instructions = opts.instructions;
     this.nsPerInstruction = opts.nsPerInstruction ?? 10;
@@ -58,9 +53,14 @@ export class MachineClock implements TimeSource {
   }
 
   /** Saved with snapshots so time goes on from where it was. */
-  get offset(): number { return this.idleNs; }
+  get offset(): number {
+    return this.idleNs;
+  }
   restore(offsetNs: number, atNs: number): void {
     if (this.mode === "deterministic") this.idleNs = offsetNs;
-    else { this.idleNs = 0; this.hostStartMs = this.hostMs() - atNs / 1e6; }
+    else {
+      this.idleNs = 0;
+      this.hostStartMs = this.hostMs() - atNs / 1e6;
+    }
   }
 }

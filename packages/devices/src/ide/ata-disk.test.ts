@@ -4,19 +4,66 @@ import { DeviceHarness } from "../testing/harness.ts";
 import { IdeChannel } from "./ide-channel.ts";
 import { AtaDisk } from "./ata-disk.ts";
 import { AtapiCdrom } from "./atapi-cdrom.ts";
-import { IdeBusMaster, BM_CMD_START, BM_CMD_WRITE, BM_ST_ACTIVE, BM_ST_ERROR, BM_ST_INTERRUPT, PRD_EOT } from "./bus-master.ts";
 import {
-  ATA_SR_BSY, ATA_SR_DRDY, ATA_SR_DRQ, ATA_SR_DSC, ATA_SR_ERR, ATA_ER_ABRT, ATA_ER_IDNF, ATA_DC_SRST, ATA_DC_NIEN, ATA_DC_HOB,
-  ATA_CMD_IDENTIFY, ATA_CMD_READ_SECTORS, ATA_CMD_READ_SECTORS_EXT, ATA_CMD_WRITE_SECTORS, ATA_CMD_WRITE_SECTORS_EXT,
-  ATA_CMD_READ_MULTIPLE, ATA_CMD_WRITE_MULTIPLE, ATA_CMD_READ_MULTIPLE_EXT, ATA_CMD_SET_MULTIPLE, ATA_CMD_INITIALIZE_PARAMETERS,
-  ATA_CMD_READ_VERIFY, ATA_CMD_READ_VERIFY_EXT, ATA_CMD_SET_FEATURES, ATA_CMD_FLUSH_CACHE, ATA_CMD_FLUSH_CACHE_EXT,
-  ATA_CMD_STANDBY_IMMEDIATE, ATA_CMD_IDLE_IMMEDIATE, ATA_CMD_CHECK_POWER_MODE, ATA_CMD_READ_DMA, ATA_CMD_WRITE_DMA_EXT,
-  ATA_CMD_PACKET, ATA_CMD_EXECUTE_DIAGNOSTIC, ATA_CMD_READ_SECTORS_NORETRY, ATA_CMD_WRITE_SECTORS_NORETRY,
-  ATA_CMD_IDENTIFY_PACKET, ATA_CMD_READ_NATIVE_MAX_EXT,
+  IdeBusMaster,
+  BM_CMD_START,
+  BM_CMD_WRITE,
+  BM_ST_ACTIVE,
+  BM_ST_ERROR,
+  BM_ST_INTERRUPT,
+  PRD_EOT,
+} from "./bus-master.ts";
+import {
+  ATA_SR_BSY,
+  ATA_SR_DRDY,
+  ATA_SR_DRQ,
+  ATA_SR_DSC,
+  ATA_SR_ERR,
+  ATA_ER_ABRT,
+  ATA_ER_IDNF,
+  ATA_DC_SRST,
+  ATA_DC_NIEN,
+  ATA_DC_HOB,
+  ATA_CMD_IDENTIFY,
+  ATA_CMD_READ_SECTORS,
+  ATA_CMD_READ_SECTORS_EXT,
+  ATA_CMD_WRITE_SECTORS,
+  ATA_CMD_WRITE_SECTORS_EXT,
+  ATA_CMD_READ_MULTIPLE,
+  ATA_CMD_WRITE_MULTIPLE,
+  ATA_CMD_READ_MULTIPLE_EXT,
+  ATA_CMD_SET_MULTIPLE,
+  ATA_CMD_INITIALIZE_PARAMETERS,
+  ATA_CMD_READ_VERIFY,
+  ATA_CMD_READ_VERIFY_EXT,
+  ATA_CMD_SET_FEATURES,
+  ATA_CMD_FLUSH_CACHE,
+  ATA_CMD_FLUSH_CACHE_EXT,
+  ATA_CMD_STANDBY_IMMEDIATE,
+  ATA_CMD_IDLE_IMMEDIATE,
+  ATA_CMD_CHECK_POWER_MODE,
+  ATA_CMD_READ_DMA,
+  ATA_CMD_WRITE_DMA_EXT,
+  ATA_CMD_PACKET,
+  ATA_CMD_EXECUTE_DIAGNOSTIC,
+  ATA_CMD_READ_SECTORS_NORETRY,
+  ATA_CMD_WRITE_SECTORS_NORETRY,
+  ATA_CMD_IDENTIFY_PACKET,
+  ATA_CMD_READ_NATIVE_MAX_EXT,
 } from "./ata-regs.ts";
 
-const CMD = 0x1f0, CTRL = 0x3f6;
-const DATA = CMD, ERR = CMD + 1, FEAT = CMD + 1, COUNT = CMD + 2, LBAL = CMD + 3, LBAM = CMD + 4, LBAH = CMD + 5, DEV = CMD + 6, STATUS = CMD + 7, COMMAND = CMD + 7;
+const CMD = 0x1f0,
+  CTRL = 0x3f6;
+const DATA = CMD,
+  ERR = CMD + 1,
+  FEAT = CMD + 1,
+  COUNT = CMD + 2,
+  LBAL = CMD + 3,
+  LBAM = CMD + 4,
+  LBAH = CMD + 5,
+  DEV = CMD + 6,
+  STATUS = CMD + 7,
+  COMMAND = CMD + 7;
 const BM_BASE = 0xc000;
 const SECTORS = 4096; // 2 MiB
 
@@ -26,19 +73,40 @@ class PatternDisk implements DiskImage {
   readonly readOnly = true;
   constructor(readonly size: number) {}
   read(offset: number, dst: Uint8Array): void {
-    for (let i = 0; i < dst.length; i++) { const p = offset + i; dst[i] = sectorByte(Math.floor(p / 512), p % 512); }
+    for (let i = 0; i < dst.length; i++) {
+      const p = offset + i;
+      dst[i] = sectorByte(Math.floor(p / 512), p % 512);
+    }
   }
-  write(): void { throw new Error("the base image must never be written"); }
-  bytesAt(offset: number, length: number): Uint8Array { const b = new Uint8Array(length); this.read(offset, b); return b; }
+  write(): void {
+    throw new Error("the base image must never be written");
+  }
+  bytesAt(offset: number, length: number): Uint8Array {
+    const b = new Uint8Array(length);
+    this.read(offset, b);
+    return b;
+  }
 }
 
 class FakeMemory {
   readonly bytes = new Uint8Array(1 << 20);
-  read8(a: number): number { return this.bytes[a & 0xfffff]; }
-  write8(a: number, v: number): void { this.bytes[a & 0xfffff] = v; }
+  read8(a: number): number {
+    return this.bytes[a & 0xfffff];
+  }
+  write8(a: number, v: number): void {
+    this.bytes[a & 0xfffff] = v;
+  }
 }
 
-function setup(opts: { sectors?: number; readOnly?: boolean; slave?: "ata" | "atapi" | null; master?: boolean; busMaster?: boolean } = {}) {
+function setup(
+  opts: {
+    sectors?: number;
+    readOnly?: boolean;
+    slave?: "ata" | "atapi" | null;
+    master?: boolean;
+    busMaster?: boolean;
+  } = {},
+) {
   const h = new DeviceHarness();
   const irq = h.irq("irq14");
   const channel = new IdeChannel(irq);
@@ -66,12 +134,22 @@ function lba28(h: DeviceHarness, lba: number, count: number, dev = 0): void {
 function lba48(h: DeviceHarness, lba: number, count: number): void {
   h.outb(DEV, 0x40);
   const hi = Math.floor(lba / 0x1000000);
-  h.outb(COUNT, count >> 8); h.outb(LBAL, hi & 0xff); h.outb(LBAM, (hi >> 8) & 0xff); h.outb(LBAH, (hi >> 16) & 0xff);
-  h.outb(COUNT, count & 0xff); h.outb(LBAL, lba & 0xff); h.outb(LBAM, (lba >>> 8) & 0xff); h.outb(LBAH, (lba >>> 16) & 0xff);
+  h.outb(COUNT, count >> 8);
+  h.outb(LBAL, hi & 0xff);
+  h.outb(LBAM, (hi >> 8) & 0xff);
+  h.outb(LBAH, (hi >> 16) & 0xff);
+  h.outb(COUNT, count & 0xff);
+  h.outb(LBAL, lba & 0xff);
+  h.outb(LBAM, (lba >>> 8) & 0xff);
+  h.outb(LBAH, (lba >>> 16) & 0xff);
 }
 function readBlock(h: DeviceHarness, bytes: number): Uint8Array {
   const out = new Uint8Array(bytes);
-  for (let i = 0; i < bytes; i += 2) { const w = h.inw(DATA); out[i] = w & 0xff; out[i + 1] = w >> 8; }
+  for (let i = 0; i < bytes; i += 2) {
+    const w = h.inw(DATA);
+    out[i] = w & 0xff;
+    out[i + 1] = w >> 8;
+  }
   return out;
 }
 function writeBlock(h: DeviceHarness, data: Uint8Array): void {
@@ -97,9 +175,12 @@ function expected(lba: number, count = 1): Uint8Array {
 /** Linux's ata_devchk: whether a device answers register writes at `dev`. */
 function devchk(h: DeviceHarness, dev: number): boolean {
   h.outb(DEV, 0xa0 | (dev << 4));
-  h.outb(COUNT, 0x55); h.outb(LBAL, 0xaa);
-  h.outb(COUNT, 0xaa); h.outb(LBAL, 0x55);
-  h.outb(COUNT, 0x55); h.outb(LBAL, 0xaa);
+  h.outb(COUNT, 0x55);
+  h.outb(LBAL, 0xaa);
+  h.outb(COUNT, 0xaa);
+  h.outb(LBAL, 0x55);
+  h.outb(COUNT, 0x55);
+  h.outb(LBAL, 0xaa);
   return h.inb(COUNT) === 0x55 && h.inb(LBAL) === 0xaa;
 }
 /** Software reset as ata_sff_softreset does it. */
@@ -112,7 +193,13 @@ function srst(h: DeviceHarness): void {
 }
 function signature(h: DeviceHarness, dev: number) {
   h.outb(DEV, 0xa0 | (dev << 4));
-  return { status: h.inb(STATUS), error: h.inb(ERR), count: h.inb(COUNT), lbal: h.inb(LBAL), sig: h.inb(LBAM) | (h.inb(LBAH) << 8) };
+  return {
+    status: h.inb(STATUS),
+    error: h.inb(ERR),
+    count: h.inb(COUNT),
+    lbal: h.inb(LBAL),
+    sig: h.inb(LBAM) | (h.inb(LBAH) << 8),
+  };
 }
 
 describe("ATA disk: probing", () => {
@@ -238,7 +325,8 @@ describe("ATA disk: PIO transfers", () => {
     writeBlock(h, data.subarray(0, 512));
     expect(irq.level).toBe(true);
     expect(h.inb(STATUS) & ATA_SR_DRQ).toBe(ATA_SR_DRQ);
-    for (let i = 512; i < 1024; i += 4) h.outl(DATA, data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24));
+    for (let i = 512; i < 1024; i += 4)
+      h.outl(DATA, data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24));
     expect(irq.level).toBe(true); // completion
     expect(h.inb(STATUS)).toBe(ATA_SR_DRDY | ATA_SR_DSC);
     const back = new Uint8Array(1024);
@@ -334,7 +422,11 @@ describe("ATA disk: PIO transfers", () => {
   it("addresses sectors by CHS through the logical geometry", () => {
     const { h, disk } = setup();
     const chs = (c: number, hd: number, s: number) => {
-      h.outb(DEV, 0xa0 | hd); h.outb(COUNT, 1); h.outb(LBAL, s); h.outb(LBAM, c & 0xff); h.outb(LBAH, c >> 8);
+      h.outb(DEV, 0xa0 | hd);
+      h.outb(COUNT, 1);
+      h.outb(LBAL, s);
+      h.outb(LBAM, c & 0xff);
+      h.outb(LBAH, c >> 8);
     };
     // Default geometry: 16 heads, 63 sectors.
     chs(2, 3, 5);
@@ -409,7 +501,12 @@ describe("ATA disk: PIO transfers", () => {
       h.outb(COMMAND, c);
       expect(h.inb(STATUS)).toBe(ATA_SR_DRDY | ATA_SR_DSC);
     }
-    const setFeature = (f: number, count = 0) => { h.outb(FEAT, f); h.outb(COUNT, count); h.outb(COMMAND, ATA_CMD_SET_FEATURES); return h.inb(STATUS) & ATA_SR_ERR; };
+    const setFeature = (f: number, count = 0) => {
+      h.outb(FEAT, f);
+      h.outb(COUNT, count);
+      h.outb(COMMAND, ATA_CMD_SET_FEATURES);
+      return h.inb(STATUS) & ATA_SR_ERR;
+    };
     expect(setFeature(0x82)).toBe(0); // write cache off
     expect(setFeature(0x03, 0x0c)).toBe(0); // PIO mode 4
     expect(setFeature(0x03, 0x22)).toBe(ATA_SR_ERR); // MWDMA without a bus master
@@ -481,10 +578,15 @@ describe("ATA disk: bus master DMA", () => {
     const w = words(readBlock(h, 512));
     expect(w[49] & 0x0100).toBe(0x0100);
     expect(w[63] & 7).toBe(7);
-    h.outb(FEAT, 0x03); h.outb(COUNT, 0x22); h.outb(COMMAND, ATA_CMD_SET_FEATURES); // MWDMA2
+    h.outb(FEAT, 0x03);
+    h.outb(COUNT, 0x22);
+    h.outb(COMMAND, ATA_CMD_SET_FEATURES); // MWDMA2
     expect(h.inb(STATUS) & ATA_SR_ERR).toBe(0);
     // 20 sectors into two regions: 4 KiB at 0x10000 and 6 KiB at 0x20000.
-    prd(env, 0x1000, [[0x10000, 4096, false], [0x20000, 6144, true]]);
+    prd(env, 0x1000, [
+      [0x10000, 4096, false],
+      [0x20000, 6144, true],
+    ]);
     h.outb(BM_BASE, BM_CMD_WRITE); // direction: to memory
     lba28(h, 50, 20);
     h.outb(COMMAND, ATA_CMD_READ_DMA);
@@ -554,10 +656,15 @@ describe("ATA disk: snapshots", () => {
     expect(b.disk.saveState()).toEqual(a.disk.saveState());
     const rest = (e: Env) => {
       const out: number[] = [...readBlock(e.h, 256)];
-      for (let k = 0; k < 2; k++) { expect(e.irq.level).toBe(true); e.h.inb(STATUS); out.push(...readBlock(e.h, 1024)); }
+      for (let k = 0; k < 2; k++) {
+        expect(e.irq.level).toBe(true);
+        e.h.inb(STATUS);
+        out.push(...readBlock(e.h, 1024));
+      }
       return out;
     };
-    const ra = rest(a), rb = rest(b);
+    const ra = rest(a),
+      rb = rest(b);
     expect(rb).toEqual(ra);
     expect(Uint8Array.from(rb)).toEqual(expected(20, 6).subarray(768));
   });
@@ -567,18 +674,42 @@ describe("ATA disk: snapshots", () => {
     lba28(h, 0, 2);
     h.outb(COMMAND, ATA_CMD_READ_SECTORS);
     const good = cloneState(disk.saveState());
-    const bad = (patch: (s: Record<string, any>) => void) => { const s = cloneState(good) as Record<string, any>; patch(s); return s as typeof good; };
+    const bad = (patch: (s: Record<string, any>) => void) => {
+      const s = cloneState(good) as Record<string, any>;
+      patch(s);
+      return s as typeof good;
+    };
     const cases = [
-      bad((s) => { s.sectors = 1234; }),
-      bad((s) => { s.taskFile.status = 0x50; }), // DRQ gone while a transfer runs
-      bad((s) => { s.pos = 600; }),
-      bad((s) => { s.xfer = 9; }),
-      bad((s) => { s.command.kind = 0; }),
-      bad((s) => { s.command.lba = SECTORS; }),
-      bad((s) => { s.settings.multiple = 3; }),
-      bad((s) => { s.settings.curHeads = 17; }),
-      bad((s) => { s.buffer = new Uint8Array(100); }),
-      bad((s) => { s.taskFile.count = "1"; }),
+      bad((s) => {
+        s.sectors = 1234;
+      }),
+      bad((s) => {
+        s.taskFile.status = 0x50;
+      }), // DRQ gone while a transfer runs
+      bad((s) => {
+        s.pos = 600;
+      }),
+      bad((s) => {
+        s.xfer = 9;
+      }),
+      bad((s) => {
+        s.command.kind = 0;
+      }),
+      bad((s) => {
+        s.command.lba = SECTORS;
+      }),
+      bad((s) => {
+        s.settings.multiple = 3;
+      }),
+      bad((s) => {
+        s.settings.curHeads = 17;
+      }),
+      bad((s) => {
+        s.buffer = new Uint8Array(100);
+      }),
+      bad((s) => {
+        s.taskFile.count = "1";
+      }),
     ];
     for (const c of cases) expect(() => disk.loadState(c, 1)).toThrow(StateError);
     expect(disk.saveState()).toEqual(good);
@@ -591,7 +722,8 @@ describe("ATA disk: snapshots", () => {
     const make = () => setup({ busMaster: true });
     const a = make();
     const v = new DataView(a.mem.bytes.buffer);
-    v.setUint32(0x1000, 0x10000, true); v.setUint32(0x1004, 1024 | PRD_EOT, true);
+    v.setUint32(0x1000, 0x10000, true);
+    v.setUint32(0x1004, 1024 | PRD_EOT, true);
     a.h.outl(BM_BASE + 4, 0x1000);
     a.h.outb(BM_BASE, BM_CMD_WRITE | BM_CMD_START);
     const saved = cloneState(a.bm!.saveState());
@@ -599,9 +731,14 @@ describe("ATA disk: snapshots", () => {
     b.mem.bytes.set(a.mem.bytes);
     b.bm!.loadState(saved, 1);
     expect(b.bm!.saveState()).toEqual(saved);
-    for (const e of [a, b]) { lba28(e.h, 9, 2); e.h.outb(COMMAND, ATA_CMD_READ_DMA); }
+    for (const e of [a, b]) {
+      lba28(e.h, 9, 2);
+      e.h.outb(COMMAND, ATA_CMD_READ_DMA);
+    }
     expect(b.mem.bytes.subarray(0x10000, 0x10400)).toEqual(a.mem.bytes.subarray(0x10000, 0x10400));
     expect(b.mem.bytes.subarray(0x10000, 0x10400)).toEqual(expected(9, 2));
-    expect(() => b.bm!.loadState({ channels: [{ ...(saved.channels as any[])[0], prdTable: 2 }] }, 1)).toThrow(StateError);
+    expect(() => b.bm!.loadState({ channels: [{ ...(saved.channels as any[])[0], prdTable: 2 }] }, 1)).toThrow(
+      StateError,
+    );
   });
 });

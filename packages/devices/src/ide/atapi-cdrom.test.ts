@@ -5,15 +5,47 @@ import { IdeChannel } from "./ide-channel.ts";
 import { AtapiCdrom, MEDIA_EVENT_EJECT_REQUEST } from "./atapi-cdrom.ts";
 import { IdeBusMaster, BM_CMD_START, BM_CMD_WRITE, BM_ST_INTERRUPT, PRD_EOT } from "./bus-master.ts";
 import {
-  ATA_SR_DRDY, ATA_SR_DRQ, ATA_SR_ERR, ATA_SR_BSY, ATA_ER_ABRT, ATA_DC_SRST, ATA_CMD_IDENTIFY, ATA_CMD_IDENTIFY_PACKET,
-  ATA_CMD_PACKET, ATA_CMD_DEVICE_RESET, ATA_CMD_READ_SECTORS, ATAPI_IR_COD, ATAPI_IR_IO,
-  SCSI_TEST_UNIT_READY, SCSI_REQUEST_SENSE, SCSI_INQUIRY, SCSI_READ_CAPACITY, SCSI_READ_10, SCSI_READ_12, SCSI_READ_TOC,
-  SCSI_MODE_SENSE_10, SCSI_MODE_SENSE_6, SCSI_GET_CONFIGURATION, SCSI_GET_EVENT_STATUS, SCSI_PREVENT_ALLOW, SCSI_START_STOP_UNIT,
-  SENSE_NOT_READY, SENSE_UNIT_ATTENTION, SENSE_ILLEGAL_REQUEST,
+  ATA_SR_DRDY,
+  ATA_SR_DRQ,
+  ATA_SR_ERR,
+  ATA_SR_BSY,
+  ATA_ER_ABRT,
+  ATA_DC_SRST,
+  ATA_CMD_IDENTIFY,
+  ATA_CMD_IDENTIFY_PACKET,
+  ATA_CMD_PACKET,
+  ATA_CMD_DEVICE_RESET,
+  ATA_CMD_READ_SECTORS,
+  ATAPI_IR_COD,
+  ATAPI_IR_IO,
+  SCSI_TEST_UNIT_READY,
+  SCSI_REQUEST_SENSE,
+  SCSI_INQUIRY,
+  SCSI_READ_CAPACITY,
+  SCSI_READ_10,
+  SCSI_READ_12,
+  SCSI_READ_TOC,
+  SCSI_MODE_SENSE_10,
+  SCSI_MODE_SENSE_6,
+  SCSI_GET_CONFIGURATION,
+  SCSI_GET_EVENT_STATUS,
+  SCSI_PREVENT_ALLOW,
+  SCSI_START_STOP_UNIT,
+  SENSE_NOT_READY,
+  SENSE_UNIT_ATTENTION,
+  SENSE_ILLEGAL_REQUEST,
 } from "./ata-regs.ts";
 
-const CMD = 0x170, CTRL = 0x376;
-const DATA = CMD, ERR = CMD + 1, FEAT = CMD + 1, COUNT = CMD + 2, LBAM = CMD + 4, LBAH = CMD + 5, DEV = CMD + 6, STATUS = CMD + 7;
+const CMD = 0x170,
+  CTRL = 0x376;
+const DATA = CMD,
+  ERR = CMD + 1,
+  FEAT = CMD + 1,
+  COUNT = CMD + 2,
+  LBAM = CMD + 4,
+  LBAH = CMD + 5,
+  DEV = CMD + 6,
+  STATUS = CMD + 7;
 const BM_BASE = 0xc008;
 const ISO_SECTORS = 40;
 
@@ -21,15 +53,24 @@ const isoByte = (lba: number, i: number) => (lba * 29 + i * 5 + (i >> 9)) & 0xff
 function isoImage(sectors = ISO_SECTORS): MemoryDisk {
   const b = new Uint8Array(sectors * 2048);
   for (let lba = 0; lba < sectors; lba++) for (let i = 0; i < 2048; i++) b[lba * 2048 + i] = isoByte(lba, i);
-  b.set([1, ..."CD001"].map((c) => (typeof c === "number" ? c : c.charCodeAt(0))), 16 * 2048); // primary volume descriptor
+  b.set(
+    [1, ..."CD001"].map((c) => (typeof c === "number" ? c : c.charCodeAt(0))),
+    16 * 2048,
+  ); // primary volume descriptor
   return new MemoryDisk(b, true);
 }
-function isoBytes(lba: number, count: number): Uint8Array { return isoImage().bytes.slice(lba * 2048, (lba + count) * 2048); }
+function isoBytes(lba: number, count: number): Uint8Array {
+  return isoImage().bytes.slice(lba * 2048, (lba + count) * 2048);
+}
 
 class FakeMemory {
   readonly bytes = new Uint8Array(1 << 20);
-  read8(a: number): number { return this.bytes[a & 0xfffff]; }
-  write8(a: number, v: number): void { this.bytes[a & 0xfffff] = v; }
+  read8(a: number): number {
+    return this.bytes[a & 0xfffff];
+  }
+  write8(a: number, v: number): void {
+    this.bytes[a & 0xfffff] = v;
+  }
 }
 
 function setup(opts: { media?: boolean; busMaster?: boolean } = {}) {
@@ -52,7 +93,14 @@ function setup(opts: { media?: boolean; busMaster?: boolean } = {}) {
 }
 type Env = ReturnType<typeof setup>;
 
-interface PacketResult { data: number[]; status: number; error: number; reason: number; blocks: number[]; interrupts: number }
+interface PacketResult {
+  data: number[];
+  status: number;
+  error: number;
+  reason: number;
+  blocks: number[];
+  interrupts: number;
+}
 
 /** Issues a packet command in PIO mode and runs it to completion the way a driver's interrupt handler would. */
 function packet(h: DeviceHarness, cdbBytes: number[], byteLimit = 0xfffe): PacketResult {
@@ -68,7 +116,8 @@ function packet(h: DeviceHarness, cdbBytes: number[], byteLimit = 0xfffe): Packe
   const irq = h.irq("irq15");
   expect(irq.level).toBe(false); // the packet is asked for without an interrupt
   for (let i = 0; i < 12; i += 2) h.outw(DATA, cdb[i] | (cdb[i + 1] << 8));
-  const data: number[] = [], blocks: number[] = [];
+  const data: number[] = [],
+    blocks: number[] = [];
   let interrupts = 0;
   for (;;) {
     expect(irq.level).toBe(true);
@@ -79,10 +128,18 @@ function packet(h: DeviceHarness, cdbBytes: number[], byteLimit = 0xfffe): Packe
     expect(reason).toBe(ATAPI_IR_IO);
     const n = h.inb(LBAM) | (h.inb(LBAH) << 8);
     blocks.push(n);
-    for (let i = 0; i < n; i += 2) { const w = h.inw(DATA); data.push(w & 0xff); if (i + 1 < n) data.push(w >> 8); }
+    for (let i = 0; i < n; i += 2) {
+      const w = h.inw(DATA);
+      data.push(w & 0xff);
+      if (i + 1 < n) data.push(w >> 8);
+    }
   }
 }
-const ok = (r: PacketResult) => { expect(r.status & (ATA_SR_ERR | ATA_SR_DRQ)).toBe(0); expect(r.reason).toBe(ATAPI_IR_IO | ATAPI_IR_COD); return r.data; };
+const ok = (r: PacketResult) => {
+  expect(r.status & (ATA_SR_ERR | ATA_SR_DRQ)).toBe(0);
+  expect(r.reason).toBe(ATAPI_IR_IO | ATAPI_IR_COD);
+  return r.data;
+};
 function sense(h: DeviceHarness): [number, number, number] {
   const d = ok(packet(h, [SCSI_REQUEST_SENSE, 0, 0, 0, 18]));
   expect(d[0]).toBe(0x70);
@@ -105,7 +162,8 @@ describe("ATAPI CD-ROM: identification", () => {
     h.outb(CTRL, 0);
     expect([h.inb(COUNT), h.inb(CMD + 3), h.inb(LBAM), h.inb(LBAH)]).toEqual([1, 1, 0x14, 0xeb]);
     expect(h.inb(STATUS)).toBe(0);
-    h.outb(LBAM, 0); h.outb(LBAH, 0);
+    h.outb(LBAM, 0);
+    h.outb(LBAH, 0);
     h.outb(STATUS, ATA_CMD_IDENTIFY);
     expect(irq.level).toBe(true);
     expect(h.inb(STATUS) & ATA_SR_ERR).toBe(ATA_SR_ERR);
@@ -200,7 +258,11 @@ describe("ATAPI CD-ROM: reading a disc", () => {
     const raw = ok(packet(h, [SCSI_READ_TOC, 2, 2, 0, 0, 0, 0, 0, 100]));
     expect(be16(raw, 0)).toBe(2 + 4 * 11);
     expect(raw.slice(4 + 3, 4 + 4)).toEqual([0xa0]);
-    expect(raw.slice(4 + 22 + 8, 4 + 22 + 11)).toEqual([Math.floor(leadOut / 4500), Math.floor(leadOut / 75) % 60, leadOut % 75]);
+    expect(raw.slice(4 + 22 + 8, 4 + 22 + 11)).toEqual([
+      Math.floor(leadOut / 4500),
+      Math.floor(leadOut / 75) % 60,
+      leadOut % 75,
+    ]);
     // The old format field in the control byte (bits 7-6 of byte 9) selects session info.
     expect(ok(packet(h, [SCSI_READ_TOC, 0, 0, 0, 0, 0, 0, 0, 12, 0x40]))).toEqual(session);
   });
@@ -210,7 +272,7 @@ describe("ATAPI CD-ROM: reading a disc", () => {
     const { h, irq, mem } = env;
     const v = new DataView(mem.bytes.buffer);
     v.setUint32(0x800, 0x40000, true);
-    v.setUint32(0x804, 3 * 2048 | PRD_EOT, true);
+    v.setUint32(0x804, (3 * 2048) | PRD_EOT, true);
     h.outl(BM_BASE + 4, 0x800);
     h.outb(BM_BASE, BM_CMD_WRITE | BM_CMD_START);
     h.outb(DEV, 0xa0);
@@ -292,7 +354,12 @@ describe("ATAPI CD-ROM: configuration pages", () => {
     const changeable = ok(packet(h, [SCSI_MODE_SENSE_10, 0, 0x40 | 0x2a, 0, 0, 0, 0, 0x01, 0]));
     expect(changeable.slice(10).every((b) => b === 0)).toBe(true);
     checkCondition(h, packet(h, [SCSI_MODE_SENSE_10, 0, 0x05, 0, 0, 0, 0, 0x01, 0]), SENSE_ILLEGAL_REQUEST, 0x24);
-    checkCondition(h, packet(h, [SCSI_MODE_SENSE_10, 0, 0xc0 | 0x2a, 0, 0, 0, 0, 0x01, 0]), SENSE_ILLEGAL_REQUEST, 0x39);
+    checkCondition(
+      h,
+      packet(h, [SCSI_MODE_SENSE_10, 0, 0xc0 | 0x2a, 0, 0, 0, 0, 0x01, 0]),
+      SENSE_ILLEGAL_REQUEST,
+      0x39,
+    );
   });
 
   it("lists the CD-ROM profile and features in GET CONFIGURATION", () => {
@@ -333,11 +400,17 @@ describe("ATAPI CD-ROM: snapshots", () => {
     expect(b.cd.saveState()).toEqual(a.cd.saveState());
     const rest = (e: Env) => {
       const out: number[] = [];
-      for (let i = 300; i < 1024; i++) { const w = e.h.inw(DATA); out.push(w & 0xff, w >> 8); }
+      for (let i = 300; i < 1024; i++) {
+        const w = e.h.inw(DATA);
+        out.push(w & 0xff, w >> 8);
+      }
       for (let k = 0; k < 2; k++) {
         expect(e.irq.level).toBe(true);
         e.h.inb(STATUS);
-        for (let i = 0; i < 1024; i++) { const w = e.h.inw(DATA); out.push(w & 0xff, w >> 8); }
+        for (let i = 0; i < 1024; i++) {
+          const w = e.h.inw(DATA);
+          out.push(w & 0xff, w >> 8);
+        }
       }
       expect(e.irq.level).toBe(true);
       expect(e.h.inb(STATUS)).toBe(ATA_SR_DRDY);
@@ -360,14 +433,29 @@ describe("ATAPI CD-ROM: snapshots", () => {
     expect(() => b.cd.loadState(saved, 1)).toThrow(StateError); // another disc
     b.cd.insert(isoImage());
     const before = cloneState(b.cd.saveState());
-    const bad = (patch: (s: Record<string, any>) => void) => { const s = cloneState(saved) as Record<string, any>; patch(s); return s as typeof saved; };
+    const bad = (patch: (s: Record<string, any>) => void) => {
+      const s = cloneState(saved) as Record<string, any>;
+      patch(s);
+      return s as typeof saved;
+    };
     for (const c of [
-      bad((s) => { s.command.kind = 3; }),
-      bad((s) => { s.mediaEvent = 7; }),
-      bad((s) => { s.sense.key = 16; }),
-      bad((s) => { s.command.cdb = new Uint8Array(6); }),
-      bad((s) => { s.locked = 1; }),
-    ]) expect(() => b.cd.loadState(c, 1)).toThrow(StateError);
+      bad((s) => {
+        s.command.kind = 3;
+      }),
+      bad((s) => {
+        s.mediaEvent = 7;
+      }),
+      bad((s) => {
+        s.sense.key = 16;
+      }),
+      bad((s) => {
+        s.command.cdb = new Uint8Array(6);
+      }),
+      bad((s) => {
+        s.locked = 1;
+      }),
+    ])
+      expect(() => b.cd.loadState(c, 1)).toThrow(StateError);
     expect(b.cd.saveState()).toEqual(before);
     b.cd.loadState(saved, 1);
     expect(b.cd.removalPrevented).toBe(true);

@@ -19,15 +19,57 @@
 import { type DiskImage, type StateReader, type StateRecord } from "@x86vm/core";
 import { IdeDevice, XFER_DMA_IN, XFER_NONE, XFER_PIO_IN, XFER_PIO_OUT, type RestoredEngine } from "./ide-device.ts";
 import {
-  ATA_CMD_CHECK_POWER_MODE, ATA_CMD_DEVICE_RESET, ATA_CMD_IDENTIFY, ATA_CMD_IDENTIFY_PACKET, ATA_CMD_IDLE_IMMEDIATE,
-  ATA_CMD_PACKET, ATA_CMD_SET_FEATURES, ATA_CMD_SLEEP, ATA_CMD_STANDBY_IMMEDIATE, ATA_CMD_FLUSH_CACHE,
-  ATA_ER_ABRT, ATAPI_ER_SENSE_SHIFT, ATAPI_IR_COD, ATAPI_IR_IO, ATAPI_SIGNATURE_HIGH, ATAPI_SIGNATURE_MID, ATA_SR_DRDY,
-  ATA_SR_ERR, POWER_ACTIVE, SETF_TRANSFER_MODE, XFER_MWDMA, XFER_PIO_FLOW, XFER_UDMA,
-  SCSI_TEST_UNIT_READY, SCSI_REQUEST_SENSE, SCSI_INQUIRY, SCSI_MODE_SENSE_6, SCSI_MODE_SENSE_10, SCSI_START_STOP_UNIT,
-  SCSI_PREVENT_ALLOW, SCSI_READ_CAPACITY, SCSI_READ_10, SCSI_READ_12, SCSI_SEEK_10, SCSI_VERIFY_10, SCSI_SYNCHRONIZE_CACHE,
-  SCSI_READ_TOC, SCSI_GET_CONFIGURATION, SCSI_GET_EVENT_STATUS, SCSI_SET_CD_SPEED,
-  SENSE_NONE, SENSE_NOT_READY, SENSE_ILLEGAL_REQUEST, SENSE_UNIT_ATTENTION, ASC_INVALID_COMMAND, ASC_LBA_OUT_OF_RANGE,
-  ASC_INVALID_FIELD_IN_CDB, ASC_MEDIUM_CHANGED, ASC_SAVING_NOT_SUPPORTED, ASC_MEDIUM_NOT_PRESENT, ASC_MEDIUM_REMOVAL_PREVENTED,
+  ATA_CMD_CHECK_POWER_MODE,
+  ATA_CMD_DEVICE_RESET,
+  ATA_CMD_IDENTIFY,
+  ATA_CMD_IDENTIFY_PACKET,
+  ATA_CMD_IDLE_IMMEDIATE,
+  ATA_CMD_PACKET,
+  ATA_CMD_SET_FEATURES,
+  ATA_CMD_SLEEP,
+  ATA_CMD_STANDBY_IMMEDIATE,
+  ATA_CMD_FLUSH_CACHE,
+  ATA_ER_ABRT,
+  ATAPI_ER_SENSE_SHIFT,
+  ATAPI_IR_COD,
+  ATAPI_IR_IO,
+  ATAPI_SIGNATURE_HIGH,
+  ATAPI_SIGNATURE_MID,
+  ATA_SR_DRDY,
+  ATA_SR_ERR,
+  POWER_ACTIVE,
+  SETF_TRANSFER_MODE,
+  XFER_MWDMA,
+  XFER_PIO_FLOW,
+  XFER_UDMA,
+  SCSI_TEST_UNIT_READY,
+  SCSI_REQUEST_SENSE,
+  SCSI_INQUIRY,
+  SCSI_MODE_SENSE_6,
+  SCSI_MODE_SENSE_10,
+  SCSI_START_STOP_UNIT,
+  SCSI_PREVENT_ALLOW,
+  SCSI_READ_CAPACITY,
+  SCSI_READ_10,
+  SCSI_READ_12,
+  SCSI_SEEK_10,
+  SCSI_VERIFY_10,
+  SCSI_SYNCHRONIZE_CACHE,
+  SCSI_READ_TOC,
+  SCSI_GET_CONFIGURATION,
+  SCSI_GET_EVENT_STATUS,
+  SCSI_SET_CD_SPEED,
+  SENSE_NONE,
+  SENSE_NOT_READY,
+  SENSE_ILLEGAL_REQUEST,
+  SENSE_UNIT_ATTENTION,
+  ASC_INVALID_COMMAND,
+  ASC_LBA_OUT_OF_RANGE,
+  ASC_INVALID_FIELD_IN_CDB,
+  ASC_MEDIUM_CHANGED,
+  ASC_SAVING_NOT_SUPPORTED,
+  ASC_MEDIUM_NOT_PRESENT,
+  ASC_MEDIUM_REMOVAL_PREVENTED,
 } from "./ata-regs.ts";
 
 export const CD_SECTOR_SIZE = 2048;
@@ -63,7 +105,15 @@ const X_IDENTIFY = 4;
 /** Commands a pending unit attention does not fail (SPC-3 unit attention rules, as MMC-3 drives apply them). */
 const PASS_UNIT_ATTENTION = new Set([SCSI_INQUIRY, SCSI_REQUEST_SENSE, SCSI_GET_CONFIGURATION, SCSI_GET_EVENT_STATUS]);
 /** Commands that need a disc. */
-const NEED_MEDIA = new Set([SCSI_TEST_UNIT_READY, SCSI_READ_CAPACITY, SCSI_READ_10, SCSI_READ_12, SCSI_READ_TOC, SCSI_SEEK_10, SCSI_VERIFY_10]);
+const NEED_MEDIA = new Set([
+  SCSI_TEST_UNIT_READY,
+  SCSI_READ_CAPACITY,
+  SCSI_READ_10,
+  SCSI_READ_12,
+  SCSI_READ_TOC,
+  SCSI_SEEK_10,
+  SCSI_VERIFY_10,
+]);
 
 export interface AtapiCdromOptions {
   model?: string;
@@ -130,16 +180,23 @@ export class AtapiCdrom extends IdeDevice {
    * and posted as an EjectRequest event instead; returns whether the disc came out.
    */
   eject(force = true): boolean {
-    if (this.locked && !force) { this.mediaEvent = MEDIA_EVENT_EJECT_REQUEST; return false; }
+    if (this.locked && !force) {
+      this.mediaEvent = MEDIA_EVENT_EJECT_REQUEST;
+      return false;
+    }
     this.removeDisc();
     return true;
   }
 
   /** The disc in the drive, or null. */
-  get media(): DiskImage | null { return this.disc; }
+  get media(): DiskImage | null {
+    return this.disc;
+  }
 
   /** Whether the guest has locked the tray (PREVENT ALLOW MEDIUM REMOVAL). */
-  get removalPrevented(): boolean { return this.locked; }
+  get removalPrevented(): boolean {
+    return this.locked;
+  }
 
   private removeDisc(): void {
     if (!this.disc) return;
@@ -151,21 +208,31 @@ export class AtapiCdrom extends IdeDevice {
   }
 
   protected powerOnDefaults(): void {
-    this.senseKey = SENSE_NONE; this.asc = 0; this.ascq = 0;
+    this.senseKey = SENSE_NONE;
+    this.asc = 0;
+    this.ascq = 0;
     this.locked = false;
     this.transferMode = 0;
   }
 
   protected resetCommandState(): void {
-    this.xKind = X_NONE; this.xDma = false; this.xLimit = DEFAULT_BYTE_LIMIT; this.xOffset = 0; this.xRemaining = 0;
+    this.xKind = X_NONE;
+    this.xDma = false;
+    this.xLimit = DEFAULT_BYTE_LIMIT;
+    this.xOffset = 0;
+    this.xRemaining = 0;
   }
 
   // ---- ATA commands ----
 
   protected executeCommand(cmd: number): void {
     switch (cmd) {
-      case ATA_CMD_PACKET: this.packet(); break;
-      case ATA_CMD_IDENTIFY_PACKET: this.identify(); break;
+      case ATA_CMD_PACKET:
+        this.packet();
+        break;
+      case ATA_CMD_IDENTIFY_PACKET:
+        this.identify();
+        break;
       case ATA_CMD_DEVICE_RESET:
         // DEVICE RESET: the device resets itself and posts its signature, without an interrupt.
         this.resetCommandState();
@@ -175,19 +242,34 @@ export class AtapiCdrom extends IdeDevice {
       case ATA_CMD_IDENTIFY:
         // A packet device aborts IDENTIFY DEVICE and shows its signature (ATA/ATAPI-6 8.15).
         this.abortCommand(ATA_ER_ABRT);
-        this.count = 1; this.lbaLow = 1; this.lbaMid = ATAPI_SIGNATURE_MID; this.lbaHigh = ATAPI_SIGNATURE_HIGH;
+        this.count = 1;
+        this.lbaLow = 1;
+        this.lbaMid = ATAPI_SIGNATURE_MID;
+        this.lbaHigh = ATAPI_SIGNATURE_HIGH;
         break;
       case ATA_CMD_SET_FEATURES:
         if (this.feature === SETF_TRANSFER_MODE) {
-          if (!this.validTransferMode(this.count)) { this.abortCommand(ATA_ER_ABRT); return; }
+          if (!this.validTransferMode(this.count)) {
+            this.abortCommand(ATA_ER_ABRT);
+            return;
+          }
           this.transferMode = this.count;
         }
         this.completeCommand(true);
         break;
-      case ATA_CMD_CHECK_POWER_MODE: this.count = POWER_ACTIVE; this.completeCommand(true); break;
-      case ATA_CMD_IDLE_IMMEDIATE: case ATA_CMD_STANDBY_IMMEDIATE: case ATA_CMD_SLEEP: case ATA_CMD_FLUSH_CACHE:
-        this.completeCommand(true); break;
-      default: this.abortCommand(ATA_ER_ABRT); break;
+      case ATA_CMD_CHECK_POWER_MODE:
+        this.count = POWER_ACTIVE;
+        this.completeCommand(true);
+        break;
+      case ATA_CMD_IDLE_IMMEDIATE:
+      case ATA_CMD_STANDBY_IMMEDIATE:
+      case ATA_CMD_SLEEP:
+      case ATA_CMD_FLUSH_CACHE:
+        this.completeCommand(true);
+        break;
+      default:
+        this.abortCommand(ATA_ER_ABRT);
+        break;
     }
   }
 
@@ -203,9 +285,12 @@ export class AtapiCdrom extends IdeDevice {
   /** PACKET: the features register chooses DMA, LBA mid/high the byte count limit for PIO. */
   private packet(): void {
     const dma = (this.feature & 1) !== 0;
-    if (dma && !this.host?.dmaCapable) { this.abortCommand(ATA_ER_ABRT); return; }
+    if (dma && !this.host?.dmaCapable) {
+      this.abortCommand(ATA_ER_ABRT);
+      return;
+    }
     this.xDma = dma;
-    this.xLimit = (this.lbaMid | (this.lbaHigh << 8)) || DEFAULT_BYTE_LIMIT;
+    this.xLimit = this.lbaMid | (this.lbaHigh << 8) || DEFAULT_BYTE_LIMIT;
     this.xKind = X_PACKET;
     this.count = ATAPI_IR_COD; // command packet, host to device
     // The packet is requested without an interrupt (DRQ within 3 ms, IDENTIFY word 0 bits 6-5).
@@ -233,7 +318,10 @@ export class AtapiCdrom extends IdeDevice {
     w(53, 0x0003 | (dma ? 0x0004 : 0));
     if (dma) w(63, 0x0007 | this.selectedMode(XFER_MWDMA));
     w(64, 0x0003);
-    w(65, 120); w(66, 120); w(67, 120); w(68, 120);
+    w(65, 120);
+    w(66, 120);
+    w(67, 120);
+    w(68, 120);
     w(80, 0x007e);
     w(82, 0x0210); // DEVICE RESET, PACKET feature set
     w(83, 0x4000);
@@ -290,7 +378,10 @@ export class AtapiCdrom extends IdeDevice {
   /** Sends buf[0, length) cut to the allocation length, then completes. */
   private reply(length: number, allocation: number): void {
     const n = Math.min(length, allocation);
-    if (n === 0) { this.completePacket(); return; }
+    if (n === 0) {
+      this.completePacket();
+      return;
+    }
     this.xKind = X_RESPONSE;
     this.xOffset = 0;
     this.xRemaining = n;
@@ -299,7 +390,10 @@ export class AtapiCdrom extends IdeDevice {
   }
 
   private sendSectors(lba: number, count: number): void {
-    if (count === 0) { this.completePacket(); return; }
+    if (count === 0) {
+      this.completePacket();
+      return;
+    }
     this.xKind = X_MEDIA;
     this.xOffset = lba * CD_SECTOR_SIZE;
     this.xRemaining = count * CD_SECTOR_SIZE;
@@ -308,20 +402,26 @@ export class AtapiCdrom extends IdeDevice {
 
   /** Status phase of a good command: interrupt reason I/O and C/D, sense cleared. */
   private completePacket(): void {
-    this.senseKey = SENSE_NONE; this.asc = 0; this.ascq = 0;
+    this.senseKey = SENSE_NONE;
+    this.asc = 0;
+    this.ascq = 0;
     this.count = ATAPI_IR_IO | ATAPI_IR_COD;
     this.completeCommand(true);
   }
 
   /** CHECK CONDITION: the sense key goes to the error register, ERR to status. */
   private checkCondition(key: number, asc: number, ascq: number): void {
-    this.senseKey = key; this.asc = asc; this.ascq = ascq;
+    this.senseKey = key;
+    this.asc = asc;
+    this.ascq = ascq;
     this.abortCommand(key << ATAPI_ER_SENSE_SHIFT);
     this.count = ATAPI_IR_IO | ATAPI_IR_COD;
     this.status = ATA_SR_DRDY | ATA_SR_ERR;
   }
 
-  private invalidField(): void { this.checkCondition(SENSE_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, 0); }
+  private invalidField(): void {
+    this.checkCondition(SENSE_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, 0);
+  }
 
   private executePacket(): void {
     const c = this.cdb;
@@ -331,31 +431,73 @@ export class AtapiCdrom extends IdeDevice {
       this.checkCondition(SENSE_UNIT_ATTENTION, ASC_MEDIUM_CHANGED, 0);
       return;
     }
-    if (NEED_MEDIA.has(op) && !this.disc) { this.checkCondition(SENSE_NOT_READY, ASC_MEDIUM_NOT_PRESENT, 0); return; }
+    if (NEED_MEDIA.has(op) && !this.disc) {
+      this.checkCondition(SENSE_NOT_READY, ASC_MEDIUM_NOT_PRESENT, 0);
+      return;
+    }
     switch (op) {
-      case SCSI_TEST_UNIT_READY: case SCSI_SEEK_10: case SCSI_VERIFY_10: case SCSI_SET_CD_SPEED: case SCSI_SYNCHRONIZE_CACHE:
-        this.completePacket(); break;
-      case SCSI_REQUEST_SENSE: this.requestSense(c[4]); break;
-      case SCSI_INQUIRY: this.inquiry(); break;
-      case SCSI_READ_CAPACITY: this.readCapacity(); break;
-      case SCSI_READ_10: this.read(be32(c, 2), be16(c, 7)); break;
-      case SCSI_READ_12: this.read(be32(c, 2), be32(c, 6)); break;
-      case SCSI_READ_TOC: this.readToc(); break;
-      case SCSI_MODE_SENSE_6: this.modeSense(false); break;
-      case SCSI_MODE_SENSE_10: this.modeSense(true); break;
-      case SCSI_GET_CONFIGURATION: this.getConfiguration(); break;
-      case SCSI_GET_EVENT_STATUS: this.getEventStatus(); break;
-      case SCSI_PREVENT_ALLOW: this.locked = (c[4] & 1) !== 0; this.completePacket(); break;
-      case SCSI_START_STOP_UNIT: this.startStop(); break;
-      default: this.checkCondition(SENSE_ILLEGAL_REQUEST, ASC_INVALID_COMMAND, 0); break;
+      case SCSI_TEST_UNIT_READY:
+      case SCSI_SEEK_10:
+      case SCSI_VERIFY_10:
+      case SCSI_SET_CD_SPEED:
+      case SCSI_SYNCHRONIZE_CACHE:
+        this.completePacket();
+        break;
+      case SCSI_REQUEST_SENSE:
+        this.requestSense(c[4]);
+        break;
+      case SCSI_INQUIRY:
+        this.inquiry();
+        break;
+      case SCSI_READ_CAPACITY:
+        this.readCapacity();
+        break;
+      case SCSI_READ_10:
+        this.read(be32(c, 2), be16(c, 7));
+        break;
+      case SCSI_READ_12:
+        this.read(be32(c, 2), be32(c, 6));
+        break;
+      case SCSI_READ_TOC:
+        this.readToc();
+        break;
+      case SCSI_MODE_SENSE_6:
+        this.modeSense(false);
+        break;
+      case SCSI_MODE_SENSE_10:
+        this.modeSense(true);
+        break;
+      case SCSI_GET_CONFIGURATION:
+        this.getConfiguration();
+        break;
+      case SCSI_GET_EVENT_STATUS:
+        this.getEventStatus();
+        break;
+      case SCSI_PREVENT_ALLOW:
+        this.locked = (c[4] & 1) !== 0;
+        this.completePacket();
+        break;
+      case SCSI_START_STOP_UNIT:
+        this.startStop();
+        break;
+      default:
+        this.checkCondition(SENSE_ILLEGAL_REQUEST, ASC_INVALID_COMMAND, 0);
+        break;
     }
   }
 
   private requestSense(allocation: number): void {
     // The sense of the last failed command comes first; without one, a pending unit attention
     // is reported (and thereby cleared).
-    let key = this.senseKey, asc = this.asc, ascq = this.ascq;
-    if (key === SENSE_NONE && this.unitAttention) { key = SENSE_UNIT_ATTENTION; asc = ASC_MEDIUM_CHANGED; ascq = 0; this.unitAttention = false; }
+    let key = this.senseKey,
+      asc = this.asc,
+      ascq = this.ascq;
+    if (key === SENSE_NONE && this.unitAttention) {
+      key = SENSE_UNIT_ATTENTION;
+      asc = ASC_MEDIUM_CHANGED;
+      ascq = 0;
+      this.unitAttention = false;
+    }
     const d = this.buf;
     d.fill(0, 0, 18);
     d[0] = 0x70; // current error, fixed format
@@ -368,7 +510,10 @@ export class AtapiCdrom extends IdeDevice {
 
   private inquiry(): void {
     const c = this.cdb;
-    if (c[1] & 1) { this.invalidField(); return; } // no vital product data pages
+    if (c[1] & 1) {
+      this.invalidField();
+      return;
+    } // no vital product data pages
     const d = this.buf;
     d.fill(0, 0, 36);
     d[0] = 0x05; // CD/DVD device
@@ -390,14 +535,20 @@ export class AtapiCdrom extends IdeDevice {
   }
 
   private read(lba: number, count: number): void {
-    if (lba + count > this.discSectors) { this.checkCondition(SENSE_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE, 0); return; }
+    if (lba + count > this.discSectors) {
+      this.checkCondition(SENSE_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE, 0);
+      return;
+    }
     this.sendSectors(lba, count);
   }
 
   /** Writes an address as LBA or as MSF (with the 2-second pregap). */
   private putAddress(d: number, lba: number, msf: boolean): void {
     const b = this.buf;
-    if (!msf) { putBe32(b, d, lba); return; }
+    if (!msf) {
+      putBe32(b, d, lba);
+      return;
+    }
     const f = lba + MSF_OFFSET;
     b[d] = 0;
     b[d + 1] = Math.floor(f / (75 * 60));
@@ -407,7 +558,8 @@ export class AtapiCdrom extends IdeDevice {
 
   /** READ TOC/PMA/ATIP (MMC-3): formats 0 (TOC), 1 (session info), 2 (raw TOC). */
   private readToc(): void {
-    const c = this.cdb, d = this.buf;
+    const c = this.cdb,
+      d = this.buf;
     const msf = (c[1] & 2) !== 0;
     let format = c[2] & 0x0f;
     if (format === 0) format = c[9] >> 6; // the older place of the format field, in the control byte
@@ -415,20 +567,26 @@ export class AtapiCdrom extends IdeDevice {
     const allocation = be16(c, 7);
     let n = 4;
     if (format === 0) {
-      if (track > 1 && track !== 0xaa) { this.invalidField(); return; }
+      if (track > 1 && track !== 0xaa) {
+        this.invalidField();
+        return;
+      }
       if (track <= 1) n = this.tocEntry(n, 1, 0, msf);
       n = this.tocEntry(n, 0xaa, this.discSectors, msf);
-      d[2] = 1; d[3] = 1; // first and last track
+      d[2] = 1;
+      d[3] = 1; // first and last track
     } else if (format === 1) {
       n = this.tocEntry(n, 1, 0, msf);
-      d[2] = 1; d[3] = 1; // first and last session
+      d[2] = 1;
+      d[3] = 1; // first and last session
     } else if (format === 2) {
       n = this.rawTocEntry(n, 0xa0, 1, 0x00, 0); // first track, disc type CD-ROM
       n = this.rawTocEntry(n, 0xa1, 1, 0, 0); // last track
       const lead = this.discSectors + MSF_OFFSET;
       n = this.rawTocEntry(n, 0xa2, Math.floor(lead / 4500), Math.floor(lead / 75) % 60, lead % 75);
       n = this.rawTocEntry(n, 0x01, 0, 2, 0);
-      d[2] = 1; d[3] = 1;
+      d[2] = 1;
+      d[3] = 1;
     } else {
       this.invalidField();
       return;
@@ -439,7 +597,10 @@ export class AtapiCdrom extends IdeDevice {
 
   private tocEntry(n: number, track: number, lba: number, msf: boolean): number {
     const d = this.buf;
-    d[n] = 0; d[n + 1] = 0x14; d[n + 2] = track; d[n + 3] = 0; // ADR 1, control: data track
+    d[n] = 0;
+    d[n + 1] = 0x14;
+    d[n + 2] = track;
+    d[n + 3] = 0; // ADR 1, control: data track
     this.putAddress(n + 4, lba, msf);
     return n + 8;
   }
@@ -447,28 +608,45 @@ export class AtapiCdrom extends IdeDevice {
   private rawTocEntry(n: number, point: number, pmin: number, psec: number, pframe: number): number {
     const d = this.buf;
     d.fill(0, n, n + 11);
-    d[n] = 1; d[n + 1] = 0x14; d[n + 3] = point;
-    d[n + 8] = pmin; d[n + 9] = psec; d[n + 10] = pframe;
+    d[n] = 1;
+    d[n + 1] = 0x14;
+    d[n + 3] = point;
+    d[n + 8] = pmin;
+    d[n + 9] = psec;
+    d[n + 10] = pframe;
     return n + 11;
   }
 
   /** MODE SENSE(6/10): pages 01h, 0Dh, 0Eh, 2Ah and 3Fh (all), current/changeable/default values. */
   private modeSense(ten: boolean): void {
-    const c = this.cdb, d = this.buf;
-    const control = c[2] >> 6, page = c[2] & 0x3f;
-    if (control === 3) { this.checkCondition(SENSE_ILLEGAL_REQUEST, ASC_SAVING_NOT_SUPPORTED, 0); return; }
+    const c = this.cdb,
+      d = this.buf;
+    const control = c[2] >> 6,
+      page = c[2] & 0x3f;
+    if (control === 3) {
+      this.checkCondition(SENSE_ILLEGAL_REQUEST, ASC_SAVING_NOT_SUPPORTED, 0);
+      return;
+    }
     const header = ten ? 8 : 4;
     d.fill(0, 0, 256);
     let n = header;
     const pages = page === 0x3f ? [0x01, 0x0d, 0x0e, 0x2a] : [page];
     for (const p of pages) {
       const len = this.modePage(n, p, control === 1);
-      if (len < 0) { this.invalidField(); return; }
+      if (len < 0) {
+        this.invalidField();
+        return;
+      }
       n += len;
     }
     const mediumType = this.disc ? 0x01 : 0x70; // 120 mm data disc; no disc, door closed
-    if (ten) { putBe16(d, 0, n - 2); d[2] = mediumType; }
-    else { d[0] = n - 1; d[1] = mediumType; }
+    if (ten) {
+      putBe16(d, 0, n - 2);
+      d[2] = mediumType;
+    } else {
+      d[0] = n - 1;
+      d[1] = mediumType;
+    }
     this.reply(n, ten ? be16(c, 7) : c[4]);
   }
 
@@ -476,29 +654,56 @@ export class AtapiCdrom extends IdeDevice {
   private modePage(n: number, page: number, changeable: boolean): number {
     const d = this.buf;
     const put = (bytes: number[]) => {
-      d[n] = page; d[n + 1] = bytes.length;
+      d[n] = page;
+      d[n + 1] = bytes.length;
       if (!changeable) d.set(bytes, n + 2);
       return bytes.length + 2;
     };
     switch (page) {
-      case 0x01: return put([0x00, 0x05, 0, 0, 0, 0]); // read error recovery: 5 retries
-      case 0x0d: return put([0, 0, 0x00, 0x3c, 0x00, 0x4b]); // CD parameters: 60 s/min, 75 frames/s
-      case 0x0e: return put([0x04, 0, 0, 0, 0, 0, 0x01, 0xff, 0x02, 0xff, 0, 0, 0, 0]); // audio control
+      case 0x01:
+        return put([0x00, 0x05, 0, 0, 0, 0]); // read error recovery: 5 retries
+      case 0x0d:
+        return put([0, 0, 0x00, 0x3c, 0x00, 0x4b]); // CD parameters: 60 s/min, 75 frames/s
+      case 0x0e:
+        return put([0x04, 0, 0, 0, 0, 0, 0x01, 0xff, 0x02, 0xff, 0, 0, 0, 0]); // audio control
       case 0x2a: // capabilities and mechanical status
         return put([
-          0x03, 0x00, 0x70, 0x00, 0x29 | (this.locked ? 0x02 : 0), 0x00, // reads CD-R/RW; mode 2, multisession; tray, eject, lock
-          0x0b, 0x00, 0x01, 0x00, 0x00, 0x00, 0x0b, 0x00, // 2816 kB/s (16x), 256 volume levels, current speed
-          0, 0, 0, 0, 0, 0,
+          0x03,
+          0x00,
+          0x70,
+          0x00,
+          0x29 | (this.locked ? 0x02 : 0),
+          0x00, // reads CD-R/RW; mode 2, multisession; tray, eject, lock
+          0x0b,
+          0x00,
+          0x01,
+          0x00,
+          0x00,
+          0x00,
+          0x0b,
+          0x00, // 2816 kB/s (16x), 256 volume levels, current speed
+          0,
+          0,
+          0,
+          0,
+          0,
+          0,
         ]);
-      default: return -1;
+      default:
+        return -1;
     }
   }
 
   /** GET CONFIGURATION (MMC-3): the profile list and a few features, filtered by RT. */
   private getConfiguration(): void {
-    const c = this.cdb, d = this.buf;
-    const rt = c[1] & 3, start = be16(c, 2);
-    if (rt === 3) { this.invalidField(); return; }
+    const c = this.cdb,
+      d = this.buf;
+    const rt = c[1] & 3,
+      start = be16(c, 2);
+    if (rt === 3) {
+      this.invalidField();
+      return;
+    }
     const has = this.disc !== null;
     const features: [number, boolean, number[]][] = [
       [FEATURE_PROFILE_LIST, true, [PROFILE_CD_ROM >> 8, PROFILE_CD_ROM & 0xff, has ? 1 : 0, 0]],
@@ -511,8 +716,11 @@ export class AtapiCdrom extends IdeDevice {
     let n = 8;
     for (const [code, current, data] of features) {
       if (rt === 2 ? code !== start : code < start || (rt === 1 && !current)) continue;
-      d[n] = code >> 8; d[n + 1] = code & 0xff;
-      d[n + 2] = (code === FEATURE_PROFILE_LIST || code === FEATURE_CORE || code === FEATURE_REMOVABLE_MEDIUM ? 0x02 : 0) | (current ? 1 : 0);
+      d[n] = code >> 8;
+      d[n + 1] = code & 0xff;
+      d[n + 2] =
+        (code === FEATURE_PROFILE_LIST || code === FEATURE_CORE || code === FEATURE_REMOVABLE_MEDIUM ? 0x02 : 0) |
+        (current ? 1 : 0);
       d[n + 3] = data.length;
       d.set(data, n + 4);
       n += 4 + data.length;
@@ -524,18 +732,29 @@ export class AtapiCdrom extends IdeDevice {
 
   /** GET EVENT STATUS NOTIFICATION (MMC-3), polled, media class only. */
   private getEventStatus(): void {
-    const c = this.cdb, d = this.buf;
-    if (!(c[1] & 1)) { this.invalidField(); return; } // asynchronous operation is not supported
+    const c = this.cdb,
+      d = this.buf;
+    if (!(c[1] & 1)) {
+      this.invalidField();
+      return;
+    } // asynchronous operation is not supported
     const allocation = be16(c, 7);
     if (c[4] & 0x10) {
-      d[0] = 0; d[1] = 6; d[2] = 0x04; d[3] = 0x10; // media class; supported: media
+      d[0] = 0;
+      d[1] = 6;
+      d[2] = 0x04;
+      d[3] = 0x10; // media class; supported: media
       d[4] = this.mediaEvent;
       d[5] = this.disc ? 0x02 : 0x00; // media present (the door is never reported open)
-      d[6] = 0; d[7] = 0;
+      d[6] = 0;
+      d[7] = 0;
       this.mediaEvent = MEDIA_EVENT_NONE;
       this.reply(8, allocation);
     } else {
-      d[0] = 0; d[1] = 2; d[2] = 0x80; d[3] = 0x10; // no event available for the classes asked
+      d[0] = 0;
+      d[1] = 2;
+      d[2] = 0x80;
+      d[3] = 0x10; // no event available for the classes asked
       this.reply(4, allocation);
     }
   }
@@ -543,9 +762,13 @@ export class AtapiCdrom extends IdeDevice {
   /** START STOP UNIT: LoEj with Start = 0 ejects unless removal is prevented. */
   private startStop(): void {
     const c = this.cdb;
-    const loej = (c[4] & 2) !== 0, start = (c[4] & 1) !== 0;
+    const loej = (c[4] & 2) !== 0,
+      start = (c[4] & 1) !== 0;
     if (loej && !start) {
-      if (this.locked) { this.checkCondition(SENSE_ILLEGAL_REQUEST, ASC_MEDIUM_REMOVAL_PREVENTED, 2); return; }
+      if (this.locked) {
+        this.checkCondition(SENSE_ILLEGAL_REQUEST, ASC_MEDIUM_REMOVAL_PREVENTED, 2);
+        return;
+      }
       const had = this.disc !== null;
       this.removeDisc();
       this.completePacket();
@@ -562,9 +785,16 @@ export class AtapiCdrom extends IdeDevice {
       mediaPresent: this.disc !== null,
       mediaSectors: this.discSectors,
       sense: { key: this.senseKey, asc: this.asc, ascq: this.ascq },
-      unitAttention: this.unitAttention, locked: this.locked, mediaEvent: this.mediaEvent,
+      unitAttention: this.unitAttention,
+      locked: this.locked,
+      mediaEvent: this.mediaEvent,
       command: {
-        cdb: this.cdb.slice(), kind: this.xKind, dma: this.xDma, byteLimit: this.xLimit, offset: this.xOffset, remaining: this.xRemaining,
+        cdb: this.cdb.slice(),
+        kind: this.xKind,
+        dma: this.xDma,
+        byteLimit: this.xLimit,
+        offset: this.xOffset,
+        remaining: this.xRemaining,
       },
     };
   }
@@ -572,40 +802,70 @@ export class AtapiCdrom extends IdeDevice {
   protected parseExtra(r: StateReader, e: RestoredEngine, fail: (msg: string) => never): () => void {
     const present = r.bool("mediaPresent");
     const sectors = r.int("mediaSectors", 0, Number.MAX_SAFE_INTEGER);
-    if (present !== (this.disc !== null)) fail(present ? "saved with a disc, but none is inserted" : "saved without a disc, but one is inserted");
-    if (sectors !== this.discSectors) fail(`saved with a disc of ${sectors} sectors, the inserted one has ${this.discSectors}`);
+    if (present !== (this.disc !== null))
+      fail(present ? "saved with a disc, but none is inserted" : "saved without a disc, but one is inserted");
+    if (sectors !== this.discSectors)
+      fail(`saved with a disc of ${sectors} sectors, the inserted one has ${this.discSectors}`);
     const s = r.record("sense");
     const sense = { key: s.int("key", 0, 15), asc: s.int("asc", 0, 0xff), ascq: s.int("ascq", 0, 0xff) };
-    const unitAttention = r.bool("unitAttention"), locked = r.bool("locked");
+    const unitAttention = r.bool("unitAttention"),
+      locked = r.bool("locked");
     const mediaEvent = r.int("mediaEvent", MEDIA_EVENT_NONE, MEDIA_EVENT_REMOVAL);
     const c = r.record("command");
     const cmd = {
-      cdb: c.bytes("cdb", ATAPI_PACKET_SIZE), kind: c.int("kind", X_NONE, X_IDENTIFY), dma: c.bool("dma"),
-      byteLimit: c.int("byteLimit", 1, 0xffff), offset: c.int("offset", 0, Number.MAX_SAFE_INTEGER),
+      cdb: c.bytes("cdb", ATAPI_PACKET_SIZE),
+      kind: c.int("kind", X_NONE, X_IDENTIFY),
+      dma: c.bool("dma"),
+      byteLimit: c.int("byteLimit", 1, 0xffff),
+      offset: c.int("offset", 0, Number.MAX_SAFE_INTEGER),
       remaining: c.int("remaining", 0, Number.MAX_SAFE_INTEGER),
     };
     // The command and the block on offer must fit together, so the transfer can go on.
-    const ok = cmd.kind === X_NONE ? e.xfer === XFER_NONE
-      : cmd.kind === X_PACKET ? e.xfer === XFER_PIO_OUT && e.end === ATAPI_PACKET_SIZE
-      : cmd.kind === X_IDENTIFY ? e.xfer === XFER_PIO_IN && e.end === 512
-      : e.xfer === (cmd.dma ? XFER_DMA_IN : XFER_PIO_IN);
+    const ok =
+      cmd.kind === X_NONE
+        ? e.xfer === XFER_NONE
+        : cmd.kind === X_PACKET
+          ? e.xfer === XFER_PIO_OUT && e.end === ATAPI_PACKET_SIZE
+          : cmd.kind === X_IDENTIFY
+            ? e.xfer === XFER_PIO_IN && e.end === 512
+            : e.xfer === (cmd.dma ? XFER_DMA_IN : XFER_PIO_IN);
     if (!ok) fail("command state and transfer phase disagree");
-    if (cmd.kind === X_RESPONSE && (cmd.offset + cmd.remaining > e.bufferLength || e.end !== cmd.offset)) fail("reply extends beyond the saved buffer");
-    if (cmd.kind === X_MEDIA && cmd.offset + cmd.remaining > sectors * CD_SECTOR_SIZE) fail("read extends beyond the disc");
+    if (cmd.kind === X_RESPONSE && (cmd.offset + cmd.remaining > e.bufferLength || e.end !== cmd.offset))
+      fail("reply extends beyond the saved buffer");
+    if (cmd.kind === X_MEDIA && cmd.offset + cmd.remaining > sectors * CD_SECTOR_SIZE)
+      fail("read extends beyond the disc");
     return () => {
-      this.senseKey = sense.key; this.asc = sense.asc; this.ascq = sense.ascq;
-      this.unitAttention = unitAttention; this.locked = locked; this.mediaEvent = mediaEvent;
-      this.cdb.set(cmd.cdb); this.xKind = cmd.kind; this.xDma = cmd.dma; this.xLimit = cmd.byteLimit;
-      this.xOffset = cmd.offset; this.xRemaining = cmd.remaining;
+      this.senseKey = sense.key;
+      this.asc = sense.asc;
+      this.ascq = sense.ascq;
+      this.unitAttention = unitAttention;
+      this.locked = locked;
+      this.mediaEvent = mediaEvent;
+      this.cdb.set(cmd.cdb);
+      this.xKind = cmd.kind;
+      this.xDma = cmd.dma;
+      this.xLimit = cmd.byteLimit;
+      this.xOffset = cmd.offset;
+      this.xRemaining = cmd.remaining;
     };
   }
 }
 
-function be16(b: Uint8Array, i: number): number { return (b[i] << 8) | b[i + 1]; }
-function be32(b: Uint8Array, i: number): number { return ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0; }
-function putBe16(b: Uint8Array, i: number, v: number): void { b[i] = (v >> 8) & 0xff; b[i + 1] = v & 0xff; }
+function be16(b: Uint8Array, i: number): number {
+  return (b[i] << 8) | b[i + 1];
+}
+function be32(b: Uint8Array, i: number): number {
+  return ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
+}
+function putBe16(b: Uint8Array, i: number, v: number): void {
+  b[i] = (v >> 8) & 0xff;
+  b[i + 1] = v & 0xff;
+}
 function putBe32(b: Uint8Array, i: number, v: number): void {
-  b[i] = (v >>> 24) & 0xff; b[i + 1] = (v >>> 16) & 0xff; b[i + 2] = (v >>> 8) & 0xff; b[i + 3] = v & 0xff;
+  b[i] = (v >>> 24) & 0xff;
+  b[i + 1] = (v >>> 16) & 0xff;
+  b[i + 2] = (v >>> 8) & 0xff;
+  b[i + 3] = v & 0xff;
 }
 /** A space-padded ASCII field (SCSI strings are not byte-swapped). */
 function putAscii(b: Uint8Array, i: number, length: number, text: string): void {

@@ -79,8 +79,13 @@ export class IdeBusMaster implements Stateful {
   private readonly decodes: () => boolean;
   private readonly canMaster: () => boolean;
 
-  constructor(private readonly memory: BusMasterMemory, private readonly channels: readonly IdeChannel[], options: IdeBusMasterOptions = {}) {
-    if (channels.length < 1 || channels.length > 2) throw new RangeError("a bus master IDE function serves one or two channels");
+  constructor(
+    private readonly memory: BusMasterMemory,
+    private readonly channels: readonly IdeChannel[],
+    options: IdeBusMasterOptions = {},
+  ) {
+    if (channels.length < 1 || channels.length > 2)
+      throw new RangeError("a bus master IDE function serves one or two channels");
     this.decodes = options.decodes ?? (() => true);
     this.canMaster = options.canMaster ?? (() => true);
     channels.forEach((ch, i) => {
@@ -88,7 +93,9 @@ export class IdeBusMaster implements Stateful {
       this.engines.push(e);
       ch.busMaster = {
         service: () => this.service(i),
-        interruptRaised: () => { e.status |= BM_ST_INTERRUPT; },
+        interruptRaised: () => {
+          e.status |= BM_ST_INTERRUPT;
+        },
       };
     });
   }
@@ -97,23 +104,38 @@ export class IdeBusMaster implements Stateful {
   ioSurface(base: number, name = "ide-bus-master"): IoSurface {
     return {
       name,
-      ports: [{
-        base, count: 8 * this.engines.length,
-        read8: (o) => this.read8(o),
-        write8: (o, v) => this.write8(o, v),
-        read16: (o) => this.read8(o) | (this.read8(o + 1) << 8),
-        write16: (o, v) => { this.write8(o, v & 0xff); this.write8(o + 1, v >> 8); },
-        read32: (o) => (this.read8(o) | (this.read8(o + 1) << 8) | (this.read8(o + 2) << 16) | (this.read8(o + 3) << 24)) | 0,
-        write32: (o, v) => { for (let i = 0; i < 4; i++) this.write8(o + i, (v >>> (8 * i)) & 0xff); },
-      }],
+      ports: [
+        {
+          base,
+          count: 8 * this.engines.length,
+          read8: (o) => this.read8(o),
+          write8: (o, v) => this.write8(o, v),
+          read16: (o) => this.read8(o) | (this.read8(o + 1) << 8),
+          write16: (o, v) => {
+            this.write8(o, v & 0xff);
+            this.write8(o + 1, v >> 8);
+          },
+          read32: (o) =>
+            this.read8(o) | (this.read8(o + 1) << 8) | (this.read8(o + 2) << 16) | (this.read8(o + 3) << 24) | 0,
+          write32: (o, v) => {
+            for (let i = 0; i < 4; i++) this.write8(o + i, (v >>> (8 * i)) & 0xff);
+          },
+        },
+      ],
     };
   }
 
   /** Reset: engines stopped, registers cleared. */
   reset(): void {
     for (const e of this.engines) {
-      e.command = 0; e.status = 0; e.prdTable = 0;
-      e.nextPrd = 0; e.address = 0; e.remaining = 0; e.lastEntry = false; e.exhausted = false;
+      e.command = 0;
+      e.status = 0;
+      e.prdTable = 0;
+      e.nextPrd = 0;
+      e.address = 0;
+      e.remaining = 0;
+      e.lastEntry = false;
+      e.exhausted = false;
     }
   }
 
@@ -123,11 +145,17 @@ export class IdeBusMaster implements Stateful {
     if (!e) return 0xff;
     const o = offset & 7;
     switch (o) {
-      case BM_COMMAND: return e.command;
-      case BM_STATUS: return e.status;
-      case BM_PRD_TABLE: case BM_PRD_TABLE + 1: case BM_PRD_TABLE + 2: case BM_PRD_TABLE + 3:
+      case BM_COMMAND:
+        return e.command;
+      case BM_STATUS:
+        return e.status;
+      case BM_PRD_TABLE:
+      case BM_PRD_TABLE + 1:
+      case BM_PRD_TABLE + 2:
+      case BM_PRD_TABLE + 3:
         return (e.prdTable >>> (8 * (o - BM_PRD_TABLE))) & 0xff;
-      default: return 0;
+      default:
+        return 0;
     }
   }
 
@@ -138,17 +166,23 @@ export class IdeBusMaster implements Stateful {
     if (!e) return;
     const o = offset & 7;
     switch (o) {
-      case BM_COMMAND: this.writeCommand(i, v); break;
+      case BM_COMMAND:
+        this.writeCommand(i, v);
+        break;
       case BM_STATUS:
         e.status = (e.status & ~BM_ST_WRITABLE & ~(v & BM_ST_WRITE_ONE_CLEARS)) | (v & BM_ST_WRITABLE);
         break;
-      case BM_PRD_TABLE: case BM_PRD_TABLE + 1: case BM_PRD_TABLE + 2: case BM_PRD_TABLE + 3: {
+      case BM_PRD_TABLE:
+      case BM_PRD_TABLE + 1:
+      case BM_PRD_TABLE + 2:
+      case BM_PRD_TABLE + 3: {
         const shift = 8 * (o - BM_PRD_TABLE);
         e.prdTable = ((e.prdTable & ~(0xff << shift)) | (v << shift)) & ~3; // dword aligned
         e.prdTable >>>= 0;
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
 
@@ -159,7 +193,10 @@ export class IdeBusMaster implements Stateful {
     e.command = v & (BM_CMD_START | BM_CMD_WRITE);
     if (starting) {
       e.status |= BM_ST_ACTIVE;
-      e.nextPrd = e.prdTable; e.remaining = 0; e.lastEntry = false; e.exhausted = false;
+      e.nextPrd = e.prdTable;
+      e.remaining = 0;
+      e.lastEntry = false;
+      e.exhausted = false;
       this.service(i);
     } else if (stopping) {
       e.status &= ~BM_ST_ACTIVE;
@@ -174,9 +211,11 @@ export class IdeBusMaster implements Stateful {
     try {
       for (;;) {
         const dev = this.channels[i].current;
-        if (!(e.command & BM_CMD_START) || !(e.status & BM_ST_ACTIVE) || !dev || !dev.dmaRequest || !this.canMaster()) break;
+        if (!(e.command & BM_CMD_START) || !(e.status & BM_ST_ACTIVE) || !dev || !dev.dmaRequest || !this.canMaster())
+          break;
         if (e.remaining === 0) {
-          if (e.exhausted) { // the table ended before the device's data did
+          if (e.exhausted) {
+            // the table ended before the device's data did
             e.status = (e.status & ~BM_ST_ACTIVE) | BM_ST_ERROR;
             dev.dmaAbort();
             break;
@@ -184,7 +223,9 @@ export class IdeBusMaster implements Stateful {
           this.fetchPrd(e);
         }
         const n = Math.min(e.remaining, dev.dmaEnd - dev.dmaPos);
-        const buf = dev.dmaBuffer, pos = dev.dmaPos, mem = this.memory;
+        const buf = dev.dmaBuffer,
+          pos = dev.dmaPos,
+          mem = this.memory;
         if (dev.dmaToMemory) for (let k = 0; k < n; k++) mem.write8((e.address + k) >>> 0, buf[pos + k]);
         else for (let k = 0; k < n; k++) buf[pos + k] = mem.read8((e.address + k) >>> 0);
         e.address = (e.address + n) >>> 0;
@@ -204,10 +245,16 @@ export class IdeBusMaster implements Stateful {
 
   private fetchPrd(e: Engine): void {
     const a = e.nextPrd;
-    const rd32 = (p: number) => (this.memory.read8(p) | (this.memory.read8(p + 1) << 8) | (this.memory.read8(p + 2) << 16) | (this.memory.read8(p + 3) << 24)) >>> 0;
-    const address = rd32(a), count = rd32((a + 4) >>> 0);
+    const rd32 = (p: number) =>
+      (this.memory.read8(p) |
+        (this.memory.read8(p + 1) << 8) |
+        (this.memory.read8(p + 2) << 16) |
+        (this.memory.read8(p + 3) << 24)) >>>
+      0;
+    const address = rd32(a),
+      count = rd32((a + 4) >>> 0);
     e.address = (address & ~1) >>> 0;
-    e.remaining = (count & PRD_COUNT_MASK) || 0x10000;
+    e.remaining = count & PRD_COUNT_MASK || 0x10000;
     e.lastEntry = (count & PRD_EOT) !== 0;
     e.nextPrd = (a + 8) >>> 0;
   }
@@ -217,8 +264,14 @@ export class IdeBusMaster implements Stateful {
   saveState(): StateRecord {
     return {
       channels: this.engines.map((e) => ({
-        command: e.command, status: e.status, prdTable: e.prdTable, nextPrd: e.nextPrd, address: e.address,
-        remaining: e.remaining, lastEntry: e.lastEntry, exhausted: e.exhausted,
+        command: e.command,
+        status: e.status,
+        prdTable: e.prdTable,
+        nextPrd: e.nextPrd,
+        address: e.address,
+        remaining: e.remaining,
+        lastEntry: e.lastEntry,
+        exhausted: e.exhausted,
       })),
     };
   }
@@ -230,14 +283,22 @@ export class IdeBusMaster implements Stateful {
     const r = new StateReader(fields, this.stateName);
     const parsed = r.records("channels", this.engines.length).map((c) => {
       const v = {
-        command: c.int("command", 0, 0xff), status: c.int("status", 0, 0xff), prdTable: c.int("prdTable", 0, 0xffffffff),
-        nextPrd: c.int("nextPrd", 0, 0xffffffff), address: c.int("address", 0, 0xffffffff), remaining: c.int("remaining", 0, 0x10000),
-        lastEntry: c.bool("lastEntry"), exhausted: c.bool("exhausted"),
+        command: c.int("command", 0, 0xff),
+        status: c.int("status", 0, 0xff),
+        prdTable: c.int("prdTable", 0, 0xffffffff),
+        nextPrd: c.int("nextPrd", 0, 0xffffffff),
+        address: c.int("address", 0, 0xffffffff),
+        remaining: c.int("remaining", 0, 0x10000),
+        lastEntry: c.bool("lastEntry"),
+        exhausted: c.bool("exhausted"),
       };
-      if (v.command & ~(BM_CMD_START | BM_CMD_WRITE)) throw new StateError(`${this.stateName}: command register sets reserved bits`);
-      if (v.status & ~(BM_ST_ACTIVE | BM_ST_WRITABLE | BM_ST_WRITE_ONE_CLEARS)) throw new StateError(`${this.stateName}: status register sets reserved bits`);
+      if (v.command & ~(BM_CMD_START | BM_CMD_WRITE))
+        throw new StateError(`${this.stateName}: command register sets reserved bits`);
+      if (v.status & ~(BM_ST_ACTIVE | BM_ST_WRITABLE | BM_ST_WRITE_ONE_CLEARS))
+        throw new StateError(`${this.stateName}: status register sets reserved bits`);
       if (v.prdTable & 3) throw new StateError(`${this.stateName}: PRD table address is not dword aligned`);
-      if (v.exhausted && v.remaining !== 0) throw new StateError(`${this.stateName}: PRD table exhausted with bytes left`);
+      if (v.exhausted && v.remaining !== 0)
+        throw new StateError(`${this.stateName}: PRD table exhausted with bytes left`);
       return v;
     });
     parsed.forEach((v, i) => Object.assign(this.engines[i], v));

@@ -17,7 +17,14 @@ import { StateError, StateReader, type IoSurface, type StateRecord, type Statefu
 import type { IrqLine } from "../irq.ts";
 import type { IdeDevice, IdeDeviceHost } from "./ide-device.ts";
 import {
-  ATA_REG_DATA, ATA_REG_DEVICE, ATA_REG_COMMAND, ATA_REG_STATUS, ATA_DC_HOB, ATA_DC_NIEN, ATA_DC_SRST, ATA_DEV_DEV,
+  ATA_REG_DATA,
+  ATA_REG_DEVICE,
+  ATA_REG_COMMAND,
+  ATA_REG_STATUS,
+  ATA_DC_HOB,
+  ATA_DC_NIEN,
+  ATA_DC_SRST,
+  ATA_DEV_DEV,
   ATA_CMD_EXECUTE_DIAGNOSTIC,
 } from "./ata-regs.ts";
 
@@ -64,12 +71,18 @@ export class IdeChannel implements Stateful, IdeDeviceHost {
     this.updateIrq();
   }
 
-  device(unit: number): IdeDevice | null { return this.units[unit] ?? null; }
+  device(unit: number): IdeDevice | null {
+    return this.units[unit] ?? null;
+  }
 
-  get dmaCapable(): boolean { return this.busMaster !== null; }
+  get dmaCapable(): boolean {
+    return this.busMaster !== null;
+  }
 
   /** The selected device, if present. */
-  get current(): IdeDevice | null { return this.units[this.selected]; }
+  get current(): IdeDevice | null {
+    return this.units[this.selected];
+  }
 
   deviceChanged(): void {
     this.updateIrq();
@@ -82,17 +95,24 @@ export class IdeChannel implements Stateful, IdeDeviceHost {
       name,
       ports: [
         {
-          base: cmdBase, count: 8,
+          base: cmdBase,
+          count: 8,
           read8: (o) => (o === ATA_REG_DATA ? this.readData16() & 0xff : this.readRegister(o)),
           write8: (o, v) => (o === ATA_REG_DATA ? this.writeData16(v) : this.writeRegister(o, v)),
-          read16: (o) => (o === ATA_REG_DATA ? this.readData16() : this.readRegister(o) | (this.readRegister(o + 1) << 8)),
+          read16: (o) =>
+            o === ATA_REG_DATA ? this.readData16() : this.readRegister(o) | (this.readRegister(o + 1) << 8),
           write16: (o, v) => {
-            if (o === ATA_REG_DATA) { this.writeData16(v); return; }
+            if (o === ATA_REG_DATA) {
+              this.writeData16(v);
+              return;
+            }
             this.writeRegister(o, v & 0xff);
             if (o < 7) this.writeRegister(o + 1, v >> 8);
           },
           read32: (o) => (o === ATA_REG_DATA ? this.readData32() : 0xffffffff),
-          write32: (o, v) => { if (o === ATA_REG_DATA) this.writeData32(v); },
+          write32: (o, v) => {
+            if (o === ATA_REG_DATA) this.writeData32(v);
+          },
         },
         { base: ctrlBase, count: 1, read8: () => this.readAltStatus(), write8: (_o, v) => this.writeDeviceControl(v) },
       ],
@@ -130,10 +150,13 @@ export class IdeChannel implements Stateful, IdeDeviceHost {
   private writeRegister(reg: number, v: number): void {
     // Any write to the command block clears HOB (ATA/ATAPI-6, Device Control register).
     this.deviceControl &= ~ATA_DC_HOB;
-    if (reg === ATA_REG_COMMAND) { this.command(v); return; }
+    if (reg === ATA_REG_COMMAND) {
+      this.command(v);
+      return;
+    }
     for (const d of this.units) d?.writeRegister(reg, v);
     if (reg === ATA_REG_DEVICE) {
-      this.selected = (v & ATA_DEV_DEV) ? 1 : 0;
+      this.selected = v & ATA_DEV_DEV ? 1 : 0;
       this.updateIrq();
     }
   }
@@ -161,8 +184,12 @@ export class IdeChannel implements Stateful, IdeDeviceHost {
     return d ? d.readData32() | 0 : -1;
   }
 
-  private writeData16(v: number): void { this.units[this.selected]?.writeData16(v & 0xffff); }
-  private writeData32(v: number): void { this.units[this.selected]?.writeData32(v >>> 0); }
+  private writeData16(v: number): void {
+    this.units[this.selected]?.writeData16(v & 0xffff);
+  }
+  private writeData32(v: number): void {
+    this.units[this.selected]?.writeData32(v >>> 0);
+  }
 
   private readAltStatus(): number {
     const d = this.units[this.selected];
@@ -172,9 +199,9 @@ export class IdeChannel implements Stateful, IdeDeviceHost {
   private writeDeviceControl(v: number): void {
     const was = this.deviceControl;
     this.deviceControl = v & (ATA_DC_HOB | ATA_DC_SRST | ATA_DC_NIEN);
-    if ((v & ATA_DC_SRST) && !(was & ATA_DC_SRST)) {
+    if (v & ATA_DC_SRST && !(was & ATA_DC_SRST)) {
       for (const d of this.units) d?.resetAssert();
-    } else if (!(v & ATA_DC_SRST) && (was & ATA_DC_SRST)) {
+    } else if (!(v & ATA_DC_SRST) && was & ATA_DC_SRST) {
       for (const d of this.units) d?.resetRelease();
       this.selected = 0;
     }
@@ -196,7 +223,9 @@ export class IdeChannel implements Stateful, IdeDeviceHost {
   }
 
   /** The channel's interrupt line level. */
-  get interruptLevel(): boolean { return this.irqLevel; }
+  get interruptLevel(): boolean {
+    return this.irqLevel;
+  }
 
   // ---- snapshot ----
 
@@ -210,7 +239,8 @@ export class IdeChannel implements Stateful, IdeDeviceHost {
     }
     const r = new StateReader(fields, this.stateName);
     const dc = r.int("deviceControl", 0, 0xff);
-    if (dc & ~(ATA_DC_HOB | ATA_DC_SRST | ATA_DC_NIEN)) throw new StateError(`${this.stateName}: field 'deviceControl' sets reserved bits`);
+    if (dc & ~(ATA_DC_HOB | ATA_DC_SRST | ATA_DC_NIEN))
+      throw new StateError(`${this.stateName}: field 'deviceControl' sets reserved bits`);
     const selected = r.int("selected", 0, 1);
     this.deviceControl = dc;
     this.selected = selected;

@@ -13,8 +13,19 @@
 
 import { StateError, StateReader, type StateRecord, type Stateful } from "@x86vm/core";
 import {
-  ATA_REG_COUNT, ATA_REG_DEVICE, ATA_REG_ERROR, ATA_REG_FEATURE, ATA_REG_LBA_HIGH, ATA_REG_LBA_LOW, ATA_REG_LBA_MID,
-  ATA_REG_STATUS, ATA_SR_BSY, ATA_SR_DRQ, ATA_SR_ERR, ATA_ER_ABRT, ATA_DIAG_PASSED,
+  ATA_REG_COUNT,
+  ATA_REG_DEVICE,
+  ATA_REG_ERROR,
+  ATA_REG_FEATURE,
+  ATA_REG_LBA_HIGH,
+  ATA_REG_LBA_LOW,
+  ATA_REG_LBA_MID,
+  ATA_REG_STATUS,
+  ATA_SR_BSY,
+  ATA_SR_DRQ,
+  ATA_SR_ERR,
+  ATA_ER_ABRT,
+  ATA_DIAG_PASSED,
 } from "./ata-regs.ts";
 
 /** What a device needs from the channel it is attached to. */
@@ -48,11 +59,16 @@ export abstract class IdeDevice implements Stateful {
   host: IdeDeviceHost | null = null;
 
   // Task file: current values and the previous writes (HOB).
-  feature = 0; hobFeature = 0;
-  count = 0; hobCount = 0;
-  lbaLow = 0; hobLbaLow = 0;
-  lbaMid = 0; hobLbaMid = 0;
-  lbaHigh = 0; hobLbaHigh = 0;
+  feature = 0;
+  hobFeature = 0;
+  count = 0;
+  hobCount = 0;
+  lbaLow = 0;
+  hobLbaLow = 0;
+  lbaMid = 0;
+  hobLbaMid = 0;
+  lbaHigh = 0;
+  hobLbaHigh = 0;
   device = 0;
   status = 0;
   error = 0;
@@ -85,27 +101,53 @@ export abstract class IdeDevice implements Stateful {
   /** A write to a command block register other than data and command. */
   writeRegister(reg: number, v: number): void {
     switch (reg) {
-      case ATA_REG_FEATURE: this.hobFeature = this.feature; this.feature = v; break;
-      case ATA_REG_COUNT: this.hobCount = this.count; this.count = v; break;
-      case ATA_REG_LBA_LOW: this.hobLbaLow = this.lbaLow; this.lbaLow = v; break;
-      case ATA_REG_LBA_MID: this.hobLbaMid = this.lbaMid; this.lbaMid = v; break;
-      case ATA_REG_LBA_HIGH: this.hobLbaHigh = this.lbaHigh; this.lbaHigh = v; break;
-      case ATA_REG_DEVICE: this.device = v; break;
-      default: break;
+      case ATA_REG_FEATURE:
+        this.hobFeature = this.feature;
+        this.feature = v;
+        break;
+      case ATA_REG_COUNT:
+        this.hobCount = this.count;
+        this.count = v;
+        break;
+      case ATA_REG_LBA_LOW:
+        this.hobLbaLow = this.lbaLow;
+        this.lbaLow = v;
+        break;
+      case ATA_REG_LBA_MID:
+        this.hobLbaMid = this.lbaMid;
+        this.lbaMid = v;
+        break;
+      case ATA_REG_LBA_HIGH:
+        this.hobLbaHigh = this.lbaHigh;
+        this.lbaHigh = v;
+        break;
+      case ATA_REG_DEVICE:
+        this.device = v;
+        break;
+      default:
+        break;
     }
   }
 
   /** A read of a command block register other than data; `hob` reads the previous writes. */
   readRegister(reg: number, hob: boolean): number {
     switch (reg) {
-      case ATA_REG_ERROR: return this.error;
-      case ATA_REG_COUNT: return hob ? this.hobCount : this.count;
-      case ATA_REG_LBA_LOW: return hob ? this.hobLbaLow : this.lbaLow;
-      case ATA_REG_LBA_MID: return hob ? this.hobLbaMid : this.lbaMid;
-      case ATA_REG_LBA_HIGH: return hob ? this.hobLbaHigh : this.lbaHigh;
-      case ATA_REG_DEVICE: return this.device;
-      case ATA_REG_STATUS: return this.status;
-      default: return 0xff;
+      case ATA_REG_ERROR:
+        return this.error;
+      case ATA_REG_COUNT:
+        return hob ? this.hobCount : this.count;
+      case ATA_REG_LBA_LOW:
+        return hob ? this.hobLbaLow : this.lbaLow;
+      case ATA_REG_LBA_MID:
+        return hob ? this.hobLbaMid : this.lbaMid;
+      case ATA_REG_LBA_HIGH:
+        return hob ? this.hobLbaHigh : this.lbaHigh;
+      case ATA_REG_DEVICE:
+        return this.device;
+      case ATA_REG_STATUS:
+        return this.status;
+      default:
+        return 0xff;
     }
   }
 
@@ -120,7 +162,9 @@ export abstract class IdeDevice implements Stateful {
   }
 
   /** Reading the status register clears a pending interrupt. */
-  acknowledgeInterrupt(): void { this.setIntrq(false); }
+  acknowledgeInterrupt(): void {
+    this.setIntrq(false);
+  }
 
   /** SRST set: the device stops what it does and shows BSY. */
   resetAssert(): void {
@@ -184,13 +228,23 @@ export abstract class IdeDevice implements Stateful {
   // ---- bus master side ----
 
   /** DMARQ: a DMA data block is waiting for the bus master. */
-  get dmaRequest(): boolean { return this.xfer === XFER_DMA_IN || this.xfer === XFER_DMA_OUT; }
+  get dmaRequest(): boolean {
+    return this.xfer === XFER_DMA_IN || this.xfer === XFER_DMA_OUT;
+  }
   /** Direction of the waiting DMA block: true when data goes to memory. */
-  get dmaToMemory(): boolean { return this.xfer === XFER_DMA_IN; }
+  get dmaToMemory(): boolean {
+    return this.xfer === XFER_DMA_IN;
+  }
   /** The DMA block: buffer and the window still to move. */
-  get dmaBuffer(): Uint8Array { return this.buf; }
-  get dmaPos(): number { return this.pos; }
-  get dmaEnd(): number { return this.end; }
+  get dmaBuffer(): Uint8Array {
+    return this.buf;
+  }
+  get dmaPos(): number {
+    return this.pos;
+  }
+  get dmaEnd(): number {
+    return this.end;
+  }
   /** The bus master moved n bytes of the block. */
   dmaAdvance(n: number): void {
     if (!this.dmaRequest) return;
@@ -223,9 +277,14 @@ export abstract class IdeDevice implements Stateful {
   }
 
   protected setSignature(): void {
-    this.count = 1; this.lbaLow = 1;
-    this.lbaMid = this.signatureMid; this.lbaHigh = this.signatureHigh;
-    this.hobCount = 0; this.hobLbaLow = 0; this.hobLbaMid = 0; this.hobLbaHigh = 0;
+    this.count = 1;
+    this.lbaLow = 1;
+    this.lbaMid = this.signatureMid;
+    this.lbaHigh = this.signatureHigh;
+    this.hobCount = 0;
+    this.hobLbaLow = 0;
+    this.hobLbaMid = 0;
+    this.hobLbaHigh = 0;
     this.device = 0;
     this.error = ATA_DIAG_PASSED;
   }
@@ -238,7 +297,7 @@ export abstract class IdeDevice implements Stateful {
     this.pos = start;
     this.end = start + length;
     if (this.end > this.bufUsed) this.bufUsed = this.end;
-    this.xfer = dma ? (toHost ? XFER_DMA_IN : XFER_DMA_OUT) : (toHost ? XFER_PIO_IN : XFER_PIO_OUT);
+    this.xfer = dma ? (toHost ? XFER_DMA_IN : XFER_DMA_OUT) : toHost ? XFER_PIO_IN : XFER_PIO_OUT;
     this.status = this.readyStatus | ATA_SR_DRQ;
     if (interrupt) this.setIntrq(true);
     if (dma) this.host?.deviceChanged();
@@ -252,7 +311,9 @@ export abstract class IdeDevice implements Stateful {
 
   private stopTransfer(): void {
     this.xfer = XFER_NONE;
-    this.pos = 0; this.end = 0; this.bufUsed = 0;
+    this.pos = 0;
+    this.end = 0;
+    this.bufUsed = 0;
     this.status &= ~ATA_SR_DRQ;
     this.resetCommandState();
   }
@@ -260,7 +321,9 @@ export abstract class IdeDevice implements Stateful {
   /** Successful end of a command: ready, no DRQ; INTRQ unless the protocol has none here. */
   protected completeCommand(interrupt: boolean): void {
     this.xfer = XFER_NONE;
-    this.pos = 0; this.end = 0; this.bufUsed = 0;
+    this.pos = 0;
+    this.end = 0;
+    this.bufUsed = 0;
     this.status = this.readyStatus;
     this.resetCommandState();
     if (interrupt) this.setIntrq(true);
@@ -269,7 +332,9 @@ export abstract class IdeDevice implements Stateful {
   /** Error end of a command: ERR in status, `error` in the error register, INTRQ. */
   protected abortCommand(error: number): void {
     this.xfer = XFER_NONE;
-    this.pos = 0; this.end = 0; this.bufUsed = 0;
+    this.pos = 0;
+    this.end = 0;
+    this.bufUsed = 0;
     this.error = error;
     this.status = this.readyStatus | ATA_SR_ERR;
     this.resetCommandState();
@@ -294,7 +359,7 @@ export abstract class IdeDevice implements Stateful {
     dst[510] = 0xa5;
     let sum = 0;
     for (let i = 0; i < 511; i++) sum += dst[i];
-    dst[511] = (-sum) & 0xff;
+    dst[511] = -sum & 0xff;
   }
 
   // ---- snapshot ----
@@ -302,12 +367,25 @@ export abstract class IdeDevice implements Stateful {
   saveState(): StateRecord {
     return {
       taskFile: {
-        feature: this.feature, hobFeature: this.hobFeature, count: this.count, hobCount: this.hobCount,
-        lbaLow: this.lbaLow, hobLbaLow: this.hobLbaLow, lbaMid: this.lbaMid, hobLbaMid: this.hobLbaMid,
-        lbaHigh: this.lbaHigh, hobLbaHigh: this.hobLbaHigh, device: this.device, status: this.status, error: this.error,
+        feature: this.feature,
+        hobFeature: this.hobFeature,
+        count: this.count,
+        hobCount: this.hobCount,
+        lbaLow: this.lbaLow,
+        hobLbaLow: this.hobLbaLow,
+        lbaMid: this.lbaMid,
+        hobLbaMid: this.hobLbaMid,
+        lbaHigh: this.lbaHigh,
+        hobLbaHigh: this.hobLbaHigh,
+        device: this.device,
+        status: this.status,
+        error: this.error,
       },
-      intrq: this.intrq, transferMode: this.transferMode,
-      xfer: this.xfer, pos: this.pos, end: this.end,
+      intrq: this.intrq,
+      transferMode: this.transferMode,
+      xfer: this.xfer,
+      pos: this.pos,
+      end: this.end,
       buffer: this.buf.slice(0, this.bufUsed),
       ...this.saveExtra(),
     };
@@ -321,9 +399,18 @@ export abstract class IdeDevice implements Stateful {
     const t = r.record("taskFile");
     const byte = (rd: StateReader, f: string) => rd.int(f, 0, 0xff);
     const tf = {
-      feature: byte(t, "feature"), hobFeature: byte(t, "hobFeature"), count: byte(t, "count"), hobCount: byte(t, "hobCount"),
-      lbaLow: byte(t, "lbaLow"), hobLbaLow: byte(t, "hobLbaLow"), lbaMid: byte(t, "lbaMid"), hobLbaMid: byte(t, "hobLbaMid"),
-      lbaHigh: byte(t, "lbaHigh"), hobLbaHigh: byte(t, "hobLbaHigh"), device: byte(t, "device"), status: byte(t, "status"),
+      feature: byte(t, "feature"),
+      hobFeature: byte(t, "hobFeature"),
+      count: byte(t, "count"),
+      hobCount: byte(t, "hobCount"),
+      lbaLow: byte(t, "lbaLow"),
+      hobLbaLow: byte(t, "hobLbaLow"),
+      lbaMid: byte(t, "lbaMid"),
+      hobLbaMid: byte(t, "hobLbaMid"),
+      lbaHigh: byte(t, "lbaHigh"),
+      hobLbaHigh: byte(t, "hobLbaHigh"),
+      device: byte(t, "device"),
+      status: byte(t, "status"),
       error: byte(t, "error"),
     };
     const intrq = r.bool("intrq");
@@ -332,14 +419,19 @@ export abstract class IdeDevice implements Stateful {
     const buffer = r.bytes("buffer", -1, this.buf.length);
     const end = r.int("end", 0, buffer.length);
     const pos = r.int("pos", 0, end);
-    const fail = (msg: string): never => { throw new StateError(`${this.stateName}: ${msg}`); };
+    const fail = (msg: string): never => {
+      throw new StateError(`${this.stateName}: ${msg}`);
+    };
     if (xfer !== XFER_NONE && pos >= end) fail("a data transfer with no bytes left in its block");
     if ((xfer !== XFER_NONE) !== ((tf.status & ATA_SR_DRQ) !== 0)) fail("DRQ and the transfer phase disagree");
     const applyExtra = this.parseExtra(r, { xfer, pos, end, bufferLength: buffer.length }, fail);
 
     Object.assign(this, tf);
-    this.intrq = intrq; this.transferMode = transferMode;
-    this.xfer = xfer; this.pos = pos; this.end = end;
+    this.intrq = intrq;
+    this.transferMode = transferMode;
+    this.xfer = xfer;
+    this.pos = pos;
+    this.end = end;
     this.buf.fill(0);
     this.buf.set(buffer);
     this.bufUsed = buffer.length;

@@ -8,7 +8,8 @@ import { PcMachine } from "./pc.ts";
 function floppy(code: number[]): MemoryDisk {
   const img = new Uint8Array(1474560);
   img.set(code, 0);
-  img[510] = 0x55; img[511] = 0xaa;
+  img[510] = 0x55;
+  img[511] = 0xaa;
   return new MemoryDisk(img, true);
 }
 
@@ -21,7 +22,10 @@ describe("the PC board", () => {
     let resets = 0;
     for (let i = 0; i < 100 && resets < 2; i++) {
       const r = pc.run(1e6);
-      if (r.kind === "reset") { resets++; expect(r.reason).toMatch(/triple fault/); }
+      if (r.kind === "reset") {
+        resets++;
+        expect(r.reason).toMatch(/triple fault/);
+      }
     }
     expect(resets).toBe(2);
     expect(pc.tripleFaults).toBe(2);
@@ -37,7 +41,8 @@ describe("the PC board", () => {
   it("gates A20 and resets the CPU through port 92h and the keyboard controller", () => {
     const pc = new PcMachine({ fda: floppy([0xf4]) });
     pc.run(5e6);
-    const io = pc.machine.io.io, mem = pc.machine.mem;
+    const io = pc.machine.io.io,
+      mem = pc.machine.mem;
     io.out8(0x92, 0x00);
     expect(mem.a20Enabled).toBe(false);
     expect(io.in8(0x92) & 2).toBe(0);

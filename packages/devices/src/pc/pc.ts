@@ -18,8 +18,17 @@
 //   F0                         x87 error latch (FERR# -> IRQ13; writing F0h clears it, IGNNE#)
 
 import {
-  Bios, CowDisk, Machine, floppyGeometry, parseLinuxHeader, type BiosPlatform, type ClockMode, type DiskImage, type LinuxBoot,
-  type RunResult, type Stateful,
+  Bios,
+  CowDisk,
+  Machine,
+  floppyGeometry,
+  parseLinuxHeader,
+  type BiosPlatform,
+  type ClockMode,
+  type DiskImage,
+  type LinuxBoot,
+  type RunResult,
+  type Stateful,
 } from "@x86vm/core";
 import { Dma8237, PC_DMA1_BASE, PC_DMA2_BASE, PC_DMA_PAGE_BASE } from "../dma8237.ts";
 import { Fdc82077, PC_FDC_BASE } from "../fdc82077.ts";
@@ -40,7 +49,13 @@ import { IrqOr } from "../irq.ts";
 import { PciBus } from "../pci/pci-bus.ts";
 import { I440fx } from "../pci/i440fx.ts";
 import { Piix3Ide, Piix3Isa } from "../pci/piix3.ts";
-import { IdeChannel, PC_IDE_PRIMARY_CMD, PC_IDE_PRIMARY_CTRL, PC_IDE_SECONDARY_CMD, PC_IDE_SECONDARY_CTRL } from "../ide/ide-channel.ts";
+import {
+  IdeChannel,
+  PC_IDE_PRIMARY_CMD,
+  PC_IDE_PRIMARY_CTRL,
+  PC_IDE_SECONDARY_CMD,
+  PC_IDE_SECONDARY_CTRL,
+} from "../ide/ide-channel.ts";
 import { IdeBusMaster } from "../ide/bus-master.ts";
 import { AtaDisk } from "../ide/ata-disk.ts";
 import { AtapiCdrom } from "../ide/atapi-cdrom.ts";
@@ -49,7 +64,12 @@ import { AtapiCdrom } from "../ide/atapi-cdrom.ts";
 export const IDE_BUS_MASTER_BASE = 0xc000;
 
 /** COM1-COM4: base port and IRQ. */
-export const COM_PORTS: readonly [number, number][] = [[0x3f8, 4], [0x2f8, 3], [0x3e8, 4], [0x2e8, 3]];
+export const COM_PORTS: readonly [number, number][] = [
+  [0x3f8, 4],
+  [0x2f8, 3],
+  [0x3e8, 4],
+  [0x2e8, 3],
+];
 
 export interface PcOptions {
   /** Guest RAM: a buffer the host allocated, or a size in MiB (default 32). */
@@ -125,7 +145,7 @@ export class PcMachine {
 
   constructor(opts: PcOptions = {}) {
     const ram = opts.ram ?? (opts.memoryMiB ?? 32) * 1024 * 1024;
-    const m = this.machine = new Machine({ ram, clock: opts.clock ?? "deterministic", hostMs: opts.hostMs });
+    const m = (this.machine = new Machine({ ram, clock: opts.clock ?? "deterministic", hostMs: opts.hostMs }));
     this.tripleFaultAction = opts.tripleFault ?? "reset";
     const { cpu, mem, io, clock } = m;
     if (mem.ramSize < 1024 * 1024) throw new RangeError("a PC needs at least 1 MiB of RAM");
@@ -139,9 +159,13 @@ export class PcMachine {
     this.mouse = new Ps2Mouse();
     const a20 = { setA20: (on: boolean) => mem.setA20(on), a20: () => mem.a20Enabled, resetCpu: () => this.reset() };
     this.kbc = new I8042({
-      clock, keyboard: this.keyboard, mouse: this.mouse,
-      kbdIrq: this.pic.irqLine(1), auxIrq: this.pic.irqLine(12),
-      setA20: a20.setA20, resetCpu: a20.resetCpu,
+      clock,
+      keyboard: this.keyboard,
+      mouse: this.mouse,
+      kbdIrq: this.pic.irqLine(1),
+      auxIrq: this.pic.irqLine(12),
+      setA20: a20.setA20,
+      resetCpu: a20.resetCpu,
     });
     this.port92 = new SystemControlPortA(a20);
     this.dma = new Dma8237(mem);
@@ -163,9 +187,14 @@ export class PcMachine {
     this.cdromDrive = new AtapiCdrom();
     this.ide[1].attach(0, this.cdromDrive);
     // FERR# sets the IRQ13 latch; an OUT to port F0h clears it and asserts IGNNE#.
-    cpu.fpu.ferrLine = (level) => { if (level) this.pic.setIrq(13, true); };
-    const irq3 = new IrqOr(this.pic.irqLine(3)), irq4 = new IrqOr(this.pic.irqLine(4));
-    this.uarts = COM_PORTS.map(([, irq]) => new Uart16550(clock, (irq === 4 ? irq4 : irq3).input(), { irqGatedByOut2: true }));
+    cpu.fpu.ferrLine = (level) => {
+      if (level) this.pic.setIrq(13, true);
+    };
+    const irq3 = new IrqOr(this.pic.irqLine(3)),
+      irq4 = new IrqOr(this.pic.irqLine(4));
+    this.uarts = COM_PORTS.map(
+      ([, irq]) => new Uart16550(clock, (irq === 4 ? irq4 : irq3).input(), { irqGatedByOut2: true }),
+    );
 
     const bus = io.io;
     bus.attach(this.dma.ioSurface(PC_DMA1_BASE, PC_DMA2_BASE, PC_DMA_PAGE_BASE));
@@ -183,7 +212,19 @@ export class PcMachine {
     bus.attach(this.ide[0].ioSurface(PC_IDE_PRIMARY_CMD, PC_IDE_PRIMARY_CTRL));
     bus.attach(this.ide[1].ioSurface(PC_IDE_SECONDARY_CMD, PC_IDE_SECONDARY_CTRL));
     bus.attach(this.ideBusMaster.ioSurface(IDE_BUS_MASTER_BASE));
-    bus.attach({ name: "fpu-error", ports: [{ base: 0xf0, count: 1, write8: () => { this.pic.setIrq(13, false); cpu.fpu.setIgnne(true); } }] });
+    bus.attach({
+      name: "fpu-error",
+      ports: [
+        {
+          base: 0xf0,
+          count: 1,
+          write8: () => {
+            this.pic.setIrq(13, false);
+            cpu.fpu.setIgnne(true);
+          },
+        },
+      ],
+    });
     mem.mapMmio(0xa0000, 0x20000, "vga", this.vga.memory);
     for (const d of [this.pit, this.rtc, this.kbc, this.fdc, ...this.uarts]) m.addTimed(d);
 
@@ -191,7 +232,9 @@ export class PcMachine {
     if (opts.fdb) this.insertFloppy(1, opts.fdb);
     if (opts.hda) this.hardDisks[0] = new CowDisk(opts.hda);
     if (opts.hdb) this.hardDisks[1] = new CowDisk(opts.hdb);
-    this.hardDisks.forEach((d, unit) => { if (d) this.ide[0].attach(unit, this.ataDisks[unit] = new AtaDisk(d)); });
+    this.hardDisks.forEach((d, unit) => {
+      if (d) this.ide[0].attach(unit, (this.ataDisks[unit] = new AtaDisk(d)));
+    });
     if (opts.cdrom) this.insertCdrom(opts.cdrom);
 
     const floppyTypes = this.floppies.map((f) => (f ? floppyGeometry(f.size).driveType : 0));
@@ -203,7 +246,10 @@ export class PcMachine {
 
     if (opts.linux) parseLinuxHeader(opts.linux.kernel); // a bad image is refused before anything runs
     this.bios = new Bios({
-      cpu, mem, io, clock,
+      cpu,
+      mem,
+      io,
+      clock,
       floppy: (d) => this.floppies[d] ?? null,
       hardDisk: (i) => this.hardDisks[i] ?? null,
       cdrom: () => this.cdrom,
@@ -238,14 +284,25 @@ export class PcMachine {
   /** The stateful chips with a name unique on this board (schema names repeat: four UARTs). */
   namedDevices(): [string, Stateful][] {
     const out: [string, Stateful][] = [
-      ["pic", this.pic], ["pit", this.pit], ["port61", this.port61], ["port92", this.port92], ["post", this.post],
-      ["rtc", this.rtc], ["keyboard", this.keyboard], ["mouse", this.mouse], ["kbc", this.kbc], ["dma", this.dma],
-      ["fdc", this.fdc], ["vga", this.vga],
+      ["pic", this.pic],
+      ["pit", this.pit],
+      ["port61", this.port61],
+      ["port92", this.port92],
+      ["post", this.post],
+      ["rtc", this.rtc],
+      ["keyboard", this.keyboard],
+      ["mouse", this.mouse],
+      ["kbc", this.kbc],
+      ["dma", this.dma],
+      ["fdc", this.fdc],
+      ["vga", this.vga],
     ];
     this.uarts.forEach((u, i) => out.push([`com${i + 1}`, u]));
     out.push(["pci", this.pci], ["pci-host", this.pciHost], ["pci-isa", this.pciIsa], ["pci-ide", this.pciIde]);
     out.push(["ide0", this.ide[0]], ["ide1", this.ide[1]], ["ide-bus-master", this.ideBusMaster]);
-    this.ataDisks.forEach((d, i) => { if (d) out.push([`hd${i}`, d]); });
+    this.ataDisks.forEach((d, i) => {
+      if (d) out.push([`hd${i}`, d]);
+    });
     out.push(["cdrom", this.cdromDrive]);
     return out;
   }

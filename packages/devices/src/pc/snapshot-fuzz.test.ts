@@ -10,8 +10,15 @@ import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  MemoryDisk, SnapshotError, StateError, decodeStateSection, encodeStateSection, readContainer, resealContainer,
-  type StateRecord, type StateValue,
+  MemoryDisk,
+  SnapshotError,
+  StateError,
+  decodeStateSection,
+  encodeStateSection,
+  readContainer,
+  resealContainer,
+  type StateRecord,
+  type StateValue,
 } from "@x86vm/core";
 import { PcMachine } from "./pc.ts";
 import { restoreSnapshot, saveSnapshot } from "./snapshot.ts";
@@ -41,7 +48,13 @@ function rng(seed: number) {
 }
 type Rng = ReturnType<typeof rng>;
 
-interface Tally { restored: number; restoredChanged: number; refused: number; messages: Map<string, number>; slowestMs: number }
+interface Tally {
+  restored: number;
+  restoredChanged: number;
+  refused: number;
+  messages: Map<string, number>;
+  slowestMs: number;
+}
 
 describe("restoring mutated snapshots", () => {
   let disk: MemoryDisk;
@@ -66,17 +79,26 @@ describe("restoring mutated snapshots", () => {
   async function attempt(t: Tally, bytes: Uint8Array, label: string, base?: Uint8Array): Promise<void> {
     const t0 = performance.now();
     try {
-      await restoreSnapshot(bytes, { images: (_sha, size) => (size === disk.size ? disk : null), maxMemoryBytes: 64 << 20 });
+      await restoreSnapshot(bytes, {
+        images: (_sha, size) => (size === disk.size ? disk : null),
+        maxMemoryBytes: 64 << 20,
+      });
       t.restored++;
       if (base && Buffer.compare(base, bytes) !== 0) t.restoredChanged++;
     } catch (e) {
-      if (!(e instanceof SnapshotError)) throw new Error(`seed ${SEED}, ${label}: ${(e as Error)?.constructor?.name} thrown: ${(e as Error)?.message}`);
+      if (!(e instanceof SnapshotError))
+        throw new Error(`seed ${SEED}, ${label}: ${(e as Error)?.constructor?.name} thrown: ${(e as Error)?.message}`);
       const cause = (e as { cause?: unknown }).cause;
       if (cause !== undefined && !(cause instanceof StateError)) {
-        throw new Error(`seed ${SEED}, ${label}: refused, but a device failed with ${(cause as Error)?.constructor?.name}: ${(e as Error).message}`);
+        throw new Error(
+          `seed ${SEED}, ${label}: refused, but a device failed with ${(cause as Error)?.constructor?.name}: ${(e as Error).message}`,
+        );
       }
       t.refused++;
-      const key = e.message.replace(/\d+/g, "N").replace(/"[^"]*"/g, "S").slice(0, 70);
+      const key = e.message
+        .replace(/\d+/g, "N")
+        .replace(/"[^"]*"/g, "S")
+        .slice(0, 70);
       t.messages.set(key, (t.messages.get(key) ?? 0) + 1);
     }
     t.slowestMs = Math.max(t.slowestMs, performance.now() - t0);
@@ -84,8 +106,13 @@ describe("restoring mutated snapshots", () => {
 
   const tally = (): Tally => ({ restored: 0, restoredChanged: 0, refused: 0, messages: new Map(), slowestMs: 0 });
   const report = (name: string, t: Tally) => {
-    const top = [...t.messages.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([m, n]) => `${n}x ${m}`);
-    console.log(`${name}: ${t.restored} restored, ${t.refused} refused, slowest ${t.slowestMs.toFixed(0)} ms\n  ${top.join("\n  ")}`);
+    const top = [...t.messages.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 6)
+      .map(([m, n]) => `${n}x ${m}`);
+    console.log(
+      `${name}: ${t.restored} restored, ${t.refused} refused, slowest ${t.slowestMs.toFixed(0)} ms\n  ${top.join("\n  ")}`,
+    );
     // Bounded work: no single case may take long (a restore that succeeds takes tens of ms).
     expect(t.slowestMs).toBeLessThan(5000);
   };
@@ -105,8 +132,16 @@ describe("restoring mutated snapshots", () => {
       const kind = r.int(4);
       if (kind === 0) flipBits(r, b);
       else if (kind === 1) b = b.slice(0, r.int(b.length));
-      else if (kind === 2) b = Uint8Array.from([...b.subarray(0, 64), ...b.subarray(64)].concat(Array.from({ length: 1 + r.int(64) }, () => r.int(256))));
-      else new DataView(b.buffer).setUint32(r.pick([8, 12, 16, 20, 24, 28]), r.next() < 0.5 ? r.pick(EDGE_U32) : r.int(2 ** 32), true);
+      else if (kind === 2)
+        b = Uint8Array.from(
+          [...b.subarray(0, 64), ...b.subarray(64)].concat(Array.from({ length: 1 + r.int(64) }, () => r.int(256))),
+        );
+      else
+        new DataView(b.buffer).setUint32(
+          r.pick([8, 12, 16, 20, 24, 28]),
+          r.next() < 0.5 ? r.pick(EDGE_U32) : r.int(2 ** 32),
+          true,
+        );
       await attempt(t, b, `raw case ${i} kind ${kind} on ${base.name}`, base.bytes);
     }
     report("raw", t);
@@ -140,13 +175,39 @@ describe("restoring mutated snapshots", () => {
 
   function mutateValue(r: Rng, v: unknown): unknown {
     const choices: (() => unknown)[] = [
-      () => null, () => true, () => "x", () => "", () => [], () => ({}), () => "a".repeat(5000),
+      () => null,
+      () => true,
+      () => "x",
+      () => "",
+      () => [],
+      () => ({}),
+      () => "a".repeat(5000),
       () => r.pick([0, -1, 1, 0.5, 2 ** 31, 2 ** 32, 2 ** 53, -(2 ** 53), 1e300, -1e300]),
     ];
-    if (typeof v === "number") choices.push(() => v + 1, () => v - 1, () => v * 2, () => -v, () => Math.floor(v / 2), () => v + 4096, () => v * 1e6);
+    if (typeof v === "number")
+      choices.push(
+        () => v + 1,
+        () => v - 1,
+        () => v * 2,
+        () => -v,
+        () => Math.floor(v / 2),
+        () => v + 4096,
+        () => v * 1e6,
+      );
     if (typeof v === "boolean") choices.push(() => !v);
-    if (typeof v === "string") choices.push(() => v.slice(1), () => `${v}x`, () => v.toUpperCase());
-    if (Array.isArray(v)) choices.push(() => v.slice(1), () => [...v, v.length ? v[0] : 0], () => [...v].reverse(), () => []);
+    if (typeof v === "string")
+      choices.push(
+        () => v.slice(1),
+        () => `${v}x`,
+        () => v.toUpperCase(),
+      );
+    if (Array.isArray(v))
+      choices.push(
+        () => v.slice(1),
+        () => [...v, v.length ? v[0] : 0],
+        () => [...v].reverse(),
+        () => [],
+      );
     return r.pick(choices)();
   }
 
@@ -179,18 +240,27 @@ describe("restoring mutated snapshots", () => {
         // Swap two section table entries, or two section references.
         b = await replaceManifest(base.bytes, (m) => {
           const s = m.sections as unknown[];
-          const x = r.int(s.length), y = r.int(s.length);
+          const x = r.int(s.length),
+            y = r.int(s.length);
           if (r.next() < 0.5) [s[x], s[y]] = [s[y], s[x]];
           else {
             const ram = m.ram as Record<string, unknown>;
-            const refs: [Record<string, unknown>, string][] = [[m, "states"], [ram, "map"], [ram, "data"]];
-            const [o1, k1] = r.pick(refs), [o2, k2] = r.pick(refs);
+            const refs: [Record<string, unknown>, string][] = [
+              [m, "states"],
+              [ram, "map"],
+              [ram, "data"],
+            ];
+            const [o1, k1] = r.pick(refs),
+              [o2, k2] = r.pick(refs);
             [o1[k1], o2[k2]] = [o2[k2], o1[k1]];
           }
         });
       } else {
         // Not JSON, or JSON of the wrong shape.
-        b = await withManifestText(base.bytes, r.pick(["", "{", "[]", "null", "{\"format\":1}", "\"x\"", "{}".repeat(3), "[".repeat(100000)]));
+        b = await withManifestText(
+          base.bytes,
+          r.pick(["", "{", "[]", "null", '{"format":1}', '"x"', "{}".repeat(3), "[".repeat(100000)]),
+        );
       }
       await attempt(t, b, `manifest case ${i} kind ${kind} on ${base.name}`);
     }
@@ -198,7 +268,11 @@ describe("restoring mutated snapshots", () => {
   });
 
   /** Paths into a device record (byte blocks are leaves). */
-  function recordPaths(v: StateValue, prefix: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
+  function recordPaths(
+    v: StateValue,
+    prefix: (string | number)[] = [],
+    out: (string | number)[][] = [],
+  ): (string | number)[][] {
     if (prefix.length > 0) out.push(prefix);
     if (v instanceof Uint8Array) return out;
     if (Array.isArray(v)) v.forEach((x, i) => recordPaths(x, [...prefix, i], out));
@@ -210,14 +284,28 @@ describe("restoring mutated snapshots", () => {
     if (v instanceof Uint8Array) {
       const c = r.int(4);
       if (c === 0) return v.slice(0, r.int(v.length + 1));
-      if (c === 1) { const x = new Uint8Array(v.length + 1 + r.int(16)); x.set(v); return x; }
+      if (c === 1) {
+        const x = new Uint8Array(v.length + 1 + r.int(16));
+        x.set(v);
+        return x;
+      }
       const x = v.slice();
       for (let i = 1 + r.int(8); i > 0 && x.length; i--) x[r.int(x.length)] = r.int(256);
       return x;
     }
     if (typeof v === "number" && r.next() < 0.5) {
       // Plausible-looking values near the field's own, which a range check must judge.
-      return r.pick([v + 1, v - 1, v ^ (1 << r.int(8)), r.int(256), r.int(65536), -1, 2 ** 32, v + 0.5, Number.MAX_SAFE_INTEGER]);
+      return r.pick([
+        v + 1,
+        v - 1,
+        v ^ (1 << r.int(8)),
+        r.int(256),
+        r.int(65536),
+        -1,
+        2 ** 32,
+        v + 0.5,
+        Number.MAX_SAFE_INTEGER,
+      ]);
     }
     return mutateValue(r, v) as StateValue;
   }
@@ -225,11 +313,13 @@ describe("restoring mutated snapshots", () => {
   it("refuses device records edited field by field, through each device's validation", async () => {
     const r = rng(SEED + 3);
     const t = tally();
-    const decoded = await Promise.all(bases.map(async (b) => {
-      const m = (await readContainer(b.bytes, Infinity)).manifest as { states: number; devices: { name: string }[] };
-      const raw = await sectionRaw(b.bytes, m.states);
-      return { ...b, index: m.states, names: m.devices.map((d) => d.name), raw };
-    }));
+    const decoded = await Promise.all(
+      bases.map(async (b) => {
+        const m = (await readContainer(b.bytes, Infinity)).manifest as { states: number; devices: { name: string }[] };
+        const raw = await sectionRaw(b.bytes, m.states);
+        return { ...b, index: m.states, names: m.devices.map((d) => d.name), raw };
+      }),
+    );
     for (let i = 0; i < cases(700); i++) {
       const base = decoded[r.next() < 0.8 ? 1 : 0]; // mostly the small machine: cheaper restores
       const records = decodeStateSection(base.raw, base.names.length);
@@ -265,8 +355,15 @@ describe("restoring mutated snapshots", () => {
       let mutated = raw;
       if (kind === 0) flipBits(r, mutated);
       else if (kind === 1) mutated = raw.slice(0, r.int(raw.length));
-      else { mutated = new Uint8Array(raw.length + 1 + r.int(100)); mutated.set(raw); }
-      await attempt(t, await replaceSection(base.bytes, index, mutated), `section case ${i}: ${c.sections[index].kind} kind ${kind} on ${base.name}`);
+      else {
+        mutated = new Uint8Array(raw.length + 1 + r.int(100));
+        mutated.set(raw);
+      }
+      await attempt(
+        t,
+        await replaceSection(base.bytes, index, mutated),
+        `section case ${i}: ${c.sections[index].kind} kind ${kind} on ${base.name}`,
+      );
     }
     report("sections", t);
   });

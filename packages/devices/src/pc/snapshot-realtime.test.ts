@@ -33,10 +33,15 @@ describe("realtime snapshots", () => {
     const tsc = again.machine.cpu.readTsc();
     expect(Math.abs(tsc - m.machine.clock.nowNs)).toBeLessThan(1e6); // the TSC goes on from the saved time
     for (let i = 0; i < 50; i++) again.run(1e6);
-    const third = await restoreSnapshot(await saveSnapshot(again), { images: () => disk, hostMs: jitteryHost(9000.25) });
+    const third = await restoreSnapshot(await saveSnapshot(again), {
+      images: () => disk,
+      hostMs: jitteryHost(9000.25),
+    });
     for (let i = 0; i < 50; i++) third.run(1e6);
     expect(third.machine.cpu.instret).toBeGreaterThan(again.machine.cpu.instret - 1);
     // And onto the deterministic clock.
-    await expect(restoreSnapshot(snap, { images: () => disk, clock: "deterministic" })).resolves.toBeInstanceOf(PcMachine);
+    await expect(restoreSnapshot(snap, { images: () => disk, clock: "deterministic" })).resolves.toBeInstanceOf(
+      PcMachine,
+    );
   });
 });

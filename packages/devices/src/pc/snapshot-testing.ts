@@ -4,8 +4,20 @@
 // validation, not the checksum.
 
 import {
-  compressBytes, decodeStateSection, decompressBytes, encodeStateSection, readContainer, repackSnapshot, resealContainer,
-  unpackSnapshot, utf8Encode, writeContainer, type PreparedSection, type SnapshotManifest, type StateRecord, type UnpackedSection,
+  compressBytes,
+  decodeStateSection,
+  decompressBytes,
+  encodeStateSection,
+  readContainer,
+  repackSnapshot,
+  resealContainer,
+  unpackSnapshot,
+  utf8Encode,
+  writeContainer,
+  type PreparedSection,
+  type SnapshotManifest,
+  type StateRecord,
+  type UnpackedSection,
 } from "@x86vm/core";
 
 export interface EditableSnapshot {
@@ -36,20 +48,27 @@ export async function rebuildSnapshot(bytes: Uint8Array, edit: (s: EditableSnaps
     },
   };
   edit(s);
-  u.sections[states].raw = encodeStateSection(s.records, s.manifest.devices.map((d) => d.id));
+  u.sections[states].raw = encodeStateSection(
+    s.records,
+    s.manifest.devices.map((d) => d.id),
+  );
   u.sections[ram.map].raw = s.ramMap;
   u.sections[ram.data].raw = s.ramPages;
   return repackSnapshot(u);
 }
 
 /** Header fields (docs/snapshot-format.md). */
-const HEADER = 32, TRAILER = 32;
+const HEADER = 32,
+  TRAILER = 32;
 
 /**
  * Rewrites the manifest JSON as given (section table included, nothing recomputed) around the
  * same payload, and reseals the checksum: for section tables and manifests that lie.
  */
-export async function replaceManifest(bytes: Uint8Array, edit: (m: Record<string, unknown>) => void): Promise<Uint8Array> {
+export async function replaceManifest(
+  bytes: Uint8Array,
+  edit: (m: Record<string, unknown>) => void,
+): Promise<Uint8Array> {
   const m = JSON.parse(JSON.stringify((await readContainer(bytes, Infinity)).manifest)) as Record<string, unknown>;
   edit(m);
   return withManifestText(bytes, JSON.stringify(m));
@@ -76,9 +95,11 @@ export async function replaceSection(bytes: Uint8Array, index: number, raw: Uint
   const prepared: PreparedSection[] = [];
   for (let i = 0; i < c.sections.length; i++) {
     const s = c.sections[i];
-    prepared.push(i === index
-      ? { kind: s.kind, codec: s.codec, rawLength: raw.length, data: await compressBytes(raw, s.codec) }
-      : { kind: s.kind, codec: s.codec, rawLength: s.rawLength, data: c.stored(i) });
+    prepared.push(
+      i === index
+        ? { kind: s.kind, codec: s.codec, rawLength: raw.length, data: await compressBytes(raw, s.codec) }
+        : { kind: s.kind, codec: s.codec, rawLength: s.rawLength, data: c.stored(i) },
+    );
   }
   const { sections: _table, ...manifest } = c.manifest;
   return writeContainer(manifest, prepared);

@@ -7,7 +7,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  CpuStateAdapter, MemoryDisk, cpuStatefuls, SnapshotError, readSnapshotManifest, type DiskImage,
+  CpuStateAdapter,
+  MemoryDisk,
+  cpuStatefuls,
+  SnapshotError,
+  readSnapshotManifest,
+  type DiskImage,
 } from "@x86vm/core";
 import { PcMachine } from "./pc.ts";
 import { restoreSnapshot, saveSnapshot } from "./snapshot.ts";
@@ -34,7 +39,9 @@ function stateOf(pc: PcMachine) {
     cpu: new CpuStateAdapter(pc.machine.cpu).saveState(),
     now: pc.machine.clock.now(),
     a20: pc.machine.mem.a20Enabled,
-    overlays: [...pc.floppies, ...pc.hardDisks].map((d) => (d ? [...d.overlay.entries()].sort((x, y) => x[0] - y[0]) : null)),
+    overlays: [...pc.floppies, ...pc.hardDisks].map((d) =>
+      d ? [...d.overlay.entries()].sort((x, y) => x[0] - y[0]) : null,
+    ),
   };
 }
 
@@ -42,7 +49,8 @@ function stateOf(pc: PcMachine) {
 async function expectSameMachine(a: PcMachine, b: PcMachine): Promise<void> {
   const [x, y] = [await saveSnapshot(a), await saveSnapshot(b)];
   if (Buffer.compare(x, y) === 0) return;
-  const sa = stateOf(a), sb = stateOf(b);
+  const sa = stateOf(a),
+    sb = stateOf(b);
   expect(sa.cpu).toEqual(sb.cpu);
   for (let i = 0; i < sa.devices.length; i++) expect(sa.devices[i], sa.devices[i].name).toEqual(sb.devices[i]);
   expect(sa.now).toBe(sb.now);
@@ -66,7 +74,8 @@ describe("PC snapshots", () => {
 
   it("round-trip every chip, the CPU, RAM, the overlay and the clock (FreeDOS at A:\\>)", async () => {
     const pc = await restoreSnapshot(snap, { images: images(disk) });
-    const a = stateOf(atPrompt), b = stateOf(pc);
+    const a = stateOf(atPrompt),
+      b = stateOf(pc);
     for (let i = 0; i < a.devices.length; i++) expect(b.devices[i], a.devices[i].name).toEqual(a.devices[i]);
     expect(b.cpu).toEqual(a.cpu);
     expect(b.now).toBe(a.now);
@@ -83,7 +92,9 @@ describe("PC snapshots", () => {
     expect(cpuIds[0]).toBe("cpu-i686");
     expect(m.devices.map((d) => d.id).sort()).toEqual([...ids, ...cpuIds].sort());
     expect(m.devices.slice(-cpuIds.length - 1).map((d) => d.id)).toEqual(["pic", ...cpuIds]);
-    expect(m.images).toEqual([expect.objectContaining({ slot: "fda", size: 737280, hint: "freedos722.img", embedded: null })]);
+    expect(m.images).toEqual([
+      expect.objectContaining({ slot: "fda", size: 737280, hint: "freedos722.img", embedded: null }),
+    ]);
   });
 
   it("continues exactly like the original from snapshots taken during the boot", async () => {
@@ -121,7 +132,12 @@ describe("PC snapshots", () => {
 
   it("finds images by hash, embeds them when asked, and overrides the clock mode", async () => {
     const seen: [string, number, string | null, string][] = [];
-    await restoreSnapshot(snap, { images: (sha, size, hint, slot) => { seen.push([sha, size, hint, slot]); return disk; } });
+    await restoreSnapshot(snap, {
+      images: (sha, size, hint, slot) => {
+        seen.push([sha, size, hint, slot]);
+        return disk;
+      },
+    });
     expect(seen).toEqual([[expect.stringMatching(/^[0-9a-f]{64}$/), 737280, "freedos722.img", "fda"]]);
     const embedded = await saveSnapshot(atPrompt, { embedImages: true });
     const pc = await restoreSnapshot(embedded, { clock: "realtime", hostMs: () => 5 });
@@ -137,29 +153,90 @@ describe("PC snapshots", () => {
       [new MemoryDisk(new Uint8Array(1474560), true), /image for fda has 1474560 bytes, the snapshot needs 737280/],
     ];
     for (const [img, msg] of cases) await expect(restoreSnapshot(snap, { images: () => img })).rejects.toThrow(msg);
-    await expect(restoreSnapshot(snap, { images: () => { throw new Error("network down"); } })).rejects.toThrow(/looking up the image for fda failed: network down/);
+    await expect(
+      restoreSnapshot(snap, {
+        images: () => {
+          throw new Error("network down");
+        },
+      }),
+    ).rejects.toThrow(/looking up the image for fda failed: network down/);
     await expect(restoreSnapshot(snap)).rejects.toBeInstanceOf(SnapshotError);
   });
 
   it("refuses unknown devices, device states failing validation and RAM larger than the manifest says", async () => {
     const rebuild = (edit: Parameters<typeof rebuildSnapshot>[1]) => rebuildSnapshot(snap, edit);
     const cases: [Uint8Array, RegExp][] = [
-      [await rebuild((s) => { s.manifest.devices[1].id = "sb16"; }), /snapshot has state for 'sb16', which this machine does not have/],
-      [await rebuild((s) => { s.manifest.devices[1].name = "sb16"; }), /snapshot has 'sb16' state for 'port61', which is a 'port61'/],
-      [await rebuild((s) => {
-        const i = s.manifest.devices.findIndex((x) => x.id === "cpu-i686");
-        s.manifest.devices.splice(i, 1); s.records.splice(i, 1);
-      }), /snapshot has no state for 'cpu-i686'/],
-      [await rebuild((s) => { s.record("pit").counters = []; }), /device state refused \(pit\): i8254: field 'counters' must be an array of 3 records/],
-      [await rebuild((s) => { s.record("vga").vram = new Uint8Array(5); }), /device state refused \(vga\): vga: field 'vram' has 5 bytes/],
-      [await rebuild((s) => { s.record("cpu-i686").cpl = 9; }), /device state refused \(cpu-i686\): cpu-i686: field 'cpl' is 9/],
-      [await rebuild((s) => { s.ramPages = new Uint8Array(s.ramPages.length + 4096); }), /RAM pages\) declares 344064 bytes|RAM pages: expands to more than/],
-      [await rebuild((s) => { s.manifest.machine.memoryBytes = 64 << 20; }), /RAM page map has|ram.pages/],
-      [await rebuild((s) => { s.manifest.board = "amiga"; }), /snapshot is of a 'amiga' machine, not a PC/],
-      [await rebuild((s) => { s.manifest.images[0].slot = "cdrom"; }), /image slot 'cdrom' a PC does not have/],
-      [await rebuild((s) => { s.manifest.machine.options.bootOrder = ["net"]; }), /bootOrder/],
+      [
+        await rebuild((s) => {
+          s.manifest.devices[1].id = "sb16";
+        }),
+        /snapshot has state for 'sb16', which this machine does not have/,
+      ],
+      [
+        await rebuild((s) => {
+          s.manifest.devices[1].name = "sb16";
+        }),
+        /snapshot has 'sb16' state for 'port61', which is a 'port61'/,
+      ],
+      [
+        await rebuild((s) => {
+          const i = s.manifest.devices.findIndex((x) => x.id === "cpu-i686");
+          s.manifest.devices.splice(i, 1);
+          s.records.splice(i, 1);
+        }),
+        /snapshot has no state for 'cpu-i686'/,
+      ],
+      [
+        await rebuild((s) => {
+          s.record("pit").counters = [];
+        }),
+        /device state refused \(pit\): i8254: field 'counters' must be an array of 3 records/,
+      ],
+      [
+        await rebuild((s) => {
+          s.record("vga").vram = new Uint8Array(5);
+        }),
+        /device state refused \(vga\): vga: field 'vram' has 5 bytes/,
+      ],
+      [
+        await rebuild((s) => {
+          s.record("cpu-i686").cpl = 9;
+        }),
+        /device state refused \(cpu-i686\): cpu-i686: field 'cpl' is 9/,
+      ],
+      [
+        await rebuild((s) => {
+          s.ramPages = new Uint8Array(s.ramPages.length + 4096);
+        }),
+        /RAM pages\) declares 344064 bytes|RAM pages: expands to more than/,
+      ],
+      [
+        await rebuild((s) => {
+          s.manifest.machine.memoryBytes = 64 << 20;
+        }),
+        /RAM page map has|ram.pages/,
+      ],
+      [
+        await rebuild((s) => {
+          s.manifest.board = "amiga";
+        }),
+        /snapshot is of a 'amiga' machine, not a PC/,
+      ],
+      [
+        await rebuild((s) => {
+          s.manifest.images[0].slot = "cdrom";
+        }),
+        /image slot 'cdrom' a PC does not have/,
+      ],
+      [
+        await rebuild((s) => {
+          s.manifest.machine.options.bootOrder = ["net"];
+        }),
+        /bootOrder/,
+      ],
     ];
-    for (const [bytes, msg] of cases) await expect(restoreSnapshot(bytes, { images: images(disk) })).rejects.toThrow(msg);
+    for (const [bytes, msg] of cases)
+      await expect(restoreSnapshot(bytes, { images: images(disk) })).rejects.toThrow(msg);
     // The unmodified rebuild restores: the edits above are what is refused.
     const same = await rebuild(() => {});
     await expectSameMachine(await restoreSnapshot(same, { images: images(disk) }), atPrompt);
@@ -171,31 +248,53 @@ describe("PC snapshots", () => {
     for (let p = 0; p < ram.length / 4096; p++) {
       if (pageMap[p] !== 1) continue; // PAGE_RAM
       const page = ram.subarray(p * 4096, (p + 1) * 4096);
-      expect(page.some((b) => b !== 0), `page ${p}`).toBe(false);
+      expect(
+        page.some((b) => b !== 0),
+        `page ${p}`,
+      ).toBe(false);
     }
   });
 
   it("keeps a Linux kernel, initrd and command line by hash, for the machine's next reboot", async () => {
     const kernel = new Uint8Array(0x3000);
-    kernel[0x1f1] = 4; kernel[0x1fe] = 0x55; kernel[0x1ff] = 0xaa;
+    kernel[0x1f1] = 4;
+    kernel[0x1fe] = 0x55;
+    kernel[0x1ff] = 0xaa;
     kernel.set([0x48, 0x64, 0x72, 0x53], 0x202); // "HdrS"
-    kernel[0x206] = 0x0c; kernel[0x207] = 0x02; // protocol 2.12
+    kernel[0x206] = 0x0c;
+    kernel[0x207] = 0x02; // protocol 2.12
     kernel[0x211] = 1; // loaded high
     const initrd = new Uint8Array(5000).fill(3);
-    const pc = new PcMachine({ memoryMiB: 8, clock: "deterministic", linux: { kernel, initrd, cmdline: "console=ttyS0" } });
+    const pc = new PcMachine({
+      memoryMiB: 8,
+      clock: "deterministic",
+      linux: { kernel, initrd, cmdline: "console=ttyS0" },
+    });
     const snap = await saveSnapshot(pc, { hints: { kernel: "bzImage", initrd: "initrd.img" } });
     const m = await readSnapshotManifest(snap);
-    expect(m.images.map((i) => [i.slot, i.size, i.hint, i.overlay])).toEqual([["kernel", 0x3000, "bzImage", null], ["initrd", 5000, "initrd.img", null]]);
+    expect(m.images.map((i) => [i.slot, i.size, i.hint, i.overlay])).toEqual([
+      ["kernel", 0x3000, "bzImage", null],
+      ["initrd", 5000, "initrd.img", null],
+    ]);
     const files: Record<string, Uint8Array> = { kernel, initrd };
-    const back = await restoreSnapshot(snap, { images: (_sha, _size, _hint, slot) => new MemoryDisk(files[slot], true) });
+    const back = await restoreSnapshot(snap, {
+      images: (_sha, _size, _hint, slot) => new MemoryDisk(files[slot], true),
+    });
     expect(back.bios.platform.linux).toEqual({ kernel, initrd, cmdline: "console=ttyS0" });
-    await expect(restoreSnapshot(snap, { images: (_s, _z, _h, slot) => (slot === "kernel" ? new MemoryDisk(kernel, true) : null) }))
-      .rejects.toThrow(/image for initrd is not available/);
+    await expect(
+      restoreSnapshot(snap, {
+        images: (_s, _z, _h, slot) => (slot === "kernel" ? new MemoryDisk(kernel, true) : null),
+      }),
+    ).rejects.toThrow(/image for initrd is not available/);
   });
 
   it("refuses a realtime restore without a host clock and a RAM buffer of the wrong size", async () => {
-    await expect(restoreSnapshot(snap, { images: images(disk), clock: "realtime" })).rejects.toThrow(/needs the hostMs option/);
-    await expect(restoreSnapshot(snap, { images: images(disk), ram: new ArrayBuffer(1 << 20) })).rejects.toThrow(/RAM buffer given has 1048576 bytes/);
+    await expect(restoreSnapshot(snap, { images: images(disk), clock: "realtime" })).rejects.toThrow(
+      /needs the hostMs option/,
+    );
+    await expect(restoreSnapshot(snap, { images: images(disk), ram: new ArrayBuffer(1 << 20) })).rejects.toThrow(
+      /RAM buffer given has 1048576 bytes/,
+    );
     const pc = await restoreSnapshot(snap, { images: images(disk), ram: new SharedArrayBuffer(32 << 20) });
     expect(screen(pc)).toBe(screen(atPrompt));
   });

@@ -7,9 +7,23 @@
 // The caller's machines are never touched, and every failure is a SnapshotError.
 
 import {
-  MemoryDisk, SnapshotError, applySnapshot, cpuStatefuls, decodeSnapshot, encodeSnapshot, stateEntries, verifyImage,
-  type ClockMode, type CowDisk, type DiskImage, type ImageRef, type JsonValue, type SnapshotDiskInput,
-  type SnapshotLimits, type StateEntry, type Stateful,
+  MemoryDisk,
+  SnapshotError,
+  applySnapshot,
+  cpuStatefuls,
+  decodeSnapshot,
+  encodeSnapshot,
+  stateEntries,
+  verifyImage,
+  type ClockMode,
+  type CowDisk,
+  type DiskImage,
+  type ImageRef,
+  type JsonValue,
+  type SnapshotDiskInput,
+  type SnapshotLimits,
+  type StateEntry,
+  type Stateful,
 } from "@x86vm/core";
 import { PcMachine } from "./pc.ts";
 
@@ -33,8 +47,12 @@ export interface SaveSnapshotOptions {
  * Finds a base image by its SHA-256 and size (hint: where it was when saved; slot: the drive).
  * Return null when it is not available; the image is verified before use.
  */
-export type ImageResolver = (sha256: string, size: number, hint: string | null, slot: string) =>
-  DiskImage | null | Promise<DiskImage | null>;
+export type ImageResolver = (
+  sha256: string,
+  size: number,
+  hint: string | null,
+  slot: string,
+) => DiskImage | null | Promise<DiskImage | null>;
 
 export interface RestoreSnapshotOptions extends SnapshotLimits {
   images?: ImageResolver;
@@ -50,7 +68,9 @@ export interface RestoreSnapshotOptions extends SnapshotLimits {
 function pcDisks(pc: PcMachine): { slot: PcImageSlot; base: DiskImage; overlay: Map<number, Uint8Array> | null }[] {
   const out: { slot: PcImageSlot; base: DiskImage; overlay: Map<number, Uint8Array> | null }[] = [];
   const drives: (CowDisk | null)[] = [pc.floppies[0], pc.floppies[1], pc.hardDisks[0], pc.hardDisks[1]];
-  drives.forEach((d, i) => { if (d) out.push({ slot: DRIVE_SLOTS[i], base: d.base, overlay: d.overlay }); });
+  drives.forEach((d, i) => {
+    if (d) out.push({ slot: DRIVE_SLOTS[i], base: d.base, overlay: d.overlay });
+  });
   const linux = pc.bios.platform.linux;
   if (linux) {
     out.push({ slot: "kernel", base: new MemoryDisk(linux.kernel, true), overlay: null });
@@ -83,7 +103,9 @@ function withTscHeld<T>(pc: PcMachine, f: () => T): T {
   const source = cpu.tsc;
   let held: number | null = null;
   cpu.tsc = () => (held ??= Math.floor(source()));
-  const release = () => { cpu.tsc = source; };
+  const release = () => {
+    cpu.tsc = source;
+  };
   let out: T;
   try {
     out = f();
@@ -98,8 +120,13 @@ function withTscHeld<T>(pc: PcMachine, f: () => T): T {
 
 /** Saves the machine. Its state is captured when this is called; the machine may run on at once. */
 export async function saveSnapshot(pc: PcMachine, opts: SaveSnapshotOptions = {}): Promise<Uint8Array> {
-  const embed = (slot: PcImageSlot) => opts.embedImages === true || (Array.isArray(opts.embedImages) && opts.embedImages.includes(slot));
-  const disks: SnapshotDiskInput[] = pcDisks(pc).map((d) => ({ ...d, hint: opts.hints?.[d.slot] ?? null, embed: embed(d.slot) }));
+  const embed = (slot: PcImageSlot) =>
+    opts.embedImages === true || (Array.isArray(opts.embedImages) && opts.embedImages.includes(slot));
+  const disks: SnapshotDiskInput[] = pcDisks(pc).map((d) => ({
+    ...d,
+    hint: opts.hints?.[d.slot] ?? null,
+    embed: embed(d.slot),
+  }));
   const platform = pc.bios.platform;
   const options: { [key: string]: JsonValue } = {
     bootOrder: platform.bootOrder ? [...platform.bootOrder] : null,
@@ -109,14 +136,22 @@ export async function saveSnapshot(pc: PcMachine, opts: SaveSnapshotOptions = {}
   let encoding!: Promise<Uint8Array>;
   withTscHeld(pc, () => {
     encoding = encodeSnapshot({
-      board: PC_BOARD, machine: pc.machine, states: loadOrder(pc), disks, options,
+      board: PC_BOARD,
+      machine: pc.machine,
+      states: loadOrder(pc),
+      disks,
+      options,
       meta: { createdMs: opts.createdMs, note: opts.note },
     });
   });
   return encoding;
 }
 
-async function resolveImage(ref: ImageRef, embedded: Uint8Array | null, resolver: ImageResolver | undefined): Promise<DiskImage> {
+async function resolveImage(
+  ref: ImageRef,
+  embedded: Uint8Array | null,
+  resolver: ImageResolver | undefined,
+): Promise<DiskImage> {
   if (embedded) return new MemoryDisk(embedded, true);
   let img: DiskImage | null = null;
   if (resolver) {
@@ -127,7 +162,9 @@ async function resolveImage(ref: ImageRef, embedded: Uint8Array | null, resolver
     }
   }
   if (!img) {
-    throw new SnapshotError(`the image for ${ref.slot} is not available (SHA-256 ${ref.sha256}, ${ref.size} bytes${ref.hint ? `, was ${ref.hint}` : ""})`);
+    throw new SnapshotError(
+      `the image for ${ref.slot} is not available (SHA-256 ${ref.sha256}, ${ref.size} bytes${ref.hint ? `, was ${ref.hint}` : ""})`,
+    );
   }
   await verifyImage(ref, img);
   return img;
@@ -140,38 +177,53 @@ function allBytes(img: DiskImage): Uint8Array {
 }
 
 /** Builds a new PcMachine from a snapshot. Throws SnapshotError; nothing else is changed. */
-export async function restoreSnapshot(bytes: Uint8Array | ArrayBuffer, opts: RestoreSnapshotOptions = {}): Promise<PcMachine> {
+export async function restoreSnapshot(
+  bytes: Uint8Array | ArrayBuffer,
+  opts: RestoreSnapshotOptions = {},
+): Promise<PcMachine> {
   const d = await decodeSnapshot(bytes, opts);
   const { manifest } = d;
   if (manifest.board !== PC_BOARD) throw new SnapshotError(`snapshot is of a '${manifest.board}' machine, not a PC`);
   const o = manifest.machine.options;
   const bootOrder = o.bootOrder ?? null;
-  if (bootOrder !== null && (!Array.isArray(bootOrder) || bootOrder.length > 2 || bootOrder.some((b) => b !== "floppy" && b !== "hdd"))) {
+  if (
+    bootOrder !== null &&
+    (!Array.isArray(bootOrder) || bootOrder.length > 2 || bootOrder.some((b) => b !== "floppy" && b !== "hdd"))
+  ) {
     throw new SnapshotError("snapshot manifest: machine.options.bootOrder is not a list of floppy/hdd");
   }
   const cmdline = o.cmdline ?? null;
-  if (cmdline !== null && (typeof cmdline !== "string" || cmdline.length > 65536)) throw new SnapshotError("snapshot manifest: machine.options.cmdline is not a string");
+  if (cmdline !== null && (typeof cmdline !== "string" || cmdline.length > 65536))
+    throw new SnapshotError("snapshot manifest: machine.options.cmdline is not a string");
   const known = new Set<string>(["fda", "fdb", "hda", "hdb", "kernel", "initrd"]);
   for (const ref of manifest.images) {
     if (!known.has(ref.slot)) throw new SnapshotError(`snapshot names an image slot '${ref.slot}' a PC does not have`);
-    if ((ref.slot === "kernel" || ref.slot === "initrd") && ref.overlay) throw new SnapshotError(`snapshot has an overlay for ${ref.slot}, which is never written`);
-    if (DRIVE_SLOTS.includes(ref.slot as typeof DRIVE_SLOTS[number]) && !ref.overlay) throw new SnapshotError(`snapshot has no overlay for drive ${ref.slot}`);
+    if ((ref.slot === "kernel" || ref.slot === "initrd") && ref.overlay)
+      throw new SnapshotError(`snapshot has an overlay for ${ref.slot}, which is never written`);
+    if (DRIVE_SLOTS.includes(ref.slot as (typeof DRIVE_SLOTS)[number]) && !ref.overlay)
+      throw new SnapshotError(`snapshot has no overlay for drive ${ref.slot}`);
   }
   const slots = new Set(manifest.images.map((r) => r.slot));
   if (slots.has("initrd") && !slots.has("kernel")) throw new SnapshotError("snapshot has an initrd but no kernel");
-  if (slots.has("kernel") !== (cmdline !== null)) throw new SnapshotError("snapshot manifest: a kernel and its command line go together");
+  if (slots.has("kernel") !== (cmdline !== null))
+    throw new SnapshotError("snapshot manifest: a kernel and its command line go together");
   const mode = opts.clock ?? manifest.machine.clock.mode;
-  if (mode === "realtime" && !opts.hostMs) throw new SnapshotError("restoring with a realtime clock needs the hostMs option");
+  if (mode === "realtime" && !opts.hostMs)
+    throw new SnapshotError("restoring with a realtime clock needs the hostMs option");
   if (opts.ram && opts.ram.byteLength !== manifest.machine.memoryBytes) {
-    throw new SnapshotError(`the RAM buffer given has ${opts.ram.byteLength} bytes, the snapshot needs ${manifest.machine.memoryBytes}`);
+    throw new SnapshotError(
+      `the RAM buffer given has ${opts.ram.byteLength} bytes, the snapshot needs ${manifest.machine.memoryBytes}`,
+    );
   }
 
   const images = new Map<string, DiskImage>();
-  for (const ref of manifest.images) images.set(ref.slot, await resolveImage(ref, await d.embeddedImage(ref.slot), opts.images));
+  for (const ref of manifest.images)
+    images.set(ref.slot, await resolveImage(ref, await d.embeddedImage(ref.slot), opts.images));
 
   let pc: PcMachine;
   try {
-    const kernel = images.get("kernel"), initrd = images.get("initrd");
+    const kernel = images.get("kernel"),
+      initrd = images.get("initrd");
     pc = new PcMachine({
       ram: opts.ram ?? new ArrayBuffer(manifest.machine.memoryBytes),
       clock: mode,
@@ -181,7 +233,9 @@ export async function restoreSnapshot(bytes: Uint8Array | ArrayBuffer, opts: Res
       hda: images.get("hda") ?? null,
       hdb: images.get("hdb") ?? null,
       bootOrder: bootOrder ? (bootOrder as ("floppy" | "hdd")[]) : undefined,
-      linux: kernel ? { kernel: allBytes(kernel), initrd: initrd ? allBytes(initrd) : null, cmdline: cmdline as string } : null,
+      linux: kernel
+        ? { kernel: allBytes(kernel), initrd: initrd ? allBytes(initrd) : null, cmdline: cmdline as string }
+        : null,
     });
   } catch (e) {
     if (e instanceof SnapshotError) throw e;
@@ -189,7 +243,11 @@ export async function restoreSnapshot(bytes: Uint8Array | ArrayBuffer, opts: Res
   }
   const overlays = new Map<string, Map<number, Uint8Array>>();
   const drives: (CowDisk | null)[] = [pc.floppies[0], pc.floppies[1], pc.hardDisks[0], pc.hardDisks[1]];
-  drives.forEach((disk, i) => { if (disk) overlays.set(DRIVE_SLOTS[i], disk.overlay); });
-  await withTscHeld(pc, () => applySnapshot(d, { machine: pc.machine, states: loadOrder(pc), overlays, freshRam: !opts.ram }));
+  drives.forEach((disk, i) => {
+    if (disk) overlays.set(DRIVE_SLOTS[i], disk.overlay);
+  });
+  await withTscHeld(pc, () =>
+    applySnapshot(d, { machine: pc.machine, states: loadOrder(pc), overlays, freshRam: !opts.ram }),
+  );
   return pc;
 }

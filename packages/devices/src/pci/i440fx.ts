@@ -8,7 +8,16 @@
 // values for the machine to act on through onConfigWrite and pam(); this module does not remap
 // memory itself. Configuration mechanism #1 belongs to the bus (pci-bus.ts).
 
-import { PciFunction, PCI_COMMAND_MEMORY, PCI_COMMAND_MASTER, PCI_COMMAND_PARITY, PCI_COMMAND_SERR, PCI_LATENCY_TIMER, PCI_STATUS_DEVSEL_MEDIUM, PCI_STATUS_FAST_BACK } from "./pci-function.ts";
+import {
+  PciFunction,
+  PCI_COMMAND_MEMORY,
+  PCI_COMMAND_MASTER,
+  PCI_COMMAND_PARITY,
+  PCI_COMMAND_SERR,
+  PCI_LATENCY_TIMER,
+  PCI_STATUS_DEVSEL_MEDIUM,
+  PCI_STATUS_FAST_BACK,
+} from "./pci-function.ts";
 
 export const I440FX_VENDOR_ID = 0x8086;
 export const I440FX_DEVICE_ID = 0x1237;
@@ -49,9 +58,13 @@ export const SMRAM_D_OPEN = 0x40;
 export class I440fx extends PciFunction {
   constructor() {
     super("i440fx", {
-      vendorId: I440FX_VENDOR_ID, deviceId: I440FX_DEVICE_ID, revision: I440FX_REVISION, classCode: I440FX_CLASS,
+      vendorId: I440FX_VENDOR_ID,
+      deviceId: I440FX_DEVICE_ID,
+      revision: I440FX_REVISION,
+      classCode: I440FX_CLASS,
       // Memory access and bus master enable are hardwired on; SERR# and PERR# responses are settable.
-      command: PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, commandWritable: PCI_COMMAND_SERR | PCI_COMMAND_PARITY,
+      command: PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER,
+      commandWritable: PCI_COMMAND_SERR | PCI_COMMAND_PARITY,
       status: PCI_STATUS_DEVSEL_MEDIUM | PCI_STATUS_FAST_BACK,
     });
     this.defineRegister(PCI_LATENCY_TIMER, 1, 0, 0xf8);
@@ -75,10 +88,13 @@ export class I440fx extends PciFunction {
 
   /** PAM register `index` (0-6). */
   pam(index: number): number {
-    if (!Number.isInteger(index) || index < 0 || index >= I440FX_PAM_COUNT) throw new RangeError(`no PAM register ${index}`);
+    if (!Number.isInteger(index) || index < 0 || index >= I440FX_PAM_COUNT)
+      throw new RangeError(`no PAM register ${index}`);
     return this.read(I440FX_PAM0 + index, 1);
   }
 
   /** The SMRAM control register. */
-  get smram(): number { return this.read(I440FX_SMRAM, 1); }
+  get smram(): number {
+    return this.read(I440FX_SMRAM, 1);
+  }
 }

@@ -6,7 +6,8 @@ import { PciFunction, PCI_COMMAND, PCI_STATUS } from "./pci-function.ts";
 import { I440fx, I440FX_PAM0, I440FX_SMRAM } from "./i440fx.ts";
 import { Piix3Ide, Piix3Isa } from "./piix3.ts";
 
-const CF8 = 0xcf8, CFC = 0xcfc;
+const CF8 = 0xcf8,
+  CFC = 0xcfc;
 
 function setup() {
   const h = new DeviceHarness();
@@ -23,7 +24,8 @@ function setup() {
 }
 type Env = ReturnType<typeof setup>;
 
-const addr = (bus: number, dev: number, fn: number, reg: number) => (0x80000000 | (bus << 16) | (dev << 11) | (fn << 8) | (reg & 0xfc)) | 0;
+const addr = (bus: number, dev: number, fn: number, reg: number) =>
+  0x80000000 | (bus << 16) | (dev << 11) | (fn << 8) | (reg & 0xfc) | 0;
 function cfgRead32(h: DeviceHarness, dev: number, fn: number, reg: number, bus = 0): number {
   h.outl(CF8, addr(bus, dev, fn, reg));
   return h.inl(CFC) >>> 0;
@@ -51,7 +53,10 @@ function scan(h: DeviceHarness) {
   for (let dev = 0; dev < 32; dev++) {
     for (let fn = 0; fn < 8; fn++) {
       const id = cfgRead32(h, dev, fn, 0);
-      if (id === 0xffffffff || id === 0 || id === 0xffff0000 || id === 0x0000ffff) { if (fn === 0) break; continue; }
+      if (id === 0xffffffff || id === 0 || id === 0xffff0000 || id === 0x0000ffff) {
+        if (fn === 0) break;
+        continue;
+      }
       const header = cfgRead8(h, dev, fn, 0x0e);
       found.push({ dev, fn, vendor: id & 0xffff, device: id >>> 16, classRev: cfgRead32(h, dev, fn, 0x08), header });
       if (fn === 0 && !(header & 0x80)) break;
@@ -73,7 +78,10 @@ describe("PCI configuration mechanism #1", () => {
     for (let devfn = 0; devfn < 0x100; devfn++) {
       const cls = cfgRead16(h, devfn >> 3, devfn & 7, 0x0a);
       const vendor = cfgRead16(h, devfn >> 3, devfn & 7, 0x00);
-      if (cls === 0x0600 || vendor === 0x8086) { ok = true; break; }
+      if (cls === 0x0600 || vendor === 0x8086) {
+        ok = true;
+        break;
+      }
     }
     expect(ok).toBe(true);
     h.outl(CF8, tmp);
@@ -165,8 +173,18 @@ describe("PCI configuration mechanism #1", () => {
     cfgWrite16(h, 1, 1, PCI_COMMAND, 0xffff);
     expect(cfgRead16(h, 1, 1, PCI_COMMAND)).toBe(0x0005);
     // Status: a device-set error bit is cleared by writing 1, not by writing 0.
-    class Probe extends PciFunction { fail(): void { this.setStatusBits(0x2000); } }
-    const p = new Probe("probe", { vendorId: 0x1234, deviceId: 0x5678, revision: 1, classCode: 0xff0000, status: 0x0200 });
+    class Probe extends PciFunction {
+      fail(): void {
+        this.setStatusBits(0x2000);
+      }
+    }
+    const p = new Probe("probe", {
+      vendorId: 0x1234,
+      deviceId: 0x5678,
+      revision: 1,
+      classCode: 0xff0000,
+      status: 0x0200,
+    });
     bus.add(5, 0, p);
     p.fail();
     expect(cfgRead16(h, 5, 0, PCI_STATUS)).toBe(0x2200);
@@ -181,7 +199,14 @@ describe("PCI configuration mechanism #1", () => {
     const { bus, h } = setup();
     class Nic extends PciFunction {
       constructor() {
-        super("test-nic", { vendorId: 0x10ec, deviceId: 0x8029, revision: 0, classCode: 0x020000, interruptPin: 1, commandWritable: 0x0003 });
+        super("test-nic", {
+          vendorId: 0x10ec,
+          deviceId: 0x8029,
+          revision: 0,
+          classCode: 0x020000,
+          interruptPin: 1,
+          commandWritable: 0x0003,
+        });
         this.defineIoBar(0, 32);
         this.defineMemoryBar(1, 4096);
       }
@@ -201,8 +226,18 @@ describe("PCI configuration mechanism #1", () => {
     h.outb(CFC, 11);
     expect(cfgRead8(h, 3, 0, 0x3c)).toBe(11); // interrupt line is software scratch
     expect(cfgRead8(h, 3, 0, 0x3d)).toBe(1);
-    expect(writes).toEqual([[0x14, 4], [0x10, 4], [0x10, 4], [0x3c, 1]]);
-    expect(bus.functions().map((f) => `${f.device}.${f.fn}:${f.f.stateName}`)).toEqual(["0.0:i440fx", "1.0:piix3-isa", "1.1:piix3-ide", "3.0:test-nic"]);
+    expect(writes).toEqual([
+      [0x14, 4],
+      [0x10, 4],
+      [0x10, 4],
+      [0x3c, 1],
+    ]);
+    expect(bus.functions().map((f) => `${f.device}.${f.fn}:${f.f.stateName}`)).toEqual([
+      "0.0:i440fx",
+      "1.0:piix3-isa",
+      "1.1:piix3-ide",
+      "3.0:test-nic",
+    ]);
   });
 
   it("saves and restores the bus and its functions", () => {
@@ -216,7 +251,13 @@ describe("PCI configuration mechanism #1", () => {
     const saved = [a.bus, a.host, a.isa, a.ide].map((s) => cloneState(s.saveState()));
     const b = setup();
     [b.bus, b.host, b.isa, b.ide].forEach((s, i) => s.loadState(saved[i], 1));
-    for (const [x, y] of [[a.bus, b.bus], [a.host, b.host], [a.isa, b.isa], [a.ide, b.ide]] as const) expect(y.saveState()).toEqual(x.saveState());
+    for (const [x, y] of [
+      [a.bus, b.bus],
+      [a.host, b.host],
+      [a.isa, b.isa],
+      [a.ide, b.ide],
+    ] as const)
+      expect(y.saveState()).toEqual(x.saveState());
     // The restored CONFIG_ADDRESS still points at PIRQRC: the same data port access lands there.
     for (const env of [a, b]) env.h.outb(CFC + 1, 0x0b);
     expect(b.isa.pirqRoute(1)).toBe(11);

@@ -39,7 +39,9 @@ export class PciBus implements Stateful {
   readonly stateMinVersion = 1;
 
   private configAddress = 0;
-  private readonly slots: (PciFunction | null)[] = new Array<PciFunction | null>(PCI_DEVICES * PCI_FUNCTIONS).fill(null);
+  private readonly slots: (PciFunction | null)[] = new Array<PciFunction | null>(PCI_DEVICES * PCI_FUNCTIONS).fill(
+    null,
+  );
 
   /** Puts a function at (device, function) on bus 0. */
   add(device: number, fn: number, f: PciFunction): void {
@@ -56,12 +58,21 @@ export class PciBus implements Stateful {
   /** Every function with its address, in device/function order (e.g. for the snapshot list). */
   functions(): { device: number; fn: number; f: PciFunction }[] {
     const out: { device: number; fn: number; f: PciFunction }[] = [];
-    this.slots.forEach((f, i) => { if (f) out.push({ device: i >> 3, fn: i & 7, f }); });
+    this.slots.forEach((f, i) => {
+      if (f) out.push({ device: i >> 3, fn: i & 7, f });
+    });
     return out;
   }
 
   private slotIndex(device: number, fn: number): number {
-    if (!Number.isInteger(device) || device < 0 || device >= PCI_DEVICES || !Number.isInteger(fn) || fn < 0 || fn >= PCI_FUNCTIONS) {
+    if (
+      !Number.isInteger(device) ||
+      device < 0 ||
+      device >= PCI_DEVICES ||
+      !Number.isInteger(fn) ||
+      fn < 0 ||
+      fn >= PCI_FUNCTIONS
+    ) {
       throw new RangeError(`no PCI slot ${device}.${fn}`);
     }
     return device * PCI_FUNCTIONS + fn;
@@ -88,7 +99,9 @@ export class PciBus implements Stateful {
   }
 
   /** The CONFIG_ADDRESS register as software reads it. */
-  get address(): number { return this.configAddress >>> 0; }
+  get address(): number {
+    return this.configAddress >>> 0;
+  }
 
   /**
    * Ports base+0..3 (CONFIG_ADDRESS) and base+4..7 (CONFIG_DATA). `passThrough` answers byte
@@ -99,20 +112,31 @@ export class PciBus implements Stateful {
       name,
       ports: [
         {
-          base: base + PCI_CONFIG_ADDRESS, count: 4,
+          base: base + PCI_CONFIG_ADDRESS,
+          count: 4,
           read32: () => this.configAddress,
-          write32: (_o, v) => { this.configAddress = v & CONFIG_ADDRESS_MASK; },
+          write32: (_o, v) => {
+            this.configAddress = v & CONFIG_ADDRESS_MASK;
+          },
           read8: (o) => (o === 1 && passThrough ? passThrough.read8() : 0xff),
-          write8: (o, v) => { if (o === 1) passThrough?.write8(v); },
+          write8: (o, v) => {
+            if (o === 1) passThrough?.write8(v);
+          },
         },
         {
-          base: base + PCI_CONFIG_DATA, count: 4,
+          base: base + PCI_CONFIG_DATA,
+          count: 4,
           read8: (o) => this.dataRead(o, 1),
           read16: (o) => (o <= 2 ? this.dataRead(o, 2) : this.dataRead(o, 1) | 0xff00),
           read32: (o) => (o === 0 ? this.dataRead(0, 4) : 0xffffffff),
           write8: (o, v) => this.dataWrite(o, 1, v),
-          write16: (o, v) => { if (o <= 2) this.dataWrite(o, 2, v); else this.dataWrite(o, 1, v); },
-          write32: (o, v) => { if (o === 0) this.dataWrite(0, 4, v); },
+          write16: (o, v) => {
+            if (o <= 2) this.dataWrite(o, 2, v);
+            else this.dataWrite(o, 1, v);
+          },
+          write32: (o, v) => {
+            if (o === 0) this.dataWrite(0, 4, v);
+          },
         },
       ],
     };
@@ -146,7 +170,8 @@ export class PciBus implements Stateful {
     }
     const r = new StateReader(fields, this.stateName);
     const a = r.int("configAddress", 0, 0xffffffff);
-    if ((a & ~CONFIG_ADDRESS_MASK) !== 0) throw new StateError(`${this.stateName}: field 'configAddress' sets reserved bits`);
+    if ((a & ~CONFIG_ADDRESS_MASK) !== 0)
+      throw new StateError(`${this.stateName}: field 'configAddress' sets reserved bits`);
     this.configAddress = a;
   }
 }

@@ -89,7 +89,10 @@ export class PciFunction implements Stateful {
   private readonly writable = new Uint8Array(PCI_CONFIG_SIZE);
   private readonly writeOneToClear = new Uint8Array(PCI_CONFIG_SIZE);
 
-  constructor(readonly stateName: string, id: PciIdentity) {
+  constructor(
+    readonly stateName: string,
+    id: PciIdentity,
+  ) {
     this.defineRegister(PCI_VENDOR_ID, 2, id.vendorId, 0);
     this.defineRegister(PCI_DEVICE_ID, 2, id.deviceId, 0);
     this.defineRegister(PCI_COMMAND, 2, id.command ?? 0, id.commandWritable ?? 0);
@@ -110,9 +113,11 @@ export class PciFunction implements Stateful {
    * write, and the bits a 1 clears. Undeclared bytes read 0 and ignore writes.
    */
   protected defineRegister(offset: number, size: number, reset: number, writable: number, writeOneToClear = 0): void {
-    if (!Number.isInteger(offset) || offset < 0 || offset + size > PCI_CONFIG_SIZE) throw new RangeError(`register at 0x${offset.toString(16)} is outside the configuration space`);
+    if (!Number.isInteger(offset) || offset < 0 || offset + size > PCI_CONFIG_SIZE)
+      throw new RangeError(`register at 0x${offset.toString(16)} is outside the configuration space`);
     for (let i = 0; i < size; i++) {
-      const o = offset + i, shift = 8 * i;
+      const o = offset + i,
+        shift = 8 * i;
       this.resetValue[o] = this.config[o] = (reset >>> shift) & 0xff;
       this.writable[o] = (writable >>> shift) & 0xff;
       this.writeOneToClear[o] = (writeOneToClear >>> shift) & 0xff;
@@ -132,7 +137,7 @@ export class PciFunction implements Stateful {
   protected defineMemoryBar(index: number, size: number, prefetchable = false, reset = 0): void {
     this.checkBarSize(size, 16, 0x80000000);
     const flags = prefetchable ? PCI_BAR_MEM_PREFETCH : 0;
-    this.defineRegister(PCI_BAR0 + 4 * index, 4, ((reset & ~(size - 1)) | flags) >>> 0, (~(size - 1)) >>> 0);
+    this.defineRegister(PCI_BAR0 + 4 * index, 4, ((reset & ~(size - 1)) | flags) >>> 0, ~(size - 1) >>> 0);
   }
 
   private checkBarSize(size: number, min: number, max: number): void {
@@ -148,7 +153,9 @@ export class PciFunction implements Stateful {
   }
 
   /** The command register. */
-  get command(): number { return this.read(PCI_COMMAND, 2); }
+  get command(): number {
+    return this.read(PCI_COMMAND, 2);
+  }
 
   /** Reads `size` (1, 2 or 4) bytes at `offset`, little-endian, as an unsigned number. */
   read(offset: number, size: number): number {
@@ -161,7 +168,8 @@ export class PciFunction implements Stateful {
   /** A configuration write of `size` bytes: merged through the writable and write-1-to-clear masks. */
   write(offset: number, size: number, value: number): void {
     for (let i = 0; i < size; i++) {
-      const o = offset + i, b = (value >>> (8 * i)) & 0xff;
+      const o = offset + i,
+        b = (value >>> (8 * i)) & 0xff;
       const w = this.writable[o];
       this.config[o] = ((this.config[o] & ~w) | (b & w)) & ~(b & this.writeOneToClear[o]);
     }
@@ -207,9 +215,13 @@ export class PciFunction implements Stateful {
   }
 
   /** Subclass state beyond the configuration space. */
-  protected saveExtra(): StateRecord { return {}; }
+  protected saveExtra(): StateRecord {
+    return {};
+  }
   /** Validates subclass state; returns a function that applies it. Throws StateError. */
-  protected parseExtra(_r: StateReader): () => void { return () => {}; }
+  protected parseExtra(_r: StateReader): () => void {
+    return () => {};
+  }
   /** Subclass hook after a state load (re-derive outputs from the restored registers). */
   protected configRestored(): void {}
 }

@@ -19,8 +19,15 @@
 import type { IrqLine } from "../irq.ts";
 import { StateError, type StateReader, type StateRecord } from "@x86vm/core";
 import {
-  PciFunction, PCI_COMMAND_IO, PCI_COMMAND_MASTER, PCI_COMMAND_MEMORY, PCI_COMMAND_SPECIAL, PCI_HEADER_MULTI_FUNCTION,
-  PCI_LATENCY_TIMER, PCI_STATUS_DEVSEL_MEDIUM, PCI_STATUS_FAST_BACK,
+  PciFunction,
+  PCI_COMMAND_IO,
+  PCI_COMMAND_MASTER,
+  PCI_COMMAND_MEMORY,
+  PCI_COMMAND_SPECIAL,
+  PCI_HEADER_MULTI_FUNCTION,
+  PCI_LATENCY_TIMER,
+  PCI_STATUS_DEVSEL_MEDIUM,
+  PCI_STATUS_FAST_BACK,
 } from "./pci-function.ts";
 import type { PassThroughRegister } from "./pci-bus.ts";
 
@@ -100,10 +107,14 @@ export class Piix3Isa extends PciFunction {
 
   constructor(options: Piix3IsaOptions = {}) {
     super("piix3-isa", {
-      vendorId: PIIX3_VENDOR_ID, deviceId: PIIX3_ISA_DEVICE_ID, revision: 0x00, classCode: PIIX3_ISA_CLASS,
+      vendorId: PIIX3_VENDOR_ID,
+      deviceId: PIIX3_ISA_DEVICE_ID,
+      revision: 0x00,
+      classCode: PIIX3_ISA_CLASS,
       headerType: PCI_HEADER_MULTI_FUNCTION,
       // I/O, memory and bus master enables are hardwired on; special cycles are settable.
-      command: PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, commandWritable: PCI_COMMAND_SPECIAL,
+      command: PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER,
+      commandWritable: PCI_COMMAND_SPECIAL,
       status: PCI_STATUS_DEVSEL_MEDIUM,
     });
     this.isaIrq = options.isaIrq ?? (() => null);
@@ -209,8 +220,12 @@ export class Piix3Isa extends PciFunction {
   protected override parseExtra(r: StateReader): () => void {
     const levels = r.int("pirqLevels", 0, 15);
     const rcr = r.int("resetControl", 0, 0xff);
-    if (rcr & ~RCR_SYSTEM_RESET) throw new StateError(`${this.stateName}: field 'resetControl' sets bits other than SRST`);
-    return () => { this.pirqLevels = levels; this.rcr = rcr; };
+    if (rcr & ~RCR_SYSTEM_RESET)
+      throw new StateError(`${this.stateName}: field 'resetControl' sets bits other than SRST`);
+    return () => {
+      this.pirqLevels = levels;
+      this.rcr = rcr;
+    };
   }
 
   protected override configRestored(): void {
@@ -229,8 +244,12 @@ export class Piix3Ide extends PciFunction {
 
   constructor(options: Piix3IdeOptions = {}) {
     super("piix3-ide", {
-      vendorId: PIIX3_VENDOR_ID, deviceId: PIIX3_IDE_DEVICE_ID, revision: 0x00, classCode: PIIX3_IDE_CLASS,
-      command: 0, commandWritable: PCI_COMMAND_IO | PCI_COMMAND_MASTER,
+      vendorId: PIIX3_VENDOR_ID,
+      deviceId: PIIX3_IDE_DEVICE_ID,
+      revision: 0x00,
+      classCode: PIIX3_IDE_CLASS,
+      command: 0,
+      commandWritable: PCI_COMMAND_IO | PCI_COMMAND_MASTER,
       status: PCI_STATUS_DEVSEL_MEDIUM | PCI_STATUS_FAST_BACK,
     });
     this.hasBusMaster = options.busMaster ?? true;
@@ -243,7 +262,9 @@ export class Piix3Ide extends PciFunction {
 
   /** Whether software enabled channel 0 (primary) or 1 (secondary): PCICMD I/O space and IDETIM IDE decode. */
   channelDecodes(channel: number): boolean {
-    return (this.command & PCI_COMMAND_IO) !== 0 && (this.read(PIIX3_IDETIM + 2 * channel, 2) & IDETIM_DECODE_ENABLE) !== 0;
+    return (
+      (this.command & PCI_COMMAND_IO) !== 0 && (this.read(PIIX3_IDETIM + 2 * channel, 2) & IDETIM_DECODE_ENABLE) !== 0
+    );
   }
 
   /** The bus master register block's I/O base when software has placed and enabled it, else -1. */
@@ -254,7 +275,9 @@ export class Piix3Ide extends PciFunction {
   }
 
   /** Whether the controller may master the bus (PCICMD BME). */
-  get busMasterEnabled(): boolean { return (this.command & PCI_COMMAND_MASTER) !== 0; }
+  get busMasterEnabled(): boolean {
+    return (this.command & PCI_COMMAND_MASTER) !== 0;
+  }
 
   /**
    * What a BIOS's POST does for this function: BMIBA at `busMasterBase` (if given), I/O and bus

@@ -7,7 +7,9 @@ import { IrqPin } from "../irq.ts";
 
 export class TestClock implements TimeSource {
   t = 0;
-  now(): number { return this.t; }
+  now(): number {
+    return this.t;
+  }
 }
 
 export class DeviceHarness {
@@ -19,7 +21,10 @@ export class DeviceHarness {
   /** A named IRQ pin to hand to a device. */
   irq(name: string): IrqPin {
     let p = this.pins.get(name);
-    if (!p) { p = new IrqPin(); this.pins.set(name, p); }
+    if (!p) {
+      p = new IrqPin();
+      this.pins.set(name, p);
+    }
     return p;
   }
 
@@ -28,12 +33,24 @@ export class DeviceHarness {
     if (timed) this.timed.push(timed);
   }
 
-  outb(port: number, v: number): void { this.bus.out8(port, v); }
-  inb(port: number): number { return this.bus.in8(port); }
-  outw(port: number, v: number): void { this.bus.out16(port, v); }
-  inw(port: number): number { return this.bus.in16(port); }
-  outl(port: number, v: number): void { this.bus.out32(port, v); }
-  inl(port: number): number { return this.bus.in32(port); }
+  outb(port: number, v: number): void {
+    this.bus.out8(port, v);
+  }
+  inb(port: number): number {
+    return this.bus.in8(port);
+  }
+  outw(port: number, v: number): void {
+    this.bus.out16(port, v);
+  }
+  inw(port: number): number {
+    return this.bus.in16(port);
+  }
+  outl(port: number, v: number): void {
+    this.bus.out32(port, v);
+  }
+  inl(port: number): number {
+    return this.bus.in32(port);
+  }
 
   /** Advances machine time by ns and lets timed devices catch up. */
   clockStep(ns: number): void {

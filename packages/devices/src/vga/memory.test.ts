@@ -3,8 +3,20 @@ import { DeviceHarness } from "../testing/harness.ts";
 import { Vga } from "./vga.ts";
 import { programMode } from "./modes.ts";
 import {
-  GC_BIT_MASK, GC_COLOR_COMPARE, GC_COLOR_DONT_CARE, GC_DATA_ROTATE, GC_ENABLE_SET_RESET, GC_MISC, GC_MODE,
-  GC_READ_MAP, GC_SET_RESET, PORT_GC_INDEX, PORT_MISC_WRITE, PORT_SEQ_INDEX, SEQ_MAP_MASK, SEQ_MEMORY_MODE,
+  GC_BIT_MASK,
+  GC_COLOR_COMPARE,
+  GC_COLOR_DONT_CARE,
+  GC_DATA_ROTATE,
+  GC_ENABLE_SET_RESET,
+  GC_MISC,
+  GC_MODE,
+  GC_READ_MAP,
+  GC_SET_RESET,
+  PORT_GC_INDEX,
+  PORT_MISC_WRITE,
+  PORT_SEQ_INDEX,
+  SEQ_MAP_MASK,
+  SEQ_MEMORY_MODE,
 } from "./vga-regs.ts";
 
 /** A VGA in mode 12h (planar, A0000 64 KiB, write mode 0, sequential addressing). */
@@ -16,17 +28,29 @@ function planar(): { h: DeviceHarness; vga: Vga; mem: Vga["memory"] } {
   return { h, vga, mem: vga.memory };
 }
 
-function gc(h: DeviceHarness, i: number, v: number): void { h.outb(PORT_GC_INDEX, i); h.outb(PORT_GC_INDEX + 1, v); }
-function seq(h: DeviceHarness, i: number, v: number): void { h.outb(PORT_SEQ_INDEX, i); h.outb(PORT_SEQ_INDEX + 1, v); }
+function gc(h: DeviceHarness, i: number, v: number): void {
+  h.outb(PORT_GC_INDEX, i);
+  h.outb(PORT_GC_INDEX + 1, v);
+}
+function seq(h: DeviceHarness, i: number, v: number): void {
+  h.outb(PORT_SEQ_INDEX, i);
+  h.outb(PORT_SEQ_INDEX + 1, v);
+}
 
 /** The byte of each plane at an offset, read with read mode 0 and read map select. */
 function planesAt(h: DeviceHarness, mem: Vga["memory"], offset: number): number[] {
-  return [0, 1, 2, 3].map((p) => { gc(h, GC_READ_MAP, p); return mem.read8(offset); });
+  return [0, 1, 2, 3].map((p) => {
+    gc(h, GC_READ_MAP, p);
+    return mem.read8(offset);
+  });
 }
 
 /** Fills the four planes at an offset with the given bytes (map mask per plane). */
 function fill(h: DeviceHarness, mem: Vga["memory"], offset: number, bytes: number[]): void {
-  bytes.forEach((b, p) => { seq(h, SEQ_MAP_MASK, 1 << p); mem.write8(offset, b); });
+  bytes.forEach((b, p) => {
+    seq(h, SEQ_MAP_MASK, 1 << p);
+    mem.write8(offset, b);
+  });
   seq(h, SEQ_MAP_MASK, 0x0f);
 }
 

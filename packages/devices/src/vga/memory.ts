@@ -19,11 +19,31 @@
 
 import type { MmioHandler } from "@x86vm/core";
 import {
-  GC_BIT_MASK, GC_COLOR_COMPARE, GC_COLOR_DONT_CARE, GC_DATA_ROTATE, GC_ENABLE_SET_RESET, GC_MISC,
-  GC_MODE, GC_READ_MAP, GC_SET_RESET, GCMISC_MAP_MASK, GCMISC_MAP_SHIFT, GCMODE_ODD_EVEN,
-  GCMODE_READ_COMPARE, GCMODE_WRITE_MASK, FUNC_AND, FUNC_NONE, FUNC_OR, MISC_RAM_ENABLE, ROTATE_COUNT_MASK,
-  ROTATE_FUNC_SHIFT, SEQ_MAP_MASK,
-  SEQ_MEM_CHAIN4, SEQ_MEM_OE_DISABLE, SEQ_MEMORY_MODE, VRAM_SIZE,
+  GC_BIT_MASK,
+  GC_COLOR_COMPARE,
+  GC_COLOR_DONT_CARE,
+  GC_DATA_ROTATE,
+  GC_ENABLE_SET_RESET,
+  GC_MISC,
+  GC_MODE,
+  GC_READ_MAP,
+  GC_SET_RESET,
+  GCMISC_MAP_MASK,
+  GCMISC_MAP_SHIFT,
+  GCMODE_ODD_EVEN,
+  GCMODE_READ_COMPARE,
+  GCMODE_WRITE_MASK,
+  FUNC_AND,
+  FUNC_NONE,
+  FUNC_OR,
+  MISC_RAM_ENABLE,
+  ROTATE_COUNT_MASK,
+  ROTATE_FUNC_SHIFT,
+  SEQ_MAP_MASK,
+  SEQ_MEM_CHAIN4,
+  SEQ_MEM_OE_DISABLE,
+  SEQ_MEMORY_MODE,
+  VRAM_SIZE,
 } from "./vga-regs.ts";
 
 if (new Uint8Array(new Uint32Array([0x04030201]).buffer)[0] !== 0x01) {
@@ -103,17 +123,28 @@ export class VgaMemory implements MmioHandler {
     this.enableSetReset32 = PLANE_BYTES[gc[GC_ENABLE_SET_RESET] & 0x0f];
     this.compare32 = PLANE_BYTES[gc[GC_COLOR_COMPARE] & 0x0f];
     this.care32 = PLANE_BYTES[gc[GC_COLOR_DONT_CARE] & 0x0f];
-    this.simpleWrite = this.writeMode === 0 && this.rotate === 0 && this.func === FUNC_NONE &&
-      (gc[GC_ENABLE_SET_RESET] & 0x0f) === 0 && this.bitMask === 0xff;
+    this.simpleWrite =
+      this.writeMode === 0 &&
+      this.rotate === 0 &&
+      this.func === FUNC_NONE &&
+      (gc[GC_ENABLE_SET_RESET] & 0x0f) === 0 &&
+      this.bitMask === 0xff;
   }
 
   read8(offset: number): number {
     if (!this.enabled || offset < this.winStart || offset >= this.winEnd) return 0xff;
     const a = offset - this.winStart;
     let addr: number, plane: number;
-    if (this.readAddr === ADDR_CHAIN4) { addr = a & 0xfffc; plane = a & 3; }
-    else if (this.readAddr === ADDR_ODD_EVEN) { addr = a & 0xfffe; plane = (this.readMap & 2) | (a & 1); }
-    else { addr = a & 0xffff; plane = this.readMap; }
+    if (this.readAddr === ADDR_CHAIN4) {
+      addr = a & 0xfffc;
+      plane = a & 3;
+    } else if (this.readAddr === ADDR_ODD_EVEN) {
+      addr = a & 0xfffe;
+      plane = (this.readMap & 2) | (a & 1);
+    } else {
+      addr = a & 0xffff;
+      plane = this.readMap;
+    }
     const latch = this.vram32[addr];
     this.latch = latch;
     if (!this.readCompare) return (latch >>> (plane << 3)) & 0xff;
@@ -126,13 +157,21 @@ export class VgaMemory implements MmioHandler {
     if (!this.enabled || offset < this.winStart || offset >= this.winEnd) return;
     const a = offset - this.winStart;
     let addr: number, planes: number;
-    if (this.writeAddr === ADDR_CHAIN4) { addr = a & 0xfffc; planes = this.mapMask & (1 << (a & 3)); }
-    else if (this.writeAddr === ADDR_ODD_EVEN) { addr = a & 0xfffe; planes = this.mapMask & (a & 1 ? 0x0a : 0x05); }
-    else { addr = a & 0xffff; planes = this.mapMask; }
+    if (this.writeAddr === ADDR_CHAIN4) {
+      addr = a & 0xfffc;
+      planes = this.mapMask & (1 << (a & 3));
+    } else if (this.writeAddr === ADDR_ODD_EVEN) {
+      addr = a & 0xfffe;
+      planes = this.mapMask & (a & 1 ? 0x0a : 0x05);
+    } else {
+      addr = a & 0xffff;
+      planes = this.mapMask;
+    }
     this.writes++;
     if (planes === 0) return;
     if (this.simpleWrite) {
-      const i = addr << 2, v = this.vram;
+      const i = addr << 2,
+        v = this.vram;
       if (planes & 1) v[i] = value;
       if (planes & 2) v[i + 1] = value;
       if (planes & 4) v[i + 2] = value;
@@ -147,7 +186,8 @@ export class VgaMemory implements MmioHandler {
   private writeData(value: number): number {
     const latch = this.latch;
     if (this.writeMode === 1) return latch; // Write mode 1 stores the latches unchanged.
-    let data: number, mask = this.bitMask;
+    let data: number,
+      mask = this.bitMask;
     const rotated = ((value >>> this.rotate) | (value << (8 - this.rotate))) & 0xff;
     if (this.writeMode === 0) {
       data = (replicate(rotated) & ~this.enableSetReset32) | (this.setReset32 & this.enableSetReset32);

@@ -6,9 +6,23 @@ import { FONT_8X16 } from "./font8x16.ts";
 import { FONT_8X8 } from "./font8x8.ts";
 import { CP437_TO_UNICODE } from "./cp437.ts";
 import {
-  ATTR_COUNT, CRTC_COUNT, GC_COUNT, GC_MISC, GC_MODE, GC_READ_MAP, PORT_ATTR_DATA_READ, PORT_ATTR_INDEX,
-  PORT_CRTC_INDEX, PORT_DAC_DATA, PORT_DAC_READ_INDEX, PORT_GC_INDEX, PORT_MISC_READ, PORT_SEQ_INDEX,
-  PORT_STATUS1, SEQ_COUNT, SEQ_MEMORY_MODE,
+  ATTR_COUNT,
+  CRTC_COUNT,
+  GC_COUNT,
+  GC_MISC,
+  GC_MODE,
+  GC_READ_MAP,
+  PORT_ATTR_DATA_READ,
+  PORT_ATTR_INDEX,
+  PORT_CRTC_INDEX,
+  PORT_DAC_DATA,
+  PORT_DAC_READ_INDEX,
+  PORT_GC_INDEX,
+  PORT_MISC_READ,
+  PORT_SEQ_INDEX,
+  PORT_STATUS1,
+  SEQ_COUNT,
+  SEQ_MEMORY_MODE,
 } from "./vga-regs.ts";
 
 function setup(): { h: DeviceHarness; vga: Vga } {
@@ -55,10 +69,14 @@ describe("programMode", () => {
     expect(s.chars.every((r) => r === " ".repeat(80))).toBe(true);
     expect(s.attrs.every((r) => r.every((a) => a === 0x07))).toBe(true);
     // Look at plane 2 the way a font reader does.
-    h.outb(PORT_SEQ_INDEX, SEQ_MEMORY_MODE); h.outb(PORT_SEQ_INDEX + 1, 0x06);
-    h.outb(PORT_GC_INDEX, GC_READ_MAP); h.outb(PORT_GC_INDEX + 1, 2);
-    h.outb(PORT_GC_INDEX, GC_MODE); h.outb(PORT_GC_INDEX + 1, 0x00);
-    h.outb(PORT_GC_INDEX, GC_MISC); h.outb(PORT_GC_INDEX + 1, 0x04);
+    h.outb(PORT_SEQ_INDEX, SEQ_MEMORY_MODE);
+    h.outb(PORT_SEQ_INDEX + 1, 0x06);
+    h.outb(PORT_GC_INDEX, GC_READ_MAP);
+    h.outb(PORT_GC_INDEX + 1, 2);
+    h.outb(PORT_GC_INDEX, GC_MODE);
+    h.outb(PORT_GC_INDEX + 1, 0x00);
+    h.outb(PORT_GC_INDEX, GC_MISC);
+    h.outb(PORT_GC_INDEX + 1, 0x04);
     for (let line = 0; line < 32; line++) {
       expect(vga.memory.read8(0x41 * 32 + line)).toBe(line < 16 ? FONT_8X16[0x41 * 16 + line] : 0);
     }
@@ -112,7 +130,10 @@ describe("built-in fonts", () => {
   it("hold 256 glyphs each, distinct for every printable code", () => {
     expect(FONT_8X16.length).toBe(256 * 16);
     expect(FONT_8X8.length).toBe(256 * 8);
-    for (const [font, hgt] of [[FONT_8X16, 16], [FONT_8X8, 8]] as const) {
+    for (const [font, hgt] of [
+      [FONT_8X16, 16],
+      [FONT_8X8, 8],
+    ] as const) {
       const seen = new Set<string>();
       for (let c = 1; c < 255; c++) {
         if (c === 0x20) continue;

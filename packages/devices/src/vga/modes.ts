@@ -14,12 +14,41 @@ import type { Vga } from "./vga.ts";
 import { FONT_8X16 } from "./font8x16.ts";
 import { FONT_8X8 } from "./font8x8.ts";
 import {
-  ATTR_COUNT, ATTR_PAS, CRTC_COUNT, CRTC_CURSOR_END, CRTC_CURSOR_START, CRTC_MAX_SCAN_LINE, CRTC_V_RETRACE_END,
-  GC_BIT_MASK, GC_COUNT, GC_DATA_ROTATE, GC_ENABLE_SET_RESET, GC_MISC, GC_MODE, GC_READ_MAP, MSL_MASK, MISC_IOAS,
-  MISC_RAM_ENABLE, PORT_ATTR_INDEX, PORT_CRTC_DATA,
-  PORT_CRTC_DATA_MONO, PORT_CRTC_INDEX, PORT_CRTC_INDEX_MONO, PORT_DAC_DATA, PORT_DAC_PEL_MASK,
-  PORT_DAC_WRITE_INDEX, PORT_GC_INDEX, PORT_MISC_READ, PORT_MISC_WRITE,
-  PORT_SEQ_INDEX, PORT_STATUS1, PORT_STATUS1_MONO, SEQ_COUNT, SEQ_MAP_MASK, SEQ_MEMORY_MODE, SEQ_RESET,
+  ATTR_COUNT,
+  ATTR_PAS,
+  CRTC_COUNT,
+  CRTC_CURSOR_END,
+  CRTC_CURSOR_START,
+  CRTC_MAX_SCAN_LINE,
+  CRTC_V_RETRACE_END,
+  GC_BIT_MASK,
+  GC_COUNT,
+  GC_DATA_ROTATE,
+  GC_ENABLE_SET_RESET,
+  GC_MISC,
+  GC_MODE,
+  GC_READ_MAP,
+  MSL_MASK,
+  MISC_IOAS,
+  MISC_RAM_ENABLE,
+  PORT_ATTR_INDEX,
+  PORT_CRTC_DATA,
+  PORT_CRTC_DATA_MONO,
+  PORT_CRTC_INDEX,
+  PORT_CRTC_INDEX_MONO,
+  PORT_DAC_DATA,
+  PORT_DAC_PEL_MASK,
+  PORT_DAC_WRITE_INDEX,
+  PORT_GC_INDEX,
+  PORT_MISC_READ,
+  PORT_MISC_WRITE,
+  PORT_SEQ_INDEX,
+  PORT_STATUS1,
+  PORT_STATUS1_MONO,
+  SEQ_COUNT,
+  SEQ_MAP_MASK,
+  SEQ_MEMORY_MODE,
+  SEQ_RESET,
   VRE_PROTECT,
 } from "./vga-regs.ts";
 
@@ -57,94 +86,138 @@ export interface VgaModeTable {
 }
 
 const TEXT_ATTR = [
-  0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f,
-  0x0c, 0x00, 0x0f, 0x08, 0x00,
+  0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f, 0x0c, 0x00, 0x0f,
+  0x08, 0x00,
 ];
 const EGA_ATTR = [
-  0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f,
-  0x01, 0x00, 0x0f, 0x00, 0x00,
+  0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f, 0x01, 0x00, 0x0f,
+  0x00, 0x00,
 ];
 const TEXT_GC = [0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x0e, 0x00, 0xff];
 const PLANAR_GC = [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x0f, 0xff];
 
 /** 40x25 text, 9x16 cells, 360x400 (modes 00h and 01h). */
 const MODE_40X25: VgaModeTable = {
-  modes: [0x00, 0x01], description: "40x25 text, 16 colours", text: true, cols: 40, rows: 25, charHeight: 16,
-  segment: 0xb800, misc: 0x67,
+  modes: [0x00, 0x01],
+  description: "40x25 text, 16 colours",
+  text: true,
+  cols: 40,
+  rows: 25,
+  charHeight: 16,
+  segment: 0xb800,
+  misc: 0x67,
   seq: [0x03, 0x08, 0x03, 0x00, 0x02],
   crtc: [
-    0x2d, 0x27, 0x28, 0x90, 0x2b, 0xa0, 0xbf, 0x1f, 0x00, 0x4f, 0x0d, 0x0e, 0x00, 0x00, 0x00, 0x00,
-    0x9c, 0x8e, 0x8f, 0x14, 0x1f, 0x96, 0xb9, 0xa3, 0xff,
+    0x2d, 0x27, 0x28, 0x90, 0x2b, 0xa0, 0xbf, 0x1f, 0x00, 0x4f, 0x0d, 0x0e, 0x00, 0x00, 0x00, 0x00, 0x9c, 0x8e, 0x8f,
+    0x14, 0x1f, 0x96, 0xb9, 0xa3, 0xff,
   ],
-  gc: TEXT_GC, attr: TEXT_ATTR, palette: "ega64",
+  gc: TEXT_GC,
+  attr: TEXT_ATTR,
+  palette: "ega64",
 };
 
 /** 80x25 text, 9x16 cells, 720x400 (modes 02h and 03h). */
 const MODE_80X25: VgaModeTable = {
-  modes: [0x02, 0x03], description: "80x25 text, 16 colours", text: true, cols: 80, rows: 25, charHeight: 16,
-  segment: 0xb800, misc: 0x67,
+  modes: [0x02, 0x03],
+  description: "80x25 text, 16 colours",
+  text: true,
+  cols: 80,
+  rows: 25,
+  charHeight: 16,
+  segment: 0xb800,
+  misc: 0x67,
   seq: [0x03, 0x00, 0x03, 0x00, 0x02],
   crtc: [
-    0x5f, 0x4f, 0x50, 0x82, 0x55, 0x81, 0xbf, 0x1f, 0x00, 0x4f, 0x0d, 0x0e, 0x00, 0x00, 0x00, 0x00,
-    0x9c, 0x8e, 0x8f, 0x28, 0x1f, 0x96, 0xb9, 0xa3, 0xff,
+    0x5f, 0x4f, 0x50, 0x82, 0x55, 0x81, 0xbf, 0x1f, 0x00, 0x4f, 0x0d, 0x0e, 0x00, 0x00, 0x00, 0x00, 0x9c, 0x8e, 0x8f,
+    0x28, 0x1f, 0x96, 0xb9, 0xa3, 0xff,
   ],
-  gc: TEXT_GC, attr: TEXT_ATTR, palette: "ega64",
+  gc: TEXT_GC,
+  attr: TEXT_ATTR,
+  palette: "ega64",
 };
 
 /** 320x200, 16 colours, planar (mode 0Dh). */
 const MODE_0D: VgaModeTable = {
-  modes: [0x0d], description: "320x200, 16 colours", text: false, cols: 320, rows: 200, charHeight: 8,
-  segment: 0xa000, misc: 0x63,
+  modes: [0x0d],
+  description: "320x200, 16 colours",
+  text: false,
+  cols: 320,
+  rows: 200,
+  charHeight: 8,
+  segment: 0xa000,
+  misc: 0x63,
   seq: [0x03, 0x09, 0x0f, 0x00, 0x06],
   crtc: [
-    0x2d, 0x27, 0x28, 0x90, 0x2b, 0x80, 0xbf, 0x1f, 0x00, 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x9c, 0x8e, 0x8f, 0x14, 0x00, 0x96, 0xb9, 0xe3, 0xff,
+    0x2d, 0x27, 0x28, 0x90, 0x2b, 0x80, 0xbf, 0x1f, 0x00, 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x9c, 0x8e, 0x8f,
+    0x14, 0x00, 0x96, 0xb9, 0xe3, 0xff,
   ],
   gc: PLANAR_GC,
   attr: [
-    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
-    0x01, 0x00, 0x0f, 0x00, 0x00,
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x01, 0x00, 0x0f,
+    0x00, 0x00,
   ],
   palette: "cga200",
 };
 
 /** 640x350, 16 colours, planar (mode 10h). */
 const MODE_10: VgaModeTable = {
-  modes: [0x10], description: "640x350, 16 colours", text: false, cols: 640, rows: 350, charHeight: 14,
-  segment: 0xa000, misc: 0xa3,
+  modes: [0x10],
+  description: "640x350, 16 colours",
+  text: false,
+  cols: 640,
+  rows: 350,
+  charHeight: 14,
+  segment: 0xa000,
+  misc: 0xa3,
   seq: [0x03, 0x01, 0x0f, 0x00, 0x06],
   crtc: [
-    0x5f, 0x4f, 0x50, 0x82, 0x54, 0x80, 0xbf, 0x1f, 0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x83, 0x85, 0x5d, 0x28, 0x0f, 0x63, 0xba, 0xe3, 0xff,
+    0x5f, 0x4f, 0x50, 0x82, 0x54, 0x80, 0xbf, 0x1f, 0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x83, 0x85, 0x5d,
+    0x28, 0x0f, 0x63, 0xba, 0xe3, 0xff,
   ],
-  gc: PLANAR_GC, attr: EGA_ATTR, palette: "ega64",
+  gc: PLANAR_GC,
+  attr: EGA_ATTR,
+  palette: "ega64",
 };
 
 /** 640x480, 16 colours, planar (mode 12h). */
 const MODE_12: VgaModeTable = {
-  modes: [0x12], description: "640x480, 16 colours", text: false, cols: 640, rows: 480, charHeight: 16,
-  segment: 0xa000, misc: 0xe3,
+  modes: [0x12],
+  description: "640x480, 16 colours",
+  text: false,
+  cols: 640,
+  rows: 480,
+  charHeight: 16,
+  segment: 0xa000,
+  misc: 0xe3,
   seq: [0x03, 0x01, 0x0f, 0x00, 0x06],
   crtc: [
-    0x5f, 0x4f, 0x50, 0x82, 0x54, 0x80, 0x0b, 0x3e, 0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0xea, 0x8c, 0xdf, 0x28, 0x00, 0xe7, 0x04, 0xe3, 0xff,
+    0x5f, 0x4f, 0x50, 0x82, 0x54, 0x80, 0x0b, 0x3e, 0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xea, 0x8c, 0xdf,
+    0x28, 0x00, 0xe7, 0x04, 0xe3, 0xff,
   ],
-  gc: PLANAR_GC, attr: EGA_ATTR, palette: "ega64",
+  gc: PLANAR_GC,
+  attr: EGA_ATTR,
+  palette: "ega64",
 };
 
 /** 320x200, 256 colours, chain 4 (mode 13h). */
 const MODE_13: VgaModeTable = {
-  modes: [0x13], description: "320x200, 256 colours", text: false, cols: 320, rows: 200, charHeight: 8,
-  segment: 0xa000, misc: 0x63,
+  modes: [0x13],
+  description: "320x200, 256 colours",
+  text: false,
+  cols: 320,
+  rows: 200,
+  charHeight: 8,
+  segment: 0xa000,
+  misc: 0x63,
   seq: [0x03, 0x01, 0x0f, 0x00, 0x0e],
   crtc: [
-    0x5f, 0x4f, 0x50, 0x82, 0x54, 0x80, 0xbf, 0x1f, 0x00, 0x41, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x9c, 0x8e, 0x8f, 0x28, 0x40, 0x96, 0xb9, 0xa3, 0xff,
+    0x5f, 0x4f, 0x50, 0x82, 0x54, 0x80, 0xbf, 0x1f, 0x00, 0x41, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x9c, 0x8e, 0x8f,
+    0x28, 0x40, 0x96, 0xb9, 0xa3, 0xff,
   ],
   gc: [0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x05, 0x0f, 0xff],
   attr: [
-    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
-    0x41, 0x00, 0x0f, 0x00, 0x00,
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x41, 0x00, 0x0f,
+    0x00, 0x00,
   ],
   palette: "vga256",
 };
@@ -176,7 +249,12 @@ export function programMode(vga: Vga, mode: number, opts: ProgramModeOptions = {
 
 /** Writes a mode table's registers in BIOS order, leaving the video enabled. */
 export function writeRegisters(vga: Vga, t: VgaModeTable): void {
-  if (t.seq.length !== SEQ_COUNT || t.crtc.length !== CRTC_COUNT || t.gc.length !== GC_COUNT || t.attr.length !== ATTR_COUNT) {
+  if (
+    t.seq.length !== SEQ_COUNT ||
+    t.crtc.length !== CRTC_COUNT ||
+    t.gc.length !== GC_COUNT ||
+    t.attr.length !== ATTR_COUNT
+  ) {
     throw new RangeError(`malformed VGA mode table for ${t.description}`);
   }
   // Sequencer in synchronous reset while the clock select in Misc Output changes.
@@ -188,10 +266,16 @@ export function writeRegisters(vga: Vga, t: VgaModeTable): void {
   const [ci, cd] = crtcPorts(vga);
   vga.portWrite(ci, CRTC_V_RETRACE_END);
   vga.portWrite(cd, vga.portRead(cd) & ~VRE_PROTECT);
-  for (let i = 0; i < CRTC_COUNT; i++) { vga.portWrite(ci, i); vga.portWrite(cd, t.crtc[i]); }
+  for (let i = 0; i < CRTC_COUNT; i++) {
+    vga.portWrite(ci, i);
+    vga.portWrite(cd, t.crtc[i]);
+  }
   for (let i = 0; i < GC_COUNT; i++) writeIndexed(vga, PORT_GC_INDEX, i, t.gc[i]);
   resetAttrFlipFlop(vga);
-  for (let i = 0; i < ATTR_COUNT; i++) { vga.portWrite(PORT_ATTR_INDEX, i); vga.portWrite(PORT_ATTR_INDEX, t.attr[i]); }
+  for (let i = 0; i < ATTR_COUNT; i++) {
+    vga.portWrite(PORT_ATTR_INDEX, i);
+    vga.portWrite(PORT_ATTR_INDEX, t.attr[i]);
+  }
   // Palette address source on: the attribute controller drives the display again.
   vga.portWrite(PORT_ATTR_INDEX, ATTR_PAS);
 }
@@ -209,7 +293,8 @@ export function loadDacPalette(vga: Vga, rgb: Uint8Array): void {
  * copy, the previous sequencer and graphics controller settings restored afterwards.
  */
 export function loadFont(vga: Vga, glyphs: Uint8Array, height: number, map = 0, first = 0, count = 256): void {
-  if (height < 1 || height > 32 || map < 0 || map > 7) throw new RangeError(`bad font load: height ${height}, map ${map}`);
+  if (height < 1 || height > 32 || map < 0 || map > 7)
+    throw new RangeError(`bad font load: height ${height}, map ${map}`);
   const saved = openMemory(vga);
   // Plane 2 alone, sequential addressing, 64 KiB at A0000.
   writeIndexed(vga, PORT_SEQ_INDEX, SEQ_MAP_MASK, 0x04);
@@ -221,7 +306,7 @@ export function loadFont(vga: Vga, glyphs: Uint8Array, height: number, map = 0, 
   for (let c = 0; c < count; c++) {
     const code = first + c;
     for (let line = 0; line < 32; line++) {
-      const v = line < height ? glyphs[c * height + line] ?? 0 : 0;
+      const v = line < height ? (glyphs[c * height + line] ?? 0) : 0;
       vga.memory.write8(base + code * 32 + line, v);
     }
   }
@@ -265,12 +350,20 @@ export function clearMemory(vga: Vga, text: boolean): void {
 /** The default DAC contents (768 six-bit components) for a palette kind. */
 export function defaultDacPalette(kind: DacPaletteKind): Uint8Array {
   const p = new Uint8Array(768);
-  const set = (i: number, r: number, g: number, b: number) => { p[i * 3] = r; p[i * 3 + 1] = g; p[i * 3 + 2] = b; };
+  const set = (i: number, r: number, g: number, b: number) => {
+    p[i * 3] = r;
+    p[i * 3 + 1] = g;
+    p[i * 3 + 2] = b;
+  };
   if (kind === "ega64") {
     // Index bits: 0 blue, 1 green, 2 red at 2/3 intensity; 3 blue, 4 green, 5 red at 1/3.
     for (let i = 0; i < 64; i++) {
-      set(i, ((i >> 2) & 1) * 0x2a + ((i >> 5) & 1) * 0x15, ((i >> 1) & 1) * 0x2a + ((i >> 4) & 1) * 0x15,
-        (i & 1) * 0x2a + ((i >> 3) & 1) * 0x15);
+      set(
+        i,
+        ((i >> 2) & 1) * 0x2a + ((i >> 5) & 1) * 0x15,
+        ((i >> 1) & 1) * 0x2a + ((i >> 4) & 1) * 0x15,
+        (i & 1) * 0x2a + ((i >> 3) & 1) * 0x15,
+      );
     }
   } else if (kind === "cga200") {
     // In 200-line modes bit 4 of a palette value is the intensity bit of a CGA colour.
@@ -281,9 +374,15 @@ export function defaultDacPalette(kind: DacPaletteKind): Uint8Array {
     for (let i = 0; i < 16; i++) set(16 + i, grey[i], grey[i], grey[i]);
     // 216 colours: three intensities, each at three saturations, each a wheel of 24 hues.
     const ramps = [
-      [0, 16, 31, 47, 63], [31, 39, 47, 55, 63], [45, 49, 54, 58, 63],
-      [0, 7, 14, 21, 28], [14, 17, 21, 24, 28], [20, 22, 24, 26, 28],
-      [0, 4, 8, 12, 16], [8, 10, 12, 14, 16], [11, 12, 13, 15, 16],
+      [0, 16, 31, 47, 63],
+      [31, 39, 47, 55, 63],
+      [45, 49, 54, 58, 63],
+      [0, 7, 14, 21, 28],
+      [14, 17, 21, 24, 28],
+      [20, 22, 24, 26, 28],
+      [0, 4, 8, 12, 16],
+      [8, 10, 12, 14, 16],
+      [11, 12, 13, 15, 16],
     ];
     let n = 32;
     for (const ramp of ramps) for (const [r, g, b] of hueWheel(ramp)) set(n++, r, g, b);
@@ -302,14 +401,26 @@ function setCga(set: (i: number, r: number, g: number, b: number) => void, i: nu
 
 /** 24 hues from blue through magenta, red, yellow, green, cyan, stepping one component at a time. */
 function hueWheel(v: number[]): [number, number, number][] {
-  const lo = 0, hi = 4;
+  const lo = 0,
+    hi = 4;
   const out: [number, number, number][] = [];
-  let r = lo, g = lo, b = hi;
+  let r = lo,
+    g = lo,
+    b = hi;
   out.push([v[r], v[g], v[b]]);
-  const steps: [0 | 1 | 2, number][] = [[0, 1], [2, -1], [1, 1], [0, -1], [2, 1], [1, -1]];
+  const steps: [0 | 1 | 2, number][] = [
+    [0, 1],
+    [2, -1],
+    [1, 1],
+    [0, -1],
+    [2, 1],
+    [1, -1],
+  ];
   for (const [comp, dir] of steps) {
     for (let s = 0; s < 4; s++) {
-      if (comp === 0) r += dir; else if (comp === 1) g += dir; else b += dir;
+      if (comp === 0) r += dir;
+      else if (comp === 1) g += dir;
+      else b += dir;
       out.push([v[r], v[g], v[b]]);
     }
   }
@@ -343,19 +454,30 @@ function resetAttrFlipFlop(vga: Vga): void {
 
 /** Registers that steer CPU accesses to video memory, as [index port, index]. */
 const MEMORY_REGS: readonly [number, number][] = [
-  [PORT_SEQ_INDEX, SEQ_MAP_MASK], [PORT_SEQ_INDEX, SEQ_MEMORY_MODE],
-  [PORT_GC_INDEX, GC_ENABLE_SET_RESET], [PORT_GC_INDEX, GC_DATA_ROTATE], [PORT_GC_INDEX, GC_READ_MAP],
-  [PORT_GC_INDEX, GC_MODE], [PORT_GC_INDEX, GC_MISC], [PORT_GC_INDEX, GC_BIT_MASK],
+  [PORT_SEQ_INDEX, SEQ_MAP_MASK],
+  [PORT_SEQ_INDEX, SEQ_MEMORY_MODE],
+  [PORT_GC_INDEX, GC_ENABLE_SET_RESET],
+  [PORT_GC_INDEX, GC_DATA_ROTATE],
+  [PORT_GC_INDEX, GC_READ_MAP],
+  [PORT_GC_INDEX, GC_MODE],
+  [PORT_GC_INDEX, GC_MISC],
+  [PORT_GC_INDEX, GC_BIT_MASK],
 ];
 
-interface MemoryRegs { values: number[]; misc: number }
+interface MemoryRegs {
+  values: number[];
+  misc: number;
+}
 
 /**
  * Saves the memory-access registers and sets up plain writes: write mode 0, no set/reset, no
  * rotate or logical function, all bits, CPU access on. The caller then picks planes and window.
  */
 function openMemory(vga: Vga): MemoryRegs {
-  const saved = { values: MEMORY_REGS.map(([port, i]) => readIndexed(vga, port, i)), misc: vga.portRead(PORT_MISC_READ) };
+  const saved = {
+    values: MEMORY_REGS.map(([port, i]) => readIndexed(vga, port, i)),
+    misc: vga.portRead(PORT_MISC_READ),
+  };
   vga.portWrite(PORT_MISC_WRITE, saved.misc | MISC_RAM_ENABLE);
   writeIndexed(vga, PORT_GC_INDEX, GC_ENABLE_SET_RESET, 0x00);
   writeIndexed(vga, PORT_GC_INDEX, GC_DATA_ROTATE, 0x00);

@@ -4,9 +4,24 @@ import { Vga } from "./vga.ts";
 import { programMode, setTextFont } from "./modes.ts";
 import { FONT_8X16 } from "./font8x16.ts";
 import {
-  CRTC_CURSOR_LOC_HI, CRTC_CURSOR_LOC_LO, CRTC_CURSOR_START, CRTC_LINE_COMPARE, CRTC_MAX_SCAN_LINE, CRTC_OVERFLOW,
-  CRTC_START_ADDR_HI, CRTC_START_ADDR_LO, FRAME_NS, GC_MODE, PORT_ATTR_INDEX, PORT_CRTC_INDEX,
-  PORT_DAC_DATA, PORT_DAC_WRITE_INDEX, PORT_GC_INDEX, PORT_SEQ_INDEX, PORT_STATUS1, SEQ_CLOCKING,
+  CRTC_CURSOR_LOC_HI,
+  CRTC_CURSOR_LOC_LO,
+  CRTC_CURSOR_START,
+  CRTC_LINE_COMPARE,
+  CRTC_MAX_SCAN_LINE,
+  CRTC_OVERFLOW,
+  CRTC_START_ADDR_HI,
+  CRTC_START_ADDR_LO,
+  FRAME_NS,
+  GC_MODE,
+  PORT_ATTR_INDEX,
+  PORT_CRTC_INDEX,
+  PORT_DAC_DATA,
+  PORT_DAC_WRITE_INDEX,
+  PORT_GC_INDEX,
+  PORT_SEQ_INDEX,
+  PORT_STATUS1,
+  SEQ_CLOCKING,
 } from "./vga-regs.ts";
 
 function setup(mode: number): { h: DeviceHarness; vga: Vga } {
@@ -17,8 +32,14 @@ function setup(mode: number): { h: DeviceHarness; vga: Vga } {
   return { h, vga };
 }
 
-function crtc(h: DeviceHarness, i: number, v: number): void { h.outb(PORT_CRTC_INDEX, i); h.outb(PORT_CRTC_INDEX + 1, v); }
-function crtcRead(h: DeviceHarness, i: number): number { h.outb(PORT_CRTC_INDEX, i); return h.inb(PORT_CRTC_INDEX + 1); }
+function crtc(h: DeviceHarness, i: number, v: number): void {
+  h.outb(PORT_CRTC_INDEX, i);
+  h.outb(PORT_CRTC_INDEX + 1, v);
+}
+function crtcRead(h: DeviceHarness, i: number): number {
+  h.outb(PORT_CRTC_INDEX, i);
+  return h.inb(PORT_CRTC_INDEX + 1);
+}
 
 /** Writes text with one attribute at a cell of an 80-column screen at B8000. */
 function put(vga: Vga, row: number, col: number, text: string, attr: number, cols = 80): void {
@@ -114,7 +135,8 @@ describe("text modes", () => {
     crtc(h, CRTC_CURSOR_START, 0x20); // no cursor over the cells
     put(vga, 0, 0, "A\xdb", 0x1e); // yellow on blue
     const { px, width } = frame(vga);
-    const yellow = rgba(255, 255, 85), blue = rgba(0, 0, 170);
+    const yellow = rgba(255, 255, 85),
+      blue = rgba(0, 0, 170);
     for (let line = 0; line < 16; line++) {
       const bits = FONT_8X16[0x41 * 16 + line];
       for (let d = 0; d < 8; d++) expect(px[line * width + d]).toBe(bits & (0x80 >> d) ? yellow : blue);
@@ -128,7 +150,9 @@ describe("text modes", () => {
     put(vga, 0, 0, "\xdb", 0x8e); // blinking yellow block on black
     crtc(h, CRTC_CURSOR_LOC_HI, 0);
     crtc(h, CRTC_CURSOR_LOC_LO, 2);
-    const yellow = rgba(255, 255, 85), grey = rgba(170, 170, 170), black = rgba(0, 0, 0);
+    const yellow = rgba(255, 255, 85),
+      grey = rgba(170, 170, 170),
+      black = rgba(0, 0, 0);
     const cursorPixel = 14 * 720 + 2 * 9; // cursor lines 13-14 of cell (0,2)
     let f = frame(vga);
     expect(f.px[0]).toBe(yellow);

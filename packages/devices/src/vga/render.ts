@@ -20,17 +20,57 @@
 import type { Vga } from "./vga.ts";
 import { CP437_TO_UNICODE } from "./cp437.ts";
 import {
-  ATTR_COLOR_SELECT, ATTR_MODE, ATTR_PAS, ATTR_PEL_PAN, ATTR_PLANE_ENABLE, ATTRMODE_8BIT, ATTRMODE_BLINK,
-  ATTRMODE_GRAPHICS, ATTRMODE_LINE_GRAPHICS, ATTRMODE_P54S, ATTRMODE_PAN_COMPAT, CRTC_CURSOR_END,
-  CRTC_CURSOR_LOC_HI, CRTC_CURSOR_LOC_LO, CRTC_CURSOR_START, CRTC_H_DISPLAY_END, CRTC_LINE_COMPARE,
-  CRTC_MAX_SCAN_LINE, CRTC_MODE, CRTC_MODE_AW, CRTC_MODE_BYTE, CRTC_MODE_MAP13, CRTC_MODE_MAP14, CRTC_OFFSET,
-  CRTC_OVERFLOW, CRTC_PRESET_ROW_SCAN, CRTC_START_ADDR_HI, CRTC_START_ADDR_LO, CRTC_UNDERLINE,
-  CRTC_V_DISPLAY_END, CURSOR_DISABLE, CURSOR_LINE_MASK, MSL_DOUBLE_SCAN, MSL_LC9, MSL_MASK, OVERFLOW_LC8,
-  OVERFLOW_VDE8, OVERFLOW_VDE9, PRESET_ROW_SCAN_MASK, SEQ_CHAR_MAP, SEQ_CLOCKING, SEQ_CLOCKING_DOT8,
-  SEQ_CLOCKING_SCREEN_OFF, UNDERLINE_DW, UNDERLINE_LINE_MASK,
+  ATTR_COLOR_SELECT,
+  ATTR_MODE,
+  ATTR_PAS,
+  ATTR_PEL_PAN,
+  ATTR_PLANE_ENABLE,
+  ATTRMODE_8BIT,
+  ATTRMODE_BLINK,
+  ATTRMODE_GRAPHICS,
+  ATTRMODE_LINE_GRAPHICS,
+  ATTRMODE_P54S,
+  ATTRMODE_PAN_COMPAT,
+  CRTC_CURSOR_END,
+  CRTC_CURSOR_LOC_HI,
+  CRTC_CURSOR_LOC_LO,
+  CRTC_CURSOR_START,
+  CRTC_H_DISPLAY_END,
+  CRTC_LINE_COMPARE,
+  CRTC_MAX_SCAN_LINE,
+  CRTC_MODE,
+  CRTC_MODE_AW,
+  CRTC_MODE_BYTE,
+  CRTC_MODE_MAP13,
+  CRTC_MODE_MAP14,
+  CRTC_OFFSET,
+  CRTC_OVERFLOW,
+  CRTC_PRESET_ROW_SCAN,
+  CRTC_START_ADDR_HI,
+  CRTC_START_ADDR_LO,
+  CRTC_UNDERLINE,
+  CRTC_V_DISPLAY_END,
+  CURSOR_DISABLE,
+  CURSOR_LINE_MASK,
+  MSL_DOUBLE_SCAN,
+  MSL_LC9,
+  MSL_MASK,
+  OVERFLOW_LC8,
+  OVERFLOW_VDE8,
+  OVERFLOW_VDE9,
+  PRESET_ROW_SCAN_MASK,
+  SEQ_CHAR_MAP,
+  SEQ_CLOCKING,
+  SEQ_CLOCKING_DOT8,
+  SEQ_CLOCKING_SCREEN_OFF,
+  UNDERLINE_DW,
+  UNDERLINE_LINE_MASK,
 } from "./vga-regs.ts";
 
-export interface DisplaySize { width: number; height: number }
+export interface DisplaySize {
+  width: number;
+  height: number;
+}
 
 export interface TextScreen {
   cols: number;
@@ -97,13 +137,23 @@ export function displayGeometry(vga: Vga): Geometry {
   // character row are identical: draw each once.
   const repeat = graphics && !rowScanMA13 && !rowScanMA14 ? cellHeight : 1;
   const lineScale = (1 << doubleShift) * repeat;
-  const addressing = (c[CRTC_UNDERLINE] & UNDERLINE_DW) !== 0 ? ADDR_DWORD : (mode & CRTC_MODE_BYTE) !== 0 ? ADDR_BYTE : ADDR_WORD;
+  const addressing =
+    (c[CRTC_UNDERLINE] & UNDERLINE_DW) !== 0 ? ADDR_DWORD : (mode & CRTC_MODE_BYTE) !== 0 ? ADDR_BYTE : ADDR_WORD;
   return {
-    graphics, mode256, cols, charWidth, cellHeight, scanLines, doubleShift, lineScale, addressing,
+    graphics,
+    mode256,
+    cols,
+    charWidth,
+    cellHeight,
+    scanLines,
+    doubleShift,
+    lineScale,
+    addressing,
     width: cols * charWidth,
     height: Math.max(1, Math.floor(scanLines / lineScale)),
     wordBit15: (mode & CRTC_MODE_AW) !== 0,
-    rowScanMA13, rowScanMA14,
+    rowScanMA13,
+    rowScanMA14,
     stride: c[CRTC_OFFSET] * 2,
     start: (c[CRTC_START_ADDR_HI] << 8) | c[CRTC_START_ADDR_LO],
     presetRowScan: c[CRTC_PRESET_ROW_SCAN] & PRESET_ROW_SCAN_MASK,
@@ -154,7 +204,8 @@ function dacColours(vga: Vga): Uint32Array {
   const out = new Uint32Array(256);
   for (let i = 0; i < 256; i++) {
     const e = (i & vga.pelMask) * 3;
-    out[i] = (expand6(vga.dac[e]) | (expand6(vga.dac[e + 1]) << 8) | (expand6(vga.dac[e + 2]) << 16) | 0xff000000) >>> 0;
+    out[i] =
+      (expand6(vga.dac[e]) | (expand6(vga.dac[e + 1]) << 8) | (expand6(vga.dac[e + 2]) << 16) | 0xff000000) >>> 0;
   }
   return out;
 }
@@ -166,7 +217,8 @@ function expand6(v: number): number {
 /** RGBA of each 4-bit attribute colour: plane enable, palette, colour select, then the DAC. */
 function attributeColours(vga: Vga, dac: Uint32Array): Uint32Array {
   const out = new Uint32Array(16);
-  const a = vga.attr, cs = a[ATTR_COLOR_SELECT];
+  const a = vga.attr,
+    cs = a[ATTR_COLOR_SELECT];
   for (let i = 0; i < 16; i++) {
     let v = a[i & a[ATTR_PLANE_ENABLE] & 0x0f];
     v = (a[ATTR_MODE] & ATTRMODE_P54S) !== 0 ? (v & 0x0f) | ((cs & 0x03) << 4) : v & 0x3f;
@@ -181,7 +233,8 @@ export function renderFrame(vga: Vga, target: Uint8ClampedArray | Uint8Array | U
   const g = displayGeometry(vga);
   const n = g.width * g.height;
   const out = target instanceof Uint32Array ? target : asPixels(target);
-  if (out.length < n) throw new RangeError(`render target holds ${out.length} pixels, the display needs ${g.width}x${g.height}`);
+  if (out.length < n)
+    throw new RangeError(`render target holds ${out.length} pixels, the display needs ${g.width}x${g.height}`);
   const off = (vga.seq[SEQ_CLOCKING] & SEQ_CLOCKING_SCREEN_OFF) !== 0 || (vga.attrAddress & ATTR_PAS) === 0;
   if (off) out.fill(BLACK, 0, n);
   else if (!g.graphics) renderText(vga, g, out);
@@ -205,7 +258,8 @@ function panShift(vga: Vga, g: Geometry): number {
 }
 
 function renderText(vga: Vga, g: Geometry, out: Uint32Array): void {
-  const vram = vga.memory.vram, c = vga.crtc;
+  const vram = vga.memory.vram,
+    c = vga.crtc;
   const colours = attributeColours(vga, dacColours(vga));
   const { cursorOn, charsOn } = vga.blinkPhase();
   const blink = (vga.attr[ATTR_MODE] & ATTRMODE_BLINK) !== 0;
@@ -215,10 +269,12 @@ function renderText(vga: Vga, g: Geometry, out: Uint32Array): void {
   const mapA = fontMapBase(((cm >> 3) & 4) | ((cm >> 2) & 3));
   const mapB = fontMapBase(((cm >> 2) & 4) | (cm & 3));
   const cursorLoc = (c[CRTC_CURSOR_LOC_HI] << 8) | c[CRTC_CURSOR_LOC_LO];
-  const cStart = c[CRTC_CURSOR_START] & CURSOR_LINE_MASK, cEnd = c[CRTC_CURSOR_END] & CURSOR_LINE_MASK;
+  const cStart = c[CRTC_CURSOR_START] & CURSOR_LINE_MASK,
+    cEnd = c[CRTC_CURSOR_END] & CURSOR_LINE_MASK;
   const cursorShown = cursorOn && (c[CRTC_CURSOR_START] & CURSOR_DISABLE) === 0;
   const underline = c[CRTC_UNDERLINE] & UNDERLINE_LINE_MASK;
-  const cw = g.charWidth, width = g.width;
+  const cw = g.charWidth,
+    width = g.width;
   const basePan = panShift(vga, g);
   const compatPan = (vga.attr[ATTR_MODE] & ATTRMODE_PAN_COMPAT) !== 0;
   const ls = new LineState();
@@ -232,7 +288,8 @@ function renderText(vga: Vga, g: Geometry, out: Uint32Array): void {
     for (let k = 0; k < clocks; k++) {
       const ma = ls.rowStart + k;
       const i = planeAddress(g, ma, rs) << 2;
-      const ch = vram[i], at = vram[i + 1];
+      const ch = vram[i],
+        at = vram[i + 1];
       const glyph = ((at & 8 ? mapA : mapB) + ch * 32 + rs) & 0xffff;
       let bits = vram[(glyph << 2) | 2];
       let bg = at >> 4;
@@ -243,8 +300,12 @@ function renderText(vga: Vga, g: Geometry, out: Uint32Array): void {
       // The underline shows on its scan line for attributes with foreground 1, background 0.
       if (rs === underline && (at & 0x77) === 0x01) bits = 0xff;
       let ninth = lineGraphics && ch >= 0xc0 && ch <= 0xdf ? bits & 1 : 0;
-      if (cursorRow && (ma & 0xffff) === cursorLoc) { bits = 0xff; ninth = 1; }
-      const fgc = colours[at & 0x0f], bgc = colours[bg];
+      if (cursorRow && (ma & 0xffff) === cursorLoc) {
+        bits = 0xff;
+        ninth = 1;
+      }
+      const fgc = colours[at & 0x0f],
+        bgc = colours[bg];
       const x0 = lineOff + k * cw - shift;
       for (let d = 0; d < 8; d++) {
         const x = k * cw - shift + d;
@@ -277,7 +338,10 @@ function renderPlanar(vga: Vga, g: Geometry, out: Uint32Array): void {
     const clocks = shift > 0 ? g.cols + 1 : g.cols;
     for (let k = 0; k < clocks; k++) {
       const i = planeAddress(g, ls.rowStart + k, ls.rowScan) << 2;
-      const p0 = vram[i], p1 = vram[i + 1], p2 = vram[i + 2], p3 = vram[i + 3];
+      const p0 = vram[i],
+        p1 = vram[i + 1],
+        p2 = vram[i + 2],
+        p3 = vram[i + 3];
       for (let d = 0; d < 8; d++) {
         const x = k * 8 - shift + d;
         if (x < 0 || x >= width) continue;
@@ -318,7 +382,8 @@ export function readTextScreen(vga: Vga): TextScreen | null {
   if (g.graphics) return null;
   const rows = Math.floor((g.scanLines >> g.doubleShift) / g.cellHeight);
   if (rows <= 0) return null;
-  const vram = vga.memory.vram, c = vga.crtc;
+  const vram = vga.memory.vram,
+    c = vga.crtc;
   const chars: string[] = [];
   const attrs: Uint8Array[] = [];
   for (let r = 0; r < rows; r++) {
@@ -336,7 +401,8 @@ export function readTextScreen(vga: Vga): TextScreen | null {
   const pos = loc - g.start;
   const row = g.stride > 0 ? Math.floor(pos / g.stride) : 0;
   const col = pos - row * g.stride;
-  const cStart = c[CRTC_CURSOR_START] & CURSOR_LINE_MASK, cEnd = c[CRTC_CURSOR_END] & CURSOR_LINE_MASK;
+  const cStart = c[CRTC_CURSOR_START] & CURSOR_LINE_MASK,
+    cEnd = c[CRTC_CURSOR_END] & CURSOR_LINE_MASK;
   const enabled = (c[CRTC_CURSOR_START] & CURSOR_DISABLE) === 0 && cStart <= cEnd && cStart < g.cellHeight;
   const visible = enabled && pos >= 0 && row < rows && col < g.cols;
   return { cols: g.cols, rows, chars, attrs, cursor: { row, col, visible } };

@@ -4,11 +4,37 @@ import { DeviceHarness } from "../testing/harness.ts";
 import { Vga } from "./vga.ts";
 import { programMode } from "./modes.ts";
 import {
-  CRTC_CURSOR_LOC_LO, CRTC_H_TOTAL, CRTC_MAX_SCAN_LINE, CRTC_OVERFLOW, CRTC_START_ADDR_HI, CRTC_V_RETRACE_END,
-  FRAME_NS, GC_BIT_MASK, LINE_NS, PORT_ATTR_DATA_READ, PORT_ATTR_INDEX, PORT_CRTC_DATA, PORT_CRTC_DATA_MONO,
-  PORT_CRTC_INDEX, PORT_CRTC_INDEX_MONO, PORT_DAC_DATA, PORT_DAC_READ_INDEX, PORT_DAC_STATE, PORT_DAC_WRITE_INDEX,
-  PORT_FEATURE_READ, PORT_GC_INDEX, PORT_MISC_READ, PORT_MISC_WRITE, PORT_SEQ_DATA, PORT_SEQ_INDEX,
-  PORT_STATUS1, PORT_STATUS1_MONO, SEQ_MAP_MASK, STATUS1_DISPLAY_DISABLED, STATUS1_VRETRACE, VRETRACE_FIRST_LINE,
+  CRTC_CURSOR_LOC_LO,
+  CRTC_H_TOTAL,
+  CRTC_MAX_SCAN_LINE,
+  CRTC_OVERFLOW,
+  CRTC_START_ADDR_HI,
+  CRTC_V_RETRACE_END,
+  FRAME_NS,
+  GC_BIT_MASK,
+  LINE_NS,
+  PORT_ATTR_DATA_READ,
+  PORT_ATTR_INDEX,
+  PORT_CRTC_DATA,
+  PORT_CRTC_DATA_MONO,
+  PORT_CRTC_INDEX,
+  PORT_CRTC_INDEX_MONO,
+  PORT_DAC_DATA,
+  PORT_DAC_READ_INDEX,
+  PORT_DAC_STATE,
+  PORT_DAC_WRITE_INDEX,
+  PORT_FEATURE_READ,
+  PORT_GC_INDEX,
+  PORT_MISC_READ,
+  PORT_MISC_WRITE,
+  PORT_SEQ_DATA,
+  PORT_SEQ_INDEX,
+  PORT_STATUS1,
+  PORT_STATUS1_MONO,
+  SEQ_MAP_MASK,
+  STATUS1_DISPLAY_DISABLED,
+  STATUS1_VRETRACE,
+  VRETRACE_FIRST_LINE,
 } from "./vga-regs.ts";
 
 /** Element-wise comparison; vitest's deep equality is slow on 256 KiB arrays. */
@@ -187,7 +213,9 @@ describe("display timing", () => {
     h.clockStep(2 * LINE_NS);
     expect(status() & STATUS1_VRETRACE).toBe(0);
     // Count retrace lines over two whole frames, sampling each line's middle.
-    let retraceLines = 0, edges = 0, last = 0;
+    let retraceLines = 0,
+      edges = 0,
+      last = 0;
     const h2 = setup().h;
     h2.clockStep(LINE_NS / 4);
     for (let line = 0; line < 2 * 525; line++) {
@@ -257,7 +285,8 @@ describe("VGA state", () => {
     }
     expect(sameArray(b.vga.memory.vram, a.vga.memory.vram)).toBe(true);
     const size = a.vga.displaySize();
-    const pa = new Uint32Array(size.width * size.height), pb = new Uint32Array(size.width * size.height);
+    const pa = new Uint32Array(size.width * size.height),
+      pb = new Uint32Array(size.width * size.height);
     a.vga.render(pa);
     b.vga.render(pb);
     expect(sameArray(pb, pa)).toBe(true);
@@ -268,15 +297,60 @@ describe("VGA state", () => {
     const good = cloneState(vga.saveState());
     const before = cloneState(vga.saveState());
     const bad: [string, (r: StateRecord) => void][] = [
-      ["missing field", (r) => { delete r.crtc; }],
-      ["wrong type", (r) => { r.misc = "0x67"; }],
-      ["out of range", (r) => { r.pelMask = 256; }],
-      ["short register file", (r) => { r.seq = [3, 0, 3, 0]; }],
-      ["palette beyond 6 bits", (r) => { (r.attr as number[])[2] = 0x40; }],
-      ["DAC component above 63", (r) => { (r.dac as Uint8Array)[7] = 64; }],
-      ["short video memory", (r) => { r.vram = new Uint8Array(1024); }],
-      ["bad DAC component index", (r) => { r.dacComponent = 3; }],
-      ["latch beyond 32 bits", (r) => { r.latch = 2 ** 32; }],
+      [
+        "missing field",
+        (r) => {
+          delete r.crtc;
+        },
+      ],
+      [
+        "wrong type",
+        (r) => {
+          r.misc = "0x67";
+        },
+      ],
+      [
+        "out of range",
+        (r) => {
+          r.pelMask = 256;
+        },
+      ],
+      [
+        "short register file",
+        (r) => {
+          r.seq = [3, 0, 3, 0];
+        },
+      ],
+      [
+        "palette beyond 6 bits",
+        (r) => {
+          (r.attr as number[])[2] = 0x40;
+        },
+      ],
+      [
+        "DAC component above 63",
+        (r) => {
+          (r.dac as Uint8Array)[7] = 64;
+        },
+      ],
+      [
+        "short video memory",
+        (r) => {
+          r.vram = new Uint8Array(1024);
+        },
+      ],
+      [
+        "bad DAC component index",
+        (r) => {
+          r.dacComponent = 3;
+        },
+      ],
+      [
+        "latch beyond 32 bits",
+        (r) => {
+          r.latch = 2 ** 32;
+        },
+      ],
     ];
     for (const [what, corrupt] of bad) {
       const rec = cloneState(good);

@@ -17,20 +17,69 @@ import { StateError, StateReader, type IoSurface, type StateRecord, type Statefu
 import { VgaMemory } from "./memory.ts";
 import { displayGeometry, renderFrame, readTextScreen, type DisplaySize, type TextScreen } from "./render.ts";
 import {
-  ATTR_COLOR_SELECT, ATTR_COUNT, ATTR_INDEX_MASK, ATTR_MODE, ATTR_OVERSCAN, ATTR_PALETTE_MASK, ATTR_PAS, ATTR_PEL_PAN,
-  ATTR_PLANE_ENABLE, ACTIVE_LINE_FRACTION, ACTIVE_LINES, CHAR_BLINK_FRAMES, CRTC_COUNT, CRTC_INDEX_MASK,
-  CRTC_OVERFLOW, CRTC_V_RETRACE_END, CURSOR_BLINK_FRAMES, DAC_ENTRIES, DAC_STATE_READ, DAC_STATE_WRITE,
-  FRAME_NS, GC_COUNT, GC_INDEX_MASK, LINE_NS, MISC_IOAS, OVERFLOW_LC8, PORT_ATTR_DATA_READ, PORT_ATTR_INDEX,
-  PORT_CRTC_DATA, PORT_CRTC_DATA_MONO, PORT_CRTC_INDEX, PORT_CRTC_INDEX_MONO, PORT_DAC_DATA,
-  PORT_DAC_PEL_MASK, PORT_DAC_READ_INDEX, PORT_DAC_WRITE_INDEX, PORT_FEATURE_READ, PORT_GC_DATA,
-  PORT_GC_INDEX, PORT_MISC_READ, PORT_MISC_WRITE, PORT_SEQ_DATA, PORT_SEQ_INDEX, PORT_STATUS1,
-  PORT_STATUS1_MONO, SEQ_COUNT, SEQ_INDEX_MASK, STATUS1_DISPLAY_DISABLED, STATUS1_VRETRACE, VGA_PORT_BASE,
-  VRAM_SIZE, VRE_PROTECT, VRETRACE_FIRST_LINE, VRETRACE_LINES,
+  ATTR_COLOR_SELECT,
+  ATTR_COUNT,
+  ATTR_INDEX_MASK,
+  ATTR_MODE,
+  ATTR_OVERSCAN,
+  ATTR_PALETTE_MASK,
+  ATTR_PAS,
+  ATTR_PEL_PAN,
+  ATTR_PLANE_ENABLE,
+  ACTIVE_LINE_FRACTION,
+  ACTIVE_LINES,
+  CHAR_BLINK_FRAMES,
+  CRTC_COUNT,
+  CRTC_INDEX_MASK,
+  CRTC_OVERFLOW,
+  CRTC_V_RETRACE_END,
+  CURSOR_BLINK_FRAMES,
+  DAC_ENTRIES,
+  DAC_STATE_READ,
+  DAC_STATE_WRITE,
+  FRAME_NS,
+  GC_COUNT,
+  GC_INDEX_MASK,
+  LINE_NS,
+  MISC_IOAS,
+  OVERFLOW_LC8,
+  PORT_ATTR_DATA_READ,
+  PORT_ATTR_INDEX,
+  PORT_CRTC_DATA,
+  PORT_CRTC_DATA_MONO,
+  PORT_CRTC_INDEX,
+  PORT_CRTC_INDEX_MONO,
+  PORT_DAC_DATA,
+  PORT_DAC_PEL_MASK,
+  PORT_DAC_READ_INDEX,
+  PORT_DAC_WRITE_INDEX,
+  PORT_FEATURE_READ,
+  PORT_GC_DATA,
+  PORT_GC_INDEX,
+  PORT_MISC_READ,
+  PORT_MISC_WRITE,
+  PORT_SEQ_DATA,
+  PORT_SEQ_INDEX,
+  PORT_STATUS1,
+  PORT_STATUS1_MONO,
+  SEQ_COUNT,
+  SEQ_INDEX_MASK,
+  STATUS1_DISPLAY_DISABLED,
+  STATUS1_VRETRACE,
+  VGA_PORT_BASE,
+  VRAM_SIZE,
+  VRE_PROTECT,
+  VRETRACE_FIRST_LINE,
+  VRETRACE_LINES,
 } from "./vga-regs.ts";
 
 /** Port blocks the adapter decodes, as (first standard port, count). 0x3BC-0x3BF is left free
  *  for the parallel port that PCs put there. */
-const PORT_BLOCKS: readonly [number, number][] = [[0x3b0, 12], [0x3c0, 16], [0x3d0, 16]];
+const PORT_BLOCKS: readonly [number, number][] = [
+  [0x3b0, 12],
+  [0x3c0, 16],
+  [0x3d0, 16],
+];
 
 /** Writable bits of each attribute controller register (palette entries are 6 bits wide). */
 const ATTR_WRITE_MASK = new Uint8Array(ATTR_COUNT).fill(ATTR_PALETTE_MASK);
@@ -116,38 +165,56 @@ export class Vga implements Stateful {
 
   /** Nothing runs on its own: status and blink are computed from the clock when read. */
   advance(_now: number): void {}
-  nextDeadline(): number { return Infinity; }
+  nextDeadline(): number {
+    return Infinity;
+  }
 
   // ---- Ports ----
 
   /** Reads a register port by its standard number (0x3B0-0x3DF). */
   portRead(port: number): number {
     switch (port) {
-      case PORT_CRTC_INDEX: case PORT_CRTC_INDEX_MONO:
+      case PORT_CRTC_INDEX:
+      case PORT_CRTC_INDEX_MONO:
         return this.crtcDecoded(port) ? this.crtcIndex : 0xff;
-      case PORT_CRTC_DATA: case PORT_CRTC_DATA_MONO:
+      case PORT_CRTC_DATA:
+      case PORT_CRTC_DATA_MONO:
         if (!this.crtcDecoded(port)) return 0xff;
         return this.crtcIndex < CRTC_COUNT ? this.crtc[this.crtcIndex] : 0xff;
-      case PORT_STATUS1: case PORT_STATUS1_MONO:
+      case PORT_STATUS1:
+      case PORT_STATUS1_MONO:
         return this.crtcDecoded(port) ? this.readStatus1() : 0xff;
-      case PORT_ATTR_INDEX: return this.attrAddress;
+      case PORT_ATTR_INDEX:
+        return this.attrAddress;
       case PORT_ATTR_DATA_READ: {
         const i = this.attrAddress & ATTR_INDEX_MASK;
         return i < ATTR_COUNT ? this.attr[i] : 0;
       }
       // Input Status 0: no switch sense, no pending retrace interrupt.
-      case PORT_MISC_WRITE: return 0x00;
-      case PORT_SEQ_INDEX: return this.seqIndex;
-      case PORT_SEQ_DATA: return this.seqIndex < SEQ_COUNT ? this.seq[this.seqIndex] : 0xff;
-      case PORT_DAC_PEL_MASK: return this.pelMask;
-      case PORT_DAC_READ_INDEX: return this.dacReading ? DAC_STATE_READ : DAC_STATE_WRITE;
-      case PORT_DAC_WRITE_INDEX: return this.dacWriteIndex;
-      case PORT_DAC_DATA: return this.readDacData();
-      case PORT_FEATURE_READ: return this.featureControl;
-      case PORT_MISC_READ: return this.misc;
-      case PORT_GC_INDEX: return this.gcIndex;
-      case PORT_GC_DATA: return this.gcIndex < GC_COUNT ? this.gc[this.gcIndex] : 0xff;
-      default: return 0xff;
+      case PORT_MISC_WRITE:
+        return 0x00;
+      case PORT_SEQ_INDEX:
+        return this.seqIndex;
+      case PORT_SEQ_DATA:
+        return this.seqIndex < SEQ_COUNT ? this.seq[this.seqIndex] : 0xff;
+      case PORT_DAC_PEL_MASK:
+        return this.pelMask;
+      case PORT_DAC_READ_INDEX:
+        return this.dacReading ? DAC_STATE_READ : DAC_STATE_WRITE;
+      case PORT_DAC_WRITE_INDEX:
+        return this.dacWriteIndex;
+      case PORT_DAC_DATA:
+        return this.readDacData();
+      case PORT_FEATURE_READ:
+        return this.featureControl;
+      case PORT_MISC_READ:
+        return this.misc;
+      case PORT_GC_INDEX:
+        return this.gcIndex;
+      case PORT_GC_DATA:
+        return this.gcIndex < GC_COUNT ? this.gc[this.gcIndex] : 0xff;
+      default:
+        return 0xff;
     }
   }
 
@@ -155,27 +222,41 @@ export class Vga implements Stateful {
   portWrite(port: number, value: number): void {
     value &= 0xff;
     switch (port) {
-      case PORT_CRTC_INDEX: case PORT_CRTC_INDEX_MONO:
+      case PORT_CRTC_INDEX:
+      case PORT_CRTC_INDEX_MONO:
         if (this.crtcDecoded(port)) this.crtcIndex = value & CRTC_INDEX_MASK;
         return;
-      case PORT_CRTC_DATA: case PORT_CRTC_DATA_MONO:
+      case PORT_CRTC_DATA:
+      case PORT_CRTC_DATA_MONO:
         if (this.crtcDecoded(port)) this.writeCrtc(value);
         return;
-      case PORT_STATUS1: case PORT_STATUS1_MONO:
+      case PORT_STATUS1:
+      case PORT_STATUS1_MONO:
         if (this.crtcDecoded(port)) this.featureControl = value;
         return;
       // Many VGA-compatible chips accept attribute writes at 0x3C1 too, which makes a 16-bit
       // OUT to 0x3C0 (index in AL, data in AH) work; the IBM VGA documents 0x3C1 as read-only.
-      case PORT_ATTR_INDEX: case PORT_ATTR_DATA_READ: this.writeAttr(value); return;
+      case PORT_ATTR_INDEX:
+      case PORT_ATTR_DATA_READ:
+        this.writeAttr(value);
+        return;
       case PORT_MISC_WRITE:
         this.misc = value;
         this.changed();
         return;
-      case PORT_SEQ_INDEX: this.seqIndex = value & SEQ_INDEX_MASK; return;
-      case PORT_SEQ_DATA:
-        if (this.seqIndex < SEQ_COUNT) { this.seq[this.seqIndex] = value; this.changed(); }
+      case PORT_SEQ_INDEX:
+        this.seqIndex = value & SEQ_INDEX_MASK;
         return;
-      case PORT_DAC_PEL_MASK: this.pelMask = value; this.regWrites++; return;
+      case PORT_SEQ_DATA:
+        if (this.seqIndex < SEQ_COUNT) {
+          this.seq[this.seqIndex] = value;
+          this.changed();
+        }
+        return;
+      case PORT_DAC_PEL_MASK:
+        this.pelMask = value;
+        this.regWrites++;
+        return;
       case PORT_DAC_READ_INDEX:
         this.dacReadIndex = value;
         this.dacComponent = 0;
@@ -186,10 +267,17 @@ export class Vga implements Stateful {
         this.dacComponent = 0;
         this.dacReading = false;
         return;
-      case PORT_DAC_DATA: this.writeDacData(value); return;
-      case PORT_GC_INDEX: this.gcIndex = value & GC_INDEX_MASK; return;
+      case PORT_DAC_DATA:
+        this.writeDacData(value);
+        return;
+      case PORT_GC_INDEX:
+        this.gcIndex = value & GC_INDEX_MASK;
+        return;
       case PORT_GC_DATA:
-        if (this.gcIndex < GC_COUNT) { this.gc[this.gcIndex] = value; this.changed(); }
+        if (this.gcIndex < GC_COUNT) {
+          this.gc[this.gcIndex] = value;
+          this.changed();
+        }
         return;
     }
   }
@@ -197,7 +285,7 @@ export class Vga implements Stateful {
   /** The CRTC and Input Status 1 answer only at the block Misc Output bit 0 selects. */
   private crtcDecoded(port: number): boolean {
     const colour = (this.misc & MISC_IOAS) !== 0;
-    return (port >= 0x3d0) === colour;
+    return port >= 0x3d0 === colour;
   }
 
   private writeCrtc(value: number): void {
@@ -219,7 +307,10 @@ export class Vga implements Stateful {
       this.regWrites++;
     } else {
       const i = this.attrAddress & ATTR_INDEX_MASK;
-      if (i < ATTR_COUNT) { this.attr[i] = value & ATTR_WRITE_MASK[i]; this.regWrites++; }
+      if (i < ATTR_COUNT) {
+        this.attr[i] = value & ATTR_WRITE_MASK[i];
+        this.regWrites++;
+      }
     }
     this.attrDataNext = !this.attrDataNext;
   }
@@ -360,7 +451,8 @@ export class Vga implements Stateful {
     const attrDataNext = r.bool("attrDataNext");
     const attr = r.ints("attr", ATTR_COUNT, 0, 0xff);
     attr.forEach((v, i) => {
-      if ((v & ~ATTR_WRITE_MASK[i]) !== 0) throw new StateError(`vga: attribute register ${i} holds 0x${v.toString(16)}, beyond its bits`);
+      if ((v & ~ATTR_WRITE_MASK[i]) !== 0)
+        throw new StateError(`vga: attribute register ${i} holds 0x${v.toString(16)}, beyond its bits`);
     });
     const dac = r.bytes("dac", DAC_ENTRIES * 3);
     if (dac.some((c) => c > 0x3f)) throw new StateError("vga: field 'dac' holds a component above 63");

@@ -18,12 +18,16 @@ describe("HostAllocator", () => {
 
   it("refuses a VM that would exceed the budget, says why, and reserves nothing", () => {
     const a = new HostAllocator(256 * MiB);
-    a.reserve("vm1", "\"small\"", vm(100));
+    a.reserve("vm1", '"small"', vm(100));
     let err: unknown;
-    try { a.reserve("vm2", "\"big\"", vm(200)); } catch (e) { err = e; }
+    try {
+      a.reserve("vm2", '"big"', vm(200));
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(AllocationRefused);
     const msg = (err as Error).message;
-    expect(msg).toContain("Not enough memory in the host budget for \"big\"");
+    expect(msg).toContain('Not enough memory in the host budget for "big"');
     expect(msg).toContain("206 MiB (200 MiB RAM + 6 MiB screen and I/O buffers)");
     expect(msg).toContain("106 MiB of the 256 MiB budget is in use and 150 MiB is free");
     expect(a.ids()).toEqual(["vm1"]);
@@ -73,7 +77,9 @@ describe("HostAllocator", () => {
   it("refuses nonsense requests", () => {
     const a = new HostAllocator(GiB);
     expect(() => a.reserve("x", "x", { ram: -1, buffers: 0, media: 0 })).toThrow(AllocationRefused);
-    expect(() => a.reserve("x", "x", { ram: Number.POSITIVE_INFINITY, buffers: 0, media: 0 })).toThrow(AllocationRefused);
+    expect(() => a.reserve("x", "x", { ram: Number.POSITIVE_INFINITY, buffers: 0, media: 0 })).toThrow(
+      AllocationRefused,
+    );
     a.reserve("y", "y", vm(1));
     expect(() => a.reserve("y", "y", vm(1))).toThrow(/already/);
   });

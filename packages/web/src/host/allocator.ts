@@ -54,10 +54,14 @@ export const MAX_BUDGET = 64 * GiB;
  */
 export function defaultBudget(deviceMemoryGiB: number | undefined): number {
   if (!deviceMemoryGiB || !Number.isFinite(deviceMemoryGiB) || deviceMemoryGiB <= 0) return GiB;
-  return Math.min(MAX_BUDGET, Math.max(256 * MiB, Math.round(deviceMemoryGiB * GiB / 4)));
+  return Math.min(MAX_BUDGET, Math.max(256 * MiB, Math.round((deviceMemoryGiB * GiB) / 4)));
 }
 
-interface Holding { label: string; parts: MemoryParts; share: number }
+interface Holding {
+  label: string;
+  parts: MemoryParts;
+  share: number;
+}
 
 export class HostAllocator {
   private budgetBytes: number;
@@ -68,7 +72,9 @@ export class HostAllocator {
     this.checkBudget(budgetBytes);
   }
 
-  get budget(): number { return this.budgetBytes; }
+  get budget(): number {
+    return this.budgetBytes;
+  }
 
   get used(): number {
     let n = 0;
@@ -76,7 +82,9 @@ export class HostAllocator {
     return n;
   }
 
-  get free(): number { return Math.max(0, this.budgetBytes - this.used); }
+  get free(): number {
+    return Math.max(0, this.budgetBytes - this.used);
+  }
 
   /** What a VM holds, or undefined. */
   holding(id: string): MemoryParts | undefined {
@@ -84,11 +92,15 @@ export class HostAllocator {
     return h ? { ...h.parts } : undefined;
   }
 
-  ids(): string[] { return [...this.vms.keys()]; }
+  ids(): string[] {
+    return [...this.vms.keys()];
+  }
 
   private checkBudget(bytes: number): void {
     if (!Number.isFinite(bytes) || bytes < MIN_BUDGET || bytes > MAX_BUDGET) {
-      throw new AllocationRefused(`the memory budget must be between ${formatBytes(MIN_BUDGET)} and ${formatBytes(MAX_BUDGET)}, got ${formatBytes(Math.max(0, bytes || 0))}`);
+      throw new AllocationRefused(
+        `the memory budget must be between ${formatBytes(MIN_BUDGET)} and ${formatBytes(MAX_BUDGET)}, got ${formatBytes(Math.max(0, bytes || 0))}`,
+      );
     }
   }
 
@@ -97,7 +109,9 @@ export class HostAllocator {
     this.checkBudget(bytes);
     const used = this.used;
     if (bytes < used) {
-      throw new AllocationRefused(`cannot lower the budget to ${formatBytes(bytes)}: the VMs hold ${formatBytes(used)}. Destroy a VM first.`);
+      throw new AllocationRefused(
+        `cannot lower the budget to ${formatBytes(bytes)}: the VMs hold ${formatBytes(used)}. Destroy a VM first.`,
+      );
     }
     this.budgetBytes = bytes;
   }
@@ -114,12 +128,13 @@ export class HostAllocator {
     for (const v of Object.values(parts)) {
       if (!Number.isFinite(v) || v < 0) throw new AllocationRefused(`invalid memory request for ${label}`);
     }
-    const need = totalOf(parts), used = this.used;
+    const need = totalOf(parts),
+      used = this.used;
     if (used + need > this.budgetBytes) {
       throw new AllocationRefused(
         `Not enough memory in the host budget for ${label}: it needs ${formatBytes(need)} (${describeParts(parts)}), ` +
-        `${formatBytes(used)} of the ${formatBytes(this.budgetBytes)} budget is in use and ${formatBytes(this.budgetBytes - used)} is free. ` +
-        "Give it less memory, destroy a VM, or raise the budget.",
+          `${formatBytes(used)} of the ${formatBytes(this.budgetBytes)} budget is in use and ${formatBytes(this.budgetBytes - used)} is free. ` +
+          "Give it less memory, destroy a VM, or raise the budget.",
       );
     }
   }
@@ -137,13 +152,15 @@ export class HostAllocator {
     if (growth > 0 && used + growth > this.budgetBytes) {
       throw new AllocationRefused(
         `Not enough memory in the host budget for ${h.label} to grow by ${formatBytes(growth)} (to ${describeParts(next)}): ` +
-        `${formatBytes(used)} of the ${formatBytes(this.budgetBytes)} budget is in use and ${formatBytes(this.budgetBytes - used)} is free.`,
+          `${formatBytes(used)} of the ${formatBytes(this.budgetBytes)} budget is in use and ${formatBytes(this.budgetBytes - used)} is free.`,
       );
     }
     h.parts = next;
   }
 
-  release(id: string): void { this.vms.delete(id); }
+  release(id: string): void {
+    this.vms.delete(id);
+  }
 
   /** Sets a VM's CPU share cap (a whole percent of one host core, 1-100); returns it. */
   setShare(id: string, percent: number): number {
@@ -153,7 +170,9 @@ export class HostAllocator {
     return h.share;
   }
 
-  share(id: string): number | undefined { return this.vms.get(id)?.share; }
+  share(id: string): number | undefined {
+    return this.vms.get(id)?.share;
+  }
 
   /** Sum of every VM's share, in percent of one core (compare with 100 x host cores). */
   get totalShare(): number {

@@ -13,11 +13,13 @@ export async function fetchCatalog(): Promise<Catalog> {
 /** Downloads a catalog guest's files. */
 export async function fetchGuestMedia(entry: CatalogEntry): Promise<MediaFile[]> {
   if (!entry.available) throw new Error(`${entry.title} is not on this server: ${entry.missing.join("; ")}`);
-  return Promise.all(entry.files.map(async (f) => {
-    const res = await fetch(f.url);
-    if (!res.ok) throw new Error(`cannot download ${f.name}: ${res.status} ${res.statusText}`);
-    return { role: f.role, name: f.name, bytes: await res.arrayBuffer(), url: f.url };
-  }));
+  return Promise.all(
+    entry.files.map(async (f) => {
+      const res = await fetch(f.url);
+      if (!res.ok) throw new Error(`cannot download ${f.name}: ${res.status} ${res.statusText}`);
+      return { role: f.role, name: f.name, bytes: await res.arrayBuffer(), url: f.url };
+    }),
+  );
 }
 
 export async function readUserFile(file: File, role: MediaRole): Promise<MediaFile> {

@@ -100,7 +100,9 @@ export interface PageApi {
 
 function named(values: ArrayLike<number>): Record<string, number> {
   const out: Record<string, number> = {};
-  EXIT_NAMES.forEach((n, i) => { out[n] = values[i]; });
+  EXIT_NAMES.forEach((n, i) => {
+    out[n] = values[i];
+  });
   return out;
 }
 
@@ -122,12 +124,20 @@ function pageVm(vm: VmHandle): PageVm {
     error: () => vm.error,
     screenText: () => vm.screenText(),
     stats: () => {
-      const c = vm.counters(), r = vm.rates;
+      const c = vm.counters(),
+        r = vm.rates;
       return {
-        instructions: c.instret, guestMs: c.guestNs / 1e6, busyMs: c.busyMs, runMs: c.runMs,
-        mips: r.mips, timeRatio: r.timeRatio, cpuPercent: r.cpuPercent, cpuShare: vm.cpuShare,
+        instructions: c.instret,
+        guestMs: c.guestNs / 1e6,
+        busyMs: c.busyMs,
+        runMs: c.runMs,
+        mips: r.mips,
+        timeRatio: r.timeRatio,
+        cpuPercent: r.cpuPercent,
+        cpuShare: vm.cpuShare,
         memoryBytes: totalOf(vm.held) + (vm.details?.overlayBytes ?? 0),
-        exits: named(c.exits), exitsPerSecond: named(r.exitsPerSecond),
+        exits: named(c.exits),
+        exitsPerSecond: named(r.exitsPerSecond),
       };
     },
     pause: () => vm.pause(),
@@ -156,7 +166,9 @@ function pageVm(vm: VmHandle): PageVm {
 export function createPageApi(manager: VmManager, opener: SnapshotOpener): PageApi {
   return {
     version: 1,
-    get vms() { return manager.vms.map(pageVm); },
+    get vms() {
+      return manager.vms.map(pageVm);
+    },
     vm: (key) => {
       const vm = manager.vms.find((v) => v.id === key || v.name === key);
       return vm ? pageVm(vm) : undefined;
@@ -180,7 +192,12 @@ export function createPageApi(manager: VmManager, opener: SnapshotOpener): PageA
         throw new Error("give a catalog guest or media");
       }
       const vm = await manager.create({
-        name: opts.name ?? "", guest, memoryMiB: memoryMiB ?? 32, cpuShare: opts.cpuShare ?? 100, media, cmdline,
+        name: opts.name ?? "",
+        guest,
+        memoryMiB: memoryMiB ?? 32,
+        cpuShare: opts.cpuShare ?? 100,
+        media,
+        cmdline,
       });
       return pageVm(vm);
     },

@@ -3,7 +3,12 @@ import { describe, expect, it } from "vitest";
 import { ratesBetween, ZERO_RATES, type Counters } from "./rates.ts";
 
 const counters = (instret: number, guestNs: number, busyMs: number, exit0: number): Counters => ({
-  instret, guestNs, busyMs, runMs: 0, updatedAt: 0, exits: [exit0, ...new Array<number>(EXIT_COUNT - 1).fill(0)],
+  instret,
+  guestNs,
+  busyMs,
+  runMs: 0,
+  updatedAt: 0,
+  exits: [exit0, ...new Array<number>(EXIT_COUNT - 1).fill(0)],
 });
 
 describe("ratesBetween", () => {

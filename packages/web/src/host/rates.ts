@@ -30,12 +30,22 @@ export function readCounters(f64: Float64Array): Counters {
   const exits: number[] = [];
   for (let i = 0; i < EXIT_COUNT; i++) exits.push(f64[CNT_EXITS + i]);
   return {
-    instret: f64[CNT_INSTRET], guestNs: f64[CNT_GUEST_NS], busyMs: f64[CNT_BUSY_MS],
-    runMs: f64[CNT_RUN_MS], updatedAt: f64[CNT_UPDATED_AT], exits,
+    instret: f64[CNT_INSTRET],
+    guestNs: f64[CNT_GUEST_NS],
+    busyMs: f64[CNT_BUSY_MS],
+    runMs: f64[CNT_RUN_MS],
+    updatedAt: f64[CNT_UPDATED_AT],
+    exits,
   };
 }
 
-export const ZERO_RATES: Rates = { mips: 0, timeRatio: 0, cpuPercent: 0, exitsPerSecond: new Array<number>(EXIT_COUNT).fill(0), intervalMs: 0 };
+export const ZERO_RATES: Rates = {
+  mips: 0,
+  timeRatio: 0,
+  cpuPercent: 0,
+  exitsPerSecond: new Array<number>(EXIT_COUNT).fill(0),
+  intervalMs: 0,
+};
 
 /** Rates between two samples taken `intervalMs` of host time apart. */
 export function ratesBetween(a: Counters, b: Counters, intervalMs: number): Rates {

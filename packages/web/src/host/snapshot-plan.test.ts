@@ -7,12 +7,20 @@ import { PcMachine, saveSnapshot } from "@x86vm/devices";
 import type { Catalog } from "../shared/catalog.ts";
 import { AllocationRefused } from "./allocator.ts";
 import {
-  fetchSharedSnapshot, inspectSnapshot, missingMessage, planRestore, provideImage, snapshotFileName, uploadSnapshot,
+  fetchSharedSnapshot,
+  inspectSnapshot,
+  missingMessage,
+  planRestore,
+  provideImage,
+  snapshotFileName,
+  uploadSnapshot,
 } from "./snapshot-plan.ts";
 
 const crypto = globalThis.crypto;
 async function sha256(b: Uint8Array): Promise<string> {
-  return Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", b)), (x) => x.toString(16).padStart(2, "0")).join("");
+  return Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", b)), (x) =>
+    x.toString(16).padStart(2, "0"),
+  ).join("");
 }
 
 /** A floppy whose boot sector prints `text` and halts. */
@@ -34,7 +42,17 @@ const noBudget = () => {};
 function catalog(files: { url: string; sha256: string; bytes: number }[]): Catalog {
   return {
     guestsDir: "/g",
-    entries: [{ id: "x", title: "X", description: "", available: true, missing: [], memoryMiB: 1, files: files.map((f) => ({ role: "fda" as const, name: f.url.split("/").pop()!, ...f })) }],
+    entries: [
+      {
+        id: "x",
+        title: "X",
+        description: "",
+        available: true,
+        missing: [],
+        memoryMiB: 1,
+        files: files.map((f) => ({ role: "fda" as const, name: f.url.split("/").pop()!, ...f })),
+      },
+    ],
   };
 }
 
@@ -55,18 +73,29 @@ beforeAll(async () => {
   for (let i = 0; i < 20; i++) pc.run(10e6);
   snap = await saveSnapshot(pc, { hints: { fda: "/guests/x/plan.img" }, note: "planner" });
 });
-afterEach(() => { vi.unstubAllGlobals(); });
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
 
 describe("opening a snapshot in the page", () => {
   it("refuses what is not a snapshot with one line naming the file", async () => {
-    await expect(inspectSnapshot(new TextEncoder().encode("x".repeat(100)), "a.x86snap")).rejects.toThrow(/^Cannot open a\.x86snap: not an x86vm snapshot \(bad magic\)$/);
-    await expect(inspectSnapshot(snap.subarray(0, 100), "b.x86snap")).rejects.toThrow(/^Cannot open b\.x86snap: snapshot is truncated/);
+    await expect(inspectSnapshot(new TextEncoder().encode("x".repeat(100)), "a.x86snap")).rejects.toThrow(
+      /^Cannot open a\.x86snap: not an x86vm snapshot \(bad magic\)$/,
+    );
+    await expect(inspectSnapshot(snap.subarray(0, 100), "b.x86snap")).rejects.toThrow(
+      /^Cannot open b\.x86snap: snapshot is truncated/,
+    );
     expect((await inspectSnapshot(snap, "ok")).meta.note).toBe("planner");
   });
 
   it("finds a catalog image by SHA-256 (wherever the server has it) and downloads it", async () => {
     const seen = stubFetch({ "/guests/y/renamed.img": () => new Response(image.slice()) });
-    const plan = await planRestore(snap, "s", catalog([{ url: "/guests/y/renamed.img", sha256: imageSha, bytes: image.length }]), noBudget);
+    const plan = await planRestore(
+      snap,
+      "s",
+      catalog([{ url: "/guests/y/renamed.img", sha256: imageSha, bytes: image.length }]),
+      noBudget,
+    );
     expect(plan.missing).toEqual([]);
     expect(seen).toEqual(["/guests/y/renamed.img"]);
     const f = plan.found.get("fda")!;
@@ -76,14 +105,35 @@ describe("opening a snapshot in the page", () => {
 
   it("lists what it cannot find, says why, and takes the user's file only when its hash matches", async () => {
     stubFetch({});
-    const other = await planRestore(snap, "s", catalog([{ url: "/guests/x/plan.img", sha256: "ab".repeat(32), bytes: image.length }]), noBudget);
-    expect(other.missing).toEqual([{ slot: "fda", name: "plan.img", size: image.length, sha256: imageSha, reason: expect.stringMatching(/^the server's \/guests\/x\/plan\.img is another image \(SHA-256 abababababab…\)/) }]);
+    const other = await planRestore(
+      snap,
+      "s",
+      catalog([{ url: "/guests/x/plan.img", sha256: "ab".repeat(32), bytes: image.length }]),
+      noBudget,
+    );
+    expect(other.missing).toEqual([
+      {
+        slot: "fda",
+        name: "plan.img",
+        size: image.length,
+        sha256: imageSha,
+        reason: expect.stringMatching(
+          /^the server's \/guests\/x\/plan\.img is another image \(SHA-256 abababababab…\)/,
+        ),
+      },
+    ]);
     const none = await planRestore(snap, "my.x86snap", null, noBudget);
     expect(none.missing[0].reason).toBe("/guests/x/plan.img is not on this server");
-    expect(missingMessage(none)).toBe(`my.x86snap needs an image this page does not have: plan.img (floppy A:, 1.4 MiB, SHA-256 ${imageSha.slice(0, 12)}…). Open it below (/guests/x/plan.img is not on this server).`);
+    expect(missingMessage(none)).toBe(
+      `my.x86snap needs an image this page does not have: plan.img (floppy A:, 1.4 MiB, SHA-256 ${imageSha.slice(0, 12)}…). Open it below (/guests/x/plan.img is not on this server).`,
+    );
 
-    await expect(provideImage(none, { name: "small.img", bytes: new ArrayBuffer(512) })).rejects.toThrow(/small\.img \(512 bytes\) is not an image this snapshot needs/);
-    await expect(provideImage(none, { name: "same-size.img", bytes: new ArrayBuffer(image.length) })).rejects.toThrow(/same-size\.img has SHA-256 [0-9a-f]{12}…: it is not the image the snapshot needs/);
+    await expect(provideImage(none, { name: "small.img", bytes: new ArrayBuffer(512) })).rejects.toThrow(
+      /small\.img \(512 bytes\) is not an image this snapshot needs/,
+    );
+    await expect(provideImage(none, { name: "same-size.img", bytes: new ArrayBuffer(image.length) })).rejects.toThrow(
+      /same-size\.img has SHA-256 [0-9a-f]{12}…: it is not the image the snapshot needs/,
+    );
     expect(none.missing).toHaveLength(1);
     expect(await provideImage(none, { name: "mine.img", bytes: image.slice().buffer })).toBe("fda");
     expect(none.missing).toEqual([]);
@@ -93,20 +143,34 @@ describe("opening a snapshot in the page", () => {
 
   it("checks the budget before downloading any image", async () => {
     const seen = stubFetch({});
-    await expect(planRestore(snap, "big.x86snap", catalog([{ url: "/guests/x/plan.img", sha256: imageSha, bytes: image.length }]), () => {
-      throw new AllocationRefused("Not enough memory in the host budget");
-    })).rejects.toThrow(/^Cannot open big\.x86snap: Not enough memory in the host budget$/);
+    await expect(
+      planRestore(
+        snap,
+        "big.x86snap",
+        catalog([{ url: "/guests/x/plan.img", sha256: imageSha, bytes: image.length }]),
+        () => {
+          throw new AllocationRefused("Not enough memory in the host budget");
+        },
+      ),
+    ).rejects.toThrow(/^Cannot open big\.x86snap: Not enough memory in the host budget$/);
     expect(seen).toEqual([]);
   });
 
   it("fetches a share link's snapshot and checks that its bytes are the id", async () => {
     const id = await sha256(snap);
-    stubFetch({ [`/snapshots/${id}`]: () => new Response(snap.slice()), [`/snapshots/${"1".repeat(64)}`]: () => new Response(snap.slice()) });
+    stubFetch({
+      [`/snapshots/${id}`]: () => new Response(snap.slice()),
+      [`/snapshots/${"1".repeat(64)}`]: () => new Response(snap.slice()),
+    });
     expect(Buffer.compare(await fetchSharedSnapshot(id), snap)).toBe(0);
-    await expect(fetchSharedSnapshot("../../etc/passwd")).rejects.toThrow(/^Cannot open the share link: "\.\.\/\.\.\/etc\/passwd" is not a snapshot id/);
+    await expect(fetchSharedSnapshot("../../etc/passwd")).rejects.toThrow(
+      /^Cannot open the share link: "\.\.\/\.\.\/etc\/passwd" is not a snapshot id/,
+    );
     await expect(fetchSharedSnapshot(id.toUpperCase())).rejects.toThrow(/is not a snapshot id/);
     await expect(fetchSharedSnapshot("0".repeat(64))).rejects.toThrow(/this server has no snapshot 0{64}$/);
-    await expect(fetchSharedSnapshot("1".repeat(64))).rejects.toThrow(/the server sent bytes whose SHA-256 is [0-9a-f]{12}…, not the id of the link/);
+    await expect(fetchSharedSnapshot("1".repeat(64))).rejects.toThrow(
+      /the server sent bytes whose SHA-256 is [0-9a-f]{12}…, not the id of the link/,
+    );
   });
 
   it("uploads a snapshot and reports the store's refusal in one line", async () => {
@@ -115,10 +179,15 @@ describe("opening a snapshot in the page", () => {
       const n = (init.body as ArrayBuffer).byteLength;
       return n > 10
         ? new Response(JSON.stringify({ id }), { status: 201 })
-        : new Response(JSON.stringify({ error: "the snapshot is 5 bytes,\nmore than the 4 bytes this server stores" }), { status: 413 });
+        : new Response(
+            JSON.stringify({ error: "the snapshot is 5 bytes,\nmore than the 4 bytes this server stores" }),
+            { status: 413 },
+          );
     });
     expect(await uploadSnapshot(new ArrayBuffer(100))).toBe(id);
-    await expect(uploadSnapshot(new ArrayBuffer(5))).rejects.toThrow(/^Share failed: the snapshot is 5 bytes, more than the 4 bytes this server stores$/);
+    await expect(uploadSnapshot(new ArrayBuffer(5))).rejects.toThrow(
+      /^Share failed: the snapshot is 5 bytes, more than the 4 bytes this server stores$/,
+    );
   });
 
   it("names downloads after the VM and the time", () => {

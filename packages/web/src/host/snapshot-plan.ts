@@ -92,12 +92,17 @@ async function fetchImage(url: string, size: number): Promise<ArrayBuffer | null
 
 /** Steps 2-4, with the budget checked by `checkBudget` before any image is downloaded. */
 export async function planRestore(
-  bytes: Uint8Array, label: string, catalog: Catalog | null, checkBudget: (m: SnapshotManifest) => void,
+  bytes: Uint8Array,
+  label: string,
+  catalog: Catalog | null,
+  checkBudget: (m: SnapshotManifest) => void,
 ): Promise<SnapshotPlan> {
   const manifest = await inspectSnapshot(bytes, label);
-  if (manifest.board !== "pc") throw new SnapshotRefused(`Cannot open ${label}: it is a snapshot of a '${manifest.board}' machine, not a PC`);
+  if (manifest.board !== "pc")
+    throw new SnapshotRefused(`Cannot open ${label}: it is a snapshot of a '${manifest.board}' machine, not a PC`);
   for (const ref of manifest.images) {
-    if (!SNAPSHOT_SLOTS.includes(ref.slot as MediaRole)) throw new SnapshotRefused(`Cannot open ${label}: it names an image slot '${ref.slot}' a PC does not have`);
+    if (!SNAPSHOT_SLOTS.includes(ref.slot as MediaRole))
+      throw new SnapshotRefused(`Cannot open ${label}: it names an image slot '${ref.slot}' a PC does not have`);
   }
   try {
     checkBudget(manifest);
@@ -109,12 +114,18 @@ export async function planRestore(
   const plan: SnapshotPlan = { label, bytes, manifest, found: new Map(), missing: [], embeddedBytes: 0 };
   for (const ref of manifest.images) {
     const slot = ref.slot as MediaRole;
-    if (ref.embedded !== null) { plan.embeddedBytes += ref.size; continue; }
+    if (ref.embedded !== null) {
+      plan.embeddedBytes += ref.size;
+      continue;
+    }
     const name = baseName(ref.hint) ?? slot;
     const same = files.find((f) => f.sha256 === ref.sha256 && f.bytes === ref.size);
     if (same) {
       const b = await fetchImage(same.url, ref.size);
-      if (b) { plan.found.set(slot, { role: slot, name: same.name, bytes: b, url: same.url }); continue; }
+      if (b) {
+        plan.found.set(slot, { role: slot, name: same.name, bytes: b, url: same.url });
+        continue;
+      }
     }
     const atHint = ref.hint ? files.find((f) => f.url === ref.hint) : undefined;
     const reason = same
@@ -133,8 +144,10 @@ export async function planRestore(
 export function missingMessage(plan: SnapshotPlan): string {
   const n = plan.missing;
   const list = n.map(describeNeed).join("; ");
-  return `${plan.label} needs ${n.length === 1 ? "an image" : `${n.length} images`} this page does not have: ${list}. ` +
-    `Open ${n.length === 1 ? "it" : "them"} below (${n.map((x) => x.reason).join("; ")}).`;
+  return (
+    `${plan.label} needs ${n.length === 1 ? "an image" : `${n.length} images`} this page does not have: ${list}. ` +
+    `Open ${n.length === 1 ? "it" : "them"} below (${n.map((x) => x.reason).join("; ")}).`
+  );
 }
 
 /**
@@ -144,12 +157,16 @@ export function missingMessage(plan: SnapshotPlan): string {
 export async function provideImage(plan: SnapshotPlan, file: { name: string; bytes: ArrayBuffer }): Promise<MediaRole> {
   const sizeMatches = plan.missing.filter((n) => n.size === file.bytes.byteLength);
   if (sizeMatches.length === 0) {
-    throw new SnapshotRefused(`${file.name} (${formatBytes(file.bytes.byteLength)}) is not an image this snapshot needs: it needs ${plan.missing.map(describeNeed).join("; ")}`);
+    throw new SnapshotRefused(
+      `${file.name} (${formatBytes(file.bytes.byteLength)}) is not an image this snapshot needs: it needs ${plan.missing.map(describeNeed).join("; ")}`,
+    );
   }
   const sha = await sha256Hex(new Uint8Array(file.bytes));
   const need = sizeMatches.find((n) => n.sha256 === sha);
   if (!need) {
-    throw new SnapshotRefused(`${file.name} has SHA-256 ${short(sha)}: it is not the image the snapshot needs (${sizeMatches.map(describeNeed).join("; ")})`);
+    throw new SnapshotRefused(
+      `${file.name} has SHA-256 ${short(sha)}: it is not the image the snapshot needs (${sizeMatches.map(describeNeed).join("; ")})`,
+    );
   }
   plan.found.set(need.slot, { role: need.slot, name: file.name, bytes: file.bytes });
   plan.missing = plan.missing.filter((n) => n !== need);
@@ -163,7 +180,9 @@ export function linkLabel(id: string): string {
 /** Fetches a shared snapshot from the server's store and checks it is the one its id names. */
 export async function fetchSharedSnapshot(id: string): Promise<Uint8Array> {
   if (!SNAPSHOT_ID_RE.test(id)) {
-    throw new SnapshotRefused(`Cannot open the share link: "${oneLine(id).slice(0, 80)}" is not a snapshot id (64 lowercase hex digits)`);
+    throw new SnapshotRefused(
+      `Cannot open the share link: "${oneLine(id).slice(0, 80)}" is not a snapshot id (64 lowercase hex digits)`,
+    );
   }
   const label = linkLabel(id);
   let res: Response;
@@ -176,11 +195,16 @@ export async function fetchSharedSnapshot(id: string): Promise<Uint8Array> {
   if (!res.ok) throw new SnapshotRefused(`Cannot open ${label}: the server answered ${res.status} ${res.statusText}`);
   const declared = Number(res.headers.get("Content-Length"));
   if (declared > SNAPSHOT_LIMITS.maxBytes) {
-    throw new SnapshotRefused(`Cannot open ${label}: it is ${formatBytes(declared)}, more than the ${formatBytes(SNAPSHOT_LIMITS.maxBytes)} a snapshot may have here`);
+    throw new SnapshotRefused(
+      `Cannot open ${label}: it is ${formatBytes(declared)}, more than the ${formatBytes(SNAPSHOT_LIMITS.maxBytes)} a snapshot may have here`,
+    );
   }
   const bytes = new Uint8Array(await res.arrayBuffer());
   const sha = await sha256Hex(bytes);
-  if (sha !== id) throw new SnapshotRefused(`Cannot open ${label}: the server sent bytes whose SHA-256 is ${short(sha)}, not the id of the link`);
+  if (sha !== id)
+    throw new SnapshotRefused(
+      `Cannot open ${label}: the server sent bytes whose SHA-256 is ${short(sha)}, not the id of the link`,
+    );
   return bytes;
 }
 
@@ -188,14 +212,26 @@ export async function fetchSharedSnapshot(id: string): Promise<Uint8Array> {
 export async function uploadSnapshot(bytes: ArrayBuffer): Promise<string> {
   let res: Response;
   try {
-    res = await fetch("/snapshots", { method: "POST", body: bytes, headers: { "Content-Type": "application/octet-stream" } });
+    res = await fetch("/snapshots", {
+      method: "POST",
+      body: bytes,
+      headers: { "Content-Type": "application/octet-stream" },
+    });
   } catch (e) {
     throw new Error(`Share failed: the server did not take the snapshot (${messageOf(e)})`);
   }
   let body: { id?: unknown; error?: unknown } = {};
-  try { body = await res.json() as typeof body; } catch { /* not JSON: status only */ }
-  if (!res.ok) throw new Error(`Share failed: ${typeof body.error === "string" ? oneLine(body.error) : `the server answered ${res.status} ${res.statusText}`}`);
-  if (typeof body.id !== "string" || !SNAPSHOT_ID_RE.test(body.id)) throw new Error("Share failed: the server's answer has no snapshot id");
+  try {
+    body = (await res.json()) as typeof body;
+  } catch {
+    /* not JSON: status only */
+  }
+  if (!res.ok)
+    throw new Error(
+      `Share failed: ${typeof body.error === "string" ? oneLine(body.error) : `the server answered ${res.status} ${res.statusText}`}`,
+    );
+  if (typeof body.id !== "string" || !SNAPSHOT_ID_RE.test(body.id))
+    throw new Error("Share failed: the server's answer has no snapshot id");
   return body.id;
 }
 
@@ -205,4 +241,3 @@ export function snapshotFileName(vmName: string, at = new Date()): string {
   const p = (n: number) => String(n).padStart(2, "0");
   return `${stem}-${at.getFullYear()}-${p(at.getMonth() + 1)}-${p(at.getDate())}-${p(at.getHours())}${p(at.getMinutes())}${p(at.getSeconds())}${SNAPSHOT_SUFFIX}`;
 }
-

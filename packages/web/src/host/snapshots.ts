@@ -8,12 +8,25 @@ import { SNAPSHOT_ID_RE, SNAPSHOT_LIMITS } from "../shared/snapshot-limits.ts";
 import { formatBytes } from "./allocator.ts";
 import { fetchCatalog } from "./catalog.ts";
 import {
-  fetchSharedSnapshot, ImagesNeeded, linkLabel, missingMessage, planRestore, provideImage, SnapshotRefused,
+  fetchSharedSnapshot,
+  ImagesNeeded,
+  linkLabel,
+  missingMessage,
+  planRestore,
+  provideImage,
+  SnapshotRefused,
   type SnapshotPlan,
 } from "./snapshot-plan.ts";
 import type { VmHandle, VmManager } from "./vm-host.ts";
 
-export { describeNeed, ImagesNeeded, SnapshotRefused, snapshotFileName, type ImageNeed, type SnapshotPlan } from "./snapshot-plan.ts";
+export {
+  describeNeed,
+  ImagesNeeded,
+  SnapshotRefused,
+  snapshotFileName,
+  type ImageNeed,
+  type SnapshotPlan,
+} from "./snapshot-plan.ts";
 
 function messageOf(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").trim();
@@ -22,7 +35,9 @@ function messageOf(e: unknown): string {
 /** Reads a snapshot file the user opened, refusing one over the size limit before reading it. */
 export async function readSnapshotFile(file: File): Promise<Uint8Array> {
   if (file.size > SNAPSHOT_LIMITS.maxBytes) {
-    throw new SnapshotRefused(`Cannot open ${file.name}: it is ${formatBytes(file.size)}, more than the ${formatBytes(SNAPSHOT_LIMITS.maxBytes)} a snapshot may have here`);
+    throw new SnapshotRefused(
+      `Cannot open ${file.name}: it is ${formatBytes(file.size)}, more than the ${formatBytes(SNAPSHOT_LIMITS.maxBytes)} a snapshot may have here`,
+    );
   }
   return new Uint8Array(await file.arrayBuffer());
 }
@@ -104,8 +119,14 @@ export class SnapshotOpener {
     return this.run(`Opening ${label}…`, async () => {
       this.pending = null;
       let catalog: Catalog | null = null;
-      try { catalog = await fetchCatalog(); } catch { /* no catalog: every referenced image must be opened by hand */ }
-      const plan = await planRestore(bytes, label, catalog, (m) => this.manager.checkRestoreFits(m, label, imageBytes(m)));
+      try {
+        catalog = await fetchCatalog();
+      } catch {
+        /* no catalog: every referenced image must be opened by hand */
+      }
+      const plan = await planRestore(bytes, label, catalog, (m) =>
+        this.manager.checkRestoreFits(m, label, imageBytes(m)),
+      );
       return this.finish(plan);
     });
   }
@@ -116,7 +137,8 @@ export class SnapshotOpener {
 
   openLink(id: string): Promise<VmHandle> {
     return this.run(`Fetching ${SNAPSHOT_ID_RE.test(id) ? linkLabel(id) : "the share link"}…`, async () =>
-      this.openBytes(await fetchSharedSnapshot(id), linkLabel(id)));
+      this.openBytes(await fetchSharedSnapshot(id), linkLabel(id)),
+    );
   }
 
   /** A file the user opened for the pending snapshot; resumes it once nothing is missing. */

@@ -12,10 +12,27 @@ import * as Comlink from "comlink";
 import { CONTROL_BYTES, ControlBlock, type VmStateName } from "../shared/control.ts";
 import { SharedFramebuffer } from "../shared/framebuffer.ts";
 import {
-  createInputRing, IN_KEY_DOWN, IN_KEY_UP, IN_MOUSE_BUTTONS, IN_MOUSE_MOVE, IN_RELEASE_ALL, IN_SERIAL, INPUT_RECORD_INTS,
-  INPUT_RING_CAPACITY, keyForChar, keyIndex,
+  createInputRing,
+  IN_KEY_DOWN,
+  IN_KEY_UP,
+  IN_MOUSE_BUTTONS,
+  IN_MOUSE_MOVE,
+  IN_RELEASE_ALL,
+  IN_SERIAL,
+  INPUT_RECORD_INTS,
+  INPUT_RING_CAPACITY,
+  keyForChar,
+  keyIndex,
 } from "../shared/input.ts";
-import type { MediaFile, MediaRole, SnapshotImage, VmDetails, VmEvent, VmSetup, VmWorkerApi } from "../shared/protocol.ts";
+import type {
+  MediaFile,
+  MediaRole,
+  SnapshotImage,
+  VmDetails,
+  VmEvent,
+  VmSetup,
+  VmWorkerApi,
+} from "../shared/protocol.ts";
 import { ByteRing, RecordRing } from "../shared/rings.ts";
 import { AllocationRefused, formatBytes, HostAllocator, MiB, totalOf, type MemoryParts } from "./allocator.ts";
 import { ratesBetween, readCounters, ZERO_RATES, type Counters, type Rates } from "./rates.ts";
@@ -34,7 +51,10 @@ const SNAPSHOT_TIMEOUT_MS = 120_000;
 
 /** Bytes of the shared buffers every VM has besides its RAM. */
 export const VM_BUFFER_BYTES =
-  SharedFramebuffer.bytesFor() + RecordRing.bytesFor(INPUT_RING_CAPACITY, INPUT_RECORD_INTS) + ByteRing.bytesFor(SERIAL_RING_BYTES) + CONTROL_BYTES;
+  SharedFramebuffer.bytesFor() +
+  RecordRing.bytesFor(INPUT_RING_CAPACITY, INPUT_RECORD_INTS) +
+  ByteRing.bytesFor(SERIAL_RING_BYTES) +
+  CONTROL_BYTES;
 
 export interface VmRequest {
   name: string;
@@ -71,7 +91,16 @@ export interface ShareResult {
 function timeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`${what}: the VM's worker did not answer within ${ms / 1000} s`)), ms);
-    p.then((v) => { clearTimeout(t); resolve(v); }, (e: unknown) => { clearTimeout(t); reject(e instanceof Error ? e : new Error(String(e))); });
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
   });
 }
 
@@ -119,25 +148,44 @@ export class VmHandle {
     this.fb = SharedFramebuffer.create();
     this.input = createInputRing();
     this.serialOut = ByteRing.create(SERIAL_RING_BYTES);
-    this.worker = new Worker(new URL("../worker/vm-worker.ts", import.meta.url), { type: "module", name: `x86vm ${request.name}` });
+    this.worker = new Worker(new URL("../worker/vm-worker.ts", import.meta.url), {
+      type: "module",
+      name: `x86vm ${request.name}`,
+    });
     this.worker.addEventListener("error", (e) => this.fail(`the VM's worker crashed: ${e.message || "script error"}`));
-    this.worker.addEventListener("messageerror", () => this.fail("the VM's worker sent a message the page could not read"));
+    this.worker.addEventListener("messageerror", () =>
+      this.fail("the VM's worker sent a message the page could not read"),
+    );
     this.remote = Comlink.wrap<VmWorkerApi>(this.worker);
     // The first rates cover the time since creation (the counters start at zero).
     this.lastSample = { at: performance.now(), c: this.counters() };
   }
 
-  get name(): string { return this.request.name; }
+  get name(): string {
+    return this.request.name;
+  }
   /** Guest RAM in MiB. */
-  get memoryMiB(): number { return this.ramBuffer.byteLength / MiB; }
-  get cpuShare(): number { return this.control.share; }
-  get paused(): boolean { return this.control.pauseRequested; }
-  get alive(): boolean { return this.status !== "destroyed"; }
+  get memoryMiB(): number {
+    return this.ramBuffer.byteLength / MiB;
+  }
+  get cpuShare(): number {
+    return this.control.share;
+  }
+  get paused(): boolean {
+    return this.control.pauseRequested;
+  }
+  get alive(): boolean {
+    return this.status !== "destroyed";
+  }
 
   /** Memory this VM holds in the host budget. */
-  get held(): MemoryParts { return this.manager.allocator.holding(this.id) ?? { ram: 0, buffers: 0, media: 0 }; }
+  get held(): MemoryParts {
+    return this.manager.allocator.holding(this.id) ?? { ram: 0, buffers: 0, media: 0 };
+  }
 
-  counters(): Counters { return readCounters(this.control.f64); }
+  counters(): Counters {
+    return readCounters(this.control.f64);
+  }
 
   subscribe(fn: () => void): () => void {
     this.listeners.add(fn);
@@ -161,9 +209,17 @@ export class VmHandle {
   private setupFor(snapshot?: ArrayBuffer): VmSetup {
     const r = this.request;
     return {
-      id: this.id, name: r.name, ram: this.ramBuffer, control: this.control.buffer, framebuffer: this.fb.buffer,
-      input: this.input.buffer, serialOut: this.serialOut.buffer, media: r.media, cmdline: r.cmdline,
-      startTimeMs: Date.now(), snapshot,
+      id: this.id,
+      name: r.name,
+      ram: this.ramBuffer,
+      control: this.control.buffer,
+      framebuffer: this.fb.buffer,
+      input: this.input.buffer,
+      serialOut: this.serialOut.buffer,
+      media: r.media,
+      cmdline: r.cmdline,
+      startTimeMs: Date.now(),
+      snapshot,
     };
   }
 
@@ -172,8 +228,15 @@ export class VmHandle {
     const setup = this.setupFor();
     try {
       await timeout(
-        remote.create(Comlink.transfer(setup, setup.media.map((m) => m.bytes)), Comlink.proxy((e: VmEvent) => this.onEvent(e))),
-        30_000, "create",
+        remote.create(
+          Comlink.transfer(
+            setup,
+            setup.media.map((m) => m.bytes),
+          ),
+          Comlink.proxy((e: VmEvent) => this.onEvent(e)),
+        ),
+        30_000,
+        "create",
       );
       await remote.start();
       if (this.status === "starting") this.status = "booting";
@@ -192,8 +255,12 @@ export class VmHandle {
     const remote = this.remote!;
     const setup = this.setupFor(snapshot);
     await timeout(
-      remote.create(Comlink.transfer(setup, [...setup.media.map((m) => m.bytes), snapshot]), Comlink.proxy((e: VmEvent) => this.onEvent(e))),
-      SNAPSHOT_TIMEOUT_MS, "restore",
+      remote.create(
+        Comlink.transfer(setup, [...setup.media.map((m) => m.bytes), snapshot]),
+        Comlink.proxy((e: VmEvent) => this.onEvent(e)),
+      ),
+      SNAPSHOT_TIMEOUT_MS,
+      "restore",
     );
     this.error = null;
     // The counters start at the saved machine's: rates count from here, not from zero.
@@ -210,8 +277,19 @@ export class VmHandle {
   async takeSnapshot(embedUserImages: boolean): Promise<HeldSnapshot> {
     if (!this.remote) throw new Error("the VM is gone");
     if (this.status === "failed") throw new Error("a failed VM cannot be snapshotted");
-    const r = await timeout(this.remote.snapshot({ embedUserImages, note: this.name }), SNAPSHOT_TIMEOUT_MS, "snapshot");
-    this.snapshot = { bytes: r.bytes, takenAt: Date.now(), saveMs: r.saveMs, images: r.images, embedUserImages, sharedId: null };
+    const r = await timeout(
+      this.remote.snapshot({ embedUserImages, note: this.name }),
+      SNAPSHOT_TIMEOUT_MS,
+      "snapshot",
+    );
+    this.snapshot = {
+      bytes: r.bytes,
+      takenAt: Date.now(),
+      saveMs: r.saveMs,
+      images: r.images,
+      embedUserImages,
+      sharedId: null,
+    };
     this.changed();
     return this.snapshot;
   }
@@ -223,7 +301,7 @@ export class VmHandle {
   async share(embedUserImages: boolean): Promise<ShareResult> {
     let held = this.snapshot;
     if (!held || held.embedUserImages !== embedUserImages) held = await this.takeSnapshot(embedUserImages);
-    const id = held.sharedId ?? await uploadSnapshot(held.bytes);
+    const id = held.sharedId ?? (await uploadSnapshot(held.bytes));
     held.sharedId = id;
     this.changed();
     return { id, url: shareUrl(id), needs: held.images.filter((i) => !i.embedded && !i.url) };
@@ -232,9 +310,15 @@ export class VmHandle {
   private onEvent(e: VmEvent): void {
     if (!this.alive) return;
     switch (e.kind) {
-      case "failed": this.fail(e.message); return;
-      case "state": if (this.status !== "failed" || e.state !== "failed") this.status = e.state; break;
-      case "notice": this.notices = [...this.notices.slice(-4), e.message]; break;
+      case "failed":
+        this.fail(e.message);
+        return;
+      case "state":
+        if (this.status !== "failed" || e.state !== "failed") this.status = e.state;
+        break;
+      case "notice":
+        this.notices = [...this.notices.slice(-4), e.message];
+        break;
     }
     if (e.kind === "state" && e.state !== "failed") this.error = null;
     this.changed();
@@ -290,7 +374,9 @@ export class VmHandle {
       ram = new SharedArrayBuffer(mib * MiB);
     } catch (e) {
       this.manager.allocator.resize(this.id, { ram: old });
-      throw new AllocationRefused(`the browser could not allocate ${formatBytes(mib * MiB)} for "${this.name}": ${messageOf(e)}`);
+      throw new AllocationRefused(
+        `the browser could not allocate ${formatBytes(mib * MiB)} for "${this.name}": ${messageOf(e)}`,
+      );
     }
     this.ramBuffer = ram;
     this.error = null;
@@ -325,7 +411,8 @@ export class VmHandle {
   /** Stops the VM and its worker and gives its memory back. */
   async destroy(): Promise<void> {
     if (!this.alive) return;
-    const remote = this.remote, worker = this.worker;
+    const remote = this.remote,
+      worker = this.worker;
     this.status = "destroyed";
     this.remote = null;
     this.worker = null;
@@ -379,10 +466,16 @@ export class VmHandle {
     return i >= 0 && this.send(IN_KEY_UP, i);
   }
 
-  releaseKeys(): void { this.send(IN_RELEASE_ALL); }
+  releaseKeys(): void {
+    this.send(IN_RELEASE_ALL);
+  }
 
-  mouseMove(dx: number, dy: number, wheel = 0): void { this.send(IN_MOUSE_MOVE, dx, dy, wheel); }
-  mouseButtons(mask: number): void { this.send(IN_MOUSE_BUTTONS, mask); }
+  mouseMove(dx: number, dy: number, wheel = 0): void {
+    this.send(IN_MOUSE_MOVE, dx, dy, wheel);
+  }
+  mouseButtons(mask: number): void {
+    this.send(IN_MOUSE_BUTTONS, mask);
+  }
 
   /** Presses and releases Ctrl+Alt+Del. */
   async ctrlAltDel(): Promise<void> {
@@ -396,7 +489,10 @@ export class VmHandle {
     let skipped = 0;
     for (const ch of text.replace(/\r\n/g, "\r")) {
       const k = keyForChar(ch);
-      if (!k) { skipped++; continue; }
+      if (!k) {
+        skipped++;
+        continue;
+      }
       if (k.shift) this.keyDown("ShiftLeft");
       this.keyDown(k.code);
       this.keyUp(k.code);
@@ -449,8 +545,17 @@ export class VmManager {
   /** Starts the periodic sampling and serial polling. */
   startTimers(): void {
     if (this.timers.length) return;
-    this.timers.push(setInterval(() => { const now = performance.now(); for (const vm of this.vms) vm.sample(now); }, SAMPLE_MS));
-    this.timers.push(setInterval(() => { for (const vm of this.vms) vm.pollSerial(); }, SERIAL_POLL_MS));
+    this.timers.push(
+      setInterval(() => {
+        const now = performance.now();
+        for (const vm of this.vms) vm.sample(now);
+      }, SAMPLE_MS),
+    );
+    this.timers.push(
+      setInterval(() => {
+        for (const vm of this.vms) vm.pollSerial();
+      }, SERIAL_POLL_MS),
+    );
   }
 
   subscribe(fn: () => void): () => void {
@@ -478,8 +583,15 @@ export class VmManager {
    * not fit the budget now, before any image is downloaded.
    */
   checkRestoreFits(m: SnapshotManifest, label: string, imageBytes: number): void {
-    if (m.machine.memoryBytes > 3072 * MiB) throw new AllocationRefused(`the snapshot asks for ${formatBytes(m.machine.memoryBytes)} of RAM; a VM here has at most 3 GiB`);
-    this.allocator.check(`the snapshot ${label}`, { ram: m.machine.memoryBytes, buffers: VM_BUFFER_BYTES, media: imageBytes });
+    if (m.machine.memoryBytes > 3072 * MiB)
+      throw new AllocationRefused(
+        `the snapshot asks for ${formatBytes(m.machine.memoryBytes)} of RAM; a VM here has at most 3 GiB`,
+      );
+    this.allocator.check(`the snapshot ${label}`, {
+      ram: m.machine.memoryBytes,
+      buffers: VM_BUFFER_BYTES,
+      media: imageBytes,
+    });
   }
 
   /**
@@ -505,13 +617,23 @@ export class VmManager {
     try {
       const ram = new SharedArrayBuffer(parts.ram);
       const cmdline = typeof m.machine.options.cmdline === "string" ? m.machine.options.cmdline : undefined;
-      vm = new VmHandle(id, { name, guest: `resumed from ${plan.label}`, memoryMiB: parts.ram / MiB, cpuShare, media, cmdline }, ram, this);
+      vm = new VmHandle(
+        id,
+        { name, guest: `resumed from ${plan.label}`, memoryMiB: parts.ram / MiB, cpuShare, media, cmdline },
+        ram,
+        this,
+      );
     } catch (e) {
       this.allocator.release(id);
-      throw new SnapshotRefused(`Cannot open ${plan.label}: the browser could not allocate ${formatBytes(totalOf(parts))}: ${messageOf(e)}`);
+      throw new SnapshotRefused(
+        `Cannot open ${plan.label}: the browser could not allocate ${formatBytes(totalOf(parts))}: ${messageOf(e)}`,
+      );
     }
     const b = plan.bytes;
-    const bytes = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer ? b.buffer : b.slice().buffer;
+    const bytes =
+      b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer
+        ? b.buffer
+        : b.slice().buffer;
     try {
       await vm.restore(bytes);
     } catch (e) {
@@ -546,7 +668,9 @@ export class VmManager {
       vm = new VmHandle(id, { ...req, name }, ram, this);
     } catch (e) {
       this.allocator.release(id);
-      throw new AllocationRefused(`the browser could not allocate ${formatBytes(totalOf(parts))} for "${name}": ${messageOf(e)}`);
+      throw new AllocationRefused(
+        `the browser could not allocate ${formatBytes(totalOf(parts))} for "${name}": ${messageOf(e)}`,
+      );
     }
     this.vms.push(vm);
     this.changed();

@@ -32,7 +32,8 @@ describe("ControlBlock", () => {
 
   it("is seen by another thread: a waiting thread wakes on a ring and sees the new share", async () => {
     const c = ControlBlock.create(100);
-    const worker = new Worker(`
+    const worker = new Worker(
+      `
       const { workerData, parentPort } = require("node:worker_threads");
       const i32 = new Int32Array(workerData.buf, 0, 8);
       const seen = Atomics.load(i32, ${CTL_DOORBELL});
@@ -40,10 +41,15 @@ describe("ControlBlock", () => {
       const t0 = Date.now();
       const r = Atomics.wait(i32, ${CTL_DOORBELL}, seen, 10000);
       parentPort.postMessage({ r, share: Atomics.load(i32, 0), ms: Date.now() - t0 });
-    `, { eval: true, workerData: { buf: c.buffer } });
+    `,
+      { eval: true, workerData: { buf: c.buffer } },
+    );
     const msgs: unknown[] = [];
     const done = new Promise<{ r: string; share: number; ms: number }>((resolve) => {
-      worker.on("message", (m) => { msgs.push(m); if (typeof m === "object") resolve(m as { r: string; share: number; ms: number }); });
+      worker.on("message", (m) => {
+        msgs.push(m);
+        if (typeof m === "object") resolve(m as { r: string; share: number; ms: number });
+      });
     });
     while (msgs.length === 0) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 50));

@@ -58,7 +58,8 @@ export class ControlBlock {
   readonly f64: Float64Array;
 
   constructor(readonly buffer: SharedArrayBuffer) {
-    if (buffer.byteLength < CONTROL_BYTES) throw new RangeError(`a control block needs ${CONTROL_BYTES} bytes, got ${buffer.byteLength}`);
+    if (buffer.byteLength < CONTROL_BYTES)
+      throw new RangeError(`a control block needs ${CONTROL_BYTES} bytes, got ${buffer.byteLength}`);
     this.i32 = new Int32Array(buffer, 0, INT32_SLOTS);
     this.f64 = new Float64Array(buffer, INT32_SLOTS * 4, FLOAT64_SLOTS);
   }
@@ -72,13 +73,17 @@ export class ControlBlock {
 
   // ---- Page side ----
 
-  get share(): number { return Atomics.load(this.i32, CTL_SHARE); }
+  get share(): number {
+    return Atomics.load(this.i32, CTL_SHARE);
+  }
   set share(percent: number) {
     Atomics.store(this.i32, CTL_SHARE, clampShare(percent));
     this.ring();
   }
 
-  get pauseRequested(): boolean { return Atomics.load(this.i32, CTL_PAUSE) !== 0; }
+  get pauseRequested(): boolean {
+    return Atomics.load(this.i32, CTL_PAUSE) !== 0;
+  }
   set pauseRequested(on: boolean) {
     Atomics.store(this.i32, CTL_PAUSE, on ? 1 : 0);
     this.ring();
@@ -92,14 +97,26 @@ export class ControlBlock {
 
   // ---- Worker side ----
 
-  get doorbell(): number { return Atomics.load(this.i32, CTL_DOORBELL); }
+  get doorbell(): number {
+    return Atomics.load(this.i32, CTL_DOORBELL);
+  }
 
-  get state(): number { return Atomics.load(this.i32, CTL_STATE); }
-  set state(s: number) { Atomics.store(this.i32, CTL_STATE, s); }
-  get stateName(): VmStateName { return VM_STATE_NAMES[this.state] ?? "failed"; }
+  get state(): number {
+    return Atomics.load(this.i32, CTL_STATE);
+  }
+  set state(s: number) {
+    Atomics.store(this.i32, CTL_STATE, s);
+  }
+  get stateName(): VmStateName {
+    return VM_STATE_NAMES[this.state] ?? "failed";
+  }
 
-  beat(): void { Atomics.add(this.i32, CTL_BEAT, 1); }
-  get beats(): number { return Atomics.load(this.i32, CTL_BEAT); }
+  beat(): void {
+    Atomics.add(this.i32, CTL_BEAT, 1);
+  }
+  get beats(): number {
+    return Atomics.load(this.i32, CTL_BEAT);
+  }
 
   /**
    * Blocks until the doorbell differs from `seen` or `timeoutMs` passes (Infinity: no limit).

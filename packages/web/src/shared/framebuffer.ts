@@ -24,7 +24,12 @@ const HEADER_BYTES = 32;
 export const FB_MAX_WIDTH = 1280;
 export const FB_MAX_HEIGHT = 1024;
 
-export interface FrameInfo { frame: number; width: number; height: number; text: boolean }
+export interface FrameInfo {
+  frame: number;
+  width: number;
+  height: number;
+  text: boolean;
+}
 
 export class SharedFramebuffer {
   readonly hdr: Int32Array;
@@ -63,7 +68,8 @@ export class SharedFramebuffer {
 
   /** Starts a frame of the given size; returns the pixel bytes to fill (width*height*4). */
   beginWrite(width: number, height: number): Uint8Array {
-    if (!this.fits(width, height)) throw new RangeError(`picture ${width}x${height} exceeds the framebuffer (${this.maxWidth}x${this.maxHeight})`);
+    if (!this.fits(width, height))
+      throw new RangeError(`picture ${width}x${height} exceeds the framebuffer (${this.maxWidth}x${this.maxHeight})`);
     Atomics.add(this.hdr, SEQ, 1); // odd: writing
     Atomics.store(this.hdr, WIDTH, width);
     Atomics.store(this.hdr, HEIGHT, height);
@@ -79,7 +85,9 @@ export class SharedFramebuffer {
 
   // ---- Page side ----
 
-  get frames(): number { return Atomics.load(this.hdr, FRAMES); }
+  get frames(): number {
+    return Atomics.load(this.hdr, FRAMES);
+  }
 
   /**
    * Copies the current frame into `target` (RGBA bytes, at least width*height*4) if it is
@@ -91,7 +99,8 @@ export class SharedFramebuffer {
     if (s1 & 1) return null;
     const frame = Atomics.load(this.hdr, FRAMES);
     if (frame === lastFrame) return null;
-    const width = Atomics.load(this.hdr, WIDTH), height = Atomics.load(this.hdr, HEIGHT);
+    const width = Atomics.load(this.hdr, WIDTH),
+      height = Atomics.load(this.hdr, HEIGHT);
     const n = width * height * 4;
     if (target.length < n) return null;
     target.set(this.pixels.subarray(0, n));

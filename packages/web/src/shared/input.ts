@@ -35,9 +35,27 @@ export function createInputRing(): RecordRing {
 const SHIFTED = `~!@#$%^&*()_+{}|:"<>?`;
 const PLAIN = "`1234567890-=[]\\;',./";
 const PUNCT_CODES = [
-  "Backquote", "Digit1", "Digit2", "Digit3", "Digit4", "Digit5", "Digit6", "Digit7", "Digit8", "Digit9",
-  "Digit0", "Minus", "Equal", "BracketLeft", "BracketRight", "Backslash", "Semicolon", "Quote", "Comma",
-  "Period", "Slash",
+  "Backquote",
+  "Digit1",
+  "Digit2",
+  "Digit3",
+  "Digit4",
+  "Digit5",
+  "Digit6",
+  "Digit7",
+  "Digit8",
+  "Digit9",
+  "Digit0",
+  "Minus",
+  "Equal",
+  "BracketLeft",
+  "BracketRight",
+  "Backslash",
+  "Semicolon",
+  "Quote",
+  "Comma",
+  "Period",
+  "Slash",
 ];
 
 /** The key and Shift state that type `ch` on a US keyboard, or null. */

@@ -8,8 +8,13 @@ import type { VmStateName } from "./control.ts";
 export type MediaRole = "fda" | "fdb" | "hda" | "hdb" | "cdrom" | "kernel" | "initrd";
 
 export const MEDIA_ROLE_NAMES: Record<MediaRole, string> = {
-  fda: "floppy A:", fdb: "floppy B:", hda: "hard disk 0", hdb: "hard disk 1", cdrom: "CD-ROM",
-  kernel: "Linux kernel", initrd: "initrd",
+  fda: "floppy A:",
+  fdb: "floppy B:",
+  hda: "hard disk 0",
+  hdb: "hard disk 1",
+  cdrom: "CD-ROM",
+  kernel: "Linux kernel",
+  initrd: "initrd",
 };
 
 export interface MediaFile {
@@ -96,9 +101,7 @@ export interface VmDetails {
 }
 
 export type VmEvent =
-  | { kind: "failed"; message: string }
-  | { kind: "state"; state: VmStateName }
-  | { kind: "notice"; message: string };
+  { kind: "failed"; message: string } | { kind: "state"; state: VmStateName } | { kind: "notice"; message: string };
 
 /** The API a VM worker exposes through comlink. */
 export interface VmWorkerApi {

@@ -27,7 +27,10 @@ describe("RecordRing", () => {
       if (i % 3 === 0) expect(r.push([i, -i | 0])).toBe(true);
       expect(r.pop(out)).toBe(true);
       expect([...out]).toEqual([i, 0]);
-      if (i % 3 === 0) { expect(r.pop(out)).toBe(true); expect([...out]).toEqual([i, -i | 0]); }
+      if (i % 3 === 0) {
+        expect(r.pop(out)).toBe(true);
+        expect([...out]).toEqual([i, -i | 0]);
+      }
     }
   });
 
@@ -39,7 +42,10 @@ describe("RecordRing", () => {
     for (let i = 0; i < 4; i++) expect(r.push([i])).toBe(true);
     expect(r.push([4])).toBe(false);
     expect(r.size).toBe(4);
-    for (let i = 0; i < 4; i++) { expect(r.pop(out)).toBe(true); expect(out[0]).toBe(i); }
+    for (let i = 0; i < 4; i++) {
+      expect(r.pop(out)).toBe(true);
+      expect(out[0]).toBe(i);
+    }
     expect(r.size).toBe(0);
   });
 
@@ -51,7 +57,8 @@ describe("RecordRing", () => {
   it("carries 50000 records from a producer thread to a consumer in order", async () => {
     const r = RecordRing.create(64, 2);
     const n = 50_000;
-    const worker = new Worker(`
+    const worker = new Worker(
+      `
       const { workerData } = require("node:worker_threads");
       const hdr = new Int32Array(workerData.buf, 0, 4);
       const slots = new Int32Array(workerData.buf, 16);
@@ -64,9 +71,12 @@ describe("RecordRing", () => {
         Atomics.store(hdr, 1, (tail + 1) | 0);
         i++;
       }
-    `, { eval: true, workerData: { buf: r.buffer, n } });
+    `,
+      { eval: true, workerData: { buf: r.buffer, n } },
+    );
     const out = new Int32Array(2);
-    let next = 0, wrong = -1;
+    let next = 0,
+      wrong = -1;
     const deadline = Date.now() + 60_000;
     while (next < n && wrong < 0 && Date.now() < deadline) {
       if (!r.pop(out)) continue;

@@ -36,7 +36,10 @@ export class RecordRing {
     return new RecordRing(new SharedArrayBuffer(RecordRing.bytesFor(capacity, recordInts)), recordInts);
   }
 
-  constructor(readonly buffer: SharedArrayBuffer, readonly recordInts: number) {
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    readonly recordInts: number,
+  ) {
     this.capacity = (buffer.byteLength - HEADER_BYTES) / (recordInts * 4);
     checkCapacity(this.capacity);
     this.hdr = new Int32Array(buffer, 0, HEADER_BYTES / 4);
@@ -44,17 +47,22 @@ export class RecordRing {
   }
 
   /** Records waiting to be read. */
-  get size(): number { return (Atomics.load(this.hdr, TAIL) - Atomics.load(this.hdr, HEAD)) >>> 0; }
-  get dropped(): number { return Atomics.load(this.hdr, DROPPED) >>> 0; }
+  get size(): number {
+    return (Atomics.load(this.hdr, TAIL) - Atomics.load(this.hdr, HEAD)) >>> 0;
+  }
+  get dropped(): number {
+    return Atomics.load(this.hdr, DROPPED) >>> 0;
+  }
 
   /** Producer: appends one record (missing values are 0). False, and counted, when full. */
   push(record: ArrayLike<number>): boolean {
     const tail = Atomics.load(this.hdr, TAIL);
-    if (((tail - Atomics.load(this.hdr, HEAD)) >>> 0) >= this.capacity) {
+    if ((tail - Atomics.load(this.hdr, HEAD)) >>> 0 >= this.capacity) {
       Atomics.add(this.hdr, DROPPED, 1);
       return false;
     }
-    const n = this.recordInts, at = (tail & (this.capacity - 1)) * n;
+    const n = this.recordInts,
+      at = (tail & (this.capacity - 1)) * n;
     for (let i = 0; i < n; i++) this.slots[at + i] = i < record.length ? record[i] | 0 : 0;
     Atomics.store(this.hdr, TAIL, (tail + 1) | 0);
     return true;
@@ -64,7 +72,8 @@ export class RecordRing {
   pop(out: Int32Array): boolean {
     const head = Atomics.load(this.hdr, HEAD);
     if (head === Atomics.load(this.hdr, TAIL)) return false;
-    const n = this.recordInts, at = (head & (this.capacity - 1)) * n;
+    const n = this.recordInts,
+      at = (head & (this.capacity - 1)) * n;
     for (let i = 0; i < n; i++) out[i] = this.slots[at + i];
     Atomics.store(this.hdr, HEAD, (head + 1) | 0);
     return true;
@@ -93,9 +102,13 @@ export class ByteRing {
     this.data = new Uint8Array(buffer, HEADER_BYTES, this.capacity);
   }
 
-  get size(): number { return (Atomics.load(this.hdr, TAIL) - Atomics.load(this.hdr, HEAD)) >>> 0; }
+  get size(): number {
+    return (Atomics.load(this.hdr, TAIL) - Atomics.load(this.hdr, HEAD)) >>> 0;
+  }
   /** Bytes the producer could not place because the consumer had fallen behind. */
-  get dropped(): number { return Atomics.load(this.hdr, DROPPED) >>> 0; }
+  get dropped(): number {
+    return Atomics.load(this.hdr, DROPPED) >>> 0;
+  }
 
   /** Producer: appends what fits of `bytes`; the rest is counted as dropped. Returns bytes written. */
   write(bytes: ArrayLike<number>): number {
@@ -112,7 +125,7 @@ export class ByteRing {
   /** Producer: appends one byte. */
   writeByte(byte: number): boolean {
     const tail = Atomics.load(this.hdr, TAIL);
-    if (((tail - Atomics.load(this.hdr, HEAD)) >>> 0) >= this.capacity) {
+    if ((tail - Atomics.load(this.hdr, HEAD)) >>> 0 >= this.capacity) {
       Atomics.add(this.hdr, DROPPED, 1);
       return false;
     }

@@ -10,7 +10,10 @@ import type { MediaFile } from "../shared/protocol.ts";
 
 const OWN = "own";
 const KIND_LABELS: Record<OwnImageKind, string> = {
-  floppy: "floppy image (A:)", hdd: "hard disk image", cdrom: "CD image (.iso)", linux: "Linux kernel + initrd",
+  floppy: "floppy image (A:)",
+  hdd: "hard disk image",
+  cdrom: "CD image (.iso)",
+  linux: "Linux kernel + initrd",
 };
 
 export function NewVmForm({ manager }: { manager: VmManager }) {
@@ -28,15 +31,18 @@ export function NewVmForm({ manager }: { manager: VmManager }) {
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
-    fetchCatalog().then((c) => {
-      setCatalog(c);
-      const first = c.entries.find((e) => e.available);
-      setChoice((cur) => cur || (first ? first.id : OWN));
-      if (first) setMemory(String(first.memoryMiB));
-    }, (e: unknown) => {
-      setCatalogError(e instanceof Error ? e.message : String(e));
-      setChoice((cur) => cur || OWN);
-    });
+    fetchCatalog().then(
+      (c) => {
+        setCatalog(c);
+        const first = c.entries.find((e) => e.available);
+        setChoice((cur) => cur || (first ? first.id : OWN));
+        if (first) setMemory(String(first.memoryMiB));
+      },
+      (e: unknown) => {
+        setCatalogError(e instanceof Error ? e.message : String(e));
+        setChoice((cur) => cur || OWN);
+      },
+    );
   }, []);
 
   const entry = catalog?.entries.find((e) => e.id === choice);
@@ -65,7 +71,10 @@ export function NewVmForm({ manager }: { manager: VmManager }) {
         guest = image.name;
         if (kind === "linux") {
           media = [await readUserFile(image, "kernel")];
-          if (initrd) { media.push(await readUserFile(initrd, "initrd")); guest += ` + ${initrd.name}`; }
+          if (initrd) {
+            media.push(await readUserFile(initrd, "initrd"));
+            guest += ` + ${initrd.name}`;
+          }
           cmd = cmdline;
         } else {
           media = [await readUserFile(image, kind === "floppy" ? "fda" : kind === "hdd" ? "hda" : "cdrom")];
@@ -89,13 +98,19 @@ export function NewVmForm({ manager }: { manager: VmManager }) {
   return (
     <section className="new-vm" aria-label="New VM">
       <h2>New VM</h2>
-      <form onSubmit={(e) => { e.preventDefault(); void create(); }}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void create();
+        }}
+      >
         <label>
           Guest
           <select value={choice} onChange={(e) => pick(e.currentTarget.value)} data-testid="guest">
             {catalog?.entries.map((e) => (
               <option key={e.id} value={e.id} disabled={!e.available}>
-                {e.title}{e.available ? "" : " (not on this server)"}
+                {e.title}
+                {e.available ? "" : " (not on this server)"}
               </option>
             ))}
             <option value={OWN}>Your own image…</option>
@@ -107,30 +122,50 @@ export function NewVmForm({ manager }: { manager: VmManager }) {
           <p className="hint">This build has no Linux loader yet: the VM will show the error.</p>
         )}
         {entry?.files.some((f) => f.role === "kernel") && FEATURES.linuxLoader && !FEATURES.linuxBoot && (
-          <p className="hint">Linux support is still being finished in this build: the guest may not reach its shell yet.</p>
+          <p className="hint">
+            Linux support is still being finished in this build: the guest may not reach its shell yet.
+          </p>
         )}
         {catalogError && <p className="hint">{catalogError}</p>}
         {catalog && catalog.entries.some((e) => !e.available) && (
-          <p className="hint">Guest images are read from <code>{catalog.guestsDir}</code> on the server.</p>
+          <p className="hint">
+            Guest images are read from <code>{catalog.guestsDir}</code> on the server.
+          </p>
         )}
 
         {choice === OWN && (
           <fieldset>
             <label>
               {kind === "linux" ? "Kernel" : "Image"}
-              <input type="file" data-testid="own-image" onChange={(e) => onImage(e.currentTarget.files?.[0] ?? null)} />
+              <input
+                type="file"
+                data-testid="own-image"
+                onChange={(e) => onImage(e.currentTarget.files?.[0] ?? null)}
+              />
             </label>
             <label>
               Kind
-              <select value={kind} onChange={(e) => setKind(e.currentTarget.value as OwnImageKind)} data-testid="own-kind">
-                {(Object.keys(KIND_LABELS) as OwnImageKind[]).map((k) => <option key={k} value={k}>{KIND_LABELS[k]}</option>)}
+              <select
+                value={kind}
+                onChange={(e) => setKind(e.currentTarget.value as OwnImageKind)}
+                data-testid="own-kind"
+              >
+                {(Object.keys(KIND_LABELS) as OwnImageKind[]).map((k) => (
+                  <option key={k} value={k}>
+                    {KIND_LABELS[k]}
+                  </option>
+                ))}
               </select>
             </label>
             {kind === "linux" && (
               <>
                 <label>
                   Initrd
-                  <input type="file" data-testid="own-initrd" onChange={(e) => setInitrd(e.currentTarget.files?.[0] ?? null)} />
+                  <input
+                    type="file"
+                    data-testid="own-initrd"
+                    onChange={(e) => setInitrd(e.currentTarget.files?.[0] ?? null)}
+                  />
                 </label>
                 <label>
                   Command line
@@ -144,19 +179,47 @@ export function NewVmForm({ manager }: { manager: VmManager }) {
         <div className="row">
           <label>
             Memory
-            <input type="number" min={1} max={3072} value={memory} onChange={(e) => setMemory(e.currentTarget.value)} data-testid="new-memory" /> MiB
+            <input
+              type="number"
+              min={1}
+              max={3072}
+              value={memory}
+              onChange={(e) => setMemory(e.currentTarget.value)}
+              data-testid="new-memory"
+            />{" "}
+            MiB
           </label>
           <label>
             CPU share
-            <input type="number" min={1} max={100} value={share} onChange={(e) => setShare(e.currentTarget.value)} data-testid="new-share" /> %
+            <input
+              type="number"
+              min={1}
+              max={100}
+              value={share}
+              onChange={(e) => setShare(e.currentTarget.value)}
+              data-testid="new-share"
+            />{" "}
+            %
           </label>
           <label>
             Name
-            <input type="text" value={name} placeholder={`VM ${manager.vms.length + 1}`} onChange={(e) => setName(e.currentTarget.value)} data-testid="new-name" />
+            <input
+              type="text"
+              value={name}
+              placeholder={`VM ${manager.vms.length + 1}`}
+              onChange={(e) => setName(e.currentTarget.value)}
+              data-testid="new-name"
+            />
           </label>
-          <button type="submit" disabled={busy || !crossOriginIsolated} data-testid="create">{busy ? "Creating…" : "Create"}</button>
+          <button type="submit" disabled={busy || !crossOriginIsolated} data-testid="create">
+            {busy ? "Creating…" : "Create"}
+          </button>
         </div>
-        {error && <p className="create-error" role="alert" data-testid="create-error">{error}</p>}
+        {error && (
+          <p className="create-error" role="alert" data-testid="create-error">
+            {error}
+          </p>
+        )}
       </form>
     </section>
   );

@@ -25,7 +25,10 @@ export function Screen({ vm }: { vm: VmHandle }) {
       const info = vm.fb.readInto(image.data, last);
       if (!info || info.width !== width || info.height !== height) return;
       last = info.frame;
-      if (c.width !== width || c.height !== height) { c.width = width; c.height = height; }
+      if (c.width !== width || c.height !== height) {
+        c.width = width;
+        c.height = height;
+      }
       ctx.putImageData(image, 0, 0);
     };
     raf = requestAnimationFrame(draw);
@@ -35,9 +38,21 @@ export function Screen({ vm }: { vm: VmHandle }) {
   useEffect(() => {
     const c = canvas.current!;
     const locked = () => document.pointerLockElement === c;
-    const onMove = (e: MouseEvent) => { if (locked()) vm.mouseMove(e.movementX, e.movementY); };
-    const onButtons = (e: MouseEvent) => { if (locked()) { e.preventDefault(); vm.mouseButtons(e.buttons); } };
-    const onWheel = (e: WheelEvent) => { if (locked()) { e.preventDefault(); vm.mouseMove(0, 0, Math.sign(e.deltaY)); } };
+    const onMove = (e: MouseEvent) => {
+      if (locked()) vm.mouseMove(e.movementX, e.movementY);
+    };
+    const onButtons = (e: MouseEvent) => {
+      if (locked()) {
+        e.preventDefault();
+        vm.mouseButtons(e.buttons);
+      }
+    };
+    const onWheel = (e: WheelEvent) => {
+      if (locked()) {
+        e.preventDefault();
+        vm.mouseMove(0, 0, Math.sign(e.deltaY));
+      }
+    };
     c.addEventListener("mousemove", onMove);
     c.addEventListener("mousedown", onButtons);
     c.addEventListener("mouseup", onButtons);

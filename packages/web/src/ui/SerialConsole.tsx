@@ -15,7 +15,11 @@ export function SerialConsole({ vm, present }: { vm: VmHandle; present: boolean 
     if (vm.serialLog) term.write(vm.serialLog);
     const off = vm.onSerial((bytes) => term.write(bytes));
     const input = term.onData((data) => vm.sendSerial(data));
-    return () => { off(); input.dispose(); term.dispose(); };
+    return () => {
+      off();
+      input.dispose();
+      term.dispose();
+    };
   }, [vm, present]);
 
   if (present === undefined) return null;

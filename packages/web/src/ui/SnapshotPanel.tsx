@@ -6,19 +6,28 @@ import { describeNeed, type SnapshotOpener } from "../host/snapshots.ts";
 import { SNAPSHOT_SUFFIX } from "../shared/snapshot-limits.ts";
 
 export function SnapshotPanel({ opener }: { opener: SnapshotOpener }) {
-  useSyncExternalStore((fn) => opener.subscribe(fn), () => opener.version);
+  useSyncExternalStore(
+    (fn) => opener.subscribe(fn),
+    () => opener.version,
+  );
   const pending = opener.pending;
 
   const open = async (e: React.ChangeEvent<HTMLInputElement>) => {
     const file = e.currentTarget.files?.[0];
     e.currentTarget.value = "";
-    if (file) await opener.openFile(file).catch(() => { /* shown below */ });
+    if (file)
+      await opener.openFile(file).catch(() => {
+        /* shown below */
+      });
   };
 
   const provide = async (e: React.ChangeEvent<HTMLInputElement>) => {
     const file = e.currentTarget.files?.[0];
     e.currentTarget.value = "";
-    if (file) await opener.provide({ name: file.name, bytes: await file.arrayBuffer() }).catch(() => { /* shown below */ });
+    if (file)
+      await opener.provide({ name: file.name, bytes: await file.arrayBuffer() }).catch(() => {
+        /* shown below */
+      });
   };
 
   return (
@@ -26,20 +35,41 @@ export function SnapshotPanel({ opener }: { opener: SnapshotOpener }) {
       <h2>Snapshots</h2>
       <label className="button-like" title="Resume a snapshot file in a new VM">
         Open snapshot…
-        <input type="file" hidden accept={`${SNAPSHOT_SUFFIX},application/octet-stream`} onChange={open} disabled={opener.busy} data-testid="open-snapshot" />
+        <input
+          type="file"
+          hidden
+          accept={`${SNAPSHOT_SUFFIX},application/octet-stream`}
+          onChange={open}
+          disabled={opener.busy}
+          data-testid="open-snapshot"
+        />
       </label>
-      <span className="hint">A snapshot resumes in a new VM; a share link (this page with <code>?snapshot=</code>) does the same.</span>
-      {opener.status && <p className="snapshot-status" data-testid="snapshot-open-status">{opener.status}</p>}
-      {opener.error && <p className="vm-error" role="alert" data-testid="snapshot-error">{opener.error}</p>}
+      <span className="hint">
+        A snapshot resumes in a new VM; a share link (this page with <code>?snapshot=</code>) does the same.
+      </span>
+      {opener.status && (
+        <p className="snapshot-status" data-testid="snapshot-open-status">
+          {opener.status}
+        </p>
+      )}
+      {opener.error && (
+        <p className="vm-error" role="alert" data-testid="snapshot-error">
+          {opener.error}
+        </p>
+      )}
       {pending && pending.missing.length > 0 && (
         <div className="needs" data-testid="snapshot-needs">
           {pending.missing.map((n) => (
             <label key={n.slot} className="need">
-              <span>Open {describeNeed(n)}: {n.reason}</span>
+              <span>
+                Open {describeNeed(n)}: {n.reason}
+              </span>
               <input type="file" onChange={provide} disabled={opener.busy} data-testid={`need-${n.slot}`} />
             </label>
           ))}
-          <button onClick={() => opener.cancel()} data-testid="snapshot-cancel">Cancel</button>
+          <button onClick={() => opener.cancel()} data-testid="snapshot-cancel">
+            Cancel
+          </button>
         </div>
       )}
     </section>

@@ -30,7 +30,11 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
   const [memText, setMemText] = useState<string | null>(null);
   const act = (f: () => Promise<unknown> | unknown) => async () => {
     setActionError(null);
-    try { await f(); } catch (e) { setActionError(e instanceof Error ? e.message : String(e)); }
+    try {
+      await f();
+    } catch (e) {
+      setActionError(e instanceof Error ? e.message : String(e));
+    }
   };
 
   const resize = act(async () => {
@@ -59,72 +63,157 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
       <header className="vm-head">
         <h2>{vm.name}</h2>
         <span className="guest">{vm.request.guest}</span>
-        <span className={`state state-${vm.status}`} data-testid="vm-state">{paused && vm.status === "running" ? "pausing" : vm.status}</span>
+        <span className={`state state-${vm.status}`} data-testid="vm-state">
+          {paused && vm.status === "running" ? "pausing" : vm.status}
+        </span>
       </header>
 
       <div className="toolbar" role="toolbar" aria-label={`${vm.name} controls`}>
-        {paused
-          ? <button onClick={act(() => vm.resume())} disabled={failed}>Resume</button>
-          : <button onClick={act(() => vm.pause())} disabled={failed}>Pause</button>}
-        <button onClick={act(() => vm.reset())} title="Power cycle: a fresh machine with the same memory and media">Reset</button>
-        <button onClick={act(() => vm.ctrlAltDel())} disabled={failed || paused}>Ctrl+Alt+Del</button>
-        <button onClick={() => captureMouse(panel.current)} disabled={failed || paused} title="Mouse goes to the guest until Esc">Capture mouse</button>
+        {paused ? (
+          <button onClick={act(() => vm.resume())} disabled={failed}>
+            Resume
+          </button>
+        ) : (
+          <button onClick={act(() => vm.pause())} disabled={failed}>
+            Pause
+          </button>
+        )}
+        <button onClick={act(() => vm.reset())} title="Power cycle: a fresh machine with the same memory and media">
+          Reset
+        </button>
+        <button onClick={act(() => vm.ctrlAltDel())} disabled={failed || paused}>
+          Ctrl+Alt+Del
+        </button>
+        <button
+          onClick={() => captureMouse(panel.current)}
+          disabled={failed || paused}
+          title="Mouse goes to the guest until Esc"
+        >
+          Capture mouse
+        </button>
         <label className="share">
           CPU
           <input
-            type="range" min={1} max={100} step={1} value={vm.cpuShare} data-testid="cpu-share-range"
+            type="range"
+            min={1}
+            max={100}
+            step={1}
+            value={vm.cpuShare}
+            data-testid="cpu-share-range"
             onChange={(e) => act(() => vm.setCpuShare(Number(e.currentTarget.value)))()}
           />
           <input
-            type="number" min={1} max={100} className="share-num" data-testid="cpu-share"
+            type="number"
+            min={1}
+            max={100}
+            className="share-num"
+            data-testid="cpu-share"
             value={shareText ?? String(vm.cpuShare)}
             onChange={(e) => setShareText(e.currentTarget.value)}
-            onBlur={() => { if (shareText !== null) void act(() => vm.setCpuShare(Number(shareText)))(); setShareText(null); }}
-            onKeyDown={(e) => { if (e.key === "Enter") e.currentTarget.blur(); }}
-          />%
+            onBlur={() => {
+              if (shareText !== null) void act(() => vm.setCpuShare(Number(shareText)))();
+              setShareText(null);
+            }}
+            onKeyDown={(e) => {
+              if (e.key === "Enter") e.currentTarget.blur();
+            }}
+          />
+          %
         </label>
         <label className="button-like" title="Insert a floppy image in drive A:">
           Floppy A:…
           <input type="file" hidden onChange={insert("fda")} data-testid="insert-fda" />
         </label>
-        <button onClick={act(() => vm.ejectMedia("fda"))} disabled={!floppy}>Eject A:</button>
+        <button onClick={act(() => vm.ejectMedia("fda"))} disabled={!floppy}>
+          Eject A:
+        </button>
         <label className="mem" title="Another amount of RAM restarts the VM">
           RAM
           <input
-            type="number" min={1} max={3072} data-testid="vm-memory"
+            type="number"
+            min={1}
+            max={3072}
+            data-testid="vm-memory"
             value={memText ?? String(vm.memoryMiB)}
             onChange={(e) => setMemText(e.currentTarget.value)}
-            onKeyDown={(e) => { if (e.key === "Enter") void resize(); }}
-          /> MiB
+            onKeyDown={(e) => {
+              if (e.key === "Enter") void resize();
+            }}
+          />{" "}
+          MiB
         </label>
         {memText !== null && Number(memText) !== vm.memoryMiB && (
-          <button data-testid="vm-resize" onClick={() => void resize()}>Resize and restart</button>
+          <button data-testid="vm-resize" onClick={() => void resize()}>
+            Resize and restart
+          </button>
         )}
-        <button className="danger" onClick={act(() => vm.destroy())} data-testid="destroy">{failed ? "Close" : "Destroy"}</button>
+        <button className="danger" onClick={act(() => vm.destroy())} data-testid="destroy">
+          {failed ? "Close" : "Destroy"}
+        </button>
       </div>
       <VmSnapshotBar vm={vm} />
 
       <Screen vm={vm} />
 
-      {vm.error && <div className="vm-error" role="alert" data-testid="vm-error">{vm.error}</div>}
-      {actionError && <div className="vm-error" role="alert" data-testid="vm-action-error">{actionError}</div>}
+      {vm.error && (
+        <div className="vm-error" role="alert" data-testid="vm-error">
+          {vm.error}
+        </div>
+      )}
+      {actionError && (
+        <div className="vm-error" role="alert" data-testid="vm-action-error">
+          {actionError}
+        </div>
+      )}
       {vm.notices.length > 0 && <div className="notices">{vm.notices[vm.notices.length - 1]}</div>}
 
       <dl className="stats" data-testid="vm-stats">
-        <div><dt>MIPS</dt><dd data-testid="mips">{fmt(r.mips)}</dd></div>
-        <div><dt>guest/host time</dt><dd>{fmt(r.timeRatio, 2)}</dd></div>
-        <div><dt>CPU</dt><dd>{fmt(r.cpuPercent, 0)}% of {vm.cpuShare}%</dd></div>
-        <div><dt>memory</dt><dd title={`RAM ${formatBytes(held.ram)}, buffers ${formatBytes(held.buffers)}, images ${formatBytes(held.media)}, disk writes ${formatBytes(overlay)}`}>{formatBytes(totalOf(held) + overlay)}</dd></div>
-        <div><dt>instructions</dt><dd>{(c.instret / 1e6).toFixed(1)} M</dd></div>
+        <div>
+          <dt>MIPS</dt>
+          <dd data-testid="mips">{fmt(r.mips)}</dd>
+        </div>
+        <div>
+          <dt>guest/host time</dt>
+          <dd>{fmt(r.timeRatio, 2)}</dd>
+        </div>
+        <div>
+          <dt>CPU</dt>
+          <dd>
+            {fmt(r.cpuPercent, 0)}% of {vm.cpuShare}%
+          </dd>
+        </div>
+        <div>
+          <dt>memory</dt>
+          <dd
+            title={`RAM ${formatBytes(held.ram)}, buffers ${formatBytes(held.buffers)}, images ${formatBytes(held.media)}, disk writes ${formatBytes(overlay)}`}
+          >
+            {formatBytes(totalOf(held) + overlay)}
+          </dd>
+        </div>
+        <div>
+          <dt>instructions</dt>
+          <dd>{(c.instret / 1e6).toFixed(1)} M</dd>
+        </div>
       </dl>
       <div className="exits" data-testid="exits">
         <span className="label">exits/s</span>
-        {exits.length === 0
-          ? <span>none</span>
-          : exits.map(([n, v]) => <span key={n}><span className="label">{n}</span> {compact(v)}</span>)}
+        {exits.length === 0 ? (
+          <span>none</span>
+        ) : (
+          exits.map(([n, v]) => (
+            <span key={n}>
+              <span className="label">{n}</span> {compact(v)}
+            </span>
+          ))
+        )}
       </div>
       {vm.details && Object.keys(vm.details.unsupportedBios).length > 0 && (
-        <p className="notices">BIOS calls not implemented: {Object.entries(vm.details.unsupportedBios).map(([k, n]) => `${k} ×${n}`).join(", ")}</p>
+        <p className="notices">
+          BIOS calls not implemented:{" "}
+          {Object.entries(vm.details.unsupportedBios)
+            .map(([k, n]) => `${k} ×${n}`)
+            .join(", ")}
+        </p>
       )}
 
       {/* A VM whose machine could not be built has no ports to speak of. */}

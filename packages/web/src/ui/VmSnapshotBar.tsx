@@ -19,47 +19,95 @@ export function VmSnapshotBar({ vm }: { vm: VmHandle }) {
   const act = (what: string, f: () => Promise<unknown>) => async () => {
     setError(null);
     setBusy(what);
-    try { await f(); } catch (e) { setError(e instanceof Error ? e.message : String(e)); } finally { setBusy(null); }
+    try {
+      await f();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(null);
+    }
   };
 
-  const snapshot = act("Saving…", async () => { await vm.takeSnapshot(embed); setShared(null); });
+  const snapshot = act("Saving…", async () => {
+    await vm.takeSnapshot(embed);
+    setShared(null);
+  });
   const download = act("Saving…", async () => {
-    const s = vm.snapshot ?? await vm.takeSnapshot(embed);
+    const s = vm.snapshot ?? (await vm.takeSnapshot(embed));
     downloadBytes(s.bytes, snapshotFileName(vm.name, new Date(s.takenAt)));
   });
   const share = act("Sharing…", async () => setShared(await vm.share(embed)));
 
   return (
     <div className="snapshot-bar" data-testid="snapshot-bar">
-      <button onClick={snapshot} disabled={failed || busy !== null} data-testid="snapshot" title="Save the VM's state now; it keeps running">Snapshot</button>
-      <button onClick={download} disabled={failed || busy !== null} data-testid="download-snapshot" title="Save the last snapshot as a file">Download</button>
-      <button onClick={share} disabled={failed || busy !== null} data-testid="share" title="Store the last snapshot on this server and make a link to it">Share</button>
+      <button
+        onClick={snapshot}
+        disabled={failed || busy !== null}
+        data-testid="snapshot"
+        title="Save the VM's state now; it keeps running"
+      >
+        Snapshot
+      </button>
+      <button
+        onClick={download}
+        disabled={failed || busy !== null}
+        data-testid="download-snapshot"
+        title="Save the last snapshot as a file"
+      >
+        Download
+      </button>
+      <button
+        onClick={share}
+        disabled={failed || busy !== null}
+        data-testid="share"
+        title="Store the last snapshot on this server and make a link to it"
+      >
+        Share
+      </button>
       {own.length > 0 && (
         <label title="Put your own images inside the snapshot, so that whoever opens it needs nothing else">
-          <input type="checkbox" checked={embed} onChange={(e) => setEmbed(e.currentTarget.checked)} data-testid="embed-images" />
+          <input
+            type="checkbox"
+            checked={embed}
+            onChange={(e) => setEmbed(e.currentTarget.checked)}
+            data-testid="embed-images"
+          />
           include my images ({formatBytes(own.reduce((n, m) => n + m.bytes, 0))})
         </label>
       )}
       {busy && <span className="hint">{busy}</span>}
       {held && !busy && (
         <span className="hint" data-testid="snapshot-status">
-          Snapshot {new Date(held.takenAt).toLocaleTimeString()}: {formatBytes(held.bytes.byteLength)}, saved in {held.saveMs.toFixed(0)} ms
+          Snapshot {new Date(held.takenAt).toLocaleTimeString()}: {formatBytes(held.bytes.byteLength)}, saved in{" "}
+          {held.saveMs.toFixed(0)} ms
           {held.images.some((i) => i.embedded) ? ", with your images" : ""}
         </span>
       )}
       {shared && (
         <div className="share-box">
-          <input type="text" readOnly value={shared.url} data-testid="share-link" onFocus={(e) => e.currentTarget.select()} aria-label="Share link" />
+          <input
+            type="text"
+            readOnly
+            value={shared.url}
+            data-testid="share-link"
+            onFocus={(e) => e.currentTarget.select()}
+            aria-label="Share link"
+          />
           <button onClick={() => void navigator.clipboard?.writeText(shared.url).catch(() => {})}>Copy</button>
           {shared.needs.length > 0 && (
             <span className="hint" data-testid="share-needs">
-              Whoever opens the link must open {shared.needs.map((n) => `${n.name} (${MEDIA_ROLE_NAMES[n.slot as MediaRole] ?? n.slot})`).join(", ")} too;
-              tick "include my images" to put {shared.needs.length === 1 ? "it" : "them"} in the link.
+              Whoever opens the link must open{" "}
+              {shared.needs.map((n) => `${n.name} (${MEDIA_ROLE_NAMES[n.slot as MediaRole] ?? n.slot})`).join(", ")}{" "}
+              too; tick "include my images" to put {shared.needs.length === 1 ? "it" : "them"} in the link.
             </span>
           )}
         </div>
       )}
-      {error && <div className="vm-error" role="alert" data-testid="snapshot-action-error">{error}</div>}
+      {error && (
+        <div className="vm-error" role="alert" data-testid="snapshot-action-error">
+          {error}
+        </div>
+      )}
     </div>
   );
 }

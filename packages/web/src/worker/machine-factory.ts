@@ -25,7 +25,8 @@ export function diskFor(file: MediaFile): MemoryDisk {
       throw new DiskFormatError(`a CD image must be a non-zero multiple of 2048 bytes, got ${bytes.length}`);
     }
   } catch (e) {
-    if (e instanceof DiskFormatError) throw new MediaError(`${file.name} cannot be the ${MEDIA_ROLE_NAMES[file.role]}: ${e.message}`);
+    if (e instanceof DiskFormatError)
+      throw new MediaError(`${file.name} cannot be the ${MEDIA_ROLE_NAMES[file.role]}: ${e.message}`);
     throw e;
   }
   return new MemoryDisk(bytes, true);
@@ -48,7 +49,8 @@ interface FutureOptions {
 export function buildMachine(input: MachineInput): PcMachine {
   const byRole = new Map<MediaRole, MediaFile>();
   for (const f of input.media) {
-    if (byRole.has(f.role)) throw new MediaError(`two images for the ${MEDIA_ROLE_NAMES[f.role]}: ${byRole.get(f.role)!.name} and ${f.name}`);
+    if (byRole.has(f.role))
+      throw new MediaError(`two images for the ${MEDIA_ROLE_NAMES[f.role]}: ${byRole.get(f.role)!.name} and ${f.name}`);
     byRole.set(f.role, f);
   }
   const opts: PcOptions & FutureOptions = {
@@ -57,7 +59,10 @@ export function buildMachine(input: MachineInput): PcMachine {
     hostMs: input.hostMs,
     startTimeMs: input.startTimeMs,
   };
-  const fda = byRole.get("fda"), fdb = byRole.get("fdb"), hda = byRole.get("hda"), hdb = byRole.get("hdb");
+  const fda = byRole.get("fda"),
+    fdb = byRole.get("fdb"),
+    hda = byRole.get("hda"),
+    hdb = byRole.get("hdb");
   if (fda) opts.fda = diskFor(fda);
   if (fdb) opts.fdb = diskFor(fdb);
   if (hda) opts.hda = diskFor(hda);
@@ -67,18 +72,21 @@ export function buildMachine(input: MachineInput): PcMachine {
   if (cd) {
     const disk = diskFor(cd);
     if (!FEATURES.cdrom) {
-      throw new MediaError(`${cd.name} (${sizeText(disk.size)}) is a CD image, and this build has no CD-ROM drive yet: it comes with the IDE controller`);
+      throw new MediaError(
+        `${cd.name} (${sizeText(disk.size)}) is a CD image, and this build has no CD-ROM drive yet: it comes with the IDE controller`,
+      );
     }
     opts.cdrom = disk;
   }
 
-  const kernel = byRole.get("kernel"), initrd = byRole.get("initrd");
+  const kernel = byRole.get("kernel"),
+    initrd = byRole.get("initrd");
   if (initrd && !kernel) throw new MediaError(`an initrd (${initrd.name}) needs a kernel to go with it`);
   if (kernel) {
     if (!FEATURES.linuxLoader) {
       throw new MediaError(
         `cannot boot the Linux kernel ${kernel.name} (${sizeText(kernel.bytes.byteLength)}): this build of the emulator has no Linux loader yet ` +
-        "(bzImage boot protocol); it arrives with Linux support in @x86vm/core",
+          "(bzImage boot protocol); it arrives with Linux support in @x86vm/core",
       );
     }
     opts.linux = {
@@ -87,7 +95,8 @@ export function buildMachine(input: MachineInput): PcMachine {
       cmdline: input.cmdline ?? "",
     };
   }
-  if (!fda && !fdb && !hda && !hdb && !cd && !kernel) throw new MediaError("nothing to boot: give a floppy, hard disk or CD image, or a kernel");
+  if (!fda && !fdb && !hda && !hdb && !cd && !kernel)
+    throw new MediaError("nothing to boot: give a floppy, hard disk or CD image, or a kernel");
   if (opts.hda && !opts.fda) opts.bootOrder = ["hdd", "floppy"];
   try {
     return new PcMachine({ ...opts, tripleFault: "stop" }); // the panel shows a triple fault as the VM's failure

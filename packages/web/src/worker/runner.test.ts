@@ -17,22 +17,38 @@ function floppy(code: string, size = 1474560): ArrayBuffer {
   return img.buffer;
 }
 // See e2e/helpers.ts for the source of these two boot sectors.
-const SPIN = "31c08ed8be1a7cb40ebb0700ac84c07404cd10ebf74001c3ebfb" + [..."spin\0"].map((c) => c.charCodeAt(0).toString(16).padStart(2, "0")).join("");
+const SPIN =
+  "31c08ed8be1a7cb40ebb0700ac84c07404cd10ebf74001c3ebfb" +
+  [..."spin\0"].map((c) => c.charCodeAt(0).toString(16).padStart(2, "0")).join("");
 const TRIPLE_FAULT = "fa31c08ed80f011e147c0f20c00c010f22c0ccf4000000000000";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Vm { runner: VmRunner; ctl: ControlBlock; fb: SharedFramebuffer; events: VmEvent[] }
+interface Vm {
+  runner: VmRunner;
+  ctl: ControlBlock;
+  fb: SharedFramebuffer;
+  events: VmEvent[];
+}
 
 const live: VmRunner[] = [];
-afterEach(async () => { for (const r of live.splice(0)) await r.destroy(); });
+afterEach(async () => {
+  for (const r of live.splice(0)) await r.destroy();
+});
 
 function prepare(media: MediaFile[], share = 100): Vm & { setup: VmSetup } {
   const ctl = ControlBlock.create(share);
   const fb = SharedFramebuffer.create();
   const setup: VmSetup = {
-    id: "t", name: "t", ram: new SharedArrayBuffer(4 << 20), control: ctl.buffer, framebuffer: fb.buffer,
-    input: createInputRing().buffer, serialOut: ByteRing.create(1024).buffer, media, startTimeMs: 0,
+    id: "t",
+    name: "t",
+    ram: new SharedArrayBuffer(4 << 20),
+    control: ctl.buffer,
+    framebuffer: fb.buffer,
+    input: createInputRing().buffer,
+    serialOut: ByteRing.create(1024).buffer,
+    media,
+    startTimeMs: 0,
   };
   const runner = new VmRunner();
   live.push(runner);
@@ -79,7 +95,8 @@ describe("VmRunner", () => {
     const vm = await make([{ role: "fda", name: "spin.img", bytes: floppy(SPIN) }], 25);
     vm.runner.start();
     await sleep(200);
-    const b0 = vm.ctl.f64[CNT_BUSY_MS], t0 = performance.now();
+    const b0 = vm.ctl.f64[CNT_BUSY_MS],
+      t0 = performance.now();
     await sleep(1000);
     const use = (vm.ctl.f64[CNT_BUSY_MS] - b0) / (performance.now() - t0);
     expect(use).toBeGreaterThan(0.1);
@@ -98,11 +115,11 @@ describe("VmRunner", () => {
   });
 
   it("refuses a bad image with a message that names it, and an unsupported kernel", async () => {
-    await expect(make([{ role: "fda", name: "short.img", bytes: new ArrayBuffer(1000) }]))
-      .rejects.toThrow(/short\.img cannot be the floppy A:: a floppy image of 1000 bytes is not a standard format/);
+    await expect(make([{ role: "fda", name: "short.img", bytes: new ArrayBuffer(1000) }])).rejects.toThrow(
+      /short\.img cannot be the floppy A:: a floppy image of 1000 bytes is not a standard format/,
+    );
     await expect(make([])).rejects.toThrow(/nothing to boot/);
-    await expect(make([{ role: "kernel", name: "bzImage", bytes: new ArrayBuffer(4096) }]))
-      .rejects.toThrow(/bzImage/);
+    await expect(make([{ role: "kernel", name: "bzImage", bytes: new ArrayBuffer(4096) }])).rejects.toThrow(/bzImage/);
   });
 
   it("boots a VM whose image was bad once a good one is inserted and it is reset", async () => {
@@ -120,7 +137,9 @@ describe("VmRunner", () => {
     vm.runner.start();
     await vm.runner.insertMedia({ role: "fdb", name: "b.img", bytes: floppy("", 737280) });
     expect(vm.runner.details().media.map((m) => m.name)).toEqual(["spin.img", "b.img"]);
-    await expect(vm.runner.insertMedia({ role: "fdb", name: "odd.img", bytes: new ArrayBuffer(12345) })).rejects.toThrow(/odd\.img/);
+    await expect(
+      vm.runner.insertMedia({ role: "fdb", name: "odd.img", bytes: new ArrayBuffer(12345) }),
+    ).rejects.toThrow(/odd\.img/);
     await vm.runner.ejectMedia("fdb");
     expect(vm.runner.details().media.map((m) => m.name)).toEqual(["spin.img"]);
   });
@@ -131,7 +150,15 @@ describe("VmRunner", () => {
     vm.runner.start();
     await until(() => vm.runner.screenText()?.includes("spin") === true);
     const snap = await vm.runner.snapshot({ embedUserImages: true, note: "t" });
-    expect(snap.images).toEqual([expect.objectContaining({ slot: "fda", name: "spin.img", embedded: false, url: "/guests/x/spin.img", bytes: 1474560 })]);
+    expect(snap.images).toEqual([
+      expect.objectContaining({
+        slot: "fda",
+        name: "spin.img",
+        embedded: false,
+        url: "/guests/x/spin.img",
+        bytes: 1474560,
+      }),
+    ]);
     expect(snap.bytes.byteLength).toBeGreaterThan(1000);
     const manifest = await readSnapshotManifest(new Uint8Array(snap.bytes));
     expect(manifest.images[0].hint).toBe("/guests/x/spin.img");
@@ -140,11 +167,18 @@ describe("VmRunner", () => {
     const copy = prepare([{ role: "fda", name: "spin.img", bytes: spin.slice(0) }]);
     copy.setup.snapshot = snap.bytes.slice(0);
     await copy.runner.create(copy.setup, (e) => copy.events.push(e));
-    expect(copy.runner.details()).toMatchObject({ restored: true, machine: true, media: [{ role: "fda", name: "spin.img" }] });
+    expect(copy.runner.details()).toMatchObject({
+      restored: true,
+      machine: true,
+      media: [{ role: "fda", name: "spin.img" }],
+    });
     expect(copy.runner.screenText()).toBe(vm.runner.screenText());
     // The registers are the saved ones: saving the restored machine again gives the same state.
     const again = await copy.runner.snapshot({ embedUserImages: false });
-    const [a, b] = [await decodeSnapshot(new Uint8Array(snap.bytes)), await decodeSnapshot(new Uint8Array(again.bytes))];
+    const [a, b] = [
+      await decodeSnapshot(new Uint8Array(snap.bytes)),
+      await decodeSnapshot(new Uint8Array(again.bytes)),
+    ];
     expect(b.states.find((x) => x.id === "cpu-i686")).toEqual(a.states.find((x) => x.id === "cpu-i686"));
     const i0 = copy.ctl.f64[CNT_INSTRET];
     copy.runner.start();
@@ -165,7 +199,9 @@ describe("VmRunner", () => {
     vm.runner.start();
     await until(() => vm.runner.screenText()?.includes("spin") === true);
     const snap = await vm.runner.snapshot({ embedUserImages: true });
-    expect(snap.images).toEqual([expect.objectContaining({ slot: "fda", name: "mine.img", embedded: true, url: null })]);
+    expect(snap.images).toEqual([
+      expect.objectContaining({ slot: "fda", name: "mine.img", embedded: true, url: null }),
+    ]);
     const copy = prepare([]);
     copy.setup.snapshot = snap.bytes;
     await copy.runner.create(copy.setup, (e) => copy.events.push(e));
@@ -184,7 +220,11 @@ describe("VmRunner", () => {
       [corrupt, [{ role: "fda", name: "spin.img", bytes: floppy(SPIN) }], /checksum mismatch/],
       [snap.slice(0, 5000), [{ role: "fda", name: "spin.img", bytes: floppy(SPIN) }], /truncated/],
       [snap, [], /the image for fda is not available/],
-      [snap, [{ role: "fda", name: "other.img", bytes: floppy(TRIPLE_FAULT) }], /image for fda has SHA-256 [0-9a-f]{64}, the snapshot needs/],
+      [
+        snap,
+        [{ role: "fda", name: "other.img", bytes: floppy(TRIPLE_FAULT) }],
+        /image for fda has SHA-256 [0-9a-f]{64}, the snapshot needs/,
+      ],
     ];
     for (const [bytes, media, re] of cases) {
       const r = prepare(media);

@@ -20,17 +20,51 @@
 // created with setup.snapshot resumes it (restoreSnapshot checks everything before a machine
 // exists) on the realtime clock, from the machine time it was saved at.
 
-import { EXIT_COUNT, MemoryDisk, SnapshotError, type DiskImage, type RunResult, type SnapshotManifest } from "@x86vm/core";
+import {
+  EXIT_COUNT,
+  MemoryDisk,
+  SnapshotError,
+  type DiskImage,
+  type RunResult,
+  type SnapshotManifest,
+} from "@x86vm/core";
 import { restoreSnapshot, saveSnapshot, type PcImageSlot, type PcMachine } from "@x86vm/devices";
 import {
-  CNT_BUSY_MS, CNT_EXITS, CNT_GUEST_NS, CNT_INSTRET, CNT_RUN_MS, CNT_UPDATED_AT, CTL_DOORBELL, ControlBlock,
-  VM_STATE_BOOTING, VM_STATE_FAILED, VM_STATE_NAMES, VM_STATE_PAUSED, VM_STATE_RUNNING, VM_STATE_STOPPED,
+  CNT_BUSY_MS,
+  CNT_EXITS,
+  CNT_GUEST_NS,
+  CNT_INSTRET,
+  CNT_RUN_MS,
+  CNT_UPDATED_AT,
+  CTL_DOORBELL,
+  ControlBlock,
+  VM_STATE_BOOTING,
+  VM_STATE_FAILED,
+  VM_STATE_NAMES,
+  VM_STATE_PAUSED,
+  VM_STATE_RUNNING,
+  VM_STATE_STOPPED,
 } from "../shared/control.ts";
 import { SharedFramebuffer } from "../shared/framebuffer.ts";
 import {
-  IN_KEY_DOWN, IN_KEY_UP, IN_MOUSE_BUTTONS, IN_MOUSE_MOVE, IN_RELEASE_ALL, IN_SERIAL, INPUT_RECORD_INTS, KEY_CODES,
+  IN_KEY_DOWN,
+  IN_KEY_UP,
+  IN_MOUSE_BUTTONS,
+  IN_MOUSE_MOVE,
+  IN_RELEASE_ALL,
+  IN_SERIAL,
+  INPUT_RECORD_INTS,
+  KEY_CODES,
 } from "../shared/input.ts";
-import type { MediaFile, MediaRole, SnapshotRequest, SnapshotResult, VmDetails, VmEvent, VmSetup } from "../shared/protocol.ts";
+import type {
+  MediaFile,
+  MediaRole,
+  SnapshotRequest,
+  SnapshotResult,
+  VmDetails,
+  VmEvent,
+  VmSetup,
+} from "../shared/protocol.ts";
 import { ByteRing, RecordRing } from "../shared/rings.ts";
 import { SNAPSHOT_LIMITS, SNAPSHOT_SLOTS } from "../shared/snapshot-limits.ts";
 import { buildMachine, diskFor, MediaError } from "./machine-factory.ts";
@@ -55,7 +89,8 @@ function describe(e: unknown): string {
 /** The bytes of a base image, without a copy where the image is already in memory. */
 function imageBuffer(img: DiskImage): ArrayBuffer {
   const b = img instanceof MemoryDisk ? img.bytes : null;
-  if (b && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer) return b.buffer;
+  if (b && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer)
+    return b.buffer;
   const out = new Uint8Array(img.size);
   img.read(0, out);
   return out.buffer;
@@ -63,7 +98,12 @@ function imageBuffer(img: DiskImage): ArrayBuffer {
 
 /** A base image of the restored machine, by snapshot slot. */
 function machineImage(pc: PcMachine, slot: string): ArrayBuffer | null {
-  const drive = ({ fda: pc.floppies[0], fdb: pc.floppies[1], hda: pc.hardDisks[0], hdb: pc.hardDisks[1] } as Record<string, { base: DiskImage } | null | undefined>)[slot];
+  const drive = (
+    { fda: pc.floppies[0], fdb: pc.floppies[1], hda: pc.hardDisks[0], hdb: pc.hardDisks[1] } as Record<
+      string,
+      { base: DiskImage } | null | undefined
+    >
+  )[slot];
   if (drive) return imageBuffer(drive.base);
   const linux = pc.bios.platform.linux;
   const file = slot === "kernel" ? linux?.kernel : slot === "initrd" ? linux?.initrd : null;
@@ -299,12 +339,18 @@ export class VmRunner {
     const images = manifest.images.map((ref) => {
       const m = this.machineMedia.find((x) => x.role === ref.slot);
       return {
-        slot: ref.slot, name: m?.name ?? baseName(ref.hint) ?? ref.slot, bytes: ref.size, sha256: ref.sha256,
-        embedded: ref.embedded !== null, url: m?.url ?? null,
+        slot: ref.slot,
+        name: m?.name ?? baseName(ref.hint) ?? ref.slot,
+        bytes: ref.size,
+        sha256: ref.sha256,
+        embedded: ref.embedded !== null,
+        url: m?.url ?? null,
       };
     });
-    const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
-      ? bytes.buffer : bytes.slice().buffer;
+    const buffer =
+      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+        ? bytes.buffer
+        : bytes.slice().buffer;
     return { bytes: buffer, saveMs: performance.now() - t0, images };
   }
 
@@ -316,17 +362,19 @@ export class VmRunner {
     const bytes = new Uint8Array(snapshot);
     let pc: PcMachine;
     try {
-      pc = await this.withClockHeld(() => restoreSnapshot(bytes, {
-        ...SNAPSHOT_LIMITS,
-        // restoreSnapshot checks each image's size and SHA-256 against the snapshot.
-        images: (_sha, _size, _hint, slot) => {
-          const f = given.get(slot);
-          return f ? new MemoryDisk(new Uint8Array(f.bytes), true) : null;
-        },
-        clock: "realtime",
-        hostMs: this.runClock,
-        ram: setup.ram,
-      }));
+      pc = await this.withClockHeld(() =>
+        restoreSnapshot(bytes, {
+          ...SNAPSHOT_LIMITS,
+          // restoreSnapshot checks each image's size and SHA-256 against the snapshot.
+          images: (_sha, _size, _hint, slot) => {
+            const f = given.get(slot);
+            return f ? new MemoryDisk(new Uint8Array(f.bytes), true) : null;
+          },
+          clock: "realtime",
+          hostMs: this.runClock,
+          ram: setup.ram,
+        }),
+      );
     } catch (e) {
       const msg = e instanceof SnapshotError ? e.message : `cannot resume the snapshot: ${describe(e)}`;
       this.fail(msg);
@@ -337,17 +385,27 @@ export class VmRunner {
     const media: MediaFile[] = [];
     for (const ref of manifest.images) {
       const g = given.get(ref.slot);
-      if (g) { media.push(g); continue; }
+      if (g) {
+        media.push(g);
+        continue;
+      }
       const b = machineImage(pc, ref.slot);
       if (b) media.push({ role: ref.slot as MediaRole, name: baseName(ref.hint) ?? ref.slot, bytes: b });
     }
     this.media = media;
     this.machineMedia = [...media];
-    this.setup = { ...setup, snapshot: undefined, media: [], cmdline: pc.bios.platform.linux?.cmdline ?? setup.cmdline };
+    this.setup = {
+      ...setup,
+      snapshot: undefined,
+      media: [],
+      cmdline: pc.bios.platform.linux?.cmdline ?? setup.cmdline,
+    };
     this.restored = true;
     this.pc = pc;
     this.serial = findCom1(pc);
-    this.serial?.setSink((b) => { this.serialOut.writeByte(b); });
+    this.serial?.setSink((b) => {
+      this.serialOut.writeByte(b);
+    });
     this.lastStamp = NaN;
     this.debtMs = 0;
     this.updateCounters(pc);
@@ -358,12 +416,18 @@ export class VmRunner {
     const setup = this.setup!;
     new Uint8Array(setup.ram).fill(0);
     this.pc = buildMachine({
-      ram: setup.ram, media: this.media, cmdline: setup.cmdline, startTimeMs: setup.startTimeMs, hostMs: this.runClock,
+      ram: setup.ram,
+      media: this.media,
+      cmdline: setup.cmdline,
+      startTimeMs: setup.startTimeMs,
+      hostMs: this.runClock,
     });
     this.machineMedia = [...this.media];
     this.restored = false;
     this.serial = findCom1(this.pc);
-    this.serial?.setSink((b) => { this.serialOut.writeByte(b); });
+    this.serial?.setSink((b) => {
+      this.serialOut.writeByte(b);
+    });
     this.lastStamp = NaN;
     this.debtMs = 0;
   }
@@ -413,7 +477,10 @@ export class VmRunner {
       await this.waitWhile(() => this.pc === null || this.error !== null || this.stopped !== null);
       return;
     }
-    if (ctl.pauseRequested) { await this.parkPaused(); return; }
+    if (ctl.pauseRequested) {
+      await this.parkPaused();
+      return;
+    }
     if (this.debtMs >= 1) {
       this.debtMs -= await this.sleep(Math.min(this.debtMs, MAX_SLEEP_MS), ctl.doorbell);
       this.publishFrame(false);
@@ -509,12 +576,28 @@ export class VmRunner {
     const rec = this.rec;
     while (this.input.pop(rec)) {
       switch (rec[0]) {
-        case IN_KEY_DOWN: { const c = KEY_CODES[rec[1]]; if (c) pc.keyboard.pressKey(c); break; }
-        case IN_KEY_UP: { const c = KEY_CODES[rec[1]]; if (c) pc.keyboard.releaseKey(c); break; }
-        case IN_RELEASE_ALL: pc.keyboard.releaseAll(); break;
-        case IN_MOUSE_MOVE: pc.mouse.move(rec[1], rec[2], rec[3]); break;
-        case IN_MOUSE_BUTTONS: pc.mouse.setButtons(rec[1]); break;
-        case IN_SERIAL: if (this.serial && this.serialIn.length < SERIAL_IN_LIMIT) this.serialIn.push(rec[1] & 0xff); break;
+        case IN_KEY_DOWN: {
+          const c = KEY_CODES[rec[1]];
+          if (c) pc.keyboard.pressKey(c);
+          break;
+        }
+        case IN_KEY_UP: {
+          const c = KEY_CODES[rec[1]];
+          if (c) pc.keyboard.releaseKey(c);
+          break;
+        }
+        case IN_RELEASE_ALL:
+          pc.keyboard.releaseAll();
+          break;
+        case IN_MOUSE_MOVE:
+          pc.mouse.move(rec[1], rec[2], rec[3]);
+          break;
+        case IN_MOUSE_BUTTONS:
+          pc.mouse.setButtons(rec[1]);
+          break;
+        case IN_SERIAL:
+          if (this.serial && this.serialIn.length < SERIAL_IN_LIMIT) this.serialIn.push(rec[1] & 0xff);
+          break;
       }
     }
     if (this.serial && this.serialIn.length > 0) {
@@ -524,7 +607,8 @@ export class VmRunner {
   }
 
   private updateCounters(pc: PcMachine): void {
-    const f = this.ctl.f64, m = pc.machine;
+    const f = this.ctl.f64,
+      m = pc.machine;
     f[CNT_INSTRET] = this.baseInstret + m.cpu.instret;
     f[CNT_GUEST_NS] = this.baseGuestNs + m.clock.now();
     f[CNT_BUSY_MS] = this.busyMs;
@@ -552,7 +636,11 @@ export class VmRunner {
       this.textMode = vga.textScreen() !== null;
     }
     if (!this.fb.fits(width, height)) {
-      if (!this.warnedSize) this.onEvent({ kind: "notice", message: `the guest's ${width}x${height} picture is larger than the screen buffer` });
+      if (!this.warnedSize)
+        this.onEvent({
+          kind: "notice",
+          message: `the guest's ${width}x${height} picture is larger than the screen buffer`,
+        });
       this.warnedSize = true;
       return;
     }

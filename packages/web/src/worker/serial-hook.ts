@@ -35,7 +35,9 @@ export function findCom1(pc: PcMachine): SerialPort | null {
   const uart = board.uarts?.[0] ?? board.com1;
   if (!isUartLike(uart)) return null;
   return {
-    setSink: (fn) => { uart.onTransmit = fn; },
+    setSink: (fn) => {
+      uart.onTransmit = fn;
+    },
     send: (bytes) => {
       const room = uart.rxFree ? Math.min(bytes.length, uart.rxFree()) : bytes.length;
       if (room <= 0) return 0;

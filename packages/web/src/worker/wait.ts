@@ -10,8 +10,7 @@
 //    event loop running and uses no CPU at all. Without waitAsync it blocks in short steps.
 
 type WaitAsyncResult =
-  | { async: false; value: "not-equal" | "timed-out" }
-  | { async: true; value: Promise<"ok" | "timed-out"> };
+  { async: false; value: "not-equal" | "timed-out" } | { async: true; value: Promise<"ok" | "timed-out"> };
 type WaitAsync = (ta: Int32Array, index: number, value: number, timeoutMs?: number) => WaitAsyncResult;
 
 const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;

@@ -10,13 +10,16 @@
 
 import type { Fpu } from "./fpu.ts";
 import { SW_DE, SW_IE, SW_ZE, TAG_EMPTY, TAG_SPECIAL, TAG_ZERO } from "./fpu.ts";
-import {
-  CLS_DENORMAL, CLS_INF, CLS_QNAN, CLS_SNAN, CLS_UNSUPPORTED, CLS_ZERO, QUIET_BIT, classify,
-} from "./f80.ts";
+import { CLS_DENORMAL, CLS_INF, CLS_QNAN, CLS_SNAN, CLS_UNSUPPORTED, CLS_ZERO, QUIET_BIT, classify } from "./f80.ts";
 import { RC_DOWN, X, addCore, divCore, mulCore, normalAddMul, passA, roundToReg, sqrtCore, unpack } from "./ext.ts";
 
 /** Operation codes: the reg field of D8 /r (SUB/SUBR and DIV/DIVR swap in DC and DE). */
-export const OP_ADD = 0, OP_MUL = 1, OP_SUB = 4, OP_SUBR = 5, OP_DIV = 6, OP_DIVR = 7;
+export const OP_ADD = 0,
+  OP_MUL = 1,
+  OP_SUB = 4,
+  OP_SUBR = 5,
+  OP_DIV = 6,
+  OP_DIVR = 7;
 
 /** Scratch images of two operands (a at 0, b at 3). */
 const OPS = new Int32Array(6);
@@ -32,19 +35,27 @@ export function invalidResult(f: Fpu, dst: number): boolean {
 function stageImages(f: Fpu, aP: number, bP: number): void {
   if (aP >= 0) f.imgOf(aP, OPS, 0);
   if (bP >= 0) f.imgOf(bP, OPS, 3);
-  else if (bP === -1) { OPS[3] = f.memImg[0]; OPS[4] = f.memImg[1]; OPS[5] = f.memImg[2]; }
+  else if (bP === -1) {
+    OPS[3] = f.memImg[0];
+    OPS[4] = f.memImg[1];
+    OPS[5] = f.memImg[2];
+  }
 }
 
 /** Stores a signed infinity or zero (exact special results: C1 = 0). */
 function setInf(f: Fpu, p: number, sign: number): void {
   const i = p * 3;
-  f.img[i] = sign << 15 | 0x7fff; f.img[i + 1] = 0x80000000 | 0; f.img[i + 2] = 0;
+  f.img[i] = (sign << 15) | 0x7fff;
+  f.img[i + 1] = 0x80000000 | 0;
+  f.img[i + 2] = 0;
   f.tag[p] = TAG_SPECIAL;
   f.setC1(false);
 }
 function setZero(f: Fpu, p: number, sign: number): void {
   const i = p * 3;
-  f.img[i] = sign << 15; f.img[i + 1] = 0; f.img[i + 2] = 0;
+  f.img[i] = sign << 15;
+  f.img[i + 1] = 0;
+  f.img[i + 2] = 0;
   f.tag[p] = TAG_ZERO;
   f.setC1(false);
 }
@@ -67,7 +78,10 @@ export function nanResult2(f: Fpu, dst: number, aP: number, bP: number, aNaN: bo
   else if (ca === CLS_QNAN && cb === CLS_SNAN) pick = 0;
   else if (cb === CLS_QNAN && ca === CLS_SNAN) pick = 3;
   else {
-    const ah = OPS[1] >>> 0, bh = OPS[4] >>> 0, al = OPS[2] >>> 0, bl = OPS[5] >>> 0;
+    const ah = OPS[1] >>> 0,
+      bh = OPS[4] >>> 0,
+      al = OPS[2] >>> 0,
+      bl = OPS[5] >>> 0;
     if (ah !== bh || al !== bl) pick = ah > bh || (ah === bh && al > bl) ? 0 : 3;
     else pick = (OPS[0] & 0x8000) === 0 ? 0 : 3;
   }
@@ -96,15 +110,36 @@ export function denormalStop(f: Fpu, aP: number, bP: number): boolean {
 /**
  * The exact operation on finite nonzero operands x (image xs, xh, xl) and y, rounded into dst.
  */
-function operate(f: Fpu, op: number, dst: number, xs: number, xh: number, xl: number, ys: number, yh: number, yl: number): void {
+function operate(
+  f: Fpu,
+  op: number,
+  dst: number,
+  xs: number,
+  xh: number,
+  xl: number,
+  ys: number,
+  yh: number,
+  yl: number,
+): void {
   unpack(xs, xh, xl, 0);
   unpack(ys, yh, yl, 4);
-  const cw = f.cw, rc = (cw >> 10) & 3, pc = (cw >> 8) & 3;
+  const cw = f.cw,
+    rc = (cw >> 10) & 3,
+    pc = (cw >> 8) & 3;
   switch (op) {
-    case OP_ADD: addCore(0, rc); break;
-    case OP_MUL: mulCore(); break;
-    case OP_SUB: case OP_SUBR: addCore(1, rc); break;
-    default: divCore(); break;
+    case OP_ADD:
+      addCore(0, rc);
+      break;
+    case OP_MUL:
+      mulCore();
+      break;
+    case OP_SUB:
+    case OP_SUBR:
+      addCore(1, rc);
+      break;
+    default:
+      divCore();
+      break;
   }
   roundToReg(f, dst, pc, rc);
 }
@@ -116,38 +151,65 @@ function operate(f: Fpu, op: number, dst: number, xs: number, xh: number, xl: nu
 export function arith(f: Fpu, op: number, dst: number, srcP: number): boolean {
   const img = f.img;
   let i = dst * 3;
-  const aSe = img[i], aHi = img[i + 1], aLo = img[i + 2];
+  const aSe = img[i],
+    aHi = img[i + 1],
+    aLo = img[i + 2];
   let bSe: number, bHi: number, bLo: number;
-  if (srcP >= 0) { i = srcP * 3; bSe = img[i]; bHi = img[i + 1]; bLo = img[i + 2]; } else {
+  if (srcP >= 0) {
+    i = srcP * 3;
+    bSe = img[i];
+    bHi = img[i + 1];
+    bLo = img[i + 2];
+  } else {
     const m = f.memImg;
-    bSe = m[0]; bHi = m[1]; bLo = m[2];
+    bSe = m[0];
+    bHi = m[1];
+    bLo = m[2];
   }
   // Both operands normal (exponent 1..7FFEh with the J bit), no denormal memory operand.
-  if (((aSe & 0x7fff) - 1) >>> 0 < 0x7ffe && ((bSe & 0x7fff) - 1) >>> 0 < 0x7ffe && (aHi & bHi) < 0 &&
-      (srcP >= 0 || !f.memDenormal)) {
-    if (op <= OP_SUB) { // ADD, MUL, SUB: straight from the images
+  if (
+    ((aSe & 0x7fff) - 1) >>> 0 < 0x7ffe &&
+    ((bSe & 0x7fff) - 1) >>> 0 < 0x7ffe &&
+    (aHi & bHi) < 0 &&
+    (srcP >= 0 || !f.memDenormal)
+  ) {
+    if (op <= OP_SUB) {
+      // ADD, MUL, SUB: straight from the images
       const cw = f.cw;
-      const b = srcP >= 0 ? img : f.memImg, bi = srcP >= 0 ? srcP * 3 : 0;
+      const b = srcP >= 0 ? img : f.memImg,
+        bi = srcP >= 0 ? srcP * 3 : 0;
       normalAddMul(op === OP_MUL, op === OP_SUB ? 1 : 0, img, dst * 3, b, bi, (cw >> 10) & 3);
       roundToReg(f, dst, (cw >> 8) & 3, (cw >> 10) & 3);
     } else if (op === OP_SUBR || op === OP_DIVR) operate(f, op, dst, bSe, bHi, bLo, aSe, aHi, aLo);
     else operate(f, op, dst, aSe, aHi, aLo, bSe, bHi, bLo);
     return true;
   }
-  const ca = classify(aSe, aHi, aLo), cb = classify(bSe, bHi, bLo);
+  const ca = classify(aSe, aHi, aLo),
+    cb = classify(bSe, bHi, bLo);
   if (ca >= CLS_QNAN || cb >= CLS_QNAN) return nanResult2(f, dst, dst, srcP, ca >= CLS_QNAN, cb >= CLS_QNAN);
   // Operation order: x op y.
   const rev = op === OP_SUBR || op === OP_DIVR;
-  const xs = rev ? bSe : aSe, xh = rev ? bHi : aHi, xl = rev ? bLo : aLo, xc = rev ? cb : ca;
-  const ys = rev ? aSe : bSe, yh = rev ? aHi : bHi, yl = rev ? aLo : bLo, yc = rev ? ca : cb;
+  const xs = rev ? bSe : aSe,
+    xh = rev ? bHi : aHi,
+    xl = rev ? bLo : aLo,
+    xc = rev ? cb : ca;
+  const ys = rev ? aSe : bSe,
+    yh = rev ? aHi : bHi,
+    yl = rev ? aLo : bLo,
+    yc = rev ? ca : cb;
   const sx = (xs >> 15) & 1;
   let sy = (ys >> 15) & 1;
   if (op !== OP_ADD && op !== OP_MUL && op !== OP_DIV && op !== OP_DIVR) sy ^= 1; // subtraction adds -y
   // Invalid operations, then division by zero, take priority over a denormal operand (measured).
   const isDiv = op === OP_DIV || op === OP_DIVR;
-  if (op === OP_MUL ? (xc === CLS_INF && yc === CLS_ZERO) || (xc === CLS_ZERO && yc === CLS_INF)
-    : isDiv ? (xc === CLS_INF && yc === CLS_INF) || (xc === CLS_ZERO && yc === CLS_ZERO)
-      : xc === CLS_INF && yc === CLS_INF && sx !== sy) return invalidResult(f, dst);
+  if (
+    op === OP_MUL
+      ? (xc === CLS_INF && yc === CLS_ZERO) || (xc === CLS_ZERO && yc === CLS_INF)
+      : isDiv
+        ? (xc === CLS_INF && yc === CLS_INF) || (xc === CLS_ZERO && yc === CLS_ZERO)
+        : xc === CLS_INF && yc === CLS_INF && sx !== sy
+  )
+    return invalidResult(f, dst);
   if (isDiv && yc === CLS_ZERO && xc !== CLS_INF) {
     if (f.raise(SW_ZE)) return false;
     setInf(f, dst, sx ^ sy);
@@ -169,7 +231,8 @@ export function arith(f: Fpu, op: number, dst: number, srcP: number): boolean {
     setZero(f, dst, sx === sy ? sx : f.rc === RC_DOWN ? 1 : 0);
   } else if (xc === CLS_ZERO || yc === CLS_ZERO) {
     // The other operand, rounded to the precision control (and denormalized if tiny).
-    if (xc === CLS_ZERO) unpack(ys, yh, yl, 0); else unpack(xs, xh, xl, 0);
+    if (xc === CLS_ZERO) unpack(ys, yh, yl, 0);
+    else unpack(xs, xh, xl, 0);
     roundOperand(f, dst, xc === CLS_ZERO ? sy : sx);
   } else operate(f, op, dst, xs, xh, xl, ys, yh, yl);
   return true;
@@ -185,13 +248,21 @@ function roundOperand(f: Fpu, dst: number, sign: number): void {
 /** FSQRT on register p. */
 export function fsqrt(f: Fpu, p: number): boolean {
   const i = p * 3;
-  const se = f.img[i], hi = f.img[i + 1], lo = f.img[i + 2];
+  const se = f.img[i],
+    hi = f.img[i + 1],
+    lo = f.img[i + 2];
   const cls = classify(se, hi, lo);
   if (cls >= CLS_QNAN) return nanResult1(f, p, p);
-  if (cls === CLS_ZERO) { f.setC1(false); return true; } // -0 stays -0
+  if (cls === CLS_ZERO) {
+    f.setC1(false);
+    return true;
+  } // -0 stays -0
   if ((se & 0x8000) !== 0) return invalidResult(f, p); // -inf and negative denormals too, without DE
   if (cls === CLS_DENORMAL && f.raise(SW_DE)) return false;
-  if (cls === CLS_INF) { f.setC1(false); return true; }
+  if (cls === CLS_INF) {
+    f.setC1(false);
+    return true;
+  }
   unpack(se, hi, lo, 0);
   sqrtCore();
   roundToReg(f, p, f.pc, f.rc);
@@ -201,7 +272,10 @@ export function fsqrt(f: Fpu, p: number): boolean {
 // ---- comparisons
 
 /** Comparison results, as C3 C2 C0 and as ZF PF CF both encode them. */
-export const CMP_GT = 0, CMP_LT = 1, CMP_EQ = 4, CMP_UN = 7;
+export const CMP_GT = 0,
+  CMP_LT = 1,
+  CMP_EQ = 4,
+  CMP_UN = 7;
 /** Added to a comparison result when an unmasked exception forbids the instruction's pops. */
 export const CMP_NOPOP = 8;
 /** Added when, moreover, the condition codes (or EFLAGS) must stay as they are. */
@@ -212,16 +286,22 @@ export const CMP_NOCC = 16;
  * exponent field 0 counts as 1, so pseudo-denormals compare by value too.
  */
 export function compareImages(aSe: number, aHi: number, aLo: number, bSe: number, bHi: number, bLo: number): number {
-  const aZero = (aSe & 0x7fff) === 0 && (aHi | aLo) === 0, bZero = (bSe & 0x7fff) === 0 && (bHi | bLo) === 0;
+  const aZero = (aSe & 0x7fff) === 0 && (aHi | aLo) === 0,
+    bZero = (bSe & 0x7fff) === 0 && (bHi | bLo) === 0;
   if (aZero && bZero) return 0;
-  const aNeg = !aZero && (aSe & 0x8000) !== 0, bNeg = !bZero && (bSe & 0x8000) !== 0;
+  const aNeg = !aZero && (aSe & 0x8000) !== 0,
+    bNeg = !bZero && (bSe & 0x8000) !== 0;
   if (aNeg !== bNeg) return aNeg ? -1 : 1;
   let mag: number;
   if (aZero) mag = -1;
   else if (bZero) mag = 1;
   else {
-    const ae = (aSe & 0x7fff) || 1, be = (bSe & 0x7fff) || 1;
-    const ah = aHi >>> 0, bh = bHi >>> 0, al = aLo >>> 0, bl = bLo >>> 0;
+    const ae = aSe & 0x7fff || 1,
+      be = bSe & 0x7fff || 1;
+    const ah = aHi >>> 0,
+      bh = bHi >>> 0,
+      al = aLo >>> 0,
+      bl = bLo >>> 0;
     mag = ae !== be ? (ae > be ? 1 : -1) : ah !== bh ? (ah > bh ? 1 : -1) : al !== bl ? (al > bl ? 1 : -1) : 0;
   }
   return aNeg ? -mag : mag;
@@ -234,16 +314,25 @@ export function compareImages(aSe: number, aHi: number, aLo: number, bSe: number
  */
 export function compare(f: Fpu, aP: number, bP: number, quiet: boolean): number {
   f.setC1(false);
-  const img = f.img, b = bP >= 0 ? img : f.memImg, ai = aP * 3, bi = bP >= 0 ? bP * 3 : 0;
-  const aSe = img[ai], bSe = b[bi];
-  if (((aSe & 0x7fff) - 1) >>> 0 < 0x7ffe && ((bSe & 0x7fff) - 1) >>> 0 < 0x7ffe && (img[ai + 1] & b[bi + 1]) < 0 &&
-      (bP >= 0 || !f.memDenormal)) {
+  const img = f.img,
+    b = bP >= 0 ? img : f.memImg,
+    ai = aP * 3,
+    bi = bP >= 0 ? bP * 3 : 0;
+  const aSe = img[ai],
+    bSe = b[bi];
+  if (
+    ((aSe & 0x7fff) - 1) >>> 0 < 0x7ffe &&
+    ((bSe & 0x7fff) - 1) >>> 0 < 0x7ffe &&
+    (img[ai + 1] & b[bi + 1]) < 0 &&
+    (bP >= 0 || !f.memDenormal)
+  ) {
     // Both normal: no exception is possible.
     const c = compareImages(aSe, img[ai + 1], img[ai + 2], bSe, b[bi + 1], b[bi + 2]);
     return c > 0 ? CMP_GT : c < 0 ? CMP_LT : CMP_EQ;
   }
   stageImages(f, aP, bP);
-  const ca = classify(OPS[0], OPS[1], OPS[2]), cb = classify(OPS[3], OPS[4], OPS[5]);
+  const ca = classify(OPS[0], OPS[1], OPS[2]),
+    cb = classify(OPS[3], OPS[4], OPS[5]);
   if (ca >= CLS_QNAN || cb >= CLS_QNAN) {
     const invalid = !quiet || ca === CLS_SNAN || cb === CLS_SNAN || ca === CLS_UNSUPPORTED || cb === CLS_UNSUPPORTED;
     return invalid && f.raise(SW_IE) ? CMP_UN | CMP_NOPOP : CMP_UN;
@@ -267,7 +356,10 @@ export function needSt0(f: Fpu): boolean {
 /** ST(0) and ST(1) must hold values; the masked response puts the indefinite in dst. */
 export function needSt01(f: Fpu, dst: number, pop: boolean): boolean {
   if (f.tag[f.top] !== TAG_EMPTY && f.tag[f.st(1)] !== TAG_EMPTY) return true;
-  if (f.stackUnderflow()) { f.setIndefinite(dst); if (pop) f.pop(); }
+  if (f.stackUnderflow()) {
+    f.setIndefinite(dst);
+    if (pop) f.pop();
+  }
   return false;
 }
 

@@ -12,9 +12,12 @@ const NOWAIT = "d92e2030d9e8d9eedef9dfe0d93e1030d9360031d9d0"; // fldcw [0x3020]
 const WAITONLY = "d92e2030d9e8d9eedef99b"; // fldcw [0x3020]; fld1; fldz; fdivp st1, st0; wait
 const HANDLER = "ff062006dbe2cf"; // inc word [0x620]; fnclex; iret  (the #MF handler)
 const FLDENV = "d9260031d9d0"; // fldenv [0x3100]; fnop
-const FDIVP_AT = CODE + 8, FNOP_AT = CODE + 10;
+const FDIVP_AT = CODE + 8,
+  FNOP_AT = CODE + 10;
 const CW_ZE_UNMASKED = 0x037b;
-const SW_ZE = 0x04, SW_ES = 0x80, SW_B = 0x8000;
+const SW_ZE = 0x04,
+  SW_ES = 0x80,
+  SW_B = 0x8000;
 
 /** A rig whose #MF handler counts, clears the exception and returns. */
 function rigWithMfHandler(ne: boolean): Rig {
@@ -78,7 +81,9 @@ describe("native error reporting (CR0.NE = 1)", () => {
 
   it("FLDENV of a status word with an unmasked flag makes it pending", () => {
     const r = rigWithMfHandler(true);
-    r.setU16(DATA + 0x100, CW_ZE_UNMASKED); r.setU16(DATA + 0x102, SW_ZE); r.setU16(DATA + 0x104, 0xffff);
+    r.setU16(DATA + 0x100, CW_ZE_UNMASKED);
+    r.setU16(DATA + 0x102, SW_ZE);
+    r.setU16(DATA + 0x104, 0xffff);
     r.load(FLDENV);
     r.cpu.run(1);
     expect(r.sw() & (SW_ES | SW_B)).toBe(SW_ES | SW_B);
@@ -93,8 +98,14 @@ describe("MS-DOS compatibility (CR0.NE = 0): FERR#, IRQ13 and IGNNE#", () => {
     r.setU16(DATA + 0x20, CW_ZE_UNMASKED);
     const levels: boolean[] = [];
     // The board: FERR# sets the IRQ13 latch, which reaches INTR; INTA gives vector 75h.
-    r.f.ferrLine = (level) => { levels.push(level); if (level) r.cpu.setIntr(true); };
-    r.cpu.intAck = () => { r.cpu.setIntr(false); return 0x75; };
+    r.f.ferrLine = (level) => {
+      levels.push(level);
+      if (level) r.cpu.setIntr(true);
+    };
+    r.cpu.intAck = () => {
+      r.cpu.setIntr(false);
+      return 0x75;
+    };
     return { r, levels };
   }
 

@@ -5,16 +5,34 @@
 import { describe, expect, it } from "vitest";
 import { Rig } from "./rig.ts";
 import {
-  FMT_DOUBLE, FMT_SINGLE, MEMBITS, X, addCore, divCore, mulCore, normalAddMul, passA, roundToMem, roundToReg,
-  sqrtCore, unpack,
+  FMT_DOUBLE,
+  FMT_SINGLE,
+  MEMBITS,
+  X,
+  addCore,
+  divCore,
+  mulCore,
+  normalAddMul,
+  passA,
+  roundToMem,
+  roundToReg,
+  sqrtCore,
+  unpack,
 } from "./ext.ts";
 
-const SW_OE = 0x08, SW_UE = 0x10, SW_PE = 0x20, SW_C1 = 0x200;
-const CW_OM = 0x08, CW_UM = 0x10;
+const SW_OE = 0x08,
+  SW_UE = 0x10,
+  SW_PE = 0x20,
+  SW_C1 = 0x200;
+const CW_OM = 0x08,
+  CW_UM = 0x10;
 
 // ---- reference: exact values as n / d (n >= 0), rounding by definition
 
-interface Rat { n: bigint; d: bigint }
+interface Rat {
+  n: bigint;
+  d: bigint;
+}
 const big = (x: number) => BigInt(x);
 
 /** Exact value of an image (finite, nonzero) as a signed rational. */
@@ -27,7 +45,8 @@ function ratOf(se: number, hi: number, lo: number): { s: number; v: Rat } {
 
 /** floor(v * 2^k) and whether it is exact. */
 function floorScaled(v: Rat, k: number): [bigint, boolean] {
-  const n = k >= 0 ? v.n << big(k) : v.n, d = k >= 0 ? v.d : v.d << big(-k);
+  const n = k >= 0 ? v.n << big(k) : v.n,
+    d = k >= 0 ? v.d : v.d << big(-k);
   return [n / d, n % d === 0n];
 }
 /** E with 2^E <= v < 2^(E+1), v > 0. */
@@ -43,10 +62,14 @@ function ilog2(v: Rat): number {
 function roundUp(q: bigint, exact: boolean, half: number, neg: boolean, rc: number): boolean {
   if (exact) return false;
   switch (rc) {
-    case 0: return half > 0 || (half === 0 && (q & 1n) === 1n);
-    case 1: return neg;
-    case 2: return !neg;
-    default: return false;
+    case 0:
+      return half > 0 || (half === 0 && (q & 1n) === 1n);
+    case 1:
+      return neg;
+    case 2:
+      return !neg;
+    default:
+      return false;
   }
 }
 /** floor(v * 2^k) with the position of the remainder relative to one half. */
@@ -59,7 +82,12 @@ function scaledParts(v: Rat, k: number): { q: bigint; exact: boolean; half: numb
   return { q, exact, half: exact ? -1 : half };
 }
 
-interface Want { img: string; flags: number; c1: boolean; stored: boolean }
+interface Want {
+  img: string;
+  flags: number;
+  c1: boolean;
+  stored: boolean;
+}
 const hex = (v: bigint, w: number) => v.toString(16).padStart(w, "0");
 const imgStr = (se: number, m: bigint) => `${hex(big(se & 0xffff), 4)}:${hex(m, 16)}`;
 
@@ -72,17 +100,30 @@ function refReg(s: number, v: Rat | null, p: number, rc: number, cw: number): Wa
   let { q, exact, half } = scaledParts(v, p - 1 - E);
   let e = E;
   const up = roundUp(q, exact, half, neg, rc);
-  if (up) { q += 1n; if (q === 1n << big(p)) { q >>= 1n; e += 1; } }
+  if (up) {
+    q += 1n;
+    if (q === 1n << big(p)) {
+      q >>= 1n;
+      e += 1;
+    }
+  }
   const field = q << big(64 - p);
   const pe = exact ? 0 : SW_PE;
   if (e > 16383) {
-    if (!(cw & CW_OM)) return { img: imgStr(sign | (e - 24576 + 16383), field), flags: SW_OE | pe, c1: up, stored: true };
+    if (!(cw & CW_OM))
+      return { img: imgStr(sign | (e - 24576 + 16383), field), flags: SW_OE | pe, c1: up, stored: true };
     const toInf = rc === 0 || (rc === 2 && !neg) || (rc === 1 && neg);
     const max = ((1n << big(p)) - 1n) << big(64 - p);
-    return { img: toInf ? imgStr(sign | 0x7fff, 1n << 63n) : imgStr(sign | 0x7ffe, max), flags: SW_OE | SW_PE, c1: toInf, stored: true };
+    return {
+      img: toInf ? imgStr(sign | 0x7fff, 1n << 63n) : imgStr(sign | 0x7ffe, max),
+      flags: SW_OE | SW_PE,
+      c1: toInf,
+      stored: true,
+    };
   }
   if (e < -16382) {
-    if (!(cw & CW_UM)) return { img: imgStr(sign | (e + 24576 + 16383), field), flags: SW_UE | pe, c1: up, stored: true };
+    if (!(cw & CW_UM))
+      return { img: imgStr(sign | (e + 24576 + 16383), field), flags: SW_UE | pe, c1: up, stored: true };
     // Denormal: the field's bit (64 - p) has weight 2^(-16382 - 63 + 64 - p).
     const k = 16382 + 63 - (64 - p);
     const r = scaledParts(v, k);
@@ -121,17 +162,29 @@ function sqrtRat(v: Rat): Rat {
 // ---- operands
 
 let seed = 12345;
-function rnd(): number { seed = (seed * 1103515245 + 12345) >>> 0; return seed >>> 8; }
-function rnd32(): number { return ((rnd() << 8) ^ rnd()) >>> 0; }
+function rnd(): number {
+  seed = (seed * 1103515245 + 12345) >>> 0;
+  return seed >>> 8;
+}
+function rnd32(): number {
+  return ((rnd() << 8) ^ rnd()) >>> 0;
+}
 function sig(): [number, number] {
   switch (rnd() % 8) {
-    case 0: return [0x80000000, 0];
-    case 1: return [0xffffffff, 0xffffffff];
-    case 2: return [(0x80000000 | rnd32()) >>> 0, rnd32() & 0xfffff800];
-    case 3: return [(0x80000000 | rnd32()) >>> 0, 0];
-    case 4: return [0x80000000, 1 << (rnd() % 32)];
-    case 5: return [(0x80000000 | rnd32()) >>> 0, (rnd32() | 0x3ff) >>> 0];
-    default: return [(0x80000000 | rnd32()) >>> 0, rnd32()];
+    case 0:
+      return [0x80000000, 0];
+    case 1:
+      return [0xffffffff, 0xffffffff];
+    case 2:
+      return [(0x80000000 | rnd32()) >>> 0, rnd32() & 0xfffff800];
+    case 3:
+      return [(0x80000000 | rnd32()) >>> 0, 0];
+    case 4:
+      return [0x80000000, 1 << (rnd() % 32)];
+    case 5:
+      return [(0x80000000 | rnd32()) >>> 0, (rnd32() | 0x3ff) >>> 0];
+    default:
+      return [(0x80000000 | rnd32()) >>> 0, rnd32()];
   }
 }
 /** A random normal or denormal image with exponent around `center` +- spread. */
@@ -140,7 +193,8 @@ function operand(center: number, spread: number): [number, number, number] {
   const s = rnd() & 1 ? 0x8000 : 0;
   let exp = center + (rnd() % (2 * spread + 1)) - spread;
   if (exp >= 0x7fff) exp = 0x7ffe;
-  if (exp <= 0) { // a denormal: shift the significand down
+  if (exp <= 0) {
+    // a denormal: shift the significand down
     const sh = Math.min(63, 1 - exp);
     const m = ((big(hi) << 32n) | big(lo)) >> big(sh);
     if (m === 0n) return [s | 1, hi, lo];
@@ -149,27 +203,49 @@ function operand(center: number, spread: number): [number, number, number] {
   return [s | exp, hi | 0, lo | 0];
 }
 
-const PCS: [number, number][] = [[0, 24], [2, 53], [3, 64]];
+const PCS: [number, number][] = [
+  [0, 24],
+  [2, 53],
+  [3, 64],
+];
 const f = new Rig().f;
 
 function got(): Want {
   const i = 0;
-  const se = f.img[i] & 0xffff, m = (big(f.img[i + 1] >>> 0) << 32n) | big(f.img[i + 2] >>> 0);
+  const se = f.img[i] & 0xffff,
+    m = (big(f.img[i + 1] >>> 0) << 32n) | big(f.img[i + 2] >>> 0);
   return { img: imgStr(se, m), flags: f.sw & (SW_PE | SW_UE | SW_OE), c1: (f.sw & SW_C1) !== 0, stored: true };
 }
 
 type Op = "add" | "sub" | "mul" | "div" | "sqrt";
-function runOp(op: Op, a: [number, number, number], b: [number, number, number], pc: number, rc: number, cw: number): Want {
+function runOp(
+  op: Op,
+  a: [number, number, number],
+  b: [number, number, number],
+  pc: number,
+  rc: number,
+  cw: number,
+): Want {
   f.cw = cw | (pc << 8) | (rc << 10);
   f.sw = 0;
   unpack(a[0], a[1], a[2], 0);
   unpack(b[0], b[1], b[2], 4);
   switch (op) {
-    case "add": addCore(0, rc); break;
-    case "sub": addCore(1, rc); break;
-    case "mul": mulCore(); break;
-    case "div": divCore(); break;
-    case "sqrt": sqrtCore(); break;
+    case "add":
+      addCore(0, rc);
+      break;
+    case "sub":
+      addCore(1, rc);
+      break;
+    case "mul":
+      mulCore();
+      break;
+    case "div":
+      divCore();
+      break;
+    case "sqrt":
+      sqrtCore();
+      break;
   }
   const normal = (se: number, hi: number) => (se & 0x7fff) !== 0 && hi < 0;
   if ((op === "add" || op === "sub" || op === "mul") && normal(a[0], a[1]) && normal(b[0], b[1])) {
@@ -185,26 +261,48 @@ function runOp(op: Op, a: [number, number, number], b: [number, number, number],
   return got();
 }
 
-function reference(op: Op, a: [number, number, number], b: [number, number, number], p: number, rc: number, cw: number): Want {
-  const A = ratOf(...a), B = ratOf(...b);
+function reference(
+  op: Op,
+  a: [number, number, number],
+  b: [number, number, number],
+  p: number,
+  rc: number,
+  cw: number,
+): Want {
+  const A = ratOf(...a),
+    B = ratOf(...b);
   let s: number, v: Rat;
   const sub = (x: Rat, y: Rat): [number, Rat] => {
     const n = x.n * y.d - y.n * x.d;
     return n >= 0n ? [0, { n, d: x.d * y.d }] : [1, { n: -n, d: x.d * y.d }];
   };
   switch (op) {
-    case "add": case "sub": {
+    case "add":
+    case "sub": {
       const sb = op === "sub" ? B.s ^ 1 : B.s;
-      if (A.s === sb) { s = A.s; v = { n: A.v.n * B.v.d + B.v.n * A.v.d, d: A.v.d * B.v.d }; } else {
+      if (A.s === sb) {
+        s = A.s;
+        v = { n: A.v.n * B.v.d + B.v.n * A.v.d, d: A.v.d * B.v.d };
+      } else {
         const [neg, r] = sub(A.v, B.v);
-        s = neg ? sb : A.s; v = r;
+        s = neg ? sb : A.s;
+        v = r;
         if (v.n === 0n) s = rc === 1 ? 1 : 0;
       }
       break;
     }
-    case "mul": s = A.s ^ B.s; v = { n: A.v.n * B.v.n, d: A.v.d * B.v.d }; break;
-    case "div": s = A.s ^ B.s; v = { n: A.v.n * B.v.d, d: A.v.d * B.v.n }; break;
-    default: s = 0; v = sqrtRat(A.v); break;
+    case "mul":
+      s = A.s ^ B.s;
+      v = { n: A.v.n * B.v.n, d: A.v.d * B.v.d };
+      break;
+    case "div":
+      s = A.s ^ B.s;
+      v = { n: A.v.n * B.v.d, d: A.v.d * B.v.n };
+      break;
+    default:
+      s = 0;
+      v = sqrtRat(A.v);
+      break;
   }
   return refReg(s, v, p, rc, cw);
 }
@@ -229,13 +327,18 @@ describe("exact core against BigInt", () => {
           if (op === "mul" && name === "tiny") b = operand(16383 - 16000, 10);
           if (op === "div" && name === "huge") b = operand(100, 50);
           if (op === "sqrt") a = [a[0] & 0x7fff, a[1], a[2]];
-          if ((op === "add" || op === "sub") && k % 4 === 0) { b = [a[0], a[1], (a[2] ^ (1 << (rnd() % 12))) | 0]; }
+          if ((op === "add" || op === "sub") && k % 4 === 0) {
+            b = [a[0], a[1], (a[2] ^ (1 << (rnd() % 12))) | 0];
+          }
           for (const [pc, p] of PCS) {
             for (let rc = 0; rc < 4; rc++) {
               const cw = k % 3 === 0 ? 0x7f & ~(CW_OM | CW_UM) : 0x7f;
-              const g = runOp(op, a, b, pc, rc, cw), w = reference(op, a, b, p, rc, cw);
+              const g = runOp(op, a, b, pc, rc, cw),
+                w = reference(op, a, b, p, rc, cw);
               if (g.img !== w.img || g.flags !== w.flags || g.c1 !== w.c1) {
-                bad.push(`${op} ${name} pc=${p} rc=${rc} cw=${cw.toString(16)} a=${imgStr(a[0], (big(a[1] >>> 0) << 32n) | big(a[2] >>> 0))} b=${imgStr(b[0], (big(b[1] >>> 0) << 32n) | big(b[2] >>> 0))}: got ${JSON.stringify(g)} want ${JSON.stringify(w)}`);
+                bad.push(
+                  `${op} ${name} pc=${p} rc=${rc} cw=${cw.toString(16)} a=${imgStr(a[0], (big(a[1] >>> 0) << 32n) | big(a[2] >>> 0))} b=${imgStr(b[0], (big(b[1] >>> 0) << 32n) | big(b[2] >>> 0))}: got ${JSON.stringify(g)} want ${JSON.stringify(w)}`,
+                );
               }
             }
           }
@@ -247,14 +350,30 @@ describe("exact core against BigInt", () => {
 });
 
 describe("stores to single and double reals", () => {
-  function refMem(s: number, v: Rat, p: number, emin: number, emax: number, rc: number, cw: number): { bits: bigint; flags: number; c1: boolean; stored: boolean } {
-    const neg = s === 1, ebits = p === 24 ? 8 : 11, fbits = p - 1;
+  function refMem(
+    s: number,
+    v: Rat,
+    p: number,
+    emin: number,
+    emax: number,
+    rc: number,
+    cw: number,
+  ): { bits: bigint; flags: number; c1: boolean; stored: boolean } {
+    const neg = s === 1,
+      ebits = p === 24 ? 8 : 11,
+      fbits = p - 1;
     const signBit = big(s) << big(ebits + fbits);
     const E = ilog2(v);
     let { q, exact, half } = scaledParts(v, p - 1 - E);
     let e = E;
     const up = roundUp(q, exact, half, neg, rc);
-    if (up) { q += 1n; if (q === 1n << big(p)) { q >>= 1n; e += 1; } }
+    if (up) {
+      q += 1n;
+      if (q === 1n << big(p)) {
+        q >>= 1n;
+        e += 1;
+      }
+    }
     if (e > emax) {
       if (!(cw & CW_OM)) return { bits: 0n, flags: SW_OE, c1: false, stored: false };
       const toInf = rc === 0 || (rc === 2 && !neg) || (rc === 1 && neg);
@@ -271,7 +390,10 @@ describe("stores to single and double reals", () => {
     return { bits, flags: exact ? 0 : SW_PE, c1: up, stored: true };
   }
 
-  for (const [fmt, p, emin, emax, name] of [[FMT_SINGLE, 24, -126, 127, "single"], [FMT_DOUBLE, 53, -1022, 1023, "double"]] as const) {
+  for (const [fmt, p, emin, emax, name] of [
+    [FMT_SINGLE, 24, -126, 127, "single"],
+    [FMT_DOUBLE, 53, -1022, 1023, "double"],
+  ] as const) {
     it(`rounds 80-bit values to ${name} with tininess after rounding`, () => {
       const bad: string[] = [];
       for (let k = 0; k < 3000; k++) {
@@ -284,12 +406,20 @@ describe("stores to single and double reals", () => {
           unpack(a[0], a[1], a[2], 0);
           passA();
           const stored = roundToMem(f, fmt, rc);
-          const bits = fmt === FMT_SINGLE ? big(MEMBITS[0] >>> 0) : (big(MEMBITS[1] >>> 0) << 32n) | big(MEMBITS[0] >>> 0);
+          const bits =
+            fmt === FMT_SINGLE ? big(MEMBITS[0] >>> 0) : (big(MEMBITS[1] >>> 0) << 32n) | big(MEMBITS[0] >>> 0);
           const A = ratOf(...a);
           const w = refMem(A.s, A.v, p, emin, emax, rc, cw);
-          const g = { bits: stored ? bits : 0n, flags: f.sw & (SW_PE | SW_UE | SW_OE), c1: stored ? (f.sw & SW_C1) !== 0 : false, stored };
+          const g = {
+            bits: stored ? bits : 0n,
+            flags: f.sw & (SW_PE | SW_UE | SW_OE),
+            c1: stored ? (f.sw & SW_C1) !== 0 : false,
+            stored,
+          };
           if (g.bits !== w.bits || g.flags !== w.flags || g.c1 !== w.c1 || g.stored !== w.stored) {
-            bad.push(`${name} rc=${rc} cw=${cw.toString(16)} ${imgStr(a[0], (big(a[1] >>> 0) << 32n) | big(a[2] >>> 0))}: got ${g.bits.toString(16)} ${g.flags} ${g.c1} want ${w.bits.toString(16)} ${w.flags} ${w.c1}`);
+            bad.push(
+              `${name} rc=${rc} cw=${cw.toString(16)} ${imgStr(a[0], (big(a[1] >>> 0) << 32n) | big(a[2] >>> 0))}: got ${g.bits.toString(16)} ${g.flags} ${g.c1} want ${w.bits.toString(16)} ${w.flags} ${w.c1}`,
+            );
           }
         }
       }

@@ -1,9 +1,29 @@
 // The 80-bit format conversions against exact BigInt references (test-only BigInt).
 import { describe, expect, it } from "vitest";
 import {
-  CLS_DENORMAL, CLS_INF, CLS_NORMAL, CLS_QNAN, CLS_SNAN, CLS_UNSUPPORTED, CLS_ZERO, REM_HALF,
-  REM_HIGH, REM_LOW, REM_ZERO, SHR, bcdToU64, classify, doubleFromImg, f32BitsOfNaN, f64BitsOfNaN,
-  imgFromDouble, imgFromF32Bits, imgFromF64Bits, imgFromU64, shr, u64ToBcd,
+  CLS_DENORMAL,
+  CLS_INF,
+  CLS_NORMAL,
+  CLS_QNAN,
+  CLS_SNAN,
+  CLS_UNSUPPORTED,
+  CLS_ZERO,
+  REM_HALF,
+  REM_HIGH,
+  REM_LOW,
+  REM_ZERO,
+  SHR,
+  bcdToU64,
+  classify,
+  doubleFromImg,
+  f32BitsOfNaN,
+  f64BitsOfNaN,
+  imgFromDouble,
+  imgFromF32Bits,
+  imgFromF64Bits,
+  imgFromU64,
+  shr,
+  u64ToBcd,
 } from "./f80.ts";
 import { R, nextDown, nextUp } from "./round.ts";
 
@@ -17,12 +37,13 @@ const img = (v: number): string => {
 function imgExact(se: number, hi: number, lo: number): { n: bigint; e: number } {
   const m = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
   const exp = se & 0x7fff;
-  return { n: (se & 0x8000) ? -m : m, e: (exp === 0 ? 1 : exp) - 16383 - 63 };
+  return { n: se & 0x8000 ? -m : m, e: (exp === 0 ? 1 : exp) - 16383 - 63 };
 }
 const dv = new DataView(new ArrayBuffer(8));
 function dblExact(x: number): { n: bigint; e: number } {
   dv.setFloat64(0, x);
-  const h = dv.getUint32(0), l = dv.getUint32(4);
+  const h = dv.getUint32(0),
+    l = dv.getUint32(4);
   const exp = (h >>> 20) & 0x7ff;
   let m = (BigInt(h & 0xfffff) << 32n) | BigInt(l);
   if (exp !== 0) m |= 1n << 52n;
@@ -30,7 +51,8 @@ function dblExact(x: number): { n: bigint; e: number } {
 }
 function cmpExact(a: { n: bigint; e: number }, b: { n: bigint; e: number }): number {
   const e = Math.min(a.e, b.e);
-  const x = a.n << BigInt(a.e - e), y = b.n << BigInt(b.e - e);
+  const x = a.n << BigInt(a.e - e),
+    y = b.n << BigInt(b.e - e);
   return x > y ? 1 : x < y ? -1 : 0;
 }
 
@@ -69,20 +91,24 @@ describe("double <-> 80-bit images", () => {
     let s = 777;
     for (let i = 0; i < 4000; i++) {
       s = (s * 1103515245 + 12345) >>> 0;
-      const mhi = (s | 0x80000000) | 0;
+      const mhi = s | 0x80000000 | 0;
       s = (s * 1103515245 + 12345) >>> 0;
       const mlo = i % 5 === 0 ? (s & 0xfffff800) | (1 << 10) : s; // some exact halves
       const exp = 16383 - 1100 + (s % 2200);
       const se = (i & 1 ? 0x8000 : 0) | exp;
       const d = doubleFromImg(se, mhi, mlo);
       const sgn = R.sgn;
-      if (d - d !== 0) { expect(exp - 16383).toBeGreaterThanOrEqual(1023); continue; }
+      if (d - d !== 0) {
+        expect(exp - 16383).toBeGreaterThanOrEqual(1023);
+        continue;
+      }
       const x = imgExact(se, mhi, mlo);
       expect(sgn).toBe(cmpExact(x, dblExact(d)));
       // Nearest: moving one unit towards the exact value overshoots it by at least as much.
       if (sgn !== 0) {
         const other = sgn > 0 ? nextUp(d) : nextDown(d);
-        const e1 = absDiff(x, dblExact(d)), e2 = absDiff(x, dblExact(other));
+        const e1 = absDiff(x, dblExact(d)),
+          e2 = absDiff(x, dblExact(other));
         expect(cmpExact(e1, e2)).toBeLessThanOrEqual(0);
       }
     }
@@ -141,7 +167,10 @@ describe("integers and packed BCD", () => {
     let s = 99;
     for (let i = 0; i < 2000; i++) {
       let digits = "";
-      for (let k = 0; k < 18; k++) { s = (s * 1103515245 + 12345) >>> 0; digits += String(s % 10); }
+      for (let k = 0; k < 18; k++) {
+        s = (s * 1103515245 + 12345) >>> 0;
+        digits += String(s % 10);
+      }
       const v = BigInt(digits);
       u64ToBcd(Number(v >> 32n), Number(v & 0xffffffffn), b);
       for (let k = 0; k < 9; k++) {

@@ -59,7 +59,13 @@ describe("environment layouts", () => {
     const r = highRig();
     runAt(r, ENV_REAL);
     expect(dwords(r, 0x13200, 7)).toEqual([
-      0xffff037f, 0xffff3800, 0xffff3fff, 0xffff1002, (0x0001 << 12) | 0x006, 0xffff3000, 0x0001 << 12,
+      0xffff037f,
+      0xffff3800,
+      0xffff3fff,
+      0xffff1002,
+      (0x0001 << 12) | 0x006,
+      0xffff3000,
+      0x0001 << 12,
     ]);
   });
   it("real mode: FLDENV of the 32-bit layout restores what FNSTENV stored", () => {
@@ -70,13 +76,30 @@ describe("environment layouts", () => {
   });
   it("protected mode: selectors, offsets and the opcode, 32- and 16-bit", () => {
     const r = new Rig("flat32");
-    r.cpu.sreg[CS] = 0x0008; r.cpu.sreg[DS] = 0x0010;
+    r.cpu.sreg[CS] = 0x0008;
+    r.cpu.sreg[DS] = 0x0010;
     r.cpu.r32[3] = DATA; // EBX
     r.exec(ENV_PM);
-    expect(dwords(r, DATA + 0x100, 7)).toEqual([0xffff037f, 0xffff3800, 0xffff3fff, 0x1002, 0x0008 | (0x003 << 16), DATA, 0xffff0010]);
+    expect(dwords(r, DATA + 0x100, 7)).toEqual([
+      0xffff037f,
+      0xffff3800,
+      0xffff3fff,
+      0x1002,
+      0x0008 | (0x003 << 16),
+      DATA,
+      0xffff0010,
+    ]);
     expect(words(r, DATA + 0x200, 7)).toEqual([0x037f, 0x3800, 0x3fff, 0x1002, 0x0008, DATA, 0x0010]);
     // FLDENV of the 16-bit layout: offsets and selectors come back, the opcode stays.
-    expect(dwords(r, DATA + 0x300, 7)).toEqual([0xffff037f, 0xffff3800, 0xffff3fff, 0x1002, 0x0008 | (0x003 << 16), DATA, 0xffff0010]);
+    expect(dwords(r, DATA + 0x300, 7)).toEqual([
+      0xffff037f,
+      0xffff3800,
+      0xffff3fff,
+      0x1002,
+      0x0008 | (0x003 << 16),
+      DATA,
+      0xffff0010,
+    ]);
   });
   it("FNSAVE (94 and 108 bytes) stores ST(0)..ST(7) after the environment and reinitializes; FRSTOR restores", () => {
     const r = highRig();
@@ -132,16 +155,66 @@ describe("snapshot (schema x87)", () => {
   it("refuses corrupt state with StateError and changes nothing", () => {
     const good = built().f.saveState();
     const corrupt: [string, (s: StateRecord) => void][] = [
-      ["tag out of range", (s) => { (s.tags as number[])[3] = 4; }],
-      ["tags not an array", (s) => { s.tags = 5; }],
-      ["short register block", (s) => { s.regs = new Uint8Array(79); }],
-      ["control word reserved bits", (s) => { s.cw = 0x037f & ~0x40; }],
-      ["status word not a number", (s) => { s.sw = "0"; }],
-      ["status word too large", (s) => { s.sw = 0x10000; }],
-      ["fip negative", (s) => { s.fip = -1; }],
-      ["opcode too large", (s) => { s.fop = 0x800; }],
-      ["ignne not boolean", (s) => { s.ignne = 1; }],
-      ["missing field", (s) => { delete s.fds; }],
+      [
+        "tag out of range",
+        (s) => {
+          (s.tags as number[])[3] = 4;
+        },
+      ],
+      [
+        "tags not an array",
+        (s) => {
+          s.tags = 5;
+        },
+      ],
+      [
+        "short register block",
+        (s) => {
+          s.regs = new Uint8Array(79);
+        },
+      ],
+      [
+        "control word reserved bits",
+        (s) => {
+          s.cw = 0x037f & ~0x40;
+        },
+      ],
+      [
+        "status word not a number",
+        (s) => {
+          s.sw = "0";
+        },
+      ],
+      [
+        "status word too large",
+        (s) => {
+          s.sw = 0x10000;
+        },
+      ],
+      [
+        "fip negative",
+        (s) => {
+          s.fip = -1;
+        },
+      ],
+      [
+        "opcode too large",
+        (s) => {
+          s.fop = 0x800;
+        },
+      ],
+      [
+        "ignne not boolean",
+        (s) => {
+          s.ignne = 1;
+        },
+      ],
+      [
+        "missing field",
+        (s) => {
+          delete s.fds;
+        },
+      ],
     ];
     for (const [what, spoil] of corrupt) {
       const victim = built();

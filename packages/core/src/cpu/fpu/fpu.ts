@@ -17,30 +17,52 @@
 import type { Cpu } from "../cpu.ts";
 import { CR0_NE, CR0_PE, CS, START_EIP, V_MF, VM } from "../regs.ts";
 import { StateError, StateReader, type StateRecord, type Stateful } from "../../snapshot/state.ts";
-import {
-  CLS_NORMAL, CLS_ZERO, INDEF_HI, INDEF_LO, INDEF_SE, classify, doubleFromImg, imgFromDouble,
-} from "./f80.ts";
+import { CLS_NORMAL, CLS_ZERO, INDEF_HI, INDEF_LO, INDEF_SE, classify, doubleFromImg, imgFromDouble } from "./f80.ts";
 
 // ---- status word (SDM Vol. 1 §8.1.3)
-export const SW_IE = 0x0001, SW_DE = 0x0002, SW_ZE = 0x0004, SW_OE = 0x0008, SW_UE = 0x0010;
-export const SW_PE = 0x0020, SW_SF = 0x0040, SW_ES = 0x0080, SW_C0 = 0x0100, SW_C1 = 0x0200;
-export const SW_C2 = 0x0400, SW_TOP = 0x3800, SW_C3 = 0x4000, SW_B = 0x8000;
+export const SW_IE = 0x0001,
+  SW_DE = 0x0002,
+  SW_ZE = 0x0004,
+  SW_OE = 0x0008,
+  SW_UE = 0x0010;
+export const SW_PE = 0x0020,
+  SW_SF = 0x0040,
+  SW_ES = 0x0080,
+  SW_C0 = 0x0100,
+  SW_C1 = 0x0200;
+export const SW_C2 = 0x0400,
+  SW_TOP = 0x3800,
+  SW_C3 = 0x4000,
+  SW_B = 0x8000;
 /** The six exception flags (and, in the control word, their masks). */
 export const EXC_MASK = 0x3f;
 export const SW_CC = SW_C0 | SW_C1 | SW_C2 | SW_C3;
 
 // ---- control word (SDM Vol. 1 §8.1.5)
-export const CW_IM = 0x0001, CW_DM = 0x0002, CW_ZM = 0x0004, CW_OM = 0x0008, CW_UM = 0x0010, CW_PM = 0x0020;
-export const CW_PC = 0x0300, CW_RC = 0x0c00, CW_X = 0x1000;
+export const CW_IM = 0x0001,
+  CW_DM = 0x0002,
+  CW_ZM = 0x0004,
+  CW_OM = 0x0008,
+  CW_UM = 0x0010,
+  CW_PM = 0x0020;
+export const CW_PC = 0x0300,
+  CW_RC = 0x0c00,
+  CW_X = 0x1000;
 /** Precision control values (bits 8-9). 1 is reserved and behaves here as double. */
-export const PC_SINGLE = 0, PC_DOUBLE = 2, PC_EXTENDED = 3;
+export const PC_SINGLE = 0,
+  PC_DOUBLE = 2,
+  PC_EXTENDED = 3;
 /** FNINIT's control word: all exceptions masked, 64-bit precision, round to nearest. */
 export const CW_INIT = 0x037f;
 /** Bits FLDCW can change; bit 6 always reads as 1 (checked on a real P6-class part). */
-const CW_WRITABLE = 0x1f3f, CW_ONES = 0x0040;
+const CW_WRITABLE = 0x1f3f,
+  CW_ONES = 0x0040;
 
 // ---- tags (SDM Vol. 1 §8.1.7)
-export const TAG_VALID = 0, TAG_ZERO = 1, TAG_SPECIAL = 2, TAG_EMPTY = 3;
+export const TAG_VALID = 0,
+  TAG_ZERO = 1,
+  TAG_SPECIAL = 2,
+  TAG_EMPTY = 3;
 
 /** Tag of an operand class. */
 export function tagOfClass(cls: number): number {
@@ -97,7 +119,11 @@ export class Fpu implements Stateful {
     this.sw = 0;
     this.top = 0;
     this.tag.fill(TAG_EMPTY);
-    this.fip = 0; this.fcs = 0; this.fop = 0; this.fdp = 0; this.fds = 0;
+    this.fip = 0;
+    this.fcs = 0;
+    this.fop = 0;
+    this.fdp = 0;
+    this.fds = 0;
     this.updateEs();
   }
 
@@ -116,7 +142,9 @@ export class Fpu implements Stateful {
   // ---- status, control, exceptions
 
   /** The status word as FNSTSW stores it. */
-  getSw(): number { return (this.sw & ~SW_TOP) | (this.top << 11); }
+  getSw(): number {
+    return (this.sw & ~SW_TOP) | (this.top << 11);
+  }
   /** Loads the status word (FLDENV/FRSTOR): TOP, flags; ES and B are derived. */
   setSw(v: number): void {
     this.top = (v >> 11) & 7;
@@ -127,8 +155,12 @@ export class Fpu implements Stateful {
     this.cw = (v & CW_WRITABLE) | CW_ONES;
     this.updateEs();
   }
-  get pc(): number { return (this.cw >> 8) & 3; }
-  get rc(): number { return (this.cw >> 10) & 3; }
+  get pc(): number {
+    return (this.cw >> 8) & 3;
+  }
+  get rc(): number {
+    return (this.cw >> 10) & 3;
+  }
 
   /**
    * ES (and B, its 8087-compatible copy) is set exactly when an exception flag is set whose
@@ -136,7 +168,8 @@ export class Fpu implements Stateful {
    */
   updateEs(): void {
     const pending = (this.sw & ~this.cw & EXC_MASK) !== 0;
-    if (pending) this.sw |= SW_ES | SW_B; else this.sw &= ~(SW_ES | SW_B);
+    if (pending) this.sw |= SW_ES | SW_B;
+    else this.sw &= ~(SW_ES | SW_B);
     if (pending !== this.ferr) {
       this.ferr = pending;
       if (!pending) this.ignne = false; // the figure D-1 latch is cleared by FERR# going inactive
@@ -157,7 +190,8 @@ export class Fpu implements Stateful {
 
   /** Sets C1 (round-up, stack overflow) to on. */
   setC1(on: boolean): void {
-    if (on) this.sw |= SW_C1; else this.sw &= ~SW_C1;
+    if (on) this.sw |= SW_C1;
+    else this.sw &= ~SW_C1;
   }
   /** Sets C3, C2, C0 from a 3-bit code (bit 2 = C3, bit 1 = C2, bit 0 = C0). */
   setC320(code: number): void {
@@ -175,7 +209,9 @@ export class Fpu implements Stateful {
     return !this.raise(SW_IE | SW_SF);
   }
   /** Invalid arithmetic operand. True when masked. */
-  invalid(): boolean { return !this.raise(SW_IE); }
+  invalid(): boolean {
+    return !this.raise(SW_IE);
+  }
 
   /**
    * Before a waiting instruction while ES is set (SDM Vol. 1 §8.6, appendix D): with CR0.NE
@@ -206,8 +242,12 @@ export class Fpu implements Stateful {
     if (this.ignne && this.frozen && c.halted && c.getEip() === c.r32[START_EIP]) c.halted = false;
     this.frozen = false;
   }
-  get ferrActive(): boolean { return this.ferr; }
-  get ignneActive(): boolean { return this.ignne; }
+  get ferrActive(): boolean {
+    return this.ferr;
+  }
+  get ignneActive(): boolean {
+    return this.ignne;
+  }
 
   // ---- pointers
 
@@ -228,16 +268,24 @@ export class Fpu implements Stateful {
   // ---- registers
 
   /** Physical register of ST(i). */
-  st(i: number): number { return (this.top + i) & 7; }
-  isEmpty(p: number): boolean { return this.tag[p] === TAG_EMPTY; }
+  st(i: number): number {
+    return (this.top + i) & 7;
+  }
+  isEmpty(p: number): boolean {
+    return this.tag[p] === TAG_EMPTY;
+  }
 
   /** Stores an 80-bit image; the tag follows from its class. */
   setImg(p: number, se: number, mhi: number, mlo: number): void {
     const i = p * 3;
-    this.img[i] = se & 0xffff; this.img[i + 1] = mhi; this.img[i + 2] = mlo;
+    this.img[i] = se & 0xffff;
+    this.img[i + 1] = mhi;
+    this.img[i + 2] = mlo;
     this.tag[p] = tagOfClass(classify(se, mhi, mlo));
   }
-  setIndefinite(p: number): void { this.setImg(p, INDEF_SE, INDEF_HI, INDEF_LO); }
+  setIndefinite(p: number): void {
+    this.setImg(p, INDEF_SE, INDEF_HI, INDEF_LO);
+  }
   /** Stores the exact value of a double (not a NaN). */
   setDouble(p: number, v: number): void {
     imgFromDouble(v, this.scratch, 0);
@@ -252,14 +300,19 @@ export class Fpu implements Stateful {
   /** Copies register src to register dst. */
   copy(dst: number, src: number): void {
     this.tag[dst] = this.tag[src];
-    const d = dst * 3, s = src * 3;
-    this.img[d] = this.img[s]; this.img[d + 1] = this.img[s + 1]; this.img[d + 2] = this.img[s + 2];
+    const d = dst * 3,
+      s = src * 3;
+    this.img[d] = this.img[s];
+    this.img[d + 1] = this.img[s + 1];
+    this.img[d + 2] = this.img[s + 2];
   }
 
   /** The image of register p into out[o..o+2]. */
   imgOf(p: number, out: Int32Array, o: number): void {
     const i = p * 3;
-    out[o] = this.img[i]; out[o + 1] = this.img[i + 1]; out[o + 2] = this.img[i + 2];
+    out[o] = this.img[i];
+    out[o + 1] = this.img[i + 1];
+    out[o + 2] = this.img[i + 2];
   }
 
   /** True when register p holds a denormal or pseudo-denormal. */
@@ -309,30 +362,43 @@ export class Fpu implements Stateful {
   /** FNSTENV/FNSAVE: writes the 14- or 28-byte environment at linear address lin. */
   storeEnv(lin: number, size32: boolean): void {
     const c = this.cpu;
-    const cw = this.cw, sw = this.getSw(), tw = this.tagWord();
+    const cw = this.cw,
+      sw = this.getSw(),
+      tw = this.tagWord();
     if (this.protectedLayout()) {
       if (size32) {
-        c.wr32(lin, cw | 0xffff0000); c.wr32(lin + 4, sw | 0xffff0000); c.wr32(lin + 8, tw | 0xffff0000);
+        c.wr32(lin, cw | 0xffff0000);
+        c.wr32(lin + 4, sw | 0xffff0000);
+        c.wr32(lin + 8, tw | 0xffff0000);
         c.wr32(lin + 12, this.fip);
         c.wr32(lin + 16, (this.fcs & 0xffff) | ((this.fop & 0x7ff) << 16));
         c.wr32(lin + 20, this.fdp);
         c.wr32(lin + 24, (this.fds & 0xffff) | 0xffff0000);
       } else {
-        c.wr16(lin, cw); c.wr16(lin + 2, sw); c.wr16(lin + 4, tw);
-        c.wr16(lin + 6, this.fip); c.wr16(lin + 8, this.fcs);
-        c.wr16(lin + 10, this.fdp); c.wr16(lin + 12, this.fds);
+        c.wr16(lin, cw);
+        c.wr16(lin + 2, sw);
+        c.wr16(lin + 4, tw);
+        c.wr16(lin + 6, this.fip);
+        c.wr16(lin + 8, this.fcs);
+        c.wr16(lin + 10, this.fdp);
+        c.wr16(lin + 12, this.fds);
       }
     } else {
       // Real and virtual-8086 mode: the pointers are linear addresses (selector * 16 + offset).
-      const ip = (this.fcs * 16 + this.fip) | 0, dp = (this.fds * 16 + this.fdp) | 0;
+      const ip = (this.fcs * 16 + this.fip) | 0,
+        dp = (this.fds * 16 + this.fdp) | 0;
       if (size32) {
-        c.wr32(lin, cw | 0xffff0000); c.wr32(lin + 4, sw | 0xffff0000); c.wr32(lin + 8, tw | 0xffff0000);
+        c.wr32(lin, cw | 0xffff0000);
+        c.wr32(lin + 4, sw | 0xffff0000);
+        c.wr32(lin + 8, tw | 0xffff0000);
         c.wr32(lin + 12, (ip & 0xffff) | 0xffff0000);
         c.wr32(lin + 16, ((ip >>> 16) << 12) | (this.fop & 0x7ff));
         c.wr32(lin + 20, (dp & 0xffff) | 0xffff0000);
         c.wr32(lin + 24, (dp >>> 16) << 12);
       } else {
-        c.wr16(lin, cw); c.wr16(lin + 2, sw); c.wr16(lin + 4, tw);
+        c.wr16(lin, cw);
+        c.wr16(lin + 2, sw);
+        c.wr16(lin + 4, tw);
         c.wr16(lin + 6, ip);
         c.wr16(lin + 8, (((ip >>> 16) & 0xf) << 12) | (this.fop & 0x7ff));
         c.wr16(lin + 10, dp);
@@ -346,25 +412,50 @@ export class Fpu implements Stateful {
 
   /** Reads the environment at lin into `env` without changing anything. */
   private readEnv(lin: number, size32: boolean): void {
-    const c = this.cpu, e = this.env;
+    const c = this.cpu,
+      e = this.env;
     if (size32) {
-      e[0] = c.rd16(lin); e[1] = c.rd16(lin + 4); e[2] = c.rd16(lin + 8);
-      const w12 = c.rd32(lin + 12), w16 = c.rd32(lin + 16), w20 = c.rd32(lin + 20), w24 = c.rd32(lin + 24);
+      e[0] = c.rd16(lin);
+      e[1] = c.rd16(lin + 4);
+      e[2] = c.rd16(lin + 8);
+      const w12 = c.rd32(lin + 12),
+        w16 = c.rd32(lin + 16),
+        w20 = c.rd32(lin + 20),
+        w24 = c.rd32(lin + 24);
       if (this.protectedLayout()) {
-        e[3] = w12; e[4] = w16 & 0xffff; e[5] = (w16 >>> 16) & 0x7ff; e[6] = w20; e[7] = w24 & 0xffff;
+        e[3] = w12;
+        e[4] = w16 & 0xffff;
+        e[5] = (w16 >>> 16) & 0x7ff;
+        e[6] = w20;
+        e[7] = w24 & 0xffff;
       } else {
-        e[3] = (w12 & 0xffff) | (((w16 >>> 12) & 0xffff) << 16); e[4] = 0; e[5] = w16 & 0x7ff;
-        e[6] = (w20 & 0xffff) | (((w24 >>> 12) & 0xffff) << 16); e[7] = 0;
+        e[3] = (w12 & 0xffff) | (((w16 >>> 12) & 0xffff) << 16);
+        e[4] = 0;
+        e[5] = w16 & 0x7ff;
+        e[6] = (w20 & 0xffff) | (((w24 >>> 12) & 0xffff) << 16);
+        e[7] = 0;
       }
     } else {
-      e[0] = c.rd16(lin); e[1] = c.rd16(lin + 2); e[2] = c.rd16(lin + 4);
-      const ip = c.rd16(lin + 6), w8 = c.rd16(lin + 8), dp = c.rd16(lin + 10), w12 = c.rd16(lin + 12);
+      e[0] = c.rd16(lin);
+      e[1] = c.rd16(lin + 2);
+      e[2] = c.rd16(lin + 4);
+      const ip = c.rd16(lin + 6),
+        w8 = c.rd16(lin + 8),
+        dp = c.rd16(lin + 10),
+        w12 = c.rd16(lin + 12);
       if (this.protectedLayout()) {
         // The 16-bit protected-mode layout has no opcode field: the last opcode stays.
-        e[3] = ip; e[4] = w8; e[5] = this.fop; e[6] = dp; e[7] = w12;
+        e[3] = ip;
+        e[4] = w8;
+        e[5] = this.fop;
+        e[6] = dp;
+        e[7] = w12;
       } else {
-        e[3] = ip | ((w8 >>> 12) << 16); e[4] = 0; e[5] = w8 & 0x7ff;
-        e[6] = dp | ((w12 >>> 12) << 16); e[7] = 0;
+        e[3] = ip | ((w8 >>> 12) << 16);
+        e[4] = 0;
+        e[5] = w8 & 0x7ff;
+        e[6] = dp | ((w12 >>> 12) << 16);
+        e[7] = 0;
       }
     }
   }
@@ -372,7 +463,11 @@ export class Fpu implements Stateful {
   /** Installs the environment in `env` (the registers already hold their new contents). */
   private applyEnv(): void {
     const e = this.env;
-    this.fip = e[3]; this.fcs = e[4] & 0xffff; this.fop = e[5] & 0x7ff; this.fdp = e[6]; this.fds = e[7] & 0xffff;
+    this.fip = e[3];
+    this.fcs = e[4] & 0xffff;
+    this.fop = e[5] & 0x7ff;
+    this.fdp = e[6];
+    this.fds = e[7] & 0xffff;
     this.cw = (e[0] & CW_WRITABLE) | CW_ONES;
     this.top = (e[1] >> 11) & 7;
     this.setTagWord(e[2]);
@@ -386,7 +481,9 @@ export class Fpu implements Stateful {
   }
 
   /** Size in bytes of the environment for the operand size. */
-  static envSize(size32: boolean): number { return size32 ? 28 : 14; }
+  static envSize(size32: boolean): number {
+    return size32 ? 28 : 14;
+  }
 
   /** FNSAVE: environment, then ST(0)..ST(7) as 80-bit reals; then FNINIT. */
   save(lin: number, size32: boolean): void {
@@ -396,7 +493,9 @@ export class Fpu implements Stateful {
     for (let i = 0; i < 8; i++) {
       this.imgOf(this.st(i), im, 0);
       const a = base + i * 10;
-      c.wr32(a, im[2]); c.wr32(a + 4, im[1]); c.wr16(a + 8, im[0]);
+      c.wr32(a, im[2]);
+      c.wr32(a + 4, im[1]);
+      c.wr16(a + 8, im[0]);
     }
     this.storeEnv(lin, size32);
     this.init();
@@ -409,7 +508,9 @@ export class Fpu implements Stateful {
     const regs = this.restoreScratch;
     for (let i = 0; i < 8; i++) {
       const a = base + i * 10;
-      regs[i * 3 + 2] = c.rd32(a); regs[i * 3 + 1] = c.rd32(a + 4); regs[i * 3] = c.rd16(a + 8);
+      regs[i * 3 + 2] = c.rd32(a);
+      regs[i * 3 + 1] = c.rd32(a + 4);
+      regs[i * 3] = c.rd16(a + 8);
     }
     this.readEnv(lin, size32);
     const newTop = (this.env[1] >> 11) & 7;
@@ -427,25 +528,41 @@ export class Fpu implements Stateful {
     for (let p = 0; p < 8; p++) {
       this.imgOf(p, im, 0);
       const o = p * 10;
-      for (let k = 0; k < 4; k++) { regs[o + k] = (im[2] >>> (8 * k)) & 0xff; regs[o + 4 + k] = (im[1] >>> (8 * k)) & 0xff; }
-      regs[o + 8] = im[0] & 0xff; regs[o + 9] = (im[0] >>> 8) & 0xff;
+      for (let k = 0; k < 4; k++) {
+        regs[o + k] = (im[2] >>> (8 * k)) & 0xff;
+        regs[o + 4 + k] = (im[1] >>> (8 * k)) & 0xff;
+      }
+      regs[o + 8] = im[0] & 0xff;
+      regs[o + 9] = (im[0] >>> 8) & 0xff;
     }
     return {
-      cw: this.cw, sw: this.getSw(), tags: Array.from(this.tag), regs,
-      fip: this.fip >>> 0, fcs: this.fcs, fop: this.fop, fdp: this.fdp >>> 0, fds: this.fds,
+      cw: this.cw,
+      sw: this.getSw(),
+      tags: Array.from(this.tag),
+      regs,
+      fip: this.fip >>> 0,
+      fcs: this.fcs,
+      fop: this.fop,
+      fdp: this.fdp >>> 0,
+      fds: this.fds,
       ignne: this.ignne,
     };
   }
 
   loadState(fields: StateRecord, _version: number): void {
     const r = new StateReader(fields, this.stateName);
-    const cw = r.int("cw", 0, 0xffff), sw = r.int("sw", 0, 0xffff);
+    const cw = r.int("cw", 0, 0xffff),
+      sw = r.int("sw", 0, 0xffff);
     const tags = r.ints("tags", 8, 0, 3);
     const regs = r.bytes("regs", 80);
-    const fip = r.int("fip", 0, 0xffffffff), fcs = r.int("fcs", 0, 0xffff), fop = r.int("fop", 0, 0x7ff);
-    const fdp = r.int("fdp", 0, 0xffffffff), fds = r.int("fds", 0, 0xffff);
+    const fip = r.int("fip", 0, 0xffffffff),
+      fcs = r.int("fcs", 0, 0xffff),
+      fop = r.int("fop", 0, 0x7ff);
+    const fdp = r.int("fdp", 0, 0xffffffff),
+      fds = r.int("fds", 0, 0xffff);
     const ignne = r.bool("ignne");
-    if ((cw & ~CW_WRITABLE) !== CW_ONES) throw new StateError(`${this.stateName}: control word ${cw.toString(16)} has reserved bits wrong`);
+    if ((cw & ~CW_WRITABLE) !== CW_ONES)
+      throw new StateError(`${this.stateName}: control word ${cw.toString(16)} has reserved bits wrong`);
     // Everything is valid: install it.
     for (let p = 0; p < 8; p++) {
       const o = p * 10;
@@ -455,7 +572,11 @@ export class Fpu implements Stateful {
     }
     let tw = 0;
     for (let p = 7; p >= 0; p--) tw = (tw << 2) | tags[p];
-    this.fip = fip | 0; this.fcs = fcs; this.fop = fop; this.fdp = fdp | 0; this.fds = fds;
+    this.fip = fip | 0;
+    this.fcs = fcs;
+    this.fop = fop;
+    this.fdp = fdp | 0;
+    this.fds = fds;
     this.cw = cw;
     this.top = (sw >> 11) & 7;
     this.setTagWord(tw);
@@ -463,7 +584,8 @@ export class Fpu implements Stateful {
     // own state (the IRQ13 latch) is restored separately.
     this.sw = sw & ~SW_TOP;
     const pending = (this.sw & ~this.cw & EXC_MASK) !== 0;
-    if (pending) this.sw |= SW_ES | SW_B; else this.sw &= ~(SW_ES | SW_B);
+    if (pending) this.sw |= SW_ES | SW_B;
+    else this.sw &= ~(SW_ES | SW_B);
     this.ferr = pending;
     this.ignne = ignne && pending;
   }

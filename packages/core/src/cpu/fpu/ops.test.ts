@@ -23,7 +23,13 @@ const UNARY = (op: number[]) => [...hex("dd060030"), ...op, ...hex("dd1e1030dd3e
 /** fld qword [0x3008]; fld qword [0x3000]; <op>; fstp qword [0x3010]; fnstsw [0x3018] */
 const BINARY = (op: number[]) => [...hex("dd060830dd060030"), ...op, ...hex("dd1e1030dd3e1830")];
 
-const SW_IE = 0x01, SW_DE = 0x02, SW_ZE = 0x04, SW_PE = 0x20, SW_SF = 0x40, SW_C1 = 0x200, SW_C2 = 0x400;
+const SW_IE = 0x01,
+  SW_DE = 0x02,
+  SW_ZE = 0x04,
+  SW_PE = 0x20,
+  SW_SF = 0x40,
+  SW_C1 = 0x200,
+  SW_C2 = 0x400;
 const RC = [0x037f, 0x077f, 0x0b7f, 0x0f7f]; // nearest, down, up, chop
 
 /** The single-precision neighbours of a single f (f finite, nonzero). */
@@ -33,16 +39,20 @@ function nextFloat(f: number, dv: DataView): number {
   dv.setUint32(0, f > 0 ? b + 1 : b - 1);
   return dv.getFloat32(0);
 }
-function prevFloat(f: number, dv: DataView): number { return -nextFloat(-f, dv); }
+function prevFloat(f: number, dv: DataView): number {
+  return -nextFloat(-f, dv);
+}
 
 /** A deterministic generator of interesting doubles. */
 function* doubles(seed: number, count: number): Generator<number> {
   const dv = new DataView(new ArrayBuffer(8));
   let s = seed;
   for (let i = 0; i < count; i++) {
-    s = (s * 1103515245 + 12345) >>> 0; const a = s;
     s = (s * 1103515245 + 12345) >>> 0;
-    dv.setUint32(0, a); dv.setUint32(4, s);
+    const a = s;
+    s = (s * 1103515245 + 12345) >>> 0;
+    dv.setUint32(0, a);
+    dv.setUint32(4, s);
     const v = dv.getFloat64(0);
     if (v === v) yield v;
   }
@@ -52,17 +62,34 @@ describe("memory formats", () => {
   it("FLD m80 / FSTP m80 round-trip every kind of 80-bit value bit for bit", () => {
     const r = new Rig();
     const specials = [
-      "0000:0000000000000000", "8000:0000000000000000", "0000:0000000000000001", "8000:7fffffffffffffff",
-      "0000:8000000000000000", "3fff:8000000000000001", "3fff:4000000000000000", "7fff:8000000000000000",
-      "ffff:8000000000000000", "7fff:c000000000000000", "7fff:8000000000000001", "ffff:c000000000001234",
-      "7fff:0000000000000000", "7fff:4000000000000001", "7ffe:ffffffffffffffff", "0001:8000000000000000",
-      "43fe:fffffffffffff800", "43ff:8000000000000000", "3bcc:8000000000000000",
+      "0000:0000000000000000",
+      "8000:0000000000000000",
+      "0000:0000000000000001",
+      "8000:7fffffffffffffff",
+      "0000:8000000000000000",
+      "3fff:8000000000000001",
+      "3fff:4000000000000000",
+      "7fff:8000000000000000",
+      "ffff:8000000000000000",
+      "7fff:c000000000000000",
+      "7fff:8000000000000001",
+      "ffff:c000000000001234",
+      "7fff:0000000000000000",
+      "7fff:4000000000000001",
+      "7ffe:ffffffffffffffff",
+      "0001:8000000000000000",
+      "43fe:fffffffffffff800",
+      "43ff:8000000000000000",
+      "3bcc:8000000000000000",
     ];
     let s = 1;
     const values = [...specials];
     for (let i = 0; i < 3000; i++) {
       let v = "";
-      for (let k = 0; k < 5; k++) { s = (s * 1103515245 + 12345) >>> 0; v += (s >>> 16).toString(16).padStart(4, "0"); }
+      for (let k = 0; k < 5; k++) {
+        s = (s * 1103515245 + 12345) >>> 0;
+        v += (s >>> 16).toString(16).padStart(4, "0");
+      }
       values.push(`${v.slice(0, 4)}:${v.slice(4)}`);
     }
     for (const v of values) {
@@ -122,8 +149,9 @@ describe("memory formats", () => {
         const got = r.getF32(DATA + 0x10);
         const near = Math.fround(x);
         // The two singles around x, and the one each mode selects.
-        const below = near <= x ? near : prevFloat(near, dv), above = near >= x ? near : nextFloat(near, dv);
-        const want = rc === 0 ? near : rc === 1 ? below : rc === 2 ? above : (x < 0 ? above : below);
+        const below = near <= x ? near : prevFloat(near, dv),
+          above = near >= x ? near : nextFloat(near, dv);
+        const want = rc === 0 ? near : rc === 1 ? below : rc === 2 ? above : x < 0 ? above : below;
         expect(got).toBe(want);
         const sw = r.getU16(DATA + 0x18);
         expect((sw & SW_PE) !== 0).toBe(want !== x);
@@ -134,14 +162,16 @@ describe("memory formats", () => {
 
   it("FIST m16/m32/m64 round by RC, and store the integer indefinite when out of range", () => {
     const r = new Rig();
-    const values = [0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 2.75, -2.25, 32767.4, 32767.5, -32768.5, -32768.6,
-      2147483647.5, -2147483648.5, 2147483648, 9223372036854774784, -9223372036854775808, 9223372036854775808,
-      1e20, -0, 0, 123456.789, -987654.321];
+    const values = [
+      0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 2.75, -2.25, 32767.4, 32767.5, -32768.5, -32768.6, 2147483647.5, -2147483648.5,
+      2147483648, 9223372036854774784, -9223372036854775808, 9223372036854775808, 1e20, -0, 0, 123456.789, -987654.321,
+    ];
     const round = (x: number, rc: number): number => {
       if (rc === 1) return Math.floor(x);
       if (rc === 2) return Math.ceil(x);
       if (rc === 3) return Math.trunc(x);
-      const f = Math.floor(x), d = x - f;
+      const f = Math.floor(x),
+        d = x - f;
       return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
     };
     for (const x of values) {
@@ -149,12 +179,20 @@ describe("memory formats", () => {
         const want = round(x, rc);
         r.setF64(DATA, x);
         r.setU16(DATA + 0x20, RC[rc]);
-        for (const [code, bits] of [[FIST16, 16], [FIST32, 32], [FIST64, 64]] as const) {
+        for (const [code, bits] of [
+          [FIST16, 16],
+          [FIST32, 32],
+          [FIST64, 64],
+        ] as const) {
           r.f.init();
           r.exec(code);
           const fits = want >= -Math.pow(2, bits - 1) && want < Math.pow(2, bits - 1);
-          const got = bits === 16 ? r.getI16(DATA + 0x10) : bits === 32 ? r.getI32(DATA + 0x10)
-            : Number(new DataView(r.mem.ram.buffer).getBigInt64(DATA + 0x10, true));
+          const got =
+            bits === 16
+              ? r.getI16(DATA + 0x10)
+              : bits === 32
+                ? r.getI32(DATA + 0x10)
+                : Number(new DataView(r.mem.ram.buffer).getBigInt64(DATA + 0x10, true));
           const sw = r.getU16(DATA + 0x18);
           if (fits) {
             expect(got, `fist${bits} ${x} rc=${rc}`).toBe(want === 0 ? 0 : want);
@@ -185,7 +223,10 @@ describe("memory formats", () => {
       r.setU16(DATA + 0x20, RC[rc]);
       r.f.init();
       r.exec(FBSTP);
-      const got = r.getBytes(DATA + 0x10, 10).map((b) => b.toString(16).padStart(2, "0")).join("");
+      const got = r
+        .getBytes(DATA + 0x10, 10)
+        .map((b) => b.toString(16).padStart(2, "0"))
+        .join("");
       expect(got, `fbstp ${x} rc=${rc}`).toBe(bytes.slice(0, 20));
     }
   });
@@ -194,13 +235,21 @@ describe("memory formats", () => {
 describe("comparisons", () => {
   const cases: [number, number, number][] = [
     // a, b, C3 C2 C0 code
-    [2, 1, 0], [1, 2, 1], [1, 1, 4], [0, -0, 4], [-Infinity, 1, 1], [Infinity, Infinity, 4], [NaN, 1, 7], [1, NaN, 7],
+    [2, 1, 0],
+    [1, 2, 1],
+    [1, 1, 4],
+    [0, -0, 4],
+    [-Infinity, 1, 1],
+    [Infinity, Infinity, 4],
+    [NaN, 1, 7],
+    [1, NaN, 7],
   ];
   const cc = (sw: number) => ((sw >> 12) & 4) | ((sw >> 9) & 2) | ((sw >> 8) & 1);
   it("FCOMPP sets C3 C2 C0; any NaN is invalid", () => {
     const r = new Rig();
     for (const [a, b, code] of cases) {
-      r.setF64(DATA, a); r.setF64(DATA + 8, b);
+      r.setF64(DATA, a);
+      r.setF64(DATA + 8, b);
       r.f.init();
       r.exec(FCOMPP);
       const sw = r.getU16(DATA + 0x10);
@@ -211,7 +260,8 @@ describe("comparisons", () => {
   });
   it("FUCOMPP raises nothing for a QNaN", () => {
     const r = new Rig();
-    r.setF64(DATA, NaN); r.setF64(DATA + 8, 1);
+    r.setF64(DATA, NaN);
+    r.setF64(DATA + 8, 1);
     r.exec(FUCOMPP);
     expect(cc(r.getU16(DATA + 0x10))).toBe(7);
     expect(r.getU16(DATA + 0x10) & SW_IE).toBe(0);
@@ -219,11 +269,12 @@ describe("comparisons", () => {
   it("FCOMIP sets ZF PF CF the same way and pops", () => {
     const r = new Rig();
     for (const [a, b, code] of cases) {
-      r.setF64(DATA, a); r.setF64(DATA + 8, b);
+      r.setF64(DATA, a);
+      r.setF64(DATA + 8, b);
       r.f.init();
       r.exec(FCOMIP);
       const fl = r.getU16(DATA + 0x10);
-      expect(((fl & ZF) ? 4 : 0) | ((fl & PF) ? 2 : 0) | ((fl & CF) ? 1 : 0), `${a} vs ${b}`).toBe(code);
+      expect((fl & ZF ? 4 : 0) | (fl & PF ? 2 : 0) | (fl & CF ? 1 : 0), `${a} vs ${b}`).toBe(code);
       expect(fl & 0x890).toBe(0); // OF SF AF cleared
       expect(r.f.top).toBe(7);
     }
@@ -233,13 +284,24 @@ describe("comparisons", () => {
 describe("functions against Math.*", () => {
   // Relative tolerance: a few units in the last place of a double (see transcendental.ts).
   const TOL = 4e-16 * 8;
-  const near = (got: number, want: number) => got === want || Math.abs(got - want) <= TOL * Math.max(Math.abs(want), 1e-300);
+  const near = (got: number, want: number) =>
+    got === want || Math.abs(got - want) <= TOL * Math.max(Math.abs(want), 1e-300);
   const unary: [string, number[], (x: number) => number, number, number][] = [
     ["fsin", [0xd9, 0xfe], Math.sin, -100, 100],
     ["fcos", [0xd9, 0xff], Math.cos, -100, 100],
     ["f2xm1", [0xd9, 0xf0], (x) => Math.expm1(x * Math.LN2), -1, 1],
     ["fsqrt", [0xd9, 0xfa], Math.sqrt, 0, 1e10],
-    ["frndint", [0xd9, 0xfc], (x) => { const f = Math.floor(x), d = x - f; return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f; }, -1e6, 1e6],
+    [
+      "frndint",
+      [0xd9, 0xfc],
+      (x) => {
+        const f = Math.floor(x),
+          d = x - f;
+        return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
+      },
+      -1e6,
+      1e6,
+    ],
   ];
   for (const [name, op, fn, lo, hi] of unary) {
     it(`${name} over [${lo}, ${hi}]`, () => {
@@ -250,7 +312,10 @@ describe("functions against Math.*", () => {
         r.setF64(DATA, x);
         r.f.init();
         r.exec(code);
-        expect(near(r.getF64(DATA + 0x10), fn(x)), `${name}(${x}) = ${r.getF64(DATA + 0x10)}, Math gives ${fn(x)}`).toBe(true);
+        expect(
+          near(r.getF64(DATA + 0x10), fn(x)),
+          `${name}(${x}) = ${r.getF64(DATA + 0x10)}, Math gives ${fn(x)}`,
+        ).toBe(true);
         expect(r.getU16(DATA + 0x18) & (SW_IE | SW_ZE | SW_C2)).toBe(0);
       }
     });
@@ -260,7 +325,10 @@ describe("functions against Math.*", () => {
     // 80-bit results of the host's x87 (Intel): for 1e5 the 66-bit pi of the argument
     // reduction shows, 3.7e-15 away from Math.tan(1e5).
     const chip: [number, string][] = [
-      [0.3, "3ffd:9e61522714ccbc0a"], [-1.2, "c000:a49e21d658b26513"], [10, "3ffe:a5faf9a5f1bc12f0"], [1e5, "bffa:92854ea819894fdf"],
+      [0.3, "3ffd:9e61522714ccbc0a"],
+      [-1.2, "c000:a49e21d658b26513"],
+      [10, "3ffe:a5faf9a5f1bc12f0"],
+      [1e5, "bffa:92854ea819894fdf"],
     ];
     for (const [x, img] of chip) {
       r.setF64(DATA, x);
@@ -274,7 +342,7 @@ describe("functions against Math.*", () => {
   });
   const binary: [string, number[], (y: number, x: number) => number][] = [
     ["fyl2x", [0xd9, 0xf1], (y, x) => y * Math.log2(x)],
-    ["fyl2xp1", [0xd9, 0xf9], (y, x) => y * Math.log1p(x) / Math.LN2],
+    ["fyl2xp1", [0xd9, 0xf9], (y, x) => (y * Math.log1p(x)) / Math.LN2],
     ["fpatan", [0xd9, 0xf3], (y, x) => Math.atan2(y, x)],
   ];
   for (const [name, op, fn] of binary) {
@@ -282,9 +350,15 @@ describe("functions against Math.*", () => {
       const r = new Rig();
       const code = BINARY(op);
       for (let i = 1; i <= 300; i++) {
-        const x = name === "fyl2xp1" ? ((i * 0.618034) % 1) * 0.58 - 0.29 : name === "fpatan" ? Math.sin(i) * 5 : (i * 7.31) % 100 + 0.01;
+        const x =
+          name === "fyl2xp1"
+            ? ((i * 0.618034) % 1) * 0.58 - 0.29
+            : name === "fpatan"
+              ? Math.sin(i) * 5
+              : ((i * 7.31) % 100) + 0.01;
         const y = Math.cos(i) * 10;
-        r.setF64(DATA, x); r.setF64(DATA + 8, y);
+        r.setF64(DATA, x);
+        r.setF64(DATA + 8, y);
         r.f.init();
         r.exec(code);
         expect(near(r.getF64(DATA + 0x10), fn(y, x)), `${name}(${y}, ${x})`).toBe(true);
@@ -293,7 +367,12 @@ describe("functions against Math.*", () => {
   }
   it("trigonometric arguments of 2^63 or more set C2 and leave ST(0) alone", () => {
     const r = new Rig();
-    for (const op of [[0xd9, 0xfe], [0xd9, 0xff], [0xd9, 0xf2], [0xd9, 0xfb]]) {
+    for (const op of [
+      [0xd9, 0xfe],
+      [0xd9, 0xff],
+      [0xd9, 0xf2],
+      [0xd9, 0xfb],
+    ]) {
       r.setF64(DATA, -Math.pow(2, 63));
       r.f.init();
       r.exec(UNARY(op));
@@ -321,10 +400,22 @@ describe("stack faults", () => {
 describe("decoding", () => {
   /** Register forms that raise #UD, as measured on a real processor (and FISTTP-less P6 memory forms). */
   const UD_REG = new Set<string>();
-  const range = (esc: number, a: number, b: number) => { for (let m = a; m <= b; m++) UD_REG.add(`${esc.toString(16)} ${m.toString(16)}`); };
-  range(0xd9, 0xd1, 0xd7); range(0xd9, 0xe2, 0xe3); range(0xd9, 0xe6, 0xe7); range(0xd9, 0xef, 0xef);
-  range(0xda, 0xe0, 0xe8); range(0xda, 0xea, 0xff); range(0xdb, 0xe5, 0xe7); range(0xdb, 0xf8, 0xff);
-  range(0xdd, 0xf0, 0xff); range(0xde, 0xd8, 0xd8); range(0xde, 0xda, 0xdf); range(0xdf, 0xe1, 0xe7); range(0xdf, 0xf8, 0xff);
+  const range = (esc: number, a: number, b: number) => {
+    for (let m = a; m <= b; m++) UD_REG.add(`${esc.toString(16)} ${m.toString(16)}`);
+  };
+  range(0xd9, 0xd1, 0xd7);
+  range(0xd9, 0xe2, 0xe3);
+  range(0xd9, 0xe6, 0xe7);
+  range(0xd9, 0xef, 0xef);
+  range(0xda, 0xe0, 0xe8);
+  range(0xda, 0xea, 0xff);
+  range(0xdb, 0xe5, 0xe7);
+  range(0xdb, 0xf8, 0xff);
+  range(0xdd, 0xf0, 0xff);
+  range(0xde, 0xd8, 0xd8);
+  range(0xde, 0xda, 0xdf);
+  range(0xdf, 0xe1, 0xe7);
+  range(0xdf, 0xf8, 0xff);
 
   it("raises #UD exactly for the reserved register encodings", () => {
     const r = new Rig();
@@ -336,7 +427,8 @@ describe("decoding", () => {
         r.load([esc, m]);
         r.run(3); // the instruction, or the #UD and its handler's two instructions
         const ud = r.hits(6) !== before;
-        if (ud !== UD_REG.has(`${esc.toString(16)} ${m.toString(16)}`)) wrong.push(`${esc.toString(16)} ${m.toString(16)}: ${ud ? "#UD" : "executed"}`);
+        if (ud !== UD_REG.has(`${esc.toString(16)} ${m.toString(16)}`))
+          wrong.push(`${esc.toString(16)} ${m.toString(16)}: ${ud ? "#UD" : "executed"}`);
         if (ud !== x87Undefined(esc, m)) wrong.push(`${esc.toString(16)} ${m.toString(16)}: x87Undefined disagrees`);
       }
     }
@@ -344,7 +436,15 @@ describe("decoding", () => {
   });
   it("raises #UD for the reserved memory forms and FISTTP (SSE3)", () => {
     const r = new Rig();
-    for (const [esc, reg] of [[0xd9, 1], [0xdb, 1], [0xdb, 4], [0xdb, 6], [0xdd, 1], [0xdd, 5], [0xdf, 1]]) {
+    for (const [esc, reg] of [
+      [0xd9, 1],
+      [0xdb, 1],
+      [0xdb, 4],
+      [0xdb, 6],
+      [0xdd, 1],
+      [0xdd, 5],
+      [0xdf, 1],
+    ]) {
       const before = r.hits(6);
       r.load([esc, 0x06 | (reg << 3), 0x00, 0x30]);
       r.run(3);

@@ -13,22 +13,85 @@ import type { Cpu } from "../cpu.ts";
 import { AF, CF, CR0_EM, CR0_MP, CR0_TS, OF, PF, SF, V_NM, V_UD, ZF } from "../regs.ts";
 import { perOpcode, type Handler, type HandlerMap } from "../ops/operands.ts";
 import {
-  CMP_NOCC, CMP_NOPOP, CMP_UN, OP_ADD, OP_DIV, OP_DIVR, OP_MUL, OP_SUB, OP_SUBR, arith, compare, fsqrt,
+  CMP_NOCC,
+  CMP_NOPOP,
+  CMP_UN,
+  OP_ADD,
+  OP_DIV,
+  OP_DIVR,
+  OP_MUL,
+  OP_SUB,
+  OP_SUBR,
+  arith,
+  compare,
+  fsqrt,
 } from "./arith.ts";
 import {
-  CLS_DENORMAL, CLS_INF, CLS_NORMAL, CLS_QNAN, CLS_SNAN, CLS_UNSUPPORTED, CLS_ZERO, F80_BIAS,
-  INDEF_HI, INDEF_LO, INDEF_SE, J_BIT, QUIET_BIT, REM_HALF, REM_HIGH, REM_LOW, REM_ZERO, SHR, bcdToU64, classify,
-  f32BitsOfNaN, f64BitsOfNaN, imgFromF32Bits, imgFromF64Bits, imgFromU64, roundsAway, shr, u64ToBcd,
+  CLS_DENORMAL,
+  CLS_INF,
+  CLS_NORMAL,
+  CLS_QNAN,
+  CLS_SNAN,
+  CLS_UNSUPPORTED,
+  CLS_ZERO,
+  F80_BIAS,
+  INDEF_HI,
+  INDEF_LO,
+  INDEF_SE,
+  J_BIT,
+  QUIET_BIT,
+  REM_HALF,
+  REM_HIGH,
+  REM_LOW,
+  REM_ZERO,
+  SHR,
+  bcdToU64,
+  classify,
+  f32BitsOfNaN,
+  f64BitsOfNaN,
+  imgFromF32Bits,
+  imgFromF64Bits,
+  imgFromU64,
+  roundsAway,
+  shr,
+  u64ToBcd,
 } from "./f80.ts";
-import { Fpu, SW_B, SW_C1, SW_DE, SW_ES, SW_IE, SW_PE, SW_SF, TAG_EMPTY, TAG_VALID, EXC_MASK, tagOfClass } from "./fpu.ts";
-import { FMT_DOUBLE, FMT_SINGLE, MEMBITS, RC_DOWN, RC_NEAREST, RC_UP, TWO31, TWO32, passA, roundToMem, unpack } from "./ext.ts";
+import {
+  Fpu,
+  SW_B,
+  SW_C1,
+  SW_DE,
+  SW_ES,
+  SW_IE,
+  SW_PE,
+  SW_SF,
+  TAG_EMPTY,
+  TAG_VALID,
+  EXC_MASK,
+  tagOfClass,
+} from "./fpu.ts";
+import {
+  FMT_DOUBLE,
+  FMT_SINGLE,
+  MEMBITS,
+  RC_DOWN,
+  RC_NEAREST,
+  RC_UP,
+  TWO31,
+  TWO32,
+  passA,
+  roundToMem,
+  unpack,
+} from "./ext.ts";
 import { fprem, frndint, fscale, fxtract } from "./rem-scale.ts";
 import { f2xm1, fpatan, fptanSincos, fsinCos, fyl2x } from "./transcendental.ts";
 
 type FpuOp = (c: Cpu, f: Fpu, m: number) => void;
 
 /** Per-encoding attributes. */
-const F_UD = 1, F_NOWAIT = 2, F_CONTROL = 4;
+const F_UD = 1,
+  F_NOWAIT = 2,
+  F_CONTROL = 4;
 
 const REG_OPS: FpuOp[] = new Array<FpuOp>(512);
 const REG_FLAGS = new Uint8Array(512);
@@ -85,18 +148,33 @@ function readReal32(c: Cpu, f: Fpu, lin: number): void {
   imgFromF32Bits(b, f.memImg, 0);
 }
 function readReal64(c: Cpu, f: Fpu, lin: number): void {
-  const lo = c.rd32(lin), hi = c.rd32((lin + 4) | 0);
+  const lo = c.rd32(lin),
+    hi = c.rd32((lin + 4) | 0);
   f.memDenormal = (hi & 0x7ff00000) === 0 && ((hi & 0xfffff) | lo) !== 0;
   imgFromF64Bits(lo, hi, f.memImg, 0);
 }
 /** The image of a 32-bit signed integer. */
 function imgFromInt(v: number, out: Int32Array): void {
-  if (v === 0) { out[0] = 0; out[1] = 0; out[2] = 0; return; }
-  const a = v < 0 ? -v : v, n = Math.clz32(a);
-  out[0] = (v < 0 ? 0x8000 : 0) | (F80_BIAS + 31 - n); out[1] = a << n; out[2] = 0;
+  if (v === 0) {
+    out[0] = 0;
+    out[1] = 0;
+    out[2] = 0;
+    return;
+  }
+  const a = v < 0 ? -v : v,
+    n = Math.clz32(a);
+  out[0] = (v < 0 ? 0x8000 : 0) | (F80_BIAS + 31 - n);
+  out[1] = a << n;
+  out[2] = 0;
 }
-function readInt32(c: Cpu, f: Fpu, lin: number): void { f.memDenormal = false; imgFromInt(c.rd32(lin) | 0, f.memImg); }
-function readInt16(c: Cpu, f: Fpu, lin: number): void { f.memDenormal = false; imgFromInt((c.rd16(lin) << 16) >> 16, f.memImg); }
+function readInt32(c: Cpu, f: Fpu, lin: number): void {
+  f.memDenormal = false;
+  imgFromInt(c.rd32(lin) | 0, f.memImg);
+}
+function readInt16(c: Cpu, f: Fpu, lin: number): void {
+  f.memDenormal = false;
+  imgFromInt((c.rd16(lin) << 16) >> 16, f.memImg);
+}
 
 type Reader = (c: Cpu, f: Fpu, lin: number) => void;
 /** Memory operand formats of D8 (m32 real), DA (m32 int), DC (m64 real), DE (m16 int). */
@@ -105,20 +183,25 @@ const READ_LEN = [4, 4, 8, 2];
 
 /** FADD..FDIVR and FIADD..FIDIVR with a memory operand: ST(0) = ST(0) op mem. */
 function memArith(op: number, kind: number): FpuOp {
-  const read = READERS[kind], len = READ_LEN[kind];
+  const read = READERS[kind],
+    len = READ_LEN[kind];
   return (c, f, m) => {
     const lin = c.eaR(m, len);
     f.noteData(lin);
     read(c, f, lin);
     const p = f.top;
-    if (f.tag[p] === TAG_EMPTY) { if (f.stackUnderflow()) f.setIndefinite(p); return; }
+    if (f.tag[p] === TAG_EMPTY) {
+      if (f.stackUnderflow()) f.setIndefinite(p);
+      return;
+    }
     arith(f, op, p, -1);
   };
 }
 
 /** FCOM/FCOMP and FICOM/FICOMP with a memory operand. */
 function memCompare(pop: boolean, kind: number): FpuOp {
-  const read = READERS[kind], len = READ_LEN[kind];
+  const read = READERS[kind],
+    len = READ_LEN[kind];
   return (c, f, m) => {
     const lin = c.eaR(m, len);
     f.noteData(lin);
@@ -137,7 +220,10 @@ function memCompare(pop: boolean, kind: number): FpuOp {
  * indefinite. Returns true when the caller must stop.
  */
 function pushBlocked(f: Fpu): boolean {
-  if (f.tag[(f.top - 1) & 7] === TAG_EMPTY) { f.setC1(false); return false; }
+  if (f.tag[(f.top - 1) & 7] === TAG_EMPTY) {
+    f.setC1(false);
+    return false;
+  }
   if (f.stackOverflow()) f.setIndefinite(f.push());
   return true;
 }
@@ -156,8 +242,11 @@ function loadReal(f: Fpu): void {
     return;
   }
   if (f.memDenormal) f.raise(SW_DE);
-  const p = f.push(), i = p * 3;
-  f.img[i] = m[0]; f.img[i + 1] = m[1]; f.img[i + 2] = m[2];
+  const p = f.push(),
+    i = p * 3;
+  f.img[i] = m[0];
+  f.img[i + 1] = m[1];
+  f.img[i + 2] = m[2];
   f.tag[p] = tagOfClass(cls);
 }
 
@@ -179,7 +268,9 @@ const fldM64: FpuOp = (c, f, m) => {
 const fldM80: FpuOp = (c, f, m) => {
   const lin = c.eaR(m, 10);
   f.noteData(lin);
-  const lo = c.rd32(lin), hi = c.rd32((lin + 4) | 0), se = c.rd16((lin + 8) | 0);
+  const lo = c.rd32(lin),
+    hi = c.rd32((lin + 4) | 0),
+    se = c.rd16((lin + 8) | 0);
   if (pushBlocked(f)) return;
   f.setImg(f.push(), se, hi, lo);
 };
@@ -203,12 +294,17 @@ const fildM32: FpuOp = (c, f, m) => {
 const fildM64: FpuOp = (c, f, m) => {
   const lin = c.eaR(m, 8);
   f.noteData(lin);
-  const lo = c.rd32(lin) >>> 0, hi = c.rd32((lin + 4) | 0);
+  const lo = c.rd32(lin) >>> 0,
+    hi = c.rd32((lin + 4) | 0);
   if (pushBlocked(f)) return;
   const p = f.push();
   const neg = hi < 0;
-  let mlo = lo, mhi = hi >>> 0;
-  if (neg) { mlo = (~lo + 1) >>> 0; mhi = (~hi + (mlo === 0 ? 1 : 0)) >>> 0; }
+  let mlo = lo,
+    mhi = hi >>> 0;
+  if (neg) {
+    mlo = (~lo + 1) >>> 0;
+    mhi = (~hi + (mlo === 0 ? 1 : 0)) >>> 0;
+  }
   imgFromU64(neg, mhi, mlo, scratch, 0);
   f.setImg(p, scratch[0], scratch[1], scratch[2]);
 };
@@ -247,11 +343,16 @@ function storeSpecial(f: Fpu, p: number): number {
  * PE, UE, OE and C1 (ext.ts). False when an unmasked overflow or underflow stops the store.
  */
 function convertForStore(f: Fpu, fmt: number): boolean {
-  const se = scratch[0], cls = classify(se, scratch[1], scratch[2]);
+  const se = scratch[0],
+    cls = classify(se, scratch[1], scratch[2]);
   const sign = (se & 0x8000) << 16;
   if (cls === CLS_INF || cls === CLS_ZERO) {
     const mag = cls === CLS_ZERO ? 0 : fmt === FMT_SINGLE ? 0x7f800000 : 0x7ff00000;
-    if (fmt === FMT_SINGLE) MEMBITS[0] = sign | mag; else { MEMBITS[1] = sign | mag; MEMBITS[0] = 0; }
+    if (fmt === FMT_SINGLE) MEMBITS[0] = sign | mag;
+    else {
+      MEMBITS[1] = sign | mag;
+      MEMBITS[0] = 0;
+    }
     return true;
   }
   unpack(se, scratch[1], scratch[2], 0);
@@ -266,41 +367,70 @@ function convertForStore(f: Fpu, fmt: number): boolean {
  * false for everything else, which convertForStore handles.
  */
 function storeFast(f: Fpu, p: number, single: boolean): boolean {
-  const i = p * 3, se = f.img[i];
+  const i = p * 3,
+    se = f.img[i];
   const exp = se & 0x7fff;
   const bias = single ? 127 : 1023;
   if (f.tag[p] !== TAG_VALID || exp < F80_BIAS - bias + 1 || exp >= F80_BIAS + bias) return false;
-  let hi = f.img[i + 1] >>> 0, lo = f.img[i + 2] >>> 0, e = exp - F80_BIAS + bias;
+  let hi = f.img[i + 1] >>> 0,
+    lo = f.img[i + 2] >>> 0,
+    e = exp - F80_BIAS + bias;
   const neg = (se & 0x8000) !== 0;
-  const low = single ? (hi & 0xff) + (lo !== 0 ? 0.5 : 0) : lo & 0x7ff, half = single ? 0x80 : 0x400;
+  const low = single ? (hi & 0xff) + (lo !== 0 ? 0.5 : 0) : lo & 0x7ff,
+    half = single ? 0x80 : 0x400;
   let up = false;
   if (low !== 0) {
     const rc = f.rc;
     const odd = single ? (hi & 0x100) !== 0 : (lo & 0x800) !== 0;
     up = rc === RC_NEAREST ? low > half || (low === half && odd) : rc === RC_DOWN ? neg : rc === RC_UP ? !neg : false;
-    if (single) { hi -= hi & 0xff; if (up) hi += 0x100; } else {
+    if (single) {
+      hi -= hi & 0xff;
+      if (up) hi += 0x100;
+    } else {
       lo -= low;
-      if (up) { lo += 0x800; if (lo >= TWO32) { lo -= TWO32; hi += 1; } }
+      if (up) {
+        lo += 0x800;
+        if (lo >= TWO32) {
+          lo -= TWO32;
+          hi += 1;
+        }
+      }
     }
-    if (hi >= TWO32) { hi = TWO31; e += 1; }
+    if (hi >= TWO32) {
+      hi = TWO31;
+      e += 1;
+    }
     f.raise(SW_PE);
   }
-  if (up) f.sw |= SW_C1; else f.sw &= ~SW_C1;
+  if (up) f.sw |= SW_C1;
+  else f.sw &= ~SW_C1;
   const sign = neg ? 0x80000000 : 0;
   if (single) MEMBITS[0] = sign | (e << 23) | ((hi >>> 8) & 0x7fffff);
-  else { MEMBITS[1] = sign | (e << 20) | ((hi >>> 11) & 0xfffff); MEMBITS[0] = (hi << 21) | (lo >>> 11); }
+  else {
+    MEMBITS[1] = sign | (e << 20) | ((hi >>> 11) & 0xfffff);
+    MEMBITS[0] = (hi << 21) | (lo >>> 11);
+  }
   return true;
 }
 
 /** FST/FSTP m32. Returns true when the instruction completed (and may pop). */
 function storeReal32(c: Cpu, f: Fpu, lin: number): boolean {
   const p = f.top;
-  if (storeFast(f, p, true)) { c.wr32(lin, MEMBITS[0]); return true; }
+  if (storeFast(f, p, true)) {
+    c.wr32(lin, MEMBITS[0]);
+    return true;
+  }
   f.setC1(false);
   const s = storeSpecial(f, p);
   if (s === 1) return false;
-  if (s === 2) { c.wr32(lin, 0xffc00000 | 0); return true; }
-  if (s === 3) { c.wr32(lin, f32BitsOfNaN(scratch[0], scratch[1])); return true; }
+  if (s === 2) {
+    c.wr32(lin, 0xffc00000 | 0);
+    return true;
+  }
+  if (s === 3) {
+    c.wr32(lin, f32BitsOfNaN(scratch[0], scratch[1]));
+    return true;
+  }
   if (!convertForStore(f, FMT_SINGLE)) return false;
   c.wr32(lin, MEMBITS[0]);
   return true;
@@ -309,18 +439,28 @@ function storeReal32(c: Cpu, f: Fpu, lin: number): boolean {
 /** FST/FSTP m64. */
 function storeReal64(c: Cpu, f: Fpu, lin: number): boolean {
   const p = f.top;
-  if (storeFast(f, p, false)) { c.wr32(lin, MEMBITS[0]); c.wr32((lin + 4) | 0, MEMBITS[1]); return true; }
+  if (storeFast(f, p, false)) {
+    c.wr32(lin, MEMBITS[0]);
+    c.wr32((lin + 4) | 0, MEMBITS[1]);
+    return true;
+  }
   f.setC1(false);
   const s = storeSpecial(f, p);
   if (s === 1) return false;
-  if (s === 2) { c.wr32(lin, 0); c.wr32((lin + 4) | 0, 0xfff80000 | 0); return true; }
+  if (s === 2) {
+    c.wr32(lin, 0);
+    c.wr32((lin + 4) | 0, 0xfff80000 | 0);
+    return true;
+  }
   if (s === 3) {
     f64BitsOfNaN(scratch[0], scratch[1], scratch[2], bits2);
-    c.wr32(lin, bits2[0]); c.wr32((lin + 4) | 0, bits2[1]);
+    c.wr32(lin, bits2[0]);
+    c.wr32((lin + 4) | 0, bits2[1]);
     return true;
   }
   if (!convertForStore(f, FMT_DOUBLE)) return false;
-  c.wr32(lin, MEMBITS[0]); c.wr32((lin + 4) | 0, MEMBITS[1]);
+  c.wr32(lin, MEMBITS[0]);
+  c.wr32((lin + 4) | 0, MEMBITS[1]);
   return true;
 }
 
@@ -330,26 +470,37 @@ function storeReal80(c: Cpu, f: Fpu, lin: number): boolean {
   f.setC1(false);
   if (f.tag[p] === TAG_EMPTY) {
     if (!f.stackUnderflow()) return false;
-    scratch[0] = INDEF_SE; scratch[1] = INDEF_HI; scratch[2] = INDEF_LO;
+    scratch[0] = INDEF_SE;
+    scratch[1] = INDEF_HI;
+    scratch[2] = INDEF_LO;
   } else f.imgOf(p, scratch, 0);
-  c.wr32(lin, scratch[2]); c.wr32((lin + 4) | 0, scratch[1]); c.wr16((lin + 8) | 0, scratch[0]);
+  c.wr32(lin, scratch[2]);
+  c.wr32((lin + 4) | 0, scratch[1]);
+  c.wr16((lin + 8) | 0, scratch[0]);
   return true;
 }
 
 /** Integer rounding of register p by RC into INT (neg, hi, lo magnitude, inexact, up); false for NaN/infinity. */
 const INT = { neg: false, hi: 0, lo: 0, inexact: false, up: false };
 function toInteger(f: Fpu, p: number): boolean {
-  const i = p * 3, se = f.img[i], e = (se & 0x7fff) - F80_BIAS;
+  const i = p * 3,
+    se = f.img[i],
+    e = (se & 0x7fff) - F80_BIAS;
   if (f.tag[p] === TAG_VALID && e >= -1 && e <= 30) {
     // |x| < 2^31: the integer part is in the high word; the rest decides the rounding.
-    const hi = f.img[i + 1] >>> 0, lo = f.img[i + 2], sh = 31 - e; // 1..32
+    const hi = f.img[i + 1] >>> 0,
+      lo = f.img[i + 2],
+      sh = 31 - e; // 1..32
     const q = sh === 32 ? 0 : hi >>> sh;
-    const rem = sh === 32 ? hi : (hi & ((1 << sh) - 1)) >>> 0, half = 2 ** (sh - 1);
-    const cls = rem === 0 && lo === 0 ? REM_ZERO : rem < half ? REM_LOW : rem === half && lo === 0 ? REM_HALF : REM_HIGH;
+    const rem = sh === 32 ? hi : (hi & ((1 << sh) - 1)) >>> 0,
+      half = 2 ** (sh - 1);
+    const cls =
+      rem === 0 && lo === 0 ? REM_ZERO : rem < half ? REM_LOW : rem === half && lo === 0 ? REM_HALF : REM_HIGH;
     INT.neg = (se & 0x8000) !== 0;
     INT.inexact = cls !== REM_ZERO;
     INT.up = roundsAway(INT.neg, (q & 1) !== 0, cls, f.rc);
-    INT.hi = 0; INT.lo = INT.up ? q + 1 : q;
+    INT.hi = 0;
+    INT.lo = INT.up ? q + 1 : q;
     return true;
   }
   f.imgOf(p, scratch, 0);
@@ -358,13 +509,27 @@ function toInteger(f: Fpu, p: number): boolean {
   const exp = scratch[0] & 0x7fff;
   INT.neg = (scratch[0] & 0x8000) !== 0;
   const k = F80_BIAS + 63 - (exp === 0 ? 1 : exp);
-  if (k < 0) { INT.hi = 4294967296; INT.lo = 0; INT.inexact = false; INT.up = false; return true; } // >= 2^64
+  if (k < 0) {
+    INT.hi = 4294967296;
+    INT.lo = 0;
+    INT.inexact = false;
+    INT.up = false;
+    return true;
+  } // >= 2^64
   shr(scratch[1], scratch[2], k);
-  let hi = SHR.qhi, lo = SHR.qlo;
+  let hi = SHR.qhi,
+    lo = SHR.qlo;
   INT.inexact = SHR.cls !== REM_ZERO;
   INT.up = roundsAway(INT.neg, (lo & 1) !== 0, SHR.cls, f.rc);
-  if (INT.up) { lo += 1; if (lo === 4294967296) { lo = 0; hi += 1; } }
-  INT.hi = hi; INT.lo = lo;
+  if (INT.up) {
+    lo += 1;
+    if (lo === 4294967296) {
+      lo = 0;
+      hi += 1;
+    }
+  }
+  INT.hi = hi;
+  INT.lo = lo;
   return true;
 }
 
@@ -380,26 +545,38 @@ function storeInt(c: Cpu, f: Fpu, lin: number, bytes: number): boolean {
     ok = toInteger(f, p);
     if (ok) {
       // Magnitude limits: 2^15, 2^31, 2^63 for negative values, one less for positive ones.
-      const limHi = bytes === 8 ? 0x80000000 : 0, limLo = bytes === 2 ? 0x8000 : bytes === 4 ? 0x80000000 : 0;
-      const over = INT.hi > limHi || (INT.hi === limHi && INT.lo > limLo) ||
-        (!INT.neg && INT.hi === limHi && INT.lo === limLo);
+      const limHi = bytes === 8 ? 0x80000000 : 0,
+        limLo = bytes === 2 ? 0x8000 : bytes === 4 ? 0x80000000 : 0;
+      const over =
+        INT.hi > limHi || (INT.hi === limHi && INT.lo > limLo) || (!INT.neg && INT.hi === limHi && INT.lo === limLo);
       if (over) ok = false;
     }
     if (!ok && !f.invalid()) return false;
   }
-  if (!ok) { // the integer indefinite
+  if (!ok) {
+    // the integer indefinite
     if (bytes === 2) c.wr16(lin, 0x8000);
     else if (bytes === 4) c.wr32(lin, 0x80000000 | 0);
-    else { c.wr32(lin, 0); c.wr32((lin + 4) | 0, 0x80000000 | 0); }
+    else {
+      c.wr32(lin, 0);
+      c.wr32((lin + 4) | 0, 0x80000000 | 0);
+    }
     return true;
   }
-  let lo = INT.lo | 0, hi = INT.hi | 0;
-  if (INT.neg) { lo = (~lo + 1) | 0; hi = (~hi + (lo === 0 ? 1 : 0)) | 0; }
+  let lo = INT.lo | 0,
+    hi = INT.hi | 0;
+  if (INT.neg) {
+    lo = (~lo + 1) | 0;
+    hi = (~hi + (lo === 0 ? 1 : 0)) | 0;
+  }
   if (INT.inexact) f.raise(SW_PE);
   f.setC1(INT.up);
   if (bytes === 2) c.wr16(lin, lo);
   else if (bytes === 4) c.wr32(lin, lo);
-  else { c.wr32(lin, lo); c.wr32((lin + 4) | 0, hi); }
+  else {
+    c.wr32(lin, lo);
+    c.wr32((lin + 4) | 0, hi);
+  }
   return true;
 }
 
@@ -420,7 +597,9 @@ const fbstp: FpuOp = (c, f, m) => {
   }
   if (!ok) {
     for (let i = 0; i < 7; i++) c.wr8((lin + i) | 0, 0);
-    c.wr8((lin + 7) | 0, 0xc0); c.wr8((lin + 8) | 0, 0xff); c.wr8((lin + 9) | 0, 0xff);
+    c.wr8((lin + 7) | 0, 0xc0);
+    c.wr8((lin + 8) | 0, 0xff);
+    c.wr8((lin + 9) | 0, 0xff);
   } else {
     u64ToBcd(INT.hi, INT.lo, bcd);
     bcd[9] = INT.neg ? 0x80 : 0;
@@ -467,10 +646,15 @@ const udMem: FpuOp = () => {};
 /** D8/DC/DE C0-FF arithmetic: toSti = the destination is ST(i) (DC, DE); pop for DE. */
 function regArith(op: number, toSti: boolean, pop: boolean): FpuOp {
   return (_c, f, m) => {
-    const p0 = f.top, pi = f.st(m & 7);
-    const dst = toSti ? pi : p0, src = toSti ? p0 : pi;
+    const p0 = f.top,
+      pi = f.st(m & 7);
+    const dst = toSti ? pi : p0,
+      src = toSti ? p0 : pi;
     if (f.tag[p0] === TAG_EMPTY || f.tag[pi] === TAG_EMPTY) {
-      if (f.stackUnderflow()) { f.setIndefinite(dst); if (pop) f.pop(); }
+      if (f.stackUnderflow()) {
+        f.setIndefinite(dst);
+        if (pop) f.pop();
+      }
       return;
     }
     if (arith(f, op, dst, src) && pop) f.pop();
@@ -480,10 +664,14 @@ function regArith(op: number, toSti: boolean, pop: boolean): FpuOp {
 /** Compare ST(0) with ST(i): pops 0-2, quiet = FUCOM rules, eflags = FCOMI/FUCOMI (ZF PF CF). */
 function regCompare(pops: number, quiet: boolean, eflags: boolean): FpuOp {
   return (c, f, m) => {
-    const p0 = f.top, pi = f.st(m & 7);
-    const r = f.tag[p0] === TAG_EMPTY || f.tag[pi] === TAG_EMPTY
-      ? (f.stackUnderflow() ? CMP_UN : CMP_UN | CMP_NOPOP)
-      : compare(f, p0, pi, quiet);
+    const p0 = f.top,
+      pi = f.st(m & 7);
+    const r =
+      f.tag[p0] === TAG_EMPTY || f.tag[pi] === TAG_EMPTY
+        ? f.stackUnderflow()
+          ? CMP_UN
+          : CMP_UN | CMP_NOPOP
+        : compare(f, p0, pi, quiet);
     if ((r & CMP_NOCC) !== 0) return;
     if (eflags) {
       c.setFlag(ZF, (r & 4) !== 0);
@@ -498,7 +686,8 @@ function regCompare(pops: number, quiet: boolean, eflags: boolean): FpuOp {
 /** FCMOVcc: cc is the Jcc condition number. An empty operand is a fault whatever the condition. */
 function fcmov(cc: number): FpuOp {
   return (c, f, m) => {
-    const p0 = f.top, pi = f.st(m & 7);
+    const p0 = f.top,
+      pi = f.st(m & 7);
     if (f.tag[p0] === TAG_EMPTY || f.tag[pi] === TAG_EMPTY) {
       if (f.stackUnderflow()) f.setIndefinite(p0);
       return;
@@ -518,8 +707,10 @@ const fldSti: FpuOp = (_c, f, m) => {
 };
 
 const fxch: FpuOp = (_c, f, m) => {
-  const p0 = f.top, pi = f.st(m & 7);
-  const e0 = f.tag[p0] === TAG_EMPTY, ei = f.tag[pi] === TAG_EMPTY;
+  const p0 = f.top,
+    pi = f.st(m & 7);
+  const e0 = f.tag[p0] === TAG_EMPTY,
+    ei = f.tag[pi] === TAG_EMPTY;
   if (e0 || ei) {
     if (!f.stackUnderflow()) return;
     if (e0) f.setIndefinite(p0);
@@ -529,16 +720,26 @@ const fxch: FpuOp = (_c, f, m) => {
 };
 function swap(f: Fpu, a: number, b: number): void {
   if (a === b) return;
-  const t = f.tag[a]; f.tag[a] = f.tag[b]; f.tag[b] = t;
-  for (let k = 0; k < 3; k++) { const w = f.img[a * 3 + k]; f.img[a * 3 + k] = f.img[b * 3 + k]; f.img[b * 3 + k] = w; }
+  const t = f.tag[a];
+  f.tag[a] = f.tag[b];
+  f.tag[b] = t;
+  for (let k = 0; k < 3; k++) {
+    const w = f.img[a * 3 + k];
+    f.img[a * 3 + k] = f.img[b * 3 + k];
+    f.img[b * 3 + k] = w;
+  }
 }
 
 /** FST/FSTP ST(i) (and the aliases D9 D8+i, DF D0+i, DF D8+i). */
 function fstSti(pop: boolean): FpuOp {
   return (_c, f, m) => {
-    const p0 = f.top, pi = f.st(m & 7);
+    const p0 = f.top,
+      pi = f.st(m & 7);
     if (f.tag[p0] === TAG_EMPTY) {
-      if (f.stackUnderflow()) { f.setIndefinite(pi); if (pop) f.pop(); }
+      if (f.stackUnderflow()) {
+        f.setIndefinite(pi);
+        if (pop) f.pop();
+      }
       return;
     }
     f.setC1(false);
@@ -558,7 +759,10 @@ function ffree(pop: boolean): FpuOp {
 function signOp(abs: boolean): FpuOp {
   return (_c, f) => {
     const p = f.top;
-    if (f.tag[p] === TAG_EMPTY) { if (f.stackUnderflow()) f.setIndefinite(p); return; }
+    if (f.tag[p] === TAG_EMPTY) {
+      if (f.stackUnderflow()) f.setIndefinite(p);
+      return;
+    }
     f.setC1(false);
     const se = f.img[p * 3];
     f.img[p * 3] = abs ? se & 0x7fff : se ^ 0x8000;
@@ -568,13 +772,17 @@ function signOp(abs: boolean): FpuOp {
 const ftst: FpuOp = (_c, f) => {
   const p = f.top;
   f.memDenormal = false;
-  f.memImg[0] = 0; f.memImg[1] = 0; f.memImg[2] = 0; // +0
+  f.memImg[0] = 0;
+  f.memImg[1] = 0;
+  f.memImg[2] = 0; // +0
   const r = f.tag[p] === TAG_EMPTY ? (f.stackUnderflow(), CMP_UN) : compare(f, p, -1, false);
   if ((r & CMP_NOCC) === 0) f.setC320(r);
 };
 
 /** FXAM codes for C3 C2 C0 by class (SDM FXAM table 3-38). */
-const FXAM_CODE = [2 /* normal */, 4 /* zero */, 6 /* denormal */, 3 /* infinity */, 1, 1 /* NaN */, 0 /* unsupported */];
+const FXAM_CODE = [
+  2 /* normal */, 4 /* zero */, 6 /* denormal */, 3 /* infinity */, 1, 1 /* NaN */, 0 /* unsupported */,
+];
 const fxam: FpuOp = (_c, f) => {
   const p = f.top;
   const neg = (f.img[p * 3] & 0x8000) !== 0;
@@ -589,13 +797,13 @@ const fxam: FpuOp = (_c, f) => {
  */
 const CONSTANTS: readonly (readonly number[])[] = [
   // se, mhi, mlo (nearest), mlo (down)
-  [0x3fff, J_BIT, 0, 0],                                       // 1
-  [0x4000, 0xd49a784b | 0, 0xcd1b8afe | 0, 0xcd1b8afe | 0],    // log2(10)
-  [0x3fff, 0xb8aa3b29 | 0, 0x5c17f0bc | 0, 0x5c17f0bb | 0],    // log2(e)
-  [0x4000, 0xc90fdaa2 | 0, 0x2168c235 | 0, 0x2168c234 | 0],    // pi
-  [0x3ffd, 0x9a209a84 | 0, 0xfbcff799 | 0, 0xfbcff798 | 0],    // log10(2)
-  [0x3ffe, 0xb17217f7 | 0, 0xd1cf79ac | 0, 0xd1cf79ab | 0],    // ln(2)
-  [0, 0, 0, 0],                                                // +0
+  [0x3fff, J_BIT, 0, 0], // 1
+  [0x4000, 0xd49a784b | 0, 0xcd1b8afe | 0, 0xcd1b8afe | 0], // log2(10)
+  [0x3fff, 0xb8aa3b29 | 0, 0x5c17f0bc | 0, 0x5c17f0bb | 0], // log2(e)
+  [0x4000, 0xc90fdaa2 | 0, 0x2168c235 | 0, 0x2168c234 | 0], // pi
+  [0x3ffd, 0x9a209a84 | 0, 0xfbcff799 | 0, 0xfbcff798 | 0], // log10(2)
+  [0x3ffe, 0xb17217f7 | 0, 0xd1cf79ac | 0, 0xd1cf79ab | 0], // ln(2)
+  [0, 0, 0, 0], // +0
 ];
 function fldConst(k: number): FpuOp {
   const [se, mhi, near, down] = CONSTANTS[k];
@@ -608,21 +816,38 @@ function fldConst(k: number): FpuOp {
 }
 
 const fnop: FpuOp = () => {};
-const fdecstp: FpuOp = (_c, f) => { f.setC1(false); f.top = (f.top - 1) & 7; };
-const fincstp: FpuOp = (_c, f) => { f.setC1(false); f.top = (f.top + 1) & 7; };
-const fnclex: FpuOp = (_c, f) => { f.sw &= ~(EXC_MASK | SW_SF | SW_ES | SW_B); f.updateEs(); };
+const fdecstp: FpuOp = (_c, f) => {
+  f.setC1(false);
+  f.top = (f.top - 1) & 7;
+};
+const fincstp: FpuOp = (_c, f) => {
+  f.setC1(false);
+  f.top = (f.top + 1) & 7;
+};
+const fnclex: FpuOp = (_c, f) => {
+  f.sw &= ~(EXC_MASK | SW_SF | SW_ES | SW_B);
+  f.updateEs();
+};
 const fninit: FpuOp = (_c, f) => f.init();
-const fnstswAx: FpuOp = (c, f) => { c.r16[0] = f.getSw(); };
+const fnstswAx: FpuOp = (c, f) => {
+  c.r16[0] = f.getSw();
+};
 const fsqrtOp: FpuOp = (_c, f) => {
   const p = f.top;
-  if (f.tag[p] === TAG_EMPTY) { if (f.stackUnderflow()) f.setIndefinite(p); return; }
+  if (f.tag[p] === TAG_EMPTY) {
+    if (f.stackUnderflow()) f.setIndefinite(p);
+    return;
+  }
   fsqrt(f, p);
 };
 
 // ---- the tables
 
 function setReg(esc: number, lo: number, hi: number, op: FpuOp, flags = 0): void {
-  for (let m = lo; m <= hi; m++) { REG_OPS[(esc << 6) | (m & 0x3f)] = op; REG_FLAGS[(esc << 6) | (m & 0x3f)] = flags; }
+  for (let m = lo; m <= hi; m++) {
+    REG_OPS[(esc << 6) | (m & 0x3f)] = op;
+    REG_FLAGS[(esc << 6) | (m & 0x3f)] = flags;
+  }
 }
 function setMem(esc: number, reg: number, op: FpuOp, flags = 0): void {
   MEM_OPS[(esc << 3) | reg] = op;
@@ -705,7 +930,12 @@ setReg(7, 0xe8, 0xef, regCompare(1, true, true));
 setReg(7, 0xf0, 0xf7, regCompare(1, false, true));
 
 // Memory forms. D8 m32 real, DA m32 int, DC m64 real, DE m16 int: arithmetic and compares.
-for (const [esc, kind] of [[0, 0], [2, 1], [4, 2], [6, 3]]) {
+for (const [esc, kind] of [
+  [0, 0],
+  [2, 1],
+  [4, 2],
+  [6, 3],
+]) {
   for (const op of ARITH_OPS) setMem(esc, op, memArith(op, kind));
   setMem(esc, 2, memCompare(false, kind));
   setMem(esc, 3, memCompare(true, kind));
@@ -755,7 +985,9 @@ setMem(7, 7, intStoreOp(8, true));
 export function x87Undefined(opcode: number, modrm: number): boolean {
   const esc = opcode - 0xd8;
   if (esc < 0 || esc > 7) return false;
-  return modrm >= 0xc0 ? (REG_FLAGS[(esc << 6) | (modrm & 0x3f)] & F_UD) !== 0 : (MEM_FLAGS[(esc << 3) | ((modrm >> 3) & 7)] & F_UD) !== 0;
+  return modrm >= 0xc0
+    ? (REG_FLAGS[(esc << 6) | (modrm & 0x3f)] & F_UD) !== 0
+    : (MEM_FLAGS[(esc << 3) | ((modrm >> 3) & 7)] & F_UD) !== 0;
 }
 
 /** Handlers for the opcode table's `esc` (D8-DF, one per escape byte) and `wait` (9B). */

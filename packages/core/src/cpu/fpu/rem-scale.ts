@@ -10,7 +10,17 @@ import type { Fpu } from "./fpu.ts";
 import { PC_EXTENDED, SW_C0, SW_C1, SW_C2, SW_C3, SW_PE, SW_ZE } from "./fpu.ts";
 import { denormalStop, invalidResult, nanResult1, nanResult2, needPushPair, needSt0, needSt01 } from "./arith.ts";
 import {
-  CLS_DENORMAL, CLS_INF, CLS_QNAN, CLS_ZERO, F80_BIAS, REM_ZERO, SHR, classify, imgFromU64, roundsAway, shr,
+  CLS_DENORMAL,
+  CLS_INF,
+  CLS_QNAN,
+  CLS_ZERO,
+  F80_BIAS,
+  REM_ZERO,
+  SHR,
+  classify,
+  imgFromU64,
+  roundsAway,
+  shr,
 } from "./f80.ts";
 import { TWO31, TWO32, U, X, addCore, passA, roundToReg, setX64, unpack } from "./ext.ts";
 
@@ -23,21 +33,35 @@ const scratch = new Int32Array(3);
  * clears C0, C1, C3. Otherwise C2 = 0 and C0, C3, C1 receive quotient bits 2, 1, 0.
  */
 export function fprem(f: Fpu, ieee: boolean): void {
-  const p0 = f.top, p1 = f.st(1);
+  const p0 = f.top,
+    p1 = f.st(1);
   if (!needSt01(f, p0, false)) return;
   f.sw &= ~(SW_C0 | SW_C1 | SW_C2 | SW_C3);
-  const i0 = p0 * 3, i1 = p1 * 3;
-  const aSe = f.img[i0], aHi = f.img[i0 + 1], aLo = f.img[i0 + 2];
-  const bSe = f.img[i1], bHi = f.img[i1 + 1], bLo = f.img[i1 + 2];
-  const ca = classify(aSe, aHi, aLo), cb = classify(bSe, bHi, bLo);
-  if (ca >= CLS_QNAN || cb >= CLS_QNAN) { nanResult2(f, p0, p0, p1, ca >= CLS_QNAN, cb >= CLS_QNAN); return; }
-  if (ca === CLS_INF || cb === CLS_ZERO) { invalidResult(f, p0); return; }
+  const i0 = p0 * 3,
+    i1 = p1 * 3;
+  const aSe = f.img[i0],
+    aHi = f.img[i0 + 1],
+    aLo = f.img[i0 + 2];
+  const bSe = f.img[i1],
+    bHi = f.img[i1 + 1],
+    bLo = f.img[i1 + 2];
+  const ca = classify(aSe, aHi, aLo),
+    cb = classify(bSe, bHi, bLo);
+  if (ca >= CLS_QNAN || cb >= CLS_QNAN) {
+    nanResult2(f, p0, p0, p1, ca >= CLS_QNAN, cb >= CLS_QNAN);
+    return;
+  }
+  if (ca === CLS_INF || cb === CLS_ZERO) {
+    invalidResult(f, p0);
+    return;
+  }
   if (denormalStop(f, p0, p1)) return;
   if (cb === CLS_INF || ca === CLS_ZERO) return; // ST(0) is its own remainder
   unpack(aSe, aHi, aLo, 0);
   unpack(bSe, bHi, bLo, 4);
   const sign = U[0];
-  const bh = U[6], bl = U[7];
+  const bh = U[6],
+    bl = U[7];
   let eb = U[5];
   let d = U[1] - eb;
   let partial = false;
@@ -60,13 +84,18 @@ export function fprem(f: Fpu, ieee: boolean): void {
     }
   } else {
     // Restoring division of the significands over d + 1 quotient bits.
-    let rh = U[2], rl = U[3], carry = 0;
+    let rh = U[2],
+      rl = U[3],
+      carry = 0;
     for (let k = d; ; k--) {
       let bit = 0;
       if (carry !== 0 || rh > bh || (rh === bh && rl >= bl)) {
         rl -= bl;
         rh -= bh;
-        if (rl < 0) { rl += TWO32; rh -= 1; }
+        if (rl < 0) {
+          rl += TWO32;
+          rh -= 1;
+        }
         if (carry !== 0) rh += TWO32;
         bit = 1;
       }
@@ -78,18 +107,23 @@ export function fprem(f: Fpu, ieee: boolean): void {
     }
     if (ieee && !partial && (rh !== 0 || rl !== 0)) {
       // Round the quotient to nearest: compare 2R with B.
-      const r2h = rh >= TWO31 ? TWO32 : ((rh << 1) | (rl >>> 31)) >>> 0, r2l = (rl << 1) >>> 0;
+      const r2h = rh >= TWO31 ? TWO32 : ((rh << 1) | (rl >>> 31)) >>> 0,
+        r2l = (rl << 1) >>> 0;
       const c = r2h !== bh ? (r2h > bh ? 1 : -1) : r2l !== bl ? (r2l > bl ? 1 : -1) : 0;
       if (c > 0 || (c === 0 && (q & 1) !== 0)) {
         rl = bl - rl;
         rh = bh - rh;
-        if (rl < 0) { rl += TWO32; rh -= 1; }
+        if (rl < 0) {
+          rl += TWO32;
+          rh -= 1;
+        }
         q = (q + 1) & 7;
         flip = 1;
       }
     }
     if (rh === 0 && rl === 0) {
-      X[0] = sign; X[2] = 0;
+      X[0] = sign;
+      X[2] = 0;
     } else {
       setX64(rh, rl, eb);
       X[0] = sign ^ flip;
@@ -103,21 +137,34 @@ export function fprem(f: Fpu, ieee: boolean): void {
 
 /** FSCALE: ST(0) = ST(0) * 2^trunc(ST(1)), rounded by RC only (PC does not apply). */
 export function fscale(f: Fpu): void {
-  const p0 = f.top, p1 = f.st(1);
+  const p0 = f.top,
+    p1 = f.st(1);
   if (!needSt01(f, p0, false)) return;
-  const i0 = p0 * 3, i1 = p1 * 3;
-  const aSe = f.img[i0], aHi = f.img[i0 + 1], aLo = f.img[i0 + 2];
-  const sSe = f.img[i1], sHi = f.img[i1 + 1];
-  const ca = classify(aSe, aHi, aLo), cs = classify(sSe, sHi, f.img[i1 + 2]);
-  if (ca >= CLS_QNAN || cs >= CLS_QNAN) { nanResult2(f, p0, p0, p1, ca >= CLS_QNAN, cs >= CLS_QNAN); return; }
+  const i0 = p0 * 3,
+    i1 = p1 * 3;
+  const aSe = f.img[i0],
+    aHi = f.img[i0 + 1],
+    aLo = f.img[i0 + 2];
+  const sSe = f.img[i1],
+    sHi = f.img[i1 + 1];
+  const ca = classify(aSe, aHi, aLo),
+    cs = classify(sSe, sHi, f.img[i1 + 2]);
+  if (ca >= CLS_QNAN || cs >= CLS_QNAN) {
+    nanResult2(f, p0, p0, p1, ca >= CLS_QNAN, cs >= CLS_QNAN);
+    return;
+  }
   if (denormalStop(f, p0, p1)) return;
   f.setC1(false);
   const sNeg = (sSe & 0x8000) !== 0;
   if (cs === CLS_INF) {
     // 0 * 2^+inf and inf * 2^-inf are invalid; otherwise infinity or zero with x's sign.
-    if ((!sNeg && ca === CLS_ZERO) || (sNeg && ca === CLS_INF)) { invalidResult(f, p0); return; }
+    if ((!sNeg && ca === CLS_ZERO) || (sNeg && ca === CLS_INF)) {
+      invalidResult(f, p0);
+      return;
+    }
     const neg = (aSe & 0x8000) !== 0 ? 0x8000 : 0;
-    if (sNeg) f.setImg(p0, neg, 0, 0); else f.setImg(p0, neg | 0x7fff, 0x80000000 | 0, 0);
+    if (sNeg) f.setImg(p0, neg, 0, 0);
+    else f.setImg(p0, neg | 0x7fff, 0x80000000 | 0, 0);
     return;
   }
   if (ca === CLS_ZERO || ca === CLS_INF) return;
@@ -138,7 +185,9 @@ export function fxtract(f: Fpu): void {
   const p = f.top;
   f.setC1(false);
   const i = p * 3;
-  const se = f.img[i], hi = f.img[i + 1], lo = f.img[i + 2];
+  const se = f.img[i],
+    hi = f.img[i + 1],
+    lo = f.img[i + 2];
   const cls = classify(se, hi, lo);
   if (cls >= CLS_QNAN) {
     if (nanResult1(f, p, p)) f.copy(f.push(), p);
@@ -169,19 +218,31 @@ export function frndint(f: Fpu): void {
   if (!needSt0(f)) return;
   const p = f.top;
   const i = p * 3;
-  const se = f.img[i], hi = f.img[i + 1], lo = f.img[i + 2];
+  const se = f.img[i],
+    hi = f.img[i + 1],
+    lo = f.img[i + 2];
   const cls = classify(se, hi, lo);
-  if (cls >= CLS_QNAN) { nanResult1(f, p, p); return; }
+  if (cls >= CLS_QNAN) {
+    nanResult1(f, p, p);
+    return;
+  }
   if (denormalStop(f, p, -2)) return;
   f.setC1(false);
   const exp = se & 0x7fff;
   if (cls === CLS_ZERO || cls === CLS_INF || exp >= F80_BIAS + 63) return; // already an integer
   const neg = (se & 0x8000) !== 0;
   shr(hi, lo, F80_BIAS + 63 - (exp === 0 ? 1 : exp));
-  let qh = SHR.qhi, ql = SHR.qlo;
+  let qh = SHR.qhi,
+    ql = SHR.qlo;
   const inexact = SHR.cls !== REM_ZERO;
   const up = roundsAway(neg, (ql & 1) !== 0, SHR.cls, f.rc);
-  if (up) { ql += 1; if (ql === TWO32) { ql = 0; qh += 1; } }
+  if (up) {
+    ql += 1;
+    if (ql === TWO32) {
+      ql = 0;
+      qh += 1;
+    }
+  }
   imgFromU64(neg, qh, ql, scratch, 0);
   f.setImg(p, scratch[0], scratch[1], scratch[2]);
   f.setC1(up);

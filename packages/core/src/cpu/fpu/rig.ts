@@ -28,12 +28,17 @@ export class Rig {
   readonly cpu = new Cpu(this.mem, this.io);
 
   constructor(readonly mode: "real" | "flat32" = "real") {
-    const cpu = this.cpu, ram = this.mem.ram;
+    const cpu = this.cpu,
+      ram = this.mem.ram;
     if (mode === "real") {
       for (let v = 0; v < 256; v++) {
-        const h = 0x2000 + v * 8, at = HITS + v * 2;
+        const h = 0x2000 + v * 8,
+          at = HITS + v * 2;
         ram.set([0xff, 0x06, at & 0xff, at >> 8, 0xcf], h); // inc word [at]; iret
-        ram[v * 4] = h & 0xff; ram[v * 4 + 1] = h >> 8; ram[v * 4 + 2] = 0; ram[v * 4 + 3] = 0;
+        ram[v * 4] = h & 0xff;
+        ram[v * 4 + 1] = h >> 8;
+        ram[v * 4 + 2] = 0;
+        ram[v * 4 + 3] = 0;
       }
       for (const s of [DS, ES, SS, FS, GS]) cpu.setSegReal(s, 0, 0xffff, 0x93);
       cpu.setSegReal(CS, 0, 0xffff, 0x9b);
@@ -48,7 +53,9 @@ export class Rig {
     cpu.eip = CODE;
   }
 
-  get f(): Fpu { return this.cpu.fpu; }
+  get f(): Fpu {
+    return this.cpu.fpu;
+  }
 
   /** Places code at CODE (followed by HLT) and sets EIP there. */
   load(code: number[] | string): this {
@@ -77,27 +84,59 @@ export class Rig {
     return this;
   }
 
-  hits(vec: number): number { return this.mem.read16(HITS + vec * 2); }
+  hits(vec: number): number {
+    return this.mem.read16(HITS + vec * 2);
+  }
 
   /** ST(i) as a double. */
-  st(i: number): number { return this.f.value(this.f.st(i)); }
-  sw(): number { return this.f.getSw(); }
+  st(i: number): number {
+    return this.f.value(this.f.st(i));
+  }
+  sw(): number {
+    return this.f.getSw();
+  }
 
   // ---- memory helpers (physical = linear here)
   private readonly dv = new DataView(this.mem.ram.buffer);
-  setF64(a: number, v: number): void { this.dv.setFloat64(a, v, true); }
-  getF64(a: number): number { return this.dv.getFloat64(a, true); }
-  setF32(a: number, v: number): void { this.dv.setFloat32(a, v, true); }
-  getF32(a: number): number { return this.dv.getFloat32(a, true); }
-  setU16(a: number, v: number): void { this.dv.setUint16(a, v, true); }
-  getU16(a: number): number { return this.dv.getUint16(a, true); }
-  setU32(a: number, v: number): void { this.dv.setUint32(a, v >>> 0, true); }
-  getU32(a: number): number { return this.dv.getUint32(a, true); }
-  setI16(a: number, v: number): void { this.dv.setInt16(a, v, true); }
-  getI16(a: number): number { return this.dv.getInt16(a, true); }
-  getI32(a: number): number { return this.dv.getInt32(a, true); }
-  setBytes(a: number, b: number[]): void { this.mem.ram.set(b, a); }
-  getBytes(a: number, n: number): number[] { return Array.from(this.mem.ram.subarray(a, a + n)); }
+  setF64(a: number, v: number): void {
+    this.dv.setFloat64(a, v, true);
+  }
+  getF64(a: number): number {
+    return this.dv.getFloat64(a, true);
+  }
+  setF32(a: number, v: number): void {
+    this.dv.setFloat32(a, v, true);
+  }
+  getF32(a: number): number {
+    return this.dv.getFloat32(a, true);
+  }
+  setU16(a: number, v: number): void {
+    this.dv.setUint16(a, v, true);
+  }
+  getU16(a: number): number {
+    return this.dv.getUint16(a, true);
+  }
+  setU32(a: number, v: number): void {
+    this.dv.setUint32(a, v >>> 0, true);
+  }
+  getU32(a: number): number {
+    return this.dv.getUint32(a, true);
+  }
+  setI16(a: number, v: number): void {
+    this.dv.setInt16(a, v, true);
+  }
+  getI16(a: number): number {
+    return this.dv.getInt16(a, true);
+  }
+  getI32(a: number): number {
+    return this.dv.getInt32(a, true);
+  }
+  setBytes(a: number, b: number[]): void {
+    this.mem.ram.set(b, a);
+  }
+  getBytes(a: number, n: number): number[] {
+    return Array.from(this.mem.ram.subarray(a, a + n));
+  }
   /** 80-bit real at a as "sexp:mantissa" hex, e.g. "3fff:8000000000000000". */
   getF80(a: number): string {
     const h = (v: number, w: number) => v.toString(16).padStart(w, "0");
@@ -111,7 +150,11 @@ export class Rig {
   }
   /** Raw 64-bit pattern of a double at a, as 16 hex digits. */
   getQ(a: number): string {
-    return this.getU32(a + 4).toString(16).padStart(8, "0") + this.getU32(a).toString(16).padStart(8, "0");
+    return (
+      this.getU32(a + 4)
+        .toString(16)
+        .padStart(8, "0") + this.getU32(a).toString(16).padStart(8, "0")
+    );
   }
   setQ(a: number, s: string): void {
     this.setU32(a + 4, parseInt(s.slice(0, 8), 16));

@@ -15,9 +15,15 @@ export const R = {
 const POW2 = new Float64Array(2098);
 {
   let v = 1;
-  for (let n = 0; n <= 1023; n++) { POW2[n + 1074] = v; v *= 2; }
+  for (let n = 0; n <= 1023; n++) {
+    POW2[n + 1074] = v;
+    v *= 2;
+  }
   v = 1;
-  for (let n = 0; n >= -1074; n--) { POW2[n + 1074] = v; v /= 2; }
+  for (let n = 0; n >= -1074; n--) {
+    POW2[n + 1074] = v;
+    v /= 2;
+  }
 }
 export function pow2(n: number): number {
   if (n > 1023) return Infinity;
@@ -35,7 +41,7 @@ export function exponentOf(x: number): number {
   if (e !== 0) return e - 1023;
   const hi = u32[1] & 0xfffff;
   // Subnormal: the value is the 52-bit fraction times 2^-1074.
-  return hi !== 0 ? (63 - Math.clz32(hi)) - 1074 : (31 - Math.clz32(u32[0])) - 1074;
+  return hi !== 0 ? 63 - Math.clz32(hi) - 1074 : 31 - Math.clz32(u32[0]) - 1074;
 }
 
 /**
@@ -43,7 +49,10 @@ export function exponentOf(x: number): number {
  * normal, and once it would not, the final result rounds to zero anyway.
  */
 export function ldexp(x: number, n: number): number {
-  while (n > 1023) { x *= POW2[1023 + 1074]; n -= 1023; }
+  while (n > 1023) {
+    x *= POW2[1023 + 1074];
+    n -= 1023;
+  }
   while (n < -1022) {
     const s = Math.max(n + 1022, -1022);
     x *= POW2[s + 1074];
@@ -58,10 +67,15 @@ export function nextUp(x: number): number {
   if (x === 0) return POW2[0]; // 2^-1074
   f64[0] = x;
   // Step the magnitude bits with a carry or borrow between the two words.
-  if (x > 0) { u32[0] = u32[0] + 1; if (u32[0] === 0) u32[1] = u32[1] + 1; } else {
+  if (x > 0) {
+    u32[0] = u32[0] + 1;
+    if (u32[0] === 0) u32[1] = u32[1] + 1;
+  } else {
     if (u32[0] === 0) u32[1] = u32[1] - 1;
     u32[0] = u32[0] - 1;
   }
   return f64[0];
 }
-export function nextDown(x: number): number { return -nextUp(-x); }
+export function nextDown(x: number): number {
+  return -nextUp(-x);
+}

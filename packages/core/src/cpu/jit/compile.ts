@@ -45,12 +45,21 @@ const IN_SWITCH = new Set(SWITCH_INDICES);
 
 /** Conditions over the lazy flags, by cc >> 1 (as the interpreter's Jcc handlers read them). */
 const COND = [
-  "c.of() !== 0", "c.cf() !== 0", "c.zf() !== 0", "(c.cf() | c.zf()) !== 0",
-  "c.sf() !== 0", "c.pf() !== 0", "c.sf() !== c.of()", "c.zf() !== 0 || c.sf() !== c.of()",
+  "c.of() !== 0",
+  "c.cf() !== 0",
+  "c.zf() !== 0",
+  "(c.cf() | c.zf()) !== 0",
+  "c.sf() !== 0",
+  "c.pf() !== 0",
+  "c.sf() !== c.of()",
+  "c.zf() !== 0 || c.sf() !== c.of()",
 ];
 
 /** The flag-setting operation just before a conditional instruction, whose operands are in locals fa, fb, fr. */
-interface FlagSource { kind: number; sz: number }
+interface FlagSource {
+  kind: number;
+  sz: number;
+}
 
 interface Emitted {
   code: string;
@@ -68,7 +77,9 @@ const MASK = ["0xff", "0xffff", "-1"];
 function reg(sz: number, r: number): string {
   return sz === SZ32 ? `r32[${r}]` : sz === SZ8 ? `r8[${r8x(r)}]` : `r16[${r << 1}]`;
 }
-function lenOf(sz: number): number { return sz === SZ32 ? 4 : sz === SZ8 ? 1 : 2; }
+function lenOf(sz: number): number {
+  return sz === SZ32 ? 4 : sz === SZ8 ? 1 : 2;
+}
 /** Offset expression and segment of a 32-bit ModRM memory operand (SDM Vol. 2 tables 2-2, 2-3). */
 function address(d: DecodedInstruction): { off: string; seg: number } {
   const parts: string[] = [];
@@ -103,13 +114,16 @@ function linear(d: DecodedInstruction, sz: number, write: boolean): string {
 }
 /** Code that reads sz bytes at `lin` into const `name`. */
 function load(sz: number, name: string): string {
-  if (sz === SZ32) return `const t${name} = c.tlbR[lin >>> 12]; const ${name} = t${name} !== -1 && (lin & 3) === 0 ? ram32[(lin ^ t${name}) >>> 2] : c.rd32(lin);`;
-  if (sz === SZ8) return `const t${name} = c.tlbR[lin >>> 12]; const ${name} = t${name} !== -1 ? ram[lin ^ t${name}] : c.rd8(lin);`;
+  if (sz === SZ32)
+    return `const t${name} = c.tlbR[lin >>> 12]; const ${name} = t${name} !== -1 && (lin & 3) === 0 ? ram32[(lin ^ t${name}) >>> 2] : c.rd32(lin);`;
+  if (sz === SZ8)
+    return `const t${name} = c.tlbR[lin >>> 12]; const ${name} = t${name} !== -1 ? ram[lin ^ t${name}] : c.rd8(lin);`;
   return `const ${name} = c.rd16(lin);`;
 }
 /** Code that writes the value of variable (or constant) x, sz bytes, at `lin`. */
 function store(sz: number, x: string): string {
-  if (sz === SZ32) return `{ const w = c.tlbW[lin >>> 12]; if (w !== -1 && (lin & 3) === 0) ram32[(lin ^ w) >>> 2] = ${x}; else c.wr32(lin, ${x}); }`;
+  if (sz === SZ32)
+    return `{ const w = c.tlbW[lin >>> 12]; if (w !== -1 && (lin & 3) === 0) ram32[(lin ^ w) >>> 2] = ${x}; else c.wr32(lin, ${x}); }`;
   if (sz === SZ8) return `{ const w = c.tlbW[lin >>> 12]; if (w !== -1) ram[lin ^ w] = ${x}; else c.wr8(lin, ${x}); }`;
   return `c.wr16(lin, ${x});`;
 }
@@ -145,13 +159,21 @@ function aluCode(op: number, sz: number, dead: boolean): string {
   const m = MASK[sz];
   const rec = (code: string) => (dead ? "" : ` ${code}`);
   switch (op) {
-    case 0: return `const r = (a + b) & ${m};${rec(lazy(LF_ADD, sz))}`;
-    case 1: return `const r = (a | b) & ${m};${rec(logic(sz))}`;
-    case 2: return `const cin = c.cf(); const r = (a + b + cin) & ${m};${rec(lazy(`cin ? ${LF_ADC} : ${LF_ADD}`, sz))}`;
-    case 3: return `const cin = c.cf(); const r = (a - b - cin) & ${m};${rec(lazy(`cin ? ${LF_SBB} : ${LF_SUB}`, sz))}`;
-    case 4: return `const r = a & b & ${m};${rec(logic(sz))}`;
-    case 5: case 7: return `const r = (a - b) & ${m};${rec(lazy(LF_SUB, sz))}`;
-    default: return `const r = (a ^ b) & ${m};${rec(logic(sz))}`;
+    case 0:
+      return `const r = (a + b) & ${m};${rec(lazy(LF_ADD, sz))}`;
+    case 1:
+      return `const r = (a | b) & ${m};${rec(logic(sz))}`;
+    case 2:
+      return `const cin = c.cf(); const r = (a + b + cin) & ${m};${rec(lazy(`cin ? ${LF_ADC} : ${LF_ADD}`, sz))}`;
+    case 3:
+      return `const cin = c.cf(); const r = (a - b - cin) & ${m};${rec(lazy(`cin ? ${LF_SBB} : ${LF_SUB}`, sz))}`;
+    case 4:
+      return `const r = a & b & ${m};${rec(logic(sz))}`;
+    case 5:
+    case 7:
+      return `const r = (a - b) & ${m};${rec(lazy(LF_SUB, sz))}`;
+    default:
+      return `const r = (a ^ b) & ${m};${rec(logic(sz))}`;
   }
 }
 
@@ -170,19 +192,35 @@ function flagsDeadAfter(d: DecodedInstruction | undefined): boolean {
     return alu !== 2 && alu !== 3 && regOnly;
   }
   switch (op) {
-    case 0x80: case 0x81: case 0x82: case 0x83: return d.reg !== 2 && d.reg !== 3 && regOnly;
-    case 0x84: case 0x85: return regOnly;
-    case 0xa8: case 0xa9: return true;
-    default: return false;
+    case 0x80:
+    case 0x81:
+    case 0x82:
+    case 0x83:
+      return d.reg !== 2 && d.reg !== 3 && regOnly;
+    case 0x84:
+    case 0x85:
+      return regOnly;
+    case 0xa8:
+    case 0xa9:
+      return true;
+    default:
+      return false;
   }
 }
 /** What a fused conditional may assume of ALU operation op's flags. */
 function aluFlags(op: number, sz: number): FlagSource | undefined {
   switch (op) {
-    case 0: return { kind: LF_ADD, sz };
-    case 1: case 4: case 6: return { kind: LF_LOGIC, sz };
-    case 5: case 7: return { kind: LF_SUB, sz };
-    default: return undefined; // ADC/SBB: the carry-in makes the shortcuts wrong
+    case 0:
+      return { kind: LF_ADD, sz };
+    case 1:
+    case 4:
+    case 6:
+      return { kind: LF_LOGIC, sz };
+    case 5:
+    case 7:
+      return { kind: LF_SUB, sz };
+    default:
+      return undefined; // ADC/SBB: the carry-in makes the shortcuts wrong
   }
 }
 
@@ -193,32 +231,62 @@ function aluFlags(op: number, sz: number): FlagSource | undefined {
 function fusedCond(f: FlagSource, cc: number): string | null {
   const sign = f.sz === SZ32 ? "fr < 0" : f.sz === SZ8 ? "(fr & 0x80) !== 0" : "(fr & 0x8000) !== 0";
   const zero = "fr === 0";
-  const sx = (v: string) => f.sz === SZ32 ? v : f.sz === SZ8 ? `((${v} << 24) >> 24)` : `((${v} << 16) >> 16)`;
-  const ux = (v: string) => f.sz === SZ32 ? `(${v} >>> 0)` : v;
+  const sx = (v: string) => (f.sz === SZ32 ? v : f.sz === SZ8 ? `((${v} << 24) >> 24)` : `((${v} << 16) >> 16)`);
+  const ux = (v: string) => (f.sz === SZ32 ? `(${v} >>> 0)` : v);
   let s: string | null = null;
   if (f.kind === LF_SUB) {
     switch (cc >> 1) {
-      case 1: s = `${ux("fa")} < ${ux("fb")}`; break;
-      case 2: s = zero; break;
-      case 3: s = `${ux("fa")} <= ${ux("fb")}`; break;
-      case 4: s = sign; break;
-      case 6: s = `${sx("fa")} < ${sx("fb")}`; break;
-      case 7: s = `${sx("fa")} <= ${sx("fb")}`; break;
-      default: return null;
+      case 1:
+        s = `${ux("fa")} < ${ux("fb")}`;
+        break;
+      case 2:
+        s = zero;
+        break;
+      case 3:
+        s = `${ux("fa")} <= ${ux("fb")}`;
+        break;
+      case 4:
+        s = sign;
+        break;
+      case 6:
+        s = `${sx("fa")} < ${sx("fb")}`;
+        break;
+      case 7:
+        s = `${sx("fa")} <= ${sx("fb")}`;
+        break;
+      default:
+        return null;
     }
   } else if (f.kind === LF_LOGIC) {
     switch (cc >> 1) {
-      case 0: case 1: s = "false"; break;
-      case 2: case 3: s = zero; break;
-      case 4: case 6: s = sign; break;
-      case 7: s = `${zero} || ${sign}`; break;
-      default: return null;
+      case 0:
+      case 1:
+        s = "false";
+        break;
+      case 2:
+      case 3:
+        s = zero;
+        break;
+      case 4:
+      case 6:
+        s = sign;
+        break;
+      case 7:
+        s = `${zero} || ${sign}`;
+        break;
+      default:
+        return null;
     }
   } else {
     switch (cc >> 1) {
-      case 2: s = zero; break;
-      case 4: s = sign; break;
-      default: return null;
+      case 2:
+        s = zero;
+        break;
+      case 4:
+        s = sign;
+        break;
+      default:
+        return null;
     }
   }
   return (cc & 1) !== 0 ? `!(${s})` : s;
@@ -279,173 +347,404 @@ function specialise(s: Site): Emitted | null {
 
   // ALU 00-3F: op in bits 3-5, form in bits 0-2 (Eb,Gb Ev,Gv Gb,Eb Gv,Ev AL,Ib eAX,Iv).
   if (op < 0x40 && (op & 7) < 6) {
-    const alu = op >> 3, form = op & 7, sz = form & 1 ? SZ32 : SZ8, write = alu !== 7;
+    const alu = op >> 3,
+      form = op & 7,
+      sz = form & 1 ? SZ32 : SZ8,
+      write = alu !== 7;
     const flags = aluFlags(alu, sz);
     const k = flags && s.keep ? " " + KEEP : "";
     if (form < 2) {
       if (!mem) {
-        return { code: `{ const b = ${reg(sz, d.reg)}; const a = ${reg(sz, d.rm)}; ${aluCode(alu, sz, s.dead)}${k} ${write ? `${reg(sz, d.rm)} = r;` : ""} }`, ends: false, flags };
+        return {
+          code: `{ const b = ${reg(sz, d.reg)}; const a = ${reg(sz, d.rm)}; ${aluCode(alu, sz, s.dead)}${k} ${write ? `${reg(sz, d.rm)} = r;` : ""} }`,
+          ends: false,
+          flags,
+        };
       }
-      return { code: `{ ${start}const b = ${reg(sz, d.reg)}; ${linear(d, sz, write)} ${load(sz, "a")} ${aluCode(alu, sz, s.dead)}${k} ${write ? store(sz, "r") : ""} }`, ends: false, flags };
+      return {
+        code: `{ ${start}const b = ${reg(sz, d.reg)}; ${linear(d, sz, write)} ${load(sz, "a")} ${aluCode(alu, sz, s.dead)}${k} ${write ? store(sz, "r") : ""} }`,
+        ends: false,
+        flags,
+      };
     }
     if (form < 4) {
-      return { code: `{ ${start}${readE(d, sz, "b")} const a = ${reg(sz, d.reg)}; ${aluCode(alu, sz, s.dead)}${k} ${write ? `${reg(sz, d.reg)} = r;` : ""} }`, ends: false, flags };
+      return {
+        code: `{ ${start}${readE(d, sz, "b")} const a = ${reg(sz, d.reg)}; ${aluCode(alu, sz, s.dead)}${k} ${write ? `${reg(sz, d.reg)} = r;` : ""} }`,
+        ends: false,
+        flags,
+      };
     }
     const imm = sz === SZ32 ? d.imm | 0 : d.imm & 0xff;
-    return { code: `{ const b = ${imm}; const a = ${reg(sz, 0)}; ${aluCode(alu, sz, s.dead)}${k} ${write ? `${reg(sz, 0)} = r;` : ""} }`, ends: false, flags };
+    return {
+      code: `{ const b = ${imm}; const a = ${reg(sz, 0)}; ${aluCode(alu, sz, s.dead)}${k} ${write ? `${reg(sz, 0)} = r;` : ""} }`,
+      ends: false,
+      flags,
+    };
   }
 
   switch (op) {
     // Group 1: ALU with an immediate.
-    case 0x80: case 0x81: case 0x82: case 0x83: {
-      const alu = d.reg, sz = op === 0x81 || op === 0x83 ? SZ32 : SZ8, write = alu !== 7;
+    case 0x80:
+    case 0x81:
+    case 0x82:
+    case 0x83: {
+      const alu = d.reg,
+        sz = op === 0x81 || op === 0x83 ? SZ32 : SZ8,
+        write = alu !== 7;
       const imm = sz === SZ32 ? d.imm | 0 : d.imm & 0xff;
       const flags = aluFlags(alu, sz);
       const k = flags && s.keep ? " " + KEEP : "";
-      if (!mem) return { code: `{ const a = ${reg(sz, d.rm)}; const b = ${imm}; ${aluCode(alu, sz, s.dead)}${k} ${write ? `${reg(sz, d.rm)} = r;` : ""} }`, ends: false, flags };
-      return { code: `{ ${start}${linear(d, sz, write)} ${load(sz, "a")} const b = ${imm}; ${aluCode(alu, sz, s.dead)}${k} ${write ? store(sz, "r") : ""} }`, ends: false, flags };
+      if (!mem)
+        return {
+          code: `{ const a = ${reg(sz, d.rm)}; const b = ${imm}; ${aluCode(alu, sz, s.dead)}${k} ${write ? `${reg(sz, d.rm)} = r;` : ""} }`,
+          ends: false,
+          flags,
+        };
+      return {
+        code: `{ ${start}${linear(d, sz, write)} ${load(sz, "a")} const b = ${imm}; ${aluCode(alu, sz, s.dead)}${k} ${write ? store(sz, "r") : ""} }`,
+        ends: false,
+        flags,
+      };
     }
     // TEST
-    case 0x84: case 0x85: {
+    case 0x84:
+    case 0x85: {
       const sz = op === 0x85 ? SZ32 : SZ8;
-      return { code: `{ ${start}${readE(d, sz, "a")} const b = ${reg(sz, d.reg)}; const r = a & b; ${logic(sz)}${keep} }`, ends: false, flags: { kind: LF_LOGIC, sz } };
+      return {
+        code: `{ ${start}${readE(d, sz, "a")} const b = ${reg(sz, d.reg)}; const r = a & b; ${logic(sz)}${keep} }`,
+        ends: false,
+        flags: { kind: LF_LOGIC, sz },
+      };
     }
-    case 0xa8: case 0xa9: {
-      const sz = op === 0xa9 ? SZ32 : SZ8, imm = sz === SZ32 ? d.imm | 0 : d.imm & 0xff;
-      return { code: `{ const a = ${reg(sz, 0)}; const b = ${imm}; const r = a & b; ${logic(sz)}${keep} }`, ends: false, flags: { kind: LF_LOGIC, sz } };
+    case 0xa8:
+    case 0xa9: {
+      const sz = op === 0xa9 ? SZ32 : SZ8,
+        imm = sz === SZ32 ? d.imm | 0 : d.imm & 0xff;
+      return {
+        code: `{ const a = ${reg(sz, 0)}; const b = ${imm}; const r = a & b; ${logic(sz)}${keep} }`,
+        ends: false,
+        flags: { kind: LF_LOGIC, sz },
+      };
     }
     // MOV
-    case 0x88: case 0x89: {
+    case 0x88:
+    case 0x89: {
       const sz = op === 0x89 ? SZ32 : SZ8;
       if (!mem) return { code: `${reg(sz, d.rm)} = ${reg(sz, d.reg)};`, ends: false };
       return { code: `{ ${start}const x = ${reg(sz, d.reg)}; ${linear(d, sz, true)} ${store(sz, "x")} }`, ends: false };
     }
-    case 0x8a: case 0x8b: {
+    case 0x8a:
+    case 0x8b: {
       const sz = op === 0x8b ? SZ32 : SZ8;
       if (!mem) return { code: `${reg(sz, d.reg)} = ${reg(sz, d.rm)};`, ends: false };
       return { code: `{ ${start}${linear(d, sz, false)} ${load(sz, "v")} ${reg(sz, d.reg)} = v; }`, ends: false };
     }
-    case 0xc6: case 0xc7: {
-      const sz = op === 0xc7 ? SZ32 : SZ8, imm = sz === SZ32 ? d.imm | 0 : d.imm & 0xff;
+    case 0xc6:
+    case 0xc7: {
+      const sz = op === 0xc7 ? SZ32 : SZ8,
+        imm = sz === SZ32 ? d.imm | 0 : d.imm & 0xff;
       if (!mem) return { code: `${reg(sz, d.rm)} = ${imm};`, ends: false };
       return { code: `{ ${start}${linear(d, sz, true)} ${store(sz, String(imm))} }`, ends: false };
     }
-    case 0xa0: case 0xa1: case 0xa2: case 0xa3: {
-      const sz = op & 1 ? SZ32 : SZ8, seg = d.segment >= 0 ? d.segment : DS, off = d.disp | 0;
-      if (op < 0xa2) return { code: `{ ${setStart(s)} ${checked(seg, String(off), lenOf(sz), false)} ${load(sz, "v")} ${reg(sz, 0)} = v; }`, ends: false };
-      return { code: `{ ${setStart(s)} ${checked(seg, String(off), lenOf(sz), true)} const x = ${reg(sz, 0)}; ${store(sz, "x")} }`, ends: false };
+    case 0xa0:
+    case 0xa1:
+    case 0xa2:
+    case 0xa3: {
+      const sz = op & 1 ? SZ32 : SZ8,
+        seg = d.segment >= 0 ? d.segment : DS,
+        off = d.disp | 0;
+      if (op < 0xa2)
+        return {
+          code: `{ ${setStart(s)} ${checked(seg, String(off), lenOf(sz), false)} ${load(sz, "v")} ${reg(sz, 0)} = v; }`,
+          ends: false,
+        };
+      return {
+        code: `{ ${setStart(s)} ${checked(seg, String(off), lenOf(sz), true)} const x = ${reg(sz, 0)}; ${store(sz, "x")} }`,
+        ends: false,
+      };
     }
     case 0x8d: {
       if (!mem) return null;
       return { code: `${reg(SZ32, d.reg)} = ${address(d).off};`, ends: false };
     }
-    case 0x90: return { code: "", ends: false };
-    case 0x98: return { code: `r32[0] = (r16[0] << 16) >> 16;`, ends: false };
-    case 0x99: return { code: `r32[2] = r32[0] >> 31;`, ends: false };
-    case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97:
+    case 0x90:
+      return { code: "", ends: false };
+    case 0x98:
+      return { code: `r32[0] = (r16[0] << 16) >> 16;`, ends: false };
+    case 0x99:
+      return { code: `r32[2] = r32[0] >> 31;`, ends: false };
+    case 0x91:
+    case 0x92:
+    case 0x93:
+    case 0x94:
+    case 0x95:
+    case 0x96:
+    case 0x97:
       return { code: `{ const t = r32[0]; r32[0] = r32[${op & 7}]; r32[${op & 7}] = t; }`, ends: false };
-    case 0x87: case 0x86: {
+    case 0x87:
+    case 0x86: {
       if (mem) return null;
       const sz = op === 0x87 ? SZ32 : SZ8;
-      return { code: `{ const t = ${reg(sz, d.reg)}; ${reg(sz, d.reg)} = ${reg(sz, d.rm)}; ${reg(sz, d.rm)} = t; }`, ends: false };
-    }
-    // INC/DEC/PUSH/POP register, PUSH immediate
-    case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
-    case 0x48: case 0x49: case 0x4a: case 0x4b: case 0x4c: case 0x4d: case 0x4e: case 0x4f: {
-      const isDec = op >= 0x48, rr = reg(SZ32, op & 7);
       return {
-        code: `{ const a = ${rr}; const r = (a ${isDec ? "-" : "+"} 1) & -1; c.setLazyKeepCF(${isDec ? LF_DEC : LF_INC}, ${SZ32}, a, r); ${rr} = r;${s.keep ? " fr = r;" : ""} }`,
-        ends: false, flags: { kind: isDec ? LF_DEC : LF_INC, sz: SZ32 },
+        code: `{ const t = ${reg(sz, d.reg)}; ${reg(sz, d.reg)} = ${reg(sz, d.rm)}; ${reg(sz, d.rm)} = t; }`,
+        ends: false,
       };
     }
-    case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57:
+    // INC/DEC/PUSH/POP register, PUSH immediate
+    case 0x40:
+    case 0x41:
+    case 0x42:
+    case 0x43:
+    case 0x44:
+    case 0x45:
+    case 0x46:
+    case 0x47:
+    case 0x48:
+    case 0x49:
+    case 0x4a:
+    case 0x4b:
+    case 0x4c:
+    case 0x4d:
+    case 0x4e:
+    case 0x4f: {
+      const isDec = op >= 0x48,
+        rr = reg(SZ32, op & 7);
+      return {
+        code: `{ const a = ${rr}; const r = (a ${isDec ? "-" : "+"} 1) & -1; c.setLazyKeepCF(${isDec ? LF_DEC : LF_INC}, ${SZ32}, a, r); ${rr} = r;${s.keep ? " fr = r;" : ""} }`,
+        ends: false,
+        flags: { kind: isDec ? LF_DEC : LF_INC, sz: SZ32 },
+      };
+    }
+    case 0x50:
+    case 0x51:
+    case 0x52:
+    case 0x53:
+    case 0x54:
+    case 0x55:
+    case 0x56:
+    case 0x57:
       return { code: `${setStart(s)} c.push32(r32[${op & 7}]);`, ends: false };
-    case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f:
+    case 0x58:
+    case 0x59:
+    case 0x5a:
+    case 0x5b:
+    case 0x5c:
+    case 0x5d:
+    case 0x5e:
+    case 0x5f:
       return { code: `${setStart(s)} r32[${op & 7}] = c.pop32();`, ends: false };
-    case 0x68: case 0x6a:
+    case 0x68:
+    case 0x6a:
       return { code: `${setStart(s)} c.push32(${d.imm | 0});`, ends: false };
     // MOV immediate to register
-    case 0xb0: case 0xb1: case 0xb2: case 0xb3: case 0xb4: case 0xb5: case 0xb6: case 0xb7:
+    case 0xb0:
+    case 0xb1:
+    case 0xb2:
+    case 0xb3:
+    case 0xb4:
+    case 0xb5:
+    case 0xb6:
+    case 0xb7:
       return { code: `${reg(SZ8, op & 7)} = ${d.imm & 0xff};`, ends: false };
-    case 0xb8: case 0xb9: case 0xba: case 0xbb: case 0xbc: case 0xbd: case 0xbe: case 0xbf:
+    case 0xb8:
+    case 0xb9:
+    case 0xba:
+    case 0xbb:
+    case 0xbc:
+    case 0xbd:
+    case 0xbe:
+    case 0xbf:
       return { code: `r32[${op & 7}] = ${d.imm | 0};`, ends: false };
     // Shifts and rotates (group 2), as grp2 does them; SHL/SHR/SAR of a register by a
     // constant inline, as shiftOp computes them.
-    case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
+    case 0xc0:
+    case 0xc1:
+    case 0xd0:
+    case 0xd1:
+    case 0xd2:
+    case 0xd3: {
       const k = op === 0xc1 ? d.imm & 31 : op === 0xd1 ? 1 : 0;
       if (!mem && k !== 0 && d.reg >= 4) {
         const rr = reg(SZ32, d.rm);
         let calc: string;
-        if (d.reg === 5) calc = `const r = v >>> ${k}; const cf = (v >>> ${k - 1}) & 1; c.setCfOf(cf, ${k === 1 ? "(v >>> 31) & 1" : "0"});`;
+        if (d.reg === 5)
+          calc = `const r = v >>> ${k}; const cf = (v >>> ${k - 1}) & 1; c.setCfOf(cf, ${k === 1 ? "(v >>> 31) & 1" : "0"});`;
         else if (d.reg === 7) calc = `const r = v >> ${k}; const cf = (v >> ${k - 1}) & 1; c.setCfOf(cf, 0);`;
         else calc = `const r = v << ${k}; const cf = (v >>> ${32 - k}) & 1; c.setCfOf(cf, ((r >>> 31) & 1) ^ cf);`;
         return { code: `{ const v = ${rr}; ${calc} c.setResultSZP(${SZ32}, r); ${rr} = r; }`, ends: false };
       }
       const sz = op & 1 ? SZ32 : SZ8;
       const count = op >= 0xd2 ? `r8[4]` : op >= 0xd0 ? "1" : String(d.imm & 0xff);
-      if (!mem) return { code: `{ const k = ${count} & 31; if (k !== 0) ${reg(sz, d.rm)} = H.shiftOp(c, ${d.reg}, ${sz}, ${reg(sz, d.rm)}, k); }`, ends: false };
-      return { code: `{ ${start}${linear(d, sz, true)} const k = ${count} & 31; ${load(sz, "v")} if (k !== 0) { const r = H.shiftOp(c, ${d.reg}, ${sz}, v, k); ${store(sz, "r")} } }`, ends: false };
+      if (!mem)
+        return {
+          code: `{ const k = ${count} & 31; if (k !== 0) ${reg(sz, d.rm)} = H.shiftOp(c, ${d.reg}, ${sz}, ${reg(sz, d.rm)}, k); }`,
+          ends: false,
+        };
+      return {
+        code: `{ ${start}${linear(d, sz, true)} const k = ${count} & 31; ${load(sz, "v")} if (k !== 0) { const r = H.shiftOp(c, ${d.reg}, ${sz}, v, k); ${store(sz, "r")} } }`,
+        ends: false,
+      };
     }
     // Group 3: TEST NOT NEG MUL IMUL (DIV and IDIV, which may raise #DE, are interpreted).
     case 0xf7: {
       switch (d.reg) {
-        case 0: case 1:
-          return { code: `{ ${start}${readE(d, SZ32, "a")} const b = ${d.imm | 0}; const r = a & b; ${logic(SZ32)}${keep} }`, ends: false, flags: { kind: LF_LOGIC, sz: SZ32 } };
-        case 2: case 3: {
+        case 0:
+        case 1:
+          return {
+            code: `{ ${start}${readE(d, SZ32, "a")} const b = ${d.imm | 0}; const r = a & b; ${logic(SZ32)}${keep} }`,
+            ends: false,
+            flags: { kind: LF_LOGIC, sz: SZ32 },
+          };
+        case 2:
+        case 3: {
           const f = (a: string) => (d.reg === 2 ? `~${a} & -1` : `H.neg(c, ${SZ32}, ${a})`);
           if (!mem) return { code: `${reg(SZ32, d.rm)} = ${f(reg(SZ32, d.rm))};`, ends: false };
-          return { code: `{ ${start}${linear(d, SZ32, true)} ${load(SZ32, "a")} const r = ${f("a")}; ${store(SZ32, "r")} }`, ends: false };
+          return {
+            code: `{ ${start}${linear(d, SZ32, true)} ${load(SZ32, "a")} const r = ${f("a")}; ${store(SZ32, "r")} }`,
+            ends: false,
+          };
         }
-        case 4: case 5:
-          return { code: `{ ${start}${readE(d, SZ32, "v")} H.${d.reg === 4 ? "mul" : "imul1"}(c, ${SZ32}, v); }`, ends: false };
-        default: return null;
+        case 4:
+        case 5:
+          return {
+            code: `{ ${start}${readE(d, SZ32, "v")} H.${d.reg === 4 ? "mul" : "imul1"}(c, ${SZ32}, v); }`,
+            ends: false,
+          };
+        default:
+          return null;
       }
     }
     // IMUL
     case 0x1af:
-      return { code: `{ ${start}${readE(d, SZ32, "b")} const a = ${reg(SZ32, d.reg)}; ${imul32()} ${reg(SZ32, d.reg)} = lo; }`, ends: false };
-    case 0x69: case 0x6b:
-      return { code: `{ ${start}${readE(d, SZ32, "a")} const b = ${d.imm | 0}; ${imul32()} ${reg(SZ32, d.reg)} = lo; }`, ends: false };
+      return {
+        code: `{ ${start}${readE(d, SZ32, "b")} const a = ${reg(SZ32, d.reg)}; ${imul32()} ${reg(SZ32, d.reg)} = lo; }`,
+        ends: false,
+      };
+    case 0x69:
+    case 0x6b:
+      return {
+        code: `{ ${start}${readE(d, SZ32, "a")} const b = ${d.imm | 0}; ${imul32()} ${reg(SZ32, d.reg)} = lo; }`,
+        ends: false,
+      };
     // MOVZX/MOVSX
-    case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf: {
-      const src = op & 1 ? SZ16 : SZ8, signed = op >= 0x1be;
+    case 0x1b6:
+    case 0x1b7:
+    case 0x1be:
+    case 0x1bf: {
+      const src = op & 1 ? SZ16 : SZ8,
+        signed = op >= 0x1be;
       const ext = !signed ? "v" : src === SZ8 ? "(v << 24) >> 24" : "(v << 16) >> 16";
       return { code: `{ ${start}${readE(d, src, "v")} ${reg(SZ32, d.reg)} = ${ext}; }`, ends: false };
     }
     // SETcc, CMOVcc
-    case 0x190: case 0x191: case 0x192: case 0x193: case 0x194: case 0x195: case 0x196: case 0x197:
-    case 0x198: case 0x199: case 0x19a: case 0x19b: case 0x19c: case 0x19d: case 0x19e: case 0x19f: {
+    case 0x190:
+    case 0x191:
+    case 0x192:
+    case 0x193:
+    case 0x194:
+    case 0x195:
+    case 0x196:
+    case 0x197:
+    case 0x198:
+    case 0x199:
+    case 0x19a:
+    case 0x19b:
+    case 0x19c:
+    case 0x19d:
+    case 0x19e:
+    case 0x19f: {
       const v = `(${cond(op & 15, s.flags)} ? 1 : 0)`;
       if (!mem) return { code: `${reg(SZ8, d.rm)} = ${v};`, ends: false };
       return { code: `{ ${start}const v = ${v}; ${linear(d, SZ8, true)} ${store(SZ8, "v")} }`, ends: false };
     }
-    case 0x140: case 0x141: case 0x142: case 0x143: case 0x144: case 0x145: case 0x146: case 0x147:
-    case 0x148: case 0x149: case 0x14a: case 0x14b: case 0x14c: case 0x14d: case 0x14e: case 0x14f:
-      return { code: `{ ${start}${readE(d, SZ32, "v")} if (${cond(op & 15, s.flags)}) ${reg(SZ32, d.reg)} = v; }`, ends: false };
+    case 0x140:
+    case 0x141:
+    case 0x142:
+    case 0x143:
+    case 0x144:
+    case 0x145:
+    case 0x146:
+    case 0x147:
+    case 0x148:
+    case 0x149:
+    case 0x14a:
+    case 0x14b:
+    case 0x14c:
+    case 0x14d:
+    case 0x14e:
+    case 0x14f:
+      return {
+        code: `{ ${start}${readE(d, SZ32, "v")} if (${cond(op & 15, s.flags)}) ${reg(SZ32, d.reg)} = v; }`,
+        ends: false,
+      };
     // Control transfers: the block ends.
-    case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
-    case 0x78: case 0x79: case 0x7a: case 0x7b: case 0x7c: case 0x7d: case 0x7e: case 0x7f:
-    case 0x180: case 0x181: case 0x182: case 0x183: case 0x184: case 0x185: case 0x186: case 0x187:
-    case 0x188: case 0x189: case 0x18a: case 0x18b: case 0x18c: case 0x18d: case 0x18e: case 0x18f:
+    case 0x70:
+    case 0x71:
+    case 0x72:
+    case 0x73:
+    case 0x74:
+    case 0x75:
+    case 0x76:
+    case 0x77:
+    case 0x78:
+    case 0x79:
+    case 0x7a:
+    case 0x7b:
+    case 0x7c:
+    case 0x7d:
+    case 0x7e:
+    case 0x7f:
+    case 0x180:
+    case 0x181:
+    case 0x182:
+    case 0x183:
+    case 0x184:
+    case 0x185:
+    case 0x186:
+    case 0x187:
+    case 0x188:
+    case 0x189:
+    case 0x18a:
+    case 0x18b:
+    case 0x18c:
+    case 0x18d:
+    case 0x18e:
+    case 0x18f:
       // Not taken, the block goes on with the next instruction; taken, it leaves (or loops).
-      if (targetsStart(s)) return { code: `if (${cond(op & 15, s.flags)}) { ${loopBack(s)} }`, ends: false, loops: true };
-      return { code: `if (${cond(op & 15, s.flags)}) { ${setStart(s)} H.jumpTo(c, ${eipAt(s.next + (d.imm | 0))}); return m + ${s.index + 1}; }`, ends: false };
-    case 0xeb: case 0xe9:
+      if (targetsStart(s))
+        return { code: `if (${cond(op & 15, s.flags)}) { ${loopBack(s)} }`, ends: false, loops: true };
+      return {
+        code: `if (${cond(op & 15, s.flags)}) { ${setStart(s)} H.jumpTo(c, ${eipAt(s.next + (d.imm | 0))}); return m + ${s.index + 1}; }`,
+        ends: false,
+      };
+    case 0xeb:
+    case 0xe9:
       if (targetsStart(s)) return { code: loopBack(s), ends: true, loops: true };
       return { code: `${setStart(s)} H.jumpTo(c, ${eipAt(s.next + (d.imm | 0))});`, ends: true };
     case 0xe8:
-      return { code: `{ ${setStart(s)} const t = ${eipAt(s.next + (d.imm | 0))}; H.checkTarget(c, t); c.push32(${eipAt(s.next)}); c.setEip(t); }`, ends: true };
+      return {
+        code: `{ ${setStart(s)} const t = ${eipAt(s.next + (d.imm | 0))}; H.checkTarget(c, t); c.push32(${eipAt(s.next)}); c.setEip(t); }`,
+        ends: true,
+      };
     case 0xc3:
       return { code: `{ ${setStart(s)} const t = c.peek32(0); H.jumpTo(c, t); c.setSp(c.spAdd(4)); }`, ends: true };
     case 0xff: {
       switch (d.reg) {
-        case 2: return { code: `{ ${setStart(s)} ${readE(d, SZ32, "t")} H.checkTarget(c, t); c.push32(${eipAt(s.next)}); c.setEip(t); }`, ends: true };
-        case 4: return { code: `{ ${setStart(s)} ${readE(d, SZ32, "t")} H.jumpTo(c, t); }`, ends: true };
-        case 6: return { code: `{ ${setStart(s)} ${readE(d, SZ32, "v")} c.push32(v); }`, ends: false };
-        default: return null;
+        case 2:
+          return {
+            code: `{ ${setStart(s)} ${readE(d, SZ32, "t")} H.checkTarget(c, t); c.push32(${eipAt(s.next)}); c.setEip(t); }`,
+            ends: true,
+          };
+        case 4:
+          return { code: `{ ${setStart(s)} ${readE(d, SZ32, "t")} H.jumpTo(c, t); }`, ends: true };
+        case 6:
+          return { code: `{ ${setStart(s)} ${readE(d, SZ32, "v")} c.push32(v); }`, ends: false };
+        default:
+          return null;
       }
     }
-    default: return null;
+    default:
+      return null;
   }
 }
 
@@ -454,11 +753,35 @@ function endsBlock(d: DecodedInstruction): boolean {
   const op = d.opcode;
   if (d.ud || d.truncated || d.tooLong) return true;
   switch (op) {
-    case 0x9a: case 0xc2: case 0xc3: case 0xca: case 0xcb: case 0xcc: case 0xcd: case 0xce: case 0xcf:
-    case 0xe0: case 0xe1: case 0xe2: case 0xe3: case 0xe8: case 0xe9: case 0xea: case 0xeb: case 0xf4:
-    case 0x134: case 0x135: case 0x10b: case 0x100: case 0x101: case 0x122: case 0x17: case 0x8e:
+    case 0x9a:
+    case 0xc2:
+    case 0xc3:
+    case 0xca:
+    case 0xcb:
+    case 0xcc:
+    case 0xcd:
+    case 0xce:
+    case 0xcf:
+    case 0xe0:
+    case 0xe1:
+    case 0xe2:
+    case 0xe3:
+    case 0xe8:
+    case 0xe9:
+    case 0xea:
+    case 0xeb:
+    case 0xf4:
+    case 0x134:
+    case 0x135:
+    case 0x10b:
+    case 0x100:
+    case 0x101:
+    case 0x122:
+    case 0x17:
+    case 0x8e:
       return true;
-    case 0xff: return d.reg >= 2 && d.reg <= 5;
+    case 0xff:
+      return d.reg >= 2 && d.reg <= 5;
     default:
       // A conditional jump ends the block only when the interpreter runs it (with prefixes).
       return ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)) && !isConditional(d);
@@ -466,8 +789,13 @@ function endsBlock(d: DecodedInstruction): boolean {
 }
 function isConditional(d: DecodedInstruction): boolean {
   const op = d.opcode;
-  return !d.operandSizePrefix && !d.addressSizePrefix && !d.rep && !d.lock &&
-    ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x19f) || (op >= 0x140 && op <= 0x14f));
+  return (
+    !d.operandSizePrefix &&
+    !d.addressSizePrefix &&
+    !d.rep &&
+    !d.lock &&
+    ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x19f) || (op >= 0x140 && op <= 0x14f))
+  );
 }
 
 /**
@@ -495,12 +823,21 @@ export function compileBlock(ram: Uint8Array, pip: number, windowEnd: number): C
   let loops = false;
   for (let i = 0; i < insns.length; i++) {
     const d = insns[i];
-    const off = d.offset - pip, next = off + d.length;
+    const off = d.offset - pip,
+      next = off + d.length;
     offsets[i] = off;
     const site: Site = {
-      d, off, next, p: d.offset, pNext: d.offset + d.length, flags,
+      d,
+      off,
+      next,
+      p: d.offset,
+      pNext: d.offset + d.length,
+      flags,
       keep: i + 1 < insns.length && isConditional(insns[i + 1]),
-      count: insns.length, p0: pip, index: i, dead: flagsDeadAfter(insns[i + 1]),
+      count: insns.length,
+      p0: pip,
+      index: i,
+      dead: flagsDeadAfter(insns[i + 1]),
     };
     const first = ram[d.offset];
     const slice = IN_SWITCH.has(first | 512) ? "" : `c.sliceN = n + m + ${i}; `;
@@ -520,7 +857,10 @@ export function compileBlock(ram: Uint8Array, pip: number, windowEnd: number): C
       flags = undefined;
       body.push(`c.pip = ${d.offset}; ${setStart(site)} ${slice}ops[c.fetch8() | 512](c);`);
       if (i + 1 < insns.length) body.push(`if (c.pip !== ${site.pNext} || c.events !== 0) return m + ${i + 1};`);
-      else { body.push(`return m + ${i + 1};`); ended = true; }
+      else {
+        body.push(`return m + ${i + 1};`);
+        ended = true;
+      }
     }
   }
   if (!ended) body.push(`c.pip = ${at}; return m + ${insns.length};`);

@@ -9,7 +9,12 @@ import { CR0_PE, CS, DS, DT_GDT_BASE, DT_GDT_LIMIT, DT_IDT_BASE, DT_IDT_LIMIT, E
 import { Dispatcher } from "../../dispatch/dispatcher.ts";
 import { PhysicalMemory } from "../../memory/physical-memory.ts";
 
-const GDT = 0x1000, IDT = 0x2000, CODE = 0x10000, DATA = 0x20000, STACK = 0x9000, HANDLER = 0x8000;
+const GDT = 0x1000,
+  IDT = 0x2000,
+  CODE = 0x10000,
+  DATA = 0x20000,
+  STACK = 0x9000,
+  HANDLER = 0x8000;
 const MEM = 1 << 20;
 
 function desc(base: number, limit: number, access: number, flags: number): [number, number] {
@@ -27,11 +32,19 @@ function machine(jit: boolean, code: number[]): Cpu {
   const cpu = new Cpu(mem, new Dispatcher());
   const w32 = (a: number, v: number) => mem.write32(a, v);
   const gdt = [desc(0, 0, 0, 0), desc(0, 0xfffff, 0x9a, 0xc), desc(0, 0xff, 0x92, 0xc)];
-  gdt.forEach(([lo, hi], i) => { w32(GDT + i * 8, lo); w32(GDT + i * 8 + 4, hi); });
+  gdt.forEach(([lo, hi], i) => {
+    w32(GDT + i * 8, lo);
+    w32(GDT + i * 8 + 4, hi);
+  });
   // #GP (13) and #DE (0) go to HANDLER through interrupt gates.
-  for (const v of [0, 13]) { w32(IDT + v * 8, (0x08 << 16) | HANDLER); w32(IDT + v * 8 + 4, 0x8e00); }
-  cpu.dt[DT_GDT_BASE] = GDT; cpu.dt[DT_GDT_LIMIT] = gdt.length * 8 - 1;
-  cpu.dt[DT_IDT_BASE] = IDT; cpu.dt[DT_IDT_LIMIT] = 256 * 8 - 1;
+  for (const v of [0, 13]) {
+    w32(IDT + v * 8, (0x08 << 16) | HANDLER);
+    w32(IDT + v * 8 + 4, 0x8e00);
+  }
+  cpu.dt[DT_GDT_BASE] = GDT;
+  cpu.dt[DT_GDT_LIMIT] = gdt.length * 8 - 1;
+  cpu.dt[DT_IDT_BASE] = IDT;
+  cpu.dt[DT_IDT_LIMIT] = 256 * 8 - 1;
   cpu.writeCr(0, cpu.cr[0] | CR0_PE);
   for (const s of [DS, ES, SS]) cpu.loadSeg(s, 0x10);
   mem.ram.set([0x66, 0xea, CODE & 0xff, (CODE >> 8) & 0xff, CODE >> 16, 0, 0x08, 0], 0x500);
@@ -48,19 +61,31 @@ function machine(jit: boolean, code: number[]): Cpu {
 
 function state(c: Cpu): unknown {
   return {
-    regs: Array.from(c.r32.subarray(0, 8)), eip: c.eip, flags: c.getFlags(), instret: c.instret,
-    data: Array.from(c.mem.ram.subarray(DATA, DATA + 256)), stack: Array.from(c.mem.ram.subarray(STACK - 256, STACK)),
+    regs: Array.from(c.r32.subarray(0, 8)),
+    eip: c.eip,
+    flags: c.getFlags(),
+    instret: c.instret,
+    data: Array.from(c.mem.ram.subarray(DATA, DATA + 256)),
+    stack: Array.from(c.mem.ram.subarray(STACK - 256, STACK)),
     halted: c.halted,
   };
 }
 
 /** Runs both machines in the same slices until both halt; they must agree after every slice. */
-function compare(code: number[], setup: (c: Cpu) => void = () => {}, sizes = [1, 7, 37, 100, 3, 250, 61], maxSlices = 4000): { jit: Cpu; interp: Cpu } {
-  const a = machine(true, code), b = machine(false, code);
-  setup(a); setup(b);
+function compare(
+  code: number[],
+  setup: (c: Cpu) => void = () => {},
+  sizes = [1, 7, 37, 100, 3, 250, 61],
+  maxSlices = 4000,
+): { jit: Cpu; interp: Cpu } {
+  const a = machine(true, code),
+    b = machine(false, code);
+  setup(a);
+  setup(b);
   for (let i = 0; i < maxSlices && !(a.halted && b.halted); i++) {
     const n = sizes[i % sizes.length];
-    const na = a.run(n), nb = b.run(n);
+    const na = a.run(n),
+      nb = b.run(n);
     expect(na).toBe(nb);
     expect(state(a)).toEqual(state(b));
   }
@@ -74,7 +99,13 @@ function compare(code: number[], setup: (c: Cpu) => void = () => {}, sizes = [1,
 /** Xorshift32: the same bodies on every run. */
 function rng(seed: number): () => number {
   let x = seed >>> 0 || 1;
-  return () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x; };
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
 }
 const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
 const modrm = (mod: number, reg: number, rm: number) => (mod << 6) | (reg << 3) | rm;
@@ -85,68 +116,111 @@ const DST8 = [0, 2, 4, 6];
 
 function randomInsn(r: () => number): number[] {
   const pick = <T>(xs: readonly T[]): T => xs[r() % xs.length];
-  const reg = () => pick(DST), reg8 = () => pick(DST8), any = () => r() % 8;
+  const reg = () => pick(DST),
+    reg8 = () => pick(DST8),
+    any = () => r() % 8;
   const imm32 = () => le32(pick([0, 1, -1, 0x7fffffff, 0x80000000, r(), r() & 0xff, -(r() & 0xff)]));
   /** A memory operand in DATA: [ebx+disp8] or [ebx+disp32]. */
-  const mem = (regField: number): number[] => r() & 1
-    ? [modrm(1, regField, 3), r() % 120]
-    : [modrm(2, regField, 3), ...le32(r() % 120)];
-  const e = (regField: number, dst: boolean): number[] => r() % 3 === 0 ? mem(regField) : [modrm(3, regField, dst ? reg() : any())];
-  const e8 = (regField: number): number[] => r() % 3 === 0 ? mem(regField) : [modrm(3, regField, reg8())];
+  const mem = (regField: number): number[] =>
+    r() & 1 ? [modrm(1, regField, 3), r() % 120] : [modrm(2, regField, 3), ...le32(r() % 120)];
+  const e = (regField: number, dst: boolean): number[] =>
+    r() % 3 === 0 ? mem(regField) : [modrm(3, regField, dst ? reg() : any())];
+  const e8 = (regField: number): number[] => (r() % 3 === 0 ? mem(regField) : [modrm(3, regField, reg8())]);
   const alu = () => r() % 8;
   switch (r() % 38) {
-    case 0: return [(alu() << 3) | 1, ...e(any(), true)];                 // ALU Ev,Gv
-    case 1: return [(alu() << 3) | 3, modrm(3, reg(), any())];            // ALU Gv,Ev (register)
-    case 2: return [(alu() << 3) | 3, ...mem(reg())];                     // ALU Gv,Ev (memory)
-    case 3: return [(alu() << 3) | 0, ...e8(reg8())];                     // ALU Eb,Gb
-    case 4: return [(alu() << 3) | 2, modrm(3, reg8(), reg8())];          // ALU Gb,Eb
-    case 5: return [(alu() << 3) | 5, ...imm32()];                        // ALU eAX,Iv
-    case 6: return [(alu() << 3) | 4, r() & 0xff];                        // ALU AL,Ib
-    case 7: return [0x81, ...e(alu(), true), ...imm32()];
-    case 8: return [0x83, ...e(alu(), true), r() & 0xff];
-    case 9: return [0x80, ...e8(alu()), r() & 0xff];
-    case 10: return [pick([0x84, 0x85]), ...e(any(), false)];
-    case 11: return [0x89, ...e(any(), true)];
-    case 12: return [0x8b, modrm(3, reg(), any())];
-    case 13: return [0x8b, ...mem(reg())];
-    case 14: return [pick([0x88, 0x8a]), modrm(3, reg8(), reg8())];
-    case 15: return [0xc7, ...e(0, true), ...imm32()];
-    case 16: return [0xb8 + reg(), ...imm32()];
-    case 17: return [0x8d, modrm(2, reg(), pick([0, 1, 2, 3, 5, 6, 7])), ...le32(r())]; // LEA
-    case 18: return [0x8d, modrm(1, reg(), 4), (r() % 4 << 6) | (any() << 3) | any(), r() & 0xff]; // LEA with SIB
-    case 19: return [pick([0x40, 0x48]) + reg()];
-    case 20: return [0x50 + any(), 0x58 + reg()];                                     // PUSH r; POP r
-    case 21: return shift(r, e);
-    case 22: return [0x0f, 0xaf, modrm(3, reg(), any())];                              // IMUL Gv,Ev
-    case 23: return [0x6b, modrm(3, reg(), any()), r() & 0xff];                        // IMUL Gv,Ev,Ibs
-    case 24: return [0x0f, pick([0xb6, 0xbe, 0xb7, 0xbf]), modrm(3, reg(), any())];   // MOVZX/MOVSX
-    case 25: return [0x0f, 0x90 + (r() & 15), ...e8(0)];                               // SETcc
-    case 26: return [0x0f, 0x40 + (r() & 15), modrm(3, reg(), any())];                 // CMOVcc
-    case 27: return pick([[0x99], [0x98], [0x90], [0x90 + reg()], [0xf5], [0xf8], [0xf9], [0x9f], [0x9e]]);
-    case 28: return pick([                                                              // fallbacks
-      [0xf7, modrm(3, pick([2, 3, 4, 5]), reg())],          // NOT NEG MUL IMUL
-      [0x0f, 0xa3, modrm(3, any(), reg())],                 // BT
-      [0x0f, 0xc8 + reg()],                                 // BSWAP
-      [0x66, (alu() << 3) | 1, modrm(3, any(), reg())],     // 16-bit ALU
-      [0x0f, 0xc1, modrm(3, reg(), reg())],                 // XADD
-      [0x9c, 0x58 + reg()],                                 // PUSHFD; POP r
-      [0x0f, 0xa4, modrm(3, any(), reg()), r() & 31],       // SHLD
-    ]);
+    case 0:
+      return [(alu() << 3) | 1, ...e(any(), true)]; // ALU Ev,Gv
+    case 1:
+      return [(alu() << 3) | 3, modrm(3, reg(), any())]; // ALU Gv,Ev (register)
+    case 2:
+      return [(alu() << 3) | 3, ...mem(reg())]; // ALU Gv,Ev (memory)
+    case 3:
+      return [(alu() << 3) | 0, ...e8(reg8())]; // ALU Eb,Gb
+    case 4:
+      return [(alu() << 3) | 2, modrm(3, reg8(), reg8())]; // ALU Gb,Eb
+    case 5:
+      return [(alu() << 3) | 5, ...imm32()]; // ALU eAX,Iv
+    case 6:
+      return [(alu() << 3) | 4, r() & 0xff]; // ALU AL,Ib
+    case 7:
+      return [0x81, ...e(alu(), true), ...imm32()];
+    case 8:
+      return [0x83, ...e(alu(), true), r() & 0xff];
+    case 9:
+      return [0x80, ...e8(alu()), r() & 0xff];
+    case 10:
+      return [pick([0x84, 0x85]), ...e(any(), false)];
+    case 11:
+      return [0x89, ...e(any(), true)];
+    case 12:
+      return [0x8b, modrm(3, reg(), any())];
+    case 13:
+      return [0x8b, ...mem(reg())];
+    case 14:
+      return [pick([0x88, 0x8a]), modrm(3, reg8(), reg8())];
+    case 15:
+      return [0xc7, ...e(0, true), ...imm32()];
+    case 16:
+      return [0xb8 + reg(), ...imm32()];
+    case 17:
+      return [0x8d, modrm(2, reg(), pick([0, 1, 2, 3, 5, 6, 7])), ...le32(r())]; // LEA
+    case 18:
+      return [0x8d, modrm(1, reg(), 4), ((r() % 4) << 6) | (any() << 3) | any(), r() & 0xff]; // LEA with SIB
+    case 19:
+      return [pick([0x40, 0x48]) + reg()];
+    case 20:
+      return [0x50 + any(), 0x58 + reg()]; // PUSH r; POP r
+    case 21:
+      return shift(r, e);
+    case 22:
+      return [0x0f, 0xaf, modrm(3, reg(), any())]; // IMUL Gv,Ev
+    case 23:
+      return [0x6b, modrm(3, reg(), any()), r() & 0xff]; // IMUL Gv,Ev,Ibs
+    case 24:
+      return [0x0f, pick([0xb6, 0xbe, 0xb7, 0xbf]), modrm(3, reg(), any())]; // MOVZX/MOVSX
+    case 25:
+      return [0x0f, 0x90 + (r() & 15), ...e8(0)]; // SETcc
+    case 26:
+      return [0x0f, 0x40 + (r() & 15), modrm(3, reg(), any())]; // CMOVcc
+    case 27:
+      return pick([[0x99], [0x98], [0x90], [0x90 + reg()], [0xf5], [0xf8], [0xf9], [0x9f], [0x9e]]);
+    case 28:
+      return pick([
+        // fallbacks
+        [0xf7, modrm(3, pick([2, 3, 4, 5]), reg())], // NOT NEG MUL IMUL
+        [0x0f, 0xa3, modrm(3, any(), reg())], // BT
+        [0x0f, 0xc8 + reg()], // BSWAP
+        [0x66, (alu() << 3) | 1, modrm(3, any(), reg())], // 16-bit ALU
+        [0x0f, 0xc1, modrm(3, reg(), reg())], // XADD
+        [0x9c, 0x58 + reg()], // PUSHFD; POP r
+        [0x0f, 0xa4, modrm(3, any(), reg()), r() & 31], // SHLD
+      ]);
     default: {
       // A conditional jump over the next instruction: cmp/test, jcc +len, instruction.
       const skip = randomInsn(r);
       const same = any();
       const flagOp = pick([
-        [0x39, modrm(3, any(), reg())], [0x39, modrm(3, same, same)], [0x38, modrm(3, reg8(), reg8())], [0x85, modrm(3, any(), reg())],
-        [0x3d, ...imm32()], [0x83, modrm(3, 7, reg()), r() & 0xff], [0x29, modrm(3, any(), reg())], [0x21, modrm(3, any(), reg())],
-        [0x01, modrm(3, any(), reg())], [0x40 + reg()], [0x48 + reg()], [0x84, modrm(3, reg8(), reg8())], [0x3b, ...mem(reg())],
+        [0x39, modrm(3, any(), reg())],
+        [0x39, modrm(3, same, same)],
+        [0x38, modrm(3, reg8(), reg8())],
+        [0x85, modrm(3, any(), reg())],
+        [0x3d, ...imm32()],
+        [0x83, modrm(3, 7, reg()), r() & 0xff],
+        [0x29, modrm(3, any(), reg())],
+        [0x21, modrm(3, any(), reg())],
+        [0x01, modrm(3, any(), reg())],
+        [0x40 + reg()],
+        [0x48 + reg()],
+        [0x84, modrm(3, reg8(), reg8())],
+        [0x3b, ...mem(reg())],
       ]);
       return [...flagOp, 0x70 + (r() & 15), skip.length, ...skip];
     }
   }
 }
 function shift(r: () => number, e: (regField: number, dst: boolean) => number[]): number[] {
-  const op = r() % 3, kind = r() % 8;
+  const op = r() % 3,
+    kind = r() % 8;
   if (op === 0) return [0xc1, ...e(kind, true), r() & 0x3f];
   return [op === 1 ? 0xd1 : 0xd3, ...e(kind, true)];
 }
@@ -167,7 +241,11 @@ describe("the JIT runs exactly what the interpreter runs", () => {
       for (let i = 0; i < len; i++) body.push(...randomInsn(r));
       const { jit } = compare(loopProgram(body, 120), (c) => {
         for (let i = 0; i < 256; i++) c.mem.ram[DATA + i] = (i * 73 + t) & 0xff;
-        c.r32[0] = 0x12345678; c.r32[2] = -7; c.r32[6] = 3; c.r32[7] = 0x80000000; c.r32[5] = 99;
+        c.r32[0] = 0x12345678;
+        c.r32[2] = -7;
+        c.r32[6] = 3;
+        c.r32[7] = 0x80000000;
+        c.r32[5] = 99;
       });
       expect(jit.jit.stats.compiled).toBeGreaterThan(0);
     }
@@ -177,15 +255,26 @@ describe("the JIT runs exactly what the interpreter runs", () => {
     // Every 8th iteration EBX is set beyond the data segment's limit (1 MiB): the load at
     // `skip` raises #GP; the handler repairs EBX and returns to retry it.
     const body = [
-      0xbb, ...le32(DATA),                    // mov ebx, DATA
-      0xf7, 0xc1, ...le32(7),                 // test ecx, 7
-      0x75, 5,                                // jnz skip
-      0xbb, ...le32(0x00200000),              // mov ebx, 2 MiB
+      0xbb,
+      ...le32(DATA), // mov ebx, DATA
+      0xf7,
+      0xc1,
+      ...le32(7), // test ecx, 7
+      0x75,
+      5, // jnz skip
+      0xbb,
+      ...le32(0x00200000), // mov ebx, 2 MiB
       // skip:
-      0x83, 0xc0, 0x03,                       // add eax, 3
-      0x31, 0xc6,                             // xor esi, eax
-      0x8b, 0x53, 0x08,                       // mov edx, [ebx+8]
-      0x01, 0xd7,                             // add edi, edx
+      0x83,
+      0xc0,
+      0x03, // add eax, 3
+      0x31,
+      0xc6, // xor esi, eax
+      0x8b,
+      0x53,
+      0x08, // mov edx, [ebx+8]
+      0x01,
+      0xd7, // add edi, edx
     ];
     const handler = [0x83, 0xc4, 0x04, 0xbb, ...le32(DATA), 0xff, 0x05, ...le32(DATA + 200), 0xcf]; // add esp,4; mov ebx,DATA; inc dword [DATA+200]; iretd
     const { jit, interp } = compare(loopProgram(body, 200), (c) => {
@@ -201,13 +290,21 @@ describe("the JIT runs exactly what the interpreter runs", () => {
     // ESI walks up to the data segment's limit; the load past it raises #GP, the handler moves
     // ESI back to DATA and the loop goes on (the block is `add; mov; add; dec; jnz` to itself).
     const program = [
-      0xbe, ...le32(MEM - 400),       // mov esi, 1 MiB - 400: #GP in the 101st iteration
-      0xb9, ...le32(300),             // mov ecx, 300
-      0x83, 0xc0, 0x03,               // L: add eax, 3
-      0x8b, 0x16,                     // mov edx, [esi]
-      0x83, 0xc6, 0x04,               // add esi, 4
-      0x49,                           // dec ecx
-      0x75, 0xf5,                     // jnz L
+      0xbe,
+      ...le32(MEM - 400), // mov esi, 1 MiB - 400: #GP in the 101st iteration
+      0xb9,
+      ...le32(300), // mov ecx, 300
+      0x83,
+      0xc0,
+      0x03, // L: add eax, 3
+      0x8b,
+      0x16, // mov edx, [esi]
+      0x83,
+      0xc6,
+      0x04, // add esi, 4
+      0x49, // dec ecx
+      0x75,
+      0xf5, // jnz L
       0xf4,
     ];
     const handler = [0x83, 0xc4, 0x04, 0xbe, ...le32(DATA), 0xff, 0x05, ...le32(DATA + 200), 0xcf]; // add esp,4; mov esi,DATA; inc dword [DATA+200]; iretd
@@ -221,10 +318,15 @@ describe("the JIT runs exactly what the interpreter runs", () => {
     // The loop stores ECX into the immediate of `mov edx, imm32` in another block, then runs it.
     const patchAt = 10 + 6 + 2; // after the head, the store and the jump
     const body = [
-      0x89, 0x0d, ...le32(CODE + patchAt + 1),     // mov [patch+1], ecx
-      0xeb, 0x00,                                  // jmp $+2 (ends the block)
-      0xba, ...le32(0),                            // patch: mov edx, 0
-      0x01, 0xd6,                                  // add esi, edx
+      0x89,
+      0x0d,
+      ...le32(CODE + patchAt + 1), // mov [patch+1], ecx
+      0xeb,
+      0x00, // jmp $+2 (ends the block)
+      0xba,
+      ...le32(0), // patch: mov edx, 0
+      0x01,
+      0xd6, // add esi, edx
     ];
     const program = loopProgram(body, 300);
     expect(program[patchAt]).toBe(0xba);
@@ -242,7 +344,8 @@ describe("the JIT runs exactly what the interpreter runs", () => {
     // Change the loop body to add 2, as a DMA transfer would.
     cpu.mem.noteWrite(CODE + 10, 3);
     cpu.mem.ram.set([0x83, 0xc0, 0x02], CODE + 10);
-    const before = cpu.r32[0], left = cpu.r32[1];
+    const before = cpu.r32[0],
+      left = cpu.r32[1];
     while (!cpu.halted) cpu.run(1000);
     expect(cpu.r32[0]).toBe(before + 2 * left);
   });

@@ -50,7 +50,12 @@ export class Block {
 const NEVER = 0x7fffffff;
 const noBlock: BlockFn = () => 0;
 
-export interface JitStats { compiled: number; specialised: number; instructions: number; invalidations: number }
+export interface JitStats {
+  compiled: number;
+  specialised: number;
+  instructions: number;
+  invalidations: number;
+}
 
 export class Jit {
   readonly blocks: (Block | null)[] = new Array<Block | null>(JIT_SLOTS).fill(null);
@@ -72,8 +77,10 @@ export class Jit {
     const c = this.cpu;
     const ppn = pip >>> 12;
     let block: Block;
-    const compiled = ppn < this.invalidations.length && this.invalidations[ppn] < MAX_PAGE_INVALIDATIONS
-      ? compileBlock(c.ram, pip, c.pipEnd) : null;
+    const compiled =
+      ppn < this.invalidations.length && this.invalidations[ppn] < MAX_PAGE_INVALIDATIONS
+        ? compileBlock(c.ram, pip, c.pipEnd)
+        : null;
     if (compiled === null) {
       block = new Block(pip, 0, NEVER, noBlock, new Int32Array(0));
     } else {
@@ -85,7 +92,10 @@ export class Jit {
     }
     this.blocks[slot] = block;
     let slots = this.pageSlots.get(ppn);
-    if (slots === undefined) { slots = []; this.pageSlots.set(ppn, slots); }
+    if (slots === undefined) {
+      slots = [];
+      this.pageSlots.set(ppn, slots);
+    }
     slots.push(slot);
     if (ppn < c.mem.codePages.length && c.mem.codePages[ppn] === 0) {
       c.mem.codePages[ppn] = 1;

@@ -5,18 +5,42 @@ import type { Cpu } from "../cpu.ts";
 import { EAX, EDX, EBX, ECX, SZ16, SZ32, SZ8, ZF, V_UD } from "../regs.ts";
 import { LF_ADC, LF_ADD, LF_DEC, LF_INC, LF_NEG, LF_SBB, LF_SUB } from "../state.ts";
 import {
-  fetchImm, getReg, pair, perOpcode, r8i, rd, setReg, sizeBytes, sizeMask, wr, type Handler, type HandlerMap,
+  fetchImm,
+  getReg,
+  pair,
+  perOpcode,
+  r8i,
+  rd,
+  setReg,
+  sizeBytes,
+  sizeMask,
+  wr,
+  type Handler,
+  type HandlerMap,
 } from "./operands.ts";
 
-export const ALU_ADD = 0, ALU_OR = 1, ALU_ADC = 2, ALU_SBB = 3, ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_CMP = 7;
+export const ALU_ADD = 0,
+  ALU_OR = 1,
+  ALU_ADC = 2,
+  ALU_SBB = 3,
+  ALU_AND = 4,
+  ALU_SUB = 5,
+  ALU_XOR = 6,
+  ALU_CMP = 7;
 
 /** Applies ALU operation op (the reg field of 80-83, or bits 3-5 of 00-3D) to a and b. */
 export function alu(c: Cpu, op: number, sz: number, a: number, b: number): number {
   const mask = sizeMask(sz);
   let r: number;
   switch (op) {
-    case ALU_ADD: r = (a + b) & mask; c.setLazy(LF_ADD, sz, a, b, r); return r;
-    case ALU_OR: r = (a | b) & mask; c.setLogic(sz, r); return r;
+    case ALU_ADD:
+      r = (a + b) & mask;
+      c.setLazy(LF_ADD, sz, a, b, r);
+      return r;
+    case ALU_OR:
+      r = (a | b) & mask;
+      c.setLogic(sz, r);
+      return r;
     case ALU_ADC: {
       const cin = c.cf();
       r = (a + b + cin) & mask;
@@ -29,10 +53,22 @@ export function alu(c: Cpu, op: number, sz: number, a: number, b: number): numbe
       c.setLazy(cin ? LF_SBB : LF_SUB, sz, a, b, r);
       return r;
     }
-    case ALU_AND: r = a & b & mask; c.setLogic(sz, r); return r;
-    case ALU_SUB: r = (a - b) & mask; c.setLazy(LF_SUB, sz, a, b, r); return r;
-    case ALU_XOR: r = (a ^ b) & mask; c.setLogic(sz, r); return r;
-    default: r = (a - b) & mask; c.setLazy(LF_SUB, sz, a, b, r); return a;
+    case ALU_AND:
+      r = a & b & mask;
+      c.setLogic(sz, r);
+      return r;
+    case ALU_SUB:
+      r = (a - b) & mask;
+      c.setLazy(LF_SUB, sz, a, b, r);
+      return r;
+    case ALU_XOR:
+      r = (a ^ b) & mask;
+      c.setLogic(sz, r);
+      return r;
+    default:
+      r = (a - b) & mask;
+      c.setLazy(LF_SUB, sz, a, b, r);
+      return a;
   }
 }
 
@@ -107,7 +143,7 @@ export function dec(c: Cpu, sz: number, a: number): number {
   return r;
 }
 export function neg(c: Cpu, sz: number, a: number): number {
-  const r = (-a) & sizeMask(sz);
+  const r = -a & sizeMask(sz);
   c.setLazy(LF_NEG, sz, 0, a, r);
   return r;
 }
@@ -169,7 +205,10 @@ function cmpxchgEG(sz: number): Handler {
       alu(c, ALU_CMP, sz, acc, d);
       // The destination is written in both cases, as the processor's locked cycle does.
       if (acc === d) wr(c, sz, lin, getReg(c, sz, g));
-      else { wr(c, sz, lin, d); setReg(c, sz, EAX, d); }
+      else {
+        wr(c, sz, lin, d);
+        setReg(c, sz, EAX, d);
+      }
     }
   };
 }
@@ -178,7 +217,8 @@ const cmpxchg8bMq: Handler = (c) => {
   const m = c.fetch8();
   if (m >= 0xc0) c.fault(V_UD);
   const lin = c.eaW(m, 8);
-  const lo = c.rd32(lin), hi = c.rd32((lin + 4) | 0);
+  const lo = c.rd32(lin),
+    hi = c.rd32((lin + 4) | 0);
   if (lo === c.r32[EAX] && hi === c.r32[EDX]) {
     c.wr32(lin, c.r32[EBX]);
     c.wr32((lin + 4) | 0, c.r32[ECX]);
@@ -219,4 +259,3 @@ NAMES.forEach((name, op) => {
   aluHandlers[`${name}ALIb`] = (c) => aluAI(c, op, SZ8);
   aluHandlers[`${name}eAXIv`] = pair((sz) => (c) => aluAI(c, op, sz));
 });
-

@@ -14,19 +14,39 @@ function adjustFlags(c: Cpu, af: boolean, cf: boolean): void {
 }
 
 const daa: Handler = (c) => {
-  const oldAl = c.r8[0], oldCf = c.cf() !== 0;
-  let al = oldAl, af = false, cf = false;
-  if ((al & 0x0f) > 9 || c.af()) { al = (al + 6) & 0xff; af = true; cf = oldCf || oldAl + 6 > 0xff; }
-  if (oldAl > 0x99 || oldCf) { al = (al + 0x60) & 0xff; cf = true; }
+  const oldAl = c.r8[0],
+    oldCf = c.cf() !== 0;
+  let al = oldAl,
+    af = false,
+    cf = false;
+  if ((al & 0x0f) > 9 || c.af()) {
+    al = (al + 6) & 0xff;
+    af = true;
+    cf = oldCf || oldAl + 6 > 0xff;
+  }
+  if (oldAl > 0x99 || oldCf) {
+    al = (al + 0x60) & 0xff;
+    cf = true;
+  }
   c.r8[0] = al;
   adjustFlags(c, af, cf);
 };
 
 const das: Handler = (c) => {
-  const oldAl = c.r8[0], oldCf = c.cf() !== 0;
-  let al = oldAl, af = false, cf = false;
-  if ((al & 0x0f) > 9 || c.af()) { al = (al - 6) & 0xff; af = true; cf = oldCf || oldAl < 6; }
-  if (oldAl > 0x99 || oldCf) { al = (al - 0x60) & 0xff; cf = true; }
+  const oldAl = c.r8[0],
+    oldCf = c.cf() !== 0;
+  let al = oldAl,
+    af = false,
+    cf = false;
+  if ((al & 0x0f) > 9 || c.af()) {
+    al = (al - 6) & 0xff;
+    af = true;
+    cf = oldCf || oldAl < 6;
+  }
+  if (oldAl > 0x99 || oldCf) {
+    al = (al - 0x60) & 0xff;
+    cf = true;
+  }
   c.r8[0] = al;
   adjustFlags(c, af, cf);
 };
@@ -40,7 +60,10 @@ const aaa: Handler = (c) => {
 
 const aas: Handler = (c) => {
   const adjust = (c.r8[0] & 0x0f) > 9 || c.af() !== 0;
-  if (adjust) { c.r16[0] = c.r16[0] - 6; c.r8[1] = c.r8[1] - 1; }
+  if (adjust) {
+    c.r16[0] = c.r16[0] - 6;
+    c.r8[1] = c.r8[1] - 1;
+  }
   c.r8[0] &= 0x0f;
   adjustFlags(c, adjust, adjust);
 };
@@ -60,6 +83,8 @@ const aadIb: Handler = (c) => {
   c.setLogic(SZ8, c.r8[0]);
 };
 
-const salc: Handler = (c) => { c.r8[0] = c.cf() ? 0xff : 0; };
+const salc: Handler = (c) => {
+  c.r8[0] = c.cf() ? 0xff : 0;
+};
 
 export const bcdHandlers: HandlerMap = { daa, das, aaa, aas, aamIb, aadIb, salc };

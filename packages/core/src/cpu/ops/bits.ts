@@ -10,10 +10,14 @@ import { getReg, pair, rd, setReg, sizeBytes, wr, type Handler, type HandlerMap 
 function bitOp(c: Cpu, op: number, v: number, bit: number): number {
   c.setFlag(CF, (v >>> bit) & 1);
   switch (op) {
-    case 1: return v | (1 << bit);
-    case 2: return v & ~(1 << bit);
-    case 3: return v ^ (1 << bit);
-    default: return v;
+    case 1:
+      return v | (1 << bit);
+    case 2:
+      return v & ~(1 << bit);
+    case 3:
+      return v ^ (1 << bit);
+    default:
+      return v;
   }
 }
 
@@ -61,7 +65,10 @@ function bitScan(reverse: boolean): (sz: number) => Handler {
   return (sz) => (c) => {
     const m = c.fetch8();
     const v = m >= 0xc0 ? getReg(c, sz, m & 7) : rd(c, sz, c.eaR(m, sizeBytes(sz)));
-    if (v === 0) { c.setFlag(ZF, true); return; } // destination unchanged, as P6 processors leave it
+    if (v === 0) {
+      c.setFlag(ZF, true);
+      return;
+    } // destination unchanged, as P6 processors leave it
     c.setFlag(ZF, false);
     const idx = reverse ? 31 - Math.clz32(v) : 31 - Math.clz32(v & -v);
     setReg(c, sz, (m >> 3) & 7, idx);
@@ -69,7 +76,11 @@ function bitScan(reverse: boolean): (sz: number) => Handler {
 }
 
 export const bitHandlers: HandlerMap = {
-  btEvGv: pair(btEvGv(0)), btsEvGv: pair(btEvGv(1)), btrEvGv: pair(btEvGv(2)), btcEvGv: pair(btEvGv(3)),
+  btEvGv: pair(btEvGv(0)),
+  btsEvGv: pair(btEvGv(1)),
+  btrEvGv: pair(btEvGv(2)),
+  btcEvGv: pair(btEvGv(3)),
   grp8EvIb,
-  bsfGvEv: pair(bitScan(false)), bsrGvEv: pair(bitScan(true)),
+  bsfGvEv: pair(bitScan(false)),
+  bsrGvEv: pair(bitScan(true)),
 };

@@ -3,22 +3,55 @@
 // so a faulting transfer leaves the stack as it was.
 
 import type { Cpu } from "../cpu.ts";
-import { AC, CR0_PE, CS, DF, EBP, ECX, ID, IF, IOPL, NT, RF, STATUS_FLAGS, SZ16, TF, V_BP, V_BR, V_DB, V_GP, V_OF, V_UD, VM } from "../regs.ts";
+import {
+  AC,
+  CR0_PE,
+  CS,
+  DF,
+  EBP,
+  ECX,
+  ID,
+  IF,
+  IOPL,
+  NT,
+  RF,
+  STATUS_FLAGS,
+  SZ16,
+  TF,
+  V_BP,
+  V_BR,
+  V_DB,
+  V_GP,
+  V_OF,
+  V_UD,
+  VM,
+} from "../regs.ts";
 import { inc, dec } from "./alu.ts";
 import { farCallProtected, farJumpProtected, farReturnProtected, iretProtected } from "../protected.ts";
 import { push } from "./data.ts";
-import { fetchImm, getReg, pair, perOpcode, rd, setReg, sizeBytes, wr, type Handler, type HandlerMap } from "./operands.ts";
+import {
+  fetchImm,
+  getReg,
+  pair,
+  perOpcode,
+  rd,
+  setReg,
+  sizeBytes,
+  wr,
+  type Handler,
+  type HandlerMap,
+} from "./operands.ts";
 
 /** Near jump within CS: target masked to the operand size and checked against the limit. */
 export function jumpNear(c: Cpu, sz: number, target: number): void {
   if (sz === SZ16) target &= 0xffff;
-  if ((target >>> 0) > (c.segLimit[CS] >>> 0)) c.fault(V_GP, c.isProtected() ? 0 : -1);
+  if (target >>> 0 > c.segLimit[CS] >>> 0) c.fault(V_GP, c.isProtected() ? 0 : -1);
   c.setEip(target);
 }
 
 /** Far transfer in real or virtual-8086 mode. */
 export function jumpFarReal(c: Cpu, sel: number, off: number): void {
-  if ((off >>> 0) > (c.segLimit[CS] >>> 0)) c.fault(V_GP, -1);
+  if (off >>> 0 > c.segLimit[CS] >>> 0) c.fault(V_GP, -1);
   c.loadSegReal(CS, sel);
   c.setEip(off);
 }
@@ -26,7 +59,6 @@ export function jumpFarReal(c: Cpu, sel: number, off: number): void {
 function realOrV86(c: Cpu): boolean {
   return (c.cr[0] & CR0_PE) === 0 || (c.flags & VM) !== 0;
 }
-
 
 // Hot forms are plain functions the run loop calls directly with constant arguments.
 
@@ -39,14 +71,20 @@ export function jccJv(c: Cpu, cc: number, sz: number): void {
   const d = sz === SZ16 ? c.fetch16() : c.fetch32();
   if (c.cond(cc)) jumpNear(c, sz, c.getEip() + d);
 }
-export function jmpJb(c: Cpu, sz: number): void { const d = c.fetch8s(); jumpNear(c, sz, c.getEip() + d); }
-export function jmpJv(c: Cpu, sz: number): void { const d = fetchImm(c, sz); jumpNear(c, sz, c.getEip() + d); }
+export function jmpJb(c: Cpu, sz: number): void {
+  const d = c.fetch8s();
+  jumpNear(c, sz, c.getEip() + d);
+}
+export function jmpJv(c: Cpu, sz: number): void {
+  const d = fetchImm(c, sz);
+  jumpNear(c, sz, c.getEip() + d);
+}
 
 export function callJv(c: Cpu, sz: number): void {
   const d = fetchImm(c, sz);
   const ret = c.getEip();
   const target = sz === SZ16 ? (ret + d) & 0xffff : (ret + d) | 0;
-  if ((target >>> 0) > (c.segLimit[CS] >>> 0)) c.fault(V_GP, c.isProtected() ? 0 : -1);
+  if (target >>> 0 > c.segLimit[CS] >>> 0) c.fault(V_GP, c.isProtected() ? 0 : -1);
   push(c, sz, ret);
   c.setEip(target);
 }
@@ -64,7 +102,10 @@ const retIw = pair((sz) => (c) => {
 });
 
 function farReturn(c: Cpu, sz: number, extra: number): void {
-  if (!realOrV86(c)) { farReturnProtected(c, sz !== SZ16, extra); return; }
+  if (!realOrV86(c)) {
+    farReturnProtected(c, sz !== SZ16, extra);
+    return;
+  }
   const b = sizeBytes(sz);
   const off = sz === SZ16 ? c.peek16(0) : c.peek32(0);
   const sel = c.peek16(b);
@@ -72,14 +113,22 @@ function farReturn(c: Cpu, sz: number, extra: number): void {
   c.setSp(c.spAdd(2 * b + extra));
 }
 const retf = pair((sz) => (c) => farReturn(c, sz, 0));
-const retfIw = pair((sz) => (c) => { const n = c.fetch16(); farReturn(c, sz, n); });
+const retfIw = pair((sz) => (c) => {
+  const n = c.fetch16();
+  farReturn(c, sz, n);
+});
 
 /** Far call in real mode: push CS then IP, written before SP moves. */
 function callFarReal(c: Cpu, sz: number, sel: number, off: number): void {
-  if ((off >>> 0) > (c.segLimit[CS] >>> 0)) c.fault(V_GP, -1);
+  if (off >>> 0 > c.segLimit[CS] >>> 0) c.fault(V_GP, -1);
   const b = sizeBytes(sz);
-  if (sz === SZ16) { c.poke16(-2, c.sreg[CS]); c.poke16(-4, c.getEip()); }
-  else { c.poke32(-4, c.sreg[CS]); c.poke32(-8, c.getEip()); }
+  if (sz === SZ16) {
+    c.poke16(-2, c.sreg[CS]);
+    c.poke16(-4, c.getEip());
+  } else {
+    c.poke32(-4, c.sreg[CS]);
+    c.poke32(-8, c.getEip());
+  }
   c.setSp(c.spAdd(-2 * b));
   c.loadSegReal(CS, sel);
   c.setEip(off);
@@ -105,7 +154,8 @@ export function grp5(c: Cpu, sz: number): void {
     const m = c.fetch8();
     const op = (m >> 3) & 7;
     switch (op) {
-      case 0: case 1: {
+      case 0:
+      case 1: {
         if (m >= 0xc0) {
           const a = getReg(c, sz, m & 7);
           setReg(c, sz, m & 7, op === 0 ? inc(c, sz, a) : dec(c, sz, a));
@@ -120,7 +170,12 @@ export function grp5(c: Cpu, sz: number): void {
         const target = m >= 0xc0 ? getReg(c, sz, m & 7) : rd(c, sz, c.eaR(m, bytes));
         const retEip = c.getEip();
         jumpNear(c, sz, target);
-        try { push(c, sz, retEip); } catch (e) { c.setEip(retEip); throw e; }
+        try {
+          push(c, sz, retEip);
+        } catch (e) {
+          c.setEip(retEip);
+          throw e;
+        }
         return;
       }
       case 4: {
@@ -128,13 +183,15 @@ export function grp5(c: Cpu, sz: number): void {
         jumpNear(c, sz, target);
         return;
       }
-      case 3: case 5: {
+      case 3:
+      case 5: {
         if (m >= 0xc0) c.fault(V_UD);
         const lin = c.eaR(m, bytes + 2);
         const off = rd(c, sz, lin);
         const sel = c.rd16((lin + bytes) | 0);
         if (!realOrV86(c)) {
-          if (op === 3) farCallProtected(c, sel, off, sz !== SZ16); else farJumpProtected(c, sel, off);
+          if (op === 3) farCallProtected(c, sel, off, sz !== SZ16);
+          else farJumpProtected(c, sel, off);
         } else if (op === 3) callFarReal(c, sz, sel, off);
         else jumpFarReal(c, sel, off);
         return;
@@ -144,7 +201,8 @@ export function grp5(c: Cpu, sz: number): void {
         push(c, sz, v);
         return;
       }
-      default: c.fault(V_UD);
+      default:
+        c.fault(V_UD);
     }
   }
 }
@@ -153,8 +211,13 @@ export function grp5(c: Cpu, sz: number): void {
 export function loop(c: Cpu, kind: number, sz: number): void {
   const d = c.fetch8s();
   let count: number;
-  if (c.asize32) { count = (c.r32[ECX] - 1) | 0; c.r32[ECX] = count; }
-  else { count = (c.r16[ECX << 1] - 1) & 0xffff; c.r16[ECX << 1] = count; }
+  if (c.asize32) {
+    count = (c.r32[ECX] - 1) | 0;
+    c.r32[ECX] = count;
+  } else {
+    count = (c.r16[ECX << 1] - 1) & 0xffff;
+    c.r16[ECX << 1] = count;
+  }
   if (count === 0) return;
   if (kind === 1 && !c.zf()) return;
   if (kind === 0 && c.zf()) return;
@@ -169,15 +232,23 @@ const jcxz = pair((sz) => (c) => {
 // ---- software interrupts
 
 const int3: Handler = (c) => c.interrupt(V_BP, true, c.getEip(), -1);
-const intIb: Handler = (c) => { const v = c.fetch8(); c.softInt(v); };
-const into: Handler = (c) => { if (c.of()) c.interrupt(V_OF, true, c.getEip(), -1); };
+const intIb: Handler = (c) => {
+  const v = c.fetch8();
+  c.softInt(v);
+};
+const into: Handler = (c) => {
+  if (c.of()) c.interrupt(V_OF, true, c.getEip(), -1);
+};
 const int1: Handler = (c) => c.interrupt(V_DB, true, c.getEip(), -1);
 
 /** IRET in real mode: pop IP, CS, FLAGS. */
 const iret = pair((sz) => (c) => {
   if (c.cr[0] & CR0_PE) {
-    if (!(c.flags & VM)) { iretProtected(c, sz !== SZ16); return; }
-    if (((c.flags & IOPL) >> 12) < 3) c.fault(V_GP, 0); // IRET in virtual-8086 mode is IOPL-sensitive
+    if (!(c.flags & VM)) {
+      iretProtected(c, sz !== SZ16);
+      return;
+    }
+    if ((c.flags & IOPL) >> 12 < 3) c.fault(V_GP, 0); // IRET in virtual-8086 mode is IOPL-sensitive
   }
   const b = sizeBytes(sz);
   const off = sz === SZ16 ? c.peek16(0) : c.peek32(0);
@@ -197,7 +268,8 @@ const enterIwIb = pair((sz) => (c) => {
   const bp = c.ss32 ? c.r32[EBP] : c.r16[EBP << 1];
   // Compute every stack write first (restartable), then commit.
   let offset = -b;
-  if (sz === SZ16) c.poke16(offset, bp); else c.poke32(offset, bp);
+  if (sz === SZ16) c.poke16(offset, bp);
+  else c.poke32(offset, bp);
   const frame = c.spAdd(-b);
   if (level > 0) {
     let p = bp;
@@ -205,15 +277,18 @@ const enterIwIb = pair((sz) => (c) => {
       p = c.ss32 ? (p - b) | 0 : (p - b) & 0xffff;
       const v = sz === SZ16 ? c.rd16(c.segR(2, p, 2)) : c.rd32(c.segR(2, p, 4));
       offset -= b;
-      if (sz === SZ16) c.poke16(offset, v); else c.poke32(offset, v);
+      if (sz === SZ16) c.poke16(offset, v);
+      else c.poke32(offset, v);
     }
     offset -= b;
-    if (sz === SZ16) c.poke16(offset, frame); else c.poke32(offset, frame);
+    if (sz === SZ16) c.poke16(offset, frame);
+    else c.poke32(offset, frame);
   }
   const newSp = c.spAdd(offset - size);
   // The final stack pointer must be valid too (SDM: #SS if it would be outside the limit).
   if (size > 0) c.segW(2, newSp, 1);
-  if (c.ss32) c.r32[EBP] = frame; else c.r16[EBP << 1] = frame;
+  if (c.ss32) c.r32[EBP] = frame;
+  else c.r16[EBP << 1] = frame;
   c.setSp(newSp);
 });
 
@@ -231,10 +306,13 @@ const boundGvMa = pair((sz) => (c) => {
   const lin = c.eaR(m, 2 * b);
   let lo: number, hi: number, v: number;
   if (sz === SZ16) {
-    lo = (c.rd16(lin) << 16) >> 16; hi = (c.rd16((lin + 2) | 0) << 16) >> 16;
+    lo = (c.rd16(lin) << 16) >> 16;
+    hi = (c.rd16((lin + 2) | 0) << 16) >> 16;
     v = (c.r16[((m >> 3) & 7) << 1] << 16) >> 16;
   } else {
-    lo = c.rd32(lin); hi = c.rd32((lin + 4) | 0); v = c.r32[(m >> 3) & 7];
+    lo = c.rd32(lin);
+    hi = c.rd32((lin + 4) | 0);
+    v = c.r32[(m >> 3) & 7];
   }
   if (v < lo || v > hi) c.fault(V_BR);
 });
@@ -246,8 +324,20 @@ export const controlHandlers: HandlerMap = {
   jmpJv: pair((sz) => (c) => jmpJv(c, sz)),
   callJv: pair((sz) => (c) => callJv(c, sz)),
   ret: pair((sz) => (c) => retNear(c, sz)),
-  retIw, retf, retfIw, callAp, jmpAp, grp5Ev: pair((sz) => (c) => grp5(c, sz)),
+  retIw,
+  retf,
+  retfIw,
+  callAp,
+  jmpAp,
+  grp5Ev: pair((sz) => (c) => grp5(c, sz)),
   loop: perOpcode((index, sz) => (c) => loop(c, index & 3, sz)),
-  jcxz, int3, intIb, into, int1, iret, enterIwIb, leave, boundGvMa,
+  jcxz,
+  int3,
+  intIb,
+  into,
+  int1,
+  iret,
+  enterIwIb,
+  leave,
+  boundGvMa,
 };
-

@@ -4,7 +4,18 @@
 import type { Cpu } from "../cpu.ts";
 import { CS, EAX, EBX, EDX, ESP, SS, SZ16, SZ8, V_UD, SF, ZF, AF, PF, CF } from "../regs.ts";
 import {
-  fetchImm, getReg, pair, perOpcode, rd, readE, setReg, sizeBytes, wr, writeE, type Handler, type HandlerMap,
+  fetchImm,
+  getReg,
+  pair,
+  perOpcode,
+  rd,
+  readE,
+  setReg,
+  sizeBytes,
+  wr,
+  writeE,
+  type Handler,
+  type HandlerMap,
 } from "./operands.ts";
 
 // Hot forms are plain functions of (cpu, size[, register]) that the run loop calls directly.
@@ -35,12 +46,18 @@ export function movZI(c: Cpu, reg: number, sz: number): void {
 }
 
 /** moffs: an address-size offset in the instruction, DS-relative unless overridden. */
-function moffs(c: Cpu): number { return c.asize32 ? c.fetch32() : c.fetch16(); }
+function moffs(c: Cpu): number {
+  return c.asize32 ? c.fetch32() : c.fetch16();
+}
 function movAO(sz: number): Handler {
-  return (c) => { setReg(c, sz, EAX, rd(c, sz, c.segR(c.dsSeg, moffs(c), sizeBytes(sz)))); };
+  return (c) => {
+    setReg(c, sz, EAX, rd(c, sz, c.segR(c.dsSeg, moffs(c), sizeBytes(sz))));
+  };
 }
 function movOA(sz: number): Handler {
-  return (c) => { wr(c, sz, c.segW(c.dsSeg, moffs(c), sizeBytes(sz)), getReg(c, sz, EAX)); };
+  return (c) => {
+    wr(c, sz, c.segW(c.dsSeg, moffs(c), sizeBytes(sz)), getReg(c, sz, EAX));
+  };
 }
 
 const movEwSw = pair((sz) => (c) => {
@@ -48,7 +65,8 @@ const movEwSw = pair((sz) => (c) => {
   const s = (m >> 3) & 7;
   if (s > 5) c.fault(V_UD);
   const v = c.sreg[s];
-  if (m >= 0xc0) setReg(c, sz, m & 7, v); // a 32-bit register receives the selector zero-extended
+  if (m >= 0xc0)
+    setReg(c, sz, m & 7, v); // a 32-bit register receives the selector zero-extended
   else c.wr16(c.eaW(m, 2), v);
 });
 
@@ -93,14 +111,19 @@ const xchgZveAX = perOpcode((index, sz) => (c) => {
 // ---- stack
 
 export function push(c: Cpu, sz: number, v: number): void {
-  if (sz === SZ16) c.push16(v); else c.push32(v);
+  if (sz === SZ16) c.push16(v);
+  else c.push32(v);
 }
 export function pop(c: Cpu, sz: number): number {
   return sz === SZ16 ? c.pop16() : c.pop32();
 }
 
-export function pushZ(c: Cpu, reg: number, sz: number): void { push(c, sz, getReg(c, sz, reg)); }
-export function popZ(c: Cpu, reg: number, sz: number): void { setReg(c, sz, reg, pop(c, sz)); }
+export function pushZ(c: Cpu, reg: number, sz: number): void {
+  push(c, sz, getReg(c, sz, reg));
+}
+export function popZ(c: Cpu, reg: number, sz: number): void {
+  setReg(c, sz, reg, pop(c, sz));
+}
 const pushZv = perOpcode((index, sz) => (c) => pushZ(c, index & 7, sz));
 const popZv = perOpcode((index, sz) => (c) => popZ(c, index & 7, sz));
 const pushIv = pair((sz) => (c) => push(c, sz, fetchImm(c, sz)));
@@ -112,7 +135,10 @@ const popEv = pair((sz) => (c) => {
   if (((m >> 3) & 7) !== 0) c.fault(V_UD);
   const oldEsp = c.r32[ESP];
   const v = pop(c, sz);
-  if (m >= 0xc0) { setReg(c, sz, m & 7, v); return; }
+  if (m >= 0xc0) {
+    setReg(c, sz, m & 7, v);
+    return;
+  }
   try {
     wr(c, sz, c.eaW(m, sizeBytes(sz)), v);
   } catch (e) {
@@ -130,11 +156,13 @@ function segOfOpcode(index: number): number {
 const pushSeg = perOpcode((index, sz) => {
   const s = segOfOpcode(index);
   // A 32-bit push of a segment register writes only the low word (P6 behaviour) but moves ESP by 4.
-  return sz === SZ16 ? (c) => c.push16(c.sreg[s]) : (c) => {
-    const sp = c.spAdd(-4);
-    c.wr16(c.segW(SS, sp, 4), c.sreg[s]);
-    c.setSp(sp);
-  };
+  return sz === SZ16
+    ? (c) => c.push16(c.sreg[s])
+    : (c) => {
+        const sp = c.spAdd(-4);
+        c.wr16(c.segW(SS, sp, 4), c.sreg[s]);
+        c.setSp(sp);
+      };
 });
 
 const popSeg = perOpcode((index, sz) => {
@@ -151,7 +179,8 @@ const pusha = pair((sz) => (c) => {
   const sp0 = getReg(c, sz, ESP);
   for (let r = 0; r < 8; r++) {
     const v = r === ESP ? sp0 : getReg(c, sz, r);
-    if (sz === SZ16) c.poke16(-2 * (r + 1), v); else c.poke32(-4 * (r + 1), v);
+    if (sz === SZ16) c.poke16(-2 * (r + 1), v);
+    else c.poke32(-4 * (r + 1), v);
   }
   c.setSp(c.spAdd(-8 * bytes));
 });
@@ -167,14 +196,28 @@ const popaScratch = new Int32Array(8);
 
 // ---- conversions and flags bytes
 
-const cbw = pair((sz) => sz === SZ16
-  ? (c) => { c.r16[0] = (c.r8[0] << 24) >> 24; }
-  : (c) => { c.r32[EAX] = (c.r16[0] << 16) >> 16; });
-const cwd = pair((sz) => sz === SZ16
-  ? (c) => { c.r16[EDX << 1] = (c.r16[0] & 0x8000) ? 0xffff : 0; }
-  : (c) => { c.r32[EDX] = c.r32[EAX] >> 31; });
+const cbw = pair((sz) =>
+  sz === SZ16
+    ? (c) => {
+        c.r16[0] = (c.r8[0] << 24) >> 24;
+      }
+    : (c) => {
+        c.r32[EAX] = (c.r16[0] << 16) >> 16;
+      },
+);
+const cwd = pair((sz) =>
+  sz === SZ16
+    ? (c) => {
+        c.r16[EDX << 1] = c.r16[0] & 0x8000 ? 0xffff : 0;
+      }
+    : (c) => {
+        c.r32[EDX] = c.r32[EAX] >> 31;
+      },
+);
 
-const lahf: Handler = (c) => { c.r8[1] = c.getFlags() & 0xff; };
+const lahf: Handler = (c) => {
+  c.r8[1] = c.getFlags() & 0xff;
+};
 const sahf: Handler = (c) => {
   const mask = SF | ZF | AF | PF | CF;
   c.lazy &= ~mask; // OF stays as it is, lazy or not
@@ -212,7 +255,8 @@ function movx(srcSz: number, signed: boolean): readonly [Handler, Handler] {
 }
 
 const bswapZd = perOpcode((index) => (c) => {
-  const r = index & 7, v = c.r32[r];
+  const r = index & 7,
+    v = c.r32[r];
   c.r32[r] = ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
 });
 
@@ -236,19 +280,49 @@ const setccEb = perOpcode((index) => {
 const nop: Handler = () => {};
 
 export const dataHandlers: HandlerMap = {
-  movEbGb: (c) => movEG(c, SZ8), movEvGv: pair((sz) => (c) => movEG(c, sz)),
-  movGbEb: (c) => movGE(c, SZ8), movGvEv: pair((sz) => (c) => movGE(c, sz)),
-  movEbIb: (c) => movEI(c, SZ8), movEvIv: pair((sz) => (c) => movEI(c, sz)),
-  movALOb: movAO(SZ8), moveAXOv: pair(movAO),
-  movObAL: movOA(SZ8), movOveAX: pair(movOA),
+  movEbGb: (c) => movEG(c, SZ8),
+  movEvGv: pair((sz) => (c) => movEG(c, sz)),
+  movGbEb: (c) => movGE(c, SZ8),
+  movGvEv: pair((sz) => (c) => movGE(c, sz)),
+  movEbIb: (c) => movEI(c, SZ8),
+  movEvIv: pair((sz) => (c) => movEI(c, sz)),
+  movALOb: movAO(SZ8),
+  moveAXOv: pair(movAO),
+  movObAL: movOA(SZ8),
+  movOveAX: pair(movOA),
   movZbIb: perOpcode((index) => (c) => movZI(c, index & 7, SZ8)),
   movZvIv: perOpcode((index, sz) => (c) => movZI(c, index & 7, sz)),
-  movEwSw, movSwEw, leaGvM,
-  xchgEbGb: xchgEG(SZ8), xchgEvGv: pair(xchgEG), xchgZveAX,
-  pushZv, popZv, pushIv, pushIbs, popEv, pushSeg, popSeg, pusha, popa,
-  cbw, cwd, lahf, sahf, xlat,
-  lesGvMp: loadFar(0), lssGvMp: loadFar(SS), ldsGvMp: loadFar(3), lfsGvMp: loadFar(4), lgsGvMp: loadFar(5),
-  movzxGvEb: movx(SZ8, false), movzxGvEw: movx(SZ16, false),
-  movsxGvEb: movx(SZ8, true), movsxGvEw: movx(SZ16, true),
-  bswapZd, cmovGvEv, setccEb, nop,
+  movEwSw,
+  movSwEw,
+  leaGvM,
+  xchgEbGb: xchgEG(SZ8),
+  xchgEvGv: pair(xchgEG),
+  xchgZveAX,
+  pushZv,
+  popZv,
+  pushIv,
+  pushIbs,
+  popEv,
+  pushSeg,
+  popSeg,
+  pusha,
+  popa,
+  cbw,
+  cwd,
+  lahf,
+  sahf,
+  xlat,
+  lesGvMp: loadFar(0),
+  lssGvMp: loadFar(SS),
+  ldsGvMp: loadFar(3),
+  lfsGvMp: loadFar(4),
+  lgsGvMp: loadFar(5),
+  movzxGvEb: movx(SZ8, false),
+  movzxGvEw: movx(SZ16, false),
+  movsxGvEb: movx(SZ8, true),
+  movsxGvEw: movx(SZ16, true),
+  bswapZd,
+  cmovGvEv,
+  setccEb,
+  nop,
 };

@@ -4,9 +4,7 @@
 // attribute.)
 
 import type { Cpu } from "../cpu.ts";
-import {
-  CR0_PE, CS, DT_LDT_SEL, DT_TR_SEL, ECX, EDX, ESP, IF, RF, SS, SZ16, V_GP, V_UD, VM, ZF,
-} from "../regs.ts";
+import { CR0_PE, CS, DT_LDT_SEL, DT_TR_SEL, ECX, EDX, ESP, IF, RF, SS, SZ16, V_GP, V_UD, VM, ZF } from "../regs.ts";
 import { ACC_CODE, ACC_DC, ACC_P, ACC_RW, ACC_S, descLimit, loadSystemSegment, peekDescriptor } from "../protected.ts";
 import { getReg, pair, readE, setReg, writeE, type Handler, type HandlerMap } from "./operands.ts";
 
@@ -15,33 +13,40 @@ const grp6: Handler = (c) => {
   const m = c.fetch8();
   const op = (m >> 3) & 7;
   switch (op) {
-    case 0: case 1: { // SLDT / STR: a register destination gets the selector zero-extended
+    case 0:
+    case 1: {
+      // SLDT / STR: a register destination gets the selector zero-extended
       const sel = c.dt[op === 0 ? DT_LDT_SEL : DT_TR_SEL] & 0xffff;
       if (m >= 0xc0) setReg(c, c.osizeBase ? 2 : SZ16, m & 7, sel);
       else c.wr16(c.eaW(m, 2), sel);
       return;
     }
-    case 2: case 3: {
+    case 2:
+    case 3: {
       if (c.cpl !== 0) c.fault(V_GP, 0);
       loadSystemSegment(c, readE(c, SZ16, m), op === 3);
       return;
     }
-    case 4: case 5: { // VERR / VERW
+    case 4:
+    case 5: {
+      // VERR / VERW
       const sel = readE(c, SZ16, m);
       const d = peekDescriptor(c, sel);
       let ok = false;
       if (d) {
-        const acc = (d.hi >> 8) & 0xff, dpl = (acc >> 5) & 3;
+        const acc = (d.hi >> 8) & 0xff,
+          dpl = (acc >> 5) & 3;
         const conformingCode = (acc & (ACC_CODE | ACC_DC)) === (ACC_CODE | ACC_DC);
         const privOk = conformingCode || dpl >= Math.max(c.cpl, sel & 3);
-        if ((acc & ACC_S) && privOk) {
-          ok = op === 4 ? (!(acc & ACC_CODE) || (acc & ACC_RW) !== 0) : (!(acc & ACC_CODE) && (acc & ACC_RW) !== 0);
+        if (acc & ACC_S && privOk) {
+          ok = op === 4 ? !(acc & ACC_CODE) || (acc & ACC_RW) !== 0 : !(acc & ACC_CODE) && (acc & ACC_RW) !== 0;
         }
       }
       c.setFlag(ZF, ok);
       return;
     }
-    default: c.fault(V_UD);
+    default:
+      c.fault(V_UD);
   }
 };
 
@@ -56,9 +61,10 @@ function larLsl(isLsl: boolean) {
     const d = peekDescriptor(c, sel);
     let ok = false;
     if (d) {
-      const acc = (d.hi >> 8) & 0xff, dpl = (acc >> 5) & 3;
+      const acc = (d.hi >> 8) & 0xff,
+        dpl = (acc >> 5) & 3;
       const conformingCode = (acc & (ACC_S | ACC_CODE | ACC_DC)) === (ACC_S | ACC_CODE | ACC_DC);
-      const typeOk = (acc & ACC_S) ? true : (isLsl ? LSL_SYSTEM_OK : LAR_SYSTEM_OK).has(acc & 15);
+      const typeOk = acc & ACC_S ? true : (isLsl ? LSL_SYSTEM_OK : LAR_SYSTEM_OK).has(acc & 15);
       ok = typeOk && (conformingCode || dpl >= Math.max(c.cpl, sel & 3));
       if (ok) {
         const v = isLsl ? descLimit(d.lo, d.hi) : d.hi & 0x00ffff00;
@@ -103,7 +109,7 @@ const sysenter: Handler = (c) => {
 
 const sysexit: Handler = (c) => {
   const cs = c.sysenter[0];
-  if (!(c.cr[0] & CR0_PE) || (c.flags & VM) || c.cpl !== 0 || (cs & 0xfffc) === 0) c.fault(V_GP, 0);
+  if (!(c.cr[0] & CR0_PE) || c.flags & VM || c.cpl !== 0 || (cs & 0xfffc) === 0) c.fault(V_GP, 0);
   flatSegment(c, CS, ((cs + 16) & 0xfffc) | 3, 3, true);
   flatSegment(c, SS, ((cs + 24) & 0xfffc) | 3, 3, false);
   c.setCpl(3);
@@ -113,5 +119,10 @@ const sysexit: Handler = (c) => {
 };
 
 export const descriptorHandlers: HandlerMap = {
-  grp6, larGvEw: larLsl(false), lslGvEw: larLsl(true), arplEwGw, sysenter, sysexit,
+  grp6,
+  larGvEw: larLsl(false),
+  lslGvEw: larLsl(true),
+  arplEwGw,
+  sysenter,
+  sysexit,
 };

@@ -6,15 +6,32 @@
 import type { Cpu } from "../cpu.ts";
 import { AF, EAX, EDX, SZ16, SZ32, SZ8, V_DE } from "../regs.ts";
 import { neg } from "./alu.ts";
-import { fetchImm, getReg, pair, rd, setReg, sizeBytes, sizeMask, wr, type Handler, type HandlerMap } from "./operands.ts";
+import {
+  fetchImm,
+  getReg,
+  pair,
+  rd,
+  setReg,
+  sizeBytes,
+  sizeMask,
+  wr,
+  type Handler,
+  type HandlerMap,
+} from "./operands.ts";
 
 /** Scratch for 64-bit results: low and high 32 bits. */
 const wide = new Int32Array(2);
 
 /** Unsigned 32x32 -> 64 multiply into wide[0] (low), wide[1] (high). */
 function mulU32(a: number, b: number): void {
-  const aL = a & 0xffff, aH = a >>> 16, bL = b & 0xffff, bH = b >>> 16;
-  const ll = aL * bL, lh = aL * bH, hl = aH * bL, hh = aH * bH;
+  const aL = a & 0xffff,
+    aH = a >>> 16,
+    bL = b & 0xffff,
+    bH = b >>> 16;
+  const ll = aL * bL,
+    lh = aL * bH,
+    hl = aH * bL,
+    hh = aH * bH;
   const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff);
   wide[0] = (ll & 0xffff) | (mid << 16);
   wide[1] = hh + (lh >>> 16) + (hl >>> 16) + Math.floor(mid / 65536);
@@ -60,17 +77,17 @@ export function imul1(c: Cpu, sz: number, src: number): void {
   if (sz === SZ8) {
     const r = ((c.r8[0] << 24) >> 24) * ((src << 24) >> 24);
     c.r16[0] = r;
-    mulFlags(c, SZ8, r & 0xff, r !== ((r << 24) >> 24));
+    mulFlags(c, SZ8, r & 0xff, r !== (r << 24) >> 24);
   } else if (sz === SZ16) {
     const r = ((c.r16[0] << 16) >> 16) * ((src << 16) >> 16);
     c.r16[0] = r;
     c.r16[EDX << 1] = r >> 16;
-    mulFlags(c, SZ16, r & 0xffff, r !== ((r << 16) >> 16));
+    mulFlags(c, SZ16, r & 0xffff, r !== (r << 16) >> 16);
   } else {
     mulS32(c.r32[EAX], src | 0);
     c.r32[EAX] = wide[0];
     c.r32[EDX] = wide[1];
-    mulFlags(c, SZ32, wide[0], wide[1] !== (wide[0] >> 31));
+    mulFlags(c, SZ32, wide[0], wide[1] !== wide[0] >> 31);
   }
 }
 
@@ -79,11 +96,11 @@ export function imul2(c: Cpu, sz: number, a: number, b: number): number {
   if (sz === SZ16) {
     const r = ((a << 16) >> 16) * ((b << 16) >> 16);
     const low = r & 0xffff;
-    mulFlags(c, SZ16, low, r !== ((r << 16) >> 16));
+    mulFlags(c, SZ16, low, r !== (r << 16) >> 16);
     return low;
   }
   mulS32(a | 0, b | 0);
-  mulFlags(c, SZ32, wide[0], wide[1] !== (wide[0] >> 31));
+  mulFlags(c, SZ32, wide[0], wide[1] !== wide[0] >> 31);
   return wide[0];
 }
 
@@ -102,7 +119,8 @@ function div(c: Cpu, sz: number, d: number): void {
     c.r16[0] = q;
     c.r16[EDX << 1] = n - q * d;
   } else {
-    const hi = c.r32[EDX] >>> 0, lo = c.r32[EAX] >>> 0;
+    const hi = c.r32[EDX] >>> 0,
+      lo = c.r32[EAX] >>> 0;
     d >>>= 0;
     if (hi >= d) c.fault(V_DE);
     divU64(hi, lo, d);
@@ -144,11 +162,16 @@ function idiv(c: Cpu, sz: number, d: number): void {
   } else {
     d |= 0;
     if (d === 0) c.fault(V_DE);
-    let hi = c.r32[EDX], lo = c.r32[EAX];
-    const negN = hi < 0, negD = d < 0;
-    if (negN) { lo = -lo | 0; hi = (~hi + (lo === 0 ? 1 : 0)) | 0; }
+    let hi = c.r32[EDX],
+      lo = c.r32[EAX];
+    const negN = hi < 0,
+      negD = d < 0;
+    if (negN) {
+      lo = -lo | 0;
+      hi = (~hi + (lo === 0 ? 1 : 0)) | 0;
+    }
     const ad = negD ? -d >>> 0 : d;
-    if ((hi >>> 0) >= ad) c.fault(V_DE);
+    if (hi >>> 0 >= ad) c.fault(V_DE);
     divU64(hi >>> 0, lo >>> 0, ad);
     const q = negN !== negD ? -(wide[0] >>> 0) : wide[0] >>> 0;
     if (q > 0x7fffffff || q < -0x80000000) c.fault(V_DE);
@@ -160,7 +183,8 @@ function idiv(c: Cpu, sz: number, d: number): void {
 
 /** Group 3 (F6/F7): TEST NOT NEG MUL IMUL DIV IDIV. */
 export function grp3(c: Cpu, sz: number): void {
-  const len = sizeBytes(sz), mask = sizeMask(sz);
+  const len = sizeBytes(sz),
+    mask = sizeMask(sz);
   {
     const m = c.fetch8();
     const op = (m >> 3) & 7;
@@ -179,11 +203,22 @@ export function grp3(c: Cpu, sz: number): void {
     }
     const v = isReg ? getReg(c, sz, m & 7) : rd(c, sz, c.eaR(m, len));
     switch (op) {
-      case 0: case 1: c.setLogic(sz, v & fetchImm(c, sz)); break;
-      case 4: mul(c, sz, v); break;
-      case 5: imul1(c, sz, v); break;
-      case 6: div(c, sz, v); break;
-      default: idiv(c, sz, v); break;
+      case 0:
+      case 1:
+        c.setLogic(sz, v & fetchImm(c, sz));
+        break;
+      case 4:
+        mul(c, sz, v);
+        break;
+      case 5:
+        imul1(c, sz, v);
+        break;
+      case 6:
+        div(c, sz, v);
+        break;
+      default:
+        idiv(c, sz, v);
+        break;
     }
   }
 }
@@ -213,4 +248,3 @@ export const muldivHandlers: HandlerMap = {
   imulGvEvIbs: pair(imulGvEvI(true)),
   imulGvEv: pair(imulGvEv),
 };
-

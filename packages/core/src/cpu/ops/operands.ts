@@ -11,7 +11,9 @@ export type Handler = (c: Cpu) => void;
  * condition code in the low four, a segment) get one handler per opcode and operand size,
  * made from the dispatch index (opcode byte, or 256 + second byte for 0F xx).
  */
-export interface PerOpcode { readonly perOpcode: (index: number, sz: number) => Handler }
+export interface PerOpcode {
+  readonly perOpcode: (index: number, sz: number) => Handler;
+}
 /**
  * The handler registry of one ops module: one function, a pair for 16- and 32-bit operand
  * size, or a per-opcode maker.
@@ -23,10 +25,16 @@ export function perOpcode(make: (index: number, sz: number) => Handler): PerOpco
 }
 
 /** Byte index in the register buffer of 8-bit register r (AL CL DL BL AH CH DH BH). */
-export function r8i(r: number): number { return ((r & 3) << 2) | ((r >> 2) & 1); }
+export function r8i(r: number): number {
+  return ((r & 3) << 2) | ((r >> 2) & 1);
+}
 
-export function sizeBytes(sz: number): number { return sz === SZ8 ? 1 : sz === SZ16 ? 2 : 4; }
-export function sizeMask(sz: number): number { return sz === SZ8 ? 0xff : sz === SZ16 ? 0xffff : -1; }
+export function sizeBytes(sz: number): number {
+  return sz === SZ8 ? 1 : sz === SZ16 ? 2 : 4;
+}
+export function sizeMask(sz: number): number {
+  return sz === SZ8 ? 0xff : sz === SZ16 ? 0xffff : -1;
+}
 
 export function getReg(c: Cpu, sz: number, r: number): number {
   return sz === SZ16 ? c.r16[r << 1] : sz === SZ8 ? c.r8[r8i(r)] : c.r32[r];

@@ -31,12 +31,30 @@ const twoByte: Handler = (c) => {
 /** 26 ES, 2E CS, 36 SS, 3E DS, 64 FS, 65 GS */
 const prefixSeg = perOpcode((index) => {
   const s = index < 0x40 ? (index >> 3) & 3 : index - 0x60;
-  return (c) => { c.dsSeg = s; c.ssSeg = s; next(c); c.dsSeg = DS; c.ssSeg = SS; };
+  return (c) => {
+    c.dsSeg = s;
+    c.ssSeg = s;
+    next(c);
+    c.dsSeg = DS;
+    c.ssSeg = SS;
+  };
 });
 
-const prefixOsize: Handler = (c) => { c.osizeBase = c.defOsizeBase ^ 512; next(c); c.osizeBase = c.defOsizeBase; };
-const prefixAsize: Handler = (c) => { c.asize32 = !c.defAsize32; next(c); c.asize32 = c.defAsize32; };
-const prefixRep = perOpcode((index) => (c) => { c.rep = index; next(c); c.rep = 0; });
+const prefixOsize: Handler = (c) => {
+  c.osizeBase = c.defOsizeBase ^ 512;
+  next(c);
+  c.osizeBase = c.defOsizeBase;
+};
+const prefixAsize: Handler = (c) => {
+  c.asize32 = !c.defAsize32;
+  next(c);
+  c.asize32 = c.defAsize32;
+};
+const prefixRep = perOpcode((index) => (c) => {
+  c.rep = index;
+  next(c);
+  c.rep = 0;
+});
 
 /**
  * LOCK: the following instruction must be lockable and have a memory destination, or the
@@ -45,8 +63,20 @@ const prefixRep = perOpcode((index) => (c) => { c.rep = index; next(c); c.rep = 
 const prefixLock: Handler = (c) => {
   const eip = c.getEip();
   let op = c.fetch8();
-  while (op === 0x26 || op === 0x2e || op === 0x36 || op === 0x3e || op === 0x64 || op === 0x65 ||
-         op === 0x66 || op === 0x67 || op === 0xf0 || op === 0xf2 || op === 0xf3) op = c.fetch8();
+  while (
+    op === 0x26 ||
+    op === 0x2e ||
+    op === 0x36 ||
+    op === 0x3e ||
+    op === 0x64 ||
+    op === 0x65 ||
+    op === 0x66 ||
+    op === 0x67 ||
+    op === 0xf0 ||
+    op === 0xf2 ||
+    op === 0xf3
+  )
+    op = c.fetch8();
   let index = op;
   if (op === 0x0f) index = 256 + c.fetch8();
   const m = hasModrmAt(index) ? c.fetch8() : 0xc0;
@@ -56,5 +86,10 @@ const prefixLock: Handler = (c) => {
 };
 
 export const prefixHandlers: HandlerMap = {
-  twoByte, prefixSeg, prefixOsize, prefixAsize, prefixRep, prefixLock,
+  twoByte,
+  prefixSeg,
+  prefixOsize,
+  prefixAsize,
+  prefixRep,
+  prefixLock,
 };

@@ -12,25 +12,44 @@ import { getReg, rd, setReg, sizeBytes, wr, type Handler, type HandlerMap } from
 /** Iterations one execution of a REP instruction may run before yielding to the run loop. */
 const REP_CHUNK = 4096;
 
-const SI = ESI << 1, DI = EDI << 1, CX = ECX << 1;
+const SI = ESI << 1,
+  DI = EDI << 1,
+  CX = ECX << 1;
 
-function srcOff(c: Cpu): number { return c.asize32 ? c.r32[ESI] : c.r16[SI]; }
-function dstOff(c: Cpu): number { return c.asize32 ? c.r32[EDI] : c.r16[DI]; }
+function srcOff(c: Cpu): number {
+  return c.asize32 ? c.r32[ESI] : c.r16[SI];
+}
+function dstOff(c: Cpu): number {
+  return c.asize32 ? c.r32[EDI] : c.r16[DI];
+}
 function advSi(c: Cpu, step: number): void {
-  if (c.asize32) c.r32[ESI] = c.r32[ESI] + step; else c.r16[SI] = c.r16[SI] + step;
+  if (c.asize32) c.r32[ESI] = c.r32[ESI] + step;
+  else c.r16[SI] = c.r16[SI] + step;
 }
 function advDi(c: Cpu, step: number): void {
-  if (c.asize32) c.r32[EDI] = c.r32[EDI] + step; else c.r16[DI] = c.r16[DI] + step;
+  if (c.asize32) c.r32[EDI] = c.r32[EDI] + step;
+  else c.r16[DI] = c.r16[DI] + step;
 }
-function count(c: Cpu): number { return c.asize32 ? c.r32[ECX] >>> 0 : c.r16[CX]; }
+function count(c: Cpu): number {
+  return c.asize32 ? c.r32[ECX] >>> 0 : c.r16[CX];
+}
 /** Decrements the count register; returns the new count. */
 function decCount(c: Cpu): number {
-  if (c.asize32) { const v = (c.r32[ECX] - 1) | 0; c.r32[ECX] = v; return v; }
-  const v = (c.r16[CX] - 1) & 0xffff; c.r16[CX] = v; return v;
+  if (c.asize32) {
+    const v = (c.r32[ECX] - 1) | 0;
+    c.r32[ECX] = v;
+    return v;
+  }
+  const v = (c.r16[CX] - 1) & 0xffff;
+  c.r16[CX] = v;
+  return v;
 }
 /** After an iteration with more to do: true when the instruction must yield and restart. */
 function mustYield(c: Cpu, iter: number): boolean {
-  if (c.events !== 0 || iter >= REP_CHUNK) { c.setEip(c.r32[START_EIP]); return true; }
+  if (c.events !== 0 || iter >= REP_CHUNK) {
+    c.setEip(c.r32[START_EIP]);
+    return true;
+  }
   return false;
 }
 
@@ -42,8 +61,11 @@ function stringOp(step1: (c: Cpu, sz: number, step: number) => void, compare: bo
   return (sz) => {
     const b = sizeBytes(sz);
     return (c) => {
-      const step = (c.flags & DF) ? -b : b;
-      if (c.rep === 0) { step1(c, sz, step); return; }
+      const step = c.flags & DF ? -b : b;
+      if (c.rep === 0) {
+        step1(c, sz, step);
+        return;
+      }
       if (count(c) === 0) return;
       for (let iter = 1; ; iter++) {
         step1(c, sz, step);
@@ -59,7 +81,8 @@ const movs = stringOp((c, sz, step) => {
   const b = sizeBytes(sz);
   const v = rd(c, sz, c.segR(c.dsSeg, srcOff(c), b));
   wr(c, sz, c.segW(ES, dstOff(c), b), v);
-  advSi(c, step); advDi(c, step);
+  advSi(c, step);
+  advDi(c, step);
 }, false);
 
 const stos = stringOp((c, sz, step) => {
@@ -77,7 +100,8 @@ const cmps = stringOp((c, sz, step) => {
   const a = rd(c, sz, c.segR(c.dsSeg, srcOff(c), b));
   const d = rd(c, sz, c.segR(ES, dstOff(c), b));
   alu(c, ALU_CMP, sz, a, d);
-  advSi(c, step); advDi(c, step);
+  advSi(c, step);
+  advDi(c, step);
 }, true);
 
 const scas = stringOp((c, sz, step) => {
@@ -101,7 +125,9 @@ const outs = stringOp((c, sz, step) => {
   const port = c.r16[EDX << 1];
   c.checkIo(port, b);
   const v = rd(c, sz, c.segR(c.dsSeg, srcOff(c), b));
-  if (sz === SZ8) c.io.out8(port, v); else if (sz === SZ16) c.io.out16(port, v); else c.io.out32(port, v);
+  if (sz === SZ8) c.io.out8(port, v);
+  else if (sz === SZ16) c.io.out16(port, v);
+  else c.io.out32(port, v);
   advSi(c, step);
 }, false);
 

@@ -14,7 +14,17 @@ import type { DiskImage } from "../../storage/disk.ts";
 import type { TimeSource } from "../../time/clock.ts";
 import type { LinuxBoot } from "../linux-loader.ts";
 import * as B from "./bda.ts";
-import { buildRom, ROM_BASE, ROM_SEGMENT, SVC_FLOPPY_IRQ, SVC_KEYBOARD_IRQ, SVC_POST, SVC_RTC_IRQ, SVC_TIMER_TICK, type RomLayout } from "./rom.ts";
+import {
+  buildRom,
+  ROM_BASE,
+  ROM_SEGMENT,
+  SVC_FLOPPY_IRQ,
+  SVC_KEYBOARD_IRQ,
+  SVC_POST,
+  SVC_RTC_IRQ,
+  SVC_TIMER_TICK,
+  type RomLayout,
+} from "./rom.ts";
 import { DiskServices } from "./disk.ts";
 import { KeyboardServices } from "./keyboard.ts";
 import { SystemServices } from "./system.ts";
@@ -89,23 +99,56 @@ export class Bios {
     // Output and disk I/O mean the guest is working, not idling at a keyboard poll.
     if (svc === 0x10 || svc === 0x13 || svc === 0x14 || svc === 0x17) this.keyboard.busy();
     switch (svc) {
-      case SVC_POST: this.post(); return true;
-      case SVC_TIMER_TICK: this.system.timerTick(); return true;
-      case SVC_KEYBOARD_IRQ: this.keyboard.irq(); return true;
-      case SVC_FLOPPY_IRQ: this.wb(B.BDA_FLOPPY_RECAL, this.rb(B.BDA_FLOPPY_RECAL) | 0x80); return true;
-      case SVC_RTC_IRQ: this.system.rtcIrq(); return true;
-      case 0x10: this.video.int10(); return true;
-      case 0x11: this.cpu.r16[0] = this.rw(B.BDA_EQUIPMENT); return true;
-      case 0x12: this.cpu.r16[0] = this.rw(B.BDA_MEMORY_KIB); return true;
-      case 0x13: this.disk.int13(); return true;
-      case 0x14: this.system.int14(); return true;
-      case 0x15: this.system.int15(); return true;
-      case 0x16: this.keyboard.int16(); return true;
-      case 0x17: this.system.int17(); return true;
-      case 0x18: this.system.int18(); return true;
-      case 0x19: this.system.int19(); return true;
-      case 0x1a: this.system.int1a(); return true;
-      default: return false;
+      case SVC_POST:
+        this.post();
+        return true;
+      case SVC_TIMER_TICK:
+        this.system.timerTick();
+        return true;
+      case SVC_KEYBOARD_IRQ:
+        this.keyboard.irq();
+        return true;
+      case SVC_FLOPPY_IRQ:
+        this.wb(B.BDA_FLOPPY_RECAL, this.rb(B.BDA_FLOPPY_RECAL) | 0x80);
+        return true;
+      case SVC_RTC_IRQ:
+        this.system.rtcIrq();
+        return true;
+      case 0x10:
+        this.video.int10();
+        return true;
+      case 0x11:
+        this.cpu.r16[0] = this.rw(B.BDA_EQUIPMENT);
+        return true;
+      case 0x12:
+        this.cpu.r16[0] = this.rw(B.BDA_MEMORY_KIB);
+        return true;
+      case 0x13:
+        this.disk.int13();
+        return true;
+      case 0x14:
+        this.system.int14();
+        return true;
+      case 0x15:
+        this.system.int15();
+        return true;
+      case 0x16:
+        this.keyboard.int16();
+        return true;
+      case 0x17:
+        this.system.int17();
+        return true;
+      case 0x18:
+        this.system.int18();
+        return true;
+      case 0x19:
+        this.system.int19();
+        return true;
+      case 0x1a:
+        this.system.int1a();
+        return true;
+      default:
+        return false;
     }
   }
 
@@ -124,7 +167,7 @@ export class Bios {
     // BIOS data area and the extended BIOS data area.
     mem.ram.fill(0, B.BDA, B.BDA + 0x100);
     mem.ram.fill(0, B.EBDA_SEGMENT << 4, (B.EBDA_SEGMENT << 4) + B.EBDA_SIZE_KIB * 1024);
-    this.wb((B.EBDA_SEGMENT << 4), B.EBDA_SIZE_KIB);
+    this.wb(B.EBDA_SEGMENT << 4, B.EBDA_SIZE_KIB);
     this.ww(B.BDA_EBDA_SEGMENT, B.EBDA_SEGMENT);
     this.ww(B.BDA_MEMORY_KIB, 640 - B.EBDA_SIZE_KIB);
     if (warm) this.ww(B.BDA_RESET_FLAG, 0x1234);
@@ -147,12 +190,24 @@ export class Bios {
   // ---- helpers for the services
 
   /** Physical memory access (the BIOS runs in real mode with A20 as the guest left it). */
-  rb(addr: number): number { return this.mem.read8(addr); }
-  rw(addr: number): number { return this.mem.read16(addr); }
-  rd(addr: number): number { return this.mem.read32(addr); }
-  wb(addr: number, v: number): void { this.mem.write8(addr, v); }
-  ww(addr: number, v: number): void { this.mem.write16(addr, v); }
-  wd(addr: number, v: number): void { this.mem.write32(addr, v); }
+  rb(addr: number): number {
+    return this.mem.read8(addr);
+  }
+  rw(addr: number): number {
+    return this.mem.read16(addr);
+  }
+  rd(addr: number): number {
+    return this.mem.read32(addr);
+  }
+  wb(addr: number, v: number): void {
+    this.mem.write8(addr, v);
+  }
+  ww(addr: number, v: number): void {
+    this.mem.write16(addr, v);
+  }
+  wd(addr: number, v: number): void {
+    this.mem.write32(addr, v);
+  }
   /** Copies bytes into guest physical memory (RAM directly, anything else byte by byte). */
   copyToGuest(addr: number, src: Uint8Array): void {
     const mem = this.mem;
@@ -163,7 +218,8 @@ export class Bios {
   }
   copyFromGuest(addr: number, dst: Uint8Array): void {
     const mem = this.mem;
-    if (this.isRamRange(addr, dst.length)) dst.set(mem.ram.subarray(addr & mem.a20Mask, (addr & mem.a20Mask) + dst.length));
+    if (this.isRamRange(addr, dst.length))
+      dst.set(mem.ram.subarray(addr & mem.a20Mask, (addr & mem.a20Mask) + dst.length));
     else for (let i = 0; i < dst.length; i++) dst[i] = mem.read8(addr + i);
   }
   private isRamRange(addr: number, len: number): boolean {
@@ -175,19 +231,39 @@ export class Bios {
   }
 
   /** Physical address of a byte of the EBDA (wherever 40:0Eh says it is now). */
-  ebda(offset: number): number { return ((this.rw(B.BDA_EBDA_SEGMENT) || B.EBDA_SEGMENT) << 4) + offset; }
+  ebda(offset: number): number {
+    return ((this.rw(B.BDA_EBDA_SEGMENT) || B.EBDA_SEGMENT) << 4) + offset;
+  }
 
   /** Physical address of seg:off in real mode. */
-  lin(seg: number, off: number): number { return ((seg << 4) + (off & 0xffff)) & this.mem.a20Mask; }
+  lin(seg: number, off: number): number {
+    return ((seg << 4) + (off & 0xffff)) & this.mem.a20Mask;
+  }
 
-  get ax(): number { return this.cpu.r16[0]; }
-  get bx(): number { return this.cpu.r16[6]; }
-  get cx(): number { return this.cpu.r16[2]; }
-  get dx(): number { return this.cpu.r16[4]; }
-  get ah(): number { return this.cpu.r8[1]; }
-  get al(): number { return this.cpu.r8[0]; }
-  get es(): number { return this.cpu.sreg[ES]; }
-  get ds(): number { return this.cpu.sreg[DS]; }
+  get ax(): number {
+    return this.cpu.r16[0];
+  }
+  get bx(): number {
+    return this.cpu.r16[6];
+  }
+  get cx(): number {
+    return this.cpu.r16[2];
+  }
+  get dx(): number {
+    return this.cpu.r16[4];
+  }
+  get ah(): number {
+    return this.cpu.r8[1];
+  }
+  get al(): number {
+    return this.cpu.r8[0];
+  }
+  get es(): number {
+    return this.cpu.sreg[ES];
+  }
+  get ds(): number {
+    return this.cpu.sreg[DS];
+  }
 
   /** Address of the FLAGS image the stub's IRET will restore (SS:SP+4). */
   private flagsImage(): number {
@@ -195,7 +271,9 @@ export class Bios {
     return (cpu.segBase[SS] + ((cpu.r16[8] + 4) & 0xffff)) | 0;
   }
   /** The caller's FLAGS, as the stub's IRET will restore them. */
-  returnFlags(): number { return this.mem.read16(this.flagsImage()); }
+  returnFlags(): number {
+    return this.mem.read16(this.flagsImage());
+  }
   /** Sets or clears a flag in the caller's FLAGS (returned by IRET). */
   setReturnFlag(bit: number, on: boolean): void {
     const a = this.flagsImage();
@@ -203,13 +281,24 @@ export class Bios {
     this.mem.write16(a, on ? f | bit : f & ~bit);
   }
   /** Success: CF=0 for the caller. */
-  ok(): void { this.setReturnFlag(CF, false); }
+  ok(): void {
+    this.setReturnFlag(CF, false);
+  }
   /** Failure: CF=1 and AH=status. */
-  fail(status: number): void { this.cpu.r8[1] = status; this.setReturnFlag(CF, true); }
-  setZF(on: boolean): void { this.setReturnFlag(ZF, on); }
+  fail(status: number): void {
+    this.cpu.r8[1] = status;
+    this.setReturnFlag(CF, true);
+  }
+  setZF(on: boolean): void {
+    this.setReturnFlag(ZF, on);
+  }
   /** Blocking services: ask the stub to halt and call again (live CF=1), or to return (CF=0). */
-  retryLater(): void { this.cpu.setFlag(CF, true); }
-  done(): void { this.cpu.setFlag(CF, false); }
+  retryLater(): void {
+    this.cpu.setFlag(CF, true);
+  }
+  done(): void {
+    this.cpu.setFlag(CF, false);
+  }
 
   /**
    * An unimplemented function: counted, then CF=1 and AH=86h ("function not supported", as
@@ -235,10 +324,13 @@ export class Bios {
     this.platform.io.io.out8(0x70, i & 0x7f);
     this.platform.io.io.out8(0x71, v);
   }
-  outb(port: number, v: number): void { this.platform.io.io.out8(port, v); }
-  inb(port: number): number { return this.platform.io.io.in8(port); }
+  outb(port: number, v: number): void {
+    this.platform.io.io.out8(port, v);
+  }
+  inb(port: number): number {
+    return this.platform.io.io.in8(port);
+  }
 
   /** The code segment the stubs run in (for services that transfer control). */
   static readonly segment = ROM_SEGMENT;
 }
-

@@ -32,7 +32,10 @@ function board(opts: PcOptions): PcMachine {
 
 const int13 = (pc: PcMachine, r: GuestRegs) => guestInt(pc, 0x13, r);
 const lbaAt = (pc: PcMachine, addr: number) => pc.machine.mem.read32(addr);
-const chs = (c: number, h: number, s: number, drive: number) => ({ ecx: ((c & 0xff) << 8) | ((c >> 2) & 0xc0) | s, edx: (h << 8) | drive });
+const chs = (c: number, h: number, s: number, drive: number) => ({
+  ecx: ((c & 0xff) << 8) | ((c >> 2) & 0xc0) | s,
+  edx: (h << 8) | drive,
+});
 
 describe("INT 13h CHS reads and writes", () => {
   it("reads sectors of a 1.44M floppy by cylinder, head and sector", () => {
@@ -186,10 +189,13 @@ describe("INT 13h extensions", () => {
   const DAP = 0x0500;
   function dap(pc: PcMachine, count: number, lba: number, seg: number, off: number): void {
     const mem = pc.machine.mem;
-    mem.write8(DAP, 0x10); mem.write8(DAP + 1, 0);
+    mem.write8(DAP, 0x10);
+    mem.write8(DAP + 1, 0);
     mem.write16(DAP + 2, count);
-    mem.write16(DAP + 4, off); mem.write16(DAP + 6, seg);
-    mem.write32(DAP + 8, lba); mem.write32(DAP + 12, 0);
+    mem.write16(DAP + 4, off);
+    mem.write16(DAP + 6, seg);
+    mem.write32(DAP + 8, lba);
+    mem.write32(DAP + 12, 0);
   }
 
   it("AH=41h reports EDD 3.0 for hard disks and not for floppies", () => {
@@ -232,7 +238,8 @@ describe("INT 13h extensions", () => {
 
   it("AH=48h fills the drive parameter buffer", () => {
     const pc = board({ hda: image(4 << 20) });
-    const out = 0x0800, mem = pc.machine.mem;
+    const out = 0x0800,
+      mem = pc.machine.mem;
     mem.write16(out, 0x1e);
     const r = int13(pc, { eax: 0x4800, edx: 0x80, esi: out });
     expect(r.cf).toBe(false);

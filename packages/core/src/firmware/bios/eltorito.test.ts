@@ -259,7 +259,9 @@ function build(): void {
   floppy.set(Buffer.from("TRACK"), 18 * 512);
   fs.writeFileSync(path.join(tree, "floppy.img"), floppy);
   const mkisofs = (out: string, boot: string[]) =>
-    execFileSync("xorriso", ["-as", "mkisofs", "-quiet", "-o", out, ...boot, tree], { stdio: ["ignore", "ignore", "pipe"] });
+    execFileSync("xorriso", ["-as", "mkisofs", "-quiet", "-o", out, ...boot, tree], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
   mkisofs(iso("noemu.iso"), ["-b", "boot.bin", "-c", "boot.cat", "-no-emul-boot", "-boot-load-size", "4"]);
   mkisofs(iso("floppy.iso"), ["-b", "floppy.img", "-c", "boot.cat"]);
   mkisofs(iso("plain.iso"), []);
@@ -285,7 +287,9 @@ function boot(opts: PcOptions): { pc: PcMachine; screen: string } {
 
 describe("El Torito boot", () => {
   beforeAll(build);
-  afterAll(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+  afterAll(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   it("finds the no-emulation and floppy entries in the catalogs xorriso writes", () => {
     const n = findBootEntry(disc("noemu.iso"));
@@ -311,7 +315,7 @@ describe("El Torito boot", () => {
     const { screen } = boot({ cdrom: disc("floppy.iso") });
     expect(screen).toContain("FLOPPY EMU DL=00 GEO=4F1201");
     expect(screen).toContain("DATA=TRACK WRITE=03 B=80"); // no second drive
-    expect(screen).toContain("TERM MEDIA=02 AFTER=80");   // no real floppy either
+    expect(screen).toContain("TERM MEDIA=02 AFTER=80"); // no real floppy either
     expect(screen).toContain("EMU TEST DONE");
   });
 
@@ -335,10 +339,16 @@ describe("El Torito boot", () => {
   });
 
   it("refuses a disc without a boot record, a bad catalog and hard disk emulation, and goes on", () => {
-    expect(boot({ cdrom: disc("plain.iso") }).screen).toContain("Boot from CD-ROM failed: no El Torito boot record (not a bootable CD)");
-    const badSum = patchedCatalog("noemu.iso", (cat) => { cat[4] ^= 1; });
+    expect(boot({ cdrom: disc("plain.iso") }).screen).toContain(
+      "Boot from CD-ROM failed: no El Torito boot record (not a bootable CD)",
+    );
+    const badSum = patchedCatalog("noemu.iso", (cat) => {
+      cat[4] ^= 1;
+    });
     expect(boot({ cdrom: badSum }).screen).toContain("validation entry is invalid");
-    const hdEmu = patchedCatalog("noemu.iso", (cat) => { cat[33] = 4; });
+    const hdEmu = patchedCatalog("noemu.iso", (cat) => {
+      cat[33] = 4;
+    });
     const r = boot({ cdrom: hdEmu });
     expect(r.screen).toContain("hard disk emulation is not supported");
     expect(r.screen).toContain("No bootable device");

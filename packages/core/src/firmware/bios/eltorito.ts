@@ -19,17 +19,26 @@ export const CD_DRIVE = 0xe0;
 export const DEFAULT_LOAD_SEGMENT = 0x07c0;
 
 /** Boot media types (initial/default entry byte 1, bits 3-0). */
-export const MEDIA_NO_EMULATION = 0, MEDIA_FLOPPY_1200K = 1, MEDIA_FLOPPY_1440K = 2, MEDIA_FLOPPY_2880K = 3, MEDIA_HARD_DISK = 4;
+export const MEDIA_NO_EMULATION = 0,
+  MEDIA_FLOPPY_1200K = 1,
+  MEDIA_FLOPPY_1440K = 2,
+  MEDIA_FLOPPY_2880K = 3,
+  MEDIA_HARD_DISK = 4;
 
 /** Platform IDs (validation entry byte 1, section header byte 1). */
 const PLATFORM_X86 = 0x00;
-const HEADER_VALIDATION = 0x01, HEADER_MORE = 0x90, HEADER_FINAL = 0x91, BOOTABLE = 0x88;
+const HEADER_VALIDATION = 0x01,
+  HEADER_MORE = 0x90,
+  HEADER_FINAL = 0x91,
+  BOOTABLE = 0x88;
 const ENTRY_SIZE = 32;
 const EL_TORITO_ID = "EL TORITO SPECIFICATION";
 
 /** Sizes of the emulated floppies, by media type. */
 export const EMULATED_FLOPPY_SIZE: Readonly<Record<number, number>> = {
-  [MEDIA_FLOPPY_1200K]: 1228800, [MEDIA_FLOPPY_1440K]: 1474560, [MEDIA_FLOPPY_2880K]: 2949120,
+  [MEDIA_FLOPPY_1200K]: 1228800,
+  [MEDIA_FLOPPY_1440K]: 1474560,
+  [MEDIA_FLOPPY_2880K]: 2949120,
 };
 
 /** A bootable entry of the boot catalog. */
@@ -53,7 +62,8 @@ export class ElToritoError extends Error {}
 
 function readSector(image: DiskImage, lba: number, what: string): Uint8Array {
   const buf = new Uint8Array(CD_SECTOR_SIZE);
-  if ((lba + 1) * CD_SECTOR_SIZE > image.size) throw new ElToritoError(`the ${what} (sector ${lba}) is past the end of the disc`);
+  if ((lba + 1) * CD_SECTOR_SIZE > image.size)
+    throw new ElToritoError(`the ${what} (sector ${lba}) is past the end of the disc`);
   image.read(lba * CD_SECTOR_SIZE, buf);
   return buf;
 }
@@ -63,10 +73,16 @@ const u32 = (b: Uint8Array, o: number) => (b[o] | (b[o + 1] << 8) | (b[o + 2] <<
 
 /** Reads the boot record and the catalog; returns the x86 entry to boot or throws ElToritoError. */
 export function findBootEntry(image: DiskImage): BootEntry {
-  if (image.size % CD_SECTOR_SIZE !== 0) throw new ElToritoError(`the image is not a whole number of ${CD_SECTOR_SIZE}-byte sectors`);
+  if (image.size % CD_SECTOR_SIZE !== 0)
+    throw new ElToritoError(`the image is not a whole number of ${CD_SECTOR_SIZE}-byte sectors`);
   const brvd = readSector(image, BOOT_RECORD_SECTOR, "boot record volume descriptor");
   const id = String.fromCharCode(...brvd.subarray(7, 7 + EL_TORITO_ID.length));
-  if (brvd[0] !== 0 || String.fromCharCode(...brvd.subarray(1, 6)) !== "CD001" || brvd[6] !== 1 || id !== EL_TORITO_ID) {
+  if (
+    brvd[0] !== 0 ||
+    String.fromCharCode(...brvd.subarray(1, 6)) !== "CD001" ||
+    brvd[6] !== 1 ||
+    id !== EL_TORITO_ID
+  ) {
     throw new ElToritoError("no El Torito boot record (not a bootable CD)");
   }
   const catalogRba = u32(brvd, 0x47);
@@ -91,7 +107,8 @@ export function findBootEntry(image: DiskImage): BootEntry {
   for (let o = 2 * ENTRY_SIZE; o + ENTRY_SIZE <= CD_SECTOR_SIZE;) {
     const header = cat[o];
     if (header !== HEADER_MORE && header !== HEADER_FINAL) break;
-    const platform = cat[o + 1], count = u16(cat, o + 2);
+    const platform = cat[o + 1],
+      count = u16(cat, o + 2);
     o += ENTRY_SIZE;
     for (let i = 0; i < count && o + ENTRY_SIZE <= CD_SECTOR_SIZE; i++, o += ENTRY_SIZE) {
       // Section entry extensions (44h) belong to the entry before them.
@@ -106,12 +123,20 @@ export function findBootEntry(image: DiskImage): BootEntry {
 /** A read-only window of `size` bytes at byte `offset` of a disc: the emulated floppy. */
 export class DiskWindow implements DiskImage {
   readonly readOnly = true;
-  constructor(private readonly base: DiskImage, private readonly offset: number, readonly size: number) {
-    if (offset + size > base.size) throw new ElToritoError(`the ${size}-byte emulated disk runs past the end of the disc`);
+  constructor(
+    private readonly base: DiskImage,
+    private readonly offset: number,
+    readonly size: number,
+  ) {
+    if (offset + size > base.size)
+      throw new ElToritoError(`the ${size}-byte emulated disk runs past the end of the disc`);
   }
   read(offset: number, dst: Uint8Array): void {
-    if (offset < 0 || offset + dst.length > this.size) throw new RangeError(`read of ${dst.length} bytes at ${offset} is outside the emulated disk`);
+    if (offset < 0 || offset + dst.length > this.size)
+      throw new RangeError(`read of ${dst.length} bytes at ${offset} is outside the emulated disk`);
     this.base.read(this.offset + offset, dst);
   }
-  write(): void { throw new RangeError("the emulated disk is on a CD: read-only"); }
+  write(): void {
+    throw new RangeError("the emulated disk is on a CD: read-only");
+  }
 }

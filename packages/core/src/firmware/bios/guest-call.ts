@@ -10,19 +10,45 @@ import type { Machine } from "../../machine/machine.ts";
 import { CS, DS, ES, SS } from "../../cpu/regs.ts";
 import type { Bios } from "./bios.ts";
 
-export interface BiosBoard { readonly machine: Machine; readonly bios: Bios }
+export interface BiosBoard {
+  readonly machine: Machine;
+  readonly bios: Bios;
+}
 
 /** Registers to load before the program (unset: 0; FLAGS default 0202h, interrupts on). */
 export interface GuestRegs {
-  eax?: number; ebx?: number; ecx?: number; edx?: number; esi?: number; edi?: number; ebp?: number;
-  ds?: number; es?: number; flags?: number;
+  eax?: number;
+  ebx?: number;
+  ecx?: number;
+  edx?: number;
+  esi?: number;
+  edi?: number;
+  ebp?: number;
+  ds?: number;
+  es?: number;
+  flags?: number;
 }
 
 export interface GuestResult {
-  eax: number; ebx: number; ecx: number; edx: number; esi: number; edi: number;
-  ax: number; bx: number; cx: number; dx: number; si: number; di: number;
-  ah: number; al: number; ds: number; es: number;
-  flags: number; cf: boolean; zf: boolean;
+  eax: number;
+  ebx: number;
+  ecx: number;
+  edx: number;
+  esi: number;
+  edi: number;
+  ax: number;
+  bx: number;
+  cx: number;
+  dx: number;
+  si: number;
+  di: number;
+  ah: number;
+  al: number;
+  ds: number;
+  es: number;
+  flags: number;
+  cf: boolean;
+  zf: boolean;
   /** Machine time the program took, in ns. */
   elapsedNs: number;
 }
@@ -33,7 +59,8 @@ const TAIL = [0x9c, 0xfa, 0xf4]; // pushf; cli; hlt
 
 /** Runs the board until the BIOS has booted or given up (the CPU halted with interrupts off). */
 export function runUntilHaltedForever(board: BiosBoard, maxNs = 0.5e9): void {
-  const m = board.machine, cpu = m.cpu;
+  const m = board.machine,
+    cpu = m.cpu;
   const end = m.clock.now() + maxNs;
   m.run(end, () => cpu.halted && (cpu.getFlags() & 0x200) === 0);
   if (!(cpu.halted && (cpu.getFlags() & 0x200) === 0)) throw new Error(`the board did not halt: ${cpu.describe()}`);
@@ -41,12 +68,19 @@ export function runUntilHaltedForever(board: BiosBoard, maxNs = 0.5e9): void {
 
 /** Runs `code` (real mode, at 0000:0600) with the registers given; returns them afterwards. */
 export function runGuest(board: BiosBoard, code: readonly number[], regs: GuestRegs = {}, maxNs = 5e9): GuestResult {
-  const m = board.machine, cpu = m.cpu, mem = m.mem;
+  const m = board.machine,
+    cpu = m.cpu,
+    mem = m.mem;
   const bytes = [...code, ...TAIL];
   bytes.forEach((v, i) => mem.write8(GUEST_CODE + i, v));
   const end = GUEST_CODE + bytes.length;
-  cpu.r32[0] = regs.eax ?? 0; cpu.r32[1] = regs.ecx ?? 0; cpu.r32[2] = regs.edx ?? 0; cpu.r32[3] = regs.ebx ?? 0;
-  cpu.r32[5] = regs.ebp ?? 0; cpu.r32[6] = regs.esi ?? 0; cpu.r32[7] = regs.edi ?? 0;
+  cpu.r32[0] = regs.eax ?? 0;
+  cpu.r32[1] = regs.ecx ?? 0;
+  cpu.r32[2] = regs.edx ?? 0;
+  cpu.r32[3] = regs.ebx ?? 0;
+  cpu.r32[5] = regs.ebp ?? 0;
+  cpu.r32[6] = regs.esi ?? 0;
+  cpu.r32[7] = regs.edi ?? 0;
   cpu.r32[4] = GUEST_STACK;
   cpu.loadSegReal(SS, 0);
   cpu.loadSegReal(DS, regs.ds ?? 0);
@@ -62,10 +96,25 @@ export function runGuest(board: BiosBoard, code: readonly number[], regs: GuestR
   const flags = mem.read16(GUEST_STACK - 2);
   const r16 = (i: number) => cpu.r32[i] & 0xffff;
   return {
-    eax: cpu.r32[0] >>> 0, ecx: cpu.r32[1] >>> 0, edx: cpu.r32[2] >>> 0, ebx: cpu.r32[3] >>> 0, esi: cpu.r32[6] >>> 0, edi: cpu.r32[7] >>> 0,
-    ax: r16(0), cx: r16(1), dx: r16(2), bx: r16(3), si: r16(6), di: r16(7), ah: cpu.r8[1], al: cpu.r8[0],
-    ds: cpu.sreg[DS], es: cpu.sreg[ES],
-    flags, cf: (flags & 1) !== 0, zf: (flags & 0x40) !== 0,
+    eax: cpu.r32[0] >>> 0,
+    ecx: cpu.r32[1] >>> 0,
+    edx: cpu.r32[2] >>> 0,
+    ebx: cpu.r32[3] >>> 0,
+    esi: cpu.r32[6] >>> 0,
+    edi: cpu.r32[7] >>> 0,
+    ax: r16(0),
+    cx: r16(1),
+    dx: r16(2),
+    bx: r16(3),
+    si: r16(6),
+    di: r16(7),
+    ah: cpu.r8[1],
+    al: cpu.r8[0],
+    ds: cpu.sreg[DS],
+    es: cpu.sreg[ES],
+    flags,
+    cf: (flags & 1) !== 0,
+    zf: (flags & 0x40) !== 0,
     elapsedNs: m.clock.now() - t0,
   };
 }

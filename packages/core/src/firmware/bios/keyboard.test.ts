@@ -73,10 +73,17 @@ describe("INT 16h reads the keys typed", () => {
   it("Ctrl and Alt combinations", () => {
     const pc = board();
     const cases: [string[], number][] = [
-      [["ControlLeft", "KeyC"], 0x2e03], [["ControlRight", "KeyZ"], 0x2c1a], [["AltLeft", "KeyX"], 0x2d00],
-      [["AltLeft", "Digit1"], 0x7800], [["ControlLeft", "Digit2"], 0x0300], [["AltLeft", "F1"], 0x6800],
-      [["ControlLeft", "Enter"], 0x1c0a], [["ShiftLeft", "F1"], 0x5400], [["ControlLeft", "Home"], 0x7700],
-      [["ShiftLeft", "Tab"], 0x0f00], [["ControlLeft", "Backspace"], 0x0e7f],
+      [["ControlLeft", "KeyC"], 0x2e03],
+      [["ControlRight", "KeyZ"], 0x2c1a],
+      [["AltLeft", "KeyX"], 0x2d00],
+      [["AltLeft", "Digit1"], 0x7800],
+      [["ControlLeft", "Digit2"], 0x0300],
+      [["AltLeft", "F1"], 0x6800],
+      [["ControlLeft", "Enter"], 0x1c0a],
+      [["ShiftLeft", "F1"], 0x5400],
+      [["ControlLeft", "Home"], 0x7700],
+      [["ShiftLeft", "Tab"], 0x0f00],
+      [["ControlLeft", "Backspace"], 0x0e7f],
     ];
     for (const [keys, want] of cases) {
       chord(pc, ...keys);
@@ -88,7 +95,10 @@ describe("INT 16h reads the keys typed", () => {
   it("Alt + keypad digits enter a character code when Alt is released", () => {
     const pc = board();
     pc.keyboard.pressKey("AltLeft");
-    for (const k of ["Numpad6", "Numpad5"]) { pc.keyboard.pressKey(k); pc.keyboard.releaseKey(k); }
+    for (const k of ["Numpad6", "Numpad5"]) {
+      pc.keyboard.pressKey(k);
+      pc.keyboard.releaseKey(k);
+    }
     settle(pc);
     expect(peek(pc).zf).toBe(true); // nothing yet
     pc.keyboard.releaseKey("AltLeft");
@@ -130,11 +140,20 @@ describe("INT 16h reads the keys typed", () => {
     const origRun = pc.machine.run.bind(pc.machine);
     let pressed = false;
     const r = (() => {
-      pc.machine.run = (until, stop) => origRun(until, () => {
-        if (!pressed && pc.machine.clock.now() >= at) { pressed = true; pc.keyboard.pressKey("KeyW"); pc.keyboard.releaseKey("KeyW"); }
-        return stop?.() ?? false;
-      });
-      try { return guestInt(pc, 0x16, { eax: 0 }); } finally { pc.machine.run = origRun; }
+      pc.machine.run = (until, stop) =>
+        origRun(until, () => {
+          if (!pressed && pc.machine.clock.now() >= at) {
+            pressed = true;
+            pc.keyboard.pressKey("KeyW");
+            pc.keyboard.releaseKey("KeyW");
+          }
+          return stop?.() ?? false;
+        });
+      try {
+        return guestInt(pc, 0x16, { eax: 0 });
+      } finally {
+        pc.machine.run = origRun;
+      }
     })();
     expect(r.ax).toBe(0x1177);
     expect(r.elapsedNs).toBeGreaterThanOrEqual(100e6);
@@ -194,9 +213,14 @@ describe("INT 16h status and buffer functions", () => {
 
   it("a keyboard that types faster than the guest reads loses the keys past 15", () => {
     const pc = board();
-    for (let i = 0; i < 20; i++) { chord(pc, "KeyA"); }
+    for (let i = 0; i < 20; i++) {
+      chord(pc, "KeyA");
+    }
     let n = 0;
-    while (!peek(pc).zf) { read(pc); n++; }
+    while (!peek(pc).zf) {
+      read(pc);
+      n++;
+    }
     expect(n).toBe(15);
   });
 
@@ -212,7 +236,7 @@ describe("INT 16h idle polling", () => {
   function pollLoop(n: number, extra: number[] = []): number[] {
     const code = [0xb9, n & 0xff, n >> 8, 0xb4, 0x01, 0xcd, 0x16, 0x75, 0, ...extra, 0xe2, 0];
     code[code.length - 1] = (3 - code.length) & 0xff; // loop: back to mov ah,1
-    code[8] = code.length - 9;                          // jnz: past the loop
+    code[8] = code.length - 9; // jnz: past the loop
     return code;
   }
   /** push cx; mov cx,n; loop $; pop cx: n instructions of work. */
@@ -227,7 +251,11 @@ describe("INT 16h idle polling", () => {
   it("a tight AH=01h loop halts after IDLE_POLLS empty polls, then every IDLE_POLLS_IDLING", () => {
     const pc = board();
     let r = runGuest(pc, [0x90]);
-    expect(halts(pc, () => { r = runGuest(pc, pollLoop(IDLE_POLLS + 3 * IDLE_POLLS_IDLING)); })).toBe(4);
+    expect(
+      halts(pc, () => {
+        r = runGuest(pc, pollLoop(IDLE_POLLS + 3 * IDLE_POLLS_IDLING));
+      }),
+    ).toBe(4);
     expect(r.zf).toBe(true);
     // Each halt waits for the next timer tick: almost all of the machine time passes halted.
     const busyNs = (IDLE_POLLS + 3 * IDLE_POLLS_IDLING) * 200 * 10;
@@ -266,16 +294,24 @@ describe("INT 16h idle polling", () => {
 
   it("FreeDOS at A:\\> spends most machine time halted; dir answers at once; Tetris keeps its pace", () => {
     const bytes = fs.readFileSync(FREEDOS);
-    const pc = new PcMachine({ memoryMiB: 32, clock: "deterministic", fda: new MemoryDisk(new Uint8Array(bytes), true) });
+    const pc = new PcMachine({
+      memoryMiB: 32,
+      clock: "deterministic",
+      fda: new MemoryDisk(new Uint8Array(bytes), true),
+    });
     const screen = () => pc.textRows()!.join("\n");
     for (let i = 0; i < 200 && !screen().includes("A:\\>"); i++) pc.run(20e6);
     expect(screen()).toContain("A:\\>");
     expect(pc.machine.clock.now()).toBeLessThan(200e6); // the boot's own polling loops are not slowed
-    const i0 = pc.machine.cpu.instret, t0 = pc.machine.clock.now();
+    const i0 = pc.machine.cpu.instret,
+      t0 = pc.machine.clock.now();
     pc.run(2e9);
     const busy = ((pc.machine.cpu.instret - i0) * pc.machine.clock.nsPerInstruction) / (pc.machine.clock.now() - t0);
     expect(busy).toBeLessThan(0.02);
-    for (const ch of "dir") { pc.keyboard.typeText(ch); pc.run(5e6); }
+    for (const ch of "dir") {
+      pc.keyboard.typeText(ch);
+      pc.run(5e6);
+    }
     pc.keyboard.typeText("\r");
     const t1 = pc.machine.clock.now();
     while (!screen().includes("bytes free") && pc.machine.clock.now() - t1 < 1e9) pc.run(1e6);
@@ -283,12 +319,19 @@ describe("INT 16h idle polling", () => {
     expect(pc.machine.clock.now() - t1).toBeLessThan(30e6);
     // A game that polls the keyboard while it waits for the clock keeps its pace: the falling
     // piece of the floppy's Tetris moves every second, and the machine is still mostly halted.
-    for (const ch of "tetris\r") { pc.keyboard.typeText(ch); pc.run(10e6); }
+    for (const ch of "tetris\r") {
+      pc.keyboard.typeText(ch);
+      pc.run(10e6);
+    }
     pc.run(1e9);
     expect(screen()).toContain("SmallTetris");
-    const i1 = pc.machine.cpu.instret, t2 = pc.machine.clock.now();
+    const i1 = pc.machine.cpu.instret,
+      t2 = pc.machine.clock.now();
     const shots: string[] = [];
-    for (let i = 0; i < 4; i++) { pc.run(1e9); shots.push(screen()); }
+    for (let i = 0; i < 4; i++) {
+      pc.run(1e9);
+      shots.push(screen());
+    }
     expect(new Set(shots).size).toBe(4);
     expect(((pc.machine.cpu.instret - i1) * 10) / (pc.machine.clock.now() - t2)).toBeLessThan(0.1);
   });

@@ -20,12 +20,28 @@ import type { Bios } from "./bios.ts";
 import * as B from "./bda.ts";
 
 // BDA 417h shift flags
-const RSHIFT = 0x01, LSHIFT = 0x02, CTRL = 0x04, ALT = 0x08;
-const SCROLL_ON = 0x10, NUM_ON = 0x20, CAPS_ON = 0x40, INSERT_ON = 0x80;
+const RSHIFT = 0x01,
+  LSHIFT = 0x02,
+  CTRL = 0x04,
+  ALT = 0x08;
+const SCROLL_ON = 0x10,
+  NUM_ON = 0x20,
+  CAPS_ON = 0x40,
+  INSERT_ON = 0x80;
 // BDA 418h keys held
-const LCTRL_DOWN = 0x01, LALT_DOWN = 0x02, SYSREQ_DOWN = 0x04, SCROLL_DOWN = 0x10, NUM_DOWN = 0x20, CAPS_DOWN = 0x40, INSERT_DOWN = 0x80;
+const LCTRL_DOWN = 0x01,
+  LALT_DOWN = 0x02,
+  SYSREQ_DOWN = 0x04,
+  SCROLL_DOWN = 0x10,
+  NUM_DOWN = 0x20,
+  CAPS_DOWN = 0x40,
+  INSERT_DOWN = 0x80;
 // BDA 496h
-const E1_SEEN = 0x01, E0_SEEN = 0x02, RCTRL_DOWN = 0x04, RALT_DOWN = 0x08, KBD_101 = 0x10;
+const E1_SEEN = 0x01,
+  E0_SEEN = 0x02,
+  RCTRL_DOWN = 0x04,
+  RALT_DOWN = 0x08,
+  KBD_101 = 0x10;
 
 /** Empty polls in a row (each soon after the last) before one of them halts... */
 export const IDLE_POLLS = 1000;
@@ -36,7 +52,16 @@ export const IDLE_POLL_GAP = 2000;
 
 /** Keypad make codes and the digit each gives for Alt+keypad character entry. */
 const KEYPAD_DIGIT: Readonly<Record<number, number>> = {
-  0x47: 7, 0x48: 8, 0x49: 9, 0x4b: 4, 0x4c: 5, 0x4d: 6, 0x4f: 1, 0x50: 2, 0x51: 3, 0x52: 0,
+  0x47: 7,
+  0x48: 8,
+  0x49: 9,
+  0x4b: 4,
+  0x4c: 5,
+  0x4d: 6,
+  0x4f: 1,
+  0x50: 2,
+  0x51: 3,
+  0x52: 0,
 };
 
 /**
@@ -44,9 +69,12 @@ const KEYPAD_DIGIT: Readonly<Record<number, number>> = {
  * Letters are marked so Caps Lock applies; keypad keys so Num Lock applies.
  */
 const K: Record<number, [number, number, number, number]> = {};
-function key(code: number, n: number, s: number, c: number, a: number): void { K[code] = [n, s, c, a]; }
+function key(code: number, n: number, s: number, c: number, a: number): void {
+  K[code] = [n, s, c, a];
+}
 key(0x01, 0x011b, 0x011b, 0x011b, 0x0100);
-const DIGITS = "1234567890-=", SHIFTED_DIGITS = "!@#$%^&*()_+";
+const DIGITS = "1234567890-=",
+  SHIFTED_DIGITS = "!@#$%^&*()_+";
 for (let i = 0; i < 12; i++) {
   const code = 0x02 + i;
   const ctrl = code === 0x03 ? 0x0300 : code === 0x07 ? 0x071e : code === 0x0c ? 0x0c1f : 0;
@@ -54,11 +82,16 @@ for (let i = 0; i < 12; i++) {
 }
 key(0x0e, 0x0e08, 0x0e08, 0x0e7f, 0x0e00);
 key(0x0f, 0x0f09, 0x0f00, 0x9400, 0xa500);
-const LETTER_ROWS: [number, string][] = [[0x10, "qwertyuiop"], [0x1e, "asdfghjkl"], [0x2c, "zxcvbnm"]];
+const LETTER_ROWS: [number, string][] = [
+  [0x10, "qwertyuiop"],
+  [0x1e, "asdfghjkl"],
+  [0x2c, "zxcvbnm"],
+];
 const LETTERS = new Set<number>();
 for (const [start, row] of LETTER_ROWS) {
   for (let i = 0; i < row.length; i++) {
-    const code = start + i, ch = row.charCodeAt(i);
+    const code = start + i,
+      ch = row.charCodeAt(i);
     LETTERS.add(code);
     key(code, (code << 8) | ch, (code << 8) | (ch - 32), (code << 8) | (ch - 96), code << 8);
   }
@@ -80,9 +113,17 @@ key(0x57, 0x8500, 0x8700, 0x8900, 0x8b00);
 key(0x58, 0x8600, 0x8800, 0x8a00, 0x8c00);
 // Keypad: [code, digit/char with Num Lock, ctrl]
 const KEYPAD: [number, number, number][] = [
-  [0x47, 0x37, 0x7700], [0x48, 0x38, 0x8d00], [0x49, 0x39, 0x8400], [0x4b, 0x34, 0x7300],
-  [0x4c, 0x35, 0x8f00], [0x4d, 0x36, 0x7400], [0x4f, 0x31, 0x7500], [0x50, 0x32, 0x9100],
-  [0x51, 0x33, 0x7600], [0x52, 0x30, 0x9200], [0x53, 0x2e, 0x9300],
+  [0x47, 0x37, 0x7700],
+  [0x48, 0x38, 0x8d00],
+  [0x49, 0x39, 0x8400],
+  [0x4b, 0x34, 0x7300],
+  [0x4c, 0x35, 0x8f00],
+  [0x4d, 0x36, 0x7400],
+  [0x4f, 0x31, 0x7500],
+  [0x50, 0x32, 0x9100],
+  [0x51, 0x33, 0x7600],
+  [0x52, 0x30, 0x9200],
+  [0x53, 0x2e, 0x9300],
 ];
 const KEYPAD_CODES = new Set<number>();
 for (const [code, ch, ctrl] of KEYPAD) {
@@ -94,14 +135,23 @@ key(0x4e, 0x4e2b, 0x4e2b, 0x9000, 0x4e00);
 
 /** Gray keys behind an E0 prefix: [normal, ctrl, alt]; character E0h marks them for INT 16h/10h. */
 const GRAY: Record<number, [number, number, number]> = {
-  0x47: [0x47e0, 0x77e0, 0x9700], 0x48: [0x48e0, 0x8de0, 0x9800], 0x49: [0x49e0, 0x84e0, 0x9900],
-  0x4b: [0x4be0, 0x73e0, 0x9b00], 0x4d: [0x4de0, 0x74e0, 0x9d00], 0x4f: [0x4fe0, 0x75e0, 0x9f00],
-  0x50: [0x50e0, 0x91e0, 0xa000], 0x51: [0x51e0, 0x76e0, 0xa100], 0x52: [0x52e0, 0x92e0, 0xa200],
-  0x53: [0x53e0, 0x93e0, 0xa300], 0x1c: [0xe00d, 0xe00a, 0xa600], 0x35: [0xe02f, 0x9500, 0xa400],
+  0x47: [0x47e0, 0x77e0, 0x9700],
+  0x48: [0x48e0, 0x8de0, 0x9800],
+  0x49: [0x49e0, 0x84e0, 0x9900],
+  0x4b: [0x4be0, 0x73e0, 0x9b00],
+  0x4d: [0x4de0, 0x74e0, 0x9d00],
+  0x4f: [0x4fe0, 0x75e0, 0x9f00],
+  0x50: [0x50e0, 0x91e0, 0xa000],
+  0x51: [0x51e0, 0x76e0, 0xa100],
+  0x52: [0x52e0, 0x92e0, 0xa200],
+  0x53: [0x53e0, 0x93e0, 0xa300],
+  0x1c: [0xe00d, 0xe00a, 0xa600],
+  0x35: [0xe02f, 0x9500, 0xa400],
 };
 
 /** EBDA_KBD_IDLE_FLAGS bits. */
-const IDLE_STREAK_HALTED = 0x01, IDLE_RETRY = 0x02;
+const IDLE_STREAK_HALTED = 0x01,
+  IDLE_RETRY = 0x02;
 
 export class KeyboardServices {
   constructor(private readonly bios: Bios) {}
@@ -127,13 +177,21 @@ export class KeyboardServices {
     const code = b.al;
     if (code === 0xfa || code === 0xfe || code === 0xee || code === 0x00 || code === 0xff) return; // acks, errors
     let f3 = b.rb(B.BDA_KBD_FLAGS3);
-    if (code === 0xe0) { b.wb(B.BDA_KBD_FLAGS3, f3 | E0_SEEN); return; }
-    if (code === 0xe1) { b.wb(B.BDA_KBD_FLAGS3, f3 | E1_SEEN); return; }
+    if (code === 0xe0) {
+      b.wb(B.BDA_KBD_FLAGS3, f3 | E0_SEEN);
+      return;
+    }
+    if (code === 0xe1) {
+      b.wb(B.BDA_KBD_FLAGS3, f3 | E1_SEEN);
+      return;
+    }
     const e0 = (f3 & E0_SEEN) !== 0;
     f3 &= ~(E0_SEEN | E1_SEEN);
     b.wb(B.BDA_KBD_FLAGS3, f3);
-    const make = code & 0x7f, brk = (code & 0x80) !== 0;
-    let f1 = b.rb(B.BDA_KBD_FLAGS1), f2 = b.rb(B.BDA_KBD_FLAGS2);
+    const make = code & 0x7f,
+      brk = (code & 0x80) !== 0;
+    let f1 = b.rb(B.BDA_KBD_FLAGS1),
+      f2 = b.rb(B.BDA_KBD_FLAGS2);
 
     // Shift keys (fake shifts E0 2A / E0 36 around gray keys are ignored).
     if (make === 0x2a || make === 0x36) {
@@ -149,7 +207,9 @@ export class KeyboardServices {
       const held = isCtrl ? (f2 & LCTRL_DOWN) | (f3 & RCTRL_DOWN) : (f2 & LALT_DOWN) | (f3 & RALT_DOWN);
       const bit = isCtrl ? CTRL : ALT;
       f1 = held ? f1 | bit : f1 & ~bit;
-      b.wb(B.BDA_KBD_FLAGS1, f1); b.wb(B.BDA_KBD_FLAGS2, f2); b.wb(B.BDA_KBD_FLAGS3, f3);
+      b.wb(B.BDA_KBD_FLAGS1, f1);
+      b.wb(B.BDA_KBD_FLAGS2, f2);
+      b.wb(B.BDA_KBD_FLAGS3, f3);
       if (!isCtrl) {
         // Alt+keypad digits: releasing Alt enters the character whose code they spelt.
         const code = b.rb(B.BDA_KBD_ALT_NUMPAD);
@@ -159,9 +219,19 @@ export class KeyboardServices {
       return;
     }
     // Lock keys toggle on make; the "held" bits stop auto-repeat from toggling again.
-    const lock = make === 0x3a ? [CAPS_ON, CAPS_DOWN] : make === 0x45 && !e0 ? [NUM_ON, NUM_DOWN] : make === 0x46 && !e0 ? [SCROLL_ON, SCROLL_DOWN] : null;
-    if (lock && !(make === 0x45 && (f1 & CTRL))) {
-      if (brk) { b.wb(B.BDA_KBD_FLAGS2, f2 & ~lock[1]); return; }
+    const lock =
+      make === 0x3a
+        ? [CAPS_ON, CAPS_DOWN]
+        : make === 0x45 && !e0
+          ? [NUM_ON, NUM_DOWN]
+          : make === 0x46 && !e0
+            ? [SCROLL_ON, SCROLL_DOWN]
+            : null;
+    if (lock && !(make === 0x45 && f1 & CTRL)) {
+      if (brk) {
+        b.wb(B.BDA_KBD_FLAGS2, f2 & ~lock[1]);
+        return;
+      }
       if (f2 & lock[1]) return;
       b.wb(B.BDA_KBD_FLAGS2, f2 | lock[1]);
       b.wb(B.BDA_KBD_FLAGS1, f1 ^ lock[0]);
@@ -173,12 +243,12 @@ export class KeyboardServices {
       return;
     }
     // Ctrl+Alt+Del restarts the machine (warm boot).
-    if (make === 0x53 && (f1 & CTRL) && (f1 & ALT)) {
+    if (make === 0x53 && f1 & CTRL && f1 & ALT) {
       b.ww(B.BDA_RESET_FLAG, 0x1234);
       b.platform.reset();
       return;
     }
-    if ((f1 & ALT) && !(f1 & CTRL) && !e0 && KEYPAD_DIGIT[make] !== undefined) {
+    if (f1 & ALT && !(f1 & CTRL) && !e0 && KEYPAD_DIGIT[make] !== undefined) {
       b.wb(B.BDA_KBD_ALT_NUMPAD, (b.rb(B.BDA_KBD_ALT_NUMPAD) * 10 + KEYPAD_DIGIT[make]) & 0xff);
       return;
     }
@@ -211,7 +281,8 @@ export class KeyboardServices {
   /** Appends a key to the BDA ring buffer; false when it is full. */
   enqueue(value: number): boolean {
     const b = this.bios;
-    const start = b.rw(B.BDA_KBD_START), end = b.rw(B.BDA_KBD_END);
+    const start = b.rw(B.BDA_KBD_START),
+      end = b.rw(B.BDA_KBD_END);
     const tail = b.rw(B.BDA_KBD_TAIL);
     let next = tail + 2;
     if (next >= end) next = start;
@@ -242,13 +313,21 @@ export class KeyboardServices {
     // A caller with interrupts off (an interrupt handler) is not waiting for one: never halt it.
     if (!(b.returnFlags() & IF)) return false;
     const now = b.cpu.retired() | 0;
-    const at = b.ebda(B.EBDA_KBD_IDLE_POLLS), flagsAt = b.ebda(B.EBDA_KBD_IDLE_FLAGS), lastAt = b.ebda(B.EBDA_KBD_LAST_POLL);
+    const at = b.ebda(B.EBDA_KBD_IDLE_POLLS),
+      flagsAt = b.ebda(B.EBDA_KBD_IDLE_FLAGS),
+      lastAt = b.ebda(B.EBDA_KBD_LAST_POLL);
     let flags = b.rb(flagsAt);
     const gap = (now - b.rd(lastAt)) >>> 0;
     b.wd(lastAt, now);
-    if (flags & IDLE_RETRY) { b.wb(flagsAt, flags & ~IDLE_RETRY); return false; } // the streak goes on
+    if (flags & IDLE_RETRY) {
+      b.wb(flagsAt, flags & ~IDLE_RETRY);
+      return false;
+    } // the streak goes on
     let polls = b.rw(at);
-    if (gap > IDLE_POLL_GAP) { polls = 0; flags = 0; }
+    if (gap > IDLE_POLL_GAP) {
+      polls = 0;
+      flags = 0;
+    }
     polls++;
     if (polls < (flags & IDLE_STREAK_HALTED ? IDLE_POLLS_IDLING : IDLE_POLLS)) {
       b.ww(at, polls);
@@ -270,7 +349,7 @@ export class KeyboardServices {
   private sendLeds(): void {
     const b = this.bios;
     const f1 = b.rb(B.BDA_KBD_FLAGS1);
-    const leds = ((f1 & SCROLL_ON) ? 1 : 0) | ((f1 & NUM_ON) ? 2 : 0) | ((f1 & CAPS_ON) ? 4 : 0);
+    const leds = (f1 & SCROLL_ON ? 1 : 0) | (f1 & NUM_ON ? 2 : 0) | (f1 & CAPS_ON ? 4 : 0);
     b.wb(B.BDA_KBD_LEDS, (b.rb(B.BDA_KBD_LEDS) & ~7) | leds);
     b.outb(0x60, 0xed);
     b.outb(0x60, leds);
@@ -281,7 +360,8 @@ export class KeyboardServices {
    * keyboard did not have are skipped, and the E0h marker of gray keys becomes 00h.
    */
   private compatible(v: number): number {
-    const ch = v & 0xff, scan = v >> 8;
+    const ch = v & 0xff,
+      scan = v >> 8;
     if (scan === 0xe0) return ch === 0x0d ? 0x1c0d : ch === 0x0a ? 0x1c0a : 0x352f; // keypad Enter, /
     if (ch === 0xe0 && scan !== 0) return v & 0xff00;
     if (scan >= 0x85) return -1; // F11, F12 and the enhanced Ctrl/Alt combinations
@@ -289,13 +369,19 @@ export class KeyboardServices {
   }
 
   int16(): void {
-    const b = this.bios, cpu = b.cpu;
+    const b = this.bios,
+      cpu = b.cpu;
     const ah = b.ah;
     switch (ah) {
-      case 0x00: case 0x10: { // read key, waiting for one
+      case 0x00:
+      case 0x10: {
+        // read key, waiting for one
         for (;;) {
           const v = this.peek();
-          if (v < 0) { b.retryLater(); return; }
+          if (v < 0) {
+            b.retryLater();
+            return;
+          }
           this.dequeue();
           const r = ah === 0x00 ? this.compatible(v) : v;
           if (r < 0) continue;
@@ -304,17 +390,25 @@ export class KeyboardServices {
           return;
         }
       }
-      case 0x01: case 0x11: { // key available?
+      case 0x01:
+      case 0x11: {
+        // key available?
         for (;;) {
           const v = this.peek();
           if (v < 0) {
-            if (this.idleHalt()) { b.retryLater(); return; }
+            if (this.idleHalt()) {
+              b.retryLater();
+              return;
+            }
             b.setZF(true);
             b.done();
             return;
           }
           const r = ah === 0x01 ? this.compatible(v) : v;
-          if (r < 0) { this.dequeue(); continue; }
+          if (r < 0) {
+            this.dequeue();
+            continue;
+          }
           this.busy();
           cpu.r16[0] = r;
           b.setZF(false);
@@ -322,21 +416,43 @@ export class KeyboardServices {
           return;
         }
       }
-      case 0x02: cpu.r8[0] = b.rb(B.BDA_KBD_FLAGS1); b.done(); return;
+      case 0x02:
+        cpu.r8[0] = b.rb(B.BDA_KBD_FLAGS1);
+        b.done();
+        return;
       case 0x12: {
         // AH: left Ctrl, left Alt, right Ctrl, right Alt, Scroll/Num/Caps Lock held, SysReq held.
-        const f2 = b.rb(B.BDA_KBD_FLAGS2), f3 = b.rb(B.BDA_KBD_FLAGS3);
+        const f2 = b.rb(B.BDA_KBD_FLAGS2),
+          f3 = b.rb(B.BDA_KBD_FLAGS3);
         cpu.r8[0] = b.rb(B.BDA_KBD_FLAGS1);
-        cpu.r8[1] = (f2 & (LCTRL_DOWN | LALT_DOWN)) | ((f3 & RCTRL_DOWN) ? 0x04 : 0) | ((f3 & RALT_DOWN) ? 0x08 : 0) |
-          (f2 & (SCROLL_DOWN | NUM_DOWN | CAPS_DOWN)) | ((f2 & SYSREQ_DOWN) ? 0x80 : 0);
+        cpu.r8[1] =
+          (f2 & (LCTRL_DOWN | LALT_DOWN)) |
+          (f3 & RCTRL_DOWN ? 0x04 : 0) |
+          (f3 & RALT_DOWN ? 0x08 : 0) |
+          (f2 & (SCROLL_DOWN | NUM_DOWN | CAPS_DOWN)) |
+          (f2 & SYSREQ_DOWN ? 0x80 : 0);
         b.done();
         return;
       }
-      case 0x03: b.done(); return; // typematic rate: accepted
-      case 0x05: cpu.r8[0] = this.enqueue(cpu.r16[2]) ? 0 : 1; b.done(); return;
-      case 0x09: cpu.r8[0] = 0x20; b.done(); return; // functions 10h-12h supported
-      case 0x0a: cpu.r16[6] = 0x41ab; b.done(); return; // MF2 keyboard ID
-      default: b.unsupportedCall(0x16); b.done(); return;
+      case 0x03:
+        b.done();
+        return; // typematic rate: accepted
+      case 0x05:
+        cpu.r8[0] = this.enqueue(cpu.r16[2]) ? 0 : 1;
+        b.done();
+        return;
+      case 0x09:
+        cpu.r8[0] = 0x20;
+        b.done();
+        return; // functions 10h-12h supported
+      case 0x0a:
+        cpu.r16[6] = 0x41ab;
+        b.done();
+        return; // MF2 keyboard ID
+      default:
+        b.unsupportedCall(0x16);
+        b.done();
+        return;
     }
   }
 }

@@ -18,12 +18,12 @@ export const ROM_BASE = 0xf0000;
 export const ROM_SIZE = 0x10000;
 export const POST_ENTRY = 0xe05b;
 export const CONFIG_TABLE = 0xe6f5;
-export const FONT_8X8 = 0xfa6e;       // first 128 characters of the 8x8 font (INT 1Fh covers the rest)
-export const FONT_8X8_HIGH = 0x9000;  // characters 128-255 of the 8x8 font (INT 1Fh)
+export const FONT_8X8 = 0xfa6e; // first 128 characters of the 8x8 font (INT 1Fh covers the rest)
+export const FONT_8X8_HIGH = 0x9000; // characters 128-255 of the 8x8 font (INT 1Fh)
 export const FONT_8X16 = 0x8000;
 export const FONT_8X14 = 0x7000;
 export const DISKETTE_PARAMS = 0xefc7; // INT 1Eh table
-export const VIDEO_PARAMS = 0xf0a4;    // INT 1Dh (CGA parameters; unused by VGA software)
+export const VIDEO_PARAMS = 0xf0a4; // INT 1Dh (CGA parameters; unused by VGA software)
 export const DUMMY_IRET = 0xff53;
 
 /** Where each interrupt vector points (offset in the ROM segment). Filled by buildRom. */
@@ -36,22 +36,40 @@ export interface RomLayout {
 type Stub = "simple" | "blocking" | "timer" | "keyboard" | "eoi-master" | "eoi-slave" | "rtc" | "floppy" | "halt";
 
 const STUBS: [number, Stub][] = [
-  [0x08, "timer"], [0x09, "keyboard"], [0x0e, "floppy"],
-  [0x10, "simple"], [0x11, "simple"], [0x12, "simple"], [0x13, "simple"], [0x14, "simple"],
-  [0x15, "blocking"], [0x16, "blocking"], [0x17, "simple"], [0x18, "halt"], [0x19, "simple"],
-  [0x1a, "simple"], [0x70, "rtc"],
+  [0x08, "timer"],
+  [0x09, "keyboard"],
+  [0x0e, "floppy"],
+  [0x10, "simple"],
+  [0x11, "simple"],
+  [0x12, "simple"],
+  [0x13, "simple"],
+  [0x14, "simple"],
+  [0x15, "blocking"],
+  [0x16, "blocking"],
+  [0x17, "simple"],
+  [0x18, "halt"],
+  [0x19, "simple"],
+  [0x1a, "simple"],
+  [0x70, "rtc"],
 ];
 
 class Assembler {
   readonly image = new Uint8Array(ROM_SIZE).fill(0xff);
   pos = 0xe100;
-  at(offset: number): this { this.pos = offset; return this; }
+  at(offset: number): this {
+    this.pos = offset;
+    return this;
+  }
   emit(...bytes: number[]): this {
     for (const b of bytes) this.image[this.pos++] = b & 0xff;
     return this;
   }
-  trap(service: number): this { return this.emit(0x0f, 0xff, service); }
-  word(v: number): this { return this.emit(v & 0xff, v >> 8); }
+  trap(service: number): this {
+    return this.emit(0x0f, 0xff, service);
+  }
+  word(v: number): this {
+    return this.emit(v & 0xff, v >> 8);
+  }
 }
 
 export function buildRom(fonts: { f8x8: Uint8Array; f8x14: Uint8Array; f8x16: Uint8Array }): RomLayout {
@@ -78,7 +96,9 @@ export function buildRom(fonts: { f8x8: Uint8Array; f8x14: Uint8Array; f8x16: Ui
       case "blocking": {
         // again: trap; jnc done; sti; hlt; jmp again; done: iret
         const again = a.pos;
-        a.trap(vec).emit(0x73, 0x04, 0xfb, 0xf4, 0xeb, (again - (a.pos + 2)) & 0xff).emit(0xcf);
+        a.trap(vec)
+          .emit(0x73, 0x04, 0xfb, 0xf4, 0xeb, (again - (a.pos + 2)) & 0xff)
+          .emit(0xcf);
         // (the jmp's displacement is computed relative to its own end)
         a.image[a.pos - 2] = (again - (a.pos - 1)) & 0xff;
         break;
@@ -89,7 +109,8 @@ export function buildRom(fonts: { f8x8: Uint8Array; f8x14: Uint8Array; f8x16: Ui
         break;
       case "keyboard": {
         // push ax; in al,60h; mov ah,4Fh; stc; int 15h; jnc eoi; trap 09; eoi: mov al,20h; out 20h,al; pop ax; iret
-        a.emit(0x50, 0xe4, 0x60, 0xb4, 0x4f, 0xf9, 0xcd, 0x15, 0x73, 0x03).trap(SVC_KEYBOARD_IRQ)
+        a.emit(0x50, 0xe4, 0x60, 0xb4, 0x4f, 0xf9, 0xcd, 0x15, 0x73, 0x03)
+          .trap(SVC_KEYBOARD_IRQ)
           .emit(0xb0, 0x20, 0xe6, 0x20, 0x58, 0xcf);
         break;
       }

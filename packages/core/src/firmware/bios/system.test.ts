@@ -22,9 +22,9 @@ describe("INT 11h and INT 12h", () => {
   it("report the equipment word and 639 KiB of conventional memory", () => {
     const pc = board();
     const eq = guestInt(pc, 0x11).ax;
-    expect((eq >> 4) & 3).toBe(2);          // 80x25 colour
-    expect((eq >> 9) & 7).toBe(4);          // four serial ports
-    expect(eq & 1).toBe(0);                 // no floppy
+    expect((eq >> 4) & 3).toBe(2); // 80x25 colour
+    expect((eq >> 9) & 7).toBe(4); // four serial ports
+    expect(eq & 1).toBe(0); // no floppy
     expect(guestInt(pc, 0x12).ax).toBe(639);
   });
 });
@@ -45,7 +45,10 @@ describe("INT 15h memory size", () => {
       ebx = r.ebx;
     } while (ebx !== 0 && entries.length < 10);
     expect(entries).toEqual([
-      [0, 0x9fc00, 1], [0x9fc00, 0x400, 2], [0xf0000, 0x10000, 2], [0x100000, 63 << 20, 1],
+      [0, 0x9fc00, 1],
+      [0x9fc00, 0x400, 2],
+      [0xf0000, 0x10000, 2],
+      [0x100000, 63 << 20, 1],
     ]);
     // Past the end, or with a buffer under 20 bytes: CF=1.
     expect(int15(pc, { eax: 0xe820, ebx: 9, ecx: 20, edx: SMAP, es: 0x1000 }).cf).toBe(true);
@@ -71,7 +74,8 @@ describe("INT 15h memory size", () => {
     expect(r.cf).toBe(false);
     expect(r.ah).toBe(0);
     expect([r.es, r.bx]).toEqual([ROM_SEGMENT, CONFIG_TABLE]);
-    const at = (ROM_SEGMENT << 4) + CONFIG_TABLE, mem = pc.machine.mem;
+    const at = (ROM_SEGMENT << 4) + CONFIG_TABLE,
+      mem = pc.machine.mem;
     expect(mem.read16(at)).toBe(8);
     expect(mem.read8(at + 2)).toBe(0xfc);
     expect(mem.read8(at + 5) & 0x70).toBe(0x70); // second PIC, RTC, INT 15h/4Fh
@@ -108,10 +112,14 @@ describe("INT 15h A20 gate", () => {
     for (let i = 0; i < 256; i++) mem.write8(0x200000 + i, i ^ 0x5a);
     // GDT at 0000:0800: descriptors at +10h (source) and +18h (destination): limit, base 0-23, access, base 24-31.
     const desc = (at: number, base: number) => {
-      mem.write16(at, 0xffff); mem.write16(at + 2, base & 0xffff); mem.write8(at + 4, (base >> 16) & 0xff);
-      mem.write8(at + 5, 0x93); mem.write8(at + 7, (base >>> 24) & 0xff);
+      mem.write16(at, 0xffff);
+      mem.write16(at + 2, base & 0xffff);
+      mem.write8(at + 4, (base >> 16) & 0xff);
+      mem.write8(at + 5, 0x93);
+      mem.write8(at + 7, (base >>> 24) & 0xff);
     };
-    desc(0x810, 0x200000); desc(0x818, 0x30000);
+    desc(0x810, 0x200000);
+    desc(0x818, 0x30000);
     int15(pc, { eax: 0x2400 });
     const r = int15(pc, { eax: 0x8700, ecx: 128, es: 0, esi: 0x800 });
     expect(r.cf).toBe(false);
@@ -181,7 +189,8 @@ describe("INT 1Ah time of day", () => {
     const io = pc.machine.io.io;
     io.out8(0x70, 0x0b);
     const regB = io.in8(0x71);
-    io.out8(0x70, 0x0b); io.out8(0x71, regB | 0x04);
+    io.out8(0x70, 0x0b);
+    io.out8(0x71, regB | 0x04);
     const r = int1a(pc, { eax: 0x0200 });
     expect([r.cx, r.dx >> 8]).toEqual([0x1345, 0x30]);
     int1a(pc, { eax: 0x0300, ecx: 0x0809, edx: 0x1000 });
@@ -298,7 +307,11 @@ describe("INT 19h bootstrap", () => {
 describe("unsupported functions", () => {
   it("INT 15h and INT 1Ah answer CF=1, AH=86h and are counted", () => {
     const pc = board();
-    for (const [vec, ax] of [[0x15, 0x9900], [0x15, 0x9900], [0x1a, 0x7700]]) {
+    for (const [vec, ax] of [
+      [0x15, 0x9900],
+      [0x15, 0x9900],
+      [0x1a, 0x7700],
+    ]) {
       const r = guestInt(pc, vec, { eax: ax });
       expect(r.cf).toBe(true);
       expect(r.ah).toBe(0x86);

@@ -16,15 +16,23 @@ import { PciBiosServices } from "./pci.ts";
 /** Floppy first, then a bootable CD, then the first hard disk (absent devices are skipped). */
 const DEFAULT_BOOT_ORDER: readonly BootDevice[] = ["floppy", "cdrom", "hdd"];
 /** MC146818 register B bits and the register A rate select for 1024 Hz. */
-const RTC_B_PIE = 0x40, RTC_B_DSE = 0x01, RTC_RATE_1024HZ = 0x06;
+const RTC_B_PIE = 0x40,
+  RTC_B_DSE = 0x01,
+  RTC_RATE_1024HZ = 0x06;
 /** EBDA_WAIT_FLAGS bits. */
-const WAIT_ACTIVE = 0x01, WAIT_OWNS_PIE = 0x02;
+const WAIT_ACTIVE = 0x01,
+  WAIT_OWNS_PIE = 0x02;
 
 const SMAP = 0x534d4150;
-const E820_RAM = 1, E820_RESERVED = 2;
+const E820_RAM = 1,
+  E820_RESERVED = 2;
 
-function bcd(v: number): number { return ((v >> 4) * 10) + (v & 15); }
-function toBcd(v: number): number { return ((Math.floor(v / 10) % 10) << 4) | (v % 10); }
+function bcd(v: number): number {
+  return (v >> 4) * 10 + (v & 15);
+}
+function toBcd(v: number): number {
+  return ((Math.floor(v / 10) % 10) << 4) | (v % 10);
+}
 
 export class SystemServices {
   private readonly pci: PciBiosServices;
@@ -36,23 +44,35 @@ export class SystemServices {
   post(): void {
     const b = this.bios;
     // 8259A pair: edge triggered, cascade, vectors 08h and 70h, 8086 mode.
-    b.outb(0x20, 0x11); b.outb(0xa0, 0x11);
-    b.outb(0x21, 0x08); b.outb(0xa1, 0x70);
-    b.outb(0x21, 0x04); b.outb(0xa1, 0x02);
-    b.outb(0x21, 0x01); b.outb(0xa1, 0x01);
+    b.outb(0x20, 0x11);
+    b.outb(0xa0, 0x11);
+    b.outb(0x21, 0x08);
+    b.outb(0xa1, 0x70);
+    b.outb(0x21, 0x04);
+    b.outb(0xa1, 0x02);
+    b.outb(0x21, 0x01);
+    b.outb(0xa1, 0x01);
     // Unmask the timer, keyboard, cascade and floppy; RTC, mouse, FPU and primary IDE on the slave.
-    b.outb(0x21, 0xb8); b.outb(0xa1, 0x8e);
+    b.outb(0x21, 0xb8);
+    b.outb(0xa1, 0x8e);
     // 8254 counter 0: mode 3, count 65536 -> 18.2 Hz.
-    b.outb(0x43, 0x36); b.outb(0x40, 0); b.outb(0x40, 0);
+    b.outb(0x43, 0x36);
+    b.outb(0x40, 0);
+    b.outb(0x40, 0);
     // 8237: enable DMA2 and unmask channel 4 (the cascade from DMA1).
-    b.outb(0xd0, 0x00); b.outb(0xd6, 0xc0); b.outb(0xd4, 0x00);
+    b.outb(0xd0, 0x00);
+    b.outb(0xd6, 0xc0);
+    b.outb(0xd4, 0x00);
     // 82077AA: out of reset, DMA and interrupts on, 500 kbit/s.
-    b.outb(0x3f2, 0x0c); b.outb(0x3f7, 0x00);
+    b.outb(0x3f2, 0x0c);
+    b.outb(0x3f7, 0x00);
     // RTC: 24-hour BCD, periodic interrupt off; clear pending flags.
     b.setCmos(0x0b, 0x02);
     b.cmos(0x0c);
     // Timer ticks since midnight from the RTC.
-    const h = bcd(b.cmos(0x04)), m = bcd(b.cmos(0x02)), s = bcd(b.cmos(0x00));
+    const h = bcd(b.cmos(0x04)),
+      m = bcd(b.cmos(0x02)),
+      s = bcd(b.cmos(0x00));
     b.wd(B.BDA_TICKS, Math.floor(((h * 3600 + m * 60 + s) * B.TICKS_PER_DAY) / 86400));
     // Serial ports in the BDA; equipment word: their count, 80x25 colour video (the disk
     // services set the floppy bits).
@@ -65,20 +85,34 @@ export class SystemServices {
   timerTick(): void {
     const b = this.bios;
     let t = (b.rd(B.BDA_TICKS) >>> 0) + 1;
-    if (t >= B.TICKS_PER_DAY) { t = 0; b.wb(B.BDA_MIDNIGHT, 1); }
+    if (t >= B.TICKS_PER_DAY) {
+      t = 0;
+      b.wb(B.BDA_MIDNIGHT, 1);
+    }
     b.wd(B.BDA_TICKS, t);
     const motor = b.rb(B.BDA_FLOPPY_MOTOR_TIMEOUT);
     if (motor > 0) {
       b.wb(B.BDA_FLOPPY_MOTOR_TIMEOUT, motor - 1);
-      if (motor === 1) { b.wb(B.BDA_FLOPPY_MOTOR, b.rb(B.BDA_FLOPPY_MOTOR) & 0xf0); b.outb(0x3f2, 0x0c); }
+      if (motor === 1) {
+        b.wb(B.BDA_FLOPPY_MOTOR, b.rb(B.BDA_FLOPPY_MOTOR) & 0xf0);
+        b.outb(0x3f2, 0x0c);
+      }
     }
   }
 
   /** INT 70h: acknowledge the RTC by reading register C. */
-  rtcIrq(): void { this.bios.cmos(0x0c); }
+  rtcIrq(): void {
+    this.bios.cmos(0x0c);
+  }
 
-  int14(): void { this.bios.cpu.r16[0] = 0x8000; this.bios.ok(); } // no serial port: timeout
-  int17(): void { this.bios.cpu.r8[1] = 0x01; this.bios.ok(); }    // no printer: timeout
+  int14(): void {
+    this.bios.cpu.r16[0] = 0x8000;
+    this.bios.ok();
+  } // no serial port: timeout
+  int17(): void {
+    this.bios.cpu.r8[1] = 0x01;
+    this.bios.ok();
+  } // no printer: timeout
 
   int18(): void {
     this.bios.print("No bootable device.\r\n");
@@ -86,9 +120,13 @@ export class SystemServices {
 
   /** INT 19h: load the first sector of the first bootable drive at 0000:7C00 and jump there. */
   int19(): void {
-    const b = this.bios, cpu = b.cpu;
+    const b = this.bios,
+      cpu = b.cpu;
     if (b.platform.linux) {
-      const e = loadLinux({ ramSize: b.mem.ramSize, write: (addr, bytes) => b.copyToGuest(addr, bytes) }, b.platform.linux);
+      const e = loadLinux(
+        { ramSize: b.mem.ramSize, write: (addr, bytes) => b.copyToGuest(addr, bytes) },
+        b.platform.linux,
+      );
       for (const s of [DS, ES, 4, 5]) cpu.loadSegReal(s, e.ds);
       cpu.loadSegReal(SS, e.ss);
       cpu.r16[8] = e.sp;
@@ -122,34 +160,57 @@ export class SystemServices {
   }
 
   int1a(): void {
-    const b = this.bios, cpu = b.cpu;
+    const b = this.bios,
+      cpu = b.cpu;
     switch (b.ah) {
-      case 0xb1: this.pci.int1a(); return;
-      case 0x00: { // tick count; AL = midnight flag (cleared on read)
+      case 0xb1:
+        this.pci.int1a();
+        return;
+      case 0x00: {
+        // tick count; AL = midnight flag (cleared on read)
         const t = b.rd(B.BDA_TICKS) >>> 0;
-        cpu.r16[2] = t >>> 16; cpu.r16[4] = t & 0xffff;
+        cpu.r16[2] = t >>> 16;
+        cpu.r16[4] = t & 0xffff;
         cpu.r8[0] = b.rb(B.BDA_MIDNIGHT);
         b.wb(B.BDA_MIDNIGHT, 0);
         b.ok();
         return;
       }
-      case 0x01: b.wd(B.BDA_TICKS, (cpu.r16[2] << 16) | cpu.r16[4]); b.wb(B.BDA_MIDNIGHT, 0); b.ok(); return;
+      case 0x01:
+        b.wd(B.BDA_TICKS, (cpu.r16[2] << 16) | cpu.r16[4]);
+        b.wb(B.BDA_MIDNIGHT, 0);
+        b.ok();
+        return;
       case 0x02: // RTC time: CH hours, CL minutes, DH seconds (BCD), DL daylight saving
-        cpu.r8[5] = this.rtcBcd(0x04); cpu.r8[4] = this.rtcBcd(0x02); cpu.r8[9] = this.rtcBcd(0x00);
+        cpu.r8[5] = this.rtcBcd(0x04);
+        cpu.r8[4] = this.rtcBcd(0x02);
+        cpu.r8[9] = this.rtcBcd(0x00);
         cpu.r8[8] = b.cmos(0x0b) & 1;
         b.ok();
         return;
       case 0x03: // set RTC time; DL bit 0 = daylight saving (register B's DSE)
-        this.rtcSet([[0x04, cpu.r8[5]], [0x02, cpu.r8[4]], [0x00, cpu.r8[9]]]);
+        this.rtcSet([
+          [0x04, cpu.r8[5]],
+          [0x02, cpu.r8[4]],
+          [0x00, cpu.r8[9]],
+        ]);
         b.setCmos(0x0b, (b.cmos(0x0b) & ~RTC_B_DSE) | (cpu.r8[8] & 1));
         b.ok();
         return;
       case 0x04: // RTC date: CH century, CL year, DH month, DL day (BCD)
-        cpu.r8[5] = this.rtcBcd(0x32); cpu.r8[4] = this.rtcBcd(0x09); cpu.r8[9] = this.rtcBcd(0x08); cpu.r8[8] = this.rtcBcd(0x07);
+        cpu.r8[5] = this.rtcBcd(0x32);
+        cpu.r8[4] = this.rtcBcd(0x09);
+        cpu.r8[9] = this.rtcBcd(0x08);
+        cpu.r8[8] = this.rtcBcd(0x07);
         b.ok();
         return;
       case 0x05:
-        this.rtcSet([[0x32, cpu.r8[5]], [0x09, cpu.r8[4]], [0x08, cpu.r8[9]], [0x07, cpu.r8[8]]]);
+        this.rtcSet([
+          [0x32, cpu.r8[5]],
+          [0x09, cpu.r8[4]],
+          [0x08, cpu.r8[9]],
+          [0x07, cpu.r8[8]],
+        ]);
         b.ok();
         return;
       default:
@@ -171,28 +232,65 @@ export class SystemServices {
   }
 
   int15(): void {
-    const b = this.bios, cpu = b.cpu;
+    const b = this.bios,
+      cpu = b.cpu;
     b.done(); // the INT 15h stub retries only for waits
-    const ax = b.ax, ah = b.ah;
-    if (ax === 0xe820 && cpu.r32[2] === SMAP) { this.e820(); return; }
+    const ax = b.ax,
+      ah = b.ah;
+    if (ax === 0xe820 && cpu.r32[2] === SMAP) {
+      this.e820();
+      return;
+    }
     switch (ah) {
-      case 0x4f: b.setReturnFlag(1, true); return; // keyboard intercept: let the key through
-      case 0x24: { // A20 gate
+      case 0x4f:
+        b.setReturnFlag(1, true);
+        return; // keyboard intercept: let the key through
+      case 0x24: {
+        // A20 gate
         const mem = b.mem;
-        if (ax === 0x2400) { mem.setA20(false); cpu.r8[1] = 0; b.ok(); return; }
-        if (ax === 0x2401) { mem.setA20(true); cpu.r8[1] = 0; b.ok(); return; }
-        if (ax === 0x2402) { cpu.r8[0] = mem.a20Enabled ? 1 : 0; cpu.r8[1] = 0; b.ok(); return; }
-        if (ax === 0x2403) { cpu.r16[6] = 0x0003; cpu.r8[1] = 0; b.ok(); return; } // keyboard controller and port 92h
+        if (ax === 0x2400) {
+          mem.setA20(false);
+          cpu.r8[1] = 0;
+          b.ok();
+          return;
+        }
+        if (ax === 0x2401) {
+          mem.setA20(true);
+          cpu.r8[1] = 0;
+          b.ok();
+          return;
+        }
+        if (ax === 0x2402) {
+          cpu.r8[0] = mem.a20Enabled ? 1 : 0;
+          cpu.r8[1] = 0;
+          b.ok();
+          return;
+        }
+        if (ax === 0x2403) {
+          cpu.r16[6] = 0x0003;
+          cpu.r8[1] = 0;
+          b.ok();
+          return;
+        } // keyboard controller and port 92h
         break;
       }
-      case 0x86: this.wait(); return;
-      case 0x87: this.moveBlock(); return;
-      case 0x88: { // extended memory in KiB (1 MiB up to 64 MiB)
+      case 0x86:
+        this.wait();
+        return;
+      case 0x87:
+        this.moveBlock();
+        return;
+      case 0x88: {
+        // extended memory in KiB (1 MiB up to 64 MiB)
         cpu.r16[0] = Math.min(0xfc00, Math.max(0, (b.mem.ramSize >> 10) - 1024));
         b.ok();
         return;
       }
-      case 0x90: case 0x91: cpu.r8[1] = 0; b.ok(); return; // device busy / interrupt complete
+      case 0x90:
+      case 0x91:
+        cpu.r8[1] = 0;
+        b.ok();
+        return; // device busy / interrupt complete
       case 0xc0: // configuration table at ES:BX
         cpu.loadSegReal(ES, ROM_SEGMENT);
         cpu.r16[6] = CONFIG_TABLE;
@@ -200,11 +298,15 @@ export class SystemServices {
         b.ok();
         return;
       case 0xe8:
-        if (ax === 0xe801) { // KiB 1M-16M (max 15 MiB) in AX/CX, 64 KiB blocks above 16M in BX/DX
+        if (ax === 0xe801) {
+          // KiB 1M-16M (max 15 MiB) in AX/CX, 64 KiB blocks above 16M in BX/DX
           const kb = b.mem.ramSize >> 10;
           const low = Math.min(15 * 1024, Math.max(0, kb - 1024));
           const high = Math.max(0, Math.floor((kb - 16 * 1024) / 64));
-          cpu.r16[0] = low; cpu.r16[2] = low; cpu.r16[6] = high; cpu.r16[4] = high;
+          cpu.r16[0] = low;
+          cpu.r16[2] = low;
+          cpu.r16[6] = high;
+          cpu.r16[4] = high;
           b.ok();
           return;
         }
@@ -221,9 +323,11 @@ export class SystemServices {
    * within about a millisecond of its time, not at the next 55 ms timer tick.
    */
   private wait(): void {
-    const b = this.bios, cpu = b.cpu;
+    const b = this.bios,
+      cpu = b.cpu;
     const now = b.platform.clock.now();
-    const flagsAt = b.ebda(B.EBDA_WAIT_FLAGS), untilAt = b.ebda(B.EBDA_WAIT_UNTIL);
+    const flagsAt = b.ebda(B.EBDA_WAIT_FLAGS),
+      untilAt = b.ebda(B.EBDA_WAIT_UNTIL);
     let flags = b.rb(flagsAt);
     if (!(flags & WAIT_ACTIVE)) {
       const us = ((cpu.r16[2] << 16) | cpu.r16[4]) >>> 0;
@@ -241,7 +345,10 @@ export class SystemServices {
       b.wb(flagsAt, flags);
     }
     const until = (b.rd(untilAt) >>> 0) + (b.rd(untilAt + 4) >>> 0) * 4294967296;
-    if (now < until) { b.retryLater(); return; }
+    if (now < until) {
+      b.retryLater();
+      return;
+    }
     if (flags & WAIT_OWNS_PIE) b.setCmos(0x0b, b.cmos(0x0b) & ~RTC_B_PIE);
     b.wb(flagsAt, 0);
     cpu.r8[1] = 0;
@@ -250,7 +357,8 @@ export class SystemServices {
 
   /** The memory map: conventional RAM, the EBDA and ROM area, RAM above 1 MiB. */
   private e820(): void {
-    const b = this.bios, cpu = b.cpu;
+    const b = this.bios,
+      cpu = b.cpu;
     const ram = b.mem.ramSize;
     const map: [number, number, number][] = [
       [0, B.EBDA_SEGMENT << 4, E820_RAM],
@@ -259,11 +367,16 @@ export class SystemServices {
     ];
     if (ram > 0x100000) map.push([0x100000, ram - 0x100000, E820_RAM]);
     const i = cpu.r32[3];
-    if (i < 0 || i >= map.length || (cpu.r32[1] >>> 0) < 20) { b.fail(0x86); return; }
+    if (i < 0 || i >= map.length || cpu.r32[1] >>> 0 < 20) {
+      b.fail(0x86);
+      return;
+    }
     const [base, length, type] = map[i];
     const out = b.lin(b.es, cpu.r16[14]);
-    b.wd(out, base); b.wd(out + 4, 0);
-    b.wd(out + 8, length); b.wd(out + 12, 0);
+    b.wd(out, base);
+    b.wd(out + 4, 0);
+    b.wd(out + 8, length);
+    b.wd(out + 12, 0);
     b.wd(out + 16, type);
     cpu.r32[0] = SMAP;
     cpu.r32[1] = 20;
@@ -273,10 +386,12 @@ export class SystemServices {
 
   /** INT 15h/87h: copy CX words between the 24-bit addresses of the GDT at ES:SI (+10h source, +18h destination). */
   private moveBlock(): void {
-    const b = this.bios, cpu = b.cpu;
+    const b = this.bios,
+      cpu = b.cpu;
     const gdt = b.lin(b.es, cpu.r16[12]);
     const base = (d: number) => (b.rb(d + 2) | (b.rb(d + 3) << 8) | (b.rb(d + 4) << 16) | (b.rb(d + 7) << 24)) >>> 0;
-    const src = base(gdt + 0x10), dst = base(gdt + 0x18);
+    const src = base(gdt + 0x10),
+      dst = base(gdt + 0x18);
     const bytes = cpu.r16[2] * 2;
     const buf = new Uint8Array(bytes);
     // The move runs in protected mode on a real BIOS: A20 is on for its duration.
@@ -289,4 +404,3 @@ export class SystemServices {
     b.ok();
   }
 }
-

@@ -31,7 +31,13 @@ function font8x14(): Uint8Array {
   return f;
 }
 
-interface Machine { cpu: Cpu; mem: PhysicalMemory; vga: Vga; bios: Bios; modeSets: number[] }
+interface Machine {
+  cpu: Cpu;
+  mem: PhysicalMemory;
+  vga: Vga;
+  bios: Bios;
+  modeSets: number[];
+}
 
 function machine(): Machine {
   const mem = new PhysicalMemory(new ArrayBuffer(2 << 20));
@@ -43,7 +49,10 @@ function machine(): Machine {
   mem.mapMmio(0xa0000, 0x20000, "vga", vga.memory);
   const modeSets: number[] = [];
   const platform: BiosPlatform = {
-    cpu, mem, io, clock,
+    cpu,
+    mem,
+    io,
+    clock,
     floppy: () => null,
     hardDisk: () => null,
     setVideoMode: (mode: number, clear = true) => {
@@ -67,8 +76,26 @@ function machine(): Machine {
   return { cpu, mem, vga, bios, modeSets };
 }
 
-interface Regs { ax?: number; bx?: number; cx?: number; dx?: number; bp?: number; di?: number; es?: number }
-interface Out { ax: number; bx: number; cx: number; dx: number; bp: number; es: number; cf: boolean; ah: number; al: number }
+interface Regs {
+  ax?: number;
+  bx?: number;
+  cx?: number;
+  dx?: number;
+  bp?: number;
+  di?: number;
+  es?: number;
+}
+interface Out {
+  ax: number;
+  bx: number;
+  cx: number;
+  dx: number;
+  bp: number;
+  es: number;
+  cf: boolean;
+  ah: number;
+  al: number;
+}
 
 function int10(m: Machine, r: Regs): Out {
   const { cpu, mem } = m;
@@ -83,7 +110,14 @@ function int10(m: Machine, r: Regs): Out {
   m.bios.video.int10();
   const ax = cpu.r16[0];
   return {
-    ax, ah: ax >> 8, al: ax & 0xff, bx: cpu.r16[6], cx: cpu.r16[2], dx: cpu.r16[4], bp: cpu.r16[10], es: cpu.sreg[ES],
+    ax,
+    ah: ax >> 8,
+    al: ax & 0xff,
+    bx: cpu.r16[6],
+    cx: cpu.r16[2],
+    dx: cpu.r16[4],
+    bp: cpu.r16[10],
+    es: cpu.sreg[ES],
     cf: (mem.read16(FLAGS_IMAGE) & CF) !== 0,
   };
 }
@@ -96,10 +130,14 @@ function cursor(m: Machine): { row: number; col: number; visible: boolean } {
   return m.vga.textScreen()!.cursor;
 }
 
-function crtc(m: Machine, i: number): number { return m.vga.crtc[i]; }
+function crtc(m: Machine, i: number): number {
+  return m.vga.crtc[i];
+}
 
 /** Byte of plane p at plane offset o. */
-function plane(m: Machine, p: number, o: number): number { return m.vga.memory.vram[o * 4 + p]; }
+function plane(m: Machine, p: number, o: number): number {
+  return m.vga.memory.vram[o * 4 + p];
+}
 
 /** Mode 13h pixel (x, y) as stored (chain 4: address bits 1-0 pick the plane). */
 function pixel13(m: Machine, x: number, y: number): number {
@@ -109,7 +147,8 @@ function pixel13(m: Machine, x: number, y: number): number {
 
 /** Mode 12h pixel (x, y) assembled from the four planes. */
 function pixel12(m: Machine, x: number, y: number): number {
-  const o = y * 80 + (x >> 3), bit = 7 - (x & 7);
+  const o = y * 80 + (x >> 3),
+    bit = 7 - (x & 7);
   let c = 0;
   for (let p = 0; p < 4; p++) c |= ((plane(m, p, o) >> bit) & 1) << p;
   return c;
@@ -126,7 +165,8 @@ function fillRows(m: Machine): void {
 
 describe("post", () => {
   it("sets mode 3 and fills the BDA video fields", () => {
-    const m = machine(), b = m.bios;
+    const m = machine(),
+      b = m.bios;
     expect(m.modeSets).toEqual([3]);
     expect(b.rb(B.BDA_VIDEO_MODE)).toBe(3);
     expect(b.rw(B.BDA_VIDEO_COLUMNS)).toBe(80);
@@ -155,7 +195,8 @@ describe("post", () => {
 
 describe("AH=00h set mode, AH=0Fh get mode", () => {
   it("sets mode 13h and reports it", () => {
-    const m = machine(), b = m.bios;
+    const m = machine(),
+      b = m.bios;
     const r = int10(m, { ax: 0x0013 });
     expect(r.cf).toBe(false);
     expect(m.vga.textScreen()).toBeNull();
@@ -180,7 +221,8 @@ describe("AH=00h set mode, AH=0Fh get mode", () => {
   });
 
   it("sets the 16-colour planar modes with their geometry", () => {
-    const m = machine(), b = m.bios;
+    const m = machine(),
+      b = m.bios;
     int10(m, { ax: 0x0012 });
     expect(m.vga.displaySize()).toEqual({ width: 640, height: 480 });
     expect([b.rw(B.BDA_VIDEO_COLUMNS), b.rb(B.BDA_VIDEO_ROWS), b.rw(B.BDA_CHAR_HEIGHT)]).toEqual([80, 29, 16]);
@@ -301,7 +343,8 @@ describe("cursor (AH=01h-03h) and pages (AH=05h)", () => {
   });
 
   it("shows another page: CRTC start address, page offset, its own cursor", () => {
-    const m = machine(), b = m.bios;
+    const m = machine(),
+      b = m.bios;
     print(m, "page zero");
     int10(m, { ax: 0x0501 });
     expect(b.rb(B.BDA_VIDEO_PAGE)).toBe(1);
@@ -398,7 +441,8 @@ describe("characters (AH=08h-0Ah) and strings (AH=13h)", () => {
   });
 
   it("writes strings in all four forms", () => {
-    const m = machine(), b = m.bios;
+    const m = machine(),
+      b = m.bios;
     const put = (addr: number, bytes: number[]) => bytes.forEach((v, i) => b.wb(addr + i, v));
     const text = [..."Hi!"].map((c) => c.charCodeAt(0));
     put(0x20000, text);
@@ -435,7 +479,8 @@ describe("characters (AH=08h-0Ah) and strings (AH=13h)", () => {
     int10(m, { ax: 0x0013 });
     int10(m, { ax: 0x0200, bx: 0, dx: 0x0203 });
     int10(m, { ax: 0x0942, bx: 0x000e, cx: 1 });
-    const x0 = 3 * 8, y0 = 2 * 8;
+    const x0 = 3 * 8,
+      y0 = 2 * 8;
     for (let l = 0; l < 8; l++) {
       for (let x = 0; x < 8; x++) {
         expect(pixel13(m, x0 + x, y0 + l)).toBe((FONT_8X8[0x42 * 8 + l] << x) & 0x80 ? 0x0e : 0);
@@ -491,7 +536,8 @@ describe("pixels (AH=0Ch/0Dh)", () => {
     const m = machine();
     int10(m, { ax: 0x0012 });
     int10(m, { ax: 0x0c0b, cx: 123, dx: 45 });
-    const o = 45 * 80 + 15, bit = 0x80 >> 3;
+    const o = 45 * 80 + 15,
+      bit = 0x80 >> 3;
     expect([0, 1, 2, 3].map((p) => plane(m, p, o) & bit)).toEqual([bit, bit, 0, bit]);
     expect(pixel12(m, 122, 45)).toBe(0);
     expect(pixel12(m, 124, 45)).toBe(0);
@@ -519,7 +565,8 @@ describe("pixels (AH=0Ch/0Dh)", () => {
 
 describe("character generator (AH=11h)", () => {
   it("AX=1112h gives 80x50 with 8-line characters", () => {
-    const m = machine(), b = m.bios;
+    const m = machine(),
+      b = m.bios;
     int10(m, { ax: 0x1112, bx: 0 });
     const s = m.vga.textScreen()!;
     expect([s.cols, s.rows]).toEqual([80, 50]);
@@ -556,7 +603,8 @@ describe("character generator (AH=11h)", () => {
   });
 
   it("AX=1100h loads a user font from ES:BP into the chosen block without reprogramming", () => {
-    const m = machine(), b = m.bios;
+    const m = machine(),
+      b = m.bios;
     for (let i = 0; i < 32; i++) b.wb(0x30000 + i, 0x80 | i);
     int10(m, { ax: 0x1100, bx: 0x1002, cx: 2, dx: 0x0061, es: 0x3000, bp: 0 });
     // Block 2 starts at 8000h of plane 2.
@@ -575,8 +623,12 @@ describe("character generator (AH=11h)", () => {
   it("AX=1130h returns the font pointers, height and rows", () => {
     const m = machine();
     const want: [number, number, number][] = [
-      [0x00, ROM_SEGMENT, FONT_8X8_HIGH], [0x01, ROM_SEGMENT, ROM_8X8], [0x02, ROM_SEGMENT, FONT_8X14],
-      [0x03, ROM_SEGMENT, ROM_8X8], [0x04, ROM_SEGMENT, FONT_8X8_HIGH], [0x06, ROM_SEGMENT, ROM_8X16],
+      [0x00, ROM_SEGMENT, FONT_8X8_HIGH],
+      [0x01, ROM_SEGMENT, ROM_8X8],
+      [0x02, ROM_SEGMENT, FONT_8X14],
+      [0x03, ROM_SEGMENT, ROM_8X8],
+      [0x04, ROM_SEGMENT, FONT_8X8_HIGH],
+      [0x06, ROM_SEGMENT, ROM_8X16],
     ];
     for (const [bh, seg, off] of want) {
       const r = int10(m, { ax: 0x1130, bx: bh << 8 });
@@ -588,7 +640,8 @@ describe("character generator (AH=11h)", () => {
   });
 
   it("AX=1123h/1121h set the graphics font and rows", () => {
-    const m = machine(), b = m.bios;
+    const m = machine(),
+      b = m.bios;
     int10(m, { ax: 0x0012 });
     int10(m, { ax: 0x1123, bx: 0x0002 });
     expect([b.rw(0x43 * 4 + 2), b.rw(0x43 * 4)]).toEqual([ROM_SEGMENT, ROM_8X8]);
@@ -601,7 +654,8 @@ describe("character generator (AH=11h)", () => {
 
 describe("CGA palette (AH=0Bh)", () => {
   it("sets the border in text modes and the background in graphics modes", () => {
-    const m = machine(), b = m.bios;
+    const m = machine(),
+      b = m.bios;
     int10(m, { ax: 0x0b00, bx: 0x0001 });
     expect(m.vga.attr[0x11]).toBe(0x01);
     expect(m.vga.attr[0]).toBe(0x00);
@@ -618,7 +672,8 @@ describe("CGA palette (AH=0Bh)", () => {
 
 describe("palette and DAC (AH=10h)", () => {
   it("sets and reads DAC registers singly and in blocks, and the pel mask", () => {
-    const m = machine(), b = m.bios;
+    const m = machine(),
+      b = m.bios;
     int10(m, { ax: 0x1010, bx: 5, dx: 0x0a00, cx: 0x141e });
     expect(Array.from(m.vga.dac.subarray(15, 18))).toEqual([10, 20, 30]);
     const r = int10(m, { ax: 0x1015, bx: 5 });
@@ -641,7 +696,8 @@ describe("palette and DAC (AH=10h)", () => {
   });
 
   it("sets and reads palette registers, overscan, all at once, and the blink bit", () => {
-    const m = machine(), b = m.bios;
+    const m = machine(),
+      b = m.bios;
     int10(m, { ax: 0x1000, bx: 0x3f01 });
     expect(m.vga.attr[1]).toBe(0x3f);
     // The display is on again afterwards (palette address source set).
@@ -714,7 +770,9 @@ describe("configuration and state (AH=12h, 1Ah, 1Bh)", () => {
     const t = m.mem.ram.subarray(0x60100, 0x60140);
     const w = (o: number) => t[o] | (t[o + 1] << 8);
     expect([w(0), w(2)]).toEqual([VIDEO_STATIC_TABLE_EBDA_OFFSET, B.EBDA_SEGMENT]);
-    expect([t[4], w(5), w(7), t[0x0b], t[0x0c], t[0x1b], t[0x1c], w(0x1e)]).toEqual([3, 80, 0x1000, 5, 10, 7, 6, 0x3d4]);
+    expect([t[4], w(5), w(7), t[0x0b], t[0x0c], t[0x1b], t[0x1c], w(0x1e)]).toEqual([
+      3, 80, 0x1000, 5, 10, 7, 6, 0x3d4,
+    ]);
     expect([t[0x22], w(0x23), t[0x25], w(0x27), t[0x29], t[0x2a], t[0x31]]).toEqual([25, 16, 8, 16, 8, 2, 3]);
     expect(t[0x2d] & 0x30).toBe(0x30); // cursor emulation, blink
     expect(int10(m, { ax: 0x1b00, bx: 1, es: 0x6000, di: 0 }).cf).toBe(true);

@@ -21,69 +21,121 @@ import * as B from "./bda.ts";
 import { FONT_8X14, FONT_8X16, FONT_8X8, FONT_8X8_HIGH, ROM_SEGMENT } from "./rom.ts";
 
 // ---- CPU register file indices (the byte and word views of the CPU's registers)
-const AL = EAX << 2, AH = AL + 1, CL = ECX << 2, CH = CL + 1, DL = EDX << 2, DH = DL + 1, BL = EBX << 2, BH = BL + 1;
-const AX = EAX << 1, CX = ECX << 1, DX = EDX << 1, BX = EBX << 1, BP = EBP << 1, DI = EDI << 1;
+const AL = EAX << 2,
+  AH = AL + 1,
+  CL = ECX << 2,
+  CH = CL + 1,
+  DL = EDX << 2,
+  DH = DL + 1,
+  BL = EBX << 2,
+  BH = BL + 1;
+const AX = EAX << 1,
+  CX = ECX << 1,
+  DX = EDX << 1,
+  BX = EBX << 1,
+  BP = EBP << 1,
+  DI = EDI << 1;
 
 // ---- VGA ports and registers (IBM VGA technical reference; FreeVGA register pages)
-const PORT_ATTR = 0x3c0;            // attribute address/data write (flip-flop)
+const PORT_ATTR = 0x3c0; // attribute address/data write (flip-flop)
 const PORT_ATTR_READ = 0x3c1;
 const PORT_MISC_WRITE = 0x3c2;
-const PORT_SEQ = 0x3c4;             // sequencer index, data at +1
+const PORT_SEQ = 0x3c4; // sequencer index, data at +1
 const PORT_PEL_MASK = 0x3c6;
 const PORT_DAC_READ_INDEX = 0x3c7;
 const PORT_DAC_WRITE_INDEX = 0x3c8;
 const PORT_DAC_DATA = 0x3c9;
 const PORT_MISC_READ = 0x3cc;
-const PORT_GC = 0x3ce;              // graphics controller index, data at +1
+const PORT_GC = 0x3ce; // graphics controller index, data at +1
 const PORT_CRTC_COLOUR = 0x3d4;
 const PORT_CRTC_MONO = 0x3b4;
 /** Input Status 1 sits 6 above the CRTC index port; reading it resets the attribute flip-flop. */
 const STATUS1_OFFSET = 6;
 
-const SEQ_CLOCKING = 0x01, SEQ_MAP_MASK = 0x02, SEQ_CHAR_MAP = 0x03, SEQ_MEMORY_MODE = 0x04;
+const SEQ_CLOCKING = 0x01,
+  SEQ_MAP_MASK = 0x02,
+  SEQ_CHAR_MAP = 0x03,
+  SEQ_MEMORY_MODE = 0x04;
 const CLOCKING_SCREEN_OFF = 0x20;
-const GC_SET_RESET = 0x00, GC_ENABLE_SET_RESET = 0x01, GC_ROTATE = 0x03, GC_READ_MAP = 0x04;
-const GC_MODE = 0x05, GC_MISC = 0x06, GC_BIT_MASK = 0x08;
+const GC_SET_RESET = 0x00,
+  GC_ENABLE_SET_RESET = 0x01,
+  GC_ROTATE = 0x03,
+  GC_READ_MAP = 0x04;
+const GC_MODE = 0x05,
+  GC_MISC = 0x06,
+  GC_BIT_MASK = 0x08;
 /** Data rotate register: logical function XOR (bits 4-3 = 11). */
 const ROTATE_XOR = 0x18;
 /** Graphics mode register values: write mode 1 (latch copy), 2 (colour per bit), 3 (set/reset through a mask). */
-const GCMODE_WRITE0 = 0x00, GCMODE_WRITE1 = 0x01, GCMODE_WRITE2 = 0x02, GCMODE_WRITE3 = 0x03;
+const GCMODE_WRITE0 = 0x00,
+  GCMODE_WRITE1 = 0x01,
+  GCMODE_WRITE2 = 0x02,
+  GCMODE_WRITE3 = 0x03;
 /** Graphics mode register: read mode 1 (colour compare), and the shift-register control bits. */
-const GCMODE_READ_COMPARE = 0x08, GCMODE_SHIFT_BITS = 0x60;
-const CRTC_OVERFLOW = 0x07, CRTC_MAX_SCAN = 0x09, CRTC_CURSOR_START = 0x0a, CRTC_CURSOR_END = 0x0b;
-const CRTC_START_HI = 0x0c, CRTC_START_LO = 0x0d, CRTC_CURSOR_HI = 0x0e, CRTC_CURSOR_LO = 0x0f;
-const CRTC_V_RETRACE_END = 0x11, CRTC_V_DISPLAY_END = 0x12;
-const OVERFLOW_VDE8 = 0x02, OVERFLOW_VDE9 = 0x40;
-const MSL_MASK = 0x1f, MSL_DOUBLE_SCAN = 0x80;
+const GCMODE_READ_COMPARE = 0x08,
+  GCMODE_SHIFT_BITS = 0x60;
+const CRTC_OVERFLOW = 0x07,
+  CRTC_MAX_SCAN = 0x09,
+  CRTC_CURSOR_START = 0x0a,
+  CRTC_CURSOR_END = 0x0b;
+const CRTC_START_HI = 0x0c,
+  CRTC_START_LO = 0x0d,
+  CRTC_CURSOR_HI = 0x0e,
+  CRTC_CURSOR_LO = 0x0f;
+const CRTC_V_RETRACE_END = 0x11,
+  CRTC_V_DISPLAY_END = 0x12;
+const OVERFLOW_VDE8 = 0x02,
+  OVERFLOW_VDE9 = 0x40;
+const MSL_MASK = 0x1f,
+  MSL_DOUBLE_SCAN = 0x80;
 const VRE_PROTECT = 0x80;
-const CURSOR_DISABLE = 0x20, CURSOR_LINE_MASK = 0x1f;
-const ATTR_PALETTE_COUNT = 16, ATTR_MODE = 0x10, ATTR_OVERSCAN = 0x11, ATTR_COLOR_SELECT = 0x14, ATTR_LAST = 0x14;
+const CURSOR_DISABLE = 0x20,
+  CURSOR_LINE_MASK = 0x1f;
+const ATTR_PALETTE_COUNT = 16,
+  ATTR_MODE = 0x10,
+  ATTR_OVERSCAN = 0x11,
+  ATTR_COLOR_SELECT = 0x14,
+  ATTR_LAST = 0x14;
 /** Attribute address bit 5: the palette drives the display (0 while palette registers are written). */
 const ATTR_PAS = 0x20;
-const ATTRMODE_BLINK = 0x08, ATTRMODE_P54S = 0x80;
+const ATTRMODE_BLINK = 0x08,
+  ATTRMODE_P54S = 0x80;
 const MISC_RAM_ENABLE = 0x02;
 
 // ---- BIOS data area bits (Ralf Brown's memory map, 40:65 and 40:87-40:89; IBM VGA BIOS)
 /** 40:65 CGA mode select image: blink enable. */
 const MODE_CTL_BLINK = 0x20;
 /** 40:87: bit 7 = last mode set kept memory; bits 6-5 = 256 KiB; bit 1 = mono display; bit 0 = cursor emulation off. */
-const EGA_NO_CLEAR = 0x80, EGA_MEM_256K = 0x60, EGA_MONO = 0x02, EGA_NO_CURSOR_EMULATION = 0x01;
+const EGA_NO_CLEAR = 0x80,
+  EGA_MEM_256K = 0x60,
+  EGA_MONO = 0x02,
+  EGA_NO_CURSOR_EMULATION = 0x01;
 /** 40:88: no feature connector bits, adapter switches 1001b = VGA with a colour display. */
 const EGA_SWITCHES = 0x09;
 /** 40:89: VGA active, grey summing, mono monitor, default palette loading disabled, 400/200-line text. */
-const VGA_ACTIVE = 0x01, VGA_GREY_SUMMING = 0x02, VGA_MONO_MONITOR = 0x04, VGA_NO_DEFAULT_PALETTE = 0x08;
-const VGA_LINES_400 = 0x10, VGA_LINES_200 = 0x80, VGA_LINES_MASK = 0x90;
+const VGA_ACTIVE = 0x01,
+  VGA_GREY_SUMMING = 0x02,
+  VGA_MONO_MONITOR = 0x04,
+  VGA_NO_DEFAULT_PALETTE = 0x08;
+const VGA_LINES_400 = 0x10,
+  VGA_LINES_200 = 0x80,
+  VGA_LINES_MASK = 0x90;
 /** Equipment word bits 5-4: initial video mode (10b = 80x25 colour, 11b = monochrome). */
-const EQUIP_VIDEO_MASK = 0x30, EQUIP_VIDEO_COLOUR80 = 0x20, EQUIP_VIDEO_MONO = 0x30;
+const EQUIP_VIDEO_MASK = 0x30,
+  EQUIP_VIDEO_COLOUR80 = 0x20,
+  EQUIP_VIDEO_MONO = 0x30;
 
 /** Display combination code of a VGA with an analog colour display (INT 10h AX=1A00h). */
 const DCC_VGA_COLOUR = 0x08;
 /** The value AH=12h subfunctions and AH=1Ah/1Bh return in AL to say "supported". */
-const ALT_SELECT_OK = 0x12, DCC_OK = 0x1a, STATE_OK = 0x1b;
+const ALT_SELECT_OK = 0x12,
+  DCC_OK = 0x1a,
+  STATE_OK = 0x1b;
 /** VBE status: AL = 4Fh (function exists), AH = 01h (call failed). */
 const VBE_FAILED = 0x014f;
 
-const VEC_1F = 0x1f * 4, VEC_43 = 0x43 * 4;
+const VEC_1F = 0x1f * 4,
+  VEC_43 = 0x43 * 4;
 const ROM = ROM_SEGMENT << 4;
 
 /** Memory organisation of a mode, as the BIOS must address it. */
@@ -124,16 +176,47 @@ interface ModeInfo {
 
 function textMode(cols: number, mono: boolean, modeSelect: number): ModeInfo {
   return {
-    layout: "text", cols, rows: 25, width: cols * 9, height: 400, charHeight: 16, base: mono ? 0xb0000 : 0xb8000,
-    pageSize: cols === 40 ? 0x800 : 0x1000, pages: 8, bpp: 0, colours: mono ? 0 : 16, lines: 400, modeSelect,
+    layout: "text",
+    cols,
+    rows: 25,
+    width: cols * 9,
+    height: 400,
+    charHeight: 16,
+    base: mono ? 0xb0000 : 0xb8000,
+    pageSize: cols === 40 ? 0x800 : 0x1000,
+    pages: 8,
+    bpp: 0,
+    colours: mono ? 0 : 16,
+    lines: 400,
+    modeSelect,
   };
 }
 
-function graphicsMode(layout: Layout, width: number, height: number, charHeight: number, pageSize: number, pages: number,
-  colours: number, bpp = 0, modeSelect = 0x08): ModeInfo {
+function graphicsMode(
+  layout: Layout,
+  width: number,
+  height: number,
+  charHeight: number,
+  pageSize: number,
+  pages: number,
+  colours: number,
+  bpp = 0,
+  modeSelect = 0x08,
+): ModeInfo {
   return {
-    layout, cols: width >> 3, rows: Math.floor(height / charHeight), width, height, charHeight,
-    base: layout === "cga" ? 0xb8000 : 0xa0000, pageSize, pages, bpp, colours, lines: height, modeSelect,
+    layout,
+    cols: width >> 3,
+    rows: Math.floor(height / charHeight),
+    width,
+    height,
+    charHeight,
+    base: layout === "cga" ? 0xb8000 : 0xa0000,
+    pageSize,
+    pages,
+    bpp,
+    colours,
+    lines: height,
+    modeSelect,
   };
 }
 
@@ -169,10 +252,7 @@ const SUPPORTED_MODE_BITS = [0x0f, 0x20, 0x0d];
  * (all modes on all displays, grey summing, font loading, default palette control, cursor
  * emulation, EGA palette, DAC, colour paging, intensity/blink, display combination code).
  */
-export const VIDEO_STATIC_TABLE = Uint8Array.of(
-  ...SUPPORTED_MODE_BITS, 0, 0, 0, 0,
-  0x04, 8, 2, 0xff, 0x0c, 0, 0, 0, 0,
-);
+export const VIDEO_STATIC_TABLE = Uint8Array.of(...SUPPORTED_MODE_BITS, 0, 0, 0, 0, 0x04, 8, 2, 0xff, 0x0c, 0, 0, 0, 0);
 /**
  * Where post() stores the static table: the last 16 bytes of the 1 KiB EBDA (the ROM image
  * has no room reserved for it). The pointer AH=1Bh returns follows BDA 40:0E.
@@ -203,37 +283,82 @@ export class VideoServices {
 
   /** INT 10h: the function in AH. */
   int10(): void {
-    const b = this.bios, r8 = b.cpu.r8;
+    const b = this.bios,
+      r8 = b.cpu.r8;
     switch (r8[AH]) {
-      case 0x00: this.fnSetMode(); return;
-      case 0x01: this.setCursorShape(b.cpu.r16[CX]); return;
-      case 0x02: this.setCursor(r8[BH] & 7, r8[DH], r8[DL]); return;
-      case 0x03: this.fnGetCursor(); return;
+      case 0x00:
+        this.fnSetMode();
+        return;
+      case 0x01:
+        this.setCursorShape(b.cpu.r16[CX]);
+        return;
+      case 0x02:
+        this.setCursor(r8[BH] & 7, r8[DH], r8[DL]);
+        return;
+      case 0x03:
+        this.fnGetCursor();
+        return;
       // Light pen: a VGA has no light pen input, so it is never triggered (AH=0).
-      case 0x04: r8[AH] = 0; return;
-      case 0x05: this.selectPage(r8[AL]); return;
-      case 0x06: case 0x07: this.fnScroll(r8[AH] === 0x06); return;
-      case 0x08: this.fnReadChar(); return;
-      case 0x09: this.writeChars(r8[BH] & 7, r8[AL], r8[BL], b.cpu.r16[CX], true); return;
-      case 0x0a: this.writeChars(r8[BH] & 7, r8[AL], r8[BL], b.cpu.r16[CX], false); return;
-      case 0x0b: this.fnCgaPalette(); return;
-      case 0x0c: this.writePixel(r8[BH] & 7, b.cpu.r16[CX], b.cpu.r16[DX], r8[AL]); return;
-      case 0x0d: r8[AL] = this.readPixel(r8[BH] & 7, b.cpu.r16[CX], b.cpu.r16[DX]); return;
-      case 0x0e: this.put(r8[AL], this.activePage(), r8[BL], false); return;
-      case 0x0f: this.fnGetMode(); return;
-      case 0x10: this.fnPalette(); return;
-      case 0x11: this.fnFont(); return;
-      case 0x12: this.fnAlternateSelect(); return;
-      case 0x13: this.fnWriteString(); return;
-      case 0x1a: this.fnDisplayCombination(); return;
-      case 0x1b: this.fnState(); return;
+      case 0x04:
+        r8[AH] = 0;
+        return;
+      case 0x05:
+        this.selectPage(r8[AL]);
+        return;
+      case 0x06:
+      case 0x07:
+        this.fnScroll(r8[AH] === 0x06);
+        return;
+      case 0x08:
+        this.fnReadChar();
+        return;
+      case 0x09:
+        this.writeChars(r8[BH] & 7, r8[AL], r8[BL], b.cpu.r16[CX], true);
+        return;
+      case 0x0a:
+        this.writeChars(r8[BH] & 7, r8[AL], r8[BL], b.cpu.r16[CX], false);
+        return;
+      case 0x0b:
+        this.fnCgaPalette();
+        return;
+      case 0x0c:
+        this.writePixel(r8[BH] & 7, b.cpu.r16[CX], b.cpu.r16[DX], r8[AL]);
+        return;
+      case 0x0d:
+        r8[AL] = this.readPixel(r8[BH] & 7, b.cpu.r16[CX], b.cpu.r16[DX]);
+        return;
+      case 0x0e:
+        this.put(r8[AL], this.activePage(), r8[BL], false);
+        return;
+      case 0x0f:
+        this.fnGetMode();
+        return;
+      case 0x10:
+        this.fnPalette();
+        return;
+      case 0x11:
+        this.fnFont();
+        return;
+      case 0x12:
+        this.fnAlternateSelect();
+        return;
+      case 0x13:
+        this.fnWriteString();
+        return;
+      case 0x1a:
+        this.fnDisplayCombination();
+        return;
+      case 0x1b:
+        this.fnState();
+        return;
       case 0x4f:
         // VESA BIOS extensions are not offered yet: AX=014Fh ("function exists, call failed")
         // makes VBE callers fall back; VBE defines no carry flag, the count says it was asked.
         b.unsupportedCall(0x10);
         b.cpu.r16[AX] = VBE_FAILED;
         return;
-      default: b.unsupportedCall(0x10); // includes 1Ch save/restore state
+      default:
+        b.unsupportedCall(0x10); // includes 1Ch save/restore state
     }
   }
 
@@ -244,15 +369,33 @@ export class VideoServices {
 
   // ---- BDA views
 
-  private mode(): ModeInfo { return MODES.get(this.bios.rb(B.BDA_VIDEO_MODE) & 0x7f) ?? MODE_03; }
-  private cols(): number { return this.bios.rw(B.BDA_VIDEO_COLUMNS) || 80; }
-  private rows(): number { return this.bios.rb(B.BDA_VIDEO_ROWS) + 1; }
-  private charHeight(): number { return this.bios.rw(B.BDA_CHAR_HEIGHT) || 16; }
-  private pageSize(): number { return this.bios.rw(B.BDA_VIDEO_PAGE_SIZE); }
-  private activePage(): number { return this.bios.rb(B.BDA_VIDEO_PAGE) & 7; }
-  private cursorOf(page: number): number { return this.bios.rw(B.BDA_CURSOR_POS + page * 2); }
-  private ebdaSegment(): number { return this.bios.rw(B.BDA_EBDA_SEGMENT) || B.EBDA_SEGMENT; }
-  private crtcPort(): number { return this.bios.rw(B.BDA_CRTC_PORT) === PORT_CRTC_MONO ? PORT_CRTC_MONO : PORT_CRTC_COLOUR; }
+  private mode(): ModeInfo {
+    return MODES.get(this.bios.rb(B.BDA_VIDEO_MODE) & 0x7f) ?? MODE_03;
+  }
+  private cols(): number {
+    return this.bios.rw(B.BDA_VIDEO_COLUMNS) || 80;
+  }
+  private rows(): number {
+    return this.bios.rb(B.BDA_VIDEO_ROWS) + 1;
+  }
+  private charHeight(): number {
+    return this.bios.rw(B.BDA_CHAR_HEIGHT) || 16;
+  }
+  private pageSize(): number {
+    return this.bios.rw(B.BDA_VIDEO_PAGE_SIZE);
+  }
+  private activePage(): number {
+    return this.bios.rb(B.BDA_VIDEO_PAGE) & 7;
+  }
+  private cursorOf(page: number): number {
+    return this.bios.rw(B.BDA_CURSOR_POS + page * 2);
+  }
+  private ebdaSegment(): number {
+    return this.bios.rw(B.BDA_EBDA_SEGMENT) || B.EBDA_SEGMENT;
+  }
+  private crtcPort(): number {
+    return this.bios.rw(B.BDA_CRTC_PORT) === PORT_CRTC_MONO ? PORT_CRTC_MONO : PORT_CRTC_COLOUR;
+  }
 
   /** Pages the current mode offers (text: as many pages of the current size as fit in 32 KiB). */
   private pageCount(m: ModeInfo): number {
@@ -270,8 +413,12 @@ export class VideoServices {
     this.bios.outb(port, index);
     return this.bios.inb(port + 1);
   }
-  private crtcWrite(index: number, v: number): void { this.idxWrite(this.crtcPort(), index, v); }
-  private crtcRead(index: number): number { return this.idxRead(this.crtcPort(), index); }
+  private crtcWrite(index: number, v: number): void {
+    this.idxWrite(this.crtcPort(), index, v);
+  }
+  private crtcRead(index: number): number {
+    return this.idxRead(this.crtcPort(), index);
+  }
 
   /** Writes attribute controller register i; the palette is detached meanwhile, as the VGA requires. */
   private attrWrite(i: number, v: number): void {
@@ -327,8 +474,12 @@ export class VideoServices {
   // ---- AH=00h set mode
 
   private fnSetMode(): void {
-    const b = this.bios, al = b.cpu.r8[AL];
-    if (!this.setMode(al)) { b.unsupportedCall(0x10); return; }
+    const b = this.bios,
+      al = b.cpu.r8[AL];
+    if (!this.setMode(al)) {
+      b.unsupportedCall(0x10);
+      return;
+    }
     // Phoenix-compatible return value (Ralf Brown): 20h above mode 7, 3Fh for mode 6, else 30h.
     const mode = al & 0x7f;
     b.cpu.r8[AL] = mode > 7 ? 0x20 : mode === 6 ? 0x3f : 0x30;
@@ -337,7 +488,8 @@ export class VideoServices {
   /** Sets mode AL (bit 7: keep video memory) and the BDA; false if the mode cannot be set. */
   private setMode(al: number): boolean {
     const b = this.bios;
-    const mode = al & 0x7f, clear = (al & 0x80) === 0;
+    const mode = al & 0x7f,
+      clear = (al & 0x80) === 0;
     const m = MODES.get(mode);
     if (!m) return false;
     const flags = b.rb(B.BDA_VIDEO_VGA_FLAGS);
@@ -359,11 +511,20 @@ export class VideoServices {
     b.wb(B.BDA_VIDEO_PALETTE, mode === 6 ? 0x3f : 0x30);
     b.wb(B.BDA_VIDEO_ROWS, m.rows - 1);
     b.ww(B.BDA_CHAR_HEIGHT, m.charHeight);
-    b.wb(B.BDA_VIDEO_EGA_MISC, (b.rb(B.BDA_VIDEO_EGA_MISC) & ~(EGA_NO_CLEAR | EGA_MONO)) | (clear ? 0 : EGA_NO_CLEAR) | (mono ? EGA_MONO : 0));
-    b.ww(B.BDA_EQUIPMENT, (b.rw(B.BDA_EQUIPMENT) & ~EQUIP_VIDEO_MASK) | (mono ? EQUIP_VIDEO_MONO : EQUIP_VIDEO_COLOUR80));
+    b.wb(
+      B.BDA_VIDEO_EGA_MISC,
+      (b.rb(B.BDA_VIDEO_EGA_MISC) & ~(EGA_NO_CLEAR | EGA_MONO)) | (clear ? 0 : EGA_NO_CLEAR) | (mono ? EGA_MONO : 0),
+    );
+    b.ww(
+      B.BDA_EQUIPMENT,
+      (b.rw(B.BDA_EQUIPMENT) & ~EQUIP_VIDEO_MASK) | (mono ? EQUIP_VIDEO_MONO : EQUIP_VIDEO_COLOUR80),
+    );
     // INT 43h: the graphics character set of the mode's cell height (8x8: its first half;
     // characters 80h-FFh come from INT 1Fh, as on the CGA).
-    this.setVector(VEC_43, m.charHeight === 14 ? FONT_8X14 : m.charHeight === 16 && m.layout !== "text" ? FONT_8X16 : FONT_8X8);
+    this.setVector(
+      VEC_43,
+      m.charHeight === 14 ? FONT_8X14 : m.charHeight === 16 && m.layout !== "text" ? FONT_8X16 : FONT_8X8,
+    );
     b.ww(B.BDA_CURSOR_SHAPE, 0x0607);
     if (m.layout === "text") {
       this.programCursorShape(0x0607);
@@ -386,7 +547,8 @@ export class VideoServices {
   }
 
   private programCursorShape(cx: number): void {
-    let start = (cx >> 8) & CURSOR_LINE_MASK, end = cx & CURSOR_LINE_MASK;
+    let start = (cx >> 8) & CURSOR_LINE_MASK,
+      end = cx & CURSOR_LINE_MASK;
     // Ralf Brown, AH=01h: CH bits 6-5 other than 00 make the cursor invisible on EGA/VGA.
     const hidden = (cx & 0x6000) !== 0;
     const h = this.charHeight();
@@ -422,7 +584,8 @@ export class VideoServices {
 
   /** AH=05h: shows page AL (ignored when the mode has no such page). */
   private selectPage(page: number): void {
-    const b = this.bios, m = this.mode();
+    const b = this.bios,
+      m = this.mode();
     if (page >= this.pageCount(m)) return;
     const offset = page * this.pageSize();
     b.wb(B.BDA_VIDEO_PAGE, page);
@@ -442,18 +605,32 @@ export class VideoServices {
   }
 
   /** Scrolls a window of a page by `lines` character rows (0 or more than its height: clears it). */
-  private scroll(page: number, up: boolean, lines: number, attr: number, top: number, left: number, bottom: number, right: number): void {
+  private scroll(
+    page: number,
+    up: boolean,
+    lines: number,
+    attr: number,
+    top: number,
+    left: number,
+    bottom: number,
+    right: number,
+  ): void {
     const m = this.mode();
     bottom = Math.min(bottom, this.rows() - 1);
     right = Math.min(right, this.cols() - 1);
     if (top > bottom || left > right) return;
     const height = bottom - top + 1;
     if (lines === 0 || lines > height) lines = height;
-    const graphics = m.layout !== "text", planar = m.layout === "planar";
+    const graphics = m.layout !== "text",
+      planar = m.layout === "planar";
     // Planar modes copy all four planes at once through the latches (write mode 1) and fill
     // with write mode 2 (each CPU bit 3-0 feeds one plane).
-    if (planar) { this.saveDataPath(); this.plainDataPath(GCMODE_WRITE1); }
-    const rowCopy = (dst: number, src: number) => graphics ? this.copyGraphicsRow(m, page, dst, src, left, right) : this.copyTextRow(page, dst, src, left, right);
+    if (planar) {
+      this.saveDataPath();
+      this.plainDataPath(GCMODE_WRITE1);
+    }
+    const rowCopy = (dst: number, src: number) =>
+      graphics ? this.copyGraphicsRow(m, page, dst, src, left, right) : this.copyTextRow(page, dst, src, left, right);
     if (up) for (let r = top; r + lines <= bottom; r++) rowCopy(r, r + lines);
     else for (let r = bottom; r - lines >= top; r--) rowCopy(r, r - lines);
     const first = up ? bottom - lines + 1 : top;
@@ -471,12 +648,14 @@ export class VideoServices {
 
   private copyTextRow(page: number, dst: number, src: number, left: number, right: number): void {
     const b = this.bios;
-    let d = this.textAddress(page, dst, left), s = this.textAddress(page, src, left);
+    let d = this.textAddress(page, dst, left),
+      s = this.textAddress(page, src, left);
     for (let c = left; c <= right; c++, d += 2, s += 2) b.ww(d, b.rw(s));
   }
 
   private fillTextRow(page: number, row: number, left: number, right: number, attr: number): void {
-    const b = this.bios, cell = (attr << 8) | 0x20;
+    const b = this.bios,
+      cell = (attr << 8) | 0x20;
     let a = this.textAddress(page, row, left);
     for (let c = left; c <= right; c++, a += 2) b.ww(a, cell);
   }
@@ -484,9 +663,12 @@ export class VideoServices {
   /** Address of pixel row y's first byte in a graphics layout. */
   private lineAddress(m: ModeInfo, page: number, y: number): number {
     switch (m.layout) {
-      case "planar": return m.base + page * this.pageSize() + y * (m.width >> 3);
-      case "linear": return m.base + y * m.width;
-      default: return m.base + (y & 1) * 0x2000 + (y >> 1) * ((m.width * m.bpp) >> 3);
+      case "planar":
+        return m.base + page * this.pageSize() + y * (m.width >> 3);
+      case "linear":
+        return m.base + y * m.width;
+      default:
+        return m.base + (y & 1) * 0x2000 + (y >> 1) * ((m.width * m.bpp) >> 3);
     }
   }
 
@@ -497,18 +679,25 @@ export class VideoServices {
 
   /** Copies character row src to dst (planar: through the latches, in write mode 1). */
   private copyGraphicsRow(m: ModeInfo, page: number, dst: number, src: number, left: number, right: number): void {
-    const b = this.bios, h = this.cellHeight(m), cb = VideoServices.charBytes(m);
-    const from = left * cb, to = (right + 1) * cb;
+    const b = this.bios,
+      h = this.cellHeight(m),
+      cb = VideoServices.charBytes(m);
+    const from = left * cb,
+      to = (right + 1) * cb;
     for (let line = 0; line < h; line++) {
-      const d = this.lineAddress(m, page, dst * h + line), s = this.lineAddress(m, page, src * h + line);
+      const d = this.lineAddress(m, page, dst * h + line),
+        s = this.lineAddress(m, page, src * h + line);
       for (let x = from; x < to; x++) b.wb(d + x, b.rb(s + x));
     }
   }
 
   /** Fills character row `row` with colour `attr` (planar: write mode 2 is active). */
   private fillGraphicsRow(m: ModeInfo, page: number, row: number, left: number, right: number, attr: number): void {
-    const b = this.bios, h = this.cellHeight(m), cb = VideoServices.charBytes(m);
-    const from = left * cb, to = (right + 1) * cb;
+    const b = this.bios,
+      h = this.cellHeight(m),
+      cb = VideoServices.charBytes(m);
+    const from = left * cb,
+      to = (right + 1) * cb;
     const v = m.layout === "cga" ? (m.bpp === 2 ? (attr & 3) * 0x55 : attr & 1 ? 0xff : 0) : attr;
     for (let line = 0; line < h; line++) {
       const d = this.lineAddress(m, page, row * h + line);
@@ -525,8 +714,12 @@ export class VideoServices {
 
   /** AH=08h: AL = character, AH = attribute at the cursor of page BH (graphics: matched glyph, AH=0). */
   private fnReadChar(): void {
-    const cpu = this.bios.cpu, page = cpu.r8[BH] & 7, m = this.mode();
-    const pos = this.cursorOf(page), row = pos >> 8, col = pos & 0xff;
+    const cpu = this.bios.cpu,
+      page = cpu.r8[BH] & 7,
+      m = this.mode();
+    const pos = this.cursorOf(page),
+      row = pos >> 8,
+      col = pos & 0xff;
     if (m.layout === "text") {
       cpu.r16[AX] = this.bios.rw(this.textAddress(page, row, col));
       return;
@@ -540,8 +733,10 @@ export class VideoServices {
    * cursor unmoved. Graphics modes draw the glyph in colour `attr` (bit 7: XOR) for both.
    */
   private writeChars(page: number, ch: number, attr: number, count: number, withAttr: boolean): void {
-    const m = this.mode(), pos = this.cursorOf(page);
-    let row = pos >> 8, col = pos & 0xff;
+    const m = this.mode(),
+      pos = this.cursorOf(page);
+    let row = pos >> 8,
+      col = pos & 0xff;
     if (m.layout === "text") {
       const b = this.bios;
       const end = m.base + (page + 1) * this.pageSize();
@@ -552,10 +747,14 @@ export class VideoServices {
       }
       return;
     }
-    const cols = this.cols(), rows = this.rows();
+    const cols = this.cols(),
+      rows = this.rows();
     for (let i = 0; i < count && row < rows; i++) {
       this.drawGlyph(m, page, ch, row, col, attr);
-      if (++col >= cols) { col = 0; row++; }
+      if (++col >= cols) {
+        col = 0;
+        row++;
+      }
     }
   }
 
@@ -566,12 +765,20 @@ export class VideoServices {
    */
   private put(ch: number, page: number, attr: number, withAttr: boolean): void {
     const pos = this.cursorOf(page);
-    let row = pos >> 8, col = pos & 0xff;
+    let row = pos >> 8,
+      col = pos & 0xff;
     switch (ch) {
-      case 0x07: return;
-      case 0x08: if (col > 0) col--; break;
-      case 0x0a: row++; break;
-      case 0x0d: col = 0; break;
+      case 0x07:
+        return;
+      case 0x08:
+        if (col > 0) col--;
+        break;
+      case 0x0a:
+        row++;
+        break;
+      case 0x0d:
+        col = 0;
+        break;
       default: {
         const m = this.mode();
         if (m.layout === "text") {
@@ -581,7 +788,10 @@ export class VideoServices {
         } else {
           this.drawGlyph(m, page, ch, row, col, attr);
         }
-        if (++col >= this.cols()) { col = 0; row++; }
+        if (++col >= this.cols()) {
+          col = 0;
+          row++;
+        }
       }
     }
     const last = this.rows() - 1;
@@ -601,11 +811,19 @@ export class VideoServices {
 
   /** AH=13h: write string ES:BP, CX characters, at DH, DL of page BH; AL bit 0 moves the cursor, bit 1 = attributes inline. */
   private fnWriteString(): void {
-    const b = this.bios, cpu = b.cpu, r8 = cpu.r8;
+    const b = this.bios,
+      cpu = b.cpu,
+      r8 = cpu.r8;
     const flags = r8[AL];
-    if (flags > 3) { b.unsupportedCall(0x10); return; }
-    const page = r8[BH] & 7, count = cpu.r16[CX], es = cpu.sreg[ES];
-    let attr = r8[BL], off = cpu.r16[BP];
+    if (flags > 3) {
+      b.unsupportedCall(0x10);
+      return;
+    }
+    const page = r8[BH] & 7,
+      count = cpu.r16[CX],
+      es = cpu.sreg[ES];
+    let attr = r8[BL],
+      off = cpu.r16[BP];
     const saved = this.cursorOf(page);
     this.setCursor(page, r8[DH], r8[DL]);
     for (let i = 0; i < count; i++) {
@@ -622,7 +840,8 @@ export class VideoServices {
   /** Address of a character's glyph: INT 43h's table (8-line cells: 80h-FFh via INT 1Fh while INT 43h is the ROM's first half). */
   private glyphAddress(ch: number, h: number): number {
     const b = this.bios;
-    const seg43 = b.rw(VEC_43 + 2), off43 = b.rw(VEC_43);
+    const seg43 = b.rw(VEC_43 + 2),
+      off43 = b.rw(VEC_43);
     if (h === 8 && ch >= 0x80 && seg43 === ROM_SEGMENT && off43 === FONT_8X8) {
       return b.lin(b.rw(VEC_1F + 2), b.rw(VEC_1F)) + (ch - 0x80) * 8;
     }
@@ -631,7 +850,8 @@ export class VideoServices {
 
   private drawGlyph(m: ModeInfo, page: number, ch: number, row: number, col: number, colour: number): void {
     if (col >= this.cols() || row >= this.rows()) return;
-    const h = this.cellHeight(m), glyph = this.glyphAddress(ch, h);
+    const h = this.cellHeight(m),
+      glyph = this.glyphAddress(ch, h);
     if (m.layout === "planar") this.drawPlanarGlyph(m, page, glyph, h, row, col, colour);
     else if (m.layout === "linear") this.drawLinearGlyph(m, glyph, h, row, col, colour);
     else this.drawCgaGlyph(m, glyph, row, col, colour);
@@ -642,11 +862,21 @@ export class VideoServices {
    * cell is first cleared to colour 0, then the glyph's bits take the colour; with bit 7 of
    * the colour the glyph's bits are XORed onto the cell instead (logical function XOR).
    */
-  private drawPlanarGlyph(m: ModeInfo, page: number, glyph: number, h: number, row: number, col: number, colour: number): void {
-    const b = this.bios, xor = (colour & 0x80) !== 0;
+  private drawPlanarGlyph(
+    m: ModeInfo,
+    page: number,
+    glyph: number,
+    h: number,
+    row: number,
+    col: number,
+    colour: number,
+  ): void {
+    const b = this.bios,
+      xor = (colour & 0x80) !== 0;
     this.saveDataPath();
     this.plainDataPath(GCMODE_WRITE3);
-    const bpl = m.width >> 3, start = this.lineAddress(m, page, row * h) + col;
+    const bpl = m.width >> 3,
+      start = this.lineAddress(m, page, row * h) + col;
     if (!xor) {
       this.idxWrite(PORT_GC, GC_SET_RESET, 0);
       for (let l = 0, a = start; l < h; l++, a += bpl) b.wb(a, 0xff);
@@ -673,9 +903,11 @@ export class VideoServices {
 
   /** CGA layouts: 2 or 1 bits per pixel, XOR with colour bit 7. */
   private drawCgaGlyph(m: ModeInfo, glyph: number, row: number, col: number, colour: number): void {
-    const b = this.bios, xor = (colour & 0x80) !== 0;
+    const b = this.bios,
+      xor = (colour & 0x80) !== 0;
     for (let l = 0; l < 8; l++) {
-      const bits = b.rb(glyph + l), a = this.lineAddress(m, 0, row * 8 + l) + col * m.bpp;
+      const bits = b.rb(glyph + l),
+        a = this.lineAddress(m, 0, row * 8 + l) + col * m.bpp;
       if (m.bpp === 2) {
         const wide = expand2bpp(bits, colour & 3);
         this.cgaWrite(a, wide >> 8, xor);
@@ -692,9 +924,12 @@ export class VideoServices {
 
   /** The character whose glyph matches a graphics cell (any non-zero pixel is "on"), or 0. */
   private matchGlyph(m: ModeInfo, page: number, row: number, col: number): number {
-    const h = this.cellHeight(m), cell = new Uint8Array(h);
+    const h = this.cellHeight(m),
+      cell = new Uint8Array(h);
     if (m.layout === "planar") {
-      const b = this.bios, saveMap = this.idxRead(PORT_GC, GC_READ_MAP), saveMode = this.idxRead(PORT_GC, GC_MODE);
+      const b = this.bios,
+        saveMap = this.idxRead(PORT_GC, GC_READ_MAP),
+        saveMode = this.idxRead(PORT_GC, GC_MODE);
       this.idxWrite(PORT_GC, GC_MODE, saveMode & ~GCMODE_READ_COMPARE);
       for (let p = 0; p < 4; p++) {
         this.idxWrite(PORT_GC, GC_READ_MAP, p);
@@ -722,13 +957,19 @@ export class VideoServices {
 
   /** AH=0Ch: pixel (x, y) of page to colour (bit 7: XOR, except in mode 13h). */
   private writePixel(page: number, x: number, y: number, colour: number): void {
-    const m = this.mode(), b = this.bios;
+    const m = this.mode(),
+      b = this.bios;
     if (m.layout === "text" || x >= m.width || y >= m.height) return;
-    if (m.layout === "linear") { b.wb(m.base + y * m.width + x, colour); return; }
+    if (m.layout === "linear") {
+      b.wb(m.base + y * m.width + x, colour);
+      return;
+    }
     if (m.layout === "cga") {
       const a = this.lineAddress(m, 0, y) + ((x * m.bpp) >> 3);
-      const shift = 8 - m.bpp - ((x * m.bpp) & 7), mask = ((1 << m.bpp) - 1) << shift;
-      const v = ((colour & ((1 << m.bpp) - 1)) << shift) & mask, old = b.rb(a);
+      const shift = 8 - m.bpp - ((x * m.bpp) & 7),
+        mask = ((1 << m.bpp) - 1) << shift;
+      const v = ((colour & ((1 << m.bpp) - 1)) << shift) & mask,
+        old = b.rb(a);
       b.wb(a, (colour & 0x80) !== 0 ? old ^ v : (old & ~mask) | v);
       return;
     }
@@ -745,15 +986,18 @@ export class VideoServices {
 
   /** AH=0Dh: the colour of pixel (x, y) of page (0 outside the screen or in text modes). */
   private readPixel(page: number, x: number, y: number): number {
-    const m = this.mode(), b = this.bios;
+    const m = this.mode(),
+      b = this.bios;
     if (m.layout === "text" || x >= m.width || y >= m.height) return 0;
     if (m.layout === "linear") return b.rb(m.base + y * m.width + x);
     if (m.layout === "cga") {
       const a = this.lineAddress(m, 0, y) + ((x * m.bpp) >> 3);
       return (b.rb(a) >> (8 - m.bpp - ((x * m.bpp) & 7))) & ((1 << m.bpp) - 1);
     }
-    const a = this.lineAddress(m, page, y) + (x >> 3), shift = 7 - (x & 7);
-    const saveMap = this.idxRead(PORT_GC, GC_READ_MAP), saveMode = this.idxRead(PORT_GC, GC_MODE);
+    const a = this.lineAddress(m, page, y) + (x >> 3),
+      shift = 7 - (x & 7);
+    const saveMap = this.idxRead(PORT_GC, GC_READ_MAP),
+      saveMode = this.idxRead(PORT_GC, GC_MODE);
     this.idxWrite(PORT_GC, GC_MODE, saveMode & ~GCMODE_READ_COMPARE); // read mode 0: one plane's byte
     let colour = 0;
     for (let p = 0; p < 4; p++) {
@@ -772,7 +1016,9 @@ export class VideoServices {
    * intensity; BH=01h: BL = palette 0 (green/red/brown) or 1 (cyan/magenta/white) of modes 4/5.
    */
   private fnCgaPalette(): void {
-    const b = this.bios, r8 = b.cpu.r8, m = this.mode();
+    const b = this.bios,
+      r8 = b.cpu.r8,
+      m = this.mode();
     let pal = b.rb(B.BDA_VIDEO_PALETTE);
     if (r8[BH] === 0x00) {
       pal = (pal & ~0x1f) | (r8[BL] & 0x1f);
@@ -789,14 +1035,16 @@ export class VideoServices {
     b.wb(B.BDA_VIDEO_PALETTE, pal);
     if (m.layout === "cga" && m.bpp === 2) {
       // Colours 1-3: green, red, brown (palette 0) or cyan, magenta, white (palette 1), intensity from bit 4.
-      const base = (pal & 0x20) !== 0 ? 3 : 2, bright = (pal & 0x10) !== 0 ? 8 : 0;
+      const base = (pal & 0x20) !== 0 ? 3 : 2,
+        bright = (pal & 0x10) !== 0 ? 8 : 0;
       for (let i = 1; i <= 3; i++) this.attrWrite(i, egaColour((base + (i - 1) * 2) | bright, true));
     }
   }
 
   /** AH=0Fh: AL = mode (bit 7: last set kept memory), AH = columns, BH = active page. */
   private fnGetMode(): void {
-    const b = this.bios, r8 = b.cpu.r8;
+    const b = this.bios,
+      r8 = b.cpu.r8;
     r8[AL] = (b.rb(B.BDA_VIDEO_MODE) & 0x7f) | (b.rb(B.BDA_VIDEO_EGA_MISC) & EGA_NO_CLEAR);
     r8[AH] = this.cols();
     r8[BH] = this.activePage();
@@ -805,21 +1053,32 @@ export class VideoServices {
   // ---- AH=10h palette registers and DAC
 
   private fnPalette(): void {
-    const b = this.bios, cpu = b.cpu, r8 = cpu.r8;
-    const es = cpu.sreg[ES], dx = cpu.r16[DX];
+    const b = this.bios,
+      cpu = b.cpu,
+      r8 = cpu.r8;
+    const es = cpu.sreg[ES],
+      dx = cpu.r16[DX];
     switch (r8[AL]) {
       case 0x00: // set palette register BL (00h-0Fh; 10h-14h reach the other attribute registers) to BH
         if (r8[BL] <= ATTR_LAST) this.attrWrite(r8[BL], r8[BH]);
         return;
-      case 0x01: this.attrWrite(ATTR_OVERSCAN, r8[BH]); return;
+      case 0x01:
+        this.attrWrite(ATTR_OVERSCAN, r8[BH]);
+        return;
       case 0x02: // 16 palette registers and the overscan register from ES:DX
         for (let i = 0; i <= ATTR_PALETTE_COUNT; i++) {
           this.attrWrite(i < ATTR_PALETTE_COUNT ? i : ATTR_OVERSCAN, b.rb(b.lin(es, dx + i)));
         }
         return;
-      case 0x03: this.setBlink(r8[BL]); return;
-      case 0x07: if (r8[BL] <= ATTR_LAST) r8[BH] = this.attrRead(r8[BL]); return;
-      case 0x08: r8[BH] = this.attrRead(ATTR_OVERSCAN); return;
+      case 0x03:
+        this.setBlink(r8[BL]);
+        return;
+      case 0x07:
+        if (r8[BL] <= ATTR_LAST) r8[BH] = this.attrRead(r8[BL]);
+        return;
+      case 0x08:
+        r8[BH] = this.attrRead(ATTR_OVERSCAN);
+        return;
       case 0x09:
         for (let i = 0; i <= ATTR_PALETTE_COUNT; i++) {
           b.wb(b.lin(es, dx + i), this.attrRead(i < ATTR_PALETTE_COUNT ? i : ATTR_OVERSCAN));
@@ -829,43 +1088,62 @@ export class VideoServices {
         this.writeDac(cpu.r16[BX] & 0xff, Uint8Array.of(r8[DH], r8[CH], r8[CL]));
         if (this.greySumming()) this.greySum(cpu.r16[BX] & 0xff, 1);
         return;
-      case 0x12: { // CX DAC registers from BX, three bytes each at ES:DX
-        const first = cpu.r16[BX] & 0xff, count = Math.min(cpu.r16[CX], 256 - first);
+      case 0x12: {
+        // CX DAC registers from BX, three bytes each at ES:DX
+        const first = cpu.r16[BX] & 0xff,
+          count = Math.min(cpu.r16[CX], 256 - first);
         const rgb = new Uint8Array(count * 3);
         for (let i = 0; i < rgb.length; i++) rgb[i] = b.rb(b.lin(es, dx + i));
         this.writeDac(first, rgb);
         if (this.greySumming()) this.greySum(first, count);
         return;
       }
-      case 0x13: this.colourPaging(r8[BL], r8[BH]); return;
+      case 0x13:
+        this.colourPaging(r8[BL], r8[BH]);
+        return;
       case 0x15: {
         const rgb = this.readDac(cpu.r16[BX] & 0xff, 1);
-        r8[DH] = rgb[0]; r8[CH] = rgb[1]; r8[CL] = rgb[2];
+        r8[DH] = rgb[0];
+        r8[CH] = rgb[1];
+        r8[CL] = rgb[2];
         return;
       }
       case 0x17: {
-        const first = cpu.r16[BX] & 0xff, count = Math.min(cpu.r16[CX], 256 - first);
+        const first = cpu.r16[BX] & 0xff,
+          count = Math.min(cpu.r16[CX], 256 - first);
         const rgb = this.readDac(first, count);
         for (let i = 0; i < rgb.length; i++) b.wb(b.lin(es, dx + i), rgb[i]);
         return;
       }
-      case 0x18: b.outb(PORT_PEL_MASK, r8[BL]); return;
-      case 0x19: r8[BL] = b.inb(PORT_PEL_MASK); return;
-      case 0x1a: { // BL = paging mode, BH = current colour page
-        const paging16 = (this.attrRead(ATTR_MODE) & ATTRMODE_P54S) !== 0, select = this.attrRead(ATTR_COLOR_SELECT);
+      case 0x18:
+        b.outb(PORT_PEL_MASK, r8[BL]);
+        return;
+      case 0x19:
+        r8[BL] = b.inb(PORT_PEL_MASK);
+        return;
+      case 0x1a: {
+        // BL = paging mode, BH = current colour page
+        const paging16 = (this.attrRead(ATTR_MODE) & ATTRMODE_P54S) !== 0,
+          select = this.attrRead(ATTR_COLOR_SELECT);
         r8[BL] = paging16 ? 1 : 0;
         r8[BH] = paging16 ? select & 0x0f : (select >> 2) & 3;
         return;
       }
-      case 0x1b: this.greySum(cpu.r16[BX] & 0xff, Math.min(cpu.r16[CX], 256 - (cpu.r16[BX] & 0xff))); return;
-      default: b.unsupportedCall(0x10);
+      case 0x1b:
+        this.greySum(cpu.r16[BX] & 0xff, Math.min(cpu.r16[CX], 256 - (cpu.r16[BX] & 0xff)));
+        return;
+      default:
+        b.unsupportedCall(0x10);
     }
   }
 
   /** AX=1003h: BL=00h makes attribute bit 7 a bright background, 01h makes it blink. */
   private setBlink(bl: number): void {
     const b = this.bios;
-    if (bl > 1) { b.unsupportedCall(0x10); return; }
+    if (bl > 1) {
+      b.unsupportedCall(0x10);
+      return;
+    }
     const mode = this.attrRead(ATTR_MODE);
     this.attrWrite(ATTR_MODE, bl ? mode | ATTRMODE_BLINK : mode & ~ATTRMODE_BLINK);
     const ctl = b.rb(B.BDA_VIDEO_MODE_CTL);
@@ -884,10 +1162,13 @@ export class VideoServices {
     }
   }
 
-  private greySumming(): boolean { return (this.bios.rb(B.BDA_VIDEO_VGA_FLAGS) & VGA_GREY_SUMMING) !== 0; }
+  private greySumming(): boolean {
+    return (this.bios.rb(B.BDA_VIDEO_VGA_FLAGS) & VGA_GREY_SUMMING) !== 0;
+  }
 
   private readDac(first: number, count: number): Uint8Array {
-    const b = this.bios, rgb = new Uint8Array(count * 3);
+    const b = this.bios,
+      rgb = new Uint8Array(count * 3);
     b.outb(PORT_DAC_READ_INDEX, first);
     for (let i = 0; i < rgb.length; i++) rgb[i] = b.inb(PORT_DAC_DATA);
     return rgb;
@@ -912,30 +1193,68 @@ export class VideoServices {
   // ---- AH=11h character generator
 
   private fnFont(): void {
-    const b = this.bios, cpu = b.cpu, r8 = cpu.r8;
-    const al = r8[AL], block = r8[BL] & 7, fonts = b.platform.fonts;
+    const b = this.bios,
+      cpu = b.cpu,
+      r8 = cpu.r8;
+    const al = r8[AL],
+      block = r8[BL] & 7,
+      fonts = b.platform.fonts;
     switch (al) {
-      case 0x00: case 0x10: { // user font ES:BP: CX characters from DX, BH bytes each, into block BL
-        const h = r8[BH], es = cpu.sreg[ES], bp = cpu.r16[BP];
-        if (h === 0 || h > 32) { b.unsupportedCall(0x10); return; }
+      case 0x00:
+      case 0x10: {
+        // user font ES:BP: CX characters from DX, BH bytes each, into block BL
+        const h = r8[BH],
+          es = cpu.sreg[ES],
+          bp = cpu.r16[BP];
+        if (h === 0 || h > 32) {
+          b.unsupportedCall(0x10);
+          return;
+        }
         this.loadGlyphs((i) => b.rb(b.lin(es, bp + i)), h, block, cpu.r16[DX] & 0xff, Math.min(cpu.r16[CX], 256));
         if (al === 0x10) this.useTextFont(h);
         return;
       }
-      case 0x01: case 0x11: this.loadRomFont(fonts.f8x14, 14, block, al === 0x11); return;
-      case 0x02: case 0x12: this.loadRomFont(fonts.f8x8, 8, block, al === 0x12); return;
-      case 0x04: case 0x14: this.loadRomFont(fonts.f8x16, 16, block, al === 0x14); return;
-      case 0x03: this.idxWrite(PORT_SEQ, SEQ_CHAR_MAP, r8[BL] & 0x3f); return;
-      case 0x20: b.ww(VEC_1F, cpu.r16[BP]); b.ww(VEC_1F + 2, cpu.sreg[ES]); return;
+      case 0x01:
+      case 0x11:
+        this.loadRomFont(fonts.f8x14, 14, block, al === 0x11);
+        return;
+      case 0x02:
+      case 0x12:
+        this.loadRomFont(fonts.f8x8, 8, block, al === 0x12);
+        return;
+      case 0x04:
+      case 0x14:
+        this.loadRomFont(fonts.f8x16, 16, block, al === 0x14);
+        return;
+      case 0x03:
+        this.idxWrite(PORT_SEQ, SEQ_CHAR_MAP, r8[BL] & 0x3f);
+        return;
+      case 0x20:
+        b.ww(VEC_1F, cpu.r16[BP]);
+        b.ww(VEC_1F + 2, cpu.sreg[ES]);
+        return;
       case 0x21: // graphics font ES:BP, CX bytes per character
-        b.ww(VEC_43, cpu.r16[BP]); b.ww(VEC_43 + 2, cpu.sreg[ES]);
+        b.ww(VEC_43, cpu.r16[BP]);
+        b.ww(VEC_43 + 2, cpu.sreg[ES]);
         this.setGraphicsRows(cpu.r16[CX]);
         return;
-      case 0x22: this.setVector(VEC_43, FONT_8X14); this.setGraphicsRows(14); return;
-      case 0x23: this.setVector(VEC_43, FONT_8X8); this.setGraphicsRows(8); return;
-      case 0x24: this.setVector(VEC_43, FONT_8X16); this.setGraphicsRows(16); return;
-      case 0x30: this.fontInfo(); return;
-      default: b.unsupportedCall(0x10);
+      case 0x22:
+        this.setVector(VEC_43, FONT_8X14);
+        this.setGraphicsRows(14);
+        return;
+      case 0x23:
+        this.setVector(VEC_43, FONT_8X8);
+        this.setGraphicsRows(8);
+        return;
+      case 0x24:
+        this.setVector(VEC_43, FONT_8X16);
+        this.setGraphicsRows(16);
+        return;
+      case 0x30:
+        this.fontInfo();
+        return;
+      default:
+        b.unsupportedCall(0x10);
     }
   }
 
@@ -951,7 +1270,8 @@ export class VideoServices {
    */
   private loadGlyphs(byte: (i: number) => number, h: number, block: number, first: number, count: number): void {
     const b = this.bios;
-    const memMode = this.idxRead(PORT_SEQ, SEQ_MEMORY_MODE), gcMisc = this.idxRead(PORT_GC, GC_MISC);
+    const memMode = this.idxRead(PORT_SEQ, SEQ_MEMORY_MODE),
+      gcMisc = this.idxRead(PORT_GC, GC_MISC);
     const misc = b.inb(PORT_MISC_READ);
     this.saveDataPath();
     this.plainDataPath(GCMODE_WRITE0);
@@ -1006,7 +1326,8 @@ export class VideoServices {
 
   /** AX=1121h-1124h: the graphics character height and rows (BL=00h: DL rows, 01h: 14, 02h: 25, 03h: 43). */
   private setGraphicsRows(h: number): void {
-    const b = this.bios, r8 = b.cpu.r8;
+    const b = this.bios,
+      r8 = b.cpu.r8;
     const rows = [r8[DL], 14, 25, 43][r8[BL]] ?? 25;
     b.ww(B.BDA_CHAR_HEIGHT, h);
     b.wb(B.BDA_VIDEO_ROWS, Math.max(1, rows) - 1);
@@ -1014,22 +1335,47 @@ export class VideoServices {
 
   /** AX=1130h: ES:BP = font pointer BH, CX = character height, DL = rows - 1. */
   private fontInfo(): void {
-    const b = this.bios, cpu = b.cpu;
-    let seg = ROM_SEGMENT, off: number;
+    const b = this.bios,
+      cpu = b.cpu;
+    let seg = ROM_SEGMENT,
+      off: number;
     switch (cpu.r8[BH]) {
-      case 0x00: seg = b.rw(VEC_1F + 2); off = b.rw(VEC_1F); break;
-      case 0x01: seg = b.rw(VEC_43 + 2); off = b.rw(VEC_43); break;
-      case 0x02: off = FONT_8X14; break;
-      case 0x03: off = FONT_8X8; break;
-      case 0x04: off = FONT_8X8_HIGH; break;
-      case 0x06: off = FONT_8X16; break;
+      case 0x00:
+        seg = b.rw(VEC_1F + 2);
+        off = b.rw(VEC_1F);
+        break;
+      case 0x01:
+        seg = b.rw(VEC_43 + 2);
+        off = b.rw(VEC_43);
+        break;
+      case 0x02:
+        off = FONT_8X14;
+        break;
+      case 0x03:
+        off = FONT_8X8;
+        break;
+      case 0x04:
+        off = FONT_8X8_HIGH;
+        break;
+      case 0x06:
+        off = FONT_8X16;
+        break;
       // The 9-dot alternate tables (list of character, glyph; 0 ends): there are none. The
       // ROM's 8x14/8x16 fonts start with the blank glyph of character 0, an empty list.
-      case 0x05: off = FONT_8X14; break;
-      case 0x07: off = FONT_8X16; break;
-      default: b.unsupportedCall(0x10); return;
+      case 0x05:
+        off = FONT_8X14;
+        break;
+      case 0x07:
+        off = FONT_8X16;
+        break;
+      default:
+        b.unsupportedCall(0x10);
+        return;
     }
-    if ((cpu.r8[BH] === 0x05 || cpu.r8[BH] === 0x07) && b.rb(ROM + off) !== 0) { b.unsupportedCall(0x10); return; }
+    if ((cpu.r8[BH] === 0x05 || cpu.r8[BH] === 0x07) && b.rb(ROM + off) !== 0) {
+      b.unsupportedCall(0x10);
+      return;
+    }
     cpu.loadSegReal(ES, seg);
     cpu.r16[BP] = off;
     cpu.r16[CX] = this.charHeight();
@@ -1039,10 +1385,13 @@ export class VideoServices {
   // ---- AH=12h alternate select, 1Ah display combination, 1Bh state
 
   private fnAlternateSelect(): void {
-    const b = this.bios, r8 = b.cpu.r8, al = r8[AL];
+    const b = this.bios,
+      r8 = b.cpu.r8,
+      al = r8[AL];
     const setFlag = (addr: number, bit: number, on: boolean) => b.wb(addr, on ? b.rb(addr) | bit : b.rb(addr) & ~bit);
     switch (r8[BL]) {
-      case 0x10: { // BH = colour (0) or mono (1) addressing, BL = 256 KiB, CH = feature bits, CL = switches
+      case 0x10: {
+        // BH = colour (0) or mono (1) addressing, BL = 256 KiB, CH = feature bits, CL = switches
         const sw = b.rb(B.BDA_VIDEO_EGA_SWITCHES);
         r8[BH] = this.crtcPort() === PORT_CRTC_MONO ? 1 : 0;
         r8[BL] = 3;
@@ -1050,7 +1399,8 @@ export class VideoServices {
         r8[CL] = sw & 0x0f;
         return;
       }
-      case 0x30: { // text scan lines for the next mode set: AL = 0 (200), 1 (350), 2 (400)
+      case 0x30: {
+        // text scan lines for the next mode set: AL = 0 (200), 1 (350), 2 (400)
         if (al > 2) break;
         const lines = al === 0 ? VGA_LINES_200 : al === 2 ? VGA_LINES_400 : 0;
         b.wb(B.BDA_VIDEO_VGA_FLAGS, (b.rb(B.BDA_VIDEO_VGA_FLAGS) & ~VGA_LINES_MASK) | lines);
@@ -1058,22 +1408,34 @@ export class VideoServices {
         r8[AL] = ALT_SELECT_OK;
         return;
       }
-      case 0x31: setFlag(B.BDA_VIDEO_VGA_FLAGS, VGA_NO_DEFAULT_PALETTE, (al & 1) !== 0); r8[AL] = ALT_SELECT_OK; return;
-      case 0x32: { // CPU access to video memory: AL = 0 on, 1 off
+      case 0x31:
+        setFlag(B.BDA_VIDEO_VGA_FLAGS, VGA_NO_DEFAULT_PALETTE, (al & 1) !== 0);
+        r8[AL] = ALT_SELECT_OK;
+        return;
+      case 0x32: {
+        // CPU access to video memory: AL = 0 on, 1 off
         const misc = b.inb(PORT_MISC_READ);
         b.outb(PORT_MISC_WRITE, al & 1 ? misc & ~MISC_RAM_ENABLE : misc | MISC_RAM_ENABLE);
         r8[AL] = ALT_SELECT_OK;
         return;
       }
-      case 0x33: setFlag(B.BDA_VIDEO_VGA_FLAGS, VGA_GREY_SUMMING, (al & 1) === 0); r8[AL] = ALT_SELECT_OK; return;
-      case 0x34: setFlag(B.BDA_VIDEO_EGA_MISC, EGA_NO_CURSOR_EMULATION, (al & 1) !== 0); r8[AL] = ALT_SELECT_OK; return;
-      case 0x36: { // screen refresh: AL = 0 on, 1 off (sequencer clocking mode, screen off bit)
+      case 0x33:
+        setFlag(B.BDA_VIDEO_VGA_FLAGS, VGA_GREY_SUMMING, (al & 1) === 0);
+        r8[AL] = ALT_SELECT_OK;
+        return;
+      case 0x34:
+        setFlag(B.BDA_VIDEO_EGA_MISC, EGA_NO_CURSOR_EMULATION, (al & 1) !== 0);
+        r8[AL] = ALT_SELECT_OK;
+        return;
+      case 0x36: {
+        // screen refresh: AL = 0 on, 1 off (sequencer clocking mode, screen off bit)
         const clk = this.idxRead(PORT_SEQ, SEQ_CLOCKING);
         this.idxWrite(PORT_SEQ, SEQ_CLOCKING, al & 1 ? clk | CLOCKING_SCREEN_OFF : clk & ~CLOCKING_SCREEN_OFF);
         r8[AL] = ALT_SELECT_OK;
         return;
       }
-      default: break;
+      default:
+        break;
     }
     b.unsupportedCall(0x10); // 20h alternate print screen, 35h display switching, others
   }
@@ -1083,8 +1445,12 @@ export class VideoServices {
    * is refused: the one adapter cannot become another display.
    */
   private fnDisplayCombination(): void {
-    const b = this.bios, r8 = b.cpu.r8;
-    if (r8[AL] !== 0x00) { b.unsupportedCall(0x10); return; }
+    const b = this.bios,
+      r8 = b.cpu.r8;
+    if (r8[AL] !== 0x00) {
+      b.unsupportedCall(0x10);
+      return;
+    }
     r8[BL] = DCC_VGA_COLOUR;
     r8[BH] = 0x00;
     r8[AL] = DCC_OK;
@@ -1092,11 +1458,20 @@ export class VideoServices {
 
   /** AH=1Bh, BX=0000h: the 64-byte dynamic state table at ES:DI (Ralf Brown #00040). */
   private fnState(): void {
-    const b = this.bios, cpu = b.cpu;
-    if (cpu.r16[BX] !== 0) { b.unsupportedCall(0x10); return; }
-    const m = this.mode(), es = cpu.sreg[ES], di = cpu.r16[DI];
+    const b = this.bios,
+      cpu = b.cpu;
+    if (cpu.r16[BX] !== 0) {
+      b.unsupportedCall(0x10);
+      return;
+    }
+    const m = this.mode(),
+      es = cpu.sreg[ES],
+      di = cpu.r16[DI];
     const t = new Uint8Array(64);
-    const w16 = (o: number, v: number) => { t[o] = v & 0xff; t[o + 1] = (v >> 8) & 0xff; };
+    const w16 = (o: number, v: number) => {
+      t[o] = v & 0xff;
+      t[o + 1] = (v >> 8) & 0xff;
+    };
     w16(0x00, VIDEO_STATIC_TABLE_EBDA_OFFSET);
     w16(0x02, this.ebdaSegment());
     t[0x04] = b.rb(B.BDA_VIDEO_MODE);
@@ -1121,9 +1496,15 @@ export class VideoServices {
     const sr3 = this.idxRead(PORT_SEQ, SEQ_CHAR_MAP);
     t[0x2b] = (sr3 & 3) | ((sr3 >> 2) & 4);
     t[0x2c] = ((sr3 >> 2) & 3) | ((sr3 >> 3) & 4);
-    const vga = b.rb(B.BDA_VIDEO_VGA_FLAGS), ega = b.rb(B.BDA_VIDEO_EGA_MISC);
-    t[0x2d] = 0x01 | (vga & VGA_GREY_SUMMING) | (vga & VGA_MONO_MONITOR) | (vga & VGA_NO_DEFAULT_PALETTE) |
-      ((ega & EGA_NO_CURSOR_EMULATION) === 0 ? 0x10 : 0) | ((this.attrRead(ATTR_MODE) & ATTRMODE_BLINK) !== 0 ? 0x20 : 0);
+    const vga = b.rb(B.BDA_VIDEO_VGA_FLAGS),
+      ega = b.rb(B.BDA_VIDEO_EGA_MISC);
+    t[0x2d] =
+      0x01 |
+      (vga & VGA_GREY_SUMMING) |
+      (vga & VGA_MONO_MONITOR) |
+      (vga & VGA_NO_DEFAULT_PALETTE) |
+      ((ega & EGA_NO_CURSOR_EMULATION) === 0 ? 0x10 : 0) |
+      ((this.attrRead(ATTR_MODE) & ATTRMODE_BLINK) !== 0 ? 0x20 : 0);
     t[0x31] = 3; // 256 KiB
     for (let i = 0; i < 64; i++) b.wb(b.lin(es, di + i), t[i]);
     cpu.r8[AL] = STATE_OK;
