@@ -49,13 +49,6 @@ const leftOutCounts = {};
 
 // ---- building encodings from the table
 
-/** Little-endian bytes of v. */
-function le(v, n) {
-  const out = [];
-  for (let i = 0; i < n; i++) out.push(Math.floor(v / 2 ** (8 * i)) & 0xff);
-  return out;
-}
-
 /**
  * A ModRM memory/register form for an address size: mod, rm, and the SIB/displacement bytes
  * that follow the ModRM byte.

@@ -156,7 +156,7 @@ function run(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
       (err.stderr ?? "").trim().split("\n").slice(-2).join(" / ") ||
       err.message;
     const shown = args.filter((x, i) => x !== "-o" && args[i - 1] !== "-o");
-    throw new Error(`${cmd} ${shown.join(" ")} failed: ${detail}`);
+    throw new Error(`${cmd} ${shown.join(" ")} failed: ${detail}`, { cause: e });
   }
 }
 

@@ -92,7 +92,7 @@ export function buildC(src: string, name: string, flags: readonly string[]): str
     execFileSync(CC, [...flags, "-o", tmp, src], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    throw new Error(`building ${name} failed:\n${err.stderr || err.message}`);
+    throw new Error(`building ${name} failed:\n${err.stderr || err.message}`, { cause: e });
   }
   fs.renameSync(tmp, out);
   // Older builds of the same program are stale now.

@@ -279,7 +279,7 @@ export class AtaDisk extends IdeDevice {
       case ATA_CMD_STANDBY:
       case ATA_CMD_STANDBY_IMMEDIATE_OLD:
       case ATA_CMD_STANDBY_OLD:
-      // SLEEP is taken as STANDBY: the device answers the next command instead of waiting for a reset.
+      // falls through: SLEEP is taken as STANDBY: the device answers the next command instead of waiting for a reset.
       case ATA_CMD_SLEEP:
       case ATA_CMD_SLEEP_OLD:
         this.powerMode = POWER_STANDBY;

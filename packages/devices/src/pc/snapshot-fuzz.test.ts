@@ -87,11 +87,14 @@ describe("restoring mutated snapshots", () => {
       if (base && Buffer.compare(base, bytes) !== 0) t.restoredChanged++;
     } catch (e) {
       if (!(e instanceof SnapshotError))
-        throw new Error(`seed ${SEED}, ${label}: ${(e as Error)?.constructor?.name} thrown: ${(e as Error)?.message}`);
+        throw new Error(`seed ${SEED}, ${label}: ${(e as Error)?.constructor?.name} thrown: ${(e as Error)?.message}`, {
+          cause: e,
+        });
       const cause = (e as { cause?: unknown }).cause;
       if (cause !== undefined && !(cause instanceof StateError)) {
         throw new Error(
           `seed ${SEED}, ${label}: refused, but a device failed with ${(cause as Error)?.constructor?.name}: ${(e as Error).message}`,
+          { cause: e },
         );
       }
       t.refused++;

@@ -218,7 +218,7 @@ export async function uploadSnapshot(bytes: ArrayBuffer): Promise<string> {
       headers: { "Content-Type": "application/octet-stream" },
     });
   } catch (e) {
-    throw new Error(`Share failed: the server did not take the snapshot (${messageOf(e)})`);
+    throw new Error(`Share failed: the server did not take the snapshot (${messageOf(e)})`, { cause: e });
   }
   let body: { id?: unknown; error?: unknown } = {};
   try {

@@ -215,7 +215,7 @@ export class VmRunner {
     } catch (e) {
       const msg = e instanceof MediaError ? e.message : `cannot build the machine: ${describe(e)}`;
       this.fail(msg);
-      throw new Error(msg);
+      throw new Error(msg, { cause: e });
     }
   }
 
@@ -378,7 +378,7 @@ export class VmRunner {
     } catch (e) {
       const msg = e instanceof SnapshotError ? e.message : `cannot resume the snapshot: ${describe(e)}`;
       this.fail(msg);
-      throw new Error(msg);
+      throw new Error(msg, { cause: e });
     }
     // What a reset boots again: the images the snapshot names (given, or embedded in it).
     const manifest = checkedManifest(bytes);

@@ -536,7 +536,7 @@ export function divCore(): void {
   // Q = q * 2^67 + fd in words (q * 2^67 is an integer: q's unit is 2^-53 at least).
   const qs = q * 1.4757395258967641e20;
   let q2 = Math.floor(qs / (TWO32 * TWO32));
-  let rem = qs - q2 * TWO32 * TWO32;
+  const rem = qs - q2 * TWO32 * TWO32;
   let q1 = Math.floor(rem / TWO32);
   let q0 = rem - q1 * TWO32 + fd;
   while (q0 < 0) {

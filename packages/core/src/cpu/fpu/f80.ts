@@ -284,11 +284,10 @@ export function f32BitsOfNaN(se: number, mhi: number): number {
 /** The value of an 18-digit packed BCD number read from bytes b[0..9] as an unsigned 64-bit magnitude in SHR.qhi:qlo. */
 export function bcdToU64(b: Uint8Array): void {
   // Nine high digits and nine low digits, each below 10^9; high * 10^9 + low exactly in halves.
-  let high = 0,
-    low = 0;
+  let high = 0;
   for (let i = 8; i >= 5; i--) high = high * 100 + (b[i] >> 4) * 10 + (b[i] & 15);
   high = high * 10 + (b[4] >> 4);
-  low = b[4] & 15;
+  let low = b[4] & 15;
   for (let i = 3; i >= 0; i--) low = low * 100 + (b[i] >> 4) * 10 + (b[i] & 15);
   // high * 10^9 = hh * 2^15 * 10^9 + hl * 10^9, each product below 2^53.
   const hh = Math.floor(high / 32768),

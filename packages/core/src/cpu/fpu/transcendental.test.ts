@@ -120,7 +120,7 @@ function fixedOf(img: string): bigint {
 /** The fixed-point value rounded to nearest into an 80-bit image (normal results). */
 function imgOf(v: bigint): string {
   const neg = v < 0n;
-  let a = neg ? -v : v;
+  const a = neg ? -v : v;
   if (a === 0n) return neg ? "8000:0000000000000000" : "0000:0000000000000000";
   const bits = BigInt(a.toString(2).length);
   let e = Number(bits - 1n - FB);

@@ -924,7 +924,7 @@ function logPlus1Special(
     setSignedZero(f, p1, yNeg !== xNeg);
     return false;
   }
-  let i = p0 * 3;
+  const i = p0 * 3;
   unpack(f.img[i], f.img[i + 1], f.img[i + 2], 0);
   const e = U[1];
   let xh = sigDD(0),
@@ -982,7 +982,6 @@ function logPlus1Special(
     lh = ddAdd(n, 0, lh, ll);
     ll = DD[0];
   }
-  i = p1 * 3;
   scaleByY(f, p1, lh, ll, 0, 0);
   return false;
 }

@@ -233,7 +233,7 @@ function fusedCond(f: FlagSource, cc: number): string | null {
   const zero = "fr === 0";
   const sx = (v: string) => (f.sz === SZ32 ? v : f.sz === SZ8 ? `((${v} << 24) >> 24)` : `((${v} << 16) >> 16)`);
   const ux = (v: string) => (f.sz === SZ32 ? `(${v} >>> 0)` : v);
-  let s: string | null = null;
+  let s: string | null;
   if (f.kind === LF_SUB) {
     switch (cc >> 1) {
       case 1:

@@ -5,19 +5,24 @@
 // (vga.textScreen(), video memory), in the BIOS data area and in the registers.
 
 import { describe, it, expect } from "vitest";
-import { Cpu } from "../../cpu/cpu.ts";
-import { CF, ES, SS } from "../../cpu/regs.ts";
-import { Dispatcher } from "../../dispatch/dispatcher.ts";
-import { PhysicalMemory } from "../../memory/physical-memory.ts";
-import { Bios, type BiosPlatform } from "./bios.ts";
-import * as B from "./bda.ts";
-import { FONT_8X14, FONT_8X16 as ROM_8X16, FONT_8X8 as ROM_8X8, FONT_8X8_HIGH, ROM_SEGMENT } from "./rom.ts";
-import { VIDEO_STATIC_TABLE, VIDEO_STATIC_TABLE_EBDA_OFFSET } from "./video.ts";
-// The core package cannot name @x86vm/devices (no dependency): tests reach its sources directly.
-import { Vga } from "../../../../devices/src/vga/vga.ts";
-import { VGA_MODES, programMode } from "../../../../devices/src/vga/modes.ts";
-import { FONT_8X16 } from "../../../../devices/src/vga/font8x16.ts";
-import { FONT_8X8 } from "../../../../devices/src/vga/font8x8.ts";
+import { Cpu } from "../../../../core/src/cpu/cpu.ts";
+import { CF, ES, SS } from "../../../../core/src/cpu/regs.ts";
+import { Dispatcher } from "../../../../core/src/dispatch/dispatcher.ts";
+import { PhysicalMemory } from "../../../../core/src/memory/physical-memory.ts";
+import { Bios, type BiosPlatform } from "../../../../core/src/firmware/bios/bios.ts";
+import * as B from "../../../../core/src/firmware/bios/bda.ts";
+import {
+  FONT_8X14,
+  FONT_8X16 as ROM_8X16,
+  FONT_8X8 as ROM_8X8,
+  FONT_8X8_HIGH,
+  ROM_SEGMENT,
+} from "../../../../core/src/firmware/bios/rom.ts";
+import { VIDEO_STATIC_TABLE, VIDEO_STATIC_TABLE_EBDA_OFFSET } from "../../../../core/src/firmware/bios/video.ts";
+import { Vga } from "../../vga/vga.ts";
+import { VGA_MODES, programMode } from "../../vga/modes.ts";
+import { FONT_8X16 } from "../../vga/font8x16.ts";
+import { FONT_8X8 } from "../../vga/font8x8.ts";
 
 const STACK = 0x7000;
 /** The FLAGS image the ROM stub's IRET would restore (SS:SP+4). */
@@ -784,7 +789,7 @@ describe("functions not offered", () => {
     const m = machine();
     let r = int10(m, { ax: 0x1c00, cx: 7 });
     expect([r.cf, r.ah]).toEqual([true, 0x86]);
-    r = int10(m, { ax: 0x1c00, cx: 7 });
+    int10(m, { ax: 0x1c00, cx: 7 });
     expect(m.bios.unsupported.get("INT 10h AX=1c00")).toBe(2);
     r = int10(m, { ax: 0x10ff });
     expect([r.cf, r.ah]).toEqual([true, 0x86]);

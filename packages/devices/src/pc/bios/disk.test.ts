@@ -1,16 +1,15 @@
-// INT 13h as a guest calls it, on the real board (PcMachine from the devices sources): CHS
+// INT 13h as a guest calls it, on the real board (PcMachine): CHS
 // reads and writes on floppy and hard disk images made here, geometry for every floppy size,
 // disk type and change line, the EDD extensions, and the error paths. Each sector of a test
 // image starts with its own LBA, so a read shows which sector it fetched.
 
 import { describe, it, expect } from "vitest";
-import { CowDisk, MemoryDisk } from "../../storage/disk.ts";
-import { FLOPPY_FORMATS } from "../../storage/geometry.ts";
-import { guestInt, runUntilHaltedForever, type GuestRegs } from "./guest-call.ts";
-import { DISKETTE_PARAMS, ROM_SEGMENT } from "./rom.ts";
-import * as B from "./bda.ts";
-// The core package cannot name @x86vm/devices (no dependency): tests reach its sources directly.
-import { PcMachine, type PcOptions } from "../../../../devices/src/pc/pc.ts";
+import { CowDisk, MemoryDisk } from "../../../../core/src/storage/disk.ts";
+import { FLOPPY_FORMATS } from "../../../../core/src/storage/geometry.ts";
+import { guestInt, runUntilHaltedForever, type GuestRegs } from "../../../../core/src/firmware/bios/guest-call.ts";
+import { DISKETTE_PARAMS, ROM_SEGMENT } from "../../../../core/src/firmware/bios/rom.ts";
+import * as B from "../../../../core/src/firmware/bios/bda.ts";
+import { PcMachine, type PcOptions } from "../pc.ts";
 
 /** An image whose 512-byte sector n begins with the dword n and the text "LBA". */
 function image(size: number): MemoryDisk {
