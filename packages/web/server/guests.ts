@@ -1,10 +1,10 @@
 // Serves the guest catalog and its images, for every server of the page (Vite dev and preview
 // through a plugin, and the production server of `pnpm start`).
 //
-// Images live in one local folder that `vm images` fills: $X86VM_GUESTS if set, else
+// Images live in one local folder that `pnpm images` fills: $X86VM_GUESTS if set, else
 // $XDG_CACHE_HOME/x86-guests (~/.cache/x86-guests). Until that command exists, the FreeDOS
 // floppy is also found in ../shared/guests/ beside the repository, and the Linux guest in
-// <folder>/linux-686/{bzImage,initrd.gz} as ../shared/guests/build-linux-guest.sh writes it.
+// <folder>/linux-686/{bzImage,initrd.gz} as `pnpm images` (or ../shared/guests/build-linux-guest.sh) writes it.
 // The catalog is worked out again on every request, so images that appear later are listed
 // without a restart. Each file is listed with its SHA-256 (hashed once per size and mtime), by
 // which a page finds the base images a snapshot names.
@@ -53,7 +53,7 @@ interface GuestDef {
 
 export function guestDefs(repoRoot: string, dir: string): GuestDef[] {
   const linux = path.join(dir, "linux-686");
-  const build = "build it with ../shared/guests/build-linux-guest.sh (or vm images)";
+  const build = "run  pnpm images  (about 20 s) to build it, then reload the page";
   return [
     {
       id: "freedos",
@@ -82,13 +82,13 @@ export function guestDefs(repoRoot: string, dir: string): GuestDef[] {
           role: "kernel",
           name: "bzImage",
           candidates: [path.join(linux, "bzImage")],
-          hint: `${path.join(linux, "bzImage")} is missing: ${build}`,
+          hint: `the Linux guest is not built yet (${linux}): ${build}`,
         },
         {
           role: "initrd",
           name: "initrd.gz",
           candidates: [path.join(linux, "initrd.gz")],
-          hint: `${path.join(linux, "initrd.gz")} is missing: ${build}`,
+          hint: `the Linux guest is not built yet (${linux}): ${build}`,
         },
       ],
     },
@@ -129,7 +129,7 @@ export function resolveCatalog(repoRoot: string, dir = guestsDir()): ResolvedCat
     for (const f of g.files) {
       const found = f.candidates.map((p) => ({ p, s: statFile(p) })).find((x) => x.s);
       if (!found) {
-        missing.push(f.hint);
+        if (!missing.includes(f.hint)) missing.push(f.hint);
         continue;
       }
       const url = `/guests/${g.id}/${encodeURIComponent(f.name)}`;

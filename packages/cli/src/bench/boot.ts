@@ -103,8 +103,7 @@ export async function runBootBench(workload: string, runs: number, out: (line: s
       kernel = path.join(dir, "bzImage"),
       initrd = path.join(dir, "initrd.gz");
     for (const f of [kernel, initrd]) {
-      if (!fs.existsSync(f))
-        throw new Error(`${f} not found: build the guest with ../shared/guests/build-linux-guest.sh`);
+      if (!fs.existsSync(f)) throw new Error(`${f} not found: build the guest with  pnpm images`);
     }
     once = () => bootLinuxOnce(kernel, initrd);
     anchorArgs = ["linux", "--kernel", kernel, "--initrd", initrd];
