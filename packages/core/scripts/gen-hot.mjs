@@ -10,11 +10,15 @@
 // test hot.test.ts runs both on the same inputs and requires identical results.
 //
 // Run: node packages/core/scripts/gen-hot.mjs   (then the tests)
+// Imported, the module writes nothing: generateHot() returns the file's text. The test
+// scripts/generated.test.ts compares that with the checked-in file and fails when they differ,
+// so rerun this after changing the generator (and never edit the output by hand).
 import fs from "node:fs";
 import path from "node:path";
 import url from "node:url";
 
-const out = path.join(path.dirname(url.fileURLToPath(import.meta.url)), "..", "src", "cpu", "hot.generated.ts");
+/** The file this script writes. */
+export const HOT_OUTPUT = url.fileURLToPath(new URL("../src/cpu/hot.generated.ts", import.meta.url));
 
 // ---- operand size descriptions
 const SIZES = {
@@ -81,29 +85,31 @@ const ALU = [
   { name: "cmp", write: false, code: (s) => `const r = (a - b) & ${s.mask}; c.setLazy(LF_SUB, ${s.sz}, a, b, r);` },
 ];
 
-const fns = []; // generated function sources
-const registry = []; // lines of the handler map
-const cases = new Map(); // dispatch index -> call expression (with `c`)
+/** The text of hot.generated.ts, with counts for the log line. Writes nothing. */
+function build() {
+  const fns = []; // generated function sources
+  const registry = []; // lines of the handler map
+  const cases = new Map(); // dispatch index -> call expression (with `c`)
 
-function fn(name, body) {
-  fns.push(`function ${name}(c: Cpu): void {\n${body}\n}`);
-  return name;
-}
-function fnArgs(name, args, body) {
-  fns.push(`function ${name}(c: Cpu, ${args}): void {\n${body}\n}`);
-  return name;
-}
-const v = (bits) => (bits === 8 ? "b" : "v");
-const w = (bits) => (bits === 8 ? "" : String(bits));
+  function fn(name, body) {
+    fns.push(`function ${name}(c: Cpu): void {\n${body}\n}`);
+    return name;
+  }
+  function fnArgs(name, args, body) {
+    fns.push(`function ${name}(c: Cpu, ${args}): void {\n${body}\n}`);
+    return name;
+  }
+  const v = (bits) => (bits === 8 ? "b" : "v");
+  const w = (bits) => (bits === 8 ? "" : String(bits));
 
-// ALU forms 00-3D
-ALU.forEach((op, i) => {
-  for (const bits of [8, 16, 32]) {
-    const s = SIZES[bits];
-    const wb = (dst) => (op.write ? dst : "void r;");
-    const eg = fn(
-      `${op.name}E${v(bits)}G${v(bits)}${w(bits)}`,
-      `  const m = c.fetch8();
+  // ALU forms 00-3D
+  ALU.forEach((op, i) => {
+    for (const bits of [8, 16, 32]) {
+      const s = SIZES[bits];
+      const wb = (dst) => (op.write ? dst : "void r;");
+      const eg = fn(
+        `${op.name}E${v(bits)}G${v(bits)}${w(bits)}`,
+        `  const m = c.fetch8();
   const b = c.${s.arr}[${s.regG}];
   if (m >= 0xc0) {
     const d = ${s.regE};
@@ -116,66 +122,66 @@ ALU.forEach((op, i) => {
     ${op.code(s)}
     ${wb(`c.${s.wr}(lin, r);`)}
   }`,
-    );
-    const ge = fn(
-      `${op.name}G${v(bits)}E${v(bits)}${w(bits)}`,
-      `  const m = c.fetch8();
+      );
+      const ge = fn(
+        `${op.name}G${v(bits)}E${v(bits)}${w(bits)}`,
+        `  const m = c.fetch8();
   const b = m >= 0xc0 ? c.${s.arr}[${s.regE}] : c.${s.rd}(c.eaR(m, ${s.len}));
   const g = ${s.regG};
   const a = c.${s.arr}[g];
   ${op.code(s)}
   ${wb(`c.${s.arr}[g] = r;`)}`,
-    );
-    const ai = fn(
-      `${op.name}${bits === 8 ? "AL" : "eAX"}I${v(bits)}${w(bits)}`,
-      `  const b = ${s.imm};
+      );
+      const ai = fn(
+        `${op.name}${bits === 8 ? "AL" : "eAX"}I${v(bits)}${w(bits)}`,
+        `  const b = ${s.imm};
   const a = c.${s.arr}[0];
   ${op.code(s)}
   ${wb(`c.${s.arr}[0] = r;`)}`,
-    );
-    const base = i * 8;
-    if (bits === 8) {
-      for (const osz of [0, 512]) {
-        cases.set(osz + base, `${eg}(c)`);
-        cases.set(osz + base + 2, `${ge}(c)`);
-        cases.set(osz + base + 4, `${ai}(c)`);
+      );
+      const base = i * 8;
+      if (bits === 8) {
+        for (const osz of [0, 512]) {
+          cases.set(osz + base, `${eg}(c)`);
+          cases.set(osz + base + 2, `${ge}(c)`);
+          cases.set(osz + base + 4, `${ai}(c)`);
+        }
+        registry.push(`  ${op.name}EbGb: ${eg}, ${op.name}GbEb: ${ge}, ${op.name}ALIb: ${ai},`);
+      } else {
+        const osz = bits === 16 ? 0 : 512;
+        cases.set(osz + base + 1, `${eg}(c)`);
+        cases.set(osz + base + 3, `${ge}(c)`);
+        cases.set(osz + base + 5, `${ai}(c)`);
       }
-      registry.push(`  ${op.name}EbGb: ${eg}, ${op.name}GbEb: ${ge}, ${op.name}ALIb: ${ai},`);
-    } else {
-      const osz = bits === 16 ? 0 : 512;
-      cases.set(osz + base + 1, `${eg}(c)`);
-      cases.set(osz + base + 3, `${ge}(c)`);
-      cases.set(osz + base + 5, `${ai}(c)`);
     }
+    registry.push(
+      `  ${op.name}EvGv: [${op.name}EvGv16, ${op.name}EvGv32], ${op.name}GvEv: [${op.name}GvEv16, ${op.name}GvEv32], ${op.name}eAXIv: [${op.name}eAXIv16, ${op.name}eAXIv32],`,
+    );
+  });
+
+  // ALU with a run-time operation (groups): one function per size
+  for (const bits of [8, 16, 32]) {
+    const s = SIZES[bits];
+    fns.push(
+      `function alu${bits}(c: Cpu, op: number, a: number, b: number): number {\n  switch (op) {\n` +
+        ALU.map((op, i) => `    case ${i}: { ${op.code(s)} return ${op.write ? "r" : "a"}; }`).join("\n") +
+        "\n    default: return a;\n  }\n}",
+    );
   }
-  registry.push(
-    `  ${op.name}EvGv: [${op.name}EvGv16, ${op.name}EvGv32], ${op.name}GvEv: [${op.name}GvEv16, ${op.name}GvEv32], ${op.name}eAXIv: [${op.name}eAXIv16, ${op.name}eAXIv32],`,
-  );
-});
 
-// ALU with a run-time operation (groups): one function per size
-for (const bits of [8, 16, 32]) {
-  const s = SIZES[bits];
-  fns.push(
-    `function alu${bits}(c: Cpu, op: number, a: number, b: number): number {\n  switch (op) {\n` +
-      ALU.map((op, i) => `    case ${i}: { ${op.code(s)} return ${op.write ? "r" : "a"}; }`).join("\n") +
-      "\n    default: return a;\n  }\n}",
-  );
-}
-
-// Group 1: 80/82 (Eb,Ib), 81 (Ev,Iv), 83 (Ev,Ibs)
-for (const [name, bits, immByte] of [
-  ["grp1EbIb", 8, true],
-  ["grp1EvIv16", 16, false],
-  ["grp1EvIv32", 32, false],
-  ["grp1EvIbs16", 16, true],
-  ["grp1EvIbs32", 32, true],
-]) {
-  const s = SIZES[bits];
-  const imm = immByte ? (bits === 8 ? "c.fetch8()" : `c.fetch8s() & ${s.mask}`) : s.imm;
-  fn(
-    name,
-    `  const m = c.fetch8();
+  // Group 1: 80/82 (Eb,Ib), 81 (Ev,Iv), 83 (Ev,Ibs)
+  for (const [name, bits, immByte] of [
+    ["grp1EbIb", 8, true],
+    ["grp1EvIv16", 16, false],
+    ["grp1EvIv32", 32, false],
+    ["grp1EvIbs16", 16, true],
+    ["grp1EvIbs32", 32, true],
+  ]) {
+    const s = SIZES[bits];
+    const imm = immByte ? (bits === 8 ? "c.fetch8()" : `c.fetch8s() & ${s.mask}`) : s.imm;
+    fn(
+      name,
+      `  const m = c.fetch8();
   const op = (m >> 3) & 7;
   if (m >= 0xc0) {
     const d = ${s.regE};
@@ -187,229 +193,229 @@ for (const [name, bits, immByte] of [
     const r = alu${bits}(c, op, c.${s.rd}(lin), b);
     if (op !== 7) c.${s.wr}(lin, r);
   }`,
-  );
-}
-for (const osz of [0, 512]) {
-  cases.set(osz + 0x80, "grp1EbIb(c)");
-  cases.set(osz + 0x82, "grp1EbIb(c)");
-}
-cases.set(0x81, "grp1EvIv16(c)");
-cases.set(512 + 0x81, "grp1EvIv32(c)");
-cases.set(0x83, "grp1EvIbs16(c)");
-cases.set(512 + 0x83, "grp1EvIbs32(c)");
-registry.push("  grp1EbIb, grp1EvIv: [grp1EvIv16, grp1EvIv32], grp1EvIbs: [grp1EvIbs16, grp1EvIbs32],");
+    );
+  }
+  for (const osz of [0, 512]) {
+    cases.set(osz + 0x80, "grp1EbIb(c)");
+    cases.set(osz + 0x82, "grp1EbIb(c)");
+  }
+  cases.set(0x81, "grp1EvIv16(c)");
+  cases.set(512 + 0x81, "grp1EvIv32(c)");
+  cases.set(0x83, "grp1EvIbs16(c)");
+  cases.set(512 + 0x83, "grp1EvIbs32(c)");
+  registry.push("  grp1EbIb, grp1EvIv: [grp1EvIv16, grp1EvIv32], grp1EvIbs: [grp1EvIbs16, grp1EvIbs32],");
 
-// TEST
-for (const bits of [8, 16, 32]) {
-  const s = SIZES[bits];
-  fn(
-    `testE${v(bits)}G${v(bits)}${w(bits)}`,
-    `  const m = c.fetch8();
+  // TEST
+  for (const bits of [8, 16, 32]) {
+    const s = SIZES[bits];
+    fn(
+      `testE${v(bits)}G${v(bits)}${w(bits)}`,
+      `  const m = c.fetch8();
   const a = m >= 0xc0 ? c.${s.arr}[${s.regE}] : c.${s.rd}(c.eaR(m, ${s.len}));
   c.setLogic(${s.sz}, a & c.${s.arr}[${s.regG}]);`,
-  );
-  fn(`test${bits === 8 ? "AL" : "eAX"}I${v(bits)}${w(bits)}`, `  c.setLogic(${s.sz}, c.${s.arr}[0] & ${s.imm});`);
-}
-for (const osz of [0, 512]) {
-  cases.set(osz + 0x84, "testEbGb(c)");
-  cases.set(osz + 0xa8, "testALIb(c)");
-}
-cases.set(0x85, "testEvGv16(c)");
-cases.set(512 + 0x85, "testEvGv32(c)");
-cases.set(0xa9, "testeAXIv16(c)");
-cases.set(512 + 0xa9, "testeAXIv32(c)");
-registry.push("  testEbGb, testALIb, testEvGv: [testEvGv16, testEvGv32], testeAXIv: [testeAXIv16, testeAXIv32],");
+    );
+    fn(`test${bits === 8 ? "AL" : "eAX"}I${v(bits)}${w(bits)}`, `  c.setLogic(${s.sz}, c.${s.arr}[0] & ${s.imm});`);
+  }
+  for (const osz of [0, 512]) {
+    cases.set(osz + 0x84, "testEbGb(c)");
+    cases.set(osz + 0xa8, "testALIb(c)");
+  }
+  cases.set(0x85, "testEvGv16(c)");
+  cases.set(512 + 0x85, "testEvGv32(c)");
+  cases.set(0xa9, "testeAXIv16(c)");
+  cases.set(512 + 0xa9, "testeAXIv32(c)");
+  registry.push("  testEbGb, testALIb, testEvGv: [testEvGv16, testEvGv32], testeAXIv: [testeAXIv16, testeAXIv32],");
 
-// MOV
-for (const bits of [8, 16, 32]) {
-  const s = SIZES[bits];
-  fn(
-    `movE${v(bits)}G${v(bits)}${w(bits)}`,
-    `  const m = c.fetch8();
+  // MOV
+  for (const bits of [8, 16, 32]) {
+    const s = SIZES[bits];
+    fn(
+      `movE${v(bits)}G${v(bits)}${w(bits)}`,
+      `  const m = c.fetch8();
   const x = c.${s.arr}[${s.regG}];
   if (m >= 0xc0) c.${s.arr}[${s.regE}] = x;
   else c.${s.wr}(c.eaW(m, ${s.len}), x);`,
-  );
-  fn(
-    `movG${v(bits)}E${v(bits)}${w(bits)}`,
-    `  const m = c.fetch8();
+    );
+    fn(
+      `movG${v(bits)}E${v(bits)}${w(bits)}`,
+      `  const m = c.fetch8();
   c.${s.arr}[${s.regG}] = m >= 0xc0 ? c.${s.arr}[${s.regE}] : c.${s.rd}(c.eaR(m, ${s.len}));`,
-  );
-  fn(
-    `movE${v(bits)}I${v(bits)}${w(bits)}`,
-    `  const m = c.fetch8();
+    );
+    fn(
+      `movE${v(bits)}I${v(bits)}${w(bits)}`,
+      `  const m = c.fetch8();
   if ((m & 0x38) !== 0) c.fault(V_UD);
   if (m >= 0xc0) c.${s.arr}[${s.regE}] = ${s.imm};
   else { const lin = c.eaW(m, ${s.len}); c.${s.wr}(lin, ${s.imm}); }`,
+    );
+    fnArgs(`movZ${v(bits)}I${v(bits)}${w(bits)}`, "reg: number", `  c.${s.arr}[${s.regZ("reg")}] = ${s.imm};`);
+  }
+  for (const osz of [0, 512]) {
+    cases.set(osz + 0x88, "movEbGb(c)");
+    cases.set(osz + 0x8a, "movGbEb(c)");
+    cases.set(osz + 0xc6, "movEbIb(c)");
+    for (let r = 0; r < 8; r++) cases.set(osz + 0xb0 + r, `movZbIb(c, ${r})`);
+  }
+  for (const [bits, osz] of [
+    [16, 0],
+    [32, 512],
+  ]) {
+    cases.set(osz + 0x89, `movEvGv${bits}(c)`);
+    cases.set(osz + 0x8b, `movGvEv${bits}(c)`);
+    cases.set(osz + 0xc7, `movEvIv${bits}(c)`);
+    for (let r = 0; r < 8; r++) cases.set(osz + 0xb8 + r, `movZvIv${bits}(c, ${r})`);
+  }
+  registry.push(
+    "  movEbGb, movGbEb, movEbIb, movEvGv: [movEvGv16, movEvGv32], movGvEv: [movGvEv16, movGvEv32], movEvIv: [movEvIv16, movEvIv32],",
   );
-  fnArgs(`movZ${v(bits)}I${v(bits)}${w(bits)}`, "reg: number", `  c.${s.arr}[${s.regZ("reg")}] = ${s.imm};`);
-}
-for (const osz of [0, 512]) {
-  cases.set(osz + 0x88, "movEbGb(c)");
-  cases.set(osz + 0x8a, "movGbEb(c)");
-  cases.set(osz + 0xc6, "movEbIb(c)");
-  for (let r = 0; r < 8; r++) cases.set(osz + 0xb0 + r, `movZbIb(c, ${r})`);
-}
-for (const [bits, osz] of [
-  [16, 0],
-  [32, 512],
-]) {
-  cases.set(osz + 0x89, `movEvGv${bits}(c)`);
-  cases.set(osz + 0x8b, `movGvEv${bits}(c)`);
-  cases.set(osz + 0xc7, `movEvIv${bits}(c)`);
-  for (let r = 0; r < 8; r++) cases.set(osz + 0xb8 + r, `movZvIv${bits}(c, ${r})`);
-}
-registry.push(
-  "  movEbGb, movGbEb, movEbIb, movEvGv: [movEvGv16, movEvGv32], movGvEv: [movGvEv16, movGvEv32], movEvIv: [movEvIv16, movEvIv32],",
-);
-registry.push("  movZbIb: perOpcode((index) => (c) => movZbIb(c, index & 7)),");
-registry.push(
-  "  movZvIv: perOpcode((index, sz) => sz === SZ16 ? (c) => movZvIv16(c, index & 7) : (c) => movZvIv32(c, index & 7)),",
-);
+  registry.push("  movZbIb: perOpcode((index) => (c) => movZbIb(c, index & 7)),");
+  registry.push(
+    "  movZvIv: perOpcode((index, sz) => sz === SZ16 ? (c) => movZvIv16(c, index & 7) : (c) => movZvIv32(c, index & 7)),",
+  );
 
-// INC/DEC/PUSH/POP register
-for (const bits of [16, 32]) {
-  const s = SIZES[bits];
-  fnArgs(
-    `incZv${bits}`,
-    "reg: number",
-    `  const a = c.${s.arr}[${s.regZ("reg")}];
+  // INC/DEC/PUSH/POP register
+  for (const bits of [16, 32]) {
+    const s = SIZES[bits];
+    fnArgs(
+      `incZv${bits}`,
+      "reg: number",
+      `  const a = c.${s.arr}[${s.regZ("reg")}];
   const r = (a + 1) & ${s.mask};
   c.setLazyKeepCF(LF_INC, ${s.sz}, a, r);
   c.${s.arr}[${s.regZ("reg")}] = r;`,
-  );
-  fnArgs(
-    `decZv${bits}`,
-    "reg: number",
-    `  const a = c.${s.arr}[${s.regZ("reg")}];
+    );
+    fnArgs(
+      `decZv${bits}`,
+      "reg: number",
+      `  const a = c.${s.arr}[${s.regZ("reg")}];
   const r = (a - 1) & ${s.mask};
   c.setLazyKeepCF(LF_DEC, ${s.sz}, a, r);
   c.${s.arr}[${s.regZ("reg")}] = r;`,
-  );
-  fnArgs(`pushZv${bits}`, "reg: number", `  c.push${bits}(c.${s.arr}[${s.regZ("reg")}]);`);
-  fnArgs(`popZv${bits}`, "reg: number", `  c.${s.arr}[${s.regZ("reg")}] = c.pop${bits}();`);
-}
-for (const [bits, osz] of [
-  [16, 0],
-  [32, 512],
-]) {
-  for (let r = 0; r < 8; r++) {
-    cases.set(osz + 0x40 + r, `incZv${bits}(c, ${r})`);
-    cases.set(osz + 0x48 + r, `decZv${bits}(c, ${r})`);
-    cases.set(osz + 0x50 + r, `pushZv${bits}(c, ${r})`);
-    cases.set(osz + 0x58 + r, `popZv${bits}(c, ${r})`);
-  }
-}
-for (const n of ["incZv", "decZv", "pushZv", "popZv"]) {
-  registry.push(
-    `  ${n}: perOpcode((index, sz) => sz === SZ16 ? (c) => ${n}16(c, index & 7) : (c) => ${n}32(c, index & 7)),`,
-  );
-}
-
-// Jcc: one function per condition and size; conditions read only the flags they need.
-const COND = [
-  "c.of() !== 0",
-  "c.cf() !== 0",
-  "c.zf() !== 0",
-  "(c.cf() | c.zf()) !== 0",
-  "c.sf() !== 0",
-  "c.pf() !== 0",
-  "c.sf() !== c.of()",
-  "c.zf() !== 0 || c.sf() !== c.of()",
-];
-const CC = ["o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"];
-for (const bits of [16, 32]) {
-  for (let cc = 0; cc < 16; cc++) {
-    const cond = cc & 1 ? `!(${COND[cc >> 1]})` : COND[cc >> 1];
-    const target = bits === 16 ? "(c.getEip() + d) & 0xffff" : "(c.getEip() + d) | 0";
-    fn(
-      `j${CC[cc]}Jb${bits}`,
-      `  const d = c.fetch8s();
-  if (${cond}) jumpTo(c, ${target});`,
     );
-    fn(
-      `j${CC[cc]}Jv${bits}`,
-      `  const d = ${bits === 16 ? "c.fetch16()" : "c.fetch32()"};
-  if (${cond}) jumpTo(c, ${target});`,
-    );
-    cases.set((bits === 16 ? 0 : 512) + 0x70 + cc, `j${CC[cc]}Jb${bits}(c)`);
+    fnArgs(`pushZv${bits}`, "reg: number", `  c.push${bits}(c.${s.arr}[${s.regZ("reg")}]);`);
+    fnArgs(`popZv${bits}`, "reg: number", `  c.${s.arr}[${s.regZ("reg")}] = c.pop${bits}();`);
   }
-}
-registry.push(`  jccJb: perOpcode((index, sz) => (sz === SZ16 ? JCC_JB16 : JCC_JB32)[index & 15]),`);
-registry.push(`  jccJv: perOpcode((index, sz) => (sz === SZ16 ? JCC_JV16 : JCC_JV32)[index & 15]),`);
-const jccArrays = [16, 32]
-  .map(
-    (bits) =>
-      `const JCC_JB${bits}: Handler[] = [${CC.map((n) => `j${n}Jb${bits}`).join(", ")}];\n` +
-      `const JCC_JV${bits}: Handler[] = [${CC.map((n) => `j${n}Jv${bits}`).join(", ")}];`,
-  )
-  .join("\n");
+  for (const [bits, osz] of [
+    [16, 0],
+    [32, 512],
+  ]) {
+    for (let r = 0; r < 8; r++) {
+      cases.set(osz + 0x40 + r, `incZv${bits}(c, ${r})`);
+      cases.set(osz + 0x48 + r, `decZv${bits}(c, ${r})`);
+      cases.set(osz + 0x50 + r, `pushZv${bits}(c, ${r})`);
+      cases.set(osz + 0x58 + r, `popZv${bits}(c, ${r})`);
+    }
+  }
+  for (const n of ["incZv", "decZv", "pushZv", "popZv"]) {
+    registry.push(
+      `  ${n}: perOpcode((index, sz) => sz === SZ16 ? (c) => ${n}16(c, index & 7) : (c) => ${n}32(c, index & 7)),`,
+    );
+  }
 
-// JMP/CALL/RET near, LEA
-for (const bits of [16, 32]) {
-  const s = SIZES[bits];
-  const mask = bits === 16 ? " & 0xffff" : " | 0";
-  fn(`jmpJb${bits}`, `  const d = c.fetch8s();\n  jumpTo(c, (c.getEip() + d)${mask});`);
-  fn(`jmpJv${bits}`, `  const d = ${s.imm};\n  jumpTo(c, (c.getEip() + d)${mask});`);
-  fn(
-    `callJv${bits}`,
-    `  const d = ${s.imm};
+  // Jcc: one function per condition and size; conditions read only the flags they need.
+  const COND = [
+    "c.of() !== 0",
+    "c.cf() !== 0",
+    "c.zf() !== 0",
+    "(c.cf() | c.zf()) !== 0",
+    "c.sf() !== 0",
+    "c.pf() !== 0",
+    "c.sf() !== c.of()",
+    "c.zf() !== 0 || c.sf() !== c.of()",
+  ];
+  const CC = ["o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"];
+  for (const bits of [16, 32]) {
+    for (let cc = 0; cc < 16; cc++) {
+      const cond = cc & 1 ? `!(${COND[cc >> 1]})` : COND[cc >> 1];
+      const target = bits === 16 ? "(c.getEip() + d) & 0xffff" : "(c.getEip() + d) | 0";
+      fn(
+        `j${CC[cc]}Jb${bits}`,
+        `  const d = c.fetch8s();
+  if (${cond}) jumpTo(c, ${target});`,
+      );
+      fn(
+        `j${CC[cc]}Jv${bits}`,
+        `  const d = ${bits === 16 ? "c.fetch16()" : "c.fetch32()"};
+  if (${cond}) jumpTo(c, ${target});`,
+      );
+      cases.set((bits === 16 ? 0 : 512) + 0x70 + cc, `j${CC[cc]}Jb${bits}(c)`);
+    }
+  }
+  registry.push(`  jccJb: perOpcode((index, sz) => (sz === SZ16 ? JCC_JB16 : JCC_JB32)[index & 15]),`);
+  registry.push(`  jccJv: perOpcode((index, sz) => (sz === SZ16 ? JCC_JV16 : JCC_JV32)[index & 15]),`);
+  const jccArrays = [16, 32]
+    .map(
+      (bits) =>
+        `const JCC_JB${bits}: Handler[] = [${CC.map((n) => `j${n}Jb${bits}`).join(", ")}];\n` +
+        `const JCC_JV${bits}: Handler[] = [${CC.map((n) => `j${n}Jv${bits}`).join(", ")}];`,
+    )
+    .join("\n");
+
+  // JMP/CALL/RET near, LEA
+  for (const bits of [16, 32]) {
+    const s = SIZES[bits];
+    const mask = bits === 16 ? " & 0xffff" : " | 0";
+    fn(`jmpJb${bits}`, `  const d = c.fetch8s();\n  jumpTo(c, (c.getEip() + d)${mask});`);
+    fn(`jmpJv${bits}`, `  const d = ${s.imm};\n  jumpTo(c, (c.getEip() + d)${mask});`);
+    fn(
+      `callJv${bits}`,
+      `  const d = ${s.imm};
   const ret = c.getEip();
   const target = (ret + d)${mask};
   checkTarget(c, target);
   c.push${bits}(ret);
   c.setEip(target);`,
-  );
-  fn(
-    `ret${bits}`,
-    `  const target = c.peek${bits}(0);
+    );
+    fn(
+      `ret${bits}`,
+      `  const target = c.peek${bits}(0);
   jumpTo(c, target);
   c.setSp(c.spAdd(${s.len}));`,
-  );
-  fn(
-    `leaGvM${bits}`,
-    `  const m = c.fetch8();
+    );
+    fn(
+      `leaGvM${bits}`,
+      `  const m = c.fetch8();
   if (m >= 0xc0) c.fault(V_UD);
   c.${s.arr}[${s.regG}] = c.eaOff(m);`,
+    );
+    const osz = bits === 16 ? 0 : 512;
+    cases.set(osz + 0xeb, `jmpJb${bits}(c)`);
+    cases.set(osz + 0xe9, `jmpJv${bits}(c)`);
+    cases.set(osz + 0xe8, `callJv${bits}(c)`);
+    cases.set(osz + 0xc3, `ret${bits}(c)`);
+    cases.set(osz + 0x8d, `leaGvM${bits}(c)`);
+  }
+  registry.push(
+    "  jmpJb: [jmpJb16, jmpJb32], jmpJv: [jmpJv16, jmpJv32], callJv: [callJv16, callJv32], ret: [ret16, ret32], leaGvM: [leaGvM16, leaGvM32],",
   );
-  const osz = bits === 16 ? 0 : 512;
-  cases.set(osz + 0xeb, `jmpJb${bits}(c)`);
-  cases.set(osz + 0xe9, `jmpJv${bits}(c)`);
-  cases.set(osz + 0xe8, `callJv${bits}(c)`);
-  cases.set(osz + 0xc3, `ret${bits}(c)`);
-  cases.set(osz + 0x8d, `leaGvM${bits}(c)`);
-}
-registry.push(
-  "  jmpJb: [jmpJb16, jmpJb32], jmpJv: [jmpJv16, jmpJv32], callJv: [callJv16, callJv32], ret: [ret16, ret32], leaGvM: [leaGvM16, leaGvM32],",
-);
 
-// Generic handlers called directly from the switch for other frequent opcodes.
-for (const [bits, osz] of [
-  [16, 0],
-  [32, 512],
-]) {
-  const szc = SIZES[bits].sz;
-  cases.set(osz + 0xc0, "grp2(c, SZ8, 2)");
-  cases.set(osz + 0xc1, `grp2(c, ${szc}, 2)`);
-  cases.set(osz + 0xd0, "grp2(c, SZ8, 0)");
-  cases.set(osz + 0xd1, `grp2(c, ${szc}, 0)`);
-  cases.set(osz + 0xd2, "grp2(c, SZ8, 1)");
-  cases.set(osz + 0xd3, `grp2(c, ${szc}, 1)`);
-  cases.set(osz + 0xf6, "grp3(c, SZ8)");
-  cases.set(osz + 0xf7, `grp3(c, ${szc})`);
-  cases.set(osz + 0xff, `grp5(c, ${szc})`);
-  cases.set(osz + 0xe2, `loop(c, 2, ${szc})`);
-}
+  // Generic handlers called directly from the switch for other frequent opcodes.
+  for (const [bits, osz] of [
+    [16, 0],
+    [32, 512],
+  ]) {
+    const szc = SIZES[bits].sz;
+    cases.set(osz + 0xc0, "grp2(c, SZ8, 2)");
+    cases.set(osz + 0xc1, `grp2(c, ${szc}, 2)`);
+    cases.set(osz + 0xd0, "grp2(c, SZ8, 0)");
+    cases.set(osz + 0xd1, `grp2(c, ${szc}, 0)`);
+    cases.set(osz + 0xd2, "grp2(c, SZ8, 1)");
+    cases.set(osz + 0xd3, `grp2(c, ${szc}, 1)`);
+    cases.set(osz + 0xf6, "grp3(c, SZ8)");
+    cases.set(osz + 0xf7, `grp3(c, ${szc})`);
+    cases.set(osz + 0xff, `grp5(c, ${szc})`);
+    cases.set(osz + 0xe2, `loop(c, 2, ${szc})`);
+  }
 
-// ---- assemble the file
-const text = fns.join("\n\n");
+  // ---- assemble the file
+  const text = fns.join("\n\n");
 
-const sortedCases = [...cases.entries()].sort((a, b) => a[0] - b[0]);
-const switchText = sortedCases
-  .map(([idx, call]) => `        case 0x${idx.toString(16).padStart(3, "0")}: ${call}; break;`)
-  .join("\n");
+  const sortedCases = [...cases.entries()].sort((a, b) => a[0] - b[0]);
+  const switchText = sortedCases
+    .map(([idx, call]) => `        case 0x${idx.toString(16).padStart(3, "0")}: ${call}; break;`)
+    .join("\n");
 
-const file = `// GENERATED by packages/core/scripts/gen-hot.mjs. Do not edit: change the generator and rerun it.
+  const file = `// GENERATED by packages/core/scripts/gen-hot.mjs. Do not edit: change the generator and rerun it.
 //
 // Size- and operation-specialised handlers for the most frequent instructions, and the run
 // loop whose switch calls them directly (see the generator's header for why). The dispatch
@@ -532,5 +538,17 @@ export function runLoopTable(c: Cpu, budget: number): number {
   return n;
 }
 `;
-fs.writeFileSync(out, file);
-console.log(`wrote ${path.relative(process.cwd(), out)}: ${fns.length} functions, ${cases.size} switch cases`);
+  return { text: file, functions: fns.length, switchCases: cases.size };
+}
+
+/** The text of hot.generated.ts. Writes nothing. */
+export function generateHot() {
+  return build().text;
+}
+
+// Run as a program (not imported): write the file.
+if (process.argv[1] !== undefined && import.meta.url === url.pathToFileURL(fs.realpathSync(process.argv[1])).href) {
+  const { text, functions, switchCases } = build();
+  fs.writeFileSync(HOT_OUTPUT, text);
+  console.log(`wrote ${path.relative(process.cwd(), HOT_OUTPUT)}: ${functions} functions, ${switchCases} switch cases`);
+}
