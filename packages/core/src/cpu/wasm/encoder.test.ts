@@ -1,6 +1,7 @@
 // The encoder's output is checked by the engine itself: each module here is compiled and run by
 // the host's WebAssembly implementation, and LEB128 edge cases are compared with hand-encoded bytes.
 import { describe, expect, it } from "vitest";
+import { wasmApi } from "./api.ts";
 import { ByteWriter, I32, I64, Op, VOID, WasmCode, WasmModule } from "./encoder.ts";
 
 function leb(f: (w: ByteWriter) => void): number[] {
@@ -9,9 +10,10 @@ function leb(f: (w: ByteWriter) => void): number[] {
   return [...w.toBytes()];
 }
 
-function instantiate(m: WasmModule, imports: WebAssembly.Imports = {}): WebAssembly.Exports {
-  const mod = new WebAssembly.Module(m.bytes() as Uint8Array<ArrayBuffer>);
-  return new WebAssembly.Instance(mod, imports).exports;
+const wasm = wasmApi!;
+
+function instantiate(m: WasmModule, imports: Record<string, Record<string, unknown>> = {}): Record<string, unknown> {
+  return new wasm.Instance(new wasm.Module(m.bytes()), imports).exports;
 }
 
 describe("LEB128", () => {
@@ -77,7 +79,7 @@ describe("modules", () => {
   });
 
   it("reads and writes an imported shared memory, and calls imported functions", () => {
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true });
+    const memory = new wasm.Memory({ initial: 1, maximum: 2, shared: true });
     const m = new WasmModule();
     m.importMemory("e", "mem", 1, 2, true);
     const log: number[] = [];
