@@ -31,7 +31,7 @@ export {
   type ChsGeometry,
   type FloppyGeometry,
 } from "./storage/geometry.ts";
-export { Bios, type BiosPlatform } from "./firmware/bios/bios.ts";
+export { Bios, type BiosPlatform, type BootDevice, type BootFailure, type NoBoot } from "./firmware/bios/bios.ts";
 export { LinuxImageError, loadLinux, parseLinuxHeader, type LinuxBoot } from "./firmware/linux-loader.ts";
 export { SnapshotError } from "./snapshot/error.ts";
 export {

@@ -16,7 +16,7 @@ export { CP437_TO_UNICODE } from "./vga/cp437.ts";
 export { FONT_8X16 } from "./vga/font8x16.ts";
 export { FONT_8X8 } from "./vga/font8x8.ts";
 export { SystemControlPortA, PostCodePort } from "./port92.ts";
-export { PcMachine, COM_PORTS, DEFAULT_START_TIME_MS, type PcOptions } from "./pc/pc.ts";
+export { PcMachine, COM_PORTS, DEFAULT_START_TIME_MS, type PcOptions, type PcRunResult } from "./pc/pc.ts";
 export * from "./uart16550.ts";
 export {
   PC_BOARD,

@@ -24,6 +24,7 @@ import {
   floppyGeometry,
   parseLinuxHeader,
   type BiosPlatform,
+  type BootDevice,
   type ClockMode,
   type DiskImage,
   type LinuxBoot,
@@ -107,6 +108,16 @@ function font8x14(f16: Uint8Array): Uint8Array {
 }
 
 export const DEFAULT_START_TIME_MS = Date.UTC(2026, 0, 1, 0, 0, 0);
+
+/**
+ * What PcMachine.run returns: the machine's results, and "no-boot" when the BIOS found nothing
+ * to boot and halted (reason: what each drive lacked, e.g. "fda: no boot signature"; it stays
+ * halted, and every later run() says so again, until a reset).
+ */
+export type PcRunResult = RunResult | { kind: "no-boot"; reason: string };
+
+/** The drives INT 19h boots from, as hosts name them (--fda, --hda, --cdrom). */
+const BOOT_DRIVE_NAME: Record<BootDevice, string> = { floppy: "fda", hdd: "hda", cdrom: "cdrom" };
 
 export class PcMachine {
   readonly machine: Machine;
@@ -342,16 +353,35 @@ export class PcMachine {
   /**
    * Runs for ns of machine time (or until an idle wait in realtime mode). A triple fault
    * resets the machine and returns { kind: "reset" } (or, with tripleFault: "stop", returns
-   * the shutdown and stays stopped).
+   * the shutdown and stays stopped). When the BIOS halts because nothing can boot, returns
+   * { kind: "no-boot" } at once.
    */
-  run(ns: number): RunResult {
-    const r = this.machine.run(this.machine.clock.now() + ns);
-    if (r.kind !== "shutdown") return r;
+  run(ns: number): PcRunResult {
+    const r = this.machine.run(this.machine.clock.now() + ns, this.stoppedForNoBoot);
+    if (r.kind !== "shutdown") {
+      const reason = this.noBootReason();
+      return reason === null ? r : { kind: "no-boot", reason };
+    }
     this.tripleFaults++;
     this.lastShutdown = r.reason;
     if (this.tripleFaultAction === "stop") return r;
     this.reset();
     return { kind: "reset", reason: r.reason };
+  }
+
+  private readonly stoppedForNoBoot = () => this.bios.noBoot() !== null;
+
+  /**
+   * When the BIOS has halted because nothing could boot: why, one clause per drive it tried
+   * ("fda: no boot signature; hda: no boot signature"); else null.
+   */
+  noBootReason(): string | null {
+    const n = this.bios.noBoot();
+    if (n === null) return null;
+    const clauses = n.failures.map((f) => `${BOOT_DRIVE_NAME[f.device]}: ${f.reason}`);
+    if (n.bootedFrom)
+      clauses.push(`${BOOT_DRIVE_NAME[n.bootedFrom]}: its boot program found nothing to start (INT 18h)`);
+    return clauses.length > 0 ? clauses.join("; ") : "no disk in any boot drive";
   }
 
   /** The text screen as rows (trailing blanks trimmed), or null in graphics modes. */

@@ -7,7 +7,7 @@
 // AH=86h and is counted, never silently ignored.
 
 import type { Cpu } from "../../cpu/cpu.ts";
-import { CF, DS, ES, SS, ZF } from "../../cpu/regs.ts";
+import { CF, CS, DS, ES, IF, SS, ZF } from "../../cpu/regs.ts";
 import type { Dispatcher } from "../../dispatch/dispatcher.ts";
 import type { PhysicalMemory } from "../../memory/physical-memory.ts";
 import type { DiskImage } from "../../storage/disk.ts";
@@ -32,6 +32,20 @@ import { VideoServices } from "./video.ts";
 
 /** Devices INT 19h can boot from. */
 export type BootDevice = "floppy" | "cdrom" | "hdd";
+
+/** A device INT 19h tried and could not boot from, and why ("no boot signature"). */
+export interface BootFailure {
+  device: BootDevice;
+  reason: string;
+}
+
+/** The machine stopped because nothing could boot (see Bios.noBoot). */
+export interface NoBoot {
+  /** What each device INT 19h tried lacked, in boot order (empty: no drive held media, or one booted). */
+  failures: readonly BootFailure[];
+  /** Set when INT 19h did boot from this device and its boot program gave up through INT 18h. */
+  bootedFrom: BootDevice | null;
+}
 
 /** PCI configuration space access (configuration mechanism #1 behind it), for the PCI BIOS. */
 export interface PciConfigAccess {
@@ -180,6 +194,17 @@ export class Bios {
     cpu.r16[4 << 1] = 0x7c00;
     cpu.loadSegReal(DS, 0x40);
     cpu.loadSegReal(ES, 0);
+  }
+
+  /**
+   * Whether the CPU stands halted in INT 18h's "No bootable device. System halted." stop (real
+   * mode, interrupts off, at F000:rom.noBootHalt): then what INT 19h found, else null.
+   */
+  noBoot(): NoBoot | null {
+    const cpu = this.cpu;
+    if (!cpu.halted || cpu.getFlags() & IF || cpu.cr[0] & 1) return null;
+    if (cpu.sreg[CS] !== ROM_SEGMENT || cpu.getEip() !== this.rom.noBootHalt) return null;
+    return { failures: this.system.bootFailures, bootedFrom: this.system.bootedFrom };
   }
 
   setVector(v: number, seg: number, off: number): void {

@@ -30,6 +30,8 @@ export const DUMMY_IRET = 0xff53;
 export interface RomLayout {
   image: Uint8Array;
   vectors: Map<number, number>;
+  /** Where EIP stands once the INT 18h stub has halted ("no bootable device": cli; hlt). */
+  noBootHalt: number;
 }
 
 /** The standard IVT services: vector -> kind of stub. */
@@ -75,6 +77,7 @@ class Assembler {
 export function buildRom(fonts: { f8x8: Uint8Array; f8x14: Uint8Array; f8x16: Uint8Array }): RomLayout {
   const a = new Assembler();
   const vectors = new Map<number, number>();
+  let noBootHalt = -1;
 
   // Reset vector: far jump to POST; then the BIOS date and the model byte (FCh = PC/AT).
   a.at(0xfff0).emit(0xea).word(POST_ENTRY).word(ROM_SEGMENT);
@@ -124,7 +127,9 @@ export function buildRom(fonts: { f8x8: Uint8Array; f8x14: Uint8Array; f8x16: Ui
         break;
       case "halt":
         // INT 18h: the service prints a message; then stop.
-        a.trap(vec).emit(0xfa, 0xf4, 0xeb, 0xfd);
+        a.trap(vec).emit(0xfa, 0xf4);
+        noBootHalt = a.pos;
+        a.emit(0xeb, 0xfd);
         break;
       default:
         break;
@@ -156,5 +161,5 @@ export function buildRom(fonts: { f8x8: Uint8Array; f8x14: Uint8Array; f8x16: Ui
   // sectors, 18 sectors per track, gap, data length, format gap, filler, head settle, motor start.
   a.at(DISKETTE_PARAMS).emit(0xaf, 0x02, 0x25, 0x02, 0x12, 0x1b, 0xff, 0x6c, 0xf6, 0x0f, 0x08);
 
-  return { image: a.image, vectors };
+  return { image: a.image, vectors, noBootHalt };
 }

@@ -3,18 +3,28 @@
 // INT 1Ah (tick count and RTC time/date; the PCI BIOS is in pci.ts), INT 14h/17h (no serial or
 // parallel port services yet), INT 18h/19h (boot: floppy, El Torito CD, hard disk, or a Linux
 // kernel), and the POST work for the PIC, PIT and RTC.
+//
+// Booting: INT 19h tries the devices of the boot order that hold media. A floppy or hard disk
+// boots only if its first sector ends in the 55h AAh boot signature (offset 510), a CD only if
+// it has an El Torito boot record with a usable entry. Each device that cannot boot gets a line
+// on the screen ("Boot from floppy failed: not a bootable disk (no boot signature)"). When none
+// boots, INT 18h prints "No bootable device. System halted." and the CPU halts with interrupts
+// off at a known place in the ROM; Bios.noBoot() then says so, with what each device lacked,
+// for the board to report (PcMachine.run returns { kind: "no-boot" }).
 
 import { CS, DS, ES, SS } from "../../cpu/regs.ts";
 import type { Bios } from "./bios.ts";
 import * as B from "./bda.ts";
 import { CONFIG_TABLE, ROM_SEGMENT } from "./rom.ts";
 import { loadLinux } from "../linux-loader.ts";
-import type { BootDevice } from "./bios.ts";
+import type { BootDevice, BootFailure } from "./bios.ts";
 import { jumpToBoot } from "./disk.ts";
 import { PciBiosServices } from "./pci.ts";
 
 /** Floppy first, then a bootable CD, then the first hard disk (absent devices are skipped). */
 const DEFAULT_BOOT_ORDER: readonly BootDevice[] = ["floppy", "cdrom", "hdd"];
+/** How the boot failure lines name each device. */
+const DEVICE_LABEL: Record<BootDevice, string> = { floppy: "floppy", cdrom: "CD-ROM", hdd: "hard disk" };
 /** MC146818 register B bits and the register A rate select for 1024 Hz. */
 const RTC_B_PIE = 0x40,
   RTC_B_DSE = 0x01,
@@ -36,6 +46,10 @@ function toBcd(v: number): number {
 
 export class SystemServices {
   private readonly pci: PciBiosServices;
+  /** The devices the last INT 19h tried and could not boot, in boot order. */
+  bootFailures: BootFailure[] = [];
+  /** Where the last INT 19h booted from (null: nothing, or a Linux kernel). */
+  bootedFrom: BootDevice | null = null;
 
   constructor(private readonly bios: Bios) {
     this.pci = new PciBiosServices(bios);
@@ -43,6 +57,8 @@ export class SystemServices {
 
   post(): void {
     const b = this.bios;
+    this.bootFailures = [];
+    this.bootedFrom = null;
     // 8259A pair: edge triggered, cascade, vectors 08h and 70h, 8086 mode.
     b.outb(0x20, 0x11);
     b.outb(0xa0, 0x11);
@@ -114,8 +130,9 @@ export class SystemServices {
     this.bios.ok();
   } // no printer: timeout
 
+  /** INT 18h, where INT 19h goes when nothing boots (and boot sectors that give up): report it; the stub halts. */
   int18(): void {
-    this.bios.print("No bootable device.\r\n");
+    this.bios.print("No bootable device. System halted.\r\n");
   }
 
   /** INT 19h: load the first sector of the first bootable drive at 0000:7C00 and jump there. */
@@ -137,20 +154,37 @@ export class SystemServices {
     }
     const order = b.platform.bootOrder ?? DEFAULT_BOOT_ORDER;
     const sector = new Uint8Array(512);
+    this.bootFailures = [];
+    this.bootedFrom = null;
+    const failed = (device: BootDevice, reason: string, shown = reason) => {
+      this.bootFailures.push({ device, reason });
+      b.print(`Boot from ${DEVICE_LABEL[device]} failed: ${shown}\r\n`);
+    };
     for (const kind of order) {
       if (kind === "cdrom") {
         const r = b.disk.bootCdrom();
-        if (r.kind === "booted") return;
-        if (r.kind === "failed") b.print(`Boot from CD-ROM failed: ${r.reason}\r\n`);
+        if (r.kind === "booted") {
+          this.bootedFrom = kind;
+          return;
+        }
+        if (r.kind === "failed") failed(kind, r.reason);
         continue;
       }
       const dl = kind === "floppy" ? 0x00 : 0x80;
       const image = kind === "floppy" ? b.platform.floppy(0) : b.platform.hardDisk(0);
-      if (!image || image.size < 512) continue;
+      if (!image) continue;
+      if (image.size < sector.length) {
+        failed(kind, "the image is smaller than one sector");
+        continue;
+      }
       image.read(0, sector);
-      // Hard disks must carry the boot signature; old floppies often do not.
-      if (kind === "hdd" && (sector[510] !== 0x55 || sector[511] !== 0xaa)) continue;
+      // A boot sector ends in 55h AAh (as SeaBIOS and Bochs check, floppies included).
+      if (sector[510] !== 0x55 || sector[511] !== 0xaa) {
+        failed(kind, "no boot signature", "not a bootable disk (no boot signature)");
+        continue;
+      }
       b.copyToGuest(0x7c00, sector);
+      this.bootedFrom = kind;
       jumpToBoot(b, 0, 0x7c00, dl);
       return;
     }

@@ -364,6 +364,7 @@ describe("El Torito boot", () => {
     const bytes = new Uint8Array(1474560);
     // mov ah,41h; mov bx,55AAh; mov dl,0E0h; int 13h; mov [0500h],ah; cli; hlt
     bytes.set([0xb4, 0x41, 0xbb, 0xaa, 0x55, 0xb2, 0xe0, 0xcd, 0x13, 0x88, 0x26, 0x00, 0x05, 0xfa, 0xf4]);
+    bytes.set([0x55, 0xaa], 510);
     const { pc } = boot({ fda: new MemoryDisk(bytes) });
     expect(pc.machine.mem.read8(0x500)).toBe(0x01);
   });

@@ -281,11 +281,14 @@ describe("INT 19h bootstrap", () => {
   }
   const screen = (pc: PcMachine) => pc.textRows()!.join("\n");
 
-  it("loads a floppy's first sector at 0000:7C00 and enters it with DL = 00h", () => {
-    const pc = boot({ fda: disk(1474560, false) });
+  it("loads a floppy's first sector at 0000:7C00 and enters it with DL = 00h, if it has the signature", () => {
+    const pc = boot({ fda: disk(1474560, true) });
     expect(screen(pc)).toContain("B");
     expect(pc.machine.mem.read8(0x500)).toBe(0x00);
     expect(pc.machine.mem.read8(0x7c00)).toBe(0xb8);
+    const none = boot({ fda: disk(1474560, false) });
+    expect(screen(none)).toContain("Boot from floppy failed: not a bootable disk (no boot signature)");
+    expect(screen(none)).toContain("No bootable device. System halted.");
   });
 
   it("boots a hard disk with DL = 80h only when it carries the 55AAh signature", () => {
@@ -297,9 +300,9 @@ describe("INT 19h bootstrap", () => {
   });
 
   it("follows the boot order it is given", () => {
-    const pc = boot({ fda: disk(737280, false, 0x46), hda: disk(1 << 20, true, 0x48), bootOrder: ["hdd", "floppy"] });
+    const pc = boot({ fda: disk(737280, true, 0x46), hda: disk(1 << 20, true, 0x48), bootOrder: ["hdd", "floppy"] });
     expect(screen(pc)).toMatch(/^H/);
-    const def = boot({ fda: disk(737280, false, 0x46), hda: disk(1 << 20, true, 0x48) });
+    const def = boot({ fda: disk(737280, true, 0x46), hda: disk(1 << 20, true, 0x48) });
     expect(screen(def)).toMatch(/^F/);
   });
 
