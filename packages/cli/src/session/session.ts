@@ -105,6 +105,7 @@ export class Session {
       if (this.pc.tripleFaults >= 20)
         throw new SessionError(`the guest triple-faulted ${this.pc.tripleFaults} times (last: ${r.reason})`);
     }
+    if (r.kind === "no-boot") throw new SessionError(`no bootable disk (${r.reason})`);
     if (r.kind === "halted-forever") throw new SessionError("guest halted with interrupts disabled");
     if (r.kind === "idle" && opts.sleep) {
       const waitMs = Math.max(0, (r.untilNs - this.pc.machine.clock.now()) / 1e6);

@@ -114,6 +114,16 @@ describe("VmRunner", () => {
     await until(() => vm.events.filter((e) => e.kind === "failed").length === 2);
   });
 
+  it("reports a disk that cannot boot as a failure, with what the drive lacks", async () => {
+    const vm = await make([{ role: "fda", name: "blank.img", bytes: new ArrayBuffer(1474560) }]);
+    vm.runner.start();
+    await until(() => vm.events.some((e) => e.kind === "failed"));
+    const failed = vm.events.find((e) => e.kind === "failed") as { message: string };
+    expect(failed.message).toBe("no bootable disk (fda: no boot signature)");
+    expect(vm.runner.details()).toMatchObject({ state: "failed", error: failed.message });
+    expect(vm.runner.screenText()).toContain("No bootable device. System halted.");
+  });
+
   it("refuses a bad image with a message that names it, and an unsupported kernel", async () => {
     await expect(make([{ role: "fda", name: "short.img", bytes: new ArrayBuffer(1000) }])).rejects.toThrow(
       /short\.img cannot be the floppy A:: a floppy image of 1000 bytes is not a standard format/,

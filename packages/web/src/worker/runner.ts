@@ -20,15 +20,8 @@
 // created with setup.snapshot resumes it (restoreSnapshot checks everything before a machine
 // exists) on the realtime clock, from the machine time it was saved at.
 
-import {
-  EXIT_COUNT,
-  MemoryDisk,
-  SnapshotError,
-  type DiskImage,
-  type RunResult,
-  type SnapshotManifest,
-} from "@x86vm/core";
-import { restoreSnapshot, saveSnapshot, type PcImageSlot, type PcMachine } from "@x86vm/devices";
+import { EXIT_COUNT, MemoryDisk, SnapshotError, type DiskImage, type SnapshotManifest } from "@x86vm/core";
+import { restoreSnapshot, saveSnapshot, type PcImageSlot, type PcMachine, type PcRunResult } from "@x86vm/devices";
 import {
   CNT_BUSY_MS,
   CNT_EXITS,
@@ -497,7 +490,7 @@ export class VmRunner {
     const seen = ctl.doorbell;
     this.drainInput(pc);
     const t0 = performance.now();
-    let r: RunResult;
+    let r: PcRunResult;
     try {
       r = pc.run(SLICE_NS);
     } catch (e) {
@@ -514,6 +507,11 @@ export class VmRunner {
     if (r.kind === "shutdown") {
       this.publishFrame(true);
       this.fail(`the guest stopped the machine: ${r.reason}`);
+      return;
+    }
+    if (r.kind === "no-boot") {
+      this.publishFrame(true);
+      this.fail(`no bootable disk (${r.reason})`);
       return;
     }
     if (r.kind === "halted-forever") {
