@@ -229,17 +229,17 @@ export async function benchSnapshot(
   return result;
 }
 
-export async function runSnapshotBench(args: string[], out: (line: string) => void): Promise<void> {
-  const runsAt = args.indexOf("--runs");
-  const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 5;
-  if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs must be a positive whole number");
-  const names = args.filter((a, i) => !a.startsWith("--") && (runsAt < 0 || i !== runsAt + 1));
-  const chosen = names.length
-    ? names.map((n) => {
+/** Runs the named workloads (all when none is named), `runs` times each, with or without the v86 comparison. */
+export async function runSnapshotBench(
+  opts: { workloads: readonly string[]; runs: number; v86: boolean },
+  out: (line: string) => void,
+): Promise<void> {
+  const chosen = opts.workloads.length
+    ? opts.workloads.map((n) => {
         const w = WORKLOADS.find((x) => x.name === n);
         if (!w) throw new Error(`unknown workload ${JSON.stringify(n)} (${WORKLOADS.map((x) => x.name).join(", ")})`);
         return w;
       })
     : WORKLOADS;
-  for (const w of chosen) out(JSON.stringify(await benchSnapshot(w, runs, { v86: !args.includes("--no-v86") })));
+  for (const w of chosen) out(JSON.stringify(await benchSnapshot(w, opts.runs, { v86: opts.v86 })));
 }

@@ -1,16 +1,13 @@
-// `vm boot`: builds a PC from image files and runs a script of --until/--type steps.
-//
-//   vm boot [--fda IMG] [--fdb IMG] [--hda IMG] [--hdb IMG] [--cdrom ISO] [--mem MiB]
-//           [--kernel BZIMAGE [--initrd FILE] [--append CMDLINE]] [--serial]
-//           [--clock deterministic|realtime] [--until TEXT] [--type KEYS] ... [--timeout S]
-//           [--screen] [--stats] [--trace-faults] [--no-jit] [--save-snapshot FILE]
+// `vm boot`: builds a PC from image files and runs a script of --until/--type steps. Its
+// options are BOOT_COMMAND below (the parser and `vm boot --help` both read that table).
 //
 // --until waits for TEXT on the text screen or in COM1's output, after the previous match.
 // --serial copies COM1 to stdout and stdin to COM1, and sends --type keys to COM1.
 //
 // Images are read from files and wrapped in copy-on-write overlays: the files are never
 // written. Exit status: 0 when the script completes, 1 on timeout or guest failure (with a
-// one-line message), 2 on bad arguments or unusable images.
+// one-line message, e.g. "vm boot: no bootable disk (fda: no boot signature)"), 2 on bad
+// arguments or unusable images.
 
 import fs from "node:fs";
 import {
@@ -24,10 +21,9 @@ import {
 } from "@x86vm/core";
 import { PcMachine } from "@x86vm/devices";
 import { Session, SessionError, type Step } from "../session/session.ts";
-import { decodeKeys } from "../session/typist.ts";
 import { saveSnapshotFile } from "./resume.ts";
-
-export class UsageError extends Error {}
+import { parseArgs, usageLines, UsageError, type CommandSpec } from "../args.ts";
+import { parseClock, SCRIPT_NOTES, SCRIPT_OPTIONS, scriptOption } from "./script-options.ts";
 
 /** ISO 9660 logical block size. */
 const CD_SECTOR_SIZE = 2048;
@@ -60,22 +56,33 @@ export interface BootArgs {
   saveSnapshot?: string;
 }
 
-const VALUE_FLAGS = new Set([
-  "--fda",
-  "--fdb",
-  "--hda",
-  "--hdb",
-  "--cdrom",
-  "--mem",
-  "--clock",
-  "--until",
-  "--type",
-  "--timeout",
-  "--kernel",
-  "--initrd",
-  "--append",
-  "--save-snapshot",
-]);
+export const BOOT_COMMAND: CommandSpec = {
+  name: "boot",
+  summary: "boot a PC from disk images or a kernel; run waits and keystrokes",
+  options: [
+    { flag: "--fda", value: "IMG", help: "floppy image in drive A: (boot order: floppy, CD, hard disk)" },
+    { flag: "--fdb", value: "IMG", help: "floppy image in drive B:" },
+    { flag: "--hda", value: "IMG", help: "first hard disk image (80h)" },
+    { flag: "--hdb", value: "IMG", help: "second hard disk image (81h)" },
+    { flag: "--cdrom", value: "ISO", help: "CD image in the ATAPI drive (boots through El Torito)" },
+    { flag: "--kernel", value: "BZIMAGE", help: "start this Linux kernel instead of a boot sector" },
+    { flag: "--initrd", value: "FILE", help: "initial RAM disk for --kernel" },
+    { flag: "--append", value: "CMDLINE", help: 'kernel command line for --kernel, e.g. "console=ttyS0"' },
+    { flag: "--mem", value: "MiB", help: "guest RAM in MiB, 1 to 3072 (default 32)" },
+    { flag: "--clock", value: "MODE", help: "deterministic (default: virtual time, 100 MIPS) or realtime (host time)" },
+    ...SCRIPT_OPTIONS,
+    { flag: "--no-jit", help: "interpret every instruction (no compiled blocks)" },
+    { flag: "--trace-faults", help: "print every guest exception to stderr (diagnostics)" },
+    { flag: "--profile-eip", help: "print the most frequent CS:EIP samples to stderr (diagnostics)" },
+  ],
+  notes: [
+    "Images are read behind copy-on-write overlays: the files are never written. A floppy or",
+    "hard disk boots if its first sector ends in the 55AAh boot signature.",
+    ...SCRIPT_NOTES,
+    "",
+    "Example: vm boot --fda freedos722.img --until 'A:\\>' --type 'ver\\r' --until 'A:\\>' --screen",
+  ],
+};
 
 export function parseBootArgs(argv: string[]): BootArgs {
   const a: BootArgs = {
@@ -90,36 +97,27 @@ export function parseBootArgs(argv: string[]): BootArgs {
     serial: false,
     profile: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === "--screen") {
-      a.screen = true;
-      continue;
-    }
-    if (flag === "--stats") {
-      a.stats = true;
-      continue;
-    }
-    if (flag === "--trace-faults") {
-      a.traceFaults = true;
-      continue;
-    }
-    if (flag === "--no-jit") {
-      a.noJit = true;
-      continue;
-    }
-    if (flag === "--serial") {
-      a.serial = true;
-      continue;
-    }
-    if (flag === "--profile-eip") {
-      a.profile = true;
-      continue;
-    }
-    if (!VALUE_FLAGS.has(flag)) throw new UsageError(`unknown argument ${JSON.stringify(flag)}`);
-    const v = argv[++i];
-    if (v === undefined) throw new UsageError(`${flag} needs a value`);
+  for (const { flag, value } of parseArgs(BOOT_COMMAND, argv).options) {
+    const v = value ?? "";
     switch (flag) {
+      case "--screen":
+        a.screen = true;
+        break;
+      case "--stats":
+        a.stats = true;
+        break;
+      case "--trace-faults":
+        a.traceFaults = true;
+        break;
+      case "--no-jit":
+        a.noJit = true;
+        break;
+      case "--serial":
+        a.serial = true;
+        break;
+      case "--profile-eip":
+        a.profile = true;
+        break;
       case "--fda":
         a.fda = v;
         break;
@@ -140,22 +138,13 @@ export function parseBootArgs(argv: string[]): BootArgs {
         break;
       }
       case "--clock":
-        if (v !== "deterministic" && v !== "realtime")
-          throw new UsageError(`--clock must be deterministic or realtime, got ${JSON.stringify(v)}`);
-        a.clock = v;
+        a.clock = parseClock(v);
         break;
       case "--until":
-        a.steps.push({ kind: "until", text: v });
-        break;
       case "--type":
-        a.steps.push({ kind: "type", keys: decodeKeys(v) });
+      case "--timeout":
+        scriptOption(a, flag, v);
         break;
-      case "--timeout": {
-        const n = Number(v);
-        if (!(n > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${JSON.stringify(v)}`);
-        a.timeoutS = n;
-        break;
-      }
       case "--kernel":
         a.kernel = v;
         break;
@@ -171,6 +160,8 @@ export function parseBootArgs(argv: string[]): BootArgs {
       case "--cdrom":
         a.cdrom = v;
         break;
+      default:
+        throw new Error(`vm boot: ${flag} is in the option table but not handled`);
     }
   }
   if (!a.fda && !a.fdb && !a.hda && !a.hdb && !a.cdrom && !a.kernel)
@@ -259,6 +250,14 @@ export async function bootCommand(argv: string[]): Promise<number> {
   let pc: PcMachine;
   try {
     args = parseBootArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      for (const line of usageLines("boot", e.message)) console.error(line);
+      return 2;
+    }
+    throw e;
+  }
+  try {
     pc = buildPc(args);
   } catch (e) {
     if (e instanceof UsageError) {

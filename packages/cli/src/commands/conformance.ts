@@ -1,10 +1,40 @@
 // `vm conformance DIR`: runs every vector file (XX.json.gz or XX.R.json.gz) in DIR, prints
-// per-file passed/failed/excluded, and ends with one JSON line of totals.
+// per-file passed/failed/excluded, and ends with one JSON line of totals. Options: CONFORMANCE_COMMAND.
 
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { ConformanceRunner, validateVectors, type Metadata } from "@x86vm/core/conformance";
+import { parseArgs, UsageError, type CommandSpec } from "../args.ts";
+
+export const CONFORMANCE_COMMAND: CommandSpec = {
+  name: "conformance",
+  operands: "DIR",
+  maxOperands: 1,
+  summary: "run CPU conformance vectors (SingleStepTests format) in DIR",
+  options: [
+    { flag: "--verbose", help: "list every failing vector under its file" },
+    { flag: "--only", value: "XX", help: "run only the files whose name starts with XX (an opcode, e.g. 0F)" },
+  ],
+  notes: [
+    "DIR may hold metadata.json (each opcode's status and mask of undefined flags). Prints",
+    "one line per file and a JSON line of totals; exit status 0 when nothing failed, else 1.",
+  ],
+};
+
+/** `vm conformance`: exit status 0 when every included vector passed. */
+export function conformanceCommand(argv: string[]): number {
+  const opts: { verbose?: boolean; only?: string } = {};
+  const parsed = parseArgs(CONFORMANCE_COMMAND, argv);
+  for (const { flag, value } of parsed.options) {
+    if (flag === "--verbose") opts.verbose = true;
+    else if (flag === "--only") opts.only = value;
+    else throw new Error(`vm conformance: ${flag} is in the option table but not handled`);
+  }
+  const dir = parsed.operands[0];
+  if (!dir) throw new UsageError("no vector folder given");
+  return runConformance(dir, opts).failed === 0 ? 0 : 1;
+}
 
 export interface ConformanceTotals {
   passed: number;

@@ -96,7 +96,8 @@ describe("vm images arguments", () => {
     expect(defaultGuestsDir({})).toBe(path.join(os.homedir(), ".cache", "x86-guests"));
     expect(parseImagesArgs(["--force"], {}).force).toBe(true);
     expect(() => parseImagesArgs(["--bogus"])).toThrow(/unknown argument/);
-    expect(() => parseImagesArgs(["--out"])).toThrow(/needs a folder/);
+    expect(() => parseImagesArgs(["--out"])).toThrow(/--out needs a value/);
+    expect(() => parseImagesArgs(["--out", ""])).toThrow(/needs a folder/);
   });
 
   it("finds the kernel package in apt-cache depends output", () => {

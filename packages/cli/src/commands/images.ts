@@ -21,7 +21,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
-import { UsageError } from "./boot.ts";
+import { parseArgs, usageLines, UsageError, type CommandSpec } from "../args.ts";
 
 export interface ImagesArgs {
   out: string;
@@ -33,17 +33,28 @@ export function defaultGuestsDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "x86-guests");
 }
 
+export const IMAGES_COMMAND: CommandSpec = {
+  name: "images",
+  summary: "build the Linux guest; copy the FreeDOS floppy to the guest folder",
+  options: [
+    { flag: "--out", value: "DIR", help: "the guest folder (default $X86VM_GUESTS, else ~/.cache/x86-guests)" },
+    { flag: "--force", help: "build the Linux guest again even if it is there" },
+  ],
+  notes: [
+    "Writes DIR/linux-686/bzImage, initrd.gz and VERSION (apt-get fetches the packages; the",
+    "host's apt state is not touched) and DIR/freedos722.img (from ../shared/guests), the",
+    "folder the web server's catalog reads, then lists each file with its size and SHA-256.",
+  ],
+};
+
 export function parseImagesArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ImagesArgs {
   const a: ImagesArgs = { out: defaultGuestsDir(env), force: false };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--force") {
-      a.force = true;
-      continue;
-    }
-    if (argv[i] !== "--out") throw new UsageError(`unknown argument ${JSON.stringify(argv[i])}`);
-    const v = argv[++i];
-    if (!v) throw new UsageError("--out needs a folder");
-    a.out = path.resolve(v);
+  for (const { flag, value } of parseArgs(IMAGES_COMMAND, argv).options) {
+    if (flag === "--force") a.force = true;
+    else if (flag === "--out") {
+      if (!value) throw new UsageError("--out needs a folder");
+      a.out = path.resolve(value);
+    } else throw new Error(`vm images: ${flag} is in the option table but not handled`);
   }
   return a;
 }
@@ -247,8 +258,15 @@ function sha256(file: string): string {
 
 export async function imagesCommand(argv: string[]): Promise<number> {
   const log = (line: string) => console.error(`vm images: ${line}`);
+  let args: ImagesArgs;
   try {
-    const args = parseImagesArgs(argv);
+    args = parseImagesArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    for (const line of usageLines("images", e.message)) console.error(line);
+    return 2;
+  }
+  try {
     fs.mkdirSync(args.out, { recursive: true });
     const made: string[] = [];
     const linux = path.join(args.out, "linux-686");

@@ -1,9 +1,6 @@
 // `vm resume`: restores a snapshot saved by `vm boot --save-snapshot` (or `vm resume
-// --save-snapshot`) in a new machine and runs a script of --until/--type steps on it.
-//
-//   vm resume FILE [--fda IMG] [--fdb IMG] [--hda IMG] [--hdb IMG] [--kernel F] [--initrd F]
-//            [--clock deterministic|realtime] [--until TEXT] [--type KEYS] ... [--timeout S]
-//            [--serial] [--screen] [--stats] [--save-snapshot FILE]
+// --save-snapshot`) in a new machine and runs a script of --until/--type steps on it. Its
+// options are RESUME_COMMAND below (the parser and `vm resume --help` both read that table).
 //
 // --serial, as for `vm boot`: COM1's output from the resume point on goes to stdout, stdin
 // to COM1, and --type keys to COM1 (a Linux guest's shell on ttyS0).
@@ -24,8 +21,9 @@ import { EXIT_NAMES, MemoryDisk, SnapshotError, type ClockMode } from "@x86vm/co
 import { restoreSnapshot, saveSnapshot, type PcImageSlot, type PcMachine } from "@x86vm/devices";
 import { Session, SessionError, type Step } from "../session/session.ts";
 import type { ScreenMark } from "../session/screen-watch.ts";
-import { decodeKeys } from "../session/typist.ts";
-import { connectSerialConsole, UsageError } from "./boot.ts";
+import { parseArgs, usageLines, UsageError, type CommandSpec } from "../args.ts";
+import { connectSerialConsole } from "./boot.ts";
+import { parseClock, SCRIPT_NOTES, SCRIPT_OPTIONS, scriptOption } from "./script-options.ts";
 
 const SLOTS = ["fda", "fdb", "hda", "hdb", "kernel", "initrd"] as const;
 /** What the CLI accepts: as large as `vm boot --mem` allows. */
@@ -44,59 +42,65 @@ export interface ResumeArgs {
   saveSnapshot?: string;
 }
 
+export const RESUME_COMMAND: CommandSpec = {
+  name: "resume",
+  operands: "FILE",
+  maxOperands: 1,
+  summary: "restore a snapshot (--save-snapshot) and go on with a script",
+  options: [
+    { flag: "--fda", value: "IMG", help: "the floppy image for drive A:, if not found where it was" },
+    { flag: "--fdb", value: "IMG", help: "the floppy image for drive B:, likewise" },
+    { flag: "--hda", value: "IMG", help: "the first hard disk image, likewise" },
+    { flag: "--hdb", value: "IMG", help: "the second hard disk image, likewise" },
+    { flag: "--kernel", value: "FILE", help: "the Linux kernel the machine was started with, likewise" },
+    { flag: "--initrd", value: "FILE", help: "its initial RAM disk, likewise" },
+    { flag: "--clock", value: "MODE", help: "deterministic or realtime (default: the clock it was saved with)" },
+    ...SCRIPT_OPTIONS,
+  ],
+  notes: [
+    "Base images are looked for by SHA-256: the file given with --fda/--hda/..., the path",
+    "recorded in the snapshot, then any file of the right size beside the snapshot. Waits look",
+    "only at what appears after the resume point.",
+    ...SCRIPT_NOTES,
+  ],
+};
+
 export function parseResumeArgs(argv: string[]): ResumeArgs {
   const a: ResumeArgs = { file: "", images: {}, steps: [], timeoutS: 60, screen: false, stats: false, serial: false };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === "--screen") {
-      a.screen = true;
-      continue;
-    }
-    if (flag === "--stats") {
-      a.stats = true;
-      continue;
-    }
-    if (flag === "--serial") {
-      a.serial = true;
-      continue;
-    }
-    if (!flag.startsWith("--")) {
-      if (a.file) throw new UsageError(`unexpected argument ${JSON.stringify(flag)}: one snapshot file only`);
-      a.file = flag;
-      continue;
-    }
-    const v = argv[++i];
-    if (v === undefined) throw new UsageError(`${flag} needs a value`);
+  const parsed = parseArgs(RESUME_COMMAND, argv);
+  for (const { flag, value } of parsed.options) {
+    const v = value ?? "";
     const slot = flag.slice(2);
     if ((SLOTS as readonly string[]).includes(slot)) {
       a.images[slot as PcImageSlot] = v;
       continue;
     }
     switch (flag) {
+      case "--screen":
+        a.screen = true;
+        break;
+      case "--stats":
+        a.stats = true;
+        break;
+      case "--serial":
+        a.serial = true;
+        break;
       case "--clock":
-        if (v !== "deterministic" && v !== "realtime")
-          throw new UsageError(`--clock must be deterministic or realtime, got ${JSON.stringify(v)}`);
-        a.clock = v;
+        a.clock = parseClock(v);
         break;
       case "--until":
-        a.steps.push({ kind: "until", text: v });
-        break;
       case "--type":
-        a.steps.push({ kind: "type", keys: decodeKeys(v) });
+      case "--timeout":
+        scriptOption(a, flag, v);
         break;
-      case "--timeout": {
-        const n = Number(v);
-        if (!(n > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${JSON.stringify(v)}`);
-        a.timeoutS = n;
-        break;
-      }
       case "--save-snapshot":
         a.saveSnapshot = v;
         break;
       default:
-        throw new UsageError(`unknown argument ${JSON.stringify(flag)}`);
+        throw new Error(`vm resume: ${flag} is in the option table but not handled`);
     }
   }
+  a.file = parsed.operands[0] ?? "";
   if (!a.file) throw new UsageError("no snapshot file given");
   return a;
 }
@@ -200,6 +204,14 @@ export async function resumeCommand(argv: string[]): Promise<number> {
   const found = new Map<string, string>();
   try {
     args = parseResumeArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      for (const line of usageLines("resume", e.message)) console.error(line);
+      return 2;
+    }
+    throw e;
+  }
+  try {
     const bytes = readBytes(args.file);
     if (!bytes) throw new UsageError(`cannot read snapshot ${args.file}`);
     pc = await restoreSnapshot(bytes, {

@@ -1,0 +1,124 @@
+// `vm bench cpu|boot|snapshot|micro`: the benchmarks' command lines (one option table each,
+// read by the parser and by `vm bench <name> --help`), and the runs they start.
+
+import { parseArgs, UsageError, type CommandSpec, type OptionSpec } from "../args.ts";
+import { runBootBench } from "./boot.ts";
+import { runCpu32Bench, runCpuBench } from "./cpu.ts";
+import { runMicro } from "./micro.ts";
+import { runSnapshotBench, WORKLOADS } from "./snapshot.ts";
+
+const runsOption = (dflt: string): OptionSpec => ({
+  flag: "--runs",
+  value: "N",
+  help: `runs to take the median of (default ${dflt})`,
+});
+
+export const BENCH_CPU: CommandSpec = {
+  name: "bench cpu",
+  summary: "CPU-bound benchmark: instructions, wall time and MIPS",
+  options: [
+    runsOption("5"),
+    { flag: "--mode", value: "user32", help: "a 32-bit C program, with and without the JIT (default: real mode)" },
+  ],
+  notes: [
+    "Real mode runs cpu-bench.asm on a bare CPU with RAM only; user32 builds cpu32.c with",
+    "i686-linux-gnu-gcc (Debian's gcc-i686-linux-gnu) and runs it on the user-mode machine.",
+  ],
+};
+
+export const BENCH_BOOT: CommandSpec = {
+  name: "bench boot",
+  operands: "[freedos|linux]",
+  maxOperands: 1,
+  summary: "boot time to the prompt, beside the v86 anchor",
+  options: [runsOption("5 for freedos, 3 for linux")],
+  notes: [
+    "freedos (the default): the FreeDOS floppy (../shared/guests) to A:\\>. linux: the Linux guest",
+    "(vm images) with 128 MiB to its shell on COM1. Prints one JSON line each, and the ratio.",
+  ],
+};
+
+export const BENCH_SNAPSHOT: CommandSpec = {
+  name: "bench snapshot",
+  operands: "[WORKLOAD...]",
+  maxOperands: WORKLOADS.length,
+  summary: "snapshot size, save and restore time at the guest's prompt",
+  options: [runsOption("5"), { flag: "--no-v86", help: "skip the comparison with v86's save_state() (Linux)" }],
+  notes: [
+    `WORKLOAD: ${WORKLOADS.map((w) => w.name).join(" or ")}; without one, all of them. freedos: the FreeDOS floppy at A:\\>`,
+    "(32 MiB). linux: the Linux guest (vm images) at its shell's # (128 MiB). One JSON line each.",
+  ],
+};
+
+export const BENCH_MICRO: CommandSpec = {
+  name: "bench micro",
+  summary: "per-instruction costs of a few instruction forms (interpreter work)",
+  options: [],
+};
+
+export const BENCH_COMMANDS: readonly CommandSpec[] = [BENCH_CPU, BENCH_BOOT, BENCH_SNAPSHOT, BENCH_MICRO];
+
+function positiveRuns(value: string | undefined): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`--runs must be a positive whole number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export interface BenchArgs {
+  runs?: number;
+  mode?: "user32";
+  v86: boolean;
+  operands: string[];
+}
+
+/** The arguments of `vm bench <spec.name>`, checked against its table. */
+export function parseBenchArgs(spec: CommandSpec, argv: readonly string[]): BenchArgs {
+  const parsed = parseArgs(spec, argv);
+  const a: BenchArgs = { v86: true, operands: parsed.operands };
+  for (const { flag, value } of parsed.options) {
+    if (flag === "--runs") a.runs = positiveRuns(value);
+    else if (flag === "--mode") {
+      if (value !== "user32") throw new UsageError(`--mode must be user32, got ${JSON.stringify(value)}`);
+      a.mode = value;
+    } else if (flag === "--no-v86") a.v86 = false;
+    else throw new Error(`vm ${spec.name}: ${flag} is in the option table but not handled`);
+  }
+  if (spec === BENCH_BOOT) {
+    const w = a.operands[0];
+    if (w !== undefined && w !== "freedos" && w !== "linux")
+      throw new UsageError(`unknown workload ${JSON.stringify(w)} (freedos, linux)`);
+  }
+  if (spec === BENCH_SNAPSHOT) {
+    for (const name of a.operands) {
+      if (!WORKLOADS.some((w) => w.name === name))
+        throw new UsageError(`unknown workload ${JSON.stringify(name)} (${WORKLOADS.map((w) => w.name).join(", ")})`);
+    }
+  }
+  return a;
+}
+
+/** Runs `vm bench <spec.name>` with argv (its options and operands); exit status. */
+export async function benchCommand(spec: CommandSpec, argv: readonly string[]): Promise<number> {
+  const out = (line: string) => console.log(line);
+  const { runs, mode, v86, operands } = parseBenchArgs(spec, argv);
+  switch (spec) {
+    case BENCH_CPU:
+      if (mode === "user32") for (const line of runCpu32Bench(runs ?? 5)) out(JSON.stringify(line));
+      else out(JSON.stringify(runCpuBench(runs ?? 5)));
+      return 0;
+    case BENCH_BOOT: {
+      const workload = operands[0] ?? "freedos";
+      await runBootBench(workload, runs ?? (workload === "linux" ? 3 : 5), out);
+      return 0;
+    }
+    case BENCH_SNAPSHOT:
+      await runSnapshotBench({ workloads: operands, runs: runs ?? 5, v86 }, out);
+      return 0;
+    case BENCH_MICRO:
+      for (const line of runMicro()) out(line);
+      return 0;
+    default:
+      throw new Error(`vm ${spec.name}: not a bench command`);
+  }
+}
