@@ -16,7 +16,7 @@ if (prereqs.status !== 0) process.exit(prereqs.status ?? 1);
 const STEPS = [
   ["lint", bin("eslint"), ["--max-warnings", "0", "."]],
   ["format", bin("prettier"), ["--check", "--log-level", "warn", "."]],
-  ["typecheck", "pnpm", ["-s", "typecheck"]],
+  ["typecheck", "pnpm", ["typecheck"]],
   ["unit, device, CPU and boot tests (vitest)", bin("vitest"), ["run"]],
   ["browser tests (Playwright)", bin("playwright"), ["test", "-c", "e2e/playwright.config.ts"]],
 ];
