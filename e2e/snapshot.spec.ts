@@ -276,13 +276,11 @@ test("truncated, corrupt, wrong-version, hostile, hash-mismatched and oversized 
   const otherSha = "0123456789abcdef".repeat(4);
   const manifest = good.subarray(32, 32 + m).toString("utf8");
   const sha = /"sha256":"([0-9a-f]{64})"/.exec(manifest)![1];
-  await page
-    .getByTestId("open-snapshot")
-    .setInputFiles({
-      name: "mismatch.x86snap",
-      mimeType: "application/octet-stream",
-      buffer: editManifest(good, sha, otherSha),
-    });
+  await page.getByTestId("open-snapshot").setInputFiles({
+    name: "mismatch.x86snap",
+    mimeType: "application/octet-stream",
+    buffer: editManifest(good, sha, otherSha),
+  });
   await expect(page.getByTestId("snapshot-open-status")).toContainText(
     "mismatch.x86snap needs an image this page does not have: freedos722.img (floppy A:",
   );

@@ -575,7 +575,7 @@ export class Rtc146818 implements Stateful {
     const nFloppies = (floppies[0] ? 1 : 0) + (floppies[1] ? 1 : 0);
     const equipment =
       cfg.equipment ??
-      (nFloppies > 0 ? 0x01 | ((nFloppies - 1) << 6) : 0) | 0x02 /* FPU present */ | 0x00 /* EGA/VGA */;
+      (nFloppies > 0 ? 0x01 | ((nFloppies - 1) << 6) : 0) | 0x02 /* FPU present */ | 0x00; /* EGA/VGA */
     ram[CMOS_EQUIPMENT] = equipment & 0xff;
 
     const base = Math.max(0, Math.min(0xffff, Math.floor(cfg.baseMemoryKiB)));

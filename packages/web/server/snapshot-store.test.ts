@@ -59,9 +59,7 @@ function tempDir(): string {
   return d;
 }
 
-async function serve(
-  opts: Partial<SnapshotStoreOptions> = {},
-): Promise<{
+async function serve(opts: Partial<SnapshotStoreOptions> = {}): Promise<{
   store: SnapshotStore;
   request: (
     method: string,

@@ -286,7 +286,8 @@ export function decode(src: ByteSource, offset: number, defaultSize: 16 | 32): D
   const group = isGroup(index);
   let modrmByte = -1;
   if (group) modrmByte = next();
-  const entry = OPCODES_BY_INDEX[index].length === 0 ? undefined : lookupOpcode(index, group ? (modrmByte >> 3) & 7 : 0);
+  const entry =
+    OPCODES_BY_INDEX[index].length === 0 ? undefined : lookupOpcode(index, group ? (modrmByte >> 3) & 7 : 0);
   const layout = entry !== undefined ? layoutOf(entry) : null;
   if (entry === undefined) undefinedAs("opcode");
   d.entry = entry;
