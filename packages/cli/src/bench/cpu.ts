@@ -17,7 +17,7 @@ export interface CpuBenchRun {
 }
 
 export function runCpuBenchOnce(image: Uint8Array = CPU_BENCH_IMAGE): CpuBenchRun {
-  const mem = new PhysicalMemory(new SharedArrayBuffer(1 << 20));
+  const mem = new PhysicalMemory(1 << 20);
   const cpu = new Cpu(mem, new Dispatcher());
   mem.ram.set(image, CPU_BENCH_LOAD);
   cpu.setSegReal(CS, 0, 0xffff, 0x9b);

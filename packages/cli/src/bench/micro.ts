@@ -25,7 +25,7 @@ export function runMicro(iterations = 2_000_000): string[] {
   const lines: string[] = [];
   for (const [name, insn] of CASES) {
     const body = Array<number[]>(8).fill(insn).flat();
-    const mem = new PhysicalMemory(new ArrayBuffer(1 << 20));
+    const mem = new PhysicalMemory(1 << 20);
     const cpu = new Cpu(mem, new Dispatcher());
     const n = iterations;
     // mov ecx, n; body; dec ecx; jnz body; hlt

@@ -98,11 +98,11 @@ export function descriptor(base: number, limit: number, access: number, flags: n
 }
 
 export class FlatMachine {
-  readonly mem = new PhysicalMemory(new ArrayBuffer(RAM_BYTES));
+  readonly mem = new PhysicalMemory(RAM_BYTES);
   readonly io = new Dispatcher();
   readonly cpu = new Cpu(this.mem, this.io);
   readonly ram = this.mem.ram;
-  readonly dv = new DataView(this.ram.buffer);
+  readonly dv = new DataView(this.ram.buffer, this.ram.byteOffset, this.ram.byteLength);
   exception: GuestException | null = null;
 
   /** syscall: called at the OUT of the INT 80h stub, with the user's registers in the CPU. */

@@ -51,7 +51,7 @@ export function flagsMaskFor(meta: Metadata | undefined, file: string): number {
 }
 
 export class ConformanceRunner {
-  readonly mem = new PhysicalMemory(new ArrayBuffer(RAM_BYTES));
+  readonly mem = new PhysicalMemory(RAM_BYTES);
   readonly io = new Dispatcher();
   readonly cpu = new Cpu(this.mem, this.io);
   private readonly exclusions: readonly Exclusion[];

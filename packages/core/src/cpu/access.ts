@@ -12,8 +12,15 @@ import { CpuState } from "./state.ts";
 import { CR0_PG, CS, DS, EBP, EBX, EDI, ESI, ESP, SS, START_EIP, V_GP, V_SS } from "./regs.ts";
 import { walk, walkResult } from "./paging.ts";
 import type { PhysicalMemory } from "../memory/physical-memory.ts";
+import {
+  STATE_PIP_DELTA,
+  TLB_ENTRIES,
+  TLB_READ_SUPER,
+  TLB_READ_USER,
+  TLB_WRITE_SUPER,
+  TLB_WRITE_USER,
+} from "../memory/layout.ts";
 
-const TLB_ENTRIES = 1 << 20;
 /** Beyond this many filled entries a flush clears the whole table instead of the list. */
 const TLB_LIST_MAX = 4096;
 
@@ -31,13 +38,16 @@ export class CpuAccess extends CpuState {
    * use the host's byte order; every host this runs on is little-endian, like the guest.
    */
   readonly ram32: Int32Array;
-  /** TLBs for supervisor and user accesses; tlbR/tlbW point at the pair for the current CPL. */
-  private readonly tlbRS = new Int32Array(TLB_ENTRIES).fill(-1);
-  private readonly tlbWS = new Int32Array(TLB_ENTRIES).fill(-1);
-  private readonly tlbRU = new Int32Array(TLB_ENTRIES).fill(-1);
-  private readonly tlbWU = new Int32Array(TLB_ENTRIES).fill(-1);
-  tlbR = this.tlbRS;
-  tlbW = this.tlbWS;
+  /**
+   * TLBs for supervisor and user accesses, in the VM memory (memory/layout.ts) where compiled
+   * code reads them too; tlbR/tlbW point at the pair for the current CPL.
+   */
+  private readonly tlbRS: Int32Array;
+  private readonly tlbWS: Int32Array;
+  private readonly tlbRU: Int32Array;
+  private readonly tlbWU: Int32Array;
+  tlbR: Int32Array;
+  tlbW: Int32Array;
   private readonly tlbList = new Int32Array(TLB_LIST_MAX);
   private tlbCount = 0;
   private tlbOverflow = false;
@@ -61,10 +71,17 @@ export class CpuAccess extends CpuState {
   faultCode = -1;
 
   constructor(mem: PhysicalMemory) {
-    super();
+    const buf = mem.vm.buffer;
+    super(buf);
     this.mem = mem;
     this.ram = mem.ram;
-    this.ram32 = new Int32Array(mem.ram.buffer, mem.ram.byteOffset, mem.ram.length >>> 2);
+    this.ram32 = new Int32Array(buf, mem.ram.byteOffset, mem.ram.length >>> 2);
+    this.tlbRS = new Int32Array(buf, TLB_READ_SUPER, TLB_ENTRIES).fill(-1);
+    this.tlbWS = new Int32Array(buf, TLB_WRITE_SUPER, TLB_ENTRIES).fill(-1);
+    this.tlbRU = new Int32Array(buf, TLB_READ_USER, TLB_ENTRIES).fill(-1);
+    this.tlbWU = new Int32Array(buf, TLB_WRITE_USER, TLB_ENTRIES).fill(-1);
+    this.tlbR = this.tlbRS;
+    this.tlbW = this.tlbWS;
     mem.onMapChange = () => this.flushTlb();
   }
 
@@ -360,7 +377,7 @@ export class CpuAccess extends CpuState {
   pip = 0;
   pipStart = 1;
   pipEnd = 0;
-  readonly pipDelta = new Int32Array(1);
+  readonly pipDelta = new Int32Array(this.stateBuf, STATE_PIP_DELTA, 1);
 
   /** The architectural EIP of the next instruction byte. */
   override getEip(): number {

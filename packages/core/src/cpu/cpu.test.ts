@@ -10,7 +10,7 @@ import { PhysicalMemory } from "../memory/physical-memory.ts";
 const CODE = 0x1000;
 /** Handler at 0000:0500 for every vector: INC word [0600+vec*2]; IRET. */
 function makeCpu(code: number[]): Cpu {
-  const mem = new PhysicalMemory(new ArrayBuffer(1 << 20));
+  const mem = new PhysicalMemory(1 << 20);
   const cpu = new Cpu(mem, new Dispatcher());
   for (let v = 0; v < 256; v++) {
     const h = 0x2000 + v * 8;

@@ -26,7 +26,7 @@ const START_IP = 0xf000;
 const hex = (bytes: readonly number[]): string => bytes.map((b) => b.toString(16).padStart(2, "0")).join(" ");
 
 class Rig {
-  readonly mem = new PhysicalMemory(new ArrayBuffer(1 << 20));
+  readonly mem = new PhysicalMemory(1 << 20);
   readonly io = new Dispatcher();
   readonly cpu = new Cpu(this.mem, this.io);
 

@@ -26,7 +26,7 @@ function rng(seed: number): () => number {
 }
 
 function makeCpu(): Cpu {
-  const mem = new PhysicalMemory(new ArrayBuffer(RAM));
+  const mem = new PhysicalMemory(RAM);
   return new Cpu(mem, new Dispatcher());
 }
 

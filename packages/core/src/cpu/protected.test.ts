@@ -46,7 +46,7 @@ function gate(sel: number, off: number, type: number, dpl: number, params = 0): 
 }
 
 class Rig {
-  mem = new PhysicalMemory(new ArrayBuffer(4 << 20));
+  mem = new PhysicalMemory(4 << 20);
   io = new Dispatcher();
   cpu = new Cpu(this.mem, this.io);
   faults: number[] = [];

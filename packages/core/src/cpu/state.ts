@@ -5,7 +5,23 @@
 // operand size, both operands and the result in `lf`; the flags are derived only when
 // something reads them (Jcc, PUSHF, ADC, ...). `lazy` is the mask of status flags that must be
 // derived from `lf`; the other bits of EFLAGS are held in `flags`.
+//
+// All of it lives in the state block of the VM memory (memory/layout.ts), seen here through
+// typed-array views, so compiled WebAssembly code reads and writes the same bytes.
 
+import {
+  STATE_CR,
+  STATE_DR,
+  STATE_DT,
+  STATE_LF,
+  STATE_REGS,
+  STATE_SEG_ATTR,
+  STATE_SEG_BASE,
+  STATE_SEG_LIMIT,
+  STATE_SEG_LIMR,
+  STATE_SEG_LIMW,
+  STATE_SREG,
+} from "../memory/layout.ts";
 import { AF, CF, CS, FLAGS_FIXED1, OF, PF, SF, SZ16, SZ32, SZ8, STATUS_FLAGS, ZF } from "./regs.ts";
 
 /** Lazy-flag operation kinds. */
@@ -32,39 +48,62 @@ for (let i = 0; i < 256; i++) {
 }
 
 export class CpuState {
+  /** The VM memory buffer whose state block (memory/layout.ts) holds these registers. */
+  readonly stateBuf: ArrayBuffer | SharedArrayBuffer;
   /** GPRs EAX..EDI; index 9 holds the EIP of the current instruction's first byte. */
-  readonly regBuf = new ArrayBuffer(64);
-  readonly r32 = new Int32Array(this.regBuf);
-  readonly r16 = new Uint16Array(this.regBuf);
-  readonly r8 = new Uint8Array(this.regBuf);
+  readonly r32: Int32Array;
+  readonly r16: Uint16Array;
+  readonly r8: Uint8Array;
 
   /** Segment selectors (ES CS SS DS FS GS) and their hidden caches. */
-  readonly sreg = new Uint16Array(8);
-  readonly segBase = new Int32Array(8);
+  readonly sreg: Uint16Array;
+  readonly segBase: Int32Array;
   /** Raw limit in bytes minus one (scaled by granularity). */
-  readonly segLimit = new Int32Array(8);
+  readonly segLimit: Int32Array;
   /** Descriptor attributes: access byte in bits 0-7, flags nibble (AVL L D/B G) in bits 12-15. */
-  readonly segAttr = new Int32Array(8);
+  readonly segAttr: Int32Array;
   /**
    * Fast-path bounds: an access of len bytes at offset off is allowed without further checks
    * when off + len <= segLimR/segLimW. Zero sends every access to the full check (expand-down,
    * unusable or read-only segments), which either allows it or raises the right fault.
    */
-  readonly segLimR = new Float64Array(8);
-  readonly segLimW = new Float64Array(8);
+  readonly segLimR: Float64Array;
+  readonly segLimW: Float64Array;
 
   /** CR0..CR7 (CR1, CR5-7 unused), debug registers DR0..DR7. */
-  readonly cr = new Int32Array(8);
-  readonly dr = new Int32Array(8);
+  readonly cr: Int32Array;
+  readonly dr: Int32Array;
   /** Descriptor-table registers: GDTR, IDTR as base/limit; LDTR and TR with selector caches. */
-  readonly dt = new Int32Array(12);
+  readonly dt: Int32Array;
 
-  /** EFLAGS except the status flags named in `lazy`. */
+  /** The lazy-flag record (indices LF_A..LF_SZ). */
+  readonly lf: Int32Array;
+
+  constructor(buf: ArrayBuffer | SharedArrayBuffer) {
+    this.stateBuf = buf;
+    this.r32 = new Int32Array(buf, STATE_REGS, 16);
+    this.r16 = new Uint16Array(buf, STATE_REGS, 32);
+    this.r8 = new Uint8Array(buf, STATE_REGS, 64);
+    this.sreg = new Uint16Array(buf, STATE_SREG, 8);
+    this.segBase = new Int32Array(buf, STATE_SEG_BASE, 8);
+    this.segLimit = new Int32Array(buf, STATE_SEG_LIMIT, 8);
+    this.segAttr = new Int32Array(buf, STATE_SEG_ATTR, 8);
+    this.segLimR = new Float64Array(buf, STATE_SEG_LIMR, 8);
+    this.segLimW = new Float64Array(buf, STATE_SEG_LIMW, 8);
+    this.cr = new Int32Array(buf, STATE_CR, 8);
+    this.dr = new Int32Array(buf, STATE_DR, 8);
+    this.dt = new Int32Array(buf, STATE_DT, 12);
+    this.lf = new Int32Array(buf, STATE_LF, 5);
+  }
+
+  /**
+   * EFLAGS except the status flags named in `lazy`, the lazy mask, and the current privilege
+   * level. Object fields for now: as typed-array slots of the state block (LF_FLAGS, LF_LAZY,
+   * LF_CPL) they cost the interpreter about 6% and the JS block JIT about 13% (docs/wasm-jit.md);
+   * they move there with the wasm block backend, which needs them in memory.
+   */
   flags = FLAGS_FIXED1;
   lazy = 0;
-  readonly lf = new Int32Array(5);
-
-  /** Current privilege level. */
   cpl = 0;
 
   // ---- register access helpers (used off the hot path; handlers index the views directly)

@@ -43,7 +43,7 @@ describe("port I/O routing", () => {
     expect(() => d.io.attach({ name: "c", ports: [{ base: 0xffff, count: 2 }] })).toThrow(IoWiringError);
   });
   it("counts every exit reason the CPU takes for IN and OUT", () => {
-    const mem = new PhysicalMemory(new ArrayBuffer(1 << 20));
+    const mem = new PhysicalMemory(1 << 20);
     const d = new Dispatcher();
     const cpu = new Cpu(mem, d);
     mem.ram.set([0xe4, 0x60, 0xe6, 0x61, 0xf4], 0x1000); // in al,60h; out 61h,al; hlt
@@ -57,7 +57,7 @@ describe("port I/O routing", () => {
 
 describe("physical memory", () => {
   it("routes MMIO windows, refuses overlaps, reads unmapped space as all ones, protects ROM", () => {
-    const mem = new PhysicalMemory(new ArrayBuffer(1 << 20));
+    const mem = new PhysicalMemory(1 << 20);
     const d = new Dispatcher();
     mem.onMmio = (w) => d.mmio(w);
     const win = new Uint8Array(0x1000);
@@ -79,12 +79,12 @@ describe("physical memory", () => {
     expect(mem.read8(0xf0000)).toBe(0x90);
   });
   it("applies the A20 gate", () => {
-    const mem = new PhysicalMemory(new ArrayBuffer(2 << 20));
+    const mem = new PhysicalMemory(2 << 20);
     mem.write8(0x100000, 7);
     mem.setA20(false);
     expect(mem.read8(0x100000)).toBe(mem.read8(0));
     mem.setA20(true);
     expect(mem.read8(0x100000)).toBe(7);
-    expect(() => new PhysicalMemory(new ArrayBuffer(1000))).toThrow(MemoryConfigError);
+    expect(() => new PhysicalMemory(1000)).toThrow(MemoryConfigError);
   });
 });

@@ -8,6 +8,7 @@
 import { Cpu } from "../cpu/cpu.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { PhysicalMemory } from "../memory/physical-memory.ts";
+import type { VmMemory } from "../memory/layout.ts";
 import { MachineClock, type ClockMode } from "../time/clock.ts";
 
 /** A device with timers: catches up to a time, and says when it next needs attention. */
@@ -18,8 +19,8 @@ export interface TimedDevice {
 }
 
 export interface MachineOptions {
-  /** Guest RAM: a buffer the host allocated (SharedArrayBuffer in the browser), or a size in bytes. */
-  ram: SharedArrayBuffer | ArrayBuffer | number;
+  /** The VM memory (memory/layout.ts) the host allocated, or a guest RAM size in bytes. */
+  ram: VmMemory | number;
   clock: ClockMode;
   /** Monotonic host milliseconds, required for the realtime clock (performance.now). */
   hostMs?: () => number;
@@ -45,8 +46,7 @@ export class Machine {
   private readonly timed: TimedDevice[] = [];
 
   constructor(opts: MachineOptions) {
-    const ram = typeof opts.ram === "number" ? new ArrayBuffer(opts.ram) : opts.ram;
-    this.mem = new PhysicalMemory(ram);
+    this.mem = new PhysicalMemory(opts.ram);
     this.io = new Dispatcher();
     this.cpu = new Cpu(this.mem, this.io);
     this.clock = new MachineClock({

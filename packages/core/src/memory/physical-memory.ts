@@ -1,10 +1,12 @@
-// Physical address space of one machine: guest RAM (a SharedArrayBuffer the caller supplies),
+// Physical address space of one machine: guest RAM (in the VM memory, memory/layout.ts),
 // read-only ROM windows, MMIO windows owned by devices, and the A20 gate.
 //
 // The space is described page by page (4 KiB) in one Uint16Array, so the CPU's TLB can ask
 // "is this page plain RAM?" in one load and keep a direct pointer for it. Everything that is
 // not plain RAM goes through the slow accessors here. Unmapped reads return all ones, as an
 // undriven bus does on a PC.
+
+import { RAM_BASE, VmMemory } from "./layout.ts";
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
@@ -43,6 +45,8 @@ interface FarRom {
 export class MemoryConfigError extends Error {}
 
 export class PhysicalMemory {
+  /** The VM's one memory: CPU state block, TLB and RAM (memory/layout.ts). */
+  readonly vm: VmMemory;
   readonly ram: Uint8Array;
   readonly ramSize: number;
   /** One entry per 4 KiB page of the 32-bit physical space. */
@@ -63,12 +67,17 @@ export class PhysicalMemory {
   readonly codePages: Uint8Array;
   onCodeWrite: (ppn: number) => void = () => {};
 
-  constructor(ram: SharedArrayBuffer | ArrayBuffer) {
-    if (ram.byteLength % PAGE_SIZE !== 0 || ram.byteLength === 0) {
-      throw new MemoryConfigError(`guest RAM must be a non-zero multiple of 4 KiB, got ${ram.byteLength} bytes`);
+  /** A VM memory (allocated by the host, perhaps shared with other threads), or a RAM size in bytes. */
+  constructor(vm: VmMemory | number) {
+    if (typeof vm === "number") {
+      if (vm % PAGE_SIZE !== 0 || vm <= 0) {
+        throw new MemoryConfigError(`guest RAM must be a non-zero multiple of 4 KiB, got ${vm} bytes`);
+      }
+      vm = VmMemory.create(vm);
     }
-    this.ram = new Uint8Array(ram);
-    this.ramSize = ram.byteLength;
+    this.vm = vm;
+    this.ram = new Uint8Array(vm.buffer, RAM_BASE, vm.ramBytes);
+    this.ramSize = vm.ramBytes;
     this.codePages = new Uint8Array(this.ramSize >>> PAGE_SHIFT);
     this.pageMap.fill(PAGE_RAM, 0, this.ramSize >>> PAGE_SHIFT);
   }

@@ -30,6 +30,7 @@ import {
   type LinuxBoot,
   type RunResult,
   type Stateful,
+  type VmMemory,
 } from "@x86vm/core";
 import { Dma8237, PC_DMA1_BASE, PC_DMA2_BASE, PC_DMA_PAGE_BASE } from "../dma8237.ts";
 import { Fdc82077, PC_FDC_BASE } from "../fdc82077.ts";
@@ -73,8 +74,11 @@ export const COM_PORTS: readonly [number, number][] = [
 ];
 
 export interface PcOptions {
-  /** Guest RAM: a buffer the host allocated, or a size in MiB (default 32). */
-  ram?: SharedArrayBuffer | ArrayBuffer;
+  /**
+   * The VM memory the host allocated (core's VmMemory: state block, TLB and RAM) or a RAM size in
+   * bytes; else memoryMiB of RAM (default 32).
+   */
+  ram?: VmMemory | number;
   memoryMiB?: number;
   clock?: ClockMode;
   /** Monotonic host milliseconds (realtime clock). */

@@ -13,6 +13,7 @@ import {
   SnapshotError,
   readSnapshotManifest,
   type DiskImage,
+  VmMemory,
 } from "@x86vm/core";
 import { PcMachine } from "./pc.ts";
 import { restoreSnapshot, saveSnapshot } from "./snapshot.ts";
@@ -288,14 +289,14 @@ describe("PC snapshots", () => {
     ).rejects.toThrow(/image for initrd is not available/);
   });
 
-  it("refuses a realtime restore without a host clock and a RAM buffer of the wrong size", async () => {
+  it("refuses a realtime restore without a host clock and a VM memory of the wrong size", async () => {
     await expect(restoreSnapshot(snap, { images: images(disk), clock: "realtime" })).rejects.toThrow(
       /needs the hostMs option/,
     );
-    await expect(restoreSnapshot(snap, { images: images(disk), ram: new ArrayBuffer(1 << 20) })).rejects.toThrow(
-      /RAM buffer given has 1048576 bytes/,
+    await expect(restoreSnapshot(snap, { images: images(disk), ram: VmMemory.create(1 << 20) })).rejects.toThrow(
+      /VM memory given has 1048576 bytes of RAM/,
     );
-    const pc = await restoreSnapshot(snap, { images: images(disk), ram: new SharedArrayBuffer(32 << 20) });
+    const pc = await restoreSnapshot(snap, { images: images(disk), ram: VmMemory.create(32 << 20) });
     expect(screen(pc)).toBe(screen(atPrompt));
   });
 });

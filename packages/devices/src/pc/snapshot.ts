@@ -24,6 +24,7 @@ import {
   type SnapshotLimits,
   type StateEntry,
   type Stateful,
+  type VmMemory,
 } from "@x86vm/core";
 import { PcMachine } from "./pc.ts";
 
@@ -60,8 +61,8 @@ export interface RestoreSnapshotOptions extends SnapshotLimits {
   clock?: ClockMode;
   /** Host milliseconds for a realtime clock (performance.now). */
   hostMs?: () => number;
-  /** Guest RAM buffer the host allocated; must have the snapshot's RAM size. */
-  ram?: SharedArrayBuffer | ArrayBuffer;
+  /** The VM memory the host allocated; its RAM must have the snapshot's RAM size. */
+  ram?: VmMemory;
 }
 
 /** The machine's drives and boot files with their base images. */
@@ -210,9 +211,9 @@ export async function restoreSnapshot(
   const mode = opts.clock ?? manifest.machine.clock.mode;
   if (mode === "realtime" && !opts.hostMs)
     throw new SnapshotError("restoring with a realtime clock needs the hostMs option");
-  if (opts.ram && opts.ram.byteLength !== manifest.machine.memoryBytes) {
+  if (opts.ram && opts.ram.ramBytes !== manifest.machine.memoryBytes) {
     throw new SnapshotError(
-      `the RAM buffer given has ${opts.ram.byteLength} bytes, the snapshot needs ${manifest.machine.memoryBytes}`,
+      `the VM memory given has ${opts.ram.ramBytes} bytes of RAM, the snapshot needs ${manifest.machine.memoryBytes}`,
     );
   }
 
@@ -225,7 +226,7 @@ export async function restoreSnapshot(
     const kernel = images.get("kernel"),
       initrd = images.get("initrd");
     pc = new PcMachine({
-      ram: opts.ram ?? new ArrayBuffer(manifest.machine.memoryBytes),
+      ram: opts.ram ?? manifest.machine.memoryBytes,
       clock: mode,
       hostMs: opts.hostMs,
       fda: images.get("fda") ?? null,

@@ -7,7 +7,7 @@
 // snapshot (restore) joins the list only once its worker has restored it: a snapshot refused
 // there takes its VM and worker away and leaves no panel.
 
-import type { SnapshotManifest } from "@x86vm/core";
+import { RAM_BASE, VmMemory, type SnapshotManifest } from "@x86vm/core";
 import * as Comlink from "comlink";
 import { CONTROL_BYTES, ControlBlock, type VmStateName } from "../shared/control.ts";
 import { SharedFramebuffer } from "../shared/framebuffer.ts";
@@ -49,8 +49,12 @@ const CALL_TIMEOUT_MS = 5000;
 /** Saving or restoring a snapshot of a large machine takes longer than a control call. */
 const SNAPSHOT_TIMEOUT_MS = 120_000;
 
-/** Bytes of the shared buffers every VM has besides its RAM. */
+/**
+ * Bytes every VM holds besides its RAM: the VM memory's CPU state block and TLB (RAM_BASE bytes
+ * before the RAM, core's memory/layout.ts) and the shared buffers.
+ */
 export const VM_BUFFER_BYTES =
+  RAM_BASE +
   SharedFramebuffer.bytesFor() +
   RecordRing.bytesFor(INPUT_RING_CAPACITY, INPUT_RECORD_INTS) +
   ByteRing.bytesFor(SERIAL_RING_BYTES) +
@@ -141,7 +145,7 @@ export class VmHandle {
   constructor(
     readonly id: string,
     readonly request: VmRequest,
-    private ramBuffer: SharedArrayBuffer,
+    private vmMemory: VmMemory,
     private readonly manager: VmManager,
   ) {
     this.control = ControlBlock.create(request.cpuShare);
@@ -166,7 +170,7 @@ export class VmHandle {
   }
   /** Guest RAM in MiB. */
   get memoryMiB(): number {
-    return this.ramBuffer.byteLength / MiB;
+    return this.vmMemory.ramBytes / MiB;
   }
   get cpuShare(): number {
     return this.control.share;
@@ -211,7 +215,8 @@ export class VmHandle {
     return {
       id: this.id,
       name: r.name,
-      ram: this.ramBuffer,
+      memory: this.vmMemory.memory,
+      ramBytes: this.vmMemory.ramBytes,
       control: this.control.buffer,
       framebuffer: this.fb.buffer,
       input: this.input.buffer,
@@ -369,18 +374,18 @@ export class VmHandle {
     checkMemoryMiB(mib);
     const old = this.held.ram;
     this.manager.allocator.resize(this.id, { ram: mib * MiB });
-    let ram: SharedArrayBuffer;
+    let memory: VmMemory;
     try {
-      ram = new SharedArrayBuffer(mib * MiB);
+      memory = VmMemory.create(mib * MiB);
     } catch (e) {
       this.manager.allocator.resize(this.id, { ram: old });
       throw new AllocationRefused(
         `the browser could not allocate ${formatBytes(mib * MiB)} for "${this.name}": ${messageOf(e)}`,
       );
     }
-    this.ramBuffer = ram;
+    this.vmMemory = memory;
     this.error = null;
-    await timeout(this.remote.resize(ram), CALL_TIMEOUT_MS, "resize");
+    await timeout(this.remote.resize(memory.memory, memory.ramBytes), CALL_TIMEOUT_MS, "resize");
     this.changed();
   }
 
@@ -615,12 +620,12 @@ export class VmManager {
     }
     let vm: VmHandle;
     try {
-      const ram = new SharedArrayBuffer(parts.ram);
+      const memory = VmMemory.create(parts.ram);
       const cmdline = typeof m.machine.options.cmdline === "string" ? m.machine.options.cmdline : undefined;
       vm = new VmHandle(
         id,
         { name, guest: `resumed from ${plan.label}`, memoryMiB: parts.ram / MiB, cpuShare, media, cmdline },
-        ram,
+        memory,
         this,
       );
     } catch (e) {
@@ -664,8 +669,7 @@ export class VmManager {
     this.allocator.reserve(id, `"${name}"`, parts, req.cpuShare);
     let vm: VmHandle;
     try {
-      const ram = new SharedArrayBuffer(parts.ram);
-      vm = new VmHandle(id, { ...req, name }, ram, this);
+      vm = new VmHandle(id, { ...req, name }, VmMemory.create(parts.ram), this);
     } catch (e) {
       this.allocator.release(id);
       throw new AllocationRefused(

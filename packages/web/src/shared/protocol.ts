@@ -2,6 +2,7 @@
 // travels as messages; screen, input, serial output and live counters travel through the
 // shared buffers named in VmSetup (see control.ts, framebuffer.ts, rings.ts).
 
+import type { WasmMemory } from "@x86vm/core";
 import type { VmStateName } from "./control.ts";
 
 /** Where an image goes: floppy drives, hard disks, CD-ROM, or a Linux kernel and initrd. */
@@ -33,8 +34,12 @@ export interface MediaFile {
 export interface VmSetup {
   id: string;
   name: string;
-  /** Guest RAM, allocated by the shell's host allocator. */
-  ram: SharedArrayBuffer;
+  /**
+   * The VM memory (core's memory/layout.ts: CPU state block, TLB, then ramBytes of guest RAM), a
+   * shared WebAssembly.Memory allocated by the shell's host allocator.
+   */
+  memory: WasmMemory;
+  ramBytes: number;
   control: SharedArrayBuffer;
   framebuffer: SharedArrayBuffer;
   /** Page -> worker input records (input.ts). */
@@ -48,7 +53,7 @@ export interface VmSetup {
   startTimeMs: number;
   /**
    * A snapshot to resume instead of booting: `media` then holds the base images it references
-   * (by slot as role; embedded ones come from the snapshot), and `ram` has its RAM size.
+   * (by slot as role; embedded ones come from the snapshot), and `ramBytes` is its RAM size.
    */
   snapshot?: ArrayBuffer;
 }
@@ -117,8 +122,8 @@ export interface VmWorkerApi {
   resume(): void;
   /** Power cycle: a fresh machine on the same RAM buffer and media (also restarts a failed VM). */
   reset(): Promise<void>;
-  /** Gives the VM a new RAM buffer (another size) and power-cycles it. */
-  resize(ram: SharedArrayBuffer): Promise<void>;
+  /** Gives the VM a new memory (another RAM size) and power-cycles it. */
+  resize(memory: WasmMemory, ramBytes: number): Promise<void>;
   /** Stops the loop for good and lets go of the machine. */
   destroy(): Promise<void>;
   /** Puts an image in a drive (floppy drives only while running). */

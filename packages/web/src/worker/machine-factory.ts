@@ -1,7 +1,7 @@
 // Builds a PC from the images the shell sent. Every image is checked here, before the machine
 // exists, so a bad one fails with a message naming the file and what is wrong with it.
 
-import { DiskFormatError, MemoryDisk, floppyGeometry, hardDiskGeometry } from "@x86vm/core";
+import { DiskFormatError, MemoryDisk, floppyGeometry, hardDiskGeometry, type VmMemory } from "@x86vm/core";
 import { PcMachine, type PcOptions } from "@x86vm/devices";
 import { FEATURES } from "../shared/features.ts";
 import { MEDIA_ROLE_NAMES, type MediaFile, type MediaRole } from "../shared/protocol.ts";
@@ -33,7 +33,7 @@ export function diskFor(file: MediaFile): MemoryDisk {
 }
 
 export interface MachineInput {
-  ram: SharedArrayBuffer;
+  ram: VmMemory;
   media: readonly MediaFile[];
   cmdline?: string;
   startTimeMs: number;

@@ -1,7 +1,7 @@
 // The VM loop without a browser: the runner driven the way the worker entry drives it, with
 // the same shared buffers the page makes, on tiny boot floppies built here.
 import { afterEach, describe, expect, it } from "vitest";
-import { decodeSnapshot, readSnapshotManifest } from "@x86vm/core";
+import { VmMemory, decodeSnapshot, readSnapshotManifest } from "@x86vm/core";
 import { CNT_BUSY_MS, CNT_INSTRET, ControlBlock, VM_STATE_PAUSED } from "../shared/control.ts";
 import { SharedFramebuffer } from "../shared/framebuffer.ts";
 import { createInputRing } from "../shared/input.ts";
@@ -42,7 +42,8 @@ function prepare(media: MediaFile[], share = 100): Vm & { setup: VmSetup } {
   const setup: VmSetup = {
     id: "t",
     name: "t",
-    ram: new SharedArrayBuffer(4 << 20),
+    memory: VmMemory.create(4 << 20).memory,
+    ramBytes: 4 << 20,
     control: ctl.buffer,
     framebuffer: fb.buffer,
     input: createInputRing().buffer,

@@ -20,7 +20,15 @@
 // created with setup.snapshot resumes it (restoreSnapshot checks everything before a machine
 // exists) on the realtime clock, from the machine time it was saved at.
 
-import { EXIT_COUNT, MemoryDisk, SnapshotError, type DiskImage, type SnapshotManifest } from "@x86vm/core";
+import {
+  EXIT_COUNT,
+  MemoryDisk,
+  SnapshotError,
+  VmMemory,
+  type DiskImage,
+  type SnapshotManifest,
+  type WasmMemory,
+} from "@x86vm/core";
 import { restoreSnapshot, saveSnapshot, type PcImageSlot, type PcMachine, type PcRunResult } from "@x86vm/devices";
 import {
   CNT_BUSY_MS,
@@ -244,9 +252,9 @@ export class VmRunner {
     this.ctl.ring();
   }
 
-  async resize(ram: SharedArrayBuffer): Promise<void> {
+  async resize(memory: WasmMemory, ramBytes: number): Promise<void> {
     if (!this.setup || this.destroyed) return;
-    this.setup = { ...this.setup, ram };
+    this.setup = { ...this.setup, memory, ramBytes };
     await this.reset();
   }
 
@@ -365,7 +373,7 @@ export class VmRunner {
           },
           clock: "realtime",
           hostMs: this.runClock,
-          ram: setup.ram,
+          ram: VmMemory.adopt(setup.memory, setup.ramBytes),
         }),
       );
     } catch (e) {
@@ -407,9 +415,9 @@ export class VmRunner {
 
   private powerOn(): void {
     const setup = this.setup!;
-    new Uint8Array(setup.ram).fill(0);
+    new Uint8Array(setup.memory.buffer).fill(0);
     this.pc = buildMachine({
-      ram: setup.ram,
+      ram: VmMemory.adopt(setup.memory, setup.ramBytes),
       media: this.media,
       cmdline: setup.cmdline,
       startTimeMs: setup.startTimeMs,

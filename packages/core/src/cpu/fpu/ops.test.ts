@@ -192,7 +192,7 @@ describe("memory formats", () => {
               ? r.getI16(DATA + 0x10)
               : bits === 32
                 ? r.getI32(DATA + 0x10)
-                : Number(new DataView(r.mem.ram.buffer).getBigInt64(DATA + 0x10, true));
+                : Number(new DataView(r.mem.ram.buffer, r.mem.ram.byteOffset).getBigInt64(DATA + 0x10, true));
           const sw = r.getU16(DATA + 0x18);
           if (fits) {
             expect(got, `fist${bits} ${x} rc=${rc}`).toBe(want === 0 ? 0 : want);

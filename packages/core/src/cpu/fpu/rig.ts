@@ -23,7 +23,7 @@ export function hex(s: string): number[] {
 }
 
 export class Rig {
-  readonly mem = new PhysicalMemory(new ArrayBuffer(2 << 20));
+  readonly mem = new PhysicalMemory(2 << 20);
   readonly io = new Dispatcher();
   readonly cpu = new Cpu(this.mem, this.io);
 
@@ -97,7 +97,7 @@ export class Rig {
   }
 
   // ---- memory helpers (physical = linear here)
-  private readonly dv = new DataView(this.mem.ram.buffer);
+  private readonly dv = new DataView(this.mem.ram.buffer, this.mem.ram.byteOffset, this.mem.ram.byteLength);
   setF64(a: number, v: number): void {
     this.dv.setFloat64(a, v, true);
   }

@@ -28,7 +28,7 @@ const TEST_THRESHOLD = 40;
 
 /** A CPU in flat 32-bit protected mode (data segment limit 1 MiB), code at CODE. */
 function machine(jit: boolean, code: number[]): Cpu {
-  const mem = new PhysicalMemory(new ArrayBuffer(MEM));
+  const mem = new PhysicalMemory(MEM);
   const cpu = new Cpu(mem, new Dispatcher());
   const w32 = (a: number, v: number) => mem.write32(a, v);
   const gdt = [desc(0, 0, 0, 0), desc(0, 0xfffff, 0x9a, 0xc), desc(0, 0xff, 0x92, 0xc)];

@@ -45,7 +45,7 @@ interface Machine {
 }
 
 function machine(): Machine {
-  const mem = new PhysicalMemory(new ArrayBuffer(2 << 20));
+  const mem = new PhysicalMemory(2 << 20);
   const io = new Dispatcher();
   const cpu = new Cpu(mem, io);
   const clock = { now: () => 0 };

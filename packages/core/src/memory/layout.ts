@@ -1,0 +1,89 @@
+// The VM's one memory: a single (shared) WebAssembly.Memory holds, at fixed offsets, the CPU
+// state block, the TLB and guest RAM. The interpreter, compiled WebAssembly code, snapshots and
+// the worker all read and write these bytes in place: nothing is copied between tiers.
+//
+//   offset       size            what
+//   0x0000000    4 KiB           CPU state block (STATE_* below): registers, lazy flags,
+//                                segment caches, control, debug and descriptor-table registers
+//   0x0001000    4 x 4 MiB       TLB: one int32 per 4 KiB linear page, four tables (read and
+//                                write, supervisor and user): (physical page ^ linear page) or -1
+//   0x1010000    RAM size        guest RAM, physical address 0 upwards; nothing follows it
+//
+// Isolation is the layout's job. Compiled code reaches RAM only through a TLB entry, which only
+// the page walker writes and only with a RAM page; RAM is last, so an access past its end traps
+// (out of bounds) instead of reaching the state block or the TLB.
+
+import { wasmApi, type WasmMemory } from "../cpu/wasm/api.ts";
+
+/** Byte offsets inside the state block. */
+export const STATE_REGS = 0x000; // 16 x int32: EAX..EDI, [8] unused, [9] START_EIP
+export const STATE_LF = 0x040; // 5 x int32: lazy-flag operands, result, kind, size
+// Reserved for EFLAGS, the lazy mask and CPL, which are still CpuState object fields (see
+// docs/wasm-jit.md: they move here with the wasm block backend).
+export const STATE_FLAGS = 0x054; // int32: EFLAGS but for the lazy status flags
+export const STATE_LAZY = 0x058; // int32: mask of status flags held lazily in LF
+export const STATE_CPL = 0x05c; // int32
+export const STATE_SREG = 0x060; // 8 x uint16: selectors ES CS SS DS FS GS
+export const STATE_SEG_BASE = 0x070; // 8 x int32
+export const STATE_SEG_LIMIT = 0x090; // 8 x int32
+export const STATE_SEG_ATTR = 0x0b0; // 8 x int32
+export const STATE_SEG_LIMR = 0x0d0; // 8 x float64: fast read bound
+export const STATE_SEG_LIMW = 0x110; // 8 x float64: fast write bound
+export const STATE_CR = 0x150; // 8 x int32
+export const STATE_DR = 0x170; // 8 x int32
+export const STATE_DT = 0x190; // 12 x int32: GDTR, IDTR, LDTR, TR
+export const STATE_PIP_DELTA = 0x1c0; // int32: physical fetch pointer minus EIP
+export const STATE_END = 0x1c4;
+export const STATE_BYTES = 0x1000;
+
+export const TLB_ENTRIES = 1 << 20;
+const TLB_TABLE_BYTES = TLB_ENTRIES * 4;
+export const TLB_BASE = STATE_BYTES;
+export const TLB_READ_SUPER = TLB_BASE;
+export const TLB_WRITE_SUPER = TLB_BASE + TLB_TABLE_BYTES;
+export const TLB_READ_USER = TLB_BASE + 2 * TLB_TABLE_BYTES;
+export const TLB_WRITE_USER = TLB_BASE + 3 * TLB_TABLE_BYTES;
+
+const WASM_PAGE = 0x10000;
+/** Guest RAM starts here: after the TLB, on a WebAssembly page boundary. */
+export const RAM_BASE = Math.ceil((TLB_BASE + 4 * TLB_TABLE_BYTES) / WASM_PAGE) * WASM_PAGE;
+
+/** Bytes of the whole memory for ramBytes of guest RAM (a whole number of WebAssembly pages). */
+export function vmMemoryBytes(ramBytes: number): number {
+  return Math.ceil((RAM_BASE + ramBytes) / WASM_PAGE) * WASM_PAGE;
+}
+
+export class VmMemoryError extends Error {}
+
+/** The VM's memory: the buffer, the WebAssembly.Memory it belongs to, and the RAM size. */
+export class VmMemory {
+  private constructor(
+    readonly buffer: ArrayBuffer | SharedArrayBuffer,
+    /** The WebAssembly.Memory whose buffer this is (what compiled modules import). */
+    readonly memory: WasmMemory,
+    readonly ramBytes: number,
+  ) {}
+
+  /** A new, zeroed memory for ramBytes of RAM; shared (workers can see it) unless shared is false. */
+  static create(ramBytes: number, shared = true): VmMemory {
+    if (!Number.isInteger(ramBytes) || ramBytes <= 0 || ramBytes % 4096 !== 0) {
+      throw new VmMemoryError(`guest RAM must be a non-zero multiple of 4 KiB, got ${ramBytes} bytes`);
+    }
+    if (ramBytes > 0xc0000000) throw new VmMemoryError(`guest RAM of ${ramBytes} bytes is more than 3 GiB`);
+    if (!wasmApi) throw new VmMemoryError("this JavaScript engine has no WebAssembly");
+    const pages = vmMemoryBytes(ramBytes) / WASM_PAGE;
+    const memory = new wasmApi.Memory({ initial: pages, maximum: pages, shared });
+    return new VmMemory(memory.buffer, memory, ramBytes);
+  }
+
+  /**
+   * The memory of another thread's VmMemory: a WebAssembly.Memory passed in a message (its
+   * buffer is a SharedArrayBuffer seen by both sides).
+   */
+  static adopt(memory: WasmMemory, ramBytes: number): VmMemory {
+    if (memory.buffer.byteLength < vmMemoryBytes(ramBytes)) {
+      throw new VmMemoryError(`a memory of ${memory.buffer.byteLength} bytes cannot hold ${ramBytes} bytes of RAM`);
+    }
+    return new VmMemory(memory.buffer, memory, ramBytes);
+  }
+}
