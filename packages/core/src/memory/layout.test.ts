@@ -1,0 +1,60 @@
+// The VM memory's layout: the regions do not overlap, RAM is last, and the CPU's registers, TLB
+// and RAM are the bytes of the one memory (a write through one view is seen at its offset).
+import { describe, expect, it } from "vitest";
+import { Cpu } from "../cpu/cpu.ts";
+import { Dispatcher } from "../dispatch/dispatcher.ts";
+import { PhysicalMemory } from "./physical-memory.ts";
+import {
+  RAM_BASE,
+  STATE_BYTES,
+  STATE_LF,
+  STATE_PIP_DELTA,
+  STATE_REGS,
+  STATE_SEG_BASE,
+  TLB_READ_SUPER,
+  TLB_WRITE_USER,
+  TLB_ENTRIES,
+  VmMemory,
+  VmMemoryError,
+  vmMemoryBytes,
+} from "./layout.ts";
+
+describe("the VM memory layout", () => {
+  it("puts the state block, the TLB and RAM one after another, RAM last and page aligned", () => {
+    expect(STATE_PIP_DELTA + 4).toBeLessThanOrEqual(STATE_BYTES);
+    expect(TLB_READ_SUPER).toBe(STATE_BYTES);
+    expect(TLB_WRITE_USER + TLB_ENTRIES * 4).toBeLessThanOrEqual(RAM_BASE);
+    expect(RAM_BASE % 0x10000).toBe(0);
+    const vm = VmMemory.create(1 << 20);
+    expect(vm.buffer.byteLength).toBe(vmMemoryBytes(1 << 20));
+    expect(vm.buffer.byteLength).toBe(RAM_BASE + (1 << 20));
+  });
+
+  it("refuses sizes that are not whole pages, and adopts only a memory large enough", () => {
+    expect(() => VmMemory.create(1000)).toThrow(VmMemoryError);
+    expect(() => VmMemory.create(0)).toThrow(VmMemoryError);
+    const vm = VmMemory.create(1 << 20);
+    expect(() => VmMemory.adopt(vm.memory, 2 << 20)).toThrow(/cannot hold/);
+    expect(VmMemory.adopt(vm.memory, 1 << 20).buffer).toBe(vm.buffer);
+  });
+
+  it("holds the CPU's registers, segment caches, lazy flags, TLB and RAM in place", () => {
+    const mem = new PhysicalMemory(1 << 20);
+    const cpu = new Cpu(mem, new Dispatcher());
+    const i32 = new Int32Array(mem.vm.buffer);
+    cpu.r32[3] = 0x12345678;
+    cpu.segBase[2] = 0x4000;
+    cpu.setLazy(0, 2, 1, 2, 3);
+    expect(i32[(STATE_REGS >> 2) + 3]).toBe(0x12345678);
+    expect(i32[(STATE_SEG_BASE >> 2) + 2]).toBe(0x4000);
+    expect(Array.from(i32.subarray(STATE_LF >> 2, (STATE_LF >> 2) + 5))).toEqual([1, 2, 3, 0, 2]);
+    expect(i32[(TLB_READ_SUPER >> 2) + 5]).toBe(-1);
+    cpu.rd8(0x5123); // fills the TLB entry of linear page 5 (no paging: identity)
+    expect(i32[(TLB_READ_SUPER >> 2) + 5]).toBe(0);
+    mem.write32(0x200, 0x0badf00d);
+    expect(i32[(RAM_BASE + 0x200) >> 2]).toBe(0x0badf00d);
+    cpu.eip = 0x1234;
+    expect(cpu.getEip()).toBe(0x1234);
+    expect(i32[STATE_PIP_DELTA >> 2]).toBe(cpu.pip - 0x1234);
+  });
+});
