@@ -61,12 +61,19 @@ function privilege() {
   return null;
 }
 
+/** Runs a command quietly; when it fails, its last lines of output become the error. */
 function run(argv) {
   const [cmd, ...args] = argv.filter(Boolean);
-  execFileSync(cmd, args, {
-    stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-  });
+  try {
+    execFileSync(cmd, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+      maxBuffer: 64 << 20,
+    });
+  } catch (e) {
+    const out = `${e.stdout ?? ""}${e.stderr ?? ""}`.trim().split("\n").slice(-3).join(" / ");
+    throw new Error(out || e.message, { cause: e });
+  }
 }
 
 const checkOnly = process.argv.includes("--check");
