@@ -104,7 +104,7 @@ test("a share link resumes FreeDOS in another browser context: same screen, and 
   });
   const resumed = panel(other, "dos");
   await expect(resumed).toBeVisible();
-  await expect(resumed.getByTestId("vm-state")).toHaveText("running");
+  await expect(resumed.getByTestId("vm-state")).toHaveText("Running");
   expect(await screenText(other, "dos")).toBe(before);
   await other.screenshot({ path: info.outputPath("share-recipient-resumed.png") });
 
@@ -332,7 +332,7 @@ test("truncated, corrupt, wrong-version, hostile, hash-mismatched and oversized 
   await link.context().close();
 
   // The running VM never noticed.
-  await expect(dos.getByTestId("vm-state")).toHaveText("running");
+  await expect(dos.getByTestId("vm-state")).toHaveText("Running");
   const i = await instructions(page, "dos");
   await expect.poll(() => instructions(page, "dos")).toBeGreaterThan(i);
   await dos.getByTestId("screen").click();

@@ -24,7 +24,7 @@ test("two VMs: pausing one stops its instructions while the other's grow; destro
   await waitForScreen(page, "b", SPIN_TEXT);
 
   await a.getByRole("button", { name: "Pause" }).click();
-  await expect(a.getByTestId("vm-state")).toHaveText("paused");
+  await expect(a.getByTestId("vm-state")).toHaveText("Paused — click to resume");
   const a1 = await instructions(page, "a"),
     b1 = await instructions(page, "b");
   await page.waitForTimeout(1500);
@@ -33,8 +33,8 @@ test("two VMs: pausing one stops its instructions while the other's grow; destro
   expect(a2).toBe(a1);
   expect(b2 - b1).toBeGreaterThan(5e6);
 
-  await a.getByRole("button", { name: "Resume" }).click();
-  await expect(a.getByTestId("vm-state")).toHaveText("running");
+  await a.getByRole("button", { name: "Resume", exact: true }).click();
+  await expect(a.getByTestId("vm-state")).toHaveText("Running");
   await expect.poll(() => instructions(page, "a")).toBeGreaterThan(a2 + 5e6);
 
   const usedBefore = await page.evaluate(() => window.x86vm.budget().usedBytes);
@@ -138,9 +138,9 @@ test("four VMs at once; failing VMs show their error in their own panel while th
   const bad = await createFromFile(page, "bad-image", { name: "broken.img", buffer: Buffer.alloc(1000, 0x90) }, {});
 
   await expect(tf.getByTestId("vm-error")).toContainText("triple fault");
-  await expect(tf.getByTestId("vm-state")).toHaveText("failed");
+  await expect(tf.getByTestId("vm-state")).toHaveText("Stopped: the guest crashed (triple fault)");
   await expect(bad.getByTestId("vm-error")).toContainText("broken.img");
-  await expect(bad.getByTestId("vm-state")).toHaveText("failed");
+  await expect(bad.getByTestId("vm-state")).toHaveText("Stopped: this image cannot be started");
 
   await waitForScreen(page, "dos-1", "A:\\>");
   await waitForScreen(page, "dos-2", "A:\\>");

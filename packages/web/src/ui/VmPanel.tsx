@@ -1,5 +1,6 @@
-// One VM: toolbar (pause/resume, reset, Ctrl+Alt+Del, CPU share, media, destroy), snapshot
-// controls, screen, error, live stats and the COM1 console.
+// One VM's card: its state in plain words (and why it stopped, with the technical detail behind
+// "Details"), toolbar (pause/resume, reset, Ctrl+Alt+Del, CPU share, media, destroy), snapshot
+// controls, screen, live stats and the COM1 console.
 import { EXIT_NAMES } from "@x86vm/core";
 import { useRef, useState } from "react";
 import { formatBytes, totalOf } from "../host/allocator.ts";
@@ -9,6 +10,7 @@ import type { MediaRole } from "../shared/protocol.ts";
 import { useVm } from "./hooks.ts";
 import { captureMouse, Screen } from "./Screen.tsx";
 import { SerialConsole } from "./SerialConsole.tsx";
+import { plainReason, statusWords } from "./status.ts";
 import { VmSnapshotBar } from "./VmSnapshotBar.tsx";
 
 function fmt(n: number, digits = 1): string {
@@ -45,6 +47,7 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
 
   const failed = vm.status === "failed";
   const paused = vm.paused;
+  const words = statusWords(vm);
   const held = vm.held;
   const overlay = vm.details?.overlayBytes ?? 0;
   const r = vm.rates;
@@ -63,10 +66,33 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
       <header className="vm-head">
         <h2>{vm.name}</h2>
         <span className="guest">{vm.request.guest}</span>
-        <span className={`state state-${vm.status}`} data-testid="vm-state">
-          {paused && vm.status === "running" ? "pausing" : vm.status}
-        </span>
+        {words.kind === "paused" ? (
+          <button
+            className="state state-paused"
+            data-testid="vm-state"
+            data-state={vm.status}
+            onClick={act(() => vm.resume())}
+          >
+            {words.text}
+          </button>
+        ) : (
+          <span className={`state state-${words.kind}`} data-testid="vm-state" data-state={vm.status} role="status">
+            {words.text}
+          </span>
+        )}
       </header>
+
+      {vm.error && (
+        <div className="vm-error" role="alert" data-testid="vm-error">
+          <p className="plain">
+            This VM stopped: {plainReason(vm.error)}. Reset starts it again from the beginning; Close removes it.
+          </p>
+          <details>
+            <summary>Details</summary>
+            <pre data-testid="vm-error-detail">{vm.error}</pre>
+          </details>
+        </div>
+      )}
 
       <div className="toolbar" role="toolbar" aria-label={`${vm.name} controls`}>
         {paused ? (
@@ -155,11 +181,6 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
 
       <Screen vm={vm} />
 
-      {vm.error && (
-        <div className="vm-error" role="alert" data-testid="vm-error">
-          {vm.error}
-        </div>
-      )}
       {actionError && (
         <div className="vm-error" role="alert" data-testid="vm-action-error">
           {actionError}

@@ -1,0 +1,40 @@
+// A VM's state in plain words for its card: "Booting", "Running", "Paused — click to resume",
+// "Stopped: <why>". The technical message (the worker's) stays available behind "Details".
+import type { VmHandle } from "../host/vm-host.ts";
+
+export const PAUSED_WORDS = "Paused — click to resume";
+
+/** Why a VM stopped, in words a user reads at a glance; `technical` is the worker's message. */
+export function plainReason(technical: string | null): string {
+  if (technical === null) return "the guest turned the machine off";
+  const t = technical.toLowerCase();
+  if (t.includes("triple fault")) return "the guest crashed (triple fault)";
+  if (/cannot be the|cannot be booted|two images|needs a kernel|cd image must/.test(t))
+    return "this image cannot be started";
+  if (t.includes("did not answer")) return "the VM stopped responding";
+  if (t.includes("worker crashed") || t.includes("could not read")) return "the emulator crashed";
+  if (t.includes("memory")) return "not enough memory";
+  return "something went wrong in the VM";
+}
+
+export interface StatusWords {
+  /** For styling: booting, running, pausing, paused, stopped. */
+  kind: "booting" | "running" | "pausing" | "paused" | "stopped";
+  text: string;
+}
+
+export function statusWords(vm: VmHandle): StatusWords {
+  switch (vm.status) {
+    case "failed":
+      return { kind: "stopped", text: `Stopped: ${plainReason(vm.error)}` };
+    case "stopped":
+      return { kind: "stopped", text: `Stopped: ${plainReason(vm.error)}` };
+    case "destroyed":
+      return { kind: "stopped", text: "Stopped: closed" };
+    case "paused":
+      return vm.paused ? { kind: "paused", text: PAUSED_WORDS } : { kind: "running", text: "Resuming…" };
+    default:
+      if (vm.paused) return { kind: "pausing", text: "Pausing…" };
+      return vm.status === "running" ? { kind: "running", text: "Running" } : { kind: "booting", text: "Booting" };
+  }
+}
