@@ -167,11 +167,10 @@ test("a resumed VM's COM1 console shows what its guest sends", async ({ page }, 
     .setInputFiles({ name: "serial.img", mimeType: "application/octet-stream", buffer: SERIAL_FLOPPY });
   const copy = panel(page, "com (2)");
   await expect(copy).toBeVisible();
+  await copy.getByTestId("tab-console").click();
   await expect(copy.getByTestId("serial")).toBeVisible();
   await page.evaluate(() => window.x86vm.vm("com (2)")!.sendSerial("resumed"));
   await expect.poll(() => page.evaluate(() => window.x86vm.vm("com (2)")!.serialText())).toContain("RESUMED");
-  // (xterm draws only while the terminal is in view.)
-  await copy.getByTestId("serial").scrollIntoViewIfNeeded();
   await expect(copy.getByTestId("serial").locator(".xterm-rows")).toContainText("RESUMED");
   await copy.screenshot({ path: info.outputPath("resumed-console.png") });
 });

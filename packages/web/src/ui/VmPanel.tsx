@@ -1,6 +1,6 @@
 // One VM's card: its state in plain words (and why it stopped, with the technical detail behind
 // "Details"), toolbar (pause/resume, reset, Ctrl+Alt+Del, CPU share, media, destroy), snapshot
-// controls, screen, live stats and the COM1 console.
+// controls, the main view (Screen or COM1 Console, see VmViews) and live stats.
 import { EXIT_NAMES } from "@x86vm/core";
 import { useRef, useState } from "react";
 import { formatBytes, totalOf } from "../host/allocator.ts";
@@ -8,10 +8,10 @@ import { readUserFile } from "../host/catalog.ts";
 import type { VmHandle } from "../host/vm-host.ts";
 import type { MediaRole } from "../shared/protocol.ts";
 import { useVm } from "./hooks.ts";
-import { captureMouse, Screen } from "./Screen.tsx";
-import { SerialConsole } from "./SerialConsole.tsx";
+import { captureMouse } from "./Screen.tsx";
 import { plainReason, statusWords } from "./status.ts";
 import { VmSnapshotBar } from "./VmSnapshotBar.tsx";
+import { VmViews } from "./VmViews.tsx";
 
 function fmt(n: number, digits = 1): string {
   return Number.isFinite(n) ? n.toFixed(digits) : "-";
@@ -179,7 +179,7 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
       </div>
       <VmSnapshotBar vm={vm} />
 
-      <Screen vm={vm} />
+      <VmViews vm={vm} failed={failed} paused={paused && vm.status !== "failed"} />
 
       {actionError && (
         <div className="vm-error" role="alert" data-testid="vm-action-error">
@@ -236,9 +236,6 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
             .join(", ")}
         </p>
       )}
-
-      {/* A VM whose machine could not be built has no ports to speak of. */}
-      {vm.details?.machine !== false && <SerialConsole vm={vm} present={vm.details?.serial} />}
     </section>
   );
 }
