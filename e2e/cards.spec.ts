@@ -1,0 +1,148 @@
+// A VM's card, as a new user meets it: the main view (Screen or COM1 Console, by tabs) and
+// which one a guest opens on, the keyboard going to a new VM at once, the "Click to type" and
+// pause overlays, the state in plain words and a failure explained at the top of the card.
+// Screenshots of the page at 800, 1366 and 1920 px wide go to test-results/.
+import { expect, test, type Locator, type Page } from "@playwright/test";
+import {
+  createFromCatalog,
+  createFromFile,
+  openShell,
+  SERIAL_FLOPPY,
+  TRIPLE_FAULT_FLOPPY,
+  waitForScreen,
+} from "./helpers.ts";
+
+const WIDTHS = [800, 1366, 1920];
+
+async function shots(page: Page, dir: string, name: string): Promise<void> {
+  const size = page.viewportSize()!;
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: 1000 });
+    await page.waitForTimeout(400); // the console refits its rows
+    await page.screenshot({ path: `${dir}/${name}-${width}.png`, fullPage: true });
+  }
+  await page.setViewportSize(size);
+}
+
+async function expectView(card: Locator, view: "screen" | "console"): Promise<void> {
+  const other = view === "screen" ? "console" : "screen";
+  await expect(card.getByTestId(`tab-${view}`)).toHaveAttribute("aria-selected", "true");
+  await expect(card.getByTestId(`tab-${other}`)).toHaveAttribute("aria-selected", "false");
+  await expect(card.getByTestId("vm-stage")).toHaveAttribute("data-view", view);
+}
+
+test("Linux opens on its console, which has the keyboard: its shell answers a typed command", async ({
+  page,
+}, info) => {
+  test.setTimeout(300_000);
+  await openShell(page);
+  const linux = await createFromCatalog(page, "linux", "linux", 128);
+  await expectView(linux, "console");
+  const term = linux.getByTestId("serial");
+  await expect(term).toBeVisible();
+  await expect(linux.getByTestId("screen")).toBeHidden();
+  // The console is the card's main view: about as large as the screen would be.
+  const stage = (await linux.getByTestId("vm-stage").boundingBox())!;
+  const box = (await term.boundingBox())!;
+  expect(box.height).toBeGreaterThan(stage.height * 0.9);
+  expect(box.width).toBeGreaterThan(stage.width * 0.9);
+  expect(await term.locator(".xterm-rows > div").count()).toBeGreaterThanOrEqual(24);
+
+  // The new VM took the keyboard: no "Click to type", and keys go to COM1 without a click.
+  await expect(linux.locator("textarea.xterm-helper-textarea")).toBeFocused({ timeout: 15_000 });
+  await expect(linux.getByTestId("focus-overlay")).toHaveCount(0);
+  const rows = term.locator(".xterm-rows");
+  await expect(rows).toContainText("BOOT-OK", { timeout: 240_000 });
+  await expect
+    .poll(() => page.evaluate(() => window.x86vm.vm("linux")!.serialText()), { timeout: 60_000 })
+    .toMatch(/# /);
+  await expect(linux.getByTestId("vm-state")).toHaveText("Running");
+  await page.keyboard.type("echo answer $((6*7))\n");
+  await expect(rows).toContainText("answer 42", { timeout: 30_000 });
+  await shots(page, info.outputDir, "linux-console");
+
+  // The Screen tab is there too (the VGA text the kernel left), and back: keyboard reachable.
+  await linux.getByTestId("tab-console").focus();
+  await page.keyboard.press("ArrowLeft");
+  await expectView(linux, "screen");
+  await expect(linux.getByTestId("tab-screen")).toBeFocused();
+  await expect(linux.getByTestId("screen")).toBeVisible();
+  await page.keyboard.press("ArrowRight");
+  await expectView(linux, "console");
+  await expect(term).toBeVisible();
+});
+
+test("FreeDOS opens on its screen with the keyboard; Click to type, pause overlay, a failure in plain words", async ({
+  page,
+}, info) => {
+  test.setTimeout(180_000);
+  await openShell(page);
+  const dos = await createFromCatalog(page, "freedos", "dos");
+  await expectView(dos, "screen");
+  await expect(dos.getByTestId("screen")).toBeVisible();
+  await expect(dos.getByTestId("screen")).toBeFocused();
+  await expect(dos.getByTestId("focus-overlay")).toHaveCount(0);
+  await waitForScreen(page, "dos", "A:\\>");
+  await expect(dos.getByTestId("vm-state")).toHaveText("Running");
+  // Typed without a click: the new VM's screen has the keyboard.
+  await page.keyboard.type("echo typed");
+  await page.keyboard.press("Enter");
+  await waitForScreen(page, "dos", "\ntyped");
+
+  // Focus elsewhere: the card says "Click to type"; a click on the screen gives it the keys.
+  await page.getByRole("heading", { name: "x86vm" }).click();
+  await expect(dos.getByTestId("focus-overlay")).toHaveText("Click to type");
+  await expect(dos.getByTestId("focus-overlay")).toBeVisible();
+  await dos.getByTestId("screen").click();
+  await expect(dos.getByTestId("screen")).toBeFocused();
+  await expect(dos.getByTestId("focus-overlay")).toHaveCount(0);
+
+  // Paused: the state and the overlay say so; keys typed meanwhile are counted, not lost silently.
+  await dos.getByRole("button", { name: "Pause", exact: true }).click();
+  await expect(dos.getByTestId("vm-state")).toHaveText("Paused — click to resume");
+  const overlay = dos.getByTestId("pause-overlay");
+  await expect(overlay).toBeVisible();
+  await expect(overlay).toContainText("Paused — click to resume");
+  await expect(overlay).toContainText("Keys typed while paused are not sent to the guest");
+  const before = await page.evaluate(() => window.x86vm.vm("dos")!.screenText());
+  await dos.getByTestId("screen").focus();
+  await page.keyboard.type("abc");
+  await expect(dos.getByTestId("unsent-keys")).toHaveText("3 keys typed while paused were not sent to the guest");
+  await shots(page, info.outputDir, "dos-paused");
+  await overlay.click();
+  await expect(dos.getByTestId("vm-state")).toHaveText("Running");
+  await expect(overlay).toHaveCount(0);
+  await expect(dos.getByTestId("screen")).toBeFocused();
+  await page.waitForTimeout(500);
+  expect(await page.evaluate(() => window.x86vm.vm("dos")!.screenText())).toBe(before);
+
+  // A guest that talks on COM1 while its screen stays still: the card moves to its Console.
+  const com = await createFromFile(page, "com", { name: "serial.img", buffer: SERIAL_FLOPPY });
+  await expectView(com, "screen");
+  await expect(com.getByTestId("tab-console")).toHaveAttribute("aria-selected", "true", { timeout: 15_000 });
+  await expect(com.getByTestId("serial")).toBeVisible();
+  await expect(com.getByTestId("serial").locator(".xterm-rows")).toContainText("x86vm serial test");
+  // Once the user chose a view, it stays.
+  await com.getByTestId("tab-screen").click();
+  await page.evaluate(() => window.x86vm.vm("com")!.sendSerial("more"));
+  await page.waitForTimeout(3000);
+  await expectView(com, "screen");
+
+  // A failed VM: the reason in plain words at the top, the detail behind "Details", the stale
+  // screen dimmed.
+  const tf = await createFromFile(page, "triple-fault", { name: "triple.img", buffer: TRIPLE_FAULT_FLOPPY });
+  await expect(tf.getByTestId("vm-state")).toHaveText(/^Stopped: the guest crashed/);
+  const error = tf.getByTestId("vm-error");
+  await expect(error).toContainText("This VM stopped: the guest crashed");
+  const detail = tf.getByTestId("vm-error-detail");
+  await expect(detail).toBeHidden();
+  await error.getByText("Details", { exact: true }).click();
+  await expect(detail).toBeVisible();
+  await expect(detail).toContainText("triple fault");
+  await expect(tf.getByTestId("vm-stage")).toHaveClass(/dimmed/);
+  await expect(tf.getByTestId("focus-overlay")).toHaveCount(0);
+  const errorTop = (await error.boundingBox())!.y,
+    stageTop = (await tf.getByTestId("vm-stage").boundingBox())!.y;
+  expect(errorTop).toBeLessThan(stageTop);
+  await shots(page, info.outputDir, "cards");
+});
