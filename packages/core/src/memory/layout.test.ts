@@ -7,6 +7,7 @@ import { PhysicalMemory } from "./physical-memory.ts";
 import {
   RAM_BASE,
   STATE_BYTES,
+  STATE_JIT_EVENTS,
   STATE_LF,
   STATE_PIP_DELTA,
   STATE_REGS,
@@ -21,7 +22,7 @@ import {
 
 describe("the VM memory layout", () => {
   it("puts the state block, the TLB and RAM one after another, RAM last and page aligned", () => {
-    expect(STATE_PIP_DELTA + 4).toBeLessThanOrEqual(STATE_BYTES);
+    expect(STATE_JIT_EVENTS + 4).toBeLessThanOrEqual(STATE_BYTES);
     expect(TLB_READ_SUPER).toBe(STATE_BYTES);
     expect(TLB_WRITE_USER + TLB_ENTRIES * 4).toBeLessThanOrEqual(RAM_BASE);
     expect(RAM_BASE % 0x10000).toBe(0);

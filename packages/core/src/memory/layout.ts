@@ -18,8 +18,8 @@ import { wasmApi, type WasmMemory } from "../cpu/wasm/api.ts";
 /** Byte offsets inside the state block. */
 export const STATE_REGS = 0x000; // 16 x int32: EAX..EDI, [8] unused, [9] START_EIP
 export const STATE_LF = 0x040; // 5 x int32: lazy-flag operands, result, kind, size
-// Reserved for EFLAGS, the lazy mask and CPL, which are still CpuState object fields (see
-// docs/wasm-jit.md: they move here with the wasm block backend).
+// EFLAGS, the lazy mask and CPL are still CpuState object fields (docs/wasm-jit.md): EFLAGS and
+// the lazy mask are mirrored here while a compiled WebAssembly block runs (cpu/jit/wasm-jit.ts).
 export const STATE_FLAGS = 0x054; // int32: EFLAGS but for the lazy status flags
 export const STATE_LAZY = 0x058; // int32: mask of status flags held lazily in LF
 export const STATE_CPL = 0x05c; // int32
@@ -33,6 +33,11 @@ export const STATE_CR = 0x150; // 8 x int32
 export const STATE_DR = 0x170; // 8 x int32
 export const STATE_DT = 0x190; // 12 x int32: GDTR, IDTR, LDTR, TR
 export const STATE_PIP_DELTA = 0x1c0; // int32: physical fetch pointer minus EIP
+// A compiled block's exchange with the run loop (cpu/jit/wasm-block.ts).
+export const STATE_JIT_EXIT = 0x1c4; // int32: how it left: 0 fall through to a physical address, 1 jump to an EIP
+export const STATE_JIT_TARGET = 0x1c8; // int32: that address or EIP
+export const STATE_JIT_DONE = 0x1cc; // int32: instructions of the loop iterations before the current one
+export const STATE_JIT_EVENTS = 0x1d0; // int32: non-zero once a call out of the block left an event pending
 export const STATE_END = 0x1c4;
 export const STATE_BYTES = 0x1000;
 

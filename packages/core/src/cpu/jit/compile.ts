@@ -183,7 +183,7 @@ function aluCode(op: number, sz: number, dead: boolean): string {
  * an exception handler, and need not be recorded. Register forms of ADD OR AND SUB XOR CMP
  * TEST qualify (ADC/SBB read CF; INC/DEC keep it; shifts leave AF).
  */
-function flagsDeadAfter(d: DecodedInstruction | undefined): boolean {
+export function flagsDeadAfter(d: DecodedInstruction | undefined): boolean {
   if (d === undefined || d.ud || d.operandSizePrefix || d.addressSizePrefix || d.rep !== 0 || d.lock) return false;
   const op = d.opcode;
   const regOnly = d.modrm < 0 || d.mod === 3;
@@ -749,7 +749,7 @@ function specialise(s: Site): Emitted | null {
 }
 
 /** Opcodes after which the interpreter's handler has (or may have) transferred control. */
-function endsBlock(d: DecodedInstruction): boolean {
+export function endsBlock(d: DecodedInstruction): boolean {
   const op = d.opcode;
   if (d.ud || d.truncated || d.tooLong) return true;
   switch (op) {
@@ -787,7 +787,7 @@ function endsBlock(d: DecodedInstruction): boolean {
       return ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)) && !isConditional(d);
   }
 }
-function isConditional(d: DecodedInstruction): boolean {
+export function isConditional(d: DecodedInstruction): boolean {
   const op = d.opcode;
   return (
     !d.operandSizePrefix &&

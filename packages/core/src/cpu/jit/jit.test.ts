@@ -27,7 +27,9 @@ function desc(base: number, limit: number, access: number, flags: number): [numb
 const TEST_THRESHOLD = 40;
 
 /** A CPU in flat 32-bit protected mode (data segment limit 1 MiB), code at CODE. */
-function machine(jit: boolean, code: number[]): Cpu {
+type Backend = "js" | "wasm";
+
+function machine(jit: boolean, code: number[], backend: Backend = "js"): Cpu {
   const mem = new PhysicalMemory(MEM);
   const cpu = new Cpu(mem, new Dispatcher());
   const w32 = (a: number, v: number) => mem.write32(a, v);
@@ -54,6 +56,7 @@ function machine(jit: boolean, code: number[]): Cpu {
   cpu.events = 0; // the MOV SS shadow of the setup
   cpu.r32[4] = STACK;
   cpu.setJitEnabled(jit);
+  cpu.jit.backend = backend;
   cpu.jit.threshold = TEST_THRESHOLD;
   mem.ram.set(code, CODE);
   return cpu;
@@ -77,8 +80,9 @@ function compare(
   setup: (c: Cpu) => void = () => {},
   sizes = [1, 7, 37, 100, 3, 250, 61],
   maxSlices = 4000,
+  backend: Backend = "js",
 ): { jit: Cpu; interp: Cpu } {
-  const a = machine(true, code),
+  const a = machine(true, code, backend),
     b = machine(false, code);
   setup(a);
   setup(b);
@@ -232,21 +236,28 @@ function loopProgram(body: number[], iterations: number): number[] {
   return [...head, ...body, ...tail, 0xf4];
 }
 
-describe("the JIT runs exactly what the interpreter runs", () => {
+describe.each(["js", "wasm"] as const)("the JIT (%s blocks) runs exactly what the interpreter runs", (backend) => {
   it("random loop bodies: same state after every slice", () => {
+    // More bodies for the wasm blocks, the newer backend.
     const r = rng(12345);
-    for (let t = 0; t < 60; t++) {
+    for (let t = 0; t < (backend === "wasm" ? 300 : 60); t++) {
       const body: number[] = [];
       const len = 3 + (r() % 14);
       for (let i = 0; i < len; i++) body.push(...randomInsn(r));
-      const { jit } = compare(loopProgram(body, 120), (c) => {
-        for (let i = 0; i < 256; i++) c.mem.ram[DATA + i] = (i * 73 + t) & 0xff;
-        c.r32[0] = 0x12345678;
-        c.r32[2] = -7;
-        c.r32[6] = 3;
-        c.r32[7] = 0x80000000;
-        c.r32[5] = 99;
-      });
+      const { jit } = compare(
+        loopProgram(body, 120),
+        (c) => {
+          for (let i = 0; i < 256; i++) c.mem.ram[DATA + i] = (i * 73 + t) & 0xff;
+          c.r32[0] = 0x12345678;
+          c.r32[2] = -7;
+          c.r32[6] = 3;
+          c.r32[7] = 0x80000000;
+          c.r32[5] = 99;
+        },
+        undefined,
+        undefined,
+        backend,
+      );
       expect(jit.jit.stats.compiled).toBeGreaterThan(0);
     }
   });
@@ -277,10 +288,16 @@ describe("the JIT runs exactly what the interpreter runs", () => {
       0xd7, // add edi, edx
     ];
     const handler = [0x83, 0xc4, 0x04, 0xbb, ...le32(DATA), 0xff, 0x05, ...le32(DATA + 200), 0xcf]; // add esp,4; mov ebx,DATA; inc dword [DATA+200]; iretd
-    const { jit, interp } = compare(loopProgram(body, 200), (c) => {
-      c.mem.ram.set(handler, HANDLER);
-      c.mem.write32(DATA + 8, 5);
-    });
+    const { jit, interp } = compare(
+      loopProgram(body, 200),
+      (c) => {
+        c.mem.ram.set(handler, HANDLER);
+        c.mem.write32(DATA + 8, 5);
+      },
+      undefined,
+      undefined,
+      backend,
+    );
     expect(jit.mem.read32(DATA + 200)).toBe(25); // faults taken
     expect(jit.jit.stats.compiled).toBeGreaterThan(0);
     expect(jit.instret).toBe(interp.instret);
@@ -309,7 +326,7 @@ describe("the JIT runs exactly what the interpreter runs", () => {
     ];
     const handler = [0x83, 0xc4, 0x04, 0xbe, ...le32(DATA), 0xff, 0x05, ...le32(DATA + 200), 0xcf]; // add esp,4; mov esi,DATA; inc dword [DATA+200]; iretd
     // Long slices, so that the block runs many iterations per call when the fault comes.
-    const { jit } = compare(program, (c) => c.mem.ram.set(handler, HANDLER), [1000]);
+    const { jit } = compare(program, (c) => c.mem.ram.set(handler, HANDLER), [1000], undefined, backend);
     expect(jit.mem.read32(DATA + 200)).toBe(1);
     expect(jit.r32[0]).toBe(900);
   });
@@ -330,14 +347,14 @@ describe("the JIT runs exactly what the interpreter runs", () => {
     ];
     const program = loopProgram(body, 300);
     expect(program[patchAt]).toBe(0xba);
-    const { jit } = compare(program);
+    const { jit } = compare(program, undefined, undefined, undefined, backend);
     // ESI is the sum of ECX over the iterations: 300 + 299 + ... + 1.
     expect(jit.r32[6]).toBe((300 * 301) / 2);
     expect(jit.jit.stats.invalidations).toBeGreaterThan(0);
   });
 
   it("code written behind the CPU's back (a device, the firmware) drops the compiled blocks", () => {
-    const cpu = machine(true, loopProgram([0x83, 0xc0, 0x01], 1000)); // add eax, 1
+    const cpu = machine(true, loopProgram([0x83, 0xc0, 0x01], 1000), backend); // add eax, 1
     cpu.run(2000);
     expect(cpu.jit.stats.compiled).toBeGreaterThan(0);
     expect(cpu.mem.codePages[CODE >>> 12]).toBe(1);

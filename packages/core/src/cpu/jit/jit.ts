@@ -18,7 +18,10 @@ import { imul1, imul2, mul } from "../ops/muldiv.ts";
 import { neg } from "../ops/alu.ts";
 import { checkTarget, jumpTo } from "../hot.generated.ts";
 import { compileBlock } from "./compile.ts";
-import { JIT_SLOTS, JIT_THRESHOLD } from "./params.ts";
+import { compileWasmBlock } from "./wasm-block.ts";
+import { WasmBlocks } from "./wasm-jit.ts";
+import { wasmApi } from "../wasm/api.ts";
+import { JIT_SLOTS, JIT_THRESHOLD, WASM_JIT_THRESHOLD } from "./params.ts";
 
 /** Invalidations after which a page's code is no longer compiled. */
 const MAX_PAGE_INVALIDATIONS = 32;
@@ -60,8 +63,15 @@ export interface JitStats {
 export class Jit {
   readonly blocks: (Block | null)[] = new Array<Block | null>(JIT_SLOTS).fill(null);
   readonly heat = new Uint32Array(JIT_SLOTS);
+  /**
+   * What blocks compile to: WebAssembly modules (wasm-block.ts), or JavaScript functions
+   * (compile.ts) where the engine has no WebAssembly. Setting it resets the threshold to the
+   * backend's default.
+   */
+  private kind: "js" | "wasm" = wasmApi !== null ? "wasm" : "js";
   /** Heat at which a block is compiled (params.ts); tests lower it. Read when a slice starts. */
-  threshold = JIT_THRESHOLD;
+  threshold = this.kind === "wasm" ? WASM_JIT_THRESHOLD : JIT_THRESHOLD;
+  private wasmBlocks: WasmBlocks | null = null;
   /** Cache slots that hold (or held) blocks of each physical page. */
   private readonly pageSlots = new Map<number, number[]>();
   private readonly invalidations: Uint8Array;
@@ -72,23 +82,39 @@ export class Jit {
     cpu.mem.onCodeWrite = (ppn) => this.invalidatePage(ppn);
   }
 
+  get backend(): "js" | "wasm" {
+    return this.kind;
+  }
+  set backend(kind: "js" | "wasm") {
+    if (kind === "wasm" && wasmApi === null) throw new Error("this JavaScript engine has no WebAssembly");
+    if (kind !== this.kind) this.flush();
+    this.kind = kind;
+    this.threshold = kind === "wasm" ? WASM_JIT_THRESHOLD : JIT_THRESHOLD;
+  }
+
   /** Compiles the block at physical address pip (inside the current fetch window) into slot. */
   compile(slot: number, pip: number): void {
     const c = this.cpu;
     const ppn = pip >>> 12;
     let block: Block;
-    const compiled =
-      ppn < this.invalidations.length && this.invalidations[ppn] < MAX_PAGE_INVALIDATIONS
-        ? compileBlock(c.ram, pip, c.pipEnd)
-        : null;
-    if (compiled === null) {
-      block = new Block(pip, 0, NEVER, noBlock, new Int32Array(0));
+    const allowed = ppn < this.invalidations.length && this.invalidations[ppn] < MAX_PAGE_INVALIDATIONS;
+    if (allowed && this.kind === "wasm") {
+      const w = compileWasmBlock(c.ram, pip, c.pipEnd);
+      this.wasmBlocks ??= new WasmBlocks(c);
+      block =
+        w === null
+          ? new Block(pip, 0, NEVER, noBlock, new Int32Array(0))
+          : new Block(pip, w.count, w.length, this.wasmBlocks.instantiate(w), w.offsets);
+      if (w !== null) this.count1(w.count, w.specialised);
     } else {
-      const fn = new Function("H", compiled.source)(HELPERS) as BlockFn;
-      block = new Block(pip, compiled.count, compiled.bytes, fn, compiled.offsets);
-      this.stats.compiled++;
-      this.stats.specialised += compiled.specialised;
-      this.stats.instructions += compiled.count;
+      const compiled = allowed ? compileBlock(c.ram, pip, c.pipEnd) : null;
+      if (compiled === null) {
+        block = new Block(pip, 0, NEVER, noBlock, new Int32Array(0));
+      } else {
+        const fn = new Function("H", compiled.source)(HELPERS) as BlockFn;
+        block = new Block(pip, compiled.count, compiled.bytes, fn, compiled.offsets);
+        this.count1(compiled.count, compiled.specialised);
+      }
     }
     this.blocks[slot] = block;
     let slots = this.pageSlots.get(ppn);
@@ -101,6 +127,12 @@ export class Jit {
       c.mem.codePages[ppn] = 1;
       c.protectCodePage(ppn);
     }
+  }
+
+  private count1(instructions: number, specialised: number): void {
+    this.stats.compiled++;
+    this.stats.specialised += specialised;
+    this.stats.instructions += instructions;
   }
 
   /** Drops every block compiled from physical page ppn (it is being written). */

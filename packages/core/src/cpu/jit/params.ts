@@ -11,3 +11,13 @@ export const JIT_MASK = JIT_SLOTS - 1;
  * (deterministic boot to the shell, one run each, same machine).
  */
 export const JIT_THRESHOLD = 50_000;
+
+/**
+ * The same for WebAssembly blocks (wasm-block.ts), the default backend. Entering one costs a few
+ * nanoseconds, so lukewarm code gains too; what limits the threshold is the synchronous compile
+ * of one module per block (about 10% of the boot's time at 1,000). Deterministic Linux boot to
+ * the shell, one run each, same machine: 40.6 s at 1,000, 36.8 s at 10,000, 34.2 s at 20,000,
+ * 35.8 s at 50,000 (JavaScript blocks at 50,000: 36.2 s); the user32 benchmark runs at 486 MIPS at
+ * 2,000 and 433 at 20,000 (JavaScript blocks: 238).
+ */
+export const WASM_JIT_THRESHOLD = 20_000;

@@ -213,6 +213,11 @@ export class WasmCode extends ByteWriter {
     this.byte(Op.i64_const);
     this.s64(v);
   }
+  f64Const(v: number): void {
+    this.byte(0x44);
+    const b = new Uint8Array(new Float64Array([v]).buffer);
+    this.bytes(b);
+  }
   localGet(i: number): void {
     this.byte(Op.local_get);
     this.u32(i);

@@ -1,0 +1,1396 @@
+// The WebAssembly block compiler: the same blocks as compile.ts (32-bit code, one basic block,
+// a loop when it jumps back to its own start), compiled to a WebAssembly module that works on
+// the VM memory directly (memory/layout.ts): registers, segment caches, lazy flags, the TLB and
+// RAM are loads and stores at fixed offsets, so a block entry costs a few nanoseconds where a
+// fresh JavaScript function costs a hundred (docs/wasm-jit.md).
+//
+// Exactness follows compile.ts's rules: START_EIP is stored before anything that may fault,
+// the lazy flags are recorded as the interpreter records them, a loop iterates only while no
+// event is pending and the budget allows a whole pass, and instructions this compiler does not
+// handle call the interpreter's handler (import `interp`).
+//
+// The block exports run(n, left, e0, tlbR, tlbW) -> instructions retired. n: retired before it
+// in the slice; left: how many more the slice allows; e0: EIP of its first instruction; tlbR,
+// tlbW: byte offsets of the TLB pair for the current CPL. How it left is in STATE_JIT_EXIT and
+// STATE_JIT_TARGET (a physical address to fall through to, or an EIP to jump to) for the JS
+// wrapper (wasm-jit.ts) to apply. Calls out (imports) never return into a changed world
+// unnoticed: each sets STATE_JIT_EVENTS when it leaves an event pending.
+//
+// EFLAGS and the lazy mask are object fields of the CPU (CpuState), mirrored in the state block
+// while a block runs: the wrapper writes them there on entry and reads them back on exit, and
+// every import reads them before running JS code and writes them back after.
+
+import { decode, type ByteSource, type DecodedInstruction } from "../decoder.ts";
+import { AF, CF, CS, DS, OF, SS, START_EIP, STATUS_FLAGS, PF, SF, SZ16, SZ32, SZ8, ZF } from "../regs.ts";
+import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB, LF_ADC, LF_SBB, LF_NEG } from "../state.ts";
+import { I32, I64, Op, VOID, WasmCode, WasmModule } from "../wasm/encoder.ts";
+import {
+  RAM_BASE,
+  STATE_FLAGS,
+  STATE_JIT_DONE,
+  STATE_JIT_EVENTS,
+  STATE_JIT_EXIT,
+  STATE_JIT_TARGET,
+  STATE_LAZY,
+  STATE_LF,
+  STATE_REGS,
+  STATE_SEG_ATTR,
+  STATE_SEG_BASE,
+  STATE_SEG_LIMIT,
+  STATE_SEG_LIMR,
+  STATE_SEG_LIMW,
+} from "../../memory/layout.ts";
+import { SWITCH_INDICES } from "../hot.generated.ts";
+import { endsBlock, flagsDeadAfter, isConditional, MAX_BLOCK_INSNS } from "./compile.ts";
+
+/** Instructions the interpreter runs inside its switch, for which it does not publish sliceN. */
+const IN_SWITCH = new Set(SWITCH_INDICES);
+
+/** Ways a block leaves (STATE_JIT_EXIT). */
+export const EXIT_PIP = 0,
+  EXIT_JUMP = 1;
+
+export interface WasmBlock {
+  /** The module's bytes. */
+  bytes: Uint8Array;
+  count: number;
+  /** Bytes of guest code. */
+  length: number;
+  offsets: Int32Array;
+  /** Instructions compiled to wasm (the others call the interpreter). */
+  specialised: number;
+}
+
+// Locals of run(): parameters first.
+const L_N = 0,
+  L_LEFT = 1,
+  L_E0 = 2,
+  L_TLBR = 3,
+  L_TLBW = 4,
+  L_M = 5,
+  L_A = 6,
+  L_B = 7,
+  L_R = 8,
+  L_LIN = 9,
+  L_T = 10,
+  L_O = 11,
+  L_FA = 12,
+  L_FB = 13,
+  L_FR = 14,
+  L_W = 15; // i64
+const EXTRA_LOCALS = 10;
+
+// Function indices: the imports (module "c", in this order; wasm-jit.ts provides them), then
+// lazyCf, then run.
+const F_RD32 = 0,
+  F_WR32 = 1,
+  F_SEGCHECK = 2,
+  F_INTERP = 3,
+  F_COND = 4,
+  F_PUSH32 = 5,
+  F_POP32 = 6,
+  F_RD8 = 7,
+  F_WR8 = 8,
+  F_RD16 = 9,
+  F_LAZYCF = 10;
+
+const REG = (r: number) => STATE_REGS + 4 * r;
+/** Byte offset of 8-bit register r (AL CL DL BL AH CH DH BH). */
+const REG8 = (r: number) => STATE_REGS + (((r & 3) << 2) | ((r >> 2) & 1));
+const LF = (i: number) => STATE_LF + 4 * i;
+
+/** What the previous instruction recorded in locals fa, fb, fr, for a fused conditional. */
+interface FlagSource {
+  kind: number;
+  sz: number;
+}
+
+class Emitter {
+  readonly c = new WasmCode(4096);
+  /** Depth of the enclosing `loop` when the block loops (for br back to the start). */
+  loops = false;
+  constructor(
+    readonly count: number,
+    readonly p0: number,
+  ) {}
+
+  // ---- state block access
+  load(off: number): void {
+    this.c.i32Const(0);
+    this.c.mem(Op.i32_load, off, 2);
+  }
+  /** Stores the value computed by `value` at off. */
+  store(off: number, value: () => void): void {
+    this.c.i32Const(0);
+    value();
+    this.c.mem(Op.i32_store, off, 2);
+  }
+  storeLocal(off: number, local: number): void {
+    this.store(off, () => this.c.localGet(local));
+  }
+  storeConst(off: number, v: number): void {
+    this.store(off, () => this.c.i32Const(v));
+  }
+  /** START_EIP = e0 + off. */
+  setStart(off: number): void {
+    this.store(REG(START_EIP), () => this.eipAt(off));
+  }
+  eipAt(off: number): void {
+    this.c.localGet(L_E0);
+    this.c.i32Const(off);
+    this.c.op(Op.i32_add);
+  }
+
+  // ---- lazy flags, as CpuState.setLazy / setLogic record them
+  lazy(kind: number, sz: number): void {
+    this.storeLocal(LF(0), L_A);
+    this.storeLocal(LF(1), L_B);
+    this.storeLocal(LF(2), L_R);
+    this.storeConst(LF(3), kind);
+    this.storeConst(LF(4), sz);
+    this.storeConst(STATE_LAZY, STATUS_FLAGS);
+  }
+  logic(sz: number): void {
+    this.storeLocal(LF(2), L_R);
+    this.storeConst(LF(3), LF_LOGIC);
+    this.storeConst(LF(4), sz);
+    this.storeConst(STATE_LAZY, STATUS_FLAGS);
+  }
+
+  // ---- memory operands (32-bit addressing, SDM Vol. 2 tables 2-2, 2-3)
+
+  /** Pushes the offset of d's memory operand; returns its segment. */
+  offset(d: DecodedInstruction): number {
+    const c = this.c;
+    let seg = DS;
+    let parts = 0;
+    const add = () => {
+      if (parts++ > 0) c.op(Op.i32_add);
+    };
+    if (d.rm === 4) {
+      if (!(d.base === 5 && d.mod === 0)) {
+        this.load(REG(d.base));
+        add();
+        if (d.base === 4 || d.base === 5) seg = SS;
+      }
+      if (d.index !== 4) {
+        this.load(REG(d.index));
+        if (d.scale) {
+          c.i32Const(d.scale);
+          c.op(Op.i32_shl);
+        }
+        add();
+      }
+    } else if (!(d.rm === 5 && d.mod === 0)) {
+      this.load(REG(d.rm));
+      add();
+      if (d.rm === 5) seg = SS;
+    }
+    if (d.disp !== 0 || parts === 0) {
+      c.i32Const(d.disp | 0);
+      add();
+    }
+    if (d.segment >= 0) seg = d.segment;
+    return seg;
+  }
+
+  /** lin = segment base + offset of d's operand, after the segment check for len bytes. */
+  linear(d: DecodedInstruction, write: boolean, len = 4): void {
+    const seg = this.offset(d);
+    this.c.localSet(L_O);
+    this.segLinear(seg, write, len);
+  }
+
+  /** Pushes the TLB entry address for lin in table local tlb; leaves the entry in local t. */
+  tlbEntry(tlb: number): void {
+    const c = this.c;
+    c.localGet(L_LIN);
+    c.i32Const(12);
+    c.op(Op.i32_shr_u);
+    c.i32Const(2);
+    c.op(Op.i32_shl);
+    c.localGet(tlb);
+    c.op(Op.i32_add);
+    c.mem(Op.i32_load, 0, 2);
+    c.localSet(L_T);
+  }
+  /** Condition: the entry is valid and the 4 bytes stay in the page. */
+  fastOk(): void {
+    const c = this.c;
+    c.localGet(L_T);
+    c.i32Const(-1);
+    c.op(Op.i32_ne);
+    c.localGet(L_LIN);
+    c.i32Const(0xfff);
+    c.op(Op.i32_and);
+    c.i32Const(0xffc);
+    c.op(Op.i32_le_u);
+    c.op(Op.i32_and);
+  }
+  /** Pushes the 32-bit value at lin. */
+  read32(): void {
+    const c = this.c;
+    this.tlbEntry(L_TLBR);
+    this.fastOk();
+    c.if(I32);
+    c.localGet(L_LIN);
+    c.localGet(L_T);
+    c.op(Op.i32_xor);
+    c.mem(Op.i32_load, RAM_BASE, 0);
+    c.else();
+    c.localGet(L_LIN);
+    c.call(F_RD32);
+    c.end();
+  }
+  /** Pushes the byte at lin. */
+  read8(): void {
+    const c = this.c;
+    this.tlbEntry(L_TLBR);
+    c.localGet(L_T);
+    c.i32Const(-1);
+    c.op(Op.i32_ne);
+    c.if(I32);
+    c.localGet(L_LIN);
+    c.localGet(L_T);
+    c.op(Op.i32_xor);
+    c.mem(Op.i32_load8_u, RAM_BASE, 0);
+    c.else();
+    c.localGet(L_LIN);
+    c.call(F_RD8);
+    c.end();
+  }
+  /** Pushes the 16-bit value at lin (through the CPU when it crosses a page). */
+  read16(): void {
+    const c = this.c;
+    this.tlbEntry(L_TLBR);
+    c.localGet(L_T);
+    c.i32Const(-1);
+    c.op(Op.i32_ne);
+    c.localGet(L_LIN);
+    c.i32Const(0xfff);
+    c.op(Op.i32_and);
+    c.i32Const(0xfff);
+    c.op(Op.i32_ne);
+    c.op(Op.i32_and);
+    c.if(I32);
+    c.localGet(L_LIN);
+    c.localGet(L_T);
+    c.op(Op.i32_xor);
+    c.mem(Op.i32_load16_u, RAM_BASE, 0);
+    c.else();
+    c.localGet(L_LIN);
+    c.call(F_RD16);
+    c.end();
+  }
+  /** Writes the low byte of local v at lin. */
+  write8(v: number): void {
+    const c = this.c;
+    this.tlbEntry(L_TLBW);
+    c.localGet(L_T);
+    c.i32Const(-1);
+    c.op(Op.i32_ne);
+    c.if();
+    c.localGet(L_LIN);
+    c.localGet(L_T);
+    c.op(Op.i32_xor);
+    c.localGet(v);
+    c.mem(Op.i32_store8, RAM_BASE, 0);
+    c.else();
+    c.localGet(L_LIN);
+    c.localGet(v);
+    c.call(F_WR8);
+    c.end();
+  }
+  /** Pushes CF (0/1), evaluating the lazy flags as CpuState.cf() does. */
+  cf(): void {
+    const c = this.c;
+    this.load(STATE_LAZY);
+    c.i32Const(CF);
+    c.op(Op.i32_and);
+    c.if(I32);
+    c.call(F_LAZYCF);
+    c.else();
+    this.load(STATE_FLAGS);
+    c.i32Const(CF);
+    c.op(Op.i32_and);
+    c.end();
+  }
+  /**
+   * The flags of a multiply (muldiv.ts mulFlags) or, with clearAf false, of a shift by a
+   * constant (shiftOp): CF and OF from locals, AF cleared for multiplies, SF ZF PF lazy from r.
+   */
+  cfOfResult(cf: number, of: number, clearAf: boolean): void {
+    const c = this.c;
+    this.store(STATE_FLAGS, () => {
+      this.load(STATE_FLAGS);
+      c.i32Const(~(CF | OF | (clearAf ? AF : 0)));
+      c.op(Op.i32_and);
+      c.localGet(cf);
+      c.op(Op.i32_or);
+      c.localGet(of);
+      c.i32Const(11);
+      c.op(Op.i32_shl);
+      c.op(Op.i32_or);
+    });
+    this.storeLocal(LF(2), L_R);
+    this.storeConst(LF(3), LF_LOGIC);
+    this.storeConst(LF(4), SZ32);
+    this.storeConst(STATE_LAZY, ZF | SF | PF);
+  }
+  /** Pushes 1 when SS is a 32-bit stack (CpuAccess.ss32 in 32-bit protected-mode code). */
+  ss32(): void {
+    this.load(STATE_SEG_ATTR + 4 * SS);
+    this.c.i32Const(0x4000);
+    this.c.op(Op.i32_and);
+  }
+  /** PUSH local v (CpuAccess.push32): inline for a 32-bit stack, through the CPU otherwise. */
+  push32(v: number): void {
+    const c = this.c;
+    this.ss32();
+    c.if();
+    this.load(REG(4));
+    c.i32Const(4);
+    c.op(Op.i32_sub);
+    c.localSet(L_O);
+    this.segLinear(SS, true);
+    this.write32(v);
+    this.storeLocal(REG(4), L_O);
+    c.else();
+    c.localGet(v);
+    c.call(F_PUSH32);
+    c.end();
+  }
+  /** Pops into local v (CpuAccess.pop32). */
+  pop32(v: number): void {
+    const c = this.c;
+    this.ss32();
+    c.if();
+    this.load(REG(4));
+    c.localSet(L_O);
+    this.segLinear(SS, false);
+    this.read32();
+    c.localSet(v);
+    this.store(REG(4), () => {
+      c.localGet(L_O);
+      c.i32Const(4);
+      c.op(Op.i32_add);
+    });
+    c.else();
+    c.call(F_POP32);
+    c.localSet(v);
+    c.end();
+  }
+  /** lin = base of seg + local o, after the segment check for len bytes (CpuAccess.segR/segW). */
+  segLinear(seg: number, write: boolean, len = 4): void {
+    const c = this.c;
+    c.localGet(L_O);
+    c.op(Op.f64_convert_i32_u);
+    c.f64Const(len);
+    c.op(Op.f64_add);
+    c.i32Const(0);
+    c.mem(Op.f64_load, (write ? STATE_SEG_LIMW : STATE_SEG_LIMR) + 8 * seg, 3);
+    c.op(Op.f64_gt);
+    c.if();
+    c.i32Const(seg);
+    c.localGet(L_O);
+    c.i32Const(len);
+    c.i32Const(write ? 1 : 0);
+    c.call(F_SEGCHECK);
+    c.end();
+    this.load(STATE_SEG_BASE + 4 * seg);
+    c.localGet(L_O);
+    c.op(Op.i32_add);
+    c.localSet(L_LIN);
+  }
+  /** Pushes 1 when local t (an EIP) is beyond the CS limit (checkTarget would fault). */
+  beyondCs(t: number): void {
+    const c = this.c;
+    c.localGet(t);
+    this.load(STATE_SEG_LIMIT + 4 * CS);
+    c.op(Op.i32_gt_u);
+  }
+  load8(r: number): void {
+    this.c.i32Const(0);
+    this.c.mem(Op.i32_load8_u, REG8(r), 0);
+  }
+  store8(r: number, local: number): void {
+    this.c.i32Const(0);
+    this.c.localGet(local);
+    this.c.mem(Op.i32_store8, REG8(r), 0);
+  }
+  /** Pushes operand E of size sz (register or memory, read access). */
+  readE(d: DecodedInstruction, s: Site, sz: number): void {
+    if (d.mod === 3) {
+      if (sz === SZ8) this.load8(d.rm);
+      else if (sz === SZ16) {
+        this.c.i32Const(0);
+        this.c.mem(Op.i32_load16_u, REG(d.rm), 1);
+      } else this.load(REG(d.rm));
+      return;
+    }
+    this.setStart(s.off);
+    this.linear(d, false, sz === SZ8 ? 1 : sz === SZ16 ? 2 : 4);
+    if (sz === SZ8) this.read8();
+    else if (sz === SZ16) this.read16();
+    else this.read32();
+  }
+
+  /** Writes local v's value at lin. */
+  write32(v: number): void {
+    const c = this.c;
+    this.tlbEntry(L_TLBW);
+    this.fastOk();
+    c.if();
+    c.localGet(L_LIN);
+    c.localGet(L_T);
+    c.op(Op.i32_xor);
+    c.localGet(v);
+    c.mem(Op.i32_store, RAM_BASE, 0);
+    c.else();
+    c.localGet(L_LIN);
+    c.localGet(v);
+    c.call(F_WR32);
+    c.end();
+  }
+}
+
+/** ALU operation op (ADD OR ADC SBB AND SUB XOR CMP) of size sz on locals a, b into r. */
+function alu(e: Emitter, op: number, dead: boolean, sz = SZ32): void {
+  const c = e.c;
+  if (op === 2 || op === 3) {
+    // ADC/SBB: r = a +/- b +/- CF; recorded as ADC/SBB when the carry was set, else ADD/SUB.
+    e.cf();
+    c.localSet(L_T);
+    c.localGet(L_A);
+    c.localGet(L_B);
+    c.op(op === 2 ? Op.i32_add : Op.i32_sub);
+    c.localGet(L_T);
+    c.op(op === 2 ? Op.i32_add : Op.i32_sub);
+    if (sz !== SZ32) {
+      c.i32Const(sz === SZ8 ? 0xff : 0xffff);
+      c.op(Op.i32_and);
+    }
+    c.localSet(L_R);
+    if (!dead) {
+      e.storeLocal(LF(0), L_A);
+      e.storeLocal(LF(1), L_B);
+      e.storeLocal(LF(2), L_R);
+      e.store(LF(3), () => {
+        c.i32Const(op === 2 ? LF_ADC : LF_SBB);
+        c.i32Const(op === 2 ? LF_ADD : LF_SUB);
+        c.localGet(L_T);
+        c.op(Op.select);
+      });
+      e.storeConst(LF(4), sz);
+      e.storeConst(STATE_LAZY, STATUS_FLAGS);
+    }
+    return;
+  }
+  c.localGet(L_A);
+  c.localGet(L_B);
+  switch (op) {
+    case 0:
+      c.op(Op.i32_add);
+      break;
+    case 1:
+      c.op(Op.i32_or);
+      break;
+    case 4:
+      c.op(Op.i32_and);
+      break;
+    case 5:
+    case 7:
+      c.op(Op.i32_sub);
+      break;
+    default:
+      c.op(Op.i32_xor);
+      break;
+  }
+  if (sz !== SZ32) {
+    c.i32Const(sz === SZ8 ? 0xff : 0xffff);
+    c.op(Op.i32_and);
+  }
+  c.localSet(L_R);
+  if (!dead) {
+    if (op === 1 || op === 4 || op === 6) e.logic(sz);
+    else e.lazy(op === 0 ? LF_ADD : LF_SUB, sz);
+  }
+}
+/** The flag kind a fused conditional may assume after ALU op (none after ADC/SBB: the carry-in). */
+function aluKind(op: number): number | undefined {
+  return op === 0 ? LF_ADD : op === 5 || op === 7 ? LF_SUB : op === 1 || op === 4 || op === 6 ? LF_LOGIC : undefined;
+}
+function aluFlags(op: number, sz: number): FlagSource | undefined {
+  const kind = aluKind(op);
+  return kind === undefined ? undefined : { kind, sz };
+}
+const aluCompiles = (_op: number) => true;
+
+/** Keeps fa, fb, fr = a, b, r for a fused conditional next. */
+function keep(e: Emitter): void {
+  e.c.localGet(L_A);
+  e.c.localSet(L_FA);
+  e.c.localGet(L_B);
+  e.c.localSet(L_FB);
+  e.c.localGet(L_R);
+  e.c.localSet(L_FR);
+}
+
+/** Pushes condition cc (0/1), from the locals when the flag source is known, else through c.cond(). */
+function condition(e: Emitter, cc: number, f: FlagSource | undefined): void {
+  const c = e.c;
+  const neg = (cc & 1) !== 0;
+  let done = false;
+  if (f) {
+    const k = f.kind;
+    const ext = () => {
+      if (f.sz === SZ8) c.op(Op.i32_extend8_s);
+      else if (f.sz === SZ16) c.op(Op.i32_extend16_s);
+    };
+    const fr = () => {
+      c.localGet(L_FR);
+      ext();
+    };
+    const fa = () => {
+      c.localGet(L_FA);
+      ext();
+    };
+    const fb = () => {
+      c.localGet(L_FB);
+      ext();
+    };
+    switch (cc >> 1) {
+      case 1: // below: CF
+        if (k === LF_SUB) {
+          c.localGet(L_FA);
+          c.localGet(L_FB);
+          c.op(Op.i32_lt_u);
+          done = true;
+        } else if (k === LF_LOGIC) {
+          c.i32Const(0);
+          done = true;
+        }
+        break;
+      case 2: // equal: ZF
+        fr();
+        c.op(Op.i32_eqz);
+        done = true;
+        break;
+      case 3: // below or equal: CF | ZF
+        if (k === LF_SUB) {
+          c.localGet(L_FA);
+          c.localGet(L_FB);
+          c.op(Op.i32_le_u);
+          done = true;
+        } else if (k === LF_LOGIC) {
+          fr();
+          c.op(Op.i32_eqz);
+          done = true;
+        }
+        break;
+      case 4: // sign
+        fr();
+        c.i32Const(0);
+        c.op(Op.i32_lt_s);
+        done = true;
+        break;
+      case 6: // less: SF != OF
+        if (k === LF_SUB) {
+          fa();
+          fb();
+          c.op(Op.i32_lt_s);
+          done = true;
+        } else if (k === LF_LOGIC) {
+          fr();
+          c.i32Const(0);
+          c.op(Op.i32_lt_s);
+          done = true;
+        }
+        break;
+      case 7: // less or equal
+        if (k === LF_SUB) {
+          fa();
+          fb();
+          c.op(Op.i32_le_s);
+          done = true;
+        } else if (k === LF_LOGIC) {
+          fr();
+          c.i32Const(1);
+          c.op(Op.i32_lt_s);
+          done = true;
+        }
+        break;
+      default:
+        if (cc >> 1 === 0 && k === LF_LOGIC) {
+          c.i32Const(0);
+          done = true;
+        }
+    }
+  }
+  if (!done) {
+    c.i32Const(cc & ~1);
+    c.call(F_COND);
+  }
+  if (neg) c.op(Op.i32_eqz);
+}
+
+interface Site {
+  d: DecodedInstruction;
+  /** The interpreter runs it inside its switch (and does not publish sliceN for it). */
+  inSwitch: boolean;
+  off: number;
+  next: number;
+  index: number;
+  flags: FlagSource | undefined;
+  keep: boolean;
+  dead: boolean;
+}
+
+/**
+ * The loop back edge: m += index + 1; iterate again when no event and the budget allows, else
+ * leave at the start. nest: constructs opened between the block body and here.
+ */
+function loopBack(e: Emitter, s: Site, nest: number): void {
+  const c = e.c;
+  c.localGet(L_M);
+  c.i32Const(s.index + 1);
+  c.op(Op.i32_add);
+  c.localSet(L_M);
+  // if (events == 0 && m + count <= left) { done = m; continue }
+  e.load(STATE_JIT_EVENTS);
+  c.op(Op.i32_eqz);
+  c.localGet(L_M);
+  c.i32Const(e.count);
+  c.op(Op.i32_add);
+  c.localGet(L_LEFT);
+  c.op(Op.i32_le_s);
+  c.op(Op.i32_and);
+  c.if();
+  e.storeLocal(STATE_JIT_DONE, L_M);
+  c.br(2 + nest); // this if, [nest], the body block, then the loop
+  c.end();
+  exitPip(e, e.p0);
+  c.localGet(L_M);
+  c.op(Op.return);
+}
+function exitPip(e: Emitter, pip: number): void {
+  e.storeConst(STATE_JIT_EXIT, EXIT_PIP);
+  e.storeConst(STATE_JIT_TARGET, pip);
+}
+/** Leaves with a jump to EIP e0 + target (the wrapper checks the limit and moves the fetch window). */
+function exitJump(e: Emitter, s: Site, target: number): void {
+  const c = e.c;
+  e.setStart(s.off);
+  e.storeConst(STATE_JIT_EXIT, EXIT_JUMP);
+  e.store(STATE_JIT_TARGET, () => e.eipAt(target));
+  c.localGet(L_M);
+  c.i32Const(s.index + 1);
+  c.op(Op.i32_add);
+  c.op(Op.return);
+}
+
+/** Emits instruction s; returns the flags it leaves in locals, `false` if it fell back, or "end". */
+function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?: boolean; flags?: FlagSource } {
+  const d = s.d;
+  const c = e.c;
+  if (d.ud || d.operandSizePrefix || d.addressSizePrefix || d.rep !== 0 || d.lock) return { ok: false };
+  const op = d.opcode;
+  const mem = d.modrm >= 0 && d.mod !== 3;
+  const targetsStart = () => s.next + (d.imm | 0) === 0;
+
+  // ALU Ev,Gv (01 09 .. 39) and Gv,Ev (03 0B .. 3B), eAX,Iv (05 .. 3D)
+  if (op < 0x40 && (op & 7) < 6 && (op & 1) === 1) {
+    const a = op >> 3,
+      form = op & 7;
+    if (!aluCompiles(a)) return { ok: false };
+    const write = a !== 7;
+    if (form === 5) {
+      e.load(REG(0));
+      c.localSet(L_A);
+      c.i32Const(d.imm | 0);
+      c.localSet(L_B);
+      alu(e, a, s.dead);
+      if (write) e.storeLocal(REG(0), L_R);
+    } else if (form === 1) {
+      // Ev, Gv
+      e.load(REG(d.reg));
+      c.localSet(L_B);
+      if (!mem) {
+        e.load(REG(d.rm));
+        c.localSet(L_A);
+        alu(e, a, s.dead);
+        if (write) e.storeLocal(REG(d.rm), L_R);
+      } else {
+        e.setStart(s.off);
+        e.linear(d, write);
+        e.read32();
+        c.localSet(L_A);
+        alu(e, a, s.dead);
+        if (write) e.write32(L_R);
+      }
+    } else {
+      // Gv, Ev
+      e.load(REG(d.reg));
+      c.localSet(L_A);
+      if (!mem) e.load(REG(d.rm));
+      else {
+        e.setStart(s.off);
+        e.linear(d, false);
+        e.read32();
+      }
+      c.localSet(L_B);
+      alu(e, a, s.dead);
+      if (write) e.storeLocal(REG(d.reg), L_R);
+    }
+    if (s.keep) keep(e);
+    return { ok: true, flags: s.keep ? aluFlags(a, SZ32) : undefined };
+  }
+
+  // 8-bit ALU: Eb,Gb (00 08 .. 38), Gb,Eb (02 .. 3A), AL,Ib (04 .. 3C)
+  if (op < 0x40 && ((op & 7) === 0 || (op & 7) === 2 || (op & 7) === 4)) {
+    const a = op >> 3,
+      form = op & 7;
+    if (!aluCompiles(a)) return { ok: false };
+    const write = a !== 7;
+    if (form === 4) {
+      e.load8(0);
+      c.localSet(L_A);
+      c.i32Const(d.imm & 0xff);
+      c.localSet(L_B);
+      alu(e, a, s.dead, SZ8);
+      if (write) e.store8(0, L_R);
+    } else if (form === 0) {
+      e.load8(d.reg);
+      c.localSet(L_B);
+      if (!mem) {
+        e.load8(d.rm);
+        c.localSet(L_A);
+        alu(e, a, s.dead, SZ8);
+        if (write) e.store8(d.rm, L_R);
+      } else {
+        e.setStart(s.off);
+        e.linear(d, write, 1);
+        e.read8();
+        c.localSet(L_A);
+        alu(e, a, s.dead, SZ8);
+        if (write) e.write8(L_R);
+      }
+    } else {
+      e.load8(d.reg);
+      c.localSet(L_A);
+      e.readE(d, s, SZ8);
+      c.localSet(L_B);
+      alu(e, a, s.dead, SZ8);
+      if (write) e.store8(d.reg, L_R);
+    }
+    if (s.keep) keep(e);
+    return { ok: true, flags: s.keep ? aluFlags(a, SZ8) : undefined };
+  }
+  if (op >= 0x1b6 && op <= 0x1bf && (op & 7) >= 6) {
+    // MOVZX / MOVSX Gv, Eb / Ew
+    const sz = op & 1 ? SZ16 : SZ8;
+    e.readE(d, s, sz);
+    if (op >= 0x1be) c.op(sz === SZ8 ? Op.i32_extend8_s : Op.i32_extend16_s);
+    c.localSet(L_A);
+    e.storeLocal(REG(d.reg), L_A);
+    return { ok: true };
+  }
+  if (op >= 0x190 && op <= 0x19f) {
+    // SETcc Eb
+    if (mem) {
+      e.setStart(s.off);
+      e.linear(d, true, 1);
+    }
+    condition(e, op & 15, s.flags);
+    c.localSet(L_A);
+    if (mem) e.write8(L_A);
+    else e.store8(d.rm, L_A);
+    return { ok: true };
+  }
+  if (op >= 0x140 && op <= 0x14f && !mem) {
+    // CMOVcc Gv, Ev (register form)
+    condition(e, op & 15, s.flags);
+    c.if();
+    e.store(REG(d.reg), () => e.load(REG(d.rm)));
+    c.end();
+    return { ok: true };
+  }
+  if (op === 0x1af || op === 0x69 || op === 0x6b) {
+    // IMUL Gv, Ev (, imm): CF = OF = the product does not fit; AF clear; SF ZF PF from the low half.
+    if (op === 0x1af) {
+      e.load(REG(d.reg));
+      c.op(Op.i64_extend_i32_s);
+      e.readE(d, s, SZ32);
+    } else {
+      e.readE(d, s, SZ32);
+      c.op(Op.i64_extend_i32_s);
+      c.i32Const(d.imm | 0);
+    }
+    c.op(Op.i64_extend_i32_s);
+    c.op(Op.i64_mul);
+    c.localTee(L_W);
+    c.op(Op.i32_wrap_i64);
+    c.localSet(L_R);
+    c.localGet(L_W);
+    c.i64Const(32n);
+    c.op(Op.i64_shr_s);
+    c.op(Op.i32_wrap_i64);
+    c.localGet(L_R);
+    c.i32Const(31);
+    c.op(Op.i32_shr_s);
+    c.op(Op.i32_ne);
+    c.localSet(L_A);
+    e.storeLocal(REG(d.reg), L_R);
+    e.cfOfResult(L_A, L_A, true);
+    return { ok: true };
+  }
+  if ((op === 0xc1 || op === 0xd1) && !mem && d.reg >= 4 && (op === 0xd1 || (d.imm & 31) !== 0)) {
+    // SHL/SAL, SHR, SAR of a register by a constant (shift.ts shiftOp): CF and OF explicit, SF ZF PF lazy.
+    const k = op === 0xd1 ? 1 : d.imm & 31;
+    e.load(REG(d.rm));
+    c.localSet(L_A);
+    c.localGet(L_A);
+    c.i32Const(k);
+    c.op(d.reg === 5 ? Op.i32_shr_u : d.reg === 7 ? Op.i32_shr_s : Op.i32_shl);
+    c.localSet(L_R);
+    // cf
+    c.localGet(L_A);
+    if (d.reg === 5 || d.reg === 7) {
+      c.i32Const(k - 1);
+      c.op(d.reg === 5 ? Op.i32_shr_u : Op.i32_shr_s);
+    } else {
+      c.i32Const(32 - k);
+      c.op(Op.i32_shr_u);
+    }
+    c.i32Const(1);
+    c.op(Op.i32_and);
+    c.localSet(L_B);
+    // of
+    if (d.reg === 5) {
+      if (k === 1) {
+        c.localGet(L_A);
+        c.i32Const(31);
+        c.op(Op.i32_shr_u);
+      } else c.i32Const(0);
+    } else if (d.reg === 7) c.i32Const(0);
+    else {
+      c.localGet(L_R);
+      c.i32Const(31);
+      c.op(Op.i32_shr_u);
+      c.localGet(L_B);
+      c.op(Op.i32_xor);
+    }
+    c.localSet(L_T);
+    e.storeLocal(REG(d.rm), L_R);
+    e.cfOfResult(L_B, L_T, false);
+    return { ok: true };
+  }
+  if (op === 0x90 && d.prefixBytes.length === 0) return { ok: true }; // NOP
+  if (op === 0xf7 && (d.reg === 2 || d.reg === 3 || d.reg === 4)) {
+    if (mem && d.reg !== 4) {
+      // NOT/NEG m32: the write access is checked first, as the interpreter's eaW does
+      e.setStart(s.off);
+      e.linear(d, true);
+      e.read32();
+    } else e.readE(d, s, SZ32);
+    c.localSet(L_B);
+    if (d.reg === 4) {
+      // MUL: EDX:EAX = EAX * src; CF = OF = EDX != 0
+      e.load(REG(0));
+      c.op(Op.i64_extend_i32_u);
+      c.localGet(L_B);
+      c.op(Op.i64_extend_i32_u);
+      c.op(Op.i64_mul);
+      c.localTee(L_W);
+      c.op(Op.i32_wrap_i64);
+      c.localSet(L_R);
+      c.localGet(L_W);
+      c.i64Const(32n);
+      c.op(Op.i64_shr_u);
+      c.op(Op.i32_wrap_i64);
+      c.localSet(L_A);
+      e.storeLocal(REG(0), L_R);
+      e.storeLocal(REG(2), L_A);
+      c.localGet(L_A);
+      c.i32Const(0);
+      c.op(Op.i32_ne);
+      c.localSet(L_A);
+      e.cfOfResult(L_A, L_A, true);
+      return { ok: true };
+    }
+    // NOT (no flags) / NEG (lazy NEG: a = 0, b = src)
+    c.localGet(L_B);
+    if (d.reg === 2) {
+      c.i32Const(-1);
+      c.op(Op.i32_xor);
+    } else {
+      c.localSet(L_T);
+      c.i32Const(0);
+      c.localGet(L_T);
+      c.op(Op.i32_sub);
+    }
+    c.localSet(L_R);
+    if (d.reg === 3) {
+      c.i32Const(0);
+      c.localSet(L_A);
+      e.lazy(LF_NEG, SZ32);
+    }
+    if (!mem) e.storeLocal(REG(d.rm), L_R);
+    else e.write32(L_R);
+    return { ok: true };
+  }
+
+  switch (op) {
+    case 0x81:
+    case 0x83: {
+      const a = d.reg;
+      if (!aluCompiles(a)) return { ok: false };
+      const write = a !== 7;
+      c.i32Const(d.imm | 0);
+      c.localSet(L_B);
+      if (!mem) {
+        e.load(REG(d.rm));
+        c.localSet(L_A);
+        alu(e, a, s.dead);
+        if (write) e.storeLocal(REG(d.rm), L_R);
+      } else {
+        e.setStart(s.off);
+        e.linear(d, write);
+        e.read32();
+        c.localSet(L_A);
+        alu(e, a, s.dead);
+        if (write) e.write32(L_R);
+      }
+      if (s.keep) keep(e);
+      return { ok: true, flags: s.keep ? aluFlags(a, SZ32) : undefined };
+    }
+    case 0x85: // TEST Ev, Gv
+    case 0xa9: {
+      // TEST eAX, Iv
+      if (op === 0xa9) {
+        e.load(REG(0));
+        c.localSet(L_A);
+        c.i32Const(d.imm | 0);
+        c.localSet(L_B);
+      } else {
+        e.load(REG(d.reg));
+        c.localSet(L_B);
+        if (!mem) e.load(REG(d.rm));
+        else {
+          e.setStart(s.off);
+          e.linear(d, false);
+          e.read32();
+        }
+        c.localSet(L_A);
+      }
+      alu(e, 4, s.dead);
+      if (s.keep) keep(e);
+      return { ok: true, flags: s.keep ? { kind: LF_LOGIC, sz: SZ32 } : undefined };
+    }
+    case 0x80: {
+      const a = d.reg;
+      if (!aluCompiles(a)) return { ok: false };
+      const write = a !== 7;
+      c.i32Const(d.imm & 0xff);
+      c.localSet(L_B);
+      if (!mem) {
+        e.load8(d.rm);
+        c.localSet(L_A);
+        alu(e, a, s.dead, SZ8);
+        if (write) e.store8(d.rm, L_R);
+      } else {
+        e.setStart(s.off);
+        e.linear(d, write, 1);
+        e.read8();
+        c.localSet(L_A);
+        alu(e, a, s.dead, SZ8);
+        if (write) e.write8(L_R);
+      }
+      if (s.keep) keep(e);
+      return { ok: true, flags: s.keep ? aluFlags(a, SZ8) : undefined };
+    }
+    case 0x84: // TEST Eb, Gb
+    case 0xa8: {
+      // TEST AL, Ib
+      if (op === 0xa8) {
+        e.load8(0);
+        c.localSet(L_A);
+        c.i32Const(d.imm & 0xff);
+        c.localSet(L_B);
+      } else {
+        e.load8(d.reg);
+        c.localSet(L_B);
+        e.readE(d, s, SZ8);
+        c.localSet(L_A);
+      }
+      alu(e, 4, s.dead, SZ8);
+      if (s.keep) keep(e);
+      return { ok: true, flags: s.keep ? { kind: LF_LOGIC, sz: SZ8 } : undefined };
+    }
+    case 0x88: // MOV Eb, Gb
+      e.load8(d.reg);
+      c.localSet(L_A);
+      if (!mem) e.store8(d.rm, L_A);
+      else {
+        e.setStart(s.off);
+        e.linear(d, true, 1);
+        e.write8(L_A);
+      }
+      return { ok: true };
+    case 0x8a: // MOV Gb, Eb
+      e.readE(d, s, SZ8);
+      c.localSet(L_A);
+      e.store8(d.reg, L_A);
+      return { ok: true };
+    case 0xc6: // MOV Eb, Ib
+      if (d.reg !== 0) return { ok: false };
+      c.i32Const(d.imm & 0xff);
+      c.localSet(L_A);
+      if (!mem) e.store8(d.rm, L_A);
+      else {
+        e.setStart(s.off);
+        e.linear(d, true, 1);
+        e.write8(L_A);
+      }
+      return { ok: true };
+    case 0x89: // MOV Ev, Gv
+      if (!mem) e.store(REG(d.rm), () => e.load(REG(d.reg)));
+      else {
+        e.setStart(s.off);
+        e.linear(d, true);
+        e.load(REG(d.reg));
+        c.localSet(L_A);
+        e.write32(L_A);
+      }
+      return { ok: true };
+    case 0x8b: // MOV Gv, Ev
+      if (!mem) e.store(REG(d.reg), () => e.load(REG(d.rm)));
+      else {
+        e.setStart(s.off);
+        e.linear(d, false);
+        e.read32();
+        c.localSet(L_A);
+        e.storeLocal(REG(d.reg), L_A);
+      }
+      return { ok: true };
+    case 0xc7: // MOV Ev, Iv
+      if (d.reg !== 0) return { ok: false };
+      c.i32Const(d.imm | 0);
+      c.localSet(L_A);
+      if (!mem) e.storeLocal(REG(d.rm), L_A);
+      else {
+        e.setStart(s.off);
+        e.linear(d, true);
+        e.write32(L_A);
+      }
+      return { ok: true };
+    case 0x8d: // LEA Gv, M
+      if (!mem) return { ok: false };
+      e.offset(d);
+      c.localSet(L_A);
+      e.storeLocal(REG(d.reg), L_A);
+      return { ok: true };
+    case 0x50:
+    case 0x51:
+    case 0x52:
+    case 0x53:
+    case 0x54:
+    case 0x55:
+    case 0x56:
+    case 0x57:
+      e.setStart(s.off);
+      e.load(REG(op & 7));
+      c.localSet(L_A);
+      e.push32(L_A);
+      return { ok: true };
+    case 0x58:
+    case 0x59:
+    case 0x5a:
+    case 0x5b:
+    case 0x5c:
+    case 0x5d:
+    case 0x5e:
+    case 0x5f:
+      e.setStart(s.off);
+      e.pop32(L_A);
+      e.storeLocal(REG(op & 7), L_A);
+      return { ok: true };
+  }
+  if (op >= 0xb8 && op <= 0xbf) {
+    e.storeConst(REG(op & 7), d.imm | 0);
+    return { ok: true };
+  }
+  if (op >= 0xb0 && op <= 0xb7) {
+    c.i32Const(d.imm & 0xff);
+    c.localSet(L_A);
+    e.store8(op & 7, L_A);
+    return { ok: true };
+  }
+  if (op >= 0x40 && op <= 0x4f) {
+    // INC/DEC r32: CF stays (made concrete first if lazy), the other flags lazy.
+    const dec = op >= 0x48;
+    const r = op & 7;
+    e.load(STATE_LAZY);
+    c.i32Const(CF);
+    c.op(Op.i32_and);
+    c.if();
+    e.store(STATE_FLAGS, () => {
+      e.load(STATE_FLAGS);
+      c.i32Const(~CF);
+      c.op(Op.i32_and);
+      c.call(F_LAZYCF);
+      c.op(Op.i32_or);
+    });
+    c.end();
+    e.load(REG(r));
+    c.localSet(L_A);
+    c.localGet(L_A);
+    c.i32Const(1);
+    c.op(dec ? Op.i32_sub : Op.i32_add);
+    c.localSet(L_R);
+    e.storeLocal(REG(r), L_R);
+    e.storeLocal(LF(0), L_A);
+    e.storeConst(LF(1), 1);
+    e.storeLocal(LF(2), L_R);
+    e.storeConst(LF(3), dec ? LF_DEC : LF_INC);
+    e.storeConst(LF(4), SZ32);
+    e.storeConst(STATE_LAZY, STATUS_FLAGS & ~CF);
+    if (s.keep) {
+      c.i32Const(1);
+      c.localSet(L_B);
+      keep(e);
+    }
+    return { ok: true, flags: s.keep ? { kind: dec ? LF_DEC : LF_INC, sz: SZ32 } : undefined };
+  }
+  if (isConditional(d) && ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f))) {
+    condition(e, op & 15, s.flags);
+    c.if();
+    if (targetsStart()) loopBack(e, s, 1);
+    else exitJump(e, s, s.next + (d.imm | 0));
+    c.end();
+    return { ok: true, loops: targetsStart() };
+  }
+  if (op === 0xe8) {
+    // CALL rel32: the target is checked against the CS limit before anything is pushed.
+    e.setStart(s.off);
+    e.eipAt(s.next + (d.imm | 0));
+    c.localSet(L_T);
+    e.beyondCs(L_T);
+    c.op(Op.i32_eqz);
+    c.if();
+    e.eipAt(s.next);
+    c.localSet(L_A);
+    e.push32(L_A);
+    c.end();
+    exitJump(e, s, s.next + (d.imm | 0));
+    return { ok: true, ends: true };
+  }
+  if (op === 0xc3) {
+    // RET: the return address is read, checked against the CS limit, and only then popped.
+    e.setStart(s.off);
+    e.ss32();
+    c.op(Op.i32_eqz);
+    c.if();
+    interpret(e, s, -1); // a 16-bit stack: the interpreter's handler (it moves the fetch pointer)
+    c.op(Op.drop);
+    e.storeConst(STATE_JIT_EXIT, -1);
+    c.localGet(L_M);
+    c.i32Const(s.index + 1);
+    c.op(Op.i32_add);
+    c.op(Op.return);
+    c.end();
+    e.load(REG(4));
+    c.localSet(L_O);
+    e.segLinear(SS, false);
+    e.read32();
+    c.localSet(L_T);
+    e.beyondCs(L_T);
+    c.op(Op.i32_eqz);
+    c.if();
+    e.store(REG(4), () => {
+      c.localGet(L_O);
+      c.i32Const(4);
+      c.op(Op.i32_add);
+    });
+    c.end();
+    e.storeConst(STATE_JIT_EXIT, EXIT_JUMP);
+    e.storeLocal(STATE_JIT_TARGET, L_T);
+    c.localGet(L_M);
+    c.i32Const(s.index + 1);
+    c.op(Op.i32_add);
+    c.op(Op.return);
+    return { ok: true, ends: true };
+  }
+  if (op === 0xeb || op === 0xe9) {
+    if (targetsStart()) {
+      loopBack(e, s, 0);
+      return { ok: true, ends: true, loops: true };
+    }
+    exitJump(e, s, s.next + (d.imm | 0));
+    return { ok: true, ends: true };
+  }
+  return { ok: false };
+}
+
+/**
+ * Calls the interpreter's handler for s's instruction: interp(pip, expected next pip, sliceN or
+ * -1) pushes 1 when it fell through to `next` with no event pending. sliceN is published for the
+ * instructions the interpreter publishes it for (those outside its switch).
+ */
+function interpret(e: Emitter, s: Site, next: number): void {
+  const c = e.c;
+  c.i32Const(s.d.offset);
+  c.i32Const(next);
+  if (s.inSwitch) c.i32Const(-1);
+  else {
+    c.localGet(L_N);
+    c.localGet(L_M);
+    c.op(Op.i32_add);
+    c.i32Const(s.index);
+    c.op(Op.i32_add);
+  }
+  c.call(F_INTERP);
+}
+
+/** The module's internal lazyCf(): CF from the lazy-flag record (CpuState.lazyCF). */
+function lazyCfBody(): Uint8Array {
+  const c = new WasmCode(256);
+  const ld = (i: number) => {
+    c.i32Const(0);
+    c.mem(Op.i32_load, LF(i), 2);
+  };
+  const kinds: [number, () => void][] = [
+    [LF_ADD, () => (ld(2), ld(0), c.op(Op.i32_lt_u))],
+    [LF_ADC, () => (ld(2), ld(0), c.op(Op.i32_le_u))],
+    [LF_SUB, () => (ld(0), ld(1), c.op(Op.i32_lt_u))],
+    [LF_SBB, () => (ld(0), ld(1), c.op(Op.i32_le_u))],
+    [LF_NEG, () => (ld(2), c.i32Const(0), c.op(Op.i32_ne))],
+  ];
+  for (const [kind, code] of kinds) {
+    ld(3);
+    c.i32Const(kind);
+    c.op(Op.i32_eq);
+    c.if();
+    code();
+    c.op(Op.return);
+    c.end();
+  }
+  c.i32Const(0);
+  c.end();
+  return c.toBytes();
+}
+
+/**
+ * Compiles the block at physical address pip (bytes up to windowEnd may be read), or null when
+ * not even its first instruction fits.
+ */
+export function compileWasmBlock(ram: Uint8Array, pip: number, windowEnd: number): WasmBlock | null {
+  const src: ByteSource = { byte: (o) => (o < windowEnd ? ram[o] : -1) };
+  const insns: DecodedInstruction[] = [];
+  let at = pip;
+  while (insns.length < MAX_BLOCK_INSNS) {
+    const d = decode(src, at, 32);
+    if (d.truncated || at + d.length > windowEnd) break;
+    insns.push(d);
+    at += d.length;
+    if (endsBlock(d)) break;
+  }
+  if (insns.length === 0) return null;
+
+  const e = new Emitter(insns.length, pip);
+  const c = e.c;
+  // run(): m = 0; events = 0; loop { block { body } ; unreachable-free end } — the body returns.
+  c.i32Const(0);
+  c.localSet(L_M);
+  e.storeConst(STATE_JIT_EVENTS, 0);
+  c.loop(VOID);
+  c.block(VOID);
+  const offsets = new Int32Array(insns.length);
+  let flags: FlagSource | undefined;
+  let specialised = 0;
+  let ended = false;
+  for (let i = 0; i < insns.length; i++) {
+    const d = insns[i];
+    const off = d.offset - pip;
+    offsets[i] = off;
+    const site: Site = {
+      d,
+      inSwitch: IN_SWITCH.has(ram[d.offset] | 512),
+      off,
+      next: off + d.length,
+      index: i,
+      flags,
+      keep: i + 1 < insns.length && isConditional(insns[i + 1]),
+      dead: flagsDeadAfter(insns[i + 1]),
+    };
+    const r = specialise(e, site);
+    if (r.ok) {
+      specialised++;
+      flags = isConditional(d) ? flags : r.flags;
+      if (r.ends) {
+        if (!r.loops) {
+          c.localGet(L_M);
+          c.i32Const(i + 1);
+          c.op(Op.i32_add);
+          c.op(Op.return);
+        }
+        ended = true;
+        break;
+      }
+    } else {
+      flags = undefined;
+      e.setStart(off);
+      interpret(e, site, d.offset + d.length);
+      c.op(Op.i32_eqz);
+      c.if();
+      e.storeConst(STATE_JIT_EXIT, -1); // the interpreter moved the fetch pointer itself
+      c.localGet(L_M);
+      c.i32Const(i + 1);
+      c.op(Op.i32_add);
+      c.op(Op.return);
+      c.end();
+    }
+  }
+  if (!ended) {
+    exitPip(e, at);
+    c.localGet(L_M);
+    c.i32Const(insns.length);
+    c.op(Op.i32_add);
+    c.op(Op.return);
+  }
+  c.end(); // block
+  c.end(); // loop
+  c.i32Const(0); // not reached: every path returns
+  c.end();
+
+  const m = new WasmModule();
+  const pages = 1; // the declared minimum; the memory given at instantiation is the VM's
+  m.importMemory("c", "mem", pages, 65536, true);
+  const tI_I = m.type([I32], [I32]);
+  const tII_V = m.type([I32, I32], []);
+  const tIIII_V = m.type([I32, I32, I32, I32], []);
+  const tIII_I = m.type([I32, I32, I32], [I32]);
+  const tI_V = m.type([I32], []);
+  const t_I = m.type([], [I32]);
+  m.importFunc("c", "rd32", tI_I);
+  m.importFunc("c", "wr32", tII_V);
+  m.importFunc("c", "segCheck", tIIII_V);
+  m.importFunc("c", "interp", tIII_I);
+  m.importFunc("c", "cond", tI_I);
+  m.importFunc("c", "push32", tI_V);
+  m.importFunc("c", "pop32", t_I);
+  m.importFunc("c", "rd8", tI_I);
+  m.importFunc("c", "wr8", tII_V);
+  m.importFunc("c", "rd16", tI_I);
+  m.func(t_I, [], lazyCfBody());
+  const run = m.func(
+    m.type([I32, I32, I32, I32, I32], [I32]),
+    [
+      [EXTRA_LOCALS, I32],
+      [1, I64],
+    ],
+    c.toBytes(),
+  );
+  m.exportFunc("run", run);
+  return { bytes: m.bytes(), count: insns.length, length: at - pip, offsets, specialised };
+}
