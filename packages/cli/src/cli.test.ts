@@ -50,6 +50,7 @@ const SAMPLE: Record<string, string> = {
   XX: "0F",
   N: "2",
   user32: "user32",
+  KIND: "wasm",
 };
 
 /** Parses argv as the command would (options and their checks), without running it. */

@@ -18,7 +18,11 @@ export const BENCH_CPU: CommandSpec = {
   summary: "CPU-bound benchmark: instructions, wall time and MIPS",
   options: [
     runsOption("5"),
-    { flag: "--mode", value: "user32", help: "a 32-bit C program, with and without the JIT (default: real mode)" },
+    {
+      flag: "--mode",
+      value: "user32",
+      help: "a 32-bit C program: wasm blocks, JS blocks, interpreter (default: real mode)",
+    },
   ],
   notes: [
     "Real mode runs cpu-bench.asm on a bare CPU with RAM only; user32 builds cpu32.c with",

@@ -1,6 +1,6 @@
 // `pnpm bench:cpu`: a CPU-bound real-mode program (cpu-bench.asm) run on a bare CPU with RAM
 // only. Reports instructions retired, wall time and MIPS, median of several fresh runs.
-// `--mode user32` runs a 32-bit C program instead, with and without the JIT (below).
+// `--mode user32` runs a 32-bit C program instead, compiled to wasm or JS blocks and interpreted (below).
 
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -63,7 +63,8 @@ export function runCpuBench(runs = 5): {
 /**
  * `pnpm bench:cpu --mode user32`: cpu32.c (multi-precision arithmetic, sieve, CRC, sort, hash
  * table) built with the i686 cross-compiler at -O2 and run as a 32-bit Linux program on the
- * flat user-mode machine, with the JIT and with every instruction interpreted. Its output must
+ * flat user-mode machine, with hot blocks compiled to WebAssembly (the default), to JavaScript,
+ * and with every instruction interpreted. Its output must
  * be the host CPU's. One JSON line per engine, median of several runs; besides wall time, the
  * process's user CPU time (less disturbed by other load on a shared machine).
  */
@@ -86,20 +87,25 @@ export function runCpu32Bench(runs = 5): object[] {
   const expected = execFileSync(bin, { encoding: "utf8" });
   const image = new Uint8Array(fs.readFileSync(bin));
   const lines: object[] = [];
-  for (const jit of [true, false]) {
+  const engines = [
+    { engine: "jit-wasm", jit: true, jitBackend: "wasm" },
+    { engine: "jit-js", jit: true, jitBackend: "js" },
+    { engine: "interpreter", jit: false, jitBackend: "js" },
+  ] as const;
+  for (const { engine, jit, jitBackend } of engines) {
     const walls: number[] = [],
       cpus: number[] = [];
     let instructions = 0;
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now(),
         u0 = process.cpuUsage().user;
-      const r = runUserMode(image, { jit });
+      const r = runUserMode(image, { jit, jitBackend });
       walls.push(performance.now() - t0);
       cpus.push((process.cpuUsage().user - u0) / 1000);
       const out = Buffer.from(r.stdout).toString();
       if (r.error || out !== expected)
         throw new Error(
-          `cpu32 ${jit ? "with" : "without"} the JIT: ${r.error ?? `printed ${JSON.stringify(out)}, the host ${JSON.stringify(expected)}`}`,
+          `cpu32 (${engine}): ${r.error ?? `printed ${JSON.stringify(out)}, the host ${JSON.stringify(expected)}`}`,
         );
       instructions = r.instructions;
     }
@@ -107,7 +113,7 @@ export function runCpu32Bench(runs = 5): object[] {
       cpu = median(cpus);
     lines.push({
       workload: "user32 mpi+sieve+crc+sort+hash",
-      engine: jit ? "jit" : "interpreter",
+      engine,
       instructions,
       wall_ms: Math.round(wall),
       mips: Math.round((instructions / wall / 1000) * 10) / 10,

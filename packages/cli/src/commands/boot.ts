@@ -48,6 +48,9 @@ export interface BootArgs {
   traceFaults: boolean;
   /** Interpret every instruction (no compiled blocks): for comparisons and diagnostics. */
   noJit?: boolean;
+  /** What hot blocks compile to (Jit.backend), and after how many runs (Jit.threshold). */
+  jit?: "js" | "wasm";
+  jitThreshold?: number;
   /** COM1 to stdout and stdin to COM1; --type goes to COM1. */
   serial: boolean;
   /** Sample CS:EIP at every run slice and print the most frequent (diagnostics). */
@@ -72,6 +75,8 @@ export const BOOT_COMMAND: CommandSpec = {
     { flag: "--clock", value: "MODE", help: "deterministic (default: virtual time, 100 MIPS) or realtime (host time)" },
     ...SCRIPT_OPTIONS,
     { flag: "--no-jit", help: "interpret every instruction (no compiled blocks)" },
+    { flag: "--jit", value: "KIND", help: "compile hot blocks to js (JavaScript functions) or wasm (WebAssembly)" },
+    { flag: "--jit-threshold", value: "N", help: "runs of a block before it is compiled" },
     { flag: "--trace-faults", help: "print every guest exception to stderr (diagnostics)" },
     { flag: "--profile-eip", help: "print the most frequent CS:EIP samples to stderr (diagnostics)" },
   ],
@@ -112,6 +117,17 @@ export function parseBootArgs(argv: string[]): BootArgs {
       case "--no-jit":
         a.noJit = true;
         break;
+      case "--jit":
+        if (value !== "js" && value !== "wasm")
+          throw new UsageError(`--jit takes js or wasm, not ${JSON.stringify(value)}`);
+        a.jit = value;
+        break;
+      case "--jit-threshold": {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 1) throw new UsageError(`--jit-threshold takes a positive whole number`);
+        a.jitThreshold = n;
+        break;
+      }
       case "--serial":
         a.serial = true;
         break;
@@ -267,6 +283,8 @@ export async function bootCommand(argv: string[]): Promise<number> {
     throw e;
   }
   if (args.noJit) pc.machine.cpu.setJitEnabled(false);
+  if (args.jit) pc.machine.cpu.jit.backend = args.jit;
+  if (args.jitThreshold) pc.machine.cpu.jit.threshold = args.jitThreshold;
   if (args.traceFaults) {
     const cpu = pc.machine.cpu;
     cpu.onFault = (vec, code) =>

@@ -25,11 +25,14 @@ const TIMEOUT = 900_000;
 
 const reference: ProgramRunner = new NativeRunner();
 const emulator: ProgramRunner = new UserModeRunner();
+/** The same programs with every block compiled to WebAssembly at its first run. */
+const emulatorWasm: ProgramRunner = new UserModeRunner(undefined, undefined, { backend: "wasm", threshold: 1 });
 
 interface Pair {
   native: RunOutput;
   emulated: RunOutput;
 }
+const pendingWasm = new Map<string, Promise<RunOutput>>();
 let buildError: Error | null = null;
 const pending = new Map<string, Promise<Pair>>();
 
@@ -69,6 +72,11 @@ beforeAll(() => {
       name,
       limit(async () => ({ native: await reference.run(bin), emulated: await emulator.run(bin) })),
     );
+    if (INTEGER.includes(name))
+      pendingWasm.set(
+        name,
+        limit(() => emulatorWasm.run(bin)),
+      );
   }
 }, TIMEOUT);
 
@@ -80,8 +88,10 @@ async function outcome(name: string): Promise<Pair> {
 }
 
 /** Fails unless the emulator printed exactly what the host CPU printed. */
-async function expectSameOutput(name: string, why = ""): Promise<void> {
-  const { native, emulated } = await outcome(name);
+async function expectSameOutput(name: string, why = "", wasm = false): Promise<void> {
+  const pair = await outcome(name);
+  const native = pair.native;
+  const emulated = wasm ? await pendingWasm.get(name)! : pair.emulated;
   if (native.error) throw new Error(`${name} failed natively: ${native.error} ${native.notes.join("; ")}`);
   const cmp = compareOutputs(native.stdout, emulated.stdout);
   const notes = emulated.notes.length ? `\n${emulated.notes.join("\n")}` : "";
@@ -99,6 +109,10 @@ async function expectSameOutput(name: string, why = ""): Promise<void> {
 
 describe("difftest: integer instructions, host CPU vs emulator", () => {
   for (const name of INTEGER) it(name, () => expectSameOutput(name), TIMEOUT);
+});
+
+describe("difftest: integer instructions, host CPU vs emulator with WebAssembly blocks compiled at once", () => {
+  for (const name of INTEGER) it(name, () => expectSameOutput(name, "", true), TIMEOUT);
 });
 
 describe("difftest: x87 arithmetic, host CPU vs emulator, bit for bit", () => {

@@ -132,6 +132,11 @@ export class UserModeRunner implements ProgramRunner {
   constructor(
     private readonly timeoutMs = 600_000,
     private readonly maxInstructions = 3e9,
+    /** What blocks compile to, and after how many runs (default: JavaScript, DIFFTEST_JIT_THRESHOLD). */
+    private readonly jit: { backend: "js" | "wasm"; threshold: number } = {
+      backend: "js",
+      threshold: DIFFTEST_JIT_THRESHOLD,
+    },
   ) {}
 
   async run(programPath: string): Promise<RunOutput> {
@@ -143,7 +148,9 @@ export class UserModeRunner implements ProgramRunner {
         "--max-instructions",
         String(this.maxInstructions),
         "--jit-threshold",
-        String(DIFFTEST_JIT_THRESHOLD),
+        String(this.jit.threshold),
+        "--jit",
+        this.jit.backend,
         programPath,
       ],
       this.timeoutMs,

@@ -4,22 +4,30 @@
 // stderr on lines starting with "usermode: ", and a last line "usermode-status: {json}" gives
 // the result for programs that drive this one (see difftest/runners.ts).
 //
-// Options: --max-instructions N; --jit-threshold N (runs of a block before it is compiled).
+// Options: --max-instructions N; --jit-threshold N (runs of a block before it is compiled);
+// --jit js|wasm (what blocks compile to).
 
 import fs from "node:fs";
 import path from "node:path";
 import { runUserMode } from "./runner.ts";
 
 function main(argv: string[]): number {
-  let max: number | undefined, jitThreshold: number | undefined;
+  let max: number | undefined, jitThreshold: number | undefined, jitBackend: string | undefined;
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--max-instructions" && rest.length === 0) max = Number(argv[++i]);
     else if (argv[i] === "--jit-threshold" && rest.length === 0) jitThreshold = Number(argv[++i]);
+    else if (argv[i] === "--jit" && rest.length === 0) jitBackend = argv[++i];
     else rest.push(argv[i]);
   }
-  if (rest.length === 0 || (jitThreshold !== undefined && !(Number.isInteger(jitThreshold) && jitThreshold >= 1))) {
-    process.stderr.write("usage: usermode [--max-instructions N] [--jit-threshold N] PROGRAM [ARGS...]\n");
+  if (
+    rest.length === 0 ||
+    (jitThreshold !== undefined && !(Number.isInteger(jitThreshold) && jitThreshold >= 1)) ||
+    (jitBackend !== undefined && jitBackend !== "js" && jitBackend !== "wasm")
+  ) {
+    process.stderr.write(
+      "usage: usermode [--max-instructions N] [--jit-threshold N] [--jit js|wasm] PROGRAM [ARGS...]\n",
+    );
     return 2;
   }
   const exe = path.resolve(rest[0]);
@@ -29,6 +37,7 @@ function main(argv: string[]): number {
     exePath: exe,
     maxInstructions: max,
     jitThreshold,
+    jitBackend: jitBackend as "js" | "wasm" | undefined,
   });
   const ms = performance.now() - t0;
   fs.writeSync(1, r.stdout);

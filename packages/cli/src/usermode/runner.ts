@@ -20,6 +20,8 @@ export interface UserModeOptions {
   jit?: boolean;
   /** Runs of a block before it is compiled (default: the JIT's own, jit/params.ts). */
   jitThreshold?: number;
+  /** What hot blocks compile to (Jit.backend): JavaScript functions or WebAssembly modules. */
+  jitBackend?: "js" | "wasm";
 }
 
 export interface UserModeResult {
@@ -73,6 +75,7 @@ export function runUserMode(image: Uint8Array, opts: UserModeOptions = {}): User
   const esp = buildStack(m, elf, bias, opts.argv ?? [exePath], opts.env ?? [], exePath);
   m.enterUserMode((elf.entry + bias) >>> 0, esp);
   if (opts.jit === false) m.cpu.setJitEnabled(false);
+  if (opts.jitBackend !== undefined) m.cpu.jit.backend = opts.jitBackend;
   if (opts.jitThreshold !== undefined) m.cpu.jit.threshold = opts.jitThreshold;
 
   const max = opts.maxInstructions ?? 4e9;
