@@ -13,8 +13,20 @@ import fs from "node:fs";
 import path from "node:path";
 import url from "node:url";
 
-export const PROGRAMS_DIR = path.join(path.dirname(url.fileURLToPath(import.meta.url)), "programs");
-const ROOT = path.resolve(PROGRAMS_DIR, "../../../../..");
+/**
+ * The repository's root: the first folder up from this module that holds pnpm-workspace.yaml.
+ * (Searched, not counted: `vm` runs this code from a bundle in node_modules/.cache.)
+ */
+function repoRoot(): string {
+  for (let d = path.dirname(url.fileURLToPath(import.meta.url)); ;) {
+    if (fs.existsSync(path.join(d, "pnpm-workspace.yaml"))) return d;
+    const up = path.dirname(d);
+    if (up === d) return process.cwd();
+    d = up;
+  }
+}
+const ROOT = repoRoot();
+export const PROGRAMS_DIR = path.join(ROOT, "packages/cli/src/difftest/programs");
 export const CACHE_DIR = process.env.DIFFTEST_CACHE ?? path.join(ROOT, "node_modules/.cache/x86vm-difftest");
 
 export const CC = "i686-linux-gnu-gcc";
