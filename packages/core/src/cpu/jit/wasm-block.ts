@@ -86,13 +86,17 @@ const F_RD32 = 0,
   F_WR32 = 1,
   F_SEGCHECK = 2,
   F_INTERP = 3,
-  F_COND = 4,
-  F_PUSH32 = 5,
-  F_POP32 = 6,
-  F_RD8 = 7,
-  F_WR8 = 8,
-  F_RD16 = 9,
-  F_LAZYCF = 10;
+  F_PUSH32 = 4,
+  F_POP32 = 5,
+  F_RD8 = 6,
+  F_WR8 = 7,
+  F_RD16 = 8,
+  F_LAZYCF = 9,
+  F_ZF = 10,
+  F_SF = 11,
+  F_OF = 12,
+  F_PF = 13,
+  F_CF = 14;
 
 const REG = (r: number) => STATE_REGS + 4 * r;
 /** Byte offset of 8-bit register r (AL CL DL BL AH CH DH BH). */
@@ -536,7 +540,7 @@ function keep(e: Emitter): void {
   e.c.localSet(L_FR);
 }
 
-/** Pushes condition cc (0/1), from the locals when the flag source is known, else through c.cond(). */
+/** Pushes condition cc (0/1): from the locals when the flag source is known, else from the lazy flags. */
 function condition(e: Emitter, cc: number, f: FlagSource | undefined): void {
   const c = e.c;
   const neg = (cc & 1) !== 0;
@@ -628,8 +632,40 @@ function condition(e: Emitter, cc: number, f: FlagSource | undefined): void {
     }
   }
   if (!done) {
-    c.i32Const(cc & ~1);
-    c.call(F_COND);
+    // From the lazy flags, as CpuState.cond() evaluates them (the module's flag functions).
+    switch (cc >> 1) {
+      case 0:
+        c.call(F_OF);
+        break;
+      case 1:
+        c.call(F_CF);
+        break;
+      case 2:
+        c.call(F_ZF);
+        break;
+      case 3:
+        c.call(F_CF);
+        c.call(F_ZF);
+        c.op(Op.i32_or);
+        break;
+      case 4:
+        c.call(F_SF);
+        break;
+      case 5:
+        c.call(F_PF);
+        break;
+      case 6:
+        c.call(F_SF);
+        c.call(F_OF);
+        c.op(Op.i32_ne);
+        break;
+      default:
+        c.call(F_ZF);
+        c.call(F_SF);
+        c.call(F_OF);
+        c.op(Op.i32_ne);
+        c.op(Op.i32_or);
+    }
   }
   if (neg) c.op(Op.i32_eqz);
 }
@@ -1281,6 +1317,124 @@ function lazyCfBody(): Uint8Array {
 }
 
 /**
+ * The module's flag functions, each () -> 0/1 as CpuState's zf(), sf(), of(), pf() and cf():
+ * from the lazy-flag record when the flag is lazy, else from EFLAGS.
+ */
+function flagBody(flag: number): Uint8Array {
+  const c = new WasmCode(256);
+  const ld = (off: number) => {
+    c.i32Const(0);
+    c.mem(Op.i32_load, off, 2);
+  };
+  /** The sign-bit shift of the record's size: 7, 15 or 31. */
+  const shift = () => {
+    ld(LF(4));
+    c.i32Const(SZ8);
+    c.op(Op.i32_eq);
+    c.if(I32);
+    c.i32Const(7);
+    c.else();
+    ld(LF(4));
+    c.i32Const(SZ16);
+    c.op(Op.i32_eq);
+    c.if(I32);
+    c.i32Const(15);
+    c.else();
+    c.i32Const(31);
+    c.end();
+    c.end();
+  };
+  const bit = { [ZF]: 6, [SF]: 7, [OF]: 11, [PF]: 2, [CF]: 0 }[flag]!;
+  ld(STATE_LAZY);
+  c.i32Const(flag);
+  c.op(Op.i32_and);
+  c.if(I32);
+  switch (flag) {
+    case ZF:
+      ld(LF(2));
+      c.op(Op.i32_eqz);
+      break;
+    case SF:
+      ld(LF(2));
+      shift();
+      c.op(Op.i32_shr_u);
+      c.i32Const(1);
+      c.op(Op.i32_and);
+      break;
+    case PF:
+      // even parity of the low byte
+      ld(LF(2));
+      c.i32Const(0xff);
+      c.op(Op.i32_and);
+      c.op(Op.i32_popcnt);
+      c.i32Const(1);
+      c.op(Op.i32_and);
+      c.i32Const(1);
+      c.op(Op.i32_xor);
+      break;
+    case CF:
+      c.call(F_LAZYCF);
+      break;
+    default: {
+      // OF by kind: ADD ADC INC ((a^r)&(b^r)), SUB SBB DEC ((a^b)&(a^r)), NEG (b&r), else 0
+      const kindIs = (kinds: number[]) => {
+        kinds.forEach((k, i) => {
+          ld(LF(3));
+          c.i32Const(k);
+          c.op(Op.i32_eq);
+          if (i > 0) c.op(Op.i32_or);
+        });
+      };
+      kindIs([LF_ADD, LF_ADC, LF_INC]);
+      c.if(I32);
+      ld(LF(0));
+      ld(LF(2));
+      c.op(Op.i32_xor);
+      ld(LF(1));
+      ld(LF(2));
+      c.op(Op.i32_xor);
+      c.op(Op.i32_and);
+      c.else();
+      kindIs([LF_SUB, LF_SBB, LF_DEC]);
+      c.if(I32);
+      ld(LF(0));
+      ld(LF(1));
+      c.op(Op.i32_xor);
+      ld(LF(0));
+      ld(LF(2));
+      c.op(Op.i32_xor);
+      c.op(Op.i32_and);
+      c.else();
+      kindIs([LF_NEG]);
+      c.if(I32);
+      ld(LF(1));
+      ld(LF(2));
+      c.op(Op.i32_and);
+      c.else();
+      c.i32Const(0);
+      c.end();
+      c.end();
+      c.end();
+      shift();
+      c.op(Op.i32_shr_u);
+      c.i32Const(1);
+      c.op(Op.i32_and);
+    }
+  }
+  c.else();
+  ld(STATE_FLAGS);
+  if (bit) {
+    c.i32Const(bit);
+    c.op(Op.i32_shr_u);
+  }
+  c.i32Const(1);
+  c.op(Op.i32_and);
+  c.end();
+  c.end();
+  return c.toBytes();
+}
+
+/**
  * Compiles the block at physical address pip (bytes up to windowEnd may be read), or null when
  * not even its first instruction fits.
  */
@@ -1376,13 +1530,13 @@ export function compileWasmBlock(ram: Uint8Array, pip: number, windowEnd: number
   m.importFunc("c", "wr32", tII_V);
   m.importFunc("c", "segCheck", tIIII_V);
   m.importFunc("c", "interp", tIII_I);
-  m.importFunc("c", "cond", tI_I);
   m.importFunc("c", "push32", tI_V);
   m.importFunc("c", "pop32", t_I);
   m.importFunc("c", "rd8", tI_I);
   m.importFunc("c", "wr8", tII_V);
   m.importFunc("c", "rd16", tI_I);
   m.func(t_I, [], lazyCfBody());
+  for (const flag of [ZF, SF, OF, PF, CF]) m.func(t_I, [], flagBody(flag));
   const run = m.func(
     m.type([I32, I32, I32, I32, I32], [I32]),
     [

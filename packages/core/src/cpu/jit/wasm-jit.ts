@@ -75,10 +75,6 @@ export class WasmBlocks {
           back();
           return c.pip === next && c.events === 0 ? 1 : 0;
         },
-        cond: (cc: number) => {
-          sync();
-          return c.cond(cc) ? 1 : 0;
-        },
         push32: (v: number) => {
           sync();
           c.push32(v);
