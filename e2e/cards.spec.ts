@@ -70,6 +70,9 @@ test("Linux opens on its console, which has the keyboard: its shell answers a ty
   await page.keyboard.press("ArrowRight");
   await expectView(linux, "console");
   await expect(term).toBeVisible();
+  // The mouse is the Screen's: capturing it shows the Screen.
+  await linux.getByRole("button", { name: "Capture mouse" }).click();
+  await expectView(linux, "screen");
 });
 
 test("FreeDOS opens on its screen with the keyboard; Click to type, pause overlay, a failure in plain words", async ({

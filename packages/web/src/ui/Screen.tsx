@@ -91,10 +91,19 @@ export function Screen({ vm }: { vm: VmHandle }) {
   );
 }
 
-/** Asks for pointer lock on a VM's canvas: mouse motion then goes to the guest until Esc. */
+/**
+ * Asks for pointer lock on a VM's canvas: mouse motion then goes to the guest until Esc. A card
+ * showing its Console shows its Screen first (its Screen tab, as if clicked).
+ */
 export function captureMouse(panel: HTMLElement | null): void {
   const c = panel?.querySelector<HTMLCanvasElement>("canvas.screen");
   if (!c) return;
-  c.focus();
-  void c.requestPointerLock();
+  const tab = panel?.querySelector<HTMLElement>('[data-testid="tab-screen"]');
+  const lock = () => {
+    c.focus();
+    void c.requestPointerLock();
+  };
+  if (!tab || tab.getAttribute("aria-selected") === "true") return lock();
+  tab.click();
+  requestAnimationFrame(lock); // once the Screen is shown (a hidden canvas takes neither focus nor the lock)
 }
