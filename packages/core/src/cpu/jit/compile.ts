@@ -329,7 +329,7 @@ interface Site {
  * budget allows a whole pass (the run loop would make the same decisions at the same boundaries).
  */
 function loopBack(s: Site): string {
-  return `m += ${s.index + 1}; if (c.events === 0 && m + ${s.count} <= left) { c.jitDone = m; continue; } c.pip = ${s.p0}; return m;`;
+  return `m += ${s.index + 1}; if (c.events === 0 && m + ${s.count} <= left) { c.jitDone = m; continue; } c.setEip(e0); return m;`;
 }
 const targetsStart = (s: Site): boolean => s.next + (s.d.imm | 0) === 0;
 
@@ -855,15 +855,17 @@ export function compileBlock(ram: Uint8Array, pip: number, windowEnd: number): C
       }
     } else {
       flags = undefined;
-      body.push(`c.pip = ${d.offset}; ${setStart(site)} ${slice}ops[c.fetch8() | 512](c);`);
-      if (i + 1 < insns.length) body.push(`if (c.pip !== ${site.pNext} || c.events !== 0) return m + ${i + 1};`);
+      // By EIP, not by physical address: a call out may have moved the fetch window (a TLB flush).
+      body.push(`c.setEip(${eipAt(off)}); ${setStart(site)} ${slice}ops[c.fetch8() | 512](c);`);
+      if (i + 1 < insns.length)
+        body.push(`if (c.getEip() !== ${eipAt(site.next)} || c.events !== 0) return m + ${i + 1};`);
       else {
         body.push(`return m + ${i + 1};`);
         ended = true;
       }
     }
   }
-  if (!ended) body.push(`c.pip = ${at}; return m + ${insns.length};`);
+  if (!ended) body.push(`c.setEip(${eipAt(at - pip)}); return m + ${insns.length};`);
 
   // m: instructions of the iterations before this one (always 0 in a block that does not loop).
   const code = loops ? `for (;;) {\n    ${body.join("\n    ")}\n  }` : body.join("\n  ");

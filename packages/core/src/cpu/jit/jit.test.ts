@@ -353,6 +353,43 @@ describe.each(["js", "wasm"] as const)("the JIT (%s blocks) runs exactly what th
     expect(jit.jit.stats.invalidations).toBeGreaterThan(0);
   });
 
+  it("a device that flushes the TLB in the middle of a block (the fetch window with it) is followed exactly", () => {
+    // A store to a device's MMIO page flushes the TLB, as a memory-map change (A20, PAM
+    // registers) does; the block goes on after it with compiled instructions and with ones run
+    // by the interpreter's handlers (BSWAP), and ends where it would.
+    const MMIO = 0x30000;
+    const body = [
+      0x89,
+      0x05,
+      ...le32(MMIO), // mov [MMIO], eax
+      0x0f,
+      0xc8, // bswap eax
+      0x83,
+      0xc0,
+      0x05, // add eax, 5
+      0x0f,
+      0xc8, // bswap eax
+      0x01,
+      0xc6, // add esi, eax
+      0x89,
+      0x05,
+      ...le32(MMIO), // mov [MMIO], eax
+    ];
+    let writes = 0;
+    const flushingDevice = (c: Cpu) =>
+      c.mem.mapMmio(MMIO, 0x1000, "flush", {
+        read8: () => 0xff,
+        write8: () => {
+          writes++;
+          c.flushTlb();
+        },
+      });
+    writes = 0;
+    const { jit } = compare(loopProgram(body, 300), flushingDevice, undefined, undefined, backend);
+    expect(jit.jit.stats.compiled).toBeGreaterThan(0);
+    expect(writes).toBeGreaterThan(0);
+  });
+
   it("code written behind the CPU's back (a device, the firmware) drops the compiled blocks", () => {
     const cpu = machine(true, loopProgram([0x83, 0xc0, 0x01], 1000), backend); // add eax, 1
     cpu.run(2000);

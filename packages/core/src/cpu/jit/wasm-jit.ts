@@ -36,6 +36,12 @@ export class WasmBlocks {
   /** Modules made, and their bytes (for --stats). */
   modules = 0;
   moduleBytes = 0;
+  /**
+   * The fetch delta (physical address - EIP) when the running block was entered. A block is
+   * compiled from physical addresses; calls out may move the fetch window (a TLB flush from a
+   * device write, say), so addresses go back to the CPU as EIPs (setEip), never as raw pip.
+   */
+  private delta0 = 0;
 
   constructor(c: Cpu) {
     this.st = new Int32Array(c.stateBuf, 0, 0x1000 >> 2);
@@ -69,11 +75,12 @@ export class WasmBlocks {
         },
         interp: (pip: number, next: number, sliceN: number) => {
           sync();
-          c.pip = pip;
+          const d = this.delta0;
+          c.setEip((pip - d) | 0);
           if (sliceN >= 0) c.sliceN = sliceN;
           c.ops[c.fetch8() | 512](c);
           back();
-          return c.pip === next && c.events === 0 ? 1 : 0;
+          return c.getEip() === ((next - d) | 0) && c.events === 0 ? 1 : 0;
         },
         push32: (v: number) => {
           sync();
@@ -118,6 +125,7 @@ export class WasmBlocks {
       st[F] = c.flags;
       st[L] = c.lazy;
       st[DONE] = 0;
+      const delta = (this.delta0 = c.pipDelta[0]);
       let r: number;
       try {
         r = run(n, left, c.jitEip0, c.tlbR.byteOffset, c.tlbW.byteOffset);
@@ -128,7 +136,7 @@ export class WasmBlocks {
       c.flags = st[F];
       c.lazy = st[L];
       const exit = st[EXIT];
-      if (exit === EXIT_PIP) c.pip = st[TARGET];
+      if (exit === EXIT_PIP) c.setEip((st[TARGET] - delta) | 0);
       else if (exit === EXIT_JUMP) {
         c.jitDone = st[DONE];
         jumpTo(c, st[TARGET]);
