@@ -3,6 +3,9 @@
 import { FLOPPY_FORMATS } from "@x86vm/core";
 import { CATALOG_URL, type Catalog, type CatalogEntry } from "../shared/catalog.ts";
 import type { MediaFile, MediaRole } from "../shared/protocol.ts";
+import { readWithProgress, type DownloadProgress } from "./download.ts";
+
+export type { DownloadProgress } from "./download.ts";
 
 export async function fetchCatalog(): Promise<Catalog> {
   const res = await fetch(CATALOG_URL, { cache: "no-store" });
@@ -10,14 +13,29 @@ export async function fetchCatalog(): Promise<Catalog> {
   return (await res.json()) as Catalog;
 }
 
-/** Downloads a catalog guest's files. */
-export async function fetchGuestMedia(entry: CatalogEntry): Promise<MediaFile[]> {
+/** Downloads a catalog guest's files, reporting the bytes received over all of them. */
+export async function fetchGuestMedia(
+  entry: CatalogEntry,
+  onProgress?: (p: DownloadProgress) => void,
+): Promise<MediaFile[]> {
   if (!entry.available) throw new Error(`${entry.title} is not on this server: ${entry.missing.join("; ")}`);
+  const each = entry.files.map(() => ({ loaded: 0, total: 0 }));
+  const report = () => {
+    if (!onProgress) return;
+    const loaded = each.reduce((n, p) => n + p.loaded, 0);
+    // The total is known once every file's is.
+    const total = each.every((p) => p.total > 0) ? each.reduce((n, p) => n + p.total, 0) : 0;
+    onProgress({ loaded, total });
+  };
   return Promise.all(
-    entry.files.map(async (f) => {
+    entry.files.map(async (f, i) => {
       const res = await fetch(f.url);
       if (!res.ok) throw new Error(`cannot download ${f.name}: ${res.status} ${res.statusText}`);
-      return { role: f.role, name: f.name, bytes: await res.arrayBuffer(), url: f.url };
+      const bytes = await readWithProgress(res, (p) => {
+        each[i] = p;
+        report();
+      });
+      return { role: f.role, name: f.name, bytes, url: f.url };
     }),
   );
 }

@@ -17,6 +17,7 @@ import type { Catalog } from "../shared/catalog.ts";
 import { MEDIA_ROLE_NAMES, type MediaFile, type MediaRole } from "../shared/protocol.ts";
 import { SNAPSHOT_ID_RE, SNAPSHOT_LIMITS, SNAPSHOT_SLOTS, SNAPSHOT_SUFFIX } from "../shared/snapshot-limits.ts";
 import { AllocationRefused, formatBytes } from "./allocator.ts";
+import { readWithProgress, type DownloadProgress } from "./download.ts";
 
 /** A snapshot the page will not open, with the reason in one line. */
 export class SnapshotRefused extends Error {
@@ -178,7 +179,7 @@ export function linkLabel(id: string): string {
 }
 
 /** Fetches a shared snapshot from the server's store and checks it is the one its id names. */
-export async function fetchSharedSnapshot(id: string): Promise<Uint8Array> {
+export async function fetchSharedSnapshot(id: string, onProgress?: (p: DownloadProgress) => void): Promise<Uint8Array> {
   if (!SNAPSHOT_ID_RE.test(id)) {
     throw new SnapshotRefused(
       `Cannot open the share link: "${oneLine(id).slice(0, 80)}" is not a snapshot id (64 lowercase hex digits)`,
@@ -199,7 +200,7 @@ export async function fetchSharedSnapshot(id: string): Promise<Uint8Array> {
       `Cannot open ${label}: it is ${formatBytes(declared)}, more than the ${formatBytes(SNAPSHOT_LIMITS.maxBytes)} a snapshot may have here`,
     );
   }
-  const bytes = new Uint8Array(await res.arrayBuffer());
+  const bytes = new Uint8Array(await readWithProgress(res, onProgress));
   const sha = await sha256Hex(bytes);
   if (sha !== id)
     throw new SnapshotRefused(

@@ -7,6 +7,7 @@ import type { Catalog } from "../shared/catalog.ts";
 import { SNAPSHOT_ID_RE, SNAPSHOT_LIMITS } from "../shared/snapshot-limits.ts";
 import { formatBytes } from "./allocator.ts";
 import { fetchCatalog } from "./catalog.ts";
+import type { DownloadProgress } from "./download.ts";
 import {
   fetchSharedSnapshot,
   ImagesNeeded,
@@ -72,6 +73,10 @@ export class SnapshotOpener {
   status: string | null = null;
   error: string | null = null;
   pending: SnapshotPlan | null = null;
+  /** The step under way while busy: "download", "check" or "restore". */
+  stage: "download" | "check" | "restore" | null = null;
+  /** Bytes of a share link's snapshot received so far. */
+  progress: DownloadProgress | null = null;
   version = 0;
   private readonly listeners = new Set<() => void>();
   /** When the current opening began (host ms), for the time it took. */
@@ -93,6 +98,7 @@ export class SnapshotOpener {
     if (!this.busy) this.startedAt = performance.now();
     this.busy = true;
     this.status = status;
+    this.progress = null;
     this.error = null;
     this.changed();
     try {
@@ -107,6 +113,8 @@ export class SnapshotOpener {
       throw e instanceof SnapshotRefused ? e : new SnapshotRefused(this.error);
     } finally {
       this.busy = false;
+      this.stage = null;
+      this.progress = null;
       this.changed();
     }
   }
@@ -116,8 +124,9 @@ export class SnapshotOpener {
    * (the panel asks for them) and this rejects with the list.
    */
   openBytes(bytes: Uint8Array, label: string): Promise<VmHandle> {
-    return this.run(`Opening ${label}…`, async () => {
+    return this.run(`Opening ${label.replace(/…$/, "")}…`, async () => {
       this.pending = null;
+      this.setStage("check");
       let catalog: Catalog | null = null;
       try {
         catalog = await fetchCatalog();
@@ -136,9 +145,23 @@ export class SnapshotOpener {
   }
 
   openLink(id: string): Promise<VmHandle> {
-    return this.run(`Fetching ${SNAPSHOT_ID_RE.test(id) ? linkLabel(id) : "the share link"}…`, async () =>
-      this.openBytes(await fetchSharedSnapshot(id), linkLabel(id)),
+    return this.run(
+      `Fetching ${SNAPSHOT_ID_RE.test(id) ? linkLabel(id).replace(/…$/, "") : "the share link"}…`,
+      async () =>
+        this.openBytes(
+          await fetchSharedSnapshot(id, (p) => {
+            this.stage = "download";
+            this.progress = p;
+            this.changed();
+          }),
+          linkLabel(id),
+        ),
     );
+  }
+
+  private setStage(stage: "download" | "check" | "restore"): void {
+    this.stage = stage;
+    this.changed();
   }
 
   /** A file the user opened for the pending snapshot; resumes it once nothing is missing. */
@@ -146,6 +169,7 @@ export class SnapshotOpener {
     const plan = this.pending;
     if (!plan) return Promise.reject(new SnapshotRefused("no snapshot is waiting for images"));
     return this.run(`Checking ${file.name}…`, async () => {
+      this.setStage("check");
       try {
         await provideImage(plan, file);
       } catch (e) {
@@ -170,8 +194,8 @@ export class SnapshotOpener {
       throw new ImagesNeeded(missingMessage(plan));
     }
     this.pending = null;
-    this.status = `Resuming ${plan.label}…`;
-    this.changed();
+    this.status = `Resuming ${plan.label.replace(/…$/, "")}…`;
+    this.setStage("restore");
     const vm = await this.manager.restore(plan);
     this.status = `Resumed ${plan.label} as "${vm.name}" in ${((performance.now() - this.startedAt) / 1000).toFixed(1)} s`;
     return vm;

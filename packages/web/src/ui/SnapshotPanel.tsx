@@ -4,6 +4,13 @@
 import { useSyncExternalStore } from "react";
 import { describeNeed, type SnapshotOpener } from "../host/snapshots.ts";
 import { SNAPSHOT_SUFFIX } from "../shared/snapshot-limits.ts";
+import { ProgressLine } from "./Progress.tsx";
+
+const STAGES = [
+  ["download", "Download"],
+  ["check", "Check"],
+  ["restore", "Restore"],
+] as const;
 
 export function SnapshotPanel({ opener }: { opener: SnapshotOpener }) {
   useSyncExternalStore(
@@ -37,7 +44,8 @@ export function SnapshotPanel({ opener }: { opener: SnapshotOpener }) {
         Open snapshot…
         <input
           type="file"
-          hidden
+          className="visually-hidden"
+          aria-label="Open a snapshot file"
           accept={`${SNAPSHOT_SUFFIX},application/octet-stream`}
           onChange={open}
           disabled={opener.busy}
@@ -47,6 +55,23 @@ export function SnapshotPanel({ opener }: { opener: SnapshotOpener }) {
       <span className="hint">
         A snapshot resumes in a new VM; a share link (this page with <code>?snapshot=</code>) does the same.
       </span>
+      {opener.busy && opener.stage && (
+        <ol className="stages" aria-label="Opening the snapshot" data-testid="snapshot-stages">
+          {STAGES.map(([k, label], i) => {
+            const at = STAGES.findIndex(([s]) => s === opener.stage);
+            const state = i < at ? "done" : i === at ? "current" : "todo";
+            return (
+              <li key={k} className={`stage-${state}`} aria-current={state === "current" ? "step" : undefined}>
+                {label}
+                {state === "done" ? " ✓" : ""}
+              </li>
+            );
+          })}
+        </ol>
+      )}
+      {opener.busy && opener.stage === "download" && (
+        <ProgressLine label="Downloading the snapshot" progress={opener.progress} testId="snapshot-progress" />
+      )}
       {opener.status && (
         <p className="snapshot-status" data-testid="snapshot-open-status">
           {opener.status}

@@ -35,6 +35,10 @@ export function statusWords(vm: VmHandle): StatusWords {
       return vm.paused ? { kind: "paused", text: PAUSED_WORDS } : { kind: "running", text: "Resuming…" };
     default:
       if (vm.paused) return { kind: "pausing", text: "Pausing…" };
-      return vm.status === "running" ? { kind: "running", text: "Running" } : { kind: "booting", text: "Booting" };
+      if (vm.status === "running") return { kind: "running", text: "Running" };
+      // What a booting VM waits for: its worker (the emulator) to start, then the machine to be
+      // built with its images before the first instruction runs.
+      if (vm.status === "starting") return { kind: "booting", text: "Booting: starting the emulator…" };
+      return { kind: "booting", text: "Booting: building the machine and loading its images…" };
   }
 }
