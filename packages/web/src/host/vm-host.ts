@@ -108,10 +108,13 @@ function timeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   });
 }
 
+/** The most guest RAM one VM may have here, in MiB. */
+export const MAX_VM_MEMORY_MIB = 3072;
+
 /** Guest RAM a PC can have here: 1 MiB to 3 GiB, whole MiB. */
 function checkMemoryMiB(mib: number): void {
-  if (!Number.isInteger(mib) || mib < 1 || mib > 3072) {
-    throw new AllocationRefused(`memory must be a whole number of MiB from 1 to 3072, got ${mib}`);
+  if (!Number.isInteger(mib) || mib < 1 || mib > MAX_VM_MEMORY_MIB) {
+    throw new AllocationRefused(`memory must be a whole number of MiB from 1 to ${MAX_VM_MEMORY_MIB}, got ${mib}`);
   }
 }
 

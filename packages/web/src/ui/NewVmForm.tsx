@@ -1,12 +1,20 @@
 // The guest catalog and the "new VM" form: a guest from the server's catalog, or the user's
 // own image (floppy, hard disk, CD, or a Linux kernel with an initrd) opened from disk.
 import { useEffect, useState } from "react";
-import { AllocationRefused } from "../host/allocator.ts";
-import { fetchCatalog, fetchGuestMedia, guessImageKind, readUserFile, type OwnImageKind } from "../host/catalog.ts";
-import type { VmManager } from "../host/vm-host.ts";
+import { AllocationRefused, formatBytes, MiB } from "../host/allocator.ts";
+import {
+  fetchCatalog,
+  fetchGuestMedia,
+  guessImageKind,
+  readUserFile,
+  type DownloadProgress,
+  type OwnImageKind,
+} from "../host/catalog.ts";
+import { MAX_VM_MEMORY_MIB, VM_BUFFER_BYTES, type VmManager } from "../host/vm-host.ts";
 import type { Catalog } from "../shared/catalog.ts";
 import { FEATURES } from "../shared/features.ts";
 import type { MediaFile } from "../shared/protocol.ts";
+import { ProgressLine } from "./Progress.tsx";
 
 const OWN = "own";
 const KIND_LABELS: Record<OwnImageKind, string> = {
@@ -16,7 +24,26 @@ const KIND_LABELS: Record<OwnImageKind, string> = {
   linux: "Linux kernel + initrd",
 };
 
-export function NewVmForm({ manager }: { manager: VmManager }) {
+/** An image file dropped on the page, for the form's "your own image" (seq tells two drops apart). */
+export interface DroppedImage {
+  file: File;
+  seq: number;
+}
+
+/** Why `memory` (the field's text) cannot be had, or null when it can. */
+function memoryProblem(text: string, manager: VmManager): string | null {
+  const mib = Number(text);
+  if (text.trim() === "" || !Number.isInteger(mib) || mib < 1)
+    return "Memory must be a whole number of MiB, 1 or more.";
+  if (mib > MAX_VM_MEMORY_MIB)
+    return `A VM can have at most ${MAX_VM_MEMORY_MIB} MiB (${formatBytes(MAX_VM_MEMORY_MIB * MiB)}) here; give it less.`;
+  const free = manager.allocator.free;
+  if (mib * MiB + VM_BUFFER_BYTES > free)
+    return `Only ${formatBytes(free)} of the host budget is free: raise the budget above, destroy a VM, or give this VM less.`;
+  return null;
+}
+
+export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: DroppedImage | null }) {
   const [catalog, setCatalog] = useState<Catalog | null>(null);
   const [catalogError, setCatalogError] = useState<string | null>(null);
   const [choice, setChoice] = useState<string>("");
@@ -28,7 +55,9 @@ export function NewVmForm({ manager }: { manager: VmManager }) {
   const [share, setShare] = useState("100");
   const [name, setName] = useState("");
   const [busy, setBusy] = useState(false);
+  const [progress, setProgress] = useState<{ label: string; p: DownloadProgress | null } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [droppedNote, setDroppedNote] = useState<string | null>(null);
 
   useEffect(() => {
     fetchCatalog().then(
@@ -45,7 +74,22 @@ export function NewVmForm({ manager }: { manager: VmManager }) {
     );
   }, []);
 
+  // A disk image dropped on the page: the form's own image, ready to create.
+  useEffect(() => {
+    if (!dropped) return;
+    const f = dropped.file;
+    setChoice(OWN);
+    setImage(f);
+    const k = guessImageKind(f.name, f.size);
+    setKind(k);
+    setError(null);
+    setDroppedNote(
+      `${f.name} (${formatBytes(f.size)}) is ready as your own image, a ${KIND_LABELS[k]}: check the kind and memory, then Create.`,
+    );
+  }, [dropped]);
+
   const entry = catalog?.entries.find((e) => e.id === choice);
+  const memoryMessage = memoryProblem(memory, manager);
 
   const pick = (id: string) => {
     setChoice(id);
@@ -56,6 +100,7 @@ export function NewVmForm({ manager }: { manager: VmManager }) {
 
   const onImage = (f: File | null) => {
     setImage(f);
+    setDroppedNote(null);
     if (f) setKind(guessImageKind(f.name, f.size));
   };
 
@@ -81,7 +126,10 @@ export function NewVmForm({ manager }: { manager: VmManager }) {
         }
       } else {
         if (!entry) throw new Error("choose a guest");
-        media = await fetchGuestMedia(entry);
+        const label = `Downloading ${entry.title}`;
+        setProgress({ label, p: null });
+        media = await fetchGuestMedia(entry, (p) => setProgress({ label, p }));
+        setProgress({ label: `Starting ${entry.title}…`, p: null });
         guest = entry.title;
         cmd = entry.cmdline;
       }
@@ -92,6 +140,7 @@ export function NewVmForm({ manager }: { manager: VmManager }) {
       setError(e instanceof AllocationRefused ? `Refused: ${e.message}` : e instanceof Error ? e.message : String(e));
     } finally {
       setBusy(false);
+      setProgress(null);
     }
   };
 
@@ -133,6 +182,11 @@ export function NewVmForm({ manager }: { manager: VmManager }) {
           </p>
         )}
 
+        {droppedNote && choice === OWN && (
+          <p className="dropped-note" role="status" data-testid="dropped-note">
+            {droppedNote}
+          </p>
+        )}
         {choice === OWN && (
           <fieldset>
             <label>
@@ -143,6 +197,11 @@ export function NewVmForm({ manager }: { manager: VmManager }) {
                 onChange={(e) => onImage(e.currentTarget.files?.[0] ?? null)}
               />
             </label>
+            {image && (
+              <span className="hint" data-testid="own-image-name">
+                {image.name}
+              </span>
+            )}
             <label>
               Kind
               <select
@@ -182,9 +241,10 @@ export function NewVmForm({ manager }: { manager: VmManager }) {
             <input
               type="number"
               min={1}
-              max={3072}
               value={memory}
               onChange={(e) => setMemory(e.currentTarget.value)}
+              aria-invalid={memoryMessage !== null}
+              aria-describedby={memoryMessage ? "new-memory-message" : undefined}
               data-testid="new-memory"
             />{" "}
             MiB
@@ -215,6 +275,12 @@ export function NewVmForm({ manager }: { manager: VmManager }) {
             {busy ? "Creating…" : "Create"}
           </button>
         </div>
+        {memoryMessage && (
+          <p className="field-message" id="new-memory-message" data-testid="memory-message">
+            {memoryMessage}
+          </p>
+        )}
+        {progress && <ProgressLine label={progress.label} progress={progress.p} testId="create-progress" />}
         {error && (
           <p className="create-error" role="alert" data-testid="create-error">
             {error}
