@@ -5,7 +5,7 @@ import { EXIT_NAMES } from "@x86vm/core";
 import { useRef, useState } from "react";
 import { formatBytes, totalOf } from "../host/allocator.ts";
 import { readUserFile } from "../host/catalog.ts";
-import type { VmHandle } from "../host/vm-host.ts";
+import { MAX_VM_MEMORY_MIB, type VmHandle } from "../host/vm-host.ts";
 import type { MediaRole } from "../shared/protocol.ts";
 import { useVm } from "./hooks.ts";
 import { captureMouse } from "./Screen.tsx";
@@ -96,18 +96,22 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
 
       <div className="toolbar" role="toolbar" aria-label={`${vm.name} controls`}>
         {paused ? (
-          <button onClick={act(() => vm.resume())} disabled={failed}>
+          <button onClick={act(() => vm.resume())} disabled={failed} title="Run the guest again">
             Resume
           </button>
         ) : (
-          <button onClick={act(() => vm.pause())} disabled={failed}>
+          <button onClick={act(() => vm.pause())} disabled={failed} title="Stop the guest's CPU and clock for now">
             Pause
           </button>
         )}
         <button onClick={act(() => vm.reset())} title="Power cycle: a fresh machine with the same memory and media">
           Reset
         </button>
-        <button onClick={act(() => vm.ctrlAltDel())} disabled={failed || paused}>
+        <button
+          onClick={act(() => vm.ctrlAltDel())}
+          disabled={failed || paused}
+          title="Send Ctrl+Alt+Del to the guest (the browser keeps those keys for itself)"
+        >
           Ctrl+Alt+Del
         </button>
         <button
@@ -121,6 +125,7 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
           CPU
           <input
             type="range"
+            aria-label="CPU share, percent of one host core"
             min={1}
             max={100}
             step={1}
@@ -133,6 +138,7 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
             min={1}
             max={100}
             className="share-num"
+            aria-label="CPU share in percent"
             data-testid="cpu-share"
             value={shareText ?? String(vm.cpuShare)}
             onChange={(e) => setShareText(e.currentTarget.value)}
@@ -148,9 +154,15 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
         </label>
         <label className="button-like" title="Insert a floppy image in drive A:">
           Floppy A:…
-          <input type="file" hidden onChange={insert("fda")} data-testid="insert-fda" />
+          <input
+            type="file"
+            className="visually-hidden"
+            onChange={insert("fda")}
+            data-testid="insert-fda"
+            aria-label="Insert a floppy image in drive A:"
+          />
         </label>
-        <button onClick={act(() => vm.ejectMedia("fda"))} disabled={!floppy}>
+        <button onClick={act(() => vm.ejectMedia("fda"))} disabled={!floppy} title="Take the floppy out of drive A:">
           Eject A:
         </button>
         <label className="mem" title="Another amount of RAM restarts the VM">
@@ -158,7 +170,6 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
           <input
             type="number"
             min={1}
-            max={3072}
             data-testid="vm-memory"
             value={memText ?? String(vm.memoryMiB)}
             onChange={(e) => setMemText(e.currentTarget.value)}
@@ -168,12 +179,22 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
           />{" "}
           MiB
         </label>
-        {memText !== null && Number(memText) !== vm.memoryMiB && (
+        {memText !== null && Number(memText) !== vm.memoryMiB && Number(memText) <= MAX_VM_MEMORY_MIB && (
           <button data-testid="vm-resize" onClick={() => void resize()}>
             Resize and restart
           </button>
         )}
-        <button className="danger" onClick={act(() => vm.destroy())} data-testid="destroy">
+        {memText !== null && Number(memText) > MAX_VM_MEMORY_MIB && (
+          <span className="field-message" data-testid="vm-memory-message">
+            A VM can have at most {MAX_VM_MEMORY_MIB} MiB here.
+          </span>
+        )}
+        <button
+          className="danger"
+          onClick={act(() => vm.destroy())}
+          data-testid="destroy"
+          title="Stop this VM and give its memory back"
+        >
           {failed ? "Close" : "Destroy"}
         </button>
       </div>
@@ -188,54 +209,58 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
       )}
       {vm.notices.length > 0 && <div className="notices">{vm.notices[vm.notices.length - 1]}</div>}
 
-      <dl className="stats" data-testid="vm-stats">
-        <div>
-          <dt>MIPS</dt>
-          <dd data-testid="mips">{fmt(r.mips)}</dd>
+      <details className="vm-details" data-testid="vm-details">
+        <summary>Details</summary>
+        <dl className="stats" data-testid="vm-stats">
+          <div>
+            <dt>Guest instructions per second (millions)</dt>
+            <dd data-testid="mips">{fmt(r.mips)}</dd>
+          </div>
+          <div>
+            <dt>Guest time per host second</dt>
+            <dd title="1.00: the guest's clock keeps pace with yours">{fmt(r.timeRatio, 2)} s</dd>
+          </div>
+          <div>
+            <dt>Host CPU used, of this VM&apos;s share</dt>
+            <dd>
+              {fmt(r.cpuPercent, 0)}% of {vm.cpuShare}%
+            </dd>
+          </div>
+          <div>
+            <dt>Host memory held</dt>
+            <dd
+              title={`RAM ${formatBytes(held.ram)}, buffers ${formatBytes(held.buffers)}, images ${formatBytes(held.media)}, disk writes ${formatBytes(overlay)}`}
+            >
+              {formatBytes(totalOf(held) + overlay)} (guest RAM {formatBytes(held.ram)}, images{" "}
+              {formatBytes(held.media)}, disk writes {formatBytes(overlay)})
+            </dd>
+          </div>
+          <div>
+            <dt>Instructions run since the VM started</dt>
+            <dd>{(c.instret / 1e6).toFixed(1)} million</dd>
+          </div>
+        </dl>
+        <div className="exits" data-testid="exits">
+          <span className="label">Exits to the emulator per second, by reason:</span>
+          {exits.length === 0 ? (
+            <span>none</span>
+          ) : (
+            exits.map(([n, v]) => (
+              <span key={n}>
+                <span className="label">{n}</span> {compact(v)}
+              </span>
+            ))
+          )}
         </div>
-        <div>
-          <dt>guest/host time</dt>
-          <dd>{fmt(r.timeRatio, 2)}</dd>
-        </div>
-        <div>
-          <dt>CPU</dt>
-          <dd>
-            {fmt(r.cpuPercent, 0)}% of {vm.cpuShare}%
-          </dd>
-        </div>
-        <div>
-          <dt>memory</dt>
-          <dd
-            title={`RAM ${formatBytes(held.ram)}, buffers ${formatBytes(held.buffers)}, images ${formatBytes(held.media)}, disk writes ${formatBytes(overlay)}`}
-          >
-            {formatBytes(totalOf(held) + overlay)}
-          </dd>
-        </div>
-        <div>
-          <dt>instructions</dt>
-          <dd>{(c.instret / 1e6).toFixed(1)} M</dd>
-        </div>
-      </dl>
-      <div className="exits" data-testid="exits">
-        <span className="label">exits/s</span>
-        {exits.length === 0 ? (
-          <span>none</span>
-        ) : (
-          exits.map(([n, v]) => (
-            <span key={n}>
-              <span className="label">{n}</span> {compact(v)}
-            </span>
-          ))
+        {vm.details && Object.keys(vm.details.unsupportedBios).length > 0 && (
+          <p className="notices" data-testid="unsupported-bios">
+            BIOS services the guest asked for that are not implemented (times asked):{" "}
+            {Object.entries(vm.details.unsupportedBios)
+              .map(([k, n]) => `${k} ×${n}`)
+              .join(", ")}
+          </p>
         )}
-      </div>
-      {vm.details && Object.keys(vm.details.unsupportedBios).length > 0 && (
-        <p className="notices">
-          BIOS calls not implemented:{" "}
-          {Object.entries(vm.details.unsupportedBios)
-            .map(([k, n]) => `${k} ×${n}`)
-            .join(", ")}
-        </p>
-      )}
+      </details>
     </section>
   );
 }
