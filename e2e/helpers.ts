@@ -58,7 +58,7 @@ export const TRIPLE_FAULT_FLOPPY = floppy("fa31c08ed80f011e147c0f20c00c010f22c0c
 export async function openShell(page: Page): Promise<void> {
   page.on("pageerror", (e) => console.log(`[page error] ${e.message}`));
   await page.goto("/");
-  await expect(page.getByTestId("isolation")).toHaveText("cross-origin isolated");
+  await expect(page.getByTestId("isolation")).toHaveAttribute("data-isolated", "true");
 }
 
 export function panel(page: Page, name: string): Locator {

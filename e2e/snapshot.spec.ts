@@ -49,7 +49,7 @@ async function openPage(browser: Browser, url = "/"): Promise<Page> {
   const page = await ctx.newPage();
   page.on("pageerror", (e) => console.log(`[page error] ${e.message}`));
   await page.goto(url);
-  await expect(page.getByTestId("isolation")).toHaveText("cross-origin isolated");
+  await expect(page.getByTestId("isolation")).toHaveAttribute("data-isolated", "true");
   return page;
 }
 
