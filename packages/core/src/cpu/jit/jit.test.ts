@@ -131,7 +131,7 @@ function randomInsn(r: () => number): number[] {
     r() % 3 === 0 ? mem(regField) : [modrm(3, regField, dst ? reg() : any())];
   const e8 = (regField: number): number[] => (r() % 3 === 0 ? mem(regField) : [modrm(3, regField, reg8())]);
   const alu = () => r() % 8;
-  switch (r() % 38) {
+  switch (r() % 46) {
     case 0:
       return [(alu() << 3) | 1, ...e(any(), true)]; // ALU Ev,Gv
     case 1:
@@ -199,6 +199,38 @@ function randomInsn(r: () => number): number[] {
         [0x9c, 0x58 + reg()], // PUSHFD; POP r
         [0x0f, 0xa4, modrm(3, any(), reg()), r() & 31], // SHLD
       ]);
+    case 38:
+      return pick([
+        [0xf7, ...e(0, false), ...imm32()], // TEST Ev, Iv
+        [0xf6, ...e8(0), r() & 0xff], // TEST Eb, Ib
+      ]);
+    case 39:
+      return [pick([0xa1, 0xa3]), ...le32(DATA + (r() % 120))]; // MOV eAX, moffs / moffs, eAX
+    case 40:
+      return pick([
+        [0x6a, r() & 0xff, 0x58 + reg()], // PUSH imm8; POP r
+        [0x68, ...imm32(), 0x58 + reg()], // PUSH imm32; POP r
+        [0xff, ...mem(6), 0x58 + reg()], // PUSH m32; POP r
+      ]);
+    case 41:
+      return [0xff, ...mem(pick([0, 1]))]; // INC/DEC m32
+    case 42: {
+      // ROL ROR SHL SHR SAR r32 by CL, by an immediate or by one, then the flags made visible
+      const sh = pick([0, 1, 4, 5, 7]);
+      const form = pick([
+        [0xd3, modrm(3, sh, reg())],
+        [0xc1, modrm(3, sh, reg()), r() & 31],
+        [0xd1, modrm(3, sh, reg())],
+      ]);
+      return [...form, 0x9c, 0x58 + reg()];
+    }
+    case 43:
+    case 44:
+    case 45: {
+      // An instruction, then its flags made visible: PUSHFD; POP r.
+      const insn = randomInsn(r);
+      return [...insn, 0x9c, 0x58 + reg()];
+    }
     default: {
       // A conditional jump over the next instruction: cmp/test, jcc +len, instruction.
       const skip = randomInsn(r);

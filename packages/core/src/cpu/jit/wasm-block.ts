@@ -319,6 +319,26 @@ class Emitter {
     c.op(Op.i32_and);
     c.end();
   }
+  /** CF and OF from locals, as CpuState.setCfOf: explicit in EFLAGS, no longer lazy. */
+  setCfOf(cf: number, of: number): void {
+    const c = this.c;
+    this.store(STATE_FLAGS, () => {
+      this.load(STATE_FLAGS);
+      c.i32Const(~(CF | OF));
+      c.op(Op.i32_and);
+      c.localGet(cf);
+      c.op(Op.i32_or);
+      c.localGet(of);
+      c.i32Const(11);
+      c.op(Op.i32_shl);
+      c.op(Op.i32_or);
+    });
+    this.store(STATE_LAZY, () => {
+      this.load(STATE_LAZY);
+      c.i32Const(~(CF | OF));
+      c.op(Op.i32_and);
+    });
+  }
   /**
    * The flags of a multiply (muldiv.ts mulFlags) or, with clearAf false, of a shift by a
    * constant (shiftOp): CF and OF from locals, AF cleared for multiplies, SF ZF PF lazy from r.
@@ -529,6 +549,36 @@ function aluFlags(op: number, sz: number): FlagSource | undefined {
   return kind === undefined ? undefined : { kind, sz };
 }
 const aluCompiles = (_op: number) => true;
+
+/**
+ * INC or DEC of local a into r (32-bit), with the flags of CpuState.setLazyKeepCF: CF made
+ * concrete first when it is lazy, the other five flags lazy from (a, 1, r).
+ */
+function incDec(e: Emitter, dec: boolean): void {
+  const c = e.c;
+  e.load(STATE_LAZY);
+  c.i32Const(CF);
+  c.op(Op.i32_and);
+  c.if();
+  e.store(STATE_FLAGS, () => {
+    e.load(STATE_FLAGS);
+    c.i32Const(~CF);
+    c.op(Op.i32_and);
+    c.call(F_LAZYCF);
+    c.op(Op.i32_or);
+  });
+  c.end();
+  c.localGet(L_A);
+  c.i32Const(1);
+  c.op(dec ? Op.i32_sub : Op.i32_add);
+  c.localSet(L_R);
+  e.storeLocal(LF(0), L_A);
+  e.storeConst(LF(1), 1);
+  e.storeLocal(LF(2), L_R);
+  e.storeConst(LF(3), dec ? LF_DEC : LF_INC);
+  e.storeConst(LF(4), SZ32);
+  e.storeConst(STATE_LAZY, STATUS_FLAGS & ~CF);
+}
 
 /** Keeps fa, fb, fr = a, b, r for a fused conditional next. */
 function keep(e: Emitter): void {
@@ -921,6 +971,147 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
     e.cfOfResult(L_B, L_T, false);
     return { ok: true };
   }
+  if ((op === 0xc1 || op === 0xd1) && !mem && d.reg <= 1 && (op === 0xd1 || (d.imm & 31) !== 0)) {
+    // ROL, ROR of a register by a constant: CF and OF explicit, the other flags untouched.
+    const k = op === 0xd1 ? 1 : d.imm & 31;
+    e.load(REG(d.rm));
+    c.i32Const(k);
+    c.op(d.reg === 0 ? Op.i32_rotl : Op.i32_rotr);
+    c.localSet(L_R);
+    if (d.reg === 0) {
+      // cf = r & 1; of = (r >>> 31) ^ cf
+      c.localGet(L_R);
+      c.i32Const(1);
+      c.op(Op.i32_and);
+      c.localSet(L_B);
+      c.localGet(L_R);
+      c.i32Const(31);
+      c.op(Op.i32_shr_u);
+      c.localGet(L_B);
+      c.op(Op.i32_xor);
+    } else {
+      // cf = r >>> 31; of = cf ^ ((r >>> 30) & 1)
+      c.localGet(L_R);
+      c.i32Const(31);
+      c.op(Op.i32_shr_u);
+      c.localSet(L_B);
+      c.localGet(L_R);
+      c.i32Const(30);
+      c.op(Op.i32_shr_u);
+      c.i32Const(1);
+      c.op(Op.i32_and);
+      c.localGet(L_B);
+      c.op(Op.i32_xor);
+    }
+    c.localSet(L_T);
+    e.storeLocal(REG(d.rm), L_R);
+    e.setCfOf(L_B, L_T);
+    return { ok: true };
+  }
+  if (op === 0xd3 && !mem && d.reg >= 4) {
+    // SHL/SAL, SHR, SAR of a register by CL: a masked count of zero changes nothing, flags included.
+    e.load8(1);
+    c.i32Const(31);
+    c.op(Op.i32_and);
+    c.localTee(L_O);
+    c.if();
+    e.load(REG(d.rm));
+    c.localSet(L_A);
+    c.localGet(L_A);
+    c.localGet(L_O);
+    c.op(d.reg === 5 ? Op.i32_shr_u : d.reg === 7 ? Op.i32_shr_s : Op.i32_shl);
+    c.localSet(L_R);
+    c.localGet(L_A);
+    if (d.reg === 5 || d.reg === 7) {
+      c.localGet(L_O);
+      c.i32Const(1);
+      c.op(Op.i32_sub);
+      c.op(d.reg === 5 ? Op.i32_shr_u : Op.i32_shr_s);
+    } else {
+      c.i32Const(32);
+      c.localGet(L_O);
+      c.op(Op.i32_sub);
+      c.op(Op.i32_shr_u);
+    }
+    c.i32Const(1);
+    c.op(Op.i32_and);
+    c.localSet(L_B);
+    if (d.reg === 5) {
+      // of = count == 1 ? v >>> 31 : 0
+      c.localGet(L_A);
+      c.i32Const(31);
+      c.op(Op.i32_shr_u);
+      c.i32Const(0);
+      c.localGet(L_O);
+      c.i32Const(1);
+      c.op(Op.i32_eq);
+      c.op(Op.select);
+    } else if (d.reg === 7) c.i32Const(0);
+    else {
+      c.localGet(L_R);
+      c.i32Const(31);
+      c.op(Op.i32_shr_u);
+      c.localGet(L_B);
+      c.op(Op.i32_xor);
+    }
+    c.localSet(L_T);
+    e.storeLocal(REG(d.rm), L_R);
+    e.cfOfResult(L_B, L_T, false);
+    c.end();
+    return { ok: true };
+  }
+  if ((op === 0xf6 || op === 0xf7) && d.reg === 0) {
+    // TEST Eb, Ib / Ev, Iv
+    const sz = op === 0xf6 ? SZ8 : SZ32;
+    e.readE(d, s, sz);
+    c.localSet(L_A);
+    c.i32Const(sz === SZ8 ? d.imm & 0xff : d.imm | 0);
+    c.localSet(L_B);
+    alu(e, 4, s.dead, sz);
+    if (s.keep) keep(e);
+    return { ok: true, flags: s.keep ? { kind: LF_LOGIC, sz } : undefined };
+  }
+  if ((op === 0xa1 || op === 0xa3) && !d.addressSizePrefix) {
+    // MOV EAX, moffs32 / MOV moffs32, EAX
+    e.setStart(s.off);
+    c.i32Const(d.disp | 0);
+    c.localSet(L_O);
+    e.segLinear(d.segment >= 0 ? d.segment : DS, op === 0xa3);
+    if (op === 0xa1) {
+      e.read32();
+      c.localSet(L_A);
+      e.storeLocal(REG(0), L_A);
+    } else {
+      e.load(REG(0));
+      c.localSet(L_A);
+      e.write32(L_A);
+    }
+    return { ok: true };
+  }
+  if (op === 0x68 || op === 0x6a || (op === 0xff && d.reg === 6)) {
+    // PUSH imm32 / imm8 (sign-extended) / Ev
+    e.setStart(s.off);
+    if (op === 0xff) e.readE(d, s, SZ32);
+    else c.i32Const(d.imm | 0);
+    c.localSet(L_A);
+    e.push32(L_A);
+    return { ok: true };
+  }
+  if (op === 0xff && mem && (d.reg === 0 || d.reg === 1)) {
+    // INC/DEC m32: CF stays (made concrete first if lazy), the other flags lazy.
+    e.setStart(s.off);
+    e.linear(d, true);
+    e.read32();
+    c.localSet(L_A);
+    incDec(e, d.reg === 1);
+    e.write32(L_R);
+    if (s.keep) {
+      c.i32Const(1);
+      c.localSet(L_B);
+      keep(e);
+    }
+    return { ok: true, flags: s.keep ? { kind: d.reg === 1 ? LF_DEC : LF_INC, sz: SZ32 } : undefined };
+  }
   if (op === 0x90 && d.prefixBytes.length === 0) return { ok: true }; // NOP
   if (op === 0xf7 && (d.reg === 2 || d.reg === 3 || d.reg === 4)) {
     if (mem && d.reg !== 4) {
@@ -1166,31 +1357,10 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
     // INC/DEC r32: CF stays (made concrete first if lazy), the other flags lazy.
     const dec = op >= 0x48;
     const r = op & 7;
-    e.load(STATE_LAZY);
-    c.i32Const(CF);
-    c.op(Op.i32_and);
-    c.if();
-    e.store(STATE_FLAGS, () => {
-      e.load(STATE_FLAGS);
-      c.i32Const(~CF);
-      c.op(Op.i32_and);
-      c.call(F_LAZYCF);
-      c.op(Op.i32_or);
-    });
-    c.end();
     e.load(REG(r));
     c.localSet(L_A);
-    c.localGet(L_A);
-    c.i32Const(1);
-    c.op(dec ? Op.i32_sub : Op.i32_add);
-    c.localSet(L_R);
+    incDec(e, dec);
     e.storeLocal(REG(r), L_R);
-    e.storeLocal(LF(0), L_A);
-    e.storeConst(LF(1), 1);
-    e.storeLocal(LF(2), L_R);
-    e.storeConst(LF(3), dec ? LF_DEC : LF_INC);
-    e.storeConst(LF(4), SZ32);
-    e.storeConst(STATE_LAZY, STATUS_FLAGS & ~CF);
     if (s.keep) {
       c.i32Const(1);
       c.localSet(L_B);
