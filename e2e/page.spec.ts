@@ -172,6 +172,7 @@ test("a dropped disk image fills the New VM form; a dropped snapshot resumes; ot
   await expect(page.getByTestId("dropped-note")).toContainText("spin.img");
   await expect(page.getByTestId("guest")).toHaveValue("own");
   await expect(page.getByTestId("own-kind")).toHaveValue("floppy");
+  expect(await page.getByTestId("own-image").evaluate((i: HTMLInputElement) => i.files?.[0]?.name)).toBe("spin.img");
   await page.getByTestId("new-name").fill("spin");
   await page.getByTestId("new-memory").fill("8");
   await page.getByTestId("create").click();

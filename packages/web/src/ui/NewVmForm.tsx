@@ -1,6 +1,6 @@
 // The guest catalog and the "new VM" form: a guest from the server's catalog, or the user's
 // own image (floppy, hard disk, CD, or a Linux kernel with an initrd) opened from disk.
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { AllocationRefused, formatBytes, MiB } from "../host/allocator.ts";
 import {
   fetchCatalog,
@@ -87,6 +87,16 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
       `${f.name} (${formatBytes(f.size)}) is ready as your own image, a ${KIND_LABELS[k]}: check the kind and memory, then Create.`,
     );
   }, [dropped]);
+
+  // The file input shows the image the form holds (a dropped one too).
+  const imageInput = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    const input = imageInput.current;
+    if (!input || !image || input.files?.[0] === image) return;
+    const dt = new DataTransfer();
+    dt.items.add(image);
+    input.files = dt.files;
+  }, [image, choice]);
 
   const entry = catalog?.entries.find((e) => e.id === choice);
   const memoryMessage = memoryProblem(memory, manager);
@@ -193,15 +203,11 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
               {kind === "linux" ? "Kernel" : "Image"}
               <input
                 type="file"
+                ref={imageInput}
                 data-testid="own-image"
                 onChange={(e) => onImage(e.currentTarget.files?.[0] ?? null)}
               />
             </label>
-            {image && (
-              <span className="hint" data-testid="own-image-name">
-                {image.name}
-              </span>
-            )}
             <label>
               Kind
               <select
