@@ -97,6 +97,12 @@ const F_RD32 = 0,
   F_OF = 12,
   F_PF = 13,
   F_CF = 14;
+/** Memory access by operand size (SZ8, SZ16, SZ32): length, RAM load/store, the CPU's accessors. */
+const ACCESS = [
+  { len: 1, load: Op.i32_load8_u, store: Op.i32_store8, slowRead: F_RD8, slowWrite: F_WR8 },
+  { len: 2, load: Op.i32_load16_u, store: Op.i32_store16, slowRead: F_RD16, slowWrite: -1 }, // 16-bit writes are not compiled
+  { len: 4, load: Op.i32_load, store: Op.i32_store, slowRead: F_RD32, slowWrite: F_WR32 },
+];
 
 const REG = (r: number) => STATE_REGS + 4 * r;
 /** Byte offset of 8-bit register r (AL CL DL BL AH CH DH BH). */
@@ -218,92 +224,66 @@ class Emitter {
     c.mem(Op.i32_load, 0, 2);
     c.localSet(L_T);
   }
-  /** Condition: the entry is valid and the 4 bytes stay in the page. */
-  fastOk(): void {
+  /** Condition: the entry is valid and the len bytes at lin stay in its page. */
+  fastOk(len: number): void {
     const c = this.c;
     c.localGet(L_T);
     c.i32Const(-1);
     c.op(Op.i32_ne);
-    c.localGet(L_LIN);
-    c.i32Const(0xfff);
-    c.op(Op.i32_and);
-    c.i32Const(0xffc);
-    c.op(Op.i32_le_u);
-    c.op(Op.i32_and);
+    if (len > 1) {
+      c.localGet(L_LIN);
+      c.i32Const(0xfff);
+      c.op(Op.i32_and);
+      c.i32Const(0x1000 - len);
+      c.op(Op.i32_le_u);
+      c.op(Op.i32_and);
+    }
   }
-  /** Pushes the 32-bit value at lin. */
+  /** Pushes the value of size sz at lin: from RAM through the TLB, else through the CPU. */
+  read(sz: number): void {
+    const c = this.c;
+    const a = ACCESS[sz];
+    this.tlbEntry(L_TLBR);
+    this.fastOk(a.len);
+    c.if(I32);
+    c.localGet(L_LIN);
+    c.localGet(L_T);
+    c.op(Op.i32_xor);
+    c.mem(a.load, RAM_BASE, 0);
+    c.else();
+    c.localGet(L_LIN);
+    c.call(a.slowRead);
+    c.end();
+  }
   read32(): void {
-    const c = this.c;
-    this.tlbEntry(L_TLBR);
-    this.fastOk();
-    c.if(I32);
-    c.localGet(L_LIN);
-    c.localGet(L_T);
-    c.op(Op.i32_xor);
-    c.mem(Op.i32_load, RAM_BASE, 0);
-    c.else();
-    c.localGet(L_LIN);
-    c.call(F_RD32);
-    c.end();
+    this.read(SZ32);
   }
-  /** Pushes the byte at lin. */
   read8(): void {
-    const c = this.c;
-    this.tlbEntry(L_TLBR);
-    c.localGet(L_T);
-    c.i32Const(-1);
-    c.op(Op.i32_ne);
-    c.if(I32);
-    c.localGet(L_LIN);
-    c.localGet(L_T);
-    c.op(Op.i32_xor);
-    c.mem(Op.i32_load8_u, RAM_BASE, 0);
-    c.else();
-    c.localGet(L_LIN);
-    c.call(F_RD8);
-    c.end();
+    this.read(SZ8);
   }
-  /** Pushes the 16-bit value at lin (through the CPU when it crosses a page). */
   read16(): void {
-    const c = this.c;
-    this.tlbEntry(L_TLBR);
-    c.localGet(L_T);
-    c.i32Const(-1);
-    c.op(Op.i32_ne);
-    c.localGet(L_LIN);
-    c.i32Const(0xfff);
-    c.op(Op.i32_and);
-    c.i32Const(0xfff);
-    c.op(Op.i32_ne);
-    c.op(Op.i32_and);
-    c.if(I32);
-    c.localGet(L_LIN);
-    c.localGet(L_T);
-    c.op(Op.i32_xor);
-    c.mem(Op.i32_load16_u, RAM_BASE, 0);
-    c.else();
-    c.localGet(L_LIN);
-    c.call(F_RD16);
-    c.end();
+    this.read(SZ16);
   }
-  /** Writes the low byte of local v at lin. */
-  write8(v: number): void {
+  /** Writes local v's value (size sz) at lin. */
+  write(sz: number, v: number): void {
     const c = this.c;
+    const a = ACCESS[sz];
     this.tlbEntry(L_TLBW);
-    c.localGet(L_T);
-    c.i32Const(-1);
-    c.op(Op.i32_ne);
+    this.fastOk(a.len);
     c.if();
     c.localGet(L_LIN);
     c.localGet(L_T);
     c.op(Op.i32_xor);
     c.localGet(v);
-    c.mem(Op.i32_store8, RAM_BASE, 0);
+    c.mem(a.store, RAM_BASE, 0);
     c.else();
     c.localGet(L_LIN);
     c.localGet(v);
-    c.call(F_WR8);
+    c.call(a.slowWrite);
     c.end();
+  }
+  write8(v: number): void {
+    this.write(SZ8, v);
   }
   /** Pushes CF (0/1), evaluating the lazy flags as CpuState.cf() does. */
   cf(): void {
@@ -459,22 +439,8 @@ class Emitter {
     else this.read32();
   }
 
-  /** Writes local v's value at lin. */
   write32(v: number): void {
-    const c = this.c;
-    this.tlbEntry(L_TLBW);
-    this.fastOk();
-    c.if();
-    c.localGet(L_LIN);
-    c.localGet(L_T);
-    c.op(Op.i32_xor);
-    c.localGet(v);
-    c.mem(Op.i32_store, RAM_BASE, 0);
-    c.else();
-    c.localGet(L_LIN);
-    c.localGet(v);
-    c.call(F_WR32);
-    c.end();
+    this.write(SZ32, v);
   }
 }
 
