@@ -131,7 +131,7 @@ function randomInsn(r: () => number): number[] {
     r() % 3 === 0 ? mem(regField) : [modrm(3, regField, dst ? reg() : any())];
   const e8 = (regField: number): number[] => (r() % 3 === 0 ? mem(regField) : [modrm(3, regField, reg8())]);
   const alu = () => r() % 8;
-  switch (r() % 46) {
+  switch (r() % 48) {
     case 0:
       return [(alu() << 3) | 1, ...e(any(), true)]; // ALU Ev,Gv
     case 1:
@@ -224,6 +224,14 @@ function randomInsn(r: () => number): number[] {
       ]);
       return [...form, 0x9c, 0x58 + reg()];
     }
+    case 46:
+      return [0x55, 0x89, 0xe5, 0x83, 0xec, r() & 0x3c, 0xc9]; // push ebp; mov ebp, esp; sub esp, n; leave
+    case 47:
+      return pick([
+        [0x66, 0x89, modrm(3, any(), reg())], // MOV r16, r16
+        [0x66, 0x8b, modrm(3, reg(), any())],
+        [0x66, 0x8b, ...mem(reg())], // MOV r16, m16
+      ]);
     case 43:
     case 44:
     case 45: {

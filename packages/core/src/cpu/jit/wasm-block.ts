@@ -745,7 +745,8 @@ function exitJump(e: Emitter, s: Site, target: number): void {
 function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?: boolean; flags?: FlagSource } {
   const d = s.d;
   const c = e.c;
-  if (d.ud || d.operandSizePrefix || d.addressSizePrefix || d.rep !== 0 || d.lock) return { ok: false };
+  if (d.ud || d.addressSizePrefix || d.rep !== 0 || d.lock) return { ok: false };
+  if (d.operandSizePrefix) return specialise16(e, s);
   const op = d.opcode;
   const mem = d.modrm >= 0 && d.mod !== 3;
   const targetsStart = () => s.next + (d.imm | 0) === 0;
@@ -1393,6 +1394,36 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
     c.op(Op.return);
     return { ok: true, ends: true };
   }
+  if (op === 0xc9) {
+    // LEAVE on a 32-bit stack: EBP = [SS:EBP], ESP = old EBP + 4 (the read checked first).
+    e.ss32();
+    c.if();
+    e.setStart(s.off);
+    e.load(REG(5));
+    c.localSet(L_O);
+    e.segLinear(SS, false);
+    e.read32();
+    c.localSet(L_A);
+    e.store(REG(4), () => {
+      c.localGet(L_O);
+      c.i32Const(4);
+      c.op(Op.i32_add);
+    });
+    e.storeLocal(REG(5), L_A);
+    c.else();
+    e.setStart(s.off);
+    interpret(e, s, s.d.offset + s.d.length);
+    c.op(Op.i32_eqz);
+    c.if();
+    e.storeConst(STATE_JIT_EXIT, -1);
+    c.localGet(L_M);
+    c.i32Const(s.index + 1);
+    c.op(Op.i32_add);
+    c.op(Op.return);
+    c.end();
+    c.end();
+    return { ok: true };
+  }
   if (op === 0xeb || op === 0xe9) {
     if (targetsStart()) {
       loopBack(e, s, 0);
@@ -1400,6 +1431,36 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
     }
     exitJump(e, s, s.next + (d.imm | 0));
     return { ok: true, ends: true };
+  }
+  return { ok: false };
+}
+
+/** The few 16-bit operand forms (66h prefix) compiled: MOV between registers, MOV r16 from memory. */
+function specialise16(e: Emitter, s: Site): { ok: boolean } {
+  const d = s.d;
+  const c = e.c;
+  const mem = d.modrm >= 0 && d.mod !== 3;
+  const r16 = (r: number) => {
+    c.i32Const(0);
+    c.mem(Op.i32_load16_u, REG(r), 1);
+  };
+  const set16 = (r: number, local: number) => {
+    c.i32Const(0);
+    c.localGet(local);
+    c.mem(Op.i32_store16, REG(r), 1);
+  };
+  if ((d.opcode === 0x89 || d.opcode === 0x8b) && !mem) {
+    const [dst, src] = d.opcode === 0x89 ? [d.rm, d.reg] : [d.reg, d.rm];
+    r16(src);
+    c.localSet(L_A);
+    set16(dst, L_A);
+    return { ok: true };
+  }
+  if (d.opcode === 0x8b) {
+    e.readE(d, s, SZ16);
+    c.localSet(L_A);
+    set16(d.reg, L_A);
+    return { ok: true };
   }
   return { ok: false };
 }
