@@ -506,6 +506,33 @@ function alu(e: Emitter, op: number, dead: boolean, sz = SZ32): void {
     else e.lazy(op === 0 ? LF_ADD : LF_SUB, sz);
   }
 }
+/**
+ * ALU operation op (size sz) on operand E and local b: E read into a (register, or memory checked
+ * for writing unless op is CMP), the result r written back unless op is CMP.
+ */
+function aluE(e: Emitter, s: Site, op: number, sz: number): void {
+  const c = e.c;
+  const d = s.d;
+  const write = op !== 7;
+  if (d.mod === 3) {
+    if (sz === SZ8) e.load8(d.rm);
+    else e.load(REG(d.rm));
+    c.localSet(L_A);
+    alu(e, op, s.dead, sz);
+    if (write) {
+      if (sz === SZ8) e.store8(d.rm, L_R);
+      else e.storeLocal(REG(d.rm), L_R);
+    }
+    return;
+  }
+  e.setStart(s.off);
+  e.linear(d, write, sz === SZ8 ? 1 : 4);
+  e.read(sz);
+  c.localSet(L_A);
+  alu(e, op, s.dead, sz);
+  if (write) e.write(sz, L_R);
+}
+
 /** The flag kind a fused conditional may assume after ALU op (none after ADC/SBB: the carry-in). */
 function aluKind(op: number): number | undefined {
   return op === 0 ? LF_ADD : op === 5 || op === 7 ? LF_SUB : op === 1 || op === 4 || op === 6 ? LF_LOGIC : undefined;
@@ -514,7 +541,6 @@ function aluFlags(op: number, sz: number): FlagSource | undefined {
   const kind = aluKind(op);
   return kind === undefined ? undefined : { kind, sz };
 }
-const aluCompiles = (_op: number) => true;
 
 /**
  * INC or DEC of local a into r (32-bit), with the flags of CpuState.setLazyKeepCF: CF made
@@ -755,7 +781,6 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
   if (op < 0x40 && (op & 7) < 6 && (op & 1) === 1) {
     const a = op >> 3,
       form = op & 7;
-    if (!aluCompiles(a)) return { ok: false };
     const write = a !== 7;
     if (form === 5) {
       e.load(REG(0));
@@ -768,19 +793,7 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
       // Ev, Gv
       e.load(REG(d.reg));
       c.localSet(L_B);
-      if (!mem) {
-        e.load(REG(d.rm));
-        c.localSet(L_A);
-        alu(e, a, s.dead);
-        if (write) e.storeLocal(REG(d.rm), L_R);
-      } else {
-        e.setStart(s.off);
-        e.linear(d, write);
-        e.read32();
-        c.localSet(L_A);
-        alu(e, a, s.dead);
-        if (write) e.write32(L_R);
-      }
+      aluE(e, s, a, SZ32);
     } else {
       // Gv, Ev
       e.load(REG(d.reg));
@@ -803,7 +816,6 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
   if (op < 0x40 && ((op & 7) === 0 || (op & 7) === 2 || (op & 7) === 4)) {
     const a = op >> 3,
       form = op & 7;
-    if (!aluCompiles(a)) return { ok: false };
     const write = a !== 7;
     if (form === 4) {
       e.load8(0);
@@ -815,19 +827,7 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
     } else if (form === 0) {
       e.load8(d.reg);
       c.localSet(L_B);
-      if (!mem) {
-        e.load8(d.rm);
-        c.localSet(L_A);
-        alu(e, a, s.dead, SZ8);
-        if (write) e.store8(d.rm, L_R);
-      } else {
-        e.setStart(s.off);
-        e.linear(d, write, 1);
-        e.read8();
-        c.localSet(L_A);
-        alu(e, a, s.dead, SZ8);
-        if (write) e.write8(L_R);
-      }
+      aluE(e, s, a, SZ8);
     } else {
       e.load8(d.reg);
       c.localSet(L_A);
@@ -1138,23 +1138,9 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
     case 0x81:
     case 0x83: {
       const a = d.reg;
-      if (!aluCompiles(a)) return { ok: false };
-      const write = a !== 7;
       c.i32Const(d.imm | 0);
       c.localSet(L_B);
-      if (!mem) {
-        e.load(REG(d.rm));
-        c.localSet(L_A);
-        alu(e, a, s.dead);
-        if (write) e.storeLocal(REG(d.rm), L_R);
-      } else {
-        e.setStart(s.off);
-        e.linear(d, write);
-        e.read32();
-        c.localSet(L_A);
-        alu(e, a, s.dead);
-        if (write) e.write32(L_R);
-      }
+      aluE(e, s, a, SZ32);
       if (s.keep) keep(e);
       return { ok: true, flags: s.keep ? aluFlags(a, SZ32) : undefined };
     }
@@ -1183,23 +1169,9 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
     }
     case 0x80: {
       const a = d.reg;
-      if (!aluCompiles(a)) return { ok: false };
-      const write = a !== 7;
       c.i32Const(d.imm & 0xff);
       c.localSet(L_B);
-      if (!mem) {
-        e.load8(d.rm);
-        c.localSet(L_A);
-        alu(e, a, s.dead, SZ8);
-        if (write) e.store8(d.rm, L_R);
-      } else {
-        e.setStart(s.off);
-        e.linear(d, write, 1);
-        e.read8();
-        c.localSet(L_A);
-        alu(e, a, s.dead, SZ8);
-        if (write) e.write8(L_R);
-      }
+      aluE(e, s, a, SZ8);
       if (s.keep) keep(e);
       return { ok: true, flags: s.keep ? aluFlags(a, SZ8) : undefined };
     }
