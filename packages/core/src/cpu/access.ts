@@ -468,19 +468,46 @@ export class CpuAccess extends CpuState {
       this.fault(V_GP, this.isProtected() ? 0 : -1);
     }
     const lin = (this.segBase[CS] + eip) | 0;
-    const phys = this.translate(lin, false);
-    if (!this.mem.isDirectRead(phys >>> 12)) {
+    // Through the read TLB (filled here), so that openWindow finds code pages there too.
+    let e = this.tlbR[lin >>> 12];
+    if (e === -1) e = this.fill(lin, false);
+    if (e === -1) {
+      const phys = this.translate(lin, false);
       this.setEipOutside(eip + 1);
       return this.mem.read8(phys);
     }
-    // The window: this page, no further than the CS limit, no lower than offset 0.
+    const phys = lin ^ e;
+    this.setWindow(eip, lin, phys, lim);
+    this.pip = phys + 1;
+    return this.ram[phys];
+  }
+
+  /** The window: this page, no further than the CS limit, no lower than offset 0. */
+  private setWindow(eip: number, lin: number, phys: number, lim: number): void {
     const before = Math.min(lin & 0xfff, eip >>> 0);
     const after = Math.min(0xfff - (lin & 0xfff), lim - (eip >>> 0));
     this.pipStart = phys - before;
     this.pipEnd = phys + after + 1;
     this.pipDelta[0] = (phys - eip) | 0;
-    this.pip = phys + 1;
-    return this.ram[phys];
+  }
+
+  /**
+   * Opens the fetch window at EIP (32-bit code) when the read TLB maps its page and EIP is
+   * within the CS limit, so that the run loop can look up a compiled block at the first
+   * instruction after a jump to another page. False (nothing changed) otherwise: the fetch
+   * then takes the slow path, faults included.
+   */
+  openWindow(): boolean {
+    const eip = this.getEip();
+    const lim = this.segLimit[CS] >>> 0;
+    if (eip >>> 0 > lim) return false;
+    const lin = (this.segBase[CS] + eip) | 0;
+    const e = this.tlbR[lin >>> 12];
+    if (e === -1) return false;
+    const phys = lin ^ e;
+    this.setWindow(eip, lin, phys, lim);
+    this.pip = phys;
+    return true;
   }
 
   // ---- effective addresses (SDM Vol. 2 §2.1.5, tables 2-1 to 2-3)

@@ -1493,8 +1493,8 @@ export function runLoop(c: Cpu, budget: number): number {
       while (n < budget) {
         if (c.events !== 0 && c.boundary()) return n;
         if (c.jitActive && c.events === 0) {
-          const pip = c.pip;
-          if (pip < c.pipEnd) {
+          if (c.pip < c.pipEnd || c.openWindow()) {
+            const pip = c.pip;
             const slot = pip & JIT_MASK;
             const b = blocks[slot];
             if (b !== null && b.pip === pip) {

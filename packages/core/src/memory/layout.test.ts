@@ -5,9 +5,12 @@ import { Cpu } from "../cpu/cpu.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { PhysicalMemory } from "./physical-memory.ts";
 import {
+  JIT_DIR_BASE,
+  JIT_DIR_ENTRY,
+  JIT_DIR_SLOTS,
   RAM_BASE,
   STATE_BYTES,
-  STATE_JIT_EVENTS,
+  STATE_END,
   STATE_LF,
   STATE_PIP_DELTA,
   STATE_REGS,
@@ -22,9 +25,10 @@ import {
 
 describe("the VM memory layout", () => {
   it("puts the state block, the TLB and RAM one after another, RAM last and page aligned", () => {
-    expect(STATE_JIT_EVENTS + 4).toBeLessThanOrEqual(STATE_BYTES);
+    expect(STATE_END).toBeLessThanOrEqual(STATE_BYTES);
     expect(TLB_READ_SUPER).toBe(STATE_BYTES);
-    expect(TLB_WRITE_USER + TLB_ENTRIES * 4).toBeLessThanOrEqual(RAM_BASE);
+    expect(TLB_WRITE_USER + TLB_ENTRIES * 4).toBeLessThanOrEqual(JIT_DIR_BASE);
+    expect(JIT_DIR_BASE + JIT_DIR_SLOTS * JIT_DIR_ENTRY).toBeLessThanOrEqual(RAM_BASE);
     expect(RAM_BASE % 0x10000).toBe(0);
     const vm = VmMemory.create(1 << 20);
     expect(vm.buffer.byteLength).toBe(vmMemoryBytes(1 << 20));

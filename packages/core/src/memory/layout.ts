@@ -7,7 +7,9 @@
 //                                segment caches, control, debug and descriptor-table registers
 //   0x0001000    4 x 4 MiB       TLB: one int32 per 4 KiB linear page, four tables (read and
 //                                write, supervisor and user): (physical page ^ linear page) or -1
-//   0x1010000    RAM size        guest RAM, physical address 0 upwards; nothing follows it
+//   0x1001000    1 MiB           compiled-block directory: for each of the JIT's 65,536 cache slots,
+//                                the block's physical address, end and instruction count (JIT_DIR_*)
+//   0x1110000    RAM size        guest RAM, physical address 0 upwards; nothing follows it
 //
 // Isolation is the layout's job. Compiled code reaches RAM only through a TLB entry, which only
 // the page walker writes and only with a RAM page; RAM is last, so an access past its end traps
@@ -38,7 +40,13 @@ export const STATE_JIT_EXIT = 0x1c4; // int32: how it left: 0 fall through to a 
 export const STATE_JIT_TARGET = 0x1c8; // int32: that address or EIP
 export const STATE_JIT_DONE = 0x1cc; // int32: instructions of the loop iterations before the current one
 export const STATE_JIT_EVENTS = 0x1d0; // int32: non-zero once a call out of the block left an event pending
-export const STATE_END = 0x1c4;
+// Chaining from block to block inside WebAssembly (cpu/jit/wasm-jit.ts).
+export const STATE_JIT_SLOT = 0x1d4; // int32: cache slot of the block running now
+export const STATE_JIT_CHAIN = 0x1d8; // int32: instructions retired by the blocks run before it in this chain
+export const STATE_PIP_START = 0x1dc; // int32: the fetch window [start, end) as physical addresses,
+export const STATE_PIP_END = 0x1e0; // int32: copied in when compiled code is entered, out when it leaves
+export const STATE_JIT_DELTA = 0x1e4; // int32: the fetch delta of the window the running block lies in
+export const STATE_END = 0x1e8;
 export const STATE_BYTES = 0x1000;
 
 export const TLB_ENTRIES = 1 << 20;
@@ -49,9 +57,21 @@ export const TLB_WRITE_SUPER = TLB_BASE + TLB_TABLE_BYTES;
 export const TLB_READ_USER = TLB_BASE + 2 * TLB_TABLE_BYTES;
 export const TLB_WRITE_USER = TLB_BASE + 3 * TLB_TABLE_BYTES;
 
+/**
+ * The compiled-block directory: one 16-byte entry per JIT cache slot (cpu/jit/params.ts
+ * JIT_SLOTS), read by the WebAssembly dispatcher that chains blocks: the block's physical
+ * address (-1: none), its end (address of the byte after it) and its instruction count.
+ */
+export const JIT_DIR_BASE = TLB_BASE + 4 * TLB_TABLE_BYTES;
+export const JIT_DIR_SLOTS = 1 << 16;
+export const JIT_DIR_ENTRY = 16;
+export const JIT_DIR_PIP = 0,
+  JIT_DIR_END = 4,
+  JIT_DIR_COUNT = 8;
+
 const WASM_PAGE = 0x10000;
-/** Guest RAM starts here: after the TLB, on a WebAssembly page boundary. */
-export const RAM_BASE = Math.ceil((TLB_BASE + 4 * TLB_TABLE_BYTES) / WASM_PAGE) * WASM_PAGE;
+/** Guest RAM starts here: after the TLB and the block directory, on a WebAssembly page boundary. */
+export const RAM_BASE = Math.ceil((JIT_DIR_BASE + JIT_DIR_SLOTS * JIT_DIR_ENTRY) / WASM_PAGE) * WASM_PAGE;
 
 /** Bytes of the whole memory for ramBytes of guest RAM (a whole number of WebAssembly pages). */
 export function vmMemoryBytes(ramBytes: number): number {

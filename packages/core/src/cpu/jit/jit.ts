@@ -100,13 +100,17 @@ export class Jit {
     const allowed = ppn < this.invalidations.length && this.invalidations[ppn] < MAX_PAGE_INVALIDATIONS;
     if (allowed && this.kind === "wasm") {
       const w = compileWasmBlock(c.ram, pip, c.pipEnd);
-      this.wasmBlocks ??= new WasmBlocks(c);
-      block =
-        w === null
-          ? new Block(pip, 0, NEVER, noBlock, new Int32Array(0))
-          : new Block(pip, w.count, w.length, this.wasmBlocks.instantiate(w), w.offsets);
-      if (w !== null) this.count1(w.count, w.specialised);
+      const wb = (this.wasmBlocks ??= new WasmBlocks(c));
+      if (w === null) {
+        block = new Block(pip, 0, NEVER, noBlock, new Int32Array(0));
+        wb.drop(slot);
+      } else {
+        block = new Block(pip, w.count, w.length, wb.run, w.offsets);
+        wb.register(slot, block, wb.instantiate(w));
+        this.count1(w.count, w.specialised);
+      }
     } else {
+      this.wasmBlocks?.drop(slot);
       const compiled = allowed ? compileBlock(c.ram, pip, c.pipEnd) : null;
       if (compiled === null) {
         block = new Block(pip, 0, NEVER, noBlock, new Int32Array(0));
@@ -141,7 +145,10 @@ export class Jit {
     if (slots !== undefined) {
       for (const s of slots) {
         const b = this.blocks[s];
-        if (b !== null && b.pip >>> 12 === ppn) this.blocks[s] = null;
+        if (b !== null && b.pip >>> 12 === ppn) {
+          this.blocks[s] = null;
+          this.wasmBlocks?.drop(s);
+        }
       }
       this.pageSlots.delete(ppn);
     }
@@ -153,6 +160,7 @@ export class Jit {
   /** Drops all compiled code (reset, snapshot restore, RAM replaced wholesale). */
   flush(): void {
     this.blocks.fill(null);
+    this.wasmBlocks?.clear();
     this.heat.fill(0);
     this.pageSlots.clear();
     this.invalidations.fill(0);

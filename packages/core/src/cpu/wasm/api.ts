@@ -8,10 +8,17 @@ export interface WasmMemory {
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
 }
 
+export interface WasmTable {
+  get(index: number): unknown;
+  set(index: number, value: unknown): void;
+  readonly length: number;
+}
+
 export interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => WasmInstance;
   Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+  Table: new (d: { element: "anyfunc"; initial: number }) => WasmTable;
 }
 
 /** The host's WebAssembly object, or null where an engine has none. */

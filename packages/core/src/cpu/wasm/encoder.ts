@@ -272,6 +272,12 @@ export class WasmCode extends ByteWriter {
     this.byte(Op.call);
     this.u32(func);
   }
+  /** Calls the function at the index on the stack in table 0, which must have function type `type`. */
+  callIndirect(type: number): void {
+    this.byte(Op.call_indirect);
+    this.u32(type);
+    this.byte(0x00);
+  }
   fc(o: OpFC): void {
     this.byte(0xfc);
     this.u32(o);
@@ -286,9 +292,10 @@ export interface WasmFuncType {
 interface Import {
   module: string;
   name: string;
-  kind: "func" | "memory";
+  kind: "func" | "memory" | "table";
   type?: number;
   memory?: { min: number; max: number; shared: boolean };
+  table?: { min: number };
 }
 
 interface Func {
@@ -319,6 +326,11 @@ export class WasmModule {
   /** Imports a linear memory of min..max 64 KiB pages. */
   importMemory(module: string, name: string, min: number, max: number, shared: boolean): void {
     this.imports.push({ module, name, kind: "memory", memory: { min, max, shared } });
+  }
+
+  /** Imports a table of at least min function references (table 0: the module may import one). */
+  importTable(module: string, name: string, min: number): void {
+    this.imports.push({ module, name, kind: "table", table: { min } });
   }
 
   /** Imports a function; returns its function index. Imports come before defined functions. */
@@ -369,6 +381,11 @@ export class WasmModule {
           if (im.kind === "func") {
             w.byte(0x00);
             w.u32(im.type!);
+          } else if (im.kind === "table") {
+            w.byte(0x01);
+            w.byte(0x70); // funcref
+            w.byte(0x00); // limits: a minimum only
+            w.u32(im.table!.min);
           } else {
             const m = im.memory!;
             w.byte(0x02);
