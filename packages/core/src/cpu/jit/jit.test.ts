@@ -5,7 +5,7 @@
 // the middle of a compiled block, self-modifying code, and code written by a device.
 import { describe, expect, it } from "vitest";
 import { Cpu } from "../cpu.ts";
-import { CR0_PE, CS, DS, DT_GDT_BASE, DT_GDT_LIMIT, DT_IDT_BASE, DT_IDT_LIMIT, ES, SS } from "../regs.ts";
+import { CR0_PE, CR0_PG, CS, DS, DT_GDT_BASE, DT_GDT_LIMIT, DT_IDT_BASE, DT_IDT_LIMIT, ES, SS } from "../regs.ts";
 import { Dispatcher } from "../../dispatch/dispatcher.ts";
 import { PhysicalMemory } from "../../memory/physical-memory.ts";
 
@@ -429,6 +429,67 @@ describe.each(["js", "wasm"] as const)("the JIT (%s blocks) runs exactly what th
     expect(jit.jit.stats.compiled).toBeGreaterThan(0);
     expect(writes).toBeGreaterThan(0);
   });
+
+  it.each([false, true])(
+    "blocks that call each other across pages chain exactly, faults in chained blocks included (paging: %s)",
+    (paged) => {
+      // The loop calls f1 (which straddles a page boundary, so one of its blocks falls through
+      // into the next page) and f2 (two pages on, with a load that raises #GP every 8th
+      // iteration); with paging, f2's linear page maps to a physical page far from the others.
+      // Slices are long so that chains run many blocks per entry.
+      const r = rng(777 + (paged ? 1 : 0));
+      const F1 = 0x0ff0,
+        F2 = 0x2400;
+      for (let t = 0; t < 40; t++) {
+        const body = (n: number) => {
+          const b: number[] = [];
+          for (let i = 0; i < n; i++) b.push(...randomInsn(r));
+          return b;
+        };
+        const main = [0xbb, ...le32(DATA), 0xb9, ...le32(150)];
+        const loop = main.length;
+        const call = (to: number) => {
+          const at = main.length + 5;
+          main.push(0xe8, ...le32(to - at));
+        };
+        call(F1);
+        call(F2);
+        main.push(...body(2), 0x49);
+        main.push(0x0f, 0x85, ...le32(loop - (main.length + 6)), 0xf4);
+        const f1 = [...body(6 + (r() % 6)), 0xc3];
+        const faulting = [0xf7, 0xc1, ...le32(7), 0x75, 5, 0xbb, ...le32(0x00200000), 0x8b, 0x53, 0x08]; // test ecx,7; jnz +5; mov ebx, 2 MiB; mov edx,[ebx+8]
+        const f2 = [...body(3), ...faulting, ...body(3), 0xc3];
+        const handler = [0x83, 0xc4, 0x04, 0xbb, ...le32(DATA), 0xff, 0x05, ...le32(DATA + 200), 0xcf]; // add esp,4; mov ebx,DATA; inc dword [DATA+200]; iretd
+        const PD = 0x40000,
+          PT = 0x41000,
+          F2_PHYS = 0x70000;
+        const { jit } = compare(
+          main,
+          (c) => {
+            c.mem.ram.set(f1, CODE + F1);
+            c.mem.ram.set(handler, HANDLER);
+            for (let i = 0; i < 128; i++) c.mem.ram[DATA + i] = (i * 31 + t) & 0xff;
+            if (!paged) {
+              c.mem.ram.set(f2, CODE + F2);
+              return;
+            }
+            // Identity-map the first 1 MiB but the page of f2.
+            c.mem.write32(PD, PT | 3);
+            for (let i = 0; i < 256; i++) c.mem.write32(PT + 4 * i, (i << 12) | 3);
+            c.mem.write32(PT + 4 * ((CODE + F2) >>> 12), F2_PHYS | 3);
+            c.mem.ram.set(f2, F2_PHYS + (F2 & 0xfff));
+            c.writeCr(3, PD);
+            c.writeCr(0, c.cr[0] | CR0_PG);
+          },
+          [1000, 333, 5000],
+          undefined,
+          backend,
+        );
+        expect(jit.mem.read32(DATA + 200)).toBe(18); // faults taken: ECX = 144, 136, ..., 8
+        expect(jit.jit.stats.compiled).toBeGreaterThan(2);
+      }
+    },
+  );
 
   it("code written behind the CPU's back (a device, the firmware) drops the compiled blocks", () => {
     const cpu = machine(true, loopProgram([0x83, 0xc0, 0x01], 1000), backend); // add eax, 1
