@@ -131,7 +131,7 @@ function randomInsn(r: () => number): number[] {
     r() % 3 === 0 ? mem(regField) : [modrm(3, regField, dst ? reg() : any())];
   const e8 = (regField: number): number[] => (r() % 3 === 0 ? mem(regField) : [modrm(3, regField, reg8())]);
   const alu = () => r() % 8;
-  switch (r() % 48) {
+  switch (r() % 50) {
     case 0:
       return [(alu() << 3) | 1, ...e(any(), true)]; // ALU Ev,Gv
     case 1:
@@ -231,6 +231,18 @@ function randomInsn(r: () => number): number[] {
         [0x66, 0x89, modrm(3, any(), reg())], // MOV r16, r16
         [0x66, 0x8b, modrm(3, reg(), any())],
         [0x66, 0x8b, ...mem(reg())], // MOV r16, m16
+      ]);
+    case 48:
+    case 49:
+      return pick([
+        [0x66, 0x89, ...mem(any())], // MOV m16, r16
+        [0x66, 0xc7, ...e(0, true), r() & 0xff, r() & 0xff], // MOV r/m16, imm16
+        [0x66, 0xc1, modrm(3, pick([4, 5, 6, 7]), reg()), r() & 31, 0x9c, 0x58 + reg()], // SHL/SHR/SAR r16, imm; flags
+        [0x66, 0xc1, modrm(3, pick([4, 5, 6, 7]), reg()), 1 + (r() % 15), 0x9c, 0x58 + reg()],
+        [0x66, 0xd1, modrm(3, pick([4, 5, 7]), reg()), 0x9c, 0x58 + reg()],
+        [0x0f, 0x40 + (r() & 15), ...mem(reg())], // CMOVcc r32, m32
+        [0x66, 0x90],
+        [0xf3, 0x90], // PAUSE
       ]);
     case 43:
     case 44:

@@ -91,16 +91,17 @@ const F_RD32 = 0,
   F_RD8 = 6,
   F_WR8 = 7,
   F_RD16 = 8,
-  F_LAZYCF = 9,
-  F_ZF = 10,
-  F_SF = 11,
-  F_OF = 12,
-  F_PF = 13,
-  F_CF = 14;
+  F_WR16 = 9,
+  F_LAZYCF = 10,
+  F_ZF = 11,
+  F_SF = 12,
+  F_OF = 13,
+  F_PF = 14,
+  F_CF = 15;
 /** Memory access by operand size (SZ8, SZ16, SZ32): length, RAM load/store, the CPU's accessors. */
 const ACCESS = [
   { len: 1, load: Op.i32_load8_u, store: Op.i32_store8, slowRead: F_RD8, slowWrite: F_WR8 },
-  { len: 2, load: Op.i32_load16_u, store: Op.i32_store16, slowRead: F_RD16, slowWrite: -1 }, // 16-bit writes are not compiled
+  { len: 2, load: Op.i32_load16_u, store: Op.i32_store16, slowRead: F_RD16, slowWrite: F_WR16 },
   { len: 4, load: Op.i32_load, store: Op.i32_store, slowRead: F_RD32, slowWrite: F_WR32 },
 ];
 
@@ -323,7 +324,7 @@ class Emitter {
    * The flags of a multiply (muldiv.ts mulFlags) or, with clearAf false, of a shift by a
    * constant (shiftOp): CF and OF from locals, AF cleared for multiplies, SF ZF PF lazy from r.
    */
-  cfOfResult(cf: number, of: number, clearAf: boolean): void {
+  cfOfResult(cf: number, of: number, clearAf: boolean, sz = SZ32): void {
     const c = this.c;
     this.store(STATE_FLAGS, () => {
       this.load(STATE_FLAGS);
@@ -338,7 +339,7 @@ class Emitter {
     });
     this.storeLocal(LF(2), L_R);
     this.storeConst(LF(3), LF_LOGIC);
-    this.storeConst(LF(4), SZ32);
+    this.storeConst(LF(4), sz);
     this.storeConst(STATE_LAZY, ZF | SF | PF);
   }
   /** Pushes 1 when SS is a 32-bit stack (CpuAccess.ss32 in 32-bit protected-mode code). */
@@ -860,11 +861,16 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
     else e.store8(d.rm, L_A);
     return { ok: true };
   }
-  if (op >= 0x140 && op <= 0x14f && !mem) {
-    // CMOVcc Gv, Ev (register form)
+  if (op >= 0x140 && op <= 0x14f) {
+    // CMOVcc Gv, Ev: a memory operand is read (and may fault) whatever the condition.
+    if (mem) {
+      e.readE(d, s, SZ32);
+      c.localSet(L_A);
+    }
     condition(e, op & 15, s.flags);
     c.if();
-    e.store(REG(d.reg), () => e.load(REG(d.rm)));
+    if (mem) e.storeLocal(REG(d.reg), L_A);
+    else e.store(REG(d.reg), () => e.load(REG(d.rm)));
     c.end();
     return { ok: true };
   }
@@ -1434,6 +1440,61 @@ function specialise16(e: Emitter, s: Site): { ok: boolean } {
     set16(d.reg, L_A);
     return { ok: true };
   }
+  if (d.opcode === 0x89 || (d.opcode === 0xc7 && d.reg === 0)) {
+    // MOV Ew, Gw (memory) and MOV Ew, Iw
+    if (d.opcode === 0x89) r16(d.reg);
+    else c.i32Const(d.imm & 0xffff);
+    c.localSet(L_A);
+    if (!mem) set16(d.rm, L_A);
+    else {
+      e.setStart(s.off);
+      e.linear(d, true, 2);
+      e.write(SZ16, L_A);
+    }
+    return { ok: true };
+  }
+  if (d.opcode === 0x90) return { ok: true }; // XCHG AX, AX
+  const k = d.opcode === 0xd1 ? 1 : d.imm & 31;
+  if ((d.opcode === 0xc1 || d.opcode === 0xd1) && !mem && d.reg >= 4 && k >= 1 && k < 16) {
+    // SHL/SAL, SHR, SAR of a 16-bit register by 1 to 15 (shift.ts shiftOp with SZ16).
+    const shr = d.reg === 5,
+      sar = d.reg === 7;
+    r16(d.rm);
+    if (sar) c.op(Op.i32_extend16_s);
+    c.localSet(L_A); // the operand, sign-extended for SAR
+    c.localGet(L_A);
+    c.i32Const(k);
+    c.op(shr ? Op.i32_shr_u : sar ? Op.i32_shr_s : Op.i32_shl);
+    c.i32Const(0xffff);
+    c.op(Op.i32_and);
+    c.localSet(L_R);
+    // cf
+    c.localGet(L_A);
+    c.i32Const(shr || sar ? k - 1 : 16 - k);
+    c.op(sar ? Op.i32_shr_s : Op.i32_shr_u);
+    c.i32Const(1);
+    c.op(Op.i32_and);
+    c.localSet(L_B);
+    // of: SHL r15 ^ cf; SHR (count 1) the operand's sign; SAR 0
+    if (shr) {
+      if (k === 1) {
+        c.localGet(L_A);
+        c.i32Const(15);
+        c.op(Op.i32_shr_u);
+      } else c.i32Const(0);
+    } else if (sar) c.i32Const(0);
+    else {
+      c.localGet(L_R);
+      c.i32Const(15);
+      c.op(Op.i32_shr_u);
+      c.localGet(L_B);
+      c.op(Op.i32_xor);
+    }
+    c.localSet(L_T);
+    set16(d.rm, L_R);
+    e.cfOfResult(L_B, L_T, false, SZ16);
+    return { ok: true };
+  }
   return { ok: false };
 }
 
@@ -1704,6 +1765,7 @@ export function compileWasmBlock(ram: Uint8Array, pip: number, windowEnd: number
   m.importFunc("c", "rd8", tI_I);
   m.importFunc("c", "wr8", tII_V);
   m.importFunc("c", "rd16", tI_I);
+  m.importFunc("c", "wr16", tII_V);
   m.func(t_I, [], lazyCfBody());
   for (const flag of [ZF, SF, OF, PF, CF]) m.func(t_I, [], flagBody(flag));
   const run = m.func(

@@ -380,6 +380,11 @@ export class WasmBlocks {
           back();
           return v;
         },
+        wr16: (lin: number, v: number) => {
+          sync();
+          c.wr16(lin, v);
+          back();
+        },
       },
     };
   }
