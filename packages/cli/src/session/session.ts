@@ -38,6 +38,8 @@ export class Session {
 
   constructor(readonly pc: PcMachine) {
     this.typist = new Typist(pc);
+    // advance() returns to the event loop while modules compile: compile them off the thread.
+    pc.machine.cpu.jit.compileMode = "async";
     pc.uarts[0].onTransmit = (byte) => {
       this.serial += String.fromCharCode(byte);
       this.onSerial?.(byte);
@@ -98,6 +100,8 @@ export class Session {
       if (n > 0) this.pc.uarts[0].receive(this.serialIn.splice(0, n));
     }
     const r = this.pc.run(ns);
+    // Let finished WebAssembly compiles in (their promises settle in event-loop tasks).
+    if (this.pc.machine.cpu.jit.pending > 0) await new Promise((resolve) => setImmediate(resolve));
     if (r.kind === "shutdown") throw new SessionError(`guest stopped: ${r.reason}`);
     if (r.kind === "reset") {
       this.onReset?.(r.reason);

@@ -99,7 +99,10 @@ export function buildMachine(input: MachineInput): PcMachine {
     throw new MediaError("nothing to boot: give a floppy, hard disk or CD image, or a kernel");
   if (opts.hda && !opts.fda) opts.bootOrder = ["hdd", "floppy"];
   try {
-    return new PcMachine({ ...opts, tripleFault: "stop" }); // the panel shows a triple fault as the VM's failure
+    const pc = new PcMachine({ ...opts, tripleFault: "stop" }); // the panel shows a triple fault as the VM's failure
+    // The worker returns to its event loop between slices: compile WebAssembly off the thread.
+    pc.machine.cpu.jit.compileMode = "async";
+    return pc;
   } catch (e) {
     // The board checks the kernel's header before anything runs: say which file it refused.
     if (kernel) throw new MediaError(`${kernel.name} cannot be booted: ${e instanceof Error ? e.message : String(e)}`);

@@ -503,6 +503,35 @@ describe.each(["js", "wasm"] as const)("the JIT (%s blocks) runs exactly what th
     },
   );
 
+  if (backend === "wasm") {
+    it("modules compiled off the thread join between slices, and a write to their code while they compile drops them", async () => {
+      // Two machines run the same loop in the same slices, one interpreting, one compiling
+      // asynchronously and returning to the event loop after each slice. Halfway, the loop's
+      // code is patched (as DMA would) while modules are pending: they must not be used.
+      const program = loopProgram([0x83, 0xc0, 0x01, 0x01, 0xc6], 3000); // add eax, 1; add esi, eax
+      const a = machine(true, program, "wasm"),
+        b = machine(false, program);
+      a.jit.compileMode = "async";
+      let patched = false;
+      for (let i = 0; i < 400 && !(a.halted && b.halted); i++) {
+        expect(a.run(97)).toBe(b.run(97));
+        expect(state(a)).toEqual(state(b));
+        if (!patched && a.jit.pending > 0) {
+          for (const c of [a, b]) {
+            c.mem.noteWrite(CODE + 10, 3);
+            c.mem.ram.set([0x83, 0xc0, 0x02], CODE + 10); // add eax, 2
+          }
+          patched = true;
+        }
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      expect(a.halted && b.halted).toBe(true);
+      expect(patched).toBe(true);
+      expect(a.jit.stats.compiled).toBeGreaterThan(0); // compiled again after the patch
+      expect(a.jit.pending).toBe(0);
+    });
+  }
+
   it("code written behind the CPU's back (a device, the firmware) drops the compiled blocks", () => {
     const cpu = machine(true, loopProgram([0x83, 0xc0, 0x01], 1000), backend); // add eax, 1
     cpu.run(2000);

@@ -19,9 +19,9 @@ import { neg } from "../ops/alu.ts";
 import { checkTarget, jumpTo } from "../hot.generated.ts";
 import { compileBlock } from "./compile.ts";
 import { compileWasmBlock } from "./wasm-block.ts";
-import { WasmBlocks } from "./wasm-jit.ts";
+import { WasmBlocks, type RunFn } from "./wasm-jit.ts";
 import { wasmApi } from "../wasm/api.ts";
-import { JIT_SLOTS, JIT_THRESHOLD, WASM_JIT_THRESHOLD } from "./params.ts";
+import { JIT_MASK, JIT_SLOTS, JIT_THRESHOLD, WASM_JIT_THRESHOLD } from "./params.ts";
 
 /** Invalidations after which a page's code is no longer compiled. */
 const MAX_PAGE_INVALIDATIONS = 32;
@@ -71,6 +71,16 @@ export class Jit {
   private kind: "js" | "wasm" = wasmApi !== null ? "wasm" : "js";
   /** Heat at which a block is compiled (params.ts); tests lower it. Read when a slice starts. */
   threshold = this.kind === "wasm" ? WASM_JIT_THRESHOLD : JIT_THRESHOLD;
+  /**
+   * How WebAssembly modules are compiled: "sync" (new WebAssembly.Module, the block runs at
+   * once) or "async" (WebAssembly.compile on the engine's compile threads while the
+   * interpreter runs on; the block is used from the first slice after the module is ready).
+   * Async needs a host that returns to its event loop between slices (the worker, the CLI's
+   * session); a loop that never yields would never see its blocks, so sync is the default.
+   */
+  compileMode: "sync" | "async" = "sync";
+  /** Blocks whose modules are being compiled (async). */
+  pending = 0;
   private wasmBlocks: WasmBlocks | null = null;
   /** Cache slots that hold (or held) blocks of each physical page. */
   private readonly pageSlots = new Map<number, number[]>();
@@ -104,6 +114,25 @@ export class Jit {
       if (w === null) {
         block = new Block(pip, 0, NEVER, noBlock, new Int32Array(0));
         wb.drop(slot);
+      } else if (this.compileMode === "async") {
+        // The slot holds a placeholder that never runs (and stops the heat count) until the
+        // module is ready; a write to the page or a flush replaces it, and the module is dropped.
+        const placeholder = new Block(pip, 0, NEVER, noBlock, new Int32Array(0));
+        block = placeholder;
+        // Its later instructions are as hot as its first: keep them from compiling as blocks of
+        // their own while the interpreter runs them.
+        for (let i = 1; i < w.count; i++) this.heat[(pip + w.offsets[i]) & JIT_MASK] = 0;
+        wb.drop(slot);
+        this.pending++;
+        const ready = (run: RunFn | null) => {
+          this.pending--;
+          if (this.blocks[slot] !== placeholder || run === null) return;
+          const b = new Block(pip, w.count, w.length, wb.run, w.offsets);
+          this.blocks[slot] = b;
+          wb.register(slot, b, run);
+          this.count1(w.count, w.specialised);
+        };
+        wb.instantiateAsync(w).then(ready, () => ready(null));
       } else {
         block = new Block(pip, w.count, w.length, wb.run, w.offsets);
         wb.register(slot, block, wb.instantiate(w));

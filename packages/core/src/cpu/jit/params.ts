@@ -14,10 +14,10 @@ export const JIT_THRESHOLD = 50_000;
 
 /**
  * The same for WebAssembly blocks (wasm-block.ts), the default backend. Entering one costs a few
- * nanoseconds, so lukewarm code gains too; what limits the threshold is the synchronous compile
- * of one module per block (about 10% of the boot's time at 1,000). Deterministic Linux boot to
- * the shell, one run each, same machine: 40.6 s at 1,000, 36.8 s at 10,000, 34.2 s at 20,000,
- * 35.8 s at 50,000 (JavaScript blocks at 50,000: 36.2 s); the user32 benchmark runs at 486 MIPS at
- * 2,000 and 433 at 20,000 (JavaScript blocks: 238).
+ * nanoseconds and blocks chain inside WebAssembly, so lukewarm code gains too; what limits the
+ * threshold is compiling a module per block. Deterministic Linux boot to the shell, one run
+ * each, same machine, modules compiled off the thread (Jit.compileMode "async", as the worker
+ * and the CLI do): 20.0 s at 500, 18.0 s at 1,000, 17.9 s at 2,000, 17.4 s at 5,000, 18.5 s at
+ * 20,000; compiled on the thread ("sync"): 20.1 s at 5,000, 20.7 s at 20,000.
  */
-export const WASM_JIT_THRESHOLD = 20_000;
+export const WASM_JIT_THRESHOLD = 5_000;

@@ -58,7 +58,7 @@ const F = STATE_FLAGS >> 2,
   PEND = STATE_PIP_END >> 2,
   JDELTA = STATE_JIT_DELTA >> 2;
 
-type RunFn = (n: number, left: number, e0: number, tlbR: number, tlbW: number) => number;
+export type RunFn = (n: number, left: number, e0: number, tlbR: number, tlbW: number) => number;
 type EnterFn = (slot: number, n: number, left: number, tlbR: number, tlbW: number) => number;
 
 /**
@@ -395,6 +395,15 @@ export class WasmBlocks {
     this.modules++;
     this.moduleBytes += b.bytes.length;
     return new wasm.Instance(new wasm.Module(b.bytes), this.imports).exports.run as RunFn;
+  }
+
+  /** The same, compiling the module off the calling thread (WebAssembly.compile). */
+  async instantiateAsync(b: WasmBlock): Promise<RunFn> {
+    const wasm = wasmApi!;
+    const module = await wasm.compile(b.bytes);
+    this.modules++;
+    this.moduleBytes += b.bytes.length;
+    return new wasm.Instance(module, this.imports).exports.run as RunFn;
   }
 
   /** Puts a compiled block into its cache slot, where the dispatcher finds it. */

@@ -16,6 +16,8 @@ export interface WasmTable {
 
 export interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
+  /** Compiles off the calling thread; the promise settles in a later task of the event loop. */
+  compile(bytes: Uint8Array): Promise<object>;
   Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => WasmInstance;
   Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   Table: new (d: { element: "anyfunc"; initial: number }) => WasmTable;
