@@ -1,7 +1,7 @@
 // A scripted session with a PC: run until text appears, type keys, in the order given, with a
 // wall-clock timeout. Used by `vm boot` and `vm resume`, and by the boot tests.
 
-import type { PcMachine } from "@x86vm/devices";
+import type { PcMachine, PcRunResult } from "@x86vm/devices";
 import { findAfter, START_MARK, type ScreenMark } from "./screen-watch.ts";
 import { Typist } from "./typist.ts";
 
@@ -99,9 +99,15 @@ export class Session {
       const n = Math.min(this.serialIn.length, this.pc.uarts[0].rxFree());
       if (n > 0) this.pc.uarts[0].receive(this.serialIn.splice(0, n));
     }
-    const r = this.pc.run(ns);
-    // Let finished WebAssembly compiles in (their promises settle in event-loop tasks).
-    if (this.pc.machine.cpu.jit.pending > 0) await new Promise((resolve) => setImmediate(resolve));
+    // The chunk runs in ten parts; while WebAssembly modules compile, the session returns to
+    // the event loop between parts, so that modules join soon after they are ready (their
+    // promises settle in event-loop tasks). The parts are the same whatever the JIT does, so
+    // a deterministic run retires the same instructions with the JIT on or off.
+    let r: PcRunResult = { kind: "ran" };
+    for (let part = 0; part < 10 && r.kind === "ran"; part++) {
+      r = this.pc.run(ns / 10);
+      if (this.pc.machine.cpu.jit.pending > 0) await new Promise((resolve) => setImmediate(resolve));
+    }
     if (r.kind === "shutdown") throw new SessionError(`guest stopped: ${r.reason}`);
     if (r.kind === "reset") {
       this.onReset?.(r.reason);
