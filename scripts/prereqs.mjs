@@ -2,6 +2,7 @@
 // What `pnpm test` needs beyond npm, checked (and installed where it can be) before any test runs:
 //
 //   nasm, mtools, xorriso          build the small boot programs, floppies and El Torito CDs of the boot tests
+//   grub-pc-bin                    grub-mkrescue and GRUB's BIOS images: the GRUB CD of `bench:boot cd` (its test builds one)
 //   gcc-i686-linux-gnu + libc      build the differential test programs (run natively and in the emulator)
 //   chromium                       the browser the Playwright specs drive (browser downloads are impossible here)
 //   binutils, console-setup-linux  objdump and the VGA console fonts, from which checked-in files are generated
@@ -24,6 +25,7 @@ const PACKAGES = [
   { pkg: "nasm", have: () => onPath("nasm") },
   { pkg: "mtools", have: () => onPath("mformat") && onPath("mcopy") },
   { pkg: "xorriso", have: () => onPath("xorriso") },
+  { pkg: "grub-pc-bin", have: () => onPath("grub-mkrescue") && fs.existsSync("/usr/lib/grub/i386-pc/cdboot.img") },
   { pkg: "gcc-i686-linux-gnu", have: () => onPath("i686-linux-gnu-gcc") },
   { pkg: "libc6-dev-i386-cross", have: () => fs.existsSync("/usr/i686-linux-gnu/include/stdio.h") },
   { pkg: "chromium", have: () => fs.existsSync(process.env.CHROMIUM ?? "/usr/bin/chromium") },
