@@ -1,12 +1,17 @@
 // A VM's screen: copies the shared framebuffer into a canvas whenever the worker published a
-// new frame, scaled by CSS to a 4:3 display. While the canvas has focus, every key goes to the
+// new frame; the canvas fills the frame the card sized for it (VmViews: whole multiples of the
+// guest's pixels, or the space there is) and tells the card the picture's size when it changes. While the canvas has focus, every key goes to the
 // guest (with preventDefault, so the browser does not act on it); with the mouse captured
 // (pointer lock), motion and buttons go to the guest's PS/2 mouse.
 import { useEffect, useRef } from "react";
 import type { VmHandle } from "../host/vm-host.ts";
 
-export function Screen({ vm }: { vm: VmHandle }) {
+export function Screen({ vm, onSize }: { vm: VmHandle; onSize?: (width: number, height: number) => void }) {
   const canvas = useRef<HTMLCanvasElement>(null);
+  const sizeListener = useRef(onSize);
+  useEffect(() => {
+    sizeListener.current = onSize;
+  });
 
   useEffect(() => {
     const c = canvas.current!;
@@ -28,6 +33,7 @@ export function Screen({ vm }: { vm: VmHandle }) {
       if (c.width !== width || c.height !== height) {
         c.width = width;
         c.height = height;
+        sizeListener.current?.(width, height);
       }
       ctx.putImageData(image, 0, 0);
     };

@@ -49,7 +49,7 @@ const LINE = 1.2; // xterm's cell height per pixel of font size, about (font met
 function fitTo(term: Terminal, box: HTMLElement, ratio: number): void {
   const { width, height } = box.getBoundingClientRect();
   if (width < 50 || height < 50) return;
-  const fontSize = Math.max(8, Math.min(20, Math.floor((width - 12) / COLS / ratio)));
+  const fontSize = Math.max(8, Math.min(24, Math.floor((width - 12) / COLS / ratio)));
   const rows = Math.max(10, Math.floor((height - 8) / (fontSize * LINE)));
   if (term.options.fontSize !== fontSize) term.options.fontSize = fontSize;
   if (term.rows !== rows || term.cols !== COLS) term.resize(COLS, rows);

@@ -12,8 +12,14 @@
 // "Click to type". A paused VM is covered by "Paused — click to resume" (a click resumes). A
 // paused VM takes no input (VmHandle drops it rather than deliver a burst on resume), so keys
 // typed into it are not queued: the overlay says how many were not sent.
+//
+// Size: the view area (the stage) is as large as the screen's picture drawn at the scale the
+// user chose (scale.ts: whole multiples of its pixels by default, or "fit"), in the card's width
+// and the window's height less the card's own controls; the Console fills that space (4:3). The
+// fullscreen button puts the stage alone on the display (Esc leaves), scaled the same way.
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { VmHandle } from "../host/vm-host.ts";
+import { frameSize, savedScaleMode, saveScaleMode, type ScaleMode, type Size } from "./scale.ts";
 import { Screen } from "./Screen.tsx";
 import { SerialConsole } from "./SerialConsole.tsx";
 import { PAUSED_WORDS } from "./status.ts";
@@ -25,6 +31,14 @@ export const QUIET_SCREEN_MS = 2000;
 const POLL_MS = 500;
 /** How long after the card appears it still takes the keyboard when its view becomes ready. */
 const INITIAL_FOCUS_MS = 15_000;
+
+/**
+ * Window height the card's own parts above and below the view take (its name, toolbar, tabs,
+ * padding): the view gets the rest, so a card scrolled to its top shows all of its screen.
+ */
+export const CARD_CHROME_PX = 130;
+/** The picture's size before the first frame: VGA text, 80x25 in 9x16 cells. */
+const FIRST_PICTURE: Size = { width: 720, height: 400 };
 
 const KEYS_IGNORED_WHILE_PAUSED = new Set(["Shift", "Control", "Alt", "Meta", "CapsLock", "Tab"]);
 
@@ -90,12 +104,55 @@ function useAutoConsole(vm: VmHandle, active: boolean, toConsole: () => void): v
   }, [vm, active]);
 }
 
+/**
+ * The space the view may take: the card's width and the window's height less the card's
+ * controls, or the whole display in fullscreen. Follows the card's width and the window.
+ */
+function useSpace(views: React.RefObject<HTMLDivElement | null>, fullscreen: boolean): Size {
+  const [space, setSpace] = useState<Size>({ width: 720, height: 400 });
+  useLayoutEffect(() => {
+    const measure = () => {
+      const box = views.current;
+      const width = fullscreen ? window.innerWidth : (box?.clientWidth ?? 720);
+      const height = fullscreen ? window.innerHeight : Math.max(200, window.innerHeight - CARD_CHROME_PX);
+      setSpace((s) => (s.width === width && s.height === height ? s : { width, height }));
+    };
+    measure();
+    const observer = new ResizeObserver(measure);
+    if (views.current) observer.observe(views.current);
+    window.addEventListener("resize", measure);
+    return () => {
+      observer.disconnect();
+      window.removeEventListener("resize", measure);
+    };
+  }, [views, fullscreen]);
+  return space;
+}
+
+/** Whether `el` is the document's fullscreen element, kept up to date. */
+function useFullscreen(el: React.RefObject<HTMLElement | null>): boolean {
+  const [full, setFull] = useState(false);
+  useEffect(() => {
+    const check = () => setFull(document.fullscreenElement !== null && document.fullscreenElement === el.current);
+    document.addEventListener("fullscreenchange", check);
+    return () => document.removeEventListener("fullscreenchange", check);
+  }, [el]);
+  return full;
+}
+
 export function VmViews({ vm, failed, paused }: { vm: VmHandle; failed: boolean; paused: boolean }) {
   const [view, setView] = useState<View>(() => initialView(vm));
   const [chosen, setChosen] = useState(false);
   const [focused, setFocused] = useState(false);
   const [unsent, setUnsent] = useState(0);
   const stage = useRef<HTMLDivElement>(null);
+  const views = useRef<HTMLDivElement>(null);
+  const [picture, setPicture] = useState<Size>(FIRST_PICTURE);
+  const [scale, setScale] = useState<ScaleMode>(savedScaleMode);
+  const fullscreen = useFullscreen(stage);
+  const space = useSpace(views, fullscreen);
+  // The Console is text in a font of any size: it always takes the space (as "fit" does).
+  const frame = frameSize(picture, space, view === "console" ? "fit" : scale);
   const tabs = useRef<Record<View, HTMLButtonElement | null>>({ screen: null, console: null });
   /** Give the view the keyboard as soon as it can take it (until this time, performance.now()). */
   const focusUntil = useRef(performance.now() + INITIAL_FOCUS_MS);
@@ -165,69 +222,155 @@ export function VmViews({ vm, failed, paused }: { vm: VmHandle; failed: boolean;
     </button>
   );
 
+  const toggleScale = () => {
+    const next = scale === "crisp" ? "fit" : "crisp";
+    setScale(next);
+    saveScaleMode(next);
+  };
+
+  const toggleFullscreen = () => {
+    if (document.fullscreenElement) {
+      void document.exitFullscreen().catch(() => {});
+      return;
+    }
+    const el = stage.current;
+    if (!el) return;
+    void el
+      .requestFullscreen({ navigationUI: "hide" })
+      .then(() => focusTarget(el, view)?.focus({ preventScroll: true }))
+      .catch(() => {
+        /* refused (no user gesture, or an iframe without allowfullscreen): the card stays as it is */
+      });
+  };
+
   const resume = () => {
     vm.resume();
     focusUntil.current = performance.now() + 1000;
   };
 
   return (
-    <div className="views">
-      <div className="tabs" role="tablist" aria-label={`${vm.name} view`}>
-        {tab("screen", "Screen", "The guest's display; keys go to its keyboard")}
-        {tab("console", "Console", "COM1 serial console; keys go to the guest's serial port")}
+    <div className="views" ref={views}>
+      <div className="view-bar">
+        <div className="tabs" role="tablist" aria-label={`${vm.name} view`}>
+          {tab("screen", "Screen", "The guest's display; keys go to its keyboard")}
+          {tab("console", "Console", "COM1 serial console; keys go to the guest's serial port")}
+        </div>
+        <div className="view-tools">
+          <button
+            type="button"
+            className="icon"
+            data-testid="scale-mode"
+            data-scale={scale}
+            aria-pressed={scale === "fit"}
+            aria-label="Fit the screen to the space"
+            title={
+              scale === "crisp"
+                ? "Sharp pixels now (whole multiples of the guest's pixels): click to fill the space instead"
+                : "Filling the space now: click for sharp pixels (whole multiples of the guest's pixels)"
+            }
+            onClick={toggleScale}
+          >
+            <FitIcon />
+          </button>
+          <button
+            type="button"
+            className="icon"
+            data-testid="fullscreen"
+            aria-label="Fullscreen"
+            title="Show this VM's screen on the whole display (Esc leaves)"
+            onClick={toggleFullscreen}
+          >
+            <FullscreenIcon />
+          </button>
+        </div>
       </div>
       <div
-        className={`stage${failed ? " dimmed" : ""}`}
+        className={`stage scale-${scale}${failed ? " dimmed" : ""}`}
         ref={stage}
         data-testid="vm-stage"
         data-view={view}
+        data-scale={scale}
+        data-factor={Number.isInteger(frame.factor) ? frame.factor : frame.factor.toFixed(2)}
+        style={fullscreen ? undefined : { width: frame.width, height: frame.height }}
         onFocus={() => setFocused(true)}
         onBlur={(e) => setFocused(stage.current?.contains(e.relatedTarget as Node | null) ?? false)}
         onKeyDownCapture={(e) => {
+          // Esc leaves fullscreen. Browsers do that themselves, before the page sees the key;
+          // this covers a browser that hands it to the page (and the key still reaches the guest).
+          if (e.key === "Escape" && fullscreen) void document.exitFullscreen().catch(() => {});
           if (paused && !e.repeat && !KEYS_IGNORED_WHILE_PAUSED.has(e.key)) setUnsent((n) => n + 1);
         }}
       >
-        <div
-          className={view === "screen" ? "view" : "view hidden"}
-          role="tabpanel"
-          id={`${id}-screen`}
-          aria-labelledby={`${id}-tab-screen`}
-          aria-hidden={view !== "screen"}
-        >
-          <Screen vm={vm} />
-        </div>
-        <div
-          className={view === "console" ? "view console" : "view console hidden"}
-          role="tabpanel"
-          id={`${id}-console`}
-          aria-labelledby={`${id}-tab-console`}
-          aria-hidden={view !== "console"}
-        >
-          <SerialConsole vm={vm} present={serialPresent} />
-        </div>
-        {failed && (
-          <div className="overlay stopped" data-testid="stopped-overlay">
-            Stopped — see above
+        <div className="frame" data-testid="vm-frame" style={{ width: frame.width, height: frame.height }}>
+          <div
+            className={view === "screen" ? "view" : "view hidden"}
+            role="tabpanel"
+            id={`${id}-screen`}
+            aria-labelledby={`${id}-tab-screen`}
+            aria-hidden={view !== "screen"}
+          >
+            <Screen
+              vm={vm}
+              onSize={(width, height) =>
+                setPicture((p) => (p.width === width && p.height === height ? p : { width, height }))
+              }
+            />
           </div>
-        )}
-        {paused && !failed ? (
-          <button type="button" className="overlay pause" data-testid="pause-overlay" onClick={resume}>
-            <span className="big">{PAUSED_WORDS}</span>
-            <span className="small" data-testid="unsent-keys">
-              {unsent > 0
-                ? `${unsent} key${unsent === 1 ? "" : "s"} typed while paused ${unsent === 1 ? "was" : "were"} not sent to the guest`
-                : "Keys typed while paused are not sent to the guest"}
-            </span>
-          </button>
-        ) : (
-          !focused &&
-          !failed && (
-            <div className="overlay hint" data-testid="focus-overlay" aria-hidden="true">
-              Click to type
+          <div
+            className={view === "console" ? "view console" : "view console hidden"}
+            role="tabpanel"
+            id={`${id}-console`}
+            aria-labelledby={`${id}-tab-console`}
+            aria-hidden={view !== "console"}
+          >
+            <SerialConsole vm={vm} present={serialPresent} />
+          </div>
+          {failed && (
+            <div className="overlay stopped" data-testid="stopped-overlay">
+              Stopped — see above
             </div>
-          )
-        )}
+          )}
+          {paused && !failed ? (
+            <button type="button" className="overlay pause" data-testid="pause-overlay" onClick={resume}>
+              <span className="big">{PAUSED_WORDS}</span>
+              <span className="small" data-testid="unsent-keys">
+                {unsent > 0
+                  ? `${unsent} key${unsent === 1 ? "" : "s"} typed while paused ${unsent === 1 ? "was" : "were"} not sent to the guest`
+                  : "Keys typed while paused are not sent to the guest"}
+              </span>
+            </button>
+          ) : (
+            !focused &&
+            !failed && (
+              <div className="overlay hint" data-testid="focus-overlay" aria-hidden="true">
+                Click to type
+              </div>
+            )
+          )}
+        </div>
       </div>
     </div>
+  );
+}
+
+function FitIcon() {
+  return (
+    <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">
+      <path d="M1 5V1h4M11 1h4v4M15 11v4h-4M5 15H1v-4" fill="none" stroke="currentColor" strokeWidth="1.6" />
+      <rect x="5" y="5" width="6" height="6" fill="currentColor" />
+    </svg>
+  );
+}
+
+function FullscreenIcon() {
+  return (
+    <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">
+      <path
+        d="M1 6V1h5M10 1h5v5M15 10v5h-5M6 15H1v-5M2 2l4 4M14 2l-4 4M14 14l-4-4M2 14l4-4"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.6"
+      />
+    </svg>
   );
 }
