@@ -77,7 +77,9 @@ const L_N = 0,
   L_FA = 12,
   L_FB = 13,
   L_FR = 14,
-  L_W = 15; // i64
+  L_W = 15, // i64
+  /** The eight general registers, cached in locals (Emitter: register cache). */
+  L_GPR = 16;
 const EXTRA_LOCALS = 10;
 
 // Function indices: the imports (module "c", in this order; wasm-jit.ts provides them), then
@@ -106,8 +108,9 @@ const ACCESS = [
 ];
 
 const REG = (r: number) => STATE_REGS + 4 * r;
-/** Byte offset of 8-bit register r (AL CL DL BL AH CH DH BH). */
-const REG8 = (r: number) => STATE_REGS + (((r & 3) << 2) | ((r >> 2) & 1));
+/** The general register (0 to 7) at state-block offset off, or -1. */
+const gprAt = (off: number) =>
+  off >= STATE_REGS && off < STATE_REGS + 32 && (off & 3) === 0 ? (off - STATE_REGS) >> 2 : -1;
 const LF = (i: number) => STATE_LF + 4 * i;
 
 /** What the previous instruction recorded in locals fa, fb, fr, for a fused conditional. */
@@ -116,25 +119,95 @@ interface FlagSource {
   sz: number;
 }
 
+/**
+ * The register cache: the block keeps EAX..EDI in locals. Its prologue loads the registers the
+ * block touches; a register the block writes is "dirty" from then on (a static superset of
+ * what differs from the state block), and dirty registers are stored back before every call
+ * out (which may read them, or fault and deliver an exception from them) and before every
+ * return. A call that may change registers (the interpreter's handler, PUSH/POP on a 16-bit
+ * stack) reloads them after. A block that loops on itself treats all eight as touched and
+ * dirty from the start, since a later pass runs after earlier writes.
+ */
 class Emitter {
   readonly c = new WasmCode(4096);
   /** Depth of the enclosing `loop` when the block loops (for br back to the start). */
   loops = false;
+  /** Registers read or written (bit r), and written so far (see the register cache). */
+  touched = 0;
+  dirty = 0;
   constructor(
     readonly count: number,
     readonly p0: number,
-  ) {}
+    loops: boolean,
+  ) {
+    if (loops) this.touched = this.dirty = 0xff;
+  }
 
-  // ---- state block access
+  // ---- state block access (general registers through the register cache)
   load(off: number): void {
+    const r = gprAt(off);
+    if (r >= 0) {
+      this.touched |= 1 << r;
+      this.c.localGet(L_GPR + r);
+      return;
+    }
     this.c.i32Const(0);
     this.c.mem(Op.i32_load, off, 2);
   }
   /** Stores the value computed by `value` at off. */
   store(off: number, value: () => void): void {
+    const r = gprAt(off);
+    if (r >= 0) {
+      value();
+      this.c.localSet(L_GPR + r);
+      this.touched |= 1 << r;
+      this.dirty |= 1 << r;
+      return;
+    }
     this.c.i32Const(0);
     value();
     this.c.mem(Op.i32_store, off, 2);
+  }
+  /** Stores the dirty registers into the state block (before a call out or a return). */
+  spill(): void {
+    for (let r = 0; r < 8; r++) {
+      if (!(this.dirty & (1 << r))) continue;
+      this.c.i32Const(0);
+      this.c.localGet(L_GPR + r);
+      this.c.mem(Op.i32_store, REG(r), 2);
+    }
+  }
+  /** Reloads registers (mask) from the state block after a call that may have changed them. */
+  reload(mask: number): void {
+    for (let r = 0; r < 8; r++) {
+      if (!(mask & (1 << r))) continue;
+      this.c.i32Const(0);
+      this.c.mem(Op.i32_load, REG(r), 2);
+      this.c.localSet(L_GPR + r);
+    }
+    this.touched |= mask;
+  }
+  /** Calls import f with the registers in the state block; reloads `changes` after. */
+  callOut(f: number, changes = 0): void {
+    this.spill();
+    this.c.call(f);
+    if (changes) this.reload(changes);
+  }
+  /** Returns the value on the stack, registers stored back first. */
+  ret(): void {
+    this.spill();
+    this.c.op(Op.return);
+  }
+  /** The prologue: loads the touched registers into their locals. */
+  prologue(): Uint8Array {
+    const p = new WasmCode(128);
+    for (let r = 0; r < 8; r++) {
+      if (!(this.touched & (1 << r))) continue;
+      p.i32Const(0);
+      p.mem(Op.i32_load, REG(r), 2);
+      p.localSet(L_GPR + r);
+    }
+    return p.toBytes();
   }
   storeLocal(off: number, local: number): void {
     this.store(off, () => this.c.localGet(local));
@@ -253,7 +326,7 @@ class Emitter {
     c.mem(a.load, RAM_BASE, 0);
     c.else();
     c.localGet(L_LIN);
-    c.call(a.slowRead);
+    this.callOut(a.slowRead);
     c.end();
   }
   read32(): void {
@@ -280,7 +353,7 @@ class Emitter {
     c.else();
     c.localGet(L_LIN);
     c.localGet(v);
-    c.call(a.slowWrite);
+    this.callOut(a.slowWrite);
     c.end();
   }
   write8(v: number): void {
@@ -362,7 +435,7 @@ class Emitter {
     this.storeLocal(REG(4), L_O);
     c.else();
     c.localGet(v);
-    c.call(F_PUSH32);
+    this.callOut(F_PUSH32, 1 << 4);
     c.end();
   }
   /** Pops into local v (CpuAccess.pop32). */
@@ -381,7 +454,7 @@ class Emitter {
       c.op(Op.i32_add);
     });
     c.else();
-    c.call(F_POP32);
+    this.callOut(F_POP32, 1 << 4);
     c.localSet(v);
     c.end();
   }
@@ -400,7 +473,7 @@ class Emitter {
     c.localGet(L_O);
     c.i32Const(len);
     c.i32Const(write ? 1 : 0);
-    c.call(F_SEGCHECK);
+    this.callOut(F_SEGCHECK);
     c.end();
     this.load(STATE_SEG_BASE + 4 * seg);
     c.localGet(L_O);
@@ -414,23 +487,60 @@ class Emitter {
     this.load(STATE_SEG_LIMIT + 4 * CS);
     c.op(Op.i32_gt_u);
   }
+  /** Pushes 8-bit register r (AL CL DL BL AH CH DH BH). */
   load8(r: number): void {
-    this.c.i32Const(0);
-    this.c.mem(Op.i32_load8_u, REG8(r), 0);
+    const c = this.c;
+    this.load(REG(r & 3));
+    if (r & 4) {
+      c.i32Const(8);
+      c.op(Op.i32_shr_u);
+    }
+    c.i32Const(0xff);
+    c.op(Op.i32_and);
   }
+  /** 8-bit register r = the low byte of local. */
   store8(r: number, local: number): void {
-    this.c.i32Const(0);
-    this.c.localGet(local);
-    this.c.mem(Op.i32_store8, REG8(r), 0);
+    const c = this.c;
+    const sh = r & 4 ? 8 : 0;
+    this.store(REG(r & 3), () => {
+      this.load(REG(r & 3));
+      c.i32Const(~(0xff << sh));
+      c.op(Op.i32_and);
+      c.localGet(local);
+      c.i32Const(0xff);
+      c.op(Op.i32_and);
+      if (sh) {
+        c.i32Const(sh);
+        c.op(Op.i32_shl);
+      }
+      c.op(Op.i32_or);
+    });
+  }
+  /** Pushes 16-bit register r. */
+  load16(r: number): void {
+    this.load(REG(r));
+    this.c.i32Const(0xffff);
+    this.c.op(Op.i32_and);
+  }
+  /** 16-bit register r = the low half of local. */
+  store16(r: number, local: number): void {
+    const c = this.c;
+    this.store(REG(r), () => {
+      this.load(REG(r));
+      c.i32Const(0xffff0000 | 0);
+      c.op(Op.i32_and);
+      c.localGet(local);
+      c.i32Const(0xffff);
+      c.op(Op.i32_and);
+      c.op(Op.i32_or);
+    });
   }
   /** Pushes operand E of size sz (register or memory, read access). */
   readE(d: DecodedInstruction, s: Site, sz: number): void {
     if (d.mod === 3) {
       if (sz === SZ8) this.load8(d.rm);
-      else if (sz === SZ16) {
-        this.c.i32Const(0);
-        this.c.mem(Op.i32_load16_u, REG(d.rm), 1);
-      } else this.load(REG(d.rm));
+      else if (sz === SZ16) this.load16(d.rm);
+      else this.load(REG(d.rm));
       return;
     }
     this.setStart(s.off);
@@ -750,7 +860,7 @@ function loopBack(e: Emitter, s: Site, nest: number): void {
   c.end();
   exitPip(e, e.p0);
   c.localGet(L_M);
-  c.op(Op.return);
+  e.ret();
 }
 function exitPip(e: Emitter, pip: number): void {
   e.storeConst(STATE_JIT_EXIT, EXIT_PIP);
@@ -765,7 +875,7 @@ function exitJump(e: Emitter, s: Site, target: number): void {
   c.localGet(L_M);
   c.i32Const(s.index + 1);
   c.op(Op.i32_add);
-  c.op(Op.return);
+  e.ret();
 }
 
 /** Emits instruction s; returns the flags it leaves in locals, `false` if it fell back, or "end". */
@@ -1348,7 +1458,7 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
     c.localGet(L_M);
     c.i32Const(s.index + 1);
     c.op(Op.i32_add);
-    c.op(Op.return);
+    e.ret();
     c.end();
     e.load(REG(4));
     c.localSet(L_O);
@@ -1369,7 +1479,7 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
     c.localGet(L_M);
     c.i32Const(s.index + 1);
     c.op(Op.i32_add);
-    c.op(Op.return);
+    e.ret();
     return { ok: true, ends: true };
   }
   if (op === 0xc9) {
@@ -1397,7 +1507,7 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
     c.localGet(L_M);
     c.i32Const(s.index + 1);
     c.op(Op.i32_add);
-    c.op(Op.return);
+    e.ret();
     c.end();
     c.end();
     return { ok: true };
@@ -1418,15 +1528,8 @@ function specialise16(e: Emitter, s: Site): { ok: boolean } {
   const d = s.d;
   const c = e.c;
   const mem = d.modrm >= 0 && d.mod !== 3;
-  const r16 = (r: number) => {
-    c.i32Const(0);
-    c.mem(Op.i32_load16_u, REG(r), 1);
-  };
-  const set16 = (r: number, local: number) => {
-    c.i32Const(0);
-    c.localGet(local);
-    c.mem(Op.i32_store16, REG(r), 1);
-  };
+  const r16 = (r: number) => e.load16(r);
+  const set16 = (r: number, local: number) => e.store16(r, local);
   if ((d.opcode === 0x89 || d.opcode === 0x8b) && !mem) {
     const [dst, src] = d.opcode === 0x89 ? [d.rm, d.reg] : [d.reg, d.rm];
     r16(src);
@@ -1515,7 +1618,7 @@ function interpret(e: Emitter, s: Site, next: number): void {
     c.i32Const(s.index);
     c.op(Op.i32_add);
   }
-  c.call(F_INTERP);
+  e.callOut(F_INTERP, 0xff);
 }
 
 /** The module's internal lazyCf(): CF from the lazy-flag record (CpuState.lazyCF). */
@@ -1681,7 +1784,13 @@ export function compileWasmBlock(ram: Uint8Array, pip: number, windowEnd: number
   }
   if (insns.length === 0) return null;
 
-  const e = new Emitter(insns.length, pip);
+  // Does a jump in the block go back to its start (a loop, for the register cache)?
+  const loops = insns.some((d) => {
+    const op = d.opcode;
+    const rel = (op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f) || op === 0xeb || op === 0xe9;
+    return rel && d.offset - pip + d.length + (d.imm | 0) === 0;
+  });
+  const e = new Emitter(insns.length, pip, loops);
   const c = e.c;
   // run(): m = 0; events = 0; loop { block { body } ; unreachable-free end } — the body returns.
   c.i32Const(0);
@@ -1716,7 +1825,7 @@ export function compileWasmBlock(ram: Uint8Array, pip: number, windowEnd: number
           c.localGet(L_M);
           c.i32Const(i + 1);
           c.op(Op.i32_add);
-          c.op(Op.return);
+          e.ret();
         }
         ended = true;
         break;
@@ -1731,7 +1840,7 @@ export function compileWasmBlock(ram: Uint8Array, pip: number, windowEnd: number
       c.localGet(L_M);
       c.i32Const(i + 1);
       c.op(Op.i32_add);
-      c.op(Op.return);
+      e.ret();
       c.end();
     }
   }
@@ -1740,7 +1849,7 @@ export function compileWasmBlock(ram: Uint8Array, pip: number, windowEnd: number
     c.localGet(L_M);
     c.i32Const(insns.length);
     c.op(Op.i32_add);
-    c.op(Op.return);
+    e.ret();
   }
   c.end(); // block
   c.end(); // loop
@@ -1768,13 +1877,19 @@ export function compileWasmBlock(ram: Uint8Array, pip: number, windowEnd: number
   m.importFunc("c", "wr16", tII_V);
   m.func(t_I, [], lazyCfBody());
   for (const flag of [ZF, SF, OF, PF, CF]) m.func(t_I, [], flagBody(flag));
+  const prologue = e.prologue(),
+    body = c.toBytes();
+  const code = new Uint8Array(prologue.length + body.length);
+  code.set(prologue);
+  code.set(body, prologue.length);
   const run = m.func(
     m.type([I32, I32, I32, I32, I32], [I32]),
     [
       [EXTRA_LOCALS, I32],
       [1, I64],
+      [8, I32],
     ],
-    c.toBytes(),
+    code,
   );
   m.exportFunc("run", run);
   return { bytes: m.bytes(), count: insns.length, length: at - pip, offsets, specialised };
