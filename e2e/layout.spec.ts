@@ -94,3 +94,55 @@ test("the screen scales by whole factors to the window, fits on request, and goe
 
   await attachShots(page, info, "dos-crisp", dos);
 });
+
+test("the card's controls are one row of named icon buttons, reached with Tab and a visible ring", async ({
+  page,
+}, info) => {
+  test.setTimeout(120_000);
+  await openShell(page);
+  const dos = await createFromCatalog(page, "freedos", "dos");
+  await waitForScreen(page, "dos", "A:\\>");
+  const toolbar = dos.getByTestId("toolbar");
+  const buttons = toolbar.locator("button");
+  expect(await buttons.count()).toBeGreaterThanOrEqual(9);
+  // Every control has a name for screen readers and a tooltip; the icons are symbols, not words.
+  for (const b of [...(await buttons.all()), toolbar.locator("label.button-like")]) {
+    expect(
+      await b.evaluate((el) => el.getAttribute("aria-label") ?? el.querySelector("input")?.ariaLabel),
+    ).toBeTruthy();
+    expect(await b.getAttribute("title")).toBeTruthy();
+    expect((await b.innerText()).trim()).toBe("");
+    expect(await b.locator("svg").count()).toBe(1);
+  }
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: 1000 });
+    // One row: every control's middle on the same line, and the row no taller than a button.
+    const tops = await toolbar.evaluate((el) =>
+      Array.from(el.children)
+        .filter((c) => !c.classList.contains("sep"))
+        .map((c) => {
+          const r = c.getBoundingClientRect();
+          return Math.round(r.top + r.height / 2);
+        }),
+    );
+    expect(new Set(tops).size, `controls on more than one line at ${width} px: ${tops.join(",")}`).toBe(1);
+    expect((await toolbar.boundingBox())!.height).toBeLessThanOrEqual(36);
+  }
+
+  // Keyboard: Tab moves from one control to the next, each with a focus ring.
+  await toolbar.getByRole("button", { name: "Pause", exact: true }).focus();
+  await page.keyboard.press("Tab");
+  const reset = toolbar.getByRole("button", { name: "Reset" });
+  await expect(reset).toBeFocused();
+  await expect(reset).toHaveCSS("outline-style", "solid");
+  await expect(reset).toHaveCSS("outline-width", "2px");
+  await page.keyboard.press("Tab");
+  await expect(toolbar.getByRole("button", { name: "Ctrl+Alt+Del" })).toBeFocused();
+  // And the buttons work: Pause turns into Resume.
+  await toolbar.getByRole("button", { name: "Pause", exact: true }).click();
+  await expect(dos.getByTestId("vm-state")).toHaveText("Paused — click to resume");
+  await expect(toolbar.getByRole("button", { name: "Resume", exact: true })).toBeVisible();
+  await toolbar.getByRole("button", { name: "Resume", exact: true }).click();
+  await expect(dos.getByTestId("vm-state")).toHaveText("Running");
+  await attachShots(page, info, "toolbar", dos);
+});

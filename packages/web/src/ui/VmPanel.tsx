@@ -1,6 +1,7 @@
 // One VM's card: its state in plain words (and why it stopped, with the technical detail behind
-// "Details"), toolbar (pause/resume, reset, Ctrl+Alt+Del, CPU share, media, destroy), snapshot
-// controls, the main view (Screen or COM1 Console, see VmViews) and live stats.
+// "Details"), one row of controls (icon buttons named by aria-label and title: pause/resume,
+// reset, Ctrl+Alt+Del, mouse, floppy, snapshot/download/share, then CPU share, RAM and close),
+// the main view (Screen or COM1 Console, see VmViews) and live stats.
 import { EXIT_NAMES } from "@x86vm/core";
 import { useRef, useState } from "react";
 import { formatBytes, totalOf } from "../host/allocator.ts";
@@ -10,7 +11,8 @@ import type { MediaRole } from "../shared/protocol.ts";
 import { useVm } from "./hooks.ts";
 import { captureMouse } from "./Screen.tsx";
 import { plainReason, statusWords } from "./status.ts";
-import { VmSnapshotBar } from "./VmSnapshotBar.tsx";
+import { CloseIcon, EjectIcon, FloppyIcon, KeysIcon, MouseIcon, PauseIcon, PlayIcon, ResetIcon } from "./icons.tsx";
+import { useSnapshotBar } from "./VmSnapshotBar.tsx";
 import { VmViews } from "./VmViews.tsx";
 
 function fmt(n: number, digits = 1): string {
@@ -30,6 +32,7 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
   const [actionError, setActionError] = useState<string | null>(null);
   const [shareText, setShareText] = useState<string | null>(null);
   const [memText, setMemText] = useState<string | null>(null);
+  const snapshots = useSnapshotBar(vm);
   const act = (f: () => Promise<unknown> | unknown) => async () => {
     setActionError(null);
     try {
@@ -94,34 +97,78 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
         </div>
       )}
 
-      <div className="toolbar" role="toolbar" aria-label={`${vm.name} controls`}>
+      <div className="toolbar" role="toolbar" aria-label={`${vm.name} controls`} data-testid="toolbar">
         {paused ? (
-          <button onClick={act(() => vm.resume())} disabled={failed} title="Run the guest again">
-            Resume
+          <button
+            className="icon"
+            onClick={act(() => vm.resume())}
+            disabled={failed}
+            aria-label="Resume"
+            title="Resume: run the guest again"
+          >
+            <PlayIcon />
           </button>
         ) : (
-          <button onClick={act(() => vm.pause())} disabled={failed} title="Stop the guest's CPU and clock for now">
-            Pause
+          <button
+            className="icon"
+            onClick={act(() => vm.pause())}
+            disabled={failed}
+            aria-label="Pause"
+            title="Pause: stop the guest's CPU and clock for now"
+          >
+            <PauseIcon />
           </button>
         )}
-        <button onClick={act(() => vm.reset())} title="Power cycle: a fresh machine with the same memory and media">
-          Reset
+        <button
+          className="icon"
+          onClick={act(() => vm.reset())}
+          aria-label="Reset"
+          title="Reset: power cycle, a fresh machine with the same memory and media"
+        >
+          <ResetIcon />
         </button>
         <button
+          className="icon"
           onClick={act(() => vm.ctrlAltDel())}
           disabled={failed || paused}
+          aria-label="Ctrl+Alt+Del"
           title="Send Ctrl+Alt+Del to the guest (the browser keeps those keys for itself)"
         >
-          Ctrl+Alt+Del
+          <KeysIcon />
         </button>
         <button
+          className="icon"
           onClick={() => captureMouse(panel.current)}
           disabled={failed || paused}
-          title="Mouse goes to the guest until Esc"
+          aria-label="Capture mouse"
+          title="Capture mouse: the mouse goes to the guest until Esc"
         >
-          Capture mouse
+          <MouseIcon />
         </button>
-        <label className="share">
+        <span className="sep" aria-hidden="true" />
+        <label className="button-like icon" title="Insert a floppy image in drive A:">
+          <FloppyIcon />
+          <input
+            type="file"
+            className="visually-hidden"
+            onChange={insert("fda")}
+            data-testid="insert-fda"
+            aria-label="Insert a floppy image in drive A:"
+          />
+        </label>
+        <button
+          className="icon"
+          onClick={act(() => vm.ejectMedia("fda"))}
+          disabled={!floppy}
+          aria-label="Eject A:"
+          title="Eject: take the floppy out of drive A:"
+        >
+          <EjectIcon />
+        </button>
+        <span className="sep" aria-hidden="true" />
+        {snapshots.buttons}
+        <span className="sep" aria-hidden="true" />
+        <label className="share" title="The VM's share of one host core, in percent">
           CPU
           <input
             type="range"
@@ -152,31 +199,19 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
           />
           %
         </label>
-        <label className="button-like" title="Insert a floppy image in drive A:">
-          Floppy A:…
-          <input
-            type="file"
-            className="visually-hidden"
-            onChange={insert("fda")}
-            data-testid="insert-fda"
-            aria-label="Insert a floppy image in drive A:"
-          />
-        </label>
-        <button onClick={act(() => vm.ejectMedia("fda"))} disabled={!floppy} title="Take the floppy out of drive A:">
-          Eject A:
-        </button>
-        <label className="mem" title="Another amount of RAM restarts the VM">
+        <label className="mem" title="The guest's RAM; another amount restarts the VM">
           RAM
           <input
             type="number"
             min={1}
+            aria-label="RAM in MiB"
             data-testid="vm-memory"
             value={memText ?? String(vm.memoryMiB)}
             onChange={(e) => setMemText(e.currentTarget.value)}
             onKeyDown={(e) => {
               if (e.key === "Enter") void resize();
             }}
-          />{" "}
+          />
           MiB
         </label>
         {memText !== null && Number(memText) !== vm.memoryMiB && Number(memText) <= MAX_VM_MEMORY_MIB && (
@@ -190,15 +225,16 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
           </span>
         )}
         <button
-          className="danger"
+          className="icon danger end"
           onClick={act(() => vm.destroy())}
           data-testid="destroy"
-          title="Stop this VM and give its memory back"
+          aria-label={failed ? "Close" : "Destroy"}
+          title={failed ? "Close: remove this stopped VM" : "Destroy: stop this VM and give its memory back"}
         >
-          {failed ? "Close" : "Destroy"}
+          <CloseIcon />
         </button>
       </div>
-      <VmSnapshotBar vm={vm} />
+      {snapshots.info}
 
       <VmViews vm={vm} failed={failed} paused={paused && vm.status !== "failed"} />
 

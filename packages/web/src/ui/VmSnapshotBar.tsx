@@ -1,13 +1,16 @@
 // A VM's snapshot controls: Snapshot (the worker saves the state; the VM runs on), Download (the
 // last snapshot as a file), Share (the last snapshot stored on the server, as a link), and for
-// a VM with the user's own images, whether those travel inside the snapshot.
-import { useState } from "react";
+// a VM with the user's own images, whether those travel inside the snapshot. The three buttons
+// go in the card's toolbar (`buttons`); what they did, the link and the image choice go on a
+// line below it (`info`, nothing when there is nothing to say).
+import { useState, type ReactNode } from "react";
 import { formatBytes } from "../host/allocator.ts";
 import { downloadBytes, snapshotFileName } from "../host/snapshots.ts";
 import type { ShareResult, VmHandle } from "../host/vm-host.ts";
 import { MEDIA_ROLE_NAMES, type MediaRole } from "../shared/protocol.ts";
+import { CameraIcon, DownloadIcon, ShareIcon } from "./icons.tsx";
 
-export function VmSnapshotBar({ vm }: { vm: VmHandle }) {
+export function useSnapshotBar(vm: VmHandle): { buttons: ReactNode; info: ReactNode } {
   const [embed, setEmbed] = useState(false);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -38,32 +41,43 @@ export function VmSnapshotBar({ vm }: { vm: VmHandle }) {
   });
   const share = act("Sharing…", async () => setShared(await vm.share(embed)));
 
-  return (
-    <div className="snapshot-bar" data-testid="snapshot-bar">
+  const buttons = (
+    <>
       <button
+        className="icon"
         onClick={snapshot}
         disabled={failed || busy !== null}
         data-testid="snapshot"
-        title="Save the VM's state now; it keeps running"
+        aria-label="Snapshot"
+        title="Snapshot: save the VM's state now; it keeps running"
       >
-        Snapshot
+        <CameraIcon />
       </button>
       <button
+        className="icon"
         onClick={download}
         disabled={failed || busy !== null}
         data-testid="download-snapshot"
-        title="Save the last snapshot as a file"
+        aria-label="Download snapshot"
+        title="Download the last snapshot as a file"
       >
-        Download
+        <DownloadIcon />
       </button>
       <button
+        className="icon"
         onClick={share}
         disabled={failed || busy !== null}
         data-testid="share"
-        title="Store the last snapshot on this server and make a link to it"
+        aria-label="Share"
+        title="Share: store the last snapshot on this server and make a link to it"
       >
-        Share
+        <ShareIcon />
       </button>
+    </>
+  );
+  const anything = own.length > 0 || busy !== null || held !== null || shared !== null || error !== null;
+  const info = anything && (
+    <div className="snapshot-bar" data-testid="snapshot-bar">
       {own.length > 0 && (
         <label title="Put your own images inside the snapshot, so that whoever opens it needs nothing else">
           <input
@@ -110,4 +124,5 @@ export function VmSnapshotBar({ vm }: { vm: VmHandle }) {
       )}
     </div>
   );
+  return { buttons, info };
 }

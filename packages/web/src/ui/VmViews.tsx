@@ -19,6 +19,7 @@
 // fullscreen button puts the stage alone on the display (Esc leaves), scaled the same way.
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { VmHandle } from "../host/vm-host.ts";
+import { FitIcon, FullscreenIcon } from "./icons.tsx";
 import { frameSize, savedScaleMode, saveScaleMode, type ScaleMode, type Size } from "./scale.ts";
 import { Screen } from "./Screen.tsx";
 import { SerialConsole } from "./SerialConsole.tsx";
@@ -350,27 +351,5 @@ export function VmViews({ vm, failed, paused }: { vm: VmHandle; failed: boolean;
         </div>
       </div>
     </div>
-  );
-}
-
-function FitIcon() {
-  return (
-    <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">
-      <path d="M1 5V1h4M11 1h4v4M15 11v4h-4M5 15H1v-4" fill="none" stroke="currentColor" strokeWidth="1.6" />
-      <rect x="5" y="5" width="6" height="6" fill="currentColor" />
-    </svg>
-  );
-}
-
-function FullscreenIcon() {
-  return (
-    <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">
-      <path
-        d="M1 6V1h5M10 1h5v5M15 10v5h-5M6 15H1v-5M2 2l4 4M14 2l-4 4M14 14l-4-4M2 14l4-4"
-        fill="none"
-        stroke="currentColor"
-        strokeWidth="1.6"
-      />
-    </svg>
   );
 }
