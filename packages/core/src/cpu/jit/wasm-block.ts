@@ -120,34 +120,28 @@ interface FlagSource {
 }
 
 /**
- * The register cache: the block keeps EAX..EDI in locals. Its prologue loads the registers the
- * block touches; a register the block writes is "dirty" from then on (a static superset of
- * what differs from the state block), and dirty registers are stored back before every call
- * out (which may read them, or fault and deliver an exception from them) and before every
- * return. A call that may change registers (the interpreter's handler, PUSH/POP on a 16-bit
- * stack) reloads them after. A block that loops on itself treats all eight as touched and
- * dirty from the start, since a later pass runs after earlier writes.
+ * The register cache: the block reads EAX..EDI from locals, which its prologue loads for the
+ * registers it reads, and writes them through (to the local and to the state block), so the
+ * state block is current whenever JS code runs (a call out, a fault, a return) and nothing is
+ * stored back at exits. A call that may change registers (the interpreter's handler, PUSH/POP
+ * on a 16-bit stack) reloads them after.
  */
 class Emitter {
   readonly c = new WasmCode(4096);
   /** Depth of the enclosing `loop` when the block loops (for br back to the start). */
   loops = false;
-  /** Registers read or written (bit r), and written so far (see the register cache). */
-  touched = 0;
-  dirty = 0;
+  /** Registers read (bit r): loaded by the prologue. */
+  reads = 0;
   constructor(
     readonly count: number,
     readonly p0: number,
-    loops: boolean,
-  ) {
-    if (loops) this.touched = this.dirty = 0xff;
-  }
+  ) {}
 
   // ---- state block access (general registers through the register cache)
   load(off: number): void {
     const r = gprAt(off);
     if (r >= 0) {
-      this.touched |= 1 << r;
+      this.reads |= 1 << r;
       this.c.localGet(L_GPR + r);
       return;
     }
@@ -160,22 +154,14 @@ class Emitter {
     if (r >= 0) {
       value();
       this.c.localSet(L_GPR + r);
-      this.touched |= 1 << r;
-      this.dirty |= 1 << r;
+      this.c.i32Const(0);
+      this.c.localGet(L_GPR + r);
+      this.c.mem(Op.i32_store, off, 2);
       return;
     }
     this.c.i32Const(0);
     value();
     this.c.mem(Op.i32_store, off, 2);
-  }
-  /** Stores the dirty registers into the state block (before a call out or a return). */
-  spill(): void {
-    for (let r = 0; r < 8; r++) {
-      if (!(this.dirty & (1 << r))) continue;
-      this.c.i32Const(0);
-      this.c.localGet(L_GPR + r);
-      this.c.mem(Op.i32_store, REG(r), 2);
-    }
   }
   /** Reloads registers (mask) from the state block after a call that may have changed them. */
   reload(mask: number): void {
@@ -185,24 +171,21 @@ class Emitter {
       this.c.mem(Op.i32_load, REG(r), 2);
       this.c.localSet(L_GPR + r);
     }
-    this.touched |= mask;
   }
-  /** Calls import f with the registers in the state block; reloads `changes` after. */
+  /** Calls import f; reloads the registers it may change (mask `changes`) after. */
   callOut(f: number, changes = 0): void {
-    this.spill();
     this.c.call(f);
     if (changes) this.reload(changes);
   }
-  /** Returns the value on the stack, registers stored back first. */
+  /** Returns the value on the stack. */
   ret(): void {
-    this.spill();
     this.c.op(Op.return);
   }
-  /** The prologue: loads the touched registers into their locals. */
+  /** The prologue: loads the registers the block reads into their locals. */
   prologue(): Uint8Array {
     const p = new WasmCode(128);
     for (let r = 0; r < 8; r++) {
-      if (!(this.touched & (1 << r))) continue;
+      if (!(this.reads & (1 << r))) continue;
       p.i32Const(0);
       p.mem(Op.i32_load, REG(r), 2);
       p.localSet(L_GPR + r);
@@ -1784,13 +1767,7 @@ export function compileWasmBlock(ram: Uint8Array, pip: number, windowEnd: number
   }
   if (insns.length === 0) return null;
 
-  // Does a jump in the block go back to its start (a loop, for the register cache)?
-  const loops = insns.some((d) => {
-    const op = d.opcode;
-    const rel = (op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f) || op === 0xeb || op === 0xe9;
-    return rel && d.offset - pip + d.length + (d.imm | 0) === 0;
-  });
-  const e = new Emitter(insns.length, pip, loops);
+  const e = new Emitter(insns.length, pip);
   const c = e.c;
   // run(): m = 0; events = 0; loop { block { body } ; unreachable-free end } — the body returns.
   c.i32Const(0);
