@@ -75,6 +75,18 @@ function editManifest(b: Buffer, from: string, to: string): Buffer {
   return reseal(out);
 }
 
+/** The snapshot as a page before console histories wrote it: the manifest without "console". */
+function withoutConsole(b: Buffer): Buffer {
+  const m = b.readUInt32LE(16);
+  const manifest = JSON.parse(b.subarray(32, 32 + m).toString("utf8")) as Record<string, unknown>;
+  expect(manifest.console).toBeTruthy();
+  delete manifest.console;
+  const text = Buffer.from(JSON.stringify(manifest), "utf8");
+  const out = Buffer.concat([b.subarray(0, 32), text, b.subarray(32 + m)]);
+  out.writeUInt32LE(text.length, 16);
+  return reseal(out);
+}
+
 test("a share link resumes FreeDOS in another browser context: same screen, and typing goes on", async ({
   page,
   browser,
@@ -154,10 +166,14 @@ test("Download, then Open snapshot: a second VM resumes with the same screen", a
   await page.screenshot({ path: info.outputPath("download-open.png"), fullPage: true });
 });
 
-test("a resumed VM's COM1 console shows what its guest sends", async ({ page }, info) => {
+test("a resumed VM's COM1 console shows its history and what its guest sends; an older snapshot without history opens", async ({
+  page,
+}, info) => {
   await openShell(page);
   const com = await createFromFile(page, "com", { name: "serial.img", buffer: SERIAL_FLOPPY });
   await expect.poll(() => page.evaluate(() => window.x86vm.vm("com")!.serialText())).toContain(SERIAL_TEXT);
+  await page.evaluate(() => window.x86vm.vm("com")!.sendSerial("before"));
+  await expect.poll(() => page.evaluate(() => window.x86vm.vm("com")!.serialText())).toContain("BEFORE");
   const file = await download(page, com);
   await page
     .getByTestId("open-snapshot")
@@ -167,12 +183,76 @@ test("a resumed VM's COM1 console shows what its guest sends", async ({ page }, 
     .setInputFiles({ name: "serial.img", mimeType: "application/octet-stream", buffer: SERIAL_FLOPPY });
   const copy = panel(page, "com (2)");
   await expect(copy).toBeVisible();
+  // The console as it was when the snapshot was taken, before the resumed guest says anything.
+  expect(await page.evaluate(() => window.x86vm.vm("com (2)")!.serialText())).toBe(`${SERIAL_TEXT}\r\nBEFORE`);
   await copy.getByTestId("tab-console").click();
-  await expect(copy.getByTestId("serial")).toBeVisible();
+  const rows = copy.getByTestId("serial").locator(".xterm-rows");
+  await expect(rows).toContainText(SERIAL_TEXT);
+  await expect(rows).toContainText("BEFORE");
   await page.evaluate(() => window.x86vm.vm("com (2)")!.sendSerial("resumed"));
-  await expect.poll(() => page.evaluate(() => window.x86vm.vm("com (2)")!.serialText())).toContain("RESUMED");
-  await expect(copy.getByTestId("serial").locator(".xterm-rows")).toContainText("RESUMED");
+  await expect.poll(() => page.evaluate(() => window.x86vm.vm("com (2)")!.serialText())).toContain("BEFORERESUMED");
+  await expect(rows).toContainText("BEFORERESUMED");
   await copy.screenshot({ path: info.outputPath("resumed-console.png") });
+
+  // A snapshot of the resumed VM carries the whole history on.
+  const again = await download(page, copy);
+  const text = again.bytes.subarray(32, 32 + again.bytes.readUInt32LE(16)).toString("utf8");
+  expect(JSON.parse(text).console).toMatchObject({ port: "com1", rawLength: `${SERIAL_TEXT}\r\nBEFORERESUMED`.length });
+
+  // A snapshot from before console histories: it resumes, with an empty console.
+  await page.getByTestId("open-snapshot").setInputFiles({
+    name: "old.x86snap",
+    mimeType: "application/octet-stream",
+    buffer: withoutConsole(file.bytes),
+  });
+  await page
+    .getByTestId("need-fda")
+    .setInputFiles({ name: "serial.img", mimeType: "application/octet-stream", buffer: SERIAL_FLOPPY });
+  await expect(panel(page, "com (3)")).toBeVisible();
+  expect(await page.evaluate(() => window.x86vm.vm("com (3)")!.serialText())).toBe("");
+  await page.evaluate(() => window.x86vm.vm("com (3)")!.sendSerial("old"));
+  await expect.poll(() => page.evaluate(() => window.x86vm.vm("com (3)")!.serialText())).toBe("OLD");
+});
+
+test("Linux resumed from a share link shows its console history: the boot log and the shell session", async ({
+  page,
+  browser,
+}, info) => {
+  test.setTimeout(300_000);
+  await openShell(page);
+  const linux = await createFromCatalog(page, "linux", "linux", 128);
+  await expect
+    .poll(() => page.evaluate(() => window.x86vm.vm("linux")!.serialText()), { timeout: 240_000 })
+    .toMatch(/# /);
+  await page.evaluate(() => window.x86vm.vm("linux")!.sendSerial("echo history $((6*7))\n"));
+  await expect(linux.getByTestId("serial").locator(".xterm-rows")).toContainText("history 42", { timeout: 30_000 });
+  await linux.getByTestId("share").click();
+  await expect(linux.getByTestId("share-link")).toHaveValue(SNAPSHOT_LINK, { timeout: 60_000 });
+  const link = await linux.getByTestId("share-link").inputValue();
+
+  const other = await openPage(browser, link);
+  const copy = panel(other, "linux");
+  await expect(copy).toBeVisible({ timeout: 120_000 });
+  // Opens on its Console (console=ttyS0), with what the guest wrote before the snapshot.
+  await expect(copy.getByTestId("tab-console")).toHaveAttribute("aria-selected", "true");
+  const rows = copy.getByTestId("serial").locator(".xterm-rows");
+  await expect(rows).toContainText("history 42");
+  const log = await other.evaluate(() => window.x86vm.vm("linux")!.serialText());
+  expect(log).toContain("Linux version");
+  expect(log).toContain("history 42");
+  // The replayed history sent nothing to the guest (no answers to its old cursor queries), and
+  // the shell goes on.
+  await copy.getByTestId("serial").click();
+  await other.keyboard.type("echo resumed $((5*5))\n");
+  await expect(rows).toContainText("resumed 25", { timeout: 30_000 });
+  for (const width of [800, 1366, 1920]) {
+    await other.setViewportSize({ width, height: 1000 });
+    await other.waitForTimeout(400); // the console refits its rows
+    await copy.scrollIntoViewIfNeeded();
+    const path = info.outputPath(`linux-resumed-console-${width}.png`);
+    await other.screenshot({ path, fullPage: true });
+    await info.attach(`linux-resumed-console-${width}`, { path, contentType: "image/png" });
+  }
 });
 
 test("the user's own images: the link names the image to open, or carries it with 'include my images'", async ({

@@ -33,6 +33,7 @@ import type {
   VmSetup,
   VmWorkerApi,
 } from "../shared/protocol.ts";
+import { latin1, readConsoleHistory } from "../shared/console-history.ts";
 import { ByteRing, RecordRing } from "../shared/rings.ts";
 import { AllocationRefused, formatBytes, HostAllocator, MiB, totalOf, type MemoryParts } from "./allocator.ts";
 import { ratesBetween, readCounters, ZERO_RATES, type Counters, type Rates } from "./rates.ts";
@@ -638,6 +639,14 @@ export class VmManager {
       );
     }
     const b = plan.bytes;
+    // The console as it was (the worker keeps it for its next snapshots too); before the bytes
+    // go to the worker. A history that cannot be read costs only the history.
+    try {
+      const history = await readConsoleHistory(b);
+      if (history) vm.serialLog = latin1(history);
+    } catch {
+      /* the worker says so in a notice */
+    }
     const bytes =
       b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer
         ? b.buffer

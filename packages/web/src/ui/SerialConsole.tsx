@@ -69,9 +69,18 @@ export function SerialConsole({ vm, present }: { vm: VmHandle; present: boolean 
     const ratio = cellWidthRatio(term.options.fontFamily ?? "monospace");
     fitTo(term, box, ratio);
     openAlwaysDrawing(term, box);
-    if (vm.serialLog) term.write(vm.serialLog);
+    // The history (what the guest wrote before this terminal opened, or before the snapshot it
+    // was resumed from) is replayed without answering it: its queries (the shell's cursor
+    // position request, ESC [6n) were answered long ago, and replies now would be typed input.
+    let replaying = vm.serialLog.length > 0;
+    if (replaying)
+      term.write(vm.serialLog, () => {
+        replaying = false;
+      });
     const off = vm.onSerial((bytes) => term.write(bytes));
-    const input = term.onData((data) => vm.sendSerial(data));
+    const input = term.onData((data) => {
+      if (!replaying) vm.sendSerial(data);
+    });
     const resize = new ResizeObserver(() => fitTo(term, box, ratio));
     resize.observe(box);
     return () => {

@@ -19,6 +19,9 @@
 // request is delivered; the loop then runs on while the snapshot is compressed and hashed. A VM
 // created with setup.snapshot resumes it (restoreSnapshot checks everything before a machine
 // exists) on the realtime clock, from the machine time it was saved at.
+//
+// COM1's output history (the last 256 KiB) is kept here, across resets, and goes into each
+// snapshot with the state (console-history.ts): a resumed VM's console starts where it was.
 
 import {
   EXIT_COUNT,
@@ -69,6 +72,7 @@ import type {
 import { ByteRing, RecordRing } from "../shared/rings.ts";
 import { SNAPSHOT_LIMITS, SNAPSHOT_SLOTS } from "../shared/snapshot-limits.ts";
 import { buildMachine, diskFor, MediaError } from "./machine-factory.ts";
+import { addConsoleHistory, ConsoleHistory, readConsoleHistory } from "../shared/console-history.ts";
 import { findCom1, type SerialPort } from "./serial-hook.ts";
 import { parkOn, sleepOn, yieldToEvents } from "./wait.ts";
 
@@ -135,6 +139,8 @@ export class VmRunner {
   private input!: RecordRing;
   private serialOut!: ByteRing;
   private serial: SerialPort | null = null;
+  /** What the guest sent on COM1, the last CONSOLE_HISTORY_BYTES of it. */
+  private readonly history = new ConsoleHistory();
   private readonly serialIn: number[] = [];
   private onEvent: (e: VmEvent) => void = () => {};
   private media: MediaFile[] = [];
@@ -171,6 +177,12 @@ export class VmRunner {
   private textMode = true;
   private warnedSize = false;
   private readonly rec = new Int32Array(INPUT_RECORD_INTS);
+
+  /** COM1 output: to the page's ring and the history. */
+  private readonly serialSink = (b: number): void => {
+    this.serialOut.writeByte(b);
+    this.history.push(b);
+  };
 
   /** Host ms since the VM was created, not counting pauses. */
   readonly runClock = (): number => {
@@ -332,10 +344,12 @@ export class VmRunner {
     }
     // saveSnapshot captures the whole state before its first await: the machine may run on.
     let saving!: Promise<Uint8Array>;
+    let history!: Uint8Array;
     await this.withClockHeld(async () => {
       saving = saveSnapshot(pc, { hints, embedImages: embed, createdMs: Date.now(), note: req.note?.slice(0, 200) });
+      history = this.history.bytes();
     });
-    const bytes = await saving;
+    const bytes = await addConsoleHistory(await saving, history);
     const manifest = checkedManifest(bytes);
     const images = manifest.images.map((ref) => {
       const m = this.machineMedia.find((x) => x.role === ref.slot);
@@ -381,6 +395,13 @@ export class VmRunner {
       this.fail(msg);
       throw new Error(msg, { cause: e });
     }
+    // The console as it was. A history that cannot be read costs only the history.
+    try {
+      const history = await readConsoleHistory(bytes);
+      if (history) this.history.set(history);
+    } catch (e) {
+      this.onEvent({ kind: "notice", message: `the snapshot's console history was not restored: ${describe(e)}` });
+    }
     // What a reset boots again: the images the snapshot names (given, or embedded in it).
     const manifest = checkedManifest(bytes);
     const media: MediaFile[] = [];
@@ -404,9 +425,7 @@ export class VmRunner {
     this.restored = true;
     this.pc = pc;
     this.serial = findCom1(pc);
-    this.serial?.setSink((b) => {
-      this.serialOut.writeByte(b);
-    });
+    this.serial?.setSink(this.serialSink);
     this.lastStamp = NaN;
     this.debtMs = 0;
     this.updateCounters(pc);
@@ -426,9 +445,7 @@ export class VmRunner {
     this.machineMedia = [...this.media];
     this.restored = false;
     this.serial = findCom1(this.pc);
-    this.serial?.setSink((b) => {
-      this.serialOut.writeByte(b);
-    });
+    this.serial?.setSink(this.serialSink);
     this.lastStamp = NaN;
     this.debtMs = 0;
   }
