@@ -640,20 +640,42 @@ function aluFlags(op: number, sz: number): FlagSource | undefined {
  * INC or DEC of local a into r (32-bit), with the flags of CpuState.setLazyKeepCF: CF made
  * concrete first when it is lazy, the other five flags lazy from (a, 1, r).
  */
-function incDec(e: Emitter, dec: boolean): void {
+function incDec(e: Emitter, dec: boolean, f: FlagSource | undefined): void {
   const c = e.c;
-  e.load(STATE_LAZY);
-  c.i32Const(CF);
-  c.op(Op.i32_and);
-  c.if();
-  e.store(STATE_FLAGS, () => {
-    e.load(STATE_FLAGS);
-    c.i32Const(~CF);
+  const k = f?.kind;
+  if (k === LF_ADD || k === LF_SUB || k === LF_LOGIC) {
+    // CF from the flag source's operands in the locals (as lazyCf computes it from the record).
+    e.store(STATE_FLAGS, () => {
+      e.load(STATE_FLAGS);
+      c.i32Const(~CF);
+      c.op(Op.i32_and);
+      if (k === LF_ADD) {
+        c.localGet(L_FR);
+        c.localGet(L_FA);
+        c.op(Op.i32_lt_u);
+        c.op(Op.i32_or);
+      } else if (k === LF_SUB) {
+        c.localGet(L_FA);
+        c.localGet(L_FB);
+        c.op(Op.i32_lt_u);
+        c.op(Op.i32_or);
+      }
+    });
+  } else if (k !== LF_INC && k !== LF_DEC) {
+    // After INC/DEC, CF is already concrete; else it is made concrete if lazy.
+    e.load(STATE_LAZY);
+    c.i32Const(CF);
     c.op(Op.i32_and);
-    c.call(F_LAZYCF);
-    c.op(Op.i32_or);
-  });
-  c.end();
+    c.if();
+    e.store(STATE_FLAGS, () => {
+      e.load(STATE_FLAGS);
+      c.i32Const(~CF);
+      c.op(Op.i32_and);
+      c.call(F_LAZYCF);
+      c.op(Op.i32_or);
+    });
+    c.end();
+  }
   c.localGet(L_A);
   c.i32Const(1);
   c.op(dec ? Op.i32_sub : Op.i32_add);
@@ -664,6 +686,73 @@ function incDec(e: Emitter, dec: boolean): void {
   e.storeConst(LF(3), dec ? LF_DEC : LF_INC);
   e.storeConst(LF(4), SZ32);
   e.storeConst(STATE_LAZY, STATUS_FLAGS & ~CF);
+}
+
+/**
+ * Instructions compiled here that neither read nor write EFLAGS and cannot fault or call out
+ * (register moves, LEA, immediates): the flag record of an earlier instruction stays
+ * unobservable across them.
+ */
+function harmless(d: DecodedInstruction): boolean {
+  if (d.prefixBytes.length !== 0) return false;
+  const op = d.opcode,
+    reg = d.modrm >= 0 && d.mod === 3;
+  if (op === 0x8d || op === 0x90 || (op >= 0xb0 && op <= 0xbf)) return true;
+  return reg && (op === 0x88 || op === 0x89 || op === 0x8a || op === 0x8b || (op >= 0x1b6 && op <= 0x1bf));
+}
+/** Compiled instructions that leave EFLAGS as they were (the flag source in the locals stays valid). */
+function preservesFlags(d: DecodedInstruction): boolean {
+  const op = d.opcode;
+  if (harmless(d)) return true;
+  if (d.rep !== 0 || d.lock || d.addressSizePrefix) return false;
+  if (d.operandSizePrefix) return op === 0x89 || op === 0x8b || (op === 0xc7 && d.reg === 0);
+  return (
+    op === 0x88 ||
+    op === 0x89 ||
+    op === 0x8a ||
+    op === 0x8b ||
+    (op === 0xc6 && d.reg === 0) ||
+    (op === 0xc7 && d.reg === 0) ||
+    op === 0xa1 ||
+    op === 0xa3 ||
+    (op >= 0x1b6 && op <= 0x1bf) ||
+    (op >= 0x50 && op <= 0x5f) ||
+    op === 0x68 ||
+    op === 0x6a ||
+    (op === 0xff && d.reg === 6) ||
+    (op >= 0x190 && op <= 0x19f) ||
+    (op >= 0x140 && op <= 0x14f) ||
+    (op === 0xf7 && d.reg === 2)
+  );
+}
+/** The kind of flag record ALU instruction d leaves (ADD, SUB or LOGIC), or undefined. */
+function aluKindOf(d: DecodedInstruction): number | undefined {
+  const op = d.opcode;
+  if (op < 0x40 && (op & 7) < 6) return aluKind(op >> 3);
+  if (op >= 0x80 && op <= 0x83) return aluKind(d.reg);
+  if (op === 0x84 || op === 0x85 || op === 0xa8 || op === 0xa9) return LF_LOGIC;
+  return undefined;
+}
+/**
+ * The flag record of insns[i] is dead: before anything can observe it, a later instruction
+ * (past harmless ones) replaces it: a register-form ALU operation, or an INC/DEC of a register
+ * whose CF (kept from this record) comes from the locals.
+ */
+function flagsDead(insns: DecodedInstruction[], i: number): boolean {
+  for (let j = i + 1; j < insns.length; j++) {
+    const d = insns[j];
+    if (harmless(d)) continue;
+    if (flagsDeadAfter(d)) return true;
+    const incDecReg = d.prefixBytes.length === 0 && d.opcode >= 0x40 && d.opcode <= 0x4f;
+    const k = aluKindOf(insns[i]);
+    return incDecReg && (k === LF_ADD || k === LF_SUB || k === LF_LOGIC) && !adcSbb(insns[i]);
+  }
+  return false;
+}
+function adcSbb(d: DecodedInstruction): boolean {
+  const op = d.opcode;
+  const a = op < 0x40 ? op >> 3 : op >= 0x80 && op <= 0x83 ? d.reg : -1;
+  return a === 2 || a === 3;
 }
 
 /** Keeps fa, fb, fr = a, b, r for a fused conditional next. */
@@ -814,7 +903,6 @@ interface Site {
   next: number;
   index: number;
   flags: FlagSource | undefined;
-  keep: boolean;
   dead: boolean;
 }
 
@@ -902,8 +990,8 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
       alu(e, a, s.dead);
       if (write) e.storeLocal(REG(d.reg), L_R);
     }
-    if (s.keep) keep(e);
-    return { ok: true, flags: s.keep ? aluFlags(a, SZ32) : undefined };
+    keep(e);
+    return { ok: true, flags: aluFlags(a, SZ32) };
   }
 
   // 8-bit ALU: Eb,Gb (00 08 .. 38), Gb,Eb (02 .. 3A), AL,Ib (04 .. 3C)
@@ -930,8 +1018,8 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
       alu(e, a, s.dead, SZ8);
       if (write) e.store8(d.reg, L_R);
     }
-    if (s.keep) keep(e);
-    return { ok: true, flags: s.keep ? aluFlags(a, SZ8) : undefined };
+    keep(e);
+    return { ok: true, flags: aluFlags(a, SZ8) };
   }
   if (op >= 0x1b6 && op <= 0x1bf && (op & 7) >= 6) {
     // MOVZX / MOVSX Gv, Eb / Ew
@@ -1134,8 +1222,8 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
     c.i32Const(sz === SZ8 ? d.imm & 0xff : d.imm | 0);
     c.localSet(L_B);
     alu(e, 4, s.dead, sz);
-    if (s.keep) keep(e);
-    return { ok: true, flags: s.keep ? { kind: LF_LOGIC, sz } : undefined };
+    keep(e);
+    return { ok: true, flags: { kind: LF_LOGIC, sz } };
   }
   if ((op === 0xa1 || op === 0xa3) && !d.addressSizePrefix) {
     // MOV EAX, moffs32 / MOV moffs32, EAX
@@ -1169,14 +1257,12 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
     e.linear(d, true);
     e.read32();
     c.localSet(L_A);
-    incDec(e, d.reg === 1);
+    incDec(e, d.reg === 1, s.flags);
     e.write32(L_R);
-    if (s.keep) {
-      c.i32Const(1);
-      c.localSet(L_B);
-      keep(e);
-    }
-    return { ok: true, flags: s.keep ? { kind: d.reg === 1 ? LF_DEC : LF_INC, sz: SZ32 } : undefined };
+    c.i32Const(1);
+    c.localSet(L_B);
+    keep(e);
+    return { ok: true, flags: { kind: d.reg === 1 ? LF_DEC : LF_INC, sz: SZ32 } };
   }
   if (op === 0x90 && d.prefixBytes.length === 0) return { ok: true }; // NOP
   if (op === 0xf7 && (d.reg === 2 || d.reg === 3 || d.reg === 4)) {
@@ -1240,8 +1326,8 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
       c.i32Const(d.imm | 0);
       c.localSet(L_B);
       aluE(e, s, a, SZ32);
-      if (s.keep) keep(e);
-      return { ok: true, flags: s.keep ? aluFlags(a, SZ32) : undefined };
+      keep(e);
+      return { ok: true, flags: aluFlags(a, SZ32) };
     }
     case 0x85: // TEST Ev, Gv
     case 0xa9: {
@@ -1263,16 +1349,16 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
         c.localSet(L_A);
       }
       alu(e, 4, s.dead);
-      if (s.keep) keep(e);
-      return { ok: true, flags: s.keep ? { kind: LF_LOGIC, sz: SZ32 } : undefined };
+      keep(e);
+      return { ok: true, flags: { kind: LF_LOGIC, sz: SZ32 } };
     }
     case 0x80: {
       const a = d.reg;
       c.i32Const(d.imm & 0xff);
       c.localSet(L_B);
       aluE(e, s, a, SZ8);
-      if (s.keep) keep(e);
-      return { ok: true, flags: s.keep ? aluFlags(a, SZ8) : undefined };
+      keep(e);
+      return { ok: true, flags: aluFlags(a, SZ8) };
     }
     case 0x84: // TEST Eb, Gb
     case 0xa8: {
@@ -1289,8 +1375,8 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
         c.localSet(L_A);
       }
       alu(e, 4, s.dead, SZ8);
-      if (s.keep) keep(e);
-      return { ok: true, flags: s.keep ? { kind: LF_LOGIC, sz: SZ8 } : undefined };
+      keep(e);
+      return { ok: true, flags: { kind: LF_LOGIC, sz: SZ8 } };
     }
     case 0x88: // MOV Eb, Gb
       e.load8(d.reg);
@@ -1397,14 +1483,12 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
     const r = op & 7;
     e.load(REG(r));
     c.localSet(L_A);
-    incDec(e, dec);
+    incDec(e, dec, s.flags);
     e.storeLocal(REG(r), L_R);
-    if (s.keep) {
-      c.i32Const(1);
-      c.localSet(L_B);
-      keep(e);
-    }
-    return { ok: true, flags: s.keep ? { kind: dec ? LF_DEC : LF_INC, sz: SZ32 } : undefined };
+    c.i32Const(1);
+    c.localSet(L_B);
+    keep(e);
+    return { ok: true, flags: { kind: dec ? LF_DEC : LF_INC, sz: SZ32 } };
   }
   if (isConditional(d) && ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f))) {
     condition(e, op & 15, s.flags);
@@ -1790,13 +1874,12 @@ export function compileWasmBlock(ram: Uint8Array, pip: number, windowEnd: number
       next: off + d.length,
       index: i,
       flags,
-      keep: i + 1 < insns.length && isConditional(insns[i + 1]),
-      dead: flagsDeadAfter(insns[i + 1]),
+      dead: flagsDead(insns, i),
     };
     const r = specialise(e, site);
     if (r.ok) {
       specialised++;
-      flags = isConditional(d) ? flags : r.flags;
+      flags = r.flags ?? (isConditional(d) || preservesFlags(d) ? flags : undefined);
       if (r.ends) {
         if (!r.loops) {
           c.localGet(L_M);
