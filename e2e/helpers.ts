@@ -135,3 +135,40 @@ export async function litPixels(p: Locator): Promise<number> {
     return n;
   });
 }
+
+/**
+ * A slow link: responses whose URL matches `pattern` reach the page in `chunks` pieces, `gapMs`
+ * apart, with their Content-Length (Playwright's route.fulfill hands the body over at once, so
+ * the slow body is made in the page, around its fetch).
+ */
+export async function slowDownloads(page: Page, pattern: RegExp, chunks: number, gapMs: number): Promise<void> {
+  await page.addInitScript(
+    ([source, flags, n, gap]) => {
+      const re = new RegExp(source, flags);
+      const real = window.fetch.bind(window);
+      window.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+        const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+        const res = await real(input, init);
+        if (!re.test(url) || !res.ok) return res;
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        let i = 0;
+        const body = new ReadableStream<Uint8Array>({
+          async pull(c) {
+            if (i === n) {
+              c.close();
+              return;
+            }
+            await new Promise((r) => setTimeout(r, gap));
+            c.enqueue(bytes.slice(Math.floor((bytes.length * i) / n), Math.floor((bytes.length * (i + 1)) / n)));
+            i++;
+          },
+        });
+        return new Response(body, {
+          status: 200,
+          headers: { "Content-Type": "application/octet-stream", "Content-Length": String(bytes.length) },
+        });
+      };
+    },
+    [pattern.source, pattern.flags, chunks, gapMs] as const,
+  );
+}

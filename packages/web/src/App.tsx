@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from "react";
 import { HelpDialog } from "./ui/HelpDialog.tsx";
 import { HostPanel } from "./ui/HostPanel.tsx";
 import { NewVmForm, type DroppedImage } from "./ui/NewVmForm.tsx";
+import { OpeningCard } from "./ui/OpeningCard.tsx";
 import { SnapshotPanel } from "./ui/SnapshotPanel.tsx";
 import { VmPanel } from "./ui/VmPanel.tsx";
 import { useManager } from "./ui/hooks.ts";
@@ -147,6 +148,7 @@ export function App({ manager, opener }: { manager: VmManager; opener: SnapshotO
         {manager.vms.map((vm) => (
           <VmPanel key={vm.id} vm={vm} />
         ))}
+        <OpeningCard opener={opener} />
       </div>
       {dragging && (
         <div className="drop-overlay" data-testid="drop-overlay" aria-hidden="true">

@@ -80,23 +80,31 @@ export async function inspectSnapshot(bytes: Uint8Array, label: string): Promise
   }
 }
 
-async function fetchImage(url: string, size: number): Promise<ArrayBuffer | null> {
+async function fetchImage(
+  url: string,
+  size: number,
+  onProgress?: (p: DownloadProgress) => void,
+): Promise<ArrayBuffer | null> {
   try {
     const res = await fetch(url);
     if (!res.ok) return null;
-    const b = await res.arrayBuffer();
+    const b = await readWithProgress(res, onProgress);
     return b.byteLength === size ? b : null;
   } catch {
     return null;
   }
 }
 
-/** Steps 2-4, with the budget checked by `checkBudget` before any image is downloaded. */
+/**
+ * Steps 2-4, with the budget checked by `checkBudget` before any image is downloaded;
+ * `onImage` hears how far each image downloaded from the server is.
+ */
 export async function planRestore(
   bytes: Uint8Array,
   label: string,
   catalog: Catalog | null,
   checkBudget: (m: SnapshotManifest) => void,
+  onImage?: (name: string, p: DownloadProgress) => void,
 ): Promise<SnapshotPlan> {
   const manifest = await inspectSnapshot(bytes, label);
   if (manifest.board !== "pc")
@@ -122,7 +130,7 @@ export async function planRestore(
     const name = baseName(ref.hint) ?? slot;
     const same = files.find((f) => f.sha256 === ref.sha256 && f.bytes === ref.size);
     if (same) {
-      const b = await fetchImage(same.url, ref.size);
+      const b = await fetchImage(same.url, ref.size, onImage && ((p) => onImage(same.name, p)));
       if (b) {
         plan.found.set(slot, { role: slot, name: same.name, bytes: b, url: same.url });
         continue;

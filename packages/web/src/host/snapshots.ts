@@ -77,6 +77,10 @@ export class SnapshotOpener {
   stage: "download" | "check" | "restore" | null = null;
   /** Bytes of a share link's snapshot received so far. */
   progress: DownloadProgress | null = null;
+  /** While checking: the base image being downloaded from the server, and how far it is. */
+  image: { name: string; progress: DownloadProgress } | null = null;
+  /** What is being opened ("share link 796bc9fc…", "dos.x86snap"), while busy or waiting for images. */
+  label: string | null = null;
   version = 0;
   private readonly listeners = new Set<() => void>();
   /** When the current opening began (host ms), for the time it took. */
@@ -99,6 +103,7 @@ export class SnapshotOpener {
     this.busy = true;
     this.status = status;
     this.progress = null;
+    this.image = null;
     this.error = null;
     this.changed();
     try {
@@ -115,6 +120,8 @@ export class SnapshotOpener {
       this.busy = false;
       this.stage = null;
       this.progress = null;
+      this.image = null;
+      if (!this.pending) this.label = null;
       this.changed();
     }
   }
@@ -126,6 +133,7 @@ export class SnapshotOpener {
   openBytes(bytes: Uint8Array, label: string): Promise<VmHandle> {
     return this.run(`Opening ${label.replace(/…$/, "")}…`, async () => {
       this.pending = null;
+      this.label = label;
       this.setStage("check");
       let catalog: Catalog | null = null;
       try {
@@ -133,29 +141,42 @@ export class SnapshotOpener {
       } catch {
         /* no catalog: every referenced image must be opened by hand */
       }
-      const plan = await planRestore(bytes, label, catalog, (m) =>
-        this.manager.checkRestoreFits(m, label, imageBytes(m)),
+      const plan = await planRestore(
+        bytes,
+        label,
+        catalog,
+        (m) => this.manager.checkRestoreFits(m, label, imageBytes(m)),
+        (name, progress) => {
+          this.image = { name, progress };
+          this.changed();
+        },
       );
+      this.image = null;
       return this.finish(plan);
     });
   }
 
   openFile(file: File): Promise<VmHandle> {
-    return this.run(`Opening ${file.name}…`, async () => this.openBytes(await readSnapshotFile(file), file.name));
+    return this.run(`Opening ${file.name}…`, async () => {
+      this.label = file.name;
+      return this.openBytes(await readSnapshotFile(file), file.name);
+    });
   }
 
   openLink(id: string): Promise<VmHandle> {
     return this.run(
       `Fetching ${SNAPSHOT_ID_RE.test(id) ? linkLabel(id).replace(/…$/, "") : "the share link"}…`,
-      async () =>
-        this.openBytes(
+      async () => {
+        this.label = SNAPSHOT_ID_RE.test(id) ? linkLabel(id) : "the share link";
+        return this.openBytes(
           await fetchSharedSnapshot(id, (p) => {
             this.stage = "download";
             this.progress = p;
             this.changed();
           }),
           linkLabel(id),
-        ),
+        );
+      },
     );
   }
 
@@ -183,6 +204,7 @@ export class SnapshotOpener {
 
   cancel(): void {
     this.pending = null;
+    this.label = null;
     this.status = null;
     this.error = null;
     this.changed();

@@ -23,7 +23,7 @@ import { FitIcon, FullscreenIcon } from "./icons.tsx";
 import { frameSize, savedScaleMode, saveScaleMode, type ScaleMode, type Size } from "./scale.ts";
 import { Screen } from "./Screen.tsx";
 import { SerialConsole } from "./SerialConsole.tsx";
-import { PAUSED_WORDS } from "./status.ts";
+import { PAUSED_WORDS, statusWords } from "./status.ts";
 
 export type View = "screen" | "console";
 
@@ -326,6 +326,11 @@ export function VmViews({ vm, failed, paused }: { vm: VmHandle; failed: boolean;
           >
             <SerialConsole vm={vm} present={serialPresent} />
           </div>
+          {(vm.status === "starting" || vm.status === "booting") && !failed && (
+            <div className="overlay boot" data-testid="boot-stage" data-status={vm.status}>
+              {statusWords(vm).text}
+            </div>
+          )}
           {failed && (
             <div className="overlay stopped" data-testid="stopped-overlay">
               Stopped — see above

@@ -1,0 +1,85 @@
+// Progress on the card: a snapshot being opened from a share link has a card of its own in the
+// VMs area, with a real bar for the bytes of its download and of the base image fetched from the
+// server, then the step in words, until the resumed VM's card takes its place; a new VM's card
+// says what its boot waits for. Screenshots at 800, 1366 and 1920 px wide are attached.
+import { expect, test, type Page } from "@playwright/test";
+import { createFromCatalog, openShell, panel, slowDownloads, waitForScreen } from "./helpers.ts";
+
+/** Records, from the page's first moment, each text and attribute `testId` elements show. */
+async function recordSeen(page: Page, testId: string, attr: string): Promise<void> {
+  await page.addInitScript(
+    ([id, a]) => {
+      const seen: string[] = [];
+      (window as unknown as Record<string, unknown>)[`seen_${id}`] = seen;
+      const look = () => {
+        for (const el of Array.from(document.querySelectorAll(`[data-testid="${id}"]`))) {
+          const entry = `${el.getAttribute(a) ?? ""}|${el.textContent ?? ""}`;
+          if (seen[seen.length - 1] !== entry) seen.push(entry);
+        }
+      };
+      new MutationObserver(look).observe(document, {
+        subtree: true,
+        childList: true,
+        characterData: true,
+        attributes: true,
+      });
+    },
+    [testId, attr] as const,
+  );
+}
+
+function seen(page: Page, testId: string): Promise<string[]> {
+  return page.evaluate((id) => (window as unknown as Record<string, string[]>)[`seen_${id}`], testId);
+}
+
+test("opening a share link: a card with the download's bar, the image's bar, then the step in words, until the VM's card", async ({
+  page,
+  browser,
+}, info) => {
+  test.setTimeout(120_000);
+  await recordSeen(page, "boot-stage", "data-status");
+  await openShell(page);
+  const dos = await createFromCatalog(page, "freedos", "dos");
+  await waitForScreen(page, "dos", "A:\\>");
+  // The new VM's card said what its boot waited for, in words, then left the screen alone.
+  const boot = await seen(page, "boot-stage");
+  expect(boot.join("\n")).toMatch(/Booting: (starting the emulator|building the machine)/);
+  await expect(dos.getByTestId("boot-stage")).toHaveCount(0);
+  await dos.getByTestId("share").click();
+  const link = await dos.getByTestId("share-link").inputValue();
+
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 1000 } });
+  const other = await ctx.newPage();
+  await slowDownloads(other, /\/snapshots\/[0-9a-f]{64}$|\/guests\/.*\.img$/, 24, 350);
+  await recordSeen(other, "opening-stage", "data-stage");
+  await other.goto(link);
+  const card = other.getByTestId("opening-card");
+  await expect(card).toBeVisible();
+  await expect(card.getByTestId("opening-stage")).toHaveText("Downloading the snapshot");
+  // A real bar: its end is the snapshot's size, and it moves.
+  const bar = card.getByTestId("opening-progress-bar");
+  await expect(bar).toHaveAttribute("max", /^[1-9]\d+$/);
+  const max = Number(await bar.getAttribute("max"));
+  const first = Number(await bar.getAttribute("value"));
+  await expect.poll(async () => Number(await bar.getAttribute("value"))).toBeGreaterThan(first);
+  expect(first).toBeLessThan(max);
+  await expect(card.getByTestId("opening-progress-bytes")).toHaveText(/ of /);
+  for (const width of [800, 1366, 1920]) {
+    await other.setViewportSize({ width, height: 1000 });
+    await card.scrollIntoViewIfNeeded();
+    const path = info.outputPath(`opening-card-${width}.png`);
+    await other.screenshot({ path, fullPage: true });
+    await info.attach(`opening-card-${width}`, { path, contentType: "image/png" });
+  }
+  // Then the base image from the server, with its own bar, then the restore, in words.
+  await expect(card.getByTestId("opening-stage")).toHaveText(/^Downloading its image freedos/, { timeout: 30_000 });
+  await expect(card.getByTestId("opening-progress-bytes")).toHaveText(/ of 720 KiB/);
+  await expect(panel(other, "dos")).toBeVisible({ timeout: 60_000 });
+  await expect(card).toHaveCount(0);
+  const steps = (await seen(other, "opening-stage")).map((s) => s.split("|")[0]).filter((s) => s !== "start");
+  expect(steps[0]).toBe("download");
+  expect(steps).toContain("check");
+  expect(steps.indexOf("check")).toBeGreaterThan(0);
+  await waitForScreen(other, "dos", "A:\\>");
+  await ctx.close();
+});
