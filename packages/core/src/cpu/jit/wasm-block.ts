@@ -538,12 +538,16 @@ class Emitter {
   }
 }
 
-/** ALU operation op (ADD OR ADC SBB AND SUB XOR CMP) of size sz on locals a, b into r. */
-function alu(e: Emitter, op: number, dead: boolean, sz = SZ32): void {
+/**
+ * ALU operation op (ADD OR ADC SBB AND SUB XOR CMP) of size sz on locals a, b into r; the flag
+ * record is not stored when s.dead.
+ */
+function alu(e: Emitter, s: Site, op: number, sz = SZ32): void {
   const c = e.c;
+  const dead = s.dead;
   if (op === 2 || op === 3) {
     // ADC/SBB: r = a +/- b +/- CF; recorded as ADC/SBB when the carry was set, else ADD/SUB.
-    e.cf();
+    knownCf(e, s.flags);
     c.localSet(L_T);
     c.localGet(L_A);
     c.localGet(L_B);
@@ -612,7 +616,7 @@ function aluE(e: Emitter, s: Site, op: number, sz: number): void {
     if (sz === SZ8) e.load8(d.rm);
     else e.load(REG(d.rm));
     c.localSet(L_A);
-    alu(e, op, s.dead, sz);
+    alu(e, s, op, sz);
     if (write) {
       if (sz === SZ8) e.store8(d.rm, L_R);
       else e.storeLocal(REG(d.rm), L_R);
@@ -623,7 +627,7 @@ function aluE(e: Emitter, s: Site, op: number, sz: number): void {
   e.linear(d, write, sz === SZ8 ? 1 : 4);
   e.read(sz);
   c.localSet(L_A);
-  alu(e, op, s.dead, sz);
+  alu(e, s, op, sz);
   if (write) e.write(sz, L_R);
 }
 
@@ -649,17 +653,8 @@ function incDec(e: Emitter, dec: boolean, f: FlagSource | undefined): void {
       e.load(STATE_FLAGS);
       c.i32Const(~CF);
       c.op(Op.i32_and);
-      if (k === LF_ADD) {
-        c.localGet(L_FR);
-        c.localGet(L_FA);
-        c.op(Op.i32_lt_u);
-        c.op(Op.i32_or);
-      } else if (k === LF_SUB) {
-        c.localGet(L_FA);
-        c.localGet(L_FB);
-        c.op(Op.i32_lt_u);
-        c.op(Op.i32_or);
-      }
+      knownCf(e, f);
+      c.op(Op.i32_or);
     });
   } else if (k !== LF_INC && k !== LF_DEC) {
     // After INC/DEC, CF is already concrete; else it is made concrete if lazy.
@@ -743,16 +738,40 @@ function flagsDead(insns: DecodedInstruction[], i: number): boolean {
     const d = insns[j];
     if (harmless(d)) continue;
     if (flagsDeadAfter(d)) return true;
-    const incDecReg = d.prefixBytes.length === 0 && d.opcode >= 0x40 && d.opcode <= 0x4f;
+    // INC/DEC of a register, or ADC/SBB with register operands, take CF from the locals.
+    const regOnly = d.modrm < 0 || d.mod === 3;
+    const takesCf = d.prefixBytes.length === 0 && ((d.opcode >= 0x40 && d.opcode <= 0x4f) || (adcSbb(d) && regOnly));
     const k = aluKindOf(insns[i]);
-    return incDecReg && (k === LF_ADD || k === LF_SUB || k === LF_LOGIC) && !adcSbb(insns[i]);
+    return takesCf && (k === LF_ADD || k === LF_SUB || k === LF_LOGIC) && !adcSbb(insns[i]);
   }
   return false;
 }
+/** ADC or SBB in a form this compiler handles (ALU opcodes, 80/81/83 groups). */
 function adcSbb(d: DecodedInstruction): boolean {
   const op = d.opcode;
-  const a = op < 0x40 ? op >> 3 : op >= 0x80 && op <= 0x83 ? d.reg : -1;
+  const a = op < 0x40 && (op & 7) < 6 ? op >> 3 : op === 0x80 || op === 0x81 || op === 0x83 ? d.reg : -1;
   return a === 2 || a === 3;
+}
+
+/** Pushes CF (0/1): from the flag source in the locals when it is known (ADD, SUB, logic, INC/DEC), else e.cf(). */
+function knownCf(e: Emitter, f: FlagSource | undefined): void {
+  const c = e.c;
+  const k = f?.kind;
+  if (k === LF_ADD) {
+    c.localGet(L_FR);
+    c.localGet(L_FA);
+    c.op(Op.i32_lt_u);
+  } else if (k === LF_SUB) {
+    c.localGet(L_FA);
+    c.localGet(L_FB);
+    c.op(Op.i32_lt_u);
+  } else if (k === LF_LOGIC) c.i32Const(0);
+  else if (k === LF_INC || k === LF_DEC) {
+    // INC/DEC made CF concrete in EFLAGS.
+    e.load(STATE_FLAGS);
+    c.i32Const(CF);
+    c.op(Op.i32_and);
+  } else e.cf();
 }
 
 /** Keeps fa, fb, fr = a, b, r for a fused conditional next. */
@@ -969,7 +988,7 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
       c.localSet(L_A);
       c.i32Const(d.imm | 0);
       c.localSet(L_B);
-      alu(e, a, s.dead);
+      alu(e, s, a);
       if (write) e.storeLocal(REG(0), L_R);
     } else if (form === 1) {
       // Ev, Gv
@@ -987,7 +1006,7 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
         e.read32();
       }
       c.localSet(L_B);
-      alu(e, a, s.dead);
+      alu(e, s, a);
       if (write) e.storeLocal(REG(d.reg), L_R);
     }
     keep(e);
@@ -1004,7 +1023,7 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
       c.localSet(L_A);
       c.i32Const(d.imm & 0xff);
       c.localSet(L_B);
-      alu(e, a, s.dead, SZ8);
+      alu(e, s, a, SZ8);
       if (write) e.store8(0, L_R);
     } else if (form === 0) {
       e.load8(d.reg);
@@ -1015,7 +1034,7 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
       c.localSet(L_A);
       e.readE(d, s, SZ8);
       c.localSet(L_B);
-      alu(e, a, s.dead, SZ8);
+      alu(e, s, a, SZ8);
       if (write) e.store8(d.reg, L_R);
     }
     keep(e);
@@ -1221,7 +1240,7 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
     c.localSet(L_A);
     c.i32Const(sz === SZ8 ? d.imm & 0xff : d.imm | 0);
     c.localSet(L_B);
-    alu(e, 4, s.dead, sz);
+    alu(e, s, 4, sz);
     keep(e);
     return { ok: true, flags: { kind: LF_LOGIC, sz } };
   }
@@ -1348,7 +1367,7 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
         }
         c.localSet(L_A);
       }
-      alu(e, 4, s.dead);
+      alu(e, s, 4);
       keep(e);
       return { ok: true, flags: { kind: LF_LOGIC, sz: SZ32 } };
     }
@@ -1374,7 +1393,7 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
         e.readE(d, s, SZ8);
         c.localSet(L_A);
       }
-      alu(e, 4, s.dead, SZ8);
+      alu(e, s, 4, SZ8);
       keep(e);
       return { ok: true, flags: { kind: LF_LOGIC, sz: SZ8 } };
     }
