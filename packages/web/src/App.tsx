@@ -7,9 +7,11 @@ import { HelpDialog } from "./ui/HelpDialog.tsx";
 import { HostPanel } from "./ui/HostPanel.tsx";
 import { NewVmForm, type DroppedImage } from "./ui/NewVmForm.tsx";
 import { OpeningCard } from "./ui/OpeningCard.tsx";
+import { SavedDisksPanel } from "./ui/SavedDisksPanel.tsx";
 import { SnapshotPanel } from "./ui/SnapshotPanel.tsx";
 import { VmPanel } from "./ui/VmPanel.tsx";
 import { useManager } from "./ui/hooks.ts";
+import type { SavedDisks } from "./host/saved-disks.ts";
 import type { SnapshotOpener } from "./host/snapshots.ts";
 import type { VmManager } from "./host/vm-host.ts";
 import { SNAPSHOT_SUFFIX } from "./shared/snapshot-limits.ts";
@@ -68,7 +70,7 @@ function useFileDrop(onFile: (file: File) => void): boolean {
   return over;
 }
 
-export function App({ manager, opener }: { manager: VmManager; opener: SnapshotOpener }) {
+export function App({ manager, opener, saved }: { manager: VmManager; opener: SnapshotOpener; saved: SavedDisks }) {
   useManager(manager);
   const isolated = globalThis.crossOriginIsolated === true;
   const [helpOpen, setHelpOpen] = useState(false);
@@ -144,6 +146,7 @@ export function App({ manager, opener }: { manager: VmManager; opener: SnapshotO
         <NewVmForm manager={manager} dropped={dropped} />
       </div>
       <SnapshotPanel opener={opener} />
+      <SavedDisksPanel saved={saved} />
       <div className="vms" data-testid="vms">
         {manager.vms.map((vm) => (
           <VmPanel key={vm.id} vm={vm} />

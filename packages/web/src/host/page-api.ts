@@ -16,6 +16,9 @@
 //                                  images it references, { name, bytes }); rejects with the
 //                                  one-line refusal the Snapshots panel shows
 //   x86vm.openShared(id)           the same for a snapshot in the server's store (a share link)
+//   x86vm.savedDisks()             the saved disks (the guests' writes kept in this browser):
+//                                  [{ id, vmName, savedAt, drives: [{ role, sectors }] }]
+//   x86vm.saveDisks()              saves the VMs' disk writes now (they are saved every 2 s)
 //
 // A VM (PageVm):
 //   id, name, state(), error(), screenText() -> Promise<string | null> (null in graphics modes),
@@ -32,6 +35,7 @@ import { FEATURES, type Features } from "../shared/features.ts";
 import type { MediaFile, MediaRole } from "../shared/protocol.ts";
 import { totalOf } from "./allocator.ts";
 import { fetchCatalog, fetchGuestMedia } from "./catalog.ts";
+import type { SavedDisks } from "./saved-disks.ts";
 import { ImagesNeeded, type SnapshotOpener } from "./snapshots.ts";
 import type { VmHandle, VmManager, VmStatus } from "./vm-host.ts";
 
@@ -74,6 +78,13 @@ export interface PageVm {
   share(opts?: { includeImages?: boolean }): Promise<{ id: string; url: string; needs: string[] }>;
 }
 
+export interface SavedDiskInfo {
+  id: string;
+  vmName: string;
+  savedAt: number;
+  drives: { role: MediaRole; sectors: number }[];
+}
+
 type Bytes = ArrayBuffer | Uint8Array | number[];
 
 export interface CreateOptions {
@@ -96,6 +107,8 @@ export interface PageApi {
   readonly isolated: boolean;
   openSnapshot(bytes: Bytes, opts?: { label?: string; images?: { name: string; bytes: Bytes }[] }): Promise<PageVm>;
   openShared(id: string): Promise<PageVm>;
+  savedDisks(): SavedDiskInfo[];
+  saveDisks(): Promise<void>;
 }
 
 function named(values: ArrayLike<number>): Record<string, number> {
@@ -163,7 +176,7 @@ function pageVm(vm: VmHandle): PageVm {
   return v;
 }
 
-export function createPageApi(manager: VmManager, opener: SnapshotOpener): PageApi {
+export function createPageApi(manager: VmManager, opener: SnapshotOpener, saved?: SavedDisks): PageApi {
   return {
     version: 1,
     get vms() {
@@ -229,5 +242,13 @@ export function createPageApi(manager: VmManager, opener: SnapshotOpener): PageA
       throw need;
     },
     openShared: async (id) => pageVm(await opener.openLink(id)),
+    savedDisks: () =>
+      (saved?.records ?? []).map((r) => ({
+        id: r.id,
+        vmName: r.vmName,
+        savedAt: r.savedAt,
+        drives: r.media.filter((m) => m.overlay).map((m) => ({ role: m.role, sectors: m.overlay!.sectors.length })),
+      })),
+    saveDisks: async () => saved?.saveAll(),
   };
 }

@@ -25,6 +25,7 @@ import {
   keyIndex,
 } from "../shared/input.ts";
 import type {
+  DiskWrites,
   MediaFile,
   MediaRole,
   SnapshotImage,
@@ -69,6 +70,8 @@ export interface VmRequest {
   cpuShare: number;
   media: MediaFile[];
   cmdline?: string;
+  /** The saved-disks record its drives' writes go to (a new one when absent). */
+  diskId?: string;
 }
 
 export type VmStatus = "starting" | VmStateName | "destroyed";
@@ -134,6 +137,8 @@ export class VmHandle {
   snapshot: HeldSnapshot | null = null;
   /** Bumped on every change the UI shows. */
   version = 0;
+  /** The saved-disks record (saved-disks.ts) its drives' writes go to. */
+  readonly diskId: string;
 
   readonly control: ControlBlock;
   readonly fb: SharedFramebuffer;
@@ -152,6 +157,7 @@ export class VmHandle {
     private vmMemory: VmMemory,
     private readonly manager: VmManager,
   ) {
+    this.diskId = request.diskId ?? crypto.randomUUID();
     this.control = ControlBlock.create(request.cpuShare);
     this.fb = SharedFramebuffer.create();
     this.input = createInputRing();
@@ -417,8 +423,23 @@ export class VmHandle {
     this.changed();
   }
 
-  /** Stops the VM and its worker and gives its memory back. */
+  /** The drives written since the last call, for saved disks (null: none). */
+  async diskWrites(): Promise<DiskWrites | null> {
+    if (!this.remote || this.status === "failed") return null;
+    return timeout(this.remote.diskWrites(), SNAPSHOT_TIMEOUT_MS, "disk writes");
+  }
+
+  /** The image in `role` as the machine got it. */
+  async mediaBytes(role: MediaRole): Promise<ArrayBuffer | null> {
+    if (!this.remote) return null;
+    return timeout(this.remote.mediaBytes(role), SNAPSHOT_TIMEOUT_MS, "image");
+  }
+
+  /** Stops the VM and its worker and gives its memory back (its disk writes saved first). */
   async destroy(): Promise<void> {
+    if (!this.alive) return;
+    const before = this.manager.beforeDestroy;
+    if (before && this.status !== "failed") await timeout(before(this), 5000, "saving the disks").catch(() => {});
     if (!this.alive) return;
     const remote = this.remote,
       worker = this.worker;
@@ -542,6 +563,8 @@ export class VmHandle {
 export class VmManager {
   readonly allocator: HostAllocator;
   readonly vms: VmHandle[] = [];
+  /** Runs before a VM is destroyed (saved disks save its last writes). */
+  beforeDestroy: ((vm: VmHandle) => Promise<void>) | null = null;
   version = 0;
   private seq = 0;
   private readonly listeners = new Set<() => void>();

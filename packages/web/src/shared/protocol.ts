@@ -29,6 +29,31 @@ export interface MediaFile {
    * open themselves unless they are embedded.
    */
   url?: string;
+  /** For a drive: sectors the guest wrote before (a saved disk resumed), applied over the image. */
+  overlay?: SectorOverlay;
+}
+
+/** Sectors of a drive, each 512 bytes: sector numbers (increasing) and their bytes back to back. */
+export interface SectorOverlay {
+  sectors: Uint32Array;
+  data: Uint8Array;
+}
+
+/** A medium of the machine as saved disks record it: which image, by SHA-256. */
+export interface MediaIdentity {
+  role: MediaRole;
+  name: string;
+  url: string | null;
+  sha256: string;
+  bytes: number;
+}
+
+/** What the guest wrote to its drives: every drive written since the last look, whole. */
+export interface DiskWrites {
+  /** All the media of the machine (to make it again). */
+  media: MediaIdentity[];
+  /** The drives written since the last look, with everything written to them since power-on. */
+  overlays: ({ role: MediaRole } & SectorOverlay)[];
 }
 
 export interface VmSetup {
@@ -137,4 +162,8 @@ export interface VmWorkerApi {
    * slices, with pending input delivered first; the VM runs on while it is compressed.
    */
   snapshot(req: SnapshotRequest): Promise<SnapshotResult>;
+  /** The drives the guest wrote to since the last call (null: none), for saved disks. */
+  diskWrites(): Promise<DiskWrites | null>;
+  /** The bytes of the image in `role` as the machine got it (without the guest's writes). */
+  mediaBytes(role: MediaRole): ArrayBuffer | null;
 }

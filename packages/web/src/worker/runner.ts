@@ -26,6 +26,8 @@
 import {
   EXIT_COUNT,
   MemoryDisk,
+  sha256Hex,
+  type CowDisk,
   SnapshotError,
   VmMemory,
   type DiskImage,
@@ -61,7 +63,9 @@ import {
   KEY_CODES,
 } from "../shared/input.ts";
 import type {
+  DiskWrites,
   MediaFile,
+  MediaIdentity,
   MediaRole,
   SnapshotRequest,
   SnapshotResult,
@@ -131,6 +135,14 @@ function baseName(hint: string | null): string | null {
   return n ? n.slice(0, 120) : null;
 }
 
+const DRIVE_ROLES: readonly MediaRole[] = ["fda", "fdb", "hda", "hdb"];
+
+/** The drive in `role`, if the machine has one there. */
+function driveOf(pc: PcMachine, role: MediaRole): CowDisk | null {
+  const d = { fda: pc.floppies[0], fdb: pc.floppies[1], hda: pc.hardDisks[0], hdb: pc.hardDisks[1] }[role as string];
+  return d ?? null;
+}
+
 export class VmRunner {
   private setup: VmSetup | null = null;
   private pc: PcMachine | null = null;
@@ -148,6 +160,12 @@ export class VmRunner {
   private machineMedia: MediaFile[] = [];
   /** The machine was resumed from a snapshot (until the next reset). */
   private restored = false;
+  /** Drives the guest wrote to since the page last asked (saved disks). */
+  private readonly written = new Set<MediaRole>();
+  /** Drives whose writes are being watched. */
+  private readonly watched = new WeakSet<CowDisk>();
+  /** SHA-256 of each image, by its bytes. */
+  private readonly hashes = new WeakMap<ArrayBuffer, string>();
 
   private loopDone: Promise<void> | null = null;
   private destroyed = false;
@@ -287,6 +305,9 @@ export class VmRunner {
     if (pc && (file.role === "fda" || file.role === "fdb")) {
       pc.insertFloppy(file.role === "fda" ? 0 : 1, disk);
       this.machineMedia = [...this.machineMedia.filter((m) => m.role !== file.role), file];
+      if (file.overlay) this.applyOverlay(pc, file.role, file.overlay);
+      this.watchDrives(pc);
+      this.written.add(file.role);
       this.onEvent({ kind: "notice", message: `${file.name} inserted in floppy ${file.role === "fda" ? "A:" : "B:"}` });
     } else {
       this.onEvent({ kind: "notice", message: `${file.name} will be attached at the next reset` });
@@ -369,6 +390,63 @@ export class VmRunner {
     return { bytes: buffer, saveMs: performance.now() - t0, images };
   }
 
+  // ---- Saved disks ----
+
+  async diskWrites(): Promise<DiskWrites | null> {
+    const pc = this.pc;
+    if (!pc || this.written.size === 0) return null;
+    const roles = [...this.written];
+    this.written.clear();
+    const overlays: DiskWrites["overlays"] = [];
+    for (const role of roles) {
+      const d = driveOf(pc, role);
+      if (!d) continue;
+      const sectors = Uint32Array.from([...d.overlay.keys()].sort((a, b) => a - b));
+      const data = new Uint8Array(sectors.length * 512);
+      sectors.forEach((n, i) => data.set(d.overlay.get(n)!, i * 512));
+      overlays.push({ role, sectors, data });
+    }
+    const media: MediaIdentity[] = [];
+    for (const m of this.machineMedia) {
+      let sha = this.hashes.get(m.bytes);
+      if (!sha) {
+        sha = await sha256Hex(new Uint8Array(m.bytes));
+        this.hashes.set(m.bytes, sha);
+      }
+      media.push({ role: m.role, name: m.name, url: m.url ?? null, sha256: sha, bytes: m.bytes.byteLength });
+    }
+    return { media, overlays };
+  }
+
+  mediaBytes(role: MediaRole): ArrayBuffer | null {
+    const m = this.machineMedia.find((x) => x.role === role);
+    return m ? m.bytes.slice(0) : null;
+  }
+
+  /** Notes each write to the machine's drives (the page saves the written drives). */
+  private watchDrives(pc: PcMachine): void {
+    for (const role of DRIVE_ROLES) {
+      const d = driveOf(pc, role);
+      if (!d || this.watched.has(d)) continue;
+      this.watched.add(d);
+      const write = d.write.bind(d);
+      d.write = (offset, src) => {
+        write(offset, src);
+        this.written.add(role);
+      };
+    }
+  }
+
+  /** Puts sectors written before (a saved disk) over the drive's image. */
+  private applyOverlay(pc: PcMachine, role: MediaRole, o: { sectors: Uint32Array; data: Uint8Array }): void {
+    const d = driveOf(pc, role);
+    if (!d) return;
+    const last = Math.ceil(d.size / 512);
+    o.sectors.forEach((n, i) => {
+      if (n < last && (i + 1) * 512 <= o.data.length) d.overlay.set(n, o.data.slice(i * 512, (i + 1) * 512));
+    });
+  }
+
   // ---- The machine ----
 
   /** Builds the machine from a snapshot (create with setup.snapshot). */
@@ -424,6 +502,7 @@ export class VmRunner {
     };
     this.restored = true;
     this.pc = pc;
+    this.watchDrives(pc);
     this.serial = findCom1(pc);
     this.serial?.setSink(this.serialSink);
     this.lastStamp = NaN;
@@ -444,6 +523,9 @@ export class VmRunner {
     });
     this.machineMedia = [...this.media];
     this.restored = false;
+    this.written.clear();
+    for (const m of this.media) if (m.overlay) this.applyOverlay(this.pc, m.role, m.overlay);
+    this.watchDrives(this.pc);
     this.serial = findCom1(this.pc);
     this.serial?.setSink(this.serialSink);
     this.lastStamp = NaN;

@@ -21,6 +21,19 @@ const api: VmWorkerApi = {
     const r = await runner.snapshot(req);
     return Comlink.transfer(r, [r.bytes]);
   },
+  diskWrites: async () => {
+    const w = await runner.diskWrites();
+    return w
+      ? Comlink.transfer(
+          w,
+          w.overlays.flatMap((o) => [o.sectors.buffer, o.data.buffer]),
+        )
+      : null;
+  },
+  mediaBytes: (role) => {
+    const b = runner.mediaBytes(role);
+    return b ? Comlink.transfer(b, [b]) : null;
+  },
 };
 
 Comlink.expose(api);

@@ -1,0 +1,92 @@
+// Saved disks: what a guest writes to its drive is kept in the browser (IndexedDB) and outlives
+// the page: after a reload the page offers to resume the VM with its disk as it was; the drive
+// can be downloaded as an image with the writes in it, and the record deleted. Screenshots at
+// 800, 1366 and 1920 px wide are attached.
+import fs from "node:fs";
+import { expect, test, type Page, type TestInfo } from "@playwright/test";
+import { createFromCatalog, openShell, panel, waitForScreen } from "./helpers.ts";
+
+async function attachShots(page: Page, info: TestInfo, name: string): Promise<void> {
+  const size = page.viewportSize()!;
+  for (const width of [800, 1366, 1920]) {
+    await page.setViewportSize({ width, height: 1000 });
+    await page.waitForTimeout(300);
+    const path = info.outputPath(`${name}-${width}.png`);
+    await page.screenshot({ path, fullPage: true });
+    await info.attach(`${name}-${width}`, { path, contentType: "image/png" });
+  }
+  await page.setViewportSize(size);
+}
+
+function savedFor(page: Page, vmName: string) {
+  return page.evaluate((n) => window.x86vm.savedDisks().filter((r) => r.vmName === n), vmName);
+}
+
+test("a guest's disk writes outlive a reload: resume with them, download the changed image, delete them", async ({
+  page,
+}, info) => {
+  test.setTimeout(180_000);
+  page.on("dialog", (d) => void d.accept()); // "Leave this page?" on reload
+  await openShell(page);
+  await expect(page.getByTestId("saved-disks")).toHaveCount(0);
+  await createFromCatalog(page, "freedos", "dos");
+  await waitForScreen(page, "dos", "A:\\>");
+  await page.evaluate(() => window.x86vm.vm("dos")!.typeText("echo saved-by-dos > NOTE.TXT\r"));
+  await waitForScreen(page, "dos", "NOTE.TXT");
+  await expect
+    .poll(() => screenText(page), { timeout: 20_000 })
+    .toMatch(/NOTE\.TXT\s*\n\s*\nA:\\>|NOTE\.TXT\s*\nA:\\>/);
+  // Saved within a couple of seconds, listed in the page; the running VM's record is in use.
+  await expect
+    .poll(async () => (await savedFor(page, "dos"))[0]?.drives.map((d) => d.role) ?? [], { timeout: 15_000 })
+    .toEqual(["fda"]);
+  expect((await savedFor(page, "dos"))[0].drives[0].sectors).toBeGreaterThan(0);
+  const list = page.getByTestId("saved-disks");
+  await expect(list).toBeVisible();
+  const row = list.getByTestId("saved-vm").filter({ hasText: "dos" });
+  await expect(row.getByTestId("saved-drive-fda")).toContainText("floppy A:");
+  await expect(row.getByTestId("saved-resume")).toBeDisabled();
+  await expect(row.getByTestId("saved-resume")).toHaveText("Running");
+  await expect(page.getByTestId("saved-offer")).toHaveCount(0);
+
+  // A reload: the VM is gone, its disk writes are not, and the page offers them.
+  await page.reload();
+  await expect(page.getByTestId("isolation")).toHaveAttribute("data-isolated", "true");
+  await expect(page.getByTestId("vm-panel")).toHaveCount(0);
+  await expect(page.getByTestId("saved-offer")).toContainText("disk writes from before were kept");
+  await attachShots(page, info, "saved-disks");
+  const again = page.getByTestId("saved-vm").filter({ hasText: "dos" });
+  await expect(again.getByTestId("saved-resume")).toBeEnabled();
+
+  // The changed image, downloaded: the floppy's size, with the file the guest wrote in it.
+  const [dl] = await Promise.all([page.waitForEvent("download"), again.getByTestId("saved-export-fda").click()]);
+  expect(dl.suggestedFilename()).toMatch(/-changed\.img$/);
+  const image = fs.readFileSync(await dl.path());
+  expect(image.length).toBe(737280);
+  expect(image.includes(Buffer.from("saved-by-dos"))).toBe(true);
+  expect(image.includes(Buffer.from("NOTE    TXT"))).toBe(true);
+
+  // Resume: the same VM, its floppy as the guest left it.
+  await again.getByTestId("saved-resume").click();
+  const resumed = panel(page, "dos");
+  await expect(resumed).toBeVisible();
+  await waitForScreen(page, "dos", "A:\\>");
+  await page.evaluate(() => window.x86vm.vm("dos")!.typeText("type NOTE.TXT\r"));
+  await waitForScreen(page, "dos", "\nsaved-by-dos");
+  await expect(again.getByTestId("saved-resume")).toHaveText("Running");
+
+  // Delete: gone from the list, and after a reload too.
+  await resumed.getByTestId("destroy").click();
+  await expect(resumed).toHaveCount(0);
+  await page.getByTestId("saved-vm").filter({ hasText: "dos" }).getByTestId("saved-delete").click();
+  await expect(page.getByTestId("saved-disks")).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByTestId("isolation")).toHaveAttribute("data-isolated", "true");
+  await page.waitForTimeout(500);
+  await expect(page.getByTestId("saved-disks")).toHaveCount(0);
+  expect(await savedFor(page, "dos")).toEqual([]);
+});
+
+function screenText(page: Page): Promise<string> {
+  return page.evaluate(async () => (await window.x86vm.vm("dos")?.screenText()) ?? "");
+}

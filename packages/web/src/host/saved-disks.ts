@@ -1,0 +1,251 @@
+// Saved disks: what the guests wrote to their drives, kept in this browser (IndexedDB) so it
+// outlives the page. The worker notes every write to a drive (copy-on-write overlays over the
+// images, 512-byte sectors); every few seconds, and before a VM is destroyed or the page is
+// hidden, the drives written since the last look are saved, whole, under the VM's disk id (a
+// VM resumed from saved disks keeps the id, so its record goes on). A record names every image
+// of the VM by SHA-256: catalog images are fetched again from the server by URL, the user's own
+// images are stored once beside the records (by hash). From the list the user can resume a VM
+// with its disks as they were, download a drive as an image with the writes applied, or delete
+// the record.
+//
+// Database "x86vm-disks" (version 1): store "vms" (SavedVm by id), store "images" ({ sha256,
+// bytes } of the user's own images that records name).
+
+import { sha256Hex } from "@x86vm/core";
+import type { DiskWrites, MediaFile, MediaIdentity, SectorOverlay } from "../shared/protocol.ts";
+import type { VmHandle, VmManager } from "./vm-host.ts";
+
+/** How often the VMs are asked for their drives' writes. */
+export const DISK_SAVE_MS = 2000;
+const DB_NAME = "x86vm-disks";
+const SECTOR = 512;
+
+export interface SavedMedia extends MediaIdentity {
+  /** What the guest wrote to it (drives only), or null. */
+  overlay: SectorOverlay | null;
+}
+
+export interface SavedVm {
+  id: string;
+  vmName: string;
+  guest: string;
+  memoryMiB: number;
+  cmdline: string | null;
+  /** Unix ms of the last save. */
+  savedAt: number;
+  media: SavedMedia[];
+}
+
+function request<T>(r: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error ?? new Error("IndexedDB request failed"));
+  });
+}
+
+function openDb(): Promise<IDBDatabase> {
+  const r = indexedDB.open(DB_NAME, 1);
+  r.onupgradeneeded = () => {
+    r.result.createObjectStore("vms", { keyPath: "id" });
+    r.result.createObjectStore("images", { keyPath: "sha256" });
+  };
+  return request(r);
+}
+
+/** The image's bytes with the overlay's sectors in place. */
+export function applyOverlay(base: ArrayBuffer, overlay: SectorOverlay | null): Uint8Array {
+  const out = new Uint8Array(base.slice(0));
+  if (!overlay) return out;
+  overlay.sectors.forEach((n, i) => {
+    const at = n * SECTOR;
+    if (at + SECTOR <= out.length) out.set(overlay.data.subarray(i * SECTOR, (i + 1) * SECTOR), at);
+  });
+  return out;
+}
+
+/** "dos.img" -> "dos-changed.img". */
+export function changedName(name: string): string {
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? `${name.slice(0, dot)}-changed${name.slice(dot)}` : `${name}-changed`;
+}
+
+export class SavedDisks {
+  records: SavedVm[] = [];
+  /** Records there were when the page loaded: a reload offers to resume them. */
+  fromBefore = 0;
+  error: string | null = null;
+  version = 0;
+  private db: Promise<IDBDatabase> | null = null;
+  private readonly listeners = new Set<() => void>();
+  private saving = false;
+
+  constructor(private readonly manager: VmManager) {}
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private changed(): void {
+    this.version++;
+    for (const l of this.listeners) l();
+  }
+
+  private database(): Promise<IDBDatabase> {
+    this.db ??= openDb();
+    return this.db;
+  }
+
+  private async store(name: "vms" | "images", mode: IDBTransactionMode): Promise<IDBObjectStore> {
+    return (await this.database()).transaction(name, mode).objectStore(name);
+  }
+
+  /** Reads the records, then saves the VMs' writes every DISK_SAVE_MS and before each destroy. */
+  async start(): Promise<void> {
+    try {
+      await this.reload();
+      this.fromBefore = this.records.length;
+    } catch (e) {
+      this.error = `Saved disks are not available in this browser: ${e instanceof Error ? e.message : String(e)}`;
+    }
+    this.changed();
+    if (this.error) return;
+    setInterval(() => void this.saveAll(), DISK_SAVE_MS);
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "hidden") void this.saveAll();
+    });
+    this.manager.beforeDestroy = (vm) => this.saveVm(vm);
+  }
+
+  private async reload(): Promise<void> {
+    const all = await request((await this.store("vms", "readonly")).getAll() as IDBRequest<SavedVm[]>);
+    this.records = all.sort((a, b) => b.savedAt - a.savedAt);
+  }
+
+  /** Saves what each VM wrote since the last look. */
+  async saveAll(): Promise<void> {
+    if (this.saving) return;
+    this.saving = true;
+    try {
+      for (const vm of this.manager.vms) await this.saveVm(vm);
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  async saveVm(vm: VmHandle): Promise<void> {
+    if (vm.status === "starting" || vm.status === "destroyed") return;
+    let w: DiskWrites | null;
+    try {
+      w = await vm.diskWrites();
+    } catch {
+      return; // busy or gone: the next look finds the same writes
+    }
+    if (!w) return;
+    try {
+      await this.save(vm, w);
+      this.error = null;
+    } catch (e) {
+      this.error = `Could not save the disk writes of "${vm.name}": ${e instanceof Error ? e.message : String(e)}`;
+    }
+    this.changed();
+  }
+
+  private async save(vm: VmHandle, w: DiskWrites): Promise<void> {
+    const before = this.records.find((r) => r.id === vm.diskId);
+    const media: SavedMedia[] = w.media.map((m) => {
+      const now = w.overlays.find((o) => o.role === m.role);
+      const old = before?.media.find((x) => x.role === m.role && x.sha256 === m.sha256)?.overlay ?? null;
+      return { ...m, overlay: now ? { sectors: now.sectors, data: now.data } : old };
+    });
+    // The user's own images are kept once, by hash (catalog images come from the server again).
+    for (const m of media) {
+      if (m.url) continue;
+      const images = await this.store("images", "readonly");
+      if ((await request(images.count(m.sha256))) > 0) continue;
+      const bytes = await vm.mediaBytes(m.role);
+      if (!bytes) throw new Error(`the VM no longer has its ${m.role} image`);
+      await request((await this.store("images", "readwrite")).put({ sha256: m.sha256, bytes }));
+    }
+    const record: SavedVm = {
+      id: vm.diskId,
+      vmName: vm.name,
+      guest: vm.request.guest,
+      memoryMiB: vm.memoryMiB,
+      cmdline: vm.request.cmdline ?? null,
+      savedAt: Date.now(),
+      media,
+    };
+    await request((await this.store("vms", "readwrite")).put(record));
+    this.records = [record, ...this.records.filter((r) => r.id !== record.id)];
+  }
+
+  /** Deletes a record, and the user's images no other record names. */
+  async remove(id: string): Promise<void> {
+    const gone = this.records.find((r) => r.id === id);
+    await request((await this.store("vms", "readwrite")).delete(id));
+    this.records = this.records.filter((r) => r.id !== id);
+    if (gone) {
+      const still = new Set(this.records.flatMap((r) => r.media.map((m) => m.sha256)));
+      for (const m of gone.media)
+        if (!m.url && !still.has(m.sha256)) await request((await this.store("images", "readwrite")).delete(m.sha256));
+    }
+    this.changed();
+  }
+
+  /** An image a record names: from the server (catalog) or this browser, checked by SHA-256. */
+  private async imageBytes(m: SavedMedia): Promise<ArrayBuffer> {
+    let bytes: ArrayBuffer | null;
+    if (m.url) {
+      const res = await fetch(m.url);
+      if (!res.ok) throw new Error(`${m.url} could not be downloaded (HTTP ${res.status})`);
+      bytes = await res.arrayBuffer();
+    } else {
+      const row = await request(
+        (await this.store("images", "readonly")).get(m.sha256) as IDBRequest<{ bytes: ArrayBuffer } | undefined>,
+      );
+      bytes = row?.bytes ?? null;
+      if (!bytes) throw new Error(`${m.name} is no longer stored in this browser`);
+    }
+    if (bytes.byteLength !== m.bytes || (await sha256Hex(new Uint8Array(bytes))) !== m.sha256)
+      throw new Error(`${m.url ?? m.name} is not the image the disk was written on any more (its SHA-256 differs)`);
+    return bytes;
+  }
+
+  /** A drive's image with the guest's writes in place, as a file name and bytes. */
+  async exportImage(id: string, role: string): Promise<{ name: string; bytes: Uint8Array }> {
+    const r = this.records.find((x) => x.id === id);
+    const m = r?.media.find((x) => x.role === role);
+    if (!r || !m) throw new Error("that saved disk is gone");
+    return { name: changedName(m.name), bytes: applyOverlay(await this.imageBytes(m), m.overlay) };
+  }
+
+  /** Makes the VM again with its images and their saved writes; it keeps saving to this record. */
+  async resume(id: string): Promise<VmHandle> {
+    const r = this.records.find((x) => x.id === id);
+    if (!r) throw new Error("that saved disk is gone");
+    const media: MediaFile[] = [];
+    for (const m of r.media) {
+      const f: MediaFile = { role: m.role, name: m.name, bytes: await this.imageBytes(m) };
+      if (m.url) f.url = m.url;
+      if (m.overlay) f.overlay = { sectors: m.overlay.sectors.slice(), data: m.overlay.data.slice() };
+      media.push(f);
+    }
+    const vm = await this.manager.create({
+      name: r.vmName,
+      guest: r.guest,
+      memoryMiB: r.memoryMiB,
+      cpuShare: 100,
+      media,
+      cmdline: r.cmdline ?? undefined,
+      diskId: r.id,
+    });
+    this.changed();
+    return vm;
+  }
+
+  /** Whether a VM of this page is writing to the record now. */
+  inUse(id: string): boolean {
+    return this.manager.vms.some((v) => v.diskId === id && v.alive);
+  }
+}
