@@ -1,6 +1,21 @@
 // The Help dialog: the keys, what each card control does, how snapshots and share links work,
 // and a line about the project. A modal <dialog>: focus moves into it, Esc closes it, and the
 // focus goes back to what had it (the Help button).
+import {
+  CameraIcon,
+  CloseIcon,
+  DownloadIcon,
+  EjectIcon,
+  FitIcon,
+  FloppyIcon,
+  FullscreenIcon,
+  KeysIcon,
+  MouseIcon,
+  PauseIcon,
+  PlayIcon,
+  ResetIcon,
+  ShareIcon,
+} from "./icons.tsx";
 import { useEffect, useRef } from "react";
 
 export function HelpDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
@@ -52,24 +67,54 @@ export function HelpDialog({ open, onClose }: { open: boolean; onClose: () => vo
         </li>
       </ul>
       <h3>A VM&apos;s card</h3>
+      <p>The card&apos;s controls are one row of symbols; each says its name when you point at it or focus it.</p>
       <dl className="help-controls">
-        <dt>Pause / Resume</dt>
+        <dt>
+          <PauseIcon /> <PlayIcon /> Pause / Resume
+        </dt>
         <dd>Stops the guest&apos;s clock and CPU, and starts them again. Keys typed while paused are not sent.</dd>
-        <dt>Reset</dt>
+        <dt>
+          <ResetIcon /> Reset
+        </dt>
         <dd>A fresh machine with the same memory and media, as a power cycle.</dd>
+        <dt>
+          <KeysIcon /> Ctrl+Alt+Del, <MouseIcon /> Capture mouse
+        </dt>
+        <dd>Send the keys the browser keeps for itself; give the mouse to the guest (Esc takes it back).</dd>
+        <dt>
+          <FloppyIcon /> <EjectIcon /> Floppy A: / Eject A:
+        </dt>
+        <dd>Insert a floppy image from your disk in drive A:, or take it out.</dd>
+        <dt>
+          <CameraIcon /> <DownloadIcon /> <ShareIcon /> Snapshot, Download, Share
+        </dt>
+        <dd>Save the VM&apos;s state, as a file or as a link (below).</dd>
         <dt>CPU</dt>
         <dd>How much of one host core this VM may use (1–100%).</dd>
-        <dt>Floppy A:… / Eject A:</dt>
-        <dd>Insert a floppy image from your disk in drive A:, or take it out.</dd>
         <dt>RAM</dt>
         <dd>Another amount of memory restarts the VM with it.</dd>
-        <dt>Destroy / Close</dt>
+        <dt>
+          <CloseIcon /> Destroy / Close
+        </dt>
         <dd>Stops the VM and gives its memory back to the page.</dd>
         <dt>Screen / Console</dt>
         <dd>The guest&apos;s display, or its first serial port (COM1) in a terminal.</dd>
+        <dt>
+          <FitIcon /> Fit, <FullscreenIcon /> Fullscreen
+        </dt>
+        <dd>
+          The screen shows each guest pixel as a whole number of yours (sharp), as large as the card and window allow;
+          Fit fills the space instead. Fullscreen shows the VM alone on your display; <kbd>Esc</kbd> leaves.
+        </dd>
         <dt>Details</dt>
         <dd>How fast the VM runs, what it holds, and what the guest asked for that is missing.</dd>
       </dl>
+      <h3>Saved disks</h3>
+      <p>
+        What a guest writes to its floppy or hard disk is kept in this browser. After a reload,{" "}
+        <strong>Saved disks</strong> offers to resume the VM with its disks as they were, to download a disk as an image
+        with the changes, or to delete them.
+      </p>
       <h3>Snapshots and share links</h3>
       <p>
         <strong>Snapshot</strong> saves a VM&apos;s whole state while it runs on. <strong>Download</strong> saves that
