@@ -249,6 +249,6 @@ export function createPageApi(manager: VmManager, opener: SnapshotOpener, saved?
         savedAt: r.savedAt,
         drives: r.media.filter((m) => m.overlay).map((m) => ({ role: m.role, sectors: m.overlay!.sectors.length })),
       })),
-    saveDisks: async () => saved?.saveAll(),
+    saveDisks: async () => saved?.saveAll(true),
   };
 }

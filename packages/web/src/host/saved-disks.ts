@@ -78,6 +78,8 @@ export class SavedDisks {
   private db: Promise<IDBDatabase> | null = null;
   private readonly listeners = new Set<() => void>();
   private saving = false;
+  /** No periodic save before this time (performance.now()). */
+  private nextSaveAt = 0;
 
   constructor(private readonly manager: VmManager) {}
 
@@ -112,7 +114,7 @@ export class SavedDisks {
     if (this.error) return;
     setInterval(() => void this.saveAll(), DISK_SAVE_MS);
     document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "hidden") void this.saveAll();
+      if (document.visibilityState === "hidden") void this.saveAll(true);
     });
     this.manager.beforeDestroy = (vm) => this.saveVm(vm);
   }
@@ -122,14 +124,21 @@ export class SavedDisks {
     this.records = all.sort((a, b) => b.savedAt - a.savedAt);
   }
 
-  /** Saves what each VM wrote since the last look. */
-  async saveAll(): Promise<void> {
-    if (this.saving) return;
+  /**
+   * Saves what each VM wrote since the last look. A drive is saved whole, so a save of large
+   * writes takes long: the next periodic save then waits ten times as long as this one took
+   * (`force`, as before a destroy or when the page is hidden, does not wait).
+   */
+  async saveAll(force = false): Promise<void> {
+    if (this.saving || (!force && performance.now() < this.nextSaveAt)) return;
     this.saving = true;
+    const t0 = performance.now();
     try {
       for (const vm of this.manager.vms) await this.saveVm(vm);
     } finally {
       this.saving = false;
+      const took = performance.now() - t0;
+      this.nextSaveAt = performance.now() + Math.max(0, 10 * took - DISK_SAVE_MS);
     }
   }
 
