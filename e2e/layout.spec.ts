@@ -145,4 +145,22 @@ test("the card's controls are one row of named icon buttons, reached with Tab an
   await toolbar.getByRole("button", { name: "Resume", exact: true }).click();
   await expect(dos.getByTestId("vm-state")).toHaveText("Running");
   await attachShots(page, info, "toolbar", dos);
+
+  // Two VMs on a 1920 px window: side by side, each screen at its own size (never shrunk below
+  // it, which would make text unreadable), each card's controls still on one row.
+  const dos2 = await createFromCatalog(page, "freedos", "dos2");
+  await waitForScreen(page, "dos2", "A:\\>");
+  await page.setViewportSize({ width: 1920, height: 1000 });
+  const a = (await dos.boundingBox())!,
+    b = (await dos2.boundingBox())!;
+  expect(b.y).toBe(a.y);
+  for (const card of [dos, dos2]) {
+    await expect(card.getByTestId("vm-stage")).toHaveAttribute("data-factor", "1");
+    await expect(card.getByTestId("vm-stage")).toHaveClass(/pixelated/);
+    expect((await card.getByTestId("toolbar").boundingBox())!.height).toBeLessThanOrEqual(36);
+  }
+  // At 1366 px they stack, each as wide as the window allows.
+  await page.setViewportSize({ width: 1366, height: 1000 });
+  await expect.poll(async () => (await dos2.boundingBox())!.y).toBeGreaterThan((await dos.boundingBox())!.y + 100);
+  await attachShots(page, info, "two-vms", dos);
 });

@@ -154,6 +154,9 @@ export function VmViews({ vm, failed, paused }: { vm: VmHandle; failed: boolean;
   const space = useSpace(views, fullscreen);
   // The Console is text in a font of any size: it always takes the space (as "fit" does).
   const frame = frameSize(picture, space, view === "console" ? "fit" : scale);
+  // Whole host pixels per guest pixel are drawn as blocks; a picture shrunk below its size is
+  // smoothed instead (dropping whole rows of pixels would make text unreadable).
+  const sharp = scale === "crisp" && Number.isInteger(frame.factor);
   const tabs = useRef<Record<View, HTMLButtonElement | null>>({ screen: null, console: null });
   /** Give the view the keyboard as soon as it can take it (until this time, performance.now()). */
   const focusUntil = useRef(performance.now() + INITIAL_FOCUS_MS);
@@ -286,7 +289,7 @@ export function VmViews({ vm, failed, paused }: { vm: VmHandle; failed: boolean;
         </div>
       </div>
       <div
-        className={`stage scale-${scale}${failed ? " dimmed" : ""}`}
+        className={`stage scale-${scale}${sharp ? " pixelated" : ""}${failed ? " dimmed" : ""}`}
         ref={stage}
         data-testid="vm-stage"
         data-view={view}
