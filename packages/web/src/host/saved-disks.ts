@@ -1,7 +1,7 @@
 // Saved disks: what the guests wrote to their drives, kept in this browser (IndexedDB) so it
 // outlives the page. The worker notes every write to a drive (copy-on-write overlays over the
 // images, 512-byte sectors); every few seconds, and before a VM is destroyed or the page is
-// hidden, the drives written since the last look are saved, whole, under the VM's disk id (a
+// hidden or left, the drives written since the last look are saved, whole, under the VM's disk id (a
 // VM resumed from saved disks keeps the id, so its record goes on). A record names every image
 // of the VM by SHA-256: catalog images are fetched again from the server by URL, the user's own
 // images are stored once beside the records (by hash). From the list the user can resume a VM
@@ -116,6 +116,8 @@ export class SavedDisks {
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "hidden") void this.saveAll(true);
     });
+    // Leaving the page asks first while VMs run (App): the last writes are saved meanwhile.
+    window.addEventListener("beforeunload", () => void this.saveAll(true));
     this.manager.beforeDestroy = (vm) => this.saveVm(vm);
   }
 
