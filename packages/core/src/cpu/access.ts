@@ -163,11 +163,8 @@ export class CpuAccess extends CpuState {
     }
     this.tlbR[lpn] = e;
     let writable = kind === 1 && walkResult.writable;
-    // Pages holding compiled code are written through the slow path; the first write drops the code.
-    if (writable && this.mem.codePages[ppn] !== 0) {
-      if (write) this.mem.onCodeWrite(ppn);
-      else writable = false;
-    }
+    // Pages holding compiled code are written through the slow path, where a write drops the code it overlaps.
+    if (writable && this.mem.codePages[ppn] !== 0) writable = false;
     if (writable) this.tlbW[lpn] = e;
     return write && !writable ? -1 : e;
   }
@@ -492,13 +489,14 @@ export class CpuAccess extends CpuState {
   }
 
   /**
-   * Opens the fetch window at EIP (32-bit code) when the read TLB maps its page and EIP is
+   * Opens the fetch window at EIP when the read TLB maps its page and EIP is
    * within the CS limit, so that the run loop can look up a compiled block at the first
    * instruction after a jump to another page. False (nothing changed) otherwise: the fetch
    * then takes the slow path, faults included.
    */
   openWindow(): boolean {
     const eip = this.getEip();
+    if (this.defOsizeBase === 0 && (eip & ~0xffff) !== 0) return false; // 16-bit IP wrap: the slow path
     const lim = this.segLimit[CS] >>> 0;
     if (eip >>> 0 > lim) return false;
     const lin = (this.segBase[CS] + eip) | 0;

@@ -162,6 +162,11 @@ export class Cpu extends CpuAccess {
     this.jitBlock = null;
   }
 
+  /** The run loop looks for blocks: the JIT is on, and the code is 32-bit or blocks compile to WebAssembly (every code size). */
+  updateJitActive(): void {
+    this.jitActive = this.jitEnabled && (this.defOsizeBase !== 0 || this.jit.backend === "wasm");
+  }
+
   /** Turns block compilation on or off (off: every instruction is interpreted). */
   setJitEnabled(on: boolean): void {
     this.jitEnabled = on;
@@ -378,7 +383,7 @@ export class Cpu extends CpuAccess {
     const big = (this.cr[0] & CR0_PE) !== 0 && (this.flags & VM) === 0 && (this.segAttr[CS] & 0x4000) !== 0;
     this.defOsizeBase = big ? 512 : 0;
     this.defAsize32 = big;
-    this.jitActive = big && this.jitEnabled;
+    this.updateJitActive();
     this.ss32 = (this.cr[0] & CR0_PE) !== 0 && (this.flags & VM) === 0 && (this.segAttr[SS] & 0x4000) !== 0;
     this.clearPrefixes();
     for (let s = 0; s < 6; s++) this.updateSegBounds(s);

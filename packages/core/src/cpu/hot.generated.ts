@@ -1498,7 +1498,7 @@ export function runLoop(c: Cpu, budget: number): number {
             const slot = pip & JIT_MASK;
             const b = blocks[slot];
             if (b !== null && b.pip === pip) {
-              if (pip + b.bytes <= c.pipEnd && b.count <= budget - n) {
+              if (pip + b.bytes <= c.pipEnd && b.count <= budget - n && b.osize === c.defOsizeBase) {
                 c.jitBlock = b;
                 c.jitEip0 = (pip - pipDelta[0]) | 0;
                 c.jitDone = 0;

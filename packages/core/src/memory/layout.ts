@@ -46,7 +46,8 @@ export const STATE_JIT_CHAIN = 0x1d8; // int32: instructions retired by the bloc
 export const STATE_PIP_START = 0x1dc; // int32: the fetch window [start, end) as physical addresses,
 export const STATE_PIP_END = 0x1e0; // int32: copied in when compiled code is entered, out when it leaves
 export const STATE_JIT_DELTA = 0x1e4; // int32: the fetch delta of the window the running block lies in
-export const STATE_END = 0x1e8;
+export const STATE_JIT_OSIZE = 0x1e8; // int32: the code size running, as Cpu.defOsizeBase (512: 32-bit, 0: 16-bit)
+export const STATE_END = 0x1ec;
 export const STATE_BYTES = 0x1000;
 
 export const TLB_ENTRIES = 1 << 20;
@@ -67,7 +68,8 @@ export const JIT_DIR_SLOTS = 1 << 16;
 export const JIT_DIR_ENTRY = 16;
 export const JIT_DIR_PIP = 0,
   JIT_DIR_END = 4,
-  JIT_DIR_COUNT = 8;
+  JIT_DIR_COUNT = 8,
+  JIT_DIR_OSIZE = 12;
 
 const WASM_PAGE = 0x10000;
 /** Guest RAM starts here: after the TLB and the block directory, on a WebAssembly page boundary. */

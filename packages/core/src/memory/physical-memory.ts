@@ -62,10 +62,11 @@ export class PhysicalMemory {
   /**
    * One byte per RAM page: non-zero while the CPU holds code compiled from the page. A write
    * to such a page (through any path: the CPU's slow path, a device, the firmware) calls
-   * onCodeWrite first, which drops the compiled code.
+   * onCodeWrite first with the bytes written (offset and length inside the page), which drops
+   * the compiled code they overlap.
    */
   readonly codePages: Uint8Array;
-  onCodeWrite: (ppn: number) => void = () => {};
+  onCodeWrite: (ppn: number, offset: number, len: number) => void = () => {};
 
   /** A VM memory (allocated by the host, perhaps shared with other threads), or a RAM size in bytes. */
   constructor(vm: VmMemory | number) {
@@ -136,9 +137,15 @@ export class PhysicalMemory {
    * the firmware, a loader writing the RAM array directly), so compiled code from it is dropped.
    */
   noteWrite(addr: number, len: number): void {
-    const first = (addr >>> 0) >>> PAGE_SHIFT,
-      end = Math.min(this.codePages.length, ((addr >>> 0) + len + PAGE_SIZE - 1) >>> PAGE_SHIFT);
-    for (let p = first; p < end; p++) if (this.codePages[p] !== 0) this.onCodeWrite(p);
+    const a = addr >>> 0;
+    const first = a >>> PAGE_SHIFT,
+      end = Math.min(this.codePages.length, (a + len + PAGE_SIZE - 1) >>> PAGE_SHIFT);
+    for (let p = first; p < end; p++) {
+      if (this.codePages[p] === 0) continue;
+      const lo = Math.max(a, p << PAGE_SHIFT),
+        hi = Math.min(a + len, (p + 1) << PAGE_SHIFT);
+      this.onCodeWrite(p, lo & (PAGE_SIZE - 1), hi - lo);
+    }
   }
 
   /** True when physical page number ppn is ordinary RAM (fast reads and writes). */
@@ -168,7 +175,7 @@ export class PhysicalMemory {
     addr &= this.a20Mask;
     const kind = this.pageMap[addr >>> PAGE_SHIFT];
     if (kind === PAGE_RAM) {
-      if (this.codePages[addr >>> PAGE_SHIFT] !== 0) this.onCodeWrite(addr >>> PAGE_SHIFT);
+      if (this.codePages[addr >>> PAGE_SHIFT] !== 0) this.onCodeWrite(addr >>> PAGE_SHIFT, addr & (PAGE_SIZE - 1), 1);
       this.ram[addr] = value;
       return;
     }

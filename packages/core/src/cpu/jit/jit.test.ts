@@ -81,9 +81,10 @@ function compare(
   sizes = [1, 7, 37, 100, 3, 250, 61],
   maxSlices = 4000,
   backend: Backend = "js",
+  make: (jit: boolean, code: number[], backend: Backend) => Cpu = machine,
 ): { jit: Cpu; interp: Cpu } {
-  const a = machine(true, code, backend),
-    b = machine(false, code);
+  const a = make(true, code, backend),
+    b = make(false, code, "js");
   setup(a);
   setup(b);
   for (let i = 0; i < maxSlices && !(a.halted && b.halted); i++) {
@@ -131,7 +132,7 @@ function randomInsn(r: () => number): number[] {
     r() % 3 === 0 ? mem(regField) : [modrm(3, regField, dst ? reg() : any())];
   const e8 = (regField: number): number[] => (r() % 3 === 0 ? mem(regField) : [modrm(3, regField, reg8())]);
   const alu = () => r() % 8;
-  switch (r() % 50) {
+  switch (r() % 52) {
     case 0:
       return [(alu() << 3) | 1, ...e(any(), true)]; // ALU Ev,Gv
     case 1:
@@ -232,6 +233,22 @@ function randomInsn(r: () => number): number[] {
         [0x66, 0x8b, modrm(3, reg(), any())],
         [0x66, 0x8b, ...mem(reg())], // MOV r16, m16
       ]);
+    case 50: {
+      // A string instruction (no REP) on DATA, forwards or backwards: mov esi/edi first, CLD after.
+      const str = pick([0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf]);
+      const setup = [0xbe, ...le32(DATA + 8 + (r() % 100)), 0xbf, ...le32(DATA + 8 + (r() % 100))];
+      return [...setup, pick([0xfc, 0xfd]), ...(r() & 1 ? [0x66] : []), str, 0xfc, 0x9c, 0x58 + reg()];
+    }
+    case 51:
+      // DIV/IDIV by the loop counter (never zero, quotients that fit): 32, 16 and 8 bits
+      return pick([
+        [0x31, 0xd2, 0xf7, 0xf1], // xor edx, edx; div ecx
+        [0x99, 0xf7, 0xf9], // cdq; idiv ecx
+        [0x66, 0x31, 0xd2, 0x66, 0xf7, 0xf1], // xor dx, dx; div cx
+        [0x66, 0x99, 0x66, 0xf7, 0xf9], // cwd; idiv cx
+        [0xb4, 0x00, 0xf6, 0xf1], // mov ah, 0; div cl
+        [0x66, 0x98, 0xf6, 0xf9], // cbw; idiv cl
+      ]);
     case 48:
     case 49:
       return pick([
@@ -279,6 +296,149 @@ function shift(r: () => number, e: (regField: number, dst: boolean) => number[])
     kind = r() % 8;
   if (op === 0) return [0xc1, ...e(kind, true), r() & 0x3f];
   return [op === 1 ? 0xd1 : 0xd3, ...e(kind, true)];
+}
+
+// ---- 16-bit code: real mode, code at CODE (CS = CODE >> 4, IP = 0), DS = ES = DATA >> 4, SS = 0
+
+function machine16(jit: boolean, code: number[], backend: Backend = "js"): Cpu {
+  const mem = new PhysicalMemory(MEM);
+  const cpu = new Cpu(mem, new Dispatcher());
+  cpu.setSegReal(CS, CODE >> 4, 0xffff, 0x9b);
+  for (const sg of [DS, ES]) cpu.setSegReal(sg, DATA >> 4, 0xffff, 0x93);
+  cpu.setSegReal(SS, 0, 0xffff, 0x93);
+  cpu.eip = 0;
+  cpu.r32[4] = STACK;
+  cpu.setJitEnabled(jit);
+  cpu.jit.backend = backend;
+  cpu.jit.threshold = TEST_THRESHOLD;
+  mem.ram.set(code, CODE);
+  return cpu;
+}
+
+const le16 = (v: number) => [v & 0xff, (v >>> 8) & 0xff];
+
+/** A random 16-bit instruction (real mode): BX = 0 addresses DATA, CX counts the loop. */
+function randomInsn16(r: () => number): number[] {
+  const pick = <T>(xs: readonly T[]): T => xs[r() % xs.length];
+  const reg = () => pick([0, 2, 6, 7, 5]), // AX DX SI DI BP
+    reg8 = () => pick([0, 2, 4, 6]),
+    any = () => r() % 8;
+  const imm16 = () => le16(pick([0, 1, 0xffff, 0x7fff, 0x8000, r() & 0xffff, r() & 0xff]));
+  /** [bx+disp8] or [bx+disp16] inside DATA. */
+  const mem = (f: number): number[] => (r() & 1 ? [modrm(1, f, 7), r() % 120] : [modrm(2, f, 7), ...le16(r() % 120)]);
+  const e = (f: number): number[] => (r() % 3 === 0 ? mem(f) : [modrm(3, f, reg())]);
+  const e8 = (f: number): number[] => (r() % 3 === 0 ? mem(f) : [modrm(3, f, reg8())]);
+  const alu = () => r() % 8;
+  const flagsTo = () => [0x9c, 0x58 + reg()]; // PUSHF; POP r16
+  switch (r() % 22) {
+    case 0:
+      return [(alu() << 3) | 1, ...e(any())];
+    case 1:
+      return [(alu() << 3) | 3, modrm(3, reg(), any())];
+    case 2:
+      return [(alu() << 3) | 3, ...mem(reg())];
+    case 3:
+      return [(alu() << 3) | 0, ...e8(reg8())];
+    case 4:
+      return [(alu() << 3) | 5, ...imm16()];
+    case 5:
+      return r() & 1 ? [0x81, ...e(alu()), ...imm16()] : [0x83, ...e(alu()), r() & 0xff];
+    case 6:
+      return pick([
+        [0x85, ...e(any())],
+        [0xa9, ...imm16()],
+        [0xf7, ...e(0), ...imm16()],
+      ]);
+    case 7:
+      return pick([
+        [0x89, ...e(any())],
+        [0x8b, modrm(3, reg(), any())],
+        [0x8b, ...mem(reg())],
+        [0xc7, ...e(0), ...imm16()],
+        [0xb8 + reg(), ...imm16()],
+      ]);
+    case 8:
+      // LEA r16 with each 16-bit form and a disp8 or disp16
+      return r() & 1 ? [0x8d, modrm(1, reg(), any()), r() & 0xff] : [0x8d, modrm(2, reg(), any()), ...le16(r())];
+    case 9:
+      return pick([[0x40 + reg()], [0x48 + reg()], [0xff, ...mem(r() & 1)]]);
+    case 10:
+      return pick([
+        [0x50 + any(), 0x58 + reg()],
+        [0x68, ...imm16(), 0x58 + reg()],
+        [0x6a, r() & 0xff, 0x58 + reg()],
+        [0xff, ...mem(6), 0x58 + reg()],
+      ]);
+    case 11:
+      return [pick([0xc1, 0xd1, 0xd3]), modrm(3, pick([0, 1, 4, 5, 7]), reg()), ...flagsTo()].flatMap((b, i, a) =>
+        i === 1 && a[0] === 0xc1 ? [b, r() & 31] : [b],
+      );
+    case 12:
+      return pick([
+        [0x0f, 0xb6, modrm(3, reg(), reg8())],
+        [0x0f, 0xbe, ...mem(reg())],
+      ]);
+    case 13:
+      return pick([
+        [0x66, (alu() << 3) | 1, modrm(3, any(), reg())], // 32-bit ALU
+        [0x66, 0xb8 + reg(), ...le32(r())],
+        [0x66, 0x0f, 0xaf, modrm(3, reg(), any())], // IMUL r32
+        [0x66, 0x89, ...mem(any())], // MOV m32, r32
+      ]);
+    case 14:
+      return [0x0f, 0x90 + (r() & 15), ...e8(0)];
+    case 15: {
+      const str = pick([0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf]);
+      return [
+        0xbe,
+        ...le16(8 + (r() % 100)),
+        0xbf,
+        ...le16(8 + (r() % 100)),
+        pick([0xfc, 0xfd]),
+        str,
+        0xfc,
+        ...flagsTo(),
+      ];
+    }
+    case 16:
+      return pick([
+        [0x31, 0xd2, 0xf7, 0xf1], // xor dx, dx; div cx
+        [0x99, 0xf7, 0xf9], // cwd; idiv cx
+        [0xb4, 0x00, 0xf6, 0xf1], // mov ah, 0; div cl
+        [0x98, 0xf6, 0xf9], // cbw; idiv cl
+      ]);
+    case 17:
+      return [0xe8, 0, 0, 0x58 + reg()]; // CALL next; POP r16
+    case 18:
+      return pick([
+        [0x88, ...e8(reg8())],
+        [0x8a, modrm(3, reg8(), reg8())],
+        [0xc6, ...e8(0), r() & 0xff],
+        [0xb0 + reg8(), r() & 0xff],
+      ]);
+    case 19: {
+      const insn = randomInsn16(r);
+      return [...insn, ...flagsTo()];
+    }
+    default: {
+      const skip = randomInsn16(r);
+      const flagOp = pick([
+        [0x39, modrm(3, any(), reg())],
+        [0x3d, ...imm16()],
+        [0x85, modrm(3, any(), reg())],
+        [0x40 + reg()],
+        [0x38, modrm(3, reg8(), reg8())],
+      ]);
+      return [...flagOp, 0x70 + (r() & 15), skip.length, ...skip];
+    }
+  }
+}
+
+/** mov bx, 0; mov cx, iterations; loop: body; LOOP loop (or DEC CX; JNZ); hlt */
+function loopProgram16(body: number[], iterations: number, useLoop: boolean): number[] {
+  const head = [0xbb, 0, 0, 0xb9, ...le16(iterations)];
+  const tail = useLoop ? [0xe2, -(body.length + 2) & 0xff] : [0x49, 0x0f, 0x85, ...le16(-(body.length + 1 + 4))];
+  return [...head, ...body, ...tail, 0xf4];
 }
 
 /** mov ebx, DATA; mov ecx, iterations; loop: body; dec ecx; jnz loop; hlt */
@@ -381,6 +541,74 @@ describe.each(["js", "wasm"] as const)("the JIT (%s blocks) runs exactly what th
     const { jit } = compare(program, (c) => c.mem.ram.set(handler, HANDLER), [1000], undefined, backend);
     expect(jit.mem.read32(DATA + 200)).toBe(1);
     expect(jit.r32[0]).toBe(900);
+  });
+
+  it("random 16-bit loop bodies in real mode: same state after every slice", () => {
+    const r = rng(4242);
+    for (let t = 0; t < (backend === "wasm" ? 250 : 20); t++) {
+      const body: number[] = [];
+      const len = 3 + (r() % 12);
+      for (let i = 0; i < len; i++) body.push(...randomInsn16(r));
+      const useLoop = body.length < 120 && (r() & 1) === 1;
+      const { jit } = compare(
+        loopProgram16(body, 100, useLoop),
+        (c) => {
+          for (let i = 0; i < 256; i++) c.mem.ram[DATA + i] = (i * 57 + t) & 0xff;
+          c.r32[0] = 0x1234;
+          c.r32[2] = 0xfff9;
+          c.r32[6] = 3;
+          c.r32[7] = 0x8000;
+          c.r32[5] = 99;
+        },
+        undefined,
+        undefined,
+        backend,
+        machine16,
+      );
+      // WebAssembly blocks compile 16-bit code; JavaScript blocks are 32-bit only.
+      if (backend === "wasm") expect(jit.jit.stats.compiled).toBeGreaterThan(0);
+      else expect(jit.jit.stats.compiled).toBe(0);
+    }
+  });
+
+  it("a divide error in a compiled block goes through the interpreter's handler and is delivered exactly", () => {
+    // Every 8th iteration EBX is zero: DIV raises #DE, whose handler (no error code) sets EBX = 3
+    // and returns to retry the DIV.
+    const HANDLER_DE = HANDLER + 0x100;
+    const body = [
+      0xbb,
+      ...le32(5), // mov ebx, 5
+      0xf7,
+      0xc1,
+      ...le32(7), // test ecx, 7
+      0x75,
+      2, // jnz +2
+      0x31,
+      0xdb, // xor ebx, ebx
+      0x89,
+      0xc8, // mov eax, ecx
+      0x31,
+      0xd2, // xor edx, edx
+      0xf7,
+      0xf3, // div ebx
+      0x01,
+      0xc6, // add esi, eax
+      0x01,
+      0xd7, // add edi, edx
+    ];
+    const handler = [0xbb, ...le32(3), 0xff, 0x05, ...le32(DATA + 200), 0xcf]; // mov ebx, 3; inc dword [DATA+200]; iretd
+    const { jit } = compare(
+      loopProgram(body, 200),
+      (c) => {
+        c.mem.ram.set(handler, HANDLER_DE);
+        c.mem.write32(IDT, (0x08 << 16) | HANDLER_DE);
+      },
+      undefined,
+      undefined,
+      backend,
+    );
+    expect(jit.mem.read32(DATA + 200)).toBe(25); // ECX = 200, 192, ..., 8
+    expect(jit.jit.stats.compiled).toBeGreaterThan(0);
   });
 
   it("self-modifying code: a write to compiled code is seen at the next execution", () => {

@@ -40,6 +40,10 @@ export class Block {
     readonly bytes: number,
     readonly fn: BlockFn,
     private readonly offsets: Int32Array,
+    /** The code size it was compiled for, as Cpu.defOsizeBase (512: 32-bit, 0: 16-bit). */
+    readonly osize = 512,
+    /** Bytes of guest code it was compiled from (also for blocks that cannot run, or not yet). */
+    readonly span = bytes,
   ) {}
 
   /** Instructions of this block that start before byte offset off (those retired before a fault there). */
@@ -51,6 +55,13 @@ export class Block {
 }
 
 const NEVER = 0x7fffffff;
+
+/** The 128-byte chunks of a page that bytes [offset, offset + len) touch, as a bit mask. */
+function chunksOf(offset: number, len: number): number {
+  const first = offset >>> 7,
+    last = Math.min(4095, offset + Math.max(len, 1) - 1) >>> 7;
+  return last === 31 && first === 0 ? -1 : (((1 << (last - first + 1)) - 1) << first) | 0;
+}
 const noBlock: BlockFn = () => 0;
 
 export interface JitStats {
@@ -85,11 +96,14 @@ export class Jit {
   /** Cache slots that hold (or held) blocks of each physical page. */
   private readonly pageSlots = new Map<number, number[]>();
   private readonly invalidations: Uint8Array;
+  /** Per RAM page, which 128-byte chunks hold compiled code (bit i: bytes 128i to 128i+127). */
+  private readonly codeChunks: Uint32Array;
   readonly stats: JitStats = { compiled: 0, specialised: 0, instructions: 0, invalidations: 0 };
 
   constructor(private readonly cpu: Cpu) {
     this.invalidations = new Uint8Array(cpu.mem.codePages.length);
-    cpu.mem.onCodeWrite = (ppn) => this.invalidatePage(ppn);
+    this.codeChunks = new Uint32Array(cpu.mem.codePages.length);
+    cpu.mem.onCodeWrite = (ppn, offset, len) => this.codeWritten(ppn, offset, len);
   }
 
   get backend(): "js" | "wasm" {
@@ -100,6 +114,7 @@ export class Jit {
     if (kind !== this.kind) this.flush();
     this.kind = kind;
     this.threshold = kind === "wasm" ? WASM_JIT_THRESHOLD : JIT_THRESHOLD;
+    this.cpu.updateJitActive();
   }
 
   /** Compiles the block at physical address pip (inside the current fetch window) into slot. */
@@ -107,17 +122,18 @@ export class Jit {
     const c = this.cpu;
     const ppn = pip >>> 12;
     let block: Block;
+    const osize = c.defOsizeBase;
     const allowed = ppn < this.invalidations.length && this.invalidations[ppn] < MAX_PAGE_INVALIDATIONS;
     if (allowed && this.kind === "wasm") {
-      const w = compileWasmBlock(c.ram, pip, c.pipEnd);
+      const w = compileWasmBlock(c.ram, pip, c.pipEnd, osize !== 0);
       const wb = (this.wasmBlocks ??= new WasmBlocks(c));
       if (w === null) {
-        block = new Block(pip, 0, NEVER, noBlock, new Int32Array(0));
+        block = new Block(pip, 0, NEVER, noBlock, new Int32Array(0), osize, 0);
         wb.drop(slot);
       } else if (this.compileMode === "async") {
         // The slot holds a placeholder that never runs (and stops the heat count) until the
         // module is ready; a write to the page or a flush replaces it, and the module is dropped.
-        const placeholder = new Block(pip, 0, NEVER, noBlock, new Int32Array(0));
+        const placeholder = new Block(pip, 0, NEVER, noBlock, new Int32Array(0), osize, w.length);
         block = placeholder;
         // Its later instructions are as hot as its first: keep them from compiling as blocks of
         // their own while the interpreter runs them.
@@ -127,22 +143,23 @@ export class Jit {
         const ready = (run: RunFn | null) => {
           this.pending--;
           if (this.blocks[slot] !== placeholder || run === null) return;
-          const b = new Block(pip, w.count, w.length, wb.run, w.offsets);
+          const b = new Block(pip, w.count, w.length, wb.run, w.offsets, osize);
           this.blocks[slot] = b;
           wb.register(slot, b, run);
           this.count1(w.count, w.specialised);
         };
         wb.instantiateAsync(w).then(ready, () => ready(null));
       } else {
-        block = new Block(pip, w.count, w.length, wb.run, w.offsets);
+        block = new Block(pip, w.count, w.length, wb.run, w.offsets, osize);
         wb.register(slot, block, wb.instantiate(w));
         this.count1(w.count, w.specialised);
       }
     } else {
       this.wasmBlocks?.drop(slot);
-      const compiled = allowed ? compileBlock(c.ram, pip, c.pipEnd) : null;
+      // The JavaScript blocks are 32-bit code only.
+      const compiled = allowed && osize !== 0 ? compileBlock(c.ram, pip, c.pipEnd) : null;
       if (compiled === null) {
-        block = new Block(pip, 0, NEVER, noBlock, new Int32Array(0));
+        block = new Block(pip, 0, NEVER, noBlock, new Int32Array(0), osize, 0);
       } else {
         const fn = new Function("H", compiled.source)(HELPERS) as BlockFn;
         block = new Block(pip, compiled.count, compiled.bytes, fn, compiled.offsets);
@@ -150,15 +167,55 @@ export class Jit {
       }
     }
     this.blocks[slot] = block;
+    // A block that will never run (nothing decodable, or a page given up on) protects nothing.
+    if (block.span === 0) return;
     let slots = this.pageSlots.get(ppn);
     if (slots === undefined) {
       slots = [];
       this.pageSlots.set(ppn, slots);
     }
-    slots.push(slot);
-    if (ppn < c.mem.codePages.length && c.mem.codePages[ppn] === 0) {
-      c.mem.codePages[ppn] = 1;
-      c.protectCodePage(ppn);
+    if (!slots.includes(slot)) slots.push(slot);
+    if (ppn < c.mem.codePages.length) {
+      this.codeChunks[ppn] |= chunksOf(pip & 0xfff, block.span);
+      if (c.mem.codePages[ppn] === 0) {
+        c.mem.codePages[ppn] = 1;
+        c.protectCodePage(ppn);
+      }
+    }
+  }
+
+  /**
+   * Bytes [offset, offset + len) of page ppn are being written: drops the blocks they overlap.
+   * The page stays write-protected (writes take the slow path) while it holds other blocks.
+   */
+  codeWritten(ppn: number, offset: number, len: number): void {
+    if ((this.codeChunks[ppn] & chunksOf(offset, len)) === 0 && this.pageSlots.has(ppn)) return;
+    const slots = this.pageSlots.get(ppn);
+    const lo = ppn * 4096 + offset,
+      hi = lo + len;
+    let dropped = false,
+      chunks = 0;
+    const kept: number[] = [];
+    for (const s of slots ?? []) {
+      const b = this.blocks[s];
+      if (b === null || b.pip >>> 12 !== ppn) continue;
+      if (b.pip < hi && b.pip + b.span > lo) {
+        this.blocks[s] = null;
+        this.wasmBlocks?.drop(s);
+        dropped = true;
+      } else {
+        kept.push(s);
+        chunks |= chunksOf(b.pip & 0xfff, b.span);
+      }
+    }
+    this.codeChunks[ppn] = chunks;
+    if (kept.length === 0) {
+      this.pageSlots.delete(ppn);
+      this.cpu.mem.codePages[ppn] = 0;
+    } else this.pageSlots.set(ppn, kept);
+    if (dropped) {
+      if (this.invalidations[ppn] < 255) this.invalidations[ppn]++;
+      this.stats.invalidations++;
     }
   }
 
@@ -182,6 +239,7 @@ export class Jit {
       this.pageSlots.delete(ppn);
     }
     this.cpu.mem.codePages[ppn] = 0;
+    this.codeChunks[ppn] = 0;
     if (this.invalidations[ppn] < 255) this.invalidations[ppn]++;
     this.stats.invalidations++;
   }
@@ -192,6 +250,7 @@ export class Jit {
     this.wasmBlocks?.clear();
     this.heat.fill(0);
     this.pageSlots.clear();
+    this.codeChunks.fill(0);
     this.invalidations.fill(0);
     this.cpu.mem.codePages.fill(0);
   }

@@ -21,11 +21,12 @@
 // every import reads them before running JS code and writes them back after.
 
 import { decode, type ByteSource, type DecodedInstruction } from "../decoder.ts";
-import { AF, CF, CS, DS, OF, SS, START_EIP, STATUS_FLAGS, PF, SF, SZ16, SZ32, SZ8, ZF } from "../regs.ts";
+import { AF, CF, CS, DF, DS, ES, OF, SS, START_EIP, STATUS_FLAGS, PF, SF, SZ16, SZ32, SZ8, VM, ZF } from "../regs.ts";
 import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB, LF_ADC, LF_SBB, LF_NEG } from "../state.ts";
 import { I32, I64, Op, VOID, WasmCode, WasmModule } from "../wasm/encoder.ts";
 import {
   RAM_BASE,
+  STATE_CR,
   STATE_FLAGS,
   STATE_JIT_DONE,
   STATE_JIT_EVENTS,
@@ -79,7 +80,10 @@ const L_N = 0,
   L_FR = 14,
   L_W = 15, // i64
   /** The eight general registers, cached in locals (Emitter: register cache). */
-  L_GPR = 16;
+  L_GPR = 16,
+  /** Scratch for string instructions (the step, the source value). */
+  L_X = 24,
+  L_Y = 25;
 const EXTRA_LOCALS = 10;
 
 // Function indices: the imports (module "c", in this order; wasm-jit.ts provides them), then
@@ -108,6 +112,8 @@ const ACCESS = [
 ];
 
 const REG = (r: number) => STATE_REGS + 4 * r;
+/** Bytes of an operand of size sz. */
+const sizeLen = (sz: number) => (sz === SZ8 ? 1 : sz === SZ16 ? 2 : 4);
 /** The general register (0 to 7) at state-block offset off, or -1. */
 const gprAt = (off: number) =>
   off >= STATE_REGS && off < STATE_REGS + 32 && (off & 3) === 0 ? (off - STATE_REGS) >> 2 : -1;
@@ -132,6 +138,9 @@ class Emitter {
   loops = false;
   /** Registers read (bit r): loaded by the prologue. */
   reads = 0;
+  /** The block's code size (32-bit: protected mode with CS.D; else 16-bit), and the current instruction's address size. */
+  mode32 = true;
+  a32 = true;
   constructor(
     readonly count: number,
     readonly p0: number,
@@ -234,6 +243,25 @@ class Emitter {
     const add = () => {
       if (parts++ > 0) c.op(Op.i32_add);
     };
+    if (!this.a32) {
+      // 16-bit addressing (SDM Vol. 2 table 2-1): BX+SI, BX+DI, BP+SI, BP+DI, SI, DI, BP or disp16, BX; wraps at 64 KiB.
+      const regs = [[3, 6], [3, 7], [5, 6], [5, 7], [6], [7], [5], [3]][d.rm];
+      if (!(d.rm === 6 && d.mod === 0)) {
+        for (const r of regs) {
+          this.load(REG(r));
+          add();
+        }
+        if (d.rm === 2 || d.rm === 3 || d.rm === 6) seg = SS;
+      }
+      if (d.disp !== 0 || parts === 0) {
+        c.i32Const(d.disp | 0);
+        add();
+      }
+      c.i32Const(0xffff);
+      c.op(Op.i32_and);
+      if (d.segment >= 0) seg = d.segment;
+      return seg;
+    }
     if (d.rm === 4) {
       if (!(d.base === 5 && d.mod === 0)) {
         this.load(REG(d.base));
@@ -400,9 +428,83 @@ class Emitter {
   }
   /** Pushes 1 when SS is a 32-bit stack (CpuAccess.ss32 in 32-bit protected-mode code). */
   ss32(): void {
+    const c = this.c;
     this.load(STATE_SEG_ATTR + 4 * SS);
-    this.c.i32Const(0x4000);
-    this.c.op(Op.i32_and);
+    c.i32Const(0x4000);
+    c.op(Op.i32_and);
+    if (this.mode32) return;
+    // 16-bit code: a 32-bit stack only in protected mode outside virtual-8086 mode (Cpu.modeChanged).
+    this.load(STATE_CR);
+    c.i32Const(1);
+    c.op(Op.i32_and);
+    c.op(Op.i32_and);
+    this.load(STATE_FLAGS);
+    c.i32Const(VM);
+    c.op(Op.i32_and);
+    c.op(Op.i32_eqz);
+    c.op(Op.i32_and);
+  }
+  /** PUSH local v of size sz (SZ16 or SZ32) on a stack of either width, inline (CpuAccess.push16/push32). */
+  pushV(v: number, sz: number): void {
+    if (sz === SZ32 && this.mode32) {
+      this.push32(v);
+      return;
+    }
+    const c = this.c;
+    const n = sz === SZ16 ? 2 : 4;
+    this.ss32();
+    c.if();
+    this.load(REG(4));
+    c.i32Const(n);
+    c.op(Op.i32_sub);
+    c.localSet(L_O);
+    this.segLinear(SS, true, n);
+    this.write(sz, v);
+    this.storeLocal(REG(4), L_O);
+    c.else();
+    this.load16(4);
+    c.i32Const(n);
+    c.op(Op.i32_sub);
+    c.i32Const(0xffff);
+    c.op(Op.i32_and);
+    c.localSet(L_O);
+    this.segLinear(SS, true, n);
+    this.write(sz, v);
+    this.store16(4, L_O);
+    c.end();
+  }
+  /** POP of size sz into local v, inline on a stack of either width (CpuAccess.pop16/pop32). */
+  popV(v: number, sz: number): void {
+    if (sz === SZ32 && this.mode32) {
+      this.pop32(v);
+      return;
+    }
+    const c = this.c;
+    const n = sz === SZ16 ? 2 : 4;
+    this.ss32();
+    c.if();
+    this.load(REG(4));
+    c.localSet(L_O);
+    this.segLinear(SS, false, n);
+    this.read(sz);
+    c.localSet(v);
+    this.store(REG(4), () => {
+      c.localGet(L_O);
+      c.i32Const(n);
+      c.op(Op.i32_add);
+    });
+    c.else();
+    this.load16(4);
+    c.localSet(L_O);
+    this.segLinear(SS, false, n);
+    this.read(sz);
+    c.localSet(v);
+    c.localGet(L_O);
+    c.i32Const(n);
+    c.op(Op.i32_add);
+    c.localSet(L_O);
+    this.store16(4, L_O);
+    c.end();
   }
   /** PUSH local v (CpuAccess.push32): inline for a 32-bit stack, through the CPU otherwise. */
   push32(v: number): void {
@@ -498,6 +600,18 @@ class Emitter {
       }
       c.op(Op.i32_or);
     });
+  }
+  /** Pushes register r of size sz (8-bit: AL..BH). */
+  getR(r: number, sz: number): void {
+    if (sz === SZ8) this.load8(r);
+    else if (sz === SZ16) this.load16(r);
+    else this.load(REG(r));
+  }
+  /** Register r of size sz = local (its low bits). */
+  setR(r: number, sz: number, local: number): void {
+    if (sz === SZ8) this.store8(r, local);
+    else if (sz === SZ16) this.store16(r, local);
+    else this.storeLocal(REG(r), local);
   }
   /** Pushes 16-bit register r. */
   load16(r: number): void {
@@ -613,18 +727,14 @@ function aluE(e: Emitter, s: Site, op: number, sz: number): void {
   const d = s.d;
   const write = op !== 7;
   if (d.mod === 3) {
-    if (sz === SZ8) e.load8(d.rm);
-    else e.load(REG(d.rm));
+    e.getR(d.rm, sz);
     c.localSet(L_A);
     alu(e, s, op, sz);
-    if (write) {
-      if (sz === SZ8) e.store8(d.rm, L_R);
-      else e.storeLocal(REG(d.rm), L_R);
-    }
+    if (write) e.setR(d.rm, sz, L_R);
     return;
   }
   e.setStart(s.off);
-  e.linear(d, write, sz === SZ8 ? 1 : 4);
+  e.linear(d, write, sizeLen(sz));
   e.read(sz);
   c.localSet(L_A);
   alu(e, s, op, sz);
@@ -644,7 +754,7 @@ function aluFlags(op: number, sz: number): FlagSource | undefined {
  * INC or DEC of local a into r (32-bit), with the flags of CpuState.setLazyKeepCF: CF made
  * concrete first when it is lazy, the other five flags lazy from (a, 1, r).
  */
-function incDec(e: Emitter, dec: boolean, f: FlagSource | undefined): void {
+function incDec(e: Emitter, dec: boolean, f: FlagSource | undefined, sz = SZ32): void {
   const c = e.c;
   const k = f?.kind;
   if (k === LF_ADD || k === LF_SUB || k === LF_LOGIC) {
@@ -674,12 +784,16 @@ function incDec(e: Emitter, dec: boolean, f: FlagSource | undefined): void {
   c.localGet(L_A);
   c.i32Const(1);
   c.op(dec ? Op.i32_sub : Op.i32_add);
+  if (sz !== SZ32) {
+    c.i32Const(sz === SZ8 ? 0xff : 0xffff);
+    c.op(Op.i32_and);
+  }
   c.localSet(L_R);
   e.storeLocal(LF(0), L_A);
   e.storeConst(LF(1), 1);
   e.storeLocal(LF(2), L_R);
   e.storeConst(LF(3), dec ? LF_DEC : LF_INC);
-  e.storeConst(LF(4), SZ32);
+  e.storeConst(LF(4), sz);
   e.storeConst(STATE_LAZY, STATUS_FLAGS & ~CF);
 }
 
@@ -923,6 +1037,8 @@ interface Site {
   index: number;
   flags: FlagSource | undefined;
   dead: boolean;
+  /** 32-bit operand size (else 16-bit). */
+  o32: boolean;
 }
 
 /**
@@ -961,11 +1077,43 @@ function exitJump(e: Emitter, s: Site, target: number): void {
   const c = e.c;
   e.setStart(s.off);
   e.storeConst(STATE_JIT_EXIT, EXIT_JUMP);
-  e.store(STATE_JIT_TARGET, () => e.eipAt(target));
+  e.store(STATE_JIT_TARGET, () => eipTarget(e, s, target));
   c.localGet(L_M);
   c.i32Const(s.index + 1);
   c.op(Op.i32_add);
   e.ret();
+}
+
+/** Pushes the EIP of a jump target (offset in the block): wrapped to 16 bits for a 16-bit operand size. */
+function eipTarget(e: Emitter, s: Site, target: number): void {
+  e.eipAt(target);
+  if (!s.o32) {
+    e.c.i32Const(0xffff);
+    e.c.op(Op.i32_and);
+  }
+}
+
+/**
+ * Instructions whose meaning does not depend on the operand size (8-bit operations, and jumps,
+ * whose targets exitJump wraps): compiled by the same code for 16-bit and 32-bit operands.
+ */
+function sizeIndependent(d: DecodedInstruction): boolean {
+  const op = d.opcode;
+  if (op < 0x40) return (op & 7) === 0 || (op & 7) === 2 || (op & 7) === 4; // 8-bit ALU
+  return (
+    (op >= 0x70 && op <= 0x7f) ||
+    op === 0x80 ||
+    op === 0x84 ||
+    op === 0x88 ||
+    op === 0x8a ||
+    op === 0xa8 ||
+    (op >= 0xb0 && op <= 0xb7) ||
+    op === 0xc6 ||
+    op === 0xe9 ||
+    op === 0xeb ||
+    (op >= 0x180 && op <= 0x19f) ||
+    (op === 0xf6 && (d.reg === 0 || d.reg >= 6))
+  );
 }
 
 /** Emits instruction s; returns the flags it leaves in locals, `false` if it fell back, or "end". */
@@ -973,7 +1121,13 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
   const d = s.d;
   const c = e.c;
   if (d.ud || d.addressSizePrefix || d.rep !== 0 || d.lock) return { ok: false };
-  if (d.operandSizePrefix) return specialise16(e, s);
+  const str = stringOp(e, s, s.o32 ? SZ32 : SZ16);
+  if (str !== null) return str;
+  if (!s.o32) {
+    const r = specialise16(e, s);
+    if (r !== null) return r;
+    if (!sizeIndependent(d)) return { ok: false };
+  }
   const op = d.opcode;
   const mem = d.modrm >= 0 && d.mod !== 3;
   const targetsStart = () => s.next + (d.imm | 0) === 0;
@@ -1284,6 +1438,7 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
     return { ok: true, flags: { kind: d.reg === 1 ? LF_DEC : LF_INC, sz: SZ32 } };
   }
   if (op === 0x90 && d.prefixBytes.length === 0) return { ok: true }; // NOP
+  if ((op === 0xf6 || op === 0xf7) && d.reg >= 6) return divide(e, s, op === 0xf6 ? SZ8 : SZ32, d.reg === 7);
   if (op === 0xf7 && (d.reg === 2 || d.reg === 3 || d.reg === 4)) {
     if (mem && d.reg !== 4) {
       // NOT/NEG m32: the write access is checked first, as the interpreter's eaW does
@@ -1609,42 +1764,413 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
   return { ok: false };
 }
 
-/** The few 16-bit operand forms (66h prefix) compiled: MOV between registers, MOV r16 from memory. */
-function specialise16(e: Emitter, s: Site): { ok: boolean } {
+type Compiled = { ok: boolean; ends?: boolean; loops?: boolean; flags?: FlagSource };
+
+/**
+ * DIV and IDIV (muldiv.ts): the quotient and remainder computed here; a zero divisor or a
+ * quotient that does not fit leaves the instruction to the interpreter's handler, which
+ * raises #DE. Flags are left as they were. sz: the operand size (F6: 8-bit).
+ */
+function divide(e: Emitter, s: Site, sz: number, signed: boolean): Compiled {
+  const c = e.c;
+  const d = s.d;
+  e.setStart(s.off);
+  e.readE(d, s, sz);
+  if (signed && sz !== SZ32) c.op(sz === SZ8 ? Op.i32_extend8_s : Op.i32_extend16_s);
+  c.localSet(L_B);
+  if (sz === SZ32) {
+    // n = EDX:EAX, d as 64-bit values
+    e.load(REG(2));
+    c.op(Op.i64_extend_i32_u);
+    c.i64Const(32n);
+    c.op(Op.i64_shl);
+    e.load(REG(0));
+    c.op(Op.i64_extend_i32_u);
+    c.op(Op.i64_or);
+    c.localSet(L_W);
+  } else {
+    // n = DX:AX or AX, as an i32 (signed: sign-extended)
+    if (sz === SZ16) {
+      e.load16(2);
+      c.i32Const(16);
+      c.op(Op.i32_shl);
+      e.load16(0);
+      c.op(Op.i32_or);
+    } else {
+      e.load16(0);
+      if (signed) c.op(Op.i32_extend16_s);
+    }
+    c.localSet(L_A);
+  }
+  // slow = d == 0 || the quotient does not fit (checked without a trapping division)
+  c.localGet(L_B);
+  c.op(Op.i32_eqz);
+  if (sz === SZ32) {
+    if (!signed) {
+      // EDX >= d: the quotient has more than 32 bits
+      e.load(REG(2));
+      c.localGet(L_B);
+      c.op(Op.i32_ge_u);
+      c.op(Op.i32_or);
+    }
+  }
+  c.if(I32);
+  c.i32Const(1);
+  c.else();
+  if (sz === SZ32 && signed) {
+    // n = -2^63 with d = -1 would trap; else q = n / d must fit in 32 bits (L_W is recomputed below)
+    c.localGet(L_W);
+    c.i64Const(-0x8000000000000000n);
+    c.op(Op.i64_eq);
+    c.localGet(L_B);
+    c.i32Const(-1);
+    c.op(Op.i32_eq);
+    c.op(Op.i32_and);
+    c.if(I32);
+    c.i32Const(1);
+    c.else();
+    c.localGet(L_W);
+    c.localGet(L_B);
+    c.op(Op.i64_extend_i32_s);
+    c.op(Op.i64_div_s);
+    c.localTee(L_W);
+    c.i64Const(-0x80000000n);
+    c.op(Op.i64_lt_s);
+    c.localGet(L_W);
+    c.i64Const(0x7fffffffn);
+    c.op(Op.i64_gt_s);
+    c.op(Op.i32_or);
+    c.end();
+  } else if (sz === SZ32) {
+    c.i32Const(0);
+  } else {
+    // i32 division: n = -2^31, d = -1 would trap (signed 16-bit: excluded as the quotient is too large)
+    c.localGet(L_A);
+    c.i32Const(0x80000000 | 0);
+    c.op(Op.i32_eq);
+    c.localGet(L_B);
+    c.i32Const(-1);
+    c.op(Op.i32_eq);
+    c.op(Op.i32_and);
+    c.if(I32);
+    c.i32Const(1);
+    c.else();
+    c.localGet(L_A);
+    c.localGet(L_B);
+    c.op(signed ? Op.i32_div_s : Op.i32_div_u);
+    c.localTee(L_R);
+    if (signed) {
+      const lim = sz === SZ8 ? 0x80 : 0x8000;
+      c.i32Const(-lim);
+      c.op(Op.i32_lt_s);
+      c.localGet(L_R);
+      c.i32Const(lim - 1);
+      c.op(Op.i32_gt_s);
+      c.op(Op.i32_or);
+    } else {
+      c.i32Const(sz === SZ8 ? 0xff : 0xffff);
+      c.op(Op.i32_gt_u);
+    }
+    c.end();
+  }
+  c.end();
+  c.if();
+  interpret(e, s, s.d.offset + s.d.length);
+  c.op(Op.i32_eqz);
+  c.if();
+  e.storeConst(STATE_JIT_EXIT, -1);
+  c.localGet(L_M);
+  c.i32Const(s.index + 1);
+  c.op(Op.i32_add);
+  e.ret();
+  c.end();
+  c.else();
+  if (sz === SZ32) {
+    // recompute n (L_W may hold the quotient test)
+    e.load(REG(2));
+    c.op(Op.i64_extend_i32_u);
+    c.i64Const(32n);
+    c.op(Op.i64_shl);
+    e.load(REG(0));
+    c.op(Op.i64_extend_i32_u);
+    c.op(Op.i64_or);
+    c.localSet(L_W);
+    const dv = () => {
+      c.localGet(L_B);
+      c.op(signed ? Op.i64_extend_i32_s : Op.i64_extend_i32_u);
+    };
+    c.localGet(L_W);
+    dv();
+    c.op(signed ? Op.i64_rem_s : Op.i64_rem_u);
+    c.op(Op.i32_wrap_i64);
+    c.localSet(L_A);
+    e.store(REG(0), () => {
+      c.localGet(L_W);
+      dv();
+      c.op(signed ? Op.i64_div_s : Op.i64_div_u);
+      c.op(Op.i32_wrap_i64);
+    });
+    e.storeLocal(REG(2), L_A);
+  } else {
+    // q in r; remainder n - q * d
+    c.localGet(L_A);
+    c.localGet(L_R);
+    c.localGet(L_B);
+    c.op(Op.i32_mul);
+    c.op(Op.i32_sub);
+    c.localSet(L_T);
+    if (sz === SZ16) {
+      e.store16(0, L_R);
+      e.store16(2, L_T);
+    } else {
+      e.store8(0, L_R);
+      e.store8(4, L_T);
+    }
+  }
+  c.end();
+  return { ok: true };
+}
+
+/**
+ * MOVS, CMPS, STOS, LODS, SCAS without a REP prefix (string.ts): SI/ESI and DI/EDI by the
+ * address size, the step by DF; memory accessed in the interpreter's order, the index
+ * registers advanced after. sz: the operand size of the word forms.
+ */
+function stringOp(e: Emitter, s: Site, sz: number): Compiled | null {
+  const d = s.d,
+    c = e.c,
+    op = d.opcode;
+  if (!((op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf))) return null;
+  const size = (op & 1) === 0 ? SZ8 : sz,
+    n = sizeLen(size);
+  const kind = op >> 1; // 0x52 MOVS, 0x53 CMPS, 0x55 STOS, 0x56 LODS, 0x57 SCAS
+  const src = kind === 0x52 || kind === 0x53 || kind === 0x56,
+    dst = kind !== 0x56;
+  const index = (r: number) => (e.a32 ? e.load(REG(r)) : e.load16(r));
+  const advance = (r: number) => {
+    if (e.a32) {
+      e.store(REG(r), () => {
+        e.load(REG(r));
+        c.localGet(L_X);
+        c.op(Op.i32_add);
+      });
+    } else {
+      e.load16(r);
+      c.localGet(L_X);
+      c.op(Op.i32_add);
+      c.localSet(L_T);
+      e.store16(r, L_T);
+    }
+  };
+  e.setStart(s.off);
+  // step = DF ? -n : n
+  c.i32Const(-n);
+  c.i32Const(n);
+  e.load(STATE_FLAGS);
+  c.i32Const(DF);
+  c.op(Op.i32_and);
+  c.op(Op.select);
+  c.localSet(L_X);
+  if (src) {
+    index(6);
+    c.localSet(L_O);
+    e.segLinear(d.segment >= 0 ? d.segment : DS, false, n);
+    e.read(size);
+    c.localSet(L_Y);
+  }
+  if (kind === 0x52 || kind === 0x55) {
+    // MOVS, STOS: [ES:DI] = the source or AL/AX/EAX
+    if (kind === 0x55) {
+      e.getR(0, size);
+      c.localSet(L_Y);
+    }
+    index(7);
+    c.localSet(L_O);
+    e.segLinear(ES, true, n);
+    e.write(size, L_Y);
+  } else if (kind === 0x56) {
+    e.setR(0, size, L_Y);
+  } else {
+    // CMPS: [SI] - [ES:DI]; SCAS: AL/AX/EAX - [ES:DI]
+    index(7);
+    c.localSet(L_O);
+    e.segLinear(ES, false, n);
+    e.read(size);
+    c.localSet(L_B);
+    if (kind === 0x53) c.localGet(L_Y);
+    else e.getR(0, size);
+    c.localSet(L_A);
+    alu(e, s, 7, size);
+  }
+  if (src) advance(6);
+  if (dst) advance(7);
+  if (kind === 0x53 || kind === 0x57) {
+    keep(e);
+    return { ok: true, flags: { kind: LF_SUB, sz: size } };
+  }
+  return { ok: true };
+}
+
+/**
+ * Instructions with a 16-bit operand size (16-bit code, or 66h in 32-bit code) whose meaning
+ * depends on it: ALU, MOV, LEA, INC/DEC, PUSH/POP, shifts, MOVZX/MOVSX, CALL, RET, LOOP and
+ * JCXZ. Returns null for the others (the caller compiles size-independent ones itself).
+ */
+function specialise16(e: Emitter, s: Site): Compiled | null {
   const d = s.d;
   const c = e.c;
+  const op = d.opcode;
   const mem = d.modrm >= 0 && d.mod !== 3;
   const r16 = (r: number) => e.load16(r);
   const set16 = (r: number, local: number) => e.store16(r, local);
-  if ((d.opcode === 0x89 || d.opcode === 0x8b) && !mem) {
-    const [dst, src] = d.opcode === 0x89 ? [d.rm, d.reg] : [d.reg, d.rm];
-    r16(src);
-    c.localSet(L_A);
-    set16(dst, L_A);
-    return { ok: true };
+  const imm16 = d.imm & 0xffff;
+  const storeE = (local: number) => {
+    // E (register or memory, the write access checked) = local's low 16 bits
+    if (!mem) set16(d.rm, local);
+    else {
+      e.setStart(s.off);
+      e.linear(d, true, 2);
+      e.write(SZ16, local);
+    }
+  };
+
+  // ALU Ev,Gv / Gv,Ev / eAX,Iv
+  if (op < 0x40 && (op & 7) < 6 && (op & 1) === 1) {
+    const a = op >> 3,
+      form = op & 7;
+    const write = a !== 7;
+    if (form === 5) {
+      r16(0);
+      c.localSet(L_A);
+      c.i32Const(imm16);
+      c.localSet(L_B);
+      alu(e, s, a, SZ16);
+      if (write) set16(0, L_R);
+    } else if (form === 1) {
+      r16(d.reg);
+      c.localSet(L_B);
+      aluE(e, s, a, SZ16);
+    } else {
+      r16(d.reg);
+      c.localSet(L_A);
+      e.readE(d, s, SZ16);
+      c.localSet(L_B);
+      alu(e, s, a, SZ16);
+      if (write) set16(d.reg, L_R);
+    }
+    keep(e);
+    return { ok: true, flags: aluFlags(a, SZ16) };
   }
-  if (d.opcode === 0x8b) {
+  if (op === 0x81 || op === 0x83) {
+    c.i32Const(imm16);
+    c.localSet(L_B);
+    aluE(e, s, d.reg, SZ16);
+    keep(e);
+    return { ok: true, flags: aluFlags(d.reg, SZ16) };
+  }
+  if (op === 0x85 || op === 0xa9 || (op === 0xf7 && d.reg === 0)) {
+    // TEST Ev,Gv / eAX,Iv / Ev,Iv
+    if (op === 0xa9) r16(0);
+    else e.readE(d, s, SZ16);
+    c.localSet(L_A);
+    if (op === 0x85) r16(d.reg);
+    else c.i32Const(imm16);
+    c.localSet(L_B);
+    alu(e, s, 4, SZ16);
+    keep(e);
+    return { ok: true, flags: { kind: LF_LOGIC, sz: SZ16 } };
+  }
+  if (op === 0x8b) {
     e.readE(d, s, SZ16);
     c.localSet(L_A);
     set16(d.reg, L_A);
     return { ok: true };
   }
-  if (d.opcode === 0x89 || (d.opcode === 0xc7 && d.reg === 0)) {
-    // MOV Ew, Gw (memory) and MOV Ew, Iw
-    if (d.opcode === 0x89) r16(d.reg);
-    else c.i32Const(d.imm & 0xffff);
+  if (op === 0x89 || (op === 0xc7 && d.reg === 0)) {
+    // MOV Ew, Gw and MOV Ew, Iw
+    if (op === 0x89) r16(d.reg);
+    else c.i32Const(imm16);
     c.localSet(L_A);
-    if (!mem) set16(d.rm, L_A);
-    else {
-      e.setStart(s.off);
-      e.linear(d, true, 2);
+    storeE(L_A);
+    return { ok: true };
+  }
+  if (op >= 0xb8 && op <= 0xbf) {
+    c.i32Const(imm16);
+    c.localSet(L_A);
+    set16(op & 7, L_A);
+    return { ok: true };
+  }
+  if ((op === 0xa1 || op === 0xa3) && !e.a32) {
+    // MOV AX, moffs16 / MOV moffs16, AX
+    e.setStart(s.off);
+    c.i32Const(d.disp & 0xffff);
+    c.localSet(L_O);
+    e.segLinear(d.segment >= 0 ? d.segment : DS, op === 0xa3, 2);
+    if (op === 0xa1) {
+      e.read(SZ16);
+      c.localSet(L_A);
+      set16(0, L_A);
+    } else {
+      r16(0);
+      c.localSet(L_A);
       e.write(SZ16, L_A);
     }
     return { ok: true };
   }
-  if (d.opcode === 0x90) return { ok: true }; // XCHG AX, AX
-  const k = d.opcode === 0xd1 ? 1 : d.imm & 31;
-  if ((d.opcode === 0xc1 || d.opcode === 0xd1) && !mem && d.reg >= 4 && k >= 1 && k < 16) {
+  if (op === 0x8d && mem) {
+    // LEA Gw, M: the offset's low 16 bits
+    e.offset(d);
+    c.localSet(L_A);
+    set16(d.reg, L_A);
+    return { ok: true };
+  }
+  if (op === 0x90) return { ok: true }; // XCHG AX, AX
+  if (op === 0xf7 && d.reg >= 6) return divide(e, s, SZ16, d.reg === 7);
+  if ((op >= 0x40 && op <= 0x4f) || (op === 0xff && (d.reg === 0 || d.reg === 1))) {
+    // INC/DEC r16 or Ew: CF stays, the other flags lazy
+    const dec = op === 0xff ? d.reg === 1 : op >= 0x48;
+    if (op !== 0xff) r16(op & 7);
+    else if (mem) {
+      e.setStart(s.off);
+      e.linear(d, true, 2);
+      e.read(SZ16);
+    } else r16(d.rm);
+    c.localSet(L_A);
+    incDec(e, dec, s.flags, SZ16);
+    if (op !== 0xff) set16(op & 7, L_R);
+    else if (mem) e.write(SZ16, L_R);
+    else set16(d.rm, L_R);
+    c.i32Const(1);
+    c.localSet(L_B);
+    keep(e);
+    return { ok: true, flags: { kind: dec ? LF_DEC : LF_INC, sz: SZ16 } };
+  }
+  if ((op >= 0x50 && op <= 0x57) || op === 0x68 || op === 0x6a || (op === 0xff && d.reg === 6)) {
+    // PUSH r16 / imm16 / imm8 (sign-extended) / Ew
+    e.setStart(s.off);
+    if (op === 0xff) e.readE(d, s, SZ16);
+    else if (op >= 0x50 && op <= 0x57) r16(op & 7);
+    else c.i32Const(imm16);
+    c.localSet(L_A);
+    e.pushV(L_A, SZ16);
+    return { ok: true };
+  }
+  if (op >= 0x58 && op <= 0x5f) {
+    e.setStart(s.off);
+    e.popV(L_A, SZ16);
+    set16(op & 7, L_A);
+    return { ok: true };
+  }
+  if (op === 0x1b6 || op === 0x1be) {
+    // MOVZX / MOVSX Gw, Eb
+    e.readE(d, s, SZ8);
+    if (op === 0x1be) c.op(Op.i32_extend8_s);
+    c.localSet(L_A);
+    set16(d.reg, L_A);
+    return { ok: true };
+  }
+  const k = op === 0xd1 ? 1 : d.imm & 31;
+  if ((op === 0xc1 || op === 0xd1) && !mem && d.reg >= 4 && k >= 1 && k < 16) {
     // SHL/SAL, SHR, SAR of a 16-bit register by 1 to 15 (shift.ts shiftOp with SZ16).
     const shr = d.reg === 5,
       sar = d.reg === 7;
@@ -1684,7 +2210,121 @@ function specialise16(e: Emitter, s: Site): { ok: boolean } {
     e.cfOfResult(L_B, L_T, false, SZ16);
     return { ok: true };
   }
-  return { ok: false };
+  if ((op === 0xc1 || op === 0xd1) && !mem && d.reg <= 1 && (k & 15) !== 0) {
+    // ROL, ROR of a 16-bit register by a constant whose count mod 16 is not zero: CF, OF explicit.
+    const t = k & 15;
+    r16(d.rm);
+    c.localSet(L_A);
+    // r = ((v << t) | (v >>> (16 - t))) & 0xffff (ROL), or the mirror image (ROR)
+    c.localGet(L_A);
+    c.i32Const(d.reg === 0 ? t : 16 - t);
+    c.op(Op.i32_shl);
+    c.localGet(L_A);
+    c.i32Const(d.reg === 0 ? 16 - t : t);
+    c.op(Op.i32_shr_u);
+    c.op(Op.i32_or);
+    c.i32Const(0xffff);
+    c.op(Op.i32_and);
+    c.localSet(L_R);
+    if (d.reg === 0) {
+      // cf = r & 1; of = (r >>> 15) ^ cf
+      c.localGet(L_R);
+      c.i32Const(1);
+      c.op(Op.i32_and);
+      c.localSet(L_B);
+      c.localGet(L_R);
+      c.i32Const(15);
+      c.op(Op.i32_shr_u);
+      c.localGet(L_B);
+      c.op(Op.i32_xor);
+    } else {
+      // cf = r >>> 15; of = cf ^ ((r >>> 14) & 1)
+      c.localGet(L_R);
+      c.i32Const(15);
+      c.op(Op.i32_shr_u);
+      c.localSet(L_B);
+      c.localGet(L_R);
+      c.i32Const(14);
+      c.op(Op.i32_shr_u);
+      c.i32Const(1);
+      c.op(Op.i32_and);
+      c.localGet(L_B);
+      c.op(Op.i32_xor);
+    }
+    c.localSet(L_T);
+    set16(d.rm, L_R);
+    e.setCfOf(L_B, L_T);
+    return { ok: true };
+  }
+  if (op === 0xe8) {
+    // CALL rel16: IP = (IP + rel) & 0xffff, checked against the CS limit before the push.
+    e.setStart(s.off);
+    eipTarget(e, s, s.next + (d.imm | 0));
+    c.localSet(L_T);
+    e.beyondCs(L_T);
+    c.op(Op.i32_eqz);
+    c.if();
+    e.eipAt(s.next);
+    c.localSet(L_A);
+    e.pushV(L_A, SZ16);
+    c.end();
+    exitJump(e, s, s.next + (d.imm | 0));
+    return { ok: true, ends: true };
+  }
+  if (op === 0xc3) {
+    // RET (16-bit IP) on a 16-bit stack: read, checked against the CS limit, and only then
+    // popped; on a 32-bit stack the interpreter's handler.
+    e.setStart(s.off);
+    e.ss32();
+    c.if();
+    interpret(e, s, -1);
+    c.op(Op.drop);
+    e.storeConst(STATE_JIT_EXIT, -1);
+    c.localGet(L_M);
+    c.i32Const(s.index + 1);
+    c.op(Op.i32_add);
+    e.ret();
+    c.end();
+    r16(4);
+    c.localSet(L_O);
+    e.segLinear(SS, false, 2);
+    e.read(SZ16);
+    c.localSet(L_T);
+    e.beyondCs(L_T);
+    c.op(Op.i32_eqz);
+    c.if();
+    c.localGet(L_O);
+    c.i32Const(2);
+    c.op(Op.i32_add);
+    c.localSet(L_O);
+    set16(4, L_O);
+    c.end();
+    e.storeConst(STATE_JIT_EXIT, EXIT_JUMP);
+    e.storeLocal(STATE_JIT_TARGET, L_T);
+    c.localGet(L_M);
+    c.i32Const(s.index + 1);
+    c.op(Op.i32_add);
+    e.ret();
+    return { ok: true, ends: true };
+  }
+  if ((op === 0xe2 || op === 0xe3) && !e.a32) {
+    // LOOP (CX = CX - 1, jump if not zero) and JCXZ with 16-bit addressing; flags untouched.
+    if (op === 0xe2) {
+      r16(1);
+      c.i32Const(1);
+      c.op(Op.i32_sub);
+      c.localSet(L_A);
+      set16(1, L_A);
+    }
+    r16(1);
+    if (op === 0xe3) c.op(Op.i32_eqz);
+    c.if();
+    if (s.next + (d.imm | 0) === 0) loopBack(e, s, 1);
+    else exitJump(e, s, s.next + (d.imm | 0));
+    c.end();
+    return { ok: true, loops: s.next + (d.imm | 0) === 0 };
+  }
+  return null;
 }
 
 /**
@@ -1857,12 +2497,13 @@ function flagBody(flag: number): Uint8Array {
  * Compiles the block at physical address pip (bytes up to windowEnd may be read), or null when
  * not even its first instruction fits.
  */
-export function compileWasmBlock(ram: Uint8Array, pip: number, windowEnd: number): WasmBlock | null {
+export function compileWasmBlock(ram: Uint8Array, pip: number, windowEnd: number, mode32 = true): WasmBlock | null {
   const src: ByteSource = { byte: (o) => (o < windowEnd ? ram[o] : -1) };
   const insns: DecodedInstruction[] = [];
+  const base = mode32 ? 512 : 0; // the interpreter's dispatch index base for the code size
   let at = pip;
   while (insns.length < MAX_BLOCK_INSNS) {
-    const d = decode(src, at, 32);
+    const d = decode(src, at, mode32 ? 32 : 16);
     if (d.truncated || at + d.length > windowEnd) break;
     insns.push(d);
     at += d.length;
@@ -1871,6 +2512,7 @@ export function compileWasmBlock(ram: Uint8Array, pip: number, windowEnd: number
   if (insns.length === 0) return null;
 
   const e = new Emitter(insns.length, pip);
+  e.mode32 = mode32;
   const c = e.c;
   // run(): m = 0; events = 0; loop { block { body } ; unreachable-free end } — the body returns.
   c.i32Const(0);
@@ -1886,9 +2528,11 @@ export function compileWasmBlock(ram: Uint8Array, pip: number, windowEnd: number
     const d = insns[i];
     const off = d.offset - pip;
     offsets[i] = off;
+    e.a32 = mode32 !== d.addressSizePrefix;
     const site: Site = {
       d,
-      inSwitch: IN_SWITCH.has(ram[d.offset] | 512),
+      o32: mode32 !== d.operandSizePrefix,
+      inSwitch: IN_SWITCH.has(ram[d.offset] | base),
       off,
       next: off + d.length,
       index: i,
@@ -1967,6 +2611,7 @@ export function compileWasmBlock(ram: Uint8Array, pip: number, windowEnd: number
       [EXTRA_LOCALS, I32],
       [1, I64],
       [8, I32],
+      [2, I32],
     ],
     code,
   );

@@ -22,11 +22,13 @@ import {
   JIT_DIR_COUNT,
   JIT_DIR_END,
   JIT_DIR_ENTRY,
+  JIT_DIR_OSIZE,
   JIT_DIR_PIP,
   JIT_DIR_SLOTS,
   STATE_FLAGS,
   STATE_JIT_CHAIN,
   STATE_JIT_DELTA,
+  STATE_JIT_OSIZE,
   STATE_SEG_BASE,
   STATE_SEG_LIMIT,
   STATE_JIT_SLOT,
@@ -56,7 +58,8 @@ const F = STATE_FLAGS >> 2,
   CHAIN = STATE_JIT_CHAIN >> 2,
   PSTART = STATE_PIP_START >> 2,
   PEND = STATE_PIP_END >> 2,
-  JDELTA = STATE_JIT_DELTA >> 2;
+  JDELTA = STATE_JIT_DELTA >> 2,
+  OSZ = STATE_JIT_OSIZE >> 2;
 
 export type RunFn = (n: number, left: number, e0: number, tlbR: number, tlbW: number) => number;
 type EnterFn = (slot: number, n: number, left: number, tlbR: number, tlbW: number) => number;
@@ -248,7 +251,7 @@ function dispatcherBytes(): Uint8Array {
     c.i32Const(JIT_DIR_BASE);
     c.op(Op.i32_add);
     c.localSet(L_DIR);
-    // A compiled block starts there, ends inside the window, and fits the budget.
+    // A compiled block starts there, ends inside the window, fits the budget, and is of this code size.
     c.localGet(L_DIR);
     c.mem(Op.i32_load, JIT_DIR_PIP, 2);
     c.localGet(L_PIP);
@@ -264,6 +267,11 @@ function dispatcherBytes(): Uint8Array {
     c.localGet(L_TOTAL);
     c.op(Op.i32_sub);
     c.op(Op.i32_gt_s);
+    c.op(Op.i32_or);
+    c.localGet(L_DIR);
+    c.mem(Op.i32_load, JIT_DIR_OSIZE, 2);
+    st(STATE_JIT_OSIZE);
+    c.op(Op.i32_ne);
     c.op(Op.i32_or);
     leaveIf();
     // Chain: commit the (possibly new) window.
@@ -348,7 +356,7 @@ export class WasmBlocks {
           const d = st[JDELTA];
           c.setEip((pip - d) | 0);
           if (sliceN >= 0) c.sliceN = sliceN;
-          c.ops[c.fetch8() | 512](c);
+          c.ops[c.fetch8() | c.defOsizeBase](c);
           back();
           return c.getEip() === ((next - d) | 0) && c.events === 0 ? 1 : 0;
         },
@@ -414,6 +422,7 @@ export class WasmBlocks {
     this.dir[d + (JIT_DIR_PIP >> 2)] = block.pip;
     this.dir[d + (JIT_DIR_END >> 2)] = block.pip + block.bytes;
     this.dir[d + (JIT_DIR_COUNT >> 2)] = block.count;
+    this.dir[d + (JIT_DIR_OSIZE >> 2)] = block.osize;
   }
 
   /** Takes the block out of the dispatcher's reach; a chain running now ends after its current block. */
@@ -438,6 +447,7 @@ export class WasmBlocks {
     st[PSTART] = c.pipStart;
     st[PEND] = c.pipEnd;
     st[JDELTA] = c.pipDelta[0];
+    st[OSZ] = c.defOsizeBase;
     let r: number;
     try {
       r = this.enterFn(c.pip & JIT_MASK, n, left, c.tlbR.byteOffset, c.tlbW.byteOffset);
