@@ -36,7 +36,9 @@ test("a guest's disk writes outlive a reload: resume with them, download the cha
   await expect
     .poll(() => screenText(page), { timeout: 20_000 })
     .toMatch(/NOTE\.TXT\s*\n\s*\nA:\\>|NOTE\.TXT\s*\nA:\\>/);
-  // Saved within a couple of seconds, listed in the page; the running VM's record is in use.
+  // Saved within a couple of seconds (the test saves at once: what the guest wrote since the
+  // last periodic save is not waited for), listed in the page; the running VM's record is in use.
+  await page.evaluate(() => window.x86vm.saveDisks());
   await expect
     .poll(async () => (await savedFor(page, "dos"))[0]?.drives.map((d) => d.role) ?? [], { timeout: 15_000 })
     .toEqual(["fda"]);
@@ -74,6 +76,20 @@ test("a guest's disk writes outlive a reload: resume with them, download the cha
   await page.evaluate(() => window.x86vm.vm("dos")!.typeText("type NOTE.TXT\r"));
   await waitForScreen(page, "dos", "\nsaved-by-dos");
   await expect(again.getByTestId("saved-resume")).toHaveText("Running");
+
+  // The resumed VM goes on saving into the same record: its new sectors join the old ones.
+  const before = (await savedFor(page, "dos"))[0].drives[0].sectors;
+  await page.evaluate(() => window.x86vm.vm("dos")!.typeText("echo second-write > TWO.TXT\r"));
+  await waitForScreen(page, "dos", "TWO.TXT");
+  await expect.poll(() => screenText(page)).toMatch(/TWO\.TXT\s*\n(\s*\n)?A:\\>/);
+  await expect
+    .poll(async () => (await savedFor(page, "dos"))[0].drives[0].sectors, { timeout: 15_000 })
+    .toBeGreaterThan(before);
+  expect(await savedFor(page, "dos")).toHaveLength(1);
+  const [dl2] = await Promise.all([page.waitForEvent("download"), again.getByTestId("saved-export-fda").click()]);
+  const image2 = fs.readFileSync(await dl2.path());
+  expect(image2.includes(Buffer.from("saved-by-dos"))).toBe(true);
+  expect(image2.includes(Buffer.from("second-write"))).toBe(true);
 
   // Delete: gone from the list, and after a reload too.
   await resumed.getByTestId("destroy").click();

@@ -247,7 +247,7 @@ export function createPageApi(manager: VmManager, opener: SnapshotOpener, saved?
         id: r.id,
         vmName: r.vmName,
         savedAt: r.savedAt,
-        drives: r.media.filter((m) => m.overlay).map((m) => ({ role: m.role, sectors: m.overlay!.sectors.length })),
+        drives: r.media.filter((m) => m.sectors > 0).map((m) => ({ role: m.role, sectors: m.sectors })),
       })),
     saveDisks: async () => saved?.saveAll(true),
   };

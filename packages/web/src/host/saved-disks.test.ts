@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { applyOverlay, changedName } from "./saved-disks.ts";
+import { applyOverlay, changedName, chunksOf, CHUNK_SECTORS, mergeOverlays } from "./saved-disks.ts";
+
+function overlay(pairs: [number, number][]) {
+  const data = new Uint8Array(pairs.length * 512);
+  pairs.forEach(([, v], i) => data.fill(v, i * 512, (i + 1) * 512));
+  return { sectors: Uint32Array.from(pairs.map(([n]) => n)), data };
+}
+
+function pairsOf(o: { sectors: Uint32Array; data: Uint8Array }): [number, number][] {
+  return [...o.sectors].map((n, i) => [n, o.data[i * 512]]);
+}
 
 describe("saved disks", () => {
   it("puts the written sectors over the image, and leaves the image itself alone", () => {
@@ -21,5 +31,45 @@ describe("saved disks", () => {
   it("names the downloaded image after the original", () => {
     expect(changedName("freedos722.img")).toBe("freedos722-changed.img");
     expect(changedName("disk")).toBe("disk-changed");
+  });
+
+  it("merges newly written sectors into the saved ones, the new bytes winning, in order", () => {
+    const merged = mergeOverlays(
+      overlay([
+        [1, 1],
+        [5, 5],
+        [9, 9],
+      ]),
+      overlay([
+        [0, 10],
+        [5, 50],
+        [7, 70],
+      ]),
+    );
+    expect(pairsOf(merged)).toEqual([
+      [0, 10],
+      [1, 1],
+      [5, 50],
+      [7, 70],
+      [9, 9],
+    ]);
+    expect(pairsOf(mergeOverlays(null, overlay([[3, 3]])))).toEqual([[3, 3]]);
+  });
+
+  it("cuts an overlay into chunks by sector number", () => {
+    const c = chunksOf(
+      overlay([
+        [0, 1],
+        [CHUNK_SECTORS - 1, 2],
+        [CHUNK_SECTORS, 3],
+        [5 * CHUNK_SECTORS + 7, 4],
+      ]),
+    );
+    expect([...c.keys()]).toEqual([0, 1, 5]);
+    expect(pairsOf(c.get(0)!)).toEqual([
+      [0, 1],
+      [CHUNK_SECTORS - 1, 2],
+    ]);
+    expect(pairsOf(c.get(5)!)).toEqual([[5 * CHUNK_SECTORS + 7, 4]]);
   });
 });

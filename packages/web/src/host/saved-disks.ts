@@ -1,15 +1,17 @@
 // Saved disks: what the guests wrote to their drives, kept in this browser (IndexedDB) so it
 // outlives the page. The worker notes every write to a drive (copy-on-write overlays over the
 // images, 512-byte sectors); every few seconds, and before a VM is destroyed or the page is
-// hidden or left, the drives written since the last look are saved, whole, under the VM's disk id (a
-// VM resumed from saved disks keeps the id, so its record goes on). A record names every image
+// hidden or left, the sectors written since the last look are saved under the VM's disk id (a
+// VM resumed from saved disks keeps the id, so its record goes on), in chunks of CHUNK_SECTORS
+// sectors: a save costs what was written since the last one, not the whole disk. A record names every image
 // of the VM by SHA-256: catalog images are fetched again from the server by URL, the user's own
 // images are stored once beside the records (by hash). From the list the user can resume a VM
 // with its disks as they were, download a drive as an image with the writes applied, or delete
 // the record.
 //
-// Database "x86vm-disks" (version 1): store "vms" (SavedVm by id), store "images" ({ sha256,
-// bytes } of the user's own images that records name).
+// Database "x86vm-disks" (version 2): store "vms" (SavedVm by id), store "images" ({ sha256,
+// bytes } of the user's own images that records name), store "sectors" (SectorOverlay chunks
+// keyed [id, role, chunk]; chunk = sector / CHUNK_SECTORS).
 
 import { sha256Hex } from "@x86vm/core";
 import type { DiskWrites, MediaFile, MediaIdentity, SectorOverlay } from "../shared/protocol.ts";
@@ -18,11 +20,14 @@ import type { VmHandle, VmManager } from "./vm-host.ts";
 /** How often the VMs are asked for their drives' writes. */
 export const DISK_SAVE_MS = 2000;
 const DB_NAME = "x86vm-disks";
+const DB_VERSION = 2;
 const SECTOR = 512;
+/** Sectors per stored chunk (64 KiB). */
+export const CHUNK_SECTORS = 128;
 
 export interface SavedMedia extends MediaIdentity {
-  /** What the guest wrote to it (drives only), or null. */
-  overlay: SectorOverlay | null;
+  /** How many of its sectors the guest wrote (drives only; the sectors are in "sectors"). */
+  sectors: number;
 }
 
 export interface SavedVm {
@@ -44,12 +49,66 @@ function request<T>(r: IDBRequest<T>): Promise<T> {
 }
 
 function openDb(): Promise<IDBDatabase> {
-  const r = indexedDB.open(DB_NAME, 1);
-  r.onupgradeneeded = () => {
-    r.result.createObjectStore("vms", { keyPath: "id" });
-    r.result.createObjectStore("images", { keyPath: "sha256" });
+  const r = indexedDB.open(DB_NAME, DB_VERSION);
+  r.onupgradeneeded = (e) => {
+    const db = r.result;
+    // Version 1 kept each drive's sectors inside its record: start again (it was never released).
+    if (e.oldVersion === 1) for (const name of ["vms", "images"]) db.deleteObjectStore(name);
+    db.createObjectStore("vms", { keyPath: "id" });
+    db.createObjectStore("images", { keyPath: "sha256" });
+    db.createObjectStore("sectors");
   };
   return request(r);
+}
+
+/** Every chunk key of a drive of a record (or of every drive, without `role`). */
+function chunkRange(id: string, role?: string): IDBKeyRange {
+  return role === undefined
+    ? IDBKeyRange.bound([id], [id, []])
+    : IDBKeyRange.bound([id, role, 0], [id, role, Infinity]);
+}
+
+/**
+ * `old` with `add`'s sectors put in (replacing the same sector numbers); both sorted, and so is
+ * the result.
+ */
+export function mergeOverlays(old: SectorOverlay | null, add: SectorOverlay): SectorOverlay {
+  if (!old || old.sectors.length === 0) return add;
+  const sectors: number[] = [];
+  const parts: Uint8Array[] = [];
+  let i = 0,
+    j = 0;
+  while (i < old.sectors.length || j < add.sectors.length) {
+    const a = i < old.sectors.length ? old.sectors[i] : Infinity;
+    const b = j < add.sectors.length ? add.sectors[j] : Infinity;
+    if (b <= a) {
+      sectors.push(b);
+      parts.push(add.data.subarray(j * SECTOR, (j + 1) * SECTOR));
+      j++;
+      if (a === b) i++;
+    } else {
+      sectors.push(a);
+      parts.push(old.data.subarray(i * SECTOR, (i + 1) * SECTOR));
+      i++;
+    }
+  }
+  const data = new Uint8Array(sectors.length * SECTOR);
+  parts.forEach((p, k) => data.set(p, k * SECTOR));
+  return { sectors: Uint32Array.from(sectors), data };
+}
+
+/** An overlay cut into chunks of CHUNK_SECTORS sectors, by chunk number. */
+export function chunksOf(o: SectorOverlay): Map<number, SectorOverlay> {
+  const out = new Map<number, SectorOverlay>();
+  let start = 0;
+  while (start < o.sectors.length) {
+    const chunk = Math.floor(o.sectors[start] / CHUNK_SECTORS);
+    let end = start;
+    while (end < o.sectors.length && Math.floor(o.sectors[end] / CHUNK_SECTORS) === chunk) end++;
+    out.set(chunk, { sectors: o.sectors.slice(start, end), data: o.data.slice(start * SECTOR, end * SECTOR) });
+    start = end;
+  }
+  return out;
 }
 
 /** The image's bytes with the overlay's sectors in place. */
@@ -98,7 +157,7 @@ export class SavedDisks {
     return this.db;
   }
 
-  private async store(name: "vms" | "images", mode: IDBTransactionMode): Promise<IDBObjectStore> {
+  private async store(name: "vms" | "images" | "sectors", mode: IDBTransactionMode): Promise<IDBObjectStore> {
     return (await this.database()).transaction(name, mode).objectStore(name);
   }
 
@@ -127,8 +186,8 @@ export class SavedDisks {
   }
 
   /**
-   * Saves what each VM wrote since the last look. A drive is saved whole, so a save of large
-   * writes takes long: the next periodic save then waits ten times as long as this one took
+   * Saves what each VM wrote since the last look. A save that takes long (a whole drive after a
+   * reset, a guest writing fast) makes the next periodic one wait ten times as long as it took
    * (`force`, as before a destroy or when the page is hidden, does not wait).
    */
   async saveAll(force = false): Promise<void> {
@@ -163,14 +222,10 @@ export class SavedDisks {
   }
 
   private async save(vm: VmHandle, w: DiskWrites): Promise<void> {
-    const before = this.records.find((r) => r.id === vm.diskId);
-    const media: SavedMedia[] = w.media.map((m) => {
-      const now = w.overlays.find((o) => o.role === m.role);
-      const old = before?.media.find((x) => x.role === m.role && x.sha256 === m.sha256)?.overlay ?? null;
-      return { ...m, overlay: now ? { sectors: now.sectors, data: now.data } : old };
-    });
+    const id = vm.diskId;
+    const before = this.records.find((r) => r.id === id);
     // The user's own images are kept once, by hash (catalog images come from the server again).
-    for (const m of media) {
+    for (const m of w.media) {
       if (m.url) continue;
       const images = await this.store("images", "readonly");
       if ((await request(images.count(m.sha256))) > 0) continue;
@@ -178,23 +233,69 @@ export class SavedDisks {
       if (!bytes) throw new Error(`the VM no longer has its ${m.role} image`);
       await request((await this.store("images", "readwrite")).put({ sha256: m.sha256, bytes }));
     }
+    // The sectors and the record in one transaction: a save is there whole or not at all.
+    const tx = (await this.database()).transaction(["vms", "sectors"], "readwrite");
+    const sectors = tx.objectStore("sectors");
+    const counts = new Map<string, number>();
+    for (const m of w.media) {
+      const old = before?.media.find((x) => x.role === m.role && x.sha256 === m.sha256);
+      counts.set(m.role, old?.sectors ?? 0);
+      if (!old && before?.media.some((x) => x.role === m.role)) sectors.delete(chunkRange(id, m.role)); // another image
+    }
+    for (const gone of before?.media ?? [])
+      if (!w.media.some((m) => m.role === gone.role)) sectors.delete(chunkRange(id, gone.role));
+    for (const o of w.overlays) {
+      if (!counts.has(o.role)) continue;
+      let count = o.whole ? 0 : counts.get(o.role)!;
+      if (o.whole) sectors.delete(chunkRange(id, o.role));
+      for (const [chunk, part] of chunksOf(o)) {
+        const key = [id, o.role, chunk];
+        const old = o.whole ? null : ((await request(sectors.get(key))) as SectorOverlay | undefined);
+        const merged = mergeOverlays(old ?? null, part);
+        count += merged.sectors.length - (old?.sectors.length ?? 0);
+        sectors.put(merged, key);
+      }
+      counts.set(o.role, count);
+    }
     const record: SavedVm = {
-      id: vm.diskId,
+      id,
       vmName: vm.name,
       guest: vm.request.guest,
       memoryMiB: vm.memoryMiB,
       cmdline: vm.request.cmdline ?? null,
       savedAt: Date.now(),
-      media,
+      media: w.media.map((m) => ({ ...m, sectors: counts.get(m.role) ?? 0 })),
     };
-    await request((await this.store("vms", "readwrite")).put(record));
+    tx.objectStore("vms").put(record);
+    await new Promise<void>((resolve, reject) => {
+      tx.oncomplete = () => resolve();
+      tx.onerror = tx.onabort = () => reject(tx.error ?? new Error("IndexedDB transaction failed"));
+    });
     this.records = [record, ...this.records.filter((r) => r.id !== record.id)];
+  }
+
+  /** The sectors saved for a drive of a record. */
+  private async overlayOf(id: string, role: string): Promise<SectorOverlay | null> {
+    const chunks = (await request((await this.store("sectors", "readonly")).getAll(chunkRange(id, role)))) as
+      SectorOverlay[] | undefined;
+    if (!chunks || chunks.length === 0) return null;
+    // getAll returns them in key order: by chunk, so the sectors stay sorted.
+    const n = chunks.reduce((k, c) => k + c.sectors.length, 0);
+    const out = { sectors: new Uint32Array(n), data: new Uint8Array(n * SECTOR) };
+    let at = 0;
+    for (const c of chunks) {
+      out.sectors.set(c.sectors, at);
+      out.data.set(c.data, at * SECTOR);
+      at += c.sectors.length;
+    }
+    return out;
   }
 
   /** Deletes a record, and the user's images no other record names. */
   async remove(id: string): Promise<void> {
     const gone = this.records.find((r) => r.id === id);
     await request((await this.store("vms", "readwrite")).delete(id));
+    await request((await this.store("sectors", "readwrite")).delete(chunkRange(id)));
     this.records = this.records.filter((r) => r.id !== id);
     if (gone) {
       const still = new Set(this.records.flatMap((r) => r.media.map((m) => m.sha256)));
@@ -228,7 +329,10 @@ export class SavedDisks {
     const r = this.records.find((x) => x.id === id);
     const m = r?.media.find((x) => x.role === role);
     if (!r || !m) throw new Error("that saved disk is gone");
-    return { name: changedName(m.name), bytes: applyOverlay(await this.imageBytes(m), m.overlay) };
+    return {
+      name: changedName(m.name),
+      bytes: applyOverlay(await this.imageBytes(m), await this.overlayOf(r.id, m.role)),
+    };
   }
 
   /** Makes the VM again with its images and their saved writes; it keeps saving to this record. */
@@ -239,7 +343,8 @@ export class SavedDisks {
     for (const m of r.media) {
       const f: MediaFile = { role: m.role, name: m.name, bytes: await this.imageBytes(m) };
       if (m.url) f.url = m.url;
-      if (m.overlay) f.overlay = { sectors: m.overlay.sectors.slice(), data: m.overlay.data.slice() };
+      const overlay = m.sectors > 0 ? await this.overlayOf(r.id, m.role) : null;
+      if (overlay) f.overlay = overlay;
       media.push(f);
     }
     const vm = await this.manager.create({

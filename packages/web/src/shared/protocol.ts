@@ -52,8 +52,11 @@ export interface MediaIdentity {
 export interface DiskWrites {
   /** All the media of the machine (to make it again). */
   media: MediaIdentity[];
-  /** The drives written since the last look, with everything written to them since power-on. */
-  overlays: ({ role: MediaRole } & SectorOverlay)[];
+  /**
+   * The drives written since the last look: the sectors written since then, or (`whole`) every
+   * sector written since power-on, which replaces what was saved before.
+   */
+  overlays: ({ role: MediaRole; whole: boolean } & SectorOverlay)[];
 }
 
 export interface VmSetup {
@@ -162,7 +165,7 @@ export interface VmWorkerApi {
    * slices, with pending input delivered first; the VM runs on while it is compressed.
    */
   snapshot(req: SnapshotRequest): Promise<SnapshotResult>;
-  /** The drives the guest wrote to since the last call (null: none), for saved disks. */
+  /** The sectors the guest wrote to its drives since the last call (null: none), for saved disks. */
   diskWrites(): Promise<DiskWrites | null>;
   /** The bytes of the image in `role` as the machine got it (without the guest's writes). */
   mediaBytes(role: MediaRole): ArrayBuffer | null;

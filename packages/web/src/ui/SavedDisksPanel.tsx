@@ -46,7 +46,7 @@ export function SavedDisksPanel({ saved }: { saved: SavedDisks }) {
       <ul className="saved-list">
         {saved.records.map((r) => {
           const used = saved.inUse(r.id);
-          const drives = r.media.filter((m) => m.overlay && m.overlay.sectors.length > 0);
+          const drives = r.media.filter((m) => m.sectors > 0);
           return (
             <li key={r.id} data-testid="saved-vm" data-id={r.id}>
               <strong>{r.vmName}</strong>
@@ -55,7 +55,7 @@ export function SavedDisksPanel({ saved }: { saved: SavedDisks }) {
               </span>
               {drives.map((m) => (
                 <span key={m.role} className="saved-drive" data-testid={`saved-drive-${m.role}`}>
-                  {formatBytes(m.overlay!.sectors.length * 512)} written to {MEDIA_ROLE_NAMES[m.role]}
+                  {formatBytes(m.sectors * 512)} written to {MEDIA_ROLE_NAMES[m.role]}
                   <button
                     className="icon"
                     aria-label={`Download ${MEDIA_ROLE_NAMES[m.role]} of ${r.vmName} with its writes`}

@@ -160,8 +160,11 @@ export class VmRunner {
   private machineMedia: MediaFile[] = [];
   /** The machine was resumed from a snapshot (until the next reset). */
   private restored = false;
-  /** Drives the guest wrote to since the page last asked (saved disks). */
-  private readonly written = new Set<MediaRole>();
+  /**
+   * Sectors the guest wrote since the page last asked (saved disks), by drive; "all" for a drive
+   * whose whole overlay the page must take again (a new floppy, a machine reset).
+   */
+  private readonly written = new Map<MediaRole, Set<number> | "all">();
   /** Drives whose writes are being watched. */
   private readonly watched = new WeakSet<CowDisk>();
   /** SHA-256 of each image, by its bytes. */
@@ -273,6 +276,8 @@ export class VmRunner {
     this.stopped = null;
     try {
       this.powerOn();
+      // The drives are as they were at power-on again: saved disks take them whole.
+      for (const role of DRIVE_ROLES) if (driveOf(this.pc!, role)) this.written.set(role, "all");
       this.setState(VM_STATE_BOOTING);
       this.publishFrame(true);
     } catch (e) {
@@ -307,7 +312,7 @@ export class VmRunner {
       this.machineMedia = [...this.machineMedia.filter((m) => m.role !== file.role), file];
       if (file.overlay) this.applyOverlay(pc, file.role, file.overlay);
       this.watchDrives(pc);
-      this.written.add(file.role);
+      this.written.set(file.role, "all");
       this.onEvent({ kind: "notice", message: `${file.name} inserted in floppy ${file.role === "fda" ? "A:" : "B:"}` });
     } else {
       this.onEvent({ kind: "notice", message: `${file.name} will be attached at the next reset` });
@@ -395,16 +400,17 @@ export class VmRunner {
   async diskWrites(): Promise<DiskWrites | null> {
     const pc = this.pc;
     if (!pc || this.written.size === 0) return null;
-    const roles = [...this.written];
+    const written = [...this.written];
     this.written.clear();
     const overlays: DiskWrites["overlays"] = [];
-    for (const role of roles) {
+    for (const [role, w] of written) {
       const d = driveOf(pc, role);
       if (!d) continue;
-      const sectors = Uint32Array.from([...d.overlay.keys()].sort((a, b) => a - b));
+      const numbers = w === "all" ? [...d.overlay.keys()] : [...w].filter((n) => d.overlay.has(n));
+      const sectors = Uint32Array.from(numbers.sort((a, b) => a - b));
       const data = new Uint8Array(sectors.length * 512);
       sectors.forEach((n, i) => data.set(d.overlay.get(n)!, i * 512));
-      overlays.push({ role, sectors, data });
+      overlays.push({ role, whole: w === "all", sectors, data });
     }
     const media: MediaIdentity[] = [];
     for (const m of this.machineMedia) {
@@ -432,7 +438,11 @@ export class VmRunner {
       const write = d.write.bind(d);
       d.write = (offset, src) => {
         write(offset, src);
-        this.written.add(role);
+        const w = this.written.get(role);
+        if (w === "all" || src.length === 0) return;
+        const set = w ?? new Set<number>();
+        for (let n = Math.floor(offset / 512); n <= Math.floor((offset + src.length - 1) / 512); n++) set.add(n);
+        if (!w) this.written.set(role, set);
       };
     }
   }
