@@ -86,6 +86,13 @@ test("a guest's disk writes outlive a reload: resume with them, download the cha
     .poll(async () => (await savedFor(page, "dos"))[0].drives[0].sectors, { timeout: 15_000 })
     .toBeGreaterThan(before);
   expect(await savedFor(page, "dos")).toHaveLength(1);
+  // A power cycle keeps the disk as the guest left it.
+  await resumed.getByRole("button", { name: "Reset" }).click();
+  await expect.poll(() => screenText(page), { timeout: 30_000 }).not.toContain("TWO.TXT");
+  await waitForScreen(page, "dos", "A:\\>");
+  await page.evaluate(() => window.x86vm.vm("dos")!.typeText("type TWO.TXT\r"));
+  await waitForScreen(page, "dos", "\nsecond-write");
+  await page.evaluate(() => window.x86vm.saveDisks());
   const [dl2] = await Promise.all([page.waitForEvent("download"), again.getByTestId("saved-export-fda").click()]);
   const image2 = fs.readFileSync(await dl2.path());
   expect(image2.includes(Buffer.from("saved-by-dos"))).toBe(true);

@@ -148,7 +148,10 @@ export interface VmWorkerApi {
   /** Stops using the CPU; resolves once the loop has parked. */
   pause(): Promise<void>;
   resume(): void;
-  /** Power cycle: a fresh machine on the same RAM buffer and media (also restarts a failed VM). */
+  /**
+   * Power cycle: a fresh machine on the same RAM buffer and media, its drives keeping what the
+   * guest wrote (also restarts a failed VM).
+   */
   reset(): Promise<void>;
   /** Gives the VM a new memory (another RAM size) and power-cycles it. */
   resize(memory: WasmMemory, ramBytes: number): Promise<void>;

@@ -76,7 +76,7 @@ export function HelpDialog({ open, onClose }: { open: boolean; onClose: () => vo
         <dt>
           <ResetIcon /> Reset
         </dt>
-        <dd>A fresh machine with the same memory and media, as a power cycle.</dd>
+        <dd>A fresh machine with the same memory and media, as a power cycle; its disks keep what the guest wrote.</dd>
         <dt>
           <KeysIcon /> Ctrl+Alt+Del, <MouseIcon /> Capture mouse
         </dt>

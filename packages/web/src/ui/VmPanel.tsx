@@ -123,7 +123,7 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
           className="icon"
           onClick={act(() => vm.reset())}
           aria-label="Reset"
-          title="Reset: power cycle, a fresh machine with the same memory and media"
+          title="Reset: power cycle, a fresh machine with the same memory, media and disk contents"
         >
           <ResetIcon />
         </button>

@@ -271,13 +271,30 @@ export class VmRunner {
 
   async reset(): Promise<void> {
     if (!this.setup || this.destroyed) return;
+    // A power cycle keeps what the guest wrote to its disks, as a PC's disks do: each drive
+    // whose image stays goes on with its written sectors.
+    const kept = new Map<MediaRole, Map<number, Uint8Array>>();
+    const old = this.pc;
+    if (old)
+      for (const role of DRIVE_ROLES) {
+        const d = driveOf(old, role);
+        const m = this.machineMedia.find((x) => x.role === role);
+        if (d && m && this.media.includes(m)) kept.set(role, d.overlay);
+      }
     this.account();
     this.error = null;
     this.stopped = null;
     try {
       this.powerOn();
-      // The drives are as they were at power-on again: saved disks take them whole.
-      for (const role of DRIVE_ROLES) if (driveOf(this.pc!, role)) this.written.set(role, "all");
+      for (const role of DRIVE_ROLES) {
+        const d = driveOf(this.pc!, role);
+        if (!d) continue;
+        const o = kept.get(role);
+        if (o) {
+          d.overlay.clear();
+          for (const [n, sector] of o) d.overlay.set(n, sector);
+        } else this.written.set(role, "all"); // another image: saved disks take it whole
+      }
       this.setState(VM_STATE_BOOTING);
       this.publishFrame(true);
     } catch (e) {
