@@ -27,6 +27,17 @@ describe("80286 real-mode hardware vectors", () => {
     expect(JSON.parse(lines[lines.length - 1])).toEqual(totals);
   });
 
+  it("gives the same result for every file with each instruction compiled to WebAssembly (threshold 1)", () => {
+    // Every 16th vector: the vector's instruction and the HLT after it run as a compiled block.
+    const interpreted: string[] = [],
+      compiled: string[] = [];
+    const a = runConformance(VECTORS, { out: (l) => interpreted.push(l), every: 16 });
+    const b = runConformance(VECTORS, { out: (l) => compiled.push(l), every: 16, jitThreshold: 1 });
+    expect(a.passed).toBeGreaterThan(4000);
+    expect(compiled).toEqual(interpreted);
+    expect(b).toEqual(a);
+  });
+
   it("reports a malformed vector file instead of crashing", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vectors-"));
     fs.writeFileSync(path.join(dir, "00.json.gz"), zlib.gzipSync('[{"name": "add", "bytes": [0]}]'));

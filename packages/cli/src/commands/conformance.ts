@@ -50,7 +50,15 @@ export function readVectorFile(file: string): unknown {
 
 export function runConformance(
   dir: string,
-  opts: { verbose?: boolean; only?: string; out?: (line: string) => void } = {},
+  opts: {
+    verbose?: boolean;
+    only?: string;
+    out?: (line: string) => void;
+    /** Compile blocks after this many runs (1: every instruction runs compiled to WebAssembly). */
+    jitThreshold?: number;
+    /** Run every nth vector of each file only. */
+    every?: number;
+  } = {},
 ): ConformanceTotals {
   const out = opts.out ?? ((l: string) => console.log(l));
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`not a directory: ${dir}`);
@@ -63,6 +71,7 @@ export function runConformance(
     .sort();
   if (files.length === 0) throw new Error(`no vector files (XX.json.gz) in ${dir}`);
   const runner = new ConformanceRunner();
+  if (opts.jitThreshold !== undefined) runner.cpu.jit.threshold = opts.jitThreshold;
   const totals: ConformanceTotals = { passed: 0, failed: 0, excluded: 0 };
   for (const f of files) {
     if (opts.only && !f.startsWith(opts.only)) continue;
@@ -74,6 +83,7 @@ export function runConformance(
       totals.failed++;
       continue;
     }
+    if (opts.every !== undefined) vectors = vectors.filter((_, i) => i % opts.every! === 0);
     const r = runner.runFile(f, vectors, meta);
     totals.passed += r.passed;
     totals.failed += r.failed;

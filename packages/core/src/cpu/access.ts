@@ -489,7 +489,7 @@ export class CpuAccess extends CpuState {
   }
 
   /**
-   * Opens the fetch window at EIP when the read TLB maps its page and EIP is
+   * Opens the fetch window at EIP when the read TLB maps its page (or can map it: paging off) and EIP is
    * within the CS limit, so that the run loop can look up a compiled block at the first
    * instruction after a jump to another page. False (nothing changed) otherwise: the fetch
    * then takes the slow path, faults included.
@@ -500,7 +500,9 @@ export class CpuAccess extends CpuState {
     const lim = this.segLimit[CS] >>> 0;
     if (eip >>> 0 > lim) return false;
     const lin = (this.segBase[CS] + eip) | 0;
-    const e = this.tlbR[lin >>> 12];
+    let e = this.tlbR[lin >>> 12];
+    // Without paging, filling the TLB cannot fault.
+    if (e === -1 && (this.cr[0] & CR0_PG) === 0) e = this.fill(lin, false);
     if (e === -1) return false;
     const phys = lin ^ e;
     this.setWindow(eip, lin, phys, lim);
