@@ -471,7 +471,7 @@ export function runLoop(c: Cpu, budget: number): number {
     try {
       while (n < budget) {
         if (c.events !== 0 && c.boundary()) return n;
-        if (c.jitActive && c.events === 0) {
+        if (c.jitActive && (c.events === 0 || c.jitQuiet())) {
           if (c.pip < c.pipEnd || c.openWindow()) {
             const pip = c.pip;
             const slot = pip & JIT_MASK;

@@ -202,6 +202,14 @@ export class Cpu extends CpuAccess {
   }
 
   /** True when a maskable interrupt would be taken now. */
+  /**
+   * Nothing can happen at the next instruction boundaries: no event, or only an interrupt
+   * request that IF masks. Compiled blocks run then (an instruction that sets IF leaves them).
+   */
+  jitQuiet(): boolean {
+    return this.events === 0 || (this.events === EV_INTR && (this.flags & IF) === 0);
+  }
+
   private intrDeliverable(): boolean {
     return (this.events & EV_INTR) !== 0 && (this.flags & IF) !== 0;
   }

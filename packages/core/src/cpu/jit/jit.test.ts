@@ -5,7 +5,19 @@
 // the middle of a compiled block, self-modifying code, and code written by a device.
 import { describe, expect, it } from "vitest";
 import { Cpu } from "../cpu.ts";
-import { CR0_PE, CR0_PG, CS, DS, DT_GDT_BASE, DT_GDT_LIMIT, DT_IDT_BASE, DT_IDT_LIMIT, ES, SS } from "../regs.ts";
+import {
+  CR0_PE,
+  CR0_PG,
+  EV_INTR,
+  CS,
+  DS,
+  DT_GDT_BASE,
+  DT_GDT_LIMIT,
+  DT_IDT_BASE,
+  DT_IDT_LIMIT,
+  ES,
+  SS,
+} from "../regs.ts";
 import { Dispatcher } from "../../dispatch/dispatcher.ts";
 import { PhysicalMemory } from "../../memory/physical-memory.ts";
 
@@ -569,6 +581,30 @@ describe.each(["js", "wasm"] as const)("the JIT (%s blocks) runs exactly what th
       if (backend === "wasm") expect(jit.jit.stats.compiled).toBeGreaterThan(0);
       else expect(jit.jit.stats.compiled).toBe(0);
     }
+  });
+
+  it("blocks run while an interrupt request waits with IF clear, and it is delivered after STI exactly", () => {
+    // A device on port 0x80 raises INTR when written; the loop writes it with interrupts
+    // disabled (the request waits while compiled blocks run on), then opens a one-instruction
+    // window (STI; NOP; CLI) where the interrupt must be taken after the NOP.
+    const VEC = 0x20,
+      HANDLER_IRQ = HANDLER + 0x200;
+    const body = [0xe6, 0x80, 0x01, 0xc6, 0x83, 0xc0, 0x07, 0x31, 0xc7, 0xfb, 0x90, 0xfa, 0x01, 0xf2]; // out 80h,al; add esi,eax; add eax,7; xor edi,eax; sti; nop; cli; add edx,esi
+    const handler = [0xff, 0x05, ...le32(DATA + 200), 0x89, 0x35, ...le32(DATA + 204), 0xcf]; // inc dword [DATA+200]; mov [DATA+204], esi; iretd
+    const raise = (c: Cpu) => {
+      c.io.io.attach({ name: "irq", ports: [{ base: 0x80, count: 1, write8: () => (c.events |= EV_INTR) }] });
+      c.intAck = () => {
+        c.events &= ~EV_INTR;
+        return VEC;
+      };
+      c.mem.ram.set(handler, HANDLER_IRQ);
+      c.mem.write32(IDT + VEC * 8, (0x08 << 16) | HANDLER_IRQ);
+      c.mem.write32(IDT + VEC * 8 + 4, 0x8e00);
+      c.dt[DT_IDT_LIMIT] = 256 * 8 - 1;
+    };
+    const { jit } = compare(loopProgram(body, 300), raise, undefined, undefined, backend);
+    expect(jit.mem.read32(DATA + 200)).toBe(300); // one interrupt per iteration
+    expect(jit.jit.stats.compiled).toBeGreaterThan(0);
   });
 
   it("a divide error in a compiled block goes through the interpreter's handler and is delivered exactly", () => {

@@ -331,7 +331,7 @@ export class WasmBlocks {
         st[PEND] = c.pipEnd;
         st[EV] = 1;
       }
-      if (c.events !== 0 || !c.jitActive) st[EV] = 1;
+      if (!c.jitQuiet() || !c.jitActive) st[EV] = 1;
     };
     this.imports = {
       c: {
@@ -358,7 +358,7 @@ export class WasmBlocks {
           if (sliceN >= 0) c.sliceN = sliceN;
           c.ops[c.fetch8() | c.defOsizeBase](c);
           back();
-          return c.getEip() === ((next - d) | 0) && c.events === 0 ? 1 : 0;
+          return c.getEip() === ((next - d) | 0) && c.jitQuiet() ? 1 : 0;
         },
         push32: (v: number) => {
           sync();
