@@ -82,7 +82,8 @@ function dispatcherBytes(): Uint8Array {
     L_START = 10,
     L_END = 11,
     L_LIN = 12,
-    L_T = 13;
+    L_T = 13,
+    L_MOVED = 14;
   const m = new WasmModule();
   m.importMemory("c", "mem", 1, 65536, true);
   m.importTable("c", "blocks", JIT_SLOTS);
@@ -240,6 +241,8 @@ function dispatcherBytes(): Uint8Array {
       c.localGet(L_EIP);
       c.op(Op.i32_sub);
       c.localSet(L_DELTA);
+      c.i32Const(1);
+      c.localSet(L_MOVED);
     }
     c.end();
     c.localGet(L_PIP);
@@ -274,17 +277,22 @@ function dispatcherBytes(): Uint8Array {
     c.op(Op.i32_ne);
     c.op(Op.i32_or);
     leaveIf();
-    // Chain: commit the (possibly new) window.
+    // Chain: commit the window if it moved.
+    c.localGet(L_MOVED);
+    c.if();
     stSet(STATE_PIP_START, L_START);
     stSet(STATE_PIP_END, L_END);
     stSet(STATE_PIP_DELTA, L_DELTA);
     stSet(STATE_JIT_DELTA, L_DELTA);
+    c.i32Const(0);
+    c.localSet(L_MOVED);
+    c.end();
     c.br(0);
   }
   c.end();
   c.op(Op.unreachable);
   c.end();
-  const enter = m.func(tRun, [[9, I32]], c.toBytes());
+  const enter = m.func(tRun, [[10, I32]], c.toBytes());
   m.exportFunc("enter", enter);
   return m.bytes();
 }
