@@ -18,7 +18,7 @@ import {
 
 const crypto = globalThis.crypto;
 async function sha256(b: Uint8Array): Promise<string> {
-  return Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", b)), (x) =>
+  return Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(b))), (x) =>
     x.toString(16).padStart(2, "0"),
   ).join("");
 }
