@@ -1257,82 +1257,11 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
     e.cfOfResult(L_A, L_A, true);
     return { ok: true };
   }
-  if ((op === 0xc1 || op === 0xd1) && !mem && d.reg >= 4 && (op === 0xd1 || (d.imm & 31) !== 0)) {
-    // SHL/SAL, SHR, SAR of a register by a constant (shift.ts shiftOp): CF and OF explicit, SF ZF PF lazy.
+  if ((op === 0xc1 || op === 0xd1) && !mem && (op === 0xd1 || (d.imm & 31) !== 0) && d.reg !== 2 && d.reg !== 3) {
+    // SHL/SAL, SHR, SAR, ROL, ROR of a register by a constant
     const k = op === 0xd1 ? 1 : d.imm & 31;
-    e.load(REG(d.rm));
-    c.localSet(L_A);
-    c.localGet(L_A);
-    c.i32Const(k);
-    c.op(d.reg === 5 ? Op.i32_shr_u : d.reg === 7 ? Op.i32_shr_s : Op.i32_shl);
-    c.localSet(L_R);
-    // cf
-    c.localGet(L_A);
-    if (d.reg === 5 || d.reg === 7) {
-      c.i32Const(k - 1);
-      c.op(d.reg === 5 ? Op.i32_shr_u : Op.i32_shr_s);
-    } else {
-      c.i32Const(32 - k);
-      c.op(Op.i32_shr_u);
-    }
-    c.i32Const(1);
-    c.op(Op.i32_and);
-    c.localSet(L_B);
-    // of
-    if (d.reg === 5) {
-      if (k === 1) {
-        c.localGet(L_A);
-        c.i32Const(31);
-        c.op(Op.i32_shr_u);
-      } else c.i32Const(0);
-    } else if (d.reg === 7) c.i32Const(0);
-    else {
-      c.localGet(L_R);
-      c.i32Const(31);
-      c.op(Op.i32_shr_u);
-      c.localGet(L_B);
-      c.op(Op.i32_xor);
-    }
-    c.localSet(L_T);
-    e.storeLocal(REG(d.rm), L_R);
-    e.cfOfResult(L_B, L_T, false);
-    return { ok: true };
-  }
-  if ((op === 0xc1 || op === 0xd1) && !mem && d.reg <= 1 && (op === 0xd1 || (d.imm & 31) !== 0)) {
-    // ROL, ROR of a register by a constant: CF and OF explicit, the other flags untouched.
-    const k = op === 0xd1 ? 1 : d.imm & 31;
-    e.load(REG(d.rm));
-    c.i32Const(k);
-    c.op(d.reg === 0 ? Op.i32_rotl : Op.i32_rotr);
-    c.localSet(L_R);
-    if (d.reg === 0) {
-      // cf = r & 1; of = (r >>> 31) ^ cf
-      c.localGet(L_R);
-      c.i32Const(1);
-      c.op(Op.i32_and);
-      c.localSet(L_B);
-      c.localGet(L_R);
-      c.i32Const(31);
-      c.op(Op.i32_shr_u);
-      c.localGet(L_B);
-      c.op(Op.i32_xor);
-    } else {
-      // cf = r >>> 31; of = cf ^ ((r >>> 30) & 1)
-      c.localGet(L_R);
-      c.i32Const(31);
-      c.op(Op.i32_shr_u);
-      c.localSet(L_B);
-      c.localGet(L_R);
-      c.i32Const(30);
-      c.op(Op.i32_shr_u);
-      c.i32Const(1);
-      c.op(Op.i32_and);
-      c.localGet(L_B);
-      c.op(Op.i32_xor);
-    }
-    c.localSet(L_T);
-    e.storeLocal(REG(d.rm), L_R);
-    e.setCfOf(L_B, L_T);
+    if (d.reg >= 4) shiftConst(e, d.rm, d.reg, k, SZ32);
+    else rotateConst(e, d.rm, d.reg, k, SZ32);
     return { ok: true };
   }
   if (op === 0xd3 && !mem && d.reg >= 4) {
@@ -1767,6 +1696,108 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
 type Compiled = { ok: boolean; ends?: boolean; loops?: boolean; flags?: FlagSource };
 
 /**
+ * SHL/SAL, SHR or SAR (ModRM reg 4 to 7) of register rm (16- or 32-bit) by a constant k from 1
+ * to the size less one, as shift.ts shiftOp: CF and OF explicit, SF ZF PF lazy from the result.
+ */
+function shiftConst(e: Emitter, rm: number, reg: number, k: number, sz: number): void {
+  const c = e.c;
+  const top = sz === SZ16 ? 15 : 31;
+  const shr = reg === 5,
+    sar = reg === 7;
+  e.getR(rm, sz);
+  if (sar && sz === SZ16) c.op(Op.i32_extend16_s);
+  c.localSet(L_A); // the operand (sign-extended for a 16-bit SAR)
+  c.localGet(L_A);
+  c.i32Const(k);
+  c.op(shr ? Op.i32_shr_u : sar ? Op.i32_shr_s : Op.i32_shl);
+  if (sz === SZ16) {
+    c.i32Const(0xffff);
+    c.op(Op.i32_and);
+  }
+  c.localSet(L_R);
+  // CF: the last bit shifted out
+  c.localGet(L_A);
+  c.i32Const(shr || sar ? k - 1 : top + 1 - k);
+  c.op(sar ? Op.i32_shr_s : Op.i32_shr_u);
+  c.i32Const(1);
+  c.op(Op.i32_and);
+  c.localSet(L_B);
+  // OF: SHL the result's sign ^ CF; SHR (count 1) the operand's sign; SAR 0
+  if (shr) {
+    if (k === 1) {
+      c.localGet(L_A);
+      c.i32Const(top);
+      c.op(Op.i32_shr_u);
+    } else c.i32Const(0);
+  } else if (sar) c.i32Const(0);
+  else {
+    c.localGet(L_R);
+    c.i32Const(top);
+    c.op(Op.i32_shr_u);
+    c.localGet(L_B);
+    c.op(Op.i32_xor);
+  }
+  c.localSet(L_T);
+  e.setR(rm, sz, L_R);
+  e.cfOfResult(L_B, L_T, false, sz);
+}
+
+/**
+ * ROL (reg 0) or ROR (reg 1) of register rm (16- or 32-bit) by t, 0 < t < the size: CF and OF
+ * explicit, the other flags untouched (shift.ts shiftOp).
+ */
+function rotateConst(e: Emitter, rm: number, reg: number, t: number, sz: number): void {
+  const c = e.c;
+  const top = sz === SZ16 ? 15 : 31;
+  e.getR(rm, sz);
+  if (sz === SZ32) {
+    c.i32Const(t);
+    c.op(reg === 0 ? Op.i32_rotl : Op.i32_rotr);
+  } else {
+    // ((v << t) | (v >>> (16 - t))) & 0xffff for ROL, the mirror image for ROR
+    c.localSet(L_A);
+    c.localGet(L_A);
+    c.i32Const(reg === 0 ? t : 16 - t);
+    c.op(Op.i32_shl);
+    c.localGet(L_A);
+    c.i32Const(reg === 0 ? 16 - t : t);
+    c.op(Op.i32_shr_u);
+    c.op(Op.i32_or);
+    c.i32Const(0xffff);
+    c.op(Op.i32_and);
+  }
+  c.localSet(L_R);
+  if (reg === 0) {
+    // CF = r & 1; OF = the result's sign ^ CF
+    c.localGet(L_R);
+    c.i32Const(1);
+    c.op(Op.i32_and);
+    c.localSet(L_B);
+    c.localGet(L_R);
+    c.i32Const(top);
+    c.op(Op.i32_shr_u);
+    c.localGet(L_B);
+    c.op(Op.i32_xor);
+  } else {
+    // CF = the result's sign; OF = CF ^ the bit below it
+    c.localGet(L_R);
+    c.i32Const(top);
+    c.op(Op.i32_shr_u);
+    c.localSet(L_B);
+    c.localGet(L_R);
+    c.i32Const(top - 1);
+    c.op(Op.i32_shr_u);
+    c.i32Const(1);
+    c.op(Op.i32_and);
+    c.localGet(L_B);
+    c.op(Op.i32_xor);
+  }
+  c.localSet(L_T);
+  e.setR(rm, sz, L_R);
+  e.setCfOf(L_B, L_T);
+}
+
+/**
  * DIV and IDIV (muldiv.ts): the quotient and remainder computed here; a zero divisor or a
  * quotient that does not fit leaves the instruction to the interpreter's handler, which
  * raises #DE. Flags are left as they were. sz: the operand size (F6: 8-bit).
@@ -2171,89 +2202,12 @@ function specialise16(e: Emitter, s: Site): Compiled | null {
   }
   const k = op === 0xd1 ? 1 : d.imm & 31;
   if ((op === 0xc1 || op === 0xd1) && !mem && d.reg >= 4 && k >= 1 && k < 16) {
-    // SHL/SAL, SHR, SAR of a 16-bit register by 1 to 15 (shift.ts shiftOp with SZ16).
-    const shr = d.reg === 5,
-      sar = d.reg === 7;
-    r16(d.rm);
-    if (sar) c.op(Op.i32_extend16_s);
-    c.localSet(L_A); // the operand, sign-extended for SAR
-    c.localGet(L_A);
-    c.i32Const(k);
-    c.op(shr ? Op.i32_shr_u : sar ? Op.i32_shr_s : Op.i32_shl);
-    c.i32Const(0xffff);
-    c.op(Op.i32_and);
-    c.localSet(L_R);
-    // cf
-    c.localGet(L_A);
-    c.i32Const(shr || sar ? k - 1 : 16 - k);
-    c.op(sar ? Op.i32_shr_s : Op.i32_shr_u);
-    c.i32Const(1);
-    c.op(Op.i32_and);
-    c.localSet(L_B);
-    // of: SHL r15 ^ cf; SHR (count 1) the operand's sign; SAR 0
-    if (shr) {
-      if (k === 1) {
-        c.localGet(L_A);
-        c.i32Const(15);
-        c.op(Op.i32_shr_u);
-      } else c.i32Const(0);
-    } else if (sar) c.i32Const(0);
-    else {
-      c.localGet(L_R);
-      c.i32Const(15);
-      c.op(Op.i32_shr_u);
-      c.localGet(L_B);
-      c.op(Op.i32_xor);
-    }
-    c.localSet(L_T);
-    set16(d.rm, L_R);
-    e.cfOfResult(L_B, L_T, false, SZ16);
+    shiftConst(e, d.rm, d.reg, k, SZ16);
     return { ok: true };
   }
   if ((op === 0xc1 || op === 0xd1) && !mem && d.reg <= 1 && (k & 15) !== 0) {
-    // ROL, ROR of a 16-bit register by a constant whose count mod 16 is not zero: CF, OF explicit.
-    const t = k & 15;
-    r16(d.rm);
-    c.localSet(L_A);
-    // r = ((v << t) | (v >>> (16 - t))) & 0xffff (ROL), or the mirror image (ROR)
-    c.localGet(L_A);
-    c.i32Const(d.reg === 0 ? t : 16 - t);
-    c.op(Op.i32_shl);
-    c.localGet(L_A);
-    c.i32Const(d.reg === 0 ? 16 - t : t);
-    c.op(Op.i32_shr_u);
-    c.op(Op.i32_or);
-    c.i32Const(0xffff);
-    c.op(Op.i32_and);
-    c.localSet(L_R);
-    if (d.reg === 0) {
-      // cf = r & 1; of = (r >>> 15) ^ cf
-      c.localGet(L_R);
-      c.i32Const(1);
-      c.op(Op.i32_and);
-      c.localSet(L_B);
-      c.localGet(L_R);
-      c.i32Const(15);
-      c.op(Op.i32_shr_u);
-      c.localGet(L_B);
-      c.op(Op.i32_xor);
-    } else {
-      // cf = r >>> 15; of = cf ^ ((r >>> 14) & 1)
-      c.localGet(L_R);
-      c.i32Const(15);
-      c.op(Op.i32_shr_u);
-      c.localSet(L_B);
-      c.localGet(L_R);
-      c.i32Const(14);
-      c.op(Op.i32_shr_u);
-      c.i32Const(1);
-      c.op(Op.i32_and);
-      c.localGet(L_B);
-      c.op(Op.i32_xor);
-    }
-    c.localSet(L_T);
-    set16(d.rm, L_R);
-    e.setCfOf(L_B, L_T);
+    // a count that is a multiple of 16 still sets the flags: left to the interpreter
+    rotateConst(e, d.rm, d.reg, k & 15, SZ16);
     return { ok: true };
   }
   if (op === 0xe8) {
