@@ -8,9 +8,9 @@
 // the interpreter would end them.
 //
 // Self-modifying code and code pages reused for data: a page that holds compiled code is
-// marked in PhysicalMemory.codePages and loses its write translations; the first write to it
-// through any path drops the page's blocks (invalidatePage). A page that keeps being written
-// after its code was compiled is left to the interpreter.
+// marked in PhysicalMemory.codePages and loses its write translations; a write to it through
+// any path drops the blocks it overlaps (codeWritten). A page whose code keeps being rewritten
+// is left to the interpreter.
 
 import type { Cpu } from "../cpu.ts";
 import { shiftOp } from "../ops/shift.ts";
@@ -223,25 +223,6 @@ export class Jit {
     this.stats.compiled++;
     this.stats.specialised += specialised;
     this.stats.instructions += instructions;
-  }
-
-  /** Drops every block compiled from physical page ppn (it is being written). */
-  invalidatePage(ppn: number): void {
-    const slots = this.pageSlots.get(ppn);
-    if (slots !== undefined) {
-      for (const s of slots) {
-        const b = this.blocks[s];
-        if (b !== null && b.pip >>> 12 === ppn) {
-          this.blocks[s] = null;
-          this.wasmBlocks?.drop(s);
-        }
-      }
-      this.pageSlots.delete(ppn);
-    }
-    this.cpu.mem.codePages[ppn] = 0;
-    this.codeChunks[ppn] = 0;
-    if (this.invalidations[ppn] < 255) this.invalidations[ppn]++;
-    this.stats.invalidations++;
   }
 
   /** Drops all compiled code (reset, snapshot restore, RAM replaced wholesale). */

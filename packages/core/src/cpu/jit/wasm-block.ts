@@ -134,8 +134,6 @@ interface FlagSource {
  */
 class Emitter {
   readonly c = new WasmCode(4096);
-  /** Depth of the enclosing `loop` when the block loops (for br back to the start). */
-  loops = false;
   /** Registers read (bit r): loaded by the prologue. */
   reads = 0;
   /** The block's code size (32-bit: protected mode with CS.D; else 16-bit), and the current instruction's address size. */
@@ -1028,6 +1026,9 @@ function condition(e: Emitter, cc: number, f: FlagSource | undefined): void {
   if (neg) c.op(Op.i32_eqz);
 }
 
+/** What compiling an instruction gave: ok (false: it fell back), whether it ends or loops the block, the flags it leaves in the locals. */
+type Compiled = { ok: boolean; ends?: boolean; loops?: boolean; flags?: FlagSource };
+
 interface Site {
   d: DecodedInstruction;
   /** The interpreter runs it inside its switch (and does not publish sliceN for it). */
@@ -1117,7 +1118,7 @@ function sizeIndependent(d: DecodedInstruction): boolean {
 }
 
 /** Emits instruction s; returns the flags it leaves in locals, `false` if it fell back, or "end". */
-function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?: boolean; flags?: FlagSource } {
+function specialise(e: Emitter, s: Site): Compiled {
   const d = s.d;
   const c = e.c;
   if (d.ud || d.addressSizePrefix || d.rep !== 0 || d.lock) return { ok: false };
@@ -1692,8 +1693,6 @@ function specialise(e: Emitter, s: Site): { ok: boolean; ends?: boolean; loops?:
   }
   return { ok: false };
 }
-
-type Compiled = { ok: boolean; ends?: boolean; loops?: boolean; flags?: FlagSource };
 
 /**
  * SHL/SAL, SHR or SAR (ModRM reg 4 to 7) of register rm (16- or 32-bit) by a constant k from 1
