@@ -2,7 +2,7 @@
 // which one a guest opens on, the keyboard going to a new VM at once, the "Click to type" and
 // pause overlays, the state in plain words and a failure explained at the top of the card.
 // Screenshots of the page at 800, 1366 and 1920 px wide go to test-results/.
-import { expect, test, type Locator, type Page } from "@playwright/test";
+import { expect, test, type Locator } from "@playwright/test";
 import {
   createFromCatalog,
   createFromFile,
@@ -10,19 +10,8 @@ import {
   SERIAL_FLOPPY,
   TRIPLE_FAULT_FLOPPY,
   waitForScreen,
+  attachShots,
 } from "./helpers.ts";
-
-const WIDTHS = [800, 1366, 1920];
-
-async function shots(page: Page, dir: string, name: string): Promise<void> {
-  const size = page.viewportSize()!;
-  for (const width of WIDTHS) {
-    await page.setViewportSize({ width, height: 1000 });
-    await page.waitForTimeout(400); // the console refits its rows
-    await page.screenshot({ path: `${dir}/${name}-${width}.png`, fullPage: true });
-  }
-  await page.setViewportSize(size);
-}
 
 async function expectView(card: Locator, view: "screen" | "console"): Promise<void> {
   const other = view === "screen" ? "console" : "screen";
@@ -59,7 +48,7 @@ test("Linux opens on its console, which has the keyboard: its shell answers a ty
   await expect(linux.getByTestId("vm-state")).toHaveText("Running");
   await page.keyboard.type("echo answer $((6*7))\n");
   await expect(rows).toContainText("answer 42", { timeout: 30_000 });
-  await shots(page, info.outputDir, "linux-console");
+  await attachShots(page, info, "linux-console");
 
   // The Screen tab is there too (the VGA text the kernel left), and back: keyboard reachable.
   await linux.getByTestId("tab-console").focus();
@@ -111,7 +100,7 @@ test("FreeDOS opens on its screen with the keyboard; Click to type, pause overla
   await dos.getByTestId("screen").focus();
   await page.keyboard.type("abc");
   await expect(dos.getByTestId("unsent-keys")).toHaveText("3 keys typed while paused were not sent to the guest");
-  await shots(page, info.outputDir, "dos-paused");
+  await attachShots(page, info, "dos-paused");
   await overlay.click();
   await expect(dos.getByTestId("vm-state")).toHaveText("Running");
   await expect(overlay).toHaveCount(0);
@@ -147,5 +136,5 @@ test("FreeDOS opens on its screen with the keyboard; Click to type, pause overla
   const errorTop = (await error.boundingBox())!.y,
     stageTop = (await tf.getByTestId("vm-stage").boundingBox())!.y;
   expect(errorTop).toBeLessThan(stageTop);
-  await shots(page, info.outputDir, "cards");
+  await attachShots(page, info, "cards");
 });

@@ -3,20 +3,8 @@
 // can be downloaded as an image with the writes in it, and the record deleted. Screenshots at
 // 800, 1366 and 1920 px wide are attached.
 import fs from "node:fs";
-import { expect, test, type Page, type TestInfo } from "@playwright/test";
-import { createFromCatalog, openShell, panel, waitForScreen } from "./helpers.ts";
-
-async function attachShots(page: Page, info: TestInfo, name: string): Promise<void> {
-  const size = page.viewportSize()!;
-  for (const width of [800, 1366, 1920]) {
-    await page.setViewportSize({ width, height: 1000 });
-    await page.waitForTimeout(300);
-    const path = info.outputPath(`${name}-${width}.png`);
-    await page.screenshot({ path, fullPage: true });
-    await info.attach(`${name}-${width}`, { path, contentType: "image/png" });
-  }
-  await page.setViewportSize(size);
-}
+import { expect, test, type Page } from "@playwright/test";
+import { attachShots, createFromCatalog, openShell, panel, waitForScreen } from "./helpers.ts";
 
 function savedFor(page: Page, vmName: string) {
   return page.evaluate((n) => window.x86vm.savedDisks().filter((r) => r.vmName === n), vmName);

@@ -1,7 +1,7 @@
 // Shared helpers for the browser tests: opening the shell, creating VMs through its form,
 // reading a VM back through the page API (window.x86vm, packages/web/src/host/page-api.ts),
 // and tiny boot floppies built here so no image file is needed.
-import { expect, type Locator, type Page } from "@playwright/test";
+import { expect, type Locator, type Page, type TestInfo } from "@playwright/test";
 import type { PageApi } from "../packages/web/src/host/page-api.ts";
 
 declare global {
@@ -171,4 +171,24 @@ export async function slowDownloads(page: Page, pattern: RegExp, chunks: number,
     },
     [pattern.source, pattern.flags, chunks, gapMs] as const,
   );
+}
+
+/** The window widths the page is judged at. */
+export const WIDTHS = [800, 1366, 1920];
+
+/**
+ * Screenshots of the whole page at each of WIDTHS (after the layout settles, scrolled to `show`
+ * if given), saved in the test's output and attached to the report; the viewport is restored.
+ */
+export async function attachShots(page: Page, info: TestInfo, name: string, show?: Locator): Promise<void> {
+  const size = page.viewportSize()!;
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: 1000 });
+    await page.waitForTimeout(400); // the screen rescales, the console refits its rows
+    if (show) await show.scrollIntoViewIfNeeded();
+    const path = info.outputPath(`${name}-${width}.png`);
+    await page.screenshot({ path, fullPage: true });
+    await info.attach(`${name}-${width}`, { path, contentType: "image/png" });
+  }
+  await page.setViewportSize(size);
 }

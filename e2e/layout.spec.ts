@@ -1,23 +1,8 @@
 // A card's screen at the size the window gives it: whole multiples of the guest's pixels by
 // default (crisp), "fit" on request, and fullscreen; the card's controls on one row of icon
 // buttons at every width. Screenshots at 800, 1366 and 1920 px wide are attached to the report.
-import { expect, test, type Locator, type Page, type TestInfo } from "@playwright/test";
-import { createFromCatalog, openShell, waitForScreen } from "./helpers.ts";
-
-const WIDTHS = [800, 1366, 1920];
-
-async function attachShots(page: Page, info: TestInfo, name: string, card?: Locator): Promise<void> {
-  const size = page.viewportSize()!;
-  for (const width of WIDTHS) {
-    await page.setViewportSize({ width, height: 1000 });
-    await page.waitForTimeout(400);
-    if (card) await card.scrollIntoViewIfNeeded();
-    const path = info.outputPath(`${name}-${width}.png`);
-    await page.screenshot({ path, fullPage: true });
-    await info.attach(`${name}-${width}`, { path, contentType: "image/png" });
-  }
-  await page.setViewportSize(size);
-}
+import { expect, test, type Locator } from "@playwright/test";
+import { attachShots, createFromCatalog, openShell, WIDTHS, waitForScreen } from "./helpers.ts";
 
 /** The stage's size on the page, and the canvas's drawn size per guest pixel. */
 async function screenBox(card: Locator): Promise<{ width: number; height: number; perPixel: number }> {

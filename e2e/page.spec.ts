@@ -13,19 +13,8 @@ import {
   SPIN_FLOPPY,
   SPIN_TEXT,
   waitForScreen,
+  attachShots,
 } from "./helpers.ts";
-
-const WIDTHS = [800, 1366, 1920];
-
-async function shots(page: Page, dir: string, name: string): Promise<void> {
-  const size = page.viewportSize()!;
-  for (const width of WIDTHS) {
-    await page.setViewportSize({ width, height: 1000 });
-    await page.waitForTimeout(400);
-    await page.screenshot({ path: `${dir}/${name}-${width}.png`, fullPage: true });
-  }
-  await page.setViewportSize(size);
-}
 
 /** Drops a file built in the page (base64 bytes) on the page's body, as a drag from the desktop would. */
 async function dropFile(page: Page, name: string, bytes: Buffer): Promise<void> {
@@ -110,7 +99,7 @@ test("the counters are in a Details drawer in plain words; the memory field says
   await expect(dos.getByTestId("vm-memory-message")).toContainText("at most 3072 MiB");
   await expect(dos.getByTestId("vm-resize")).toHaveCount(0);
   await dos.getByTestId("vm-memory").fill("32");
-  await shots(page, info.outputDir, "details-open");
+  await attachShots(page, info, "details-open");
 });
 
 test("opening a share link shows its stages and the download's bytes", async ({ page, browser }) => {
@@ -194,7 +183,7 @@ test("Help opens a dialog with the keys, the controls and snapshots; Esc closes 
   for (const text of ["Click to type", "Ctrl+Alt+Del", "Esc", "Capture mouse", "Reset", "Share", "x86snap"])
     await expect(dialog).toContainText(text);
   await expect(dialog.getByTestId("about")).toBeVisible();
-  await shots(page, info.outputDir, "help");
+  await attachShots(page, info, "help");
   await page.keyboard.press("Escape");
   await expect(dialog).toBeHidden();
   await expect(help).toBeFocused();
@@ -222,7 +211,7 @@ test("accessibility: no serious or critical axe violations with FreeDOS running,
   await waitForScreen(page, "dos", "A:\\>");
   await dos.getByTestId("vm-details").locator("summary").click();
   expect(await seriousViolations(page)).toEqual([]);
-  await shots(page, info.outputDir, "freedos-running");
+  await attachShots(page, info, "freedos-running");
 
   // Every control is reached with Tab and shows a focus ring.
   await page.getByTestId("help").focus();

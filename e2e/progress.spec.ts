@@ -3,7 +3,7 @@
 // server, then the step in words, until the resumed VM's card takes its place; a new VM's card
 // says what its boot waits for. Screenshots at 800, 1366 and 1920 px wide are attached.
 import { expect, test, type Page } from "@playwright/test";
-import { createFromCatalog, openShell, panel, slowDownloads, waitForScreen } from "./helpers.ts";
+import { attachShots, createFromCatalog, openShell, panel, slowDownloads, waitForScreen } from "./helpers.ts";
 
 /** Records, from the page's first moment, each text and attribute `testId` elements show. */
 async function recordSeen(page: Page, testId: string, attr: string): Promise<void> {
@@ -64,13 +64,7 @@ test("opening a share link: a card with the download's bar, the image's bar, the
   await expect.poll(async () => Number(await bar.getAttribute("value"))).toBeGreaterThan(first);
   expect(first).toBeLessThan(max);
   await expect(card.getByTestId("opening-progress-bytes")).toHaveText(/ of /);
-  for (const width of [800, 1366, 1920]) {
-    await other.setViewportSize({ width, height: 1000 });
-    await card.scrollIntoViewIfNeeded();
-    const path = info.outputPath(`opening-card-${width}.png`);
-    await other.screenshot({ path, fullPage: true });
-    await info.attach(`opening-card-${width}`, { path, contentType: "image/png" });
-  }
+  await attachShots(other, info, "opening-card", card);
   // Then the base image from the server, with its own bar, then the restore, in words.
   await expect(card.getByTestId("opening-stage")).toHaveText(/^Downloading its image freedos/, { timeout: 30_000 });
   await expect(card.getByTestId("opening-progress-bytes")).toHaveText(/ of 720 KiB/);

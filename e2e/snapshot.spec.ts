@@ -19,6 +19,7 @@ import {
   SPIN_FLOPPY,
   SPIN_TEXT,
   waitForScreen,
+  attachShots,
 } from "./helpers.ts";
 
 const SNAPSHOT_LINK = /^http:\/\/127\.0\.0\.1:\d+\/\?snapshot=[0-9a-f]{64}$/;
@@ -245,14 +246,7 @@ test("Linux resumed from a share link shows its console history: the boot log an
   await copy.getByTestId("serial").click();
   await other.keyboard.type("echo resumed $((5*5))\n");
   await expect(rows).toContainText("resumed 25", { timeout: 30_000 });
-  for (const width of [800, 1366, 1920]) {
-    await other.setViewportSize({ width, height: 1000 });
-    await other.waitForTimeout(400); // the console refits its rows
-    await copy.scrollIntoViewIfNeeded();
-    const path = info.outputPath(`linux-resumed-console-${width}.png`);
-    await other.screenshot({ path, fullPage: true });
-    await info.attach(`linux-resumed-console-${width}`, { path, contentType: "image/png" });
-  }
+  await attachShots(other, info, "linux-resumed-console", copy);
 });
 
 test("the user's own images: the link names the image to open, or carries it with 'include my images'", async ({

@@ -2,33 +2,21 @@
 // One line per VM: its drives and how much was written, with Resume (the VM again, disks as
 // they were), a download of each drive as an image with the writes in it, and Delete. After a
 // reload the panel says first that the writes of before were kept.
-import { useState, useSyncExternalStore } from "react";
+import { useSyncExternalStore } from "react";
 import { formatBytes } from "../host/allocator.ts";
 import { changedName, type SavedDisks } from "../host/saved-disks.ts";
 import { downloadBytes } from "../host/snapshots.ts";
 import { MEDIA_ROLE_NAMES } from "../shared/protocol.ts";
 import { DownloadIcon } from "./icons.tsx";
+import { useAction } from "./hooks.ts";
 
 export function SavedDisksPanel({ saved }: { saved: SavedDisks }) {
   useSyncExternalStore(
     (fn) => saved.subscribe(fn),
     () => saved.version,
   );
-  const [busy, setBusy] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, act } = useAction();
   if (saved.records.length === 0 && !saved.error) return null;
-
-  const act = (what: string, f: () => Promise<unknown>) => async () => {
-    setError(null);
-    setBusy(what);
-    try {
-      await f();
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-    } finally {
-      setBusy(null);
-    }
-  };
 
   return (
     <section className="saved-disks" aria-label="Saved disks" data-testid="saved-disks">

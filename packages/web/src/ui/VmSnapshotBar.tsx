@@ -9,27 +9,15 @@ import { downloadBytes, snapshotFileName } from "../host/snapshots.ts";
 import type { ShareResult, VmHandle } from "../host/vm-host.ts";
 import { MEDIA_ROLE_NAMES, type MediaRole } from "../shared/protocol.ts";
 import { CameraIcon, DownloadIcon, ShareIcon } from "./icons.tsx";
+import { useAction } from "./hooks.ts";
 
 export function useSnapshotBar(vm: VmHandle): { buttons: ReactNode; info: ReactNode } {
   const [embed, setEmbed] = useState(false);
-  const [busy, setBusy] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, act } = useAction();
   const [shared, setShared] = useState<ShareResult | null>(null);
   const failed = vm.status === "failed";
   const own = (vm.details?.media ?? []).filter((m) => m.url === null && m.role !== "cdrom");
   const held = vm.snapshot;
-
-  const act = (what: string, f: () => Promise<unknown>) => async () => {
-    setError(null);
-    setBusy(what);
-    try {
-      await f();
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-    } finally {
-      setBusy(null);
-    }
-  };
 
   const snapshot = act("Saving…", async () => {
     await vm.takeSnapshot(embed);

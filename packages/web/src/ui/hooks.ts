@@ -1,5 +1,5 @@
 // React bindings for the page-side state: components re-render when a VmManager or VmHandle says it changed.
-import { useSyncExternalStore } from "react";
+import { useState, useSyncExternalStore } from "react";
 import type { VmHandle, VmManager } from "../host/vm-host.ts";
 
 /** Re-renders when the manager's list or budget changes. */
@@ -16,4 +16,29 @@ export function useVm(vm: VmHandle): number {
     (fn) => vm.subscribe(fn),
     () => vm.version,
   );
+}
+
+/**
+ * A button's action that takes a while: `act(label, f)` makes a handler that shows `label` in
+ * `busy` while f runs, and f's failure in `error` (cleared when the next action starts).
+ */
+export function useAction(): {
+  busy: string | null;
+  error: string | null;
+  act: (label: string, f: () => Promise<unknown>) => () => Promise<void>;
+} {
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const act = (label: string, f: () => Promise<unknown>) => async () => {
+    setError(null);
+    setBusy(label);
+    try {
+      await f();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(null);
+    }
+  };
+  return { busy, error, act };
 }
