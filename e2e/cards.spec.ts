@@ -45,7 +45,7 @@ test("Linux opens on its console, which has the keyboard: its shell answers a ty
   await expect
     .poll(() => page.evaluate(() => window.x86vm.vm("linux")!.serialText()), { timeout: 60_000 })
     .toMatch(/# /);
-  await expect(linux.getByTestId("vm-state")).toHaveText("Running");
+  await expect(linux.getByTestId("vm-state")).toHaveText("Ready");
   await page.keyboard.type("echo answer $((6*7))\n");
   await expect(rows).toContainText("answer 42", { timeout: 30_000 });
   await attachShots(page, info, "linux-console");

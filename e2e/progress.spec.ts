@@ -1,7 +1,8 @@
 // Progress on the card: a snapshot being opened from a share link has a card of its own in the
 // VMs area, with a real bar for the bytes of its download and of the base image fetched from the
 // server, then the step in words, until the resumed VM's card takes its place; a new VM's card
-// says what its boot waits for. Screenshots at 800, 1366 and 1920 px wide are attached.
+// says what its boot waits for, and a Linux guest's status line its boot stage (loading the
+// kernel, starting Linux, ready at its prompt) where a DOS guest's says Running. Screenshots at 800, 1366 and 1920 px wide are attached.
 import { expect, test, type Page } from "@playwright/test";
 import { attachShots, createFromCatalog, openShell, panel, slowDownloads, waitForScreen } from "./helpers.ts";
 
@@ -45,6 +46,7 @@ test("opening a share link: a card with the download's bar, the image's bar, the
   const boot = await seen(page, "boot-stage");
   expect(boot.join("\n")).toMatch(/Booting: (starting the emulator|building the machine)/);
   await expect(dos.getByTestId("boot-stage")).toHaveCount(0);
+  await expect(dos.getByTestId("vm-state")).toHaveText("Running");
   await dos.getByTestId("share").click();
   const link = await dos.getByTestId("share-link").inputValue();
 
@@ -76,4 +78,27 @@ test("opening a share link: a card with the download's bar, the image's bar, the
   expect(steps.indexOf("check")).toBeGreaterThan(0);
   await waitForScreen(other, "dos", "A:\\>");
   await ctx.close();
+});
+
+test("a Linux guest's status line says its boot stage: loading the kernel, starting Linux, ready at the prompt", async ({
+  page,
+}, info) => {
+  test.setTimeout(300_000);
+  await recordSeen(page, "vm-state", "data-state");
+  await openShell(page);
+  const linux = await createFromCatalog(page, "linux", "linux", 128);
+  const state = linux.getByTestId("vm-state");
+  await expect(state).toHaveText("Starting Linux", { timeout: 120_000 });
+  // The kernel has printed on COM1, and the prompt is not there yet.
+  const serial = () => page.evaluate(() => window.x86vm.vm("linux")!.serialText());
+  expect(await serial()).toContain("Linux version");
+  await attachShots(page, info, "linux-starting", linux);
+  await expect(state).toHaveText("Ready", { timeout: 240_000 });
+  expect(await serial()).toMatch(/BOOT-OK[\s\S]*# /);
+  await attachShots(page, info, "linux-ready", linux);
+  // In order, each once, and never a bare "Running" in between.
+  const words = (await seen(page, "vm-state")).map((s) => s.split("|")[1]);
+  const stages = words.filter((w) => !w.startsWith("Booting"));
+  expect(stages).toEqual(["Loading the kernel", "Starting Linux", "Ready"]);
+  expect(words.indexOf("Loading the kernel")).toBeGreaterThan(0); // after Booting
 });

@@ -37,6 +37,7 @@ import type {
 import { latin1, readConsoleHistory } from "../shared/console-history.ts";
 import { ByteRing, RecordRing } from "../shared/rings.ts";
 import { AllocationRefused, formatBytes, HostAllocator, MiB, totalOf, type MemoryParts } from "./allocator.ts";
+import { bootStage, type BootStage } from "./boot-stage.ts";
 import { ratesBetween, readCounters, ZERO_RATES, type Counters, type Rates } from "./rates.ts";
 import { SnapshotRefused, uploadSnapshot, type SnapshotPlan } from "./snapshot-plan.ts";
 import { shareUrl } from "./snapshots.ts";
@@ -133,6 +134,8 @@ export class VmHandle {
   details: VmDetails | null = null;
   rates: Rates = ZERO_RATES;
   serialLog = "";
+  /** How far a Linux guest's boot is (boot-stage.ts); null for other guests. */
+  bootStage: BootStage | null = null;
   /** The last snapshot taken, held for Download and Share. */
   snapshot: HeldSnapshot | null = null;
   /** Bumped on every change the UI shows. */
@@ -150,6 +153,9 @@ export class VmHandle {
   private readonly serialListeners = new Set<(bytes: Uint8Array) => void>();
   private lastSample: { at: number; c: Counters } | null;
   private detailsPending = false;
+  private screenPending = false;
+  /** Where in serialLog the output of the current boot starts (the boot stage reads from there). */
+  private stageFrom = 0;
 
   constructor(
     readonly id: string,
@@ -158,6 +164,7 @@ export class VmHandle {
     private readonly manager: VmManager,
   ) {
     this.diskId = request.diskId ?? crypto.randomUUID();
+    this.bootStage = this.firstStage;
     this.control = ControlBlock.create(request.cpuShare);
     this.fb = SharedFramebuffer.create();
     this.input = createInputRing();
@@ -372,6 +379,8 @@ export class VmHandle {
     this.error = null;
     this.lastSample = null;
     await timeout(this.remote.reset(), CALL_TIMEOUT_MS, "reset");
+    this.bootStage = this.firstStage;
+    this.stageFrom = this.serialLog.length;
     this.changed();
   }
 
@@ -545,8 +554,48 @@ export class VmHandle {
     const bytes = this.serialOut.read();
     let s = "";
     for (const b of bytes) s += String.fromCharCode(b);
-    this.serialLog = (this.serialLog + s).slice(-SERIAL_LOG_LIMIT);
+    const log = this.serialLog + s;
+    const drop = Math.max(0, log.length - SERIAL_LOG_LIMIT);
+    this.serialLog = log.slice(drop);
+    this.stageFrom = Math.max(0, this.stageFrom - drop);
     for (const l of this.serialListeners) l(bytes);
+    this.updateStage(null);
+  }
+
+  /** The VM boots a Linux kernel it was given (directly, or resumed from such a snapshot). */
+  private get givenKernel(): boolean {
+    return (
+      this.request.media.some((m) => m.role === "kernel") ||
+      (this.details?.media.some((m) => m.role === "kernel") ?? false)
+    );
+  }
+
+  /** A guest given a kernel is loading it from the start; others have no stage until a kernel's signs. */
+  private get firstStage(): BootStage | null {
+    return this.request.media.some((m) => m.role === "kernel") ? "loading" : null;
+  }
+
+  /** Moves the boot stage on from COM1's output and, when read, the text screen. */
+  private updateStage(screen: string | null): void {
+    if (this.bootStage === "ready" || (this.status !== "running" && this.status !== "paused")) return;
+    const next = bootStage(this.bootStage, this.givenKernel, this.serialLog.slice(this.stageFrom), screen);
+    if (next === this.bootStage) return;
+    this.bootStage = next;
+    this.changed();
+  }
+
+  /** A Linux guest that prints on its screen, not COM1: its text screen is read once a sample. */
+  private async stageFromScreen(): Promise<void> {
+    if (this.screenPending || this.bootStage === null || this.bootStage === "ready" || this.status !== "running")
+      return;
+    this.screenPending = true;
+    try {
+      this.updateStage(await this.screenText());
+    } catch {
+      /* busy: the next sample reads it */
+    } finally {
+      this.screenPending = false;
+    }
   }
 
   sample(now: number): void {
@@ -555,8 +604,10 @@ export class VmHandle {
     this.lastSample = { at: now, c };
     const s = this.control.stateName;
     if (this.status !== "failed" && this.status !== "starting" && s !== this.status && s !== "failed") this.status = s;
+    this.updateStage(null);
     this.changed();
     void this.refreshDetails();
+    void this.stageFromScreen();
   }
 }
 

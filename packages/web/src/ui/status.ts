@@ -1,5 +1,7 @@
 // A VM's state in plain words for its card: "Booting", "Running", "Paused — click to resume",
-// "Stopped: <why>". The technical message (the worker's) stays available behind "Details".
+// "Stopped: <why>"; a Linux guest's boot stage ("Loading the kernel", "Starting Linux", "Ready")
+// in place of "Running". The technical message (the worker's) stays available behind "Details".
+import { BOOT_STAGE_WORDS } from "../host/boot-stage.ts";
 import type { VmHandle } from "../host/vm-host.ts";
 
 export const PAUSED_WORDS = "Paused — click to resume";
@@ -35,7 +37,12 @@ export function statusWords(vm: VmHandle): StatusWords {
       return vm.paused ? { kind: "paused", text: PAUSED_WORDS } : { kind: "running", text: "Resuming…" };
     default:
       if (vm.paused) return { kind: "pausing", text: "Pausing…" };
-      if (vm.status === "running") return { kind: "running", text: "Running" };
+      if (vm.status === "running") {
+        // A Linux guest says how far its boot is until its prompt shows (boot-stage.ts).
+        const stage = vm.bootStage;
+        if (stage === "loading" || stage === "starting") return { kind: "booting", text: BOOT_STAGE_WORDS[stage] };
+        return { kind: "running", text: stage === "ready" ? BOOT_STAGE_WORDS.ready : "Running" };
+      }
       // What a booting VM waits for: its worker (the emulator) to start, then the machine to be
       // built with its images before the first instruction runs.
       if (vm.status === "starting") return { kind: "booting", text: "Booting: starting the emulator…" };
