@@ -1,10 +1,20 @@
 // Saved disks: what a guest writes to its drive is kept in the browser (IndexedDB) and outlives
 // the page: after a reload the page offers to resume the VM with its disk as it was; the drive
-// can be downloaded as an image with the writes in it, and the record deleted. Screenshots at
-// 800, 1366 and 1920 px wide are attached.
+// can be downloaded as an image with the writes in it, and the record deleted. A hard disk of
+// the user's own keeps its writes too, the last of them made just before the reload (the page
+// saves as it goes). Screenshots at 800, 1366 and 1920 px wide are attached.
 import fs from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
-import { attachShots, createFromCatalog, openShell, panel, waitForScreen } from "./helpers.ts";
+import {
+  attachShots,
+  createFromCatalog,
+  createFromFile,
+  openShell,
+  panel,
+  waitForScreen,
+  WRITER_HDA,
+  WRITER_HDA_SECTOR,
+} from "./helpers.ts";
 
 function savedFor(page: Page, vmName: string) {
   return page.evaluate((n) => window.x86vm.savedDisks().filter((r) => r.vmName === n), vmName);
@@ -98,6 +108,47 @@ test("a guest's disk writes outlive a reload: resume with them, download the cha
   expect(await savedFor(page, "dos")).toEqual([]);
 });
 
-function screenText(page: Page): Promise<string> {
-  return page.evaluate(async () => (await window.x86vm.vm("dos")?.screenText()) ?? "");
+function screenText(page: Page, name = "dos"): Promise<string> {
+  return page.evaluate(async (n) => (await window.x86vm.vm(n)?.screenText()) ?? "", name);
 }
+
+test("a hard disk's writes outlive a reload, the last one made just before it", async ({ page }, info) => {
+  test.setTimeout(120_000);
+  page.on("dialog", (d) => void d.accept()); // "Leave this page?" on reload
+  await openShell(page);
+  const hd = await createFromFile(page, "hd", { name: "writer-hd.img", buffer: WRITER_HDA });
+  await expect(hd.locator(".guest")).toContainText("writer-hd.img");
+  await waitForScreen(page, "hd", "hda ready>");
+  // A first write, saved (its sector listed under the hard disk).
+  await page.evaluate(() => window.x86vm.vm("hd")!.typeText("a"));
+  await waitForScreen(page, "hd", "wrote hda-write:a");
+  await page.evaluate(() => window.x86vm.saveDisks());
+  await expect
+    .poll(async () => (await savedFor(page, "hd"))[0]?.drives ?? [], { timeout: 15_000 })
+    .toEqual([{ role: "hda", sectors: 1 }]);
+  await expect(page.getByTestId("saved-vm").filter({ hasText: "hd" }).getByTestId("saved-drive-hda")).toContainText(
+    "hard disk 0",
+  );
+  // The second write, and the reload at once: nothing waits for the periodic save. The page
+  // saves it as it goes (leaving, hidden).
+  await page.evaluate(() => window.x86vm.vm("hd")!.typeText("b"));
+  await waitForScreen(page, "hd", "wrote hda-write:b");
+  await page.reload();
+  await expect(page.getByTestId("isolation")).toHaveAttribute("data-isolated", "true");
+  await expect(page.getByTestId("saved-offer")).toContainText("disk writes from before were kept");
+  const row = page.getByTestId("saved-vm").filter({ hasText: "hd" });
+  const [dl] = await Promise.all([page.waitForEvent("download"), row.getByTestId("saved-export-hda").click()]);
+  expect(dl.suggestedFilename()).toBe("writer-hd-changed.img");
+  const image = fs.readFileSync(await dl.path());
+  expect(image.length).toBe(WRITER_HDA.length);
+  const at = WRITER_HDA_SECTOR * 512;
+  expect(image.subarray(at, at + 11).toString("latin1")).toBe("hda-write:b");
+  // Resumed, the guest reads its sector back: the last write is there.
+  await row.getByTestId("saved-resume").click();
+  await expect(panel(page, "hd")).toBeVisible();
+  await waitForScreen(page, "hd", "last: hda-write:b");
+  await attachShots(page, info, "hda-after-reload");
+  await panel(page, "hd").getByTestId("destroy").click();
+  await row.getByTestId("saved-delete").click();
+  await expect(page.getByTestId("saved-disks")).toHaveCount(0);
+});

@@ -55,6 +55,36 @@ export const SERIAL_TEXT = "x86vm serial test";
  */
 export const TRIPLE_FAULT_FLOPPY = floppy("fa31c08ed80f011e147c0f20c00c010f22c0ccf4000000000000");
 
+/**
+ * A 1 MiB hard disk (16 heads, 63 sectors, 2 cylinders) whose boot sector prints what sector 2
+ * holds ("last: hda-write:a"), then, for each key typed, writes "hda-write:<key>" to sector 2
+ * with INT 13h AH=03h and prints "wrote hda-write:<key>" (nasm source beside the hex):
+ *   cli / xor ax,ax / mov ds,ax / mov es,ax / mov ss,ax / mov sp,7C00h / sti
+ *   mov ax,0201h / mov cx,2 / mov dx,80h / mov bx,8000h / int 13h      ; read sector 2
+ *   mov si,last / call print / mov si,8000h / mov byte [si+15],0 / call print / mov si,crlf / call print
+ *   key: mov si,ready / call print / xor ah,ah / int 16h / mov [mark+10],al
+ *   mov si,mark / mov di,8000h / mov cx,16 / rep movsb
+ *   mov ax,0301h / mov cx,2 / mov dx,80h / mov bx,8000h / int 13h      ; write sector 2
+ *   mov si,wrote / call print / mov si,mark / call print / mov si,crlf / call print / jmp key
+ *   print: lodsb / test al,al / jz done / mov ah,0Eh / mov bx,7 / int 10h / jmp print / done: ret
+ *   last "last: ", ready "hda ready> ", wrote "wrote ", crlf, mark "hda-write:?" (16 bytes)
+ */
+export const WRITER_HDA = (() => {
+  const img = Buffer.alloc(16 * 63 * 2 * 512);
+  Buffer.from(
+    "fa31c08ed88ec08ed0bc007cfbb80102b90200ba8000bb0080cd13be7a7ce84a00be0080c6440f00e84000be947ce83a00be817ce834" +
+      "0030e4cd16a2a17cbe977cbf0080b91000f3a4b80103b90200ba8000bb0080cd13be8d7ce80e00be977ce80800be947ce80200ebc6ac" +
+      "84c07409b40ebb0700cd10ebf2c36c6173743a20006864612072656164793e200077726f746520000d0a006864612d77726974653a3f" +
+      "0000000000",
+    "hex",
+  ).copy(img);
+  img[510] = 0x55;
+  img[511] = 0xaa;
+  return img;
+})();
+/** Where WRITER_HDA writes: sector 2. */
+export const WRITER_HDA_SECTOR = 1;
+
 export async function openShell(page: Page): Promise<void> {
   page.on("pageerror", (e) => console.log(`[page error] ${e.message}`));
   await page.goto("/");

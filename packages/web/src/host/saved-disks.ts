@@ -1,7 +1,7 @@
 // Saved disks: what the guests wrote to their drives, kept in this browser (IndexedDB) so it
 // outlives the page. The worker notes every write to a drive (copy-on-write overlays over the
 // images, 512-byte sectors); every few seconds, and before a VM is destroyed or the page is
-// hidden or left, the sectors written since the last look are saved under the VM's disk id (a
+// hidden, left or unloaded (a save asked for while another runs follows it), the sectors written since the last look are saved under the VM's disk id (a
 // VM resumed from saved disks keeps the id, so its record goes on), in chunks of CHUNK_SECTORS
 // sectors: a save costs what was written since the last one, not the whole disk. A record names every image
 // of the VM by SHA-256: catalog images are fetched again from the server by URL, the user's own
@@ -97,6 +97,20 @@ export function mergeOverlays(old: SectorOverlay | null, add: SectorOverlay): Se
   return { sectors: Uint32Array.from(sectors), data };
 }
 
+/**
+ * Writes `add` joined to the writes `old` not saved yet: the latest media, each drive's sectors
+ * merged (a drive sent `whole` replaces what was there, and stays whole).
+ */
+export function mergeWrites(old: DiskWrites | null, add: DiskWrites): DiskWrites {
+  if (!old) return add;
+  const overlays = old.overlays.filter((o) => !add.overlays.some((a) => a.role === o.role));
+  for (const a of add.overlays) {
+    const o = old.overlays.find((x) => x.role === a.role);
+    overlays.push(a.whole || !o ? a : { role: a.role, whole: o.whole, ...mergeOverlays(o, a) });
+  }
+  return { media: add.media, overlays };
+}
+
 /** An overlay cut into chunks of CHUNK_SECTORS sectors, by chunk number. */
 export function chunksOf(o: SectorOverlay): Map<number, SectorOverlay> {
   const out = new Map<number, SectorOverlay>();
@@ -135,8 +149,20 @@ export class SavedDisks {
   error: string | null = null;
   version = 0;
   private db: Promise<IDBDatabase> | null = null;
+  /** The database once open (a page being left saves without waiting for anything). */
+  private openDb: IDBDatabase | null = null;
+  /** The user's own images stored in the "images" store, by SHA-256. */
+  private readonly storedImages = new Set<string>();
+  /**
+   * The stored chunks of the records this page's VMs write to, by key: a save merges new sectors
+   * into them without reading first, so it goes out in one go (a record written here was made
+   * here, or resumed, which read its chunks).
+   */
+  private readonly chunks = new Map<string, SectorOverlay>();
   private readonly listeners = new Set<() => void>();
-  private saving = false;
+  /** The save under way, and the one that follows it (asked for while it ran). */
+  private saving: Promise<void> | null = null;
+  private following: Promise<void> | null = null;
   /** No periodic save before this time (performance.now()). */
   private nextSaveAt = 0;
 
@@ -153,7 +179,7 @@ export class SavedDisks {
   }
 
   private database(): Promise<IDBDatabase> {
-    this.db ??= openDb();
+    this.db ??= openDb().then((db) => (this.openDb = db));
     return this.db;
   }
 
@@ -166,17 +192,28 @@ export class SavedDisks {
     try {
       await this.reload();
       this.fromBefore = this.records.length;
+      for (const r of this.records) for (const m of r.media) if (!m.url) this.storedImages.add(m.sha256);
     } catch (e) {
       this.error = `Saved disks are not available in this browser: ${e instanceof Error ? e.message : String(e)}`;
     }
     this.changed();
     if (this.error) return;
     setInterval(() => void this.saveAll(), DISK_SAVE_MS);
+    // The last writes are saved as the page goes: hidden (another tab, a phone's home screen,
+    // often the last event a page gets), left (beforeunload; App's "Leave this page?" prompt
+    // may follow) and unloaded or put in the back-forward cache (pagehide). A page being left
+    // may be gone a few milliseconds later: what the workers sent is written at once, in the
+    // event itself (an IndexedDB transaction made and committed there completes), then the
+    // workers are asked for the rest.
+    const going = () => {
+      this.saveSent();
+      void this.saveAll(true);
+    };
     document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "hidden") void this.saveAll(true);
+      if (document.visibilityState === "hidden") going();
     });
-    // Leaving the page asks first while VMs run (App): the last writes are saved meanwhile.
-    window.addEventListener("beforeunload", () => void this.saveAll(true));
+    window.addEventListener("beforeunload", going);
+    window.addEventListener("pagehide", going);
     this.manager.beforeDestroy = (vm) => this.saveVm(vm);
   }
 
@@ -190,30 +227,58 @@ export class SavedDisks {
    * reset, a guest writing fast) makes the next periodic one wait ten times as long as it took
    * (`force`, as before a destroy or when the page is hidden, does not wait).
    */
-  async saveAll(force = false): Promise<void> {
-    if (this.saving || (!force && performance.now() < this.nextSaveAt)) return;
-    this.saving = true;
+  saveAll(force = false): Promise<void> {
+    if (this.saving) {
+      if (!force) return this.saving;
+      // The save under way may have asked the VMs for their writes before the last ones: one
+      // more pass once it is done (a single one however often it is asked for meanwhile).
+      const again = () => {
+        this.following = null;
+        return this.saveAll(true);
+      };
+      this.following ??= this.saving.then(again, again);
+      return this.following;
+    }
+    if (!force && performance.now() < this.nextSaveAt) return Promise.resolve();
+    this.saving = this.saveEach().finally(() => {
+      this.saving = null;
+    });
+    return this.saving;
+  }
+
+  private async saveEach(): Promise<void> {
     const t0 = performance.now();
     try {
       for (const vm of this.manager.vms) await this.saveVm(vm);
     } finally {
-      this.saving = false;
       const took = performance.now() - t0;
       this.nextSaveAt = performance.now() + Math.max(0, 10 * took - DISK_SAVE_MS);
     }
   }
 
+  /** Writes what every VM sent, without waiting for anything (the page is being left). */
+  saveSent(): void {
+    for (const vm of this.manager.vms) {
+      try {
+        void this.write(vm)?.catch(() => {});
+      } catch {
+        /* saved with the next look, if there is one */
+      }
+    }
+  }
+
   async saveVm(vm: VmHandle): Promise<void> {
     if (vm.status === "starting" || vm.status === "destroyed") return;
-    let w: DiskWrites | null;
     try {
-      w = await vm.diskWrites();
+      await vm.collectWrites();
     } catch {
-      return; // busy or gone: the next look finds the same writes
+      // Busy or gone: what it sent is saved, the next look finds the rest.
     }
+    const w = vm.unsavedWrites();
     if (!w) return;
     try {
-      await this.save(vm, w);
+      await this.storeImages(vm, w.media);
+      await this.write(vm);
       this.error = null;
     } catch (e) {
       this.error = `Could not save the disk writes of "${vm.name}": ${e instanceof Error ? e.message : String(e)}`;
@@ -221,39 +286,67 @@ export class SavedDisks {
     this.changed();
   }
 
-  private async save(vm: VmHandle, w: DiskWrites): Promise<void> {
+  /** The user's own images of the VM, kept once by hash (catalog images come from the server again). */
+  private async storeImages(vm: VmHandle, media: MediaIdentity[]): Promise<void> {
+    for (const m of media) {
+      if (m.url || this.storedImages.has(m.sha256)) continue;
+      const images = await this.store("images", "readonly");
+      if ((await request(images.count(m.sha256))) === 0) {
+        const bytes = await vm.mediaBytes(m.role);
+        if (!bytes) throw new Error(`the VM no longer has its ${m.role} image`);
+        await request((await this.store("images", "readwrite")).put({ sha256: m.sha256, bytes }));
+      }
+      this.storedImages.add(m.sha256);
+    }
+  }
+
+  private forgetChunks(id: string, role?: string): void {
+    const prefix = role === undefined ? `${id}\0` : `${id}\0${role}\0`;
+    for (const k of [...this.chunks.keys()]) if (k.startsWith(prefix)) this.chunks.delete(k);
+  }
+
+  /**
+   * Writes the VM's unsaved drive writes, the sectors and the record in one transaction, made
+   * and committed before this returns (null: nothing to write, the database not open yet, or an
+   * image of the user's still to be stored). The promise settles when it is on disk.
+   */
+  private write(vm: VmHandle): Promise<void> | null {
+    const db = this.openDb;
+    const pending = vm.unsavedWrites();
+    if (!db || !pending || pending.media.some((m) => !m.url && !this.storedImages.has(m.sha256))) return null;
+    const w = vm.takeWrites()!;
     const id = vm.diskId;
     const before = this.records.find((r) => r.id === id);
-    // The user's own images are kept once, by hash (catalog images come from the server again).
-    for (const m of w.media) {
-      if (m.url) continue;
-      const images = await this.store("images", "readonly");
-      if ((await request(images.count(m.sha256))) > 0) continue;
-      const bytes = await vm.mediaBytes(m.role);
-      if (!bytes) throw new Error(`the VM no longer has its ${m.role} image`);
-      await request((await this.store("images", "readwrite")).put({ sha256: m.sha256, bytes }));
-    }
-    // The sectors and the record in one transaction: a save is there whole or not at all.
-    const tx = (await this.database()).transaction(["vms", "sectors"], "readwrite");
+    const tx = db.transaction(["vms", "sectors"], "readwrite");
     const sectors = tx.objectStore("sectors");
     const counts = new Map<string, number>();
     for (const m of w.media) {
       const old = before?.media.find((x) => x.role === m.role && x.sha256 === m.sha256);
       counts.set(m.role, old?.sectors ?? 0);
-      if (!old && before?.media.some((x) => x.role === m.role)) sectors.delete(chunkRange(id, m.role)); // another image
+      if (!old && before?.media.some((x) => x.role === m.role)) {
+        sectors.delete(chunkRange(id, m.role)); // another image
+        this.forgetChunks(id, m.role);
+      }
     }
-    for (const gone of before?.media ?? [])
-      if (!w.media.some((m) => m.role === gone.role)) sectors.delete(chunkRange(id, gone.role));
+    for (const gone of before?.media ?? []) {
+      if (w.media.some((m) => m.role === gone.role)) continue;
+      sectors.delete(chunkRange(id, gone.role));
+      this.forgetChunks(id, gone.role);
+    }
     for (const o of w.overlays) {
       if (!counts.has(o.role)) continue;
       let count = o.whole ? 0 : counts.get(o.role)!;
-      if (o.whole) sectors.delete(chunkRange(id, o.role));
+      if (o.whole) {
+        sectors.delete(chunkRange(id, o.role));
+        this.forgetChunks(id, o.role);
+      }
       for (const [chunk, part] of chunksOf(o)) {
-        const key = [id, o.role, chunk];
-        const old = o.whole ? null : ((await request(sectors.get(key))) as SectorOverlay | undefined);
-        const merged = mergeOverlays(old ?? null, part);
+        const key = `${id}\0${o.role}\0${chunk}`;
+        const old = this.chunks.get(key) ?? null;
+        const merged = mergeOverlays(old, part);
         count += merged.sectors.length - (old?.sectors.length ?? 0);
-        sectors.put(merged, key);
+        sectors.put(merged, [id, o.role, chunk]);
+        this.chunks.set(key, merged);
       }
       counts.set(o.role, count);
     }
@@ -267,18 +360,29 @@ export class SavedDisks {
       media: w.media.map((m) => ({ ...m, sectors: counts.get(m.role) ?? 0 })),
     };
     tx.objectStore("vms").put(record);
-    await new Promise<void>((resolve, reject) => {
+    tx.commit();
+    this.records = [record, ...this.records.filter((r) => r.id !== record.id)];
+    return new Promise<void>((resolve, reject) => {
       tx.oncomplete = () => resolve();
       tx.onerror = tx.onabort = () => reject(tx.error ?? new Error("IndexedDB transaction failed"));
     });
-    this.records = [record, ...this.records.filter((r) => r.id !== record.id)];
   }
 
-  /** The sectors saved for a drive of a record. */
-  private async overlayOf(id: string, role: string): Promise<SectorOverlay | null> {
-    const chunks = (await request((await this.store("sectors", "readonly")).getAll(chunkRange(id, role)))) as
+  /** The sectors saved for a drive of a record (`keep`: and keep its chunks for the saves to come). */
+  private async overlayOf(id: string, role: string, keep = false): Promise<SectorOverlay | null> {
+    const range = chunkRange(id, role);
+    const chunks = (await request((await this.store("sectors", "readonly")).getAll(range))) as
       SectorOverlay[] | undefined;
     if (!chunks || chunks.length === 0) return null;
+    if (keep) {
+      const keys = (await request((await this.store("sectors", "readonly")).getAllKeys(range))) as [
+        string,
+        string,
+        number,
+      ][];
+      this.forgetChunks(id, role);
+      keys.forEach((k, i) => this.chunks.set(`${id}\0${role}\0${k[2]}`, chunks[i]));
+    }
     // getAll returns them in key order: by chunk, so the sectors stay sorted.
     const n = chunks.reduce((k, c) => k + c.sectors.length, 0);
     const out = { sectors: new Uint32Array(n), data: new Uint8Array(n * SECTOR) };
@@ -296,11 +400,15 @@ export class SavedDisks {
     const gone = this.records.find((r) => r.id === id);
     await request((await this.store("vms", "readwrite")).delete(id));
     await request((await this.store("sectors", "readwrite")).delete(chunkRange(id)));
+    this.forgetChunks(id);
     this.records = this.records.filter((r) => r.id !== id);
     if (gone) {
       const still = new Set(this.records.flatMap((r) => r.media.map((m) => m.sha256)));
       for (const m of gone.media)
-        if (!m.url && !still.has(m.sha256)) await request((await this.store("images", "readwrite")).delete(m.sha256));
+        if (!m.url && !still.has(m.sha256)) {
+          await request((await this.store("images", "readwrite")).delete(m.sha256));
+          this.storedImages.delete(m.sha256);
+        }
     }
     this.changed();
   }
@@ -343,7 +451,7 @@ export class SavedDisks {
     for (const m of r.media) {
       const f: MediaFile = { role: m.role, name: m.name, bytes: await this.imageBytes(m) };
       if (m.url) f.url = m.url;
-      const overlay = m.sectors > 0 ? await this.overlayOf(r.id, m.role) : null;
+      const overlay = m.sectors > 0 ? await this.overlayOf(r.id, m.role, true) : null;
       if (overlay) f.overlay = overlay;
       media.push(f);
     }

@@ -38,6 +38,7 @@ import { latin1, readConsoleHistory } from "../shared/console-history.ts";
 import { ByteRing, RecordRing } from "../shared/rings.ts";
 import { AllocationRefused, formatBytes, HostAllocator, MiB, totalOf, type MemoryParts } from "./allocator.ts";
 import { bootStage, type BootStage } from "./boot-stage.ts";
+import { mergeWrites } from "./saved-disks.ts";
 import { ratesBetween, readCounters, ZERO_RATES, type Counters, type Rates } from "./rates.ts";
 import { SnapshotRefused, uploadSnapshot, type SnapshotPlan } from "./snapshot-plan.ts";
 import { shareUrl } from "./snapshots.ts";
@@ -154,6 +155,8 @@ export class VmHandle {
   private lastSample: { at: number; c: Counters } | null;
   private detailsPending = false;
   private screenPending = false;
+  /** Drive writes the worker sent (or was asked for) that saved disks have not stored yet. */
+  private unsaved: DiskWrites | null = null;
   /** Where in serialLog the output of the current boot starts (the boot stage reads from there). */
   private stageFrom = 0;
 
@@ -341,6 +344,9 @@ export class VmHandle {
       case "notice":
         this.notices = [...this.notices.slice(-4), e.message];
         break;
+      case "disk":
+        this.unsaved = mergeWrites(this.unsaved, e.writes);
+        return;
     }
     if (e.kind === "state" && e.state !== "failed") this.error = null;
     this.changed();
@@ -432,10 +438,26 @@ export class VmHandle {
     this.changed();
   }
 
-  /** The drives written since the last call, for saved disks (null: none). */
-  async diskWrites(): Promise<DiskWrites | null> {
-    if (!this.remote || this.status === "failed") return null;
-    return timeout(this.remote.diskWrites(), SNAPSHOT_TIMEOUT_MS, "disk writes");
+  /**
+   * Asks the worker for drive writes it has not sent yet (the slice under way), joining them to
+   * the unsaved ones.
+   */
+  async collectWrites(): Promise<void> {
+    if (!this.remote || this.status === "failed") return;
+    const w = await timeout(this.remote.diskWrites(), SNAPSHOT_TIMEOUT_MS, "disk writes");
+    if (w) this.unsaved = mergeWrites(this.unsaved, w);
+  }
+
+  /** The drive writes not saved yet (null: none), left in place. */
+  unsavedWrites(): DiskWrites | null {
+    return this.unsaved;
+  }
+
+  /** The drive writes not saved yet, handed over to be saved (null: none). */
+  takeWrites(): DiskWrites | null {
+    const w = this.unsaved;
+    this.unsaved = null;
+    return w;
   }
 
   /** The image in `role` as the machine got it. */

@@ -134,7 +134,11 @@ export interface VmDetails {
 }
 
 export type VmEvent =
-  { kind: "failed"; message: string } | { kind: "state"; state: VmStateName } | { kind: "notice"; message: string };
+  | { kind: "failed"; message: string }
+  | { kind: "state"; state: VmStateName }
+  | { kind: "notice"; message: string }
+  /** What the guest wrote to its drives, sent as soon as a time slice wrote (saved disks). */
+  | { kind: "disk"; writes: DiskWrites };
 
 /** The API a VM worker exposes through comlink. */
 export interface VmWorkerApi {
@@ -168,7 +172,10 @@ export interface VmWorkerApi {
    * slices, with pending input delivered first; the VM runs on while it is compressed.
    */
   snapshot(req: SnapshotRequest): Promise<SnapshotResult>;
-  /** The sectors the guest wrote to its drives since the last call (null: none), for saved disks. */
+  /**
+   * The sectors the guest wrote to its drives since the last call or "disk" event (null: none),
+   * for saved disks.
+   */
   diskWrites(): Promise<DiskWrites | null>;
   /** The bytes of the image in `role` as the machine got it (without the guest's writes). */
   mediaBytes(role: MediaRole): ArrayBuffer | null;

@@ -165,6 +165,8 @@ export class VmRunner {
    * whose whole overlay the page must take again (a new floppy, a machine reset).
    */
   private readonly written = new Map<MediaRole, Set<number> | "all">();
+  /** A "disk" event is being prepared (the first one hashes the images). */
+  private pushing = false;
   /** Drives whose writes are being watched. */
   private readonly watched = new WeakSet<CowDisk>();
   /** SHA-256 of each image, by its bytes. */
@@ -414,6 +416,21 @@ export class VmRunner {
 
   // ---- Saved disks ----
 
+  /**
+   * Sends what the slice wrote to the page at once: the page then holds every write but those
+   * of the slice running now, and can store them while it is being left (saved-disks.ts).
+   */
+  private async pushWrites(): Promise<void> {
+    if (this.pushing) return;
+    this.pushing = true;
+    try {
+      const writes = await this.diskWrites();
+      if (writes && !this.destroyed) this.onEvent({ kind: "disk", writes });
+    } finally {
+      this.pushing = false;
+    }
+  }
+
   async diskWrites(): Promise<DiskWrites | null> {
     const pc = this.pc;
     if (!pc || this.written.size === 0) return null;
@@ -638,6 +655,7 @@ export class VmRunner {
     this.busyMs += busy;
     this.updateCounters(pc);
     this.publishFrame(false, t1);
+    if (this.written.size > 0) void this.pushWrites();
     if (r.kind === "shutdown") {
       this.publishFrame(true);
       this.fail(`the guest stopped the machine: ${r.reason}`);
