@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyOverlay, changedName, chunksOf, CHUNK_SECTORS, mergeOverlays } from "./saved-disks.ts";
+import { applyOverlay, changedName, chunksOf, CHUNK_SECTORS, mergeOverlays, mergeWrites } from "./saved-disks.ts";
 
 function overlay(pairs: [number, number][]) {
   const data = new Uint8Array(pairs.length * 512);
@@ -71,5 +71,59 @@ describe("saved disks", () => {
       [CHUNK_SECTORS - 1, 2],
     ]);
     expect(pairsOf(c.get(5)!)).toEqual([[5 * CHUNK_SECTORS + 7, 4]]);
+  });
+
+  it("joins the writes a worker sends before they are saved: sectors merged, a whole drive replacing", () => {
+    const media = (sha: string) => [{ role: "hda" as const, name: "a.img", url: null, sha256: sha, bytes: 4096 }];
+    const first = {
+      media: media("1"),
+      overlays: [
+        {
+          role: "hda" as const,
+          whole: false,
+          ...overlay([
+            [1, 1],
+            [5, 1],
+          ]),
+        },
+        { role: "fda" as const, whole: false, ...overlay([[0, 4]]) },
+      ],
+    };
+    const second = {
+      media: media("2"),
+      overlays: [
+        {
+          role: "hda" as const,
+          whole: false,
+          ...overlay([
+            [5, 2],
+            [7, 2],
+          ]),
+        },
+      ],
+    };
+    const both = mergeWrites(first, second);
+    expect(both.media[0].sha256).toBe("2");
+    const hda = both.overlays.find((o) => o.role === "hda")!;
+    expect(pairsOf(hda)).toEqual([
+      [1, 1],
+      [5, 2],
+      [7, 2],
+    ]);
+    expect(hda.whole).toBe(false);
+    expect(pairsOf(both.overlays.find((o) => o.role === "fda")!)).toEqual([[0, 4]]);
+    const reset = { media: media("2"), overlays: [{ role: "hda" as const, whole: true, ...overlay([[9, 3]]) }] };
+    const after = mergeWrites(both, reset).overlays.find((o) => o.role === "hda")!;
+    expect([after.whole, pairsOf(after)]).toEqual([true, [[9, 3]]]);
+    const more = mergeWrites(mergeWrites(both, reset), second).overlays.find((o) => o.role === "hda")!;
+    expect([more.whole, pairsOf(more)]).toEqual([
+      true,
+      [
+        [5, 2],
+        [7, 2],
+        [9, 3],
+      ],
+    ]);
+    expect(mergeWrites(null, second)).toBe(second);
   });
 });
