@@ -33,14 +33,32 @@ function messageOf(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").trim();
 }
 
-/** Reads a snapshot file the user opened, refusing one over the size limit before reading it. */
-export async function readSnapshotFile(file: File): Promise<Uint8Array> {
+/**
+ * Reads a snapshot file the user opened, refusing one over the size limit before reading it;
+ * `onProgress` hears the bytes read (a file on a slow disk or a network share takes a while).
+ */
+export async function readSnapshotFile(file: File, onProgress?: (p: DownloadProgress) => void): Promise<Uint8Array> {
   if (file.size > SNAPSHOT_LIMITS.maxBytes) {
     throw new SnapshotRefused(
       `Cannot open ${file.name}: it is ${formatBytes(file.size)}, more than the ${formatBytes(SNAPSHOT_LIMITS.maxBytes)} a snapshot may have here`,
     );
   }
-  return new Uint8Array(await file.arrayBuffer());
+  if (!onProgress) return new Uint8Array(await file.arrayBuffer());
+  const out = new Uint8Array(file.size);
+  const reader = file.stream().getReader();
+  let loaded = 0;
+  onProgress({ loaded, total: file.size });
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (loaded + value.byteLength > out.length)
+      throw new SnapshotRefused(`Cannot open ${file.name}: it changed while read`);
+    out.set(value, loaded);
+    loaded += value.byteLength;
+    onProgress({ loaded, total: file.size });
+  }
+  if (loaded !== out.length) throw new SnapshotRefused(`Cannot open ${file.name}: it changed while read`);
+  return out;
 }
 
 /** The page's URL with the snapshot id: opening it resumes the VM. */
@@ -64,6 +82,8 @@ export function downloadBytes(bytes: ArrayBuffer, name: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
+export type OpeningStage = "read" | "download" | "check" | "restore";
+
 /**
  * The page's "Open snapshot" flow (files and share links) as state the Snapshots panel shows:
  * what is being opened, the last refusal, and the images a pending snapshot still needs.
@@ -73,12 +93,17 @@ export class SnapshotOpener {
   status: string | null = null;
   error: string | null = null;
   pending: SnapshotPlan | null = null;
-  /** The step under way while busy: "download", "check" or "restore". */
-  stage: "download" | "check" | "restore" | null = null;
-  /** Bytes of a share link's snapshot received so far. */
+  /** The step under way while busy: "read" (a file), "download" (a link), "check" or "restore". */
+  stage: OpeningStage | null = null;
+  /**
+   * How far the step is, in bytes: of the file read, of the share link's snapshot received, of
+   * the machine state the worker has restored.
+   */
   progress: DownloadProgress | null = null;
   /** While checking: the base image being downloaded from the server, and how far it is. */
   image: { name: string; progress: DownloadProgress } | null = null;
+  /** Where the snapshot comes from: a file read here, a share link downloaded, or bytes given (page API). */
+  source: "file" | "link" | null = null;
   /** What is being opened ("share link 796bc9fc…", "dos.x86snap"), while busy or waiting for images. */
   label: string | null = null;
   version = 0;
@@ -99,7 +124,10 @@ export class SnapshotOpener {
   }
 
   private async run<T>(status: string, f: () => Promise<T>): Promise<T> {
-    if (!this.busy) this.startedAt = performance.now();
+    if (!this.busy) {
+      this.startedAt = performance.now();
+      this.source = null;
+    }
     this.busy = true;
     this.status = status;
     this.progress = null;
@@ -159,7 +187,14 @@ export class SnapshotOpener {
   openFile(file: File): Promise<VmHandle> {
     return this.run(`Opening ${file.name}…`, async () => {
       this.label = file.name;
-      return this.openBytes(await readSnapshotFile(file), file.name);
+      this.source = "file";
+      const bytes = await readSnapshotFile(file, (p) => {
+        this.stage = "read";
+        this.progress = p;
+        this.changed();
+      });
+      this.progress = null;
+      return this.openBytes(bytes, file.name);
     });
   }
 
@@ -168,6 +203,7 @@ export class SnapshotOpener {
       `Fetching ${SNAPSHOT_ID_RE.test(id) ? linkLabel(id).replace(/…$/, "") : "the share link"}…`,
       async () => {
         this.label = SNAPSHOT_ID_RE.test(id) ? linkLabel(id) : "the share link";
+        this.source = "link";
         return this.openBytes(
           await fetchSharedSnapshot(id, (p) => {
             this.stage = "download";
@@ -180,8 +216,9 @@ export class SnapshotOpener {
     );
   }
 
-  private setStage(stage: "download" | "check" | "restore"): void {
+  private setStage(stage: OpeningStage): void {
     this.stage = stage;
+    this.progress = null;
     this.changed();
   }
 
@@ -218,7 +255,10 @@ export class SnapshotOpener {
     this.pending = null;
     this.status = `Resuming ${plan.label.replace(/…$/, "")}…`;
     this.setStage("restore");
-    const vm = await this.manager.restore(plan);
+    const vm = await this.manager.restore(plan, undefined, (p) => {
+      this.progress = p;
+      this.changed();
+    });
     this.status = `Resumed ${plan.label} as "${vm.name}" in ${((performance.now() - this.startedAt) / 1000).toFixed(1)} s`;
     return vm;
   }

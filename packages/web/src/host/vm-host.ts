@@ -39,6 +39,7 @@ import { ByteRing, RecordRing } from "../shared/rings.ts";
 import { AllocationRefused, formatBytes, HostAllocator, MiB, totalOf, type MemoryParts } from "./allocator.ts";
 import { bootStage, type BootStage } from "./boot-stage.ts";
 import { mergeWrites } from "./saved-disks.ts";
+import type { DownloadProgress } from "./download.ts";
 import { ratesBetween, readCounters, ZERO_RATES, type Counters, type Rates } from "./rates.ts";
 import { SnapshotRefused, uploadSnapshot, type SnapshotPlan } from "./snapshot-plan.ts";
 import { shareUrl } from "./snapshots.ts";
@@ -155,6 +156,8 @@ export class VmHandle {
   private lastSample: { at: number; c: Counters } | null;
   private detailsPending = false;
   private screenPending = false;
+  /** Hears how far a restore is (bytes of the snapshot's sections expanded, of their total). */
+  private onRestoreProgress: ((p: DownloadProgress) => void) | null = null;
   /** Drive writes the worker sent (or was asked for) that saved disks have not stored yet. */
   private unsaved: DiskWrites | null = null;
   /** Where in serialLog the output of the current boot starts (the boot stage reads from there). */
@@ -276,17 +279,22 @@ export class VmHandle {
    * Resumes a snapshot in this VM's new worker. Rejects with the worker's one-line reason when
    * the snapshot is refused (the caller then destroys this VM).
    */
-  async restore(snapshot: ArrayBuffer): Promise<void> {
+  async restore(snapshot: ArrayBuffer, onProgress?: (p: DownloadProgress) => void): Promise<void> {
     const remote = this.remote!;
     const setup = this.setupFor(snapshot);
-    await timeout(
-      remote.create(
-        Comlink.transfer(setup, [...setup.media.map((m) => m.bytes), snapshot]),
-        Comlink.proxy((e: VmEvent) => this.onEvent(e)),
-      ),
-      SNAPSHOT_TIMEOUT_MS,
-      "restore",
-    );
+    this.onRestoreProgress = onProgress ?? null;
+    try {
+      await timeout(
+        remote.create(
+          Comlink.transfer(setup, [...setup.media.map((m) => m.bytes), snapshot]),
+          Comlink.proxy((e: VmEvent) => this.onEvent(e)),
+        ),
+        SNAPSHOT_TIMEOUT_MS,
+        "restore",
+      );
+    } finally {
+      this.onRestoreProgress = null;
+    }
     this.error = null;
     // The counters start at the saved machine's: rates count from here, not from zero.
     this.lastSample = { at: performance.now(), c: this.counters() };
@@ -346,6 +354,9 @@ export class VmHandle {
         break;
       case "disk":
         this.unsaved = mergeWrites(this.unsaved, e.writes);
+        return;
+      case "restore":
+        this.onRestoreProgress?.({ loaded: e.loaded, total: e.total });
         return;
     }
     if (e.kind === "state" && e.state !== "failed") this.error = null;
@@ -701,9 +712,10 @@ export class VmManager {
 
   /**
    * Resumes a checked snapshot (snapshots.ts) in a new VM. Throws SnapshotRefused, with no VM
-   * left behind, when the budget or the worker refuses it.
+   * left behind, when the budget or the worker refuses it. `onProgress` hears how far the
+   * worker's restore is.
    */
-  async restore(plan: SnapshotPlan, cpuShare = 100): Promise<VmHandle> {
+  async restore(plan: SnapshotPlan, cpuShare = 100, onProgress?: (p: DownloadProgress) => void): Promise<VmHandle> {
     const m = plan.manifest;
     const media = [...plan.found.values()];
     const id = `vm${++this.seq}`;
@@ -748,7 +760,7 @@ export class VmManager {
         ? b.buffer
         : b.slice().buffer;
     try {
-      await vm.restore(bytes);
+      await vm.restore(bytes, onProgress);
     } catch (e) {
       await vm.destroy();
       throw new SnapshotRefused(`Cannot open ${plan.label}: ${messageOf(e)}`);

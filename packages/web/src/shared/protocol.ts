@@ -138,7 +138,9 @@ export type VmEvent =
   | { kind: "state"; state: VmStateName }
   | { kind: "notice"; message: string }
   /** What the guest wrote to its drives, sent as soon as a time slice wrote (saved disks). */
-  | { kind: "disk"; writes: DiskWrites };
+  | { kind: "disk"; writes: DiskWrites }
+  /** A snapshot being resumed: bytes of its compressed sections expanded so far, of their total. */
+  | { kind: "restore"; loaded: number; total: number };
 
 /** The API a VM worker exposes through comlink. */
 export interface VmWorkerApi {

@@ -1,6 +1,7 @@
 // The card of a VM on its way: while a snapshot file or share link is being opened, the VMs area
 // shows a card in its place that says which step it is at in plain words, with a real progress
-// bar where the bytes are known (the snapshot's download, a base image fetched from the server),
+// bar where the bytes are known (the file read, the snapshot's download, a base image fetched
+// from the server, the machine's state restored in its worker),
 // and, when the snapshot still needs images, that it waits for them (asked for in the Snapshots
 // panel). The VM's own card replaces it once the machine is resumed.
 import { useSyncExternalStore } from "react";
@@ -11,6 +12,8 @@ import { ProgressLine } from "./Progress.tsx";
 function stageWords(opener: SnapshotOpener): string {
   if (!opener.busy) return "Waiting for you to open its images (in Snapshots, above)";
   switch (opener.stage) {
+    case "read":
+      return `Reading ${opener.label ?? "the file"}`;
     case "download":
       return "Downloading the snapshot";
     case "check":
@@ -32,12 +35,7 @@ export function OpeningCard({ opener }: { opener: SnapshotOpener }) {
   const waiting = !opener.busy && (opener.pending?.missing.length ?? 0) > 0;
   if ((!opener.busy && !waiting) || !opener.label) return null;
   const words = stageWords(opener);
-  const bytes =
-    opener.busy && opener.stage === "download"
-      ? opener.progress
-      : opener.busy && opener.stage === "check" && opener.image
-        ? opener.image.progress
-        : null;
+  const bytes = !opener.busy ? null : opener.stage === "check" ? (opener.image?.progress ?? null) : opener.progress;
   return (
     <section
       className="vm opening"

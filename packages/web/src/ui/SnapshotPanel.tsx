@@ -2,15 +2,26 @@
 // with) resumes in a new VM. The panel says what is happening, the one-line reason when a
 // snapshot is refused, and which base images a snapshot still needs, with a file input each.
 import { useSyncExternalStore } from "react";
-import { describeNeed, type SnapshotOpener } from "../host/snapshots.ts";
+import { describeNeed, type OpeningStage, type SnapshotOpener } from "../host/snapshots.ts";
 import { SNAPSHOT_SUFFIX } from "../shared/snapshot-limits.ts";
 import { ProgressLine } from "./Progress.tsx";
 
-const STAGES = [
-  ["download", "Download"],
-  ["check", "Check"],
-  ["restore", "Restore"],
-] as const;
+/** The steps of an opening, by where the snapshot comes from. */
+function stagesOf(source: SnapshotOpener["source"]): [OpeningStage, string][] {
+  const rest: [OpeningStage, string][] = [
+    ["check", "Check"],
+    ["restore", "Restore"],
+  ];
+  if (source === "file") return [["read", "Read"], ...rest];
+  if (source === "link") return [["download", "Download"], ...rest];
+  return rest;
+}
+
+const PROGRESS_LABELS: Partial<Record<OpeningStage, string>> = {
+  read: "Reading the snapshot file",
+  download: "Downloading the snapshot",
+  restore: "Resuming the machine",
+};
 
 export function SnapshotPanel({ opener }: { opener: SnapshotOpener }) {
   useSyncExternalStore(
@@ -57,8 +68,8 @@ export function SnapshotPanel({ opener }: { opener: SnapshotOpener }) {
       </span>
       {opener.busy && opener.stage && (
         <ol className="stages" aria-label="Opening the snapshot" data-testid="snapshot-stages">
-          {STAGES.map(([k, label], i) => {
-            const at = STAGES.findIndex(([s]) => s === opener.stage);
+          {stagesOf(opener.source).map(([k, label], i, stages) => {
+            const at = stages.findIndex(([s]) => s === opener.stage);
             const state = i < at ? "done" : i === at ? "current" : "todo";
             return (
               <li key={k} className={`stage-${state}`} aria-current={state === "current" ? "step" : undefined}>
@@ -69,9 +80,12 @@ export function SnapshotPanel({ opener }: { opener: SnapshotOpener }) {
           })}
         </ol>
       )}
-      {opener.busy && opener.stage === "download" && (
-        <ProgressLine label="Downloading the snapshot" progress={opener.progress} testId="snapshot-progress" />
-      )}
+      {opener.busy &&
+        opener.stage &&
+        PROGRESS_LABELS[opener.stage] &&
+        (opener.stage === "download" || opener.progress) && (
+          <ProgressLine label={PROGRESS_LABELS[opener.stage]!} progress={opener.progress} testId="snapshot-progress" />
+        )}
       {opener.status && (
         <p className="snapshot-status" data-testid="snapshot-open-status">
           {opener.status}

@@ -77,6 +77,7 @@ import { ByteRing, RecordRing } from "../shared/rings.ts";
 import { SNAPSHOT_LIMITS, SNAPSHOT_SLOTS } from "../shared/snapshot-limits.ts";
 import { buildMachine, diskFor, MediaError } from "./machine-factory.ts";
 import { addConsoleHistory, ConsoleHistory, readConsoleHistory } from "../shared/console-history.ts";
+import { countInflated, inflatedTotal } from "./inflate-count.ts";
 import { findCom1, type SerialPort } from "./serial-hook.ts";
 import { parkOn, sleepOn, yieldToEvents } from "./wait.ts";
 
@@ -89,6 +90,8 @@ const MAX_SLEEP_MS = 50;
 const MAX_DEBT_MS = 1000;
 /** Serial bytes held for a receiver that is full. */
 const SERIAL_IN_LIMIT = 4096;
+/** How often a restore tells the page how far it is. */
+const RESTORE_REPORT_MS = 50;
 
 function describe(e: unknown): string {
   if (e instanceof Error) return e.message || e.name;
@@ -498,19 +501,33 @@ export class VmRunner {
     const given = new Map(setup.media.map((m) => [m.role as string, m]));
     const bytes = new Uint8Array(snapshot);
     let pc: PcMachine;
+    // The page's bar: bytes of the sections expanded, sent at most every RESTORE_REPORT_MS.
+    const total = inflatedTotal(bytes);
+    let loaded = 0,
+      sentAt = -Infinity;
+    const counted = (n: number) => {
+      loaded += n;
+      const now = performance.now();
+      if (total > 0 && (now - sentAt >= RESTORE_REPORT_MS || loaded >= total)) {
+        sentAt = now;
+        this.onEvent({ kind: "restore", loaded: Math.min(loaded, total), total });
+      }
+    };
     try {
-      pc = await this.withClockHeld(() =>
-        restoreSnapshot(bytes, {
-          ...SNAPSHOT_LIMITS,
-          // restoreSnapshot checks each image's size and SHA-256 against the snapshot.
-          images: (_sha, _size, _hint, slot) => {
-            const f = given.get(slot);
-            return f ? new MemoryDisk(new Uint8Array(f.bytes), true) : null;
-          },
-          clock: "realtime",
-          hostMs: this.runClock,
-          ram: VmMemory.adopt(setup.memory, setup.ramBytes),
-        }),
+      pc = await countInflated(counted, () =>
+        this.withClockHeld(() =>
+          restoreSnapshot(bytes, {
+            ...SNAPSHOT_LIMITS,
+            // restoreSnapshot checks each image's size and SHA-256 against the snapshot.
+            images: (_sha, _size, _hint, slot) => {
+              const f = given.get(slot);
+              return f ? new MemoryDisk(new Uint8Array(f.bytes), true) : null;
+            },
+            clock: "realtime",
+            hostMs: this.runClock,
+            ram: VmMemory.adopt(setup.memory, setup.ramBytes),
+          }),
+        ),
       );
     } catch (e) {
       const msg = e instanceof SnapshotError ? e.message : `cannot resume the snapshot: ${describe(e)}`;
