@@ -1,17 +1,23 @@
-// The WebAssembly block compiler: the same blocks as compile.ts (32-bit code, one basic block,
-// a loop when it jumps back to its own start), compiled to a WebAssembly module that works on
-// the VM memory directly (memory/layout.ts): registers, segment caches, lazy flags, the TLB and
-// RAM are loads and stores at fixed offsets, so a block entry costs a few nanoseconds where a
-// fresh JavaScript function costs a hundred (docs/wasm-jit.md).
+// The WebAssembly compiler: regions of hot code in every code size, each compiled to one
+// WebAssembly module that works on the VM memory directly (memory/layout.ts): registers,
+// segment caches, lazy flags, the TLB and RAM are loads and stores at fixed offsets, so entering
+// compiled code costs a few nanoseconds where a fresh JavaScript function costs a hundred
+// (docs/wasm-jit.md).
+//
+// A region is the blocks (as compile.ts's: straight-line code to a jump, a call, a return or a
+// mode change; conditional jumps are side exits; a loop when a block jumps back to its own
+// start) at the hot entry addresses of one fetch window and those their direct jumps, calls and
+// fall-throughs reach. One function holds them all, dispatching on the block index with a
+// br_table, so control flow between the region's blocks, loops included, stays in it.
 //
 // Exactness follows compile.ts's rules: START_EIP is stored before anything that may fault,
 // the lazy flags are recorded as the interpreter records them, a loop iterates only while no
 // event is pending and the budget allows a whole pass, and instructions this compiler does not
 // handle call the interpreter's handler (import `interp`).
 //
-// The block exports run(n, left, e0, tlbR, tlbW) -> instructions retired. n: retired before it
-// in the slice; left: how many more the slice allows; e0: EIP of its first instruction; tlbR,
-// tlbW: byte offsets of the TLB pair for the current CPL. How it left is in STATE_JIT_EXIT and
+// The module exports, per block, a function (n, left, e0, tlbR, tlbW) -> instructions retired.
+// n: retired before it in the slice; left: how many more the slice allows; e0: EIP of the
+// block's first instruction; tlbR, tlbW: byte offsets of the TLB pair for the current CPL. How it left is in STATE_JIT_EXIT and
 // STATE_JIT_TARGET (a physical address to fall through to, or an EIP to jump to) for the JS
 // wrapper (wasm-jit.ts) to apply. Calls out (imports) never return into a changed world
 // unnoticed: each sets STATE_JIT_EVENTS when it leaves an event pending.
@@ -31,8 +37,11 @@ import {
   STATE_JIT_DONE,
   STATE_JIT_EVENTS,
   STATE_JIT_EXIT,
+  STATE_JIT_SLOT,
   STATE_JIT_TARGET,
   STATE_LAZY,
+  STATE_PIP_END,
+  STATE_PIP_START,
   STATE_LF,
   STATE_REGS,
   STATE_SEG_ATTR,
@@ -43,6 +52,7 @@ import {
 } from "../../memory/layout.ts";
 import { SWITCH_INDICES } from "../hot.generated.ts";
 import { endsBlock, flagsDeadAfter, isConditional, MAX_BLOCK_INSNS } from "./compile.ts";
+import { JIT_MASK } from "./params.ts";
 
 /** Instructions the interpreter runs inside its switch, for which it does not publish sliceN. */
 const IN_SWITCH = new Set(SWITCH_INDICES);
@@ -51,39 +61,31 @@ const IN_SWITCH = new Set(SWITCH_INDICES);
 export const EXIT_PIP = 0,
   EXIT_JUMP = 1;
 
-export interface WasmBlock {
-  /** The module's bytes. */
-  bytes: Uint8Array;
-  count: number;
-  /** Bytes of guest code. */
-  length: number;
-  offsets: Int32Array;
-  /** Instructions compiled to wasm (the others call the interpreter). */
-  specialised: number;
-}
-
 // Locals of run(): parameters first.
 const L_N = 0,
   L_LEFT = 1,
+  /** The EIP of the region's base (its first byte that any block may start at, Emitter.base). */
   L_E0 = 2,
   L_TLBR = 3,
   L_TLBW = 4,
-  L_M = 5,
-  L_A = 6,
-  L_B = 7,
-  L_R = 8,
-  L_LIN = 9,
-  L_T = 10,
-  L_O = 11,
-  L_FA = 12,
-  L_FB = 13,
-  L_FR = 14,
-  L_W = 15, // i64
+  /** The region block to run first (its index). */
+  L_ENTRY = 5,
+  L_M = 6,
+  L_A = 7,
+  L_B = 8,
+  L_R = 9,
+  L_LIN = 10,
+  L_T = 11,
+  L_O = 12,
+  L_FA = 13,
+  L_FB = 14,
+  L_FR = 15,
+  L_W = 16, // i64
   /** The eight general registers, cached in locals (Emitter: register cache). */
-  L_GPR = 16,
+  L_GPR = 17,
   /** Scratch for string instructions (the step, the source value). */
-  L_X = 24,
-  L_Y = 25;
+  L_X = 25,
+  L_Y = 26;
 const EXTRA_LOCALS = 10;
 
 // Function indices: the imports (module "c", in this order; wasm-jit.ts provides them), then
@@ -139,10 +141,13 @@ class Emitter {
   /** The block's code size (32-bit: protected mode with CS.D; else 16-bit), and the current instruction's address size. */
   mode32 = true;
   a32 = true;
-  constructor(
-    readonly count: number,
-    readonly p0: number,
-  ) {}
+  /** The block being emitted: its instruction count, physical address and offset from the region's base. */
+  count = 0;
+  p0 = 0;
+  blockOff = 0;
+  /** Region blocks emitted after this one (the br_table's labels between it and the region loop). */
+  outer = 0;
+  constructor(readonly region: RegionPlan) {}
 
   // ---- state block access (general registers through the register cache)
   load(off: number): void {
@@ -1073,9 +1078,64 @@ function exitPip(e: Emitter, pip: number): void {
   e.storeConst(STATE_JIT_EXIT, EXIT_PIP);
   e.storeConst(STATE_JIT_TARGET, pip);
 }
-/** Leaves with a jump to EIP e0 + target (the wrapper checks the limit and moves the fetch window). */
-function exitJump(e: Emitter, s: Site, target: number): void {
+
+/**
+ * Goes on to the region's block at physical address pip, if there is one, after `retired`
+ * instructions of this block, when the dispatcher would have chained to it: no event, the
+ * budget allows the whole block, and it lies inside the current fetch window. A jump with a
+ * 16-bit operand size goes there only if its IP does not wrap. Else the exit emitted after it
+ * leaves for the dispatcher. nest: constructs opened between the block body and here.
+ *
+ * The block is still in the cache: a region's blocks are installed and dropped together
+ * (jit.ts Region), nothing is installed while compiled code runs, and a drop sets
+ * STATE_JIT_EVENTS.
+ */
+function transfer(e: Emitter, pip: number, retired: number, nest: number, o16 = false): void {
+  const k = e.region.index.get(pip);
+  if (k === undefined) return;
   const c = e.c;
+  const b = e.region.blocks[k];
+  const slot = pip & JIT_MASK;
+  e.load(STATE_JIT_EVENTS);
+  c.op(Op.i32_eqz);
+  c.localGet(L_M);
+  c.i32Const(retired + b.count);
+  c.op(Op.i32_add);
+  c.localGet(L_LEFT);
+  c.op(Op.i32_le_s);
+  c.op(Op.i32_and);
+  e.load(STATE_PIP_START);
+  c.i32Const(pip);
+  c.op(Op.i32_le_u);
+  c.op(Op.i32_and);
+  c.i32Const(pip + b.length);
+  e.load(STATE_PIP_END);
+  c.op(Op.i32_le_u);
+  c.op(Op.i32_and);
+  if (o16) {
+    e.eipAt(pip - e.region.base);
+    c.i32Const(16);
+    c.op(Op.i32_shr_u);
+    c.op(Op.i32_eqz);
+    c.op(Op.i32_and);
+  }
+  c.if();
+  c.localGet(L_M);
+  c.i32Const(retired);
+  c.op(Op.i32_add);
+  c.localSet(L_M);
+  e.storeLocal(STATE_JIT_DONE, L_M);
+  e.storeConst(STATE_JIT_SLOT, slot);
+  c.i32Const(k);
+  c.localSet(L_ENTRY);
+  c.br(nest + 3 + e.outer); // this if, [nest], the body block, the block's loop, the later blocks' labels, the region loop
+  c.end();
+}
+
+/** Leaves with a jump to EIP e0 + target (the wrapper checks the limit and moves the fetch window). */
+function exitJump(e: Emitter, s: Site, target: number, nest: number): void {
+  const c = e.c;
+  transfer(e, e.region.base + target, s.index + 1, nest, !s.o32);
   e.setStart(s.off);
   e.storeConst(STATE_JIT_EXIT, EXIT_JUMP);
   e.store(STATE_JIT_TARGET, () => eipTarget(e, s, target));
@@ -1131,7 +1191,7 @@ function specialise(e: Emitter, s: Site): Compiled {
   }
   const op = d.opcode;
   const mem = d.modrm >= 0 && d.mod !== 3;
-  const targetsStart = () => s.next + (d.imm | 0) === 0;
+  const targetsStart = () => s.next + (d.imm | 0) === e.blockOff;
 
   // ALU Ev,Gv (01 09 .. 39) and Gv,Ev (03 0B .. 3B), eAX,Iv (05 .. 3D)
   if (op < 0x40 && (op & 7) < 6 && (op & 1) === 1) {
@@ -1598,7 +1658,7 @@ function specialise(e: Emitter, s: Site): Compiled {
     condition(e, op & 15, s.flags);
     c.if();
     if (targetsStart()) loopBack(e, s, 1);
-    else exitJump(e, s, s.next + (d.imm | 0));
+    else exitJump(e, s, s.next + (d.imm | 0), 1);
     c.end();
     return { ok: true, loops: targetsStart() };
   }
@@ -1614,7 +1674,7 @@ function specialise(e: Emitter, s: Site): Compiled {
     c.localSet(L_A);
     e.push32(L_A);
     c.end();
-    exitJump(e, s, s.next + (d.imm | 0));
+    exitJump(e, s, s.next + (d.imm | 0), 0);
     return { ok: true, ends: true };
   }
   if (op === 0xc3) {
@@ -1688,7 +1748,7 @@ function specialise(e: Emitter, s: Site): Compiled {
       loopBack(e, s, 0);
       return { ok: true, ends: true, loops: true };
     }
-    exitJump(e, s, s.next + (d.imm | 0));
+    exitJump(e, s, s.next + (d.imm | 0), 0);
     return { ok: true, ends: true };
   }
   return { ok: false };
@@ -2221,7 +2281,7 @@ function specialise16(e: Emitter, s: Site): Compiled | null {
     c.localSet(L_A);
     e.pushV(L_A, SZ16);
     c.end();
-    exitJump(e, s, s.next + (d.imm | 0));
+    exitJump(e, s, s.next + (d.imm | 0), 0);
     return { ok: true, ends: true };
   }
   if (op === 0xc3) {
@@ -2272,10 +2332,11 @@ function specialise16(e: Emitter, s: Site): Compiled | null {
     r16(1);
     if (op === 0xe3) c.op(Op.i32_eqz);
     c.if();
-    if (s.next + (d.imm | 0) === 0) loopBack(e, s, 1);
-    else exitJump(e, s, s.next + (d.imm | 0));
+    const loops = s.next + (d.imm | 0) === e.blockOff;
+    if (loops) loopBack(e, s, 1);
+    else exitJump(e, s, s.next + (d.imm | 0), 1);
     c.end();
-    return { ok: true, loops: s.next + (d.imm | 0) === 0 };
+    return { ok: true, loops };
   }
   return null;
 }
@@ -2446,90 +2507,241 @@ function flagBody(flag: number): Uint8Array {
   return c.toBytes();
 }
 
+/** Bounds on a region: blocks, and instructions (the module's size and compile time grow with them). */
+export const MAX_REGION_BLOCKS = 32;
+export const MAX_REGION_INSNS = 600;
+
+/** A block of a region: where it starts, its instructions (offsets from its start) and bytes. */
+export interface RegionBlock {
+  pip: number;
+  count: number;
+  length: number;
+  offsets: Int32Array;
+}
+
+/** What a region's module holds, known before any code is emitted (transfer() looks blocks up). */
+interface RegionPlan {
+  /** The lowest physical address a block may start at (the fetch window's start); EIPs are e0 + (pip - base). */
+  base: number;
+  blocks: RegionBlock[];
+  /** Block index by physical address. */
+  index: Map<number, number>;
+}
+
+export interface WasmRegion {
+  /** The module's bytes: it exports one function per block, "b0", "b1", ... (RunFn). */
+  bytes: Uint8Array;
+  blocks: RegionBlock[];
+  /** Instructions compiled to wasm (the others call the interpreter). */
+  specialised: number;
+}
+
+/** The physical address a direct jump, call or loop instruction goes to, or -1. */
+function directTarget(d: DecodedInstruction): number {
+  const op = d.opcode;
+  const direct =
+    op === 0xe8 ||
+    op === 0xe9 ||
+    op === 0xeb ||
+    (op >= 0xe0 && op <= 0xe3) ||
+    (isConditional(d) && ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)));
+  return direct ? d.offset + d.length + (d.imm | 0) : -1;
+}
+
+/** Whether execution can go on at the instruction after d (after a call returns, too). */
+function fallsThrough(d: DecodedInstruction): boolean {
+  const op = d.opcode;
+  if (op === 0xff) return d.reg !== 4 && d.reg !== 5;
+  return ![0xe9, 0xeb, 0xea, 0xc2, 0xc3, 0xca, 0xcb, 0xcf].includes(op) && !d.ud;
+}
+
 /**
- * Compiles the block at physical address pip (bytes up to windowEnd may be read), or null when
- * not even its first instruction fits.
+ * Decodes a block from pip: up to an instruction that ends it, MAX_BLOCK_INSNS, the end of the
+ * window, or the start of another block of the region (stops).
  */
-export function compileWasmBlock(ram: Uint8Array, pip: number, windowEnd: number, mode32 = true): WasmBlock | null {
-  const src: ByteSource = { byte: (o) => (o < windowEnd ? ram[o] : -1) };
+function decodeBlock(src: ByteSource, pip: number, windowEnd: number, mode32: boolean, stops: Set<number> | null) {
   const insns: DecodedInstruction[] = [];
-  const base = mode32 ? 512 : 0; // the interpreter's dispatch index base for the code size
   let at = pip;
   while (insns.length < MAX_BLOCK_INSNS) {
+    if (at !== pip && stops?.has(at)) break;
     const d = decode(src, at, mode32 ? 32 : 16);
     if (d.truncated || at + d.length > windowEnd) break;
     insns.push(d);
     at += d.length;
     if (endsBlock(d)) break;
   }
-  if (insns.length === 0) return null;
+  return { insns, end: at };
+}
 
-  const e = new Emitter(insns.length, pip);
+/**
+ * Plans a region: the entries, then the blocks that the direct jumps, calls and fall-throughs
+ * of its blocks reach inside the window [windowStart, windowEnd) and that have run often
+ * (warm), breadth first, within the bounds. A block ends where another begins (of this region
+ * or of another), so each instruction is compiled once.
+ */
+function planRegion(
+  src: ByteSource,
+  entries: readonly number[],
+  windowStart: number,
+  windowEnd: number,
+  mode32: boolean,
+  warm: (pip: number) => number,
+) {
+  const starts: number[] = [];
+  /** Where blocks end: the region's blocks, and compiled blocks of other regions. */
+  const stops = new Set<number>();
+  let entry = true;
+  const add = (p: number) => {
+    if (p < windowStart || p >= windowEnd || stops.has(p) || starts.length >= MAX_REGION_BLOCKS) return;
+    const w = entry ? WARM : warm(p);
+    if (w === COMPILED) stops.add(p);
+    if (w !== WARM) return;
+    stops.add(p);
+    starts.push(p);
+  };
+  for (const p of entries) add(p);
+  entry = false;
+  const firstEntries = starts.length;
+  let insns = 0;
+  for (let i = 0; i < starts.length; i++) {
+    const { insns: b, end } = decodeBlock(src, starts[i], windowEnd, mode32, stops);
+    insns += b.length;
+    if (insns > MAX_REGION_INSNS && i >= firstEntries) {
+      // Over the bound: keep the blocks explored so far (and the entries).
+      for (const p of starts.splice(i)) stops.delete(p);
+      break;
+    }
+    for (const d of b) {
+      const t = directTarget(d);
+      if (t >= 0) add(t);
+    }
+    if (b.length > 0 && fallsThrough(b[b.length - 1])) add(end);
+  }
+  return { starts, stops };
+}
+
+/** What a region's planner learns of an address its code reaches (compileWasmRegion's `warm`). */
+export const COLD = 0,
+  WARM = 1,
+  /** A block of another region starts there: the region's code ends there and goes on through the dispatcher. */
+  COMPILED = 2;
+
+/**
+ * Compiles a region: the blocks at the physical addresses `entries` (the first is the hot one)
+ * and those they reach directly inside the fetch window [windowStart, windowEnd), into one
+ * module. A jump or fall-through from one of its blocks to another stays in the module's
+ * function (a br_table on the block index) instead of returning to the dispatcher. Returns null
+ * when not even the first entry's first instruction fits.
+ */
+export function compileWasmRegion(
+  ram: Uint8Array,
+  entries: readonly number[],
+  windowStart: number,
+  windowEnd: number,
+  mode32 = true,
+  warm: (pip: number) => number = () => WARM,
+): WasmRegion | null {
+  const src: ByteSource = { byte: (o) => (o >= windowStart && o < windowEnd ? ram[o] : -1) };
+  const { starts, stops } = planRegion(src, entries, windowStart, windowEnd, mode32, warm);
+  const decoded = starts.map((p) => decodeBlock(src, p, windowEnd, mode32, stops)).filter((b) => b.insns.length > 0);
+  if (decoded.length === 0 || decoded[0].insns[0].offset !== entries[0]) return null;
+  const plan: RegionPlan = { base: windowStart, blocks: [], index: new Map() };
+  for (const { insns, end } of decoded) {
+    const pip = insns[0].offset;
+    plan.index.set(pip, plan.blocks.length);
+    plan.blocks.push({
+      pip,
+      count: insns.length,
+      length: end - pip,
+      offsets: Int32Array.from(insns, (d) => d.offset - pip),
+    });
+  }
+
+  const e = new Emitter(plan);
   e.mode32 = mode32;
   const c = e.c;
-  // run(): m = 0; events = 0; loop { block { body } ; unreachable-free end } — the body returns.
+  const base = mode32 ? 512 : 0; // the interpreter's dispatch index base for the code size
+  const K = decoded.length;
+  // run(): m = 0; events = 0; loop { dispatch on the entry to block k's code }; block k's code is
+  // loop { block { body } }: every path returns, loops to its start or transfers to another block.
   c.i32Const(0);
   c.localSet(L_M);
   e.storeConst(STATE_JIT_EVENTS, 0);
   c.loop(VOID);
-  c.block(VOID);
-  const offsets = new Int32Array(insns.length);
-  let flags: FlagSource | undefined;
+  for (let k = 0; k < K; k++) c.block(VOID);
+  c.localGet(L_ENTRY);
+  c.brTable(
+    Array.from({ length: K }, (_, k) => k),
+    K - 1,
+  );
   let specialised = 0;
-  let ended = false;
-  for (let i = 0; i < insns.length; i++) {
-    const d = insns[i];
-    const off = d.offset - pip;
-    offsets[i] = off;
-    e.a32 = mode32 !== d.addressSizePrefix;
-    const site: Site = {
-      d,
-      o32: mode32 !== d.operandSizePrefix,
-      inSwitch: IN_SWITCH.has(ram[d.offset] | base),
-      off,
-      next: off + d.length,
-      index: i,
-      flags,
-      dead: flagsDead(insns, i),
-    };
-    const r = specialise(e, site);
-    if (r.ok) {
-      specialised++;
-      flags = r.flags ?? (isConditional(d) || preservesFlags(d) ? flags : undefined);
-      if (r.ends) {
-        if (!r.loops) {
-          c.localGet(L_M);
-          c.i32Const(i + 1);
-          c.op(Op.i32_add);
-          e.ret();
+  for (let k = 0; k < K; k++) {
+    c.end(); // block k's label: its code follows
+    const { insns, end: at } = decoded[k];
+    const blk = plan.blocks[k];
+    e.count = blk.count;
+    e.p0 = blk.pip;
+    e.blockOff = blk.pip - plan.base;
+    e.outer = K - 1 - k;
+    c.loop(VOID);
+    c.block(VOID);
+    let flags: FlagSource | undefined;
+    let ended = false;
+    for (let i = 0; i < insns.length; i++) {
+      const d = insns[i];
+      e.a32 = mode32 !== d.addressSizePrefix;
+      const site: Site = {
+        d,
+        o32: mode32 !== d.operandSizePrefix,
+        inSwitch: IN_SWITCH.has(ram[d.offset] | base),
+        off: d.offset - plan.base,
+        next: d.offset + d.length - plan.base,
+        index: i,
+        flags,
+        dead: flagsDead(insns, i),
+      };
+      const r = specialise(e, site);
+      if (r.ok) {
+        specialised++;
+        flags = r.flags ?? (isConditional(d) || preservesFlags(d) ? flags : undefined);
+        if (r.ends) {
+          if (!r.loops) {
+            c.localGet(L_M);
+            c.i32Const(i + 1);
+            c.op(Op.i32_add);
+            e.ret();
+          }
+          ended = true;
+          break;
         }
-        ended = true;
-        break;
+      } else {
+        flags = undefined;
+        e.setStart(site.off);
+        interpret(e, site, d.offset + d.length);
+        c.op(Op.i32_eqz);
+        c.if();
+        e.storeConst(STATE_JIT_EXIT, -1); // the interpreter moved the fetch pointer itself
+        c.localGet(L_M);
+        c.i32Const(i + 1);
+        c.op(Op.i32_add);
+        e.ret();
+        c.end();
       }
-    } else {
-      flags = undefined;
-      e.setStart(off);
-      interpret(e, site, d.offset + d.length);
-      c.op(Op.i32_eqz);
-      c.if();
-      e.storeConst(STATE_JIT_EXIT, -1); // the interpreter moved the fetch pointer itself
+    }
+    if (!ended) {
+      transfer(e, at, insns.length, 0);
+      exitPip(e, at);
       c.localGet(L_M);
-      c.i32Const(i + 1);
+      c.i32Const(insns.length);
       c.op(Op.i32_add);
       e.ret();
-      c.end();
     }
+    c.end(); // block
+    c.end(); // the block's loop
+    c.op(Op.unreachable); // every path returned or branched
   }
-  if (!ended) {
-    exitPip(e, at);
-    c.localGet(L_M);
-    c.i32Const(insns.length);
-    c.op(Op.i32_add);
-    e.ret();
-  }
-  c.end(); // block
-  c.end(); // loop
-  c.i32Const(0); // not reached: every path returns
+  c.end(); // the region loop
+  c.i32Const(0); // not reached
   c.end();
 
   const m = new WasmModule();
@@ -2559,7 +2771,7 @@ export function compileWasmBlock(ram: Uint8Array, pip: number, windowEnd: number
   code.set(prologue);
   code.set(body, prologue.length);
   const run = m.func(
-    m.type([I32, I32, I32, I32, I32], [I32]),
+    m.type([I32, I32, I32, I32, I32, I32], [I32]),
     [
       [EXTRA_LOCALS, I32],
       [1, I64],
@@ -2568,6 +2780,21 @@ export function compileWasmBlock(ram: Uint8Array, pip: number, windowEnd: number
     ],
     code,
   );
-  m.exportFunc("run", run);
-  return { bytes: m.bytes(), count: insns.length, length: at - pip, offsets, specialised };
+  // Block k's entry: run(n, left, e0 - (pip_k - base), tlbR, tlbW, k).
+  const tEntry = m.type([I32, I32, I32, I32, I32], [I32]);
+  plan.blocks.forEach((b, k) => {
+    const w = new WasmCode(32);
+    w.localGet(0);
+    w.localGet(1);
+    w.localGet(2);
+    w.i32Const(b.pip - plan.base);
+    w.op(Op.i32_sub);
+    w.localGet(3);
+    w.localGet(4);
+    w.i32Const(k);
+    w.call(run);
+    w.end();
+    m.exportFunc(`b${k}`, m.func(tEntry, [], w.toBytes()));
+  });
+  return { bytes: m.bytes(), blocks: plan.blocks, specialised };
 }

@@ -41,7 +41,7 @@ import {
   STATE_JIT_TARGET,
   STATE_LAZY,
 } from "../../memory/layout.ts";
-import { EXIT_JUMP, EXIT_PIP, type WasmBlock } from "./wasm-block.ts";
+import { EXIT_JUMP, EXIT_PIP, type WasmRegion } from "./wasm-block.ts";
 import type { Block, BlockFn } from "./jit.ts";
 import { I32, Op, WasmCode, WasmModule } from "../wasm/encoder.ts";
 import type { WasmTable } from "../wasm/api.ts";
@@ -405,21 +405,21 @@ export class WasmBlocks {
     };
   }
 
-  /** Instantiates a compiled block's module: its run function, for `register`. */
-  instantiate(b: WasmBlock): RunFn {
-    const wasm = wasmApi!;
-    this.modules++;
-    this.moduleBytes += b.bytes.length;
-    return new wasm.Instance(new wasm.Module(b.bytes), this.imports).exports.run as RunFn;
+  /** Instantiates a compiled region's module: the run function of each of its blocks, for `register`. */
+  instantiate(r: WasmRegion): RunFn[] {
+    return this.runs(r, new wasmApi!.Module(r.bytes));
   }
 
   /** The same, compiling the module off the calling thread (WebAssembly.compile). */
-  async instantiateAsync(b: WasmBlock): Promise<RunFn> {
-    const wasm = wasmApi!;
-    const module = await wasm.compile(b.bytes);
+  async instantiateAsync(r: WasmRegion): Promise<RunFn[]> {
+    return this.runs(r, await wasmApi!.compile(r.bytes));
+  }
+
+  private runs(r: WasmRegion, module: object): RunFn[] {
     this.modules++;
-    this.moduleBytes += b.bytes.length;
-    return new wasm.Instance(module, this.imports).exports.run as RunFn;
+    this.moduleBytes += r.bytes.length;
+    const exports = new wasmApi!.Instance(module, this.imports).exports;
+    return r.blocks.map((_, k) => exports[`b${k}`] as RunFn);
   }
 
   /** Puts a compiled block into its cache slot, where the dispatcher finds it. */
