@@ -15,9 +15,10 @@
 // event is pending and the budget allows a whole pass, and instructions this compiler does not
 // handle call the interpreter's handler (import `interp`).
 //
-// The module exports, per block, a function (n, left, e0, tlbR, tlbW) -> instructions retired.
-// n: retired before it in the slice; left: how many more the slice allows; e0: EIP of the
-// block's first instruction; tlbR, tlbW: byte offsets of the TLB pair for the current CPL. How it left is in STATE_JIT_EXIT and
+// The module exports run(n, left, e0, tlbR, tlbW, k) -> instructions retired, which runs from
+// block k. n: retired before it in the slice; left: how many more the slice allows; e0: EIP of
+// the region's base (WasmRegion.base; block k's EIP less its offset from it); tlbR, tlbW: byte
+// offsets of the TLB pair for the current CPL. How it left is in STATE_JIT_EXIT and
 // STATE_JIT_TARGET (a physical address to fall through to, or an EIP to jump to) for the JS
 // wrapper (wasm-jit.ts) to apply. Calls out (imports) never return into a changed world
 // unnoticed: each sets STATE_JIT_EVENTS when it leaves an event pending.
@@ -85,7 +86,23 @@ const L_N = 0,
   L_GPR = 17,
   /** Scratch for string instructions (the step, the source value). */
   L_X = 25,
-  L_Y = 26;
+  L_Y = 26,
+  /** Values of the deferred state fields (DEFERRED), newer than the state block while their bit is set in Emitter.deferred. */
+  L_SH = 27;
+/**
+ * State block fields whose stores the Emitter defers to the next point where JS code or a
+ * flag function may read them (Emitter.flush): the lazy-flag record, EFLAGS and START_EIP.
+ */
+const DEFERRED = [
+  STATE_LF,
+  STATE_LF + 4,
+  STATE_LF + 8,
+  STATE_LF + 12,
+  STATE_LF + 16,
+  STATE_LAZY,
+  STATE_FLAGS,
+  STATE_REGS + 4 * START_EIP,
+];
 const EXTRA_LOCALS = 10;
 
 // Function indices: the imports (module "c", in this order; wasm-jit.ts provides them), then
@@ -128,16 +145,25 @@ interface FlagSource {
 }
 
 /**
- * The register cache: the block reads EAX..EDI from locals, which its prologue loads for the
- * registers it reads, and writes them through (to the local and to the state block), so the
- * state block is current whenever JS code runs (a call out, a fault, a return) and nothing is
- * stored back at exits. A call that may change registers (the interpreter's handler, PUSH/POP
- * on a 16-bit stack) reloads them after.
+ * The register cache and deferred stores. The block reads EAX..EDI from locals, which its
+ * prologue loads for the registers it reads. A store to a register, or to a DEFERRED field,
+ * made at the body level of a block (outside any construct of its instruction) goes only to a
+ * local and marks it (dirty, deferred); one made inside a construct (a branch that may not run)
+ * goes to the local and the state block. Loads of a marked field read its local. flush() writes
+ * the marked locals to the state block, and is emitted wherever JS code or a flag function may
+ * read the state: before every call out and every flag function, and before every exit,
+ * transfer and loop back edge (so a block starts with nothing marked). A call that may change
+ * registers (the interpreter's handler, PUSH/POP on a 16-bit stack) reloads them after.
  */
 class Emitter {
   readonly c = new WasmCode(4096);
   /** Registers read (bit r): loaded by the prologue. */
   reads = 0;
+  /** Registers (bit r) and DEFERRED fields (bit i) whose locals are newer than the state block. */
+  dirty = 0;
+  deferred = 0;
+  /** The construct depth of the current block's body level. */
+  bodyDepth = 0;
   /** The block's code size (32-bit: protected mode with CS.D; else 16-bit), and the current instruction's address size. */
   mode32 = true;
   a32 = true;
@@ -149,6 +175,13 @@ class Emitter {
   outer = 0;
   constructor(readonly region: RegionPlan) {}
 
+  /** Starts a block's body: nothing is marked (whatever led here flushed). */
+  startBlock(): void {
+    this.dirty = 0;
+    this.deferred = 0;
+    this.bodyDepth = this.c.depth;
+  }
+
   // ---- state block access (general registers through the register cache)
   load(off: number): void {
     const r = gprAt(off);
@@ -157,23 +190,64 @@ class Emitter {
       this.c.localGet(L_GPR + r);
       return;
     }
+    const i = DEFERRED.indexOf(off);
+    if (i >= 0 && this.deferred & (1 << i)) {
+      this.c.localGet(L_SH + i);
+      return;
+    }
     this.c.i32Const(0);
     this.c.mem(Op.i32_load, off, 2);
   }
   /** Stores the value computed by `value` at off. */
   store(off: number, value: () => void): void {
+    const c = this.c;
     const r = gprAt(off);
-    if (r >= 0) {
+    const i = r >= 0 ? -1 : DEFERRED.indexOf(off);
+    if (r < 0 && i < 0) {
+      c.i32Const(0);
       value();
-      this.c.localSet(L_GPR + r);
-      this.c.i32Const(0);
-      this.c.localGet(L_GPR + r);
-      this.c.mem(Op.i32_store, off, 2);
+      c.mem(Op.i32_store, off, 2);
       return;
     }
-    this.c.i32Const(0);
+    const local = r >= 0 ? L_GPR + r : L_SH + i;
     value();
-    this.c.mem(Op.i32_store, off, 2);
+    c.localSet(local);
+    if (c.depth === this.bodyDepth) {
+      if (r >= 0) this.dirty |= 1 << r;
+      else this.deferred |= 1 << i;
+      return;
+    }
+    c.i32Const(0);
+    c.localGet(local);
+    c.mem(Op.i32_store, off, 2);
+  }
+  /** Writes the marked locals to the state block; at the body level they are unmarked. */
+  flush(): void {
+    const c = this.c;
+    for (let r = 0; r < 8; r++) {
+      if (!(this.dirty & (1 << r))) continue;
+      c.i32Const(0);
+      c.localGet(L_GPR + r);
+      c.mem(Op.i32_store, REG(r), 2);
+    }
+    this.flushDeferred();
+    if (c.depth === this.bodyDepth) this.dirty = 0;
+  }
+  /** Writes the marked DEFERRED fields (what the flag functions read). */
+  flushDeferred(): void {
+    const c = this.c;
+    for (let i = 0; i < DEFERRED.length; i++) {
+      if (!(this.deferred & (1 << i))) continue;
+      c.i32Const(0);
+      c.localGet(L_SH + i);
+      c.mem(Op.i32_store, DEFERRED[i], 2);
+    }
+    if (c.depth === this.bodyDepth) this.deferred = 0;
+  }
+  /** Calls the module's flag function f (it reads the lazy-flag record and EFLAGS from the state block). */
+  callFlag(f: number): void {
+    this.flushDeferred();
+    this.c.call(f);
   }
   /** Reloads registers (mask) from the state block after a call that may have changed them. */
   reload(mask: number): void {
@@ -186,11 +260,13 @@ class Emitter {
   }
   /** Calls import f; reloads the registers it may change (mask `changes`) after. */
   callOut(f: number, changes = 0): void {
+    this.flush();
     this.c.call(f);
     if (changes) this.reload(changes);
   }
   /** Returns the value on the stack. */
   ret(): void {
+    this.flush();
     this.c.op(Op.return);
   }
   /** The prologue: loads the registers the block reads into their locals. */
@@ -380,7 +456,7 @@ class Emitter {
     c.i32Const(CF);
     c.op(Op.i32_and);
     c.if(I32);
-    c.call(F_LAZYCF);
+    this.callFlag(F_LAZYCF);
     c.else();
     this.load(STATE_FLAGS);
     c.i32Const(CF);
@@ -779,7 +855,7 @@ function incDec(e: Emitter, dec: boolean, f: FlagSource | undefined, sz = SZ32):
       e.load(STATE_FLAGS);
       c.i32Const(~CF);
       c.op(Op.i32_and);
-      c.call(F_LAZYCF);
+      e.callFlag(F_LAZYCF);
       c.op(Op.i32_or);
     });
     c.end();
@@ -996,34 +1072,34 @@ function condition(e: Emitter, cc: number, f: FlagSource | undefined): void {
     // From the lazy flags, as CpuState.cond() evaluates them (the module's flag functions).
     switch (cc >> 1) {
       case 0:
-        c.call(F_OF);
+        e.callFlag(F_OF);
         break;
       case 1:
-        c.call(F_CF);
+        e.callFlag(F_CF);
         break;
       case 2:
-        c.call(F_ZF);
+        e.callFlag(F_ZF);
         break;
       case 3:
-        c.call(F_CF);
-        c.call(F_ZF);
+        e.callFlag(F_CF);
+        e.callFlag(F_ZF);
         c.op(Op.i32_or);
         break;
       case 4:
-        c.call(F_SF);
+        e.callFlag(F_SF);
         break;
       case 5:
-        c.call(F_PF);
+        e.callFlag(F_PF);
         break;
       case 6:
-        c.call(F_SF);
-        c.call(F_OF);
+        e.callFlag(F_SF);
+        e.callFlag(F_OF);
         c.op(Op.i32_ne);
         break;
       default:
-        c.call(F_ZF);
-        c.call(F_SF);
-        c.call(F_OF);
+        e.callFlag(F_ZF);
+        e.callFlag(F_SF);
+        e.callFlag(F_OF);
         c.op(Op.i32_ne);
         c.op(Op.i32_or);
     }
@@ -1068,6 +1144,7 @@ function loopBack(e: Emitter, s: Site, nest: number): void {
   c.op(Op.i32_and);
   c.if();
   e.storeLocal(STATE_JIT_DONE, L_M);
+  e.flush();
   c.br(2 + nest); // this if, [nest], the body block, then the loop
   c.end();
   exitPip(e, e.p0);
@@ -1128,6 +1205,7 @@ function transfer(e: Emitter, pip: number, retired: number, nest: number, o16 = 
   e.storeConst(STATE_JIT_SLOT, slot);
   c.i32Const(k);
   c.localSet(L_ENTRY);
+  e.flush();
   c.br(nest + 3 + e.outer); // this if, [nest], the body block, the block's loop, the later blocks' labels, the region loop
   c.end();
 }
@@ -2345,6 +2423,10 @@ function specialise16(e: Emitter, s: Site): Compiled | null {
  * Calls the interpreter's handler for s's instruction: interp(pip, expected next pip, sliceN or
  * -1) pushes 1 when it fell through to `next` with no event pending. sliceN is published for the
  * instructions the interpreter publishes it for (those outside its switch).
+ *
+ * The handler may change the flags, and only the state block then has them: inside a
+ * construct (where the Emitter's deferred fields stay marked after it) it is called only for
+ * instructions that leave the flags alone or whose path leaves the block (or faults).
  */
 function interpret(e: Emitter, s: Site, next: number): void {
   const c = e.c;
@@ -2529,8 +2611,12 @@ interface RegionPlan {
 }
 
 export interface WasmRegion {
-  /** The module's bytes: it exports one function per block, "b0", "b1", ... (RunFn). */
+  /**
+   * The module's bytes. It exports run(n, left, e0, tlbR, tlbW, k): runs from block k; e0 is
+   * the EIP of the region's base (the EIP of block k less its offset from the base).
+   */
   bytes: Uint8Array;
+  base: number;
   blocks: RegionBlock[];
   /** Instructions compiled to wasm (the others call the interpreter). */
   specialised: number;
@@ -2685,6 +2771,7 @@ export function compileWasmRegion(
     e.outer = K - 1 - k;
     c.loop(VOID);
     c.block(VOID);
+    e.startBlock();
     let flags: FlagSource | undefined;
     let ended = false;
     for (let i = 0; i < insns.length; i++) {
@@ -2777,24 +2864,10 @@ export function compileWasmRegion(
       [1, I64],
       [8, I32],
       [2, I32],
+      [DEFERRED.length, I32],
     ],
     code,
   );
-  // Block k's entry: run(n, left, e0 - (pip_k - base), tlbR, tlbW, k).
-  const tEntry = m.type([I32, I32, I32, I32, I32], [I32]);
-  plan.blocks.forEach((b, k) => {
-    const w = new WasmCode(32);
-    w.localGet(0);
-    w.localGet(1);
-    w.localGet(2);
-    w.i32Const(b.pip - plan.base);
-    w.op(Op.i32_sub);
-    w.localGet(3);
-    w.localGet(4);
-    w.i32Const(k);
-    w.call(run);
-    w.end();
-    m.exportFunc(`b${k}`, m.func(tEntry, [], w.toBytes()));
-  });
-  return { bytes: m.bytes(), blocks: plan.blocks, specialised };
+  m.exportFunc("run", run);
+  return { bytes: m.bytes(), base: plan.base, blocks: plan.blocks, specialised };
 }

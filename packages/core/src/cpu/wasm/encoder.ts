@@ -242,23 +242,29 @@ export class WasmCode extends ByteWriter {
     this.u32(alignLog2);
     this.u32(offset);
   }
+  /** Constructs (block, loop, if) open at this point of the code. */
+  depth = 0;
   block(type = VOID): void {
     this.byte(Op.block);
     this.byte(type);
+    this.depth++;
   }
   loop(type = VOID): void {
     this.byte(Op.loop);
     this.byte(type);
+    this.depth++;
   }
   if(type = VOID): void {
     this.byte(Op.if);
     this.byte(type);
+    this.depth++;
   }
   else(): void {
     this.byte(Op.else);
   }
   end(): void {
     this.byte(Op.end);
+    this.depth--;
   }
   br(depth: number): void {
     this.byte(Op.br);
