@@ -61,7 +61,10 @@ export const TLB_WRITE_USER = TLB_BASE + 3 * TLB_TABLE_BYTES;
 /**
  * The compiled-block directory: one 16-byte entry per JIT cache slot (cpu/jit/params.ts
  * JIT_SLOTS), read by the WebAssembly dispatcher that chains blocks: the block's physical
- * address (-1: none), its end (address of the byte after it) and its instruction count.
+ * address (-1: none), its end (address of the byte after it), its instruction count, and where
+ * it sits in its region (JIT_DIR_OSIZE: the code size it was compiled for in bits 0-9, as
+ * Cpu.defOsizeBase; its index in the region in bits 10-15; its offset from the region's base in
+ * bits 16-31).
  */
 export const JIT_DIR_BASE = TLB_BASE + 4 * TLB_TABLE_BYTES;
 export const JIT_DIR_SLOTS = 1 << 16;

@@ -188,10 +188,10 @@ export class Jit {
     });
     if (w === null) return this.never(slot, pip, osize);
     const wb = (this.wasmBlocks ??= new WasmBlocks(c));
-    const make = (runs: RunFn[]) => {
+    const make = (run: RunFn) => {
       const blocks = w.blocks.map((b) => new Block(b.pip, b.count, b.length, wb.run, b.offsets, osize));
       const region = new Region(ppn, blocks);
-      this.install(region, runs);
+      this.install(region, (slot, b, k) => wb.register(slot, b, run, k, b.pip - w.base));
       this.count1(
         w.blocks.reduce((n, b) => n + b.count, 0),
         w.specialised,
@@ -211,7 +211,7 @@ export class Jit {
     this.pagePending.set(ppn, [...(this.pagePending.get(ppn) ?? []), p]);
     this.protect(ppn, p.chunks);
     this.pending++;
-    const ready = (runs: RunFn[] | null) => {
+    const ready = (runs: RunFn | null) => {
       this.pending--;
       const list = this.pagePending.get(ppn);
       if (list === undefined || !list.includes(p)) return; // flushed meanwhile
@@ -238,13 +238,13 @@ export class Jit {
     else this.blocks[slot] = null;
   }
 
-  /** Puts a region's blocks into their slots (runs: their WebAssembly functions), evicting the regions there. */
-  private install(region: Region, runs?: RunFn[]): void {
+  /** Puts a region's blocks into their slots (and, with register, into the WebAssembly directory), evicting the regions there. */
+  private install(region: Region, register?: (slot: number, b: Block, index: number) => void): void {
     for (const b of region.blocks) this.evict(b.pip & JIT_MASK);
     region.blocks.forEach((b, k) => {
       const slot = b.pip & JIT_MASK;
       this.blocks[slot] = b;
-      if (runs !== undefined) this.wasmBlocks!.register(slot, b, runs[k]);
+      register?.(slot, b, k);
     });
     const list = this.pageRegions.get(region.ppn);
     if (list === undefined) this.pageRegions.set(region.ppn, [region]);

@@ -61,7 +61,8 @@ const F = STATE_FLAGS >> 2,
   JDELTA = STATE_JIT_DELTA >> 2,
   OSZ = STATE_JIT_OSIZE >> 2;
 
-export type RunFn = (n: number, left: number, e0: number, tlbR: number, tlbW: number) => number;
+/** A region's function: run(n, left, e0 of the region's base, tlbR, tlbW, block index) (wasm-block.ts). */
+export type RunFn = (n: number, left: number, e0: number, tlbR: number, tlbW: number, entry: number) => number;
 type EnterFn = (slot: number, n: number, left: number, tlbR: number, tlbW: number) => number;
 
 /**
@@ -88,6 +89,7 @@ function dispatcherBytes(): Uint8Array {
   m.importMemory("c", "mem", 1, 65536, true);
   m.importTable("c", "blocks", JIT_SLOTS);
   const tRun = m.type([I32, I32, I32, I32, I32], [I32]);
+  const tBlock = m.type([I32, I32, I32, I32, I32, I32], [I32]);
   const c = new WasmCode(1024);
   const st = (off: number) => {
     c.i32Const(0);
@@ -126,7 +128,12 @@ function dispatcherBytes(): Uint8Array {
     c.i32Const(0);
     c.i32Const(0);
     c.mem(Op.i32_store, STATE_JIT_DONE, 2);
-    // total += run(n + total, left - total, pip - delta, tlbR, tlbW)
+    // total += run(n + total, left - total, pip - delta - offset in region, tlbR, tlbW, index in region)
+    c.localGet(P_SLOT);
+    c.i32Const(Math.log2(JIT_DIR_ENTRY));
+    c.op(Op.i32_shl);
+    c.mem(Op.i32_load, JIT_DIR_BASE + JIT_DIR_OSIZE, 2);
+    c.localSet(L_T);
     c.localGet(P_N);
     c.localGet(L_TOTAL);
     c.op(Op.i32_add);
@@ -139,10 +146,19 @@ function dispatcherBytes(): Uint8Array {
     c.mem(Op.i32_load, JIT_DIR_BASE + JIT_DIR_PIP, 2);
     c.localGet(L_DELTA);
     c.op(Op.i32_sub);
+    c.localGet(L_T);
+    c.i32Const(16);
+    c.op(Op.i32_shr_u);
+    c.op(Op.i32_sub);
     c.localGet(P_TLBR);
     c.localGet(P_TLBW);
+    c.localGet(L_T);
+    c.i32Const(10);
+    c.op(Op.i32_shr_u);
+    c.i32Const(63);
+    c.op(Op.i32_and);
     c.localGet(P_SLOT);
-    c.callIndirect(tRun);
+    c.callIndirect(tBlock);
     c.localGet(L_TOTAL);
     c.op(Op.i32_add);
     c.localSet(L_TOTAL);
@@ -273,6 +289,8 @@ function dispatcherBytes(): Uint8Array {
     c.op(Op.i32_or);
     c.localGet(L_DIR);
     c.mem(Op.i32_load, JIT_DIR_OSIZE, 2);
+    c.i32Const(0x3ff);
+    c.op(Op.i32_and);
     st(STATE_JIT_OSIZE);
     c.op(Op.i32_ne);
     c.op(Op.i32_or);
@@ -405,32 +423,34 @@ export class WasmBlocks {
     };
   }
 
-  /** Instantiates a compiled region's module: the run function of each of its blocks, for `register`. */
-  instantiate(r: WasmRegion): RunFn[] {
+  /** Instantiates a compiled region's module: its function, for `register`. */
+  instantiate(r: WasmRegion): RunFn {
     return this.runs(r, new wasmApi!.Module(r.bytes));
   }
 
   /** The same, compiling the module off the calling thread (WebAssembly.compile). */
-  async instantiateAsync(r: WasmRegion): Promise<RunFn[]> {
+  async instantiateAsync(r: WasmRegion): Promise<RunFn> {
     return this.runs(r, await wasmApi!.compile(r.bytes));
   }
 
-  private runs(r: WasmRegion, module: object): RunFn[] {
+  private runs(r: WasmRegion, module: object): RunFn {
     this.modules++;
     this.moduleBytes += r.bytes.length;
-    const exports = new wasmApi!.Instance(module, this.imports).exports;
-    return r.blocks.map((_, k) => exports[`b${k}`] as RunFn);
+    return new wasmApi!.Instance(module, this.imports).exports.run as RunFn;
   }
 
-  /** Puts a compiled block into its cache slot, where the dispatcher finds it. */
-  register(slot: number, block: Block, run: RunFn): void {
+  /**
+   * Puts a compiled block into its cache slot, where the dispatcher finds it: run, its region's
+   * function; index, its index in the region; offset, its distance from the region's base.
+   */
+  register(slot: number, block: Block, run: RunFn, index: number, offset: number): void {
     this.table.set(slot, run);
     this.slots[slot] = block;
     const d = (slot * JIT_DIR_ENTRY) >> 2;
     this.dir[d + (JIT_DIR_PIP >> 2)] = block.pip;
     this.dir[d + (JIT_DIR_END >> 2)] = block.pip + block.bytes;
     this.dir[d + (JIT_DIR_COUNT >> 2)] = block.count;
-    this.dir[d + (JIT_DIR_OSIZE >> 2)] = block.osize;
+    this.dir[d + (JIT_DIR_OSIZE >> 2)] = block.osize | (index << 10) | (offset << 16);
   }
 
   /** Takes the block out of the dispatcher's reach; a chain running now ends after its current block. */
