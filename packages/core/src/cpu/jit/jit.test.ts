@@ -1,9 +1,12 @@
 // The JIT against the interpreter: the same programs run on two CPUs, one compiling hot blocks
 // and one interpreting everything, in slices of odd sizes; after every slice both must agree on
 // the instruction count, every register, EFLAGS, EIP and memory. Random loop bodies cover the
-// specialised instructions and the fallbacks around them; directed programs cover a fault in
-// the middle of a compiled block, self-modifying code, and code written by a device.
-import { describe, expect, it } from "vitest";
+// specialised instructions and the fallbacks around them, in 32-bit protected mode and with
+// 16-bit code in real mode, 16-bit protected mode and virtual-8086 mode; directed programs cover
+// a fault in the middle of a compiled block, regions of several blocks (a fault in one reached by
+// a jump inside the region, a write to one that is not the entry), self-modifying code, and code
+// written by a device.
+import { describe, expect, it, vi } from "vitest";
 import { Cpu } from "../cpu.ts";
 import {
   CR0_PE,
@@ -16,17 +19,24 @@ import {
   DT_IDT_BASE,
   DT_IDT_LIMIT,
   ES,
+  IOPL,
   SS,
+  VM,
 } from "../regs.ts";
 import { Dispatcher } from "../../dispatch/dispatcher.ts";
 import { PhysicalMemory } from "../../memory/physical-memory.ts";
+import { Block } from "./jit.ts";
 
 const GDT = 0x1000,
   IDT = 0x2000,
   CODE = 0x10000,
   DATA = 0x20000,
   STACK = 0x9000,
-  HANDLER = 0x8000;
+  HANDLER = 0x8000,
+  TSS = 0x3000,
+  /** The ring 0 stack, and a HLT for #GP, for V86 mode. */
+  V86_ESP0 = 0x7000,
+  V86_HALT = 0x7800;
 const MEM = 1 << 20;
 
 function desc(base: number, limit: number, access: number, flags: number): [number, number] {
@@ -38,14 +48,36 @@ function desc(base: number, limit: number, access: number, flags: number): [numb
 /** Compile after a few runs (the default waits for tens of thousands), so short programs exercise compiled blocks. */
 const TEST_THRESHOLD = 40;
 
-/** A CPU in flat 32-bit protected mode (data segment limit 1 MiB), code at CODE. */
 type Backend = "js" | "wasm";
+/** Where the code at CODE runs. */
+type Mode =
+  /** Flat 32-bit protected mode: CS 08h (base 0), DS = ES = SS = 10h (base 0, limit 1 MiB, B = 1). */
+  | "pm32"
+  /** 16-bit protected mode: CS 18h (base CODE, D = 0), DS = ES = 20h (base DATA, 64 KiB), SS 10h as in pm32. */
+  | "pm16"
+  /** As pm16 with a 16-bit stack: SS 28h (base 0, 64 KiB, B = 0). */
+  | "pm16ss16"
+  /** Virtual-8086 mode, entered by IRETD from ring 0: CS = CODE >> 4, DS = ES = DATA >> 4, SS = 0, IOPL 3. */
+  | "v86";
 
+/** A CPU in flat 32-bit protected mode (data segment limit 1 MiB), code at CODE. */
 function machine(jit: boolean, code: number[], backend: Backend = "js"): Cpu {
+  return machineIn("pm32", jit, code, backend);
+}
+
+function machineIn(mode: Mode, jit: boolean, code: number[], backend: Backend): Cpu {
   const mem = new PhysicalMemory(MEM);
   const cpu = new Cpu(mem, new Dispatcher());
   const w32 = (a: number, v: number) => mem.write32(a, v);
-  const gdt = [desc(0, 0, 0, 0), desc(0, 0xfffff, 0x9a, 0xc), desc(0, 0xff, 0x92, 0xc)];
+  const gdt = [
+    desc(0, 0, 0, 0),
+    desc(0, 0xfffff, 0x9a, 0xc),
+    desc(0, 0xff, 0x92, 0xc),
+    desc(CODE, 0xffff, 0x9a, 0), // 18h: 16-bit code
+    desc(DATA, 0xffff, 0x92, 0), // 20h: 16-bit data
+    desc(0, 0xffff, 0x92, 0), // 28h: 16-bit stack
+    desc(TSS, 0x67, 0x89, 0), // 30h: the task, for a ring 0 stack
+  ];
   gdt.forEach(([lo, hi], i) => {
     w32(GDT + i * 8, lo);
     w32(GDT + i * 8 + 4, hi);
@@ -61,10 +93,35 @@ function machine(jit: boolean, code: number[], backend: Backend = "js"): Cpu {
   cpu.dt[DT_IDT_LIMIT] = 256 * 8 - 1;
   cpu.writeCr(0, cpu.cr[0] | CR0_PE);
   for (const s of [DS, ES, SS]) cpu.loadSeg(s, 0x10);
-  mem.ram.set([0x66, 0xea, CODE & 0xff, (CODE >> 8) & 0xff, CODE >> 16, 0, 0x08, 0], 0x500);
   cpu.setSegReal(CS, 0, 0xffff, 0x9b);
   cpu.eip = 0x500;
-  cpu.run(1);
+  if (mode === "pm32") {
+    mem.ram.set([0x66, 0xea, ...le32(CODE), 0x08, 0], 0x500); // jmp dword 08h:CODE
+    cpu.run(1);
+  } else if (mode === "v86") {
+    // jmp dword 08h:600h, where the ring 0 code loads TR, pushes a V86 frame and IRETDs to it.
+    // HLT is privileged in V86 mode: the program's last instruction raises #GP, whose ring 0
+    // handler (on the task's stack, V86_ESP0) halts.
+    const push = (v: number) => [0x68, ...le32(v)];
+    mem.ram.set([0x66, 0xea, ...le32(0x600), 0x08, 0], 0x500);
+    const frame = [0, 0, DATA >> 4, DATA >> 4, 0, STACK, VM | IOPL | 2, CODE >> 4, 0]; // GS FS DS ES SS ESP EFLAGS CS EIP
+    mem.ram.set([0xb8, 0x30, 0, 0, 0, 0x0f, 0x00, 0xd8, ...frame.flatMap(push), 0xcf], 0x600); // mov eax, 30h; ltr ax
+    w32(TSS + 4, V86_ESP0);
+    w32(TSS + 8, 0x10);
+    w32(IDT + 13 * 8, (0x08 << 16) | V86_HALT);
+    mem.ram[V86_HALT] = 0xf4;
+    cpu.run(1);
+    cpu.r32[4] = STACK;
+    cpu.run(frame.length + 3);
+    expect(cpu.flags & VM).toBe(VM);
+    expect([cpu.eip, cpu.cpl, cpu.r32[4]]).toEqual([0, 3, STACK]);
+  } else {
+    for (const s of [DS, ES]) cpu.loadSeg(s, 0x20);
+    if (mode === "pm16ss16") cpu.loadSeg(SS, 0x28);
+    mem.ram.set([0xea, 0, 0, 0x18, 0], 0x500); // jmp 18h:0
+    cpu.run(1);
+    expect(cpu.defOsizeBase).toBe(0);
+  }
   cpu.events = 0; // the MOV SS shadow of the setup
   cpu.r32[4] = STACK;
   cpu.setJitEnabled(jit);
@@ -460,6 +517,41 @@ function loopProgram(body: number[], iterations: number): number[] {
   return [...head, ...body, ...tail, 0xf4];
 }
 
+/** An instruction stream with labels: bytes, a label's place, or a reference to one (rel8 or rel32 to the end of the field, abs32 as a linear address). */
+type Asm = number | { label: string } | { rel8: string } | { rel32: string } | { abs32: string };
+
+/** Assembles items at CODE: the bytes and each label's offset from CODE. */
+function assemble(items: Asm[]): { code: number[]; at: Record<string, number> } {
+  const at: Record<string, number> = {};
+  const size = (x: Asm) => (typeof x === "number" ? 1 : "label" in x ? 0 : "rel8" in x ? 1 : 4);
+  let off = 0;
+  for (const x of items) {
+    if (typeof x === "object" && "label" in x) at[x.label] = off;
+    off += size(x);
+  }
+  const code: number[] = [];
+  const to = (l: string) => {
+    expect(at[l]).toBeTypeOf("number");
+    return at[l];
+  };
+  for (const x of items) {
+    if (typeof x === "number") code.push(x);
+    else if ("rel8" in x) {
+      const d = to(x.rel8) - (code.length + 1);
+      expect(d).toBeGreaterThanOrEqual(-128);
+      expect(d).toBeLessThan(128);
+      code.push(d & 0xff);
+    } else if ("rel32" in x) code.push(...le32(to(x.rel32) - (code.length + 4)));
+    else if ("abs32" in x) code.push(...le32(CODE + to(x.abs32)));
+  }
+  return { code, at };
+}
+
+/** The cached blocks holding the byte at physical address pip. */
+function blocksAt(c: Cpu, pip: number): Block[] {
+  return c.jit.blocks.filter((b): b is Block => b !== null && b.count > 0 && b.pip <= pip && pip < b.pip + b.bytes);
+}
+
 describe.each(["js", "wasm"] as const)("the JIT (%s blocks) runs exactly what the interpreter runs", (backend) => {
   it("random loop bodies: same state after every slice", () => {
     // More bodies for the wasm blocks, the newer backend.
@@ -581,6 +673,271 @@ describe.each(["js", "wasm"] as const)("the JIT (%s blocks) runs exactly what th
       if (backend === "wasm") expect(jit.jit.stats.compiled).toBeGreaterThan(0);
       else expect(jit.jit.stats.compiled).toBe(0);
     }
+  });
+
+  it.each([
+    ["16-bit protected mode (32-bit stack)", "pm16", 5151],
+    ["16-bit protected mode (16-bit stack)", "pm16ss16", 5252],
+    ["virtual-8086 mode", "v86", 8086],
+  ] as const)("random 16-bit loop bodies in %s: same state after every slice", (_, mode, seed) => {
+    // The real-mode bodies with CS, DS, ES and SS from descriptors (or from a V86 frame): the
+    // same code size, other segment bases, limits and stack widths.
+    const r = rng(seed);
+    const make = (jit: boolean, code: number[], b: Backend) => machineIn(mode, jit, code, b);
+    for (let t = 0; t < (backend === "wasm" ? (mode === "v86" ? 120 : 80) : 6); t++) {
+      const body: number[] = [];
+      const len = 3 + (r() % 12);
+      for (let i = 0; i < len; i++) body.push(...randomInsn16(r));
+      const useLoop = body.length < 120 && (r() & 1) === 1;
+      const { jit } = compare(
+        loopProgram16(body, 100, useLoop),
+        (c) => {
+          for (let i = 0; i < 256; i++) c.mem.ram[DATA + i] = (i * 57 + t) & 0xff;
+          c.r32[0] = 0x1234;
+          c.r32[2] = 0xfff9;
+          c.r32[6] = 3;
+          c.r32[7] = 0x8000;
+          c.r32[5] = 99;
+        },
+        undefined,
+        undefined,
+        backend,
+        make,
+      );
+      if (mode === "v86") {
+        // Halted in ring 0 after the #GP of the V86 code's HLT: EIP, CS and EFLAGS of the frame.
+        const end = loopProgram16(body, 100, useLoop).length - 1;
+        expect([0, 1, 2, 3].map((i) => jit.mem.read32(V86_ESP0 - 40 + 4 * i))).toEqual([
+          0,
+          end,
+          CODE >> 4,
+          expect.any(Number),
+        ]);
+        expect(jit.mem.read32(V86_ESP0 - 28) & VM).toBe(VM);
+      } else expect(jit.flags & VM).toBe(0);
+      if (backend === "wasm") expect(jit.jit.stats.compiled).toBeGreaterThan(0);
+      else expect(jit.jit.stats.compiled).toBe(0);
+    }
+  });
+
+  /**
+   * A loop of several blocks in one page: a forward JNZ over code, a CALL to a function in the
+   * page (itself with a forward JZ) and its RET, a forward JZ to B. With patch, block B
+   * (a jump target) stores CL into the byte at label patch when ECX is 128, 96, 64 or 32.
+   */
+  const regionLoop = (patch: "B" | "F" | null) =>
+    assemble([
+      0xbb,
+      ...le32(DATA), // mov ebx, DATA
+      0xb9,
+      ...le32(300), // mov ecx, 300
+      { label: "loop" },
+      0xf7,
+      0xc1,
+      ...le32(3), // test ecx, 3
+      0x75,
+      { rel8: "A" }, // jnz A
+      0x81,
+      0xc6,
+      ...le32(0x01010101), // add esi, 01010101h
+      0x01,
+      0xf5, // add ebp, esi
+      { label: "A" },
+      0xe8,
+      { rel32: "F" }, // call F
+      0x05,
+      ...le32(0x11), // add eax, 11h
+      0xf7,
+      0xc1,
+      ...le32(5), // test ecx, 5
+      0x74,
+      { rel8: "B" }, // jz B
+      0x31,
+      0xc7, // xor edi, eax
+      0x83,
+      0xc0,
+      0x07, // add eax, 7
+      { label: "B" },
+      0x81,
+      0xc7,
+      ...(patch === "B" ? [{ label: "patch" }] : []),
+      ...le32(0x22222222), // add edi, 22222222h
+      ...(patch === null
+        ? []
+        : [
+            0x81,
+            0xf9,
+            ...le32(150), // cmp ecx, 150
+            0x77,
+            { rel8: "C" }, // ja C
+            0xf6,
+            0xc1,
+            0x1f, // test cl, 31
+            0x75,
+            { rel8: "C" }, // jnz C
+            0x88,
+            0x0d,
+            { abs32: "patch" }, // mov [patch], cl
+            { label: "C" },
+          ]),
+      0x01,
+      0xc2, // add edx, eax
+      0x49, // dec ecx
+      0x0f,
+      0x85,
+      { rel32: "loop" }, // jnz loop
+      0xf4, // hlt
+      { label: "F" },
+      0x01,
+      0xc8, // add eax, ecx
+      0xa8,
+      0x01, // test al, 1
+      0x74,
+      { rel8: "F1" }, // jz F1
+      0x81,
+      0xc5,
+      ...(patch === "F" ? [{ label: "patch" }] : []),
+      ...le32(0x33333333), // add ebp, 33333333h
+      { label: "F1" },
+      0xc3, // ret
+    ]);
+
+  it("a loop of several blocks in one page (forward jumps, a call and its return) runs as the interpreter does", () => {
+    const { code } = regionLoop(null);
+    const { jit } = compare(code, undefined, undefined, undefined, backend);
+    const { compiled, regions } = jit.jit.stats;
+    expect(compiled).toBeGreaterThan(2);
+    // WebAssembly regions hold several blocks each; a JavaScript block is a region of its own.
+    if (backend === "wasm") expect(regions).toBeLessThan(compiled);
+    else expect(regions).toBe(compiled);
+  });
+
+  it.each(["B", "F"] as const)(
+    "a write to a block of a region other than its entry (in %s) drops the whole region and the new byte runs",
+    (where) => {
+      const { code, at } = regionLoop(where);
+      const patch = CODE + at.patch;
+      // One machine stepped to the first write: the patched byte is in a compiled block that is
+      // not the loop's head (with WebAssembly, in a region of several blocks); after the write
+      // none of that region's blocks is cached.
+      const c = machine(true, code, backend);
+      c.run(2); // mov ebx, DATA; mov ecx, 300
+      while (c.r32[1] > 140) c.run(7);
+      const b = c.jit.blocks.find((x) => x !== null && x.pip === CODE + at[where]);
+      expect(b).toBeDefined();
+      const holding = blocksAt(c, patch);
+      expect(holding).toContain(b);
+      const region = b!.region!;
+      expect(b!.pip).not.toBe(CODE + at.loop);
+      if (backend === "wasm") {
+        expect(region.blocks.length).toBeGreaterThan(1);
+        expect(region.blocks.map((x) => x.pip - CODE)).toContain(at.loop);
+      }
+      while (c.r32[1] >= 128) c.run(7);
+      expect(c.mem.ram[patch]).toBe(128);
+      // (A region compiled since, from the new bytes, may hold the byte again.)
+      expect([...region.blocks, ...holding].filter((x) => c.jit.blocks.includes(x))).toEqual([]);
+      expect(c.jit.stats.invalidations).toBeGreaterThan(0);
+      // The same program against the interpreter, slice by slice.
+      const { jit } = compare(code, undefined, undefined, undefined, backend);
+      expect(jit.mem.ram[patch]).toBe(32);
+      expect(jit.jit.stats.invalidations).toBeGreaterThanOrEqual(backend === "wasm" ? 4 : 1);
+    },
+  );
+
+  it("a fault in a block of a region reached by a jump inside it is charged and delivered as the interpreter does", () => {
+    // Every 8th iteration EBX is set beyond the data segment's limit (1 MiB) and the JZ to T2
+    // is taken (ECX even): the load after T2 raises #GP. The handler counts it, skips the rest
+    // of the iteration (DEC ECX) and returns to the loop's head, so that compiled code is
+    // entered there and reaches the fault through jumps inside the region.
+    const { code, at } = assemble([
+      0xb9,
+      ...le32(200), // mov ecx, 200
+      { label: "loop" },
+      0xbb,
+      ...le32(DATA), // mov ebx, DATA
+      0xf7,
+      0xc1,
+      ...le32(7), // test ecx, 7
+      0x75,
+      { rel8: "T1" }, // jnz T1
+      0xbb,
+      ...le32(0x00200000), // mov ebx, 2 MiB
+      { label: "T1" },
+      0x83,
+      0xc0,
+      0x03, // add eax, 3
+      0xf6,
+      0xc1,
+      0x01, // test cl, 1
+      0x74,
+      { rel8: "T2" }, // jz T2
+      0x01,
+      0xc6, // add esi, eax
+      0x31,
+      0xf5, // xor ebp, esi
+      { label: "T2" },
+      0x01,
+      0xc7, // add edi, eax
+      { label: "load" },
+      0x8b,
+      0x53,
+      0x08, // mov edx, [ebx+8]
+      0x01,
+      0xd7, // add edi, edx
+      0xe8,
+      { rel32: "G" }, // call G
+      0x49, // dec ecx
+      0x0f,
+      0x85,
+      { rel32: "loop" }, // jnz loop
+      0xf4, // hlt
+      { label: "G" },
+      0x83,
+      0xc5,
+      0x05, // add ebp, 5
+      0xc3, // ret
+    ]);
+    // add esp, 4; inc dword [DATA+200]; dec ecx; mov dword [esp], loop; iretd
+    const handler = [
+      0x83,
+      0xc4,
+      0x04,
+      0xff,
+      0x05,
+      ...le32(DATA + 200),
+      0x49,
+      0xc7,
+      0x04,
+      0x24,
+      ...le32(CODE + at.loop),
+      0xcf,
+    ];
+    const setup = (c: Cpu) => {
+      c.mem.ram.set(handler, HANDLER);
+      c.mem.write32(DATA + 8, 5);
+    };
+    // Block.before charges a fault in compiled code to the block it happened in: watch which.
+    const charged = vi.spyOn(Block.prototype, "before");
+    let faults: [Block, number][];
+    try {
+      const { jit, interp } = compare(code, setup, undefined, undefined, backend);
+      expect(jit.mem.read32(DATA + 200)).toBe(25); // faults taken: ECX = 200, 192, ..., 8
+      expect(jit.instret).toBe(interp.instret);
+      faults = charged.mock.calls.map(([off], i) => [charged.mock.contexts[i] as Block, off]);
+    } finally {
+      charged.mockRestore();
+    }
+    // Most faults came in compiled code, at the load, in a block at T2 or after it (entered by
+    // the JZ, or by a fall-through from T2's block), not at the loop's head where the code was
+    // entered; with WebAssembly, in a block of the region of the loop's head.
+    const inRegion = faults.filter(
+      ([b, off]) =>
+        b.pip >= CODE + at.T2 &&
+        b.pip + off === CODE + at.load &&
+        (backend === "js" || b.region!.blocks.some((x) => x.pip === CODE + at.loop)),
+    );
+    expect(inRegion.length).toBeGreaterThanOrEqual(15);
   });
 
   it("blocks run while an interrupt request waits with IF clear, and it is delivered after STI exactly", () => {
