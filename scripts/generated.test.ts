@@ -32,7 +32,7 @@ function one(command: string, output: string, generate: () => string): Generator
 }
 
 const GENERATORS: Generator[] = [
-  one("node packages/core/scripts/gen-hot.mjs", HOT_OUTPUT, generateHot),
+  one("node --import tsx packages/core/scripts/gen-hot.mjs", HOT_OUTPUT, generateHot),
   one("node --import tsx packages/core/scripts/gen-decoder-tests.mjs", DECODER_TESTS_OUTPUT, generateDecoderTests),
   one("node packages/core/src/cpu/fpu/testdata/gen-host-cases.mjs", HOST_CASES_OUTPUT, generateHostCases),
   one("node packages/cli/scripts/gen-cpu-bench.mjs", CPU_BENCH_OUTPUT, generateCpuBenchImage),

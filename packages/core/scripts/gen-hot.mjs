@@ -9,13 +9,14 @@
 // form. The generic handlers in ops/*.ts remain the reference and cover everything else; the
 // test hot.test.ts runs both on the same inputs and requires identical results.
 //
-// Run: node packages/core/scripts/gen-hot.mjs   (then the tests)
+// Run: node --import tsx packages/core/scripts/gen-hot.mjs   (then the tests)
 // Imported, the module writes nothing: generateHot() returns the file's text. The test
 // scripts/generated.test.ts compares that with the checked-in file and fails when they differ,
 // so rerun this after changing the generator (and never edit the output by hand).
 import fs from "node:fs";
 import path from "node:path";
 import url from "node:url";
+import { ALU as ALU_SEMANTICS, jsAluKind, jsAluResult } from "../src/cpu/semantics.ts";
 
 /** The file this script writes. */
 export const HOT_OUTPUT = url.fileURLToPath(new URL("../src/cpu/hot.generated.ts", import.meta.url));
@@ -63,27 +64,16 @@ const SIZES = {
   },
 };
 
-// ---- ALU operations: code computing r from a and b (and setting lazy flags)
-const ALU = [
-  { name: "add", write: true, code: (s) => `const r = (a + b) & ${s.mask}; c.setLazy(LF_ADD, ${s.sz}, a, b, r);` },
-  { name: "or", write: true, code: (s) => `const r = (a | b) & ${s.mask}; c.setLogic(${s.sz}, r);` },
-  {
-    name: "adc",
-    write: true,
-    code: (s) =>
-      `const cin = c.cf(); const r = (a + b + cin) & ${s.mask}; c.setLazy(cin ? LF_ADC : LF_ADD, ${s.sz}, a, b, r);`,
-  },
-  {
-    name: "sbb",
-    write: true,
-    code: (s) =>
-      `const cin = c.cf(); const r = (a - b - cin) & ${s.mask}; c.setLazy(cin ? LF_SBB : LF_SUB, ${s.sz}, a, b, r);`,
-  },
-  { name: "and", write: true, code: (s) => `const r = a & b & ${s.mask}; c.setLogic(${s.sz}, r);` },
-  { name: "sub", write: true, code: (s) => `const r = (a - b) & ${s.mask}; c.setLazy(LF_SUB, ${s.sz}, a, b, r);` },
-  { name: "xor", write: true, code: (s) => `const r = (a ^ b) & ${s.mask}; c.setLogic(${s.sz}, r);` },
-  { name: "cmp", write: false, code: (s) => `const r = (a - b) & ${s.mask}; c.setLazy(LF_SUB, ${s.sz}, a, b, r);` },
-];
+// ---- ALU operations (cpu/semantics.ts): code computing r from a and b and setting lazy flags
+const ALU = ALU_SEMANTICS.map((op) => ({
+  name: op.name,
+  write: op.write,
+  code: (s) =>
+    `${jsAluResult(op, s.mask, "c.cf()")} ` +
+    (op.kind === "LOGIC"
+      ? `c.setLogic(${s.sz}, r);`
+      : `c.setLazy(${jsAluKind(op, (k) => `LF_${k}`)}, ${s.sz}, a, b, r);`),
+}));
 
 /** The text of hot.generated.ts, with counts for the log line. Writes nothing. */
 function build() {

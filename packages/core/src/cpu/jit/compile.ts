@@ -26,6 +26,7 @@ import { decode, type ByteSource, type DecodedInstruction } from "../decoder.ts"
 import { SWITCH_INDICES } from "../hot.generated.ts";
 import { AF, DS, SS, START_EIP, STATUS_FLAGS, SZ16, SZ32, SZ8 } from "../regs.ts";
 import { LF_ADC, LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SBB, LF_SUB } from "../state.ts";
+import { ALU, jsAluKind, jsAluResult, type FlagKind } from "../semantics.ts";
 
 export const MAX_BLOCK_INSNS = 48;
 
@@ -151,30 +152,26 @@ function logic(sz: number): string {
   return `lf[2] = r; lf[3] = ${LF_LOGIC}; lf[4] = ${sz}; c.lazy = ${STATUS_FLAGS};`;
 }
 
+/** The lazy-flag record kinds by name (semantics.ts FlagKind). */
+const KIND: Record<FlagKind, number> = { ADD: LF_ADD, ADC: LF_ADC, SUB: LF_SUB, SBB: LF_SBB, LOGIC: LF_LOGIC };
+
 /**
- * ALU operation i (ADD OR ADC SBB AND SUB XOR CMP) on a, b into r, recording the lazy flags
- * unless dead (the next instruction overwrites them all, see flagsDeadAfter).
+ * ALU operation i (ADD OR ADC SBB AND SUB XOR CMP, semantics.ts) on a, b into r, recording the
+ * lazy flags unless dead (the next instruction overwrites them all, see flagsDeadAfter).
  */
 function aluCode(op: number, sz: number, dead: boolean): string {
-  const m = MASK[sz];
-  const rec = (code: string) => (dead ? "" : ` ${code}`);
-  switch (op) {
-    case 0:
-      return `const r = (a + b) & ${m};${rec(lazy(LF_ADD, sz))}`;
-    case 1:
-      return `const r = (a | b) & ${m};${rec(logic(sz))}`;
-    case 2:
-      return `const cin = c.cf(); const r = (a + b + cin) & ${m};${rec(lazy(`cin ? ${LF_ADC} : ${LF_ADD}`, sz))}`;
-    case 3:
-      return `const cin = c.cf(); const r = (a - b - cin) & ${m};${rec(lazy(`cin ? ${LF_SBB} : ${LF_SUB}`, sz))}`;
-    case 4:
-      return `const r = a & b & ${m};${rec(logic(sz))}`;
-    case 5:
-    case 7:
-      return `const r = (a - b) & ${m};${rec(lazy(LF_SUB, sz))}`;
-    default:
-      return `const r = (a ^ b) & ${m};${rec(logic(sz))}`;
-  }
+  const s = ALU[op];
+  const rec = dead
+    ? ""
+    : ` ${
+        s.kind === "LOGIC"
+          ? logic(sz)
+          : lazy(
+              jsAluKind(s, (k) => String(KIND[k])),
+              sz,
+            )
+      }`;
+  return `${jsAluResult(s, MASK[sz], "c.cf()")}${rec}`;
 }
 
 /**
@@ -207,21 +204,10 @@ export function flagsDeadAfter(d: DecodedInstruction | undefined): boolean {
       return false;
   }
 }
-/** What a fused conditional may assume of ALU operation op's flags. */
+/** What a fused conditional may assume of ALU operation op's flags (none after ADC/SBB: the carry-in makes the shortcuts wrong). */
 function aluFlags(op: number, sz: number): FlagSource | undefined {
-  switch (op) {
-    case 0:
-      return { kind: LF_ADD, sz };
-    case 1:
-    case 4:
-    case 6:
-      return { kind: LF_LOGIC, sz };
-    case 5:
-    case 7:
-      return { kind: LF_SUB, sz };
-    default:
-      return undefined; // ADC/SBB: the carry-in makes the shortcuts wrong
-  }
+  const s = ALU[op];
+  return s.carry ? undefined : { kind: KIND[s.kind], sz };
 }
 
 /**

@@ -31,6 +31,7 @@ import { decode, type ByteSource, type DecodedInstruction } from "../decoder.ts"
 import { AF, CF, CS, DF, DS, ES, OF, SS, START_EIP, STATUS_FLAGS, PF, SF, SZ16, SZ32, SZ8, VM, ZF } from "../regs.ts";
 import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB, LF_ADC, LF_SBB, LF_NEG } from "../state.ts";
 import { I32, I64, Op, VOID, WasmCode, WasmModule } from "../wasm/encoder.ts";
+import { ALU, type FlagKind, type Primitive } from "../semantics.ts";
 import {
   RAM_BASE,
   STATE_CR,
@@ -731,71 +732,55 @@ class Emitter {
   }
 }
 
+/** The primitives' WebAssembly instructions (semantics.ts). */
+const WASM_OP: Record<Primitive, Op> = {
+  add: Op.i32_add,
+  sub: Op.i32_sub,
+  and: Op.i32_and,
+  or: Op.i32_or,
+  xor: Op.i32_xor,
+};
+/** The lazy-flag record kinds by name (semantics.ts FlagKind). */
+const KIND: Record<FlagKind, number> = { ADD: LF_ADD, ADC: LF_ADC, SUB: LF_SUB, SBB: LF_SBB, LOGIC: LF_LOGIC };
+
 /**
- * ALU operation op (ADD OR ADC SBB AND SUB XOR CMP) of size sz on locals a, b into r; the flag
- * record is not stored when s.dead.
+ * ALU operation op (semantics.ts ALU, size sz) of locals a and b into r, recording the lazy
+ * flags unless dead; the carry forms take CF (known from the flag source, or lazy) as cin and
+ * are recorded as their carry kind when it was set.
  */
 function alu(e: Emitter, s: Site, op: number, sz = SZ32): void {
   const c = e.c;
-  const dead = s.dead;
-  if (op === 2 || op === 3) {
-    // ADC/SBB: r = a +/- b +/- CF; recorded as ADC/SBB when the carry was set, else ADD/SUB.
+  const sem = ALU[op];
+  if (sem.carry) {
     knownCf(e, s.flags);
     c.localSet(L_T);
-    c.localGet(L_A);
-    c.localGet(L_B);
-    c.op(op === 2 ? Op.i32_add : Op.i32_sub);
-    c.localGet(L_T);
-    c.op(op === 2 ? Op.i32_add : Op.i32_sub);
-    if (sz !== SZ32) {
-      c.i32Const(sz === SZ8 ? 0xff : 0xffff);
-      c.op(Op.i32_and);
-    }
-    c.localSet(L_R);
-    if (!dead) {
-      e.storeLocal(LF(0), L_A);
-      e.storeLocal(LF(1), L_B);
-      e.storeLocal(LF(2), L_R);
-      e.store(LF(3), () => {
-        c.i32Const(op === 2 ? LF_ADC : LF_SBB);
-        c.i32Const(op === 2 ? LF_ADD : LF_SUB);
-        c.localGet(L_T);
-        c.op(Op.select);
-      });
-      e.storeConst(LF(4), sz);
-      e.storeConst(STATE_LAZY, STATUS_FLAGS);
-    }
-    return;
   }
   c.localGet(L_A);
   c.localGet(L_B);
-  switch (op) {
-    case 0:
-      c.op(Op.i32_add);
-      break;
-    case 1:
-      c.op(Op.i32_or);
-      break;
-    case 4:
-      c.op(Op.i32_and);
-      break;
-    case 5:
-    case 7:
-      c.op(Op.i32_sub);
-      break;
-    default:
-      c.op(Op.i32_xor);
-      break;
+  c.op(WASM_OP[sem.op]);
+  if (sem.carry) {
+    c.localGet(L_T);
+    c.op(WASM_OP[sem.op]);
   }
   if (sz !== SZ32) {
     c.i32Const(sz === SZ8 ? 0xff : 0xffff);
     c.op(Op.i32_and);
   }
   c.localSet(L_R);
-  if (!dead) {
-    if (op === 1 || op === 4 || op === 6) e.logic(sz);
-    else e.lazy(op === 0 ? LF_ADD : LF_SUB, sz);
-  }
+  if (s.dead) return;
+  if (sem.kind === "LOGIC") return e.logic(sz);
+  if (!sem.carryKind) return e.lazy(KIND[sem.kind], sz);
+  e.storeLocal(LF(0), L_A);
+  e.storeLocal(LF(1), L_B);
+  e.storeLocal(LF(2), L_R);
+  e.store(LF(3), () => {
+    c.i32Const(KIND[sem.carryKind!]);
+    c.i32Const(KIND[sem.kind]);
+    c.localGet(L_T);
+    c.op(Op.select);
+  });
+  e.storeConst(LF(4), sz);
+  e.storeConst(STATE_LAZY, STATUS_FLAGS);
 }
 /**
  * ALU operation op (size sz) on operand E and local b: E read into a (register, or memory checked
@@ -822,7 +807,8 @@ function aluE(e: Emitter, s: Site, op: number, sz: number): void {
 
 /** The flag kind a fused conditional may assume after ALU op (none after ADC/SBB: the carry-in). */
 function aluKind(op: number): number | undefined {
-  return op === 0 ? LF_ADD : op === 5 || op === 7 ? LF_SUB : op === 1 || op === 4 || op === 6 ? LF_LOGIC : undefined;
+  const sem = ALU[op];
+  return sem.carry ? undefined : KIND[sem.kind];
 }
 function aluFlags(op: number, sz: number): FlagSource | undefined {
   const kind = aluKind(op);
