@@ -53,11 +53,61 @@ function mustYield(c: Cpu, iter: number): boolean {
   return false;
 }
 
+/** Whether REP MOVS/STOS run in bulk (tests compare with the iterations one by one). */
+export const stringBulk = { enabled: true };
+
+/**
+ * REP STOS and REP MOVS forward with a 32-bit address size, many iterations at once: those that
+ * stay inside one page for each operand, within the segment limits, on pages the TLB maps
+ * directly (plain RAM, writable and holding no compiled code for the destination), and up to
+ * the next point where the instruction may yield, while no event is pending. They leave the
+ * registers and memory as the iterations one by one would (a MOVS whose destination overlaps
+ * its source ahead of it copies only up to the overlap), and raise no event. Returns how many
+ * ran; 0 when the next one must run alone (it may fault, or fill the TLB).
+ */
+function bulk(c: Cpu, sz: number, b: number, iter: number, movs: boolean): number {
+  if (!stringBulk.enabled || !c.asize32 || c.flags & DF || c.events !== 0) return 0;
+  const di = c.r32[EDI] >>> 0;
+  const dst = (c.segBase[ES] + di) | 0;
+  let k = Math.min(c.r32[ECX] >>> 0, REP_CHUNK - iter + 1, ((0x1000 - (dst & 0xfff)) / b) | 0);
+  if (di + k * b > c.segLimW[ES]) return 0;
+  const e = c.tlbW[dst >>> 12];
+  if (e === -1) return 0;
+  const p = dst ^ e;
+  const ram = c.ram;
+  if (movs) {
+    const si = c.r32[ESI] >>> 0;
+    const src = (c.segBase[c.dsSeg] + si) | 0;
+    k = Math.min(k, ((0x1000 - (src & 0xfff)) / b) | 0);
+    if (si + k * b > c.segLimR[c.dsSeg]) return 0;
+    const er = c.tlbR[src >>> 12];
+    if (er === -1) return 0;
+    const q = src ^ er;
+    if (p > q && p < q + k * b) k = ((p - q) / b) | 0;
+    if (k < 2) return 0;
+    ram.copyWithin(p, q, q + k * b);
+    c.r32[ESI] = si + k * b;
+  } else {
+    if (k < 2) return 0;
+    const v = c.r32[EAX];
+    if (b === 1) ram.fill(v & 0xff, p, p + k);
+    else if (b === 4 && (p & 3) === 0) c.ram32.fill(v, p >>> 2, (p >>> 2) + k);
+    else for (let i = 0; i < k * b; i++) ram[p + i] = v >> ((i % b) * 8);
+  }
+  c.r32[EDI] = di + k * b;
+  c.r32[ECX] = c.r32[ECX] - k;
+  return k;
+}
+
 /**
  * Builds a string handler from one iteration. compare: CMPS/SCAS, whose REPE/REPNE also
- * stop on ZF.
+ * stop on ZF. fast: MOVS and STOS, which run in bulk where they can (bulk).
  */
-function stringOp(step1: (c: Cpu, sz: number, step: number) => void, compare: boolean): (sz: number) => Handler {
+function stringOp(
+  step1: (c: Cpu, sz: number, step: number) => void,
+  compare: boolean,
+  fast?: "movs" | "stos",
+): (sz: number) => Handler {
   return (sz) => {
     const b = sizeBytes(sz);
     return (c) => {
@@ -68,6 +118,14 @@ function stringOp(step1: (c: Cpu, sz: number, step: number) => void, compare: bo
       }
       if (count(c) === 0) return;
       for (let iter = 1; ; iter++) {
+        const k = fast === undefined ? 0 : bulk(c, sz, b, iter, fast === "movs");
+        if (k > 0) {
+          // Iterations iter .. iter + k - 1 ran; the checks after the last of them follow.
+          iter += k - 1;
+          if (count(c) === 0) return;
+          if (mustYield(c, iter)) return;
+          continue;
+        }
         step1(c, sz, step);
         if (decCount(c) === 0) return;
         if (compare && (c.zf() !== 0) !== (c.rep === 0xf3)) return;
@@ -77,18 +135,26 @@ function stringOp(step1: (c: Cpu, sz: number, step: number) => void, compare: bo
   };
 }
 
-const movs = stringOp((c, sz, step) => {
-  const b = sizeBytes(sz);
-  const v = rd(c, sz, c.segR(c.dsSeg, srcOff(c), b));
-  wr(c, sz, c.segW(ES, dstOff(c), b), v);
-  advSi(c, step);
-  advDi(c, step);
-}, false);
+const movs = stringOp(
+  (c, sz, step) => {
+    const b = sizeBytes(sz);
+    const v = rd(c, sz, c.segR(c.dsSeg, srcOff(c), b));
+    wr(c, sz, c.segW(ES, dstOff(c), b), v);
+    advSi(c, step);
+    advDi(c, step);
+  },
+  false,
+  "movs",
+);
 
-const stos = stringOp((c, sz, step) => {
-  wr(c, sz, c.segW(ES, dstOff(c), sizeBytes(sz)), getReg(c, sz, EAX));
-  advDi(c, step);
-}, false);
+const stos = stringOp(
+  (c, sz, step) => {
+    wr(c, sz, c.segW(ES, dstOff(c), sizeBytes(sz)), getReg(c, sz, EAX));
+    advDi(c, step);
+  },
+  false,
+  "stos",
+);
 
 const lods = stringOp((c, sz, step) => {
   setReg(c, sz, EAX, rd(c, sz, c.segR(c.dsSeg, srcOff(c), sizeBytes(sz))));
