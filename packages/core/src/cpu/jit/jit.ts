@@ -1,15 +1,17 @@
-// The JIT: compiles hot basic blocks of 32-bit code to JavaScript functions (compile.ts) and
-// keeps them in a direct-mapped cache indexed by the physical address of their first byte.
+// The JIT: compiles hot code to WebAssembly regions (wasm-block.ts, several blocks of a page in
+// one module) or, where the engine has no WebAssembly, blocks of 32-bit code to JavaScript
+// functions (compile.ts), and keeps the blocks in a direct-mapped cache indexed by the physical
+// address of their first byte.
 //
-// The run loop (hot.generated.ts) looks a block up at each instruction boundary while the CPU
-// runs 32-bit code with no event pending. A miss counts the address's heat; at `threshold`
-// the block is compiled. A hit runs the block when it lies inside the current fetch window
-// (same page, within the CS limit) and fits the instruction budget, so slices end exactly where
-// the interpreter would end them.
+// The run loop (hot.generated.ts) looks a block up at each instruction boundary while no event
+// is pending. A miss counts the address's heat; at `threshold` its region is compiled. A hit
+// runs the block when it lies inside the current fetch window (same page, within the CS limit),
+// is of the current code size and fits the instruction budget, so slices end exactly where the
+// interpreter would end them.
 //
 // Self-modifying code and code pages reused for data: a page that holds compiled code is
 // marked in PhysicalMemory.codePages and loses its write translations; a write to it through
-// any path drops the blocks it overlaps (codeWritten). A page whose code keeps being rewritten
+// any path drops the regions it overlaps (codeWritten). A page whose code keeps being rewritten
 // is left to the interpreter.
 
 import type { Cpu } from "../cpu.ts";
