@@ -1,7 +1,9 @@
 // A VM's card, as a new user meets it: the main view (Screen or COM1 Console, by tabs) and
 // which one a guest opens on, the keyboard going to a new VM at once, the "Click to type" and
-// pause overlays, the state in plain words and a failure explained at the top of the card.
-// Screenshots of the page at 800, 1366 and 1920 px wide go to test-results/.
+// pause overlays, the state in plain words and a failure explained at the top of the card (a
+// crash; a disk that is not bootable). Screenshots of the page at 800, 1366 and 1920 px wide go
+// to test-results/.
+import crypto from "node:crypto";
 import { expect, test, type Locator } from "@playwright/test";
 import {
   createFromCatalog,
@@ -136,5 +138,18 @@ test("FreeDOS opens on its screen with the keyboard; Click to type, pause overla
   const errorTop = (await error.boundingBox())!.y,
     stageTop = (await tf.getByTestId("vm-stage").boundingBox())!.y;
   expect(errorTop).toBeLessThan(stageTop);
+
+  // A floppy of random bytes (no boot signature): stopped, and it says why in plain words, not
+  // "Running" over a blank screen; nothing is offered that a stopped VM cannot do.
+  const noise = crypto.randomBytes(1474560);
+  noise[511] = 0;
+  const rnd = await createFromFile(page, "random", { name: "random.img", buffer: noise });
+  await expect(rnd.getByTestId("vm-state")).toHaveText("Stopped: the disk is not bootable");
+  await expect(rnd.getByTestId("vm-error")).toContainText("This VM stopped: the disk is not bootable.");
+  await expect(rnd.getByTestId("stopped-overlay")).toBeVisible();
+  await rnd.getByTestId("vm-error").getByText("Details", { exact: true }).click();
+  await expect(rnd.getByTestId("vm-error-detail")).toContainText("no boot signature");
+  await expect(rnd.getByTestId("embed-images")).toHaveCount(0);
+  await expect(rnd.getByTestId("snapshot")).toBeDisabled();
   await attachShots(page, info, "cards");
 });

@@ -16,7 +16,8 @@ export function useSnapshotBar(vm: VmHandle): { buttons: ReactNode; info: ReactN
   const { busy, error, act } = useAction();
   const [shared, setShared] = useState<ShareResult | null>(null);
   const failed = vm.status === "failed";
-  const own = (vm.details?.media ?? []).filter((m) => m.url === null && m.role !== "cdrom");
+  // A failed VM cannot be snapshotted: no choice about its images to offer.
+  const own = failed ? [] : (vm.details?.media ?? []).filter((m) => m.url === null && m.role !== "cdrom");
   const held = vm.snapshot;
 
   const snapshot = act("Saving…", async () => {

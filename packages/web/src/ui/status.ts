@@ -11,6 +11,8 @@ export function plainReason(technical: string | null): string {
   if (technical === null) return "the guest turned the machine off";
   const t = technical.toLowerCase();
   if (t.includes("triple fault")) return "the guest crashed (triple fault)";
+  // The BIOS found no boot sector on any drive (a blank or random image, a data disk).
+  if (t.includes("no bootable disk")) return "the disk is not bootable";
   if (/cannot be the|cannot be booted|two images|needs a kernel|cd image must/.test(t))
     return "this image cannot be started";
   if (t.includes("did not answer")) return "the VM stopped responding";
