@@ -1,8 +1,8 @@
 // A VM's card, as a new user meets it: the main view (Screen or COM1 Console, by tabs) and
 // which one a guest opens on, the keyboard going to a new VM at once, the "Click to type" and
 // pause overlays, the state in plain words and a failure explained at the top of the card (a
-// crash; a disk that is not bootable). Screenshots of the page at 800, 1366 and 1920 px wide go
-// to test-results/.
+// crash; a disk that is not bootable). An accessibility scan (axe-core) of each of those states.
+// Screenshots of the page at 800, 1366 and 1920 px wide go to test-results/.
 import crypto from "node:crypto";
 import { expect, test, type Locator } from "@playwright/test";
 import {
@@ -10,6 +10,7 @@ import {
   createFromFile,
   openShell,
   SERIAL_FLOPPY,
+  seriousViolations,
   TRIPLE_FAULT_FLOPPY,
   waitForScreen,
   attachShots,
@@ -50,6 +51,7 @@ test("Linux opens on its console, which has the keyboard: its shell answers a ty
   await expect(linux.getByTestId("vm-state")).toHaveText("Ready");
   await page.keyboard.type("echo answer $((6*7))\n");
   await expect(rows).toContainText("answer 42", { timeout: 30_000 });
+  expect(await seriousViolations(page)).toEqual([]);
   await attachShots(page, info, "linux-console");
 
   // The Screen tab is there too (the VGA text the kernel left), and back: keyboard reachable.
@@ -102,6 +104,7 @@ test("FreeDOS opens on its screen with the keyboard; Click to type, pause overla
   await dos.getByTestId("screen").focus();
   await page.keyboard.type("abc");
   await expect(dos.getByTestId("unsent-keys")).toHaveText("3 keys typed while paused were not sent to the guest");
+  expect(await seriousViolations(page)).toEqual([]);
   await attachShots(page, info, "dos-paused");
   await overlay.click();
   await expect(dos.getByTestId("vm-state")).toHaveText("Running");
@@ -151,5 +154,6 @@ test("FreeDOS opens on its screen with the keyboard; Click to type, pause overla
   await expect(rnd.getByTestId("vm-error-detail")).toContainText("no boot signature");
   await expect(rnd.getByTestId("embed-images")).toHaveCount(0);
   await expect(rnd.getByTestId("snapshot")).toBeDisabled();
+  expect(await seriousViolations(page)).toEqual([]);
   await attachShots(page, info, "cards");
 });

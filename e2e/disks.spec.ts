@@ -2,7 +2,8 @@
 // the page: after a reload the page offers to resume the VM with its disk as it was; the drive
 // can be downloaded as an image with the writes in it, and the record deleted. A hard disk of
 // the user's own keeps its writes too, the last of them made just before the reload (the page
-// saves as it goes). Screenshots at 800, 1366 and 1920 px wide are attached.
+// saves as it goes). The offer after a reload passes an accessibility scan. Screenshots at 800,
+// 1366 and 1920 px wide are attached.
 import fs from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
 import {
@@ -11,6 +12,7 @@ import {
   createFromFile,
   openShell,
   panel,
+  seriousViolations,
   waitForScreen,
   WRITER_HDA,
   WRITER_HDA_SECTOR,
@@ -54,6 +56,7 @@ test("a guest's disk writes outlive a reload: resume with them, download the cha
   await expect(page.getByTestId("isolation")).toHaveAttribute("data-isolated", "true");
   await expect(page.getByTestId("vm-panel")).toHaveCount(0);
   await expect(page.getByTestId("saved-offer")).toContainText("disk writes from before were kept");
+  expect(await seriousViolations(page)).toEqual([]);
   await attachShots(page, info, "saved-disks");
   const again = page.getByTestId("saved-vm").filter({ hasText: "dos" });
   await expect(again.getByTestId("saved-resume")).toBeEnabled();

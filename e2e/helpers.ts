@@ -1,6 +1,8 @@
 // Shared helpers for the browser tests: opening the shell, creating VMs through its form,
 // reading a VM back through the page API (window.x86vm, packages/web/src/host/page-api.ts),
-// and tiny boot floppies built here so no image file is needed.
+// tiny boot floppies built here so no image file is needed, screenshots at the judged widths,
+// and the accessibility scan (axe-core) the page specs run over the page's states.
+import AxeBuilder from "@axe-core/playwright";
 import { expect, type Locator, type Page, type TestInfo } from "@playwright/test";
 import type { PageApi } from "../packages/web/src/host/page-api.ts";
 
@@ -221,4 +223,16 @@ export async function attachShots(page: Page, info: TestInfo, name: string, show
     await info.attach(`${name}-${width}`, { path, contentType: "image/png" });
   }
   await page.setViewportSize(size);
+}
+
+/**
+ * An axe-core scan of the page as it is (WCAG 2.0/2.1 A and AA rules): its serious and critical
+ * violations, one line each (rule, what it asks, where), for `expect(...).toEqual([])`.
+ */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  expect(result.passes.length).toBeGreaterThan(10); // the scan saw the page
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
 }
