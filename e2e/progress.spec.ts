@@ -1,10 +1,10 @@
-// Progress on the card: a snapshot being opened has a card of its own in the VMs area, with a
-// real bar for each step whose bytes are known (the file read, a share link's download, a base
-// image fetched from the server, the machine's state restored in the worker), the step in
-// words, until the resumed VM's card takes its place; a new VM's card says what its boot waits
-// for, and a Linux guest's status line its boot stage (loading the kernel, starting Linux, ready
-// at its prompt) where a DOS guest's says Running. Screenshots at 800, 1366 and 1920 px wide are
-// attached.
+// Progress on the card: a share link's upload has a bar of the bytes sent; a snapshot being
+// opened has a card of its own in the VMs area, with a real bar for each step whose bytes are
+// known (the file read, a share link's download, a base image fetched from the server, the
+// machine's state restored in the worker), the step in words, until the resumed VM's card takes
+// its place; a new VM's card says what its boot waits for, and a Linux guest's status line its
+// boot stage (loading the kernel, starting Linux, ready at its prompt) where a DOS guest's says
+// Running. Screenshots at 800, 1366 and 1920 px wide are attached.
 import fs from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
 import { attachShots, createFromCatalog, openShell, panel, slowDownloads, waitForScreen } from "./helpers.ts";
@@ -58,6 +58,35 @@ async function recordOpening(page: Page): Promise<void> {
   });
 }
 
+/**
+ * Records, from now on, each state of the bar `${testId}-bar` in the page (a ProgressLine): its
+ * value, its end and the bytes in words; `barsOf` reads them back as [value, max, words].
+ */
+async function watchBar(page: Page, testId: string): Promise<void> {
+  await page.evaluate((id) => {
+    const seen: string[] = [];
+    (window as unknown as Record<string, unknown>)[`bars_${id}`] = seen;
+    const look = () => {
+      const bar = document.querySelector(`[data-testid="${id}-bar"]`);
+      if (!bar) return;
+      const words = document.querySelector(`[data-testid="${id}-bytes"]`)?.textContent ?? "";
+      const entry = `${bar.getAttribute("value") ?? ""}|${bar.getAttribute("max") ?? ""}|${words}`;
+      if (seen[seen.length - 1] !== entry) seen.push(entry);
+    };
+    new MutationObserver(look).observe(document, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+      attributes: true,
+    });
+  }, testId);
+}
+
+async function barsOf(page: Page, testId: string): Promise<[number, number, string][]> {
+  const all = await page.evaluate((id) => (window as unknown as Record<string, string[]>)[`bars_${id}`], testId);
+  return all.map((e) => e.split("|")).map(([value, max, words]) => [Number(value), Number(max), words]);
+}
+
 /** The recorded states of the opening card at `stage` with a bar that has an end: [value, max, words]. */
 async function barsAt(page: Page, stage: string): Promise<[number, number, string][]> {
   const all = await seen(page, "opening");
@@ -102,8 +131,32 @@ test("opening a share link: a card with the download's bar, the image's bar, the
   expect(boot.join("\n")).toMatch(/Booting: (starting the emulator|building the machine)/);
   await expect(dos.getByTestId("boot-stage")).toHaveCount(0);
   await expect(dos.getByTestId("vm-state")).toHaveText("Running");
+  // Share: the snapshot goes up to the server with a bar of the bytes sent (the upload slowed to
+  // 40 KiB/s by the browser's network throttling: 3 to 4 s for FreeDOS's), then the link.
+  await watchBar(page, "share-progress");
+  const cdp = await page.context().newCDPSession(page);
+  const throttle = (uploadThroughput: number) =>
+    cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput,
+    });
+  await cdp.send("Network.enable");
+  await throttle(40 * 1024);
   await dos.getByTestId("share").click();
+  await expect(dos.getByTestId("share-progress-bar")).toBeVisible();
+  await expect(dos.getByTestId("share-progress-bytes")).toHaveText(/ of /);
+  await expect(dos.getByTestId("share-progress")).toContainText("Uploading the snapshot to this server");
+  await attachShots(page, info, "share-upload", dos);
   const link = await dos.getByTestId("share-link").inputValue();
+  await expect(dos.getByTestId("share-progress")).toHaveCount(0);
+  await throttle(-1);
+  await cdp.detach();
+  const sent = await barsOf(page, "share-progress");
+  expectFilled(sent);
+  expect(sent[0][1]).toBeGreaterThan(100_000); // the snapshot's size
+  expect(new Set(sent.map(([v]) => v)).size, "the bar moved").toBeGreaterThan(2);
 
   const ctx = await browser.newContext({ viewport: { width: 1366, height: 1000 } });
   const other = await ctx.newPage();

@@ -1,4 +1,6 @@
-// Downloads with progress: a response body read chunk by chunk, counting the bytes.
+// Transfers with progress: a response body read chunk by chunk, counting the bytes; a body sent
+// with XMLHttpRequest, whose upload events count the bytes sent (fetch reports none, and
+// Chromium streams a request body only over HTTP/2).
 
 /** How far a download is: bytes received and, when the server said, how many there are in all. */
 export interface DownloadProgress {
@@ -35,4 +37,37 @@ export async function readWithProgress(
     at += c.byteLength;
   }
   return out.buffer;
+}
+
+/** What a server answered to a request: its status and its body as text. */
+export interface Answer {
+  status: number;
+  statusText: string;
+  text: string;
+}
+
+/**
+ * POSTs `body` to `url`, reporting the bytes sent so far of the body's size; resolves with the
+ * answer once the server has given it (after the last byte, the server may still be working).
+ * Rejects only when no answer came (the network failed).
+ */
+export function postWithProgress(
+  url: string,
+  body: ArrayBuffer,
+  contentType: string,
+  onProgress: (p: DownloadProgress) => void,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.setRequestHeader("Content-Type", contentType);
+    const total = body.byteLength;
+    xhr.upload.onprogress = (e) => onProgress({ loaded: Math.min(e.loaded, total), total });
+    xhr.upload.onload = () => onProgress({ loaded: total, total });
+    xhr.onload = () => resolve({ status: xhr.status, statusText: xhr.statusText, text: xhr.responseText });
+    xhr.onerror = () => reject(new Error("the connection failed"));
+    xhr.onabort = () => reject(new Error("the upload was stopped"));
+    onProgress({ loaded: 0, total });
+    xhr.send(body);
+  });
 }

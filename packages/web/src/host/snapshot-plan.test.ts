@@ -190,6 +190,42 @@ describe("opening a snapshot in the page", () => {
     );
   });
 
+  it("reports an upload's bytes sent of the snapshot's size, as the page's XMLHttpRequest sends them", async () => {
+    const id = "d".repeat(64);
+    const sent: string[] = [];
+    class FakeXhr {
+      status = 0;
+      statusText = "";
+      responseText = "";
+      readonly upload: { onprogress?: (e: { loaded: number; total: number }) => void; onload?: () => void } = {};
+      onload?: () => void;
+      onerror?: () => void;
+      onabort?: () => void;
+      private url = "";
+      open(method: string, url: string): void {
+        this.url = `${method} ${url}`;
+      }
+      setRequestHeader(): void {}
+      send(body: ArrayBuffer): void {
+        sent.push(`${this.url} ${body.byteLength}`);
+        setTimeout(() => {
+          for (const loaded of [4096, 8192, body.byteLength])
+            this.upload.onprogress?.({ loaded, total: body.byteLength });
+          this.upload.onload?.();
+          this.status = 201;
+          this.responseText = JSON.stringify({ id });
+          this.onload?.();
+        }, 1);
+      }
+    }
+    vi.stubGlobal("XMLHttpRequest", FakeXhr);
+    const seen: string[] = [];
+    expect(await uploadSnapshot(new ArrayBuffer(10000), (p) => seen.push(`${p.loaded}/${p.total}`))).toBe(id);
+    expect(sent).toEqual(["POST /snapshots 10000"]);
+    expect(seen).toEqual(["0/10000", "4096/10000", "8192/10000", "10000/10000", "10000/10000"]);
+    vi.unstubAllGlobals();
+  });
+
   it("names downloads after the VM and the time", () => {
     expect(snapshotFileName("dos (2)", new Date(2026, 10, 26, 9, 5, 7))).toBe("dos-2-2026-11-26-090507.x86snap");
     expect(snapshotFileName("../../", new Date(2026, 0, 1, 0, 0, 0))).toBe("vm-2026-01-01-000000.x86snap");

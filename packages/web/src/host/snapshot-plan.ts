@@ -17,7 +17,7 @@ import type { Catalog } from "../shared/catalog.ts";
 import { MEDIA_ROLE_NAMES, type MediaFile, type MediaRole } from "../shared/protocol.ts";
 import { SNAPSHOT_ID_RE, SNAPSHOT_LIMITS, SNAPSHOT_SLOTS, SNAPSHOT_SUFFIX } from "../shared/snapshot-limits.ts";
 import { AllocationRefused, formatBytes } from "./allocator.ts";
-import { readWithProgress, type DownloadProgress } from "./download.ts";
+import { postWithProgress, readWithProgress, type Answer, type DownloadProgress } from "./download.ts";
 
 /** A snapshot the page will not open, with the reason in one line. */
 export class SnapshotRefused extends Error {
@@ -217,27 +217,36 @@ export async function fetchSharedSnapshot(id: string, onProgress?: (p: DownloadP
   return bytes;
 }
 
-/** Stores a snapshot on the server; returns its id. */
-export async function uploadSnapshot(bytes: ArrayBuffer): Promise<string> {
-  let res: Response;
+/**
+ * Stores a snapshot on the server; returns its id. With `onProgress` (in a page), the bytes sent
+ * of the snapshot's size are reported as they go.
+ */
+export async function uploadSnapshot(bytes: ArrayBuffer, onProgress?: (p: DownloadProgress) => void): Promise<string> {
+  let answer: Answer;
   try {
-    res = await fetch("/snapshots", {
-      method: "POST",
-      body: bytes,
-      headers: { "Content-Type": "application/octet-stream" },
-    });
+    if (onProgress && typeof XMLHttpRequest === "function") {
+      answer = await postWithProgress("/snapshots", bytes, "application/octet-stream", onProgress);
+    } else {
+      const res = await fetch("/snapshots", {
+        method: "POST",
+        body: bytes,
+        headers: { "Content-Type": "application/octet-stream" },
+      });
+      answer = { status: res.status, statusText: res.statusText, text: await res.text() };
+    }
   } catch (e) {
     throw new Error(`Share failed: the server did not take the snapshot (${messageOf(e)})`, { cause: e });
   }
   let body: { id?: unknown; error?: unknown } = {};
   try {
-    body = (await res.json()) as typeof body;
+    const parsed: unknown = JSON.parse(answer.text);
+    if (parsed !== null && typeof parsed === "object") body = parsed;
   } catch {
     /* not JSON: status only */
   }
-  if (!res.ok)
+  if (answer.status < 200 || answer.status > 299)
     throw new Error(
-      `Share failed: ${typeof body.error === "string" ? oneLine(body.error) : `the server answered ${res.status} ${res.statusText}`}`,
+      `Share failed: ${typeof body.error === "string" ? oneLine(body.error) : `the server answered ${answer.status} ${answer.statusText}`}`,
     );
   if (typeof body.id !== "string" || !SNAPSHOT_ID_RE.test(body.id))
     throw new Error("Share failed: the server's answer has no snapshot id");

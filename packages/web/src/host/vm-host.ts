@@ -329,12 +329,13 @@ export class VmHandle {
 
   /**
    * Stores the last snapshot on the server (taking one first when there is none, or when it
-   * was taken with the other image setting) and returns its share link.
+   * was taken with the other image setting) and returns its share link. `onUpload`: the bytes
+   * sent of the snapshot's size, as they go (nothing when it is already stored).
    */
-  async share(embedUserImages: boolean): Promise<ShareResult> {
+  async share(embedUserImages: boolean, onUpload?: (p: DownloadProgress) => void): Promise<ShareResult> {
     let held = this.snapshot;
     if (!held || held.embedUserImages !== embedUserImages) held = await this.takeSnapshot(embedUserImages);
-    const id = held.sharedId ?? (await uploadSnapshot(held.bytes));
+    const id = held.sharedId ?? (await uploadSnapshot(held.bytes, onUpload));
     held.sharedId = id;
     this.changed();
     return { id, url: shareUrl(id), needs: held.images.filter((i) => !i.embedded && !i.url) };

@@ -5,30 +5,41 @@
 // line below it (`info`, nothing when there is nothing to say).
 import { useState, type ReactNode } from "react";
 import { formatBytes } from "../host/allocator.ts";
+import type { DownloadProgress } from "../host/download.ts";
 import { downloadBytes, snapshotFileName } from "../host/snapshots.ts";
 import type { ShareResult, VmHandle } from "../host/vm-host.ts";
 import { MEDIA_ROLE_NAMES, type MediaRole } from "../shared/protocol.ts";
 import { CameraIcon, DownloadIcon, ShareIcon } from "./icons.tsx";
 import { useAction } from "./hooks.ts";
+import { ProgressLine } from "./Progress.tsx";
 
 export function useSnapshotBar(vm: VmHandle): { buttons: ReactNode; info: ReactNode } {
   const [embed, setEmbed] = useState(false);
   const { busy, error, act } = useAction();
   const [shared, setShared] = useState<ShareResult | null>(null);
+  /** The share's upload, while it goes: bytes sent of the snapshot's size. */
+  const [upload, setUpload] = useState<DownloadProgress | null>(null);
   const failed = vm.status === "failed";
   // A failed VM cannot be snapshotted: no choice about its images to offer.
   const own = failed ? [] : (vm.details?.media ?? []).filter((m) => m.url === null && m.role !== "cdrom");
   const held = vm.snapshot;
 
-  const snapshot = act("Saving…", async () => {
+  const snapshot = act("Saving the VM's state…", async () => {
     await vm.takeSnapshot(embed);
     setShared(null);
   });
-  const download = act("Saving…", async () => {
+  const download = act("Saving the VM's state…", async () => {
     const s = vm.snapshot ?? (await vm.takeSnapshot(embed));
     downloadBytes(s.bytes, snapshotFileName(vm.name, new Date(s.takenAt)));
   });
-  const share = act("Sharing…", async () => setShared(await vm.share(embed)));
+  const share = act(held?.embedUserImages === embed ? "Sharing…" : "Saving the VM's state…", async () => {
+    setUpload(null);
+    try {
+      setShared(await vm.share(embed, setUpload));
+    } finally {
+      setUpload(null);
+    }
+  });
 
   const buttons = (
     <>
@@ -78,7 +89,21 @@ export function useSnapshotBar(vm: VmHandle): { buttons: ReactNode; info: ReactN
           include my images ({formatBytes(own.reduce((n, m) => n + m.bytes, 0))})
         </label>
       )}
-      {busy && <span className="hint">{busy}</span>}
+      {busy && !upload && (
+        <span className="hint" data-testid="snapshot-busy">
+          {busy}
+        </span>
+      )}
+      {busy && upload && (
+        <>
+          <ProgressLine label="Uploading the snapshot to this server" progress={upload} testId="share-progress" />
+          {upload.loaded === upload.total && (
+            <span className="hint" data-testid="share-storing">
+              Sent; the server is checking and storing it…
+            </span>
+          )}
+        </>
+      )}
       {held && !busy && (
         <span className="hint" data-testid="snapshot-status">
           Snapshot {new Date(held.takenAt).toLocaleTimeString()}: {formatBytes(held.bytes.byteLength)}, saved in{" "}
