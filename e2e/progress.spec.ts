@@ -198,6 +198,7 @@ test("a Linux guest's status line says its boot stage; its snapshot opened as a 
 }, info) => {
   test.setTimeout(300_000);
   await recordSeen(page, "vm-state", "data-state");
+  await recordSeen(page, "snapshot-busy", "data-testid");
   await recordOpening(page);
   await slowDownloads(page, /\/guests\/linux\/(bzImage|initrd\.gz)$/, 8, 300);
   await openShell(page);
@@ -221,6 +222,9 @@ test("a Linux guest's status line says its boot stage; its snapshot opened as a 
   // reading the file, then one for the restore in the worker, each in bytes of its total.
   await linux.getByTestId("snapshot").click();
   await expect(linux.getByTestId("snapshot-status")).toBeVisible({ timeout: 60_000 });
+  // While the worker saved (no bytes to count there), a moving bar and the words said so.
+  expect(await seen(page, "snapshot-busy")).toContain("snapshot-busy|Saving the VM's state…");
+  await expect(linux.getByTestId("snapshot-busy")).toHaveCount(0);
   const [dl] = await Promise.all([page.waitForEvent("download"), linux.getByTestId("download-snapshot").click()]);
   const file = fs.readFileSync(await dl.path());
   await page

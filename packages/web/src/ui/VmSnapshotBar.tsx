@@ -90,8 +90,11 @@ export function useSnapshotBar(vm: VmHandle): { buttons: ReactNode; info: ReactN
         </label>
       )}
       {busy && !upload && (
-        <span className="hint" data-testid="snapshot-busy">
-          {busy}
+        // The worker reports nothing while it saves (a second or two for a large machine): a bar
+        // that moves without an end, and what it does in words.
+        <span className="snapshot-busy" data-testid="snapshot-busy">
+          <progress aria-label={busy} />
+          <span className="hint">{busy}</span>
         </span>
       )}
       {busy && upload && (
