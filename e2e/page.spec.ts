@@ -129,6 +129,9 @@ test("a dropped disk image fills the New VM form; a dropped snapshot resumes; ot
   page,
 }) => {
   await openShell(page);
+  // The page says so before anything is dragged.
+  await expect(page.getByTestId("drop-hint")).toContainText("drop a disk image");
+  await expect(page.getByTestId("drop-hint")).toContainText(".x86snap");
   await dropFile(page, "spin.img", SPIN_FLOPPY);
   await expect(page.getByTestId("dropped-note")).toContainText("spin.img");
   await expect(page.getByTestId("guest")).toHaveValue("own");

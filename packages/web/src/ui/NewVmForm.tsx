@@ -14,6 +14,7 @@ import { MAX_VM_MEMORY_MIB, VM_BUFFER_BYTES, type VmManager } from "../host/vm-h
 import type { Catalog } from "../shared/catalog.ts";
 import { FEATURES } from "../shared/features.ts";
 import type { MediaFile } from "../shared/protocol.ts";
+import { SNAPSHOT_SUFFIX } from "../shared/snapshot-limits.ts";
 import { ProgressLine } from "./Progress.tsx";
 
 const OWN = "own";
@@ -192,6 +193,10 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
           </p>
         )}
 
+        <p className="hint" data-testid="drop-hint">
+          You can also drop a disk image (.img, .iso…) anywhere on this page to make a VM with it, or a snapshot (
+          {SNAPSHOT_SUFFIX}) to resume it.
+        </p>
         {droppedNote && choice === OWN && (
           <p className="dropped-note" role="status" data-testid="dropped-note">
             {droppedNote}
