@@ -4,10 +4,19 @@
 // machine's state restored in the worker), the step in words, until the resumed VM's card takes
 // its place; a new VM's card says what its boot waits for, and a Linux guest's status line its
 // boot stage (loading the kernel, starting Linux, ready at its prompt) where a DOS guest's says
-// Running. Screenshots at 800, 1366 and 1920 px wide are attached.
+// Running. The opening card passes an accessibility scan. Screenshots at 800, 1366 and 1920 px
+// wide are attached.
 import fs from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
-import { attachShots, createFromCatalog, openShell, panel, slowDownloads, waitForScreen } from "./helpers.ts";
+import {
+  attachShots,
+  createFromCatalog,
+  openShell,
+  panel,
+  seriousViolations,
+  slowDownloads,
+  waitForScreen,
+} from "./helpers.ts";
 
 /** Records, from the page's first moment, each text and attribute `testId` elements show. */
 async function recordSeen(page: Page, testId: string, attr: string): Promise<void> {
@@ -176,6 +185,7 @@ test("opening a share link: a card with the download's bar, the image's bar, the
   expect(first).toBeLessThan(max);
   await expect(card.getByTestId("opening-progress-bytes")).toHaveText(/ of /);
   await attachShots(other, info, "opening-card", card);
+  expect(await seriousViolations(other)).toEqual([]);
   // Then the base image from the server, with its own bar, then the restore, in words.
   await expect(card.getByTestId("opening-stage")).toHaveText(/^Downloading its image freedos/, { timeout: 30_000 });
   await expect(card.getByTestId("opening-progress-bytes")).toHaveText(/ of 720 KiB/);
