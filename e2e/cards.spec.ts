@@ -11,6 +11,8 @@ import {
   openShell,
   SERIAL_FLOPPY,
   seriousViolations,
+  SPIN_FLOPPY,
+  SPIN_TEXT,
   TRIPLE_FAULT_FLOPPY,
   waitForScreen,
   attachShots,
@@ -156,4 +158,15 @@ test("FreeDOS opens on its screen with the keyboard; Click to type, pause overla
   await expect(rnd.getByTestId("snapshot")).toBeDisabled();
   expect(await seriousViolations(page)).toEqual([]);
   await attachShots(page, info, "cards");
+  // What to do is said too, and works: another floppy in A:, then Reset, and the VM runs.
+  await expect(rnd.getByTestId("vm-error")).toContainText(
+    "Insert a bootable floppy with the floppy button, then Reset",
+  );
+  await rnd
+    .getByTestId("insert-fda")
+    .setInputFiles({ name: "spin.img", mimeType: "application/octet-stream", buffer: SPIN_FLOPPY });
+  await rnd.getByRole("button", { name: "Reset" }).click();
+  await waitForScreen(page, "random", SPIN_TEXT);
+  await expect(rnd.getByTestId("vm-state")).toHaveText("Running");
+  await expect(rnd.getByTestId("vm-error")).toHaveCount(0);
 });

@@ -10,7 +10,7 @@ import { MAX_VM_MEMORY_MIB, type VmHandle } from "../host/vm-host.ts";
 import type { MediaRole } from "../shared/protocol.ts";
 import { useVm } from "./hooks.ts";
 import { captureMouse } from "./Screen.tsx";
-import { plainReason, statusWords } from "./status.ts";
+import { nextStep, plainReason, statusWords } from "./status.ts";
 import { CloseIcon, EjectIcon, FloppyIcon, KeysIcon, MouseIcon, PauseIcon, PlayIcon, ResetIcon } from "./icons.tsx";
 import { useSnapshotBar } from "./VmSnapshotBar.tsx";
 import { VmViews } from "./VmViews.tsx";
@@ -88,7 +88,7 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
       {vm.error && (
         <div className="vm-error" role="alert" data-testid="vm-error">
           <p className="plain">
-            This VM stopped: {plainReason(vm.error)}. Reset starts it again from the beginning; Close removes it.
+            This VM stopped: {plainReason(vm.error)}. {nextStep(vm.error)}
           </p>
           <details>
             <summary>Details</summary>

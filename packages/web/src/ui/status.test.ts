@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { plainReason } from "./status.ts";
+import { nextStep, plainReason } from "./status.ts";
 
 describe("plainReason", () => {
   it("says why a VM stopped in plain words, from the worker's technical message", () => {
@@ -13,5 +13,12 @@ describe("plainReason", () => {
     ).toBe("this image cannot be started");
     expect(plainReason(null)).toBe("the guest turned the machine off");
     expect(plainReason("emulator error: something odd")).toBe("something went wrong in the VM");
+  });
+
+  it("says what to do next: another disk for one that cannot boot, else Reset or Close", () => {
+    expect(nextStep("no bootable disk (fda: no boot signature)")).toMatch(/^Insert a bootable floppy/);
+    expect(nextStep("the guest stopped the machine: triple fault")).toBe(
+      "Reset starts it again from the beginning; Close removes it.",
+    );
   });
 });

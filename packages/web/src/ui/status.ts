@@ -21,6 +21,13 @@ export function plainReason(technical: string | null): string {
   return "something went wrong in the VM";
 }
 
+/** What the user can do about a VM that stopped, in a sentence (after its reason). */
+export function nextStep(technical: string | null): string {
+  if (technical !== null && technical.toLowerCase().includes("no bootable disk"))
+    return "Insert a bootable floppy with the floppy button, then Reset; Close removes this VM.";
+  return "Reset starts it again from the beginning; Close removes it.";
+}
+
 export interface StatusWords {
   /** For styling: booting, running, pausing, paused, stopped. */
   kind: "booting" | "running" | "pausing" | "paused" | "stopped";
