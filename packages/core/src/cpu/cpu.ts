@@ -53,6 +53,8 @@ import { runLoop } from "./hot.generated.ts";
 import { interruptProtected, loadSegProtected } from "./protected.ts";
 import { Fpu } from "./fpu/fpu.ts";
 import { Jit, type Block } from "./jit/jit.ts";
+import { JIT_KEY_16, JIT_KEY_32, JIT_KEY_FLAT_ALL, jitKeyFlat } from "./jit/params.ts";
+import { STATE_JIT_KEY } from "../memory/layout.ts";
 import {
   CPU_SIGNATURE,
   FEAT_CMOV,
@@ -112,6 +114,13 @@ export class Cpu extends CpuAccess {
   jitEip0 = 0;
   /** Instructions retired by earlier iterations of the running block, if it loops. */
   jitDone = 0;
+  /**
+   * What compiled code may assume now (jit/params.ts JIT_KEY_*): the code size, and which
+   * segment registers are flat. Kept in the state block too (STATE_JIT_KEY), where the
+   * WebAssembly dispatcher reads it.
+   */
+  jitKey = JIT_KEY_16;
+  private readonly jitKeyCell = new Int32Array(this.stateBuf, STATE_JIT_KEY, 1);
 
   /** What CPUID reports: the features this CPU implements (FCMOV/FCOMI come with FPU + CMOV). */
   readonly cpuidModel: CpuidModel = {
@@ -353,7 +362,7 @@ export class Cpu extends CpuAccess {
     if (this.flags & VM) {
       this.segLimit[s] = 0xffff;
       this.updateSegBounds(s);
-    }
+    } else this.updateFlat(s);
     if (s === CS) this.invalidateFetch();
   }
 
@@ -377,13 +386,27 @@ export class Cpu extends CpuAccess {
     if (!protectedMode) {
       this.segLimR[s] = lim;
       this.segLimW[s] = lim;
-      return;
+    } else {
+      const usable = (attr & 0x80) !== 0;
+      const readable = !isCode || (attr & 0x02) !== 0;
+      const writable = !isCode && (attr & 0x02) !== 0;
+      this.segLimR[s] = usable && readable && !expandDown ? lim : 0;
+      this.segLimW[s] = usable && writable && !expandDown ? lim : 0;
     }
-    const usable = (attr & 0x80) !== 0;
-    const readable = !isCode || (attr & 0x02) !== 0;
-    const writable = !isCode && (attr & 0x02) !== 0;
-    this.segLimR[s] = usable && readable && !expandDown ? lim : 0;
-    this.segLimW[s] = usable && writable && !expandDown ? lim : 0;
+    this.updateFlat(s);
+  }
+
+  /**
+   * Sets segment s's flat bit of the JIT key: base 0, and reads and writes allowed at every
+   * offset as far as 4 GiB (the fast-path bounds).
+   */
+  private updateFlat(s: number): void {
+    const flat = this.segBase[s] === 0 && this.segLimR[s] >= 2 ** 32 && this.segLimW[s] >= 2 ** 32;
+    this.setJitKey(flat ? this.jitKey | jitKeyFlat(s) : this.jitKey & ~jitKeyFlat(s));
+  }
+  private setJitKey(key: number): void {
+    this.jitKey = key;
+    this.jitKeyCell[0] = key;
   }
 
   /** Re-derives mode-dependent defaults (operand/address size, stack width) from CS and SS. */
@@ -391,6 +414,7 @@ export class Cpu extends CpuAccess {
     const big = (this.cr[0] & CR0_PE) !== 0 && (this.flags & VM) === 0 && (this.segAttr[CS] & 0x4000) !== 0;
     this.defOsizeBase = big ? 512 : 0;
     this.defAsize32 = big;
+    this.setJitKey((this.jitKey & JIT_KEY_FLAT_ALL) | (big ? JIT_KEY_32 : JIT_KEY_16));
     this.updateJitActive();
     this.ss32 = (this.cr[0] & CR0_PE) !== 0 && (this.flags & VM) === 0 && (this.segAttr[SS] & 0x4000) !== 0;
     this.clearPrefixes();

@@ -1479,9 +1479,10 @@ export const SWITCH_INDICES: readonly number[] = [0x0, 0x1, 0x2, 0x3, 0x4, 0x5, 
  * that may exit to a device (all of them go through the table), the count so far is published
  * in c.sliceN so the machine clock can tell the time mid-slice.
  *
- * In 32-bit code with no event pending, each boundary first looks for a compiled block at the
- * fetch pointer (jit/jit.ts): a block runs when it lies in the fetch window and fits the budget;
- * a miss heats the address and compiles it once hot (jit.threshold). A fault inside a block is charged with the
+ * While the JIT is active and no event is pending, each boundary first looks for a compiled
+ * block at the fetch pointer (jit/jit.ts): a block runs when it lies in the fetch window and fits
+ * the budget; a miss, or a block compiled for what the CPU no longer is (its code size, flat
+ * segments: c.jitKey), heats the address and compiles it once hot (jit.threshold). A fault inside a block is charged with the
  * instructions it ran before the faulting one: those of earlier iterations of a looping block
  * (c.jitDone) and those before the fault's START_EIP in this one (jit/compile.ts).
  */
@@ -1497,8 +1498,8 @@ export function runLoop(c: Cpu, budget: number): number {
             const pip = c.pip;
             const slot = pip & JIT_MASK;
             const b = blocks[slot];
-            if (b !== null && b.pip === pip) {
-              if (pip + b.bytes <= c.pipEnd && b.count <= budget - n && b.osize === c.defOsizeBase) {
+            if (b !== null && b.pip === pip && (b.key & ~c.jitKey) === 0) {
+              if (pip + b.bytes <= c.pipEnd && b.count <= budget - n) {
                 c.jitBlock = b;
                 c.jitEip0 = (pip - pipDelta[0]) | 0;
                 c.jitDone = 0;

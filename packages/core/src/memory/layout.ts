@@ -46,7 +46,7 @@ export const STATE_JIT_CHAIN = 0x1d8; // int32: instructions retired by the bloc
 export const STATE_PIP_START = 0x1dc; // int32: the fetch window [start, end) as physical addresses,
 export const STATE_PIP_END = 0x1e0; // int32: copied in when compiled code is entered, out when it leaves
 export const STATE_JIT_DELTA = 0x1e4; // int32: the fetch delta of the window the running block lies in
-export const STATE_JIT_OSIZE = 0x1e8; // int32: the code size running, as Cpu.defOsizeBase (512: 32-bit, 0: 16-bit)
+export const STATE_JIT_KEY = 0x1e8; // int32: what compiled code may assume now, as Cpu.jitKey (cpu/jit/params.ts JIT_KEY_*)
 export const STATE_END = 0x1ec;
 export const STATE_BYTES = 0x1000;
 
@@ -62,9 +62,9 @@ export const TLB_WRITE_USER = TLB_BASE + 3 * TLB_TABLE_BYTES;
  * The compiled-block directory: one 16-byte entry per JIT cache slot (cpu/jit/params.ts
  * JIT_SLOTS), read by the WebAssembly dispatcher that chains blocks: the block's physical
  * address (-1: none), its end (address of the byte after it), its instruction count, and where
- * it sits in its region (JIT_DIR_OSIZE: the code size it was compiled for in bits 0-9, as
- * Cpu.defOsizeBase; its index in the region in bits 10-15; its offset from the region's base in
- * bits 16-31).
+ * it sits in its region (JIT_DIR_KEY: the JIT key it needs in bits 0-9, cpu/jit/params.ts
+ * JIT_KEY_*; its index in the region in bits 10-15; its offset from the region's base in bits
+ * 16-31).
  */
 export const JIT_DIR_BASE = TLB_BASE + 4 * TLB_TABLE_BYTES;
 export const JIT_DIR_SLOTS = 1 << 16;
@@ -72,7 +72,7 @@ export const JIT_DIR_ENTRY = 16;
 export const JIT_DIR_PIP = 0,
   JIT_DIR_END = 4,
   JIT_DIR_COUNT = 8,
-  JIT_DIR_OSIZE = 12;
+  JIT_DIR_KEY = 12;
 
 const WASM_PAGE = 0x10000;
 /** Guest RAM starts here: after the TLB and the block directory, on a WebAssembly page boundary. */

@@ -734,10 +734,33 @@ function specialise(s: Site): Emitted | null {
   }
 }
 
-/** Opcodes after which the interpreter's handler has (or may have) transferred control. */
+/**
+ * Loads a data segment register (POP, LDS/LES/LSS/LFS/LGS, MOV Sreg): compiled code after it
+ * may not assume what held before (a flat segment, params.ts JIT_KEY_*).
+ */
+export function loadsSegment(d: DecodedInstruction): boolean {
+  switch (d.opcode) {
+    case 0x07:
+    case 0x17:
+    case 0x1f:
+    case 0x8e:
+    case 0xc4:
+    case 0xc5:
+    case 0x1a1:
+    case 0x1a9:
+    case 0x1b2:
+    case 0x1b4:
+    case 0x1b5:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Opcodes after which the interpreter's handler has (or may have) transferred control, or loaded a segment register. */
 export function endsBlock(d: DecodedInstruction): boolean {
   const op = d.opcode;
-  if (d.ud || d.truncated || d.tooLong) return true;
+  if (d.ud || d.truncated || d.tooLong || loadsSegment(d)) return true;
   switch (op) {
     case 0x9a:
     case 0xc2:
@@ -763,8 +786,6 @@ export function endsBlock(d: DecodedInstruction): boolean {
     case 0x100:
     case 0x101:
     case 0x122:
-    case 0x17:
-    case 0x8e:
       return true;
     case 0xff:
       return d.reg >= 2 && d.reg <= 5;

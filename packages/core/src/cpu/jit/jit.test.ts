@@ -51,8 +51,10 @@ const TEST_THRESHOLD = 40;
 type Backend = "js" | "wasm";
 /** Where the code at CODE runs. */
 type Mode =
-  /** Flat 32-bit protected mode: CS 08h (base 0), DS = ES = SS = 10h (base 0, limit 1 MiB, B = 1). */
+  /** 32-bit protected mode: CS 08h (base 0), DS = ES = SS = 10h (base 0, limit 1 MiB, B = 1). */
   | "pm32"
+  /** As pm32 with flat data segments: DS = ES = SS = 38h (base 0, limit 4 GiB), which compiled code may assume. */
+  | "flat32"
   /** 16-bit protected mode: CS 18h (base CODE, D = 0), DS = ES = 20h (base DATA, 64 KiB), SS 10h as in pm32. */
   | "pm16"
   /** As pm16 with a 16-bit stack: SS 28h (base 0, 64 KiB, B = 0). */
@@ -77,6 +79,7 @@ function machineIn(mode: Mode, jit: boolean, code: number[], backend: Backend): 
     desc(DATA, 0xffff, 0x92, 0), // 20h: 16-bit data
     desc(0, 0xffff, 0x92, 0), // 28h: 16-bit stack
     desc(TSS, 0x67, 0x89, 0), // 30h: the task, for a ring 0 stack
+    desc(0, 0xfffff, 0x92, 0xc), // 38h: flat data
   ];
   gdt.forEach(([lo, hi], i) => {
     w32(GDT + i * 8, lo);
@@ -95,7 +98,8 @@ function machineIn(mode: Mode, jit: boolean, code: number[], backend: Backend): 
   for (const s of [DS, ES, SS]) cpu.loadSeg(s, 0x10);
   cpu.setSegReal(CS, 0, 0xffff, 0x9b);
   cpu.eip = 0x500;
-  if (mode === "pm32") {
+  if (mode === "pm32" || mode === "flat32") {
+    if (mode === "flat32") for (const s of [DS, ES, SS]) cpu.loadSeg(s, 0x38);
     mem.ram.set([0x66, 0xea, ...le32(CODE), 0x08, 0], 0x500); // jmp dword 08h:CODE
     cpu.run(1);
   } else if (mode === "v86") {
@@ -576,6 +580,164 @@ describe.each(["js", "wasm"] as const)("the JIT (%s blocks) runs exactly what th
       );
       expect(jit.jit.stats.compiled).toBeGreaterThan(0);
     }
+  });
+
+  it("random loop bodies with flat data segments: same state after every slice", () => {
+    const r = rng(777);
+    const flat32 = (jit: boolean, code: number[], b: Backend) => machineIn("flat32", jit, code, b);
+    for (let t = 0; t < (backend === "wasm" ? 120 : 20); t++) {
+      const body: number[] = [];
+      const len = 3 + (r() % 14);
+      for (let i = 0; i < len; i++) body.push(...randomInsn(r));
+      const { jit } = compare(
+        loopProgram(body, 120),
+        (c) => {
+          for (let i = 0; i < 256; i++) c.mem.ram[DATA + i] = (i * 31 + t) & 0xff;
+          c.r32[0] = 0x87654321;
+          c.r32[2] = 5;
+          c.r32[6] = -3;
+          c.r32[7] = 0x7fffffff;
+          c.r32[5] = 1;
+        },
+        undefined,
+        undefined,
+        backend,
+        flat32,
+      );
+      expect(jit.jit.stats.compiled).toBeGreaterThan(0);
+    }
+  });
+
+  it("an access through a flat segment that crosses 4 GiB raises #GP as the interpreter does", () => {
+    // In every 8th iteration ESI points 2 bytes below 4 GiB (the dword load goes past the
+    // limit), in every 8th from the 4th EDI points 3 bytes below (the store does); the handler
+    // moves both back.
+    const body = [
+      0xbe,
+      ...le32(DATA), // mov esi, DATA
+      0xbf,
+      ...le32(DATA + 16), // mov edi, DATA + 16
+      0x89,
+      0xca, // mov edx, ecx
+      0x83,
+      0xe2,
+      0x07, // and edx, 7
+      0x75,
+      5, // jnz a
+      0xbe,
+      ...le32(-2), // mov esi, 0FFFFFFFEh
+      // a:
+      0x83,
+      0xfa,
+      0x04, // cmp edx, 4
+      0x75,
+      5, // jnz skip
+      0xbf,
+      ...le32(-3), // mov edi, 0FFFFFFFDh
+      // skip:
+      0x8b,
+      0x16, // mov edx, [esi]
+      0x01,
+      0xd0, // add eax, edx
+      0x89,
+      0x07, // mov [edi], eax
+    ];
+    const handler = [
+      0x83,
+      0xc4,
+      0x04, // add esp, 4
+      0xbe,
+      ...le32(DATA), // mov esi, DATA
+      0xbf,
+      ...le32(DATA + 16), // mov edi, DATA + 16
+      0xff,
+      0x05,
+      ...le32(DATA + 200), // inc dword [DATA+200]
+      0xcf, // iretd
+    ];
+    const { jit, interp } = compare(
+      loopProgram(body, 200),
+      (c) => {
+        c.mem.ram.set(handler, HANDLER);
+        c.mem.write32(DATA, 5);
+      },
+      undefined,
+      undefined,
+      backend,
+      (j, code, b) => machineIn("flat32", j, code, b),
+    );
+    expect(jit.mem.read32(DATA + 200)).toBe(50); // 25 loads and 25 stores
+    expect(jit.jit.stats.compiled).toBeGreaterThan(0);
+    expect(jit.instret).toBe(interp.instret);
+  });
+
+  it("code compiled while DS was flat runs as the interpreter does once DS is not (MOV DS, POP DS in the loop)", () => {
+    // Each iteration loads DS, by MOV or by POP, with 38h (flat) in the first and last 100
+    // iterations and 20h (base DATA, 64 KiB) in between, then reads and writes through it:
+    // [ebx+8] is 108h or DATA + 108h. Code compiled in the first part assumes DS flat.
+    const { code } = assemble([
+      0xbb,
+      ...le32(0x100), // mov ebx, 100h
+      0xb9,
+      ...le32(300), // mov ecx, 300
+      { label: "L" },
+      0xb8,
+      0x38,
+      0,
+      0,
+      0, // mov eax, 38h
+      0x81,
+      0xf9,
+      ...le32(200), // cmp ecx, 200
+      0x77,
+      { rel8: "m" }, // ja m
+      0x83,
+      0xf9,
+      100, // cmp ecx, 100
+      0x76,
+      { rel8: "m" }, // jbe m
+      0xb0,
+      0x20, // mov al, 20h
+      { label: "m" },
+      0xf6,
+      0xc1,
+      0x04, // test cl, 4
+      0x75,
+      { rel8: "p" }, // jnz p
+      0x8e,
+      0xd8, // mov ds, ax
+      0xeb,
+      { rel8: "q" }, // jmp q
+      { label: "p" },
+      0x50, // push eax
+      0x1f, // pop ds
+      { label: "q" },
+      0x8b,
+      0x53,
+      0x08, // mov edx, [ebx+8]
+      0x01,
+      0xd7, // add edi, edx
+      0x89,
+      0x7b,
+      0x0c, // mov [ebx+12], edi
+      0x49, // dec ecx
+      0x75,
+      { rel8: "L" }, // jnz L
+      0xf4,
+    ]);
+    const { jit } = compare(
+      code,
+      (c) => {
+        c.mem.write32(0x108, 3);
+        c.mem.write32(DATA + 0x108, 1000);
+      },
+      [1, 7, 37, 100, 3, 250, 61, 1000],
+      undefined,
+      backend,
+      (j, cd, b) => machineIn("flat32", j, cd, b),
+    );
+    expect(jit.jit.stats.compiled).toBeGreaterThan(0);
+    expect(jit.r32[7]).toBe(200 * 3 + 100 * 1000);
   });
 
   it("a fault in the middle of a compiled block is charged and delivered as the interpreter does", () => {

@@ -6,8 +6,9 @@
 // The run loop (hot.generated.ts) looks a block up at each instruction boundary while no event
 // is pending. A miss counts the address's heat; at `threshold` its region is compiled. A hit
 // runs the block when it lies inside the current fetch window (same page, within the CS limit),
-// is of the current code size and fits the instruction budget, so slices end exactly where the
-// interpreter would end them.
+// was compiled for what the CPU is now (Cpu.jitKey: code size, flat segments; else the address
+// heats again and is compiled anew) and fits the instruction budget, so slices end exactly where
+// the interpreter would end them.
 //
 // Self-modifying code and code pages reused for data: a page that holds compiled code is
 // marked in PhysicalMemory.codePages and loses its write translations; a write to it through
@@ -23,7 +24,15 @@ import { compileBlock } from "./compile.ts";
 import { COLD, COMPILED, compileWasmRegion, WARM } from "./wasm-block.ts";
 import { WasmBlocks, type RunFn } from "./wasm-jit.ts";
 import { wasmApi } from "../wasm/api.ts";
-import { JIT_MASK, JIT_SLOTS, JIT_THRESHOLD, WASM_JIT_THRESHOLD } from "./params.ts";
+import {
+  JIT_KEY_16,
+  JIT_KEY_32,
+  JIT_KEY_FLAT_ALL,
+  JIT_MASK,
+  JIT_SLOTS,
+  JIT_THRESHOLD,
+  WASM_JIT_THRESHOLD,
+} from "./params.ts";
 
 /** Invalidations after which a page's code is no longer compiled. */
 const MAX_PAGE_INVALIDATIONS = 32;
@@ -44,8 +53,8 @@ export class Block {
     readonly bytes: number,
     readonly fn: BlockFn,
     private readonly offsets: Int32Array,
-    /** The code size it was compiled for, as Cpu.defOsizeBase (512: 32-bit, 0: 16-bit). */
-    readonly osize = 512,
+    /** What it assumes of the CPU (params.ts JIT_KEY_*): it runs while key & ~Cpu.jitKey is 0. */
+    readonly key = JIT_KEY_32,
   ) {}
 
   /** Instructions of this block that start before byte offset off (those retired before a fault there). */
@@ -168,13 +177,14 @@ export class Jit {
   compile(slot: number, pip: number): void {
     const c = this.cpu;
     const ppn = pip >>> 12;
-    const osize = c.defOsizeBase;
+    const mode32 = c.defOsizeBase !== 0;
+    const sizeKey = mode32 ? JIT_KEY_32 : JIT_KEY_16;
     const allowed = ppn < this.invalidations.length && this.invalidations[ppn] < MAX_PAGE_INVALIDATIONS;
-    if (!allowed) return this.never(slot, pip, osize);
+    if (!allowed) return this.never(slot, pip, sizeKey);
     if (this.kind === "js") {
       // The JavaScript blocks are 32-bit code only.
-      const compiled = osize !== 0 ? compileBlock(c.ram, pip, c.pipEnd) : null;
-      if (compiled === null) return this.never(slot, pip, osize);
+      const compiled = mode32 ? compileBlock(c.ram, pip, c.pipEnd) : null;
+      if (compiled === null) return this.never(slot, pip, sizeKey);
       const fn = new Function("H", compiled.source)(HELPERS) as BlockFn;
       this.install(new Region(ppn, [new Block(pip, compiled.count, compiled.bytes, fn, compiled.offsets)]));
       this.count1(compiled.count, compiled.specialised);
@@ -183,15 +193,24 @@ export class Jit {
     if (this.pagePending.has(ppn)) return; // its page's region is being compiled
     const { heat, blocks } = this,
       warmth = Math.max(1, (this.threshold * REGION_WARMTH) | 0);
-    const w = compileWasmRegion(c.ram, [pip], c.pipStart, c.pipEnd, osize !== 0, (p) => {
-      const b = blocks[p & JIT_MASK];
-      if (b !== null && b.pip === p && b.count > 0) return COMPILED;
-      return heat[p & JIT_MASK] >= warmth ? WARM : COLD;
-    });
-    if (w === null) return this.never(slot, pip, osize);
+    const w = compileWasmRegion(
+      c.ram,
+      [pip],
+      c.pipStart,
+      c.pipEnd,
+      mode32,
+      (p) => {
+        const b = blocks[p & JIT_MASK];
+        if (b !== null && b.pip === p && b.count > 0) return COMPILED;
+        return heat[p & JIT_MASK] >= warmth ? WARM : COLD;
+      },
+      c.jitKey & JIT_KEY_FLAT_ALL,
+    );
+    if (w === null) return this.never(slot, pip, sizeKey);
     const wb = (this.wasmBlocks ??= new WasmBlocks(c));
+    const key = sizeKey | w.flat;
     const make = (run: RunFn) => {
-      const blocks = w.blocks.map((b) => new Block(b.pip, b.count, b.length, wb.run, b.offsets, osize));
+      const blocks = w.blocks.map((b) => new Block(b.pip, b.count, b.length, wb.run, b.offsets, key));
       const region = new Region(ppn, blocks);
       this.install(region, (slot, b, k) => wb.register(slot, b, run, k, b.pip - w.base));
       this.count1(
@@ -227,9 +246,9 @@ export class Jit {
   }
 
   /** A block that never runs (nothing decodable, or a page given up on): stops the heat count; protects nothing. */
-  private never(slot: number, pip: number, osize: number): void {
+  private never(slot: number, pip: number, key: number): void {
     this.evict(slot);
-    this.blocks[slot] = new Block(pip, 0, NEVER, noBlock, new Int32Array(0), osize);
+    this.blocks[slot] = new Block(pip, 0, NEVER, noBlock, new Int32Array(0), key);
   }
 
   /** Takes slot's block out of the cache, with the rest of its region. */

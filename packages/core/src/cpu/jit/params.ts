@@ -21,3 +21,15 @@ export const JIT_THRESHOLD = 50_000;
  * 20,000; compiled on the thread ("sync"): 20.1 s at 5,000, 20.7 s at 20,000.
  */
 export const WASM_JIT_THRESHOLD = 5_000;
+
+/**
+ * What compiled code assumes of the CPU, as bits of a key (Cpu.jitKey holds the current one;
+ * a block's key holds what it needs, and runs only when block key & ~Cpu.jitKey is 0): the
+ * code size, and which segment registers are flat (base 0, limit 4 GiB, readable and writable),
+ * so that their accesses skip the segment base and limit (wasm-block.ts segLinear).
+ */
+export const JIT_KEY_32 = 512;
+export const JIT_KEY_16 = 256;
+/** Segment register s (ES CS SS DS FS GS) is flat. */
+export const jitKeyFlat = (s: number) => 1 << s;
+export const JIT_KEY_FLAT_ALL = 0x3f;

@@ -53,8 +53,8 @@ import {
   STATE_SEG_LIMW,
 } from "../../memory/layout.ts";
 import { SWITCH_INDICES } from "../hot.generated.ts";
-import { endsBlock, flagsDeadAfter, isConditional, MAX_BLOCK_INSNS } from "./compile.ts";
-import { JIT_MASK } from "./params.ts";
+import { endsBlock, flagsDeadAfter, isConditional, loadsSegment, MAX_BLOCK_INSNS } from "./compile.ts";
+import { JIT_MASK, jitKeyFlat } from "./params.ts";
 
 /** Instructions the interpreter runs inside its switch, for which it does not publish sliceN. */
 const IN_SWITCH = new Set(SWITCH_INDICES);
@@ -174,6 +174,20 @@ class Emitter {
   blockOff = 0;
   /** Region blocks emitted after this one (the br_table's labels between it and the region loop). */
   outer = 0;
+  /**
+   * Segment registers (bit s) the region may assume flat (params.ts jitKeyFlat), and those its
+   * code does assume (the region's blocks run only while they are flat).
+   */
+  flat = 0;
+  flatUsed = 0;
+  /**
+   * The flat segment access segLinear made last, for the slow path of the read or write that
+   * follows: the only offsets a flat segment refuses are those whose access crosses 4 GiB, and
+   * such an access crosses a page, so only the slow path checks (-1: none).
+   */
+  private flatSeg = -1;
+  private flatWrite = false;
+  private flatLen = 0;
   constructor(readonly region: RegionPlan) {}
 
   /** Starts a block's body: nothing is marked (whatever led here flushed). */
@@ -416,9 +430,27 @@ class Emitter {
     c.op(Op.i32_xor);
     c.mem(a.load, RAM_BASE, 0);
     c.else();
+    this.slowPath();
     c.localGet(L_LIN);
-    this.callOut(a.slowRead);
+    c.call(a.slowRead);
     c.end();
+  }
+  /** Starts the slow path of an access: the state for JS code, and the check of a flat segment's limit. */
+  private slowPath(): void {
+    const c = this.c;
+    this.flush();
+    if (this.flatSeg < 0) return;
+    c.localGet(L_LIN);
+    c.i32Const(-this.flatLen);
+    c.op(Op.i32_gt_u);
+    c.if();
+    c.i32Const(this.flatSeg);
+    c.localGet(L_LIN);
+    c.i32Const(this.flatLen);
+    c.i32Const(this.flatWrite ? 1 : 0);
+    c.call(F_SEGCHECK);
+    c.end();
+    this.flatSeg = -1;
   }
   read32(): void {
     this.read(SZ32);
@@ -442,9 +474,10 @@ class Emitter {
     c.localGet(v);
     c.mem(a.store, RAM_BASE, 0);
     c.else();
+    this.slowPath();
     c.localGet(L_LIN);
     c.localGet(v);
-    this.callOut(a.slowWrite);
+    c.call(a.slowWrite);
     c.end();
   }
   write8(v: number): void {
@@ -623,9 +656,22 @@ class Emitter {
     c.localSet(v);
     c.end();
   }
-  /** lin = base of seg + local o, after the segment check for len bytes (CpuAccess.segR/segW). */
+  /**
+   * lin = base of seg + local o, after the segment check for len bytes (CpuAccess.segR/segW);
+   * lin = o for a flat segment, whose check the access's slow path makes (slowPath).
+   */
   segLinear(seg: number, write: boolean, len = 4): void {
     const c = this.c;
+    this.flatSeg = -1;
+    if (this.flat & jitKeyFlat(seg)) {
+      this.flatUsed |= jitKeyFlat(seg);
+      this.flatSeg = seg;
+      this.flatWrite = write;
+      this.flatLen = len;
+      c.localGet(L_O);
+      c.localSet(L_LIN);
+      return;
+    }
     c.localGet(L_O);
     c.op(Op.f64_convert_i32_u);
     c.f64Const(len);
@@ -2606,6 +2652,8 @@ export interface WasmRegion {
   blocks: RegionBlock[];
   /** Instructions compiled to wasm (the others call the interpreter). */
   specialised: number;
+  /** The segment registers (params.ts jitKeyFlat bits) its code assumes flat. */
+  flat: number;
 }
 
 /** The physical address a direct jump, call or loop instruction goes to, or -1. */
@@ -2712,6 +2760,7 @@ export function compileWasmRegion(
   windowEnd: number,
   mode32 = true,
   warm: (pip: number) => number = () => WARM,
+  flat = 0,
 ): WasmRegion | null {
   const src: ByteSource = { byte: (o) => (o >= windowStart && o < windowEnd ? ram[o] : -1) };
   const { starts, stops } = planRegion(src, entries, windowStart, windowEnd, mode32, warm);
@@ -2731,6 +2780,7 @@ export function compileWasmRegion(
 
   const e = new Emitter(plan);
   e.mode32 = mode32;
+  e.flat = flat;
   const c = e.c;
   const base = mode32 ? 512 : 0; // the interpreter's dispatch index base for the code size
   const K = decoded.length;
@@ -2802,7 +2852,8 @@ export function compileWasmRegion(
       }
     }
     if (!ended) {
-      transfer(e, at, insns.length, 0);
+      // After a segment register load the dispatcher decides: the segment may no longer be flat.
+      if (!loadsSegment(insns[insns.length - 1])) transfer(e, at, insns.length, 0);
       exitPip(e, at);
       c.localGet(L_M);
       c.i32Const(insns.length);
@@ -2855,5 +2906,5 @@ export function compileWasmRegion(
     code,
   );
   m.exportFunc("run", run);
-  return { bytes: m.bytes(), base: plan.base, blocks: plan.blocks, specialised };
+  return { bytes: m.bytes(), base: plan.base, blocks: plan.blocks, specialised, flat: e.flatUsed };
 }

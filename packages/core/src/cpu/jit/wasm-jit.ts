@@ -22,13 +22,13 @@ import {
   JIT_DIR_COUNT,
   JIT_DIR_END,
   JIT_DIR_ENTRY,
-  JIT_DIR_OSIZE,
+  JIT_DIR_KEY,
   JIT_DIR_PIP,
   JIT_DIR_SLOTS,
   STATE_FLAGS,
   STATE_JIT_CHAIN,
   STATE_JIT_DELTA,
-  STATE_JIT_OSIZE,
+  STATE_JIT_KEY,
   STATE_SEG_BASE,
   STATE_SEG_LIMIT,
   STATE_JIT_SLOT,
@@ -59,7 +59,7 @@ const F = STATE_FLAGS >> 2,
   PSTART = STATE_PIP_START >> 2,
   PEND = STATE_PIP_END >> 2,
   JDELTA = STATE_JIT_DELTA >> 2,
-  OSZ = STATE_JIT_OSIZE >> 2;
+  KEY = STATE_JIT_KEY >> 2;
 
 /** A region's function: run(n, left, e0 of the region's base, tlbR, tlbW, block index) (wasm-block.ts). */
 export type RunFn = (n: number, left: number, e0: number, tlbR: number, tlbW: number, entry: number) => number;
@@ -132,7 +132,7 @@ function dispatcherBytes(): Uint8Array {
     c.localGet(P_SLOT);
     c.i32Const(Math.log2(JIT_DIR_ENTRY));
     c.op(Op.i32_shl);
-    c.mem(Op.i32_load, JIT_DIR_BASE + JIT_DIR_OSIZE, 2);
+    c.mem(Op.i32_load, JIT_DIR_BASE + JIT_DIR_KEY, 2);
     c.localSet(L_T);
     c.localGet(P_N);
     c.localGet(L_TOTAL);
@@ -270,7 +270,8 @@ function dispatcherBytes(): Uint8Array {
     c.i32Const(JIT_DIR_BASE);
     c.op(Op.i32_add);
     c.localSet(L_DIR);
-    // A compiled block starts there, ends inside the window, fits the budget, and is of this code size.
+    // A compiled block starts there, ends inside the window, fits the budget, and needs nothing the
+    // JIT key (params.ts JIT_KEY_*) does not give: its code size, the flat segments it assumes.
     c.localGet(L_DIR);
     c.mem(Op.i32_load, JIT_DIR_PIP, 2);
     c.localGet(L_PIP);
@@ -288,11 +289,13 @@ function dispatcherBytes(): Uint8Array {
     c.op(Op.i32_gt_s);
     c.op(Op.i32_or);
     c.localGet(L_DIR);
-    c.mem(Op.i32_load, JIT_DIR_OSIZE, 2);
+    c.mem(Op.i32_load, JIT_DIR_KEY, 2);
     c.i32Const(0x3ff);
     c.op(Op.i32_and);
-    st(STATE_JIT_OSIZE);
-    c.op(Op.i32_ne);
+    st(STATE_JIT_KEY);
+    c.i32Const(-1);
+    c.op(Op.i32_xor);
+    c.op(Op.i32_and);
     c.op(Op.i32_or);
     leaveIf();
     // Chain: commit the window if it moved.
@@ -450,7 +453,7 @@ export class WasmBlocks {
     this.dir[d + (JIT_DIR_PIP >> 2)] = block.pip;
     this.dir[d + (JIT_DIR_END >> 2)] = block.pip + block.bytes;
     this.dir[d + (JIT_DIR_COUNT >> 2)] = block.count;
-    this.dir[d + (JIT_DIR_OSIZE >> 2)] = block.osize | (index << 10) | (offset << 16);
+    this.dir[d + (JIT_DIR_KEY >> 2)] = block.key | (index << 10) | (offset << 16);
   }
 
   /** Takes the block out of the dispatcher's reach; a chain running now ends after its current block. */
@@ -475,7 +478,7 @@ export class WasmBlocks {
     st[PSTART] = c.pipStart;
     st[PEND] = c.pipEnd;
     st[JDELTA] = c.pipDelta[0];
-    st[OSZ] = c.defOsizeBase;
+    st[KEY] = c.jitKey;
     let r: number;
     try {
       r = this.enterFn(c.pip & JIT_MASK, n, left, c.tlbR.byteOffset, c.tlbW.byteOffset);
