@@ -1,11 +1,11 @@
-// Progress on the card: a share link's upload has a bar of the bytes sent; a snapshot being
-// opened has a card of its own in the VMs area, with a real bar for each step whose bytes are
-// known (the file read, a share link's download, a base image fetched from the server, the
-// machine's state restored in the worker), the step in words, until the resumed VM's card takes
-// its place; a new VM's card says what its boot waits for, and a Linux guest's status line its
-// boot stage (loading the kernel, starting Linux, ready at its prompt) where a DOS guest's says
-// Running. The opening card passes an accessibility scan. Screenshots at 800, 1366 and 1920 px
-// wide are attached.
+// Progress on the card: a snapshot being saved has a bar of the bytes compressed, a share link's
+// upload one of the bytes sent; a snapshot being opened has a card of its own in the VMs area,
+// with a real bar for each step whose bytes are known (the file read, a share link's download, a
+// base image fetched from the server, the machine's state restored in the worker), the step in
+// words, until the resumed VM's card takes its place; a new VM's card says what its boot waits
+// for, and a Linux guest's status line its boot stage (loading the kernel, starting Linux, ready
+// at its prompt) where a DOS guest's says Running. The opening card passes an accessibility scan.
+// Screenshots at 800, 1366 and 1920 px wide are attached.
 import fs from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
 import {
@@ -230,11 +230,25 @@ test("a Linux guest's status line says its boot stage; its snapshot opened as a 
 
   // A snapshot of the shell, downloaded and opened as a file: the opening card has a bar for
   // reading the file, then one for the restore in the worker, each in bytes of its total.
+  // Saving first: words at once, then a bar of the bytes compressed in the worker, of those to
+  // compress (the end grows a little with the console history, added last), that fills.
+  await watchBar(page, "save-progress");
   await linux.getByTestId("snapshot").click();
   await expect(linux.getByTestId("snapshot-status")).toBeVisible({ timeout: 60_000 });
-  // While the worker saved (no bytes to count there), a moving bar and the words said so.
   expect(await seen(page, "snapshot-busy")).toContain("snapshot-busy|Saving the VM's state…");
   await expect(linux.getByTestId("snapshot-busy")).toHaveCount(0);
+  await expect(linux.getByTestId("save-progress")).toHaveCount(0);
+  const saved = await barsOf(page, "save-progress");
+  expect(saved.length).toBeGreaterThan(2);
+  for (let i = 1; i < saved.length; i++) {
+    expect(saved[i][0]).toBeGreaterThanOrEqual(saved[i - 1][0]);
+    expect(saved[i][1]).toBeGreaterThanOrEqual(saved[i - 1][1]);
+  }
+  const [lastValue, lastMax] = saved[saved.length - 1];
+  expect(saved[0][1]).toBeGreaterThan(lastMax * 0.9); // the end was known from the start, near enough
+  expect(lastMax).toBeGreaterThan(4 * 1024 * 1024);
+  expect(lastValue).toBe(lastMax);
+  expect(saved[0][2]).toMatch(/ of /);
   const [dl] = await Promise.all([page.waitForEvent("download"), linux.getByTestId("download-snapshot").click()]);
   const file = fs.readFileSync(await dl.path());
   await page

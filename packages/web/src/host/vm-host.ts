@@ -29,6 +29,7 @@ import type {
   MediaFile,
   MediaRole,
   SnapshotImage,
+  SnapshotResult,
   VmDetails,
   VmEvent,
   VmSetup,
@@ -158,6 +159,8 @@ export class VmHandle {
   private screenPending = false;
   /** Hears how far a restore is (bytes of the snapshot's sections expanded, of their total). */
   private onRestoreProgress: ((p: DownloadProgress) => void) | null = null;
+  /** Hears how far a save is (bytes of the snapshot's sections compressed, of those to compress). */
+  private onSaveProgress: ((p: DownloadProgress) => void) | null = null;
   /** Drive writes the worker sent (or was asked for) that saved disks have not stored yet. */
   private unsaved: DiskWrites | null = null;
   /** Where in serialLog the output of the current boot starts (the boot stage reads from there). */
@@ -306,15 +309,20 @@ export class VmHandle {
 
   // ---- Snapshots ----
 
-  /** Takes a snapshot (the worker captures the state between two slices; the VM runs on). */
-  async takeSnapshot(embedUserImages: boolean): Promise<HeldSnapshot> {
+  /**
+   * Takes a snapshot (the worker captures the state between two slices; the VM runs on).
+   * `onProgress`: bytes of its sections compressed so far, of those to compress.
+   */
+  async takeSnapshot(embedUserImages: boolean, onProgress?: (p: DownloadProgress) => void): Promise<HeldSnapshot> {
     if (!this.remote) throw new Error("the VM is gone");
     if (this.status === "failed") throw new Error("a failed VM cannot be snapshotted");
-    const r = await timeout(
-      this.remote.snapshot({ embedUserImages, note: this.name }),
-      SNAPSHOT_TIMEOUT_MS,
-      "snapshot",
-    );
+    this.onSaveProgress = onProgress ?? null;
+    let r: SnapshotResult;
+    try {
+      r = await timeout(this.remote.snapshot({ embedUserImages, note: this.name }), SNAPSHOT_TIMEOUT_MS, "snapshot");
+    } finally {
+      this.onSaveProgress = null;
+    }
     this.snapshot = {
       bytes: r.bytes,
       takenAt: Date.now(),
@@ -329,13 +337,18 @@ export class VmHandle {
 
   /**
    * Stores the last snapshot on the server (taking one first when there is none, or when it
-   * was taken with the other image setting) and returns its share link. `onUpload`: the bytes
-   * sent of the snapshot's size, as they go (nothing when it is already stored).
+   * was taken with the other image setting) and returns its share link. `progress.save`: the
+   * save's progress when one is taken; `progress.upload`: the bytes sent of the snapshot's size,
+   * as they go (nothing when it is already stored).
    */
-  async share(embedUserImages: boolean, onUpload?: (p: DownloadProgress) => void): Promise<ShareResult> {
+  async share(
+    embedUserImages: boolean,
+    progress: { save?: (p: DownloadProgress) => void; upload?: (p: DownloadProgress) => void } = {},
+  ): Promise<ShareResult> {
     let held = this.snapshot;
-    if (!held || held.embedUserImages !== embedUserImages) held = await this.takeSnapshot(embedUserImages);
-    const id = held.sharedId ?? (await uploadSnapshot(held.bytes, onUpload));
+    if (!held || held.embedUserImages !== embedUserImages)
+      held = await this.takeSnapshot(embedUserImages, progress.save);
+    const id = held.sharedId ?? (await uploadSnapshot(held.bytes, progress.upload));
     held.sharedId = id;
     this.changed();
     return { id, url: shareUrl(id), needs: held.images.filter((i) => !i.embedded && !i.url) };
@@ -358,6 +371,9 @@ export class VmHandle {
         return;
       case "restore":
         this.onRestoreProgress?.({ loaded: e.loaded, total: e.total });
+        return;
+      case "save":
+        this.onSaveProgress?.({ loaded: e.loaded, total: e.total });
         return;
     }
     if (e.kind === "state" && e.state !== "failed") this.error = null;

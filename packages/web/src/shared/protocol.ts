@@ -140,7 +140,9 @@ export type VmEvent =
   /** What the guest wrote to its drives, sent as soon as a time slice wrote (saved disks). */
   | { kind: "disk"; writes: DiskWrites }
   /** A snapshot being resumed: bytes of its compressed sections expanded so far, of their total. */
-  | { kind: "restore"; loaded: number; total: number };
+  | { kind: "restore"; loaded: number; total: number }
+  /** A snapshot being saved: bytes of its sections compressed so far, of those to compress. */
+  | { kind: "save"; loaded: number; total: number };
 
 /** The API a VM worker exposes through comlink. */
 export interface VmWorkerApi {

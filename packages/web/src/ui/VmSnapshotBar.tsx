@@ -17,29 +17,42 @@ export function useSnapshotBar(vm: VmHandle): { buttons: ReactNode; info: ReactN
   const [embed, setEmbed] = useState(false);
   const { busy, error, act } = useAction();
   const [shared, setShared] = useState<ShareResult | null>(null);
-  /** The share's upload, while it goes: bytes sent of the snapshot's size. */
-  const [upload, setUpload] = useState<DownloadProgress | null>(null);
+  /**
+   * The step under way and its bytes: a save (compressed of those to compress, in the worker) or
+   * a share's upload (sent of the snapshot's size).
+   */
+  const [step, setStep] = useState<{ kind: "save" | "upload"; p: DownloadProgress } | null>(null);
+  const onSave = (p: DownloadProgress) => setStep({ kind: "save", p });
+  const onUpload = (p: DownloadProgress) => setStep({ kind: "upload", p });
+  /** Runs f with the step shown while it goes, and cleared after. */
+  const stepping = async (f: () => Promise<void>) => {
+    setStep(null);
+    try {
+      await f();
+    } finally {
+      setStep(null);
+    }
+  };
   const failed = vm.status === "failed";
   // A failed VM cannot be snapshotted: no choice about its images to offer.
   const own = failed ? [] : (vm.details?.media ?? []).filter((m) => m.url === null && m.role !== "cdrom");
   const held = vm.snapshot;
 
-  const snapshot = act("Saving the VM's state…", async () => {
-    await vm.takeSnapshot(embed);
-    setShared(null);
-  });
-  const download = act("Saving the VM's state…", async () => {
-    const s = vm.snapshot ?? (await vm.takeSnapshot(embed));
-    downloadBytes(s.bytes, snapshotFileName(vm.name, new Date(s.takenAt)));
-  });
-  const share = act(held?.embedUserImages === embed ? "Sharing…" : "Saving the VM's state…", async () => {
-    setUpload(null);
-    try {
-      setShared(await vm.share(embed, setUpload));
-    } finally {
-      setUpload(null);
-    }
-  });
+  const snapshot = act("Saving the VM's state…", () =>
+    stepping(async () => {
+      await vm.takeSnapshot(embed, onSave);
+      setShared(null);
+    }),
+  );
+  const download = act("Saving the VM's state…", () =>
+    stepping(async () => {
+      const s = vm.snapshot ?? (await vm.takeSnapshot(embed, onSave));
+      downloadBytes(s.bytes, snapshotFileName(vm.name, new Date(s.takenAt)));
+    }),
+  );
+  const share = act(held?.embedUserImages === embed ? "Sharing…" : "Saving the VM's state…", () =>
+    stepping(async () => setShared(await vm.share(embed, { save: onSave, upload: onUpload }))),
+  );
 
   const buttons = (
     <>
@@ -89,18 +102,20 @@ export function useSnapshotBar(vm: VmHandle): { buttons: ReactNode; info: ReactN
           include my images ({formatBytes(own.reduce((n, m) => n + m.bytes, 0))})
         </label>
       )}
-      {busy && !upload && (
-        // The worker reports nothing while it saves (a second or two for a large machine): a bar
-        // that moves without an end, and what it does in words.
+      {busy && !step && (
+        // Until the first bytes are counted: a bar that moves without an end, and the step in words.
         <span className="snapshot-busy" data-testid="snapshot-busy">
           <progress aria-label={busy} />
           <span className="hint">{busy}</span>
         </span>
       )}
-      {busy && upload && (
+      {busy && step?.kind === "save" && (
+        <ProgressLine label="Saving the VM's state" progress={step.p} testId="save-progress" />
+      )}
+      {busy && step?.kind === "upload" && (
         <>
-          <ProgressLine label="Uploading the snapshot to this server" progress={upload} testId="share-progress" />
-          {upload.loaded === upload.total && (
+          <ProgressLine label="Uploading the snapshot to this server" progress={step.p} testId="share-progress" />
+          {step.p.loaded === step.p.total && (
             <span className="hint" data-testid="share-storing">
               Sent; the server is checking and storing it…
             </span>

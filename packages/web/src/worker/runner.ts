@@ -77,6 +77,7 @@ import { ByteRing, RecordRing } from "../shared/rings.ts";
 import { SNAPSHOT_LIMITS, SNAPSHOT_SLOTS } from "../shared/snapshot-limits.ts";
 import { buildMachine, diskFor, MediaError } from "./machine-factory.ts";
 import { addConsoleHistory, ConsoleHistory, readConsoleHistory } from "../shared/console-history.ts";
+import { countDeflated, PIECE_BYTES } from "./deflate-count.ts";
 import { countInflated, inflatedTotal } from "./inflate-count.ts";
 import { findCom1, type SerialPort } from "./serial-hook.ts";
 import { parkOn, sleepOn, yieldToEvents } from "./wait.ts";
@@ -390,14 +391,48 @@ export class VmRunner {
       hints[slot] = m.url ?? m.name;
       if (!m.url && req.embedUserImages) embed.push(slot);
     }
-    // saveSnapshot captures the whole state before its first await: the machine may run on.
-    let saving!: Promise<Uint8Array>;
-    let history!: Uint8Array;
-    await this.withClockHeld(async () => {
-      saving = saveSnapshot(pc, { hints, embedImages: embed, createdMs: Date.now(), note: req.note?.slice(0, 200) });
-      history = this.history.bytes();
+    // The page's bar: bytes compressed of those to compress (the sections handed in so far, and
+    // the images to embed, whose sections come last), sent at most every RESTORE_REPORT_MS, and
+    // only once the large sections are in (RAM pages come third, after two small ones: a total
+    // of those alone would be far from the end). An image's section is known by its size.
+    const toEmbed = this.machineMedia
+      .filter((m) => embed.includes(m.role as PcImageSlot))
+      .map((m) => m.bytes.byteLength);
+    let given = 0,
+      taken = 0,
+      sentAt = -Infinity;
+    const report = (force: boolean) => {
+      if (!force && given < PIECE_BYTES) return;
+      const total = given + toEmbed.reduce((a, b) => a + b, 0);
+      const now = performance.now();
+      if (force || now - sentAt >= RESTORE_REPORT_MS) {
+        sentAt = now;
+        this.onEvent({ kind: "save", loaded: Math.min(taken, total), total });
+      }
+    };
+    const counter = {
+      input: (n: number) => {
+        const i = toEmbed.indexOf(n);
+        if (i >= 0) toEmbed.splice(i, 1);
+        given += n;
+        report(false);
+      },
+      done: (n: number) => {
+        taken += n;
+        report(false);
+      },
+    };
+    const bytes = await countDeflated(counter, async () => {
+      // saveSnapshot captures the whole state before its first await: the machine may run on.
+      let saving!: Promise<Uint8Array>;
+      let history!: Uint8Array;
+      await this.withClockHeld(async () => {
+        saving = saveSnapshot(pc, { hints, embedImages: embed, createdMs: Date.now(), note: req.note?.slice(0, 200) });
+        history = this.history.bytes();
+      });
+      return addConsoleHistory(await saving, history);
     });
-    const bytes = await addConsoleHistory(await saving, history);
+    report(true);
     const manifest = checkedManifest(bytes);
     const images = manifest.images.map((ref) => {
       const m = this.machineMedia.find((x) => x.role === ref.slot);
