@@ -172,7 +172,8 @@ class Emitter {
   count = 0;
   p0 = 0;
   blockOff = 0;
-  /** Region blocks emitted after this one (the br_table's labels between it and the region loop). */
+  /** The block's index in the region, and the region's blocks after it (the br_table's labels between it and the region loop). */
+  index = 0;
   outer = 0;
   /**
    * Segment registers (bit s) the region may assume flat (params.ts jitKeyFlat), and those its
@@ -1235,10 +1236,15 @@ function transfer(e: Emitter, pip: number, retired: number, nest: number, o16 = 
   c.localSet(L_M);
   e.storeLocal(STATE_JIT_DONE, L_M);
   e.storeConst(STATE_JIT_SLOT, slot);
-  c.i32Const(k);
-  c.localSet(L_ENTRY);
   e.flush();
-  c.br(nest + 3 + e.outer); // this if, [nest], the body block, the block's loop, the later blocks' labels, the region loop
+  if (k > e.index) {
+    // A later block: its label encloses this one's code (this if, [nest], the body block, the block's loop, the labels up to its own).
+    c.br(nest + 2 + k - e.index);
+  } else {
+    c.i32Const(k);
+    c.localSet(L_ENTRY);
+    c.br(nest + 3 + e.outer); // this if, [nest], the body block, the block's loop, the later blocks' labels, the region loop
+  }
   c.end();
 }
 
@@ -2766,6 +2772,8 @@ export function compileWasmRegion(
   const { starts, stops } = planRegion(src, entries, windowStart, windowEnd, mode32, warm);
   const decoded = starts.map((p) => decodeBlock(src, p, windowEnd, mode32, stops)).filter((b) => b.insns.length > 0);
   if (decoded.length === 0 || decoded[0].insns[0].offset !== entries[0]) return null;
+  // In address order: a jump forward to a block of the region is a branch to its label (transfer).
+  decoded.sort((a, b) => a.insns[0].offset - b.insns[0].offset);
   const plan: RegionPlan = { base: windowStart, blocks: [], index: new Map() };
   for (const { insns, end } of decoded) {
     const pip = insns[0].offset;
@@ -2804,6 +2812,7 @@ export function compileWasmRegion(
     e.count = blk.count;
     e.p0 = blk.pip;
     e.blockOff = blk.pip - plan.base;
+    e.index = k;
     e.outer = K - 1 - k;
     c.loop(VOID);
     c.block(VOID);
