@@ -116,7 +116,7 @@ export async function benchCommand(spec: CommandSpec, argv: readonly string[]): 
   switch (spec) {
     case BENCH_CPU:
       if (mode === "user32") for (const line of runCpu32Bench(runs ?? 5)) out(JSON.stringify(line));
-      else out(JSON.stringify(runCpuBench(runs ?? 5)));
+      else for (const jit of [true, false]) out(JSON.stringify(runCpuBench(runs ?? 5, jit)));
       return 0;
     case BENCH_BOOT: {
       const workload = operands[0] ?? "freedos";

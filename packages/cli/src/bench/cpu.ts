@@ -1,5 +1,6 @@
 // `pnpm bench:cpu`: a CPU-bound real-mode program (cpu-bench.asm) run on a bare CPU with RAM
-// only. Reports instructions retired, wall time and MIPS, median of several fresh runs.
+// only, with hot code compiled to WebAssembly and with every instruction interpreted. Reports
+// instructions retired, wall time and MIPS, median of several fresh runs, a line per engine.
 // `--mode user32` runs a 32-bit C program instead, compiled to wasm or JS blocks and interpreted (below).
 
 import { execFileSync } from "node:child_process";
@@ -16,9 +17,10 @@ export interface CpuBenchRun {
   checksum: number;
 }
 
-export function runCpuBenchOnce(image: Uint8Array = CPU_BENCH_IMAGE): CpuBenchRun {
+export function runCpuBenchOnce(image: Uint8Array = CPU_BENCH_IMAGE, jit = true): CpuBenchRun {
   const mem = new PhysicalMemory(1 << 20);
   const cpu = new Cpu(mem, new Dispatcher());
+  cpu.setJitEnabled(jit);
   mem.ram.set(image, CPU_BENCH_LOAD);
   cpu.setSegReal(CS, 0, 0xffff, 0x9b);
   cpu.eip = CPU_BENCH_LOAD;
@@ -37,15 +39,19 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-export function runCpuBench(runs = 5): {
+export function runCpuBench(
+  runs = 5,
+  jit = true,
+): {
   workload: string;
+  engine: string;
   instructions: number;
   wall_ms: number;
   mips: number;
   checksum: string;
 } {
   const results: CpuBenchRun[] = [];
-  for (let i = 0; i < runs; i++) results.push(runCpuBenchOnce());
+  for (let i = 0; i < runs; i++) results.push(runCpuBenchOnce(CPU_BENCH_IMAGE, jit));
   const wall = median(results.map((r) => r.wall_ms));
   const n = results[0].instructions;
   if (results.some((r) => r.instructions !== n || r.checksum !== results[0].checksum)) {
@@ -53,6 +59,7 @@ export function runCpuBench(runs = 5): {
   }
   return {
     workload: "real-mode sieve+checksum+copy+muldiv",
+    engine: jit ? "jit-wasm" : "interpreter",
     instructions: n,
     wall_ms: Math.round(wall),
     mips: Math.round((n / wall / 1000) * 10) / 10,
