@@ -58,8 +58,9 @@ export class Session {
       this.serialMark = at + text.length;
       return true;
     }
-    if (!this.pc.textRows()) return false;
-    const f = findAfter(this.mark, this.pc.vga.textRows(), text);
+    const rows = this.pc.textRows();
+    if (!rows) return false;
+    const f = findAfter(this.mark, rows, text);
     if (f) {
       this.mark = f;
       return true;
