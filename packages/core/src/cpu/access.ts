@@ -381,8 +381,12 @@ export class CpuAccess extends CpuState {
     return (this.pip - this.pipDelta[0]) | 0;
   }
 
+  /** Set by every jump (setEip): the run loop looks for a compiled block only where one led. */
+  jumped = false;
+
   /** Sets EIP (jumps); stays in the window when the target is in it. */
   override setEip(v: number): void {
+    this.jumped = true;
     const p = v + this.pipDelta[0];
     if (p >= this.pipStart && p < this.pipEnd) {
       this.pip = p;

@@ -1479,8 +1479,9 @@ export const SWITCH_INDICES: readonly number[] = [0x0, 0x1, 0x2, 0x3, 0x4, 0x5, 
  * that may exit to a device (all of them go through the table), the count so far is published
  * in c.sliceN so the machine clock can tell the time mid-slice.
  *
- * While the JIT is active and no event is pending, each boundary first looks for a compiled
- * block at the fetch pointer (jit/jit.ts): a block runs when it lies in the fetch window and fits
+ * While the JIT is active and no event is pending, each boundary that a jump led to (or a new
+ * fetch window, a compiled block's exit, the slice's start; not one the previous instruction
+ * ran on to) first looks for a compiled block at the fetch pointer (jit/jit.ts): a block runs when it lies in the fetch window and fits
  * the budget; a miss, or a block compiled for what the CPU no longer is (its code size, flat
  * segments: c.jitKey), heats the address and compiles it once hot (jit.threshold). A fault inside a block is charged with the
  * instructions it ran before the faulting one: those of earlier iterations of a looping block
@@ -1489,12 +1490,17 @@ export const SWITCH_INDICES: readonly number[] = [0x0, 0x1, 0x2, 0x3, 0x4, 0x5, 
 export function runLoop(c: Cpu, budget: number): number {
   const ops = c.ops, r32 = c.r32, pipDelta = c.pipDelta, jit = c.jit, blocks = jit.blocks, heat = jit.heat, threshold = jit.threshold;
   let n = 0;
+  /** Look for a block at the next boundary whatever led there (the slice's start, a block's exit, a compile). */
+  let look = true;
   while (n < budget) {
     try {
       while (n < budget) {
         if (c.events !== 0 && c.boundary()) return n;
         if (c.jitActive && (c.events === 0 || c.jitQuiet())) {
-          if (c.pip < c.pipEnd || c.openWindow()) {
+          // Only where a jump (c.jumped) or a new fetch window led, not after every instruction.
+          if (c.pip < c.pipEnd ? look || c.jumped : c.openWindow()) {
+            look = false;
+            c.jumped = false;
             const pip = c.pip;
             const slot = pip & JIT_MASK;
             const b = blocks[slot];
@@ -1505,11 +1511,13 @@ export function runLoop(c: Cpu, budget: number): number {
                 c.jitDone = 0;
                 n += b.fn(c, n, budget - n);
                 c.jitBlock = null;
+                look = true;
                 continue;
               }
             } else if (++heat[slot] >= threshold) {
               heat[slot] = 0;
               jit.compile(slot, pip);
+              look = true;
               continue;
             }
           }

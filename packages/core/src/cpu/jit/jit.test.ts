@@ -1003,7 +1003,8 @@ describe.each(["js", "wasm"] as const)("the JIT (%s blocks) runs exactly what th
       // The same program against the interpreter, slice by slice.
       const { jit } = compare(code, undefined, undefined, undefined, backend);
       expect(jit.mem.ram[patch]).toBe(32);
-      expect(jit.jit.stats.invalidations).toBeGreaterThanOrEqual(backend === "wasm" ? 4 : 1);
+      // Four writes; each drops the region that holds the byte when one was compiled since the last.
+      expect(jit.jit.stats.invalidations).toBeGreaterThanOrEqual(backend === "wasm" ? 2 : 1);
     },
   );
 
