@@ -13,14 +13,16 @@ export const JIT_MASK = JIT_SLOTS - 1;
 export const JIT_THRESHOLD = 50_000;
 
 /**
- * The same for WebAssembly blocks (wasm-block.ts), the default backend. Entering one costs a few
- * nanoseconds and blocks chain inside WebAssembly, so lukewarm code gains too; what limits the
- * threshold is compiling a module per block. Deterministic Linux boot to the shell, one run
- * each, same machine, modules compiled off the thread (Jit.compileMode "async", as the worker
- * and the CLI do): 20.0 s at 500, 18.0 s at 1,000, 17.9 s at 2,000, 17.4 s at 5,000, 18.5 s at
- * 20,000; compiled on the thread ("sync"): 20.1 s at 5,000, 20.7 s at 20,000.
+ * The same for WebAssembly regions (wasm-block.ts), the default backend. Entering one costs a
+ * few nanoseconds and blocks chain inside WebAssembly, so lukewarm code gains too; what limits
+ * the threshold is compiling modules. Deterministic Linux boot to the shell, modules compiled
+ * off the thread (Jit.compileMode "async", as the worker and the CLI do), paired runs on one
+ * machine, since the run loop heats only addresses that jumps lead to: 2,000 took 0.92x the
+ * wall time of 5,000, and 1,000 1.04x that of 2,000. (When every instruction boundary heated
+ * its address: 20.0 s at 500, 18.0 s at 1,000, 17.9 s at 2,000, 17.4 s at 5,000, 18.5 s at
+ * 20,000.)
  */
-export const WASM_JIT_THRESHOLD = 5_000;
+export const WASM_JIT_THRESHOLD = 2_000;
 
 /**
  * What compiled code assumes of the CPU, as bits of a key (Cpu.jitKey holds the current one;
