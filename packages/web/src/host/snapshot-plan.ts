@@ -33,7 +33,8 @@ function oneLine(s: string): string {
   return s.replace(/\s+/g, " ").trim();
 }
 
-function messageOf(e: unknown): string {
+/** An error's message on one line (a thrown value that is not an Error, as a string). */
+export function messageOf(e: unknown): string {
   return oneLine(e instanceof Error ? e.message : String(e));
 }
 

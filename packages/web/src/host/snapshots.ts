@@ -12,6 +12,7 @@ import {
   fetchSharedSnapshot,
   ImagesNeeded,
   linkLabel,
+  messageOf,
   missingMessage,
   planRestore,
   provideImage,
@@ -28,10 +29,6 @@ export {
   type ImageNeed,
   type SnapshotPlan,
 } from "./snapshot-plan.ts";
-
-function messageOf(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").trim();
-}
 
 /**
  * Reads a snapshot file the user opened, refusing one over the size limit before reading it;

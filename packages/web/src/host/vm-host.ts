@@ -42,7 +42,7 @@ import { bootStage, type BootStage } from "./boot-stage.ts";
 import { mergeWrites } from "./saved-disks.ts";
 import type { DownloadProgress } from "./download.ts";
 import { ratesBetween, readCounters, ZERO_RATES, type Counters, type Rates } from "./rates.ts";
-import { SnapshotRefused, uploadSnapshot, type SnapshotPlan } from "./snapshot-plan.ts";
+import { messageOf, SnapshotRefused, uploadSnapshot, type SnapshotPlan } from "./snapshot-plan.ts";
 import { shareUrl } from "./snapshots.ts";
 
 export const SERIAL_RING_BYTES = 64 * 1024;
@@ -124,10 +124,6 @@ function checkMemoryMiB(mib: number): void {
   if (!Number.isInteger(mib) || mib < 1 || mib > MAX_VM_MEMORY_MIB) {
     throw new AllocationRefused(`memory must be a whole number of MiB from 1 to ${MAX_VM_MEMORY_MIB}, got ${mib}`);
   }
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 export class VmHandle {
