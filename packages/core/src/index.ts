@@ -16,8 +16,6 @@ export {
   StateError,
   StateReader,
   cloneState,
-  loadStateInto,
-  saveStateOf,
   type SavedState,
   type StateRecord,
   type StateValue,

@@ -29,21 +29,6 @@ export interface Stateful {
 
 export class StateError extends Error {}
 
-export function saveStateOf(dev: Stateful): SavedState {
-  return { name: dev.stateName, version: dev.stateVersion, fields: dev.saveState() };
-}
-
-/** Checks name and version, then loads. */
-export function loadStateInto(dev: Stateful, saved: SavedState): void {
-  if (saved.name !== dev.stateName) throw new StateError(`state for '${saved.name}' given to '${dev.stateName}'`);
-  if (!Number.isInteger(saved.version) || saved.version < dev.stateMinVersion || saved.version > dev.stateVersion) {
-    throw new StateError(
-      `${dev.stateName}: state version ${saved.version} is not supported (accepts ${dev.stateMinVersion}..${dev.stateVersion})`,
-    );
-  }
-  dev.loadState(saved.fields, saved.version);
-}
-
 /**
  * Reads fields of a saved record with validation. Each accessor throws StateError naming the
  * schema and field when the value is missing or out of range.
