@@ -95,7 +95,8 @@ export function SerialConsole({ vm, present }: { vm: VmHandle; present: boolean 
   if (!present) {
     return (
       <p className="serial-none" data-testid="serial-none">
-        No serial port: this machine has no COM1 yet (the 16550 UART is still to come). Its console will appear here.
+        No serial port: this machine has no COM1. On a PC with one (its first 16550 UART), this view shows what the
+        guest writes to COM1 and types your keys into it.
       </p>
     );
   }
