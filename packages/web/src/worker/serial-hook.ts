@@ -1,22 +1,15 @@
 // COM1 as the shell sees it: the board's first 16550A UART (`pc.uarts[0]`), or nothing on a
-// board without serial ports. The worker needs two things from it:
+// board without serial ports. The worker uses three things of it:
 //
 //   uart.onTransmit = (byte) => ...     the guest sent a byte (to the console's ring)
 //   uart.receive(bytes) -> number       bytes from the console arrive at the receiver; returns
 //                                       how many found room (the rest would overrun)
-//   uart.rxFree() -> number             (optional) room in the receiver, to pace input so
-//                                       nothing overruns
+//   uart.rxFree() -> number             room in the receiver, to pace input so nothing overruns
 //
 // This is the only file that knows where the port lives on the machine object, so a change of
 // the board's API is a change here.
 
 import type { PcMachine } from "@x86vm/devices";
-
-interface UartLike {
-  onTransmit: ((byte: number) => void) | null;
-  receive(bytes: ArrayLike<number> | number): number | boolean | void;
-  rxFree?: () => number;
-}
 
 export interface SerialPort {
   /** Where the guest's output goes. */
@@ -25,24 +18,17 @@ export interface SerialPort {
   send(bytes: readonly number[]): number;
 }
 
-function isUartLike(x: unknown): x is UartLike {
-  return typeof x === "object" && x !== null && "onTransmit" in x && typeof (x as UartLike).receive === "function";
-}
-
 /** COM1 of the machine, or null when the board has no serial port. */
 export function findCom1(pc: PcMachine): SerialPort | null {
-  const board = pc as unknown as { uarts?: readonly unknown[]; com1?: unknown };
-  const uart = board.uarts?.[0] ?? board.com1;
-  if (!isUartLike(uart)) return null;
+  const uart = pc.uarts[0];
+  if (!uart) return null;
   return {
     setSink: (fn) => {
       uart.onTransmit = fn;
     },
     send: (bytes) => {
-      const room = uart.rxFree ? Math.min(bytes.length, uart.rxFree()) : bytes.length;
-      if (room <= 0) return 0;
-      const r = uart.receive(bytes.slice(0, room));
-      return typeof r === "number" ? r : r === false ? 0 : room;
+      const room = Math.min(bytes.length, uart.rxFree());
+      return room > 0 ? uart.receive(bytes.slice(0, room)) : 0;
     },
   };
 }
