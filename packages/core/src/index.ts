@@ -6,7 +6,7 @@ export * from "./cpu/regs.ts";
 export { EmulatorError } from "./cpu/fault.ts";
 export { OPCODES, OPCODE_TABLE, lookupOpcode, type OpcodeEntry } from "./cpu/opcode-table.ts";
 export { PhysicalMemory, MemoryConfigError, type MmioHandler } from "./memory/physical-memory.ts";
-export { VmMemory, VmMemoryError, vmMemoryBytes, RAM_BASE } from "./memory/layout.ts";
+export { VmMemory, VmMemoryError, vmMemoryBytes, MAX_RAM_BYTES, RAM_BASE } from "./memory/layout.ts";
 export type { WasmMemory } from "./cpu/wasm/api.ts";
 export { Dispatcher, type ExitHandlers } from "./dispatch/dispatcher.ts";
 export { IoBus, IoWiringError, type IoSurface, type PortRange } from "./dispatch/io-bus.ts";

@@ -25,12 +25,12 @@ import fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { readSnapshotManifest, SnapshotError } from "@x86vm/core";
+import { MAX_RAM_BYTES, readSnapshotManifest, SnapshotError } from "@x86vm/core";
 import { setIsolationHeaders } from "./guests.ts";
 
 export const DEFAULT_SNAPSHOT_MAX_BYTES = 256 * 1024 * 1024;
 /** Limits of the manifest check beyond the file size: as large as the emulator allows anywhere (`vm resume`). */
-const MANIFEST_LIMITS = { maxMemoryBytes: 3072 * 2 ** 20, maxImageBytes: 64 * 2 ** 30 };
+const MANIFEST_LIMITS = { maxMemoryBytes: MAX_RAM_BYTES, maxImageBytes: 64 * 2 ** 30 };
 const ID_RE = /^[0-9a-f]{64}$/;
 const SUFFIX = ".x86snap";
 const TMP_PREFIX = ".tmp-";

@@ -16,6 +16,7 @@ import {
   hardDiskGeometry,
   parseLinuxHeader,
   EXIT_NAMES,
+  MAX_RAM_BYTES,
   type ClockMode,
   type LinuxBoot,
 } from "@x86vm/core";
@@ -59,6 +60,9 @@ export interface BootArgs {
   saveSnapshot?: string;
 }
 
+/** The largest --mem: all the guest RAM a VM may have. */
+const MAX_MEM_MIB = MAX_RAM_BYTES / 2 ** 20;
+
 export const BOOT_COMMAND: CommandSpec = {
   name: "boot",
   summary: "boot a PC from disk images or a kernel; run waits and keystrokes",
@@ -71,7 +75,7 @@ export const BOOT_COMMAND: CommandSpec = {
     { flag: "--kernel", value: "BZIMAGE", help: "start this Linux kernel instead of a boot sector" },
     { flag: "--initrd", value: "FILE", help: "initial RAM disk for --kernel" },
     { flag: "--append", value: "CMDLINE", help: 'kernel command line for --kernel, e.g. "console=ttyS0"' },
-    { flag: "--mem", value: "MiB", help: "guest RAM in MiB, 1 to 3072 (default 32)" },
+    { flag: "--mem", value: "MiB", help: `guest RAM in MiB, 1 to ${MAX_MEM_MIB} (default 32)` },
     { flag: "--clock", value: "MODE", help: "deterministic (default: virtual time, 100 MIPS) or realtime (host time)" },
     ...SCRIPT_OPTIONS,
     { flag: "--no-jit", help: "interpret every instruction (no compiled blocks)" },
@@ -148,8 +152,10 @@ export function parseBootArgs(argv: string[]): BootArgs {
         break;
       case "--mem": {
         const n = Number(v);
-        if (!Number.isInteger(n) || n < 1 || n > 3072)
-          throw new UsageError(`--mem must be a whole number of MiB from 1 to 3072, got ${JSON.stringify(v)}`);
+        if (!Number.isInteger(n) || n < 1 || n > MAX_MEM_MIB)
+          throw new UsageError(
+            `--mem must be a whole number of MiB from 1 to ${MAX_MEM_MIB}, got ${JSON.stringify(v)}`,
+          );
         a.memMiB = n;
         break;
       }

@@ -17,7 +17,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { EXIT_NAMES, MemoryDisk, SnapshotError, type ClockMode } from "@x86vm/core";
+import { EXIT_NAMES, MAX_RAM_BYTES, MemoryDisk, SnapshotError, type ClockMode } from "@x86vm/core";
 import { restoreSnapshot, saveSnapshot, type PcImageSlot, type PcMachine } from "@x86vm/devices";
 import { Session, SessionError, type Step } from "../session/session.ts";
 import type { ScreenMark } from "../session/screen-watch.ts";
@@ -27,7 +27,7 @@ import { parseClock, SCRIPT_NOTES, SCRIPT_OPTIONS, scriptOption } from "./script
 
 const SLOTS = ["fda", "fdb", "hda", "hdb", "kernel", "initrd"] as const;
 /** What the CLI accepts: as large as `vm boot --mem` allows. */
-const LIMITS = { maxBytes: 2 ** 31, maxMemoryBytes: 3072 * 2 ** 20, maxImageBytes: 64 * 2 ** 30 };
+const LIMITS = { maxBytes: 2 ** 31, maxMemoryBytes: MAX_RAM_BYTES, maxImageBytes: 64 * 2 ** 30 };
 
 export interface ResumeArgs {
   file: string;

@@ -17,6 +17,12 @@
 
 import { wasmApi, type WasmMemory } from "../cpu/wasm/api.ts";
 
+/**
+ * The most guest RAM a VM may have: 3 GiB. VmMemory refuses more; the page, the CLI and the
+ * snapshot limits take their bound from here.
+ */
+export const MAX_RAM_BYTES = 3 * 2 ** 30;
+
 /** Byte offsets inside the state block. */
 export const STATE_REGS = 0x000; // 16 x int32: EAX..EDI, [8] unused, [9] START_EIP
 export const STATE_LF = 0x040; // 5 x int32: lazy-flag operands, result, kind, size
@@ -99,7 +105,7 @@ export class VmMemory {
     if (!Number.isInteger(ramBytes) || ramBytes <= 0 || ramBytes % 4096 !== 0) {
       throw new VmMemoryError(`guest RAM must be a non-zero multiple of 4 KiB, got ${ramBytes} bytes`);
     }
-    if (ramBytes > 0xc0000000) throw new VmMemoryError(`guest RAM of ${ramBytes} bytes is more than 3 GiB`);
+    if (ramBytes > MAX_RAM_BYTES) throw new VmMemoryError(`guest RAM of ${ramBytes} bytes is more than 3 GiB`);
     if (!wasmApi) throw new VmMemoryError("this JavaScript engine has no WebAssembly");
     const pages = vmMemoryBytes(ramBytes) / WASM_PAGE;
     const memory = new wasmApi.Memory({ initial: pages, maximum: pages, shared });

@@ -7,7 +7,7 @@
 // snapshot (restore) joins the list only once its worker has restored it: a snapshot refused
 // there takes its VM and worker away and leaves no panel.
 
-import { RAM_BASE, VmMemory, type SnapshotManifest } from "@x86vm/core";
+import { MAX_RAM_BYTES, RAM_BASE, VmMemory, type SnapshotManifest } from "@x86vm/core";
 import * as Comlink from "comlink";
 import { CONTROL_BYTES, ControlBlock, type VmStateName } from "../shared/control.ts";
 import { SharedFramebuffer } from "../shared/framebuffer.ts";
@@ -117,7 +117,7 @@ function timeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** The most guest RAM one VM may have here, in MiB. */
-export const MAX_VM_MEMORY_MIB = 3072;
+export const MAX_VM_MEMORY_MIB = MAX_RAM_BYTES / MiB;
 
 /** Guest RAM a PC can have here: 1 MiB to 3 GiB, whole MiB. */
 function checkMemoryMiB(mib: number): void {
@@ -712,9 +712,9 @@ export class VmManager {
    * not fit the budget now, before any image is downloaded.
    */
   checkRestoreFits(m: SnapshotManifest, label: string, imageBytes: number): void {
-    if (m.machine.memoryBytes > 3072 * MiB)
+    if (m.machine.memoryBytes > MAX_RAM_BYTES)
       throw new AllocationRefused(
-        `the snapshot asks for ${formatBytes(m.machine.memoryBytes)} of RAM; a VM here has at most 3 GiB`,
+        `the snapshot asks for ${formatBytes(m.machine.memoryBytes)} of RAM; a VM here has at most ${formatBytes(MAX_RAM_BYTES)}`,
       );
     this.allocator.check(`the snapshot ${label}`, {
       ram: m.machine.memoryBytes,

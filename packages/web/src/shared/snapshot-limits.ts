@@ -2,13 +2,14 @@
 // a file against these before anything is allocated, and the worker restores with the same.
 // Guest RAM is bounded again by the host allocator's budget.
 
+import { MAX_RAM_BYTES } from "@x86vm/core";
 import type { MediaRole } from "./protocol.ts";
 
 export const SNAPSHOT_LIMITS = {
   /** Largest snapshot file: the page holds it whole in memory. */
   maxBytes: 1024 * 1024 * 1024,
   /** Largest guest RAM: what a VM may have here (3 GiB). */
-  maxMemoryBytes: 3072 * 1024 * 1024,
+  maxMemoryBytes: MAX_RAM_BYTES,
   /** Largest base image a snapshot may name or embed. */
   maxImageBytes: 4 * 1024 * 1024 * 1024,
 };
