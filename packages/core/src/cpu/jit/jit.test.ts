@@ -557,56 +557,42 @@ function blocksAt(c: Cpu, pip: number): Block[] {
 }
 
 describe.each(["js", "wasm"] as const)("the JIT (%s blocks) runs exactly what the interpreter runs", (backend) => {
-  it("random loop bodies: same state after every slice", () => {
+  /** The 32-bit random bodies: where they run, and what the data and registers start as. */
+  const BODIES_32 = [
     // More bodies for the wasm blocks, the newer backend.
-    const r = rng(12345);
-    for (let t = 0; t < (backend === "wasm" ? 300 : 60); t++) {
-      const body: number[] = [];
-      const len = 3 + (r() % 14);
-      for (let i = 0; i < len; i++) body.push(...randomInsn(r));
-      const { jit } = compare(
-        loopProgram(body, 120),
-        (c) => {
-          for (let i = 0; i < 256; i++) c.mem.ram[DATA + i] = (i * 73 + t) & 0xff;
-          c.r32[0] = 0x12345678;
-          c.r32[2] = -7;
-          c.r32[6] = 3;
-          c.r32[7] = 0x80000000;
-          c.r32[5] = 99;
-        },
-        undefined,
-        undefined,
-        backend,
-      );
-      expect(jit.jit.stats.compiled).toBeGreaterThan(0);
-    }
-  });
-
-  it("random loop bodies with flat data segments: same state after every slice", () => {
-    const r = rng(777);
-    const flat32 = (jit: boolean, code: number[], b: Backend) => machineIn("flat32", jit, code, b);
-    for (let t = 0; t < (backend === "wasm" ? 120 : 20); t++) {
-      const body: number[] = [];
-      const len = 3 + (r() % 14);
-      for (let i = 0; i < len; i++) body.push(...randomInsn(r));
-      const { jit } = compare(
-        loopProgram(body, 120),
-        (c) => {
-          for (let i = 0; i < 256; i++) c.mem.ram[DATA + i] = (i * 31 + t) & 0xff;
-          c.r32[0] = 0x87654321;
-          c.r32[2] = 5;
-          c.r32[6] = -3;
-          c.r32[7] = 0x7fffffff;
-          c.r32[5] = 1;
-        },
-        undefined,
-        undefined,
-        backend,
-        flat32,
-      );
-      expect(jit.jit.stats.compiled).toBeGreaterThan(0);
-    }
-  });
+    { name: "", mode: "pm32", seed: 12345, runs: [60, 300], fill: 73, regs: [0x12345678, -7, 3, 0x80000000, 99] },
+    {
+      name: " with flat data segments",
+      mode: "flat32",
+      seed: 777,
+      runs: [20, 120],
+      fill: 31,
+      regs: [0x87654321, 5, -3, 0x7fffffff, 1],
+    },
+  ] as const;
+  for (const { name, mode, seed, runs, fill, regs } of BODIES_32)
+    it(`random loop bodies${name}: same state after every slice`, () => {
+      const r = rng(seed);
+      const make = (jit: boolean, code: number[], b: Backend) => machineIn(mode, jit, code, b);
+      for (let t = 0; t < runs[backend === "wasm" ? 1 : 0]; t++) {
+        const body: number[] = [];
+        const len = 3 + (r() % 14);
+        for (let i = 0; i < len; i++) body.push(...randomInsn(r));
+        const { jit } = compare(
+          loopProgram(body, 120),
+          (c) => {
+            for (let i = 0; i < 256; i++) c.mem.ram[DATA + i] = (i * fill + t) & 0xff;
+            // EAX EDX ESI EDI EBP
+            [0, 2, 6, 7, 5].forEach((reg, i) => (c.r32[reg] = regs[i]));
+          },
+          undefined,
+          undefined,
+          backend,
+          make,
+        );
+        expect(jit.jit.stats.compiled).toBeGreaterThan(0);
+      }
+    });
 
   it("an access through a flat segment that crosses 4 GiB raises #GP as the interpreter does", () => {
     // In every 8th iteration ESI points 2 bytes below 4 GiB (the dword load goes past the
