@@ -7,6 +7,8 @@
 // of bytes compressed out of those to compress. One VM per worker, one save at a time: nothing
 // else deflates meanwhile (the console history added to the snapshot is part of the save).
 
+import { withHostStream } from "./inflate-count.ts";
+
 /** The bytes handed to the native compressor at a time: small enough for a bar that moves. */
 export const PIECE_BYTES = 1 << 20;
 
@@ -60,10 +62,5 @@ export async function countDeflated<T>(count: DeflateCounter, f: () => Promise<T
     });
     return { readable: inner.readable, writable };
   }
-  host.CompressionStream = Counting as unknown as CompressionCtor;
-  try {
-    return await f();
-  } finally {
-    host.CompressionStream = Native;
-  }
+  return withHostStream("CompressionStream", Counting, f);
 }

@@ -34,11 +34,22 @@ export async function countInflated<T>(onBytes: (n: number) => void, f: () => Pr
     });
     return { readable: inner.readable.pipeThrough(count), writable: inner.writable };
   }
-  host.DecompressionStream = Counting as unknown as DecompressionCtor;
+  return withHostStream("DecompressionStream", Counting, f);
+}
+
+/** Runs `f` with the host's stream constructor `name` replaced by `stand`; puts it back after. */
+export async function withHostStream<T>(
+  name: "CompressionStream" | "DecompressionStream",
+  stand: unknown,
+  f: () => Promise<T>,
+): Promise<T> {
+  const host = globalThis as unknown as Record<string, unknown>;
+  const native = host[name];
+  host[name] = stand;
   try {
     return await f();
   } finally {
-    host.DecompressionStream = Native;
+    host[name] = native;
   }
 }
 
