@@ -3,8 +3,9 @@
 // functions (compile.ts), and keeps the blocks in a direct-mapped cache indexed by the physical
 // address of their first byte.
 //
-// The run loop (hot.generated.ts) looks a block up at each instruction boundary while no event
-// is pending. A miss counts the address's heat; at `threshold` its region is compiled. A hit
+// The run loop (hot.generated.ts) looks a block up, while no event is pending, at each
+// instruction boundary that a jump, a new fetch window, a block's exit or the slice's start led
+// to. A miss counts the address's heat; at `threshold` its region is compiled. A hit
 // runs the block when it lies inside the current fetch window (same page, within the CS limit),
 // was compiled for what the CPU is now (Cpu.jitKey: code size, flat segments; else the address
 // heats again and is compiled anew) and fits the instruction budget, so slices end exactly where
