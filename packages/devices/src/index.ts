@@ -19,11 +19,20 @@ export { SystemControlPortA, PostCodePort } from "./port92.ts";
 export { PcMachine, COM_PORTS, DEFAULT_START_TIME_MS, type PcOptions, type PcRunResult } from "./pc/pc.ts";
 export * from "./uart16550.ts";
 export {
+  PC_IMAGE_SLOTS,
+  PC_MEDIA_SLOTS,
+  isPcImageSlot,
+  mediaSlot,
+  type MediaKind,
+  type MediaSlotSpec,
+  type PcDriveSlot,
+  type PcImageSlot,
+} from "./pc/board.ts";
+export {
   PC_BOARD,
   restoreSnapshot,
   saveSnapshot,
   type ImageResolver,
-  type PcImageSlot,
   type RestoreSnapshotOptions,
   type SaveSnapshotOptions,
 } from "./pc/snapshot.ts";

@@ -21,6 +21,7 @@ import {
   Bios,
   CowDisk,
   Machine,
+  MemoryDisk,
   floppyGeometry,
   parseLinuxHeader,
   type BiosPlatform,
@@ -61,6 +62,7 @@ import {
 import { IdeBusMaster } from "../ide/bus-master.ts";
 import { AtaDisk } from "../ide/ata-disk.ts";
 import { AtapiCdrom } from "../ide/atapi-cdrom.ts";
+import type { PcImageSlot } from "./board.ts";
 
 /** I/O base of the PIIX IDE bus-master registers (PCI BAR4, set as a BIOS's POST would). */
 export const IDE_BUS_MASTER_BASE = 0xc000;
@@ -199,7 +201,8 @@ export class PcMachine {
       decodes: () => this.pciIde.busMasterBase() === IDE_BUS_MASTER_BASE,
       canMaster: () => this.pciIde.busMasterEnabled,
     });
-    this.cdromDrive = new AtapiCdrom();
+    // The guest may eject the disc itself (START STOP UNIT): the BIOS and snapshots then see none.
+    this.cdromDrive = new AtapiCdrom({ onEject: () => (this.cdrom = null) });
     this.ide[1].attach(0, this.cdromDrive);
     // FERR# sets the IRQ13 latch; an OUT to port F0h clears it and asserts IGNNE#.
     cpu.fpu.ferrLine = (level) => {
@@ -320,6 +323,34 @@ export class PcMachine {
     });
     out.push(["cdrom", this.cdromDrive]);
     return out;
+  }
+
+  /** The copy-on-write disk in a writable slot (a floppy or hard disk drive), or null when empty. */
+  disk(slot: PcImageSlot): CowDisk | null {
+    switch (slot) {
+      case "fda":
+      case "fdb":
+        return this.floppies[slot === "fda" ? 0 : 1];
+      case "hda":
+      case "hdb":
+        return this.hardDisks[slot === "hda" ? 0 : 1];
+      default:
+        return null;
+    }
+  }
+
+  /**
+   * The image in a media slot (board.ts): its base image, and for writable slots the sectors the
+   * guest wrote over it; null when the slot is empty.
+   */
+  mediaIn(slot: PcImageSlot): { base: DiskImage; overlay: Map<number, Uint8Array> | null } | null {
+    const disk = this.disk(slot);
+    if (disk) return { base: disk.base, overlay: disk.overlay };
+    const linux = this.bios.platform.linux;
+    const file = slot === "kernel" ? linux?.kernel : slot === "initrd" ? linux?.initrd : null;
+    if (file) return { base: new MemoryDisk(file, true), overlay: null };
+    const cd = slot === "cdrom" ? this.cdromDrive.media : null;
+    return cd ? { base: cd, overlay: null } : null;
   }
 
   /** Puts a floppy image in drive 0 or 1 (behind a copy-on-write overlay). */

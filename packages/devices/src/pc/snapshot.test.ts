@@ -18,12 +18,34 @@ import {
 import { PcMachine } from "./pc.ts";
 import { restoreSnapshot, saveSnapshot } from "./snapshot.ts";
 import { rebuildSnapshot } from "./snapshot-testing.ts";
+import { PC_MEDIA_SLOTS, type MediaKind, type PcImageSlot } from "./board.ts";
 
 const FREEDOS = path.resolve(__dirname, "../../../../../shared/guests/freedos722.img");
 
 function freedosDisk(): MemoryDisk {
   const b = fs.readFileSync(FREEDOS);
   return new MemoryDisk(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), true);
+}
+
+/** The smallest bzImage header the Linux loader accepts (nothing runs it). */
+function tinyKernel(): Uint8Array {
+  const kernel = new Uint8Array(0x3000);
+  kernel[0x1f1] = 4;
+  kernel[0x1fe] = 0x55;
+  kernel[0x1ff] = 0xaa;
+  kernel.set([0x48, 0x64, 0x72, 0x53], 0x202); // "HdrS"
+  kernel[0x206] = 0x0c;
+  kernel[0x207] = 0x02; // protocol 2.12
+  kernel[0x211] = 1; // loaded high
+  return kernel;
+}
+
+/** An image for a slot of each kind, filled with a pattern of `seed`. */
+function imageOf(kind: MediaKind, seed: number): Uint8Array {
+  const size = { floppy: 1474560, hdd: 2 * 1024 * 1024, cdrom: 64 * 2048, "boot-file": 5000 }[kind];
+  const b = new Uint8Array(size);
+  for (let i = 0; i < size; i += 509) b[i] = (i * seed) & 0xff;
+  return b;
 }
 
 const screen = (pc: PcMachine) => (pc.textRows() ?? []).join("\n");
@@ -225,9 +247,9 @@ describe("PC snapshots", () => {
       ],
       [
         await rebuild((s) => {
-          s.manifest.images[0].slot = "cdrom";
+          s.manifest.images[0].slot = "zip";
         }),
-        /image slot 'cdrom' a PC does not have/,
+        /image slot 'zip' a PC does not have/,
       ],
       [
         await rebuild((s) => {
@@ -257,14 +279,7 @@ describe("PC snapshots", () => {
   });
 
   it("keeps a Linux kernel, initrd and command line by hash, for the machine's next reboot", async () => {
-    const kernel = new Uint8Array(0x3000);
-    kernel[0x1f1] = 4;
-    kernel[0x1fe] = 0x55;
-    kernel[0x1ff] = 0xaa;
-    kernel.set([0x48, 0x64, 0x72, 0x53], 0x202); // "HdrS"
-    kernel[0x206] = 0x0c;
-    kernel[0x207] = 0x02; // protocol 2.12
-    kernel[0x211] = 1; // loaded high
+    const kernel = tinyKernel();
     const initrd = new Uint8Array(5000).fill(3);
     const pc = new PcMachine({
       memoryMiB: 8,
@@ -298,5 +313,104 @@ describe("PC snapshots", () => {
     );
     const pc = await restoreSnapshot(snap, { images: images(disk), ram: VmMemory.create(32 << 20) });
     expect(screen(pc)).toBe(screen(atPrompt));
+  });
+
+  it("round-trips a PC with a CD in its drive, by hash or embedded, and one whose CD was taken out", async () => {
+    const cd = new MemoryDisk(imageOf("cdrom", 7), true);
+    const pc = new PcMachine({
+      memoryMiB: 32,
+      clock: "deterministic",
+      fda: disk,
+      cdrom: cd,
+      bootOrder: ["cdrom", "floppy", "hdd"],
+    });
+    pc.machine.run(200e6); // through the BIOS's boot (it looks at the CD first) into FreeDOS's
+    const files: Record<string, DiskImage> = { fda: disk, cdrom: cd };
+    const bySlot = (_sha: string, _size: number, _hint: string | null, slot: string) => files[slot] ?? null;
+    const snap = await saveSnapshot(pc, { hints: { cdrom: "data.iso" } });
+    const m = await readSnapshotManifest(snap);
+    expect(m.images.map((i) => [i.slot, i.size, i.hint, i.overlay === null])).toEqual([
+      ["fda", 737280, null, false],
+      ["cdrom", 64 * 2048, "data.iso", true],
+    ]);
+    const back = await restoreSnapshot(snap, { images: bySlot });
+    await expectSameMachine(back, pc);
+    expect(back.cdromDrive.media).toBe(cd);
+    expect(back.cdrom).toBe(cd); // the BIOS's El Torito services see it too
+    expect(back.bios.platform.bootOrder).toEqual(["cdrom", "floppy", "hdd"]);
+    back.machine.run(pc.machine.clock.now() + 20e6);
+    pc.machine.run(pc.machine.clock.now() + 20e6);
+    await expectSameMachine(back, pc);
+    // Without the CD the snapshot is refused, naming it; embedded, it needs nothing.
+    await expect(restoreSnapshot(snap, { images: (...a) => (a[3] === "cdrom" ? null : disk) })).rejects.toThrow(
+      /image for cdrom is not available \(SHA-256 [0-9a-f]{64}, 131072 bytes, was data\.iso\)/,
+    );
+    const embedded = await saveSnapshot(pc, { embedImages: ["cdrom"] });
+    const alone = await restoreSnapshot(embedded, { images: (...a) => (a[3] === "fda" ? disk : null) });
+    await expectSameMachine(alone, pc);
+    // A disc taken out is gone from the snapshot, and stays out when restored.
+    pc.ejectCdrom();
+    const ejected = await saveSnapshot(pc);
+    expect((await readSnapshotManifest(ejected)).images.map((i) => i.slot)).toEqual(["fda"]);
+    const out = await restoreSnapshot(ejected, { images: bySlot });
+    await expectSameMachine(out, pc);
+    expect(out.cdromDrive.media).toBeNull();
+  });
+
+  it("round-trips any image in any media slot, alone and all together", async () => {
+    const imageFor = (slot: PcImageSlot, kind: MediaKind) => imageOf(kind, slot.charCodeAt(2) + slot.length);
+    const build = (slots: readonly (typeof PC_MEDIA_SLOTS)[number][]) => {
+      const bytes = new Map<string, Uint8Array>();
+      for (const { slot, kind } of slots) bytes.set(slot, slot === "kernel" ? tinyKernel() : imageFor(slot, kind));
+      if (bytes.has("initrd") && !bytes.has("kernel")) bytes.set("kernel", tinyKernel());
+      const drive = (slot: string) => (bytes.has(slot) ? new MemoryDisk(bytes.get(slot)!, true) : null);
+      const kernel = bytes.get("kernel");
+      const pc = new PcMachine({
+        memoryMiB: 8,
+        clock: "deterministic",
+        fda: drive("fda"),
+        fdb: drive("fdb"),
+        hda: drive("hda"),
+        hdb: drive("hdb"),
+        cdrom: drive("cdrom"),
+        linux: kernel ? { kernel, initrd: bytes.get("initrd") ?? null, cmdline: "quiet" } : null,
+      });
+      return { pc, bytes };
+    };
+    for (const slots of [...PC_MEDIA_SLOTS.map((s) => [s]), PC_MEDIA_SLOTS]) {
+      const { pc, bytes } = build(slots);
+      const names = slots.map((s) => s.slot).join(",");
+      for (const { slot, writable } of slots) {
+        const d = pc.disk(slot);
+        expect(d !== null, `${slot} is a copy-on-write drive`).toBe(writable);
+        d?.write(512 * 3, new Uint8Array(512).fill(0x5a)); // an overlay to carry
+      }
+      for (const embed of [false, true]) {
+        const snap = await saveSnapshot(pc, { embedImages: embed });
+        const m = await readSnapshotManifest(snap);
+        expect(
+          m.images.map((i) => i.slot),
+          names,
+        ).toEqual(PC_MEDIA_SLOTS.map((s) => s.slot).filter((s) => bytes.has(s)));
+        const back = await restoreSnapshot(snap, {
+          images: embed ? () => null : (_sha, _size, _hint, slot) => new MemoryDisk(bytes.get(slot)!, true),
+        });
+        await expectSameMachine(back, pc);
+        for (const { slot } of PC_MEDIA_SLOTS) {
+          const a = pc.mediaIn(slot),
+            b = back.mediaIn(slot);
+          expect(b === null, `${names}: ${slot}`).toBe(a === null);
+          if (a && b) {
+            const [x, y] = [new Uint8Array(a.base.size), new Uint8Array(b.base.size)];
+            a.base.read(0, x);
+            b.base.read(0, y);
+            expect(Buffer.compare(x, y), `${names}: ${slot}'s image`).toBe(0);
+            expect(b.overlay && [...b.overlay.keys()], `${names}: ${slot}'s overlay`).toEqual(
+              a.overlay && [...a.overlay.keys()],
+            );
+          }
+        }
+      }
+    }
   });
 });

@@ -15,8 +15,8 @@ import {
   encodeSnapshot,
   stateEntries,
   verifyImage,
+  type BootDevice,
   type ClockMode,
-  type CowDisk,
   type DiskImage,
   type ImageRef,
   type JsonValue,
@@ -27,12 +27,14 @@ import {
   type VmMemory,
 } from "@x86vm/core";
 import { PcMachine } from "./pc.ts";
+import { PC_MEDIA_SLOTS, mediaSlot, type PcDriveSlot, type PcImageSlot } from "./board.ts";
 
 export const PC_BOARD = "pc";
 
-/** Drives and boot files a PC snapshot may reference. */
-export type PcImageSlot = "fda" | "fdb" | "hda" | "hdb" | "kernel" | "initrd";
-const DRIVE_SLOTS = ["fda", "fdb", "hda", "hdb"] as const;
+/** The devices a saved boot order may name. */
+const BOOT_DEVICES: readonly BootDevice[] = ["floppy", "cdrom", "hdd"];
+
+export type { PcImageSlot } from "./board.ts";
 
 export interface SaveSnapshotOptions {
   /** Where each image can be found again (a path or URL), recorded in the manifest. */
@@ -65,19 +67,12 @@ export interface RestoreSnapshotOptions extends SnapshotLimits {
   ram?: VmMemory;
 }
 
-/** The machine's drives and boot files with their base images. */
+/** The machine's media (board.ts) with their base images, in slot order. */
 function pcDisks(pc: PcMachine): { slot: PcImageSlot; base: DiskImage; overlay: Map<number, Uint8Array> | null }[] {
-  const out: { slot: PcImageSlot; base: DiskImage; overlay: Map<number, Uint8Array> | null }[] = [];
-  const drives: (CowDisk | null)[] = [pc.floppies[0], pc.floppies[1], pc.hardDisks[0], pc.hardDisks[1]];
-  drives.forEach((d, i) => {
-    if (d) out.push({ slot: DRIVE_SLOTS[i], base: d.base, overlay: d.overlay });
+  return PC_MEDIA_SLOTS.flatMap(({ slot }) => {
+    const m = pc.mediaIn(slot);
+    return m ? [{ slot, ...m }] : [];
   });
-  const linux = pc.bios.platform.linux;
-  if (linux) {
-    out.push({ slot: "kernel", base: new MemoryDisk(linux.kernel, true), overlay: null });
-    if (linux.initrd) out.push({ slot: "initrd", base: new MemoryDisk(linux.initrd, true), overlay: null });
-  }
-  return out;
 }
 
 /**
@@ -189,20 +184,21 @@ export async function restoreSnapshot(
   const bootOrder = o.bootOrder ?? null;
   if (
     bootOrder !== null &&
-    (!Array.isArray(bootOrder) || bootOrder.length > 2 || bootOrder.some((b) => b !== "floppy" && b !== "hdd"))
+    (!Array.isArray(bootOrder) ||
+      bootOrder.length > BOOT_DEVICES.length ||
+      bootOrder.some((b, i) => !BOOT_DEVICES.includes(b as BootDevice) || bootOrder.indexOf(b) !== i))
   ) {
-    throw new SnapshotError("snapshot manifest: machine.options.bootOrder is not a list of floppy/hdd");
+    throw new SnapshotError("snapshot manifest: machine.options.bootOrder is not a list of floppy/cdrom/hdd");
   }
   const cmdline = o.cmdline ?? null;
   if (cmdline !== null && (typeof cmdline !== "string" || cmdline.length > 65536))
     throw new SnapshotError("snapshot manifest: machine.options.cmdline is not a string");
-  const known = new Set<string>(["fda", "fdb", "hda", "hdb", "kernel", "initrd"]);
   for (const ref of manifest.images) {
-    if (!known.has(ref.slot)) throw new SnapshotError(`snapshot names an image slot '${ref.slot}' a PC does not have`);
-    if ((ref.slot === "kernel" || ref.slot === "initrd") && ref.overlay)
+    const spec = mediaSlot(ref.slot);
+    if (!spec) throw new SnapshotError(`snapshot names an image slot '${ref.slot}' a PC does not have`);
+    if (!spec.writable && ref.overlay)
       throw new SnapshotError(`snapshot has an overlay for ${ref.slot}, which is never written`);
-    if (DRIVE_SLOTS.includes(ref.slot as (typeof DRIVE_SLOTS)[number]) && !ref.overlay)
-      throw new SnapshotError(`snapshot has no overlay for drive ${ref.slot}`);
+    if (spec.writable && !ref.overlay) throw new SnapshotError(`snapshot has no overlay for drive ${ref.slot}`);
   }
   const slots = new Set(manifest.images.map((r) => r.slot));
   if (slots.has("initrd") && !slots.has("kernel")) throw new SnapshotError("snapshot has an initrd but no kernel");
@@ -225,15 +221,17 @@ export async function restoreSnapshot(
   try {
     const kernel = images.get("kernel"),
       initrd = images.get("initrd");
+    const drives: Partial<Record<PcDriveSlot, DiskImage>> = {};
+    for (const { slot, kind } of PC_MEDIA_SLOTS) {
+      const img = images.get(slot);
+      if (img && kind !== "boot-file") drives[slot] = img;
+    }
     pc = new PcMachine({
       ram: opts.ram ?? manifest.machine.memoryBytes,
       clock: mode,
       hostMs: opts.hostMs,
-      fda: images.get("fda") ?? null,
-      fdb: images.get("fdb") ?? null,
-      hda: images.get("hda") ?? null,
-      hdb: images.get("hdb") ?? null,
-      bootOrder: bootOrder ? (bootOrder as ("floppy" | "hdd")[]) : undefined,
+      ...drives,
+      bootOrder: bootOrder ? (bootOrder as BootDevice[]) : undefined,
       linux: kernel
         ? { kernel: allBytes(kernel), initrd: initrd ? allBytes(initrd) : null, cmdline: cmdline as string }
         : null,
@@ -243,10 +241,10 @@ export async function restoreSnapshot(
     throw new SnapshotError(`cannot build the machine the snapshot describes: ${(e as Error).message}`, { cause: e });
   }
   const overlays = new Map<string, Map<number, Uint8Array>>();
-  const drives: (CowDisk | null)[] = [pc.floppies[0], pc.floppies[1], pc.hardDisks[0], pc.hardDisks[1]];
-  drives.forEach((disk, i) => {
-    if (disk) overlays.set(DRIVE_SLOTS[i], disk.overlay);
-  });
+  for (const { slot } of PC_MEDIA_SLOTS) {
+    const disk = pc.disk(slot);
+    if (disk) overlays.set(slot, disk.overlay);
+  }
   await withTscHeld(pc, () =>
     applySnapshot(d, { machine: pc.machine, states: loadOrder(pc), overlays, freshRam: !opts.ram }),
   );
