@@ -15,12 +15,39 @@ export { MachineClock, NS_PER_SECOND, type ClockMode, type TimeSource } from "./
 export {
   StateError,
   StateReader,
+  checkStateVersion,
+  readsStateVersion,
   cloneState,
   type SavedState,
   type StateRecord,
   type StateValue,
   type Stateful,
 } from "./snapshot/state.ts";
+export {
+  bits,
+  bool,
+  bytes,
+  defineState,
+  field,
+  i32,
+  int,
+  ints,
+  nullable,
+  num,
+  record,
+  records,
+  str,
+  timeOrNever,
+  u16,
+  u32,
+  u8,
+  type BoundField,
+  type FieldKind,
+  type FieldShape,
+  type StateDefinition,
+  type StateSchema,
+  type StateValues,
+} from "./snapshot/define-state.ts";
 export { CowDisk, MemoryDisk, DiskRangeError, SECTOR_SIZE, type DiskImage } from "./storage/disk.ts";
 export { Machine, type MachineOptions, type RunResult, type TimedDevice } from "./machine/machine.ts";
 export {

@@ -3,6 +3,8 @@
 // validates every field before anything is changed, so a corrupt or hostile snapshot is refused
 // with a clear message and the device is left as it was.
 
+import type { StateSchema } from "./define-state.ts";
+
 /** A value a state field may hold. Byte blocks are Uint8Array; everything else is JSON-shaped. */
 export type StateValue = number | boolean | string | null | Uint8Array | StateValue[] | { [key: string]: StateValue };
 export type StateRecord = { [key: string]: StateValue };
@@ -25,9 +27,24 @@ export interface Stateful {
   saveState(): StateRecord;
   /** Restores from fields written at `version`; throws StateError (leaving the device untouched) on bad input. */
   loadState(fields: StateRecord, version: number): void;
+  /** The declared field list (define-state.ts) behind saveState and loadState, for tools and tests. */
+  readonly stateDefinition?: StateSchema;
 }
 
 export class StateError extends Error {}
+
+/** The one rule for versions: a schema reads what it wrote, back to its minimum version. */
+export function checkStateVersion(name: string, version: number, minVersion: number, maxVersion: number): void {
+  if (!Number.isInteger(version) || version < minVersion || version > maxVersion)
+    throw new StateError(
+      `${name}: state version ${version} is not supported (this build reads ${minVersion}..${maxVersion})`,
+    );
+}
+
+/** Whether a device reads records of `version` (what applySnapshot asks before loading anything). */
+export function readsStateVersion(device: Stateful, version: number): boolean {
+  return Number.isInteger(version) && version >= device.stateMinVersion && version <= device.stateVersion;
+}
 
 /**
  * Reads fields of a saved record with validation. Each accessor throws StateError naming the
