@@ -24,7 +24,21 @@
 //    reads `interrupt` and `out2` itself. In loopback mode the OUT pins are forced inactive
 //    ("Modem Control Register", bit 4), so a PC's IRQ is cut while loopback is on.
 
-import { StateError, StateReader, type IoSurface, type StateRecord, type Stateful, type TimeSource } from "@x86vm/core";
+import {
+  bits,
+  bool,
+  bytes,
+  defineState,
+  field,
+  int,
+  timeOrNever,
+  u16,
+  u8,
+  type IoSurface,
+  type StateRecord,
+  type Stateful,
+  type TimeSource,
+} from "@x86vm/core";
 import type { IrqLine } from "./irq.ts";
 
 /** The UART's input clock on a PC: 1.8432 MHz, 16 clocks per bit. */
@@ -139,10 +153,6 @@ export interface ModemInputs {
 }
 
 export class Uart16550 implements Stateful {
-  readonly stateName = "uart16550";
-  readonly stateVersion = 1;
-  readonly stateMinVersion = 1;
-
   /** Receives every transmitted byte; may be replaced by the machine wiring. */
   onTransmit: ((byte: number) => void) | null;
   private readonly txDrain: number | "baud";
@@ -168,7 +178,8 @@ export class Uart16550 implements Stateful {
   private divisor = 12;
   private fifoEnabled = false;
   private rxTrigger = 0;
-  private dmaMode = false;
+  /** FCR bit 3 (DMA mode select): kept for the FCR and the snapshot only (no UART DMA is wired). */
+  protected dmaMode = false;
   private overrun = false;
   private msrDeltas = 0;
   /** Modem input pin levels the host drives (MSR bit positions). */
@@ -604,111 +615,56 @@ export class Uart16550 implements Stateful {
 
   // ---- snapshot ----
 
+  static readonly STATE = defineState<Uart16550>()({
+    name: "uart16550",
+    version: 1,
+    minVersion: 1,
+    fields: {
+      rxFifo: field(bytes(UART_FIFO_SIZE), { key: "rx" }),
+      rxBreak: bytes(UART_FIFO_SIZE, { maxByte: 1 }),
+      rxHead: int(0, FIFO_MASK),
+      rxCount: int(0, UART_FIFO_SIZE),
+      txFifo: field(bytes(UART_FIFO_SIZE), { key: "tx" }),
+      txHead: int(0, FIFO_MASK),
+      txCount: int(0, UART_FIFO_SIZE),
+      tsr: u8,
+      tsrFull: bool,
+      tsrDoneAt: timeOrNever(),
+      ier: bits(IER_MASK),
+      lcr: u8,
+      mcr: bits(MCR_MASK),
+      scr: u8,
+      divisor: u16,
+      fifoEnabled: bool,
+      rxTrigger: int(0, 3),
+      dmaMode: bool,
+      overrun: bool,
+      msrDeltas: bits(MSR_DELTAS),
+      modemInputs: bits(MSR_INPUTS),
+      inputsSeen: bits(MSR_INPUTS),
+      thriPending: bool,
+      timeoutPending: bool,
+      timeoutAt: timeOrNever(),
+    },
+    check(s, fail) {
+      const cap = s.fifoEnabled ? UART_FIFO_SIZE : 1;
+      if (s.rxCount > cap || s.txCount > cap) fail(`FIFO counts exceed ${cap} characters`);
+      if (s.tsrFull !== (s.tsrDoneAt !== Infinity)) fail("tsrFull and tsrDoneAt disagree");
+      if (s.txCount > 0 && !s.tsrFull) fail("characters wait in the transmit FIFO while the shift register is idle");
+      if (s.timeoutPending && s.timeoutAt !== Infinity) fail("a timeout is both pending and scheduled");
+    },
+    postLoad: (uart) => uart.updateIrq(),
+  });
+  readonly stateDefinition = Uart16550.STATE;
+  readonly stateName = Uart16550.STATE.name;
+  readonly stateVersion = Uart16550.STATE.version;
+  readonly stateMinVersion = Uart16550.STATE.minVersion;
+
   saveState(): StateRecord {
-    return {
-      rxFifo: this.rx.slice(),
-      rxBreak: this.rxBreak.slice(),
-      rxHead: this.rxHead,
-      rxCount: this.rxCount,
-      txFifo: this.tx.slice(),
-      txHead: this.txHead,
-      txCount: this.txCount,
-      tsr: this.tsr,
-      tsrFull: this.tsrFull,
-      tsrDoneAt: this.tsrDoneAt === Infinity ? -1 : this.tsrDoneAt,
-      ier: this.ier,
-      lcr: this.lcr,
-      mcr: this.mcr,
-      scr: this.scr,
-      divisor: this.divisor,
-      fifoEnabled: this.fifoEnabled,
-      rxTrigger: this.rxTrigger,
-      dmaMode: this.dmaMode,
-      overrun: this.overrun,
-      msrDeltas: this.msrDeltas,
-      modemInputs: this.modemInputs,
-      inputsSeen: this.inputsSeen,
-      thriPending: this.thriPending,
-      timeoutPending: this.timeoutPending,
-      timeoutAt: this.timeoutAt === Infinity ? -1 : this.timeoutAt,
-    };
+    return Uart16550.STATE.save(this);
   }
 
   loadState(fields: StateRecord, version: number): void {
-    if (version < this.stateMinVersion || version > this.stateVersion) {
-      throw new StateError(`${this.stateName}: state version ${version} is not supported`);
-    }
-    const r = new StateReader(fields, this.stateName);
-    const fail = (msg: string): never => {
-      throw new StateError(`${this.stateName}: ${msg}`);
-    };
-    const time = (field: string): number => {
-      const v = r.num(field);
-      if (v !== -1 && v < 0) fail(`field '${field}' is ${v}, neither -1 nor a time`);
-      return v === -1 ? Infinity : v;
-    };
-    const s = {
-      rx: r.bytes("rxFifo", UART_FIFO_SIZE),
-      rxBreak: r.bytes("rxBreak", UART_FIFO_SIZE),
-      rxHead: r.int("rxHead", 0, FIFO_MASK),
-      rxCount: r.int("rxCount", 0, UART_FIFO_SIZE),
-      tx: r.bytes("txFifo", UART_FIFO_SIZE),
-      txHead: r.int("txHead", 0, FIFO_MASK),
-      txCount: r.int("txCount", 0, UART_FIFO_SIZE),
-      tsr: r.int("tsr", 0, 0xff),
-      tsrFull: r.bool("tsrFull"),
-      tsrDoneAt: time("tsrDoneAt"),
-      ier: r.int("ier", 0, IER_MASK),
-      lcr: r.int("lcr", 0, 0xff),
-      mcr: r.int("mcr", 0, MCR_MASK),
-      scr: r.int("scr", 0, 0xff),
-      divisor: r.int("divisor", 0, 0xffff),
-      fifoEnabled: r.bool("fifoEnabled"),
-      rxTrigger: r.int("rxTrigger", 0, 3),
-      dmaMode: r.bool("dmaMode"),
-      overrun: r.bool("overrun"),
-      msrDeltas: r.int("msrDeltas", 0, MSR_DELTAS),
-      modemInputs: r.int("modemInputs", 0, 0xff),
-      inputsSeen: r.int("inputsSeen", 0, 0xff),
-      thriPending: r.bool("thriPending"),
-      timeoutPending: r.bool("timeoutPending"),
-      timeoutAt: time("timeoutAt"),
-    };
-    for (let i = 0; i < UART_FIFO_SIZE; i++)
-      if (s.rxBreak[i] > 1) fail("field 'rxBreak' holds values other than 0 and 1");
-    if (s.modemInputs & ~MSR_INPUTS) fail("field 'modemInputs' sets bits outside MSR bits 4-7");
-    if (s.inputsSeen & ~MSR_INPUTS) fail("field 'inputsSeen' sets bits outside MSR bits 4-7");
-    const cap = s.fifoEnabled ? UART_FIFO_SIZE : 1;
-    if (s.rxCount > cap || s.txCount > cap) fail(`FIFO counts exceed ${cap} characters`);
-    if (s.tsrFull !== (s.tsrDoneAt !== Infinity)) fail("tsrFull and tsrDoneAt disagree");
-    if (s.txCount > 0 && !s.tsrFull) fail("characters wait in the transmit FIFO while the shift register is idle");
-    if (s.timeoutPending && s.timeoutAt !== Infinity) fail("a timeout is both pending and scheduled");
-
-    this.rx.set(s.rx);
-    this.rxBreak.set(s.rxBreak);
-    this.rxHead = s.rxHead;
-    this.rxCount = s.rxCount;
-    this.tx.set(s.tx);
-    this.txHead = s.txHead;
-    this.txCount = s.txCount;
-    this.tsr = s.tsr;
-    this.tsrFull = s.tsrFull;
-    this.tsrDoneAt = s.tsrDoneAt;
-    this.ier = s.ier;
-    this.lcr = s.lcr;
-    this.mcr = s.mcr;
-    this.scr = s.scr;
-    this.divisor = s.divisor;
-    this.fifoEnabled = s.fifoEnabled;
-    this.rxTrigger = s.rxTrigger;
-    this.dmaMode = s.dmaMode;
-    this.overrun = s.overrun;
-    this.msrDeltas = s.msrDeltas;
-    this.modemInputs = s.modemInputs;
-    this.inputsSeen = s.inputsSeen;
-    this.thriPending = s.thriPending;
-    this.timeoutPending = s.timeoutPending;
-    this.timeoutAt = s.timeoutAt;
-    this.updateIrq();
+    Uart16550.STATE.load(this, fields, version);
   }
 }

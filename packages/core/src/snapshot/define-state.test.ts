@@ -248,7 +248,8 @@ describe("field kinds", () => {
     ["str(4)", str(4)],
     ["nullable(u8)", nullable(u8)],
     ["bytes(3)", bytes(3)],
-    ["bytes(-1, 8)", bytes(-1, 8)],
+    ["bytes(-1, { maxLength: 8 })", bytes(-1, { maxLength: 8 })],
+    ["bytes(5, { maxByte: 1 })", bytes(5, { maxByte: 1 })],
     ["ints(3, 0, 7)", ints(3, 0, 7)],
   ];
   const fail = (what: string): never => {

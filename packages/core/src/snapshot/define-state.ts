@@ -393,10 +393,13 @@ function fillInPlace(current: unknown, src: ArrayLike<number>, fresh: () => unkn
 }
 
 /**
- * A byte block of exactly `length` bytes, or of at most `maxLength` bytes when `length` is -1.
- * In memory a Uint8Array (filled in place when the owner's has the same length).
+ * A byte block of exactly `length` bytes, or of at most `maxLength` bytes when `length` is -1,
+ * each byte at most `maxByte` (e.g. 1 for a block of flags). In memory a Uint8Array, filled in
+ * place when the owner's has the same length.
  */
-export function bytes(length: number, maxLength = 1 << 30): FieldKind<Uint8Array> {
+export function bytes(length: number, opts: { maxLength?: number; maxByte?: number } = {}): FieldKind<Uint8Array> {
+  const maxLength = opts.maxLength ?? 1 << 30,
+    maxByte = opts.maxByte ?? 0xff;
   const n = length >= 0 ? length : Math.min(maxLength, 64);
   return leaf({
     what: length >= 0 ? `${length} bytes` : `at most ${maxLength} bytes`,
@@ -404,11 +407,16 @@ export function bytes(length: number, maxLength = 1 << 30): FieldKind<Uint8Array
       if (!(v instanceof Uint8Array)) return fail("must be a byte block");
       if (length >= 0 ? v.length !== length : v.length > maxLength)
         return fail(`has ${v.length} bytes, expected ${length >= 0 ? length : `at most ${maxLength}`}`);
+      if (maxByte < 0xff)
+        for (let i = 0; i < v.length; i++) if (v[i] > maxByte) return fail(`holds ${v[i]} at ${i}, above ${maxByte}`);
       return v;
     },
     write: (v) => Uint8Array.from(v),
     put: (current, v) => fillInPlace(current, v, () => v.slice()),
-    samples: () => [new Uint8Array(n).fill(0xff), Uint8Array.from({ length: n }, (_, i) => (i * 37 + 11) & 0xff)],
+    samples: () => [
+      new Uint8Array(n).fill(maxByte),
+      Uint8Array.from({ length: n }, (_, i) => ((i * 37 + 11) & 0xff) % (maxByte + 1)),
+    ],
     corruptions: () => [
       "x",
       null,
@@ -416,6 +424,7 @@ export function bytes(length: number, maxLength = 1 << 30): FieldKind<Uint8Array
       ...(length >= 0
         ? [new Uint8Array(length + 1), ...(length > 0 ? [new Uint8Array(length - 1)] : [])]
         : [new Uint8Array(maxLength + 1)]),
+      ...(maxByte < 0xff && n > 0 ? [new Uint8Array(n).fill(maxByte + 1)] : []),
     ],
   });
 }
