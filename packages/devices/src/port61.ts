@@ -9,8 +9,8 @@
 
 import {
   NS_PER_SECOND,
-  StateError,
-  StateReader,
+  bits,
+  defineState,
   type IoSurface,
   type StateRecord,
   type Stateful,
@@ -42,10 +42,6 @@ export interface SpeakerTimer {
 }
 
 export class SystemControlPortB implements Stateful {
-  readonly stateName = "port61";
-  readonly stateVersion = 1;
-  readonly stateMinVersion = 1;
-
   private control = 0;
 
   /** Drives the timer's counter 2 gate low, as after reset (bit 0 clear). */
@@ -86,16 +82,21 @@ export class SystemControlPortB implements Stateful {
     return this.timer.frequencyHz(SPEAKER_COUNTER);
   }
 
+  /** The stored bits only: the timer saves its own gate level. */
+  static readonly STATE = defineState<SystemControlPortB>()({
+    name: "port61",
+    version: 1,
+    minVersion: 1,
+    fields: { control: bits(PORTB_WRITABLE) },
+  });
+  readonly stateDefinition = SystemControlPortB.STATE;
+  readonly stateName = SystemControlPortB.STATE.name;
+  readonly stateVersion = SystemControlPortB.STATE.version;
+  readonly stateMinVersion = SystemControlPortB.STATE.minVersion;
   saveState(): StateRecord {
-    return { control: this.control };
+    return SystemControlPortB.STATE.save(this);
   }
-
-  /** Restores the stored bits only: the timer saves its own gate level. */
   loadState(fields: StateRecord, version: number): void {
-    if (version < this.stateMinVersion || version > this.stateVersion) {
-      throw new StateError(`${this.stateName}: state version ${version} is not supported`);
-    }
-    const control = new StateReader(fields, this.stateName).int("control", 0, PORTB_WRITABLE);
-    this.control = control;
+    SystemControlPortB.STATE.load(this, fields, version);
   }
 }

@@ -2,15 +2,12 @@
 // and a CPU reset pulse on a 0-to-1 write of bit 0. The chip knows nothing of A20 or reset
 // wiring: it calls the hooks it is given.
 
-import { StateReader, type IoSurface, type StateRecord, type Stateful } from "@x86vm/core";
+import { defineState, u8, type IoSurface, type StateRecord, type Stateful } from "@x86vm/core";
 
 export const PORT92_RESET = 0x01;
 export const PORT92_A20 = 0x02;
 
 export class SystemControlPortA implements Stateful {
-  readonly stateName = "port92";
-  readonly stateVersion = 1;
-  readonly stateMinVersion = 1;
   private value = 0;
 
   constructor(private readonly hooks: { setA20(on: boolean): void; a20(): boolean; resetCpu(): void }) {}
@@ -30,19 +27,26 @@ export class SystemControlPortA implements Stateful {
     return { name, ports: [{ base, count: 1, read8: () => this.read(), write8: (_o, v) => this.write(v) }] };
   }
 
+  static readonly STATE = defineState<SystemControlPortA>()({
+    name: "port92",
+    version: 1,
+    minVersion: 1,
+    fields: { value: u8 },
+  });
+  readonly stateDefinition = SystemControlPortA.STATE;
+  readonly stateName = SystemControlPortA.STATE.name;
+  readonly stateVersion = SystemControlPortA.STATE.version;
+  readonly stateMinVersion = SystemControlPortA.STATE.minVersion;
   saveState(): StateRecord {
-    return { value: this.value };
+    return SystemControlPortA.STATE.save(this);
   }
-  loadState(fields: StateRecord): void {
-    this.value = new StateReader(fields, this.stateName).int("value", 0, 255);
+  loadState(fields: StateRecord, version: number): void {
+    SystemControlPortA.STATE.load(this, fields, version);
   }
 }
 
 /** POST code port (80h): the last byte written, for diagnostics. Reads return it too. */
 export class PostCodePort implements Stateful {
-  readonly stateName = "post-port";
-  readonly stateVersion = 1;
-  readonly stateMinVersion = 1;
   last = 0;
   ioSurface(base = 0x80, name = "post-port"): IoSurface {
     return {
@@ -59,10 +63,21 @@ export class PostCodePort implements Stateful {
       ],
     };
   }
+
+  static readonly STATE = defineState<PostCodePort>()({
+    name: "post-port",
+    version: 1,
+    minVersion: 1,
+    fields: { last: u8 },
+  });
+  readonly stateDefinition = PostCodePort.STATE;
+  readonly stateName = PostCodePort.STATE.name;
+  readonly stateVersion = PostCodePort.STATE.version;
+  readonly stateMinVersion = PostCodePort.STATE.minVersion;
   saveState(): StateRecord {
-    return { last: this.last };
+    return PostCodePort.STATE.save(this);
   }
-  loadState(fields: StateRecord): void {
-    this.last = new StateReader(fields, this.stateName).int("last", 0, 255);
+  loadState(fields: StateRecord, version: number): void {
+    PostCodePort.STATE.load(this, fields, version);
   }
 }
