@@ -21,7 +21,18 @@
 //  - The chip knows nothing of ports or IRQ numbers; the pair knows only the AT cascade (slave
 //    on IR2); `ioSurface` takes the port bases from the machine wiring.
 
-import { StateError, StateReader, type IoSurface, type StateRecord, type Stateful } from "@x86vm/core";
+import {
+  bits,
+  bool,
+  defineState,
+  field,
+  int,
+  record,
+  u8,
+  type IoSurface,
+  type StateRecord,
+  type Stateful,
+} from "@x86vm/core";
 import type { IrqLine } from "./irq.ts";
 
 // ICW1 (A0 = 0, D4 = 1).
@@ -331,75 +342,39 @@ export class Pic8259 {
     const level = this.levelMask();
     this.irr = (this.irr & ~level) | (this.lines & level);
   }
+}
 
-  saveState(): StateRecord {
-    return {
-      irr: this.irr,
-      isr: this.isr,
-      imr: this.imr,
-      lines: this.lines,
-      elcr: this.elcr,
-      lowestPriority: this.lowest,
-      initStep: this.initStep,
-      icw4Needed: this.icw4Needed,
-      single: this.single,
-      levelTriggered: this.levelTriggered,
-      vectorBase: this.vectorBase,
-      icw3: this.icw3,
-      x86Mode: this.x86Mode,
-      autoEoi: this.autoEoi,
-      masterMode: this.masterMode,
-      buffered: this.buffered,
-      specialFullyNested: this.specialFullyNested,
-      rotateInAutoEoi: this.rotateInAutoEoi,
-      readIsr: this.readIsr,
-      pollPending: this.pollPending,
-      specialMask: this.specialMask,
-    };
-  }
-
-  /** Validates a saved chip record; returns a function that applies it. Throws StateError. */
-  static parse(r: StateReader, label: string, elcrWritable: number): (chip: Pic8259) => void {
-    const irr = r.int("irr", 0, 0xff),
-      isr = r.int("isr", 0, 0xff),
-      imr = r.int("imr", 0, 0xff);
-    const lines = r.int("lines", 0, 0xff),
-      elcr = r.int("elcr", 0, 0xff);
-    if (elcr & ~elcrWritable)
-      throw new StateError(`${label}: field 'elcr' sets reserved bits (0x${elcr.toString(16)})`);
-    const lowest = r.int("lowestPriority", 0, 7);
-    const initStep = r.int("initStep", 0, 4);
-    if (initStep === 1) throw new StateError(`${label}: field 'initStep' is 1, not a valid step`);
-    const vectorBase = r.int("vectorBase", 0, 0xff);
-    if (vectorBase & 7) throw new StateError(`${label}: field 'vectorBase' must be a multiple of 8`);
-    const icw3 = r.int("icw3", 0, 0xff);
-    const flags = {
-      icw4Needed: r.bool("icw4Needed"),
-      single: r.bool("single"),
-      levelTriggered: r.bool("levelTriggered"),
-      x86Mode: r.bool("x86Mode"),
-      autoEoi: r.bool("autoEoi"),
-      masterMode: r.bool("masterMode"),
-      buffered: r.bool("buffered"),
-      specialFullyNested: r.bool("specialFullyNested"),
-      rotateInAutoEoi: r.bool("rotateInAutoEoi"),
-      readIsr: r.bool("readIsr"),
-      pollPending: r.bool("pollPending"),
-      specialMask: r.bool("specialMask"),
-    };
-    return (chip) => {
-      chip.irr = irr;
-      chip.isr = isr;
-      chip.imr = imr;
-      chip.lines = lines;
-      chip.elcr = elcr;
-      chip.lowest = lowest;
-      chip.initStep = initStep;
-      chip.vectorBase = vectorBase;
-      chip.icw3 = icw3;
-      Object.assign(chip, flags);
-    };
-  }
+/** A chip's saved fields; only the ELCR bits the board lets software set may be set. */
+function chipState(elcrWritable: number) {
+  return record({
+    fields: {
+      irr: u8,
+      isr: u8,
+      imr: u8,
+      lines: u8,
+      elcr: bits(elcrWritable),
+      lowestPriority: field(int(0, 7), { key: "lowest" }),
+      initStep: int(0, 4),
+      icw4Needed: bool,
+      single: bool,
+      levelTriggered: bool,
+      vectorBase: u8,
+      icw3: u8,
+      x86Mode: bool,
+      autoEoi: bool,
+      masterMode: bool,
+      buffered: bool,
+      specialFullyNested: bool,
+      rotateInAutoEoi: bool,
+      readIsr: bool,
+      pollPending: bool,
+      specialMask: bool,
+    },
+    check(v, fail) {
+      if (v.initStep === 1) fail("field 'initStep' is 1, not a valid step");
+      if (v.vectorBase & 7) fail("field 'vectorBase' must be a multiple of 8");
+    },
+  });
 }
 
 /** Where the pair sends its INT output: a line, or a function told every change of level. */
@@ -410,10 +385,6 @@ export type IntrOutput = IrqLine | ((level: boolean) => void);
  * INT on master IR2. The master's INT drives the CPU's INTR through `intr`.
  */
 export class Pic8259Pair implements Stateful {
-  readonly stateName = "i8259-pair";
-  readonly stateVersion = 1;
-  readonly stateMinVersion = 1;
-
   private readonly master = new Pic8259(true);
   private readonly slave = new Pic8259(false);
   private readonly drive: (level: boolean) => void;
@@ -549,23 +520,29 @@ export class Pic8259Pair implements Stateful {
     this.update();
   }
 
+  static readonly STATE = defineState<Pic8259Pair>()({
+    name: "i8259-pair",
+    version: 1,
+    minVersion: 1,
+    fields: { master: chipState(ELCR_MASTER_WRITABLE), slave: chipState(ELCR_SLAVE_WRITABLE) },
+    postLoad(pair) {
+      // IR2's level is the slave's INT, not saved state of its own.
+      const cascadeBit = 1 << CASCADE_IR;
+      pair.master.lines = (pair.master.lines & ~cascadeBit) | (pair.slave.int() ? cascadeBit : 0);
+      // Tell the CPU the restored INTR level if it differs from what it was last told.
+      pair.update();
+    },
+  });
+  readonly stateDefinition = Pic8259Pair.STATE;
+  readonly stateName = Pic8259Pair.STATE.name;
+  readonly stateVersion = Pic8259Pair.STATE.version;
+  readonly stateMinVersion = Pic8259Pair.STATE.minVersion;
+
   saveState(): StateRecord {
-    return { master: this.master.saveState(), slave: this.slave.saveState() };
+    return Pic8259Pair.STATE.save(this);
   }
 
   loadState(fields: StateRecord, version: number): void {
-    if (version < this.stateMinVersion || version > this.stateVersion) {
-      throw new StateError(`${this.stateName}: state version ${version} is not supported`);
-    }
-    const r = new StateReader(fields, this.stateName);
-    const applyMaster = Pic8259.parse(r.record("master"), `${this.stateName}.master`, ELCR_MASTER_WRITABLE);
-    const applySlave = Pic8259.parse(r.record("slave"), `${this.stateName}.slave`, ELCR_SLAVE_WRITABLE);
-    applyMaster(this.master);
-    applySlave(this.slave);
-    // IR2's level is the slave's INT, not saved state of its own.
-    const cascadeBit = 1 << CASCADE_IR;
-    this.master.lines = (this.master.lines & ~cascadeBit) | (this.slave.int() ? cascadeBit : 0);
-    // Tell the CPU the restored INTR level if it differs from what it was last told.
-    this.update();
+    Pic8259Pair.STATE.load(this, fields, version);
   }
 }
