@@ -13,8 +13,14 @@
 
 import {
   NS_PER_SECOND,
-  StateError,
-  StateReader,
+  bool,
+  defineState,
+  field,
+  int,
+  record,
+  records,
+  u16,
+  u8,
   type IoSurface,
   type StateRecord,
   type Stateful,
@@ -428,79 +434,43 @@ class PitCounter {
     if (latched && (msb || this.rw() === RW_LSB)) this.latchedCount = NONE;
     return msb ? v >> 8 : v & 0xff;
   }
-
-  // --- state
-
-  save(): StateRecord {
-    return {
-      control: this.control,
-      cr: this.cr,
-      lsb: this.lsb,
-      writeMsbNext: this.writeMsbNext,
-      readMsbNext: this.readMsbNext,
-      latchedCount: this.latchedCount,
-      latchedStatus: this.latchedStatus,
-      nullCount: this.nullCount,
-      gate: this.gate,
-      loaded: this.loaded,
-      idleCe: this.idleCe,
-      n: this.n,
-      start: this.start,
-      paused: this.paused,
-      pausedElapsed: this.pausedElapsed,
-      pendingTick: this.pendingTick,
-      pendingN: this.pendingN,
-      pendingStart: this.pendingStart,
-      lastTick: this.lastTick,
-    };
-  }
-
-  /** Validates a saved counter; returns a function that applies it. Throws StateError. */
-  static parse(r: StateReader, label: string): (c: PitCounter) => void {
-    const control = r.int("control", 0, STATUS_PROGRAM_MASK);
-    if (((control >> CW_RW_SHIFT) & 3) === RW_LATCH)
-      throw new StateError(`${label}: field 'control' has no read/write mode`);
-    const modulus = control & CW_BCD ? 10000 : 0x10000;
-    const loaded = r.bool("loaded");
-    const pendingTick = r.int("pendingTick", NONE, MAX_TICK);
-    const f = {
-      control,
-      mode: modeOf(control),
-      loaded,
-      pendingTick,
-      cr: r.int("cr", 0, modulus),
-      lsb: r.int("lsb", 0, 0xff),
-      writeMsbNext: r.bool("writeMsbNext"),
-      readMsbNext: r.bool("readMsbNext"),
-      latchedCount: r.int("latchedCount", NONE, 0xffff),
-      latchedStatus: r.int("latchedStatus", NONE, 0xff),
-      nullCount: r.bool("nullCount"),
-      gate: r.bool("gate"),
-      idleCe: r.int("idleCe", 0, 0xffff),
-      n: r.int("n", loaded ? 1 : 0, 0x10000),
-      start: r.int("start", -MAX_TICK, MAX_TICK),
-      paused: r.bool("paused"),
-      pausedElapsed: r.int("pausedElapsed", 0, MAX_TICK),
-      pendingN: r.int("pendingN", pendingTick === NONE ? 0 : 1, 0x10000),
-      pendingStart: r.int("pendingStart", -MAX_TICK, MAX_TICK),
-      lastTick: r.int("lastTick", 0, MAX_TICK),
-    };
-    if (loaded && f.n > modulus) throw new StateError(`${label}: field 'n' is ${f.n}, above the modulus ${modulus}`);
-    if (pendingTick !== NONE && (f.pendingN > modulus || pendingTick <= f.lastTick)) {
-      throw new StateError(`${label}: pending load (tick ${pendingTick}, count ${f.pendingN}) is inconsistent`);
-    }
-    return (c) => {
-      Object.assign(c, f);
-    };
-  }
 }
+
+/** A counter's saved fields (its mode is derived from the control word on load). */
+const COUNTER_STATE = record({
+  fields: {
+    control: int(0, STATUS_PROGRAM_MASK),
+    cr: int(0, 0x10000),
+    lsb: u8,
+    writeMsbNext: bool,
+    readMsbNext: bool,
+    latchedCount: int(NONE, 0xffff),
+    latchedStatus: int(NONE, 0xff),
+    nullCount: bool,
+    gate: bool,
+    loaded: bool,
+    idleCe: u16,
+    n: int(0, 0x10000),
+    start: int(-MAX_TICK, MAX_TICK),
+    paused: bool,
+    pausedElapsed: int(0, MAX_TICK),
+    pendingTick: int(NONE, MAX_TICK),
+    pendingN: int(0, 0x10000),
+    pendingStart: int(-MAX_TICK, MAX_TICK),
+    lastTick: int(0, MAX_TICK),
+  },
+  check(c, fail) {
+    if (((c.control >> CW_RW_SHIFT) & 3) === RW_LATCH) fail("field 'control' has no read/write mode");
+    const modulus = c.control & CW_BCD ? 10000 : 0x10000;
+    if (c.cr > modulus) fail(`field 'cr' is ${c.cr}, above the modulus ${modulus}`);
+    if (c.loaded && (c.n < 1 || c.n > modulus)) fail(`field 'n' is ${c.n}, outside 1..${modulus} in a loaded counter`);
+    if (c.pendingTick !== NONE && (c.pendingN < 1 || c.pendingN > modulus || c.pendingTick <= c.lastTick))
+      fail(`pending load (tick ${c.pendingTick}, count ${c.pendingN}) is inconsistent`);
+  },
+});
 
 /** The 8254 as the PC uses it: counter 0's OUT on an IRQ line, gates set by the board. */
 export class Pit8254 implements Stateful {
-  readonly stateName = "i8254";
-  readonly stateVersion = 1;
-  readonly stateMinVersion = 1;
-
   private readonly counters = [new PitCounter(), new PitCounter(), new PitCounter()];
   /** The level last driven on the counter 0 line. */
   private irqLevel = false;
@@ -573,7 +543,10 @@ export class Pit8254 implements Stateful {
   }
 
   private driveOut0(): void {
-    const level = this.counters[0].outAt(this.counters[0].lastTick);
+    this.driveLine(this.counters[0].outAt(this.counters[0].lastTick));
+  }
+
+  private driveLine(level: boolean): void {
     if (level === this.irqLevel) return;
     this.irqLevel = level;
     if (level) this.out0.raise();
@@ -613,23 +586,29 @@ export class Pit8254 implements Stateful {
     }
   }
 
+  static readonly STATE = defineState<Pit8254>()({
+    name: "i8254",
+    version: 1,
+    minVersion: 1,
+    fields: {
+      counters: records(3, COUNTER_STATE),
+      // Brings the line to the saved level if this instance last drove it otherwise.
+      out0: field(bool, { get: (pit) => pit.irqLevel, set: (pit, level) => pit.driveLine(level) }),
+    },
+    postLoad(pit) {
+      for (const c of pit.counters) c.mode = modeOf(c.control);
+    },
+  });
+  readonly stateDefinition = Pit8254.STATE;
+  readonly stateName = Pit8254.STATE.name;
+  readonly stateVersion = Pit8254.STATE.version;
+  readonly stateMinVersion = Pit8254.STATE.minVersion;
+
   saveState(): StateRecord {
-    return { counters: this.counters.map((c) => c.save()), out0: this.irqLevel };
+    return Pit8254.STATE.save(this);
   }
 
   loadState(fields: StateRecord, version: number): void {
-    if (version < this.stateMinVersion || version > this.stateVersion) {
-      throw new StateError(`${this.stateName}: state version ${version} is not supported`);
-    }
-    const r = new StateReader(fields, this.stateName);
-    const appliers = r.records("counters", 3).map((cr, i) => PitCounter.parse(cr, `${this.stateName}.counters[${i}]`));
-    const out0 = r.bool("out0");
-    appliers.forEach((apply, i) => apply(this.counters[i]));
-    // Bring the line to the saved level if this instance last drove it otherwise.
-    if (out0 !== this.irqLevel) {
-      this.irqLevel = out0;
-      if (out0) this.out0.raise();
-      else this.out0.lower();
-    }
+    Pit8254.STATE.load(this, fields, version);
   }
 }

@@ -57,7 +57,7 @@ class Toy {
       label: nullable(str(8)),
       secret: field(u8, { key: "hidden" }),
       twice: field(int(0, 510), { get: (t) => t.hidden * 2 }),
-      parts: records(2, { fields: { a: u8, b: bool } }),
+      parts: records(2, record({ fields: { a: u8, b: bool } })),
       main: record({
         fields: { a: u8, b: bool },
         check: (v, fail) => {

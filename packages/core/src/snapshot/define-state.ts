@@ -275,10 +275,13 @@ export function int(min: number, max: number): FieldKind<number> {
       return v;
     },
     write: (v) => v,
-    samples: () => [...new Set([min, max, Math.floor((min + max) / 2), Math.max(min, Math.min(max, 1))])],
+    samples: () => [
+      ...new Set([min, max, Math.floor((min + max) / 2), Math.max(min, Math.min(max, 1)), Math.max(min, max - 1)]),
+    ],
     corruptions: () => [
       ...BAD_TYPES,
-      min + 0.5,
+      // Near the safe-integer limits x + 0.5 rounds to an integer: keep only real fractions.
+      ...[min + 0.5, max - 0.5].filter((x) => !Number.isInteger(x)),
       ...(min > -Number.MAX_SAFE_INTEGER ? [min - 1] : []),
       ...(max < Number.MAX_SAFE_INTEGER ? [max + 1] : []),
     ],
@@ -502,23 +505,24 @@ export function record<F extends FieldSpecs<never>>(spec: RecordSpec<F>): FieldK
   };
 }
 
-/** An array of `length` nested records, each loaded into the owner's object at that index. */
-export function records<F extends FieldSpecs<never>>(length: number, spec: RecordSpec<F>): FieldKind<StateValues<F>[]> {
-  const list = new FieldList<never>(spec.fields);
+/**
+ * An array of `length` nested records (`item` made by record()), each loaded into the owner's
+ * object at that index.
+ */
+export function records<V>(length: number, item: FieldKind<V>): FieldKind<V[]> {
+  if (item.shape.type !== "record") throw new Error("records() takes a record() kind");
+  const at = (path: string, i: number) => path.replace(/'$/, `[${i}]'`);
   return {
     what: `an array of ${length} records`,
-    shape: { type: "records", length, fields: list.kinds },
+    shape: { type: "records", length, fields: item.shape.fields },
     read(v, fail, path) {
       if (!Array.isArray(v) || v.length !== length) return fail(`must be an array of ${length} records`);
-      return v.map((x, i) => nestedRead(list, spec, x, path.replace(/'$/, `[${i}]'`)) as StateValues<F>);
+      return v.map((x, i) => item.read(x, failAt(at(path, i)), at(path, i)));
     },
-    write(v, path) {
-      const [schema, prefix] = splitPath(path);
-      return (v as unknown as unknown[]).map((x, i) => list.save(x as never, schema, `${prefix.slice(0, -1)}[${i}].`));
-    },
+    write: (v, path) => v.map((x, i) => item.write(x, at(path, i))),
     put(current, v) {
       const arr = current as unknown[];
-      v.forEach((x, i) => list.assign(arr[i] as never, x as Record<string, unknown>));
+      v.forEach((x, i) => (arr[i] = item.put(arr[i], x)));
       return current;
     },
     samples: () => [],
