@@ -13,7 +13,19 @@
 // References: Motorola MC146818A datasheet (register A/B/C/D descriptions, "Update cycle",
 // Table 6 update cycle times); IBM PC/AT Technical Reference CMOS RAM map (0x0E-0x3F).
 
-import { StateError, StateReader, type IoSurface, type StateRecord, type Stateful, type TimeSource } from "@x86vm/core";
+import {
+  bool,
+  bytes,
+  defineState,
+  field,
+  int,
+  num,
+  u8,
+  type IoSurface,
+  type StateRecord,
+  type Stateful,
+  type TimeSource,
+} from "@x86vm/core";
 import type { IrqLine } from "./irq.ts";
 
 // ---- Register indices (datasheet "Address map") ----
@@ -201,10 +213,6 @@ function civilFromUnix(seconds: number): {
 }
 
 export class Rtc146818 implements Stateful {
-  readonly stateName = "mc146818";
-  readonly stateVersion = 1;
-  readonly stateMinVersion = 1;
-
   /** Registers A, B, C, D, the alarms and the RAM at their indices; the time fields live below. */
   private readonly ram = new Uint8Array(CMOS_SIZE);
   private index = 0;
@@ -614,55 +622,41 @@ export class Rtc146818 implements Stateful {
 
   // ---- Snapshot ----
 
+  static readonly STATE = defineState<Rtc146818>()({
+    name: "mc146818",
+    version: 1,
+    minVersion: 1,
+    fields: {
+      ram: bytes(CMOS_SIZE),
+      index: int(0, CMOS_SIZE - 1),
+      nmiMasked: field(bool, { key: "nmi" }),
+      // Calendar fields hold whatever a guest wrote (decoded from a byte), so any byte value is valid.
+      second: u8,
+      minute: u8,
+      hour: u8,
+      dayOfWeek: u8,
+      dayOfMonth: u8,
+      month: u8,
+      year: u8,
+      chainRef: num(),
+      lastNs: num(),
+    },
+    check(v, fail) {
+      if (v.ram[RTC_REG_C] & ~(REG_C_PF | REG_C_AF | REG_C_UF)) fail("field 'ram' has bad register C flags");
+      if (v.ram[RTC_REG_A] & REG_A_UIP) fail("field 'ram' has the read-only UIP bit stored");
+    },
+    postLoad: (rtc) => rtc.updateIrq(),
+  });
+  readonly stateDefinition = Rtc146818.STATE;
+  readonly stateName = Rtc146818.STATE.name;
+  readonly stateVersion = Rtc146818.STATE.version;
+  readonly stateMinVersion = Rtc146818.STATE.minVersion;
+
   saveState(): StateRecord {
-    return {
-      ram: this.ram.slice(),
-      index: this.index,
-      nmiMasked: this.nmi,
-      second: this.second,
-      minute: this.minute,
-      hour: this.hour,
-      dayOfWeek: this.dayOfWeek,
-      dayOfMonth: this.dayOfMonth,
-      month: this.month,
-      year: this.year,
-      chainRef: this.chainRef,
-      lastNs: this.lastNs,
-    };
+    return Rtc146818.STATE.save(this);
   }
 
-  loadState(fields: StateRecord, _version: number): void {
-    const r = new StateReader(fields, this.stateName);
-    const ram = r.bytes("ram", CMOS_SIZE);
-    const index = r.int("index", 0, CMOS_SIZE - 1);
-    const nmi = r.bool("nmiMasked");
-    // Calendar fields hold whatever a guest wrote (decoded from a byte), so any byte value is valid.
-    const second = r.int("second", 0, 255);
-    const minute = r.int("minute", 0, 255);
-    const hour = r.int("hour", 0, 255);
-    const dayOfWeek = r.int("dayOfWeek", 0, 255);
-    const dayOfMonth = r.int("dayOfMonth", 0, 255);
-    const month = r.int("month", 0, 255);
-    const year = r.int("year", 0, 255);
-    const chainRef = r.num("chainRef");
-    const lastNs = r.num("lastNs");
-    if (ram[RTC_REG_C] & ~(REG_C_PF | REG_C_AF | REG_C_UF))
-      throw new StateError(`${this.stateName}: field 'ram' has bad register C flags`);
-    if (ram[RTC_REG_A] & REG_A_UIP)
-      throw new StateError(`${this.stateName}: field 'ram' has the read-only UIP bit stored`);
-
-    this.ram.set(ram);
-    this.index = index;
-    this.nmi = nmi;
-    this.second = second;
-    this.minute = minute;
-    this.hour = hour;
-    this.dayOfWeek = dayOfWeek;
-    this.dayOfMonth = dayOfMonth;
-    this.month = month;
-    this.year = year;
-    this.chainRef = chainRef;
-    this.lastNs = lastNs;
-    this.updateIrq();
+  loadState(fields: StateRecord, version: number): void {
+    Rtc146818.STATE.load(this, fields, version);
   }
 }
