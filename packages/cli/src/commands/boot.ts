@@ -22,7 +22,8 @@ import {
 } from "@x86vm/core";
 import { PcMachine } from "@x86vm/devices";
 import { Session, SessionError, type Step } from "../session/session.ts";
-import { saveSnapshotFile } from "./resume.ts";
+import { saveSnapshotFile } from "./snapshot-files.ts";
+import { connectSerialConsole } from "./serial-console.ts";
 import { parseArgs, usageLines, UsageError, type CommandSpec } from "../args.ts";
 import { parseClock, SCRIPT_NOTES, SCRIPT_OPTIONS, scriptOption } from "./script-options.ts";
 
@@ -250,20 +251,6 @@ export function buildPc(args: BootArgs): PcMachine {
     hda: args.hda ? readImage(args.hda, "hdd") : null,
     hdb: args.hdb ? readImage(args.hdb, "hdd") : null,
     cdrom: args.cdrom ? readImage(args.cdrom, "cdrom") : null,
-  });
-}
-
-/** COM1 to stdout, stdin to COM1 (raw on a terminal, where Ctrl+] leaves). */
-export function connectSerialConsole(session: Session): void {
-  session.onSerial = (byte) => process.stdout.write(Buffer.of(byte));
-  if (!process.stdin.isTTY) {
-    process.stdin.on("data", (d: Buffer) => session.sendSerial(d));
-    return;
-  }
-  process.stdin.setRawMode(true);
-  process.stdin.on("data", (d: Buffer) => {
-    if (d.length === 1 && d[0] === 0x1d) process.exit(0); // Ctrl+] leaves
-    session.sendSerial(d);
   });
 }
 

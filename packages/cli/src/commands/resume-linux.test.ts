@@ -13,7 +13,7 @@ import { restoreSnapshot, saveSnapshot, type PcMachine } from "@x86vm/devices";
 import { bootLinuxToShell } from "../bench/snapshot.ts";
 import { linuxGuestDir } from "../bench/boot.ts";
 import { Session } from "../session/session.ts";
-import { saveSnapshotFile } from "./resume.ts";
+import { saveSnapshotFile } from "./snapshot-files.ts";
 
 const ROOT = path.resolve(__dirname, "../../../..");
 const GUEST = linuxGuestDir();

@@ -14,15 +14,13 @@
 // Exit status as `vm boot`: 0 when the script completes, 1 on timeout or guest failure, 2 on
 // bad arguments, a snapshot that is refused, or images that cannot be found.
 
-import crypto from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
-import { EXIT_NAMES, MAX_RAM_BYTES, MemoryDisk, SnapshotError, type ClockMode } from "@x86vm/core";
-import { restoreSnapshot, saveSnapshot, type PcImageSlot, type PcMachine } from "@x86vm/devices";
+import { EXIT_NAMES, MAX_RAM_BYTES, SnapshotError, type ClockMode } from "@x86vm/core";
+import { restoreSnapshot, type PcImageSlot, type PcMachine } from "@x86vm/devices";
 import { Session, SessionError, type Step } from "../session/session.ts";
 import type { ScreenMark } from "../session/screen-watch.ts";
 import { parseArgs, usageLines, UsageError, type CommandSpec } from "../args.ts";
-import { connectSerialConsole } from "./boot.ts";
+import { connectSerialConsole } from "./serial-console.ts";
+import { imageFinder, readBytes, saveSnapshotFile } from "./snapshot-files.ts";
 import { parseClock, SCRIPT_NOTES, SCRIPT_OPTIONS, scriptOption } from "./script-options.ts";
 
 const SLOTS = ["fda", "fdb", "hda", "hdb", "kernel", "initrd"] as const;
@@ -103,92 +101,6 @@ export function parseResumeArgs(argv: string[]): ResumeArgs {
   a.file = parsed.operands[0] ?? "";
   if (!a.file) throw new UsageError("no snapshot file given");
   return a;
-}
-
-function sha256File(bytes: Uint8Array): string {
-  return crypto.createHash("sha256").update(bytes).digest("hex");
-}
-
-function readBytes(file: string): Uint8Array | null {
-  try {
-    const b = fs.readFileSync(file);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Finds base images for a snapshot at `snapshotFile`: the files given for each slot, else the
- * recorded hint, else a file of the same size and SHA-256 beside the snapshot. Records the
- * file used for each slot in `found`.
- */
-export function imageFinder(
-  snapshotFile: string,
-  given: Partial<Record<PcImageSlot, string>>,
-  found = new Map<string, string>(),
-) {
-  const dir = path.dirname(path.resolve(snapshotFile));
-  return (sha256: string, size: number, hint: string | null, slot: string): MemoryDisk | null => {
-    const explicit = given[slot as PcImageSlot];
-    if (explicit) {
-      const bytes = readBytes(explicit);
-      if (!bytes) throw new UsageError(`cannot read image ${explicit} for ${slot}`);
-      found.set(slot, explicit);
-      return new MemoryDisk(bytes, true); // restoreSnapshot checks size and hash, and says which differs
-    }
-    const candidates: string[] = [];
-    if (hint && !/^[a-z][a-z0-9+.-]*:\/\//i.test(hint)) candidates.push(path.resolve(dir, hint), path.resolve(hint));
-    try {
-      for (const name of fs.readdirSync(dir).sort()) candidates.push(path.join(dir, name));
-    } catch {
-      /* no directory listing: hints only */
-    }
-    const tried = new Set<string>();
-    for (const file of candidates) {
-      if (tried.has(file)) continue;
-      tried.add(file);
-      try {
-        const st = fs.statSync(file);
-        if (!st.isFile() || st.size !== size) continue;
-      } catch {
-        continue;
-      }
-      const bytes = readBytes(file);
-      if (bytes && sha256File(bytes) === sha256) {
-        found.set(slot, file);
-        return new MemoryDisk(bytes, true);
-      }
-    }
-    return null;
-  };
-}
-
-/** Where each image of a machine came from, as hints relative to the snapshot's directory. */
-export function imageHints(
-  snapshotFile: string,
-  images: Partial<Record<PcImageSlot, string | undefined>>,
-): Partial<Record<PcImageSlot, string>> {
-  const dir = path.dirname(path.resolve(snapshotFile));
-  const out: Partial<Record<PcImageSlot, string>> = {};
-  for (const slot of SLOTS) {
-    const p = images[slot];
-    if (p) out[slot] = path.relative(dir, path.resolve(p)) || path.basename(p);
-  }
-  return out;
-}
-
-/** Saves a snapshot of pc to file (written whole, then renamed into place). Returns its size. */
-export async function saveSnapshotFile(
-  pc: PcMachine,
-  file: string,
-  images: Partial<Record<PcImageSlot, string | undefined>>,
-): Promise<number> {
-  const bytes = await saveSnapshot(pc, { hints: imageHints(file, images), createdMs: Date.now() });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, bytes);
-  fs.renameSync(tmp, file);
-  return bytes.length;
 }
 
 /** The screen position waits start from on a resumed machine: the cursor. */
