@@ -9,7 +9,21 @@
 // References: IBM PS/2 Hardware Interface Technical Reference, "Keyboards (101- and 102-Key)":
 // commands and responses, typematic rate/delay byte, scan code sets 1 and 2.
 
-import { StateError, StateReader, type StateRecord, type Stateful, type TimeSource } from "@x86vm/core";
+import {
+  bool,
+  bytes,
+  defineState,
+  field,
+  int,
+  list,
+  num,
+  oneOf,
+  timeOrNever,
+  u8,
+  type StateRecord,
+  type Stateful,
+  type TimeSource,
+} from "@x86vm/core";
 import type { Ps2Device } from "./i8042.ts";
 
 // ---- Commands (host to keyboard) ----
@@ -191,6 +205,9 @@ const PAUSE_MAKE = [
 
 const KEY_BY_CODE = new Map<string, Ps2Key>(PS2_KEYS.map((key) => [key.code, key]));
 
+/** Every key the host may hold: the table's, and the two whose codes are sequences of their own. */
+const HOLDABLE_CODES: readonly string[] = [...PS2_KEYS.map((key) => key.code), "PrintScreen", "Pause"];
+
 function isKnownCode(code: string): boolean {
   return KEY_BY_CODE.has(code) || code === "PrintScreen" || code === "Pause";
 }
@@ -250,10 +267,6 @@ export interface Ps2KeyboardOptions {
 }
 
 export class Ps2Keyboard implements Ps2Device, Stateful {
-  readonly stateName = "ps2-keyboard";
-  readonly stateVersion = 1;
-  readonly stateMinVersion = 1;
-
   private notify: () => void = () => {};
   private queue: number[] = [];
   private scanning = true;
@@ -560,70 +573,43 @@ export class Ps2Keyboard implements Ps2Device, Stateful {
 
   // ---- Snapshot ----
 
+  static readonly STATE = defineState<Ps2Keyboard>()({
+    name: "ps2-keyboard",
+    version: 1,
+    minVersion: 1,
+    fields: {
+      queue: field(bytes(-1, { maxLength: QUEUE_LIMIT }), {
+        get: (k) => Uint8Array.from(k.queue),
+        set: (k, q) => (k.queue = Array.from(q)),
+      }),
+      scanning: bool,
+      scanSet: int(1, 2),
+      typematic: int(0, 0x7f),
+      leds: field(int(0, 7), { key: "ledBits" }),
+      awaiting: oneOf([0, KBD_CMD_SET_LEDS, KBD_CMD_TYPEMATIC, KBD_CMD_SCAN_SET]),
+      lastSent: u8,
+      held: list(oneOf(HOLDABLE_CODES), HOLDABLE_CODES.length),
+      repeatKey: oneOf(["", ...HOLDABLE_CODES]),
+      repeatAt: timeOrNever(),
+      lastNs: num(),
+    },
+    check(v, fail) {
+      if (new Set(v.held).size !== v.held.length) fail("field 'held' names a key twice");
+      if (v.repeatKey !== "" && (!v.held.includes(v.repeatKey) || v.repeatKey === "Pause"))
+        fail("field 'repeatKey' is not a held key");
+      if ((v.repeatKey === "") !== (v.repeatAt === Infinity)) fail("fields 'repeatKey' and 'repeatAt' disagree");
+    },
+  });
+  readonly stateDefinition = Ps2Keyboard.STATE;
+  readonly stateName = Ps2Keyboard.STATE.name;
+  readonly stateVersion = Ps2Keyboard.STATE.version;
+  readonly stateMinVersion = Ps2Keyboard.STATE.minVersion;
+
   saveState(): StateRecord {
-    return {
-      queue: Uint8Array.from(this.queue),
-      scanning: this.scanning,
-      scanSet: this.scanSet,
-      typematic: this.typematic,
-      leds: this.ledBits,
-      awaiting: this.awaiting,
-      lastSent: this.lastSent,
-      held: this.held.slice(),
-      repeatKey: this.repeatKey,
-      // Infinity is not a JSON number: no repeat pending is saved as -1.
-      repeatAt: Number.isFinite(this.repeatAt) ? this.repeatAt : -1,
-      lastNs: this.lastNs,
-    };
+    return Ps2Keyboard.STATE.save(this);
   }
 
-  loadState(fields: StateRecord, _version: number): void {
-    const r = new StateReader(fields, this.stateName);
-    const queue = r.bytes("queue", -1, QUEUE_LIMIT);
-    const scanning = r.bool("scanning");
-    const scanSet = r.int("scanSet", 1, 2);
-    const typematic = r.int("typematic", 0, 0x7f);
-    const leds = r.int("leds", 0, 7);
-    const awaiting = r.int("awaiting", 0, 0xff);
-    const lastSent = r.int("lastSent", 0, 0xff);
-    const heldRaw = fields.held;
-    if (!Array.isArray(heldRaw) || heldRaw.length > PS2_KEYS.length + 2)
-      throw new StateError(`${this.stateName}: field 'held' must be an array of key codes`);
-    const held: string[] = [];
-    for (const c of heldRaw) {
-      if (typeof c !== "string" || !isKnownCode(c) || held.includes(c))
-        throw new StateError(`${this.stateName}: field 'held' holds a bad key code ${String(c)}`);
-      held.push(c);
-    }
-    const repeatKey = r.str("repeatKey", 64);
-    const repeatAtRaw = r.num("repeatAt");
-    const lastNs = r.num("lastNs");
-    if (
-      awaiting !== 0 &&
-      awaiting !== KBD_CMD_SET_LEDS &&
-      awaiting !== KBD_CMD_TYPEMATIC &&
-      awaiting !== KBD_CMD_SCAN_SET
-    ) {
-      throw new StateError(
-        `${this.stateName}: field 'awaiting' holds 0x${awaiting.toString(16)}, not a command with an argument`,
-      );
-    }
-    if (repeatKey !== "" && (!held.includes(repeatKey) || repeatKey === "Pause"))
-      throw new StateError(`${this.stateName}: field 'repeatKey' is not a held key`);
-    if ((repeatKey === "") !== (repeatAtRaw === -1) || (repeatAtRaw !== -1 && repeatAtRaw < 0)) {
-      throw new StateError(`${this.stateName}: fields 'repeatKey' and 'repeatAt' disagree`);
-    }
-
-    this.queue = Array.from(queue);
-    this.scanning = scanning;
-    this.scanSet = scanSet;
-    this.typematic = typematic;
-    this.ledBits = leds;
-    this.awaiting = awaiting;
-    this.lastSent = lastSent;
-    this.held = held;
-    this.repeatKey = repeatKey;
-    this.repeatAt = repeatAtRaw === -1 ? Infinity : repeatAtRaw;
-    this.lastNs = lastNs;
+  loadState(fields: StateRecord, version: number): void {
+    Ps2Keyboard.STATE.load(this, fields, version);
   }
 }

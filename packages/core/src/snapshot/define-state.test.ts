@@ -8,6 +8,8 @@ import {
   i32,
   int,
   ints,
+  list,
+  oneOf,
   nullable,
   num,
   record,
@@ -251,6 +253,9 @@ describe("field kinds", () => {
     ["bytes(-1, { maxLength: 8 })", bytes(-1, { maxLength: 8 })],
     ["bytes(5, { maxByte: 1 })", bytes(5, { maxByte: 1 })],
     ["ints(3, 0, 7)", ints(3, 0, 7)],
+    ["oneOf([0, 0xed, 0xf3])", oneOf([0, 0xed, 0xf3])],
+    ['oneOf(["a", "b"])', oneOf(["a", "b"])],
+    ["list(u8, 3)", list(u8, 3)],
   ];
   const fail = (what: string): never => {
     throw new StateError(what);

@@ -382,6 +382,46 @@ export function nullable<V>(kind: FieldKind<V>): FieldKind<V | null> {
   };
 }
 
+/** One of a fixed set of values (command codes, key names). */
+export function oneOf<V extends number | string>(values: readonly V[]): FieldKind<V> {
+  const set = new Set<unknown>(values);
+  const shown = values.length <= 8 ? values.map((v) => JSON.stringify(v)).join(", ") : `${values.length} names`;
+  return leaf({
+    what: `one of ${shown}`,
+    read: (v, fail) => (set.has(v) ? (v as V) : fail(`holds ${JSON.stringify(v)}, not one of ${shown}`)),
+    write: (v) => v,
+    samples: () => [...values.slice(0, 3), values[values.length - 1]],
+    corruptions: () => [
+      typeof values[0] === "number" ? "x" : 1,
+      null,
+      ...(typeof values[0] === "number" ? [Math.max(...(values as readonly number[])) + 1] : ["?"]),
+    ],
+  });
+}
+
+/**
+ * A list of up to `maxLength` values of `item` (a leaf kind). In memory a fresh array (the
+ * owner's is replaced).
+ */
+export function list<V>(item: FieldKind<V>, maxLength: number): FieldKind<V[]> {
+  return leaf({
+    what: `a list of at most ${maxLength} values`,
+    read(v, fail, path) {
+      if (!Array.isArray(v) || v.length > maxLength) return fail(`must be a list of at most ${maxLength} values`);
+      return v.map((x, i) => item.read(x, (what) => fail(`[${i}] ${what}`), path));
+    },
+    write: (v, path) => v.map((x) => item.write(x, path)),
+    put: (_current, v) => v.slice(),
+    samples: () => [[], item.samples().slice(0, Math.min(2, maxLength))],
+    corruptions: () => [
+      "x",
+      null,
+      [item.corruptions()[0]],
+      Array.from({ length: maxLength + 1 }, () => item.samples()[0]),
+    ],
+  });
+}
+
 /** Copies `src` into `current` when it is an array-like of the same length, else a copy. */
 function fillInPlace(current: unknown, src: ArrayLike<number>, fresh: () => unknown): unknown {
   if (ArrayBuffer.isView(current) && !(current instanceof DataView) && (current as Uint8Array).length === src.length) {
