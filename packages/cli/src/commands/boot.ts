@@ -190,8 +190,6 @@ export function parseBootArgs(argv: string[]): BootArgs {
   if (!a.fda && !a.fdb && !a.hda && !a.hdb && !a.cdrom && !a.kernel)
     throw new UsageError("nothing to boot: give --fda, --hda, --cdrom or --kernel");
   if (a.initrd && !a.kernel) throw new UsageError("--initrd needs --kernel");
-  // The snapshot manifest names floppy, hard disk and kernel images only: a CD would be lost.
-  if (a.cdrom && a.saveSnapshot) throw new UsageError("--save-snapshot cannot record a --cdrom image yet");
   return a;
 }
 
@@ -314,14 +312,7 @@ export async function bootCommand(argv: string[]): Promise<number> {
   if (args.serial) process.stdin.pause();
   if (args.saveSnapshot) {
     if (code === 0) {
-      const n = await saveSnapshotFile(pc, args.saveSnapshot, {
-        fda: args.fda,
-        fdb: args.fdb,
-        hda: args.hda,
-        hdb: args.hdb,
-        kernel: args.kernel,
-        initrd: args.initrd,
-      });
+      const n = await saveSnapshotFile(pc, args.saveSnapshot, args); // its image options are named after their slots
       console.error(`vm boot: saved ${args.saveSnapshot} (${n} bytes)`);
     } else {
       console.error(`vm boot: no snapshot saved: the script did not complete`);

@@ -8,9 +8,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { MemoryDisk } from "@x86vm/core";
+import { MemoryDisk, readSnapshotManifest } from "@x86vm/core";
 import { PcMachine, restoreSnapshot, saveSnapshot } from "@x86vm/devices";
 import { Session, type Step } from "../session/session.ts";
+import { ECHO_CD_TEXT, echoCd } from "../testing/echo-cd.ts";
 
 const ROOT = path.resolve(__dirname, "../../../..");
 const FREEDOS = path.resolve(ROOT, "../shared/guests/freedos722.img");
@@ -162,5 +163,45 @@ describe("vm boot --save-snapshot and vm resume", () => {
     const timeout = vm("resume", file, "--until", "A:\\>", "--timeout", "1");
     expect(timeout.status).toBe(1);
     expect(timeout.stderr).toBe('vm resume: timeout after 1 s waiting for "A:\\\\>"\n');
+  });
+
+  it("a PC booted from a CD: --cdrom with --save-snapshot, and vm resume finds the disc again", async () => {
+    cwd = ROOT;
+    const iso = path.join(dir, "echo.iso");
+    fs.writeFileSync(iso, echoCd());
+    const file = path.join(dir, "cd.snap");
+    const boot = vm(
+      "boot",
+      "--cdrom",
+      iso,
+      "--until",
+      ECHO_CD_TEXT,
+      "--type",
+      "ab",
+      "--until",
+      "ab",
+      "--save-snapshot",
+      file,
+    );
+    expect(boot.stderr).toMatch(/vm boot: saved .*cd\.snap \(\d+ bytes\)/);
+    expect(boot.status).toBe(0);
+    const m = await readSnapshotManifest(new Uint8Array(fs.readFileSync(file)));
+    expect(m.images.map((i) => [i.slot, i.hint, i.overlay])).toEqual([["cdrom", "echo.iso", null]]);
+    // The keys typed after the resume point join the line, and Enter reads the disc.
+    const go = vm("resume", file, "--type", "cd\\r", "--until", "CD001", "--screen");
+    expect(go.stderr).toBe("");
+    expect(go.status).toBe(0);
+    expect(go.stdout).toMatch(/> abcd\nCD001\n>\n?$/);
+    // Elsewhere, without the disc: refused, naming it; given with --cdrom, it resumes.
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), "x86vm-cd-moved-"));
+    fs.copyFileSync(file, path.join(other, "cd.snap"));
+    const missing = vm("resume", path.join(other, "cd.snap"));
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(
+      /^vm resume: the image for cdrom is not available \(SHA-256 [0-9a-f]{64}, 43008 bytes/,
+    );
+    const given = vm("resume", path.join(other, "cd.snap"), "--cdrom", iso, "--type", "\\r", "--until", "CD001");
+    expect(given.stderr).toBe("");
+    expect(given.status).toBe(0);
   });
 });

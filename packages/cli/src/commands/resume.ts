@@ -15,7 +15,7 @@
 // bad arguments, a snapshot that is refused, or images that cannot be found.
 
 import { EXIT_NAMES, MAX_RAM_BYTES, SnapshotError, type ClockMode } from "@x86vm/core";
-import { restoreSnapshot, type PcImageSlot, type PcMachine } from "@x86vm/devices";
+import { PC_MEDIA_SLOTS, isPcImageSlot, restoreSnapshot, type PcImageSlot, type PcMachine } from "@x86vm/devices";
 import { Session, SessionError, type Step } from "../session/session.ts";
 import type { ScreenMark } from "../session/screen-watch.ts";
 import { parseArgs, usageLines, UsageError, type CommandSpec } from "../args.ts";
@@ -23,7 +23,6 @@ import { connectSerialConsole } from "./serial-console.ts";
 import { imageFinder, readBytes, saveSnapshotFile } from "./snapshot-files.ts";
 import { parseClock, SCRIPT_NOTES, SCRIPT_OPTIONS, scriptOption } from "./script-options.ts";
 
-const SLOTS = ["fda", "fdb", "hda", "hdb", "kernel", "initrd"] as const;
 /** What the CLI accepts: as large as `vm boot --mem` allows. */
 const LIMITS = { maxBytes: 2 ** 31, maxMemoryBytes: MAX_RAM_BYTES, maxImageBytes: 64 * 2 ** 30 };
 
@@ -46,17 +45,17 @@ export const RESUME_COMMAND: CommandSpec = {
   maxOperands: 1,
   summary: "restore a snapshot (--save-snapshot) and go on with a script",
   options: [
-    { flag: "--fda", value: "IMG", help: "the floppy image for drive A:, if not found where it was" },
-    { flag: "--fdb", value: "IMG", help: "the floppy image for drive B:, likewise" },
-    { flag: "--hda", value: "IMG", help: "the first hard disk image, likewise" },
-    { flag: "--hdb", value: "IMG", help: "the second hard disk image, likewise" },
-    { flag: "--kernel", value: "FILE", help: "the Linux kernel the machine was started with, likewise" },
-    { flag: "--initrd", value: "FILE", help: "its initial RAM disk, likewise" },
+    // One option per media slot of the board: --fda ... --cdrom, --kernel, --initrd.
+    ...PC_MEDIA_SLOTS.map(({ slot, title, kind }, i) => ({
+      flag: `--${slot}`,
+      value: kind === "boot-file" ? "FILE" : "IMG",
+      help: `the ${title} image${i === 0 ? ", if not found where it was" : ", likewise"}`,
+    })),
     { flag: "--clock", value: "MODE", help: "deterministic or realtime (default: the clock it was saved with)" },
     ...SCRIPT_OPTIONS,
   ],
   notes: [
-    "Base images are looked for by SHA-256: the file given with --fda/--hda/..., the path",
+    "Base images are looked for by SHA-256: the file given with --fda/--cdrom/..., the path",
     "recorded in the snapshot, then any file of the right size beside the snapshot. Waits look",
     "only at what appears after the resume point.",
     ...SCRIPT_NOTES,
@@ -69,8 +68,8 @@ export function parseResumeArgs(argv: string[]): ResumeArgs {
   for (const { flag, value } of parsed.options) {
     const v = value ?? "";
     const slot = flag.slice(2);
-    if ((SLOTS as readonly string[]).includes(slot)) {
-      a.images[slot as PcImageSlot] = v;
+    if (isPcImageSlot(slot)) {
+      a.images[slot] = v;
       continue;
     }
     switch (flag) {

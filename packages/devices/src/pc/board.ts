@@ -10,6 +10,8 @@ export interface MediaSlotSpec {
   /** The slot's name: the PcOptions key, the snapshot manifest's image slot, the CLI's --option. */
   readonly slot: string;
   readonly kind: MediaKind;
+  /** What people call it, for messages and labels: "floppy A:", "CD-ROM". */
+  readonly title: string;
   /** The board part that holds the image (its id in the board table). */
   readonly part: string;
   /**
@@ -21,13 +23,13 @@ export interface MediaSlotSpec {
 
 /** Every image slot of a PC, in the order snapshots list them. */
 export const PC_MEDIA_SLOTS = [
-  { slot: "fda", kind: "floppy", part: "fdc", writable: true },
-  { slot: "fdb", kind: "floppy", part: "fdc", writable: true },
-  { slot: "hda", kind: "hdd", part: "ide0", writable: true },
-  { slot: "hdb", kind: "hdd", part: "ide0", writable: true },
-  { slot: "cdrom", kind: "cdrom", part: "cdrom", writable: false },
-  { slot: "kernel", kind: "boot-file", part: "bios", writable: false },
-  { slot: "initrd", kind: "boot-file", part: "bios", writable: false },
+  { slot: "fda", title: "floppy A:", kind: "floppy", part: "fdc", writable: true },
+  { slot: "fdb", title: "floppy B:", kind: "floppy", part: "fdc", writable: true },
+  { slot: "hda", title: "hard disk 0", kind: "hdd", part: "ide0", writable: true },
+  { slot: "hdb", title: "hard disk 1", kind: "hdd", part: "ide0", writable: true },
+  { slot: "cdrom", title: "CD-ROM", kind: "cdrom", part: "cdrom", writable: false },
+  { slot: "kernel", title: "Linux kernel", kind: "boot-file", part: "bios", writable: false },
+  { slot: "initrd", title: "initrd", kind: "boot-file", part: "bios", writable: false },
 ] as const satisfies readonly MediaSlotSpec[];
 
 /** A drive or boot file of a PC that an image goes in. */
