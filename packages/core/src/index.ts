@@ -27,6 +27,7 @@ export {
   bits,
   bool,
   bytes,
+  byteQueue,
   defineState,
   field,
   i32,

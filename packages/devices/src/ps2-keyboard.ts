@@ -11,7 +11,7 @@
 
 import {
   bool,
-  bytes,
+  byteQueue,
   defineState,
   field,
   int,
@@ -578,10 +578,7 @@ export class Ps2Keyboard implements Ps2Device, Stateful {
     version: 1,
     minVersion: 1,
     fields: {
-      queue: field(bytes(-1, { maxLength: QUEUE_LIMIT }), {
-        get: (k) => Uint8Array.from(k.queue),
-        set: (k, q) => (k.queue = Array.from(q)),
-      }),
+      queue: byteQueue(QUEUE_LIMIT),
       scanning: bool,
       scanSet: int(1, 2),
       typematic: int(0, 0x7f),

@@ -10,7 +10,7 @@
 // status bytes, data packet, scaling 2:1 table); Microsoft IntelliMouse protocol (sample rate
 // sequence 200, 100, 80 switches the device ID to 3 and adds the Z byte).
 
-import { StateError, StateReader, type StateRecord, type Stateful } from "@x86vm/core";
+import { bool, byteQueue, defineState, int, list, oneOf, u8, type StateRecord, type Stateful } from "@x86vm/core";
 import type { Ps2Device } from "./i8042.ts";
 
 // ---- Commands (host to mouse) ----
@@ -80,10 +80,6 @@ function clampCounter(v: number): number {
 }
 
 export class Ps2Mouse implements Ps2Device, Stateful {
-  readonly stateName = "ps2-mouse";
-  readonly stateVersion = 1;
-  readonly stateMinVersion = 1;
-
   private notify: () => void = () => {};
   /** Answers to commands (including EB's packet), sent before any movement packet. */
   private replies: number[] = [];
@@ -330,74 +326,40 @@ export class Ps2Mouse implements Ps2Device, Stateful {
 
   // ---- Snapshot ----
 
+  static readonly STATE = defineState<Ps2Mouse>()({
+    name: "ps2-mouse",
+    version: 1,
+    minVersion: 1,
+    fields: {
+      replies: byteQueue(QUEUE_LIMIT),
+      packets: byteQueue(QUEUE_LIMIT),
+      reporting: bool,
+      remote: bool,
+      wrap: bool,
+      scaling21: bool,
+      sampleRate: u8,
+      resolution: int(0, 3),
+      id: oneOf([MOUSE_ID_STANDARD, MOUSE_ID_WHEEL]),
+      rates: list(u8, 3),
+      awaiting: oneOf([0, MOUSE_CMD_SAMPLE_RATE, MOUSE_CMD_SET_RESOLUTION]),
+      lastSent: u8,
+      buttons: int(0, 7),
+      dx: int(-COUNTER_LIMIT, COUNTER_LIMIT),
+      dy: int(-COUNTER_LIMIT, COUNTER_LIMIT),
+      dz: int(-COUNTER_LIMIT, COUNTER_LIMIT),
+      dirty: bool,
+    },
+  });
+  readonly stateDefinition = Ps2Mouse.STATE;
+  readonly stateName = Ps2Mouse.STATE.name;
+  readonly stateVersion = Ps2Mouse.STATE.version;
+  readonly stateMinVersion = Ps2Mouse.STATE.minVersion;
+
   saveState(): StateRecord {
-    return {
-      replies: Uint8Array.from(this.replies),
-      packets: Uint8Array.from(this.packets),
-      reporting: this.reporting,
-      remote: this.remote,
-      wrap: this.wrap,
-      scaling21: this.scaling21,
-      sampleRate: this.sampleRate,
-      resolution: this.resolution,
-      id: this.id,
-      rates: this.rates.slice(),
-      awaiting: this.awaiting,
-      lastSent: this.lastSent,
-      buttons: this.buttons,
-      dx: this.dx,
-      dy: this.dy,
-      dz: this.dz,
-      dirty: this.dirty,
-    };
+    return Ps2Mouse.STATE.save(this);
   }
 
-  loadState(fields: StateRecord, _version: number): void {
-    const r = new StateReader(fields, this.stateName);
-    const replies = r.bytes("replies", -1, QUEUE_LIMIT);
-    const packets = r.bytes("packets", -1, QUEUE_LIMIT);
-    const reporting = r.bool("reporting");
-    const remote = r.bool("remote");
-    const wrap = r.bool("wrap");
-    const scaling21 = r.bool("scaling21");
-    const sampleRate = r.int("sampleRate", 0, 0xff);
-    const resolution = r.int("resolution", 0, 3);
-    const id = r.int("id", 0, 0xff);
-    const ratesRaw = fields.rates;
-    if (!Array.isArray(ratesRaw) || ratesRaw.length > 3)
-      throw new StateError(`${this.stateName}: field 'rates' must be an array of at most 3 rates`);
-    const rates = r.ints("rates", ratesRaw.length, 0, 0xff);
-    const awaiting = r.int("awaiting", 0, 0xff);
-    const lastSent = r.int("lastSent", 0, 0xff);
-    const buttons = r.int("buttons", 0, 7);
-    const dx = r.int("dx", -COUNTER_LIMIT, COUNTER_LIMIT);
-    const dy = r.int("dy", -COUNTER_LIMIT, COUNTER_LIMIT);
-    const dz = r.int("dz", -COUNTER_LIMIT, COUNTER_LIMIT);
-    const dirty = r.bool("dirty");
-    if (id !== MOUSE_ID_STANDARD && id !== MOUSE_ID_WHEEL)
-      throw new StateError(`${this.stateName}: field 'id' holds ${id}, not a device ID this mouse has`);
-    if (awaiting !== 0 && awaiting !== MOUSE_CMD_SAMPLE_RATE && awaiting !== MOUSE_CMD_SET_RESOLUTION) {
-      throw new StateError(
-        `${this.stateName}: field 'awaiting' holds 0x${awaiting.toString(16)}, not a command with an argument`,
-      );
-    }
-
-    this.replies = Array.from(replies);
-    this.packets = Array.from(packets);
-    this.reporting = reporting;
-    this.remote = remote;
-    this.wrap = wrap;
-    this.scaling21 = scaling21;
-    this.sampleRate = sampleRate;
-    this.resolution = resolution;
-    this.id = id;
-    this.rates = rates.slice();
-    this.awaiting = awaiting;
-    this.lastSent = lastSent;
-    this.buttons = buttons;
-    this.dx = dx;
-    this.dy = dy;
-    this.dz = dz;
-    this.dirty = dirty;
+  loadState(fields: StateRecord, version: number): void {
+    Ps2Mouse.STATE.load(this, fields, version);
   }
 }

@@ -3,6 +3,7 @@ import {
   bits,
   bool,
   bytes,
+  byteQueue,
   defineState,
   field,
   i32,
@@ -256,6 +257,7 @@ describe("field kinds", () => {
     ["oneOf([0, 0xed, 0xf3])", oneOf([0, 0xed, 0xf3])],
     ['oneOf(["a", "b"])', oneOf(["a", "b"])],
     ["list(u8, 3)", list(u8, 3)],
+    ["byteQueue(4)", byteQueue(4)],
   ];
   const fail = (what: string): never => {
     throw new StateError(what);

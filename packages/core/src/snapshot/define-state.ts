@@ -472,6 +472,19 @@ export function bytes(length: number, opts: { maxLength?: number; maxByte?: numb
   });
 }
 
+/** A queue of bytes held as a number array in memory and saved as a byte block of at most `maxLength`. */
+export function byteQueue(maxLength: number): FieldKind<number[]> {
+  const block = bytes(-1, { maxLength });
+  return leaf({
+    what: block.what,
+    read: (v, fail, path) => Array.from(block.read(v, fail, path)),
+    write: (v) => Uint8Array.from(v),
+    put: (_current, v) => v.slice(),
+    samples: () => [new Uint8Array(0), Uint8Array.from([0xfa, 0x08, 0x01])],
+    corruptions: () => block.corruptions(),
+  });
+}
+
 /**
  * An array of `length` integers in [min, max]. In memory a number array or typed array (filled
  * in place when the owner's has that length).
