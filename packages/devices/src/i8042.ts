@@ -12,7 +12,19 @@
 // References: IBM PC/AT and PS/2 Technical References, "Keyboard/auxiliary device controller"
 // (status register, command byte, controller commands, output port).
 
-import { StateError, StateReader, type IoSurface, type StateRecord, type Stateful, type TimeSource } from "@x86vm/core";
+import {
+  bool,
+  bytes,
+  defineState,
+  int,
+  list,
+  oneOf,
+  u8,
+  type IoSurface,
+  type StateRecord,
+  type Stateful,
+  type TimeSource,
+} from "@x86vm/core";
 import type { IrqLine } from "./irq.ts";
 import { PS2_KEYS } from "./ps2-keyboard.ts";
 
@@ -138,11 +150,17 @@ export const SET2_TO_SET1 = ((): Uint8Array => {
   return t;
 })();
 
-export class I8042 implements Stateful {
-  readonly stateName = "i8042";
-  readonly stateVersion = 1;
-  readonly stateMinVersion = 1;
+/** What `expecting` may hold: nothing (0), or a command that takes a data byte. */
+const COMMANDS_WITH_DATA: readonly number[] = [
+  0,
+  ...Array.from({ length: RAM_SIZE }, (_, i) => CMD_WRITE_RAM + i),
+  CMD_WRITE_OUTPUT,
+  CMD_WRITE_KBD_BUFFER,
+  CMD_WRITE_AUX_BUFFER,
+  CMD_WRITE_AUX,
+];
 
+export class I8042 implements Stateful {
   private readonly clock: TimeSource;
   private readonly keyboard: Ps2Device;
   private readonly mouse: Ps2Device | null;
@@ -452,63 +470,38 @@ export class I8042 implements Stateful {
 
   // ---- Snapshot ----
 
+  static readonly STATE = defineState<I8042>()({
+    name: "i8042",
+    version: 1,
+    minVersion: 1,
+    fields: {
+      ram: bytes(RAM_SIZE),
+      outputPort: u8,
+      sysFlag: bool,
+      lastWasCommand: bool,
+      timeout: bool,
+      outByte: u8,
+      outFull: bool,
+      outAux: bool,
+      expecting: oneOf(COMMANDS_WITH_DATA),
+      pending: list(int(0, 0x1ff), MAX_PENDING),
+      xlatBreak: bool,
+    },
+    check(v, fail) {
+      if (!(v.outputPort & OUTPORT_RESET)) fail("field 'outputPort' has the CPU held in reset");
+    },
+    postLoad: (kbc) => kbc.updateIrq(),
+  });
+  readonly stateDefinition = I8042.STATE;
+  readonly stateName = I8042.STATE.name;
+  readonly stateVersion = I8042.STATE.version;
+  readonly stateMinVersion = I8042.STATE.minVersion;
+
   saveState(): StateRecord {
-    return {
-      ram: this.ram.slice(),
-      outputPort: this.outputPort,
-      sysFlag: this.sysFlag,
-      lastWasCommand: this.lastWasCommand,
-      timeout: this.timeout,
-      outByte: this.outByte,
-      outFull: this.outFull,
-      outAux: this.outAux,
-      expecting: this.expecting,
-      pending: this.pending.slice(),
-      xlatBreak: this.xlatBreak,
-    };
+    return I8042.STATE.save(this);
   }
 
-  loadState(fields: StateRecord, _version: number): void {
-    const r = new StateReader(fields, this.stateName);
-    const ram = r.bytes("ram", RAM_SIZE);
-    const outputPort = r.int("outputPort", 0, 0xff);
-    const sysFlag = r.bool("sysFlag");
-    const lastWasCommand = r.bool("lastWasCommand");
-    const timeout = r.bool("timeout");
-    const outByte = r.int("outByte", 0, 0xff);
-    const outFull = r.bool("outFull");
-    const outAux = r.bool("outAux");
-    const expecting = r.int("expecting", 0, 0xff);
-    const pendingRaw = fields.pending;
-    if (!Array.isArray(pendingRaw) || pendingRaw.length > MAX_PENDING)
-      throw new StateError(`${this.stateName}: field 'pending' must be an array of at most ${MAX_PENDING} entries`);
-    const pending = r.ints("pending", pendingRaw.length, 0, 0x1ff);
-    const xlatBreak = r.bool("xlatBreak");
-    const expectsData =
-      expecting === 0 ||
-      (expecting >= CMD_WRITE_RAM && expecting < CMD_WRITE_RAM + RAM_SIZE) ||
-      expecting === CMD_WRITE_OUTPUT ||
-      expecting === CMD_WRITE_KBD_BUFFER ||
-      expecting === CMD_WRITE_AUX_BUFFER ||
-      expecting === CMD_WRITE_AUX;
-    if (!expectsData)
-      throw new StateError(
-        `${this.stateName}: field 'expecting' holds 0x${expecting.toString(16)}, not a command that takes data`,
-      );
-    if (!(outputPort & OUTPORT_RESET))
-      throw new StateError(`${this.stateName}: field 'outputPort' has the CPU held in reset`);
-
-    this.ram.set(ram);
-    this.outputPort = outputPort;
-    this.sysFlag = sysFlag;
-    this.lastWasCommand = lastWasCommand;
-    this.timeout = timeout;
-    this.outByte = outByte;
-    this.outFull = outFull;
-    this.outAux = outAux;
-    this.expecting = expecting;
-    this.pending = pending.slice();
-    this.xlatBreak = xlatBreak;
-    this.updateIrq();
+  loadState(fields: StateRecord, version: number): void {
+    I8042.STATE.load(this, fields, version);
   }
 }
