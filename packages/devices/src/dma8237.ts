@@ -12,7 +12,21 @@
 // auto-initialize and masking. Demand, single and block modes therefore behave alike.
 // Memory-to-memory transfers (command bit 0) are not modelled.
 
-import { StateError, StateReader, type IoSurface, type StateRecord, type Stateful } from "@x86vm/core";
+import {
+  bits,
+  bool,
+  bytes,
+  defineState,
+  field,
+  int,
+  record,
+  records,
+  u16,
+  u8,
+  type IoSurface,
+  type StateRecord,
+  type Stateful,
+} from "@x86vm/core";
 
 /** Guest physical memory as the DMA controller sees it; PhysicalMemory satisfies it. */
 export interface DmaMemory {
@@ -80,6 +94,28 @@ export const DMA_PAGE_OFFSET: readonly number[] = [0x7, 0x3, 0x1, 0x2, 0xf, 0xb,
 
 const CHANNELS = 8;
 
+const CONTROLLER_STATE = record({
+  fields: {
+    command: u8,
+    tcStatus: int(0, 0x0f),
+    request: int(0, 0x0f),
+    dreq: int(0, 0x0f),
+    mask: int(0, 0x0f),
+    flipFlop: bool,
+    temporary: u8,
+  },
+});
+const CHANNEL_STATE = record({
+  fields: {
+    baseAddress: u16,
+    baseCount: u16,
+    currentAddress: u16,
+    currentCount: u16,
+    // The channel bits of a mode write select the channel; they are not stored.
+    mode: bits(0xff & ~DMA_MODE_CHANNEL),
+  },
+});
+
 class BoundChannel implements DmaChannel {
   constructor(
     private readonly dma: Dma8237,
@@ -94,10 +130,6 @@ class BoundChannel implements DmaChannel {
 }
 
 export class Dma8237 implements Stateful {
-  readonly stateName = "i8237";
-  readonly stateVersion = 1;
-  readonly stateMinVersion = 1;
-
   // Per channel (0-7).
   private readonly baseAddr = new Uint16Array(CHANNELS);
   private readonly baseCount = new Uint16Array(CHANNELS);
@@ -310,69 +342,68 @@ export class Dma8237 implements Stateful {
     }
   }
 
+  // Saved per controller and per channel; held as one typed array per register.
+  static readonly STATE = defineState<Dma8237>()({
+    name: "i8237",
+    version: 1,
+    minVersion: 1,
+    fields: {
+      controllers: field(records(2, CONTROLLER_STATE), {
+        get: (d) =>
+          [0, 1].map((c) => ({
+            command: d.command[c],
+            tcStatus: d.tcStatus[c],
+            request: d.request[c],
+            dreq: d.dreq[c],
+            mask: d.mask[c],
+            flipFlop: d.flipFlop[c] === 1,
+            temporary: d.temporary[c],
+          })),
+        set: (d, ctl) =>
+          ctl.forEach((c, i) => {
+            d.command[i] = c.command;
+            d.tcStatus[i] = c.tcStatus;
+            d.request[i] = c.request;
+            d.dreq[i] = c.dreq;
+            d.mask[i] = c.mask;
+            d.flipFlop[i] = c.flipFlop ? 1 : 0;
+            d.temporary[i] = c.temporary;
+          }),
+      }),
+      channels: field(records(CHANNELS, CHANNEL_STATE), {
+        get: (d) =>
+          Array.from({ length: CHANNELS }, (_, ch) => ({
+            baseAddress: d.baseAddr[ch],
+            baseCount: d.baseCount[ch],
+            currentAddress: d.curAddr[ch],
+            currentCount: d.curCount[ch],
+            mode: d.mode[ch],
+          })),
+        set: (d, chs) =>
+          chs.forEach((c, i) => {
+            d.baseAddr[i] = c.baseAddress;
+            d.baseCount[i] = c.baseCount;
+            d.curAddr[i] = c.currentAddress;
+            d.curCount[i] = c.currentCount;
+            d.mode[i] = c.mode;
+          }),
+      }),
+      pageRegisters: field(bytes(16), { key: "pages" }),
+    },
+    postLoad(d) {
+      d.lastTc = false;
+    },
+  });
+  readonly stateDefinition = Dma8237.STATE;
+  readonly stateName = Dma8237.STATE.name;
+  readonly stateVersion = Dma8237.STATE.version;
+  readonly stateMinVersion = Dma8237.STATE.minVersion;
+
   saveState(): StateRecord {
-    return {
-      controllers: [0, 1].map((c) => ({
-        command: this.command[c],
-        tcStatus: this.tcStatus[c],
-        request: this.request[c],
-        dreq: this.dreq[c],
-        mask: this.mask[c],
-        flipFlop: this.flipFlop[c] === 1,
-        temporary: this.temporary[c],
-      })),
-      channels: Array.from({ length: CHANNELS }, (_, ch) => ({
-        baseAddress: this.baseAddr[ch],
-        baseCount: this.baseCount[ch],
-        currentAddress: this.curAddr[ch],
-        currentCount: this.curCount[ch],
-        mode: this.mode[ch],
-      })),
-      pageRegisters: this.pages.slice(),
-    };
+    return Dma8237.STATE.save(this);
   }
 
-  loadState(fields: StateRecord, _version: number): void {
-    const r = new StateReader(fields, this.stateName);
-    const ctl = r.records("controllers", 2).map((c) => ({
-      command: c.int("command", 0, 0xff),
-      tcStatus: c.int("tcStatus", 0, 0x0f),
-      request: c.int("request", 0, 0x0f),
-      dreq: c.int("dreq", 0, 0x0f),
-      mask: c.int("mask", 0, 0x0f),
-      flipFlop: c.bool("flipFlop"),
-      temporary: c.int("temporary", 0, 0xff),
-    }));
-    const chs = r.records("channels", CHANNELS).map((c) => {
-      const mode = c.int("mode", 0, 0xff);
-      if ((mode & DMA_MODE_CHANNEL) !== 0)
-        throw new StateError(`${this.stateName}: channel mode ${mode} has channel bits set`);
-      return {
-        baseAddress: c.int("baseAddress", 0, 0xffff),
-        baseCount: c.int("baseCount", 0, 0xffff),
-        currentAddress: c.int("currentAddress", 0, 0xffff),
-        currentCount: c.int("currentCount", 0, 0xffff),
-        mode,
-      };
-    });
-    const pages = r.bytes("pageRegisters", 16);
-    ctl.forEach((c, i) => {
-      this.command[i] = c.command;
-      this.tcStatus[i] = c.tcStatus;
-      this.request[i] = c.request;
-      this.dreq[i] = c.dreq;
-      this.mask[i] = c.mask;
-      this.flipFlop[i] = c.flipFlop ? 1 : 0;
-      this.temporary[i] = c.temporary;
-    });
-    chs.forEach((c, i) => {
-      this.baseAddr[i] = c.baseAddress;
-      this.baseCount[i] = c.baseCount;
-      this.curAddr[i] = c.currentAddress;
-      this.curCount[i] = c.currentCount;
-      this.mode[i] = c.mode;
-    });
-    this.pages.set(pages);
-    this.lastTc = false;
+  loadState(fields: StateRecord, version: number): void {
+    Dma8237.STATE.load(this, fields, version);
   }
 }
