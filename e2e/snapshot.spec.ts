@@ -21,6 +21,7 @@ import {
   waitForScreen,
   attachShots,
 } from "./helpers.ts";
+import { ECHO_CD_TEXT, echoCd } from "../packages/cli/src/testing/echo-cd.ts";
 
 const SNAPSHOT_LINK = /^http:\/\/127\.0\.0\.1:\d+\/\?snapshot=[0-9a-f]{64}$/;
 
@@ -165,6 +166,40 @@ test("Download, then Open snapshot: a second VM resumes with the same screen", a
   // The original has its own machine: still the half-typed line.
   expect(await screenText(page, "dos")).toBe(before);
   await page.screenshot({ path: info.outputPath("download-open.png"), fullPage: true });
+});
+
+test("a PC booted from a CD: its snapshot names the disc, opens once the disc is given, and typing and CD reads go on", async ({
+  page,
+}, info) => {
+  await openShell(page);
+  const iso = Buffer.from(echoCd());
+  const cd = await createFromFile(page, "cd", { name: "echo.iso", buffer: iso });
+  await waitForScreen(page, "cd", ECHO_CD_TEXT);
+  await cd.getByTestId("screen").click();
+  await page.keyboard.type("ab");
+  await waitForScreen(page, "cd", "> ab");
+  const before = await screenText(page, "cd");
+  const file = await download(page, cd);
+
+  await page
+    .getByTestId("open-snapshot")
+    .setInputFiles({ name: file.name, mimeType: "application/octet-stream", buffer: file.bytes });
+  const status = page.getByTestId("snapshot-open-status");
+  await expect(status).toContainText("needs an image this page does not have: echo.iso (CD-ROM, ");
+  await page
+    .getByTestId("need-cdrom")
+    .setInputFiles({ name: "echo.iso", mimeType: "application/octet-stream", buffer: iso });
+  await expect(status).toContainText('as "cd (2)"');
+  const copy = panel(page, "cd (2)");
+  await expect(copy).toBeVisible();
+  expect(await screenText(page, "cd (2)")).toBe(before);
+  // Keys join the line typed before the snapshot; Enter reads the disc's volume descriptor.
+  await copy.getByTestId("screen").click();
+  await page.keyboard.type("cd");
+  await page.keyboard.press("Enter");
+  await expect.poll(() => lastRows(page, "cd (2)", 3)).toEqual(["> abcd", "CD001", ">"]);
+  expect(await screenText(page, "cd")).toBe(before);
+  await page.screenshot({ path: info.outputPath("cd-snapshot.png"), fullPage: true });
 });
 
 test("a resumed VM's COM1 console shows its history and what its guest sends; an older snapshot without history opens", async ({

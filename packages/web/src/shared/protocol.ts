@@ -3,20 +3,19 @@
 // shared buffers named in VmSetup (see control.ts, framebuffer.ts, rings.ts).
 
 import type { WasmMemory } from "@x86vm/core";
+import { PC_MEDIA_SLOTS, type PcImageSlot } from "@x86vm/devices";
 import type { VmStateName } from "./control.ts";
 
-/** Where an image goes: floppy drives, hard disks, CD-ROM, or a Linux kernel and initrd. */
-export type MediaRole = "fda" | "fdb" | "hda" | "hdb" | "cdrom" | "kernel" | "initrd";
+/**
+ * Where an image goes: floppy drives, hard disks, CD-ROM, or a Linux kernel and initrd: the
+ * board's media slots (packages/devices/src/pc/board.ts), which snapshots name the same way.
+ */
+export type MediaRole = PcImageSlot;
 
-export const MEDIA_ROLE_NAMES: Record<MediaRole, string> = {
-  fda: "floppy A:",
-  fdb: "floppy B:",
-  hda: "hard disk 0",
-  hdb: "hard disk 1",
-  cdrom: "CD-ROM",
-  kernel: "Linux kernel",
-  initrd: "initrd",
-};
+export const MEDIA_ROLE_NAMES = Object.fromEntries(PC_MEDIA_SLOTS.map((s) => [s.slot, s.title])) as Record<
+  MediaRole,
+  string
+>;
 
 export interface MediaFile {
   role: MediaRole;

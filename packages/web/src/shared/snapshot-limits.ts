@@ -3,6 +3,7 @@
 // Guest RAM is bounded again by the host allocator's budget.
 
 import { MAX_RAM_BYTES } from "@x86vm/core";
+import { PC_IMAGE_SLOTS } from "@x86vm/devices";
 import type { MediaRole } from "./protocol.ts";
 
 export const SNAPSHOT_LIMITS = {
@@ -14,8 +15,8 @@ export const SNAPSHOT_LIMITS = {
   maxImageBytes: 4 * 1024 * 1024 * 1024,
 };
 
-/** The image slots of a PC snapshot; each is the media role of the same name. */
-export const SNAPSHOT_SLOTS: readonly MediaRole[] = ["fda", "fdb", "hda", "hdb", "kernel", "initrd"];
+/** The image slots of a PC snapshot (the board's media slots); each is the media role of the same name. */
+export const SNAPSHOT_SLOTS: readonly MediaRole[] = PC_IMAGE_SLOTS;
 
 /** File name suffix of downloaded snapshots. */
 export const SNAPSHOT_SUFFIX = ".x86snap";

@@ -35,7 +35,7 @@ export function useSnapshotBar(vm: VmHandle): { buttons: ReactNode; info: ReactN
   };
   const failed = vm.status === "failed";
   // A failed VM cannot be snapshotted: no choice about its images to offer.
-  const own = failed ? [] : (vm.details?.media ?? []).filter((m) => m.url === null && m.role !== "cdrom");
+  const own = failed ? [] : (vm.details?.media ?? []).filter((m) => m.url === null);
   const held = vm.snapshot;
 
   const snapshot = act("Saving the VM's state…", () =>

@@ -34,7 +34,15 @@ import {
   type SnapshotManifest,
   type WasmMemory,
 } from "@x86vm/core";
-import { restoreSnapshot, saveSnapshot, type PcImageSlot, type PcMachine, type PcRunResult } from "@x86vm/devices";
+import {
+  PC_MEDIA_SLOTS,
+  isPcImageSlot,
+  restoreSnapshot,
+  saveSnapshot,
+  type PcImageSlot,
+  type PcMachine,
+  type PcRunResult,
+} from "@x86vm/devices";
 import {
   CNT_BUSY_MS,
   CNT_EXITS,
@@ -74,7 +82,7 @@ import type {
   VmSetup,
 } from "../shared/protocol.ts";
 import { ByteRing, RecordRing } from "../shared/rings.ts";
-import { SNAPSHOT_LIMITS, SNAPSHOT_SLOTS } from "../shared/snapshot-limits.ts";
+import { SNAPSHOT_LIMITS } from "../shared/snapshot-limits.ts";
 import { buildMachine, diskFor, MediaError } from "./machine-factory.ts";
 import { addConsoleHistory, ConsoleHistory, readConsoleHistory } from "../shared/console-history.ts";
 import { countDeflated, PIECE_BYTES } from "./deflate-count.ts";
@@ -111,16 +119,8 @@ function imageBuffer(img: DiskImage): ArrayBuffer {
 
 /** A base image of the restored machine, by snapshot slot. */
 function machineImage(pc: PcMachine, slot: string): ArrayBuffer | null {
-  const drive = (
-    { fda: pc.floppies[0], fdb: pc.floppies[1], hda: pc.hardDisks[0], hdb: pc.hardDisks[1] } as Record<
-      string,
-      { base: DiskImage } | null | undefined
-    >
-  )[slot];
-  if (drive) return imageBuffer(drive.base);
-  const linux = pc.bios.platform.linux;
-  const file = slot === "kernel" ? linux?.kernel : slot === "initrd" ? linux?.initrd : null;
-  return file ? imageBuffer(new MemoryDisk(file, true)) : null;
+  const m = isPcImageSlot(slot) ? pc.mediaIn(slot) : null;
+  return m ? imageBuffer(m.base) : null;
 }
 
 /**
@@ -139,12 +139,12 @@ function baseName(hint: string | null): string | null {
   return n ? n.slice(0, 120) : null;
 }
 
-const DRIVE_ROLES: readonly MediaRole[] = ["fda", "fdb", "hda", "hdb"];
+/** The slots whose drives the guest writes (the board's writable media slots). */
+const DRIVE_ROLES: readonly MediaRole[] = PC_MEDIA_SLOTS.filter((s) => s.writable).map((s) => s.slot);
 
 /** The drive in `role`, if the machine has one there. */
 function driveOf(pc: PcMachine, role: MediaRole): CowDisk | null {
-  const d = { fda: pc.floppies[0], fdb: pc.floppies[1], hda: pc.hardDisks[0], hdb: pc.hardDisks[1] }[role as string];
-  return d ?? null;
+  return pc.disk(role);
 }
 
 export class VmRunner {
@@ -330,7 +330,11 @@ export class VmRunner {
     this.media = this.media.filter((m) => m.role !== file.role);
     this.media.push(file);
     const pc = this.pc;
-    if (pc && (file.role === "fda" || file.role === "fdb")) {
+    if (pc && file.role === "cdrom") {
+      pc.insertCdrom(disk); // the guest sees a media change
+      this.machineMedia = [...this.machineMedia.filter((m) => m.role !== file.role), file];
+      this.onEvent({ kind: "notice", message: `${file.name} inserted in the CD-ROM drive` });
+    } else if (pc && (file.role === "fda" || file.role === "fdb")) {
       pc.insertFloppy(file.role === "fda" ? 0 : 1, disk);
       this.machineMedia = [...this.machineMedia.filter((m) => m.role !== file.role), file];
       if (file.overlay) this.applyOverlay(pc, file.role, file.overlay);
@@ -346,8 +350,9 @@ export class VmRunner {
     const had = this.media.find((m) => m.role === role);
     this.media = this.media.filter((m) => m.role !== role);
     const pc = this.pc;
-    if (pc && (role === "fda" || role === "fdb")) {
-      pc.ejectFloppy(role === "fda" ? 0 : 1);
+    if (pc && (role === "fda" || role === "fdb" || role === "cdrom")) {
+      if (role === "cdrom") pc.ejectCdrom();
+      else pc.ejectFloppy(role === "fda" ? 0 : 1);
       this.machineMedia = this.machineMedia.filter((m) => m.role !== role);
     }
     if (had) this.onEvent({ kind: "notice", message: `${had.name} ejected` });
@@ -386,8 +391,7 @@ export class VmRunner {
     const hints: Partial<Record<PcImageSlot, string>> = {};
     const embed: PcImageSlot[] = [];
     for (const m of this.machineMedia) {
-      if (!SNAPSHOT_SLOTS.includes(m.role)) continue;
-      const slot = m.role as PcImageSlot;
+      const slot: PcImageSlot = m.role;
       hints[slot] = m.url ?? m.name;
       if (!m.url && req.embedUserImages) embed.push(slot);
     }
@@ -395,9 +399,7 @@ export class VmRunner {
     // the images to embed, whose sections come last), sent at most every RESTORE_REPORT_MS, and
     // only once the large sections are in (RAM pages come third, after two small ones: a total
     // of those alone would be far from the end). An image's section is known by its size.
-    const toEmbed = this.machineMedia
-      .filter((m) => embed.includes(m.role as PcImageSlot))
-      .map((m) => m.bytes.byteLength);
+    const toEmbed = this.machineMedia.filter((m) => embed.includes(m.role)).map((m) => m.bytes.byteLength);
     let given = 0,
       taken = 0,
       sentAt = -Infinity;
