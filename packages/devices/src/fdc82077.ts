@@ -13,9 +13,16 @@
 // of a command byte sequence.
 
 import {
-  StateError,
-  StateReader,
   SECTOR_SIZE,
+  bool,
+  bytes,
+  defineState,
+  field,
+  int,
+  record,
+  records,
+  timeOrNever,
+  u8,
   floppyGeometry,
   type FloppyGeometry,
   type DiskImage,
@@ -212,11 +219,43 @@ export interface Fdc82077Options {
   checkDataRate?: boolean;
 }
 
-export class Fdc82077 implements Stateful {
-  readonly stateName = "fdc82077";
-  readonly stateVersion = 1;
-  readonly stateMinVersion = 1;
+/** A non-DMA transfer in progress (kind X_NONE when there is none). */
+const EXEC_STATE = record({
+  fields: {
+    kind: int(X_NONE, X_FORMAT),
+    drive: int(0, 3),
+    head: int(0, 1),
+    c: u8,
+    h: u8,
+    r: u8,
+    n: u8,
+    eot: u8,
+    multiTrack: bool,
+    count: u8,
+    limit: u8,
+    fill: u8,
+    pos: int(0, SECTOR_SIZE),
+    length: int(0, SECTOR_SIZE),
+    toHost: bool,
+  },
+});
 
+const DRIVE_STATE = record({
+  fields: {
+    cylinder: u8,
+    sectorPointer: int(1, 0xff),
+    changed: bool,
+    busy: bool,
+    sensePending: bool,
+    senseSt0: u8,
+    seekAt: timeOrNever(),
+    seekTarget: u8,
+    seekHead: int(0, 1),
+    seekRecalibrate: bool,
+  },
+});
+
+export class Fdc82077 implements Stateful {
   private readonly drives: Drive[] = [];
   private readonly commandDelayNs: number;
   private readonly seekDelayNs: number;
@@ -224,7 +263,8 @@ export class Fdc82077 implements Stateful {
 
   private dor = 0;
   private dataRate = RATE_500K;
-  private precomp = 0;
+  /** Write precompensation (DSR bits 2-4): kept for the snapshot only, it has no effect on emulated media. */
+  protected precomp = 0;
   private specifySrtHut = 0;
   private specifyHltNd = 0;
   private eis = false;
@@ -1009,205 +1049,114 @@ export class Fdc82077 implements Stateful {
 
   // ---- snapshot ----
 
+  /**
+   * Controller and drive state. The media are not part of it: the machine inserts them again
+   * before loading, and the saved disk change latches then replace what insert() set.
+   */
+  static readonly STATE = defineState<Fdc82077>()({
+    name: "fdc82077",
+    version: 1,
+    minVersion: 1,
+    fields: {
+      dor: u8,
+      dataRate: int(0, 3),
+      precomp: int(0, 7),
+      specifySrtHut: u8,
+      specifyHltNd: u8,
+      impliedSeek: field(bool, { key: "eis" }),
+      fifoDisabled: bool,
+      pollDisabled: bool,
+      fifoThreshold: int(0, 15),
+      pretrack: u8,
+      locked: bool,
+      perpendicular: int(0, 0x3f),
+      lastEot: u8,
+      phase: int(PHASE_COMMAND, PHASE_RESULT),
+      command: bytes(COMMAND_MAX),
+      commandLength: int(0, COMMAND_MAX - 1),
+      commandNeeded: int(0, COMMAND_MAX),
+      result: bytes(RESULT_MAX),
+      resultLength: int(0, RESULT_MAX),
+      resultPos: int(0, RESULT_MAX),
+      intPending: bool,
+      resetSense: int(0, 4),
+      eventKind: int(EV_NONE, EV_EXECUTE),
+      eventAt: timeOrNever(),
+      // The execution state of a non-DMA transfer, held in the controller's x* fields.
+      exec: field(EXEC_STATE, {
+        get: (f) => ({
+          kind: f.xKind,
+          drive: f.xDrive,
+          head: f.xHead,
+          c: f.xC,
+          h: f.xH,
+          r: f.xR,
+          n: f.xN,
+          eot: f.xEot,
+          multiTrack: f.xMultiTrack,
+          count: f.xCount,
+          limit: f.xLimit,
+          fill: f.xFill,
+          pos: f.xPos,
+          length: f.xLength,
+          toHost: f.xToHost,
+        }),
+        set: (f, ex) => {
+          f.xKind = ex.kind;
+          f.xDrive = ex.drive;
+          f.xHead = ex.head;
+          f.xC = ex.c;
+          f.xH = ex.h;
+          f.xR = ex.r;
+          f.xN = ex.n;
+          f.xEot = ex.eot;
+          f.xMultiTrack = ex.multiTrack;
+          f.xCount = ex.count;
+          f.xLimit = ex.limit;
+          f.xFill = ex.fill;
+          f.xPos = ex.pos;
+          f.xLength = ex.length;
+          f.xToHost = ex.toHost;
+        },
+      }),
+      buffer: bytes(SECTOR_SIZE),
+      drives: records(MAX_DRIVES, DRIVE_STATE),
+    },
+    // Cross-field consistency, so a loaded controller can always make progress.
+    check(s, fail, fdc) {
+      const ex = s.exec;
+      if (s.resultPos > s.resultLength) fail("resultPos is past resultLength");
+      if (s.phase === PHASE_RESULT && s.resultPos >= s.resultLength) fail("result phase without result bytes");
+      if (
+        s.commandLength > 0 &&
+        (s.commandNeeded <= s.commandLength || COMMAND_LENGTH[s.command[0]] !== s.commandNeeded)
+      )
+        fail("partial command is inconsistent");
+      if ((s.eventKind === EV_NONE) !== (s.eventAt === Infinity)) fail("eventKind and eventAt disagree");
+      if ((s.phase === PHASE_EXEC_WAIT) !== (s.eventKind === EV_EXECUTE))
+        fail("execution phase and pending execution disagree");
+      if (s.eventKind === EV_RESET && s.phase !== PHASE_COMMAND) fail("reset pending outside the command phase");
+      if ((s.phase === PHASE_EXEC_PIO) !== (ex.kind !== X_NONE)) fail("execution state outside a non-DMA transfer");
+      if (s.phase === PHASE_EXEC_PIO && (ex.kind === X_VERIFY || ex.pos >= ex.length))
+        fail("non-DMA transfer state is inconsistent");
+      if (ex.kind !== X_NONE && !fdc.drives[ex.drive].media)
+        fail(`non-DMA transfer on drive ${ex.drive}, which has no media inserted`);
+    },
+    postLoad(fdc) {
+      fdc.fillBuffer.fill(fdc.xFill);
+      fdc.updateIrq();
+    },
+  });
+  readonly stateDefinition = Fdc82077.STATE;
+  readonly stateName = Fdc82077.STATE.name;
+  readonly stateVersion = Fdc82077.STATE.version;
+  readonly stateMinVersion = Fdc82077.STATE.minVersion;
+
   saveState(): StateRecord {
-    return {
-      dor: this.dor,
-      dataRate: this.dataRate,
-      precomp: this.precomp,
-      specifySrtHut: this.specifySrtHut,
-      specifyHltNd: this.specifyHltNd,
-      impliedSeek: this.eis,
-      fifoDisabled: this.fifoDisabled,
-      pollDisabled: this.pollDisabled,
-      fifoThreshold: this.fifoThreshold,
-      pretrack: this.pretrack,
-      locked: this.locked,
-      perpendicular: this.perpendicular,
-      lastEot: this.lastEot,
-      phase: this.phase,
-      command: this.command.slice(),
-      commandLength: this.commandLength,
-      commandNeeded: this.commandNeeded,
-      result: this.result.slice(),
-      resultLength: this.resultLength,
-      resultPos: this.resultPos,
-      intPending: this.intPending,
-      resetSense: this.resetSense,
-      eventKind: this.eventKind,
-      eventAt: this.eventAt === Infinity ? -1 : this.eventAt,
-      exec: {
-        kind: this.xKind,
-        drive: this.xDrive,
-        head: this.xHead,
-        c: this.xC,
-        h: this.xH,
-        r: this.xR,
-        n: this.xN,
-        eot: this.xEot,
-        multiTrack: this.xMultiTrack,
-        count: this.xCount,
-        limit: this.xLimit,
-        fill: this.xFill,
-        pos: this.xPos,
-        length: this.xLength,
-        toHost: this.xToHost,
-      },
-      buffer: this.buffer.slice(),
-      drives: this.drives.map((d) => ({
-        cylinder: d.cylinder,
-        sectorPointer: d.sectorPointer,
-        changed: d.changed,
-        busy: d.busy,
-        sensePending: d.sensePending,
-        senseSt0: d.senseSt0,
-        seekAt: d.seekAt === Infinity ? -1 : d.seekAt,
-        seekTarget: d.seekTarget,
-        seekHead: d.seekHead,
-        seekRecalibrate: d.seekRecalibrate,
-      })),
-    };
+    return Fdc82077.STATE.save(this);
   }
 
-  /**
-   * Restores controller and drive state. The media are not part of it: the machine inserts them
-   * again before loading, and the saved disk change latches then replace what insert() set.
-   */
-  loadState(fields: StateRecord, _version: number): void {
-    const r = new StateReader(fields, this.stateName);
-    const fail = (msg: string): never => {
-      throw new StateError(`${this.stateName}: ${msg}`);
-    };
-    const time = (rd: StateReader, field: string): number => {
-      const v = rd.num(field);
-      if (v !== -1 && v < 0) fail(`field '${field}' is ${v}, neither -1 nor a time`);
-      return v === -1 ? Infinity : v;
-    };
-    const s = {
-      dor: r.int("dor", 0, 0xff),
-      dataRate: r.int("dataRate", 0, 3),
-      precomp: r.int("precomp", 0, 7),
-      specifySrtHut: r.int("specifySrtHut", 0, 0xff),
-      specifyHltNd: r.int("specifyHltNd", 0, 0xff),
-      eis: r.bool("impliedSeek"),
-      fifoDisabled: r.bool("fifoDisabled"),
-      pollDisabled: r.bool("pollDisabled"),
-      fifoThreshold: r.int("fifoThreshold", 0, 15),
-      pretrack: r.int("pretrack", 0, 0xff),
-      locked: r.bool("locked"),
-      perpendicular: r.int("perpendicular", 0, 0x3f),
-      lastEot: r.int("lastEot", 0, 0xff),
-      phase: r.int("phase", PHASE_COMMAND, PHASE_RESULT),
-      command: r.bytes("command", COMMAND_MAX),
-      commandLength: r.int("commandLength", 0, COMMAND_MAX - 1),
-      commandNeeded: r.int("commandNeeded", 0, COMMAND_MAX),
-      result: r.bytes("result", RESULT_MAX),
-      resultLength: r.int("resultLength", 0, RESULT_MAX),
-      resultPos: r.int("resultPos", 0, RESULT_MAX),
-      intPending: r.bool("intPending"),
-      resetSense: r.int("resetSense", 0, 4),
-      eventKind: r.int("eventKind", EV_NONE, EV_EXECUTE),
-      eventAt: time(r, "eventAt"),
-      buffer: r.bytes("buffer", SECTOR_SIZE),
-    };
-    const x = r.record("exec");
-    const ex = {
-      kind: x.int("kind", X_NONE, X_FORMAT),
-      drive: x.int("drive", 0, 3),
-      head: x.int("head", 0, 1),
-      c: x.int("c", 0, 0xff),
-      h: x.int("h", 0, 0xff),
-      r: x.int("r", 0, 0xff),
-      n: x.int("n", 0, 0xff),
-      eot: x.int("eot", 0, 0xff),
-      multiTrack: x.bool("multiTrack"),
-      count: x.int("count", 0, 0xff),
-      limit: x.int("limit", 0, 0xff),
-      fill: x.int("fill", 0, 0xff),
-      pos: x.int("pos", 0, SECTOR_SIZE),
-      length: x.int("length", 0, SECTOR_SIZE),
-      toHost: x.bool("toHost"),
-    };
-    const drives = r.records("drives", MAX_DRIVES).map((d) => ({
-      cylinder: d.int("cylinder", 0, 0xff),
-      sectorPointer: d.int("sectorPointer", 1, 0xff),
-      changed: d.bool("changed"),
-      busy: d.bool("busy"),
-      sensePending: d.bool("sensePending"),
-      senseSt0: d.int("senseSt0", 0, 0xff),
-      seekAt: time(d, "seekAt"),
-      seekTarget: d.int("seekTarget", 0, 0xff),
-      seekHead: d.int("seekHead", 0, 1),
-      seekRecalibrate: d.bool("seekRecalibrate"),
-    }));
-    // Cross-field consistency, so a loaded controller can always make progress.
-    if (s.resultPos > s.resultLength) fail("resultPos is past resultLength");
-    if (s.phase === PHASE_RESULT && s.resultPos >= s.resultLength) fail("result phase without result bytes");
-    if (s.commandLength > 0 && (s.commandNeeded <= s.commandLength || COMMAND_LENGTH[s.command[0]] !== s.commandNeeded))
-      fail("partial command is inconsistent");
-    if ((s.eventKind === EV_NONE) !== (s.eventAt === Infinity)) fail("eventKind and eventAt disagree");
-    if ((s.phase === PHASE_EXEC_WAIT) !== (s.eventKind === EV_EXECUTE))
-      fail("execution phase and pending execution disagree");
-    if (s.eventKind === EV_RESET && s.phase !== PHASE_COMMAND) fail("reset pending outside the command phase");
-    if ((s.phase === PHASE_EXEC_PIO) !== (ex.kind !== X_NONE)) fail("execution state outside a non-DMA transfer");
-    if (s.phase === PHASE_EXEC_PIO && (ex.kind === X_VERIFY || ex.pos >= ex.length))
-      fail("non-DMA transfer state is inconsistent");
-    if (ex.kind !== X_NONE && !this.drives[ex.drive].media)
-      fail(`non-DMA transfer on drive ${ex.drive}, which has no media inserted`);
-
-    this.dor = s.dor;
-    this.dataRate = s.dataRate;
-    this.precomp = s.precomp;
-    this.specifySrtHut = s.specifySrtHut;
-    this.specifyHltNd = s.specifyHltNd;
-    this.eis = s.eis;
-    this.fifoDisabled = s.fifoDisabled;
-    this.pollDisabled = s.pollDisabled;
-    this.fifoThreshold = s.fifoThreshold;
-    this.pretrack = s.pretrack;
-    this.locked = s.locked;
-    this.perpendicular = s.perpendicular;
-    this.lastEot = s.lastEot;
-    this.phase = s.phase;
-    this.command.set(s.command);
-    this.commandLength = s.commandLength;
-    this.commandNeeded = s.commandNeeded;
-    this.result.set(s.result);
-    this.resultLength = s.resultLength;
-    this.resultPos = s.resultPos;
-    this.intPending = s.intPending;
-    this.resetSense = s.resetSense;
-    this.eventKind = s.eventKind;
-    this.eventAt = s.eventAt;
-    this.buffer.set(s.buffer);
-    this.xKind = ex.kind;
-    this.xDrive = ex.drive;
-    this.xHead = ex.head;
-    this.xC = ex.c;
-    this.xH = ex.h;
-    this.xR = ex.r;
-    this.xN = ex.n;
-    this.xEot = ex.eot;
-    this.xMultiTrack = ex.multiTrack;
-    this.xCount = ex.count;
-    this.xLimit = ex.limit;
-    this.xFill = ex.fill;
-    this.xPos = ex.pos;
-    this.xLength = ex.length;
-    this.xToHost = ex.toHost;
-    this.fillBuffer.fill(this.xFill);
-    drives.forEach((v, i) => {
-      const d = this.drives[i];
-      d.cylinder = v.cylinder;
-      d.sectorPointer = v.sectorPointer;
-      d.changed = v.changed;
-      d.busy = v.busy;
-      d.sensePending = v.sensePending;
-      d.senseSt0 = v.senseSt0;
-      d.seekAt = v.seekAt;
-      d.seekTarget = v.seekTarget;
-      d.seekHead = v.seekHead;
-      d.seekRecalibrate = v.seekRecalibrate;
-    });
-    this.updateIrq();
+  loadState(fields: StateRecord, version: number): void {
+    Fdc82077.STATE.load(this, fields, version);
   }
 }

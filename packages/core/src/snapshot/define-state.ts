@@ -93,8 +93,11 @@ export interface StateSpec<T, F extends FieldSpecs<T>> {
   minVersion: number;
   fields: F;
   subsections?: Readonly<Record<string, Subsection<T, FieldSpecs<T>>>>;
-  /** Checks across fields, after each field is valid on its own and before anything is assigned. */
-  check?(values: StateValues<F>, fail: (msg: string) => never, version: number): void;
+  /**
+   * Checks across fields, after each field is valid on its own and before anything is assigned.
+   * The owner is there for what the record must agree with but does not hold (inserted media).
+   */
+  check?(values: StateValues<F>, fail: (msg: string) => never, owner: T, version: number): void;
   /** Runs after every field is assigned (derived state, IRQ lines). */
   postLoad?(owner: T, values: StateValues<F>): void;
 }
@@ -112,7 +115,7 @@ export interface StateDefinition<T, F> extends StateSchema {
   /** The record saveState returns. */
   save(owner: T): StateRecord;
   /** Validates a record written at `version` without touching anything; throws StateError. */
-  read(rec: StateRecord, version: number): StateValues<F>;
+  read(owner: T, rec: StateRecord, version: number): StateValues<F>;
   /** Validates a record, then assigns it and runs postLoad; throws StateError before any change. */
   load(owner: T, rec: StateRecord, version: number): void;
 }
@@ -212,7 +215,7 @@ export function defineState<T>() {
     for (const { sub } of subs)
       if (sub in spec.fields) throw new Error(`${name}: subsection '${sub}' has the name of a field`);
 
-    const readAll = (rec: StateRecord, version: number) => {
+    const readAll = (owner: T, rec: StateRecord, version: number) => {
       checkStateVersion(name, version, spec.minVersion, spec.version);
       if (!isRecord(rec)) throw new StateError(`${name}: state is not a record`);
       const values = main.read(rec, name, "") as StateValues<F>;
@@ -224,6 +227,7 @@ export function defineState<T>() {
         (msg) => {
           throw new StateError(`${name}: ${msg}`);
         },
+        owner,
         version,
       );
       return { values, subValues };
@@ -239,9 +243,9 @@ export function defineState<T>() {
         for (const { sub, s, list } of subs) if (s.needed(owner)) rec[sub] = list.save(owner, name, `${sub}.`);
         return rec;
       },
-      read: (rec, version) => readAll(rec, version).values,
+      read: (owner, rec, version) => readAll(owner, rec, version).values,
       load(owner, rec, version) {
-        const { values, subValues } = readAll(rec, version);
+        const { values, subValues } = readAll(owner, rec, version);
         main.assign(owner, values);
         subs.forEach(({ s, list }, i) => {
           const v = subValues[i];
