@@ -458,7 +458,7 @@ export function bytes(length: number, opts: { maxLength?: number; maxByte?: numb
         for (let i = 0; i < v.length; i++) if (v[i] > maxByte) return fail(`holds ${v[i]} at ${i}, above ${maxByte}`);
       return v;
     },
-    write: (v) => Uint8Array.from(v),
+    write: (v) => v.slice(),
     put: (current, v) => fillInPlace(current, v, () => v.slice()),
     samples: () => [
       new Uint8Array(n).fill(maxByte),

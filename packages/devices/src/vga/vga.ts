@@ -13,7 +13,20 @@
 //    at 0x3Bx or 0x3Dx as the Misc Output I/O address select bit says, and the other block is
 //    not decoded (reads all ones), as on the IBM VGA.
 
-import { StateError, StateReader, type IoSurface, type StateRecord, type Stateful, type TimeSource } from "@x86vm/core";
+import {
+  bool,
+  bytes,
+  defineState,
+  field,
+  int,
+  ints,
+  u32,
+  u8,
+  type IoSurface,
+  type StateRecord,
+  type Stateful,
+  type TimeSource,
+} from "@x86vm/core";
 import { VgaMemory } from "./memory.ts";
 import { displayGeometry, renderFrame, readTextScreen, type DisplaySize, type TextScreen } from "./render.ts";
 import {
@@ -90,10 +103,6 @@ ATTR_WRITE_MASK[ATTR_PEL_PAN] = 0x0f;
 ATTR_WRITE_MASK[ATTR_COLOR_SELECT] = 0x0f;
 
 export class Vga implements Stateful {
-  readonly stateName = "vga";
-  readonly stateVersion = 1;
-  readonly stateMinVersion = 1;
-
   /** Video memory as the machine maps it at A0000 (128 KiB window; offsets from A0000). */
   readonly memory = new VgaMemory();
 
@@ -412,80 +421,50 @@ export class Vga implements Stateful {
 
   // ---- Snapshot ----
 
+  static readonly STATE = defineState<Vga>()({
+    name: "vga",
+    version: 1,
+    minVersion: 1,
+    fields: {
+      misc: u8,
+      featureControl: u8,
+      seqIndex: int(0, SEQ_INDEX_MASK),
+      seq: ints(SEQ_COUNT, 0, 0xff),
+      crtcIndex: int(0, CRTC_INDEX_MASK),
+      crtc: ints(CRTC_COUNT, 0, 0xff),
+      gcIndex: int(0, GC_INDEX_MASK),
+      gc: ints(GC_COUNT, 0, 0xff),
+      attrAddress: int(0, ATTR_INDEX_MASK | ATTR_PAS),
+      attrDataNext: bool,
+      attr: ints(ATTR_COUNT, 0, 0xff),
+      dac: bytes(DAC_ENTRIES * 3, { maxByte: 0x3f }),
+      pelMask: u8,
+      dacReadIndex: u8,
+      dacWriteIndex: u8,
+      dacComponent: int(0, 2),
+      dacReading: bool,
+      dacLatch: ints(3, 0, 0x3f),
+      latch: field(u32, { get: (vga) => vga.memory.latch >>> 0, set: (vga, v) => (vga.memory.latch = v | 0) }),
+      vram: field(bytes(VRAM_SIZE), { get: (vga) => vga.memory.vram, set: (vga, v) => vga.memory.vram.set(v) }),
+    },
+    check(v, fail) {
+      v.attr.forEach((x, i) => {
+        if ((x & ~ATTR_WRITE_MASK[i]) !== 0) fail(`attribute register ${i} holds 0x${x.toString(16)}, beyond its bits`);
+      });
+    },
+    postLoad: (vga) => vga.changed(),
+  });
+  readonly stateDefinition = Vga.STATE;
+  readonly stateName = Vga.STATE.name;
+  readonly stateVersion = Vga.STATE.version;
+  readonly stateMinVersion = Vga.STATE.minVersion;
+
   saveState(): StateRecord {
-    return {
-      misc: this.misc,
-      featureControl: this.featureControl,
-      seqIndex: this.seqIndex,
-      seq: Array.from(this.seq),
-      crtcIndex: this.crtcIndex,
-      crtc: Array.from(this.crtc),
-      gcIndex: this.gcIndex,
-      gc: Array.from(this.gc),
-      attrAddress: this.attrAddress,
-      attrDataNext: this.attrDataNext,
-      attr: Array.from(this.attr),
-      dac: this.dac.slice(),
-      pelMask: this.pelMask,
-      dacReadIndex: this.dacReadIndex,
-      dacWriteIndex: this.dacWriteIndex,
-      dacComponent: this.dacComponent,
-      dacReading: this.dacReading,
-      dacLatch: Array.from(this.dacLatch),
-      latch: this.memory.latch >>> 0,
-      vram: this.memory.vram.slice(),
-    };
+    return Vga.STATE.save(this);
   }
 
-  loadState(fields: StateRecord, _version: number): void {
-    const r = new StateReader(fields, this.stateName);
-    const misc = r.int("misc", 0, 0xff);
-    const featureControl = r.int("featureControl", 0, 0xff);
-    const seqIndex = r.int("seqIndex", 0, SEQ_INDEX_MASK);
-    const seq = r.ints("seq", SEQ_COUNT, 0, 0xff);
-    const crtcIndex = r.int("crtcIndex", 0, CRTC_INDEX_MASK);
-    const crtc = r.ints("crtc", CRTC_COUNT, 0, 0xff);
-    const gcIndex = r.int("gcIndex", 0, GC_INDEX_MASK);
-    const gc = r.ints("gc", GC_COUNT, 0, 0xff);
-    const attrAddress = r.int("attrAddress", 0, ATTR_INDEX_MASK | ATTR_PAS);
-    const attrDataNext = r.bool("attrDataNext");
-    const attr = r.ints("attr", ATTR_COUNT, 0, 0xff);
-    attr.forEach((v, i) => {
-      if ((v & ~ATTR_WRITE_MASK[i]) !== 0)
-        throw new StateError(`vga: attribute register ${i} holds 0x${v.toString(16)}, beyond its bits`);
-    });
-    const dac = r.bytes("dac", DAC_ENTRIES * 3);
-    if (dac.some((c) => c > 0x3f)) throw new StateError("vga: field 'dac' holds a component above 63");
-    const pelMask = r.int("pelMask", 0, 0xff);
-    const dacReadIndex = r.int("dacReadIndex", 0, 0xff);
-    const dacWriteIndex = r.int("dacWriteIndex", 0, 0xff);
-    const dacComponent = r.int("dacComponent", 0, 2);
-    const dacReading = r.bool("dacReading");
-    const dacLatch = r.ints("dacLatch", 3, 0, 0x3f);
-    const latch = r.int("latch", 0, 0xffffffff);
-    const vram = r.bytes("vram", VRAM_SIZE);
-
-    this.misc = misc;
-    this.featureControl = featureControl;
-    this.seqIndex = seqIndex;
-    this.seq.set(seq);
-    this.crtcIndex = crtcIndex;
-    this.crtc.set(crtc);
-    this.gcIndex = gcIndex;
-    this.gc.set(gc);
-    this.attrAddress = attrAddress;
-    this.attrDataNext = attrDataNext;
-    this.attr.set(attr);
-    this.dac.set(dac);
-    this.pelMask = pelMask;
-    this.dacReadIndex = dacReadIndex;
-    this.dacWriteIndex = dacWriteIndex;
-    this.dacComponent = dacComponent;
-    this.dacReading = dacReading;
-    this.dacLatch.set(dacLatch);
-    this.memory.latch = latch | 0;
-    this.memory.vram.set(vram);
-    this.changed();
+  loadState(fields: StateRecord, version: number): void {
+    Vga.STATE.load(this, fields, version);
   }
 }
 
