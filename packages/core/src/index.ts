@@ -47,6 +47,8 @@ export {
   type BoundField,
   type FieldKind,
   type FieldShape,
+  type FieldSpec,
+  type FieldSpecs,
   type StateDefinition,
   type StateSchema,
   type StateValues,

@@ -14,7 +14,7 @@
 // be added, which is the hook for further devices. The machine's PCI BIOS uses configRead and
 // configWrite directly.
 
-import { StateError, StateReader, type IoSurface, type StateRecord, type Stateful } from "@x86vm/core";
+import { bits, defineState, field, type IoSurface, type StateRecord, type Stateful } from "@x86vm/core";
 import type { PciFunction } from "./pci-function.ts";
 
 export const PCI_CONFIG_ADDRESS = 0;
@@ -34,10 +34,6 @@ export interface PassThroughRegister {
 const ALL_ONES = [0, 0xff, 0xffff, 0, 0xffffffff];
 
 export class PciBus implements Stateful {
-  readonly stateName = "pci-bus";
-  readonly stateVersion = 1;
-  readonly stateMinVersion = 1;
-
   private configAddress = 0;
   private readonly slots: (PciFunction | null)[] = new Array<PciFunction | null>(PCI_DEVICES * PCI_FUNCTIONS).fill(
     null,
@@ -160,18 +156,27 @@ export class PciBus implements Stateful {
     for (const f of this.slots) f?.reset();
   }
 
+  static readonly STATE = defineState<PciBus>()({
+    name: "pci-bus",
+    version: 1,
+    minVersion: 1,
+    fields: {
+      configAddress: field(bits(CONFIG_ADDRESS_MASK), {
+        get: (bus) => bus.configAddress >>> 0,
+        set: (bus, v) => (bus.configAddress = v),
+      }),
+    },
+  });
+  readonly stateDefinition = PciBus.STATE;
+  readonly stateName = PciBus.STATE.name;
+  readonly stateVersion = PciBus.STATE.version;
+  readonly stateMinVersion = PciBus.STATE.minVersion;
+
   saveState(): StateRecord {
-    return { configAddress: this.configAddress >>> 0 };
+    return PciBus.STATE.save(this);
   }
 
   loadState(fields: StateRecord, version: number): void {
-    if (version < this.stateMinVersion || version > this.stateVersion) {
-      throw new StateError(`${this.stateName}: state version ${version} is not supported`);
-    }
-    const r = new StateReader(fields, this.stateName);
-    const a = r.int("configAddress", 0, 0xffffffff);
-    if ((a & ~CONFIG_ADDRESS_MASK) !== 0)
-      throw new StateError(`${this.stateName}: field 'configAddress' sets reserved bits`);
-    this.configAddress = a;
+    PciBus.STATE.load(this, fields, version);
   }
 }

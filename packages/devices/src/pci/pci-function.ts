@@ -9,7 +9,14 @@
 // device registers with defineRegister() and reacts to writes in configWritten(); the machine
 // may also listen through onConfigWrite.
 
-import { StateError, StateReader, type StateRecord, type Stateful } from "@x86vm/core";
+import {
+  bytes,
+  defineState,
+  type FieldSpecs,
+  type StateDefinition,
+  type StateRecord,
+  type Stateful,
+} from "@x86vm/core";
 
 export const PCI_CONFIG_SIZE = 256;
 
@@ -78,6 +85,8 @@ export interface PciIdentity {
 }
 
 export class PciFunction implements Stateful {
+  /** One schema per function (its name), with the fields stateFields() lists. */
+  readonly stateDefinition: StateDefinition<PciFunction, FieldSpecs<PciFunction>>;
   readonly stateVersion = 1;
   readonly stateMinVersion = 1;
 
@@ -106,6 +115,22 @@ export class PciFunction implements Stateful {
     this.defineRegister(PCI_INTERRUPT_PIN, 1, pin, 0);
     // The interrupt line register is software's scratch for the routing, present with a pin.
     if (pin !== 0) this.defineRegister(PCI_INTERRUPT_LINE, 1, 0, 0xff);
+    this.stateDefinition = defineState<PciFunction>()({
+      name: stateName,
+      version: this.stateVersion,
+      minVersion: this.stateMinVersion,
+      fields: this.stateFields(),
+      check(v, fail, f) {
+        // Read-only bits must be what this function hardwires: a snapshot cannot change its identity.
+        const config = v.config as Uint8Array;
+        for (let o = 0; o < PCI_CONFIG_SIZE; o++) {
+          const fixed = ~(f.writable[o] | f.writeOneToClear[o]) & 0xff;
+          if (((config[o] ^ f.resetValue[o]) & fixed) !== 0)
+            fail(`configuration byte 0x${o.toString(16)} changes read-only bits`);
+        }
+      },
+      postLoad: (f) => f.configRestored(),
+    });
   }
 
   /**
@@ -192,36 +217,18 @@ export class PciFunction implements Stateful {
   }
 
   saveState(): StateRecord {
-    return { config: this.config.slice(), ...this.saveExtra() };
+    return this.stateDefinition.save(this);
   }
 
   loadState(fields: StateRecord, version: number): void {
-    if (version < this.stateMinVersion || version > this.stateVersion) {
-      throw new StateError(`${this.stateName}: state version ${version} is not supported`);
-    }
-    const r = new StateReader(fields, this.stateName);
-    const config = r.bytes("config", PCI_CONFIG_SIZE);
-    // Read-only bits must be what this function hardwires: a snapshot cannot change its identity.
-    for (let o = 0; o < PCI_CONFIG_SIZE; o++) {
-      const fixed = ~(this.writable[o] | this.writeOneToClear[o]) & 0xff;
-      if (((config[o] ^ this.resetValue[o]) & fixed) !== 0) {
-        throw new StateError(`${this.stateName}: configuration byte 0x${o.toString(16)} changes read-only bits`);
-      }
-    }
-    const applyExtra = this.parseExtra(r);
-    this.config.set(config);
-    applyExtra();
-    this.configRestored();
+    this.stateDefinition.load(this, fields, version);
   }
 
-  /** Subclass state beyond the configuration space. */
-  protected saveExtra(): StateRecord {
-    return {};
+  /** The saved fields: the configuration space, and a subclass's own beyond it. */
+  protected stateFields(): FieldSpecs<PciFunction> {
+    return { config: bytes(PCI_CONFIG_SIZE) };
   }
-  /** Validates subclass state; returns a function that applies it. Throws StateError. */
-  protected parseExtra(_r: StateReader): () => void {
-    return () => {};
-  }
+
   /** Subclass hook after a state load (re-derive outputs from the restored registers). */
   protected configRestored(): void {}
 }

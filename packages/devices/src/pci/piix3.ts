@@ -17,7 +17,7 @@
 //    and busMasterBase() tell the board what software has enabled.
 
 import type { IrqLine } from "../irq.ts";
-import { StateError, type StateReader, type StateRecord } from "@x86vm/core";
+import { bits, field, int, type FieldSpecs } from "@x86vm/core";
 import {
   PciFunction,
   PCI_COMMAND_IO,
@@ -213,18 +213,12 @@ export class Piix3Isa extends PciFunction {
     this.drive();
   }
 
-  protected override saveExtra(): StateRecord {
-    return { pirqLevels: this.pirqLevels, resetControl: this.rcr };
-  }
-
-  protected override parseExtra(r: StateReader): () => void {
-    const levels = r.int("pirqLevels", 0, 15);
-    const rcr = r.int("resetControl", 0, 0xff);
-    if (rcr & ~RCR_SYSTEM_RESET)
-      throw new StateError(`${this.stateName}: field 'resetControl' sets bits other than SRST`);
-    return () => {
-      this.pirqLevels = levels;
-      this.rcr = rcr;
+  protected override stateFields(): FieldSpecs<PciFunction> {
+    return {
+      ...super.stateFields(),
+      pirqLevels: int(0, 15),
+      // Of the reset control register only SRST stays set (RCPU clears with the reset it starts).
+      resetControl: field(bits(RCR_SYSTEM_RESET), { key: "rcr" }),
     };
   }
 
