@@ -279,8 +279,16 @@ export function int(min: number, max: number): FieldKind<number> {
       return v;
     },
     write: (v) => v,
+    // The ends, the middle, 1 and max-1, and an aligned value (addresses often must be).
     samples: () => [
-      ...new Set([min, max, Math.floor((min + max) / 2), Math.max(min, Math.min(max, 1)), Math.max(min, max - 1)]),
+      ...new Set([
+        min,
+        max,
+        Math.floor((min + max) / 2),
+        Math.max(min, Math.min(max, 1)),
+        Math.max(min, max - 1),
+        ...(min + 0x100 <= max ? [min + 0x100] : []),
+      ]),
     ],
     corruptions: () => [
       ...BAD_TYPES,

@@ -16,7 +16,19 @@
 //  - The register block sits at a fixed port range the board chooses; `decodes` tells it whether
 //    PCI configuration (BMIBA and the I/O enable) currently places the block there.
 
-import { StateError, StateReader, type IoSurface, type StateRecord, type Stateful } from "@x86vm/core";
+import {
+  bits,
+  bool,
+  defineState,
+  field,
+  int,
+  record,
+  records,
+  u32,
+  type IoSurface,
+  type StateRecord,
+  type Stateful,
+} from "@x86vm/core";
 import type { IdeChannel } from "./ide-channel.ts";
 
 /** Guest physical memory as the bus master sees it (PhysicalMemory satisfies it). */
@@ -71,6 +83,7 @@ export interface IdeBusMasterOptions {
 }
 
 export class IdeBusMaster implements Stateful {
+  readonly stateDefinition: (typeof BUS_MASTER_STATES)[number];
   readonly stateName = "ide-bus-master";
   readonly stateVersion = 1;
   readonly stateMinVersion = 1;
@@ -86,6 +99,7 @@ export class IdeBusMaster implements Stateful {
   ) {
     if (channels.length < 1 || channels.length > 2)
       throw new RangeError("a bus master IDE function serves one or two channels");
+    this.stateDefinition = BUS_MASTER_STATES[channels.length - 1];
     this.decodes = options.decodes ?? (() => true);
     this.canMaster = options.canMaster ?? (() => true);
     channels.forEach((ch, i) => {
@@ -262,45 +276,38 @@ export class IdeBusMaster implements Stateful {
   // ---- snapshot ----
 
   saveState(): StateRecord {
-    return {
-      channels: this.engines.map((e) => ({
-        command: e.command,
-        status: e.status,
-        prdTable: e.prdTable,
-        nextPrd: e.nextPrd,
-        address: e.address,
-        remaining: e.remaining,
-        lastEntry: e.lastEntry,
-        exhausted: e.exhausted,
-      })),
-    };
+    return this.stateDefinition.save(this);
   }
 
   loadState(fields: StateRecord, version: number): void {
-    if (version < this.stateMinVersion || version > this.stateVersion) {
-      throw new StateError(`${this.stateName}: state version ${version} is not supported`);
-    }
-    const r = new StateReader(fields, this.stateName);
-    const parsed = r.records("channels", this.engines.length).map((c) => {
-      const v = {
-        command: c.int("command", 0, 0xff),
-        status: c.int("status", 0, 0xff),
-        prdTable: c.int("prdTable", 0, 0xffffffff),
-        nextPrd: c.int("nextPrd", 0, 0xffffffff),
-        address: c.int("address", 0, 0xffffffff),
-        remaining: c.int("remaining", 0, 0x10000),
-        lastEntry: c.bool("lastEntry"),
-        exhausted: c.bool("exhausted"),
-      };
-      if (v.command & ~(BM_CMD_START | BM_CMD_WRITE))
-        throw new StateError(`${this.stateName}: command register sets reserved bits`);
-      if (v.status & ~(BM_ST_ACTIVE | BM_ST_WRITABLE | BM_ST_WRITE_ONE_CLEARS))
-        throw new StateError(`${this.stateName}: status register sets reserved bits`);
-      if (v.prdTable & 3) throw new StateError(`${this.stateName}: PRD table address is not dword aligned`);
-      if (v.exhausted && v.remaining !== 0)
-        throw new StateError(`${this.stateName}: PRD table exhausted with bytes left`);
-      return v;
-    });
-    parsed.forEach((v, i) => Object.assign(this.engines[i], v));
+    this.stateDefinition.load(this, fields, version);
   }
 }
+
+const ENGINE_STATE = record({
+  fields: {
+    command: bits(BM_CMD_START | BM_CMD_WRITE),
+    status: bits(BM_ST_ACTIVE | BM_ST_WRITABLE | BM_ST_WRITE_ONE_CLEARS),
+    prdTable: u32,
+    nextPrd: u32,
+    address: u32,
+    remaining: int(0, 0x10000),
+    lastEntry: bool,
+    exhausted: bool,
+  },
+  check(v, fail) {
+    if (v.prdTable & 3) fail("PRD table address is not dword aligned");
+    if (v.exhausted && v.remaining !== 0) fail("PRD table exhausted with bytes left");
+  },
+});
+
+/** The schema of a bus master serving `channels` channels (one engine record each). */
+function busMasterState(channels: number) {
+  return defineState<IdeBusMaster>()({
+    name: "ide-bus-master",
+    version: 1,
+    minVersion: 1,
+    fields: { channels: field(records(channels, ENGINE_STATE), { key: "engines" }) },
+  });
+}
+const BUS_MASTER_STATES = [busMasterState(1), busMasterState(2)];

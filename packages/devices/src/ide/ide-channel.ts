@@ -13,7 +13,7 @@
 //
 // The chip knows no port numbers: ioSurface takes the command and control block bases.
 
-import { StateError, StateReader, type IoSurface, type StateRecord, type Stateful } from "@x86vm/core";
+import { bits, defineState, int, type IoSurface, type StateRecord, type Stateful } from "@x86vm/core";
 import type { IrqLine } from "../irq.ts";
 import type { IdeDevice, IdeDeviceHost } from "./ide-device.ts";
 import {
@@ -43,10 +43,6 @@ export interface BusMasterPort {
 }
 
 export class IdeChannel implements Stateful, IdeDeviceHost {
-  readonly stateName = "ide-channel";
-  readonly stateVersion = 1;
-  readonly stateMinVersion = 1;
-
   /** The bus master engine for this channel, if the controller has one (set by IdeBusMaster). */
   busMaster: BusMasterPort | null = null;
 
@@ -229,21 +225,23 @@ export class IdeChannel implements Stateful, IdeDeviceHost {
 
   // ---- snapshot ----
 
+  static readonly STATE = defineState<IdeChannel>()({
+    name: "ide-channel",
+    version: 1,
+    minVersion: 1,
+    fields: { deviceControl: bits(ATA_DC_HOB | ATA_DC_SRST | ATA_DC_NIEN), selected: int(0, 1) },
+    postLoad: (ch) => ch.updateIrq(),
+  });
+  readonly stateDefinition = IdeChannel.STATE;
+  readonly stateName = IdeChannel.STATE.name;
+  readonly stateVersion = IdeChannel.STATE.version;
+  readonly stateMinVersion = IdeChannel.STATE.minVersion;
+
   saveState(): StateRecord {
-    return { deviceControl: this.deviceControl, selected: this.selected };
+    return IdeChannel.STATE.save(this);
   }
 
   loadState(fields: StateRecord, version: number): void {
-    if (version < this.stateMinVersion || version > this.stateVersion) {
-      throw new StateError(`${this.stateName}: state version ${version} is not supported`);
-    }
-    const r = new StateReader(fields, this.stateName);
-    const dc = r.int("deviceControl", 0, 0xff);
-    if (dc & ~(ATA_DC_HOB | ATA_DC_SRST | ATA_DC_NIEN))
-      throw new StateError(`${this.stateName}: field 'deviceControl' sets reserved bits`);
-    const selected = r.int("selected", 0, 1);
-    this.deviceControl = dc;
-    this.selected = selected;
-    this.updateIrq();
+    IdeChannel.STATE.load(this, fields, version);
   }
 }
