@@ -13,16 +13,20 @@
 //    cylinders (hardDiskGeometry gives the same for disks up to 504 MiB; larger disks are
 //    reached through LBA, while the BIOS presents its own translated geometry to INT 13h).
 
-import { SECTOR_SIZE, hardDiskGeometry, type DiskImage, type StateReader, type StateRecord } from "@x86vm/core";
 import {
-  IdeDevice,
-  XFER_DMA_IN,
-  XFER_DMA_OUT,
-  XFER_NONE,
-  XFER_PIO_IN,
-  XFER_PIO_OUT,
-  type RestoredEngine,
-} from "./ide-device.ts";
+  SECTOR_SIZE,
+  bool,
+  defineState,
+  field,
+  hardDiskGeometry,
+  int,
+  oneOf,
+  record,
+  type DiskImage,
+  type StateRecord,
+  type StateSchema,
+} from "@x86vm/core";
+import { IdeDevice, XFER_DMA_IN, XFER_DMA_OUT, XFER_NONE, XFER_PIO_IN, XFER_PIO_OUT } from "./ide-device.ts";
 import {
   ATA_CMD_CHECK_POWER_MODE,
   ATA_CMD_CHECK_POWER_MODE_OLD,
@@ -113,6 +117,31 @@ export interface AtaDiskOptions {
   serial?: string;
   firmware?: string;
 }
+
+const SETTINGS_STATE = record({
+  fields: {
+    multiple: int(0, ATA_MAX_MULTIPLE),
+    curHeads: int(1, 16),
+    curSpt: int(1, 255),
+    writeCache: bool,
+    lookAhead: bool,
+    powerMode: oneOf([POWER_ACTIVE, POWER_IDLE, POWER_STANDBY]),
+  },
+  check(st, fail) {
+    if ((st.multiple & (st.multiple - 1)) !== 0) fail("multiple count is not a power of two");
+  },
+});
+
+const COMMAND_STATE = record({
+  fields: {
+    kind: int(X_NONE, X_IDENTIFY),
+    lba: int(0, Number.MAX_SAFE_INTEGER),
+    remaining: int(0, 0x10000),
+    block: int(1, DMA_BLOCK_SECTORS),
+    addressing: int(ADDR_CHS, ADDR_LBA48),
+    dma: bool,
+  },
+});
 
 export class AtaDisk extends IdeDevice {
   readonly stateName = "ata-disk";
@@ -602,80 +631,86 @@ export class AtaDisk extends IdeDevice {
 
   // ---- snapshot ----
 
-  protected saveExtra(): StateRecord {
-    return {
-      sectors: this.sectors,
-      settings: {
-        multiple: this.multiple,
-        curHeads: this.curHeads,
-        curSpt: this.curSpt,
-        writeCache: this.writeCache,
-        lookAhead: this.lookAhead,
-        powerMode: this.powerMode,
-      },
-      command: {
-        kind: this.xKind,
-        lba: this.xLba,
-        remaining: this.xRemaining,
-        block: this.xBlock,
-        addressing: this.xAddr,
-        dma: this.xDma,
-      },
-    };
+  static readonly STATE = defineState<AtaDisk>()({
+    name: "ata-disk",
+    version: 1,
+    minVersion: 1,
+    fields: {
+      ...IdeDevice.DEVICE_FIELDS,
+      // The disk's size, saved to check that the record belongs to the disk attached.
+      sectors: field(int(0, Number.MAX_SAFE_INTEGER), { get: (d) => d.sectors }),
+      settings: field(SETTINGS_STATE, {
+        get: (d) => ({
+          multiple: d.multiple,
+          curHeads: d.curHeads,
+          curSpt: d.curSpt,
+          writeCache: d.writeCache,
+          lookAhead: d.lookAhead,
+          powerMode: d.powerMode,
+        }),
+        set: (d, st) => {
+          d.multiple = st.multiple;
+          d.curHeads = st.curHeads;
+          d.curSpt = st.curSpt;
+          d.writeCache = st.writeCache;
+          d.lookAhead = st.lookAhead;
+          d.powerMode = st.powerMode;
+        },
+      }),
+      command: field(COMMAND_STATE, {
+        get: (d) => ({
+          kind: d.xKind,
+          lba: d.xLba,
+          remaining: d.xRemaining,
+          block: d.xBlock,
+          addressing: d.xAddr,
+          dma: d.xDma,
+        }),
+        set: (d, cmd) => {
+          d.xKind = cmd.kind;
+          d.xLba = cmd.lba;
+          d.xRemaining = cmd.remaining;
+          d.xBlock = cmd.block;
+          d.xAddr = cmd.addressing;
+          d.xDma = cmd.dma;
+        },
+      }),
+    },
+    check(v, fail, disk) {
+      IdeDevice.checkEngine(v, fail, disk);
+      if (v.sectors !== disk.sectors)
+        fail(`saved for a disk of ${v.sectors} sectors, attached to one of ${disk.sectors}`);
+      const cmd = v.command;
+      if (cmd.lba > disk.sectors) fail(`field 'command.lba' is ${cmd.lba}, past the disk's end`);
+      // The command and the block on offer must fit together, so the transfer can go on.
+      const expected =
+        cmd.kind === X_NONE
+          ? XFER_NONE
+          : cmd.kind === X_IDENTIFY
+            ? XFER_PIO_IN
+            : cmd.kind === X_READ
+              ? cmd.dma
+                ? XFER_DMA_IN
+                : XFER_PIO_IN
+              : cmd.dma
+                ? XFER_DMA_OUT
+                : XFER_PIO_OUT;
+      if (v.xfer !== expected) fail("command state and transfer phase disagree");
+      if (cmd.kind === X_IDENTIFY && v.end !== SECTOR_SIZE) fail("IDENTIFY data is not one sector");
+      if (cmd.kind === X_READ || cmd.kind === X_WRITE) {
+        if (cmd.remaining === 0 || cmd.lba + cmd.remaining > disk.sectors) fail("transfer range leaves the disk");
+        if (v.end !== Math.min(cmd.block, cmd.remaining) * SECTOR_SIZE) fail("data block does not match the command");
+      }
+    },
+    postLoad: (d) => d.host?.deviceChanged(),
+  });
+  readonly stateDefinition: StateSchema = AtaDisk.STATE;
+
+  saveState(): StateRecord {
+    return AtaDisk.STATE.save(this);
   }
 
-  protected parseExtra(r: StateReader, e: RestoredEngine, fail: (msg: string) => never): () => void {
-    const sectors = r.int("sectors", 0, Number.MAX_SAFE_INTEGER);
-    if (sectors !== this.sectors) fail(`saved for a disk of ${sectors} sectors, attached to one of ${this.sectors}`);
-    const s = r.record("settings");
-    const st = {
-      multiple: s.int("multiple", 0, ATA_MAX_MULTIPLE),
-      curHeads: s.int("curHeads", 1, 16),
-      curSpt: s.int("curSpt", 1, 255),
-      writeCache: s.bool("writeCache"),
-      lookAhead: s.bool("lookAhead"),
-      powerMode: s.int("powerMode", 0, 0xff),
-    };
-    if ((st.multiple & (st.multiple - 1)) !== 0) fail("multiple count is not a power of two");
-    if (st.powerMode !== POWER_ACTIVE && st.powerMode !== POWER_IDLE && st.powerMode !== POWER_STANDBY)
-      fail("unknown power mode");
-    const c = r.record("command");
-    const cmd = {
-      kind: c.int("kind", X_NONE, X_IDENTIFY),
-      lba: c.int("lba", 0, this.sectors),
-      remaining: c.int("remaining", 0, 0x10000),
-      block: c.int("block", 1, DMA_BLOCK_SECTORS),
-      addressing: c.int("addressing", ADDR_CHS, ADDR_LBA48),
-      dma: c.bool("dma"),
-    };
-    // The command and the block on offer must fit together, so the transfer can go on.
-    const expected =
-      cmd.kind === X_NONE
-        ? [XFER_NONE]
-        : cmd.kind === X_IDENTIFY
-          ? [XFER_PIO_IN]
-          : cmd.kind === X_READ
-            ? [cmd.dma ? XFER_DMA_IN : XFER_PIO_IN]
-            : [cmd.dma ? XFER_DMA_OUT : XFER_PIO_OUT];
-    if (!expected.includes(e.xfer)) fail("command state and transfer phase disagree");
-    if (cmd.kind === X_IDENTIFY && e.end !== SECTOR_SIZE) fail("IDENTIFY data is not one sector");
-    if (cmd.kind === X_READ || cmd.kind === X_WRITE) {
-      if (cmd.remaining === 0 || cmd.lba + cmd.remaining > this.sectors) fail("transfer range leaves the disk");
-      if (e.end !== Math.min(cmd.block, cmd.remaining) * SECTOR_SIZE) fail("data block does not match the command");
-    }
-    return () => {
-      this.multiple = st.multiple;
-      this.curHeads = st.curHeads;
-      this.curSpt = st.curSpt;
-      this.writeCache = st.writeCache;
-      this.lookAhead = st.lookAhead;
-      this.powerMode = st.powerMode;
-      this.xKind = cmd.kind;
-      this.xLba = cmd.lba;
-      this.xRemaining = cmd.remaining;
-      this.xBlock = cmd.block;
-      this.xAddr = cmd.addressing;
-      this.xDma = cmd.dma;
-    };
+  loadState(fields: StateRecord, version: number): void {
+    AtaDisk.STATE.load(this, fields, version);
   }
 }

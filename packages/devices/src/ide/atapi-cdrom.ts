@@ -16,8 +16,19 @@
 //  - The image is not part of the snapshot: the board inserts the same disc again before
 //    loading (the saved unit attention and event then replace what insert() armed).
 
-import { type DiskImage, type StateReader, type StateRecord } from "@x86vm/core";
-import { IdeDevice, XFER_DMA_IN, XFER_NONE, XFER_PIO_IN, XFER_PIO_OUT, type RestoredEngine } from "./ide-device.ts";
+import {
+  bool,
+  bytes,
+  defineState,
+  field,
+  int,
+  record,
+  u8,
+  type DiskImage,
+  type StateRecord,
+  type StateSchema,
+} from "@x86vm/core";
+import { IdeDevice, XFER_DMA_IN, XFER_NONE, XFER_PIO_IN, XFER_PIO_OUT } from "./ide-device.ts";
 import {
   ATA_CMD_CHECK_POWER_MODE,
   ATA_CMD_DEVICE_RESET,
@@ -122,6 +133,19 @@ export interface AtapiCdromOptions {
   /** Called when the guest ejects the disc (START STOP UNIT with LoEj); the board drops its image. */
   onEject?: () => void;
 }
+
+const SENSE_STATE = record({ fields: { key: int(0, 15), asc: u8, ascq: u8 } });
+
+const PACKET_COMMAND_STATE = record({
+  fields: {
+    cdb: bytes(ATAPI_PACKET_SIZE),
+    kind: int(X_NONE, X_IDENTIFY),
+    dma: bool,
+    byteLimit: int(1, 0xffff),
+    offset: int(0, Number.MAX_SAFE_INTEGER),
+    remaining: int(0, Number.MAX_SAFE_INTEGER),
+  },
+});
 
 export class AtapiCdrom extends IdeDevice {
   readonly stateName = "atapi-cdrom";
@@ -780,74 +804,77 @@ export class AtapiCdrom extends IdeDevice {
 
   // ---- snapshot ----
 
-  protected saveExtra(): StateRecord {
-    return {
-      mediaPresent: this.disc !== null,
-      mediaSectors: this.discSectors,
-      sense: { key: this.senseKey, asc: this.asc, ascq: this.ascq },
-      unitAttention: this.unitAttention,
-      locked: this.locked,
-      mediaEvent: this.mediaEvent,
-      command: {
-        cdb: this.cdb.slice(),
-        kind: this.xKind,
-        dma: this.xDma,
-        byteLimit: this.xLimit,
-        offset: this.xOffset,
-        remaining: this.xRemaining,
-      },
-    };
+  static readonly STATE = defineState<AtapiCdrom>()({
+    name: "atapi-cdrom",
+    version: 1,
+    minVersion: 1,
+    fields: {
+      ...IdeDevice.DEVICE_FIELDS,
+      // The inserted disc, saved to check that the record belongs to the drive as it is now.
+      mediaPresent: field(bool, { get: (d) => d.disc !== null }),
+      mediaSectors: field(int(0, Number.MAX_SAFE_INTEGER), { get: (d) => d.discSectors }),
+      sense: field(SENSE_STATE, {
+        get: (d) => ({ key: d.senseKey, asc: d.asc, ascq: d.ascq }),
+        set: (d, sense) => {
+          d.senseKey = sense.key;
+          d.asc = sense.asc;
+          d.ascq = sense.ascq;
+        },
+      }),
+      unitAttention: bool,
+      locked: bool,
+      mediaEvent: int(MEDIA_EVENT_NONE, MEDIA_EVENT_REMOVAL),
+      command: field(PACKET_COMMAND_STATE, {
+        get: (d) => ({
+          cdb: d.cdb,
+          kind: d.xKind,
+          dma: d.xDma,
+          byteLimit: d.xLimit,
+          offset: d.xOffset,
+          remaining: d.xRemaining,
+        }),
+        set: (d, cmd) => {
+          d.cdb.set(cmd.cdb);
+          d.xKind = cmd.kind;
+          d.xDma = cmd.dma;
+          d.xLimit = cmd.byteLimit;
+          d.xOffset = cmd.offset;
+          d.xRemaining = cmd.remaining;
+        },
+      }),
+    },
+    check(v, fail, drive) {
+      IdeDevice.checkEngine(v, fail, drive);
+      if (v.mediaPresent !== (drive.disc !== null))
+        fail(v.mediaPresent ? "saved with a disc, but none is inserted" : "saved without a disc, but one is inserted");
+      if (v.mediaSectors !== drive.discSectors)
+        fail(`saved with a disc of ${v.mediaSectors} sectors, the inserted one has ${drive.discSectors}`);
+      // The command and the block on offer must fit together, so the transfer can go on.
+      const cmd = v.command;
+      const ok =
+        cmd.kind === X_NONE
+          ? v.xfer === XFER_NONE
+          : cmd.kind === X_PACKET
+            ? v.xfer === XFER_PIO_OUT && v.end === ATAPI_PACKET_SIZE
+            : cmd.kind === X_IDENTIFY
+              ? v.xfer === XFER_PIO_IN && v.end === 512
+              : v.xfer === (cmd.dma ? XFER_DMA_IN : XFER_PIO_IN);
+      if (!ok) fail("command state and transfer phase disagree");
+      if (cmd.kind === X_RESPONSE && (cmd.offset + cmd.remaining > v.buffer.length || v.end !== cmd.offset))
+        fail("reply extends beyond the saved buffer");
+      if (cmd.kind === X_MEDIA && cmd.offset + cmd.remaining > v.mediaSectors * CD_SECTOR_SIZE)
+        fail("read extends beyond the disc");
+    },
+    postLoad: (d) => d.host?.deviceChanged(),
+  });
+  readonly stateDefinition: StateSchema = AtapiCdrom.STATE;
+
+  saveState(): StateRecord {
+    return AtapiCdrom.STATE.save(this);
   }
 
-  protected parseExtra(r: StateReader, e: RestoredEngine, fail: (msg: string) => never): () => void {
-    const present = r.bool("mediaPresent");
-    const sectors = r.int("mediaSectors", 0, Number.MAX_SAFE_INTEGER);
-    if (present !== (this.disc !== null))
-      fail(present ? "saved with a disc, but none is inserted" : "saved without a disc, but one is inserted");
-    if (sectors !== this.discSectors)
-      fail(`saved with a disc of ${sectors} sectors, the inserted one has ${this.discSectors}`);
-    const s = r.record("sense");
-    const sense = { key: s.int("key", 0, 15), asc: s.int("asc", 0, 0xff), ascq: s.int("ascq", 0, 0xff) };
-    const unitAttention = r.bool("unitAttention"),
-      locked = r.bool("locked");
-    const mediaEvent = r.int("mediaEvent", MEDIA_EVENT_NONE, MEDIA_EVENT_REMOVAL);
-    const c = r.record("command");
-    const cmd = {
-      cdb: c.bytes("cdb", ATAPI_PACKET_SIZE),
-      kind: c.int("kind", X_NONE, X_IDENTIFY),
-      dma: c.bool("dma"),
-      byteLimit: c.int("byteLimit", 1, 0xffff),
-      offset: c.int("offset", 0, Number.MAX_SAFE_INTEGER),
-      remaining: c.int("remaining", 0, Number.MAX_SAFE_INTEGER),
-    };
-    // The command and the block on offer must fit together, so the transfer can go on.
-    const ok =
-      cmd.kind === X_NONE
-        ? e.xfer === XFER_NONE
-        : cmd.kind === X_PACKET
-          ? e.xfer === XFER_PIO_OUT && e.end === ATAPI_PACKET_SIZE
-          : cmd.kind === X_IDENTIFY
-            ? e.xfer === XFER_PIO_IN && e.end === 512
-            : e.xfer === (cmd.dma ? XFER_DMA_IN : XFER_PIO_IN);
-    if (!ok) fail("command state and transfer phase disagree");
-    if (cmd.kind === X_RESPONSE && (cmd.offset + cmd.remaining > e.bufferLength || e.end !== cmd.offset))
-      fail("reply extends beyond the saved buffer");
-    if (cmd.kind === X_MEDIA && cmd.offset + cmd.remaining > sectors * CD_SECTOR_SIZE)
-      fail("read extends beyond the disc");
-    return () => {
-      this.senseKey = sense.key;
-      this.asc = sense.asc;
-      this.ascq = sense.ascq;
-      this.unitAttention = unitAttention;
-      this.locked = locked;
-      this.mediaEvent = mediaEvent;
-      this.cdb.set(cmd.cdb);
-      this.xKind = cmd.kind;
-      this.xDma = cmd.dma;
-      this.xLimit = cmd.byteLimit;
-      this.xOffset = cmd.offset;
-      this.xRemaining = cmd.remaining;
-    };
+  loadState(fields: StateRecord, version: number): void {
+    AtapiCdrom.STATE.load(this, fields, version);
   }
 }
 

@@ -11,7 +11,18 @@
 //    blockDone() lets the command load the next block or finish. So PIO and DMA differ only in
 //    who moves the bytes and where the interrupts fall.
 
-import { StateError, StateReader, type StateRecord, type Stateful } from "@x86vm/core";
+import {
+  bool,
+  bytes,
+  field,
+  int,
+  record,
+  u8,
+  type StateRecord,
+  type StateSchema,
+  type StateValues,
+  type Stateful,
+} from "@x86vm/core";
 import {
   ATA_REG_COUNT,
   ATA_REG_DEVICE,
@@ -36,20 +47,33 @@ export interface IdeDeviceHost {
   readonly dmaCapable: boolean;
 }
 
-/** The block engine as a state being loaded has it, for the subclass's consistency checks. */
-export interface RestoredEngine {
-  xfer: number;
-  pos: number;
-  end: number;
-  bufferLength: number;
-}
-
 // Data transfer phase of the block engine.
 export const XFER_NONE = 0;
 export const XFER_PIO_IN = 1;
 export const XFER_PIO_OUT = 2;
 export const XFER_DMA_IN = 3;
 export const XFER_DMA_OUT = 4;
+
+/** Largest device buffer (ATAPI's); each device checks against its own. */
+const MAX_BUFFER = 0x10000;
+
+const TASK_FILE_STATE = record({
+  fields: {
+    feature: u8,
+    hobFeature: u8,
+    count: u8,
+    hobCount: u8,
+    lbaLow: u8,
+    hobLbaLow: u8,
+    lbaMid: u8,
+    hobLbaMid: u8,
+    lbaHigh: u8,
+    hobLbaHigh: u8,
+    device: u8,
+    status: u8,
+    error: u8,
+  },
+});
 
 export abstract class IdeDevice implements Stateful {
   abstract readonly stateName: string;
@@ -364,83 +388,46 @@ export abstract class IdeDevice implements Stateful {
 
   // ---- snapshot ----
 
-  saveState(): StateRecord {
-    return {
-      taskFile: {
-        feature: this.feature,
-        hobFeature: this.hobFeature,
-        count: this.count,
-        hobCount: this.hobCount,
-        lbaLow: this.lbaLow,
-        hobLbaLow: this.hobLbaLow,
-        lbaMid: this.lbaMid,
-        hobLbaMid: this.hobLbaMid,
-        lbaHigh: this.lbaHigh,
-        hobLbaHigh: this.hobLbaHigh,
-        device: this.device,
-        status: this.status,
-        error: this.error,
+  /**
+   * The fields every device saves (task file, interrupt, transfer mode, block engine); a
+   * subclass's definition spreads them before its own and calls checkEngine in its check.
+   */
+  protected static readonly DEVICE_FIELDS = {
+    // The task file registers are the device's own properties of the same names.
+    taskFile: field(TASK_FILE_STATE, { get: (d: IdeDevice) => d, set: (d: IdeDevice, tf) => Object.assign(d, tf) }),
+    intrq: bool,
+    transferMode: u8,
+    xfer: int(XFER_NONE, XFER_DMA_OUT),
+    pos: int(0, MAX_BUFFER),
+    end: int(0, MAX_BUFFER),
+    // Only the part of the buffer a transfer still needs; the rest loads as zeros.
+    buffer: field(bytes(-1, { maxLength: MAX_BUFFER }), {
+      get: (d: IdeDevice) => d.buf.subarray(0, d.bufUsed),
+      set: (d: IdeDevice, b) => {
+        d.buf.fill(0);
+        d.buf.set(b);
+        d.bufUsed = b.length;
       },
-      intrq: this.intrq,
-      transferMode: this.transferMode,
-      xfer: this.xfer,
-      pos: this.pos,
-      end: this.end,
-      buffer: this.buf.slice(0, this.bufUsed),
-      ...this.saveExtra(),
-    };
+    }),
+  };
+
+  /** Checks the block engine of a record against this device's buffer. */
+  protected static checkEngine(
+    v: StateValues<typeof IdeDevice.DEVICE_FIELDS>,
+    fail: (msg: string) => never,
+    d: IdeDevice,
+  ): void {
+    if (v.buffer.length > d.buf.length)
+      fail(`field 'buffer' has ${v.buffer.length} bytes, expected at most ${d.buf.length}`);
+    if (v.end > v.buffer.length) fail(`field 'end' is ${v.end}, past the saved buffer`);
+    if (v.pos > v.end) fail(`field 'pos' is ${v.pos}, past 'end'`);
+    if (v.xfer !== XFER_NONE && v.pos >= v.end) fail("a data transfer with no bytes left in its block");
+    if ((v.xfer !== XFER_NONE) !== ((v.taskFile.status & ATA_SR_DRQ) !== 0))
+      fail("DRQ and the transfer phase disagree");
   }
 
-  loadState(fields: StateRecord, version: number): void {
-    if (version < this.stateMinVersion || version > this.stateVersion) {
-      throw new StateError(`${this.stateName}: state version ${version} is not supported`);
-    }
-    const r = new StateReader(fields, this.stateName);
-    const t = r.record("taskFile");
-    const byte = (rd: StateReader, f: string) => rd.int(f, 0, 0xff);
-    const tf = {
-      feature: byte(t, "feature"),
-      hobFeature: byte(t, "hobFeature"),
-      count: byte(t, "count"),
-      hobCount: byte(t, "hobCount"),
-      lbaLow: byte(t, "lbaLow"),
-      hobLbaLow: byte(t, "hobLbaLow"),
-      lbaMid: byte(t, "lbaMid"),
-      hobLbaMid: byte(t, "hobLbaMid"),
-      lbaHigh: byte(t, "lbaHigh"),
-      hobLbaHigh: byte(t, "hobLbaHigh"),
-      device: byte(t, "device"),
-      status: byte(t, "status"),
-      error: byte(t, "error"),
-    };
-    const intrq = r.bool("intrq");
-    const transferMode = byte(r, "transferMode");
-    const xfer = r.int("xfer", XFER_NONE, XFER_DMA_OUT);
-    const buffer = r.bytes("buffer", -1, this.buf.length);
-    const end = r.int("end", 0, buffer.length);
-    const pos = r.int("pos", 0, end);
-    const fail = (msg: string): never => {
-      throw new StateError(`${this.stateName}: ${msg}`);
-    };
-    if (xfer !== XFER_NONE && pos >= end) fail("a data transfer with no bytes left in its block");
-    if ((xfer !== XFER_NONE) !== ((tf.status & ATA_SR_DRQ) !== 0)) fail("DRQ and the transfer phase disagree");
-    const applyExtra = this.parseExtra(r, { xfer, pos, end, bufferLength: buffer.length }, fail);
-
-    Object.assign(this, tf);
-    this.intrq = intrq;
-    this.transferMode = transferMode;
-    this.xfer = xfer;
-    this.pos = pos;
-    this.end = end;
-    this.buf.fill(0);
-    this.buf.set(buffer);
-    this.bufUsed = buffer.length;
-    applyExtra();
-    this.host?.deviceChanged();
-  }
-
-  /** Subclass state beyond the task file and the block engine. */
-  protected abstract saveExtra(): StateRecord;
-  /** Validates subclass state (given the restored block engine); returns a function applying it. */
-  protected abstract parseExtra(r: StateReader, engine: RestoredEngine, fail: (msg: string) => never): () => void;
+  /** The device's schema (a static of each subclass). */
+  abstract readonly stateDefinition: StateSchema;
+  abstract saveState(): StateRecord;
+  abstract loadState(fields: StateRecord, version: number): void;
 }
