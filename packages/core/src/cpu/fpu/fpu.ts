@@ -16,7 +16,8 @@
 
 import type { Cpu } from "../cpu.ts";
 import { CR0_NE, CR0_PE, CS, START_EIP, V_MF, VM } from "../regs.ts";
-import { StateError, StateReader, type StateRecord, type Stateful } from "../../snapshot/state.ts";
+import type { StateRecord, Stateful } from "../../snapshot/state.ts";
+import { bits, bool, bytes, defineState, field, int, ints, u16, u32 } from "../../snapshot/define-state.ts";
 import { CLS_NORMAL, CLS_ZERO, INDEF_HI, INDEF_LO, INDEF_SE, classify, doubleFromImg, imgFromDouble } from "./f80.ts";
 
 // ---- status word (SDM Vol. 1 §8.1.3)
@@ -70,10 +71,6 @@ export function tagOfClass(cls: number): number {
 }
 
 export class Fpu implements Stateful {
-  readonly stateName = "x87";
-  readonly stateVersion = 1;
-  readonly stateMinVersion = 1;
-
   /**
    * The registers R0..R7 (ST(i) is R[(top + i) & 7]) as 80-bit images, three int32 each: se
    * (sign in bit 15, biased exponent in bits 0-14), then the significand's high and low words.
@@ -522,7 +519,8 @@ export class Fpu implements Stateful {
 
   // ---- snapshot
 
-  saveState(): StateRecord {
+  /** The registers R0..R7 as saved: ten bytes each, significand low byte first, then sign and exponent. */
+  private savedRegisters(): Uint8Array {
     const regs = new Uint8Array(80);
     const im = this.scratch;
     for (let p = 0; p < 8; p++) {
@@ -535,58 +533,64 @@ export class Fpu implements Stateful {
       regs[o + 8] = im[0] & 0xff;
       regs[o + 9] = (im[0] >>> 8) & 0xff;
     }
-    return {
-      cw: this.cw,
-      sw: this.getSw(),
-      tags: Array.from(this.tag),
-      regs,
-      fip: this.fip >>> 0,
-      fcs: this.fcs,
-      fop: this.fop,
-      fdp: this.fdp >>> 0,
-      fds: this.fds,
-      ignne: this.ignne,
-    };
+    return regs;
   }
 
-  loadState(fields: StateRecord, _version: number): void {
-    const r = new StateReader(fields, this.stateName);
-    const cw = r.int("cw", 0, 0xffff),
-      sw = r.int("sw", 0, 0xffff);
-    const tags = r.ints("tags", 8, 0, 3);
-    const regs = r.bytes("regs", 80);
-    const fip = r.int("fip", 0, 0xffffffff),
-      fcs = r.int("fcs", 0, 0xffff),
-      fop = r.int("fop", 0, 0x7ff);
-    const fdp = r.int("fdp", 0, 0xffffffff),
-      fds = r.int("fds", 0, 0xffff);
-    const ignne = r.bool("ignne");
-    if ((cw & ~CW_WRITABLE) !== CW_ONES)
-      throw new StateError(`${this.stateName}: control word ${cw.toString(16)} has reserved bits wrong`);
-    // Everything is valid: install it.
-    for (let p = 0; p < 8; p++) {
-      const o = p * 10;
-      const lo = regs[o] | (regs[o + 1] << 8) | (regs[o + 2] << 16) | (regs[o + 3] << 24);
-      const hi = regs[o + 4] | (regs[o + 5] << 8) | (regs[o + 6] << 16) | (regs[o + 7] << 24);
-      this.setImg(p, regs[o + 8] | (regs[o + 9] << 8), hi, lo);
-    }
-    let tw = 0;
-    for (let p = 7; p >= 0; p--) tw = (tw << 2) | tags[p];
-    this.fip = fip | 0;
-    this.fcs = fcs;
-    this.fop = fop;
-    this.fdp = fdp | 0;
-    this.fds = fds;
-    this.cw = cw;
-    this.top = (sw >> 11) & 7;
-    this.setTagWord(tw);
-    // The FERR# level is derived from the restored flags without signalling the board, whose
-    // own state (the IRQ13 latch) is restored separately.
-    this.sw = sw & ~SW_TOP;
-    const pending = (this.sw & ~this.cw & EXC_MASK) !== 0;
-    if (pending) this.sw |= SW_ES | SW_B;
-    else this.sw &= ~(SW_ES | SW_B);
-    this.ferr = pending;
-    this.ignne = ignne && pending;
+  /**
+   * The registers, tags and status word are saved in their architectural form and installed
+   * by postLoad; the FERR# level follows from the loaded flags.
+   */
+  static readonly STATE = defineState<Fpu>()({
+    name: "x87",
+    version: 1,
+    minVersion: 1,
+    fields: {
+      cw: bits(CW_WRITABLE | CW_ONES),
+      sw: field(u16, { get: (f) => f.getSw() }),
+      tags: field(ints(8, 0, 3), { get: (f) => Array.from(f.tag) }),
+      regs: field(bytes(80), { get: (f) => f.savedRegisters() }),
+      fip: field(u32, { get: (f) => f.fip >>> 0, set: (f, v) => (f.fip = v | 0) }),
+      fcs: u16,
+      fop: int(0, 0x7ff),
+      fdp: field(u32, { get: (f) => f.fdp >>> 0, set: (f, v) => (f.fdp = v | 0) }),
+      fds: u16,
+      ignne: field(bool, { get: (f) => f.ignne }),
+    },
+    check(v, fail) {
+      if ((v.cw & CW_ONES) === 0) fail(`control word ${v.cw.toString(16)} has reserved bits wrong`);
+    },
+    postLoad(f, v) {
+      const regs = v.regs;
+      for (let p = 0; p < 8; p++) {
+        const o = p * 10;
+        const lo = regs[o] | (regs[o + 1] << 8) | (regs[o + 2] << 16) | (regs[o + 3] << 24);
+        const hi = regs[o + 4] | (regs[o + 5] << 8) | (regs[o + 6] << 16) | (regs[o + 7] << 24);
+        f.setImg(p, regs[o + 8] | (regs[o + 9] << 8), hi, lo);
+      }
+      let tw = 0;
+      for (let p = 7; p >= 0; p--) tw = (tw << 2) | v.tags[p];
+      f.top = (v.sw >> 11) & 7;
+      f.setTagWord(tw);
+      // The FERR# level is derived from the restored flags without signalling the board, whose
+      // own state (the IRQ13 latch) is restored separately.
+      f.sw = v.sw & ~SW_TOP;
+      const pending = (f.sw & ~f.cw & EXC_MASK) !== 0;
+      if (pending) f.sw |= SW_ES | SW_B;
+      else f.sw &= ~(SW_ES | SW_B);
+      f.ferr = pending;
+      f.ignne = v.ignne && pending;
+    },
+  });
+  readonly stateDefinition = Fpu.STATE;
+  readonly stateName = Fpu.STATE.name;
+  readonly stateVersion = Fpu.STATE.version;
+  readonly stateMinVersion = Fpu.STATE.minVersion;
+
+  saveState(): StateRecord {
+    return Fpu.STATE.save(this);
+  }
+
+  loadState(fields: StateRecord, version: number): void {
+    Fpu.STATE.load(this, fields, version);
   }
 }
