@@ -15,7 +15,8 @@
 
 import type { Cpu } from "../cpu/cpu.ts";
 import { AC, AF, CF, DF, FLAGS_FIXED1, ID, IF, IOPL, NT, OF, PF, RF, SF, TF, VIF, VIP, VM, ZF } from "../cpu/regs.ts";
-import { StateError, StateReader, type StateRecord, type Stateful } from "./state.ts";
+import { bits, bool, defineState, field, i32, int, ints, nullable, str } from "./define-state.ts";
+import { StateError, type StateRecord, type Stateful } from "./state.ts";
 
 /** EFLAGS bits a saved image may hold. */
 const FLAGS_SAVED =
@@ -27,99 +28,84 @@ const EVENTS_MASK = 0x7f;
 const MSR_TSC = 0x10;
 const TWO_32 = 0x100000000;
 
+const i32s = (n: number) => ints(n, I32_MIN, I32_MAX);
+
+/**
+ * The CPU's fields, read from and written to the Cpu itself. Register files are filled in place;
+ * what takes a method (EIP, CPL, the TSC) is installed by postLoad in the order the CPU needs:
+ * mode and segment state first, then EIP, then the TSC against the restored instruction count.
+ */
+const CPU_STATE = defineState<Cpu>()({
+  name: "cpu-i686",
+  version: 1,
+  minVersion: 1,
+  fields: {
+    // Array lengths are those of the register files in the CPU's state block (cpu/state.ts).
+    regs: field(i32s(16), { key: "r32" }),
+    eip: field(i32, { get: (c) => c.getEip() }),
+    sreg: ints(8, 0, 0xffff),
+    segBase: i32s(8),
+    segLimit: i32s(8),
+    segAttr: ints(8, 0, 0xffff),
+    cr: i32s(8),
+    dr: i32s(8),
+    dt: i32s(12),
+    sysenter: i32s(3),
+    flags: field(bits(FLAGS_SAVED), { get: (c) => c.getFlags(), set: (c, f) => ((c.flags = f), (c.lazy = 0)) }),
+    cpl: field(int(0, 3), { get: (c) => c.cpl }),
+    events: bits(EVENTS_MASK),
+    halted: bool,
+    shutdownReason: nullable(str(200)),
+    instret: int(0, Number.MAX_SAFE_INTEGER),
+    tscOffset: field(int(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER), { get: (c) => c.readTsc() - c.tsc() }),
+  },
+  check(v, fail, c) {
+    if ((v.flags & FLAGS_FIXED1) === 0) fail(`field 'flags' holds 0x${v.flags.toString(16)}, not an EFLAGS image`);
+    if ((v.cr[0] & 0x80000001) === (0x80000000 | 0)) fail("field 'cr' has paging on with protection off");
+    // The TSC after load must be a value WRMSR could have written: 0 .. 2^64.
+    const tsc = tscAt(c, v.instret) + v.tscOffset;
+    if (!(tsc >= 0 && tsc < TWO_32 * TWO_32)) fail(`field 'tscOffset' puts the TSC at ${tsc}, outside 0..2^64`);
+  },
+  postLoad(c, v) {
+    c.setCpl(v.cpl);
+    c.modeChanged(); // operand/address defaults, stack width, fast segment bounds, fetch window
+    c.flushTlb();
+    c.jit.flush(); // RAM is being replaced: no compiled code survives a restore
+    c.setEip(v.eip);
+    c.sliceN = 0;
+    const tsc = c.tsc() + v.tscOffset;
+    if (v.tscOffset !== c.readTsc() - c.tsc()) c.writeMsr(MSR_TSC, tsc % TWO_32, Math.floor(tsc / TWO_32));
+  },
+});
+
+/** The CPU's tsc() as it would read with `instret` instructions retired. */
+function tscAt(c: Cpu, instret: number): number {
+  const prev = c.instret;
+  c.instret = instret;
+  const tsc = c.tsc();
+  c.instret = prev;
+  return tsc;
+}
+
+/**
+ * The CPU as a Stateful part. Loading applies the TSC offset against the CPU's tsc() at the time
+ * of the call: restore the instruction count and the machine clock first.
+ */
 export class CpuStateAdapter implements Stateful {
-  readonly stateName = "cpu-i686";
-  readonly stateVersion = 1;
-  readonly stateMinVersion = 1;
+  readonly stateDefinition = CPU_STATE;
+  readonly stateName = CPU_STATE.name;
+  readonly stateVersion = CPU_STATE.version;
+  readonly stateMinVersion = CPU_STATE.minVersion;
 
   constructor(readonly cpu: Cpu) {}
 
   saveState(): StateRecord {
-    const c = this.cpu;
-    if (c.sliceN !== 0) throw new StateError("cpu: state can only be saved between run() calls");
-    return {
-      regs: Array.from(c.r32),
-      eip: c.getEip(),
-      sreg: Array.from(c.sreg),
-      segBase: Array.from(c.segBase),
-      segLimit: Array.from(c.segLimit),
-      segAttr: Array.from(c.segAttr),
-      cr: Array.from(c.cr),
-      dr: Array.from(c.dr),
-      dt: Array.from(c.dt),
-      sysenter: Array.from(c.sysenter),
-      flags: c.getFlags(),
-      cpl: c.cpl,
-      events: c.events,
-      halted: c.halted,
-      shutdownReason: c.shutdownReason,
-      instret: c.instret,
-      tscOffset: c.readTsc() - c.tsc(),
-    };
+    if (this.cpu.sliceN !== 0) throw new StateError("cpu: state can only be saved between run() calls");
+    return CPU_STATE.save(this.cpu);
   }
 
-  /**
-   * Loads a saved CPU. Everything is validated before the CPU changes. The TSC offset is applied
-   * against the CPU's tsc() at the time of the call: restore the instruction count and the
-   * machine clock first.
-   */
   loadState(fields: StateRecord, version: number): void {
-    const c = this.cpu,
-      name = this.stateName;
-    if (version < this.stateMinVersion || version > this.stateVersion)
-      throw new StateError(`${name}: state version ${version} is not supported`);
-    const r = new StateReader(fields, name);
-    const regs = r.ints("regs", c.r32.length, I32_MIN, I32_MAX);
-    const eip = r.int("eip", I32_MIN, I32_MAX);
-    const sreg = r.ints("sreg", c.sreg.length, 0, 0xffff);
-    const segBase = r.ints("segBase", c.segBase.length, I32_MIN, I32_MAX);
-    const segLimit = r.ints("segLimit", c.segLimit.length, I32_MIN, I32_MAX);
-    const segAttr = r.ints("segAttr", c.segAttr.length, 0, 0xffff);
-    const cr = r.ints("cr", c.cr.length, I32_MIN, I32_MAX);
-    const dr = r.ints("dr", c.dr.length, I32_MIN, I32_MAX);
-    const dt = r.ints("dt", c.dt.length, I32_MIN, I32_MAX);
-    const sysenter = r.ints("sysenter", c.sysenter.length, I32_MIN, I32_MAX);
-    const flags = r.int("flags", 0, FLAGS_SAVED);
-    if ((flags & ~FLAGS_SAVED) !== 0 || (flags & FLAGS_FIXED1) === 0)
-      throw new StateError(`${name}: field 'flags' holds 0x${flags.toString(16)}, not an EFLAGS image`);
-    const cpl = r.int("cpl", 0, 3);
-    const events = r.int("events", 0, EVENTS_MASK);
-    const halted = r.bool("halted");
-    const shutdownReason = fields.shutdownReason === null ? null : r.str("shutdownReason", 200);
-    const instret = r.int("instret", 0, Number.MAX_SAFE_INTEGER);
-    const tscOffset = r.int("tscOffset", -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-    if ((cr[0] & 0x80000001) === (0x80000000 | 0))
-      throw new StateError(`${name}: field 'cr' has paging on with protection off`);
-    // The TSC after load must be a value WRMSR could have written: 0 .. 2^64.
-    const prevInstret = c.instret;
-    c.instret = instret;
-    const tsc = c.tsc() + tscOffset;
-    c.instret = prevInstret;
-    if (!(tsc >= 0 && tsc < TWO_32 * TWO_32))
-      throw new StateError(`${name}: field 'tscOffset' puts the TSC at ${tsc}, outside 0..2^64`);
-
-    c.r32.set(regs);
-    c.sreg.set(sreg);
-    c.segBase.set(segBase);
-    c.segLimit.set(segLimit);
-    c.segAttr.set(segAttr);
-    c.cr.set(cr);
-    c.dr.set(dr);
-    c.dt.set(dt);
-    c.sysenter.set(sysenter);
-    c.flags = flags;
-    c.lazy = 0;
-    c.setCpl(cpl);
-    c.modeChanged(); // operand/address defaults, stack width, fast segment bounds, fetch window
-    c.flushTlb();
-    c.jit.flush(); // RAM is being replaced: no compiled code survives a restore
-    c.setEip(eip);
-    c.events = events;
-    c.halted = halted;
-    c.shutdownReason = shutdownReason;
-    c.instret = instret;
-    c.sliceN = 0;
-    if (tscOffset !== c.readTsc() - c.tsc()) c.writeMsr(MSR_TSC, tsc % TWO_32, Math.floor(tsc / TWO_32));
+    CPU_STATE.load(this.cpu, fields, version);
   }
 }
 
