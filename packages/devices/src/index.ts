@@ -19,8 +19,18 @@ export { SystemControlPortA, PostCodePort } from "./port92.ts";
 export { PcMachine, COM_PORTS, DEFAULT_START_TIME_MS, type PcOptions, type PcRunResult } from "./pc/pc.ts";
 export * from "./uart16550.ts";
 export {
+  FpuErrorPort,
+  IDE_BUS_MASTER_BASE,
   PC_IMAGE_SLOTS,
   PC_MEDIA_SLOTS,
+  PC_PARTS,
+  wireBoard,
+  type BoardContext,
+  type BoardPart,
+  type PartId,
+  type PartWires,
+  type PcParts,
+  type WiredBoard,
   isPcImageSlot,
   mediaSlot,
   type MediaKind,

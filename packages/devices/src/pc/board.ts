@@ -1,7 +1,44 @@
-// The PC board as data (STYLE.md 13): the media slots a PC has, each with the part that holds
-// it, what kind of image it takes and whether the guest writes to it. PcMachine, the snapshot
-// manifest's image slots, the CLI's image options and the page's slot lists all read this
-// table, so a new drive is one entry here.
+// The PC board as data (STYLE.md 13), as a machine config names a board's parts: each part of
+// a PC/AT-compatible machine with its id, its factory, the I/O ports and memory window it
+// answers, the IRQ and DMA lines it drives, whether it keeps time (the machine loop advances
+// it), the id of its snapshot record, and the media slots it holds. PcMachine builds itself
+// from PC_PARTS (wirePcBoard), snapshots take their record ids and image slots from here, and
+// the CLI's image options and the page's slot lists read PC_MEDIA_SLOTS: adding a chip is one
+// entry in PC_PARTS (and its type in PcParts).
+//
+// Chips know nothing of this (STYLE.md 1): a part's factory hands a chip its clock, its lines
+// and the parts it talks to; its `io` binds the chip's register file to the ports listed here.
+// Lines that two parts declare (COM1 and COM3 on IRQ4) are shared through an IrqOr.
+//
+// Snapshot record ids are a file format: never rename a `state` id (old snapshots name them).
+
+import type { Cpu, CowDisk, IoSurface, Machine, MmioHandler, Stateful, TimedDevice } from "@x86vm/core";
+import { Dma8237, PC_DMA1_BASE, PC_DMA2_BASE, PC_DMA_PAGE_BASE, type DmaChannel } from "../dma8237.ts";
+import { Fdc82077, PC_FDC_BASE } from "../fdc82077.ts";
+import { I8042 } from "../i8042.ts";
+import { IrqOr, type IrqLine } from "../irq.ts";
+import { Pic8259Pair } from "../pic8259.ts";
+import { Pit8254 } from "../pit8254.ts";
+import { SystemControlPortB } from "../port61.ts";
+import { PostCodePort, SystemControlPortA } from "../port92.ts";
+import { Ps2Keyboard } from "../ps2-keyboard.ts";
+import { Ps2Mouse } from "../ps2-mouse.ts";
+import { Rtc146818 } from "../rtc146818.ts";
+import { Uart16550 } from "../uart16550.ts";
+import { Vga } from "../vga/vga.ts";
+import { PciBus } from "../pci/pci-bus.ts";
+import { I440fx } from "../pci/i440fx.ts";
+import { Piix3Ide, Piix3Isa } from "../pci/piix3.ts";
+import {
+  IdeChannel,
+  PC_IDE_PRIMARY_CMD,
+  PC_IDE_PRIMARY_CTRL,
+  PC_IDE_SECONDARY_CMD,
+  PC_IDE_SECONDARY_CTRL,
+} from "../ide/ide-channel.ts";
+import { IdeBusMaster } from "../ide/bus-master.ts";
+import { AtaDisk } from "../ide/ata-disk.ts";
+import { AtapiCdrom } from "../ide/atapi-cdrom.ts";
 
 /** What a slot takes: how its image is checked, and which drive or loader holds it. */
 export type MediaKind = "floppy" | "hdd" | "cdrom" | "boot-file";
@@ -25,8 +62,8 @@ export interface MediaSlotSpec {
 export const PC_MEDIA_SLOTS = [
   { slot: "fda", title: "floppy A:", kind: "floppy", part: "fdc", writable: true },
   { slot: "fdb", title: "floppy B:", kind: "floppy", part: "fdc", writable: true },
-  { slot: "hda", title: "hard disk 0", kind: "hdd", part: "ide0", writable: true },
-  { slot: "hdb", title: "hard disk 1", kind: "hdd", part: "ide0", writable: true },
+  { slot: "hda", title: "hard disk 0", kind: "hdd", part: "hd0", writable: true },
+  { slot: "hdb", title: "hard disk 1", kind: "hdd", part: "hd1", writable: true },
   { slot: "cdrom", title: "CD-ROM", kind: "cdrom", part: "cdrom", writable: false },
   { slot: "kernel", title: "Linux kernel", kind: "boot-file", part: "bios", writable: false },
   { slot: "initrd", title: "initrd", kind: "boot-file", part: "bios", writable: false },
@@ -50,4 +87,400 @@ export function mediaSlot(name: string): MediaSlotSpec | null {
 
 export function isPcImageSlot(name: string): name is PcImageSlot {
   return BY_SLOT.has(name);
+}
+
+// ---- The parts ----
+
+/** I/O base of the PIIX IDE bus-master registers (PCI BAR4, set as a BIOS's POST would). */
+export const IDE_BUS_MASTER_BASE = 0xc000;
+
+/** COM1-COM4: base port and IRQ. */
+export const COM_PORTS: readonly (readonly [number, number])[] = [
+  [0x3f8, 4],
+  [0x2f8, 3],
+  [0x3e8, 4],
+  [0x2e8, 3],
+];
+
+/**
+ * The x87 error latch of the AT (port F0h): FERR# from the FPU raises IRQ13 and the line stays
+ * up; an OUT to F0h lowers it and asserts IGNNE#, so the handler's next FPU instruction runs.
+ */
+export class FpuErrorPort {
+  constructor(
+    private readonly fpu: Pick<Cpu["fpu"], "ferrLine" | "setIgnne">,
+    private readonly irq: IrqLine,
+  ) {
+    // The FPU calls this on changes only; its falling edge does not clear the latch.
+    fpu.ferrLine = (level) => {
+      if (level) irq.raise();
+    };
+  }
+
+  ioSurface(base: number, name = "fpu-error"): IoSurface {
+    return {
+      name,
+      ports: [
+        {
+          base,
+          count: 1,
+          write8: () => {
+            this.irq.lower();
+            this.fpu.setIgnne(true);
+          },
+        },
+      ],
+    };
+  }
+}
+
+/** Every part of the board by id, with its type. Hard disks are there only with an image. */
+export interface PcParts {
+  pic: Pic8259Pair;
+  pit: Pit8254;
+  port61: SystemControlPortB;
+  port92: SystemControlPortA;
+  post: PostCodePort;
+  rtc: Rtc146818;
+  keyboard: Ps2Keyboard;
+  mouse: Ps2Mouse;
+  kbc: I8042;
+  dma: Dma8237;
+  fdc: Fdc82077;
+  vga: Vga;
+  com1: Uart16550;
+  com2: Uart16550;
+  com3: Uart16550;
+  com4: Uart16550;
+  pci: PciBus;
+  "pci-host": I440fx;
+  "pci-isa": Piix3Isa;
+  "pci-ide": Piix3Ide;
+  ide0: IdeChannel;
+  ide1: IdeChannel;
+  "ide-bus-master": IdeBusMaster;
+  hd0: AtaDisk | null;
+  hd1: AtaDisk | null;
+  cdrom: AtapiCdrom;
+  "fpu-error": FpuErrorPort;
+}
+
+export type PartId = keyof PcParts;
+
+/** What a part's factory and wiring may use. */
+export interface BoardContext {
+  readonly machine: Machine;
+  /** Wall-clock time (Unix ms, UTC) of machine time zero, for the RTC. */
+  readonly startTimeMs: number;
+  /** A part listed earlier in PC_PARTS (the table is in dependency order). */
+  part<K extends PartId>(id: K): NonNullable<PcParts[K]>;
+  /** The copy-on-write disk in a drive slot, or null when the slot is empty. */
+  disk(slot: PcImageSlot): CowDisk | null;
+  /** The interrupt controller's own input n (PCI interrupt routing picks lines at run time). */
+  isaIrq(n: number): IrqLine | null;
+  /** Resets the CPU as the board's reset lines do (8042 output port, port 92h, CF9h). */
+  resetCpu(): void;
+}
+
+/** The lines a part declared, in the order declared. */
+export interface PartWires {
+  irq: IrqLine[];
+  dma: DmaChannel[];
+}
+
+export interface BoardPart<K extends PartId = PartId> {
+  readonly id: K;
+  /** I/O port bases, in the order the part's `io` takes them. */
+  readonly ports?: readonly number[];
+  /** A memory-mapped window: base and size. */
+  readonly mmio?: readonly [number, number];
+  /** ISA interrupt lines it drives (8259 inputs). */
+  readonly irq?: readonly number[];
+  /** 8237 DMA channels it uses. */
+  readonly dma?: readonly number[];
+  /** PCI device and function number on bus 0. */
+  readonly pci?: readonly [number, number];
+  /** It keeps time: the machine loop advances it and honours its deadlines (TimedDevice). */
+  readonly timed?: boolean;
+  /** The id of its snapshot record (a Stateful); absent when it keeps no state of its own. */
+  readonly state?: string;
+  /** Builds it (null: absent from this machine, e.g. a hard disk without an image). */
+  create(b: BoardContext, wires: PartWires): PcParts[K];
+  /** Its I/O surface at `ports`. */
+  io?(part: NonNullable<PcParts[K]>, ports: readonly number[], b: BoardContext): IoSurface;
+  /** What answers its memory window. */
+  memory?(part: NonNullable<PcParts[K]>): MmioHandler;
+  /** Wiring beyond ports, lines and PCI slot (IDE units, the CPU's acknowledge cycle), once all parts exist. */
+  connect?(part: NonNullable<PcParts[K]>, b: BoardContext): void;
+}
+
+/** One entry of the table, typed by its id. */
+function part<K extends PartId>(p: BoardPart<K>): BoardPart {
+  return p as unknown as BoardPart;
+}
+
+/** The A20 gate and CPU reset, as port 92h and the 8042's output port drive them. */
+function a20Hooks(b: BoardContext) {
+  const mem = b.machine.mem;
+  return { setA20: (on: boolean) => mem.setA20(on), a20: () => mem.a20Enabled, resetCpu: () => b.resetCpu() };
+}
+
+function uart(i: number): BoardPart {
+  const [base, irq] = COM_PORTS[i];
+  const id = `com${i + 1}` as "com1";
+  return part({
+    id,
+    ports: [base],
+    irq: [irq],
+    timed: true,
+    state: id,
+    create: (b, w) => new Uart16550(b.machine.clock, w.irq[0], { irqGatedByOut2: true }),
+    io: (u, [port]) => u.ioSurface(port, id),
+  });
+}
+
+function hardDisk(unit: 0 | 1): BoardPart {
+  const id = unit === 0 ? "hd0" : "hd1";
+  return part({
+    id,
+    state: id,
+    create: (b) => {
+      const disk = b.disk(unit === 0 ? "hda" : "hdb");
+      return disk ? new AtaDisk(disk) : null;
+    },
+    connect: (d, b) => b.part("ide0").attach(unit, d),
+  });
+}
+
+/**
+ * The PC's parts in dependency order (a factory uses only parts above it), which is also the
+ * order of their snapshot records.
+ */
+export const PC_PARTS: readonly BoardPart[] = [
+  part({
+    id: "pic",
+    ports: [0x20, 0xa0, 0x4d0], // master, slave, ELCR
+    state: "pic",
+    create: (b) => new Pic8259Pair((level) => b.machine.cpu.setIntr(level)),
+    io: (pic, [master, slave, elcr]) => pic.ioSurface(master, slave, elcr),
+    connect: (pic, b) => (b.machine.cpu.intAck = () => pic.acknowledge()),
+  }),
+  part({
+    id: "pit",
+    ports: [0x40],
+    irq: [0], // OUT0
+    timed: true,
+    state: "pit",
+    create: (b, w) => new Pit8254(b.machine.clock, w.irq[0]),
+    io: (pit, [base]) => pit.ioSurface(base),
+  }),
+  part({
+    id: "port61",
+    ports: [0x61],
+    state: "port61",
+    create: (b) => new SystemControlPortB(b.machine.clock, b.part("pit")),
+    io: (p, [base]) => p.ioSurface(base),
+  }),
+  part({
+    id: "port92",
+    ports: [0x92],
+    state: "port92",
+    create: (b) => new SystemControlPortA(a20Hooks(b)),
+    io: (p, [base]) => p.ioSurface(base),
+  }),
+  part({
+    id: "post",
+    ports: [0x80],
+    state: "post",
+    create: () => new PostCodePort(),
+    io: (p, [base]) => p.ioSurface(base),
+  }),
+  part({
+    id: "rtc",
+    ports: [0x70],
+    irq: [8],
+    timed: true,
+    state: "rtc",
+    create: (b, w) => new Rtc146818(b.machine.clock, w.irq[0], b.startTimeMs),
+    io: (rtc, [base]) => rtc.ioSurface(base),
+  }),
+  part({ id: "keyboard", state: "keyboard", create: (b) => new Ps2Keyboard(b.machine.clock) }),
+  part({ id: "mouse", state: "mouse", create: () => new Ps2Mouse() }),
+  part({
+    id: "kbc",
+    ports: [0x60, 0x64], // data, command/status
+    irq: [1, 12], // keyboard, mouse
+    timed: true,
+    state: "kbc",
+    create: (b, w) => {
+      const { setA20, resetCpu } = a20Hooks(b);
+      return new I8042({
+        clock: b.machine.clock,
+        keyboard: b.part("keyboard"),
+        mouse: b.part("mouse"),
+        kbdIrq: w.irq[0],
+        auxIrq: w.irq[1],
+        setA20,
+        resetCpu,
+      });
+    },
+    io: (kbc, [data, command]) => kbc.ioSurface(data, command),
+  }),
+  part({
+    id: "dma",
+    ports: [PC_DMA1_BASE, PC_DMA2_BASE, PC_DMA_PAGE_BASE],
+    state: "dma",
+    create: (b) => new Dma8237(b.machine.mem),
+    io: (dma, [dma1, dma2, page]) => dma.ioSurface(dma1, dma2, page),
+  }),
+  part({
+    id: "fdc",
+    ports: [PC_FDC_BASE],
+    irq: [6],
+    dma: [2],
+    timed: true,
+    state: "fdc",
+    create: (b, w) => new Fdc82077(b.machine.clock, w.irq[0], w.dma[0]),
+    io: (fdc, [base]) => fdc.ioSurface(base),
+  }),
+  part({
+    id: "vga",
+    ports: [0x3b0],
+    mmio: [0xa0000, 0x20000],
+    state: "vga",
+    create: (b) => new Vga(b.machine.clock),
+    io: (vga, [base]) => vga.ioSurface(base),
+    memory: (vga) => vga.memory,
+  }),
+  uart(0),
+  uart(1),
+  uart(2),
+  uart(3),
+  part({
+    id: "pci",
+    ports: [0xcf8], // configuration mechanism #1, with the PIIX3's reset control at CF9h
+    state: "pci",
+    create: () => new PciBus(),
+    io: (pci, [base], b) => pci.ioSurface(base, b.part("pci-isa").resetControl),
+  }),
+  part({ id: "pci-host", pci: [0, 0], state: "pci-host", create: () => new I440fx() }),
+  part({
+    id: "pci-isa",
+    pci: [1, 0],
+    state: "pci-isa",
+    create: (b) => new Piix3Isa({ isaIrq: (n) => b.isaIrq(n), onReset: () => b.resetCpu() }),
+  }),
+  part({
+    id: "pci-ide",
+    pci: [1, 1],
+    state: "pci-ide",
+    create: () => new Piix3Ide({ busMaster: true }),
+    connect: (ide) => ide.firmwareInit(IDE_BUS_MASTER_BASE),
+  }),
+  part({
+    id: "ide0",
+    ports: [PC_IDE_PRIMARY_CMD, PC_IDE_PRIMARY_CTRL],
+    irq: [14],
+    state: "ide0",
+    create: (_b, w) => new IdeChannel(w.irq[0]),
+    io: (ch, [cmd, ctrl]) => ch.ioSurface(cmd, ctrl),
+  }),
+  part({
+    id: "ide1",
+    ports: [PC_IDE_SECONDARY_CMD, PC_IDE_SECONDARY_CTRL],
+    irq: [15],
+    state: "ide1",
+    create: (_b, w) => new IdeChannel(w.irq[0]),
+    io: (ch, [cmd, ctrl]) => ch.ioSurface(cmd, ctrl),
+  }),
+  part({
+    id: "ide-bus-master",
+    ports: [IDE_BUS_MASTER_BASE],
+    state: "ide-bus-master",
+    create: (b) => {
+      const fn = b.part("pci-ide");
+      return new IdeBusMaster(b.machine.mem, [b.part("ide0"), b.part("ide1")], {
+        decodes: () => fn.busMasterBase() === IDE_BUS_MASTER_BASE,
+        canMaster: () => fn.busMasterEnabled,
+      });
+    },
+    io: (bm, [base]) => bm.ioSurface(base),
+  }),
+  hardDisk(0),
+  hardDisk(1),
+  part({
+    id: "cdrom", // the ATAPI drive, secondary master
+    state: "cdrom",
+    create: () => new AtapiCdrom(),
+    connect: (cd, b) => b.part("ide1").attach(0, cd),
+  }),
+  part({
+    id: "fpu-error",
+    ports: [0xf0],
+    irq: [13],
+    create: (b, w) => new FpuErrorPort(b.machine.cpu.fpu, w.irq[0]),
+    io: (latch, [base]) => latch.ioSurface(base),
+  }),
+];
+
+/** A board built from a table: its parts by id, and the stateful ones under their record ids. */
+export interface WiredBoard {
+  parts: PcParts;
+  /** In table order. */
+  states: [string, Stateful][];
+}
+
+/**
+ * Builds every part of `table` on `machine` and wires it: lines, I/O surfaces, memory windows,
+ * PCI slots, timed devices. Throws on a table that uses a part before building it, and (the
+ * I/O bus) on ports two parts claim.
+ */
+export function wireBoard(
+  table: readonly BoardPart[],
+  machine: Machine,
+  env: Omit<BoardContext, "machine" | "part" | "isaIrq">,
+): WiredBoard {
+  const built = new Map<string, unknown>();
+  const b: BoardContext = {
+    ...env,
+    machine,
+    part: <K extends PartId>(id: K) => {
+      const p = built.get(id);
+      if (p === undefined) throw new Error(`board: part '${id}' is used before it is built`);
+      if (p === null) throw new Error(`board: part '${id}' is not on this machine`);
+      return p as NonNullable<PcParts[K]>;
+    },
+    isaIrq: (n) => (n === 2 ? null : b.part("pic").irqLine(n)), // IRQ2 is the cascade
+    disk: env.disk,
+    resetCpu: env.resetCpu,
+  };
+  // A line that several parts declare is the OR of their outputs.
+  const users = new Map<number, number>();
+  for (const p of table) for (const n of p.irq ?? []) users.set(n, (users.get(n) ?? 0) + 1);
+  const shared = new Map<number, IrqOr>();
+  const line = (n: number): IrqLine => {
+    const input = b.isaIrq(n);
+    if (!input) throw new Error(`board: IRQ ${n} cannot be driven`);
+    if (users.get(n)! < 2) return input;
+    let or = shared.get(n);
+    if (!or) shared.set(n, (or = new IrqOr(input)));
+    return or.input();
+  };
+  for (const p of table) {
+    if (built.has(p.id)) throw new Error(`board: two parts are called '${p.id}'`);
+    const wires = { irq: (p.irq ?? []).map(line), dma: (p.dma ?? []).map((n) => b.part("dma").channel(n)) };
+    built.set(p.id, p.create(b, wires));
+  }
+  const states: [string, Stateful][] = [];
+  for (const p of table) {
+    const dev = built.get(p.id);
+    if (dev === null) continue;
+    if (p.pci) b.part("pci").add(p.pci[0], p.pci[1], dev as Parameters<PciBus["add"]>[2]);
+    p.connect?.(dev as never, b);
+    if (p.ports) machine.io.io.attach(p.io!(dev as never, p.ports, b));
+    if (p.mmio) machine.mem.mapMmio(p.mmio[0], p.mmio[1], p.id, p.memory!(dev as never));
+    if (p.timed) machine.addTimed(dev as TimedDevice);
+    if (p.state) states.push([p.state, dev as Stateful]);
+  }
+  return { parts: Object.fromEntries(built) as unknown as PcParts, states };
 }

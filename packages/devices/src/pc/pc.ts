@@ -1,21 +1,7 @@
-// The PC board: which chips a PC/AT-compatible machine has, at which ports, on which IRQs,
-// and the built-in BIOS on top. Chips come from this package, the CPU, machine loop and
-// firmware from @x86vm/core; this file only connects them (STYLE.md 1).
-//
-//   ports 00-0F, C0-DF, 81-8F  8237 DMA pair and page registers
-//   20-21, A0-A1, 4D0-4D1      8259A pair (INTR to the CPU), ELCR
-//   40-43, 61                  8254 PIT (OUT0 -> IRQ0), system control port B (speaker, gate 2)
-//   60, 64                     8042 keyboard controller (IRQ1, IRQ12), PS/2 keyboard and mouse
-//   70-71                      MC146818 RTC/CMOS (IRQ8)
-//   80, 92                     POST code, system control port A (fast A20, reset)
-//   3B0-3DF, A0000-BFFFF       VGA
-//   3F0-3F7                    82077AA floppy controller (IRQ6, DMA 2)
-//   3F8, 2F8, 3E8, 2E8         16550A UARTs COM1-COM4 (IRQ4, IRQ3, IRQ4, IRQ3)
-//   CF8-CFF                    PCI configuration mechanism #1: i440FX host bridge (00.0),
-//                              PIIX3 ISA bridge (01.0) and IDE (01.1)
-//   1F0-1F7/3F6, 170-177/376   IDE channels (IRQ14, IRQ15): hard disks, ATAPI CD-ROM;
-//                              C000-C00F bus-master DMA
-//   F0                         x87 error latch (FERR# -> IRQ13; writing F0h clears it, IGNNE#)
+// The PC: the board's parts (board.ts, PC_PARTS: which chips, at which ports, on which IRQ
+// and DMA lines; docs/board.md has the map) built and wired on a core Machine, the drives'
+// images, and the built-in BIOS on top. Chips come from this package, the CPU, machine loop
+// and firmware from @x86vm/core; this file only puts them together (STYLE.md 1, 13).
 
 import {
   Bios,
@@ -33,47 +19,12 @@ import {
   type Stateful,
   type VmMemory,
 } from "@x86vm/core";
-import { Dma8237, PC_DMA1_BASE, PC_DMA2_BASE, PC_DMA_PAGE_BASE } from "../dma8237.ts";
-import { Fdc82077, PC_FDC_BASE } from "../fdc82077.ts";
-import { I8042 } from "../i8042.ts";
-import { Pic8259Pair } from "../pic8259.ts";
-import { Pit8254 } from "../pit8254.ts";
-import { SystemControlPortB } from "../port61.ts";
-import { PostCodePort, SystemControlPortA } from "../port92.ts";
-import { Ps2Keyboard } from "../ps2-keyboard.ts";
-import { Ps2Mouse } from "../ps2-mouse.ts";
-import { Rtc146818 } from "../rtc146818.ts";
 import { FONT_8X16 } from "../vga/font8x16.ts";
 import { FONT_8X8 } from "../vga/font8x8.ts";
 import { programMode, VGA_MODES } from "../vga/modes.ts";
-import { Vga } from "../vga/vga.ts";
-import { Uart16550 } from "../uart16550.ts";
-import { IrqOr } from "../irq.ts";
-import { PciBus } from "../pci/pci-bus.ts";
-import { I440fx } from "../pci/i440fx.ts";
-import { Piix3Ide, Piix3Isa } from "../pci/piix3.ts";
-import {
-  IdeChannel,
-  PC_IDE_PRIMARY_CMD,
-  PC_IDE_PRIMARY_CTRL,
-  PC_IDE_SECONDARY_CMD,
-  PC_IDE_SECONDARY_CTRL,
-} from "../ide/ide-channel.ts";
-import { IdeBusMaster } from "../ide/bus-master.ts";
-import { AtaDisk } from "../ide/ata-disk.ts";
-import { AtapiCdrom } from "../ide/atapi-cdrom.ts";
-import type { PcImageSlot } from "./board.ts";
+import { COM_PORTS, PC_PARTS, wireBoard, type PcImageSlot, type PcParts } from "./board.ts";
 
-/** I/O base of the PIIX IDE bus-master registers (PCI BAR4, set as a BIOS's POST would). */
-export const IDE_BUS_MASTER_BASE = 0xc000;
-
-/** COM1-COM4: base port and IRQ. */
-export const COM_PORTS: readonly [number, number][] = [
-  [0x3f8, 4],
-  [0x2f8, 3],
-  [0x3e8, 4],
-  [0x2e8, 3],
-];
+export { COM_PORTS, IDE_BUS_MASTER_BASE } from "./board.ts";
 
 export interface PcOptions {
   /**
@@ -127,38 +78,41 @@ const BOOT_DRIVE_NAME: Record<BootDevice, string> = { floppy: "fda", hdd: "hda",
 
 export class PcMachine {
   readonly machine: Machine;
-  readonly pic: Pic8259Pair;
-  readonly pit: Pit8254;
-  readonly port61: SystemControlPortB;
-  readonly port92: SystemControlPortA;
-  readonly post = new PostCodePort();
-  readonly rtc: Rtc146818;
-  readonly keyboard: Ps2Keyboard;
-  readonly mouse: Ps2Mouse;
-  readonly kbc: I8042;
-  readonly dma: Dma8237;
-  readonly fdc: Fdc82077;
-  readonly vga: Vga;
+  /** Every part of the board (board.ts) by id; the fields below name the ones hosts use. */
+  readonly parts: PcParts;
+  readonly pic: PcParts["pic"];
+  readonly pit: PcParts["pit"];
+  readonly port61: PcParts["port61"];
+  readonly port92: PcParts["port92"];
+  readonly post: PcParts["post"];
+  readonly rtc: PcParts["rtc"];
+  readonly keyboard: PcParts["keyboard"];
+  readonly mouse: PcParts["mouse"];
+  readonly kbc: PcParts["kbc"];
+  readonly dma: PcParts["dma"];
+  readonly fdc: PcParts["fdc"];
+  readonly vga: PcParts["vga"];
   /** COM1-COM4. The host attaches to a UART's onTransmit and receive(). */
-  readonly uarts: Uart16550[];
-  readonly pci: PciBus;
-  readonly pciHost: I440fx;
-  readonly pciIsa: Piix3Isa;
-  readonly pciIde: Piix3Ide;
+  readonly uarts: PcParts["com1"][];
+  readonly pci: PcParts["pci"];
+  readonly pciHost: PcParts["pci-host"];
+  readonly pciIsa: PcParts["pci-isa"];
+  readonly pciIde: PcParts["pci-ide"];
   /** Primary and secondary IDE channels. */
-  readonly ide: [IdeChannel, IdeChannel];
-  readonly ideBusMaster: IdeBusMaster;
-  readonly cdromDrive: AtapiCdrom;
+  readonly ide: [PcParts["ide0"], PcParts["ide1"]];
+  readonly ideBusMaster: PcParts["ide-bus-master"];
+  readonly cdromDrive: PcParts["cdrom"];
   readonly bios: Bios;
   readonly floppies: (CowDisk | null)[] = [null, null];
   readonly hardDisks: (CowDisk | null)[] = [null, null];
-  cdrom: DiskImage | null = null;
   /** Triple faults so far, and the last one's description. */
   tripleFaults = 0;
   lastShutdown: string | null = null;
   private readonly tripleFaultAction: "reset" | "stop";
   /** The ATA devices on the primary channel (for hard disks 0 and 1). */
-  readonly ataDisks: (AtaDisk | null)[] = [null, null];
+  readonly ataDisks: [PcParts["hd0"], PcParts["hd1"]];
+  /** The stateful parts under their snapshot record ids, in board order. */
+  private readonly states: [string, Stateful][];
 
   constructor(opts: PcOptions = {}) {
     const ram = opts.ram ?? (opts.memoryMiB ?? 32) * 1024 * 1024;
@@ -167,92 +121,39 @@ export class PcMachine {
     const { cpu, mem, io, clock } = m;
     if (mem.ramSize < 1024 * 1024) throw new RangeError("a PC needs at least 1 MiB of RAM");
 
-    this.pic = new Pic8259Pair((level) => cpu.setIntr(level));
-    cpu.intAck = () => this.pic.acknowledge();
-    this.pit = new Pit8254(clock, this.pic.irqLine(0));
-    this.port61 = new SystemControlPortB(clock, this.pit);
-    this.rtc = new Rtc146818(clock, this.pic.irqLine(8), opts.startTimeMs ?? DEFAULT_START_TIME_MS);
-    this.keyboard = new Ps2Keyboard(clock);
-    this.mouse = new Ps2Mouse();
-    const a20 = { setA20: (on: boolean) => mem.setA20(on), a20: () => mem.a20Enabled, resetCpu: () => this.reset() };
-    this.kbc = new I8042({
-      clock,
-      keyboard: this.keyboard,
-      mouse: this.mouse,
-      kbdIrq: this.pic.irqLine(1),
-      auxIrq: this.pic.irqLine(12),
-      setA20: a20.setA20,
-      resetCpu: a20.resetCpu,
+    if (opts.hda) this.hardDisks[0] = new CowDisk(opts.hda);
+    if (opts.hdb) this.hardDisks[1] = new CowDisk(opts.hdb);
+    const board = wireBoard(PC_PARTS, m, {
+      startTimeMs: opts.startTimeMs ?? DEFAULT_START_TIME_MS,
+      disk: (slot) => this.disk(slot),
+      resetCpu: () => this.reset(),
     });
-    this.port92 = new SystemControlPortA(a20);
-    this.dma = new Dma8237(mem);
-    this.fdc = new Fdc82077(clock, this.pic.irqLine(6), this.dma.channel(2));
-    this.vga = new Vga(clock);
-    this.pci = new PciBus();
-    this.pciHost = new I440fx();
-    this.pciIsa = new Piix3Isa({ isaIrq: (n) => (n === 2 ? null : this.pic.irqLine(n)), onReset: () => this.reset() });
-    this.pciIde = new Piix3Ide({ busMaster: true });
-    this.pci.add(0, 0, this.pciHost);
-    this.pci.add(1, 0, this.pciIsa);
-    this.pci.add(1, 1, this.pciIde);
-    this.pciIde.firmwareInit(IDE_BUS_MASTER_BASE);
-    this.ide = [new IdeChannel(this.pic.irqLine(14)), new IdeChannel(this.pic.irqLine(15))];
-    this.ideBusMaster = new IdeBusMaster(mem, this.ide, {
-      decodes: () => this.pciIde.busMasterBase() === IDE_BUS_MASTER_BASE,
-      canMaster: () => this.pciIde.busMasterEnabled,
-    });
-    // The guest may eject the disc itself (START STOP UNIT): the BIOS and snapshots then see none.
-    this.cdromDrive = new AtapiCdrom({ onEject: () => (this.cdrom = null) });
-    this.ide[1].attach(0, this.cdromDrive);
-    // FERR# sets the IRQ13 latch; an OUT to port F0h clears it and asserts IGNNE#.
-    cpu.fpu.ferrLine = (level) => {
-      if (level) this.pic.setIrq(13, true);
-    };
-    const irq3 = new IrqOr(this.pic.irqLine(3)),
-      irq4 = new IrqOr(this.pic.irqLine(4));
-    this.uarts = COM_PORTS.map(
-      ([, irq]) => new Uart16550(clock, (irq === 4 ? irq4 : irq3).input(), { irqGatedByOut2: true }),
-    );
-
-    const bus = io.io;
-    bus.attach(this.dma.ioSurface(PC_DMA1_BASE, PC_DMA2_BASE, PC_DMA_PAGE_BASE));
-    bus.attach(this.pic.ioSurface(0x20, 0xa0, 0x4d0));
-    bus.attach(this.pit.ioSurface(0x40));
-    bus.attach(this.port61.ioSurface(0x61));
-    bus.attach(this.kbc.ioSurface(0x60, 0x64));
-    bus.attach(this.rtc.ioSurface(0x70));
-    bus.attach(this.post.ioSurface(0x80));
-    bus.attach(this.port92.ioSurface(0x92));
-    bus.attach(this.vga.ioSurface(0x3b0));
-    bus.attach(this.fdc.ioSurface(PC_FDC_BASE));
-    this.uarts.forEach((u, i) => bus.attach(u.ioSurface(COM_PORTS[i][0], `com${i + 1}`)));
-    bus.attach(this.pci.ioSurface(0xcf8, this.pciIsa.resetControl));
-    bus.attach(this.ide[0].ioSurface(PC_IDE_PRIMARY_CMD, PC_IDE_PRIMARY_CTRL));
-    bus.attach(this.ide[1].ioSurface(PC_IDE_SECONDARY_CMD, PC_IDE_SECONDARY_CTRL));
-    bus.attach(this.ideBusMaster.ioSurface(IDE_BUS_MASTER_BASE));
-    bus.attach({
-      name: "fpu-error",
-      ports: [
-        {
-          base: 0xf0,
-          count: 1,
-          write8: () => {
-            this.pic.setIrq(13, false);
-            cpu.fpu.setIgnne(true);
-          },
-        },
-      ],
-    });
-    mem.mapMmio(0xa0000, 0x20000, "vga", this.vga.memory);
-    for (const d of [this.pit, this.rtc, this.kbc, this.fdc, ...this.uarts]) m.addTimed(d);
+    const p = (this.parts = board.parts);
+    this.states = board.states;
+    this.pic = p.pic;
+    this.pit = p.pit;
+    this.port61 = p.port61;
+    this.port92 = p.port92;
+    this.post = p.post;
+    this.rtc = p.rtc;
+    this.keyboard = p.keyboard;
+    this.mouse = p.mouse;
+    this.kbc = p.kbc;
+    this.dma = p.dma;
+    this.fdc = p.fdc;
+    this.vga = p.vga;
+    this.uarts = [p.com1, p.com2, p.com3, p.com4];
+    this.pci = p.pci;
+    this.pciHost = p["pci-host"];
+    this.pciIsa = p["pci-isa"];
+    this.pciIde = p["pci-ide"];
+    this.ide = [p.ide0, p.ide1];
+    this.ideBusMaster = p["ide-bus-master"];
+    this.cdromDrive = p.cdrom;
+    this.ataDisks = [p.hd0, p.hd1];
 
     if (opts.fda) this.insertFloppy(0, opts.fda);
     if (opts.fdb) this.insertFloppy(1, opts.fdb);
-    if (opts.hda) this.hardDisks[0] = new CowDisk(opts.hda);
-    if (opts.hdb) this.hardDisks[1] = new CowDisk(opts.hdb);
-    this.hardDisks.forEach((d, unit) => {
-      if (d) this.ide[0].attach(unit, (this.ataDisks[unit] = new AtaDisk(d)));
-    });
     if (opts.cdrom) this.insertCdrom(opts.cdrom);
 
     const floppyTypes = this.floppies.map((f) => (f ? floppyGeometry(f.size).driveType : 0));
@@ -299,30 +200,9 @@ export class PcMachine {
     return this.namedDevices().map(([, d]) => d);
   }
 
-  /** The stateful chips with a name unique on this board (schema names repeat: four UARTs). */
+  /** The stateful chips under their snapshot record ids (board.ts), in board order. */
   namedDevices(): [string, Stateful][] {
-    const out: [string, Stateful][] = [
-      ["pic", this.pic],
-      ["pit", this.pit],
-      ["port61", this.port61],
-      ["port92", this.port92],
-      ["post", this.post],
-      ["rtc", this.rtc],
-      ["keyboard", this.keyboard],
-      ["mouse", this.mouse],
-      ["kbc", this.kbc],
-      ["dma", this.dma],
-      ["fdc", this.fdc],
-      ["vga", this.vga],
-    ];
-    this.uarts.forEach((u, i) => out.push([`com${i + 1}`, u]));
-    out.push(["pci", this.pci], ["pci-host", this.pciHost], ["pci-isa", this.pciIsa], ["pci-ide", this.pciIde]);
-    out.push(["ide0", this.ide[0]], ["ide1", this.ide[1]], ["ide-bus-master", this.ideBusMaster]);
-    this.ataDisks.forEach((d, i) => {
-      if (d) out.push([`hd${i}`, d]);
-    });
-    out.push(["cdrom", this.cdromDrive]);
-    return out;
+    return [...this.states];
   }
 
   /** The copy-on-write disk in a writable slot (a floppy or hard disk drive), or null when empty. */
@@ -349,7 +229,7 @@ export class PcMachine {
     const linux = this.bios.platform.linux;
     const file = slot === "kernel" ? linux?.kernel : slot === "initrd" ? linux?.initrd : null;
     if (file) return { base: new MemoryDisk(file, true), overlay: null };
-    const cd = slot === "cdrom" ? this.cdromDrive.media : null;
+    const cd = slot === "cdrom" ? this.cdrom : null;
     return cd ? { base: cd, overlay: null } : null;
   }
 
@@ -362,14 +242,17 @@ export class PcMachine {
     this.bios?.disk.mediaChanged(drive);
   }
 
+  /** The disc in the ATAPI drive, or null (the guest may have ejected it). */
+  get cdrom(): DiskImage | null {
+    return this.cdromDrive.media;
+  }
+
   /** Puts a CD image in the ATAPI drive (the guest sees a media change). */
   insertCdrom(image: DiskImage): void {
-    this.cdrom = image;
     this.cdromDrive.insert(image);
   }
 
   ejectCdrom(): void {
-    this.cdrom = null;
     this.cdromDrive.eject(true);
   }
 
