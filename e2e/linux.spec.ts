@@ -7,11 +7,11 @@ import fs from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
 import { createFromCatalog, openShell, panel } from "./helpers.ts";
 
-async function linuxState(page: Page): Promise<{ files: boolean; loader: boolean; boots: boolean }> {
+async function linuxState(page: Page): Promise<{ files: boolean; boots: boolean }> {
   return page.evaluate(async () => {
     const c = await window.x86vm.catalog();
     const f = window.x86vm.features;
-    return { files: c.entries.some((e) => e.id === "linux" && e.available), loader: f.linuxLoader, boots: f.linuxBoot };
+    return { files: c.entries.some((e) => e.id === "linux" && e.available), boots: f.linuxBoot };
   });
 }
 

@@ -9,7 +9,7 @@
 //   x86vm.catalog()                the server's guest catalog
 //   x86vm.budget()                 { budgetBytes, usedBytes, freeBytes, totalShare }
 //   x86vm.setBudgetMiB(n)
-//   x86vm.features                 { linuxLoader, linuxBoot, cdrom }: what this build can boot
+//   x86vm.features                 { linuxBoot, cdrom }: what this build can boot
 //   x86vm.isolated                 crossOriginIsolated
 //   x86vm.openSnapshot(bytes, { label?, images? })
 //                                  resumes a snapshot in a new VM (images: the user's own base

@@ -12,7 +12,6 @@ import {
 } from "../host/catalog.ts";
 import { MAX_VM_MEMORY_MIB, VM_BUFFER_BYTES, type VmManager } from "../host/vm-host.ts";
 import type { Catalog } from "../shared/catalog.ts";
-import { FEATURES } from "../shared/features.ts";
 import type { MediaFile } from "../shared/protocol.ts";
 import { SNAPSHOT_SUFFIX } from "../shared/snapshot-limits.ts";
 import { ProgressLine } from "./Progress.tsx";
@@ -178,14 +177,6 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
         </label>
         {entry && <p className="hint">{entry.description}</p>}
         {entry && !entry.available && <p className="hint">Missing: {entry.missing.join("; ")}</p>}
-        {entry?.files.some((f) => f.role === "kernel") && !FEATURES.linuxLoader && (
-          <p className="hint">This build has no Linux loader yet: the VM will show the error.</p>
-        )}
-        {entry?.files.some((f) => f.role === "kernel") && FEATURES.linuxLoader && !FEATURES.linuxBoot && (
-          <p className="hint">
-            Linux support is still being finished in this build: the guest may not reach its shell yet.
-          </p>
-        )}
         {catalogError && <p className="hint">{catalogError}</p>}
         {catalog && catalog.entries.some((e) => !e.available) && (
           <p className="hint">
