@@ -558,15 +558,18 @@ export class Fpu implements Stateful {
     },
     check(v, fail) {
       if ((v.cw & CW_ONES) === 0) fail(`control word ${v.cw.toString(16)} has reserved bits wrong`);
+      // Only "empty" is state of its own; any other tag follows the register's contents.
+      for (let p = 0; p < 8; p++) {
+        if (v.tags[p] === TAG_EMPTY) continue;
+        const [se, hi, lo] = registerImage(v.regs, p);
+        if (v.tags[p] !== tagOfClass(classify(se, hi, lo)))
+          fail(
+            `field 'tags' holds ${v.tags[p]} for R${p}, whose contents are tagged ${tagOfClass(classify(se, hi, lo))}`,
+          );
+      }
     },
     postLoad(f, v) {
-      const regs = v.regs;
-      for (let p = 0; p < 8; p++) {
-        const o = p * 10;
-        const lo = regs[o] | (regs[o + 1] << 8) | (regs[o + 2] << 16) | (regs[o + 3] << 24);
-        const hi = regs[o + 4] | (regs[o + 5] << 8) | (regs[o + 6] << 16) | (regs[o + 7] << 24);
-        f.setImg(p, regs[o + 8] | (regs[o + 9] << 8), hi, lo);
-      }
+      for (let p = 0; p < 8; p++) f.setImg(p, ...registerImage(v.regs, p));
       let tw = 0;
       for (let p = 7; p >= 0; p--) tw = (tw << 2) | v.tags[p];
       f.top = (v.sw >> 11) & 7;
@@ -593,4 +596,12 @@ export class Fpu implements Stateful {
   loadState(fields: StateRecord, version: number): void {
     Fpu.STATE.load(this, fields, version);
   }
+}
+
+/** Register R`p` of a saved block: sign and exponent, significand high and low words. */
+function registerImage(regs: Uint8Array, p: number): [number, number, number] {
+  const o = p * 10;
+  const lo = regs[o] | (regs[o + 1] << 8) | (regs[o + 2] << 16) | (regs[o + 3] << 24);
+  const hi = regs[o + 4] | (regs[o + 5] << 8) | (regs[o + 6] << 16) | (regs[o + 7] << 24);
+  return [regs[o + 8] | (regs[o + 9] << 8), hi, lo];
 }
