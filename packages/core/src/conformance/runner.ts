@@ -21,6 +21,8 @@ export interface FileResult {
   excluded: number;
   /** The first failures, described. */
   failures: string[];
+  /** The index (`idx`) of every failing vector. */
+  failedIdx: number[];
   /** Exclusion reasons and how many tests each removed. */
   excludedBy: Record<string, number>;
 }
@@ -61,7 +63,15 @@ export class ConformanceRunner {
   }
 
   runFile(file: string, vectors: Vector[], meta?: Metadata, maxFailures = 20): FileResult {
-    const result: FileResult = { file, passed: 0, failed: 0, excluded: 0, failures: [], excludedBy: {} };
+    const result: FileResult = {
+      file,
+      passed: 0,
+      failed: 0,
+      excluded: 0,
+      failures: [],
+      failedIdx: [],
+      excludedBy: {},
+    };
     const mask = flagsMaskFor(meta, file);
     const { opcode, reg } = fileKey(file);
     for (const v of vectors) {
@@ -75,6 +85,7 @@ export class ConformanceRunner {
       if (problem === null) result.passed++;
       else {
         result.failed++;
+        result.failedIdx.push(v.idx);
         if (result.failures.length < maxFailures)
           result.failures.push(
             `#${v.idx} ${v.name} [${v.bytes.map((b) => b.toString(16).padStart(2, "0")).join(" ")}]: ${problem}`,
