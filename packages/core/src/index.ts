@@ -1,4 +1,5 @@
-// @x86vm/core: CPU, memory, dispatcher, machine, clock, snapshot format and firmware.
+// @x86vm/core: CPU, memory, dispatcher, machine, clock and snapshot format. The PC's firmware
+// (the built-in BIOS, the Linux loader) lives with the board in @x86vm/devices (pc/bios/).
 // Uses ES libraries only (no DOM, no Node APIs): the same code runs in a Worker, Node and tests.
 
 export { Cpu } from "./cpu/cpu.ts";
@@ -63,8 +64,6 @@ export {
   type ChsGeometry,
   type FloppyGeometry,
 } from "./storage/geometry.ts";
-export { Bios, type BiosPlatform, type BootDevice, type BootFailure, type NoBoot } from "./firmware/bios/bios.ts";
-export { LinuxImageError, loadLinux, parseLinuxHeader, type LinuxBoot } from "./firmware/linux-loader.ts";
 export { SnapshotError } from "./snapshot/error.ts";
 export {
   SNAPSHOT_FORMAT,

@@ -16,6 +16,8 @@ export { CP437_TO_UNICODE } from "./vga/cp437.ts";
 export { FONT_8X16 } from "./vga/font8x16.ts";
 export { FONT_8X8 } from "./vga/font8x8.ts";
 export { SystemControlPortA, PostCodePort } from "./port92.ts";
+export { Bios, type BiosPlatform, type BootDevice, type BootFailure, type NoBoot } from "./pc/bios/bios.ts";
+export { LinuxImageError, loadLinux, parseLinuxHeader, type LinuxBoot } from "./pc/bios/linux-loader.ts";
 export { PcMachine, COM_PORTS, DEFAULT_START_TIME_MS, type PcOptions, type PcRunResult } from "./pc/pc.ts";
 export * from "./uart16550.ts";
 export {

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { MemoryDisk } from "@x86vm/core";
-import { findBootEntry, MEDIA_NO_EMULATION } from "../../../core/src/firmware/bios/eltorito.ts";
+import { findBootEntry, MEDIA_NO_EMULATION } from "../../../devices/src/pc/bios/eltorito.ts";
 import {
   CD_NEEDS,
   buildGrubIso,

@@ -10,17 +10,8 @@
 // arguments or unusable images.
 
 import fs from "node:fs";
-import {
-  MemoryDisk,
-  floppyGeometry,
-  hardDiskGeometry,
-  parseLinuxHeader,
-  EXIT_NAMES,
-  MAX_RAM_BYTES,
-  type ClockMode,
-  type LinuxBoot,
-} from "@x86vm/core";
-import { PcMachine } from "@x86vm/devices";
+import { MemoryDisk, floppyGeometry, hardDiskGeometry, EXIT_NAMES, MAX_RAM_BYTES, type ClockMode } from "@x86vm/core";
+import { PcMachine, parseLinuxHeader, type LinuxBoot } from "@x86vm/devices";
 import { Session, SessionError, type Step } from "../session/session.ts";
 import { saveSnapshotFile } from "./snapshot-files.ts";
 import { connectSerialConsole } from "./serial-console.ts";

@@ -1,24 +1,21 @@
 // The PC: the board's parts (board.ts, PC_PARTS: which chips, at which ports, on which IRQ
 // and DMA lines; docs/board.md has the map) built and wired on a core Machine, the drives'
-// images, and the built-in BIOS on top. Chips come from this package, the CPU, machine loop
-// and firmware from @x86vm/core; this file only puts them together (STYLE.md 1, 13).
+// images, and the built-in BIOS (bios/) on top. Chips and firmware come from this package, the
+// CPU and machine loop from @x86vm/core; this file only puts them together (STYLE.md 1, 13).
 
 import {
-  Bios,
   CowDisk,
   Machine,
   MemoryDisk,
   floppyGeometry,
-  parseLinuxHeader,
-  type BiosPlatform,
-  type BootDevice,
   type ClockMode,
   type DiskImage,
-  type LinuxBoot,
   type RunResult,
   type Stateful,
   type VmMemory,
 } from "@x86vm/core";
+import { Bios, type BiosPlatform, type BootDevice } from "./bios/bios.ts";
+import { parseLinuxHeader, type LinuxBoot } from "./bios/linux-loader.ts";
 import { FONT_8X16 } from "../vga/font8x16.ts";
 import { FONT_8X8 } from "../vga/font8x8.ts";
 import { programMode, VGA_MODES } from "../vga/modes.ts";

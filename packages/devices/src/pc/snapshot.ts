@@ -15,7 +15,6 @@ import {
   encodeSnapshot,
   stateEntries,
   verifyImage,
-  type BootDevice,
   type ClockMode,
   type DiskImage,
   type ImageRef,
@@ -26,6 +25,7 @@ import {
   type Stateful,
   type VmMemory,
 } from "@x86vm/core";
+import type { BootDevice } from "./bios/bios.ts";
 import { PcMachine } from "./pc.ts";
 import { PC_MEDIA_SLOTS, mediaSlot, type PcDriveSlot, type PcImageSlot } from "./board.ts";
 

@@ -6,9 +6,9 @@
 import { describe, it, expect } from "vitest";
 import { CowDisk, MemoryDisk } from "../../../../core/src/storage/disk.ts";
 import { FLOPPY_FORMATS } from "../../../../core/src/storage/geometry.ts";
-import { guestInt, runUntilHaltedForever, type GuestRegs } from "../../../../core/src/firmware/bios/guest-call.ts";
-import { DISKETTE_PARAMS, ROM_SEGMENT } from "../../../../core/src/firmware/bios/rom.ts";
-import * as B from "../../../../core/src/firmware/bios/bda.ts";
+import { guestInt, runUntilHaltedForever, type GuestRegs } from "./guest-call.ts";
+import { DISKETTE_PARAMS, ROM_SEGMENT } from "./rom.ts";
+import * as B from "./bda.ts";
 import { PcMachine, type PcOptions } from "../pc.ts";
 
 /** An image whose 512-byte sector n begins with the dword n and the text "LBA". */

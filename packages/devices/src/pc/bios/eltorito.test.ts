@@ -12,14 +12,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryDisk } from "../../../../core/src/storage/disk.ts";
-import { runUntilHaltedForever } from "../../../../core/src/firmware/bios/guest-call.ts";
-import {
-  CD_SECTOR_SIZE,
-  ElToritoError,
-  MEDIA_FLOPPY_1440K,
-  MEDIA_NO_EMULATION,
-  findBootEntry,
-} from "../../../../core/src/firmware/bios/eltorito.ts";
+import { runUntilHaltedForever } from "./guest-call.ts";
+import { CD_SECTOR_SIZE, ElToritoError, MEDIA_FLOPPY_1440K, MEDIA_NO_EMULATION, findBootEntry } from "./eltorito.ts";
 import { PcMachine, type PcOptions } from "../pc.ts";
 
 const COMMON = `

@@ -8,9 +8,9 @@ import path from "node:path";
 import { describe, it, expect } from "vitest";
 import { MemoryDisk } from "../../../../core/src/storage/disk.ts";
 import { EXIT_HLT } from "../../../../core/src/dispatch/exits.ts";
-import { guestInt, runGuest, runUntilHaltedForever } from "../../../../core/src/firmware/bios/guest-call.ts";
-import { IDLE_POLLS, IDLE_POLLS_IDLING, IDLE_POLL_GAP } from "../../../../core/src/firmware/bios/keyboard.ts";
-import * as B from "../../../../core/src/firmware/bios/bda.ts";
+import { guestInt, runGuest, runUntilHaltedForever } from "./guest-call.ts";
+import { IDLE_POLLS, IDLE_POLLS_IDLING, IDLE_POLL_GAP } from "./keyboard.ts";
+import * as B from "./bda.ts";
 import { PcMachine } from "../pc.ts";
 
 const FREEDOS = path.resolve(__dirname, "../../../../../../shared/guests/freedos722.img");

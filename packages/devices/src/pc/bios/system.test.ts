@@ -5,13 +5,8 @@
 
 import { describe, it, expect } from "vitest";
 import { MemoryDisk } from "../../../../core/src/storage/disk.ts";
-import {
-  guestInt,
-  runGuest,
-  runUntilHaltedForever,
-  type GuestRegs,
-} from "../../../../core/src/firmware/bios/guest-call.ts";
-import { CONFIG_TABLE, ROM_SEGMENT } from "../../../../core/src/firmware/bios/rom.ts";
+import { guestInt, runGuest, runUntilHaltedForever, type GuestRegs } from "./guest-call.ts";
+import { CONFIG_TABLE, ROM_SEGMENT } from "./rom.ts";
 import { PcMachine, type PcOptions } from "../pc.ts";
 
 function board(opts: PcOptions = {}): PcMachine {

@@ -9,16 +9,10 @@ import { Cpu } from "../../../../core/src/cpu/cpu.ts";
 import { CF, ES, SS } from "../../../../core/src/cpu/regs.ts";
 import { Dispatcher } from "../../../../core/src/dispatch/dispatcher.ts";
 import { PhysicalMemory } from "../../../../core/src/memory/physical-memory.ts";
-import { Bios, type BiosPlatform } from "../../../../core/src/firmware/bios/bios.ts";
-import * as B from "../../../../core/src/firmware/bios/bda.ts";
-import {
-  FONT_8X14,
-  FONT_8X16 as ROM_8X16,
-  FONT_8X8 as ROM_8X8,
-  FONT_8X8_HIGH,
-  ROM_SEGMENT,
-} from "../../../../core/src/firmware/bios/rom.ts";
-import { VIDEO_STATIC_TABLE, VIDEO_STATIC_TABLE_EBDA_OFFSET } from "../../../../core/src/firmware/bios/video.ts";
+import { Bios, type BiosPlatform } from "./bios.ts";
+import * as B from "./bda.ts";
+import { FONT_8X14, FONT_8X16 as ROM_8X16, FONT_8X8 as ROM_8X8, FONT_8X8_HIGH, ROM_SEGMENT } from "./rom.ts";
+import { VIDEO_STATIC_TABLE, VIDEO_STATIC_TABLE_EBDA_OFFSET } from "./video.ts";
 import { Vga } from "../../vga/vga.ts";
 import { VGA_MODES, programMode } from "../../vga/modes.ts";
 import { FONT_8X16 } from "../../vga/font8x16.ts";

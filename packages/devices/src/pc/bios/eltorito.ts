@@ -7,7 +7,7 @@
 // and explains in one sentence why a disc cannot boot; the disk services (disk.ts) decide what
 // to load and how INT 13h then maps drive numbers.
 
-import type { DiskImage } from "../../storage/disk.ts";
+import type { DiskImage } from "@x86vm/core";
 
 /** Logical block size of a CD (ISO 9660 sectors). */
 export const CD_SECTOR_SIZE = 2048;

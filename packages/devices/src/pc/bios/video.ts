@@ -15,7 +15,7 @@
 //  - Each operation touches only the cells or bytes it changes: teletype writes one cell and
 //    the cursor; only a scroll moves the window.
 
-import { EAX, EBP, EBX, ECX, EDI, EDX, ES } from "../../cpu/regs.ts";
+import { EAX, EBP, EBX, ECX, EDI, EDX, ES } from "@x86vm/core";
 import type { Bios } from "./bios.ts";
 import * as B from "./bda.ts";
 import { FONT_8X14, FONT_8X16, FONT_8X8, FONT_8X8_HIGH, ROM_SEGMENT } from "./rom.ts";

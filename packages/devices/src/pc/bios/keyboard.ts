@@ -15,7 +15,7 @@
 // not slowed either: its polls are too far apart to count. A caller with interrupts disabled is
 // never halted. The streak's state lives in the EBDA, so snapshots carry it.
 
-import { IF } from "../../cpu/regs.ts";
+import { IF } from "@x86vm/core";
 import type { Bios } from "./bios.ts";
 import * as B from "./bda.ts";
 

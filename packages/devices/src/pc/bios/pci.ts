@@ -8,7 +8,7 @@
 // order of the slots. The 32-bit BIOS32 service directory is not provided: protected-mode
 // systems use configuration mechanism #1 directly.
 
-import { ECX, EDX } from "../../cpu/regs.ts";
+import { ECX, EDX } from "@x86vm/core";
 import type { Bios, PciConfigAccess } from "./bios.ts";
 
 /** Return codes in AH (PCI BIOS 2.1, table 3-1). */

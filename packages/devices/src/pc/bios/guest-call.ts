@@ -6,8 +6,7 @@
 // the FLAGS after the call land on the stack and the run ends at a known halt. The board is any
 // object with a Machine and a Bios (PcMachine in the tests), so this file needs no device.
 
-import type { Machine } from "../../machine/machine.ts";
-import { CS, DS, ES, SS } from "../../cpu/regs.ts";
+import { CS, DS, ES, SS, type Machine } from "@x86vm/core";
 import type { Bios } from "./bios.ts";
 
 export interface BiosBoard {

@@ -6,13 +6,21 @@
 // to program a video mode, the fonts). A service it does not implement returns CF=1 with
 // AH=86h and is counted, never silently ignored.
 
-import type { Cpu } from "../../cpu/cpu.ts";
-import { CF, CS, DS, ES, IF, SS, ZF } from "../../cpu/regs.ts";
-import type { Dispatcher } from "../../dispatch/dispatcher.ts";
-import type { PhysicalMemory } from "../../memory/physical-memory.ts";
-import type { DiskImage } from "../../storage/disk.ts";
-import type { TimeSource } from "../../time/clock.ts";
-import type { LinuxBoot } from "../linux-loader.ts";
+import {
+  CF,
+  CS,
+  DS,
+  ES,
+  IF,
+  SS,
+  ZF,
+  type Cpu,
+  type Dispatcher,
+  type PhysicalMemory,
+  type DiskImage,
+  type TimeSource,
+} from "@x86vm/core";
+import type { LinuxBoot } from "./linux-loader.ts";
 import * as B from "./bda.ts";
 import {
   buildRom,

@@ -12,11 +12,11 @@
 // off at a known place in the ROM; Bios.noBoot() then says so, with what each device lacked,
 // for the board to report (PcMachine.run returns { kind: "no-boot" }).
 
-import { CS, DS, ES, SS } from "../../cpu/regs.ts";
+import { CS, DS, ES, SS } from "@x86vm/core";
 import type { Bios } from "./bios.ts";
 import * as B from "./bda.ts";
 import { CONFIG_TABLE, ROM_SEGMENT } from "./rom.ts";
-import { loadLinux } from "../linux-loader.ts";
+import { loadLinux } from "./linux-loader.ts";
 import type { BootDevice, BootFailure } from "./bios.ts";
 import { jumpToBoot } from "./disk.ts";
 import { PciBiosServices } from "./pci.ts";

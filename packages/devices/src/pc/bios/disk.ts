@@ -9,9 +9,19 @@
 // Floppy emulation only changes that map: drive 00h becomes the floppy image on the CD and the
 // physical drive 0 answers as 01h (El Torito 5.1), so the services themselves do not change.
 
-import { SECTOR_SIZE, type DiskImage } from "../../storage/disk.ts";
-import { floppyGeometry, hardDiskGeometry, type ChsGeometry } from "../../storage/geometry.ts";
-import { CS, DS, EDX, ES, IF, SS } from "../../cpu/regs.ts";
+import {
+  SECTOR_SIZE,
+  floppyGeometry,
+  hardDiskGeometry,
+  CS,
+  DS,
+  EDX,
+  ES,
+  IF,
+  SS,
+  type DiskImage,
+  type ChsGeometry,
+} from "@x86vm/core";
 import type { Bios } from "./bios.ts";
 import * as B from "./bda.ts";
 import { DISKETTE_PARAMS, ROM_SEGMENT } from "./rom.ts";
