@@ -198,6 +198,12 @@ describe("defineState", () => {
       expect(t.saveState(), name).toEqual(before);
       expect(t.loads).toBe(0);
     }
+    expect(() => new Toy().loadState({ ...cloneState(good), extra: 1 }, 3)).toThrow(
+      /toy: field 'extra' is not a field of this schema/,
+    );
+    expect(() => new Toy().loadState({ ...cloneState(good), main: { a: 1, b: true, c: 0 } }, 3)).toThrow(
+      /toy: field 'main\.c' is not a field of this schema/,
+    );
     const t = new Toy();
     const rec = cloneState(good);
     delete rec.fifo;

@@ -168,9 +168,19 @@ class FieldList<T> {
     return out;
   }
 
-  read(rec: StateValue | undefined, schema: string, prefix: string): Record<string, unknown> {
+  /** Validates a record of these fields; `others` are further names it may hold (subsections). */
+  read(
+    rec: StateValue | undefined,
+    schema: string,
+    prefix: string,
+    others?: ReadonlySet<string>,
+  ): Record<string, unknown> {
     if (!isRecord(rec))
       throw new StateError(`${schema}: ${prefix ? `field '${prefix.slice(0, -1)}' ` : ""}state is not a record`);
+    // A field this schema does not declare would be dropped on load: refuse it instead.
+    for (const name of Object.keys(rec))
+      if (!Object.prototype.hasOwnProperty.call(this.kinds, name) && !others?.has(name))
+        throw new StateError(`${fieldPath(schema, prefix, name)} is not a field of this schema`);
     const values: Record<string, unknown> = {};
     for (const [name, kind] of Object.entries(this.kinds)) {
       const path = fieldPath(schema, prefix, name);
@@ -214,11 +224,12 @@ export function defineState<T>() {
     }));
     for (const { sub } of subs)
       if (sub in spec.fields) throw new Error(`${name}: subsection '${sub}' has the name of a field`);
+    const subNames = new Set(subs.map(({ sub }) => sub));
 
     const readAll = (owner: T, rec: StateRecord, version: number) => {
       checkStateVersion(name, version, spec.minVersion, spec.version);
       if (!isRecord(rec)) throw new StateError(`${name}: state is not a record`);
-      const values = main.read(rec, name, "") as StateValues<F>;
+      const values = main.read(rec, name, "", subNames) as StateValues<F>;
       const subValues = subs.map(({ sub, list }) =>
         rec[sub] === undefined ? null : list.read(rec[sub], name, `${sub}.`),
       );

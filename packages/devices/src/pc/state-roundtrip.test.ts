@@ -8,8 +8,8 @@
 //   - a value that is accepted but saved differently (a derived bit recomputed on load) must be
 //     stable: loading what was saved saves the same again;
 //   - a value that is refused must be refused with a StateError, leaving the part as it was;
-//   - every corruption the field's kind names (wrong type, out of range, wrong length), and a
-//     missing field, must be refused the same way.
+//   - every corruption the field's kind names (wrong type, out of range, wrong length), a
+//     missing field and an undeclared one must be refused the same way.
 import { describe, expect, it } from "vitest";
 import {
   MemoryDisk,
@@ -243,6 +243,8 @@ describe("every stateful part of the PC", () => {
           expect(tryLoad(withAt(base, f.path, c), base, label), label).toBe("refused");
         }
       }
+      const extra = { ...cloneState(base), notAField: 0 };
+      expect(tryLoad(extra, base, ".notAField (undeclared)"), "an undeclared field").toBe("refused");
       for (const v of [def.minVersion - 1, def.version + 1])
         expect(() => part.loadState(cloneState(base), v)).toThrow(StateError);
       expect(same(part.saveState(), base)).toBe(true);
