@@ -34,8 +34,13 @@ export interface Stateful {
 export class StateError extends Error {}
 
 /** The one rule for versions: a schema reads what it wrote, back to its minimum version. */
+export function versionReadable(version: number, minVersion: number, maxVersion: number): boolean {
+  return Number.isInteger(version) && version >= minVersion && version <= maxVersion;
+}
+
+/** Throws StateError unless a schema reads `version` (define-state.ts loads through this). */
 export function checkStateVersion(name: string, version: number, minVersion: number, maxVersion: number): void {
-  if (!Number.isInteger(version) || version < minVersion || version > maxVersion)
+  if (!versionReadable(version, minVersion, maxVersion))
     throw new StateError(
       `${name}: state version ${version} is not supported (this build reads ${minVersion}..${maxVersion})`,
     );
@@ -43,7 +48,7 @@ export function checkStateVersion(name: string, version: number, minVersion: num
 
 /** Whether a device reads records of `version` (what applySnapshot asks before loading anything). */
 export function readsStateVersion(device: Stateful, version: number): boolean {
-  return Number.isInteger(version) && version >= device.stateMinVersion && version <= device.stateVersion;
+  return versionReadable(version, device.stateMinVersion, device.stateVersion);
 }
 
 /**
