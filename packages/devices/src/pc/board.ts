@@ -26,6 +26,7 @@ import { Ps2Mouse } from "../ps2-mouse.ts";
 import { Rtc146818 } from "../rtc146818.ts";
 import { Uart16550 } from "../uart16550.ts";
 import { Vga } from "../vga/vga.ts";
+import { VGA_PORT_BASE, VGA_WINDOW_BASE, VGA_WINDOW_SIZE } from "../vga/vga-regs.ts";
 import { PciBus } from "../pci/pci-bus.ts";
 import { I440fx } from "../pci/i440fx.ts";
 import { Piix3Ide, Piix3Isa } from "../pci/piix3.ts";
@@ -90,6 +91,29 @@ export function isPcImageSlot(name: string): name is PcImageSlot {
 }
 
 // ---- The parts ----
+
+// The AT's port map: where this board puts each chip's register block (the chips take their
+// base from the table below; the built-in BIOS programs them at the same addresses). Chips that
+// only ever sit at one address on a PC export their own PC_* base (PC_FDC_BASE, PC_DMA1_BASE,
+// PC_IDE_PRIMARY_CMD) and VGA's block is vga-regs.ts's VGA_PORT_BASE.
+
+/** 8259A master (ICW1/OCW2/OCW3 at +0, ICW2-4/OCW1 at +1), and the slave. */
+export const PC_PIC_MASTER_BASE = 0x20;
+export const PC_PIC_SLAVE_BASE = 0xa0;
+/** The PIIX3's edge/level control registers for the two PICs. */
+export const PC_ELCR_BASE = 0x4d0;
+/** 8254: counters 0-2 at +0..+2, the control word at +3 (PIT_CONTROL). */
+export const PC_PIT_BASE = 0x40;
+export const PC_PORT_B = 0x61;
+export const PC_PORT_A = 0x92;
+export const PC_POST_PORT = 0x80;
+/** MC146818: register index (bit 7 masks NMI) at +0, data at +1. */
+export const PC_RTC_BASE = 0x70;
+export const PC_KBC_DATA = 0x60;
+export const PC_KBC_COMMAND = 0x64;
+/** PCI configuration mechanism #1 (address at +0, data at +4), with the reset control at CF9h. */
+export const PC_PCI_CONFIG_BASE = 0xcf8;
+export const PC_FPU_ERROR_PORT = 0xf0;
 
 /** I/O base of the PIIX IDE bus-master registers (PCI BAR4, set as a BIOS's POST would). */
 export const IDE_BUS_MASTER_BASE = 0xc000;
@@ -259,7 +283,7 @@ function hardDisk(unit: 0 | 1): BoardPart {
 export const PC_PARTS: readonly BoardPart[] = [
   part({
     id: "pic",
-    ports: [0x20, 0xa0, 0x4d0], // master, slave, ELCR
+    ports: [PC_PIC_MASTER_BASE, PC_PIC_SLAVE_BASE, PC_ELCR_BASE],
     state: "pic",
     create: (b) => new Pic8259Pair((level) => b.machine.cpu.setIntr(level)),
     io: (pic, [master, slave, elcr]) => pic.ioSurface(master, slave, elcr),
@@ -267,7 +291,7 @@ export const PC_PARTS: readonly BoardPart[] = [
   }),
   part({
     id: "pit",
-    ports: [0x40],
+    ports: [PC_PIT_BASE],
     irq: [0], // OUT0
     timed: true,
     state: "pit",
@@ -276,28 +300,28 @@ export const PC_PARTS: readonly BoardPart[] = [
   }),
   part({
     id: "port61",
-    ports: [0x61],
+    ports: [PC_PORT_B],
     state: "port61",
     create: (b) => new SystemControlPortB(b.machine.clock, b.part("pit")),
     io: (p, [base]) => p.ioSurface(base),
   }),
   part({
     id: "port92",
-    ports: [0x92],
+    ports: [PC_PORT_A],
     state: "port92",
     create: (b) => new SystemControlPortA(a20Hooks(b)),
     io: (p, [base]) => p.ioSurface(base),
   }),
   part({
     id: "post",
-    ports: [0x80],
+    ports: [PC_POST_PORT],
     state: "post",
     create: () => new PostCodePort(),
     io: (p, [base]) => p.ioSurface(base),
   }),
   part({
     id: "rtc",
-    ports: [0x70],
+    ports: [PC_RTC_BASE],
     irq: [8],
     timed: true,
     state: "rtc",
@@ -308,7 +332,7 @@ export const PC_PARTS: readonly BoardPart[] = [
   part({ id: "mouse", state: "mouse", create: () => new Ps2Mouse() }),
   part({
     id: "kbc",
-    ports: [0x60, 0x64], // data, command/status
+    ports: [PC_KBC_DATA, PC_KBC_COMMAND],
     irq: [1, 12], // keyboard, mouse
     timed: true,
     state: "kbc",
@@ -345,8 +369,8 @@ export const PC_PARTS: readonly BoardPart[] = [
   }),
   part({
     id: "vga",
-    ports: [0x3b0],
-    mmio: [0xa0000, 0x20000],
+    ports: [VGA_PORT_BASE],
+    mmio: [VGA_WINDOW_BASE, VGA_WINDOW_SIZE],
     state: "vga",
     create: (b) => new Vga(b.machine.clock),
     io: (vga, [base]) => vga.ioSurface(base),
@@ -358,7 +382,7 @@ export const PC_PARTS: readonly BoardPart[] = [
   uart(3),
   part({
     id: "pci",
-    ports: [0xcf8], // configuration mechanism #1, with the PIIX3's reset control at CF9h
+    ports: [PC_PCI_CONFIG_BASE],
     state: "pci",
     create: () => new PciBus(),
     io: (pci, [base], b) => pci.ioSurface(base, b.part("pci-isa").resetControl),
@@ -416,7 +440,7 @@ export const PC_PARTS: readonly BoardPart[] = [
   }),
   part({
     id: "fpu-error",
-    ports: [0xf0],
+    ports: [PC_FPU_ERROR_PORT],
     irq: [13],
     create: (b, w) => new FpuErrorPort(b.machine.cpu.fpu, w.irq[0]),
     io: (latch, [base]) => latch.ioSurface(base),

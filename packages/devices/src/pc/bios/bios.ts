@@ -22,6 +22,7 @@ import {
 } from "@x86vm/core";
 import type { LinuxBoot } from "./linux-loader.ts";
 import * as B from "./bda.ts";
+import { PC_RTC_BASE } from "../board.ts";
 import {
   buildRom,
   ROM_BASE,
@@ -350,12 +351,12 @@ export class Bios {
 
   /** Reads CMOS register i through the RTC's ports. */
   cmos(i: number): number {
-    this.platform.io.io.out8(0x70, i & 0x7f);
-    return this.platform.io.io.in8(0x71);
+    this.platform.io.io.out8(PC_RTC_BASE, i & 0x7f);
+    return this.platform.io.io.in8(PC_RTC_BASE + 1);
   }
   setCmos(i: number, v: number): void {
-    this.platform.io.io.out8(0x70, i & 0x7f);
-    this.platform.io.io.out8(0x71, v);
+    this.platform.io.io.out8(PC_RTC_BASE, i & 0x7f);
+    this.platform.io.io.out8(PC_RTC_BASE + 1, v);
   }
   outb(port: number, v: number): void {
     this.platform.io.io.out8(port, v);

@@ -18,6 +18,9 @@
 import { IF } from "@x86vm/core";
 import type { Bios } from "./bios.ts";
 import * as B from "./bda.ts";
+import { PC_KBC_COMMAND, PC_KBC_DATA } from "../board.ts";
+import { CMDBYTE_AFTER_POST, CMD_ENABLE_KBD, CMD_WRITE_RAM } from "../../i8042.ts";
+import { KBD_CMD_SET_LEDS } from "../../ps2-keyboard.ts";
 
 // BDA 417h shift flags
 const RSHIFT = 0x01,
@@ -165,9 +168,9 @@ export class KeyboardServices {
     b.wb(B.BDA_KBD_FLAGS1, NUM_ON);
     b.wb(B.BDA_KBD_FLAGS3, KBD_101);
     // 8042: keyboard interrupt on, system flag, translation to set 1; keyboard scanning on.
-    b.outb(0x64, 0x60);
-    b.outb(0x60, 0x45);
-    b.outb(0x64, 0xae);
+    b.outb(PC_KBC_COMMAND, CMD_WRITE_RAM);
+    b.outb(PC_KBC_DATA, CMDBYTE_AFTER_POST);
+    b.outb(PC_KBC_COMMAND, CMD_ENABLE_KBD);
     this.sendLeds();
   }
 
@@ -351,8 +354,8 @@ export class KeyboardServices {
     const f1 = b.rb(B.BDA_KBD_FLAGS1);
     const leds = (f1 & SCROLL_ON ? 1 : 0) | (f1 & NUM_ON ? 2 : 0) | (f1 & CAPS_ON ? 4 : 0);
     b.wb(B.BDA_KBD_LEDS, (b.rb(B.BDA_KBD_LEDS) & ~7) | leds);
-    b.outb(0x60, 0xed);
-    b.outb(0x60, leds);
+    b.outb(PC_KBC_DATA, KBD_CMD_SET_LEDS);
+    b.outb(PC_KBC_DATA, leds);
   }
 
   /**

@@ -20,6 +20,18 @@ import { loadLinux } from "./linux-loader.ts";
 import type { BootDevice, BootFailure } from "./bios.ts";
 import { jumpToBoot } from "./disk.ts";
 import { PciBiosServices } from "./pci.ts";
+import { PC_PIC_MASTER_BASE, PC_PIC_SLAVE_BASE, PC_PIT_BASE } from "../board.ts";
+import { CASCADE_IR, ICW1_IC4, ICW1_INIT, ICW4_UPM } from "../../pic8259.ts";
+import { CW_MODE_SHIFT, CW_RW_SHIFT, PitMode, PIT_CONTROL, PIT_COUNTER0, RW_LSB_MSB } from "../../pit8254.ts";
+import { DMA_MODE_CASCADE, DMA_REG_COMMAND, DMA_REG_MODE, DMA_REG_SINGLE_MASK, PC_DMA2_BASE } from "../../dma8237.ts";
+import { DOR_DMA_GATE, DOR_NRESET, FDC_CCR, FDC_DOR, PC_FDC_BASE, RATE_500K } from "../../fdc82077.ts";
+import { REG_B_24H, RTC_HOURS, RTC_MINUTES, RTC_REG_B, RTC_REG_C, RTC_SECONDS } from "../../rtc146818.ts";
+
+/** The 8259As' A0 = 0 (ICW1, OCW2, OCW3) and A0 = 1 (ICW2-4, the mask) ports. */
+const PIC1_COMMAND = PC_PIC_MASTER_BASE,
+  PIC1_DATA = PC_PIC_MASTER_BASE + 1,
+  PIC2_COMMAND = PC_PIC_SLAVE_BASE,
+  PIC2_DATA = PC_PIC_SLAVE_BASE + 1;
 
 /** Floppy first, then a bootable CD, then the first hard disk (absent devices are skipped). */
 const DEFAULT_BOOT_ORDER: readonly BootDevice[] = ["floppy", "cdrom", "hdd"];
@@ -60,35 +72,36 @@ export class SystemServices {
     this.bootFailures = [];
     this.bootedFrom = null;
     // 8259A pair: edge triggered, cascade, vectors 08h and 70h, 8086 mode.
-    b.outb(0x20, 0x11);
-    b.outb(0xa0, 0x11);
-    b.outb(0x21, 0x08);
-    b.outb(0xa1, 0x70);
-    b.outb(0x21, 0x04);
-    b.outb(0xa1, 0x02);
-    b.outb(0x21, 0x01);
-    b.outb(0xa1, 0x01);
+    b.outb(PIC1_COMMAND, ICW1_INIT | ICW1_IC4);
+    b.outb(PIC2_COMMAND, ICW1_INIT | ICW1_IC4);
+    b.outb(PIC1_DATA, 0x08);
+    b.outb(PIC2_DATA, 0x70);
+    b.outb(PIC1_DATA, 1 << CASCADE_IR);
+    b.outb(PIC2_DATA, CASCADE_IR);
+    b.outb(PIC1_DATA, ICW4_UPM);
+    b.outb(PIC2_DATA, ICW4_UPM);
     // Unmask the timer, keyboard, cascade and floppy; RTC, mouse, FPU and primary IDE on the slave.
-    b.outb(0x21, 0xb8);
-    b.outb(0xa1, 0x8e);
+    b.outb(PIC1_DATA, 0xb8);
+    b.outb(PIC2_DATA, 0x8e);
     // 8254 counter 0: mode 3, count 65536 -> 18.2 Hz.
-    b.outb(0x43, 0x36);
-    b.outb(0x40, 0);
-    b.outb(0x40, 0);
-    // 8237: enable DMA2 and unmask channel 4 (the cascade from DMA1).
-    b.outb(0xd0, 0x00);
-    b.outb(0xd6, 0xc0);
-    b.outb(0xd4, 0x00);
+    b.outb(PC_PIT_BASE + PIT_CONTROL, (RW_LSB_MSB << CW_RW_SHIFT) | (PitMode.SquareWave << CW_MODE_SHIFT));
+    b.outb(PC_PIT_BASE + PIT_COUNTER0, 0);
+    b.outb(PC_PIT_BASE + PIT_COUNTER0, 0);
+    // 8237: enable DMA2 and unmask channel 4 (the cascade from DMA1). DMA2's registers sit on
+    // even ports (its A0-A3 on SA1-SA4).
+    b.outb(PC_DMA2_BASE + (DMA_REG_COMMAND << 1), 0x00);
+    b.outb(PC_DMA2_BASE + (DMA_REG_MODE << 1), DMA_MODE_CASCADE);
+    b.outb(PC_DMA2_BASE + (DMA_REG_SINGLE_MASK << 1), 0x00);
     // 82077AA: out of reset, DMA and interrupts on, 500 kbit/s.
-    b.outb(0x3f2, 0x0c);
-    b.outb(0x3f7, 0x00);
+    b.outb(PC_FDC_BASE + FDC_DOR, DOR_NRESET | DOR_DMA_GATE);
+    b.outb(PC_FDC_BASE + FDC_CCR, RATE_500K);
     // RTC: 24-hour BCD, periodic interrupt off; clear pending flags.
-    b.setCmos(0x0b, 0x02);
-    b.cmos(0x0c);
+    b.setCmos(RTC_REG_B, REG_B_24H);
+    b.cmos(RTC_REG_C);
     // Timer ticks since midnight from the RTC.
-    const h = bcd(b.cmos(0x04)),
-      m = bcd(b.cmos(0x02)),
-      s = bcd(b.cmos(0x00));
+    const h = bcd(b.cmos(RTC_HOURS)),
+      m = bcd(b.cmos(RTC_MINUTES)),
+      s = bcd(b.cmos(RTC_SECONDS));
     b.wd(B.BDA_TICKS, Math.floor(((h * 3600 + m * 60 + s) * B.TICKS_PER_DAY) / 86400));
     // Serial ports in the BDA; equipment word: their count, 80x25 colour video (the disk
     // services set the floppy bits).
@@ -111,14 +124,14 @@ export class SystemServices {
       b.wb(B.BDA_FLOPPY_MOTOR_TIMEOUT, motor - 1);
       if (motor === 1) {
         b.wb(B.BDA_FLOPPY_MOTOR, b.rb(B.BDA_FLOPPY_MOTOR) & 0xf0);
-        b.outb(0x3f2, 0x0c);
+        b.outb(PC_FDC_BASE + FDC_DOR, DOR_NRESET | DOR_DMA_GATE);
       }
     }
   }
 
   /** INT 70h: acknowledge the RTC by reading register C. */
   rtcIrq(): void {
-    this.bios.cmos(0x0c);
+    this.bios.cmos(RTC_REG_C);
   }
 
   int14(): void {

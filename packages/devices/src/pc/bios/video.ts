@@ -18,6 +18,63 @@
 import { EAX, EBP, EBX, ECX, EDI, EDX, ES } from "@x86vm/core";
 import type { Bios } from "./bios.ts";
 import * as B from "./bda.ts";
+import {
+  ATTRMODE_BLINK,
+  ATTRMODE_P54S,
+  ATTR_COLOR_SELECT,
+  ATTR_MODE,
+  ATTR_OVERSCAN,
+  ATTR_PALETTE_COUNT,
+  ATTR_PAS,
+  CRTC_CURSOR_END,
+  CRTC_CURSOR_LOC_HI,
+  CRTC_CURSOR_LOC_LO,
+  CRTC_CURSOR_START,
+  CRTC_MAX_SCAN_LINE,
+  CRTC_OVERFLOW,
+  CRTC_START_ADDR_HI,
+  CRTC_START_ADDR_LO,
+  CRTC_V_DISPLAY_END,
+  CRTC_V_RETRACE_END,
+  CURSOR_DISABLE,
+  CURSOR_LINE_MASK,
+  FUNC_XOR,
+  GCMODE_READ_COMPARE,
+  GCMODE_SHIFT256,
+  GCMODE_SHIFT_INTERLEAVE,
+  GC_BIT_MASK,
+  GC_DATA_ROTATE,
+  GC_ENABLE_SET_RESET,
+  GC_MISC,
+  GC_MODE,
+  GC_READ_MAP,
+  GC_SET_RESET,
+  MISC_RAM_ENABLE,
+  MSL_DOUBLE_SCAN,
+  MSL_MASK,
+  OVERFLOW_VDE8,
+  OVERFLOW_VDE9,
+  PORT_ATTR_DATA_READ,
+  PORT_ATTR_INDEX,
+  PORT_CRTC_INDEX,
+  PORT_CRTC_INDEX_MONO,
+  PORT_DAC_DATA,
+  PORT_DAC_PEL_MASK,
+  PORT_DAC_READ_INDEX,
+  PORT_DAC_WRITE_INDEX,
+  PORT_GC_INDEX,
+  PORT_MISC_READ,
+  PORT_MISC_WRITE,
+  PORT_SEQ_INDEX,
+  PORT_STATUS1,
+  ROTATE_FUNC_SHIFT,
+  SEQ_CHAR_MAP,
+  SEQ_CLOCKING,
+  SEQ_CLOCKING_SCREEN_OFF,
+  SEQ_MAP_MASK,
+  SEQ_MEMORY_MODE,
+  VRE_PROTECT,
+} from "../../vga/vga-regs.ts";
 import { FONT_8X14, FONT_8X16, FONT_8X8, FONT_8X8_HIGH, ROM_SEGMENT } from "./rom.ts";
 
 // ---- CPU register file indices (the byte and word views of the CPU's registers)
@@ -36,71 +93,20 @@ const AX = EAX << 1,
   BP = EBP << 1,
   DI = EDI << 1;
 
-// ---- VGA ports and registers (IBM VGA technical reference; FreeVGA register pages)
-const PORT_ATTR = 0x3c0; // attribute address/data write (flip-flop)
-const PORT_ATTR_READ = 0x3c1;
-const PORT_MISC_WRITE = 0x3c2;
-const PORT_SEQ = 0x3c4; // sequencer index, data at +1
-const PORT_PEL_MASK = 0x3c6;
-const PORT_DAC_READ_INDEX = 0x3c7;
-const PORT_DAC_WRITE_INDEX = 0x3c8;
-const PORT_DAC_DATA = 0x3c9;
-const PORT_MISC_READ = 0x3cc;
-const PORT_GC = 0x3ce; // graphics controller index, data at +1
-const PORT_CRTC_COLOUR = 0x3d4;
-const PORT_CRTC_MONO = 0x3b4;
+// ---- VGA ports and registers: vga-regs.ts (IBM VGA technical reference; FreeVGA register pages)
 /** Input Status 1 sits 6 above the CRTC index port; reading it resets the attribute flip-flop. */
-const STATUS1_OFFSET = 6;
-
-const SEQ_CLOCKING = 0x01,
-  SEQ_MAP_MASK = 0x02,
-  SEQ_CHAR_MAP = 0x03,
-  SEQ_MEMORY_MODE = 0x04;
-const CLOCKING_SCREEN_OFF = 0x20;
-const GC_SET_RESET = 0x00,
-  GC_ENABLE_SET_RESET = 0x01,
-  GC_ROTATE = 0x03,
-  GC_READ_MAP = 0x04;
-const GC_MODE = 0x05,
-  GC_MISC = 0x06,
-  GC_BIT_MASK = 0x08;
-/** Data rotate register: logical function XOR (bits 4-3 = 11). */
-const ROTATE_XOR = 0x18;
+const STATUS1_OFFSET = PORT_STATUS1 - PORT_CRTC_INDEX;
+/** Data rotate register: logical function XOR. */
+const ROTATE_XOR = FUNC_XOR << ROTATE_FUNC_SHIFT;
 /** Graphics mode register values: write mode 1 (latch copy), 2 (colour per bit), 3 (set/reset through a mask). */
 const GCMODE_WRITE0 = 0x00,
   GCMODE_WRITE1 = 0x01,
   GCMODE_WRITE2 = 0x02,
   GCMODE_WRITE3 = 0x03;
-/** Graphics mode register: read mode 1 (colour compare), and the shift-register control bits. */
-const GCMODE_READ_COMPARE = 0x08,
-  GCMODE_SHIFT_BITS = 0x60;
-const CRTC_OVERFLOW = 0x07,
-  CRTC_MAX_SCAN = 0x09,
-  CRTC_CURSOR_START = 0x0a,
-  CRTC_CURSOR_END = 0x0b;
-const CRTC_START_HI = 0x0c,
-  CRTC_START_LO = 0x0d,
-  CRTC_CURSOR_HI = 0x0e,
-  CRTC_CURSOR_LO = 0x0f;
-const CRTC_V_RETRACE_END = 0x11,
-  CRTC_V_DISPLAY_END = 0x12;
-const OVERFLOW_VDE8 = 0x02,
-  OVERFLOW_VDE9 = 0x40;
-const MSL_MASK = 0x1f,
-  MSL_DOUBLE_SCAN = 0x80;
-const VRE_PROTECT = 0x80;
-const CURSOR_DISABLE = 0x20,
-  CURSOR_LINE_MASK = 0x1f;
-const ATTR_PALETTE_COUNT = 16,
-  ATTR_MODE = 0x10,
-  ATTR_OVERSCAN = 0x11,
-  ATTR_COLOR_SELECT = 0x14,
-  ATTR_LAST = 0x14;
-/** Attribute address bit 5: the palette drives the display (0 while palette registers are written). */
-const ATTR_PAS = 0x20;
-const ATTRMODE_BLINK = 0x08,
-  ATTRMODE_P54S = 0x80;
-const MISC_RAM_ENABLE = 0x02;
+/** Graphics mode register: the shift-register control bits. */
+const GCMODE_SHIFT_BITS = GCMODE_SHIFT_INTERLEAVE | GCMODE_SHIFT256;
+/** The last attribute controller register a save or restore covers. */
+const ATTR_LAST = ATTR_COLOR_SELECT;
 
 // ---- BIOS data area bits (Ralf Brown's memory map, 40:65 and 40:87-40:89; IBM VGA BIOS)
 /** 40:65 CGA mode select image: blink enable. */
@@ -394,7 +400,7 @@ export class VideoServices {
     return this.bios.rw(B.BDA_EBDA_SEGMENT) || B.EBDA_SEGMENT;
   }
   private crtcPort(): number {
-    return this.bios.rw(B.BDA_CRTC_PORT) === PORT_CRTC_MONO ? PORT_CRTC_MONO : PORT_CRTC_COLOUR;
+    return this.bios.rw(B.BDA_CRTC_PORT) === PORT_CRTC_INDEX_MONO ? PORT_CRTC_INDEX_MONO : PORT_CRTC_INDEX;
   }
 
   /** Pages the current mode offers (text: as many pages of the current size as fit in 32 KiB). */
@@ -424,15 +430,15 @@ export class VideoServices {
   private attrWrite(i: number, v: number): void {
     const b = this.bios;
     b.inb(this.crtcPort() + STATUS1_OFFSET);
-    b.outb(PORT_ATTR, i);
-    b.outb(PORT_ATTR, v);
-    b.outb(PORT_ATTR, ATTR_PAS);
+    b.outb(PORT_ATTR_INDEX, i);
+    b.outb(PORT_ATTR_INDEX, v);
+    b.outb(PORT_ATTR_INDEX, ATTR_PAS);
   }
   private attrRead(i: number): number {
     const b = this.bios;
     b.inb(this.crtcPort() + STATUS1_OFFSET);
-    b.outb(PORT_ATTR, i | ATTR_PAS);
-    const v = b.inb(PORT_ATTR_READ);
+    b.outb(PORT_ATTR_INDEX, i | ATTR_PAS);
+    const v = b.inb(PORT_ATTR_DATA_READ);
     b.inb(this.crtcPort() + STATUS1_OFFSET);
     return v;
   }
@@ -440,23 +446,23 @@ export class VideoServices {
   /** Saves the registers that steer CPU access to the planes (restored by restoreDataPath). */
   private saveDataPath(): void {
     const s = this.saved;
-    s[0] = this.idxRead(PORT_SEQ, SEQ_MAP_MASK);
-    s[1] = this.idxRead(PORT_GC, GC_SET_RESET);
-    s[2] = this.idxRead(PORT_GC, GC_ENABLE_SET_RESET);
-    s[3] = this.idxRead(PORT_GC, GC_ROTATE);
-    s[4] = this.idxRead(PORT_GC, GC_READ_MAP);
-    s[5] = this.idxRead(PORT_GC, GC_MODE);
-    s[6] = this.idxRead(PORT_GC, GC_BIT_MASK);
+    s[0] = this.idxRead(PORT_SEQ_INDEX, SEQ_MAP_MASK);
+    s[1] = this.idxRead(PORT_GC_INDEX, GC_SET_RESET);
+    s[2] = this.idxRead(PORT_GC_INDEX, GC_ENABLE_SET_RESET);
+    s[3] = this.idxRead(PORT_GC_INDEX, GC_DATA_ROTATE);
+    s[4] = this.idxRead(PORT_GC_INDEX, GC_READ_MAP);
+    s[5] = this.idxRead(PORT_GC_INDEX, GC_MODE);
+    s[6] = this.idxRead(PORT_GC_INDEX, GC_BIT_MASK);
   }
   private restoreDataPath(): void {
     const s = this.saved;
-    this.idxWrite(PORT_SEQ, SEQ_MAP_MASK, s[0]);
-    this.idxWrite(PORT_GC, GC_SET_RESET, s[1]);
-    this.idxWrite(PORT_GC, GC_ENABLE_SET_RESET, s[2]);
-    this.idxWrite(PORT_GC, GC_ROTATE, s[3]);
-    this.idxWrite(PORT_GC, GC_READ_MAP, s[4]);
-    this.idxWrite(PORT_GC, GC_MODE, s[5]);
-    this.idxWrite(PORT_GC, GC_BIT_MASK, s[6]);
+    this.idxWrite(PORT_SEQ_INDEX, SEQ_MAP_MASK, s[0]);
+    this.idxWrite(PORT_GC_INDEX, GC_SET_RESET, s[1]);
+    this.idxWrite(PORT_GC_INDEX, GC_ENABLE_SET_RESET, s[2]);
+    this.idxWrite(PORT_GC_INDEX, GC_DATA_ROTATE, s[3]);
+    this.idxWrite(PORT_GC_INDEX, GC_READ_MAP, s[4]);
+    this.idxWrite(PORT_GC_INDEX, GC_MODE, s[5]);
+    this.idxWrite(PORT_GC_INDEX, GC_BIT_MASK, s[6]);
   }
   /**
    * All four planes writable, no set/reset, no rotation or logical function, all bits, read
@@ -464,11 +470,11 @@ export class VideoServices {
    * display). Call after saveDataPath.
    */
   private plainDataPath(writeMode: number): void {
-    this.idxWrite(PORT_SEQ, SEQ_MAP_MASK, 0x0f);
-    this.idxWrite(PORT_GC, GC_ENABLE_SET_RESET, 0x00);
-    this.idxWrite(PORT_GC, GC_ROTATE, 0x00);
-    this.idxWrite(PORT_GC, GC_MODE, (this.saved[5] & GCMODE_SHIFT_BITS) | writeMode);
-    this.idxWrite(PORT_GC, GC_BIT_MASK, 0xff);
+    this.idxWrite(PORT_SEQ_INDEX, SEQ_MAP_MASK, 0x0f);
+    this.idxWrite(PORT_GC_INDEX, GC_ENABLE_SET_RESET, 0x00);
+    this.idxWrite(PORT_GC_INDEX, GC_DATA_ROTATE, 0x00);
+    this.idxWrite(PORT_GC_INDEX, GC_MODE, (this.saved[5] & GCMODE_SHIFT_BITS) | writeMode);
+    this.idxWrite(PORT_GC_INDEX, GC_BIT_MASK, 0xff);
   }
 
   // ---- AH=00h set mode
@@ -506,7 +512,7 @@ export class VideoServices {
     b.ww(B.BDA_VIDEO_PAGE_OFFSET, 0);
     for (let p = 0; p < 8; p++) b.ww(B.BDA_CURSOR_POS + p * 2, 0);
     b.wb(B.BDA_VIDEO_PAGE, 0);
-    b.ww(B.BDA_CRTC_PORT, mono ? PORT_CRTC_MONO : PORT_CRTC_COLOUR);
+    b.ww(B.BDA_CRTC_PORT, mono ? PORT_CRTC_INDEX_MONO : PORT_CRTC_INDEX);
     b.wb(B.BDA_VIDEO_MODE_CTL, m.modeSelect);
     b.wb(B.BDA_VIDEO_PALETTE, mode === 6 ? 0x3f : 0x30);
     b.wb(B.BDA_VIDEO_ROWS, m.rows - 1);
@@ -571,8 +577,8 @@ export class VideoServices {
     if (this.mode().layout !== "text") return;
     const pos = this.cursorOf(this.activePage());
     const loc = (this.bios.rw(B.BDA_VIDEO_PAGE_OFFSET) >> 1) + (pos >> 8) * this.cols() + (pos & 0xff);
-    this.crtcWrite(CRTC_CURSOR_HI, (loc >> 8) & 0xff);
-    this.crtcWrite(CRTC_CURSOR_LO, loc & 0xff);
+    this.crtcWrite(CRTC_CURSOR_LOC_HI, (loc >> 8) & 0xff);
+    this.crtcWrite(CRTC_CURSOR_LOC_LO, loc & 0xff);
   }
 
   /** AH=03h: DH, DL = row, column of page BH; CH, CL = cursor shape. */
@@ -592,8 +598,8 @@ export class VideoServices {
     b.ww(B.BDA_VIDEO_PAGE_OFFSET, offset);
     // The CRTC counts character cells in text modes (word addressing), bytes in planar modes.
     const start = m.layout === "text" ? offset >> 1 : offset;
-    this.crtcWrite(CRTC_START_HI, (start >> 8) & 0xff);
-    this.crtcWrite(CRTC_START_LO, start & 0xff);
+    this.crtcWrite(CRTC_START_ADDR_HI, (start >> 8) & 0xff);
+    this.crtcWrite(CRTC_START_ADDR_LO, start & 0xff);
     this.updateHardwareCursor();
   }
 
@@ -878,12 +884,12 @@ export class VideoServices {
     const bpl = m.width >> 3,
       start = this.lineAddress(m, page, row * h) + col;
     if (!xor) {
-      this.idxWrite(PORT_GC, GC_SET_RESET, 0);
+      this.idxWrite(PORT_GC_INDEX, GC_SET_RESET, 0);
       for (let l = 0, a = start; l < h; l++, a += bpl) b.wb(a, 0xff);
     } else {
-      this.idxWrite(PORT_GC, GC_ROTATE, ROTATE_XOR);
+      this.idxWrite(PORT_GC_INDEX, GC_DATA_ROTATE, ROTATE_XOR);
     }
-    this.idxWrite(PORT_GC, GC_SET_RESET, colour & 0x0f);
+    this.idxWrite(PORT_GC_INDEX, GC_SET_RESET, colour & 0x0f);
     for (let l = 0, a = start; l < h; l++, a += bpl) {
       b.rb(a); // loads the latches: the bits outside the glyph keep the cell's pixels
       b.wb(a, b.rb(glyph + l));
@@ -928,15 +934,15 @@ export class VideoServices {
       cell = new Uint8Array(h);
     if (m.layout === "planar") {
       const b = this.bios,
-        saveMap = this.idxRead(PORT_GC, GC_READ_MAP),
-        saveMode = this.idxRead(PORT_GC, GC_MODE);
-      this.idxWrite(PORT_GC, GC_MODE, saveMode & ~GCMODE_READ_COMPARE);
+        saveMap = this.idxRead(PORT_GC_INDEX, GC_READ_MAP),
+        saveMode = this.idxRead(PORT_GC_INDEX, GC_MODE);
+      this.idxWrite(PORT_GC_INDEX, GC_MODE, saveMode & ~GCMODE_READ_COMPARE);
       for (let p = 0; p < 4; p++) {
-        this.idxWrite(PORT_GC, GC_READ_MAP, p);
+        this.idxWrite(PORT_GC_INDEX, GC_READ_MAP, p);
         for (let l = 0; l < h; l++) cell[l] |= b.rb(this.lineAddress(m, page, row * h + l) + col);
       }
-      this.idxWrite(PORT_GC, GC_READ_MAP, saveMap);
-      this.idxWrite(PORT_GC, GC_MODE, saveMode);
+      this.idxWrite(PORT_GC_INDEX, GC_READ_MAP, saveMap);
+      this.idxWrite(PORT_GC_INDEX, GC_MODE, saveMode);
     } else {
       for (let l = 0; l < h; l++) {
         let bits = 0;
@@ -977,8 +983,8 @@ export class VideoServices {
     const a = this.lineAddress(m, page, y) + (x >> 3);
     this.saveDataPath();
     this.plainDataPath(GCMODE_WRITE2);
-    this.idxWrite(PORT_GC, GC_BIT_MASK, 0x80 >> (x & 7));
-    if ((colour & 0x80) !== 0) this.idxWrite(PORT_GC, GC_ROTATE, ROTATE_XOR);
+    this.idxWrite(PORT_GC_INDEX, GC_BIT_MASK, 0x80 >> (x & 7));
+    if ((colour & 0x80) !== 0) this.idxWrite(PORT_GC_INDEX, GC_DATA_ROTATE, ROTATE_XOR);
     b.rb(a); // latches: the other seven pixels are written back unchanged
     b.wb(a, colour & 0x0f);
     this.restoreDataPath();
@@ -996,16 +1002,16 @@ export class VideoServices {
     }
     const a = this.lineAddress(m, page, y) + (x >> 3),
       shift = 7 - (x & 7);
-    const saveMap = this.idxRead(PORT_GC, GC_READ_MAP),
-      saveMode = this.idxRead(PORT_GC, GC_MODE);
-    this.idxWrite(PORT_GC, GC_MODE, saveMode & ~GCMODE_READ_COMPARE); // read mode 0: one plane's byte
+    const saveMap = this.idxRead(PORT_GC_INDEX, GC_READ_MAP),
+      saveMode = this.idxRead(PORT_GC_INDEX, GC_MODE);
+    this.idxWrite(PORT_GC_INDEX, GC_MODE, saveMode & ~GCMODE_READ_COMPARE); // read mode 0: one plane's byte
     let colour = 0;
     for (let p = 0; p < 4; p++) {
-      this.idxWrite(PORT_GC, GC_READ_MAP, p);
+      this.idxWrite(PORT_GC_INDEX, GC_READ_MAP, p);
       colour |= ((b.rb(a) >> shift) & 1) << p;
     }
-    this.idxWrite(PORT_GC, GC_READ_MAP, saveMap);
-    this.idxWrite(PORT_GC, GC_MODE, saveMode);
+    this.idxWrite(PORT_GC_INDEX, GC_READ_MAP, saveMap);
+    this.idxWrite(PORT_GC_INDEX, GC_MODE, saveMode);
     return colour;
   }
 
@@ -1116,10 +1122,10 @@ export class VideoServices {
         return;
       }
       case 0x18:
-        b.outb(PORT_PEL_MASK, r8[BL]);
+        b.outb(PORT_DAC_PEL_MASK, r8[BL]);
         return;
       case 0x19:
-        r8[BL] = b.inb(PORT_PEL_MASK);
+        r8[BL] = b.inb(PORT_DAC_PEL_MASK);
         return;
       case 0x1a: {
         // BL = paging mode, BH = current colour page
@@ -1227,7 +1233,7 @@ export class VideoServices {
         this.loadRomFont(fonts.f8x16, 16, block, al === 0x14);
         return;
       case 0x03:
-        this.idxWrite(PORT_SEQ, SEQ_CHAR_MAP, r8[BL] & 0x3f);
+        this.idxWrite(PORT_SEQ_INDEX, SEQ_CHAR_MAP, r8[BL] & 0x3f);
         return;
       case 0x20:
         b.ww(VEC_1F, cpu.r16[BP]);
@@ -1270,24 +1276,24 @@ export class VideoServices {
    */
   private loadGlyphs(byte: (i: number) => number, h: number, block: number, first: number, count: number): void {
     const b = this.bios;
-    const memMode = this.idxRead(PORT_SEQ, SEQ_MEMORY_MODE),
-      gcMisc = this.idxRead(PORT_GC, GC_MISC);
+    const memMode = this.idxRead(PORT_SEQ_INDEX, SEQ_MEMORY_MODE),
+      gcMisc = this.idxRead(PORT_GC_INDEX, GC_MISC);
     const misc = b.inb(PORT_MISC_READ);
     this.saveDataPath();
     this.plainDataPath(GCMODE_WRITE0);
     b.outb(PORT_MISC_WRITE, misc | MISC_RAM_ENABLE);
-    this.idxWrite(PORT_SEQ, SEQ_MAP_MASK, 0x04);
-    this.idxWrite(PORT_SEQ, SEQ_MEMORY_MODE, 0x06); // more than 64 KiB, sequential, no chain 4
-    this.idxWrite(PORT_GC, GC_READ_MAP, 0x02);
-    this.idxWrite(PORT_GC, GC_MISC, 0x04); // A0000, 64 KiB, alphanumeric
+    this.idxWrite(PORT_SEQ_INDEX, SEQ_MAP_MASK, 0x04);
+    this.idxWrite(PORT_SEQ_INDEX, SEQ_MEMORY_MODE, 0x06); // more than 64 KiB, sequential, no chain 4
+    this.idxWrite(PORT_GC_INDEX, GC_READ_MAP, 0x02);
+    this.idxWrite(PORT_GC_INDEX, GC_MISC, 0x04); // A0000, 64 KiB, alphanumeric
     const base = 0xa0000 + ((block & 3) << 14) + ((block & 4) << 11);
     for (let c = 0; c < count && first + c < 256; c++) {
       const a = base + (first + c) * 32;
       for (let l = 0; l < h; l++) b.wb(a + l, byte(c * h + l));
     }
     this.restoreDataPath();
-    this.idxWrite(PORT_SEQ, SEQ_MEMORY_MODE, memMode);
-    this.idxWrite(PORT_GC, GC_MISC, gcMisc);
+    this.idxWrite(PORT_SEQ_INDEX, SEQ_MEMORY_MODE, memMode);
+    this.idxWrite(PORT_GC_INDEX, GC_MISC, gcMisc);
     b.outb(PORT_MISC_WRITE, misc);
   }
 
@@ -1298,8 +1304,8 @@ export class VideoServices {
    */
   private useTextFont(h: number): void {
     const b = this.bios;
-    const msl = this.crtcRead(CRTC_MAX_SCAN);
-    this.crtcWrite(CRTC_MAX_SCAN, (msl & ~MSL_MASK) | (h - 1));
+    const msl = this.crtcRead(CRTC_MAX_SCAN_LINE);
+    this.crtcWrite(CRTC_MAX_SCAN_LINE, (msl & ~MSL_MASK) | (h - 1));
     const ov = this.crtcRead(CRTC_OVERFLOW);
     const vde = this.crtcRead(CRTC_V_DISPLAY_END) | ((ov & OVERFLOW_VDE8) << 7) | ((ov & OVERFLOW_VDE9) << 3);
     const scale = (msl & MSL_DOUBLE_SCAN) !== 0 ? 2 : 1;
@@ -1393,7 +1399,7 @@ export class VideoServices {
       case 0x10: {
         // BH = colour (0) or mono (1) addressing, BL = 256 KiB, CH = feature bits, CL = switches
         const sw = b.rb(B.BDA_VIDEO_EGA_SWITCHES);
-        r8[BH] = this.crtcPort() === PORT_CRTC_MONO ? 1 : 0;
+        r8[BH] = this.crtcPort() === PORT_CRTC_INDEX_MONO ? 1 : 0;
         r8[BL] = 3;
         r8[CH] = sw >> 4;
         r8[CL] = sw & 0x0f;
@@ -1429,8 +1435,12 @@ export class VideoServices {
         return;
       case 0x36: {
         // screen refresh: AL = 0 on, 1 off (sequencer clocking mode, screen off bit)
-        const clk = this.idxRead(PORT_SEQ, SEQ_CLOCKING);
-        this.idxWrite(PORT_SEQ, SEQ_CLOCKING, al & 1 ? clk | CLOCKING_SCREEN_OFF : clk & ~CLOCKING_SCREEN_OFF);
+        const clk = this.idxRead(PORT_SEQ_INDEX, SEQ_CLOCKING);
+        this.idxWrite(
+          PORT_SEQ_INDEX,
+          SEQ_CLOCKING,
+          al & 1 ? clk | SEQ_CLOCKING_SCREEN_OFF : clk & ~SEQ_CLOCKING_SCREEN_OFF,
+        );
         r8[AL] = ALT_SELECT_OK;
         return;
       }
@@ -1493,7 +1503,7 @@ export class VideoServices {
     t[0x29] = this.pageCount(m);
     t[0x2a] = m.lines === 200 ? 0 : m.lines === 350 ? 1 : m.lines === 400 ? 2 : 3;
     // Character maps for attribute bit 3 = 0 (map B: SR03 bits 4,1,0) and = 1 (map A: bits 5,3,2).
-    const sr3 = this.idxRead(PORT_SEQ, SEQ_CHAR_MAP);
+    const sr3 = this.idxRead(PORT_SEQ_INDEX, SEQ_CHAR_MAP);
     t[0x2b] = (sr3 & 3) | ((sr3 >> 2) & 4);
     t[0x2c] = ((sr3 >> 2) & 3) | ((sr3 >> 3) & 4);
     const vga = b.rb(B.BDA_VIDEO_VGA_FLAGS),
