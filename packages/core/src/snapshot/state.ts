@@ -53,7 +53,8 @@ export function readsStateVersion(device: Stateful, version: number): boolean {
 
 /**
  * Reads fields of a saved record with validation. Each accessor throws StateError naming the
- * schema and field when the value is missing or out of range.
+ * schema and field when the value is missing or out of range. Devices declare their state with
+ * defineState (define-state.ts) instead; this stays for records read by hand (tests, tools).
  */
 export class StateReader {
   constructor(
