@@ -34,6 +34,7 @@ export const BDA_BREAK_FLAG = 0x471;
 export const BDA_RESET_FLAG = 0x472; // word: 1234h = warm boot
 export const BDA_HD_STATUS = 0x474;
 export const BDA_HD_COUNT = 0x475;
+export const BDA_COM_TIMEOUT = 0x47c; // 4 bytes: INT 14h timeout per serial port (seconds here)
 export const BDA_KBD_START = 0x480; // word: buffer start offset
 export const BDA_KBD_END = 0x482; // word: buffer end offset
 export const BDA_VIDEO_ROWS = 0x484; // rows - 1
@@ -68,3 +69,5 @@ export const EBDA_CD_DRIVE = 0x122; // byte: drive number of the boot (E0h, or 0
 export const EBDA_CD_LOAD_RBA = 0x124; // dword: CD sector of the boot image
 export const EBDA_CD_LOAD_SEGMENT = 0x128; // word
 export const EBDA_CD_SECTOR_COUNT = 0x12a; // word: 512-byte sectors loaded
+export const EBDA_SERIAL_UNTIL = 0x130; // 2 dwords: machine ns at which an INT 14h send or receive times out
+export const EBDA_SERIAL_FLAGS = 0x138; // byte: bit 0 waiting, bit 1 the wait turned the RTC periodic interrupt on

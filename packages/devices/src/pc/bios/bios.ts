@@ -2,7 +2,7 @@
 // ROM stubs' traps (rom.ts). Each service reads and writes the CPU's registers directly and
 // reports success or failure in the FLAGS image that the stub's IRET restores. It talks to
 // the hardware the way a real BIOS does: through I/O ports and memory (the PIC, PIT, RTC,
-// keyboard controller, VGA), plus a few board facts the platform supplies (disk images, how
+// keyboard controller, UARTs, VGA), plus a few board facts the platform supplies (disk images, how
 // to program a video mode, the fonts). A service it does not implement returns CF=1 with
 // AH=86h and is counted, never silently ignored.
 
@@ -36,6 +36,7 @@ import {
 } from "./rom.ts";
 import { DiskServices } from "./disk.ts";
 import { KeyboardServices } from "./keyboard.ts";
+import { SerialServices } from "./serial.ts";
 import { SystemServices } from "./system.ts";
 import { VideoServices } from "./video.ts";
 
@@ -96,6 +97,7 @@ export class Bios {
   readonly rom: RomLayout;
   readonly disk: DiskServices;
   readonly keyboard: KeyboardServices;
+  readonly serial: SerialServices;
   readonly system: SystemServices;
   readonly video: VideoServices;
   /** Calls of services or functions the BIOS does not implement, by "INT xxh AX=yyyy". */
@@ -107,6 +109,7 @@ export class Bios {
     this.rom = buildRom(platform.fonts);
     this.disk = new DiskServices(this);
     this.keyboard = new KeyboardServices(this);
+    this.serial = new SerialServices(this);
     this.system = new SystemServices(this);
     this.video = new VideoServices(this);
   }
@@ -150,7 +153,7 @@ export class Bios {
         this.disk.int13();
         return true;
       case 0x14:
-        this.system.int14();
+        this.serial.int14();
         return true;
       case 0x15:
         this.system.int15();
@@ -195,6 +198,7 @@ export class Bios {
     this.ww(B.BDA_MEMORY_KIB, 640 - B.EBDA_SIZE_KIB);
     if (warm) this.ww(B.BDA_RESET_FLAG, 0x1234);
     this.system.post();
+    this.serial.post(Math.min(this.platform.comPorts?.length ?? 0, 4));
     this.disk.post();
     this.keyboard.post();
     this.video.post();

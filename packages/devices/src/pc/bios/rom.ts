@@ -45,7 +45,7 @@ const STUBS: [number, Stub][] = [
   [0x11, "simple"],
   [0x12, "simple"],
   [0x13, "simple"],
-  [0x14, "simple"],
+  [0x14, "blocking"],
   [0x15, "blocking"],
   [0x16, "blocking"],
   [0x17, "simple"],

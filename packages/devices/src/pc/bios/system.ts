@@ -134,10 +134,6 @@ export class SystemServices {
     this.bios.cmos(RTC_REG_C);
   }
 
-  int14(): void {
-    this.bios.cpu.r16[0] = 0x8000;
-    this.bios.ok();
-  } // no serial port: timeout
   int17(): void {
     this.bios.cpu.r8[1] = 0x01;
     this.bios.ok();

@@ -1,0 +1,198 @@
+// INT 14h, the BIOS's serial port services (IBM PC/AT BIOS interface; Ralf Brown's interrupt
+// list, INT 14h AH=00h-03h): set a port's baud rate and line format, send and receive a
+// character with a timeout, and read its line and modem status. DX selects the port (0 = COM1)
+// and its base address is the one the BDA holds at 40:00h, so a guest that swaps or removes a
+// port there is served as it says; the UART is driven through its registers, as a real BIOS
+// drives it (PC16550D datasheet register names, from uart16550.ts).
+//
+// Key design choice: sending and receiving wait in guest time, not in a host loop. INT 14h has
+// a blocking stub (it halts and calls again), and while a call waits the RTC's periodic
+// interrupt runs at 1024 Hz (as for INT 15h AH=86h), so a character is taken within about a
+// millisecond of its arrival and an idle guest costs the host nothing. A wait gives up after
+// the port's timeout byte in the BDA (40:7Ch + port), counted here in seconds of machine time
+// (POST sets 1, as the AT BIOS does; its count of polling loops lasted about that long). The
+// wait's deadline lives in the EBDA, so a snapshot taken during it resumes it.
+
+import {
+  LCR_DLAB,
+  LSR_DR,
+  LSR_THRE,
+  MCR_DTR,
+  MCR_RTS,
+  MSR_CTS,
+  MSR_DSR,
+  UART_CLOCK_HZ,
+  UART_DLL,
+  UART_DLM,
+  UART_IER,
+  UART_LCR,
+  UART_LSR,
+  UART_MCR,
+  UART_MSR,
+  UART_RBR,
+  UART_THR,
+} from "../../uart16550.ts";
+import { REG_A_RS_MASK, REG_B_PIE, RTC_REG_A, RTC_REG_B } from "../../rtc146818.ts";
+import type { Bios } from "./bios.ts";
+import * as B from "./bda.ts";
+
+/** AL bits 7-5 of AH=00h: the baud rate (110 to 9600). */
+const INIT_BAUDS = [110, 150, 300, 600, 1200, 2400, 4800, 9600];
+/** The divisor latch counts 16 UART clocks per bit. */
+const BAUD_CLOCK = UART_CLOCK_HZ / 16;
+/**
+ * AL bits 4-0 of AH=00h are the line control register's bits 4-0 (word length, stop bits,
+ * parity enable, even parity): the AT BIOS writes them as they are.
+ */
+const INIT_LINE_BITS = 0x1f;
+/** AH bit 7 of every function: the port did not become ready in time. */
+const STATUS_TIMEOUT = 0x80;
+/** AH=02h returns only the receive error bits of the line status (overrun, parity, framing, break). */
+const RX_ERROR_BITS = 0x1e;
+/** The RTC's periodic rate for a wait: 1024 Hz (rate select 6). */
+const RTC_RATE_1024HZ = 0x06;
+const NS_PER_SECOND = 1e9;
+
+/** EBDA_SERIAL_FLAGS bits. */
+const WAIT_ACTIVE = 0x01,
+  WAIT_OWNS_PIE = 0x02;
+
+export class SerialServices {
+  constructor(private readonly bios: Bios) {}
+
+  /** POST: each present port's timeout (1), as the AT BIOS sets 40:7Ch-7Fh. */
+  post(ports: number): void {
+    for (let i = 0; i < 4; i++) this.bios.wb(B.BDA_COM_TIMEOUT + i, i < ports ? 1 : 0);
+  }
+
+  int14(): void {
+    const b = this.bios,
+      cpu = b.cpu;
+    const ah = b.ah,
+      port = b.dx;
+    const base = port < 4 ? b.rw(B.BDA_COM_PORTS + 2 * port) : 0;
+    if (ah > 0x03) {
+      b.done();
+      b.unsupportedCall(0x14);
+      return;
+    }
+    if (base === 0) {
+      // No such port: every function times out at once.
+      b.done();
+      cpu.r8[1] = STATUS_TIMEOUT;
+      return;
+    }
+    switch (ah) {
+      case 0x00:
+        this.init(base, b.al);
+        this.status(base);
+        b.done();
+        return;
+      case 0x01:
+        this.send(base, port);
+        return;
+      case 0x02:
+        this.receive(base, port);
+        return;
+      case 0x03:
+        this.status(base);
+        b.done();
+        return;
+    }
+  }
+
+  /** AH=00h: baud rate from AL bits 7-5 into the divisor latch, the line format into the LCR, interrupts off. */
+  private init(base: number, al: number): void {
+    const b = this.bios;
+    const divisor = Math.round(BAUD_CLOCK / INIT_BAUDS[al >> 5]);
+    b.outb(base + UART_LCR, LCR_DLAB);
+    b.outb(base + UART_DLL, divisor & 0xff);
+    b.outb(base + UART_DLM, divisor >> 8);
+    b.outb(base + UART_LCR, al & INIT_LINE_BITS);
+    b.outb(base + UART_IER, 0);
+  }
+
+  /** AH=03h (and the end of 00h): AH = line status, AL = modem status. */
+  private status(base: number): void {
+    const b = this.bios;
+    b.cpu.r8[1] = b.inb(base + UART_LSR);
+    b.cpu.r8[0] = b.inb(base + UART_MSR);
+  }
+
+  /** AH=01h: raise DTR and RTS, wait for DSR, CTS and an empty holding register, send AL. */
+  private send(base: number, port: number): void {
+    const b = this.bios;
+    b.outb(base + UART_MCR, MCR_DTR | MCR_RTS);
+    const msr = b.inb(base + UART_MSR);
+    const lsr = b.inb(base + UART_LSR);
+    const ready = (msr & (MSR_DSR | MSR_CTS)) === (MSR_DSR | MSR_CTS) && (lsr & LSR_THRE) !== 0;
+    if (!ready) {
+      this.waitOrTimeOut(base, port);
+      return;
+    }
+    this.endWait();
+    b.outb(base + UART_THR, b.al);
+    b.cpu.r8[1] = lsr;
+    b.done();
+  }
+
+  /** AH=02h: raise DTR (RTS off), wait for DSR and a received character; AL = it, AH = its errors. */
+  private receive(base: number, port: number): void {
+    const b = this.bios;
+    b.outb(base + UART_MCR, MCR_DTR);
+    const msr = b.inb(base + UART_MSR);
+    const lsr = b.inb(base + UART_LSR);
+    if (!(msr & MSR_DSR) || !(lsr & LSR_DR)) {
+      this.waitOrTimeOut(base, port);
+      return;
+    }
+    this.endWait();
+    b.cpu.r8[0] = b.inb(base + UART_RBR);
+    b.cpu.r8[1] = lsr & RX_ERROR_BITS;
+    b.done();
+  }
+
+  /**
+   * Not ready yet: start the wait on the first call (deadline from the port's timeout byte),
+   * then halt and call again until the deadline, when AH = line status with bit 7 set.
+   */
+  private waitOrTimeOut(base: number, port: number): void {
+    const b = this.bios;
+    const now = b.platform.clock.now();
+    const flagsAt = b.ebda(B.EBDA_SERIAL_FLAGS),
+      untilAt = b.ebda(B.EBDA_SERIAL_UNTIL);
+    let flags = b.rb(flagsAt);
+    if (!(flags & WAIT_ACTIVE)) {
+      const until = Math.floor(now + b.rb(B.BDA_COM_TIMEOUT + port) * NS_PER_SECOND);
+      b.wd(untilAt, until % 4294967296);
+      b.wd(untilAt + 4, Math.floor(until / 4294967296));
+      flags = WAIT_ACTIVE;
+      const regB = b.cmos(RTC_REG_B);
+      if (!(regB & REG_B_PIE)) {
+        flags |= WAIT_OWNS_PIE;
+        const regA = b.cmos(RTC_REG_A);
+        if ((regA & REG_A_RS_MASK) === 0) b.setCmos(RTC_REG_A, (regA & ~REG_A_RS_MASK) | RTC_RATE_1024HZ);
+        b.setCmos(RTC_REG_B, regB | REG_B_PIE);
+      }
+      b.wb(flagsAt, flags);
+    }
+    const until = (b.rd(untilAt) >>> 0) + (b.rd(untilAt + 4) >>> 0) * 4294967296;
+    if (now < until) {
+      b.retryLater();
+      return;
+    }
+    this.endWait();
+    b.cpu.r8[1] = b.inb(base + UART_LSR) | STATUS_TIMEOUT;
+    b.done();
+  }
+
+  /** Ends a wait, if one was running: the RTC's periodic interrupt goes back off if the wait turned it on. */
+  private endWait(): void {
+    const b = this.bios;
+    const flagsAt = b.ebda(B.EBDA_SERIAL_FLAGS);
+    const flags = b.rb(flagsAt);
+    if (!(flags & WAIT_ACTIVE)) return;
+    if (flags & WAIT_OWNS_PIE) b.setCmos(RTC_REG_B, b.cmos(RTC_REG_B) & ~REG_B_PIE);
+    b.wb(flagsAt, 0);
+  }
+}
