@@ -5,6 +5,9 @@
 // keyboard interrupt stubs call INT 1Ch and INT 15h/4Fh and acknowledge the PIC in x86 code, so
 // guests that hook and chain those vectors see what they expect.
 
+import { PC_KBC_DATA, PC_PIC_MASTER_BASE, PC_PIC_SLAVE_BASE } from "../board.ts";
+import { OCW2_NONSPECIFIC_EOI } from "../../pic8259.ts";
+
 /** Service numbers (the trap's immediate byte). Interrupt services use their vector. */
 export const SVC_POST = 0xf0;
 export const SVC_TIMER_TICK = 0x08;
@@ -55,6 +58,14 @@ const STUBS: [number, Stub][] = [
   [0x70, "rtc"],
 ];
 
+// The few x86 encodings the stubs use.
+const PUSH_AX = 0x50,
+  POP_AX = 0x58,
+  MOV_AL_IMM = 0xb0,
+  IN_AL_IMM = 0xe4,
+  OUT_IMM_AL = 0xe6,
+  IRET = 0xcf;
+
 class Assembler {
   readonly image = new Uint8Array(ROM_SIZE).fill(0xff);
   pos = 0xe100;
@@ -72,6 +83,12 @@ class Assembler {
   word(v: number): this {
     return this.emit(v & 0xff, v >> 8);
   }
+  /** mov al, 20h; out to the slave 8259A (when asked), then the master: a non-specific EOI. */
+  eoi(slave: boolean): this {
+    this.emit(MOV_AL_IMM, OCW2_NONSPECIFIC_EOI);
+    if (slave) this.emit(OUT_IMM_AL, PC_PIC_SLAVE_BASE);
+    return this.emit(OUT_IMM_AL, PC_PIC_MASTER_BASE);
+  }
 }
 
 export function buildRom(fonts: { f8x8: Uint8Array; f8x14: Uint8Array; f8x16: Uint8Array }): RomLayout {
@@ -87,43 +104,44 @@ export function buildRom(fonts: { f8x8: Uint8Array; f8x14: Uint8Array; f8x16: Ui
   // POST: the trap initialises everything, then INT 19h boots.
   a.at(POST_ENTRY).trap(SVC_POST).emit(0xcd, 0x19).emit(0xfa, 0xf4, 0xeb, 0xfd); // cli; hlt; jmp $-1
 
-  a.at(DUMMY_IRET).emit(0xcf);
+  a.at(DUMMY_IRET).emit(IRET);
 
   a.at(0xe100);
   for (const [vec, kind] of STUBS) {
     vectors.set(vec, a.pos);
     switch (kind) {
       case "simple":
-        a.trap(vec).emit(0xcf);
+        a.trap(vec).emit(IRET);
         break;
       case "blocking": {
         // again: trap; jnc done; sti; hlt; jmp again; done: iret
         const again = a.pos;
         a.trap(vec)
           .emit(0x73, 0x04, 0xfb, 0xf4, 0xeb, (again - (a.pos + 2)) & 0xff)
-          .emit(0xcf);
+          .emit(IRET);
         // (the jmp's displacement is computed relative to its own end)
         a.image[a.pos - 2] = (again - (a.pos - 1)) & 0xff;
         break;
       }
       case "timer":
         // trap 08; int 1Ch; push ax; mov al,20h; out 20h,al; pop ax; iret
-        a.trap(SVC_TIMER_TICK).emit(0xcd, 0x1c, 0x50, 0xb0, 0x20, 0xe6, 0x20, 0x58, 0xcf);
+        a.trap(SVC_TIMER_TICK).emit(0xcd, 0x1c, PUSH_AX).eoi(false).emit(POP_AX, IRET);
         break;
       case "keyboard": {
         // push ax; in al,60h; mov ah,4Fh; stc; int 15h; jnc eoi; trap 09; eoi: mov al,20h; out 20h,al; pop ax; iret
-        a.emit(0x50, 0xe4, 0x60, 0xb4, 0x4f, 0xf9, 0xcd, 0x15, 0x73, 0x03)
+        a.emit(PUSH_AX, IN_AL_IMM, PC_KBC_DATA, 0xb4, 0x4f, 0xf9, 0xcd, 0x15, 0x73, 0x03)
           .trap(SVC_KEYBOARD_IRQ)
-          .emit(0xb0, 0x20, 0xe6, 0x20, 0x58, 0xcf);
+          .eoi(false)
+          .emit(POP_AX, IRET);
         break;
       }
       case "floppy":
         // trap 0E (sets the BDA interrupt flag); EOI to the master PIC
-        a.trap(SVC_FLOPPY_IRQ).emit(0x50, 0xb0, 0x20, 0xe6, 0x20, 0x58, 0xcf);
+        a.trap(SVC_FLOPPY_IRQ).emit(PUSH_AX).eoi(false).emit(POP_AX, IRET);
         break;
       case "rtc":
         // trap 70 (reads register C, runs pending waits); EOI to slave and master
-        a.trap(SVC_RTC_IRQ).emit(0x50, 0xb0, 0x20, 0xe6, 0xa0, 0xe6, 0x20, 0x58, 0xcf);
+        a.trap(SVC_RTC_IRQ).emit(PUSH_AX).eoi(true).emit(POP_AX, IRET);
         break;
       case "halt":
         // INT 18h: the service prints a message; then stop.
@@ -137,9 +155,9 @@ export function buildRom(fonts: { f8x8: Uint8Array; f8x14: Uint8Array; f8x16: Ui
   }
   // Default handlers for hardware interrupts nobody claimed: acknowledge and return.
   const eoiMaster = a.pos;
-  a.emit(0x50, 0xb0, 0x20, 0xe6, 0x20, 0x58, 0xcf);
+  a.emit(PUSH_AX).eoi(false).emit(POP_AX, IRET);
   const eoiSlave = a.pos;
-  a.emit(0x50, 0xb0, 0x20, 0xe6, 0xa0, 0xe6, 0x20, 0x58, 0xcf);
+  a.emit(PUSH_AX).eoi(true).emit(POP_AX, IRET);
   for (const v of [0x0a, 0x0b, 0x0c, 0x0d, 0x0f]) vectors.set(v, eoiMaster);
   for (const v of [0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77]) vectors.set(v, eoiSlave);
   // INT 1Ch (user timer hook) and INT 4Ah (user RTC alarm) do nothing by default.
