@@ -9,7 +9,15 @@ import * as B from "./bda.ts";
 import { COM_PORTS } from "../board.ts";
 import { PcMachine } from "../pc.ts";
 import {
+  LCR_BREAK,
   LCR_DLAB,
+  LCR_EVEN_PARITY,
+  LCR_PARITY,
+  LCR_STICK_PARITY,
+  LCR_STOP_BITS,
+  LCR_WORD_LENGTH,
+  MCR_DTR,
+  MCR_OUT2,
   LSR_OE,
   LSR_TEMT,
   LSR_THRE,
@@ -178,15 +186,42 @@ describe("INT 14h", () => {
     expect(r.ah & 0x80).toBe(0x80); // no DSR: nothing is received either
   });
 
-  it("a port that is not there times out at once; functions past 03h are counted as unsupported", () => {
+  it("AH=04h sets the line from separate registers, up to 19200 baud with stick parity and break", () => {
+    const pc = board();
+    // AL break off, BH even parity, BL two stop bits, CH 8 bits, CL 19200
+    let r = guestInt(pc, 0x14, { eax: 0x0400, ebx: 0x0201, ecx: 0x0308, edx: 0 });
+    expect(pc.uarts[0].baud).toBe(19200);
+    expect(inb(pc, COM1 + UART_LCR)).toBe(LCR_WORD_LENGTH | LCR_STOP_BITS | LCR_PARITY | LCR_EVEN_PARITY);
+    expect([r.ah, r.al]).toEqual([LSR_THRE | LSR_TEMT, MSR_CTS | MSR_DSR | MSR_DCD]);
+    // break on, stick parity "odd" (the parity bit sent as 1), one stop bit, 7 bits, 300 baud
+    guestInt(pc, 0x14, { eax: 0x0401, ebx: 0x0300, ecx: 0x0202, edx: 0 });
+    expect(pc.uarts[0].baud).toBe(300);
+    expect(inb(pc, COM1 + UART_LCR)).toBe(0x02 | LCR_PARITY | LCR_STICK_PARITY | LCR_BREAK);
+    // A rate past 19200: refused and counted, the line left as it was.
+    r = guestInt(pc, 0x14, { eax: 0x0400, ecx: 0x0309, edx: 0 });
+    expect(r.cf).toBe(true);
+    expect(pc.uarts[0].baud).toBe(300);
+    expect(pc.bios.unsupported.get("INT 14h AX=0400")).toBe(1);
+  });
+
+  it("AH=05h reads and writes the modem control register", () => {
+    const pc = board();
+    guestInt(pc, 0x14, { eax: 0x0501, ebx: MCR_DTR | MCR_OUT2, edx: 1 });
+    expect(inb(pc, COM_PORTS[1][0] + UART_MCR)).toBe(MCR_DTR | MCR_OUT2);
+    const r = guestInt(pc, 0x14, { eax: 0x0500, edx: 1 });
+    expect(r.bx & 0xff).toBe(MCR_DTR | MCR_OUT2);
+    expect(r.ah).toBe(LSR_THRE | LSR_TEMT);
+  });
+
+  it("a port that is not there times out at once; functions past 05h are counted as unsupported", () => {
     const pc = board();
     expect(int14(pc, 0x01, 0x41, 4).ah).toBe(0x80);
     pc.machine.mem.write16(B.BDA_COM_PORTS + 2, 0); // the guest removed COM2
     const r = int14(pc, 0x03, 0, 1);
     expect(r.ah).toBe(0x80);
     expect(r.elapsedNs).toBeLessThan(1e6);
-    const u = int14(pc, 0x05);
+    const u = int14(pc, 0x06);
     expect(u.cf).toBe(true);
-    expect(pc.bios.unsupported.get("INT 14h AX=0500")).toBe(1);
+    expect(pc.bios.unsupported.get("INT 14h AX=0600")).toBe(1);
   });
 });

@@ -1,6 +1,8 @@
 // INT 14h, the BIOS's serial port services (IBM PC/AT BIOS interface; Ralf Brown's interrupt
-// list, INT 14h AH=00h-03h): set a port's baud rate and line format, send and receive a
-// character with a timeout, and read its line and modem status. DX selects the port (0 = COM1)
+// list, INT 14h AH=00h-05h): set a port's baud rate and line format, send and receive a
+// character with a timeout, and read its line and modem status; and the PS/2 extensions,
+// AH=04h (the line set up from separate registers, up to 19200 baud, stick parity and break)
+// and AH=05h (read or write the modem control register). DX selects the port (0 = COM1)
 // and its base address is the one the BDA holds at 40:00h, so a guest that swaps or removes a
 // port there is served as it says; the UART is driven through its registers, as a real BIOS
 // drives it (PC16550D datasheet register names, from uart16550.ts).
@@ -13,8 +15,14 @@
 // (POST sets 1, as the AT BIOS does; its count of polling loops lasted about that long). The
 // wait's deadline lives in the EBDA, so a snapshot taken during it resumes it.
 
+import { EAX, EBX, ECX } from "@x86vm/core";
 import {
+  LCR_BREAK,
   LCR_DLAB,
+  LCR_EVEN_PARITY,
+  LCR_PARITY,
+  LCR_STICK_PARITY,
+  MCR_MASK,
   LSR_DR,
   LSR_THRE,
   MCR_DTR,
@@ -36,6 +44,13 @@ import { REG_A_RS_MASK, REG_B_PIE, RTC_REG_A, RTC_REG_B } from "../../rtc146818.
 import type { Bios } from "./bios.ts";
 import * as B from "./bda.ts";
 
+// Byte registers in the CPU's r8 view.
+const AL = EAX << 2,
+  CL = ECX << 2,
+  CH = CL + 1,
+  BL = EBX << 2,
+  BH = BL + 1;
+
 /** AL bits 7-5 of AH=00h: the baud rate (110 to 9600). */
 const INIT_BAUDS = [110, 150, 300, 600, 1200, 2400, 4800, 9600];
 /** The divisor latch counts 16 UART clocks per bit. */
@@ -45,6 +60,18 @@ const BAUD_CLOCK = UART_CLOCK_HZ / 16;
  * parity enable, even parity): the AT BIOS writes them as they are.
  */
 const INIT_LINE_BITS = 0x1f;
+/** AH=04h: CL selects the baud rate (110 to 19200). */
+const EXT_BAUDS = [...INIT_BAUDS, 19200];
+/** AH=04h: BH selects the parity (none, odd, even, stick odd, stick even) as LCR bits. */
+const EXT_PARITY = [
+  0,
+  LCR_PARITY,
+  LCR_PARITY | LCR_EVEN_PARITY,
+  LCR_PARITY | LCR_STICK_PARITY,
+  LCR_PARITY | LCR_EVEN_PARITY | LCR_STICK_PARITY,
+];
+/** AH=04h: BL = 01h asks for two stop bits (LCR bit 2). */
+const LCR_TWO_STOP_BITS = 0x04;
 /** AH bit 7 of every function: the port did not become ready in time. */
 const STATUS_TIMEOUT = 0x80;
 /** AH=02h returns only the receive error bits of the line status (overrun, parity, framing, break). */
@@ -71,7 +98,7 @@ export class SerialServices {
     const ah = b.ah,
       port = b.dx;
     const base = port < 4 ? b.rw(B.BDA_COM_PORTS + 2 * port) : 0;
-    if (ah > 0x03) {
+    if (ah > 0x05) {
       b.done();
       b.unsupportedCall(0x14);
       return;
@@ -98,17 +125,59 @@ export class SerialServices {
         this.status(base);
         b.done();
         return;
+      case 0x04:
+        b.done();
+        if (this.extendedInit(base)) this.status(base);
+        else b.unsupportedCall(0x14);
+        return;
+      case 0x05:
+        b.done();
+        if (b.al === 0x00) cpu.r8[BL] = b.inb(base + UART_MCR);
+        else if (b.al === 0x01) b.outb(base + UART_MCR, cpu.r8[BL] & MCR_MASK);
+        else {
+          b.unsupportedCall(0x14);
+          return;
+        }
+        this.status(base);
+        return;
     }
   }
 
-  /** AH=00h: baud rate from AL bits 7-5 into the divisor latch, the line format into the LCR, interrupts off. */
+  /**
+   * AH=04h: AL = break (0 off, 1 on), BH = parity, BL = stop bits (0 one, 1 two), CH = word
+   * length (0-3: 5-8 bits), CL = baud rate (0-8: 110-19200). False (nothing programmed) for a
+   * value outside those.
+   */
+  private extendedInit(base: number): boolean {
+    const b = this.bios,
+      r8 = b.cpu.r8;
+    const brk = r8[AL],
+      parity = r8[BH],
+      stop = r8[BL],
+      length = r8[CH],
+      rate = r8[CL];
+    if (brk > 1 || parity >= EXT_PARITY.length || stop > 1 || length > 3 || rate >= EXT_BAUDS.length) return false;
+    this.setLine(
+      base,
+      EXT_BAUDS[rate],
+      length | (stop ? LCR_TWO_STOP_BITS : 0) | EXT_PARITY[parity] | (brk ? LCR_BREAK : 0),
+    );
+    return true;
+  }
+
+  /** AH=00h: baud rate from AL bits 7-5, the line format from bits 4-0. */
   private init(base: number, al: number): void {
+    this.setLine(base, INIT_BAUDS[al >> 5], al & INIT_LINE_BITS);
+  }
+
+  /** The baud rate into the divisor latch, the line control register, interrupts off (as the AT BIOS leaves them). */
+  private setLine(base: number, baud: number, lcr: number): void {
     const b = this.bios;
-    const divisor = Math.round(BAUD_CLOCK / INIT_BAUDS[al >> 5]);
+    const divisor = Math.round(BAUD_CLOCK / baud);
     b.outb(base + UART_LCR, LCR_DLAB);
     b.outb(base + UART_DLL, divisor & 0xff);
     b.outb(base + UART_DLM, divisor >> 8);
-    b.outb(base + UART_LCR, al & INIT_LINE_BITS);
+    b.outb(base + UART_LCR, lcr);
     b.outb(base + UART_IER, 0);
   }
 
