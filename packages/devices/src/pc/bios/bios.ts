@@ -23,6 +23,7 @@ import {
 import type { LinuxBoot } from "./linux-loader.ts";
 import * as B from "./bda.ts";
 import { PC_RTC_BASE } from "../board.ts";
+import { REG_A_RS_MASK, REG_B_PIE, RTC_REG_A, RTC_REG_B } from "../../rtc146818.ts";
 import {
   buildRom,
   ROM_BASE,
@@ -39,6 +40,9 @@ import { KeyboardServices } from "./keyboard.ts";
 import { SerialServices } from "./serial.ts";
 import { SystemServices } from "./system.ts";
 import { VideoServices } from "./video.ts";
+
+/** MC146818 register A rate select for a 1024 Hz periodic interrupt. */
+const RTC_RATE_1024HZ = 0x06;
 
 /** Devices INT 19h can boot from. */
 export type BootDevice = "floppy" | "cdrom" | "hdd";
@@ -361,6 +365,23 @@ export class Bios {
   setCmos(i: number, v: number): void {
     this.platform.io.io.out8(PC_RTC_BASE, i & 0x7f);
     this.platform.io.io.out8(PC_RTC_BASE + 1, v);
+  }
+  /**
+   * For a blocking service's wait (INT 14h, INT 15h AH=86h): turns the RTC's periodic
+   * interrupt on at 1024 Hz, as the AT BIOS does for its waits, unless the guest has it on
+   * already, so the halted stub is woken within about a millisecond rather than at the next
+   * 55 ms timer tick. True when it turned it on (then endPeriodicWake turns it off again).
+   */
+  startPeriodicWake(): boolean {
+    const regB = this.cmos(RTC_REG_B);
+    if (regB & REG_B_PIE) return false;
+    const regA = this.cmos(RTC_REG_A);
+    if ((regA & REG_A_RS_MASK) === 0) this.setCmos(RTC_REG_A, (regA & ~REG_A_RS_MASK) | RTC_RATE_1024HZ);
+    this.setCmos(RTC_REG_B, regB | REG_B_PIE);
+    return true;
+  }
+  endPeriodicWake(): void {
+    this.setCmos(RTC_REG_B, this.cmos(RTC_REG_B) & ~REG_B_PIE);
   }
   outb(port: number, v: number): void {
     this.platform.io.io.out8(port, v);

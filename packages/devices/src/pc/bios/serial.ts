@@ -40,7 +40,6 @@ import {
   UART_RBR,
   UART_THR,
 } from "../../uart16550.ts";
-import { REG_A_RS_MASK, REG_B_PIE, RTC_REG_A, RTC_REG_B } from "../../rtc146818.ts";
 import type { Bios } from "./bios.ts";
 import * as B from "./bda.ts";
 
@@ -76,8 +75,6 @@ const LCR_TWO_STOP_BITS = 0x04;
 const STATUS_TIMEOUT = 0x80;
 /** AH=02h returns only the receive error bits of the line status (overrun, parity, framing, break). */
 const RX_ERROR_BITS = 0x1e;
-/** The RTC's periodic rate for a wait: 1024 Hz (rate select 6). */
-const RTC_RATE_1024HZ = 0x06;
 const NS_PER_SECOND = 1e9;
 
 /** EBDA_SERIAL_FLAGS bits. */
@@ -235,14 +232,7 @@ export class SerialServices {
       const until = Math.floor(now + b.rb(B.BDA_COM_TIMEOUT + port) * NS_PER_SECOND);
       b.wd(untilAt, until % 4294967296);
       b.wd(untilAt + 4, Math.floor(until / 4294967296));
-      flags = WAIT_ACTIVE;
-      const regB = b.cmos(RTC_REG_B);
-      if (!(regB & REG_B_PIE)) {
-        flags |= WAIT_OWNS_PIE;
-        const regA = b.cmos(RTC_REG_A);
-        if ((regA & REG_A_RS_MASK) === 0) b.setCmos(RTC_REG_A, (regA & ~REG_A_RS_MASK) | RTC_RATE_1024HZ);
-        b.setCmos(RTC_REG_B, regB | REG_B_PIE);
-      }
+      flags = WAIT_ACTIVE | (b.startPeriodicWake() ? WAIT_OWNS_PIE : 0);
       b.wb(flagsAt, flags);
     }
     const until = (b.rd(untilAt) >>> 0) + (b.rd(untilAt + 4) >>> 0) * 4294967296;
@@ -261,7 +251,7 @@ export class SerialServices {
     const flagsAt = b.ebda(B.EBDA_SERIAL_FLAGS);
     const flags = b.rb(flagsAt);
     if (!(flags & WAIT_ACTIVE)) return;
-    if (flags & WAIT_OWNS_PIE) b.setCmos(RTC_REG_B, b.cmos(RTC_REG_B) & ~REG_B_PIE);
+    if (flags & WAIT_OWNS_PIE) b.endPeriodicWake();
     b.wb(flagsAt, 0);
   }
 }

@@ -25,7 +25,21 @@ import { CASCADE_IR, ICW1_IC4, ICW1_INIT, ICW4_UPM } from "../../pic8259.ts";
 import { CW_MODE_SHIFT, CW_RW_SHIFT, PitMode, PIT_CONTROL, PIT_COUNTER0, RW_LSB_MSB } from "../../pit8254.ts";
 import { DMA_MODE_CASCADE, DMA_REG_COMMAND, DMA_REG_MODE, DMA_REG_SINGLE_MASK, PC_DMA2_BASE } from "../../dma8237.ts";
 import { DOR_DMA_GATE, DOR_NRESET, FDC_CCR, FDC_DOR, PC_FDC_BASE, RATE_500K } from "../../fdc82077.ts";
-import { REG_B_24H, RTC_HOURS, RTC_MINUTES, RTC_REG_B, RTC_REG_C, RTC_SECONDS } from "../../rtc146818.ts";
+import {
+  CMOS_CENTURY,
+  REG_B_24H,
+  REG_B_DM,
+  REG_B_DSE,
+  REG_B_SET,
+  RTC_DAY_OF_MONTH,
+  RTC_HOURS,
+  RTC_MINUTES,
+  RTC_MONTH,
+  RTC_REG_B,
+  RTC_REG_C,
+  RTC_SECONDS,
+  RTC_YEAR,
+} from "../../rtc146818.ts";
 
 /** The 8259As' A0 = 0 (ICW1, OCW2, OCW3) and A0 = 1 (ICW2-4, the mask) ports. */
 const PIC1_COMMAND = PC_PIC_MASTER_BASE,
@@ -37,10 +51,6 @@ const PIC1_COMMAND = PC_PIC_MASTER_BASE,
 const DEFAULT_BOOT_ORDER: readonly BootDevice[] = ["floppy", "cdrom", "hdd"];
 /** How the boot failure lines name each device. */
 const DEVICE_LABEL: Record<BootDevice, string> = { floppy: "floppy", cdrom: "CD-ROM", hdd: "hard disk" };
-/** MC146818 register B bits and the register A rate select for 1024 Hz. */
-const RTC_B_PIE = 0x40,
-  RTC_B_DSE = 0x01,
-  RTC_RATE_1024HZ = 0x06;
 /** EBDA_WAIT_FLAGS bits. */
 const WAIT_ACTIVE = 0x01,
   WAIT_OWNS_PIE = 0x02;
@@ -225,34 +235,34 @@ export class SystemServices {
         b.ok();
         return;
       case 0x02: // RTC time: CH hours, CL minutes, DH seconds (BCD), DL daylight saving
-        cpu.r8[5] = this.rtcBcd(0x04);
-        cpu.r8[4] = this.rtcBcd(0x02);
-        cpu.r8[9] = this.rtcBcd(0x00);
-        cpu.r8[8] = b.cmos(0x0b) & 1;
+        cpu.r8[5] = this.rtcBcd(RTC_HOURS);
+        cpu.r8[4] = this.rtcBcd(RTC_MINUTES);
+        cpu.r8[9] = this.rtcBcd(RTC_SECONDS);
+        cpu.r8[8] = b.cmos(RTC_REG_B) & REG_B_DSE;
         b.ok();
         return;
       case 0x03: // set RTC time; DL bit 0 = daylight saving (register B's DSE)
         this.rtcSet([
-          [0x04, cpu.r8[5]],
-          [0x02, cpu.r8[4]],
-          [0x00, cpu.r8[9]],
+          [RTC_HOURS, cpu.r8[5]],
+          [RTC_MINUTES, cpu.r8[4]],
+          [RTC_SECONDS, cpu.r8[9]],
         ]);
-        b.setCmos(0x0b, (b.cmos(0x0b) & ~RTC_B_DSE) | (cpu.r8[8] & 1));
+        b.setCmos(RTC_REG_B, (b.cmos(RTC_REG_B) & ~REG_B_DSE) | (cpu.r8[8] & REG_B_DSE));
         b.ok();
         return;
       case 0x04: // RTC date: CH century, CL year, DH month, DL day (BCD)
-        cpu.r8[5] = this.rtcBcd(0x32);
-        cpu.r8[4] = this.rtcBcd(0x09);
-        cpu.r8[9] = this.rtcBcd(0x08);
-        cpu.r8[8] = this.rtcBcd(0x07);
+        cpu.r8[5] = this.rtcBcd(CMOS_CENTURY);
+        cpu.r8[4] = this.rtcBcd(RTC_YEAR);
+        cpu.r8[9] = this.rtcBcd(RTC_MONTH);
+        cpu.r8[8] = this.rtcBcd(RTC_DAY_OF_MONTH);
         b.ok();
         return;
       case 0x05:
         this.rtcSet([
-          [0x32, cpu.r8[5]],
-          [0x09, cpu.r8[4]],
-          [0x08, cpu.r8[9]],
-          [0x07, cpu.r8[8]],
+          [CMOS_CENTURY, cpu.r8[5]],
+          [RTC_YEAR, cpu.r8[4]],
+          [RTC_MONTH, cpu.r8[9]],
+          [RTC_DAY_OF_MONTH, cpu.r8[8]],
         ]);
         b.ok();
         return;
@@ -264,14 +274,14 @@ export class SystemServices {
   /** An RTC field in BCD whatever the RTC's data mode. */
   private rtcBcd(reg: number): number {
     const v = this.bios.cmos(reg);
-    return reg === 0x32 || (this.bios.cmos(0x0b) & 0x04) === 0 ? v : toBcd(v);
+    return reg === CMOS_CENTURY || (this.bios.cmos(RTC_REG_B) & REG_B_DM) === 0 ? v : toBcd(v);
   }
   private rtcSet(fields: [number, number][]): void {
     const b = this.bios;
-    const regB = b.cmos(0x0b);
-    b.setCmos(0x0b, regB | 0x80); // SET: stop updates while writing
-    for (const [reg, v] of fields) b.setCmos(reg, reg === 0x32 || (regB & 0x04) === 0 ? v : bcd(v));
-    b.setCmos(0x0b, regB & ~0x80);
+    const regB = b.cmos(RTC_REG_B);
+    b.setCmos(RTC_REG_B, regB | REG_B_SET); // stop updates while writing
+    for (const [reg, v] of fields) b.setCmos(reg, reg === CMOS_CENTURY || (regB & REG_B_DM) === 0 ? v : bcd(v));
+    b.setCmos(RTC_REG_B, regB & ~REG_B_SET);
   }
 
   int15(): void {
@@ -377,14 +387,7 @@ export class SystemServices {
       const until = Math.floor(now + us * 1000);
       b.wd(untilAt, until % 4294967296);
       b.wd(untilAt + 4, Math.floor(until / 4294967296));
-      flags = WAIT_ACTIVE;
-      const regB = b.cmos(0x0b);
-      if ((regB & RTC_B_PIE) === 0) {
-        flags |= WAIT_OWNS_PIE;
-        const regA = b.cmos(0x0a);
-        if ((regA & 0x0f) === 0) b.setCmos(0x0a, (regA & 0xf0) | RTC_RATE_1024HZ);
-        b.setCmos(0x0b, regB | RTC_B_PIE);
-      }
+      flags = WAIT_ACTIVE | (b.startPeriodicWake() ? WAIT_OWNS_PIE : 0);
       b.wb(flagsAt, flags);
     }
     const until = (b.rd(untilAt) >>> 0) + (b.rd(untilAt + 4) >>> 0) * 4294967296;
@@ -392,7 +395,7 @@ export class SystemServices {
       b.retryLater();
       return;
     }
-    if (flags & WAIT_OWNS_PIE) b.setCmos(0x0b, b.cmos(0x0b) & ~RTC_B_PIE);
+    if (flags & WAIT_OWNS_PIE) b.endPeriodicWake();
     b.wb(flagsAt, 0);
     cpu.r8[1] = 0;
     b.ok();
