@@ -9,7 +9,7 @@
 
 import { FAULT } from "./fault.ts";
 import { CpuState } from "./state.ts";
-import { CR0_PG, CS, DS, EBP, EBX, EDI, ESI, ESP, SS, START_EIP, V_GP, V_SS } from "./regs.ts";
+import { CR0_PG, CS, DS, EBP, EBX, EDI, ESI, ESP, SS, START_EIP, V_GP, V_SS, VM } from "./regs.ts";
 import { walk, walkResult } from "./paging.ts";
 import type { PhysicalMemory } from "../memory/physical-memory.ts";
 import {
@@ -347,12 +347,35 @@ export class CpuAccess extends CpuState {
     return (this.segBase[s] + off) | 0;
   }
 
-  /** Full segment check: returns if the access is allowed, raises the fault otherwise. */
-  segCheck(s: number, off: number, len: number, _write: boolean): void {
+  /**
+   * Full segment check: returns if the access is allowed, raises the fault otherwise. In
+   * protected mode (SDM Vol. 3 §5.3-5.5, §5.6): an unusable (null) register faults any access,
+   * a write needs a writable data segment and a read a data or readable code segment, and an
+   * expand-down data segment allows offsets above its limit up to 0FFFFh or 0FFFFFFFFh (its B
+   * bit). Violations raise #SS(0) through SS and #GP(0) through any other register. Real and
+   * virtual-8086 mode check the limit only.
+   */
+  segCheck(s: number, off: number, len: number, write: boolean): void {
     const o = off >>> 0,
+      end = o + len - 1,
       lim = this.segLimit[s] >>> 0;
-    if (o + len - 1 <= lim) return;
-    this.fault(s === SS ? V_SS : V_GP, this.isProtected() ? 0 : -1);
+    const vec = s === SS ? V_SS : V_GP;
+    if (!this.isProtected() || this.flags & VM) {
+      if (end <= lim) return;
+      this.fault(vec, this.isProtected() ? 0 : -1);
+    }
+    const attr = this.segAttr[s];
+    const isCode = (attr & 0x08) !== 0,
+      rw = (attr & 0x02) !== 0;
+    if ((attr & 0x80) === 0) this.fault(vec, 0);
+    if (write ? isCode || !rw : isCode && !rw) this.fault(V_GP, 0);
+    if (!isCode && attr & 0x04) {
+      const upper = attr & 0x4000 ? 0xffffffff : 0xffff;
+      if (o > lim && end <= upper) return;
+      this.fault(vec, 0);
+    }
+    if (end <= lim) return;
+    this.fault(vec, 0);
   }
 
   isProtected(): boolean {
