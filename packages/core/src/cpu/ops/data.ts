@@ -165,12 +165,20 @@ const pushSeg = perOpcode((index, sz) => {
       };
 });
 
+/**
+ * POP Sreg. The stack pointer moves in the width of the stack the selector was popped from:
+ * POP SS that loads a segment of the other B size still increments SP (or ESP) as the old
+ * stack's size says (SDM Vol. 2, POP: the increment uses the StackAddrSize before the load).
+ */
 const popSeg = perOpcode((index, sz) => {
   const s = segOfOpcode(index);
   return (c) => {
     const v = sz === SZ16 ? c.peek16(0) : c.peek32(0) & 0xffff;
+    const sp = c.spAdd(sz === SZ16 ? 2 : 4);
+    const wide = c.ss32;
     c.loadSeg(s, v);
-    c.setSp(c.spAdd(sz === SZ16 ? 2 : 4));
+    if (wide) c.r32[ESP] = sp;
+    else c.r16[ESP << 1] = sp;
   };
 });
 
