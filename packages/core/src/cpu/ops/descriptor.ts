@@ -6,7 +6,7 @@
 import type { Cpu } from "../cpu.ts";
 import { CR0_PE, CS, DT_LDT_SEL, DT_TR_SEL, ECX, EDX, ESP, IF, RF, SS, SZ16, V_GP, V_UD, VM, ZF } from "../regs.ts";
 import { ACC_CODE, ACC_DC, ACC_P, ACC_RW, ACC_S, descLimit, loadSystemSegment, peekDescriptor } from "../protected.ts";
-import { getReg, pair, readE, setReg, writeE, type Handler, type HandlerMap } from "./operands.ts";
+import { getReg, pair, readE, setReg, type Handler, type HandlerMap } from "./operands.ts";
 
 /** Group 6 (0F 00): the reg field picks SLDT STR LLDT LTR VERR VERW. */
 const grp6: Handler = (c) => {
@@ -75,15 +75,26 @@ function larLsl(isLsl: boolean) {
   });
 }
 
-/** ARPL Ew, Gw: raise the destination selector's RPL to the source's. */
+/**
+ * ARPL Ew, Gw: raise the destination selector's RPL to the source's. A memory destination is
+ * decoded once (its displacement is read once) and checked for writing before it is read, as
+ * for any read-modify-write operand; it is written only when the RPL changes.
+ */
 const arplEwGw: Handler = (c) => {
   const m = c.fetch8();
-  const dst = readE(c, SZ16, m);
   const src = getReg(c, SZ16, (m >> 3) & 7);
-  if ((dst & 3) < (src & 3)) {
-    writeE(c, SZ16, m, (dst & ~3) | (src & 3));
-    c.setFlag(ZF, true);
-  } else c.setFlag(ZF, false);
+  if (m >= 0xc0) {
+    const dst = getReg(c, SZ16, m & 7);
+    const raise = (dst & 3) < (src & 3);
+    if (raise) setReg(c, SZ16, m & 7, (dst & ~3) | (src & 3));
+    c.setFlag(ZF, raise);
+    return;
+  }
+  const lin = c.eaW(m, 2);
+  const dst = c.rd16(lin);
+  const raise = (dst & 3) < (src & 3);
+  if (raise) c.wr16(lin, (dst & ~3) | (src & 3));
+  c.setFlag(ZF, raise);
 };
 
 /** Flat code and stack caches SYSENTER/SYSEXIT load without reading descriptors. */
