@@ -10,7 +10,7 @@
 import { FAULT } from "./fault.ts";
 import { CpuState } from "./state.ts";
 import { CR0_PG, CS, DS, EBP, EBX, EDI, ESI, ESP, SS, START_EIP, V_GP, V_SS, VM } from "./regs.ts";
-import { walk, walkResult } from "./paging.ts";
+import { probe, walk, walkResult } from "./paging.ts";
 import type { PhysicalMemory } from "../memory/physical-memory.ts";
 import {
   STATE_PIP_DELTA,
@@ -311,6 +311,18 @@ export class CpuAccess extends CpuState {
       return;
     }
     this.mem.write32(this.translate(lin, true), v);
+  }
+
+  /**
+   * Raises the page fault a write of len bytes at lin would raise now, without writing and
+   * without setting accessed or dirty bits (paging.ts probe). Pages the write TLB maps pass.
+   */
+  probeWrite(lin: number, len: number): void {
+    if ((this.cr[0] & CR0_PG) === 0) return;
+    const user = this.cpl === 3;
+    if (this.tlbW[lin >>> 12] === -1) probe(this, lin, true, user);
+    const next = ((lin | 0xfff) + 1) | 0;
+    if ((lin & 0xfff) > 0x1000 - len && this.tlbW[next >>> 12] === -1) probe(this, next, true, user);
   }
 
   /** Accesses to descriptor tables and the TSS: always with supervisor rights, whatever the CPL. */

@@ -64,6 +64,26 @@ export function walk(c: CpuAccess, lin: number, write: boolean, user: boolean): 
   return ((pte & ~0xfff) | (lin & 0xfff)) & a20;
 }
 
+/**
+ * Raises the #PF that an access at lin would raise, as walk does, but changes nothing: no
+ * accessed or dirty bit is set (for checks the manual asks for without an access, like ENTER's
+ * final stack pointer or a string input's destination before the port is read).
+ */
+export function probe(c: CpuAccess, lin: number, write: boolean, user: boolean): void {
+  const mem = c.mem;
+  const a20 = mem.a20Mask;
+  const pde = mem.read32(((c.cr[3] & ~0xfff) | ((lin >>> 22) << 2)) & a20);
+  if (!(pde & PTE_P)) pageFault(c, lin, write, user, 0);
+  const wp = (c.cr[0] & CR0_WP) !== 0;
+  if (pde & PDE_PS && c.cr[4] & CR4_PSE) {
+    checkRights(c, lin, write, user, pde, wp);
+    return;
+  }
+  const pte = mem.read32(((pde & ~0xfff) | (((lin >>> 12) & 0x3ff) << 2)) & a20);
+  if (!(pte & PTE_P)) pageFault(c, lin, write, user, 0);
+  checkRights(c, lin, write, user, pte & (pde | ~(PTE_US | PTE_RW)), wp);
+}
+
 function canWrite(bits: number, user: boolean, wp: boolean): boolean {
   if (user) return (bits & (PTE_US | PTE_RW)) === (PTE_US | PTE_RW);
   return !wp || (bits & PTE_RW) !== 0;

@@ -10,11 +10,13 @@ import {
   DF,
   EBP,
   ECX,
+  ESP,
   ID,
   IF,
   IOPL,
   NT,
   RF,
+  SS,
   STATUS_FLAGS,
   SZ16,
   TF,
@@ -261,21 +263,27 @@ const iret = pair((sz) => (c) => {
   c.writeFlags(fl, mask);
 });
 
+/**
+ * ENTER Iw, Ib (SDM Vol. 2, ENTER). The operand size picks what is pushed and written back
+ * ((E)BP and the frame pointer), the stack's B bit how the stack pointer and the nesting walk
+ * through BP move: with a 32-bit operand on a 16-bit stack the frame pointer is ESP after the
+ * push with its upper half kept. Every stack write comes first (restartable), and the final
+ * stack pointer must be writable, segment and page (#SS(0), #PF), before anything changes.
+ */
 const enterIwIb = pair((sz) => (c) => {
   const size = c.fetch16();
   const level = c.fetch8() & 31;
   const b = sizeBytes(sz);
-  const bp = c.ss32 ? c.r32[EBP] : c.r16[EBP << 1];
-  // Compute every stack write first (restartable), then commit.
   let offset = -b;
-  if (sz === SZ16) c.poke16(offset, bp);
-  else c.poke32(offset, bp);
-  const frame = c.spAdd(-b);
+  if (sz === SZ16) c.poke16(offset, c.r16[EBP << 1]);
+  else c.poke32(offset, c.r32[EBP]);
+  const pushed = c.spAdd(-b);
+  const frame = sz === SZ16 || c.ss32 ? pushed : (c.r32[ESP] & ~0xffff) | pushed;
   if (level > 0) {
-    let p = bp;
+    let p = c.ss32 ? c.r32[EBP] : c.r16[EBP << 1];
     for (let i = 1; i < level; i++) {
       p = c.ss32 ? (p - b) | 0 : (p - b) & 0xffff;
-      const v = sz === SZ16 ? c.rd16(c.segR(2, p, 2)) : c.rd32(c.segR(2, p, 4));
+      const v = sz === SZ16 ? c.rd16(c.segR(SS, p, 2)) : c.rd32(c.segR(SS, p, 4));
       offset -= b;
       if (sz === SZ16) c.poke16(offset, v);
       else c.poke32(offset, v);
@@ -285,10 +293,9 @@ const enterIwIb = pair((sz) => (c) => {
     else c.poke32(offset, frame);
   }
   const newSp = c.spAdd(offset - size);
-  // The final stack pointer must be valid too (SDM: #SS if it would be outside the limit).
-  if (size > 0) c.segW(2, newSp, 1);
-  if (c.ss32) c.r32[EBP] = frame;
-  else c.r16[EBP << 1] = frame;
+  // SDM: #SS(0) when the final stack pointer is outside the segment, #PF when a write there would fault.
+  if (size > 0) c.probeWrite(c.segW(SS, newSp, 1), 1);
+  setReg(c, sz, EBP, frame);
   c.setSp(newSp);
 });
 
