@@ -297,8 +297,9 @@ export class CpuAccess extends CpuState {
   }
   private wr32Slow(lin: number, v: number): void {
     if ((lin & 0xfff) > 0xffc) {
+      // Both pages first; a fault on the second reports its first byte in CR2.
       this.translate(lin, true);
-      this.translate(lin + 3, true);
+      this.translate((lin | 0xfff) + 1, true);
       this.wr8(lin, v);
       this.wr8(lin + 1, v >> 8);
       this.wr8(lin + 2, v >> 16);
@@ -631,10 +632,29 @@ export class CpuAccess extends CpuState {
     const off = this.asize32 ? this.ea32(m) : this.ea16(m);
     return this.segR(this.eaSeg, off, len);
   }
-  /** Linear address of a ModRM memory operand of len bytes to be written (or read and written). */
+  /**
+   * Linear address of a ModRM memory operand of len bytes to be written (or read and written):
+   * segment and page are checked for writing here, before the instruction reads the operand
+   * or changes anything (writable).
+   */
   eaW(m: number, len: number): number {
     const off = this.asize32 ? this.ea32(m) : this.ea16(m);
-    return this.segW(this.eaSeg, off, len);
+    const lin = this.segW(this.eaSeg, off, len);
+    if (this.tlbW[lin >>> 12] === -1 || (lin & 0xfff) > 0x1000 - len) this.writable(lin, len);
+    return lin;
+  }
+
+  /**
+   * Checks that len bytes at lin may be written now, raising the page fault the write would
+   * raise (with W = 1). Read-modify-write instructions call it (through eaW) before they read:
+   * their operand is accessed for writing from the start (SDM Vol. 3 §4.7: the fault's W/R bit
+   * is 1), and a faulting one changes neither flags nor registers. The translation it makes is
+   * the one the write uses (TLB, dirty bit).
+   */
+  writable(lin: number, len: number): void {
+    if (this.tlbW[lin >>> 12] === -1) this.fill(lin, true);
+    const next = ((lin | 0xfff) + 1) | 0; // a fault on the second page reports its first byte
+    if ((lin & 0xfff) > 0x1000 - len && this.tlbW[next >>> 12] === -1) this.fill(next, true);
   }
 
   // ---- stack

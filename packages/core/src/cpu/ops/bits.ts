@@ -37,7 +37,12 @@ function btEvGv(op: number): (sz: number) => Handler {
     const base = c.eaOff(m);
     const eoff = c.asize32 ? (base + disp) | 0 : (base + disp) & 0xffff;
     const seg = c.eaSeg;
-    const lin = op === 0 ? c.segR(seg, eoff, bytes) : c.segW(seg, eoff, bytes);
+    let lin: number;
+    if (op === 0) lin = c.segR(seg, eoff, bytes);
+    else {
+      lin = c.segW(seg, eoff, bytes);
+      c.writable(lin, bytes);
+    }
     const r = bitOp(c, op, rd(c, sz, lin), soff & (bits - 1));
     if (op !== 0) wr(c, sz, lin, r);
   };

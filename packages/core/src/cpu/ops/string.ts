@@ -181,6 +181,8 @@ const ins = stringOp((c, sz, step) => {
   const port = c.r16[EDX << 1];
   c.checkIo(port, b);
   const lin = c.segW(ES, dstOff(c), b);
+  // The destination must take the write (segment and page) before the port is read.
+  c.writable(lin, b);
   const v = sz === SZ8 ? c.io.in8(port) : sz === SZ16 ? c.io.in16(port) : c.io.in32(port);
   wr(c, sz, lin, v);
   advDi(c, step);
