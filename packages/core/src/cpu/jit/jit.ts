@@ -210,6 +210,8 @@ export class Jit {
     if (w === null) return this.never(slot, pip, sizeKey);
     const wb = (this.wasmBlocks ??= new WasmBlocks(c));
     const key = sizeKey | w.flat;
+    // Straight-line code past the region's bounds compiles at its next entry, not a threshold later.
+    if (w.next >= 0) heat[w.next & JIT_MASK] = Math.max(heat[w.next & JIT_MASK], this.threshold - 1);
     const make = (run: RunFn) => {
       const blocks = w.blocks.map((b) => new Block(b.pip, b.count, b.length, wb.run, b.offsets, key));
       const region = new Region(ppn, blocks);

@@ -2660,6 +2660,8 @@ export interface WasmRegion {
   specialised: number;
   /** The segment registers (params.ts jitKeyFlat bits) its code assumes flat. */
   flat: number;
+  /** Where straight-line code runs on past the region's bounds, or -1. */
+  next: number;
 }
 
 /** The physical address a direct jump, call or loop instruction goes to, or -1. */
@@ -2702,8 +2704,11 @@ function decodeBlock(src: ByteSource, pip: number, windowEnd: number, mode32: bo
 /**
  * Plans a region: the entries, then the blocks that the direct jumps, calls and fall-throughs
  * of its blocks reach inside the window [windowStart, windowEnd) and that have run often
- * (warm), breadth first, within the bounds. A block ends where another begins (of this region
- * or of another), so each instruction is compiled once.
+ * (warm), breadth first, within the bounds. A block that MAX_BLOCK_INSNS cut runs on into the
+ * next whenever it runs, so that one counts as warm too (straight-line code is not compiled one
+ * block per threshold). A block ends where another begins (of this region or of another), so
+ * each instruction is compiled once. `next`: such a straight-line continuation that the bounds
+ * left out (-1 if none), which the caller may heat so that it follows soon.
  */
 function planRegion(
   src: ByteSource,
@@ -2716,16 +2721,21 @@ function planRegion(
   const starts: number[] = [];
   /** Where blocks end: the region's blocks, and compiled blocks of other regions. */
   const stops = new Set<number>();
+  let next = -1;
   let entry = true;
-  const add = (p: number) => {
-    if (p < windowStart || p >= windowEnd || stops.has(p) || starts.length >= MAX_REGION_BLOCKS) return;
+  const add = (p: number, certain: boolean) => {
+    if (p < windowStart || p >= windowEnd || stops.has(p)) return;
     const w = entry ? WARM : warm(p);
     if (w === COMPILED) stops.add(p);
-    if (w !== WARM) return;
+    if (w === COMPILED || (w !== WARM && !certain)) return;
+    if (starts.length >= MAX_REGION_BLOCKS) {
+      if (certain && next < 0) next = p;
+      return;
+    }
     stops.add(p);
     starts.push(p);
   };
-  for (const p of entries) add(p);
+  for (const p of entries) add(p, true);
   entry = false;
   const firstEntries = starts.length;
   let insns = 0;
@@ -2734,16 +2744,18 @@ function planRegion(
     insns += b.length;
     if (insns > MAX_REGION_INSNS && i >= firstEntries) {
       // Over the bound: keep the blocks explored so far (and the entries).
-      for (const p of starts.splice(i)) stops.delete(p);
+      const cut = starts.splice(i);
+      for (const p of cut) stops.delete(p);
+      if (next < 0) next = cut[0];
       break;
     }
     for (const d of b) {
       const t = directTarget(d);
-      if (t >= 0) add(t);
+      if (t >= 0) add(t, false);
     }
-    if (b.length > 0 && fallsThrough(b[b.length - 1])) add(end);
+    if (b.length > 0 && fallsThrough(b[b.length - 1])) add(end, b.length === MAX_BLOCK_INSNS);
   }
-  return { starts, stops };
+  return { starts, stops, next };
 }
 
 /** What a region's planner learns of an address its code reaches (compileWasmRegion's `warm`). */
@@ -2769,7 +2781,7 @@ export function compileWasmRegion(
   flat = 0,
 ): WasmRegion | null {
   const src: ByteSource = { byte: (o) => (o >= windowStart && o < windowEnd ? ram[o] : -1) };
-  const { starts, stops } = planRegion(src, entries, windowStart, windowEnd, mode32, warm);
+  const { starts, stops, next } = planRegion(src, entries, windowStart, windowEnd, mode32, warm);
   const decoded = starts.map((p) => decodeBlock(src, p, windowEnd, mode32, stops)).filter((b) => b.insns.length > 0);
   if (decoded.length === 0 || decoded[0].insns[0].offset !== entries[0]) return null;
   // In address order: a jump forward to a block of the region is a branch to its label (transfer).
@@ -2915,5 +2927,5 @@ export function compileWasmRegion(
     code,
   );
   m.exportFunc("run", run);
-  return { bytes: m.bytes(), base: plan.base, blocks: plan.blocks, specialised, flat: e.flatUsed };
+  return { bytes: m.bytes(), base: plan.base, blocks: plan.blocks, specialised, flat: e.flatUsed, next };
 }
