@@ -16,7 +16,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import url from "node:url";
-import { ALU as ALU_SEMANTICS, jsAluKind, jsAluResult } from "../src/cpu/semantics.ts";
+import { ALU as ALU_SEMANTICS, CONDITIONS, jsAluKind, jsAluResult, jsCondition } from "../src/cpu/semantics.ts";
 
 /** The file this script writes. */
 export const HOT_OUTPUT = url.fileURLToPath(new URL("../src/cpu/hot.generated.ts", import.meta.url));
@@ -303,16 +303,7 @@ function build() {
   }
 
   // Jcc: one function per condition and size; conditions read only the flags they need.
-  const COND = [
-    "c.of() !== 0",
-    "c.cf() !== 0",
-    "c.zf() !== 0",
-    "(c.cf() | c.zf()) !== 0",
-    "c.sf() !== 0",
-    "c.pf() !== 0",
-    "c.sf() !== c.of()",
-    "c.zf() !== 0 || c.sf() !== c.of()",
-  ];
+  const COND = CONDITIONS.map((k) => jsCondition(k.flags, (f) => `c.${f}()`));
   const CC = ["o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"];
   for (const bits of [16, 32]) {
     for (let cc = 0; cc < 16; cc++) {

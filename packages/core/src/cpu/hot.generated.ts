@@ -1113,22 +1113,22 @@ function jneJv16(c: Cpu): void {
 
 function jbeJb16(c: Cpu): void {
   const d = c.fetch8s();
-  if ((c.cf() | c.zf()) !== 0) jumpTo(c, (c.getEip() + d) & 0xffff);
+  if (c.cf() !== 0 || c.zf() !== 0) jumpTo(c, (c.getEip() + d) & 0xffff);
 }
 
 function jbeJv16(c: Cpu): void {
   const d = c.fetch16();
-  if ((c.cf() | c.zf()) !== 0) jumpTo(c, (c.getEip() + d) & 0xffff);
+  if (c.cf() !== 0 || c.zf() !== 0) jumpTo(c, (c.getEip() + d) & 0xffff);
 }
 
 function jaJb16(c: Cpu): void {
   const d = c.fetch8s();
-  if (!((c.cf() | c.zf()) !== 0)) jumpTo(c, (c.getEip() + d) & 0xffff);
+  if (!(c.cf() !== 0 || c.zf() !== 0)) jumpTo(c, (c.getEip() + d) & 0xffff);
 }
 
 function jaJv16(c: Cpu): void {
   const d = c.fetch16();
-  if (!((c.cf() | c.zf()) !== 0)) jumpTo(c, (c.getEip() + d) & 0xffff);
+  if (!(c.cf() !== 0 || c.zf() !== 0)) jumpTo(c, (c.getEip() + d) & 0xffff);
 }
 
 function jsJb16(c: Cpu): void {
@@ -1273,22 +1273,22 @@ function jneJv32(c: Cpu): void {
 
 function jbeJb32(c: Cpu): void {
   const d = c.fetch8s();
-  if ((c.cf() | c.zf()) !== 0) jumpTo(c, (c.getEip() + d) | 0);
+  if (c.cf() !== 0 || c.zf() !== 0) jumpTo(c, (c.getEip() + d) | 0);
 }
 
 function jbeJv32(c: Cpu): void {
   const d = c.fetch32();
-  if ((c.cf() | c.zf()) !== 0) jumpTo(c, (c.getEip() + d) | 0);
+  if (c.cf() !== 0 || c.zf() !== 0) jumpTo(c, (c.getEip() + d) | 0);
 }
 
 function jaJb32(c: Cpu): void {
   const d = c.fetch8s();
-  if (!((c.cf() | c.zf()) !== 0)) jumpTo(c, (c.getEip() + d) | 0);
+  if (!(c.cf() !== 0 || c.zf() !== 0)) jumpTo(c, (c.getEip() + d) | 0);
 }
 
 function jaJv32(c: Cpu): void {
   const d = c.fetch32();
-  if (!((c.cf() | c.zf()) !== 0)) jumpTo(c, (c.getEip() + d) | 0);
+  if (!(c.cf() !== 0 || c.zf() !== 0)) jumpTo(c, (c.getEip() + d) | 0);
 }
 
 function jsJb32(c: Cpu): void {

@@ -58,3 +58,99 @@ export function jsAluResult(s: AluSemantics, mask: string, cf: string): string {
 export function jsAluKind(s: AluSemantics, kindName: (k: FlagKind) => string): string {
   return s.carryKind ? `cin ? ${kindName(s.carryKind)} : ${kindName(s.kind)}` : kindName(s.kind);
 }
+
+// ---- conditions (Jcc, SETcc, CMOVcc; cc = the low nibble of the opcode)
+
+/** A status flag that conditions read. */
+export type Flag = "of" | "cf" | "zf" | "sf" | "pf";
+
+/**
+ * A condition as an expression: over the status flags, or (fused) over the operands `a`, `b`
+ * and result `r` of the flag-setting operation just before it, at that operation's size.
+ * Comparisons: `ltu`/`leu` unsigned on the zero-extended values, `lts`/`les` signed on the
+ * sign-extended ones, `eq` on the values.
+ */
+export type CondExpr =
+  | { flag: Flag }
+  | { or: [CondExpr, CondExpr] }
+  | { ne: [CondExpr, CondExpr] }
+  | { always: boolean }
+  | { cmp: "eq" | "ltu" | "leu" | "lts" | "les"; x: "a" | "r"; y: "b" | "0" };
+
+export interface ConditionSemantics {
+  /** The mnemonic's condition, e.g. "be" (cc & 1 negates it: "a"). */
+  name: string;
+  /** From the status flags (what CpuState.cond computes). */
+  flags: CondExpr;
+  /**
+   * Shortcuts after a flag-setting operation whose operands the code still holds: after a
+   * subtraction (SUB, CMP), after a logic operation (CF = OF = 0), and after any operation
+   * that sets ZF and SF from its result (ADD, SUB, logic, INC, DEC). None after ADC or SBB.
+   */
+  sub?: CondExpr;
+  logic?: CondExpr;
+  any?: CondExpr;
+}
+
+const ZERO: CondExpr = { cmp: "eq", x: "r", y: "0" };
+const SIGN: CondExpr = { cmp: "lts", x: "r", y: "0" };
+const flag = (f: Flag): CondExpr => ({ flag: f });
+
+/** The eight conditions by cc >> 1 (SDM Vol. 1 Appendix B). */
+export const CONDITIONS: readonly ConditionSemantics[] = [
+  { name: "o", flags: flag("of"), logic: { always: false } },
+  { name: "b", flags: flag("cf"), sub: { cmp: "ltu", x: "a", y: "b" }, logic: { always: false } },
+  { name: "e", flags: flag("zf"), any: ZERO },
+  { name: "be", flags: { or: [flag("cf"), flag("zf")] }, sub: { cmp: "leu", x: "a", y: "b" }, logic: ZERO },
+  { name: "s", flags: flag("sf"), any: SIGN },
+  { name: "p", flags: flag("pf") },
+  { name: "l", flags: { ne: [flag("sf"), flag("of")] }, sub: { cmp: "lts", x: "a", y: "b" }, logic: SIGN },
+  {
+    name: "le",
+    flags: { or: [flag("zf"), { ne: [flag("sf"), flag("of")] }] },
+    sub: { cmp: "les", x: "a", y: "b" },
+    logic: { cmp: "les", x: "r", y: "0" },
+  },
+];
+
+/** How a comparison reads its operands: as they are (equality), zero- or sign-extended. */
+export type CondOperandExt = "none" | "zero" | "sign";
+export function condOperandExt(cmp: "eq" | "ltu" | "leu" | "lts" | "les"): CondOperandExt {
+  return cmp === "eq" ? "none" : cmp === "lts" || cmp === "les" ? "sign" : "zero";
+}
+
+/** The kind of flag-setting operation a fused condition follows. */
+export type FlagSourceKind = "sub" | "logic" | "other";
+
+/** Condition cc's fused expression after an operation of the given kind, or null (the flags are needed). */
+export function fusedCondition(cc: number, kind: FlagSourceKind): CondExpr | null {
+  const s = CONDITIONS[cc >> 1];
+  return (kind === "sub" ? s.sub : kind === "logic" ? s.logic : undefined) ?? s.any ?? null;
+}
+
+/**
+ * JavaScript for a condition expression (a boolean). flagValue(f): a 0/1 expression for a
+ * flag; operand(v, ext): the fused operand `a`, `b` or `r`, as it is ("none", for `eq`), or
+ * zero- or sign-extended from the operation's size.
+ */
+export function jsCondition(
+  e: CondExpr,
+  flagValue: (f: Flag) => string,
+  operand: (v: "a" | "b" | "r", ext: CondOperandExt) => string = () => {
+    throw new Error("a fused condition needs its operands");
+  },
+): string {
+  if ("flag" in e) return `${flagValue(e.flag)} !== 0`;
+  if ("always" in e) return String(e.always);
+  if ("or" in e) return `${jsCondition(e.or[0], flagValue, operand)} || ${jsCondition(e.or[1], flagValue, operand)}`;
+  if ("ne" in e) {
+    const [x, y] = e.ne;
+    if (!("flag" in x) || !("flag" in y)) throw new Error("ne compares two flags");
+    return `${flagValue(x.flag)} !== ${flagValue(y.flag)}`;
+  }
+  const ext = condOperandExt(e.cmp);
+  const x = operand(e.x, ext);
+  const y = e.y === "0" ? "0" : operand(e.y, ext);
+  const op = e.cmp === "eq" ? "===" : e.cmp === "ltu" || e.cmp === "lts" ? "<" : "<=";
+  return `${x} ${op} ${y}`;
+}

@@ -26,7 +26,17 @@ import { decode, type ByteSource, type DecodedInstruction } from "../decoder.ts"
 import { SWITCH_INDICES } from "../hot.generated.ts";
 import { AF, DS, SS, START_EIP, STATUS_FLAGS, SZ16, SZ32, SZ8 } from "../regs.ts";
 import { LF_ADC, LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SBB, LF_SUB } from "../state.ts";
-import { ALU, jsAluKind, jsAluResult, type FlagKind } from "../semantics.ts";
+import {
+  ALU,
+  CONDITIONS,
+  fusedCondition,
+  jsAluKind,
+  jsAluResult,
+  jsCondition,
+  type CondOperandExt,
+  type FlagKind,
+  type FlagSourceKind,
+} from "../semantics.ts";
 
 export const MAX_BLOCK_INSNS = 48;
 
@@ -43,18 +53,6 @@ export interface CompiledBlock {
 }
 
 const IN_SWITCH = new Set(SWITCH_INDICES);
-
-/** Conditions over the lazy flags, by cc >> 1 (as the interpreter's Jcc handlers read them). */
-const COND = [
-  "c.of() !== 0",
-  "c.cf() !== 0",
-  "c.zf() !== 0",
-  "(c.cf() | c.zf()) !== 0",
-  "c.sf() !== 0",
-  "c.pf() !== 0",
-  "c.sf() !== c.of()",
-  "c.zf() !== 0 || c.sf() !== c.of()",
-];
 
 /** The flag-setting operation just before a conditional instruction, whose operands are in locals fa, fb, fr. */
 interface FlagSource {
@@ -210,78 +208,24 @@ function aluFlags(op: number, sz: number): FlagSource | undefined {
   return s.carry ? undefined : { kind: KIND[s.kind], sz };
 }
 
-/**
- * Condition cc computed from the operands of the flag-setting operation in locals (fa, fb,
- * fr), or null when that needs the general path.
- */
-function fusedCond(f: FlagSource, cc: number): string | null {
-  const sign = f.sz === SZ32 ? "fr < 0" : f.sz === SZ8 ? "(fr & 0x80) !== 0" : "(fr & 0x8000) !== 0";
-  const zero = "fr === 0";
-  const sx = (v: string) => (f.sz === SZ32 ? v : f.sz === SZ8 ? `((${v} << 24) >> 24)` : `((${v} << 16) >> 16)`);
-  const ux = (v: string) => (f.sz === SZ32 ? `(${v} >>> 0)` : v);
-  let s: string | null;
-  if (f.kind === LF_SUB) {
-    switch (cc >> 1) {
-      case 1:
-        s = `${ux("fa")} < ${ux("fb")}`;
-        break;
-      case 2:
-        s = zero;
-        break;
-      case 3:
-        s = `${ux("fa")} <= ${ux("fb")}`;
-        break;
-      case 4:
-        s = sign;
-        break;
-      case 6:
-        s = `${sx("fa")} < ${sx("fb")}`;
-        break;
-      case 7:
-        s = `${sx("fa")} <= ${sx("fb")}`;
-        break;
-      default:
-        return null;
-    }
-  } else if (f.kind === LF_LOGIC) {
-    switch (cc >> 1) {
-      case 0:
-      case 1:
-        s = "false";
-        break;
-      case 2:
-      case 3:
-        s = zero;
-        break;
-      case 4:
-      case 6:
-        s = sign;
-        break;
-      case 7:
-        s = `${zero} || ${sign}`;
-        break;
-      default:
-        return null;
-    }
-  } else {
-    switch (cc >> 1) {
-      case 2:
-        s = zero;
-        break;
-      case 4:
-        s = sign;
-        break;
-      default:
-        return null;
-    }
-  }
-  return (cc & 1) !== 0 ? `!(${s})` : s;
+/** The fused-condition kind of a flag source (semantics.ts fusedCondition). */
+function sourceKind(f: FlagSource): FlagSourceKind {
+  return f.kind === LF_SUB ? "sub" : f.kind === LF_LOGIC ? "logic" : "other";
 }
 
+/**
+ * Condition cc (semantics.ts CONDITIONS): from the operands of the flag-setting operation in
+ * locals (fa, fb, fr) when it allows, else from the lazy flags.
+ */
 function cond(cc: number, f: FlagSource | undefined): string {
-  const fused = f ? fusedCond(f, cc) : null;
-  if (fused !== null) return fused;
-  const s = COND[cc >> 1];
+  const fused = f ? fusedCondition(cc, sourceKind(f)) : null;
+  const operand = (v: "a" | "b" | "r", ext: CondOperandExt) => {
+    const x = `f${v}`;
+    if (ext === "none") return x;
+    if (ext === "zero") return f!.sz === SZ32 ? `(${x} >>> 0)` : x;
+    return f!.sz === SZ32 ? x : f!.sz === SZ8 ? `((${x} << 24) >> 24)` : `((${x} << 16) >> 16)`;
+  };
+  const s = jsCondition(fused ?? CONDITIONS[cc >> 1].flags, (fl) => `c.${fl}()`, operand);
   return (cc & 1) !== 0 ? `!(${s})` : s;
 }
 

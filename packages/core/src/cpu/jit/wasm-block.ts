@@ -31,7 +31,17 @@ import { decode, type ByteSource, type DecodedInstruction } from "../decoder.ts"
 import { AF, CF, CS, DF, DS, ES, OF, SS, START_EIP, STATUS_FLAGS, PF, SF, SZ16, SZ32, SZ8, VM, ZF } from "../regs.ts";
 import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB, LF_ADC, LF_SBB, LF_NEG } from "../state.ts";
 import { I32, I64, Op, VOID, WasmCode, WasmModule } from "../wasm/encoder.ts";
-import { ALU, type FlagKind, type Primitive } from "../semantics.ts";
+import {
+  ALU,
+  CONDITIONS,
+  condOperandExt,
+  fusedCondition,
+  type CondExpr,
+  type CondOperandExt,
+  type Flag,
+  type FlagKind,
+  type Primitive,
+} from "../semantics.ts";
 import {
   RAM_BASE,
   STATE_CR,
@@ -1010,134 +1020,46 @@ function keep(e: Emitter): void {
   e.c.localSet(L_FR);
 }
 
-/** Pushes condition cc (0/1): from the locals when the flag source is known, else from the lazy flags. */
+/** The module's flag function of each flag (CpuState.cond's reads). */
+const FLAG_FN: Record<Flag, number> = { of: F_OF, cf: F_CF, zf: F_ZF, sf: F_SF, pf: F_PF };
+
+/**
+ * Pushes condition cc (0/1), as semantics.ts CONDITIONS describes it: from the operands of the
+ * flag-setting operation in the locals (fa, fb, fr) when its kind allows, else from the lazy flags.
+ */
 function condition(e: Emitter, cc: number, f: FlagSource | undefined): void {
   const c = e.c;
-  const neg = (cc & 1) !== 0;
-  let done = false;
-  if (f) {
-    const k = f.kind;
-    const ext = () => {
-      if (f.sz === SZ8) c.op(Op.i32_extend8_s);
-      else if (f.sz === SZ16) c.op(Op.i32_extend16_s);
-    };
-    const fr = () => {
-      c.localGet(L_FR);
-      ext();
-    };
-    const fa = () => {
-      c.localGet(L_FA);
-      ext();
-    };
-    const fb = () => {
-      c.localGet(L_FB);
-      ext();
-    };
-    switch (cc >> 1) {
-      case 1: // below: CF
-        if (k === LF_SUB) {
-          c.localGet(L_FA);
-          c.localGet(L_FB);
-          c.op(Op.i32_lt_u);
-          done = true;
-        } else if (k === LF_LOGIC) {
-          c.i32Const(0);
-          done = true;
-        }
-        break;
-      case 2: // equal: ZF
-        fr();
-        c.op(Op.i32_eqz);
-        done = true;
-        break;
-      case 3: // below or equal: CF | ZF
-        if (k === LF_SUB) {
-          c.localGet(L_FA);
-          c.localGet(L_FB);
-          c.op(Op.i32_le_u);
-          done = true;
-        } else if (k === LF_LOGIC) {
-          fr();
-          c.op(Op.i32_eqz);
-          done = true;
-        }
-        break;
-      case 4: // sign
-        fr();
-        c.i32Const(0);
-        c.op(Op.i32_lt_s);
-        done = true;
-        break;
-      case 6: // less: SF != OF
-        if (k === LF_SUB) {
-          fa();
-          fb();
-          c.op(Op.i32_lt_s);
-          done = true;
-        } else if (k === LF_LOGIC) {
-          fr();
-          c.i32Const(0);
-          c.op(Op.i32_lt_s);
-          done = true;
-        }
-        break;
-      case 7: // less or equal
-        if (k === LF_SUB) {
-          fa();
-          fb();
-          c.op(Op.i32_le_s);
-          done = true;
-        } else if (k === LF_LOGIC) {
-          fr();
-          c.i32Const(1);
-          c.op(Op.i32_lt_s);
-          done = true;
-        }
-        break;
-      default:
-        if (cc >> 1 === 0 && k === LF_LOGIC) {
-          c.i32Const(0);
-          done = true;
-        }
+  const kind = f === undefined ? null : f.kind === LF_SUB ? "sub" : f.kind === LF_LOGIC ? "logic" : "other";
+  const fused = kind === null ? null : fusedCondition(cc, kind);
+  const operand = (v: "a" | "b" | "r", ext: CondOperandExt) => {
+    c.localGet(v === "a" ? L_FA : v === "b" ? L_FB : L_FR);
+    // fa and fb hold values zero-extended from the operation's size; an equality reads fr sign-extended as well.
+    if (ext === "zero") return;
+    if (f!.sz === SZ8) c.op(Op.i32_extend8_s);
+    else if (f!.sz === SZ16) c.op(Op.i32_extend16_s);
+  };
+  const emit = (x: CondExpr): void => {
+    if ("flag" in x) e.callFlag(FLAG_FN[x.flag]);
+    else if ("always" in x) c.i32Const(x.always ? 1 : 0);
+    else if ("or" in x) {
+      emit(x.or[0]);
+      emit(x.or[1]);
+      c.op(Op.i32_or);
+    } else if ("ne" in x) {
+      emit(x.ne[0]);
+      emit(x.ne[1]);
+      c.op(Op.i32_ne);
+    } else {
+      const ext = condOperandExt(x.cmp);
+      operand(x.x, ext);
+      if (x.y === "0") c.i32Const(0);
+      else operand(x.y, ext);
+      const ops = { eq: Op.i32_eq, ltu: Op.i32_lt_u, leu: Op.i32_le_u, lts: Op.i32_lt_s, les: Op.i32_le_s };
+      c.op(ops[x.cmp]);
     }
-  }
-  if (!done) {
-    // From the lazy flags, as CpuState.cond() evaluates them (the module's flag functions).
-    switch (cc >> 1) {
-      case 0:
-        e.callFlag(F_OF);
-        break;
-      case 1:
-        e.callFlag(F_CF);
-        break;
-      case 2:
-        e.callFlag(F_ZF);
-        break;
-      case 3:
-        e.callFlag(F_CF);
-        e.callFlag(F_ZF);
-        c.op(Op.i32_or);
-        break;
-      case 4:
-        e.callFlag(F_SF);
-        break;
-      case 5:
-        e.callFlag(F_PF);
-        break;
-      case 6:
-        e.callFlag(F_SF);
-        e.callFlag(F_OF);
-        c.op(Op.i32_ne);
-        break;
-      default:
-        e.callFlag(F_ZF);
-        e.callFlag(F_SF);
-        e.callFlag(F_OF);
-        c.op(Op.i32_ne);
-        c.op(Op.i32_or);
-    }
-  }
-  if (neg) c.op(Op.i32_eqz);
+  };
+  emit(fused ?? CONDITIONS[cc >> 1].flags);
+  if ((cc & 1) !== 0) c.op(Op.i32_eqz);
 }
 
 /** What compiling an instruction gave: ok (false: it fell back), whether it ends or loops the block, the flags it leaves in the locals. */
