@@ -16,7 +16,15 @@
 import fs from "node:fs";
 import path from "node:path";
 import url from "node:url";
-import { ALU as ALU_SEMANTICS, CONDITIONS, jsAluKind, jsAluResult, jsCondition } from "../src/cpu/semantics.ts";
+import {
+  ALU as ALU_SEMANTICS,
+  CONDITIONS,
+  INC_DEC,
+  jsAluKind,
+  jsAluResult,
+  jsCondition,
+  jsIncDecResult,
+} from "../src/cpu/semantics.ts";
 
 /** The file this script writes. */
 export const HOT_OUTPUT = url.fileURLToPath(new URL("../src/cpu/hot.generated.ts", import.meta.url));
@@ -266,22 +274,15 @@ function build() {
   // INC/DEC/PUSH/POP register
   for (const bits of [16, 32]) {
     const s = SIZES[bits];
-    fnArgs(
-      `incZv${bits}`,
-      "reg: number",
-      `  const a = c.${s.arr}[${s.regZ("reg")}];
-  const r = (a + 1) & ${s.mask};
-  c.setLazyKeepCF(LF_INC, ${s.sz}, a, r);
+    for (const sem of INC_DEC)
+      fnArgs(
+        `${sem.name}Zv${bits}`,
+        "reg: number",
+        `  const a = c.${s.arr}[${s.regZ("reg")}];
+  ${jsIncDecResult(sem, s.mask)}
+  c.setLazyKeepCF(LF_${sem.kind}, ${s.sz}, a, r);
   c.${s.arr}[${s.regZ("reg")}] = r;`,
-    );
-    fnArgs(
-      `decZv${bits}`,
-      "reg: number",
-      `  const a = c.${s.arr}[${s.regZ("reg")}];
-  const r = (a - 1) & ${s.mask};
-  c.setLazyKeepCF(LF_DEC, ${s.sz}, a, r);
-  c.${s.arr}[${s.regZ("reg")}] = r;`,
-    );
+      );
     fnArgs(`pushZv${bits}`, "reg: number", `  c.push${bits}(c.${s.arr}[${s.regZ("reg")}]);`);
     fnArgs(`popZv${bits}`, "reg: number", `  c.${s.arr}[${s.regZ("reg")}] = c.pop${bits}();`);
   }

@@ -10,7 +10,7 @@
 export type Primitive = "add" | "sub" | "and" | "or" | "xor";
 
 /** How an instruction leaves the status flags: the lazy-flag record's kind (state.ts LF_*). */
-export type FlagKind = "ADD" | "ADC" | "SUB" | "SBB" | "LOGIC";
+export type FlagKind = "ADD" | "ADC" | "SUB" | "SBB" | "LOGIC" | "INC" | "DEC";
 
 export interface AluSemantics {
   /** The mnemonic, lower case (the handlers' names start with it). */
@@ -57,6 +57,27 @@ export function jsAluResult(s: AluSemantics, mask: string, cf: string): string {
 /** JavaScript for the kind recorded: a name through `kindName` (e.g. k => `LF_${k}`), chosen by `cin` for the carry forms. */
 export function jsAluKind(s: AluSemantics, kindName: (k: FlagKind) => string): string {
   return s.carryKind ? `cin ? ${kindName(s.carryKind)} : ${kindName(s.kind)}` : kindName(s.kind);
+}
+
+// ---- INC and DEC
+
+export interface IncDecSemantics {
+  name: "inc" | "dec";
+  /** r = a OP 1, masked to the operand size. */
+  op: "add" | "sub";
+  /** The flags: recorded lazily from (a, 1, r) as `kind`, CF kept (made concrete first: CpuState.setLazyKeepCF). */
+  kind: "INC" | "DEC";
+}
+
+/** INC and DEC in opcode order (40-4F: bit 3; group FE/FF: ModRM reg 0 and 1). */
+export const INC_DEC: readonly IncDecSemantics[] = [
+  { name: "inc", op: "add", kind: "INC" },
+  { name: "dec", op: "sub", kind: "DEC" },
+];
+
+/** JavaScript for INC or DEC's result: `const r = ...;` from a, masked with `mask`. */
+export function jsIncDecResult(s: IncDecSemantics, mask: string): string {
+  return `const r = (a ${JS_OPERATOR[s.op]} 1) & ${mask};`;
 }
 
 // ---- conditions (Jcc, SETcc, CMOVcc; cc = the low nibble of the opcode)

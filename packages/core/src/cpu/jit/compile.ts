@@ -30,9 +30,11 @@ import {
   ALU,
   CONDITIONS,
   fusedCondition,
+  INC_DEC,
   jsAluKind,
   jsAluResult,
   jsCondition,
+  jsIncDecResult,
   type CondOperandExt,
   type FlagKind,
   type FlagSourceKind,
@@ -151,7 +153,15 @@ function logic(sz: number): string {
 }
 
 /** The lazy-flag record kinds by name (semantics.ts FlagKind). */
-const KIND: Record<FlagKind, number> = { ADD: LF_ADD, ADC: LF_ADC, SUB: LF_SUB, SBB: LF_SBB, LOGIC: LF_LOGIC };
+const KIND: Record<FlagKind, number> = {
+  ADD: LF_ADD,
+  ADC: LF_ADC,
+  SUB: LF_SUB,
+  SBB: LF_SBB,
+  LOGIC: LF_LOGIC,
+  INC: LF_INC,
+  DEC: LF_DEC,
+};
 
 /**
  * ALU operation i (ADD OR ADC SBB AND SUB XOR CMP, semantics.ts) on a, b into r, recording the
@@ -437,12 +447,12 @@ function specialise(s: Site): Emitted | null {
     case 0x4d:
     case 0x4e:
     case 0x4f: {
-      const isDec = op >= 0x48,
+      const sem = INC_DEC[(op >> 3) & 1],
         rr = reg(SZ32, op & 7);
       return {
-        code: `{ const a = ${rr}; const r = (a ${isDec ? "-" : "+"} 1) & -1; c.setLazyKeepCF(${isDec ? LF_DEC : LF_INC}, ${SZ32}, a, r); ${rr} = r;${s.keep ? " fr = r;" : ""} }`,
+        code: `{ const a = ${rr}; ${jsIncDecResult(sem, "-1")} c.setLazyKeepCF(${KIND[sem.kind]}, ${SZ32}, a, r); ${rr} = r;${s.keep ? " fr = r;" : ""} }`,
         ends: false,
-        flags: { kind: isDec ? LF_DEC : LF_INC, sz: SZ32 },
+        flags: { kind: KIND[sem.kind], sz: SZ32 },
       };
     }
     case 0x50:

@@ -36,6 +36,8 @@ import {
   CONDITIONS,
   condOperandExt,
   fusedCondition,
+  INC_DEC,
+  type IncDecSemantics,
   type CondExpr,
   type CondOperandExt,
   type Flag,
@@ -798,7 +800,15 @@ const WASM_OP: Record<Primitive, Op> = {
   xor: Op.i32_xor,
 };
 /** The lazy-flag record kinds by name (semantics.ts FlagKind). */
-const KIND: Record<FlagKind, number> = { ADD: LF_ADD, ADC: LF_ADC, SUB: LF_SUB, SBB: LF_SBB, LOGIC: LF_LOGIC };
+const KIND: Record<FlagKind, number> = {
+  ADD: LF_ADD,
+  ADC: LF_ADC,
+  SUB: LF_SUB,
+  SBB: LF_SBB,
+  LOGIC: LF_LOGIC,
+  INC: LF_INC,
+  DEC: LF_DEC,
+};
 
 /**
  * ALU operation op (semantics.ts ALU, size sz) of locals a and b into r, recording the lazy
@@ -873,10 +883,11 @@ function aluFlags(op: number, sz: number): FlagSource | undefined {
 }
 
 /**
- * INC or DEC of local a into r (32-bit), with the flags of CpuState.setLazyKeepCF: CF made
- * concrete first when it is lazy, the other five flags lazy from (a, 1, r).
+ * INC or DEC (semantics.ts INC_DEC) of local a into r, with the flags of
+ * CpuState.setLazyKeepCF: CF made concrete first when it is lazy, the other five flags lazy
+ * from (a, 1, r).
  */
-function incDec(e: Emitter, dec: boolean, f: FlagSource | undefined, sz = SZ32): void {
+function incDec(e: Emitter, sem: IncDecSemantics, f: FlagSource | undefined, sz = SZ32): void {
   const c = e.c;
   const k = f?.kind;
   if (k === LF_ADD || k === LF_SUB || k === LF_LOGIC) {
@@ -905,7 +916,7 @@ function incDec(e: Emitter, dec: boolean, f: FlagSource | undefined, sz = SZ32):
   }
   c.localGet(L_A);
   c.i32Const(1);
-  c.op(dec ? Op.i32_sub : Op.i32_add);
+  c.op(WASM_OP[sem.op]);
   if (sz !== SZ32) {
     c.i32Const(sz === SZ8 ? 0xff : 0xffff);
     c.op(Op.i32_and);
@@ -914,7 +925,7 @@ function incDec(e: Emitter, dec: boolean, f: FlagSource | undefined, sz = SZ32):
   e.storeLocal(LF(0), L_A);
   e.storeConst(LF(1), 1);
   e.storeLocal(LF(2), L_R);
-  e.storeConst(LF(3), dec ? LF_DEC : LF_INC);
+  e.storeConst(LF(3), KIND[sem.kind]);
   e.storeConst(LF(4), sz);
   e.storeConst(STATE_LAZY, STATUS_FLAGS & ~CF);
 }
@@ -1458,12 +1469,12 @@ function specialise(e: Emitter, s: Site): Compiled {
     e.linear(d, true);
     e.read32();
     c.localSet(L_A);
-    incDec(e, d.reg === 1, s.flags);
+    incDec(e, INC_DEC[d.reg], s.flags);
     e.write32(L_R);
     c.i32Const(1);
     c.localSet(L_B);
     keep(e);
-    return { ok: true, flags: { kind: d.reg === 1 ? LF_DEC : LF_INC, sz: SZ32 } };
+    return { ok: true, flags: { kind: KIND[INC_DEC[d.reg].kind], sz: SZ32 } };
   }
   if (op === 0x90 && d.prefixBytes.length === 0) return { ok: true }; // NOP
   if ((op === 0xf6 || op === 0xf7) && d.reg >= 6) return divide(e, s, op === 0xf6 ? SZ8 : SZ32, d.reg === 7);
@@ -1685,12 +1696,12 @@ function specialise(e: Emitter, s: Site): Compiled {
     const r = op & 7;
     e.load(REG(r));
     c.localSet(L_A);
-    incDec(e, dec, s.flags);
+    incDec(e, INC_DEC[dec ? 1 : 0], s.flags);
     e.storeLocal(REG(r), L_R);
     c.i32Const(1);
     c.localSet(L_B);
     keep(e);
-    return { ok: true, flags: { kind: dec ? LF_DEC : LF_INC, sz: SZ32 } };
+    return { ok: true, flags: { kind: KIND[INC_DEC[dec ? 1 : 0].kind], sz: SZ32 } };
   }
   if (isConditional(d) && ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f))) {
     condition(e, op & 15, s.flags);
@@ -2264,14 +2275,14 @@ function specialise16(e: Emitter, s: Site): Compiled | null {
       e.read(SZ16);
     } else r16(d.rm);
     c.localSet(L_A);
-    incDec(e, dec, s.flags, SZ16);
+    incDec(e, INC_DEC[dec ? 1 : 0], s.flags, SZ16);
     if (op !== 0xff) set16(op & 7, L_R);
     else if (mem) e.write(SZ16, L_R);
     else set16(d.rm, L_R);
     c.i32Const(1);
     c.localSet(L_B);
     keep(e);
-    return { ok: true, flags: { kind: dec ? LF_DEC : LF_INC, sz: SZ16 } };
+    return { ok: true, flags: { kind: KIND[INC_DEC[dec ? 1 : 0].kind], sz: SZ16 } };
   }
   if ((op >= 0x50 && op <= 0x57) || op === 0x68 || op === 0x6a || (op === 0xff && d.reg === 6)) {
     // PUSH r16 / imm16 / imm8 (sign-extended) / Ew
