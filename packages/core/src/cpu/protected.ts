@@ -7,6 +7,7 @@
 // any register or stack changes, so a fault leaves the instruction restartable.
 
 import type { Cpu } from "./cpu.ts";
+import { FAULT } from "./fault.ts";
 import { taskSwitch, TASK_CALL, TASK_INT, TASK_IRET, TASK_JMP } from "./task.ts";
 import {
   AC,
@@ -116,6 +117,42 @@ function setNull(c: Cpu, s: number, sel: number): void {
   c.segLimit[s] = 0;
   c.segAttr[s] = 0;
   c.updateSegBounds(s);
+}
+
+/** What a stack switch changes (CPL, SS and its cache, ESP), kept to put back if a push faults. */
+interface StackState {
+  cpl: number;
+  sel: number;
+  base: number;
+  limit: number;
+  attr: number;
+  esp: number;
+}
+function saveStack(c: Cpu): StackState {
+  return {
+    cpl: c.cpl,
+    sel: c.sreg[SS],
+    base: c.segBase[SS],
+    limit: c.segLimit[SS],
+    attr: c.segAttr[SS],
+    esp: c.r32[ESP],
+  };
+}
+/**
+ * Puts the stack back after a push of an interrupt or call-gate frame faulted, so that the
+ * fault is raised in the context of the instruction (SDM Vol. 3 §6.12.1: the frame is pushed
+ * as a whole or not at all). A limit violation on a new stack is #SS(new SS selector).
+ */
+function restoreStack(c: Cpu, st: StackState, newSs: number, ext: number): void {
+  c.sreg[SS] = st.sel;
+  c.segBase[SS] = st.base;
+  c.segLimit[SS] = st.limit;
+  c.segAttr[SS] = st.attr;
+  c.updateSegBounds(SS);
+  c.setCpl(st.cpl);
+  c.modeChanged();
+  c.r32[ESP] = st.esp;
+  if (newSs >= 0 && c.faultVec === V_SS && c.faultCode === 0) c.faultCode = (newSs & 0xfffc) | ext;
 }
 
 /** MOV/POP/LxS to a segment register in protected mode (SDM Vol. 2, MOV; Vol. 3 §5.10.4). */
@@ -300,30 +337,36 @@ function callGateInner(
   if (off >>> 0 > limit) c.fault(V_GP, 0);
   const oldSs = c.sreg[SS],
     oldEsp = c.r32[ESP],
-    oldSs32 = c.ss32,
-    oldSsBase = c.segBase[SS];
+    oldSs32 = c.ss32;
   const w = gate32 ? 4 : 2;
+  // The parameters are read from the caller's stack with the caller's rights (segment and page).
   const copied: number[] = [];
   for (let i = 0; i < params; i++) {
     const at = oldSs32 ? (oldEsp + i * w) | 0 : (oldEsp + i * w) & 0xffff;
-    copied.push(gate32 ? c.rdSys32((oldSsBase + at) | 0) : c.rdSys32((oldSsBase + at) | 0) & 0xffff);
+    copied.push(gate32 ? c.rd32(c.segR(SS, at, 4)) : c.rd16(c.segR(SS, at, 2)));
   }
   const retCs = c.sreg[CS],
     retEip = c.getEip();
   const { ss, esp } = tssStack(c, dpl);
-  loadStackForLevel(c, ss, dpl);
-  c.setCpl(dpl);
-  c.modeChanged();
-  c.r32[ESP] = c.ss32 ? esp : esp & 0xffff;
-  const push = (v: number) => {
-    if (gate32) c.push32(v);
-    else c.push16(v);
-  };
-  push(oldSs);
-  push(oldEsp);
-  for (let i = params - 1; i >= 0; i--) push(copied[i]);
-  push(retCs);
-  push(retEip);
+  const saved = saveStack(c);
+  try {
+    loadStackForLevel(c, ss, dpl);
+    c.setCpl(dpl);
+    c.modeChanged();
+    c.r32[ESP] = c.ss32 ? esp : esp & 0xffff;
+    const push = (v: number) => {
+      if (gate32) c.push32(v);
+      else c.push16(v);
+    };
+    push(oldSs);
+    push(oldEsp);
+    for (let i = params - 1; i >= 0; i--) push(copied[i]);
+    push(retCs);
+    push(retEip);
+  } catch (e) {
+    if (e === FAULT) restoreStack(c, saved, ss, 0);
+    throw e;
+  }
   desc[0] = cs.lo;
   desc[1] = cs.hi;
   enterCode(c, target, off, dpl, tAddr);
@@ -508,32 +551,40 @@ export function interruptProtected(c: Cpu, vec: number, soft: boolean, retEip: n
     else c.push16(v);
   };
 
-  if (!(acc & ACC_DC) && dpl < c.cpl) {
-    // Inner privilege: the new stack comes from the TSS.
-    const { ss, esp } = tssStack(c, dpl);
-    if (v86 && dpl !== 0) c.fault(V_GP, (sel & 0xfffc) + ext);
-    loadStackForLevel(c, ss, dpl);
-    // The pushes to the inner stack are made at the new privilege level.
-    c.setCpl(dpl);
-    c.modeChanged();
-    c.r32[ESP] = esp;
-    if (!c.ss32) c.r32[ESP] &= 0xffff;
-    if (v86) {
-      push(c.sreg[GS]);
-      push(c.sreg[FS]);
-      push(c.sreg[DS]);
-      push(c.sreg[ES]);
-      for (const s of [GS, FS, DS, ES]) setNull(c, s, 0);
+  const saved = saveStack(c);
+  let newSs = -1;
+  try {
+    if (!(acc & ACC_DC) && dpl < c.cpl) {
+      // Inner privilege: the new stack comes from the TSS.
+      const { ss, esp } = tssStack(c, dpl);
+      if (v86 && dpl !== 0) c.fault(V_GP, (sel & 0xfffc) + ext);
+      loadStackForLevel(c, ss, dpl);
+      newSs = ss;
+      // The pushes to the inner stack are made at the new privilege level.
+      c.setCpl(dpl);
+      c.modeChanged();
+      c.r32[ESP] = esp;
+      if (!c.ss32) c.r32[ESP] &= 0xffff;
+      if (v86) {
+        push(c.sreg[GS]);
+        push(c.sreg[FS]);
+        push(c.sreg[DS]);
+        push(c.sreg[ES]);
+      }
+      push(oldSs);
+      push(oldEsp);
+    } else if (v86) {
+      c.fault(V_GP, (sel & 0xfffc) + ext);
     }
-    push(oldSs);
-    push(oldEsp);
-  } else if (v86) {
-    c.fault(V_GP, (sel & 0xfffc) + ext);
+    push(oldFlags & (gate32 ? -1 : 0xffff));
+    push(oldCs);
+    push(retEip);
+    if (code >= 0) push(code);
+  } catch (e) {
+    if (e === FAULT) restoreStack(c, saved, newSs, ext);
+    throw e;
   }
-  push(oldFlags & (gate32 ? -1 : 0xffff));
-  push(oldCs);
-  push(retEip);
-  if (code >= 0) push(code);
+  if (v86) for (const s of [GS, FS, DS, ES]) setNull(c, s, 0);
   void w;
   desc[0] = csDesc.lo;
   desc[1] = csDesc.hi;
