@@ -17,7 +17,6 @@ export {
   StateError,
   StateReader,
   checkStateVersion,
-  readsStateVersion,
   cloneState,
   type SavedState,
   type StateRecord,

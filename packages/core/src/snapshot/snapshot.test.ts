@@ -200,7 +200,7 @@ describe("machine snapshots", () => {
     );
     await refused(
       applySnapshot(await decodeSnapshot(newer), target(old)),
-      /'toy' state version 5 is not supported \(this build reads 1..1\)/,
+      /'toy': state version 5 is not supported \(this build reads 1..1\)/,
     );
     // A device that refuses its record: the cause is kept.
     const evil = new Toy();

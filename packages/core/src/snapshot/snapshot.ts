@@ -21,7 +21,7 @@ import { SnapshotError } from "./error.ts";
 import { allocate, compress, decompress, sha256Hex, type Codec } from "./host.ts";
 import { decodeOverlay, encodeOverlay, overlayLength } from "./overlay.ts";
 import { captureRam, checkRamMap, restoreRam, RAM_PAGE_SIZE } from "./ram.ts";
-import { StateError, type SavedState, type StateRecord, type Stateful } from "./state.ts";
+import { checkStateVersion, StateError, type SavedState, type StateRecord, type Stateful } from "./state.ts";
 
 export const SNAPSHOT_FORMAT = "x86vm-snapshot";
 
@@ -574,10 +574,11 @@ export async function applySnapshot(d: DecodedSnapshot, t: SnapshotTarget): Prom
     if (!s) throw new SnapshotError(`snapshot has no state for '${id}'`);
     if (s.name !== device.stateName)
       throw new SnapshotError(`snapshot has '${s.name}' state for '${id}', which is a '${device.stateName}'`);
-    if (s.version < device.stateMinVersion || s.version > device.stateVersion) {
-      throw new SnapshotError(
-        `'${id}' state version ${s.version} is not supported (this build reads ${device.stateMinVersion}..${device.stateVersion})`,
-      );
+    // The version rule and its message are state.ts's, as when the device loads the record.
+    try {
+      checkStateVersion(`'${id}'`, s.version, device.stateMinVersion, device.stateVersion);
+    } catch (e) {
+      throw new SnapshotError((e as Error).message, { cause: e });
     }
   }
   for (const slot of d.overlays.keys())

@@ -38,17 +38,15 @@ export function versionReadable(version: number, minVersion: number, maxVersion:
   return Number.isInteger(version) && version >= minVersion && version <= maxVersion;
 }
 
-/** Throws StateError unless a schema reads `version` (define-state.ts loads through this). */
+/**
+ * Throws StateError unless a schema reads `version`: define-state.ts loads through this, and
+ * applySnapshot asks it for every record before loading any.
+ */
 export function checkStateVersion(name: string, version: number, minVersion: number, maxVersion: number): void {
   if (!versionReadable(version, minVersion, maxVersion))
     throw new StateError(
       `${name}: state version ${version} is not supported (this build reads ${minVersion}..${maxVersion})`,
     );
-}
-
-/** Whether a device reads records of `version` (what applySnapshot asks before loading anything). */
-export function readsStateVersion(device: Stateful, version: number): boolean {
-  return versionReadable(version, device.stateMinVersion, device.stateVersion);
 }
 
 /**
