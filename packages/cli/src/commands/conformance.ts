@@ -84,7 +84,7 @@ export function runConformance(
       continue;
     }
     if (opts.every !== undefined) vectors = vectors.filter((_, i) => i % opts.every! === 0);
-    const r = runner.runFile(f, vectors, meta);
+    const r = runner.runFile(f, vectors, meta, opts.verbose ? Infinity : 0);
     totals.passed += r.passed;
     totals.failed += r.failed;
     totals.excluded += r.excluded;
