@@ -23,6 +23,7 @@ import {
   DT_GDT_LIMIT,
   DT_IDT_BASE,
   DT_IDT_LIMIT,
+  DT_TR_SEL,
   ES,
   FS,
   GS,
@@ -81,6 +82,8 @@ const GDT_ENTRIES: Record<number, [number, number]> = {
   0x58: desc(0, 0xfffff, 0x98, 0xc), // execute-only code
   0x60: desc(DATA, 0xff, 0x92, 0x4), // data, byte limit FFh
   0x70: desc(0, 0x8fff, 0x96, 0x4), // expand-down stack, B = 1: offsets 9000h..FFFFFFFFh
+  0x90: desc(0, 0xfff, 0xfa, 0x4), // ring 3 code, limit FFFh
+  0x98: desc(TSS2, 0x67, 0x89, 0), // a 32-bit TSS for LTR
 };
 
 class Rig {
@@ -258,6 +261,8 @@ interface Case {
   mem?: [number, 1 | 2 | 4, number][];
   /** Port reads the code makes (INS). */
   portReads?: number;
+  /** The task register after the code (or at the fault). */
+  tr?: number;
   /** The code ends in ring 0 at HANDLER (a call gate's target) instead of its own end. */
   gateExit?: boolean;
   /**
@@ -946,6 +951,32 @@ const CASES: Case[] = [
     ],
   },
 
+  {
+    name: "RETF to CPL 3 beyond the code limit: #GP(0) before the outer SS is loaded",
+    cls: "write",
+    setup: (r) => [0x2000, 0x93, 0x6000, 0x23].forEach((v, i) => r.w32(0x9000 + 4 * i, v)),
+    code: [0xcb],
+    fault: GP0,
+  },
+  {
+    name: "IRETD to CPL 3 beyond the code limit: #GP(0) before the outer SS is loaded",
+    cls: "write",
+    setup: (r) => [0x2000, 0x93, 2, 0x6000, 0x23].forEach((v, i) => r.w32(0x9000 + 4 * i, v)),
+    code: [0xcf],
+    fault: GP0,
+  },
+  {
+    name: "LTR with the GDT on a read-only page and CR0.WP: #PF(P W) for the busy bit, TR unchanged",
+    cls: "write",
+    paging: true,
+    setup: (r) => (r.pte(GDT, PTE_P), r.wp()),
+    regs: { eax: 0x98 },
+    code: [0x0f, 0x00, 0xd8],
+    fault: [14, 3],
+    cr2: GDT + 0x98 + 5,
+    tr: 0x28,
+  },
+
   // ---- rmw: one ModRM operand read and written, decoded once
   {
     name: "ARPL [EBX+disp32], AX raises the RPL at its own address",
@@ -1145,6 +1176,7 @@ function runCase(k: Case, jit: boolean): void {
     if (v !== undefined && !k.fault) expect(c.sreg[SEGS[s]]).toBe(v);
   }
   for (const [addr, size, value] of k.mem ?? []) expect(r.rd(addr, size)).toBe(value >>> 0);
+  if (k.tr !== undefined) expect(c.dt[DT_TR_SEL]).toBe(k.tr);
   if (k.portReads !== undefined) expect(r.portReads).toBe(k.portReads);
   if (jit) jitInstructions += c.jit.stats.instructions;
 }

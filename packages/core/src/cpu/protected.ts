@@ -394,6 +394,8 @@ export function farReturnProtected(c: Cpu, sz32: boolean, extra: number): void {
   const newEsp = sz32 ? c.peek32(2 * b + extra) : c.peek16(2 * b + extra);
   const newSs = c.peek16(3 * b + extra);
   const cs = { lo: desc[0], hi: desc[1] };
+  // The return EIP is checked before the outer stack is loaded: a #GP leaves SS as it was.
+  if (off >>> 0 > descLimit(cs.lo, cs.hi) >>> 0) c.fault(V_GP, 0);
   loadStackForLevel(c, newSs, rpl);
   desc[0] = cs.lo;
   desc[1] = cs.hi;
@@ -461,6 +463,7 @@ export function iretProtected(c: Cpu, sz32: boolean): void {
   const newEsp = sz32 ? c.peek32(3 * b) : c.peek16(3 * b);
   const newSs = c.peek16(4 * b);
   const cs = { lo: desc[0], hi: desc[1] };
+  if (off >>> 0 > descLimit(cs.lo, cs.hi) >>> 0) c.fault(V_GP, 0);
   loadStackForLevel(c, newSs, rpl);
   desc[0] = cs.lo;
   desc[1] = cs.hi;
@@ -625,12 +628,13 @@ export function loadSystemSegment(c: Cpu, sel: number, wantTss: boolean): void {
   const ok = wantTss ? type === SYS_TSS16_AVAIL || type === SYS_TSS32_AVAIL : type === SYS_LDT;
   if (!ok) c.fault(V_GP, sel & 0xfffc);
   if (!(acc & ACC_P)) c.fault(V_NP, sel & 0xfffc);
+  // LTR marks the TSS busy in the GDT first: if that write faults, TR is unchanged.
+  if (wantTss) c.wrSys8((addr + 5) | 0, ((desc[1] >> 8) & 0xff) | 2);
   const idx = wantTss ? 8 : 4;
   c.dt[idx] = sel;
   c.dt[idx + 1] = descBase(desc[0], desc[1]);
   c.dt[idx + 2] = descLimit(desc[0], desc[1]);
-  c.dt[idx + 3] = descAttr(desc[1]) | (wantTss ? 2 : 0); // LTR marks the TSS busy
-  if (wantTss) c.wrSys8((addr + 5) | 0, ((desc[1] >> 8) & 0xff) | 2);
+  c.dt[idx + 3] = descAttr(desc[1]) | (wantTss ? 2 : 0);
 }
 
 /** Reads the raw descriptor for LAR/LSL/VERR/VERW; null when the selector is beyond the table. */
