@@ -652,6 +652,9 @@ export class CpuAccess extends CpuState {
    * the one the write uses (TLB, dirty bit).
    */
   writable(lin: number, len: number): void {
+    // Without paging no page refuses a write (and pages of compiled code, never in the write
+    // TLB, would come here at every write).
+    if ((this.cr[0] & CR0_PG) === 0) return;
     if (this.tlbW[lin >>> 12] === -1) this.fill(lin, true);
     const next = ((lin | 0xfff) + 1) | 0; // a fault on the second page reports its first byte
     if ((lin & 0xfff) > 0x1000 - len && this.tlbW[next >>> 12] === -1) this.fill(next, true);
