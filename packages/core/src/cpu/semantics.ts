@@ -80,6 +80,99 @@ export function jsIncDecResult(s: IncDecSemantics, mask: string): string {
   return `const r = (a ${JS_OPERATOR[s.op]} 1) & ${mask};`;
 }
 
+// ---- shifts and rotates by a constant
+
+/**
+ * An integer expression of a shift or rotate: over the operand `v` (zero-extended from the
+ * operand size), `vs` (sign-extended), the result `r` and the carry `cf` computed before it,
+ * with constants and 32-bit operators (`shr` unsigned, `sar` signed).
+ */
+export type ShiftExpr =
+  "v" | "vs" | "r" | "cf" | number | { op: "shl" | "shr" | "sar" | "and" | "or" | "xor"; a: ShiftExpr; b: ShiftExpr };
+
+const bin =
+  (op: "shl" | "shr" | "sar" | "and" | "or" | "xor") =>
+  (a: ShiftExpr, b: ShiftExpr): ShiftExpr => ({ op, a, b });
+const shl = bin("shl"),
+  shr = bin("shr"),
+  sar = bin("sar"),
+  and = bin("and"),
+  or = bin("or"),
+  xor = bin("xor");
+
+export interface ShiftSemantics {
+  /** The mnemonic; `reg` is its ModRM reg field in group 2 (C0/C1/D0/D1). */
+  name: "rol" | "ror" | "shl" | "shr" | "sar";
+  reg: number;
+  /**
+   * The result, CF and OF for a count k from 1 to bits - 1 (bits: the operand size), before
+   * masking to the operand size. Shifts also set SF, ZF and PF from the result (a LOGIC
+   * record) and leave AF; rotates leave them all.
+   */
+  result: (k: number, bits: number) => ShiftExpr;
+  cf: (k: number, bits: number) => ShiftExpr;
+  of: (k: number, bits: number) => ShiftExpr;
+  setsSzp: boolean;
+}
+
+/** As shift.ts shiftOp computes them (SDM Vol. 2B: SAL/SAR/SHL/SHR, RCL/RCR/ROL/ROR). */
+export const SHIFTS: readonly ShiftSemantics[] = [
+  {
+    name: "rol",
+    reg: 0,
+    result: (k, bits) => or(shl("v", k), shr("v", bits - k)),
+    cf: () => and("r", 1),
+    of: (_k, bits) => xor(and(shr("r", bits - 1), 1), "cf"),
+    setsSzp: false,
+  },
+  {
+    name: "ror",
+    reg: 1,
+    result: (k, bits) => or(shr("v", k), shl("v", bits - k)),
+    cf: (_k, bits) => and(shr("r", bits - 1), 1),
+    of: (_k, bits) => xor("cf", and(shr("r", bits - 2), 1)),
+    setsSzp: false,
+  },
+  {
+    name: "shl",
+    reg: 4,
+    result: (k) => shl("v", k),
+    cf: (k, bits) => and(shr("v", bits - k), 1),
+    of: (_k, bits) => xor(and(shr("r", bits - 1), 1), "cf"),
+    setsSzp: true,
+  },
+  {
+    name: "shr",
+    reg: 5,
+    result: (k) => shr("v", k),
+    cf: (k) => and(shr("v", k - 1), 1),
+    // OF: the operand's sign for a count of 1 (the sign before the last one-bit step), else 0
+    of: (k, bits) => (k === 1 ? and(shr("v", bits - 1), 1) : 0),
+    setsSzp: true,
+  },
+  {
+    name: "sar",
+    reg: 7,
+    result: (k) => sar("vs", k),
+    cf: (k) => and(sar("vs", k - 1), 1),
+    of: () => 0,
+    setsSzp: true,
+  },
+];
+
+/** The shift or rotate of group 2's ModRM reg field, or undefined (RCL, RCR; 6 is SAL, an alias of SHL). */
+export function shiftOf(reg: number): ShiftSemantics | undefined {
+  return SHIFTS.find((s) => s.reg === (reg === 6 ? 4 : reg));
+}
+
+/** JavaScript for a shift expression, with `v`, `vs`, `r` and `cf` as the names given. */
+export function jsShiftExpr(e: ShiftExpr, names: Record<"v" | "vs" | "r" | "cf", string>): string {
+  if (typeof e === "number") return String(e);
+  if (typeof e === "string") return names[e];
+  const o = { shl: "<<", shr: ">>>", sar: ">>", and: "&", or: "|", xor: "^" }[e.op];
+  return `(${jsShiftExpr(e.a, names)} ${o} ${jsShiftExpr(e.b, names)})`;
+}
+
 // ---- conditions (Jcc, SETcc, CMOVcc; cc = the low nibble of the opcode)
 
 /** A status flag that conditions read. */

@@ -35,6 +35,9 @@ import {
   jsAluResult,
   jsCondition,
   jsIncDecResult,
+  jsShiftExpr,
+  shiftOf,
+  type ShiftExpr,
   type CondOperandExt,
   type FlagKind,
   type FlagSourceKind,
@@ -496,7 +499,7 @@ function specialise(s: Site): Emitted | null {
     case 0xbf:
       return { code: `r32[${op & 7}] = ${d.imm | 0};`, ends: false };
     // Shifts and rotates (group 2), as grp2 does them; SHL/SHR/SAR of a register by a
-    // constant inline, as shiftOp computes them.
+    // constant inline, as semantics.ts SHIFTS describes them.
     case 0xc0:
     case 0xc1:
     case 0xd0:
@@ -506,12 +509,12 @@ function specialise(s: Site): Emitted | null {
       const k = op === 0xc1 ? d.imm & 31 : op === 0xd1 ? 1 : 0;
       if (!mem && k !== 0 && d.reg >= 4) {
         const rr = reg(SZ32, d.rm);
-        let calc: string;
-        if (d.reg === 5)
-          calc = `const r = v >>> ${k}; const cf = (v >>> ${k - 1}) & 1; c.setCfOf(cf, ${k === 1 ? "(v >>> 31) & 1" : "0"});`;
-        else if (d.reg === 7) calc = `const r = v >> ${k}; const cf = (v >> ${k - 1}) & 1; c.setCfOf(cf, 0);`;
-        else calc = `const r = v << ${k}; const cf = (v >>> ${32 - k}) & 1; c.setCfOf(cf, ((r >>> 31) & 1) ^ cf);`;
-        return { code: `{ const v = ${rr}; ${calc} c.setResultSZP(${SZ32}, r); ${rr} = r; }`, ends: false };
+        const sem = shiftOf(d.reg)!;
+        const js = (x: ShiftExpr) => jsShiftExpr(x, { v: "v", vs: "v", r: "r", cf: "cf" });
+        return {
+          code: `{ const v = ${rr}; const r = ${js(sem.result(k, 32))}; const cf = ${js(sem.cf(k, 32))}; c.setCfOf(cf, ${js(sem.of(k, 32))}); c.setResultSZP(${SZ32}, r); ${rr} = r; }`,
+          ends: false,
+        };
       }
       const sz = op & 1 ? SZ32 : SZ8;
       const count = op >= 0xd2 ? `r8[4]` : op >= 0xd0 ? "1" : String(d.imm & 0xff);

@@ -37,7 +37,9 @@ import {
   condOperandExt,
   fusedCondition,
   INC_DEC,
+  shiftOf,
   type IncDecSemantics,
+  type ShiftExpr,
   type CondExpr,
   type CondOperandExt,
   type Flag,
@@ -1370,8 +1372,7 @@ function specialise(e: Emitter, s: Site): Compiled {
   if ((op === 0xc1 || op === 0xd1) && !mem && (op === 0xd1 || (d.imm & 31) !== 0) && d.reg !== 2 && d.reg !== 3) {
     // SHL/SAL, SHR, SAR, ROL, ROR of a register by a constant
     const k = op === 0xd1 ? 1 : d.imm & 31;
-    if (d.reg >= 4) shiftConst(e, d.rm, d.reg, k, SZ32);
-    else rotateConst(e, d.rm, d.reg, k, SZ32);
+    shiftConst(e, d.rm, d.reg, k, SZ32);
     return { ok: true };
   }
   if (op === 0xd3 && !mem && d.reg >= 4) {
@@ -1804,105 +1805,49 @@ function specialise(e: Emitter, s: Site): Compiled {
 }
 
 /**
- * SHL/SAL, SHR or SAR (ModRM reg 4 to 7) of register rm (16- or 32-bit) by a constant k from 1
- * to the size less one, as shift.ts shiftOp: CF and OF explicit, SF ZF PF lazy from the result.
+ * A shift or rotate of register rm (16- or 32-bit) by a constant k from 1 to the size less one,
+ * as semantics.ts SHIFTS describes it (reg: the ModRM reg field, not RCL or RCR): CF and OF
+ * explicit; for shifts SF ZF PF lazy from the result.
  */
 function shiftConst(e: Emitter, rm: number, reg: number, k: number, sz: number): void {
   const c = e.c;
-  const top = sz === SZ16 ? 15 : 31;
-  const shr = reg === 5,
-    sar = reg === 7;
+  const sem = shiftOf(reg)!;
+  const bits = sz === SZ16 ? 16 : 32;
+  const ops = {
+    shl: Op.i32_shl,
+    shr: Op.i32_shr_u,
+    sar: Op.i32_shr_s,
+    and: Op.i32_and,
+    or: Op.i32_or,
+    xor: Op.i32_xor,
+  };
+  const locals = { v: L_A, vs: L_A, r: L_R, cf: L_B };
+  const emit = (x: ShiftExpr): void => {
+    if (typeof x === "number") c.i32Const(x);
+    else if (typeof x === "string") c.localGet(locals[x]);
+    else {
+      emit(x.a);
+      emit(x.b);
+      c.op(ops[x.op]);
+    }
+  };
   e.getR(rm, sz);
-  if (sar && sz === SZ16) c.op(Op.i32_extend16_s);
-  c.localSet(L_A); // the operand (sign-extended for a 16-bit SAR)
-  c.localGet(L_A);
-  c.i32Const(k);
-  c.op(shr ? Op.i32_shr_u : sar ? Op.i32_shr_s : Op.i32_shl);
+  // The operand, zero-extended; SAR reads it sign-extended (its expressions use vs, never v).
+  if (sem.name === "sar" && sz === SZ16) c.op(Op.i32_extend16_s);
+  c.localSet(L_A);
+  emit(sem.result(k, bits));
   if (sz === SZ16) {
     c.i32Const(0xffff);
     c.op(Op.i32_and);
   }
   c.localSet(L_R);
-  // CF: the last bit shifted out
-  c.localGet(L_A);
-  c.i32Const(shr || sar ? k - 1 : top + 1 - k);
-  c.op(sar ? Op.i32_shr_s : Op.i32_shr_u);
-  c.i32Const(1);
-  c.op(Op.i32_and);
+  emit(sem.cf(k, bits));
   c.localSet(L_B);
-  // OF: SHL the result's sign ^ CF; SHR (count 1) the operand's sign; SAR 0
-  if (shr) {
-    if (k === 1) {
-      c.localGet(L_A);
-      c.i32Const(top);
-      c.op(Op.i32_shr_u);
-    } else c.i32Const(0);
-  } else if (sar) c.i32Const(0);
-  else {
-    c.localGet(L_R);
-    c.i32Const(top);
-    c.op(Op.i32_shr_u);
-    c.localGet(L_B);
-    c.op(Op.i32_xor);
-  }
+  emit(sem.of(k, bits));
   c.localSet(L_T);
   e.setR(rm, sz, L_R);
-  e.cfOfResult(L_B, L_T, false, sz);
-}
-
-/**
- * ROL (reg 0) or ROR (reg 1) of register rm (16- or 32-bit) by t, 0 < t < the size: CF and OF
- * explicit, the other flags untouched (shift.ts shiftOp).
- */
-function rotateConst(e: Emitter, rm: number, reg: number, t: number, sz: number): void {
-  const c = e.c;
-  const top = sz === SZ16 ? 15 : 31;
-  e.getR(rm, sz);
-  if (sz === SZ32) {
-    c.i32Const(t);
-    c.op(reg === 0 ? Op.i32_rotl : Op.i32_rotr);
-  } else {
-    // ((v << t) | (v >>> (16 - t))) & 0xffff for ROL, the mirror image for ROR
-    c.localSet(L_A);
-    c.localGet(L_A);
-    c.i32Const(reg === 0 ? t : 16 - t);
-    c.op(Op.i32_shl);
-    c.localGet(L_A);
-    c.i32Const(reg === 0 ? 16 - t : t);
-    c.op(Op.i32_shr_u);
-    c.op(Op.i32_or);
-    c.i32Const(0xffff);
-    c.op(Op.i32_and);
-  }
-  c.localSet(L_R);
-  if (reg === 0) {
-    // CF = r & 1; OF = the result's sign ^ CF
-    c.localGet(L_R);
-    c.i32Const(1);
-    c.op(Op.i32_and);
-    c.localSet(L_B);
-    c.localGet(L_R);
-    c.i32Const(top);
-    c.op(Op.i32_shr_u);
-    c.localGet(L_B);
-    c.op(Op.i32_xor);
-  } else {
-    // CF = the result's sign; OF = CF ^ the bit below it
-    c.localGet(L_R);
-    c.i32Const(top);
-    c.op(Op.i32_shr_u);
-    c.localSet(L_B);
-    c.localGet(L_R);
-    c.i32Const(top - 1);
-    c.op(Op.i32_shr_u);
-    c.i32Const(1);
-    c.op(Op.i32_and);
-    c.localGet(L_B);
-    c.op(Op.i32_xor);
-  }
-  c.localSet(L_T);
-  e.setR(rm, sz, L_R);
-  e.setCfOf(L_B, L_T);
+  if (sem.setsSzp) e.cfOfResult(L_B, L_T, false, sz);
+  else e.setCfOf(L_B, L_T);
 }
 
 /**
@@ -2315,7 +2260,7 @@ function specialise16(e: Emitter, s: Site): Compiled | null {
   }
   if ((op === 0xc1 || op === 0xd1) && !mem && d.reg <= 1 && (k & 15) !== 0) {
     // a count that is a multiple of 16 still sets the flags: left to the interpreter
-    rotateConst(e, d.rm, d.reg, k & 15, SZ16);
+    shiftConst(e, d.rm, d.reg, k & 15, SZ16);
     return { ok: true };
   }
   if (op === 0xe8) {
