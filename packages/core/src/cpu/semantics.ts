@@ -4,6 +4,12 @@
 // syntax; the generic handlers in ops/*.ts stay the reference that hot.test.ts, the JIT tests
 // and the conformance vectors hold all of them to.
 //
+// Described here: the eight ALU operations, INC and DEC, the conditions of Jcc/SETcc/CMOVcc
+// (with their shortcuts after a known flag-setting operation), and shifts and rotates by a
+// constant. Not described: instructions that only move data (MOV, MOVZX/MOVSX, LEA, PUSH,
+// POP, XCHG), whose renderers differ only in how they reach registers and memory, which each
+// renderer does its own way.
+//
 // This file has no imports, so that the generator script can read it too.
 
 /** A two-operand primitive on 32-bit integers. */
