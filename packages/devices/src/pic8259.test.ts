@@ -563,6 +563,13 @@ describe("8259A pair: state", () => {
       corrupt((s) => {
         s.slave = [1, 2, 3];
       }),
+      // A slave request that would raise its INT while the master's IR2 line is low.
+      corrupt((s) => {
+        s.slave.irr = 0x01;
+      }),
+      corrupt((s) => {
+        s.master.lines |= 0x04;
+      }),
     ];
     for (const s of bad) expect(() => a.pic.loadState(s, 1)).toThrow(StateError);
     expect(() => a.pic.loadState(cloneState(good), 2)).toThrow(StateError);

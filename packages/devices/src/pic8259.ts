@@ -377,6 +377,8 @@ function chipState(elcrWritable: number) {
   });
 }
 
+const SLAVE_STATE = chipState(ELCR_SLAVE_WRITABLE);
+
 /** Where the pair sends its INT output: a line, or a function told every change of level. */
 export type IntrOutput = IrqLine | ((level: boolean) => void);
 
@@ -524,11 +526,15 @@ export class Pic8259Pair implements Stateful {
     name: "i8259-pair",
     version: 1,
     minVersion: 1,
-    fields: { master: chipState(ELCR_MASTER_WRITABLE), slave: chipState(ELCR_SLAVE_WRITABLE) },
+    fields: { master: chipState(ELCR_MASTER_WRITABLE), slave: SLAVE_STATE },
+    check(v, fail) {
+      // The master's IR2 level is the slave's INT (update() keeps them so): a record where they
+      // disagree describes no state the pair can be in.
+      const slave = SLAVE_STATE.put(new Pic8259(false), v.slave) as Pic8259;
+      if (((v.master.lines >> CASCADE_IR) & 1) !== (slave.int() ? 1 : 0))
+        fail(`master IR${CASCADE_IR}'s line must be the slave's INT (${slave.int() ? "high" : "low"})`);
+    },
     postLoad(pair) {
-      // IR2's level is the slave's INT, not saved state of its own.
-      const cascadeBit = 1 << CASCADE_IR;
-      pair.master.lines = (pair.master.lines & ~cascadeBit) | (pair.slave.int() ? cascadeBit : 0);
       // Tell the CPU the restored INTR level if it differs from what it was last told.
       pair.update();
     },
