@@ -55,12 +55,14 @@ describe("the PC board table", () => {
     expect(new Set(ids).size).toBe(ids.length);
     const pc = new PcMachine({ memoryMiB: 2, hda: hardDisk(), hdb: hardDisk() });
     expect(Object.keys(pc.parts).sort()).toEqual([...ids].sort());
-    expect(pc.namedDevices().map(([id]) => id)).toEqual(RECORD_IDS);
-    for (const [id, dev] of pc.namedDevices()) expect(dev, id).toBe(pc.parts[id as keyof typeof pc.parts]);
+    // The built-in BIOS's record follows the parts'.
+    expect(pc.namedDevices().map(([id]) => id)).toEqual([...RECORD_IDS, "bios"]);
+    for (const [id, dev] of pc.namedDevices())
+      expect(dev, id).toBe(id === "bios" ? pc.bios : pc.parts[id as keyof typeof pc.parts]);
     // Without hard disk images there are no ATA devices, and no records for them.
     const bare = new PcMachine({ memoryMiB: 2 });
     expect(bare.parts.hd0).toBeNull();
-    expect(bare.namedDevices().map(([id]) => id)).toEqual(RECORD_IDS.filter((id) => !/^hd/.test(id)));
+    expect(bare.namedDevices().map(([id]) => id)).toEqual([...RECORD_IDS.filter((id) => !/^hd/.test(id)), "bios"]);
   });
 
   it("puts each part's ports on the I/O bus and the VGA window in memory", () => {

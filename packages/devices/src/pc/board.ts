@@ -70,6 +70,12 @@ export const PC_MEDIA_SLOTS = [
   { slot: "initrd", title: "initrd", kind: "boot-file", part: "bios", writable: false },
 ] as const satisfies readonly MediaSlotSpec[];
 
+/**
+ * The snapshot record of the built-in BIOS (pc/bios), which PcMachine builds beside the parts
+ * and which holds the kernel and initrd slots' loader.
+ */
+export const PC_BIOS_RECORD = "bios";
+
 /** A drive or boot file of a PC that an image goes in. */
 export type PcImageSlot = (typeof PC_MEDIA_SLOTS)[number]["slot"];
 

@@ -19,7 +19,7 @@ import { parseLinuxHeader, type LinuxBoot } from "./bios/linux-loader.ts";
 import { FONT_8X16 } from "../vga/font8x16.ts";
 import { FONT_8X8 } from "../vga/font8x8.ts";
 import { programMode, VGA_MODES } from "../vga/modes.ts";
-import { COM_PORTS, PC_PARTS, wireBoard, type PcImageSlot, type PcParts } from "./board.ts";
+import { COM_PORTS, PC_BIOS_RECORD, PC_PARTS, wireBoard, type PcImageSlot, type PcParts } from "./board.ts";
 
 export { COM_PORTS, IDE_BUS_MASTER_BASE } from "./board.ts";
 
@@ -185,6 +185,7 @@ export class PcMachine {
       comPorts: COM_PORTS.map(([port]) => port),
     });
     this.bios.install();
+    this.states.push([PC_BIOS_RECORD, this.bios]);
     // The top of the 4 GiB space aliases the BIOS ROM: the CPU starts at FFFFFFF0h.
     mem.mapRom(0xffff0000 | 0, this.bios.rom.image);
   }
@@ -197,7 +198,7 @@ export class PcMachine {
     return this.namedDevices().map(([, d]) => d);
   }
 
-  /** The stateful chips under their snapshot record ids (board.ts), in board order. */
+  /** The stateful chips under their snapshot record ids (board.ts), in board order, then the BIOS. */
   namedDevices(): [string, Stateful][] {
     return [...this.states];
   }

@@ -153,6 +153,30 @@ describe("PC snapshots", () => {
     expect(again.machine.mem.a20Enabled).toBe(false);
   });
 
+  it("carries the BIOS's floppy media-change latches, and loads a snapshot saved without them with none pending", async () => {
+    const pc = new PcMachine({ memoryMiB: 2, clock: "deterministic", fda: disk });
+    pc.ejectFloppy(1); // INT 13h AH=16h would now report drive 1 changed
+    expect(pc.bios.disk.floppyChanged).toBe(0b10);
+    const saved = await saveSnapshot(pc);
+    expect((await readSnapshotManifest(saved)).devices.map((d) => d.id)).toContain("bios");
+    const restored = await restoreSnapshot(saved, { images: images(disk) });
+    expect(restored.bios.disk.floppyChanged).toBe(0b10);
+    await expectSameMachine(restored, pc);
+    // Snapshots written before the BIOS had a record hold none.
+    const older = await rebuildSnapshot(saved, (s) => {
+      const i = s.manifest.devices.findIndex((x) => x.id === "bios");
+      s.manifest.devices.splice(i, 1);
+      s.records.splice(i, 1);
+    });
+    expect((await restoreSnapshot(older, { images: images(disk) })).bios.disk.floppyChanged).toBe(0);
+    const bad = await rebuildSnapshot(saved, (s) => {
+      s.record("bios").floppyChanged = 4;
+    });
+    await expect(restoreSnapshot(bad, { images: images(disk) })).rejects.toThrow(
+      /device state refused \(bios\): bios: field 'floppyChanged'/,
+    );
+  });
+
   it("finds images by hash, embeds them when asked, and overrides the clock mode", async () => {
     const seen: [string, number, string | null, string][] = [];
     await restoreSnapshot(snap, {

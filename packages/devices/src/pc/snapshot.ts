@@ -27,9 +27,15 @@ import {
 } from "@x86vm/core";
 import type { BootDevice } from "./bios/bios.ts";
 import { PcMachine } from "./pc.ts";
-import { PC_MEDIA_SLOTS, mediaSlot, type PcDriveSlot, type PcImageSlot } from "./board.ts";
+import { PC_BIOS_RECORD, PC_MEDIA_SLOTS, mediaSlot, type PcDriveSlot, type PcImageSlot } from "./board.ts";
 
 export const PC_BOARD = "pc";
+
+/**
+ * Records added after snapshots were first written: a snapshot without one loads with that
+ * state as the machine built it (for the BIOS: no floppy change pending).
+ */
+const LATER_RECORDS: ReadonlySet<string> = new Set([PC_BIOS_RECORD]);
 
 /** The devices a saved boot order may name. */
 const BOOT_DEVICES: readonly BootDevice[] = ["floppy", "cdrom", "hdd"];
@@ -245,8 +251,8 @@ export async function restoreSnapshot(
     const disk = pc.disk(slot);
     if (disk) overlays.set(slot, disk.overlay);
   }
-  await withTscHeld(pc, () =>
-    applySnapshot(d, { machine: pc.machine, states: loadOrder(pc), overlays, freshRam: !opts.ram }),
-  );
+  const saved = new Set(d.states.map((s) => s.id));
+  const states = loadOrder(pc).filter((e) => saved.has(e.id) || !LATER_RECORDS.has(e.id));
+  await withTscHeld(pc, () => applySnapshot(d, { machine: pc.machine, states, overlays, freshRam: !opts.ram }));
   return pc;
 }

@@ -14,10 +14,15 @@ import {
   IF,
   SS,
   ZF,
+  bits,
+  defineState,
+  field,
   type Cpu,
   type Dispatcher,
   type PhysicalMemory,
   type DiskImage,
+  type StateRecord,
+  type Stateful,
   type TimeSource,
 } from "@x86vm/core";
 import type { LinuxBoot } from "./linux-loader.ts";
@@ -95,7 +100,7 @@ export interface BiosPlatform {
   linux?: LinuxBoot | null;
 }
 
-export class Bios {
+export class Bios implements Stateful {
   readonly cpu: Cpu;
   readonly mem: PhysicalMemory;
   readonly rom: RomLayout;
@@ -116,6 +121,35 @@ export class Bios {
     this.serial = new SerialServices(this);
     this.system = new SystemServices(this);
     this.video = new VideoServices(this);
+  }
+
+  /**
+   * The BIOS's working state outside guest memory. The rest of it (BDA, EBDA, the wait
+   * deadlines of INT 15h AH=86h and INT 14h among it) lives in RAM and is saved with it.
+   */
+  static readonly STATE = defineState<Bios>()({
+    name: "bios",
+    version: 1,
+    minVersion: 1,
+    fields: {
+      // INT 13h's floppy media-change latches, bit n for drive n (DiskServices.floppyChanged).
+      floppyChanged: field(bits(0b11), {
+        get: (b) => b.disk.floppyChanged,
+        set: (b, v) => {
+          b.disk.floppyChanged = v;
+        },
+      }),
+    },
+  });
+  readonly stateDefinition = Bios.STATE;
+  readonly stateName = Bios.STATE.name;
+  readonly stateVersion = Bios.STATE.version;
+  readonly stateMinVersion = Bios.STATE.minVersion;
+  saveState(): StateRecord {
+    return Bios.STATE.save(this);
+  }
+  loadState(fields: StateRecord, version: number): void {
+    Bios.STATE.load(this, fields, version);
   }
 
   /** Maps the ROM into memory and routes the trap to this BIOS. */

@@ -84,8 +84,11 @@ export class DiskServices {
   /** Transfer buffers for 512-byte and 2048-byte sectors. */
   private readonly sector = new Uint8Array(SECTOR_SIZE);
   private readonly cdSector = new Uint8Array(CD_SECTOR_SIZE);
-  /** Media change flags for the physical floppy drives (set on insert/eject, cleared by AH=16h). */
-  private readonly changed = [false, false];
+  /**
+   * Media change latches of the physical floppy drives, bit n for drive n: set on insert and
+   * eject, cleared when AH=16h reports them. Saved in the BIOS's snapshot record (Bios.STATE).
+   */
+  floppyChanged = 0;
 
   constructor(private readonly bios: Bios) {}
 
@@ -176,7 +179,7 @@ export class DiskServices {
 
   /** The platform tells the BIOS when a floppy is inserted or ejected (physical drive number). */
   mediaChanged(drive: number): void {
-    if (drive < 2) this.changed[drive] = true;
+    if (drive < 2) this.floppyChanged |= 1 << drive;
   }
 
   post(): void {
@@ -289,8 +292,8 @@ export class DiskServices {
           this.finish(dl, ST_TIMEOUT);
           return;
         }
-        const ch = this.changed[phys];
-        this.changed[phys] = false;
+        const ch = this.floppyChanged & (1 << phys);
+        this.floppyChanged &= ~(1 << phys);
         this.finish(dl, ch ? ST_CHANGED : ST_OK);
         return;
       }
