@@ -13,6 +13,7 @@ import { parseBootArgs } from "./commands/boot.ts";
 import { CONFORMANCE_COMMAND, conformanceCommand } from "./commands/conformance.ts";
 import { parseImagesArgs } from "./commands/images.ts";
 import { parseResumeArgs } from "./commands/resume.ts";
+import { PC_MEDIA_SLOTS } from "@x86vm/devices";
 
 let stdout: string[] = [];
 let stderr: string[] = [];
@@ -184,6 +185,23 @@ describe("the option parser", () => {
     expect(wantsHelp(COMMANDS[0].spec, ["--until", "--help"])).toBe(false);
     expect(wantsHelp(COMMANDS[0].spec, ["--until", "x", "-h"])).toBe(true);
     expect(parseBootArgs(["--fda", "a.img", "--until", "--help"]).steps).toEqual([{ kind: "until", text: "--help" }]);
+  });
+
+  it("gives vm boot and vm resume one image option per media slot of the board, in its order", () => {
+    const flags = PC_MEDIA_SLOTS.map((s) => `--${s.slot}`);
+    const boot = COMMANDS.find((c) => c.spec.name === "boot")!.spec;
+    const resume = COMMANDS.find((c) => c.spec.name === "resume")!.spec;
+    expect(boot.options.slice(0, flags.length)).toEqual(
+      PC_MEDIA_SLOTS.map((s) => expect.objectContaining({ flag: `--${s.slot}`, help: s.help })),
+    );
+    expect(resume.options.slice(0, flags.length).map((o) => o.flag)).toEqual(flags);
+    // Each takes its file into the slot of its name.
+    const argv = PC_MEDIA_SLOTS.flatMap((s) => [`--${s.slot}`, `${s.slot}.file`]);
+    const images = Object.fromEntries(PC_MEDIA_SLOTS.map((s) => [s.slot, `${s.slot}.file`]));
+    expect(parseBootArgs(argv).images).toEqual(images);
+    expect(parseResumeArgs(["saved.snap", ...argv]).images).toEqual(images);
+    expect(() => parseBootArgs(["--initrd", "initrd.file"])).toThrow(/nothing to boot/);
+    expect(() => parseBootArgs(["--fda", "a.img", "--initrd", "initrd.file"])).toThrow(/--initrd needs --kernel/);
   });
 
   it("keeps boot's script steps in order", () => {

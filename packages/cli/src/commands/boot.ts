@@ -11,25 +11,27 @@
 
 import fs from "node:fs";
 import { MemoryDisk, floppyGeometry, hardDiskGeometry, EXIT_NAMES, MAX_RAM_BYTES, type ClockMode } from "@x86vm/core";
-import { PcMachine, parseLinuxHeader, type LinuxBoot } from "@x86vm/devices";
+import {
+  PC_MEDIA_SLOTS,
+  PcMachine,
+  parseLinuxHeader,
+  type LinuxBoot,
+  type PcDriveSlot,
+  type PcImageSlot,
+} from "@x86vm/devices";
 import { Session, SessionError, type Step } from "../session/session.ts";
 import { saveSnapshotFile } from "./snapshot-files.ts";
 import { connectSerialConsole } from "./serial-console.ts";
 import { parseArgs, usageLines, UsageError, type CommandSpec } from "../args.ts";
 import { parseClock, SCRIPT_NOTES, SCRIPT_OPTIONS, scriptOption } from "./script-options.ts";
+import { mediaOptionSlot, mediaOptions } from "./media-options.ts";
 
 /** ISO 9660 logical block size. */
 const CD_SECTOR_SIZE = 2048;
 
 export interface BootArgs {
-  fda?: string;
-  fdb?: string;
-  hda?: string;
-  hdb?: string;
-  /** A CD image (ISO 9660, 2048-byte sectors) in the ATAPI drive; the BIOS boots it (El Torito). */
-  cdrom?: string;
-  kernel?: string;
-  initrd?: string;
+  /** The image file for each media slot given (--fda ... --cdrom, --kernel, --initrd). */
+  images: Partial<Record<PcImageSlot, string>>;
   append: string;
   memMiB: number;
   clock: ClockMode;
@@ -59,13 +61,8 @@ export const BOOT_COMMAND: CommandSpec = {
   name: "boot",
   summary: "boot a PC from disk images or a kernel; run waits and keystrokes",
   options: [
-    { flag: "--fda", value: "IMG", help: "floppy image in drive A: (boot order: floppy, CD, hard disk)" },
-    { flag: "--fdb", value: "IMG", help: "floppy image in drive B:" },
-    { flag: "--hda", value: "IMG", help: "first hard disk image (80h)" },
-    { flag: "--hdb", value: "IMG", help: "second hard disk image (81h)" },
-    { flag: "--cdrom", value: "ISO", help: "CD image in the ATAPI drive (boots through El Torito)" },
-    { flag: "--kernel", value: "BZIMAGE", help: "start this Linux kernel instead of a boot sector" },
-    { flag: "--initrd", value: "FILE", help: "initial RAM disk for --kernel" },
+    // One option per media slot of the board, with the slot's help line.
+    ...mediaOptions((s) => s.help),
     { flag: "--append", value: "CMDLINE", help: 'kernel command line for --kernel, e.g. "console=ttyS0"' },
     { flag: "--mem", value: "MiB", help: `guest RAM in MiB, 1 to ${MAX_MEM_MIB} (default 32)` },
     { flag: "--clock", value: "MODE", help: "deterministic (default: virtual time, 100 MIPS) or realtime (host time)" },
@@ -77,8 +74,9 @@ export const BOOT_COMMAND: CommandSpec = {
     { flag: "--profile-eip", help: "print the most frequent CS:EIP samples to stderr (diagnostics)" },
   ],
   notes: [
-    "Images are read behind copy-on-write overlays: the files are never written. A floppy or",
-    "hard disk boots if its first sector ends in the 55AAh boot signature.",
+    "Images are read behind copy-on-write overlays: the files are never written. Boot order:",
+    "floppy, CD, hard disk; a floppy or hard disk boots if its first sector ends in the 55AAh",
+    "boot signature.",
     ...SCRIPT_NOTES,
     "",
     "Example: vm boot --fda freedos722.img --until 'A:\\>' --type 'ver\\r' --until 'A:\\>' --screen",
@@ -87,6 +85,7 @@ export const BOOT_COMMAND: CommandSpec = {
 
 export function parseBootArgs(argv: string[]): BootArgs {
   const a: BootArgs = {
+    images: {},
     memMiB: 32,
     clock: "deterministic",
     steps: [],
@@ -100,6 +99,11 @@ export function parseBootArgs(argv: string[]): BootArgs {
   };
   for (const { flag, value } of parseArgs(BOOT_COMMAND, argv).options) {
     const v = value ?? "";
+    const slot = mediaOptionSlot(flag);
+    if (slot) {
+      a.images[slot] = v;
+      continue;
+    }
     switch (flag) {
       case "--screen":
         a.screen = true;
@@ -130,18 +134,6 @@ export function parseBootArgs(argv: string[]): BootArgs {
       case "--profile-eip":
         a.profile = true;
         break;
-      case "--fda":
-        a.fda = v;
-        break;
-      case "--fdb":
-        a.fdb = v;
-        break;
-      case "--hda":
-        a.hda = v;
-        break;
-      case "--hdb":
-        a.hdb = v;
-        break;
       case "--mem": {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 1 || n > MAX_MEM_MIB)
@@ -159,28 +151,20 @@ export function parseBootArgs(argv: string[]): BootArgs {
       case "--timeout":
         scriptOption(a, flag, v);
         break;
-      case "--kernel":
-        a.kernel = v;
-        break;
-      case "--initrd":
-        a.initrd = v;
-        break;
       case "--append":
         a.append = v;
         break;
       case "--save-snapshot":
         a.saveSnapshot = v;
         break;
-      case "--cdrom":
-        a.cdrom = v;
-        break;
       default:
         throw new Error(`vm boot: ${flag} is in the option table but not handled`);
     }
   }
-  if (!a.fda && !a.fdb && !a.hda && !a.hdb && !a.cdrom && !a.kernel)
+  // Any drive boots, and a kernel; an initrd only goes with a kernel.
+  if (!PC_MEDIA_SLOTS.some((s) => a.images[s.slot] && s.slot !== "initrd"))
     throw new UsageError("nothing to boot: give --fda, --hda, --cdrom or --kernel");
-  if (a.initrd && !a.kernel) throw new UsageError("--initrd needs --kernel");
+  if (a.images.initrd && !a.images.kernel) throw new UsageError("--initrd needs --kernel");
   return a;
 }
 
@@ -217,17 +201,24 @@ function readFile(path: string, what: string): Uint8Array {
 export function buildPc(args: BootArgs): PcMachine {
   const realtime = args.clock === "realtime";
   let linux: LinuxBoot | null = null;
-  if (args.kernel) {
+  const { kernel, initrd } = args.images;
+  if (kernel) {
     linux = {
-      kernel: readFile(args.kernel, "kernel"),
-      initrd: args.initrd ? readFile(args.initrd, "initrd") : null,
+      kernel: readFile(kernel, "kernel"),
+      initrd: initrd ? readFile(initrd, "initrd") : null,
       cmdline: args.append,
     };
     try {
       parseLinuxHeader(linux.kernel);
     } catch (e) {
-      throw new UsageError(`${args.kernel}: ${(e as Error).message}`);
+      throw new UsageError(`${kernel}: ${(e as Error).message}`);
     }
+  }
+  // The drives' images, read and checked by what their slot takes.
+  const drives: Partial<Record<PcDriveSlot, MemoryDisk>> = {};
+  for (const { slot, kind } of PC_MEDIA_SLOTS) {
+    const file = args.images[slot];
+    if (file && kind !== "boot-file") drives[slot] = readImage(file, kind);
   }
   return new PcMachine({
     linux,
@@ -235,11 +226,7 @@ export function buildPc(args: BootArgs): PcMachine {
     clock: args.clock,
     hostMs: realtime ? () => performance.now() : undefined,
     startTimeMs: realtime ? Date.now() : undefined,
-    fda: args.fda ? readImage(args.fda, "floppy") : null,
-    fdb: args.fdb ? readImage(args.fdb, "floppy") : null,
-    hda: args.hda ? readImage(args.hda, "hdd") : null,
-    hdb: args.hdb ? readImage(args.hdb, "hdd") : null,
-    cdrom: args.cdrom ? readImage(args.cdrom, "cdrom") : null,
+    ...drives,
   });
 }
 
@@ -303,7 +290,7 @@ export async function bootCommand(argv: string[]): Promise<number> {
   if (args.serial) process.stdin.pause();
   if (args.saveSnapshot) {
     if (code === 0) {
-      const n = await saveSnapshotFile(pc, args.saveSnapshot, args); // its image options are named after their slots
+      const n = await saveSnapshotFile(pc, args.saveSnapshot, args.images);
       console.error(`vm boot: saved ${args.saveSnapshot} (${n} bytes)`);
     } else {
       console.error(`vm boot: no snapshot saved: the script did not complete`);

@@ -15,13 +15,14 @@
 // bad arguments, a snapshot that is refused, or images that cannot be found.
 
 import { EXIT_NAMES, MAX_RAM_BYTES, SnapshotError, type ClockMode } from "@x86vm/core";
-import { PC_MEDIA_SLOTS, isPcImageSlot, restoreSnapshot, type PcImageSlot, type PcMachine } from "@x86vm/devices";
+import { restoreSnapshot, type PcImageSlot, type PcMachine } from "@x86vm/devices";
 import { Session, SessionError, type Step } from "../session/session.ts";
 import type { ScreenMark } from "../session/screen-watch.ts";
 import { parseArgs, usageLines, UsageError, type CommandSpec } from "../args.ts";
 import { connectSerialConsole } from "./serial-console.ts";
 import { imageFinder, readBytes, saveSnapshotFile } from "./snapshot-files.ts";
 import { parseClock, SCRIPT_NOTES, SCRIPT_OPTIONS, scriptOption } from "./script-options.ts";
+import { mediaOptionSlot, mediaOptions } from "./media-options.ts";
 
 /** What the CLI accepts: as large as `vm boot --mem` allows. */
 const LIMITS = { maxBytes: 2 ** 31, maxMemoryBytes: MAX_RAM_BYTES, maxImageBytes: 64 * 2 ** 30 };
@@ -46,11 +47,7 @@ export const RESUME_COMMAND: CommandSpec = {
   summary: "restore a snapshot (--save-snapshot) and go on with a script",
   options: [
     // One option per media slot of the board: --fda ... --cdrom, --kernel, --initrd.
-    ...PC_MEDIA_SLOTS.map(({ slot, title, kind }, i) => ({
-      flag: `--${slot}`,
-      value: kind === "boot-file" ? "FILE" : "IMG",
-      help: `the ${title} image${i === 0 ? ", if not found where it was" : ", likewise"}`,
-    })),
+    ...mediaOptions(({ title }, i) => `the ${title} image${i === 0 ? ", if not found where it was" : ", likewise"}`),
     { flag: "--clock", value: "MODE", help: "deterministic or realtime (default: the clock it was saved with)" },
     ...SCRIPT_OPTIONS,
   ],
@@ -67,8 +64,8 @@ export function parseResumeArgs(argv: string[]): ResumeArgs {
   const parsed = parseArgs(RESUME_COMMAND, argv);
   for (const { flag, value } of parsed.options) {
     const v = value ?? "";
-    const slot = flag.slice(2);
-    if (isPcImageSlot(slot)) {
+    const slot = mediaOptionSlot(flag);
+    if (slot) {
       a.images[slot] = v;
       continue;
     }

@@ -50,6 +50,8 @@ export interface MediaSlotSpec {
   readonly kind: MediaKind;
   /** What people call it, for messages and labels: "floppy A:", "CD-ROM". */
   readonly title: string;
+  /** What goes in it, in a line for option help: "floppy image in drive A:". */
+  readonly help: string;
   /** The board part that holds the image (its id in the board table). */
   readonly part: string;
   /**
@@ -61,13 +63,34 @@ export interface MediaSlotSpec {
 
 /** Every image slot of a PC, in the order snapshots list them. */
 export const PC_MEDIA_SLOTS = [
-  { slot: "fda", title: "floppy A:", kind: "floppy", part: "fdc", writable: true },
-  { slot: "fdb", title: "floppy B:", kind: "floppy", part: "fdc", writable: true },
-  { slot: "hda", title: "hard disk 0", kind: "hdd", part: "hd0", writable: true },
-  { slot: "hdb", title: "hard disk 1", kind: "hdd", part: "hd1", writable: true },
-  { slot: "cdrom", title: "CD-ROM", kind: "cdrom", part: "cdrom", writable: false },
-  { slot: "kernel", title: "Linux kernel", kind: "boot-file", part: "bios", writable: false },
-  { slot: "initrd", title: "initrd", kind: "boot-file", part: "bios", writable: false },
+  { slot: "fda", title: "floppy A:", help: "floppy image in drive A:", kind: "floppy", part: "fdc", writable: true },
+  { slot: "fdb", title: "floppy B:", help: "floppy image in drive B:", kind: "floppy", part: "fdc", writable: true },
+  { slot: "hda", title: "hard disk 0", help: "first hard disk image (80h)", kind: "hdd", part: "hd0", writable: true },
+  { slot: "hdb", title: "hard disk 1", help: "second hard disk image (81h)", kind: "hdd", part: "hd1", writable: true },
+  {
+    slot: "cdrom",
+    title: "CD-ROM",
+    help: "CD image in the ATAPI drive (boots through El Torito)",
+    kind: "cdrom",
+    part: "cdrom",
+    writable: false,
+  },
+  {
+    slot: "kernel",
+    title: "Linux kernel",
+    help: "Linux kernel (bzImage) to start instead of a boot sector",
+    kind: "boot-file",
+    part: "bios",
+    writable: false,
+  },
+  {
+    slot: "initrd",
+    title: "initrd",
+    help: "initial RAM disk for the kernel",
+    kind: "boot-file",
+    part: "bios",
+    writable: false,
+  },
 ] as const satisfies readonly MediaSlotSpec[];
 
 /**
