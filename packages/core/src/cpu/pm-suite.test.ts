@@ -84,6 +84,7 @@ const GDT_ENTRIES: Record<number, [number, number]> = {
   0x70: desc(0, 0x8fff, 0x96, 0x4), // expand-down stack, B = 1: offsets 9000h..FFFFFFFFh
   0x90: desc(0, 0xfff, 0xfa, 0x4), // ring 3 code, limit FFFh
   0x98: desc(TSS2, 0x67, 0x89, 0), // a 32-bit TSS for LTR
+  0xa0: desc(0x60000, 0x67, 0x89, 0), // a 32-bit TSS on its own page
 };
 
 class Rig {
@@ -1013,6 +1014,18 @@ const CASES: Case[] = [
     code: [0x0f, 0x00, 0xd8],
     fault: [14, 3],
     cr2: GDT + 0x98 + 5,
+    tr: 0x28,
+  },
+
+  {
+    name: "JMP to a TSS on a page not present: #PF, the current task still busy and TR unchanged",
+    cls: "write",
+    paging: true,
+    setup: (r) => r.pte(0x60000, 0),
+    code: [0xea, ...d32(0), 0xa0, 0x00],
+    fault: [14, 0],
+    cr2: 0x6001c,
+    mem: [[GDT + 0x28 + 5, 1, 0x8b]],
     tr: 0x28,
   },
 

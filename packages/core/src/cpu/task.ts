@@ -81,6 +81,28 @@ export function taskSwitch(c: Cpu, sel: number, kind: number, eip: number, code:
     newLimit = descLimit(lo, hi) >>> 0;
   if (newLimit < (is32 ? 0x67 : 0x2b)) c.fault(V_TS, sel & 0xfffc);
 
+  // Read the incoming task's state first: a fault here (a TSS page not present) changes nothing.
+  let nEip: number,
+    nFlags: number,
+    nCr3 = 0,
+    nLdt: number;
+  const regs = new Int32Array(8),
+    segs = new Uint16Array(6);
+  if (is32) {
+    nCr3 = c.rdSys32((newBase + 0x1c) | 0);
+    nEip = c.rdSys32((newBase + 0x20) | 0);
+    nFlags = c.rdSys32((newBase + 0x24) | 0);
+    for (let i = 0; i < 8; i++) regs[i] = c.rdSys32((newBase + 0x28 + i * 4) | 0);
+    for (let s = 0; s < 6; s++) segs[s] = r16(c, (newBase + 0x48 + s * 4) | 0);
+    nLdt = r16(c, (newBase + 0x60) | 0);
+  } else {
+    nEip = r16(c, (newBase + 0x0e) | 0);
+    nFlags = r16(c, (newBase + 0x10) | 0);
+    for (let i = 0; i < 8; i++) regs[i] = r16(c, (newBase + 0x12 + i * 2) | 0);
+    for (let s = 0; s < 4; s++) segs[s] = r16(c, (newBase + 0x22 + s * 2) | 0);
+    nLdt = r16(c, (newBase + 0x2a) | 0);
+  }
+
   // Save the outgoing task.
   const oldBase = c.dt[DT_TR_BASE],
     oldSel = c.dt[DT_TR_SEL];
@@ -102,28 +124,6 @@ export function taskSwitch(c: Cpu, sel: number, kind: number, eip: number, code:
   if (kind === TASK_JMP || kind === TASK_IRET) {
     const [, ohi, oaddr] = gdtEntry(c, oldSel);
     setBusy(c, oaddr, ohi, false);
-  }
-
-  // Read the incoming task's state before changing anything else.
-  let nEip: number,
-    nFlags: number,
-    nCr3 = 0,
-    nLdt: number;
-  const regs = new Int32Array(8),
-    segs = new Uint16Array(6);
-  if (is32) {
-    nCr3 = c.rdSys32((newBase + 0x1c) | 0);
-    nEip = c.rdSys32((newBase + 0x20) | 0);
-    nFlags = c.rdSys32((newBase + 0x24) | 0);
-    for (let i = 0; i < 8; i++) regs[i] = c.rdSys32((newBase + 0x28 + i * 4) | 0);
-    for (let s = 0; s < 6; s++) segs[s] = r16(c, (newBase + 0x48 + s * 4) | 0);
-    nLdt = r16(c, (newBase + 0x60) | 0);
-  } else {
-    nEip = r16(c, (newBase + 0x0e) | 0);
-    nFlags = r16(c, (newBase + 0x10) | 0);
-    for (let i = 0; i < 8; i++) regs[i] = r16(c, (newBase + 0x12 + i * 2) | 0);
-    for (let s = 0; s < 4; s++) segs[s] = r16(c, (newBase + 0x22 + s * 2) | 0);
-    nLdt = r16(c, (newBase + 0x2a) | 0);
   }
 
   if (kind === TASK_CALL || kind === TASK_INT) {
