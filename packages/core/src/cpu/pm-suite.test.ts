@@ -944,6 +944,22 @@ const CASES: Case[] = [
     fault: [12, 0x60],
   },
   {
+    name: "INT 80h from CPL 3 with a ring 0 SS of RPL 3 in the TSS: #TS(SS selector)",
+    cls: "write",
+    ring3: true,
+    setup: (r) => r.w32(TSS + 8, 0x23),
+    code: [0xcd, 0x80],
+    fault: [10, 0x20],
+  },
+  {
+    name: "CALL through a call gate with a read-only ring 0 SS in the TSS: #TS(SS selector)",
+    cls: "write",
+    ring3: true,
+    setup: (r) => (r.setDesc(0x88, callGate(0x08, HANDLER, 3, 0)), r.w32(TSS + 8, 0x30)),
+    code: [0x9a, ...d32(0), 0x8b, 0x00],
+    fault: [10, 0x30],
+  },
+  {
     name: "INT3 at CPL 0 whose third push reaches a page not present: #PF(W), ESP unchanged",
     cls: "write",
     paging: true,

@@ -350,7 +350,7 @@ function callGateInner(
   const { ss, esp } = tssStack(c, dpl);
   const saved = saveStack(c);
   try {
-    loadStackForLevel(c, ss, dpl);
+    loadStackForLevel(c, ss, dpl, V_TS);
     c.setCpl(dpl);
     c.modeChanged();
     c.r32[ESP] = c.ss32 ? esp : esp & 0xffff;
@@ -405,15 +405,19 @@ export function farReturnProtected(c: Cpu, sz32: boolean, extra: number): void {
   clearOuterDataSegments(c);
 }
 
-/** Loads SS for a return or interrupt to privilege level `level` (checks as for SS at that CPL). */
-function loadStackForLevel(c: Cpu, sel: number, level: number): void {
-  if ((sel & 0xfffc) === 0) c.fault(V_GP, 0);
-  const addr = readDescriptor(c, sel, V_GP);
+/**
+ * Loads SS for a return or interrupt to privilege level `level` (checks as for SS at that CPL).
+ * bad: the vector for a selector that does not qualify, #GP for returns, #TS for a stack the
+ * TSS gives (interrupts and call gates, with ext for an external event); not present is #SS.
+ */
+function loadStackForLevel(c: Cpu, sel: number, level: number, bad = V_GP, ext = 0): void {
+  if ((sel & 0xfffc) === 0) c.fault(bad, ext);
+  const addr = readDescriptor(c, sel, bad);
   const acc = (desc[1] >> 8) & 0xff,
     dpl = (acc >> 5) & 3;
   if ((sel & 3) !== level || dpl !== level || (acc & (ACC_S | ACC_CODE | ACC_RW)) !== (ACC_S | ACC_RW))
-    c.fault(V_GP, sel & 0xfffc);
-  if (!(acc & ACC_P)) c.fault(V_SS, sel & 0xfffc);
+    c.fault(bad, (sel & 0xfffc) | ext);
+  if (!(acc & ACC_P)) c.fault(V_SS, (sel & 0xfffc) | ext);
   markAccessed(c, addr);
   setCache(c, SS, sel);
 }
@@ -561,7 +565,7 @@ export function interruptProtected(c: Cpu, vec: number, soft: boolean, retEip: n
       // Inner privilege: the new stack comes from the TSS.
       const { ss, esp } = tssStack(c, dpl);
       if (v86 && dpl !== 0) c.fault(V_GP, (sel & 0xfffc) + ext);
-      loadStackForLevel(c, ss, dpl);
+      loadStackForLevel(c, ss, dpl, V_TS, ext);
       newSs = ss;
       // The pushes to the inner stack are made at the new privilege level.
       c.setCpl(dpl);
