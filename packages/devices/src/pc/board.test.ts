@@ -123,4 +123,23 @@ describe("the PC board table", () => {
     const ids = new Set<string>(PC_PARTS.map((p) => p.id));
     for (const s of PC_MEDIA_SLOTS) expect(ids.has(s.part) || s.part === "bios", s.slot).toBe(true);
   });
+
+  it("takes an image in and out of each removable slot while it runs; the other slots are built in", () => {
+    const pc = new PcMachine({ memoryMiB: 2, hda: hardDisk(), hdb: hardDisk() });
+    for (const s of PC_MEDIA_SLOTS) {
+      const image = new MemoryDisk(new Uint8Array(s.kind === "cdrom" ? 64 * 2048 : 1474560), true);
+      if (!s.removable) {
+        expect(() => pc.insertMedia(s.slot, image), s.slot).toThrow(/takes its image when the machine is built/);
+        continue;
+      }
+      pc.insertMedia(s.slot, image);
+      expect(pc.mediaIn(s.slot)?.base, s.slot).toBe(image);
+      expect(pc.disk(s.slot) !== null, s.slot).toBe(s.writable);
+      pc.ejectMedia(s.slot);
+      expect(pc.mediaIn(s.slot), s.slot).toBeNull();
+    }
+    // A writable slot's disk is its part's drive of that unit.
+    expect(pc.disk("hdb")).toBe(pc.hardDisks[1]);
+    expect(pc.disk("hda")).toBe(pc.hardDisks[0]);
+  });
 });

@@ -54,6 +54,10 @@ export interface MediaSlotSpec {
   readonly help: string;
   /** The board part that holds the image (its id in the board table). */
   readonly part: string;
+  /** Which of its part's drives it is: floppy drive 0 or 1, hard disk 0 or 1 (0 for the rest). */
+  readonly unit: number;
+  /** Whether an image goes in and out while the machine runs (a floppy, a CD); the rest are built in. */
+  readonly removable: boolean;
   /**
    * Whether the guest writes to it: written sectors go to a copy-on-write overlay that a
    * snapshot saves. CDs and boot files are read-only, and a snapshot holds no overlay for them.
@@ -63,16 +67,54 @@ export interface MediaSlotSpec {
 
 /** Every image slot of a PC, in the order snapshots list them. */
 export const PC_MEDIA_SLOTS = [
-  { slot: "fda", title: "floppy A:", help: "floppy image in drive A:", kind: "floppy", part: "fdc", writable: true },
-  { slot: "fdb", title: "floppy B:", help: "floppy image in drive B:", kind: "floppy", part: "fdc", writable: true },
-  { slot: "hda", title: "hard disk 0", help: "first hard disk image (80h)", kind: "hdd", part: "hd0", writable: true },
-  { slot: "hdb", title: "hard disk 1", help: "second hard disk image (81h)", kind: "hdd", part: "hd1", writable: true },
+  {
+    slot: "fda",
+    title: "floppy A:",
+    help: "floppy image in drive A:",
+    kind: "floppy",
+    part: "fdc",
+    unit: 0,
+    removable: true,
+    writable: true,
+  },
+  {
+    slot: "fdb",
+    title: "floppy B:",
+    help: "floppy image in drive B:",
+    kind: "floppy",
+    part: "fdc",
+    unit: 1,
+    removable: true,
+    writable: true,
+  },
+  {
+    slot: "hda",
+    title: "hard disk 0",
+    help: "first hard disk image (80h)",
+    kind: "hdd",
+    part: "hd0",
+    unit: 0,
+    removable: false,
+    writable: true,
+  },
+  {
+    slot: "hdb",
+    title: "hard disk 1",
+    help: "second hard disk image (81h)",
+    kind: "hdd",
+    part: "hd1",
+    unit: 1,
+    removable: false,
+    writable: true,
+  },
   {
     slot: "cdrom",
     title: "CD-ROM",
     help: "CD image in the ATAPI drive (boots through El Torito)",
     kind: "cdrom",
     part: "cdrom",
+    unit: 0,
+    removable: true,
     writable: false,
   },
   {
@@ -81,6 +123,8 @@ export const PC_MEDIA_SLOTS = [
     help: "Linux kernel (bzImage) to start instead of a boot sector",
     kind: "boot-file",
     part: "bios",
+    unit: 0,
+    removable: false,
     writable: false,
   },
   {
@@ -89,6 +133,8 @@ export const PC_MEDIA_SLOTS = [
     help: "initial RAM disk for the kernel",
     kind: "boot-file",
     part: "bios",
+    unit: 0,
+    removable: false,
     writable: false,
   },
 ] as const satisfies readonly MediaSlotSpec[];

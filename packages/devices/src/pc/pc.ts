@@ -19,7 +19,16 @@ import { parseLinuxHeader, type LinuxBoot } from "./bios/linux-loader.ts";
 import { FONT_8X16 } from "../vga/font8x16.ts";
 import { FONT_8X8 } from "../vga/font8x8.ts";
 import { programMode, VGA_MODES } from "../vga/modes.ts";
-import { COM_PORTS, PC_BIOS_RECORD, PC_PARTS, wireBoard, type PcImageSlot, type PcParts } from "./board.ts";
+import {
+  COM_PORTS,
+  PC_BIOS_RECORD,
+  PC_PARTS,
+  mediaSlot,
+  wireBoard,
+  type MediaSlotSpec,
+  type PcImageSlot,
+  type PcParts,
+} from "./board.ts";
 
 export { COM_PORTS, IDE_BUS_MASTER_BASE } from "./board.ts";
 
@@ -72,6 +81,13 @@ export type PcRunResult = RunResult | { kind: "no-boot"; reason: string };
 
 /** The drives INT 19h boots from, as hosts name them (--fda, --hda, --cdrom). */
 const BOOT_DRIVE_NAME: Record<BootDevice, string> = { floppy: "fda", hdd: "hda", cdrom: "cdrom" };
+
+/** The slot called `slot` when it is removable (board.ts), else throws. */
+function removableSlot(slot: PcImageSlot): MediaSlotSpec {
+  const s = mediaSlot(slot);
+  if (!s?.removable) throw new RangeError(`${s?.title ?? slot} takes its image when the machine is built`);
+  return s;
+}
 
 export class PcMachine {
   readonly machine: Machine;
@@ -205,16 +221,26 @@ export class PcMachine {
 
   /** The copy-on-write disk in a writable slot (a floppy or hard disk drive), or null when empty. */
   disk(slot: PcImageSlot): CowDisk | null {
-    switch (slot) {
-      case "fda":
-      case "fdb":
-        return this.floppies[slot === "fda" ? 0 : 1];
-      case "hda":
-      case "hdb":
-        return this.hardDisks[slot === "hda" ? 0 : 1];
-      default:
-        return null;
-    }
+    const s = mediaSlot(slot);
+    if (!s?.writable) return null;
+    return (s.kind === "floppy" ? this.floppies : this.hardDisks)[s.unit] ?? null;
+  }
+
+  /**
+   * Puts an image in a removable slot (board.ts: a floppy drive or the CD drive); the guest sees
+   * a media change. Other slots take their image when the machine is built.
+   */
+  insertMedia(slot: PcImageSlot, image: DiskImage): void {
+    const s = removableSlot(slot);
+    if (s.kind === "cdrom") this.insertCdrom(image);
+    else this.insertFloppy(s.unit, image);
+  }
+
+  /** Takes the image out of a removable slot; the guest sees a media change. */
+  ejectMedia(slot: PcImageSlot): void {
+    const s = removableSlot(slot);
+    if (s.kind === "cdrom") this.ejectCdrom();
+    else this.ejectFloppy(s.unit);
   }
 
   /**

@@ -143,10 +143,13 @@ describe("VmRunner", () => {
     expect(vm.runner.details()).toMatchObject({ state: "running", error: null, machine: true });
   });
 
-  it("inserts and ejects floppies, refusing a bad one without touching the machine", async () => {
+  it("inserts and ejects floppies and CDs, refusing a bad one without touching the machine", async () => {
     const vm = await make([{ role: "fda", name: "spin.img", bytes: floppy(SPIN) }]);
     vm.runner.start();
     await vm.runner.insertMedia({ role: "fdb", name: "b.img", bytes: floppy("", 737280) });
+    await vm.runner.insertMedia({ role: "cdrom", name: "disc.iso", bytes: new ArrayBuffer(64 * 2048) });
+    expect(vm.events).toContainEqual({ kind: "notice", message: "disc.iso inserted in CD-ROM" });
+    await vm.runner.ejectMedia("cdrom");
     expect(vm.runner.details().media.map((m) => m.name)).toEqual(["spin.img", "b.img"]);
     await expect(
       vm.runner.insertMedia({ role: "fdb", name: "odd.img", bytes: new ArrayBuffer(12345) }),

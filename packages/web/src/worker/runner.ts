@@ -37,6 +37,7 @@ import {
 import {
   PC_MEDIA_SLOTS,
   isPcImageSlot,
+  mediaSlot,
   restoreSnapshot,
   saveSnapshot,
   type PcImageSlot,
@@ -330,17 +331,17 @@ export class VmRunner {
     this.media = this.media.filter((m) => m.role !== file.role);
     this.media.push(file);
     const pc = this.pc;
-    if (pc && file.role === "cdrom") {
-      pc.insertCdrom(disk); // the guest sees a media change
+    const slot = mediaSlot(file.role);
+    // A floppy or a CD goes in at once (the guest sees a media change); other slots at the next reset.
+    if (pc && slot?.removable) {
+      pc.insertMedia(file.role, disk);
       this.machineMedia = [...this.machineMedia.filter((m) => m.role !== file.role), file];
-      this.onEvent({ kind: "notice", message: `${file.name} inserted in the CD-ROM drive` });
-    } else if (pc && (file.role === "fda" || file.role === "fdb")) {
-      pc.insertFloppy(file.role === "fda" ? 0 : 1, disk);
-      this.machineMedia = [...this.machineMedia.filter((m) => m.role !== file.role), file];
-      if (file.overlay) this.applyOverlay(pc, file.role, file.overlay);
-      this.watchDrives(pc);
-      this.written.set(file.role, "all");
-      this.onEvent({ kind: "notice", message: `${file.name} inserted in floppy ${file.role === "fda" ? "A:" : "B:"}` });
+      if (slot.writable) {
+        if (file.overlay) this.applyOverlay(pc, file.role, file.overlay);
+        this.watchDrives(pc);
+        this.written.set(file.role, "all");
+      }
+      this.onEvent({ kind: "notice", message: `${file.name} inserted in ${slot.title}` });
     } else {
       this.onEvent({ kind: "notice", message: `${file.name} will be attached at the next reset` });
     }
@@ -350,9 +351,8 @@ export class VmRunner {
     const had = this.media.find((m) => m.role === role);
     this.media = this.media.filter((m) => m.role !== role);
     const pc = this.pc;
-    if (pc && (role === "fda" || role === "fdb" || role === "cdrom")) {
-      if (role === "cdrom") pc.ejectCdrom();
-      else pc.ejectFloppy(role === "fda" ? 0 : 1);
+    if (pc && mediaSlot(role)?.removable) {
+      pc.ejectMedia(role);
       this.machineMedia = this.machineMedia.filter((m) => m.role !== role);
     }
     if (had) this.onEvent({ kind: "notice", message: `${had.name} ejected` });
