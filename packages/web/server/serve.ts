@@ -12,6 +12,7 @@ import path from "node:path";
 import url from "node:url";
 import { guestMiddleware, setIsolationHeaders } from "./guests.ts";
 import { snapshotMiddleware, SnapshotStore, snapshotStoreOptions } from "./snapshot-store.ts";
+import { messageOf } from "../src/shared/message.ts";
 
 const root = path.resolve(path.dirname(url.fileURLToPath(import.meta.url)), "../../..");
 const dist = path.join(root, "dist/web");
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
   try {
     store = new SnapshotStore(snapshotStoreOptions());
   } catch (e) {
-    console.error(`x86vm: cannot open the snapshot store: ${e instanceof Error ? e.message : String(e)}`);
+    console.error(`x86vm: cannot open the snapshot store: ${messageOf(e)}`);
     process.exit(1);
   }
   const snapshots = snapshotMiddleware(store, (line) => console.log(`x86vm: ${line}`));

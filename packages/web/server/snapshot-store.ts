@@ -27,6 +27,7 @@ import os from "node:os";
 import path from "node:path";
 import { MAX_RAM_BYTES, readSnapshotManifest, SnapshotError } from "@x86vm/core";
 import { setIsolationHeaders } from "./guests.ts";
+import { messageOf } from "../src/shared/message.ts";
 
 export const DEFAULT_SNAPSHOT_MAX_BYTES = 256 * 1024 * 1024;
 /** Limits of the manifest check beyond the file size: as large as the emulator allows anywhere (`vm resume`). */
@@ -223,7 +224,7 @@ export function snapshotMiddleware(
     }
     setIsolationHeaders(res);
     void handle(store, req, res, pathname, log).catch((e: unknown) => {
-      log(`snapshot store: ${e instanceof Error ? e.message : String(e)}`);
+      log(`snapshot store: ${messageOf(e)}`);
       if (!res.headersSent) sendJson(res, 500, { error: "the snapshot store failed; see the server's log" });
       else res.destroy();
     });

@@ -16,6 +16,7 @@
 import { sha256Hex } from "@x86vm/core";
 import type { DiskWrites, MediaFile, MediaIdentity, SectorOverlay } from "../shared/protocol.ts";
 import type { VmHandle, VmManager } from "./vm-host.ts";
+import { messageOf } from "../shared/message.ts";
 
 /** How often the VMs are asked for their drives' writes. */
 export const DISK_SAVE_MS = 2000;
@@ -194,7 +195,7 @@ export class SavedDisks {
       this.fromBefore = this.records.length;
       for (const r of this.records) for (const m of r.media) if (!m.url) this.storedImages.add(m.sha256);
     } catch (e) {
-      this.error = `Saved disks are not available in this browser: ${e instanceof Error ? e.message : String(e)}`;
+      this.error = `Saved disks are not available in this browser: ${messageOf(e)}`;
     }
     this.changed();
     if (this.error) return;
@@ -281,7 +282,7 @@ export class SavedDisks {
       await this.write(vm);
       this.error = null;
     } catch (e) {
-      this.error = `Could not save the disk writes of "${vm.name}": ${e instanceof Error ? e.message : String(e)}`;
+      this.error = `Could not save the disk writes of "${vm.name}": ${messageOf(e)}`;
     }
     this.changed();
   }

@@ -14,6 +14,7 @@
 
 import { readSnapshotManifest, sha256Hex, type SnapshotManifest } from "@x86vm/core";
 import type { Catalog } from "../shared/catalog.ts";
+import { messageOf, oneLine } from "../shared/message.ts";
 import { MEDIA_ROLE_NAMES, type MediaFile, type MediaRole } from "../shared/protocol.ts";
 import { SNAPSHOT_ID_RE, SNAPSHOT_LIMITS, SNAPSHOT_SLOTS, SNAPSHOT_SUFFIX } from "../shared/snapshot-limits.ts";
 import { AllocationRefused, formatBytes } from "./allocator.ts";
@@ -27,15 +28,6 @@ export class SnapshotRefused extends Error {
 /** A snapshot that waits for base images the user must open (the message lists them). */
 export class ImagesNeeded extends SnapshotRefused {
   override readonly name = "ImagesNeeded";
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, " ").trim();
-}
-
-/** An error's message on one line (a thrown value that is not an Error, as a string). */
-export function messageOf(e: unknown): string {
-  return oneLine(e instanceof Error ? e.message : String(e));
 }
 
 /** The last part of a hint (a path or URL). */

@@ -8,11 +8,11 @@ import { SNAPSHOT_ID_RE, SNAPSHOT_LIMITS } from "../shared/snapshot-limits.ts";
 import { formatBytes } from "./allocator.ts";
 import { fetchCatalog } from "./catalog.ts";
 import type { DownloadProgress } from "./download.ts";
+import { messageOf } from "../shared/message.ts";
 import {
   fetchSharedSnapshot,
   ImagesNeeded,
   linkLabel,
-  messageOf,
   missingMessage,
   planRestore,
   provideImage,

@@ -42,7 +42,8 @@ import { bootStage, type BootStage } from "./boot-stage.ts";
 import { mergeWrites } from "./saved-disks.ts";
 import type { DownloadProgress } from "./download.ts";
 import { ratesBetween, readCounters, ZERO_RATES, type Counters, type Rates } from "./rates.ts";
-import { messageOf, SnapshotRefused, uploadSnapshot, type SnapshotPlan } from "./snapshot-plan.ts";
+import { SnapshotRefused, uploadSnapshot, type SnapshotPlan } from "./snapshot-plan.ts";
+import { messageOf } from "../shared/message.ts";
 import { shareUrl } from "./snapshots.ts";
 
 export const SERIAL_RING_BYTES = 64 * 1024;

@@ -2,6 +2,7 @@
 import { useState } from "react";
 import { formatBytes, MiB } from "../host/allocator.ts";
 import type { VmManager } from "../host/vm-host.ts";
+import { messageOf } from "../shared/message.ts";
 
 export function HostPanel({ manager }: { manager: VmManager }) {
   const a = manager.allocator;
@@ -17,7 +18,7 @@ export function HostPanel({ manager }: { manager: VmManager }) {
       manager.setBudget(Number(text) * MiB);
       setText(null);
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(messageOf(e));
     }
   };
 

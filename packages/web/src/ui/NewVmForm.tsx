@@ -12,6 +12,7 @@ import {
 } from "../host/catalog.ts";
 import { MAX_VM_MEMORY_MIB, VM_BUFFER_BYTES, type VmManager } from "../host/vm-host.ts";
 import type { Catalog } from "../shared/catalog.ts";
+import { messageOf } from "../shared/message.ts";
 import type { MediaFile } from "../shared/protocol.ts";
 import { SNAPSHOT_SUFFIX } from "../shared/snapshot-limits.ts";
 import { ProgressLine } from "./Progress.tsx";
@@ -68,7 +69,7 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
         if (first) setMemory(String(first.memoryMiB));
       },
       (e: unknown) => {
-        setCatalogError(e instanceof Error ? e.message : String(e));
+        setCatalogError(messageOf(e));
         setChoice((cur) => cur || OWN);
       },
     );
@@ -147,7 +148,7 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
       // Clear the name for the next VM, unless the user already typed another one meanwhile.
       setName((cur) => (cur === name ? "" : cur));
     } catch (e) {
-      setError(e instanceof AllocationRefused ? `Refused: ${e.message}` : e instanceof Error ? e.message : String(e));
+      setError(e instanceof AllocationRefused ? `Refused: ${messageOf(e)}` : messageOf(e));
     } finally {
       setBusy(false);
       setProgress(null);

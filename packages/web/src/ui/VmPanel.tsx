@@ -7,6 +7,7 @@ import { useRef, useState } from "react";
 import { formatBytes, totalOf } from "../host/allocator.ts";
 import { readUserFile } from "../host/catalog.ts";
 import { MAX_VM_MEMORY_MIB, type VmHandle } from "../host/vm-host.ts";
+import { messageOf } from "../shared/message.ts";
 import type { MediaRole } from "../shared/protocol.ts";
 import { useVm } from "./hooks.ts";
 import { captureMouse } from "./Screen.tsx";
@@ -38,7 +39,7 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
     try {
       await f();
     } catch (e) {
-      setActionError(e instanceof Error ? e.message : String(e));
+      setActionError(messageOf(e));
     }
   };
 

@@ -1,6 +1,7 @@
 // React bindings for the page-side state: components re-render when a VmManager or VmHandle says it changed.
 import { useState, useSyncExternalStore } from "react";
 import type { VmHandle, VmManager } from "../host/vm-host.ts";
+import { messageOf } from "../shared/message.ts";
 
 /** Re-renders when the manager's list or budget changes. */
 export function useManager(m: VmManager): number {
@@ -35,7 +36,7 @@ export function useAction(): {
     try {
       await f();
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(messageOf(e));
     } finally {
       setBusy(null);
     }

@@ -3,6 +3,7 @@
 
 import { DiskFormatError, MemoryDisk, floppyGeometry, hardDiskGeometry, type VmMemory } from "@x86vm/core";
 import { PC_MEDIA_SLOTS, PcMachine, mediaSlot, type MediaKind, type PcOptions } from "@x86vm/devices";
+import { messageOf } from "../shared/message.ts";
 import { MEDIA_ROLE_NAMES, type MediaFile, type MediaRole } from "../shared/protocol.ts";
 
 /** A bad or unusable image: shown to the user as it is. */
@@ -78,7 +79,7 @@ export function buildMachine(input: MachineInput): PcMachine {
     return pc;
   } catch (e) {
     // The board checks the kernel's header before anything runs: say which file it refused.
-    if (kernel) throw new MediaError(`${kernel.name} cannot be booted: ${e instanceof Error ? e.message : String(e)}`);
+    if (kernel) throw new MediaError(`${kernel.name} cannot be booted: ${messageOf(e)}`);
     throw e;
   }
 }
