@@ -1,6 +1,7 @@
 // The guest catalog and the "new VM" form: a guest from the server's catalog, or the user's
 // own image (floppy, hard disk, CD, or a Linux kernel with an initrd) opened from disk.
 import { useEffect, useRef, useState } from "react";
+import { PC_MEDIA_SLOTS } from "@x86vm/devices";
 import { AllocationRefused, formatBytes, MiB } from "../host/allocator.ts";
 import {
   fetchCatalog,
@@ -133,7 +134,9 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
           }
           cmd = cmdline;
         } else {
-          media = [await readUserFile(image, kind === "floppy" ? "fda" : kind === "hdd" ? "hda" : "cdrom")];
+          // The board's first slot of that kind: floppy A:, hard disk 0, the CD drive.
+          const slot = PC_MEDIA_SLOTS.find((s) => s.kind === kind)!.slot;
+          media = [await readUserFile(image, slot)];
         }
       } else {
         if (!entry) throw new Error("choose a guest");
