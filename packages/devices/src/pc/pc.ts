@@ -22,6 +22,7 @@ import { programMode, VGA_MODES } from "../vga/modes.ts";
 import {
   COM_PORTS,
   PC_BIOS_RECORD,
+  PC_MEDIA_SLOTS,
   PC_PARTS,
   mediaSlot,
   wireBoard,
@@ -79,8 +80,9 @@ export const DEFAULT_START_TIME_MS = Date.UTC(2026, 0, 1, 0, 0, 0);
  */
 export type PcRunResult = RunResult | { kind: "no-boot"; reason: string };
 
-/** The drives INT 19h boots from, as hosts name them (--fda, --hda, --cdrom). */
-const BOOT_DRIVE_NAME: Record<BootDevice, string> = { floppy: "fda", hdd: "hda", cdrom: "cdrom" };
+/** The drive INT 19h boots from for a boot device, by its media slot (fda, hda, cdrom): unit 0 of its kind. */
+const bootDriveName = (device: BootDevice): string =>
+  PC_MEDIA_SLOTS.find((s) => s.kind === device && s.unit === 0)!.slot;
 
 /** The slot called `slot` when it is removable (board.ts), else throws. */
 function removableSlot(slot: PcImageSlot): MediaSlotSpec {
@@ -320,9 +322,8 @@ export class PcMachine {
   noBootReason(): string | null {
     const n = this.bios.noBoot();
     if (n === null) return null;
-    const clauses = n.failures.map((f) => `${BOOT_DRIVE_NAME[f.device]}: ${f.reason}`);
-    if (n.bootedFrom)
-      clauses.push(`${BOOT_DRIVE_NAME[n.bootedFrom]}: its boot program found nothing to start (INT 18h)`);
+    const clauses = n.failures.map((f) => `${bootDriveName(f.device)}: ${f.reason}`);
+    if (n.bootedFrom) clauses.push(`${bootDriveName(n.bootedFrom)}: its boot program found nothing to start (INT 18h)`);
     return clauses.length > 0 ? clauses.join("; ") : "no disk in any boot drive";
   }
 
