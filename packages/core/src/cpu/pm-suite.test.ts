@@ -266,16 +266,7 @@ interface Case {
   tr?: number;
   /** The code ends in ring 0 at HANDLER (a call gate's target) instead of its own end. */
   gateExit?: boolean;
-  /**
-   * Why compiled code still differs here: the JIT run is expected to fail (it.fails), so that
-   * it flags the case as soon as the JIT gets it right and the note can go.
-   */
-  jitDiffers?: string;
 }
-
-/** Compiled read-modify-write operands read through the read TLB, before the page's write check. */
-const JIT_RMW_READ =
-  "wasm-block.ts reads a memory RMW operand through the read TLB: the page is checked for writing only at the write";
 
 const RO = (r: Rig) => r.loadSeg(DS, 0x30);
 const RO_ES = (r: Rig) => r.loadSeg(ES, 0x30);
@@ -742,7 +733,6 @@ const CASES: Case[] = [
     code: [0x01, 0x05, ...d32(0x50000)],
     fault: [14, 7],
     cr2: 0x50000,
-    jitDiffers: JIT_RMW_READ,
   },
   {
     name: "CPL 3 read of a supervisor page: #PF(P U)",
@@ -763,7 +753,6 @@ const CASES: Case[] = [
     code: [0x01, 0x05, ...d32(0x2f000)],
     fault: [14, 7],
     cr2: 0x2f000,
-    jitDiffers: JIT_RMW_READ,
   },
   {
     name: "CPL 0 write to a read-only page without CR0.WP",
@@ -1256,8 +1245,7 @@ describe("protected-mode suite", () => {
   for (const jit of [false, true]) {
     describe(jit ? "WebAssembly JIT (threshold 1)" : "interpreter", () => {
       for (const k of CASES) {
-        if (jit && k.jitDiffers) it.fails(`[${k.cls}] ${k.name} (${k.jitDiffers})`, () => runCase(k, jit));
-        else it(`[${k.cls}] ${k.name}`, () => runCase(k, jit));
+        it(`[${k.cls}] ${k.name}`, () => runCase(k, jit));
       }
     });
   }

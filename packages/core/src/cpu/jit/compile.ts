@@ -116,6 +116,14 @@ function linear(d: DecodedInstruction, sz: number, write: boolean): string {
   const a = address(d);
   return checked(a.seg, a.off, lenOf(sz), write);
 }
+/**
+ * linear() for an operand that is read, then written: its pages are checked for writing before
+ * the read, as the interpreter's eaW does (a fault reports a write and changes nothing).
+ */
+function linearRmw(d: DecodedInstruction, sz: number): string {
+  const len = lenOf(sz);
+  return `${linear(d, sz, true)} if (c.tlbW[lin >>> 12] === -1 || (lin & 0xfff) > ${0x1000 - len}) c.writable(lin, ${len});`;
+}
 /** Code that reads sz bytes at `lin` into const `name`. */
 function load(sz: number, name: string): string {
   if (sz === SZ32)
@@ -305,7 +313,7 @@ function specialise(s: Site): Emitted | null {
         };
       }
       return {
-        code: `{ ${start}const b = ${reg(sz, d.reg)}; ${linear(d, sz, write)} ${load(sz, "a")} ${aluCode(alu, sz, s.dead)}${k} ${write ? store(sz, "r") : ""} }`,
+        code: `{ ${start}const b = ${reg(sz, d.reg)}; ${write ? linearRmw(d, sz) : linear(d, sz, false)} ${load(sz, "a")} ${aluCode(alu, sz, s.dead)}${k} ${write ? store(sz, "r") : ""} }`,
         ends: false,
         flags,
       };
@@ -344,7 +352,7 @@ function specialise(s: Site): Emitted | null {
           flags,
         };
       return {
-        code: `{ ${start}${linear(d, sz, write)} ${load(sz, "a")} const b = ${imm}; ${aluCode(alu, sz, s.dead)}${k} ${write ? store(sz, "r") : ""} }`,
+        code: `{ ${start}${write ? linearRmw(d, sz) : linear(d, sz, false)} ${load(sz, "a")} const b = ${imm}; ${aluCode(alu, sz, s.dead)}${k} ${write ? store(sz, "r") : ""} }`,
         ends: false,
         flags,
       };
@@ -524,7 +532,7 @@ function specialise(s: Site): Emitted | null {
           ends: false,
         };
       return {
-        code: `{ ${start}${linear(d, sz, true)} const k = ${count} & 31; ${load(sz, "v")} if (k !== 0) { const r = H.shiftOp(c, ${d.reg}, ${sz}, v, k); ${store(sz, "r")} } }`,
+        code: `{ ${start}${linearRmw(d, sz)} const k = ${count} & 31; ${load(sz, "v")} if (k !== 0) { const r = H.shiftOp(c, ${d.reg}, ${sz}, v, k); ${store(sz, "r")} } }`,
         ends: false,
       };
     }
@@ -543,7 +551,7 @@ function specialise(s: Site): Emitted | null {
           const f = (a: string) => (d.reg === 2 ? `~${a} & -1` : `H.neg(c, ${SZ32}, ${a})`);
           if (!mem) return { code: `${reg(SZ32, d.rm)} = ${f(reg(SZ32, d.rm))};`, ends: false };
           return {
-            code: `{ ${start}${linear(d, SZ32, true)} ${load(SZ32, "a")} const r = ${f("a")}; ${store(SZ32, "r")} }`,
+            code: `{ ${start}${linearRmw(d, SZ32)} ${load(SZ32, "a")} const r = ${f("a")}; ${store(SZ32, "r")} }`,
             ends: false,
           };
         }

@@ -132,12 +132,13 @@ const F_RD32 = 0,
   F_WR8 = 7,
   F_RD16 = 8,
   F_WR16 = 9,
-  F_LAZYCF = 10,
-  F_ZF = 11,
-  F_SF = 12,
-  F_OF = 13,
-  F_PF = 14,
-  F_CF = 15;
+  F_RDW = 10,
+  F_LAZYCF = 11,
+  F_ZF = 12,
+  F_SF = 13,
+  F_OF = 14,
+  F_PF = 15,
+  F_CF = 16;
 /** Memory access by operand size (SZ8, SZ16, SZ32): length, RAM load/store, the CPU's accessors. */
 const ACCESS = [
   { len: 1, load: Op.i32_load8_u, store: Op.i32_store8, slowRead: F_RD8, slowWrite: F_WR8 },
@@ -433,11 +434,15 @@ class Emitter {
       c.op(Op.i32_and);
     }
   }
-  /** Pushes the value of size sz at lin: from RAM through the TLB, else through the CPU. */
-  read(sz: number): void {
+  /**
+   * Pushes the value of size sz at lin: from RAM through the TLB, else through the CPU. An
+   * operand read to be written (rmw) is read through the write TLB, and its slow path checks
+   * its pages for writing first, as the interpreter's eaW does (a fault reports a write).
+   */
+  read(sz: number, rmw = false): void {
     const c = this.c;
     const a = ACCESS[sz];
-    this.tlbEntry(L_TLBR);
+    this.tlbEntry(rmw ? L_TLBW : L_TLBR);
     this.fastOk(a.len);
     c.if(I32);
     c.localGet(L_LIN);
@@ -447,7 +452,10 @@ class Emitter {
     c.else();
     this.slowPath();
     c.localGet(L_LIN);
-    c.call(a.slowRead);
+    if (rmw) {
+      c.i32Const(a.len);
+      c.call(F_RDW);
+    } else c.call(a.slowRead);
     c.end();
   }
   /** Starts the slow path of an access: the state for JS code, and the check of a flat segment's limit. */
@@ -868,7 +876,7 @@ function aluE(e: Emitter, s: Site, op: number, sz: number): void {
   }
   e.setStart(s.off);
   e.linear(d, write, sizeLen(sz));
-  e.read(sz);
+  e.read(sz, write);
   c.localSet(L_A);
   alu(e, s, op, sz);
   if (write) e.write(sz, L_R);
@@ -1468,7 +1476,7 @@ function specialise(e: Emitter, s: Site): Compiled {
     // INC/DEC m32: CF stays (made concrete first if lazy), the other flags lazy.
     e.setStart(s.off);
     e.linear(d, true);
-    e.read32();
+    e.read(SZ32, true);
     c.localSet(L_A);
     incDec(e, INC_DEC[d.reg], s.flags);
     e.write32(L_R);
@@ -1484,7 +1492,7 @@ function specialise(e: Emitter, s: Site): Compiled {
       // NOT/NEG m32: the write access is checked first, as the interpreter's eaW does
       e.setStart(s.off);
       e.linear(d, true);
-      e.read32();
+      e.read(SZ32, true);
     } else e.readE(d, s, SZ32);
     c.localSet(L_B);
     if (d.reg === 4) {
@@ -2217,7 +2225,7 @@ function specialise16(e: Emitter, s: Site): Compiled | null {
     else if (mem) {
       e.setStart(s.off);
       e.linear(d, true, 2);
-      e.read(SZ16);
+      e.read(SZ16, true);
     } else r16(d.rm);
     c.localSet(L_A);
     incDec(e, INC_DEC[dec ? 1 : 0], s.flags, SZ16);
@@ -2786,6 +2794,7 @@ export function compileWasmRegion(
   m.importFunc("c", "wr8", tII_V);
   m.importFunc("c", "rd16", tI_I);
   m.importFunc("c", "wr16", tII_V);
+  m.importFunc("c", "rdw", m.type([I32, I32], [I32]));
   m.func(t_I, [], lazyCfBody());
   for (const flag of [ZF, SF, OF, PF, CF]) m.func(t_I, [], flagBody(flag));
   const prologue = e.prologue(),

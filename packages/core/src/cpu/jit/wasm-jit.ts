@@ -411,6 +411,14 @@ export class WasmBlocks {
           c.wr8(lin, v);
           back();
         },
+        rdw: (lin: number, len: number) => {
+          // An operand read, then written (wasm-block.ts read with rmw): its pages checked for writing first.
+          sync();
+          c.writable(lin, len);
+          const v = len === 4 ? c.rd32(lin) : len === 2 ? c.rd16(lin) : c.rd8(lin);
+          back();
+          return v;
+        },
         rd16: (lin: number) => {
           sync();
           const v = c.rd16(lin);
