@@ -8,6 +8,7 @@ import { createInputRing } from "../shared/input.ts";
 import type { MediaFile, VmEvent, VmSetup } from "../shared/protocol.ts";
 import { ByteRing } from "../shared/rings.ts";
 import { VmRunner } from "./runner.ts";
+import { PC_MEDIA_SLOTS } from "@x86vm/devices";
 
 function floppy(code: string, size = 1474560): ArrayBuffer {
   const img = new Uint8Array(size);
@@ -206,6 +207,32 @@ describe("VmRunner", () => {
     // A reset boots the same images from scratch.
     await copy.runner.reset();
     expect(copy.runner.details()).toMatchObject({ restored: false });
+  });
+
+  it("snapshots a VM with an image in every media slot and resumes it with each in its slot", async () => {
+    // Each slot of the board gets an image of its own (a bzImage header for the kernel; nothing runs).
+    const media: MediaFile[] = PC_MEDIA_SLOTS.map(({ slot, kind }, i) => {
+      const size = { floppy: 163840, hdd: 1 << 20, cdrom: 64 * 2048, "boot-file": 0x3000 }[kind];
+      const b = new Uint8Array(size);
+      if (slot === "kernel") {
+        b.set([0x55, 0xaa], 0x1fe);
+        b.set([0x48, 0x64, 0x72, 0x53, 0x0c, 0x02], 0x202); // "HdrS", protocol 2.12
+        b[0x1f1] = 4;
+        b[0x211] = 1;
+      } else for (let at = 0; at < size; at += 509) b[at] = (at * (i + 3)) & 0xff;
+      return { role: slot, name: `${slot}.bin`, bytes: b.buffer };
+    });
+    const vm = await make(media.map((m) => ({ ...m, bytes: m.bytes.slice(0) })));
+    const snap = await vm.runner.snapshot({ embedUserImages: true });
+    expect(snap.images.map((i) => [i.slot, i.name, i.embedded])).toEqual(
+      PC_MEDIA_SLOTS.map((s) => [s.slot, `${s.slot}.bin`, true]),
+    );
+    const copy = prepare([]);
+    copy.setup.snapshot = snap.bytes;
+    await copy.runner.create(copy.setup, (e) => copy.events.push(e));
+    expect(copy.runner.details().media.map((m) => [m.role, m.name])).toEqual(media.map((m) => [m.role, m.name]));
+    for (const m of media)
+      expect(Buffer.compare(new Uint8Array(copy.runner.mediaBytes(m.role)!), new Uint8Array(m.bytes)), m.role).toBe(0);
   });
 
   it("embeds the user's own images on request, and resumes such a snapshot without them", async () => {
