@@ -1,5 +1,5 @@
 // Generated round trip of every stateful part of the PC (STYLE.md 14): the board's chips, the
-// CPU and its FPU, each declaring its state with defineState. For every saved field (nested
+// built-in BIOS, the CPU and its FPU, each declaring its state with defineState. For every saved field (nested
 // records included) the test takes the part's own saved record, changes that one field to each
 // value its kind offers, loads, saves and compares:
 //   - every field must round-trip at least one value other than its current one exactly, alone
