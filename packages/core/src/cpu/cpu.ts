@@ -52,6 +52,7 @@ import { EXEC_TABLE, type Handler } from "./exec-table.ts";
 import { runLoop } from "./hot.generated.ts";
 import { interruptProtected, loadSegProtected } from "./protected.ts";
 import { Fpu } from "./fpu/fpu.ts";
+import { MXCSR_INIT } from "./simd/fxsr.ts";
 import { Jit, type Block } from "./jit/jit.ts";
 import { JIT_KEY_16, JIT_KEY_32, JIT_KEY_FLAT_ALL, jitKeyFlat } from "./jit/params.ts";
 import { STATE_JIT_KEY } from "../memory/layout.ts";
@@ -87,6 +88,12 @@ export class Cpu extends CpuAccess {
   readonly ops: Handler[] = EXEC_TABLE;
   /** The x87 FPU (fpu/fpu.ts); reset with the CPU. */
   readonly fpu = new Fpu(this);
+  /**
+   * XMM0-7 (four int32 each, low dword first) and MXCSR: the SSE state FXSAVE and FXRSTOR move
+   * (simd/fxsr.ts). No SSE instruction uses them yet; they are saved in snapshots.
+   */
+  readonly xmm = new Int32Array(32);
+  mxcsr = MXCSR_INIT;
   events = 0;
   halted = false;
   /** Set when the CPU stopped for good (triple fault); the machine must reset it. */
@@ -166,6 +173,8 @@ export class Cpu extends CpuAccess {
     this.rep = 0;
     this.delivering = 0;
     this.fpu.reset();
+    this.xmm.fill(0); // SDM Vol. 3 table 9-1: XMM registers +0, MXCSR 1F80h
+    this.mxcsr = MXCSR_INIT;
     this.flushTlb();
     this.jit.flush();
     this.jitBlock = null;

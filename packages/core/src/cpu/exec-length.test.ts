@@ -147,12 +147,20 @@ function buildCases(): Case[] {
     if (leftOut(e) !== null) continue;
     const opcode = e.index < 256 ? [e.index] : [0x0f, e.index - 256];
     // BOUND's register must lie within the bounds read from memory (0x0202 / 0x02020202).
+    // FXSAVE/FXRSTOR: every form's address aligned on 16 bytes, and an area whose MXCSR image
+    // (0 in zeroed memory) has no reserved bits.
     const setup =
       e.index === 0x62
         ? (cpu: Cpu) => {
             cpu.r32[EDX] = 0x02020202;
           }
-        : undefined;
+        : e.index === 0x1ae
+          ? (cpu: Cpu) => {
+              cpu.r32[ECX] = 0x100;
+              cpu.mem.ram.fill(0, CODE_SEG * 16, CODE_SEG * 16 + START_IP); // CS-overridden forms too
+              cpu.mem.ram.fill(0, DATA_SEG * 16, STACK_SEG * 16 + 0x10000);
+            }
+          : undefined;
     const prefixSets = [[], [0x66], [0x67], [0x66, 0x67], [0x26], [0x2e, 0x66, 0x67], [0x64, 0x67]];
     if (e.lockable) prefixSets.push([0xf0], [0xf0, 0x66, 0x67]);
     for (const prefixes of prefixSets) {

@@ -18,6 +18,7 @@ import { stringHandlers } from "./ops/string.ts";
 import { systemHandlers } from "./ops/system.ts";
 import { descriptorHandlers } from "./ops/descriptor.ts";
 import { fpuHandlers } from "./fpu/ops.ts";
+import { fxsrHandlers } from "./simd/fxsr.ts";
 import { HOT_HANDLERS } from "./hot.generated.ts";
 
 export type { Handler };
@@ -35,6 +36,7 @@ export const HANDLERS: HandlerMap = {
   ...systemHandlers,
   ...descriptorHandlers,
   ...fpuHandlers, // fpuHandlers replaces system.ts's esc and wait
+  ...fxsrHandlers,
 };
 
 /** The generic handlers, before the specialised ones from hot.generated.ts replace some. */

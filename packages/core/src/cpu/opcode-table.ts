@@ -465,6 +465,8 @@ FF/6   push       Ev        -                grp5Ev
 0F AB  bts        Ev,Gv     L,a=386,u=oszap
 0F AC  shrd       Ev,Gv,Ib  a=386,u=oa       shrdEvGvIb
 0F AD  shrd       Ev,Gv,CL  a=386,u=oa       shrdEvGvCL
+0F AE/0 fxsave    M         a=686            fxsave
+0F AE/1 fxrstor   M         a=686            fxrstor
 0F AF  imul       Gv,Ev     a=386,u=szap
 0F B0  cmpxchg    Eb,Gb     L,a=486
 0F B1  cmpxchg    Ev,Gv     L,a=486

@@ -66,6 +66,10 @@ export const CR0_NW = 1 << 29,
   CR0_CD = 1 << 30,
   CR0_PG = 1 << 31;
 
+/** CR4 bits for FXSAVE/FXRSTOR and SSE (SDM Vol. 3 §2.5): the OS saves XMM state, and handles #XM. */
+export const CR4_OSFXSR = 1 << 9,
+  CR4_OSXMMEXCPT = 1 << 10;
+
 /** Exception vectors (SDM Vol. 3 §6.3.1). */
 export const V_DE = 0,
   V_DB = 1,

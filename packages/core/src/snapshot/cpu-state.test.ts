@@ -135,7 +135,32 @@ describe("CPU state record", () => {
       expect(() => new CpuStateAdapter(target).loadState({ ...good, ...patch } as StateRecord, 1)).toThrow(msg);
       expect(new CpuStateAdapter(target).saveState()).toEqual(before);
     }
-    expect(() => new CpuStateAdapter(target).loadState(good, 2)).toThrow(/version 2/);
+    expect(() => new CpuStateAdapter(target).loadState(good, 3)).toThrow(/version 3/);
+  });
+
+  it("saves XMM0-7 and MXCSR (version 2) only when they differ from reset; version 1 records load with them reset", () => {
+    const a = realMode(REAL_LOOP);
+    expect(new CpuStateAdapter(a).saveState().sse).toBeUndefined();
+    a.xmm[0] = 0x12345678;
+    a.xmm[31] = -1;
+    a.mxcsr = 0x1f80 | 0x3f;
+    const rec = new CpuStateAdapter(a).saveState();
+    expect(rec.sse).toMatchObject({ mxcsr: 0x1fbf });
+    const b = makeCpu();
+    new CpuStateAdapter(b).loadState(decodeStateSection(encodeStateSection([rec], ["cpu"]), 1)[0], 2);
+    expect(Array.from(b.xmm)).toEqual(Array.from(a.xmm));
+    expect(b.mxcsr).toBe(0x1fbf);
+    // A record saved before the SSE state existed (version 1): XMM zeroed, MXCSR as at reset.
+    const old = { ...rec };
+    delete old.sse;
+    new CpuStateAdapter(b).loadState(old, 1);
+    expect(Array.from(b.xmm)).toEqual(new Array(32).fill(0));
+    expect(b.mxcsr).toBe(0x1f80);
+    // MXCSR's reserved bits (DAZ included: this CPU has none) are refused.
+    for (const mxcsr of [0x1f80 | 0x40, 0x10000])
+      expect(() =>
+        new CpuStateAdapter(b).loadState({ ...rec, sse: { ...(rec.sse as StateRecord), mxcsr } }, 2),
+      ).toThrow(/mxcsr/);
   });
 
   it("lists the CPU (and an FPU once the CPU has one with a schema)", () => {

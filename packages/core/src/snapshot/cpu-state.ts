@@ -5,7 +5,8 @@
 // EIP, segment registers with their hidden descriptor caches, control, debug and descriptor
 // table registers, the SYSENTER MSRs, EFLAGS (lazy status flags evaluated), CPL, the pending
 // event bits (INTR level, interrupt shadows, single-step trap), HLT and shutdown state, the
-// instruction count and the TSC offset. What is derived is rebuilt on load and not saved: the
+// instruction count and the TSC offset; from version 2, XMM0-7 and MXCSR (subsection "sse",
+// saved when they differ from their reset state; a version 1 record loads with them reset). What is derived is rebuilt on load and not saved: the
 // fetch window, the TLBs, the fast segment bounds and the operand/address-size defaults
 // (modeChanged()). Transient per-instruction state (prefixes, effective-address segment, fault
 // scratch) is empty at a boundary.
@@ -16,6 +17,7 @@
 import type { Cpu } from "../cpu/cpu.ts";
 import { AC, AF, CF, DF, FLAGS_FIXED1, ID, IF, IOPL, NT, OF, PF, RF, SF, TF, VIF, VIP, VM, ZF } from "../cpu/regs.ts";
 import { bits, bool, defineState, field, i32, int, ints, nullable, str } from "./define-state.ts";
+import { MXCSR_INIT, MXCSR_MASK } from "../cpu/simd/fxsr.ts";
 import { StateError, type StateRecord, type Stateful } from "./state.ts";
 
 /** EFLAGS bits a saved image may hold. */
@@ -37,7 +39,8 @@ const i32s = (n: number) => ints(n, I32_MIN, I32_MAX);
  */
 const CPU_STATE = defineState<Cpu>()({
   name: "cpu-i686",
-  version: 1,
+  // 2: the SSE state (subsection "sse").
+  version: 2,
   minVersion: 1,
   fields: {
     // Array lengths are those of the register files in the CPU's state block (cpu/state.ts).
@@ -58,6 +61,16 @@ const CPU_STATE = defineState<Cpu>()({
     shutdownReason: nullable(str(200)),
     instret: int(0, Number.MAX_SAFE_INTEGER),
     tscOffset: field(int(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER), { get: (c) => c.readTsc() - c.tsc() }),
+  },
+  subsections: {
+    sse: {
+      fields: { xmm: i32s(32), mxcsr: bits(MXCSR_MASK) },
+      needed: (c) => c.mxcsr !== MXCSR_INIT || c.xmm.some((w) => w !== 0),
+      absent: (c) => {
+        c.xmm.fill(0);
+        c.mxcsr = MXCSR_INIT;
+      },
+    },
   },
   check(v, fail, c) {
     if ((v.flags & FLAGS_FIXED1) === 0) fail(`field 'flags' holds 0x${v.flags.toString(16)}, not an EFLAGS image`);

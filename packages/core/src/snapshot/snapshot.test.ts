@@ -105,7 +105,7 @@ describe("machine snapshots", () => {
     expect(manifest.board).toBe("test");
     expect(manifest.devices.slice(0, 2)).toEqual([
       { id: "toy", name: "toy", version: 1 },
-      { id: "cpu-i686", name: "cpu-i686", version: 1 },
+      { id: "cpu-i686", name: "cpu-i686", version: 2 },
     ]);
     expect(manifest.devices.slice(2).map((d) => d.id)).toEqual(
       cpuStatefuls(a.machine.cpu)
