@@ -7,7 +7,7 @@
 //   - identical to the original's, or
 //   - exactly the state the altered snapshot describes (its records as written, the RAM its pages
 //     decode to, its clock): content changed behind a valid checksum can describe another valid
-//     machine, but never a half-loaded one; the one exception is ACROSS_PARTS below.
+//     machine, but never a half-loaded one.
 // Either way saving the restored machine and restoring that gives the same state again. Never
 // another exception, never unbounded work. A raw change (the checksum not resealed) must always
 // be refused or leave the state identical.
@@ -76,13 +76,6 @@ function machineState(pc: PcMachine): MachineState {
     clock: pc.machine.clock.now(),
   };
 }
-
-/**
- * Parts whose restored record may differ from the snapshot's because another part's record
- * drives them while loading: the bus master latches the interrupt a drive's restored INTRQ
- * raises, so a drive record edited to hold INTRQ shows in the bus master's status.
- */
-const ACROSS_PARTS = new Set(["ide-bus-master"]);
 
 interface Base {
   name: string;
@@ -219,14 +212,8 @@ describe("restoring mutated snapshots", () => {
     console.log(
       `${name}: ${t.restored} restored (${t.different.length} to another state), ${t.refused} refused, slowest ${t.slowestMs.toFixed(0)} ms\n  ${top.join("\n  ")}`,
     );
-    // A restore is exactly what the snapshot describes, but for parts another part drives.
-    const unexplained = t.normalized.filter((n) =>
-      n
-        .replace(/^.*: /, "")
-        .split(", ")
-        .some((p) => !ACROSS_PARTS.has(p)),
-    );
-    expect(unexplained).toEqual([]);
+    // A restore is exactly what the snapshot describes.
+    expect(t.normalized).toEqual([]);
     // Bounded work: no single case may take long (a restore that succeeds takes tens of ms).
     expect(t.slowestMs).toBeLessThan(5000);
   };

@@ -18,7 +18,7 @@ import {
 import { PcMachine } from "./pc.ts";
 import { restoreSnapshot, saveSnapshot } from "./snapshot.ts";
 import { rebuildSnapshot } from "./snapshot-testing.ts";
-import { PC_MEDIA_SLOTS, type MediaKind, type PcImageSlot } from "./board.ts";
+import { IDE_BUS_MASTER_BASE, PC_MEDIA_SLOTS, type MediaKind, type PcImageSlot } from "./board.ts";
 
 const FREEDOS = path.resolve(__dirname, "../../../../../shared/guests/freedos722.img");
 
@@ -175,6 +175,20 @@ describe("PC snapshots", () => {
     await expect(restoreSnapshot(bad, { images: images(disk) })).rejects.toThrow(
       /device state refused \(bios\): bios: field 'floppyChanged'/,
     );
+  });
+
+  it("restores the IDE bus master's interrupt bit as saved while a drive still holds INTRQ", async () => {
+    const hd = new MemoryDisk(new Uint8Array(1 << 20), true);
+    const pc = new PcMachine({ memoryMiB: 2, hda: hd });
+    const io = pc.machine.io.io;
+    io.out8(0x1f6, 0xa0);
+    io.out8(0x1f7, 0xec); // IDENTIFY DEVICE: data ready, INTRQ up, the bus master latches it
+    expect(io.in8(IDE_BUS_MASTER_BASE + 2) & 4).toBe(4);
+    io.out8(IDE_BUS_MASTER_BASE + 2, 4); // the driver clears the latch before reading the drive's status
+    const back = await restoreSnapshot(await saveSnapshot(pc), { images: () => hd });
+    expect(back.ide[0].interruptLevel).toBe(true);
+    expect(back.machine.io.io.in8(IDE_BUS_MASTER_BASE + 2) & 4).toBe(0);
+    await expectSameMachine(back, pc);
   });
 
   it("finds images by hash, embeds them when asked, and overrides the clock mode", async () => {

@@ -82,15 +82,17 @@ function pcDisks(pc: PcMachine): { slot: PcImageSlot; base: DiskImage; overlay: 
 }
 
 /**
- * State records in load order: the chips, then the interrupt controller (so the edges other
- * chips raise while loading land on the fresh controller and are then replaced by the saved
- * one), then the CPU and its FPU (whose INTR and event bits are the saved ones).
+ * State records in load order: the chips, then the parts that latch what other parts raise while
+ * loading, so that each ends as its own record says: the IDE bus master (a drive's restored
+ * INTRQ sets its interrupt bit) and the interrupt controller (every chip's lines); then the CPU
+ * and its FPU (whose INTR and event bits are the saved ones).
  */
 function loadOrder(pc: PcMachine): StateEntry[] {
   const named = pc.namedDevices();
   const ids = new Map<Stateful, string>(named.map(([id, d]) => [d, id]));
-  const chips = named.map(([, d]) => d).filter((d) => d !== pc.pic);
-  return stateEntries([...chips, pc.pic, ...cpuStatefuls(pc.machine.cpu)], ids);
+  const late: Stateful[] = [pc.ideBusMaster, pc.pic];
+  const chips = named.map(([, d]) => d).filter((d) => !late.includes(d));
+  return stateEntries([...chips, ...late, ...cpuStatefuls(pc.machine.cpu)], ids);
 }
 
 /**
