@@ -110,7 +110,7 @@ function opcodeBytes(index) {
 function takesModrm(index) {
   const list = OPCODES_BY_INDEX[index];
   // Not the table's hasModrm flag: it also matches fixed registers such as DX and DS.
-  return list.some((e) => e.reg >= 0 || e.operands.some((o) => /^[EGMRSCD][a-z]*$/.test(o)));
+  return list.some((e) => e.reg >= 0 || e.operands.some((o) => /^[EGMRSCDPQN][a-z]*$/.test(o)));
 }
 
 /**
@@ -128,9 +128,11 @@ function encode(mode, prefixes, index, reg, f) {
     bytes.push((f.mod << 6) | (reg << 3) | f.rm);
     if (!regOnly) bytes.push(...f.tail);
     if (e !== undefined && f.mod === 3 && e.operands.some((o) => o[0] === "M")) ud = true;
+    if (e !== undefined && f.mod !== 3 && e.operands.some((o) => o[0] === "N")) ud = true;
     if (e !== undefined && e.handler === "esc" && x87Undefined(index, (f.mod << 6) | (reg << 3) | f.rm)) ud = true;
   }
   if (e !== undefined) bytes.push(...operandTail(e, osize, asize));
+  if (e !== undefined && e.noSimdPrefix && prefixes.some((p) => p === 0x66 || p === 0xf2 || p === 0xf3)) ud = true;
   if (prefixes.includes(0xf0)) {
     const lockOk = e !== undefined && e.lockable && takesModrm(index) && f.mod !== 3;
     if (!lockOk) ud = true;
@@ -414,7 +416,8 @@ function build() {
     "#   16-bit code: objdump -D -b binary -m i386 -M intel,addr16,data16",
     "# Columns: tag mode hex-bytes length address objdump-text",
     "#   tag ok: a defined instruction; its length must match.",
-    "#   tag ud: #UD on this CPU (undefined group member, memory-only operand with mod 11, opcode not",
+    "#   tag ud: #UD on this CPU (undefined group member, memory-only operand with mod 11, MMX",
+    "#       register-only operand with a memory ModRM, 66/F2/F3 on an MMX instruction, opcode not",
     "#       in the table, LOCK where it is not allowed); the decoder must flag it. length is '-' where",
     "#       objdump counts the bytes differently from the SDM layout (left out of the length check).",
     "#   address: where the case sat in objdump's input (jump targets in the text depend on it).",

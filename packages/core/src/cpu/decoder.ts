@@ -44,6 +44,8 @@ export type UdReason =
   | "opcode" // no table entry for the opcode, or for this reg value of a group
   | "x87" // a reserved encoding of an x87 escape (D8-DF), per fpu/ops.ts
   | "register-form" // an M operand (memory only) encoded with mod 11
+  | "memory-form" // an N operand (MMX register only) encoded with a memory ModRM
+  | "simd-prefix" // a 66, F2 or F3 prefix on an NP instruction (an SSE form this CPU lacks)
   | "lock" // LOCK on an instruction that is not lockable or has no memory destination
   | "segment" // MOV with a segment register number > 5, or MOV to CS
   | "control-register"; // MOV to/from CR1, CR5, CR6 or CR7
@@ -125,7 +127,7 @@ const FIXED_OPERAND = /^(AL|CL|DX|eAX|[CDEFGS]S|1)$/;
  * Operands that live in the ModRM byte: a letter and a lowercase size (M alone). Not the table's
  * own hasModrm, which also matches fixed registers such as DX and DS (reported to the lead).
  */
-const MODRM_OPERAND = /^[EGMRSCD][a-z]*$/;
+const MODRM_OPERAND = /^[EGMRSCDPQN][a-z]*$/;
 
 const layouts = new Map<OpcodeEntry, Layout>();
 
@@ -401,6 +403,14 @@ function checkOperandRules(d: DecodedInstruction, e: OpcodeEntry): void {
   if (ops.includes("Cd") && (d.reg === 1 || d.reg > 4)) {
     d.ud = true;
     d.udReason = "control-register";
+  }
+  if (ops.some((o) => o[0] === "N") && d.mod !== 3) {
+    d.ud = true;
+    d.udReason = "memory-form";
+  }
+  if (e.noSimdPrefix && (d.operandSizePrefix || d.rep !== 0)) {
+    d.ud = true;
+    d.udReason = "simd-prefix";
   }
   if (e.handler === "esc" && x87Undefined(e.index, d.modrm)) {
     d.ud = true;

@@ -280,6 +280,12 @@ class Formatter {
         return this.memory(this.ptrSize(size));
       case "G":
         return this.reg(size, d.reg);
+      case "P":
+        return `mm${d.reg}`;
+      case "Q":
+      case "N":
+        if (d.mod === 3) return `mm${d.rm}`;
+        return this.memory(this.ptrSize(size));
       case "Z":
         return this.reg(size, d.opcode & 7);
       case "S":

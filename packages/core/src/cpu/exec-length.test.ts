@@ -121,7 +121,7 @@ function regFieldFor(e: OpcodeEntry): number {
   return 2;
 }
 
-const takesModrm = (e: OpcodeEntry): boolean => e.reg >= 0 || e.operands.some((o) => /^[EGMRSCD][a-z]*$/.test(o));
+const takesModrm = (e: OpcodeEntry): boolean => e.reg >= 0 || e.operands.some((o) => /^[EGMRSCDPQN][a-z]*$/.test(o));
 const isString = (e: OpcodeEntry): boolean => e.operands.some((o) => o[0] === "X" || o[0] === "Y");
 
 interface Case {

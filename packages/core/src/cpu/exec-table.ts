@@ -19,6 +19,7 @@ import { systemHandlers } from "./ops/system.ts";
 import { descriptorHandlers } from "./ops/descriptor.ts";
 import { fpuHandlers } from "./fpu/ops.ts";
 import { fxsrHandlers } from "./simd/fxsr.ts";
+import { mmxHandlers } from "./simd/mmx.ts";
 import { HOT_HANDLERS } from "./hot.generated.ts";
 
 export type { Handler };
@@ -37,6 +38,7 @@ export const HANDLERS: HandlerMap = {
   ...descriptorHandlers,
   ...fpuHandlers, // fpuHandlers replaces system.ts's esc and wait
   ...fxsrHandlers,
+  ...mmxHandlers,
 };
 
 /** The generic handlers, before the specialised ones from hot.generated.ts replace some. */

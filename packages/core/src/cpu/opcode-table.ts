@@ -9,12 +9,15 @@
 //                M  ModRM memory only        R  ModRM r/m as register only
 //                S  segment register (reg)   C/D control/debug register (reg)
 //                I  immediate  J  relative jump target  A  far pointer  O  moffs (address-size offset)
+//                P  ModRM reg field (MMX register)   Q  ModRM r/m: MMX register or memory
+//                N  ModRM r/m as MMX register only (memory forms #UD)
 //                Z  register in the opcode's low three bits
 //                X  DS:eSI string source     Y  ES:eDI string destination
 //              followed by a size: b byte, w word, d dword, v 16/32 by operand size,
 //              bs byte sign-extended to operand size, p far pointer (16:16 or 16:32),
 //              a/q memory pairs; fixed registers and "1" are written as themselves.
-//   attrs      L lockable; P prefix; pm #UD outside protected mode; a=N the CPU that
+//   attrs      L lockable; P prefix; pm #UD outside protected mode; np #UD with a 66, F2 or F3
+//              prefix (the SDM's NP: those select SSE instructions this CPU lacks); a=N the CPU that
 //              introduced it (86 186 286 386 486 586 686); u=... flags the SDM leaves
 //              undefined (o s z a p c); "-" for none
 //   handler    the handler's name, when not mnemonic+operands (groups share one handler)
@@ -422,6 +425,34 @@ FF/6   push       Ev        -                grp5Ev
 0F 4D  cmovge     Gv,Ev     a=686            cmovGvEv
 0F 4E  cmovle     Gv,Ev     a=686            cmovGvEv
 0F 4F  cmovg      Gv,Ev     a=686            cmovGvEv
+0F 60  punpcklbw  Pq,Qd     np,a=586
+0F 61  punpcklwd  Pq,Qd     np,a=586
+0F 62  punpckldq  Pq,Qd     np,a=586
+0F 63  packsswb   Pq,Qq     np,a=586
+0F 64  pcmpgtb    Pq,Qq     np,a=586
+0F 65  pcmpgtw    Pq,Qq     np,a=586
+0F 66  pcmpgtd    Pq,Qq     np,a=586
+0F 67  packuswb   Pq,Qq     np,a=586
+0F 68  punpckhbw  Pq,Qq     np,a=586
+0F 69  punpckhwd  Pq,Qq     np,a=586
+0F 6A  punpckhdq  Pq,Qq     np,a=586
+0F 6B  packssdw   Pq,Qq     np,a=586
+0F 6E  movd       Pd,Ed     np,a=586
+0F 6F  movq       Pq,Qq     np,a=586
+0F 71/2 psrlw     Nq,Ib     np,a=586
+0F 71/4 psraw     Nq,Ib     np,a=586
+0F 71/6 psllw     Nq,Ib     np,a=586
+0F 72/2 psrld     Nq,Ib     np,a=586
+0F 72/4 psrad     Nq,Ib     np,a=586
+0F 72/6 pslld     Nq,Ib     np,a=586
+0F 73/2 psrlq     Nq,Ib     np,a=586
+0F 73/6 psllq     Nq,Ib     np,a=586
+0F 74  pcmpeqb    Pq,Qq     np,a=586
+0F 75  pcmpeqw    Pq,Qq     np,a=586
+0F 76  pcmpeqd    Pq,Qq     np,a=586
+0F 77  emms       -         np,a=586
+0F 7E  movd       Ed,Pd     np,a=586
+0F 7F  movq       Qq,Pq     np,a=586
 0F 80  jo         Jv        a=386            jccJv
 0F 81  jno        Jv        a=386            jccJv
 0F 82  jb         Jv        a=386            jccJv
@@ -496,6 +527,35 @@ FF/6   push       Ev        -                grp5Ev
 0F CD  bswap      Zd        a=486
 0F CE  bswap      Zd        a=486
 0F CF  bswap      Zd        a=486
+0F D1  psrlw      Pq,Qq     np,a=586
+0F D2  psrld      Pq,Qq     np,a=586
+0F D3  psrlq      Pq,Qq     np,a=586
+0F D5  pmullw     Pq,Qq     np,a=586
+0F D8  psubusb    Pq,Qq     np,a=586
+0F D9  psubusw    Pq,Qq     np,a=586
+0F DB  pand       Pq,Qq     np,a=586
+0F DC  paddusb    Pq,Qq     np,a=586
+0F DD  paddusw    Pq,Qq     np,a=586
+0F DF  pandn      Pq,Qq     np,a=586
+0F E1  psraw      Pq,Qq     np,a=586
+0F E2  psrad      Pq,Qq     np,a=586
+0F E5  pmulhw     Pq,Qq     np,a=586
+0F E8  psubsb     Pq,Qq     np,a=586
+0F E9  psubsw     Pq,Qq     np,a=586
+0F EB  por        Pq,Qq     np,a=586
+0F EC  paddsb     Pq,Qq     np,a=586
+0F ED  paddsw     Pq,Qq     np,a=586
+0F EF  pxor       Pq,Qq     np,a=586
+0F F1  psllw      Pq,Qq     np,a=586
+0F F2  pslld      Pq,Qq     np,a=586
+0F F3  psllq      Pq,Qq     np,a=586
+0F F5  pmaddwd    Pq,Qq     np,a=586
+0F F8  psubb      Pq,Qq     np,a=586
+0F F9  psubw      Pq,Qq     np,a=586
+0F FA  psubd      Pq,Qq     np,a=586
+0F FC  paddb      Pq,Qq     np,a=586
+0F FD  paddw      Pq,Qq     np,a=586
+0F FE  paddd      Pq,Qq     np,a=586
 0F FF  (biostrap) Ib        -                biosTrapIb
 `;
 
@@ -510,6 +570,8 @@ export interface OpcodeEntry {
   lockable: boolean;
   prefix: boolean;
   protectedOnly: boolean;
+  /** NP: a 66, F2 or F3 prefix makes it another instruction (SSE), #UD on this CPU. */
+  noSimdPrefix: boolean;
   arch: number;
   /** EFLAGS bits the SDM leaves undefined after this instruction. */
   undefinedFlags: number;
@@ -518,7 +580,7 @@ export interface OpcodeEntry {
 }
 
 const FLAG_LETTERS: Record<string, number> = { o: 0x800, s: 0x80, z: 0x40, a: 0x10, p: 0x4, c: 0x1 };
-const MODRM_OPERAND = /^[EGMRSCD][a-z]*$/;
+const MODRM_OPERAND = /^[EGMRSCDPQN][a-z]*$/;
 
 function parseTable(text: string): OpcodeEntry[] {
   const entries: OpcodeEntry[] = [];
@@ -553,6 +615,7 @@ function parseTable(text: string): OpcodeEntry[] {
       lockable: attrs.includes("L"),
       prefix: attrs.includes("P"),
       protectedOnly: attrs.includes("pm"),
+      noSimdPrefix: attrs.includes("np"),
       arch,
       undefinedFlags,
       handler: handlerName ?? m16 + operands.join(""),
