@@ -61,6 +61,8 @@ import {
   FEAT_CMOV,
   FEAT_CX8,
   FEAT_FPU,
+  FEAT_FXSR,
+  FEAT_MMX,
   FEAT_MSR,
   FEAT_PGE,
   FEAT_PSE,
@@ -129,9 +131,13 @@ export class Cpu extends CpuAccess {
   jitKey = JIT_KEY_16;
   private readonly jitKeyCell = new Int32Array(this.stateBuf, STATE_JIT_KEY, 1);
 
-  /** What CPUID reports: the features this CPU implements (FCMOV/FCOMI come with FPU + CMOV). */
+  /**
+   * What CPUID reports: the features this CPU implements (FCMOV/FCOMI come with FPU + CMOV; MMX
+   * and FXSAVE/FXRSTOR in simd/). Not SSE or SSE2: their instructions are not implemented.
+   */
   readonly cpuidModel: CpuidModel = {
-    features: FEAT_FPU | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV,
+    features:
+      FEAT_FPU | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV | FEAT_MMX | FEAT_FXSR,
   };
   /** SYSENTER_CS, SYSENTER_ESP, SYSENTER_EIP. */
   readonly sysenter = new Int32Array(3);

@@ -11,7 +11,8 @@ export const FEAT_CX8 = 1 << 8,
   FEAT_SEP = 1 << 11,
   FEAT_PGE = 1 << 13,
   FEAT_CMOV = 1 << 15;
-export const FEAT_FXSR = 1 << 24;
+export const FEAT_MMX = 1 << 23,
+  FEAT_FXSR = 1 << 24;
 
 /** Family 6, model 1, stepping 9: the Pentium Pro's signature. */
 export const CPU_SIGNATURE = 0x0619;
