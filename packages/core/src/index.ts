@@ -15,7 +15,6 @@ export * from "./dispatch/exits.ts";
 export { MachineClock, NS_PER_SECOND, type ClockMode, type TimeSource } from "./time/clock.ts";
 export {
   StateError,
-  StateReader,
   checkStateVersion,
   cloneState,
   type SavedState,

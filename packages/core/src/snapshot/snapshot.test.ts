@@ -16,27 +16,32 @@ import {
   stateEntries,
   type MachineSnapshotInput,
 } from "./snapshot.ts";
-import { StateError, StateReader, type StateRecord, type Stateful } from "./state.ts";
+import { bytes, defineState, int } from "./define-state.ts";
+import { StateError, type StateRecord, type Stateful } from "./state.ts";
 
+/** A device whose schema name and version each test picks. */
 class Toy implements Stateful {
   readonly stateName: string;
   readonly stateVersion: number;
   readonly stateMinVersion = 1;
   value = 0;
   block = new Uint8Array(16);
+  private readonly state;
   constructor(name = "toy", version = 1) {
     this.stateName = name;
     this.stateVersion = version;
+    this.state = defineState<Toy>()({
+      name,
+      version,
+      minVersion: 1,
+      fields: { value: int(0, 1000), block: bytes(16) },
+    });
   }
   saveState(): StateRecord {
-    return { value: this.value, block: this.block.slice() };
+    return this.state.save(this);
   }
-  loadState(fields: StateRecord): void {
-    const r = new StateReader(fields, this.stateName);
-    const value = r.int("value", 0, 1000);
-    const block = r.bytes("block", 16);
-    this.value = value;
-    this.block.set(block);
+  loadState(fields: StateRecord, version: number): void {
+    this.state.load(this, fields, version);
   }
 }
 
