@@ -47,6 +47,12 @@ export const CFLAGS = [
   "-Werror",
 ];
 
+/**
+ * Flags added for one program: mmx.c uses the intrinsics of mmintrin.h, which need -mmmx (still
+ * without SSE, so the compiler emits no SSE instruction the emulated CPU lacks).
+ */
+export const PROGRAM_FLAGS: Readonly<Record<string, readonly string[]>> = { mmx: ["-mmmx"] };
+
 export class ToolchainError extends Error {}
 
 /** The program names (file names without .c), sorted. */
@@ -76,7 +82,7 @@ function compilerVersion(): string {
 export function buildProgram(name: string): string {
   const src = path.join(PROGRAMS_DIR, `${name}.c`);
   if (!fs.existsSync(src)) throw new Error(`no difftest program ${name} (${src})`);
-  return buildC(src, name, CFLAGS);
+  return buildC(src, name, [...CFLAGS, ...(PROGRAM_FLAGS[name] ?? [])]);
 }
 
 /**

@@ -5,6 +5,8 @@
 //   - integer instructions: must match;
 //   - x87 arithmetic, comparisons, conversions and 64-bit-significand results: must match
 //     (the FPU computes on exact 80-bit values, fpu/fpu.ts);
+//   - MMX and FXSAVE/FXRSTOR: must match, with the interpreter and with WebAssembly blocks
+//     (compiled code runs these instructions through the interpreter's handlers);
 //   - x87 transcendentals: the FPU computes them in double-double precision and rounds once,
 //     which differs from the chip's own approximations in the last bit of some results
 //     (fpu/transcendental.ts). They run in full and must not get worse: at most the number of
@@ -21,6 +23,7 @@ import { NativeRunner, UserModeRunner, type ProgramRunner, type RunOutput } from
 const INTEGER = ["int_arith", "muldiv", "shift", "bitops", "bcd", "string", "cond", "atomic", "misc"];
 const X87_EXACT = ["x87_arith", "x87_compare", "x87_convert", "x87_ext"];
 const X87_EXTENDED = ["x87_transcendental"];
+const SIMD = ["mmx", "fxsr"];
 const TIMEOUT = 900_000;
 
 const reference: ProgramRunner = new NativeRunner();
@@ -65,14 +68,14 @@ beforeAll(() => {
     return;
   }
   const limit = limiter(Math.max(1, os.availableParallelism()));
-  for (const name of [...INTEGER, ...X87_EXACT, ...X87_EXTENDED]) {
+  for (const name of [...INTEGER, ...X87_EXACT, ...X87_EXTENDED, ...SIMD]) {
     const bin = bins.get(name);
     if (!bin) continue;
     pending.set(
       name,
       limit(async () => ({ native: await reference.run(bin), emulated: await emulator.run(bin) })),
     );
-    if (INTEGER.includes(name))
+    if (INTEGER.includes(name) || SIMD.includes(name))
       pendingWasm.set(
         name,
         limit(() => emulatorWasm.run(bin)),
@@ -119,6 +122,11 @@ describe("difftest: x87 arithmetic, host CPU vs emulator, bit for bit", () => {
   for (const name of X87_EXACT) it(name, () => expectSameOutput(name), TIMEOUT);
 });
 
+describe("difftest: MMX and FXSAVE/FXRSTOR, host CPU vs emulator", () => {
+  for (const name of SIMD) it(name, () => expectSameOutput(name), TIMEOUT);
+  for (const name of SIMD) it(`${name} (WebAssembly blocks)`, () => expectSameOutput(name, "", true), TIMEOUT);
+});
+
 /** Differing lines allowed (1,034 of 10,800 measured; see above). */
 const EXTENDED_LIMIT: Record<string, number> = { x87_transcendental: 1_100 };
 
@@ -144,7 +152,7 @@ describe("difftest: x87 transcendentals (differing lines bounded)", () => {
 
 describe("difftest: program list", () => {
   it("every program in programs/ belongs to exactly one group", () => {
-    const grouped = [...INTEGER, ...X87_EXACT, ...X87_EXTENDED].sort();
+    const grouped = [...INTEGER, ...X87_EXACT, ...X87_EXTENDED, ...SIMD].sort();
     expect(grouped).toEqual(programNames());
   });
 });
