@@ -960,6 +960,24 @@ describe.each(["js", "wasm"] as const)("the JIT (%s blocks) runs exactly what th
     else expect(regions).toBe(compiled);
   });
 
+  it("with the cache's byte bound reached at every module, older regions leave and the code runs as the interpreter does", () => {
+    const { code } = regionLoop(null);
+    // One byte: each new module pushes every older one out.
+    const { jit } = compare(code, (c) => (c.jit.maxBytes = 1), undefined, undefined, backend);
+    const { regions, evictions } = jit.jit.stats;
+    if (backend === "wasm") {
+      expect(regions).toBeGreaterThan(1);
+      expect(evictions).toBe(regions - 1);
+      const live = jit.jit.blocks.filter((b) => b !== null && b.count > 0).map((b) => b!.region);
+      expect(new Set(live).size).toBe(1);
+      expect(jit.jit.bytes).toBeGreaterThan(0);
+    } else {
+      // JavaScript blocks have no module bytes: the bound does not apply.
+      expect(evictions).toBe(0);
+      expect(jit.jit.bytes).toBe(0);
+    }
+  });
+
   it.each(["B", "F"] as const)(
     "a write to a block of a region other than its entry (in %s) drops the whole region and the new byte runs",
     (where) => {

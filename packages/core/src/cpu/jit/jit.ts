@@ -32,6 +32,7 @@ import {
   JIT_MASK,
   JIT_SLOTS,
   JIT_THRESHOLD,
+  WASM_JIT_MAX_BYTES,
   WASM_JIT_THRESHOLD,
 } from "./params.ts";
 
@@ -78,6 +79,8 @@ class Region {
   constructor(
     readonly ppn: number,
     readonly blocks: Block[],
+    /** Bytes of its WebAssembly module (0 for a JavaScript block). */
+    readonly bytes = 0,
   ) {
     for (const b of blocks) {
       b.region = this;
@@ -121,6 +124,8 @@ export interface JitStats {
   invalidations: number;
   /** Modules (WebAssembly regions) or functions (JavaScript blocks) made. */
   regions: number;
+  /** Regions dropped to keep the live modules within maxBytes. */
+  evictions: number;
 }
 
 export class Jit {
@@ -151,7 +156,19 @@ export class Jit {
   private readonly invalidations: Uint8Array;
   /** Per RAM page, which 128-byte chunks hold compiled code (bit i: bytes 128i to 128i+127). */
   private readonly codeChunks: Uint32Array;
-  readonly stats: JitStats = { compiled: 0, specialised: 0, instructions: 0, invalidations: 0, regions: 0 };
+  readonly stats: JitStats = {
+    compiled: 0,
+    specialised: 0,
+    instructions: 0,
+    invalidations: 0,
+    regions: 0,
+    evictions: 0,
+  };
+  /** The bound on the live modules' bytes (params.ts WASM_JIT_MAX_BYTES). */
+  maxBytes = WASM_JIT_MAX_BYTES;
+  /** Bytes of the regions in the cache, and the regions with modules, oldest first. */
+  private liveBytes = 0;
+  private readonly byAge = new Set<Region>();
 
   constructor(private readonly cpu: Cpu) {
     this.invalidations = new Uint8Array(cpu.mem.codePages.length);
@@ -214,7 +231,7 @@ export class Jit {
     if (w.next >= 0) heat[w.next & JIT_MASK] = Math.max(heat[w.next & JIT_MASK], this.threshold - 1);
     const make = (run: RunFn) => {
       const blocks = w.blocks.map((b) => new Block(b.pip, b.count, b.length, wb.run, b.offsets, key));
-      const region = new Region(ppn, blocks);
+      const region = new Region(ppn, blocks, w.bytes.length);
       this.install(region, (slot, b, k) => wb.register(slot, b, run, k, b.pip - w.base));
       this.count1(
         w.blocks.reduce((n, b) => n + b.count, 0),
@@ -274,9 +291,24 @@ export class Jit {
     if (list === undefined) this.pageRegions.set(region.ppn, [region]);
     else list.push(region);
     this.protect(region.ppn, region.chunks);
+    if (region.bytes === 0) return;
+    this.byAge.add(region);
+    this.liveBytes += region.bytes;
+    // Over the bound: the oldest regions leave (a chain running one ends after its current block).
+    for (const old of this.byAge) {
+      if (this.liveBytes <= this.maxBytes || old === region) break;
+      this.dropRegion(old);
+      this.stats.evictions++;
+    }
+  }
+
+  /** Bytes of WebAssembly in the cache's regions. */
+  get bytes(): number {
+    return this.liveBytes;
   }
 
   private dropRegion(r: Region): void {
+    if (this.byAge.delete(r)) this.liveBytes -= r.bytes;
     for (const b of r.blocks) {
       const slot = b.pip & JIT_MASK;
       if (this.blocks[slot] !== b) continue;
@@ -349,6 +381,8 @@ export class Jit {
     this.heat.fill(0);
     this.pageRegions.clear();
     this.pagePending.clear();
+    this.byAge.clear();
+    this.liveBytes = 0;
     this.codeChunks.fill(0);
     this.invalidations.fill(0);
     this.cpu.mem.codePages.fill(0);

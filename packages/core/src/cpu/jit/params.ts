@@ -25,6 +25,13 @@ export const JIT_THRESHOLD = 50_000;
 export const WASM_JIT_THRESHOLD = 2_000;
 
 /**
+ * The bytes of WebAssembly the cache keeps in live modules; past it, the oldest regions leave
+ * (besides the slots, which bound the blocks). The Linux guest's boot to its shell makes ~4.3 MB
+ * in ~800 modules, so this is room for several such working sets.
+ */
+export const WASM_JIT_MAX_BYTES = 16 << 20;
+
+/**
  * What compiled code assumes of the CPU, as bits of a key (Cpu.jitKey holds the current one;
  * a block's key holds what it needs, and runs only when block key & ~Cpu.jitKey is 0): the
  * code size, and which segment registers are flat (base 0, limit 4 GiB, readable and writable),
