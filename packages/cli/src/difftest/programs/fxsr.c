@@ -61,8 +61,24 @@ static void out_fx(const uint8_t *p, int xmm) {
   for (int i = 288; i < 512; i++) kept &= p[i] == (uint8_t)(i * 7 + 3);
   out_str(kept ? " kept" : " written");
 }
+/*
+ * FNSTENV's image. The selectors of the last instruction and operand are shown as "cs" and "ds"
+ * when they are the program's own: those differ between kernels (23h/2Bh under a 64-bit one,
+ * 73h/7Bh under a 32-bit one such as the Linux guest's), not between CPUs.
+ */
+static void out_sel(uint32_t sel) {
+  uint32_t cs, ds;
+  __asm__("movl %%cs, %0\n\tmovl %%ds, %1" : "=r"(cs), "=r"(ds));
+  sel &= 0xffff;
+  out_str(sel == (cs & 0xffff) ? " cs" : sel == (ds & 0xffff) ? " ds" : "");
+  if (sel != (cs & 0xffff) && sel != (ds & 0xffff)) out_x16(sel);
+}
 static void out_env(void) {
-  out_str(" env"); for (int i = 0; i < 7; i++) out_x32(env[i]);
+  out_str(" env");
+  for (int i = 0; i < 4; i++) out_x32(env[i]);
+  out_x16(env[4] >> 16); out_sel(env[4]);
+  out_x32(env[5]);
+  out_x16(env[6] >> 16); out_sel(env[6]);
 }
 static void fill(uint8_t *p) { for (int i = 0; i < 512; i++) p[i] = (uint8_t)(i * 7 + 3); }
 
