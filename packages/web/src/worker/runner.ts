@@ -13,8 +13,9 @@
 // The machine runs on the realtime clock; the host time it sees stops while the VM is paused,
 // so a paused guest does not find its timers hours late when it resumes.
 //
-// Snapshots: comlink calls are handled only between time slices (the loop awaits a sleep or a
-// yield), so a snapshot request finds the machine at an instruction boundary and not running:
+// Snapshots: comlink calls are handled only between time slices, or between the parts of one
+// while modules compile (the loop awaits a sleep or a yield), so a snapshot request finds the
+// machine at an instruction boundary and not running:
 // the state is captured there, synchronously, after the input the page queued before the
 // request is delivered; the loop then runs on while the snapshot is compressed and hashed. A VM
 // created with setup.snapshot resumes it (restoreSnapshot checks everything before a machine
@@ -93,6 +94,8 @@ import { parkOn, sleepOn, yieldToEvents } from "./wait.ts";
 
 /** Machine time run between looks at the control block and the input ring. */
 export const SLICE_NS = 10e6;
+/** Parts of a slice (as the CLI session's chunks: packages/cli/src/session/session.ts). */
+const SLICE_PARTS = 4;
 const FRAME_INTERVAL_MS = 1000 / 60;
 /** Longest single sleep: frames (cursor blink) and counters stay fresh while idle. */
 const MAX_SLEEP_MS = 50;
@@ -695,9 +698,19 @@ export class VmRunner {
     const seen = ctl.doorbell;
     this.drainInput(pc);
     const t0 = performance.now();
-    let r: PcRunResult;
+    let r: PcRunResult = { kind: "ran" };
     try {
-      r = pc.run(SLICE_NS);
+      // In parts; between them, while WebAssembly modules compile, a turn of the event loop lets
+      // finished ones join (their promises settle in event-loop tasks) instead of a slice later.
+      for (let part = 0; part < SLICE_PARTS && r.kind === "ran"; part++) {
+        if (part > 0 && pc.machine.cpu.jit.pending > 0) {
+          await yieldToEvents();
+          // A message handled meanwhile may have replaced the machine, or asked it to stop.
+          if (this.pc !== pc || this.destroyed) return;
+          if (this.error !== null || this.stopped !== null || ctl.pauseRequested) break;
+        }
+        r = pc.run(SLICE_NS / SLICE_PARTS);
+      }
     } catch (e) {
       this.updateCounters(pc);
       this.publishFrame(true);
