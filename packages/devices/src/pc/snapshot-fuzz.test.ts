@@ -224,7 +224,7 @@ describe("restoring mutated snapshots", () => {
 
   const EDGE_U32 = [0, 1, 31, 32, 33, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe];
 
-  it("refuses raw corruption: bit flips, truncation, extension and header edits", async () => {
+  it("raw corruption (bit flips, truncation, extension, header edits) is refused or changes nothing", async () => {
     const r = rng(SEED);
     const t = tally();
     for (let i = 0; i < cases(1500); i++) {
@@ -250,7 +250,7 @@ describe("restoring mutated snapshots", () => {
     expect(t.different).toEqual([]);
   });
 
-  it("refuses corruption behind a valid checksum (header, manifest text, payload)", async () => {
+  it("corruption behind a valid checksum (header, manifest text, payload) is refused or restores exactly what it describes", async () => {
     const r = rng(SEED + 1);
     const t = tally();
     for (let i = 0; i < cases(1000); i++) {
@@ -321,7 +321,7 @@ describe("restoring mutated snapshots", () => {
     else o[last] = value;
   }
 
-  it("refuses manifests and section tables that lie, and swapped sections", async () => {
+  it("manifests and section tables that lie, and swapped sections, are refused or restore exactly what they describe", async () => {
     const r = rng(SEED + 2);
     const t = tally();
     for (let i = 0; i < cases(1000); i++) {
@@ -412,7 +412,7 @@ describe("restoring mutated snapshots", () => {
     return mutateValue(r, v) as StateValue;
   }
 
-  it("refuses device records edited field by field, through each device's validation", async () => {
+  it("device records edited field by field are refused by each device's validation or restore exactly as written", async () => {
     const r = rng(SEED + 3);
     const t = tally();
     const decoded = await Promise.all(
@@ -444,7 +444,7 @@ describe("restoring mutated snapshots", () => {
     expect(t.refused).toBeGreaterThan(cases(200));
   });
 
-  it("refuses decompressed sections with flipped bits (state text, page map, overlay)", async () => {
+  it("decompressed sections with flipped bits (state text, page map, overlay) are refused or restore exactly what they describe", async () => {
     const r = rng(SEED + 4);
     const t = tally();
     for (let i = 0; i < cases(300); i++) {
