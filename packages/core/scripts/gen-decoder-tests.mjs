@@ -110,7 +110,7 @@ function opcodeBytes(index) {
 function takesModrm(index) {
   const list = OPCODES_BY_INDEX[index];
   // Not the table's hasModrm flag: it also matches fixed registers such as DX and DS.
-  return list.some((e) => e.reg >= 0 || e.operands.some((o) => /^[EGMRSCDPQN][a-z]*$/.test(o)));
+  return list.some((e) => e.reg >= 0 || e.operands.some((o) => /^[EGMRSCDPQNVW][a-z]*$/.test(o)));
 }
 
 /**
@@ -133,6 +133,7 @@ function encode(mode, prefixes, index, reg, f) {
   }
   if (e !== undefined) bytes.push(...operandTail(e, osize, asize));
   if (e !== undefined && e.noSimdPrefix && prefixes.some((p) => p === 0x66 || p === 0xf2 || p === 0xf3)) ud = true;
+  if (e !== undefined && e.scalarF3 && prefixes.some((p) => p === 0x66 || p === 0xf2)) ud = true;
   if (prefixes.includes(0xf0)) {
     const lockOk = e !== undefined && e.lockable && takesModrm(index) && f.mod !== 3;
     if (!lockOk) ud = true;

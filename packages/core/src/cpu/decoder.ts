@@ -127,7 +127,7 @@ const FIXED_OPERAND = /^(AL|CL|DX|eAX|[CDEFGS]S|1)$/;
  * Operands that live in the ModRM byte: a letter and a lowercase size (M alone). Not the table's
  * own hasModrm, which also matches fixed registers such as DX and DS (reported to the lead).
  */
-const MODRM_OPERAND = /^[EGMRSCDPQN][a-z]*$/;
+const MODRM_OPERAND = /^[EGMRSCDPQNVW][a-z]*$/;
 
 const layouts = new Map<OpcodeEntry, Layout>();
 
@@ -409,6 +409,10 @@ function checkOperandRules(d: DecodedInstruction, e: OpcodeEntry): void {
     d.udReason = "memory-form";
   }
   if (e.noSimdPrefix && (d.operandSizePrefix || d.rep !== 0)) {
+    d.ud = true;
+    d.udReason = "simd-prefix";
+  }
+  if (e.scalarF3 && (d.operandSizePrefix || d.rep === 0xf2)) {
     d.ud = true;
     d.udReason = "simd-prefix";
   }

@@ -183,7 +183,7 @@ class Formatter {
       case 0xf2:
         return "repnz";
       case 0xf3: {
-        if (d.opcode === 0x90) return "";
+        if (d.opcode === 0x90 || this.scalarF3()) return "";
         const k = d.opcode & ~1;
         return STRING_OPS.has(d.opcode) && k !== 0xa6 && k !== 0xae ? "rep" : "repz";
       }
@@ -236,6 +236,8 @@ class Formatter {
     } else if (idx === 0x90) {
       if (d.rep === 0xf3) m = "pause";
     } else if (idx === 0x9b) m = "fwait";
+    else if (this.scalarF3()) m = "movss";
+    else if ((idx === 0x112 || idx === 0x116) && d.mod === 3) m = idx === 0x112 ? "movhlps" : "movlhps";
     else if (m === "sal") m = "shl";
     else if (m === "callf") m = "call";
     else if (m === "jmpf") m = "jmp";
@@ -286,6 +288,12 @@ class Formatter {
       case "N":
         if (d.mod === 3) return `mm${d.rm}`;
         return this.memory(this.ptrSize(size));
+      case "V":
+        return `xmm${d.reg}`;
+      case "W":
+        if (d.mod === 3) return `xmm${d.rm}`;
+        // F3 0F 10/11 (MOVSS) move a single; the row's size is that of MOVUPS.
+        return this.memory(this.scalarF3() ? "dword ptr" : this.ptrSize(size));
       case "Z":
         return this.reg(size, d.opcode & 7);
       case "S":
@@ -352,6 +360,11 @@ class Formatter {
   }
 
   /** "byte ptr" etc. for a memory operand of size letter sz ("" for M without a size). */
+  /** An F3-prefixed row whose F3 form is the scalar single (MOVSS): the prefix is the opcode's. */
+  private scalarF3(): boolean {
+    return this.d.entry?.scalarF3 === true && this.d.rep === 0xf3;
+  }
+
   private ptrSize(sz: string): string {
     switch (sz) {
       case "b":
@@ -362,6 +375,8 @@ class Formatter {
         return "dword ptr";
       case "q":
         return "qword ptr";
+      case "ps":
+        return "xmmword ptr";
       case "v":
         this.osUsed = true;
         return this.o32 ? "dword ptr" : "word ptr";

@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { Cpu } from "./cpu.ts";
 import { arraySource, decode } from "./decoder.ts";
 import { OPCODES, type OpcodeEntry } from "./opcode-table.ts";
-import { CS, DS, DT_IDT_LIMIT, EAX, EBP, EBX, ECX, EDI, EDX, ES, ESI, ESP, FS, GS, SS } from "./regs.ts";
+import { CR4_OSFXSR, CS, DS, DT_IDT_LIMIT, EAX, EBP, EBX, ECX, EDI, EDX, ES, ESI, ESP, FS, GS, SS } from "./regs.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { EXIT_EXCEPTION } from "../dispatch/exits.ts";
 import { PhysicalMemory } from "../memory/physical-memory.ts";
@@ -121,7 +121,7 @@ function regFieldFor(e: OpcodeEntry): number {
   return 2;
 }
 
-const takesModrm = (e: OpcodeEntry): boolean => e.reg >= 0 || e.operands.some((o) => /^[EGMRSCDPQN][a-z]*$/.test(o));
+const takesModrm = (e: OpcodeEntry): boolean => e.reg >= 0 || e.operands.some((o) => /^[EGMRSCDPQNVW][a-z]*$/.test(o));
 const isString = (e: OpcodeEntry): boolean => e.operands.some((o) => o[0] === "X" || o[0] === "Y");
 
 interface Case {
@@ -148,14 +148,17 @@ function buildCases(): Case[] {
     const opcode = e.index < 256 ? [e.index] : [0x0f, e.index - 256];
     // BOUND's register must lie within the bounds read from memory (0x0202 / 0x02020202).
     // FXSAVE/FXRSTOR: every form's address aligned on 16 bytes, and an area whose MXCSR image
-    // (0 in zeroed memory) has no reserved bits.
+    // (0 in zeroed memory) has no reserved bits. SSE instructions (XMM operands, LDMXCSR and
+    // STMXCSR) need CR4.OSFXSR, and MOVAPS and the logic ones the same alignment.
+    const sse = e.index === 0x1ae || e.operands.some((o) => o[0] === "V" || o[0] === "W");
     const setup =
       e.index === 0x62
         ? (cpu: Cpu) => {
             cpu.r32[EDX] = 0x02020202;
           }
-        : e.index === 0x1ae
+        : sse
           ? (cpu: Cpu) => {
+              cpu.cr[4] |= CR4_OSFXSR;
               cpu.r32[ECX] = 0x100;
               cpu.mem.ram.fill(0, CODE_SEG * 16, CODE_SEG * 16 + START_IP); // CS-overridden forms too
               cpu.mem.ram.fill(0, DATA_SEG * 16, STACK_SEG * 16 + 0x10000);

@@ -20,6 +20,7 @@ import { descriptorHandlers } from "./ops/descriptor.ts";
 import { fpuHandlers } from "./fpu/ops.ts";
 import { fxsrHandlers } from "./simd/fxsr.ts";
 import { mmxHandlers } from "./simd/mmx.ts";
+import { sseHandlers } from "./simd/sse.ts";
 import { HOT_HANDLERS } from "./hot.generated.ts";
 
 export type { Handler };
@@ -39,6 +40,7 @@ export const HANDLERS: HandlerMap = {
   ...fpuHandlers, // fpuHandlers replaces system.ts's esc and wait
   ...fxsrHandlers,
   ...mmxHandlers,
+  ...sseHandlers,
 };
 
 /** The generic handlers, before the specialised ones from hot.generated.ts replace some. */

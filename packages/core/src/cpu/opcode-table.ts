@@ -11,14 +11,16 @@
 //                I  immediate  J  relative jump target  A  far pointer  O  moffs (address-size offset)
 //                P  ModRM reg field (MMX register)   Q  ModRM r/m: MMX register or memory
 //                N  ModRM r/m as MMX register only (memory forms #UD)
+//                V  ModRM reg field (XMM register)   W  ModRM r/m: XMM register or memory
 //                Z  register in the opcode's low three bits
 //                X  DS:eSI string source     Y  ES:eDI string destination
 //              followed by a size: b byte, w word, d dword, v 16/32 by operand size,
 //              bs byte sign-extended to operand size, p far pointer (16:16 or 16:32),
-//              a/q memory pairs; fixed registers and "1" are written as themselves.
+//              a/q memory pairs, ps 128-bit packed singles; fixed registers and "1" are written as themselves.
 //   attrs      L lockable; P prefix; pm #UD outside protected mode; np #UD with a 66, F2 or F3
 //              prefix (the SDM's NP: those select SSE instructions this CPU lacks); a=N the CPU that
-//              introduced it (86 186 286 386 486 586 686); u=... flags the SDM leaves
+//              introduced it (86 186 286 386 486 586 686); f3 an F3 prefix selects the scalar-single
+//              form (MOVSS), 66 or F2 #UD; u=... flags the SDM leaves
 //              undefined (o s z a p c); "-" for none
 //   handler    the handler's name, when not mnemonic+operands (groups share one handler)
 //
@@ -392,6 +394,12 @@ FF/6   push       Ev        -                grp5Ev
 0F 08  invd       -         a=486
 0F 09  wbinvd     -         a=486
 0F 0B  ud2        -         a=686
+0F 10  movups     Vps,Wps   f3,a=686
+0F 11  movups     Wps,Vps   f3,a=686
+0F 12  movlps     Vq,Wq     np,a=686         movlpsVqMq
+0F 13  movlps     Mq,Vq     np,a=686
+0F 16  movhps     Vq,Wq     np,a=686         movhpsVqMq
+0F 17  movhps     Mq,Vq     np,a=686
 0F 18  nop        Ev        a=686            hintNop
 0F 19  nop        Ev        a=686            hintNop
 0F 1A  nop        Ev        a=686            hintNop
@@ -404,6 +412,8 @@ FF/6   push       Ev        -                grp5Ev
 0F 21  mov        Rd,Dd     a=386            movRdDd
 0F 22  mov        Cd,Rd     a=386            movCdRd
 0F 23  mov        Dd,Rd     a=386            movDdRd
+0F 28  movaps     Vps,Wps   np,a=686
+0F 29  movaps     Wps,Vps   np,a=686
 0F 30  wrmsr      -         a=586
 0F 31  rdtsc      -         a=586
 0F 32  rdmsr      -         a=586
@@ -425,6 +435,10 @@ FF/6   push       Ev        -                grp5Ev
 0F 4D  cmovge     Gv,Ev     a=686            cmovGvEv
 0F 4E  cmovle     Gv,Ev     a=686            cmovGvEv
 0F 4F  cmovg      Gv,Ev     a=686            cmovGvEv
+0F 54  andps      Vps,Wps   np,a=686
+0F 55  andnps     Vps,Wps   np,a=686
+0F 56  orps       Vps,Wps   np,a=686
+0F 57  xorps      Vps,Wps   np,a=686
 0F 60  punpcklbw  Pq,Qd     np,a=586
 0F 61  punpcklwd  Pq,Qd     np,a=586
 0F 62  punpckldq  Pq,Qd     np,a=586
@@ -498,6 +512,8 @@ FF/6   push       Ev        -                grp5Ev
 0F AD  shrd       Ev,Gv,CL  a=386,u=oa       shrdEvGvCL
 0F AE/0 fxsave    M         a=686            fxsave
 0F AE/1 fxrstor   M         a=686            fxrstor
+0F AE/2 ldmxcsr   Md        a=686            ldmxcsr
+0F AE/3 stmxcsr   Md        a=686            stmxcsr
 0F AF  imul       Gv,Ev     a=386,u=szap
 0F B0  cmpxchg    Eb,Gb     L,a=486
 0F B1  cmpxchg    Ev,Gv     L,a=486
@@ -572,6 +588,8 @@ export interface OpcodeEntry {
   protectedOnly: boolean;
   /** NP: a 66, F2 or F3 prefix makes it another instruction (SSE), #UD on this CPU. */
   noSimdPrefix: boolean;
+  /** f3: an F3 prefix selects the scalar-single form (MOVSS), a 66 or F2 prefix is #UD. */
+  scalarF3: boolean;
   arch: number;
   /** EFLAGS bits the SDM leaves undefined after this instruction. */
   undefinedFlags: number;
@@ -580,7 +598,7 @@ export interface OpcodeEntry {
 }
 
 const FLAG_LETTERS: Record<string, number> = { o: 0x800, s: 0x80, z: 0x40, a: 0x10, p: 0x4, c: 0x1 };
-const MODRM_OPERAND = /^[EGMRSCDPQN][a-z]*$/;
+const MODRM_OPERAND = /^[EGMRSCDPQNVW][a-z]*$/;
 
 function parseTable(text: string): OpcodeEntry[] {
   const entries: OpcodeEntry[] = [];
@@ -616,6 +634,7 @@ function parseTable(text: string): OpcodeEntry[] {
       prefix: attrs.includes("P"),
       protectedOnly: attrs.includes("pm"),
       noSimdPrefix: attrs.includes("np"),
+      scalarF3: attrs.includes("f3"),
       arch,
       undefinedFlags,
       handler: handlerName ?? m16 + operands.join(""),
