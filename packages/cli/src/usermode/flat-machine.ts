@@ -22,7 +22,22 @@
 //   0x0C000000  anonymous mmap area, bump-allocated upwards
 //   0x0FFFF000  top of the user stack (argv, envp, auxv and their strings below it)
 
-import { CR0_ET, CR0_MP, CR0_NE, CR0_PE, CS, Cpu, DS, Dispatcher, ES, FS, GS, PhysicalMemory, SS } from "@x86vm/core";
+import {
+  CR0_ET,
+  CR0_MP,
+  CR0_NE,
+  CR0_PE,
+  CR4_OSFXSR,
+  CS,
+  Cpu,
+  DS,
+  Dispatcher,
+  ES,
+  FS,
+  GS,
+  PhysicalMemory,
+  SS,
+} from "@x86vm/core";
 
 export const RAM_BYTES = 256 << 20;
 export const GDT_BASE = 0x1000,
@@ -181,6 +196,8 @@ export class FlatMachine {
     c.dt[10] = 0x67;
     c.dt[11] = 0x8b;
     c.cr[0] = CR0_PE | CR0_MP | CR0_ET | CR0_NE;
+    // Linux sets OSFXSR when CPUID reports FXSR (and OSXMMEXCPT only with SSE, not reported yet).
+    c.cr[4] = CR4_OSFXSR;
     c.r32.fill(0);
     // Loads through the CPU's own protected-mode path, so the descriptors are checked as a
     // MOV to a segment register would check them.
