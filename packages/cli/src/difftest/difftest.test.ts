@@ -23,7 +23,7 @@ import { NativeRunner, UserModeRunner, type ProgramRunner, type RunOutput } from
 const INTEGER = ["int_arith", "muldiv", "shift", "bitops", "bcd", "string", "cond", "atomic", "misc"];
 const X87_EXACT = ["x87_arith", "x87_compare", "x87_convert", "x87_ext"];
 const X87_EXTENDED = ["x87_transcendental"];
-const SIMD = ["mmx", "fxsr"];
+const SIMD = ["mmx", "fxsr", "sse_move"];
 const TIMEOUT = 900_000;
 
 const reference: ProgramRunner = new NativeRunner();
@@ -122,7 +122,7 @@ describe("difftest: x87 arithmetic, host CPU vs emulator, bit for bit", () => {
   for (const name of X87_EXACT) it(name, () => expectSameOutput(name), TIMEOUT);
 });
 
-describe("difftest: MMX and FXSAVE/FXRSTOR, host CPU vs emulator", () => {
+describe("difftest: MMX, SSE moves and logic, FXSAVE/FXRSTOR, host CPU vs emulator", () => {
   for (const name of SIMD) it(name, () => expectSameOutput(name), TIMEOUT);
   for (const name of SIMD) it(`${name} (WebAssembly blocks)`, () => expectSameOutput(name, "", true), TIMEOUT);
 });
