@@ -66,6 +66,7 @@ function writeW(c: Cpu, m: number, align: boolean): void {
 /** LDMXCSR Md (0F AE /2): #GP(0) for a bit outside MXCSR_MASK (SDM Vol. 2 LDMXCSR). */
 const ldmxcsr: Handler = (c) => {
   const m = c.fetch8();
+  if (m >= 0xc0) c.fault(V_UD); // memory only
   check(c);
   const v = c.rd32(c.eaR(m, 4));
   if (v & ~MXCSR_MASK) c.fault(V_GP, c.isProtected() ? 0 : -1);
@@ -75,6 +76,7 @@ const ldmxcsr: Handler = (c) => {
 /** STMXCSR Md (0F AE /3). */
 const stmxcsr: Handler = (c) => {
   const m = c.fetch8();
+  if (m >= 0xc0) c.fault(V_UD); // memory only
   check(c);
   c.wr32(c.eaW(m, 4), c.mxcsr);
 };
