@@ -29,6 +29,7 @@ export {
   byteQueue,
   defineState,
   field,
+  fieldAt,
   i32,
   int,
   ints,

@@ -18,6 +18,7 @@ import {
   bytes,
   defineState,
   field,
+  fieldAt,
   int,
   record,
   records,
@@ -1083,41 +1084,22 @@ export class Fdc82077 implements Stateful {
       eventKind: int(EV_NONE, EV_EXECUTE),
       eventAt: timeOrNever(),
       // The execution state of a non-DMA transfer, held in the controller's x* fields.
-      exec: field(EXEC_STATE, {
-        get: (f) => ({
-          kind: f.xKind,
-          drive: f.xDrive,
-          head: f.xHead,
-          c: f.xC,
-          h: f.xH,
-          r: f.xR,
-          n: f.xN,
-          eot: f.xEot,
-          multiTrack: f.xMultiTrack,
-          count: f.xCount,
-          limit: f.xLimit,
-          fill: f.xFill,
-          pos: f.xPos,
-          length: f.xLength,
-          toHost: f.xToHost,
-        }),
-        set: (f, ex) => {
-          f.xKind = ex.kind;
-          f.xDrive = ex.drive;
-          f.xHead = ex.head;
-          f.xC = ex.c;
-          f.xH = ex.h;
-          f.xR = ex.r;
-          f.xN = ex.n;
-          f.xEot = ex.eot;
-          f.xMultiTrack = ex.multiTrack;
-          f.xCount = ex.count;
-          f.xLimit = ex.limit;
-          f.xFill = ex.fill;
-          f.xPos = ex.pos;
-          f.xLength = ex.length;
-          f.xToHost = ex.toHost;
-        },
+      exec: fieldAt(EXEC_STATE, {
+        kind: "xKind",
+        drive: "xDrive",
+        head: "xHead",
+        c: "xC",
+        h: "xH",
+        r: "xR",
+        n: "xN",
+        eot: "xEot",
+        multiTrack: "xMultiTrack",
+        count: "xCount",
+        limit: "xLimit",
+        fill: "xFill",
+        pos: "xPos",
+        length: "xLength",
+        toHost: "xToHost",
       }),
       buffer: bytes(SECTOR_SIZE),
       drives: records(MAX_DRIVES, DRIVE_STATE),

@@ -6,6 +6,7 @@ import {
   byteQueue,
   defineState,
   field,
+  fieldAt,
   i32,
   int,
   ints,
@@ -276,5 +277,30 @@ describe("field kinds", () => {
     expect(kind.corruptions().length).toBeGreaterThan(1);
     for (const c of kind.corruptions())
       expect(() => kind.read(c, fail, "t: field 'f'"), JSON.stringify(c)).toThrow(StateError);
+  });
+});
+
+describe("fieldAt", () => {
+  class Controller {
+    xKind = 2;
+    xCount = 9;
+  }
+  const EXEC = record({ fields: { kind: u8, count: u16 } });
+  const def = (props: { kind: string; count: string }) =>
+    defineState<Controller>()({ name: "ctl", version: 1, minVersion: 1, fields: { exec: fieldAt(EXEC, props) } });
+
+  it("saves and loads a record from owner properties named otherwise", () => {
+    const d = def({ kind: "xKind", count: "xCount" });
+    const rec = d.save(new Controller());
+    expect(rec).toEqual({ exec: { kind: 2, count: 9 } });
+    const c = new Controller();
+    d.load(c, { exec: { kind: 5, count: 300 } }, 1);
+    expect([c.xKind, c.xCount]).toEqual([5, 300]);
+  });
+
+  it("throws at the first save or load when the owner lacks a property it names", () => {
+    const d = def({ kind: "xKind", count: "xCnt" });
+    expect(() => d.save(new Controller())).toThrow(/no property xCnt/);
+    expect(() => d.load(new Controller(), { exec: { kind: 1, count: 1 } }, 1)).toThrow(/no property xCnt/);
   });
 });

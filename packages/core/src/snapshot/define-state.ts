@@ -120,6 +120,34 @@ export interface StateDefinition<T, F> extends StateSchema {
   load(owner: T, rec: StateRecord, version: number): void;
 }
 
+/**
+ * Binds a record field to owner properties: `props` names, for each of the record's keys, the
+ * property that holds it (a controller's x* execution fields, say). The names are strings, since
+ * such properties are usually private; a name the owner lacks throws at the first save or load.
+ */
+export function fieldAt<T, V extends object>(
+  kind: FieldKind<V>,
+  props: { readonly [K in keyof V]: string },
+): BoundField<T, V> {
+  const keys = Object.keys(props) as (keyof V & string)[];
+  const of = (owner: T) => {
+    const o = owner as unknown as Record<string, unknown>;
+    for (const k of keys)
+      if (!(props[k] in o)) throw new Error(`state field ${k}: the owner has no property ${props[k]}`);
+    return o;
+  };
+  return field(kind, {
+    get: (owner) => {
+      const o = of(owner);
+      return Object.fromEntries(keys.map((k) => [k, o[props[k]]])) as V;
+    },
+    set: (owner, v) => {
+      const o = of(owner);
+      for (const k of keys) o[props[k]] = v[k];
+    },
+  });
+}
+
 /** Binds a field to a differently named property, or to get/set functions. */
 export function field<T, V>(
   kind: FieldKind<V>,

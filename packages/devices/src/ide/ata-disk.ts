@@ -18,6 +18,7 @@ import {
   bool,
   defineState,
   field,
+  fieldAt,
   hardDiskGeometry,
   int,
   oneOf,
@@ -639,41 +640,21 @@ export class AtaDisk extends IdeDevice {
       ...IdeDevice.DEVICE_FIELDS,
       // The disk's size, saved to check that the record belongs to the disk attached.
       sectors: field(int(0, Number.MAX_SAFE_INTEGER), { get: (d) => d.sectors }),
-      settings: field(SETTINGS_STATE, {
-        get: (d) => ({
-          multiple: d.multiple,
-          curHeads: d.curHeads,
-          curSpt: d.curSpt,
-          writeCache: d.writeCache,
-          lookAhead: d.lookAhead,
-          powerMode: d.powerMode,
-        }),
-        set: (d, st) => {
-          d.multiple = st.multiple;
-          d.curHeads = st.curHeads;
-          d.curSpt = st.curSpt;
-          d.writeCache = st.writeCache;
-          d.lookAhead = st.lookAhead;
-          d.powerMode = st.powerMode;
-        },
+      settings: fieldAt(SETTINGS_STATE, {
+        multiple: "multiple",
+        curHeads: "curHeads",
+        curSpt: "curSpt",
+        writeCache: "writeCache",
+        lookAhead: "lookAhead",
+        powerMode: "powerMode",
       }),
-      command: field(COMMAND_STATE, {
-        get: (d) => ({
-          kind: d.xKind,
-          lba: d.xLba,
-          remaining: d.xRemaining,
-          block: d.xBlock,
-          addressing: d.xAddr,
-          dma: d.xDma,
-        }),
-        set: (d, cmd) => {
-          d.xKind = cmd.kind;
-          d.xLba = cmd.lba;
-          d.xRemaining = cmd.remaining;
-          d.xBlock = cmd.block;
-          d.xAddr = cmd.addressing;
-          d.xDma = cmd.dma;
-        },
+      command: fieldAt(COMMAND_STATE, {
+        kind: "xKind",
+        lba: "xLba",
+        remaining: "xRemaining",
+        block: "xBlock",
+        addressing: "xAddr",
+        dma: "xDma",
       }),
     },
     check(v, fail, disk) {

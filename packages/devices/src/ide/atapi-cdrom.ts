@@ -21,6 +21,7 @@ import {
   bytes,
   defineState,
   field,
+  fieldAt,
   int,
   record,
   u8,
@@ -813,14 +814,7 @@ export class AtapiCdrom extends IdeDevice {
       // The inserted disc, saved to check that the record belongs to the drive as it is now.
       mediaPresent: field(bool, { get: (d) => d.disc !== null }),
       mediaSectors: field(int(0, Number.MAX_SAFE_INTEGER), { get: (d) => d.discSectors }),
-      sense: field(SENSE_STATE, {
-        get: (d) => ({ key: d.senseKey, asc: d.asc, ascq: d.ascq }),
-        set: (d, sense) => {
-          d.senseKey = sense.key;
-          d.asc = sense.asc;
-          d.ascq = sense.ascq;
-        },
-      }),
+      sense: fieldAt(SENSE_STATE, { key: "senseKey", asc: "asc", ascq: "ascq" }),
       unitAttention: bool,
       locked: bool,
       mediaEvent: int(MEDIA_EVENT_NONE, MEDIA_EVENT_REMOVAL),
