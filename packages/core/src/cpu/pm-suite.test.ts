@@ -32,6 +32,7 @@ import {
 } from "./regs.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { PhysicalMemory } from "../memory/physical-memory.ts";
+import { desc } from "./testing/descriptors.ts";
 
 const GDT = 0x1000,
   IDT = 0x2000,
@@ -54,13 +55,6 @@ const PTE_P = 1,
   PTE_US = 4;
 
 const d32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
-
-/** A descriptor: base, limit (bytes, or pages when G), access byte, flags (G 8, D/B 4). */
-function desc(base: number, limit: number, access: number, flags: number): [number, number] {
-  const lo = ((base & 0xffff) << 16) | (limit & 0xffff);
-  const hi = (base & 0xff000000) | ((flags & 0xf) << 20) | (limit & 0xf0000) | (access << 8) | ((base >> 16) & 0xff);
-  return [lo | 0, hi | 0];
-}
 
 /** A 32-bit call gate to sel:off with its DPL and parameter count. */
 function callGate(sel: number, off: number, dpl: number, params: number): [number, number] {

@@ -26,6 +26,7 @@ import {
 } from "./regs.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { PhysicalMemory } from "../memory/physical-memory.ts";
+import { desc } from "./testing/descriptors.ts";
 
 const GDT = 0x1000,
   IDT = 0x2000,
@@ -35,12 +36,6 @@ const GDT = 0x1000,
   PD = 0x20000,
   PT = 0x21000;
 
-/** A descriptor: base, limit (bytes, or pages when g), access byte, flags (D/B 0x4, G 0x8). */
-function desc(base: number, limit: number, access: number, flags = 0x4): [number, number] {
-  const lo = ((base & 0xffff) << 16) | (limit & 0xffff);
-  const hi = (base & 0xff000000) | ((flags & 0xf) << 20) | (limit & 0xf0000) | (access << 8) | ((base >> 16) & 0xff);
-  return [lo | 0, hi | 0];
-}
 function gate(sel: number, off: number, type: number, dpl: number, params = 0): [number, number] {
   return [((sel & 0xffff) << 16) | (off & 0xffff), (off & 0xffff0000) | 0x8000 | (dpl << 13) | (type << 8) | params];
 }

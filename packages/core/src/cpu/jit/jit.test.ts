@@ -26,6 +26,7 @@ import {
 import { Dispatcher } from "../../dispatch/dispatcher.ts";
 import { PhysicalMemory } from "../../memory/physical-memory.ts";
 import { Block } from "./jit.ts";
+import { desc } from "../testing/descriptors.ts";
 
 const GDT = 0x1000,
   IDT = 0x2000,
@@ -38,12 +39,6 @@ const GDT = 0x1000,
   V86_ESP0 = 0x7000,
   V86_HALT = 0x7800;
 const MEM = 1 << 20;
-
-function desc(base: number, limit: number, access: number, flags: number): [number, number] {
-  const lo = ((base & 0xffff) << 16) | (limit & 0xffff);
-  const hi = (base & 0xff000000) | ((flags & 0xf) << 20) | (limit & 0xf0000) | (access << 8) | ((base >> 16) & 0xff);
-  return [lo | 0, hi | 0];
-}
 
 /** Compile after a few runs (the default waits for tens of thousands), so short programs exercise compiled blocks. */
 const TEST_THRESHOLD = 40;
