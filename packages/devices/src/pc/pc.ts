@@ -174,7 +174,7 @@ export class PcMachine {
     const floppyTypes = this.floppies.map((f) => (f ? floppyGeometry(f.size).driveType : 0));
     this.rtc.fillPcDefaults({
       baseMemoryKiB: 640,
-      extendedMemoryKiB: Math.max(0, (mem.ramSize >> 10) - 1024),
+      extendedMemoryKiB: Math.max(0, mem.ramSize / 1024 - 1024),
       floppyTypes: [floppyTypes[0] || 4, floppyTypes[1]] as [number, number],
     });
 

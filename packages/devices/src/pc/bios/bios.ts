@@ -96,6 +96,8 @@ export interface BiosPlatform {
   pciConfig?: PciConfigAccess;
   /** Base ports of the serial ports present (COM1 first), for the BDA and the equipment word. */
   comPorts?: readonly number[];
+  /** The board has an I/O APIC and a local APIC (the memory map lists their windows). */
+  apic?: boolean;
   /** A Linux kernel to start instead of a boot sector (as qemu -kernel). */
   linux?: LinuxBoot | null;
 }

@@ -47,8 +47,10 @@ describe("INT 15h memory size", () => {
     expect(entries).toEqual([
       [0, 0x9fc00, 1],
       [0x9fc00, 0x400, 2],
-      [0xf0000, 0x10000, 2],
-      [0x100000, 63 << 20, 1],
+      [0xe0000, 0x20000, 2],
+      [0x100000, (63 << 20) - 0x10000, 1],
+      [(64 << 20) - 0x10000, 0x10000, 3], // the ACPI tables
+      [0xffff0000, 0x10000, 2], // the ROM alias at the top of the 4 GiB space
     ]);
     // Past the end, or with a buffer under 20 bytes: CF=1.
     expect(int15(pc, { eax: 0xe820, ebx: 9, ecx: 20, edx: SMAP, es: 0x1000 }).cf).toBe(true);
@@ -59,13 +61,38 @@ describe("INT 15h memory size", () => {
     const small = board({ memoryMiB: 8 });
     let r = int15(small, { eax: 0xe801 });
     expect(r.cf).toBe(false);
-    expect([r.ax, r.cx, r.bx, r.dx]).toEqual([7168, 7168, 0, 0]);
-    expect(int15(small, { eax: 0x8800 }).ax).toBe(7168);
+    // The top 64 KiB hold the ACPI tables.
+    expect([r.ax, r.cx, r.bx, r.dx]).toEqual([7104, 7104, 0, 0]);
+    expect(int15(small, { eax: 0x8800 }).ax).toBe(7104);
     const big = board({ memoryMiB: 96 });
     r = int15(big, { eax: 0xe801 });
-    expect([r.ax, r.cx, r.bx, r.dx]).toEqual([15360, 15360, 80 * 16, 80 * 16]);
+    expect([r.ax, r.cx, r.bx, r.dx]).toEqual([15360, 15360, 80 * 16 - 1, 80 * 16 - 1]);
     expect(int15(big, { eax: 0x8800 }).ax).toBe(0xfc00); // capped at 63 MiB, as AT BIOSes do
     expect(int15(big, { eax: 0x8800 }).cf).toBe(false);
+  });
+
+  it("counts 2 GiB and 3 GiB without going negative (E801, 88h, E820, CMOS)", () => {
+    for (const mib of [2048, 3072]) {
+      const pc = board({ memoryMiB: mib });
+      const r = int15(pc, { eax: 0xe801 });
+      expect(r.cf).toBe(false);
+      expect([r.ax, r.bx]).toEqual([15360, (mib - 16) * 16 - 1]);
+      expect(int15(pc, { eax: 0x8800 }).ax).toBe(0xfc00);
+      // The RAM entry above 1 MiB and the ACPI area end at the top of RAM, below the PCI hole.
+      const entries: [number, number, number][] = [];
+      let ebx = 0;
+      do {
+        const e = int15(pc, { eax: 0xe820, ebx, ecx: 20, edx: SMAP, es: 0x1000, edi: 0 });
+        const mem = pc.machine.mem;
+        entries.push([mem.read32(0x10000) >>> 0, mem.read32(0x10008) >>> 0, mem.read32(0x10010)]);
+        ebx = e.ebx;
+      } while (ebx !== 0 && entries.length < 10);
+      expect(entries[3]).toEqual([0x100000, mib * 2 ** 20 - 0x110000, 1]);
+      expect(entries[4]).toEqual([mib * 2 ** 20 - 0x10000, 0x10000, 3]);
+      // CMOS 30h/31h: 63 MiB at most; 34h/35h: 64 KiB blocks above 16 MiB.
+      expect(pc.rtc.getCmos(0x30) | (pc.rtc.getCmos(0x31) << 8)).toBe(0xffff);
+      expect(pc.rtc.getCmos(0x34) | (pc.rtc.getCmos(0x35) << 8)).toBe((mib - 16) * 16);
+    }
   });
 
   it("C0h points ES:BX at the configuration table", () => {

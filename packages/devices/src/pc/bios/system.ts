@@ -17,6 +17,7 @@ import type { Bios } from "./bios.ts";
 import * as B from "./bda.ts";
 import { CONFIG_TABLE, ROM_SEGMENT } from "./rom.ts";
 import { loadLinux } from "./linux-loader.ts";
+import { extendedKiB, memoryMap, usableRamTop } from "./memory-map.ts";
 import type { BootDevice, BootFailure } from "./bios.ts";
 import { jumpToBoot } from "./disk.ts";
 import { PciBiosServices } from "./pci.ts";
@@ -56,8 +57,6 @@ const WAIT_ACTIVE = 0x01,
   WAIT_OWNS_PIE = 0x02;
 
 const SMAP = 0x534d4150;
-const E820_RAM = 1,
-  E820_RESERVED = 2;
 
 function bcd(v: number): number {
   return (v >> 4) * 10 + (v & 15);
@@ -160,7 +159,7 @@ export class SystemServices {
       cpu = b.cpu;
     if (b.platform.linux) {
       const e = loadLinux(
-        { ramSize: b.mem.ramSize, write: (addr, bytes) => b.copyToGuest(addr, bytes) },
+        { ramSize: usableRamTop(b.mem.ramSize), write: (addr, bytes) => b.copyToGuest(addr, bytes) },
         b.platform.linux,
       );
       for (const s of [DS, ES, 4, 5]) cpu.loadSegReal(s, e.ds);
@@ -335,7 +334,7 @@ export class SystemServices {
         return;
       case 0x88: {
         // extended memory in KiB (1 MiB up to 64 MiB)
-        cpu.r16[0] = Math.min(0xfc00, Math.max(0, (b.mem.ramSize >> 10) - 1024));
+        cpu.r16[0] = Math.min(0xfc00, extendedKiB(b.mem.ramSize));
         b.ok();
         return;
       }
@@ -353,9 +352,10 @@ export class SystemServices {
       case 0xe8:
         if (ax === 0xe801) {
           // KiB 1M-16M (max 15 MiB) in AX/CX, 64 KiB blocks above 16M in BX/DX
-          const kb = b.mem.ramSize >> 10;
-          const low = Math.min(15 * 1024, Math.max(0, kb - 1024));
-          const high = Math.max(0, Math.floor((kb - 16 * 1024) / 64));
+          // (RAM up to the ACPI tables)
+          const ext = extendedKiB(b.mem.ramSize);
+          const low = Math.min(15 * 1024, ext);
+          const high = Math.max(0, Math.floor((ext - 15 * 1024) / 64));
           cpu.r16[0] = low;
           cpu.r16[2] = low;
           cpu.r16[6] = high;
@@ -401,23 +401,17 @@ export class SystemServices {
     b.ok();
   }
 
-  /** The memory map: conventional RAM, the EBDA and ROM area, RAM above 1 MiB. */
+  /** The memory map (memory-map.ts), one entry per call, EBX the continuation. */
   private e820(): void {
     const b = this.bios,
       cpu = b.cpu;
-    const ram = b.mem.ramSize;
-    const map: [number, number, number][] = [
-      [0, B.EBDA_SEGMENT << 4, E820_RAM],
-      [B.EBDA_SEGMENT << 4, 0xa0000 - (B.EBDA_SEGMENT << 4), E820_RESERVED],
-      [0xf0000, 0x10000, E820_RESERVED],
-    ];
-    if (ram > 0x100000) map.push([0x100000, ram - 0x100000, E820_RAM]);
+    const map = memoryMap(b.mem.ramSize, { apic: b.platform.apic === true });
     const i = cpu.r32[3];
     if (i < 0 || i >= map.length || cpu.r32[1] >>> 0 < 20) {
       b.fail(0x86);
       return;
     }
-    const [base, length, type] = map[i];
+    const { base, length, type } = map[i];
     const out = b.lin(b.es, cpu.r16[14]);
     b.wd(out, base);
     b.wd(out + 4, 0);
