@@ -21,7 +21,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { OPCODES, OPCODES_BY_INDEX, lookupOpcode } from "../src/cpu/opcode-table.ts";
+import { OPCODES, OPCODES_BY_INDEX, formMatches, lookupOpcode, selectedSimdPrefix } from "../src/cpu/opcode-table.ts";
 import { x87Undefined } from "../src/cpu/fpu/ops.ts";
 
 /** The file this script writes. */
@@ -121,7 +121,11 @@ function encode(mode, prefixes, index, reg, f) {
   const osize = prefixes.includes(0x66) ? 48 - mode : mode;
   const asize = prefixes.includes(0x67) ? 48 - mode : mode;
   const bytes = [...prefixes, ...opcodeBytes(index)];
-  const e = takesModrm(index) ? lookupOpcode(index, reg) : OPCODES_BY_INDEX[index][0];
+  const rep = prefixes.filter((p) => p === 0xf2 || p === 0xf3).pop() ?? 0;
+  const selected = selectedSimdPrefix(prefixes.includes(0x66), rep);
+  const e = takesModrm(index)
+    ? lookupOpcode(index, reg, selected)
+    : OPCODES_BY_INDEX[index].find((x) => formMatches(x, selected));
   let ud = e === undefined;
   if (takesModrm(index)) {
     const regOnly = e !== undefined && e.operands.some((o) => o[0] === "R");
@@ -132,8 +136,6 @@ function encode(mode, prefixes, index, reg, f) {
     if (e !== undefined && e.handler === "esc" && x87Undefined(index, (f.mod << 6) | (reg << 3) | f.rm)) ud = true;
   }
   if (e !== undefined) bytes.push(...operandTail(e, osize, asize));
-  if (e !== undefined && e.noSimdPrefix && prefixes.some((p) => p === 0x66 || p === 0xf2 || p === 0xf3)) ud = true;
-  if (e !== undefined && e.scalarF3 && prefixes.some((p) => p === 0x66 || p === 0xf2)) ud = true;
   if (prefixes.includes(0xf0)) {
     const lockOk = e !== undefined && e.lockable && takesModrm(index) && f.mod !== 3;
     if (!lockOk) ud = true;
@@ -168,17 +170,20 @@ function buildCorpus() {
     // 1. every table entry: each ModRM form, and operand-/address-size prefixes
     for (const e of entries) {
       const reg = regFieldFor(e);
+      // A row with a mandatory prefix (F3 0F 10) is encoded with it, last before the opcode.
+      const m = e.simdPrefix > 0 ? [e.simdPrefix] : [];
       if (takesModrm(e.index)) {
-        for (const f of formsFor(mode)) add(encode(mode, [], e.index, reg, f), "entry");
-        for (const f of [formsFor(mode)[0], formsFor(mode)[3]]) add(encode(mode, [0x66], e.index, reg, f), "entry 66");
+        for (const f of formsFor(mode)) add(encode(mode, m, e.index, reg, f), "entry");
+        for (const f of [formsFor(mode)[0], formsFor(mode)[3]])
+          add(encode(mode, [0x66, ...m], e.index, reg, f), "entry 66");
         for (const f of [formsFor(other)[2], formsFor(other)[4]])
-          add(encode(mode, [0x67], e.index, reg, f), "entry 67");
-        add(encode(mode, [0x66, 0x67], e.index, reg, formsFor(other)[4]), "entry 66 67");
+          add(encode(mode, [0x67, ...m], e.index, reg, f), "entry 67");
+        add(encode(mode, [0x66, 0x67, ...m], e.index, reg, formsFor(other)[4]), "entry 66 67");
       } else {
-        add(encode(mode, [], e.index, 0, null), "entry");
-        add(encode(mode, [0x66], e.index, 0, null), "entry 66");
-        add(encode(mode, [0x67], e.index, 0, null), "entry 67");
-        add(encode(mode, [0x66, 0x67], e.index, 0, null), "entry 66 67");
+        add(encode(mode, m, e.index, 0, null), "entry");
+        add(encode(mode, [0x66, ...m], e.index, 0, null), "entry 66");
+        add(encode(mode, [0x67, ...m], e.index, 0, null), "entry 67");
+        add(encode(mode, [0x66, 0x67, ...m], e.index, 0, null), "entry 66 67");
       }
     }
 

@@ -18,7 +18,7 @@
 
 import { x87Undefined } from "./fpu/ops.ts";
 import { lockable } from "./exec-table-info.ts";
-import { lookupOpcode, OPCODES_BY_INDEX, type OpcodeEntry } from "./opcode-table.ts";
+import { lookupOpcode, OPCODES_BY_INDEX, selectedSimdPrefix, type OpcodeEntry } from "./opcode-table.ts";
 import { CS, DS, ES, FS, GS, SS } from "./regs.ts";
 
 /** Where instruction bytes come from. byte() returns 0..255, or a negative number past the end. */
@@ -288,10 +288,15 @@ export function decode(src: ByteSource, offset: number, defaultSize: 16 | 32): D
   const group = isGroup(index);
   let modrmByte = -1;
   if (group) modrmByte = next();
-  const entry =
-    OPCODES_BY_INDEX[index].length === 0 ? undefined : lookupOpcode(index, group ? (modrmByte >> 3) & 7 : 0);
+  const reg = group ? (modrmByte >> 3) & 7 : 0;
+  let entry = lookupOpcode(index, reg, selectedSimdPrefix(d.operandSizePrefix, d.rep));
+  if (entry === undefined) {
+    // A prefix that selects a form this CPU lacks (an SSE2 row, say) is #UD; its bytes are read
+    // as another form's, which has the same layout.
+    entry = OPCODES_BY_INDEX[index].find((e) => e.simdPrefix >= 0 && (e.reg < 0 || e.reg === reg));
+    undefinedAs(entry !== undefined ? "simd-prefix" : "opcode");
+  }
   const layout = entry !== undefined ? layoutOf(entry) : null;
-  if (entry === undefined) undefinedAs("opcode");
   d.entry = entry;
 
   if (group || (layout !== null && layout.modrm)) {
@@ -407,14 +412,6 @@ function checkOperandRules(d: DecodedInstruction, e: OpcodeEntry): void {
   if (ops.some((o) => o[0] === "N") && d.mod !== 3) {
     d.ud = true;
     d.udReason = "memory-form";
-  }
-  if (e.noSimdPrefix && (d.operandSizePrefix || d.rep !== 0)) {
-    d.ud = true;
-    d.udReason = "simd-prefix";
-  }
-  if (e.scalarF3 && (d.operandSizePrefix || d.rep === 0xf2)) {
-    d.ud = true;
-    d.udReason = "simd-prefix";
   }
   if (e.handler === "esc" && x87Undefined(e.index, d.modrm)) {
     d.ud = true;

@@ -181,14 +181,14 @@ class Formatter {
       case 0xf0:
         return "lock";
       case 0xf2:
-        return "repnz";
+        return this.mandatory(p) ? "" : "repnz";
       case 0xf3: {
-        if (d.opcode === 0x90 || this.scalarF3()) return "";
+        if (d.opcode === 0x90 || this.mandatory(p)) return "";
         const k = d.opcode & ~1;
         return STRING_OPS.has(d.opcode) && k !== 0xa6 && k !== 0xae ? "rep" : "repz";
       }
       case 0x66:
-        return this.osUsed ? "" : d.operandSize === 32 ? "data32" : "data16";
+        return this.osUsed || this.mandatory(p) ? "" : d.operandSize === 32 ? "data32" : "data16";
       case 0x67:
         return this.asUsed ? "" : d.addressSize === 32 ? "addr32" : "addr16";
       default:
@@ -236,7 +236,6 @@ class Formatter {
     } else if (idx === 0x90) {
       if (d.rep === 0xf3) m = "pause";
     } else if (idx === 0x9b) m = "fwait";
-    else if (this.scalarF3()) m = "movss";
     else if ((idx === 0x112 || idx === 0x116) && d.mod === 3) m = idx === 0x112 ? "movhlps" : "movlhps";
     else if (m === "sal") m = "shl";
     else if (m === "callf") m = "call";
@@ -292,8 +291,7 @@ class Formatter {
         return `xmm${d.reg}`;
       case "W":
         if (d.mod === 3) return `xmm${d.rm}`;
-        // F3 0F 10/11 (MOVSS) move a single; the row's size is that of MOVUPS.
-        return this.memory(this.scalarF3() ? "dword ptr" : this.ptrSize(size));
+        return this.memory(this.ptrSize(size));
       case "Z":
         return this.reg(size, d.opcode & 7);
       case "S":
@@ -360,9 +358,9 @@ class Formatter {
   }
 
   /** "byte ptr" etc. for a memory operand of size letter sz ("" for M without a size). */
-  /** An F3-prefixed row whose F3 form is the scalar single (MOVSS): the prefix is the opcode's. */
-  private scalarF3(): boolean {
-    return this.d.entry?.scalarF3 === true && this.d.rep === 0xf3;
+  /** Prefix p is the row's mandatory prefix (MOVSS's F3): part of the opcode, not printed. */
+  private mandatory(p: number): boolean {
+    return this.d.entry?.simdPrefix === p;
   }
 
   private ptrSize(sz: string): string {
@@ -374,8 +372,13 @@ class Formatter {
       case "d":
         return "dword ptr";
       case "q":
+      case "sd":
         return "qword ptr";
+      case "ss":
+        return "dword ptr";
       case "ps":
+      case "pd":
+      case "dq":
         return "xmmword ptr";
       case "v":
         this.osUsed = true;

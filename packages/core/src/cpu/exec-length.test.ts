@@ -145,7 +145,11 @@ function buildCases(): Case[] {
   };
   for (const e of OPCODES) {
     if (leftOut(e) !== null) continue;
-    const opcode = e.index < 256 ? [e.index] : [0x0f, e.index - 256];
+    // A row with a mandatory prefix (F3 0F 10) has it last, before the opcode.
+    const opcode = [
+      ...(e.simdPrefix > 0 ? [e.simdPrefix] : []),
+      ...(e.index < 256 ? [e.index] : [0x0f, e.index - 256]),
+    ];
     // BOUND's register must lie within the bounds read from memory (0x0202 / 0x02020202).
     // FXSAVE/FXRSTOR: every form's address aligned on 16 bytes, and an area whose MXCSR image
     // (0 in zeroed memory) has no reserved bits. SSE instructions (XMM operands, LDMXCSR and

@@ -3,7 +3,7 @@
 // a missing one stops the module from loading. Opcodes the table does not define raise #UD.
 
 import type { Cpu } from "./cpu.ts";
-import { OPCODES_BY_INDEX, type OpcodeEntry } from "./opcode-table.ts";
+import { formMatches, OPCODES_BY_INDEX, type OpcodeEntry } from "./opcode-table.ts";
 import { CR0_PE, SZ16, SZ32, V_UD, VM } from "./regs.ts";
 import type { Handler, HandlerMap } from "./ops/operands.ts";
 import { aluHandlers } from "./ops/alu.ts";
@@ -80,30 +80,56 @@ function groupDispatch(subs: Handler[]): Handler {
   };
 }
 
+/** The 16- and 32-bit handlers for the rows of one opcode index (one row, or a group). */
+function indexHandlers(handlers: HandlerMap, entries: readonly OpcodeEntry[], index: number): [Handler, Handler] {
+  if (entries.length === 0) return [undefinedOpcode, undefinedOpcode];
+  if (entries[0].reg < 0) return entryHandlers(handlers, entries[0], index);
+  // A group: one shared handler when all eight reg values name the same one without
+  // protected-mode-only members; otherwise a sub-dispatch on the reg field.
+  const names = new Set(entries.map((e) => e.handler));
+  const shared = entries.length === 8 && names.size === 1 && !entries.some((e) => e.protectedOnly);
+  const partial = names.size === 1 && !entries.some((e) => e.protectedOnly);
+  if (shared || (partial && entries.length < 8 && sharedChecksReg(entries[0].handler)))
+    return resolve(handlers, entries[0].handler, index);
+  const pair: Handler[] = [];
+  for (const size of [0, 1]) {
+    const subs: Handler[] = new Array(8).fill(undefinedOpcode);
+    for (const e of entries) subs[e.reg] = entryHandlers(handlers, e, index)[size];
+    pair.push(groupDispatch(subs));
+  }
+  return [pair[0], pair[1]];
+}
+
+/**
+ * Dispatch on the prefix that selects an opcode's form (selectedSimdPrefix): the last F2/F3,
+ * else 66, else none. The forms are [none, 66, F3, F2].
+ */
+function prefixDispatch(none: Handler, p66: Handler, f3: Handler, f2: Handler): Handler {
+  return (c: Cpu) => {
+    const rep = c.rep;
+    if (rep === 0) (c.osizeBase !== c.defOsizeBase ? p66 : none)(c);
+    else (rep === 0xf3 ? f3 : f2)(c);
+  };
+}
+
 /** Builds a dispatch table from a handler registry. */
 export function buildTable(handlers: HandlerMap): Handler[] {
   const table: Handler[] = new Array(1024).fill(undefinedOpcode);
   for (let index = 0; index < 512; index++) {
     const entries = OPCODES_BY_INDEX[index];
-    if (entries.length === 0) continue;
-    if (entries[0].reg < 0) {
-      [table[index], table[index | 512]] = entryHandlers(handlers, entries[0], index);
+    if (!entries.some((e) => e.simdPrefix >= 0)) {
+      [table[index], table[index | 512]] = indexHandlers(handlers, entries, index);
       continue;
     }
-    // A group: one shared handler when all eight reg values name the same one without
-    // protected-mode-only members; otherwise a sub-dispatch on the reg field.
-    const names = new Set(entries.map((e) => e.handler));
-    const shared = entries.length === 8 && names.size === 1 && !entries.some((e) => e.protectedOnly);
-    const partial = names.size === 1 && !entries.some((e) => e.protectedOnly);
-    if (shared || (partial && entries.length < 8 && sharedChecksReg(entries[0].handler))) {
-      [table[index], table[index | 512]] = resolve(handlers, entries[0].handler, index);
-      continue;
-    }
-    for (const size of [0, 1]) {
-      const subs: Handler[] = new Array(8).fill(undefinedOpcode);
-      for (const e of entries) subs[e.reg] = entryHandlers(handlers, e, index)[size];
-      table[index | (size * 512)] = groupDispatch(subs);
-    }
+    const forms = [0, 0x66, 0xf3, 0xf2].map((p) =>
+      indexHandlers(
+        handlers,
+        entries.filter((e) => formMatches(e, p)),
+        index,
+      ),
+    );
+    for (const size of [0, 1])
+      table[index | (size * 512)] = prefixDispatch(forms[0][size], forms[1][size], forms[2][size], forms[3][size]);
   }
   return table;
 }

@@ -2,7 +2,8 @@
 // (which handler runs each opcode) and disassembly (STYLE.md 6, 7).
 //
 // One line per opcode, or per ModRM reg value of a group ("80/3"). Columns:
-//   opcode     "8B", "0F AF" (two-byte), "80/3" (group 80, reg field 3)
+//   opcode     "8B", "0F AF" (two-byte), "80/3" (group 80, reg field 3), "F3 0F 10" (a mandatory
+//              prefix: 66, F2 or F3 before 0F selects another instruction, SDM Vol. 2 §2.1.2)
 //   mnemonic   "cbw|cwde" gives the 16- and 32-bit operand-size names
 //   operands   Intel operand letters (SDM Vol. 2 appendix A.2), comma separated, "-" for none:
 //                E  ModRM r/m operand        G  ModRM reg field (general register)
@@ -16,12 +17,16 @@
 //                X  DS:eSI string source     Y  ES:eDI string destination
 //              followed by a size: b byte, w word, d dword, v 16/32 by operand size,
 //              bs byte sign-extended to operand size, p far pointer (16:16 or 16:32),
-//              a/q memory pairs, ps 128-bit packed singles; fixed registers and "1" are written as themselves.
-//   attrs      L lockable; P prefix; pm #UD outside protected mode; np #UD with a 66, F2 or F3
-//              prefix (the SDM's NP: those select SSE instructions this CPU lacks); a=N the CPU that
-//              introduced it (86 186 286 386 486 586 686); f3 an F3 prefix selects the scalar-single
-//              form (MOVSS), 66 or F2 #UD; u=... flags the SDM leaves
-//              undefined (o s z a p c); "-" for none
+//              a/q memory pairs, ps/pd 128-bit packed singles/doubles, ss/sd a scalar single/double,
+//              dq 128 bits; fixed registers and "1" are written as themselves.
+//   attrs      L lockable; P prefix; pm #UD outside protected mode; np the form without a 66, F2 or
+//              F3 prefix (the SDM's NP) of an opcode whose prefixed forms are other instructions
+//              (rows with a mandatory prefix); a=N the CPU that introduced it (86 186 286 386 486
+//              586 686); u=... flags the SDM leaves undefined (o s z a p c); "-" for none
+//
+// An opcode with np or mandatory-prefix rows dispatches on the prefix that selects the form: the
+// last F2 or F3 if any, else 66, else none (SDM Vol. 2 §2.1.2: 66 with F2/F3 is ignored). A form
+// with no row is #UD. Rows without np or a mandatory prefix take prefixes as modifiers.
 //   handler    the handler's name, when not mnemonic+operands (groups share one handler)
 //
 // Handler names follow the operand letters (addEbGb, movGvEv); the handler table in
@@ -394,8 +399,10 @@ FF/6   push       Ev        -                grp5Ev
 0F 08  invd       -         a=486
 0F 09  wbinvd     -         a=486
 0F 0B  ud2        -         a=686
-0F 10  movups     Vps,Wps   f3,a=686
-0F 11  movups     Wps,Vps   f3,a=686
+0F 10  movups     Vps,Wps   np,a=686
+0F 11  movups     Wps,Vps   np,a=686
+F3 0F 10 movss    Vss,Wss   a=686
+F3 0F 11 movss    Wss,Vss   a=686
 0F 12  movlps     Vq,Wq     np,a=686         movlpsVqMq
 0F 13  movlps     Mq,Vq     np,a=686
 0F 16  movhps     Vq,Wq     np,a=686         movhpsVqMq
@@ -586,10 +593,11 @@ export interface OpcodeEntry {
   lockable: boolean;
   prefix: boolean;
   protectedOnly: boolean;
-  /** NP: a 66, F2 or F3 prefix makes it another instruction (SSE), #UD on this CPU. */
-  noSimdPrefix: boolean;
-  /** f3: an F3 prefix selects the scalar-single form (MOVSS), a 66 or F2 prefix is #UD. */
-  scalarF3: boolean;
+  /**
+   * The prefix that selects this form of the opcode: 0 for np (none), 0x66, 0xF3 or 0xF2 for a
+   * mandatory prefix; -1 for an ordinary row, whose prefixes are modifiers.
+   */
+  simdPrefix: number;
   arch: number;
   /** EFLAGS bits the SDM leaves undefined after this instruction. */
   undefinedFlags: number;
@@ -607,6 +615,11 @@ function parseTable(text: string): OpcodeEntry[] {
     if (!line || line.startsWith("#")) continue;
     const cols = line.split(/\s+/);
     let opcodeText = cols.shift()!;
+    let mandatory = -1;
+    if (/^(66|F2|F3)$/.test(opcodeText) && cols[0] === "0F") {
+      mandatory = parseInt(opcodeText, 16);
+      opcodeText = cols.shift()!;
+    }
     if (opcodeText === "0F" && /^[0-9A-F]{2}(\/[0-7])?$/.test(cols[0])) opcodeText += " " + cols.shift()!;
     const [mnemonic, operandText, attrText = "-", handlerName] = cols;
     const [opPart, regPart] = opcodeText.split("/");
@@ -633,8 +646,7 @@ function parseTable(text: string): OpcodeEntry[] {
       lockable: attrs.includes("L"),
       prefix: attrs.includes("P"),
       protectedOnly: attrs.includes("pm"),
-      noSimdPrefix: attrs.includes("np"),
-      scalarF3: attrs.includes("f3"),
+      simdPrefix: mandatory >= 0 ? mandatory : attrs.includes("np") ? 0 : -1,
       arch,
       undefinedFlags,
       handler: handlerName ?? m16 + operands.join(""),
@@ -653,10 +665,20 @@ export const OPCODES_BY_INDEX: readonly (readonly OpcodeEntry[])[] = (() => {
   return byIndex;
 })();
 
-/** The entry for an opcode index and ModRM reg field, or undefined when undefined. */
-export function lookupOpcode(index: number, reg: number): OpcodeEntry | undefined {
-  const list = OPCODES_BY_INDEX[index];
-  if (list.length === 0) return undefined;
-  if (list[0].reg < 0) return list[0];
-  return list.find((e) => e.reg === reg);
+/** The prefix that selects an opcode's form: the last F2/F3 (rep), else 66, else 0 (none). */
+export function selectedSimdPrefix(operandSizePrefix: boolean, rep: number): number {
+  return rep !== 0 ? rep : operandSizePrefix ? 0x66 : 0;
+}
+
+/** Whether a row is the form that prefix (from selectedSimdPrefix) selects. */
+export function formMatches(e: OpcodeEntry, prefix: number): boolean {
+  return e.simdPrefix < 0 || e.simdPrefix === prefix;
+}
+
+/**
+ * The entry for an opcode index, ModRM reg field and selected prefix (selectedSimdPrefix; it
+ * matters only for opcodes with np or mandatory-prefix rows), or undefined when undefined.
+ */
+export function lookupOpcode(index: number, reg: number, prefix = 0): OpcodeEntry | undefined {
+  return OPCODES_BY_INDEX[index].find((e) => (e.reg < 0 || e.reg === reg) && formMatches(e, prefix));
 }

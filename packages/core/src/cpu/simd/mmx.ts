@@ -40,7 +40,6 @@ const A = lanes(),
  * exception (CR0.NE = 0): the instruction then runs again after the interrupt.
  */
 function check(c: Cpu): boolean {
-  if (c.osizeBase !== c.defOsizeBase || c.rep !== 0) c.fault(V_UD);
   const cr0 = c.cr[0];
   if (cr0 & CR0_EM) c.fault(V_UD);
   if (cr0 & CR0_TS) c.fault(V_NM);

@@ -21,11 +21,6 @@ function check(c: Cpu): void {
   if (cr0 & CR0_TS) c.fault(V_NM);
 }
 
-/** #UD for a 66, F2 or F3 prefix: they select SSE2/SSE3 instructions this CPU lacks. */
-function noPrefix(c: Cpu): void {
-  if (c.osizeBase !== c.defOsizeBase || c.rep !== 0) c.fault(V_UD);
-}
-
 /** #GP(0) (or the real-mode #GP) for a 16-byte operand not aligned on 16 bytes. */
 function aligned(c: Cpu, lin: number): void {
   if (lin & 15) c.fault(V_GP, c.isProtected() ? 0 : -1);
@@ -102,12 +97,10 @@ function movWV(align: boolean): Handler {
 }
 
 /**
- * 0F 10: MOVUPS Vps,Wps, or with F3 MOVSS Vss,Wss: from memory the single fills dword 0 and
- * clears the others; between registers only dword 0 moves (SDM Vol. 2 MOVSS).
+ * MOVSS Vss,Wss (F3 0F 10): from memory the single fills dword 0 and clears the others; between
+ * registers only dword 0 moves (SDM Vol. 2 MOVSS).
  */
-const movups10: Handler = (c) => {
-  if (c.osizeBase !== c.defOsizeBase || c.rep === 0xf2) c.fault(V_UD);
-  if (c.rep !== 0xf3) return movupsVW(c);
+const movssVssWss: Handler = (c) => {
   const m = c.fetch8();
   check(c);
   const x = c.xmm,
@@ -122,10 +115,8 @@ const movups10: Handler = (c) => {
   x[d + 2] = 0;
   x[d + 3] = 0;
 };
-/** 0F 11: MOVUPS Wps,Vps, or with F3 MOVSS Wss,Vss (to memory: dword 0 only). */
-const movups11: Handler = (c) => {
-  if (c.osizeBase !== c.defOsizeBase || c.rep === 0xf2) c.fault(V_UD);
-  if (c.rep !== 0xf3) return movupsWV(c);
+/** MOVSS Wss,Vss (F3 0F 11): to memory or a register, dword 0 only. */
+const movssWssVss: Handler = (c) => {
   const m = c.fetch8();
   check(c);
   const x = c.xmm,
@@ -133,8 +124,6 @@ const movups11: Handler = (c) => {
   if (m >= 0xc0) x[(m & 7) * 4] = x[s];
   else c.wr32(c.eaW(m, 4), x[s]);
 };
-const movupsVW = movVW(false),
-  movupsWV = movWV(false);
 
 /**
  * 0F 12 and 0F 16: with a memory operand MOVLPS/MOVHPS Vq,Mq load the low/high quadword and keep
@@ -143,7 +132,6 @@ const movupsVW = movVW(false),
  */
 function movLoad(high: boolean): Handler {
   return (c) => {
-    noPrefix(c);
     const m = c.fetch8();
     check(c);
     const x = c.xmm,
@@ -166,7 +154,6 @@ function movLoad(high: boolean): Handler {
 /** 0F 13 and 0F 17: MOVLPS/MOVHPS Mq,Vq store the low/high quadword (memory only). */
 function movStore(high: boolean): Handler {
   return (c) => {
-    noPrefix(c);
     const m = c.fetch8();
     if (m >= 0xc0) c.fault(V_UD);
     check(c);
@@ -182,7 +169,6 @@ function movStore(high: boolean): Handler {
 /** ANDPS, ANDNPS, ORPS, XORPS Vps,Wps, dword by dword; a memory operand aligned on 16 bytes. */
 function logic(op: (a: number, b: number) => number): Handler {
   return (c) => {
-    noPrefix(c);
     const m = c.fetch8();
     check(c);
     readW(c, m, true);
@@ -192,20 +178,15 @@ function logic(op: (a: number, b: number) => number): Handler {
   };
 }
 
-function np(h: Handler): Handler {
-  return (c) => {
-    noPrefix(c);
-    h(c);
-  };
-}
-
 export const sseHandlers: HandlerMap = {
   ldmxcsr,
   stmxcsr,
-  movapsVpsWps: np(movVW(true)),
-  movapsWpsVps: np(movWV(true)),
-  movupsVpsWps: movups10,
-  movupsWpsVps: movups11,
+  movapsVpsWps: movVW(true),
+  movapsWpsVps: movWV(true),
+  movupsVpsWps: movVW(false),
+  movupsWpsVps: movWV(false),
+  movssVssWss,
+  movssWssVss,
   movlpsVqMq: movLoad(false),
   movhpsVqMq: movLoad(true),
   movlpsMqVq: movStore(false),
