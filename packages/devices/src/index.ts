@@ -6,6 +6,7 @@ export * from "./port61.ts";
 export * from "./rtc146818.ts";
 export * from "./i8042.ts";
 export * from "./ps2-keyboard.ts";
+export { keyCodeForName, parseKeyChord } from "./key-names.ts";
 export * from "./ps2-mouse.ts";
 export * from "./dma8237.ts";
 export * from "./fdc82077.ts";
