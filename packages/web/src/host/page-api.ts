@@ -3,9 +3,13 @@
 //   x86vm.vms                      the VMs, in creation order (a fresh array each time)
 //   x86vm.vm(idOrName)             one VM
 //   x86vm.create(opts)             creates a VM: { guest: "freedos" } from the catalog, or
-//                                  { media: [{ role: "fda", name, bytes }] }; plus name,
-//                                  memoryMiB (default 32), cpuShare (default 100). Rejects
-//                                  with the allocator's message when it does not fit.
+//                                  { media: [{ role: "fda", name, bytes }] } (roles: the
+//                                  board's slots, fda ... cdrom, kernel, initrd) and cmdline
+//                                  (a kernel's); plus name, memoryMiB (default 32), cpuShare
+//                                  (default 100), clock ("deterministic": guest time follows
+//                                  the instructions, idle skipped, RTC from 2026-01-01; default
+//                                  "realtime"). Rejects with the allocator's message when it
+//                                  does not fit.
 //   x86vm.catalog()                the server's guest catalog
 //   x86vm.budget()                 { budgetBytes, usedBytes, freeBytes, totalShare }
 //   x86vm.setBudgetMiB(n)
@@ -25,11 +29,13 @@
 //   stats() -> { instructions, guestMs, busyMs, runMs, mips, timeRatio, cpuPercent, cpuShare,
 //                memoryBytes, exits, exitsPerSecond } (rates over the last second),
 //   pause(), resume(), reset(), destroy(), setCpuShare(percent), resizeMemory(mib), memoryMiB(), typeText(text),
-//   pressKey(code), releaseKey(code), ctrlAltDel(), serialText(), sendSerial(text),
+//   pressKey(code), releaseKey(code), pressChord("Ctrl+C" | "F1" | "Alt+F4": names as in
+//   devices/key-names.ts; down in order, up in reverse), ctrlAltDel(), serialText(), sendSerial(text),
 //   snapshot({ includeImages }) -> Promise<Uint8Array> (also held for the panel's Download),
 //   share({ includeImages }) -> Promise<{ id, url, needs }> (needs: the user's images the link lacks)
 
-import { EXIT_NAMES } from "@x86vm/core";
+import { EXIT_NAMES, type ClockMode } from "@x86vm/core";
+import { parseKeyChord } from "@x86vm/devices";
 import type { Catalog } from "../shared/catalog.ts";
 import { FEATURES, type Features } from "../shared/features.ts";
 import type { MediaFile, MediaRole } from "../shared/protocol.ts";
@@ -71,6 +77,8 @@ export interface PageVm {
   typeText(text: string): Promise<number>;
   pressKey(code: string): boolean;
   releaseKey(code: string): boolean;
+  /** Presses a chord by name ("Ctrl+C"); throws on an unknown name. */
+  pressChord(chord: string): void;
   ctrlAltDel(): Promise<void>;
   serialText(): string;
   sendSerial(text: string): void;
@@ -90,9 +98,12 @@ type Bytes = ArrayBuffer | Uint8Array | number[];
 export interface CreateOptions {
   guest?: string;
   media?: { role: MediaRole; name: string; bytes: ArrayBuffer | Uint8Array | number[] }[];
+  /** A kernel's command line. */
+  cmdline?: string;
   name?: string;
   memoryMiB?: number;
   cpuShare?: number;
+  clock?: ClockMode;
 }
 
 export interface PageApi {
@@ -163,6 +174,11 @@ function pageVm(vm: VmHandle): PageVm {
     typeText: (t) => vm.typeText(t),
     pressKey: (c) => vm.keyDown(c),
     releaseKey: (c) => vm.keyUp(c),
+    pressChord: (chord) => {
+      const codes = parseKeyChord(chord);
+      for (const c of codes) vm.keyDown(c);
+      for (const c of codes.reverse()) vm.keyUp(c);
+    },
     ctrlAltDel: () => vm.ctrlAltDel(),
     serialText: () => vm.serialLog,
     sendSerial: (t) => vm.sendSerial(t),
@@ -201,6 +217,7 @@ export function createPageApi(manager: VmManager, opener: SnapshotOpener, saved?
       } else if (opts.media?.length) {
         media = opts.media.map((m) => ({ role: m.role, name: m.name, bytes: toBuffer(m.bytes) }));
         guest = media.map((m) => m.name).join(" + ");
+        cmdline = opts.cmdline;
       } else {
         throw new Error("give a catalog guest or media");
       }
@@ -211,6 +228,7 @@ export function createPageApi(manager: VmManager, opener: SnapshotOpener, saved?
         cpuShare: opts.cpuShare ?? 100,
         media,
         cmdline,
+        clock: opts.clock,
       });
       return pageVm(vm);
     },

@@ -7,7 +7,8 @@
 // snapshot (restore) joins the list only once its worker has restored it: a snapshot refused
 // there takes its VM and worker away and leaves no panel.
 
-import { MAX_RAM_BYTES, RAM_BASE, VmMemory, type SnapshotManifest } from "@x86vm/core";
+import { MAX_RAM_BYTES, RAM_BASE, VmMemory, type ClockMode, type SnapshotManifest } from "@x86vm/core";
+import { DEFAULT_START_TIME_MS } from "@x86vm/devices";
 import * as Comlink from "comlink";
 import { CONTROL_BYTES, ControlBlock, type VmStateName } from "../shared/control.ts";
 import { SharedFramebuffer } from "../shared/framebuffer.ts";
@@ -77,6 +78,11 @@ export interface VmRequest {
   cmdline?: string;
   /** The saved-disks record its drives' writes go to (a new one when absent). */
   diskId?: string;
+  /**
+   * The machine clock (VmSetup.clock); a deterministic VM's RTC also starts at a fixed time
+   * (DEFAULT_START_TIME_MS, as in the CLI) instead of now.
+   */
+  clock?: ClockMode;
 }
 
 export type VmStatus = "starting" | VmStateName | "destroyed";
@@ -246,7 +252,8 @@ export class VmHandle {
       serialOut: this.serialOut.buffer,
       media: r.media,
       cmdline: r.cmdline,
-      startTimeMs: Date.now(),
+      startTimeMs: r.clock === "deterministic" ? DEFAULT_START_TIME_MS : Date.now(),
+      clock: r.clock,
       snapshot,
     };
   }
@@ -750,7 +757,15 @@ export class VmManager {
       const cmdline = typeof m.machine.options.cmdline === "string" ? m.machine.options.cmdline : undefined;
       vm = new VmHandle(
         id,
-        { name, guest: `resumed from ${plan.label}`, memoryMiB: parts.ram / MiB, cpuShare, media, cmdline },
+        {
+          name,
+          guest: `resumed from ${plan.label}`,
+          memoryMiB: parts.ram / MiB,
+          cpuShare,
+          media,
+          cmdline,
+          clock: m.machine.clock.mode, // it runs on as it was saved
+        },
         memory,
         this,
       );

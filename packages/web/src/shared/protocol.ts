@@ -2,7 +2,7 @@
 // travels as messages; screen, input, serial output and live counters travel through the
 // shared buffers named in VmSetup (see control.ts, framebuffer.ts, rings.ts).
 
-import type { WasmMemory } from "@x86vm/core";
+import type { ClockMode, WasmMemory } from "@x86vm/core";
 import { PC_MEDIA_SLOTS, type PcImageSlot } from "@x86vm/devices";
 import type { VmStateName } from "./control.ts";
 
@@ -78,6 +78,12 @@ export interface VmSetup {
   cmdline?: string;
   /** Wall-clock time the guest's RTC starts from (Unix ms). */
   startTimeMs: number;
+  /**
+   * The machine clock (default realtime: host time). "deterministic": guest time advances with
+   * executed instructions (10 ns each), idle time is skipped, so a run's timing does not depend
+   * on the host; a resumed snapshot keeps the clock it was saved with.
+   */
+  clock?: ClockMode;
   /**
    * A snapshot to resume instead of booting: `media` then holds the base images it references
    * (by slot as role; embedded ones come from the snapshot), and `ramBytes` is its RAM size.

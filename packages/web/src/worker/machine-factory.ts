@@ -1,7 +1,14 @@
 // Builds a PC from the images the shell sent. Every image is checked here, before the machine
 // exists, so a bad one fails with a message naming the file and what is wrong with it.
 
-import { DiskFormatError, MemoryDisk, floppyGeometry, hardDiskGeometry, type VmMemory } from "@x86vm/core";
+import {
+  DiskFormatError,
+  MemoryDisk,
+  floppyGeometry,
+  hardDiskGeometry,
+  type ClockMode,
+  type VmMemory,
+} from "@x86vm/core";
 import { PC_MEDIA_SLOTS, PcMachine, mediaSlot, type MediaKind, type PcOptions } from "@x86vm/devices";
 import { messageOf } from "../shared/message.ts";
 import { MEDIA_ROLE_NAMES, type MediaFile, type MediaRole } from "../shared/protocol.ts";
@@ -39,6 +46,8 @@ export interface MachineInput {
   cmdline?: string;
   startTimeMs: number;
   hostMs: () => number;
+  /** Default realtime (hostMs). */
+  clock?: ClockMode;
 }
 
 export function buildMachine(input: MachineInput): PcMachine {
@@ -50,7 +59,7 @@ export function buildMachine(input: MachineInput): PcMachine {
   }
   const opts: PcOptions = {
     ram: input.ram,
-    clock: "realtime",
+    clock: input.clock ?? "realtime",
     hostMs: input.hostMs,
     startTimeMs: input.startTimeMs,
   };

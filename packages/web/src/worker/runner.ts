@@ -11,7 +11,9 @@
 // the debt too, so an idle guest is never put to sleep twice.
 //
 // The machine runs on the realtime clock; the host time it sees stops while the VM is paused,
-// so a paused guest does not find its timers hours late when it resumes.
+// so a paused guest does not find its timers hours late when it resumes. A VM created with
+// setup.clock "deterministic" runs on guest time instead (instructions, idle time skipped):
+// its slices are of guest time, and it never sleeps for the guest's timers.
 //
 // Snapshots: comlink calls are handled only between time slices, or between the parts of one
 // while modules compile (the loop awaits a sleep or a yield), so a snapshot request finds the
@@ -19,7 +21,8 @@
 // the state is captured there, synchronously, after the input the page queued before the
 // request is delivered; the loop then runs on while the snapshot is compressed and hashed. A VM
 // created with setup.snapshot resumes it (restoreSnapshot checks everything before a machine
-// exists) on the realtime clock, from the machine time it was saved at.
+// exists) on setup.clock (the page passes the clock it was saved with), from the machine time it
+// was saved at.
 //
 // COM1's output history (the last 256 KiB) is kept here, across resets, and goes into each
 // snapshot with the state (console-history.ts): a resumed VM's console starts where it was.
@@ -563,7 +566,7 @@ export class VmRunner {
               const f = given.get(slot);
               return f ? new MemoryDisk(new Uint8Array(f.bytes), true) : null;
             },
-            clock: "realtime",
+            clock: setup.clock ?? "realtime",
             hostMs: this.runClock,
             ram: VmMemory.adopt(setup.memory, setup.ramBytes),
           }),
@@ -621,6 +624,7 @@ export class VmRunner {
       cmdline: setup.cmdline,
       startTimeMs: setup.startTimeMs,
       hostMs: this.runClock,
+      clock: setup.clock,
     });
     this.machineMedia = [...this.media];
     this.restored = false;
