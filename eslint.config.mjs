@@ -93,6 +93,7 @@ export default tseslint.config(
       "packages/*/scripts/**",
       "packages/cli/**",
       "packages/web/server/**",
+      "packages/testing/**",
       "e2e/**",
       "**/*.test.ts",
       "*.config.ts",

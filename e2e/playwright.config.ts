@@ -8,6 +8,8 @@ import { defineConfig } from "@playwright/test";
 
 const PORT = Number(process.env.E2E_PORT ?? 4191);
 process.env.E2E_SNAPSHOTS ??= path.join(os.tmpdir(), "x86vm-e2e-snapshots");
+// The test kit's own specs (packages/testing) boot in this run's server.
+process.env.X86VM_URL ??= `http://127.0.0.1:${PORT}/`;
 
 export default defineConfig({
   testDir: ".",
@@ -37,7 +39,10 @@ export default defineConfig({
       ],
     },
   },
-  projects: [{ name: "chromium", use: { browserName: "chromium" } }],
+  projects: [
+    { name: "chromium", use: { browserName: "chromium" } },
+    { name: "x86vm-testing", testDir: "../packages/testing/test", use: { browserName: "chromium" } },
+  ],
   webServer: {
     command: "pnpm start",
     cwd: "..",
