@@ -160,7 +160,28 @@ test("a failing boot leaves the screen, text screen, COM1 and a resumable snapsh
   expect(body("serial.txt", "text/plain").toString()).toContain(`${ECHO_READY}\r\n> abc`);
   const snap = body("vm.x86snap", SNAPSHOT_CONTENT_TYPE);
 
-  // The snapshot opens on its own (its image inside) and the guest goes on where it failed.
+  // The snapshot opens on its own (its image inside) and the guest goes on where it failed:
+  // with the CLI's `vm resume`, and in the page.
+  const file = path.join(dir, "failed.x86snap");
+  fs.writeFileSync(file, snap);
+  const resume = spawnSync(
+    process.execPath,
+    [
+      path.join(REPO, "packages/cli/bin/vm.mjs"),
+      "resume",
+      file,
+      "--type",
+      "d",
+      "--until",
+      "d",
+      "--screen",
+      "--timeout",
+      "30",
+    ],
+    { cwd: REPO, encoding: "utf8", timeout: 60_000 },
+  );
+  expect(resume.status, resume.stderr).toBe(0);
+  expect(resume.stdout).toContain("> abcd");
   await vm.restore(snap);
   expect(await vm.screenText()).toContain("> abc");
   await vm.type("d");
