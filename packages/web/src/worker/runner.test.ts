@@ -2,7 +2,7 @@
 // the same shared buffers the page makes, on tiny boot floppies built here.
 import { afterEach, describe, expect, it } from "vitest";
 import { VmMemory, decodeSnapshot, readSnapshotManifest } from "@x86vm/core";
-import { CNT_BUSY_MS, CNT_INSTRET, ControlBlock, VM_STATE_PAUSED } from "../shared/control.ts";
+import { CNT_BUSY_MS, CNT_GUEST_NS, CNT_INSTRET, ControlBlock, VM_STATE_PAUSED } from "../shared/control.ts";
 import { SharedFramebuffer } from "../shared/framebuffer.ts";
 import { createInputRing } from "../shared/input.ts";
 import type { MediaFile, VmEvent, VmSetup } from "../shared/protocol.ts";
@@ -207,6 +207,38 @@ describe("VmRunner", () => {
     // A reset boots the same images from scratch.
     await copy.runner.reset();
     expect(copy.runner.details()).toMatchObject({ restored: false });
+  });
+
+  it("runs on the deterministic clock when asked, and a resume keeps the clock it is given", async () => {
+    const spin = floppy(SPIN);
+    const vm = prepare([{ role: "fda", name: "spin.img", bytes: spin.slice(0) }]);
+    vm.setup.clock = "deterministic";
+    await vm.runner.create(vm.setup, () => {});
+    vm.runner.start();
+    await until(() => vm.runner.screenText()?.includes("spin") === true);
+    const snap = await vm.runner.snapshot({ embedUserImages: false });
+    const m = await readSnapshotManifest(new Uint8Array(snap.bytes));
+    expect(m.machine.clock.mode).toBe("deterministic");
+    // Guest time is 10 ns per instruction, plus the time skipped while halted.
+    expect(m.machine.clock.nowNs).toBe(m.machine.clock.instructions * 10 + m.machine.clock.idleNs);
+    expect(vm.ctl.f64[CNT_GUEST_NS]).toBeGreaterThanOrEqual(vm.ctl.f64[CNT_INSTRET] * 10);
+
+    const copy = prepare([{ role: "fda", name: "spin.img", bytes: spin.slice(0) }]);
+    copy.setup.snapshot = snap.bytes;
+    copy.setup.clock = "deterministic";
+    await copy.runner.create(copy.setup, () => {});
+    const again = await readSnapshotManifest(
+      new Uint8Array((await copy.runner.snapshot({ embedUserImages: false })).bytes),
+    );
+    expect(again.machine.clock.mode).toBe("deterministic");
+    expect(again.machine.clock.nowNs).toBe(m.machine.clock.nowNs);
+
+    // Without it, the realtime clock, as before.
+    const plain = await make([{ role: "fda", name: "spin.img", bytes: spin.slice(0) }]);
+    const p = await readSnapshotManifest(
+      new Uint8Array((await plain.runner.snapshot({ embedUserImages: false })).bytes),
+    );
+    expect(p.machine.clock.mode).toBe("realtime");
   });
 
   it("snapshots a VM with an image in every media slot and resumes it with each in its slot", async () => {
