@@ -1,8 +1,10 @@
 // Memory access as the CPU sees it: segment checks, linear-to-physical translation through a
 // TLB, instruction fetch, ModRM/SIB effective addresses, and the stack.
 //
-// The TLB holds, per 4 KiB linear page, (physical page XOR linear page) for pages that are
-// plain RAM, or -1. A hit costs one typed-array load: physical = linear ^ entry. Reads and writes
+// The TLB holds, per 4 KiB linear page, the complement of (physical page XOR linear page) for
+// pages that are plain RAM, or 0 for none: a hit costs one typed-array load and a NOT,
+// physical = linear ^ ~entry, and a table the CPU never filled is all zeros, so the 16 MiB of
+// tables cost host memory only for the pages a guest's linear addresses use. Reads and writes
 // have separate tables so that ROM and pages holding compiled code (jit/) can be readable fast
 // but written through the slow path. Misses, MMIO and page-crossing
 // accesses take the slow path, which walks the page tables when paging is on.
@@ -14,6 +16,7 @@ import { probe, walk, walkResult } from "./paging.ts";
 import type { PhysicalMemory } from "../memory/physical-memory.ts";
 import {
   STATE_PIP_DELTA,
+  STATE_TLB_USED,
   TLB_ENTRIES,
   TLB_READ_SUPER,
   TLB_READ_USER,
@@ -21,8 +24,11 @@ import {
   TLB_WRITE_USER,
 } from "../memory/layout.ts";
 
-/** Beyond this many filled entries a flush clears the whole table instead of the list. */
+/** Beyond this many filled entries a flush clears the filled chunks instead of the list. */
 const TLB_LIST_MAX = 4096;
+/** Chunks of 1,024 entries (4 KiB of each table), marked when an entry in them is filled. */
+const TLB_CHUNK_SHIFT = 10;
+const TLB_CHUNKS = TLB_ENTRIES >>> TLB_CHUNK_SHIFT;
 
 const BX = EBX << 1,
   SI = ESI << 1,
@@ -51,6 +57,7 @@ export class CpuAccess extends CpuState {
   private readonly tlbList = new Int32Array(TLB_LIST_MAX);
   private tlbCount = 0;
   private tlbOverflow = false;
+  private readonly tlbChunks = new Uint8Array(TLB_CHUNKS);
 
   /** Operand-size dispatch base (0 for 16-bit, 512 for 32-bit) and address size of the current instruction. */
   osizeBase = 0;
@@ -76,10 +83,17 @@ export class CpuAccess extends CpuState {
     this.mem = mem;
     this.ram = mem.ram;
     this.ram32 = new Int32Array(buf, mem.ram.byteOffset, mem.ram.length >>> 2);
-    this.tlbRS = new Int32Array(buf, TLB_READ_SUPER, TLB_ENTRIES).fill(-1);
-    this.tlbWS = new Int32Array(buf, TLB_WRITE_SUPER, TLB_ENTRIES).fill(-1);
-    this.tlbRU = new Int32Array(buf, TLB_READ_USER, TLB_ENTRIES).fill(-1);
-    this.tlbWU = new Int32Array(buf, TLB_WRITE_USER, TLB_ENTRIES).fill(-1);
+    this.tlbRS = new Int32Array(buf, TLB_READ_SUPER, TLB_ENTRIES);
+    this.tlbWS = new Int32Array(buf, TLB_WRITE_SUPER, TLB_ENTRIES);
+    this.tlbRU = new Int32Array(buf, TLB_READ_USER, TLB_ENTRIES);
+    this.tlbWU = new Int32Array(buf, TLB_WRITE_USER, TLB_ENTRIES);
+    // A fresh memory's tables are zero (empty) and stay untouched; a memory a CPU used before
+    // (the state block says so) may hold entries.
+    const used = new Int32Array(buf, STATE_TLB_USED, 1);
+    if (used[0] !== 0) {
+      for (const t of [this.tlbRS, this.tlbWS, this.tlbRU, this.tlbWU]) t.fill(0);
+    }
+    used[0] = 1;
     this.tlbR = this.tlbRS;
     this.tlbW = this.tlbWS;
     mem.onMapChange = () => this.flushTlb();
@@ -98,20 +112,30 @@ export class CpuAccess extends CpuState {
 
   flushTlb(): void {
     if (this.tlbOverflow) {
-      this.tlbRS.fill(-1);
-      this.tlbWS.fill(-1);
-      this.tlbRU.fill(-1);
-      this.tlbWU.fill(-1);
+      // Only the stretches of 1,024 entries that were filled: the others are still zero.
+      const chunks = this.tlbChunks;
+      for (let k = 0; k < TLB_CHUNKS; k++) {
+        if (chunks[k] === 0) continue;
+        chunks[k] = 0;
+        const from = k << TLB_CHUNK_SHIFT,
+          to = from + (1 << TLB_CHUNK_SHIFT);
+        this.tlbRS.fill(0, from, to);
+        this.tlbWS.fill(0, from, to);
+        this.tlbRU.fill(0, from, to);
+        this.tlbWU.fill(0, from, to);
+      }
     } else {
       const list = this.tlbList;
       for (let i = 0; i < this.tlbCount; i++) {
         const p = list[i];
-        this.tlbRS[p] = -1;
-        this.tlbWS[p] = -1;
-        this.tlbRU[p] = -1;
-        this.tlbWU[p] = -1;
+        this.tlbRS[p] = 0;
+        this.tlbWS[p] = 0;
+        this.tlbRU[p] = 0;
+        this.tlbWU[p] = 0;
       }
     }
+    if (!this.tlbOverflow)
+      for (let i = 0; i < this.tlbCount; i++) this.tlbChunks[this.tlbList[i] >>> TLB_CHUNK_SHIFT] = 0;
     this.tlbCount = 0;
     this.tlbOverflow = false;
     this.invalidateFetch();
@@ -120,10 +144,10 @@ export class CpuAccess extends CpuState {
   /** Drops the translation of one linear page (INVLPG). */
   flushTlbPage(lin: number): void {
     const p = lin >>> 12;
-    this.tlbRS[p] = -1;
-    this.tlbWS[p] = -1;
-    this.tlbRU[p] = -1;
-    this.tlbWU[p] = -1;
+    this.tlbRS[p] = 0;
+    this.tlbWS[p] = 0;
+    this.tlbRU[p] = 0;
+    this.tlbWU[p] = 0;
     this.invalidateFetch();
   }
 
@@ -157,15 +181,16 @@ export class CpuAccess extends CpuState {
     const e = (phys ^ lin) & ~0xfff;
     const kind = this.mem.pageMap[ppn];
     if (kind !== 1 && kind !== 2) return -1;
-    if (this.tlbR[lpn] === -1 && this.tlbW[lpn] === -1) {
+    if (this.tlbR[lpn] === 0 && this.tlbW[lpn] === 0) {
       if (this.tlbCount < TLB_LIST_MAX) this.tlbList[this.tlbCount++] = lpn;
       else this.tlbOverflow = true;
+      this.tlbChunks[lpn >>> TLB_CHUNK_SHIFT] = 1;
     }
-    this.tlbR[lpn] = e;
+    this.tlbR[lpn] = ~e;
     let writable = kind === 1 && walkResult.writable;
     // Pages holding compiled code are written through the slow path, where a write drops the code it overlaps.
     if (writable && this.mem.codePages[ppn] !== 0) writable = false;
-    if (writable) this.tlbW[lpn] = e;
+    if (writable) this.tlbW[lpn] = ~e;
     return write && !writable ? -1 : e;
   }
 
@@ -182,8 +207,8 @@ export class CpuAccess extends CpuState {
     for (let i = 0; i < this.tlbCount; i++) {
       const lpn = list[i];
       for (const t of [this.tlbWS, this.tlbWU]) {
-        const e = t[lpn];
-        if (e !== -1 && ((lpn << 12) ^ e) >>> 12 === ppn) t[lpn] = -1;
+        const e = ~t[lpn];
+        if (e !== -1 && ((lpn << 12) ^ e) >>> 12 === ppn) t[lpn] = 0;
       }
     }
   }
@@ -191,12 +216,12 @@ export class CpuAccess extends CpuState {
   // ---- linear-address memory access
 
   rd8(lin: number): number {
-    const e = this.tlbR[lin >>> 12];
+    const e = ~this.tlbR[lin >>> 12];
     if (e !== -1) return this.ram[lin ^ e];
     return this.rd8Slow(lin);
   }
   rd16(lin: number): number {
-    const e = this.tlbR[lin >>> 12];
+    const e = ~this.tlbR[lin >>> 12];
     if (e !== -1 && (lin & 0xfff) !== 0xfff) {
       const p = lin ^ e;
       return this.ram[p] | (this.ram[p + 1] << 8);
@@ -204,7 +229,7 @@ export class CpuAccess extends CpuState {
     return this.rd16Slow(lin);
   }
   rd32(lin: number): number {
-    const e = this.tlbR[lin >>> 12];
+    const e = ~this.tlbR[lin >>> 12];
     if (e !== -1 && (lin & 0xfff) <= 0xffc) {
       const p = lin ^ e;
       if ((p & 3) === 0) return this.ram32[p >>> 2];
@@ -214,7 +239,7 @@ export class CpuAccess extends CpuState {
     return this.rd32Slow(lin);
   }
   wr8(lin: number, v: number): void {
-    const e = this.tlbW[lin >>> 12];
+    const e = ~this.tlbW[lin >>> 12];
     if (e !== -1) {
       this.ram[lin ^ e] = v;
       return;
@@ -222,7 +247,7 @@ export class CpuAccess extends CpuState {
     this.wr8Slow(lin, v);
   }
   wr16(lin: number, v: number): void {
-    const e = this.tlbW[lin >>> 12];
+    const e = ~this.tlbW[lin >>> 12];
     if (e !== -1 && (lin & 0xfff) !== 0xfff) {
       const p = lin ^ e;
       this.ram[p] = v;
@@ -232,7 +257,7 @@ export class CpuAccess extends CpuState {
     this.wr16Slow(lin, v);
   }
   wr32(lin: number, v: number): void {
-    const e = this.tlbW[lin >>> 12];
+    const e = ~this.tlbW[lin >>> 12];
     if (e !== -1 && (lin & 0xfff) <= 0xffc) {
       const p = lin ^ e;
       if ((p & 3) === 0) {
@@ -321,9 +346,9 @@ export class CpuAccess extends CpuState {
   probeWrite(lin: number, len: number): void {
     if ((this.cr[0] & CR0_PG) === 0) return;
     const user = this.cpl === 3;
-    if (this.tlbW[lin >>> 12] === -1) probe(this, lin, true, user);
+    if (this.tlbW[lin >>> 12] === 0) probe(this, lin, true, user);
     const next = ((lin | 0xfff) + 1) | 0;
-    if ((lin & 0xfff) > 0x1000 - len && this.tlbW[next >>> 12] === -1) probe(this, next, true, user);
+    if ((lin & 0xfff) > 0x1000 - len && this.tlbW[next >>> 12] === 0) probe(this, next, true, user);
   }
 
   /** Accesses to descriptor tables and the TSS: always with supervisor rights, whatever the CPL. */
@@ -506,7 +531,7 @@ export class CpuAccess extends CpuState {
     }
     const lin = (this.segBase[CS] + eip) | 0;
     // Through the read TLB (filled here), so that openWindow finds code pages there too.
-    let e = this.tlbR[lin >>> 12];
+    let e = ~this.tlbR[lin >>> 12];
     if (e === -1) e = this.fill(lin, false);
     if (e === -1) {
       const phys = this.translate(lin, false);
@@ -540,7 +565,7 @@ export class CpuAccess extends CpuState {
     const lim = this.segLimit[CS] >>> 0;
     if (eip >>> 0 > lim) return false;
     const lin = (this.segBase[CS] + eip) | 0;
-    let e = this.tlbR[lin >>> 12];
+    let e = ~this.tlbR[lin >>> 12];
     // Without paging, filling the TLB cannot fault.
     if (e === -1 && (this.cr[0] & CR0_PG) === 0) e = this.fill(lin, false);
     if (e === -1) return false;
@@ -640,7 +665,7 @@ export class CpuAccess extends CpuState {
   eaW(m: number, len: number): number {
     const off = this.asize32 ? this.ea32(m) : this.ea16(m);
     const lin = this.segW(this.eaSeg, off, len);
-    if (this.tlbW[lin >>> 12] === -1 || (lin & 0xfff) > 0x1000 - len) this.writable(lin, len);
+    if (this.tlbW[lin >>> 12] === 0 || (lin & 0xfff) > 0x1000 - len) this.writable(lin, len);
     return lin;
   }
 
@@ -655,9 +680,9 @@ export class CpuAccess extends CpuState {
     // Without paging no page refuses a write (and pages of compiled code, never in the write
     // TLB, would come here at every write).
     if ((this.cr[0] & CR0_PG) === 0) return;
-    if (this.tlbW[lin >>> 12] === -1) this.fill(lin, true);
+    if (this.tlbW[lin >>> 12] === 0) this.fill(lin, true);
     const next = ((lin | 0xfff) + 1) | 0; // a fault on the second page reports its first byte
-    if ((lin & 0xfff) > 0x1000 - len && this.tlbW[next >>> 12] === -1) this.fill(next, true);
+    if ((lin & 0xfff) > 0x1000 - len && this.tlbW[next >>> 12] === 0) this.fill(next, true);
   }
 
   // ---- stack

@@ -6,7 +6,8 @@
 //   0x0000000    4 KiB           CPU state block (STATE_* below): registers, lazy flags,
 //                                segment caches, control, debug and descriptor-table registers
 //   0x0001000    4 x 4 MiB       TLB: one int32 per 4 KiB linear page, four tables (read and
-//                                write, supervisor and user): (physical page ^ linear page) or -1
+//                                write, supervisor and user): ~(physical page ^ linear page), or 0
+//                                for none, so untouched tables cost no host memory
 //   0x1001000    1 MiB           compiled-block directory: for each of the JIT's 65,536 cache slots,
 //                                the block's physical address, end and instruction count (JIT_DIR_*)
 //   0x1110000    RAM size        guest RAM, physical address 0 upwards; nothing follows it
@@ -53,7 +54,8 @@ export const STATE_PIP_START = 0x1dc; // int32: the fetch window [start, end) as
 export const STATE_PIP_END = 0x1e0; // int32: copied in when compiled code is entered, out when it leaves
 export const STATE_JIT_DELTA = 0x1e4; // int32: the fetch delta of the window the running block lies in
 export const STATE_JIT_KEY = 0x1e8; // int32: what compiled code may assume now, as Cpu.jitKey (cpu/jit/params.ts JIT_KEY_*)
-export const STATE_END = 0x1ec;
+export const STATE_TLB_USED = 0x1ec; // int32: non-zero once a CPU has used this memory's TLB tables (cpu/access.ts)
+export const STATE_END = 0x1f0;
 export const STATE_BYTES = 0x1000;
 
 export const TLB_ENTRIES = 1 << 20;

@@ -122,21 +122,21 @@ function linear(d: DecodedInstruction, sz: number, write: boolean): string {
  */
 function linearRmw(d: DecodedInstruction, sz: number): string {
   const len = lenOf(sz);
-  return `${linear(d, sz, true)} if (c.tlbW[lin >>> 12] === -1 || (lin & 0xfff) > ${0x1000 - len}) c.writable(lin, ${len});`;
+  return `${linear(d, sz, true)} if (c.tlbW[lin >>> 12] === 0 || (lin & 0xfff) > ${0x1000 - len}) c.writable(lin, ${len});`;
 }
 /** Code that reads sz bytes at `lin` into const `name`. */
 function load(sz: number, name: string): string {
   if (sz === SZ32)
-    return `const t${name} = c.tlbR[lin >>> 12]; const ${name} = t${name} !== -1 && (lin & 3) === 0 ? ram32[(lin ^ t${name}) >>> 2] : c.rd32(lin);`;
+    return `const t${name} = ~c.tlbR[lin >>> 12]; const ${name} = t${name} !== -1 && (lin & 3) === 0 ? ram32[(lin ^ t${name}) >>> 2] : c.rd32(lin);`;
   if (sz === SZ8)
-    return `const t${name} = c.tlbR[lin >>> 12]; const ${name} = t${name} !== -1 ? ram[lin ^ t${name}] : c.rd8(lin);`;
+    return `const t${name} = ~c.tlbR[lin >>> 12]; const ${name} = t${name} !== -1 ? ram[lin ^ t${name}] : c.rd8(lin);`;
   return `const ${name} = c.rd16(lin);`;
 }
 /** Code that writes the value of variable (or constant) x, sz bytes, at `lin`. */
 function store(sz: number, x: string): string {
   if (sz === SZ32)
-    return `{ const w = c.tlbW[lin >>> 12]; if (w !== -1 && (lin & 3) === 0) ram32[(lin ^ w) >>> 2] = ${x}; else c.wr32(lin, ${x}); }`;
-  if (sz === SZ8) return `{ const w = c.tlbW[lin >>> 12]; if (w !== -1) ram[lin ^ w] = ${x}; else c.wr8(lin, ${x}); }`;
+    return `{ const w = ~c.tlbW[lin >>> 12]; if (w !== -1 && (lin & 3) === 0) ram32[(lin ^ w) >>> 2] = ${x}; else c.wr32(lin, ${x}); }`;
+  if (sz === SZ8) return `{ const w = ~c.tlbW[lin >>> 12]; if (w !== -1) ram[lin ^ w] = ${x}; else c.wr8(lin, ${x}); }`;
   return `c.wr16(lin, ${x});`;
 }
 /** Reads the r/m operand into const `name`. */

@@ -406,7 +406,7 @@ class Emitter {
     this.segLinear(seg, write, len);
   }
 
-  /** Pushes the TLB entry address for lin in table local tlb; leaves the entry in local t. */
+  /** Loads the TLB entry for lin from table local tlb into local t (-1 for none). */
   tlbEntry(tlb: number): void {
     const c = this.c;
     c.localGet(L_LIN);
@@ -417,6 +417,8 @@ class Emitter {
     c.localGet(tlb);
     c.op(Op.i32_add);
     c.mem(Op.i32_load, 0, 2);
+    c.i32Const(-1); // the tables hold the entry's complement (cpu/access.ts): -1 is none
+    c.op(Op.i32_xor);
     c.localSet(L_T);
   }
   /** Condition: the entry is valid and the len bytes at lin stay in its page. */

@@ -214,6 +214,8 @@ function dispatcherBytes(): Uint8Array {
       c.localGet(P_TLBR);
       c.op(Op.i32_add);
       c.mem(Op.i32_load, 0, 2);
+      c.i32Const(-1); // the tables hold the entry's complement (cpu/access.ts): -1 is none
+      c.op(Op.i32_xor);
       c.localTee(L_T);
       c.i32Const(-1);
       c.op(Op.i32_eq);

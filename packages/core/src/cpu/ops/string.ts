@@ -71,7 +71,7 @@ function bulk(c: Cpu, sz: number, b: number, iter: number, movs: boolean): numbe
   const dst = (c.segBase[ES] + di) | 0;
   let k = Math.min(c.r32[ECX] >>> 0, REP_CHUNK - iter + 1, ((0x1000 - (dst & 0xfff)) / b) | 0);
   if (di + k * b > c.segLimW[ES]) return 0;
-  const e = c.tlbW[dst >>> 12];
+  const e = ~c.tlbW[dst >>> 12];
   if (e === -1) return 0;
   const p = dst ^ e;
   const ram = c.ram;
@@ -80,7 +80,7 @@ function bulk(c: Cpu, sz: number, b: number, iter: number, movs: boolean): numbe
     const src = (c.segBase[c.dsSeg] + si) | 0;
     k = Math.min(k, ((0x1000 - (src & 0xfff)) / b) | 0);
     if (si + k * b > c.segLimR[c.dsSeg]) return 0;
-    const er = c.tlbR[src >>> 12];
+    const er = ~c.tlbR[src >>> 12];
     if (er === -1) return 0;
     const q = src ^ er;
     if (p > q && p < q + k * b) k = ((p - q) / b) | 0;
