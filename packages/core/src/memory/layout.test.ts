@@ -63,3 +63,28 @@ describe("the VM memory layout", () => {
     expect(i32[STATE_PIP_DELTA >> 2]).toBe(cpu.pip - 0x1234);
   });
 });
+
+describe("the TLB tables", () => {
+  const tables = (mem: PhysicalMemory): Int32Array => new Int32Array(mem.vm.buffer, TLB_READ_SUPER, 4 * TLB_ENTRIES);
+  const filled = (t: Int32Array): number => t.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0);
+
+  it("empties every entry it filled, past the flush list too, and a CPU on a used memory starts empty", () => {
+    const mem = new PhysicalMemory(24 << 20);
+    const cpu = new Cpu(mem, new Dispatcher());
+    // 5,000 pages: more than the flush list holds, so the flush clears the filled stretches.
+    for (let p = 0; p < 5000; p++) cpu.rd8(p * 4096 + 7);
+    expect(filled(tables(mem))).toBe(5000 * 2); // read and write entries of the supervisor pair
+    expect(cpu.rd8(4999 * 4096)).toBe(0);
+    cpu.flushTlb();
+    expect(filled(tables(mem))).toBe(0);
+    for (let p = 0; p < 10; p++) cpu.wr8(p * 4096, 1);
+    expect(filled(tables(mem))).toBe(20);
+    cpu.flushTlb();
+    expect(filled(tables(mem))).toBe(0);
+
+    cpu.rd8(0x3000);
+    expect(filled(tables(mem))).toBe(2);
+    new Cpu(mem, new Dispatcher());
+    expect(filled(tables(mem))).toBe(0);
+  });
+});
