@@ -26,6 +26,8 @@ import {
 
 /** Beyond this many filled entries a flush clears the filled chunks instead of the list. */
 const TLB_LIST_MAX = 4096;
+/** Physical pages from 2 GiB up are never in the TLB (see fill). */
+const TLB_MAX_PPN = 0x80000;
 /** Chunks of 1,024 entries (4 KiB of each table), marked when an entry in them is filled. */
 const TLB_CHUNK_SHIFT = 10;
 const TLB_CHUNKS = TLB_ENTRIES >>> TLB_CHUNK_SHIFT;
@@ -181,6 +183,9 @@ export class CpuAccess extends CpuState {
     const e = (phys ^ lin) & ~0xfff;
     const kind = this.mem.pageMap[ppn];
     if (kind !== 1 && kind !== 2) return -1;
+    // The fast paths index RAM with int32 arithmetic (linear ^ entry): RAM from 2 GiB up is
+    // reached through PhysicalMemory instead, which is slower but exact.
+    if (ppn >= TLB_MAX_PPN) return -1;
     if (this.tlbR[lpn] === 0 && this.tlbW[lpn] === 0) {
       if (this.tlbCount < TLB_LIST_MAX) this.tlbList[this.tlbCount++] = lpn;
       else this.tlbOverflow = true;

@@ -87,4 +87,16 @@ describe("the TLB tables", () => {
     new Cpu(mem, new Dispatcher());
     expect(filled(tables(mem))).toBe(0);
   });
+
+  it("leaves RAM from 2 GiB up out of the TLB and reaches it exactly (3 GiB of RAM)", () => {
+    const mem = new PhysicalMemory(3 * 2 ** 30);
+    const cpu = new Cpu(mem, new Dispatcher());
+    const lin = 0xa0000ffe | 0; // paging off: linear = physical, 2.5 GiB
+    cpu.wr8(lin - 8, 0x5a);
+    cpu.wr16(lin - 4, 0x1234);
+    cpu.wr32(lin, 0x11223344); // across a page boundary
+    expect([cpu.rd8(lin - 8), cpu.rd16(lin - 4), cpu.rd32(lin) >>> 0]).toEqual([0x5a, 0x1234, 0x11223344]);
+    expect([mem.read8(0xa0000ff6), mem.ram[0xa0000ffa], mem.read32(0xa0000ffe)]).toEqual([0x5a, 0x34, 0x11223344]);
+    expect(filled(tables(mem))).toBe(0);
+  });
 });

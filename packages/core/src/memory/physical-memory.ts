@@ -159,7 +159,7 @@ export class PhysicalMemory {
   }
 
   read8(addr: number): number {
-    addr &= this.a20Mask;
+    addr = (addr & this.a20Mask) >>> 0; // RAM past 2 GiB: an index, not a negative int32
     const kind = this.pageMap[addr >>> PAGE_SHIFT];
     if (kind === PAGE_RAM || kind === PAGE_ROM) return this.ram[addr];
     if (kind >= PAGE_MMIO_BASE) {
@@ -172,7 +172,7 @@ export class PhysicalMemory {
   }
 
   write8(addr: number, value: number): void {
-    addr &= this.a20Mask;
+    addr = (addr & this.a20Mask) >>> 0; // RAM past 2 GiB: an index, not a negative int32
     const kind = this.pageMap[addr >>> PAGE_SHIFT];
     if (kind === PAGE_RAM) {
       if (this.codePages[addr >>> PAGE_SHIFT] !== 0) this.onCodeWrite(addr >>> PAGE_SHIFT, addr & (PAGE_SIZE - 1), 1);
@@ -188,7 +188,7 @@ export class PhysicalMemory {
 
   /** 16-bit read; split into bytes unless the whole access lands in one RAM or MMIO page. */
   read16(addr: number): number {
-    addr &= this.a20Mask;
+    addr = (addr & this.a20Mask) >>> 0; // RAM past 2 GiB: an index, not a negative int32
     if ((addr & 0xfff) !== 0xfff) {
       const kind = this.pageMap[addr >>> PAGE_SHIFT];
       if (kind === PAGE_RAM || kind === PAGE_ROM) return this.ram[addr] | (this.ram[addr + 1] << 8);
@@ -204,7 +204,7 @@ export class PhysicalMemory {
   }
 
   read32(addr: number): number {
-    addr &= this.a20Mask;
+    addr = (addr & this.a20Mask) >>> 0; // RAM past 2 GiB: an index, not a negative int32
     if ((addr & 0xfff) <= 0xffc) {
       const kind = this.pageMap[addr >>> PAGE_SHIFT];
       if (kind === PAGE_RAM || kind === PAGE_ROM) {
@@ -223,7 +223,7 @@ export class PhysicalMemory {
   }
 
   write16(addr: number, value: number): void {
-    addr &= this.a20Mask;
+    addr = (addr & this.a20Mask) >>> 0; // RAM past 2 GiB: an index, not a negative int32
     if ((addr & 0xfff) !== 0xfff) {
       const kind = this.pageMap[addr >>> PAGE_SHIFT];
       if (kind >= PAGE_MMIO_BASE) {
@@ -240,7 +240,7 @@ export class PhysicalMemory {
   }
 
   write32(addr: number, value: number): void {
-    addr &= this.a20Mask;
+    addr = (addr & this.a20Mask) >>> 0; // RAM past 2 GiB: an index, not a negative int32
     if ((addr & 0xfff) <= 0xffc) {
       const kind = this.pageMap[addr >>> PAGE_SHIFT];
       if (kind >= PAGE_MMIO_BASE) {
