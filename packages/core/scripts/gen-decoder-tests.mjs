@@ -132,7 +132,7 @@ function encode(mode, prefixes, index, reg, f) {
     bytes.push((f.mod << 6) | (reg << 3) | f.rm);
     if (!regOnly) bytes.push(...f.tail);
     if (e !== undefined && f.mod === 3 && e.operands.some((o) => o[0] === "M")) ud = true;
-    if (e !== undefined && f.mod !== 3 && e.operands.some((o) => o[0] === "N")) ud = true;
+    if (e !== undefined && f.mod !== 3 && e.operands.some((o) => o[0] === "N" || o[0] === "U")) ud = true;
     if (e !== undefined && e.handler === "esc" && x87Undefined(index, (f.mod << 6) | (reg << 3) | f.rm)) ud = true;
   }
   if (e !== undefined) bytes.push(...operandTail(e, osize, asize));

@@ -409,7 +409,7 @@ function checkOperandRules(d: DecodedInstruction, e: OpcodeEntry): void {
     d.ud = true;
     d.udReason = "control-register";
   }
-  if (ops.some((o) => o[0] === "N") && d.mod !== 3) {
+  if (ops.some((o) => o[0] === "N" || o[0] === "U") && d.mod !== 3) {
     d.ud = true;
     d.udReason = "memory-form";
   }

@@ -167,11 +167,17 @@ class Formatter {
       body = this.mnemonic() + (ops.length > 0 ? " " + ops.join(",") : "");
     }
     const prefixes: string[] = [];
-    for (const p of d.prefixBytes) {
-      const name = this.prefixName(p);
+    // A mandatory 66 is the last one; objdump shows any other as data16/data32.
+    const last66 = d.prefixBytes.lastIndexOf(0x66);
+    d.prefixBytes.forEach((p, i) => {
+      const name = p === 0x66 && i !== last66 && this.mandatory(p) ? this.dataPrefix() : this.prefixName(p);
       if (name !== "") prefixes.push(name);
-    }
+    });
     return [...prefixes, body].join(" ");
+  }
+
+  private dataPrefix(): string {
+    return this.d.operandSize === 32 ? "data32" : "data16";
   }
 
   /** The word printed for a prefix byte, or "" when the operands already show it. */
@@ -188,7 +194,7 @@ class Formatter {
         return STRING_OPS.has(d.opcode) && k !== 0xa6 && k !== 0xae ? "rep" : "repz";
       }
       case 0x66:
-        return this.osUsed || this.mandatory(p) ? "" : d.operandSize === 32 ? "data32" : "data16";
+        return this.osUsed || this.mandatory(p) ? "" : this.dataPrefix();
       case 0x67:
         return this.asUsed ? "" : d.addressSize === 32 ? "addr32" : "addr16";
       default:
@@ -290,6 +296,7 @@ class Formatter {
       case "V":
         return `xmm${d.reg}`;
       case "W":
+      case "U":
         if (d.mod === 3) return `xmm${d.rm}`;
         return this.memory(this.ptrSize(size));
       case "Z":

@@ -154,7 +154,7 @@ function buildCases(): Case[] {
     // FXSAVE/FXRSTOR: every form's address aligned on 16 bytes, and an area whose MXCSR image
     // (0 in zeroed memory) has no reserved bits. SSE instructions (XMM operands, LDMXCSR and
     // STMXCSR) need CR4.OSFXSR, and MOVAPS and the logic ones the same alignment.
-    const sse = e.index === 0x1ae || e.operands.some((o) => o[0] === "V" || o[0] === "W");
+    const sse = e.index === 0x1ae || e.operands.some((o) => o[0] === "V" || o[0] === "W" || o[0] === "U");
     const setup =
       e.index === 0x62
         ? (cpu: Cpu) => {

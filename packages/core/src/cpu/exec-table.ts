@@ -21,6 +21,7 @@ import { fpuHandlers } from "./fpu/ops.ts";
 import { fxsrHandlers } from "./simd/fxsr.ts";
 import { mmxHandlers } from "./simd/mmx.ts";
 import { sseHandlers } from "./simd/sse.ts";
+import { sseFloatHandlers } from "./simd/sse-float.ts";
 import { HOT_HANDLERS } from "./hot.generated.ts";
 
 export type { Handler };
@@ -41,6 +42,7 @@ export const HANDLERS: HandlerMap = {
   ...fxsrHandlers,
   ...mmxHandlers,
   ...sseHandlers,
+  ...sseFloatHandlers,
 };
 
 /** The generic handlers, before the specialised ones from hot.generated.ts replace some. */

@@ -13,6 +13,7 @@
 //                P  ModRM reg field (MMX register)   Q  ModRM r/m: MMX register or memory
 //                N  ModRM r/m as MMX register only (memory forms #UD)
 //                V  ModRM reg field (XMM register)   W  ModRM r/m: XMM register or memory
+//                U  ModRM r/m as XMM register only (memory forms #UD)
 //                Z  register in the opcode's low three bits
 //                X  DS:eSI string source     Y  ES:eDI string destination
 //              followed by a size: b byte, w word, d dword, v 16/32 by operand size,
@@ -403,10 +404,22 @@ FF/6   push       Ev        -                grp5Ev
 0F 11  movups     Wps,Vps   np,a=686
 F3 0F 10 movss    Vss,Wss   a=686
 F3 0F 11 movss    Wss,Vss   a=686
+66 0F 10 movupd   Vpd,Wpd   a=686
+66 0F 11 movupd   Wpd,Vpd   a=686
+F2 0F 10 movsd    Vsd,Wsd   a=686
+F2 0F 11 movsd    Wsd,Vsd   a=686
 0F 12  movlps     Vq,Wq     np,a=686         movlpsVqMq
 0F 13  movlps     Mq,Vq     np,a=686
+66 0F 12 movlpd   Vq,Mq     a=686
+66 0F 13 movlpd   Mq,Vq     a=686
+0F 14  unpcklps   Vps,Wps   np,a=686
+66 0F 14 unpcklpd Vpd,Wpd   a=686
+0F 15  unpckhps   Vps,Wps   np,a=686
+66 0F 15 unpckhpd Vpd,Wpd   a=686
 0F 16  movhps     Vq,Wq     np,a=686         movhpsVqMq
 0F 17  movhps     Mq,Vq     np,a=686
+66 0F 16 movhpd   Vq,Mq     a=686
+66 0F 17 movhpd   Mq,Vq     a=686
 0F 18  nop        Ev        a=686            hintNop
 0F 19  nop        Ev        a=686            hintNop
 0F 1A  nop        Ev        a=686            hintNop
@@ -421,6 +434,26 @@ F3 0F 11 movss    Wss,Vss   a=686
 0F 23  mov        Dd,Rd     a=386            movDdRd
 0F 28  movaps     Vps,Wps   np,a=686
 0F 29  movaps     Wps,Vps   np,a=686
+66 0F 28 movapd   Vpd,Wpd   a=686
+66 0F 29 movapd   Wpd,Vpd   a=686
+0F 2A  cvtpi2ps   Vps,Qq    np,a=686
+66 0F 2A cvtpi2pd Vpd,Qq    a=686
+F3 0F 2A cvtsi2ss Vss,Ed    a=686
+F2 0F 2A cvtsi2sd Vsd,Ed    a=686
+0F 2B  movntps    Mps,Vps   np,a=686
+66 0F 2B movntpd  Mpd,Vpd   a=686
+0F 2C  cvttps2pi  Pq,Wq     np,a=686
+66 0F 2C cvttpd2pi Pq,Wpd   a=686
+F3 0F 2C cvttss2si Gd,Wss   a=686
+F2 0F 2C cvttsd2si Gd,Wsd   a=686
+0F 2D  cvtps2pi   Pq,Wq     np,a=686
+66 0F 2D cvtpd2pi Pq,Wpd    a=686
+F3 0F 2D cvtss2si Gd,Wss    a=686
+F2 0F 2D cvtsd2si Gd,Wsd    a=686
+0F 2E  ucomiss    Vss,Wss   np,a=686
+66 0F 2E ucomisd  Vsd,Wsd   a=686
+0F 2F  comiss     Vss,Wss   np,a=686
+66 0F 2F comisd   Vsd,Wsd   a=686
 0F 30  wrmsr      -         a=586
 0F 31  rdtsc      -         a=586
 0F 32  rdmsr      -         a=586
@@ -442,10 +475,55 @@ F3 0F 11 movss    Wss,Vss   a=686
 0F 4D  cmovge     Gv,Ev     a=686            cmovGvEv
 0F 4E  cmovle     Gv,Ev     a=686            cmovGvEv
 0F 4F  cmovg      Gv,Ev     a=686            cmovGvEv
+0F 50  movmskps   Gd,Ups    np,a=686
+66 0F 50 movmskpd Gd,Upd    a=686
+0F 51  sqrtps      Vps,Wps   np,a=686
+66 0F 51 sqrtpd Vpd,Wpd a=686
+F3 0F 51 sqrtss Vss,Wss a=686
+F2 0F 51 sqrtsd Vsd,Wsd a=686
+0F 52  rsqrtps     Vps,Wps   np,a=686
+F3 0F 52 rsqrtss Vss,Wss a=686
+0F 53  rcpps       Vps,Wps   np,a=686
+F3 0F 53 rcpss Vss,Wss a=686
 0F 54  andps      Vps,Wps   np,a=686
 0F 55  andnps     Vps,Wps   np,a=686
 0F 56  orps       Vps,Wps   np,a=686
 0F 57  xorps      Vps,Wps   np,a=686
+66 0F 54 andpd    Vpd,Wpd   a=686
+66 0F 55 andnpd   Vpd,Wpd   a=686
+66 0F 56 orpd     Vpd,Wpd   a=686
+66 0F 57 xorpd    Vpd,Wpd   a=686
+0F 58  addps       Vps,Wps   np,a=686
+66 0F 58 addpd Vpd,Wpd a=686
+F3 0F 58 addss Vss,Wss a=686
+F2 0F 58 addsd Vsd,Wsd a=686
+0F 59  mulps       Vps,Wps   np,a=686
+66 0F 59 mulpd Vpd,Wpd a=686
+F3 0F 59 mulss Vss,Wss a=686
+F2 0F 59 mulsd Vsd,Wsd a=686
+0F 5A  cvtps2pd   Vpd,Wq    np,a=686
+66 0F 5A cvtpd2ps Vps,Wpd  a=686
+F3 0F 5A cvtss2sd Vsd,Wss  a=686
+F2 0F 5A cvtsd2ss Vss,Wsd  a=686
+0F 5B  cvtdq2ps   Vps,Wdq   np,a=686
+66 0F 5B cvtps2dq Vdq,Wps  a=686
+F3 0F 5B cvttps2dq Vdq,Wps a=686
+0F 5C  subps       Vps,Wps   np,a=686
+66 0F 5C subpd Vpd,Wpd a=686
+F3 0F 5C subss Vss,Wss a=686
+F2 0F 5C subsd Vsd,Wsd a=686
+0F 5D  minps       Vps,Wps   np,a=686
+66 0F 5D minpd Vpd,Wpd a=686
+F3 0F 5D minss Vss,Wss a=686
+F2 0F 5D minsd Vsd,Wsd a=686
+0F 5E  divps       Vps,Wps   np,a=686
+66 0F 5E divpd Vpd,Wpd a=686
+F3 0F 5E divss Vss,Wss a=686
+F2 0F 5E divsd Vsd,Wsd a=686
+0F 5F  maxps       Vps,Wps   np,a=686
+66 0F 5F maxpd Vpd,Wpd a=686
+F3 0F 5F maxss Vss,Wss a=686
+F2 0F 5F maxsd Vsd,Wsd a=686
 0F 60  punpcklbw  Pq,Qd     np,a=586
 0F 61  punpcklwd  Pq,Qd     np,a=586
 0F 62  punpckldq  Pq,Qd     np,a=586
@@ -541,6 +619,12 @@ F3 0F 11 movss    Wss,Vss   a=686
 0F BF  movsx      Gv,Ew     a=386
 0F C0  xadd       Eb,Gb     L,a=486
 0F C1  xadd       Ev,Gv     L,a=486
+0F C2  cmpps      Vps,Wps,Ib np,a=686
+66 0F C2 cmppd    Vpd,Wpd,Ib a=686
+F3 0F C2 cmpss    Vss,Wss,Ib a=686
+F2 0F C2 cmpsd    Vsd,Wsd,Ib a=686
+0F C6  shufps     Vps,Wps,Ib np,a=686
+66 0F C6 shufpd   Vpd,Wpd,Ib a=686
 0F C7/1 cmpxchg8b Mq        L,a=586          cmpxchg8bMq
 0F C8  bswap      Zd        a=486
 0F C9  bswap      Zd        a=486
@@ -563,6 +647,9 @@ F3 0F 11 movss    Wss,Vss   a=686
 0F E1  psraw      Pq,Qq     np,a=586
 0F E2  psrad      Pq,Qq     np,a=586
 0F E5  pmulhw     Pq,Qq     np,a=586
+66 0F E6 cvttpd2dq Vdq,Wpd  a=686
+F2 0F E6 cvtpd2dq Vdq,Wpd   a=686
+F3 0F E6 cvtdq2pd Vpd,Wq    a=686
 0F E8  psubsb     Pq,Qq     np,a=586
 0F E9  psubsw     Pq,Qq     np,a=586
 0F EB  por        Pq,Qq     np,a=586
@@ -606,7 +693,7 @@ export interface OpcodeEntry {
 }
 
 const FLAG_LETTERS: Record<string, number> = { o: 0x800, s: 0x80, z: 0x40, a: 0x10, p: 0x4, c: 0x1 };
-const MODRM_OPERAND = /^[EGMRSCDPQNVW][a-z]*$/;
+const MODRM_OPERAND = /^[EGMRSCDPQNVWU][a-z]*$/;
 
 function parseTable(text: string): OpcodeEntry[] {
   const entries: OpcodeEntry[] = [];

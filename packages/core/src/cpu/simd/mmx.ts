@@ -39,7 +39,7 @@ const A = lanes(),
  * The checks before any MMX instruction executes. Returns false when the FPU froze on a pending
  * exception (CR0.NE = 0): the instruction then runs again after the interrupt.
  */
-function check(c: Cpu): boolean {
+export function check(c: Cpu): boolean {
   const cr0 = c.cr[0];
   if (cr0 & CR0_EM) c.fault(V_UD);
   if (cr0 & CR0_TS) c.fault(V_NM);
@@ -48,20 +48,20 @@ function check(c: Cpu): boolean {
 }
 
 /** The x87 side effect of every MMX instruction but EMMS: TOP = 0, no register empty. */
-function enter(c: Cpu): void {
+export function enter(c: Cpu): void {
   const f = c.fpu;
   f.top = 0;
   for (let p = 0; p < 8; p++) if (f.tag[p] === TAG_EMPTY) f.tag[p] = tagOfClass(f.classOf(p));
 }
 
 /** MMi into lanes l. */
-function load(c: Cpu, i: number, l: Int32Array): void {
+export function load(c: Cpu, i: number, l: Int32Array): void {
   const img = c.fpu.img;
   l[0] = img[i * 3 + 2];
   l[1] = img[i * 3 + 1];
 }
 /** Writes MMi: the significand, with sign and exponent all ones (a NaN or infinity: tag special). */
-function store(c: Cpu, i: number, lo: number, hi: number): void {
+export function store(c: Cpu, i: number, lo: number, hi: number): void {
   const f = c.fpu;
   f.img[i * 3] = 0xffff;
   f.img[i * 3 + 1] = hi;

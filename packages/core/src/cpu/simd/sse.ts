@@ -15,14 +15,14 @@ import type { Handler, HandlerMap } from "../ops/operands.ts";
 import { MXCSR_MASK } from "./fxsr.ts";
 
 /** The checks every SSE instruction makes before its operands (SDM Vol. 2 table 2-20). */
-function check(c: Cpu): void {
+export function check(c: Cpu): void {
   const cr0 = c.cr[0];
   if (cr0 & CR0_EM || (c.cr[4] & CR4_OSFXSR) === 0) c.fault(V_UD);
   if (cr0 & CR0_TS) c.fault(V_NM);
 }
 
 /** #GP(0) (or the real-mode #GP) for a 16-byte operand not aligned on 16 bytes. */
-function aligned(c: Cpu, lin: number): void {
+export function aligned(c: Cpu, lin: number): void {
   if (lin & 15) c.fault(V_GP, c.isProtected() ? 0 : -1);
 }
 
