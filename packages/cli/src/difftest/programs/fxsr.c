@@ -6,9 +6,9 @@
  * the abridged one and the contents). Bytes 288-511 are filled with a pattern first: FXSAVE must
  * leave them alone.
  *
- * Left out: MXCSR_MASK bits 6 (DAZ) and 16-31: this host supports denormals-are-zero and AMD's
- * misaligned-SSE bit 17, this CPU has neither (a Pentium 4 without DAZ: FFBFh), so the mask is
- * printed as its low 16 bits with bit 6 set. Faults (#GP on misalignment or
+ * Left out: MXCSR_MASK bits 16-31: this host may have AMD's misaligned-SSE bit 17, this CPU does
+ * not (FFFFh), so the mask is printed as its low 16 bits (with bit 6, DAZ, set: hosts without
+ * DAZ report FFBFh). Faults (#GP on misalignment or
  * reserved MXCSR bits) would end the program natively; simd/fxsr.test.ts covers them.
  *
  * Line: "<case> inputs > fields", hex.

@@ -229,14 +229,14 @@ export function round(dbl: boolean, neg: boolean, m: number, e: number, ds: numb
     // fast path: a normal result in round to nearest
     if (dbl) {
       const r = e === 0 ? m : ldexp(m, e);
-      if (r >= MIN_NORMAL_D && r <= MAX_D) {
+      if (r >= 2 * MIN_NORMAL_D && r <= MAX_D) {
         if (ds !== 0) fl |= MX_PE;
         write(true, o, oi, neg ? -r : r);
         return;
       }
     } else if (e === 0) {
       const f = Math.fround(m);
-      if (f >= MIN_NORMAL_F && f <= MAX_F) {
+      if (m >= MIN_NORMAL_F && f <= MAX_F) {
         if (f !== m || ds !== 0) fl |= MX_PE;
         write(false, o, oi, neg ? -f : f);
         return;
@@ -246,7 +246,9 @@ export function round(dbl: boolean, neg: boolean, m: number, e: number, ds: numb
   const p = dbl ? 53 : 24,
     emin = dbl ? -1022 : -126,
     emax = dbl ? 1023 : 127;
-  const E = ilogb(m) + e;
+  let E = ilogb(m) + e;
+  // m a power of two with a negative rest: the exact value lies in the binade below
+  if (ds < 0 && sI32[0] === 0 && (sI32[1] & 0xfffff) === 0) E -= 1;
   const qe = (E < emin ? emin : E) - (p - 1);
   const n = roundInt(m, e - qe, ds, neg);
   const inx = inexact;
@@ -308,8 +310,11 @@ export function arith(
   if (ka >= K_QNAN || kb >= K_QNAN) {
     if (op === OP_MIN || op === OP_MAX) {
       fl |= MX_IE;
-      o[oi] = b[bi];
-      if (dbl) o[oi + 1] = b[bi + 1];
+      if (kb === K_DENORMAL && mx & MX_DAZ) write(dbl, o, oi, b[dbl ? bi + 1 : bi] < 0 ? -0 : 0);
+      else {
+        o[oi] = b[bi];
+        if (dbl) o[oi + 1] = b[bi + 1];
+      }
       return;
     }
     if (ka === K_SNAN || kb === K_SNAN) fl |= MX_IE;
@@ -317,10 +322,11 @@ export function arith(
     else quiet(dbl, b, bi, o, oi);
     return;
   }
+  const f0 = fl;
   let y = value(dbl, b, bi, kb);
   if (op === OP_SQRT) {
     if (y < 0) {
-      fl = (fl & ~MX_DE) | MX_IE;
+      fl = f0 | MX_IE; // no DE with it
       indefinite(dbl, o, oi);
     } else if (y === 0 || y === Infinity) write(dbl, o, oi, y);
     else sqrtLane(dbl, y, o, oi);
@@ -382,8 +388,9 @@ export function arith(
       const ax = Math.abs(x),
         ay = Math.abs(y);
       if ((ax === 0 && ay === 0) || (ax === Infinity && ay === Infinity)) return invalid(dbl, o, oi);
-      if (ay === 0) {
-        fl |= MX_ZE;
+      if (ay === 0 && ax !== Infinity) {
+        // divide by zero: no DE for a denormal dividend (as the difftest hosts do)
+        fl = f0 | MX_ZE;
         write(dbl, o, oi, neg ? -Infinity : Infinity);
         return;
       }
@@ -576,6 +583,6 @@ export function approx(rsqrt: boolean, a: Int32Array, ai: number, o: Int32Array,
   const r = rsqrt ? 1 / Math.sqrt(x) : 1 / x;
   const e = ilogb(r);
   let out = ldexp(Math.round(ldexp(r, 12 - e)), e - 12);
-  if (out < MIN_NORMAL_F) out = 0;
+  if (out <= MIN_NORMAL_F) out = 0;
   write(false, o, oi, neg ? -out : out);
 }

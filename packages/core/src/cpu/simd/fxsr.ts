@@ -21,10 +21,12 @@ import { TAG_EMPTY } from "../fpu/fpu.ts";
 /** MXCSR after reset: all SIMD exceptions masked, round to nearest (SDM Vol. 1 §10.2.3). */
 export const MXCSR_INIT = 0x1f80;
 /**
- * The MXCSR bits this processor implements, as FXSAVE reports them: all of 0-15 except DAZ
- * (bit 6), the mask of a Pentium 4 without denormals-are-zero (SDM Vol. 1 §11.6.6).
+ * The MXCSR bits this processor implements, as FXSAVE reports them: all of 0-15, denormals-are-
+ * zero (bit 6) included, the mask of a later Pentium 4 (SDM Vol. 1 §11.6.6; the first steppings
+ * had FFBFh). DAZ is there because the host CPUs of the difftests have it and programs compiled
+ * with -ffast-math set it.
  */
-export const MXCSR_MASK = 0xffbf;
+export const MXCSR_MASK = 0xffff;
 /** Size of the area and its alignment. */
 export const FXSAVE_SIZE = 512;
 
