@@ -51,9 +51,15 @@ export const CFLAGS = [
  * Flags added for one program: mmx.c uses the intrinsics of mmintrin.h, which need -mmmx (still
  * without SSE, so the compiler emits no SSE instruction the emulated CPU lacks). sse_move.c needs
  * -msse for xmmintrin.h and the "x" constraint; at -O1, with x87 floating point, the compiler
- * adds only moves of its own (MOVAPS for the 16-byte copies), all implemented.
+ * adds only moves of its own (MOVAPS for the 16-byte copies), all implemented. sse_arith.c and
+ * sse_convert.c name their SSE2 instructions in inline assembly, so -msse is enough for them too.
  */
-export const PROGRAM_FLAGS: Readonly<Record<string, readonly string[]>> = { mmx: ["-mmmx"], sse_move: ["-msse"] };
+export const PROGRAM_FLAGS: Readonly<Record<string, readonly string[]>> = {
+  mmx: ["-mmmx"],
+  sse_move: ["-msse"],
+  sse_arith: ["-msse"],
+  sse_convert: ["-msse"],
+};
 
 export class ToolchainError extends Error {}
 

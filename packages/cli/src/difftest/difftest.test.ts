@@ -5,8 +5,9 @@
 //   - integer instructions: must match;
 //   - x87 arithmetic, comparisons, conversions and 64-bit-significand results: must match
 //     (the FPU computes on exact 80-bit values, fpu/fpu.ts);
-//   - MMX and FXSAVE/FXRSTOR: must match, with the interpreter and with WebAssembly blocks
-//     (compiled code runs these instructions through the interpreter's handlers);
+//   - MMX, FXSAVE/FXRSTOR and SSE/SSE2 (moves, floating-point arithmetic in every rounding mode
+//     with MXCSR's flags, conversions): must match, with the interpreter and with WebAssembly
+//     blocks (compiled code runs these instructions through the interpreter's handlers);
 //   - x87 transcendentals: the FPU computes them in double-double precision and rounds once,
 //     which differs from the chip's own approximations in the last bit of some results
 //     (fpu/transcendental.ts). They run in full and must not get worse: at most the number of
@@ -23,7 +24,7 @@ import { NativeRunner, UserModeRunner, type ProgramRunner, type RunOutput } from
 const INTEGER = ["int_arith", "muldiv", "shift", "bitops", "bcd", "string", "cond", "atomic", "misc"];
 const X87_EXACT = ["x87_arith", "x87_compare", "x87_convert", "x87_ext"];
 const X87_EXTENDED = ["x87_transcendental"];
-const SIMD = ["mmx", "fxsr", "sse_move"];
+const SIMD = ["mmx", "fxsr", "sse_move", "sse_arith", "sse_convert"];
 const TIMEOUT = 900_000;
 
 const reference: ProgramRunner = new NativeRunner();
@@ -122,7 +123,7 @@ describe("difftest: x87 arithmetic, host CPU vs emulator, bit for bit", () => {
   for (const name of X87_EXACT) it(name, () => expectSameOutput(name), TIMEOUT);
 });
 
-describe("difftest: MMX, SSE moves and logic, FXSAVE/FXRSTOR, host CPU vs emulator", () => {
+describe("difftest: MMX, FXSAVE/FXRSTOR, SSE and SSE2 floating point, host CPU vs emulator", () => {
   for (const name of SIMD) it(name, () => expectSameOutput(name), TIMEOUT);
   for (const name of SIMD) it(`${name} (WebAssembly blocks)`, () => expectSameOutput(name, "", true), TIMEOUT);
 });

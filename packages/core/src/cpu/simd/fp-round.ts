@@ -477,7 +477,14 @@ export const REL_LT = 0,
   REL_UN = 3;
 
 /** How a compares with b; IE for an SNaN, or any NaN when signalling; DE for a denormal. */
-export function relation(dbl: boolean, a: Int32Array, ai: number, b: Int32Array, bi: number, signalling: boolean): number {
+export function relation(
+  dbl: boolean,
+  a: Int32Array,
+  ai: number,
+  b: Int32Array,
+  bi: number,
+  signalling: boolean,
+): number {
   const ka = kindOf(dbl, a, ai),
     kb = kindOf(dbl, b, bi);
   if (ka >= K_QNAN || kb >= K_QNAN) {
