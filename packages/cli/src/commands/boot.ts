@@ -19,7 +19,7 @@ import {
   type PcDriveSlot,
   type PcImageSlot,
 } from "@x86vm/devices";
-import { Session, SessionError, type Step } from "../session/session.ts";
+import { GuestPoweredOff, Session, SessionError, type Step } from "../session/session.ts";
 import { saveSnapshotFile } from "./snapshot-files.ts";
 import { connectSerialConsole } from "./serial-console.ts";
 import { parseArgs, usageLines, UsageError, type CommandSpec } from "../args.ts";
@@ -283,13 +283,17 @@ export async function bootCommand(argv: string[]): Promise<number> {
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     });
   } catch (e) {
-    if (!(e instanceof SessionError)) throw e;
-    console.error(`vm boot: ${e.message}`);
-    code = 1;
+    if (e instanceof GuestPoweredOff) console.error(`vm boot: ${e.message}`);
+    else if (e instanceof SessionError) {
+      console.error(`vm boot: ${e.message}`);
+      code = 1;
+    } else throw e;
   }
   if (args.serial) process.stdin.pause();
   if (args.saveSnapshot) {
-    if (code === 0) {
+    if (pc.poweredOff) {
+      console.error(`vm boot: no snapshot saved: the guest powered off`);
+    } else if (code === 0) {
       const n = await saveSnapshotFile(pc, args.saveSnapshot, args.images);
       console.error(`vm boot: saved ${args.saveSnapshot} (${n} bytes)`);
     } else {

@@ -16,7 +16,7 @@
 
 import { EXIT_NAMES, MAX_RAM_BYTES, SnapshotError, type ClockMode } from "@x86vm/core";
 import { restoreSnapshot, type PcImageSlot, type PcMachine } from "@x86vm/devices";
-import { Session, SessionError, type Step } from "../session/session.ts";
+import { GuestPoweredOff, Session, SessionError, type Step } from "../session/session.ts";
 import type { ScreenMark } from "../session/screen-watch.ts";
 import { parseArgs, usageLines, UsageError, type CommandSpec } from "../args.ts";
 import { connectSerialConsole } from "./serial-console.ts";
@@ -153,12 +153,16 @@ export async function resumeCommand(argv: string[]): Promise<number> {
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     });
   } catch (e) {
-    if (!(e instanceof SessionError)) throw e;
-    console.error(`vm resume: ${e.message}`);
-    code = 1;
+    if (e instanceof GuestPoweredOff) console.error(`vm resume: ${e.message}`);
+    else if (e instanceof SessionError) {
+      console.error(`vm resume: ${e.message}`);
+      code = 1;
+    } else throw e;
   }
   if (args.serial) process.stdin.pause();
-  if (code === 0 && args.saveSnapshot) {
+  if (code === 0 && args.saveSnapshot && pc.poweredOff) {
+    console.error(`vm resume: no snapshot saved: the guest powered off`);
+  } else if (code === 0 && args.saveSnapshot) {
     const n = await saveSnapshotFile(pc, args.saveSnapshot, Object.fromEntries(found));
     console.error(`vm resume: saved ${args.saveSnapshot} (${n} bytes)`);
   }

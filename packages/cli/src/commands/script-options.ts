@@ -20,7 +20,8 @@ export const SCRIPT_OPTIONS: readonly OptionSpec[] = [
 /** Notes on the script and exit status, for the help of `vm boot` and `vm resume`. */
 export const SCRIPT_NOTES = [
   "--until and --type may be repeated: the steps run in the order given.",
-  "Exit status: 0 when the script completes; 1 on timeout or guest failure (one line on",
+  'Exit status: 0 when the script completes or the guest powers off ("guest powered off" on',
+  "stderr; the rest of the script is skipped); 1 on timeout or guest failure (one line on",
   'stderr, e.g. "no bootable disk (fda: no boot signature)"); 2 on bad arguments or images.',
 ];
 

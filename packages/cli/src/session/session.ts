@@ -17,6 +17,13 @@ export type Step = { kind: "until"; text: string } | { kind: "type"; keys: strin
 
 export class SessionError extends Error {}
 
+/** The guest turned the machine off (ACPI soft-off or APM): the script ends there, without error. */
+export class GuestPoweredOff extends Error {
+  constructor() {
+    super("guest powered off");
+  }
+}
+
 export interface SessionOptions {
   /** Keys of --type go to COM1 instead of the keyboard (the guest's console is on the serial port). */
   serialInput?: boolean;
@@ -125,6 +132,7 @@ export class Session {
         throw new SessionError(`the guest triple-faulted ${this.pc.tripleFaults} times (last: ${r.reason})`);
     }
     if (r.kind === "no-boot") throw new SessionError(`no bootable disk (${r.reason})`);
+    if (r.kind === "power-off") throw new GuestPoweredOff();
     if (r.kind === "halted-forever") throw new SessionError("guest halted with interrupts disabled");
     if (r.kind === "idle" && opts.sleep) {
       const waitMs = Math.max(0, (r.untilNs - this.pc.machine.clock.now()) / 1e6);

@@ -142,8 +142,8 @@ export class PhysicalMemory {
       end = Math.min(this.codePages.length, (a + len + PAGE_SIZE - 1) >>> PAGE_SHIFT);
     for (let p = first; p < end; p++) {
       if (this.codePages[p] === 0) continue;
-      const lo = Math.max(a, p << PAGE_SHIFT),
-        hi = Math.min(a + len, (p + 1) << PAGE_SHIFT);
+      const lo = Math.max(a, p * PAGE_SIZE),
+        hi = Math.min(a + len, (p + 1) * PAGE_SIZE);
       this.onCodeWrite(p, lo & (PAGE_SIZE - 1), hi - lo);
     }
   }

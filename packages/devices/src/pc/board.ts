@@ -13,6 +13,7 @@
 // Snapshot record ids are a file format: never rename a `state` id (old snapshots name them).
 
 import type { Cpu, CowDisk, IoSurface, Machine, MmioHandler, Stateful, TimedDevice } from "@x86vm/core";
+import { AcpiPm } from "../acpi-pm.ts";
 import { Dma8237, PC_DMA1_BASE, PC_DMA2_BASE, PC_DMA_PAGE_BASE, type DmaChannel } from "../dma8237.ts";
 import { Fdc82077, PC_FDC_BASE } from "../fdc82077.ts";
 import { I8042 } from "../i8042.ts";
@@ -189,6 +190,10 @@ export const PC_KBC_COMMAND = 0x64;
 /** PCI configuration mechanism #1 (address at +0, data at +4), with the reset control at CF9h. */
 export const PC_PCI_CONFIG_BASE = 0xcf8;
 export const PC_FPU_ERROR_PORT = 0xf0;
+/** The ACPI power management registers (PM1a event and control blocks, PM timer: acpi-pm.ts). */
+export const PC_ACPI_PM_BASE = 0x600;
+/** The ISA line of the ACPI SCI (the FADT's SCI_INT). */
+export const PC_SCI_IRQ = 9;
 
 /** I/O base of the PIIX IDE bus-master registers (PCI BAR4, set as a BIOS's POST would). */
 export const IDE_BUS_MASTER_BASE = 0xc000;
@@ -262,6 +267,7 @@ export interface PcParts {
   hd1: AtaDisk | null;
   cdrom: AtapiCdrom;
   "fpu-error": FpuErrorPort;
+  "acpi-pm": AcpiPm;
 }
 
 export type PartId = keyof PcParts;
@@ -279,6 +285,8 @@ export interface BoardContext {
   isaIrq(n: number): IrqLine | null;
   /** Resets the CPU as the board's reset lines do (8042 output port, port 92h, CF9h). */
   resetCpu(): void;
+  /** Turns the machine off (ACPI soft-off, APM "off"): it stops and stays stopped. */
+  powerOff(): void;
 }
 
 /** The lines a part declared, in the order declared. */
@@ -520,6 +528,15 @@ export const PC_PARTS: readonly BoardPart[] = [
     create: (b, w) => new FpuErrorPort(b.machine.cpu.fpu, w.irq[0]),
     io: (latch, [base]) => latch.ioSurface(base),
   }),
+  part({
+    id: "acpi-pm",
+    ports: [PC_ACPI_PM_BASE],
+    irq: [PC_SCI_IRQ],
+    timed: true,
+    state: "acpi-pm",
+    create: (b, w) => new AcpiPm(b.machine.clock, w.irq[0], { powerOff: () => b.powerOff() }),
+    io: (pm, [base]) => pm.ioSurface(base),
+  }),
 ];
 
 /** A board built from a table: its parts by id, and the stateful ones under their record ids. */
@@ -552,6 +569,7 @@ export function wireBoard(
     isaIrq: (n) => (n === 2 ? null : b.part("pic").irqLine(n)), // IRQ2 is the cascade
     disk: env.disk,
     resetCpu: env.resetCpu,
+    powerOff: env.powerOff,
   };
   // A line that several parts declare is the OR of their outputs.
   const users = new Map<number, number>();

@@ -21,9 +21,11 @@ import { FONT_8X8 } from "../vga/font8x8.ts";
 import { programMode, VGA_MODES } from "../vga/modes.ts";
 import {
   COM_PORTS,
+  PC_ACPI_PM_BASE,
   PC_BIOS_RECORD,
   PC_MEDIA_SLOTS,
   PC_PARTS,
+  PC_SCI_IRQ,
   mediaSlot,
   wireBoard,
   type MediaSlotSpec,
@@ -78,7 +80,7 @@ export const DEFAULT_START_TIME_MS = Date.UTC(2026, 0, 1, 0, 0, 0);
  * to boot and halted (reason: what each drive lacked, e.g. "fda: no boot signature"; it stays
  * halted, and every later run() says so again, until a reset).
  */
-export type PcRunResult = RunResult | { kind: "no-boot"; reason: string };
+export type PcRunResult = RunResult | { kind: "no-boot"; reason: string } | { kind: "power-off" };
 
 /** The drive INT 19h boots from for a boot device, by its media slot (fda, hda, cdrom): unit 0 of its kind. */
 const bootDriveName = (device: BootDevice): string =>
@@ -142,6 +144,7 @@ export class PcMachine {
       startTimeMs: opts.startTimeMs ?? DEFAULT_START_TIME_MS,
       disk: (slot) => this.disk(slot),
       resetCpu: () => this.reset(),
+      powerOff: () => this.powerOff(),
     });
     const p = (this.parts = board.parts);
     this.states = board.states;
@@ -198,9 +201,11 @@ export class PcMachine {
       },
       fonts: { f8x8: FONT_8X8, f8x14: font8x14(FONT_8X16), f8x16: FONT_8X16 },
       reset: () => this.reset(),
+      powerOff: () => this.powerOff(),
       bootOrder: opts.bootOrder,
       linux: opts.linux ?? null,
       comPorts: COM_PORTS.map(([port]) => port),
+      acpi: { pmBase: PC_ACPI_PM_BASE, sciIrq: PC_SCI_IRQ },
     });
     this.bios.install();
     this.states.push([PC_BIOS_RECORD, this.bios]);
@@ -301,7 +306,9 @@ export class PcMachine {
    * { kind: "no-boot" } at once.
    */
   run(ns: number): PcRunResult {
+    if (this.poweredOff) return { kind: "power-off" };
     const r = this.machine.run(this.machine.clock.now() + ns, this.stoppedForNoBoot);
+    if (this.poweredOff) return { kind: "power-off" };
     if (r.kind !== "shutdown") {
       const reason = this.noBootReason();
       return reason === null ? r : { kind: "no-boot", reason };
@@ -313,7 +320,18 @@ export class PcMachine {
     return { kind: "reset", reason: r.reason };
   }
 
-  private readonly stoppedForNoBoot = () => this.bios.noBoot() !== null;
+  private readonly stoppedForNoBoot = () => this.poweredOff || this.bios.noBoot() !== null;
+
+  /**
+   * The guest turned the machine off (ACPI S5 or APM "off"): the CPU stops at once and run()
+   * returns { kind: "power-off" } from then on. Not saved in snapshots: a machine is saved
+   * while it runs.
+   */
+  poweredOff = false;
+  powerOff(): void {
+    this.poweredOff = true;
+    this.machine.cpu.requestStop();
+  }
 
   /**
    * When the BIOS has halted because nothing could boot: why, one clause per drive it tried

@@ -33,9 +33,10 @@ export const PC_BOARD = "pc";
 
 /**
  * Records added after snapshots were first written: a snapshot without one loads with that
- * state as the machine built it (for the BIOS: no floppy change pending).
+ * state as the machine built it (for the BIOS: no floppy change pending; for the ACPI PM
+ * registers: their power-on values).
  */
-const LATER_RECORDS: ReadonlySet<string> = new Set([PC_BIOS_RECORD]);
+const LATER_RECORDS: ReadonlySet<string> = new Set([PC_BIOS_RECORD, "acpi-pm"]);
 
 /** The devices a saved boot order may name. */
 const BOOT_DEVICES: readonly BootDevice[] = ["floppy", "cdrom", "hdd"];

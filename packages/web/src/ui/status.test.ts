@@ -8,6 +8,7 @@ describe("plainReason", () => {
       "the disk is not bootable",
     );
     expect(plainReason("the guest stopped the machine: triple fault")).toBe("the guest crashed (triple fault)");
+    expect(plainReason("powered off: the guest turned the machine off (reset to start again)")).toBe("powered off");
     expect(
       plainReason("short.img cannot be the floppy A:: a floppy image of 1000 bytes is not a standard format"),
     ).toBe("this image cannot be started");

@@ -10,6 +10,8 @@ export const PAUSED_WORDS = "Paused — click to resume";
 export function plainReason(technical: string | null): string {
   if (technical === null) return "the guest turned the machine off";
   const t = technical.toLowerCase();
+  // ACPI soft-off or APM "off": the guest shut down on purpose.
+  if (t.startsWith("powered off")) return "powered off";
   if (t.includes("triple fault")) return "the guest crashed (triple fault)";
   // The BIOS found no boot sector on any drive (a blank or random image, a data disk).
   if (t.includes("no bootable disk")) return "the disk is not bootable";

@@ -737,6 +737,13 @@ export class VmRunner {
       this.fail(`no bootable disk (${r.reason})`);
       return;
     }
+    if (r.kind === "power-off") {
+      this.publishFrame(true);
+      this.stopped = "powered off: the guest turned the machine off (reset to start again)";
+      this.setState(VM_STATE_STOPPED);
+      this.onEvent({ kind: "notice", message: this.stopped });
+      return;
+    }
     if (r.kind === "halted-forever") {
       this.publishFrame(true);
       this.stopped = "the guest halted with interrupts disabled; nothing can wake it (reset to start again)";

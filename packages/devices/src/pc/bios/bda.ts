@@ -71,3 +71,4 @@ export const EBDA_CD_LOAD_SEGMENT = 0x128; // word
 export const EBDA_CD_SECTOR_COUNT = 0x12a; // word: 512-byte sectors loaded
 export const EBDA_SERIAL_UNTIL = 0x130; // 2 dwords: machine ns at which an INT 14h send or receive times out
 export const EBDA_SERIAL_FLAGS = 0x138; // byte: bit 0 waiting, bit 1 the wait turned the RTC periodic interrupt on
+export const EBDA_APM_FLAGS = 0x140; // byte: bit 0 APM real-mode interface connected, bit 1 power management disabled

@@ -41,6 +41,8 @@ import {
   type RomLayout,
 } from "./rom.ts";
 import { DiskServices } from "./disk.ts";
+import { buildAcpiTables, RSDP_ADDRESS, type AcpiTables } from "./acpi.ts";
+import { hasAcpiArea } from "./memory-map.ts";
 import { KeyboardServices } from "./keyboard.ts";
 import { SerialServices } from "./serial.ts";
 import { SystemServices } from "./system.ts";
@@ -88,6 +90,8 @@ export interface BiosPlatform {
   readonly fonts: { f8x8: Uint8Array; f8x14: Uint8Array; f8x16: Uint8Array };
   /** Ctrl+Alt+Del and INT 19h failures: restart the machine. */
   reset(): void;
+  /** APM "off": turn the machine off (absent: the request is refused). */
+  powerOff?(): void;
   /** The disc in the CD-ROM drive (2048-byte sectors), or null; absent on boards without one. */
   cdrom?(): DiskImage | null;
   /** Boot order: floppy, CD-ROM, hard disk by default (devices without media are skipped). */
@@ -96,8 +100,10 @@ export interface BiosPlatform {
   pciConfig?: PciConfigAccess;
   /** Base ports of the serial ports present (COM1 first), for the BDA and the equipment word. */
   comPorts?: readonly number[];
-  /** The board has an I/O APIC and a local APIC (the memory map lists their windows). */
+  /** The board has an I/O APIC and a local APIC (the memory map and the MADT list them). */
   apic?: boolean;
+  /** The ACPI power management registers (acpi-pm.ts): the BIOS builds ACPI tables for them. */
+  acpi?: { pmBase: number; sciIrq: number };
   /** A Linux kernel to start instead of a boot sector (as qemu -kernel). */
   linux?: LinuxBoot | null;
 }
@@ -111,6 +117,8 @@ export class Bios implements Stateful {
   readonly serial: SerialServices;
   readonly system: SystemServices;
   readonly video: VideoServices;
+  /** The ACPI tables (acpi.ts), when the board has ACPI registers and RAM for the tables. */
+  readonly acpi: AcpiTables | null;
   /** Calls of services or functions the BIOS does not implement, by "INT xxh AX=yyyy". */
   readonly unsupported = new Map<string, number>();
 
@@ -118,6 +126,17 @@ export class Bios implements Stateful {
     this.cpu = platform.cpu;
     this.mem = platform.mem;
     this.rom = buildRom(platform.fonts);
+    const acpi = platform.acpi;
+    this.acpi =
+      acpi && hasAcpiArea(platform.mem.ramSize)
+        ? buildAcpiTables({ ramSize: platform.mem.ramSize, ...acpi, apic: platform.apic })
+        : null;
+    if (this.acpi) {
+      const at = RSDP_ADDRESS - ROM_BASE;
+      if (this.rom.image.subarray(at, at + this.acpi.rsdp.length).some((x) => x !== 0xff))
+        throw new Error("bios: the RSDP's place in the ROM is taken");
+      this.rom.image.set(this.acpi.rsdp, at);
+    }
     this.disk = new DiskServices(this);
     this.keyboard = new KeyboardServices(this);
     this.serial = new SerialServices(this);
@@ -237,6 +256,7 @@ export class Bios implements Stateful {
     this.ww(B.BDA_EBDA_SEGMENT, B.EBDA_SEGMENT);
     this.ww(B.BDA_MEMORY_KIB, 640 - B.EBDA_SIZE_KIB);
     if (warm) this.ww(B.BDA_RESET_FLAG, 0x1234);
+    if (this.acpi) this.copyToGuest(this.acpi.base, this.acpi.area);
     this.system.post();
     this.serial.post(Math.min(this.platform.comPorts?.length ?? 0, 4));
     this.disk.post();
@@ -290,19 +310,20 @@ export class Bios implements Stateful {
   copyToGuest(addr: number, src: Uint8Array): void {
     const mem = this.mem;
     if (this.isRamRange(addr, src.length)) {
-      mem.noteWrite(addr & mem.a20Mask, src.length);
-      mem.ram.set(src, addr & mem.a20Mask);
+      const a = (addr & mem.a20Mask) >>> 0; // RAM may reach past 2 GiB
+      mem.noteWrite(a, src.length);
+      mem.ram.set(src, a);
     } else for (let i = 0; i < src.length; i++) mem.write8(addr + i, src[i]);
   }
   copyFromGuest(addr: number, dst: Uint8Array): void {
     const mem = this.mem;
-    if (this.isRamRange(addr, dst.length))
-      dst.set(mem.ram.subarray(addr & mem.a20Mask, (addr & mem.a20Mask) + dst.length));
+    const a = (addr & mem.a20Mask) >>> 0;
+    if (this.isRamRange(addr, dst.length)) dst.set(mem.ram.subarray(a, a + dst.length));
     else for (let i = 0; i < dst.length; i++) dst[i] = mem.read8(addr + i);
   }
   private isRamRange(addr: number, len: number): boolean {
     const mem = this.mem;
-    const a = addr & mem.a20Mask;
+    const a = (addr & mem.a20Mask) >>> 0;
     if ((a ^ ((a + len - 1) & mem.a20Mask)) & ~0xfffff) return false; // wraps at A20
     for (let p = a >>> 12; p <= (a + len - 1) >>> 12; p++) if (!mem.isRam(p)) return false;
     return true;

@@ -21,6 +21,7 @@ import { extendedKiB, memoryMap, usableRamTop } from "./memory-map.ts";
 import type { BootDevice, BootFailure } from "./bios.ts";
 import { jumpToBoot } from "./disk.ts";
 import { PciBiosServices } from "./pci.ts";
+import { ApmServices } from "./apm.ts";
 import { PC_PIC_MASTER_BASE, PC_PIC_SLAVE_BASE, PC_PIT_BASE } from "../board.ts";
 import { CASCADE_IR, ICW1_IC4, ICW1_INIT, ICW4_UPM } from "../../pic8259.ts";
 import { CW_MODE_SHIFT, CW_RW_SHIFT, PitMode, PIT_CONTROL, PIT_COUNTER0, RW_LSB_MSB } from "../../pit8254.ts";
@@ -67,6 +68,7 @@ function toBcd(v: number): number {
 
 export class SystemServices {
   private readonly pci: PciBiosServices;
+  private readonly apm: ApmServices;
   /** The devices the last INT 19h tried and could not boot, in boot order. */
   bootFailures: BootFailure[] = [];
   /** Where the last INT 19h booted from (null: nothing, or a Linux kernel). */
@@ -74,6 +76,7 @@ export class SystemServices {
 
   constructor(private readonly bios: Bios) {
     this.pci = new PciBiosServices(bios);
+    this.apm = new ApmServices(bios);
   }
 
   post(): void {
@@ -326,6 +329,9 @@ export class SystemServices {
         } // keyboard controller and port 92h
         break;
       }
+      case 0x53:
+        this.apm.int15();
+        return;
       case 0x86:
         this.wait();
         return;
@@ -349,6 +355,14 @@ export class SystemServices {
         cpu.r8[1] = 0;
         b.ok();
         return;
+      case 0xe9:
+        // E980h: the Intel SpeedStep (IST) query Linux's setup code makes. There is no
+        // SpeedStep here: "function not supported" as BIOSes without it answer, not counted.
+        if (ax === 0xe980) {
+          b.fail(0x86);
+          return;
+        }
+        break;
       case 0xe8:
         if (ax === 0xe801) {
           // KiB 1M-16M (max 15 MiB) in AX/CX, 64 KiB blocks above 16M in BX/DX
