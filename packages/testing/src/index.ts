@@ -37,6 +37,9 @@ export interface X86VmOptions {
 /** The content type of the snapshot attachment. */
 export const SNAPSHOT_CONTENT_TYPE = "application/vnd.x86vm.snapshot";
 
+/** Extra time a failed test gets to collect its attachments. */
+const ATTACH_TIME_MS = 60_000;
+
 const DEFAULTS: X86VmOptions = { clock: "deterministic", timeout: 30_000, attachOnFailure: true };
 
 function chromium(): string | undefined {
@@ -102,7 +105,11 @@ export const test = base.extend<{ vm: X86Vm; x86vm: X86VmOptions }, { x86vmServe
     });
     const vm = new X86Vm(page, { clock: o.clock, timeout: o.timeout });
     await use(vm);
-    if (o.attachOnFailure && info.status !== info.expectedStatus && vm.booted) await attachFailure(vm, info);
+    if (o.attachOnFailure && info.status !== info.expectedStatus && vm.booted) {
+      // A large VM's snapshot takes a while: the test's time may be spent already.
+      if (info.timeout > 0) info.setTimeout(info.timeout + ATTACH_TIME_MS);
+      await attachFailure(vm, info);
+    }
     await vm.destroy();
   },
 });

@@ -228,12 +228,25 @@ export class X86Vm {
     };
     let screen = "",
       serial = "";
+    const name = this.vmName;
     for (let delay = 50; ; delay = Math.min(delay * 2, 250)) {
-      if (on !== "serial") screen = await this.screenText();
-      if (on !== "screen") serial = await this.serial();
-      const found = (on !== "serial" ? find(screen) : null) ?? (on !== "screen" ? find(serial) : null);
-      if (found !== null) return found;
-      await this.checkAlive();
+      try {
+        if (on !== "serial") screen = await this.screenText();
+        if (on !== "screen") serial = await this.serial();
+        const found = (on !== "serial" ? find(screen) : null) ?? (on !== "screen" ? find(serial) : null);
+        if (found !== null) return found;
+        await this.checkAlive();
+      } catch (e) {
+        // A test that timed out leaves its wait behind: the fixture's teardown took the VM away.
+        if (this.name !== name)
+          throw new Error(
+            `vm.waitForText(${describeMatch(match)}): the VM was stopped while waiting (the test ended)`,
+            {
+              cause: e,
+            },
+          );
+        throw e;
+      }
       if (Date.now() >= deadline) break;
       await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, deadline - Date.now()))));
     }
@@ -272,9 +285,23 @@ export class X86Vm {
     }
   }
 
-  /** The VM's screen as a PNG (the canvas as shown). */
+  /**
+   * The VM's screen as a PNG, at the guest's resolution (720x400 for 80x25 text): the canvas's
+   * picture, read in the page (no waiting for the page to be still, so it works in a failed
+   * test's teardown too).
+   */
   async screenshot(opts: { path?: string } = {}): Promise<Buffer> {
-    return this.page.getByRole("region", { name: this.vmName, exact: true }).getByTestId("screen").screenshot(opts);
+    const url = await this.page.evaluate((n) => {
+      const panel = Array.from(document.querySelectorAll("section[data-testid=vm-panel]")).find(
+        (p) => p.getAttribute("aria-label") === n,
+      );
+      const canvas = panel?.querySelector("canvas[data-testid=screen]");
+      return canvas instanceof HTMLCanvasElement ? canvas.toDataURL("image/png") : null;
+    }, this.vmName);
+    if (!url) throw new Error(`vm.screenshot: the page shows no screen for "${this.vmName}"`);
+    const png = Buffer.from(url.slice(url.indexOf(",") + 1), "base64");
+    if (opts.path) fs.writeFileSync(opts.path, png);
+    return png;
   }
 
   /** Stops the VM's CPU (resolves once it has stopped). */

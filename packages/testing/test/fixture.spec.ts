@@ -1,7 +1,8 @@
 // The fixture's own tests: a boot driven through the whole API (screen and COM1, key names,
 // screenshot, pause, snapshot and restore, the deterministic clock), the timeout message, and
-// a nested Playwright run of a spec that must fail, whose report must carry the screen as PNG,
-// the text screen, COM1's output and a snapshot that resumes.
+// a nested Playwright run of specs that must fail (one by a wait, one by the test's timeout),
+// whose report must carry the screen as PNG, the text screen, COM1's output and a snapshot
+// that resumes.
 
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -95,6 +96,9 @@ test("says what the screen and COM1 show when the text does not come", async ({ 
 });
 
 test("reports a VM that cannot boot", async ({ vm }) => {
+  // A kernel goes to the page's Linux loader, which names the file it refuses.
+  await expect(vm.boot({ kernel: image, append: "console=ttyS0" })).rejects.toThrow(/echo\.img cannot be booted/);
+  await expect(vm.boot({ fda: image, append: "quiet" })).rejects.toThrow("append needs a kernel");
   const blank = path.join(dir, "blank.img");
   fs.writeFileSync(blank, Buffer.alloc(1474560));
   const booted = (async () => {
@@ -140,25 +144,38 @@ test("a failing boot leaves the screen, text screen, COM1 and a resumable snapsh
   );
   expect(run.status, run.stderr).toBe(1);
   const json = JSON.parse(fs.readFileSync(report, "utf8"));
-  const spec = json.suites[0].specs[0];
-  expect(spec.title).toBe("waits for text that never appears");
-  const result = spec.tests[0].results[0];
+  const [failed, late] = json.suites[0].specs;
+  expect(failed.title).toBe("waits for text that never appears");
+  const result = failed.tests[0].results[0];
   expect(result.status).toBe("failed");
   expect(result.error.message).toContain('vm.waitForText("this never appears"): not on the screen or COM1 after 1.5 s');
 
-  const byName = new Map<string, JsonAttachment>(result.attachments.map((a: JsonAttachment) => [a.name, a]));
-  const body = (name: string, type: string): Buffer => {
-    const a = byName.get(name);
-    expect(a, `attachment ${name}`).toBeDefined();
-    expect(a!.contentType).toBe(type);
-    const b = a!.body !== undefined ? Buffer.from(a!.body, "base64") : fs.readFileSync(a!.path!);
-    expect(b.length).toBeGreaterThan(0);
-    return b;
+  const attachments = (r: { attachments: JsonAttachment[] }) => {
+    const byName = new Map<string, JsonAttachment>(r.attachments.map((a) => [a.name, a]));
+    return (name: string, type: string): Buffer => {
+      const a = byName.get(name);
+      expect(a, `attachment ${name}`).toBeDefined();
+      expect(a!.contentType).toBe(type);
+      const b = a!.body !== undefined ? Buffer.from(a!.body, "base64") : fs.readFileSync(a!.path!);
+      expect(b.length).toBeGreaterThan(0);
+      return b;
+    };
   };
+  const body = attachments(result);
   expect(body("screen.png", "image/png").subarray(0, 8)).toEqual(PNG_SIGNATURE);
   expect(body("screen.txt", "text/plain").toString()).toBe(`${ECHO_READY}\n> abc\n`);
   expect(body("serial.txt", "text/plain").toString()).toContain(`${ECHO_READY}\r\n> abc`);
   const snap = body("vm.x86snap", SNAPSHOT_CONTENT_TYPE);
+
+  // A test that runs out of time gets them too, and its abandoned wait says why it stopped.
+  expect(late.title).toBe("runs out of time");
+  const timedOut = late.tests[0].results[0];
+  expect(timedOut.status).toBe("timedOut");
+  const lateBody = attachments(timedOut);
+  expect(lateBody("screen.png", "image/png").subarray(0, 8)).toEqual(PNG_SIGNATURE);
+  expect(lateBody("screen.txt", "text/plain").toString()).toBe(`${ECHO_READY}\n>\n`);
+  expect(lateBody("serial.txt", "text/plain").toString()).toContain(ECHO_READY);
+  expect(lateBody("vm.x86snap", SNAPSHOT_CONTENT_TYPE).length).toBeGreaterThan(1000);
 
   // The snapshot opens on its own (its image inside) and the guest goes on where it failed:
   // with the CLI's `vm resume`, and in the page.
