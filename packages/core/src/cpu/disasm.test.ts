@@ -94,6 +94,11 @@ describe("disassembler details", () => {
 
   it("writes memory operands with sizes, overrides and signed displacements", () => {
     expect(text("26 8b 47 92")).toBe("mov ax,word ptr es:[bx-0x6e]");
+    // CMPPS & co.: objdump's pseudo-ops for predicates 0-7, the immediate beyond
+    expect(text("0f c2 c1 01", 32)).toBe("cmpltps xmm0,xmm1");
+    expect(text("66 0f c2 08 07", 32)).toBe("cmpordpd xmm1,xmmword ptr [eax]");
+    expect(text("f3 0f c2 c1 04", 32)).toBe("cmpneqss xmm0,xmm1");
+    expect(text("f2 0f c2 c1 09", 32)).toBe("cmpsd xmm0,xmm1,0x9");
     expect(text("8b 06 34 12")).toBe("mov ax,word ptr ds:0x1234");
     expect(text("8b 94 88 78 56 34 12", 32)).toBe("mov edx,dword ptr [eax+ecx*4+0x12345678]");
     expect(text("8b 04 24", 32)).toBe("mov eax,dword ptr [esp]");

@@ -41,6 +41,8 @@ export function disassembleBytes(bytes: ArrayLike<number>, defaultSize: 16 | 32,
   return out;
 }
 
+/** The CMPPS/CMPSS/CMPPD/CMPSD predicates 0-7, as their pseudo-ops spell them. */
+const CMP_PREDICATES = ["eq", "lt", "le", "unord", "neq", "nlt", "nle", "ord"];
 const hex = (v: number): string => "0x" + (v >>> 0).toString(16);
 const signedHex = (v: number): string => (v < 0 ? "-" : "+") + "0x" + Math.abs(v).toString(16);
 
@@ -214,6 +216,12 @@ class Formatter {
       // XLAT reads DS:[eBX+AL]; objdump shows the table operand.
       this.asUsed = true;
       return `xlat byte ptr ${this.segment(true)}[${this.a32 ? "ebx" : "bx"}]`;
+    }
+    if (idx === 0x1c2 && (d.imm & 0xff) < 8) {
+      // CMPPS/CMPPD/CMPSS/CMPSD with predicates 0-7: objdump prints the pseudo-op (cmpltps ...).
+      const e = d.entry!,
+        m = e.mnemonic16;
+      return `cmp${CMP_PREDICATES[d.imm & 7]}${m.slice(3)} ${this.operand(e.operands[0])},${this.operand(e.operands[1])}`;
     }
     if (idx === 0x118 && d.mod !== 3 && d.reg < 4) {
       // 0F 18 /0-3 are the PREFETCH hints of later processors (a hint NOP on this one).
