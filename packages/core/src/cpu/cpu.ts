@@ -17,6 +17,9 @@ import {
   DF,
   DS,
   DT_GDT_LIMIT,
+  CR0_CD,
+  CR0_NW,
+  CR4_SUPPORTED,
   DT_IDT_BASE,
   DT_IDT_LIMIT,
   DT_TR_ATTR,
@@ -571,10 +574,14 @@ export class Cpu extends CpuAccess {
   /** MOV to CR0/CR2/CR3/CR4. */
   writeCr(n: number, value: number): void {
     const old = this.cr[n];
+    // SDM Vol. 3 §2.5 and MOV (control registers): #GP(0) for PG without PE, NW without CD,
+    // and CR4 bits this CPU does not implement.
     if (n === 0) {
       value |= CR0_ET;
       if (value & 0x80000000 && !(value & CR0_PE)) this.fault(V_GP, 0);
+      if (value & CR0_NW && !(value & CR0_CD)) this.fault(V_GP, 0);
     }
+    if (n === 4 && value & ~CR4_SUPPORTED) this.fault(V_GP, 0);
     this.cr[n] = value;
     this.io.crWrite(n, value);
     if (n === 0 && ((old ^ value) & (CR0_PE | 0x80000000 | 0x10000)) !== 0) {

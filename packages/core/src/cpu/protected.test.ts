@@ -40,6 +40,8 @@ function gate(sel: number, off: number, type: number, dpl: number, params = 0): 
   return [((sel & 0xffff) << 16) | (off & 0xffff), (off & 0xffff0000) | 0x8000 | (dpl << 13) | (type << 8) | params];
 }
 
+const le32 = (v: number): number[] => [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >>> 24];
+
 class Rig {
   mem = new PhysicalMemory(4 << 20);
   io = new Dispatcher();
@@ -341,6 +343,28 @@ describe("paging", () => {
     r.run([0x6a, 0x23, 0x68, 0x00, 0x70, 0x00, 0x00, 0x9c, 0x6a, 0x1b, 0x68, 0x00, 0x20, 0x01, 0x00, 0xcf], CODE, 20);
     expect(r.cpu.r32[3]).toBe(5); // present | user (read)
     expect(r.cpu.cr[2]).toBe(0x101000);
+  });
+
+  it("refuses CR4 bits this CPU lacks and CR0.NW without CD with #GP(0), changing nothing", () => {
+    const r = new Rig();
+    r.setIdt(13, gate(0x08, CODE + 0x800, 0xe, 0));
+    r.mem.ram[CODE + 0x800] = 0xf4; // the #GP handler halts
+    // mov eax,imm32; mov cr4,eax
+    for (const bit of [0, 1, 5, 6, 11, 13, 31]) {
+      r.faults.length = 0;
+      r.run([0xb8, ...le32(1 << bit), 0x0f, 0x22, 0xe0]);
+      expect([bit, r.faults]).toEqual([bit, [13]]);
+      expect(r.cpu.cr[4]).toBe(0);
+    }
+    r.faults.length = 0;
+    r.run([0xb8, ...le32(0x79c), 0x0f, 0x22, 0xe0]); // TSD DE PSE PGE PCE OSFXSR OSXMMEXCPT
+    expect(r.faults).toEqual([]);
+    expect(r.cpu.cr[4]).toBe(0x79c);
+    const cr0 = r.cpu.cr[0];
+    // mov eax,cr0; and eax,~CD; or eax,NW; mov cr0,eax
+    r.run([0x0f, 0x20, 0xc0, 0x25, ...le32(~(1 << 30)), 0x0d, ...le32(1 << 29), 0x0f, 0x22, 0xc0]);
+    expect(r.faults).toEqual([13]);
+    expect(r.cpu.cr[0]).toBe(cr0);
   });
 
   it("maps 4 MiB pages with CR4.PSE and drops a translation with INVLPG", () => {

@@ -69,6 +69,11 @@ export const CR0_NW = 1 << 29,
 /** CR4 bits for FXSAVE/FXRSTOR and SSE (SDM Vol. 3 §2.5): the OS saves XMM state, and handles #XM. */
 export const CR4_OSFXSR = 1 << 9,
   CR4_OSXMMEXCPT = 1 << 10;
+/**
+ * The CR4 bits this CPU implements: TSD, DE, PSE, PGE, PCE, OSFXSR, OSXMMEXCPT. A MOV to CR4
+ * setting any other (VME, PVI, PAE, MCE: features CPUID does not report) is #GP(0).
+ */
+export const CR4_SUPPORTED = 0x4 | 0x8 | 0x10 | 0x80 | 0x100 | CR4_OSFXSR | CR4_OSXMMEXCPT;
 
 /** Exception vectors (SDM Vol. 3 §6.3.1). */
 export const V_DE = 0,
