@@ -257,7 +257,9 @@ export function round(dbl: boolean, neg: boolean, m: number, e: number, ds: numb
   else if (E === emin - 1) tiny = roundInt(m, e - (E - (p - 1)), ds, neg) < pow2(p);
   let r: number;
   if (E > emax || (E === emax && n >= pow2(p))) {
-    fl |= MX_OE | MX_PE;
+    // masked: infinity or the largest finite number, inexact; unmasked: PE only when the
+    // significand was rounded (the host reports OE alone for an exact one)
+    fl |= (mx & (MX_OE << 7)) === 0 && !inx ? MX_OE : MX_OE | MX_PE;
     r = rc === RC_NEAREST || rc === (neg ? RC_DOWN : RC_UP) ? Infinity : dbl ? MAX_D : MAX_F;
   } else {
     r = ldexp(n, qe);

@@ -263,6 +263,23 @@ describe("instructions", () => {
     expect(xmm(r, 1)[0]).toBe(bitsF(1));
   });
 
+  it("unmasked flags as the host reports them: OE without PE for an exact significand, UE for an exact tiny result", () => {
+    const run = (mask: number, a: number, b: number) => {
+      const r = rig();
+      r.cpu.cr[4] |= CR4_OSXMMEXCPT;
+      r.cpu.mxcsr = 0x1f80 & ~(mask << 7);
+      r.cpu.xmm[4] = a;
+      r.cpu.xmm[8] = b;
+      expect(faultOf(r, "f30f5eca")).toBe(V_XM); // divss xmm1,xmm2
+      expect(r.cpu.xmm[4]).toBe(a);
+      return r.cpu.mxcsr & 0x3f;
+    };
+    expect(run(MX_OE, 0x7f7fffff, bitsF(0.25))).toBe(MX_OE);
+    expect(run(MX_OE, 0x7f7fffff, bitsF(0.3))).toBe(MX_OE | MX_PE);
+    expect(run(MX_UE, 0x00c00000, bitsF(2))).toBe(MX_UE);
+    expect(run(MX_UE, 0x00800000, bitsF(3))).toBe(MX_UE | MX_PE);
+  });
+
   it("#UD without CR4.OSFXSR or with CR0.EM, #NM with CR0.TS, #GP(0) for a misaligned packed operand only", () => {
     const r = rig();
     r.cpu.cr[4] &= ~CR4_OSFXSR;
