@@ -41,6 +41,9 @@ const SAMPLE: Record<string, string> = {
   ISO: "a.iso",
   BZIMAGE: "bzImage",
   FILE: "some.file",
+  PNG: "out.png",
+  SCRIPT: path.resolve(__dirname, "../../../examples/cli/boot-sector.txt"),
+  MS: "5",
   CMDLINE: "console=ttyS0",
   MiB: "64",
   MODE: "realtime",
@@ -184,7 +187,9 @@ describe("the option parser", () => {
   it("takes --help only where an option may stand, not as another option's value", () => {
     expect(wantsHelp(COMMANDS[0].spec, ["--until", "--help"])).toBe(false);
     expect(wantsHelp(COMMANDS[0].spec, ["--until", "x", "-h"])).toBe(true);
-    expect(parseBootArgs(["--fda", "a.img", "--until", "--help"]).steps).toEqual([{ kind: "until", text: "--help" }]);
+    expect(parseBootArgs(["--fda", "a.img", "--until", "--help"]).steps).toMatchObject([
+      { kind: "until", text: "--help" },
+    ]);
   });
 
   it("gives vm boot and vm resume one image option per media slot of the board, in its order", () => {
@@ -206,7 +211,7 @@ describe("the option parser", () => {
 
   it("keeps boot's script steps in order", () => {
     const a = parseBootArgs(["--fda", "a.img", "--until", "A:\\>", "--type", "ver\\r", "--until", "A:\\>"]);
-    expect(a.steps).toEqual([
+    expect(a.steps).toMatchObject([
       { kind: "until", text: "A:\\>" },
       { kind: "type", keys: "ver\r" },
       { kind: "until", text: "A:\\>" },
@@ -223,7 +228,7 @@ describe("vm boot with a disk that cannot boot", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("a floppy of random bytes fails at once with one line, exit 1", async () => {
+  it("a floppy of random bytes fails at once with one line, exit 2", async () => {
     const file = path.join(dir, "random.img");
     const bytes = new Uint8Array(1474560);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (Math.imul(i, 2654435761) >>> 13) & 0xff;
@@ -232,7 +237,7 @@ describe("vm boot with a disk that cannot boot", () => {
     const t0 = performance.now();
     const r = await vm("boot", "--fda", file, "--until", "A:", "--timeout", "60");
     expect(performance.now() - t0).toBeLessThan(10_000);
-    expect(r).toEqual({ code: 1, out: "", err: "vm boot: no bootable disk (fda: no boot signature)" });
+    expect(r).toEqual({ code: 2, out: "", err: "vm boot: no bootable disk (fda: no boot signature)" });
   });
 });
 

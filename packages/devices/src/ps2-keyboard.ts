@@ -251,6 +251,12 @@ const US_CHARS = ((): Map<string, [string, boolean]> => {
   return m;
 })();
 
+/** The key and whether Shift is needed to type `ch` on a US keyboard, or null (no key types it). */
+export function usKeyForChar(ch: string): { code: string; shift: boolean } | null {
+  const e = US_CHARS.get(ch);
+  return e ? { code: e[0], shift: e[1] } : null;
+}
+
 /** Typematic delay (bits 5-6) in ns: 250, 500, 750 or 1000 ms. */
 function typematicDelayNs(t: number): number {
   return (((t >> 5) & 3) + 1) * 250e6;

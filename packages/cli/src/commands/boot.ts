@@ -1,13 +1,14 @@
-// `vm boot`: builds a PC from image files and runs a script of --until/--type steps. Its
-// options are BOOT_COMMAND below (the parser and `vm boot --help` both read that table).
+// `vm boot`: builds a PC from image files and runs a script: --until/--type steps and --script
+// files (script/parse.ts, docs/testing.md). Its options are BOOT_COMMAND below (the parser and
+// `vm boot --help` both read that table).
 //
 // --until waits for TEXT on the text screen or in COM1's output, after the previous match.
 // --serial copies COM1 to stdout and stdin to COM1, and sends --type keys to COM1.
 //
 // Images are read from files and wrapped in copy-on-write overlays: the files are never
-// written. Exit status: 0 when the script completes, 1 on timeout or guest failure (with a
-// one-line message, e.g. "vm boot: no bootable disk (fda: no boot signature)"), 2 on bad
-// arguments or unusable images.
+// written. Exit status (script-options.ts): 0 pass, 1 an expect step failed, 2 bad arguments,
+// script or images (also "vm boot: no bootable disk (fda: no boot signature)"), 3 timeout,
+// 4 guest crash.
 
 import fs from "node:fs";
 import { MemoryDisk, floppyGeometry, hardDiskGeometry, EXIT_NAMES, MAX_RAM_BYTES, type ClockMode } from "@x86vm/core";
@@ -19,26 +20,29 @@ import {
   type PcDriveSlot,
   type PcImageSlot,
 } from "@x86vm/devices";
-import { GuestPoweredOff, Session, SessionError, type Step } from "../session/session.ts";
-import { saveSnapshotFile } from "./snapshot-files.ts";
+import { Session } from "../session/session.ts";
 import { connectSerialConsole } from "./serial-console.ts";
 import { parseArgs, usageLines, UsageError, type CommandSpec } from "../args.ts";
-import { parseClock, SCRIPT_NOTES, SCRIPT_OPTIONS, scriptOption } from "./script-options.ts";
+import {
+  defaultScriptArgs,
+  parseClock,
+  runScript,
+  SCRIPT_NOTES,
+  SCRIPT_OPTIONS,
+  scriptOption,
+  type ScriptArgs,
+} from "./script-options.ts";
 import { mediaOptionSlot, mediaOptions } from "./media-options.ts";
 
 /** ISO 9660 logical block size. */
 const CD_SECTOR_SIZE = 2048;
 
-export interface BootArgs {
+export interface BootArgs extends ScriptArgs {
   /** The image file for each media slot given (--fda ... --cdrom, --kernel, --initrd). */
   images: Partial<Record<PcImageSlot, string>>;
   append: string;
   memMiB: number;
   clock: ClockMode;
-  steps: Step[];
-  timeoutS: number;
-  screen: boolean;
-  stats: boolean;
   /** Print every guest exception to stderr (diagnostics). */
   traceFaults: boolean;
   /** Interpret every instruction (no compiled blocks): for comparisons and diagnostics. */
@@ -46,12 +50,8 @@ export interface BootArgs {
   /** What hot blocks compile to (Jit.backend), and after how many runs (Jit.threshold). */
   jit?: "js" | "wasm";
   jitThreshold?: number;
-  /** COM1 to stdout and stdin to COM1; --type goes to COM1. */
-  serial: boolean;
   /** Sample CS:EIP at every run slice and print the most frequent (diagnostics). */
   profile: boolean;
-  /** Save a snapshot here when the script completes (`vm resume` continues from it). */
-  saveSnapshot?: string;
 }
 
 /** The largest --mem: all the guest RAM a VM may have. */
@@ -80,21 +80,18 @@ export const BOOT_COMMAND: CommandSpec = {
     ...SCRIPT_NOTES,
     "",
     "Example: vm boot --fda freedos722.img --until 'A:\\>' --type 'ver\\r' --until 'A:\\>' --screen",
+    "         vm boot --fda freedos722.img --script steps.txt --junit report.xml --screenshot end.png",
   ],
 };
 
 export function parseBootArgs(argv: string[]): BootArgs {
   const a: BootArgs = {
+    ...defaultScriptArgs(),
     images: {},
     memMiB: 32,
     clock: "deterministic",
-    steps: [],
-    timeoutS: 60,
-    screen: false,
-    stats: false,
     append: "",
     traceFaults: false,
-    serial: false,
     profile: false,
   };
   for (const { flag, value } of parseArgs(BOOT_COMMAND, argv).options) {
@@ -104,13 +101,8 @@ export function parseBootArgs(argv: string[]): BootArgs {
       a.images[slot] = v;
       continue;
     }
+    if (scriptOption(a, flag, v)) continue;
     switch (flag) {
-      case "--screen":
-        a.screen = true;
-        break;
-      case "--stats":
-        a.stats = true;
-        break;
       case "--trace-faults":
         a.traceFaults = true;
         break;
@@ -128,9 +120,6 @@ export function parseBootArgs(argv: string[]): BootArgs {
         a.jitThreshold = n;
         break;
       }
-      case "--serial":
-        a.serial = true;
-        break;
       case "--profile-eip":
         a.profile = true;
         break;
@@ -146,16 +135,8 @@ export function parseBootArgs(argv: string[]): BootArgs {
       case "--clock":
         a.clock = parseClock(v);
         break;
-      case "--until":
-      case "--type":
-      case "--timeout":
-        scriptOption(a, flag, v);
-        break;
       case "--append":
         a.append = v;
-        break;
-      case "--save-snapshot":
-        a.saveSnapshot = v;
         break;
       default:
         throw new Error(`vm boot: ${flag} is in the option table but not handled`);
@@ -274,36 +255,7 @@ export async function bootCommand(argv: string[]): Promise<number> {
     };
   }
   const t0 = performance.now();
-  let code = 0;
-  try {
-    await session.run(args.steps, {
-      serialInput: args.serial,
-      timeoutS: args.timeoutS,
-      nowMs: () => performance.now(),
-      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    });
-  } catch (e) {
-    if (e instanceof GuestPoweredOff) console.error(`vm boot: ${e.message}`);
-    else if (e instanceof SessionError) {
-      console.error(`vm boot: ${e.message}`);
-      code = 1;
-    } else throw e;
-  }
-  if (args.serial) process.stdin.pause();
-  if (args.saveSnapshot) {
-    if (pc.poweredOff) {
-      console.error(`vm boot: no snapshot saved: the guest powered off`);
-    } else if (code === 0) {
-      const n = await saveSnapshotFile(pc, args.saveSnapshot, args.images);
-      console.error(`vm boot: saved ${args.saveSnapshot} (${n} bytes)`);
-    } else {
-      console.error(`vm boot: no snapshot saved: the script did not complete`);
-    }
-  }
-  if (args.screen) {
-    const rows = pc.textRows();
-    console.log(rows ? rows.join("\n").replace(/\n+$/, "") : "(graphics mode)");
-  }
+  const code = await runScript("boot", session, args, args.images);
   if (args.profile) {
     const top = [...samples.entries()].sort((x, y) => y[1] - x[1]).slice(0, 40);
     for (const [eip, n] of top) console.error(`${eip.toString(16).padStart(8, "0")} ${n}`);

@@ -161,7 +161,7 @@ describe("vm boot --save-snapshot and vm resume", () => {
     expect(bad.stderr).toBe("vm resume: snapshot checksum mismatch: the file is corrupt or was altered\n");
     // Waits look after the resume point: the prompt already on the screen does not count.
     const timeout = vm("resume", file, "--until", "A:\\>", "--timeout", "1");
-    expect(timeout.status).toBe(1);
+    expect(timeout.status).toBe(3);
     expect(timeout.stderr).toBe('vm resume: timeout after 1 s waiting for "A:\\\\>"\n');
   });
 

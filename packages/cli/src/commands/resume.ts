@@ -11,33 +11,34 @@
 // if its SHA-256 matches. Waits look only at what appears after the resume point: the screen
 // from the cursor on, and COM1 output sent after it.
 //
-// Exit status as `vm boot`: 0 when the script completes, 1 on timeout or guest failure, 2 on
-// bad arguments, a snapshot that is refused, or images that cannot be found.
+// Exit status as `vm boot` (script-options.ts): 0 pass, 1 an expect step failed, 2 bad
+// arguments, a snapshot that is refused, or images that cannot be found, 3 timeout, 4 crash.
 
 import { EXIT_NAMES, MAX_RAM_BYTES, SnapshotError, type ClockMode } from "@x86vm/core";
 import { restoreSnapshot, type PcImageSlot, type PcMachine } from "@x86vm/devices";
-import { GuestPoweredOff, Session, SessionError, type Step } from "../session/session.ts";
+import { Session } from "../session/session.ts";
 import type { ScreenMark } from "../session/screen-watch.ts";
 import { parseArgs, usageLines, UsageError, type CommandSpec } from "../args.ts";
 import { connectSerialConsole } from "./serial-console.ts";
-import { imageFinder, readBytes, saveSnapshotFile } from "./snapshot-files.ts";
-import { parseClock, SCRIPT_NOTES, SCRIPT_OPTIONS, scriptOption } from "./script-options.ts";
+import { imageFinder, readBytes } from "./snapshot-files.ts";
+import {
+  defaultScriptArgs,
+  parseClock,
+  runScript,
+  SCRIPT_NOTES,
+  SCRIPT_OPTIONS,
+  scriptOption,
+  type ScriptArgs,
+} from "./script-options.ts";
 import { mediaOptionSlot, mediaOptions } from "./media-options.ts";
 
 /** What the CLI accepts: as large as `vm boot --mem` allows. */
 const LIMITS = { maxBytes: 2 ** 31, maxMemoryBytes: MAX_RAM_BYTES, maxImageBytes: 64 * 2 ** 30 };
 
-export interface ResumeArgs {
+export interface ResumeArgs extends ScriptArgs {
   file: string;
   images: Partial<Record<PcImageSlot, string>>;
   clock?: ClockMode;
-  steps: Step[];
-  timeoutS: number;
-  screen: boolean;
-  stats: boolean;
-  /** COM1 to stdout, stdin and --type to COM1. */
-  serial: boolean;
-  saveSnapshot?: string;
 }
 
 export const RESUME_COMMAND: CommandSpec = {
@@ -60,7 +61,7 @@ export const RESUME_COMMAND: CommandSpec = {
 };
 
 export function parseResumeArgs(argv: string[]): ResumeArgs {
-  const a: ResumeArgs = { file: "", images: {}, steps: [], timeoutS: 60, screen: false, stats: false, serial: false };
+  const a: ResumeArgs = { ...defaultScriptArgs(), file: "", images: {} };
   const parsed = parseArgs(RESUME_COMMAND, argv);
   for (const { flag, value } of parsed.options) {
     const v = value ?? "";
@@ -69,26 +70,10 @@ export function parseResumeArgs(argv: string[]): ResumeArgs {
       a.images[slot] = v;
       continue;
     }
+    if (scriptOption(a, flag, v)) continue;
     switch (flag) {
-      case "--screen":
-        a.screen = true;
-        break;
-      case "--stats":
-        a.stats = true;
-        break;
-      case "--serial":
-        a.serial = true;
-        break;
       case "--clock":
         a.clock = parseClock(v);
-        break;
-      case "--until":
-      case "--type":
-      case "--timeout":
-        scriptOption(a, flag, v);
-        break;
-      case "--save-snapshot":
-        a.saveSnapshot = v;
         break;
       default:
         throw new Error(`vm resume: ${flag} is in the option table but not handled`);
@@ -137,39 +122,13 @@ export async function resumeCommand(argv: string[]): Promise<number> {
   }
   const session = new Session(pc);
   // Waits start at the cursor, not the top of the screen: text already shown before the
-  // snapshot does not satisfy them. (Session keeps its mark private; it starts at the top.)
+  // snapshot does not satisfy them.
   const mark = cursorMark(pc);
-  const s = session as unknown as { mark?: ScreenMark };
-  if (mark && "mark" in s) s.mark = mark;
+  if (mark) session.mark = mark;
   if (args.serial) connectSerialConsole(session);
   const t0 = performance.now();
   const instret0 = pc.machine.cpu.instret;
-  let code = 0;
-  try {
-    await session.run(args.steps, {
-      serialInput: args.serial,
-      timeoutS: args.timeoutS,
-      nowMs: () => performance.now(),
-      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    });
-  } catch (e) {
-    if (e instanceof GuestPoweredOff) console.error(`vm resume: ${e.message}`);
-    else if (e instanceof SessionError) {
-      console.error(`vm resume: ${e.message}`);
-      code = 1;
-    } else throw e;
-  }
-  if (args.serial) process.stdin.pause();
-  if (code === 0 && args.saveSnapshot && pc.poweredOff) {
-    console.error(`vm resume: no snapshot saved: the guest powered off`);
-  } else if (code === 0 && args.saveSnapshot) {
-    const n = await saveSnapshotFile(pc, args.saveSnapshot, Object.fromEntries(found));
-    console.error(`vm resume: saved ${args.saveSnapshot} (${n} bytes)`);
-  }
-  if (args.screen) {
-    const rows = pc.textRows();
-    console.log(rows ? rows.join("\n").replace(/\n+$/, "") : "(graphics mode)");
-  }
+  const code = await runScript("resume", session, args, Object.fromEntries(found));
   if (args.stats) {
     const m = pc.machine;
     const exits = Object.fromEntries(EXIT_NAMES.map((n, i) => [n, m.io.counts[i]]).filter(([, v]) => v));

@@ -22,18 +22,28 @@ function scrolledBy(mark: ScreenMark, rows: string[]): number {
   return mark.row + 1;
 }
 
+/** Finds a match in a row from a column on: [column, length], or null. */
+export type RowMatcher = (row: string, from: number) => [number, number] | null;
+
 /**
- * Looks for `text` after the mark in the current screen. Returns the mark just past the match
- * (for the next wait), or null when the text has not appeared yet.
+ * Looks for `text` (or what `match` finds) after the mark in the current screen. Returns the
+ * mark just past the match (for the next wait), or null when it has not appeared yet.
  */
-export function findAfter(mark: ScreenMark, rows: string[], text: string): ScreenMark | null {
+export function findAfter(mark: ScreenMark, rows: string[], text: string | RowMatcher): ScreenMark | null {
+  const match: RowMatcher =
+    typeof text === "string"
+      ? (row, from) => {
+          const at = row.indexOf(text, from);
+          return at < 0 ? null : [at, text.length];
+        }
+      : text;
   const k = scrolledBy(mark, rows);
   const startRow = mark.row - k;
   const [row0, col0] = startRow < 0 ? [0, 0] : [startRow, mark.col];
   for (let r = row0; r < rows.length; r++) {
     const from = r === row0 ? col0 : 0;
-    const at = rows[r].indexOf(text, from);
-    if (at >= 0) return { rows: [...rows], row: r, col: at + text.length };
+    const m = match(rows[r], from);
+    if (m) return { rows: [...rows], row: r, col: m[0] + m[1] };
   }
   return null;
 }
