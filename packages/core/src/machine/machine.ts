@@ -6,6 +6,7 @@
 // (packages/devices/src/pc); this class knows no device by name.
 
 import { Cpu } from "../cpu/cpu.ts";
+import { EV_NMI } from "../cpu/regs.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { PhysicalMemory } from "../memory/physical-memory.ts";
 import type { VmMemory } from "../memory/layout.ts";
@@ -31,7 +32,7 @@ export interface MachineOptions {
 export type RunResult =
   | { kind: "ran" } // the time slice ended
   | { kind: "idle"; untilNs: number } // halted until a device deadline (realtime mode)
-  | { kind: "halted-forever" } // HLT with interrupts off and nothing pending
+  | { kind: "halted-forever" } // HLT with interrupts off (no NMI pending)
   | { kind: "shutdown"; reason: string } // triple fault or similar: the CPU stopped
   | { kind: "reset"; reason: string }; // the board reset the CPU after a shutdown
 
@@ -93,7 +94,9 @@ export class Machine {
         this.advanceDevices();
         if (cpu.run(1) > 0 || !cpu.halted) continue; // an interrupt woke it
         const next = this.nextDeadline();
-        if (next === Infinity && (cpu.getFlags() & 0x200) === 0) return { kind: "halted-forever" };
+        // With interrupts off only an NMI could wake it, and no device of the machine raises
+        // one: whatever timers are pending, it stays halted.
+        if ((cpu.getFlags() & 0x200) === 0 && (cpu.events & EV_NMI) === 0) return { kind: "halted-forever" };
         if (clock.mode === "deterministic") {
           clock.skipTo(Math.min(next, untilNs));
           this.advanceDevices();
