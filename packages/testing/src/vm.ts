@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Page } from "@playwright/test";
 import type { CreateOptions, PageApi, PageVmStats } from "../../web/src/host/page-api.ts";
+import type { MediaRole } from "../../web/src/shared/protocol.ts";
 
 export type { PageVmStats };
 
@@ -30,6 +31,13 @@ export interface BootOptions {
   /** A Linux bzImage, booted directly (with initrd and append). */
   kernel?: ImageSource;
   initrd?: ImageSource;
+  /**
+   * Firmware to run instead of the built-in BIOS (SeaBIOS's bios-256k.bin) and the video BIOS
+   * to go with it (vgabios-stdvga.bin), as `vm boot --bios --vga-bios`; refused with a clear
+   * message by a page that has no firmware slots.
+   */
+  bios?: ImageSource;
+  vgaBios?: ImageSource;
   /** The kernel command line. */
   append?: string;
   /** Guest RAM in MiB (default 32). */
@@ -52,15 +60,28 @@ export interface WaitOptions {
   timeout?: number;
 }
 
-const MEDIA_SLOTS = ["fda", "fdb", "hda", "hdb", "cdrom", "kernel", "initrd"] as const;
-type Slot = (typeof MEDIA_SLOTS)[number];
+/** boot()'s image options and the page's media roles they fill (PC_MEDIA_SLOTS). */
+const MEDIA_OPTIONS = {
+  fda: "fda",
+  fdb: "fdb",
+  hda: "hda",
+  hdb: "hdb",
+  cdrom: "cdrom",
+  kernel: "kernel",
+  initrd: "initrd",
+  bios: "bios",
+  vgaBios: "vga-bios",
+} as const;
+type MediaOption = keyof typeof MEDIA_OPTIONS;
+const MEDIA_NAMES = Object.keys(MEDIA_OPTIONS) as MediaOption[];
+const OTHER_OPTIONS = ["append", "mem", "clock", "name"];
 
 interface Image {
   name: string;
   bytes: Uint8Array;
 }
 
-function readImage(slot: Slot, src: ImageSource): Image {
+function readImage(slot: string, src: ImageSource): Image {
   if (typeof src !== "string") return { name: src.name, bytes: src.bytes };
   let bytes: Buffer;
   try {
@@ -128,13 +149,19 @@ export class X86Vm {
   /** Boots a new VM from the given images (file paths are read here); replaces the last one. */
   async boot(opts: BootOptions): Promise<void> {
     const unknown = Object.keys(opts).filter(
-      (k) =>
-        !(MEDIA_SLOTS as readonly string[]).includes(k) && !["append", "mem", "clock", "name", "firmware"].includes(k),
+      (k) => !(MEDIA_NAMES as string[]).includes(k) && !OTHER_OPTIONS.includes(k),
     );
-    if (unknown.length) throw new Error(`vm.boot: unknown option ${unknown.join(", ")}`);
-    if ("firmware" in opts) throw new Error("vm.boot: firmware is not supported yet (the page boots its own BIOS)");
-    const media = MEDIA_SLOTS.filter((s) => opts[s] !== undefined).map((s) => ({ role: s, ...readImage(s, opts[s]!) }));
-    if (media.length === 0) throw new Error("vm.boot: nothing to boot: give fda, fdb, hda, hdb, cdrom or kernel");
+    if (unknown.length)
+      throw new Error(
+        `vm.boot: unknown option ${unknown.join(", ")}${unknown.includes("firmware") ? " (firmware is bios, with vgaBios)" : ""}`,
+      );
+    const given = MEDIA_NAMES.filter((k) => opts[k] !== undefined);
+    if (given.length === 0) throw new Error("vm.boot: nothing to boot: give fda, fdb, hda, hdb, cdrom or kernel");
+    const slots: string[] = await this.page.evaluate(() => [...window.x86vm.mediaSlots]);
+    for (const k of given)
+      if (!slots.includes(MEDIA_OPTIONS[k]))
+        throw new Error(`vm.boot: this build of the page has no ${MEDIA_OPTIONS[k]} slot (it has ${slots.join(", ")})`);
+    const media = given.map((k) => ({ role: MEDIA_OPTIONS[k] as MediaRole, ...readImage(k, opts[k]!) }));
     if (opts.append !== undefined && !opts.kernel) throw new Error("vm.boot: append needs a kernel");
     await this.destroy();
     const create: Omit<CreateOptions, "media"> = {

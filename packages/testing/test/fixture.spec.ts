@@ -99,6 +99,9 @@ test("reports a VM that cannot boot", async ({ vm }) => {
   // A kernel goes to the page's Linux loader, which names the file it refuses.
   await expect(vm.boot({ kernel: image, append: "console=ttyS0" })).rejects.toThrow(/echo\.img cannot be booted/);
   await expect(vm.boot({ fda: image, append: "quiet" })).rejects.toThrow("append needs a kernel");
+  // Firmware goes to the page's bios slot when it has one (which refuses a boot sector as a BIOS).
+  await expect(vm.boot({ fda: image, bios: image })).rejects.toThrow(/no bios slot|cannot be the system BIOS/);
+  await expect(vm.boot({ fda: image, firmware: image } as never)).rejects.toThrow("firmware is bios, with vgaBios");
   const blank = path.join(dir, "blank.img");
   fs.writeFileSync(blank, Buffer.alloc(1474560));
   const booted = (async () => {

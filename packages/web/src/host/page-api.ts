@@ -14,6 +14,7 @@
 //   x86vm.budget()                 { budgetBytes, usedBytes, freeBytes, totalShare }
 //   x86vm.setBudgetMiB(n)
 //   x86vm.features                 { linuxBoot, cdrom }: what this build can boot
+//   x86vm.mediaSlots               the media roles create() takes (the board's slots: "fda" ...)
 //   x86vm.isolated                 crossOriginIsolated
 //   x86vm.openSnapshot(bytes, { label?, images? })
 //                                  resumes a snapshot in a new VM (images: the user's own base
@@ -35,7 +36,7 @@
 //   share({ includeImages }) -> Promise<{ id, url, needs }> (needs: the user's images the link lacks)
 
 import { EXIT_NAMES, type ClockMode } from "@x86vm/core";
-import { parseKeyChord } from "@x86vm/devices";
+import { PC_MEDIA_SLOTS, parseKeyChord } from "@x86vm/devices";
 import type { Catalog } from "../shared/catalog.ts";
 import { FEATURES, type Features } from "../shared/features.ts";
 import type { MediaFile, MediaRole } from "../shared/protocol.ts";
@@ -115,6 +116,7 @@ export interface PageApi {
   budget(): { budgetBytes: number; usedBytes: number; freeBytes: number; totalShare: number };
   setBudgetMiB(mib: number): void;
   readonly features: Features;
+  readonly mediaSlots: readonly MediaRole[];
   readonly isolated: boolean;
   openSnapshot(bytes: Bytes, opts?: { label?: string; images?: { name: string; bytes: Bytes }[] }): Promise<PageVm>;
   openShared(id: string): Promise<PageVm>;
@@ -239,6 +241,7 @@ export function createPageApi(manager: VmManager, opener: SnapshotOpener, saved?
     },
     setBudgetMiB: (mib) => manager.setBudget(mib * 1024 * 1024),
     features: FEATURES,
+    mediaSlots: PC_MEDIA_SLOTS.map((s) => s.slot),
     isolated: globalThis.crossOriginIsolated === true,
     async openSnapshot(bytes, opts) {
       const b = new Uint8Array(toBuffer(bytes));
