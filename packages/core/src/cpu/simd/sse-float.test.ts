@@ -323,6 +323,16 @@ describe("instructions", () => {
     expect(r.cpu.fpu.img[6]).toBe(0xffff); // sign and exponent all ones
     expect(r.cpu.fpu.img[8]).toBe(2);
     expect(r.cpu.fpu.img[7] | 0).toBe(-7);
+    // an unmasked IE (a NaN): #XM, the MMX register kept, but the x87 transition made
+    const u = rig();
+    u.cpu.cr[4] |= CR4_OSXMMEXCPT;
+    u.cpu.mxcsr = 0x1f80 & ~(MX_IE << 7);
+    u.cpu.xmm.set([0x7fc00000, 0, 0, 0], 4);
+    u.cpu.fpu.top = 5;
+    expect(faultOf(u, "0f2dd1")).toBe(V_XM);
+    expect(u.cpu.fpu.top).toBe(0);
+    expect(u.cpu.fpu.img[8]).toBe(0);
+    expect(u.cpu.mxcsr & 0x3f).toBe(MX_IE);
   });
 
   it("SHUFPS, UNPCKLPD, MOVMSKPD, MOVSD", () => {

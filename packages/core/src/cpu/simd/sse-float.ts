@@ -6,8 +6,9 @@
 // arithmetic of fp-round.ts, which collects the MXCSR exception flags; finish() then applies
 // SDM Vol. 1 §11.5.2: an unmasked pre-computation exception (IE, DE, ZE) in any lane sets those
 // flags only, an unmasked post-computation one (OE, UE, PE) sets all the flags, and either raises
-// #XM (CR4.OSXMMEXCPT set) or #UD with the destination unchanged; otherwise the flags are ORed into
-// MXCSR and R is written. Checks come first, in the SDM's order (Vol. 2 table 2-20): CR0.EM or
+// #XM (CR4.OSXMMEXCPT set) or #UD with the destination unchanged (the MMX forms make their x87
+// transition, TOP 0 and all tags valid, even then, as the host does); otherwise the flags are
+// ORed into MXCSR and R is written. Checks come first, in the SDM's order (Vol. 2 table 2-20): CR0.EM or
 // CR4.OSFXSR clear #UD, CR0.TS #NM, then (MMX operands) a pending x87 exception #MF, then the
 // memory operand: 16-byte packed operands aligned (#GP(0)), scalar and 8-byte ones at any address.
 
@@ -210,8 +211,8 @@ function cvtpi(dbl: boolean): Handler {
     begin(c.mxcsr);
     fromInt32(dbl, Q[0], R, 0);
     fromInt32(dbl, Q[1], R, dbl ? 2 : 1);
+    if (m >= 0xc0) mmxEnter(c); // the x87 side comes first, even before an unmasked #XM
     finish(c);
-    if (m >= 0xc0) mmxEnter(c);
     const d = reg(m);
     for (let i = 0; i < (dbl ? 4 : 2); i++) c.xmm[d + i] = R[i];
   };
@@ -226,8 +227,8 @@ function cvt2pi(dbl: boolean, truncate: boolean): Handler {
     begin(c.mxcsr);
     const lo = toInt32(dbl, T, 0, truncate),
       hi = toInt32(dbl, T, dbl ? 2 : 1, truncate);
+    mmxEnter(c); // the x87 side comes first, even before an unmasked #XM
     finish(c);
-    mmxEnter(c);
     mmxStore(c, (m >> 3) & 7, lo, hi);
   };
 }
