@@ -46,6 +46,10 @@ function leftOutCase(c) {
   if (p >= 0 && (c.bytes[p + 1] === 0x1a || c.bytes[p + 1] === 0x1b) && asize === 16 && c.bytes[p + 2] < 0xc0) {
     return "0F 1A/0F 1B (hint NOP Ev) with 16-bit addressing: objdump decodes MPX BNDLDX/BNDSTX/BNDMOV, which have no 16-bit forms, and stops after the ModRM byte";
   }
+  const m = p >= 0 && c.bytes[p + 1] === 0xae ? c.bytes[p + 2] : -1;
+  if (m >= 0xf1 && m !== 0xf8) {
+    return "0F AE F1-F7/F9-FF (MFENCE/SFENCE with r/m not 0): objdump knows only F0 and F8 and prints (bad) after two bytes; the CPU ignores r/m";
+  }
   return null;
 }
 
@@ -110,7 +114,7 @@ function opcodeBytes(index) {
 function takesModrm(index) {
   const list = OPCODES_BY_INDEX[index];
   // Not the table's hasModrm flag: it also matches fixed registers such as DX and DS.
-  return list.some((e) => e.reg >= 0 || e.operands.some((o) => /^[EGMRSCDPQNVW][a-z]*$/.test(o)));
+  return list.some((e) => e.reg >= 0 || e.operands.some((o) => /^[EGMRSCDPQNUVW][a-z]*$/.test(o)));
 }
 
 /**
@@ -174,6 +178,8 @@ function buildCorpus() {
       const m = e.simdPrefix > 0 ? [e.simdPrefix] : [];
       if (takesModrm(e.index)) {
         for (const f of formsFor(mode)) add(encode(mode, m, e.index, reg, f), "entry");
+        // The fences are written with r/m 0 (objdump knows MFENCE and SFENCE only so).
+        if (e.index === 0x1ae) add(encode(mode, m, e.index, reg, form(3, 0, [], "reg0")), "entry");
         for (const f of [formsFor(mode)[0], formsFor(mode)[3]])
           add(encode(mode, [0x66, ...m], e.index, reg, f), "entry 66");
         for (const f of [formsFor(other)[2], formsFor(other)[4]])

@@ -127,7 +127,7 @@ const FIXED_OPERAND = /^(AL|CL|DX|eAX|[CDEFGS]S|1)$/;
  * Operands that live in the ModRM byte: a letter and a lowercase size (M alone). Not the table's
  * own hasModrm, which also matches fixed registers such as DX and DS (reported to the lead).
  */
-const MODRM_OPERAND = /^[EGMRSCDPQNVW][a-z]*$/;
+const MODRM_OPERAND = /^[EGMRSCDPQNUVW][a-z]*$/;
 
 const layouts = new Map<OpcodeEntry, Layout>();
 

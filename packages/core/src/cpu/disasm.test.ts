@@ -52,6 +52,10 @@ const KNOWN_DIFFERENCES: { why: string; applies: (d: DecodedInstruction) => bool
     applies: (d) => d.opcode >= 0x1c8 && d.opcode <= 0x1cf && (d.operandSize === 16 || d.operandSizePrefix),
   },
   {
+    why: "66 F3 0F D6 / 66 F2 0F D6: objdump names the MMX register of MOVQ2DQ/MOVDQ2Q xmm when a 66 comes first",
+    applies: (d) => d.opcode === 0x1d6 && d.rep !== 0 && d.operandSizePrefix,
+  },
+  {
     why: "66 0F 09: objdump prints (bad) (it reserves the prefix for WBNOINVD); the prefix is ignored here",
     applies: (d) => d.opcode === 0x109 && d.operandSizePrefix,
   },

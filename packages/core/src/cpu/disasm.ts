@@ -223,6 +223,7 @@ class Formatter {
         m = e.mnemonic16;
       return `cmp${CMP_PREDICATES[d.imm & 7]}${m.slice(3)} ${this.operand(e.operands[0])},${this.operand(e.operands[1])}`;
     }
+    if (idx === 0x1ae && d.mod === 3 && d.reg >= 5) return ["lfence", "mfence", "sfence"][d.reg - 5];
     if (idx === 0x118 && d.mod !== 3 && d.reg < 4) {
       // 0F 18 /0-3 are the PREFETCH hints of later processors (a hint NOP on this one).
       return ["prefetchnta", "prefetcht0", "prefetcht1", "prefetcht2"][d.reg] + " " + this.memory("byte ptr");
@@ -369,6 +370,7 @@ class Formatter {
       (idx === 0x101 && reg === 4)
     )
       return "v";
+    if (idx === 0x1c4) return "d"; // PINSRW r32/m16
     return "w";
   }
 

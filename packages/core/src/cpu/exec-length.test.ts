@@ -12,7 +12,7 @@
 import { describe, expect, it } from "vitest";
 import { Cpu } from "./cpu.ts";
 import { arraySource, decode } from "./decoder.ts";
-import { OPCODES, type OpcodeEntry } from "./opcode-table.ts";
+import { OPCODES, OPCODES_BY_INDEX, type OpcodeEntry } from "./opcode-table.ts";
 import { CR4_OSFXSR, CS, DS, DT_IDT_LIMIT, EAX, EBP, EBX, ECX, EDI, EDX, ES, ESI, ESP, FS, GS, SS } from "./regs.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { EXIT_EXCEPTION } from "../dispatch/exits.ts";
@@ -154,7 +154,10 @@ function buildCases(): Case[] {
     // FXSAVE/FXRSTOR: every form's address aligned on 16 bytes, and an area whose MXCSR image
     // (0 in zeroed memory) has no reserved bits. SSE instructions (XMM operands, LDMXCSR and
     // STMXCSR) need CR4.OSFXSR, and MOVAPS and the logic ones the same alignment.
-    const sse = e.index === 0x1ae || e.operands.some((o) => o[0] === "V" || o[0] === "W" || o[0] === "U");
+    // The other forms of the opcode (66 0F FC paddb xmm beside 0F FC paddb mm) run with the prefix sets.
+    const sse =
+      e.index === 0x1ae ||
+      OPCODES_BY_INDEX[e.index].some((x) => x.operands.some((o) => o[0] === "V" || o[0] === "W" || o[0] === "U"));
     const setup =
       e.index === 0x62
         ? (cpu: Cpu) => {

@@ -22,6 +22,7 @@ import { fxsrHandlers } from "./simd/fxsr.ts";
 import { mmxHandlers } from "./simd/mmx.ts";
 import { sseHandlers } from "./simd/sse.ts";
 import { sseFloatHandlers } from "./simd/sse-float.ts";
+import { sse2IntHandlers } from "./simd/sse2-int.ts";
 import { HOT_HANDLERS } from "./hot.generated.ts";
 
 export type { Handler };
@@ -43,6 +44,7 @@ export const HANDLERS: HandlerMap = {
   ...mmxHandlers,
   ...sseHandlers,
   ...sseFloatHandlers,
+  ...sse2IntHandlers,
 };
 
 /** The generic handlers, before the specialised ones from hot.generated.ts replace some. */

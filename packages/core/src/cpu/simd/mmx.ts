@@ -12,28 +12,14 @@
 // freeze of fpu.ts waitPending); then it reads its operands (memory faults) and only then changes
 // the x87 state, so a faulting instruction leaves TOP and the tags alone.
 //
-// Operands are computed in 8-byte scratch buffers seen as bytes, words and dwords (lane 0 is the
-// least significant: typed arrays are little-endian on every platform this code runs on).
+// Operands are computed in the scratch buffers of packed.ts, whose operations serve the MMX and
+// the SSE2 (XMM) forms alike.
 
 import type { Cpu } from "../cpu.ts";
 import { CR0_EM, CR0_TS, V_NM, V_UD } from "../regs.ts";
 import type { Handler, HandlerMap } from "../ops/operands.ts";
 import { SW_ES, TAG_EMPTY, TAG_SPECIAL, tagOfClass } from "../fpu/fpu.ts";
-
-function lanes() {
-  const buf = new ArrayBuffer(8);
-  return {
-    d: new Int32Array(buf),
-    w: new Int16Array(buf),
-    uw: new Uint16Array(buf),
-    b: new Int8Array(buf),
-    ub: new Uint8Array(buf),
-  };
-}
-/** Destination (and first source), second source, result. */
-const A = lanes(),
-  B = lanes(),
-  R = lanes();
+import { A, ARITH, B, BINARY_OPS, LEFT, LOGICAL, R, shift, type LaneOp } from "./packed.ts";
 
 /**
  * The checks before any MMX instruction executes. Returns false when the FPU froze on a pending
@@ -70,7 +56,7 @@ export function store(c: Cpu, i: number, lo: number, hi: number): void {
 }
 
 /** The Q operand of ModRM m into lanes l: MM(rm), or len (4 or 8) bytes of memory (the rest zero). */
-function readQ(c: Cpu, m: number, l: Int32Array, len: number): void {
+export function readQ(c: Cpu, m: number, l: Int32Array, len: number): void {
   if (m >= 0xc0) {
     load(c, m & 7, l);
     return;
@@ -81,134 +67,19 @@ function readQ(c: Cpu, m: number, l: Int32Array, len: number): void {
 }
 
 /** Pq,Qq (or Pq,Qd): R = op(A, B), A being the destination MMX register. */
-function binary(op: () => void, srcLen = 8): Handler {
+export function binary(op: LaneOp, srcLen = 8): Handler {
   return (c) => {
     const m = c.fetch8();
     if (!check(c)) return;
     readQ(c, m, B.d, srcLen);
     const p = (m >> 3) & 7;
     load(c, p, A.d);
-    op();
+    op(8, 0);
     enter(c);
     store(c, p, R.d[0], R.d[1]);
   };
 }
 
-// ---- element-wise arithmetic
-
-const sat8 = (v: number) => (v > 127 ? 127 : v < -128 ? -128 : v);
-const sat16 = (v: number) => (v > 32767 ? 32767 : v < -32768 ? -32768 : v);
-const satU8 = (v: number) => (v > 255 ? 255 : v < 0 ? 0 : v);
-const satU16 = (v: number) => (v > 65535 ? 65535 : v < 0 ? 0 : v);
-
-function bytes(f: (a: number, b: number) => number, signed: boolean): () => void {
-  return () => {
-    const a = signed ? A.b : A.ub,
-      b = signed ? B.b : B.ub;
-    for (let i = 0; i < 8; i++) R.ub[i] = f(a[i], b[i]);
-  };
-}
-function words(f: (a: number, b: number) => number, signed: boolean): () => void {
-  return () => {
-    const a = signed ? A.w : A.uw,
-      b = signed ? B.w : B.uw;
-    for (let i = 0; i < 4; i++) R.uw[i] = f(a[i], b[i]);
-  };
-}
-function dwords(f: (a: number, b: number) => number): () => void {
-  return () => {
-    for (let i = 0; i < 2; i++) R.d[i] = f(A.d[i], B.d[i]);
-  };
-}
-const mask = (t: boolean) => (t ? -1 : 0);
-
-// ---- pack and unpack
-
-/** PACKSSWB, PACKUSWB: A's four words, then B's, saturated to bytes. */
-function packWords(sat: (v: number) => number): () => void {
-  return () => {
-    for (let i = 0; i < 4; i++) {
-      R.ub[i] = sat(A.w[i]);
-      R.ub[i + 4] = sat(B.w[i]);
-    }
-  };
-}
-/** PACKSSDW: A's two dwords, then B's, saturated to signed words. */
-function packssdw(): void {
-  for (let i = 0; i < 2; i++) {
-    R.uw[i] = sat16(A.d[i]);
-    R.uw[i + 2] = sat16(B.d[i]);
-  }
-}
-/** PUNPCKL* (half 0) and PUNPCKH* (half 1): A's and B's elements of that half, interleaved. */
-function unpackBytes(half: number): () => void {
-  return () => {
-    for (let i = 0; i < 4; i++) {
-      R.ub[2 * i] = A.ub[4 * half + i];
-      R.ub[2 * i + 1] = B.ub[4 * half + i];
-    }
-  };
-}
-function unpackWords(half: number): () => void {
-  return () => {
-    for (let i = 0; i < 2; i++) {
-      R.uw[2 * i] = A.uw[2 * half + i];
-      R.uw[2 * i + 1] = B.uw[2 * half + i];
-    }
-  };
-}
-function unpackDwords(half: number): () => void {
-  return () => {
-    R.d[0] = A.d[half];
-    R.d[1] = B.d[half];
-  };
-}
-
-// ---- shifts: the count is an unsigned 64-bit value (from an MMX register or memory) or imm8
-
-/** The count in B as a number, saturated to 2^32 - 1 when its high dword is not zero. */
-const countOfB = (): number => (B.d[1] !== 0 ? 0xffffffff : B.d[0] >>> 0);
-
-/** Shifts A by n into R. kind: 0 logical right, 1 arithmetic right, 2 left. width: 16, 32, 64. */
-function shift(kind: number, width: number, n: number): void {
-  if (width === 64) {
-    const lo = A.d[0],
-      hi = A.d[1];
-    if (n > 63) {
-      R.d[0] = 0;
-      R.d[1] = 0;
-    } else if (n === 0) {
-      R.d[0] = lo;
-      R.d[1] = hi;
-    } else if (kind === 2) {
-      R.d[1] = n >= 32 ? lo << (n - 32) : (hi << n) | (lo >>> (32 - n));
-      R.d[0] = n >= 32 ? 0 : lo << n;
-    } else {
-      R.d[0] = n >= 32 ? hi >>> (n - 32) : (lo >>> n) | (hi << (32 - n));
-      R.d[1] = n >= 32 ? 0 : hi >>> n;
-    }
-    return;
-  }
-  if (width === 32) {
-    for (let i = 0; i < 2; i++) {
-      const v = A.d[i];
-      if (kind === 1) R.d[i] = v >> (n > 31 ? 31 : n);
-      else if (n > 31) R.d[i] = 0;
-      else R.d[i] = kind === 2 ? v << n : v >>> n;
-    }
-    return;
-  }
-  for (let i = 0; i < 4; i++) {
-    if (kind === 1) R.w[i] = A.w[i] >> (n > 15 ? 15 : n);
-    else if (n > 15) R.uw[i] = 0;
-    else R.uw[i] = kind === 2 ? A.uw[i] << n : A.uw[i] >>> n;
-  }
-}
-
-/** PSRLx/PSRAx/PSLLx mm, mm/m64. */
-function shiftByQ(kind: number, width: number): Handler {
-  return binary(() => shift(kind, width, countOfB()));
-}
 /** PSRLx/PSRAx/PSLLx mm, imm8 (0F 71-73: the register is the r/m field; memory forms are #UD). */
 function shiftByIb(kind: number, width: number): Handler {
   return (c) => {
@@ -218,23 +89,10 @@ function shiftByIb(kind: number, width: number): Handler {
     if (!check(c)) return;
     const p = m & 7;
     load(c, p, A.d);
-    shift(kind, width, n);
+    shift(kind, width, 8, n);
     enter(c);
     store(c, p, R.d[0], R.d[1]);
   };
-}
-
-// ---- multiplies
-
-function pmullw(): void {
-  for (let i = 0; i < 4; i++) R.uw[i] = Math.imul(A.w[i], B.w[i]);
-}
-function pmulhw(): void {
-  for (let i = 0; i < 4; i++) R.uw[i] = (A.w[i] * B.w[i]) >> 16;
-}
-/** Each dword: the sum of the two signed word products (wraps at 8000h * 8000h * 2). */
-function pmaddwd(): void {
-  for (let i = 0; i < 2; i++) R.d[i] = (A.w[2 * i] * B.w[2 * i] + A.w[2 * i + 1] * B.w[2 * i + 1]) | 0;
 }
 
 // ---- moves
@@ -288,60 +146,12 @@ const emms: Handler = (c) => {
   f.tag.fill(TAG_EMPTY);
 };
 
-const LOGICAL = 0,
-  ARITH = 1,
-  LEFT = 2;
-
 export const mmxHandlers: HandlerMap = {
   movdPdEd,
   movdEdPd,
   movqPqQq,
   movqQqPq,
   emms,
-  paddbPqQq: binary(bytes((a, b) => a + b, false)),
-  paddwPqQq: binary(words((a, b) => a + b, false)),
-  padddPqQq: binary(dwords((a, b) => (a + b) | 0)),
-  psubbPqQq: binary(bytes((a, b) => a - b, false)),
-  psubwPqQq: binary(words((a, b) => a - b, false)),
-  psubdPqQq: binary(dwords((a, b) => (a - b) | 0)),
-  paddsbPqQq: binary(bytes((a, b) => sat8(a + b), true)),
-  paddswPqQq: binary(words((a, b) => sat16(a + b), true)),
-  paddusbPqQq: binary(bytes((a, b) => satU8(a + b), false)),
-  padduswPqQq: binary(words((a, b) => satU16(a + b), false)),
-  psubsbPqQq: binary(bytes((a, b) => sat8(a - b), true)),
-  psubswPqQq: binary(words((a, b) => sat16(a - b), true)),
-  psubusbPqQq: binary(bytes((a, b) => satU8(a - b), false)),
-  psubuswPqQq: binary(words((a, b) => satU16(a - b), false)),
-  pcmpeqbPqQq: binary(bytes((a, b) => mask(a === b), false)),
-  pcmpeqwPqQq: binary(words((a, b) => mask(a === b), false)),
-  pcmpeqdPqQq: binary(dwords((a, b) => mask(a === b))),
-  pcmpgtbPqQq: binary(bytes((a, b) => mask(a > b), true)),
-  pcmpgtwPqQq: binary(words((a, b) => mask(a > b), true)),
-  pcmpgtdPqQq: binary(dwords((a, b) => mask(a > b))),
-  packsswbPqQq: binary(packWords(sat8)),
-  packuswbPqQq: binary(packWords(satU8)),
-  packssdwPqQq: binary(packssdw),
-  punpcklbwPqQd: binary(unpackBytes(0), 4),
-  punpcklwdPqQd: binary(unpackWords(0), 4),
-  punpckldqPqQd: binary(unpackDwords(0), 4),
-  punpckhbwPqQq: binary(unpackBytes(1)),
-  punpckhwdPqQq: binary(unpackWords(1)),
-  punpckhdqPqQq: binary(unpackDwords(1)),
-  pandPqQq: binary(dwords((a, b) => a & b)),
-  pandnPqQq: binary(dwords((a, b) => ~a & b)),
-  porPqQq: binary(dwords((a, b) => a | b)),
-  pxorPqQq: binary(dwords((a, b) => a ^ b)),
-  pmullwPqQq: binary(pmullw),
-  pmulhwPqQq: binary(pmulhw),
-  pmaddwdPqQq: binary(pmaddwd),
-  psrlwPqQq: shiftByQ(LOGICAL, 16),
-  psrldPqQq: shiftByQ(LOGICAL, 32),
-  psrlqPqQq: shiftByQ(LOGICAL, 64),
-  psrawPqQq: shiftByQ(ARITH, 16),
-  psradPqQq: shiftByQ(ARITH, 32),
-  psllwPqQq: shiftByQ(LEFT, 16),
-  pslldPqQq: shiftByQ(LEFT, 32),
-  psllqPqQq: shiftByQ(LEFT, 64),
   psrlwNqIb: shiftByIb(LOGICAL, 16),
   psrldNqIb: shiftByIb(LOGICAL, 32),
   psrlqNqIb: shiftByIb(LOGICAL, 64),
@@ -351,3 +161,10 @@ export const mmxHandlers: HandlerMap = {
   pslldNqIb: shiftByIb(LEFT, 32),
   psllqNqIb: shiftByIb(LEFT, 64),
 };
+
+// The binary instructions of packed.ts, the SSE and SSE2 additions (PAVGB, PADDQ...) included.
+for (const [name, op] of Object.entries(BINARY_OPS)) {
+  // PUNPCKL* read a doubleword from memory (Pq,Qd), the others a quadword.
+  if (name.startsWith("punpckl")) mmxHandlers[`${name}PqQd`] = binary(op, 4);
+  else mmxHandlers[`${name}PqQq`] = binary(op);
+}
