@@ -53,12 +53,17 @@ export const CFLAGS = [
  * -msse for xmmintrin.h and the "x" constraint; at -O1, with x87 floating point, the compiler
  * adds only moves of its own (MOVAPS for the 16-byte copies), all implemented. sse_arith.c and
  * sse_convert.c name their SSE2 instructions in inline assembly, so -msse is enough for them too.
+ * sse2_int.c needs -msse2 for its SSE2 inline assembly; sse2_loops.c is compiled with -O3 -msse2
+ * -ftree-vectorize so that the compiler turns its integer loops into SSE2 code (floating point
+ * stays on the x87).
  */
 export const PROGRAM_FLAGS: Readonly<Record<string, readonly string[]>> = {
   mmx: ["-mmmx"],
   sse_move: ["-msse"],
   sse_arith: ["-msse"],
   sse_convert: ["-msse"],
+  sse2_int: ["-msse2"],
+  sse2_loops: ["-msse2", "-O3", "-ftree-vectorize"],
 };
 
 export class ToolchainError extends Error {}

@@ -24,7 +24,7 @@ import { NativeRunner, UserModeRunner, type ProgramRunner, type RunOutput } from
 const INTEGER = ["int_arith", "muldiv", "shift", "bitops", "bcd", "string", "cond", "atomic", "misc"];
 const X87_EXACT = ["x87_arith", "x87_compare", "x87_convert", "x87_ext"];
 const X87_EXTENDED = ["x87_transcendental"];
-const SIMD = ["mmx", "fxsr", "sse_move", "sse_arith", "sse_convert"];
+const SIMD = ["mmx", "fxsr", "sse_move", "sse_arith", "sse_convert", "sse2_int", "sse2_loops"];
 const TIMEOUT = 900_000;
 
 const reference: ProgramRunner = new NativeRunner();
@@ -123,7 +123,7 @@ describe("difftest: x87 arithmetic, host CPU vs emulator, bit for bit", () => {
   for (const name of X87_EXACT) it(name, () => expectSameOutput(name), TIMEOUT);
 });
 
-describe("difftest: MMX, FXSAVE/FXRSTOR, SSE and SSE2 floating point, host CPU vs emulator", () => {
+describe("difftest: MMX, FXSAVE/FXRSTOR, SSE and SSE2 floating point and integer, host CPU vs emulator", () => {
   for (const name of SIMD) it(name, () => expectSameOutput(name), TIMEOUT);
   for (const name of SIMD) it(`${name} (WebAssembly blocks)`, () => expectSameOutput(name, "", true), TIMEOUT);
 });

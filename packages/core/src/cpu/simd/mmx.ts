@@ -7,8 +7,9 @@
 // TOP to 0 and all tags to valid (here: each register's tag follows its contents, as FSTENV
 // reconstructs it on a P6; only "empty" is state of its own), EMMS sets all tags empty.
 //
-// Every instruction checks, in the SDM's order: a 66/F2/F3 prefix (an SSE form this CPU does not
-// have: #UD), CR0.EM (#UD), CR0.TS (#NM), a pending unmasked x87 exception (#MF, or the FERR#
+// A 66, F2 or F3 prefix selects another form of the opcode (SSE2's XMM forms, sse2-int.ts; #UD
+// where there is none), by the opcode table's rows. Every instruction checks, in the SDM's order:
+// CR0.EM (#UD), CR0.TS (#NM), a pending unmasked x87 exception (#MF, or the FERR#
 // freeze of fpu.ts waitPending); then it reads its operands (memory faults) and only then changes
 // the x87 state, so a faulting instruction leaves TOP and the tags alone.
 //

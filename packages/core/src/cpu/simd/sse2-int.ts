@@ -17,7 +17,20 @@
 import type { Cpu } from "../cpu.ts";
 import { CR0_EM, CR0_TS, CR4_OSFXSR, V_GP, V_NM, V_UD, EDI } from "../regs.ts";
 import type { Handler, HandlerMap } from "../ops/operands.ts";
-import { A, ARITH, B, BINARY_OPS, LEFT, LOGICAL, R, SHUFFLE_OPS, XMM_ONLY_OPS, shift, shiftBytes, type LaneOp } from "./packed.ts";
+import {
+  A,
+  ARITH,
+  B,
+  BINARY_OPS,
+  LEFT,
+  LOGICAL,
+  R,
+  SHUFFLE_OPS,
+  XMM_ONLY_OPS,
+  shift,
+  shiftBytes,
+  type LaneOp,
+} from "./packed.ts";
 import { check as mmxCheck, enter, load as mmxLoad, readQ, store as mmxStore } from "./mmx.ts";
 
 /** The checks every SSE/SSE2 instruction makes before its operands (SDM Vol. 2 table 2-20). */
@@ -60,14 +73,16 @@ function readW(c: Cpu, m: number, l: Int32Array, len: number, align: boolean): v
     xload(c, m & 7, l);
     return;
   }
-  const lin = c.segR(c.eaSeg, c.eaOff(m), len);
+  const off = c.eaOff(m); // sets eaSeg: before it is read
+  const lin = c.segR(c.eaSeg, off, len);
   if (align) aligned(c, lin);
   for (let i = 0; i < 4; i++) l[i] = i * 4 < len ? c.rd32((lin + i * 4) | 0) : 0;
 }
 
 /** Writes len (16 or 8) bytes of lanes l to the memory operand of ModRM m. */
 function writeM(c: Cpu, m: number, l: Int32Array, len: number, align: boolean): void {
-  const lin = c.segW(c.eaSeg, c.eaOff(m), len);
+  const off = c.eaOff(m); // sets eaSeg: before it is read
+  const lin = c.segW(c.eaSeg, off, len);
   if (align) aligned(c, lin);
   c.writable(lin, len);
   for (let i = 0; i < len >> 2; i++) c.wr32((lin + i * 4) | 0, l[i]);
