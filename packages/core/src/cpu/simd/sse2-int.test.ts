@@ -239,6 +239,9 @@ describe("SSE2 integer instructions", () => {
     r = paged([0x80, 0, 0x80, 0]); // byte 0 and byte 8: the fault stores nothing
     expect(faultOf(r, "660ff7c1")).toBe(V_PF);
     expect(r.mem.ram[edge]).toBe(0xa5);
+    // CLFLUSH checks the page as a byte read would.
+    expect(faultOf(paged([0, 0, 0, 0]), "0fae3dff0f0200")).toBe(-1); // clflush [0x20fff]
+    expect(faultOf(paged([0, 0, 0, 0]), "0fae3d00100200")).toBe(V_PF); // clflush [0x21000]
     // MASKMOVQ with the mask's top bytes only, the stored bytes before the absent page.
     r = paged([0, 0, 0, 0]);
     r.f.img.set([0xffff, 0x11223344, 0x55667788], 0); // mm0

@@ -359,7 +359,7 @@ const clflush: Handler = (c) => {
   const m = c.fetch8();
   if (m >= 0xc0) return; // sfence
   const lin = c.eaR(m, 1);
-  if (c.tlbR[lin >>> 12] === -1) c.translate(lin, false);
+  c.translate(lin, false); // the page walk of a read (a fault if absent or not allowed)
 };
 
 export const sse2IntHandlers: HandlerMap = {
