@@ -100,9 +100,15 @@ export const test = base.extend<{ vm: X86Vm; x86vm: X86VmOptions }, { x86vmServe
     const o = { ...DEFAULTS, ...x86vm };
     page.on("pageerror", (e) => console.log(`[x86vm page error] ${e.message}`));
     await page.goto(x86vmServer);
-    await page.waitForFunction(() => typeof window.x86vm === "object" && window.x86vm.isolated, null, {
-      timeout: 30_000,
-    });
+    try {
+      await page.waitForFunction(() => typeof window.x86vm === "object", null, { timeout: 30_000 });
+    } catch (e) {
+      throw new Error(`x86vm testing: ${x86vmServer} did not open the x86vm page (no window.x86vm)`, { cause: e });
+    }
+    if (!(await page.evaluate(() => window.x86vm.isolated)))
+      throw new Error(
+        `x86vm testing: ${x86vmServer} is not cross-origin isolated (COOP/COEP headers missing): the VMs need SharedArrayBuffer`,
+      );
     const vm = new X86Vm(page, { clock: o.clock, timeout: o.timeout });
     await use(vm);
     if (o.attachOnFailure && info.status !== info.expectedStatus && vm.booted) {
