@@ -161,6 +161,27 @@ describe("INT 16h reads the keys typed", () => {
   });
 });
 
+describe("INT 09h calls the INT 15h/4Fh keyboard intercept", () => {
+  it("with DS at the BDA (40h) whatever the interrupted code's DS, and restores DS after", () => {
+    const pc = board();
+    const mem = pc.machine.mem;
+    // Hook at 0000:0800: save DS and the scan code at 0000:0900, then let the key through:
+    // mov [cs:900h],ds; mov [cs:902h],al; stc; iret
+    [0x2e, 0x8c, 0x1e, 0x00, 0x09, 0x2e, 0xa2, 0x02, 0x09, 0xf9, 0xcf].forEach((v, i) => mem.write8(0x800 + i, v));
+    const old = mem.read32(0x15 * 4);
+    mem.write32(0x15 * 4, 0x0800);
+    expect(pc.keyboard.pressKey("KeyA")).toBe(true);
+    pc.keyboard.releaseKey("KeyA");
+    // sti; mov cx,3; l: hlt; loop l, run with DS = 1234h
+    const r = runGuest(pc, [0xfb, 0xb9, 0x03, 0x00, 0xf4, 0xe2, 0xfd], { ds: 0x1234 });
+    mem.write32(0x15 * 4, old);
+    expect(mem.read16(0x900)).toBe(0x40);
+    expect(mem.read8(0x902)).toBe(0x9e); // the release of A came last
+    expect(r.ds).toBe(0x1234);
+    expect(read(pc)).toBe(0x1e61); // let through: the key is in the buffer
+  });
+});
+
 describe("INT 16h status and buffer functions", () => {
   it("AH=02h and AH=12h report shift keys held, left and right apart", () => {
     const pc = board();

@@ -61,10 +61,14 @@ const STUBS: [number, Stub][] = [
 // The few x86 encodings the stubs use.
 const PUSH_AX = 0x50,
   POP_AX = 0x58,
+  PUSH_DS = 0x1e,
+  POP_DS = 0x1f,
   MOV_AL_IMM = 0xb0,
   IN_AL_IMM = 0xe4,
   OUT_IMM_AL = 0xe6,
   IRET = 0xcf;
+/** The BIOS data area's segment (40:0 = 400h). */
+const BDA_SEGMENT = 0x40;
 
 class Assembler {
   readonly image = new Uint8Array(ROM_SIZE).fill(0xff);
@@ -128,11 +132,16 @@ export function buildRom(fonts: { f8x8: Uint8Array; f8x14: Uint8Array; f8x16: Ui
         a.trap(SVC_TIMER_TICK).emit(0xcd, 0x1c, PUSH_AX).eoi(false).emit(POP_AX, IRET);
         break;
       case "keyboard": {
-        // push ax; in al,60h; mov ah,4Fh; stc; int 15h; jnc eoi; trap 09; eoi: mov al,20h; out 20h,al; pop ax; iret
-        a.emit(PUSH_AX, IN_AL_IMM, PC_KBC_DATA, 0xb4, 0x4f, 0xf9, 0xcd, 0x15, 0x73, 0x03)
+        // push ds; push ax; mov ax,40h; mov ds,ax; in al,60h; mov ah,4Fh; stc; int 15h; jnc eoi;
+        // trap 09; eoi: mov al,20h; out 20h,al; pop ax; pop ds; iret. The IBM AT BIOS's INT 09h
+        // points DS at the BDA before it calls INT 15h/4Fh, and intercept hooks rely on it
+        // (FreeDOS's INVADERS.COM empties the key buffer with DS-relative [1Ah]/[1Ch]).
+        a.emit(PUSH_DS, PUSH_AX, 0xb8)
+          .word(BDA_SEGMENT)
+          .emit(0x8e, 0xd8, IN_AL_IMM, PC_KBC_DATA, 0xb4, 0x4f, 0xf9, 0xcd, 0x15, 0x73, 0x03)
           .trap(SVC_KEYBOARD_IRQ)
           .eoi(false)
-          .emit(POP_AX, IRET);
+          .emit(POP_AX, POP_DS, IRET);
         break;
       }
       case "floppy":
