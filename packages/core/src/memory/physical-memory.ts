@@ -36,6 +36,8 @@ interface MmioWindow {
   size: number;
   name: string;
   handler: MmioHandler;
+  /** False while moveMmio has taken the window off the map. */
+  mapped: boolean;
 }
 interface FarRom {
   base: number;
@@ -119,9 +121,41 @@ export class PhysicalMemory {
         throw new MemoryConfigError(`MMIO window ${name} overlaps ${other.name} at 0x${(p * PAGE_SIZE).toString(16)}`);
       }
     }
-    this.mmio.push({ base: base >>> 0, size, name, handler });
+    this.mmio.push({ base: base >>> 0, size, name, handler, mapped: true });
     this.pageMap.fill(PAGE_MMIO_BASE + this.mmio.length - 1, first, end);
     this.onMapChange();
+  }
+
+  /**
+   * Moves the window `name` mapped earlier to `base`, or takes it off the map (null), as a PCI
+   * device's base address register does. A place where anything else is mapped (RAM, ROM,
+   * another window) is refused: the window stays off the map and false is returned, as a BAR
+   * that software points at a conflicting address decodes nothing useful there.
+   */
+  moveMmio(name: string, base: number | null): boolean {
+    const index = this.mmio.findIndex((w) => w.name === name);
+    if (index < 0) throw new MemoryConfigError(`no MMIO window called ${name}`);
+    const w = this.mmio[index],
+      kind = PAGE_MMIO_BASE + index;
+    const pages = w.size / PAGE_SIZE;
+    if (w.mapped) {
+      if (base !== null && base >>> 0 === w.base) return true;
+      this.pageMap.fill(PAGE_UNMAPPED, w.base / PAGE_SIZE, w.base / PAGE_SIZE + pages);
+      w.mapped = false;
+    }
+    let ok = base === null;
+    if (base !== null) {
+      const first = (base >>> 0) / PAGE_SIZE;
+      ok = (base & (PAGE_SIZE - 1)) === 0 && first + pages <= this.pageMap.length;
+      for (let p = first; ok && p < first + pages; p++) ok = this.pageMap[p] === PAGE_UNMAPPED;
+      if (ok) {
+        w.base = base >>> 0;
+        this.pageMap.fill(kind, first, first + pages);
+        w.mapped = true;
+      }
+    }
+    this.onMapChange();
+    return ok;
   }
 
   private checkWindow(base: number, size: number, name: string): void {

@@ -28,6 +28,8 @@ import { Rtc146818 } from "../rtc146818.ts";
 import { Uart16550 } from "../uart16550.ts";
 import { Vga } from "../vga/vga.ts";
 import { VGA_PORT_BASE, VGA_WINDOW_BASE, VGA_WINDOW_SIZE } from "../vga/vga-regs.ts";
+import { DISPI_PORT_INDEX, VBE_VRAM_SIZE } from "../vga/vbe.ts";
+import { VGA_LFB_BASE, type VgaPciFunction } from "../vga/vga-pci.ts";
 import { PciBus } from "../pci/pci-bus.ts";
 import { I440fx } from "../pci/i440fx.ts";
 import { Piix3Ide, Piix3Isa } from "../pci/piix3.ts";
@@ -252,6 +254,7 @@ export interface PcParts {
   dma: Dma8237;
   fdc: Fdc82077;
   vga: Vga;
+  "vga-pci": VgaPciFunction;
   com1: Uart16550;
   com2: Uart16550;
   com3: Uart16550;
@@ -452,11 +455,11 @@ export const PC_PARTS: readonly BoardPart[] = [
   }),
   part({
     id: "vga",
-    ports: [VGA_PORT_BASE],
+    ports: [VGA_PORT_BASE, DISPI_PORT_INDEX],
     mmio: [VGA_WINDOW_BASE, VGA_WINDOW_SIZE],
     state: "vga",
     create: (b) => new Vga(b.machine.clock),
-    io: (vga, [base]) => vga.ioSurface(base),
+    io: (vga, [base, dispi]) => vga.ioSurface(base, "vga", dispi),
     memory: (vga) => vga.memory,
   }),
   uart(0),
@@ -476,6 +479,20 @@ export const PC_PARTS: readonly BoardPart[] = [
     pci: [1, 0],
     state: "pci-isa",
     create: (b) => new Piix3Isa({ isaIrq: (n) => b.isaIrq(n), onReset: () => b.resetCpu() }),
+  }),
+  part({
+    // The VGA's PCI face; its configuration is saved in the vga record. BAR0, the linear
+    // framebuffer, is a memory window that follows wherever software puts the BAR.
+    id: "vga-pci",
+    pci: [2, 0],
+    mmio: [VGA_LFB_BASE, VBE_VRAM_SIZE],
+    create: (b) => b.part("vga").pci,
+    memory: (fn) => fn.lfbMemory,
+    connect: (fn, b) => {
+      // BAR0 where the window is first mapped (wiring maps it after connect), then follow it.
+      fn.firmwareInit(VGA_LFB_BASE);
+      fn.onLfbChange = (base) => b.machine.mem.moveMmio("vga-pci", base);
+    },
   }),
   part({
     id: "pci-ide",

@@ -121,16 +121,25 @@ export class PciFunction implements Stateful {
       minVersion: this.stateMinVersion,
       fields: this.stateFields(),
       check(v, fail, f) {
-        // Read-only bits must be what this function hardwires: a snapshot cannot change its identity.
-        const config = v.config as Uint8Array;
-        for (let o = 0; o < PCI_CONFIG_SIZE; o++) {
-          const fixed = ~(f.writable[o] | f.writeOneToClear[o]) & 0xff;
-          if (((config[o] ^ f.resetValue[o]) & fixed) !== 0)
-            fail(`configuration byte 0x${o.toString(16)} changes read-only bits`);
-        }
+        const problem = f.configProblem(v.config as Uint8Array);
+        if (problem) fail(problem);
       },
       postLoad: (f) => f.configRestored(),
     });
+  }
+
+  /**
+   * Why a saved configuration space cannot be this function's, or null: its read-only bits must
+   * be what this function hardwires (a snapshot cannot change its identity).
+   */
+  configProblem(config: Uint8Array): string | null {
+    if (config.length !== PCI_CONFIG_SIZE) return `configuration space has ${config.length} bytes`;
+    for (let o = 0; o < PCI_CONFIG_SIZE; o++) {
+      const fixed = ~(this.writable[o] | this.writeOneToClear[o]) & 0xff;
+      if (((config[o] ^ this.resetValue[o]) & fixed) !== 0)
+        return `configuration byte 0x${o.toString(16)} changes read-only bits`;
+    }
+    return null;
   }
 
   /**

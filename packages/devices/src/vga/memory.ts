@@ -18,6 +18,7 @@
 // need), and memory sizes other than 256 KiB.
 
 import type { MmioHandler } from "@x86vm/core";
+import type { BochsVbe } from "./vbe.ts";
 import {
   GC_BIT_MASK,
   GC_COLOR_COMPARE,
@@ -79,6 +80,8 @@ export class VgaMemory implements MmioHandler {
   latch = 0;
   /** Counts CPU writes, so viewers can tell that the picture may have changed. */
   writes = 0;
+  /** While a Bochs VBE mode is on: A0000-AFFFF is a 64 KiB bank of its memory instead. */
+  banked: BochsVbe | null = null;
 
   // Decoded register state (see configure()).
   private winStart = 0;
@@ -132,6 +135,7 @@ export class VgaMemory implements MmioHandler {
   }
 
   read8(offset: number): number {
+    if (this.banked !== null) return this.banked.bankRead8(offset);
     if (!this.enabled || offset < this.winStart || offset >= this.winEnd) return 0xff;
     const a = offset - this.winStart;
     let addr: number, plane: number;
@@ -154,6 +158,10 @@ export class VgaMemory implements MmioHandler {
   }
 
   write8(offset: number, value: number): void {
+    if (this.banked !== null) {
+      this.banked.bankWrite8(offset, value);
+      return;
+    }
     if (!this.enabled || offset < this.winStart || offset >= this.winEnd) return;
     const a = offset - this.winStart;
     let addr: number, planes: number;

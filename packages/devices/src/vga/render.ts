@@ -18,6 +18,7 @@
 // (modes 4/5/6) and blinking in graphics modes.
 
 import type { Vga } from "./vga.ts";
+import { bytesPerPixel, type BochsVbe } from "./vbe.ts";
 import { CP437_TO_UNICODE } from "./cp437.ts";
 import {
   ATTR_COLOR_SELECT,
@@ -406,4 +407,51 @@ export function readTextScreen(vga: Vga): TextScreen | null {
   const enabled = (c[CRTC_CURSOR_START] & CURSOR_DISABLE) === 0 && cStart <= cEnd && cStart < g.cellHeight;
   const visible = enabled && pos >= 0 && row < rows && col < g.cols;
   return { cols: g.cols, rows, chars, attrs, cursor: { row, col, visible } };
+}
+
+/**
+ * Draws a Bochs VBE mode: XRES x YRES packed pixels from the display start, VIRT_WIDTH pixels a
+ * line. 8 bits index the DAC; 15 and 16 bits are 5:5:5 and 5:6:5 RGB, 24 and 32 bits blue,
+ * green, red (and an unused byte) in memory order.
+ */
+export function renderVbe(vga: Vga, target: Uint8ClampedArray | Uint8Array | Uint32Array): DisplaySize {
+  const v: BochsVbe = vga.vbe;
+  const width = v.xres,
+    height = v.yres,
+    n = width * height;
+  const out = target instanceof Uint32Array ? target : asPixels(target);
+  if (out.length < n)
+    throw new RangeError(`render target holds ${out.length} pixels, the display needs ${width}x${height}`);
+  const m = v.vram,
+    bpp = v.bpp,
+    bytes = bytesPerPixel(bpp),
+    line = v.lineBytes;
+  const dac = bpp === 8 ? dacColours(vga) : null;
+  let row = v.displayStart;
+  for (let y = 0; y < height; y++, row += line) {
+    const o = y * width;
+    if (row + width * bytes > m.length) {
+      out.fill(BLACK, o, o + width);
+      continue;
+    }
+    let a = row;
+    if (bpp === 8) {
+      for (let x = 0; x < width; x++) out[o + x] = dac![m[a++]];
+    } else if (bpp === 32 || bpp === 24) {
+      for (let x = 0; x < width; x++, a += bytes)
+        out[o + x] = (m[a + 2] | (m[a + 1] << 8) | (m[a] << 16) | BLACK) >>> 0;
+    } else {
+      const six = bpp === 16;
+      for (let x = 0; x < width; x++, a += 2) {
+        const p = m[a] | (m[a + 1] << 8);
+        const r = six ? p >> 11 : (p >> 10) & 0x1f,
+          g = six ? (p >> 5) & 0x3f : (p >> 5) & 0x1f,
+          b = p & 0x1f;
+        const g8 = six ? (g << 2) | (g >> 4) : (g << 3) | (g >> 2);
+        out[o + x] = ((r << 3) | (r >> 2) | (g8 << 8) | (((b << 3) | (b >> 2)) << 16) | BLACK) >>> 0;
+      }
+    }
+  }
+  if (out.buffer !== target.buffer) target.set(new Uint8Array(out.buffer, 0, n * 4));
+  return { width, height };
 }

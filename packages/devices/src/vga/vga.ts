@@ -14,21 +14,35 @@
 //    not decoded (reads all ones), as on the IBM VGA.
 
 import {
+  bits,
   bool,
   bytes,
   defineState,
   field,
   int,
   ints,
+  oneOf,
+  u16,
   u32,
   u8,
+  type FieldKind,
   type IoSurface,
   type StateRecord,
   type Stateful,
   type TimeSource,
 } from "@x86vm/core";
 import { VgaMemory } from "./memory.ts";
-import { displayGeometry, renderFrame, readTextScreen, type DisplaySize, type TextScreen } from "./render.ts";
+import {
+  displayGeometry,
+  renderFrame,
+  renderVbe,
+  readTextScreen,
+  type DisplaySize,
+  type TextScreen,
+} from "./render.ts";
+import { BochsVbe, DISPI_BPPS, DISPI_MAX_XRES, DISPI_MAX_YRES, DISPI_PORT_INDEX, VBE_VRAM_SIZE } from "./vbe.ts";
+import { VgaPciFunction } from "./vga-pci.ts";
+import { PCI_CONFIG_SIZE } from "../pci/pci-function.ts";
 import {
   ATTR_COLOR_SELECT,
   ATTR_COUNT,
@@ -102,9 +116,48 @@ ATTR_WRITE_MASK[ATTR_PLANE_ENABLE] = 0x3f;
 ATTR_WRITE_MASK[ATTR_PEL_PAN] = 0x0f;
 ATTR_WRITE_MASK[ATTR_COLOR_SELECT] = 0x0f;
 
+/** The used part of the Bochs VBE memory as BochsVbe.usedVram() saves it: whole 4 KiB pages, the last one not all zero. */
+const VRAM_KIND = checkedBytes(
+  bytes(-1, { maxLength: VBE_VRAM_SIZE }),
+  (v) => {
+    if (v.length % 4096 !== 0) return "is not whole 4 KiB pages";
+    return v.length > 0 && v.subarray(v.length - 4096).every((x) => x === 0) ? "ends in a page of zeros" : null;
+  },
+  () => [new Uint8Array(0), new Uint8Array(8192).fill(0x5a)],
+);
+/** The VGA PCI function's configuration space, its identity bits as the function hardwires them. */
+const PCI_IDENTITY = new VgaPciFunction(new BochsVbe());
+const PCI_CONFIG_KIND = checkedBytes(
+  bytes(PCI_CONFIG_SIZE),
+  (v) => PCI_IDENTITY.configProblem(v),
+  () => [PCI_IDENTITY.configBytes()],
+);
+
+/** A byte-block kind with a further check on the block (a message when it is refused). */
+function checkedBytes(
+  kind: FieldKind<Uint8Array>,
+  problem: (v: Uint8Array) => string | null,
+  samples: () => Uint8Array[],
+): FieldKind<Uint8Array> {
+  return {
+    ...kind,
+    samples,
+    read(saved, fail, path) {
+      const v = kind.read(saved, fail, path);
+      const p = problem(v);
+      return p ? fail(p) : v;
+    },
+    corruptions: () => kind.corruptions(),
+  };
+}
+
 export class Vga implements Stateful {
   /** Video memory as the machine maps it at A0000 (128 KiB window; offsets from A0000). */
   readonly memory = new VgaMemory();
+  /** The Bochs VBE extension (DISPI registers, its video memory and linear framebuffer). */
+  readonly vbe = new BochsVbe();
+  /** The adapter's PCI face (1234:1111), whose BAR0 is the linear framebuffer. */
+  readonly pci = new VgaPciFunction(this.vbe);
 
   // Registers, as the guest wrote them. Read by the renderer; written only through ports.
   misc = 0;
@@ -136,6 +189,7 @@ export class Vga implements Stateful {
   private regWrites = 0;
 
   constructor(private readonly clock: TimeSource) {
+    this.vbe.onEnableChange = () => (this.memory.banked = this.vbe.enabled ? this.vbe : null);
     this.reset();
   }
 
@@ -156,19 +210,37 @@ export class Vga implements Stateful {
     this.dacLatch.fill(0);
     this.memory.vram.fill(0);
     this.memory.latch = 0;
+    this.vbe.reset();
     this.changed();
   }
 
-  /** The adapter's ports (0x3B0-0x3BB, 0x3C0-0x3DF), placed at `base` instead of 0x3B0 if asked. */
-  ioSurface(base = VGA_PORT_BASE, name = "vga"): IoSurface {
+  /**
+   * The adapter's ports (0x3B0-0x3BB, 0x3C0-0x3DF), placed at `base` instead of 0x3B0 if asked,
+   * and the Bochs VBE index and data ports (16 bits each) at `dispi` (0x1CE).
+   */
+  ioSurface(base = VGA_PORT_BASE, name = "vga", dispi = DISPI_PORT_INDEX): IoSurface {
+    const v = this.vbe;
+    const reg = (off: number) => (off === 0 ? v.readIndex() : v.readData());
     return {
       name,
-      ports: PORT_BLOCKS.map(([first, count]) => ({
-        base: base + (first - VGA_PORT_BASE),
-        count,
-        read8: (off: number) => this.portRead(first + off),
-        write8: (off: number, v: number) => this.portWrite(first + off, v),
-      })),
+      ports: [
+        ...PORT_BLOCKS.map(([first, count]) => ({
+          base: base + (first - VGA_PORT_BASE),
+          count,
+          read8: (off: number) => this.portRead(first + off),
+          write8: (off: number, v: number) => this.portWrite(first + off, v),
+        })),
+        {
+          // Three ports so that the bus takes a 16-bit access at the odd data port whole.
+          base: dispi,
+          count: 3,
+          read16: (off: number) => (off < 2 ? reg(off) : 0xffff),
+          write16: (off: number, x: number) => (off === 0 ? v.writeIndex(x) : off === 1 ? v.writeData(x) : undefined),
+          // A byte access reaches the register's low byte.
+          read8: (off: number) => (off < 2 ? reg(off) & 0xff : 0xff),
+          write8: (off: number, x: number) => (off === 0 ? v.writeIndex(x) : off === 1 ? v.writeData(x) : undefined),
+        },
+      ],
     };
   }
 
@@ -385,6 +457,7 @@ export class Vga implements Stateful {
 
   /** Pixel size of what render() draws for the current mode. */
   displaySize(): DisplaySize {
+    if (this.vbe.enabled) return { width: this.vbe.xres, height: this.vbe.yres };
     const g = displayGeometry(this);
     return { width: g.width, height: g.height };
   }
@@ -394,12 +467,12 @@ export class Vga implements Stateful {
    * data, or a Uint32Array over such bytes), at least width*height pixels of displaySize().
    */
   render(target: Uint8ClampedArray | Uint8Array | Uint32Array): DisplaySize {
-    return renderFrame(this, target);
+    return this.vbe.enabled ? renderVbe(this, target) : renderFrame(this, target);
   }
 
   /** The text screen when the adapter shows a text mode, else null. */
   textScreen(): TextScreen | null {
-    return readTextScreen(this);
+    return this.vbe.enabled ? null : readTextScreen(this);
   }
 
   /** The text screen's rows with trailing blanks removed ([] in a graphics mode). */
@@ -413,8 +486,8 @@ export class Vga implements Stateful {
    * and register writes, and the blink phases in text modes. Viewers redraw when it differs.
    */
   displayStamp(): number {
-    const writes = this.memory.writes + this.regWrites;
-    if (displayGeometry(this).graphics) return writes * 4;
+    const writes = this.memory.writes + this.regWrites + this.vbe.writes;
+    if (this.vbe.enabled || displayGeometry(this).graphics) return writes * 4;
     const { cursorOn, charsOn } = this.blinkPhase();
     return writes * 4 + (cursorOn ? 1 : 0) + (charsOn ? 2 : 0);
   }
@@ -452,7 +525,49 @@ export class Vga implements Stateful {
         if ((x & ~ATTR_WRITE_MASK[i]) !== 0) fail(`attribute register ${i} holds 0x${x.toString(16)}, beyond its bits`);
       });
     },
-    postLoad: (vga) => vga.changed(),
+    subsections: {
+      // Added with the Bochs VBE extension; a record without it loads with VBE off, its memory
+      // empty and the PCI function as the firmware set it up.
+      vbe: {
+        needed: () => true,
+        absent: (vga) => {
+          vga.vbe.reset();
+          vga.pci.reset();
+          vga.pci.firmwareInit();
+        },
+        fields: {
+          index: field(int(0, 0xffff), { get: (vga) => vga.vbe.index, set: (vga, x) => (vga.vbe.index = x) }),
+          id: field(int(0xb0c0, 0xb0c5), { get: (vga) => vga.vbe.id, set: (vga, x) => (vga.vbe.id = x) }),
+          xres: field(int(1, DISPI_MAX_XRES), { get: (vga) => vga.vbe.xres, set: (vga, x) => (vga.vbe.xres = x) }),
+          yres: field(int(1, DISPI_MAX_YRES), { get: (vga) => vga.vbe.yres, set: (vga, x) => (vga.vbe.yres = x) }),
+          bpp: field(oneOf(DISPI_BPPS), { get: (vga) => vga.vbe.bpp, set: (vga, x) => (vga.vbe.bpp = x) }),
+          enable: field(bits(0xe3), { get: (vga) => vga.vbe.enable, set: (vga, x) => (vga.vbe.enable = x) }),
+          bank: field(int(0, VBE_VRAM_SIZE / 0x10000 - 1), {
+            get: (vga) => vga.vbe.bank,
+            set: (vga, x) => (vga.vbe.bank = x),
+          }),
+          virtWidth: field(int(1, 0xffff), {
+            get: (vga) => vga.vbe.virtWidth,
+            set: (vga, x) => (vga.vbe.virtWidth = x),
+          }),
+          virtHeight: field(u16, { get: (vga) => vga.vbe.virtHeight, set: (vga, x) => (vga.vbe.virtHeight = x) }),
+          xOffset: field(u16, { get: (vga) => vga.vbe.xOffset, set: (vga, x) => (vga.vbe.xOffset = x) }),
+          yOffset: field(u16, { get: (vga) => vga.vbe.yOffset, set: (vga, x) => (vga.vbe.yOffset = x) }),
+          vram: field(VRAM_KIND, {
+            get: (vga) => vga.vbe.usedVram(),
+            set: (vga, x) => vga.vbe.loadVram(x),
+          }),
+          pciConfig: field(PCI_CONFIG_KIND, {
+            get: (vga) => vga.pci.configBytes(),
+            set: (vga, x) => vga.pci.restoreConfig(x),
+          }),
+        },
+      },
+    },
+    postLoad: (vga) => {
+      vga.vbe.onEnableChange();
+      vga.changed();
+    },
   });
   readonly stateDefinition = Vga.STATE;
   readonly stateName = Vga.STATE.name;

@@ -7,6 +7,7 @@
 
 import { PC_KBC_DATA, PC_PIC_MASTER_BASE, PC_PIC_SLAVE_BASE } from "../board.ts";
 import { OCW2_NONSPECIFIC_EOI } from "../../pic8259.ts";
+import { vbeRomTables } from "./vbe-modes.ts";
 
 /** Service numbers (the trap's immediate byte). Interrupt services use their vector. */
 export const SVC_POST = 0xf0;
@@ -187,6 +188,9 @@ export function buildRom(fonts: { f8x8: Uint8Array; f8x14: Uint8Array; f8x16: Ui
   // INT 1Eh diskette parameter table (1.44 MB values): specify bytes, motor off delay, 512-byte
   // sectors, 18 sectors per track, gap, data length, format gap, filler, head settle, motor start.
   a.at(DISKETTE_PARAMS).emit(0xaf, 0x02, 0x25, 0x02, 0x12, 0x1b, 0xff, 0x6c, 0xf6, 0x0f, 0x08);
+
+  // VBE: the mode list, OEM strings and the window function (vbe-modes.ts).
+  for (const [offset, bytes] of vbeRomTables()) a.at(offset).emit(...bytes);
 
   return { image: a.image, vectors, noBootHalt };
 }

@@ -253,7 +253,8 @@ describe("INT 1Ah PCI BIOS", () => {
     expect(bad.ah).toBe(0x83);
     expect(int1a(pc, { eax: 0xb103, ecx: 0x010180 }).bx).toBe(0x0009);
     expect(int1a(pc, { eax: 0xb103, ecx: 0x060100 }).bx).toBe(0x0008);
-    expect(int1a(pc, { eax: 0xb103, ecx: 0x030000 }).ah).toBe(0x86);
+    expect(int1a(pc, { eax: 0xb103, ecx: 0x030000 }).bx).toBe(0x0010); // the VGA, device 2
+    expect(int1a(pc, { eax: 0xb103, ecx: 0x040100 }).ah).toBe(0x86);
   });
 
   it("B108h-B10Dh read and write configuration space by byte, word and dword", () => {

@@ -792,11 +792,11 @@ describe("functions not offered", () => {
     expect(int10(m, { ax: 0x0f00 }).cf).toBe(false);
   });
 
-  it("VBE (AH=4Fh) answers AX=014Fh and is counted", () => {
+  it("VBE functions not offered (AX=4F04h save/restore state) answer AX=014Fh and are counted", () => {
     const m = machine();
-    const r = int10(m, { ax: 0x4f00, es: 0x7000, di: 0 });
+    const r = int10(m, { ax: 0x4f04, es: 0x7000, di: 0 });
     expect(r.ax).toBe(0x014f);
-    expect(m.bios.unsupported.get("INT 10h AX=4f00")).toBe(1);
+    expect(m.bios.unsupported.get("INT 10h AX=4f04")).toBe(1);
   });
 });
 

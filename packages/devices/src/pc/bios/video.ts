@@ -76,6 +76,8 @@ import {
   VRE_PROTECT,
 } from "../../vga/vga-regs.ts";
 import { FONT_8X14, FONT_8X16, FONT_8X8, FONT_8X8_HIGH, ROM_SEGMENT } from "./rom.ts";
+import { VbeServices } from "./vbe.ts";
+import { DISPI_INDEX_ENABLE, DISPI_PORT_DATA, DISPI_PORT_INDEX } from "../../vga/vbe.ts";
 
 // ---- CPU register file indices (the byte and word views of the CPU's registers)
 const AL = EAX << 2,
@@ -137,8 +139,6 @@ const DCC_VGA_COLOUR = 0x08;
 const ALT_SELECT_OK = 0x12,
   DCC_OK = 0x1a,
   STATE_OK = 0x1b;
-/** VBE status: AL = 4Fh (function exists), AH = 01h (call failed). */
-const VBE_FAILED = 0x014f;
 
 const VEC_1F = 0x1f * 4,
   VEC_43 = 0x43 * 4;
@@ -268,8 +268,12 @@ export const VIDEO_STATIC_TABLE_EBDA_OFFSET = 0x3f0;
 export class VideoServices {
   /** Scratch for saving the data-path registers around a graphics operation (not state). */
   private readonly saved = new Uint8Array(8);
+  /** AH=4Fh, the VESA BIOS Extensions over the Bochs VBE interface. */
+  readonly vbe: VbeServices;
 
-  constructor(private readonly bios: Bios) {}
+  constructor(private readonly bios: Bios) {
+    this.vbe = new VbeServices(bios);
+  }
 
   // ---- entry points
 
@@ -358,10 +362,7 @@ export class VideoServices {
         this.fnState();
         return;
       case 0x4f:
-        // VESA BIOS extensions are not offered yet: AX=014Fh ("function exists, call failed")
-        // makes VBE callers fall back; VBE defines no carry flag, the count says it was asked.
-        b.unsupportedCall(0x10);
-        b.cpu.r16[AX] = VBE_FAILED;
+        this.vbe.int10();
         return;
       default:
         b.unsupportedCall(0x10); // includes 1Ch save/restore state
@@ -491,6 +492,11 @@ export class VideoServices {
     b.cpu.r8[AL] = mode > 7 ? 0x20 : mode === 6 ? 0x3f : 0x30;
   }
 
+  /** Sets VGA mode AL (bit 7: keep video memory) as AH=00h does, for the VBE mode set. */
+  setStandardMode(al: number): boolean {
+    return this.setMode(al);
+  }
+
   /** Sets mode AL (bit 7: keep video memory) and the BDA; false if the mode cannot be set. */
   private setMode(al: number): boolean {
     const b = this.bios;
@@ -498,6 +504,9 @@ export class VideoServices {
       clear = (al & 0x80) === 0;
     const m = MODES.get(mode);
     if (!m) return false;
+    // A VGA mode turns the Bochs VBE interface off (its ports are unclaimed on boards without it).
+    b.platform.io.io.out16(DISPI_PORT_INDEX, DISPI_INDEX_ENABLE);
+    b.platform.io.io.out16(DISPI_PORT_DATA, 0);
     const flags = b.rb(B.BDA_VIDEO_VGA_FLAGS);
     // 12h/31h disabled default palette loading: the DAC keeps its colours across the mode set.
     const keepDac = (flags & VGA_NO_DEFAULT_PALETTE) !== 0 ? this.readDac(0, 256) : null;
