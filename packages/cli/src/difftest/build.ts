@@ -55,7 +55,8 @@ export const CFLAGS = [
  * sse_convert.c name their SSE2 instructions in inline assembly, so -msse is enough for them too.
  * sse2_int.c needs -msse2 for its SSE2 inline assembly; sse2_loops.c is compiled with -O3 -msse2
  * -ftree-vectorize so that the compiler turns its integer loops into SSE2 code (floating point
- * stays on the x87).
+ * stays on the x87). sse_vec.c is compiled with -O2 -msse2 -mfpmath=sse -fno-math-errno: its
+ * floating-point loops become scalar and packed SSE/SSE2 code (SQRTSS/SQRTPS inline, no libm).
  */
 export const PROGRAM_FLAGS: Readonly<Record<string, readonly string[]>> = {
   mmx: ["-mmmx"],
@@ -64,6 +65,7 @@ export const PROGRAM_FLAGS: Readonly<Record<string, readonly string[]>> = {
   sse_convert: ["-msse"],
   sse2_int: ["-msse2"],
   sse2_loops: ["-msse2", "-O3", "-ftree-vectorize"],
+  sse_vec: ["-O2", "-msse2", "-mfpmath=sse", "-fno-math-errno"],
 };
 
 export class ToolchainError extends Error {}

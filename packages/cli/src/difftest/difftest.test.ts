@@ -24,7 +24,7 @@ import { NativeRunner, UserModeRunner, type ProgramRunner, type RunOutput } from
 const INTEGER = ["int_arith", "muldiv", "shift", "bitops", "bcd", "string", "cond", "atomic", "misc"];
 const X87_EXACT = ["x87_arith", "x87_compare", "x87_convert", "x87_ext"];
 const X87_EXTENDED = ["x87_transcendental"];
-const SIMD = ["mmx", "fxsr", "sse_move", "sse_arith", "sse_convert", "sse2_int", "sse2_loops"];
+const SIMD = ["mmx", "fxsr", "sse_move", "sse_arith", "sse_convert", "sse2_int", "sse2_loops", "sse_vec"];
 const TIMEOUT = 900_000;
 
 const reference: ProgramRunner = new NativeRunner();
