@@ -67,6 +67,30 @@ export interface LinuxEntry {
   sp: number;
 }
 
+/** vid_mode values (boot protocol): the standard 80x25 mode, the extended menu, ask. */
+export const VID_MODE_NORMAL = 0xffff,
+  VID_MODE_EXTENDED = 0xfffe,
+  VID_MODE_ASK = 0xfffd;
+
+/**
+ * The setup header's vid_mode for a command line: a boot loader's job, as `vga=` is read by the
+ * loader, not the kernel (`vga=normal|ext|ask|N`, N decimal or 0x hex; Linux adds 200h to a
+ * VESA mode number, so vga=0x317 is VESA mode 117h). The last `vga=` wins; anything else is
+ * "normal".
+ */
+export function videoMode(cmdline: string): number {
+  let mode = VID_MODE_NORMAL;
+  for (const word of cmdline.split(/\s+/)) {
+    if (!word.startsWith("vga=")) continue;
+    const v = word.slice(4);
+    if (v === "normal") mode = VID_MODE_NORMAL;
+    else if (v === "ext") mode = VID_MODE_EXTENDED;
+    else if (v === "ask") mode = VID_MODE_ASK;
+    else if (/^(0x[0-9a-f]+|[0-9]+)$/i.test(v) && Number(v) <= 0xffff) mode = Number(v);
+  }
+  return mode;
+}
+
 /** Copies kernel, initrd and command line into memory and fills the setup header. */
 export function loadLinux(mem: LoaderMemory, boot: LinuxBoot): LinuxEntry {
   const k = boot.kernel;
@@ -81,8 +105,7 @@ export function loadLinux(mem: LoaderMemory, boot: LinuxBoot): LinuxEntry {
   const setup = k.slice(0, h.setupBytes);
   setup[0x210] = 0xff; // type_of_loader: undefined
   setup[0x211] |= 0x80; // loadflags: CAN_USE_HEAP
-  setup[0x1fa] = 0xff;
-  setup[0x1fb] = 0xff; // vid_mode: normal
+  put16(setup, 0x1fa, videoMode(boot.cmdline)); // vid_mode
   put16(setup, 0x224, HEAP_END);
   put32(setup, 0x228, CMDLINE_ADDR);
   if (boot.initrd && boot.initrd.length > 0) {
