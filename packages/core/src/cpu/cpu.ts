@@ -64,8 +64,11 @@ import {
   FEAT_CMOV,
   FEAT_CX8,
   FEAT_FPU,
+  FEAT_CLFSH,
   FEAT_FXSR,
   FEAT_MMX,
+  FEAT_SSE,
+  FEAT_SSE2,
   FEAT_MSR,
   FEAT_PGE,
   FEAT_PSE,
@@ -140,7 +143,19 @@ export class Cpu extends CpuAccess {
    */
   readonly cpuidModel: CpuidModel = {
     features:
-      FEAT_FPU | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV | FEAT_MMX | FEAT_FXSR,
+      FEAT_FPU |
+      FEAT_PSE |
+      FEAT_TSC |
+      FEAT_MSR |
+      FEAT_CX8 |
+      FEAT_SEP |
+      FEAT_PGE |
+      FEAT_CMOV |
+      FEAT_CLFSH |
+      FEAT_MMX |
+      FEAT_FXSR |
+      FEAT_SSE |
+      FEAT_SSE2,
   };
   /** SYSENTER_CS, SYSENTER_ESP, SYSENTER_EIP. */
   readonly sysenter = new Int32Array(3);

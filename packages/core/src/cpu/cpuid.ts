@@ -10,9 +10,15 @@ export const FEAT_FPU = 1 << 0,
 export const FEAT_CX8 = 1 << 8,
   FEAT_SEP = 1 << 11,
   FEAT_PGE = 1 << 13,
-  FEAT_CMOV = 1 << 15;
+  FEAT_CMOV = 1 << 15,
+  FEAT_CLFSH = 1 << 19;
 export const FEAT_MMX = 1 << 23,
-  FEAT_FXSR = 1 << 24;
+  FEAT_FXSR = 1 << 24,
+  FEAT_SSE = 1 << 25,
+  FEAT_SSE2 = 1 << 26;
+
+/** Leaf 1 EBX bits 15-8: the CLFLUSH line size in 8-byte units (64 bytes, as on a Pentium 4). */
+const CLFLUSH_LINE = 8;
 
 /** Family 6, model 1, stepping 9: the Pentium Pro's signature. */
 export const CPU_SIGNATURE = 0x0619;
@@ -40,6 +46,7 @@ export function cpuidLeaf(model: CpuidModel, leaf: number, out: Int32Array): voi
     out[2] = str4("GenuineIntel", 8);
   } else if (l === 1) {
     out[0] = CPU_SIGNATURE;
+    if (model.features & FEAT_CLFSH) out[1] = CLFLUSH_LINE << 8;
     out[3] = model.features;
   } else if (l === 0x80000000) {
     out[0] = 0x80000004 | 0;
