@@ -21,7 +21,14 @@ export { Bios, type BiosPlatform, type BootDevice, type BootFailure, type NoBoot
 export { LinuxImageError, loadLinux, parseLinuxHeader, type LinuxBoot } from "./pc/bios/linux-loader.ts";
 export { PcMachine, COM_PORTS, DEFAULT_START_TIME_MS, type PcOptions, type PcRunResult } from "./pc/pc.ts";
 export * from "./uart16550.ts";
+export * from "./net/ne2000.ts";
+export * from "./net/rtl8029.ts";
 export {
+  DEFAULT_NIC_MAC,
+  NIC_IO_BASE,
+  NIC_IRQ,
+  NIC_PCI_DEVICE,
+  type PcNetOptions,
   FpuErrorPort,
   IDE_BUS_MASTER_BASE,
   PC_IMAGE_SLOTS,

@@ -64,10 +64,18 @@ describe("the PC board table", () => {
     const bare = new PcMachine({ memoryMiB: 2 });
     expect(bare.parts.hd0).toBeNull();
     expect(bare.namedDevices().map(([id]) => id)).toEqual([...RECORD_IDS.filter((id) => !/^hd/.test(id)), "bios"]);
+    // A network card adds its records after the others.
+    const net = new PcMachine({ memoryMiB: 2, net: {} });
+    expect(net.namedDevices().map(([id]) => id)).toEqual([
+      ...RECORD_IDS.filter((id) => !/^hd/.test(id)),
+      "nic-pci",
+      "nic",
+      "bios",
+    ]);
   });
 
   it("puts each part's ports on the I/O bus and the VGA window in memory", () => {
-    const pc = new PcMachine({ memoryMiB: 2 });
+    const pc = new PcMachine({ memoryMiB: 2, net: {} }); // with the parts options add
     // A base is a part's first register, but for the FDC (registers from base + 2) and the DMA
     // page registers (81h-8Fh; 80h is the POST port).
     const first: Record<string, number> = { [PC_FDC_BASE]: 2, [PC_DMA_PAGE_BASE]: 1 };

@@ -32,7 +32,7 @@ import { DISPI_PORT_INDEX, VBE_VRAM_SIZE } from "../vga/vbe.ts";
 import { VGA_LFB_BASE, type VgaPciFunction } from "../vga/vga-pci.ts";
 import { PciBus } from "../pci/pci-bus.ts";
 import { I440fx } from "../pci/i440fx.ts";
-import { Piix3Ide, Piix3Isa } from "../pci/piix3.ts";
+import { PIIX3_PIRQRC, Piix3Ide, Piix3Isa } from "../pci/piix3.ts";
 import {
   IdeChannel,
   PC_IDE_PRIMARY_CMD,
@@ -43,6 +43,8 @@ import {
 import { IdeBusMaster } from "../ide/bus-master.ts";
 import { AtaDisk } from "../ide/ata-disk.ts";
 import { AtapiCdrom } from "../ide/atapi-cdrom.ts";
+import { Ne2000 } from "../net/ne2000.ts";
+import { Rtl8029, gatedSurface } from "../net/rtl8029.ts";
 
 /** What a slot takes: how its image is checked, and which drive or loader holds it. */
 export type MediaKind = "floppy" | "hdd" | "cdrom" | "boot-file";
@@ -200,6 +202,25 @@ export const PC_SCI_IRQ = 9;
 /** I/O base of the PIIX IDE bus-master registers (PCI BAR4, set as a BIOS's POST would). */
 export const IDE_BUS_MASTER_BASE = 0xc000;
 
+/**
+ * The network card (RTL8029, an NE2000 on PCI), when the machine has one: its PCI slot, the I/O
+ * base the firmware gives its BAR0, and the ISA IRQ its INTA# is routed to. On this board INTA#
+ * of PCI device d is PIRQ (d + pin - 1) mod 4 of the PIIX3; POST steers that PIRQ to NIC_IRQ and
+ * sets the line level-triggered in the ELCR.
+ */
+export const NIC_PCI_DEVICE = 3;
+export const NIC_IO_BASE = 0xc100;
+export const NIC_IRQ = 11;
+const NIC_PIRQ = NIC_PCI_DEVICE & 3; // INTA#: pin 1
+/** The station address a card gets when the machine's options name none (a locally administered one). */
+export const DEFAULT_NIC_MAC: readonly number[] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
+
+/** A machine's network card: present when the options have one. */
+export interface PcNetOptions {
+  /** Its station address (6 bytes); default DEFAULT_NIC_MAC. */
+  mac?: Uint8Array;
+}
+
 /** COM1-COM4: base port and IRQ. */
 export const COM_PORTS: readonly (readonly [number, number])[] = [
   [0x3f8, 4],
@@ -271,6 +292,9 @@ export interface PcParts {
   cdrom: AtapiCdrom;
   "fpu-error": FpuErrorPort;
   "acpi-pm": AcpiPm;
+  /** The network card's PCI function and its NE2000, only on a machine with a network card. */
+  "nic-pci": Rtl8029 | null;
+  nic: Ne2000 | null;
 }
 
 export type PartId = keyof PcParts;
@@ -284,6 +308,8 @@ export interface BoardContext {
   part<K extends PartId>(id: K): NonNullable<PcParts[K]>;
   /** The copy-on-write disk in a drive slot, or null when the slot is empty. */
   disk(slot: PcImageSlot): CowDisk | null;
+  /** The network card's options, or null/absent for a machine without one. */
+  readonly net?: PcNetOptions | null;
   /** The interrupt controller's own input n (PCI interrupt routing picks lines at run time). */
   isaIrq(n: number): IrqLine | null;
   /** Resets the CPU as the board's reset lines do (8042 output port, port 92h, CF9h). */
@@ -553,6 +579,36 @@ export const PC_PARTS: readonly BoardPart[] = [
     state: "acpi-pm",
     create: (b, w) => new AcpiPm(b.machine.clock, w.irq[0], { powerOff: () => b.powerOff() }),
     io: (pm, [base]) => pm.ioSurface(base),
+  }),
+  part({
+    id: "nic-pci",
+    pci: [NIC_PCI_DEVICE, 0],
+    state: "nic-pci",
+    create: (b) => (b.net ? new Rtl8029() : null),
+    connect: (fn, b) => {
+      // POST: BAR0 and the interrupt line, the PIRQ routed to NIC_IRQ, that IRQ level-triggered.
+      fn.firmwareInit(NIC_IO_BASE, NIC_IRQ);
+      b.part("pci-isa").write(PIIX3_PIRQRC + NIC_PIRQ, 1, NIC_IRQ);
+      const io = b.machine.io.io;
+      const elcr = PC_ELCR_BASE + (NIC_IRQ >> 3);
+      io.out8(elcr, io.in8(elcr) | (1 << (NIC_IRQ & 7)));
+    },
+  }),
+  part({
+    id: "nic",
+    ports: [NIC_IO_BASE],
+    state: "nic",
+    create: (b) =>
+      b.net
+        ? new Ne2000({
+            mac: b.net.mac ?? Uint8Array.from(DEFAULT_NIC_MAC),
+            irq: b.part("pci-isa").pirqLine(NIC_PIRQ),
+          })
+        : null,
+    io: (nic, [base], b) => {
+      const fn = b.part("nic-pci");
+      return gatedSurface(nic.ioSurface(base, "nic"), () => fn.ioBase() === base);
+    },
   }),
 ];
 

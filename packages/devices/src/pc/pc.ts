@@ -30,6 +30,7 @@ import {
   wireBoard,
   type MediaSlotSpec,
   type PcImageSlot,
+  type PcNetOptions,
   type PcParts,
 } from "./board.ts";
 
@@ -64,6 +65,11 @@ export interface PcOptions {
   tripleFault?: "reset" | "stop";
   /** Boot this Linux kernel (bzImage, initrd, command line) instead of a disk. */
   linux?: LinuxBoot | null;
+  /**
+   * A network card (the RTL8029, an NE2000 on PCI: board.ts's `nic-pci` and `nic`); none by
+   * default. The host connects its wire: `pc.nic.onTransmit` and `pc.nic.receive()`.
+   */
+  net?: PcNetOptions | null;
 }
 
 /** 8x14 font for INT 10h/11h: the 8x16 glyphs without their top and bottom rows. */
@@ -128,6 +134,8 @@ export class PcMachine {
   private readonly tripleFaultAction: "reset" | "stop";
   /** The ATA devices on the primary channel (for hard disks 0 and 1). */
   readonly ataDisks: [PcParts["hd0"], PcParts["hd1"]];
+  /** The network card's NE2000 (the host's end of its wire), or null on a machine without one. */
+  readonly nic: PcParts["nic"];
   /** The stateful parts under their snapshot record ids, in board order. */
   private readonly states: [string, Stateful][];
 
@@ -145,6 +153,7 @@ export class PcMachine {
       disk: (slot) => this.disk(slot),
       resetCpu: () => this.reset(),
       powerOff: () => this.powerOff(),
+      net: opts.net ?? null,
     });
     const p = (this.parts = board.parts);
     this.states = board.states;
@@ -169,6 +178,7 @@ export class PcMachine {
     this.ideBusMaster = p["ide-bus-master"];
     this.cdromDrive = p.cdrom;
     this.ataDisks = [p.hd0, p.hd1];
+    this.nic = p.nic;
 
     if (opts.fda) this.insertFloppy(0, opts.fda);
     if (opts.fdb) this.insertFloppy(1, opts.fdb);

@@ -241,6 +241,8 @@ export async function restoreSnapshot(
       hostMs: opts.hostMs,
       ...drives,
       bootOrder: bootOrder ? (bootOrder as BootDevice[]) : undefined,
+      // A machine with a network card saved its records; the station address is in them.
+      net: d.states.some((s) => s.id === "nic") ? {} : null,
       linux: kernel
         ? { kernel: allBytes(kernel), initrd: initrd ? allBytes(initrd) : null, cmdline: cmdline as string }
         : null,
