@@ -9,24 +9,26 @@ import js from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
+// Anchored ("/net"): a bare name would also match a directory of that name in a relative
+// import (devices' own net/ folder).
 const NODE_BUILTINS = [
   "node:*",
-  "fs",
-  "fs/*",
-  "path",
-  "os",
-  "url",
-  "crypto",
-  "zlib",
-  "child_process",
-  "worker_threads",
-  "util",
-  "buffer",
-  "stream",
-  "events",
-  "http",
-  "https",
-  "net",
+  "/fs/*",
+  "/fs",
+  "/path",
+  "/os",
+  "/url",
+  "/crypto",
+  "/zlib",
+  "/child_process",
+  "/worker_threads",
+  "/util",
+  "/buffer",
+  "/stream",
+  "/events",
+  "/http",
+  "/https",
+  "/net",
 ];
 const TIMERS = [
   "setTimeout",
