@@ -12,7 +12,15 @@ export type { WasmMemory } from "./cpu/wasm/api.ts";
 export { Dispatcher, type ExitHandlers } from "./dispatch/dispatcher.ts";
 export { IoBus, IoWiringError, type IoSurface, type PortRange } from "./dispatch/io-bus.ts";
 export * from "./dispatch/exits.ts";
-export { MachineClock, NS_PER_SECOND, type ClockMode, type TimeSource } from "./time/clock.ts";
+export {
+  MachineClock,
+  NS_PER_SECOND,
+  TSC_HZ,
+  MAX_LAG_NS,
+  ticksAt,
+  type ClockMode,
+  type TimeSource,
+} from "./time/clock.ts";
 export {
   StateError,
   checkStateVersion,

@@ -436,12 +436,14 @@ export class Pic8259Pair implements Stateful {
   acknowledge(): number {
     const m = this.master.ack();
     let vector: number;
+    let irq = -1;
     if (m < 0) {
       vector = this.master.vectorBase | SPURIOUS_IR;
     } else if (this.master.cascadeInputs() & (1 << m)) {
       if (m === this.slave.slaveId()) {
         const s = this.slave.ack();
         vector = this.slave.vectorBase | (s < 0 ? SPURIOUS_IR : s);
+        if (s >= 0) irq = 8 + s;
         // The slave's INT falls during its acknowledge; a request still pending raises it
         // again, which is a new edge on IR2 (set just below by update()).
         this.master.setInput(CASCADE_IR, false);
@@ -450,10 +452,18 @@ export class Pic8259Pair implements Stateful {
       }
     } else {
       vector = this.master.vectorBase | m;
+      irq = m;
     }
     this.update();
+    if (irq >= 0) this.onAcknowledge?.(irq);
     return vector;
   }
+
+  /**
+   * Told the IRQ (0-15) of each request the CPU took (not the default IR7 answers): the board
+   * gives IRQ0's to the PIT, which re-delivers timer ticks merged while one was pending.
+   */
+  onAcknowledge: ((irq: number) => void) | null = null;
 
   /**
    * Ports as data: the master's two ports, the slave's two, and optionally PIIX's ELCR pair

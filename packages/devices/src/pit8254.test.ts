@@ -452,6 +452,62 @@ describe("8254: counter 0 interrupts", () => {
   });
 });
 
+describe("8254: timer catch-up (realtime mode)", () => {
+  // Linux's tick: mode 2, reload 4773 (250 Hz). The test plays the interrupt controller: an edge
+  // on the line is a request, timerAcknowledged() the CPU taking it.
+  const RELOAD = 4773;
+  const periodNs = (RELOAD * 1e9) / PIT_HZ;
+  function ticking(reinject: boolean) {
+    const s = setup();
+    s.pit.reinject = reinject;
+    s.h.outb(CTRL, cw(0, 2));
+    s.write16(CH0, RELOAD);
+    s.h.clockStep(1000); // the count is loaded; OUT is high
+    const base = s.irq.rises;
+    return { ...s, edges: () => s.irq.rises - base };
+  }
+
+  it("edges merged in one catch-up are re-delivered one per acknowledge, not at once", () => {
+    const { h, edges, pit } = ticking(true);
+    h.clockStep(10 * periodNs); // ten periods pass in one step (a slow slice)
+    expect(edges()).toBe(1);
+    expect(pit.backlog).toBe(9);
+    for (let i = 0; i < 9; i++) pit.timerAcknowledged();
+    expect(edges()).toBe(10); // every tick reached the guest
+    expect(pit.backlog).toBe(0);
+    pit.timerAcknowledged(); // the last one taken: nothing more owed
+    expect(edges()).toBe(10);
+    expect(pit.reinjected).toBe(9);
+  });
+
+  it("an edge raised while the previous one waits (interrupts off) joins the backlog", () => {
+    const { h, edges, pit } = ticking(true);
+    for (let i = 0; i < 5; i++) h.clockStep(periodNs); // five edges, none taken: the controller keeps one
+    expect(edges()).toBe(5);
+    pit.timerAcknowledged(); // the CPU takes the one the controller held; four were merged into it
+    expect(pit.backlog).toBe(3);
+    expect(edges()).toBe(6);
+    for (let i = 0; i < 3; i++) pit.timerAcknowledged();
+    expect(pit.backlog).toBe(0);
+    expect(edges()).toBe(9);
+  });
+
+  it("caps the backlog at a second's worth of ticks: a long stop does not storm", () => {
+    const { h, edges, pit } = ticking(true);
+    h.clockStep(60e9); // a minute in one step
+    expect(edges()).toBe(1);
+    expect(pit.backlog).toBe(Math.floor(1e9 / periodNs)); // 249 at 250 Hz
+  });
+
+  it("is off in deterministic mode: merged edges stay merged, as before", () => {
+    const { h, edges, pit } = ticking(false);
+    h.clockStep(10 * periodNs);
+    pit.timerAcknowledged();
+    expect(edges()).toBe(1);
+    expect(pit.backlog).toBe(0);
+  });
+});
+
 describe("8254: state", () => {
   function busy() {
     const s = setup();

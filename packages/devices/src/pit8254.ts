@@ -12,6 +12,7 @@
 // `nextDeadline()` tells the machine when the next one is due.
 
 import {
+  MAX_LAG_NS,
   NS_PER_SECOND,
   bool,
   defineState,
@@ -25,6 +26,7 @@ import {
   type StateRecord,
   type Stateful,
   type TimeSource,
+  ticksAt,
 } from "@x86vm/core";
 import type { IrqLine } from "./irq.ts";
 
@@ -33,7 +35,7 @@ export const PIT_HZ = 1_193_182;
 
 /** Input-clock ticks that have occurred by machine time `ns`. */
 export function pitTicksAt(ns: number): number {
-  return Math.floor((ns * PIT_HZ) / NS_PER_SECOND);
+  return ticksAt(ns, PIT_HZ);
 }
 
 /** The first machine nanosecond (an integer) at which tick number `tick` has occurred. */
@@ -222,21 +224,33 @@ class PitCounter {
     return t > after ? t : Infinity;
   }
 
-  /** Catches up to `tick`, applying a deferred load on the way; true if OUT rose meanwhile. */
-  catchUp(tick: number): boolean {
-    if (tick <= this.lastTick) return false;
-    let rose = false;
+  /** Rising edges of OUT after tick `after` up to tick `upTo`, for the waveform as it stands. */
+  private risesIn(after: number, upTo: number): number {
+    const t = this.nextRiseAfter(after);
+    if (t > upTo) return 0;
+    return this.isPeriodic() ? 1 + Math.floor((upTo - t) / this.n) : 1;
+  }
+
+  /** Catches up to `tick`, applying a deferred load on the way; returns how many times OUT rose meanwhile. */
+  catchUp(tick: number): number {
+    if (tick <= this.lastTick) return 0;
+    let rises = 0;
     while (this.pendingTick !== NONE && this.pendingTick <= tick) {
       const p = this.pendingTick;
-      if (this.nextRiseAfter(this.lastTick) < p) rose = true;
+      rises += this.risesIn(this.lastTick, p - 1);
       const before = this.outAt(p - 1);
       this.applyPending();
-      if (!before && this.outAt(p)) rose = true;
+      if (!before && this.outAt(p)) rises++;
       this.lastTick = p;
     }
-    if (this.nextRiseAfter(this.lastTick) <= tick) rose = true;
+    rises += this.risesIn(this.lastTick, tick);
     this.lastTick = tick;
-    return rose;
+    return rises;
+  }
+
+  /** OUT's period in machine ns in modes 2 and 3 while running, else Infinity. */
+  periodNs(): number {
+    return this.frequencyHz() > 0 ? (this.n * NS_PER_SECOND) / PIT_HZ : Infinity;
   }
 
   private gateEnablesCounting(): boolean {
@@ -469,11 +483,30 @@ const COUNTER_STATE = record({
   },
 });
 
-/** The 8254 as the PC uses it: counter 0's OUT on an IRQ line, gates set by the board. */
+/**
+ * The 8254 as the PC uses it: counter 0's OUT on an IRQ line, gates set by the board.
+ *
+ * Timer catch-up (realtime mode only; see docs/time.md): a rising edge of OUT0 that comes while
+ * the previous one is still waiting at the interrupt controller, or several that pass in one
+ * catch-up, would merge into one interrupt and the guest's tick count (Linux's jiffies while
+ * its tick is periodic) would fall behind its clock. The PIT counts them instead (`backlog`,
+ * capped at MAX_LAG_NS worth of periods, as the clock's own catch-up is) and raises one more
+ * edge each time the controller reports that the CPU took IRQ0 (`timerAcknowledged`), as
+ * KVM's PIT re-injects ticks on acknowledge. Deterministic mode leaves this off: a boot there
+ * stays the same, instruction for instruction. The backlog is not saved in snapshots.
+ */
 export class Pit8254 implements Stateful {
   private readonly counters = [new PitCounter(), new PitCounter(), new PitCounter()];
   /** The level last driven on the counter 0 line. */
   private irqLevel = false;
+  /** Re-deliver merged ticks (the board turns this on in realtime mode). */
+  reinject = false;
+  /** Ticks merged and not yet re-delivered. */
+  backlog = 0;
+  /** Edges raised on the line since the controller last reported IRQ0 taken. */
+  private outstanding = 0;
+  /** Ticks re-delivered so far (statistics). */
+  reinjected = 0;
 
   constructor(
     private readonly clock: TimeSource,
@@ -499,16 +532,46 @@ export class Pit8254 implements Stateful {
    */
   advance(now: number): void {
     const tick = pitTicksAt(now);
-    const rose = this.counters[0].catchUp(tick);
+    const rises = this.counters[0].catchUp(tick);
     this.counters[1].catchUp(tick);
     this.counters[2].catchUp(tick);
-    if (rose) {
-      if (this.irqLevel) this.out0.lower();
-      this.out0.raise();
-      this.irqLevel = true;
+    if (rises > 0) {
+      this.edge();
+      if (this.reinject) {
+        this.outstanding++;
+        this.addBacklog(rises - 1);
+      }
     } else {
       this.driveOut0();
     }
+  }
+
+  /**
+   * The interrupt controller reports that the CPU took IRQ0: edges raised since the last report
+   * beyond this one were merged, so they join the backlog; then one backlog tick is raised.
+   */
+  timerAcknowledged(): void {
+    if (!this.reinject) return;
+    this.addBacklog(this.outstanding - 1);
+    this.outstanding = 0;
+    if (this.backlog === 0) return;
+    this.backlog--;
+    this.reinjected++;
+    this.outstanding = 1;
+    this.edge();
+  }
+
+  private addBacklog(n: number): void {
+    if (n <= 0) return;
+    const cap = Math.max(1, Math.floor(MAX_LAG_NS / this.counters[0].periodNs()));
+    this.backlog = Math.min(cap, this.backlog + n);
+  }
+
+  /** A rising edge on the counter 0 line, even if it is high already. */
+  private edge(): void {
+    if (this.irqLevel) this.out0.lower();
+    this.out0.raise();
+    this.irqLevel = true;
   }
 
   /** Machine time of counter 0's next OUT rising edge (or deferred load), Infinity if none. */

@@ -1,9 +1,12 @@
 // A machine: CPU, physical memory, dispatcher and clock, plus the devices that keep time.
 // The machine runs the CPU in slices that end at the next device deadline, then lets the
 // timed devices catch up to the clock. While the CPU is halted, deterministic mode jumps the
-// clock straight to the next deadline (idle costs nothing); realtime mode returns to the host,
-// which sleeps until then. Board-specific wiring (which chips, which ports) lives elsewhere
-// (packages/devices/src/pc); this class knows no device by name.
+// clock straight to the next deadline (idle costs nothing); realtime mode jumps as far as the
+// host's time allows, then returns to the host, which sleeps until the deadline. Realtime mode
+// re-draws the clock's line before each run (time/clock.ts: rate and catch-up), so the CPU runs
+// up to each device deadline in both modes and no timer event is merged with the next.
+// Board-specific wiring (which chips, which ports) lives elsewhere (packages/devices/src/pc);
+// this class knows no device by name.
 
 import { Cpu } from "../cpu/cpu.ts";
 import { EV_NMI } from "../cpu/regs.ts";
@@ -85,11 +88,13 @@ export class Machine {
   run(untilNs: number, shouldStop: () => boolean = () => false): RunResult {
     const cpu = this.cpu,
       clock = this.clock;
-    const nsPer = clock.nsPerInstruction;
+    const realtime = clock.mode === "realtime";
+    // Realtime: a run also ends once it has taken as long in host time as it was to last in
+    // machine time (a guest slower than the clock's estimate must not keep the host waiting).
+    const hostEnd = realtime ? clock.hostNow() + (untilNs - clock.now()) : Infinity;
     while (clock.now() < untilNs) {
       if (cpu.shutdownReason !== null) return { kind: "shutdown", reason: cpu.shutdownReason };
       if (shouldStop()) return { kind: "ran" };
-      const deadline = Math.min(this.nextDeadline(), untilNs);
       if (cpu.halted) {
         this.advanceDevices();
         if (cpu.run(1) > 0 || !cpu.halted) continue; // an interrupt woke it
@@ -97,19 +102,27 @@ export class Machine {
         // With interrupts off only an NMI could wake it, and no device of the machine raises
         // one: whatever timers are pending, it stays halted.
         if ((cpu.getFlags() & 0x200) === 0 && (cpu.events & EV_NMI) === 0) return { kind: "halted-forever" };
-        if (clock.mode === "deterministic") {
-          clock.skipTo(Math.min(next, untilNs));
+        // Deterministic: jump to the deadline. Realtime: jump as far as the host's time allows
+        // (a guest behind the host catches up without waiting), else the host waits.
+        const to = Math.min(next, untilNs);
+        if (clock.idleTo(to)) {
           this.advanceDevices();
           continue;
         }
-        return { kind: "idle", untilNs: Math.min(next, untilNs) };
+        return { kind: "idle", untilNs: to };
       }
-      let budget = MAX_SLICE;
-      if (clock.mode === "deterministic") {
-        budget = Math.min(MAX_SLICE, Math.max(1, Math.ceil((deadline - clock.now()) / nsPer)));
-      }
+      // Realtime: re-draw the clock's line (rate, catch-up) before each run of the CPU.
+      if (realtime) clock.sync();
+      // Run up to the next device deadline at the clock's current rate, so that every timer
+      // event is delivered at its own time, in both modes.
+      const deadline = Math.min(this.nextDeadline(), untilNs);
+      const budget = Math.min(MAX_SLICE, Math.max(1, Math.ceil((deadline - clock.now()) / clock.rate)));
       cpu.run(budget);
       this.advanceDevices();
+      if (realtime) {
+        clock.ran();
+        if (clock.lastHost >= hostEnd && clock.now() < untilNs) break;
+      }
     }
     if (cpu.shutdownReason !== null) return { kind: "shutdown", reason: cpu.shutdownReason };
     return { kind: "ran" };

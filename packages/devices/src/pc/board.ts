@@ -409,6 +409,13 @@ export const PC_PARTS: readonly BoardPart[] = [
     state: "pit",
     create: (b, w) => new Pit8254(b.machine.clock, w.irq[0]),
     io: (pit, [base]) => pit.ioSurface(base),
+    // Realtime: ticks merged while one waits are re-delivered as the CPU takes IRQ0 (docs/time.md).
+    connect: (pit, b) => {
+      pit.reinject = b.machine.clock.mode === "realtime";
+      b.part("pic").onAcknowledge = (irq) => {
+        if (irq === 0) pit.timerAcknowledged();
+      };
+    },
   }),
   part({
     id: "port61",
