@@ -55,6 +55,7 @@ const SAMPLE: Record<string, string> = {
   N: "2",
   user32: "user32",
   KIND: "wasm",
+  LIST: "100,25",
 };
 
 /** Parses argv as the command would (options and their checks), without running it. */
@@ -111,7 +112,7 @@ describe("vm --help", () => {
     });
     const bare = await vm("bench");
     expect(bare.code).toBe(2);
-    expect(bare.err).toMatch(/^vm bench: which one\? \(cpu, boot, snapshot, micro\)\n/);
+    expect(bare.err).toMatch(/^vm bench: which one\? \(cpu, boot, snapshot, micro, time\)\n/);
   });
 
   it("vm bench --help and vm help bench list the benchmarks", async () => {

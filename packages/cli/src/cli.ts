@@ -27,7 +27,7 @@ export const COMMANDS: readonly Command[] = [
   ...BENCH_COMMANDS.map((spec) => ({ spec, run: (argv: string[]) => benchCommand(spec, argv) })),
 ];
 
-/** The commands' first words ("bench" stands for its four). */
+/** The commands' first words ("bench" stands for its members). */
 const GROUPS = new Set(COMMANDS.map((c) => c.spec.name.split(" ")[0]));
 
 const nameAndOperands = (spec: CommandSpec) => (spec.operands ? `${spec.name} ${spec.operands}` : spec.name);

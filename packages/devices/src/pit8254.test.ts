@@ -499,6 +499,21 @@ describe("8254: timer catch-up (realtime mode)", () => {
     expect(pit.backlog).toBe(Math.floor(1e9 / periodNs)); // 249 at 250 Hz
   });
 
+  it("re-delivers nothing for one-shot counts (Linux's tick in one-shot mode)", () => {
+    const s = setup();
+    s.pit.reinject = true;
+    s.h.outb(CTRL, cw(0, 4)); // mode 4, as Linux's i8253 clockevent in one-shot mode
+    const base = s.irq.rises;
+    for (let i = 0; i < 5; i++) {
+      s.write16(CH0, 100); // an event 100 clocks away, programmed again before the last was taken
+      s.h.clockStep(200e3);
+    }
+    expect(s.irq.rises - base).toBe(5);
+    s.pit.timerAcknowledged();
+    expect(s.irq.rises - base).toBe(5);
+    expect(s.pit.backlog).toBe(0);
+  });
+
   it("is off in deterministic mode: merged edges stay merged, as before", () => {
     const { h, edges, pit } = ticking(false);
     h.clockStep(10 * periodNs);

@@ -492,7 +492,9 @@ const COUNTER_STATE = record({
  * its tick is periodic) would fall behind its clock. The PIT counts them instead (`backlog`,
  * capped at MAX_LAG_NS worth of periods, as the clock's own catch-up is) and raises one more
  * edge each time the controller reports that the CPU took IRQ0 (`timerAcknowledged`), as
- * KVM's PIT re-injects ticks on acknowledge. Deterministic mode leaves this off: a boot there
+ * KVM's PIT re-injects ticks on acknowledge. Only periodic counts (modes 2 and 3) owe ticks: a
+ * one-shot count that came while another waited is not re-delivered (an OS that programs one-shot
+ * events reads its clock, it does not count them). Deterministic mode leaves this off: a boot there
  * stays the same, instruction for instruction. The backlog is not saved in snapshots.
  */
 export class Pit8254 implements Stateful {
@@ -552,6 +554,12 @@ export class Pit8254 implements Stateful {
    */
   timerAcknowledged(): void {
     if (!this.reinject) return;
+    if (this.counters[0].periodNs() === Infinity) {
+      // A one-shot count (Linux's tick in one-shot mode reprograms it after each event) is not
+      // a tick that was owed: nothing is re-delivered, and nothing is kept from before.
+      this.backlog = this.outstanding = 0;
+      return;
+    }
     this.addBacklog(this.outstanding - 1);
     this.outstanding = 0;
     if (this.backlog === 0) return;
@@ -563,7 +571,7 @@ export class Pit8254 implements Stateful {
 
   private addBacklog(n: number): void {
     if (n <= 0) return;
-    const cap = Math.max(1, Math.floor(MAX_LAG_NS / this.counters[0].periodNs()));
+    const cap = Math.floor(MAX_LAG_NS / this.counters[0].periodNs()); // 0 for a one-shot count
     this.backlog = Math.min(cap, this.backlog + n);
   }
 

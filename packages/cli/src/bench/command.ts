@@ -6,6 +6,7 @@ import { runBootBench } from "./boot.ts";
 import { runCpu32Bench, runCpuBench } from "./cpu.ts";
 import { runMicro } from "./micro.ts";
 import { runSnapshotBench, WORKLOADS } from "./snapshot.ts";
+import { runTimeBench } from "./time.ts";
 
 const runsOption = (dflt: string): OptionSpec => ({
   flag: "--runs",
@@ -67,7 +68,22 @@ export const BENCH_MICRO: CommandSpec = {
   options: [],
 };
 
-export const BENCH_COMMANDS: readonly CommandSpec[] = [BENCH_CPU, BENCH_BOOT, BENCH_SNAPSHOT, BENCH_MICRO];
+export const BENCH_TIME: CommandSpec = {
+  name: "bench time",
+  summary: "a busy Linux guest's date drift from the host's clock, by CPU share",
+  options: [
+    { flag: "--seconds", value: "N", help: "host seconds each share is measured over (default 30)" },
+    { flag: "--shares", value: "LIST", help: "CPU shares in percent, comma-separated (default 100,25)" },
+  ],
+  notes: [
+    "Boots the Linux guest (vm images) with 128 MiB on the realtime clock, prints its TSC lines from",
+    "dmesg and cpu MHz, starts a busy loop in its shell, then one JSON line per share: the drift of",
+    "the guest's date and /proc/uptime from the host's clock, the clock's lag and lost time, and the",
+    "timer ticks re-delivered. The share is applied as the web worker applies it.",
+  ],
+};
+
+export const BENCH_COMMANDS: readonly CommandSpec[] = [BENCH_CPU, BENCH_BOOT, BENCH_SNAPSHOT, BENCH_MICRO, BENCH_TIME];
 
 function positiveRuns(value: string | undefined): number {
   const n = Number(value);
@@ -81,6 +97,8 @@ export interface BenchArgs {
   mode?: "user32";
   v86: boolean;
   operands: string[];
+  seconds?: number;
+  shares?: number[];
 }
 
 /** The arguments of `vm bench <spec.name>`, checked against its table. */
@@ -93,7 +111,19 @@ export function parseBenchArgs(spec: CommandSpec, argv: readonly string[]): Benc
       if (value !== "user32") throw new UsageError(`--mode must be user32, got ${JSON.stringify(value)}`);
       a.mode = value;
     } else if (flag === "--no-v86") a.v86 = false;
-    else throw new Error(`vm ${spec.name}: ${flag} is in the option table but not handled`);
+    else if (flag === "--seconds") {
+      const n = Number(value);
+      if (!(n > 0 && n <= 3600))
+        throw new UsageError(`--seconds must be a number of seconds up to 3600, got ${JSON.stringify(value)}`);
+      a.seconds = n;
+    } else if (flag === "--shares") {
+      const list = (value ?? "").split(",").map(Number);
+      if (list.some((x) => !Number.isInteger(x) || x < 1 || x > 100))
+        throw new UsageError(
+          `--shares must be percentages from 1 to 100, comma-separated, got ${JSON.stringify(value)}`,
+        );
+      a.shares = list;
+    } else throw new Error(`vm ${spec.name}: ${flag} is in the option table but not handled`);
   }
   if (spec === BENCH_BOOT) {
     const w = a.operands[0];
@@ -112,7 +142,7 @@ export function parseBenchArgs(spec: CommandSpec, argv: readonly string[]): Benc
 /** Runs `vm bench <spec.name>` with argv (its options and operands); exit status. */
 export async function benchCommand(spec: CommandSpec, argv: readonly string[]): Promise<number> {
   const out = (line: string) => console.log(line);
-  const { runs, mode, v86, operands } = parseBenchArgs(spec, argv);
+  const { runs, mode, v86, operands, seconds, shares } = parseBenchArgs(spec, argv);
   switch (spec) {
     case BENCH_CPU:
       if (mode === "user32") for (const line of runCpu32Bench(runs ?? 5)) out(JSON.stringify(line));
@@ -128,6 +158,9 @@ export async function benchCommand(spec: CommandSpec, argv: readonly string[]): 
       return 0;
     case BENCH_MICRO:
       for (const line of runMicro()) out(line);
+      return 0;
+    case BENCH_TIME:
+      await runTimeBench({ seconds: seconds ?? 30, shares: shares ?? [100, 25] }, out);
       return 0;
     default:
       throw new Error(`vm ${spec.name}: not a bench command`);

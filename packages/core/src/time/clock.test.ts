@@ -1,7 +1,7 @@
 // The machine clock on its own: deterministic time from the instruction count, and the
 // realtime clock's line (rate, catch-up, resync, idle jumps) against a fake host clock.
 import { describe, expect, it } from "vitest";
-import { CATCHUP_NS, MAX_CATCHUP, MAX_LAG_NS, MachineClock, ticksAt } from "./clock.ts";
+import { CATCHUP_NS, MAX_CATCHUP, MAX_LAG_NS, MachineClock, RAMP_NS, ticksAt } from "./clock.ts";
 
 /** A fake machine: an instruction counter and a host clock the test moves. */
 function fake() {
@@ -72,24 +72,43 @@ describe("realtime clock", () => {
     expect(clock.speed).toBeCloseTo(50, 3);
   });
 
-  it("speeds up by the catch-up factor when behind, never past MAX_CATCHUP, and slows when ahead", () => {
+  it("aims at the catch-up factor when behind, never past MAX_CATCHUP, and below 1 when ahead", () => {
     const { f, clock } = fake();
     clock.sync();
-    const speed = clock.speed;
     f.hostMs = CATCHUP_NS / 1e6; // one catch-up horizon behind
     clock.sync();
-    expect(clock.rate).toBeCloseTo(speed * 2, 9);
+    expect(clock.factor).toBeCloseTo(2, 9);
     f.hostMs = (0.9 * MAX_LAG_NS) / 1e6; // far behind, within the cap
     clock.sync();
-    expect(clock.rate).toBe(speed * MAX_CATCHUP);
+    expect(clock.factor).toBe(MAX_CATCHUP);
     // Ahead of the host: slower than the measured speed, still moving.
     const { f: g, clock: c2 } = fake();
     c2.sync();
     g.n = 10_000_000; // 100 ms of guest time at 10 ns an instruction
     c2.ran();
     c2.sync();
+    expect(c2.factor).toBeLessThan(1);
     expect(c2.rate).toBeLessThan(c2.speed);
     expect(c2.rate).toBeGreaterThan(0);
+  });
+
+  it("moves the rate towards its aim by at most e per RAMP_NS of guest or host time (a smooth TSC)", () => {
+    const { f, clock } = fake();
+    clock.sync();
+    const r0 = clock.rate;
+    f.hostMs = 0.5; // half a millisecond behind: the aim is 1.025 x the speed
+    clock.sync();
+    expect(clock.factor).toBeCloseTo(1.025, 9);
+    expect(clock.rate).toBeCloseTo(r0 * Math.exp(0.5e6 / RAMP_NS), 9); // limited by the 0.5 ms that passed
+    expect(clock.rate).toBeLessThan(clock.speed * clock.factor);
+    // Guest time passes (the host's clock held): the rate reaches its aim.
+    f.n += Math.round(RAMP_NS / clock.rate);
+    clock.sync();
+    expect(clock.rate).toBeCloseTo(clock.speed * clock.factor, 9);
+    // A long stop of the host: the rate may move at once.
+    f.hostMs += 600;
+    clock.sync();
+    expect(clock.rate).toBeCloseTo(clock.speed * MAX_CATCHUP, 9);
   });
 
   it("resyncs to the host's time past MAX_LAG_NS and counts the time lost", () => {

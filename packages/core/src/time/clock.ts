@@ -53,9 +53,13 @@ export const MAX_CATCHUP = 20;
 const MIN_CATCHUP = 1 / 16;
 /** Realtime: bounds of the measured host ns per instruction. */
 const MIN_SPEED_NS = 0.1;
-const MAX_SPEED_NS = 2000;
+const MAX_SPEED_NS = 20_000;
 /** Realtime: host time over which one speed measurement is taken. */
 const MEASURE_NS = 2e6;
+/** Realtime: runs shorter than this are left out of the speed measurement. */
+const MIN_MEASURE_INSTRUCTIONS = 1000;
+/** Realtime: the rate changes by at most a factor e per this much guest time. */
+export const RAMP_NS = 25e6;
 
 export class MachineClock implements TimeSource {
   readonly mode: ClockMode;
@@ -73,6 +77,11 @@ export class MachineClock implements TimeSource {
   private baseInstr = 0;
   /** Guest ns per instruction until the next sync. */
   private rateNs: number;
+  /** The catch-up factor the rate is moving towards (realtime). */
+  factor = 1;
+  /** Guest and host time at the last sync (the rate's ramp counts from there). */
+  private syncNs = 0;
+  private syncHost = 0;
   /** Host ns one instruction has been taking (measured while the CPU runs). */
   private speedNs: number;
   /** The run since the last sync: its host start (NaN when none) and instruction count. */
@@ -89,6 +98,8 @@ export class MachineClock implements TimeSource {
   lostNs = 0;
   /** How many times the clock jumped to the host's time. */
   resyncs = 0;
+  /** How many runs of the CPU the line was re-drawn for (statistics). */
+  syncs = 0;
 
   constructor(opts: { mode: ClockMode; instructions: () => number; hostMs?: () => number; nsPerInstruction?: number }) {
     this.mode = opts.mode;
@@ -143,6 +154,7 @@ export class MachineClock implements TimeSource {
    */
   sync(): void {
     if (this.mode === "deterministic") return;
+    this.syncs++;
     const n = this.instructions();
     this.rebase(n);
     const host = this.hostNow();
@@ -154,9 +166,18 @@ export class MachineClock implements TimeSource {
       lag = 0;
     }
     // Behind: 1 + lag/CATCHUP_NS (twice as fast one horizon behind); ahead: the inverse.
-    const factor =
+    this.factor =
       lag >= 0 ? Math.min(MAX_CATCHUP, 1 + lag / CATCHUP_NS) : Math.max(MIN_CATCHUP, 1 / (1 - lag / CATCHUP_NS));
-    this.rateNs = this.speedNs * factor;
+    // The rate moves towards speed x factor by at most e per RAMP_NS of guest or host time
+    // since the last sync, whichever is more: while the guest keeps up, the TSC's rate changes
+    // less than 1.5x over Linux's 10 ms PIT calibration loop and 7.4x over its 50 ms one, under
+    // the 10x the loop tolerates; a rate far too low still rises as fast in host time.
+    const target = this.speedNs * this.factor;
+    const elapsed = Math.max(this.baseNs - this.syncNs, host - this.syncHost);
+    const step = Math.exp(Math.min(50, elapsed / RAMP_NS));
+    this.rateNs = Math.min(this.rateNs * step, Math.max(this.rateNs / step, target));
+    this.syncNs = this.baseNs;
+    this.syncHost = host;
     this.chunkHost = host;
     this.chunkInstr = n;
   }
@@ -170,8 +191,11 @@ export class MachineClock implements TimeSource {
     if (this.mode === "deterministic" || this.chunkHost !== this.chunkHost) return;
     const host = (this.lastHost = this.hostNow()),
       n = this.instructions();
-    this.measureHost += host - this.chunkHost;
-    this.measureInstr += n - this.chunkInstr;
+    // A run of a few instructions (the CPU halted at once) measures the call, not the CPU.
+    if (n - this.chunkInstr >= MIN_MEASURE_INSTRUCTIONS) {
+      this.measureHost += host - this.chunkHost;
+      this.measureInstr += n - this.chunkInstr;
+    }
     this.chunkHost = NaN;
     if (this.measureHost >= MEASURE_NS && this.measureInstr > 0) {
       // One measurement moves the estimate at most 4x (a compile or a GC pause is not the
@@ -239,7 +263,7 @@ export class MachineClock implements TimeSource {
     else {
       this.idleNs = 0;
       this.hostStartMs = this.hostMs() - atNs / 1e6;
-      this.baseNs = atNs;
+      this.baseNs = this.syncNs = this.syncHost = atNs;
       this.baseInstr = this.instructions();
       this.chunkHost = NaN;
       this.rateNs = this.speedNs;

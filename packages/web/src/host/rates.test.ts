@@ -9,6 +9,8 @@ const counters = (instret: number, guestNs: number, busyMs: number, exit0: numbe
   runMs: 0,
   updatedAt: 0,
   exits: [exit0, ...new Array<number>(EXIT_COUNT - 1).fill(0)],
+  clockLagMs: guestNs / 1e7,
+  clockLostMs: busyMs * 2,
 });
 
 describe("ratesBetween", () => {
@@ -19,6 +21,8 @@ describe("ratesBetween", () => {
     expect(r.cpuPercent).toBeCloseTo(25);
     expect(r.exitsPerSecond[0]).toBeCloseTo(100);
     expect(r.intervalMs).toBe(1000);
+    expect(r.clockLagMs).toBe(50); // the clock's state at the end of the interval
+    expect(r.clockLostMs).toBe(500);
   });
 
   it("gives zeros for an empty interval", () => {

@@ -35,7 +35,11 @@ export const CNT_RUN_MS = 3;
 export const CNT_UPDATED_AT = 4;
 /** First of EXIT_COUNT exit counters, in EXIT_NAMES order. */
 export const CNT_EXITS = 5;
-const FLOAT64_SLOTS = CNT_EXITS + EXIT_COUNT;
+/** How far the guest's clock is behind the host's now, ms (realtime clock: docs/time.md). */
+export const CNT_CLOCK_LAG_MS = CNT_EXITS + EXIT_COUNT;
+/** Host time the guest's clock skipped (it fell more than a second behind), ms, all told. */
+export const CNT_CLOCK_LOST_MS = CNT_CLOCK_LAG_MS + 1;
+const FLOAT64_SLOTS = CNT_CLOCK_LOST_MS + 1;
 
 export const VM_STATE_BOOTING = 0;
 export const VM_STATE_RUNNING = 1;

@@ -255,7 +255,12 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
           </div>
           <div>
             <dt>Guest time per host second</dt>
-            <dd title="1.00: the guest's clock keeps pace with yours">{fmt(r.timeRatio, 2)} s</dd>
+            <dd
+              title={`By the guest's own clock. 1.00: it keeps pace with yours; now ${fmt(r.clockLagMs, 0)} ms behind`}
+              data-testid="time-ratio"
+            >
+              {fmt(r.timeRatio, 2)} s{r.clockLostMs >= 1 && ` (${fmt(r.clockLostMs / 1000, 1)} s skipped)`}
+            </dd>
           </div>
           <div>
             <dt>Host CPU used, of this VM&apos;s share</dt>

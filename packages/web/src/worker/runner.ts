@@ -50,6 +50,8 @@ import {
 } from "@x86vm/devices";
 import {
   CNT_BUSY_MS,
+  CNT_CLOCK_LAG_MS,
+  CNT_CLOCK_LOST_MS,
   CNT_EXITS,
   CNT_GUEST_NS,
   CNT_INSTRET,
@@ -202,6 +204,7 @@ export class VmRunner {
   /** Counters of machines before the last reset, so the page's counters never go back. */
   private baseInstret = 0;
   private baseGuestNs = 0;
+  private baseLostMs = 0;
   private readonly baseExits = new Float64Array(EXIT_COUNT);
 
   private lastFrameAt = -Infinity;
@@ -643,6 +646,7 @@ export class VmRunner {
     if (!pc) return;
     this.baseInstret += pc.machine.cpu.instret;
     this.baseGuestNs += pc.machine.clock.now();
+    this.baseLostMs += pc.machine.clock.lostNs / 1e6;
     const c = pc.machine.io.counts;
     for (let i = 0; i < EXIT_COUNT; i++) this.baseExits[i] += c[i];
     this.pc = null;
@@ -841,7 +845,11 @@ export class VmRunner {
     const f = this.ctl.f64,
       m = pc.machine;
     f[CNT_INSTRET] = this.baseInstret + m.cpu.instret;
+    // The guest's own clock (the one its TSC, PIT and RTC read), not the host's: the page's
+    // guest/host ratio is what the guest sees.
     f[CNT_GUEST_NS] = this.baseGuestNs + m.clock.now();
+    f[CNT_CLOCK_LAG_MS] = m.clock.lag() / 1e6;
+    f[CNT_CLOCK_LOST_MS] = this.baseLostMs + m.clock.lostNs / 1e6;
     f[CNT_BUSY_MS] = this.busyMs;
     f[CNT_RUN_MS] = this.runClock();
     f[CNT_UPDATED_AT] = performance.timeOrigin + performance.now();
