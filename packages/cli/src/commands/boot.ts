@@ -47,6 +47,7 @@ export interface BootArgs extends ScriptArgs {
   traceFaults: boolean;
   /** Interpret every instruction (no compiled blocks): for comparisons and diagnostics. */
   noJit?: boolean;
+  apic?: boolean;
   /** What hot blocks compile to (Jit.backend), and after how many runs (Jit.threshold). */
   jit?: "js" | "wasm";
   jitThreshold?: number;
@@ -66,6 +67,7 @@ export const BOOT_COMMAND: CommandSpec = {
     { flag: "--append", value: "CMDLINE", help: 'kernel command line for --kernel, e.g. "console=ttyS0"' },
     { flag: "--mem", value: "MiB", help: `guest RAM in MiB, 1 to ${MAX_MEM_MIB} (default 32)` },
     { flag: "--clock", value: "MODE", help: "deterministic (default: virtual time, 100 MIPS) or realtime (host time)" },
+    { flag: "--apic", help: "add a local APIC and an I/O APIC (CPUID, memory map, ACPI MADT)" },
     ...SCRIPT_OPTIONS,
     { flag: "--no-jit", help: "interpret every instruction (no compiled blocks)" },
     { flag: "--jit", value: "KIND", help: "compile hot blocks to js (JavaScript functions) or wasm (WebAssembly)" },
@@ -105,6 +107,9 @@ export function parseBootArgs(argv: string[]): BootArgs {
     switch (flag) {
       case "--trace-faults":
         a.traceFaults = true;
+        break;
+      case "--apic":
+        a.apic = true;
         break;
       case "--no-jit":
         a.noJit = true;
@@ -203,6 +208,7 @@ export function buildPc(args: BootArgs): PcMachine {
   }
   return new PcMachine({
     linux,
+    apic: args.apic === true,
     memoryMiB: args.memMiB,
     clock: args.clock,
     hostMs: realtime ? () => performance.now() : undefined,

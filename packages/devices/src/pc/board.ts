@@ -14,6 +14,8 @@
 
 import type { Cpu, CowDisk, IoSurface, Machine, MmioHandler, Stateful, TimedDevice } from "@x86vm/core";
 import { AcpiPm } from "../acpi-pm.ts";
+import { IoApic, LocalApic, MSR_APIC_BASE } from "../apic.ts";
+import { IOAPIC_BASE, LAPIC_BASE } from "./bios/memory-map.ts";
 import { Dma8237, PC_DMA1_BASE, PC_DMA2_BASE, PC_DMA_PAGE_BASE, type DmaChannel } from "../dma8237.ts";
 import { Fdc82077, PC_FDC_BASE } from "../fdc82077.ts";
 import { I8042 } from "../i8042.ts";
@@ -261,6 +263,9 @@ export class FpuErrorPort {
   }
 }
 
+/** CPUID leaf 1 EDX bit 9: the processor has a local APIC (set only on boards with one). */
+const CPUID_APIC = 1 << 9;
+
 /** Every part of the board by id, with its type. Hard disks are there only with an image. */
 export interface PcParts {
   pic: Pic8259Pair;
@@ -295,6 +300,8 @@ export interface PcParts {
   /** The network card's PCI function and its NE2000, only on a machine with a network card. */
   "nic-pci": Rtl8029 | null;
   nic: Ne2000 | null;
+  lapic: LocalApic | null;
+  ioapic: IoApic | null;
 }
 
 export type PartId = keyof PcParts;
@@ -316,6 +323,11 @@ export interface BoardContext {
   resetCpu(): void;
   /** Turns the machine off (ACPI soft-off, APM "off"): it stops and stays stopped. */
   powerOff(): void;
+  /** The board has a local APIC and an I/O APIC. */
+  readonly apic: boolean;
+  /** Where the 8259's INTR output goes: the CPU, or (redirected) the local APIC's LINT0. */
+  picOutput(level: boolean): void;
+  redirectPicOutput(to: (level: boolean) => void): void;
 }
 
 /** The lines a part declared, in the order declared. */
@@ -397,9 +409,44 @@ export const PC_PARTS: readonly BoardPart[] = [
     id: "pic",
     ports: [PC_PIC_MASTER_BASE, PC_PIC_SLAVE_BASE, PC_ELCR_BASE],
     state: "pic",
-    create: (b) => new Pic8259Pair((level) => b.machine.cpu.setIntr(level)),
+    create: (b) => new Pic8259Pair((level) => b.picOutput(level)),
     io: (pic, [master, slave, elcr]) => pic.ioSurface(master, slave, elcr),
     connect: (pic, b) => (b.machine.cpu.intAck = () => pic.acknowledge()),
+  }),
+  // Only with PcOptions.apic. Right after the 8259s: the ISA lines of the parts below reach
+  // the I/O APIC too (isaIrq).
+  part({
+    id: "lapic",
+    mmio: [LAPIC_BASE, 0x1000],
+    timed: true,
+    state: "lapic",
+    create: (b) => {
+      if (!b.apic) return null;
+      const cpu = b.machine.cpu;
+      return new LocalApic(b.machine.clock, {
+        setIntr: (level) => cpu.setIntr(level),
+        picAck: () => b.part("pic").acknowledge(),
+        eoi: (vector) => b.part("ioapic").eoi(vector),
+      });
+    },
+    memory: (lapic) => lapic.memory,
+    connect: (lapic, b) => {
+      const { cpu, io } = b.machine;
+      b.redirectPicOutput((level) => lapic.setPicIntr(level));
+      cpu.intAck = () => lapic.acknowledge();
+      cpu.cpuidModel.features |= CPUID_APIC;
+      const rd = io.handlers.rdmsr,
+        wr = io.handlers.wrmsr;
+      io.handlers.rdmsr = (i, out) => (i === MSR_APIC_BASE ? (lapic.readMsr(out), true) : (rd?.(i, out) ?? false));
+      io.handlers.wrmsr = (i, lo, hi) => (i === MSR_APIC_BASE ? lapic.writeMsr(lo) : (wr?.(i, lo, hi) ?? false));
+    },
+  }),
+  part({
+    id: "ioapic",
+    mmio: [IOAPIC_BASE, 0x1000],
+    state: "ioapic",
+    create: (b) => (b.apic ? new IoApic(b.part("lapic")) : null),
+    memory: (ioapic) => ioapic.memory,
   }),
   part({
     id: "pit",
@@ -634,9 +681,10 @@ export interface WiredBoard {
 export function wireBoard(
   table: readonly BoardPart[],
   machine: Machine,
-  env: Omit<BoardContext, "machine" | "part" | "isaIrq">,
+  env: Omit<BoardContext, "machine" | "part" | "isaIrq" | "picOutput" | "redirectPicOutput">,
 ): WiredBoard {
   const built = new Map<string, unknown>();
+  let picSink = (level: boolean) => machine.cpu.setIntr(level);
   const b: BoardContext = {
     ...env,
     machine,
@@ -646,10 +694,30 @@ export function wireBoard(
       if (p === null) throw new Error(`board: part '${id}' is not on this machine`);
       return p as NonNullable<PcParts[K]>;
     },
-    isaIrq: (n) => (n === 2 ? null : b.part("pic").irqLine(n)), // IRQ2 is the cascade
+    picOutput: (level) => picSink(level),
+    redirectPicOutput: (to) => (picSink = to),
+    isaIrq: (n) => {
+      if (n === 2) return null; // the cascade
+      const pic = b.part("pic").irqLine(n);
+      const ioapic = built.get("ioapic") as IoApic | null | undefined;
+      if (!ioapic) return pic;
+      // ISA IRQ n reaches I/O APIC input n, but IRQ0 (the PIT) input 2 (the MADT says so).
+      const pin = ioapic.line(n === 0 ? 2 : n);
+      return {
+        raise: () => {
+          pic.raise();
+          pin.raise();
+        },
+        lower: () => {
+          pic.lower();
+          pin.lower();
+        },
+      };
+    },
     disk: env.disk,
     resetCpu: env.resetCpu,
     powerOff: env.powerOff,
+    apic: env.apic,
   };
   // A line that several parts declare is the OR of their outputs.
   const users = new Map<number, number>();

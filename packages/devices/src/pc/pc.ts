@@ -38,6 +38,11 @@ export { COM_PORTS, IDE_BUS_MASTER_BASE } from "./board.ts";
 
 export interface PcOptions {
   /**
+   * A local APIC (FEE00000h) and an I/O APIC (FEC00000h), in CPUID, the memory map and the
+   * MADT (default off: the board has only the 8259s).
+   */
+  apic?: boolean;
+  /**
    * The VM memory the host allocated (core's VmMemory: state block, TLB and RAM) or a RAM size in
    * bytes; else memoryMiB of RAM (default 32).
    */
@@ -154,6 +159,7 @@ export class PcMachine {
       resetCpu: () => this.reset(),
       powerOff: () => this.powerOff(),
       net: opts.net ?? null,
+      apic: opts.apic === true,
     });
     const p = (this.parts = board.parts);
     this.states = board.states;
@@ -216,6 +222,7 @@ export class PcMachine {
       linux: opts.linux ?? null,
       comPorts: COM_PORTS.map(([port]) => port),
       acpi: { pmBase: PC_ACPI_PM_BASE, sciIrq: PC_SCI_IRQ },
+      apic: opts.apic === true,
     });
     this.bios.install();
     this.states.push([PC_BIOS_RECORD, this.bios]);
@@ -307,6 +314,8 @@ export class PcMachine {
   reset(): void {
     this.machine.cpu.reset();
     this.kbc.reset();
+    this.parts.lapic?.reset();
+    this.parts.ioapic?.reset();
   }
 
   /**

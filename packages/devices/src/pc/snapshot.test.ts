@@ -190,6 +190,19 @@ describe("PC snapshots", () => {
     expect((await restoreSnapshot(older, { images: images(disk) })).parts["acpi-pm"].enable).toBe(0);
   });
 
+  it("rebuilds a machine with APICs as one, with their state", async () => {
+    const pc = new PcMachine({ memoryMiB: 4, clock: "deterministic", fda: disk, apic: true });
+    pc.parts.lapic!.memory.write32(0x380, 777); // timer initial count
+    const saved = await saveSnapshot(pc);
+    expect((await readSnapshotManifest(saved)).machine.options.apic).toBe(true);
+    const back = await restoreSnapshot(saved, { images: images(disk) });
+    expect(back.parts.lapic!.initialCount).toBe(777);
+    expect(back.parts.ioapic).not.toBeNull();
+    await expectSameMachine(back, pc);
+    const plain = await saveSnapshot(new PcMachine({ memoryMiB: 4, clock: "deterministic", fda: disk }));
+    expect((await readSnapshotManifest(plain)).machine.options.apic).toBeUndefined();
+  });
+
   it("restores the IDE bus master's interrupt bit as saved while a drive still holds INTRQ", async () => {
     const hd = new MemoryDisk(new Uint8Array(1 << 20), true);
     const pc = new PcMachine({ memoryMiB: 2, hda: hd });

@@ -137,6 +137,8 @@ export async function saveSnapshot(pc: PcMachine, opts: SaveSnapshotOptions = {}
     bootOrder: platform.bootOrder ? [...platform.bootOrder] : null,
     cmdline: platform.linux ? platform.linux.cmdline : null,
   };
+  // Only machines with APICs say so: other snapshots stay as they were before the option.
+  if (platform.apic) options.apic = true;
   // encodeSnapshot captures the state before its first await: the TSC is held just for that.
   let encoding!: Promise<Uint8Array>;
   withTscHeld(pc, () => {
@@ -199,6 +201,9 @@ export async function restoreSnapshot(
   ) {
     throw new SnapshotError("snapshot manifest: machine.options.bootOrder is not a list of floppy/cdrom/hdd");
   }
+  const apic = o.apic ?? false;
+  if (typeof apic !== "boolean")
+    throw new SnapshotError("snapshot manifest: machine.options.apic is not true or false");
   const cmdline = o.cmdline ?? null;
   if (cmdline !== null && (typeof cmdline !== "string" || cmdline.length > 65536))
     throw new SnapshotError("snapshot manifest: machine.options.cmdline is not a string");
@@ -243,6 +248,7 @@ export async function restoreSnapshot(
       bootOrder: bootOrder ? (bootOrder as BootDevice[]) : undefined,
       // A machine with a network card saved its records; the station address is in them.
       net: d.states.some((s) => s.id === "nic") ? {} : null,
+      apic,
       linux: kernel
         ? { kernel: allBytes(kernel), initrd: initrd ? allBytes(initrd) : null, cmdline: cmdline as string }
         : null,

@@ -123,6 +123,7 @@ describe("the ACPI tables", () => {
     const types: number[][] = [];
     for (let at = 44; at < m.length; at += m[at + 1]) types.push([...m.subarray(at, at + m[at + 1])]);
     expect(types.map((e) => e[0])).toEqual([0, 1, 2, 2]);
+    expect(types[1][2]).toBe(1); // I/O APIC ID 1 (the CPU is 0)
     expect(u32(Uint8Array.from(types[1]), 4)).toBe(0xfec00000);
     expect(types[2].slice(3, 8)).toEqual([0, 2, 0, 0, 0]); // IRQ0 -> GSI 2
     expect(types[3].slice(3, 10)).toEqual([9, 9, 0, 0, 0, 0x0f, 0]); // SCI: level, active low

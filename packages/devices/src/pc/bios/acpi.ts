@@ -11,6 +11,7 @@
 import { ACPI_PM_PORTS, PM1_CNT, PM1_STS, PM_TMR, SLP_TYP_S5 } from "../../acpi-pm.ts";
 import { cat, device, eisaId, integer, name, pkg, scope } from "./aml.ts";
 import { ACPI_AREA_SIZE, IOAPIC_BASE, LAPIC_BASE, usableRamTop } from "./memory-map.ts";
+import { IOAPIC_ID } from "../../apic.ts";
 
 export const OEM_ID = "X86VM ";
 /** Where the RSDP sits: in the ROM, on a 16-byte boundary of E0000h-FFFFFh as the search wants. */
@@ -175,7 +176,7 @@ function buildFadt(cfg: AcpiConfig, base: number): Uint8Array {
 function buildMadt(cfg: AcpiConfig): Uint8Array {
   const entries: number[][] = [];
   entries.push([MADT_LAPIC, 8, 0, 0, 1, 0, 0, 0]); // processor 0, APIC ID 0, enabled
-  entries.push([MADT_IOAPIC, 12, 0, 0, ...le32(IOAPIC_BASE), ...le32(0)]); // ID 0, GSI base 0
+  entries.push([MADT_IOAPIC, 12, IOAPIC_ID, 0, ...le32(IOAPIC_BASE), ...le32(0)]); // GSI base 0
   // IRQ0 (the PIT) arrives at I/O APIC input 2; the SCI is level-triggered, active low.
   entries.push([MADT_ISO, 10, 0, 0, ...le32(2), ...le16(INTI_HIGH | INTI_EDGE)]);
   entries.push([MADT_ISO, 10, 0, cfg.sciIrq, ...le32(cfg.sciIrq), ...le16(INTI_LOW | INTI_LEVEL)]);
