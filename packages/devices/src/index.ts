@@ -23,6 +23,8 @@ export { PcMachine, COM_PORTS, DEFAULT_START_TIME_MS, type PcOptions, type PcRun
 export * from "./uart16550.ts";
 export * from "./net/ne2000.ts";
 export * from "./net/rtl8029.ts";
+export * from "./net/user-net.ts";
+export { ip4, ip4Text, type Ip4 } from "./net/packets.ts";
 export {
   DEFAULT_NIC_MAC,
   NIC_IO_BASE,

@@ -178,6 +178,14 @@ describe("NE2000", () => {
     expect(nic.receive(frame([...MAC], 1500))).toBe(false);
     expect(inp(0x07) & 0x10).toBe(0x10);
     expect(nic.framesLost).toBe(1);
+    // Frames that fill the ring up to BNRY leave CURR = BNRY: full, not empty.
+    const r = rig();
+    r.start();
+    r.out(0x03, 0x47 + 6); // BNRY six pages after CURR
+    expect(r.nic.receive(frame([...MAC], 1500))).toBe(true);
+    expect(r.nic.curr).toBe(r.nic.bnry);
+    expect(r.nic.canReceive(60)).toBe(false);
+    expect(r.nic.receive(frame([...MAC], 60))).toBe(false);
   });
 
   it("resets on a read of the reset port, and refuses frames while stopped", () => {

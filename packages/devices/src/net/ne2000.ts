@@ -240,14 +240,15 @@ export class Ne2000 implements Stateful {
   }
 
   /**
-   * Ring pages the receiver may fill from CURR before it would enter the page BNRY points to
-   * (the whole ring when CURR = BNRY: it stops only on coming back to BNRY).
+   * Ring pages the receiver may fill from CURR before it would enter the page BNRY points to.
+   * CURR reaching BNRY is a full ring (the datasheet's overflow condition): drivers keep BNRY one
+   * page behind the next packet to read, so an empty ring has CURR = BNRY + 1.
    */
   private freePages(): number {
     const ring = this.pstop - this.pstart;
     if (ring <= 0) return 0;
     let free = this.bnry - this.curr;
-    if (free <= 0) free += ring;
+    if (free < 0) free += ring;
     return free;
   }
 

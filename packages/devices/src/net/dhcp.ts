@@ -1,0 +1,126 @@
+// DHCP messages (RFC 2131: the BOOTP layout, section 2; RFC 2132: the magic cookie and the
+// options used here), parsed from a client and built by a server.
+
+import { readU16, readU32, writeU16, writeU32, type Ip4 } from "./packets.ts";
+
+export const DHCP_SERVER_PORT = 67;
+export const DHCP_CLIENT_PORT = 68;
+const MAGIC_COOKIE = 0x63825363;
+const OPTIONS_AT = 240;
+export const BOOTREQUEST = 1;
+export const BOOTREPLY = 2;
+/** The flags field's broadcast bit: the client cannot take unicast before it has an address. */
+export const DHCP_FLAG_BROADCAST = 0x8000;
+
+// RFC 2132 option codes.
+export const OPT_PAD = 0;
+export const OPT_SUBNET_MASK = 1;
+export const OPT_ROUTER = 3;
+export const OPT_DNS = 6;
+export const OPT_REQUESTED_IP = 50;
+export const OPT_LEASE_TIME = 51;
+export const OPT_MESSAGE_TYPE = 53;
+export const OPT_SERVER_ID = 54;
+export const OPT_END = 255;
+
+// Option 53 values.
+export const DHCPDISCOVER = 1;
+export const DHCPOFFER = 2;
+export const DHCPREQUEST = 3;
+export const DHCPDECLINE = 4;
+export const DHCPACK = 5;
+export const DHCPNAK = 6;
+export const DHCPRELEASE = 7;
+export const DHCPINFORM = 8;
+
+export interface DhcpMessage {
+  op: number;
+  xid: number;
+  flags: number;
+  ciaddr: Ip4;
+  yiaddr: Ip4;
+  siaddr: Ip4;
+  giaddr: Ip4;
+  /** The client hardware address (hlen bytes, 6 for Ethernet). */
+  chaddr: Uint8Array;
+  /** Options by code: their data bytes. */
+  options: Map<number, Uint8Array>;
+}
+
+/** A BOOTP message with the DHCP cookie, else null (options overloaded into sname/file are not read). */
+export function parseDhcp(b: Uint8Array): DhcpMessage | null {
+  if (b.length < OPTIONS_AT || readU32(b, 236) !== MAGIC_COOKIE) return null;
+  const hlen = b[2];
+  if (hlen > 16) return null;
+  const options = new Map<number, Uint8Array>();
+  let o = OPTIONS_AT;
+  while (o < b.length) {
+    const code = b[o++];
+    if (code === OPT_PAD) continue;
+    if (code === OPT_END) break;
+    if (o >= b.length) return null;
+    const len = b[o++];
+    if (o + len > b.length) return null;
+    if (!options.has(code)) options.set(code, b.subarray(o, o + len));
+    o += len;
+  }
+  return {
+    op: b[0],
+    xid: readU32(b, 4),
+    flags: readU16(b, 10),
+    ciaddr: readU32(b, 12),
+    yiaddr: readU32(b, 16),
+    siaddr: readU32(b, 20),
+    giaddr: readU32(b, 24),
+    chaddr: b.subarray(28, 28 + hlen),
+    options,
+  };
+}
+
+/** The message type (option 53), or 0 when absent. */
+export function dhcpType(m: DhcpMessage): number {
+  const t = m.options.get(OPT_MESSAGE_TYPE);
+  return t && t.length === 1 ? t[0] : 0;
+}
+
+/** An option holding one IPv4 address, or null. */
+export function dhcpAddressOption(m: DhcpMessage, code: number): Ip4 | null {
+  const v = m.options.get(code);
+  return v && v.length === 4 ? readU32(v, 0) : null;
+}
+
+/** A BOOTREPLY to `request`: `yiaddr`, the server's address, and options in the order given. */
+export function buildDhcpReply(
+  request: DhcpMessage,
+  a: { yiaddr: Ip4; siaddr: Ip4; options: [number, Uint8Array][] },
+): Uint8Array {
+  let optLen = 1;
+  for (const [, v] of a.options) optLen += 2 + v.length;
+  const b = new Uint8Array(Math.max(300, OPTIONS_AT + optLen)); // BOOTP's minimum message
+  b[0] = BOOTREPLY;
+  b[1] = 1; // Ethernet
+  b[2] = request.chaddr.length;
+  writeU32(b, 4, request.xid);
+  writeU16(b, 10, request.flags & DHCP_FLAG_BROADCAST);
+  writeU32(b, 16, a.yiaddr);
+  writeU32(b, 20, a.siaddr);
+  writeU32(b, 24, request.giaddr);
+  b.set(request.chaddr, 28);
+  writeU32(b, 236, MAGIC_COOKIE);
+  let o = OPTIONS_AT;
+  for (const [code, v] of a.options) {
+    b[o++] = code;
+    b[o++] = v.length;
+    b.set(v, o);
+    o += v.length;
+  }
+  b[o] = OPT_END;
+  return b;
+}
+
+/** Four bytes of an address or a 32-bit number, for an option. */
+export function u32Bytes(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  writeU32(b, 0, v);
+  return b;
+}
