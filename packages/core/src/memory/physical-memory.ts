@@ -111,7 +111,13 @@ export class PhysicalMemory {
   }
 
   /** Gives [base, base+size) to a device. Overlapping another window is a wiring error. */
-  mapMmio(base: number, size: number, name: string, handler: MmioHandler): void {
+  mapMmio(base: number | null, size: number, name: string, handler: MmioHandler): void {
+    if (base === null) {
+      // Registered off the map: moveMmio places it (a BAR software has not set yet).
+      this.checkWindow(0, size, name);
+      this.mmio.push({ base: 0, size, name, handler, mapped: false });
+      return;
+    }
     this.checkWindow(base, size, name);
     const first = (base >>> 0) / PAGE_SIZE,
       end = ((base >>> 0) + size) / PAGE_SIZE;
@@ -124,6 +130,27 @@ export class PhysicalMemory {
     this.mmio.push({ base: base >>> 0, size, name, handler, mapped: true });
     this.pageMap.fill(PAGE_MMIO_BASE + this.mmio.length - 1, first, end);
     this.onMapChange();
+  }
+
+  /**
+   * Makes the RAM pages of [base, base+size) writable RAM or read-only (ROM whose bytes are the
+   * RAM's), as a chipset's shadow-RAM controls (the i440FX's PAM registers) switch the BIOS and
+   * option-ROM areas. Pages that are neither RAM nor ROM backed by RAM are left alone.
+   */
+  setRamWritable(base: number, size: number, writable: boolean): void {
+    this.checkWindow(base, size, "shadow RAM");
+    const first = (base >>> 0) / PAGE_SIZE,
+      end = Math.min((base >>> 0) + size, this.ramSize) / PAGE_SIZE;
+    const kind = writable ? PAGE_RAM : PAGE_ROM;
+    let changed = false;
+    for (let p = first; p < end; p++) {
+      const k = this.pageMap[p];
+      if ((k === PAGE_RAM || k === PAGE_ROM) && k !== kind) {
+        this.pageMap[p] = kind;
+        changed = true;
+      }
+    }
+    if (changed) this.onMapChange();
   }
 
   /**

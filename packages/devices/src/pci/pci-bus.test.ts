@@ -147,9 +147,9 @@ describe("PCI configuration mechanism #1", () => {
     cfgWrite32(h, 1, 1, 0x20, 0xffffffff);
     const sz = cfgRead32(h, 1, 1, 0x20);
     cfgWrite32(h, 1, 1, 0x20, l);
-    expect(sz).toBe(0x0000fff1);
-    const mask = sz & 0xfffc;
-    expect(mask & -mask).toBe(16); // 16 ports
+    expect(sz).toBe(0xfffffff1); // all address bits above the size are writable (PCI 2.2, 6.2.5.1)
+    const mask = (sz & ~3) >>> 0;
+    expect((~mask >>> 0) + 1).toBe(16); // 16 ports, computed over 32 bits as SeaBIOS and Linux do
     // The other BARs are not implemented: they read 0 whatever is written.
     cfgWrite32(h, 1, 1, 0x10, 0xffffffff);
     expect(cfgRead32(h, 1, 1, 0x10)).toBe(0);
@@ -159,6 +159,55 @@ describe("PCI configuration mechanism #1", () => {
     cfgWrite16(h, 1, 1, PCI_COMMAND, 0x0005);
     expect(ide.busMasterBase()).toBe(0xc000);
     expect(cfgRead32(h, 1, 1, 0x20)).toBe(0xc001);
+  });
+
+  it("reads back the size mask and type bits of every kind of BAR and of the expansion ROM BAR", () => {
+    const { bus, h } = setup();
+    class Card extends PciFunction {
+      constructor() {
+        super("test-card", { vendorId: 0x1234, deviceId: 0x1111, revision: 0, classCode: 0x030000, commandWritable: 3 });
+        this.defineIoBar(0, 4);
+        this.defineIoBar(1, 256);
+        this.defineMemoryBar(2, 16);
+        this.defineMemoryBar(3, 16 << 20, true);
+        this.defineRomBar(64 * 1024);
+      }
+    }
+    const card = new Card();
+    bus.add(2, 0, card);
+    const sized = (off: number, ones = 0xffffffff) => {
+      const old = cfgRead32(h, 2, 0, off);
+      cfgWrite32(h, 2, 0, off, ones);
+      const v = cfgRead32(h, 2, 0, off);
+      cfgWrite32(h, 2, 0, off, old);
+      expect(cfgRead32(h, 2, 0, off)).toBe(old);
+      return v;
+    };
+    expect(sized(0x10)).toBe(0xfffffffd); // 4 ports, I/O flag
+    expect(sized(0x14)).toBe(0xffffff01); // 256 ports
+    expect(sized(0x18)).toBe(0xfffffff0); // 16 bytes of memory, 32-bit, not prefetchable
+    expect(sized(0x1c)).toBe(0xff000008); // 16 MiB, prefetchable
+    expect(sized(0x24)).toBe(0); // absent BARs read 0
+    expect(sized(0x30, 0xfffffffe)).toBe(0xffff0000); // 64 KiB ROM, enable bit left clear
+    expect(sized(0x30)).toBe(0xffff0001);
+    // The ROM decodes only with its enable bit and memory space on.
+    cfgWrite32(h, 2, 0, 0x30, 0xfebf0001);
+    expect(card.romAddress()).toBe(-1);
+    cfgWrite16(h, 2, 0, PCI_COMMAND, 0x0002);
+    expect(card.romAddress()).toBe(0xfebf0000);
+    cfgWrite32(h, 2, 0, 0x30, 0xfebf0000);
+    expect(card.romAddress()).toBe(-1);
+    // An I/O BAR above the 64 KiB I/O space decodes nothing.
+    cfgWrite32(h, 2, 0, 0x14, 0xc101);
+    expect(card.barIoAddress(1)).toBe(0xc100);
+    cfgWrite32(h, 2, 0, 0x14, 0x1c100);
+    expect(card.barIoAddress(1)).toBe(-1);
+    expect(() => new (class extends Card {
+      constructor() {
+        super();
+        this.defineRomBar(1024);
+      }
+    })()).toThrow(RangeError);
   });
 
   it("keeps hardwired command bits and clears status bits written with 1", () => {
@@ -219,7 +268,7 @@ describe("PCI configuration mechanism #1", () => {
     cfgWrite32(h, 3, 0, 0x14, 0xffffffff);
     expect(cfgRead32(h, 3, 0, 0x14)).toBe(0xfffff000);
     cfgWrite32(h, 3, 0, 0x10, 0xffffffff);
-    expect(cfgRead32(h, 3, 0, 0x10)).toBe(0x0000ffe1);
+    expect(cfgRead32(h, 3, 0, 0x10)).toBe(0xffffffe1);
     cfgWrite32(h, 3, 0, 0x10, 0x6100);
     expect(nic.barAddress(0)).toBe(0x6100);
     h.outl(CF8, addr(0, 3, 0, 0x3c));

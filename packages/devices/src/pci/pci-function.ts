@@ -63,6 +63,8 @@ export const PCI_HEADER_MULTI_FUNCTION = 0x80;
 // Base address register flag bits.
 export const PCI_BAR_IO = 0x01;
 export const PCI_BAR_MEM_PREFETCH = 0x08;
+/** Expansion ROM base address register: address decode enable. */
+export const PCI_ROM_ENABLE = 0x01;
 
 /** What identifies a function: read-only header fields. */
 export interface PciIdentity {
@@ -160,11 +162,14 @@ export class PciFunction implements Stateful {
 
   /**
    * An I/O base address register decoding `size` bytes (a power of two, 4 to 256): bit 0 reads 1,
-   * the low bits read 0, bits 15 and up to the size are writable (a 64 KiB I/O space).
+   * bit 1 reads 0, the bits below the size read 0 and all bits above are writable, so writing
+   * all ones reads back FFFFFFFFh less the size plus the I/O flag (PCI 2.2, 6.2.5.1). An address
+   * above FFFFh decodes nothing on a PC (barIoAddress).
    */
   protected defineIoBar(index: number, size: number, reset = 0): void {
     this.checkBarSize(size, 4, 256);
-    this.defineRegister(PCI_BAR0 + 4 * index, 4, (reset & ~(size - 1) & 0xffff) | PCI_BAR_IO, 0xffff & ~(size - 1));
+    const mask = ~(size - 1) >>> 0;
+    this.defineRegister(PCI_BAR0 + 4 * index, 4, ((reset & mask) | PCI_BAR_IO) >>> 0, mask);
   }
 
   /** A 32-bit memory base address register decoding `size` bytes (a power of two, at least 16). */
@@ -172,6 +177,26 @@ export class PciFunction implements Stateful {
     this.checkBarSize(size, 16, 0x80000000);
     const flags = prefetchable ? PCI_BAR_MEM_PREFETCH : 0;
     this.defineRegister(PCI_BAR0 + 4 * index, 4, ((reset & ~(size - 1)) | flags) >>> 0, ~(size - 1) >>> 0);
+  }
+
+  /**
+   * The expansion ROM base address register (30h) for a ROM of `size` bytes (a power of two,
+   * 2 KiB to 16 MiB): the address bits above the size and the enable bit (bit 0) are writable,
+   * so writing FFFFFFFEh reads back the size mask (PCI 2.2, 6.2.5.2).
+   */
+  protected defineRomBar(size: number): void {
+    this.checkBarSize(size, 0x800, 0x1000000);
+    this.defineRegister(PCI_ROM_ADDRESS, 4, 0, (~(size - 1) | PCI_ROM_ENABLE) >>> 0);
+  }
+
+  /**
+   * Where the expansion ROM decodes: its address while the ROM BAR's enable bit and the command
+   * register's memory space bit are both set, else -1.
+   */
+  romAddress(): number {
+    const v = this.read(PCI_ROM_ADDRESS, 4);
+    if (!(v & PCI_ROM_ENABLE) || !(this.command & PCI_COMMAND_MEMORY)) return -1;
+    return (v & ~0x7ff) >>> 0;
   }
 
   private checkBarSize(size: number, min: number, max: number): void {
@@ -184,6 +209,12 @@ export class PciFunction implements Stateful {
   barAddress(index: number): number {
     const v = this.read(PCI_BAR0 + 4 * index, 4);
     return (v & PCI_BAR_IO ? v & ~0x3 : v & ~0xf) >>> 0;
+  }
+
+  /** An I/O BAR's port base, or -1 when it lies above the PC's 64 KiB I/O space (as while being sized). */
+  barIoAddress(index: number): number {
+    const a = this.barAddress(index);
+    return a > 0xffff ? -1 : a;
   }
 
   /** The command register. */

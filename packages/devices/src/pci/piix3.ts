@@ -264,8 +264,8 @@ export class Piix3Ide extends PciFunction {
   /** The bus master register block's I/O base when software has placed and enabled it, else -1. */
   busMasterBase(): number {
     if (!this.hasBusMaster || !(this.command & PCI_COMMAND_IO)) return -1;
-    const base = this.barAddress(4);
-    return base === 0 ? -1 : base;
+    const base = this.barIoAddress(4);
+    return base <= 0 ? -1 : base;
   }
 
   /** Whether the controller may master the bus (PCICMD BME). */
