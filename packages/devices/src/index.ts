@@ -19,7 +19,15 @@ export { FONT_8X8 } from "./vga/font8x8.ts";
 export { SystemControlPortA, PostCodePort } from "./port92.ts";
 export { Bios, type BiosPlatform, type BootDevice, type BootFailure, type NoBoot } from "./pc/bios/bios.ts";
 export { LinuxImageError, loadLinux, parseLinuxHeader, type LinuxBoot } from "./pc/bios/linux-loader.ts";
-export { PcMachine, COM_PORTS, DEFAULT_START_TIME_MS, type PcOptions, type PcRunResult } from "./pc/pc.ts";
+export {
+  PcMachine,
+  COM_PORTS,
+  DEFAULT_START_TIME_MS,
+  checkBiosImage,
+  type PcFirmware,
+  type PcOptions,
+  type PcRunResult,
+} from "./pc/pc.ts";
 export * from "./uart16550.ts";
 export * from "./net/ne2000.ts";
 export * from "./net/rtl8029.ts";
@@ -48,6 +56,7 @@ export {
   type MediaKind,
   type MediaSlotSpec,
   type PcDriveSlot,
+  type PcFirmwareSlot,
   type PcImageSlot,
 } from "./pc/board.ts";
 export {

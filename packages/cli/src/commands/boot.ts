@@ -15,7 +15,9 @@ import { MemoryDisk, floppyGeometry, hardDiskGeometry, EXIT_NAMES, MAX_RAM_BYTES
 import {
   PC_MEDIA_SLOTS,
   PcMachine,
+  checkBiosImage,
   parseLinuxHeader,
+  type PcFirmware,
   type LinuxBoot,
   type PcDriveSlot,
   type PcImageSlot,
@@ -148,7 +150,7 @@ export function parseBootArgs(argv: string[]): BootArgs {
     }
   }
   // Any drive boots, and a kernel; an initrd only goes with a kernel.
-  if (!PC_MEDIA_SLOTS.some((s) => a.images[s.slot] && s.slot !== "initrd"))
+  if (!PC_MEDIA_SLOTS.some((s) => a.images[s.slot] && s.slot !== "initrd" && s.kind !== "firmware"))
     throw new UsageError("nothing to boot: give --fda, --hda, --cdrom or --kernel");
   if (a.images.initrd && !a.images.kernel) throw new UsageError("--initrd needs --kernel");
   return a;
@@ -184,10 +186,30 @@ function readFile(path: string, what: string): Uint8Array {
   }
 }
 
+/** The --bios and --vga-bios images, checked (null without --bios: the built-in BIOS runs). */
+export function readFirmware(biosPath: string | undefined, vgaPath: string | undefined): PcFirmware | null {
+  if (!biosPath) {
+    if (vgaPath) throw new UsageError("--vga-bios needs --bios");
+    return null;
+  }
+  const bios = readFile(biosPath, "system BIOS");
+  try {
+    checkBiosImage(bios);
+  } catch (e) {
+    throw new UsageError(`${biosPath}: ${(e as Error).message}`);
+  }
+  const vgaBios = vgaPath ? readFile(vgaPath, "video BIOS") : null;
+  if (vgaBios && (vgaBios.length < 3 || vgaBios[0] !== 0x55 || vgaBios[1] !== 0xaa))
+    throw new UsageError(`${vgaPath}: not an option ROM (it does not start with 55h AAh)`);
+  return { bios, vgaBios };
+}
+
 export function buildPc(args: BootArgs): PcMachine {
   const realtime = args.clock === "realtime";
   let linux: LinuxBoot | null = null;
   const { kernel, initrd } = args.images;
+  if (kernel && args.images.bios)
+    throw new UsageError("--kernel boots only with the built-in BIOS: give --bios a boot disk or CD instead");
   if (kernel) {
     linux = {
       kernel: readFile(kernel, "kernel"),
@@ -204,9 +226,10 @@ export function buildPc(args: BootArgs): PcMachine {
   const drives: Partial<Record<PcDriveSlot, MemoryDisk>> = {};
   for (const { slot, kind } of PC_MEDIA_SLOTS) {
     const file = args.images[slot];
-    if (file && kind !== "boot-file") drives[slot] = readImage(file, kind);
+    if (file && kind !== "boot-file" && kind !== "firmware") drives[slot] = readImage(file, kind);
   }
   return new PcMachine({
+    firmware: readFirmware(args.images.bios, args.images["vga-bios"]),
     linux,
     apic: args.apic === true,
     memoryMiB: args.memMiB,

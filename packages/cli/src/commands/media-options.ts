@@ -6,7 +6,13 @@ import { PC_MEDIA_SLOTS, isPcImageSlot, type MediaKind, type MediaSlotSpec, type
 import type { OptionSpec } from "../args.ts";
 
 /** The name of an image option's value in the help, by what the slot takes. */
-const VALUE_NAME: Record<MediaKind, string> = { floppy: "IMG", hdd: "IMG", cdrom: "ISO", "boot-file": "FILE" };
+const VALUE_NAME: Record<MediaKind, string> = {
+  floppy: "IMG",
+  hdd: "IMG",
+  cdrom: "ISO",
+  "boot-file": "FILE",
+  firmware: "FILE",
+};
 
 /** One option per media slot, in the board's order; `help` gives each its line. */
 export function mediaOptions(help: (slot: MediaSlotSpec, index: number) => string): OptionSpec[] {

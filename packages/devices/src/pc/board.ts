@@ -49,7 +49,7 @@ import { Ne2000 } from "../net/ne2000.ts";
 import { Rtl8029, gatedSurface } from "../net/rtl8029.ts";
 
 /** What a slot takes: how its image is checked, and which drive or loader holds it. */
-export type MediaKind = "floppy" | "hdd" | "cdrom" | "boot-file";
+export type MediaKind = "floppy" | "hdd" | "cdrom" | "boot-file" | "firmware";
 
 export interface MediaSlotSpec {
   /** The slot's name: the PcOptions key, the snapshot manifest's image slot, the CLI's --option. */
@@ -144,6 +144,26 @@ export const PC_MEDIA_SLOTS = [
     removable: false,
     writable: false,
   },
+  {
+    slot: "bios",
+    title: "system BIOS",
+    help: "system BIOS to run instead of the built-in one (SeaBIOS: bios-256k.bin)",
+    kind: "firmware",
+    part: "bios",
+    unit: 0,
+    removable: false,
+    writable: false,
+  },
+  {
+    slot: "vga-bios",
+    title: "video BIOS",
+    help: "video BIOS for the VGA's option ROM (SeaBIOS: vgabios-stdvga.bin)",
+    kind: "firmware",
+    part: "vga-pci",
+    unit: 0,
+    removable: false,
+    writable: false,
+  },
 ] as const satisfies readonly MediaSlotSpec[];
 
 /**
@@ -156,7 +176,10 @@ export const PC_BIOS_RECORD = "bios";
 export type PcImageSlot = (typeof PC_MEDIA_SLOTS)[number]["slot"];
 
 /** The slots that are drives (PcOptions keys taking a DiskImage). */
-export type PcDriveSlot = Exclude<PcImageSlot, "kernel" | "initrd">;
+export type PcDriveSlot = Exclude<PcImageSlot, "kernel" | "initrd" | "bios" | "vga-bios">;
+
+/** The firmware slots (PcOptions.firmware). */
+export type PcFirmwareSlot = "bios" | "vga-bios";
 
 /** The slot names, in table order. */
 export const PC_IMAGE_SLOTS: readonly PcImageSlot[] = PC_MEDIA_SLOTS.map((s) => s.slot);
@@ -328,6 +351,8 @@ export interface BoardContext {
   /** Where the 8259's INTR output goes: the CPU, or (redirected) the local APIC's LINT0. */
   picOutput(level: boolean): void;
   redirectPicOutput(to: (level: boolean) => void): void;
+  /** The video BIOS image the VGA's expansion ROM holds, or null (the built-in BIOS needs none). */
+  readonly vgaBios: Uint8Array | null;
 }
 
 /** The lines a part declared, in the order declared. */
@@ -566,12 +591,21 @@ export const PC_PARTS: readonly BoardPart[] = [
     id: "vga-pci",
     pci: [2, 0],
     mmio: [VGA_LFB_BASE, VBE_VRAM_SIZE],
-    create: (b) => b.part("vga").pci,
+    create: (b) => {
+      const fn = b.part("vga").pci;
+      if (b.vgaBios) fn.installRom(b.vgaBios); // the video BIOS behind the ROM BAR, for firmware that runs it
+      return fn;
+    },
     memory: (fn) => fn.lfbMemory,
     connect: (fn, b) => {
       // BAR0 where the window is first mapped (wiring maps it after connect), then follow it.
       fn.firmwareInit(VGA_LFB_BASE);
       fn.onLfbChange = (base) => b.machine.mem.moveMmio("vga-pci", base);
+      if (fn.rom) {
+        // The expansion ROM: off the map until software places and enables the ROM BAR.
+        b.machine.mem.mapMmio(null, fn.rom.length, "vga-rom", fn.romMemory());
+        fn.onRomChange = (base) => b.machine.mem.moveMmio("vga-rom", base);
+      }
     },
   }),
   part({

@@ -19,6 +19,7 @@ import { parseLinuxHeader, type LinuxBoot } from "./bios/linux-loader.ts";
 import { FONT_8X16 } from "../vga/font8x16.ts";
 import { FONT_8X8 } from "../vga/font8x8.ts";
 import { programMode, VGA_MODES } from "../vga/modes.ts";
+import { PAM_REGIONS, PAM_WRITE_ENABLE } from "../pci/i440fx.ts";
 import {
   COM_PORTS,
   PC_ACPI_PM_BASE,
@@ -75,7 +76,37 @@ export interface PcOptions {
    * default. The host connects its wire: `pc.nic.onTransmit` and `pc.nic.receive()`.
    */
   net?: PcNetOptions | null;
+  /**
+   * Firmware to run instead of the built-in BIOS (docs/firmware.md): a system BIOS image mapped
+   * below 4 GiB and, for its last 128 KiB, at E0000h-FFFFFh (SeaBIOS's bios.bin or
+   * bios-256k.bin), and a video BIOS the VGA's PCI function offers as its expansion ROM.
+   */
+  firmware?: PcFirmware | null;
 }
+
+/** Firmware images (PcOptions.firmware). */
+export interface PcFirmware {
+  bios: Uint8Array;
+  vgaBios?: Uint8Array | null;
+}
+
+/** The part of a system BIOS image that also answers below 1 MiB (E0000h-FFFFFh). */
+const LOW_BIOS_ALIAS = 0x20000;
+const MAX_BIOS_IMAGE = 16 << 20;
+
+/** Refuses a system BIOS image that cannot be mapped: its size must be a multiple of 64 KiB, up to 16 MiB. */
+export function checkBiosImage(bios: Uint8Array): void {
+  if (bios.length === 0 || bios.length % 0x10000 !== 0 || bios.length > MAX_BIOS_IMAGE)
+    throw new RangeError(
+      `a system BIOS image is a multiple of 64 KiB up to 16 MiB (SeaBIOS's are 128 or 256 KiB), not ${bios.length} bytes`,
+    );
+}
+
+/** CMOS bytes SeaBIOS (built for QEMU) reads its boot order from: 3Dh (first, second), 38h bits 7-4 (third). */
+const CMOS_BOOT_ORDER_12 = 0x3d;
+const CMOS_BOOT_ORDER_3 = 0x38;
+const CMOS_BOOT_DEVICE: Record<BootDevice, number> = { floppy: 1, hdd: 2, cdrom: 3 };
+const DEFAULT_BOOT_ORDER: readonly BootDevice[] = ["floppy", "cdrom", "hdd"];
 
 /** 8x14 font for INT 10h/11h: the 8x16 glyphs without their top and bottom rows. */
 function font8x14(f16: Uint8Array): Uint8Array {
@@ -130,7 +161,13 @@ export class PcMachine {
   readonly ide: [PcParts["ide0"], PcParts["ide1"]];
   readonly ideBusMaster: PcParts["ide-bus-master"];
   readonly cdromDrive: PcParts["cdrom"];
+  /**
+   * The built-in BIOS. With PcOptions.firmware it is built but never installed (no ROM, no
+   * services): the firmware given runs instead.
+   */
   readonly bios: Bios;
+  /** The firmware the machine runs instead of the built-in BIOS, or null. */
+  readonly firmware: PcFirmware | null;
   readonly floppies: (CowDisk | null)[] = [null, null];
   readonly hardDisks: (CowDisk | null)[] = [null, null];
   /** Triple faults so far, and the last one's description. */
@@ -151,6 +188,11 @@ export class PcMachine {
     const { cpu, mem, io, clock } = m;
     if (mem.ramSize < 1024 * 1024) throw new RangeError("a PC needs at least 1 MiB of RAM");
 
+    const firmware = (this.firmware = opts.firmware ?? null);
+    if (firmware) {
+      checkBiosImage(firmware.bios);
+      if (opts.linux) throw new RangeError("a Linux kernel boots only with the built-in BIOS (give a boot disk or CD)");
+    }
     if (opts.hda) this.hardDisks[0] = new CowDisk(opts.hda);
     if (opts.hdb) this.hardDisks[1] = new CowDisk(opts.hdb);
     const board = wireBoard(PC_PARTS, m, {
@@ -160,6 +202,7 @@ export class PcMachine {
       powerOff: () => this.powerOff(),
       net: opts.net ?? null,
       apic: opts.apic === true,
+      vgaBios: firmware?.vgaBios ?? null,
     });
     const p = (this.parts = board.parts);
     this.states = board.states;
@@ -224,10 +267,37 @@ export class PcMachine {
       acpi: { pmBase: PC_ACPI_PM_BASE, sciIrq: PC_SCI_IRQ },
       apic: opts.apic === true,
     });
-    this.bios.install();
     this.states.push([PC_BIOS_RECORD, this.bios]);
+    if (firmware) {
+      this.installFirmware(firmware.bios, opts.bootOrder ?? DEFAULT_BOOT_ORDER);
+      return;
+    }
+    this.bios.install();
     // The top of the 4 GiB space aliases the BIOS ROM: the CPU starts at FFFFFFF0h.
     mem.mapRom(0xffff0000 | 0, this.bios.rom.image);
+  }
+
+  /**
+   * Maps a system BIOS image as a PC's firmware hub does: the whole image ends at 4 GiB (the
+   * CPU starts at FFFFFFF0h), its last 128 KiB also at E0000h-FFFFFh, read-only until the
+   * firmware opens shadow RAM there through the i440FX's PAM registers. The read-enable bits
+   * are not modelled: a region reads its RAM, which holds the ROM's bytes until written.
+   */
+  private installFirmware(bios: Uint8Array, bootOrder: readonly BootDevice[]): void {
+    const mem = this.machine.mem;
+    mem.mapRom((0x100000000 - bios.length) | 0, bios);
+    const low = Math.min(LOW_BIOS_ALIAS, bios.length);
+    mem.mapRom(0x100000 - low, bios.subarray(bios.length - low));
+    const host = this.pciHost;
+    host.onPamChange = () => {
+      for (const [index, shift, base, size] of PAM_REGIONS)
+        mem.setRamWritable(base, size, ((host.pam(index) >> shift) & PAM_WRITE_ENABLE) !== 0);
+    };
+    host.onPamChange();
+    // The boot order where SeaBIOS looks for it without QEMU's fw_cfg.
+    const code = bootOrder.map((d) => CMOS_BOOT_DEVICE[d]);
+    this.rtc.setCmos(CMOS_BOOT_ORDER_12, (code[0] ?? 0) | ((code[1] ?? 0) << 4));
+    this.rtc.setCmos(CMOS_BOOT_ORDER_3, (code[2] ?? 0) << 4);
   }
 
   /**
@@ -274,6 +344,10 @@ export class PcMachine {
   mediaIn(slot: PcImageSlot): { base: DiskImage; overlay: Map<number, Uint8Array> | null } | null {
     const disk = this.disk(slot);
     if (disk) return { base: disk.base, overlay: disk.overlay };
+    if (slot === "bios" || slot === "vga-bios") {
+      const rom = slot === "bios" ? this.firmware?.bios : this.firmware?.vgaBios;
+      return rom ? { base: new MemoryDisk(rom, true), overlay: null } : null;
+    }
     const linux = this.bios.platform.linux;
     const file = slot === "kernel" ? linux?.kernel : slot === "initrd" ? linux?.initrd : null;
     if (file) return { base: new MemoryDisk(file, true), overlay: null };

@@ -42,9 +42,10 @@ function tinyKernel(): Uint8Array {
 
 /** An image for a slot of each kind, filled with a pattern of `seed`. */
 function imageOf(kind: MediaKind, seed: number): Uint8Array {
-  const size = { floppy: 1474560, hdd: 2 * 1024 * 1024, cdrom: 64 * 2048, "boot-file": 5000 }[kind];
+  const size = { floppy: 1474560, hdd: 2 * 1024 * 1024, cdrom: 64 * 2048, "boot-file": 5000, firmware: 0x10000 }[kind];
   const b = new Uint8Array(size);
   for (let i = 0; i < size; i += 509) b[i] = (i * seed) & 0xff;
+  if (kind === "firmware") b.set([0x55, 0xaa, 0x80]); // an option ROM's signature (a system BIOS does not care)
   return b;
 }
 
@@ -427,6 +428,7 @@ describe("PC snapshots", () => {
       const bytes = new Map<string, Uint8Array>();
       for (const { slot, kind } of slots) bytes.set(slot, slot === "kernel" ? tinyKernel() : imageFor(slot, kind));
       if (bytes.has("initrd") && !bytes.has("kernel")) bytes.set("kernel", tinyKernel());
+      if (bytes.has("vga-bios") && !bytes.has("bios")) bytes.set("bios", imageFor("bios", "firmware"));
       const drive = (slot: string) => (bytes.has(slot) ? new MemoryDisk(bytes.get(slot)!, true) : null);
       const kernel = bytes.get("kernel");
       const pc = new PcMachine({
@@ -438,10 +440,14 @@ describe("PC snapshots", () => {
         hdb: drive("hdb"),
         cdrom: drive("cdrom"),
         linux: kernel ? { kernel, initrd: bytes.get("initrd") ?? null, cmdline: "quiet" } : null,
+        firmware: bytes.has("bios") ? { bios: bytes.get("bios")!, vgaBios: bytes.get("vga-bios") ?? null } : null,
       });
       return { pc, bytes };
     };
-    for (const slots of [...PC_MEDIA_SLOTS.map((s) => [s]), PC_MEDIA_SLOTS]) {
+    // A kernel boots only with the built-in BIOS: "all together" is every slot but the firmware's, and every slot but the kernel's.
+    const withoutFirmware = PC_MEDIA_SLOTS.filter((s) => s.kind !== "firmware");
+    const withoutKernel = PC_MEDIA_SLOTS.filter((s) => s.kind !== "boot-file");
+    for (const slots of [...PC_MEDIA_SLOTS.map((s) => [s]), withoutFirmware, withoutKernel]) {
       const { pc, bytes } = build(slots);
       const names = slots.map((s) => s.slot).join(",");
       for (const { slot, writable } of slots) {
@@ -460,6 +466,7 @@ describe("PC snapshots", () => {
           images: embed ? () => null : (_sha, _size, _hint, slot) => new MemoryDisk(bytes.get(slot)!, true),
         });
         await expectSameMachine(back, pc);
+        expect(back.firmware !== null, `${names}: runs the firmware given`).toBe(bytes.has("bios"));
         for (const { slot } of PC_MEDIA_SLOTS) {
           const a = pc.mediaIn(slot),
             b = back.mediaIn(slot);

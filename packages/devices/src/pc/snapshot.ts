@@ -238,8 +238,10 @@ export async function restoreSnapshot(
     const drives: Partial<Record<PcDriveSlot, DiskImage>> = {};
     for (const { slot, kind } of PC_MEDIA_SLOTS) {
       const img = images.get(slot);
-      if (img && kind !== "boot-file") drives[slot] = img;
+      if (img && kind !== "boot-file" && kind !== "firmware") drives[slot] = img;
     }
+    const bios = images.get("bios"),
+      vgaBios = images.get("vga-bios");
     pc = new PcMachine({
       ram: opts.ram ?? manifest.machine.memoryBytes,
       clock: mode,
@@ -252,6 +254,8 @@ export async function restoreSnapshot(
       linux: kernel
         ? { kernel: allBytes(kernel), initrd: initrd ? allBytes(initrd) : null, cmdline: cmdline as string }
         : null,
+      // Firmware is referenced like the kernel (by SHA-256): the restored machine maps the same images.
+      firmware: bios ? { bios: allBytes(bios), vgaBios: vgaBios ? allBytes(vgaBios) : null } : null,
     });
   } catch (e) {
     if (e instanceof SnapshotError) throw e;

@@ -6,7 +6,7 @@
 // (whole bytes writable). SMRAM's D_LCK lock-down is not enforced. The PAM registers (59h-5Fh),
 // which make the BIOS and option-ROM areas read/write RAM or ROM, and SMRAM (72h) keep their
 // values for the machine to act on through onConfigWrite and pam(); this module does not remap
-// memory itself. Configuration mechanism #1 belongs to the bus (pci-bus.ts).
+// memory itself (PcMachine does, for firmware that uses them: PAM_REGIONS). Configuration mechanism #1 belongs to the bus (pci-bus.ts).
 
 import {
   PciFunction,
@@ -49,6 +49,18 @@ export const PAM_READ_ENABLE = 0x01;
 export const PAM_WRITE_ENABLE = 0x02;
 export const PAM_HIGH_SHIFT = 4;
 
+/**
+ * The memory each PAM register controls, as [PAM index, shift of its 2-bit field, base, size]:
+ * PAM0's high half is F0000h-FFFFFh; PAM1-PAM6 each hold two 16 KiB pieces of C0000h-EFFFFh.
+ */
+export const PAM_REGIONS: readonly (readonly [number, number, number, number])[] = [
+  [0, PAM_HIGH_SHIFT, 0xf0000, 0x10000],
+  ...Array.from({ length: 12 }, (_, i) => {
+    const index = 1 + (i >> 1);
+    return [index, i & 1 ? PAM_HIGH_SHIFT : 0, 0xc0000 + i * 0x4000, 0x4000] as const;
+  }),
+];
+
 // SMRAM register: C_BASE_SEG (bits 2-0) reads 010b (A0000h).
 export const SMRAM_G_SMRAME = 0x08;
 export const SMRAM_D_LCK = 0x10;
@@ -56,6 +68,9 @@ export const SMRAM_D_CLS = 0x20;
 export const SMRAM_D_OPEN = 0x40;
 
 export class I440fx extends PciFunction {
+  /** Called after a write that reached a PAM register, and after a state load (the machine remaps shadow RAM). */
+  onPamChange: (() => void) | null = null;
+
   constructor() {
     super("i440fx", {
       vendorId: I440FX_VENDOR_ID,
@@ -91,6 +106,14 @@ export class I440fx extends PciFunction {
     if (!Number.isInteger(index) || index < 0 || index >= I440FX_PAM_COUNT)
       throw new RangeError(`no PAM register ${index}`);
     return this.read(I440FX_PAM0 + index, 1);
+  }
+
+  protected override configWritten(offset: number, size: number): void {
+    if (offset < I440FX_PAM0 + I440FX_PAM_COUNT && offset + size > I440FX_PAM0) this.onPamChange?.();
+  }
+
+  protected override configRestored(): void {
+    this.onPamChange?.();
   }
 
   /** The SMRAM control register. */

@@ -165,7 +165,13 @@ describe("PCI configuration mechanism #1", () => {
     const { bus, h } = setup();
     class Card extends PciFunction {
       constructor() {
-        super("test-card", { vendorId: 0x1234, deviceId: 0x1111, revision: 0, classCode: 0x030000, commandWritable: 3 });
+        super("test-card", {
+          vendorId: 0x1234,
+          deviceId: 0x1111,
+          revision: 0,
+          classCode: 0x030000,
+          commandWritable: 3,
+        });
         this.defineIoBar(0, 4);
         this.defineIoBar(1, 256);
         this.defineMemoryBar(2, 16);
@@ -202,12 +208,15 @@ describe("PCI configuration mechanism #1", () => {
     expect(card.barIoAddress(1)).toBe(0xc100);
     cfgWrite32(h, 2, 0, 0x14, 0x1c100);
     expect(card.barIoAddress(1)).toBe(-1);
-    expect(() => new (class extends Card {
-      constructor() {
-        super();
-        this.defineRomBar(1024);
-      }
-    })()).toThrow(RangeError);
+    expect(
+      () =>
+        new (class extends Card {
+          constructor() {
+            super();
+            this.defineRomBar(1024);
+          }
+        })(),
+    ).toThrow(RangeError);
   });
 
   it("keeps hardwired command bits and clears status bits written with 1", () => {

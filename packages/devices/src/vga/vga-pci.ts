@@ -7,10 +7,18 @@
 // Key design choice: the function only says where software put BAR0 and whether memory
 // decoding is on (lfbBase()); the board moves the framebuffer's memory window to follow it
 // (onLfbChange), as it does nothing else with the address.
+//
+// With a video BIOS (installRom, for firmware other than the built-in BIOS: docs/firmware.md)
+// the function also has an expansion ROM BAR (30h), as a PCI display card does: firmware sizes
+// it, places and enables it, copies the image to C0000h and calls its entry. SeaBIOS's
+// vgabios-stdvga.bin names 1234h:1111h in its PCI data structure, and firmware runs only a ROM
+// whose IDs match the function's. The board maps the ROM window where romAddress() says
+// (onRomChange). Without a video BIOS the ROM BAR is absent and reads 0.
 
 import type { MmioHandler } from "@x86vm/core";
 import {
   PciFunction,
+  PCI_ROM_ADDRESS,
   PCI_BAR0,
   PCI_COMMAND,
   PCI_COMMAND_IO,
@@ -25,10 +33,18 @@ export const VGA_PCI_DEVICE_ID = 0x1111;
 export const VGA_PCI_CLASS = 0x030000;
 /** Where the built-in firmware puts the framebuffer (QEMU's SeaBIOS uses the same region). */
 export const VGA_LFB_BASE = 0xfd000000;
+/** The smallest ROM BAR here (a page, so the window maps whole pages) and the largest video BIOS taken. */
+const MIN_ROM_BAR = 0x1000;
+export const MAX_VGA_ROM = 0x100000;
 
 export class VgaPciFunction extends PciFunction {
   /** Called when the framebuffer's address or its decoding changes (null: not decoded). */
   onLfbChange: (base: number | null) => void = () => {};
+
+  /** The video BIOS, padded with FFh to the ROM BAR's size; null without one. */
+  rom: Uint8Array | null = null;
+  /** Called when the expansion ROM's address or its decoding changes (null: not decoded). */
+  onRomChange: (base: number | null) => void = () => {};
 
   /** @param lfbMemory what answers the framebuffer window (the Bochs VBE video memory). */
   constructor(readonly lfbMemory: MmioHandler) {
@@ -44,6 +60,42 @@ export class VgaPciFunction extends PciFunction {
       status: PCI_STATUS_DEVSEL_MEDIUM,
     });
     this.defineMemoryBar(0, VBE_VRAM_SIZE, true);
+  }
+
+  /**
+   * Gives the function a video BIOS behind an expansion ROM BAR sized to it (a power of two).
+   * Only when the machine is built, before software has touched the function.
+   */
+  installRom(image: Uint8Array): void {
+    if (this.rom) throw new Error("the VGA already has a video BIOS");
+    if (image.length < 3 || image[0] !== 0x55 || image[1] !== 0xaa)
+      throw new RangeError("a video BIOS image starts with the option ROM signature 55h AAh");
+    if (image.length > MAX_VGA_ROM)
+      throw new RangeError(`a video BIOS image is at most ${MAX_VGA_ROM >> 10} KiB, not ${image.length} bytes`);
+    let size = MIN_ROM_BAR;
+    while (size < image.length) size *= 2;
+    this.rom = new Uint8Array(size).fill(0xff);
+    this.rom.set(image);
+    this.defineRomBar(size);
+  }
+
+  /** Reads of the expansion ROM window (read-only: writes are ignored). */
+  romMemory(): MmioHandler {
+    const rom = this.rom;
+    if (!rom) throw new Error("the VGA has no video BIOS");
+    return { read8: (offset) => rom[offset], write8: () => {} };
+  }
+
+  /** The expansion ROM's address while it and memory decoding are enabled, else null. */
+  romBase(): number | null {
+    const a = this.rom ? this.romAddress() : -1;
+    return a < 0 ? null : a;
+  }
+
+  /** Tells the board where the framebuffer and the ROM decode now. */
+  private decodeChanged(): void {
+    this.onLfbChange(this.lfbBase());
+    if (this.rom) this.onRomChange(this.romBase());
   }
 
   /** What a BIOS's POST does: BAR0 at `base`, I/O and memory decoding on. */
@@ -68,19 +120,21 @@ export class VgaPciFunction extends PciFunction {
     const problem = this.configProblem(bytes);
     if (problem) throw new RangeError(problem);
     this.config.set(bytes);
-    this.onLfbChange(this.lfbBase());
+    this.decodeChanged();
   }
 
   protected override configWritten(offset: number, size: number): void {
-    if (offset < PCI_BAR0 + 4 && offset + size > PCI_COMMAND) this.onLfbChange(this.lfbBase());
+    const end = offset + size;
+    if ((offset < PCI_BAR0 + 4 && end > PCI_COMMAND) || (offset < PCI_ROM_ADDRESS + 4 && end > PCI_ROM_ADDRESS))
+      this.decodeChanged();
   }
 
   protected override configRestored(): void {
-    this.onLfbChange(this.lfbBase());
+    this.decodeChanged();
   }
 
   override reset(): void {
     super.reset();
-    this.onLfbChange(this.lfbBase());
+    this.decodeChanged();
   }
 }

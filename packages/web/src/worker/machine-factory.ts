@@ -9,7 +9,7 @@ import {
   type ClockMode,
   type VmMemory,
 } from "@x86vm/core";
-import { PC_MEDIA_SLOTS, PcMachine, mediaSlot, type MediaKind, type PcOptions } from "@x86vm/devices";
+import { PC_MEDIA_SLOTS, PcMachine, checkBiosImage, mediaSlot, type MediaKind, type PcOptions } from "@x86vm/devices";
 import { messageOf } from "../shared/message.ts";
 import { MEDIA_ROLE_NAMES, type MediaFile, type MediaRole } from "../shared/protocol.ts";
 
@@ -25,6 +25,7 @@ const CHECK_SIZE: Record<MediaKind, (size: number) => void> = {
       throw new DiskFormatError(`a CD image must be a non-zero multiple of 2048 bytes, got ${size}`);
   },
   "boot-file": () => {}, // the Linux loader checks the kernel's header when the machine is built
+  firmware: () => {}, // the machine checks a BIOS image's size when it is built
 };
 
 /** A read-only disk over the file's bytes, after checking that its size suits the drive. */
@@ -66,7 +67,19 @@ export function buildMachine(input: MachineInput): PcMachine {
   // Each drive slot of the board (fda ... cdrom) takes its image as it is.
   for (const { slot, kind } of PC_MEDIA_SLOTS) {
     const f = byRole.get(slot);
-    if (f && kind !== "boot-file") opts[slot] = diskFor(f);
+    if (f && kind !== "boot-file" && kind !== "firmware") opts[slot] = diskFor(f);
+  }
+  const bios = byRole.get("bios"),
+    vgaBios = byRole.get("vga-bios");
+  if (vgaBios && !bios) throw new MediaError(`a video BIOS (${vgaBios.name}) needs a system BIOS to go with it`);
+  if (bios) {
+    if (byRole.has("kernel")) throw new MediaError("a Linux kernel boots only with the built-in BIOS");
+    try {
+      checkBiosImage(new Uint8Array(bios.bytes));
+    } catch (e) {
+      throw new MediaError(`${bios.name} cannot be the system BIOS: ${messageOf(e)}`);
+    }
+    opts.firmware = { bios: new Uint8Array(bios.bytes), vgaBios: vgaBios ? new Uint8Array(vgaBios.bytes) : null };
   }
 
   const kernel = byRole.get("kernel"),
@@ -79,7 +92,8 @@ export function buildMachine(input: MachineInput): PcMachine {
       cmdline: input.cmdline ?? "",
     };
   }
-  if (byRole.size === 0) throw new MediaError("nothing to boot: give a floppy, hard disk or CD image, or a kernel");
+  if (![...byRole.keys()].some((r) => mediaSlot(r)!.kind !== "firmware"))
+    throw new MediaError("nothing to boot: give a floppy, hard disk or CD image, or a kernel");
   if (opts.hda && !opts.fda) opts.bootOrder = ["hdd", "floppy"];
   try {
     const pc = new PcMachine({ ...opts, tripleFault: "stop" }); // the panel shows a triple fault as the VM's failure

@@ -243,7 +243,9 @@ describe("VmRunner", () => {
 
   it("snapshots a VM with an image in every media slot and resumes it with each in its slot", async () => {
     // Each slot of the board gets an image of its own (a bzImage header for the kernel; nothing runs).
-    const media: MediaFile[] = PC_MEDIA_SLOTS.map(({ slot, kind }, i) => {
+    // (The firmware slots go without the kernel: a kernel boots only with the built-in BIOS.)
+    const slots = PC_MEDIA_SLOTS.filter((s) => s.kind !== "firmware");
+    const media: MediaFile[] = slots.map(({ slot, kind }, i) => {
       const size = { floppy: 163840, hdd: 1 << 20, cdrom: 64 * 2048, "boot-file": 0x3000 }[kind];
       const b = new Uint8Array(size);
       if (slot === "kernel") {
@@ -257,7 +259,7 @@ describe("VmRunner", () => {
     const vm = await make(media.map((m) => ({ ...m, bytes: m.bytes.slice(0) })));
     const snap = await vm.runner.snapshot({ embedUserImages: true });
     expect(snap.images.map((i) => [i.slot, i.name, i.embedded])).toEqual(
-      PC_MEDIA_SLOTS.map((s) => [s.slot, `${s.slot}.bin`, true]),
+      slots.map((s) => [s.slot, `${s.slot}.bin`, true]),
     );
     const copy = prepare([]);
     copy.setup.snapshot = snap.bytes;
