@@ -23,8 +23,12 @@ function vgaRom(): Uint8Array {
   return r;
 }
 
-const cfg = (pc: PcMachine, dev: number, off: number, size: number, value?: number) =>
-  value === undefined ? pc.pci.configRead(0, dev, 0, off, size) : pc.pci.configWrite(0, dev, 0, off, size, value);
+/** A configuration read of bus 0, function 0 of `dev`, or a write when a value is given (then 0). */
+function cfg(pc: PcMachine, dev: number, off: number, size: number, value?: number): number {
+  if (value === undefined) return pc.pci.configRead(0, dev, 0, off, size);
+  pc.pci.configWrite(0, dev, 0, off, size, value);
+  return 0;
+}
 
 describe("firmware instead of the built-in BIOS", () => {
   it("maps the image below 4 GiB and its last 128 KiB at E0000h, and starts at its reset vector", () => {
