@@ -86,9 +86,10 @@ describe("firmware instead of the built-in BIOS", () => {
     expect(cfg(pc, 2, 0x08, 4) >>> 8).toBe(0x030000);
     cfg(pc, 2, 0x30, 4, 0xfffffffe);
     expect(cfg(pc, 2, 0x30, 4)).toBe(0xffff0000); // 64 KiB for a 40000-byte image
+    cfg(pc, 2, 0x04, 2, 0x0000); // memory space off
     cfg(pc, 2, 0x30, 4, 0xfebf0001);
     const mem = pc.machine.mem;
-    expect(mem.read8(0xfebf0000)).toBe(0xff); // memory space still off
+    expect(mem.read8(0xfebf0000)).toBe(0xff);
     cfg(pc, 2, 0x04, 2, 0x0002);
     expect([mem.read8(0xfebf0000), mem.read8(0xfebf0001), mem.read8(0xfebf0000 + 39999)]).toEqual([0x55, 0xaa, 0x77]);
     expect(mem.read8(0xfebf0000 + 40000)).toBe(0xff);

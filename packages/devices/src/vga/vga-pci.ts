@@ -110,6 +110,17 @@ export class VgaPciFunction extends PciFunction {
     return (this.command & PCI_COMMAND_MEMORY) !== 0 && base !== 0 ? base : null;
   }
 
+  /**
+   * configProblem for a saved configuration space, leaving the expansion ROM BAR aside: whether
+   * a machine has a video BIOS is its firmware's choice (the instance checks it in restoreConfig).
+   */
+  identityProblem(config: Uint8Array): string | null {
+    if (config.length !== this.config.length) return this.configProblem(config);
+    const copy = config.slice();
+    copy.set(this.config.subarray(PCI_ROM_ADDRESS, PCI_ROM_ADDRESS + 4), PCI_ROM_ADDRESS);
+    return this.configProblem(copy);
+  }
+
   /** The configuration space, for the VGA's snapshot record. */
   configBytes(): Uint8Array {
     return this.config.slice();

@@ -129,7 +129,7 @@ const VRAM_KIND = checkedBytes(
 const PCI_IDENTITY = new VgaPciFunction(new BochsVbe());
 const PCI_CONFIG_KIND = checkedBytes(
   bytes(PCI_CONFIG_SIZE),
-  (v) => PCI_IDENTITY.configProblem(v),
+  (v) => PCI_IDENTITY.identityProblem(v),
   () => [PCI_IDENTITY.configBytes()],
 );
 
