@@ -93,7 +93,14 @@ describe("the PC board table", () => {
 
   it("refuses a table that uses a part before building it, or names two parts alike", () => {
     const pc = new PcMachine({ memoryMiB: 2 });
-    const env = { startTimeMs: 0, disk: () => null, resetCpu: () => {}, powerOff: () => {}, apic: false, vgaBios: null };
+    const env = {
+      startTimeMs: 0,
+      disk: () => null,
+      resetCpu: () => {},
+      powerOff: () => {},
+      apic: false,
+      vgaBios: null,
+    };
     const port61 = PC_PARTS.find((p) => p.id === "port61")!;
     const pic = PC_PARTS.find((p) => p.id === "pic")!;
     expect(() => wireBoard([pic, port61], pc.machine, env)).toThrow(/part 'pit' is used before it is built/);
