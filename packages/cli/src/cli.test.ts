@@ -47,6 +47,7 @@ const SAMPLE: Record<string, string> = {
   CMDLINE: "console=ttyS0",
   MiB: "64",
   MODE: "realtime",
+  NET: "user",
   TEXT: "A:\\>",
   KEYS: "dir\\r",
   S: "5",
@@ -208,6 +209,13 @@ describe("the option parser", () => {
     expect(parseResumeArgs(["saved.snap", ...argv]).images).toEqual(images);
     expect(() => parseBootArgs(["--initrd", "initrd.file"])).toThrow(/nothing to boot/);
     expect(() => parseBootArgs(["--fda", "a.img", "--initrd", "initrd.file"])).toThrow(/--initrd needs --kernel/);
+  });
+
+  it("takes --net user or none (default none), and refuses other modes", () => {
+    expect(parseBootArgs(["--fda", "a.img"]).net).toBe("none");
+    expect(parseBootArgs(["--fda", "a.img", "--net", "user"]).net).toBe("user");
+    expect(parseBootArgs(["--fda", "a.img", "--net", "none"]).net).toBe("none");
+    expect(() => parseBootArgs(["--fda", "a.img", "--net", "bridge"])).toThrow(/--net takes user or none/);
   });
 
   it("keeps boot's script steps in order", () => {

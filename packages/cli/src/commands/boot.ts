@@ -35,6 +35,7 @@ import {
   type ScriptArgs,
 } from "./script-options.ts";
 import { mediaOptionSlot, mediaOptions } from "./media-options.ts";
+import { NET_OPTION, connectUserNetwork, parseNetMode, type NetMode } from "./network.ts";
 
 /** ISO 9660 logical block size. */
 const CD_SECTOR_SIZE = 2048;
@@ -55,6 +56,8 @@ export interface BootArgs extends ScriptArgs {
   jitThreshold?: number;
   /** Sample CS:EIP at every run slice and print the most frequent (diagnostics). */
   profile: boolean;
+  /** The network card and what its wire reaches (--net). */
+  net: NetMode;
 }
 
 /** The largest --mem: all the guest RAM a VM may have. */
@@ -70,6 +73,7 @@ export const BOOT_COMMAND: CommandSpec = {
     { flag: "--mem", value: "MiB", help: `guest RAM in MiB, 1 to ${MAX_MEM_MIB} (default 32)` },
     { flag: "--clock", value: "MODE", help: "deterministic (default: virtual time, 100 MIPS) or realtime (host time)" },
     { flag: "--apic", help: "add a local APIC and an I/O APIC (CPUID, memory map, ACPI MADT)" },
+    NET_OPTION,
     ...SCRIPT_OPTIONS,
     { flag: "--no-jit", help: "interpret every instruction (no compiled blocks)" },
     { flag: "--jit", value: "KIND", help: "compile hot blocks to js (JavaScript functions) or wasm (WebAssembly)" },
@@ -97,6 +101,7 @@ export function parseBootArgs(argv: string[]): BootArgs {
     append: "",
     traceFaults: false,
     profile: false,
+    net: "none",
   };
   for (const { flag, value } of parseArgs(BOOT_COMMAND, argv).options) {
     const v = value ?? "";
@@ -112,6 +117,9 @@ export function parseBootArgs(argv: string[]): BootArgs {
         break;
       case "--apic":
         a.apic = true;
+        break;
+      case "--net":
+        a.net = parseNetMode(v);
         break;
       case "--no-jit":
         a.noJit = true;
@@ -232,6 +240,7 @@ export function buildPc(args: BootArgs): PcMachine {
     firmware: readFirmware(args.images.bios, args.images["vga-bios"]),
     linux,
     apic: args.apic === true,
+    net: args.net === "none" ? null : {},
     memoryMiB: args.memMiB,
     clock: args.clock,
     hostMs: realtime ? () => performance.now() : undefined,
@@ -272,6 +281,7 @@ export async function bootCommand(argv: string[]): Promise<number> {
   const session = new Session(pc);
   session.onReset = (reason) => console.error(`vm boot: the guest triple-faulted (${reason}); the machine was reset`);
   if (args.serial) connectSerialConsole(session);
+  connectUserNetwork(session, pc);
   const samples = new Map<number, number>();
   if (args.profile) {
     const cpu = pc.machine.cpu;

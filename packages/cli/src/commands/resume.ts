@@ -20,6 +20,7 @@ import { Session } from "../session/session.ts";
 import type { ScreenMark } from "../session/screen-watch.ts";
 import { parseArgs, usageLines, UsageError, type CommandSpec } from "../args.ts";
 import { connectSerialConsole } from "./serial-console.ts";
+import { connectUserNetwork } from "./network.ts";
 import { imageFinder, readBytes } from "./snapshot-files.ts";
 import {
   defaultScriptArgs,
@@ -126,6 +127,7 @@ export async function resumeCommand(argv: string[]): Promise<number> {
   const mark = cursorMark(pc);
   if (mark) session.mark = mark;
   if (args.serial) connectSerialConsole(session);
+  connectUserNetwork(session, pc); // a machine saved with a card gets the user-mode network
   const t0 = performance.now();
   const instret0 = pc.machine.cpu.instret;
   const code = await runScript("resume", session, args, Object.fromEntries(found));

@@ -117,6 +117,8 @@ export class Session {
   onReset: ((reason: string) => void) | null = null;
   /** Also called with each byte the guest sends to COM1. */
   onSerial: ((byte: number) => void) | null = null;
+  /** Called before each part of a chunk runs (devices fed from the host: the network link). */
+  readonly pumps: (() => void)[] = [];
   /** The outcome of each step run so far, in order (the failed one last). */
   readonly results: StepResult[] = [];
 
@@ -279,6 +281,7 @@ export class Session {
     let r: PcRunResult = { kind: "ran" };
     for (let part = 0; part < CHUNK_PARTS && r.kind === "ran"; part++) {
       this.typist.pump();
+      for (const pump of this.pumps) pump();
       r = this.pc.run(ns / CHUNK_PARTS);
       if (this.pc.machine.cpu.jit.pending > 0) await new Promise((resolve) => setImmediate(resolve));
     }
