@@ -8,6 +8,7 @@
 //   binutils, console-setup-linux  objdump and the VGA console fonts, from which checked-in files are generated
 //                                  (a test regenerates them and compares)
 //   the Linux guest                ~/.cache/x86-guests/linux-686, built by `pnpm images` from Debian's packages
+//                                  (again when its RECIPE file is not images.ts's GUEST_RECIPE)
 //
 // Missing Debian packages are installed with apt-get when this process is root or has
 // password-less sudo; otherwise it stops at once with one line naming the exact command.
@@ -102,10 +103,28 @@ if (missing.length) {
   console.log(`pnpm test: Debian packages installed in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
+/** GUEST_RECIPE of the images command (its source names it once): a guest built by another is rebuilt. */
+function guestRecipe() {
+  const src = fs.readFileSync(path.join(root, "packages/cli/src/commands/images.ts"), "utf8");
+  const m = /export const GUEST_RECIPE = (\d+);/.exec(src);
+  if (!m) stop("packages/cli/src/commands/images.ts does not say its GUEST_RECIPE");
+  return m[1];
+}
+
+function readRecipe(dir) {
+  try {
+    return fs.readFileSync(path.join(dir, "RECIPE"), "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
 const linux = path.join(guestsDir(), "linux-686");
-if (!fs.existsSync(path.join(linux, "bzImage")) || !fs.existsSync(path.join(linux, "initrd.gz"))) {
-  if (checkOnly) stop(`the Linux guest is missing in ${linux}: run  pnpm images  and then pnpm test again`);
-  console.log(`pnpm test: building the Linux guest once (pnpm images, into ${linux})`);
+const guestMissing = !fs.existsSync(path.join(linux, "bzImage")) || !fs.existsSync(path.join(linux, "initrd.gz"));
+if (guestMissing || readRecipe(linux) !== guestRecipe()) {
+  const what = guestMissing ? "missing" : "built by an older recipe";
+  if (checkOnly) stop(`the Linux guest in ${linux} is ${what}: run  pnpm images  and then pnpm test again`);
+  console.log(`pnpm test: building the Linux guest (${what}; pnpm images, into ${linux})`);
   const r = spawnSync(process.execPath, [path.join(root, "packages/cli/bin/vm.mjs"), "images"], { stdio: "inherit" });
   if (r.status !== 0) stop(`pnpm images failed (exit ${r.status}): the Linux boot tests need ${linux}`);
 }

@@ -8,8 +8,14 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { describe, expect, it, vi } from "vitest";
 import {
+  GUEST_RECIPE,
   INIT_SCRIPT,
+  RECIPE_FILE,
+  UDHCPC_SCRIPT,
   buildInitramfs,
+  guestIsCurrent,
+  modinfoDepends,
+  moduleLoadOrder,
   cpioNewc,
   defaultGuestsDir,
   imagesCommand,
@@ -72,6 +78,55 @@ describe("the initramfs", () => {
     const console = byName.get("dev/console")!;
     expect(console.mode & 0o170000).toBe(0o020000);
     expect([console.rdevMajor, console.rdevMinor]).toEqual([5, 1]);
+  });
+
+  it("carries kernel modules, their load list, and udhcpc's script", () => {
+    const mods = [
+      { name: "8390.ko", data: Buffer.from("core") },
+      { name: "ne2k-pci.ko", data: Buffer.from("card") },
+    ];
+    const byName = new Map(readNewc(zlib.gunzipSync(buildInitramfs(Buffer.from("bb"), mods))).map((e) => [e.name, e]));
+    expect(byName.get("etc/modules")!.data.toString()).toBe("8390.ko\nne2k-pci.ko\n");
+    expect(byName.get("lib/modules/ne2k-pci.ko")!.data.toString()).toBe("card");
+    expect(byName.get("etc/udhcpc.script")!.data.toString()).toBe(UDHCPC_SCRIPT);
+    expect(byName.get("etc/udhcpc.script")!.mode & 0o111).toBe(0o111);
+    expect(INIT_SCRIPT).toContain("insmod /lib/modules/$m");
+    expect(INIT_SCRIPT).toContain("udhcpc -i eth0 -s /etc/udhcpc.script");
+    expect(UDHCPC_SCRIPT).toContain('route add default gw "$r"');
+  });
+
+  it("orders modules after what their .modinfo says they need, skipping built-in ones", () => {
+    const ko = (info: string) => Buffer.from(`\x7fELF...\0license=GPL\0${info}\0vermagic=6.1\0`, "latin1");
+    expect(modinfoDepends(ko("depends=8390"))).toEqual(["8390"]);
+    expect(modinfoDepends(ko("depends=mii,crc-ccitt"))).toEqual(["mii", "crc_ccitt"]);
+    expect(modinfoDepends(ko("depends="))).toEqual([]);
+    expect(modinfoDepends(ko("alias=pci:v10ECd8029"))).toEqual([]);
+    const index = new Map([
+      ["ne2k_pci", { file: "k/ne2k-pci.ko", needs: ["8390"] }],
+      ["8390", { file: "k/8390.ko", needs: [] }],
+    ]);
+    const builtin = "kernel/net/packet/af_packet.ko\n";
+    expect(moduleLoadOrder(index, builtin, ["ne2k-pci", "8390", "af_packet"])).toEqual(["k/8390.ko", "k/ne2k-pci.ko"]);
+    expect(() => moduleLoadOrder(index, builtin, ["e1000"])).toThrow(/the kernel has no module e1000/);
+    const broken = new Map([["ne2k_pci", { file: "k/ne2k-pci.ko", needs: ["8390"] }]]);
+    expect(() => moduleLoadOrder(broken, "", ["ne2k-pci"])).toThrow(/no module 8390 \(needed by ne2k_pci\)/);
+  });
+
+  it("takes a guest as current only when complete and built by this recipe", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "x86vm-recipe-"));
+    try {
+      fs.writeFileSync(path.join(dir, "bzImage"), "k");
+      fs.writeFileSync(path.join(dir, "initrd.gz"), "i");
+      expect(guestIsCurrent(dir)).toBe(false); // built before recipes were recorded
+      fs.writeFileSync(path.join(dir, RECIPE_FILE), `${GUEST_RECIPE - 1}\n`);
+      expect(guestIsCurrent(dir)).toBe(false);
+      fs.writeFileSync(path.join(dir, RECIPE_FILE), `${GUEST_RECIPE}\n`);
+      expect(guestIsCurrent(dir)).toBe(true);
+      fs.writeFileSync(path.join(dir, "initrd.gz"), "");
+      expect(guestIsCurrent(dir)).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
   });
 
   it("pads every header and body to four bytes", () => {

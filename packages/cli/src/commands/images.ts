@@ -2,17 +2,20 @@
 // the boot tests use, in the folder the server reads (packages/web/server/guests.ts):
 //
 //   DIR/linux-686/bzImage     Debian's linux-image-686 kernel (i386 package)
-//   DIR/linux-686/initrd.gz   a gzip-compressed newc cpio: busybox-static (i386) and an /init
-//                             that mounts proc, sys and dev, prints "BOOT-OK <uptime>" and
-//                             starts a shell (boot with console=ttyS0 for it on COM1)
+//   DIR/linux-686/initrd.gz   a gzip-compressed newc cpio: busybox-static (i386), the network
+//                             card's kernel modules, and an /init that mounts proc, sys and
+//                             dev, loads the modules, runs udhcpc when there is an eth0,
+//                             prints "BOOT-OK <uptime>" and starts a shell (boot with
+//                             console=ttyS0 for it on COM1)
 //   DIR/linux-686/VERSION     the kernel package it came from
+//   DIR/linux-686/RECIPE      GUEST_RECIPE: a guest built by an older recipe is built again
 //   DIR/freedos722.img        the FreeDOS floppy, copied from ../shared/guests if it is there
 //
 // DIR is --out, else $X86VM_GUESTS, else $XDG_CACHE_HOME/x86-guests (~/.cache/x86-guests).
 // The packages come from Debian's archive through apt-get, with package lists for the i386
 // architecture kept in a private temporary folder (the host's apt state is not touched); dpkg
 // unpacks them. The initramfs is written here (cpio newc + gzip), so no cpio tool is needed.
-// An existing Linux guest is kept unless --force. At the end every file is listed with its
+// An existing Linux guest of the current recipe is kept unless --force. At the end every file is listed with its
 // size and SHA-256.
 
 import { execFileSync } from "node:child_process";
@@ -110,25 +113,124 @@ export function cpioNewc(entries: readonly CpioEntry[]): Uint8Array {
   return Buffer.concat(parts, size);
 }
 
+/**
+ * What the guest is made of: bump it when the initramfs or the packages taken change, and an
+ * existing guest built by an older recipe is built again (the RECIPE file beside it).
+ * 2: the network card's modules, udhcpc at boot.
+ */
+export const GUEST_RECIPE = 2;
+
+/**
+ * Kernel modules the initramfs carries (with what modules.dep says they need), for the
+ * network card (the RTL8029: ne2k-pci on the 8390 core) and udhcpc's packet socket. One that
+ * the kernel has built in, or does not have, is left out.
+ */
+export const GUEST_MODULES = ["8390", "ne2k-pci", "af_packet"];
+
 /** The guest's /init: a busybox shell script. */
 export const INIT_SCRIPT = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
+for m in $(cat /etc/modules); do insmod /lib/modules/$m; done
+ip link set lo up
+if [ -e /sys/class/net/eth0 ]; then
+  udhcpc -i eth0 -s /etc/udhcpc.script -n -q -t 4 -T 2
+fi
 echo "BOOT-OK $(cat /proc/uptime)"
 exec setsid cttyhack sh -l
 `;
 
-/** The initramfs: busybox, /init, the mount points and a console node. */
-export function buildInitramfs(busybox: Uint8Array): Uint8Array {
-  const dirs = ["bin", "dev", "etc", "proc", "root", "sbin", "sys", "tmp"];
+/** udhcpc's script (busybox passes the lease in the environment): address, route, resolver. */
+export const UDHCPC_SCRIPT = `#!/bin/sh
+case "$1" in
+  deconfig)
+    ifconfig "$interface" 0.0.0.0 up
+    ;;
+  bound|renew)
+    ifconfig "$interface" "$ip" netmask "\${subnet:-255.255.255.0}" up
+    if [ -n "$router" ]; then
+      while route del default gw 0.0.0.0 dev "$interface" 2>/dev/null; do :; done
+      for r in $router; do route add default gw "$r" dev "$interface"; break; done
+    fi
+    : > /etc/resolv.conf
+    for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done
+    echo "NET-OK $interface $ip router $router"
+    ;;
+esac
+exit 0
+`;
+
+/** A kernel module for the initramfs: its file name there and its bytes (uncompressed). */
+export interface GuestModule {
+  name: string;
+  data: Uint8Array;
+}
+
+/** A module's name as modprobe takes it ("ne2k-pci" and "ne2k_pci" alike), from a name or path. */
+export function moduleKey(p: string): string {
+  return path
+    .basename(p)
+    .replace(/\.ko(\.(xz|zst|gz))?$/, "")
+    .replace(/-/g, "_");
+}
+
+/**
+ * The modules a module needs: the "depends=" entry of its .modinfo section (NUL-separated
+ * key=value strings), as depmod reads it.
+ */
+export function modinfoDepends(ko: Uint8Array): string[] {
+  const text = Buffer.from(ko.buffer, ko.byteOffset, ko.byteLength).toString("latin1");
+  const at = text.indexOf("\0depends=");
+  if (at < 0) return [];
+  const end = text.indexOf("\0", at + 1);
+  return text
+    .slice(at + "\0depends=".length, end < 0 ? undefined : end)
+    .split(",")
+    .filter(Boolean)
+    .map(moduleKey);
+}
+
+/**
+ * The modules to load, dependencies first, for `wanted`: `index` maps each module's key to its
+ * file and the modules it needs; names neither there nor in `builtin` (modules.builtin's
+ * lines) are an error, built-in ones are skipped.
+ */
+export function moduleLoadOrder(
+  index: ReadonlyMap<string, { file: string; needs: readonly string[] }>,
+  builtin: string,
+  wanted: readonly string[],
+): string[] {
+  const builtIn = new Set(builtin.split("\n").filter(Boolean).map(moduleKey));
+  const order: string[] = [];
+  const visit = (name: string, chain: string[]) => {
+    const d = index.get(name);
+    if (!d) {
+      if (builtIn.has(name)) return;
+      throw new Error(`the kernel has no module ${name}${chain.length ? ` (needed by ${chain.join(" <- ")})` : ""}`);
+    }
+    if (order.includes(d.file)) return;
+    if (chain.includes(name)) throw new Error(`modules depend on each other in a cycle through ${name}`);
+    for (const n of d.needs) visit(moduleKey(n), [name, ...chain]);
+    order.push(d.file);
+  };
+  for (const w of wanted) visit(moduleKey(w), []);
+  return order;
+}
+
+/** The initramfs: busybox, /init, the mount points, a console node, and kernel modules with their load list. */
+export function buildInitramfs(busybox: Uint8Array, modules: readonly GuestModule[] = []): Uint8Array {
+  const dirs = ["bin", "dev", "etc", "lib", "lib/modules", "proc", "root", "sbin", "sys", "tmp"];
   const entries: CpioEntry[] = [
     { path: ".", kind: "dir" },
     ...dirs.map((d): CpioEntry => ({ path: d, kind: "dir", mode: d === "tmp" ? 0o1777 : 0o755 })),
     { path: "bin/busybox", kind: "file", data: busybox, mode: 0o755 },
     { path: "dev/console", kind: "chardev", major: 5, minor: 1 },
     { path: "init", kind: "file", data: Buffer.from(INIT_SCRIPT, "utf8"), mode: 0o755 },
+    { path: "etc/udhcpc.script", kind: "file", data: Buffer.from(UDHCPC_SCRIPT, "utf8"), mode: 0o755 },
+    { path: "etc/modules", kind: "file", data: Buffer.from(modules.map((m) => `${m.name}\n`).join(""), "utf8") },
+    ...modules.map((m): CpioEntry => ({ path: `lib/modules/${m.name}`, kind: "file", data: m.data })),
   ];
   return zlib.gzipSync(cpioNewc(entries), { level: 9 });
 }
@@ -226,18 +328,79 @@ function buildLinux(dest: string, log: (line: string) => void): void {
     const vmlinuz = fs.readdirSync(path.join(work, "k", "boot")).find((f) => f.startsWith("vmlinuz-"));
     if (!vmlinuz) throw new Error(`${kdeb} has no /boot/vmlinuz-*`);
     const busybox = fs.readFileSync(path.join(work, "bb", "bin", "busybox"));
+    const modules = kernelModules(path.join(work, "k"), vmlinuz.slice("vmlinuz-".length));
+    log(`modules in the initramfs: ${modules.map((m) => m.name).join(", ") || "none"}`);
     fs.mkdirSync(dest, { recursive: true });
     // Write beside, then rename: a half-written guest never looks complete.
     const put = (name: string, data: Uint8Array | string) => {
       fs.writeFileSync(path.join(dest, `${name}.tmp`), data);
       fs.renameSync(path.join(dest, `${name}.tmp`), path.join(dest, name));
     };
-    put("initrd.gz", buildInitramfs(busybox));
+    put("initrd.gz", buildInitramfs(busybox, modules));
     put("VERSION", `${kdeb}\n`);
     put("bzImage", fs.readFileSync(path.join(work, "k", "boot", vmlinuz)));
+    put(RECIPE_FILE, `${GUEST_RECIPE}\n`);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** GUEST_MODULES and their dependencies from an unpacked kernel package, decompressed (xz or zstd). */
+function kernelModules(root: string, release: string): GuestModule[] {
+  const dir = path.join(root, "lib", "modules", release);
+  const load = (file: string): Uint8Array => {
+    if (file.endsWith(".xz")) return execFileSync("xz", ["-dc", file], { maxBuffer: 64 << 20 });
+    if (file.endsWith(".zst")) return execFileSync("zstd", ["-dc", file], { maxBuffer: 64 << 20 });
+    if (file.endsWith(".gz")) return zlib.gunzipSync(fs.readFileSync(file));
+    return fs.readFileSync(file);
+  };
+  // The package has no modules.dep (depmod makes it on install): the needs are read from each
+  // candidate's .modinfo, loading only the modules asked for and what they need.
+  const files = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const f = path.join(d, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (/\.ko(\.(xz|zst|gz))?$/.test(e.name)) files.set(moduleKey(e.name), f);
+    }
+  };
+  walk(path.join(dir, "kernel"));
+  const data = new Map<string, Uint8Array>();
+  const index = new Map<string, { file: string; needs: string[] }>();
+  const pending = GUEST_MODULES.map(moduleKey);
+  while (pending.length > 0) {
+    const name = pending.pop()!;
+    const file = files.get(name);
+    if (!file || index.has(name)) continue;
+    const bytes = load(file);
+    data.set(file, bytes);
+    const needs = modinfoDepends(bytes);
+    index.set(name, { file, needs });
+    pending.push(...needs);
+  }
+  const builtinFile = path.join(dir, "modules.builtin");
+  const builtin = fs.existsSync(builtinFile) ? fs.readFileSync(builtinFile, "utf8") : "";
+  return moduleLoadOrder(index, builtin, GUEST_MODULES).map((file) => ({
+    name: path.basename(file).replace(/\.(xz|zst|gz)$/, ""),
+    data: data.get(file)!,
+  }));
+}
+
+/** The file beside a built guest that names the recipe it was built by (GUEST_RECIPE). */
+export const RECIPE_FILE = "RECIPE";
+
+/** Whether the Linux guest in `dir` is complete and built by the current recipe. */
+export function guestIsCurrent(dir: string): boolean {
+  const complete = ["bzImage", "initrd.gz"].every(
+    (f) => (fs.statSync(path.join(dir, f), { throwIfNoEntry: false })?.size ?? 0) > 0,
+  );
+  let recipe = "";
+  try {
+    recipe = fs.readFileSync(path.join(dir, RECIPE_FILE), "utf8").trim();
+  } catch {
+    /* built before recipes were recorded */
+  }
+  return complete && recipe === String(GUEST_RECIPE);
 }
 
 /** The repository's root (where ../shared sits beside it): up from the working folder. */
@@ -270,10 +433,7 @@ export async function imagesCommand(argv: string[]): Promise<number> {
     fs.mkdirSync(args.out, { recursive: true });
     const made: string[] = [];
     const linux = path.join(args.out, "linux-686");
-    const have = ["bzImage", "initrd.gz"].every(
-      (f) => (fs.statSync(path.join(linux, f), { throwIfNoEntry: false })?.size ?? 0) > 0,
-    );
-    if (have && !args.force) log(`${linux} is already there (--force builds it again)`);
+    if (guestIsCurrent(linux) && !args.force) log(`${linux} is already there (--force builds it again)`);
     else buildLinux(linux, log);
     made.push(path.join(linux, "bzImage"), path.join(linux, "initrd.gz"));
     const freedos = path.resolve(repoRoot(), "../shared/guests/freedos722.img");
