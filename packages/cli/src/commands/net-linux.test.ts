@@ -1,7 +1,8 @@
 // The Linux guest on the user-mode network, as `vm boot --kernel ... --net user` builds it: the
 // guest loads ne2k-pci from its initramfs, finds the RTL8029, gets 10.0.2.15 from the DHCP
-// server (udhcpc; its script prints NET-OK), and `ping -c 1 10.0.2.2` is answered. Everything
-// is checked on the serial console. Needs the guest of the current recipe (pnpm images;
+// server (udhcpc; its script prints NET-OK), `ping -c 1 10.0.2.2` is answered and nslookup
+// gets host's address and an NXDOMAIN from 10.0.2.3; with the 8259s and with --apic (the card's
+// line through the I/O APIC). Everything is checked on the serial console. Needs the guest of the current recipe (pnpm images;
 // pnpm test builds it first).
 import path from "node:path";
 import { expect, it } from "vitest";
@@ -12,34 +13,47 @@ import { connectUserNetwork } from "./network.ts";
 
 const GUEST = path.join(defaultGuestsDir(), "linux-686");
 
-it("gets 10.0.2.15 by DHCP and pings 10.0.2.2 with --net user", async () => {
-  expect(guestIsCurrent(GUEST), `${GUEST} must be built by recipe ${GUEST_RECIPE}: run pnpm images`).toBe(true);
-  const args = parseBootArgs([
-    ...["--kernel", path.join(GUEST, "bzImage"), "--initrd", path.join(GUEST, "initrd.gz")],
-    ...["--append", "console=ttyS0", "--mem", "64", "--net", "user"],
-  ]);
-  const pc = buildPc(args);
-  const session = new Session(pc);
-  const net = connectUserNetwork(session, pc)!;
-  expect(net).not.toBeNull();
-  const opts = { timeoutS: 500, serialInput: true, nowMs: () => performance.now() };
-  try {
-    await session.run(
-      [
-        { kind: "until", text: "NET-OK" },
-        { kind: "until", text: "# " },
-        { kind: "type", keys: "ping -c 1 10.0.2.2\n" },
-        { kind: "until", text: "packet loss" },
-        { kind: "until", text: "# " },
-      ],
-      opts,
-    );
-  } catch (e) {
-    throw new Error(`${(e as Error).message}\n--- serial ---\n${session.serial.slice(-3000)}`, { cause: e });
-  }
-  const serial = session.serial.replace(/\r/g, "");
-  expect(serial).toMatch(/ne2k-pci/);
-  expect(serial).toMatch(/NET-OK eth0 10\.0\.2\.15 router 10\.0\.2\.2/);
-  expect(serial).toMatch(/1 packets transmitted, 1 packets received, 0% packet loss/);
-  expect(net.leased).toBe(true);
-}, 600_000);
+it.each([
+  ["the 8259s", []],
+  ["--apic (the I/O APIC)", ["--apic"]],
+])(
+  "gets 10.0.2.15 by DHCP, pings 10.0.2.2 and resolves host with --net user, interrupts through %s",
+  async (_, extra) => {
+    expect(guestIsCurrent(GUEST), `${GUEST} must be built by recipe ${GUEST_RECIPE}: run pnpm images`).toBe(true);
+    const args = parseBootArgs([
+      ...["--kernel", path.join(GUEST, "bzImage"), "--initrd", path.join(GUEST, "initrd.gz")],
+      ...["--append", "console=ttyS0", "--mem", "64", "--net", "user"],
+      ...extra,
+    ]);
+    const pc = buildPc(args);
+    const session = new Session(pc);
+    const net = connectUserNetwork(session, pc)!;
+    expect(net).not.toBeNull();
+    const opts = { timeoutS: 500, serialInput: true, nowMs: () => performance.now() };
+    try {
+      await session.run(
+        [
+          { kind: "until", text: "NET-OK" },
+          { kind: "until", text: "# " },
+          { kind: "type", keys: "ping -c 1 10.0.2.2\n" },
+          { kind: "until", text: "packet loss" },
+          { kind: "until", text: "# " },
+          { kind: "type", keys: "nslookup host 10.0.2.3; nslookup nosuchname 10.0.2.3\n" },
+          { kind: "until", text: "nosuchname" },
+          { kind: "until", text: "# " },
+        ],
+        opts,
+      );
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n--- serial ---\n${session.serial.slice(-3000)}`, { cause: e });
+    }
+    const serial = session.serial.replace(/\r/g, "");
+    expect(serial).toMatch(/ne2k-pci/);
+    expect(serial).toMatch(/NET-OK eth0 10\.0\.2\.15 router 10\.0\.2\.2/);
+    expect(serial).toMatch(/1 packets transmitted, 1 packets received, 0% packet loss/);
+    expect(serial).toMatch(/Name:\s+host\nAddress:\s+10\.0\.2\.2\b/);
+    expect(serial).toMatch(/NXDOMAIN/);
+    expect(net.leased).toBe(true);
+  },
+  600_000,
+);
