@@ -21,6 +21,12 @@ import { Session } from "../session/session.ts";
 import { median } from "./cpu.ts";
 import { bootQemuOnce, checkCdPackages, ensureGrubIso, grubIsoPath, qemuVersion, shellReady } from "./grub-cd.ts";
 
+/**
+ * The Linux workload's command line, the same for both engines: nodhcp, because v86 gives the
+ * guest a network card without a DHCP server, and the guest's udhcpc would wait out its timeouts.
+ */
+const BENCH_CMDLINE = "console=ttyS0 nodhcp";
+
 export interface BootBenchResult {
   workload: string;
   engine: string;
@@ -76,7 +82,7 @@ export async function bootLinuxOnce(
     clock: "realtime",
     hostMs: () => performance.now(),
     startTimeMs: Date.now(),
-    linux: { kernel, initrd, cmdline: "console=ttyS0" },
+    linux: { kernel, initrd, cmdline: BENCH_CMDLINE },
   });
   const session = new Session(pc);
   await session.run(
@@ -185,7 +191,7 @@ export async function runBootBench(workload: string, runs: number, out: (line: s
       if (!fs.existsSync(f)) throw new Error(`${f} not found: build the guest with  pnpm images`);
     }
     once = () => bootLinuxOnce(kernel, initrd);
-    anchorArgs = ["linux", "--kernel", kernel, "--initrd", initrd];
+    anchorArgs = ["linux", "--kernel", kernel, "--initrd", initrd, "--append", BENCH_CMDLINE];
   } else {
     throw new Error(`unknown workload ${JSON.stringify(workload)} (freedos, linux, cd)`);
   }
