@@ -78,6 +78,20 @@ export class Rig {
   }
 
   /** Loads and runs. */
+  /** Runs one instruction; returns the vector of the first exception it raised, or -1. */
+  faultOf(code: number[] | string): number {
+    let vec = -1;
+    this.cpu.onFault = (v) => void (vec = vec < 0 ? v : vec);
+    this.load(code);
+    this.cpu.run(1);
+    return vec;
+  }
+
+  /** XMMi's four dwords, unsigned, least significant first. */
+  xmm(i: number): number[] {
+    return Array.from(this.cpu.xmm.subarray(i * 4, i * 4 + 4), (v) => v >>> 0);
+  }
+
   exec(code: number[] | string): this {
     this.load(code);
     this.run();

@@ -84,19 +84,10 @@ describe("FXSAVE", () => {
   });
 });
 
-/** Runs one instruction; returns the vector of the exception it raised, or -1. */
-function faultOf(r: Rig, code: string): number {
-  let vec = -1;
-  r.cpu.onFault = (v) => void (vec = vec < 0 ? v : vec);
-  r.load(code);
-  r.cpu.run(1);
-  return vec;
-}
-
 describe("FXSAVE and FXRSTOR exceptions", () => {
   it("#GP on an area not aligned on 16 bytes, in real mode too", () => {
     for (const code of ["0fae060840", "0fae0e0140"]) {
-      expect(faultOf(rig(), code)).toBe(V_GP);
+      expect(rig().faultOf(code)).toBe(V_GP);
     }
   });
 
@@ -107,7 +98,7 @@ describe("FXSAVE and FXRSTOR exceptions", () => {
       r.setU32(AREA + 24, mxcsr);
       r.setU16(AREA, 0x0000);
       const before = JSON.stringify(r.f.saveState());
-      expect(faultOf(r, FXRSTOR)).toBe(V_GP);
+      expect(r.faultOf(FXRSTOR)).toBe(V_GP);
       expect(JSON.stringify(r.f.saveState())).toBe(before);
       expect(r.cpu.mxcsr).toBe(0x1f80);
     }
@@ -118,12 +109,12 @@ describe("FXSAVE and FXRSTOR exceptions", () => {
       for (const code of [FXSAVE, FXRSTOR]) {
         const r = rig();
         r.cpu.cr[0] |= bit;
-        expect(faultOf(r, code)).toBe(V_NM);
+        expect(r.faultOf(code)).toBe(V_NM);
         expect(r.getBytes(AREA, 4)).toEqual([0xaa, 0xaa, 0xaa, 0xaa]);
       }
     }
     for (const code of ["0faec0", "0faec8", "0fae360040"]) {
-      expect(faultOf(rig(), code), code).toBe(V_UD);
+      expect(rig().faultOf(code), code).toBe(V_UD);
     }
   });
 });

@@ -12,15 +12,6 @@ const MOVQ_MM0_LOAD = "0f6f060030"; // movq mm0,[0x3000]
 const MOVQ_STORE_MM0 = "0f7f060830"; // movq [0x3008],mm0
 const EMMS = "0f77";
 
-/** Runs one instruction; returns the vector of the exception it raised, or -1. */
-function faultOf(r: Rig, code: string): number {
-  let vec = -1;
-  r.cpu.onFault = (v) => void (vec = vec < 0 ? v : vec);
-  r.load(code);
-  r.cpu.run(1);
-  return vec;
-}
-
 /** mm0 = q0, mm1 = q1 (hex), op mm0,mm1, result of mm0 as hex. */
 function op2(code: string, q0: string, q1: string): string {
   const r = new Rig();
@@ -94,16 +85,16 @@ describe("MMX exceptions", () => {
     for (const code of [MOVQ_MM0_LOAD, EMMS, "0f73d001"]) {
       const r = new Rig();
       r.cpu.cr[0] |= CR0_EM;
-      expect(faultOf(r, code)).toBe(V_UD);
+      expect(r.faultOf(code)).toBe(V_UD);
       const t = new Rig();
       t.cpu.cr[0] |= CR0_TS;
-      expect(faultOf(t, code)).toBe(V_NM);
+      expect(t.faultOf(code)).toBe(V_NM);
     }
   });
 
   it("#UD with a 66, F2 or F3 prefix (SSE forms) and for memory forms of the shift-by-immediate groups", () => {
     for (const code of ["660f6fc1", "f30f6fc1", "f20ffcc1", "660f77", "0f711001", "0f7336000301"])
-      expect(faultOf(new Rig(), code), code).toBe(V_UD);
+      expect(new Rig().faultOf(code), code).toBe(V_UD);
   });
 
   it("#MF for a pending unmasked x87 exception (CR0.NE = 1), before the instruction changes anything", () => {
@@ -111,15 +102,15 @@ describe("MMX exceptions", () => {
     r.cpu.cr[0] |= CR0_NE;
     r.exec("d9e8 d92e0030"); // fld1; fldcw [0x3000] (0: all exceptions unmasked)
     r.f.raise(0x04); // ZE, unmasked: pending
-    expect(faultOf(r, MOVQ_MM0_LOAD)).toBe(V_MF);
+    expect(r.faultOf(MOVQ_MM0_LOAD)).toBe(V_MF);
     expect(r.f.top).toBe(7);
-    expect(faultOf(r, EMMS)).toBe(V_MF);
+    expect(r.faultOf(EMMS)).toBe(V_MF);
   });
 
   it("a memory fault leaves TOP and the tags as they were", () => {
     const r = new Rig();
     r.exec("d9e8"); // fld1
-    expect(faultOf(r, "0f6f06ffff")).toBe(V_GP); // movq mm0,[0xffff]: past the segment limit
+    expect(r.faultOf("0f6f06ffff")).toBe(V_GP); // movq mm0,[0xffff]: past the segment limit
     expect(r.f.top).toBe(7);
     expect(r.f.tag[0]).toBe(TAG_EMPTY);
   });

@@ -212,33 +212,24 @@ function rig(): Rig {
   r.cpu.cr[4] |= CR4_OSFXSR;
   return r;
 }
-const xmm = (r: Rig, i: number) => Array.from(r.cpu.xmm.subarray(i * 4, i * 4 + 4), (v) => v >>> 0);
-function faultOf(r: Rig, code: string): number {
-  let vec = -1;
-  r.cpu.onFault = (v) => void (vec = vec < 0 ? v : vec);
-  r.load(code);
-  r.cpu.run(1);
-  return vec;
-}
-
 describe("instructions", () => {
   it("ADDPS and ADDSS, ADDPD and ADDSD on registers and memory", () => {
     const r = rig();
     r.cpu.xmm.set([bitsF(1), bitsF(2), bitsF(3), bitsF(4)], 4);
     r.cpu.xmm.set([bitsF(10), bitsF(20), bitsF(30), bitsF(40)], 8);
     r.exec("0f58ca"); // addps xmm1,xmm2
-    expect(xmm(r, 1)).toEqual([11, 22, 33, 44].map(bitsF));
+    expect(r.xmm(1)).toEqual([11, 22, 33, 44].map(bitsF));
     r.exec("f30f58ca"); // addss xmm1,xmm2
-    expect(xmm(r, 1)).toEqual([21, 22, 33, 44].map(bitsF));
+    expect(r.xmm(1)).toEqual([21, 22, 33, 44].map(bitsF));
     r.cpu.xmm.set([...bitsD(1.5), ...bitsD(-2)], 12);
     r.setU32(MEM, bitsD(0.25)[0]);
     r.setU32(MEM + 4, bitsD(0.25)[1]);
     r.setU32(MEM + 8, bitsD(4)[0]);
     r.setU32(MEM + 12, bitsD(4)[1]);
     r.exec("660f591e0040"); // mulpd xmm3,[0x4000]
-    expect(xmm(r, 3)).toEqual([...bitsD(0.375), ...bitsD(-8)].map((v) => v >>> 0));
+    expect(r.xmm(3)).toEqual([...bitsD(0.375), ...bitsD(-8)].map((v) => v >>> 0));
     r.exec("f20f5c1e0840"); // subsd xmm3,[0x4008]
-    expect(xmm(r, 3)).toEqual([...bitsD(-3.625), ...bitsD(-8)].map((v) => v >>> 0));
+    expect(r.xmm(3)).toEqual([...bitsD(-3.625), ...bitsD(-8)].map((v) => v >>> 0));
   });
 
   it("an unmasked exception: #XM with CR4.OSXMMEXCPT, else #UD; flags set, destination unchanged", () => {
@@ -248,8 +239,8 @@ describe("instructions", () => {
       r.cpu.mxcsr = 0x1f80 & ~(MX_ZE << 7);
       r.cpu.xmm.set([bitsF(1), bitsF(1), bitsF(1), bitsF(1)], 4);
       r.cpu.xmm.set([bitsF(2), 0, bitsF(4), bitsF(1)], 8);
-      expect(faultOf(r, "0f5eca")).toBe(osxmm ? V_XM : V_UD); // divps xmm1,xmm2
-      expect(xmm(r, 1)).toEqual([1, 1, 1, 1].map(bitsF));
+      expect(r.faultOf("0f5eca")).toBe(osxmm ? V_XM : V_UD); // divps xmm1,xmm2
+      expect(r.xmm(1)).toEqual([1, 1, 1, 1].map(bitsF));
       expect(r.cpu.mxcsr & 0x3f).toBe(MX_ZE);
     }
     // a post-computation exception (PE unmasked) sets the pre-computation flags too
@@ -258,9 +249,9 @@ describe("instructions", () => {
     r.cpu.mxcsr = 0x1f80 & ~(MX_PE << 7);
     r.cpu.xmm.set([bitsF(1), 1, 0, 0], 4); // 1/3 inexact, denormal/1 (DE), 0/1
     r.cpu.xmm.set([bitsF(3), bitsF(1), bitsF(1), bitsF(1)], 8);
-    expect(faultOf(r, "0f5eca")).toBe(V_XM);
+    expect(r.faultOf("0f5eca")).toBe(V_XM);
     expect(r.cpu.mxcsr & 0x3f).toBe(MX_PE | MX_DE);
-    expect(xmm(r, 1)[0]).toBe(bitsF(1));
+    expect(r.xmm(1)[0]).toBe(bitsF(1));
   });
 
   it("unmasked flags as the host reports them: OE without PE for an exact significand, UE for an exact tiny result", () => {
@@ -270,7 +261,7 @@ describe("instructions", () => {
       r.cpu.mxcsr = 0x1f80 & ~(mask << 7);
       r.cpu.xmm[4] = a;
       r.cpu.xmm[8] = b;
-      expect(faultOf(r, "f30f5eca")).toBe(V_XM); // divss xmm1,xmm2
+      expect(r.faultOf("f30f5eca")).toBe(V_XM); // divss xmm1,xmm2
       expect(r.cpu.xmm[4]).toBe(a);
       return r.cpu.mxcsr & 0x3f;
     };
@@ -283,18 +274,18 @@ describe("instructions", () => {
   it("#UD without CR4.OSFXSR or with CR0.EM, #NM with CR0.TS, #GP(0) for a misaligned packed operand only", () => {
     const r = rig();
     r.cpu.cr[4] &= ~CR4_OSFXSR;
-    expect(faultOf(r, "0f58ca")).toBe(V_UD);
+    expect(r.faultOf("0f58ca")).toBe(V_UD);
     const e = rig();
     e.cpu.cr[0] |= CR0_EM;
-    expect(faultOf(e, "660f51ca")).toBe(V_UD);
+    expect(e.faultOf("660f51ca")).toBe(V_UD);
     const t = rig();
     t.cpu.cr[0] |= CR0_TS;
-    expect(faultOf(t, "f20f2cc1")).toBe(V_NM);
-    expect(faultOf(rig(), "0f580e0440")).toBe(V_GP); // addps xmm1,[0x4004]
-    expect(faultOf(rig(), "f30f580e0440")).toBe(-1); // addss xmm1,[0x4004]
-    expect(faultOf(rig(), "0f5a0e0440")).toBe(-1); // cvtps2pd xmm1,[0x4004]: 8 bytes
-    expect(faultOf(rig(), "0f2b0e0840")).toBe(V_GP); // movntps [0x4008],xmm1
-    expect(faultOf(rig(), "0f500e0040")).toBe(V_UD); // movmskps: register only
+    expect(t.faultOf("f20f2cc1")).toBe(V_NM);
+    expect(rig().faultOf("0f580e0440")).toBe(V_GP); // addps xmm1,[0x4004]
+    expect(rig().faultOf("f30f580e0440")).toBe(-1); // addss xmm1,[0x4004]
+    expect(rig().faultOf("0f5a0e0440")).toBe(-1); // cvtps2pd xmm1,[0x4004]: 8 bytes
+    expect(rig().faultOf("0f2b0e0840")).toBe(V_GP); // movntps [0x4008],xmm1
+    expect(rig().faultOf("0f500e0040")).toBe(V_UD); // movmskps: register only
   });
 
   it("COMISS/UCOMISS set ZF PF CF and clear OF SF AF; UCOMISS raises IE for an SNaN only", () => {
@@ -329,7 +320,7 @@ describe("instructions", () => {
     u.cpu.mxcsr = 0x1f80 & ~(MX_IE << 7);
     u.cpu.xmm.set([0x7fc00000, 0, 0, 0], 4);
     u.cpu.fpu.top = 5;
-    expect(faultOf(u, "0f2dd1")).toBe(V_XM);
+    expect(u.faultOf("0f2dd1")).toBe(V_XM);
     expect(u.cpu.fpu.top).toBe(0);
     expect(u.cpu.fpu.img[8]).toBe(0);
     expect(u.cpu.mxcsr & 0x3f).toBe(MX_IE);
@@ -340,13 +331,13 @@ describe("instructions", () => {
     r.cpu.xmm.set([10, 11, 12, 13], 4);
     r.cpu.xmm.set([20, 21, 22, 23], 8);
     r.exec("0fc6ca1b"); // shufps xmm1,xmm2,0x1b
-    expect(xmm(r, 1)).toEqual([13, 12, 21, 20]);
+    expect(r.xmm(1)).toEqual([13, 12, 21, 20]);
     r.exec("660f14ca"); // unpcklpd xmm1,xmm2
-    expect(xmm(r, 1)).toEqual([13, 12, 20, 21]);
+    expect(r.xmm(1)).toEqual([13, 12, 20, 21]);
     r.cpu.xmm.set([0, -1, 0, 5], 12);
     r.exec("660f50c3"); // movmskpd eax,xmm3
     expect(r.cpu.r32[0] & 3).toBe(1);
     r.exec("f20f10d1"); // movsd xmm2,xmm1
-    expect(xmm(r, 2)).toEqual([13, 12, 22, 23]);
+    expect(r.xmm(2)).toEqual([13, 12, 22, 23]);
   });
 });

@@ -19,17 +19,7 @@ function rig(mode: "real" | "flat32" = "real"): Rig {
   for (let i = 0; i < 64; i++) r.mem.ram[MEM + i] = i;
   return r;
 }
-const xmm = (r: Rig, i: number) => Array.from(r.cpu.xmm.subarray(i * 4, i * 4 + 4), (v) => v >>> 0);
 const setX = (r: Rig, i: number, d: number[]) => r.cpu.xmm.set(d, i * 4);
-
-/** Runs one instruction; returns the vector of the exception it raised, or -1. */
-function faultOf(r: Rig, code: string): number {
-  let vec = -1;
-  r.cpu.onFault = (v) => void (vec = vec < 0 ? v : vec);
-  r.load(code);
-  r.cpu.run(1);
-  return vec;
-}
 
 /** Runs a packed.ts operation on 16-byte operands a, b (dwords); returns R's dwords. */
 function op16(name: string, a: number[], b: number[], imm = 0): number[] {
@@ -117,7 +107,7 @@ describe("packed operations on 128-bit operands", () => {
     setX(r, 0, [-1, -1, -1, -1]);
     setX(r, 1, [1, 1, 0, 0]);
     r.exec("660fd3c1 660fe2d1"); // psrlq xmm0,xmm1; psrad xmm2,xmm1
-    expect(xmm(r, 0)).toEqual([0, 0, 0, 0]);
+    expect(r.xmm(0)).toEqual([0, 0, 0, 0]);
   });
 });
 
@@ -125,30 +115,30 @@ describe("SSE2 integer instructions", () => {
   it("run the XMM forms (66 0F) on registers and aligned memory", () => {
     const r = rig();
     r.exec("660f6f060040 660ffc060040"); // movdqa xmm0,[0x4000]; paddb xmm0,[0x4000]
-    expect(xmm(r, 0)).toEqual([0x06040200, 0x0e0c0a08, 0x16141210, 0x1e1c1a18]);
+    expect(r.xmm(0)).toEqual([0x06040200, 0x0e0c0a08, 0x16141210, 0x1e1c1a18]);
     r.exec("660f70c81b 660f73d804 660f7ec3"); // pshufd xmm1,xmm0,0x1b; psrldq xmm0,4; movd ebx,xmm0
-    expect(xmm(r, 1)).toEqual([0x1e1c1a18, 0x16141210, 0x0e0c0a08, 0x06040200]);
+    expect(r.xmm(1)).toEqual([0x1e1c1a18, 0x16141210, 0x0e0c0a08, 0x06040200]);
     expect(r.cpu.r32[3] >>> 0).toBe(0x0e0c0a08);
     r.exec("660fd7c1"); // pmovmskb eax,xmm1
     expect(r.cpu.r32[0]).toBe(0);
     r.exec("660fc5c102 660fc4c305"); // pextrw eax,xmm1,2; pinsrw xmm0,ebx,5
     expect(r.cpu.r32[0]).toBe(0x1210);
-    expect(xmm(r, 0)[2]).toBe(0x0a081a18);
+    expect(r.xmm(0)[2]).toBe(0x0a081a18);
   });
 
   it("MOVQ, MOVD, MOVQ2DQ and MOVDQ2Q clear what the SDM says they clear", () => {
     const r = rig();
     setX(r, 2, [1, 2, 3, 4]);
     r.exec("f30f7e160040"); // movq xmm2,[0x4000]
-    expect(xmm(r, 2)).toEqual([0x03020100, 0x07060504, 0, 0]);
+    expect(r.xmm(2)).toEqual([0x03020100, 0x07060504, 0, 0]);
     setX(r, 3, [1, 2, 3, 4]);
     r.exec("660fd6d3"); // movq xmm3,xmm2 (66 0F D6 reg form)
-    expect(xmm(r, 3)).toEqual([0x03020100, 0x07060504, 0, 0]);
+    expect(r.xmm(3)).toEqual([0x03020100, 0x07060504, 0, 0]);
     r.exec("660f6e1e0840"); // movd xmm3,[0x4008]
-    expect(xmm(r, 3)).toEqual([0x0b0a0908, 0, 0, 0]);
+    expect(r.xmm(3)).toEqual([0x0b0a0908, 0, 0, 0]);
     setX(r, 4, [9, 9, 9, 9]);
     r.exec("0f6f0e1040 f30fd6e1 f20fd6d2"); // movq mm1,[0x4010]; movq2dq xmm4,mm1; movdq2q mm2,xmm2
-    expect(xmm(r, 4)).toEqual([0x13121110, 0x17161514, 0, 0]);
+    expect(r.xmm(4)).toEqual([0x13121110, 0x17161514, 0, 0]);
     expect(r.f.tag[1]).not.toBe(TAG_EMPTY);
     expect([r.f.img[2 * 3 + 2] >>> 0, r.f.img[2 * 3 + 1] >>> 0]).toEqual([0x03020100, 0x07060504]);
   });
@@ -157,17 +147,17 @@ describe("SSE2 integer instructions", () => {
     const r = rig();
     r.cpu.setSegReal(FS, 0x10000, 0xffff, 0x93);
     r.exec("648b060000 f30f7e060040 660fd6060840"); // mov ax,fs:[0]; movq xmm0,[0x4000]; movq [0x4008],xmm0
-    expect(xmm(r, 0)).toEqual([0x03020100, 0x07060504, 0, 0]);
+    expect(r.xmm(0)).toEqual([0x03020100, 0x07060504, 0, 0]);
     expect(r.getU32(MEM + 8)).toBe(0x03020100);
   });
 
   it("MOVDQU, MOVQ and MOVD take any address; MOVDQA, MOVNTDQ and the 128-bit operations #GP(0) when misaligned", () => {
     const r = rig();
-    expect(faultOf(r, "f30f6f060140")).toBe(-1); // movdqu xmm0,[0x4001]
-    expect(faultOf(r, "f30f7e060140")).toBe(-1); // movq xmm0,[0x4001]
-    expect(faultOf(r, "660f6e060140")).toBe(-1); // movd xmm0,[0x4001]
+    expect(r.faultOf("f30f6f060140")).toBe(-1); // movdqu xmm0,[0x4001]
+    expect(r.faultOf("f30f7e060140")).toBe(-1); // movq xmm0,[0x4001]
+    expect(r.faultOf("660f6e060140")).toBe(-1); // movd xmm0,[0x4001]
     for (const code of ["660f6f060840", "660f7f060840", "660fe7060840", "660ffe060840", "660f70060840 00"]) {
-      expect(faultOf(rig(), code), code).toBe(V_GP);
+      expect(rig().faultOf(code), code).toBe(V_GP);
     }
   });
 
@@ -182,29 +172,29 @@ describe("SSE2 integer instructions", () => {
       "0fe7c1",
       "0fae2e0040",
     ]) {
-      expect(faultOf(rig(), code), code).toBe(V_UD);
+      expect(rig().faultOf(code), code).toBe(V_UD);
     }
   });
 
   it("#UD with CR0.EM or without CR4.OSFXSR, #NM with CR0.TS, before the memory operand", () => {
     let r = rig();
     r.cpu.cr[0] |= CR0_EM;
-    expect(faultOf(r, "660f6f060840")).toBe(V_UD);
+    expect(r.faultOf("660f6f060840")).toBe(V_UD);
     r = rig();
     r.cpu.cr[4] &= ~CR4_OSFXSR;
-    expect(faultOf(r, "660ffcc1")).toBe(V_UD);
+    expect(r.faultOf("660ffcc1")).toBe(V_UD);
     r = rig();
     r.cpu.cr[0] |= CR0_TS;
-    expect(faultOf(r, "660f6f060840")).toBe(V_NM); // TS before the alignment check
+    expect(r.faultOf("660f6f060840")).toBe(V_NM); // TS before the alignment check
     // The MMX forms of the SSE additions check as MMX does: OSFXSR plays no part, a pending x87 exception is #MF.
     r = rig();
     r.cpu.cr[4] &= ~CR4_OSFXSR;
-    expect(faultOf(r, "0fe0c1")).toBe(-1); // pavgb mm0,mm1
+    expect(r.faultOf("0fe0c1")).toBe(-1); // pavgb mm0,mm1
     r = rig();
     r.f.sw |= 0x81; // invalid operation, unmasked (ES set)
     r.f.cw &= ~1;
     r.cpu.cr[0] |= 0x20; // CR0.NE
-    expect(faultOf(r, "0fe0c1")).toBe(V_MF);
+    expect(r.faultOf("0fe0c1")).toBe(V_MF);
   });
 
   it("MOVNTI, MOVNTQ, CLFLUSH, the fences and PAUSE", () => {
@@ -233,20 +223,20 @@ describe("SSE2 integer instructions", () => {
       return r;
     }
     let r = paged([0x80008000, 0x00800080, 0, 0]); // bytes 1, 3, 4, 6 of the first page
-    expect(faultOf(r, "660ff7c1")).toBe(-1);
+    expect(r.faultOf("660ff7c1")).toBe(-1);
     expect(Array.from(r.mem.ram.subarray(edge, edge + 8))).toEqual([0xa5, 1, 0xa5, 3, 4, 0xa5, 6, 0xa5]);
-    expect(faultOf(paged([0, 0, 0x80, 0]), "660ff7c1")).toBe(V_PF); // byte 8: on the absent page
+    expect(paged([0, 0, 0x80, 0]).faultOf("660ff7c1")).toBe(V_PF); // byte 8: on the absent page
     r = paged([0x80, 0, 0x80, 0]); // byte 0 and byte 8: the fault stores nothing
-    expect(faultOf(r, "660ff7c1")).toBe(V_PF);
+    expect(r.faultOf("660ff7c1")).toBe(V_PF);
     expect(r.mem.ram[edge]).toBe(0xa5);
     // CLFLUSH checks the page as a byte read would.
-    expect(faultOf(paged([0, 0, 0, 0]), "0fae3dff0f0200")).toBe(-1); // clflush [0x20fff]
-    expect(faultOf(paged([0, 0, 0, 0]), "0fae3d00100200")).toBe(V_PF); // clflush [0x21000]
+    expect(paged([0, 0, 0, 0]).faultOf("0fae3dff0f0200")).toBe(-1); // clflush [0x20fff]
+    expect(paged([0, 0, 0, 0]).faultOf("0fae3d00100200")).toBe(V_PF); // clflush [0x21000]
     // MASKMOVQ with the mask's top bytes only, the stored bytes before the absent page.
     r = paged([0, 0, 0, 0]);
     r.f.img.set([0xffff, 0x11223344, 0x55667788], 0); // mm0
     r.f.img.set([0xffff, 0x80800000, 0], 3); // mm1: bytes 6, 7
-    expect(faultOf(r, "0ff7c1")).toBe(-1);
+    expect(r.faultOf("0ff7c1")).toBe(-1);
     expect(Array.from(r.mem.ram.subarray(edge + 5, edge + 8))).toEqual([0xa5, 0x22, 0x11]);
   });
 });
