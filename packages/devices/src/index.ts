@@ -32,6 +32,7 @@ export * from "./uart16550.ts";
 export * from "./net/ne2000.ts";
 export * from "./net/rtl8029.ts";
 export * from "./net/user-net.ts";
+export type * from "./net/host-sockets.ts";
 export { ip4, ip4Text, type Ip4 } from "./net/packets.ts";
 export {
   DEFAULT_NIC_MAC,
