@@ -2,6 +2,7 @@
 // outside the repository (nothing built goes into git):
 //
 //   hello-boot.img     a 1.44 MB floppy whose boot sector is boot-sector/hello.asm
+//   vbe-boot.img       a 1.44 MB floppy whose boot sector is boot-sector/vbe.asm (a VESA mode)
 //   HELLO.COM          dos/hello.asm, assembled
 //   freedos-hello.img  a copy of the FreeDOS floppy with HELLO.COM added (mtools)
 //
@@ -30,6 +31,8 @@ export interface ExampleImages {
   dir: string;
   /** hello-boot.img: a floppy that boots boot-sector/hello.asm. */
   bootSector: string;
+  /** vbe-boot.img: a floppy that boots boot-sector/vbe.asm (800x600x32 through the LFB). */
+  vbeBootSector: string;
   /** HELLO.COM. */
   dosProgram: string;
   /** freedos-hello.img: FreeDOS with HELLO.COM in A:\, or null when no FreeDOS floppy was found. */
@@ -92,15 +95,20 @@ export function buildExamples(opts: BuildOptions = {}): ExampleImages {
   const dir = opts.outDir ? path.resolve(opts.outDir) : examplesDir(env);
   fs.mkdirSync(dir, { recursive: true });
 
-  const bootSector = path.join(dir, "hello-boot.img");
-  writeAtomic(bootSector, (tmp) => {
-    run("nasm", ["-f", "bin", "-o", tmp, path.join(HERE, "boot-sector/hello.asm")]);
-    const sector = fs.readFileSync(tmp);
-    if (sector.length !== 512) throw new Error(`boot-sector/hello.asm assembled to ${sector.length} bytes, not 512`);
-    const image = Buffer.alloc(FLOPPY_BYTES);
-    sector.copy(image);
-    fs.writeFileSync(tmp, image);
-  });
+  const bootFloppy = (name: string, source: string): string => {
+    const file = path.join(dir, name);
+    writeAtomic(file, (tmp) => {
+      run("nasm", ["-f", "bin", "-o", tmp, path.join(HERE, source)]);
+      const sector = fs.readFileSync(tmp);
+      if (sector.length !== 512) throw new Error(`${source} assembled to ${sector.length} bytes, not 512`);
+      const image = Buffer.alloc(FLOPPY_BYTES);
+      sector.copy(image);
+      fs.writeFileSync(tmp, image);
+    });
+    return file;
+  };
+  const bootSector = bootFloppy("hello-boot.img", "boot-sector/hello.asm");
+  const vbeBootSector = bootFloppy("vbe-boot.img", "boot-sector/vbe.asm");
 
   const dosProgram = path.join(dir, "HELLO.COM");
   writeAtomic(dosProgram, (tmp) => run("nasm", ["-f", "bin", "-o", tmp, path.join(HERE, "dos/hello.asm")]));
@@ -115,7 +123,7 @@ export function buildExamples(opts: BuildOptions = {}): ExampleImages {
       run("mcopy", ["-o", "-i", tmp, dosProgram, "::HELLO.COM"]);
     });
   }
-  return { dir, bootSector, dosProgram, dosFloppy };
+  return { dir, bootSector, vbeBootSector, dosProgram, dosFloppy };
 }
 
 function main(argv: string[]): number {
@@ -135,6 +143,7 @@ function main(argv: string[]): number {
   try {
     const built = buildExamples(opts);
     console.log(built.bootSector);
+    console.log(built.vbeBootSector);
     console.log(built.dosProgram);
     if (built.dosFloppy) console.log(built.dosFloppy);
     else console.error("examples: no FreeDOS floppy found (--freedos or $X86VM_FREEDOS): freedos-hello.img not built");
