@@ -4,6 +4,8 @@
 //   nasm, mtools, xorriso          build the small boot programs, floppies and El Torito CDs of the boot tests
 //   grub-pc-bin                    grub-mkrescue and GRUB's BIOS images: the GRUB CD of `bench:boot cd` (its test builds one)
 //   gcc-i686-linux-gnu + libc      build the differential test programs (run natively and in the emulator)
+//   seabios                        SeaBIOS and its VGA BIOS (/usr/share/seabios): the firmware boot tests
+//                                  and the page's SeaBIOS setting (docs/firmware.md)
 //   chromium                       the browser the Playwright specs drive (browser downloads are impossible here)
 //   binutils, console-setup-linux  objdump and the VGA console fonts, from which checked-in files are generated
 //                                  (a test regenerates them and compares)
@@ -29,6 +31,10 @@ const PACKAGES = [
   { pkg: "grub-pc-bin", have: () => onPath("grub-mkrescue") && fs.existsSync("/usr/lib/grub/i386-pc/cdboot.img") },
   { pkg: "gcc-i686-linux-gnu", have: () => onPath("i686-linux-gnu-gcc") },
   { pkg: "libc6-dev-i386-cross", have: () => fs.existsSync("/usr/i686-linux-gnu/include/stdio.h") },
+  {
+    pkg: "seabios",
+    have: () => ["bios-256k.bin", "vgabios-stdvga.bin"].every((f) => fs.existsSync(path.join("/usr/share/seabios", f))),
+  },
   { pkg: "chromium", have: () => fs.existsSync(process.env.CHROMIUM ?? "/usr/bin/chromium") },
   { pkg: "binutils", have: () => onPath("objdump") },
   { pkg: "console-setup-linux", have: () => fs.existsSync("/usr/share/consolefonts/Lat15-VGA16.psf.gz") },

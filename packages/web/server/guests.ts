@@ -5,12 +5,15 @@
 // $XDG_CACHE_HOME/x86-guests (~/.cache/x86-guests). Until that command exists, the FreeDOS
 // floppy is also found in ../shared/guests/ beside the repository, and the Linux guest in
 // <folder>/linux-686/{bzImage,initrd.gz} as `pnpm images` (or ../shared/guests/build-linux-guest.sh) writes it.
+// Firmware: SeaBIOS from <folder>/seabios/ (where `pnpm images` copies it), else from Debian's
+// seabios package in /usr/share/seabios/: bios-256k.bin and vgabios-stdvga.bin (the video BIOS
+// of the page's VGA, PCI 1234:1111). It is listed under the catalog's `firmware`.
 // The catalog is worked out again on every request, so images that appear later are listed
 // without a restart. Each file is listed with its SHA-256 (hashed once per size and mtime), by
 // which a page finds the base images a snapshot names.
 //
 //   GET /guests/catalog.json        the Catalog (src/shared/catalog.ts)
-//   GET /guests/<id>/<file>         one image file
+//   GET /guests/<id>/<file>         one image file (firmware too: /guests/seabios/bios-256k.bin)
 //
 // Every response carries the cross-origin isolation headers and CORP same-origin.
 
@@ -19,7 +22,7 @@ import fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import os from "node:os";
 import path from "node:path";
-import type { Catalog, CatalogEntry } from "../src/shared/catalog.ts";
+import type { Catalog, CatalogEntry, CatalogFile, FirmwareEntry } from "../src/shared/catalog.ts";
 import type { MediaRole } from "../src/shared/protocol.ts";
 
 export const ISOLATION_HEADERS: Readonly<Record<string, string>> = {
@@ -95,6 +98,23 @@ export function guestDefs(repoRoot: string, dir: string): GuestDef[] {
   ];
 }
 
+/** Where Debian's seabios package installs its images. */
+export const SYSTEM_SEABIOS_DIR = "/usr/share/seabios";
+
+/** SeaBIOS's files: the system BIOS, and the video BIOS for a Bochs/QEMU standard VGA (1234:1111). */
+export const SEABIOS_FILES = [
+  { role: "bios", name: "bios-256k.bin" },
+  { role: "vga-bios", name: "vgabios-stdvga.bin" },
+] as const satisfies readonly { role: MediaRole; name: string }[];
+
+/** The version a SeaBIOS image carries ("1.16.2-debian-1.16.2-1"), or null. */
+export function seabiosVersion(image: Uint8Array): string | null {
+  const text = Buffer.from(image.buffer, image.byteOffset, image.byteLength).toString("latin1");
+  // The build's version string sits NUL-terminated near the "SeaBIOS (version %s)" format.
+  const m = /\0(\d+\.\d+(?:\.\d+)?(?:-[0-9A-Za-z.+~-]+)?)\0/.exec(text);
+  return m ? m[1] : null;
+}
+
 function statFile(p: string): fs.Stats | null {
   try {
     const s = fs.statSync(p);
@@ -121,7 +141,59 @@ export interface ResolvedCatalog {
   files: Map<string, string>;
 }
 
-export function resolveCatalog(repoRoot: string, dir = guestsDir()): ResolvedCatalog {
+const versions = new Map<string, { size: number; mtimeMs: number; version: string | null }>();
+
+function fileVersion(p: string, st: fs.Stats): string | null {
+  const c = versions.get(p);
+  if (c && c.size === st.size && c.mtimeMs === st.mtimeMs) return c.version;
+  const version = seabiosVersion(fs.readFileSync(p));
+  versions.set(p, { size: st.size, mtimeMs: st.mtimeMs, version });
+  return version;
+}
+
+/**
+ * SeaBIOS, from the first folder that has both of its files: <dir>/seabios, then `system`
+ * (Debian's package). Adds its URLs to `files`.
+ */
+function seabiosEntry(dir: string, system: string, files: Map<string, string>): FirmwareEntry {
+  const folders = [path.join(dir, "seabios"), system];
+  for (const folder of folders) {
+    const found = SEABIOS_FILES.map((f) => ({
+      ...f,
+      p: path.join(folder, f.name),
+      s: statFile(path.join(folder, f.name)),
+    }));
+    if (!found.every((f) => f.s)) continue;
+    const out: CatalogFile[] = found.map((f) => {
+      const url = `/guests/seabios/${f.name}`;
+      files.set(url, f.p);
+      return { role: f.role, name: f.name, url, bytes: f.s!.size, sha256: fileSha256(f.p, f.s!) };
+    });
+    const version = fileVersion(found[0].p, found[0].s!);
+    return {
+      id: "seabios",
+      title: version ? `SeaBIOS ${version}` : "SeaBIOS",
+      available: true,
+      missing: [],
+      files: out,
+    };
+  }
+  return {
+    id: "seabios",
+    title: "SeaBIOS",
+    available: false,
+    missing: [
+      `SeaBIOS is in neither ${folders.join(" nor ")}: run  pnpm images  (it copies Debian's seabios package there), then reload the page`,
+    ],
+    files: [],
+  };
+}
+
+export function resolveCatalog(
+  repoRoot: string,
+  dir = guestsDir(),
+  seabiosSystem = SYSTEM_SEABIOS_DIR,
+): ResolvedCatalog {
   const files = new Map<string, string>();
   const entries: CatalogEntry[] = guestDefs(repoRoot, dir).map((g) => {
     const missing: string[] = [];
@@ -148,7 +220,8 @@ export function resolveCatalog(repoRoot: string, dir = guestsDir()): ResolvedCat
       ready: g.ready,
     };
   });
-  return { catalog: { guestsDir: dir, entries }, files };
+  const firmware = [seabiosEntry(dir, seabiosSystem, files)];
+  return { catalog: { guestsDir: dir, entries, firmware }, files };
 }
 
 export function setIsolationHeaders(res: ServerResponse): void {

@@ -5,12 +5,17 @@
 //   PORT (default 4173), HOST (default 127.0.0.1), X86VM_GUESTS (guest image folder),
 //   X86VM_SNAPSHOTS (snapshot folder), X86VM_SNAPSHOT_MAX_BYTES (largest snapshot stored)
 //   --no-build   serve the existing dist/web without building it again
+//
+// When neither the guest folder nor Debian's package has SeaBIOS, it is fetched in the
+// background (`vm images --seabios`: Debian's seabios package, no root needed); the catalog
+// lists it once it is there.
 
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import url from "node:url";
-import { guestMiddleware, setIsolationHeaders } from "./guests.ts";
+import { guestMiddleware, resolveCatalog, setIsolationHeaders } from "./guests.ts";
 import { snapshotMiddleware, SnapshotStore, snapshotStoreOptions } from "./snapshot-store.ts";
 import { messageOf } from "../src/shared/message.ts";
 
@@ -96,6 +101,22 @@ function serveStatic(req: http.IncomingMessage, res: http.ServerResponse): void 
   res.end("not found\n");
 }
 
+/** Fetches SeaBIOS in the background (vm images --seabios) when the server has none. */
+function provideSeabios(): void {
+  if (resolveCatalog(root).catalog.firmware?.every((f) => f.available)) return;
+  console.log("x86vm: no SeaBIOS here: fetching Debian's seabios package in the background (pnpm images --seabios)");
+  const child = spawn(process.execPath, [path.join(root, "packages/cli/bin/vm.mjs"), "images", "--seabios"], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let err = "";
+  child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+  child.on("error", (e) => console.error(`x86vm: cannot fetch SeaBIOS: ${e.message}`));
+  child.on("exit", (code) => {
+    if (code === 0) console.log("x86vm: SeaBIOS is ready (the New VM form offers it)");
+    else console.error(`x86vm: fetching SeaBIOS failed: ${err.trim().split("\n").pop() ?? `exit ${code}`}`);
+  });
+}
+
 async function main(): Promise<void> {
   if (!process.argv.includes("--no-build")) {
     const { build } = await import("vite");
@@ -142,6 +163,7 @@ async function main(): Promise<void> {
       `x86vm: serving http://${host === "0.0.0.0" ? "localhost" : host}:${port}/ (dist/web, guest images from /guests/, snapshots in ${store.dir})`,
     );
   });
+  provideSeabios();
   const stop = () => server.close(() => process.exit(0));
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);

@@ -21,6 +21,8 @@ import {
   imagesCommand,
   kernelPackage,
   parseImagesArgs,
+  provideSeabios,
+  findSeabios,
 } from "./images.ts";
 
 interface Entry {
@@ -150,6 +152,8 @@ describe("vm images arguments", () => {
     expect(defaultGuestsDir({ XDG_CACHE_HOME: "/c" })).toBe("/c/x86-guests");
     expect(defaultGuestsDir({})).toBe(path.join(os.homedir(), ".cache", "x86-guests"));
     expect(parseImagesArgs(["--force"], {}).force).toBe(true);
+    expect(parseImagesArgs(["--seabios"], {}).seabiosOnly).toBe(true);
+    expect(parseImagesArgs([], {}).seabiosOnly).toBe(false);
     expect(() => parseImagesArgs(["--bogus"])).toThrow(/unknown argument/);
     expect(() => parseImagesArgs(["--out"])).toThrow(/--out needs a value/);
     expect(() => parseImagesArgs(["--out", ""])).toThrow(/needs a folder/);
@@ -178,5 +182,39 @@ describe("vm images arguments", () => {
     expect(errors.join("\n")).toMatch(/apt-get is not available: .*Debian/);
     expect(fs.existsSync(path.join(out, "linux-686", "bzImage"))).toBe(false);
     fs.rmSync(out, { recursive: true, force: true });
+  });
+});
+
+describe("SeaBIOS in the guest folder", () => {
+  it("is copied from Debian's package folder, named in VERSION, and kept unless --force", () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "x86vm-seabios-test-"));
+    const system = path.join(tmp, "usr-share-seabios"),
+      out = path.join(tmp, "guests");
+    fs.mkdirSync(system);
+    fs.writeFileSync(path.join(system, "bios-256k.bin"), Buffer.alloc(0x40000, 1));
+    fs.writeFileSync(path.join(system, "vgabios-stdvga.bin"), Buffer.alloc(0x9c00, 2));
+    expect(findSeabios(out, path.join(tmp, "none"))).toBeNull();
+    expect(findSeabios(out, system)).toBe(system);
+    const log: string[] = [];
+    const files = provideSeabios(out, (l) => log.push(l), { system });
+    expect(files).toEqual([
+      path.join(out, "seabios", "bios-256k.bin"),
+      path.join(out, "seabios", "vgabios-stdvga.bin"),
+    ]);
+    expect(fs.readFileSync(files[0])).toEqual(Buffer.alloc(0x40000, 1));
+    expect(fs.readFileSync(files[1]).length).toBe(0x9c00);
+    expect(fs.readFileSync(path.join(out, "seabios", "VERSION"), "utf8")).toMatch(
+      /usr-share-seabios \(Debian's seabios package/,
+    );
+    expect(findSeabios(out, system)).toBe(path.join(out, "seabios"));
+
+    // Already there: kept (the package's files changing does not matter) unless forced.
+    fs.writeFileSync(path.join(system, "bios-256k.bin"), Buffer.alloc(0x40000, 3));
+    provideSeabios(out, (l) => log.push(l), { system });
+    expect(fs.readFileSync(files[0])[0]).toBe(1);
+    expect(log.at(-1)).toMatch(/already there/);
+    provideSeabios(out, (l) => log.push(l), { system, force: true });
+    expect(fs.readFileSync(files[0])[0]).toBe(3);
+    fs.rmSync(tmp, { recursive: true, force: true });
   });
 });

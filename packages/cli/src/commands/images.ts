@@ -1,4 +1,4 @@
-// `vm images [--out DIR] [--force]`: makes the guest images the web server's catalog offers and
+// `vm images [--out DIR] [--force] [--seabios]`: makes the guest images the web server's catalog offers and
 // the boot tests use, in the folder the server reads (packages/web/server/guests.ts):
 //
 //   DIR/linux-686/bzImage     Debian's linux-image-686 kernel (i386 package)
@@ -10,6 +10,10 @@
 //   DIR/linux-686/VERSION     the kernel package it came from
 //   DIR/linux-686/RECIPE      GUEST_RECIPE: a guest built by an older recipe is built again
 //   DIR/freedos722.img        the FreeDOS floppy, copied from ../shared/guests if it is there
+//   DIR/seabios/              SeaBIOS (docs/firmware.md): bios-256k.bin and vgabios-stdvga.bin
+//                             from Debian's seabios package, copied from /usr/share/seabios when
+//                             it is installed, else downloaded (apt-get download) and unpacked;
+//                             VERSION names where they came from. --seabios does only this.
 //
 // DIR is --out, else $X86VM_GUESTS, else $XDG_CACHE_HOME/x86-guests (~/.cache/x86-guests).
 // The packages come from Debian's archive through apt-get, with package lists for the i386
@@ -29,6 +33,8 @@ import { parseArgs, usageLines, UsageError, type CommandSpec } from "../args.ts"
 export interface ImagesArgs {
   out: string;
   force: boolean;
+  /** Only SeaBIOS (what `pnpm start` runs when the server has none). */
+  seabiosOnly: boolean;
 }
 
 export function defaultGuestsDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -38,22 +44,26 @@ export function defaultGuestsDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export const IMAGES_COMMAND: CommandSpec = {
   name: "images",
-  summary: "build the Linux guest; copy the FreeDOS floppy to the guest folder",
+  summary: "build the Linux guest; copy SeaBIOS and the FreeDOS floppy to the guest folder",
   options: [
     { flag: "--out", value: "DIR", help: "the guest folder (default $X86VM_GUESTS, else ~/.cache/x86-guests)" },
-    { flag: "--force", help: "build the Linux guest again even if it is there" },
+    { flag: "--force", help: "build the Linux guest and copy SeaBIOS again even if they are there" },
+    { flag: "--seabios", help: "only SeaBIOS (DIR/seabios)" },
   ],
   notes: [
     "Writes DIR/linux-686/bzImage, initrd.gz and VERSION (apt-get fetches the packages; the",
-    "host's apt state is not touched) and DIR/freedos722.img (from ../shared/guests), the",
-    "folder the web server's catalog reads, then lists each file with its size and SHA-256.",
+    "host's apt state is not touched), DIR/seabios/bios-256k.bin and vgabios-stdvga.bin (Debian's",
+    "seabios package: /usr/share/seabios, else downloaded) and DIR/freedos722.img (from",
+    "../shared/guests), the folder the web server's catalog reads, then lists each file with its",
+    "size and SHA-256.",
   ],
 };
 
 export function parseImagesArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ImagesArgs {
-  const a: ImagesArgs = { out: defaultGuestsDir(env), force: false };
+  const a: ImagesArgs = { out: defaultGuestsDir(env), force: false, seabiosOnly: false };
   for (const { flag, value } of parseArgs(IMAGES_COMMAND, argv).options) {
     if (flag === "--force") a.force = true;
+    else if (flag === "--seabios") a.seabiosOnly = true;
     else if (flag === "--out") {
       if (!value) throw new UsageError("--out needs a folder");
       a.out = path.resolve(value);
@@ -295,28 +305,39 @@ export function kernelPackage(dependsOutput: string): string {
   return m[1];
 }
 
-function buildLinux(dest: string, log: (line: string) => void): void {
+/** Refuses a host without apt-get, apt-cache and dpkg, saying what `what` needs them for. */
+function needApt(what: string): void {
   for (const cmd of ["apt-get", "apt-cache", "dpkg"]) {
     if (!hasCommand(cmd)) {
       throw new UsageError(
-        `${cmd} is not available: the Linux guest is built from Debian's i386 packages, which needs a Debian or Ubuntu host with apt-get and dpkg`,
+        `${cmd} is not available: ${what} from Debian's packages, which needs a Debian or Ubuntu host with apt-get and dpkg`,
       );
     }
   }
+}
+
+/** Private i386 package lists and cache under `work` (a fresh temporary folder); apt's options for them. */
+function privateApt(work: string, log: (line: string) => void): string[] {
+  fs.mkdirSync(path.join(work, "lists", "partial"), { recursive: true });
+  fs.mkdirSync(path.join(work, "cache", "archives", "partial"), { recursive: true });
+  fs.mkdirSync(path.join(work, "debs"));
+  const o = aptOptions(work);
+  log("reading Debian's package lists for i386 (private copy)...");
+  try {
+    run("apt-get", [...o, "update"]);
+  } catch (e) {
+    // One index failing (a mirror in the middle of a sync) need not matter: the main
+    // archive's list is enough, and apt-cache or apt-get download say so if it is missing.
+    log(`warning: ${(e as Error).message}`);
+  }
+  return o;
+}
+
+function buildLinux(dest: string, log: (line: string) => void): void {
+  needApt("the Linux guest is built");
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "x86vm-images-"));
   try {
-    fs.mkdirSync(path.join(work, "lists", "partial"), { recursive: true });
-    fs.mkdirSync(path.join(work, "cache", "archives", "partial"), { recursive: true });
-    fs.mkdirSync(path.join(work, "debs"));
-    const o = aptOptions(work);
-    log("reading Debian's package lists for i386 (private copy)...");
-    try {
-      run("apt-get", [...o, "update"]);
-    } catch (e) {
-      // One index failing (a mirror in the middle of a sync) need not matter: the main
-      // archive's list is enough, and apt-cache says so below if it is missing.
-      log(`warning: ${(e as Error).message}`);
-    }
+    const o = privateApt(work, log);
     const kpkg = kernelPackage(run("apt-cache", [...o, "depends", "linux-image-686"]));
     log(`downloading ${kpkg} and busybox-static (i386)...`);
     run("apt-get", [...o, "download", kpkg, "busybox-static"], { cwd: path.join(work, "debs") });
@@ -388,6 +409,80 @@ function kernelModules(root: string, release: string): GuestModule[] {
   }));
 }
 
+// ---- SeaBIOS
+
+/** Where Debian's seabios package installs its images. */
+export const SYSTEM_SEABIOS_DIR = "/usr/share/seabios";
+
+/** The SeaBIOS files the page and the boot tests use: the system BIOS, and the video BIOS of our VGA (1234:1111). */
+export const SEABIOS_IMAGES = ["bios-256k.bin", "vgabios-stdvga.bin"] as const;
+
+/** SeaBIOS's folder under the guest folder. */
+export function seabiosDir(guests: string = defaultGuestsDir()): string {
+  return path.join(guests, "seabios");
+}
+
+/** Whether `dir` holds both SeaBIOS files. */
+function hasSeabios(dir: string): boolean {
+  return SEABIOS_IMAGES.every((f) => (fs.statSync(path.join(dir, f), { throwIfNoEntry: false })?.size ?? 0) > 0);
+}
+
+/** The folder with both SeaBIOS files: the guest folder's copy, else Debian's package; null when neither has them. */
+export function findSeabios(guests: string = defaultGuestsDir(), system = SYSTEM_SEABIOS_DIR): string | null {
+  return [seabiosDir(guests), system].find(hasSeabios) ?? null;
+}
+
+/**
+ * Copies SeaBIOS into DIR/seabios: from `system` (Debian's seabios package) when it is
+ * installed, else from the package downloaded with apt-get (private lists, no root) and
+ * unpacked with dpkg. Kept when already there, unless `force`. Returns the files' paths.
+ */
+export function provideSeabios(
+  out: string,
+  log: (line: string) => void,
+  opts: { force?: boolean; system?: string } = {},
+): string[] {
+  const dest = seabiosDir(out);
+  const files = SEABIOS_IMAGES.map((f) => path.join(dest, f));
+  if (!opts.force && hasSeabios(dest)) {
+    log(`${dest} is already there (--force copies it again)`);
+    return files;
+  }
+  const system = opts.system ?? SYSTEM_SEABIOS_DIR;
+  let from: string;
+  let version: string;
+  let work: string | null = null;
+  try {
+    if (hasSeabios(system)) {
+      from = system;
+      version = `${system} (Debian's seabios package, installed)`;
+    } else {
+      needApt("SeaBIOS comes");
+      work = fs.mkdtempSync(path.join(os.tmpdir(), "x86vm-seabios-"));
+      const o = privateApt(work, log);
+      log("downloading Debian's seabios package...");
+      run("apt-get", [...o, "download", "seabios"], { cwd: path.join(work, "debs") });
+      const deb = fs.readdirSync(path.join(work, "debs")).find((f) => f.startsWith("seabios_"));
+      if (!deb) throw new Error("apt-get download seabios fetched nothing");
+      run("dpkg", ["-x", path.join(work, "debs", deb), path.join(work, "x")]);
+      from = path.join(work, "x", "usr", "share", "seabios");
+      for (const f of SEABIOS_IMAGES)
+        if (!fs.existsSync(path.join(from, f))) throw new Error(`${deb} has no /usr/share/seabios/${f}`);
+      version = deb;
+    }
+    fs.mkdirSync(dest, { recursive: true });
+    for (const f of SEABIOS_IMAGES) {
+      fs.copyFileSync(path.join(from, f), path.join(dest, `${f}.tmp`));
+      fs.renameSync(path.join(dest, `${f}.tmp`), path.join(dest, f));
+    }
+    fs.writeFileSync(path.join(dest, "VERSION"), `${version}\n`);
+    log(`SeaBIOS copied from ${version}`);
+  } finally {
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  }
+  return files;
+}
+
 /** The file beside a built guest that names the recipe it was built by (GUEST_RECIPE). */
 export const RECIPE_FILE = "RECIPE";
 
@@ -434,12 +529,17 @@ export async function imagesCommand(argv: string[]): Promise<number> {
   try {
     fs.mkdirSync(args.out, { recursive: true });
     const made: string[] = [];
-    const linux = path.join(args.out, "linux-686");
-    if (guestIsCurrent(linux) && !args.force) log(`${linux} is already there (--force builds it again)`);
-    else buildLinux(linux, log);
-    made.push(path.join(linux, "bzImage"), path.join(linux, "initrd.gz"));
+    if (!args.seabiosOnly) {
+      const linux = path.join(args.out, "linux-686");
+      if (guestIsCurrent(linux) && !args.force) log(`${linux} is already there (--force builds it again)`);
+      else buildLinux(linux, log);
+      made.push(path.join(linux, "bzImage"), path.join(linux, "initrd.gz"));
+    }
+    made.push(...provideSeabios(args.out, log, { force: args.force }));
     const freedos = path.resolve(repoRoot(), "../shared/guests/freedos722.img");
-    if (fs.existsSync(freedos)) {
+    if (args.seabiosOnly) {
+      /* only SeaBIOS */
+    } else if (fs.existsSync(freedos)) {
       const to = path.join(args.out, "freedos722.img");
       if (path.resolve(freedos) !== path.resolve(to)) fs.copyFileSync(freedos, to);
       made.push(to);

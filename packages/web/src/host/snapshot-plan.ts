@@ -13,7 +13,7 @@
 // The VMs already running are never touched.
 
 import { readSnapshotManifest, sha256Hex, type SnapshotManifest } from "@x86vm/core";
-import type { Catalog } from "../shared/catalog.ts";
+import { catalogFiles, type Catalog } from "../shared/catalog.ts";
 import { messageOf, oneLine } from "../shared/message.ts";
 import { MEDIA_ROLE_NAMES, type MediaFile, type MediaRole } from "../shared/protocol.ts";
 import { SNAPSHOT_ID_RE, SNAPSHOT_LIMITS, SNAPSHOT_SLOTS, SNAPSHOT_SUFFIX } from "../shared/snapshot-limits.ts";
@@ -112,7 +112,7 @@ export async function planRestore(
     if (e instanceof AllocationRefused) throw new SnapshotRefused(`Cannot open ${label}: ${messageOf(e)}`);
     throw e;
   }
-  const files = catalog?.entries.flatMap((e) => e.files) ?? [];
+  const files = catalog ? catalogFiles(catalog) : [];
   const plan: SnapshotPlan = { label, bytes, manifest, found: new Map(), missing: [], embeddedBytes: 0 };
   for (const ref of manifest.images) {
     const slot = ref.slot as MediaRole;

@@ -30,10 +30,33 @@ export interface CatalogEntry {
   ready?: string;
 }
 
+/**
+ * Firmware the server offers instead of the built-in BIOS (docs/firmware.md): a system BIOS
+ * and the video BIOS that goes with the page's VGA.
+ */
+export interface FirmwareEntry {
+  /** "seabios". */
+  id: string;
+  /** "SeaBIOS 1.16.2-debian-1.16.2-1": the version read from the image when it says one. */
+  title: string;
+  available: boolean;
+  /** Why it is not, and how to get it. */
+  missing: string[];
+  /** The "bios" file, then the "vga-bios" one. */
+  files: CatalogFile[];
+}
+
 export interface Catalog {
   /** Folder the server reads guest images from (for the "how to add images" hint). */
   guestsDir: string;
   entries: CatalogEntry[];
+  /** Firmware images (absent from an older server: none). */
+  firmware?: FirmwareEntry[];
+}
+
+/** Every file the catalog lists, guests' and firmware's: where a snapshot's base images are looked for. */
+export function catalogFiles(catalog: Catalog): CatalogFile[] {
+  return [...catalog.entries, ...(catalog.firmware ?? [])].flatMap((e) => e.files);
 }
 
 export const CATALOG_URL = "/guests/catalog.json";
