@@ -1,7 +1,7 @@
 // Guest images for new VMs: the server's catalog, or files from the user's own disk.
 
 import { FLOPPY_FORMATS } from "@x86vm/core";
-import { CATALOG_URL, type Catalog, type CatalogEntry } from "../shared/catalog.ts";
+import { CATALOG_URL, type Catalog, type CatalogEntry, type FirmwareEntry } from "../shared/catalog.ts";
 import type { MediaFile, MediaRole } from "../shared/protocol.ts";
 import { readWithProgress, type DownloadProgress } from "./download.ts";
 
@@ -13,9 +13,61 @@ export async function fetchCatalog(): Promise<Catalog> {
   return (await res.json()) as Catalog;
 }
 
+/** Files of the catalog to download together: a guest's, a firmware's, or both (joinDownloads). */
+export type DownloadSet = Pick<CatalogEntry, "title" | "available" | "missing" | "files">;
+
+/** Several sets as one download (one progress over all of their files). */
+export function joinDownloads(...sets: DownloadSet[]): DownloadSet {
+  return {
+    title: sets.map((s) => s.title).join(" + "),
+    available: sets.every((s) => s.available),
+    missing: sets.flatMap((s) => (s.available ? [] : [`${s.title}: ${s.missing.join("; ")}`])),
+    files: sets.flatMap((s) => s.files),
+  };
+}
+
+/** The firmware a new VM can run: the built-in BIOS, or one the server offers (FirmwareEntry ids). */
+export type FirmwareChoice = "builtin" | "seabios";
+
+export const FIRMWARE_CHOICES: readonly FirmwareChoice[] = ["builtin", "seabios"];
+
+/**
+ * Why a VM cannot run `id` (one sentence), or null when it can: the server lacks it, or the
+ * guest is a Linux kernel given as a file, which only the built-in BIOS loads.
+ */
+export function firmwareProblem(catalog: Catalog | null, id: FirmwareChoice, bootsKernel: boolean): string | null {
+  if (id === "builtin") return null;
+  const fw = catalog?.firmware?.find((f) => f.id === id);
+  if (!catalog) return "the server's catalog is not loaded";
+  if (!fw) return `this server offers no ${id}`;
+  if (!fw.available) return `it is not on this server: ${fw.missing.join("; ")}`;
+  if (bootsKernel)
+    return "it loads no Linux kernel given as a file (the built-in BIOS does): boot a disk or CD with it";
+  return null;
+}
+
+/** The catalog's firmware `id`, available, or an error naming what is wrong. */
+export function firmwareEntry(catalog: Catalog, id: Exclude<FirmwareChoice, "builtin">): FirmwareEntry {
+  const fw = catalog.firmware?.find((f) => f.id === id);
+  if (!fw) throw new Error(`this server offers no ${id}`);
+  if (!fw.available) throw new Error(`${fw.title} is not on this server: ${fw.missing.join("; ")}`);
+  return fw;
+}
+
+/**
+ * The firmware a VM runs, as its panel names it, from its media: "Built-in BIOS" without a
+ * system BIOS image, "SeaBIOS" for the server's, else the image's file name.
+ */
+export function firmwareLabel(media: readonly { role: string; name: string; url?: string | null }[]): string {
+  const bios = media.find((m) => m.role === "bios");
+  if (!bios) return "Built-in BIOS";
+  if (bios.url?.startsWith("/guests/seabios/")) return "SeaBIOS";
+  return `BIOS ${bios.name}`;
+}
+
 /** Downloads a catalog guest's files, reporting the bytes received over all of them. */
 export async function fetchGuestMedia(
-  entry: CatalogEntry,
+  entry: DownloadSet,
   onProgress?: (p: DownloadProgress) => void,
 ): Promise<MediaFile[]> {
   if (!entry.available) throw new Error(`${entry.title} is not on this server: ${entry.missing.join("; ")}`);

@@ -8,8 +8,9 @@
 //                                  (a kernel's); plus name, memoryMiB (default 32), cpuShare
 //                                  (default 100), clock ("deterministic": guest time follows
 //                                  the instructions, idle skipped, RTC from 2026-01-01; default
-//                                  "realtime"). Rejects with the allocator's message when it
-//                                  does not fit.
+//                                  "realtime"), firmware ("seabios": the server's SeaBIOS;
+//                                  default "builtin"). Rejects with the allocator's message
+//                                  when it does not fit.
 //   x86vm.catalog()                the server's guest catalog
 //   x86vm.budget()                 { budgetBytes, usedBytes, freeBytes, totalShare }
 //   x86vm.setBudgetMiB(n)
@@ -26,7 +27,7 @@
 //   x86vm.saveDisks()              saves the VMs' disk writes now (they are saved every 2 s)
 //
 // A VM (PageVm):
-//   id, name, state(), error(), screenText() -> Promise<string | null> (null in graphics modes),
+//   id, name, state(), error(), firmware(), screenText() -> Promise<string | null> (null in graphics modes),
 //   stats() -> { instructions, guestMs, busyMs, runMs, mips, timeRatio, cpuPercent, cpuShare,
 //                memoryBytes, exits, exitsPerSecond } (rates over the last second),
 //   pause(), resume(), reset(), destroy(), setCpuShare(percent), resizeMemory(mib), memoryMiB(), typeText(text),
@@ -41,7 +42,14 @@ import type { Catalog } from "../shared/catalog.ts";
 import { FEATURES, type Features } from "../shared/features.ts";
 import type { MediaFile, MediaRole } from "../shared/protocol.ts";
 import { totalOf } from "./allocator.ts";
-import { fetchCatalog, fetchGuestMedia } from "./catalog.ts";
+import {
+  FIRMWARE_CHOICES,
+  fetchCatalog,
+  fetchGuestMedia,
+  firmwareEntry,
+  firmwareLabel,
+  type FirmwareChoice,
+} from "./catalog.ts";
 import type { SavedDisks } from "./saved-disks.ts";
 import { ImagesNeeded, type SnapshotOpener } from "./snapshots.ts";
 import type { VmHandle, VmManager, VmStatus } from "./vm-host.ts";
@@ -65,6 +73,8 @@ export interface PageVm {
   readonly name: string;
   state(): VmStatus;
   error(): string | null;
+  /** The firmware it runs, as its panel names it: "Built-in BIOS", "SeaBIOS". */
+  firmware(): string;
   screenText(): Promise<string | null>;
   stats(): PageVmStats;
   pause(): Promise<void>;
@@ -105,6 +115,8 @@ export interface CreateOptions {
   memoryMiB?: number;
   cpuShare?: number;
   clock?: ClockMode;
+  /** The server's SeaBIOS instead of the built-in BIOS. */
+  firmware?: FirmwareChoice;
 }
 
 export interface PageApi {
@@ -148,6 +160,7 @@ function pageVm(vm: VmHandle): PageVm {
     name: vm.name,
     state: () => vm.status,
     error: () => vm.error,
+    firmware: () => firmwareLabel(vm.details?.media ?? vm.request.media),
     screenText: () => vm.screenText(),
     stats: () => {
       const c = vm.counters(),
@@ -209,8 +222,12 @@ export function createPageApi(manager: VmManager, opener: SnapshotOpener, saved?
       let guest: string;
       let memoryMiB = opts.memoryMiB;
       let cmdline: string | undefined;
+      const firmware = opts.firmware ?? "builtin";
+      if (!FIRMWARE_CHOICES.includes(firmware))
+        throw new Error(`firmware must be ${FIRMWARE_CHOICES.join(" or ")}, got ${JSON.stringify(firmware)}`);
+      const catalog = opts.guest || firmware !== "builtin" ? await fetchCatalog() : null;
       if (opts.guest) {
-        const entry = (await fetchCatalog()).entries.find((e) => e.id === opts.guest);
+        const entry = catalog!.entries.find((e) => e.id === opts.guest);
         if (!entry) throw new Error(`no guest ${JSON.stringify(opts.guest)} in the catalog`);
         media = await fetchGuestMedia(entry);
         guest = entry.title;
@@ -223,6 +240,7 @@ export function createPageApi(manager: VmManager, opener: SnapshotOpener, saved?
       } else {
         throw new Error("give a catalog guest or media");
       }
+      if (firmware !== "builtin") media.push(...(await fetchGuestMedia(firmwareEntry(catalog!, firmware))));
       const vm = await manager.create({
         name: opts.name ?? "",
         guest,

@@ -103,6 +103,57 @@ describe("opening a snapshot in the page", () => {
     expect(Buffer.compare(new Uint8Array(f.bytes), image)).toBe(0);
   });
 
+  it("finds the firmware a snapshot references among the catalog's firmware, by SHA-256", async () => {
+    // A system BIOS whose reset vector halts: enough for a snapshot that references it.
+    const bios = new Uint8Array(0x10000);
+    bios.set([0xf4], 0xfff0);
+    const biosSha = await sha256(bios);
+    const pc = new PcMachine({
+      memoryMiB: 1,
+      clock: "deterministic",
+      fda: new MemoryDisk(image, true),
+      firmware: { bios },
+    });
+    pc.run(1e5);
+    const fwSnap = await saveSnapshot(pc, {
+      hints: { fda: "/guests/x/plan.img", bios: "/guests/seabios/bios-256k.bin" },
+    });
+    const withFirmware: Catalog = {
+      ...catalog([{ url: "/guests/x/plan.img", sha256: imageSha, bytes: image.length }]),
+      firmware: [
+        {
+          id: "seabios",
+          title: "SeaBIOS",
+          available: true,
+          missing: [],
+          files: [
+            {
+              role: "bios",
+              name: "bios-256k.bin",
+              url: "/guests/seabios/bios-256k.bin",
+              bytes: bios.length,
+              sha256: biosSha,
+            },
+          ],
+        },
+      ],
+    };
+    stubFetch({
+      "/guests/x/plan.img": () => new Response(image.slice()),
+      "/guests/seabios/bios-256k.bin": () => new Response(bios.slice()),
+    });
+    const plan = await planRestore(fwSnap, "s", withFirmware, noBudget);
+    expect(plan.missing).toEqual([]);
+    expect(plan.found.get("bios")).toMatchObject({ role: "bios", url: "/guests/seabios/bios-256k.bin" });
+    expect(Buffer.compare(new Uint8Array(plan.found.get("bios")!.bytes), bios)).toBe(0);
+
+    // A server without that firmware: the image is missing, and the message says where it was.
+    const without = await planRestore(fwSnap, "s", { ...withFirmware, firmware: [] }, noBudget);
+    expect(without.missing.map((n) => [n.slot, n.reason])).toEqual([
+      ["bios", "/guests/seabios/bios-256k.bin is not on this server"],
+    ]);
+  });
+
   it("lists what it cannot find, says why, and takes the user's file only when its hash matches", async () => {
     stubFetch({});
     const other = await planRestore(

@@ -1,14 +1,20 @@
 // The guest catalog and the "new VM" form: a guest from the server's catalog, or the user's
-// own image (floppy, hard disk, CD, or a Linux kernel with an initrd) opened from disk.
+// own image (floppy, hard disk, CD, or a Linux kernel with an initrd) opened from disk, and the
+// firmware it runs: the built-in BIOS or the server's SeaBIOS (docs/firmware.md).
 import { useEffect, useRef, useState } from "react";
 import { PC_MEDIA_SLOTS } from "@x86vm/devices";
 import { AllocationRefused, formatBytes, MiB } from "../host/allocator.ts";
 import {
   fetchCatalog,
   fetchGuestMedia,
+  firmwareEntry,
+  firmwareProblem,
   guessImageKind,
+  joinDownloads,
   readUserFile,
   type DownloadProgress,
+  type DownloadSet,
+  type FirmwareChoice,
   type OwnImageKind,
 } from "../host/catalog.ts";
 import { MAX_VM_MEMORY_MIB, VM_BUFFER_BYTES, type VmManager } from "../host/vm-host.ts";
@@ -56,6 +62,7 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
   const [memory, setMemory] = useState("32");
   const [share, setShare] = useState("100");
   const [name, setName] = useState("");
+  const [firmware, setFirmware] = useState<FirmwareChoice>("builtin");
   const [busy, setBusy] = useState(false);
   const [progress, setProgress] = useState<{ label: string; p: DownloadProgress | null } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -102,6 +109,13 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
 
   const entry = catalog?.entries.find((e) => e.id === choice);
   const memoryMessage = memoryProblem(memory, manager);
+  const bootsKernel = choice === OWN ? kind === "linux" : (entry?.files.some((f) => f.role === "kernel") ?? false);
+  const seabios = catalog?.firmware?.find((f) => f.id === "seabios");
+  const seabiosProblem = firmwareProblem(catalog, "seabios", bootsKernel);
+  // A guest SeaBIOS cannot boot (a kernel file) goes back to the built-in BIOS.
+  useEffect(() => {
+    if (seabiosProblem && catalog) setFirmware("builtin");
+  }, [seabiosProblem, catalog]);
 
   const pick = (id: string) => {
     setChoice(id);
@@ -123,6 +137,11 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
       let media: MediaFile[];
       let guest: string;
       let cmd: string | undefined;
+      if (firmware !== "builtin") {
+        const problem = firmwareProblem(catalog, firmware, bootsKernel);
+        if (problem) throw new Error(`SeaBIOS cannot be used: ${problem}`);
+      }
+      const fw: DownloadSet | null = firmware === "builtin" || !catalog ? null : firmwareEntry(catalog, firmware);
       if (choice === OWN) {
         if (!image) throw new Error(kind === "linux" ? "choose a kernel file" : "choose an image file");
         guest = image.name;
@@ -138,11 +157,17 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
           const slot = PC_MEDIA_SLOTS.find((s) => s.kind === kind)!.slot;
           media = [await readUserFile(image, slot)];
         }
+        if (fw) {
+          const label = `Downloading ${fw.title}`;
+          setProgress({ label, p: null });
+          media.push(...(await fetchGuestMedia(fw, (p) => setProgress({ label, p }))));
+        }
       } else {
         if (!entry) throw new Error("choose a guest");
-        const label = `Downloading ${entry.title}`;
+        const what = fw ? joinDownloads(entry, fw) : entry;
+        const label = `Downloading ${what.title}`;
         setProgress({ label, p: null });
-        media = await fetchGuestMedia(entry, (p) => setProgress({ label, p }));
+        media = await fetchGuestMedia(what, (p) => setProgress({ label, p }));
         setProgress({ label: `Starting ${entry.title}…`, p: null });
         guest = entry.title;
         cmd = entry.cmdline;
@@ -185,6 +210,27 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
         {catalog && catalog.entries.some((e) => !e.available) && (
           <p className="hint">
             Guest images are read from <code>{catalog.guestsDir}</code> on the server.
+          </p>
+        )}
+
+        <label>
+          Firmware
+          <select
+            value={firmware}
+            onChange={(e) => setFirmware(e.currentTarget.value as FirmwareChoice)}
+            aria-describedby={seabiosProblem ? "firmware-hint" : undefined}
+            data-testid="firmware"
+          >
+            <option value="builtin">Built-in BIOS</option>
+            <option value="seabios" disabled={seabiosProblem !== null}>
+              {seabios?.title ?? "SeaBIOS"}
+              {seabiosProblem ? " (unavailable)" : ""}
+            </option>
+          </select>
+        </label>
+        {seabiosProblem && catalog && (
+          <p className="hint" id="firmware-hint" data-testid="firmware-hint">
+            SeaBIOS: {seabiosProblem}.
           </p>
         )}
 

@@ -5,7 +5,7 @@
 import { EXIT_NAMES } from "@x86vm/core";
 import { useRef, useState } from "react";
 import { formatBytes, totalOf } from "../host/allocator.ts";
-import { readUserFile } from "../host/catalog.ts";
+import { firmwareLabel, readUserFile } from "../host/catalog.ts";
 import { MAX_VM_MEMORY_MIB, type VmHandle } from "../host/vm-host.ts";
 import { messageOf } from "../shared/message.ts";
 import type { MediaRole } from "../shared/protocol.ts";
@@ -70,6 +70,9 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
       <header className="vm-head">
         <h2>{vm.name}</h2>
         <span className="guest">{vm.request.guest}</span>
+        <span className="firmware" data-testid="vm-firmware" title="The firmware this VM runs">
+          {firmwareLabel(vm.details?.media ?? vm.request.media)}
+        </span>
         {words.kind === "paused" ? (
           <button
             className="state state-paused"
