@@ -86,9 +86,15 @@ describe("the initramfs", () => {
     const mods = [
       { name: "8390.ko", data: Buffer.from("core") },
       { name: "ne2k-pci.ko", data: Buffer.from("card") },
+      { name: "drm.ko", data: Buffer.from("drm"), display: true },
+      { name: "bochs.ko", data: Buffer.from("vga"), display: true },
     ];
     const byName = new Map(readNewc(zlib.gunzipSync(buildInitramfs(Buffer.from("bb"), mods))).map((e) => [e.name, e]));
     expect(byName.get("etc/modules")!.data.toString()).toBe("8390.ko\nne2k-pci.ko\n");
+    expect(byName.get("etc/modules.display")!.data.toString()).toBe("drm.ko\nbochs.ko\n");
+    expect(byName.get("lib/modules/bochs.ko")!.data.toString()).toBe("vga");
+    expect(INIT_SCRIPT).toContain("grep -qw nodrm /proc/cmdline");
+    expect(INIT_SCRIPT).toContain("for m in $(cat /etc/modules.display)");
     expect(byName.get("lib/modules/ne2k-pci.ko")!.data.toString()).toBe("card");
     expect(byName.get("etc/udhcpc.script")!.data.toString()).toBe(UDHCPC_SCRIPT);
     expect(byName.get("etc/udhcpc.script")!.mode & 0o111).toBe(0o111);

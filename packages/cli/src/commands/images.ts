@@ -3,8 +3,10 @@
 //
 //   DIR/linux-686/bzImage     Debian's linux-image-686 kernel (i386 package)
 //   DIR/linux-686/initrd.gz   a gzip-compressed newc cpio: busybox-static (i386), the network
-//                             card's kernel modules, and an /init that mounts proc, sys and
-//                             dev, loads the modules, runs udhcpc when there is an eth0,
+//                             card's kernel modules, the VGA's DRM driver (bochs) and what it
+//                             needs, and an /init that mounts proc, sys and dev, loads the
+//                             modules (the DRM ones unless the command line says nodrm),
+//                             runs udhcpc when there is an eth0,
 //                             prints "BOOT-OK <uptime>" and starts a shell (boot with
 //                             console=ttyS0 for it on COM1)
 //   DIR/linux-686/VERSION     the kernel package it came from
@@ -129,8 +131,10 @@ export function cpioNewc(entries: readonly CpioEntry[]): Uint8Array {
  * 2: the network card's modules, udhcpc at boot.
  * 3: no DHCP when the kernel command line says nodhcp (benchmarks: an engine whose machine has
  *    a card but no DHCP server would otherwise wait for udhcpc's timeouts).
+ * 4: the VGA's DRM driver (bochs-drm and the DRM core, KMS and TTM helpers it needs), loaded
+ *    unless the command line says nodrm.
  */
-export const GUEST_RECIPE = 3;
+export const GUEST_RECIPE = 4;
 
 /**
  * Kernel modules the initramfs carries (with what modules.dep says they need), for the
@@ -139,6 +143,15 @@ export const GUEST_RECIPE = 3;
  */
 export const GUEST_MODULES = ["8390", "ne2k-pci", "af_packet"];
 
+/**
+ * The display's modules: bochs-drm for the VGA (PCI 1234:1111, the Bochs DISPI interface), with
+ * the DRM core and helpers it needs; fbcon (built in) then puts the console on its framebuffer
+ * (fb0 "bochs-drmdrmfb", 1024x768x32). Listed apart (/etc/modules.display) so that /init can
+ * skip them when the command line says nodrm: loading them costs the boot about 7% more
+ * instructions.
+ */
+export const GUEST_DISPLAY_MODULES = ["bochs"];
+
 /** The guest's /init: a busybox shell script. */
 export const INIT_SCRIPT = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -146,6 +159,9 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 for m in $(cat /etc/modules); do insmod /lib/modules/$m; done
+if ! grep -qw nodrm /proc/cmdline; then
+  for m in $(cat /etc/modules.display); do insmod /lib/modules/$m; done
+fi
 ip link set lo up
 if [ -e /sys/class/net/eth0 ] && ! grep -qw nodhcp /proc/cmdline; then
   udhcpc -i eth0 -s /etc/udhcpc.script -n -q -t 4 -T 2
@@ -178,6 +194,8 @@ exit 0
 export interface GuestModule {
   name: string;
   data: Uint8Array;
+  /** Listed in /etc/modules.display (GUEST_DISPLAY_MODULES and what they need), not /etc/modules. */
+  display?: boolean;
 }
 
 /** A module's name as modprobe takes it ("ne2k-pci" and "ne2k_pci" alike), from a name or path. */
@@ -231,6 +249,10 @@ export function moduleLoadOrder(
   return order;
 }
 
+function loadList(modules: readonly GuestModule[]): Uint8Array {
+  return Buffer.from(modules.map((m) => `${m.name}\n`).join(""), "utf8");
+}
+
 /** The initramfs: busybox, /init, the mount points, a console node, and kernel modules with their load list. */
 export function buildInitramfs(busybox: Uint8Array, modules: readonly GuestModule[] = []): Uint8Array {
   const dirs = ["bin", "dev", "etc", "lib", "lib/modules", "proc", "root", "sbin", "sys", "tmp"];
@@ -241,7 +263,8 @@ export function buildInitramfs(busybox: Uint8Array, modules: readonly GuestModul
     { path: "dev/console", kind: "chardev", major: 5, minor: 1 },
     { path: "init", kind: "file", data: Buffer.from(INIT_SCRIPT, "utf8"), mode: 0o755 },
     { path: "etc/udhcpc.script", kind: "file", data: Buffer.from(UDHCPC_SCRIPT, "utf8"), mode: 0o755 },
-    { path: "etc/modules", kind: "file", data: Buffer.from(modules.map((m) => `${m.name}\n`).join(""), "utf8") },
+    { path: "etc/modules", kind: "file", data: loadList(modules.filter((m) => !m.display)) },
+    { path: "etc/modules.display", kind: "file", data: loadList(modules.filter((m) => m.display)) },
     ...modules.map((m): CpioEntry => ({ path: `lib/modules/${m.name}`, kind: "file", data: m.data })),
   ];
   return zlib.gzipSync(cpioNewc(entries), { level: 9 });
@@ -368,7 +391,10 @@ function buildLinux(dest: string, log: (line: string) => void): void {
   }
 }
 
-/** GUEST_MODULES and their dependencies from an unpacked kernel package, decompressed (xz or zstd). */
+/**
+ * GUEST_MODULES, then GUEST_DISPLAY_MODULES (marked display), each with the dependencies not
+ * already taken, from an unpacked kernel package, decompressed (xz or zstd).
+ */
 function kernelModules(root: string, release: string): GuestModule[] {
   const dir = path.join(root, "lib", "modules", release);
   const load = (file: string): Uint8Array => {
@@ -390,7 +416,7 @@ function kernelModules(root: string, release: string): GuestModule[] {
   walk(path.join(dir, "kernel"));
   const data = new Map<string, Uint8Array>();
   const index = new Map<string, { file: string; needs: string[] }>();
-  const pending = GUEST_MODULES.map(moduleKey);
+  const pending = [...GUEST_MODULES, ...GUEST_DISPLAY_MODULES].map(moduleKey);
   while (pending.length > 0) {
     const name = pending.pop()!;
     const file = files.get(name);
@@ -403,9 +429,12 @@ function kernelModules(root: string, release: string): GuestModule[] {
   }
   const builtinFile = path.join(dir, "modules.builtin");
   const builtin = fs.existsSync(builtinFile) ? fs.readFileSync(builtinFile, "utf8") : "";
-  return moduleLoadOrder(index, builtin, GUEST_MODULES).map((file) => ({
+  const base = moduleLoadOrder(index, builtin, GUEST_MODULES);
+  const display = moduleLoadOrder(index, builtin, GUEST_DISPLAY_MODULES).filter((f) => !base.includes(f));
+  return [...base, ...display].map((file) => ({
     name: path.basename(file).replace(/\.(xz|zst|gz)$/, ""),
     data: data.get(file)!,
+    display: display.includes(file),
   }));
 }
 
