@@ -72,8 +72,9 @@ describe("bochs-drm in the Linux guest", () => {
     expect(
       (await shell("cat /sys/class/drm/card0/device/vendor /sys/class/drm/card0/device/device")).trim().split("\n"),
     ).toEqual(["0x1234", "0x1111"]);
-    expect((await shell("cat /sys/class/graphics/fb0/virtual_size /sys/class/graphics/fb0/bits_per_pixel")).trim())
-      .toBe("1024,768\n32");
+    expect(
+      (await shell("cat /sys/class/graphics/fb0/virtual_size /sys/class/graphics/fb0/bits_per_pixel")).trim(),
+    ).toBe("1024,768\n32");
     expect(await shell("dmesg")).not.toMatch(/Oops|BUG:|Kernel panic|Call Trace|WARNING:/);
   }, 300_000);
 
@@ -98,4 +99,3 @@ describe("bochs-drm in the Linux guest", () => {
     expect(top).not.toBe(before);
   }, 300_000);
 });
-
