@@ -1,9 +1,11 @@
 // `pnpm start`: builds the web app for production (Vite) and serves it, in one process, with
 // the headers cross-origin isolation needs, the guest images (guests.ts) and the snapshot store
-// behind share links (snapshot-store.ts).
+// behind share links (snapshot-store.ts), and the network relay for the VMs' NAT (net-relay.ts,
+// off unless X86VM_NET_ALLOW or X86VM_NET_CONFIG lists destinations).
 //
 //   PORT (default 4173), HOST (default 127.0.0.1), X86VM_GUESTS (guest image folder),
-//   X86VM_SNAPSHOTS (snapshot folder), X86VM_SNAPSHOT_MAX_BYTES (largest snapshot stored)
+//   X86VM_SNAPSHOTS (snapshot folder), X86VM_SNAPSHOT_MAX_BYTES (largest snapshot stored),
+//   X86VM_NET_ALLOW, X86VM_NET_RATE, X86VM_NET_MAX_STREAMS, X86VM_NET_CONFIG (the relay)
 //   --no-build   serve the existing dist/web without building it again
 //
 // When neither the guest folder nor Debian's package has SeaBIOS, it is fetched in the
@@ -17,6 +19,7 @@ import path from "node:path";
 import url from "node:url";
 import { guestMiddleware, resolveCatalog, setIsolationHeaders } from "./guests.ts";
 import { snapshotMiddleware, SnapshotStore, snapshotStoreOptions } from "./snapshot-store.ts";
+import { formatAllowEntry, NetRelay, relayConfigFromEnv, type RelayConfig } from "./net-relay.ts";
 import { messageOf } from "../src/shared/message.ts";
 
 const root = path.resolve(path.dirname(url.fileURLToPath(import.meta.url)), "../../..");
@@ -135,6 +138,15 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const snapshots = snapshotMiddleware(store, (line) => console.log(`x86vm: ${line}`));
+  let relayConfig: RelayConfig | null;
+  try {
+    relayConfig = relayConfigFromEnv();
+  } catch (e) {
+    console.error(`x86vm: the network relay's configuration: ${messageOf(e)}`);
+    process.exit(1);
+  }
+  const relay = new NetRelay(relayConfig, { log: (line) => console.log(`x86vm: ${line}`) });
+  const relayInfo = relay.middleware();
   const server = http.createServer((req, res) => {
     setIsolationHeaders(res);
     const fail = (err: unknown) => {
@@ -148,10 +160,14 @@ async function main(): Promise<void> {
     guests(req, res, (err) => {
       if (fail(err)) return;
       snapshots(req, res, (err2) => {
-        if (!fail(err2)) serveStatic(req, res);
+        if (fail(err2)) return;
+        relayInfo(req, res, (err3) => {
+          if (!fail(err3)) serveStatic(req, res);
+        });
       });
     });
   });
+  relay.attach(server);
   const port = Number(process.env.PORT ?? 4173);
   const host = process.env.HOST ?? "127.0.0.1";
   server.on("error", (e) => {
@@ -162,9 +178,17 @@ async function main(): Promise<void> {
     console.log(
       `x86vm: serving http://${host === "0.0.0.0" ? "localhost" : host}:${port}/ (dist/web, guest images from /guests/, snapshots in ${store.dir})`,
     );
+    console.log(
+      relayConfig
+        ? `x86vm: network relay on at /net: guests may reach ${relayConfig.allow.map(formatAllowEntry).join(", ")} (${relayConfig.rateBytesPerSecond} bytes/s each way, ${relayConfig.maxStreams} streams per VM)`
+        : "x86vm: network relay off (X86VM_NET_ALLOW lists what guests may reach)",
+    );
   });
   provideSeabios();
-  const stop = () => server.close(() => process.exit(0));
+  const stop = () => {
+    relay.close();
+    server.close(() => process.exit(0));
+  };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
 }

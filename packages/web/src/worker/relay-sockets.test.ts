@@ -1,0 +1,317 @@
+// The page's HostSockets against the real relay of `pnpm start` (server/net-relay.ts) on the
+// loopback, with the WebSocket client of server/websocket.ts standing in for the browser's.
+import dgram from "node:dgram";
+import http from "node:http";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import type { HostSockets, HostTcpStream } from "@x86vm/devices";
+import { NetRelay, parseAllowList } from "../../server/net-relay.ts";
+import { NodeWebSocket } from "../../server/websocket.ts";
+import { RELAY_CONFIG_PATH } from "../shared/net-relay-protocol.ts";
+import { RelaySockets, relayUrl } from "./relay-sockets.ts";
+
+const closers: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+});
+
+function portOf(s: net.Server | http.Server | dgram.Socket): number {
+  return (s.address() as AddressInfo).port;
+}
+
+async function listen<T extends net.Server>(s: T): Promise<T> {
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  closers.push(() => new Promise<void>((r) => s.close(() => r())));
+  return s;
+}
+
+/** An HTTP server on the loopback (the test's "host" web server). */
+async function webServer(body: (path: string) => string | Buffer): Promise<http.Server> {
+  const s = http.createServer((req, res) => {
+    const b = body(req.url ?? "/");
+    res.setHeader("Content-Length", b.length);
+    res.end(b);
+  });
+  s.on("connection", (c) => closers.push(() => void c.destroy()));
+  return listen(s);
+}
+
+interface Relay {
+  relay: NetRelay;
+  port: number;
+  /** A new HostSockets for one VM. */
+  sockets(origin?: string): RelaySockets;
+}
+
+/** `pnpm start`'s relay on its own HTTP server; `allow` may name the server's port as {self}. */
+async function startRelay(allow: string, opts: { rate?: number; maxStreams?: number; enabled?: boolean } = {}) {
+  const server = http.createServer();
+  const sockets = new Set<net.Socket>();
+  server.on("connection", (c) => sockets.add(c));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = portOf(server);
+  const relay = new NetRelay(
+    opts.enabled === false
+      ? null
+      : {
+          allow: parseAllowList(allow.replaceAll("{self}", String(port))),
+          rateBytesPerSecond: opts.rate ?? 50_000_000,
+          maxStreams: opts.maxStreams ?? 64,
+        },
+  );
+  const info = relay.middleware();
+  server.on("request", (req, res) =>
+    info(req, res, () => {
+      res.statusCode = 404;
+      res.end();
+    }),
+  );
+  relay.attach(server);
+  const made: RelaySockets[] = [];
+  closers.push(async () => {
+    for (const m of made) m.close();
+    for (const c of sockets) c.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  const r: Relay = {
+    relay,
+    port,
+    sockets: (origin = `http://127.0.0.1:${port}`) => {
+      const s = new RelaySockets(relayUrl(`http://127.0.0.1:${port}/app/`), {
+        createSocket: (url) => new NodeWebSocket(url, { origin }),
+      });
+      made.push(s);
+      return s;
+    },
+  };
+  return r;
+}
+
+interface Fetched {
+  opened: boolean;
+  text: string;
+  bytes: number;
+  ended: boolean;
+  error: string | null;
+  stream: HostTcpStream;
+}
+
+/** Connects, writes `request` (then half-closes when `end`), and collects until end or error. */
+function exchange(s: HostSockets, host: string, port: number, request: string, end = false): Promise<Fetched> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const f: Fetched = { opened: false, text: "", bytes: 0, ended: false, error: null, stream: null! };
+    const done = () => {
+      f.text = Buffer.concat(chunks).toString("latin1");
+      resolve(f);
+    };
+    f.stream = s.connectTcp(host, port, {
+      onOpen: () => (f.opened = true),
+      onData: (d) => {
+        chunks.push(Buffer.from(d));
+        f.bytes += d.length;
+      },
+      onEnd: () => {
+        f.ended = true;
+        done();
+      },
+      onError: (reason) => {
+        f.error = reason;
+        done();
+      },
+    });
+    f.stream.write(new TextEncoder().encode(request));
+    if (end) f.stream.end();
+  });
+}
+
+const GET = "GET / HTTP/1.0\r\nHost: x\r\n\r\n";
+
+describe("the page's HostSockets over the server's relay", () => {
+  it("fetches a page from an HTTP server on 127.0.0.1 as the guest's 10.0.2.2", async () => {
+    const web = await webServer((p) => `hello from the host, you asked for ${p}\n`);
+    const r = await startRelay(`127.0.0.1:${portOf(web)}`);
+    const s = r.sockets();
+    const f = await exchange(s, "10.0.2.2", portOf(web), GET);
+    expect(f.error).toBeNull();
+    expect(f.opened).toBe(true);
+    expect(f.ended).toBe(true);
+    expect(f.text).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(f.text).toContain("hello from the host, you asked for /");
+    expect(s.limits).toEqual({ rateBytesPerSecond: 50_000_000, maxStreams: 64 });
+    expect(s.bytesIn).toBe(f.bytes);
+  });
+
+  it("refuses hosts and ports outside the allow-list, and the server's own port even when listed", async () => {
+    const web = await webServer(() => "x");
+    const other = await webServer(() => "should not be reached");
+    const r = await startRelay(`127.0.0.1:${portOf(web)},127.0.0.1:{self}`);
+    const s = r.sockets();
+    const a = await exchange(s, "10.0.2.2", portOf(other), GET);
+    expect(a.opened).toBe(false);
+    expect(a.error).toBe(`10.0.2.2:${portOf(other)} is not on this server's allow-list`);
+    const b = await exchange(s, "192.0.2.1", 80, GET);
+    expect(b.error).toBe("192.0.2.1:80 is not on this server's allow-list");
+    const c = await exchange(s, "10.0.2.2", r.port, GET);
+    expect(c.error).toBe(`10.0.2.2:${r.port} is this server itself, which guests may not reach`);
+    // The WebSocket stays usable after refusals.
+    expect((await exchange(s, "10.0.2.2", portOf(web), GET)).text).toMatch(/200 OK/);
+  });
+
+  it("reports a refused connection (nothing listening) as an error", async () => {
+    const closed = await listen(net.createServer());
+    const port = portOf(closed);
+    await new Promise<void>((r) => closed.close(() => r()));
+    closers.pop();
+    const r = await startRelay(`127.0.0.1:${port}`);
+    const f = await exchange(r.sockets(), "10.0.2.2", port, "x");
+    expect(f.error).toBe("connection refused (ECONNREFUSED)");
+  });
+
+  it("carries a half-close both ways", async () => {
+    // An echo server that answers once its client has finished sending.
+    const echo = net.createServer({ allowHalfOpen: true }, (c) => {
+      const got: Buffer[] = [];
+      c.on("data", (d) => got.push(d));
+      c.on("end", () => c.end(Buffer.concat(got).toString().toUpperCase()));
+    });
+    await listen(echo);
+    const r = await startRelay(`127.0.0.1:${portOf(echo)}`);
+    const f = await exchange(r.sockets(), "10.0.2.2", portOf(echo), "half and half", true);
+    expect(f.error).toBeNull();
+    expect(f.text).toBe("HALF AND HALF");
+    expect(f.ended).toBe(true);
+  });
+
+  it("holds data while a stream is paused and delivers it, in order, on resume", async () => {
+    const big = Buffer.alloc(300_000);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
+    const src = net.createServer((c) => c.end(big));
+    await listen(src);
+    const r = await startRelay(`127.0.0.1:${portOf(src)}`);
+    const s = r.sockets();
+    const got: Buffer[] = [];
+    let whilePaused = 0;
+    let paused = false;
+    const ended = new Promise<void>((resolve, reject) => {
+      const stream = s.connectTcp("10.0.2.2", portOf(src), {
+        onOpen: () => {
+          stream.pause();
+          paused = true;
+          setTimeout(() => {
+            paused = false;
+            stream.resume();
+          }, 300);
+        },
+        onData: (d) => {
+          if (paused) whilePaused++;
+          got.push(Buffer.from(d));
+        },
+        onEnd: resolve,
+        onError: reject,
+      });
+    });
+    await ended;
+    expect(whilePaused).toBe(0);
+    expect(Buffer.concat(got).equals(big)).toBe(true);
+  });
+
+  it("limits each VM's rate both ways", async () => {
+    const N = 250_000;
+    const src = net.createServer((c) => c.end(Buffer.alloc(N, 1)));
+    let upMs = 0;
+    const sink = net.createServer({ allowHalfOpen: true }, (c) => {
+      let n = 0,
+        t0 = 0;
+      c.on("data", (d) => {
+        if (n === 0) t0 = performance.now();
+        n += d.length;
+      });
+      c.on("end", () => {
+        upMs = performance.now() - t0;
+        c.end(String(n));
+      });
+    });
+    await listen(src);
+    await listen(sink);
+    const r = await startRelay(`127.0.0.1:${portOf(src)},127.0.0.1:${portOf(sink)}`, { rate: 100_000 });
+    const s = r.sockets();
+    const t0 = performance.now();
+    const down = await exchange(s, "10.0.2.2", portOf(src), "");
+    const downMs = performance.now() - t0;
+    expect(down.bytes).toBe(N);
+    // 250 kB at 100 kB/s: a 16 KiB burst goes at once, and the last read (64 KiB at most) before
+    // its debt is paid: at least 1.68 s.
+    expect(downMs).toBeGreaterThan(1600);
+    expect(downMs).toBeLessThan(20_000);
+    const up = await exchange(s, "10.0.2.2", portOf(sink), "u".repeat(N), true);
+    expect(up.text).toBe(String(N));
+    expect(upMs).toBeGreaterThan(1600);
+  });
+
+  it("caps the open streams per VM", async () => {
+    const hold = net.createServer((c) => closers.push(() => void c.destroy()));
+    await listen(hold);
+    const r = await startRelay(`127.0.0.1:${portOf(hold)}`, { maxStreams: 2 });
+    const s = r.sockets();
+    const opened: string[] = [];
+    const third = await new Promise<string>((resolve) => {
+      const events = (name: string) => ({
+        onOpen: () => {
+          opened.push(name);
+          if (opened.length === 2)
+            s.connectTcp("10.0.2.2", portOf(hold), { ...events("c"), onError: (reason: string) => resolve(reason) });
+        },
+        onData: () => {},
+        onEnd: () => {},
+        onError: (reason: string) => resolve(`${name}: ${reason}`),
+      });
+      s.connectTcp("10.0.2.2", portOf(hold), events("a"));
+      s.connectTcp("10.0.2.2", portOf(hold), events("b"));
+    });
+    expect(opened.sort()).toEqual(["a", "b"]);
+    expect(third).toBe("too many open connections (this server allows 2 per VM)");
+  });
+
+  it("relays UDP datagrams to listed destinations and answers only from them", async () => {
+    const echo = dgram.createSocket("udp4");
+    echo.on("message", (m, rinfo) => echo.send(Buffer.concat([Buffer.from("echo:"), m]), rinfo.port, rinfo.address));
+    await new Promise<void>((r) => echo.bind(0, "127.0.0.1", r));
+    closers.push(() => new Promise<void>((r) => echo.close(() => r())));
+    const r = await startRelay(`127.0.0.1:${portOf(echo)}`);
+    const s = r.sockets();
+    const got = await new Promise<{ text: string; host: string; port: number }>((resolve, reject) => {
+      const u = s.openUdp({
+        onMessage: (d, host, port) => resolve({ text: Buffer.from(d).toString(), host, port }),
+        onError: reject,
+      });
+      u.send(new TextEncoder().encode("ping"), "10.0.2.2", portOf(echo));
+    });
+    expect(got).toEqual({ text: "echo:ping", host: "10.0.2.2", port: portOf(echo) });
+    const refused = await new Promise<string>((resolve) => {
+      const u = s.openUdp({ onMessage: () => resolve("answered"), onError: resolve });
+      u.send(new Uint8Array([1]), "10.0.2.2", 9);
+    });
+    expect(refused).toBe("10.0.2.2:9 is not on this server's allow-list");
+  });
+
+  it("is refused to another site's page and when the relay is off", async () => {
+    const web = await webServer(() => "x");
+    const r = await startRelay(`127.0.0.1:${portOf(web)}`);
+    const f = await exchange(r.sockets("http://evil.example"), "10.0.2.2", portOf(web), GET);
+    expect(f.error).toMatch(/^cannot reach the network relay/);
+    const off = await startRelay("", { enabled: false });
+    const g = await exchange(off.sockets(), "10.0.2.2", portOf(web), GET);
+    expect(g.error).toMatch(/^cannot reach the network relay/);
+    const res = await fetch(`http://127.0.0.1:${off.port}${RELAY_CONFIG_PATH}`);
+    const body = (await res.json()) as { enabled: boolean; reason: string };
+    expect(body.enabled).toBe(false);
+    expect(body.reason).toMatch(/off/);
+  });
+
+  it("derives the WebSocket URL from the page's address", () => {
+    expect(relayUrl("http://127.0.0.1:4173/assets/vm-worker.js")).toBe("ws://127.0.0.1:4173/net");
+    expect(relayUrl("https://vm.example/x/")).toBe("wss://vm.example/net");
+  });
+});
