@@ -32,6 +32,10 @@ export * from "./uart16550.ts";
 export * from "./net/ne2000.ts";
 export * from "./net/rtl8029.ts";
 export * from "./net/user-net.ts";
+export * from "./net/nic-link.ts";
+export * from "./net/virtio-net.ts";
+export * from "./virtio/virtio-pci.ts";
+export * from "./virtio/virtqueue.ts";
 export type * from "./net/host-sockets.ts";
 export { ip4, ip4Text, type Ip4 } from "./net/packets.ts";
 export {

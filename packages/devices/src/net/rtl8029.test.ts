@@ -109,8 +109,8 @@ describe("the RTL8029 network card on the board", () => {
     const snap = await saveSnapshot(pc);
     const back = await restoreSnapshot(snap);
     expect(back.nic).not.toBeNull();
-    expect([...back.nic!.mac]).toEqual([...MAC]);
-    expect(back.nic!.pstart).toBe(0x4c);
+    expect([...back.parts.nic!.mac]).toEqual([...MAC]);
+    expect(back.parts.nic!.pstart).toBe(0x4c);
     expect(cfgRead(back, NIC_PCI_DEVICE, 0x3c) & 0xff).toBe(0x09);
     expect(readPromMac(back, NIC_IO_BASE)).toEqual([...MAC]);
     // A machine without a card restores without one.

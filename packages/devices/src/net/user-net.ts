@@ -196,51 +196,5 @@ export class UserNetwork {
   }
 }
 
-/** What the link needs of a card: the NE2000's wire (ne2000.ts). */
-export interface NicWire {
-  onTransmit: (frame: Uint8Array) => void;
-  receive(frame: Uint8Array): boolean;
-  canReceive(len?: number): boolean;
-}
-
-/**
- * Joins a card to a network endpoint: transmitted frames go to the endpoint at once, frames for
- * the card wait in a queue (at most `limit`; more are dropped, as a full switch port drops) until
- * pump() finds room in its ring. The host calls pump() between runs of the machine.
- */
-export class NicLink {
-  private readonly queue: Uint8Array[] = [];
-  dropped = 0;
-
-  constructor(
-    private readonly nic: NicWire,
-    private readonly limit = 256,
-  ) {}
-
-  /** Where the endpoint sends frames for the card. */
-  readonly toNic = (frame: Uint8Array): void => {
-    if (this.queue.length >= this.limit) this.dropped++;
-    else this.queue.push(frame);
-  };
-
-  /** Connects the card's transmissions to `endpoint`. */
-  attach(endpoint: (frame: Uint8Array) => void): this {
-    this.nic.onTransmit = endpoint;
-    return this;
-  }
-
-  /** Frames waiting for the card. */
-  get pending(): number {
-    return this.queue.length;
-  }
-
-  /** Hands the card as many waiting frames as its ring takes; returns how many it took. */
-  pump(): number {
-    let n = 0;
-    while (this.queue.length > 0 && this.nic.canReceive(this.queue[0].length)) {
-      this.nic.receive(this.queue.shift()!);
-      n++;
-    }
-    return n;
-  }
-}
+// NicLink, which joins a card to an endpoint like this one, is in nic-link.ts.
+export { NicLink, type NicWire } from "./nic-link.ts";

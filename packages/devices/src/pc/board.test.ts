@@ -7,7 +7,7 @@ import { MemoryDisk } from "@x86vm/core";
 import { PcMachine } from "./pc.ts";
 import { PC_DMA_PAGE_BASE } from "../dma8237.ts";
 import { PC_FDC_BASE } from "../fdc82077.ts";
-import { PC_MEDIA_SLOTS, PC_PARTS, wireBoard } from "./board.ts";
+import { NIC_MODELS, PC_MEDIA_SLOTS, PC_PARTS, wireBoard, type NicModel } from "./board.ts";
 
 /** The record ids of snapshots saved before the board was a table: they must still load. */
 const RECORD_IDS = [
@@ -70,21 +70,36 @@ describe("the PC board table", () => {
       ...RECORD_IDS.filter((id) => !/^hd/.test(id)),
       "nic-pci",
       "nic",
+      "nic-link",
       "bios",
     ]);
+    // Each card has records of its own, so a snapshot says which card the machine had.
+    const card = (c: NicModel) =>
+      new PcMachine({ memoryMiB: 2, net: { card: c } })
+        .namedDevices()
+        .map(([id]) => id)
+        .slice(-3);
+    expect(card("ne2k-isa")).toEqual(["nic-isa", "nic-link", "bios"]);
+    expect(card("virtio")).toEqual(["virtio-net", "nic-link", "bios"]);
+    expect(() => new PcMachine({ memoryMiB: 2, net: { card: "e1000" as NicModel } })).toThrow(/no network card/);
   });
 
   it("puts each part's ports on the I/O bus and the VGA window in memory", () => {
-    const pc = new PcMachine({ memoryMiB: 2, net: {} }); // with the parts options add
+    // With the parts options add: each network card in turn.
+    const pcs = NIC_MODELS.map((card) => new PcMachine({ memoryMiB: 2, net: { card } }));
     // A base is a part's first register, but for the FDC (registers from base + 2) and the DMA
     // page registers (81h-8Fh; 80h is the POST port).
     const first: Record<string, number> = { [PC_FDC_BASE]: 2, [PC_DMA_PAGE_BASE]: 1 };
     for (const p of PC_PARTS) {
-      for (const base of p.ports ?? []) {
-        const port = base + (first[base] ?? 0);
-        expect(pc.machine.io.io.ownerOf(port), `${p.id} at ${port.toString(16)}h`).toBeDefined();
-      }
+      const on = pcs.filter((m) => m.parts[p.id] !== null);
+      if (p.ports) expect(on.length, p.id).toBeGreaterThan(0);
+      for (const m of on)
+        for (const base of p.ports ?? []) {
+          const port = base + (first[base] ?? 0);
+          expect(m.machine.io.io.ownerOf(port), `${p.id} at ${port.toString(16)}h`).toBeDefined();
+        }
     }
+    const pc = pcs[0];
     expect(pc.machine.io.io.ownerOf(0xf0)).toBe("fpu-error");
     // The VGA window is not RAM: its pages are the VGA's.
     for (const a of [0xa0000, 0xb8000, 0xbf000]) expect(pc.machine.mem.isRam(a >>> 12), a.toString(16)).toBe(false);

@@ -46,7 +46,9 @@ import { IdeBusMaster } from "../ide/bus-master.ts";
 import { AtaDisk } from "../ide/ata-disk.ts";
 import { AtapiCdrom } from "../ide/atapi-cdrom.ts";
 import { Ne2000 } from "../net/ne2000.ts";
+import { NicLink } from "../net/nic-link.ts";
 import { Rtl8029, gatedSurface } from "../net/rtl8029.ts";
+import { VirtioNet } from "../net/virtio-net.ts";
 
 /** What a slot takes: how its image is checked, and which drive or loader holds it. */
 export type MediaKind = "floppy" | "hdd" | "cdrom" | "boot-file" | "firmware";
@@ -228,22 +230,64 @@ export const PC_SCI_IRQ = 9;
 export const IDE_BUS_MASTER_BASE = 0xc000;
 
 /**
- * The network card (RTL8029, an NE2000 on PCI), when the machine has one: its PCI slot, the I/O
- * base the firmware gives its BAR0, and the ISA IRQ its INTA# is routed to. On this board INTA#
- * of PCI device d is PIRQ (d + pin - 1) mod 4 of the PIIX3; POST steers that PIRQ to NIC_IRQ and
- * sets the line level-triggered in the ELCR.
+ * The network card on PCI (the RTL8029, an NE2000 on PCI, or virtio-net), when the machine has
+ * one: its PCI slot, the I/O base the firmware gives its BAR0, and the ISA IRQ its INTA# is
+ * routed to. On this board INTA# of PCI device d is PIRQ (d + pin - 1) mod 4 of the PIIX3; POST
+ * steers that PIRQ to NIC_IRQ and sets the line level-triggered in the ELCR.
  */
 export const NIC_PCI_DEVICE = 3;
 export const NIC_IO_BASE = 0xc100;
 export const NIC_IRQ = 11;
 const NIC_PIRQ = NIC_PCI_DEVICE & 3; // INTA#: pin 1
+/**
+ * The NE2000 on ISA: 300h, the first address NE2000 drivers try (Linux's ne among them), and
+ * IRQ 10, which nothing else on this board uses (an ISA line is edge-triggered and not shared;
+ * 3 is COM2's and 9 the ACPI SCI). Drivers are told both: `ne io=0x300 irq=10`, `NE2000 0x60 10 0x300`.
+ */
+export const NIC_ISA_IO_BASE = 0x300;
+export const NIC_ISA_IRQ = 10;
 /** The station address a card gets when the machine's options name none (a locally administered one). */
 export const DEFAULT_NIC_MAC: readonly number[] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
 
+/** The network cards a PC may have. */
+export const NIC_MODELS = ["ne2k-pci", "ne2k-isa", "virtio"] as const;
+export type NicModel = (typeof NIC_MODELS)[number];
+
 /** A machine's network card: present when the options have one. */
 export interface PcNetOptions {
+  /**
+   * Which card: "ne2k-pci" (the default: the RTL8029, an NE2000 on PCI), "ne2k-isa" (an
+   * NE2000 at 300h, IRQ 10) or "virtio" (virtio-net on PCI, the legacy interface).
+   */
+  card?: NicModel;
   /** Its station address (6 bytes); default DEFAULT_NIC_MAC. */
   mac?: Uint8Array;
+}
+
+/** The card the options name, or null for none; throws on an unknown one. */
+export function nicModel(net: PcNetOptions | null | undefined): NicModel | null {
+  if (!net) return null;
+  const card = net.card ?? "ne2k-pci";
+  if (!NIC_MODELS.includes(card)) throw new RangeError(`no network card called ${JSON.stringify(card)}`);
+  return card;
+}
+
+/** The board part that is each card (the one whose object has the wire), and its snapshot record. */
+export const NIC_PARTS = { "ne2k-pci": "nic", "ne2k-isa": "nic-isa", virtio: "virtio-net" } as const satisfies Record<
+  NicModel,
+  PartId
+>;
+
+function nicMac(b: BoardContext): Uint8Array {
+  return b.net?.mac ?? Uint8Array.from(DEFAULT_NIC_MAC);
+}
+
+/** POST's routing of the PCI card's INTA#: the PIRQ steered to NIC_IRQ, that IRQ level-triggered. */
+function routeNicPirq(b: BoardContext): void {
+  b.part("pci-isa").write(PIIX3_PIRQRC + NIC_PIRQ, 1, NIC_IRQ);
+  const io = b.machine.io.io;
+  const elcr = PC_ELCR_BASE + (NIC_IRQ >> 3);
+  io.out8(elcr, io.in8(elcr) | (1 << (NIC_IRQ & 7)));
 }
 
 /** COM1-COM4: base port and IRQ. */
@@ -320,9 +364,15 @@ export interface PcParts {
   cdrom: AtapiCdrom;
   "fpu-error": FpuErrorPort;
   "acpi-pm": AcpiPm;
-  /** The network card's PCI function and its NE2000, only on a machine with a network card. */
+  /** The RTL8029's PCI function and its NE2000, only on a machine with that card. */
   "nic-pci": Rtl8029 | null;
   nic: Ne2000 | null;
+  /** The NE2000 on ISA, only on a machine with that card. */
+  "nic-isa": Ne2000 | null;
+  /** virtio-net, only on a machine with that card. */
+  "virtio-net": VirtioNet | null;
+  /** The cable to the card (frames waiting for it), on a machine with any card. */
+  "nic-link": NicLink | null;
   lapic: LocalApic | null;
   ioapic: IoApic | null;
 }
@@ -672,14 +722,11 @@ export const PC_PARTS: readonly BoardPart[] = [
     id: "nic-pci",
     pci: [NIC_PCI_DEVICE, 0],
     state: "nic-pci",
-    create: (b) => (b.net ? new Rtl8029() : null),
+    create: (b) => (nicModel(b.net) === "ne2k-pci" ? new Rtl8029() : null),
     connect: (fn, b) => {
       // POST: BAR0 and the interrupt line, the PIRQ routed to NIC_IRQ, that IRQ level-triggered.
       fn.firmwareInit(NIC_IO_BASE, NIC_IRQ);
-      b.part("pci-isa").write(PIIX3_PIRQRC + NIC_PIRQ, 1, NIC_IRQ);
-      const io = b.machine.io.io;
-      const elcr = PC_ELCR_BASE + (NIC_IRQ >> 3);
-      io.out8(elcr, io.in8(elcr) | (1 << (NIC_IRQ & 7)));
+      routeNicPirq(b);
     },
   }),
   part({
@@ -687,15 +734,44 @@ export const PC_PARTS: readonly BoardPart[] = [
     ports: [NIC_IO_BASE],
     state: "nic",
     create: (b) =>
-      b.net
-        ? new Ne2000({
-            mac: b.net.mac ?? Uint8Array.from(DEFAULT_NIC_MAC),
-            irq: b.part("pci-isa").pirqLine(NIC_PIRQ),
-          })
+      nicModel(b.net) === "ne2k-pci"
+        ? new Ne2000({ mac: nicMac(b), irq: b.part("pci-isa").pirqLine(NIC_PIRQ) })
         : null,
     io: (nic, [base], b) => {
       const fn = b.part("nic-pci");
       return gatedSurface(nic.ioSurface(base, "nic"), () => fn.ioBase() === base);
+    },
+  }),
+  part({
+    id: "nic-isa",
+    ports: [NIC_ISA_IO_BASE],
+    irq: [NIC_ISA_IRQ],
+    state: "nic-isa",
+    create: (b, w) => (nicModel(b.net) === "ne2k-isa" ? new Ne2000({ mac: nicMac(b), irq: w.irq[0] }) : null),
+    io: (nic, [base]) => nic.ioSurface(base, "nic-isa"),
+  }),
+  part({
+    // Configuration space, transport and device in one record. Same slot and ports as the RTL8029.
+    id: "virtio-net",
+    pci: [NIC_PCI_DEVICE, 0],
+    ports: [NIC_IO_BASE],
+    state: "virtio-net",
+    create: (b) =>
+      nicModel(b.net) === "virtio"
+        ? new VirtioNet({ mac: nicMac(b), mem: b.machine.mem, irq: b.part("pci-isa").pirqLine(NIC_PIRQ) })
+        : null,
+    connect: (fn, b) => {
+      fn.firmwareInit(NIC_IO_BASE, NIC_IRQ);
+      routeNicPirq(b);
+    },
+    io: (fn, [base]) => gatedSurface(fn.ioSurface(base, "virtio-net"), () => fn.ioBase() === base),
+  }),
+  part({
+    id: "nic-link",
+    state: "nic-link",
+    create: (b) => {
+      const card = nicModel(b.net);
+      return card ? new NicLink(b.part(NIC_PARTS[card])) : null;
     },
   }),
 ];

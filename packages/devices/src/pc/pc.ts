@@ -72,8 +72,9 @@ export interface PcOptions {
   /** Boot this Linux kernel (bzImage, initrd, command line) instead of a disk. */
   linux?: LinuxBoot | null;
   /**
-   * A network card (the RTL8029, an NE2000 on PCI: board.ts's `nic-pci` and `nic`); none by
-   * default. The host connects its wire: `pc.nic.onTransmit` and `pc.nic.receive()`.
+   * A network card (`card`: the RTL8029, an NE2000 on PCI, by default; an NE2000 on ISA; or
+   * virtio-net: board.ts's NIC_PARTS); none by default. The host connects its wire through
+   * `pc.nicLink` (or `pc.nic.onTransmit` and `pc.nic.receive()`).
    */
   net?: PcNetOptions | null;
   /**
@@ -176,8 +177,10 @@ export class PcMachine {
   private readonly tripleFaultAction: "reset" | "stop";
   /** The ATA devices on the primary channel (for hard disks 0 and 1). */
   readonly ataDisks: [PcParts["hd0"], PcParts["hd1"]];
-  /** The network card's NE2000 (the host's end of its wire), or null on a machine without one. */
-  readonly nic: PcParts["nic"];
+  /** The network card (the host's end of its wire: an NE2000 or virtio-net), or null on a machine without one. */
+  readonly nic: NonNullable<PcParts["nic" | "nic-isa" | "virtio-net"]> | null;
+  /** The cable to the card, whose queue of frames for the card snapshots keep; null without a card. */
+  readonly nicLink: PcParts["nic-link"];
   /** The stateful parts under their snapshot record ids, in board order. */
   private readonly states: [string, Stateful][];
 
@@ -227,7 +230,8 @@ export class PcMachine {
     this.ideBusMaster = p["ide-bus-master"];
     this.cdromDrive = p.cdrom;
     this.ataDisks = [p.hd0, p.hd1];
-    this.nic = p.nic;
+    this.nic = p.nic ?? p["nic-isa"] ?? p["virtio-net"];
+    this.nicLink = p["nic-link"];
 
     if (opts.fda) this.insertFloppy(0, opts.fda);
     if (opts.fdb) this.insertFloppy(1, opts.fdb);

@@ -27,16 +27,32 @@ import {
 } from "@x86vm/core";
 import type { BootDevice } from "./bios/bios.ts";
 import { PcMachine } from "./pc.ts";
-import { PC_BIOS_RECORD, PC_MEDIA_SLOTS, mediaSlot, type PcDriveSlot, type PcImageSlot } from "./board.ts";
+import {
+  NIC_MODELS,
+  NIC_PARTS,
+  PC_BIOS_RECORD,
+  PC_MEDIA_SLOTS,
+  mediaSlot,
+  type NicModel,
+  type PcDriveSlot,
+  type PcImageSlot,
+} from "./board.ts";
 
 export const PC_BOARD = "pc";
 
 /**
  * Records added after snapshots were first written: a snapshot without one loads with that
  * state as the machine built it (for the BIOS: no floppy change pending; for the ACPI PM
- * registers: their power-on values).
+ * registers: their power-on values; for the network card's link: no frames waiting).
  */
-const LATER_RECORDS: ReadonlySet<string> = new Set([PC_BIOS_RECORD, "acpi-pm"]);
+const LATER_RECORDS: ReadonlySet<string> = new Set([PC_BIOS_RECORD, "acpi-pm", "nic-link"]);
+
+/** The network card a snapshot's records show (each card saves a record of its own), or null. */
+function savedNic(ids: ReadonlySet<string>): NicModel | null {
+  const cards = NIC_MODELS.filter((m) => ids.has(NIC_PARTS[m]));
+  if (cards.length > 1) throw new SnapshotError(`snapshot has records of two network cards (${cards.join(", ")})`);
+  return cards[0] ?? null;
+}
 
 /** The devices a saved boot order may name. */
 const BOOT_DEVICES: readonly BootDevice[] = ["floppy", "cdrom", "hdd"];
@@ -227,6 +243,7 @@ export async function restoreSnapshot(
     );
   }
 
+  const nic = savedNic(new Set(d.states.map((s) => s.id)));
   const images = new Map<string, DiskImage>();
   for (const ref of manifest.images)
     images.set(ref.slot, await resolveImage(ref, await d.embeddedImage(ref.slot), opts.images));
@@ -248,8 +265,9 @@ export async function restoreSnapshot(
       hostMs: opts.hostMs,
       ...drives,
       bootOrder: bootOrder ? (bootOrder as BootDevice[]) : undefined,
-      // A machine with a network card saved its records; the station address is in them.
-      net: d.states.some((s) => s.id === "nic") ? {} : null,
+      // A machine with a network card saved its records (which card: NIC_PARTS); the station
+      // address is in them. Snapshots from before the choice of cards have the RTL8029's.
+      net: nic ? { card: nic } : null,
       apic,
       linux: kernel
         ? { kernel: allBytes(kernel), initrd: initrd ? allBytes(initrd) : null, cmdline: cmdline as string }
