@@ -35,7 +35,15 @@ import {
   type ScriptArgs,
 } from "./script-options.ts";
 import { mediaOptionSlot, mediaOptions } from "./media-options.ts";
-import { NET_OPTION, connectUserNetwork, parseNetMode, type NetMode } from "./network.ts";
+import {
+  NET_OPTION,
+  NIC_OPTION,
+  connectUserNetwork,
+  parseNetMode,
+  parseNicModel,
+  type NetMode,
+} from "./network.ts";
+import type { NicModel } from "@x86vm/devices";
 
 /** ISO 9660 logical block size. */
 const CD_SECTOR_SIZE = 2048;
@@ -58,6 +66,8 @@ export interface BootArgs extends ScriptArgs {
   profile: boolean;
   /** The network card and what its wire reaches (--net). */
   net: NetMode;
+  /** Which card (--nic); only with a network. */
+  nic?: NicModel;
 }
 
 /** The largest --mem: all the guest RAM a VM may have. */
@@ -74,6 +84,7 @@ export const BOOT_COMMAND: CommandSpec = {
     { flag: "--clock", value: "MODE", help: "deterministic (default: virtual time, 100 MIPS) or realtime (host time)" },
     { flag: "--apic", help: "add a local APIC and an I/O APIC (CPUID, memory map, ACPI MADT)" },
     NET_OPTION,
+    NIC_OPTION,
     ...SCRIPT_OPTIONS,
     { flag: "--no-jit", help: "interpret every instruction (no compiled blocks)" },
     { flag: "--jit", value: "KIND", help: "compile hot blocks to js (JavaScript functions) or wasm (WebAssembly)" },
@@ -121,6 +132,9 @@ export function parseBootArgs(argv: string[]): BootArgs {
       case "--net":
         a.net = parseNetMode(v);
         break;
+      case "--nic":
+        a.nic = parseNicModel(v);
+        break;
       case "--no-jit":
         a.noJit = true;
         break;
@@ -161,6 +175,7 @@ export function parseBootArgs(argv: string[]): BootArgs {
   if (!PC_MEDIA_SLOTS.some((s) => a.images[s.slot] && s.slot !== "initrd" && s.kind !== "firmware"))
     throw new UsageError("nothing to boot: give --fda, --hda, --cdrom or --kernel");
   if (a.images.initrd && !a.images.kernel) throw new UsageError("--initrd needs --kernel");
+  if (a.nic && a.net === "none") throw new UsageError("--nic needs a network: --net user");
   return a;
 }
 
@@ -240,7 +255,7 @@ export function buildPc(args: BootArgs): PcMachine {
     firmware: readFirmware(args.images.bios, args.images["vga-bios"]),
     linux,
     apic: args.apic === true,
-    net: args.net === "none" ? null : {},
+    net: args.net === "none" ? null : { card: args.nic },
     memoryMiB: args.memMiB,
     clock: args.clock,
     hostMs: realtime ? () => performance.now() : undefined,

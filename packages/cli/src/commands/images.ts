@@ -133,15 +133,19 @@ export function cpioNewc(entries: readonly CpioEntry[]): Uint8Array {
  *    a card but no DHCP server would otherwise wait for udhcpc's timeouts).
  * 4: the VGA's DRM driver (bochs-drm and the DRM core, KMS and TTM helpers it needs), loaded
  *    unless the command line says nodrm.
+ * 5: virtio-net (virtio_pci, virtio_net and what they need) and the ISA NE2000 (ne, loaded with
+ *    io=0x300 irq=10, or ne.io= and ne.irq= from the kernel command line, when no other card
+ *    gave an eth0).
  */
-export const GUEST_RECIPE = 4;
+export const GUEST_RECIPE = 5;
 
 /**
  * Kernel modules the initramfs carries (with what modules.dep says they need), for the
- * network card (the RTL8029: ne2k-pci on the 8390 core) and udhcpc's packet socket. One that
- * the kernel has built in, or does not have, is left out.
+ * network cards (the RTL8029: ne2k-pci on the 8390 core; virtio-net: virtio_net on virtio_pci;
+ * the NE2000 on ISA: ne) and udhcpc's packet socket. One that the kernel has built in, or does
+ * not have, is left out. /init loads them all in order but `ne`, which needs its port and IRQ.
  */
-export const GUEST_MODULES = ["8390", "ne2k-pci", "af_packet"];
+export const GUEST_MODULES = ["8390", "ne2k-pci", "af_packet", "virtio_pci", "virtio_net", "ne"];
 
 /**
  * The display's modules: bochs-drm for the VGA (PCI 1234:1111, the Bochs DISPI interface), with
@@ -158,7 +162,14 @@ export const INIT_SCRIPT = `#!/bin/busybox sh
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
-for m in $(cat /etc/modules); do insmod /lib/modules/$m; done
+for m in $(cat /etc/modules); do [ "$m" = ne.ko ] || insmod /lib/modules/$m; done
+if [ ! -e /sys/class/net/eth0 ] && [ -e /lib/modules/ne.ko ]; then
+  io=0x300 irq=10
+  for a in $(cat /proc/cmdline); do
+    case "$a" in ne.io=*) io="\${a#ne.io=}" ;; ne.irq=*) irq="\${a#ne.irq=}" ;; esac
+  done
+  insmod /lib/modules/ne.ko io=$io irq=$irq 2>/dev/null
+fi
 if ! grep -qw nodrm /proc/cmdline; then
   for m in $(cat /etc/modules.display); do insmod /lib/modules/$m; done
 fi

@@ -1,9 +1,10 @@
 // The Linux guest on the user-mode network, as `vm boot --kernel ... --net user` builds it: the
-// guest loads ne2k-pci from its initramfs, finds the RTL8029, gets 10.0.2.15 from the DHCP
-// server (udhcpc; its script prints NET-OK), `ping -c 1 10.0.2.2` is answered and nslookup
-// gets host's address and an NXDOMAIN from 10.0.2.3; with the 8259s and with --apic (the card's
-// line through the I/O APIC). Everything is checked on the serial console. Needs the guest of the current recipe (pnpm images;
-// pnpm test builds it first).
+// guest loads its card's driver from its initramfs (ne2k-pci for the RTL8029, virtio_net for
+// `--nic virtio`, ne at 300h/IRQ 10 for `--nic ne2k-isa`), gets 10.0.2.15 from the DHCP server
+// (udhcpc; its script prints NET-OK), `ping -c 1 10.0.2.2` is answered and nslookup gets host's
+// address and an NXDOMAIN from 10.0.2.3; the RTL8029 with the 8259s and with --apic (the card's
+// line through the I/O APIC), the other cards with the 8259s. Everything is checked on the
+// serial console. Needs the guest of the current recipe (pnpm images; pnpm test builds it first).
 import path from "node:path";
 import { expect, it } from "vitest";
 import { Session } from "../session/session.ts";
@@ -14,11 +15,13 @@ import { connectUserNetwork } from "./network.ts";
 const GUEST = path.join(defaultGuestsDir(), "linux-686");
 
 it.each([
-  ["the 8259s", []],
-  ["--apic (the I/O APIC)", ["--apic"]],
+  ["ne2k-pci", "the 8259s", [], "ne2k-pci"],
+  ["ne2k-pci", "--apic (the I/O APIC)", ["--apic"], "ne2k-pci"],
+  ["virtio", "the 8259s", ["--nic", "virtio"], "virtio_net"],
+  ["ne2k-isa", "the 8259s", ["--nic", "ne2k-isa"], "ne"],
 ])(
-  "gets 10.0.2.15 by DHCP, pings 10.0.2.2 and resolves host with --net user, interrupts through %s",
-  async (_, extra) => {
+  "gets 10.0.2.15 by DHCP, pings 10.0.2.2 and resolves host with --net user and %s, interrupts through %s",
+  async (_card, _irq, extra, driver) => {
     expect(guestIsCurrent(GUEST), `${GUEST} must be built by recipe ${GUEST_RECIPE}: run pnpm images`).toBe(true);
     const args = parseBootArgs([
       ...["--kernel", path.join(GUEST, "bzImage"), "--initrd", path.join(GUEST, "initrd.gz")],
@@ -41,6 +44,9 @@ it.each([
           { kind: "type", keys: "nslookup host 10.0.2.3; nslookup nosuchname 10.0.2.3\n" },
           { kind: "until", text: "nosuchname" },
           { kind: "until", text: "# " },
+          { kind: "type", keys: "echo DRIVER=$(basename $(readlink /sys/class/net/eth0/device/driver))\n" },
+          { kind: "until", text: "DRIVER=" },
+          { kind: "until", text: "# " },
         ],
         opts,
       );
@@ -48,7 +54,7 @@ it.each([
       throw new Error(`${(e as Error).message}\n--- serial ---\n${session.serial.slice(-3000)}`, { cause: e });
     }
     const serial = session.serial.replace(/\r/g, "");
-    expect(serial).toMatch(/ne2k-pci/);
+    expect(serial).toContain(`DRIVER=${driver}\n`);
     expect(serial).toMatch(/NET-OK eth0 10\.0\.2\.15 router 10\.0\.2\.2/);
     expect(serial).toMatch(/1 packets transmitted, 1 packets received, 0% packet loss/);
     expect(serial).toMatch(/Name:\s+host\nAddress:\s+10\.0\.2\.2\b/);
