@@ -2,11 +2,12 @@
 // (identity, a 32-byte I/O BAR, INTA# routed to the IRQ in its interrupt line register), the
 // NE2000 at BAR0 (the PROM through remote DMA), its interrupt reaching the PIC as a level,
 // decoding that follows the command register, and a snapshot round trip. A machine built
-// without a network option has no card and no records for it.
+// without a network option has no card and no records for it. Then the same NE2000 on ISA (300h,
+// IRQ 10, edge-triggered), and the link's frames waiting for a card kept by a snapshot.
 import { describe, expect, it } from "vitest";
 import { PcMachine } from "../pc/pc.ts";
 import { restoreSnapshot, saveSnapshot } from "../pc/snapshot.ts";
-import { NIC_IO_BASE, NIC_IRQ, NIC_PCI_DEVICE } from "../pc/board.ts";
+import { NIC_IO_BASE, NIC_IRQ, NIC_ISA_IO_BASE, NIC_ISA_IRQ, NIC_PCI_DEVICE } from "../pc/board.ts";
 
 const MAC = Uint8Array.from([0x02, 0x11, 0x22, 0x33, 0x44, 0x55]);
 
@@ -116,5 +117,47 @@ describe("the RTL8029 network card on the board", () => {
     // A machine without a card restores without one.
     const bare = await restoreSnapshot(await saveSnapshot(new PcMachine({ memoryMiB: 2 })));
     expect(bare.nic).toBeNull();
+  });
+});
+
+describe("the NE2000 on ISA", () => {
+  it("answers at 300h with its PROM and raises IRQ 10, edge-triggered, with no PCI function", () => {
+    const pc = new PcMachine({ memoryMiB: 2, net: { card: "ne2k-isa", mac: MAC } });
+    const io = pc.machine.io.io;
+    expect(cfgRead(pc, NIC_PCI_DEVICE, 0x00)).toBe(0xffffffff);
+    expect(io.ownerOf(NIC_IO_BASE)).toBeUndefined();
+    expect(io.ownerOf(NIC_ISA_IO_BASE)).toBe("nic-isa");
+    expect(readPromMac(pc, NIC_ISA_IO_BASE)).toEqual([...MAC]);
+    expect(io.in8(0x4d0 + (NIC_ISA_IRQ >> 3)) & (1 << (NIC_ISA_IRQ & 7))).toBe(0); // not level in the ELCR
+    const b = NIC_ISA_IO_BASE;
+    io.out8(b, 0x21);
+    io.out8(b + 0x0f, 0x01);
+    io.out8(b + 0x01, 0x46);
+    io.out8(b + 0x02, 0x80);
+    io.out8(b + 0x03, 0x46);
+    io.out8(b + 0x0c, 0x04);
+    io.out8(b, 0x61);
+    io.out8(b + 0x07, 0x47);
+    io.out8(b, 0x22);
+    expect(irr(pc) & (1 << NIC_ISA_IRQ)).toBe(0);
+    expect(pc.nic!.receive(new Uint8Array(60).fill(0xff, 0, 6))).toBe(true);
+    expect(irr(pc) & (1 << NIC_ISA_IRQ)).not.toBe(0);
+  });
+
+  it("restores as the ISA card, with the frames that waited in the link for a stopped card", async () => {
+    const pc = new PcMachine({ memoryMiB: 2, net: { card: "ne2k-isa", mac: MAC } });
+    const link = pc.nicLink!;
+    link.toNic(Uint8Array.from({ length: 60 }, (_, i) => i));
+    link.toNic(Uint8Array.from({ length: 70 }, (_, i) => 255 - i));
+    expect(link.pump()).toBe(0); // the chip is stopped: nothing taken
+    const back = await restoreSnapshot(await saveSnapshot(pc));
+    expect(back.parts["nic-isa"]).not.toBeNull();
+    expect(back.parts.nic).toBeNull();
+    expect(back.parts["nic-pci"]).toBeNull();
+    expect(readPromMac(back, NIC_ISA_IO_BASE)).toEqual([...MAC]);
+    expect(back.nicLink!.queue.map((f) => [f.length, f[1]])).toEqual([
+      [60, 1],
+      [70, 254],
+    ]);
   });
 });

@@ -22,6 +22,7 @@ import {
   type Stateful,
 } from "@x86vm/core";
 import { PcMachine } from "./pc.ts";
+import { NIC_MODELS, NIC_PARTS } from "./board.ts";
 
 /**
  * Fields no single change nor pair of changes can move to another value the part keeps: each
@@ -52,9 +53,18 @@ function board(): [string, Stateful][] {
     fda: new MemoryDisk(new Uint8Array(1474560)),
     hda: new MemoryDisk(new Uint8Array(4 << 20)),
     cdrom: new MemoryDisk(new Uint8Array(2048 * 16), true),
+    net: {}, // the RTL8029 and the link
   });
   pc.run(200_000);
-  return [...pc.namedDevices(), ...cpuStatefuls(pc.machine.cpu).map((s): [string, Stateful] => [s.stateName, s])];
+  // The other network cards, each on a machine of its own.
+  const cards = NIC_MODELS.filter((c) => c !== "ne2k-pci").flatMap((card) =>
+    new PcMachine({ memoryMiB: 2, net: { card } }).namedDevices().filter(([id]) => id === NIC_PARTS[card]),
+  );
+  return [
+    ...pc.namedDevices(),
+    ...cards,
+    ...cpuStatefuls(pc.machine.cpu).map((s): [string, Stateful] => [s.stateName, s]),
+  ];
 }
 
 function same(a: StateValue | undefined, b: StateValue | undefined): boolean {
