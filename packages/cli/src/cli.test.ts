@@ -48,6 +48,7 @@ const SAMPLE: Record<string, string> = {
   MiB: "64",
   MODE: "realtime",
   NET: "user",
+  CARD: "virtio",
   TEXT: "A:\\>",
   KEYS: "dir\\r",
   S: "5",

@@ -66,7 +66,7 @@ export interface BootArgs extends ScriptArgs {
   profile: boolean;
   /** The network card and what its wire reaches (--net). */
   net: NetMode;
-  /** Which card (--nic); only with a network. */
+  /** Which card (--nic); alone it means --net user. */
   nic?: NicModel;
 }
 
@@ -114,6 +114,7 @@ export function parseBootArgs(argv: string[]): BootArgs {
     profile: false,
     net: "none",
   };
+  let netGiven = false;
   for (const { flag, value } of parseArgs(BOOT_COMMAND, argv).options) {
     const v = value ?? "";
     const slot = mediaOptionSlot(flag);
@@ -131,6 +132,7 @@ export function parseBootArgs(argv: string[]): BootArgs {
         break;
       case "--net":
         a.net = parseNetMode(v);
+        netGiven = true;
         break;
       case "--nic":
         a.nic = parseNicModel(v);
@@ -175,7 +177,10 @@ export function parseBootArgs(argv: string[]): BootArgs {
   if (!PC_MEDIA_SLOTS.some((s) => a.images[s.slot] && s.slot !== "initrd" && s.kind !== "firmware"))
     throw new UsageError("nothing to boot: give --fda, --hda, --cdrom or --kernel");
   if (a.images.initrd && !a.images.kernel) throw new UsageError("--initrd needs --kernel");
-  if (a.nic && a.net === "none") throw new UsageError("--nic needs a network: --net user");
+  if (a.nic && a.net === "none") {
+    if (netGiven) throw new UsageError("--nic names a card, which --net none leaves out");
+    a.net = "user"; // a card named alone is on the user network
+  }
   return a;
 }
 

@@ -23,7 +23,7 @@ export function parseNetMode(v: string): NetMode {
 export const NIC_OPTION = {
   flag: "--nic",
   value: "CARD",
-  help: "the network card with --net: ne2k-pci (default: RTL8029, an NE2000 on PCI), ne2k-isa (NE2000 at 300h, IRQ 10) or virtio (virtio-net)",
+  help: "ne2k-pci (default: RTL8029), ne2k-isa (NE2000 at 300h, IRQ 10) or virtio",
 };
 
 export function parseNicModel(v: string): NicModel {
