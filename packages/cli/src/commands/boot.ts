@@ -35,14 +35,7 @@ import {
   type ScriptArgs,
 } from "./script-options.ts";
 import { mediaOptionSlot, mediaOptions } from "./media-options.ts";
-import {
-  NET_OPTION,
-  NIC_OPTION,
-  connectUserNetwork,
-  parseNetMode,
-  parseNicModel,
-  type NetMode,
-} from "./network.ts";
+import { NET_OPTION, NIC_OPTION, connectUserNetwork, parseNetMode, parseNicModel, type NetMode } from "./network.ts";
 import type { NicModel } from "@x86vm/devices";
 
 /** ISO 9660 logical block size. */

@@ -39,7 +39,8 @@ export const VIRTIO_NET_RX_QUEUE = 0;
 export const VIRTIO_NET_TX_QUEUE = 1;
 export const VIRTIO_NET_QUEUE_SIZE = 256;
 /** The features the device offers (all of them may be negotiated). */
-export const VIRTIO_NET_FEATURES = ((1 << VIRTIO_NET_F_MAC) | (1 << VIRTIO_NET_F_STATUS) | (1 << VIRTIO_F_ANY_LAYOUT)) >>> 0;
+export const VIRTIO_NET_FEATURES =
+  ((1 << VIRTIO_NET_F_MAC) | (1 << VIRTIO_NET_F_STATUS) | (1 << VIRTIO_F_ANY_LAYOUT)) >>> 0;
 /** Configuration bytes: mac[6], status (u16). */
 const CONFIG_SIZE = 8;
 const MIN_FRAME = 14;

@@ -734,9 +734,7 @@ export const PC_PARTS: readonly BoardPart[] = [
     ports: [NIC_IO_BASE],
     state: "nic",
     create: (b) =>
-      nicModel(b.net) === "ne2k-pci"
-        ? new Ne2000({ mac: nicMac(b), irq: b.part("pci-isa").pirqLine(NIC_PIRQ) })
-        : null,
+      nicModel(b.net) === "ne2k-pci" ? new Ne2000({ mac: nicMac(b), irq: b.part("pci-isa").pirqLine(NIC_PIRQ) }) : null,
     io: (nic, [base], b) => {
       const fn = b.part("nic-pci");
       return gatedSurface(nic.ioSurface(base, "nic"), () => fn.ioBase() === base);

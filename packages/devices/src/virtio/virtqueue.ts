@@ -164,8 +164,7 @@ export class Virtqueue {
       if (flags & VIRTQ_DESC_F_INDIRECT) throw new VirtioError(`descriptor ${i} is indirect, which was not negotiated`);
       if (hi !== 0 || lo + len > 0x1_0000_0000) throw new VirtioError(`descriptor ${i}'s buffer lies above 4 GiB`);
       const w = (flags & VIRTQ_DESC_F_WRITE) !== 0;
-      if (!w && chain.writeLength > 0)
-        throw new VirtioError(`descriptor ${i} is readable but follows a writable one`);
+      if (!w && chain.writeLength > 0) throw new VirtioError(`descriptor ${i} is readable but follows a writable one`);
       chain.addr[chain.count] = lo;
       chain.len[chain.count] = len;
       chain.writable[chain.count] = w ? 1 : 0;
