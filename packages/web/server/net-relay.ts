@@ -49,6 +49,7 @@ import {
   encodeError,
   encodeHello,
   encodeId,
+  encodeSent,
   encodeUdpRecv,
   type RelayConfigInfo,
 } from "../src/shared/net-relay-protocol.ts";
@@ -223,6 +224,8 @@ interface TcpStream {
   pagePaused: boolean;
   /** Pausing the WebSocket because this socket's write buffer is full. */
   blocking: boolean;
+  /** Bytes written out to the remote side not yet reported to the page (TCP_SENT). */
+  sent: number;
 }
 
 interface UdpBinding {
@@ -558,6 +561,7 @@ class RelaySession {
       earlyEnd: false,
       pagePaused: false,
       blocking: false,
+      sent: 0,
     };
     this.streams.set(id, s);
     this.relay.check(host, port).then(
@@ -609,13 +613,27 @@ class RelaySession {
   private write(s: TcpStream, data: Uint8Array): void {
     const socket = s.socket!;
     if (socket.writableEnded) return;
-    socket.write(data);
+    const n = data.length;
+    socket.write(data, (err) => {
+      if (!err) this.wrote(s, n);
+    });
     if (!s.blocking && socket.writableLength >= SOCKET_HIGH_WATER) {
       s.blocking = true;
       this.blockers++;
       this.ws?.pause();
       socket.once("drain", () => this.unblock(s));
     }
+  }
+
+  /** n bytes went out to the remote side: the page hears of it once per turn of the event loop. */
+  private wrote(s: TcpStream, n: number): void {
+    if (this.tcp(s.id) !== s) return;
+    if (s.sent === 0)
+      setImmediate(() => {
+        if (this.tcp(s.id) === s && s.sent > 0) this.send(encodeSent(s.id, s.sent));
+        s.sent = 0;
+      });
+    s.sent += n;
   }
 
   private unblock(s: TcpStream): void {

@@ -10,6 +10,7 @@ import {
   encodeError,
   encodeHello,
   encodeId,
+  encodeSent,
   encodeTcpOpen,
   encodeUdpRecv,
   encodeUdpSend,
@@ -61,6 +62,7 @@ describe("relay protocol", () => {
       id: 5,
       reason: "connexion refusée",
     });
+    expect(decodeToPage(encodeSent(5, 70000))).toEqual({ op: TO_PAGE.TCP_SENT, id: 5, bytes: 70000 });
     expect(decodeToPage(encodeUdpRecv(6, "10.0.2.2", 5353, data))).toEqual({
       op: TO_PAGE.UDP_RECV,
       id: 6,

@@ -47,6 +47,8 @@ export const TO_PAGE = {
   TCP_END: 0x83,
   /** id, reason: the stream failed or was refused (it is gone); for UDP the binding stays. */
   ERROR: 0x84,
+  /** id, bytes u32: that many bytes of the page's TCP_DATA went out to the remote side. */
+  TCP_SENT: 0x85,
   /** id, port u16, host, bytes: a datagram for a UDP binding, from host:port. */
   UDP_RECV: 0x91,
 } as const;
@@ -71,6 +73,7 @@ export type ToPageMessage =
   | { op: typeof TO_PAGE.TCP_OPENED | typeof TO_PAGE.TCP_END; id: number }
   | { op: typeof TO_PAGE.TCP_DATA; id: number; data: Uint8Array }
   | { op: typeof TO_PAGE.ERROR; id: number; reason: string }
+  | { op: typeof TO_PAGE.TCP_SENT; id: number; bytes: number }
   | { op: typeof TO_PAGE.UDP_RECV; id: number; host: string; port: number; data: Uint8Array };
 
 /** A message that does not parse. */
@@ -133,6 +136,12 @@ export function encodeError(id: number, reason: string): Uint8Array {
   const r = utf8.encode(reason);
   const { msg } = head(TO_PAGE.ERROR, id, r.length);
   msg.set(r, 5);
+  return msg;
+}
+
+export function encodeSent(id: number, bytes: number): Uint8Array {
+  const { msg, dv } = head(TO_PAGE.TCP_SENT, id, 4);
+  dv.setUint32(5, bytes);
   return msg;
 }
 
@@ -214,6 +223,9 @@ export function decodeToPage(msg: Uint8Array): ToPageMessage {
       return { op, id, data: msg.subarray(5) };
     case TO_PAGE.ERROR:
       return { op, id, reason: fromUtf8.decode(msg.subarray(5)) };
+    case TO_PAGE.TCP_SENT:
+      exactly(msg, 9);
+      return { op, id, bytes: dv.getUint32(5) };
     case TO_PAGE.UDP_RECV: {
       const a = parseAddressed(msg, dv);
       return { op, id, host: a.host, port: a.port, data: msg.subarray(a.rest) };

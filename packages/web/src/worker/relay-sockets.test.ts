@@ -217,6 +217,45 @@ describe("the page's HostSockets over the server's relay", () => {
     expect(Buffer.concat(got).equals(big)).toBe(true);
   });
 
+  it("counts bytes not yet sent on to a slow remote side, and says when they are (onDrain)", async () => {
+    // A remote side that reads nothing until told to.
+    let reader: net.Socket | null = null;
+    let received = 0;
+    const sink = net.createServer((c) => {
+      reader = c;
+      c.pause();
+      c.on("data", (d) => (received += d.length));
+    });
+    await listen(sink);
+    const r = await startRelay(`127.0.0.1:${portOf(sink)}`);
+    const s = r.sockets();
+    const N = 16 * 1024 * 1024;
+    let drained = 0;
+    let error: string | null = null;
+    const stream = s.connectTcp("10.0.2.2", portOf(sink), {
+      onOpen: () => {},
+      onData: () => {},
+      onEnd: () => {},
+      onError: (reason) => (error = reason),
+      onDrain: () => drained++,
+    });
+    stream.write(new Uint8Array(N));
+    expect(stream.bufferedAmount).toBe(N);
+    await new Promise((res) => setTimeout(res, 700));
+    // The kernel's buffers hold a few MiB; the rest waits in the relay.
+    expect(stream.bufferedAmount).toBeGreaterThan(4 * 1024 * 1024);
+    expect(drained).toBe(0);
+    reader!.resume();
+    const t0 = performance.now();
+    while (drained === 0 && performance.now() - t0 < 20_000) await new Promise((res) => setTimeout(res, 20));
+    expect(drained).toBe(1);
+    expect(stream.bufferedAmount).toBe(0);
+    while (received < N && performance.now() - t0 < 20_000) await new Promise((res) => setTimeout(res, 20));
+    expect(received).toBe(N);
+    expect(error).toBeNull();
+    stream.close();
+  });
+
   it("limits each VM's rate both ways", async () => {
     const N = 250_000;
     const src = net.createServer((c) => c.end(Buffer.alloc(N, 1)));

@@ -11,6 +11,9 @@
 //  - Callbacks are never called inside the call that caused them (HostSockets' rule): they run
 //    from the WebSocket's events or a queued microtask.
 //  - pause() is passed to the server, and data already on its way is held here until resume().
+//  - A stream's bufferedAmount is what was written and not yet reported sent on by the server
+//    (TCP_SENT), so the NAT can shrink the window it offers the guest while the remote side (or
+//    the WebSocket) is slow; onDrain says it fell back to 0.
 
 import type { HostSockets, HostTcpEvents, HostTcpStream, HostUdpEvents, HostUdpSocket } from "@x86vm/devices";
 import {
@@ -50,8 +53,14 @@ const CHUNK = 60 * 1024;
 /** After a WebSocket failed to open, new streams fail at once for this long. */
 const RETRY_AFTER_MS = 1000;
 
+/** The optional flow-control members of HostSockets' streams, which this implementation has. */
+type TcpEvents = HostTcpEvents & { onDrain?(): void };
+type TcpStream = HostTcpStream & { readonly bufferedAmount: number };
+
 interface TcpEntry {
-  events: HostTcpEvents;
+  events: TcpEvents;
+  /** Bytes written and not yet reported sent by the server. */
+  unsent: number;
   paused: boolean;
   /** Data (and the end, as null) that arrived while paused. */
   held: (Uint8Array | null)[];
@@ -101,14 +110,18 @@ export class RelaySockets implements HostSockets {
     this.now = opts.now ?? (() => performance.now());
   }
 
-  connectTcp(host: string, port: number, events: HostTcpEvents): HostTcpStream {
+  connectTcp(host: string, port: number, events: TcpEvents): TcpStream {
     const id = this.nextId++;
-    const entry: TcpEntry = { events, paused: false, held: [], localEnded: false, remoteEnded: false };
+    const entry: TcpEntry = { events, unsent: 0, paused: false, held: [], localEnded: false, remoteEnded: false };
     const live = () => this.tcp.get(id) === entry;
-    const stream: HostTcpStream = {
+    const stream: TcpStream = {
+      get bufferedAmount() {
+        return entry.unsent;
+      },
       write: (data) => {
         if (!live() || entry.localEnded) return;
         this.bytesOut += data.length;
+        entry.unsent += data.length;
         for (let at = 0; at < data.length; at += CHUNK)
           this.send(encodeData(TO_SERVER.TCP_DATA, id, data.subarray(at, at + CHUNK)));
       },
@@ -292,6 +305,13 @@ export class RelaySockets implements HostSockets {
           this.tcp.delete(m.id);
           t.events.onError(m.reason);
         } else this.udp.get(m.id)?.events.onError(m.reason);
+        return;
+      }
+      case TO_PAGE.TCP_SENT: {
+        const e = this.tcp.get(m.id);
+        if (!e || e.unsent === 0) return;
+        e.unsent = Math.max(0, e.unsent - m.bytes);
+        if (e.unsent === 0) e.events.onDrain?.();
         return;
       }
       case TO_PAGE.UDP_RECV:
