@@ -4,7 +4,7 @@
 // host:port; this server opens the real sockets after checking its allow-list.
 //
 //   GET /net/config     { enabled, reason?, allow, rateBytesPerSecond, maxStreams } (RelayConfigInfo)
-//   GET /net (upgrade)  the relay's WebSocket, one per VM
+//   GET /net (upgrade)  the relay's WebSocket, one per VM (426 without the upgrade)
 //
 //   X86VM_NET_ALLOW        destinations a guest may reach: host:port or host:low-high, comma
 //                          separated ("127.0.0.1:8080,example.org:80"). Without it the relay is
@@ -285,6 +285,14 @@ export class NetRelay {
   middleware(): (req: http.IncomingMessage, res: http.ServerResponse, next: (err?: unknown) => void) => void {
     return (req, res, next) => {
       const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
+      if (pathname === RELAY_PATH) {
+        // A plain request for the WebSocket's path (no upgrade).
+        setIsolationHeaders(res);
+        res.statusCode = 426;
+        res.setHeader("Upgrade", "websocket");
+        res.end("the network relay speaks WebSocket here\n");
+        return;
+      }
       if (pathname !== RELAY_CONFIG_PATH) return next();
       setIsolationHeaders(res);
       res.setHeader("Content-Type", "application/json; charset=utf-8");

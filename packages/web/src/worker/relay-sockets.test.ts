@@ -347,6 +347,8 @@ describe("the page's HostSockets over the server's relay", () => {
     const body = (await res.json()) as { enabled: boolean; reason: string };
     expect(body.enabled).toBe(false);
     expect(body.reason).toMatch(/off/);
+    // The WebSocket's path without the upgrade.
+    expect((await fetch(`http://127.0.0.1:${r.port}/net`)).status).toBe(426);
   });
 
   it("derives the WebSocket URL from the page's address", () => {
