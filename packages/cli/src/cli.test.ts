@@ -58,6 +58,7 @@ const SAMPLE: Record<string, string> = {
   user32: "user32",
   KIND: "wasm",
   LIST: "100,25",
+  seabios: "seabios",
 };
 
 /** Parses argv as the command would (options and their checks), without running it. */

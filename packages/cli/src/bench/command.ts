@@ -2,7 +2,7 @@
 // read by the parser and by `vm bench <name> --help`), and the runs they start.
 
 import { parseArgs, UsageError, type CommandSpec, type OptionSpec } from "../args.ts";
-import { runBootBench } from "./boot.ts";
+import { runBootBench, type BenchFirmware } from "./boot.ts";
 import { runCpu32Bench, runCpuBench } from "./cpu.ts";
 import { runMicro } from "./micro.ts";
 import { runSnapshotBench, WORKLOADS } from "./snapshot.ts";
@@ -38,8 +38,15 @@ export const BENCH_BOOT: CommandSpec = {
   name: "bench boot",
   operands: "[freedos|linux|cd]",
   maxOperands: 1,
-  summary: "boot time to the prompt, beside the v86 anchor or QEMU",
-  options: [runsOption("5 for freedos, 3 for linux and cd")],
+  summary: "boot time to the prompt, beside the v86 anchor, QEMU or SeaBIOS",
+  options: [
+    runsOption("5 for freedos, 3 for linux and cd"),
+    {
+      flag: "--firmware",
+      value: "seabios",
+      help: "freedos, cd: built-in BIOS and SeaBIOS in turn, with CPU time (no anchor)",
+    },
+  ],
   notes: [
     "freedos (the default): the FreeDOS floppy (../shared/guests) to A:\\>. linux: the Linux guest",
     "(vm images) with 128 MiB to its shell on COM1. Both beside the v86 anchor.",
@@ -47,6 +54,8 @@ export const BENCH_BOOT: CommandSpec = {
     "~/.cache/x86-guests/linux-686-grub.iso), 128 MiB, to its shell on COM1, beside QEMU TCG",
     "booting the same ISO. Needs Debian's grub-pc-bin, xorriso, mtools and qemu-system-x86.",
     "Prints one JSON line for each engine, and the ratio of the median wall times.",
+    "--firmware seabios: SeaBIOS (vm images) boots the workload in turn with the built-in BIOS; one",
+    "line each with wall time, process CPU time (user + system) and instructions, then the ratios.",
   ],
 };
 
@@ -94,6 +103,7 @@ function positiveRuns(value: string | undefined): number {
 
 export interface BenchArgs {
   runs?: number;
+  firmware?: BenchFirmware;
   mode?: "user32";
   v86: boolean;
   operands: string[];
@@ -107,7 +117,10 @@ export function parseBenchArgs(spec: CommandSpec, argv: readonly string[]): Benc
   const a: BenchArgs = { v86: true, operands: parsed.operands };
   for (const { flag, value } of parsed.options) {
     if (flag === "--runs") a.runs = positiveRuns(value);
-    else if (flag === "--mode") {
+    else if (flag === "--firmware") {
+      if (value !== "seabios") throw new UsageError(`--firmware must be seabios, got ${JSON.stringify(value)}`);
+      a.firmware = value;
+    } else if (flag === "--mode") {
       if (value !== "user32") throw new UsageError(`--mode must be user32, got ${JSON.stringify(value)}`);
       a.mode = value;
     } else if (flag === "--no-v86") a.v86 = false;
@@ -129,6 +142,10 @@ export function parseBenchArgs(spec: CommandSpec, argv: readonly string[]): Benc
     const w = a.operands[0];
     if (w !== undefined && !BOOT_WORKLOADS.includes(w))
       throw new UsageError(`unknown workload ${JSON.stringify(w)} (${BOOT_WORKLOADS.join(", ")})`);
+    if (a.firmware && w === "linux")
+      throw new UsageError(
+        "--firmware: the linux workload boots a kernel file, which only the built-in BIOS loads; use cd",
+      );
   }
   if (spec === BENCH_SNAPSHOT) {
     for (const name of a.operands) {
@@ -142,7 +159,7 @@ export function parseBenchArgs(spec: CommandSpec, argv: readonly string[]): Benc
 /** Runs `vm bench <spec.name>` with argv (its options and operands); exit status. */
 export async function benchCommand(spec: CommandSpec, argv: readonly string[]): Promise<number> {
   const out = (line: string) => console.log(line);
-  const { runs, mode, v86, operands, seconds, shares } = parseBenchArgs(spec, argv);
+  const { runs, mode, v86, operands, seconds, shares, firmware } = parseBenchArgs(spec, argv);
   switch (spec) {
     case BENCH_CPU:
       if (mode === "user32") for (const line of runCpu32Bench(runs ?? 5)) out(JSON.stringify(line));
@@ -150,7 +167,7 @@ export async function benchCommand(spec: CommandSpec, argv: readonly string[]): 
       return 0;
     case BENCH_BOOT: {
       const workload = operands[0] ?? "freedos";
-      await runBootBench(workload, runs ?? (workload === "freedos" ? 5 : 3), out);
+      await runBootBench(workload, runs ?? (workload === "freedos" ? 5 : 3), out, firmware ?? null);
       return 0;
     }
     case BENCH_SNAPSHOT:

@@ -68,9 +68,10 @@ export function missingPackagesMessage(missing: readonly string[]): string {
   );
 }
 
-/** Throws the one-line message when any of the workload's packages is missing. */
-export function checkCdPackages(): void {
-  const missing = missingPackages();
+/** Throws the one-line message when any of the workload's packages is missing (QEMU only when it runs). */
+export function checkCdPackages(opts: { qemu?: boolean } = {}): void {
+  const needs = opts.qemu === false ? CD_NEEDS.filter((n) => n.pkg !== "qemu-system-x86") : CD_NEEDS;
+  const missing = missingPackages(needs);
   if (missing.length) throw new Error(missingPackagesMessage(missing));
 }
 

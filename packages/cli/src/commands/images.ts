@@ -46,7 +46,7 @@ export function defaultGuestsDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export const IMAGES_COMMAND: CommandSpec = {
   name: "images",
-  summary: "build the Linux guest; copy SeaBIOS and the FreeDOS floppy to the guest folder",
+  summary: "build the Linux guest; copy SeaBIOS and FreeDOS to the guest folder",
   options: [
     { flag: "--out", value: "DIR", help: "the guest folder (default $X86VM_GUESTS, else ~/.cache/x86-guests)" },
     { flag: "--force", help: "build the Linux guest and copy SeaBIOS again even if they are there" },
