@@ -945,6 +945,16 @@ describe.each(["js", "wasm"] as const)("the JIT (%s blocks) runs exactly what th
       0xc3, // ret
     ]);
 
+  it("PAUSE and the fences compile to nothing and run as the interpreter runs them", () => {
+    // pause; lfence; add eax, ebx; mfence; sfence; inc ebx
+    const body = [0xf3, 0x90, 0x0f, 0xae, 0xe8, 0x01, 0xd8, 0x0f, 0xae, 0xf0, 0x0f, 0xae, 0xf8, 0x43];
+    const { jit } = compare(loopProgram(body, 300), undefined, undefined, undefined, backend);
+    const { compiled, specialised, instructions } = jit.jit.stats;
+    expect(compiled).toBeGreaterThan(0);
+    // The wasm blocks call the interpreter for none of them, only for the HLT after the loop (the JS blocks do).
+    if (backend === "wasm") expect(instructions - specialised).toBe(1);
+  });
+
   it("a loop of several blocks in one page (forward jumps, a call and its return) runs as the interpreter does", () => {
     const { code } = regionLoop(null);
     const { jit } = compare(code, undefined, undefined, undefined, backend);

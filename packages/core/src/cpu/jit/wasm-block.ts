@@ -1242,6 +1242,10 @@ function sizeIndependent(d: DecodedInstruction): boolean {
 function specialise(e: Emitter, s: Site): Compiled {
   const d = s.d;
   const c = e.c;
+  // PAUSE (F3 90), and LFENCE, MFENCE, SFENCE (0F AE /5 /6 /7 with a register operand): they do
+  // nothing here (no caches, one CPU). Linux's delay loop runs two of them per RDTSC.
+  if (!d.ud && d.prefixBytes.length === 1 && d.rep === 0xf3 && d.opcode === 0x90) return { ok: true };
+  if (!d.ud && d.prefixBytes.length === 0 && d.opcode === 0x1ae && d.mod === 3 && d.reg >= 5) return { ok: true };
   if (d.ud || d.addressSizePrefix || d.rep !== 0 || d.lock) return { ok: false };
   const str = stringOp(e, s, s.o32 ? SZ32 : SZ16);
   if (str !== null) return str;
