@@ -124,3 +124,69 @@ export function u32Bytes(v: number): Uint8Array {
   writeU32(b, 0, v);
   return b;
 }
+
+/** A hardware address as text (lower-case hex, colon-separated), as leases key it. */
+export function macText(mac: ArrayLike<number>): string {
+  let s = "";
+  for (let i = 0; i < mac.length; i++) s += (i ? ":" : "") + (mac[i] & 0xff).toString(16).padStart(2, "0");
+  return s;
+}
+
+/**
+ * The addresses a DHCP server hands out: `count` of them from `first`, one per client hardware
+ * address, the lowest free one to a new client. With a single address (one guest, as slirp),
+ * whoever asks gets it, so a guest whose card changed its address still gets its lease.
+ * Leases never expire here (a client keeps its address for as long as the server lives).
+ */
+export class DhcpLeases {
+  private readonly byMac = new Map<string, Ip4>();
+
+  constructor(
+    readonly first: Ip4,
+    readonly count: number,
+  ) {
+    if (!Number.isInteger(count) || count < 1 || count > 256) throw new RangeError(`a lease pool of ${count} addresses`);
+  }
+
+  /** The client's address: the one it holds, else a free one (held from now on); null when none is free. */
+  addressFor(mac: ArrayLike<number>): Ip4 | null {
+    const key = macText(mac);
+    const held = this.byMac.get(key);
+    if (held !== undefined) return held;
+    if (this.count === 1) {
+      this.byMac.clear();
+      this.byMac.set(key, this.first);
+      return this.first;
+    }
+    const taken = new Set(this.byMac.values());
+    for (let i = 0; i < this.count; i++) {
+      const a = (this.first + i) >>> 0;
+      if (!taken.has(a)) {
+        this.byMac.set(key, a);
+        return a;
+      }
+    }
+    return null;
+  }
+
+  /** The address the client holds, or null. */
+  held(mac: ArrayLike<number>): Ip4 | null {
+    return this.byMac.get(macText(mac)) ?? null;
+  }
+
+  /** The hardware address (macText) holding `ip`, or null. */
+  holderOf(ip: Ip4): string | null {
+    for (const [mac, a] of this.byMac) if (a === ip) return mac;
+    return null;
+  }
+
+  /** Gives the client's address back (DHCPRELEASE). */
+  release(mac: ArrayLike<number>): void {
+    this.byMac.delete(macText(mac));
+  }
+
+  /** Every lease: hardware address (macText) and address. */
+  entries(): [string, Ip4][] {
+    return [...this.byMac];
+  }
+}

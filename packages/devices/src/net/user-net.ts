@@ -9,8 +9,10 @@
 //  - Pure protocol logic, no host networking: frames from the guest go to receive(), replies go
 //    to the `send` callback (the host queues them towards the card, NicLink). Traffic for any
 //    other address or port is dropped and counted (a NAT to real hosts is the next step).
-//  - One guest: the lease is always 10.0.2.15, whatever the client's hardware address, as
-//    slirp's first address; a REQUEST for another address is NAKed.
+//  - One guest by default: the lease is always 10.0.2.15, whatever the client's hardware
+//    address, as slirp's first address; a REQUEST for another address is NAKed. A network of
+//    several guests (the page's LAN, lan/ in packages/web) passes a lease pool (DhcpLeases):
+//    10.0.2.15, .16, ... by hardware address; every reply goes to the MAC that asked.
 
 import {
   ARP_REPLY,
@@ -53,6 +55,7 @@ import {
   OPT_ROUTER,
   OPT_SERVER_ID,
   OPT_SUBNET_MASK,
+  DhcpLeases,
   buildDhcpReply,
   dhcpAddressOption,
   dhcpType,
@@ -77,11 +80,17 @@ export interface UserNetworkOptions {
   send: (frame: Uint8Array) => void;
   /** Extra names the DNS server answers (lower case), beside "host" and "gateway". */
   names?: ReadonlyMap<string, Ip4>;
+  /** Asked for a name the others do not have (names that change: the page's VMs); null: none. */
+  resolve?: (name: string) => Ip4 | null;
+  /** The addresses DHCP hands out (default: 10.0.2.15 to whoever asks, one guest). */
+  leases?: DhcpLeases;
 }
 
 export class UserNetwork {
   private readonly send: (frame: Uint8Array) => void;
   private readonly names: Map<string, Ip4>;
+  private readonly resolve: (name: string) => Ip4 | null;
+  readonly leases: DhcpLeases;
   /** The guest's hardware address, once it has sent something. */
   guestMac: Uint8Array | null = null;
   /** Whether the guest holds the lease (an ACK was sent). */
@@ -93,6 +102,8 @@ export class UserNetwork {
   constructor(opts: UserNetworkOptions) {
     this.send = opts.send;
     this.names = new Map([["host", USER_NET_GATEWAY], ["gateway", USER_NET_GATEWAY], ...(opts.names ?? [])]);
+    this.resolve = opts.resolve ?? (() => null);
+    this.leases = opts.leases ?? new DhcpLeases(USER_NET_GUEST, 1);
   }
 
   /** A frame the guest's card transmitted. */
@@ -139,7 +150,7 @@ export class UserNetwork {
         const m = parseDhcp(u.data);
         if (m && m.op === BOOTREQUEST) return this.dhcp(m);
       } else if (u.dstPort === DNS_PORT && ip.dst === USER_NET_DNS) {
-        const answer = answerDnsQuery(u.data, (name) => this.names.get(name) ?? null);
+        const answer = answerDnsQuery(u.data, (name) => this.names.get(name) ?? this.resolve(name));
         if (answer) {
           this.sendIp(
             srcMac,
@@ -158,15 +169,17 @@ export class UserNetwork {
   private dhcp(m: DhcpMessage): void {
     const type = dhcpType(m);
     let reply: number;
+    if (type !== DHCPDISCOVER && type !== DHCPREQUEST && type !== DHCPINFORM) return; // DECLINE, RELEASE
+    const offered = type === DHCPINFORM ? 0 : this.leases.addressFor(m.chaddr);
+    if (offered === null) return void this.dropped++; // the pool is used up: no offer
     if (type === DHCPDISCOVER) reply = DHCPOFFER;
     else if (type === DHCPREQUEST) {
       // SELECTING/INIT-REBOOT name the address in option 50, RENEWING/REBINDING in ciaddr.
       const asked = dhcpAddressOption(m, OPT_REQUESTED_IP) ?? m.ciaddr;
       const server = dhcpAddressOption(m, OPT_SERVER_ID);
       if (server !== null && server !== USER_NET_GATEWAY) return; // another server's offer taken
-      reply = asked === USER_NET_GUEST ? DHCPACK : DHCPNAK;
-    } else if (type === DHCPINFORM) reply = DHCPACK;
-    else return; // DECLINE, RELEASE: nothing to answer
+      reply = asked === offered ? DHCPACK : DHCPNAK;
+    } else reply = DHCPACK; // INFORM
     const options: [number, Uint8Array][] = [
       [OPT_MESSAGE_TYPE, Uint8Array.of(reply)],
       [OPT_SERVER_ID, u32Bytes(USER_NET_GATEWAY)],
@@ -177,7 +190,7 @@ export class UserNetwork {
       options.push([OPT_ROUTER, u32Bytes(USER_NET_GATEWAY)]);
       options.push([OPT_DNS, u32Bytes(USER_NET_DNS)]);
     }
-    const yiaddr = reply === DHCPNAK || type === DHCPINFORM ? 0 : USER_NET_GUEST;
+    const yiaddr = reply === DHCPNAK ? 0 : offered;
     const body = buildDhcpReply(m, { yiaddr, siaddr: USER_NET_GATEWAY, options });
     if (reply === DHCPACK && type === DHCPREQUEST) this.leased = true;
     // RFC 2131 4.1: a client with an address gets unicast; one without, broadcast if it asked
