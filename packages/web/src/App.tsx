@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from "react";
 import { HelpDialog } from "./ui/HelpDialog.tsx";
 import { HostPanel } from "./ui/HostPanel.tsx";
+import { LanPanel } from "./ui/LanPanel.tsx";
 import { NewVmForm, type DroppedImage } from "./ui/NewVmForm.tsx";
 import { OpeningCard } from "./ui/OpeningCard.tsx";
 import { SavedDisksPanel } from "./ui/SavedDisksPanel.tsx";
@@ -147,6 +148,7 @@ export function App({ manager, opener, saved }: { manager: VmManager; opener: Sn
       </div>
       <SnapshotPanel opener={opener} />
       <SavedDisksPanel saved={saved} />
+      <LanPanel manager={manager} />
       <div className="vms" data-testid="vms">
         {manager.vms.map((vm) => (
           <VmPanel key={vm.id} vm={vm} />

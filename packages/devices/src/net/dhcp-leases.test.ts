@@ -3,7 +3,18 @@
 // the DNS server resolves through a callback.
 import { describe, expect, it } from "vitest";
 import { buildDnsQuery } from "./dns.ts";
-import { buildEth, buildIp4, buildUdp, ip4, ip4Text, parseEth, parseIp4, parseUdp, readU16, readU32 } from "./packets.ts";
+import {
+  buildEth,
+  buildIp4,
+  buildUdp,
+  ip4,
+  ip4Text,
+  parseEth,
+  parseIp4,
+  parseUdp,
+  readU16,
+  readU32,
+} from "./packets.ts";
 import { DHCPACK, DHCPNAK, DHCPOFFER, DhcpLeases, dhcpType, macText, parseDhcp } from "./dhcp.ts";
 import { USER_NET_HOST_MAC, UserNetwork } from "./user-net.ts";
 

@@ -145,7 +145,8 @@ export class DhcpLeases {
     readonly first: Ip4,
     readonly count: number,
   ) {
-    if (!Number.isInteger(count) || count < 1 || count > 256) throw new RangeError(`a lease pool of ${count} addresses`);
+    if (!Number.isInteger(count) || count < 1 || count > 256)
+      throw new RangeError(`a lease pool of ${count} addresses`);
   }
 
   /** The client's address: the one it holds, else a free one (held from now on); null when none is free. */

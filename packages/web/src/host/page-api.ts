@@ -9,8 +9,11 @@
 //                                  (default 100), clock ("deterministic": guest time follows
 //                                  the instructions, idle skipped, RTC from 2026-01-01; default
 //                                  "realtime"), firmware ("seabios": the server's SeaBIOS;
-//                                  default "builtin"). Rejects with the allocator's message
-//                                  when it does not fit.
+//                                  default "builtin"), net ("lan": a network card on the
+//                                  page's LAN; default "none"). Rejects with the allocator's
+//                                  message when it does not fit.
+//   x86vm.lan()                    the VMs on the LAN: [{ id, name, mac, ip, out, in }] (out/in:
+//                                  { frames, bytes, dropped, droppedBytes } of the VM's rings)
 //   x86vm.catalog()                the server's guest catalog
 //   x86vm.budget()                 { budgetBytes, usedBytes, freeBytes, totalShare }
 //   x86vm.setBudgetMiB(n)
@@ -52,7 +55,8 @@ import {
 } from "./catalog.ts";
 import type { SavedDisks } from "./saved-disks.ts";
 import { ImagesNeeded, type SnapshotOpener } from "./snapshots.ts";
-import type { VmHandle, VmManager, VmStatus } from "./vm-host.ts";
+import type { VmHandle, VmManager, VmNet, VmStatus } from "./vm-host.ts";
+import type { LanPortInfo } from "./lan-host.ts";
 
 export interface PageVmStats {
   instructions: number;
@@ -117,6 +121,7 @@ export interface CreateOptions {
   clock?: ClockMode;
   /** The server's SeaBIOS instead of the built-in BIOS. */
   firmware?: FirmwareChoice;
+  net?: VmNet;
 }
 
 export interface PageApi {
@@ -134,6 +139,7 @@ export interface PageApi {
   openShared(id: string): Promise<PageVm>;
   savedDisks(): SavedDiskInfo[];
   saveDisks(): Promise<void>;
+  lan(): LanPortInfo[];
 }
 
 function named(values: ArrayLike<number>): Record<string, number> {
@@ -249,6 +255,7 @@ export function createPageApi(manager: VmManager, opener: SnapshotOpener, saved?
         media,
         cmdline,
         clock: opts.clock,
+        net: opts.net,
       });
       return pageVm(vm);
     },
@@ -289,5 +296,6 @@ export function createPageApi(manager: VmManager, opener: SnapshotOpener, saved?
         drives: r.media.filter((m) => m.sectors > 0).map((m) => ({ role: m.role, sectors: m.sectors })),
       })),
     saveDisks: async () => saved?.saveAll(true),
+    lan: () => manager.lan.info(),
   };
 }

@@ -46,6 +46,8 @@ import { ratesBetween, readCounters, ZERO_RATES, type Counters, type Rates } fro
 import { SnapshotRefused, uploadSnapshot, type SnapshotPlan } from "./snapshot-plan.ts";
 import { messageOf } from "../shared/message.ts";
 import { shareUrl } from "./snapshots.ts";
+import { LAN_PORT_BYTES, LanHost } from "./lan-host.ts";
+import type { LanWire } from "../shared/lan.ts";
 
 export const SERIAL_RING_BYTES = 64 * 1024;
 /** Serial output the page keeps per VM (for the console and serialText()). */
@@ -83,7 +85,14 @@ export interface VmRequest {
    * (DEFAULT_START_TIME_MS, as in the CLI) instead of now.
    */
   clock?: ClockMode;
+  /**
+   * The network: "lan" gives the machine a network card on the page's LAN (lan-host.ts: a
+   * switch shared by the VMs of this page, DHCP and DNS on 10.0.2.0/24); default "none".
+   */
+  net?: VmNet;
 }
+
+export type VmNet = "none" | "lan";
 
 export type VmStatus = "starting" | VmStateName | "destroyed";
 
@@ -168,6 +177,8 @@ export class VmHandle {
   private unsaved: DiskWrites | null = null;
   /** Where in serialLog the output of the current boot starts (the boot stage reads from there). */
   private stageFrom = 0;
+  /** Its rings to the page's LAN (request.net "lan"). */
+  private readonly lanWire: LanWire | null;
 
   constructor(
     readonly id: string,
@@ -181,6 +192,7 @@ export class VmHandle {
     this.fb = SharedFramebuffer.create();
     this.input = createInputRing();
     this.serialOut = ByteRing.create(SERIAL_RING_BYTES);
+    this.lanWire = request.net === "lan" ? manager.lan.wire(id, request.name, manager.lan.newMac()) : null;
     this.worker = new Worker(new URL("../worker/vm-worker.ts", import.meta.url), {
       type: "module",
       name: `x86vm ${request.name}`,
@@ -255,6 +267,7 @@ export class VmHandle {
       startTimeMs: r.clock === "deterministic" ? DEFAULT_START_TIME_MS : Date.now(),
       clock: r.clock,
       snapshot,
+      lan: this.lanWire ?? undefined,
     };
   }
 
@@ -274,6 +287,7 @@ export class VmHandle {
         "create",
       );
       await remote.start();
+      if (this.lanWire) this.manager.lan.join(this.id, this.control.buffer);
       if (this.status === "starting") this.status = "booting";
     } catch (e) {
       this.fail(messageOf(e));
@@ -305,6 +319,17 @@ export class VmHandle {
     this.error = null;
     // The counters start at the saved machine's: rates count from here, not from zero.
     this.lastSample = { at: performance.now(), c: this.counters() };
+    if (this.lanWire) {
+      // On the LAN with the card's own station address, if the snapshot's machine has a card.
+      const mac = (await timeout(remote.details(), CALL_TIMEOUT_MS, "details")).mac;
+      if (mac)
+        this.manager.lan.join(
+          this.id,
+          this.control.buffer,
+          mac.split(":").map((h) => parseInt(h, 16)),
+        );
+      else this.manager.lan.leave(this.id);
+    }
     await remote.start();
     if (this.status === "starting") this.status = "booting";
     this.changed();
@@ -516,6 +541,7 @@ export class VmHandle {
     }
     remote?.[Comlink.releaseProxy]();
     worker?.terminate();
+    this.manager.lan.leave(this.id);
     this.manager.forget(this);
   }
 
@@ -668,6 +694,8 @@ export class VmHandle {
 export class VmManager {
   readonly allocator: HostAllocator;
   readonly vms: VmHandle[] = [];
+  /** The LAN of the VMs with a network card. */
+  readonly lan = new LanHost();
   /** Runs before a VM is destroyed (saved disks save its last writes). */
   beforeDestroy: ((vm: VmHandle) => Promise<void>) | null = null;
   version = 0;
@@ -677,6 +705,7 @@ export class VmManager {
 
   constructor(budgetBytes: number) {
     this.allocator = new HostAllocator(budgetBytes);
+    this.lan.subscribe(() => this.changed());
   }
 
   /** Starts the periodic sampling and serial polling. */
@@ -741,9 +770,11 @@ export class VmManager {
     const media = [...plan.found.values()];
     const id = `vm${++this.seq}`;
     const name = this.freeName(m.meta.note?.trim().slice(0, 40) || "snapshot");
+    // A machine saved with a network card joins the LAN.
+    const net: VmNet = m.devices.some((d) => d.id === "nic") ? "lan" : "none";
     const parts: MemoryParts = {
       ram: m.machine.memoryBytes,
-      buffers: VM_BUFFER_BYTES,
+      buffers: VM_BUFFER_BYTES + (net === "lan" ? LAN_PORT_BYTES : 0),
       media: media.reduce((n, f) => n + f.bytes.byteLength, 0) + plan.embeddedBytes,
     };
     try {
@@ -765,6 +796,7 @@ export class VmManager {
           media,
           cmdline,
           clock: m.machine.clock.mode, // it runs on as it was saved
+          net,
         },
         memory,
         this,
@@ -808,11 +840,13 @@ export class VmManager {
 
   async create(req: VmRequest): Promise<VmHandle> {
     const name = req.name.trim() || `VM ${this.seq + 1}`;
+    if (req.net !== undefined && req.net !== "none" && req.net !== "lan")
+      throw new Error(`the network is "none" or "lan", not ${JSON.stringify(req.net)}`);
     checkMemoryMiB(req.memoryMiB);
     const id = `vm${++this.seq}`;
     const parts: MemoryParts = {
       ram: req.memoryMiB * MiB,
-      buffers: VM_BUFFER_BYTES,
+      buffers: VM_BUFFER_BYTES + (req.net === "lan" ? LAN_PORT_BYTES : 0),
       media: req.media.reduce((n, m) => n + m.bytes.byteLength, 0),
     };
     this.allocator.reserve(id, `"${name}"`, parts, req.cpuShare);

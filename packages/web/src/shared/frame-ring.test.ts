@@ -89,7 +89,7 @@ describe("FrameRing", () => {
     const w = new Worker(src, { eval: true, workerData: r.buffer });
     const out = new Uint8Array(2048);
     let bad = 0;
-    for (let i = 0; i < N; ) {
+    for (let i = 0; i < N;) {
       const len = r.pop(out);
       if (len === 0) {
         await new Promise((res) => setImmediate(res));

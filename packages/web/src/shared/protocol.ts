@@ -5,6 +5,7 @@
 import type { ClockMode, WasmMemory } from "@x86vm/core";
 import { PC_MEDIA_SLOTS, type PcImageSlot } from "@x86vm/devices";
 import type { VmStateName } from "./control.ts";
+import type { LanWire } from "./lan.ts";
 
 /**
  * Where an image goes: floppy drives, hard disks, CD-ROM, or a Linux kernel and initrd: the
@@ -89,6 +90,11 @@ export interface VmSetup {
    * (by slot as role; embedded ones come from the snapshot), and `ramBytes` is its RAM size.
    */
   snapshot?: ArrayBuffer;
+  /**
+   * The page's LAN (lan.ts): the machine gets a network card (the RTL8029) with this station
+   * address, joined to the LAN's switch. A resumed snapshot's card (if it has one) joins it.
+   */
+  lan?: LanWire;
 }
 
 export interface SnapshotRequest {
@@ -136,6 +142,8 @@ export interface VmDetails {
   media: { role: MediaRole; name: string; bytes: number; url: string | null }[];
   /** The VM was resumed from a snapshot (until its next reset). */
   restored: boolean;
+  /** The network card's station address ("52:54:00:12:34:56"), or null without a card. */
+  mac: string | null;
 }
 
 export type VmEvent =

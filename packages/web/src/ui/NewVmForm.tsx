@@ -17,7 +17,7 @@ import {
   type FirmwareChoice,
   type OwnImageKind,
 } from "../host/catalog.ts";
-import { MAX_VM_MEMORY_MIB, VM_BUFFER_BYTES, type VmManager } from "../host/vm-host.ts";
+import { MAX_VM_MEMORY_MIB, VM_BUFFER_BYTES, type VmManager, type VmNet } from "../host/vm-host.ts";
 import type { Catalog } from "../shared/catalog.ts";
 import { messageOf } from "../shared/message.ts";
 import type { MediaFile } from "../shared/protocol.ts";
@@ -63,6 +63,7 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
   const [share, setShare] = useState("100");
   const [name, setName] = useState("");
   const [firmware, setFirmware] = useState<FirmwareChoice>("builtin");
+  const [net, setNet] = useState<VmNet>("none");
   const [busy, setBusy] = useState(false);
   const [progress, setProgress] = useState<{ label: string; p: DownloadProgress | null } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -172,7 +173,15 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
         guest = entry.title;
         cmd = entry.cmdline;
       }
-      await manager.create({ name, guest, memoryMiB: Number(memory), cpuShare: Number(share), media, cmdline: cmd });
+      await manager.create({
+        name,
+        guest,
+        memoryMiB: Number(memory),
+        cpuShare: Number(share),
+        media,
+        cmdline: cmd,
+        net,
+      });
       // Clear the name for the next VM, unless the user already typed another one meanwhile.
       setName((cur) => (cur === name ? "" : cur));
     } catch (e) {
@@ -312,6 +321,13 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
               data-testid="new-share"
             />{" "}
             %
+          </label>
+          <label>
+            Network
+            <select value={net} onChange={(e) => setNet(e.currentTarget.value as VmNet)} data-testid="new-net">
+              <option value="none">None</option>
+              <option value="lan">LAN (this page's VMs)</option>
+            </select>
           </label>
           <label>
             Name

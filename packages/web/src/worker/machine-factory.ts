@@ -49,6 +49,8 @@ export interface MachineInput {
   hostMs: () => number;
   /** Default realtime (hostMs). */
   clock?: ClockMode;
+  /** A network card with this station address (6 bytes); none when absent. */
+  mac?: Uint8Array;
 }
 
 export function buildMachine(input: MachineInput): PcMachine {
@@ -64,6 +66,7 @@ export function buildMachine(input: MachineInput): PcMachine {
     hostMs: input.hostMs,
     startTimeMs: input.startTimeMs,
   };
+  if (input.mac) opts.net = { mac: input.mac };
   // Each drive slot of the board (fda ... cdrom) takes its image as it is.
   for (const { slot, kind } of PC_MEDIA_SLOTS) {
     const f = byRole.get(slot);

@@ -95,6 +95,8 @@ import { addConsoleHistory, ConsoleHistory, readConsoleHistory } from "../shared
 import { countDeflated, PIECE_BYTES } from "./deflate-count.ts";
 import { countInflated, inflatedTotal } from "./inflate-count.ts";
 import { findCom1, type SerialPort } from "./serial-hook.ts";
+import { LanLink } from "./lan-link.ts";
+import { macText } from "@x86vm/devices";
 import { parkOn, sleepOn, yieldToEvents } from "./wait.ts";
 
 /** Machine time run between looks at the control block and the input ring. */
@@ -164,6 +166,8 @@ export class VmRunner {
   private input!: RecordRing;
   private serialOut!: ByteRing;
   private serial: SerialPort | null = null;
+  /** The machine's end of the page's LAN (setup.lan). */
+  private lan: LanLink | null = null;
   /** What the guest sent on COM1, the last CONSOLE_HISTORY_BYTES of it. */
   private readonly history = new ConsoleHistory();
   private readonly serialIn: number[] = [];
@@ -254,6 +258,7 @@ export class VmRunner {
     this.fb = new SharedFramebuffer(setup.framebuffer);
     this.input = new RecordRing(setup.input, INPUT_RECORD_INTS);
     this.serialOut = new ByteRing(setup.serialOut);
+    if (setup.lan) this.lan = new LanLink(setup.lan);
     this.media = [...setup.media];
     this.ctl.state = VM_STATE_BOOTING;
     if (setup.snapshot) {
@@ -383,6 +388,7 @@ export class VmRunner {
       serial: this.serial !== null,
       media: this.media.map((m) => ({ role: m.role, name: m.name, bytes: m.bytes.byteLength, url: m.url ?? null })),
       restored: this.restored,
+      mac: pc?.nic ? macText(pc.nic.mac) : null,
     };
   }
 
@@ -607,8 +613,11 @@ export class VmRunner {
       media: [],
       cmdline: pc.bios.platform.linux?.cmdline ?? setup.cmdline,
     };
+    // A reset keeps the snapshot's station address: the guest and its peers know it.
+    if (this.setup.lan && pc.nic) this.setup.lan = { ...this.setup.lan, mac: [...pc.nic.mac] };
     this.restored = true;
     this.pc = pc;
+    this.joinLan(pc);
     this.watchDrives(pc);
     this.serial = findCom1(pc);
     this.serial?.setSink(this.serialSink);
@@ -628,7 +637,9 @@ export class VmRunner {
       startTimeMs: setup.startTimeMs,
       hostMs: this.runClock,
       clock: setup.clock,
+      mac: setup.lan ? Uint8Array.from(setup.lan.mac) : undefined,
     });
+    this.joinLan(this.pc);
     this.machineMedia = [...this.media];
     this.restored = false;
     this.written.clear();
@@ -638,6 +649,13 @@ export class VmRunner {
     this.serial?.setSink(this.serialSink);
     this.lastStamp = NaN;
     this.debtMs = 0;
+  }
+
+  /** Joins the machine's network card, if it has one, to the page's LAN. */
+  private joinLan(pc: PcMachine): void {
+    if (!this.lan) return;
+    if (pc.nic) this.lan.attach(pc.nic);
+    else this.lan.detach();
   }
 
   /** Adds the current machine's counters to the base before it is replaced. */
@@ -717,6 +735,7 @@ export class VmRunner {
           if (this.pc !== pc || this.destroyed) return;
           if (this.error !== null || this.stopped !== null || ctl.pauseRequested) break;
         }
+        this.lan?.pump();
         // A guest catching up on its clock runs its slice faster than the host's time: the slice
         // grows by as much, so it lasts about SLICE_NS of host time and the turn's overhead
         // stays small beside it.

@@ -1,0 +1,50 @@
+// A VM's end of the page's LAN (shared/lan.ts): its network card's transmissions go into the
+// `tx` frame ring at once (the LAN worker is woken by its bell); frames from the switch wait in
+// the `rx` ring until the card has room for them, handed over by pump() between the parts of
+// each time slice. The ring is the card's only queue: while the guest does not read, frames
+// stay there, and the switch drops (and counts) what no longer fits.
+
+import type { NicWire } from "@x86vm/devices";
+import { FrameRing, MAX_RING_FRAME } from "../shared/frame-ring.ts";
+import { ringBell, type LanWire } from "../shared/lan.ts";
+
+export class LanLink {
+  private readonly tx: FrameRing;
+  private readonly rx: FrameRing;
+  private readonly bell: Int32Array;
+  private readonly scratch = new Uint8Array(MAX_RING_FRAME);
+  private nic: NicWire | null = null;
+
+  constructor(wire: LanWire) {
+    this.tx = new FrameRing(wire.tx);
+    this.rx = new FrameRing(wire.rx);
+    this.bell = new Int32Array(wire.bell, 0, 1);
+  }
+
+  /** Joins a card (a new machine's, after a reset or a restore) to the LAN. */
+  attach(nic: NicWire): void {
+    this.nic = nic;
+    nic.onTransmit = (frame) => {
+      if (frame.length > 0 && frame.length <= MAX_RING_FRAME && this.tx.push(frame)) ringBell(this.bell);
+    };
+  }
+
+  detach(): void {
+    if (this.nic) this.nic.onTransmit = () => {};
+    this.nic = null;
+  }
+
+  /** Hands the card the frames waiting for it, as many as its ring takes; returns how many. */
+  pump(): number {
+    const nic = this.nic;
+    if (!nic) return 0;
+    let n = 0;
+    for (;;) {
+      const len = this.rx.peekLength();
+      if (len === 0 || !nic.canReceive(len)) return n;
+      this.rx.pop(this.scratch);
+      nic.receive(this.scratch.subarray(0, len));
+      n++;
+    }
+  }
+}

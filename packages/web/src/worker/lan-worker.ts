@@ -1,0 +1,59 @@
+// Entry point of the page's LAN worker: the switch and its gateway (lan-switch.ts). It moves
+// frames whenever a VM's worker rings its bell and parks on the bell (Atomics.waitAsync, the
+// event loop free for the page's messages) when no port has anything waiting.
+
+import { ControlBlock } from "../shared/control.ts";
+import { ringBell, type LanReport, type LanRequest } from "../shared/lan.ts";
+import { LanSwitch } from "./lan-switch.ts";
+import { parkOn, yieldToEvents } from "./wait.ts";
+
+const sw = new LanSwitch();
+let bell: Int32Array | null = null;
+let leaseSeen = -1;
+let portsSeen = -1;
+
+function report(r: LanReport): void {
+  postMessage(r);
+}
+
+/** Tells the page the leases when they, or the ports, changed. */
+function reportLeases(): void {
+  if (sw.leaseVersion === leaseSeen && sw.portCount === portsSeen) return;
+  leaseSeen = sw.leaseVersion;
+  portsSeen = sw.portCount;
+  report({ kind: "leases", leases: sw.leaseList() });
+}
+
+async function run(b: Int32Array): Promise<void> {
+  for (;;) {
+    const seen = Atomics.load(b, 0);
+    const moved = sw.poll();
+    reportLeases();
+    if (moved > 0) await yieldToEvents();
+    else await parkOn(b, 0, seen, 1000);
+  }
+}
+
+onmessage = (e: MessageEvent<LanRequest>) => {
+  const m = e.data;
+  try {
+    switch (m.kind) {
+      case "init":
+        if (bell) return;
+        bell = new Int32Array(m.bell, 0, 1);
+        void run(bell);
+        return;
+      case "add": {
+        const ctl = new ControlBlock(m.control);
+        sw.addPort({ id: m.id, name: m.name, tx: m.tx, rx: m.rx }, () => ctl.ring());
+        break;
+      }
+      case "remove":
+        sw.removePort(m.id);
+        break;
+    }
+    if (bell) ringBell(bell);
+  } catch (err) {
+    report({ kind: "error", message: err instanceof Error ? err.message : String(err) });
+  }
+};
