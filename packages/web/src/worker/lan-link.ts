@@ -34,6 +34,12 @@ export class LanLink {
     this.nic = null;
   }
 
+  /** Whether a frame is waiting that the card has room for (the guest must not sleep on it). */
+  get ready(): boolean {
+    const len = this.rx.peekLength();
+    return len > 0 && this.nic !== null && this.nic.canReceive(len);
+  }
+
   /** Hands the card the frames waiting for it, as many as its ring takes; returns how many. */
   pump(): number {
     const nic = this.nic;

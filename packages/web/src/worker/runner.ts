@@ -779,7 +779,9 @@ export class VmRunner {
     }
     const share = ctl.share;
     if (share < 100) this.debtMs = Math.min(MAX_DEBT_MS, this.debtMs + (busy * (100 - share)) / share);
-    if (r.kind === "idle") {
+    // A guest idle with frames from the LAN waiting for its card runs again at once: frames its
+    // card had no room for at the last pump (the switch's doorbell rang before this slice).
+    if (r.kind === "idle" && !this.lan?.ready) {
       const waitMs = Math.min((r.untilNs - pc.machine.clock.now()) / 1e6, MAX_SLEEP_MS);
       if (waitMs > 0.25) {
         this.debtMs = Math.max(0, this.debtMs - (await this.sleep(waitMs, seen)));

@@ -1,0 +1,154 @@
+// The page's LAN: two Linux VMs with network cards on the switch of one page get their addresses
+// from the gateway's DHCP (10.0.2.15 and .16), ping each other, find each other by name (DNS),
+// and move data with nc; the figures (ping round trip, nc throughput, median of 3) are printed
+// and attached. Then a snapshot of the receiving VM taken in the middle of a transfer, resumed in
+// the page in its place, finishes the transfer (the sender's TCP resends what the resumed
+// machine had not yet received).
+//
+// Needs the Linux guest (pnpm images) on the server, as linux.spec.ts.
+import { expect, test, type Page } from "@playwright/test";
+import { openShell, panel } from "./helpers.ts";
+
+const serial = (page: Page, name: string) => page.evaluate((n) => window.x86vm.vm(n)!.serialText(), name);
+const send = (page: Page, name: string, text: string) =>
+  page.evaluate(([n, t]) => window.x86vm.vm(n)!.sendSerial(t), [name, text] as const);
+
+/** Waits for `re` in the VM's console output after `from` characters; returns the match. */
+async function waitFor(
+  page: Page,
+  name: string,
+  re: RegExp,
+  from: number,
+  timeout = 60_000,
+): Promise<RegExpMatchArray> {
+  let m: RegExpMatchArray | null = null;
+  await expect
+    .poll(
+      async () => {
+        m = (await serial(page, name)).slice(from).match(re);
+        return m !== null;
+      },
+      { timeout, intervals: [100] },
+    )
+    .toBe(true);
+  return m!;
+}
+
+/** Runs a shell command and waits for its end marker; returns what it printed. */
+async function run(page: Page, name: string, cmd: string, timeout = 60_000): Promise<string> {
+  const from = (await serial(page, name)).length;
+  const tag = `END${Math.floor(Math.random() * 1e6)}`;
+  await send(page, name, `${cmd}; echo ${tag}\n`);
+  const m = await waitFor(page, name, new RegExp(`([\\s\\S]*)\\n${tag}`), from, timeout);
+  return m[1];
+}
+
+/** Boots the two VMs: alpha through the form (network: LAN), beta through the page API. */
+async function bootPair(page: Page): Promise<Record<string, string>> {
+  await page.getByTestId("guest").selectOption("linux");
+  await page.getByTestId("new-name").fill("alpha");
+  await page.getByTestId("new-memory").fill("96");
+  await page.getByTestId("new-net").selectOption("lan");
+  await page.getByTestId("create").click();
+  await expect(panel(page, "alpha")).toBeVisible();
+  await page.evaluate(() => window.x86vm.create({ guest: "linux", name: "beta", memoryMiB: 96, net: "lan" }));
+  const ips: Record<string, string> = {};
+  for (const name of ["alpha", "beta"]) {
+    const m = await waitFor(page, name, /NET-OK eth0 (10\.0\.2\.\d+) router 10\.0\.2\.2/, 0, 240_000);
+    ips[name] = m[1];
+    await waitFor(page, name, /BOOT-OK[\s\S]*# /, 0, 60_000);
+  }
+  return ips;
+}
+
+test("two Linux VMs on the page's LAN: DHCP, ping, DNS by name, nc throughput", async ({ page }, info) => {
+  test.setTimeout(600_000);
+  await openShell(page);
+  const ips = await bootPair(page);
+  expect(Object.values(ips).sort()).toEqual(["10.0.2.15", "10.0.2.16"]);
+
+  // The LAN panel lists both with their leases.
+  const lan = page.getByTestId("lan");
+  await expect(lan.getByTestId("lan-port")).toHaveCount(2);
+  await expect(lan.locator('[data-name="alpha"]').getByTestId("lan-ip")).toHaveText(ips.alpha);
+  await expect(lan.locator('[data-name="beta"]').getByTestId("lan-ip")).toHaveText(ips.beta);
+
+  // Ping: 10 echoes, the round trip as ping reports it.
+  const ping = await run(page, "alpha", `ping -c 10 -i 0.2 ${ips.beta}`);
+  expect(ping).toContain("10 packets received");
+  const rtt = ping.match(/round-trip min\/avg\/max = ([\d.]+)\/([\d.]+)\/([\d.]+) ms/)!;
+  expect(rtt).not.toBeNull();
+
+  // The other VM by name, from the gateway's DNS.
+  const ns = await run(page, "alpha", "nslookup beta");
+  expect(ns).toContain(ips.beta);
+
+  // nc: 16 MiB from alpha to beta, three times; beta counts the bytes.
+  const MiB16 = 16 * 1024 * 1024;
+  const rates: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const from = (await serial(page, "beta")).length;
+    await send(page, "beta", "nc -l -p 5000 | wc -c\n");
+    await page.waitForTimeout(500);
+    const ms = await page.evaluate(
+      async ([ip, from, expectBytes]) => {
+        const b = window.x86vm.vm("beta")!;
+        window.x86vm.vm("alpha")!.sendSerial(`dd if=/dev/zero bs=64k count=256 2>/dev/null | nc ${ip} 5000\n`);
+        const t0 = performance.now();
+        while (!b.serialText().slice(from).includes(String(expectBytes))) {
+          if (performance.now() - t0 > 240_000) throw new Error(`no byte count: ${b.serialText().slice(-300)}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return performance.now() - t0;
+      },
+      [ips.beta, from, MiB16] as const,
+    );
+    rates.push(MiB16 / 1e6 / (ms / 1000));
+  }
+  const stats = await page.evaluate(() => window.x86vm.lan());
+  const beta = stats.find((p) => p.name === "beta")!;
+  expect(beta.in.bytes).toBeGreaterThan(3 * MiB16);
+  rates.sort((a, b) => a - b);
+  const line =
+    `LAN in Chromium, two Linux VMs (96 MiB each): ping RTT min/avg/max ${rtt[1]}/${rtt[2]}/${rtt[3]} ms (10 echoes); ` +
+    `nc of 16 MiB from /dev/zero: median ${rates[1].toFixed(2)} MB/s of ${rates.map((r) => r.toFixed(2)).join(", ")}; ` +
+    `frames into beta ${beta.in.frames}, dropped ${beta.in.dropped} (to beta) / ${beta.out.dropped} (from beta)`;
+  console.log(line);
+  info.annotations.push({ type: "lan", description: line });
+  await info.attach("lan-figures.txt", { body: line + "\n" });
+  await page.screenshot({ path: info.outputPath("lan.png"), fullPage: true });
+});
+
+test("a snapshot of a VM taken mid-transfer, resumed in its place, finishes the transfer", async ({ page }, info) => {
+  test.setTimeout(600_000);
+  await openShell(page);
+  const ips = await bootPair(page);
+  const bytes = 48 * 1024 * 1024;
+  await send(page, "beta", "nc -l -p 5001 | wc -c\n");
+  await page.waitForTimeout(500);
+  await send(page, "alpha", `dd if=/dev/zero bs=64k count=768 2>/dev/null | nc ${ips.beta} 5001; echo SENT-$?\n`);
+  // Some of it has arrived: snapshot beta now.
+  await expect
+    .poll(async () => (await page.evaluate(() => window.x86vm.lan())).find((p) => p.name === "beta")!.in.bytes, {
+      timeout: 60_000,
+      intervals: [100],
+    })
+    .toBeGreaterThan(2 * 1024 * 1024);
+  expect(await serial(page, "beta")).not.toContain(String(bytes));
+  // Snapshot, then the VM away and the snapshot resumed in its place (same name, same MAC).
+  const midway = await page.evaluate(async () => {
+    const s = await window.x86vm.vm("beta")!.snapshot();
+    const mid = window.x86vm.lan().find((p) => p.name === "beta")!.in.bytes;
+    await window.x86vm.vm("beta")!.destroy();
+    await window.x86vm.openSnapshot(s, { label: "beta mid-transfer" });
+    return mid;
+  });
+  await expect(page.getByTestId("lan").getByTestId("lan-port")).toHaveCount(2);
+  const m = await waitFor(page, "beta", new RegExp(`\\n${bytes}\\r?\\n`), 0, 300_000);
+  expect(m).not.toBeNull();
+  await waitFor(page, "alpha", /SENT-0/, 0, 60_000);
+  const line = `snapshot of beta after ${(midway / 1048576).toFixed(1)} MiB of ${bytes / 1048576} MiB in flight; resumed, wc -c counted all ${bytes} bytes`;
+  console.log(line);
+  info.annotations.push({ type: "lan-snapshot", description: line });
+  await page.screenshot({ path: info.outputPath("lan-snapshot.png"), fullPage: true });
+});
