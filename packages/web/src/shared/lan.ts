@@ -21,7 +21,11 @@ export interface LanWire {
 
 /** Page -> LAN worker. */
 export type LanRequest =
-  | { kind: "init"; bell: SharedArrayBuffer }
+  /**
+   * First message. `relay`: the server's /net WebSocket URL: the gateway then has the user
+   * network's NAT to the outside through it (RelaySockets; one WebSocket for the whole LAN).
+   */
+  | { kind: "init"; bell: SharedArrayBuffer; relay?: string }
   | { kind: "add"; id: string; name: string; tx: SharedArrayBuffer; rx: SharedArrayBuffer; control: SharedArrayBuffer }
   | { kind: "remove"; id: string };
 

@@ -5,9 +5,10 @@
 import { ControlBlock } from "../shared/control.ts";
 import { ringBell, type LanReport, type LanRequest } from "../shared/lan.ts";
 import { LanSwitch } from "./lan-switch.ts";
+import { RelaySockets } from "./relay-sockets.ts";
 import { parkOn, yieldToEvents } from "./wait.ts";
 
-const sw = new LanSwitch();
+let sw = new LanSwitch();
 let bell: Int32Array | null = null;
 let leaseSeen = -1;
 let portsSeen = -1;
@@ -41,6 +42,7 @@ onmessage = (e: MessageEvent<LanRequest>) => {
       case "init":
         if (bell) return;
         bell = new Int32Array(m.bell, 0, 1);
+        if (m.relay) sw = new LanSwitch({ sockets: new RelaySockets(m.relay) });
         void run(bell);
         return;
       case "add": {
