@@ -771,7 +771,7 @@ export class VmManager {
     const id = `vm${++this.seq}`;
     const name = this.freeName(m.meta.note?.trim().slice(0, 40) || "snapshot");
     // A machine saved with a network card joins the LAN.
-    const net: VmNet = m.devices.some((d) => d.id === "nic") ? "lan" : "none";
+    const net: VmNet = m.devices.some((d) => d.id === "nic" || d.id === "nic-link") ? "lan" : "none";
     const parts: MemoryParts = {
       ram: m.machine.memoryBytes,
       buffers: VM_BUFFER_BYTES + (net === "lan" ? LAN_PORT_BYTES : 0),

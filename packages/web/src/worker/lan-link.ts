@@ -2,9 +2,10 @@
 // `tx` frame ring at once (the LAN worker is woken by its bell); frames from the switch wait in
 // the `rx` ring until the card has room for them, handed over by pump() between the parts of
 // each time slice. The ring is the card's only queue: while the guest does not read, frames
-// stay there, and the switch drops (and counts) what no longer fits.
+// stay there, and the switch drops (and counts) what no longer fits. Frames a resumed snapshot's
+// link part (devices/net/nic-link.ts) kept for the card go to it first.
 
-import type { NicWire } from "@x86vm/devices";
+import type { NicLink, NicWire } from "@x86vm/devices";
 import { FrameRing, MAX_RING_FRAME } from "../shared/frame-ring.ts";
 import { ringBell, type LanWire } from "../shared/lan.ts";
 
@@ -14,6 +15,7 @@ export class LanLink {
   private readonly bell: Int32Array;
   private readonly scratch = new Uint8Array(MAX_RING_FRAME);
   private nic: NicWire | null = null;
+  private link: NicLink | null = null;
 
   constructor(wire: LanWire) {
     this.tx = new FrameRing(wire.tx);
@@ -21,9 +23,13 @@ export class LanLink {
     this.bell = new Int32Array(wire.bell, 0, 1);
   }
 
-  /** Joins a card (a new machine's, after a reset or a restore) to the LAN. */
-  attach(nic: NicWire): void {
+  /**
+   * Joins a card (a new machine's, after a reset or a restore) to the LAN; `link`: the machine's
+   * link part, whose waiting frames (from a snapshot) the card gets first.
+   */
+  attach(nic: NicWire, link: NicLink | null = null): void {
     this.nic = nic;
+    this.link = link;
     nic.onTransmit = (frame) => {
       if (frame.length > 0 && frame.length <= MAX_RING_FRAME && this.tx.push(frame)) ringBell(this.bell);
     };
@@ -32,12 +38,16 @@ export class LanLink {
   detach(): void {
     if (this.nic) this.nic.onTransmit = () => {};
     this.nic = null;
+    this.link = null;
   }
 
   /** Whether a frame is waiting that the card has room for (the guest must not sleep on it). */
   get ready(): boolean {
-    const len = this.rx.peekLength();
-    return len > 0 && this.nic !== null && this.nic.canReceive(len);
+    const nic = this.nic;
+    if (!nic) return false;
+    const kept = this.link?.queue[0];
+    const len = kept ? kept.length : this.rx.peekLength();
+    return len > 0 && nic.canReceive(len);
   }
 
   /** Hands the card the frames waiting for it, as many as its ring takes; returns how many. */
@@ -45,6 +55,10 @@ export class LanLink {
     const nic = this.nic;
     if (!nic) return 0;
     let n = 0;
+    if (this.link && this.link.pending > 0) {
+      n = this.link.pump();
+      if (this.link.pending > 0) return n;
+    }
     for (;;) {
       const len = this.rx.peekLength();
       if (len === 0 || !nic.canReceive(len)) return n;

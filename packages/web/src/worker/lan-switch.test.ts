@@ -4,6 +4,7 @@
 // .16 by DHCP, answering ARP for 10.0.2.2 and each VM's name by DNS. And LanLink: a card's
 // frames into the tx ring, the rx ring paced into an NE2000's ring.
 import { describe, expect, it } from "vitest";
+import { NicLink } from "@x86vm/devices";
 import { FrameRing, MAX_RING_FRAME } from "../shared/frame-ring.ts";
 import { LanSwitch, lanDnsName } from "./lan-switch.ts";
 import { LanLink } from "./lan-link.ts";
@@ -243,5 +244,25 @@ describe("LanLink", () => {
     link.detach();
     rx.push(eth(mac(1), mac(2), 0x88b5, [13]));
     expect(link.pump()).toBe(0);
+  });
+
+  it("gives the card the frames a resumed snapshot's link part kept before the ring's", () => {
+    const tx = FrameRing.create(16384),
+      rx = FrameRing.create(16384);
+    const link = new LanLink({ mac: mac(1), tx: tx.buffer, rx: rx.buffer, bell: new SharedArrayBuffer(4) });
+    const got: number[] = [];
+    const nic = {
+      onTransmit: (_f: Uint8Array) => {},
+      receive: (f: Uint8Array) => (got.push(f[14]), true),
+      canReceive: () => true,
+    };
+    const kept = new NicLink(nic);
+    kept.toNic(eth(mac(1), mac(2), 0x88b5, [1]));
+    rx.push(eth(mac(1), mac(2), 0x88b5, [2]));
+    link.attach(nic, kept);
+    expect(link.ready).toBe(true);
+    expect(link.pump()).toBe(2);
+    expect(got).toEqual([1, 2]);
+    expect(link.ready).toBe(false);
   });
 });

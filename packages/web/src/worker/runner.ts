@@ -654,7 +654,7 @@ export class VmRunner {
   /** Joins the machine's network card, if it has one, to the page's LAN. */
   private joinLan(pc: PcMachine): void {
     if (!this.lan) return;
-    if (pc.nic) this.lan.attach(pc.nic);
+    if (pc.nic) this.lan.attach(pc.nic, pc.nicLink);
     else this.lan.detach();
   }
 
