@@ -96,7 +96,10 @@ test("two Linux VMs on the page's LAN: DHCP, ping, DNS by name, nc throughput", 
         window.x86vm.vm("alpha")!.sendSerial(`dd if=/dev/zero bs=64k count=256 2>/dev/null | nc ${ip} 5000\n`);
         const t0 = performance.now();
         while (!b.serialText().slice(from).includes(String(expectBytes))) {
-          if (performance.now() - t0 > 240_000) throw new Error(`no byte count: ${b.serialText().slice(-300)}`);
+          if (performance.now() - t0 > 240_000)
+            throw new Error(
+              `no byte count after 240 s; LAN ${JSON.stringify(window.x86vm.lan())}; beta: ${b.serialText().slice(-300)}`,
+            );
           await new Promise((r) => setTimeout(r, 20));
         }
         return performance.now() - t0;
