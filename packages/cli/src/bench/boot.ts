@@ -28,9 +28,12 @@ import { bootQemuOnce, checkCdPackages, ensureGrubIso, grubIsoPath, qemuVersion,
 
 /**
  * The Linux workload's command line, the same for both engines: nodhcp, because v86 gives the
- * guest a network card without a DHCP server, and the guest's udhcpc would wait out its timeouts.
+ * guest a network card without a DHCP server, and the guest's udhcpc would wait out its timeouts;
+ * nodrm, because the benchmark boots to a shell on the serial line, and the display driver
+ * (bochs-drm, guest recipe 4) would add ~7% of instructions drawing a console nobody reads, on an
+ * emulated card that differs between the engines.
  */
-const BENCH_CMDLINE = "console=ttyS0 nodhcp";
+const BENCH_CMDLINE = "console=ttyS0 nodhcp nodrm";
 
 export interface BootBenchResult {
   workload: string;
