@@ -4,9 +4,13 @@
 // (udhcpc; its script prints NET-OK), `ping -c 1 10.0.2.2` is answered and nslookup gets host's
 // address and an NXDOMAIN from 10.0.2.3; the RTL8029 with the 8259s and with --apic (the card's
 // line through the I/O APIC), the other cards with the 8259s. Everything is checked on the
-// serial console. Needs the guest of the current recipe (pnpm images; pnpm test builds it first).
+// serial console; then a snapshot restores into a machine that pings again. Needs the guest of
+// the current recipe (pnpm images; pnpm test builds it first).
+import fs from "node:fs";
 import path from "node:path";
 import { expect, it } from "vitest";
+import { MemoryDisk } from "@x86vm/core";
+import { restoreSnapshot, saveSnapshot } from "@x86vm/devices";
 import { Session } from "../session/session.ts";
 import { buildPc, parseBootArgs } from "./boot.ts";
 import { GUEST_RECIPE, defaultGuestsDir, guestIsCurrent } from "./images.ts";
@@ -60,6 +64,31 @@ it.each([
     expect(serial).toMatch(/Name:\s+host\nAddress:\s+10\.0\.2\.2\b/);
     expect(serial).toMatch(/NXDOMAIN/);
     expect(net.leased).toBe(true);
+
+    // A snapshot at the prompt restores with the card where the driver left it: the restored
+    // machine pings again through its own user network.
+    const files: Record<string, string> = {
+      kernel: path.join(GUEST, "bzImage"),
+      initrd: path.join(GUEST, "initrd.gz"),
+    };
+    const back = await restoreSnapshot(await saveSnapshot(pc), {
+      images: (_sha, _size, _hint, slot) =>
+        files[slot] ? new MemoryDisk(new Uint8Array(fs.readFileSync(files[slot])), true) : null,
+    });
+    const again = new Session(back);
+    expect(connectUserNetwork(again, back)).not.toBeNull();
+    try {
+      await again.run(
+        [
+          { kind: "type", keys: "ping -c 2 10.0.2.2\n" },
+          { kind: "until", text: "packet loss" },
+        ],
+        opts,
+      );
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n--- serial ---\n${again.serial.slice(-3000)}`, { cause: e });
+    }
+    expect(again.serial.replace(/\r/g, "")).toMatch(/2 packets transmitted, 2 packets received, 0% packet loss/);
   },
   600_000,
 );
