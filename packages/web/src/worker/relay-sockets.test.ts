@@ -9,7 +9,7 @@ import type { HostSockets, HostTcpStream } from "@x86vm/devices";
 import { NetRelay, parseAllowList } from "../../server/net-relay.ts";
 import { NodeWebSocket } from "../../server/websocket.ts";
 import { RELAY_CONFIG_PATH } from "../shared/net-relay-protocol.ts";
-import { RelaySockets, relayUrl } from "./relay-sockets.ts";
+import { LateSockets, RelaySockets, relayUrl } from "./relay-sockets.ts";
 
 const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -349,6 +349,20 @@ describe("the page's HostSockets over the server's relay", () => {
     expect(body.reason).toMatch(/off/);
     // The WebSocket's path without the upgrade.
     expect((await fetch(`http://127.0.0.1:${r.port}/net`)).status).toBe(426);
+  });
+
+  it("refuses everything until the relay is set, then goes through it (LateSockets)", async () => {
+    const web = await webServer(() => "late but there\n");
+    const r = await startRelay(`127.0.0.1:${portOf(web)}`);
+    const late = new LateSockets("this LAN has no internet");
+    expect((await exchange(late, "10.0.2.2", portOf(web), GET)).error).toBe("this LAN has no internet");
+    const udpErr = await new Promise<string>((resolve) =>
+      late.openUdp({ onMessage: () => {}, onError: resolve }).send(new Uint8Array([1]), "10.0.2.2", 53),
+    );
+    expect(udpErr).toBe("this LAN has no internet");
+    late.set(r.sockets());
+    expect(late.connected).toBe(true);
+    expect((await exchange(late, "10.0.2.2", portOf(web), GET)).text).toContain("late but there");
   });
 
   it("derives the WebSocket URL from the page's address", () => {

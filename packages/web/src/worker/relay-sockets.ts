@@ -335,3 +335,40 @@ export class RelaySockets implements HostSockets {
     }
   }
 }
+
+/**
+ * HostSockets that refuse every destination until given the ones to use (set()): a gateway's
+ * NAT can exist from the start and reach the outside only once the page turns the relay on.
+ */
+export class LateSockets implements HostSockets {
+  private target: HostSockets | null = null;
+
+  constructor(private readonly refusal: string) {}
+
+  get connected(): boolean {
+    return this.target !== null;
+  }
+
+  set(target: HostSockets): void {
+    this.target = target;
+  }
+
+  connectTcp(host: string, port: number, events: TcpEvents): HostTcpStream {
+    if (this.target) return this.target.connectTcp(host, port, events);
+    queueMicrotask(() => events.onError(this.refusal));
+    return { write() {}, end() {}, close() {}, pause() {}, resume() {} };
+  }
+
+  openUdp(events: HostUdpEvents): HostUdpSocket {
+    // A binding asks the target at each datagram, so it follows set().
+    let inner: HostUdpSocket | null = null;
+    return {
+      send: (data, host, port) => {
+        if (!inner && this.target) inner = this.target.openUdp(events);
+        if (inner) inner.send(data, host, port);
+        else queueMicrotask(() => events.onError(this.refusal));
+      },
+      close: () => inner?.close(),
+    };
+  }
+}
