@@ -39,6 +39,8 @@ export class LanHost {
   private readonly ports = new Map<string, Port>();
   private leases: LanLease[] = [];
   private readonly listeners = new Set<() => void>();
+  /** The server's relay the gateway's NAT goes out through, once a VM asked for it. */
+  relay: string | null = null;
   /** Set when the LAN worker reported a failure. */
   error: string | null = null;
 
@@ -81,6 +83,17 @@ export class LanHost {
     this.changed();
   }
 
+  /**
+   * Lets the LAN out through the server's network relay at `url` (one WebSocket for the LAN's
+   * gateway, so every VM on the LAN reaches what the server allows).
+   */
+  useRelay(url: string): void {
+    if (this.relay) return;
+    this.relay = url;
+    if (this.worker) this.post({ kind: "relay", url });
+    this.changed();
+  }
+
   /** Takes the VM off the switch. */
   leave(id: string): void {
     if (!this.ports.delete(id)) return;
@@ -118,7 +131,7 @@ export class LanHost {
         this.error = `the LAN's worker crashed: ${e.message || "script error"}`;
         this.changed();
       });
-      this.worker.postMessage({ kind: "init", bell: this.bell } satisfies LanRequest);
+      this.worker.postMessage({ kind: "init", bell: this.bell, relay: this.relay ?? undefined } satisfies LanRequest);
     }
     this.worker.postMessage(m);
   }

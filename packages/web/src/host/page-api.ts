@@ -10,7 +10,8 @@
 //                                  the instructions, idle skipped, RTC from 2026-01-01; default
 //                                  "realtime"), firmware ("seabios": the server's SeaBIOS;
 //                                  default "builtin"), net ("lan": a network card on the
-//                                  page's LAN; default "none"). Rejects with the allocator's
+//                                  page's LAN; "internet": the same, and the LAN's gateway
+//                                  goes out through the server's relay; default "none"). Rejects with the allocator's
 //                                  message when it does not fit.
 //   x86vm.lan()                    the VMs on the LAN: [{ id, name, mac, ip, out, in }] (out/in:
 //                                  { frames, bytes, dropped, droppedBytes } of the VM's rings)

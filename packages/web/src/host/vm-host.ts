@@ -48,6 +48,7 @@ import { messageOf } from "../shared/message.ts";
 import { shareUrl } from "./snapshots.ts";
 import { LAN_PORT_BYTES, LanHost } from "./lan-host.ts";
 import type { LanWire } from "../shared/lan.ts";
+import { relayUrl } from "../shared/net-relay-protocol.ts";
 
 export const SERIAL_RING_BYTES = 64 * 1024;
 /** Serial output the page keeps per VM (for the console and serialText()). */
@@ -92,7 +93,11 @@ export interface VmRequest {
   net?: VmNet;
 }
 
-export type VmNet = "none" | "lan";
+/**
+ * "lan": a network card on the page's LAN; "internet": the same, and the LAN's gateway goes out
+ * through the server's network relay (server/net-relay.ts), for every VM on the LAN.
+ */
+export type VmNet = "none" | "lan" | "internet";
 
 export type VmStatus = "starting" | VmStateName | "destroyed";
 
@@ -192,7 +197,9 @@ export class VmHandle {
     this.fb = SharedFramebuffer.create();
     this.input = createInputRing();
     this.serialOut = ByteRing.create(SERIAL_RING_BYTES);
-    this.lanWire = request.net === "lan" ? manager.lan.wire(id, request.name, manager.lan.newMac()) : null;
+    const onLan = request.net === "lan" || request.net === "internet";
+    this.lanWire = onLan ? manager.lan.wire(id, request.name, manager.lan.newMac()) : null;
+    if (request.net === "internet") manager.lan.useRelay(relayUrl(location.href));
     this.worker = new Worker(new URL("../worker/vm-worker.ts", import.meta.url), {
       type: "module",
       name: `x86vm ${request.name}`,
@@ -840,13 +847,13 @@ export class VmManager {
 
   async create(req: VmRequest): Promise<VmHandle> {
     const name = req.name.trim() || `VM ${this.seq + 1}`;
-    if (req.net !== undefined && req.net !== "none" && req.net !== "lan")
-      throw new Error(`the network is "none" or "lan", not ${JSON.stringify(req.net)}`);
+    if (req.net !== undefined && req.net !== "none" && req.net !== "lan" && req.net !== "internet")
+      throw new Error(`the network is "none", "lan" or "internet", not ${JSON.stringify(req.net)}`);
     checkMemoryMiB(req.memoryMiB);
     const id = `vm${++this.seq}`;
     const parts: MemoryParts = {
       ram: req.memoryMiB * MiB,
-      buffers: VM_BUFFER_BYTES + (req.net === "lan" ? LAN_PORT_BYTES : 0),
+      buffers: VM_BUFFER_BYTES + (req.net === "lan" || req.net === "internet" ? LAN_PORT_BYTES : 0),
       media: req.media.reduce((n, m) => n + m.bytes.byteLength, 0),
     };
     this.allocator.reserve(id, `"${name}"`, parts, req.cpuShare);

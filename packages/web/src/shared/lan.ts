@@ -27,7 +27,9 @@ export type LanRequest =
    */
   | { kind: "init"; bell: SharedArrayBuffer; relay?: string }
   | { kind: "add"; id: string; name: string; tx: SharedArrayBuffer; rx: SharedArrayBuffer; control: SharedArrayBuffer }
-  | { kind: "remove"; id: string };
+  | { kind: "remove"; id: string }
+  /** The gateway's NAT goes out through the server's relay at `url` from now on (see "init"). */
+  | { kind: "relay"; url: string };
 
 /** A lease the gateway's DHCP handed out; `port`: the VM id its MAC was last seen from. */
 export interface LanLease {

@@ -15,6 +15,13 @@ export const RELAY_PROTOCOL_VERSION = 1;
 export const RELAY_PATH = "/net";
 export const RELAY_CONFIG_PATH = "/net/config";
 
+/** The relay's WebSocket URL for a page or worker at `href` (same server, ws: or wss:). */
+export function relayUrl(href: string): string {
+  const u = new URL(RELAY_PATH, href);
+  u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+  return u.href;
+}
+
 /** Page -> server. */
 export const TO_SERVER = {
   /** id, port u16, host: open a TCP connection. */

@@ -23,6 +23,8 @@ import { messageOf } from "../shared/message.ts";
 import type { MediaFile } from "../shared/protocol.ts";
 import { SNAPSHOT_SUFFIX } from "../shared/snapshot-limits.ts";
 import { ProgressLine } from "./Progress.tsx";
+import { fetchRelayInfo, relaySummary } from "../host/relay-info.ts";
+import type { RelayConfigInfo } from "../shared/net-relay-protocol.ts";
 
 const OWN = "own";
 const KIND_LABELS: Record<OwnImageKind, string> = {
@@ -64,10 +66,15 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
   const [name, setName] = useState("");
   const [firmware, setFirmware] = useState<FirmwareChoice>("builtin");
   const [net, setNet] = useState<VmNet>("none");
+  const [relay, setRelay] = useState<RelayConfigInfo | null>(null);
   const [busy, setBusy] = useState(false);
   const [progress, setProgress] = useState<{ label: string; p: DownloadProgress | null } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [droppedNote, setDroppedNote] = useState<string | null>(null);
+
+  useEffect(() => {
+    void fetchRelayInfo().then(setRelay);
+  }, []);
 
   useEffect(() => {
     fetchCatalog().then(
@@ -327,6 +334,9 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
             <select value={net} onChange={(e) => setNet(e.currentTarget.value as VmNet)} data-testid="new-net">
               <option value="none">None</option>
               <option value="lan">LAN (this page's VMs)</option>
+              <option value="internet" disabled={!relay?.enabled} title={relay ? relaySummary(relay) : undefined}>
+                LAN + internet through the server{relay && !relay.enabled ? " (unavailable)" : ""}
+              </option>
             </select>
           </label>
           <label>
@@ -343,6 +353,15 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
             {busy ? "Creating…" : "Create"}
           </button>
         </div>
+        {relay && net !== "none" && (
+          <p className="hint" data-testid="net-hint">
+            {net === "internet"
+              ? `${relaySummary(relay)} Every VM on this page's LAN goes out the same way.`
+              : relay.enabled
+                ? "The VMs of this page reach each other; “LAN + internet” also reaches what the server allows."
+                : `Internet through the server: ${relay.reason ?? "off"}.`}
+          </p>
+        )}
         {memoryMessage && (
           <p className="field-message" id="new-memory-message" data-testid="memory-message">
             {memoryMessage}

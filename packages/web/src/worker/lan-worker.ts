@@ -5,10 +5,13 @@
 import { ControlBlock } from "../shared/control.ts";
 import { ringBell, type LanReport, type LanRequest } from "../shared/lan.ts";
 import { LanSwitch } from "./lan-switch.ts";
-import { RelaySockets } from "./relay-sockets.ts";
+import { LateSockets, RelaySockets } from "./relay-sockets.ts";
 import { parkOn, yieldToEvents } from "./wait.ts";
 
-let sw = new LanSwitch();
+// The gateway's NAT exists from the start and refuses every destination (the guest gets a
+// reset) until the page turns the server's relay on for the LAN.
+const outside = new LateSockets("the LAN has no way out: no VM on it was given internet through the server");
+const sw = new LanSwitch({ sockets: outside });
 let bell: Int32Array | null = null;
 let leaseSeen = -1;
 let portsSeen = -1;
@@ -35,6 +38,11 @@ async function run(b: Int32Array): Promise<void> {
   }
 }
 
+/** One WebSocket to the server's relay for the whole LAN, opened on first use. */
+function useRelay(url: string): void {
+  if (!outside.connected) outside.set(new RelaySockets(url));
+}
+
 onmessage = (e: MessageEvent<LanRequest>) => {
   const m = e.data;
   try {
@@ -42,7 +50,7 @@ onmessage = (e: MessageEvent<LanRequest>) => {
       case "init":
         if (bell) return;
         bell = new Int32Array(m.bell, 0, 1);
-        if (m.relay) sw = new LanSwitch({ sockets: new RelaySockets(m.relay) });
+        if (m.relay) useRelay(m.relay);
         void run(bell);
         return;
       case "add": {
@@ -52,6 +60,9 @@ onmessage = (e: MessageEvent<LanRequest>) => {
       }
       case "remove":
         sw.removePort(m.id);
+        break;
+      case "relay":
+        useRelay(m.url);
         break;
     }
     if (bell) ringBell(bell);

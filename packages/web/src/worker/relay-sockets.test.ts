@@ -8,8 +8,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { HostSockets, HostTcpStream } from "@x86vm/devices";
 import { NetRelay, parseAllowList } from "../../server/net-relay.ts";
 import { NodeWebSocket } from "../../server/websocket.ts";
-import { RELAY_CONFIG_PATH } from "../shared/net-relay-protocol.ts";
-import { LateSockets, RelaySockets, relayUrl } from "./relay-sockets.ts";
+import { RELAY_CONFIG_PATH, relayUrl } from "../shared/net-relay-protocol.ts";
+import { LateSockets, RelaySockets } from "./relay-sockets.ts";
 
 const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

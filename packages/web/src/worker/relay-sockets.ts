@@ -17,7 +17,6 @@
 
 import type { HostSockets, HostTcpEvents, HostTcpStream, HostUdpEvents, HostUdpSocket } from "@x86vm/devices";
 import {
-  RELAY_PATH,
   RELAY_PROTOCOL_VERSION,
   RelayProtocolError,
   TO_PAGE,
@@ -39,13 +38,6 @@ export interface RelaySocketLike {
   onerror: ((ev: unknown) => void) | null;
   send(data: ArrayBuffer | ArrayBufferView): void;
   close(code?: number, reason?: string): void;
-}
-
-/** The relay's WebSocket URL for a page or worker at `href` (same server, ws: or wss:). */
-export function relayUrl(href: string): string {
-  const u = new URL(RELAY_PATH, href);
-  u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
-  return u.href;
 }
 
 /** Largest TCP_DATA message sent (the server takes up to 1 MiB). */
