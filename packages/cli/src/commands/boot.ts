@@ -51,6 +51,7 @@ export interface BootArgs extends ScriptArgs {
   traceFaults: boolean;
   /** Interpret every instruction (no compiled blocks): for comparisons and diagnostics. */
   noJit?: boolean;
+  /** The local APIC and I/O APIC: on unless --no-apic (undefined: the default, on). */
   apic?: boolean;
   /** What hot blocks compile to (Jit.backend), and after how many runs (Jit.threshold). */
   jit?: "js" | "wasm";
@@ -75,7 +76,8 @@ export const BOOT_COMMAND: CommandSpec = {
     { flag: "--append", value: "CMDLINE", help: 'kernel command line for --kernel, e.g. "console=ttyS0"' },
     { flag: "--mem", value: "MiB", help: `guest RAM in MiB, 1 to ${MAX_MEM_MIB} (default 32)` },
     { flag: "--clock", value: "MODE", help: "deterministic (default: virtual time, 100 MIPS) or realtime (host time)" },
-    { flag: "--apic", help: "add a local APIC and an I/O APIC (CPUID, memory map, ACPI MADT)" },
+    { flag: "--apic", help: "a local APIC and an I/O APIC (CPUID, memory map, ACPI MADT): the default" },
+    { flag: "--no-apic", help: "no APICs: the 8259s only, as on PCs before the Pentium" },
     NET_OPTION,
     NIC_OPTION,
     ...SCRIPT_OPTIONS,
@@ -121,7 +123,10 @@ export function parseBootArgs(argv: string[]): BootArgs {
         a.traceFaults = true;
         break;
       case "--apic":
-        a.apic = true;
+      case "--no-apic":
+        if (a.apic !== undefined && a.apic !== (flag === "--apic"))
+          throw new UsageError("--apic and --no-apic contradict each other");
+        a.apic = flag === "--apic";
         break;
       case "--net":
         a.net = parseNetMode(v);
@@ -252,7 +257,7 @@ export function buildPc(args: BootArgs): PcMachine {
   return new PcMachine({
     firmware: readFirmware(args.images.bios, args.images["vga-bios"]),
     linux,
-    apic: args.apic === true,
+    apic: args.apic !== false,
     net: args.net === "none" ? null : { card: args.nic },
     memoryMiB: args.memMiB,
     clock: args.clock,

@@ -159,6 +159,26 @@ describe("defineState", () => {
     expect(t.extra).toBe(0);
   });
 
+  it("refuses a record of a version that always has a subsection when it lacks it", () => {
+    const spec = defineState<{ a: number; b: number }>()({
+      name: "pair",
+      version: 2,
+      minVersion: 1,
+      fields: { a: u8 },
+      subsections: { more: { fields: { b: u8 }, needed: () => true, requiredFrom: 2, absent: (o) => void (o.b = 7) } },
+    });
+    const rec = spec.save({ a: 1, b: 2 });
+    const old: StateRecord = { ...rec };
+    delete old.more;
+    const t = { a: 0, b: 0 };
+    spec.load(t, old, 1);
+    expect(t).toEqual({ a: 1, b: 7 });
+    expect(() => spec.load(t, old, 2)).toThrow(/pair: a version 2 record lacks the 'more' group/);
+    expect(() => spec.load(t, old, 2)).toThrow(StateError);
+    spec.load(t, rec, 2);
+    expect(t).toEqual({ a: 1, b: 2 });
+  });
+
   it("checks the version in one place", () => {
     const rec = busyToy().saveState();
     const t = new Toy();

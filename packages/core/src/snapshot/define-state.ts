@@ -82,6 +82,11 @@ export interface Subsection<T, F extends FieldSpecs<T>> {
   needed(owner: T): boolean;
   /** Called, after the main fields are assigned, when a record lacks the group. */
   absent?(owner: T): void;
+  /**
+   * The record version from which the group is always saved: a record of that version or later
+   * without it is refused (older ones load through `absent`).
+   */
+  requiredFrom?: number;
 }
 
 export interface StateSpec<T, F extends FieldSpecs<T>> {
@@ -258,9 +263,12 @@ export function defineState<T>() {
       checkStateVersion(name, version, spec.minVersion, spec.version);
       if (!isRecord(rec)) throw new StateError(`${name}: state is not a record`);
       const values = main.read(rec, name, "", subNames) as StateValues<F>;
-      const subValues = subs.map(({ sub, list }) =>
-        rec[sub] === undefined ? null : list.read(rec[sub], name, `${sub}.`),
-      );
+      const subValues = subs.map(({ sub, s, list }) => {
+        if (rec[sub] !== undefined) return list.read(rec[sub], name, `${sub}.`);
+        if (s.requiredFrom !== undefined && version >= s.requiredFrom)
+          throw new StateError(`${name}: a version ${version} record lacks the '${sub}' group`);
+        return null;
+      });
       spec.check?.(
         values,
         (msg) => {

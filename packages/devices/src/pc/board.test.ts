@@ -12,6 +12,8 @@ import { NIC_MODELS, PC_MEDIA_SLOTS, PC_PARTS, wireBoard, type NicModel } from "
 /** The record ids of snapshots saved before the board was a table: they must still load. */
 const RECORD_IDS = [
   "pic",
+  "lapic",
+  "ioapic",
   "pit",
   "port61",
   "port92",
@@ -64,6 +66,14 @@ describe("the PC board table", () => {
     const bare = new PcMachine({ memoryMiB: 2 });
     expect(bare.parts.hd0).toBeNull();
     expect(bare.namedDevices().map(([id]) => id)).toEqual([...RECORD_IDS.filter((id) => !/^hd/.test(id)), "bios"]);
+    // Without APICs (apic: false, and snapshots saved before them) there are no records for them.
+    const noApic = new PcMachine({ memoryMiB: 2, apic: false });
+    expect(noApic.parts.lapic).toBeNull();
+    expect(noApic.parts.ioapic).toBeNull();
+    expect(noApic.namedDevices().map(([id]) => id)).toEqual([
+      ...RECORD_IDS.filter((id) => !/^hd|apic$/.test(id)),
+      "bios",
+    ]);
     // A network card adds its records after the others.
     const net = new PcMachine({ memoryMiB: 2, net: {} });
     expect(net.namedDevices().map(([id]) => id)).toEqual([

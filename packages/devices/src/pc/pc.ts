@@ -40,7 +40,9 @@ export { COM_PORTS, IDE_BUS_MASTER_BASE } from "./board.ts";
 export interface PcOptions {
   /**
    * A local APIC (FEE00000h) and an I/O APIC (FEC00000h), in CPUID, the memory map and the
-   * MADT (default off: the board has only the 8259s).
+   * MADT (default on; false leaves the board with only the 8259s, as snapshots saved before
+   * the APICs existed restore). Software that never touches them sees the 8259s through the
+   * local APIC's virtual wire.
    */
   apic?: boolean;
   /**
@@ -204,7 +206,7 @@ export class PcMachine {
       resetCpu: () => this.reset(),
       powerOff: () => this.powerOff(),
       net: opts.net ?? null,
-      apic: opts.apic === true,
+      apic: opts.apic !== false,
       vgaBios: firmware?.vgaBios ?? null,
     });
     const p = (this.parts = board.parts);
@@ -269,7 +271,7 @@ export class PcMachine {
       linux: opts.linux ?? null,
       comPorts: COM_PORTS.map(([port]) => port),
       acpi: { pmBase: PC_ACPI_PM_BASE, sciIrq: PC_SCI_IRQ },
-      apic: opts.apic === true,
+      apic: opts.apic !== false,
     });
     this.states.push([PC_BIOS_RECORD, this.bios]);
     if (firmware) {

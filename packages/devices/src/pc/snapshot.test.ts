@@ -200,8 +200,14 @@ describe("PC snapshots", () => {
     expect(back.parts.lapic!.initialCount).toBe(777);
     expect(back.parts.ioapic).not.toBeNull();
     await expectSameMachine(back, pc);
-    const plain = await saveSnapshot(new PcMachine({ memoryMiB: 4, clock: "deterministic", fda: disk }));
+    // A machine without them says nothing (as snapshots from before the option), and restores as one.
+    const plain = await saveSnapshot(new PcMachine({ memoryMiB: 4, clock: "deterministic", fda: disk, apic: false }));
     expect((await readSnapshotManifest(plain)).machine.options.apic).toBeUndefined();
+    const plainBack = await restoreSnapshot(plain, { images: images(disk) });
+    expect(plainBack.parts.lapic).toBeNull();
+    expect(plainBack.parts.ioapic).toBeNull();
+    // APICs are the default.
+    expect(new PcMachine({ memoryMiB: 4 }).parts.lapic).not.toBeNull();
   });
 
   it("restores the IDE bus master's interrupt bit as saved while a drive still holds INTRQ", async () => {
@@ -262,7 +268,7 @@ describe("PC snapshots", () => {
       ],
       [
         await rebuild((s) => {
-          s.manifest.devices[1].name = "sb16";
+          s.manifest.devices.find((x) => x.id === "port61")!.name = "sb16";
         }),
         /snapshot has 'sb16' state for 'port61', which is a 'port61'/,
       ],

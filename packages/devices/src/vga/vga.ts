@@ -496,7 +496,8 @@ export class Vga implements Stateful {
 
   static readonly STATE = defineState<Vga>()({
     name: "vga",
-    version: 1,
+    // 2: the vbe group is always there (version 1 records from before VBE lack it).
+    version: 2,
     minVersion: 1,
     fields: {
       misc: u8,
@@ -526,10 +527,11 @@ export class Vga implements Stateful {
       });
     },
     subsections: {
-      // Added with the Bochs VBE extension; a record without it loads with VBE off, its memory
-      // empty and the PCI function as the firmware set it up.
+      // Added with the Bochs VBE extension; a version 1 record without it loads with VBE off,
+      // its memory empty and the PCI function as the firmware set it up.
       vbe: {
         needed: () => true,
+        requiredFrom: 2,
         absent: (vga) => {
           vga.vbe.reset();
           vga.pci.reset();

@@ -50,6 +50,8 @@ describe("INT 15h memory size", () => {
       [0xe0000, 0x20000, 2],
       [0x100000, (63 << 20) - 0x10000, 1],
       [(64 << 20) - 0x10000, 0x10000, 3], // the ACPI tables
+      [0xfec00000, 0x1000, 2], // the I/O APIC
+      [0xfee00000, 0x1000, 2], // the local APIC
       [0xffff0000, 0x10000, 2], // the ROM alias at the top of the 4 GiB space
     ]);
     // Past the end, or with a buffer under 20 bytes: CF=1.

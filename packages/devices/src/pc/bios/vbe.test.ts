@@ -236,6 +236,7 @@ describe("VBE modes on the screen", () => {
     // A record from before VBE (no 'vbe' subsection) loads with VBE off and BAR0 at its default.
     const old = { ...rec };
     delete old.vbe;
+    expect(() => other.vga.loadState(old, 2)).toThrow(/vga: a version 2 record lacks the 'vbe' group/);
     other.vga.loadState(old, 1);
     expect(other.vga.vbe.enabled).toBe(false);
     expect(other.pci.configRead(0, 2, 0, 0x10, 4) & ~0xf).toBe(VGA_LFB_BASE | 0);
