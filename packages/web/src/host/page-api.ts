@@ -11,8 +11,9 @@
 //                                  "realtime"), firmware ("seabios": the server's SeaBIOS;
 //                                  default "builtin"), net ("lan": a network card on the
 //                                  page's LAN; "internet": the same, and the LAN's gateway
-//                                  goes out through the server's relay; default "none"). Rejects with the allocator's
-//                                  message when it does not fit.
+//                                  goes out through the server's relay; default "none"), apic
+//                                  (false: the 8259s only, no local APIC or I/O APIC; default
+//                                  true). Rejects with the allocator's message when it does not fit.
 //   x86vm.lan()                    the VMs on the LAN: [{ id, name, mac, ip, out, in }] (out/in:
 //                                  { frames, bytes, dropped, droppedBytes } of the VM's rings)
 //   x86vm.catalog()                the server's guest catalog
@@ -123,6 +124,8 @@ export interface CreateOptions {
   /** The server's SeaBIOS instead of the built-in BIOS. */
   firmware?: FirmwareChoice;
   net?: VmNet;
+  /** false: no local APIC and I/O APIC, the 8259s only (default: with them). */
+  apic?: boolean;
 }
 
 export interface PageApi {
@@ -257,6 +260,7 @@ export function createPageApi(manager: VmManager, opener: SnapshotOpener, saved?
         cmdline,
         clock: opts.clock,
         net: opts.net,
+        apic: opts.apic,
       });
       return pageVm(vm);
     },

@@ -79,6 +79,8 @@ export interface VmRequest {
   cpuShare: number;
   media: MediaFile[];
   cmdline?: string;
+  /** false: the 8259s only, no APICs (VmSetup.apic). */
+  apic?: boolean;
   /** The saved-disks record its drives' writes go to (a new one when absent). */
   diskId?: string;
   /**
@@ -271,6 +273,7 @@ export class VmHandle {
       serialOut: this.serialOut.buffer,
       media: r.media,
       cmdline: r.cmdline,
+      apic: r.apic,
       startTimeMs: r.clock === "deterministic" ? DEFAULT_START_TIME_MS : Date.now(),
       clock: r.clock,
       snapshot,

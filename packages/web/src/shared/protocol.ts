@@ -77,6 +77,8 @@ export interface VmSetup {
   media: MediaFile[];
   /** Kernel command line, when booting a Linux kernel. */
   cmdline?: string;
+  /** false: no local APIC and I/O APIC, the 8259s only (default: with them, PcOptions.apic). */
+  apic?: boolean;
   /** Wall-clock time the guest's RTC starts from (Unix ms). */
   startTimeMs: number;
   /**

@@ -67,6 +67,7 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
   const [firmware, setFirmware] = useState<FirmwareChoice>("builtin");
   const [net, setNet] = useState<VmNet>("none");
   const [relay, setRelay] = useState<RelayConfigInfo | null>(null);
+  const [apic, setApic] = useState(true);
   const [busy, setBusy] = useState(false);
   const [progress, setProgress] = useState<{ label: string; p: DownloadProgress | null } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -188,6 +189,7 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
         media,
         cmdline: cmd,
         net,
+        apic,
       });
       // Clear the name for the next VM, unless the user already typed another one meanwhile.
       setName((cur) => (cur === name ? "" : cur));
@@ -249,6 +251,15 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
             SeaBIOS: {seabiosProblem}.
           </p>
         )}
+        <label title="A local APIC and an I/O APIC beside the 8259 interrupt controllers; off: the 8259s only, as on PCs before the Pentium">
+          <input
+            type="checkbox"
+            checked={apic}
+            onChange={(e) => setApic(e.currentTarget.checked)}
+            data-testid="new-apic"
+          />{" "}
+          APIC
+        </label>
 
         <p className="hint" data-testid="drop-hint">
           You can also drop a disk image (.img, .iso…) anywhere on this page to make a VM with it, or a snapshot (

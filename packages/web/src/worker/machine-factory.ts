@@ -45,6 +45,8 @@ export interface MachineInput {
   ram: VmMemory;
   media: readonly MediaFile[];
   cmdline?: string;
+  /** false: the 8259s only (PcOptions.apic; default with APICs). */
+  apic?: boolean;
   startTimeMs: number;
   hostMs: () => number;
   /** Default realtime (hostMs). */
@@ -65,6 +67,7 @@ export function buildMachine(input: MachineInput): PcMachine {
     clock: input.clock ?? "realtime",
     hostMs: input.hostMs,
     startTimeMs: input.startTimeMs,
+    apic: input.apic,
   };
   if (input.mac) opts.net = { mac: input.mac };
   // Each drive slot of the board (fda ... cdrom) takes its image as it is.

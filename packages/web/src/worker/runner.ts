@@ -634,6 +634,7 @@ export class VmRunner {
       ram: VmMemory.adopt(setup.memory, setup.ramBytes),
       media: this.media,
       cmdline: setup.cmdline,
+      apic: setup.apic,
       startTimeMs: setup.startTimeMs,
       hostMs: this.runClock,
       clock: setup.clock,
