@@ -196,6 +196,13 @@ describe("the option parser", () => {
     ]);
   });
 
+  it("builds PCs with APICs unless --no-apic; --apic and --no-apic together are refused", () => {
+    expect(parseBootArgs(["--fda", "a.img"]).apic).toBeUndefined();
+    expect(parseBootArgs(["--fda", "a.img", "--apic"]).apic).toBe(true);
+    expect(parseBootArgs(["--fda", "a.img", "--no-apic"]).apic).toBe(false);
+    expect(() => parseBootArgs(["--fda", "a.img", "--apic", "--no-apic"])).toThrow(/contradict/);
+  });
+
   it("gives vm boot and vm resume one image option per media slot of the board, in its order", () => {
     const flags = PC_MEDIA_SLOTS.map((s) => `--${s.slot}`);
     const boot = COMMANDS.find((c) => c.spec.name === "boot")!.spec;
