@@ -83,8 +83,9 @@ test("two Linux VMs on the page's LAN: DHCP, ping, DNS by name, nc throughput", 
   const ns = await run(page, "alpha", "nslookup beta");
   expect(ns).toContain(ips.beta);
 
-  // nc: 16 MiB from alpha to beta, three times; beta counts the bytes.
-  const MiB16 = 16 * 1024 * 1024;
+  // nc: 4 MiB from alpha to beta, three times; beta counts the bytes. (The suite keeps this
+  // small; the transfer rate it prints is the figure, and bigger transfers only take longer.)
+  const SIZE = 4 * 1024 * 1024;
   const rates: number[] = [];
   for (let i = 0; i < 3; i++) {
     const from = (await serial(page, "beta")).length;
@@ -93,7 +94,7 @@ test("two Linux VMs on the page's LAN: DHCP, ping, DNS by name, nc throughput", 
     const ms = await page.evaluate(
       async ([ip, from, expectBytes]) => {
         const b = window.x86vm.vm("beta")!;
-        window.x86vm.vm("alpha")!.sendSerial(`dd if=/dev/zero bs=64k count=256 2>/dev/null | nc ${ip} 5000\n`);
+        window.x86vm.vm("alpha")!.sendSerial(`dd if=/dev/zero bs=64k count=64 2>/dev/null | nc ${ip} 5000\n`);
         const t0 = performance.now();
         while (!b.serialText().slice(from).includes(String(expectBytes))) {
           if (performance.now() - t0 > 240_000)
@@ -104,17 +105,17 @@ test("two Linux VMs on the page's LAN: DHCP, ping, DNS by name, nc throughput", 
         }
         return performance.now() - t0;
       },
-      [ips.beta, from, MiB16] as const,
+      [ips.beta, from, SIZE] as const,
     );
-    rates.push(MiB16 / 1e6 / (ms / 1000));
+    rates.push(SIZE / 1e6 / (ms / 1000));
   }
   const stats = await page.evaluate(() => window.x86vm.lan());
   const beta = stats.find((p) => p.name === "beta")!;
-  expect(beta.in.bytes).toBeGreaterThan(3 * MiB16);
+  expect(beta.in.bytes).toBeGreaterThan(3 * SIZE);
   rates.sort((a, b) => a - b);
   const line =
     `LAN in Chromium, two Linux VMs (96 MiB each): ping RTT min/avg/max ${rtt[1]}/${rtt[2]}/${rtt[3]} ms (10 echoes); ` +
-    `nc of 16 MiB from /dev/zero: median ${rates[1].toFixed(2)} MB/s of ${rates.map((r) => r.toFixed(2)).join(", ")}; ` +
+    `nc of 4 MiB from /dev/zero: median ${rates[1].toFixed(2)} MB/s of ${rates.map((r) => r.toFixed(2)).join(", ")}; ` +
     `frames into beta ${beta.in.frames}, dropped ${beta.in.dropped} (to beta) / ${beta.out.dropped} (from beta)`;
   console.log(line);
   info.annotations.push({ type: "lan", description: line });
@@ -126,10 +127,10 @@ test("a snapshot of a VM taken mid-transfer, resumed in its place, finishes the 
   test.setTimeout(600_000);
   await openShell(page);
   const ips = await bootPair(page);
-  const bytes = 16 * 1024 * 1024;
+  const bytes = 8 * 1024 * 1024;
   await send(page, "beta", "nc -l -p 5001 | wc -c\n");
   await page.waitForTimeout(500);
-  await send(page, "alpha", `dd if=/dev/zero bs=64k count=256 2>/dev/null | nc ${ips.beta} 5001; echo SENT-$?\n`);
+  await send(page, "alpha", `dd if=/dev/zero bs=64k count=128 2>/dev/null | nc ${ips.beta} 5001; echo SENT-$?\n`);
   // Some of it has arrived: snapshot beta now.
   await expect
     .poll(async () => (await page.evaluate(() => window.x86vm.lan())).find((p) => p.name === "beta")!.in.bytes, {
