@@ -25,6 +25,11 @@ export interface HostTcpEvents {
   onEnd(): void;
   /** The connection failed or was refused (not allowed, unreachable, reset); nothing follows. */
   onError(reason: string): void;
+  /**
+   * Optional: the bytes written earlier have gone out (bufferedAmount fell back to 0), so the NAT
+   * may open the window it advertises to the guest again.
+   */
+  onDrain?(): void;
 }
 
 export interface HostTcpStream {
@@ -36,6 +41,12 @@ export interface HostTcpStream {
   /** Stops onData until resume() (the guest's receive window is full). */
   pause(): void;
   resume(): void;
+  /**
+   * Optional: bytes written but not yet sent on by the host. The NAT takes them off the receive
+   * window it advertises to the guest, so a slow remote side slows the guest's sending down;
+   * without it the window stays full and the host buffers whatever the guest sends.
+   */
+  readonly bufferedAmount?: number;
 }
 
 export interface HostUdpEvents {

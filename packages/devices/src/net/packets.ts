@@ -11,6 +11,7 @@ export const ETH_HEADER = 14;
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
 export const IP_PROTO_ICMP = 1;
+export const IP_PROTO_TCP = 6;
 export const IP_PROTO_UDP = 17;
 export const BROADCAST_MAC: readonly number[] = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
 
@@ -224,11 +225,12 @@ export interface UdpDatagram {
   data: Uint8Array;
 }
 
-function pseudoHeaderSum(src: Ip4, dst: Ip4, length: number): number {
+/** The ones'-complement sum of the IPv4 pseudo-header UDP and TCP checksums cover. */
+export function pseudoHeaderSum(src: Ip4, dst: Ip4, length: number, protocol = IP_PROTO_UDP): number {
   const h = new Uint8Array(12);
   writeU32(h, 0, src);
   writeU32(h, 4, dst);
-  h[9] = IP_PROTO_UDP;
+  h[9] = protocol;
   writeU16(h, 10, length);
   return onesSum(h);
 }

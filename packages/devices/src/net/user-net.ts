@@ -8,7 +8,8 @@
 // Key design choices:
 //  - Pure protocol logic, no host networking: frames from the guest go to receive(), replies go
 //    to the `send` callback (the host queues them towards the card, NicLink). Traffic for any
-//    other address or port is dropped and counted (a NAT to real hosts is the next step).
+//    other address or port goes to the NAT (nat.ts) when the host gives `sockets`, else it is
+//    dropped and counted.
 //  - One guest by default: the lease is always 10.0.2.15, whatever the client's hardware
 //    address, as slirp's first address; a REQUEST for another address is NAKed. A network of
 //    several guests (the page's LAN, lan/ in packages/web) passes a lease pool (DhcpLeases):
@@ -64,6 +65,8 @@ import {
   type DhcpMessage,
 } from "./dhcp.ts";
 import { DNS_PORT, answerDnsQuery } from "./dns.ts";
+import type { HostSockets } from "./host-sockets.ts";
+import { Nat } from "./nat.ts";
 
 export const USER_NET_GATEWAY = ip4("10.0.2.2");
 export const USER_NET_DNS = ip4("10.0.2.3");
@@ -84,6 +87,10 @@ export interface UserNetworkOptions {
   resolve?: (name: string) => Ip4 | null;
   /** The addresses DHCP hands out (default: 10.0.2.15 to whoever asks, one guest). */
   leases?: DhcpLeases;
+  /** With these, TCP and UDP for other addresses go through a NAT to real hosts (nat.ts). */
+  sockets?: HostSockets;
+  /** Frames the link towards the card still takes (NAT traffic waits for room); default no limit. */
+  room?: () => number;
 }
 
 export class UserNetwork {
@@ -98,9 +105,23 @@ export class UserNetwork {
   /** Frames from the guest that nothing here answers (other addresses, ports, protocols). */
   dropped = 0;
   private ipId = 0;
+  /** The NAT to real hosts, with `sockets`. */
+  readonly nat: Nat | null;
+  /** Each guest's hardware address by IPv4 address, learnt from what it sends the NAT. */
+  private readonly natMacs = new Map<Ip4, Uint8Array>();
 
   constructor(opts: UserNetworkOptions) {
     this.send = opts.send;
+    const room = opts.room ?? (() => Infinity);
+    const out = {
+      sendIp: (src: Ip4, dst: Ip4, protocol: number, payload: Uint8Array) =>
+        this.sendIp(this.natMacs.get(dst) ?? this.guestMac ?? BROADCAST_MAC, src, dst, protocol, payload),
+      room,
+    };
+    const broadcast = (USER_NET_GUEST & USER_NET_MASK) | (~USER_NET_MASK >>> 0);
+    this.nat = opts.sockets
+      ? new Nat(opts.sockets, out, (a) => this.isOurs(a) && a !== USER_NET_GATEWAY, broadcast >>> 0)
+      : null;
     this.names = new Map([["host", USER_NET_GATEWAY], ["gateway", USER_NET_GATEWAY], ...(opts.names ?? [])]);
     this.resolve = opts.resolve ?? (() => null);
     this.leases = opts.leases ?? new DhcpLeases(USER_NET_GUEST, 1);
@@ -163,7 +184,17 @@ export class UserNetwork {
         }
       }
     }
+    if (this.nat) {
+      const known = this.natMacs.get(ip.src);
+      if (!known || known.some((b, i) => b !== srcMac[i])) this.natMacs.set(ip.src, srcMac.slice());
+      if (this.nat.receive(ip)) return;
+    }
     this.dropped++;
+  }
+
+  /** Guest time moved on (ns): the NAT's timers, and what it holds back for room in the link. */
+  poll(nowNs: number): void {
+    this.nat?.poll(nowNs);
   }
 
   private dhcp(m: DhcpMessage): void {
