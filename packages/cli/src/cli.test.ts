@@ -49,6 +49,7 @@ const SAMPLE: Record<string, string> = {
   MODE: "realtime",
   NET: "user",
   CARD: "virtio",
+  "HOST:PORT": "10.0.2.2:8080",
   TEXT: "A:\\>",
   KEYS: "dir\\r",
   S: "5",
@@ -220,11 +221,12 @@ describe("the option parser", () => {
     expect(() => parseBootArgs(["--fda", "a.img", "--initrd", "initrd.file"])).toThrow(/--initrd needs --kernel/);
   });
 
-  it("takes --net user or none (default none), and refuses other modes", () => {
+  it("takes --net none, user or nat (default none), and refuses other modes", () => {
     expect(parseBootArgs(["--fda", "a.img"]).net).toBe("none");
     expect(parseBootArgs(["--fda", "a.img", "--net", "user"]).net).toBe("user");
     expect(parseBootArgs(["--fda", "a.img", "--net", "none"]).net).toBe("none");
-    expect(() => parseBootArgs(["--fda", "a.img", "--net", "bridge"])).toThrow(/--net takes user or none/);
+    expect(() => parseBootArgs(["--fda", "a.img", "--net", "bridge"])).toThrow(/--net takes none, user or nat/);
+    expect(parseBootArgs(["--fda", "a.img", "--net", "nat"]).net).toBe("nat");
   });
 
   it("keeps boot's script steps in order", () => {

@@ -35,8 +35,18 @@ import {
   type ScriptArgs,
 } from "./script-options.ts";
 import { mediaOptionSlot, mediaOptions } from "./media-options.ts";
-import { NET_OPTION, NIC_OPTION, connectUserNetwork, parseNetMode, parseNicModel, type NetMode } from "./network.ts";
+import {
+  NET_ALLOW_OPTION,
+  NET_OPTION,
+  NIC_OPTION,
+  connectNetwork,
+  parseNetAllow,
+  parseNetMode,
+  parseNicModel,
+  type NetMode,
+} from "./network.ts";
 import type { NicModel } from "@x86vm/devices";
+import type { AllowEntry } from "./node-sockets.ts";
 
 /** ISO 9660 logical block size. */
 const CD_SECTOR_SIZE = 2048;
@@ -62,6 +72,8 @@ export interface BootArgs extends ScriptArgs {
   net: NetMode;
   /** Which card (--nic); alone it means --net user. */
   nic?: NicModel;
+  /** Destinations the NAT may reach (--net-allow), for --net nat. */
+  netAllow: AllowEntry[];
 }
 
 /** The largest --mem: all the guest RAM a VM may have. */
@@ -80,6 +92,7 @@ export const BOOT_COMMAND: CommandSpec = {
     { flag: "--no-apic", help: "no APICs: the 8259s only, as on PCs before the Pentium" },
     NET_OPTION,
     NIC_OPTION,
+    NET_ALLOW_OPTION,
     ...SCRIPT_OPTIONS,
     { flag: "--no-jit", help: "interpret every instruction (no compiled blocks)" },
     { flag: "--jit", value: "KIND", help: "compile hot blocks to js (JavaScript functions) or wasm (WebAssembly)" },
@@ -108,6 +121,7 @@ export function parseBootArgs(argv: string[]): BootArgs {
     traceFaults: false,
     profile: false,
     net: "none",
+    netAllow: [],
   };
   let netGiven = false;
   for (const { flag, value } of parseArgs(BOOT_COMMAND, argv).options) {
@@ -134,6 +148,9 @@ export function parseBootArgs(argv: string[]): BootArgs {
         break;
       case "--nic":
         a.nic = parseNicModel(v);
+        break;
+      case "--net-allow":
+        a.netAllow.push(parseNetAllow(v));
         break;
       case "--no-jit":
         a.noJit = true;
@@ -175,6 +192,9 @@ export function parseBootArgs(argv: string[]): BootArgs {
   if (!PC_MEDIA_SLOTS.some((s) => a.images[s.slot] && s.slot !== "initrd" && s.kind !== "firmware"))
     throw new UsageError("nothing to boot: give --fda, --hda, --cdrom or --kernel");
   if (a.images.initrd && !a.images.kernel) throw new UsageError("--initrd needs --kernel");
+  // --net-allow alone means --net nat.
+  if (a.netAllow.length > 0 && !netGiven) a.net = "nat";
+  if (a.netAllow.length > 0 && a.net !== "nat") throw new UsageError("--net-allow needs --net nat");
   if (a.nic && a.net === "none") {
     if (netGiven) throw new UsageError("--nic names a card, which --net none leaves out");
     a.net = "user"; // a card named alone is on the user network
@@ -299,7 +319,15 @@ export async function bootCommand(argv: string[]): Promise<number> {
   const session = new Session(pc);
   session.onReset = (reason) => console.error(`vm boot: the guest triple-faulted (${reason}); the machine was reset`);
   if (args.serial) connectSerialConsole(session);
-  connectUserNetwork(session, pc);
+  try {
+    await connectNetwork(session, pc, { mode: args.net, allow: args.netAllow });
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`vm boot: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
   const samples = new Map<number, number>();
   if (args.profile) {
     const cpu = pc.machine.cpu;

@@ -14,7 +14,7 @@ import { restoreSnapshot, saveSnapshot } from "@x86vm/devices";
 import { Session } from "../session/session.ts";
 import { buildPc, parseBootArgs } from "./boot.ts";
 import { GUEST_RECIPE, defaultGuestsDir, guestIsCurrent } from "./images.ts";
-import { connectUserNetwork } from "./network.ts";
+import { connectNetwork } from "./network.ts";
 
 const GUEST = path.join(defaultGuestsDir(), "linux-686");
 
@@ -34,7 +34,7 @@ it.each([
     ]);
     const pc = buildPc(args);
     const session = new Session(pc);
-    const net = connectUserNetwork(session, pc)!;
+    const net = (await connectNetwork(session, pc))!;
     expect(net).not.toBeNull();
     const opts = { timeoutS: 500, serialInput: true, nowMs: () => performance.now() };
     try {

@@ -20,7 +20,8 @@ import { Session } from "../session/session.ts";
 import type { ScreenMark } from "../session/screen-watch.ts";
 import { parseArgs, usageLines, UsageError, type CommandSpec } from "../args.ts";
 import { connectSerialConsole } from "./serial-console.ts";
-import { connectUserNetwork } from "./network.ts";
+import { NET_ALLOW_OPTION, connectNetwork, parseNetAllow, parseNetMode, type NetMode } from "./network.ts";
+import type { AllowEntry } from "./node-sockets.ts";
 import { imageFinder, readBytes } from "./snapshot-files.ts";
 import {
   defaultScriptArgs,
@@ -40,6 +41,9 @@ export interface ResumeArgs extends ScriptArgs {
   file: string;
   images: Partial<Record<PcImageSlot, string>>;
   clock?: ClockMode;
+  /** What a card in the snapshot is joined to (--net; default user). */
+  net: NetMode;
+  netAllow: AllowEntry[];
 }
 
 export const RESUME_COMMAND: CommandSpec = {
@@ -51,6 +55,12 @@ export const RESUME_COMMAND: CommandSpec = {
     // One option per media slot of the board: --fda ... --cdrom, --kernel, --initrd.
     ...mediaOptions(({ title }, i) => `the ${title} image${i === 0 ? ", if not found where it was" : ", likewise"}`),
     { flag: "--clock", value: "MODE", help: "deterministic or realtime (default: the clock it was saved with)" },
+    {
+      flag: "--net",
+      value: "NET",
+      help: "a saved card joins user (default), nat (user + --net-allow) or none",
+    },
+    NET_ALLOW_OPTION,
     ...SCRIPT_OPTIONS,
   ],
   notes: [
@@ -62,7 +72,8 @@ export const RESUME_COMMAND: CommandSpec = {
 };
 
 export function parseResumeArgs(argv: string[]): ResumeArgs {
-  const a: ResumeArgs = { ...defaultScriptArgs(), file: "", images: {} };
+  const a: ResumeArgs = { ...defaultScriptArgs(), file: "", images: {}, net: "user", netAllow: [] };
+  let netGiven = false;
   const parsed = parseArgs(RESUME_COMMAND, argv);
   for (const { flag, value } of parsed.options) {
     const v = value ?? "";
@@ -76,12 +87,22 @@ export function parseResumeArgs(argv: string[]): ResumeArgs {
       case "--clock":
         a.clock = parseClock(v);
         break;
+      case "--net":
+        a.net = parseNetMode(v);
+        netGiven = true;
+        break;
+      case "--net-allow":
+        a.netAllow.push(parseNetAllow(v));
+        break;
       default:
         throw new Error(`vm resume: ${flag} is in the option table but not handled`);
     }
   }
   a.file = parsed.operands[0] ?? "";
   if (!a.file) throw new UsageError("no snapshot file given");
+  // --net-allow alone means --net nat.
+  if (a.netAllow.length > 0 && !netGiven) a.net = "nat";
+  if (a.netAllow.length > 0 && a.net !== "nat") throw new UsageError("--net-allow needs --net nat");
   return a;
 }
 
@@ -127,7 +148,19 @@ export async function resumeCommand(argv: string[]): Promise<number> {
   const mark = cursorMark(pc);
   if (mark) session.mark = mark;
   if (args.serial) connectSerialConsole(session);
-  connectUserNetwork(session, pc); // a machine saved with a card gets the user-mode network
+  // A machine saved with a card gets the user-mode network (connections open when it was saved
+  // are gone: the guest's next segment on one gets a RST).
+  if (args.net === "nat" && !pc.nic)
+    console.error(`vm resume: --net ${args.net}: the saved machine has no network card`);
+  try {
+    await connectNetwork(session, pc, { mode: args.net, allow: args.netAllow });
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`vm resume: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
   const t0 = performance.now();
   const instret0 = pc.machine.cpu.instret;
   const code = await runScript("resume", session, args, Object.fromEntries(found));

@@ -119,6 +119,11 @@ export class Session {
   onSerial: ((byte: number) => void) | null = null;
   /** Called before each part of a chunk runs (devices fed from the host: the network link). */
   readonly pumps: (() => void)[] = [];
+  /**
+   * Whether host I/O is under way (the NAT's sockets): then each part of a chunk ends with a
+   * return to the event loop, so socket events reach the machine while it runs.
+   */
+  hostIo: (() => boolean) | null = null;
   /** The outcome of each step run so far, in order (the failed one last). */
   readonly results: StepResult[] = [];
 
@@ -283,7 +288,7 @@ export class Session {
       this.typist.pump();
       for (const pump of this.pumps) pump();
       r = this.pc.run(ns / CHUNK_PARTS);
-      if (this.pc.machine.cpu.jit.pending > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (this.pc.machine.cpu.jit.pending > 0 || this.hostIo?.()) await new Promise((resolve) => setImmediate(resolve));
     }
     if (r.kind === "shutdown") throw new SessionError(`the guest stopped the machine: ${r.reason}`, "crash");
     if (r.kind === "reset") {
