@@ -11,6 +11,7 @@ import type { HostTcpEvents } from "@x86vm/devices";
 import { ip4 } from "@x86vm/devices";
 import { UsageError } from "../args.ts";
 import { parseBootArgs } from "./boot.ts";
+import { parseResumeArgs } from "./resume.ts";
 import { parseNetAllow, resolveAllowList } from "./network.ts";
 import { AllowList, NodeHostSockets } from "./node-sockets.ts";
 
@@ -34,6 +35,15 @@ describe("--net-allow", () => {
       { host: "1.2.3.4", port: 80 },
       { host: "h", port: "*" },
     ]);
+    // vm resume: a saved card joins the user network unless --net or --net-allow says otherwise.
+    expect(parseResumeArgs(["saved.snap"]).net).toBe("user");
+    expect(parseResumeArgs(["saved.snap", "--net-allow", "10.0.2.2:80"])).toMatchObject({
+      net: "nat",
+      netAllow: [{ host: "10.0.2.2", port: 80 }],
+    });
+    expect(() => parseResumeArgs(["saved.snap", "--net", "none", "--net-allow", "10.0.2.2:80"])).toThrow(
+      /--net-allow needs --net nat/,
+    );
   });
 
   it("resolves names once: the guest's DNS answers them, loopback names as 10.0.2.2", async () => {
