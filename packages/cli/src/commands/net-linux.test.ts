@@ -76,7 +76,7 @@ it.each([
         files[slot] ? new MemoryDisk(new Uint8Array(fs.readFileSync(files[slot])), true) : null,
     });
     const again = new Session(back);
-    expect(connectUserNetwork(again, back)).not.toBeNull();
+    expect(await connectNetwork(again, back)).not.toBeNull();
     try {
       await again.run(
         [
