@@ -1,10 +1,12 @@
-// The network relay of `pnpm start`: the New VM form offers "LAN + internet through the
-// server" only on a server whose relay is on.
+// The network relay of `pnpm start`: a Linux VM on the page's LAN with "internet through the
+// server" fetches a page from an HTTP server on the test machine's 127.0.0.1 (the guest's
+// 10.0.2.2) with wget, and is refused a port and a host that are not on the server's
+// allow-list; then the throughput of a larger download through the relay (median of 3).
 //
 // The relay is off on the suite's server (playwright.config.ts), so this spec starts a second
 // server of its own with X86VM_NET_ALLOW naming the test's HTTP server; the built app is the
-// suite server's (dist/web). The first test checks the suite's server: the form offers the
-// choice disabled, with the reason.
+// suite server's (dist/web). The first test checks the suite's server too: the form offers the
+// choice disabled, with the reason. Needs the Linux guest (pnpm images), as linux.spec.ts.
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
@@ -12,12 +14,15 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import url from "node:url";
-import { expect, test } from "@playwright/test";
-import { openShell } from "./helpers.ts";
+import { expect, test, type Page } from "@playwright/test";
+import { openShell, panel } from "./helpers.ts";
 
 const ROOT = path.resolve(path.dirname(url.fileURLToPath(import.meta.url)), "..");
+const PAGE_TEXT = "hello from 127.0.0.1 through the relay";
+const BIG = 8 * 1024 * 1024;
 
 let web: http.Server;
+let unlisted: http.Server;
 let app: ChildProcess | null = null;
 let appUrl = "";
 let snapshots = "";
@@ -40,8 +45,15 @@ function freePort(): Promise<number> {
 }
 
 test.beforeAll(async () => {
-  web = http.createServer((_req, res) => res.end("listed\n"));
+  const big = Buffer.alloc(BIG, 0x61);
+  web = http.createServer((req, res) => {
+    const body = req.url === "/big" ? big : Buffer.from(`${PAGE_TEXT}\n`);
+    res.setHeader("Content-Length", body.length);
+    res.end(body);
+  });
+  unlisted = http.createServer((_req, res) => res.end("this server is not on the list\n"));
   await listen(web);
+  await listen(unlisted);
   const port = await freePort();
   appUrl = `http://127.0.0.1:${port}/`;
   snapshots = fs.mkdtempSync(path.join(os.tmpdir(), "x86vm-e2e-relay-"));
@@ -77,8 +89,29 @@ test.afterAll(async () => {
     await exited;
   }
   web?.close();
+  unlisted?.close();
   if (snapshots) fs.rmSync(snapshots, { recursive: true, force: true });
 });
+
+const serial = (page: Page, name: string) => page.evaluate((n) => window.x86vm.vm(n)!.serialText(), name);
+
+/** Runs a shell command on the VM's console; returns what it printed before its end marker. */
+async function run(page: Page, name: string, cmd: string, timeout = 60_000): Promise<string> {
+  const from = (await serial(page, name)).length;
+  const tag = `END${Math.floor(Math.random() * 1e6)}`;
+  await page.evaluate(([n, t]) => window.x86vm.vm(n)!.sendSerial(t), [name, `${cmd}; echo ${tag}-$?\n`] as const);
+  let m: RegExpMatchArray | null = null;
+  await expect
+    .poll(
+      async () => {
+        m = (await serial(page, name)).slice(from).match(new RegExp(`([\\s\\S]*)\\n${tag}-(\\d+)`));
+        return m !== null;
+      },
+      { timeout, intervals: [100] },
+    )
+    .toBe(true);
+  return `${m![1]}\nstatus ${m![2]}`;
+}
 
 test("the form offers internet through the server only when the server relays", async ({ page }) => {
   await openShell(page); // the suite's server: no X86VM_NET_ALLOW
@@ -92,4 +125,59 @@ test("the form offers internet through the server only when the server relays", 
   await expect(page.getByTestId("new-net").locator('option[value="internet"]')).toBeEnabled();
   await page.getByTestId("new-net").selectOption("internet");
   await expect(page.getByTestId("net-hint")).toContainText(`127.0.0.1:${portOf(web)}`);
+});
+
+test("a Linux guest fetches a page from 127.0.0.1 through the relay and is refused off the list", async ({
+  page,
+}, info) => {
+  test.setTimeout(600_000);
+  page.on("pageerror", (e) => console.log(`[page error] ${e.message}`));
+  await page.goto(appUrl);
+  await expect(page.getByTestId("isolation")).toHaveAttribute("data-isolated", "true");
+  await page.getByTestId("guest").selectOption("linux");
+  await page.getByTestId("new-name").fill("net");
+  await page.getByTestId("new-memory").fill("96");
+  await page.getByTestId("new-net").selectOption("internet");
+  await page.getByTestId("create").click();
+  await expect(panel(page, "net")).toBeVisible();
+  await expect
+    .poll(() => serial(page, "net"), { timeout: 240_000, intervals: [500] })
+    .toMatch(/NET-OK eth0 10\.0\.2\.\d+ router 10\.0\.2\.2[\s\S]*BOOT-OK[\s\S]*# /);
+
+  // The page on 127.0.0.1, as the guest's 10.0.2.2.
+  const got = await run(page, "net", `wget -q -O - http://10.0.2.2:${portOf(web)}/`);
+  expect(got).toContain(PAGE_TEXT);
+  expect(got).toContain("status 0");
+
+  // A port of 127.0.0.1 that is not listed (a server listens there), and a host not listed:
+  // the relay refuses, the guest's connection is reset.
+  const port = await run(page, "net", `wget -q -O - http://10.0.2.2:${portOf(unlisted)}/`);
+  expect(port).not.toContain("not on the list");
+  expect(port).toMatch(/Connection refused|can't connect/);
+  expect(port).not.toContain("status 0");
+  const host = await run(page, "net", "wget -q -O - http://192.0.2.1/", 30_000);
+  expect(host).toMatch(/Connection refused|can't connect/);
+  expect(host).not.toContain("status 0");
+  // The server's own port is not reachable either.
+  const self = await run(page, "net", `wget -q -O - http://10.0.2.2:${new URL(appUrl).port}/net/config`);
+  expect(self).not.toContain("enabled");
+  expect(self).not.toContain("status 0");
+
+  // Throughput: 8 MiB from 127.0.0.1 through the relay, three times, timed in the page.
+  const rates: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = Date.now();
+    const out = await run(page, "net", `wget -q -O - http://10.0.2.2:${portOf(web)}/big | wc -c`, 240_000);
+    const ms = Date.now() - t0;
+    expect(out).toContain(String(BIG));
+    rates.push(BIG / 1e6 / (ms / 1000));
+  }
+  rates.sort((a, b) => a - b);
+  const line =
+    `relay in Chromium, Linux VM (96 MiB) wget of 8 MiB from 127.0.0.1 via 10.0.2.2: ` +
+    `median ${rates[1].toFixed(2)} MB/s of ${rates.map((r) => r.toFixed(2)).join(", ")}`;
+  console.log(line);
+  info.annotations.push({ type: "net-relay", description: line });
+  await info.attach("net-relay-figures.txt", { body: line + "\n" });
+  await page.screenshot({ path: info.outputPath("net-relay.png"), fullPage: true });
 });
