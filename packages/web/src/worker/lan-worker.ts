@@ -28,13 +28,19 @@ function reportLeases(): void {
   report({ kind: "leases", leases: sw.leaseList() });
 }
 
+/** How often the gateway's NAT timers run while no frame wakes the LAN worker. */
+const NAT_TICK_MS = 200;
+
 async function run(b: Int32Array): Promise<void> {
   for (;;) {
     const seen = Atomics.load(b, 0);
     const moved = sw.poll();
+    // The gateway's NAT keeps its timers (retransmission, TIME-WAIT) on the clock it is given:
+    // here the host's, since the LAN's guests each have their own.
+    sw.gateway.poll(performance.now() * 1e6);
     reportLeases();
     if (moved > 0) await yieldToEvents();
-    else await parkOn(b, 0, seen, 1000);
+    else await parkOn(b, 0, seen, NAT_TICK_MS);
   }
 }
 
