@@ -104,7 +104,7 @@ describe("the reference Linux guest", () => {
     expect(cpuinfo).toMatch(/vendor_id\s*: GenuineIntel/);
     expect(cpuinfo).toMatch(/cpu family\s*: 6/);
     expect(cpuinfo).toMatch(/model name\s*: x86vm P6-class TypeScript CPU/);
-    expect(cpuinfo).toMatch(/flags\s*: fpu pse tsc msr cx8 pge cmov clflush mmx fxsr sse sse2( |\n)/);
+    expect(cpuinfo).toMatch(/flags\s*: fpu pse tsc msr cx8 apic pge cmov clflush mmx fxsr sse sse2( |\n)/);
     expect((await shell("echo $((6*7))")).trim()).toBe("42");
   }, 300_000);
 
