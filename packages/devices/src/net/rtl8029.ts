@@ -8,15 +8,7 @@
 // is not followed (no PC operating system does it to a BAR its firmware assigned).
 
 import type { IoSurface, PortRange } from "@x86vm/core";
-import {
-  PciFunction,
-  PCI_BAR0,
-  PCI_COMMAND,
-  PCI_COMMAND_IO,
-  PCI_COMMAND_MASTER,
-  PCI_INTERRUPT_LINE,
-  PCI_STATUS_DEVSEL_MEDIUM,
-} from "../pci/pci-function.ts";
+import { PciFunction, PCI_COMMAND_IO, PCI_COMMAND_MASTER, PCI_STATUS_DEVSEL_MEDIUM } from "../pci/pci-function.ts";
 import { NE2000_PORTS } from "./ne2000.ts";
 
 export const RTL8029_VENDOR_ID = 0x10ec;
@@ -39,23 +31,6 @@ export class Rtl8029 extends PciFunction {
       status: PCI_STATUS_DEVSEL_MEDIUM,
     });
     this.defineIoBar(0, NE2000_PORTS);
-  }
-
-  /**
-   * What a BIOS's POST does for this function: BAR0 at `ioBase`, the interrupt line register
-   * set to the ISA IRQ its INTA# is routed to, I/O decoding on.
-   */
-  firmwareInit(ioBase: number, irq: number): void {
-    this.write(PCI_BAR0, 4, ioBase);
-    this.write(PCI_INTERRUPT_LINE, 1, irq);
-    this.write(PCI_COMMAND, 2, PCI_COMMAND_IO);
-  }
-
-  /** The I/O base software gave BAR0 while I/O decoding is on, else -1. */
-  ioBase(): number {
-    if (!(this.command & PCI_COMMAND_IO)) return -1;
-    const base = this.barAddress(0);
-    return base === 0 ? -1 : base;
   }
 }
 

@@ -725,7 +725,7 @@ export const PC_PARTS: readonly BoardPart[] = [
     create: (b) => (nicModel(b.net) === "ne2k-pci" ? new Rtl8029() : null),
     connect: (fn, b) => {
       // POST: BAR0 and the interrupt line, the PIRQ routed to NIC_IRQ, that IRQ level-triggered.
-      fn.firmwareInit(NIC_IO_BASE, NIC_IRQ);
+      fn.postIoBar0(NIC_IO_BASE, NIC_IRQ);
       routeNicPirq(b);
     },
   }),
@@ -737,7 +737,7 @@ export const PC_PARTS: readonly BoardPart[] = [
       nicModel(b.net) === "ne2k-pci" ? new Ne2000({ mac: nicMac(b), irq: b.part("pci-isa").pirqLine(NIC_PIRQ) }) : null,
     io: (nic, [base], b) => {
       const fn = b.part("nic-pci");
-      return gatedSurface(nic.ioSurface(base, "nic"), () => fn.ioBase() === base);
+      return gatedSurface(nic.ioSurface(base, "nic"), () => fn.ioBar0Base() === base);
     },
   }),
   part({
@@ -759,10 +759,10 @@ export const PC_PARTS: readonly BoardPart[] = [
         ? new VirtioNet({ mac: nicMac(b), mem: b.machine.mem, irq: b.part("pci-isa").pirqLine(NIC_PIRQ) })
         : null,
     connect: (fn, b) => {
-      fn.firmwareInit(NIC_IO_BASE, NIC_IRQ);
+      fn.postIoBar0(NIC_IO_BASE, NIC_IRQ);
       routeNicPirq(b);
     },
-    io: (fn, [base]) => gatedSurface(fn.ioSurface(base, "virtio-net"), () => fn.ioBase() === base),
+    io: (fn, [base]) => gatedSurface(fn.ioSurface(base, "virtio-net"), () => fn.ioBar0Base() === base),
   }),
   part({
     id: "nic-link",

@@ -217,6 +217,23 @@ export class PciFunction implements Stateful {
     return a > 0xffff ? -1 : a;
   }
 
+  /**
+   * What a BIOS's POST does for a function that decodes one I/O BAR: BAR0 at `ioBase`, the
+   * interrupt line register set to the ISA IRQ its INTA# is routed to, I/O decoding on.
+   */
+  postIoBar0(ioBase: number, irq: number): void {
+    this.write(PCI_BAR0, 4, ioBase);
+    this.write(PCI_INTERRUPT_LINE, 1, irq);
+    this.write(PCI_COMMAND, 2, PCI_COMMAND_IO);
+  }
+
+  /** The I/O base software gave BAR0 while I/O decoding is on, else -1. */
+  ioBar0Base(): number {
+    if (!(this.command & PCI_COMMAND_IO)) return -1;
+    const base = this.barAddress(0);
+    return base === 0 ? -1 : base;
+  }
+
   /** The command register. */
   get command(): number {
     return this.read(PCI_COMMAND, 2);

@@ -27,15 +27,7 @@
 
 import { bits, records, u16, u8, type FieldSpecs, type IoSurface } from "@x86vm/core";
 import type { IrqLine } from "../irq.ts";
-import {
-  PciFunction,
-  PCI_BAR0,
-  PCI_COMMAND,
-  PCI_COMMAND_IO,
-  PCI_COMMAND_MASTER,
-  PCI_INTERRUPT_LINE,
-  PCI_STATUS_DEVSEL_MEDIUM,
-} from "../pci/pci-function.ts";
+import { PciFunction, PCI_COMMAND_IO, PCI_COMMAND_MASTER, PCI_STATUS_DEVSEL_MEDIUM } from "../pci/pci-function.ts";
 import { VirtioError, Virtqueue, virtqueueState, type GuestMemory } from "./virtqueue.ts";
 
 export const VIRTIO_PCI_VENDOR_ID = 0x1af4;
@@ -129,20 +121,6 @@ export abstract class VirtioPciFunction extends PciFunction {
     while (size < VIRTIO_PCI_CONFIG + id.configSize) size *= 2;
     this.barSize = size;
     this.defineIoBar(0, size);
-  }
-
-  /** What a BIOS's POST does: BAR0 at `ioBase`, the interrupt line register, I/O decoding on. */
-  firmwareInit(ioBase: number, irq: number): void {
-    this.write(PCI_BAR0, 4, ioBase);
-    this.write(PCI_INTERRUPT_LINE, 1, irq);
-    this.write(PCI_COMMAND, 2, PCI_COMMAND_IO);
-  }
-
-  /** The I/O base software gave BAR0 while I/O decoding is on, else -1. */
-  ioBase(): number {
-    if (!(this.command & PCI_COMMAND_IO)) return -1;
-    const base = this.barAddress(0);
-    return base === 0 ? -1 : base;
   }
 
   /** The registers at `base` (the board gates them on BAR0's decoding). */
