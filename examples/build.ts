@@ -5,10 +5,14 @@
 //   vbe-boot.img       a 1.44 MB floppy whose boot sector is boot-sector/vbe.asm (a VESA mode)
 //   HELLO.COM          dos/hello.asm, assembled
 //   freedos-hello.img  a copy of the FreeDOS floppy with HELLO.COM added (mtools)
+//   NE2KPKT.COM        dos/ne2kpkt.asm: a packet driver for the NE2000 (ISA or the RTL8029)
+//   PKTTEST.COM        dos/pkttest.asm: DHCP, ARP and ping through a packet driver
+//   dos-net.img        a blank 1.44 MB FAT12 floppy (mtools) with NE2KPKT.COM and PKTTEST.COM,
+//                      for drive B: beside the FreeDOS floppy
 //
 // Run it as `pnpm examples` (node --import tsx examples/build.ts [--out DIR] [--freedos IMG]);
 // it prints each file it built. Tests and specs import buildExamples(). Needs nasm, and
-// mtools for the DOS floppy.
+// mtools for the DOS floppies.
 //
 // The folder is --out, else $X86VM_EXAMPLES, else ~/.cache/x86vm-examples. The FreeDOS floppy
 // is --freedos, else $X86VM_FREEDOS, else ../shared/guests/freedos722.img beside the
@@ -37,6 +41,12 @@ export interface ExampleImages {
   dosProgram: string;
   /** freedos-hello.img: FreeDOS with HELLO.COM in A:\, or null when no FreeDOS floppy was found. */
   dosFloppy: string | null;
+  /** NE2KPKT.COM, the NE2000 packet driver. */
+  packetDriver: string;
+  /** PKTTEST.COM, the test of a network through a packet driver. */
+  packetTest: string;
+  /** dos-net.img: a FAT12 floppy with NE2KPKT.COM and PKTTEST.COM. */
+  netFloppy: string;
 }
 
 export interface BuildOptions {
@@ -110,8 +120,19 @@ export function buildExamples(opts: BuildOptions = {}): ExampleImages {
   const bootSector = bootFloppy("hello-boot.img", "boot-sector/hello.asm");
   const vbeBootSector = bootFloppy("vbe-boot.img", "boot-sector/vbe.asm");
 
-  const dosProgram = path.join(dir, "HELLO.COM");
-  writeAtomic(dosProgram, (tmp) => run("nasm", ["-f", "bin", "-o", tmp, path.join(HERE, "dos/hello.asm")]));
+  const dosCom = (name: string, source: string): string => {
+    const file = path.join(dir, name);
+    writeAtomic(file, (tmp) => run("nasm", ["-f", "bin", "-o", tmp, path.join(HERE, source)]));
+    return file;
+  };
+  const dosProgram = dosCom("HELLO.COM", "dos/hello.asm");
+  const packetDriver = dosCom("NE2KPKT.COM", "dos/ne2kpkt.asm");
+  const packetTest = dosCom("PKTTEST.COM", "dos/pkttest.asm");
+  const netFloppy = path.join(dir, "dos-net.img");
+  writeAtomic(netFloppy, (tmp) => {
+    run("mformat", ["-C", "-f", "1440", "-i", tmp, "::"]);
+    run("mcopy", ["-i", tmp, packetDriver, packetTest, "::"]);
+  });
 
   const freedos = opts.freedos ?? findFreedos(env);
   let dosFloppy: string | null = null;
@@ -123,7 +144,7 @@ export function buildExamples(opts: BuildOptions = {}): ExampleImages {
       run("mcopy", ["-o", "-i", tmp, dosProgram, "::HELLO.COM"]);
     });
   }
-  return { dir, bootSector, vbeBootSector, dosProgram, dosFloppy };
+  return { dir, bootSector, vbeBootSector, dosProgram, dosFloppy, packetDriver, packetTest, netFloppy };
 }
 
 function main(argv: string[]): number {
@@ -145,6 +166,9 @@ function main(argv: string[]): number {
     console.log(built.bootSector);
     console.log(built.vbeBootSector);
     console.log(built.dosProgram);
+    console.log(built.packetDriver);
+    console.log(built.packetTest);
+    console.log(built.netFloppy);
     if (built.dosFloppy) console.log(built.dosFloppy);
     else console.error("examples: no FreeDOS floppy found (--freedos or $X86VM_FREEDOS): freedos-hello.img not built");
     return 0;
