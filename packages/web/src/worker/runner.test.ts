@@ -93,16 +93,21 @@ describe("VmRunner", () => {
     expect(vm.events.some((e) => e.kind === "state" && e.state === "running")).toBe(true);
   });
 
-  it("keeps a capped VM's CPU use near its share", async () => {
+  // The bound is one-sided: on a loaded host, late timers only lower a capped VM's use (it sleeps
+  // longer than it owes), so a lower bound would measure the host, not the cap. That it still runs
+  // is checked by its instruction count instead.
+  it("keeps a capped VM's CPU use under its share, and keeps it running", async () => {
     const vm = await make([{ role: "fda", name: "spin.img", bytes: floppy(SPIN) }], 25);
     vm.runner.start();
     await sleep(200);
     const b0 = vm.ctl.f64[CNT_BUSY_MS],
+      i0 = vm.ctl.f64[CNT_INSTRET],
       t0 = performance.now();
     await sleep(1000);
     const use = (vm.ctl.f64[CNT_BUSY_MS] - b0) / (performance.now() - t0);
-    expect(use).toBeGreaterThan(0.1);
+    expect(use).toBeGreaterThan(0);
     expect(use).toBeLessThan(0.4);
+    expect(vm.ctl.f64[CNT_INSTRET]).toBeGreaterThan(i0);
   });
 
   it("reports a triple fault as a failure, and reset power-cycles the machine", async () => {
