@@ -324,6 +324,21 @@ describe("8254: counting and access", () => {
     expect(h.inb(CH2)).toBe(STATUS_NULL | 0x10);
   });
 
+  it("a count written but not yet loaded reads as that count (Linux's quick TSC calibration reads it at once)", () => {
+    const { h, goto, write16 } = setup();
+    goto(10);
+    h.outb(CTRL, cw(2, 0)); // counter 2, mode 0, as quick_pit_calibrate does
+    write16(CH2, 0xffff);
+    expect(h.inb(CH2)).toBe(0xff); // the same tick: the load is still due at the next CLK pulse
+    expect(h.inb(CH2)).toBe(0xff);
+    goto(12);
+    expect(h.inb(CH2) | (h.inb(CH2) << 8)).toBe(0xffff - 1);
+    // Mode 3 with an odd count: the CE starts at N - 1.
+    h.outb(CTRL, cw(2, 3));
+    write16(CH2, 301);
+    expect(h.inb(CH2) | (h.inb(CH2) << 8)).toBe(300);
+  });
+
   it("reads and writes of the same counter interleave with their own byte pointers", () => {
     const { h, goto, write16 } = setup();
     h.outb(CTRL, cw(0, 0));

@@ -124,7 +124,7 @@ class PitCounter {
   gate = true;
   /** The CE holds a loaded count and follows the mode's waveform. */
   loaded = false;
-  /** The CE value while not loaded (undefined on real hardware; kept from before). */
+  /** The CE value while not loaded and no load is due (undefined on real hardware; kept from before). */
   idleCe = 0;
   /** The count loaded in the CE (1..modulus). */
   n = 0;
@@ -192,7 +192,15 @@ class PitCounter {
   }
 
   ceAt(tick: number): number {
-    return this.loaded ? this.ceForElapsed(this.elapsed(tick)) : this.idleCe;
+    if (this.loaded) return this.ceForElapsed(this.elapsed(tick));
+    // Written but not yet loaded (until the next CLK pulse, 838 ns): the CE is undefined on real
+    // hardware, where the I/O read itself takes about a microsecond and so always sees the
+    // loaded count. An emulated IN takes one instruction, so the count about to be loaded is
+    // read, as the CE shows it at once: Linux's quick TSC calibration programs counter 2 with
+    // 0xFFFF and reads its MSB right away, expecting 0xFF.
+    if (this.pendingTick !== NONE)
+      return (this.mode === 3 && this.pendingN & 1 ? this.pendingN - 1 : this.pendingN) % this.modulus();
+    return this.idleCe;
   }
 
   outAt(tick: number): boolean {
