@@ -60,6 +60,16 @@ const MEASURE_NS = 2e6;
 const MIN_MEASURE_INSTRUCTIONS = 1000;
 /** Realtime: the rate changes by at most a factor e per this much guest time. */
 export const RAMP_NS = 25e6;
+/**
+ * Realtime: the guest's clock advances at most this many ns per instruction (its CPU never looks
+ * slower than 4 MIPS). Linux calibrates the TSC by counting loops of about 17 instructions
+ * against the PIT and wants at least 1000 in 10 ms; an emulator slower than this for a while
+ * (code run for the first time, a loaded host, a small CPU share) lets the guest fall behind,
+ * and past MAX_LAG_NS its clock jumps to the host's, rather than showing it a slower CPU.
+ */
+export const MAX_RATE_NS = 250;
+/** Realtime: the rate follows its aim at once until this many speed measurements are in. */
+export const SETTLE_MEASUREMENTS = 8;
 
 export class MachineClock implements TimeSource {
   readonly mode: ClockMode;
@@ -79,14 +89,15 @@ export class MachineClock implements TimeSource {
   private rateNs: number;
   /** The catch-up factor the rate is moving towards (realtime). */
   factor = 1;
-  /** Guest and host time at the last sync (the rate's ramp counts from there). */
+  /** Guest time at the last sync (the rate's ramp counts from there). */
   private syncNs = 0;
-  private syncHost = 0;
   /** Host ns one instruction has been taking (measured while the CPU runs). */
   private speedNs: number;
   /** The run since the last sync: its host start (NaN when none) and instruction count. */
   private chunkHost = NaN;
   private chunkInstr = 0;
+  /** Speed measurements taken so far (the first SETTLE_MEASUREMENTS set the rate at once). */
+  private measurements = 0;
   /** Host time and instructions of the runs not yet averaged into the speed. */
   private measureHost = 0;
   private measureInstr = 0;
@@ -168,16 +179,20 @@ export class MachineClock implements TimeSource {
     // Behind: 1 + lag/CATCHUP_NS (twice as fast one horizon behind); ahead: the inverse.
     this.factor =
       lag >= 0 ? Math.min(MAX_CATCHUP, 1 + lag / CATCHUP_NS) : Math.max(MIN_CATCHUP, 1 / (1 - lag / CATCHUP_NS));
-    // The rate moves towards speed x factor by at most e per RAMP_NS of guest or host time
-    // since the last sync, whichever is more: while the guest keeps up, the TSC's rate changes
-    // less than 1.5x over Linux's 10 ms PIT calibration loop and 7.4x over its 50 ms one, under
-    // the 10x the loop tolerates; a rate far too low still rises as fast in host time.
-    const target = this.speedNs * this.factor;
-    const elapsed = Math.max(this.baseNs - this.syncNs, host - this.syncHost);
-    const step = Math.exp(Math.min(50, elapsed / RAMP_NS));
-    this.rateNs = Math.min(this.rateNs * step, Math.max(this.rateNs / step, target));
+    // The rate moves towards speed x factor by at most e per RAMP_NS of guest time since the
+    // last sync: the TSC's rate changes less than 1.5x over Linux's 10 ms PIT calibration loop
+    // and 7.4x over its 50 ms one, under the 10x the loop tolerates, whatever the host did
+    // meanwhile. Host time does not count: a host that stalled (descheduled, a GC pause) changes
+    // the aim, never the rate at once, so the guest does not see a stall as its CPU suddenly
+    // running many times slower against its own timers. Only while the first measurements of
+    // the speed come in (the firmware's first milliseconds) does the rate take its aim at once.
+    const target = Math.min(MAX_RATE_NS, this.speedNs * this.factor);
+    if (this.measurements < SETTLE_MEASUREMENTS) this.rateNs = target;
+    else {
+      const step = Math.exp(Math.min(50, (this.baseNs - this.syncNs) / RAMP_NS));
+      this.rateNs = Math.min(this.rateNs * step, Math.max(this.rateNs / step, target));
+    }
     this.syncNs = this.baseNs;
-    this.syncHost = host;
     this.chunkHost = host;
     this.chunkInstr = n;
   }
@@ -204,6 +219,7 @@ export class MachineClock implements TimeSource {
       this.speedNs = Math.min(MAX_SPEED_NS, Math.max(MIN_SPEED_NS, (this.speedNs + sample) / 2));
       this.measureHost = 0;
       this.measureInstr = 0;
+      this.measurements++;
     }
   }
 
@@ -263,7 +279,7 @@ export class MachineClock implements TimeSource {
     else {
       this.idleNs = 0;
       this.hostStartMs = this.hostMs() - atNs / 1e6;
-      this.baseNs = this.syncNs = this.syncHost = atNs;
+      this.baseNs = this.syncNs = atNs;
       this.baseInstr = this.instructions();
       this.chunkHost = NaN;
       this.rateNs = this.speedNs;
