@@ -24,6 +24,8 @@ import {
   jsAluResult,
   jsCondition,
   jsIncDecResult,
+  jsShift,
+  shiftOf,
 } from "../src/cpu/semantics.ts";
 
 /** The file this script writes. */
@@ -371,18 +373,67 @@ function build() {
     "  jmpJb: [jmpJb16, jmpJb32], jmpJv: [jmpJv16, jmpJv32], callJv: [callJv16, callJv32], ret: [ret16, ret32], leaGvM: [leaGvM16, leaGvM32],",
   );
 
+  // Shifts and rotates (group 2, semantics.ts SHIFTS): per size, one function for any count and
+  // one for a count of 1, switching on the operation; one handler per form and size.
+  for (const bits of [8, 16, 32]) {
+    const s = SIZES[bits];
+    for (const [suffix, k, params] of [
+      ["", undefined, "v: number, k: number"],
+      ["By1", 1, "v: number"],
+    ]) {
+      const body = [0, 1, 2, 3, 4, 5, 7]
+        .map(
+          (reg) =>
+            `    ${reg === 4 ? "case 4:\n    case 6:" : `case ${reg}:`} { ${jsShift(shiftOf(reg), bits, k, "c.cf()", s.sz)} return r; }`,
+        )
+        .join("\n");
+      fns.push(
+        `function shift${bits}${suffix}(c: Cpu, op: number, ${params}): number {\n  switch (op) {\n${body}\n    default: return v;\n  }\n}`,
+      );
+    }
+  }
+  const GRP2 = [
+    ["1", 0xd0, null],
+    ["CL", 0xd2, "c.r8[4]"],
+    ["Ib", 0xc0, "c.fetch8()"],
+  ];
+  for (const [form, opcode, count] of GRP2) {
+    for (const bits of [8, 16, 32]) {
+      const s = SIZES[bits];
+      const name = bits === 8 ? `grp2Eb${form}` : `grp2Ev${form}_${bits}`;
+      // The memory operand is checked for writing first, and read even when the count is 0 (grp2).
+      const reg =
+        count === null
+          ? `c.${s.arr}[d] = shift${bits}By1(c, op, c.${s.arr}[d]);`
+          : `const k = ${count} & 31;\n    if (k !== 0) c.${s.arr}[d] = shift${bits}(c, op, c.${s.arr}[d], k);`;
+      const mem =
+        count === null
+          ? `c.${s.wr}(lin, shift${bits}By1(c, op, c.${s.rd}(lin)));`
+          : `const k = ${count} & 31;\n    const v = c.${s.rd}(lin);\n    if (k !== 0) c.${s.wr}(lin, shift${bits}(c, op, v, k));`;
+      fn(
+        name,
+        `  const m = c.fetch8();
+  const op = (m >> 3) & 7;
+  if (m >= 0xc0) {
+    const d = ${s.regE};
+    ${reg}
+  } else {
+    const lin = c.eaW(m, ${s.len});
+    ${mem}
+  }`,
+      );
+      const op = bits === 8 ? opcode : opcode + 1;
+      for (const osz of bits === 8 ? [0, 512] : bits === 16 ? [0] : [512]) cases.set(osz + op, `${name}(c)`);
+    }
+    registry.push(`  grp2Eb${form}, grp2Ev${form}: [grp2Ev${form}_16, grp2Ev${form}_32],`);
+  }
+
   // Generic handlers called directly from the switch for other frequent opcodes.
   for (const [bits, osz] of [
     [16, 0],
     [32, 512],
   ]) {
     const szc = SIZES[bits].sz;
-    cases.set(osz + 0xc0, "grp2(c, SZ8, 2)");
-    cases.set(osz + 0xc1, `grp2(c, ${szc}, 2)`);
-    cases.set(osz + 0xd0, "grp2(c, SZ8, 0)");
-    cases.set(osz + 0xd1, `grp2(c, ${szc}, 0)`);
-    cases.set(osz + 0xd2, "grp2(c, SZ8, 1)");
-    cases.set(osz + 0xd3, `grp2(c, ${szc}, 1)`);
     cases.set(osz + 0xf6, "grp3(c, SZ8)");
     cases.set(osz + 0xf7, `grp3(c, ${szc})`);
     cases.set(osz + 0xff, `grp5(c, ${szc})`);
@@ -408,7 +459,6 @@ import { FAULT } from "./fault.ts";
 import { CS, START_EIP, SZ16, SZ32, SZ8, V_GP, V_UD } from "./regs.ts";
 import { LF_ADC, LF_ADD, LF_DEC, LF_INC, LF_SBB, LF_SUB } from "./state.ts";
 import { perOpcode, type Handler, type HandlerMap } from "./ops/operands.ts";
-import { grp2 } from "./ops/shift.ts";
 import { grp3 } from "./ops/muldiv.ts";
 import { grp5, loop } from "./ops/control.ts";
 import { JIT_MASK } from "./jit/params.ts";

@@ -9,7 +9,6 @@ import { FAULT } from "./fault.ts";
 import { CS, START_EIP, SZ16, SZ32, SZ8, V_GP, V_UD } from "./regs.ts";
 import { LF_ADC, LF_ADD, LF_DEC, LF_INC, LF_SBB, LF_SUB } from "./state.ts";
 import { perOpcode, type Handler, type HandlerMap } from "./ops/operands.ts";
-import { grp2 } from "./ops/shift.ts";
 import { grp3 } from "./ops/muldiv.ts";
 import { grp5, loop } from "./ops/control.ts";
 import { JIT_MASK } from "./jit/params.ts";
@@ -1433,6 +1432,216 @@ function leaGvM32(c: Cpu): void {
   c.r32[((m >> 3) & 7)] = c.eaOff(m);
 }
 
+function shift8(c: Cpu, op: number, v: number, k: number): number {
+  switch (op) {
+    case 0: { const r = ((v << (k & 7)) | (v >>> (8 - (k & 7)))) & 0xff; const cf = (r & 1); c.setCfOf(cf, ((r >>> 7) ^ cf)); return r; }
+    case 1: { const r = ((v >>> (k & 7)) | (v << (8 - (k & 7)))) & 0xff; const cf = (r >>> 7); c.setCfOf(cf, (cf ^ ((r >>> 6) & 1))); return r; }
+    case 2: { const cin = c.cf(); const r = ((k % 9) === 0 ? v : (((v << (k % 9)) | (cin << ((k % 9) - 1))) | ((v >>> 1) >>> (8 - (k % 9))))) & 0xff; const cf = ((k % 9) === 0 ? cin : ((v >>> (8 - (k % 9))) & 1)); c.setCfOf(cf, ((r >>> 7) ^ cf)); return r; }
+    case 3: { const cin = c.cf(); const r = ((k % 9) === 0 ? v : (((v >>> (k % 9)) | (cin << (8 - (k % 9)))) | ((v << 1) << (8 - (k % 9))))) & 0xff; const cf = ((k % 9) === 0 ? cin : ((v >>> ((k % 9) - 1)) & 1)); c.setCfOf(cf, (((r >>> 7) ^ (r >>> 6)) & 1)); return r; }
+    case 4:
+    case 6: { const r = (v << k) & 0xff; const cf = ((v >>> (8 - k)) & 1); c.setCfOf(cf, ((r >>> 7) ^ cf)); c.setResultSZP(SZ8, r); return r; }
+    case 5: { const r = (v >>> k) & 0xff; const cf = ((v >>> (k - 1)) & 1); c.setCfOf(cf, (k === 1 ? (v >>> 7) : 0)); c.setResultSZP(SZ8, r); return r; }
+    case 7: { const vs = (v << 24) >> 24; const r = (vs >> k) & 0xff; const cf = ((vs >> (k - 1)) & 1); c.setCfOf(cf, 0); c.setResultSZP(SZ8, r); return r; }
+    default: return v;
+  }
+}
+
+function shift8By1(c: Cpu, op: number, v: number): number {
+  switch (op) {
+    case 0: { const r = ((v << 1) | (v >>> 7)) & 0xff; const cf = (r & 1); c.setCfOf(cf, ((r >>> 7) ^ cf)); return r; }
+    case 1: { const r = ((v >>> 1) | (v << 7)) & 0xff; const cf = (r >>> 7); c.setCfOf(cf, (cf ^ ((r >>> 6) & 1))); return r; }
+    case 2: { const cin = c.cf(); const r = ((v << 1) | cin) & 0xff; const cf = (v >>> 7); c.setCfOf(cf, ((r >>> 7) ^ cf)); return r; }
+    case 3: { const cin = c.cf(); const r = (((v >>> 1) | (cin << 7)) | ((v << 1) << 7)) & 0xff; const cf = (v & 1); c.setCfOf(cf, (((r >>> 7) ^ (r >>> 6)) & 1)); return r; }
+    case 4:
+    case 6: { const r = (v << 1) & 0xff; const cf = (v >>> 7); c.setCfOf(cf, ((r >>> 7) ^ cf)); c.setResultSZP(SZ8, r); return r; }
+    case 5: { const r = (v >>> 1) & 0xff; const cf = (v & 1); c.setCfOf(cf, (v >>> 7)); c.setResultSZP(SZ8, r); return r; }
+    case 7: { const vs = (v << 24) >> 24; const r = (vs >> 1) & 0xff; const cf = (vs & 1); c.setCfOf(cf, 0); c.setResultSZP(SZ8, r); return r; }
+    default: return v;
+  }
+}
+
+function shift16(c: Cpu, op: number, v: number, k: number): number {
+  switch (op) {
+    case 0: { const r = ((v << (k & 15)) | (v >>> (16 - (k & 15)))) & 0xffff; const cf = (r & 1); c.setCfOf(cf, ((r >>> 15) ^ cf)); return r; }
+    case 1: { const r = ((v >>> (k & 15)) | (v << (16 - (k & 15)))) & 0xffff; const cf = (r >>> 15); c.setCfOf(cf, (cf ^ ((r >>> 14) & 1))); return r; }
+    case 2: { const cin = c.cf(); const r = ((k % 17) === 0 ? v : (((v << (k % 17)) | (cin << ((k % 17) - 1))) | ((v >>> 1) >>> (16 - (k % 17))))) & 0xffff; const cf = ((k % 17) === 0 ? cin : ((v >>> (16 - (k % 17))) & 1)); c.setCfOf(cf, ((r >>> 15) ^ cf)); return r; }
+    case 3: { const cin = c.cf(); const r = ((k % 17) === 0 ? v : (((v >>> (k % 17)) | (cin << (16 - (k % 17)))) | ((v << 1) << (16 - (k % 17))))) & 0xffff; const cf = ((k % 17) === 0 ? cin : ((v >>> ((k % 17) - 1)) & 1)); c.setCfOf(cf, (((r >>> 15) ^ (r >>> 14)) & 1)); return r; }
+    case 4:
+    case 6: { const r = (v << k) & 0xffff; const cf = ((v >>> (16 - k)) & 1); c.setCfOf(cf, ((r >>> 15) ^ cf)); c.setResultSZP(SZ16, r); return r; }
+    case 5: { const r = (v >>> k) & 0xffff; const cf = ((v >>> (k - 1)) & 1); c.setCfOf(cf, (k === 1 ? (v >>> 15) : 0)); c.setResultSZP(SZ16, r); return r; }
+    case 7: { const vs = (v << 16) >> 16; const r = (vs >> k) & 0xffff; const cf = ((vs >> (k - 1)) & 1); c.setCfOf(cf, 0); c.setResultSZP(SZ16, r); return r; }
+    default: return v;
+  }
+}
+
+function shift16By1(c: Cpu, op: number, v: number): number {
+  switch (op) {
+    case 0: { const r = ((v << 1) | (v >>> 15)) & 0xffff; const cf = (r & 1); c.setCfOf(cf, ((r >>> 15) ^ cf)); return r; }
+    case 1: { const r = ((v >>> 1) | (v << 15)) & 0xffff; const cf = (r >>> 15); c.setCfOf(cf, (cf ^ ((r >>> 14) & 1))); return r; }
+    case 2: { const cin = c.cf(); const r = ((v << 1) | cin) & 0xffff; const cf = (v >>> 15); c.setCfOf(cf, ((r >>> 15) ^ cf)); return r; }
+    case 3: { const cin = c.cf(); const r = (((v >>> 1) | (cin << 15)) | ((v << 1) << 15)) & 0xffff; const cf = (v & 1); c.setCfOf(cf, (((r >>> 15) ^ (r >>> 14)) & 1)); return r; }
+    case 4:
+    case 6: { const r = (v << 1) & 0xffff; const cf = (v >>> 15); c.setCfOf(cf, ((r >>> 15) ^ cf)); c.setResultSZP(SZ16, r); return r; }
+    case 5: { const r = (v >>> 1) & 0xffff; const cf = (v & 1); c.setCfOf(cf, (v >>> 15)); c.setResultSZP(SZ16, r); return r; }
+    case 7: { const vs = (v << 16) >> 16; const r = (vs >> 1) & 0xffff; const cf = (vs & 1); c.setCfOf(cf, 0); c.setResultSZP(SZ16, r); return r; }
+    default: return v;
+  }
+}
+
+function shift32(c: Cpu, op: number, v: number, k: number): number {
+  switch (op) {
+    case 0: { const r = ((v << k) | (v >>> (32 - k))); const cf = (r & 1); c.setCfOf(cf, ((r >>> 31) ^ cf)); return r; }
+    case 1: { const r = ((v >>> k) | (v << (32 - k))); const cf = (r >>> 31); c.setCfOf(cf, (cf ^ ((r >>> 30) & 1))); return r; }
+    case 2: { const cin = c.cf(); const r = (((v << k) | (cin << (k - 1))) | ((v >>> 1) >>> (32 - k))); const cf = ((v >>> (32 - k)) & 1); c.setCfOf(cf, ((r >>> 31) ^ cf)); return r; }
+    case 3: { const cin = c.cf(); const r = (((v >>> k) | (cin << (32 - k))) | ((v << 1) << (32 - k))); const cf = ((v >>> (k - 1)) & 1); c.setCfOf(cf, (((r >>> 31) ^ (r >>> 30)) & 1)); return r; }
+    case 4:
+    case 6: { const r = (v << k); const cf = ((v >>> (32 - k)) & 1); c.setCfOf(cf, ((r >>> 31) ^ cf)); c.setResultSZP(SZ32, r); return r; }
+    case 5: { const r = (v >>> k); const cf = ((v >>> (k - 1)) & 1); c.setCfOf(cf, (k === 1 ? (v >>> 31) : 0)); c.setResultSZP(SZ32, r); return r; }
+    case 7: { const vs = v; const r = (vs >> k); const cf = ((vs >> (k - 1)) & 1); c.setCfOf(cf, 0); c.setResultSZP(SZ32, r); return r; }
+    default: return v;
+  }
+}
+
+function shift32By1(c: Cpu, op: number, v: number): number {
+  switch (op) {
+    case 0: { const r = ((v << 1) | (v >>> 31)); const cf = (r & 1); c.setCfOf(cf, ((r >>> 31) ^ cf)); return r; }
+    case 1: { const r = ((v >>> 1) | (v << 31)); const cf = (r >>> 31); c.setCfOf(cf, (cf ^ ((r >>> 30) & 1))); return r; }
+    case 2: { const cin = c.cf(); const r = ((v << 1) | cin); const cf = (v >>> 31); c.setCfOf(cf, ((r >>> 31) ^ cf)); return r; }
+    case 3: { const cin = c.cf(); const r = (((v >>> 1) | (cin << 31)) | ((v << 1) << 31)); const cf = (v & 1); c.setCfOf(cf, (((r >>> 31) ^ (r >>> 30)) & 1)); return r; }
+    case 4:
+    case 6: { const r = (v << 1); const cf = (v >>> 31); c.setCfOf(cf, ((r >>> 31) ^ cf)); c.setResultSZP(SZ32, r); return r; }
+    case 5: { const r = (v >>> 1); const cf = (v & 1); c.setCfOf(cf, (v >>> 31)); c.setResultSZP(SZ32, r); return r; }
+    case 7: { const vs = v; const r = (vs >> 1); const cf = (vs & 1); c.setCfOf(cf, 0); c.setResultSZP(SZ32, r); return r; }
+    default: return v;
+  }
+}
+
+function grp2Eb1(c: Cpu): void {
+  const m = c.fetch8();
+  const op = (m >> 3) & 7;
+  if (m >= 0xc0) {
+    const d = (((m & 3) << 2) | ((m >> 2) & 1));
+    c.r8[d] = shift8By1(c, op, c.r8[d]);
+  } else {
+    const lin = c.eaW(m, 1);
+    c.wr8(lin, shift8By1(c, op, c.rd8(lin)));
+  }
+}
+
+function grp2Ev1_16(c: Cpu): void {
+  const m = c.fetch8();
+  const op = (m >> 3) & 7;
+  if (m >= 0xc0) {
+    const d = ((m & 7) << 1);
+    c.r16[d] = shift16By1(c, op, c.r16[d]);
+  } else {
+    const lin = c.eaW(m, 2);
+    c.wr16(lin, shift16By1(c, op, c.rd16(lin)));
+  }
+}
+
+function grp2Ev1_32(c: Cpu): void {
+  const m = c.fetch8();
+  const op = (m >> 3) & 7;
+  if (m >= 0xc0) {
+    const d = (m & 7);
+    c.r32[d] = shift32By1(c, op, c.r32[d]);
+  } else {
+    const lin = c.eaW(m, 4);
+    c.wr32(lin, shift32By1(c, op, c.rd32(lin)));
+  }
+}
+
+function grp2EbCL(c: Cpu): void {
+  const m = c.fetch8();
+  const op = (m >> 3) & 7;
+  if (m >= 0xc0) {
+    const d = (((m & 3) << 2) | ((m >> 2) & 1));
+    const k = c.r8[4] & 31;
+    if (k !== 0) c.r8[d] = shift8(c, op, c.r8[d], k);
+  } else {
+    const lin = c.eaW(m, 1);
+    const k = c.r8[4] & 31;
+    const v = c.rd8(lin);
+    if (k !== 0) c.wr8(lin, shift8(c, op, v, k));
+  }
+}
+
+function grp2EvCL_16(c: Cpu): void {
+  const m = c.fetch8();
+  const op = (m >> 3) & 7;
+  if (m >= 0xc0) {
+    const d = ((m & 7) << 1);
+    const k = c.r8[4] & 31;
+    if (k !== 0) c.r16[d] = shift16(c, op, c.r16[d], k);
+  } else {
+    const lin = c.eaW(m, 2);
+    const k = c.r8[4] & 31;
+    const v = c.rd16(lin);
+    if (k !== 0) c.wr16(lin, shift16(c, op, v, k));
+  }
+}
+
+function grp2EvCL_32(c: Cpu): void {
+  const m = c.fetch8();
+  const op = (m >> 3) & 7;
+  if (m >= 0xc0) {
+    const d = (m & 7);
+    const k = c.r8[4] & 31;
+    if (k !== 0) c.r32[d] = shift32(c, op, c.r32[d], k);
+  } else {
+    const lin = c.eaW(m, 4);
+    const k = c.r8[4] & 31;
+    const v = c.rd32(lin);
+    if (k !== 0) c.wr32(lin, shift32(c, op, v, k));
+  }
+}
+
+function grp2EbIb(c: Cpu): void {
+  const m = c.fetch8();
+  const op = (m >> 3) & 7;
+  if (m >= 0xc0) {
+    const d = (((m & 3) << 2) | ((m >> 2) & 1));
+    const k = c.fetch8() & 31;
+    if (k !== 0) c.r8[d] = shift8(c, op, c.r8[d], k);
+  } else {
+    const lin = c.eaW(m, 1);
+    const k = c.fetch8() & 31;
+    const v = c.rd8(lin);
+    if (k !== 0) c.wr8(lin, shift8(c, op, v, k));
+  }
+}
+
+function grp2EvIb_16(c: Cpu): void {
+  const m = c.fetch8();
+  const op = (m >> 3) & 7;
+  if (m >= 0xc0) {
+    const d = ((m & 7) << 1);
+    const k = c.fetch8() & 31;
+    if (k !== 0) c.r16[d] = shift16(c, op, c.r16[d], k);
+  } else {
+    const lin = c.eaW(m, 2);
+    const k = c.fetch8() & 31;
+    const v = c.rd16(lin);
+    if (k !== 0) c.wr16(lin, shift16(c, op, v, k));
+  }
+}
+
+function grp2EvIb_32(c: Cpu): void {
+  const m = c.fetch8();
+  const op = (m >> 3) & 7;
+  if (m >= 0xc0) {
+    const d = (m & 7);
+    const k = c.fetch8() & 31;
+    if (k !== 0) c.r32[d] = shift32(c, op, c.r32[d], k);
+  } else {
+    const lin = c.eaW(m, 4);
+    const k = c.fetch8() & 31;
+    const v = c.rd32(lin);
+    if (k !== 0) c.wr32(lin, shift32(c, op, v, k));
+  }
+}
+
 const JCC_JB16: Handler[] = [joJb16, jnoJb16, jbJb16, jaeJb16, jeJb16, jneJb16, jbeJb16, jaJb16, jsJb16, jnsJb16, jpJb16, jnpJb16, jlJb16, jgeJb16, jleJb16, jgJb16];
 const JCC_JV16: Handler[] = [joJv16, jnoJv16, jbJv16, jaeJv16, jeJv16, jneJv16, jbeJv16, jaJv16, jsJv16, jnsJv16, jpJv16, jnpJv16, jlJv16, jgeJv16, jleJv16, jgJv16];
 const JCC_JB32: Handler[] = [joJb32, jnoJb32, jbJb32, jaeJb32, jeJb32, jneJb32, jbeJb32, jaJb32, jsJb32, jnsJb32, jpJb32, jnpJb32, jlJb32, jgeJb32, jleJb32, jgJb32];
@@ -1468,6 +1677,9 @@ export const HOT_HANDLERS: HandlerMap = {
   jccJb: perOpcode((index, sz) => (sz === SZ16 ? JCC_JB16 : JCC_JB32)[index & 15]),
   jccJv: perOpcode((index, sz) => (sz === SZ16 ? JCC_JV16 : JCC_JV32)[index & 15]),
   jmpJb: [jmpJb16, jmpJb32], jmpJv: [jmpJv16, jmpJv32], callJv: [callJv16, callJv32], ret: [ret16, ret32], leaGvM: [leaGvM16, leaGvM32],
+  grp2Eb1, grp2Ev1: [grp2Ev1_16, grp2Ev1_32],
+  grp2EbCL, grp2EvCL: [grp2EvCL_16, grp2EvCL_32],
+  grp2EbIb, grp2EvIb: [grp2EvIb_16, grp2EvIb_32],
 };
 
 /** Dispatch indices the run loop's switch handles itself. */
@@ -1650,15 +1862,15 @@ export function runLoop(c: Cpu, budget: number): number {
         case 0x0bd: movZvIv16(c, 5); break;
         case 0x0be: movZvIv16(c, 6); break;
         case 0x0bf: movZvIv16(c, 7); break;
-        case 0x0c0: grp2(c, SZ8, 2); break;
-        case 0x0c1: grp2(c, SZ16, 2); break;
+        case 0x0c0: grp2EbIb(c); break;
+        case 0x0c1: grp2EvIb_16(c); break;
         case 0x0c3: ret16(c); break;
         case 0x0c6: movEbIb(c); break;
         case 0x0c7: movEvIv16(c); break;
-        case 0x0d0: grp2(c, SZ8, 0); break;
-        case 0x0d1: grp2(c, SZ16, 0); break;
-        case 0x0d2: grp2(c, SZ8, 1); break;
-        case 0x0d3: grp2(c, SZ16, 1); break;
+        case 0x0d0: grp2Eb1(c); break;
+        case 0x0d1: grp2Ev1_16(c); break;
+        case 0x0d2: grp2EbCL(c); break;
+        case 0x0d3: grp2EvCL_16(c); break;
         case 0x0e2: loop(c, 2, SZ16); break;
         case 0x0e8: callJv16(c); break;
         case 0x0e9: jmpJv16(c); break;
@@ -1791,15 +2003,15 @@ export function runLoop(c: Cpu, budget: number): number {
         case 0x2bd: movZvIv32(c, 5); break;
         case 0x2be: movZvIv32(c, 6); break;
         case 0x2bf: movZvIv32(c, 7); break;
-        case 0x2c0: grp2(c, SZ8, 2); break;
-        case 0x2c1: grp2(c, SZ32, 2); break;
+        case 0x2c0: grp2EbIb(c); break;
+        case 0x2c1: grp2EvIb_32(c); break;
         case 0x2c3: ret32(c); break;
         case 0x2c6: movEbIb(c); break;
         case 0x2c7: movEvIv32(c); break;
-        case 0x2d0: grp2(c, SZ8, 0); break;
-        case 0x2d1: grp2(c, SZ32, 0); break;
-        case 0x2d2: grp2(c, SZ8, 1); break;
-        case 0x2d3: grp2(c, SZ32, 1); break;
+        case 0x2d0: grp2Eb1(c); break;
+        case 0x2d1: grp2Ev1_32(c); break;
+        case 0x2d2: grp2EbCL(c); break;
+        case 0x2d3: grp2EvCL_32(c); break;
         case 0x2e2: loop(c, 2, SZ32); break;
         case 0x2e8: callJv32(c); break;
         case 0x2e9: jmpJv32(c); break;

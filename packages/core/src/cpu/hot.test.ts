@@ -93,4 +93,45 @@ describe("specialised hot handlers agree with the generic handlers", () => {
     }
     expect(compared).toBeGreaterThan(5000);
   });
+
+  it("for every shift and rotate of group 2, every count 0 to 31, register and memory operands", () => {
+    const a = makeCpu(),
+      b = makeCpu();
+    (b as { ops: unknown }).ops = GENERIC;
+    const rand = rng(777);
+    /** Registers, EFLAGS, EIP and the bytes at [BX] (the memory operand). */
+    const small = (c: Cpu) =>
+      JSON.stringify([
+        Array.from(c.r32.subarray(0, 8)),
+        c.getFlags(),
+        c.getEip(),
+        Array.from(c.mem.ram.subarray(0x10000 + c.r16[6], 0x10000 + c.r16[6] + 4)),
+      ]);
+    let compared = 0;
+    for (const big of [false, true]) {
+      for (const op of [0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3]) {
+        for (let reg = 0; reg < 8; reg++) {
+          for (let count = 0; count < 32; count++) {
+            if (op >= 0xd0 && op <= 0xd1 && count > 0) break; // by one
+            for (const mem of [false, true]) {
+              // [BX] (ModRM rm 7 with 16-bit addressing) or a random register
+              const m = mem ? (reg << 3) | 7 : 0xc0 | (reg << 3) | (rand() & 7);
+              const bytes = op === 0xc0 || op === 0xc1 ? [op, m, count | (rand() & 0xe0)] : [op, m];
+              const seed = rand(),
+                cl = count | (rand() & 0xe0);
+              for (const c of [a, b]) {
+                setup(c, rng(seed), [...bytes, 0xf4], big);
+                if (op === 0xd2 || op === 0xd3) c.r8[4] = cl;
+              }
+              runLoop(a, 1);
+              runLoopTable(b, 1);
+              expect({ bytes, big, cl: a.r8[4], s: small(a) }).toEqual({ bytes, big, cl: b.r8[4], s: small(b) });
+              compared++;
+            }
+          }
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(3000);
+  });
 });

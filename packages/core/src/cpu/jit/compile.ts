@@ -35,9 +35,8 @@ import {
   jsAluResult,
   jsCondition,
   jsIncDecResult,
-  jsShiftExpr,
+  jsShift,
   shiftOf,
-  type ShiftExpr,
   type CondOperandExt,
   type FlagKind,
   type FlagSourceKind,
@@ -506,33 +505,28 @@ function specialise(s: Site): Emitted | null {
     case 0xbe:
     case 0xbf:
       return { code: `r32[${op & 7}] = ${d.imm | 0};`, ends: false };
-    // Shifts and rotates (group 2), as grp2 does them; SHL/SHR/SAR of a register by a
-    // constant inline, as semantics.ts SHIFTS describes them.
+    // Shifts and rotates (group 2) as semantics.ts SHIFTS describes them: by a constant, the
+    // code of that count; by CL, of any count, skipped for a masked count of 0 (grp2: a memory
+    // operand is still checked for writing and read).
     case 0xc0:
     case 0xc1:
     case 0xd0:
     case 0xd1:
     case 0xd2:
     case 0xd3: {
-      const k = op === 0xc1 ? d.imm & 31 : op === 0xd1 ? 1 : 0;
-      if (!mem && k !== 0 && d.reg >= 4) {
-        const rr = reg(SZ32, d.rm);
-        const sem = shiftOf(d.reg)!;
-        const js = (x: ShiftExpr) => jsShiftExpr(x, { v: "v", vs: "v", r: "r", cf: "cf" });
-        return {
-          code: `{ const v = ${rr}; const r = ${js(sem.result(k, 32))}; const cf = ${js(sem.cf(k, 32))}; c.setCfOf(cf, ${js(sem.of(k, 32))}); c.setResultSZP(${SZ32}, r); ${rr} = r; }`,
-          ends: false,
-        };
-      }
-      const sz = op & 1 ? SZ32 : SZ8;
-      const count = op >= 0xd2 ? `r8[4]` : op >= 0xd0 ? "1" : String(d.imm & 0xff);
+      const sz = op & 1 ? SZ32 : SZ8,
+        bits = sz === SZ32 ? 32 : 8;
+      const k = op >= 0xd2 ? undefined : op >= 0xd0 ? 1 : d.imm & 31;
+      if (k === 0)
+        return mem
+          ? { code: `{ ${start}${linearRmw(d, sz)} ${load(sz, "v")} }`, ends: false }
+          : { code: "", ends: false };
+      const body = jsShift(shiftOf(d.reg), bits, k, "c.cf()", sz);
+      const count = k === undefined ? "const k = r8[4] & 31; if (k !== 0) " : "";
       if (!mem)
-        return {
-          code: `{ const k = ${count} & 31; if (k !== 0) ${reg(sz, d.rm)} = H.shiftOp(c, ${d.reg}, ${sz}, ${reg(sz, d.rm)}, k); }`,
-          ends: false,
-        };
+        return { code: `{ const v = ${reg(sz, d.rm)}; ${count}{ ${body} ${reg(sz, d.rm)} = r; } }`, ends: false };
       return {
-        code: `{ ${start}${linearRmw(d, sz)} const k = ${count} & 31; ${load(sz, "v")} if (k !== 0) { const r = H.shiftOp(c, ${d.reg}, ${sz}, v, k); ${store(sz, "r")} } }`,
+        code: `{ ${start}${linearRmw(d, sz)} ${load(sz, "v")} ${count}{ ${body} ${store(sz, "r")} } }`,
         ends: false,
       };
     }

@@ -244,7 +244,7 @@ function randomInsn(r: () => number): number[] {
     case 20:
       return [0x50 + any(), 0x58 + reg()]; // PUSH r; POP r
     case 21:
-      return shift(r, e);
+      return shift(r, e, e8);
     case 22:
       return [0x0f, 0xaf, modrm(3, reg(), any())]; // IMUL Gv,Ev
     case 23:
@@ -359,11 +359,24 @@ function randomInsn(r: () => number): number[] {
     }
   }
 }
-function shift(r: () => number, e: (regField: number, dst: boolean) => number[]): number[] {
-  const op = r() % 3,
-    kind = r() % 8;
-  if (op === 0) return [0xc1, ...e(kind, true), r() & 0x3f];
-  return [op === 1 ? 0xd1 : 0xd3, ...e(kind, true)];
+/**
+ * A shift or rotate of group 2 (any of the eight, RCL and RCR included) of a dword, a byte or
+ * (66h) a word in a register or memory: by an immediate (0, 1, the size, beyond it, or random),
+ * by one, or by CL (the loop counter: counts 0 to 31 after masking, beyond every size).
+ */
+function shift(
+  r: () => number,
+  e: (regField: number, dst: boolean) => number[],
+  e8: (regField: number) => number[],
+): number[] {
+  const pick = <T>(xs: readonly T[]): T => xs[r() % xs.length];
+  const form = r() % 3,
+    kind = r() % 8,
+    size = r() % 4; // dword (twice as often), byte, word
+  const opcode = [0xc1, 0xd1, 0xd3][form] - (size === 2 ? 1 : 0);
+  const operand = size === 2 ? e8(kind) : e(kind, true);
+  const imm = form === 0 ? [pick([0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, r() & 0xff])] : [];
+  return [...(size === 3 ? [0x66] : []), opcode, ...operand, ...imm];
 }
 
 // ---- 16-bit code: real mode, code at CODE (CS = CODE >> 4, IP = 0), DS = ES = DATA >> 4, SS = 0
@@ -437,10 +450,15 @@ function randomInsn16(r: () => number): number[] {
         [0x6a, r() & 0xff, 0x58 + reg()],
         [0xff, ...mem(6), 0x58 + reg()],
       ]);
-    case 11:
-      return [pick([0xc1, 0xd1, 0xd3]), modrm(3, pick([0, 1, 4, 5, 7]), reg()), ...flagsTo()].flatMap((b, i, a) =>
-        i === 1 && a[0] === 0xc1 ? [b, r() & 31] : [b],
-      );
+    case 11: {
+      // Shifts and rotates of group 2 (word or byte, register or memory, by an immediate, one or CL), then the flags
+      const kind = r() % 8,
+        form = r() % 3,
+        byte = r() % 3 === 0;
+      const opcode = [0xc1, 0xd1, 0xd3][form] - (byte ? 1 : 0);
+      const imm = form === 0 ? [pick([0, 1, 8, 9, 15, 16, 17, 31, 32, r() & 0xff])] : [];
+      return [opcode, ...(byte ? e8(kind) : e(kind)), ...imm, ...flagsTo()];
+    }
     case 12:
       return pick([
         [0x0f, 0xb6, modrm(3, reg(), reg8())],
@@ -588,6 +606,41 @@ describe.each(["js", "wasm"] as const)("the JIT (%s blocks) runs exactly what th
         expect(jit.jit.stats.compiled).toBeGreaterThan(0);
       }
     });
+
+  it("shifts and rotates of every kind and size: by CL from 63 to 0, by one and by immediates, CF set and clear", () => {
+    // Each form, then its flags added into EBP and the operands varied: XOR ESI, ADC EDX, and
+    // ADD EAX last (CF for the next RCL/RCR). ECX (the loop counter) runs from 64 down, so the
+    // masked CL count takes every value 0 to 31 twice.
+    const body: number[] = [];
+    for (let kind = 0; kind < 8; kind++) {
+      for (const size of [8, 16, 32]) {
+        const pre = size === 16 ? [0x66] : [];
+        const opc = (x: number) => (size === 8 ? x - 1 : x);
+        const forms = [
+          [...pre, opc(0xd3), modrm(3, kind, 0)], // EAX (AL) by CL
+          [...pre, opc(0xd3), modrm(0, kind, 3)], // [EBX] by CL
+          [...pre, opc(0xd1), modrm(3, kind, 2)], // EDX (DL) by one
+          [...pre, opc(0xd1), modrm(1, kind, 3), 8], // [EBX+8] by one
+          ...[0, 1, 7, 8, 9, 15, 16, 17, 31, 33].map((k) => [...pre, opc(0xc1), modrm(3, kind, 6), k]), // ESI (DH) by k
+          [...pre, opc(0xc1), modrm(1, kind, 3), 4, 17], // [EBX+4] by 17
+        ];
+        for (const f of forms)
+          body.push(...f, 0x9c, 0x5f, 0x01, 0xfd, 0x31, 0xd6, 0x11, 0xc2, 0x05, ...le32(0x9e3779b9));
+        body.push(0xeb, 0x00); // JMP to the next instruction: a block starts there (the run loop looks where jumps lead)
+      }
+    }
+    const { jit } = compare(
+      loopProgram(body, 64),
+      (c) => {
+        for (let i = 0; i < 64; i++) c.mem.ram[DATA + i] = (i * 37 + 11) & 0xff;
+        [0x81234567, 0x00c0ffee, 0x7f00ff01].forEach((v, i) => (c.r32[[0, 2, 6][i]] = v));
+      },
+      undefined,
+      undefined,
+      backend,
+    );
+    expect(jit.jit.stats.compiled).toBeGreaterThanOrEqual(24); // the body's 24 parts, one or more blocks each
+  });
 
   it("an access through a flat segment that crosses 4 GiB raises #GP as the interpreter does", () => {
     // In every 8th iteration ESI points 2 bytes below 4 GiB (the dword load goes past the

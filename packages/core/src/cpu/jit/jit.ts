@@ -17,7 +17,6 @@
 // is left to the interpreter.
 
 import type { Cpu } from "../cpu.ts";
-import { shiftOp } from "../ops/shift.ts";
 import { imul1, imul2, mul } from "../ops/muldiv.ts";
 import { neg } from "../ops/alu.ts";
 import { checkTarget, jumpTo } from "../hot.generated.ts";
@@ -43,7 +42,7 @@ const MAX_PAGE_INVALIDATIONS = 32;
 export type BlockFn = (c: Cpu, n: number, left: number) => number;
 
 /** What compiled code may call besides the CPU's own methods. */
-const HELPERS = { shiftOp, imul1, imul2, mul, neg, checkTarget, jumpTo };
+const HELPERS = { imul1, imul2, mul, neg, checkTarget, jumpTo };
 
 export class Block {
   /** The region it was compiled in (blocks of a region are installed and dropped together). */

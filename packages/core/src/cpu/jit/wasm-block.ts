@@ -37,9 +37,11 @@ import {
   condOperandExt,
   fusedCondition,
   INC_DEC,
+  shiftCode,
   shiftOf,
   type IncDecSemantics,
   type ShiftExpr,
+  type ShiftOp,
   type CondExpr,
   type CondOperandExt,
   type Flag,
@@ -1231,6 +1233,9 @@ function sizeIndependent(d: DecodedInstruction): boolean {
     op === 0xa8 ||
     (op >= 0xb0 && op <= 0xb7) ||
     op === 0xc6 ||
+    op === 0xc0 ||
+    op === 0xd0 ||
+    op === 0xd2 ||
     op === 0xe9 ||
     op === 0xeb ||
     (op >= 0x180 && op <= 0x19f) ||
@@ -1383,62 +1388,9 @@ function specialise(e: Emitter, s: Site): Compiled {
     e.cfOfResult(L_A, L_A, true);
     return { ok: true };
   }
-  if ((op === 0xc1 || op === 0xd1) && !mem && (op === 0xd1 || (d.imm & 31) !== 0) && d.reg !== 2 && d.reg !== 3) {
-    // SHL/SAL, SHR, SAR, ROL, ROR of a register by a constant
-    const k = op === 0xd1 ? 1 : d.imm & 31;
-    shiftConst(e, d.rm, d.reg, k, SZ32);
-    return { ok: true };
-  }
-  if (op === 0xd3 && !mem && d.reg >= 4) {
-    // SHL/SAL, SHR, SAR of a register by CL: a masked count of zero changes nothing, flags included.
-    e.load8(1);
-    c.i32Const(31);
-    c.op(Op.i32_and);
-    c.localTee(L_O);
-    c.if();
-    e.load(REG(d.rm));
-    c.localSet(L_A);
-    c.localGet(L_A);
-    c.localGet(L_O);
-    c.op(d.reg === 5 ? Op.i32_shr_u : d.reg === 7 ? Op.i32_shr_s : Op.i32_shl);
-    c.localSet(L_R);
-    c.localGet(L_A);
-    if (d.reg === 5 || d.reg === 7) {
-      c.localGet(L_O);
-      c.i32Const(1);
-      c.op(Op.i32_sub);
-      c.op(d.reg === 5 ? Op.i32_shr_u : Op.i32_shr_s);
-    } else {
-      c.i32Const(32);
-      c.localGet(L_O);
-      c.op(Op.i32_sub);
-      c.op(Op.i32_shr_u);
-    }
-    c.i32Const(1);
-    c.op(Op.i32_and);
-    c.localSet(L_B);
-    if (d.reg === 5) {
-      // of = count == 1 ? v >>> 31 : 0
-      c.localGet(L_A);
-      c.i32Const(31);
-      c.op(Op.i32_shr_u);
-      c.i32Const(0);
-      c.localGet(L_O);
-      c.i32Const(1);
-      c.op(Op.i32_eq);
-      c.op(Op.select);
-    } else if (d.reg === 7) c.i32Const(0);
-    else {
-      c.localGet(L_R);
-      c.i32Const(31);
-      c.op(Op.i32_shr_u);
-      c.localGet(L_B);
-      c.op(Op.i32_xor);
-    }
-    c.localSet(L_T);
-    e.storeLocal(REG(d.rm), L_R);
-    e.cfOfResult(L_B, L_T, false);
-    c.end();
+  if (op === 0xc0 || op === 0xc1 || (op >= 0xd0 && op <= 0xd3)) {
+    // Shifts and rotates (group 2)
+    shift(e, s, op & 1 ? SZ32 : SZ8);
     return { ok: true };
   }
   if ((op === 0xf6 || op === 0xf7) && d.reg === 0) {
@@ -1819,49 +1771,85 @@ function specialise(e: Emitter, s: Site): Compiled {
 }
 
 /**
- * A shift or rotate of register rm (16- or 32-bit) by a constant k from 1 to the size less one,
- * as semantics.ts SHIFTS describes it (reg: the ModRM reg field, not RCL or RCR): CF and OF
- * explicit; for shifts SF ZF PF lazy from the result.
+ * A shift or rotate of group 2 (C0/C1 by an immediate, D0/D1 by one, D2/D3 by CL) of operand E
+ * of size sz, as semantics.ts SHIFTS describes it: CF and OF explicit, and for shifts SF ZF PF
+ * lazy from the result. A count of 0 changes nothing (a memory operand is still checked for
+ * writing and read, as grp2 does): by CL, the code for any count runs when the masked count is
+ * not 0; by a constant, the code of that count.
  */
-function shiftConst(e: Emitter, rm: number, reg: number, k: number, sz: number): void {
-  const c = e.c;
-  const sem = shiftOf(reg)!;
-  const bits = sz === SZ16 ? 16 : 32;
-  const ops = {
+function shift(e: Emitter, s: Site, sz: number): void {
+  const c = e.c,
+    d = s.d,
+    op = d.opcode;
+  const bits = sz === SZ8 ? 8 : sz === SZ16 ? 16 : 32;
+  const k = op >= 0xd2 ? undefined : op >= 0xd0 ? 1 : d.imm & 31;
+  const mem = d.mod !== 3;
+  if (k === 0 && !mem) return;
+  if (mem) {
+    e.setStart(s.off);
+    e.linear(d, true, sizeLen(sz));
+    e.read(sz, true);
+  } else e.getR(d.rm, sz);
+  c.localSet(L_A);
+  if (k === 0) return;
+  if (k === undefined) {
+    e.load8(1);
+    c.i32Const(31);
+    c.op(Op.i32_and);
+    c.localTee(L_X);
+    c.if();
+  }
+  const sem = shiftOf(d.reg);
+  const code = shiftCode(sem, bits, k);
+  if (code.readsCf) {
+    knownCf(e, s.flags);
+    c.localSet(L_Y);
+  }
+  const ops: Record<ShiftOp, Op> = {
     shl: Op.i32_shl,
     shr: Op.i32_shr_u,
     sar: Op.i32_shr_s,
     and: Op.i32_and,
     or: Op.i32_or,
     xor: Op.i32_xor,
+    sub: Op.i32_sub,
+    remu: Op.i32_rem_u,
+    eq: Op.i32_eq,
   };
-  const locals = { v: L_A, vs: L_A, r: L_R, cf: L_B };
+  const locals = { v: L_A, vs: L_A, k: L_X, cin: L_Y, r: L_R, cf: L_B };
   const emit = (x: ShiftExpr): void => {
     if (typeof x === "number") c.i32Const(x);
-    else if (typeof x === "string") c.localGet(locals[x]);
-    else {
+    else if (typeof x === "string") {
+      c.localGet(locals[x]);
+      // the operand is held zero-extended
+      if (x === "vs" && bits < 32) c.op(bits === 8 ? Op.i32_extend8_s : Op.i32_extend16_s);
+    } else if ("sel" in x) {
+      emit(x.a);
+      emit(x.b);
+      emit(x.sel);
+      c.op(Op.select);
+    } else {
       emit(x.a);
       emit(x.b);
       c.op(ops[x.op]);
     }
   };
-  e.getR(rm, sz);
-  // The operand, zero-extended; SAR reads it sign-extended (its expressions use vs, never v).
-  if (sem.name === "sar" && sz === SZ16) c.op(Op.i32_extend16_s);
-  c.localSet(L_A);
-  emit(sem.result(k, bits));
-  if (sz === SZ16) {
-    c.i32Const(0xffff);
+  emit(code.result);
+  if (bits < 32) {
+    c.i32Const(bits === 8 ? 0xff : 0xffff);
     c.op(Op.i32_and);
   }
   c.localSet(L_R);
-  emit(sem.cf(k, bits));
+  emit(code.cf);
   c.localSet(L_B);
-  emit(sem.of(k, bits));
+  emit(code.of);
   c.localSet(L_T);
-  e.setR(rm, sz, L_R);
+  // The flags before the write, as shiftOp sets them (the write cannot fault: its pages were checked).
   if (sem.setsSzp) e.cfOfResult(L_B, L_T, false, sz);
   else e.setCfOf(L_B, L_T);
+  if (mem) e.write(sz, L_R);
+  else e.setR(d.rm, sz, L_R);
+  if (k === undefined) c.end();
 }
 
 /**
@@ -2267,14 +2255,9 @@ function specialise16(e: Emitter, s: Site): Compiled | null {
     set16(d.reg, L_A);
     return { ok: true };
   }
-  const k = op === 0xd1 ? 1 : d.imm & 31;
-  if ((op === 0xc1 || op === 0xd1) && !mem && d.reg >= 4 && k >= 1 && k < 16) {
-    shiftConst(e, d.rm, d.reg, k, SZ16);
-    return { ok: true };
-  }
-  if ((op === 0xc1 || op === 0xd1) && !mem && d.reg <= 1 && (k & 15) !== 0) {
-    // a count that is a multiple of 16 still sets the flags: left to the interpreter
-    shiftConst(e, d.rm, d.reg, k & 15, SZ16);
+  if (op === 0xc1 || op === 0xd1 || op === 0xd3) {
+    // Shifts and rotates (group 2) of a word
+    shift(e, s, SZ16);
     return { ok: true };
   }
   if (op === 0xe8) {
