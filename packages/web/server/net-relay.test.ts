@@ -8,6 +8,7 @@ import {
   RelayConfigError,
   TokenBucket,
   isLocalAddress,
+  lanLimits,
   parseAllowList,
   parseRate,
   relayConfigFromEnv,
@@ -87,6 +88,22 @@ describe("relay configuration", () => {
     expect(() => relayConfigFromEnv({ X86VM_NET_ALLOW: "a.b:1", X86VM_NET_MAX_STREAMS: "0" })).toThrow(/maxStreams/);
   });
 
+  it("reads the connection's limits (a page's LAN, all its VMs), by default four VMs' worth", () => {
+    const base = { X86VM_NET_ALLOW: "a.b:1", X86VM_NET_RATE: "100k", X86VM_NET_MAX_STREAMS: "10" };
+    const c = relayConfigFromEnv(base)!;
+    expect(c.lanRateBytesPerSecond).toBeUndefined();
+    expect(lanLimits(c)).toEqual({ rate: 400_000, maxStreams: 40 });
+    const set = relayConfigFromEnv({ ...base, X86VM_NET_LAN_RATE: "250k", X86VM_NET_LAN_MAX_STREAMS: "12" })!;
+    expect(lanLimits(set)).toEqual({ rate: 250_000, maxStreams: 12 });
+    const file = JSON.stringify({ allow: ["a.b:1"], lanRate: "2M", lanMaxStreams: 99 });
+    expect(lanLimits(relayConfigFromEnv({ X86VM_NET_CONFIG: "/f" }, () => file)!)).toEqual({
+      rate: 2_000_000,
+      maxStreams: 99,
+    });
+    expect(() => relayConfigFromEnv({ ...base, X86VM_NET_LAN_MAX_STREAMS: "x" })).toThrow(/lanMaxStreams "x"/);
+    expect(() => relayConfigFromEnv({ ...base, X86VM_NET_LAN_RATE: "slow" })).toThrow(/rate "slow"/);
+  });
+
   it("says in /net/config whether it is on, and why not", async () => {
     const on = new NetRelay(config("127.0.0.1:8080,example.org:80-81"));
     expect(on.info).toEqual({
@@ -94,6 +111,8 @@ describe("relay configuration", () => {
       allow: ["127.0.0.1:8080", "example.org:80-81"],
       rateBytesPerSecond: DEFAULT_RATE,
       maxStreams: DEFAULT_MAX_STREAMS,
+      lanRateBytesPerSecond: 4 * DEFAULT_RATE,
+      lanMaxStreams: 4 * DEFAULT_MAX_STREAMS,
     });
     const off = new NetRelay(null);
     expect(off.info.enabled).toBe(false);

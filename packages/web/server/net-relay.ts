@@ -1,18 +1,25 @@
-// The network relay of `pnpm start`: the real-world end of the page's user-mode network. A VM's
-// NAT (in its worker) opens one WebSocket to /net and asks, in the relay protocol
-// (src/shared/net-relay-protocol.ts, docs/networking.md), for TCP streams and UDP datagrams to
-// host:port; this server opens the real sockets after checking its allow-list.
+// The network relay of `pnpm start`: the real-world end of the page's user-mode network. The
+// NAT of a page's LAN (in its LAN worker) opens one WebSocket to /net and asks, in the relay
+// protocol (src/shared/net-relay-protocol.ts, docs/networking.md), for TCP streams and UDP
+// datagrams to host:port, each for one VM of the LAN; this server opens the real sockets after
+// checking its allow-list.
 //
-//   GET /net/config     { enabled, reason?, allow, rateBytesPerSecond, maxStreams } (RelayConfigInfo)
-//   GET /net (upgrade)  the relay's WebSocket, one per VM (426 without the upgrade)
+//   GET /net/config     { enabled, reason?, allow, rateBytesPerSecond, maxStreams,
+//                         lanRateBytesPerSecond, lanMaxStreams } (RelayConfigInfo)
+//   GET /net (upgrade)  the relay's WebSocket, one per page's LAN (426 without the upgrade)
 //
-//   X86VM_NET_ALLOW        destinations a guest may reach: host:port or host:low-high, comma
-//                          separated ("127.0.0.1:8080,example.org:80"). Without it the relay is
-//                          off (the default).
-//   X86VM_NET_RATE         bytes per second each way per VM (default 1M; k, M, Ki, Mi suffixes)
-//   X86VM_NET_MAX_STREAMS  open TCP streams and UDP bindings per VM (default 64)
-//   X86VM_NET_CONFIG       a JSON file { "allow": [...], "rate": ..., "maxStreams": ... }; the
-//                          variables above override its fields
+//   X86VM_NET_ALLOW            destinations a guest may reach: host:port or host:low-high, comma
+//                              separated ("127.0.0.1:8080,example.org:80"). Without it the relay
+//                              is off (the default).
+//   X86VM_NET_RATE             bytes per second each way per VM (default 1M; k, M, Ki, Mi suffixes)
+//   X86VM_NET_MAX_STREAMS      open TCP streams and UDP bindings per VM (default 64)
+//   X86VM_NET_LAN_RATE         bytes per second each way for one WebSocket, all its VMs together
+//                              (default 4 times the rate per VM)
+//   X86VM_NET_LAN_MAX_STREAMS  open streams and bindings for one WebSocket (default 4 times the
+//                              streams per VM)
+//   X86VM_NET_CONFIG           a JSON file { "allow": [...], "rate": ..., "maxStreams": ...,
+//                              "lanRate": ..., "lanMaxStreams": ... }; the variables above
+//                              override its fields
 //
 // Key design choices:
 //  - The allow-list decides everything; the page decides nothing. A guest's 10.0.2.2 is this
@@ -22,10 +29,17 @@
 //    address is allowed when it is listed, or when a listed name with that port resolves to it.
 //  - This server's own port on any local address is refused always, even when listed: a guest
 //    never reaches the server's endpoints (the relay itself, the snapshot store).
-//  - Per VM (per WebSocket): a token bucket each way (bytes/s), a cap on open streams. Data from
-//    the remote side stops (sockets paused) while the bucket is in debt or the WebSocket's send
-//    buffer is full; data from the page stops (the WebSocket is not read) while its bucket is in
-//    debt or a remote side does not take what was written to it.
+//  - Per VM (the VM each stream names when it opens): a token bucket each way (bytes/s) and a cap
+//    on open streams. A VM's remote sockets are paused while its bucket towards the page is in
+//    debt; its data from the page waits here (and is not reported sent, so the page's TCP window
+//    closes) while its bucket from the page is in debt; its UDP beyond the rate is dropped. So one
+//    VM filling its share does not slow another down.
+//  - Per WebSocket (a page's LAN, all its VMs): the same limits again, as the ceiling of the
+//    whole connection: over them every remote socket is paused, or the WebSocket is not read. So
+//    are they while the WebSocket's send buffer is full, a remote side does not take what was
+//    written to it, or the data waiting for VMs' buckets passes 1 MiB.
+//  - Which VM a stream is for is what the page says; a page that says otherwise only moves its
+//    traffic between its own VMs' shares, within its connection's.
 //  - A WebSocket from another site's page is refused (its Origin must be this server).
 
 import dgram from "node:dgram";
@@ -56,6 +70,8 @@ import {
 
 export const DEFAULT_RATE = 1_000_000;
 export const DEFAULT_MAX_STREAMS = 64;
+/** The connection's limits, by default, are this many VMs' worth. */
+export const DEFAULT_LAN_FACTOR = 4;
 /** The guest's name for this machine (QEMU's slirp convention). */
 export const GUEST_HOST_ADDRESS = "10.0.2.2";
 const LOOPBACK = "127.0.0.1";
@@ -66,7 +82,12 @@ const MAX_MESSAGE = 1024 * 1024;
 const WS_HIGH_WATER = 1024 * 1024;
 /** A remote socket's write buffer above which the WebSocket is not read. */
 const SOCKET_HIGH_WATER = 1024 * 1024;
+/** Data from the page waiting for its VM's bucket above which the WebSocket is not read. */
+const UP_QUEUE_HIGH_WATER = 1024 * 1024;
 const MAX_SESSIONS = 64;
+/** Distinct VM names one WebSocket may use. */
+const MAX_VMS_PER_SESSION = 256;
+const MAX_LAN_STREAMS = 16384;
 const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface AllowEntry {
@@ -78,8 +99,14 @@ export interface AllowEntry {
 
 export interface RelayConfig {
   allow: AllowEntry[];
+  /** Each way, per VM. */
   rateBytesPerSecond: number;
+  /** Per VM. */
   maxStreams: number;
+  /** Each way, per WebSocket (default DEFAULT_LAN_FACTOR times the rate per VM). */
+  lanRateBytesPerSecond?: number;
+  /** Per WebSocket (default DEFAULT_LAN_FACTOR times maxStreams). */
+  lanMaxStreams?: number;
   connectTimeoutMs?: number;
 }
 
@@ -139,7 +166,7 @@ export function relayConfigFromEnv(
   env: NodeJS.ProcessEnv = process.env,
   readFile: (p: string) => string = (p) => fs.readFileSync(p, "utf8"),
 ): RelayConfig | null {
-  let file: { allow?: unknown; rate?: unknown; maxStreams?: unknown } = {};
+  let file: { allow?: unknown; rate?: unknown; maxStreams?: unknown; lanRate?: unknown; lanMaxStreams?: unknown } = {};
   if (env.X86VM_NET_CONFIG) {
     let text: string;
     try {
@@ -164,14 +191,31 @@ export function relayConfigFromEnv(
   if (allow.length === 0) return null;
   const rateSpec = env.X86VM_NET_RATE ?? file.rate;
   const rate = rateSpec === undefined ? DEFAULT_RATE : parseRate(rateSpec as string | number);
-  const streamsSpec = env.X86VM_NET_MAX_STREAMS ?? file.maxStreams;
-  let maxStreams = DEFAULT_MAX_STREAMS;
-  if (streamsSpec !== undefined) {
-    maxStreams = Number(streamsSpec);
-    if (!Number.isInteger(maxStreams) || maxStreams < 1 || maxStreams > 4096)
-      throw new RelayConfigError(`maxStreams ${JSON.stringify(streamsSpec)} is not a whole number 1-4096`);
-  }
-  return { allow, rateBytesPerSecond: rate, maxStreams };
+  const streams = (spec: unknown, name: string, max: number): number | undefined => {
+    if (spec === undefined) return undefined;
+    const n = Number(spec);
+    if (!Number.isInteger(n) || n < 1 || n > max)
+      throw new RelayConfigError(`${name} ${JSON.stringify(spec)} is not a whole number 1-${max}`);
+    return n;
+  };
+  const maxStreams = streams(env.X86VM_NET_MAX_STREAMS ?? file.maxStreams, "maxStreams", 4096) ?? DEFAULT_MAX_STREAMS;
+  const lanRateSpec = env.X86VM_NET_LAN_RATE ?? file.lanRate;
+  const lanMaxStreams = streams(env.X86VM_NET_LAN_MAX_STREAMS ?? file.lanMaxStreams, "lanMaxStreams", MAX_LAN_STREAMS);
+  return {
+    allow,
+    rateBytesPerSecond: rate,
+    maxStreams,
+    ...(lanRateSpec === undefined ? {} : { lanRateBytesPerSecond: parseRate(lanRateSpec as string | number) }),
+    ...(lanMaxStreams === undefined ? {} : { lanMaxStreams }),
+  };
+}
+
+/** The limits of one WebSocket: as configured, or DEFAULT_LAN_FACTOR VMs' worth. */
+export function lanLimits(config: RelayConfig): { rate: number; maxStreams: number } {
+  return {
+    rate: config.lanRateBytesPerSecond ?? DEFAULT_LAN_FACTOR * config.rateBytesPerSecond,
+    maxStreams: config.lanMaxStreams ?? Math.min(MAX_LAN_STREAMS, DEFAULT_LAN_FACTOR * config.maxStreams),
+  };
 }
 
 /** A destination the list does not allow, or that cannot be reached. */
@@ -214,9 +258,25 @@ export interface NetRelayOptions {
   now?: () => number;
 }
 
+/** One VM's share of a WebSocket: its buckets, its streams, what waits for its bucket. */
+interface VmShare {
+  name: string;
+  up: TokenBucket;
+  down: TokenBucket;
+  /** Its open TCP streams and UDP bindings. */
+  streams: number;
+  /** Its remote sockets are paused (bucket towards the page in debt) until this fires. */
+  downHeld: ReturnType<typeof setTimeout> | null;
+  /** Its data from the page waits (bucket from the page in debt) until this fires. */
+  upHeld: ReturnType<typeof setTimeout> | null;
+  /** Data from the page (null: the stream's half-close) waiting, in order. */
+  upQueue: { s: TcpStream; data: Uint8Array | null }[];
+}
+
 interface TcpStream {
   kind: "tcp";
   id: number;
+  vm: VmShare;
   socket: net.Socket | null;
   /** Written by the page before the connection was allowed. */
   early: Uint8Array[];
@@ -231,6 +291,7 @@ interface TcpStream {
 interface UdpBinding {
   kind: "udp";
   id: number;
+  vm: VmShare;
   socket: dgram.Socket | null;
   /** Remote "address:port" -> the host the guest sent to (10.0.2.2 for the loopback). */
   peers: Map<string, string>;
@@ -259,6 +320,8 @@ export class NetRelay {
           allow: config.allow.map(formatAllowEntry),
           rateBytesPerSecond: config.rateBytesPerSecond,
           maxStreams: config.maxStreams,
+          lanRateBytesPerSecond: lanLimits(config).rate,
+          lanMaxStreams: lanLimits(config).maxStreams,
         }
       : {
           enabled: false,
@@ -415,17 +478,22 @@ function errorReason(e: unknown): string {
   return code && known[code] ? `${known[code]} (${code})` : messageOf(e);
 }
 
-/** One VM's WebSocket and its streams. */
+/** One WebSocket (a page's LAN) and its streams, each for one of its VMs. */
 class RelaySession {
   private ws: WebSocketConnection | null = null;
   private readonly streams = new Map<number, TcpStream | UdpBinding>();
+  private readonly vms = new Map<string, VmShare>();
+  private readonly lan: { rate: number; maxStreams: number };
+  /** The whole connection's buckets. */
   private readonly up: TokenBucket;
   private readonly down: TokenBucket;
-  /** The remote sockets are paused for the rate limit until this timer fires. */
+  /** Every remote socket is paused for the connection's rate limit until this timer fires. */
   private downHeld: ReturnType<typeof setTimeout> | null = null;
   private upHeld: ReturnType<typeof setTimeout> | null = null;
   /** Remote sockets whose write buffers are full (the WebSocket is not read meanwhile). */
   private blockers = 0;
+  /** Bytes in the VMs' upQueues. */
+  private queued = 0;
   private wsFull = false;
   private done = false;
 
@@ -433,8 +501,9 @@ class RelaySession {
     private readonly relay: NetRelay,
     private readonly config: RelayConfig,
   ) {
-    this.up = new TokenBucket(config.rateBytesPerSecond, relay.now());
-    this.down = new TokenBucket(config.rateBytesPerSecond, relay.now());
+    this.lan = lanLimits(config);
+    this.up = new TokenBucket(this.lan.rate, relay.now());
+    this.down = new TokenBucket(this.lan.rate, relay.now());
   }
 
   open(ws: WebSocketConnection): void {
@@ -445,7 +514,7 @@ class RelaySession {
         this.flowAll();
       }
     });
-    ws.send(encodeHello(this.config.rateBytesPerSecond, this.config.maxStreams));
+    ws.send(encodeHello(this.config.rateBytesPerSecond, this.config.maxStreams, this.lan.rate, this.lan.maxStreams));
   }
 
   shutdown(): void {
@@ -465,19 +534,15 @@ class RelaySession {
     if (m.op === TO_SERVER.TCP_DATA || m.op === TO_SERVER.UDP_SEND) this.chargeUp(m.data.length);
     switch (m.op) {
       case TO_SERVER.TCP_OPEN:
-        return this.tcpOpen(m.id, m.host, m.port);
+        return this.tcpOpen(m.id, m.host, m.port, m.vm);
       case TO_SERVER.TCP_DATA: {
         const s = this.tcp(m.id);
-        if (!s) return;
-        if (s.socket) this.write(s, m.data);
-        else if (!s.earlyEnd) s.early.push(m.data);
+        if (s) this.fromPage(s, m.data);
         return;
       }
       case TO_SERVER.TCP_END: {
         const s = this.tcp(m.id);
-        if (!s) return;
-        if (s.socket) s.socket.end();
-        else s.earlyEnd = true;
+        if (s) this.fromPage(s, null);
         return;
       }
       case TO_SERVER.TCP_CLOSE: {
@@ -493,13 +558,18 @@ class RelaySession {
         this.flow(s);
         return;
       }
-      case TO_SERVER.UDP_OPEN:
-        if (!this.room(m.id)) return;
-        this.streams.set(m.id, { kind: "udp", id: m.id, socket: null, peers: new Map(), queue: Promise.resolve() });
+      case TO_SERVER.UDP_OPEN: {
+        const vm = this.room(m.id, m.vm);
+        if (!vm) return;
+        this.add({ kind: "udp", id: m.id, vm, socket: null, peers: new Map(), queue: Promise.resolve() });
         return;
+      }
       case TO_SERVER.UDP_SEND: {
         const b = this.streams.get(m.id);
         if (b?.kind !== "udp") return this.error(m.id, "no such UDP binding");
+        // Over its VM's rate a datagram is dropped, as UDP may be.
+        if (b.vm.upHeld) return;
+        this.chargeVmUp(b.vm, m.data.length);
         const data = Buffer.from(m.data);
         b.queue = b.queue.then(() => this.udpSend(b, m.host, m.port, data));
         return;
@@ -508,7 +578,7 @@ class RelaySession {
         const b = this.streams.get(m.id);
         if (b?.kind === "udp") {
           b.socket?.close();
-          this.streams.delete(m.id);
+          this.remove(b);
         }
         return;
       }
@@ -522,6 +592,11 @@ class RelaySession {
       else s.socket?.close();
     }
     this.streams.clear();
+    for (const vm of this.vms.values()) {
+      if (vm.downHeld) clearTimeout(vm.downHeld);
+      if (vm.upHeld) clearTimeout(vm.upHeld);
+      vm.upQueue = [];
+    }
     if (this.downHeld) clearTimeout(this.downHeld);
     if (this.upHeld) clearTimeout(this.upHeld);
     this.relay.sessions.delete(this);
@@ -546,24 +621,59 @@ class RelaySession {
     return s?.kind === "tcp" ? s : null;
   }
 
-  /** Whether a new stream `id` may open (else the page is told why not). */
-  private room(id: number): boolean {
-    if (this.streams.has(id)) {
-      this.error(id, `stream id ${id} is in use`);
-      return false;
-    }
-    if (this.streams.size >= this.config.maxStreams) {
-      this.error(id, `too many open connections (this server allows ${this.config.maxStreams} per VM)`);
-      return false;
-    }
-    return true;
+  private add(s: TcpStream | UdpBinding): void {
+    this.streams.set(s.id, s);
+    s.vm.streams++;
   }
 
-  private tcpOpen(id: number, host: string, port: number): void {
-    if (!this.room(id)) return;
+  private remove(s: TcpStream | UdpBinding): void {
+    if (this.streams.get(s.id) !== s) return;
+    this.streams.delete(s.id);
+    s.vm.streams--;
+  }
+
+  /** The share of the VM called `name`, made on first use; null when there are too many. */
+  private vm(name: string): VmShare | null {
+    let vm = this.vms.get(name);
+    if (vm) return vm;
+    if (this.vms.size >= MAX_VMS_PER_SESSION) return null;
+    const now = this.relay.now();
+    vm = {
+      name,
+      up: new TokenBucket(this.config.rateBytesPerSecond, now),
+      down: new TokenBucket(this.config.rateBytesPerSecond, now),
+      streams: 0,
+      downHeld: null,
+      upHeld: null,
+      upQueue: [],
+    };
+    this.vms.set(name, vm);
+    return vm;
+  }
+
+  /** The VM a new stream `id` may open for (else the page is told why not, and null). */
+  private room(id: number, vmName: string): VmShare | null {
+    const refuse = (reason: string) => {
+      this.error(id, reason);
+      return null;
+    };
+    if (this.streams.has(id)) return refuse(`stream id ${id} is in use`);
+    const vm = this.vm(vmName);
+    if (!vm) return refuse(`too many VMs on one connection (this server allows ${MAX_VMS_PER_SESSION})`);
+    if (vm.streams >= this.config.maxStreams)
+      return refuse(`too many open connections (this server allows ${this.config.maxStreams} per VM)`);
+    if (this.streams.size >= this.lan.maxStreams)
+      return refuse(`too many open connections (this server allows ${this.lan.maxStreams} per page)`);
+    return vm;
+  }
+
+  private tcpOpen(id: number, host: string, port: number, vmName: string): void {
+    const vm = this.room(id, vmName);
+    if (!vm) return;
     const s: TcpStream = {
       kind: "tcp",
       id,
+      vm,
       socket: null,
       early: [],
       earlyEnd: false,
@@ -571,7 +681,7 @@ class RelaySession {
       blocking: false,
       sent: 0,
     };
-    this.streams.set(id, s);
+    this.add(s);
     this.relay.check(host, port).then(
       (address) => {
         if (this.streams.get(id) !== s) return; // closed meanwhile
@@ -579,7 +689,7 @@ class RelaySession {
       },
       (e: unknown) => {
         if (this.streams.get(id) !== s) return;
-        this.streams.delete(id);
+        this.remove(s);
         this.error(id, messageOf(e));
       },
     );
@@ -599,7 +709,7 @@ class RelaySession {
     socket.on("data", (chunk: Buffer) => {
       if (this.tcp(s.id) !== s) return;
       this.send(encodeData(TO_PAGE.TCP_DATA, s.id, chunk));
-      this.chargeDown(chunk.length);
+      this.chargeDown(s.vm, chunk.length);
     });
     socket.on("end", () => {
       if (this.tcp(s.id) === s) this.send(encodeId(TO_PAGE.TCP_END, s.id));
@@ -618,6 +728,52 @@ class RelaySession {
     this.flow(s);
   }
 
+  /** Data (null: the half-close) from the page for `s`: now, or after its VM's bucket. */
+  private fromPage(s: TcpStream, data: Uint8Array | null): void {
+    const vm = s.vm;
+    if (vm.upHeld || vm.upQueue.length) {
+      vm.upQueue.push({ s, data });
+      if (data) {
+        this.queued += data.length;
+        this.readFlow();
+      }
+      return;
+    }
+    this.toRemote(s, data);
+  }
+
+  /** Passes page data on to the remote side (or keeps it until connected), charging its VM. */
+  private toRemote(s: TcpStream, data: Uint8Array | null): void {
+    if (data === null) {
+      if (s.socket) s.socket.end();
+      else s.earlyEnd = true;
+      return;
+    }
+    this.chargeVmUp(s.vm, data.length);
+    if (s.socket) this.write(s, data);
+    else if (!s.earlyEnd) s.early.push(data);
+  }
+
+  /** Spends a VM's bucket from the page; in debt, its next data waits until it is paid. */
+  private chargeVmUp(vm: VmShare, n: number): void {
+    const wait = vm.up.take(n, this.relay.now());
+    if (wait <= 0 || vm.upHeld) return;
+    vm.upHeld = setTimeout(() => {
+      vm.upHeld = null;
+      this.releaseUp(vm);
+    }, wait);
+  }
+
+  /** Passes on what waited for a VM's bucket, until the bucket is in debt again. */
+  private releaseUp(vm: VmShare): void {
+    while (!vm.upHeld && vm.upQueue.length) {
+      const { s, data } = vm.upQueue.shift()!;
+      if (data) this.queued -= data.length;
+      if (this.tcp(s.id) === s) this.toRemote(s, data);
+    }
+    this.readFlow();
+  }
+
   private write(s: TcpStream, data: Uint8Array): void {
     const socket = s.socket!;
     if (socket.writableEnded) return;
@@ -628,7 +784,7 @@ class RelaySession {
     if (!s.blocking && socket.writableLength >= SOCKET_HIGH_WATER) {
       s.blocking = true;
       this.blockers++;
-      this.ws?.pause();
+      this.readFlow();
       socket.once("drain", () => this.unblock(s));
     }
   }
@@ -648,12 +804,18 @@ class RelaySession {
     if (!s.blocking) return;
     s.blocking = false;
     this.blockers--;
-    if (this.blockers === 0 && !this.upHeld) this.ws?.resume();
+    this.readFlow();
+  }
+
+  /** Reads the WebSocket unless something says not to (the connection's own limits). */
+  private readFlow(): void {
+    if (this.blockers > 0 || this.upHeld || this.queued >= UP_QUEUE_HIGH_WATER) this.ws?.pause();
+    else this.ws?.resume();
   }
 
   /** Forgets a stream; `reset`: the page asked to close it (the remote side gets a reset). */
   private drop(s: TcpStream, reset: boolean): void {
-    this.streams.delete(s.id);
+    this.remove(s);
     this.unblock(s);
     if (s.socket && !s.socket.destroyed) {
       if (reset) s.socket.resetAndDestroy();
@@ -664,34 +826,44 @@ class RelaySession {
   private flow(s: TcpStream): void {
     const socket = s.socket;
     if (!socket) return;
-    if (s.pagePaused || this.downHeld || this.wsFull) socket.pause();
+    if (s.pagePaused || s.vm.downHeld || this.downHeld || this.wsFull) socket.pause();
     else socket.resume();
   }
 
-  private flowAll(): void {
-    for (const s of this.streams.values()) if (s.kind === "tcp") this.flow(s);
+  private flowAll(vm?: VmShare): void {
+    for (const s of this.streams.values()) if (s.kind === "tcp" && (!vm || s.vm === vm)) this.flow(s);
   }
 
-  /** Bytes towards the page: over the rate, the remote sockets wait. */
-  private chargeDown(n: number): void {
-    const wait = this.down.take(n, this.relay.now());
-    if (wait <= 0 || this.downHeld) return;
-    this.downHeld = setTimeout(() => {
-      this.downHeld = null;
+  /** Bytes towards the page: over its VM's rate its sockets wait, over the connection's all do. */
+  private chargeDown(vm: VmShare, n: number): void {
+    const now = this.relay.now();
+    const vmWait = vm.down.take(n, now);
+    const wait = this.down.take(n, now);
+    if (vmWait > 0 && !vm.downHeld) {
+      vm.downHeld = setTimeout(() => {
+        vm.downHeld = null;
+        this.flowAll(vm);
+      }, vmWait);
+      this.flowAll(vm);
+    }
+    if (wait > 0 && !this.downHeld) {
+      this.downHeld = setTimeout(() => {
+        this.downHeld = null;
+        this.flowAll();
+      }, wait);
       this.flowAll();
-    }, wait);
-    this.flowAll();
+    }
   }
 
-  /** Bytes from the page: over the rate, the WebSocket is not read for a while. */
+  /** Bytes from the page: over the connection's rate, the WebSocket is not read for a while. */
   private chargeUp(n: number): void {
     const wait = this.up.take(n, this.relay.now());
     if (wait <= 0 || this.upHeld) return;
-    this.ws?.pause();
     this.upHeld = setTimeout(() => {
       this.upHeld = null;
-      if (this.blockers === 0) this.ws?.resume();
+      this.readFlow();
     }, wait);
+    this.readFlow();
   }
 
   private async udpSend(b: UdpBinding, host: string, port: number, data: Buffer): Promise<void> {
@@ -710,8 +882,10 @@ class RelaySession {
         const guestHost = b.peers.get(`${rinfo.address}:${rinfo.port}`);
         // Only answers from where the guest sent to: nothing unasked reaches the guest.
         if (guestHost === undefined || this.streams.get(b.id) !== b) return;
-        if (this.down.take(msg.length, this.relay.now()) > 0) return; // over the rate: dropped, as UDP may be
+        // Over the rate (its VM's or the connection's): dropped, as UDP may be.
+        if (b.vm.downHeld || this.downHeld) return;
         this.send(encodeUdpRecv(b.id, guestHost, rinfo.port, msg));
+        this.chargeDown(b.vm, msg.length);
       });
       socket.on("error", (e) => {
         if (this.streams.get(b.id) === b) this.error(b.id, errorReason(e));

@@ -13,7 +13,7 @@ describe("relay info", () => {
     const on = { enabled: true, allow: ["127.0.0.1:8080"], rateBytesPerSecond: 1_000_000, maxStreams: 64 };
     expect(await fetchRelayInfo(json(on))).toEqual(on);
     expect(relaySummary(on)).toBe(
-      "Guests reach 127.0.0.1:8080 through the server (10.0.2.2 is its loopback), at 1 MB/s.",
+      "Guests reach 127.0.0.1:8080 through the server (10.0.2.2 is its loopback), at 1 MB/s per VM.",
     );
   });
 
@@ -35,7 +35,7 @@ describe("relay info", () => {
   it("shortens a long list", () => {
     const allow = ["a:1", "b:2", "c:3", "d:4", "e:5", "f:6"];
     expect(relaySummary({ enabled: true, allow, rateBytesPerSecond: 250_000, maxStreams: 8 })).toBe(
-      "Guests reach a:1, b:2, c:3, d:4 and 2 more through the server (10.0.2.2 is its loopback), at 250 kB/s.",
+      "Guests reach a:1, b:2, c:3, d:4 and 2 more through the server (10.0.2.2 is its loopback), at 250 kB/s per VM.",
     );
   });
 });

@@ -37,7 +37,7 @@ export function relaySummary(info: RelayConfigInfo): string {
     info.allow.length > 4
       ? `${info.allow.slice(0, 4).join(", ")} and ${info.allow.length - 4} more`
       : info.allow.join(", ");
-  return `Guests reach ${list} through the server (10.0.2.2 is its loopback), at ${formatRate(info.rateBytesPerSecond)}.`;
+  return `Guests reach ${list} through the server (10.0.2.2 is its loopback), at ${formatRate(info.rateBytesPerSecond)} per VM.`;
 }
 
 function formatRate(bytesPerSecond: number): string {

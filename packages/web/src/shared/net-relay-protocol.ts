@@ -1,5 +1,5 @@
 // The network relay's wire protocol: how a page's user-mode network (its NAT) asks `pnpm start`
-// for TCP streams and UDP datagrams to real hosts, over one WebSocket per VM
+// for TCP streams and UDP datagrams to real hosts, over one WebSocket per page's LAN
 // (docs/networking.md has the table). The relay carries streams and datagrams, never raw
 // frames: the NAT in the page terminates the guest's TCP itself.
 //
@@ -9,8 +9,11 @@
 //    opcode. The WebSocket frames the messages, so no length prefix is needed.
 //  - Host names and addresses are ASCII with a length byte; reasons are UTF-8 to the end.
 //  - TCP and UDP share the id space: one table of streams per connection on the server.
+//  - A TCP stream or UDP binding says, when it opens, which VM it is for (the VM's id on the
+//    page's LAN, ASCII with a length byte, empty when the page does not say): the server's
+//    limits hold per VM as well as per connection.
 
-export const RELAY_PROTOCOL_VERSION = 1;
+export const RELAY_PROTOCOL_VERSION = 2;
 /** The WebSocket endpoint, and the JSON that says whether the relay is on. */
 export const RELAY_PATH = "/net";
 export const RELAY_CONFIG_PATH = "/net/config";
@@ -24,7 +27,7 @@ export function relayUrl(href: string): string {
 
 /** Page -> server. */
 export const TO_SERVER = {
-  /** id, port u16, host: open a TCP connection. */
+  /** id, port u16, host, vm: open a TCP connection for that VM. */
   TCP_OPEN: 0x01,
   /** id, bytes: data for the remote side. */
   TCP_DATA: 0x02,
@@ -35,7 +38,7 @@ export const TO_SERVER = {
   /** id: stop reading from the remote side until TCP_RESUME. */
   TCP_PAUSE: 0x05,
   TCP_RESUME: 0x06,
-  /** id: a UDP binding (one per guest address and port). */
+  /** id, vm: a UDP binding (one per guest address and port) for that VM. */
   UDP_OPEN: 0x10,
   /** id, port u16, host, bytes: a datagram. */
   UDP_SEND: 0x11,
@@ -44,7 +47,10 @@ export const TO_SERVER = {
 
 /** Server -> page. */
 export const TO_PAGE = {
-  /** version u8, rate u32 (bytes/s each way), max streams u16: sent once, first. */
+  /**
+   * version u8, rate u32 (bytes/s each way per VM), max streams u16 (per VM), LAN rate u32 and
+   * LAN max streams u16 (the whole connection): sent once, first.
+   */
   HELLO: 0x80,
   /** id: the TCP connection is up. */
   TCP_OPENED: 0x81,
@@ -61,7 +67,7 @@ export const TO_PAGE = {
 } as const;
 
 export type ToServerMessage =
-  | { op: typeof TO_SERVER.TCP_OPEN; id: number; host: string; port: number }
+  | { op: typeof TO_SERVER.TCP_OPEN; id: number; host: string; port: number; vm: string }
   | { op: typeof TO_SERVER.TCP_DATA; id: number; data: Uint8Array }
   | {
       op:
@@ -69,14 +75,21 @@ export type ToServerMessage =
         | typeof TO_SERVER.TCP_CLOSE
         | typeof TO_SERVER.TCP_PAUSE
         | typeof TO_SERVER.TCP_RESUME
-        | typeof TO_SERVER.UDP_OPEN
         | typeof TO_SERVER.UDP_CLOSE;
       id: number;
     }
+  | { op: typeof TO_SERVER.UDP_OPEN; id: number; vm: string }
   | { op: typeof TO_SERVER.UDP_SEND; id: number; host: string; port: number; data: Uint8Array };
 
 export type ToPageMessage =
-  | { op: typeof TO_PAGE.HELLO; version: number; rate: number; maxStreams: number }
+  | {
+      op: typeof TO_PAGE.HELLO;
+      version: number;
+      rate: number;
+      maxStreams: number;
+      lanRate: number;
+      lanMaxStreams: number;
+    }
   | { op: typeof TO_PAGE.TCP_OPENED | typeof TO_PAGE.TCP_END; id: number }
   | { op: typeof TO_PAGE.TCP_DATA; id: number; data: Uint8Array }
   | { op: typeof TO_PAGE.ERROR; id: number; reason: string }
@@ -89,6 +102,8 @@ export class RelayProtocolError extends Error {}
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 const MAX_HOST = 255;
+/** The longest VM name a stream may carry. */
+export const MAX_VM_NAME = 64;
 
 function head(op: number, id: number, extra: number): { msg: Uint8Array; dv: DataView } {
   const msg = new Uint8Array(5 + extra);
@@ -127,8 +142,30 @@ export function encodeData(op: typeof TO_SERVER.TCP_DATA | typeof TO_PAGE.TCP_DA
   return msg;
 }
 
-export function encodeTcpOpen(id: number, host: string, port: number): Uint8Array {
-  return addressed(TO_SERVER.TCP_OPEN, id, host, port);
+function vmBytes(vm: string): Uint8Array {
+  if (!/^[\x21-\x7e]*$/.test(vm) || vm.length > MAX_VM_NAME)
+    throw new RelayProtocolError(`VM name ${JSON.stringify(vm)} is not ${MAX_VM_NAME} plain ASCII characters or fewer`);
+  const b = new Uint8Array(1 + vm.length);
+  b[0] = vm.length;
+  b.set(utf8.encode(vm), 1);
+  return b;
+}
+
+/** `vm`: which VM of the page the stream is for (its limits on the server are that VM's). */
+export function encodeTcpOpen(id: number, host: string, port: number, vm = ""): Uint8Array {
+  const a = addressed(TO_SERVER.TCP_OPEN, id, host, port);
+  const v = vmBytes(vm);
+  const msg = new Uint8Array(a.length + v.length);
+  msg.set(a);
+  msg.set(v, a.length);
+  return msg;
+}
+
+export function encodeUdpOpen(id: number, vm = ""): Uint8Array {
+  const v = vmBytes(vm);
+  const { msg } = head(TO_SERVER.UDP_OPEN, id, v.length);
+  msg.set(v, 5);
+  return msg;
 }
 
 export function encodeUdpSend(id: number, host: string, port: number, data: Uint8Array): Uint8Array {
@@ -152,14 +189,27 @@ export function encodeSent(id: number, bytes: number): Uint8Array {
   return msg;
 }
 
-export function encodeHello(rate: number, maxStreams: number): Uint8Array {
-  const msg = new Uint8Array(8);
+const HELLO_LENGTH = 14;
+
+export function encodeHello(rate: number, maxStreams: number, lanRate: number, lanMaxStreams: number): Uint8Array {
+  const msg = new Uint8Array(HELLO_LENGTH);
   const dv = new DataView(msg.buffer);
   msg[0] = TO_PAGE.HELLO;
   msg[1] = RELAY_PROTOCOL_VERSION;
   dv.setUint32(2, Math.min(rate, 0xffffffff));
   dv.setUint16(6, Math.min(maxStreams, 0xffff));
+  dv.setUint32(8, Math.min(lanRate, 0xffffffff));
+  dv.setUint16(12, Math.min(lanMaxStreams, 0xffff));
   return msg;
+}
+
+/** The VM name at `at` (a length byte and ASCII), which must end the message; none: "". */
+function parseVm(msg: Uint8Array, at: number): string {
+  if (msg.length === at) return "";
+  const len = msg[at]!;
+  exactly(msg, at + 1 + len);
+  if (len > MAX_VM_NAME) throw new RelayProtocolError(`VM name longer than ${MAX_VM_NAME} characters`);
+  return fromUtf8.decode(msg.subarray(at + 1));
 }
 
 function parseAddressed(msg: Uint8Array, dv: DataView): { host: string; port: number; rest: number } {
@@ -189,8 +239,7 @@ export function decodeToServer(msg: Uint8Array): ToServerMessage {
   switch (op) {
     case TO_SERVER.TCP_OPEN: {
       const a = parseAddressed(msg, dv);
-      exactly(msg, a.rest);
-      return { op, id, host: a.host, port: a.port };
+      return { op, id, host: a.host, port: a.port, vm: parseVm(msg, a.rest) };
     }
     case TO_SERVER.TCP_DATA:
       return { op, id, data: msg.subarray(5) };
@@ -198,10 +247,11 @@ export function decodeToServer(msg: Uint8Array): ToServerMessage {
     case TO_SERVER.TCP_CLOSE:
     case TO_SERVER.TCP_PAUSE:
     case TO_SERVER.TCP_RESUME:
-    case TO_SERVER.UDP_OPEN:
     case TO_SERVER.UDP_CLOSE:
       exactly(msg, 5);
       return { op, id };
+    case TO_SERVER.UDP_OPEN:
+      return { op, id, vm: parseVm(msg, 5) };
     case TO_SERVER.UDP_SEND: {
       const a = parseAddressed(msg, dv);
       return { op, id, host: a.host, port: a.port, data: msg.subarray(a.rest) };
@@ -217,8 +267,19 @@ export function decodeToPage(msg: Uint8Array): ToPageMessage {
   const dv = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
   const op = msg[0]!;
   if (op === TO_PAGE.HELLO) {
-    exactly(msg, 8);
-    return { op, version: msg[1]!, rate: dv.getUint32(2), maxStreams: dv.getUint16(6) };
+    // An older server's hello is shorter: the version tells the page it cannot use it.
+    if (msg.length < 2) throw new RelayProtocolError("hello without a version");
+    if (msg[1] !== RELAY_PROTOCOL_VERSION)
+      return { op, version: msg[1]!, rate: 0, maxStreams: 0, lanRate: 0, lanMaxStreams: 0 };
+    exactly(msg, HELLO_LENGTH);
+    return {
+      op,
+      version: msg[1]!,
+      rate: dv.getUint32(2),
+      maxStreams: dv.getUint16(6),
+      lanRate: dv.getUint32(8),
+      lanMaxStreams: dv.getUint16(12),
+    };
   }
   const id = idOf(msg, dv);
   switch (op) {
@@ -253,4 +314,8 @@ export interface RelayConfigInfo {
   rateBytesPerSecond: number;
   /** Open TCP streams and UDP bindings per VM. */
   maxStreams: number;
+  /** Bytes per second each way for all the VMs of one page's LAN together (one WebSocket). */
+  lanRateBytesPerSecond?: number;
+  /** Open TCP streams and UDP bindings for all the VMs of one page's LAN together. */
+  lanMaxStreams?: number;
 }

@@ -208,6 +208,40 @@ describe("the LAN switch", () => {
     expect([...answer.subarray(answer.length - 4)]).toEqual([10, 0, 2, 16]);
   });
 
+  it("says which port a frame the gateway takes came from, so the NAT's streams are counted to that VM", () => {
+    const seen: (string | null)[] = [];
+    const sw: LanSwitch = new LanSwitch({
+      sockets: {
+        connectTcp: () => {
+          throw new Error("no TCP here");
+        },
+        openUdp: () => {
+          seen.push(sw.sender);
+          return { send: () => {}, close: () => {} };
+        },
+      },
+    });
+    const tx = [FrameRing.create(16384), FrameRing.create(16384)];
+    tx.forEach((t, i) =>
+      sw.addPort({ id: `vm${i + 1}`, name: `VM ${i + 1}`, tx: t.buffer, rx: FrameRing.create(16384).buffer }, () => {}),
+    );
+    /** A UDP datagram (no checksum) from 10.0.2.`from` port 5000 to 10.0.2.2 port 7, through the gateway. */
+    const udp = (from: number) => {
+      const ip = [0x45, 0, 0, 31, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 2, from, 10, 0, 2, 2];
+      let sum = 0;
+      for (let i = 0; i < 20; i += 2) sum += (ip[i] << 8) | ip[i + 1];
+      while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
+      ip[10] = (~sum >> 8) & 0xff;
+      ip[11] = ~sum & 0xff;
+      return eth(GW, mac(from), 0x0800, [...ip, 0x13, 0x88, 0, 7, 0, 11, 0, 0, 1, 2, 3]);
+    };
+    tx[1].push(udp(16));
+    tx[0].push(udp(15));
+    sw.poll();
+    expect(seen).toEqual(["vm1", "vm2"]);
+    expect(sw.sender).toBeNull();
+  });
+
   it("names VMs for DNS", () => {
     expect(lanDnsName("My VM (2)")).toBe("my-vm-2");
     expect(lanDnsName("linux")).toBe("linux");

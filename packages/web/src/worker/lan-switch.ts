@@ -13,7 +13,9 @@
 // The gateway is the user-mode network endpoint (devices/net/user-net.ts) with a lease pool:
 // 10.0.2.2 (router) and 10.0.2.3 (DNS) answer ARP and ping, DHCP hands out 10.0.2.15, .16, ...
 // by hardware address, and DNS answers each VM's name (lower case, spaces as "-") with its
-// lease. Passing `sockets` (HostSockets) gives it the user network's NAT to the outside.
+// lease. Passing `sockets` (HostSockets) gives it the user network's NAT to the outside;
+// `sender` says, while the gateway takes a frame, which port it came from (the NAT opens its
+// streams then, so they can be counted to that VM).
 
 import { DhcpLeases, USER_NET_GUEST, USER_NET_HOST_MAC, UserNetwork, ip4Text, type HostSockets } from "@x86vm/devices";
 import { FrameRing, MAX_RING_FRAME } from "../shared/frame-ring.ts";
@@ -86,6 +88,8 @@ export class LanSwitch {
   fromGateway = 0;
   /** Bumped whenever a lease is handed out (the page shows the addresses). */
   leaseVersion = 0;
+  /** The id of the port whose frame the gateway is taking (null the rest of the time). */
+  sender: string | null = null;
 
   constructor(opts: LanSwitchOptions = {}) {
     const gwOpts = {
@@ -177,7 +181,7 @@ export class LanSwitch {
     if ((buf[0] & 1) === 0) {
       const key = macKey(buf, 0);
       if (key === this.gatewayKey) {
-        if (from) this.toGateway(frame);
+        if (from) this.toGateway(from, frame);
         return;
       }
       const to = this.table.get(key);
@@ -188,17 +192,22 @@ export class LanSwitch {
     }
     this.flooded++;
     for (const p of this.ports) if (p !== from) this.deliver(p, frame);
-    if (from) this.toGateway(frame);
+    if (from) this.toGateway(from, frame);
   }
 
   private deliver(p: Port, frame: Uint8Array): void {
     if (p.rx.push(frame)) p.woken = true;
   }
 
-  private toGateway(frame: Uint8Array): void {
+  private toGateway(from: Port, frame: Uint8Array): void {
     const before = this.leases.entries().length;
     // A copy: the gateway may keep views of what it is given (the NAT's queued data).
-    this.gateway.receive(frame.slice());
+    this.sender = from.id;
+    try {
+      this.gateway.receive(frame.slice());
+    } finally {
+      this.sender = null;
+    }
     if (this.leases.entries().length !== before) this.leaseVersion++;
   }
 }

@@ -9,9 +9,15 @@ import { LateSockets, RelaySockets } from "./relay-sockets.ts";
 import { parkOn, yieldToEvents } from "./wait.ts";
 
 // The gateway's NAT exists from the start and refuses every destination (the guest gets a
-// reset) until the page turns the server's relay on for the LAN.
+// reset) until the page turns the server's relay on for the LAN. Each stream says which VM it
+// is for (the port whose frame opened it), so the server's limits hold per VM.
 const outside = new LateSockets("the LAN has no way out: no VM on it was given internet through the server");
-const sw = new LanSwitch({ sockets: outside });
+const sw: LanSwitch = new LanSwitch({
+  sockets: {
+    connectTcp: (host, port, events) => outside.connectTcp(host, port, events, sw.sender ?? ""),
+    openUdp: (events) => outside.openUdp(events, sw.sender ?? ""),
+  },
+});
 let bell: Int32Array | null = null;
 let leaseSeen = -1;
 let portsSeen = -1;

@@ -45,7 +45,10 @@ interface Relay {
 }
 
 /** `pnpm start`'s relay on its own HTTP server; `allow` may name the server's port as {self}. */
-async function startRelay(allow: string, opts: { rate?: number; maxStreams?: number; enabled?: boolean } = {}) {
+async function startRelay(
+  allow: string,
+  opts: { rate?: number; maxStreams?: number; lanRate?: number; lanMaxStreams?: number; enabled?: boolean } = {},
+) {
   const server = http.createServer();
   const sockets = new Set<net.Socket>();
   server.on("connection", (c) => sockets.add(c));
@@ -58,6 +61,8 @@ async function startRelay(allow: string, opts: { rate?: number; maxStreams?: num
           allow: parseAllowList(allow.replaceAll("{self}", String(port))),
           rateBytesPerSecond: opts.rate ?? 50_000_000,
           maxStreams: opts.maxStreams ?? 64,
+          ...(opts.lanRate ? { lanRateBytesPerSecond: opts.lanRate } : {}),
+          ...(opts.lanMaxStreams ? { lanMaxStreams: opts.lanMaxStreams } : {}),
         },
   );
   const info = relay.middleware();
@@ -139,7 +144,12 @@ describe("the page's HostSockets over the server's relay", () => {
     expect(f.ended).toBe(true);
     expect(f.text).toMatch(/^HTTP\/1\.1 200 OK/);
     expect(f.text).toContain("hello from the host, you asked for /");
-    expect(s.limits).toEqual({ rateBytesPerSecond: 50_000_000, maxStreams: 64 });
+    expect(s.limits).toEqual({
+      rateBytesPerSecond: 50_000_000,
+      maxStreams: 64,
+      lanRateBytesPerSecond: 200_000_000,
+      lanMaxStreams: 256,
+    });
     expect(s.bytesIn).toBe(f.bytes);
   });
 
@@ -311,6 +321,106 @@ describe("the page's HostSockets over the server's relay", () => {
     });
     expect(opened.sort()).toEqual(["a", "b"]);
     expect(third).toBe("too many open connections (this server allows 2 per VM)");
+  });
+
+  it("gives each VM of a connection its own rate: one VM filling its share leaves another its own", async () => {
+    // Two VMs on one WebSocket (one page's LAN), 200 kB/s each, the connection 800 kB/s. vm1
+    // fetches 600 kB (3 s at its rate); while it does, vm2 fetches 200 kB, which takes about 1 s
+    // at its own rate (the 25 kB burst, then the rest at 200 kB/s) and about 2 s if the two
+    // shared one rate.
+    const BIG = 600_000;
+    const SMALL = 200_000;
+    const big = net.createServer((c) => c.end(Buffer.alloc(BIG, 1)));
+    const small = net.createServer((c) => c.end(Buffer.alloc(SMALL, 2)));
+    await listen(big);
+    await listen(small);
+    const r = await startRelay(`127.0.0.1:${portOf(big)},127.0.0.1:${portOf(small)}`, { rate: 200_000 });
+    const s = r.sockets();
+    const t0 = performance.now();
+    let bigSeen = 0;
+    let firstBig: () => void;
+    const bigStarted = new Promise<void>((resolve) => (firstBig = resolve));
+    const bigDone = new Promise<{ bytes: number; ms: number }>((resolve) => {
+      s.forVm("vm1").connectTcp("10.0.2.2", portOf(big), {
+        onOpen: () => {},
+        onData: (d) => {
+          bigSeen += d.length;
+          firstBig();
+        },
+        onEnd: () => resolve({ bytes: bigSeen, ms: performance.now() - t0 }),
+        onError: (e) => resolve({ bytes: -1, ms: 0, error: e } as never),
+      });
+    });
+    await bigStarted;
+    await new Promise((w) => setTimeout(w, 300)); // vm1's bucket is in debt by now
+    const t1 = performance.now();
+    const bigAtStart = bigSeen;
+    const f = await exchange(s.forVm("vm2"), "10.0.2.2", portOf(small), "");
+    const smallMs = performance.now() - t1;
+    const bigDuring = bigSeen - bigAtStart;
+    expect(f.bytes).toBe(SMALL);
+    expect(smallMs).toBeGreaterThan(600); // vm2's own limit holds
+    expect(smallMs).toBeLessThan(1500); // and vm1 does not take from it
+    // vm1 went on at its own rate meanwhile: no more than its rate allows (plus a 64 KiB read).
+    expect(bigDuring).toBeLessThan((200_000 * smallMs) / 1000 + 65_536);
+    const b = await bigDone;
+    expect(b.bytes).toBe(BIG);
+    expect(b.ms).toBeGreaterThan(2600);
+  }, 20_000);
+
+  it("gives each VM its own rate from the page too: one VM's queued upload does not hold another's", async () => {
+    // Uploads: vm1 writes 600 kB at once (it waits in the server for vm1's bucket), then vm2
+    // writes 200 kB, which the remote side has in about 1 s.
+    const times = new Map<string, number>();
+    const sink = net.createServer({ allowHalfOpen: true }, (c) => {
+      let n = 0;
+      c.on("data", (d) => (n += d.length));
+      c.on("end", () => {
+        times.set(String(n), performance.now());
+        c.end(String(n));
+      });
+    });
+    await listen(sink);
+    const r = await startRelay(`127.0.0.1:${portOf(sink)}`, { rate: 200_000 });
+    const s = r.sockets();
+    const t0 = performance.now();
+    const bigDone = exchange(s.forVm("vm1"), "10.0.2.2", portOf(sink), "b".repeat(600_000), true);
+    await new Promise((w) => setTimeout(w, 300));
+    const t1 = performance.now();
+    const small = await exchange(s.forVm("vm2"), "10.0.2.2", portOf(sink), "s".repeat(200_000), true);
+    expect(small.text).toBe("200000");
+    const smallMs = times.get("200000")! - t1;
+    expect(smallMs).toBeGreaterThan(600);
+    expect(smallMs).toBeLessThan(1500);
+    expect((await bigDone).text).toBe("600000");
+    expect(times.get("600000")! - t0).toBeGreaterThan(2600);
+  }, 20_000);
+
+  it("caps the open streams per VM and per connection", async () => {
+    const hold = net.createServer((c) => closers.push(() => void c.destroy()));
+    await listen(hold);
+    const r = await startRelay(`127.0.0.1:${portOf(hold)}`, { maxStreams: 2, lanMaxStreams: 3 });
+    const s = r.sockets();
+    const open = (vm: string) =>
+      new Promise<string>((resolve) =>
+        s.forVm(vm).connectTcp("10.0.2.2", portOf(hold), {
+          onOpen: () => resolve("open"),
+          onData: () => {},
+          onEnd: () => {},
+          onError: resolve,
+        }),
+      );
+    expect(await open("vm1")).toBe("open");
+    expect(await open("vm1")).toBe("open");
+    expect(await open("vm1")).toBe("too many open connections (this server allows 2 per VM)");
+    // Another VM still has its own two, within the connection's three.
+    expect(await open("vm2")).toBe("open");
+    expect(await open("vm2")).toBe("too many open connections (this server allows 3 per page)");
+    // A UDP binding counts as a stream.
+    const udpErr = await new Promise<string>((resolve) =>
+      s.openUdp({ onMessage: () => {}, onError: resolve }, "vm3").send(new Uint8Array([1]), "10.0.2.2", 9),
+    );
+    expect(udpErr).toBe("too many open connections (this server allows 3 per page)");
   });
 
   it("relays UDP datagrams to listed destinations and answers only from them", async () => {

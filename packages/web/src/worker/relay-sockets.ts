@@ -4,8 +4,10 @@
 // the sockets and decides what is allowed; refusals come back as onError with its reason.
 //
 // Key design choices:
-//  - One WebSocket for all of a VM's streams and datagrams, opened on first use and again on the
-//    next use after it closed (streams open at that moment fail; UDP bindings are opened again).
+//  - One WebSocket for all the streams and datagrams of a page's LAN, opened on first use and
+//    again on the next use after it closed (streams open at that moment fail; UDP bindings are
+//    opened again). Each stream and binding names the VM it is for (connectTcp's and openUdp's
+//    `vm`, or forVm()): the server's limits hold per VM.
 //    A WebSocket that could not open makes new streams fail at once for a second, so a guest
 //    that retries does not hammer the server.
 //  - Callbacks are never called inside the call that caused them (HostSockets' rule): they run
@@ -25,6 +27,7 @@ import {
   encodeData,
   encodeId,
   encodeTcpOpen,
+  encodeUdpOpen,
   encodeUdpSend,
 } from "../shared/net-relay-protocol.ts";
 
@@ -62,6 +65,7 @@ interface TcpEntry {
 
 interface UdpEntry {
   events: HostUdpEvents;
+  vm: string;
 }
 
 export interface RelaySocketsOptions {
@@ -71,7 +75,7 @@ export interface RelaySocketsOptions {
   now?: () => number;
 }
 
-export class RelaySockets implements HostSockets {
+export class RelaySockets implements VmSockets {
   private ws: RelaySocketLike | null = null;
   private open = false;
   private readonly queue: Uint8Array[] = [];
@@ -83,7 +87,12 @@ export class RelaySockets implements HostSockets {
   private readonly createSocket: (url: string) => RelaySocketLike;
   private readonly now: () => number;
   /** The server's limits, once it said hello. */
-  limits: { rateBytesPerSecond: number; maxStreams: number } | null = null;
+  limits: {
+    rateBytesPerSecond: number;
+    maxStreams: number;
+    lanRateBytesPerSecond: number;
+    lanMaxStreams: number;
+  } | null = null;
   /** Bytes through the relay each way (for the page's counters). */
   bytesIn = 0;
   bytesOut = 0;
@@ -102,7 +111,16 @@ export class RelaySockets implements HostSockets {
     this.now = opts.now ?? (() => performance.now());
   }
 
-  connectTcp(host: string, port: number, events: TcpEvents): TcpStream {
+  /** HostSockets whose streams and bindings are all for the VM called `vm`. */
+  forVm(vm: string): HostSockets {
+    return {
+      connectTcp: (host, port, events) => this.connectTcp(host, port, events, vm),
+      openUdp: (events) => this.openUdp(events, vm),
+    };
+  }
+
+  /** `vm`: the VM the stream is for (its name on the page's LAN; "" when not said). */
+  connectTcp(host: string, port: number, events: TcpEvents, vm = ""): TcpStream {
     const id = this.nextId++;
     const entry: TcpEntry = { events, unsent: 0, paused: false, held: [], localEnded: false, remoteEnded: false };
     const live = () => this.tcp.get(id) === entry;
@@ -147,7 +165,7 @@ export class RelaySockets implements HostSockets {
     }
     this.tcp.set(id, entry);
     try {
-      this.send(encodeTcpOpen(id, host, port));
+      this.send(encodeTcpOpen(id, host, port, vm));
     } catch (e) {
       this.tcp.delete(id);
       const reason = e instanceof Error ? e.message : String(e);
@@ -156,11 +174,11 @@ export class RelaySockets implements HostSockets {
     return stream;
   }
 
-  openUdp(events: HostUdpEvents): HostUdpSocket {
+  openUdp(events: HostUdpEvents, vm = ""): HostUdpSocket {
     const id = this.nextId++;
-    const entry: UdpEntry = { events };
+    const entry: UdpEntry = { events, vm };
     this.udp.set(id, entry);
-    if (this.open) this.send(encodeId(TO_SERVER.UDP_OPEN, id));
+    if (this.open) this.send(encodeUdpOpen(id, vm));
     // (else opened when the WebSocket is: see onOpen)
     return {
       send: (data, host, port) => {
@@ -218,7 +236,7 @@ export class RelaySockets implements HostSockets {
     ws.onopen = () => {
       if (this.ws !== ws) return;
       this.open = true;
-      for (const id of this.udp.keys()) ws.send(encodeId(TO_SERVER.UDP_OPEN, id));
+      for (const [id, e] of this.udp) ws.send(encodeUdpOpen(id, e.vm));
       for (const m of this.queue.splice(0)) ws.send(m);
     };
     ws.onmessage = (ev) => {
@@ -270,7 +288,12 @@ export class RelaySockets implements HostSockets {
       case TO_PAGE.HELLO:
         if (m.version !== RELAY_PROTOCOL_VERSION)
           return this.protocolError(`protocol version ${m.version} (this page speaks ${RELAY_PROTOCOL_VERSION})`);
-        this.limits = { rateBytesPerSecond: m.rate, maxStreams: m.maxStreams };
+        this.limits = {
+          rateBytesPerSecond: m.rate,
+          maxStreams: m.maxStreams,
+          lanRateBytesPerSecond: m.lanRate,
+          lanMaxStreams: m.lanMaxStreams,
+        };
         return;
       case TO_PAGE.TCP_OPENED:
         this.tcp.get(m.id)?.events.onOpen();
@@ -328,12 +351,18 @@ export class RelaySockets implements HostSockets {
   }
 }
 
+/** HostSockets that can say which VM a stream or binding is for (RelaySockets). */
+export interface VmSockets extends HostSockets {
+  connectTcp(host: string, port: number, events: HostTcpEvents, vm?: string): HostTcpStream;
+  openUdp(events: HostUdpEvents, vm?: string): HostUdpSocket;
+}
+
 /**
  * HostSockets that refuse every destination until given the ones to use (set()): a gateway's
  * NAT can exist from the start and reach the outside only once the page turns the relay on.
  */
-export class LateSockets implements HostSockets {
-  private target: HostSockets | null = null;
+export class LateSockets implements VmSockets {
+  private target: VmSockets | null = null;
 
   constructor(private readonly refusal: string) {}
 
@@ -341,22 +370,22 @@ export class LateSockets implements HostSockets {
     return this.target !== null;
   }
 
-  set(target: HostSockets): void {
+  set(target: VmSockets): void {
     this.target = target;
   }
 
-  connectTcp(host: string, port: number, events: TcpEvents): HostTcpStream {
-    if (this.target) return this.target.connectTcp(host, port, events);
+  connectTcp(host: string, port: number, events: TcpEvents, vm = ""): HostTcpStream {
+    if (this.target) return this.target.connectTcp(host, port, events, vm);
     queueMicrotask(() => events.onError(this.refusal));
     return { write() {}, end() {}, close() {}, pause() {}, resume() {} };
   }
 
-  openUdp(events: HostUdpEvents): HostUdpSocket {
+  openUdp(events: HostUdpEvents, vm = ""): HostUdpSocket {
     // A binding asks the target at each datagram, so it follows set().
     let inner: HostUdpSocket | null = null;
     return {
       send: (data, host, port) => {
-        if (!inner && this.target) inner = this.target.openUdp(events);
+        if (!inner && this.target) inner = this.target.openUdp(events, vm);
         if (inner) inner.send(data, host, port);
         else queueMicrotask(() => events.onError(this.refusal));
       },
