@@ -19,7 +19,7 @@ import path from "node:path";
 import url from "node:url";
 import { guestMiddleware, resolveCatalog, setIsolationHeaders } from "./guests.ts";
 import { snapshotMiddleware, SnapshotStore, snapshotStoreOptions } from "./snapshot-store.ts";
-import { formatAllowEntry, NetRelay, relayConfigFromEnv, type RelayConfig } from "./net-relay.ts";
+import { formatAllowEntry, lanLimits, NetRelay, relayConfigFromEnv, type RelayConfig } from "./net-relay.ts";
 import { messageOf } from "../src/shared/message.ts";
 
 const root = path.resolve(path.dirname(url.fileURLToPath(import.meta.url)), "../../..");
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
     );
     console.log(
       relayConfig
-        ? `x86vm: network relay on at /net: guests may reach ${relayConfig.allow.map(formatAllowEntry).join(", ")} (${relayConfig.rateBytesPerSecond} bytes/s each way, ${relayConfig.maxStreams} streams per VM)`
+        ? `x86vm: network relay on at /net: guests may reach ${relayConfig.allow.map(formatAllowEntry).join(", ")} (per VM ${relayConfig.rateBytesPerSecond} bytes/s each way and ${relayConfig.maxStreams} streams; per page ${lanLimits(relayConfig).rate} bytes/s and ${lanLimits(relayConfig).maxStreams} streams)`
         : "x86vm: network relay off (X86VM_NET_ALLOW lists what guests may reach)",
     );
   });
