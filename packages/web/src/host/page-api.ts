@@ -11,7 +11,9 @@
 //                                  "realtime"), firmware ("seabios": the server's SeaBIOS;
 //                                  default "builtin"), net ("lan": a network card on the
 //                                  page's LAN; "internet": the same, and the LAN's gateway
-//                                  goes out through the server's relay; default "none"), apic
+//                                  goes out through the server's relay; default "none"), nic
+//                                  (the card on the LAN: "ne2k-pci", the default, "ne2k-isa",
+//                                  "virtio" or "none"), apic
 //                                  (false: the 8259s only, no local APIC or I/O APIC; default
 //                                  true). Rejects with the allocator's message when it does not fit.
 //   x86vm.lan()                    the VMs on the LAN: [{ id, name, mac, ip, out, in }] (out/in:
@@ -57,7 +59,7 @@ import {
 } from "./catalog.ts";
 import type { SavedDisks } from "./saved-disks.ts";
 import { ImagesNeeded, type SnapshotOpener } from "./snapshots.ts";
-import type { VmHandle, VmManager, VmNet, VmStatus } from "./vm-host.ts";
+import type { VmHandle, VmManager, VmNet, VmNic, VmStatus } from "./vm-host.ts";
 import type { LanPortInfo } from "./lan-host.ts";
 
 export interface PageVmStats {
@@ -124,6 +126,8 @@ export interface CreateOptions {
   /** The server's SeaBIOS instead of the built-in BIOS. */
   firmware?: FirmwareChoice;
   net?: VmNet;
+  /** The network card on the LAN (default "ne2k-pci"; "none": no card, no network). */
+  nic?: VmNic;
   /** false: no local APIC and I/O APIC, the 8259s only (default: with them). */
   apic?: boolean;
 }
@@ -260,6 +264,7 @@ export function createPageApi(manager: VmManager, opener: SnapshotOpener, saved?
         cmdline,
         clock: opts.clock,
         net: opts.net,
+        nic: opts.nic,
         apic: opts.apic,
       });
       return pageVm(vm);

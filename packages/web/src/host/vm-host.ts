@@ -8,7 +8,7 @@
 // there takes its VM and worker away and leaves no panel.
 
 import { MAX_RAM_BYTES, RAM_BASE, VmMemory, type ClockMode, type SnapshotManifest } from "@x86vm/core";
-import { DEFAULT_START_TIME_MS } from "@x86vm/devices";
+import { DEFAULT_START_TIME_MS, NIC_MODELS, type NicModel } from "@x86vm/devices";
 import * as Comlink from "comlink";
 import { CONTROL_BYTES, ControlBlock, type VmStateName } from "../shared/control.ts";
 import { SharedFramebuffer } from "../shared/framebuffer.ts";
@@ -93,7 +93,23 @@ export interface VmRequest {
    * switch shared by the VMs of this page, DHCP and DNS on 10.0.2.0/24); default "none".
    */
   net?: VmNet;
+  /**
+   * The network card, on the LAN (PcOptions.net.card): "ne2k-pci" (the default, the RTL8029),
+   * "ne2k-isa" (an NE2000 at 300h, IRQ 10) or "virtio" (virtio-net); "none": no card, and so no
+   * network whatever `net` says.
+   */
+  nic?: VmNic;
 }
+
+export type VmNic = NicModel | "none";
+
+/** The cards the New VM form and x86vm.create() offer, as the page names them. */
+export const NIC_LABELS: Record<VmNic, string> = {
+  "ne2k-pci": "NE2000 PCI",
+  "ne2k-isa": "NE2000 ISA",
+  virtio: "virtio-net",
+  none: "None",
+};
 
 /**
  * "lan": a network card on the page's LAN; "internet": the same, and the LAN's gateway goes out
@@ -199,9 +215,9 @@ export class VmHandle {
     this.fb = SharedFramebuffer.create();
     this.input = createInputRing();
     this.serialOut = ByteRing.create(SERIAL_RING_BYTES);
-    const onLan = request.net === "lan" || request.net === "internet";
+    const onLan = (request.net === "lan" || request.net === "internet") && request.nic !== "none";
     this.lanWire = onLan ? manager.lan.wire(id, request.name, manager.lan.newMac()) : null;
-    if (request.net === "internet") manager.lan.useRelay(relayUrl(location.href));
+    if (onLan && request.net === "internet") manager.lan.useRelay(relayUrl(location.href));
     this.worker = new Worker(new URL("../worker/vm-worker.ts", import.meta.url), {
       type: "module",
       name: `x86vm ${request.name}`,
@@ -278,6 +294,7 @@ export class VmHandle {
       clock: r.clock,
       snapshot,
       lan: this.lanWire ?? undefined,
+      nic: this.lanWire && r.nic && r.nic !== "none" ? r.nic : undefined,
     };
   }
 
@@ -780,8 +797,9 @@ export class VmManager {
     const media = [...plan.found.values()];
     const id = `vm${++this.seq}`;
     const name = this.freeName(m.meta.note?.trim().slice(0, 40) || "snapshot");
-    // A machine saved with a network card joins the LAN.
+    // A machine saved with a network card joins the LAN, with that card.
     const net: VmNet = m.devices.some((d) => d.id === "nic" || d.id === "nic-link") ? "lan" : "none";
+    const nic = (["nic-isa", "virtio-net"] as const).find((r) => m.devices.some((d) => d.id === r));
     const parts: MemoryParts = {
       ram: m.machine.memoryBytes,
       buffers: VM_BUFFER_BYTES + (net === "lan" ? LAN_PORT_BYTES : 0),
@@ -807,6 +825,7 @@ export class VmManager {
           cmdline,
           clock: m.machine.clock.mode, // it runs on as it was saved
           net,
+          nic: net === "none" ? "none" : nic === "nic-isa" ? "ne2k-isa" : nic ? "virtio" : "ne2k-pci",
         },
         memory,
         this,
@@ -852,11 +871,14 @@ export class VmManager {
     const name = req.name.trim() || `VM ${this.seq + 1}`;
     if (req.net !== undefined && req.net !== "none" && req.net !== "lan" && req.net !== "internet")
       throw new Error(`the network is "none", "lan" or "internet", not ${JSON.stringify(req.net)}`);
+    if (req.nic !== undefined && req.nic !== "none" && !NIC_MODELS.includes(req.nic))
+      throw new Error(`the network card is ${[...NIC_MODELS, "none"].join(", ")}, not ${JSON.stringify(req.nic)}`);
+    const onLan = (req.net === "lan" || req.net === "internet") && req.nic !== "none";
     checkMemoryMiB(req.memoryMiB);
     const id = `vm${++this.seq}`;
     const parts: MemoryParts = {
       ram: req.memoryMiB * MiB,
-      buffers: VM_BUFFER_BYTES + (req.net === "lan" || req.net === "internet" ? LAN_PORT_BYTES : 0),
+      buffers: VM_BUFFER_BYTES + (onLan ? LAN_PORT_BYTES : 0),
       media: req.media.reduce((n, m) => n + m.bytes.byteLength, 0),
     };
     this.allocator.reserve(id, `"${name}"`, parts, req.cpuShare);

@@ -3,7 +3,7 @@
 // shared buffers named in VmSetup (see control.ts, framebuffer.ts, rings.ts).
 
 import type { ClockMode, WasmMemory } from "@x86vm/core";
-import { PC_MEDIA_SLOTS, type PcImageSlot } from "@x86vm/devices";
+import { PC_MEDIA_SLOTS, type NicModel, type PcImageSlot } from "@x86vm/devices";
 import type { VmStateName } from "./control.ts";
 import type { LanWire } from "./lan.ts";
 
@@ -97,6 +97,8 @@ export interface VmSetup {
    * address, joined to the LAN's switch. A resumed snapshot's card (if it has one) joins it.
    */
   lan?: LanWire;
+  /** The card on the LAN (PcOptions.net.card; default "ne2k-pci", the RTL8029). */
+  nic?: NicModel;
 }
 
 export interface SnapshotRequest {
@@ -146,6 +148,8 @@ export interface VmDetails {
   restored: boolean;
   /** The network card's station address ("52:54:00:12:34:56"), or null without a card. */
   mac: string | null;
+  /** Which network card the machine has, or null without one. */
+  nic: NicModel | null;
 }
 
 export type VmEvent =

@@ -17,7 +17,14 @@ import {
   type FirmwareChoice,
   type OwnImageKind,
 } from "../host/catalog.ts";
-import { MAX_VM_MEMORY_MIB, VM_BUFFER_BYTES, type VmManager, type VmNet } from "../host/vm-host.ts";
+import {
+  MAX_VM_MEMORY_MIB,
+  NIC_LABELS,
+  VM_BUFFER_BYTES,
+  type VmManager,
+  type VmNet,
+  type VmNic,
+} from "../host/vm-host.ts";
 import type { Catalog } from "../shared/catalog.ts";
 import { messageOf } from "../shared/message.ts";
 import type { MediaFile } from "../shared/protocol.ts";
@@ -66,6 +73,7 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
   const [name, setName] = useState("");
   const [firmware, setFirmware] = useState<FirmwareChoice>("builtin");
   const [net, setNet] = useState<VmNet>("none");
+  const [nic, setNic] = useState<VmNic>("ne2k-pci");
   const [relay, setRelay] = useState<RelayConfigInfo | null>(null);
   const [apic, setApic] = useState(true);
   const [busy, setBusy] = useState(false);
@@ -188,7 +196,8 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
         cpuShare: Number(share),
         media,
         cmdline: cmd,
-        net,
+        net: nic === "none" ? "none" : net,
+        nic,
         apic,
       });
       // Clear the name for the next VM, unless the user already typed another one meanwhile.
@@ -350,6 +359,21 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
               </option>
             </select>
           </label>
+          <label title="The VM's network card on the LAN (none: no card, so no network)">
+            Card
+            <select
+              value={nic}
+              onChange={(e) => setNic(e.currentTarget.value as VmNic)}
+              disabled={net === "none"}
+              data-testid="new-nic"
+            >
+              {(Object.keys(NIC_LABELS) as VmNic[]).map((n) => (
+                <option key={n} value={n}>
+                  {NIC_LABELS[n]}
+                </option>
+              ))}
+            </select>
+          </label>
           <label>
             Name
             <input
@@ -371,6 +395,12 @@ export function NewVmForm({ manager, dropped }: { manager: VmManager; dropped?: 
               : relay.enabled
                 ? "The VMs of this page reach each other; “LAN + internet” also reaches what the server allows."
                 : `Internet through the server: ${relay.reason ?? "off"}.`}
+          </p>
+        )}
+        {net !== "none" && nic === "ne2k-isa" && (
+          <p className="hint" data-testid="nic-hint">
+            The ISA NE2000 is at port 300h, IRQ 10 (Linux: <code>ne io=0x300 irq=10</code>); with the APIC on, its
+            interrupts do not reach Linux yet: untick APIC for it.
           </p>
         )}
         {memoryMessage && (

@@ -6,7 +6,7 @@ import { EXIT_NAMES } from "@x86vm/core";
 import { useRef, useState } from "react";
 import { formatBytes, totalOf } from "../host/allocator.ts";
 import { firmwareLabel, readUserFile } from "../host/catalog.ts";
-import { MAX_VM_MEMORY_MIB, type VmHandle } from "../host/vm-host.ts";
+import { MAX_VM_MEMORY_MIB, NIC_LABELS, type VmHandle } from "../host/vm-host.ts";
 import { messageOf } from "../shared/message.ts";
 import type { MediaRole } from "../shared/protocol.ts";
 import { useVm } from "./hooks.ts";
@@ -58,6 +58,9 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
   const c = vm.counters();
   const exits = EXIT_NAMES.map((n, i) => [n, r.exitsPerSecond[i] ?? 0] as const).filter(([, v]) => v > 0);
   const floppy = vm.details?.media.find((m) => m.role === "fda");
+  // The machine's card (the worker says, for a resumed snapshot too); before it does, the request's.
+  const onLan = vm.request.net !== undefined && vm.request.net !== "none" && vm.request.nic !== "none";
+  const nic = vm.details ? vm.details.nic : onLan ? (vm.request.nic ?? "ne2k-pci") : null;
 
   const insert = (role: MediaRole) => async (e: React.ChangeEvent<HTMLInputElement>) => {
     const file = e.currentTarget.files?.[0];
@@ -73,6 +76,11 @@ export function VmPanel({ vm }: { vm: VmHandle }) {
         <span className="firmware" data-testid="vm-firmware" title="The firmware this VM runs">
           {firmwareLabel(vm.details?.media ?? vm.request.media)}
         </span>
+        {nic && nic !== "none" && (
+          <span className="nic" data-testid="vm-nic" data-nic={nic} title="The network card">
+            {NIC_LABELS[nic]}
+          </span>
+        )}
         {words.kind === "paused" ? (
           <button
             className="state state-paused"

@@ -9,7 +9,15 @@ import {
   type ClockMode,
   type VmMemory,
 } from "@x86vm/core";
-import { PC_MEDIA_SLOTS, PcMachine, checkBiosImage, mediaSlot, type MediaKind, type PcOptions } from "@x86vm/devices";
+import {
+  PC_MEDIA_SLOTS,
+  PcMachine,
+  checkBiosImage,
+  mediaSlot,
+  type MediaKind,
+  type NicModel,
+  type PcOptions,
+} from "@x86vm/devices";
 import { messageOf } from "../shared/message.ts";
 import { MEDIA_ROLE_NAMES, type MediaFile, type MediaRole } from "../shared/protocol.ts";
 
@@ -53,6 +61,8 @@ export interface MachineInput {
   clock?: ClockMode;
   /** A network card with this station address (6 bytes); none when absent. */
   mac?: Uint8Array;
+  /** Which card, with `mac` (default "ne2k-pci"). */
+  nic?: NicModel;
 }
 
 export function buildMachine(input: MachineInput): PcMachine {
@@ -69,7 +79,7 @@ export function buildMachine(input: MachineInput): PcMachine {
     startTimeMs: input.startTimeMs,
     apic: input.apic,
   };
-  if (input.mac) opts.net = { mac: input.mac };
+  if (input.mac) opts.net = { mac: input.mac, ...(input.nic ? { card: input.nic } : {}) };
   // Each drive slot of the board (fda ... cdrom) takes its image as it is.
   for (const { slot, kind } of PC_MEDIA_SLOTS) {
     const f = byRole.get(slot);

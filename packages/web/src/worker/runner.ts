@@ -96,7 +96,7 @@ import { countDeflated, PIECE_BYTES } from "./deflate-count.ts";
 import { countInflated, inflatedTotal } from "./inflate-count.ts";
 import { findCom1, type SerialPort } from "./serial-hook.ts";
 import { LanLink } from "./lan-link.ts";
-import { macText } from "@x86vm/devices";
+import { NIC_MODELS, NIC_PARTS, macText, type NicModel } from "@x86vm/devices";
 import { parkOn, sleepOn, yieldToEvents } from "./wait.ts";
 
 /** Machine time run between looks at the control block and the input ring. */
@@ -389,6 +389,7 @@ export class VmRunner {
       media: this.media.map((m) => ({ role: m.role, name: m.name, bytes: m.bytes.byteLength, url: m.url ?? null })),
       restored: this.restored,
       mac: pc?.nic ? macText(pc.nic.mac) : null,
+      nic: pc ? machineNic(pc) : null,
     };
   }
 
@@ -613,8 +614,11 @@ export class VmRunner {
       media: [],
       cmdline: pc.bios.platform.linux?.cmdline ?? setup.cmdline,
     };
-    // A reset keeps the snapshot's station address: the guest and its peers know it.
-    if (this.setup.lan && pc.nic) this.setup.lan = { ...this.setup.lan, mac: [...pc.nic.mac] };
+    // A reset keeps the snapshot's card and its station address: the guest and its peers know it.
+    if (this.setup.lan && pc.nic) {
+      this.setup.lan = { ...this.setup.lan, mac: [...pc.nic.mac] };
+      this.setup.nic = machineNic(pc) ?? undefined;
+    }
     this.restored = true;
     this.pc = pc;
     this.joinLan(pc);
@@ -639,6 +643,7 @@ export class VmRunner {
       hostMs: this.runClock,
       clock: setup.clock,
       mac: setup.lan ? Uint8Array.from(setup.lan.mac) : undefined,
+      nic: setup.nic,
     });
     this.joinLan(this.pc);
     this.machineMedia = [...this.media];
@@ -908,4 +913,9 @@ export class VmRunner {
     vga.render(this.fb.beginWrite(width, height));
     this.fb.endWrite(this.textMode);
   }
+}
+
+/** The network card a machine has (made, or resumed from a snapshot's records), or null. */
+function machineNic(pc: PcMachine): NicModel | null {
+  return NIC_MODELS.find((m) => pc.parts[NIC_PARTS[m]]) ?? null;
 }
