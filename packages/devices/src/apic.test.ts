@@ -7,9 +7,12 @@ import {
   APIC_BUS_HZ,
   IoApic,
   LAPIC_EOI,
+  LAPIC_DFR,
+  LAPIC_ICR_HI,
   LAPIC_ICR_LO,
   LAPIC_IRR,
   LAPIC_ISR,
+  LAPIC_LDR,
   LAPIC_LVT_LINT0,
   LAPIC_LVT_TIMER,
   LAPIC_PPR,
@@ -100,6 +103,33 @@ describe("local APIC: priorities and EOI", () => {
     expect(m.lapic.acknowledge()).toBe(0xf3);
     m.lapic.accept(5, false);
     expect(m.cpu.intr).toBe(false);
+  });
+
+  it("delivers an IPI whose destination names it: physical ID or FFh, logical flat or cluster LDR bit", () => {
+    const m = make();
+    enable(m);
+    const ipi = (hi: number, lo: number) => {
+      m.w(LAPIC_ICR_HI, hi);
+      m.w(LAPIC_ICR_LO, lo);
+      const v = m.cpu.intr ? m.lapic.acknowledge() : -1;
+      if (v >= 0) m.w(LAPIC_EOI, 0);
+      return v;
+    };
+    const LOGICAL = 1 << 11;
+    expect(ipi(0x00000000, 0x41)).toBe(0x41); // physical, ID 0
+    expect(ipi(0x01000000, 0x42)).toBe(-1); // physical, ID 1: another CPU
+    expect(ipi(0xff000000, 0x43)).toBe(0x43); // broadcast
+    // Linux (flat logical mode, LDR bit 0): its retrigger of an edge interrupt is such an IPI.
+    m.w(LAPIC_DFR, -1);
+    m.w(LAPIC_LDR, 0x01000000);
+    expect(ipi(0x01000000, LOGICAL | 0x44)).toBe(0x44);
+    expect(ipi(0x02000000, LOGICAL | 0x45)).toBe(-1);
+    // Cluster model: cluster 2, member bit 1.
+    m.w(LAPIC_DFR, 0x0fffffff);
+    m.w(LAPIC_LDR, 0x21000000);
+    expect(ipi(0x21000000, LOGICAL | 0x46)).toBe(0x46);
+    expect(ipi(0x31000000, LOGICAL | 0x47)).toBe(-1);
+    expect(ipi(0xf1000000, LOGICAL | 0x48)).toBe(0x48);
   });
 });
 

@@ -1,7 +1,8 @@
 // The local APIC (xAPIC, SDM Vol. 3 chapter 11) and the 82093AA I/O APIC, for one CPU.
 //
 // Local APIC at FEE00000h (IA32_APIC_BASE, MSR 1Bh, enables it; the base does not move): ID,
-// version, TPR/PPR, EOI, SVR, ISR/TMR/IRR, ESR, ICR (self-IPI: fixed vectors to itself), the
+// version, TPR/PPR, EOI, SVR, ISR/TMR/IRR, ESR, ICR (fixed and NMI IPIs whose destination, physical
+// or logical, names this APIC), the
 // LVT (timer, thermal, performance, LINT0, LINT1, error) and the timer (divide configuration,
 // initial and current count, one-shot and periodic), which counts machine time at 100 MHz
 // before its divider. The 8259's INTR is LINT0: while the APIC is software-disabled (SVR bit 8
@@ -76,6 +77,8 @@ const VERSION = 0x00050014;
 export const LVT_MASKED = 1 << 16,
   LVT_LEVEL = 1 << 15,
   LVT_TIMER_PERIODIC = 1 << 17;
+/** ICR destination mode: logical. */
+const ICR_LOGICAL = 1 << 11;
 const LVT_MODE_SHIFT = 8,
   MODE_FIXED = 0,
   MODE_NMI = 4,
@@ -384,7 +387,13 @@ export class LocalApic implements Stateful {
     }
   }
 
-  /** ICR: fixed IPIs to itself (destination shorthand self, all, or this APIC's ID) are delivered. */
+  /**
+   * ICR: fixed and NMI IPIs that this APIC is a destination of are delivered: shorthand self or
+   * all-including-self, or no shorthand and a destination naming it, physical (its ID, or FFh)
+   * or logical (its LDR bit, flat or cluster model as the DFR says). Linux sends its edge
+   * interrupts' retriggers (an interrupt that came while lazily disabled) as such an IPI, in
+   * logical mode to LDR bit 0.
+   */
   private sendIpi(): void {
     const lo = this.icrLo;
     const mode = (lo >> 8) & 7;
@@ -392,10 +401,20 @@ export class LocalApic implements Stateful {
     const toSelf =
       shorthand === 1 ||
       shorthand === 2 ||
-      (shorthand === 0 && (this.icrHi >>> 24 === this.id || this.icrHi >>> 24 === 0xff));
+      (shorthand === 0 && this.isDestination(this.icrHi >>> 24, (lo & ICR_LOGICAL) !== 0));
     if (mode === MODE_FIXED && toSelf) this.accept(lo & 0xff, false);
     else if (mode === MODE_NMI && toSelf) this.hooks.nmi?.();
     // INIT, SIPI and IPIs to other CPUs: there are none. Delivery is immediate (bit 12 stays 0).
+  }
+
+  /** Whether an 8-bit destination field names this APIC (SDM 10.6.2). */
+  isDestination(dest: number, logical: boolean): boolean {
+    if (dest === 0xff) return true; // broadcast, in both modes
+    if (!logical) return dest === this.id;
+    const ldr = this.ldr >>> 24;
+    if (this.dfr >>> 28 === 0xf) return (dest & ldr) !== 0; // flat: one bit per APIC
+    // Cluster: bits 7-4 the cluster (Fh: all), bits 3-0 the APICs in it.
+    return (dest >> 4 === ldr >> 4 || dest >> 4 === 0xf) && (dest & ldr & 0xf) !== 0;
   }
 
   readMsr(out: Int32Array): void {
