@@ -30,15 +30,19 @@ import {
   SVR_ENABLE,
 } from "./apic.ts";
 
-function make() {
+function make(sliceClock?: { now(): number }) {
   const clock = { t: 0, now: () => clock.t };
   const cpu = { intr: false, picVector: 0x08, picAcks: 0 };
   let io: IoApic | null = null;
-  const lapic = new LocalApic(clock, {
-    setIntr: (l) => (cpu.intr = l),
-    picAck: () => (cpu.picAcks++, cpu.picVector),
-    eoi: (v) => io?.eoi(v),
-  });
+  const lapic = new LocalApic(
+    clock,
+    {
+      setIntr: (l) => (cpu.intr = l),
+      picAck: () => (cpu.picAcks++, cpu.picVector),
+      eoi: (v) => io?.eoi(v),
+    },
+    sliceClock,
+  );
   io = new IoApic(lapic);
   const w = (off: number, v: number) => lapic.memory.write32(off, v);
   const r = (off: number) => lapic.memory.read32(off) >>> 0;
@@ -140,6 +144,8 @@ describe("local APIC timer", () => {
     m.w(LAPIC_TIMER_DIVIDE, 0x3); // divide by 16
     m.w(LAPIC_LVT_TIMER, 0xec);
     m.w(LAPIC_TIMER_INITIAL, 1000);
+    expect(m.r(LAPIC_TIMER_CURRENT)).toBe(1000); // written in this slice: it starts at its end
+    m.lapic.advance(0);
     const tick = (16 * 1e9) / APIC_BUS_HZ;
     m.clock.t = 100 * tick;
     expect(m.r(LAPIC_TIMER_CURRENT)).toBe(900);
@@ -157,6 +163,7 @@ describe("local APIC timer", () => {
     m.w(LAPIC_TIMER_DIVIDE, 0xb); // divide by 1
     m.w(LAPIC_LVT_TIMER, LVT_TIMER_PERIODIC | 0xed);
     m.w(LAPIC_TIMER_INITIAL, 500);
+    m.lapic.advance(0);
     const period = (500 * 1e9) / APIC_BUS_HZ;
     for (let i = 1; i <= 3; i++) {
       m.clock.t = i * period + 1;
@@ -170,6 +177,43 @@ describe("local APIC timer", () => {
     m.lapic.advance(m.clock.t);
     expect(m.cpu.intr).toBe(false);
     expect(m.r(LAPIC_TIMER_CURRENT)).toBe(500);
+  });
+  it("starts a count written in a slice when the slice ends, wherever in it the write came; round-trips it", () => {
+    // The same code compiled and interpreted writes the count at the same instruction, but the
+    // CPU's count of instructions inside the slice (so the exact time) may differ: the resumed
+    // machine interprets what the original ran compiled. Both must start the count alike.
+    const slice = { now: () => 1000 };
+    const writeAt = (exact: number) => {
+      const m = make(slice);
+      enable(m);
+      m.w(LAPIC_TIMER_DIVIDE, 0xb); // divide by 1: 10 ns a tick
+      m.w(LAPIC_LVT_TIMER, 0x30);
+      m.clock.t = exact;
+      m.w(LAPIC_TIMER_INITIAL, 100);
+      expect(m.r(LAPIC_TIMER_CURRENT)).toBe(100);
+      return m;
+    };
+    const compiled = writeAt(1037),
+      interpreted = writeAt(1500);
+    expect(compiled.lapic.saveState()).toEqual(interpreted.lapic.saveState());
+    // A snapshot taken before the slice's end restores the pending count; the copy runs the same.
+    const copy = make(slice);
+    copy.lapic.loadState(compiled.lapic.saveState(), 1);
+    for (const m of [compiled, copy]) {
+      m.clock.t = 2000; // the slice ends
+      m.lapic.advance(2000);
+      expect(m.lapic.nextDeadline()).toBe(3000);
+      m.clock.t = 3000;
+      m.lapic.advance(3000);
+      expect(m.lapic.acknowledge()).toBe(0x30);
+    }
+    expect(copy.lapic.saveState()).toEqual(compiled.lapic.saveState());
+    // The current count reads the time at the slice's start: the same in both machines.
+    const running = writeAt(1037);
+    running.lapic.advance(1100);
+    slice.now = () => 1400;
+    running.clock.t = 1433;
+    expect(running.r(LAPIC_TIMER_CURRENT)).toBe(70);
   });
 });
 

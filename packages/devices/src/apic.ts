@@ -45,6 +45,8 @@ const APIC_BASE_BSP = 1 << 8,
 /** The timer's input clock before the divider: 100 MHz. */
 export const APIC_BUS_HZ = 100_000_000;
 const NS_PER_BUS_TICK = 1e9 / APIC_BUS_HZ;
+/** LocalApic.timerStart of a count written during the current slice (it starts at its end). */
+export const TIMER_PENDING = -1;
 
 /** Register offsets. */
 export const LAPIC_ID = 0x20,
@@ -117,15 +119,27 @@ export class LocalApic implements Stateful {
   readonly lvt = new Int32Array(LVT_COUNT).fill(LVT_MASKED);
   divide = 0;
   initialCount = 0;
-  /** Machine ns when the current count last started from the initial count. */
+  /**
+   * Machine ns when the current count last started from the initial count, or TIMER_PENDING: a
+   * count written during the CPU's current slice, which starts when the slice ends (advance).
+   */
   timerStart = 0;
   /** The 8259's INTR output as LINT0 sees it. */
   pic = false;
   private intr = false;
 
+  /**
+   * clock: machine time. sliceClock: the time register accesses count from, by default the
+   * same. On the PC it is the time at the start of the CPU's current slice: an access comes from
+   * a MOV to memory, and the CPU counts the instructions of a slice for such an instruction
+   * only at some of them (compiled code at other ones than interpreted code), so the exact time
+   * inside a slice is not the same in a machine that runs the code compiled and in one that
+   * interprets it (a resumed snapshot). A count written in a slice starts when it ends.
+   */
   constructor(
     private readonly clock: TimeSource,
     private readonly hooks: LocalApicHooks,
+    private readonly sliceClock: TimeSource = clock,
   ) {}
 
   /** Power-on state (CPU reset: the APIC is enabled, software-disabled, every LVT masked). */
@@ -254,21 +268,24 @@ export class LocalApic implements Stateful {
     return NS_PER_BUS_TICK * this.divisor();
   }
 
-  /** The current count. */
+  /** The current count (a count written in this slice has not started yet). */
   currentCount(): number {
     if (this.initialCount === 0) return 0;
-    const ticks = Math.floor((this.clock.now() - this.timerStart) / this.tickNs());
+    if (this.timerStart === TIMER_PENDING) return this.initialCount;
+    const ticks = Math.max(0, Math.floor((this.sliceClock.now() - this.timerStart) / this.tickNs()));
     if (this.lvt[0] & LVT_TIMER_PERIODIC) return this.initialCount - (ticks % this.initialCount);
     return Math.max(0, this.initialCount - ticks);
   }
 
   nextDeadline(): number {
     if (this.initialCount === 0) return Infinity;
+    if (this.timerStart === TIMER_PENDING) return this.clock.now(); // starts at the next advance
     return this.timerStart + this.initialCount * this.tickNs();
   }
 
   advance(now: number): void {
     if (this.initialCount === 0) return;
+    if (this.timerStart === TIMER_PENDING) this.timerStart = now;
     const period = this.initialCount * this.tickNs();
     if (now < this.timerStart + period) return;
     const l = this.lvt[0];
@@ -367,7 +384,7 @@ export class LocalApic implements Stateful {
         return;
       case LAPIC_TIMER_INITIAL:
         this.initialCount = v >>> 0;
-        this.timerStart = this.clock.now();
+        this.timerStart = TIMER_PENDING;
         return;
       case LAPIC_TIMER_DIVIDE:
         this.restartTimerKeepingCount(() => (this.divide = v & 0xb));
@@ -381,9 +398,9 @@ export class LocalApic implements Stateful {
   private restartTimerKeepingCount(change?: () => void): void {
     const current = this.currentCount();
     change?.();
-    if (this.initialCount !== 0) {
+    if (this.initialCount !== 0 && this.timerStart !== TIMER_PENDING) {
       // Start a fresh run that has `current` ticks left.
-      this.timerStart = this.clock.now() - (this.initialCount - current) * this.tickNs();
+      this.timerStart = this.sliceClock.now() - (this.initialCount - current) * this.tickNs();
     }
   }
 

@@ -51,9 +51,6 @@ export async function bootLinuxToShell(timeoutS = 900): Promise<{ pc: PcMachine;
   const f = linuxFiles();
   const pc = new PcMachine({
     memoryMiB: 128,
-    // The 8259s only: a snapshot of a machine with the APICs does not yet resume instruction for
-    // instruction (resume-linux.test.ts checks exactness; the divergence is an open bug).
-    apic: false,
     clock: "deterministic",
     linux: {
       kernel: new Uint8Array(fs.readFileSync(f.kernel)),

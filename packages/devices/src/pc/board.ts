@@ -497,12 +497,18 @@ export const PC_PARTS: readonly BoardPart[] = [
     state: "lapic",
     create: (b) => {
       if (!b.apic) return null;
-      const cpu = b.machine.cpu;
-      return new LocalApic(b.machine.clock, {
-        setIntr: (level) => cpu.setIntr(level),
-        picAck: () => b.part("pic").acknowledge(),
-        eoi: (vector) => b.part("ioapic").eoi(vector),
-      });
+      const { cpu, clock } = b.machine;
+      return new LocalApic(
+        clock,
+        {
+          setIntr: (level) => cpu.setIntr(level),
+          picAck: () => b.part("pic").acknowledge(),
+          eoi: (vector) => b.part("ioapic").eoi(vector),
+        },
+        // Register accesses count from the start of the CPU's slice (the same time whether
+        // the code runs compiled or interpreted: resumed snapshots run as the original).
+        { now: () => clock.now() - cpu.sliceN * clock.rate },
+      );
     },
     memory: (lapic) => lapic.memory,
     connect: (lapic, b) => {
