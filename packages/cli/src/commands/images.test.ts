@@ -100,6 +100,11 @@ describe("the initramfs", () => {
     expect(byName.get("etc/udhcpc.script")!.mode & 0o111).toBe(0o111);
     expect(INIT_SCRIPT).toContain("insmod /lib/modules/$m");
     expect(INIT_SCRIPT).toContain("udhcpc -i eth0 -s /etc/udhcpc.script");
+    // ne (ISA: it probes its port) only for a card that answers at 300h or one the command line names.
+    expect(INIT_SCRIPT).toContain("dd if=/dev/port bs=1 skip=768 count=1");
+    expect(INIT_SCRIPT).toMatch(
+      /if \[ -n "\$io\$irq" \] \|\| \[ "\$at" != ff \]; then\n\s+insmod \/lib\/modules\/ne\.ko/,
+    );
     expect(UDHCPC_SCRIPT).toContain('route add default gw "$r"');
   });
 

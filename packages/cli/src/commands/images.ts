@@ -136,8 +136,10 @@ export function cpioNewc(entries: readonly CpioEntry[]): Uint8Array {
  * 5: virtio-net (virtio_pci, virtio_net and what they need) and the ISA NE2000 (ne, loaded with
  *    io=0x300 irq=10, or ne.io= and ne.irq= from the kernel command line, when no other card
  *    gave an eth0).
+ * 6: ne is loaded only when the command line names ne.io= or ne.irq=, or something answers at
+ *    300h (a byte read through /dev/port that is not FFh): no probe on machines without the card.
  */
-export const GUEST_RECIPE = 5;
+export const GUEST_RECIPE = 6;
 
 /**
  * Kernel modules the initramfs carries (with what modules.dep says they need), for the
@@ -164,11 +166,14 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 for m in $(cat /etc/modules); do [ "$m" = ne.ko ] || insmod /lib/modules/$m; done
 if [ ! -e /sys/class/net/eth0 ] && [ -e /lib/modules/ne.ko ]; then
-  io=0x300 irq=10
+  io= irq=
   for a in $(cat /proc/cmdline); do
     case "$a" in ne.io=*) io="\${a#ne.io=}" ;; ne.irq=*) irq="\${a#ne.irq=}" ;; esac
   done
-  insmod /lib/modules/ne.ko io=$io irq=$irq 2>/dev/null
+  at=$(dd if=/dev/port bs=1 skip=768 count=1 2>/dev/null | od -An -tx1 | tr -d ' ')
+  if [ -n "$io$irq" ] || [ "$at" != ff ]; then
+    insmod /lib/modules/ne.ko io=\${io:-0x300} irq=\${irq:-10} 2>/dev/null
+  fi
 fi
 if ! grep -qw nodrm /proc/cmdline; then
   for m in $(cat /etc/modules.display); do insmod /lib/modules/$m; done
