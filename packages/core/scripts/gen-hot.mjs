@@ -26,6 +26,7 @@ import {
   jsIncDecResult,
   jsShift,
   shiftOf,
+  TEST,
 } from "../src/cpu/semantics.ts";
 
 /** The file this script writes. */
@@ -84,6 +85,9 @@ const ALU = ALU_SEMANTICS.map((op) => ({
       ? `c.setLogic(${s.sz}, r);`
       : `c.setLazy(${jsAluKind(op, (k) => `LF_${k}`)}, ${s.sz}, a, b, r);`),
 }));
+
+/** TEST (semantics.ts): r from a and b, the flags of a logic operation. */
+const testCode = (s) => `${jsAluResult(TEST, s.mask, "c.cf()")} c.setLogic(${s.sz}, r);`;
 
 /** The text of hot.generated.ts, with counts for the log line. Writes nothing. */
 function build() {
@@ -205,16 +209,22 @@ function build() {
   cases.set(512 + 0x83, "grp1EvIbs32(c)");
   registry.push("  grp1EbIb, grp1EvIv: [grp1EvIv16, grp1EvIv32], grp1EvIbs: [grp1EvIbs16, grp1EvIbs32],");
 
-  // TEST
+  // TEST (semantics.ts TEST)
   for (const bits of [8, 16, 32]) {
     const s = SIZES[bits];
     fn(
       `testE${v(bits)}G${v(bits)}${w(bits)}`,
       `  const m = c.fetch8();
   const a = m >= 0xc0 ? c.${s.arr}[${s.regE}] : c.${s.rd}(c.eaR(m, ${s.len}));
-  c.setLogic(${s.sz}, a & c.${s.arr}[${s.regG}]);`,
+  const b = c.${s.arr}[${s.regG}];
+  ${testCode(s)}`,
     );
-    fn(`test${bits === 8 ? "AL" : "eAX"}I${v(bits)}${w(bits)}`, `  c.setLogic(${s.sz}, c.${s.arr}[0] & ${s.imm});`);
+    fn(
+      `test${bits === 8 ? "AL" : "eAX"}I${v(bits)}${w(bits)}`,
+      `  const a = c.${s.arr}[0];
+  const b = ${s.imm};
+  ${testCode(s)}`,
+    );
   }
   for (const osz of [0, 512]) {
     cases.set(osz + 0x84, "testEbGb(c)");

@@ -124,12 +124,12 @@ function orEbGb(c: Cpu): void {
   if (m >= 0xc0) {
     const d = (((m & 3) << 2) | ((m >> 2) & 1));
     const a = c.r8[d];
-    const r = (a | b) & 0xff; c.setLogic(SZ8, r);
+    const r = a | b; c.setLogic(SZ8, r);
     c.r8[d] = r;
   } else {
     const lin = c.eaW(m, 1);
     const a = c.rd8(lin);
-    const r = (a | b) & 0xff; c.setLogic(SZ8, r);
+    const r = a | b; c.setLogic(SZ8, r);
     c.wr8(lin, r);
   }
 }
@@ -139,14 +139,14 @@ function orGbEb(c: Cpu): void {
   const b = m >= 0xc0 ? c.r8[(((m & 3) << 2) | ((m >> 2) & 1))] : c.rd8(c.eaR(m, 1));
   const g = (((m >> 1) & 12) | ((m >> 5) & 1));
   const a = c.r8[g];
-  const r = (a | b) & 0xff; c.setLogic(SZ8, r);
+  const r = a | b; c.setLogic(SZ8, r);
   c.r8[g] = r;
 }
 
 function orALIb(c: Cpu): void {
   const b = c.fetch8();
   const a = c.r8[0];
-  const r = (a | b) & 0xff; c.setLogic(SZ8, r);
+  const r = a | b; c.setLogic(SZ8, r);
   c.r8[0] = r;
 }
 
@@ -156,12 +156,12 @@ function orEvGv16(c: Cpu): void {
   if (m >= 0xc0) {
     const d = ((m & 7) << 1);
     const a = c.r16[d];
-    const r = (a | b) & 0xffff; c.setLogic(SZ16, r);
+    const r = a | b; c.setLogic(SZ16, r);
     c.r16[d] = r;
   } else {
     const lin = c.eaW(m, 2);
     const a = c.rd16(lin);
-    const r = (a | b) & 0xffff; c.setLogic(SZ16, r);
+    const r = a | b; c.setLogic(SZ16, r);
     c.wr16(lin, r);
   }
 }
@@ -171,14 +171,14 @@ function orGvEv16(c: Cpu): void {
   const b = m >= 0xc0 ? c.r16[((m & 7) << 1)] : c.rd16(c.eaR(m, 2));
   const g = ((m >> 2) & 14);
   const a = c.r16[g];
-  const r = (a | b) & 0xffff; c.setLogic(SZ16, r);
+  const r = a | b; c.setLogic(SZ16, r);
   c.r16[g] = r;
 }
 
 function oreAXIv16(c: Cpu): void {
   const b = c.fetch16();
   const a = c.r16[0];
-  const r = (a | b) & 0xffff; c.setLogic(SZ16, r);
+  const r = a | b; c.setLogic(SZ16, r);
   c.r16[0] = r;
 }
 
@@ -188,12 +188,12 @@ function orEvGv32(c: Cpu): void {
   if (m >= 0xc0) {
     const d = (m & 7);
     const a = c.r32[d];
-    const r = (a | b) & -1; c.setLogic(SZ32, r);
+    const r = a | b; c.setLogic(SZ32, r);
     c.r32[d] = r;
   } else {
     const lin = c.eaW(m, 4);
     const a = c.rd32(lin);
-    const r = (a | b) & -1; c.setLogic(SZ32, r);
+    const r = a | b; c.setLogic(SZ32, r);
     c.wr32(lin, r);
   }
 }
@@ -203,14 +203,14 @@ function orGvEv32(c: Cpu): void {
   const b = m >= 0xc0 ? c.r32[(m & 7)] : c.rd32(c.eaR(m, 4));
   const g = ((m >> 3) & 7);
   const a = c.r32[g];
-  const r = (a | b) & -1; c.setLogic(SZ32, r);
+  const r = a | b; c.setLogic(SZ32, r);
   c.r32[g] = r;
 }
 
 function oreAXIv32(c: Cpu): void {
   const b = c.fetch32();
   const a = c.r32[0];
-  const r = (a | b) & -1; c.setLogic(SZ32, r);
+  const r = a | b; c.setLogic(SZ32, r);
   c.r32[0] = r;
 }
 
@@ -412,12 +412,12 @@ function andEbGb(c: Cpu): void {
   if (m >= 0xc0) {
     const d = (((m & 3) << 2) | ((m >> 2) & 1));
     const a = c.r8[d];
-    const r = a & b & 0xff; c.setLogic(SZ8, r);
+    const r = a & b; c.setLogic(SZ8, r);
     c.r8[d] = r;
   } else {
     const lin = c.eaW(m, 1);
     const a = c.rd8(lin);
-    const r = a & b & 0xff; c.setLogic(SZ8, r);
+    const r = a & b; c.setLogic(SZ8, r);
     c.wr8(lin, r);
   }
 }
@@ -427,14 +427,14 @@ function andGbEb(c: Cpu): void {
   const b = m >= 0xc0 ? c.r8[(((m & 3) << 2) | ((m >> 2) & 1))] : c.rd8(c.eaR(m, 1));
   const g = (((m >> 1) & 12) | ((m >> 5) & 1));
   const a = c.r8[g];
-  const r = a & b & 0xff; c.setLogic(SZ8, r);
+  const r = a & b; c.setLogic(SZ8, r);
   c.r8[g] = r;
 }
 
 function andALIb(c: Cpu): void {
   const b = c.fetch8();
   const a = c.r8[0];
-  const r = a & b & 0xff; c.setLogic(SZ8, r);
+  const r = a & b; c.setLogic(SZ8, r);
   c.r8[0] = r;
 }
 
@@ -444,12 +444,12 @@ function andEvGv16(c: Cpu): void {
   if (m >= 0xc0) {
     const d = ((m & 7) << 1);
     const a = c.r16[d];
-    const r = a & b & 0xffff; c.setLogic(SZ16, r);
+    const r = a & b; c.setLogic(SZ16, r);
     c.r16[d] = r;
   } else {
     const lin = c.eaW(m, 2);
     const a = c.rd16(lin);
-    const r = a & b & 0xffff; c.setLogic(SZ16, r);
+    const r = a & b; c.setLogic(SZ16, r);
     c.wr16(lin, r);
   }
 }
@@ -459,14 +459,14 @@ function andGvEv16(c: Cpu): void {
   const b = m >= 0xc0 ? c.r16[((m & 7) << 1)] : c.rd16(c.eaR(m, 2));
   const g = ((m >> 2) & 14);
   const a = c.r16[g];
-  const r = a & b & 0xffff; c.setLogic(SZ16, r);
+  const r = a & b; c.setLogic(SZ16, r);
   c.r16[g] = r;
 }
 
 function andeAXIv16(c: Cpu): void {
   const b = c.fetch16();
   const a = c.r16[0];
-  const r = a & b & 0xffff; c.setLogic(SZ16, r);
+  const r = a & b; c.setLogic(SZ16, r);
   c.r16[0] = r;
 }
 
@@ -476,12 +476,12 @@ function andEvGv32(c: Cpu): void {
   if (m >= 0xc0) {
     const d = (m & 7);
     const a = c.r32[d];
-    const r = a & b & -1; c.setLogic(SZ32, r);
+    const r = a & b; c.setLogic(SZ32, r);
     c.r32[d] = r;
   } else {
     const lin = c.eaW(m, 4);
     const a = c.rd32(lin);
-    const r = a & b & -1; c.setLogic(SZ32, r);
+    const r = a & b; c.setLogic(SZ32, r);
     c.wr32(lin, r);
   }
 }
@@ -491,14 +491,14 @@ function andGvEv32(c: Cpu): void {
   const b = m >= 0xc0 ? c.r32[(m & 7)] : c.rd32(c.eaR(m, 4));
   const g = ((m >> 3) & 7);
   const a = c.r32[g];
-  const r = a & b & -1; c.setLogic(SZ32, r);
+  const r = a & b; c.setLogic(SZ32, r);
   c.r32[g] = r;
 }
 
 function andeAXIv32(c: Cpu): void {
   const b = c.fetch32();
   const a = c.r32[0];
-  const r = a & b & -1; c.setLogic(SZ32, r);
+  const r = a & b; c.setLogic(SZ32, r);
   c.r32[0] = r;
 }
 
@@ -604,12 +604,12 @@ function xorEbGb(c: Cpu): void {
   if (m >= 0xc0) {
     const d = (((m & 3) << 2) | ((m >> 2) & 1));
     const a = c.r8[d];
-    const r = (a ^ b) & 0xff; c.setLogic(SZ8, r);
+    const r = a ^ b; c.setLogic(SZ8, r);
     c.r8[d] = r;
   } else {
     const lin = c.eaW(m, 1);
     const a = c.rd8(lin);
-    const r = (a ^ b) & 0xff; c.setLogic(SZ8, r);
+    const r = a ^ b; c.setLogic(SZ8, r);
     c.wr8(lin, r);
   }
 }
@@ -619,14 +619,14 @@ function xorGbEb(c: Cpu): void {
   const b = m >= 0xc0 ? c.r8[(((m & 3) << 2) | ((m >> 2) & 1))] : c.rd8(c.eaR(m, 1));
   const g = (((m >> 1) & 12) | ((m >> 5) & 1));
   const a = c.r8[g];
-  const r = (a ^ b) & 0xff; c.setLogic(SZ8, r);
+  const r = a ^ b; c.setLogic(SZ8, r);
   c.r8[g] = r;
 }
 
 function xorALIb(c: Cpu): void {
   const b = c.fetch8();
   const a = c.r8[0];
-  const r = (a ^ b) & 0xff; c.setLogic(SZ8, r);
+  const r = a ^ b; c.setLogic(SZ8, r);
   c.r8[0] = r;
 }
 
@@ -636,12 +636,12 @@ function xorEvGv16(c: Cpu): void {
   if (m >= 0xc0) {
     const d = ((m & 7) << 1);
     const a = c.r16[d];
-    const r = (a ^ b) & 0xffff; c.setLogic(SZ16, r);
+    const r = a ^ b; c.setLogic(SZ16, r);
     c.r16[d] = r;
   } else {
     const lin = c.eaW(m, 2);
     const a = c.rd16(lin);
-    const r = (a ^ b) & 0xffff; c.setLogic(SZ16, r);
+    const r = a ^ b; c.setLogic(SZ16, r);
     c.wr16(lin, r);
   }
 }
@@ -651,14 +651,14 @@ function xorGvEv16(c: Cpu): void {
   const b = m >= 0xc0 ? c.r16[((m & 7) << 1)] : c.rd16(c.eaR(m, 2));
   const g = ((m >> 2) & 14);
   const a = c.r16[g];
-  const r = (a ^ b) & 0xffff; c.setLogic(SZ16, r);
+  const r = a ^ b; c.setLogic(SZ16, r);
   c.r16[g] = r;
 }
 
 function xoreAXIv16(c: Cpu): void {
   const b = c.fetch16();
   const a = c.r16[0];
-  const r = (a ^ b) & 0xffff; c.setLogic(SZ16, r);
+  const r = a ^ b; c.setLogic(SZ16, r);
   c.r16[0] = r;
 }
 
@@ -668,12 +668,12 @@ function xorEvGv32(c: Cpu): void {
   if (m >= 0xc0) {
     const d = (m & 7);
     const a = c.r32[d];
-    const r = (a ^ b) & -1; c.setLogic(SZ32, r);
+    const r = a ^ b; c.setLogic(SZ32, r);
     c.r32[d] = r;
   } else {
     const lin = c.eaW(m, 4);
     const a = c.rd32(lin);
-    const r = (a ^ b) & -1; c.setLogic(SZ32, r);
+    const r = a ^ b; c.setLogic(SZ32, r);
     c.wr32(lin, r);
   }
 }
@@ -683,14 +683,14 @@ function xorGvEv32(c: Cpu): void {
   const b = m >= 0xc0 ? c.r32[(m & 7)] : c.rd32(c.eaR(m, 4));
   const g = ((m >> 3) & 7);
   const a = c.r32[g];
-  const r = (a ^ b) & -1; c.setLogic(SZ32, r);
+  const r = a ^ b; c.setLogic(SZ32, r);
   c.r32[g] = r;
 }
 
 function xoreAXIv32(c: Cpu): void {
   const b = c.fetch32();
   const a = c.r32[0];
-  const r = (a ^ b) & -1; c.setLogic(SZ32, r);
+  const r = a ^ b; c.setLogic(SZ32, r);
   c.r32[0] = r;
 }
 
@@ -793,12 +793,12 @@ function cmpeAXIv32(c: Cpu): void {
 function alu8(c: Cpu, op: number, a: number, b: number): number {
   switch (op) {
     case 0: { const r = (a + b) & 0xff; c.setLazy(LF_ADD, SZ8, a, b, r); return r; }
-    case 1: { const r = (a | b) & 0xff; c.setLogic(SZ8, r); return r; }
+    case 1: { const r = a | b; c.setLogic(SZ8, r); return r; }
     case 2: { const cin = c.cf(); const r = (a + b + cin) & 0xff; c.setLazy(cin ? LF_ADC : LF_ADD, SZ8, a, b, r); return r; }
     case 3: { const cin = c.cf(); const r = (a - b - cin) & 0xff; c.setLazy(cin ? LF_SBB : LF_SUB, SZ8, a, b, r); return r; }
-    case 4: { const r = a & b & 0xff; c.setLogic(SZ8, r); return r; }
+    case 4: { const r = a & b; c.setLogic(SZ8, r); return r; }
     case 5: { const r = (a - b) & 0xff; c.setLazy(LF_SUB, SZ8, a, b, r); return r; }
-    case 6: { const r = (a ^ b) & 0xff; c.setLogic(SZ8, r); return r; }
+    case 6: { const r = a ^ b; c.setLogic(SZ8, r); return r; }
     case 7: { const r = (a - b) & 0xff; c.setLazy(LF_SUB, SZ8, a, b, r); return a; }
     default: return a;
   }
@@ -807,12 +807,12 @@ function alu8(c: Cpu, op: number, a: number, b: number): number {
 function alu16(c: Cpu, op: number, a: number, b: number): number {
   switch (op) {
     case 0: { const r = (a + b) & 0xffff; c.setLazy(LF_ADD, SZ16, a, b, r); return r; }
-    case 1: { const r = (a | b) & 0xffff; c.setLogic(SZ16, r); return r; }
+    case 1: { const r = a | b; c.setLogic(SZ16, r); return r; }
     case 2: { const cin = c.cf(); const r = (a + b + cin) & 0xffff; c.setLazy(cin ? LF_ADC : LF_ADD, SZ16, a, b, r); return r; }
     case 3: { const cin = c.cf(); const r = (a - b - cin) & 0xffff; c.setLazy(cin ? LF_SBB : LF_SUB, SZ16, a, b, r); return r; }
-    case 4: { const r = a & b & 0xffff; c.setLogic(SZ16, r); return r; }
+    case 4: { const r = a & b; c.setLogic(SZ16, r); return r; }
     case 5: { const r = (a - b) & 0xffff; c.setLazy(LF_SUB, SZ16, a, b, r); return r; }
-    case 6: { const r = (a ^ b) & 0xffff; c.setLogic(SZ16, r); return r; }
+    case 6: { const r = a ^ b; c.setLogic(SZ16, r); return r; }
     case 7: { const r = (a - b) & 0xffff; c.setLazy(LF_SUB, SZ16, a, b, r); return a; }
     default: return a;
   }
@@ -821,12 +821,12 @@ function alu16(c: Cpu, op: number, a: number, b: number): number {
 function alu32(c: Cpu, op: number, a: number, b: number): number {
   switch (op) {
     case 0: { const r = (a + b) & -1; c.setLazy(LF_ADD, SZ32, a, b, r); return r; }
-    case 1: { const r = (a | b) & -1; c.setLogic(SZ32, r); return r; }
+    case 1: { const r = a | b; c.setLogic(SZ32, r); return r; }
     case 2: { const cin = c.cf(); const r = (a + b + cin) & -1; c.setLazy(cin ? LF_ADC : LF_ADD, SZ32, a, b, r); return r; }
     case 3: { const cin = c.cf(); const r = (a - b - cin) & -1; c.setLazy(cin ? LF_SBB : LF_SUB, SZ32, a, b, r); return r; }
-    case 4: { const r = a & b & -1; c.setLogic(SZ32, r); return r; }
+    case 4: { const r = a & b; c.setLogic(SZ32, r); return r; }
     case 5: { const r = (a - b) & -1; c.setLazy(LF_SUB, SZ32, a, b, r); return r; }
-    case 6: { const r = (a ^ b) & -1; c.setLogic(SZ32, r); return r; }
+    case 6: { const r = a ^ b; c.setLogic(SZ32, r); return r; }
     case 7: { const r = (a - b) & -1; c.setLazy(LF_SUB, SZ32, a, b, r); return a; }
     default: return a;
   }
@@ -910,31 +910,40 @@ function grp1EvIbs32(c: Cpu): void {
 function testEbGb(c: Cpu): void {
   const m = c.fetch8();
   const a = m >= 0xc0 ? c.r8[(((m & 3) << 2) | ((m >> 2) & 1))] : c.rd8(c.eaR(m, 1));
-  c.setLogic(SZ8, a & c.r8[(((m >> 1) & 12) | ((m >> 5) & 1))]);
+  const b = c.r8[(((m >> 1) & 12) | ((m >> 5) & 1))];
+  const r = a & b; c.setLogic(SZ8, r);
 }
 
 function testALIb(c: Cpu): void {
-  c.setLogic(SZ8, c.r8[0] & c.fetch8());
+  const a = c.r8[0];
+  const b = c.fetch8();
+  const r = a & b; c.setLogic(SZ8, r);
 }
 
 function testEvGv16(c: Cpu): void {
   const m = c.fetch8();
   const a = m >= 0xc0 ? c.r16[((m & 7) << 1)] : c.rd16(c.eaR(m, 2));
-  c.setLogic(SZ16, a & c.r16[((m >> 2) & 14)]);
+  const b = c.r16[((m >> 2) & 14)];
+  const r = a & b; c.setLogic(SZ16, r);
 }
 
 function testeAXIv16(c: Cpu): void {
-  c.setLogic(SZ16, c.r16[0] & c.fetch16());
+  const a = c.r16[0];
+  const b = c.fetch16();
+  const r = a & b; c.setLogic(SZ16, r);
 }
 
 function testEvGv32(c: Cpu): void {
   const m = c.fetch8();
   const a = m >= 0xc0 ? c.r32[(m & 7)] : c.rd32(c.eaR(m, 4));
-  c.setLogic(SZ32, a & c.r32[((m >> 3) & 7)]);
+  const b = c.r32[((m >> 3) & 7)];
+  const r = a & b; c.setLogic(SZ32, r);
 }
 
 function testeAXIv32(c: Cpu): void {
-  c.setLogic(SZ32, c.r32[0] & c.fetch32());
+  const a = c.r32[0];
+  const b = c.fetch32();
+  const r = a & b; c.setLogic(SZ32, r);
 }
 
 function movEbGb(c: Cpu): void {

@@ -4,7 +4,7 @@
 // syntax; the generic handlers in ops/*.ts stay the reference that hot.test.ts, the JIT tests
 // and the conformance vectors hold all of them to.
 //
-// Described here: the eight ALU operations, INC and DEC, the conditions of Jcc/SETcc/CMOVcc
+// Described here: the eight ALU operations and TEST, INC and DEC, the conditions of Jcc/SETcc/CMOVcc
 // (with their shortcuts after a known flag-setting operation), and the shifts and rotates of
 // group 2 (by one, an immediate or CL). Not described: instructions that only move data (MOV, MOVZX/MOVSX, LEA, PUSH,
 // POP, XCHG), whose renderers differ only in how they reach registers and memory, which each
@@ -46,18 +46,21 @@ export const ALU: readonly AluSemantics[] = [
   { name: "cmp", op: "sub", carry: false, kind: "SUB", write: false },
 ];
 
+/** TEST (84/85, A8/A9, F6/F7 /0): AND for the flags only. */
+export const TEST: AluSemantics = { name: "test", op: "and", carry: false, kind: "LOGIC", write: false };
+
 /** The primitive's JavaScript operator. */
 export const JS_OPERATOR: Record<Primitive, string> = { add: "+", sub: "-", and: "&", or: "|", xor: "^" };
 
 /**
  * JavaScript for an ALU operation's result: `const r = ...;` from a and b (and `cin`, which the
- * carry forms declare from cf), masked with `mask` (a literal or expression).
+ * carry forms declare from cf), both within the operand size, masked with `mask` (a literal or
+ * expression). AND, OR and XOR of such operands stay within it: they are not masked.
  */
 export function jsAluResult(s: AluSemantics, mask: string, cf: string): string {
   const o = JS_OPERATOR[s.op];
   if (s.carry) return `const cin = ${cf}; const r = (a ${o} b ${o} cin) & ${mask};`;
-  // AND needs no parentheses, and the generated handlers have always been written without.
-  return s.op === "and" ? `const r = a & b & ${mask};` : `const r = (a ${o} b) & ${mask};`;
+  return s.op === "add" || s.op === "sub" ? `const r = (a ${o} b) & ${mask};` : `const r = a ${o} b;`;
 }
 
 /** JavaScript for the kind recorded: a name through `kindName` (e.g. k => `LF_${k}`), chosen by `cin` for the carry forms. */

@@ -37,6 +37,8 @@ import {
   jsIncDecResult,
   jsShift,
   shiftOf,
+  TEST,
+  type AluSemantics,
   type CondOperandExt,
   type FlagKind,
   type FlagSourceKind,
@@ -174,11 +176,11 @@ const KIND: Record<FlagKind, number> = {
 };
 
 /**
- * ALU operation i (ADD OR ADC SBB AND SUB XOR CMP, semantics.ts) on a, b into r, recording the
+ * ALU operation i (ADD OR ADC SBB AND SUB XOR CMP, semantics.ts; or TEST) on a, b into r, recording the
  * lazy flags unless dead (the next instruction overwrites them all, see flagsDeadAfter).
  */
-function aluCode(op: number, sz: number, dead: boolean): string {
-  const s = ALU[op];
+function aluCode(op: number | AluSemantics, sz: number, dead: boolean): string {
+  const s = typeof op === "number" ? ALU[op] : op;
   const rec = dead
     ? ""
     : ` ${
@@ -361,7 +363,7 @@ function specialise(s: Site): Emitted | null {
     case 0x85: {
       const sz = op === 0x85 ? SZ32 : SZ8;
       return {
-        code: `{ ${start}${readE(d, sz, "a")} const b = ${reg(sz, d.reg)}; const r = a & b; ${logic(sz)}${keep} }`,
+        code: `{ ${start}${readE(d, sz, "a")} const b = ${reg(sz, d.reg)}; ${aluCode(TEST, sz, s.dead)}${keep} }`,
         ends: false,
         flags: { kind: LF_LOGIC, sz },
       };
@@ -371,7 +373,7 @@ function specialise(s: Site): Emitted | null {
       const sz = op === 0xa9 ? SZ32 : SZ8,
         imm = sz === SZ32 ? d.imm | 0 : d.imm & 0xff;
       return {
-        code: `{ const a = ${reg(sz, 0)}; const b = ${imm}; const r = a & b; ${logic(sz)}${keep} }`,
+        code: `{ const a = ${reg(sz, 0)}; const b = ${imm}; ${aluCode(TEST, sz, s.dead)}${keep} }`,
         ends: false,
         flags: { kind: LF_LOGIC, sz },
       };
@@ -536,7 +538,7 @@ function specialise(s: Site): Emitted | null {
         case 0:
         case 1:
           return {
-            code: `{ ${start}${readE(d, SZ32, "a")} const b = ${d.imm | 0}; const r = a & b; ${logic(SZ32)}${keep} }`,
+            code: `{ ${start}${readE(d, SZ32, "a")} const b = ${d.imm | 0}; ${aluCode(TEST, SZ32, s.dead)}${keep} }`,
             ends: false,
             flags: { kind: LF_LOGIC, sz: SZ32 },
           };

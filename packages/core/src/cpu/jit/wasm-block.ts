@@ -39,6 +39,8 @@ import {
   INC_DEC,
   shiftCode,
   shiftOf,
+  TEST,
+  type AluSemantics,
   type IncDecSemantics,
   type ShiftExpr,
   type ShiftOp,
@@ -825,13 +827,13 @@ const KIND: Record<FlagKind, number> = {
 };
 
 /**
- * ALU operation op (semantics.ts ALU, size sz) of locals a and b into r, recording the lazy
+ * ALU operation op (semantics.ts ALU, or TEST; size sz) of locals a and b into r, recording the lazy
  * flags unless dead; the carry forms take CF (known from the flag source, or lazy) as cin and
  * are recorded as their carry kind when it was set.
  */
-function alu(e: Emitter, s: Site, op: number, sz = SZ32): void {
+function alu(e: Emitter, s: Site, op: number | AluSemantics, sz = SZ32): void {
   const c = e.c;
-  const sem = ALU[op];
+  const sem = typeof op === "number" ? ALU[op] : op;
   if (sem.carry) {
     knownCf(e, s.flags);
     c.localSet(L_T);
@@ -1400,7 +1402,7 @@ function specialise(e: Emitter, s: Site): Compiled {
     c.localSet(L_A);
     c.i32Const(sz === SZ8 ? d.imm & 0xff : d.imm | 0);
     c.localSet(L_B);
-    alu(e, s, 4, sz);
+    alu(e, s, TEST, sz);
     keep(e);
     return { ok: true, flags: { kind: LF_LOGIC, sz } };
   }
@@ -1528,7 +1530,7 @@ function specialise(e: Emitter, s: Site): Compiled {
         }
         c.localSet(L_A);
       }
-      alu(e, s, 4);
+      alu(e, s, TEST);
       keep(e);
       return { ok: true, flags: { kind: LF_LOGIC, sz: SZ32 } };
     }
@@ -1554,7 +1556,7 @@ function specialise(e: Emitter, s: Site): Compiled {
         e.readE(d, s, SZ8);
         c.localSet(L_A);
       }
-      alu(e, s, 4, SZ8);
+      alu(e, s, TEST, SZ8);
       keep(e);
       return { ok: true, flags: { kind: LF_LOGIC, sz: SZ8 } };
     }
@@ -2162,7 +2164,7 @@ function specialise16(e: Emitter, s: Site): Compiled | null {
     if (op === 0x85) r16(d.reg);
     else c.i32Const(imm16);
     c.localSet(L_B);
-    alu(e, s, 4, SZ16);
+    alu(e, s, TEST, SZ16);
     keep(e);
     return { ok: true, flags: { kind: LF_LOGIC, sz: SZ16 } };
   }
