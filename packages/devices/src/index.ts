@@ -38,7 +38,7 @@ export * from "./virtio/virtio-pci.ts";
 export * from "./virtio/virtqueue.ts";
 export type * from "./net/host-sockets.ts";
 export { ip4, ip4Text, type Ip4 } from "./net/packets.ts";
-export { DhcpLeases, macText } from "./net/dhcp.ts";
+export { DhcpLeases, macText, type DhcpLeaseOptions } from "./net/dhcp.ts";
 export {
   DEFAULT_NIC_MAC,
   NIC_IO_BASE,

@@ -59,6 +59,40 @@ describe("DhcpLeases", () => {
     expect(l.held(mac(1))).toBeNull();
     expect(macText(mac(2))).toBe("52:54:00:00:00:02");
     expect(() => new DhcpLeases(0, 0)).toThrow(RangeError);
+    expect(() => new DhcpLeases(0, 2, { leaseSeconds: 0 })).toThrow(RangeError);
+  });
+
+  it("with a clock, lets a lease not renewed end, and gives its address to a new client only then", () => {
+    let now = 0;
+    const l = new DhcpLeases(ip4("10.0.2.15"), 3, { leaseSeconds: 60, now: () => now });
+    expect(ip4Text(l.addressFor(mac(1))!)).toBe("10.0.2.15");
+    expect(ip4Text(l.addressFor(mac(2))!)).toBe("10.0.2.16");
+    const v = l.version;
+    now = 59_999;
+    expect(l.expired(mac(1))).toBe(false);
+    expect(ip4Text(l.addressFor(mac(3))!)).toBe("10.0.2.17"); // .15 is still leased
+    expect(l.addressFor(mac(4))).toBeNull();
+    l.keep(mac(2)); // mac 2 is seen on the network: its lease runs from now
+    now = 60_000;
+    expect(l.expired(mac(1))).toBe(true);
+    expect(l.expired(mac(2))).toBe(false);
+    // mac 1 stopped: its address goes to the next new client, which it no longer holds.
+    expect(ip4Text(l.addressFor(mac(4))!)).toBe("10.0.2.15");
+    expect(l.held(mac(1))).toBeNull();
+    expect(l.holderOf(ip4("10.0.2.15"))).toBe("52:54:00:00:00:04");
+    expect(l.version).toBeGreaterThan(v);
+    // mac 1 back: the pool is full of unexpired leases (mac 3's ends at 119,999).
+    expect(l.addressFor(mac(1))).toBeNull();
+    now = 120_000;
+    // mac 3 expired but asks again before anyone takes its address: it keeps it.
+    expect(l.expired(mac(3))).toBe(true);
+    expect(ip4Text(l.addressFor(mac(3))!)).toBe("10.0.2.17");
+    expect(l.expired(mac(3))).toBe(false);
+    // Without a clock a lease never ends, whatever its time.
+    const forever = new DhcpLeases(ip4("10.0.2.15"), 1 + 1, { leaseSeconds: 1 });
+    forever.addressFor(mac(1));
+    forever.addressFor(mac(2));
+    expect(forever.addressFor(mac(3))).toBeNull();
   });
 });
 
@@ -82,6 +116,19 @@ describe("the user-mode network with several guests", () => {
     net.receive(dhcpFrame(mac(1), 3, [50, 4, 10, 0, 2, 15, 54, 4, 10, 0, 2, 2]));
     expect(ip4Text(reply(out[4]).yiaddr)).toBe("10.0.2.15");
     expect(dhcpType(reply(out[4]))).toBe(DHCPACK);
+  });
+
+  it("grants the pool's lease time (option 51)", () => {
+    const out: Uint8Array[] = [];
+    const leases = new DhcpLeases(ip4("10.0.2.15"), 8, { leaseSeconds: 3600, now: () => 0 });
+    const net = new UserNetwork({ send: (f) => out.push(f), leases });
+    net.receive(dhcpFrame(mac(1), 1));
+    const o = reply(out[0]);
+    expect(o.options.get(51)).toEqual(Uint8Array.of(0, 0, 0x0e, 0x10));
+    // The default: a day.
+    const one: Uint8Array[] = [];
+    new UserNetwork({ send: (f) => one.push(f) }).receive(dhcpFrame(mac(1), 1));
+    expect(reply(one[0]).options.get(51)).toEqual(Uint8Array.of(0, 1, 0x51, 0x80));
   });
 
   it("offers nothing when the pool is used up, and counts the request", () => {

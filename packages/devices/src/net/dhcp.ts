@@ -132,42 +132,114 @@ export function macText(mac: ArrayLike<number>): string {
   return s;
 }
 
+/** How a lease pool keeps time (DhcpLeases). */
+export interface DhcpLeaseOptions {
+  /**
+   * The lease time the server grants (option 51), in seconds. Without `now`, leases never
+   * expire (the client keeps its address for as long as the server lives), whatever this says.
+   */
+  leaseSeconds?: number;
+  /** The server's clock, in ms: with it, a lease not renewed or kept (keep()) expires. */
+  now?: () => number;
+}
+
+/** The lease time offered when the pool is not told one: one day, as slirp. */
+export const DEFAULT_LEASE_SECONDS = 86400;
+
 /**
  * The addresses a DHCP server hands out: `count` of them from `first`, one per client hardware
  * address, the lowest free one to a new client. With a single address (one guest, as slirp),
  * whoever asks gets it, so a guest whose card changed its address still gets its lease.
- * Leases never expire here (a client keeps its address for as long as the server lives).
+ *
+ * With a clock (`now`), each lease ends `leaseSeconds` after the client last asked for it, or
+ * after the server last saw the client on the network (keep(): the page's LAN keeps the
+ * leases of the VMs on its switch, since a guest that took its address once, as `udhcpc -q`
+ * does, never renews). An expired lease stays with its client until its address is needed: a
+ * new client gets the lowest address no unexpired lease holds, which may be one a stopped
+ * guest held; the stopped guest, back before that, gets its own address again.
  */
 export class DhcpLeases {
   private readonly byMac = new Map<string, Ip4>();
+  /** When each lease ends (server ms); absent without a clock. */
+  private readonly ends = new Map<string, number>();
+  readonly leaseSeconds: number;
+  /** Bumped whenever an address goes to a client or is given back. */
+  version = 0;
+  private readonly now: (() => number) | null;
 
   constructor(
     readonly first: Ip4,
     readonly count: number,
+    opts: DhcpLeaseOptions = {},
   ) {
     if (!Number.isInteger(count) || count < 1 || count > 256)
       throw new RangeError(`a lease pool of ${count} addresses`);
+    const secs = opts.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+    if (!Number.isInteger(secs) || secs < 1 || secs > 0xfffffffe)
+      throw new RangeError(`a lease time of ${secs} seconds`);
+    this.leaseSeconds = secs;
+    this.now = opts.now ?? null;
   }
 
-  /** The client's address: the one it holds, else a free one (held from now on); null when none is free. */
+  /** Starts the client's lease again from now (it asked, or was seen). */
+  private renew(key: string): void {
+    if (this.now) this.ends.set(key, this.now() + this.leaseSeconds * 1000);
+  }
+
+  /** Whether the lease of the client (macText) has ended. */
+  private ended(key: string): boolean {
+    const end = this.ends.get(key);
+    return end !== undefined && this.now !== null && this.now() >= end;
+  }
+
+  /**
+   * The client's address: the one it holds (its lease starts again), else a free one (held from
+   * now on); null when none is free.
+   */
   addressFor(mac: ArrayLike<number>): Ip4 | null {
     const key = macText(mac);
     const held = this.byMac.get(key);
-    if (held !== undefined) return held;
+    if (held !== undefined) {
+      this.renew(key);
+      return held;
+    }
     if (this.count === 1) {
       this.byMac.clear();
+      this.ends.clear();
       this.byMac.set(key, this.first);
+      this.renew(key);
+      this.version++;
       return this.first;
     }
-    const taken = new Set(this.byMac.values());
+    const taken = new Map<Ip4, string>();
+    for (const [k, a] of this.byMac) taken.set(a, k);
     for (let i = 0; i < this.count; i++) {
       const a = (this.first + i) >>> 0;
-      if (!taken.has(a)) {
-        this.byMac.set(key, a);
-        return a;
-      }
+      const holder = taken.get(a);
+      if (holder !== undefined && !this.ended(holder)) continue;
+      if (holder !== undefined) this.forget(holder); // expired: the address goes to the new client
+      this.byMac.set(key, a);
+      this.renew(key);
+      this.version++;
+      return a;
     }
     return null;
+  }
+
+  /** Keeps the client's lease from ending: the server saw it on the network now. */
+  keep(mac: ArrayLike<number>): void {
+    const key = macText(mac);
+    if (this.byMac.has(key)) this.renew(key);
+  }
+
+  /** Whether the client holds a lease that has ended (its address may go to another client). */
+  expired(mac: ArrayLike<number>): boolean {
+    return this.ended(macText(mac));
+  }
+
+  private forget(key: string): void {
+    if (this.byMac.delete(key)) this.version++;
+    this.ends.delete(key);
   }
 
   /** The address the client holds, or null. */
@@ -183,10 +255,10 @@ export class DhcpLeases {
 
   /** Gives the client's address back (DHCPRELEASE). */
   release(mac: ArrayLike<number>): void {
-    this.byMac.delete(macText(mac));
+    this.forget(macText(mac));
   }
 
-  /** Every lease: hardware address (macText) and address. */
+  /** Every lease (expired ones too, until their address goes to another client): hardware address (macText) and address. */
   entries(): [string, Ip4][] {
     return [...this.byMac];
   }

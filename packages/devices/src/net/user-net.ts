@@ -42,6 +42,7 @@ import {
   BOOTREQUEST,
   DHCPACK,
   DHCPDISCOVER,
+  DEFAULT_LEASE_SECONDS,
   DHCPINFORM,
   DHCPNAK,
   DHCPOFFER,
@@ -76,7 +77,7 @@ const LIMITED_BROADCAST = 0xffffffff;
 /** The hardware address the gateway and DNS server answer with (locally administered). */
 export const USER_NET_HOST_MAC: readonly number[] = [0x52, 0x55, 0x0a, 0x00, 0x02, 0x02];
 /** Lease time in seconds (one day). */
-export const USER_NET_LEASE_SECONDS = 86400;
+export const USER_NET_LEASE_SECONDS = DEFAULT_LEASE_SECONDS;
 
 export interface UserNetworkOptions {
   /** Gets each frame for the guest. */
@@ -216,7 +217,7 @@ export class UserNetwork {
       [OPT_SERVER_ID, u32Bytes(USER_NET_GATEWAY)],
     ];
     if (reply !== DHCPNAK) {
-      if (type !== DHCPINFORM) options.push([OPT_LEASE_TIME, u32Bytes(USER_NET_LEASE_SECONDS)]);
+      if (type !== DHCPINFORM) options.push([OPT_LEASE_TIME, u32Bytes(this.leases.leaseSeconds)]);
       options.push([OPT_SUBNET_MASK, u32Bytes(USER_NET_MASK)]);
       options.push([OPT_ROUTER, u32Bytes(USER_NET_GATEWAY)]);
       options.push([OPT_DNS, u32Bytes(USER_NET_DNS)]);

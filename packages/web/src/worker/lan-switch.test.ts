@@ -23,8 +23,8 @@ function eth(dst: number[], src: number[], type: number, payload: number[] | Uin
   return f;
 }
 
-function rig(n: number, ringBytes = 16384) {
-  const sw = new LanSwitch();
+function rig(n: number, ringBytes = 16384, now?: () => number) {
+  const sw = new LanSwitch(now ? { now, leaseSeconds: 60 } : {});
   const woken = new Array<number>(n).fill(0);
   const ports = Array.from({ length: n }, (_, i) => {
     const tx = FrameRing.create(ringBytes),
@@ -240,6 +240,46 @@ describe("the LAN switch", () => {
     sw.poll();
     expect(seen).toEqual(["vm1", "vm2"]);
     expect(sw.sender).toBeNull();
+  });
+
+  it("keeps the lease of a VM on the switch, and gives a stopped VM's address to another after its lease", () => {
+    let now = 0;
+    const { sw, ports, drain } = rig(3, 16384, () => now);
+    const yiaddr = (f: Uint8Array) => [...f.subarray(42 + 16, 42 + 20)].join(".");
+    const offerTo = (i: number) => {
+      ports[i].tx.push(dhcpDiscover(i + 1));
+      sw.poll();
+      const o = drain(i).filter((f) => f[12] === 8 && f[23] === 17 && f[35] === 67);
+      return o.length === 1 ? yiaddr(o[0]) : null;
+    };
+    expect(offerTo(0)).toBe("10.0.2.15");
+    expect(offerTo(1)).toBe("10.0.2.16");
+    // Past the lease time, both still on the switch (their addresses learnt): both keep theirs.
+    for (now = 1000; now <= 90_000; now += 1000) sw.poll();
+    expect(sw.leases.expired(mac(1))).toBe(false);
+    expect(sw.leases.expired(mac(2))).toBe(false);
+    const v = sw.leaseVersion;
+    // vm1 stops (last kept at 90 s). Its lease runs out a lease time later; then the next new
+    // VM gets .16.
+    sw.removePort("vm1");
+    now = 149_000;
+    sw.poll();
+    expect(offerTo(2)).toBe("10.0.2.17");
+    ports[2].tx.push(eth(BCAST, mac(4), 0x88b5, [0])); // and a VM that has not asked yet
+    sw.poll();
+    now = 150_000;
+    sw.poll();
+    expect(sw.leases.expired(mac(2))).toBe(true);
+    ports[2].tx.push(dhcpDiscover(4));
+    sw.poll();
+    const o = drain(2).filter((f) => f[12] === 8 && f[23] === 17 && f[35] === 67);
+    expect(o.map(yiaddr)).toEqual(["10.0.2.16"]);
+    expect(sw.leaseList().map((l) => [l.mac, l.ip])).toEqual([
+      ["52:54:00:00:00:01", "10.0.2.15"],
+      ["52:54:00:00:00:03", "10.0.2.17"],
+      ["52:54:00:00:00:04", "10.0.2.16"],
+    ]);
+    expect(sw.leaseVersion).toBeGreaterThan(v);
   });
 
   it("names VMs for DNS", () => {

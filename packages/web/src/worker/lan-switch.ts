@@ -16,12 +16,19 @@
 // lease. Passing `sockets` (HostSockets) gives it the user network's NAT to the outside;
 // `sender` says, while the gateway takes a frame, which port it came from (the NAT opens its
 // streams then, so they can be counted to that VM).
+// Leases last LAN_LEASE_SECONDS on the host's clock and are kept while their VM's address is
+// learnt on a port (the Linux guest asks once and never renews): a VM taken off the LAN keeps
+// its address for that long, then the address may go to another VM.
 
 import { DhcpLeases, USER_NET_GUEST, USER_NET_HOST_MAC, UserNetwork, ip4Text, type HostSockets } from "@x86vm/devices";
 import { FrameRing, MAX_RING_FRAME } from "../shared/frame-ring.ts";
 
 /** Addresses the gateway's DHCP hands out: 10.0.2.15 to 10.0.2.254. */
 export const LAN_LEASES = 240;
+/** The lease time the gateway's DHCP grants (an hour). */
+export const LAN_LEASE_SECONDS = 3600;
+/** How often the leases of the VMs on the switch are kept from ending. */
+const KEEP_LEASES_MS = 1000;
 
 export interface LanPortSetup {
   id: string;
@@ -52,6 +59,13 @@ function macKey(b: ArrayLike<number>, at: number): number {
   );
 }
 
+/** The MAC address of a key (macKey). */
+function keyMac(k: number): number[] {
+  const hi = Math.floor(k / 2 ** 32),
+    lo = k >>> 0;
+  return [hi >>> 8, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff];
+}
+
 /** The key of a MAC address in the leases' text form ("52:54:00:12:34:56"). */
 function textKey(mac: string): number {
   return macKey(
@@ -71,6 +85,10 @@ export function lanDnsName(name: string): string {
 export interface LanSwitchOptions {
   /** The gateway's NAT to the outside (the relay through the server); without it, no NAT. */
   sockets?: HostSockets;
+  /** The host's clock in ms, for the leases (default performance.now). */
+  now?: () => number;
+  /** The leases' time (default LAN_LEASE_SECONDS). */
+  leaseSeconds?: number;
 }
 
 export class LanSwitch {
@@ -78,7 +96,9 @@ export class LanSwitch {
   private readonly table = new Map<number, Port>();
   private readonly scratch = new Uint8Array(MAX_RING_FRAME);
   readonly gateway: UserNetwork;
-  readonly leases = new DhcpLeases(USER_NET_GUEST, LAN_LEASES);
+  readonly leases: DhcpLeases;
+  private readonly now: () => number;
+  private keptAt = -Infinity;
   private readonly gatewayKey = macKey(USER_NET_HOST_MAC, 0);
   /** Inside poll(): ports are woken once at its end, not per frame. */
   private polling = false;
@@ -92,6 +112,11 @@ export class LanSwitch {
   sender: string | null = null;
 
   constructor(opts: LanSwitchOptions = {}) {
+    this.now = opts.now ?? (() => performance.now());
+    this.leases = new DhcpLeases(USER_NET_GUEST, LAN_LEASES, {
+      leaseSeconds: opts.leaseSeconds ?? LAN_LEASE_SECONDS,
+      now: this.now,
+    });
     const gwOpts = {
       send: (f: Uint8Array) => {
         this.fromGateway++;
@@ -164,7 +189,16 @@ export class LanSwitch {
     }
     this.polling = false;
     this.wakePorts();
+    this.keepLeases();
     return moved;
+  }
+
+  /** Keeps the leases of the addresses learnt on the ports (at most every KEEP_LEASES_MS). */
+  private keepLeases(): void {
+    const now = this.now();
+    if (now - this.keptAt < KEEP_LEASES_MS) return;
+    this.keptAt = now;
+    for (const k of this.table.keys()) this.leases.keep(keyMac(k));
   }
 
   private wakePorts(): void {
@@ -200,7 +234,7 @@ export class LanSwitch {
   }
 
   private toGateway(from: Port, frame: Uint8Array): void {
-    const before = this.leases.entries().length;
+    const before = this.leases.version;
     // A copy: the gateway may keep views of what it is given (the NAT's queued data).
     this.sender = from.id;
     try {
@@ -208,6 +242,6 @@ export class LanSwitch {
     } finally {
       this.sender = null;
     }
-    if (this.leases.entries().length !== before) this.leaseVersion++;
+    if (this.leases.version !== before) this.leaseVersion++;
   }
 }
