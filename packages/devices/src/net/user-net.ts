@@ -128,10 +128,17 @@ export class UserNetwork {
     this.leases = opts.leases ?? new DhcpLeases(USER_NET_GUEST, 1);
   }
 
-  /** A frame the guest's card transmitted. */
+  /**
+   * A frame the guest's card transmitted. As a card's address filter does, only frames for our
+   * own station address or a group address (broadcast, multicast) are taken: on a switch that
+   * floods a unicast frame whose destination it has not learnt (the page's LAN, while a VM's
+   * port is being replaced), the frame is for another guest, and answering it (the NAT's RST
+   * for "no such connection") would break that guest's connection.
+   */
   receive(frame: Uint8Array): void {
     const eth = parseEth(frame);
     if (!eth) return void this.dropped++;
+    if ((eth.dst[0] & 1) === 0 && eth.dst.some((b, i) => b !== USER_NET_HOST_MAC[i])) return void this.dropped++;
     this.guestMac = eth.src.slice();
     if (eth.type === ETHERTYPE_ARP) this.arp(eth.payload);
     else if (eth.type === ETHERTYPE_IPV4) this.ipv4(eth.payload, eth.src);

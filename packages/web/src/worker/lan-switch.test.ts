@@ -8,6 +8,7 @@ import { NicLink } from "@x86vm/devices";
 import { FrameRing, MAX_RING_FRAME } from "../shared/frame-ring.ts";
 import { LanSwitch, lanDnsName } from "./lan-switch.ts";
 import { LanLink } from "./lan-link.ts";
+import { LateSockets } from "./relay-sockets.ts";
 
 const BCAST = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
 const GW = [0x52, 0x55, 0x0a, 0x00, 0x02, 0x02];
@@ -98,6 +99,41 @@ function udpFrame(
   return eth(dst, src, 0x0800, ip);
 }
 
+/** An IPv4/TCP segment with flags ACK (and a valid checksum), no data. */
+function tcpAck(dst: number[], src: number[], ipSrc: number[], ipDst: number[], ports: [number, number]) {
+  const ip = new Uint8Array(40);
+  ip.set([0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, ...ipSrc, ...ipDst]);
+  const c = checksum(ip.subarray(0, 20));
+  ip[10] = c >> 8;
+  ip[11] = c & 0xff;
+  const t = ip.subarray(20);
+  t.set([
+    ports[0] >> 8,
+    ports[0] & 0xff,
+    ports[1] >> 8,
+    ports[1] & 0xff,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0,
+    2,
+    0,
+    0x50,
+    0x10,
+    0xff,
+    0xff,
+  ]);
+  const pseudo = new Uint8Array(12 + 20);
+  pseudo.set([...ipSrc, ...ipDst, 0, 6, 0, 20]);
+  pseudo.set(t, 12);
+  const tc = checksum(pseudo);
+  t[16] = tc >> 8;
+  t[17] = tc & 0xff;
+  return eth(dst, src, 0x0800, ip);
+}
+
 /** A DHCPDISCOVER from mac(n), without the broadcast flag (the offer goes unicast). */
 function dhcpDiscover(n: number): Uint8Array {
   const b = new Uint8Array(300);
@@ -181,6 +217,34 @@ describe("the LAN switch", () => {
     sw.poll();
     expect(drain(0)).toHaveLength(0);
     expect(drain(1)).toHaveLength(1);
+  });
+
+  it("keeps the gateway (and its NAT) off unicast frames for another station, flooded or not", () => {
+    // A VM's port replaced (a snapshot resumed in its place): until the new port is learnt, the
+    // peer's TCP segments for it are flooded. The gateway must not answer them: its NAT would
+    // reset the peer's connection as a segment for no connection of its own.
+    const sw = new LanSwitch({ sockets: new LateSockets("no way out") });
+    const a = { tx: FrameRing.create(16384), rx: FrameRing.create(16384) };
+    const b = { tx: FrameRing.create(16384), rx: FrameRing.create(16384) };
+    sw.addPort({ id: "a", name: "a", tx: a.tx.buffer, rx: a.rx.buffer }, () => {});
+    sw.addPort({ id: "b", name: "b", tx: b.tx.buffer, rx: b.rx.buffer }, () => {});
+    const buf = new Uint8Array(MAX_RING_FRAME);
+    const count = (r: FrameRing) => {
+      let n = 0;
+      while (r.pop(buf) > 0) n++;
+      return n;
+    };
+    a.tx.push(tcpAck(mac(2), mac(1), [10, 0, 2, 15], [10, 0, 2, 16], [40000, 5001]));
+    sw.poll();
+    expect(sw.flooded).toBe(1);
+    expect(count(b.rx)).toBe(1); // the peer's new port gets it
+    expect(count(a.rx)).toBe(0); // and nobody answers for the peer
+    expect(sw.fromGateway).toBe(0);
+    // The same segment sent to the gateway's own address is the NAT's: a reset for no connection.
+    a.tx.push(tcpAck(GW, mac(1), [10, 0, 2, 15], [10, 0, 2, 16], [40000, 5001]));
+    sw.poll();
+    expect(count(a.rx)).toBe(1);
+    expect(sw.fromGateway).toBe(1);
   });
 
   it("leases 10.0.2.15 and .16 to two VMs, each offer to its own port, and resolves their names", () => {
