@@ -236,3 +236,28 @@ export async function seriousViolations(page: Page): Promise<string[]> {
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
 }
+
+/** What the VM's COM1 console has printed so far. */
+export const serial = (page: Page, name: string): Promise<string> =>
+  page.evaluate((n) => window.x86vm.vm(n)!.serialText(), name);
+
+/** Waits for `re` in the VM's console output after `from` characters; returns the match. */
+export async function waitForSerial(
+  page: Page,
+  name: string,
+  re: RegExp,
+  from: number,
+  timeout = 60_000,
+): Promise<RegExpMatchArray> {
+  let m: RegExpMatchArray | null = null;
+  await expect
+    .poll(
+      async () => {
+        m = (await serial(page, name)).slice(from).match(re);
+        return m !== null;
+      },
+      { timeout, intervals: [100] },
+    )
+    .toBe(true);
+  return m!;
+}

@@ -7,32 +7,10 @@
 //
 // Needs the Linux guest (pnpm images) on the server, as linux.spec.ts.
 import { expect, test, type Page } from "@playwright/test";
-import { openShell, panel } from "./helpers.ts";
+import { openShell, panel, serial, waitForSerial as waitFor } from "./helpers.ts";
 
-const serial = (page: Page, name: string) => page.evaluate((n) => window.x86vm.vm(n)!.serialText(), name);
 const send = (page: Page, name: string, text: string) =>
   page.evaluate(([n, t]) => window.x86vm.vm(n)!.sendSerial(t), [name, text] as const);
-
-/** Waits for `re` in the VM's console output after `from` characters; returns the match. */
-async function waitFor(
-  page: Page,
-  name: string,
-  re: RegExp,
-  from: number,
-  timeout = 60_000,
-): Promise<RegExpMatchArray> {
-  let m: RegExpMatchArray | null = null;
-  await expect
-    .poll(
-      async () => {
-        m = (await serial(page, name)).slice(from).match(re);
-        return m !== null;
-      },
-      { timeout, intervals: [100] },
-    )
-    .toBe(true);
-  return m!;
-}
 
 /** Runs a shell command and waits for its end marker; returns what it printed. */
 async function run(page: Page, name: string, cmd: string, timeout = 60_000): Promise<string> {

@@ -15,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import url from "node:url";
 import { expect, test, type Page } from "@playwright/test";
-import { openShell, panel } from "./helpers.ts";
+import { openShell, panel, serial } from "./helpers.ts";
 
 const ROOT = path.resolve(path.dirname(url.fileURLToPath(import.meta.url)), "..");
 const PAGE_TEXT = "hello from 127.0.0.1 through the relay";
@@ -92,8 +92,6 @@ test.afterAll(async () => {
   unlisted?.close();
   if (snapshots) fs.rmSync(snapshots, { recursive: true, force: true });
 });
-
-const serial = (page: Page, name: string) => page.evaluate((n) => window.x86vm.vm(n)!.serialText(), name);
 
 /** Runs a shell command on the VM's console; returns what it printed before its end marker. */
 async function run(page: Page, name: string, cmd: string, timeout = 60_000): Promise<string> {

@@ -3,25 +3,8 @@
 // virtio_net to eth0, and the guest's DHCP gets 10.0.2.15 from the LAN's gateway.
 //
 // Needs the Linux guest (pnpm images) on the server, as linux.spec.ts.
-import { expect, test, type Page } from "@playwright/test";
-import { openShell, panel } from "./helpers.ts";
-
-const serial = (page: Page, name: string) => page.evaluate((n) => window.x86vm.vm(n)!.serialText(), name);
-
-/** Waits for `re` in the VM's console output after `from` characters; returns the match. */
-async function waitFor(page: Page, name: string, re: RegExp, from: number, timeout: number): Promise<RegExpMatchArray> {
-  let m: RegExpMatchArray | null = null;
-  await expect
-    .poll(
-      async () => {
-        m = (await serial(page, name)).slice(from).match(re);
-        return m !== null;
-      },
-      { timeout, intervals: [200] },
-    )
-    .toBe(true);
-  return m!;
-}
+import { expect, test } from "@playwright/test";
+import { openShell, panel, serial, waitForSerial as waitFor } from "./helpers.ts";
 
 test("a Linux VM made with the virtio-net card gets its address on the LAN", async ({ page }, info) => {
   test.setTimeout(360_000);
