@@ -60,6 +60,8 @@ export class CpuAccess extends CpuState {
   private tlbCount = 0;
   private tlbOverflow = false;
   private readonly tlbChunks = new Uint8Array(TLB_CHUNKS);
+  /** Per linear page: its entries came from a global mapping (PTE G with CR4.PGE), which a CR3 load keeps. */
+  private readonly tlbGlobal = new Uint8Array(TLB_ENTRIES);
 
   /** Operand-size dispatch base (0 for 16-bit, 512 for 32-bit) and address size of the current instruction. */
   osizeBase = 0;
@@ -112,7 +114,14 @@ export class CpuAccess extends CpuState {
 
   // ---- TLB
 
-  flushTlb(): void {
+  /**
+   * Empties the TLB. keepGlobal (a CR3 load): the entries of global mappings stay, as the SDM
+   * (Vol. 3 §4.10.2.4) lets them; they came from page-table entries with G set while CR4.PGE
+   * was on, and any change of CR4 or of CR0's paging bits empties the TLB entirely.
+   */
+  flushTlb(keepGlobal = false): void {
+    if (keepGlobal && !this.tlbOverflow) return this.flushNonGlobal();
+    const global = this.tlbGlobal;
     if (this.tlbOverflow) {
       // Only the stretches of 1,024 entries that were filled: the others are still zero.
       const chunks = this.tlbChunks;
@@ -125,6 +134,7 @@ export class CpuAccess extends CpuState {
         this.tlbWS.fill(0, from, to);
         this.tlbRU.fill(0, from, to);
         this.tlbWU.fill(0, from, to);
+        global.fill(0, from, to);
       }
     } else {
       const list = this.tlbList;
@@ -134,12 +144,36 @@ export class CpuAccess extends CpuState {
         this.tlbWS[p] = 0;
         this.tlbRU[p] = 0;
         this.tlbWU[p] = 0;
+        global[p] = 0;
       }
     }
     if (!this.tlbOverflow)
       for (let i = 0; i < this.tlbCount; i++) this.tlbChunks[this.tlbList[i] >>> TLB_CHUNK_SHIFT] = 0;
     this.tlbCount = 0;
     this.tlbOverflow = false;
+    this.invalidateFetch();
+  }
+
+  /** Drops the entries of non-global mappings; the global ones stay in the list. */
+  private flushNonGlobal(): void {
+    const list = this.tlbList,
+      global = this.tlbGlobal,
+      chunks = this.tlbChunks;
+    let kept = 0;
+    for (let i = 0; i < this.tlbCount; i++) {
+      const p = list[i];
+      chunks[p >>> TLB_CHUNK_SHIFT] = 0;
+      if (global[p] !== 0) {
+        list[kept++] = p;
+        continue;
+      }
+      this.tlbRS[p] = 0;
+      this.tlbWS[p] = 0;
+      this.tlbRU[p] = 0;
+      this.tlbWU[p] = 0;
+    }
+    for (let i = 0; i < kept; i++) chunks[list[i] >>> TLB_CHUNK_SHIFT] = 1;
+    this.tlbCount = kept;
     this.invalidateFetch();
   }
 
@@ -150,6 +184,7 @@ export class CpuAccess extends CpuState {
     this.tlbWS[p] = 0;
     this.tlbRU[p] = 0;
     this.tlbWU[p] = 0;
+    this.tlbGlobal[p] = 0;
     this.invalidateFetch();
   }
 
@@ -192,6 +227,8 @@ export class CpuAccess extends CpuState {
       this.tlbChunks[lpn >>> TLB_CHUNK_SHIFT] = 1;
     }
     this.tlbR[lpn] = ~e;
+    // translate() walked the tables only with paging on; walkResult.global is stale otherwise.
+    this.tlbGlobal[lpn] = (this.cr[0] & CR0_PG) !== 0 && walkResult.global ? 1 : 0;
     let writable = kind === 1 && walkResult.writable;
     // Pages holding compiled code are written through the slow path, where a write drops the code it overlaps.
     if (writable && this.mem.codePages[ppn] !== 0) writable = false;

@@ -603,8 +603,9 @@ export class Cpu extends CpuAccess {
       this.modeChanged();
       this.flushTlb();
     }
-    // Global pages could survive a CR3 load; this TLB drops everything, which is correct and simple.
-    if (n === 3 || (n === 4 && old !== value)) this.flushTlb();
+    // A CR3 load keeps the entries of global pages (SDM Vol. 3 §4.10.4.1); a change of CR4 drops all.
+    if (n === 3) this.flushTlb(true);
+    else if (n === 4 && old !== value) this.flushTlb();
   }
 
   /** INVLPG: drop the translation of one linear page. */

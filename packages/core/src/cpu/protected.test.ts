@@ -382,4 +382,50 @@ describe("paging", () => {
     expect(r.faults).toContain(14);
     expect(r.cpu.cr[2]).toBe(0x405000);
   });
+
+  it("keeps global translations across a CR3 load, and drops them when CR4 changes or INVLPG names them", () => {
+    // 4-8 MiB maps the first 4 MiB twice: 400000h-401FFFh global (G, bit 8), 402000h-403FFFh not.
+    const setup = () => {
+      const r = new Rig();
+      r.w32(PD, PT | 7);
+      for (let i = 0; i < 1024; i++) r.w32(PT + i * 4, (i << 12) | 7);
+      r.w32(PD + 4, (PT + 0x1000) | 7);
+      r.w32(PT + 0x1000, 0x5000 | 0x107); // 400000h -> 5000h, global
+      r.w32(PT + 0x1008, 0x6000 | 0x007); // 402000h -> 6000h, not global
+      r.cpu.writeCr(4, 0x80); // PGE
+      r.cpu.writeCr(3, PD);
+      r.cpu.writeCr(0, r.cpu.cr[0] | CR0_PG);
+      r.setIdt(14, gate(0x08, 0x11000, 14, 0));
+      r.mem.ram[0x11000] = 0xf4; // the #PF handler halts
+      r.mem.write32(0x5000, 0x1111);
+      r.mem.write32(0x6000, 0x2222);
+      // mov eax,[400000h]; mov ebx,[402000h]: both translations enter the TLB
+      r.run([0xa1, 0x00, 0x00, 0x40, 0x00, 0x8b, 0x1d, 0x00, 0x20, 0x40, 0x00]);
+      expect([r.cpu.r32[0], r.cpu.r32[3]]).toEqual([0x1111, 0x2222]);
+      r.w32(PD + 4, 0); // unmap 4-8 MiB in the tables only
+      return r;
+    };
+    const readGlobal = [0xa1, 0x00, 0x00, 0x40, 0x00]; // mov eax,[400000h]
+    const readOther = [0x8b, 0x1d, 0x00, 0x20, 0x40, 0x00]; // mov ebx,[402000h]
+    // A CR3 load (mov eax,PD; mov cr3,eax): the global page still reads, the other faults.
+    const r = setup();
+    r.cpu.r32[0] = 0;
+    r.run([0xb8, ...le32(PD), 0x0f, 0x22, 0xd8, ...readGlobal]);
+    expect(r.faults).toEqual([]);
+    expect(r.cpu.r32[0]).toBe(0x1111);
+    r.run(readOther);
+    expect(r.faults).toEqual([14]);
+    expect(r.cpu.cr[2]).toBe(0x402000);
+    // A change of CR4 drops global translations too.
+    const r2 = setup();
+    r2.cpu.writeCr(4, 0);
+    r2.cpu.writeCr(4, 0x80);
+    r2.run(readGlobal);
+    expect(r2.faults).toEqual([14]);
+    expect(r2.cpu.cr[2]).toBe(0x400000);
+    // So does INVLPG of the page, after which a CR3 load does not bring it back.
+    const r3 = setup();
+    r3.run([0x0f, 0x01, 0x3d, 0x00, 0x00, 0x40, 0x00, 0xb8, ...le32(PD), 0x0f, 0x22, 0xd8, ...readGlobal]);
+    expect(r3.faults).toEqual([14]);
+  });
 });

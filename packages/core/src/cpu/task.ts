@@ -140,7 +140,7 @@ export function taskSwitch(c: Cpu, sel: number, kind: number, eip: number, code:
   c.cr[0] |= CR0_TS;
   if (is32 && c.cr[0] & CR0_PG && nCr3 !== c.cr[3]) {
     c.cr[3] = nCr3;
-    c.flushTlb();
+    c.flushTlb(true);
   }
 
   // Registers, flags, LDT, then the segments at the new privilege level.
