@@ -165,7 +165,14 @@ test("a Linux guest fetches a page from 127.0.0.1 through the relay and is refus
   const rates: number[] = [];
   for (let i = 0; i < 3; i++) {
     const t0 = Date.now();
-    const out = await run(page, "net", `wget -q -O - http://10.0.2.2:${portOf(web)}/big | wc -c`, 240_000);
+    let out: string;
+    try {
+      out = await run(page, "net", `wget -q -O - http://10.0.2.2:${portOf(web)}/big | wc -c`, 240_000);
+    } catch (e) {
+      console.log("SERIAL:", (await serial(page, "net")).slice(-3000));
+      console.log("LAN:", JSON.stringify(await page.evaluate(() => window.x86vm.lan())));
+      throw e;
+    }
     const ms = Date.now() - t0;
     expect(out).toContain(String(BIG));
     rates.push(BIG / 1e6 / (ms / 1000));

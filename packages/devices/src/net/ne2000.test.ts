@@ -188,6 +188,50 @@ describe("NE2000", () => {
     expect(r.nic.receive(frame([...MAC], 60))).toBe(false);
   });
 
+  it("holds frames back from a full ring only while a receive status is pending: else it overflows", () => {
+    // Linux's lib8390 ei_receive: read CURR, take the packets up to it moving BNRY, stop when
+    // BNRY + 1 = CURR, then acknowledge PRX and RXE. Frames the host hands over between the
+    // last look at CURR and that acknowledgement fill the ring with nothing pending.
+    const { nic, irq, out, inp, start } = rig();
+    start();
+    const fill = () => {
+      let n = 0;
+      while (nic.canReceive(1514) && nic.receive(frame([...MAC], 1514, n))) n++;
+      return n;
+    };
+    const takeAll = () => {
+      out(0x00, 0x62); // page 1
+      const curr = inp(0x07);
+      out(0x00, 0x22);
+      out(0x03, curr === 0x46 ? 0x7f : curr - 1); // BNRY one page behind CURR
+    };
+    expect(fill()).toBe(9);
+    expect(irq.level).toBe(true);
+    takeAll(); // the driver took the nine, and found no more
+    expect(fill()).toBe(9); // the host's pump falls here
+    out(0x07, 0x05); // the driver's acknowledgement of PRX and RXE
+    expect(irq.level).toBe(false);
+    expect((nic.bnry - nic.curr + 0x3a) % 0x3a).toBeLessThan(6); // pages free: no room for 1514 bytes
+    // Nothing pending: the next frame is not held back (it would wait forever); it overflows.
+    expect(nic.canReceive(1514)).toBe(true);
+    expect(nic.receive(frame([...MAC], 1514))).toBe(false);
+    expect(nic.framesLost).toBe(1);
+    expect(inp(0x07) & 0x10).toBe(0x10);
+    expect(irq.level).toBe(true);
+    // The overflow pending, frames wait for the driver's recovery again.
+    expect(nic.canReceive(1514)).toBe(false);
+    takeAll();
+    out(0x07, 0x15);
+    expect(fill()).toBe(9);
+    // A small frame that fits is taken whatever is pending; a large one waits for the driver.
+    const r = rig();
+    r.start();
+    r.out(0x03, 0x47 + 6);
+    expect(r.nic.receive(frame([...MAC], 60))).toBe(true);
+    expect(r.nic.canReceive(60)).toBe(true);
+    expect(r.nic.canReceive(1514)).toBe(false);
+  });
+
   it("resets on a read of the reset port, and refuses frames while stopped", () => {
     const { h, nic, inp, start } = rig();
     start();

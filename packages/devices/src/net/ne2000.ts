@@ -16,7 +16,8 @@
 //    chip filters (physical address, broadcast, multicast hash, promiscuous). The CRC is neither
 //    generated nor stored: a received packet's byte count is its header plus the frame.
 //  - A frame that finds the ring full is lost and sets the overwrite warning, as on the chip;
-//    the host paces itself with `canReceive()`.
+//    the host paces itself with `canReceive()`, which holds frames back while the ring is full
+//    only as long as the driver has a receive status pending (else it would never empty it).
 //  - The PROM holds each byte twice (word-wide PROM, as NE2000 drivers expect): the station
 //    address, then 57h 57h in bytes 14 and 15 ("W": a 16-bit NE2000).
 //  - In word mode (DCR.WTS) every data-port access moves a word; a byte read returns its low
@@ -170,10 +171,21 @@ export class Ne2000 implements Stateful {
 
   // ---- the receive side, from the network
 
-  /** Whether a frame of len bytes would fit in the ring now (and the chip is receiving). */
+  /**
+   * Whether a host that paces the wire should hand the chip a frame of len bytes now: the chip
+   * is receiving, and the frame fits in the ring, or it does not and no receive status (PRX,
+   * RXE, OVW) is pending. In that second case the driver has acknowledged every frame it was told
+   * of and will not look at the ring again until the chip tells it something: a frame held back
+   * would wait forever. Handed over, it overflows the ring (lost, OVW raised, as a frame off the
+   * wire would), and the driver's overflow recovery empties the ring. Drivers get there through
+   * a race every DP8390 driver has: Linux's lib8390 reads CURR, finds no new packet, and then
+   * acknowledges PRX and RXE; frames that arrive between the two (here: a host's pump that falls
+   * there) are in the ring with nothing pending, and with the ring full no later frame comes in
+   * to raise PRX again.
+   */
   canReceive(len = MAX_FRAME): boolean {
     if (this.cr & CR_STP) return false;
-    return this.pagesFor(len) <= this.freePages();
+    return this.pagesFor(len) <= this.freePages() || (this.isr & (ISR_PRX | ISR_RXE | ISR_OVW)) === 0;
   }
 
   /**

@@ -12,6 +12,11 @@ import { bytes, defineState, list, u32, type StateRecord, type Stateful } from "
 export interface NicWire {
   onTransmit: (frame: Uint8Array) => void;
   receive(frame: Uint8Array): boolean;
+  /**
+   * Whether to hand the card a frame of len bytes now; false: it waits (the card has no room
+   * and its driver is going to make some). A card says true when holding the frame back would
+   * leave it waiting forever, even if the frame is then lost (the NE2000's overflow).
+   */
   canReceive(len?: number): boolean;
 }
 
