@@ -2358,6 +2358,12 @@ function interpret(e: Emitter, s: Site, next: number): void {
   e.callOut(F_INTERP, 0xff);
 }
 
+let flagBodyCache: Uint8Array[] | null = null;
+/** The bodies of every module's flag functions, in index order: lazyCf, then ZF SF OF PF CF (built once). */
+function flagBodies(): Uint8Array[] {
+  return (flagBodyCache ??= [lazyCfBody(), ...[ZF, SF, OF, PF, CF].map(flagBody)]);
+}
+
 /** The module's internal lazyCf(): CF from the lazy-flag record (CpuState.lazyCF). */
 function lazyCfBody(): Uint8Array {
   const c = new WasmCode(256);
@@ -2786,8 +2792,7 @@ export function compileWasmRegion(
   m.importFunc("c", "rd16", tI_I);
   m.importFunc("c", "wr16", tII_V);
   m.importFunc("c", "rdw", m.type([I32, I32], [I32]));
-  m.func(t_I, [], lazyCfBody());
-  for (const flag of [ZF, SF, OF, PF, CF]) m.func(t_I, [], flagBody(flag));
+  for (const body of flagBodies()) m.func(t_I, [], body);
   const prologue = e.prologue(),
     body = c.toBytes();
   const code = new Uint8Array(prologue.length + body.length);
