@@ -148,6 +148,11 @@ export class ByteWriter {
 
   bytes(b: ArrayLike<number>): void {
     if (this.len + b.length > this.buf.length) this.grow(b.length);
+    if (b instanceof Uint8Array) {
+      this.buf.set(b, this.len); // function bodies and sections: a block copy
+      this.len += b.length;
+      return;
+    }
     for (let i = 0; i < b.length; i++) this.buf[this.len++] = b[i];
   }
 
