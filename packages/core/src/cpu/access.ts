@@ -60,8 +60,8 @@ export class CpuAccess extends CpuState {
   private tlbCount = 0;
   private tlbOverflow = false;
   private readonly tlbChunks = new Uint8Array(TLB_CHUNKS);
-  /** Per linear page: its entries came from a global mapping (PTE G with CR4.PGE), which a CR3 load keeps. */
-  private readonly tlbGlobal = new Uint8Array(TLB_ENTRIES);
+  /** A bit per linear page: its entries came from a global mapping (PTE G with CR4.PGE), which a CR3 load keeps. */
+  private readonly tlbGlobal = new Uint32Array(TLB_ENTRIES >>> 5);
 
   /** Operand-size dispatch base (0 for 16-bit, 512 for 32-bit) and address size of the current instruction. */
   osizeBase = 0;
@@ -134,7 +134,7 @@ export class CpuAccess extends CpuState {
         this.tlbWS.fill(0, from, to);
         this.tlbRU.fill(0, from, to);
         this.tlbWU.fill(0, from, to);
-        global.fill(0, from, to);
+        global.fill(0, from >>> 5, to >>> 5);
       }
     } else {
       const list = this.tlbList;
@@ -144,7 +144,7 @@ export class CpuAccess extends CpuState {
         this.tlbWS[p] = 0;
         this.tlbRU[p] = 0;
         this.tlbWU[p] = 0;
-        global[p] = 0;
+        global[p >>> 5] &= ~(1 << (p & 31));
       }
     }
     if (!this.tlbOverflow)
@@ -163,7 +163,7 @@ export class CpuAccess extends CpuState {
     for (let i = 0; i < this.tlbCount; i++) {
       const p = list[i];
       chunks[p >>> TLB_CHUNK_SHIFT] = 0;
-      if (global[p] !== 0) {
+      if ((global[p >>> 5] & (1 << (p & 31))) !== 0) {
         list[kept++] = p;
         continue;
       }
@@ -184,7 +184,7 @@ export class CpuAccess extends CpuState {
     this.tlbWS[p] = 0;
     this.tlbRU[p] = 0;
     this.tlbWU[p] = 0;
-    this.tlbGlobal[p] = 0;
+    this.tlbGlobal[p >>> 5] &= ~(1 << (p & 31));
     this.invalidateFetch();
   }
 
@@ -228,7 +228,8 @@ export class CpuAccess extends CpuState {
     }
     this.tlbR[lpn] = ~e;
     // translate() walked the tables only with paging on; walkResult.global is stale otherwise.
-    this.tlbGlobal[lpn] = (this.cr[0] & CR0_PG) !== 0 && walkResult.global ? 1 : 0;
+    if ((this.cr[0] & CR0_PG) !== 0 && walkResult.global) this.tlbGlobal[lpn >>> 5] |= 1 << (lpn & 31);
+    else this.tlbGlobal[lpn >>> 5] &= ~(1 << (lpn & 31));
     let writable = kind === 1 && walkResult.writable;
     // Pages holding compiled code are written through the slow path, where a write drops the code it overlaps.
     if (writable && this.mem.codePages[ppn] !== 0) writable = false;
