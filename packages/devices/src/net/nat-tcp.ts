@@ -19,11 +19,18 @@
 //  - FIN both ways, with half-close: the guest's FIN ends the host stream's writing side
 //    (end()); the host's end sends our FIN after the buffered data. A RST from the guest
 //    closes the host stream; a host error after the connection is up sends a RST.
+//  - Losses (RFC 5681, RFC 6582): the third duplicate ACK sends the first unacknowledged segment
+//    again, that one only (fast retransmit); until everything sent before it is acknowledged,
+//    each ACK that covers part of it sends the next missing segment (NewReno's partial ACKs), and
+//    further duplicates send nothing. Sending the whole window again at each third duplicate, as
+//    this NAT once did, piled copies onto the frames still queued towards the card, lost more of
+//    them and so made more duplicates: a storm that moved almost nothing.
 //  - Timers run on guest time passed to poll(nowNs): a segment not acknowledged after the
-//    retransmission timeout (1 s, doubling, 8 tries) is sent again (go-back-N from SND.UNA),
-//    as after three duplicate ACKs; a zero window is probed; a connection closed by both sides
-//    lingers in TIME-WAIT for 2 s of guest time to acknowledge a repeated FIN. Without poll()
-//    nothing is retransmitted, and with a link that never drops nothing needs to be.
+//    retransmission timeout (1 s, doubling, 8 tries) is sent again from SND.UNA, one segment
+//    first, then one more per ACK that acknowledges something new (slow start, until the
+//    guest's window is the only limit again); a zero window is probed; a connection closed by both sides lingers in
+//    TIME-WAIT for 2 s of guest time to acknowledge a repeated FIN. Without poll() nothing is
+//    retransmitted, and with a link that never drops nothing needs to be.
 //  - Not done: window scaling, SACK, timestamps (none is offered, so the guest uses none),
 //    urgent data, IP options, connections the host opens towards the guest.
 
@@ -181,6 +188,13 @@ class Connection {
   rtoNs = RTO_NS;
   retries = 0;
   dupAcks = 0;
+  /**
+   * Bytes that may be in flight beyond SND.UNA besides the guest's window: Infinity until a
+   * retransmission timeout, then one segment, growing by one per ACK of new data.
+   */
+  cwnd = Infinity;
+  /** SND.MAX when a fast retransmit started; in recovery until the guest acknowledges it. */
+  recover: number | null = null;
   timeWaitUntil = 0;
 
   constructor(
@@ -295,7 +309,11 @@ export class TcpNat {
         }
         c.rtoNs = Math.min(c.rtoNs * 2, MAX_RTO_NS);
         if (c.state === "syn-received") this.sendSynAck(c);
-        else this.goBack(c);
+        else {
+          c.cwnd = c.sndMss;
+          c.recover = null;
+          this.goBack(c);
+        }
       } else if (!outstanding && c.sndWnd === 0 && this.hasToSend(c) && nowNs - c.lastSendNs >= c.rtoNs) {
         // Zero-window probe: an old sequence number makes the guest answer with its window.
         c.rtoNs = Math.min(c.rtoNs * 2, MAX_RTO_NS);
@@ -427,6 +445,12 @@ export class TcpNat {
       c.retries = 0;
       c.rtoNs = RTO_NS;
       c.lastSendNs = this.nowNs;
+      if (c.cwnd !== Infinity) c.cwnd = c.cwnd + c.sndMss > MAX_WINDOW ? Infinity : c.cwnd + c.sndMss;
+      if (c.recover !== null) {
+        // A partial ACK: the next segment the guest is missing goes at once.
+        if (seqLt(seg.ack, c.recover)) this.resendFirst(c);
+        else c.recover = null;
+      }
       if (c.paused && c.bufBytes < RESUME_BYTES) {
         c.paused = false;
         c.stream?.resume();
@@ -438,8 +462,12 @@ export class TcpNat {
       seg.window === c.sndWnd &&
       seqLt(c.sndUna, c.sndMax)
     ) {
-      // A duplicate ACK: the guest got something out of order. On the third, send again.
-      if (++c.dupAcks === 3) this.goBack(c);
+      // A duplicate ACK: the guest got something out of order. On the third, the segment it
+      // is missing goes again (once: later duplicates are for segments sent before it).
+      if (++c.dupAcks === 3 && c.recover === null) {
+        c.recover = c.sndMax;
+        this.resendFirst(c);
+      }
     }
     if (seqLt(c.sndWl1, seg.seq) || (c.sndWl1 === seg.seq && seqLe(c.sndWl2, seg.ack))) {
       c.sndWnd = seg.window;
@@ -475,7 +503,14 @@ export class TcpNat {
     c.timeWaitUntil = this.nowNs + TIME_WAIT_NS;
   }
 
-  /** Retransmits from SND.UNA. */
+  /** Sends the first unacknowledged segment again (or our FIN, when that is all there is). */
+  private resendFirst(c: Connection): void {
+    const n = Math.min(seqDiff(c.dataEnd, c.sndUna), c.sndMss);
+    if (n > 0) this.send(c, TCP_ACK, c.sndUna, c.copy(c.sndUna, n));
+    else if (c.finSent) this.send(c, TCP_ACK | TCP_FIN, c.sndUna, EMPTY);
+  }
+
+  /** Retransmits from SND.UNA (as much as the window and cwnd allow). */
   private goBack(c: Connection): void {
     c.sndNxt = c.sndUna;
     if (seqLe(c.sndUna, c.dataEnd)) c.finSent = false;
@@ -493,7 +528,7 @@ export class TcpNat {
   /** Sends what the guest's window and the link's room allow, then an ACK if one is owed. */
   private output(c: Connection): void {
     if (c.state === "established" && this.conns.get(c.key) === c) {
-      const edge = seqAdd(c.sndUna, c.sndWnd);
+      const edge = seqAdd(c.sndUna, Math.min(c.sndWnd, c.cwnd));
       for (;;) {
         if (this.out.room() <= ROOM_RESERVE) break;
         const n = Math.min(seqDiff(c.dataEnd, c.sndNxt), seqDiff(edge, c.sndNxt), c.sndMss);

@@ -1,7 +1,8 @@
 // The user network's NAT against hand-built frames from a guest and a fake HostSockets: the
 // TCP handshake (and a refused connect), data both ways within the guest's MSS and window, the
 // host paused and resumed by the send buffer, room in the link, FIN both ways and half-close,
-// repeated and out-of-order segments, retransmission after duplicate ACKs and on the timer,
+// repeated and out-of-order segments, fast retransmit of one segment after duplicate ACKs and
+// partial ACKs, retransmission on the timer with slow start,
 // RSTs, our advertised window, and a UDP round trip.
 import { describe, expect, it } from "vitest";
 import type { HostTcpEvents, HostTcpStream, HostUdpEvents, HostSockets } from "./host-sockets.ts";
@@ -304,24 +305,53 @@ describe("TCP NAT", () => {
     expect(dup.flags).toBe(TCP_ACK);
   });
 
-  it("sends again from SND.UNA after three duplicate ACKs, and on the retransmission timer", () => {
+  it("sends the missing segment again after three duplicate ACKs, the next one on a partial ACK", () => {
     const r = open();
-    r.s.events.onData(bytes(3000));
-    expect(r.segs()).toHaveLength(3);
-    // The first segment was lost: the guest acks nothing new, three times.
+    r.s.events.onData(bytes(5000));
+    expect(r.segs()).toHaveLength(5);
+    // The first and third segments were lost: the guest acks nothing new for each of the others.
     for (let i = 0; i < 3; i++) r.tcp({ seq: r.gseq, ack: r.iss + 1, flags: TCP_ACK });
     const again = r.segs();
-    expect(again.map((s) => s.seq - r.iss - 1)).toEqual([0, 1000, 2000]);
-    r.tcp({ seq: r.gseq, ack: r.iss + 1 + 3000, flags: TCP_ACK });
+    expect(again.map((s) => [s.seq - r.iss - 1, s.data.length])).toEqual([[0, 1000]]);
+    expect(Array.from(again[0].data.subarray(0, 2))).toEqual([0, 1]);
+    // More duplicates (for segments sent before the retransmission) send nothing more.
+    for (let i = 0; i < 20; i++) r.tcp({ seq: r.gseq, ack: r.iss + 1, flags: TCP_ACK });
     expect(r.segs()).toEqual([]);
-    r.s.events.onData(bytes(500));
-    expect(r.segs()).toHaveLength(1);
+    // The retransmission filled the first hole: a partial ACK, and the second hole goes at once.
+    r.tcp({ seq: r.gseq, ack: r.iss + 1 + 2000, flags: TCP_ACK });
+    expect(r.segs().map((s) => s.seq - r.iss - 1)).toEqual([2000]);
+    // Everything acknowledged: out of recovery, new data flows as before.
+    r.tcp({ seq: r.gseq, ack: r.iss + 1 + 5000, flags: TCP_ACK });
+    expect(r.segs()).toEqual([]);
+    r.s.events.onData(bytes(3000));
+    expect(r.segs()).toHaveLength(3);
+  });
+
+  it("sends again from SND.UNA on the retransmission timer: one segment, then more per ACK", () => {
+    const r = open();
+    r.s.events.onData(bytes(6000));
+    expect(r.segs()).toHaveLength(6);
     r.net.poll(0.9e9);
     expect(r.segs()).toEqual([]);
     r.net.poll(1.0e9);
     const [re] = r.segs();
-    expect(re.seq - r.iss - 1).toBe(3000);
-    expect(re.data.length).toBe(500);
+    expect(re.seq - r.iss - 1).toBe(0);
+    expect(re.data.length).toBe(1000);
+    expect(r.segs()).toEqual([]);
+    // Each ACK of new data lets one segment more be in flight (slow start).
+    r.tcp({ seq: r.gseq, ack: r.iss + 1 + 1000, flags: TCP_ACK });
+    expect(r.segs().map((s) => s.seq - r.iss - 1)).toEqual([1000, 2000]);
+    r.tcp({ seq: r.gseq, ack: r.iss + 1 + 3000, flags: TCP_ACK });
+    expect(r.segs().map((s) => s.seq - r.iss - 1)).toEqual([3000, 4000, 5000]);
+    r.tcp({ seq: r.gseq, ack: r.iss + 1 + 6000, flags: TCP_ACK });
+    // The limit grows until the guest's window is the only one again.
+    for (let i = 0; i < 70; i++) {
+      r.s.events.onData(bytes(1000));
+      const sent = r.segs();
+      r.tcp({ seq: r.gseq, ack: sent[sent.length - 1].seq + 1000, flags: TCP_ACK });
+    }
+    r.s.events.onData(bytes(60000));
+    expect(r.segs()).toHaveLength(60);
   });
 
   it("half-closes: the guest's FIN ends the host stream's writing; host data still flows, then our FIN", () => {
