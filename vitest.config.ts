@@ -50,8 +50,11 @@ export default defineConfig({
     // (packages/web/server: the production server's snapshot store, in Node; scripts: the check
     // that generated files match their generators.)
     include: ["packages/*/src/**/*.test.ts", "packages/web/server/**/*.test.ts", "scripts/**/*.test.ts"],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // Two files run at once on a 2-core host, beside whatever else the host runs: a CPU-bound
+    // test that takes 30 s alone (hot.test.ts, the JIT's Linux equivalence) can take four times
+    // that on a loaded host.
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
     pool: "forks",
     // One test file per core: Vitest's default in a run is one core fewer (a single worker on a
     // 2-core host), which leaves a core idle while the CPU-bound boot tests run.
