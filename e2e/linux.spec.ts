@@ -1,5 +1,6 @@
 // The reference Linux guest (kernel + initrd from the catalog, console on COM1); a snapshot of
-// its running shell resumes in a second VM.
+// its running shell resumes in a second VM. The boot's time (Create to prompt) is printed and
+// annotated.
 //
 // The server must have the guest's files (~/.cache/x86-guests/linux-686, built by
 // ../shared/guests/build-linux-guest.sh, which .ci/run runs); without them the test fails.
@@ -22,10 +23,19 @@ test("Linux boots to its shell on COM1", async ({ page }, info) => {
   expect(s.files, "the Linux guest files are on the server (build-linux-guest.sh)").toBe(true);
   expect(s.boots, "@x86vm/core announces FEATURES.linuxBoot").toBe(true);
 
+  const created = Date.now();
   const vm = await createFromCatalog(page, "linux", "linux", 128);
   const serial = () => page.evaluate(() => window.x86vm.vm("linux")!.serialText());
+  // The init prints BOOT-OK, then busybox's prompt "# " (followed by a cursor-position query).
   await expect.poll(serial, { timeout: 240_000, intervals: [500] }).toContain("BOOT-OK");
-  await expect.poll(serial, { timeout: 60_000 }).toMatch(/# /);
+  await expect.poll(serial, { timeout: 60_000, intervals: [100] }).toMatch(/BOOT-OK[\s\S]*# /);
+  // The boot time in Chromium (one boot; pnpm bench:boot gives the medians in Node).
+  const bootMs = Date.now() - created;
+  const bootLine = `Linux to "# " in Chromium (128 MiB): ${(bootMs / 1000).toFixed(1)} s (Create to prompt: image fetch, worker start, boot)`;
+  console.log(bootLine);
+  info.annotations.push({ type: "boot-time", description: bootLine });
+  await info.attach("boot-time.txt", { body: bootLine + "\n" });
+  expect(bootMs).toBeLessThan(280_000);
   await page.evaluate(() => window.x86vm.vm("linux")!.sendSerial("uname -sm\n"));
   await expect.poll(serial, { timeout: 30_000 }).toMatch(/Linux i[3-6]86/);
   await expect(vm.getByTestId("serial")).toBeVisible();
@@ -58,34 +68,4 @@ test("Linux boots to its shell on COM1", async ({ page }, info) => {
   await page.evaluate(() => window.x86vm.vm("linux")!.sendSerial("echo still $((1+1))\n"));
   await expect.poll(serial, { timeout: 30_000 }).toContain("still 2");
   await page.screenshot({ path: info.outputPath("linux-snapshot.png"), fullPage: true });
-});
-
-test("Linux boot time in Chromium, median of 3", async ({ page }, info) => {
-  test.setTimeout(900_000);
-  await openShell(page);
-  const times: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const ms = await page.evaluate(async () => {
-      const t0 = performance.now();
-      const vm = await window.x86vm.create({ guest: "linux", name: "boot-timing", memoryMiB: 128 });
-      // The init prints BOOT-OK, then busybox's prompt "# " (followed by a cursor-position
-      // query): match it in the stream.
-      while (!/BOOT-OK[\s\S]*# /.test(vm.serialText())) {
-        if (performance.now() - t0 > 280_000)
-          throw new Error(`no shell prompt after 280 s:\n${vm.serialText().slice(-400)}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      const t = performance.now() - t0;
-      await vm.destroy();
-      return t;
-    });
-    times.push(ms);
-  }
-  times.sort((a, b) => a - b);
-  const median = times[1];
-  const line = `Linux to "# " in Chromium (128 MiB): median ${(median / 1000).toFixed(1)} s of ${times.map((t) => (t / 1000).toFixed(1)).join(", ")} s (Create to prompt: image fetch, worker start, boot)`;
-  console.log(line);
-  info.annotations.push({ type: "boot-time", description: line });
-  await info.attach("boot-time.txt", { body: line + "\n" });
-  expect(median).toBeLessThan(280_000);
 });
