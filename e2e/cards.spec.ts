@@ -2,7 +2,8 @@
 // which one a guest opens on, the keyboard going to a new VM at once, the "Click to type" and
 // pause overlays, the state in plain words and a failure explained at the top of the card (a
 // crash; a disk that is not bootable). An accessibility scan (axe-core) of each of those states.
-// Screenshots of the page at 800, 1366 and 1920 px wide go to test-results/.
+// Screenshots of the page at 800, 1366 and 1920 px wide go to test-results/. Linux's card (it
+// opens on its console) is checked in linux.spec.ts, on that file's one Linux boot.
 import crypto from "node:crypto";
 import { expect, test, type Locator } from "@playwright/test";
 import {
@@ -24,51 +25,6 @@ async function expectView(card: Locator, view: "screen" | "console"): Promise<vo
   await expect(card.getByTestId(`tab-${other}`)).toHaveAttribute("aria-selected", "false");
   await expect(card.getByTestId("vm-stage")).toHaveAttribute("data-view", view);
 }
-
-test("Linux opens on its console, which has the keyboard: its shell answers a typed command", async ({
-  page,
-}, info) => {
-  test.setTimeout(300_000);
-  await openShell(page);
-  const linux = await createFromCatalog(page, "linux", "linux", 128);
-  await expectView(linux, "console");
-  const term = linux.getByTestId("serial");
-  await expect(term).toBeVisible();
-  await expect(linux.getByTestId("screen")).toBeHidden();
-  // The console is the card's main view: about as large as the screen would be.
-  const stage = (await linux.getByTestId("vm-stage").boundingBox())!;
-  const box = (await term.boundingBox())!;
-  expect(box.height).toBeGreaterThan(stage.height * 0.9);
-  expect(box.width).toBeGreaterThan(stage.width * 0.9);
-  expect(await term.locator(".xterm-rows > div").count()).toBeGreaterThanOrEqual(24);
-
-  // The new VM took the keyboard: no "Click to type", and keys go to COM1 without a click.
-  await expect(linux.locator("textarea.xterm-helper-textarea")).toBeFocused({ timeout: 15_000 });
-  await expect(linux.getByTestId("focus-overlay")).toHaveCount(0);
-  const rows = term.locator(".xterm-rows");
-  await expect(rows).toContainText("BOOT-OK", { timeout: 240_000 });
-  await expect
-    .poll(() => page.evaluate(() => window.x86vm.vm("linux")!.serialText()), { timeout: 60_000 })
-    .toMatch(/# /);
-  await expect(linux.getByTestId("vm-state")).toHaveText("Ready");
-  await page.keyboard.type("echo answer $((6*7))\n");
-  await expect(rows).toContainText("answer 42", { timeout: 30_000 });
-  expect(await seriousViolations(page)).toEqual([]);
-  await attachShots(page, info, "linux-console");
-
-  // The Screen tab is there too (the VGA text the kernel left), and back: keyboard reachable.
-  await linux.getByTestId("tab-console").focus();
-  await page.keyboard.press("ArrowLeft");
-  await expectView(linux, "screen");
-  await expect(linux.getByTestId("tab-screen")).toBeFocused();
-  await expect(linux.getByTestId("screen")).toBeVisible();
-  await page.keyboard.press("ArrowRight");
-  await expectView(linux, "console");
-  await expect(term).toBeVisible();
-  // The mouse is the Screen's: capturing it shows the Screen.
-  await linux.getByRole("button", { name: "Capture mouse" }).click();
-  await expectView(linux, "screen");
-});
 
 test("FreeDOS opens on its screen with the keyboard; Click to type, pause overlay, a failure in plain words", async ({
   page,

@@ -2,7 +2,7 @@
 // store, opened in another browser context; images the recipient must open (or that travel
 // inside the snapshot); and snapshots that are truncated, corrupt, of another version, hostile,
 // hash-mismatched or too large for the budget, refused with one line while the running VM and
-// the page carry on.
+// the page carry on. A Linux share link with its console history: linux.spec.ts.
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -19,7 +19,6 @@ import {
   SPIN_FLOPPY,
   SPIN_TEXT,
   waitForScreen,
-  attachShots,
 } from "./helpers.ts";
 import { ECHO_CD_TEXT, echoCd } from "../packages/cli/src/testing/echo-cd.ts";
 
@@ -248,40 +247,6 @@ test("a resumed VM's COM1 console shows its history and what its guest sends; an
   expect(await page.evaluate(() => window.x86vm.vm("com (3)")!.serialText())).toBe("");
   await page.evaluate(() => window.x86vm.vm("com (3)")!.sendSerial("old"));
   await expect.poll(() => page.evaluate(() => window.x86vm.vm("com (3)")!.serialText())).toBe("OLD");
-});
-
-test("Linux resumed from a share link shows its console history: the boot log and the shell session", async ({
-  page,
-  browser,
-}, info) => {
-  test.setTimeout(300_000);
-  await openShell(page);
-  const linux = await createFromCatalog(page, "linux", "linux", 128);
-  await expect
-    .poll(() => page.evaluate(() => window.x86vm.vm("linux")!.serialText()), { timeout: 240_000 })
-    .toMatch(/# /);
-  await page.evaluate(() => window.x86vm.vm("linux")!.sendSerial("echo history $((6*7))\n"));
-  await expect(linux.getByTestId("serial").locator(".xterm-rows")).toContainText("history 42", { timeout: 30_000 });
-  await linux.getByTestId("share").click();
-  await expect(linux.getByTestId("share-link")).toHaveValue(SNAPSHOT_LINK, { timeout: 60_000 });
-  const link = await linux.getByTestId("share-link").inputValue();
-
-  const other = await openPage(browser, link);
-  const copy = panel(other, "linux");
-  await expect(copy).toBeVisible({ timeout: 120_000 });
-  // Opens on its Console (console=ttyS0), with what the guest wrote before the snapshot.
-  await expect(copy.getByTestId("tab-console")).toHaveAttribute("aria-selected", "true");
-  const rows = copy.getByTestId("serial").locator(".xterm-rows");
-  await expect(rows).toContainText("history 42");
-  const log = await other.evaluate(() => window.x86vm.vm("linux")!.serialText());
-  expect(log).toContain("Linux version");
-  expect(log).toContain("history 42");
-  // The replayed history sent nothing to the guest (no answers to its old cursor queries), and
-  // the shell goes on.
-  await copy.getByTestId("serial").click();
-  await other.keyboard.type("echo resumed $((5*5))\n");
-  await expect(rows).toContainText("resumed 25", { timeout: 30_000 });
-  await attachShots(other, info, "linux-resumed-console", copy);
 });
 
 test("the user's own images: the link names the image to open, or carries it with 'include my images'", async ({
