@@ -3,7 +3,7 @@
 // tiny boot floppies built here so no image file is needed, screenshots at the judged widths,
 // and the accessibility scan (axe-core) the page specs run over the page's states.
 import AxeBuilder from "@axe-core/playwright";
-import { expect, type Locator, type Page, type TestInfo } from "@playwright/test";
+import { expect, type Browser, type Locator, type Page, type TestInfo } from "@playwright/test";
 import type { PageApi } from "../packages/web/src/host/page-api.ts";
 
 declare global {
@@ -87,10 +87,17 @@ export const WRITER_HDA = (() => {
 /** Where WRITER_HDA writes: sector 2. */
 export const WRITER_HDA_SECTOR = 1;
 
-export async function openShell(page: Page): Promise<void> {
+export async function openShell(page: Page, url = "/"): Promise<void> {
   page.on("pageerror", (e) => console.log(`[page error] ${e.message}`));
-  await page.goto("/");
+  await page.goto(url);
   await expect(page.getByTestId("isolation")).toHaveAttribute("data-isolated", "true");
+}
+
+/** The page at url in a browser context of its own (another user, as a share link reaches one). */
+export async function openPage(browser: Browser, url = "/"): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await openShell(page, url);
+  return page;
 }
 
 export function panel(page: Page, name: string): Locator {

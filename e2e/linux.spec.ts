@@ -7,8 +7,8 @@
 // The server must have the guest's files (~/.cache/x86-guests/linux-686, built by
 // ../shared/guests/build-linux-guest.sh, which .ci/run runs); without them the test fails.
 import fs from "node:fs";
-import { expect, test, type Browser, type Locator, type Page } from "@playwright/test";
-import { attachShots, createFromCatalog, openShell, panel, seriousViolations } from "./helpers.ts";
+import { expect, test, type Locator, type Page } from "@playwright/test";
+import { attachShots, createFromCatalog, openPage, openShell, panel, seriousViolations } from "./helpers.ts";
 
 const SNAPSHOT_LINK = /^http:\/\/127\.0\.0\.1:\d+\/\?snapshot=[0-9a-f]{64}$/;
 
@@ -25,15 +25,6 @@ async function expectView(card: Locator, view: "screen" | "console"): Promise<vo
   await expect(card.getByTestId(`tab-${view}`)).toHaveAttribute("aria-selected", "true");
   await expect(card.getByTestId(`tab-${other}`)).toHaveAttribute("aria-selected", "false");
   await expect(card.getByTestId("vm-stage")).toHaveAttribute("data-view", view);
-}
-
-async function openPage(browser: Browser, url = "/"): Promise<Page> {
-  const ctx = await browser.newContext();
-  const page = await ctx.newPage();
-  page.on("pageerror", (e) => console.log(`[page error] ${e.message}`));
-  await page.goto(url);
-  await expect(page.getByTestId("isolation")).toHaveAttribute("data-isolated", "true");
-  return page;
 }
 
 test.describe.serial("one Linux VM in the page", () => {

@@ -6,11 +6,12 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { expect, test, type Browser, type Locator, type Page } from "@playwright/test";
+import { expect, test, type Locator, type Page } from "@playwright/test";
 import {
   createFromCatalog,
   createFromFile,
   instructions,
+  openPage,
   openShell,
   panel,
   screenText,
@@ -43,15 +44,6 @@ async function download(page: Page, p: Locator): Promise<{ name: string; bytes: 
   const [dl] = await Promise.all([page.waitForEvent("download"), p.getByTestId("download-snapshot").click()]);
   const file = await dl.path();
   return { name: dl.suggestedFilename(), bytes: fs.readFileSync(file) };
-}
-
-async function openPage(browser: Browser, url = "/"): Promise<Page> {
-  const ctx = await browser.newContext();
-  const page = await ctx.newPage();
-  page.on("pageerror", (e) => console.log(`[page error] ${e.message}`));
-  await page.goto(url);
-  await expect(page.getByTestId("isolation")).toHaveAttribute("data-isolated", "true");
-  return page;
 }
 
 /** Recomputes the trailing SHA-256, so what is tested is the check behind the checksum. */
